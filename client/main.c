@@ -1,0 +1,212 @@
+/* loft's one entry point: global options, the mailrc, and the dispatch table.
+ *
+ * This is the only file allowed to include every layer (DESIGN.md).  The
+ * program name is looked at too, so that loft installed as `sendmail` or
+ * `mailq` (or `loft-CMD`) runs that command directly. */
+#include "client/commands.h"
+#include "lib/config.h"
+#include "lib/log.h"
+#include "lib/sbuf.h"
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#ifndef LOFT_VERSION
+#define LOFT_VERSION "0.0.0"
+#endif
+
+struct command {
+	const char *name;
+	loft_cmd_fn *fn;
+	const char *usage;	/* arguments after the name */
+	const char *summary;	/* one line for the overview */
+	const char *help;	/* the rest of `loft help NAME` */
+};
+
+static loft_cmd_fn cmd_help;
+
+static const struct command commands[] = {
+	{ "check", cmd_check, "",
+	  "validate the mailrc and print the effective settings",
+	  "Reads the mailrc (-F FILE, $LOFTRC, or ~/.config/loft/mailrc) and prints\n"
+	  "every setting with its value and where it came from.  An error in the\n"
+	  "file is reported as FILE:LINE:COLUMN and exits 78 (EX_CONFIG).\n" },
+	{ "show", cmd_show, "[--format=text|json|raw] [--part N] FILE...",
+	  "print a message as loft sees it",
+	  "Parses FILE (a single message; - for standard input) and prints it:\n"
+	  "  text  the chosen headers decoded, the body, the attachments (default)\n"
+	  "  json  every header and MIME part, in the shape of notmuch show --format=json\n"
+	  "  raw   the bytes as they are\n"
+	  "--part N prints the decoded content of the part with IMAP section N (1, 2.1...).\n" },
+	{ "help", cmd_help, "[COMMAND | settings [--man]]",
+	  "show help for a command, or the list of settings",
+	  "With no argument, lists the commands.  `loft help settings` lists every\n"
+	  "mailrc setting with its type, default and meaning (--man: as roff).\n" },
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+/* Names loft answers to when installed under another name (argv[0]). */
+static const struct {
+	const char *progname, *command;
+} argv0_aliases[] = {
+	{ "sendmail", "sendmail" },
+	{ "mailq", "queue" },
+};
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: loft [-F MAILRC] [COMMAND [ARGS...]]\n"
+		"       loft --help | --version | help COMMAND\n\n"
+		"commands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\nWith no command, loft prints the effective configuration "
+		     "(the mail client comes in a later release).\n");
+}
+
+static int cmd_help(struct loft_ctx *ctx, int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stdout);
+		return EX_OK;
+	}
+	if (strcmp(argv[1], "settings") == 0) {
+		struct sbuf sb = SBUF_INIT;
+		bool man = argc > 2 && strcmp(argv[2], "--man") == 0;
+
+		config_settings_doc(&sb, man);
+		fwrite(sb.buf, 1, sb.len, stdout);
+		sbuf_release(&sb);
+		return EX_OK;
+	}
+	const struct command *c = find_command(argv[1]);
+	if (c == NULL) {
+		fprintf(stderr, "loft: help: unknown command '%s'\n", argv[1]);
+		usage(stderr);
+		return EX_USAGE;
+	}
+	printf("usage: loft %s %s\n\n%s\n%s", c->name, c->usage, c->summary, c->help);
+	return EX_OK;
+}
+
+/* The mailrc to read: -F, then $LOFTRC, then the per-user file if present.
+ * Returns NULL for "none: embedded defaults". */
+static const char *pick_config(const char *opt_file, char *buf, size_t bufsize)
+{
+	const char *env = getenv("LOFTRC");
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	const char *home = getenv("HOME");
+
+	if (opt_file)
+		return opt_file;
+	if (env && *env)
+		return env;
+	if (xdg && *xdg)
+		snprintf(buf, bufsize, "%s/loft/mailrc", xdg);
+	else if (home && *home)
+		snprintf(buf, bufsize, "%s/.config/loft/mailrc", home);
+	else
+		return NULL;
+	return access(buf, F_OK) == 0 ? buf : NULL;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct loft_ctx ctx = { .progname = base_name(argc > 0 ? argv[0] : "loft") };
+	const char *opt_file = NULL, *cmdname = NULL, *error;
+	char pathbuf[4096];
+	int c, status;
+
+	/* Installed as sendmail, mailq or loft-CMD: the name is the command and
+	 * every argument belongs to it (sendmail's own -F is the full name). */
+	for (size_t i = 0; i < sizeof(argv0_aliases) / sizeof(argv0_aliases[0]); i++)
+		if (strcmp(ctx.progname, argv0_aliases[i].progname) == 0)
+			cmdname = argv0_aliases[i].command;
+	if (cmdname == NULL && strncmp(ctx.progname, "loft-", 5) == 0)
+		cmdname = ctx.progname + 5;
+
+	if (cmdname == NULL) {
+		/* '+': stop at the first non-option, the command's name. */
+		while ((c = getopt_long(argc, argv, "+F:hV", longopts, NULL)) != -1) {
+			switch (c) {
+			case 'F':
+				opt_file = optarg;
+				break;
+			case 'h':
+				usage(stdout);
+				return EX_OK;
+			case 'V':
+				printf("loft %s\n", LOFT_VERSION);
+				return EX_OK;
+			default:
+				usage(stderr);
+				return EX_USAGE;
+			}
+		}
+		argc -= optind;
+		argv += optind;
+		cmdname = argc > 0 ? argv[0] : "check";
+		/* `loft CMD -F FILE ...` also works: every command takes -F. */
+		if (argc >= 3 && strcmp(argv[1], "-F") == 0) {
+			opt_file = argv[2];
+			argv[2] = argv[0];
+			argv += 2;
+			argc -= 2;
+		}
+	}
+
+	const struct command *cmd = find_command(cmdname);
+	if (cmd == NULL) {
+		fprintf(stderr, "loft: unknown command '%s'\n", cmdname);
+		usage(stderr);
+		return EX_USAGE;
+	}
+
+	ctx.cfg = config_new();
+	ctx.config_path = pick_config(opt_file, pathbuf, sizeof(pathbuf));
+	if (ctx.config_path && config_load(ctx.cfg, ctx.config_path, &error) < 0) {
+		fprintf(stderr, "loft: %s\n", error);
+		config_free(&ctx.cfg);
+		return EX_CONFIG;
+	}
+	int level = log_level_parse(config_get(ctx.cfg, "log_level"));
+	if (level >= 0)
+		log_set_level((enum log_level)level);
+
+	char *noargs[] = { (char *)cmdname, NULL };
+	if (argc <= 0) {
+		argc = 1;
+		argv = noargs;
+	}
+	optind = 1;	/* commands run their own getopt from argv[1] */
+	status = cmd->fn(&ctx, argc, argv);
+	config_free(&ctx.cfg);
+	return status;
+}

@@ -1,0 +1,2 @@
+# lib/: small shared helpers (libc, OpenSSL only).
+LIB_SRC += $(wildcard lib/*.c)

@@ -1,0 +1,27 @@
+/* Path helpers that keep names from untrusted places (folder names from
+ * IMAP clients, attachment file names) inside the directory meant for them.
+ * Returned strings are malloc'd and owned by the caller.  Nothing blocks. */
+#ifndef LOFT_LIB_PATH_H
+#define LOFT_LIB_PATH_H
+
+#include <stdbool.h>
+
+/* Joins base and rel with exactly one '/'.  Returns NULL (with *error_r a
+ * static message) when rel is absolute, empty, has a ".." component or a
+ * control byte.  "a/./b" and doubled slashes are normalised; ".." is refused
+ * rather than resolved, so no rel can climb out of base. */
+char *path_join_safe(const char *base, const char *rel, const char **error_r);
+
+/* Plain join, no checks: for names loft made itself. */
+char *path_join(const char *base, const char *rel);
+
+/* The last component of name ('/' and '\\' both separate), leading dots
+ * removed and control bytes replaced by '_': a file name that is safe to
+ * create in a directory ("/evil/filename" -> "filename").
+ * Never returns an empty string ("attachment" then). */
+char *path_safe_filename(const char *name);
+
+/* True when name is a relative path of only safe components. */
+bool path_is_safe_relative(const char *rel);
+
+#endif

@@ -1,0 +1,89 @@
+# Shared library for the integration tests (tests/*.t): TAP output, a
+# throwaway HOME, a generated mailrc, free loopback ports, cleanup of what a
+# test started.  Source it first:  . "$TOP/tests/lib.sh"
+#
+# Environment from the Makefile: LOFT (the binary), TOP (source tree),
+# BUILD (object dir), SHARED (../shared, may be missing).
+
+set -u
+: "${TOP:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${LOFT:=$TOP/build/loft}"
+: "${BUILD:=$TOP/build}"
+: "${SHARED:=$TOP/../shared}"
+
+T_NUM=0
+T_FAILED=0
+T_PIDS=()
+
+# A private HOME per test script, removed on exit unless KEEP=1.
+T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/loft-test.XXXXXX")
+export HOME="$T_DIR/home"
+mkdir -p "$HOME"
+unset LOFTRC MAIL MAILDIR NOTMUCH_CONFIG
+export LC_ALL=C.UTF-8 TZ=UTC
+
+t_cleanup() {
+	local p
+	for p in "${T_PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	[ "${KEEP:-0}" = 1 ] && { echo "# kept $T_DIR"; return; }
+	rm -rf "$T_DIR"
+}
+trap t_cleanup EXIT
+
+plan() { echo "1..$1"; }
+diag() { printf '# %s\n' "$@"; }
+
+ok() {	# ok COND-STATUS NAME: pass when the status is 0
+	local status=$1; shift
+	T_NUM=$((T_NUM + 1))
+	if [ "$status" -eq 0 ]; then echo "ok $T_NUM - $*"
+	else echo "not ok $T_NUM - $*"; T_FAILED=$((T_FAILED + 1)); fi
+	return "$status"
+}
+
+is() {	# is GOT WANT NAME
+	local got=$1 want=$2; shift 2
+	if [ "$got" = "$want" ]; then ok 0 "$@"; else
+		ok 1 "$@"; diag "got:  '$got'" "want: '$want'"; return 1; fi
+}
+
+like() {	# like GOT REGEX NAME (extended regex, grep -E)
+	local got=$1 re=$2; shift 2
+	if printf '%s' "$got" | grep -Eq -- "$re"; then ok 0 "$@"; else
+		ok 1 "$@"; diag "got:  '$got'" "want match: /$re/"; return 1; fi
+}
+
+skip() {	# skip REASON: a TAP skip that prove counts as passed
+	T_NUM=$((T_NUM + 1)); echo "ok $T_NUM # skip $*"
+}
+
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+
+done_testing() { echo "1..$T_NUM"; [ "$T_FAILED" -eq 0 ]; }
+
+# A free TCP port on 127.0.0.1 (the kernel picks; racy but fine for tests).
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Writes $T_DIR/mailrc with the store under $T_DIR/Mail plus any extra lines
+# given as arguments, and exports LOFTRC to it.
+make_mailrc() {
+	export MAILRC_FILE="$T_DIR/mailrc"
+	{
+		echo "set folder=$T_DIR/Mail"
+		printf '%s\n' "$@"
+	} > "$MAILRC_FILE"
+	export LOFTRC="$MAILRC_FILE"
+}
+
+# Runs a command in the background and remembers it for cleanup.
+bg() { "$@" & T_PIDS+=($!); }
+
+# Runs loft capturing stdout, stderr and status in OUT, ERR, RC.
+run_loft() {
+	OUT=$("$LOFT" "$@" 2>"$T_DIR/stderr"); RC=$?
+	ERR=$(cat "$T_DIR/stderr")
+}
+
+have_shared() { [ -d "$SHARED/corpus" ]; }

@@ -1,0 +1,54 @@
+# tests/: cmocka unit tests (tests/unit/test_*.c, one program each), fuzz
+# targets (tests/fuzz/fuzz_*.c, also linked as corpus replayers), and TAP
+# integration scripts (tests/*.t) run by prove.
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(wildcard tests/unit/test_*.c))
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+REPLAYERS := $(patsubst %,$(O)/tests/replay_%,$(FUZZ_NAMES))
+
+$(O)/tests/test_%: $(O)/obj/tests/unit/test_%.o $(LOFT_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+
+$(O)/tests/replay_%: $(O)/obj/tests/fuzz/fuzz_%.o $(O)/obj/tests/fuzz/replay.o $(LOFT_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# Environment every test sees: where the binary is, where the shared corpus is.
+TEST_ENV = LOFT=$(abspath $(O)/loft) TOP=$(CURDIR) BUILD=$(abspath $(O)) SHARED=$(SHARED) \
+	SANITIZE=$(SANITIZE) ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+test: all $(UNIT_TESTS) $(REPLAYERS) check-layers
+	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $(TEST_ENV) $$t; done
+	@set -e; for n in $(FUZZ_NAMES); do echo "== replay $$n"; \
+		$(TEST_ENV) $(O)/tests/replay_$$n tests/fuzz/corpus/$$n; done
+	$(TEST_ENV) prove -f $(if $(filter true,$(CI)),,-j2) tests/*.t
+
+# Lower layers never include upper ones (DESIGN.md).  Only client/main.c may
+# include ui/, imapd/ and localmta/.
+check-layers:
+	@bad=$$( { grep -Hn '#include "\(store\|client\|ui\|imapd\|localmta\)/' lib/*.[ch] 2>/dev/null; \
+	  grep -Hn '#include "\(client\|ui\|imapd\|localmta\)/' store/*.[ch] 2>/dev/null; \
+	  grep -Hn '#include "\(ui\|imapd\|localmta\)/' $$(ls client/*.[ch] | grep -v '^client/main.c$$') 2>/dev/null; \
+	  grep -Hn '#include "\(client\|imapd\|localmta\|ui\)/' localmta/*.[ch] imapd/*.[ch] 2>/dev/null | grep -v '"\(imapd\|localmta\)/' ; \
+	  true; } ); \
+	if [ -n "$$bad" ]; then echo "layering violation:"; echo "$$bad"; exit 1; fi; echo "layers: ok"
+
+# libFuzzer builds: a separate object tree compiled by clang-14.
+FUZZ_CC ?= clang-14
+fuzz:
+	@./tests/deps.sh fuzz
+	@$(MAKE) --no-print-directory FUZZ=1 CC=$(FUZZ_CC) fuzz-build
+	@set -e; for n in $(FUZZ_NAMES); do \
+		mkdir -p build/fuzz/corpus/$$n; \
+		echo "== fuzz $$n for $(FUZZ_SECONDS)s"; \
+		build/fuzz/tests/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+		  $$( [ -f tests/fuzz/$$n.dict ] && echo -dict=tests/fuzz/$$n.dict ) \
+		  -artifact_prefix=build/fuzz/ build/fuzz/corpus/$$n tests/fuzz/corpus/$$n; \
+	done
+
+fuzz-build: $(patsubst %,$(O)/tests/fuzz_%,$(FUZZ_NAMES))
+$(O)/tests/fuzz_%: $(O)/obj/tests/fuzz/fuzz_%.o $(LOFT_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
