@@ -1,0 +1,94 @@
+/* state: loft's per-folder state in LMDB (store-private).
+ *
+ * One LMDB environment per folder, in a directory under the store's state
+ * dir (never inside a maildir's cur/new/tmp).  It holds UIDVALIDITY, UIDNEXT
+ * and HIGHESTMODSEQ; per UID a record (struct state_rec); the map from the
+ * driver's stable key (maildir: the unique part of the file name, before
+ * ":2,") to the UID; and the log of expunged UIDs by MODSEQ.  It is a cache
+ * of what the files say plus the UID/MODSEQ numbering: deleting it loses no
+ * mail, it is rebuilt with a new UIDVALIDITY.
+ *
+ * Ownership: struct state_rec strings handed to callbacks are valid only
+ * during the callback; records passed in are copied.  Errors: 0 / -1 with
+ * *error_r (owned by the state, valid until its next call) naming the path.
+ *
+ * Concurrency: open after fork(); any number of processes may read and one
+ * writes at a time (LMDB serialises writers; state_begin blocks until the
+ * writer lock is free).  Read transactions are opened and closed inside each
+ * call, never held across waits.  mdb_reader_check() runs at open; the
+ * environment has room for 512 readers (one process per IMAP connection).
+ * Every commit is durable (one fsync): batch changes in one transaction. */
+#ifndef LOFT_STORE_STATE_H
+#define LOFT_STORE_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct state;
+struct state_txn;
+
+struct state_rec {
+	uint32_t uid;			/* set by the state on add */
+	uint32_t flags;			/* enum store_flag bits */
+	uint64_t modseq;		/* set by the state on add/update */
+	uint64_t size;
+	int64_t internal_date;
+	const char *key;		/* driver's stable key (unique, non-empty) */
+	const char *location;		/* driver's current location ("cur/NAME:2,S"), may be "" */
+	const char *keywords;		/* space-separated, may be "" */
+	const char *envelope;		/* cached IMAP ENVELOPE, may be NULL */
+	const char *bodystructure;	/* cached IMAP BODYSTRUCTURE, may be NULL */
+};
+
+struct state_header {
+	uint32_t uidvalidity;
+	uint32_t uidnext;
+	uint64_t highestmodseq;
+	bool created;			/* true when this open created it (rebuild) */
+};
+
+/* Opens (creating when missing, with a UIDVALIDITY from the clock that is
+ * greater than any it replaces) the state in directory dir. */
+int state_open(const char *dir, struct state **state_r, const char **error_r);
+void state_close(struct state **statep);
+/* Removes the state directory of a folder (folder deleted).  */
+int state_destroy(const char *dir, const char **error_r);
+
+int state_get_header(struct state *st, struct state_header *hdr_r, const char **error_r);
+/* Calls fn for every record in UID order; fn returns 0 to go on, -1 to stop
+ * (then state_foreach returns -1 with *error_r "stopped"). */
+int state_foreach(struct state *st, int (*fn)(const struct state_rec *rec, void *ctx),
+		  void *ctx, const char **error_r);
+/* UID for a key: 1 and *uid_r if found, 0 if not, -1 on error. */
+int state_lookup_key(struct state *st, const char *key, uint32_t *uid_r, const char **error_r);
+/* Copies the record of uid into *rec_r with strings in *buf_r (caller
+ * frees *buf_r): 1 found, 0 not, -1 error. */
+int state_get(struct state *st, uint32_t uid, struct state_rec *rec_r, char **buf_r,
+	      const char **error_r);
+/* UIDs expunged with a MODSEQ greater than modseq; *uids_r caller frees. */
+int state_expunged_since(struct state *st, uint64_t modseq, uint32_t **uids_r, size_t *n_r,
+			 const char **error_r);
+
+/* A write transaction: everything between begin and commit is one fsync. */
+int state_begin(struct state *st, struct state_txn **txn_r, const char **error_r);
+int state_commit(struct state_txn **txnp, const char **error_r);
+void state_abort(struct state_txn **txnp);
+/* Adds a record: assigns rec->uid = UIDNEXT++ (or uses uid_hint when it is
+ * >= UIDNEXT, for rebuilds that keep order) and a new MODSEQ.  *uid_r gets
+ * the UID.  Fails if the key is already present. */
+int state_txn_add(struct state_txn *txn, const struct state_rec *rec, uint32_t *uid_r,
+		  const char **error_r);
+/* Replaces the record of rec->uid (key changes allowed); new MODSEQ unless
+ * bump_modseq is false (a location-only change, invisible to IMAP). */
+int state_txn_update(struct state_txn *txn, const struct state_rec *rec, bool bump_modseq,
+		     const char **error_r);
+/* Removes uid, logging it as expunged at a new MODSEQ. */
+int state_txn_remove(struct state_txn *txn, uint32_t uid, const char **error_r);
+/* Lookups inside the write transaction (they see its own changes). */
+int state_txn_lookup_key(struct state_txn *txn, const char *key, uint32_t *uid_r,
+			 const char **error_r);
+int state_txn_get(struct state_txn *txn, uint32_t uid, struct state_rec *rec_r, char **buf_r,
+		  const char **error_r);
+
+#endif

@@ -1,0 +1,168 @@
+/* store: the mailbox store — folders under one root (maildirs, or mbox
+ * files), loft's per-folder state beside them, and the notmuch index.
+ *
+ * Ownership, once for all: a struct store_folder owns every struct
+ * store_msg and string it hands out; they stay valid until the next
+ * store_folder_refresh() or store_folder_close() on that folder.  Strings
+ * said to be "caller frees" are malloc'd.  Errors: functions return 0 on
+ * success and -1 on failure with *error_r set to a message that names the
+ * path involved, valid until the next call on the same store (owned by the
+ * store).  Nothing here prints or exits.
+ *
+ * Blocking: every call may block on disk I/O; calls that take an mbox lock
+ * wait at most the lock timeout (then fail with a "locked" error); the
+ * notmuch writer is taken only by a store opened with STORE_OPEN_INDEX.
+ *
+ * Processes: open the store after fork() (LMDB environments must not cross
+ * a fork).  Any number of processes may open the same store at once; they
+ * see each other's changes on store_folder_refresh() or through
+ * store_folder_notify_fd(). */
+#ifndef LOFT_STORE_STORE_H
+#define LOFT_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct sbuf;
+struct store;
+struct store_folder;
+
+struct store_settings {
+	const char *root;		/* the `folder` setting, expanded; required */
+	const char *state_dir;		/* NULL: ROOT/.loft */
+	const char *notmuch_db;		/* NULL: ROOT/.notmuch */
+	unsigned mbox_lock_timeout;	/* seconds; 0: 10 */
+};
+
+enum store_open_flags {
+	/* This process is the notmuch writer: store changes are indexed as
+	 * they happen.  At most one process should ask for it at a time
+	 * (notmuch 0.37 blocks a second writer with no timeout). */
+	STORE_OPEN_INDEX = 1 << 0,
+	/* Create the root and INBOX/Sent/Drafts/Trash when missing. */
+	STORE_OPEN_CREATE = 1 << 1,
+};
+
+/* Opens the store.  Returns 0 and *store_r, or -1 with *error_r (a static
+ * or thread-local string: valid until the next failing store_open()). */
+int store_open(const struct store_settings *set, unsigned flags,
+	       struct store **store_r, const char **error_r);
+/* Closes the store; every folder opened from it must be closed first.
+ * NULL-safe; sets *storep to NULL. */
+void store_close(struct store **storep);
+
+/* ---- folders ---- */
+
+enum store_folder_kind { STORE_MAILDIR, STORE_MBOX };
+
+struct store_folder_info {
+	char *name;			/* "INBOX", "Lists/foo" (caller frees via
+					 * store_folder_list_free) */
+	enum store_folder_kind kind;
+	bool maildirpp;			/* found as a Maildir++ ".Name" */
+};
+
+/* Every folder under the root: maildirs (plain and Maildir++ ".a.b" style
+ * as Dovecot and Courier write them), mbox files.  Sorted by name, INBOX
+ * first.  Unreadable subdirectories are skipped (and logged). */
+int store_folder_list(struct store *store, struct store_folder_info **list_r,
+		      size_t *count_r, const char **error_r);
+void store_folder_list_free(struct store_folder_info *list, size_t count);
+
+/* name is relative to the root ("Lists/foo"); never absolute, never "..". */
+int store_folder_create(struct store *store, const char *name, const char **error_r);
+/* Renames the folder and its state; the UIDVALIDITY is kept. */
+int store_folder_rename(struct store *store, const char *from, const char *to,
+			const char **error_r);
+/* Deletes the folder, its messages and its state. */
+int store_folder_delete(struct store *store, const char *name, const char **error_r);
+
+/* ---- a folder as a snapshot ---- */
+
+enum store_flag {
+	STORE_SEEN = 1 << 0,		/* maildir S, IMAP \Seen */
+	STORE_ANSWERED = 1 << 1,	/* R, \Answered */
+	STORE_FLAGGED = 1 << 2,		/* F, \Flagged */
+	STORE_DELETED = 1 << 3,		/* T, \Deleted */
+	STORE_DRAFT = 1 << 4,		/* D, \Draft */
+	STORE_PASSED = 1 << 5,		/* P, $Forwarded */
+	STORE_RECENT = 1 << 6,		/* in new/ (maildir) or not yet seen by loft */
+};
+
+struct store_msg {
+	uint32_t uid;
+	uint32_t flags;			/* enum store_flag bits */
+	uint64_t modseq;
+	uint64_t size;			/* bytes of the message as stored */
+	int64_t internal_date;		/* seconds since the epoch */
+	const char *keywords;		/* IMAP keywords, space-separated, "" if none */
+	const char *envelope;		/* cached IMAP ENVELOPE, or NULL if the
+					 * file could not be read/parsed */
+	const char *location;		/* maildir: path relative to the folder
+					 * ("cur/123.M4P5.host:2,S"); mbox: NULL */
+};
+
+/* name: a folder name relative to the root ("INBOX", "+Lists/foo" also
+ * accepted), or an absolute path to a maildir or an mbox file anywhere.
+ * Scans the folder, reconciles it with the state (new files get UIDs,
+ * vanished ones are expunged, renamed flags picked up; a missing state is
+ * rebuilt with a new UIDVALIDITY) and returns the snapshot, ordered by UID. */
+int store_folder_open(struct store *store, const char *name,
+		      struct store_folder **folder_r, const char **error_r);
+void store_folder_close(struct store_folder **folderp);
+
+size_t store_folder_count(const struct store_folder *f);
+/* i-th message in UID order (0 <= i < count). */
+const struct store_msg *store_folder_msg(const struct store_folder *f, size_t i);
+/* The message with this UID, or NULL. O(log n). */
+const struct store_msg *store_folder_find(const struct store_folder *f, uint32_t uid);
+uint32_t store_folder_uidvalidity(const struct store_folder *f);
+uint32_t store_folder_uidnext(const struct store_folder *f);
+uint64_t store_folder_highestmodseq(const struct store_folder *f);
+const char *store_folder_name(const struct store_folder *f);
+enum store_folder_kind store_folder_kind(const struct store_folder *f);
+
+/* Rescans and reconciles (as at open); pointers from before are invalid
+ * afterwards.  *changed_r (if not NULL) tells whether anything changed. */
+int store_folder_refresh(struct store_folder *f, bool *changed_r, const char **error_r);
+
+/* A file descriptor that becomes readable when the folder may have changed
+ * (inotify; mbox: the file's directory).  After it polls readable, call
+ * store_folder_refresh().  A queue overflow simply means "changed". */
+int store_folder_notify_fd(struct store_folder *f);
+
+/* ---- messages ---- */
+
+/* Appends the whole message to out.  A maildir file renamed meanwhile by
+ * another program is found again by a rescan. */
+int store_msg_read(struct store_folder *f, uint32_t uid, struct sbuf *out,
+		   const char **error_r);
+/* Adds a message, durably (fsync of the file and of the directory) before
+ * returning.  internal_date 0 means now.  *uid_r gets the new UID. */
+int store_append(struct store_folder *f, const char *data, size_t len,
+		 uint32_t flags, const char *keywords, int64_t internal_date,
+		 uint32_t *uid_r, const char **error_r);
+/* Copies/moves the message to another folder (a fresh unique name there);
+ * *new_uid_r gets its UID in dst. */
+int store_copy(struct store_folder *src, uint32_t uid, struct store_folder *dst,
+	       uint32_t *new_uid_r, const char **error_r);
+int store_move(struct store_folder *src, uint32_t uid, struct store_folder *dst,
+	       uint32_t *new_uid_r, const char **error_r);
+
+enum store_flag_op { STORE_FLAGS_SET, STORE_FLAGS_ADD, STORE_FLAGS_REMOVE };
+/* Changes flags and/or keywords (keywords space-separated, NULL = leave
+ * them alone); bumps the MODSEQ; a maildir file is renamed, a message in
+ * new/ moves to cur/ when it gets \Seen. */
+int store_set_flags(struct store_folder *f, uint32_t uid, enum store_flag_op op,
+		    uint32_t flags, const char *keywords, const char **error_r);
+/* Removes the given UIDs, or every \Deleted message when n == 0; the
+ * expunges are logged by MODSEQ for QRESYNC. */
+int store_expunge(struct store_folder *f, const uint32_t *uids, size_t n,
+		  const char **error_r);
+/* UIDs expunged after modseq, for QRESYNC.  *uids_r caller frees. */
+int store_expunged_since(struct store_folder *f, uint64_t modseq, uint32_t **uids_r,
+			 size_t *n_r, const char **error_r);
+
+#endif
