@@ -51,14 +51,17 @@ MAIN_SRC :=
 UNIT_TESTS :=
 FUZZ_TARGETS :=
 
+obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
+LOFT_A := $(O)/libloft.a
+
 include lib/module.mk store/module.mk client/module.mk
 include tests/module.mk bench/module.mk doc/module.mk
 
-obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
 LIB_OBJ := $(call obj,$(LIB_SRC))
-LOFT_A := $(O)/libloft.a
 
 .PHONY: all deps run check test install clean fuzz bench check-layers
+# Keep objects make considers intermediate (test and fuzz objects).
+.SECONDARY:
 all: $(O)/loft
 
 $(O)/obj/%.o: %.c

@@ -62,6 +62,8 @@ struct message_part {
 	int nheaders;
 	int is_multipart;
 	int flattened;			/* over a limit: shown as an empty leaf */
+	int in_multipart;		/* body ends before a boundary line */
+	int eof_trim;			/* last part of an unclosed multipart */
 	const struct message_part **children;
 	size_t nchildren;
 	struct message *embedded;

@@ -1,0 +1,94 @@
+/* The settings table shared by lib/config.c (parsing, values, dump) and
+ * lib/settings.c (the table itself, value checking, documentation). */
+#ifndef LOFT_LIB_CONFIG_PRIVATE_H
+#define LOFT_LIB_CONFIG_PRIVATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lib/sbuf.h"
+
+enum setting_type {
+	SETTING_STRING,
+	SETTING_PATH,		/* ~ and $VAR expanded when set */
+	SETTING_BOOL,
+	SETTING_INT,		/* decimal, k/M/G suffixes (x1024), min..max */
+	SETTING_ENUM,		/* one of words[] */
+	SETTING_HOSTPORT,	/* HOST:PORT, [IPV6]:PORT */
+	SETTING_DURATION,	/* "300", "5m", "1h30m"; seconds, min..max */
+};
+
+#define SETTING_F_ACCOUNT	0x01	/* may be set inside an account block */
+#define SETTING_F_NONEMPTY	0x02	/* an empty value is an error */
+
+struct setting {
+	const char *name;
+	enum setting_type type;
+	const char *def;		/* as it would be written in a mailrc; "" for none */
+	const char *desc;		/* one line, full sentence */
+	const char *const *words;	/* SETTING_ENUM: NULL-terminated */
+	long long min, max;		/* SETTING_INT and SETTING_DURATION */
+	unsigned flags;
+};
+
+extern const struct setting settings_table[];
+extern const size_t settings_count;
+
+/* The index of name in settings_table, or -1. */
+int settings_find(const char *name);
+/* The closest setting name to name (edit distance <= 2), or NULL. */
+const char *settings_suggest(const char *name);
+/* "string", "path", "bool"... */
+const char *settings_type_name(enum setting_type type);
+
+/* Checks value (already expanded) against s's type.  Returns 0 and sets
+ * *canon_r to the string to store (malloc'd, caller frees; NULL for an empty
+ * value), or -1 with *error_r pointing into err (e.g. "log_level: expected
+ * one of debug, info, warning, error"). */
+int settings_check(const struct setting *s, const char *value, char **canon_r,
+		   struct sbuf *err, const char **error_r);
+/* Parses a value that settings_check() accepted: SETTING_INT -> the number,
+ * SETTING_DURATION -> seconds, SETTING_BOOL -> 0/1. */
+long long settings_number(const struct setting *s, const char *value);
+
+/* config_load_buffer() feeding the parser chunk bytes at a time (0: all at
+ * once), for the tests and the fuzzer that compare the two. */
+int config_load_chunked(struct config *cfg, const char *name, const char *data, size_t len,
+			size_t chunk, const char **error_r);
+
+/* The inside of struct config, for lib/config.c (loading) and
+ * lib/config-get.c (accessors and dump). */
+struct value {
+	char *text;		/* NULL: empty */
+	const char *file;	/* interned in config.files; NULL: default */
+	unsigned long line;
+	bool set;		/* accounts: overrides the global value */
+};
+
+struct account {
+	char *name;
+	struct value *vals;	/* [settings_count] */
+};
+
+struct alias {
+	char *name;
+	char **addrs;
+	size_t n;
+	struct sbuf joined;	/* addrs joined by ", " */
+	const char *file;
+	unsigned long line;
+};
+
+struct config {
+	struct value *vals;	/* [settings_count] */
+	char **defaults;	/* [settings_count], expanded; NULL: empty */
+	struct account *accounts;
+	size_t n_accounts;
+	struct alias *aliases;
+	size_t n_aliases;
+	char **files;		/* names of the files read, for value sources */
+	size_t n_files;
+	struct sbuf error, scratch;
+};
+
+#endif

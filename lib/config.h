@@ -1,0 +1,74 @@
+/* config: loft's settings, read from a mailrc (see loft-mailrc(5)).
+ *
+ * One typed table (lib/settings.c) names every setting with its type,
+ * default and description; it drives parsing, `loft check`, `loft help
+ * settings` and the man page.  A struct config starts on the embedded
+ * defaults and is changed by loading mailrc files or buffers:
+ *
+ *   set NAME=VALUE | set NAME | set noNAME | unset NAME
+ *   account NAME {  ...set/unset only...  }
+ *   alias NAME ADDRESS...
+ *   source FILE
+ *
+ * Memory: every string returned is owned by the config and valid until the
+ * next config_load*() or config_free(), unless said otherwise.  Nothing here
+ * prints; errors come back as strings.  Loading reads files (blocking I/O);
+ * nothing else blocks.  Asking for a setting name that is not in the table is
+ * a programmer error and abort()s. */
+#ifndef LOFT_LIB_CONFIG_H
+#define LOFT_LIB_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct sbuf;
+struct config;
+
+/* Deepest chain of `source` commands followed (a loop stops here). */
+#define CONFIG_SOURCE_DEPTH_MAX 10
+
+/* A config on the embedded defaults (paths expanded with the current $HOME).
+ * Never NULL; the caller frees it with config_free(). */
+struct config *config_new(void);
+/* NULL-safe; sets *cfgp to NULL. */
+void config_free(struct config **cfgp);
+
+/* Reads and applies the mailrc file at path, following `source` commands.
+ * Returns 0 on success.  On failure returns -1 with *error_r set to
+ * "FILE:LINE:COL: message" (or "FILE: message" when the file cannot be read;
+ * then errno is that of the failed open/read, e.g. ENOENT), owned by cfg and
+ * valid until the next load or config_free().  On failure cfg keeps every
+ * setting applied before the faulty line. */
+int config_load(struct config *cfg, const char *path, const char **error_r);
+/* The same over len bytes of data; name is used in messages and as the base
+ * directory of relative `source` paths (its dirname, or "." without '/'). */
+int config_load_buffer(struct config *cfg, const char *name, const char *data, size_t len,
+		       const char **error_r);
+
+/* The effective value of a string, path, enum, address or duration setting
+ * (paths expanded), or NULL when it is empty/unset. */
+const char *config_get(const struct config *cfg, const char *name);
+/* The value of a bool setting. */
+bool config_bool(const struct config *cfg, const char *name);
+/* The value of an int setting, or a duration setting in seconds. */
+long long config_int(const struct config *cfg, const char *name);
+
+/* Appends the effective settings to out in mailrc syntax: one `set` per line
+ * followed by its source ("# default" or "# FILE:LINE"), then the accounts
+ * and the aliases.  Reading the output back gives the same settings. */
+void config_dump(const struct config *cfg, struct sbuf *out);
+/* Appends the documentation of every setting: plain text when man is false
+ * (each entry starts with "NAME  TYPE" at column 0), else roff for the
+ * SETTINGS section of loft-mailrc(5). */
+void config_settings_doc(struct sbuf *out, bool man);
+
+/* Accounts in the order they were defined.  i < config_account_count(). */
+size_t config_account_count(const struct config *cfg);
+const char *config_account_name(const struct config *cfg, size_t i);
+/* The value of setting name inside account (as config_get); falls back to
+ * the global value when the account does not set it or does not exist. */
+const char *config_account_get(const struct config *cfg, const char *account, const char *name);
+/* The addresses of alias name joined by ", ", or NULL when there is none. */
+const char *config_alias(const struct config *cfg, const char *name);
+
+#endif

@@ -1,0 +1,386 @@
+/* The one table of loft's settings, the checks of each type, and the
+ * documentation generated from them (`loft help settings`, loft-mailrc(5)).
+ *
+ * Values are stored as text: what the user wrote once checked (enum words,
+ * durations and sizes keep their spelling so `loft check` shows "5m", not
+ * "300"), except booleans, which become "yes" or "no".  Line breaks are
+ * refused in every value: a From or host name with a CR/LF in it would end
+ * up inside a mail header or an SMTP line. */
+#include "lib/config.h"
+#include "lib/config-private.h"
+#include "lib/mailrc.h"
+#include "lib/sbuf.h"
+#include "lib/xalloc.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const log_words[] = { "stderr", "syslog", NULL };
+static const char *const log_level_words[] = { "debug", "info", "warning", "error", NULL };
+static const char *const sort_words[] = { "date", "threads", "from", "subject", "size", NULL };
+
+#define ACC SETTING_F_ACCOUNT
+#define NONEMPTY SETTING_F_NONEMPTY
+
+const struct setting settings_table[] = {
+	{ "folder", SETTING_PATH, "~/Mail",
+	  "Root of the mail store: one maildir per folder (INBOX, Sent, Lists/foo...).",
+	  NULL, 0, 0, ACC | NONEMPTY },
+	{ "notmuch_database", SETTING_PATH, "",
+	  "Directory of the notmuch database; empty means FOLDER/.notmuch (used from the indexer on).",
+	  NULL, 0, 0, 0 },
+	{ "state_dir", SETTING_PATH, "",
+	  "Directory of loft's own state (UID maps, caches, queue); empty means FOLDER/.loft.",
+	  NULL, 0, 0, 0 },
+	{ "from", SETTING_STRING, "",
+	  "Your address on mail you write (me@example.org); empty means USER@HOSTNAME.",
+	  NULL, 0, 0, ACC },
+	{ "realname", SETTING_STRING, "",
+	  "Display name put before the From address; empty means none.",
+	  NULL, 0, 0, ACC },
+	{ "hostname", SETTING_STRING, "",
+	  "Host name for Message-IDs and the SMTP greeting; empty means the system host name.",
+	  NULL, 0, 0, ACC },
+	{ "domain", SETTING_STRING, "",
+	  "Domain added to addresses written without one; empty means the host name.",
+	  NULL, 0, 0, ACC },
+	{ "log", SETTING_ENUM, "stderr",
+	  "Where loft's messages go: stderr, or syslog (mail facility).",
+	  log_words, 0, 0, 0 },
+	{ "log_level", SETTING_ENUM, "warning",
+	  "Least severe messages logged.",
+	  log_level_words, 0, 0, 0 },
+	{ "editor", SETTING_STRING, "",
+	  "Command that edits a message being composed; empty means $VISUAL, then $EDITOR, then vi.",
+	  NULL, 0, 0, 0 },
+	{ "imap_listen", SETTING_HOSTPORT, "127.0.0.1:1143",
+	  "Address the IMAP server listens on; empty disables it (used from the daemon on).",
+	  NULL, 0, 0, 0 },
+	{ "smtp_listen", SETTING_HOSTPORT, "127.0.0.1:1587",
+	  "Address the SMTP submission server listens on; empty disables it (used from the daemon on).",
+	  NULL, 0, 0, 0 },
+	{ "smarthost", SETTING_HOSTPORT, "",
+	  "Relay (HOST:PORT) that outgoing mail is handed to; empty keeps it queued (used from the queue runner on).",
+	  NULL, 0, 0, ACC },
+	{ "sieve", SETTING_PATH, "~/.config/loft/sieve",
+	  "Sieve script run on delivered mail; a missing file delivers to INBOX (used from the MDA on).",
+	  NULL, 0, 0, 0 },
+	{ "record", SETTING_PATH, "+Sent",
+	  "Folder keeping a copy of the mail you send (+NAME is under folder); empty keeps none.",
+	  NULL, 0, 0, ACC },
+	{ "postponed", SETTING_PATH, "+Drafts",
+	  "Folder for messages postponed while composing (+NAME is under folder).",
+	  NULL, 0, 0, ACC },
+	{ "trash", SETTING_PATH, "+Trash",
+	  "Folder deleted messages move to (+NAME is under folder); empty deletes at once.",
+	  NULL, 0, 0, ACC },
+	{ "index_format", SETTING_STRING, "%4C %Z %{%b %d} %-15.15L (%?l?%4l&%4c?) %s",
+	  "Format of a line of the message index, with mutt's % sequences.",
+	  NULL, 0, 0, ACC | NONEMPTY },
+	{ "sort", SETTING_ENUM, "threads",
+	  "Order of the message index.",
+	  sort_words, 0, 0, ACC },
+	{ "sort_reverse", SETTING_BOOL, "no",
+	  "Reverses the order given by sort.",
+	  NULL, 0, 0, ACC },
+	{ "fetch_interval", SETTING_DURATION, "5m",
+	  "How often upstream accounts without IDLE are polled (used from the fetch loop on).",
+	  NULL, 30, 7 * 86400, ACC },
+	{ "max_message_size", SETTING_INT, "50M",
+	  "Largest message accepted by SMTP, APPEND and delivery, in bytes (k, M, G suffixes).",
+	  NULL, 1024, 2LL * 1024 * 1024 * 1024, 0 },
+};
+
+const size_t settings_count = sizeof(settings_table) / sizeof(settings_table[0]);
+
+int settings_find(const char *name)
+{
+	for (size_t i = 0; i < settings_count; i++)
+		if (strcmp(settings_table[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *settings_suggest(const char *name)
+{
+	const char *best = NULL;
+	unsigned best_d = 3;
+
+	for (size_t i = 0; i < settings_count; i++) {
+		unsigned d = mailrc_distance(name, settings_table[i].name);
+
+		if (d < best_d) {
+			best_d = d;
+			best = settings_table[i].name;
+		}
+	}
+	/* One or two edits turn any short word into any other: no advice. */
+	return best != NULL && strlen(name) > best_d ? best : NULL;
+}
+
+const char *settings_type_name(enum setting_type type)
+{
+	static const char *const names[] = {
+		"string", "path", "bool", "int", "enum", "HOST:PORT", "duration",
+	};
+	return names[type];
+}
+
+static void add_words(struct sbuf *out, const char *const *words, const char *sep)
+{
+	for (size_t i = 0; words[i] != NULL; i++)
+		sbuf_addf(out, "%s%s", i ? sep : "", words[i]);
+}
+
+static bool parse_bool(const char *v, bool *b_r)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(v, yes[i]) == 0)
+			return *b_r = true;
+		if (strcasecmp(v, no[i]) == 0)
+			return !(*b_r = false);
+	}
+	return false;
+}
+
+/* Decimal with an optional k, M or G suffix (powers of 1024). */
+static bool parse_int(const char *v, long long *n_r)
+{
+	char *end;
+	long long n, mul = 1;
+
+	if (!((*v >= '0' && *v <= '9') || (*v == '-' && v[1] >= '0' && v[1] <= '9')))
+		return false;
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno != 0)
+		return false;
+	if (*end != '\0') {
+		const char *p = strchr("kMG", *end);
+
+		if (p == NULL || end[1] != '\0')
+			return false;
+		mul = 1LL << (10 * (p - "kMG" + 1));
+	}
+	if (n > LLONG_MAX / mul || n < LLONG_MIN / mul)
+		return false;
+	*n_r = n * mul;
+	return true;
+}
+
+/* Numbers each followed by s, m, h, d or w; a last bare number is seconds. */
+static bool parse_duration(const char *v, long long *secs_r)
+{
+	long long total = 0;
+
+	if (*v == '\0')
+		return false;
+	while (*v != '\0') {
+		long long n = 0, unit = 1;
+
+		if (*v < '0' || *v > '9')
+			return false;
+		for (; *v >= '0' && *v <= '9'; v++) {
+			if (n > (LLONG_MAX - 9) / 10)
+				return false;
+			n = n * 10 + (*v - '0');
+		}
+		switch (*v) {
+		case 's': unit = 1; v++; break;
+		case 'm': unit = 60; v++; break;
+		case 'h': unit = 3600; v++; break;
+		case 'd': unit = 86400; v++; break;
+		case 'w': unit = 7 * 86400; v++; break;
+		case '\0': break;
+		default: return false;
+		}
+		if (n > (LLONG_MAX - total) / unit)
+			return false;
+		total += n * unit;
+	}
+	*secs_r = total;
+	return true;
+}
+
+/* HOST:PORT where HOST is a name, an IPv4 address, "*" or [IPv6]. */
+static bool valid_hostport(const char *v)
+{
+	const char *colon, *p;
+	char *end;
+	long port;
+
+	if (*v == '[') {
+		const char *close = strchr(v, ']');
+
+		if (close == NULL || close == v + 1 || close[1] != ':')
+			return false;
+		for (p = v + 1; p < close; p++)
+			if (!strchr("0123456789abcdefABCDEF:.", *p))
+				return false;
+		colon = close + 1;
+	} else {
+		colon = strrchr(v, ':');
+		if (colon == NULL || colon == v)
+			return false;
+		for (p = v; p < colon; p++)
+			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			      (*p >= '0' && *p <= '9') || strchr(".-_*", *p)))
+				return false;
+	}
+	if (colon[1] < '0' || colon[1] > '9')
+		return false;
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	return errno == 0 && *end == '\0' && port >= 1 && port <= 65535;
+}
+
+int settings_check(const struct setting *s, const char *value, char **canon_r,
+		   struct sbuf *err, const char **error_r)
+{
+	long long n;
+	bool b;
+
+	sbuf_reset(err);
+	*canon_r = NULL;
+	if (strpbrk(value, "\r\n") != NULL) {
+		sbuf_addf(err, "%s: line breaks are not allowed in a value", s->name);
+		goto fail;
+	}
+	if (*value == '\0' && (s->type == SETTING_STRING || s->type == SETTING_PATH ||
+			       s->type == SETTING_HOSTPORT)) {
+		if (!(s->flags & SETTING_F_NONEMPTY))
+			return 0;
+		sbuf_addf(err, "%s: must not be empty", s->name);
+		goto fail;
+	}
+	switch (s->type) {
+	case SETTING_STRING:
+	case SETTING_PATH:
+		break;
+	case SETTING_BOOL:
+		if (!parse_bool(value, &b)) {
+			sbuf_addf(err, "%s: expected yes or no", s->name);
+			goto fail;
+		}
+		*canon_r = xstrdup(b ? "yes" : "no");
+		return 0;
+	case SETTING_INT:
+		if (!parse_int(value, &n) || n < s->min || n > s->max) {
+			sbuf_addf(err, "%s: expected a number from %lld to %lld", s->name, s->min, s->max);
+			goto fail;
+		}
+		break;
+	case SETTING_ENUM:
+		for (size_t i = 0; s->words[i] != NULL; i++)
+			if (strcmp(value, s->words[i]) == 0)
+				goto ok;
+		sbuf_addf(err, "%s: expected one of ", s->name);
+		add_words(err, s->words, ", ");
+		goto fail;
+	case SETTING_HOSTPORT:
+		if (!valid_hostport(value)) {
+			sbuf_addf(err, "%s: expected HOST:PORT", s->name);
+			goto fail;
+		}
+		break;
+	case SETTING_DURATION:
+		if (!parse_duration(value, &n) || n < s->min || n > s->max) {
+			sbuf_addf(err, "%s: expected a duration from %llds to %llds, such as 300, 5m, 4h or 1d",
+				  s->name, s->min, s->max);
+			goto fail;
+		}
+		break;
+	}
+ok:
+	*canon_r = xstrdup(value);
+	return 0;
+fail:
+	*error_r = err->buf;
+	return -1;
+}
+
+long long settings_number(const struct setting *s, const char *value)
+{
+	long long n = 0;
+	bool b = false;
+
+	switch (s->type) {
+	case SETTING_BOOL:
+		parse_bool(value, &b);
+		return b;
+	case SETTING_INT:
+		parse_int(value, &n);
+		return n;
+	case SETTING_DURATION:
+		parse_duration(value, &n);
+		return n;
+	default:
+		abort();
+	}
+}
+
+/* roff-safe text: backslashes and hyphens escaped, no leading control char. */
+static void add_roff(struct sbuf *out, const char *s)
+{
+	if (*s == '.' || *s == '\'')
+		sbuf_addstr(out, "\\&");
+	for (; *s != '\0'; s++) {
+		if (*s == '\\')
+			sbuf_addstr(out, "\\e");
+		else if (*s == '-')
+			sbuf_addstr(out, "\\-");
+		else
+			sbuf_addch(out, *s);
+	}
+}
+
+static void add_type(struct sbuf *out, const struct setting *s)
+{
+	if (s->type == SETTING_ENUM) {
+		sbuf_addstr(out, "one of ");
+		add_words(out, s->words, "|");
+	} else {
+		sbuf_addstr(out, settings_type_name(s->type));
+	}
+	if (s->type == SETTING_INT)
+		sbuf_addf(out, " from %lld to %lld", s->min, s->max);
+	else if (s->type == SETTING_DURATION)
+		sbuf_addf(out, " from %llds to %llds", s->min, s->max);
+}
+
+void config_settings_doc(struct sbuf *out, bool man)
+{
+	for (size_t i = 0; i < settings_count; i++) {
+		const struct setting *s = &settings_table[i];
+		const char *acc = (s->flags & SETTING_F_ACCOUNT) ? "; per account" : "";
+		struct sbuf type = SBUF_INIT;
+
+		add_type(&type, s);
+		if (!man) {
+			sbuf_addf(out, "%s%s  %s  (default: %s%s)\n    %s\n", i ? "\n" : "", s->name, type.buf,
+				  *s->def ? s->def : "empty", acc, s->desc);
+			sbuf_release(&type);
+			continue;
+		}
+		sbuf_addf(out, ".TP\n.B %s\n(\\fI", s->name);
+		add_roff(out, type.buf);
+		sbuf_addstr(out, "\\fP; default ");
+		if (*s->def) {
+			sbuf_addstr(out, "\\fB");
+			add_roff(out, s->def);
+			sbuf_addstr(out, "\\fP");
+		} else {
+			sbuf_addstr(out, "empty");
+		}
+		sbuf_addf(out, "%s)\n.br\n", acc);
+		add_roff(out, s->desc);
+		sbuf_addch(out, '\n');
+		sbuf_release(&type);
+	}
+}

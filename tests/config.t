@@ -1,0 +1,103 @@
+#!/bin/bash
+# The mailrc from the command line: loft check, -F and $LOFTRC, exit codes,
+# mailrc.example kept complete and true, the dump round trip.
+. "$TOP/tests/lib.sh"
+
+EXAMPLE=$TOP/mailrc.example
+# A dump without its header and the "# FILE:LINE" source of each line.
+strip() { grep -v '^#' | sed 's/\t# .*$//'; }
+
+# 1. The example is valid as shipped.
+run_loft check -F "$EXAMPLE"
+is "$RC" 0 "loft check -F mailrc.example exits 0" || diag "$ERR"
+
+# 2. With every commented setting, account and alias switched on, it still
+# loads, and its `set` lines are exactly the embedded defaults.
+sed -E 's/^#(set |account |alias |\t|\})/\1/' "$EXAMPLE" > "$T_DIR/example-on"
+run_loft check -F "$T_DIR/example-on"
+is "$RC" 0 "mailrc.example with every line uncommented loads" || diag "$ERR"
+grep '^set ' <<<"$OUT" | strip > "$T_DIR/example-sets"
+run_loft check
+grep '^set ' <<<"$OUT" | strip > "$T_DIR/default-sets"
+diff "$T_DIR/default-sets" "$T_DIR/example-sets" > "$T_DIR/diff"
+ok $? "the defaults written in mailrc.example are the real defaults" || diag "$(cat "$T_DIR/diff")"
+
+# 3. Every setting of the table is in the example.
+run_loft help settings
+names=$(grep -E '^[a-z_]+  ' <<<"$OUT" | cut -d' ' -f1)
+[ "$(wc -w <<<"$names")" -ge 20 ]
+ok $? "loft help settings lists the settings ($(wc -w <<<"$names"))"
+missing=
+for n in $names; do
+	grep -Eq "^#?[[:space:]]*set (no)?$n(=|[[:space:]]|\$)" "$EXAMPLE" || missing="$missing $n"
+done
+is "${missing# }" "" "every setting appears as a set line in mailrc.example"
+
+# 4. A typo: exit 78 (EX_CONFIG), FILE:LINE:COL and a suggestion.
+printf 'set folder=%s\n  set smarthots=mail.example.org:587\n' "$T_DIR/Mail" > "$T_DIR/typo"
+run_loft check -F "$T_DIR/typo"
+is "$RC" 78 "a misspelled setting exits 78"
+like "$ERR" "^loft: $T_DIR/typo:2:7: unknown setting 'smarthots' \(did you mean 'smarthost'\?\)\$" \
+	"the error names file:line:col and the closest setting"
+
+# 5. A bad value and bad quoting: also 78, at the value's column.
+printf 'set log_level=loud\n' > "$T_DIR/badval"
+run_loft check -F "$T_DIR/badval"
+is "$RC" 78 "a bad value exits 78"
+like "$ERR" "badval:1:15: log_level: expected one of debug, info, warning, error" "the error lists the words"
+printf 'set realname="Me\n' > "$T_DIR/badquote"
+run_loft check -F "$T_DIR/badquote"
+like "$RC:$ERR" "^78:.*badquote:1:14: unterminated double quote" "an open quote exits 78 at its column"
+
+# 6. $LOFTRC is read, and -F wins over it.
+make_mailrc 'set log_level=info' 'alias bob "Bob <bob@example.org>"'
+run_loft check
+is "$RC" 0 "loft check with \$LOFTRC exits 0"
+like "$OUT" "set log_level=info	# $MAILRC_FILE:2" "\$LOFTRC is honoured"
+like "$OUT" "alias bob 'Bob <bob@example.org>'" "aliases are shown"
+run_loft check -F "$EXAMPLE"
+like "$OUT" "set log_level=warning	# default" "-F takes precedence over \$LOFTRC"
+unset LOFTRC
+
+# 7. A missing -F file: a clear error, EX_CONFIG or EX_NOINPUT.
+run_loft check -F "$T_DIR/nonexistent"
+like "$RC" '^(78|66)$' "a missing -F file exits 78 or 66"
+like "$ERR" "$T_DIR/nonexistent: No such file or directory" "the error names the file and the reason"
+
+# 8. The dump reads back as the same settings.
+mkdir -p "$T_DIR/inc"
+printf 'set domain=example.org sort=date\n' > "$T_DIR/inc/more"
+cat > "$T_DIR/rich" <<EOF
+# a bit of everything
+set folder="\$HOME/My Mail" from='Me <me@example.org>' realname="It's \\"me\\""
+set index_format='%4C %s #x' imap_listen= smarthost=[::1]:2525 nosort_reverse \\
+    fetch_interval=1h30m max_message_size=10M
+source inc/more
+account 'work stuff' {
+	set from=me@work.example record='' sort_reverse
+}
+alias team a@x.org "B <b@y.org>"
+alias team c@z.org
+EOF
+run_loft check -F "$T_DIR/rich"
+is "$RC" 0 "a mailrc using every feature loads" || diag "$ERR"
+printf '%s\n' "$OUT" > "$T_DIR/dump1"
+like "$OUT" "set folder='$HOME/My Mail'" "paths are expanded when set"
+like "$OUT" "set domain=example.org	# $T_DIR/inc/more:1" "sourced settings name their file and line"
+run_loft check -F "$T_DIR/dump1"
+is "$RC" 0 "the dump of loft check loads as a mailrc" || diag "$ERR"
+printf '%s\n' "$OUT" > "$T_DIR/dump2"
+diff <(strip < "$T_DIR/dump1") <(strip < "$T_DIR/dump2") > "$T_DIR/diff"
+ok $? "reading the dump back gives the same dump" || diag "$(cat "$T_DIR/diff")"
+
+# 9. The man page section comes from the same table.
+run_loft help settings --man
+like "$OUT" '^\.TP' "loft help settings --man writes roff"
+[ "$(grep -c '^\.TP' <<<"$OUT")" -eq "$(wc -w <<<"$names")" ]
+ok $? "the man page has one entry per setting"
+
+# 10. loft check takes no arguments.
+run_loft check extra
+is "$RC" 64 "loft check with an argument exits 64"
+
+done_testing
