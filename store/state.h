@@ -10,7 +10,11 @@
  *
  * Ownership: struct state_rec strings handed to callbacks are valid only
  * during the callback; records passed in are copied.  Errors: 0 / -1 with
- * *error_r (owned by the state, valid until its next call) naming the path.
+ * *error_r (owned by the state, valid until its next call) naming the path
+ * ("DIR/data.mdb: MDB_MAP_FULL: ... (writing a record)").  state_open() and
+ * state_destroy() have no state yet: their *error_r is a thread-local
+ * buffer, valid until the next failing state_open()/state_destroy() in the
+ * same thread.  A struct state is used by one thread at a time.
  *
  * Concurrency: open after fork(); any number of processes may read and one
  * writes at a time (LMDB serialises writers; state_begin blocks until the
@@ -35,8 +39,9 @@ struct state_rec {
 	uint64_t size;
 	int64_t internal_date;
 	const char *key;		/* driver's stable key (unique, non-empty) */
-	const char *location;		/* driver's current location ("cur/NAME:2,S"), may be "" */
-	const char *keywords;		/* space-separated, may be "" */
+	const char *location;		/* driver's current location ("cur/NAME:2,S"), may be ""
+					 * (NULL is kept as NULL) */
+	const char *keywords;		/* space-separated, may be "" (NULL kept as NULL) */
 	const char *envelope;		/* cached IMAP ENVELOPE, may be NULL */
 	const char *bodystructure;	/* cached IMAP BODYSTRUCTURE, may be NULL */
 };
@@ -46,18 +51,32 @@ struct state_header {
 	uint32_t uidnext;
 	uint64_t highestmodseq;
 	bool created;			/* true when this open created it (rebuild) */
+	size_t count;			/* number of records */
 };
 
-/* Opens (creating when missing, with a UIDVALIDITY from the clock that is
- * greater than any it replaces) the state in directory dir. */
+/* Opens the state in directory dir (created with its parents, mode 0700,
+ * when missing).  A new state gets UIDVALIDITY = the clock, raised above
+ * the last value handed out under the same parent directory (kept in
+ * PARENT/.uidvalidity), UIDNEXT 1, HIGHESTMODSEQ 1.  Clears stale reader
+ * slots.  Blocks on disk I/O and, when it creates, on the writer lock.
+ * 0 and *state_r (free with state_close()), or -1. */
 int state_open(const char *dir, struct state **state_r, const char **error_r);
+/* NULL-safe; sets *statep to NULL.  No transaction may be open. */
 void state_close(struct state **statep);
-/* Removes the state directory of a folder (folder deleted).  */
+/* Removes dir/data.mdb and dir/lock.mdb, then dir itself unless it still
+ * holds something (nested folders' states).  Missing files are fine.  The
+ * state must not be open in this process. */
 int state_destroy(const char *dir, const char **error_r);
+/* How many stale reader slots (of processes that died in a read) this
+ * state_open() cleared. */
+unsigned state_readers_cleared(const struct state *st);
 
 int state_get_header(struct state *st, struct state_header *hdr_r, const char **error_r);
 /* Calls fn for every record in UID order; fn returns 0 to go on, -1 to stop
- * (then state_foreach returns -1 with *error_r "stopped"). */
+ * (then state_foreach returns -1 with *error_r "...: stopped").  One read
+ * transaction spans the walk, so fn must not block or call state_begin();
+ * it may call the other read functions.  A garbled record ends the walk
+ * with -1. */
 int state_foreach(struct state *st, int (*fn)(const struct state_rec *rec, void *ctx),
 		  void *ctx, const char **error_r);
 /* UID for a key: 1 and *uid_r if found, 0 if not, -1 on error. */
@@ -66,26 +85,41 @@ int state_lookup_key(struct state *st, const char *key, uint32_t *uid_r, const c
  * frees *buf_r): 1 found, 0 not, -1 error. */
 int state_get(struct state *st, uint32_t uid, struct state_rec *rec_r, char **buf_r,
 	      const char **error_r);
-/* UIDs expunged with a MODSEQ greater than modseq; *uids_r caller frees. */
+/* UIDs expunged with a MODSEQ greater than modseq, sorted by UID;
+ * *uids_r caller frees (NULL when *n_r is 0). */
 int state_expunged_since(struct state *st, uint64_t modseq, uint32_t **uids_r, size_t *n_r,
 			 const char **error_r);
 
-/* A write transaction: everything between begin and commit is one fsync. */
+/* A write transaction: everything between begin and commit is one fsync.
+ * state_begin blocks until no other process writes; one transaction per
+ * struct state at a time.  state_commit and state_abort always free the
+ * transaction and set *txnp to NULL (abort is NULL-safe).  After a failing
+ * state_txn_* call the transaction should be aborted, except a duplicate
+ * key in add/update, which changes nothing. */
 int state_begin(struct state *st, struct state_txn **txn_r, const char **error_r);
 int state_commit(struct state_txn **txnp, const char **error_r);
 void state_abort(struct state_txn **txnp);
-/* Adds a record: assigns rec->uid = UIDNEXT++ (or uses uid_hint when it is
- * >= UIDNEXT, for rebuilds that keep order) and a new MODSEQ.  *uid_r gets
- * the UID.  Fails if the key is already present. */
+/* UIDNEXT and HIGHESTMODSEQ as this transaction has them so far: after an
+ * add, update with bump or remove, the MODSEQ that change took. */
+uint32_t state_txn_uidnext(const struct state_txn *txn);
+uint64_t state_txn_highestmodseq(const struct state_txn *txn);
+/* Adds a record: UID = rec->uid when that is >= UIDNEXT (a rebuild that
+ * keeps order), else UIDNEXT; UIDNEXT becomes UID + 1; a new MODSEQ
+ * (rec->modseq is ignored).  *uid_r (if not NULL) gets the UID.  Fails if
+ * the key is empty, longer than 511 bytes or already present. */
 int state_txn_add(struct state_txn *txn, const struct state_rec *rec, uint32_t *uid_r,
 		  const char **error_r);
-/* Replaces the record of rec->uid (key changes allowed); new MODSEQ unless
- * bump_modseq is false (a location-only change, invisible to IMAP). */
+/* Replaces the record of rec->uid (key changes allowed: the old key is
+ * unmapped, the new one must be free); new MODSEQ unless bump_modseq is
+ * false (a location-only change, invisible to IMAP), then the old MODSEQ
+ * is kept.  rec->modseq is ignored.  Fails if uid has no record. */
 int state_txn_update(struct state_txn *txn, const struct state_rec *rec, bool bump_modseq,
 		     const char **error_r);
-/* Removes uid, logging it as expunged at a new MODSEQ. */
+/* Removes uid and its key, logging it as expunged at a new MODSEQ.  Fails
+ * if uid has no record. */
 int state_txn_remove(struct state_txn *txn, uint32_t uid, const char **error_r);
-/* Lookups inside the write transaction (they see its own changes). */
+/* Lookups inside the write transaction (they see its own changes); returns
+ * as state_lookup_key() and state_get(). */
 int state_txn_lookup_key(struct state_txn *txn, const char *key, uint32_t *uid_r,
 			 const char **error_r);
 int state_txn_get(struct state_txn *txn, uint32_t uid, struct state_rec *rec_r, char **buf_r,

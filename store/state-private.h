@@ -1,0 +1,123 @@
+/* state-private: what state.c (environment, reads) and state-txn.c (write
+ * transactions) share.  Nothing outside store/state*.c includes this.
+ *
+ * Layout: one LMDB environment per folder (DIR/data.mdb, DIR/lock.mdb)
+ * with four named databases:
+ *   meta      "uidvalidity" -> u32, "uidnext" -> u32, "highestmodseq" -> u64
+ *             (little-endian values)
+ *   msgs      UID (big-endian u32, so LMDB's memcmp order is UID order)
+ *             -> record, see below
+ *   keys      driver key (bytes, no NUL) -> UID (big-endian u32)
+ *   expunged  MODSEQ (big-endian u64) -> UID (big-endian u32)
+ *
+ * Record: version u8, flags u32, modseq u64, size u64, internal_date i64
+ * (all little-endian), then five strings (key, location, keywords, envelope,
+ * bodystructure), each a u32 length and that many bytes plus a NUL, or the
+ * length STATE_REC_NULL alone for a NULL string.  Keeping the NUL on disk
+ * lets state_foreach() hand out pointers straight into the map without
+ * copying; the decoder checks that every length fits and every NUL is
+ * there, so garbled bytes give an error, never an out-of-bounds read. */
+#ifndef LOFT_STORE_STATE_PRIVATE_H
+#define LOFT_STORE_STATE_PRIVATE_H
+
+#include "store/state.h"
+
+#include <endian.h>
+#include <lmdb.h>
+#include <string.h>
+
+#define STATE_REC_VERSION 1
+#define STATE_REC_FIXED (1 + 4 + 8 + 8 + 8)
+#define STATE_REC_NSTR 5
+#define STATE_REC_NULL 0xffffffffu
+
+struct state {
+	MDB_env *env;
+	MDB_dbi dbi_meta, dbi_msgs, dbi_keys, dbi_exp;
+	char *dir;
+	char *path;			/* DIR/data.mdb, for messages */
+	char *error;			/* the last error, owned */
+	/* A read transaction kept reset between calls: renewing it reuses
+	 * its reader slot without taking the reader-table mutex. */
+	MDB_txn *rtxn;
+	bool rtxn_busy;
+	struct state_txn *wtxn;
+	bool created;
+	unsigned readers_cleared;
+	size_t maxkeysize;
+};
+
+struct state_txn {
+	struct state *st;
+	MDB_txn *txn;
+	uint32_t uidnext;
+	uint64_t modseq;
+	bool dirty;			/* uidnext/modseq to write at commit */
+};
+
+/* Sets st->error to "PATH: message" and *error_r (if not NULL) to it;
+ * returns -1. */
+int state_fail(struct state *st, const char **error_r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* "PATH: mdb_strerror(rc) (what)"; returns -1. */
+int state_fail_mdb(struct state *st, const char **error_r, int rc, const char *what);
+
+/* mdb_txn_begin(), adopting a map size grown by another process
+ * (MDB_MAP_RESIZED) when no other transaction of ours is open.  0 or -1. */
+int state_mdb_begin(struct state *st, unsigned flags, MDB_txn **txn_r, const char **error_r);
+/* 1 with *hdr_r, 0 when there is no UIDVALIDITY yet, -1 on error. */
+int state_read_header(struct state *st, MDB_txn *txn, struct state_header *hdr_r,
+		      const char **error_r);
+/* Writes a 4- or 8-byte meta value.  0 or -1. */
+int state_meta_put(struct state *st, MDB_txn *txn, const char *name, size_t size,
+		   uint64_t value, const char **error_r);
+/* uid's record in txn, decoded in place (valid while txn is and nothing is
+ * written): 1, 0 not found, -1 error (a garbled record too). */
+int state_get_in(struct state *st, MDB_txn *txn, uint32_t uid, struct state_rec *rec_r,
+		 const char **error_r);
+/* As state_lookup_key(), inside txn. */
+int state_lookup_key_in(struct state *st, MDB_txn *txn, const char *key, uint32_t *uid_r,
+			const char **error_r);
+/* Copies rec's strings into one malloc'd buffer (*buf_r) and points rec at it. */
+void state_rec_copy(struct state_rec *rec, char **buf_r);
+
+/* Byte order: records and meta are little-endian, keys big-endian. */
+static inline uint32_t state_get_le32(const unsigned char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return le32toh(v);
+}
+
+static inline uint64_t state_get_le64(const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return le64toh(v);
+}
+
+static inline unsigned char *state_put_le32(unsigned char *p, uint32_t v)
+{
+	v = htole32(v);
+	memcpy(p, &v, 4);
+	return p + 4;
+}
+
+static inline unsigned char *state_put_le64(unsigned char *p, uint64_t v)
+{
+	v = htole64(v);
+	memcpy(p, &v, 8);
+	return p + 8;
+}
+
+static inline uint32_t state_get_be32(const void *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return be32toh(v);
+}
+
+#endif
