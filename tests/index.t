@@ -122,7 +122,7 @@ is "$(notmuch count --output=files '*')" "$((NFILES - 1))" "a deleted file is re
 if have_shared; then
 	python3 "$SHARED/corpus/mkcorpus.py" --maildir "$BIG" --count 2000 --seed 4 >/dev/null 2>&1
 else
-	gen_msgs "$BIG" 2000
+	gen_msgs "$BIG" 10000
 fi
 BIGFILES=$(count_files "$BIG")
 printf 'set folder=%s\n' "$BIG" > "$T_DIR/big.rc"
@@ -133,7 +133,7 @@ for _ in $(seq 50); do
 	[ -d "$BIG/.notmuch/xapian" ] && break
 	sleep 0.1
 done
-sleep 1
+sleep 0.5
 kill -INT "$pid"
 wait "$pid"
 rc1=$?
