@@ -128,7 +128,8 @@ static int list_dir(const char *abs, bool dirs, struct strv *out)
 	}
 	closedir(d);
 	sbuf_release(&p);
-	qsort(out->v, out->n, sizeof(*out->v), cmp_str);
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), cmp_str);
 	return 0;
 }
 
@@ -137,7 +138,8 @@ static void db_names(notmuch_filenames_t *fn, struct strv *out)
 	for (; notmuch_filenames_valid(fn); notmuch_filenames_move_to_next(fn))
 		strv_push(out, xstrdup(notmuch_filenames_get(fn)));
 	notmuch_filenames_destroy(fn);
-	qsort(out->v, out->n, sizeof(*out->v), cmp_str);
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), cmp_str);
 }
 
 static char *join(const char *a, const char *b)
@@ -224,7 +226,8 @@ static int scan_tree(struct scan *s, const char *abs, const char *rel, const cha
 		db_names(notmuch_directory_get_child_directories(dir), &known);
 		notmuch_directory_destroy(dir);
 		for (size_t i = 0; i < known.n; i++)
-			if (!bsearch(&known.v[i], subs.v, subs.n, sizeof(*subs.v), cmp_str) &&
+			if ((subs.n == 0 ||
+			     !bsearch(&known.v[i], subs.v, subs.n, sizeof(*subs.v), cmp_str)) &&
 			    !skip_name(known.v[i]))
 				strv_push(&s->gone_dirs, join(rel, known.v[i]));
 	}
