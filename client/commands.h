@@ -20,5 +20,6 @@ typedef int loft_cmd_fn(struct loft_ctx *ctx, int argc, char **argv);
 
 loft_cmd_fn cmd_check;	/* client/cmd_check.c */
 loft_cmd_fn cmd_show;	/* client/cmd_show.c */
+loft_cmd_fn cmd_index, cmd_search, cmd_tag;	/* client/cmd_index.c */
 
 #endif

@@ -43,6 +43,31 @@ static const struct command commands[] = {
 	  "  json  every header and MIME part, in the shape of notmuch show --format=json\n"
 	  "  raw   the bytes as they are\n"
 	  "--part N prints the decoded content of the part with IMAP section N (1, 2.1...).\n" },
+	{ "index", cmd_index, "[--full]",
+	  "index new, changed and vanished mail in the notmuch database",
+	  "Brings the notmuch database (the `notmuch_database` setting, by default\n"
+	  "FOLDER/.notmuch) up to date with the maildirs under `folder`, as\n"
+	  "`notmuch new` does: new files are indexed and tagged (new.tags, \"inbox\n"
+	  "unread\", then the maildir flags), vanished ones removed, renames picked\n"
+	  "up.  Unchanged directories are skipped; --full rechecks every one.\n"
+	  "On a terminal a progress bar shows count, rate and time left.  SIGINT\n"
+	  "stops at the next message keeping what was done (exit 130); run it\n"
+	  "again to go on.\n" },
+	{ "search", cmd_search, "[--output=summary|threads|files|json] [--limit N] QUERY...",
+	  "search the notmuch index",
+	  "QUERY is in notmuch's syntax (notmuch-search-terms(7)).  Results are\n"
+	  "printed as they are found, newest first:\n"
+	  "  summary  thread:ID date [matched/total] authors; subject (tags) (default)\n"
+	  "  threads  thread ids\n"
+	  "  files    the file of every matching message, one per line\n"
+	  "  json     an array of thread objects, as notmuch search --format=json\n"
+	  "--limit N stops after N threads (files: N messages).  No match exits 0;\n"
+	  "a malformed query exits 65 (EX_DATAERR).\n" },
+	{ "tag", cmd_tag, "+TAG|-TAG... [--] QUERY...",
+	  "add or remove tags on the messages matching a query",
+	  "Changes the tags of every message matching QUERY, then renames its maildir\n"
+	  "files so that their flags agree with the tags (unread = no S, replied R,\n"
+	  "flagged F, draft D, passed P, deleted T).  Prints nothing on success.\n" },
 	{ "help", cmd_help, "[COMMAND | settings [--man]]",
 	  "show help for a command, or the list of settings",
 	  "With no argument, lists the commands.  `loft help settings` lists every\n"

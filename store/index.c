@@ -1,0 +1,871 @@
+/* index: the notmuch database handle, per-file operations, search and tag.
+ * The `loft index` walk is in index-scan.c. */
+#include "store/index-private.h"
+#include "store/store.h"
+#include "lib/sbuf.h"
+#include "lib/xalloc.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const char *index_errorf(struct index *ix, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	free(ix->error);
+	ix->error = s;
+	ix->bad_query = false;
+	return s;
+}
+
+const char *index_nm_error(struct index *ix, const char *what, notmuch_status_t st)
+{
+	const char *detail = ix->db ? notmuch_database_status_string(ix->db) : NULL;
+	struct sbuf sb = SBUF_INIT;
+
+	sbuf_addf(&sb, "%s: %s", what, notmuch_status_to_string(st));
+	if (detail && *detail && st == NOTMUCH_STATUS_XAPIAN_EXCEPTION) {
+		sbuf_addf(&sb, ": %s", detail);
+		sbuf_rtrim(&sb);
+	}
+	free(ix->error);
+	ix->error = sbuf_detach(&sb, NULL);
+	ix->bad_query = false;
+	return ix->error;
+}
+
+/* ---- flags and tags ---- */
+
+static const struct {
+	uint32_t flag;
+	const char *tag;
+	bool inverse;
+} flag_tags[] = {
+	{ STORE_SEEN, "unread", true },
+	{ STORE_ANSWERED, "replied", false },
+	{ STORE_FLAGGED, "flagged", false },
+	{ STORE_DELETED, "deleted", false },
+	{ STORE_DRAFT, "draft", false },
+	{ STORE_PASSED, "passed", false },
+};
+#define N_FLAG_TAGS (sizeof(flag_tags) / sizeof(flag_tags[0]))
+
+static bool msg_has_tag(notmuch_message_t *msg, const char *tag)
+{
+	notmuch_tags_t *tags;
+	bool found = false;
+
+	for (tags = notmuch_message_get_tags(msg); !found && notmuch_tags_valid(tags);
+	     notmuch_tags_move_to_next(tags))
+		found = strcmp(notmuch_tags_get(tags), tag) == 0;
+	notmuch_tags_destroy(tags);
+	return found;
+}
+
+/* The ":2," info of a maildir file name, or NULL. */
+static const char *maildir_info(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	const char *info = strstr(base ? base + 1 : path, ":2,");
+
+	return info ? info + 3 : NULL;
+}
+
+/* notmuch synchronises D F P R S; loft adds T <-> deleted with the same
+ * rule (the union over the message's files, only when one of them carries
+ * maildir info), so that IMAP \Deleted round-trips through the tags. */
+notmuch_status_t index_sync_flags_to_tags(notmuch_message_t *msg)
+{
+	notmuch_status_t st = notmuch_message_maildir_flags_to_tags(msg);
+	notmuch_filenames_t *fn;
+	bool any_info = false, trashed = false;
+
+	if (st)
+		return st;
+	for (fn = notmuch_message_get_filenames(msg); notmuch_filenames_valid(fn);
+	     notmuch_filenames_move_to_next(fn)) {
+		const char *info = maildir_info(notmuch_filenames_get(fn));
+
+		if (info) {
+			any_info = true;
+			trashed = trashed || strchr(info, 'T') != NULL;
+		}
+	}
+	notmuch_filenames_destroy(fn);
+	if (!any_info)
+		return NOTMUCH_STATUS_SUCCESS;
+	if (trashed)
+		return notmuch_message_add_tag(msg, "deleted");
+	return msg_has_tag(msg, "deleted") ? notmuch_message_remove_tag(msg, "deleted")
+					   : NOTMUCH_STATUS_SUCCESS;
+}
+
+notmuch_status_t index_add_new_tags(struct index *ix, notmuch_message_t *msg)
+{
+	notmuch_config_values_t *v;
+	notmuch_status_t st = NOTMUCH_STATUS_SUCCESS;
+
+	for (v = notmuch_config_get_values(ix->db, NOTMUCH_CONFIG_NEW_TAGS);
+	     v && notmuch_config_values_valid(v); notmuch_config_values_move_to_next(v)) {
+		const char *tag = notmuch_config_values_get(v);
+
+		if (*tag && (st = notmuch_message_add_tag(msg, tag)) != 0)
+			break;
+	}
+	if (v)
+		notmuch_config_values_destroy(v);
+	return st;
+}
+
+static notmuch_status_t set_flag_tags(notmuch_message_t *msg, uint32_t flags)
+{
+	for (size_t i = 0; i < N_FLAG_TAGS; i++) {
+		bool on = ((flags & flag_tags[i].flag) != 0) != flag_tags[i].inverse;
+		notmuch_status_t st = NOTMUCH_STATUS_SUCCESS;
+
+		/* Removing an absent tag makes notmuch log an exception, which
+		 * then hides the text of later errors: only remove present ones. */
+		if (on)
+			st = notmuch_message_add_tag(msg, flag_tags[i].tag);
+		else if (msg_has_tag(msg, flag_tags[i].tag))
+			st = notmuch_message_remove_tag(msg, flag_tags[i].tag);
+		if (st)
+			return st;
+	}
+	return NOTMUCH_STATUS_SUCCESS;
+}
+
+/* Adds (or removes) each space-separated word of words as a tag. */
+static notmuch_status_t tag_words(notmuch_message_t *msg, const char *words, bool add)
+{
+	notmuch_status_t st = NOTMUCH_STATUS_SUCCESS;
+	char *copy, *save, *w;
+
+	if (words == NULL)
+		return st;
+	copy = xstrdup(words);
+	for (w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		if (add)
+			st = notmuch_message_add_tag(msg, w);
+		else if (msg_has_tag(msg, w))
+			st = notmuch_message_remove_tag(msg, w);
+		if (st)
+			break;
+	}
+	free(copy);
+	return st;
+}
+
+/* ---- open, close ---- */
+
+static int open_db(const char *path, bool writable, notmuch_database_t **db_r,
+		   char **errmsg_r)
+{
+	return notmuch_database_open_with_config(path, writable ? NOTMUCH_DATABASE_MODE_READ_WRITE
+								: NOTMUCH_DATABASE_MODE_READ_ONLY,
+						 "", NULL, db_r, errmsg_r);
+}
+
+static int mkdir_p(const char *dir)
+{
+	char *p = xstrdup(dir);
+	int ret = 0;
+
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST)
+			ret = -1;
+		*s = '/';
+	}
+	if (mkdir(p, 0700) < 0 && errno != EEXIST)
+		ret = -1;
+	free(p);
+	return ret;
+}
+
+static char *strip_slashes(const char *path)
+{
+	char *s = xstrdup(path);
+	size_t n = strlen(s);
+
+	while (n > 1 && s[n - 1] == '/')
+		s[--n] = '\0';
+	return s;
+}
+
+int index_open(const char *root, const char *db_dir, bool writable, struct index **index_r,
+	       const char **error_r)
+{
+	static char errbuf[1024];
+	struct index *ix = xcalloc(1, sizeof(*ix));
+	char *dbpath = NULL, *errmsg = NULL, *dflt;
+	notmuch_status_t st;
+	bool custom;
+
+	*index_r = NULL;
+	setenv("XAPIAN_CJK_NGRAM", "1", 1);
+	ix->root = strip_slashes(root);
+	ix->writable = writable;
+	/* The classic layout is opened through the mail root (notmuch then
+	 * finds ROOT/.notmuch/xapian and takes ROOT as mail_root); any other
+	 * directory holds DIR/xapian and keeps mail_root in its config. */
+	dflt = xasprintf("%s/.notmuch", ix->root);
+	if (db_dir && *db_dir)
+		dbpath = strip_slashes(db_dir);
+	custom = dbpath && strcmp(dbpath, dflt) != 0;
+	if (!custom) {
+		free(dbpath);
+		dbpath = xstrdup(ix->root);
+	}
+	free(dflt);
+
+	st = open_db(dbpath, writable, &ix->db, &errmsg);
+	if (st && writable) {
+		/* Missing: create it (notmuch makes .notmuch or DIR/xapian). */
+		free(errmsg);
+		errmsg = NULL;
+		if (mkdir_p(dbpath) < 0) {
+			snprintf(errbuf, sizeof(errbuf), "index: cannot create %s: %s", dbpath,
+				 strerror(errno));
+			goto fail;
+		}
+		st = notmuch_database_create_with_config(dbpath, "", NULL, &ix->db, &errmsg);
+		if (st == NOTMUCH_STATUS_DATABASE_EXISTS) {
+			free(errmsg);
+			errmsg = NULL;
+			st = open_db(dbpath, writable, &ix->db, &errmsg);
+		}
+	}
+	if (st) {
+		snprintf(errbuf, sizeof(errbuf), "index: cannot open the notmuch database in %s: %s",
+			 dbpath, errmsg && *errmsg ? errmsg : notmuch_status_to_string(st));
+		goto fail;
+	}
+	if (custom) {
+		const char *mr = notmuch_config_get(ix->db, NOTMUCH_CONFIG_MAIL_ROOT);
+
+		if (mr == NULL || strcmp(mr, ix->root) != 0) {
+			/* mail_root is read at open: record it, then open again. */
+			if (!writable) {
+				snprintf(errbuf, sizeof(errbuf),
+					 "index: the database in %s indexes %s, not %s", dbpath,
+					 mr ? mr : "(nothing)", ix->root);
+				goto fail;
+			}
+			st = notmuch_database_set_config(ix->db, "database.mail_root", ix->root);
+			notmuch_database_destroy(ix->db);
+			ix->db = NULL;
+			if (st == 0)
+				st = open_db(dbpath, writable, &ix->db, &errmsg);
+			if (st) {
+				snprintf(errbuf, sizeof(errbuf), "index: cannot set the mail root of %s: %s",
+					 dbpath, notmuch_status_to_string(st));
+				goto fail;
+			}
+		}
+	}
+	free(errmsg);
+	free(dbpath);
+	*index_r = ix;
+	return 0;
+fail:
+	if (errbuf[0]) {
+		size_t n = strlen(errbuf);
+
+		while (n > 0 && errbuf[n - 1] == '\n')
+			errbuf[--n] = '\0';
+	}
+	*error_r = errbuf;
+	free(errmsg);
+	free(dbpath);
+	if (ix->db)
+		notmuch_database_destroy(ix->db);
+	free(ix->root);
+	free(ix);
+	return -1;
+}
+
+void index_close(struct index **indexp)
+{
+	struct index *ix = *indexp;
+
+	if (ix == NULL)
+		return;
+	if (ix->db)
+		notmuch_database_destroy(ix->db);	/* closes, committing */
+	free(ix->root);
+	free(ix->error);
+	free(ix);
+	*indexp = NULL;
+}
+
+int index_reopen(struct index *ix, const char **error_r)
+{
+	notmuch_status_t st = notmuch_database_reopen(
+		ix->db, ix->writable ? NOTMUCH_DATABASE_MODE_READ_WRITE
+				     : NOTMUCH_DATABASE_MODE_READ_ONLY);
+
+	if (st) {
+		*error_r = index_nm_error(ix, "index: reopen", st);
+		return -1;
+	}
+	return 0;
+}
+
+int index_commit(struct index *ix, const char **error_r)
+{
+	notmuch_status_t st;
+
+	if (!ix->writable) {
+		*error_r = index_errorf(ix, "index: commit needs the writer");
+		return -1;
+	}
+	/* notmuch_database_reopen() of a read-write database closes the Xapian
+	 * database (which commits) and opens it again. */
+	st = notmuch_database_reopen(ix->db, NOTMUCH_DATABASE_MODE_READ_WRITE);
+	if (st) {
+		*error_r = index_nm_error(ix, "index: commit", st);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- per file ---- */
+
+static int find_msg(struct index *ix, const char *path, notmuch_message_t **msg_r,
+		    const char **error_r)
+{
+	notmuch_status_t st = notmuch_database_find_message_by_filename(ix->db, path, msg_r);
+
+	if (st) {
+		*error_r = index_nm_error(ix, path, st);
+		return -1;
+	}
+	if (*msg_r == NULL) {
+		*error_r = index_errorf(ix, "index: %s: not in the index", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Runs f on the message of path inside one atomic, frozen section. */
+static int change_msg(struct index *ix, notmuch_message_t *msg, const char *path,
+		      notmuch_status_t (*f)(notmuch_message_t *, const void *), const void *arg,
+		      const char **error_r)
+{
+	notmuch_status_t st;
+
+	if ((st = notmuch_database_begin_atomic(ix->db)) != 0) {
+		*error_r = index_nm_error(ix, path, st);
+		return -1;
+	}
+	st = notmuch_message_freeze(msg);
+	if (st == 0) {
+		st = f(msg, arg);
+		notmuch_status_t st2 = notmuch_message_thaw(msg);
+		if (st == 0)
+			st = st2;
+	}
+	notmuch_status_t st3 = notmuch_database_end_atomic(ix->db);
+	if (st == 0)
+		st = st3;
+	if (st) {
+		*error_r = index_nm_error(ix, path, st);
+		return -1;
+	}
+	return 0;
+}
+
+struct flags_arg {
+	struct index *ix;
+	uint32_t flags;
+	const char *keywords, *remove;
+	bool is_new, from_files;
+};
+
+static notmuch_status_t apply_flags(notmuch_message_t *msg, const void *arg)
+{
+	const struct flags_arg *a = arg;
+	notmuch_status_t st = NOTMUCH_STATUS_SUCCESS;
+
+	if (a->is_new)
+		st = index_add_new_tags(a->ix, msg);
+	if (st == 0)
+		st = a->from_files ? index_sync_flags_to_tags(msg) : set_flag_tags(msg, a->flags);
+	if (st == 0)
+		st = tag_words(msg, a->keywords, true);
+	if (st == 0)
+		st = tag_words(msg, a->remove, false);
+	return st;
+}
+
+int index_add_file(struct index *ix, const char *path, uint32_t flags, const char *keywords,
+		   const char **error_r)
+{
+	struct flags_arg a = { ix, flags, keywords, NULL, false, false };
+	notmuch_message_t *msg = NULL;
+	notmuch_status_t st;
+	int ret;
+
+	st = notmuch_database_index_file(ix->db, path, NULL, &msg);
+	if (st != NOTMUCH_STATUS_SUCCESS && st != NOTMUCH_STATUS_DUPLICATE_MESSAGE_ID) {
+		*error_r = index_nm_error(ix, path, st);
+		return -1;
+	}
+	a.is_new = st == NOTMUCH_STATUS_SUCCESS;
+	ret = change_msg(ix, msg, path, apply_flags, &a, error_r);
+	notmuch_message_destroy(msg);
+	return ret;
+}
+
+/* After a file name went away: the remaining files decide the flag tags. */
+static int resync_by_id(struct index *ix, const char *id, const char *path, const char **error_r)
+{
+	struct flags_arg a = { ix, 0, NULL, NULL, false, true };
+	notmuch_message_t *msg = NULL;
+	int ret;
+
+	if (notmuch_database_find_message(ix->db, id, &msg) != 0 || msg == NULL)
+		return 0;
+	ret = change_msg(ix, msg, path, apply_flags, &a, error_r);
+	notmuch_message_destroy(msg);
+	return ret;
+}
+
+int index_remove_file(struct index *ix, const char *path, const char **error_r)
+{
+	notmuch_message_t *msg = NULL;
+	notmuch_status_t st;
+	char *id = NULL;
+	int ret = 0;
+
+	if (notmuch_database_find_message_by_filename(ix->db, path, &msg) == 0 && msg) {
+		id = xstrdup(notmuch_message_get_message_id(msg));
+		notmuch_message_destroy(msg);
+	}
+	st = notmuch_database_remove_message(ix->db, path);
+	if (st == NOTMUCH_STATUS_DUPLICATE_MESSAGE_ID && id)
+		ret = resync_by_id(ix, id, path, error_r);
+	else if (st != NOTMUCH_STATUS_SUCCESS) {
+		*error_r = index_nm_error(ix, path, st);
+		ret = -1;
+	}
+	free(id);
+	return ret;
+}
+
+int index_rename_file(struct index *ix, const char *old_path, const char *new_path,
+		      const char **error_r)
+{
+	struct flags_arg a = { ix, 0, NULL, NULL, false, true };
+	notmuch_message_t *msg = NULL;
+	notmuch_status_t st;
+	int ret;
+
+	/* Add first: the message keeps existing, so its tags are kept.  The
+	 * message object is dropped before the removal: one held across it
+	 * would write the old file name back when it is next synced. */
+	st = notmuch_database_index_file(ix->db, new_path, NULL, &msg);
+	if (st != NOTMUCH_STATUS_SUCCESS && st != NOTMUCH_STATUS_DUPLICATE_MESSAGE_ID) {
+		*error_r = index_nm_error(ix, new_path, st);
+		return -1;
+	}
+	a.is_new = st == NOTMUCH_STATUS_SUCCESS;
+	notmuch_message_destroy(msg);
+	st = notmuch_database_remove_message(ix->db, old_path);
+	if (st != NOTMUCH_STATUS_SUCCESS && st != NOTMUCH_STATUS_DUPLICATE_MESSAGE_ID) {
+		*error_r = index_nm_error(ix, old_path, st);
+		return -1;
+	}
+	if (find_msg(ix, new_path, &msg, error_r) < 0)
+		return -1;
+	ret = change_msg(ix, msg, new_path, apply_flags, &a, error_r);
+	notmuch_message_destroy(msg);
+	return ret;
+}
+
+int index_set_flags(struct index *ix, const char *path, uint32_t flags, const char *keywords,
+		    const char **error_r)
+{
+	struct flags_arg a = { ix, flags, keywords, NULL, false, false };
+	notmuch_message_t *msg;
+	int ret;
+
+	if (find_msg(ix, path, &msg, error_r) < 0)
+		return -1;
+	ret = change_msg(ix, msg, path, apply_flags, &a, error_r);
+	notmuch_message_destroy(msg);
+	return ret;
+}
+
+static notmuch_status_t apply_words(notmuch_message_t *msg, const void *arg)
+{
+	const struct flags_arg *a = arg;
+	notmuch_status_t st = tag_words(msg, a->keywords, true);
+
+	return st ? st : tag_words(msg, a->remove, false);
+}
+
+int index_change_tags(struct index *ix, const char *path, const char *add, const char *remove,
+		      const char **error_r)
+{
+	struct flags_arg a = { ix, 0, add, remove, false, false };
+	notmuch_message_t *msg;
+	int ret;
+
+	if (find_msg(ix, path, &msg, error_r) < 0)
+		return -1;
+	ret = change_msg(ix, msg, path, apply_words, &a, error_r);
+	notmuch_message_destroy(msg);
+	return ret;
+}
+
+/* An IMAP atom: no SP, CTL, ( ) { % * " \ ]. */
+static bool is_atom(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s <= ' ' || *s == 0x7f || strchr("(){%*\"\\]", *s))
+			return false;
+	return true;
+}
+
+int index_get_flags(struct index *ix, const char *path, uint32_t *flags_r, char **keywords_r,
+		    const char **error_r)
+{
+	struct sbuf kw = SBUF_INIT;
+	notmuch_message_t *msg;
+	notmuch_tags_t *tags;
+	uint32_t flags = STORE_SEEN;
+
+	if (find_msg(ix, path, &msg, error_r) < 0)
+		return -1;
+	for (tags = notmuch_message_get_tags(msg); notmuch_tags_valid(tags);
+	     notmuch_tags_move_to_next(tags)) {
+		const char *t = notmuch_tags_get(tags);
+		bool flag = false;
+
+		for (size_t i = 0; i < N_FLAG_TAGS; i++) {
+			if (strcmp(t, flag_tags[i].tag) != 0)
+				continue;
+			flag = true;
+			if (flag_tags[i].inverse)
+				flags &= ~flag_tags[i].flag;
+			else
+				flags |= flag_tags[i].flag;
+		}
+		if (!flag && keywords_r && is_atom(t)) {
+			if (kw.len)
+				sbuf_addch(&kw, ' ');
+			sbuf_addstr(&kw, t);
+		}
+	}
+	notmuch_tags_destroy(tags);
+	notmuch_message_destroy(msg);
+	*flags_r = flags;
+	if (keywords_r)
+		*keywords_r = sbuf_detach(&kw, NULL);
+	return 0;
+}
+
+/* ---- search ---- */
+
+bool index_error_is_query(const struct index *ix)
+{
+	return ix->bad_query;
+}
+
+static int query_fail(struct index *ix, notmuch_status_t st, const char *query,
+		      const char **error_r)
+{
+	const char *detail = notmuch_database_status_string(ix->db);
+
+	/* Xapian reports syntax errors as an exception while parsing.  notmuch
+	 * keeps only the first exception's text per handle (a later one is
+	 * not logged), so a handle that already logged one (notmuch's own
+	 * flag sync does) reports later bad queries as database errors. */
+	if (st == NOTMUCH_STATUS_XAPIAN_EXCEPTION && detail &&
+	    strstr(detail, "parsing query") != NULL) {
+		struct sbuf sb = SBUF_INIT;
+		const char *colon = strstr(detail, "query: ");
+		const char *msg = colon ? colon + 7 : detail;
+
+		sbuf_addf(&sb, "bad query '%s': %.*s", query, (int)strcspn(msg, "\n"), msg);
+		free(ix->error);
+		ix->error = sbuf_detach(&sb, NULL);
+		ix->bad_query = true;
+	} else if (st == NOTMUCH_STATUS_BAD_QUERY_SYNTAX) {
+		index_errorf(ix, "bad query '%s'", query);
+		ix->bad_query = true;
+	} else {
+		index_nm_error(ix, "search", st);
+	}
+	*error_r = ix->error;
+	return -1;
+}
+
+static int make_query(struct index *ix, const char *query, bool exclude, notmuch_query_t **q_r,
+		      const char **error_r)
+{
+	notmuch_status_t st;
+
+	st = notmuch_query_create_with_syntax(ix->db, query, NOTMUCH_QUERY_SYNTAX_XAPIAN, q_r);
+	if (st)
+		return query_fail(ix, st, query, error_r);
+	notmuch_query_set_sort(*q_r, NOTMUCH_SORT_NEWEST_FIRST);
+	if (exclude) {
+		notmuch_config_values_t *v;
+
+		for (v = notmuch_config_get_values(ix->db, NOTMUCH_CONFIG_EXCLUDE_TAGS);
+		     v && notmuch_config_values_valid(v); notmuch_config_values_move_to_next(v))
+			if (*notmuch_config_values_get(v))
+				notmuch_query_add_tag_exclude(*q_r, notmuch_config_values_get(v));
+		if (v)
+			notmuch_config_values_destroy(v);
+	}
+	return 0;
+}
+
+int index_search_threads(struct index *ix, const char *query, size_t limit,
+			 index_thread_fn *cb, void *ctx, const char **error_r)
+{
+	notmuch_query_t *q;
+	notmuch_threads_t *threads;
+	notmuch_status_t st;
+	const char **tagv = NULL;
+	size_t tag_alloc = 0, n = 0;
+	int ret = 0;
+
+	if (make_query(ix, query, true, &q, error_r) < 0)
+		return -1;
+	if ((st = notmuch_query_search_threads(q, &threads)) != 0) {
+		notmuch_query_destroy(q);
+		return query_fail(ix, st, query, error_r);
+	}
+	for (; notmuch_threads_valid(threads) && (limit == 0 || n < limit);
+	     notmuch_threads_move_to_next(threads), n++) {
+		notmuch_thread_t *th = notmuch_threads_get(threads);
+		struct index_thread t = { 0 };
+		notmuch_tags_t *tags;
+
+		t.thread_id = notmuch_thread_get_thread_id(th);
+		t.newest = notmuch_thread_get_newest_date(th);
+		t.oldest = notmuch_thread_get_oldest_date(th);
+		t.matched = notmuch_thread_get_matched_messages(th);
+		t.total = notmuch_thread_get_total_messages(th);
+		t.authors = notmuch_thread_get_authors(th);
+		t.subject = notmuch_thread_get_subject(th);
+		for (tags = notmuch_thread_get_tags(th); notmuch_tags_valid(tags);
+		     notmuch_tags_move_to_next(tags)) {
+			if (t.n_tags == tag_alloc) {
+				tag_alloc = tag_alloc ? 2 * tag_alloc : 16;
+				tagv = xreallocarray(tagv, tag_alloc, sizeof(*tagv));
+			}
+			tagv[t.n_tags++] = notmuch_tags_get(tags);
+		}
+		t.tags = tagv;
+		int stop = cb(ctx, &t);
+		notmuch_tags_destroy(tags);
+		notmuch_thread_destroy(th);
+		if (stop)
+			break;
+	}
+	free(tagv);
+	notmuch_threads_destroy(threads);
+	notmuch_query_destroy(q);
+	return ret;
+}
+
+int index_search_files(struct index *ix, const char *query, size_t limit,
+		       index_file_fn *cb, void *ctx, const char **error_r)
+{
+	notmuch_query_t *q;
+	notmuch_messages_t *msgs;
+	notmuch_status_t st;
+	size_t n = 0;
+	int stop = 0;
+
+	if (make_query(ix, query, true, &q, error_r) < 0)
+		return -1;
+	if ((st = notmuch_query_search_messages(q, &msgs)) != 0) {
+		notmuch_query_destroy(q);
+		return query_fail(ix, st, query, error_r);
+	}
+	for (; !stop && notmuch_messages_valid(msgs) && (limit == 0 || n < limit);
+	     notmuch_messages_move_to_next(msgs), n++) {
+		notmuch_message_t *msg = notmuch_messages_get(msgs);
+		notmuch_filenames_t *fn;
+
+		for (fn = notmuch_message_get_filenames(msg); !stop && notmuch_filenames_valid(fn);
+		     notmuch_filenames_move_to_next(fn))
+			stop = cb(ctx, notmuch_filenames_get(fn));
+		notmuch_filenames_destroy(fn);
+		notmuch_message_destroy(msg);
+	}
+	notmuch_messages_destroy(msgs);
+	notmuch_query_destroy(q);
+	return 0;
+}
+
+int index_count(struct index *ix, const char *query, unsigned *count_r, const char **error_r)
+{
+	notmuch_query_t *q;
+	notmuch_status_t st;
+
+	if (make_query(ix, query, false, &q, error_r) < 0)
+		return -1;
+	st = notmuch_query_count_messages(q, count_r);
+	notmuch_query_destroy(q);
+	return st ? query_fail(ix, st, query, error_r) : 0;
+}
+
+/* ---- tag ---- */
+
+/* The file name with T added to or removed from its maildir info. */
+static char *with_trash_flag(const char *path, bool trashed)
+{
+	const char *info = maildir_info(path);
+	struct sbuf sb = SBUF_INIT;
+
+	sbuf_add(&sb, path, (size_t)(info - path));
+	/* Letters stay sorted (maildir spec): insert T at its place. */
+	for (const char *p = info;; p++) {
+		if (trashed && (*p == '\0' || *p > 'T')) {
+			sbuf_addch(&sb, 'T');
+			trashed = false;
+		}
+		if (*p == '\0')
+			break;
+		if (*p != 'T')
+			sbuf_addch(&sb, *p);
+	}
+	return sbuf_detach(&sb, NULL);
+}
+
+/* notmuch renames for D F P R S; loft does T itself the same way: rename
+ * the file, index the new name, drop the old one. */
+static int sync_trash_flag(struct index *ix, notmuch_message_t *msg, const char **error_r)
+{
+	bool want = msg_has_tag(msg, "deleted");
+	notmuch_filenames_t *fn;
+	char **renames = NULL;
+	size_t n = 0;
+	int ret = 0;
+
+	for (fn = notmuch_message_get_filenames(msg); notmuch_filenames_valid(fn);
+	     notmuch_filenames_move_to_next(fn)) {
+		const char *path = notmuch_filenames_get(fn);
+		const char *info = maildir_info(path);
+
+		if (info && (strchr(info, 'T') != NULL) != want) {
+			renames = xreallocarray(renames, n + 1, sizeof(*renames));
+			renames[n++] = xstrdup(path);
+		}
+	}
+	notmuch_filenames_destroy(fn);
+	for (size_t i = 0; i < n; i++) {
+		char *to = with_trash_flag(renames[i], want);
+		notmuch_message_t *m2 = NULL;
+		notmuch_status_t st;
+
+		if (rename(renames[i], to) < 0) {
+			/* Renamed meanwhile by another program: next scan. */
+		} else if ((st = notmuch_database_index_file(ix->db, to, NULL, &m2)) !=
+				   NOTMUCH_STATUS_SUCCESS &&
+			   st != NOTMUCH_STATUS_DUPLICATE_MESSAGE_ID) {
+			*error_r = index_nm_error(ix, to, st);
+			ret = -1;
+		} else {
+			notmuch_message_destroy(m2);
+			notmuch_database_remove_message(ix->db, renames[i]);
+		}
+		free(to);
+		free(renames[i]);
+	}
+	free(renames);
+	return ret;
+}
+
+int index_tag(struct index *ix, const char *query, const char *const *add, size_t n_add,
+	      const char *const *remove, size_t n_remove, size_t *changed_r,
+	      const char **error_r)
+{
+	notmuch_query_t *q;
+	notmuch_messages_t *msgs;
+	notmuch_status_t st;
+	char **ids = NULL;
+	size_t n_ids = 0, changed = 0;
+	int ret = 0;
+
+	/* Collect the ids first: renaming files while iterating the query
+	 * would change what the iterator walks. */
+	if (make_query(ix, query, false, &q, error_r) < 0)
+		return -1;
+	if ((st = notmuch_query_search_messages(q, &msgs)) != 0) {
+		notmuch_query_destroy(q);
+		return query_fail(ix, st, query, error_r);
+	}
+	for (; notmuch_messages_valid(msgs); notmuch_messages_move_to_next(msgs)) {
+		notmuch_message_t *msg = notmuch_messages_get(msgs);
+
+		ids = xreallocarray(ids, n_ids + 1, sizeof(*ids));
+		ids[n_ids++] = xstrdup(notmuch_message_get_message_id(msg));
+		notmuch_message_destroy(msg);
+	}
+	notmuch_messages_destroy(msgs);
+	notmuch_query_destroy(q);
+
+	for (size_t i = 0; i < n_ids && ret == 0; i++) {
+		notmuch_message_t *msg = NULL;
+		bool differs = false;
+
+		if (notmuch_database_find_message(ix->db, ids[i], &msg) != 0 || msg == NULL)
+			continue;
+		if ((st = notmuch_database_begin_atomic(ix->db)) != 0)
+			goto nm_fail;
+		notmuch_message_freeze(msg);
+		for (size_t j = 0; j < n_add; j++) {
+			differs = differs || !msg_has_tag(msg, add[j]);
+			notmuch_message_add_tag(msg, add[j]);
+		}
+		for (size_t j = 0; j < n_remove; j++) {
+			if (msg_has_tag(msg, remove[j])) {
+				differs = true;
+				notmuch_message_remove_tag(msg, remove[j]);
+			}
+		}
+		if ((st = notmuch_message_thaw(msg)) != 0)
+			goto nm_fail;
+		changed += differs;
+		if ((st = notmuch_message_tags_to_maildir_flags(msg)) != 0)
+			goto nm_fail;
+		ret = sync_trash_flag(ix, msg, error_r);
+		notmuch_database_end_atomic(ix->db);
+		notmuch_message_destroy(msg);
+		continue;
+nm_fail:
+		*error_r = index_nm_error(ix, ids[i], st);
+		notmuch_database_end_atomic(ix->db);
+		notmuch_message_destroy(msg);
+		ret = -1;
+	}
+	for (size_t i = 0; i < n_ids; i++)
+		free(ids[i]);
+	free(ids);
+	if (changed_r)
+		*changed_r = changed;
+	return ret;
+}
