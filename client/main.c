@@ -8,6 +8,7 @@
 #include "lib/log.h"
 #include "lib/sbuf.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -216,6 +217,13 @@ int main(int argc, char **argv)
 
 	ctx.cfg = config_new();
 	ctx.config_path = pick_config(opt_file, pathbuf, sizeof(pathbuf));
+	/* A file that is not there is a missing input (66); anything wrong
+	 * inside one is a configuration error (78). */
+	if (ctx.config_path && access(ctx.config_path, R_OK) < 0) {
+		fprintf(stderr, "loft: %s: %s\n", ctx.config_path, strerror(errno));
+		config_free(&ctx.cfg);
+		return EX_NOINPUT;
+	}
 	if (ctx.config_path && config_load(ctx.cfg, ctx.config_path, &error) < 0) {
 		fprintf(stderr, "loft: %s\n", error);
 		config_free(&ctx.cfg);
@@ -224,6 +232,9 @@ int main(int argc, char **argv)
 	int level = log_level_parse(config_get(ctx.cfg, "log_level"));
 	if (level >= 0)
 		log_set_level((enum log_level)level);
+	const char *log_to = config_get(ctx.cfg, "log");
+	if (log_to && strcmp(log_to, "syslog") == 0)
+		log_use_syslog("loft");
 
 	char *noargs[] = { (char *)cmdname, NULL };
 	if (argc <= 0) {

@@ -61,7 +61,7 @@ unset LOFTRC
 
 # 7. A missing -F file: a clear error, EX_CONFIG or EX_NOINPUT.
 run_loft check -F "$T_DIR/nonexistent"
-like "$RC" '^(78|66)$' "a missing -F file exits 78 or 66"
+is "$RC" 66 "a missing -F file exits 66 (EX_NOINPUT)"
 like "$ERR" "$T_DIR/nonexistent: No such file or directory" "the error names the file and the reason"
 
 # 8. The dump reads back as the same settings.

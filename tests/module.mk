@@ -35,7 +35,9 @@ check-layers:
 	  true; } ); \
 	if [ -n "$$bad" ]; then echo "layering violation:"; echo "$$bad"; exit 1; fi; echo "layers: ok"
 
-# libFuzzer builds: a separate object tree compiled by clang-14.
+# libFuzzer builds: a separate object tree compiled by clang-14.  The real
+# messages in ../shared/corpus (when present) are extra seeds for the mail
+# parsers; new inputs go to build/fuzz/corpus/NAME.
 FUZZ_CC ?= clang-14
 fuzz:
 	@./tests/deps.sh fuzz
@@ -45,7 +47,8 @@ fuzz:
 		echo "== fuzz $$n for $(FUZZ_SECONDS)s"; \
 		build/fuzz/tests/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
 		  $$( [ -f tests/fuzz/$$n.dict ] && echo -dict=tests/fuzz/$$n.dict ) \
-		  -artifact_prefix=build/fuzz/ build/fuzz/corpus/$$n tests/fuzz/corpus/$$n; \
+		  -artifact_prefix=build/fuzz/ build/fuzz/corpus/$$n tests/fuzz/corpus/$$n \
+		  $$( [ $$n != mailrc ] && [ -d $(SHARED)/corpus/real ] && echo $(SHARED)/corpus/real ); \
 	done
 
 fuzz-build: $(patsubst %,$(O)/tests/fuzz_%,$(FUZZ_NAMES))
