@@ -2,6 +2,7 @@
  * no surrogates, nothing above U+10FFFF); each byte of a bad sequence gives
  * one U+FFFD, like the WHATWG decoder's simpler cousin. */
 #include "lib/json.h"
+#include "lib/utf8.h"
 #include "lib/sbuf.h"
 
 #include <assert.h>
@@ -80,28 +81,6 @@ void json_key(struct json *j, const char *key)
 	j->after_key = 1;
 }
 
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	unsigned cp;
-
-	if (s[0] >= 0xC2 && s[0] <= 0xDF) { len = 2; cp = s[0] & 0x1F; }
-	else if (s[0] >= 0xE0 && s[0] <= 0xEF) { len = 3; cp = s[0] & 0x0F; }
-	else if (s[0] >= 0xF0 && s[0] <= 0xF4) { len = 4; cp = s[0] & 0x07; }
-	else return 0;
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-		return 0;
-	return len;
-}
-
 void json_escape(struct sbuf *out, const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -112,7 +91,7 @@ void json_escape(struct sbuf *out, const char *str, size_t len)
 		unsigned char c = s[i];
 
 		if (c >= 0x80) {
-			k = utf8_len(s + i, len - i);
+			k = utf8_seq_len(s + i, len - i);
 			if (k) {
 				sbuf_add(out, s + i, k);
 				i += k;

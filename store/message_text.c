@@ -7,6 +7,7 @@
  * Conversion never fails: an undecodable byte becomes U+FFFD, an unknown
  * charset is read as UTF-8 with a windows-1252 fallback. */
 #include "store/message.h"
+#include "lib/utf8.h"
 #include "lib/sbuf.h"
 
 #include <errno.h>
@@ -77,37 +78,13 @@ static void add_utf8(struct sbuf *out, unsigned cp)
 }
 
 /* Length of a valid UTF-8 sequence at s (at most n bytes), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	unsigned cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xC2 && s[0] <= 0xDF) { len = 2; cp = s[0] & 0x1F; }
-	else if (s[0] >= 0xE0 && s[0] <= 0xEF) { len = 3; cp = s[0] & 0x0F; }
-	else if (s[0] >= 0xF0 && s[0] <= 0xF4) { len = 4; cp = s[0] & 0x07; }
-	else return 0;
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-		return 0;
-	return len;
-}
-
 void message_utf8_or_latin1(const char *data, size_t len, struct sbuf *out)
 {
 	const unsigned char *s = (const unsigned char *)data;
 	size_t i = 0, k;
 
 	while (i < len) {
-		k = utf8_seq(s + i, len - i);
+		k = utf8_seq_len(s + i, len - i);
 		if (k) {
 			sbuf_add(out, s + i, k);
 			i += k;
@@ -129,7 +106,7 @@ static int utf8_clean(const char *data, size_t len, struct sbuf *out)
 	int bad = 0;
 
 	while (i < len) {
-		k = utf8_seq(s + i, len - i);
+		k = utf8_seq_len(s + i, len - i);
 		if (k) {
 			sbuf_add(out, s + i, k);
 			i += k;
