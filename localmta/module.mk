@@ -1,0 +1,2 @@
+# localmta/: sendmail front end, queue, delivery + Sieve, SMTP server, relay.
+LIB_SRC += $(wildcard localmta/*.c)
