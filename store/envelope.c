@@ -15,16 +15,18 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <iconv.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 /* Below this many messages a second thread costs more than it saves. */
 #define STORE_ENV_THREAD_MIN 256
 /* The first read; most header blocks fit. */
-#define STORE_ENV_FIRST_READ (16 * 1024)
+#define STORE_ENV_FIRST_READ (6 * 1024)
 
 /* Length of the header block including the empty line that ends it, or
  * len when there is none in data. */
@@ -45,18 +47,73 @@ static size_t header_end(const char *data, size_t len)
 	return len;
 }
 
+/* The fields ENVELOPE is made of (RFC 3501 7.4.2). */
+static bool envelope_field(const char *line, size_t len)
+{
+	static const char *const names[] = {
+		"date", "subject", "from", "sender", "reply-to", "to", "cc", "bcc",
+		"in-reply-to", "message-id",
+	};
+	const char *colon = memchr(line, ':', len);
+
+	if (colon == NULL)
+		return false;
+	size_t n = (size_t)(colon - line);
+
+	while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+		n--;
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+		if (strlen(names[i]) == n && strncasecmp(line, names[i], n) == 0)
+			return true;
+	return false;
+}
+
+/* Keeps only the ENVELOPE's fields (with their continuation lines): real
+ * header blocks are mostly Received, DKIM and list headers, and GMime's
+ * cost grows with every field it is given.  The result parses to the same
+ * ENVELOPE. */
+static void envelope_fields(const char *data, size_t len, struct sbuf *out)
+{
+	const char *p = data, *end = data + len;
+	bool keep = false;
+
+	/* An mbox From_ line or a BOM goes through: message_parse skips them. */
+	if (len >= 5 && memcmp(data, "From ", 5) == 0) {
+		const char *nl = memchr(p, '\n', len);
+
+		p = nl ? nl + 1 : end;
+	}
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *next = nl ? nl + 1 : end;
+
+		if (*p != ' ' && *p != '\t')
+			keep = envelope_field(p, (size_t)(next - p));
+		if (keep)
+			sbuf_add(out, p, (size_t)(next - p));
+		p = next;
+	}
+	sbuf_addch(out, '\n');
+}
+
 char *store_envelope_of(const char *data, size_t len)
 {
 	const char *err;
 	struct message *msg;
-	struct sbuf out = SBUF_INIT;
+	struct sbuf out = SBUF_INIT, fields = SBUF_INIT;
 
 	if (len > STORE_HEADER_MAX)
 		len = STORE_HEADER_MAX;
 	len = header_end(data, len);
 	if (len == 0)
 		return NULL;
-	msg = message_parse(data, len, NULL, &err);
+	char *fast = store_envelope_fast(data, len);
+
+	if (fast)
+		return fast;
+	envelope_fields(data, len, &fields);
+	msg = message_parse(fields.buf, fields.len, NULL, &err);
+	sbuf_release(&fields);
 	if (msg == NULL)
 		return NULL;
 	message_imap_envelope(msg, &out);
@@ -101,6 +158,25 @@ out:
 	return env;
 }
 
+/* glibc loads a gconv module on iconv_open() and unloads it when the last
+ * descriptor closes, so GMime decoding one encoded word per message paid a
+ * dlopen + dlclose per message (a third of a first open's time).  One
+ * descriptor per common charset, held for the life of the process, keeps
+ * the modules loaded. */
+static void pin_gconv(void)
+{
+	static const char *const charsets[] = {
+		"ISO-8859-1", "ISO-8859-2", "ISO-8859-15", "CP1252", "CP1251", "KOI8-R",
+		"SHIFT_JIS", "CP932", "EUC-JP", "ISO-2022-JP", "GB18030", "GBK", "BIG5",
+		"BIG5-HKSCS", "EUC-KR", "CP949", "UTF-16", "UTF-7",
+	};
+	static iconv_t pinned[sizeof(charsets) / sizeof(*charsets)];
+
+	for (size_t i = 0; i < sizeof(charsets) / sizeof(*charsets); i++)
+		pinned[i] = iconv_open("UTF-8", charsets[i]);
+	(void)pinned;
+}
+
 struct env_worker {
 	const char *folder_path;
 	struct store_env_job *jobs;
@@ -132,8 +208,10 @@ static void *env_work(void *arg)
 void store_envelope_jobs(const char *folder_path, struct store_env_job *jobs, size_t n)
 {
 	struct env_worker a = { folder_path, jobs, n }, b;
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_t thread;
 
+	pthread_once(&once, pin_gconv);
 	if (n < STORE_ENV_THREAD_MIN || sysconf(_SC_NPROCESSORS_ONLN) < 2) {
 		env_work(&a);
 		return;

@@ -116,6 +116,9 @@ bool store_is_mbox_file(const char *path);
  * bytes do not parse. */
 #define STORE_HEADER_MAX (256 * 1024)
 char *store_envelope_of(const char *data, size_t len);
+/* The same without GMime for simple headers (ASCII, plain addresses, no
+ * encoded words); NULL when the header needs GMime (envelope_fast.c). */
+char *store_envelope_fast(const char *data, size_t len);
 /* Reads the header block of the file at path and returns its envelope
  * (malloc'd) or NULL; *size_r / *mtime_r get the file's size and mtime
  * when it could be opened (else they are left alone). */
