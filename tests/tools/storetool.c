@@ -215,7 +215,7 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "floor") == 0)
 		return floor_cmd(argv[2]);
-	while ((opt = getopt(argc, argv, "cis:")) != -1) {
+	while ((opt = getopt(argc, argv, "+cis:")) != -1) {
 		switch (opt) {
 		case 'c': flags |= STORE_OPEN_CREATE; break;
 		case 'i': flags |= STORE_OPEN_INDEX; break;
