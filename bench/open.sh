@@ -30,7 +30,7 @@ fi
 
 WORK=$(mktemp -d "$TOP/build/bench/open.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
-STATE=$WORK/state
+STATE=$WORK/loft-state
 
 # Warm the page cache: every file's header block is read on a first open.
 find "$CACHE" -type f -path '*/cur/*' -exec cat {} + > /dev/null
@@ -46,10 +46,11 @@ echo "bench: open_floor $floor s"
 rm -rf "$STATE"
 "$TIME" -f '%M' -o "$WORK/rss" "$TOOL" -s "$STATE" "$CACHE" time "$CACHE" > "$WORK/nostate"
 nostate=$(field "$WORK/nostate" open)
-echo "bench: open_nostate $nostate s ($(field "$WORK/nostate" count) messages)"
+echo "== $(field "$WORK/nostate" count) messages"
+echo "bench: open_nostate $nostate s"
 
 "$TOOL" -s "$STATE" "$CACHE" time "$CACHE" > /dev/null	# warm-up
-for i in 1 2 3; do "$TOOL" -s "$STATE" "$CACHE" time "$CACHE" > "$WORK/state.$i"; field "$WORK/state.$i" open; done | best > "$WORK/state"
-state=$(cat "$WORK/state")
+for i in 1 2 3; do "$TOOL" -s "$STATE" "$CACHE" time "$CACHE" > "$WORK/withstate.$i"; field "$WORK/withstate.$i" open; done | best > "$WORK/withstate"
+state=$(cat "$WORK/withstate")
 echo "bench: open_state $state s vs floor $floor s ratio $(awk -v a="$state" -v b="$floor" 'BEGIN { printf "%.2f", a / b }')"
 echo "bench: open_rss $(awk -v k="$(tail -1 "$WORK/rss")" 'BEGIN { printf "%.1f", k / 1024 }') MB"

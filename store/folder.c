@@ -263,6 +263,25 @@ static char **new_envelopes(struct store_folder *f, struct fentry **nw, size_t n
 	return envs;
 }
 
+/* Whether the file a record names exists.  Another process may have
+ * changed a message (and committed) between our scan and our transaction:
+ * then the record names the file as it is now and our scan is stale, and
+ * writing the scan over it would make the next flag change start from old
+ * flags. */
+static bool still_there(const struct store_folder *f, const struct state_rec *rec)
+{
+	struct stat st;
+	char *p;
+	bool yes;
+
+	if (f->kind != STORE_MAILDIR || rec->location == NULL || rec->location[0] == '\0')
+		return false;
+	p = path_join(f->path, rec->location);
+	yes = stat(p, &st) == 0;
+	free(p);
+	return yes;
+}
+
 /* Writes what the join found into the state, in one transaction. */
 static int apply(struct store_folder *f, struct join *j, const struct state_header *hdr,
 		 const char **error_r)
@@ -299,6 +318,10 @@ static int apply(struct store_folder *f, struct join *j, const struct state_head
 
 		if (r < 0)
 			goto fail_state;
+		if (r > 0 && still_there(f, &rec)) {
+			free(buf);
+			continue;
+		}
 		if (r > 0) {
 			log_info("%s: UID %u (%s) vanished: expunged", f->path, rec.uid,
 				 rec.location ? rec.location : rec.key);
@@ -317,6 +340,11 @@ static int apply(struct store_folder *f, struct join *j, const struct state_head
 
 		if (r < 0)
 			goto fail_state;
+		if (r > 0 && e->location && rec.location &&
+		    strcmp(rec.location, e->location) != 0 && still_there(f, &rec)) {
+			free(buf);
+			continue;
+		}
 		if (r > 0) {
 			bool bump = (rec.flags & ~(uint32_t)STORE_RECENT) !=
 				(e->flags & ~(uint32_t)STORE_RECENT);
