@@ -46,7 +46,10 @@ enum store_open_flags {
 };
 
 /* Opens the store.  Returns 0 and *store_r, or -1 with *error_r (a static
- * or thread-local string: valid until the next failing store_open()). */
+ * or thread-local string: valid until the next failing store_open()).
+ * Per-folder state lives in STATE_DIR/NAME ("Lists/foo" -> .loft/Lists/foo);
+ * a folder given by a path outside the root in STATE_DIR/.ext/HASH.
+ * Initialises GMime (message_init()); call message_deinit() at exit. */
 int store_open(const struct store_settings *set, unsigned flags,
 	       struct store **store_r, const char **error_r);
 /* Closes the store; every folder opened from it must be closed first.
@@ -71,12 +74,15 @@ int store_folder_list(struct store *store, struct store_folder_info **list_r,
 		      size_t *count_r, const char **error_r);
 void store_folder_list_free(struct store_folder_info *list, size_t count);
 
-/* name is relative to the root ("Lists/foo"); never absolute, never "..". */
+/* name is relative to the root ("Lists/foo", "+Lists/foo"); never
+ * absolute, never "..".  Fails when the folder exists. */
 int store_folder_create(struct store *store, const char *name, const char **error_r);
-/* Renames the folder and its state; the UIDVALIDITY is kept. */
+/* Renames the folder and its state; the UIDVALIDITY is kept.  Fails when
+ * the target exists or the folder is open in this process. */
 int store_folder_rename(struct store *store, const char *from, const char *to,
 			const char **error_r);
-/* Deletes the folder, its messages and its state. */
+/* Deletes the folder, its messages and its state (subfolders stay).
+ * Fails when the folder is open in this process. */
 int store_folder_delete(struct store *store, const char *name, const char **error_r);
 
 /* ---- a folder as a snapshot ---- */
@@ -125,7 +131,14 @@ const char *store_folder_name(const struct store_folder *f);
 enum store_folder_kind store_folder_kind(const struct store_folder *f);
 
 /* Rescans and reconciles (as at open); pointers from before are invalid
- * afterwards.  *changed_r (if not NULL) tells whether anything changed. */
+ * afterwards.  *changed_r (if not NULL) tells whether anything changed
+ * (the files, or the state through another process or this one).
+ *
+ * The snapshot is what the last open/refresh saw: store_append, copy, move
+ * and expunge do not change it (refresh to see them); store_set_flags
+ * updates the message's flags, MODSEQ, keywords and location in place.
+ * The calls below take a UID, not a snapshot entry, and work on the
+ * current state (a UID appended after the snapshot can be read). */
 int store_folder_refresh(struct store_folder *f, bool *changed_r, const char **error_r);
 
 /* A file descriptor that becomes readable when the folder may have changed
@@ -145,7 +158,9 @@ int store_append(struct store_folder *f, const char *data, size_t len,
 		 uint32_t flags, const char *keywords, int64_t internal_date,
 		 uint32_t *uid_r, const char **error_r);
 /* Copies/moves the message to another folder (a fresh unique name there);
- * *new_uid_r gets its UID in dst. */
+ * *new_uid_r gets its UID in dst.  Keywords, flags and the cached envelope
+ * go along.  A move is a copy then an expunge in src: a crash or a failure
+ * in between leaves the message in both folders, never in neither. */
 int store_copy(struct store_folder *src, uint32_t uid, struct store_folder *dst,
 	       uint32_t *new_uid_r, const char **error_r);
 int store_move(struct store_folder *src, uint32_t uid, struct store_folder *dst,
@@ -153,12 +168,15 @@ int store_move(struct store_folder *src, uint32_t uid, struct store_folder *dst,
 
 enum store_flag_op { STORE_FLAGS_SET, STORE_FLAGS_ADD, STORE_FLAGS_REMOVE };
 /* Changes flags and/or keywords (keywords space-separated, NULL = leave
- * them alone); bumps the MODSEQ; a maildir file is renamed, a message in
- * new/ moves to cur/ when it gets \Seen. */
+ * them alone; compared case-insensitively); bumps the MODSEQ when a flag
+ * other than STORE_RECENT or a keyword changes; a maildir file is renamed,
+ * and leaves new/ for cur/ when it gets any flag (or STORE_RECENT is
+ * removed).  STORE_FLAGS_SET keeps STORE_RECENT as it was.  Keywords are
+ * stored in the state only (and as notmuch tags with STORE_OPEN_INDEX). */
 int store_set_flags(struct store_folder *f, uint32_t uid, enum store_flag_op op,
 		    uint32_t flags, const char *keywords, const char **error_r);
-/* Removes the given UIDs, or every \Deleted message when n == 0; the
- * expunges are logged by MODSEQ for QRESYNC. */
+/* Removes the given UIDs (unknown ones are skipped), or every \Deleted
+ * message when n == 0; the expunges are logged by MODSEQ for QRESYNC. */
 int store_expunge(struct store_folder *f, const uint32_t *uids, size_t n,
 		  const char **error_r);
 /* UIDs expunged after modseq, for QRESYNC.  *uids_r caller frees. */

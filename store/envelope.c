@@ -1,0 +1,229 @@
+/* envelope: the ENVELOPE cache's source — computed once per message, when it
+ * first gets a UID, from its header block only.
+ *
+ * A first open of a big folder spends most of its time here (open, read
+ * the first few KiB, parse with GMime, format), so the work is split over
+ * two threads: GMime may parse different messages on different threads
+ * once message_init() has run (store_open() runs it). */
+#include "store/store-private.h"
+
+#include "store/message.h"
+
+#include "lib/path.h"
+#include "lib/sbuf.h"
+#include "lib/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <iconv.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Below this many messages a second thread costs more than it saves. */
+#define STORE_ENV_THREAD_MIN 256
+/* The first read; most header blocks fit. */
+#define STORE_ENV_FIRST_READ (6 * 1024)
+
+/* Length of the header block including the empty line that ends it, or
+ * len when there is none in data. */
+static size_t header_end(const char *data, size_t len)
+{
+	const char *p = data, *end = data + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		if (nl == NULL)
+			return len;
+		/* An empty line: "\n" or "\r\n" right after a newline. */
+		if (nl == p || (nl == p + 1 && p[0] == '\r'))
+			return (size_t)(nl + 1 - data);
+		p = nl + 1;
+	}
+	return len;
+}
+
+/* The fields ENVELOPE is made of (RFC 3501 7.4.2). */
+static bool envelope_field(const char *line, size_t len)
+{
+	static const char *const names[] = {
+		"date", "subject", "from", "sender", "reply-to", "to", "cc", "bcc",
+		"in-reply-to", "message-id",
+	};
+	const char *colon = memchr(line, ':', len);
+
+	if (colon == NULL)
+		return false;
+	size_t n = (size_t)(colon - line);
+
+	while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+		n--;
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+		if (strlen(names[i]) == n && strncasecmp(line, names[i], n) == 0)
+			return true;
+	return false;
+}
+
+/* Keeps only the ENVELOPE's fields (with their continuation lines): real
+ * header blocks are mostly Received, DKIM and list headers, and GMime's
+ * cost grows with every field it is given.  The result parses to the same
+ * ENVELOPE. */
+static void envelope_fields(const char *data, size_t len, struct sbuf *out)
+{
+	const char *p = data, *end = data + len;
+	bool keep = false;
+
+	/* An mbox From_ line or a BOM goes through: message_parse skips them. */
+	if (len >= 5 && memcmp(data, "From ", 5) == 0) {
+		const char *nl = memchr(p, '\n', len);
+
+		p = nl ? nl + 1 : end;
+	}
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *next = nl ? nl + 1 : end;
+
+		if (*p != ' ' && *p != '\t')
+			keep = envelope_field(p, (size_t)(next - p));
+		if (keep)
+			sbuf_add(out, p, (size_t)(next - p));
+		p = next;
+	}
+	sbuf_addch(out, '\n');
+}
+
+char *store_envelope_of(const char *data, size_t len)
+{
+	const char *err;
+	struct message *msg;
+	struct sbuf out = SBUF_INIT, fields = SBUF_INIT;
+
+	if (len > STORE_HEADER_MAX)
+		len = STORE_HEADER_MAX;
+	len = header_end(data, len);
+	if (len == 0)
+		return NULL;
+	char *fast = store_envelope_fast(data, len);
+
+	if (fast)
+		return fast;
+	envelope_fields(data, len, &fields);
+	msg = message_parse(fields.buf, fields.len, NULL, &err);
+	sbuf_release(&fields);
+	if (msg == NULL)
+		return NULL;
+	message_imap_envelope(msg, &out);
+	message_free(&msg);
+	return sbuf_detach(&out, NULL);
+}
+
+char *store_envelope_file(const char *path, uint64_t *size_r, int64_t *mtime_r)
+{
+	struct stat st;
+	char *buf = NULL, *env = NULL;
+	size_t alloc = STORE_ENV_FIRST_READ, have = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		goto out;
+	*size_r = (uint64_t)st.st_size;
+	*mtime_r = (int64_t)st.st_mtime;
+	buf = xmalloc(alloc);
+	for (;;) {
+		ssize_t n = read(fd, buf + have, alloc - have);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+		if (header_end(buf, have) < have || have == STORE_HEADER_MAX)
+			break;
+		if (have == alloc) {
+			alloc = alloc * 4 > STORE_HEADER_MAX ? STORE_HEADER_MAX : alloc * 4;
+			buf = xreallocarray(buf, alloc, 1);
+		}
+	}
+	if (have > 0)
+		env = store_envelope_of(buf, have);
+out:
+	free(buf);
+	close(fd);
+	return env;
+}
+
+/* glibc loads a gconv module on iconv_open() and unloads it when the last
+ * descriptor closes, so GMime decoding one encoded word per message paid a
+ * dlopen + dlclose per message (a third of a first open's time).  One
+ * descriptor per common charset, held for the life of the process, keeps
+ * the modules loaded. */
+static void pin_gconv(void)
+{
+	static const char *const charsets[] = {
+		"ISO-8859-1", "ISO-8859-2", "ISO-8859-15", "CP1252", "CP1251", "KOI8-R",
+		"SHIFT_JIS", "CP932", "EUC-JP", "ISO-2022-JP", "GB18030", "GBK", "BIG5",
+		"BIG5-HKSCS", "EUC-KR", "CP949", "UTF-16", "UTF-7",
+	};
+	static iconv_t pinned[sizeof(charsets) / sizeof(*charsets)];
+
+	for (size_t i = 0; i < sizeof(charsets) / sizeof(*charsets); i++)
+		pinned[i] = iconv_open("UTF-8", charsets[i]);
+	(void)pinned;
+}
+
+struct env_worker {
+	const char *folder_path;
+	struct store_env_job *jobs;
+	size_t n;
+};
+
+static void *env_work(void *arg)
+{
+	struct env_worker *w = arg;
+	size_t plen = strlen(w->folder_path);
+	char path[4096];
+
+	for (size_t i = 0; i < w->n; i++) {
+		struct store_env_job *j = &w->jobs[i];
+		size_t llen = strlen(j->location);
+
+		if (plen + 1 + llen + 1 > sizeof(path)) {
+			j->envelope = NULL;
+			continue;
+		}
+		memcpy(path, w->folder_path, plen);
+		path[plen] = '/';
+		memcpy(path + plen + 1, j->location, llen + 1);
+		j->envelope = store_envelope_file(path, &j->size, &j->date);
+	}
+	return NULL;
+}
+
+void store_envelope_jobs(const char *folder_path, struct store_env_job *jobs, size_t n)
+{
+	struct env_worker a = { folder_path, jobs, n }, b;
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_t thread;
+
+	pthread_once(&once, pin_gconv);
+	if (n < STORE_ENV_THREAD_MIN || sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		env_work(&a);
+		return;
+	}
+	/* Interleaved halves would share cache lines; split in two blocks. */
+	a.n = n / 2;
+	b = (struct env_worker){ folder_path, jobs + a.n, n - a.n };
+	if (pthread_create(&thread, NULL, env_work, &b) != 0) {
+		a.n = n;
+		env_work(&a);
+		return;
+	}
+	env_work(&a);
+	pthread_join(thread, NULL);
+}

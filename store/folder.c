@@ -1,0 +1,655 @@
+/* folder: opening a folder as a snapshot — scan the files, join them with
+ * the state by key, reconcile in one write transaction when they differ.
+ *
+ * The files are the truth; the state is a cache plus the UID numbering.
+ * The common case (nothing changed since the last open) is read-only: one
+ * scan, one state walk and a hash join, with every string of the snapshot
+ * in one arena or in the scan's own blocks.  When something changed, the
+ * envelopes of new messages are computed first (outside the transaction:
+ * it is the slow part, and other processes should not wait for it), then
+ * one transaction adds, updates and expunges, and the join runs again to
+ * build the snapshot from what was committed. */
+#include "store/store-private.h"
+
+#include "store/maildir.h"
+#include "store/mbox.h"
+#include "store/state.h"
+
+#include "lib/arena.h"
+#include "lib/log.h"
+#include "lib/path.h"
+#include "lib/sbuf.h"
+#include "lib/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define STORE_ARENA_BLOCK (1u << 20)
+#define STORE_CLEAN_TMP_EVERY 3600
+#define STORE_RECONCILE_PASSES 3
+
+/* One message as the files have it. */
+struct fentry {
+	const char *key;
+	const char *location;		/* maildir; NULL for mbox */
+	uint32_t flags;
+	uint64_t size;
+	int64_t date;
+	uint32_t uid;			/* matched record, 0: none (new) */
+};
+
+struct update {
+	size_t entry;
+	uint32_t uid;
+};
+
+struct join {
+	struct store_folder *f;
+	struct fentry *fe;
+	size_t n;
+	uint32_t *slots;		/* open addressing: entry index + 1 */
+	size_t mask;
+	/* changes found */
+	uint32_t *vanished;
+	size_t n_vanished, a_vanished;
+	struct update *updates;
+	size_t n_updates, a_updates;
+	size_t built;
+};
+
+/* ---- the hash on keys ---- */
+
+static uint64_t key_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h ^ (h >> 29);
+}
+
+static void hash_build(struct join *j)
+{
+	size_t size = 16;
+
+	while (size < j->n * 2)
+		size <<= 1;
+	j->slots = xcalloc(size, sizeof(*j->slots));
+	j->mask = size - 1;
+	for (size_t i = 0; i < j->n; i++) {
+		size_t s = key_hash(j->fe[i].key) & j->mask;
+
+		while (j->slots[s] != 0)
+			s = (s + 1) & j->mask;
+		j->slots[s] = (uint32_t)i + 1;
+	}
+}
+
+static long hash_find(const struct join *j, const char *key)
+{
+	size_t s = key_hash(key) & j->mask;
+
+	while (j->slots[s] != 0) {
+		size_t i = j->slots[s] - 1;
+
+		if (strcmp(j->fe[i].key, key) == 0)
+			return (long)i;
+		s = (s + 1) & j->mask;
+	}
+	return -1;
+}
+
+/* ---- scanning the files ---- */
+
+int store_mbox_entries(struct store_folder *f, const char **error_r)
+{
+	struct mbox_entry *entries;
+	bool changed = true;
+	const char *err;
+	size_t n;
+
+	if (f->mbox_entries != NULL && mbox_changed(f->mbox, &changed, &err) < 0)
+		return store_fail(f->store, error_r, "%s", err);
+	if (!changed)
+		return 0;
+	if (mbox_scan(f->mbox, &entries, &n, &err) < 0)
+		return store_fail(f->store, error_r, "%s", err);
+	mbox_entries_free(f->mbox_entries, f->mbox_count);
+	f->mbox_entries = entries;
+	f->mbox_count = n;
+	return 0;
+}
+
+const struct mbox_entry *store_mbox_entry(const struct store_folder *f, const char *key)
+{
+	for (size_t i = 0; i < f->mbox_count; i++)
+		if (strcmp(f->mbox_entries[i].key, key) == 0)
+			return &f->mbox_entries[i];
+	return NULL;
+}
+
+/* Fills j->fe from a fresh scan (maildir: f->scan replaced). */
+static int scan_files(struct store_folder *f, struct join *j, const char **error_r)
+{
+	const char *err;
+
+	if (f->kind == STORE_MAILDIR) {
+		struct maildir_scan *scan;
+
+		if (maildir_scan(f->path, 0, &scan, &err) < 0)
+			return store_fail(f->store, error_r, "%s", err);
+		for (size_t i = 0; i < scan->problem_count; i++)
+			log_warning("%s", scan->problems[i]);
+		maildir_scan_free(&f->scan);
+		f->scan = scan;
+		j->n = scan->count;
+		j->fe = xcalloc(j->n ? j->n : 1, sizeof(*j->fe));
+		for (size_t i = 0; i < j->n; i++) {
+			const struct maildir_entry *e = &scan->entries[i];
+
+			j->fe[i] = (struct fentry){ e->key, e->location, e->flags, e->size,
+						    e->date, 0 };
+		}
+		return 0;
+	}
+	if (store_mbox_entries(f, error_r) < 0)
+		return -1;
+	j->n = f->mbox_count;
+	j->fe = xcalloc(j->n ? j->n : 1, sizeof(*j->fe));
+	for (size_t i = 0; i < j->n; i++) {
+		const struct mbox_entry *e = &f->mbox_entries[i];
+
+		j->fe[i] = (struct fentry){ e->key, NULL, e->flags, e->length, e->date, 0 };
+	}
+	return 0;
+}
+
+/* ---- the join ---- */
+
+static int join_cb(const struct state_rec *rec, void *ctx)
+{
+	struct join *j = ctx;
+	struct store_folder *f = j->f;
+	long i = hash_find(j, rec->key);
+
+	if (i < 0) {
+		if (j->n_vanished == j->a_vanished) {
+			j->a_vanished = j->a_vanished ? j->a_vanished * 2 : 64;
+			j->vanished = xreallocarray(j->vanished, j->a_vanished, sizeof(uint32_t));
+		}
+		j->vanished[j->n_vanished++] = rec->uid;
+		return 0;
+	}
+	struct fentry *e = &j->fe[i];
+
+	e->uid = rec->uid;
+	if (e->flags != rec->flags ||
+	    (e->location && (!rec->location || strcmp(e->location, rec->location) != 0))) {
+		if (j->n_updates == j->a_updates) {
+			j->a_updates = j->a_updates ? j->a_updates * 2 : 64;
+			j->updates = xreallocarray(j->updates, j->a_updates, sizeof(*j->updates));
+		}
+		j->updates[j->n_updates++] = (struct update){ (size_t)i, rec->uid };
+	}
+	/* Built even when something changed: a pass that ends up clean
+	 * needs no second walk. */
+	struct store_msg *m = &f->msgs[j->built];
+
+	m->uid = rec->uid;
+	m->flags = e->flags;
+	m->modseq = rec->modseq;
+	m->size = rec->size;
+	m->internal_date = rec->internal_date;
+	m->keywords = rec->keywords && rec->keywords[0] ?
+		arena_strdup(f->arena, rec->keywords) : "";
+	m->envelope = rec->envelope ? arena_strdup(f->arena, rec->envelope) : NULL;
+	m->location = e->location;
+	f->keys[j->built] = f->kind == STORE_MAILDIR ? e->key : arena_strdup(f->arena, e->key);
+	j->built++;
+	return 0;
+}
+
+struct newmsg {
+	struct fentry *e;
+	char *envelope;
+};
+
+static int cmp_new(const void *a, const void *b)
+{
+	const struct fentry *x = ((const struct newmsg *)a)->e;
+	const struct fentry *y = ((const struct newmsg *)b)->e;
+
+	if (x->date != y->date)
+		return x->date < y->date ? -1 : 1;
+	return strcmp(x->key, y->key);
+}
+
+/* Envelopes (and exact sizes and dates) of the new messages. */
+static char **new_envelopes(struct store_folder *f, struct fentry **nw, size_t n)
+{
+	char **envs = xcalloc(n ? n : 1, sizeof(*envs));
+
+	if (f->kind == STORE_MAILDIR) {
+		struct store_env_job *jobs = xcalloc(n ? n : 1, sizeof(*jobs));
+
+		for (size_t i = 0; i < n; i++)
+			jobs[i] = (struct store_env_job){ nw[i]->location, NULL, nw[i]->size,
+							  nw[i]->date };
+		store_envelope_jobs(f->path, jobs, n);
+		for (size_t i = 0; i < n; i++) {
+			envs[i] = jobs[i].envelope;
+			nw[i]->size = jobs[i].size;
+			nw[i]->date = jobs[i].date;
+		}
+		free(jobs);
+		return envs;
+	}
+	struct sbuf buf = SBUF_INIT;
+	const char *err;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct mbox_entry *e = store_mbox_entry(f, nw[i]->key);
+
+		sbuf_reset(&buf);
+		if (e && mbox_read(f->mbox, e, &buf, &err) == 0)
+			envs[i] = store_envelope_of(buf.buf, buf.len);
+	}
+	sbuf_release(&buf);
+	return envs;
+}
+
+/* Whether the file a record names exists.  Another process may have
+ * changed a message (and committed) between our scan and our transaction:
+ * then the record names the file as it is now and our scan is stale, and
+ * writing the scan over it would make the next flag change start from old
+ * flags. */
+static bool still_there(const struct store_folder *f, const struct state_rec *rec)
+{
+	struct stat st;
+	char *p;
+	bool yes;
+
+	if (f->kind != STORE_MAILDIR || rec->location == NULL || rec->location[0] == '\0')
+		return false;
+	p = path_join(f->path, rec->location);
+	yes = stat(p, &st) == 0;
+	free(p);
+	return yes;
+}
+
+/* Writes what the join found into the state, in one transaction. */
+static int apply(struct store_folder *f, struct join *j, const struct state_header *hdr,
+		 const char **error_r)
+{
+	struct fentry **nw = xcalloc(j->n ? j->n : 1, sizeof(*nw));
+	struct newmsg *sorted = NULL;
+	struct state_txn *txn = NULL;
+	size_t n_new = 0;
+	char **envs = NULL;
+	const char *err;
+	int ret = -1;
+
+	for (size_t i = 0; i < j->n; i++)
+		if (j->fe[i].uid == 0)
+			nw[n_new++] = &j->fe[i];
+	/* UIDs in order of internal date then key, so that a rebuild numbers
+	 * the messages the same way every time. */
+	envs = new_envelopes(f, nw, n_new);
+	sorted = xcalloc(n_new ? n_new : 1, sizeof(*sorted));
+	for (size_t i = 0; i < n_new; i++)
+		sorted[i] = (struct newmsg){ nw[i], envs[i] };
+	qsort(sorted, n_new, sizeof(*sorted), cmp_new);
+
+	if (state_begin(f->state, &txn, &err) < 0)
+		goto fail_state;
+	/* Nobody wrote since our walk: no need to look each change up again. */
+	bool fresh = state_txn_uidnext(txn) == hdr->uidnext &&
+		state_txn_highestmodseq(txn) == hdr->highestmodseq;
+
+	for (size_t i = 0; i < j->n_vanished; i++) {
+		struct state_rec rec;
+		char *buf = NULL;
+		int r = state_txn_get(txn, j->vanished[i], &rec, &buf, &err);
+
+		if (r < 0)
+			goto fail_state;
+		if (r > 0 && still_there(f, &rec)) {
+			free(buf);
+			continue;
+		}
+		if (r > 0) {
+			log_info("%s: UID %u (%s) vanished: expunged", f->path, rec.uid,
+				 rec.location ? rec.location : rec.key);
+			if (state_txn_remove(txn, rec.uid, &err) < 0) {
+				free(buf);
+				goto fail_state;
+			}
+		}
+		free(buf);
+	}
+	for (size_t i = 0; i < j->n_updates; i++) {
+		const struct fentry *e = &j->fe[j->updates[i].entry];
+		struct state_rec rec;
+		char *buf = NULL;
+		int r = state_txn_get(txn, j->updates[i].uid, &rec, &buf, &err);
+
+		if (r < 0)
+			goto fail_state;
+		if (r > 0 && e->location && rec.location &&
+		    strcmp(rec.location, e->location) != 0 && still_there(f, &rec)) {
+			free(buf);
+			continue;
+		}
+		if (r > 0) {
+			bool bump = (rec.flags & ~(uint32_t)STORE_RECENT) !=
+				(e->flags & ~(uint32_t)STORE_RECENT);
+
+			rec.flags = e->flags;
+			if (e->location)
+				rec.location = e->location;
+			if (state_txn_update(txn, &rec, bump, &err) < 0) {
+				free(buf);
+				goto fail_state;
+			}
+		}
+		free(buf);
+	}
+	for (size_t i = 0; i < n_new; i++) {
+		const struct fentry *e = sorted[i].e;
+		uint32_t uid;
+
+		if (!fresh) {
+			int r = state_txn_lookup_key(txn, e->key, &uid, &err);
+
+			if (r < 0)
+				goto fail_state;
+			if (r > 0)
+				continue;
+		}
+		struct state_rec rec = {
+			.flags = e->flags, .size = e->size, .internal_date = e->date,
+			.key = e->key, .location = e->location, .keywords = "",
+			.envelope = sorted[i].envelope,
+		};
+		if (state_txn_add(txn, &rec, NULL, &err) < 0)
+			goto fail_state;
+	}
+	if (state_commit(&txn, &err) < 0)
+		goto fail_state;
+	ret = 0;
+	goto out;
+fail_state:
+	store_fail(f->store, error_r, "%s", err);
+	state_abort(&txn);
+out:
+	for (size_t i = 0; i < n_new; i++)
+		free(envs[i]);
+	free(envs);
+	free(nw);
+	free(sorted);
+	return ret;
+}
+
+static void join_reset(struct join *j)
+{
+	arena_clear(j->f->arena);
+	j->n_vanished = j->n_updates = j->built = 0;
+	for (size_t i = 0; i < j->n; i++)
+		j->fe[i].uid = 0;
+	j->f->msgs = arena_calloc(j->f->arena, j->n ? j->n : 1, sizeof(*j->f->msgs));
+	j->f->keys = arena_calloc(j->f->arena, j->n ? j->n : 1, sizeof(*j->f->keys));
+}
+
+static void join_free(struct join *j)
+{
+	free(j->fe);
+	free(j->slots);
+	free(j->vanished);
+	free(j->updates);
+}
+
+/* A vanished record whose file is still there: the scan raced with a
+ * rename by another program (readdir need not list a file renamed while
+ * it runs).  Then the folder is scanned again rather than expunged. */
+static bool vanished_still_there(struct store_folder *f, struct join *j)
+{
+	const char *err;
+
+	if (f->kind != STORE_MAILDIR)
+		return false;
+	for (size_t i = 0; i < j->n_vanished; i++) {
+		struct state_rec rec;
+		char *buf = NULL, *loc = NULL;
+		int r = state_get(f->state, j->vanished[i], &rec, &buf, &err);
+
+		if (r > 0 && maildir_find(f->path, rec.key, &loc, &err) > 0) {
+			free(loc);
+			free(buf);
+			return true;
+		}
+		free(buf);
+	}
+	return false;
+}
+
+/* Scans, reconciles and rebuilds the snapshot.  *changed_r: whether the
+ * state had to change. */
+static int reconcile(struct store_folder *f, bool *changed_r, const char **error_r)
+{
+	struct join j = { .f = f };
+	struct state_header hdr;
+	bool rescanned = false;
+	const char *err;
+	int ret = -1;
+
+	*changed_r = false;
+	store_notify_drain(f);
+again:
+	if (scan_files(f, &j, error_r) < 0)
+		goto out;
+	hash_build(&j);
+	for (int pass = 0; pass < STORE_RECONCILE_PASSES; pass++) {
+		join_reset(&j);
+		if (state_get_header(f->state, &hdr, &err) < 0 ||
+		    state_foreach(f->state, join_cb, &j, &err) < 0) {
+			store_fail(f->store, error_r, "%s", err);
+			goto out;
+		}
+		bool dirty = j.n_vanished || j.n_updates;
+
+		for (size_t i = 0; i < j.n && !dirty; i++)
+			dirty = j.fe[i].uid == 0;
+		if (!dirty)
+			break;
+		if (j.n_vanished && !rescanned && vanished_still_there(f, &j)) {
+			rescanned = true;
+			join_free(&j);
+			j = (struct join){ .f = f };
+			goto again;
+		}
+		/* No mbox lock is held here: the mutating calls take the
+		 * state's writer lock first, then the mbox lock. */
+		if (apply(f, &j, &hdr, error_r) < 0)
+			goto out;
+		*changed_r = true;
+	}
+	f->count = j.built;
+	f->uidvalidity = hdr.uidvalidity;
+	f->uidnext = hdr.uidnext;
+	f->highestmodseq = hdr.highestmodseq;
+	ret = 0;
+out:
+	join_free(&j);
+	if (ret < 0) {
+		arena_clear(f->arena);
+		f->msgs = NULL;
+		f->keys = NULL;
+		f->count = 0;
+	}
+	return ret;
+}
+
+/* tmp/ cleaning at most once an hour per folder: the mtime of
+ * STATE/.tmpclean says when it last ran (any process). */
+static void clean_tmp(struct store_folder *f)
+{
+	char *stamp = path_join(f->state_dir, ".tmpclean");
+	time_t now = time(NULL);
+	struct stat st;
+	const char *err;
+
+	if (stat(stamp, &st) == 0 && now - st.st_mtime < STORE_CLEAN_TMP_EVERY &&
+	    st.st_mtime <= now) {
+		free(stamp);
+		return;
+	}
+	int fd = open(stamp, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd >= 0) {
+		futimens(fd, NULL);
+		close(fd);
+	}
+	int n = maildir_clean_tmp(f->path, (int64_t)now, &err);
+
+	if (n < 0)
+		log_warning("%s", err);
+	else if (n > 0)
+		log_info("%s: removed %d stale files from tmp/", f->path, n);
+	free(stamp);
+}
+
+int store_folder_open(struct store *store, const char *name,
+		      struct store_folder **folder_r, const char **error_r)
+{
+	struct store_folder *f = xcalloc(1, sizeof(*f));
+	bool changed;
+
+	*folder_r = NULL;
+	f->store = store;
+	f->notify_fd = -1;
+	if (store_resolve(store, name, true, &f->path, &f->name, &f->state_dir, &f->kind,
+			  error_r) < 0) {
+		free(f);
+		return -1;
+	}
+	if (store_shared_get(store, f->path, f->state_dir, f->kind, &f->sh, error_r) < 0)
+		goto fail;
+	f->state = f->sh->state;
+	f->mbox = f->sh->mbox;
+	f->arena = arena_new(STORE_ARENA_BLOCK);
+	store->open_folders++;
+	if (f->kind == STORE_MAILDIR)
+		clean_tmp(f);
+	if (reconcile(f, &changed, error_r) < 0) {
+		store_folder_close(&f);
+		return -1;
+	}
+	*folder_r = f;
+	return 0;
+fail:
+	free(f->path);
+	free(f->name);
+	free(f->state_dir);
+	free(f);
+	return -1;
+}
+
+void store_folder_close(struct store_folder **folderp)
+{
+	struct store_folder *f = *folderp;
+
+	if (f == NULL)
+		return;
+	store_notify_close(f);
+	store_index_commit(f->store);
+	maildir_scan_free(&f->scan);
+	mbox_entries_free(f->mbox_entries, f->mbox_count);
+	arena_free(&f->arena);
+	store_shared_put(f->store, f->sh);
+	f->store->open_folders--;
+	free(f->path);
+	free(f->name);
+	free(f->state_dir);
+	free(f);
+	*folderp = NULL;
+}
+
+int store_folder_refresh(struct store_folder *f, bool *changed_r, const char **error_r)
+{
+	uint64_t modseq = f->highestmodseq;
+	uint32_t uidnext = f->uidnext;
+	size_t count = f->count;
+	bool changed;
+
+	if (reconcile(f, &changed, error_r) < 0)
+		return -1;
+	/* Changes other processes committed show in the header too. */
+	if (changed_r)
+		*changed_r = changed || modseq != f->highestmodseq || uidnext != f->uidnext ||
+			count != f->count;
+	return 0;
+}
+
+size_t store_folder_count(const struct store_folder *f)
+{
+	return f->count;
+}
+
+const struct store_msg *store_folder_msg(const struct store_folder *f, size_t i)
+{
+	return i < f->count ? &f->msgs[i] : NULL;
+}
+
+long store_folder_index(const struct store_folder *f, uint32_t uid)
+{
+	size_t lo = 0, hi = f->count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (f->msgs[mid].uid == uid)
+			return (long)mid;
+		if (f->msgs[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+const struct store_msg *store_folder_find(const struct store_folder *f, uint32_t uid)
+{
+	long i = store_folder_index(f, uid);
+
+	return i < 0 ? NULL : &f->msgs[i];
+}
+
+uint32_t store_folder_uidvalidity(const struct store_folder *f)
+{
+	return f->uidvalidity;
+}
+
+uint32_t store_folder_uidnext(const struct store_folder *f)
+{
+	return f->uidnext;
+}
+
+uint64_t store_folder_highestmodseq(const struct store_folder *f)
+{
+	return f->highestmodseq;
+}
+
+const char *store_folder_name(const struct store_folder *f)
+{
+	return f->name;
+}
+
+enum store_folder_kind store_folder_kind(const struct store_folder *f)
+{
+	return f->kind;
+}

@@ -1,0 +1,469 @@
+/* folder_ops: reading and changing messages.
+ *
+ * Every mutation runs as: state write transaction begin -> file operation
+ * -> state update -> commit.  The transaction serialises loft processes
+ * on the folder; a process that dies between the file operation and the
+ * commit leaves files the state does not know yet (or no longer has), and
+ * the next open reconciles them: the files are the truth.  The state is
+ * read inside the transaction, never from the snapshot, so a stale
+ * snapshot cannot undo another process's change.  crash_point() marks
+ * every step for the kill-at-every-step test (tests/store.t). */
+#include "store/store-private.h"
+
+#include "store/maildir.h"
+#include "store/mbox.h"
+#include "store/state.h"
+
+#include "lib/arena.h"
+#include "lib/crash.h"
+#include "lib/log.h"
+#include "lib/path.h"
+#include "lib/sbuf.h"
+#include "lib/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NOT_RECENT(fl) ((fl) & ~(uint32_t)STORE_RECENT)
+
+/* ---- keywords ---- */
+
+static bool kw_has(const struct sbuf *set, const char *w, size_t n)
+{
+	const char *p = set->buf;
+
+	while (*p) {
+		size_t m = strcspn(p, " ");
+
+		if (m == n && strncasecmp(p, w, n) == 0)
+			return true;
+		p += m;
+		while (*p == ' ')
+			p++;
+	}
+	return false;
+}
+
+/* Adds the words of s to out (skipping those in skip, if not NULL). */
+static void kw_add_words(struct sbuf *out, const char *s, const struct sbuf *skip)
+{
+	while (s && *s) {
+		while (*s == ' ')
+			s++;
+		size_t n = strcspn(s, " ");
+
+		if (n && !kw_has(out, s, n) && !(skip && kw_has(skip, s, n))) {
+			if (out->len)
+				sbuf_addch(out, ' ');
+			sbuf_add(out, s, n);
+		}
+		s += n;
+	}
+}
+
+char *store_keywords_apply(const char *cur, int op, const char *kw)
+{
+	struct sbuf out = SBUF_INIT, rm = SBUF_INIT;
+
+	switch (op) {
+	case STORE_FLAGS_SET:
+		kw_add_words(&out, kw, NULL);
+		break;
+	case STORE_FLAGS_ADD:
+		kw_add_words(&out, cur, NULL);
+		kw_add_words(&out, kw, NULL);
+		break;
+	default:
+		kw_add_words(&rm, kw, NULL);
+		kw_add_words(&out, cur, &rm);
+		break;
+	}
+	sbuf_release(&rm);
+	return sbuf_detach(&out, NULL);
+}
+
+/* ---- helpers ---- */
+
+static int no_such(struct store_folder *f, uint32_t uid, const char **error_r)
+{
+	return store_fail(f->store, error_r, "%s: UID %u: no such message", f->path, uid);
+}
+
+static int read_path(const char *path, struct sbuf *out)
+{
+	char buf[65536];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			int err = errno;
+
+			close(fd);
+			errno = err;
+			return -1;
+		}
+		sbuf_add(out, buf, (size_t)n);
+	}
+	close(fd);
+	return 0;
+}
+
+/* The flags a maildir location carries (STORE_RECENT for new/), and its
+ * extra info letters into extra (MAILDIR_EXTRA_SIZE). */
+uint32_t store_location_flags(const char *location, char *extra)
+{
+	struct maildir_name mn;
+	const char *slash = strrchr(location, '/');
+
+	if (maildir_parse_name(slash ? slash + 1 : location, &mn) < 0) {
+		if (extra)
+			extra[0] = '\0';
+		return 0;
+	}
+	if (extra)
+		memcpy(extra, mn.extra, MAILDIR_EXTRA_SIZE);
+	return mn.flags | (strncmp(location, "new/", 4) == 0 ? STORE_RECENT : 0);
+}
+
+char *store_location_key(const char *location)
+{
+	struct maildir_name mn;
+	const char *slash = strrchr(location, '/');
+
+	if (maildir_parse_name(slash ? slash + 1 : location, &mn) < 0)
+		return xstrdup(location);
+	return xstrndup(mn.key, mn.key_len);
+}
+
+/* ---- read ---- */
+
+int store_msg_read(struct store_folder *f, uint32_t uid, struct sbuf *out,
+		   const char **error_r)
+{
+	struct state_rec rec;
+	char *buf = NULL;
+	const char *err;
+	int r = state_get(f->state, uid, &rec, &buf, &err), ret = -1;
+
+	if (r < 0)
+		return store_fail(f->store, error_r, "%s", err);
+	if (r == 0)
+		return no_such(f, uid, error_r);
+	if (f->kind == STORE_MAILDIR) {
+		char *path = path_join(f->path, rec.location), *loc = NULL;
+		size_t len = out->len;
+
+		if (read_path(path, out) == 0) {
+			ret = 0;
+		} else if (errno == ENOENT) {
+			/* Renamed by another program since: find it by key. */
+			sbuf_setlen(out, len);
+			r = maildir_find(f->path, rec.key, &loc, &err);
+			if (r < 0) {
+				store_fail(f->store, error_r, "%s", err);
+			} else if (r == 0) {
+				store_fail(f->store, error_r, "%s: UID %u (%s): the file is gone",
+					   f->path, uid, rec.key);
+			} else {
+				free(path);
+				path = path_join(f->path, loc);
+				if (read_path(path, out) == 0)
+					ret = 0;
+				else
+					store_fail(f->store, error_r, "%s: %s", path, strerror(errno));
+			}
+		} else {
+			store_fail(f->store, error_r, "%s: %s", path, strerror(errno));
+		}
+		free(loc);
+		free(path);
+		free(buf);
+		return ret;
+	}
+	if (mbox_lock(f->mbox, false, &err) < 0) {
+		store_fail(f->store, error_r, "%s", err);
+		free(buf);
+		return -1;
+	}
+	if (store_mbox_entries(f, error_r) == 0) {
+		const struct mbox_entry *e = store_mbox_entry(f, rec.key);
+
+		if (e == NULL)
+			store_fail(f->store, error_r, "%s: UID %u: the message is gone", f->path,
+				   uid);
+		else if (mbox_read(f->mbox, e, out, &err) < 0)
+			store_fail(f->store, error_r, "%s", err);
+		else
+			ret = 0;
+	}
+	mbox_unlock(f->mbox);
+	free(buf);
+	return ret;
+}
+
+/* ---- append ---- */
+
+/* The mbox key of the message whose From_ line is at offset. */
+static char *mbox_key_at(struct store_folder *f, uint64_t offset, const char **error_r)
+{
+	if (store_mbox_entries(f, error_r) < 0)
+		return NULL;
+	for (size_t i = 0; i < f->mbox_count; i++)
+		if (f->mbox_entries[i].from_offset == offset)
+			return xstrdup(f->mbox_entries[i].key);
+	store_fail(f->store, error_r, "%s: appended message not found at offset %llu", f->path,
+		   (unsigned long long)offset);
+	return NULL;
+}
+
+int store_append(struct store_folder *f, const char *data, size_t len,
+		 uint32_t flags, const char *keywords, int64_t internal_date,
+		 uint32_t *uid_r, const char **error_r)
+{
+	struct state_txn *txn = NULL;
+	char *location = NULL, *key = NULL, *env = NULL;
+	char *kw = store_keywords_apply("", STORE_FLAGS_SET, keywords);
+	const char *err;
+	uint64_t offset;
+	uint32_t uid;
+	int ret = -1;
+
+	if (internal_date <= 0)
+		internal_date = (int64_t)time(NULL);
+	if (state_begin(f->state, &txn, &err) < 0) {
+		store_fail(f->store, error_r, "%s", err);
+		goto out;
+	}
+	crash_point("append:begin");
+	if (f->kind == STORE_MAILDIR) {
+		if (maildir_deliver(f->path, data, len, NOT_RECENT(flags), NULL, internal_date,
+				    &location, &err) < 0) {
+			store_fail(f->store, error_r, "%s", err);
+			goto out;
+		}
+		key = store_location_key(location);
+		flags = store_location_flags(location, NULL);
+	} else {
+		if (mbox_lock(f->mbox, true, &err) < 0) {
+			store_fail(f->store, error_r, "%s", err);
+			goto out;
+		}
+		flags |= STORE_RECENT;
+		if (mbox_append(f->mbox, data, len, NULL, internal_date, flags, &offset,
+				&err) < 0) {
+			store_fail(f->store, error_r, "%s", err);
+			goto out;
+		}
+		if ((key = mbox_key_at(f, offset, error_r)) == NULL)
+			goto out;
+	}
+	crash_point("append:after-deliver");
+	env = store_envelope_of(data, len);
+	struct state_rec rec = {
+		.flags = flags, .size = len, .internal_date = internal_date, .key = key,
+		.location = location, .keywords = kw, .envelope = env,
+	};
+	if (state_txn_add(txn, &rec, &uid, &err) < 0) {
+		store_fail(f->store, error_r, "%s", err);
+		goto undo;
+	}
+	crash_point("append:after-state");
+	if (state_commit(&txn, &err) < 0) {
+		store_fail(f->store, error_r, "%s", err);
+		goto undo;
+	}
+	crash_point("append:after-commit");
+	if (location)
+		store_index_add(f, location, flags, kw);
+	store_index_commit(f->store);
+	*uid_r = uid;
+	ret = 0;
+	goto out;
+undo:
+	/* Not reported stored, so not kept (a retry would duplicate it). */
+	if (location) {
+		const char *e2;
+
+		if (maildir_remove(f->path, location, &e2) < 0)
+			log_warning("%s", e2);
+	}
+out:
+	state_abort(&txn);
+	if (f->mbox)
+		mbox_unlock(f->mbox);
+	free(location);
+	free(key);
+	free(env);
+	free(kw);
+	return ret;
+}
+
+/* ---- flags ---- */
+
+static void snapshot_update(struct store_folder *f, uint32_t uid, uint32_t flags,
+			    uint64_t modseq, const char *keywords, const char *location)
+{
+	long i = store_folder_index(f, uid);
+
+	if (i < 0)
+		return;
+	struct store_msg *m = &f->msgs[i];
+
+	m->flags = flags;
+	m->modseq = modseq;
+	m->keywords = arena_strdup(f->arena, keywords ? keywords : "");
+	if (location && (!m->location || strcmp(m->location, location) != 0))
+		m->location = arena_strdup(f->arena, location);
+}
+
+/* Rewrites the mbox with the message of key carrying flags (keep: false to
+ * drop it instead).  The caller holds the exclusive lock. */
+int store_mbox_change(struct store_folder *f, const char *const *keys, size_t n,
+		       bool drop, uint32_t flags, const char **error_r)
+{
+	const char *err;
+	bool *keep;
+	uint32_t *nf;
+	size_t hit = 0;
+
+	if (store_mbox_entries(f, error_r) < 0)
+		return -1;
+	keep = xcalloc(f->mbox_count + 1, sizeof(*keep));
+	nf = xcalloc(f->mbox_count + 1, sizeof(*nf));
+	for (size_t i = 0; i < f->mbox_count; i++) {
+		keep[i] = true;
+		nf[i] = f->mbox_entries[i].flags;
+		for (size_t k = 0; k < n; k++) {
+			if (strcmp(f->mbox_entries[i].key, keys[k]) == 0) {
+				hit++;
+				if (drop)
+					keep[i] = false;
+				else
+					nf[i] = flags;
+			}
+		}
+	}
+	int ret = 0;
+
+	if (hit > 0 && mbox_rewrite(f->mbox, f->mbox_entries, f->mbox_count, keep, nf,
+				    &err) < 0)
+		ret = store_fail(f->store, error_r, "%s", err);
+	free(keep);
+	free(nf);
+	return ret;
+}
+
+int store_set_flags(struct store_folder *f, uint32_t uid, enum store_flag_op op,
+		    uint32_t flags, const char *keywords, const char **error_r)
+{
+	struct state_txn *txn = NULL;
+	struct state_rec rec;
+	char *buf = NULL, *newloc = NULL, *kw = NULL, *removed = NULL, *oldloc = NULL;
+	char extra[MAILDIR_EXTRA_SIZE];
+	const char *err;
+	uint32_t cur, nf;
+	int r, ret = -1;
+
+	if (state_begin(f->state, &txn, &err) < 0)
+		return store_fail(f->store, error_r, "%s", err);
+	r = state_txn_get(txn, uid, &rec, &buf, &err);
+	if (r <= 0) {
+		if (r < 0)
+			store_fail(f->store, error_r, "%s", err);
+		else
+			no_such(f, uid, error_r);
+		goto out;
+	}
+	cur = rec.flags;
+	switch (op) {
+	case STORE_FLAGS_SET:
+		/* \Recent is not the client's to set: it stays as it was. */
+		nf = NOT_RECENT(flags) | (cur & STORE_RECENT);
+		break;
+	case STORE_FLAGS_ADD:
+		nf = cur | flags;
+		break;
+	default:
+		nf = cur & ~flags;
+		break;
+	}
+	kw = keywords ? store_keywords_apply(rec.keywords, (int)op, keywords) :
+		xstrdup(rec.keywords ? rec.keywords : "");
+	if (keywords && rec.keywords && rec.keywords[0]) {
+		removed = op == STORE_FLAGS_REMOVE ? xstrdup(keywords) :
+			op == STORE_FLAGS_SET ?
+			store_keywords_apply(rec.keywords, STORE_FLAGS_REMOVE, kw) : NULL;
+	}
+	bool kw_changed = strcmp(kw, rec.keywords ? rec.keywords : "") != 0;
+
+	if (nf == cur && !kw_changed) {
+		ret = 0;
+		goto out;
+	}
+	crash_point("flags:begin");
+	if (f->kind == STORE_MAILDIR && nf != cur) {
+		store_location_flags(rec.location, extra);
+		if (maildir_set_flags(f->path, rec.location, nf, extra, &newloc, &err) < 0) {
+			store_fail(f->store, error_r, "%s", err);
+			goto out;
+		}
+		nf = store_location_flags(newloc, NULL);
+		oldloc = xstrdup(rec.location);
+		rec.location = newloc;
+	} else if (f->kind == STORE_MBOX && nf != cur) {
+		const char *key = rec.key;
+
+		if (mbox_lock(f->mbox, true, &err) < 0) {
+			store_fail(f->store, error_r, "%s", err);
+			goto out;
+		}
+		if (store_mbox_change(f, &key, 1, false, nf, error_r) < 0)
+			goto out;
+	}
+	crash_point("flags:after-rename");
+	rec.flags = nf;
+	rec.keywords = kw;
+	bool bump = NOT_RECENT(nf) != NOT_RECENT(cur) || kw_changed;
+
+	if (state_txn_update(txn, &rec, bump, &err) < 0) {
+		store_fail(f->store, error_r, "%s", err);
+		goto out;
+	}
+	uint64_t modseq = bump ? state_txn_highestmodseq(txn) : rec.modseq;
+
+	crash_point("flags:after-state");
+	if (state_commit(&txn, &err) < 0) {
+		store_fail(f->store, error_r, "%s", err);
+		goto out;
+	}
+	crash_point("flags:after-commit");
+	snapshot_update(f, uid, nf, modseq, kw, rec.location);
+	if (f->kind == STORE_MAILDIR) {
+		if (oldloc)
+			store_index_rename(f, oldloc, rec.location);
+		store_index_flags(f, rec.location, nf, kw, removed);
+		store_index_commit(f->store);
+	}
+	ret = 0;
+out:
+	state_abort(&txn);
+	if (f->mbox)
+		mbox_unlock(f->mbox);
+	free(buf);
+	free(newloc);
+	free(oldloc);
+	free(kw);
+	free(removed);
+	return ret;
+}

@@ -1,0 +1,169 @@
+/* store-private: what store.c, folders.c, folder.c, folder_ops.c,
+ * envelope.c and notify.c share.  Nothing outside store/store*.c,
+ * folder*.c, envelope.c and notify.c includes this.
+ *
+ * Layout on disk: the state of folder NAME lives in STATE_DIR/NAME (so
+ * nested folders' states nest like the folders); a folder given by an
+ * absolute path outside the root gets STATE_DIR/.ext/HASH, HASH being the
+ * FNV-1a of its path.  STATE_DIR/NAME/.tmpclean's mtime records the last
+ * tmp/ cleaning of a maildir.
+ *
+ * One process may open the same folder twice (two struct store_folder):
+ * LMDB forbids opening one environment twice in a process and an mbox's
+ * fcntl locks die with any handle on the file, so both are shared through
+ * the store's table of open folders (struct store_shared), refcounted. */
+#ifndef LOFT_STORE_STORE_PRIVATE_H
+#define LOFT_STORE_STORE_PRIVATE_H
+
+#include "store/store.h"
+
+#include <stdarg.h>
+
+struct arena;
+struct index;
+struct mbox;
+struct mbox_entry;
+struct maildir_scan;
+struct state;
+struct state_rec;
+
+struct store_shared {
+	struct store_shared *next;
+	char *path;			/* the folder's directory or mbox file */
+	struct state *state;
+	struct mbox *mbox;		/* mbox folders */
+	unsigned refs;
+};
+
+struct store {
+	char *root;
+	char *state_dir;
+	char *notmuch_db;
+	unsigned lock_timeout;
+	unsigned flags;			/* enum store_open_flags */
+	struct index *index;		/* the writer, with STORE_OPEN_INDEX */
+	bool index_dirty;		/* uncommitted index changes */
+	char *error;			/* the last error, owned */
+	struct store_shared *shared;
+	unsigned open_folders;
+};
+
+struct store_folder {
+	struct store *store;
+	char *name;			/* as resolved: "INBOX", "Lists/foo" or a path */
+	char *path;			/* absolute: maildir directory or mbox file */
+	char *state_dir;
+	enum store_folder_kind kind;
+	struct store_shared *sh;
+	struct state *state;		/* sh->state */
+	struct mbox *mbox;		/* sh->mbox (mbox folders) */
+
+	/* The snapshot: msgs sorted by UID; strings in arena or scan. */
+	struct arena *arena;
+	struct store_msg *msgs;
+	const char **keys;		/* keys[i]: msgs[i]'s driver key */
+	size_t count;
+	struct maildir_scan *scan;	/* locations point into it */
+	struct mbox_entry *mbox_entries;	/* the last mbox_scan */
+	size_t mbox_count;
+	uint32_t uidvalidity, uidnext;
+	uint64_t highestmodseq;
+
+	int notify_fd;			/* -1 until asked for */
+};
+
+/* ---- store.c ---- */
+
+/* Sets store->error to the formatted message, *error_r to it; returns -1. */
+int store_fail(struct store *store, const char **error_r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Resolves a folder name ("INBOX", "+Lists/foo", "/abs/path") to its
+ * absolute path, kind, display name and state directory (all malloc'd,
+ * caller frees).  must_exist: fail with ENOENT text when there is no
+ * maildir or mbox file there.  0 or -1. */
+int store_resolve(struct store *store, const char *name, bool must_exist, char **path_r,
+		  char **display_r, char **state_dir_r, enum store_folder_kind *kind_r,
+		  const char **error_r);
+/* The state directory of a root-relative folder name (malloc'd). */
+char *store_state_dir_for(struct store *store, const char *name);
+/* Takes a reference on the shared state (and mbox handle) of path,
+ * opening them on first use.  0 or -1. */
+int store_shared_get(struct store *store, const char *path, const char *state_dir,
+		     enum store_folder_kind kind, struct store_shared **sh_r,
+		     const char **error_r);
+void store_shared_put(struct store *store, struct store_shared *sh);
+/* Whether path is open in this process. */
+bool store_shared_busy(struct store *store, const char *path);
+/* Index hooks: no-ops without STORE_OPEN_INDEX or for mbox folders;
+ * failures are logged, never returned (the mail operation succeeded). */
+void store_index_add(struct store_folder *f, const char *location, uint32_t flags,
+		     const char *keywords);
+void store_index_remove(struct store_folder *f, const char *location);
+void store_index_rename(struct store_folder *f, const char *old_location,
+			const char *new_location);
+void store_index_flags(struct store_folder *f, const char *location, uint32_t flags,
+		       const char *keywords, const char *removed_keywords);
+/* Commits what the hooks did (end of each store call). */
+void store_index_commit(struct store *store);
+/* True when name (a path) is a regular file whose first line starts with
+ * "From ". */
+bool store_is_mbox_file(const char *path);
+
+/* ---- envelope.c ---- */
+
+/* The IMAP ENVELOPE of a message from its header block: bytes up to the
+ * first empty line (at most STORE_HEADER_MAX).  Malloc'd, or NULL when the
+ * bytes do not parse. */
+#define STORE_HEADER_MAX (256 * 1024)
+char *store_envelope_of(const char *data, size_t len);
+/* The same without GMime for simple headers (ASCII, plain addresses, no
+ * encoded words); NULL when the header needs GMime (envelope_fast.c). */
+char *store_envelope_fast(const char *data, size_t len);
+/* Reads the header block of the file at path and returns its envelope
+ * (malloc'd) or NULL; *size_r / *mtime_r get the file's size and mtime
+ * when it could be opened (else they are left alone). */
+char *store_envelope_file(const char *path, uint64_t *size_r, int64_t *mtime_r);
+
+struct store_env_job {
+	const char *location;		/* relative to the folder */
+	char *envelope;			/* out: malloc'd or NULL */
+	uint64_t size;			/* in: from the scan; out: fstat */
+	int64_t date;			/* in: from the scan; out: mtime */
+};
+/* Fills every job of a maildir folder, on two threads when there are
+ * many. */
+void store_envelope_jobs(const char *folder_path, struct store_env_job *jobs, size_t n);
+
+/* ---- folder.c ---- */
+
+/* The snapshot index of uid, or -1. */
+long store_folder_index(const struct store_folder *f, uint32_t uid);
+/* For mbox folders: makes f->mbox_entries current (rescans when the file
+ * changed).  The caller holds the lock it wants.  0 or -1. */
+int store_mbox_entries(struct store_folder *f, const char **error_r);
+/* The mbox entry with this key in f->mbox_entries, or NULL. */
+const struct mbox_entry *store_mbox_entry(const struct store_folder *f, const char *key);
+
+/* ---- notify.c ---- */
+
+/* Drains pending notifications (refresh is about to look). */
+void store_notify_drain(struct store_folder *f);
+void store_notify_close(struct store_folder *f);
+
+/* ---- folder_ops.c ---- */
+
+/* The flags a maildir location carries (STORE_RECENT for new/); its extra
+ * info letters into extra[MAILDIR_EXTRA_SIZE] when extra is not NULL. */
+uint32_t store_location_flags(const char *location, char *extra);
+/* Rewrites the mbox so the messages with keys[0..n) are dropped (drop)
+ * or carry flags.  The caller holds the exclusive lock.  0 or -1. */
+int store_mbox_change(struct store_folder *f, const char *const *keys, size_t n,
+		      bool drop, uint32_t flags, const char **error_r);
+/* The key of a maildir location (malloc'd). */
+char *store_location_key(const char *location);
+
+/* Applies op with kw to the space-separated set cur; returns a malloc'd
+ * normalised set (distinct, in first-seen order, single spaces). */
+char *store_keywords_apply(const char *cur, int op, const char *kw);
+
+#endif

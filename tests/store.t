@@ -1,0 +1,140 @@
+#!/bin/bash
+# The store core with real processes (tests/tools/storetool): concurrent
+# appends and flag changes, a message renamed by another agent, state
+# surviving restarts and rebuilt after deletion, kill -9 at every step.
+. "$TOP/tests/lib.sh"
+
+TOOL=$BUILD/tests/storetool
+[ -x "$TOOL" ] || skip_all "$TOOL not built"
+ROOT=$T_DIR/Mail
+st() { "$TOOL" "$@"; }
+
+# mkmsg N: a small message with a unique Message-ID.
+mkmsg() {
+	printf 'From: Tester <t@example.org>\nTo: me@example.org\nSubject: message %s\nMessage-ID: <m%s@example.org>\n\nbody %s\n' "$1" "$1" "$1"
+}
+
+# check_consistent ROOT FOLDER: every listed message has its file and every
+# file has a UID; prints nothing and returns 0 when so.
+check_consistent() {
+	local root=$1 folder=$2 out files listed missing
+	out=$(st "$root" open "$folder") || { echo "open failed"; return 1; }
+	listed=$(echo "$out" | tail -n +4 | awk '{ print $5 }' | sort)
+	files=$(cd "$root/$folder" && find new cur -type f | sort)
+	[ "$listed" = "$files" ] || { echo "listed != files"; diff <(echo "$listed") <(echo "$files") | head -5; return 1; }
+	[ "$(echo "$out" | tail -n +4 | awk '{ print $1 }' | sort -n | uniq -d)" = "" ] || { echo "duplicate UIDs"; return 1; }
+}
+
+st -c "$ROOT" list > /dev/null
+is "$(st "$ROOT" list | tr '\n' ' ')" "INBOX maildir Drafts maildir Sent maildir Trash maildir " "created with INBOX Sent Drafts Trash"
+
+# ---- two processes appending and re-flagging at once ----
+N=${STORE_T_N:-200}
+writer() {	# writer TAG
+	local i uid
+	for i in $(seq 1 "$N"); do
+		mkmsg "$1-$i" > "$T_DIR/msg.$1"
+		uid=$(st "$ROOT" append INBOX "$T_DIR/msg.$1") || { echo "append failed" >&2; return 1; }
+		echo "$uid" >> "$T_DIR/uids.$1"
+		st "$ROOT" flags INBOX "$uid" +S >/dev/null || return 1
+		[ $((i % 3)) = 0 ] && { st "$ROOT" flags INBOX "$uid" -S +F >/dev/null || return 1; }
+	done
+	return 0
+}
+writer a & pa=$!
+writer b & pb=$!
+wait $pa; ra=$?
+wait $pb; rb=$?
+ok $((ra + rb)) "two writers finished ($N appends + flag flips each)"
+is "$(cat "$T_DIR/uids.a" "$T_DIR/uids.b" | sort -n | uniq | wc -l)" $((2 * N)) "UIDs unique across processes"
+OUT=$(st "$ROOT" open INBOX)
+is "$(echo "$OUT" | tail -n +4 | wc -l)" $((2 * N)) "no message lost"
+is "$(echo "$OUT" | tail -n +4 | awk '{ print $1 }' | sort -n | tr '\n' ' ')" \
+   "$(cat "$T_DIR/uids.a" "$T_DIR/uids.b" | sort -n | tr '\n' ' ')" "the snapshot has exactly the UIDs handed out"
+msg=$(check_consistent "$ROOT" INBOX); ok $? "state consistent with files $msg"
+is "$(echo "$OUT" | tail -n +4 | awk '$2 == "F"' | wc -l)" $((2 * (N / 3))) "flag flips all applied"
+
+# ---- restart: identical UIDs ----
+is "$(st "$ROOT" open INBOX)" "$OUT" "state survives restart with identical UIDs"
+
+# ---- a message renamed by another agent between scan and read ----
+line=$(echo "$OUT" | tail -n +4 | awk '$2 == "S"' | head -1)
+uid=$(echo "$line" | awk '{ print $1 }') loc=$(echo "$line" | awk '{ print $5 }')
+want=$(cat "$ROOT/INBOX/$loc")
+mv "$ROOT/INBOX/$loc" "$ROOT/INBOX/${loc%:2,S}:2,RS"	# as mutt does when replying
+is "$(st "$ROOT" read INBOX "$uid")" "$want" "read finds a message renamed meanwhile"
+is "$(st "$ROOT" open INBOX | awk -v u="$uid" '$1 == u { print $2 }')" "RS" "the rename is reconciled"
+
+# ---- state deleted: rebuilt with a new UIDVALIDITY, same messages ----
+before=$(st "$ROOT" open INBOX)
+# UIDVALIDITY is the clock, kept increasing through .loft/.uidvalidity;
+# with .loft gone only the clock is left, so let a second pass.
+sleep 1
+rm -rf "$ROOT/.loft"
+after=$(st "$ROOT" open INBOX)
+uv1=$(echo "$before" | awk '/^uidvalidity/ { print $2 }') uv2=$(echo "$after" | awk '/^uidvalidity/ { print $2 }')
+ok $([ "$uv1" != "$uv2" ]; echo $?) "new UIDVALIDITY after rebuild ($uv1 -> $uv2)"
+is "$(echo "$after" | tail -n +4 | awk '{ print $2, $3, $5 }' | sort)" \
+   "$(echo "$before" | tail -n +4 | awk '{ print $2, $3, $5 }' | sort)" "same messages, flags and sizes"
+
+# ---- kill -9 at every step ----
+BASE=$T_DIR/base
+st -c "$BASE" list > /dev/null
+for i in 1 2 3; do mkmsg "base$i" > "$T_DIR/m"; st "$BASE" append INBOX "$T_DIR/m" S > /dev/null; done
+mkmsg new > "$T_DIR/new.eml"
+WORK=$T_DIR/work
+fresh() { rm -rf "$WORK"; cp -a "$BASE" "$WORK"; }
+
+# run_op OP: the operation under test on $WORK (UID 2 is the victim).
+run_op() {
+	case $1 in
+	append) st "$WORK" append INBOX "$T_DIR/new.eml" ;;
+	appendS) st "$WORK" append INBOX "$T_DIR/new.eml" FS ;;
+	move) st "$WORK" move INBOX 2 Trash ;;
+	copy) st "$WORK" copy INBOX 2 Trash ;;
+	expunge) st "$WORK" expunge INBOX 2 ;;
+	flags) st "$WORK" flags INBOX 2 +R ;;
+	esac
+}
+count_id() {	# files holding Message-ID <mID@...> in ROOT
+	grep -rl --include='*' "Message-ID: <m$2@" "$1/INBOX/cur" "$1/INBOX/new" "$1/Trash/cur" "$1/Trash/new" 2>/dev/null | wc -l
+}
+for op in append appendS move copy expunge flags; do
+	fresh
+	rm -f "$T_DIR/trace"
+	LOFT_CRASH_TRACE=$T_DIR/trace run_op $op > /dev/null
+	points=$(awk '!seen[$0]++' "$T_DIR/trace")
+	[ -n "$points" ] || { ok 1 "$op: no crash points traced"; continue; }
+	bad=""
+	for p in $points; do
+		fresh
+		LOFT_CRASH_AT=$p run_op $op > /dev/null 2>&1
+		rc=$?
+		[ $rc = 137 ] || { bad="$bad $p(rc=$rc, not killed)"; continue; }
+		for folder in INBOX Trash; do
+			m=$(check_consistent "$WORK" $folder) || bad="$bad $p($folder: $m)"
+		done
+		case $op in
+		append*)
+			n=$(count_id "$WORK" new)
+			[ "$n" -le 1 ] || bad="$bad $p(appended $n times)"
+			for f in $(grep -rl "Message-ID: <mnew@" "$WORK/INBOX" 2>/dev/null); do
+				cmp -s "$f" "$T_DIR/new.eml" || bad="$bad $p(partial file)"
+			done ;;
+		move|copy)
+			n=$(count_id "$WORK" base2)
+			[ "$n" -ge 1 ] || bad="$bad $p(message lost)" ;;
+		expunge|flags)
+			n=$(count_id "$WORK" base2)
+			[ "$n" -le 1 ] || bad="$bad $p(duplicated)"
+			[ $op = expunge ] || [ "$n" = 1 ] || bad="$bad $p(lost)" ;;
+		esac
+		for id in base1 base3; do
+			[ "$(count_id "$WORK" $id)" = 1 ] || bad="$bad $p($id lost)"
+		done
+	done
+	ok $([ -z "$bad" ]; echo $?) "$op: kill -9 at each of $(echo $points | wc -w) points loses nothing ($(echo $points | tr ' ' ','))"
+	[ -z "$bad" ] || diag "failures:$bad"
+done
+
+done_testing

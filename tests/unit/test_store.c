@@ -1,0 +1,408 @@
+/* store: the store core on real files — open/create, append/read, flags
+ * and MODSEQ, expunge log, copy/move, reconcile after other programs'
+ * changes, state rebuild, bad files, mbox folders, the envelope fast
+ * path against GMime. */
+#include "store/store.h"
+#include "store/store-private.h"
+#include "store/message.h"
+#include "store/state.h"
+
+#include "lib/sbuf.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+static char tmpdir[] = "/tmp/loft-test-store-XXXXXX";
+static char root[512];
+
+static const char msg1[] =
+	"From: Alice Example <alice@example.org>\nTo: bob@example.org\n"
+	"Subject: first\nDate: Tue, 02 Jan 2024 10:00:00 +0000\n"
+	"Message-ID: <one@example.org>\n\nbody one\n";
+static const char msg2[] =
+	"From: \"Cox, Lars\" <lars@example.org>\nTo: =?utf-8?q?B=C3=B6b?= <bob@example.org>\n"
+	"Subject: second\n\nbody two\n";
+
+static struct store *open_store(const char *name)
+{
+	struct store_settings set = { 0 };
+	struct store *store = NULL;
+	const char *err = NULL;
+
+	snprintf(root, sizeof(root), "%s/%s", tmpdir, name);
+	set.root = root;
+	if (store_open(&set, STORE_OPEN_CREATE, &store, &err) < 0)
+		fail_msg("store_open: %s", err);
+	return store;
+}
+
+static struct store_folder *open_folder(struct store *store, const char *name)
+{
+	struct store_folder *f = NULL;
+	const char *err = NULL;
+
+	if (store_folder_open(store, name, &f, &err) < 0)
+		fail_msg("store_folder_open(%s): %s", name, err);
+	return f;
+}
+
+static uint32_t append(struct store_folder *f, const char *data, uint32_t flags)
+{
+	const char *err = NULL;
+	uint32_t uid = 0;
+
+	if (store_append(f, data, strlen(data), flags, NULL, 0, &uid, &err) < 0)
+		fail_msg("store_append: %s", err);
+	return uid;
+}
+
+static void refresh(struct store_folder *f)
+{
+	const char *err = NULL;
+
+	if (store_folder_refresh(f, NULL, &err) < 0)
+		fail_msg("refresh: %s", err);
+}
+
+static void write_file(const char *path, const char *data, size_t len)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	assert_int_equal(fwrite(data, 1, len, fp), len);
+	fclose(fp);
+}
+
+static void test_create_list(void **unused)
+{
+	struct store *store = open_store("create");
+	struct store_folder_info *list;
+	size_t n;
+	const char *err;
+	char path[600];
+
+	assert_int_equal(store_folder_create(store, "Lists/foo", &err), 0);
+	assert_int_equal(store_folder_create(store, "Lists/foo", &err), -1);
+	assert_int_equal(store_folder_create(store, "../evil", &err), -1);
+	snprintf(path, sizeof(path), "%s/old.mbox", root);
+	write_file(path, "From a@b Tue Jan  2 10:00:00 2024\nSubject: x\n\nhi\n\n", 50);
+	assert_int_equal(store_folder_list(store, &list, &n, &err), 0);
+	assert_int_equal(n, 6);
+	assert_string_equal(list[0].name, "INBOX");
+	assert_string_equal(list[1].name, "Drafts");
+	assert_string_equal(list[2].name, "Lists/foo");
+	assert_string_equal(list[4].name, "Trash");
+	assert_string_equal(list[5].name, "old.mbox");
+	assert_int_equal(list[5].kind, STORE_MBOX);
+	store_folder_list_free(list, n);
+
+	struct store_folder *f = open_folder(store, "+Lists/foo");
+
+	append(f, msg1, 0);
+	assert_int_equal(store_folder_rename(store, "Lists/foo", "Lists/foo", &err), -1);
+	assert_int_equal(store_folder_rename(store, "Lists/foo", "Lists/bar", &err), -1);
+	uint32_t uidv = store_folder_uidvalidity(f);
+
+	store_folder_close(&f);
+	assert_int_equal(store_folder_rename(store, "Lists/foo", "Archive/bar", &err), 0);
+	f = open_folder(store, "Archive/bar");
+	assert_int_equal(store_folder_uidvalidity(f), uidv);
+	assert_int_equal(store_folder_count(f), 1);
+	store_folder_close(&f);
+	assert_int_equal(store_folder_delete(store, "Archive/bar", &err), 0);
+	assert_int_equal(store_folder_open(store, "Archive/bar", &f, &err), -1);
+	assert_non_null(strstr(err, "Archive/bar"));
+	store_close(&store);
+}
+
+static void test_append_read_flags(void **unused)
+{
+	struct store *store = open_store("append");
+	struct store_folder *f = open_folder(store, "INBOX");
+	struct sbuf out = SBUF_INIT;
+	const char *err;
+	uint32_t a = append(f, msg1, 0), b = append(f, msg2, STORE_SEEN);
+
+	assert_true(a >= 1);
+	assert_true(b > a);
+	assert_int_equal(store_msg_read(f, a, &out, &err), 0);
+	assert_int_equal(out.len, strlen(msg1));
+	assert_memory_equal(out.buf, msg1, out.len);
+	sbuf_reset(&out);
+	assert_int_equal(store_msg_read(f, 999, &out, &err), -1);
+	refresh(f);
+	assert_int_equal(store_folder_count(f), 2);
+	const struct store_msg *m = store_folder_find(f, a);
+
+	assert_non_null(m);
+	assert_true(m->flags & STORE_RECENT);
+	assert_non_null(m->envelope);
+	assert_non_null(strstr(m->envelope, "\"first\""));
+	assert_true(store_folder_find(f, b)->flags & STORE_SEEN);
+
+	uint64_t ms = m->modseq;
+
+	assert_int_equal(store_set_flags(f, a, STORE_FLAGS_ADD, STORE_FLAGGED, "work", &err), 0);
+	m = store_folder_find(f, a);
+	assert_true(m->modseq > ms);
+	assert_true(m->flags & STORE_FLAGGED);
+	assert_string_equal(m->keywords, "work");
+	assert_non_null(strstr(m->location, ":2,F"));
+	ms = m->modseq;
+	assert_int_equal(store_set_flags(f, a, STORE_FLAGS_SET, STORE_SEEN, "x y", &err), 0);
+	refresh(f);
+	m = store_folder_find(f, a);
+	assert_true(m->modseq > ms);
+	assert_int_equal(m->flags & ~(uint32_t)STORE_RECENT, STORE_SEEN);
+	assert_string_equal(m->keywords, "x y");
+	assert_int_equal(store_set_flags(f, a, STORE_FLAGS_REMOVE, STORE_SEEN, "x", &err), 0);
+	refresh(f);
+	m = store_folder_find(f, a);
+	assert_int_equal(m->flags, 0);
+	assert_string_equal(m->keywords, "y");
+	assert_int_equal(store_set_flags(f, 4242, STORE_FLAGS_ADD, STORE_SEEN, NULL, &err), -1);
+
+	/* Expunge logs by MODSEQ. */
+	uint64_t before = store_folder_highestmodseq(f);
+	uint32_t *uids;
+	size_t n;
+
+	assert_int_equal(store_set_flags(f, b, STORE_FLAGS_ADD, STORE_DELETED, NULL, &err), 0);
+	assert_int_equal(store_expunge(f, NULL, 0, &err), 0);
+	refresh(f);
+	assert_int_equal(store_folder_count(f), 1);
+	assert_int_equal(store_expunged_since(f, before, &uids, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(uids[0], b);
+	free(uids);
+	sbuf_release(&out);
+	store_folder_close(&f);
+	store_close(&store);
+}
+
+static void test_copy_move(void **unused)
+{
+	struct store *store = open_store("copy");
+	struct store_folder *in = open_folder(store, "INBOX"), *tr = open_folder(store, "Trash");
+	const char *err;
+	uint32_t a = append(in, msg1, STORE_SEEN), c, d;
+	struct sbuf out = SBUF_INIT;
+
+	assert_int_equal(store_copy(in, a, tr, &c, &err), 0);
+	assert_int_equal(store_move(in, a, tr, &d, &err), 0);
+	assert_true(d > c);
+	refresh(in);
+	refresh(tr);
+	assert_int_equal(store_folder_count(in), 0);
+	assert_int_equal(store_folder_count(tr), 2);
+	/* Fresh unique names: two different files. */
+	assert_string_not_equal(store_folder_msg(tr, 0)->location,
+				store_folder_msg(tr, 1)->location);
+	assert_int_equal(store_msg_read(tr, d, &out, &err), 0);
+	assert_memory_equal(out.buf, msg1, strlen(msg1));
+	assert_true(store_folder_find(tr, d)->flags & STORE_SEEN);
+	assert_non_null(store_folder_find(tr, d)->envelope);
+	sbuf_release(&out);
+	store_folder_close(&in);
+	store_folder_close(&tr);
+	store_close(&store);
+}
+
+static void test_reconcile_rebuild(void **unused)
+{
+	struct store *store = open_store("reconcile");
+	struct store_folder *f = open_folder(store, "INBOX");
+	char path[700], path2[700], state[600];
+	uint32_t a = append(f, msg1, STORE_SEEN);
+	const char *loc;
+
+	(void)append(f, msg2, 0);
+	refresh(f);
+	loc = store_folder_find(f, a)->location;
+	/* Another program: renames a's flags, adds one, deletes the other. */
+	snprintf(path, sizeof(path), "%s/INBOX/%s", root, loc);
+	snprintf(path2, sizeof(path2), "%s/INBOX/%s", root, loc);
+	strcpy(strstr(path2, ":2,"), ":2,RS");
+	assert_int_equal(rename(path, path2), 0);
+	snprintf(path, sizeof(path), "%s/INBOX/new/1700000000.ext1.host", root);
+	write_file(path, msg2, strlen(msg2));
+	snprintf(path, sizeof(path), "%s/INBOX/%s", root, store_folder_msg(f, 1)->location);
+	assert_int_equal(unlink(path), 0);
+	bool changed = false;
+	const char *err;
+
+	assert_int_equal(store_folder_refresh(f, &changed, &err), 0);
+	assert_true(changed);
+	assert_int_equal(store_folder_count(f), 2);
+	assert_int_equal(store_folder_msg(f, 0)->uid, a);
+	assert_int_equal(store_folder_msg(f, 0)->flags, STORE_SEEN | STORE_ANSWERED);
+	assert_true(store_folder_msg(f, 1)->uid > a + 1);
+	assert_int_equal(store_folder_refresh(f, &changed, &err), 0);
+	assert_false(changed);
+
+	/* State deleted: rebuilt with a new UIDVALIDITY, same messages. */
+	uint32_t uidv = store_folder_uidvalidity(f);
+
+	store_folder_close(&f);
+	snprintf(state, sizeof(state), "%s/.loft/INBOX", root);
+	assert_int_equal(state_destroy(state, &err), 0);
+	unlink(strcat(state, "/.tmpclean"));
+	f = open_folder(store, "INBOX");
+	assert_int_not_equal(store_folder_uidvalidity(f), uidv);
+	assert_int_equal(store_folder_count(f), 2);
+	assert_int_equal(store_folder_msg(f, 0)->uid, 1);
+	assert_int_equal(store_folder_msg(f, 1)->uid, 2);
+	assert_int_equal(store_folder_msg(f, 0)->flags | store_folder_msg(f, 1)->flags,
+			 STORE_SEEN | STORE_ANSWERED | STORE_RECENT);
+	store_folder_close(&f);
+	store_close(&store);
+}
+
+static void test_bad_files(void **unused)
+{
+	struct store *store = open_store("bad");
+	char path[700];
+	struct sbuf out = SBUF_INIT;
+	const char *err;
+
+	snprintf(path, sizeof(path), "%s/INBOX/cur/1700000001.empty.host:2,S", root);
+	write_file(path, "", 0);
+	snprintf(path, sizeof(path), "%s/INBOX/cur/1700000002.garbled.host:2,", root);
+	write_file(path, "\x01\x02\xff\xfe garbage\n\n\n", 13);
+	snprintf(path, sizeof(path), "%s/INBOX/new/noinfo", root);
+	write_file(path, msg1, strlen(msg1));
+	snprintf(path, sizeof(path), "%s/INBOX/cur/1700000003.unreadable.host:2,Z", root);
+	write_file(path, msg1, strlen(msg1));
+	chmod(path, 0);
+	struct store_folder *f = open_folder(store, "INBOX");
+
+	assert_int_equal(store_folder_count(f), 4);
+	for (size_t i = 0; i < 4; i++)
+		assert_non_null(store_folder_msg(f, i)->location);
+	assert_int_equal(store_msg_read(f, store_folder_msg(f, 0)->uid, &out, &err), 0);
+	chmod(path, 0600);
+	sbuf_release(&out);
+	store_folder_close(&f);
+	store_close(&store);
+}
+
+static void test_mbox(void **unused)
+{
+	struct store *store = open_store("mbox");
+	char path[700];
+	struct sbuf out = SBUF_INIT;
+	const char *err;
+
+	snprintf(path, sizeof(path), "%s/box", root);
+	write_file(path, "From a@b Tue Jan  2 10:00:00 2024\nSubject: one\n\nhi\n\n", 51);
+	struct store_folder *f = open_folder(store, "box");
+	uint32_t a, b;
+
+	assert_int_equal(store_folder_kind(f), STORE_MBOX);
+	assert_int_equal(store_folder_count(f), 1);
+	a = store_folder_msg(f, 0)->uid;
+	b = append(f, msg1, 0);
+	assert_true(b > a);
+	assert_int_equal(store_msg_read(f, b, &out, &err), 0);
+	assert_memory_equal(out.buf, msg1, strlen(msg1));
+	assert_int_equal(store_set_flags(f, a, STORE_FLAGS_ADD, STORE_SEEN | STORE_DELETED, NULL,
+					 &err), 0);
+	refresh(f);
+	assert_int_equal(store_folder_count(f), 2);
+	assert_true(store_folder_find(f, a)->flags & STORE_SEEN);
+	assert_int_equal(store_expunge(f, NULL, 0, &err), 0);
+	refresh(f);
+	assert_int_equal(store_folder_count(f), 1);
+	assert_int_equal(store_folder_msg(f, 0)->uid, b);
+	/* Into a maildir and back (read + append across kinds). */
+	struct store_folder *in = open_folder(store, "INBOX");
+	uint32_t c;
+
+	assert_int_equal(store_move(f, b, in, &c, &err), 0);
+	refresh(f);
+	refresh(in);
+	assert_int_equal(store_folder_count(f), 0);
+	assert_int_equal(store_folder_count(in), 1);
+	sbuf_release(&out);
+	store_folder_close(&in);
+	store_folder_close(&f);
+	store_close(&store);
+}
+
+/* The fast ENVELOPE path gives GMime's string or gives up. */
+static void test_envelope_fast(void **unused)
+{
+	static const char *const headers[] = {
+		"From: a@b.c\nTo: x@y.z, \"Last, First\" <f@l.org>\nSubject: hi \"q\"\n\n",
+		"From: Bob Smith <bob@example.org>\nSubject: =?utf-8?q?caf=C3=A9?=\n"
+		"Date: Tue, 2 Jan 2024 10:00:00 +0000\nMessage-ID: <m@x>\nIn-Reply-To: <p@x>\n\n",
+		"Subject: only\n\n",
+		"From: =?utf-8?q?B=C3=B6b?= <bob@example.org>\n\n",
+		"From: group: a@b.c;\n\n",
+		"To: <a@b.c>\nCc: a@b.c (comment)\n\n",
+		"From: Bob\n Smith <bob@example.org>\nSubject: folded\n\tline\n\n",
+	};
+	for (size_t i = 0; i < sizeof(headers) / sizeof(*headers); i++) {
+		const char *h = headers[i], *err;
+		char *fast = store_envelope_fast(h, strlen(h));
+		struct message *m = message_parse(h, strlen(h), NULL, &err);
+		struct sbuf out = SBUF_INIT;
+
+		message_imap_envelope(m, &out);
+		if (fast)
+			assert_string_equal(fast, out.buf);
+		char *any = store_envelope_of(h, strlen(h));
+
+		assert_string_equal(any, out.buf);
+		free(any);
+		free(fast);
+		sbuf_release(&out);
+		message_free(&m);
+	}
+	char *plain = store_envelope_fast(headers[0], strlen(headers[0]));
+
+	assert_non_null(plain);
+	free(plain);
+}
+
+static int rm_fn(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static int setup(void **unused)
+{
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **unused)
+{
+	message_deinit();
+	return nftw(tmpdir, rm_fn, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_create_list),
+		cmocka_unit_test(test_append_read_flags),
+		cmocka_unit_test(test_copy_move),
+		cmocka_unit_test(test_reconcile_rebuild),
+		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_mbox),
+		cmocka_unit_test(test_envelope_fast),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
