@@ -81,8 +81,8 @@ void queue_bounce_build(const struct queue *q, const char *id, const struct queu
 	sbuf_addf(out, "--%s\nContent-Type: text/plain; charset=us-ascii\n"
 		       "Content-Description: Notification\n\n", boundary);
 	sbuf_addf(out, "This is the mail system at %s (loft).\n\n"
-		       "Your message queued on %s (queue ID %s) could not be\n"
-		       "delivered to the following recipients:\n\n", q->domain, arrival, id);
+		       "Your message queued on %s\n(queue ID %s) could not be delivered\n"
+		       "to the following recipients:\n\n", q->domain, arrival, id);
 	for (size_t i = 0; i < env->n_rcpts; i++) {
 		const struct queue_rcpt *r = &env->rcpts[i];
 
