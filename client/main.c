@@ -4,6 +4,7 @@
  * program name is looked at too, so that loft installed as `sendmail` or
  * `mailq` (or `loft-CMD`) runs that command directly. */
 #include "client/commands.h"
+#include "localmta/localmta.h"
 #include "lib/config.h"
 #include "lib/log.h"
 #include "lib/sbuf.h"
@@ -69,6 +70,37 @@ static const struct command commands[] = {
 	  "Changes the tags of every message matching QUERY, then renames its maildir\n"
 	  "files so that their flags agree with the tags (unread = no S, replied R,\n"
 	  "flagged F, draft D, passed P, deleted T).  Prints nothing on success.\n" },
+	{ "sendmail", cmd_sendmail,
+	  "[-t] [-i|-oi] [-f SENDER] [-F NAME] [-odq] [-v] [-bs|-bp|-q] [--] [RECIPIENT...]",
+	  "queue a message from standard input (sendmail-compatible)",
+	  "Reads one message on standard input, adds Date, Message-ID and From when\n"
+	  "missing (From from `from` and `realname`; Message-ID <ID@DOMAIN> where DOMAIN\n"
+	  "is `domain`, else a host name with a dot, else localhost.localdomain),\n"
+	  "removes Bcc, queues it durably and starts a queue runner in the background.\n"
+	  "Input that does not begin with a header field is taken as the body.\n"
+	  "  -t        recipients also from To, Cc and Bcc\n"
+	  "  -i, -oi   a line with a single \".\" does not end the input\n"
+	  "  -f ADDR   envelope sender (\"<>\": none); default `from`, else USER@DOMAIN\n"
+	  "  -F NAME   full name for an added From\n"
+	  "  -odq      queue only: no background runner\n"
+	  "  -bs       speak SMTP on standard input/output   -bp  list the queue\n"
+	  "  -q        run the queue now                    -v   say the queue ID\n"
+	  "Accepted and ignored: -oem -oee -odb -odi -oX... -L -O -B -N -R -V -X -C -h\n"
+	  "-U -G -m -n -e -A -bm.  Exit status (sysexits.h): 0 queued (fsynced);\n"
+	  "64 bad option; 65 empty message, NUL byte, line over 998 bytes, malformed\n"
+	  "header block, no recipient, too large; 67 unparseable address;\n"
+	  "75 the queue could not be written (nothing is left half-queued).\n" },
+	{ "queue", cmd_queue, "[list | show ID | flush | run | rm ID...]",
+	  "list and manage the outgoing queue (mailq)",
+	  "  list     each entry: ID, size, age, sender, recipients with their state\n"
+	  "           and last answer (the default; also `mailq` and sendmail -bp)\n"
+	  "  show ID  the envelope and the message headers of one entry\n"
+	  "  flush    try every queued recipient now, whatever its retry time\n"
+	  "  run      one normal pass: only recipients whose retry time has come\n"
+	  "  rm ID    remove entries (waits for a runner working on them)\n"
+	  "Retries back off from `queue_retry_min` doubling to `queue_retry_max`;\n"
+	  "after `queue_lifetime` the sender gets an RFC 3464 bounce.  Queue files\n"
+	  "live in STATE_DIR/queue (state_dir, else FOLDER/.loft).\n" },
 	{ "help", cmd_help, "[COMMAND | settings [--man]]",
 	  "show help for a command, or the list of settings",
 	  "With no argument, lists the commands.  `loft help settings` lists every\n"

@@ -1,0 +1,17 @@
+/* localmta: the local mail transport — sendmail front end, queue, delivery
+ * with Sieve, SMTP server, relay.  The one public header of the directory:
+ * client/main.c includes it to dispatch the commands (shape and exit codes
+ * in lib/command.h).  Everything else here is private to localmta/. */
+#ifndef LOFT_LOCALMTA_LOCALMTA_H
+#define LOFT_LOCALMTA_LOCALMTA_H
+
+#include "lib/command.h"
+
+/* ---- transport: sendmail and the queue ----
+ * cmd_sendmail (localmta/sendmail_cmd.c): `loft sendmail`, argv[0]
+ *   sendmail, and mailq; exits 0 only once the message is queued durably.
+ * cmd_queue (localmta/cmd_queue.c): `loft queue [list|show|flush|run|rm]`. */
+loft_cmd_fn cmd_sendmail, cmd_queue;
+/* ---- end transport ---- */
+
+#endif

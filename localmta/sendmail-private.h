@@ -1,0 +1,122 @@
+/* Pieces of the sendmail front end shared by sendmail.c, sendmail_smtp.c,
+ * cmd_queue.c and the unit tests: address lists, message preparation, and
+ * the glue between the config and the queue. */
+#ifndef LOFT_LOCALMTA_SENDMAIL_PRIVATE_H
+#define LOFT_LOCALMTA_SENDMAIL_PRIVATE_H
+
+#include "localmta/queue.h"
+#include "lib/sbuf.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct config;
+
+/* ---- address lists (addr.c) ---- */
+
+struct addr_list {
+	char **addrs;		/* addr-specs, no brackets/comments/names; malloc'd */
+	size_t n;
+};
+
+/* Parses an RFC 5322 address list (display names, <angle-addr>, comments,
+ * groups "name: a, b;"; a bare local part without domain is accepted, as
+ * sendmail does) and appends each addr-spec to list (duplicates skipped).
+ * Returns 0, or -1 with *error_r (static) on anything unparseable: unbalanced
+ * brackets or quotes, a control byte, an empty or malformed addr-spec. */
+int addr_list_parse(const char *s, struct addr_list *list, const char **error_r);
+/* Appends one addr-spec (no parsing; duplicates skipped). */
+void addr_list_add(struct addr_list *list, const char *addr);
+void addr_list_free(struct addr_list *list);
+
+/* ---- preparing a message (sendmail.c) ---- */
+
+struct sendmail_msg {
+	const struct config *cfg;
+	const char *sender;	/* -f / MAIL FROM, NULL: from the config; "" = <> */
+	const char *fullname;	/* -F, or NULL */
+	bool extract;		/* -t: recipients from To/Cc/Bcc */
+	int64_t now;
+	struct addr_list rcpts;	/* in: command-line recipients; out: all of them */
+	/* out: */
+	char id[QUEUE_ID_LEN + 1];
+	char *env_sender;	/* envelope sender used, malloc'd */
+	struct sbuf out;	/* the message as queued */
+	const char *error;	/* static or config-owned description */
+};
+
+/* Checks raw (LF or CRLF lines, as read) and builds msg->out: line ends
+ * normalised to LF, Bcc removed, Date/Message-ID/From added when missing,
+ * a Received line on top; fills msg->rcpts (aliases expanded) and
+ * msg->env_sender.  Returns 0 (EX_OK) or a sysexits code with msg->error:
+ * EX_DATAERR (empty, NUL byte, line over 998 bytes, malformed header block,
+ * no recipient), EX_NOUSER (an unparseable address). */
+int sendmail_prepare(struct sendmail_msg *msg, const char *raw, size_t len);
+void sendmail_msg_release(struct sendmail_msg *msg);
+
+/* The domain for Message-IDs and unqualified senders: `domain`, else
+ * `hostname` or the system host name if it has a dot, else
+ * "localhost.localdomain" (a bare host name is never used). Caller frees. */
+char *transport_domain(const struct config *cfg);
+
+/* ---- command line (sendmail_cmd.c) ---- */
+
+struct sendmail_opts {
+	bool extract;		/* -t */
+	bool ignore_dots;	/* -i, -oi: a lone "." does not end the input */
+	bool smtp;		/* -bs */
+	bool list;		/* -bp (also when called as mailq) */
+	bool flush;		/* -q */
+	bool verbose;		/* -v */
+	bool queue_only;	/* -odq: no background runner */
+	bool noop;		/* -bi (newaliases): nothing to do */
+	const char *sender;	/* -f / -r, NULL when not given */
+	const char *fullname;	/* -F */
+	char **rcpts;		/* the operands (in argv) */
+	int n_rcpts;
+};
+
+/* Parses sendmail's options (argv[0] is skipped).  Common flags loft has no
+ * use for (-oem -oee -odb -odi -L -O -B -N -R -V -X -C -h -U -G -m -n -e -A,
+ * and any other -oX) are accepted and ignored.  Returns 0, or -1 with
+ * *error_r (static) for an unknown flag or a missing argument. */
+int sendmail_parse_args(int argc, char **argv, struct sendmail_opts *o, const char **error_r);
+
+/* Reads standard-input-like fd into out until EOF or, unless ignore_dots,
+ * a line holding only "." (CRLF or LF).  At most max bytes: -1 with
+ * errno EFBIG beyond; -1 with errno on a read error; else 0. */
+int sendmail_read_input(int fd, bool ignore_dots, size_t max, struct sbuf *out);
+
+/* ---- -bs (sendmail_smtp.c) ---- */
+
+/* Speaks SMTP on in/out until QUIT or EOF; queues each message accepted.
+ * Returns EX_OK, or EX_TEMPFAIL / EX_IOERR when the session broke off.
+ * *queued_r counts the messages queued. */
+int sendmail_smtp(const struct config *cfg, struct queue *q, FILE *in, FILE *out,
+		  unsigned *queued_r);
+
+/* ---- the queue from the config (transport.c) ---- */
+
+/* Opens STATE_DIR/queue (state_dir, else FOLDER/.loft), creating both. */
+int transport_queue_open(const struct config *cfg, struct queue **q_r, const char **error_r);
+/* prepare + queue_add.  Returns EX_OK once queued (msg->id set), else a
+ * sysexits code with msg->error (EX_TEMPFAIL for any write failure). */
+int transport_submit(struct queue *q, struct sendmail_msg *msg, const char *raw, size_t len);
+/* Runs the queue once in this process with the real handlers. */
+int transport_run(const struct config *cfg, unsigned flags, struct queue_run_stats *st);
+/* Forks a detached runner (setsid, stdio on /dev/null) that runs the queue
+ * once and exits; returns at once. */
+void transport_spawn_runner(const struct config *cfg);
+/* Prints the queue as mailq does. Returns a sysexits code. */
+int transport_print_list(const struct config *cfg, FILE *out);
+
+/* ---- local delivery (localmta/deliver.c; a stub until it lands) ---- */
+
+/* The queue's deliver_local handler; ctx is the const struct config *.
+ * Contract in queue.h (struct queue_handlers). */
+enum queue_result localmta_deliver_local(void *ctx, const struct queue_delivery *d,
+					 char **answer_r);
+
+#endif

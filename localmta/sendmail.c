@@ -1,0 +1,336 @@
+/* `loft sendmail`: the sendmail-compatible front end.
+ *
+ * Reads one message on standard input, checks it, completes its header and
+ * queues it durably (exit 0 only then), and starts a background runner so
+ * the message moves on without a daemon, as dma does.  Recipients are only
+ * ever strings in an envelope file: no address reaches a shell.
+ *
+ * Deliberate choices (also in the help text):
+ *  - input that does not start with a header field is a body: a blank line
+ *    is put before it and the usual headers added (`echo hi | loft sendmail
+ *    user`, as sendmail and dma accept); once it does start with one, every
+ *    line up to the blank line must be a field or a continuation;
+ *  - Bcc is removed whether or not -t is given, as Postfix does: a copy that
+ *    names the blind recipients would defeat them;
+ *  - lines over 998 bytes (RFC 5322 2.1.1) are refused, not wrapped. */
+#include "localmta/localmta.h"
+#include "localmta/sendmail-private.h"
+#include "lib/clock.h"
+#include "lib/config.h"
+#include "lib/xalloc.h"
+
+#include <ctype.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#define LINE_MAX_BYTES 998
+
+char *transport_domain(const struct config *cfg)
+{
+	const char *d = config_get(cfg, "domain");
+	const char *h = config_get(cfg, "hostname");
+	char host[256];
+
+	if (d != NULL)
+		return xstrdup(d);
+	if (h != NULL && strchr(h, '.') != NULL)
+		return xstrdup(h);
+	if (gethostname(host, sizeof(host)) == 0 && (host[sizeof(host) - 1] = '\0', 1) &&
+	    strchr(host, '.') != NULL && host[strlen(host) - 1] != '.')
+		return xstrdup(host);
+	return xstrdup("localhost.localdomain");
+}
+
+static const char *user_name(void)
+{
+	struct passwd *pw = getpwuid(getuid());
+	const char *u;
+
+	if (pw != NULL && pw->pw_name != NULL && *pw->pw_name)
+		return pw->pw_name;
+	u = getenv("LOGNAME");
+	if (u == NULL || *u == '\0')
+		u = getenv("USER");
+	return u && *u ? u : "nobody";
+}
+
+/* The user's own address: `from` (its addr-spec), else USER@DOMAIN. */
+static char *own_address(const struct config *cfg)
+{
+	const char *from = config_get(cfg, "from");
+	struct addr_list l = { 0 };
+	const char *err;
+	char *ret;
+
+	if (from != NULL && addr_list_parse(from, &l, &err) == 0 && l.n == 1) {
+		ret = xstrdup(l.addrs[0]);
+	} else {
+		char *dom = transport_domain(cfg);
+
+		ret = xasprintf("%s@%s", user_name(), dom);
+		free(dom);
+	}
+	addr_list_free(&l);
+	return ret;
+}
+
+/* A display name as an RFC 5322 phrase: RFC 2047 for non-ASCII, quoted
+ * when it has specials. */
+static void add_phrase(struct sbuf *out, const char *name)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	bool ascii = true, plain = true;
+
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		ascii &= *p < 0x80;
+		plain &= isalnum(*p) || strchr(" !#$%&'*+-/=?^_`{|}~", *p) != NULL;
+	}
+	if (!ascii) {
+		const unsigned char *p = (const unsigned char *)name;
+		size_t n = strlen(name);
+
+		sbuf_addstr(out, "=?UTF-8?B?");
+		for (size_t i = 0; i < n; i += 3) {
+			unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? p[i + 1] << 8 : 0) |
+				     (i + 2 < n ? p[i + 2] : 0);
+
+			sbuf_addch(out, b64[v >> 18 & 63]);
+			sbuf_addch(out, b64[v >> 12 & 63]);
+			sbuf_addch(out, i + 1 < n ? b64[v >> 6 & 63] : '=');
+			sbuf_addch(out, i + 2 < n ? b64[v & 63] : '=');
+		}
+		sbuf_addstr(out, "?=");
+	} else if (plain) {
+		sbuf_addstr(out, name);
+	} else {
+		sbuf_addch(out, '"');
+		for (const char *p = name; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				sbuf_addch(out, '\\');
+			sbuf_addch(out, *p);
+		}
+		sbuf_addch(out, '"');
+	}
+}
+
+/* Length of the field name at the start of line, or 0 if it is not one. */
+static size_t field_name_len(const char *line, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && line[i] > 0x20 && line[i] < 0x7f && line[i] != ':')
+		i++;
+	return i > 0 && i < len && line[i] == ':' ? i : 0;
+}
+
+static bool is_field(const char *line, size_t len, const char *name)
+{
+	size_t n = field_name_len(line, len);
+
+	return n == strlen(name) && strncasecmp(line, name, n) == 0;
+}
+
+struct line {
+	const char *s;
+	size_t len;	/* without the line end */
+};
+
+/* Splits data into lines (LF or CRLF).  Returns the count; *lines_r caller
+ * frees.  -1 for a line over the limit. */
+static long split_lines(const char *data, size_t len, struct line **lines_r, long *bad_r)
+{
+	struct line *v = NULL;
+	size_t n = 0, alloc = 0;
+
+	for (size_t i = 0; i < len;) {
+		const char *nl = memchr(data + i, '\n', len - i);
+		size_t end = nl ? (size_t)(nl - data) : len;
+		size_t l = end - i;
+
+		if (l > 0 && data[end - 1] == '\r' && nl != NULL)
+			l--;
+		if (l > LINE_MAX_BYTES) {
+			free(v);
+			*bad_r = (long)n + 1;
+			return -1;
+		}
+		if (n == alloc) {
+			alloc = alloc ? alloc * 2 : 64;
+			v = xreallocarray(v, alloc, sizeof(*v));
+		}
+		v[n].s = data + i;
+		v[n++].len = l;
+		i = nl ? end + 1 : len;
+	}
+	*lines_r = v;
+	return (long)n;
+}
+
+/* Recipients of one To/Cc/Bcc field (lines [i, j) of the header). */
+static int extract(struct sendmail_msg *m, const struct line *lines, size_t i, size_t j)
+{
+	struct sbuf v = SBUF_INIT;
+	size_t name = field_name_len(lines[i].s, lines[i].len);
+	int ret;
+
+	sbuf_add(&v, lines[i].s + name + 1, lines[i].len - name - 1);
+	for (size_t k = i + 1; k < j; k++) {
+		sbuf_addch(&v, ' ');
+		sbuf_add(&v, lines[k].s, lines[k].len);
+	}
+	ret = addr_list_parse(v.buf, &m->rcpts, &m->error);
+	sbuf_release(&v);
+	return ret;
+}
+
+/* Expands mailrc aliases of recipients without a domain (one level). */
+static int expand_aliases(struct sendmail_msg *m)
+{
+	struct addr_list out = { 0 };
+
+	for (size_t i = 0; i < m->rcpts.n; i++) {
+		const char *alias = strchr(m->rcpts.addrs[i], '@') ? NULL :
+				    config_alias(m->cfg, m->rcpts.addrs[i]);
+
+		if (alias == NULL)
+			addr_list_add(&out, m->rcpts.addrs[i]);
+		else if (addr_list_parse(alias, &out, &m->error) < 0) {
+			addr_list_free(&out);
+			return -1;
+		}
+	}
+	addr_list_free(&m->rcpts);
+	m->rcpts = out;
+	return 0;
+}
+
+int sendmail_prepare(struct sendmail_msg *m, const char *raw, size_t len)
+{
+	struct line *lines = NULL;
+	long n, bad = 0;
+	size_t body = 0;	/* first body line */
+	bool has_header, has_date = false, has_mid = false, has_from = false;
+	char date[64], *domain = NULL;
+	int ret = EX_DATAERR;
+
+	sbuf_init(&m->out, 0);
+	if (len == 0) {
+		m->error = "empty message";
+		return EX_DATAERR;
+	}
+	if (memchr(raw, '\0', len) != NULL) {
+		m->error = "message contains NUL bytes";
+		return EX_DATAERR;
+	}
+	n = split_lines(raw, len, &lines, &bad);
+	if (n < 0) {
+		m->error = "line longer than 998 bytes (RFC 5322)";
+		return EX_DATAERR;
+	}
+	/* An mbox "From " line is not part of the message. */
+	size_t first = n > 0 && lines[0].len >= 5 && memcmp(lines[0].s, "From ", 5) == 0;
+
+	has_header = (size_t)n > first && field_name_len(lines[first].s, lines[first].len) > 0;
+	body = first;
+	if (has_header) {
+		for (body = first; body < (size_t)n && lines[body].len > 0; body++) {
+			const struct line *l = &lines[body];
+			size_t j = body + 1;
+
+			if (l->s[0] == ' ' || l->s[0] == '\t') {
+				if (body == first)
+					goto malformed;
+				continue;
+			}
+			if (field_name_len(l->s, l->len) == 0)
+				goto malformed;
+			while (j < (size_t)n && lines[j].len > 0 &&
+			       (lines[j].s[0] == ' ' || lines[j].s[0] == '\t'))
+				j++;
+			has_date |= is_field(l->s, l->len, "Date");
+			has_mid |= is_field(l->s, l->len, "Message-ID");
+			has_from |= is_field(l->s, l->len, "From");
+			if (m->extract && (is_field(l->s, l->len, "To") || is_field(l->s, l->len, "Cc") ||
+					   is_field(l->s, l->len, "Bcc")) &&
+			    extract(m, lines, body, j) < 0) {
+				ret = EX_NOUSER;
+				goto out;
+			}
+		}
+	}
+	if (expand_aliases(m) < 0) {
+		ret = EX_NOUSER;
+		goto out;
+	}
+	if (m->rcpts.n == 0) {
+		m->error = m->extract ? "no recipients (none given, none in To, Cc or Bcc)"
+				      : "no recipients given";
+		goto out;
+	}
+	if (m->rcpts.n > QUEUE_RCPTS_MAX) {
+		m->error = "too many recipients";
+		goto out;
+	}
+
+	domain = transport_domain(m->cfg);
+	m->env_sender = m->sender ? xstrdup(m->sender) : own_address(m->cfg);
+	queue_new_id(m->now, m->id);
+	clock_rfc5322(m->now, date, sizeof(date));
+	sbuf_addf(&m->out, "Received: by %s (loft sendmail, uid %ld)\n\tid %s; %s\n", domain,
+		  (long)getuid(), m->id, date);
+	/* The header as given, minus Bcc fields and their continuations. */
+	for (size_t i = first; i < body; i++) {
+		if (is_field(lines[i].s, lines[i].len, "Bcc")) {
+			while (i + 1 < body && (lines[i + 1].s[0] == ' ' || lines[i + 1].s[0] == '\t'))
+				i++;
+			continue;
+		}
+		sbuf_add(&m->out, lines[i].s, lines[i].len);
+		sbuf_addch(&m->out, '\n');
+	}
+	if (!has_from) {
+		const char *real = m->fullname ? m->fullname : config_get(m->cfg, "realname");
+		char *addr = *m->env_sender ? xstrdup(m->env_sender) : own_address(m->cfg);
+
+		sbuf_addstr(&m->out, "From: ");
+		if (real != NULL && *real && strpbrk(real, "\r\n") == NULL) {
+			add_phrase(&m->out, real);
+			sbuf_addf(&m->out, " <%s>\n", addr);
+		} else {
+			sbuf_addf(&m->out, "%s\n", addr);
+		}
+		free(addr);
+	}
+	if (!has_date)
+		sbuf_addf(&m->out, "Date: %s\n", date);
+	if (!has_mid)
+		sbuf_addf(&m->out, "Message-ID: <%s@%s>\n", m->id, domain);
+	sbuf_addch(&m->out, '\n');
+	/* The body: the blank line that ended the header is already written. */
+	for (size_t i = body + (body < (size_t)n && has_header); i < (size_t)n; i++) {
+		sbuf_add(&m->out, lines[i].s, lines[i].len);
+		sbuf_addch(&m->out, '\n');
+	}
+	ret = EX_OK;
+	goto out;
+malformed:
+	m->error = "malformed header block (a line that is neither a field nor a continuation)";
+	ret = EX_DATAERR;
+out:
+	free(domain);
+	free(lines);
+	return ret;
+}
+
+void sendmail_msg_release(struct sendmail_msg *m)
+{
+	addr_list_free(&m->rcpts);
+	free(m->env_sender);
+	m->env_sender = NULL;
+	sbuf_release(&m->out);
+}

@@ -1,0 +1,143 @@
+#!/bin/bash
+# loft sendmail as real programs call it: exit codes for bad input, complete
+# queue entries after exit 0, ignored flags, -bs, mailq, cron, git
+# send-email and s-nail's mail.
+. "$TOP/tests/lib.sh"
+
+make_mailrc "set from=me@example.org realname='Me Myself' domain=example.org"
+Q=$T_DIR/Mail/.loft/queue
+BIN=$T_DIR/bin
+mkdir -p "$BIN"
+ln -s "$LOFT" "$BIN/sendmail"
+ln -s "$LOFT" "$BIN/mailq"
+
+count() { find "$Q" -maxdepth 1 -name "*.$1" 2>/dev/null | wc -l; }
+# sm INPUT ARGS...: loft sendmail -odq with INPUT on stdin; RC, ERR set.
+sm() {
+	local input=$1; shift
+	printf '%b' "$input" | "$LOFT" sendmail -odq "$@" 2>"$T_DIR/stderr"; RC=$?
+	ERR=$(cat "$T_DIR/stderr")
+}
+
+# 1. Bad input: each gets its exit code, a message, and queues nothing.
+sm 'Subject: x\n\nbody\n'
+is "$RC" 65 "no recipients: 65 (EX_DATAERR)"
+like "$ERR" "no recipients" "  ...and says so"
+sm 'Subject: x\n\nbo\0dy\n' user
+is "$RC" 65 "a NUL byte: 65"
+sm '' user
+is "$RC" 65 "an empty message: 65"
+sm "Subject: x\n\n$(printf 'a%.0s' $(seq 1000))\n" user
+is "$RC" 65 "a line over 998 bytes: 65"
+sm 'Subject: x\nno colon here\n\nbody\n' user
+is "$RC" 65 "a malformed header block: 65"
+sm 'To: <broken@\nSubject: x\n\nbody\n' -t
+is "$RC" 67 "an unparseable -t address: 67 (EX_NOUSER)"
+sm 'Subject: x\n\nbody\n' 'a b@c'
+is "$RC" 67 "an unparseable command-line address: 67"
+sm 'Subject: x\n\nbody\n' -Z user
+is "$RC" 64 "an unknown flag: 64 (EX_USAGE)"
+is "$(count msg):$(count env):$(ls "$Q" | grep -c tmp)" "0:0:0" "nothing was queued, no temporary file left"
+
+# 2. A good message: both files there, complete, after exit 0.
+sm 'To: a@example.net\nSubject: first\n\nhello\n.\nnot part of it\n' -t -v
+is "$RC" 0 "a message with -t is queued"
+like "$ERR" "queued as [0-9]{10}\.[0-9a-f]{12}" "-v names the queue ID"
+id=$(sed -n 's/.*queued as \([^ ]*\).*/\1/p' <<<"$ERR")
+is "$(count msg):$(count env)" "1:1" "one .msg and one .env"
+env=$(cat "$Q/$id.env")
+like "$env" $'^loft-queue 1\nsender me@example.org\ncreated [0-9]+\nrcpt pending 0 [0-9]+ - a@example.net -$' \
+	"the envelope has the sender and the recipient"
+msg=$(cat "$Q/$id.msg")
+like "$msg" $'\nFrom: Me Myself <me@example.org>\n' "From added from the mailrc"
+like "$msg" $'\nDate: [A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9:]{8} [+-][0-9]{4}\n' "Date added"
+like "$msg" "Message-ID: <$id@example.org>" "Message-ID with the configured domain"
+like "$msg" $'\n\nhello$' "the lone dot ended the input"
+
+# 3. Flags other programs pass are accepted and ignored.
+sm 'Subject: flags\n\n.\nkept with -oi\n' -oem -oee -odb -odi -L tag -O DeliveryMode=b -B 8BITMIME \
+	-N never -R hdrs -V envid -X /dev/null -Ac -U -m -oi -F 'Someone Else' -f other@example.org user
+is "$RC" 0 "-oem -oee -odb -odi -L -O -B -N -R -V -X -Ac -U -m -oi -F -f are accepted"
+id2=$(ls "$Q" | grep -v "^$id" | sed -n 's/\.env$//p')
+like "$(cat "$Q/$id2.msg")" $'\n\n\\.\nkept with -oi$' "-oi keeps a lone dot"
+like "$(cat "$Q/$id2.msg")" "From: Someone Else <other@example.org>" "-F and -f make the From"
+like "$(head -2 "$Q/$id2.env")" "sender other@example.org" "-f sets the envelope sender"
+
+# 4. mailq and -bp list the queue.
+OUT=$("$BIN/mailq"); RC=$?
+is "$RC" 0 "mailq exits 0"
+like "$OUT" "^$id +[0-9]+ +[0-9]+s +<me@example.org>" "mailq lists ID, size, age, sender"
+like "$OUT" "<a@example.net> pending" "  ...and recipients with their state"
+is "$("$LOFT" sendmail -bp)" "$OUT" "sendmail -bp is the same"
+"$LOFT" queue rm "$id" "$id2"
+is "$("$BIN/mailq")" "Mail queue is empty" "after queue rm: Mail queue is empty"
+
+# 5. -bs: SMTP on stdin/stdout, dot-unstuffing, errors.
+OUT=$(printf 'EHLO me\r\nMAIL FROM:<me@example.org>\r\nRCPT TO:<bad address>\r\nRCPT TO:<you@example.net>\r\nDATA\r\nSubject: smtp\r\n\r\n..leading dot\r\n.\r\nNOOP\r\nQUIT\r\n' |
+	"$BIN/sendmail" -bs -odq); RC=$?
+is "$RC" 0 "sendmail -bs exits 0"
+like "$OUT" $'^220 example.org loft' "greeting"
+like "$OUT" $'553 5.1.3' "a bad RCPT is refused"
+like "$OUT" $'250 2.0.0 OK queued as [0-9.a-f]+\r' "DATA is accepted"
+like "$OUT" $'221 2.0.0 Bye\r$' "QUIT"
+id=$(sed -n 's/.*queued as \([0-9.a-f]*\).*/\1/p' <<<"$OUT" | tr -d '\r')
+like "$(cat "$Q/$id.msg")" $'\n\n\\.leading dot$' "dot-unstuffed"
+"$LOFT" queue rm "$id"
+
+# 6. cron: echo | sendmail user; the background runner tries it at once.
+echo "cron output" | "$LOFT" sendmail user; RC=$?
+is "$RC" 0 "echo ... | loft sendmail user exits 0"
+for i in $(seq 50); do
+	OUT=$("$LOFT" queue list)
+	grep -q "attempt" <<<"$OUT" && break
+	sleep 0.1
+done
+like "$OUT" "<user> pending, 1 attempt" "the background runner made an attempt"
+like "$OUT" "local delivery not available|delivered" "  ...and its answer is listed"
+id=$(ls "$Q" | sed -n 's/\.env$//p' | head -1)
+like "$(cat "$Q/$id.msg")" $'\n\ncron output$' "a bare body gets a header block"
+"$LOFT" queue rm "$id"
+
+# 7. git send-email with a 2-patch series.
+# git-email needs Mail::Address (libmailtools-perl), only a Recommends.
+have_git_email() { git send-email --help >/dev/null 2>&1 && perl -MMail::Address -e1 2>/dev/null; }
+if ! have_git_email && [ "$(id -u)" = 0 ]; then
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends git-email libmailtools-perl >/dev/null 2>&1
+fi
+if have_git_email; then
+	R=$T_DIR/repo
+	git init -q "$R" && cd "$R" && git config user.name Me && git config user.email me@example.org &&
+	for n in 1 2; do echo "$n" > "f$n"; git add "f$n"; git commit -qm "change $n"; done &&
+	git format-patch -q -2 -o "$T_DIR/patches" && cd "$T_DIR"
+	git -C "$R" send-email --sendmail-cmd="$LOFT -F $MAILRC_FILE sendmail -odq" --to=user \
+		--from="Me <me@example.org>" --confirm=never --suppress-cc=all --quiet \
+		"$T_DIR"/patches/*.patch >"$T_DIR/gse.out" 2>&1
+	RC=$?
+	is "$RC" 0 "git send-email through loft sendmail exits 0" || diag "$(cat "$T_DIR/gse.out")"
+	is "$(count env)" 2 "two entries queued"
+	subjects=$(cat "$Q"/*.msg | grep '^Subject:' | sort | tr '\n' '|')
+	is "$subjects" "Subject: [PATCH 1/2] change 1|Subject: [PATCH 2/2] change 2|" "with their subjects"
+	like "$(cat "$Q"/*.env | grep '^rcpt' | sort -u | cut -d' ' -f6)" "^user$" "addressed to user"
+	like "$(cat "$Q"/*.msg | grep -c '^In-Reply-To:')" "^1$" "the second is threaded to the first"
+	for id in $(ls "$Q" | sed -n 's/\.env$//p'); do "$LOFT" queue rm "$id"; done
+else
+	skip "git send-email (git-email, libmailtools-perl) not installed and cannot be installed"
+	skip "git send-email"; skip "git send-email"; skip "git send-email"; skip "git send-email"
+fi
+
+# 8. mail(1) from s-nail, with loft as its MTA (argv[0] sendmail).
+if ! command -v s-nail >/dev/null && [ "$(id -u)" = 0 ]; then
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends s-nail >/dev/null 2>&1
+fi
+if command -v s-nail >/dev/null; then
+	echo "sent by mail(1)" | s-nail -n -S mta="$BIN/sendmail" -S sendwait -s "from s-nail" \
+		-r me@example.org user 2>"$T_DIR/snail.err"
+	is "$?" 0 "s-nail's mail through loft exits 0" || diag "$(cat "$T_DIR/snail.err")"
+	id=$(ls "$Q" | sed -n 's/\.env$//p' | head -1)
+	like "$(cat "$Q/$id.msg" 2>/dev/null)" $'Subject: from s-nail' "its message is queued"
+	like "$(cat "$Q/$id.env" 2>/dev/null)" $'\nrcpt [a-z]+ [0-9]+ [0-9]+ [^ ]+ user ' "for user"
+else
+	skip "s-nail not installed and cannot be installed"; skip "s-nail"; skip "s-nail"
+fi
+
+done_testing
