@@ -169,7 +169,8 @@ struct spec {
 };
 
 /* Parses the escape after a '%' at p.  False when it is malformed (an
- * unterminated bracket or the end of the string); then it is literal. */
+ * end of the string); then the '%' is literal.  An unterminated bracket
+ * gives an unknown escape running to the end, shown as written. */
 static bool parse_spec(const char *p, struct spec *sp)
 {
 	memset(sp, 0, sizeof(*sp));
@@ -198,8 +199,12 @@ static bool parse_spec(const char *p, struct spec *sp)
 	if (*p == '{' || *p == '[' || *p == '(') {
 		const char *c = close_of(p);
 
-		if (c == NULL)
-			return false;
+		if (c == NULL) {
+			/* Unterminated: the rest is shown as written. */
+			sp->conv = '\1';
+			sp->end = p + strlen(p);
+			return true;
+		}
 		sp->arg = p + 1;
 		sp->arglen = (size_t)(c - p - 1);
 		sp->end = c + 1;
