@@ -113,6 +113,11 @@ void thread_count(const struct thread *t, uint32_t msg, const uint8_t *unread,
 size_t thread_subject_normalize(const char *subject, bool strip_tags,
 				const char **start_r, bool *reply_r);
 
+/* Length of one reply/forward prefix at p ("Re:", "re[2]:", "Fwd:",
+ * "Re :"), 0 when there is none; *reply_r tells a reply prefix from a
+ * forward one. */
+size_t thread_subject_prefix_len(const char *p, bool *reply_r);
+
 /* Extracts message ids from a raw header value (References, In-Reply-To):
  * each <...> pair, or, when the value has no '<' at all, each
  * whitespace-separated word containing '@'.  Calls fn(id, len, ctx) for

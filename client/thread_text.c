@@ -65,9 +65,7 @@ size_t thread_parse_ids(const char *value,
 	return count;
 }
 
-/* Length of a reply/forward prefix at p ("Re:", "re[2]:", "Fwd :"), 0 when
- * none; *reply_r is set for reply prefixes. */
-static size_t prefix_len(const char *p, bool *reply_r)
+size_t thread_subject_prefix_len(const char *p, bool *reply_r)
 {
 	static const struct {
 		const char *word;
@@ -131,7 +129,7 @@ size_t thread_subject_normalize(const char *subject, bool strip_tags,
 				continue;
 			}
 		}
-		l = prefix_len(p, &r);
+		l = thread_subject_prefix_len(p, &r);
 		if (l == 0)
 			break;
 		reply |= r;
