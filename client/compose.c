@@ -302,7 +302,7 @@ int compose_reply(const struct message *msg, enum compose_reply_kind kind,
 		  const struct compose_identity *id, const struct compose_options *opt,
 		  struct compose_draft **draft_r, const char **error_r)
 {
-	struct alist to = { 0 }, cc = { 0 }, none = { 0 };
+	struct alist to = { 0 }, cc = { 0 };
 	const struct message_address *from;
 	size_t nfrom = message_addresses(msg, "From", &from);
 	bool from_me = nfrom > 0 && compose_is_me(id, from[0].addr);
@@ -350,7 +350,6 @@ int compose_reply(const struct message *msg, enum compose_reply_kind kind,
 			alist_add_header(&cc, msg, "Cc", &to, id);
 		}
 	}
-	(void)none;
 
 	struct compose_draft *d = draft_alloc();
 	struct sbuf body = SBUF_INIT;
