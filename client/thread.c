@@ -1,0 +1,518 @@
+/* thread: JWZ threading without recursion (see client/thread.h).
+ *
+ * Containers: one per message (index i < n), plus a "dummy" per id that is
+ * referenced but not present.  Ids live in one open-addressing hash table
+ * that points into the input strings, so nothing is copied.  Parent links
+ * are set as JWZ says (a message's own last reference is authoritative,
+ * links between earlier references only when the child has no parent yet)
+ * and cycles are removed afterwards in one linear pass, instead of JWZ's
+ * ancestor walk at every link, which is quadratic for deep threads.
+ * Dummies are then dissolved: each message hangs under its nearest present
+ * ancestor.  Everything after that works on message indices only. */
+#include "client/thread.h"
+
+#include "lib/arena.h"
+#include "lib/xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct ctr {
+	const char *id;		/* NULL: no id (or a duplicate) */
+	uint32_t idlen;
+	uint32_t hash;
+	int32_t parent;		/* container index, -1 none */
+};
+
+struct builder {
+	const struct thread_input *in;
+	size_t n;
+	struct ctr *c;
+	size_t nc, cap;
+	/* hash << 32 | (container index + 1); 0 empty.  The hash beside the
+	 * index avoids touching the container (a cache miss) on a mismatch. */
+	uint64_t *slots;
+	size_t mask;
+	size_t used;
+	/* References of the message being linked, as container indices. */
+	int32_t *refs;
+	size_t nrefs, refcap;
+	int32_t self;
+	uint32_t *flags;
+};
+
+static uint32_t hash_bytes(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static void table_grow(struct builder *b)
+{
+	size_t size = (b->mask + 1) * 2;
+	uint64_t *slots = xcalloc(size, sizeof(*slots));
+
+	for (size_t i = 0; i <= b->mask; i++) {
+		uint64_t v = b->slots[i];
+
+		if (v == 0)
+			continue;
+		size_t j = (uint32_t)(v >> 32) & (size - 1);
+
+		while (slots[j] != 0)
+			j = (j + 1) & (size - 1);
+		slots[j] = v;
+	}
+	free(b->slots);
+	b->slots = slots;
+	b->mask = size - 1;
+}
+
+/* Finds the container of id; with create, adds a dummy when absent.
+ * Returns its index or -1. */
+static int32_t lookup(struct builder *b, const char *id, size_t len, bool create)
+{
+	uint32_t h = hash_bytes(id, len);
+	size_t j = h & b->mask;
+
+	for (;;) {
+		uint64_t v = b->slots[j];
+
+		if (v == 0)
+			break;
+		if ((uint32_t)(v >> 32) == h) {
+			const struct ctr *c = &b->c[(uint32_t)v - 1];
+
+			if (c->idlen == len && memcmp(c->id, id, len) == 0)
+				return (int32_t)((uint32_t)v - 1);
+		}
+		j = (j + 1) & b->mask;
+	}
+	if (!create)
+		return -1;
+	if (b->nc == b->cap) {
+		b->cap *= 2;
+		b->c = xreallocarray(b->c, b->cap, sizeof(*b->c));
+	}
+	b->c[b->nc] = (struct ctr){ id, (uint32_t)len, h, -1 };
+	b->slots[j] = (uint64_t)h << 32 | (uint32_t)++b->nc;
+	if (++b->used * 2 > b->mask + 1)
+		table_grow(b);
+	return (int32_t)(b->nc - 1);
+}
+
+static void take_own_id(const char *id, size_t len, void *ctx)
+{
+	const char **first = ctx;
+
+	if (first[0] == NULL) {
+		first[0] = id;
+		first[1] = id + len;
+	}
+}
+
+static void add_ref(const char *id, size_t len, void *ctx)
+{
+	struct builder *b = ctx;
+	int32_t c = lookup(b, id, len, true);
+
+	/* Self-references and repeats of the previous id are dropped here. */
+	if (c == b->self || (b->nrefs > 0 && b->refs[b->nrefs - 1] == c))
+		return;
+	if (b->nrefs == b->refcap) {
+		b->refcap = b->refcap ? b->refcap * 2 : 64;
+		b->refs = xreallocarray(b->refs, b->refcap, sizeof(*b->refs));
+	}
+	b->refs[b->nrefs++] = c;
+}
+
+/* Pass 1: every message's own id; the first copy of an id wins. */
+static void insert_messages(struct builder *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		const char *span[2] = { NULL, NULL };
+
+		b->c[i] = (struct ctr){ NULL, 0, 0, -1 };
+		if (b->in[i].message_id == NULL)
+			continue;
+		thread_parse_ids(b->in[i].message_id, take_own_id, span);
+		if (span[0] == NULL)
+			continue;
+		size_t len = (size_t)(span[1] - span[0]);
+		int32_t old = lookup(b, span[0], len, false);
+
+		if (old >= 0) {
+			b->flags[i] |= THREAD_DUPLICATE;
+			continue;
+		}
+		/* Insert as container i: lookup(create) appends, so place it by hand. */
+		uint32_t h = hash_bytes(span[0], len);
+		size_t j = h & b->mask;
+
+		while (b->slots[j] != 0)
+			j = (j + 1) & b->mask;
+		b->c[i] = (struct ctr){ span[0], (uint32_t)len, h, -1 };
+		b->slots[j] = (uint64_t)h << 32 | ((uint32_t)i + 1);
+		if (++b->used * 2 > b->mask + 1)
+			table_grow(b);
+	}
+}
+
+/* Pass 2: references.  want[i] gets the parent message i's own headers
+ * name; links between the earlier references are made when free. */
+static void link_references(struct builder *b, int32_t *want, uint8_t *has_refs)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		const struct thread_input *in = &b->in[i];
+
+		b->nrefs = 0;
+		b->self = (int32_t)i;
+		thread_parse_ids(in->references, add_ref, b);
+		/* In-Reply-To is the better parent when References omit it
+		 * (some clients trim or garble References). */
+		if (in->in_reply_to != NULL) {
+			const char *span[2] = { NULL, NULL };
+
+			thread_parse_ids(in->in_reply_to, take_own_id, span);
+			if (span[0] != NULL)
+				add_ref(span[0], (size_t)(span[1] - span[0]), b);
+		}
+		want[i] = -1;
+		has_refs[i] = b->nrefs > 0;
+		if (b->nrefs == 0)
+			continue;
+		for (size_t k = 0; k + 1 < b->nrefs; k++) {
+			struct ctr *child = &b->c[b->refs[k + 1]];
+
+			if (child->parent < 0 && b->refs[k] != b->refs[k + 1])
+				child->parent = b->refs[k];
+		}
+		want[i] = b->refs[b->nrefs - 1];
+	}
+	for (size_t i = 0; i < b->n; i++)
+		if (want[i] >= 0)
+			b->c[i].parent = want[i];
+}
+
+/* Cuts every cycle of parent links: each walk up marks its nodes with its
+ * own stamp; meeting the stamp again means a loop, cut where it closes. */
+static void break_cycles(struct builder *b)
+{
+	uint32_t *stamp = xcalloc(b->nc, sizeof(*stamp));
+
+	for (size_t s = 0; s < b->nc; s++) {
+		int32_t x = (int32_t)s;
+
+		while (x >= 0 && stamp[x] == 0) {
+			stamp[x] = (uint32_t)s + 1;
+			int32_t p = b->c[x].parent;
+
+			if (p >= 0 && stamp[p] == (uint32_t)s + 1) {
+				b->c[x].parent = -1;
+				if ((size_t)x < b->n)
+					b->flags[x] |= THREAD_LOOP_CUT;
+				break;
+			}
+			x = p;
+		}
+	}
+	free(stamp);
+}
+
+/* For every container: nearest message ancestor (nma, -1 none) and top
+ * container.  Iterative, memoised: linear overall. */
+static void resolve_ancestors(struct builder *b, int32_t *nma, int32_t *top)
+{
+	int32_t *stack = xmalloc(b->nc * sizeof(*stack));
+
+	for (size_t i = 0; i < b->nc; i++)
+		top[i] = -2;	/* not computed */
+	for (size_t s = 0; s < b->nc; s++) {
+		size_t sp = 0;
+		int32_t x = (int32_t)s;
+
+		while (top[x] == -2) {
+			int32_t p = b->c[x].parent;
+
+			if (p < 0) {
+				top[x] = x;
+				nma[x] = -1;
+				break;
+			}
+			stack[sp++] = x;
+			x = p;
+		}
+		while (sp > 0) {
+			int32_t y = stack[--sp], p = b->c[y].parent;
+
+			top[y] = top[p];
+			nma[y] = (size_t)p < b->n ? p : nma[p];
+		}
+	}
+	free(stack);
+}
+
+struct subj_slot {
+	const char *s;
+	uint32_t len, hash;
+	int32_t anchor;		/* earliest top with this subject */
+};
+
+static bool earlier(const struct thread_input *in, int32_t a, int32_t b)
+{
+	return in[a].date < in[b].date || (in[a].date == in[b].date && a < b);
+}
+
+/* Tops without references join the earliest top with the same subject. */
+static void subject_fallback(struct builder *b, int32_t *mp, const uint8_t *has_refs,
+			     const struct thread_options *opt)
+{
+	size_t size = 16;
+
+	while (size < b->n * 2)
+		size *= 2;
+	struct subj_slot *tab = xcalloc(size, sizeof(*tab));
+	int32_t *slot_of = xmalloc(b->n * sizeof(*slot_of));
+	uint8_t *reply = xcalloc(b->n, 1);
+
+	for (size_t i = 0; i < b->n; i++) {
+		const char *s;
+		bool r;
+		size_t len;
+
+		slot_of[i] = -1;
+		if (mp[i] >= 0)
+			continue;
+		len = thread_subject_normalize(b->in[i].subject, opt->strip_list_tags, &s, &r);
+		if (len == 0)
+			continue;
+		reply[i] = r;
+		uint32_t h = hash_bytes(s, len);
+		size_t j = h & (size - 1);
+
+		while (tab[j].s != NULL &&
+		       !(tab[j].hash == h && tab[j].len == len && memcmp(tab[j].s, s, len) == 0))
+			j = (j + 1) & (size - 1);
+		if (tab[j].s == NULL)
+			tab[j] = (struct subj_slot){ s, (uint32_t)len, h, (int32_t)i };
+		else if (earlier(b->in, (int32_t)i, tab[j].anchor))
+			tab[j].anchor = (int32_t)i;
+		slot_of[i] = (int32_t)j;
+	}
+	for (size_t i = 0; i < b->n; i++) {
+		if (slot_of[i] < 0 || has_refs[i] || (opt->subject_needs_reply && !reply[i]))
+			continue;
+		int32_t a = tab[slot_of[i]].anchor;
+
+		/* The anchor is the earliest, so it never moves: no cycle. */
+		if (a != (int32_t)i) {
+			mp[i] = a;
+			b->flags[i] |= THREAD_BY_SUBJECT;
+		}
+	}
+	free(reply);
+	free(slot_of);
+	free(tab);
+}
+
+struct key {
+	int64_t date;
+	int32_t idx;
+};
+
+static int key_cmp(const void *pa, const void *pb)
+{
+	const struct key *a = pa, *b = pb;
+
+	if (a->date != b->date)
+		return a->date < b->date ? -1 : 1;
+	return (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+/* Children lists by date, thread activity, top order, display order. */
+static void lay_out(struct thread *t, const struct thread_input *in, const int32_t *mp,
+		    const uint32_t *flags, const struct thread_options *opt)
+{
+	size_t n = t->n;
+	struct thread_node *nodes = arena_calloc(t->arena, n ? n : 1, sizeof(*nodes));
+	uint32_t *order = arena_calloc(t->arena, n ? n : 1, sizeof(*order));
+	struct key *keys = xmalloc((n ? n : 1) * sizeof(*keys));
+	size_t nroots = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		keys[i] = (struct key){ in[i].date, (int32_t)i };
+		nodes[i] = (struct thread_node){ mp[i], -1, -1, -1, 0, 0, 1, flags[i], in[i].date };
+	}
+	qsort(keys, n, sizeof(*keys), key_cmp);
+	/* Pushing youngest first onto the list heads leaves them by date. */
+	for (size_t k = n; k-- > 0;) {
+		int32_t i = keys[k].idx, p = mp[i];
+
+		if (p >= 0) {
+			nodes[i].next_sibling = nodes[p].first_child;
+			nodes[p].first_child = i;
+		}
+	}
+	/* Roots and thread activity: a walk from each top. */
+	for (size_t k = 0; k < n; k++) {
+		int32_t top = keys[k].idx, x = top;
+		int64_t newest = in[top].date;
+
+		if (mp[top] >= 0)
+			continue;
+		keys[nroots++].idx = top;	/* reuses the consumed prefix */
+		for (;;) {
+			nodes[x].root = top;
+			if (in[x].date > newest)
+				newest = in[x].date;
+			if (nodes[x].first_child >= 0) {
+				x = nodes[x].first_child;
+				continue;
+			}
+			while (x != top && nodes[x].next_sibling < 0)
+				x = nodes[x].parent;
+			if (x == top)
+				break;
+			x = nodes[x].next_sibling;
+		}
+		nodes[top].activity = newest;
+	}
+	for (size_t k = 0; k < nroots; k++) {
+		int32_t top = keys[k].idx;
+
+		keys[k].date = opt->newest_first ? -nodes[top].activity : nodes[top].activity;
+	}
+	qsort(keys, nroots, sizeof(*keys), key_cmp);
+	t->first_root = nroots ? keys[0].idx : -1;
+	for (size_t k = 0; k < nroots; k++)
+		nodes[keys[k].idx].next_sibling = k + 1 < nroots ? keys[k + 1].idx : -1;
+	/* Display order: depth-first, without a stack (parent links climb). */
+	size_t row = 0;
+
+	for (size_t k = 0; k < nroots; k++) {
+		int32_t top = keys[k].idx, x = top;
+
+		for (;;) {
+			struct thread_node *nd = &nodes[x];
+
+			nd->row = (uint32_t)row;
+			order[row++] = (uint32_t)x;
+			nd->activity = nodes[top].activity;
+			if (x != top) {
+				nd->depth = nodes[nd->parent].depth + 1;
+				if (nd->next_sibling < 0)
+					nd->flags |= THREAD_LAST;
+			}
+			if (nd->first_child >= 0) {
+				x = nd->first_child;
+				continue;
+			}
+			while (x != top && nodes[x].next_sibling < 0)
+				x = nodes[x].parent;
+			if (x == top)
+				break;
+			x = nodes[x].next_sibling;
+		}
+	}
+	if (nroots > 0)
+		nodes[keys[nroots - 1].idx].flags |= THREAD_LAST;
+	/* Subtree sizes: children come after their parent in the order. */
+	for (size_t r = n; r-- > 0;) {
+		int32_t x = (int32_t)order[r];
+
+		if (nodes[x].parent >= 0)
+			nodes[nodes[x].parent].size += nodes[x].size;
+	}
+	free(keys);
+	t->nodes = nodes;
+	t->order = order;
+	t->nroots = nroots;
+}
+
+struct thread *thread_build(const struct thread_input *in, size_t n,
+			    const struct thread_options *opt)
+{
+	static const struct thread_options defaults = THREAD_OPTIONS_DEFAULT;
+	struct builder b = { .in = in, .n = n };
+	struct arena *arena = arena_new(0);
+	struct thread *t = arena_calloc(arena, 1, sizeof(*t));
+	size_t size = 16;
+
+	if (opt == NULL)
+		opt = &defaults;
+	t->arena = arena;
+	t->n = n;
+	b.cap = n + n / 2 + 16;
+	b.c = xmalloc(b.cap * sizeof(*b.c));
+	b.nc = n;
+	while (size < (n + 1) * 3)
+		size *= 2;
+	b.slots = xcalloc(size, sizeof(*b.slots));
+	b.mask = size - 1;
+	b.flags = xcalloc(n ? n : 1, sizeof(*b.flags));
+	int32_t *want = xmalloc((n ? n : 1) * sizeof(*want));
+	uint8_t *has_refs = xcalloc(n ? n : 1, 1);
+
+	insert_messages(&b);
+	link_references(&b, want, has_refs);
+	break_cycles(&b);
+
+	int32_t *nma = xmalloc((b.nc ? b.nc : 1) * sizeof(*nma));
+	int32_t *top = xmalloc((b.nc ? b.nc : 1) * sizeof(*top));
+	int32_t *mp = want;	/* reused: message parent */
+	int32_t *lead = nma;
+
+	resolve_ancestors(&b, nma, top);
+	for (size_t i = 0; i < n; i++) {
+		mp[i] = nma[i];
+		if (b.c[i].parent >= 0 && (size_t)b.c[i].parent >= n)
+			b.flags[i] |= THREAD_MISSING_PARENT;
+	}
+	/* Tops under the same missing top container: the earliest leads.
+	 * nma is no longer needed for dummies, so it holds the leaders. */
+	for (size_t c = n; c < b.nc; c++)
+		lead[c] = -1;
+	for (size_t i = 0; i < n; i++) {
+		int32_t d = top[i];
+
+		if (mp[i] >= 0 || (size_t)d < n)
+			continue;
+		if (lead[d] < 0 || earlier(in, (int32_t)i, lead[d]))
+			lead[d] = (int32_t)i;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int32_t d = top[i];
+
+		if (mp[i] < 0 && (size_t)d >= n && lead[d] != (int32_t)i)
+			mp[i] = lead[d];
+	}
+	free(top);
+	free(nma);
+	if (opt->subject_fallback)
+		subject_fallback(&b, mp, has_refs, opt);
+	lay_out(t, in, mp, b.flags, opt);
+	free(has_refs);
+	free(want);
+	free(b.flags);
+	free(b.refs);
+	free(b.slots);
+	free(b.c);
+	return t;
+}
+
+void thread_free(struct thread **tp)
+{
+	struct thread *t = *tp;
+	struct arena *a;
+
+	if (t == NULL)
+		return;
+	a = t->arena;
+	arena_free(&a);
+	*tp = NULL;
+}
