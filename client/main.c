@@ -7,6 +7,7 @@
 #include "lib/config.h"
 #include "lib/log.h"
 #include "lib/sbuf.h"
+#include "localmta/localmta.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -69,6 +70,20 @@ static const struct command commands[] = {
 	  "Changes the tags of every message matching QUERY, then renames its maildir\n"
 	  "files so that their flags agree with the tags (unread = no S, replied R,\n"
 	  "flagged F, draft D, passed P, deleted T).  Prints nothing on success.\n" },
+	{ "sieve", cmd_sieve, "check FILE | test FILE MESSAGE [-f sender] [-a rcpt]",
+	  "check a Sieve script, or show what it would do with a message",
+	  "check: compiles FILE (RFC 5228 with fileinto, envelope, imap4flags,\n"
+	  "variables, body, copy, mailbox); prints nothing and exits 0 when it is\n"
+	  "valid, else FILE:LINE:COL: message on stderr and exits 65.\n"
+	  "test: runs FILE against the message in MESSAGE and prints the actions\n"
+	  "delivery would take, one a line, without delivering:\n"
+	  "  store message in folder: NAME (flags: ...)\n"
+	  "  redirect message to: ADDRESS\n"
+	  "  discard\n"
+	  "-f gives the envelope sender (default: the Return-Path address), -a the\n"
+	  "envelope recipient.  A runtime error is printed on stderr followed by\n"
+	  "the fallback delivery (store message in folder: INBOX); exit 0.\n"
+	  "The `sieve` setting names the script delivery runs.\n" },
 	{ "help", cmd_help, "[COMMAND | settings [--man]]",
 	  "show help for a command, or the list of settings",
 	  "With no argument, lists the commands.  `loft help settings` lists every\n"
