@@ -141,6 +141,13 @@ static int test_headers(struct eval *ev, const struct sieve_node *t)
 			size_t n = sieve_addr_parse_list(value, ev->arena, addrs,
 							 MAX_ADDRS_PER_HEADER);
 
+			/* No address at all (an empty group, junk): like
+			 * Pigeonhole, :all sees the whole value. */
+			if (n == 0 && value[strspn(value, " \t\r\n")] != '\0') {
+				if (t->part == SIEVE_PART_ALL && match_trimmed(ev, t, value))
+					return 1;
+				continue;
+			}
 			for (size_t k = 0; k < n; k++)
 				if (match_addr(ev, t, &addrs[k]))
 					return 1;
