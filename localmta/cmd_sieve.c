@@ -8,7 +8,7 @@
  * test prints the actions delivery would take, one a line, without
  * delivering anything:
  *     store message in folder: NAME[ (flags: F1 F2)]
- *     redirect message to: ADDRESS[ (copy)]
+ *     redirect message to: ADDRESS
  *     discard
  * A runtime error is printed on stderr, followed on stdout by what delivery
  * then does (the fallback "store message in folder: INBOX"), and the exit
