@@ -8,6 +8,7 @@
 #include "lib/config.h"
 #include "lib/log.h"
 #include "lib/sbuf.h"
+#include "localmta/localmta.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -101,6 +102,20 @@ static const struct command commands[] = {
 	  "Retries back off from `queue_retry_min` doubling to `queue_retry_max`;\n"
 	  "after `queue_lifetime` the sender gets an RFC 3464 bounce.  Queue files\n"
 	  "live in STATE_DIR/queue (state_dir, else FOLDER/.loft).\n" },
+	{ "sieve", cmd_sieve, "check FILE | test FILE MESSAGE [-f sender] [-a rcpt]",
+	  "check a Sieve script, or show what it would do with a message",
+	  "check: compiles FILE (RFC 5228 with fileinto, envelope, imap4flags,\n"
+	  "variables, body, copy, mailbox); prints nothing and exits 0 when it is\n"
+	  "valid, else FILE:LINE:COL: message on stderr and exits 65.\n"
+	  "test: runs FILE against the message in MESSAGE and prints the actions\n"
+	  "delivery would take, one a line, without delivering:\n"
+	  "  store message in folder: NAME (flags: ...)\n"
+	  "  redirect message to: ADDRESS\n"
+	  "  discard\n"
+	  "-f gives the envelope sender (default: the Return-Path address), -a the\n"
+	  "envelope recipient.  A runtime error is printed on stderr followed by\n"
+	  "the fallback delivery (store message in folder: INBOX); exit 0.\n"
+	  "The `sieve` setting names the script delivery runs.\n" },
 	{ "help", cmd_help, "[COMMAND | settings [--man]]",
 	  "show help for a command, or the list of settings",
 	  "With no argument, lists the commands.  `loft help settings` lists every\n"

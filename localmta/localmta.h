@@ -7,11 +7,13 @@
 
 #include "lib/command.h"
 
-/* ---- transport: sendmail and the queue ----
- * cmd_sendmail (localmta/sendmail_cmd.c): `loft sendmail`, argv[0]
+/* cmd_sendmail (localmta/sendmail_cmd.c): `loft sendmail`, argv[0]
  *   sendmail, and mailq; exits 0 only once the message is queued durably.
  * cmd_queue (localmta/cmd_queue.c): `loft queue [list|show|flush|run|rm]`. */
 loft_cmd_fn cmd_sendmail, cmd_queue;
-/* ---- end transport ---- */
+
+/* `loft sieve check FILE` and `loft sieve test FILE MESSAGE [-f sender]
+ * [-a rcpt]` (localmta/cmd_sieve.c). */
+loft_cmd_fn cmd_sieve;
 
 #endif

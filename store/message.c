@@ -446,6 +446,16 @@ int message_header_at(const struct message *msg, int i, const char **name_r,
 	return 0;
 }
 
+int message_header_raw_at(const struct message *msg, int i, const char **name_r,
+			  const char **raw_r)
+{
+	if (i < 0 || i >= msg->nheaders)
+		return -1;
+	*name_r = msg->headers[i].name;
+	*raw_r = msg->headers[i].raw;
+	return 0;
+}
+
 size_t message_addresses(const struct message *msg, const char *name,
 			 const struct message_address **addrs_r)
 {

@@ -68,6 +68,11 @@ const char *message_header_raw(const struct message *msg, const char *name);
 int message_header_count(const struct message *msg);
 int message_header_at(const struct message *msg, int i, const char **name_r,
 		      const char **value_r);
+/* The same with the value unfolded but not decoded (for parsers that
+ * must see the header's syntax, such as Sieve's address test: a decoded
+ * display name may contain commas).  -1 when i is out of range. */
+int message_header_raw_at(const struct message *msg, int i, const char **name_r,
+			  const char **raw_r);
 
 struct message_address {
 	const char *name;	/* display name, decoded; "" when none */

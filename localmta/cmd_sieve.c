@@ -1,0 +1,176 @@
+/* cmd_sieve.c: `loft sieve check FILE` and `loft sieve test FILE MESSAGE
+ * [-f sender] [-a rcpt]`.
+ *
+ * check prints nothing and exits 0 for a valid script; a compile error is
+ * printed as FILE:LINE:COL: message and exits 65 (EX_DATAERR); an
+ * unreadable file exits 66 (EX_NOINPUT).
+ *
+ * test prints the actions delivery would take, one a line, without
+ * delivering anything:
+ *     store message in folder: NAME[ (flags: F1 F2)]
+ *     redirect message to: ADDRESS
+ *     discard
+ * A runtime error is printed on stderr, followed on stdout by what delivery
+ * then does (the fallback "store message in folder: INBOX"), and the exit
+ * status is still 0: the message would be delivered, safely.  The envelope
+ * sender defaults to the Return-Path address (else the null sender ""), the
+ * envelope recipient to none (envelope "to" then matches nothing). */
+#include "localmta/localmta.h"
+#include "localmta/sieve.h"
+#include "lib/sbuf.h"
+#include "store/message.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+
+#define SCRIPT_READ_MAX (4 * 1024 * 1024)	/* the compiler's own limit is lower */
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: loft sieve check FILE | test FILE MESSAGE [-f sender] [-a rcpt]\n");
+	return EX_USAGE;
+}
+
+/* Reads and compiles FILE; prints the error.  Returns 0 or an exit code. */
+static int load(const char *path, struct sieve_script **script_r)
+{
+	struct sbuf sb = SBUF_INIT;
+	char buf[65536], *error;
+	FILE *f = fopen(path, "rb");
+	size_t n;
+	int ret;
+
+	if (f == NULL) {
+		fprintf(stderr, "loft: sieve: %s: %s\n", path, strerror(errno));
+		return EX_NOINPUT;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0 && sb.len <= SCRIPT_READ_MAX)
+		sbuf_add(&sb, buf, n);
+	if (ferror(f)) {
+		fprintf(stderr, "loft: sieve: %s: %s\n", path, strerror(errno));
+		fclose(f);
+		sbuf_release(&sb);
+		return EX_NOINPUT;
+	}
+	fclose(f);
+	ret = sieve_compile(path, sb.buf, sb.len, script_r, &error);
+	sbuf_release(&sb);
+	if (ret < 0) {
+		fprintf(stderr, "%s\n", error);
+		free(error);
+		return EX_DATAERR;
+	}
+	return 0;
+}
+
+static void print_action(const struct sieve_action *a)
+{
+	switch (a->type) {
+	case SIEVE_KEEP:
+	case SIEVE_FILEINTO:
+		printf("store message in folder: %s", a->type == SIEVE_KEEP ? "INBOX" : a->folder);
+		if (a->flags) {
+			printf(" (flags:");
+			for (size_t i = 0; a->flags[i]; i++)
+				printf(" %s", a->flags[i]);
+			printf(")");
+		}
+		break;
+	case SIEVE_REDIRECT:
+		printf("redirect message to: %s", a->address);
+		break;
+	case SIEVE_DISCARD:
+		printf("discard");
+		break;
+	}
+	printf("\n");
+}
+
+/* "<a@b>" or "Name <a@b>" from Return-Path, as an envelope path. */
+static char *return_path(const struct message *msg)
+{
+	const char *rp = message_header(msg, "Return-Path"), *lt, *gt;
+
+	if (rp == NULL)
+		return strdup("");
+	lt = strchr(rp, '<');
+	gt = lt ? strchr(lt, '>') : NULL;
+	if (lt && gt)
+		return strndup(lt + 1, (size_t)(gt - lt - 1));
+	return strdup(rp + strspn(rp, " \t"));
+}
+
+static int run_test(const char *script_path, const char *msg_path, const char *from,
+		    const char *rcpt)
+{
+	struct sieve_script *script = NULL;
+	struct sieve_result *res = NULL;
+	struct message *msg;
+	struct stat st;
+	char *error, *rp = NULL;
+	const char *perr;
+	int err, ret;
+
+	if ((ret = load(script_path, &script)) != 0)
+		return ret;
+	msg = message_parse_file(msg_path, NULL, &err, &perr);
+	if (msg == NULL || stat(msg_path, &st) < 0) {
+		fprintf(stderr, "loft: sieve: %s: %s\n", msg_path, msg ? strerror(errno) : perr);
+		message_free(&msg);
+		sieve_script_free(&script);
+		return err ? EX_NOINPUT : EX_DATAERR;
+	}
+	if (from == NULL)
+		from = rp = return_path(msg);
+	struct sieve_input in = {
+		.msg = msg, .size = (uint64_t)st.st_size,
+		.envelope_from = from, .envelope_to = rcpt,
+	};
+
+	if (sieve_execute(script, &in, &res, &error) < 0) {
+		fprintf(stderr, "%s\n", error);
+		free(error);
+		printf("store message in folder: INBOX\n");
+	} else {
+		for (size_t i = 0; i < res->n_actions; i++)
+			print_action(&res->actions[i]);
+	}
+	sieve_result_free(&res);
+	sieve_script_free(&script);
+	message_free(&msg);
+	free(rp);
+	return EX_OK;
+}
+
+int cmd_sieve(struct loft_ctx *ctx, int argc, char **argv)
+{
+	const char *pos[3], *from = NULL, *rcpt = NULL;
+	int npos = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if ((strcmp(argv[i], "-f") == 0 || strcmp(argv[i], "-a") == 0) && i + 1 < argc) {
+			*(argv[i][1] == 'f' ? &from : &rcpt) = argv[i + 1];
+			i++;
+		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			return usage();
+		} else if (npos < 3) {
+			pos[npos++] = argv[i];
+		} else {
+			return usage();
+		}
+	}
+	if (npos == 2 && strcmp(pos[0], "check") == 0 && !from && !rcpt) {
+		struct sieve_script *script = NULL;
+		int ret = load(pos[1], &script);
+
+		sieve_script_free(&script);
+		return ret;
+	}
+	if (npos == 3 && strcmp(pos[0], "test") == 0)
+		return run_test(pos[1], pos[2], from, rcpt);
+	return usage();
+}

@@ -1,0 +1,2 @@
+require "envelope";
+if envelope :all :is "to" "bob@example.net" { discard; }

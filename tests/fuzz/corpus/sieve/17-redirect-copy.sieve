@@ -1,0 +1,3 @@
+require "copy";
+redirect :copy "copy@example.com";
+redirect :copy "copy@example.com";

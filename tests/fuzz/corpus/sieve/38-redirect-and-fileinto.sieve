@@ -1,0 +1,3 @@
+require "fileinto";
+redirect "other@example.com";
+if header :contains "Subject" "hello" { fileinto "Kept"; }

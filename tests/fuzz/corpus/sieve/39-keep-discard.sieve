@@ -1,0 +1,2 @@
+discard;
+if exists "List-Id" { keep; }

@@ -1,0 +1,1 @@
+if hedaer :is "Subject" "x" { discard; }

@@ -1,0 +1,1 @@
+if exists "List-Id" { redirect "archive@example.com"; }

@@ -1,0 +1,3 @@
+require ["variables", "fileinto"];
+set "x" "${undefined}abc";
+if string :matches "${x}" "a?c" { fileinto "String"; }

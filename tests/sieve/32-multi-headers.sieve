@@ -1,0 +1,3 @@
+require "fileinto";
+if header :is "To" "second@example.net" { fileinto "SecondTo"; }
+if address :is "cc" "dave@example.com" { fileinto "CcDave"; }
