@@ -116,6 +116,19 @@ static const struct command commands[] = {
 	  "envelope recipient.  A runtime error is printed on stderr followed by\n"
 	  "the fallback delivery (store message in folder: INBOX); exit 0.\n"
 	  "The `sieve` setting names the script delivery runs.\n" },
+	{ "deliver", cmd_deliver, "[-f SENDER] [-a RECIPIENT] [-m FOLDER]",
+	  "deliver one message from standard input into the store (MDA)",
+	  "Runs the `sieve` script on the message, then stores it in the folders it\n"
+	  "chooses (INBOX, or FOLDER with -m, when it keeps), fsynced, with its\n"
+	  "imap4flags, and indexes it in notmuch (`index_on_delivery`).  A Sieve\n"
+	  "error keeps the message and logs the error.  A leading mbox \"From \" line\n"
+	  "is dropped (its address is the sender unless -f says otherwise).\n"
+	  "  -f SENDER     envelope sender (Return-Path)\n"
+	  "  -a RECIPIENT  envelope recipient (Delivered-To); also -d\n"
+	  "  -m FOLDER     default folder instead of INBOX\n"
+	  "Exit status: 0 delivered; 75 temporary failure (retry: disk full, lock\n"
+	  "timeout); 65 the message cannot be accepted (empty, mail loop, too large);\n"
+	  "64 bad usage.  Usable where procmail, maildrop or dovecot-lda are.\n" },
 	{ "help", cmd_help, "[COMMAND | settings [--man]]",
 	  "show help for a command, or the list of settings",
 	  "With no argument, lists the commands.  `loft help settings` lists every\n"

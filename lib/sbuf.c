@@ -1,10 +1,13 @@
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 char sbuf_empty[1];
 
@@ -131,4 +134,48 @@ void sbuf_rtrim(struct sbuf *sb)
 			 sb->buf[n - 1] == '\r' || sb->buf[n - 1] == '\n'))
 		n--;
 	sbuf_setlen(sb, n);
+}
+
+int sbuf_read_fd(struct sbuf *sb, int fd, size_t max)
+{
+	size_t old = sb->len;
+	char buf[65536];
+
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail;
+		if (n == 0)
+			return 0;
+		if (max && sb->len - old + (size_t)n > max) {
+			errno = EFBIG;
+			goto fail;
+		}
+		if (sbuf_add(sb, buf, (size_t)n) < 0) {
+			errno = EFBIG;
+			goto fail;
+		}
+	}
+fail:;
+	int saved = errno;
+
+	sbuf_setlen(sb, old);
+	errno = saved;
+	return -1;
+}
+
+int sbuf_read_file(struct sbuf *sb, const char *path, size_t max)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret, saved;
+
+	if (fd < 0)
+		return -1;
+	ret = sbuf_read_fd(sb, fd, max);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return ret;
 }

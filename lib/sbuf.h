@@ -42,6 +42,13 @@ int sbuf_addch(struct sbuf *sb, int c);
 int sbuf_addf(struct sbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int sbuf_vaddf(struct sbuf *sb, const char *fmt, va_list ap);
 
+/* Appends the contents of the file at path (blocks on disk I/O).  0, or -1
+ * with errno set (EFBIG when the file passes max bytes, 0 = no limit);
+ * on failure sb keeps what it had before. */
+int sbuf_read_file(struct sbuf *sb, const char *path, size_t max);
+/* The same from an open descriptor, until end of file. */
+int sbuf_read_fd(struct sbuf *sb, int fd, size_t max);
+
 /* Removes trailing ASCII white space. */
 void sbuf_rtrim(struct sbuf *sb);
 

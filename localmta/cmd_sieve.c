@@ -39,24 +39,14 @@ static int usage(void)
 static int load(const char *path, struct sieve_script **script_r)
 {
 	struct sbuf sb = SBUF_INIT;
-	char buf[65536], *error;
-	FILE *f = fopen(path, "rb");
-	size_t n;
+	char *error;
 	int ret;
 
-	if (f == NULL) {
+	if (sbuf_read_file(&sb, path, SCRIPT_READ_MAX) < 0) {
 		fprintf(stderr, "loft: sieve: %s: %s\n", path, strerror(errno));
-		return EX_NOINPUT;
-	}
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0 && sb.len <= SCRIPT_READ_MAX)
-		sbuf_add(&sb, buf, n);
-	if (ferror(f)) {
-		fprintf(stderr, "loft: sieve: %s: %s\n", path, strerror(errno));
-		fclose(f);
 		sbuf_release(&sb);
 		return EX_NOINPUT;
 	}
-	fclose(f);
 	ret = sieve_compile(path, sb.buf, sb.len, script_r, &error);
 	sbuf_release(&sb);
 	if (ret < 0) {

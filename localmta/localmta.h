@@ -16,4 +16,9 @@ loft_cmd_fn cmd_sendmail, cmd_queue;
  * [-a rcpt]` (localmta/cmd_sieve.c). */
 loft_cmd_fn cmd_sieve;
 
+/* `loft deliver [-f sender] [-a rcpt] [-m folder]` (localmta/cmd_deliver.c):
+ * the MDA; exits 0 once stored (fsynced), 75 on a temporary failure, 65 for
+ * a message that cannot be accepted. */
+loft_cmd_fn cmd_deliver;
+
 #endif

@@ -112,11 +112,4 @@ void transport_spawn_runner(const struct config *cfg);
 /* Prints the queue as mailq does. Returns a sysexits code. */
 int transport_print_list(const struct config *cfg, FILE *out);
 
-/* ---- local delivery (localmta/deliver.c; a stub until it lands) ---- */
-
-/* The queue's deliver_local handler; ctx is the const struct config *.
- * Contract in queue.h (struct queue_handlers). */
-enum queue_result localmta_deliver_local(void *ctx, const struct queue_delivery *d,
-					 char **answer_r);
-
 #endif

@@ -1,5 +1,6 @@
 /* Glue between the config and the queue: where the queue lives, submitting,
  * running it with the real handlers, the detached runner, the listing. */
+#include "localmta/deliver.h"
 #include "localmta/sendmail-private.h"
 #include "lib/clock.h"
 #include "lib/config.h"
@@ -76,18 +77,53 @@ int transport_submit(struct queue *q, struct sendmail_msg *m, const char *raw, s
 	return EX_OK;
 }
 
+/* The queue's local handler: one recipient through the delivery agent. */
+static enum queue_result deliver_local(void *ctx, const struct queue_delivery *d,
+				       char **answer_r)
+{
+	struct deliver_request req = {
+		.data = d->data, .len = d->len, .sender = d->sender, .rcpt = d->rcpt,
+		.token = d->token, .maybe_delivered = d->maybe_delivered,
+	};
+
+	switch (deliver_message(ctx, &req, answer_r)) {
+	case DELIVER_OK:
+		return QUEUE_OK;
+	case DELIVER_ALREADY:
+		return QUEUE_ALREADY;
+	case DELIVER_PERMFAIL:
+		return QUEUE_PERMFAIL;
+	case DELIVER_TEMPFAIL:
+		break;
+	}
+	return QUEUE_TEMPFAIL;
+}
+
 int transport_run(const struct config *cfg, unsigned flags, struct queue_run_stats *st)
 {
-	struct queue_handlers h = { .ctx = (void *)cfg, .deliver_local = localmta_deliver_local };
+	struct queue_handlers h = { .deliver_local = deliver_local };
+	struct deliver *agent = NULL;
 	struct queue *q;
 	const char *error;
+	char *derr;
 	int ret;
 
 	if (transport_queue_open(cfg, &q, &error) < 0) {
 		log_error("queue: %s", error);
 		return -1;
 	}
+	if (deliver_open(cfg, q, &agent, &derr) < 0) {
+		/* Local recipients wait in the queue until the store opens. */
+		log_error("delivery: %s", derr);
+		free(derr);
+		h.deliver_local = NULL;
+	}
+	h.ctx = agent;
 	ret = queue_run(q, &h, clock_now(), flags, st);
+	/* Sieve redirects queued during the run go out in the same run. */
+	if (ret == 0 && agent && deliver_queued(agent))
+		ret = queue_run(q, &h, clock_now(), flags, NULL);
+	deliver_close(&agent);
 	queue_free(&q);
 	return ret;
 }

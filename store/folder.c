@@ -523,8 +523,8 @@ static void clean_tmp(struct store_folder *f)
 	free(stamp);
 }
 
-int store_folder_open(struct store *store, const char *name,
-		      struct store_folder **folder_r, const char **error_r)
+static int folder_open(struct store *store, const char *name, bool snapshot,
+		       struct store_folder **folder_r, const char **error_r)
 {
 	struct store_folder *f = xcalloc(1, sizeof(*f));
 	bool changed;
@@ -543,6 +543,12 @@ int store_folder_open(struct store *store, const char *name,
 	f->mbox = f->sh->mbox;
 	f->arena = arena_new(STORE_ARENA_BLOCK);
 	store->open_folders++;
+	if (!snapshot) {
+		/* Append-only: new files get their UID at once; whatever else
+		 * changed is reconciled by the next full open. */
+		*folder_r = f;
+		return 0;
+	}
 	if (f->kind == STORE_MAILDIR)
 		clean_tmp(f);
 	if (reconcile(f, &changed, error_r) < 0) {
@@ -557,6 +563,18 @@ fail:
 	free(f->state_dir);
 	free(f);
 	return -1;
+}
+
+int store_folder_open(struct store *store, const char *name,
+		      struct store_folder **folder_r, const char **error_r)
+{
+	return folder_open(store, name, true, folder_r, error_r);
+}
+
+int store_folder_open_append(struct store *store, const char *name,
+			     struct store_folder **folder_r, const char **error_r)
+{
+	return folder_open(store, name, false, folder_r, error_r);
 }
 
 void store_folder_close(struct store_folder **folderp)

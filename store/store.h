@@ -117,6 +117,11 @@ struct store_msg {
  * rebuilt with a new UIDVALIDITY) and returns the snapshot, ordered by UID. */
 int store_folder_open(struct store *store, const char *name,
 		      struct store_folder **folder_r, const char **error_r);
+/* Opens a folder only to append to it (delivery): no scan, no snapshot
+ * (count 0), so its cost does not grow with the folder.  Only store_append,
+ * store_msg_read of appended UIDs and store_folder_close may be used. */
+int store_folder_open_append(struct store *store, const char *name,
+			     struct store_folder **folder_r, const char **error_r);
 void store_folder_close(struct store_folder **folderp);
 
 size_t store_folder_count(const struct store_folder *f);

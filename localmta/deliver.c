@@ -1,0 +1,352 @@
+/* The delivery agent: loop check, duplicate check, Sieve, store appends.
+ *
+ * Order matters for "nothing accepted is lost": every failure before the
+ * first append is reported as temporary or permanent to the caller (the
+ * queue retries or bounces); after an append the copy is fsynced, and a
+ * later failure for another folder is temporary with a token in the stored
+ * copies, so the retry skips the folders that already have it. */
+#include "localmta/deliver.h"
+#include "localmta/deliver-private.h"
+#include <stdarg.h>
+#include "localmta/queue.h"
+#include "localmta/sieve.h"
+#include "store/message.h"
+#include "store/store.h"
+
+#include "lib/clock.h"
+#include "lib/config.h"
+#include "lib/log.h"
+#include "lib/path.h"
+#include "lib/sbuf.h"
+#include "lib/xalloc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define SIEVE_MAX_BYTES (1024 * 1024)
+#define MAX_HOPS 50		/* Received + Delivered-To lines before "loop" */
+#define TOKEN_HEADER "X-Loft-Delivery"
+
+struct deliver {
+	const struct config *cfg;
+	struct store *store;
+	struct queue *queue;		/* for redirects; may be NULL */
+	struct sieve_script *script;	/* NULL: keep everything */
+	char *dup_file;			/* duplicate log, or NULL when off */
+	int64_t dup_window;
+	bool queued;			/* a redirect was queued */
+};
+
+int deliver_open(const struct config *cfg, struct queue *q, struct deliver **agent_r,
+		 char **error_r)
+{
+	struct deliver *a = xcalloc(1, sizeof(*a));
+	const char *root = config_get(cfg, "folder");
+	const char *state = config_get(cfg, "state_dir");
+	const char *script = config_get(cfg, "sieve");
+	struct store_settings set = {
+		.root = root, .state_dir = state, .notmuch_db = config_get(cfg, "notmuch_database"),
+	};
+	unsigned flags = STORE_OPEN_CREATE;
+	const char *err;
+
+	a->cfg = cfg;
+	a->queue = q;
+	if (config_bool(cfg, "index_on_delivery"))
+		flags |= STORE_OPEN_INDEX;
+	if (store_open(&set, flags, &a->store, &err) < 0) {
+		*error_r = xstrdup(err);
+		free(a);
+		return -1;
+	}
+	if (script && *script) {
+		struct sbuf sb = SBUF_INIT;
+
+		if (sbuf_read_file(&sb, script, SIEVE_MAX_BYTES) == 0) {
+			char *cerr;
+
+			if (sieve_compile(script, sb.buf, sb.len, &a->script, &cerr) < 0) {
+				/* Mail keeps flowing into INBOX while the script is fixed. */
+				log_error("sieve: %s (delivering everything to INBOX)", cerr);
+				free(cerr);
+			}
+		} else if (errno != ENOENT) {
+			log_error("sieve: %s: %s (delivering everything to INBOX)", script,
+				  strerror(errno));
+		}
+		sbuf_release(&sb);
+	}
+	a->dup_window = config_int(cfg, "duplicate_window");
+	if (a->dup_window > 0) {
+		char *dir = state && *state ? xstrdup(state) : path_join(root, ".loft");
+
+		a->dup_file = path_join(dir, "duplicates");
+		free(dir);
+	}
+	*agent_r = a;
+	return 0;
+}
+
+void deliver_close(struct deliver **agentp)
+{
+	struct deliver *a = *agentp;
+
+	if (a == NULL)
+		return;
+	sieve_script_free(&a->script);
+	store_close(&a->store);
+	free(a->dup_file);
+	free(a);
+	*agentp = NULL;
+}
+
+static void answer(char **answer_r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void answer(char **answer_r, const char *fmt, ...)
+{
+	va_list ap;
+	struct sbuf sb = SBUF_INIT;
+
+	va_start(ap, fmt);
+	sbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	free(*answer_r);
+	*answer_r = sbuf_detach(&sb, NULL);
+}
+
+/* The line ending the message uses, so added headers match it. */
+static const char *eol_of(const char *data, size_t len)
+{
+	const char *nl = memchr(data, '\n', len);
+
+	return nl && nl > data && nl[-1] == '\r' ? "\r\n" : "\n";
+}
+
+/* Builds the stored copy: trace headers on top of the message as received. */
+static void build_copy(const struct deliver_request *req, struct sbuf *out)
+{
+	const char *eol = eol_of(req->data, req->len);
+
+	if (req->sender)
+		sbuf_addf(out, "Return-Path: <%s>%s", req->sender, eol);
+	if (req->rcpt && *req->rcpt)
+		sbuf_addf(out, "Delivered-To: %s%s", req->rcpt, eol);
+	if (req->token)
+		sbuf_addf(out, TOKEN_HEADER ": %s%s", req->token, eol);
+	sbuf_add(out, req->data, req->len);
+}
+
+/* One action turned into a store operation. */
+struct target {
+	const char *folder;
+	uint32_t flags;
+	struct sbuf keywords;
+	bool create;
+};
+
+static void add_flag(struct target *t, const char *flag)
+{
+	static const struct { const char *name; uint32_t bit; } system[] = {
+		{ "\\Seen", STORE_SEEN }, { "\\Answered", STORE_ANSWERED },
+		{ "\\Flagged", STORE_FLAGGED }, { "\\Deleted", STORE_DELETED },
+		{ "\\Draft", STORE_DRAFT },
+	};
+
+	for (size_t i = 0; i < sizeof(system) / sizeof(system[0]); i++) {
+		if (strcasecmp(flag, system[i].name) == 0) {
+			t->flags |= system[i].bit;
+			return;
+		}
+	}
+	if (flag[0] == '\\' || flag[0] == '\0')
+		return;	/* \Recent and unknown system flags cannot be set */
+	if (t->keywords.len)
+		sbuf_addch(&t->keywords, ' ');
+	sbuf_addstr(&t->keywords, flag);
+}
+
+/* Queues a copy for a Sieve redirect, keeping the envelope sender; the
+ * Delivered-To line in the copy stops it coming back here forever. */
+static int redirect(struct deliver *a, const struct deliver_request *req, const char *data,
+		    size_t len, const char *address, const char **error_r)
+{
+	char id[QUEUE_ID_LEN + 1];
+	const char *rcpts[] = { address };
+	int64_t now = clock_now();
+
+	if (a->queue == NULL) {
+		*error_r = "no queue to send it through";
+		return -1;
+	}
+	queue_new_id(now, id);
+	if (queue_add(a->queue, id, req->sender ? req->sender : "", rcpts, 1, data, len, now,
+		      error_r) < 0)
+		return -1;
+	a->queued = true;
+	return 0;
+}
+
+bool deliver_queued(const struct deliver *a)
+{
+	return a->queued;
+}
+
+static bool is_inbox(const char *name)
+{
+	return strcasecmp(name, "INBOX") == 0;
+}
+
+/* Appends to one folder; creates it when asked (fileinto :create). */
+static int store_into(struct deliver *a, const struct target *t, const char *data, size_t len,
+		      const char **error_r)
+{
+	struct store_folder *f;
+	uint32_t uid;
+	int ret;
+
+	if (store_folder_open_append(a->store, t->folder, &f, error_r) < 0) {
+		if (!t->create || store_folder_create(a->store, t->folder, error_r) < 0 ||
+		    store_folder_open_append(a->store, t->folder, &f, error_r) < 0)
+			return -1;
+	}
+	ret = store_append(f, data, len, t->flags, t->keywords.len ? t->keywords.buf : NULL, 0,
+			   &uid, error_r);
+	store_folder_close(&f);
+	return ret;
+}
+
+enum deliver_status deliver_message(struct deliver *a, const struct deliver_request *req,
+				    char **answer_r)
+{
+	const char *deflt = req->folder && *req->folder ? req->folder : "INBOX";
+	struct sieve_result *result = NULL;
+	struct target *targets = NULL;
+	struct message *msg = NULL;
+	struct sbuf copy = SBUF_INIT, where = SBUF_INIT;
+	enum deliver_status status = DELIVER_OK;
+	size_t n_targets = 0, stored = 0, skipped = 0;
+	const char *err;
+	char *serr = NULL;
+
+	*answer_r = NULL;
+	if (req->len == 0) {
+		answer(answer_r, "5.6.0 empty message");
+		return DELIVER_PERMFAIL;
+	}
+	int hops = deliver_hops(req->data, req->len, req->rcpt);
+	if (hops < 0) {
+		answer(answer_r, "5.4.6 mail forwarding loop for %s", req->rcpt);
+		return DELIVER_PERMFAIL;
+	}
+	if (hops > MAX_HOPS) {
+		answer(answer_r, "5.4.6 too many hops (%d Received/Delivered-To lines)", hops);
+		return DELIVER_PERMFAIL;
+	}
+	build_copy(req, &copy);
+	msg = message_parse(copy.buf, copy.len, NULL, &err);
+	if (msg == NULL) {
+		answer(answer_r, "5.6.0 not a message: %s", err);
+		status = DELIVER_PERMFAIL;
+		goto out;
+	}
+	const char *msgid = message_id(msg);
+	if (a->dup_file && msgid && deliver_dup_seen(a->dup_file, msgid, a->dup_window,
+						     clock_now())) {
+		answer(answer_r, "2.0.0 duplicate of %s delivered within duplicate_window: dropped",
+		       msgid);
+		goto out;
+	}
+
+	/* The actions: Sieve's, or a plain keep. */
+	if (a->script) {
+		struct sieve_input in = {
+			.msg = msg, .size = copy.len,
+			.envelope_from = req->sender ? req->sender : "",
+			.envelope_to = req->rcpt ? req->rcpt : "",
+		};
+
+		if (sieve_execute(a->script, &in, &result, &serr) < 0) {
+			log_error("sieve: %s (message kept in %s)", serr, deflt);
+			result = NULL;
+		}
+	}
+	size_t n_actions = result ? result->n_actions : 0;
+	targets = xcalloc(n_actions + 1, sizeof(*targets));
+	for (size_t i = 0; i < n_actions; i++) {
+		const struct sieve_action *act = &result->actions[i];
+		struct target *t = &targets[n_targets];
+
+		if (act->type == SIEVE_DISCARD)
+			continue;
+		if (act->type == SIEVE_REDIRECT) {
+			if (redirect(a, req, copy.buf, copy.len, act->address, &err) == 0)
+				continue;
+			/* Not sent anywhere: keep it rather than lose it. */
+			log_error("sieve: redirect to %s failed: %s (kept)", act->address, err);
+			t->folder = deflt;
+		} else if (act->type == SIEVE_KEEP || is_inbox(act->folder)) {
+			t->folder = act->type == SIEVE_KEEP ? deflt : "INBOX";
+		} else {
+			t->folder = act->folder;
+			t->create = act->create;
+		}
+		sbuf_init(&t->keywords, 0);
+		for (const char *const *fl = act->flags; fl && *fl; fl++)
+			add_flag(t, *fl);
+		n_targets++;
+	}
+	if (result == NULL) {
+		targets[0].folder = deflt;
+		sbuf_init(&targets[0].keywords, 0);
+		n_targets = 1;
+	}
+
+	for (size_t i = 0; i < n_targets; i++) {
+		struct target *t = &targets[i];
+
+		if (req->token && req->maybe_delivered &&
+		    deliver_token_present(a->store, t->folder, TOKEN_HEADER, req->token)) {
+			skipped++;
+			continue;
+		}
+		if (store_into(a, t, copy.buf, copy.len, &err) < 0) {
+			if (t->folder != deflt && !is_inbox(t->folder) && !t->create &&
+			    !strstr(err, "No space")) {
+				/* fileinto a folder that is not there: keep instead, as
+				 * Pigeonhole does, rather than bounce. */
+				log_warning("fileinto %s: %s (kept in %s)", t->folder, err, deflt);
+				t->folder = deflt;
+				i--;
+				continue;
+			}
+			answer(answer_r, "4.3.0 cannot store in %s: %s", t->folder, err);
+			status = DELIVER_TEMPFAIL;
+			goto out;
+		}
+		stored++;
+		sbuf_addf(&where, "%s%s", where.len ? ", " : "", t->folder);
+	}
+	if (stored == 0 && skipped > 0) {
+		answer(answer_r, "2.0.0 already delivered (%s)", req->token);
+		status = DELIVER_ALREADY;
+		goto out;
+	}
+	if (a->dup_file && msgid)
+		deliver_dup_record(a->dup_file, msgid, a->dup_window, clock_now());
+	if (stored == 0)
+		answer(answer_r, "2.0.0 discarded by the Sieve script");
+	else
+		answer(answer_r, "2.0.0 delivered to %s", where.buf);
+out:
+	for (size_t i = 0; i < n_targets; i++)
+		sbuf_release(&targets[i].keywords);
+	free(targets);
+	free(serr);
+	sieve_result_free(&result);
+	message_free(&msg);
+	sbuf_release(&copy);
+	sbuf_release(&where);
+	return status;
+}
