@@ -4,6 +4,7 @@
  * program name is looked at too, so that loft installed as `sendmail` or
  * `mailq` (or `loft-CMD`) runs that command directly. */
 #include "client/commands.h"
+#include "localmta/localmta.h"
 #include "lib/config.h"
 #include "lib/log.h"
 #include "lib/sbuf.h"
@@ -69,6 +70,14 @@ static const struct command commands[] = {
 	  "Changes the tags of every message matching QUERY, then renames its maildir\n"
 	  "files so that their flags agree with the tags (unread = no S, replied R,\n"
 	  "flagged F, draft D, passed P, deleted T).  Prints nothing on success.\n" },
+	{ "passwd", cmd_passwd, "[--stdin] [NAME] | --list | --remove NAME",
+	  "set, list or revoke the logins of your devices (SMTP, IMAP)",
+	  "Each device (phone, laptop...) gets its own login, so one can be revoked\n"
+	  "without touching the others.  `loft passwd NAME` makes a new random\n"
+	  "password for NAME (default: \"default\") and prints it once; with\n"
+	  "--stdin the password is read from the first line of standard input.\n"
+	  "--list prints the names, --remove NAME revokes one.  The file is\n"
+	  "STATE_DIR/passwd (mode 0600) with yescrypt hashes.\n" },
 	{ "help", cmd_help, "[COMMAND | settings [--man]]",
 	  "show help for a command, or the list of settings",
 	  "With no argument, lists the commands.  `loft help settings` lists every\n"
