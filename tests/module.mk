@@ -10,6 +10,12 @@ $(O)/tests/test_%: $(O)/obj/tests/unit/test_%.o $(LOFT_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
+# Test-only helper programs (tests/tools/NAME.c), e.g. the SMTP harness.
+TEST_TOOLS := $(patsubst tests/tools/%.c,$(O)/tests/%,$(wildcard tests/tools/*.c))
+$(TEST_TOOLS): $(O)/tests/%: $(O)/obj/tests/tools/%.o $(LOFT_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 $(O)/tests/replay_%: $(O)/obj/tests/fuzz/fuzz_%.o $(O)/obj/tests/fuzz/replay.o $(LOFT_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -19,7 +25,7 @@ TEST_ENV = LOFT=$(abspath $(O)/loft) TOP=$(CURDIR) BUILD=$(abspath $(O)) SHARED=
 	SANITIZE=$(SANITIZE) ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-test: all $(UNIT_TESTS) $(REPLAYERS) check-layers
+test: all $(UNIT_TESTS) $(REPLAYERS) $(TEST_TOOLS) check-layers
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $(TEST_ENV) $$t; done
 	@set -e; for n in $(FUZZ_NAMES); do echo "== replay $$n"; \
 		$(TEST_ENV) $(O)/tests/replay_$$n tests/fuzz/corpus/$$n; done
