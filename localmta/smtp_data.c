@@ -28,13 +28,18 @@ void smtp_data_init(struct smtp_data *d, struct sbuf *out, uint64_t max_size)
 /* Stores n octets of message text unless the limit is passed. */
 static void emit(struct smtp_data *d, const void *p, size_t n)
 {
+	uint64_t before = d->size;
+
 	d->size += n;
 	if (d->max_size != 0 && d->size > d->max_size) {
+		/* Keep exactly the first max_size octets, however the input
+		 * was split; then nothing more. */
+		if (before < d->max_size)
+			sbuf_add(d->out, p, (size_t)(d->max_size - before));
 		d->flags |= SMTP_DATA_TOO_BIG;
 		return;
 	}
-	if (!(d->flags & SMTP_DATA_TOO_BIG))
-		sbuf_add(d->out, p, n);
+	sbuf_add(d->out, p, n);
 }
 
 static void text_bytes(struct smtp_data *d, size_t n)
