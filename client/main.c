@@ -129,6 +129,14 @@ static const struct command commands[] = {
 	  "Exit status: 0 delivered; 75 temporary failure (retry: disk full, lock\n"
 	  "timeout); 65 the message cannot be accepted (empty, mail loop, too large);\n"
 	  "64 bad usage.  Usable where procmail, maildrop or dovecot-lda are.\n" },
+	{ "passwd", cmd_passwd, "[--stdin] [NAME] | --list | --remove NAME",
+	  "set, list or revoke the logins of your devices (SMTP, IMAP)",
+	  "Each device (phone, laptop...) gets its own login, so one can be revoked\n"
+	  "without touching the others.  `loft passwd NAME` makes a new random\n"
+	  "password for NAME (default: \"default\") and prints it once; with\n"
+	  "--stdin the password is read from the first line of standard input.\n"
+	  "--list prints the names, --remove NAME revokes one.  The file is\n"
+	  "STATE_DIR/passwd (mode 0600) with yescrypt hashes.\n" },
 	{ "help", cmd_help, "[COMMAND | settings [--man]]",
 	  "show help for a command, or the list of settings",
 	  "With no argument, lists the commands.  `loft help settings` lists every\n"

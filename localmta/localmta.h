@@ -21,4 +21,8 @@ loft_cmd_fn cmd_sieve;
  * a message that cannot be accepted. */
 loft_cmd_fn cmd_deliver;
 
+/* `loft passwd [NAME] | --list | --remove NAME`: logins for devices
+ * (localmta/cmd_passwd.c). */
+loft_cmd_fn cmd_passwd;
+
 #endif

@@ -10,10 +10,9 @@ $(O)/tests/test_%: $(O)/obj/tests/unit/test_%.o $(LOFT_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
-# A test tool (not part of loft): drives store/store.h for tests/store.t
-# and bench/open.sh.
-STORETOOL := $(O)/tests/storetool
-$(STORETOOL): $(O)/obj/tests/tools/storetool.o $(LOFT_A)
+# Test-only helper programs (tests/tools/NAME.c), e.g. the SMTP harness.
+TEST_TOOLS := $(patsubst tests/tools/%.c,$(O)/tests/%,$(wildcard tests/tools/*.c))
+$(TEST_TOOLS): $(O)/tests/%: $(O)/obj/tests/tools/%.o $(LOFT_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -26,7 +25,7 @@ TEST_ENV = LOFT=$(abspath $(O)/loft) TOP=$(CURDIR) BUILD=$(abspath $(O)) SHARED=
 	SANITIZE=$(SANITIZE) ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-test: all $(UNIT_TESTS) $(REPLAYERS) $(STORETOOL) check-layers
+test: all $(UNIT_TESTS) $(REPLAYERS) $(TEST_TOOLS) check-layers
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $(TEST_ENV) $$t; done
 	@set -e; for n in $(FUZZ_NAMES); do echo "== replay $$n"; \
 		$(TEST_ENV) $(O)/tests/replay_$$n tests/fuzz/corpus/$$n; done
