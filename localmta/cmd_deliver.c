@@ -112,7 +112,12 @@ int cmd_deliver(struct loft_ctx *ctx, int argc, char **argv)
 	}
 	if (status != EX_OK)
 		fprintf(stderr, "loft: deliver: %s\n", answer ? answer : "failed");
-	if (deliver_queued(agent))
+	bool queued = deliver_queued(agent);
+
+	/* Close the store (and the notmuch writer) before forking the runner:
+	 * a child holding our notmuch lock would wait for itself forever. */
+	deliver_close(&agent);
+	if (queued)
 		transport_spawn_runner(ctx->cfg);
 out:
 	deliver_close(&agent);

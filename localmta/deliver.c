@@ -302,6 +302,11 @@ enum deliver_status deliver_message(struct deliver *a, const struct deliver_requ
 		sbuf_init(&targets[0].keywords, 0);
 		n_targets = 1;
 	}
+	/* The folder named with -m is created when missing, as dovecot-lda
+	 * does with autocreate: the caller asked for it by name. */
+	for (size_t i = 0; i < n_targets; i++)
+		if (deflt == req->folder && targets[i].folder == deflt)
+			targets[i].create = true;
 
 	for (size_t i = 0; i < n_targets; i++) {
 		struct target *t = &targets[i];
