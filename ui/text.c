@@ -64,8 +64,8 @@ size_t ui_wrap(const char *text, size_t len, size_t width, struct ui_line **line
 				if (text[p - l] == ' ')
 					brk = p;
 			}
-			/* Break after the last blank when it is not too far back. */
-			if (p < eol && brk > pos && brk > p - (p - pos) / 3)
+			/* Break after the last blank of the line, as mutt's smart_wrap. */
+			if (p < eol && brk > pos)
 				p = brk;
 			if (p == pos && p < eol)	/* a glyph wider than the line */
 				p += utf8_seq_len((const unsigned char *)text + p, eol - p) ?: 1;
