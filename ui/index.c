@@ -158,8 +158,8 @@ void ui_index_draw(struct ui *ui)
 		sbuf_release(&sb);
 	}
 	ui_mailbox_counts(ui, &nw, &fl, &del);
-	snprintf(left, sizeof(left), "-%s- %s [Msgs:%zu%s New:%zu Flag:%zu Del:%zu]%s%s%s",
-		 ui->tag_prefix ? ";" : "-", mb->name ? mb->name : "", mb->n,
+	snprintf(left, sizeof(left), "-%s%s %s [Msgs:%zu%s New:%zu Flag:%zu Del:%zu]%s%s%s",
+		 ui->tag_prefix ? ";" : "-", ui->read_only ? "%" : "-", mb->name ? mb->name : "", mb->n,
 		 mb->limit ? "" : "", nw, fl, del, mb->limit ? " (limit: " : "",
 		 mb->limit ? mb->limit : "", mb->limit ? ")" : "");
 	if (mb->limit)
@@ -407,7 +407,7 @@ static bool leave_folder(struct ui *ui)
 {
 	size_t nw, fl, del;
 
-	if (ui->mb.folder == NULL)
+	if (ui->mb.folder == NULL || ui->read_only)
 		return true;
 	ui_mailbox_counts(ui, &nw, &fl, &del);
 	if (del > 0) {

@@ -216,11 +216,13 @@ int cmd_ui(struct loft_ctx *ctx, int argc, char **argv)
 	bool fresh;
 	int c, status = EX_OK;
 
-	while ((c = getopt(argc, argv, "f:")) != -1) {
+	while ((c = getopt(argc, argv, "f:R")) != -1) {
 		if (c == 'f') {
 			mailbox = optarg;
+		} else if (c == 'R') {
+			ui.read_only = true;
 		} else {
-			fprintf(stderr, "usage: loft [-F MAILRC] [-f MAILBOX]\n");
+			fprintf(stderr, "usage: loft [-F MAILRC] [-R] [-f MAILBOX]\n");
 			return EX_USAGE;
 		}
 	}
@@ -272,8 +274,6 @@ int cmd_ui(struct loft_ctx *ctx, int argc, char **argv)
 	curs_set(0);
 	ui_color_init(ctx->cfg);
 	ui_index_run(&ui);
-	if (ui.mb.folder != NULL)
-		ui_mailbox_expunge(&ui);
 	endwin();
 	the_ui = NULL;
 out:

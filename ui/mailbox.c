@@ -252,8 +252,9 @@ int ui_msg_set_flags(struct ui *ui, size_t i, int op, uint32_t flags)
 {
 	const char *err;
 
-	if (ui->mb.folder == NULL) {
-		ui_message(ui, true, "search results are read-only");
+	if (ui->mb.folder == NULL || ui->read_only) {
+		ui_message(ui, true, "%s", ui->read_only ? "the mailbox is read-only (-R)"
+			   : "search results are read-only");
 		return -1;
 	}
 	if (store_set_flags(ui->mb.folder, ui_msg_uid(ui, i), (enum store_flag_op)op, flags, NULL,
@@ -460,7 +461,7 @@ size_t ui_mailbox_expunge(struct ui *ui)
 	size_t nw, fl, del;
 	const char *err;
 
-	if (ui->mb.folder == NULL)
+	if (ui->mb.folder == NULL || ui->read_only)
 		return 0;
 	ui_mailbox_counts(ui, &nw, &fl, &del);
 	if (del == 0)

@@ -347,7 +347,7 @@ enum ui_action ui_pager_run(struct ui *ui, size_t i)
 
 	if (m == NULL)
 		return A_QUIT;
-	if (!(ui_msg_flags(ui, i) & STORE_SEEN) && ui->mb.folder)
+	if (!(ui_msg_flags(ui, i) & STORE_SEEN) && ui->mb.folder && !ui->read_only)
 		ui_msg_set_flags(ui, i, STORE_FLAGS_ADD, STORE_SEEN);
 	build_doc(ui, m, &pg.doc);
 	snprintf(title, sizeof(title), "-- loft: %s  (message %zu of %zu)", ui->mb.name,

@@ -111,6 +111,7 @@ struct ui {
 	enum sort_key sort;
 	bool reverse;
 	bool sidebar;
+	bool read_only;			/* -R: no flag changes, no expunge */
 	bool tag_prefix;
 	bool quit;
 	char *last_search;
