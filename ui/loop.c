@@ -205,6 +205,7 @@ static void ui_free(struct ui *ui)
 	free(ui->last_search);
 	ui_keymap_free();
 	ui_mailcap_set_path(NULL);
+	message_deinit();
 }
 
 int cmd_ui(struct loft_ctx *ctx, int argc, char **argv)

@@ -182,6 +182,28 @@ uint64_t ui_msg_size(struct ui *ui, size_t i)
 	return 0;
 }
 
+long ui_msg_index_of(struct ui *ui, uint32_t uid)
+{
+	size_t lo = 0, hi;
+
+	if (ui->mb.folder == NULL)
+		return uid >= 1 && uid <= ui->mb.n ? (long)uid - 1 : -1;
+	/* The snapshot is in UID order (store.h): binary search. */
+	hi = store_folder_count(ui->mb.folder);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint32_t u = store_folder_msg(ui->mb.folder, mid)->uid;
+
+		if (u == uid)
+			return (long)mid;
+		if (u < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
 uint32_t ui_msg_uid(struct ui *ui, size_t i)
 {
 	return ui->mb.folder ? store_folder_msg(ui->mb.folder, i)->uid : (uint32_t)i + 1;
@@ -433,15 +455,15 @@ bool ui_mailbox_refresh(struct ui *ui)
 		free_rows(mb);
 		mb->n = store_folder_count(mb->folder);
 		alloc_rows(mb);
-		for (size_t k = 0; k < ntag || k < ncoll; k++) {
-			for (size_t i = 0; i < mb->n; i++) {
-				uint32_t uid = ui_msg_uid(ui, i);
-
-				if (k < ntag && uid == tagged_uids[k])
-					mb->tagged[i] = 1;
-				if (k < ncoll && uid == coll_uids[k])
-					mb->collapsed[i] = 1;
-			}
+		for (size_t k = 0; k < ntag; k++) {
+			long i = ui_msg_index_of(ui, tagged_uids[k]);
+			if (i >= 0)
+				mb->tagged[i] = 1;
+		}
+		for (size_t k = 0; k < ncoll; k++) {
+			long i = ui_msg_index_of(ui, coll_uids[k]);
+			if (i >= 0)
+				mb->collapsed[i] = 1;
 		}
 		ui_mailbox_resort(ui);
 		for (size_t r = 0; r < mb->norder; r++)

@@ -349,6 +349,9 @@ enum ui_action ui_pager_run(struct ui *ui, size_t i)
 		return A_QUIT;
 	if (!(ui_msg_flags(ui, i) & STORE_SEEN) && ui->mb.folder && !ui->read_only)
 		ui_msg_set_flags(ui, i, STORE_FLAGS_ADD, STORE_SEEN);
+	/* New mail may refresh the snapshot while the pager is open: the
+	 * message is followed by its UID, not by its index. */
+	uint32_t uid = ui_msg_uid(ui, i);
 	build_doc(ui, m, &pg.doc);
 	snprintf(title, sizeof(title), "-- loft: %s  (message %zu of %zu)", ui->mb.name,
 		 ui->mb.cur + 1, ui->mb.norder);
@@ -362,8 +365,13 @@ enum ui_action ui_pager_run(struct ui *ui, size_t i)
 
 		ui->status[0] = '\0';
 		rows = LINES > 2 ? (size_t)(LINES - 2) : 1;
-		if (key == UK(KEY_RESIZE))
+		if (key == UK(KEY_RESIZE)) {
+			long now = ui_msg_index_of(ui, uid);
+			if (now < 0)
+				goto out;	/* expunged by another program */
+			i = (size_t)now;
 			continue;
+		}
 		if (pager_scroll(&pg, a))
 			continue;
 		switch (a) {

@@ -150,6 +150,9 @@ const struct envelope *ui_msg_env(struct ui *ui, size_t i);
 uint32_t ui_msg_flags(struct ui *ui, size_t i);
 uint64_t ui_msg_size(struct ui *ui, size_t i);
 uint32_t ui_msg_uid(struct ui *ui, size_t i);
+/* The index of the message with this UID in the current snapshot, or -1
+ * (it was expunged).  O(log n). */
+long ui_msg_index_of(struct ui *ui, uint32_t uid);
 /* Parses message i; NULL with a message shown on failure.  Caller frees. */
 struct message *ui_msg_load(struct ui *ui, size_t i);
 /* Changes flags of message i (STORE_FLAGS_ADD/REMOVE as int op). */
