@@ -127,11 +127,16 @@ static size_t read_addrs(struct rd *r, struct sbuf *buf, struct str *name_r, str
 		if (host.nil)
 			continue;
 		if (count++ == 0) {
-			/* "mailbox@host" written fresh after both. */
+			/* "mailbox@host" written fresh after both (through a
+			 * copy: appending buf to itself could move it). */
+			struct sbuf a = SBUF_INIT;
+
+			sbuf_add(&a, buf->buf + mb.off, mb.len);
+			sbuf_addch(&a, '@');
+			sbuf_add(&a, buf->buf + host.off, host.len);
 			addr_r->off = buf->len;
-			sbuf_add(buf, buf->buf + mb.off, mb.len);
-			sbuf_addch(buf, '@');
-			sbuf_add(buf, buf->buf + host.off, host.len);
+			sbuf_add(buf, a.buf, a.len);
+			sbuf_release(&a);
 			addr_r->len = buf->len - addr_r->off;
 			addr_r->nil = false;
 			sbuf_addch(buf, '\0');

@@ -230,8 +230,10 @@ static void draw_line(const struct doc *d, size_t i, int y, const char *search)
 		attroff(base);
 		sbuf_reset(&sb);
 		pos += next;
-		if (pos >= len)
+		if (pos >= len) {
+			sbuf_release(&sb);
 			break;
+		}
 		size_t hl = uo < so ? ul : sl;
 		int at = uo < so ? ui_color_attr(C_URL) : ui_color_attr(C_SEARCH);
 		format_truncate(s + pos, hl, d->width, false, &sb);
