@@ -5,6 +5,7 @@
  * `mailq` (or `loft-CMD`) runs that command directly. */
 #include "client/commands.h"
 #include "localmta/localmta.h"
+#include "ui/ui.h"
 #include "lib/config.h"
 #include "lib/log.h"
 #include "lib/sbuf.h"
@@ -34,6 +35,14 @@ struct command {
 static loft_cmd_fn cmd_help;
 
 static const struct command commands[] = {
+	{ "ui", cmd_ui, "[-R] [-f MAILBOX]",
+	  "the mail client (what `loft` with no command runs)",
+	  "Opens INBOX of the store (the `folder` setting), or MAILBOX: a maildir\n"
+	  "path, an mbox file, +Folder (under the store), or search:QUERY (a notmuch\n"
+	  "query as a virtual folder).  With no mailrc at all the store is ~/Mail,\n"
+	  "created on first run with INBOX, Sent, Drafts, Trash and a welcome\n"
+	  "message.  Keys are mutt's; press ? on any screen for its bindings.\n"
+	  "-R opens the mailbox read-only: no flag changes, nothing expunged.\n" },
 	{ "check", cmd_check, "",
 	  "validate the mailrc and print the effective settings",
 	  "Reads the mailrc (-F FILE, $LOFTRC, or ~/.config/loft/mailrc) and prints\n"
@@ -164,13 +173,13 @@ static const struct command *find_command(const char *name)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: loft [-F MAILRC] [COMMAND [ARGS...]]\n"
+		"usage: loft [-F MAILRC] [-R] [-f MAILBOX] [COMMAND [ARGS...]]\n"
 		"       loft --help | --version | help COMMAND\n\n"
 		"commands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
-	fprintf(out, "\nWith no command, loft prints the effective configuration "
-		     "(the mail client comes in a later release).\n");
+	fprintf(out, "\nWith no command, loft starts the mail client on INBOX "
+		     "(-f MAILBOX: another folder).\n");
 }
 
 static int cmd_help(struct loft_ctx *ctx, int argc, char **argv)
@@ -234,7 +243,8 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct loft_ctx ctx = { .progname = base_name(argc > 0 ? argv[0] : "loft") };
-	const char *opt_file = NULL, *cmdname = NULL, *error;
+	const char *opt_file = NULL, *opt_mailbox = NULL, *cmdname = NULL, *error;
+	bool opt_readonly = false;
 	char pathbuf[4096];
 	int c, status;
 
@@ -248,10 +258,16 @@ int main(int argc, char **argv)
 
 	if (cmdname == NULL) {
 		/* '+': stop at the first non-option, the command's name. */
-		while ((c = getopt_long(argc, argv, "+F:hV", longopts, NULL)) != -1) {
+		while ((c = getopt_long(argc, argv, "+F:f:RhV", longopts, NULL)) != -1) {
 			switch (c) {
 			case 'F':
 				opt_file = optarg;
+				break;
+			case 'f':
+				opt_mailbox = optarg;
+				break;
+			case 'R':
+				opt_readonly = true;
 				break;
 			case 'h':
 				usage(stdout);
@@ -266,7 +282,7 @@ int main(int argc, char **argv)
 		}
 		argc -= optind;
 		argv += optind;
-		cmdname = argc > 0 ? argv[0] : "check";
+		cmdname = argc > 0 ? argv[0] : "ui";
 		/* `loft CMD -F FILE ...` also works: every command takes -F. */
 		if (argc >= 3 && strcmp(argv[1], "-F") == 0) {
 			opt_file = argv[2];
@@ -304,9 +320,21 @@ int main(int argc, char **argv)
 	if (log_to && strcmp(log_to, "syslog") == 0)
 		log_use_syslog("loft");
 
-	char *noargs[] = { (char *)cmdname, NULL };
+	char *noargs[] = { (char *)cmdname, NULL, NULL, NULL, NULL };
 	if (argc <= 0) {
 		argc = 1;
+		argv = noargs;
+	}
+	/* `loft [-R] [-f MAILBOX]`: the mail client's own options. */
+	if ((opt_mailbox != NULL || opt_readonly) && cmd->fn == cmd_ui && argc == 1) {
+		noargs[0] = argv[0];
+		argc = 1;
+		if (opt_readonly)
+			noargs[argc++] = (char *)"-R";
+		if (opt_mailbox) {
+			noargs[argc++] = (char *)"-f";
+			noargs[argc++] = (char *)opt_mailbox;
+		}
 		argv = noargs;
 	}
 	optind = 1;	/* commands run their own getopt from argv[1] */

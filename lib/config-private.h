@@ -79,6 +79,19 @@ struct alias {
 	unsigned long line;
 };
 
+/* A `bind`, `macro` or `color` line, kept for the UI (lib/config-ui.c). */
+struct config_uiline {
+	char kind;		/* 'b' bind, 'm' macro, 'c' color */
+	char *a, *b, *c, *d;	/* bind/macro: menus, key, action/keys; color:
+				 * object, fg, bg, pattern (NULL when none) */
+};
+
+struct mailrc_parser;
+struct mailrc_cmd;
+/* config-ui.c: the handlers of bind, macro and color. */
+int config_cmd_ui(struct mailrc_parser *p, struct config *cfg, const struct mailrc_cmd *cmd);
+void config_uilines_free(struct config *cfg);
+
 struct config {
 	struct value *vals;	/* [settings_count] */
 	char **defaults;	/* [settings_count], expanded; NULL: empty */
@@ -86,6 +99,8 @@ struct config {
 	size_t n_accounts;
 	struct alias *aliases;
 	size_t n_aliases;
+	struct config_uiline *uilines;	/* bind, macro and color lines, in order */
+	size_t n_uilines;
 	char **files;		/* names of the files read, for value sources */
 	size_t n_files;
 	struct sbuf error, scratch;

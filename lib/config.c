@@ -111,6 +111,7 @@ void config_free(struct config **cfgp)
 		sbuf_release(&a->joined);
 	}
 	free(cfg->aliases);
+	config_uilines_free(cfg);
 	for (size_t i = 0; i < cfg->n_files; i++)
 		free(cfg->files[i]);
 	free(cfg->files);
@@ -362,7 +363,8 @@ out:
 	return ret < 0 ? -1 : 0;
 }
 
-static const char *const commands[] = { "set", "unset", "account", "alias", "source", NULL };
+static const char *const commands[] = { "set", "unset", "account", "alias", "source",
+					 "bind", "macro", "color", NULL };
 
 static int on_command(struct mailrc_parser *p, const struct mailrc_cmd *cmd, void *ctx)
 {
@@ -391,6 +393,9 @@ static int on_command(struct mailrc_parser *p, const struct mailrc_cmd *cmd, voi
 		return cmd_alias(p, ld, cmd);
 	if (strcmp(w->text, "source") == 0)
 		return cmd_source(p, ld, cmd);
+	if (strcmp(w->text, "bind") == 0 || strcmp(w->text, "macro") == 0 ||
+	    strcmp(w->text, "color") == 0)
+		return config_cmd_ui(p, ld->cfg, cmd);
 	if (strcmp(w->text, "}") == 0)
 		return mailrc_error(p, w->line, w->col, "'}' without an account block");
 	for (size_t i = 0; commands[i] != NULL; i++) {

@@ -9,6 +9,8 @@
  *   account NAME {  ...set/unset only...  }
  *   alias NAME ADDRESS...
  *   source FILE
+ *   bind MENU[,MENU] KEY ACTION      macro MENU KEY "KEYS" [DESCRIPTION]
+ *   color OBJECT FOREGROUND BACKGROUND [PATTERN]
  *
  * Memory: every string returned is owned by the config and valid until the
  * next config_load*() or config_free(), unless said otherwise.  Nothing here
@@ -70,5 +72,22 @@ const char *config_account_name(const struct config *cfg, size_t i);
 const char *config_account_get(const struct config *cfg, const char *account, const char *name);
 /* The addresses of alias name joined by ", ", or NULL when there is none. */
 const char *config_alias(const struct config *cfg, const char *name);
+
+/* The mailrc's bind and macro lines in file order; i < config_bind_count().
+ * Menus are checked at load time (generic, index, pager, attach, compose,
+ * browser, editor; comma-separated); keys and actions are the UI's to
+ * interpret.  *is_macro_r tells a macro (what_r: the keys) from a bind
+ * (what_r: the action name). */
+size_t config_bind_count(const struct config *cfg);
+void config_bind_get(const struct config *cfg, size_t i, const char **menus_r, const char **key_r,
+		     const char **what_r, bool *is_macro_r);
+/* The color lines in file order; objects and colour names are checked at
+ * load time; *pattern_r is NULL when the line has none. */
+size_t config_color_count(const struct config *cfg);
+void config_color_get(const struct config *cfg, size_t i, const char **object_r, const char **fg_r,
+		      const char **bg_r, const char **pattern_r);
+/* True for a colour name color lines accept (default, red, brightred,
+ * color0..color255...). */
+bool config_color_valid(const char *name);
 
 #endif

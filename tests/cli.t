@@ -29,9 +29,14 @@ is "$RC" 64 "unknown global flag exits 64"
 run_loft show --bogus-flag /dev/null
 is "$RC" 64 "unknown command flag exits 64"
 
-# No mailrc anywhere: embedded defaults, and loft with no command prints them.
-run_loft
-is "$RC" 0 "loft with no config and no command runs on the defaults"
+# With no command loft starts the mail client, which needs a terminal.
+run_loft < /dev/null
+is "$RC" 64 "loft with no command and no terminal exits 64" 
+like "$ERR" "needs a terminal" "and says why"
+
+# No mailrc anywhere: embedded defaults.
+run_loft check
+is "$RC" 0 "loft check with no config runs on the defaults"
 like "$OUT" "set folder=.*$HOME/Mail" "default store is ~/Mail"
 like "$OUT" 'set imap_listen="?127\.0\.0\.1:1143' "default IMAP listener is loopback"
 like "$OUT" 'set smtp_listen="?127\.0\.0\.1:1587' "default SMTP listener is loopback"

@@ -23,6 +23,7 @@ $(O)/tests/replay_%: $(O)/obj/tests/fuzz/fuzz_%.o $(O)/obj/tests/fuzz/replay.o $
 # Environment every test sees: where the binary is, where the shared corpus is.
 TEST_ENV = LOFT=$(abspath $(O)/loft) TOP=$(CURDIR) BUILD=$(abspath $(O)) SHARED=$(SHARED) \
 	SANITIZE=$(SANITIZE) ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 test: all $(UNIT_TESTS) $(REPLAYERS) $(TEST_TOOLS) check-layers

@@ -1,0 +1,60 @@
+#!/bin/bash
+# Searching the whole store from the mail client: `\` runs a notmuch query
+# and opens the results as a virtual folder; `loft -f search:QUERY` too;
+# `l` limits the index by a pattern.
+. "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
+. "$TOP/tests/tmux.sh"
+
+make_mailrc
+for f in INBOX Lists/dev; do mkdir -p "$T_DIR/Mail/$f/cur" "$T_DIR/Mail/$f/new" "$T_DIR/Mail/$f/tmp"; done
+n=0
+mk() {	# FOLDER SUBJECT BODY
+	n=$((n + 1))
+	printf 'From: User %s <u%s@example.org>\nTo: me@example.org\nSubject: %s\nDate: Mon, %d Jun 2025 10:00:00 +0000\nMessage-ID: <m%s@example.org>\n\n%s\n' \
+		"$n" "$n" "$2" "$n" "$n" "$3" > "$T_DIR/Mail/$1/cur/$n.x.host:2,S"
+}
+mk INBOX "Weekly report" "numbers are fine"
+mk INBOX "Holiday plans" "we go to the mountains"
+mk Lists/dev "Build broken" "the zeppelin target fails"
+mk Lists/dev "Release notes" "nothing about airships"
+mk INBOX "Zeppelin museum" "a day trip"
+run_loft index
+is "$RC" 0 "loft index builds the notmuch database" || diag "$ERR"
+
+tmux_start "$LOFT"
+tmux_wait 'INBOX \[Msgs:3' 10
+ok $? "INBOX opens"
+tmux_keys '\'
+tmux_wait 'Search all mail' 5
+tmux_keys -l 'zeppelin'
+tmux_keys Enter
+tmux_wait 'search:zeppelin \[Msgs:2' 10
+ok $? "the search opens as a virtual folder with the matches"
+S=$(tmux_screen)
+like "$S" 'Build broken' "a match from another folder"
+like "$S" 'Zeppelin museum' "a match from INBOX"
+! grep -q 'Holiday plans' <<<"$S"
+ok $? "no message that does not match"
+tmux_keys Enter
+tmux_wait 'the zeppelin target fails|a day trip' 5
+ok $? "a result opens in the pager"
+tmux_keys q q
+sleep 0.3
+
+tmux_start "$LOFT" -f 'search:airships'
+tmux_wait 'search:airships \[Msgs:1' 10
+ok $? "loft -f search:QUERY opens a saved search"
+tmux_keys q
+
+tmux_start "$LOFT" -f +Lists/dev
+tmux_wait 'Lists/dev \[Msgs:2' 10
+ok $? "loft -f +Folder opens a folder of the store"
+tmux_keys l
+tmux_keys -l '~s release'
+tmux_keys Enter
+tmux_wait 'limit: ~s release' 5
+ok $? "the status line shows the limit"
+! tmux_screen | grep -q 'Build broken'
+ok $? "the limit hides what does not match"
+tmux_keys q
+done_testing

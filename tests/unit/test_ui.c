@@ -1,0 +1,185 @@
+/* ui/: the pure parts — wrapping by cells, quote depth, URLs, the HTML
+ * fallback, mailcap parsing, key names and menus, limit patterns.  (The
+ * screens themselves are driven in tmux by tests/ui_*.t.) */
+#include "ui/ui-private.h"
+
+#include "client/format.h"
+#include "store/store.h"
+
+#include "lib/sbuf.h"
+
+#include <locale.h>
+#include <ncurses.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+static void check_wrap(const char *text, size_t width, const char *const *want, size_t n)
+{
+	struct ui_line *v;
+	size_t got = ui_wrap(text, strlen(text), width, &v);
+
+	assert_int_equal(got, n);
+	for (size_t i = 0; i < n; i++) {
+		char buf[256];
+		memcpy(buf, text + v[i].off, v[i].len);
+		buf[v[i].len] = '\0';
+		assert_string_equal(buf, want[i]);
+		assert_true(format_width(buf) <= width);
+	}
+	free(v);
+}
+
+static void test_wrap(void **state)
+{
+	check_wrap("short\nline", 10, (const char *const[]){ "short", "line" }, 2);
+	/* At a blank when one is near the edge. */
+	check_wrap("hello wonderful world", 12, (const char *const[]){ "hello ", "wonderful ", "world" }, 3);
+	/* CJK: 2 cells each, never straddling the edge. */
+	check_wrap("日本語のテキスト", 5, (const char *const[]){ "日本", "語の", "テキ", "スト" }, 4);
+	/* Emoji with U+FE0F is 2 cells and stays whole. */
+	check_wrap("a\xe2\x9d\xa4\xef\xb8\x8f" "bc", 3,
+		   (const char *const[]){ "a\xe2\x9d\xa4\xef\xb8\x8f", "bc" }, 2);
+	/* Combining marks take no cell. */
+	check_wrap("e\xcc\x81" "e\xcc\x81" "e\xcc\x81", 3, (const char *const[]){ "e\xcc\x81" "e\xcc\x81" "e\xcc\x81" }, 1);
+	check_wrap("", 10, (const char *const[]){ "" }, 1);
+	check_wrap("crlf\r\nnext", 10, (const char *const[]){ "crlf", "next" }, 2);
+}
+
+static void test_quote_url(void **state)
+{
+	size_t off, len;
+
+	assert_int_equal(ui_quote_depth("> > x", 5), 2);
+	assert_int_equal(ui_quote_depth(">>x", 3), 2);
+	assert_int_equal(ui_quote_depth("x > y", 5), 0);
+	assert_true(ui_find_url("see https://example.org/a?b=c.", 31, &off, &len));
+	assert_int_equal(off, 4);
+	assert_int_equal(len, 25);
+	assert_true(ui_find_url("(www.example.org)", 17, &off, &len));
+	assert_int_equal(off, 1);
+	assert_int_equal(len, 15);
+	assert_false(ui_find_url("nothing here", 12, &off, &len));
+	assert_false(ui_find_url("xhttp://no", 10, &off, &len));
+}
+
+static void test_html(void **state)
+{
+	const char *h = "<html><style>p{}</style><p>Gr&uuml;&#223;e &amp; <b>bye</b></p>"
+			"<ul><li>one<li>two</ul>";
+	struct sbuf sb = SBUF_INIT;
+
+	ui_html_strip(h, strlen(h), &sb);
+	assert_non_null(strstr(sb.buf, "Gr&uuml;ße & bye"));	/* unknown entity kept */
+	assert_non_null(strstr(sb.buf, "* one\n* two"));
+	assert_null(strstr(sb.buf, "p{}"));
+	sbuf_release(&sb);
+}
+
+static void test_mailcap(void **state)
+{
+	const char *mc = "# comment\n"
+			 "text/html; w3m -dump -T text/html %s; copiousoutput\n"
+			 "text/html; firefox %s\n"
+			 "image/*; display %s; needsterminal\n"
+			 "text; less '%s'; \\\n  copiousoutput\n"
+			 "broken-line-without-command\n"
+			 "application/x-semi; echo a\\;b %s\n";
+	struct ui_mailcap_entry *v = NULL;
+	size_t n = 0;
+
+	ui_mailcap_parse(mc, strlen(mc), &v, &n);
+	assert_int_equal(n, 5);
+	assert_string_equal(v[0].type, "text/html");
+	assert_string_equal(v[0].command, "w3m -dump -T text/html %s");
+	assert_true(v[0].copiousoutput);
+	assert_false(v[1].copiousoutput);
+	assert_true(v[2].needsterminal);
+	assert_string_equal(v[3].type, "text/*");
+	assert_true(v[3].copiousoutput);
+	assert_string_equal(v[4].command, "echo a\\;b %s");
+	ui_mailcap_free(v, n);
+}
+
+static void test_mailcap_filter(void **state)
+{
+	struct sbuf out = SBUF_INIT;
+
+	assert_int_equal(ui_mailcap_filter("tr a-z A-Z < %s", "hello", 5, 2000, &out), 0);
+	assert_string_equal(out.buf, "HELLO");
+	sbuf_reset(&out);
+	/* A hung viewer is killed at the time limit. */
+	assert_int_equal(ui_mailcap_filter("sleep 5", "x", 1, 200, &out), -1);
+	sbuf_release(&out);
+}
+
+static void test_keys(void **state)
+{
+	struct sbuf sb = SBUF_INIT;
+
+	assert_int_equal(ui_key_parse("j"), 'j');
+	assert_int_equal(ui_key_parse("<Down>"), UK(KEY_DOWN));
+	assert_int_equal(ui_key_parse("\\Cx"), 24);
+	assert_int_equal(ui_key_parse("^X"), 24);
+	assert_int_equal(ui_key_parse("\\ev"), UI_META | 'v');
+	assert_int_equal(ui_key_parse("<Esc>V"), UI_META | 'V');
+	assert_int_equal(ui_key_parse("<F1>"), UK(KEY_F(1)));
+	assert_int_equal(ui_key_parse("<enter>"), '\r');
+	assert_int_equal(ui_key_parse("\\\\"), '\\');
+	assert_int_equal(ui_key_parse("é"), 0xe9);
+	assert_int_equal(ui_key_parse(""), -1);
+	assert_int_equal(ui_key_parse("<nosuch>"), -1);
+	assert_int_equal(ui_key_parse("\\e\\ev"), -1);
+	ui_key_name(UI_META | 'v', &sb);
+	assert_string_equal(sb.buf, "Esc-v");
+	sbuf_release(&sb);
+	assert_int_equal(ui_menu_parse("index,pager"), (1 << MENU_INDEX) | (1 << MENU_PAGER));
+	assert_int_equal(ui_menu_parse("generic"), (1 << MENU_COUNT) - 1);
+	assert_int_equal(ui_menu_parse("indx"), -1);
+	assert_int_equal(ui_action_parse("next-entry"), A_NEXT);
+	assert_int_equal(ui_action_parse("no-such-action"), A_NONE);
+	assert_string_equal(ui_action_name(A_LIMIT), "limit");
+}
+
+static void test_pattern(void **state)
+{
+	struct ui_pattern_msg m = { "Alice Example", "Lunch on Friday", "me@x.org", STORE_FLAGGED, false };
+	const char *err;
+
+	assert_true(ui_pattern_match("lunch", &m));
+	assert_true(ui_pattern_match("alice", &m));
+	assert_true(ui_pattern_match("~f alice ~s friday", &m));
+	assert_false(ui_pattern_match("~f bob", &m));
+	assert_true(ui_pattern_match("~F", &m));
+	assert_true(ui_pattern_match("~N", &m));		/* unread */
+	assert_false(ui_pattern_match("!~N", &m));
+	assert_false(ui_pattern_match("~D", &m));
+	assert_true(ui_pattern_match("!~D ~s 'on fri'", &m));
+	assert_true(ui_pattern_match("~t me@", &m));
+	assert_false(ui_pattern_match("~T", &m));
+	m.flags = STORE_SEEN;
+	assert_false(ui_pattern_match("~N", &m));
+	assert_int_equal(ui_pattern_check("~q", &err), -1);
+	assert_int_equal(ui_pattern_check("~f", &err), -1);
+	assert_int_equal(ui_pattern_check("~", &err), -1);
+	assert_int_equal(ui_pattern_check("~s x !~D", &err), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_wrap),
+		cmocka_unit_test(test_quote_url),
+		cmocka_unit_test(test_html),
+		cmocka_unit_test(test_mailcap),
+		cmocka_unit_test(test_mailcap_filter),
+		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_pattern),
+	};
+	setlocale(LC_ALL, "C.UTF-8");
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,111 @@
+/* color: the colour objects, their defaults and the mailrc's `color`
+ * lines.  Defaults use the terminal's own background (use_default_colors)
+ * and only foreground colours that read on dark and light themes; without
+ * colour support everything falls back to bold/reverse/underline. */
+#include "ui/ui-private.h"
+
+#include "lib/config.h"
+
+#include <ncurses.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static int attrs[C_COUNT];
+#define AT(x) ((int)(x))
+
+static const struct {
+	const char *name;
+	enum ui_color obj;
+} names[] = {
+	{ "normal", C_NORMAL }, { "indicator", C_INDICATOR }, { "status", C_STATUS },
+	{ "tree", C_TREE }, { "quoted", C_QUOTED }, { "quoted1", C_QUOTED1 },
+	{ "quoted2", C_QUOTED2 }, { "url", C_URL }, { "header", C_HEADER },
+	{ "hdrdefault", C_HEADER }, { "signature", C_SIGNATURE }, { "attachment", C_ATTACHMENT },
+	{ "error", C_ERROR }, { "new", C_NEW }, { "flagged", C_FLAGGED }, { "deleted", C_DELETED },
+	{ "tagged", C_TAGGED }, { "search", C_SEARCH }, { "tilde", C_TILDE },
+};
+
+static int color_number(const char *s, bool *bright_r)
+{
+	static const char *const basic[] = { "black", "red", "green", "yellow", "blue",
+					     "magenta", "cyan", "white" };
+
+	*bright_r = false;
+	if (strncasecmp(s, "bright", 6) == 0) {
+		*bright_r = true;
+		s += 6;
+	}
+	if (strcasecmp(s, "default") == 0)
+		return -1;
+	if (strncasecmp(s, "color", 5) == 0)
+		return atoi(s + 5);
+	for (int i = 0; i < 8; i++)
+		if (strcasecmp(s, basic[i]) == 0)
+			return i;
+	return -1;
+}
+
+static short next_pair = 1;
+
+static int make_attr(int fg, int bg, int extra)
+{
+	if (!has_colors() || next_pair >= COLOR_PAIRS)
+		return extra;
+	if (fg >= COLORS)
+		fg = fg % 8;
+	if (bg >= COLORS)
+		bg = bg % 8;
+	init_pair(next_pair, (short)fg, (short)bg);
+	return COLOR_PAIR(next_pair++) | extra;
+}
+
+void ui_color_init(struct config *cfg)
+{
+	bool color = has_colors();
+
+	if (color) {
+		start_color();
+		use_default_colors();
+	}
+	next_pair = 1;
+	attrs[C_NORMAL] = A_NORMAL;
+	attrs[C_INDICATOR] = A_REVERSE;
+	attrs[C_STATUS] = A_REVERSE;
+	attrs[C_TREE] = color ? make_attr(COLOR_MAGENTA, -1, 0) : AT(A_NORMAL);
+	attrs[C_QUOTED] = color ? make_attr(COLOR_BLUE, -1, 0) : AT(A_DIM);
+	attrs[C_QUOTED1] = color ? make_attr(COLOR_GREEN, -1, 0) : AT(A_DIM);
+	attrs[C_QUOTED2] = color ? make_attr(COLOR_CYAN, -1, 0) : AT(A_DIM);
+	attrs[C_URL] = (color ? make_attr(COLOR_BLUE, -1, 0) : 0) | AT(A_UNDERLINE);
+	attrs[C_HEADER] = A_BOLD;
+	attrs[C_SIGNATURE] = color ? make_attr(COLOR_CYAN, -1, 0) : AT(A_DIM);
+	attrs[C_ATTACHMENT] = color ? make_attr(COLOR_MAGENTA, -1, A_BOLD) : AT(A_BOLD);
+	attrs[C_ERROR] = color ? make_attr(COLOR_RED, -1, A_BOLD) : AT(A_BOLD);
+	attrs[C_NEW] = A_BOLD;
+	attrs[C_FLAGGED] = color ? make_attr(COLOR_RED, -1, A_BOLD) : AT(A_BOLD | A_UNDERLINE);
+	attrs[C_DELETED] = color ? make_attr(COLOR_YELLOW, -1, 0) : AT(A_DIM);
+	attrs[C_TAGGED] = color ? make_attr(COLOR_GREEN, -1, A_BOLD) : AT(A_BOLD);
+	attrs[C_SEARCH] = A_REVERSE;
+	attrs[C_TILDE] = color ? make_attr(COLOR_BLUE, -1, 0) : AT(A_NORMAL);
+	/* The mailrc's lines (checked at load; patterns not supported yet). */
+	for (size_t i = 0; i < config_color_count(cfg); i++) {
+		const char *obj, *fg, *bg, *pat;
+		bool bfg, bbg;
+
+		config_color_get(cfg, i, &obj, &fg, &bg, &pat);
+		for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+			if (strcasecmp(obj, names[k].name) != 0)
+				continue;
+			int f = color_number(fg, &bfg), b = color_number(bg, &bbg);
+			if (f < 8 && bfg && f >= 0 && COLORS >= 16)
+				f += 8;
+			attrs[names[k].obj] = color ? make_attr(f, b, bfg && COLORS < 16 ? AT(A_BOLD) : 0)
+						    : AT(A_REVERSE);
+		}
+	}
+}
+
+int ui_color_attr(enum ui_color obj)
+{
+	return attrs[obj];
+}

@@ -1,0 +1,527 @@
+/* compose: new mail, replies, forwards and resumed drafts — the editor on
+ * a draft with the headers on top, then the compose screen (review,
+ * attach, detach, edit again, postpone, send).
+ *
+ * Sending runs loft's own sendmail (`/proc/self/exe [-F MAILRC] sendmail
+ * -t -i`) through a pipe: the UI never includes the MTA, and the message
+ * goes through the durable queue like any other.  A copy (with Bcc) is
+ * then appended to the `record` folder. */
+#include "ui/ui-private.h"
+
+#include "client/compose.h"
+#include "client/format.h"
+#include "store/message.h"
+#include "store/store.h"
+
+#include "lib/command.h"
+#include "lib/config.h"
+#include "lib/path.h"
+#include "lib/sbuf.h"
+#include "lib/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ncurses.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct attachment {
+	char *name;
+	char *data;
+	size_t len;
+	char *type;
+};
+
+struct session {
+	struct compose_draft *d;
+	struct attachment *att;
+	size_t natt;
+	uint32_t reply_uid;		/* the message answered, 0 when none */
+	uint32_t draft_uid;		/* resumed from postponed, 0 when none */
+};
+
+static bool read_file(const char *path, struct sbuf *out)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char buf[8192];
+	ssize_t r;
+
+	if (fd < 0)
+		return false;
+	while ((r = read(fd, buf, sizeof(buf))) > 0)
+		sbuf_add(out, buf, (size_t)r);
+	close(fd);
+	return r == 0;
+}
+
+static char *own_address(struct ui *ui)
+{
+	const char *from = config_get(ui->cfg, "from");
+	char host[256] = "localhost";
+	const char *user = getenv("USER");
+
+	if (from && *from)
+		return xstrdup(from);
+	gethostname(host, sizeof(host) - 1);
+	return xasprintf("%s@%s", user && *user ? user : "me", host);
+}
+
+/* Runs the editor on the draft; false when it failed. */
+static bool edit_draft(struct ui *ui, struct compose_draft *d)
+{
+	char tmpl[] = "/tmp/loft-draft.XXXXXX";
+	int fd = mkstemp(tmpl);
+	struct sbuf text = SBUF_INIT;
+	const char *ed = config_get(ui->cfg, "editor"), *err;
+	bool ok = false;
+
+	if (fd < 0) {
+		ui_message(ui, true, "cannot create a draft file: %s", strerror(errno));
+		return false;
+	}
+	compose_draft_write(d, false, &text);
+	if (write(fd, text.buf, text.len) != (ssize_t)text.len) {
+		close(fd);
+		goto out;
+	}
+	close(fd);
+	if (ed == NULL || *ed == '\0')
+		ed = getenv("VISUAL");
+	if (ed == NULL || *ed == '\0')
+		ed = getenv("EDITOR");
+	if (ed == NULL || *ed == '\0')
+		ed = "vi";
+	char *cmd = xasprintf("%s '%s'", ed, tmpl);
+	int st = ui_run_shell(ui, cmd, false);
+	free(cmd);
+	if (st != 0) {
+		ui_message(ui, true, "the editor exited with status %d", st);
+		goto out;
+	}
+	sbuf_reset(&text);
+	if (!read_file(tmpl, &text)) {
+		ui_message(ui, true, "cannot read the draft back");
+		goto out;
+	}
+	if (compose_draft_parse(text.buf, text.len, d, &err) < 0) {
+		ui_message(ui, true, "draft: %s", err);
+		goto out;
+	}
+	ok = true;
+out:
+	unlink(tmpl);
+	sbuf_release(&text);
+	return ok;
+}
+
+static void draw_compose(struct ui *ui, struct session *s, size_t cur)
+{
+	static const char *const labels[] = { "From", "To", "Cc", "Bcc", "Subject", "Reply-To" };
+	const char *vals[] = { s->d->from, s->d->to, s->d->cc, s->d->bcc, s->d->subject, s->d->reply_to };
+	int y = 0;
+
+	erase();
+	for (size_t i = 0; i < 6; i++) {
+		struct sbuf line = SBUF_INIT, sb = SBUF_INIT;
+		sbuf_addf(&line, "%9s: %s", labels[i], vals[i] ? vals[i] : "");
+		format_truncate(line.buf, line.len, (size_t)COLS, true, &sb);
+		mvaddstr(y++, 0, sb.buf);
+		sbuf_release(&line);
+		sbuf_release(&sb);
+	}
+	y++;
+	mvaddstr(y++, 0, "-- Attachments");
+	for (size_t i = 0; i < s->natt && y < LINES - 2; i++) {
+		struct sbuf line = SBUF_INIT, sb = SBUF_INIT;
+		char size[8];
+		format_size(s->att[i].len, size);
+		sbuf_addf(&line, "%s %2zu %-8s %s", i == cur ? "->" : "  ", i + 1, size, s->att[i].name);
+		format_truncate(line.buf, line.len, (size_t)COLS, true, &sb);
+		if (i == cur)
+			attron(ui_color_attr(C_INDICATOR));
+		mvaddstr(y++, 0, sb.buf);
+		if (i == cur)
+			attroff(ui_color_attr(C_INDICATOR));
+		sbuf_release(&line);
+		sbuf_release(&sb);
+	}
+	ui_draw_bar(LINES - 2, "-- loft: compose  y:send  q:abort  e:edit  a:attach  D:detach  P:postpone  ?:help", "");
+	move(LINES - 1, 0);
+	clrtoeol();
+	if (ui->status[0])
+		addstr(ui->status);
+	refresh();
+}
+
+static int build(struct ui *ui, struct session *s, bool keep_bcc, struct sbuf *out, const char **err)
+{
+	struct compose_attachment *ca = xcalloc(s->natt + 1, sizeof(*ca));
+	struct compose_build bo = { 0 };
+	int r;
+
+	for (size_t i = 0; i < s->natt; i++) {
+		ca[i].filename = s->att[i].name;
+		ca[i].content_type = s->att[i].type;
+		ca[i].data = s->att[i].data;
+		ca[i].len = s->att[i].len;
+	}
+	bo.keep_bcc = keep_bcc;
+	bo.domain = config_get(ui->cfg, "hostname");
+	r = compose_build_mime(s->d, ca, s->natt, &bo, out, err);
+	free(ca);
+	return r;
+}
+
+static int append_to(struct ui *ui, const char *setting, const struct sbuf *msg, uint32_t flags)
+{
+	const char *name = config_get(ui->cfg, setting), *err;
+	struct store_folder *f;
+	uint32_t uid;
+	int r;
+
+	if (name == NULL || *name == '\0')
+		return 0;
+	/* "+Sent" (or a path) as the store takes it. */
+	f = ui_folder_open(ui, name, &err);
+	if (f == NULL) {
+		if (name[0] == '+' && store_folder_create(ui->store, name + 1, &err) == 0)
+			f = ui_folder_open(ui, name, &err);
+		if (f == NULL) {
+			ui_message(ui, true, "%s: %s", setting, err);
+			return -1;
+		}
+	}
+	r = store_append(f, msg->buf, msg->len, flags, NULL, 0, &uid, &err);
+	if (r < 0)
+		ui_message(ui, true, "%s", err);
+	store_folder_close(&f);
+	return r;
+}
+
+/* Pipes the message to loft's sendmail; 0 when it was queued. */
+static int pipe_sendmail(struct ui *ui, const struct sbuf *msg)
+{
+	int pfd[2], status;
+	pid_t pid;
+	const char *cfgpath = ui->ctx->config_path;
+	void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+
+	if (pipe(pfd) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		dup2(pfd[0], 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		close(pfd[1]);
+		if (cfgpath)
+			execl("/proc/self/exe", "loft", "-F", cfgpath, "sendmail", "-t", "-i", (char *)NULL);
+		else
+			execl("/proc/self/exe", "loft", "sendmail", "-t", "-i", (char *)NULL);
+		_exit(127);
+	}
+	close(pfd[0]);
+	if (pid < 0) {
+		close(pfd[1]);
+		signal(SIGPIPE, old);
+		return -1;
+	}
+	size_t off = 0;
+	while (off < msg->len) {
+		ssize_t w = write(pfd[1], msg->buf + off, msg->len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	close(pfd[1]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	signal(SIGPIPE, old);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+static bool do_send(struct ui *ui, struct session *s)
+{
+	struct sbuf msg = SBUF_INIT;
+	const char *err;
+
+	if (build(ui, s, false, &msg, &err) < 0) {
+		ui_message(ui, true, "cannot send: %s", err);
+		sbuf_release(&msg);
+		return false;
+	}
+	ui_message(ui, false, "Sending message...");
+	if (pipe_sendmail(ui, &msg) < 0) {
+		ui_message(ui, true, "sendmail failed: the message is not sent (postpone it with P)");
+		sbuf_release(&msg);
+		return false;
+	}
+	sbuf_reset(&msg);
+	if (build(ui, s, true, &msg, &err) == 0)
+		append_to(ui, "record", &msg, STORE_SEEN);
+	sbuf_release(&msg);
+	if (s->reply_uid && ui->mb.folder)
+		store_set_flags(ui->mb.folder, s->reply_uid, STORE_FLAGS_ADD, STORE_ANSWERED, NULL, &err);
+	if (s->draft_uid) {
+		struct store_folder *f = ui_folder_open(ui, config_get(ui->cfg, "postponed"), &err);
+		if (f) {
+			store_expunge(f, &s->draft_uid, 1, &err);
+			store_folder_close(&f);
+		}
+	}
+	ui_message(ui, false, "Mail sent.");
+	return true;
+}
+
+static void attach_file(struct ui *ui, struct session *s)
+{
+	char *path = ui_prompt(ui, "Attach file: ", NULL, NULL);
+	struct sbuf data = SBUF_INIT;
+
+	if (path == NULL || *path == '\0') {
+		free(path);
+		return;
+	}
+	if (path[0] == '~' && getenv("HOME")) {
+		char *full = xasprintf("%s%s", getenv("HOME"), path + 1);
+		free(path);
+		path = full;
+	}
+	if (!read_file(path, &data)) {
+		ui_message(ui, true, "%s: %s", path, strerror(errno));
+		free(path);
+		sbuf_release(&data);
+		return;
+	}
+	s->att = xreallocarray(s->att, s->natt + 1, sizeof(*s->att));
+	const char *base = strrchr(path, '/');
+	s->att[s->natt].name = xstrdup(base ? base + 1 : path);
+	s->att[s->natt].len = data.len;
+	s->att[s->natt].data = sbuf_detach(&data, NULL);
+	s->att[s->natt].type = NULL;
+	s->natt++;
+	free(path);
+}
+
+static void compose_screen(struct ui *ui, struct session *s)
+{
+	size_t cur = 0;
+
+	for (;;) {
+		draw_compose(ui, s, cur);
+		int k = ui_getkey(ui);
+		const struct ui_binding *b = ui_keymap_lookup(MENU_COMPOSE, k);
+		enum ui_action a = b ? b->action : A_NONE;
+
+		ui->status[0] = '\0';
+		switch (a) {
+		case A_SEND:
+			if (do_send(ui, s))
+				return;
+			break;
+		case A_QUIT:
+			if (ui_yesno(ui, "Abort unmodified message?", false) ||
+			    ui_yesno(ui, "Discard this message?", false)) {
+				ui_message(ui, false, "Message not sent.");
+				return;
+			}
+			break;
+		case A_EDIT:
+			edit_draft(ui, s->d);
+			break;
+		case A_ATTACH_FILE:
+			attach_file(ui, s);
+			break;
+		case A_DETACH:
+			if (s->natt > 0 && cur < s->natt) {
+				free(s->att[cur].name);
+				free(s->att[cur].data);
+				free(s->att[cur].type);
+				memmove(&s->att[cur], &s->att[cur + 1], (s->natt - cur - 1) * sizeof(*s->att));
+				s->natt--;
+				if (cur && cur >= s->natt)
+					cur--;
+			}
+			break;
+		case A_NEXT:
+			if (cur + 1 < s->natt)
+				cur++;
+			break;
+		case A_PREV:
+			if (cur)
+				cur--;
+			break;
+		case A_POSTPONE: {
+			struct sbuf msg = SBUF_INIT;
+			const char *err;
+			if (build(ui, s, true, &msg, &err) < 0) {
+				/* A draft may lack recipients: keep it anyway. */
+				ui_message(ui, true, "cannot postpone: %s", err);
+			} else if (append_to(ui, "postponed", &msg, STORE_DRAFT | STORE_SEEN) == 0) {
+				ui_message(ui, false, "Message postponed.");
+				sbuf_release(&msg);
+				return;
+			}
+			sbuf_release(&msg);
+			break;
+		}
+		case A_HELP: {
+			struct sbuf sb = SBUF_INIT;
+			ui_keymap_help(MENU_COMPOSE, &sb);
+			ui_pager_text(ui, "Help: compose", sb.buf, sb.len);
+			sbuf_release(&sb);
+			break;
+		}
+		default:
+			break;
+		}
+	}
+}
+
+/* A postponed message back into a draft (and its attachments). */
+static struct compose_draft *draft_of(struct ui *ui, const struct message *m,
+				      const struct compose_identity *id, struct session *s)
+{
+	struct compose_draft *d = compose_new(id, NULL);
+	struct { char **field; const char *name; } map[] = {
+		{ &d->from, "From" }, { &d->to, "To" }, { &d->cc, "Cc" }, { &d->bcc, "Bcc" },
+		{ &d->subject, "Subject" }, { &d->reply_to, "Reply-To" },
+		{ &d->in_reply_to, "In-Reply-To" }, { &d->references, "References" },
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		const char *v = message_header(m, map[i].name);
+		if (v) {
+			free(*map[i].field);
+			*map[i].field = xstrdup(v);
+		}
+	}
+	free(d->body);
+	d->body = compose_message_text(m);
+	const struct message_part *const *parts;
+	size_t n = message_parts(m, &parts);
+	for (size_t i = 0; i < n; i++) {
+		if (!message_part_is_attachment(parts[i]))
+			continue;
+		size_t len;
+		const char *c = message_part_content(parts[i], &len);
+		const char *name = message_part_filename(parts[i]);
+		s->att = xreallocarray(s->att, s->natt + 1, sizeof(*s->att));
+		s->att[s->natt].name = xstrdup(name ? name : "attachment");
+		s->att[s->natt].data = xmalloc(len + 1);
+		memcpy(s->att[s->natt].data, c, len);
+		s->att[s->natt].len = len;
+		s->att[s->natt].type = xstrdup(message_part_type(parts[i]));
+		s->natt++;
+	}
+	(void)ui;
+	return d;
+}
+
+static struct message *load_postponed(struct ui *ui, uint32_t *uid_r)
+{
+	const char *err;
+	struct store_folder *f = ui_folder_open(ui, config_get(ui->cfg, "postponed"), &err);
+	struct message *m = NULL;
+	struct sbuf sb = SBUF_INIT;
+
+	if (f == NULL) {
+		ui_message(ui, true, "%s", err);
+		return NULL;
+	}
+	size_t n = store_folder_count(f);
+	if (n == 0) {
+		ui_message(ui, true, "No postponed messages.");
+	} else {
+		/* The newest draft (mutt lists them; one is the common case). */
+		*uid_r = store_folder_msg(f, n - 1)->uid;
+		if (store_msg_read(f, *uid_r, &sb, &err) == 0)
+			m = message_parse(sb.buf, sb.len, NULL, &err);
+	}
+	sbuf_release(&sb);
+	store_folder_close(&f);
+	return m;
+}
+
+void ui_compose(struct ui *ui, enum ui_compose_kind kind, size_t msg_index)
+{
+	char *from = own_address(ui);
+	const char *alt[] = { NULL };
+	struct compose_identity id = { from, config_get(ui->cfg, "realname"), alt };
+	struct compose_options opt = { 0 };
+	struct session s = { 0 };
+	struct message *orig = NULL;
+	struct sbuf sig = SBUF_INIT;
+	const char *sigpath = config_get(ui->cfg, "signature"), *err;
+
+	if (sigpath && *sigpath && read_file(sigpath, &sig))
+		opt.signature = sig.buf;
+	if (kind == UI_RESUME) {
+		orig = load_postponed(ui, &s.draft_uid);
+		if (orig == NULL)
+			goto out;
+		s.d = draft_of(ui, orig, &id, &s);
+	} else if (kind == UI_NEW) {
+		s.d = compose_new(&id, &opt);
+		char *to = ui_prompt(ui, "To: ", NULL, ui_complete_address);
+		if (to == NULL)
+			goto out;
+		free(s.d->to);
+		s.d->to = to;
+		char *subj = ui_prompt(ui, "Subject: ", NULL, NULL);
+		if (subj == NULL)
+			goto out;
+		free(s.d->subject);
+		s.d->subject = subj;
+	} else {
+		orig = ui_msg_load(ui, msg_index);
+		if (orig == NULL)
+			goto out;
+		if (kind == UI_FORWARD) {
+			bool mime = config_bool(ui->cfg, "mime_forward");
+			s.d = compose_forward(orig, !mime, &id, &opt);
+			if (mime) {
+				size_t len;
+				const char *raw = message_raw(orig, &len);
+				s.att = xcalloc(1, sizeof(*s.att));
+				s.att[0].name = xstrdup("forwarded message");
+				s.att[0].data = xmalloc(len + 1);
+				memcpy(s.att[0].data, raw, len);
+				s.att[0].len = len;
+				s.att[0].type = xstrdup("message/rfc822");
+				s.natt = 1;
+			}
+		} else {
+			enum compose_reply_kind rk = kind == UI_REPLY ? COMPOSE_REPLY_SENDER :
+				kind == UI_GROUP_REPLY ? COMPOSE_REPLY_ALL : COMPOSE_REPLY_LIST;
+			if (compose_reply(orig, rk, &id, &opt, &s.d, &err) < 0) {
+				ui_message(ui, true, "%s", err);
+				goto out;
+			}
+			s.reply_uid = ui->mb.folder ? ui_msg_uid(ui, msg_index) : 0;
+		}
+	}
+	if (!edit_draft(ui, s.d))
+		goto out;
+	compose_screen(ui, &s);
+out:
+	for (size_t i = 0; i < s.natt; i++) {
+		free(s.att[i].name);
+		free(s.att[i].data);
+		free(s.att[i].type);
+	}
+	free(s.att);
+	compose_draft_free(&s.d);
+	message_free(&orig);
+	sbuf_release(&sig);
+	free(from);
+	ui_mailbox_refresh(ui);
+}

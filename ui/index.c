@@ -1,0 +1,625 @@
+/* index: the message list — one line per message in index_format, the
+ * thread tree, the status bar, and the actions of the index screen.
+ *
+ * Only the rows on screen are formatted (their envelopes parsed on the
+ * way), so drawing costs the same for 100 and for 100,000 messages. */
+#include "ui/ui-private.h"
+
+#include "client/envelope.h"
+#include "client/format.h"
+#include "client/thread.h"
+#include "store/message.h"
+#include "store/store.h"
+
+#include "lib/config.h"
+#include "lib/sbuf.h"
+#include "lib/xalloc.h"
+
+#include <ncurses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define SIDEBAR_W 24
+
+static int list_rows(void)
+{
+	return LINES > 3 ? LINES - 2 : 1;
+}
+
+static void format_row(struct ui *ui, size_t row, size_t width, struct sbuf *out)
+{
+	struct ui_mailbox *mb = &ui->mb;
+	uint32_t i = mb->order[row];
+	const struct envelope *e = ui_msg_env(ui, i);
+	uint32_t fl = ui_msg_flags(ui, i);
+	struct format_msg m = { 0 };
+	struct sbuf tree = SBUF_INIT, line = SBUF_INIT;
+	const char *fmt = config_get(ui->cfg, "index_format");
+
+	m.number = (long)row + 1;
+	m.flags = (!(fl & STORE_SEEN) ? FORMAT_F_UNREAD : 0) |
+		  ((fl & STORE_DELETED) ? FORMAT_F_DELETED : 0) |
+		  ((fl & STORE_FLAGGED) ? FORMAT_F_FLAGGED : 0) |
+		  ((fl & STORE_ANSWERED) ? FORMAT_F_REPLIED : 0) |
+		  (mb->tagged[i] ? FORMAT_F_TAGGED : 0) |
+		  (!(fl & STORE_SEEN) && !(fl & STORE_RECENT) ? FORMAT_F_OLD : 0);
+	m.date = e->date;
+	if (mb->folder)
+		m.received = store_folder_msg(mb->folder, i)->internal_date;
+	if (m.date == 0)
+		m.date = m.received;
+	m.from_name = e->from_name;
+	m.from_addr = e->from_addr;
+	m.to_name = e->to_name;
+	m.to_addr = e->to_addr;
+	m.subject = e->subject;
+	m.size = ui_msg_size(ui, i);
+	m.lines = -1;
+	if (mb->thr) {
+		const struct thread_node *nd = &mb->thr->nodes[i];
+
+		thread_draw_prefix(mb->thr, i, 8, &tree);
+		if (mb->collapsed[i] && nd->size > 1 && nd->parent < 0)
+			sbuf_addf(&tree, "(%u) ", nd->size);
+		/* A reply in the same thread with the same subject: mutt hides it. */
+		if (nd->parent >= 0) {
+			const struct envelope *pe = ui_msg_env(ui, (size_t)nd->parent);
+			const char *a, *b;
+			size_t la = thread_subject_normalize(e->subject, true, &a, NULL);
+			size_t lb = thread_subject_normalize(pe->subject, true, &b, NULL);
+			if (la == lb && strncmp(a, b, la) == 0)
+				m.subject = "";
+		}
+	}
+	m.tree = tree.buf;
+	format_expand(fmt, &m, NULL, &line);
+	format_field(line.buf, line.len, width, width, false, out);
+	sbuf_release(&tree);
+	sbuf_release(&line);
+}
+
+static void draw_sidebar(struct ui *ui, int rows)
+{
+	struct store_folder_info *list;
+	size_t n;
+	const char *err;
+
+	if (store_folder_list(ui->store, &list, &n, &err) < 0)
+		return;
+	for (int y = 0; y < rows; y++) {
+		struct sbuf sb = SBUF_INIT;
+
+		if ((size_t)y < n) {
+			bool cur = ui->mb.name && strcmp(list[y].name, ui->mb.name) == 0;
+			format_field(list[y].name, strlen(list[y].name), SIDEBAR_W - 1, SIDEBAR_W - 1,
+				     false, &sb);
+			if (cur)
+				attron(A_BOLD);
+			mvaddstr(y, 0, sb.buf);
+			if (cur)
+				attroff(A_BOLD);
+		} else {
+			mvhline(y, 0, ' ', SIDEBAR_W - 1);
+		}
+		mvaddch(y, SIDEBAR_W - 1, ACS_VLINE);
+		sbuf_release(&sb);
+	}
+	store_folder_list_free(list, n);
+}
+
+void ui_index_draw(struct ui *ui)
+{
+	struct ui_mailbox *mb = &ui->mb;
+	int rows = list_rows();
+	int x0 = ui->sidebar && COLS >= 60 ? SIDEBAR_W : 0;
+	size_t width = (size_t)(COLS - x0);
+	size_t nw, fl, del;
+	char left[512], right[128];
+
+	if (mb->cur >= mb->norder)
+		mb->cur = mb->norder ? mb->norder - 1 : 0;
+	/* Scroll by pages, as mutt does, keeping the cursor visible. */
+	if (mb->cur < mb->top || mb->cur >= mb->top + (size_t)rows)
+		mb->top = mb->cur - mb->cur % (size_t)rows;
+	erase();
+	if (x0)
+		draw_sidebar(ui, rows);
+	for (int y = 0; y < rows; y++) {
+		size_t row = mb->top + (size_t)y;
+		struct sbuf sb = SBUF_INIT;
+		int attr = 0;
+
+		if (row >= mb->norder) {
+			attron(ui_color_attr(C_TILDE));
+			mvaddstr(y, x0, "~");
+			attroff(ui_color_attr(C_TILDE));
+			continue;
+		}
+		uint32_t i = mb->order[row];
+		uint32_t f = ui_msg_flags(ui, i);
+
+		format_row(ui, row, width, &sb);
+		if (f & STORE_DELETED)
+			attr = ui_color_attr(C_DELETED);
+		else if (mb->tagged[i])
+			attr = ui_color_attr(C_TAGGED);
+		else if (f & STORE_FLAGGED)
+			attr = ui_color_attr(C_FLAGGED);
+		if (!(f & STORE_SEEN))
+			attr |= ui_color_attr(C_NEW);
+		if (row == mb->cur)
+			attr = ui_color_attr(C_INDICATOR) | (attr & A_BOLD);
+		attron(attr);
+		mvaddstr(y, x0, sb.buf);
+		attroff(attr);
+		sbuf_release(&sb);
+	}
+	ui_mailbox_counts(ui, &nw, &fl, &del);
+	snprintf(left, sizeof(left), "-%s%s %s [Msgs:%zu%s New:%zu Flag:%zu Del:%zu]%s%s%s",
+		 ui->tag_prefix ? ";" : "-", ui->read_only ? "%" : "-", mb->name ? mb->name : "", mb->n,
+		 mb->limit ? "" : "", nw, fl, del, mb->limit ? " (limit: " : "",
+		 mb->limit ? mb->limit : "", mb->limit ? ")" : "");
+	if (mb->limit)
+		snprintf(right, sizeof(right), " %zu/%zu shown ", mb->norder, mb->n);
+	else
+		snprintf(right, sizeof(right), " (%s%s) %zu%% ",
+			 ui->sort == SORT_THREADS ? "threads" : ui->sort == SORT_DATE ? "date" :
+			 ui->sort == SORT_FROM ? "from" : ui->sort == SORT_SUBJECT ? "subject" : "size",
+			 ui->reverse ? "/rev" : "",
+			 mb->norder ? (mb->top + (size_t)rows >= mb->norder ? 100 :
+				       (mb->top + (size_t)rows) * 100 / mb->norder) : 100);
+	ui_draw_bar(LINES - 2, left, right);
+	move(LINES - 1, 0);
+	clrtoeol();
+	if (ui->status[0]) {
+		struct sbuf sb = SBUF_INIT;
+		format_truncate(ui->status, strlen(ui->status), (size_t)COLS, true, &sb);
+		if (ui->status_error)
+			attron(ui_color_attr(C_ERROR));
+		addstr(sb.buf);
+		if (ui->status_error)
+			attroff(ui_color_attr(C_ERROR));
+		sbuf_release(&sb);
+	}
+	refresh();
+}
+
+/* ---- actions ---- */
+
+static size_t cur_msg(struct ui *ui)
+{
+	return ui->mb.order[ui->mb.cur];
+}
+
+/* The messages an action applies to: the tagged ones after tag-prefix,
+ * else the current one.  Returns the count; *v_r caller frees. */
+static size_t targets(struct ui *ui, uint32_t **v_r)
+{
+	struct ui_mailbox *mb = &ui->mb;
+	uint32_t *v = xcalloc(mb->n + 1, sizeof(*v));
+	size_t n = 0;
+
+	if (ui->tag_prefix) {
+		for (size_t r = 0; r < mb->norder; r++)
+			if (mb->tagged[mb->order[r]])
+				v[n++] = mb->order[r];
+		ui->tag_prefix = false;
+	} else if (mb->norder) {
+		v[n++] = (uint32_t)cur_msg(ui);
+	}
+	*v_r = v;
+	return n;
+}
+
+static void move_next(struct ui *ui)
+{
+	if (ui->mb.cur + 1 < ui->mb.norder)
+		ui->mb.cur++;
+}
+
+static void flag_action(struct ui *ui, enum ui_action a)
+{
+	uint32_t *v;
+	size_t n = targets(ui, &v);
+
+	for (size_t k = 0; k < n; k++) {
+		uint32_t f = ui_msg_flags(ui, v[k]);
+
+		switch (a) {
+		case A_DELETE:
+			ui_msg_set_flags(ui, v[k], STORE_FLAGS_ADD, STORE_DELETED);
+			break;
+		case A_UNDELETE:
+			ui_msg_set_flags(ui, v[k], STORE_FLAGS_REMOVE, STORE_DELETED);
+			break;
+		case A_FLAG:
+			ui_msg_set_flags(ui, v[k], (f & STORE_FLAGGED) ? STORE_FLAGS_REMOVE : STORE_FLAGS_ADD,
+					 STORE_FLAGGED);
+			break;
+		case A_TOGGLE_NEW:
+			ui_msg_set_flags(ui, v[k], (f & STORE_SEEN) ? STORE_FLAGS_REMOVE : STORE_FLAGS_ADD,
+					 STORE_SEEN);
+			break;
+		default:
+			break;
+		}
+	}
+	if (n == 1 && (a == A_DELETE || a == A_UNDELETE))
+		move_next(ui);
+	free(v);
+}
+
+static void save_action(struct ui *ui, bool copy)
+{
+	char *name = ui_prompt(ui, copy ? "Copy to folder: " : "Save to folder: ", "+",
+			       ui_complete_folder);
+	const char *err;
+	uint32_t *v;
+	size_t n, done = 0;
+	struct store_folder *dst;
+
+	if (name == NULL || ui->mb.folder == NULL) {
+		free(name);
+		return;
+	}
+	dst = ui_folder_open(ui, name, &err);
+	if (dst == NULL) {
+		ui_message(ui, true, "%s", err);
+		free(name);
+		return;
+	}
+	n = targets(ui, &v);
+	for (size_t k = 0; k < n; k++) {
+		uint32_t uid;
+		/* mutt's save marks the original deleted; expunged on leaving. */
+		if (store_copy(ui->mb.folder, ui_msg_uid(ui, v[k]), dst, &uid, &err) < 0) {
+			ui_message(ui, true, "%s", err);
+			break;
+		}
+		if (!copy)
+			ui_msg_set_flags(ui, v[k], STORE_FLAGS_ADD, STORE_DELETED);
+		done++;
+	}
+	store_folder_close(&dst);
+	if (done == n)
+		ui_message(ui, false, "%zu message%s %s to %s", done, done == 1 ? "" : "s",
+			   copy ? "copied" : "saved", name);
+	if (!copy && n == 1)
+		move_next(ui);
+	free(v);
+	free(name);
+}
+
+static bool row_matches(struct ui *ui, size_t row, const char *pat)
+{
+	const struct envelope *e = ui_msg_env(ui, ui->mb.order[row]);
+	struct ui_pattern_msg pm = { *e->from_name ? e->from_name : e->from_addr, e->subject,
+				     e->to_addr, ui_msg_flags(ui, ui->mb.order[row]),
+				     ui->mb.tagged[ui->mb.order[row]] };
+
+	return ui_pattern_match(pat, &pm);
+}
+
+static void search_action(struct ui *ui, bool again)
+{
+	const char *err;
+
+	if (!again || ui->last_search == NULL) {
+		char *pat = ui_prompt(ui, "Search for: ", NULL, NULL);
+		if (pat == NULL || *pat == '\0') {
+			free(pat);
+			return;
+		}
+		if (ui_pattern_check(pat, &err) < 0) {
+			ui_message(ui, true, "%s", err);
+			free(pat);
+			return;
+		}
+		free(ui->last_search);
+		ui->last_search = pat;
+	}
+	for (size_t k = 1; k <= ui->mb.norder; k++) {
+		size_t row = (ui->mb.cur + k) % ui->mb.norder;
+
+		if (row_matches(ui, row, ui->last_search)) {
+			if (row <= ui->mb.cur)
+				ui_message(ui, false, "Search wrapped to top.");
+			ui->mb.cur = row;
+			return;
+		}
+	}
+	ui_message(ui, true, "Not found.");
+}
+
+static void limit_action(struct ui *ui)
+{
+	char *pat = ui_prompt(ui, "Limit to messages matching: ", ui->mb.limit, NULL);
+	const char *err;
+
+	if (pat == NULL)
+		return;
+	if (*pat && ui_pattern_check(pat, &err) < 0) {
+		ui_message(ui, true, "%s", err);
+		free(pat);
+		return;
+	}
+	free(ui->mb.limit);
+	ui->mb.limit = NULL;
+	if (*pat && strcmp(pat, "all") != 0 && strcmp(pat, "~A") != 0)
+		ui->mb.limit = pat;
+	else
+		free(pat);
+	ui_mailbox_resort(ui);
+	if (ui->mb.norder == 0)
+		ui_message(ui, true, "No messages matched the limit.");
+}
+
+static void sort_action(struct ui *ui)
+{
+	int c = ui_choice(ui, "Sort (d)ate/(f)rom/(s)ubject/si(z)e/(t)hreads, (r)everse: ", "dfsztr");
+
+	switch (c) {
+	case 'd': ui->sort = SORT_DATE; break;
+	case 'f': ui->sort = SORT_FROM; break;
+	case 's': ui->sort = SORT_SUBJECT; break;
+	case 'z': ui->sort = SORT_SIZE; break;
+	case 't': ui->sort = SORT_THREADS; break;
+	case 'r': ui->reverse = !ui->reverse; break;
+	default: return;
+	}
+	ui_mailbox_resort(ui);
+}
+
+static void pipe_action(struct ui *ui)
+{
+	char *cmd = ui_prompt(ui, "Pipe to command: ", NULL, NULL);
+	struct message *m;
+
+	if (cmd == NULL || *cmd == '\0' || ui->mb.norder == 0) {
+		free(cmd);
+		return;
+	}
+	m = ui_msg_load(ui, cur_msg(ui));
+	if (m) {
+		size_t len;
+		const char *raw = message_raw(m, &len);
+		char tmpl[] = "/tmp/loft-pipe.XXXXXX";
+		int fd = mkstemp(tmpl);
+
+		if (fd >= 0) {
+			if (write(fd, raw, len) == (ssize_t)len) {
+				char *full = xasprintf("(%s) < '%s'", cmd, tmpl);
+				ui_run_shell(ui, full, true);
+				free(full);
+			}
+			close(fd);
+			unlink(tmpl);
+		}
+		message_free(&m);
+	}
+	free(cmd);
+}
+
+static bool leave_folder(struct ui *ui)
+{
+	size_t nw, fl, del;
+
+	if (ui->mb.folder == NULL || ui->read_only)
+		return true;
+	ui_mailbox_counts(ui, &nw, &fl, &del);
+	if (del > 0) {
+		char q[128];
+		snprintf(q, sizeof(q), "Purge %zu deleted message%s?", del, del == 1 ? "" : "s");
+		if (!config_bool(ui->cfg, "delete_confirm") || ui_yesno(ui, q, true))
+			ui_mailbox_expunge(ui);
+	}
+	return true;
+}
+
+static void change_folder(struct ui *ui, char *name)
+{
+	const char *err;
+
+	if (name == NULL || *name == '\0') {
+		free(name);
+		return;
+	}
+	leave_folder(ui);
+	if (strncmp(name, "search:", 7) == 0) {
+		if (ui_mailbox_open_search(ui, name + 7, &err) < 0)
+			ui_message(ui, true, "%s", err);
+	} else if (ui_mailbox_open(ui, name, &err) < 0) {
+		ui_message(ui, true, "%s", err);
+	}
+	free(name);
+}
+
+static void collapse(struct ui *ui, bool all)
+{
+	struct ui_mailbox *mb = &ui->mb;
+
+	if (mb->thr == NULL || mb->norder == 0) {
+		ui_message(ui, true, "Threading is not enabled (o t).");
+		return;
+	}
+	if (all) {
+		bool any = false;
+		for (size_t i = 0; i < mb->n; i++)
+			any |= mb->collapsed[i];
+		for (size_t i = 0; i < mb->n; i++)
+			mb->collapsed[i] = !any && mb->thr->nodes[i].parent < 0;
+	} else {
+		uint32_t root = (uint32_t)mb->thr->nodes[cur_msg(ui)].root;
+		mb->collapsed[root] = !mb->collapsed[root];
+		/* Keep the cursor on the thread's top. */
+		for (size_t r = 0; r < mb->norder; r++)
+			if (mb->order[r] == root)
+				mb->cur = r;
+	}
+	ui_mailbox_resort(ui);
+}
+
+static void next_unread(struct ui *ui)
+{
+	for (size_t r = ui->mb.cur + 1; r < ui->mb.norder; r++)
+		if (!(ui_msg_flags(ui, ui->mb.order[r]) & STORE_SEEN)) {
+			ui->mb.cur = r;
+			return;
+		}
+	ui_message(ui, true, "No unread messages.");
+}
+
+static void next_thread(struct ui *ui)
+{
+	struct ui_mailbox *mb = &ui->mb;
+
+	if (mb->thr == NULL)
+		return;
+	for (size_t r = mb->cur + 1; r < mb->norder; r++)
+		if (mb->thr->nodes[mb->order[r]].parent < 0) {
+			mb->cur = r;
+			return;
+		}
+}
+
+/* Runs a key through the index's key map; returns false to leave. */
+static bool index_key(struct ui *ui, int key)
+{
+	struct ui_mailbox *mb = &ui->mb;
+	const struct ui_binding *b = ui_keymap_lookup(MENU_INDEX, key);
+	size_t rows = (size_t)list_rows();
+	enum ui_action a = b ? b->action : A_NONE;
+
+	if (key == UK(KEY_RESIZE))
+		return true;
+	if (b && b->macro) {
+		for (const char *p = b->macro; *p; p++)
+			ungetch(*p);
+		return true;
+	}
+	ui->status[0] = '\0';
+	bool empty = mb->norder == 0;
+	switch (a) {
+	case A_NEXT: move_next(ui); break;
+	case A_PREV: if (mb->cur) mb->cur--; break;
+	case A_FIRST: mb->cur = 0; break;
+	case A_LAST: mb->cur = mb->norder ? mb->norder - 1 : 0; break;
+	case A_NEXT_PAGE:
+		if (mb->top + rows < mb->norder) {
+			mb->top += rows;
+			mb->cur = mb->top;
+		} else if (mb->norder) {
+			mb->cur = mb->norder - 1;
+		}
+		break;
+	case A_PREV_PAGE:
+		mb->top = mb->top > rows ? mb->top - rows : 0;
+		mb->cur = mb->top;
+		break;
+	case A_QUIT:
+		leave_folder(ui);
+		return false;
+	case A_EXIT:
+		return false;
+	case A_DISPLAY:
+		if (empty)
+			break;
+		for (;;) {
+			enum ui_action r = ui_pager_run(ui, cur_msg(ui));
+			if (r == A_NEXT && mb->cur + 1 < mb->norder)
+				mb->cur++;
+			else if (r == A_PREV && mb->cur > 0)
+				mb->cur--;
+			else
+				break;
+		}
+		break;
+	case A_DELETE: case A_UNDELETE: case A_FLAG: case A_TOGGLE_NEW:
+		if (!empty)
+			flag_action(ui, a);
+		break;
+	case A_TAG:
+		if (!empty) {
+			mb->tagged[cur_msg(ui)] ^= 1;
+			move_next(ui);
+		}
+		break;
+	case A_TAG_PREFIX:
+		ui->tag_prefix = !ui->tag_prefix;
+		break;
+	case A_SAVE: case A_COPY:
+		if (!empty)
+			save_action(ui, a == A_COPY);
+		break;
+	case A_SEARCH: case A_SEARCH_NEXT:
+		if (!empty)
+			search_action(ui, a == A_SEARCH_NEXT);
+		break;
+	case A_LIMIT: limit_action(ui); break;
+	case A_SORT: sort_action(ui); break;
+	case A_SYNC: {
+		size_t n = ui_mailbox_expunge(ui);
+		ui_message(ui, false, "%zu message%s expunged", n, n == 1 ? "" : "s");
+		break;
+	}
+	case A_HELP: {
+		struct sbuf sb = SBUF_INIT;
+		ui_keymap_help(MENU_INDEX, &sb);
+		ui_pager_text(ui, "Help: index", sb.buf, sb.len);
+		sbuf_release(&sb);
+		break;
+	}
+	case A_PIPE: pipe_action(ui); break;
+	case A_CHANGE_FOLDER: {
+		char *name = ui_folders_run(ui);
+		change_folder(ui, name);
+		break;
+	}
+	case A_VFOLDER: {
+		char *q = ui_prompt(ui, "Search all mail (notmuch query): ", NULL, NULL);
+		if (q && *q)
+			change_folder(ui, xasprintf("search:%s", q));
+		free(q);
+		break;
+	}
+	case A_COLLAPSE: case A_COLLAPSE_ALL: collapse(ui, a == A_COLLAPSE_ALL); break;
+	case A_NEXT_UNREAD: next_unread(ui); break;
+	case A_NEXT_THREAD: next_thread(ui); break;
+	case A_MAIL: ui_compose(ui, UI_NEW, 0); break;
+	case A_REPLY: case A_GROUP_REPLY: case A_LIST_REPLY: case A_FORWARD:
+		if (!empty)
+			ui_compose(ui, a == A_REPLY ? UI_REPLY : a == A_GROUP_REPLY ? UI_GROUP_REPLY :
+				   a == A_LIST_REPLY ? UI_LIST_REPLY : UI_FORWARD, cur_msg(ui));
+		break;
+	case A_RECALL: ui_compose(ui, UI_RESUME, 0); break;
+	case A_VIEW_ATTACH:
+		if (!empty) {
+			struct message *m = ui_msg_load(ui, cur_msg(ui));
+			if (m) {
+				ui_attach_run(ui, m);
+				message_free(&m);
+			}
+		}
+		break;
+	case A_TOGGLE_SIDEBAR: ui->sidebar = !ui->sidebar; break;
+	case A_REDRAW: clearok(curscr, TRUE); break;
+	default:
+		if (key != UK(KEY_RESIZE))
+			ui_message(ui, true, "Key is not bound.  Press '?' for help.");
+		break;
+	}
+	return true;
+}
+
+void ui_index_run(struct ui *ui)
+{
+	for (;;) {
+		ui_index_draw(ui);
+		int key = ui_getkey(ui);
+		if (!index_key(ui, key))
+			break;
+	}
+}

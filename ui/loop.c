@@ -1,0 +1,283 @@
+/* loop: cmd_ui (opening the store, the first-run welcome), the event loop
+ * that waits on the keyboard, the folder's notify fd and SIGWINCH at once,
+ * the message line, and leaving curses for the editor and shell commands.
+ *
+ * Curses runs with its own SIGWINCH handler: a resize interrupts poll()
+ * and the next wget_wch() returns KEY_RESIZE, which the screens answer
+ * with a full re-layout. */
+#include "ui/ui.h"
+#include "ui/ui-private.h"
+
+#include "client/format.h"
+#include "store/message.h"
+#include "store/store.h"
+
+#include "lib/config.h"
+#include "lib/sbuf.h"
+#include "lib/xalloc.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <locale.h>
+#include <ncurses.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+static struct ui *the_ui;
+
+void ui_message(struct ui *ui, bool error, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ui->status, sizeof(ui->status), fmt, ap);
+	va_end(ap);
+	ui->status_error = error;
+	if (stdscr != NULL && !isendwin()) {
+		struct sbuf sb = SBUF_INIT;
+
+		format_truncate(ui->status, strlen(ui->status), (size_t)COLS, true, &sb);
+		move(LINES - 1, 0);
+		clrtoeol();
+		if (error)
+			attron(ui_color_attr(C_ERROR));
+		addstr(sb.buf);
+		if (error)
+			attroff(ui_color_attr(C_ERROR));
+		refresh();
+		sbuf_release(&sb);
+	}
+}
+
+void ui_draw_bar(int y, const char *left, const char *right)
+{
+	struct sbuf sb = SBUF_INIT;
+	size_t rw = format_width(right), cols = (size_t)COLS;
+	size_t lw;
+
+	attron(ui_color_attr(C_STATUS));
+	move(y, 0);
+	if (rw + 1 > cols)
+		rw = 0;
+	lw = format_field(left, strlen(left), cols - rw, cols - rw, false, &sb);
+	if (rw)
+		format_field(right, strlen(right), rw, rw, false, &sb);
+	(void)lw;
+	addstr(sb.buf);
+	attroff(ui_color_attr(C_STATUS));
+	sbuf_release(&sb);
+}
+
+static void read_notify(int fd)
+{
+	char buf[4096];
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+int ui_getkey(struct ui *ui)
+{
+	wint_t ch;
+	int r;
+
+	for (;;) {
+		struct pollfd pfd[2] = { { 0, POLLIN, 0 }, { ui->notify_fd, POLLIN, 0 } };
+		int nfds = ui->notify_fd >= 0 ? 2 : 1;
+
+		/* Keys already buffered by curses come first. */
+		nodelay(stdscr, TRUE);
+		r = wget_wch(stdscr, &ch);
+		nodelay(stdscr, FALSE);
+		if (r != ERR)
+			break;
+		if (poll(pfd, (nfds_t)nfds, 60 * 1000) < 0) {
+			if (errno == EINTR)
+				continue;	/* SIGWINCH: wget_wch gives KEY_RESIZE */
+			return UK(KEY_RESIZE);
+		}
+		if (nfds == 2 && (pfd[1].revents & POLLIN)) {
+			read_notify(ui->notify_fd);
+			/* Let a burst of changes settle into one refresh. */
+			usleep(30 * 1000);
+			read_notify(ui->notify_fd);
+			if (ui_mailbox_refresh(ui))
+				return UK(KEY_RESIZE);	/* "redraw everything" */
+		}
+	}
+	if (r == OK && ch == 27) {
+		/* Esc then a key within ESCDELAY: a meta key. */
+		wint_t ch2;
+
+		halfdelay(1);
+		r = wget_wch(stdscr, &ch2);
+		nocbreak();
+		cbreak();
+		if (r == OK && ch2 != 27)
+			return UI_META | (int)ch2;
+		return 27;
+	}
+	return r == KEY_CODE_YES ? UK((int)ch) : (int)ch;
+}
+
+int ui_run_shell(struct ui *ui, const char *cmd, bool wait_key)
+{
+	int status;
+
+	def_prog_mode();
+	endwin();
+	status = system(cmd);
+	if (wait_key) {
+		printf("\nPress any key to continue...");
+		fflush(stdout);
+		reset_prog_mode();
+		getch();
+	}
+	reset_prog_mode();
+	/* Nothing the command drew may stay: repaint from scratch. */
+	clearok(curscr, TRUE);
+	clear();
+	refresh();
+	return status == -1 ? -1 : (WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+/* ---- starting ---- */
+
+static const char welcome[] =
+	"From: loft <loft@localhost>\n"
+	"To: you@localhost\n"
+	"Subject: Welcome to loft\n"
+	"Date: %s\n"
+	"Message-ID: <welcome.%ld@loft.localhost>\n"
+	"MIME-Version: 1.0\n"
+	"Content-Type: text/plain; charset=utf-8\n"
+	"\n"
+	"Welcome to loft, a mail system in one program.\n"
+	"\n"
+	"Keys work as in mutt:\n"
+	"  j/k, Up/Down     move          Enter   read the message\n"
+	"  q                back / quit   ?       all keys of this screen\n"
+	"  m                new message   r/g/L   reply / to all / to the list\n"
+	"  f                forward       d/u     delete / undelete\n"
+	"  s/C              move / copy   F, N    flag, toggle new\n"
+	"  /                search here   \\       search all mail (notmuch)\n"
+	"  l                limit         c       change folder\n"
+	"  v                attachments   $       expunge deleted messages\n"
+	"\n"
+	"Your mail lives in ~/Mail as ordinary maildirs.  Settings go in\n"
+	"~/.config/loft/mailrc: see mailrc.example and loft-mailrc(5).\n";
+
+static void first_run(struct ui *ui)
+{
+	struct store_folder *f = NULL;
+	const char *err;
+
+	if (store_folder_open(ui->store, "INBOX", &f, &err) < 0)
+		return;
+	if (store_folder_count(f) == 0 && store_folder_uidnext(f) <= 1) {
+		char date[64];
+		time_t now = time(NULL);
+		struct tm tm;
+		struct sbuf sb = SBUF_INIT;
+		uint32_t uid;
+
+		localtime_r(&now, &tm);
+		strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
+		sbuf_addf(&sb, welcome, date, (long)now);
+		store_append(f, sb.buf, sb.len, 0, NULL, 0, &uid, &err);
+		sbuf_release(&sb);
+	}
+	store_folder_close(&f);
+}
+
+static void ui_free(struct ui *ui)
+{
+	ui_mailbox_close(ui);
+	store_close(&ui->store);
+	free(ui->root);
+	free(ui->last_search);
+	ui_keymap_free();
+	ui_mailcap_set_path(NULL);
+	message_deinit();
+}
+
+int cmd_ui(struct loft_ctx *ctx, int argc, char **argv)
+{
+	struct ui ui = { .ctx = ctx, .cfg = ctx->cfg, .notify_fd = -1 };
+	const char *mailbox = NULL, *err;
+	struct store_settings set = { 0 };
+	struct stat st;
+	bool fresh;
+	int c, status = EX_OK;
+
+	while ((c = getopt(argc, argv, "f:R")) != -1) {
+		if (c == 'f') {
+			mailbox = optarg;
+		} else if (c == 'R') {
+			ui.read_only = true;
+		} else {
+			fprintf(stderr, "usage: loft [-F MAILRC] [-R] [-f MAILBOX]\n");
+			return EX_USAGE;
+		}
+	}
+	if (!isatty(0) || !isatty(1)) {
+		fprintf(stderr, "loft: the mail client needs a terminal\n");
+		return EX_USAGE;
+	}
+	ui.root = xstrdup(config_get(ctx->cfg, "folder"));
+	set.root = ui.root;
+	set.state_dir = config_get(ctx->cfg, "state_dir");
+	set.notmuch_db = config_get(ctx->cfg, "notmuch_database");
+	fresh = stat(ui.root, &st) < 0;
+	if (store_open(&set, STORE_OPEN_CREATE, &ui.store, &err) < 0) {
+		fprintf(stderr, "loft: %s\n", err);
+		free(ui.root);
+		return EX_CONFIG;
+	}
+	if (fresh)
+		first_run(&ui);
+	if (sort_key_parse(config_get(ctx->cfg, "sort"), &ui.sort) < 0)
+		ui.sort = SORT_THREADS;
+	ui.reverse = config_bool(ctx->cfg, "sort_reverse");
+	ui.sidebar = config_bool(ctx->cfg, "sidebar_visible");
+	ui_keymap_init(ctx->cfg);
+	ui_mailcap_set_path(config_get(ctx->cfg, "mailcap_path"));
+
+	if (mailbox == NULL)
+		mailbox = "INBOX";
+	if (strncmp(mailbox, "search:", 7) == 0) {
+		if (ui_mailbox_open_search(&ui, mailbox + 7, &err) < 0) {
+			fprintf(stderr, "loft: %s: %s\n", mailbox, err);
+			status = EX_DATAERR;
+			goto out;
+		}
+	} else if (ui_mailbox_open(&ui, mailbox, &err) < 0) {
+		fprintf(stderr, "loft: %s\n", err);
+		status = EX_NOINPUT;
+		goto out;
+	}
+
+	setlocale(LC_ALL, "");
+	set_escdelay(25);
+	initscr();
+	the_ui = &ui;
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	curs_set(0);
+	ui_color_init(ctx->cfg);
+	ui_index_run(&ui);
+	endwin();
+	the_ui = NULL;
+out:
+	ui_free(&ui);
+	return status;
+}

@@ -1,0 +1,497 @@
+/* mailbox: the open mailbox behind the index — a store folder's snapshot,
+ * or the files of a notmuch search — with lazily parsed envelopes and the
+ * display order (sort, threads, collapse, limit).
+ *
+ * Opening a 100,000-message folder reads only the store's snapshot.  The
+ * thread pass needs Message-ID, In-Reply-To, the subject and the date of
+ * every message; they come from the cached ENVELOPE strings (parsed with
+ * client/envelope.c, never by opening a file) into one temporary buffer
+ * that is dropped once the threads are built.  References are not in an
+ * ENVELOPE, so threads are made from In-Reply-To and the subject. */
+#include "ui/ui-private.h"
+
+#include "client/envelope.h"
+#include "client/thread.h"
+#include "store/message.h"
+#include "store/store.h"
+
+#include "lib/config.h"
+#include "lib/sbuf.h"
+#include "lib/xalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct envelope empty_env = { 0, "", "", "", "", "", "", "", "", 0, 0 };
+
+struct store_folder *ui_folder_open(struct ui *ui, const char *name, const char **error_r)
+{
+	struct store_folder *f = NULL;
+
+	if (store_folder_open(ui->store, name, &f, error_r) < 0)
+		return NULL;
+	return f;
+}
+
+static void free_rows(struct ui_mailbox *mb)
+{
+	if (mb->env)
+		for (size_t i = 0; i < mb->n; i++)
+			envelope_free(&mb->env[i]);
+	free(mb->env);
+	free(mb->tagged);
+	free(mb->collapsed);
+	free(mb->order);
+	thread_free(&mb->thr);
+	mb->env = NULL;
+	mb->tagged = mb->collapsed = NULL;
+	mb->order = NULL;
+	mb->norder = 0;
+}
+
+void ui_mailbox_close(struct ui *ui)
+{
+	struct ui_mailbox *mb = &ui->mb;
+
+	free_rows(mb);
+	store_folder_close(&mb->folder);
+	if (mb->paths)
+		for (size_t i = 0; i < mb->n; i++)
+			free(mb->paths[i]);
+	free(mb->paths);
+	free(mb->flags);
+	free(mb->name);
+	free(mb->query);
+	free(mb->limit);
+	memset(mb, 0, sizeof(*mb));
+	ui->notify_fd = -1;
+}
+
+static void alloc_rows(struct ui_mailbox *mb)
+{
+	mb->env = xcalloc(mb->n + 1, sizeof(*mb->env));
+	mb->tagged = xcalloc(mb->n + 1, 1);
+	mb->collapsed = xcalloc(mb->n + 1, 1);
+	mb->order = xcalloc(mb->n + 1, sizeof(*mb->order));
+}
+
+int ui_mailbox_open(struct ui *ui, const char *name, const char **error_r)
+{
+	struct store_folder *f = ui_folder_open(ui, name, error_r);
+
+	if (f == NULL)
+		return -1;
+	ui_mailbox_close(ui);
+	ui->mb.folder = f;
+	ui->mb.name = xstrdup(name);
+	ui->mb.n = store_folder_count(f);
+	ui->notify_fd = store_folder_notify_fd(f);
+	alloc_rows(&ui->mb);
+	ui_mailbox_resort(ui);
+	/* Start on the first unread message, else the last one (mutt). */
+	ui->mb.cur = ui->mb.norder ? ui->mb.norder - 1 : 0;
+	for (size_t r = 0; r < ui->mb.norder; r++)
+		if (!(ui_msg_flags(ui, ui->mb.order[r]) & STORE_SEEN)) {
+			ui->mb.cur = r;
+			break;
+		}
+	return 0;
+}
+
+/* Maildir flags from a file name's ":2," suffix. */
+static uint32_t flags_of_path(const char *path)
+{
+	const char *info = strstr(path, ":2,");
+	uint32_t fl = 0;
+
+	if (info == NULL)
+		return strstr(path, "/new/") ? STORE_RECENT : 0;
+	for (const char *p = info + 3; *p && *p != '/'; p++)
+		switch (*p) {
+		case 'S': fl |= STORE_SEEN; break;
+		case 'R': fl |= STORE_ANSWERED; break;
+		case 'F': fl |= STORE_FLAGGED; break;
+		case 'T': fl |= STORE_DELETED; break;
+		case 'D': fl |= STORE_DRAFT; break;
+		case 'P': fl |= STORE_PASSED; break;
+		}
+	return fl;
+}
+
+struct search_ctx {
+	char **paths;
+	size_t n, alloc;
+};
+
+static int search_file(void *vctx, const char *path)
+{
+	struct search_ctx *c = vctx;
+
+	if (c->n == c->alloc) {
+		c->alloc = c->alloc ? c->alloc * 2 : 256;
+		c->paths = xreallocarray(c->paths, c->alloc, sizeof(*c->paths));
+	}
+	c->paths[c->n++] = xstrdup(path);
+	return 0;
+}
+
+#include "store/index.h"
+
+int ui_mailbox_open_search(struct ui *ui, const char *query, const char **error_r)
+{
+	struct index *ix = NULL;
+	struct search_ctx c = { NULL, 0, 0 };
+	const char *db = config_get(ui->cfg, "notmuch_database");
+
+	if (index_open(ui->root, db, false, &ix, error_r) < 0)
+		return -1;
+	if (index_search_files(ix, query, 0, search_file, &c, error_r) < 0) {
+		index_close(&ix);
+		for (size_t i = 0; i < c.n; i++)
+			free(c.paths[i]);
+		free(c.paths);
+		return -1;
+	}
+	index_close(&ix);
+	ui_mailbox_close(ui);
+	ui->mb.paths = c.paths;
+	ui->mb.n = c.n;
+	ui->mb.query = xstrdup(query);
+	ui->mb.name = xasprintf("search:%s", query);
+	ui->mb.flags = xcalloc(c.n + 1, sizeof(*ui->mb.flags));
+	for (size_t i = 0; i < c.n; i++)
+		ui->mb.flags[i] = flags_of_path(c.paths[i]);
+	alloc_rows(&ui->mb);
+	ui_mailbox_resort(ui);
+	ui->mb.cur = 0;
+	return 0;
+}
+
+uint32_t ui_msg_flags(struct ui *ui, size_t i)
+{
+	if (ui->mb.folder)
+		return store_folder_msg(ui->mb.folder, i)->flags;
+	return ui->mb.flags[i];
+}
+
+uint64_t ui_msg_size(struct ui *ui, size_t i)
+{
+	if (ui->mb.folder)
+		return store_folder_msg(ui->mb.folder, i)->size;
+	return 0;
+}
+
+long ui_msg_index_of(struct ui *ui, uint32_t uid)
+{
+	size_t lo = 0, hi;
+
+	if (ui->mb.folder == NULL)
+		return uid >= 1 && uid <= ui->mb.n ? (long)uid - 1 : -1;
+	/* The snapshot is in UID order (store.h): binary search. */
+	hi = store_folder_count(ui->mb.folder);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint32_t u = store_folder_msg(ui->mb.folder, mid)->uid;
+
+		if (u == uid)
+			return (long)mid;
+		if (u < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+uint32_t ui_msg_uid(struct ui *ui, size_t i)
+{
+	return ui->mb.folder ? store_folder_msg(ui->mb.folder, i)->uid : (uint32_t)i + 1;
+}
+
+/* A search result's envelope: the file's header block through GMime. */
+static struct envelope *file_envelope(const char *path)
+{
+	struct message *m;
+	struct envelope *e = NULL;
+	const char *err;
+	struct sbuf sb = SBUF_INIT;
+
+	m = message_parse_file(path, NULL, NULL, &err);
+	if (m == NULL)
+		return NULL;
+	message_imap_envelope(m, &sb);
+	message_free(&m);
+	e = envelope_parse(sb.buf, sb.len, &err);
+	sbuf_release(&sb);
+	return e;
+}
+
+const struct envelope *ui_msg_env(struct ui *ui, size_t i)
+{
+	struct ui_mailbox *mb = &ui->mb;
+	const char *err;
+
+	if (i >= mb->n)
+		return &empty_env;
+	if (mb->env[i] == NULL) {
+		if (mb->folder) {
+			const struct store_msg *m = store_folder_msg(mb->folder, i);
+
+			if (m->envelope)
+				mb->env[i] = envelope_parse(m->envelope, strlen(m->envelope), &err);
+		} else {
+			mb->env[i] = file_envelope(mb->paths[i]);
+		}
+	}
+	return mb->env[i] ? mb->env[i] : &empty_env;
+}
+
+struct message *ui_msg_load(struct ui *ui, size_t i)
+{
+	struct message *m;
+	const char *err;
+
+	if (ui->mb.folder) {
+		struct sbuf sb = SBUF_INIT;
+
+		if (store_msg_read(ui->mb.folder, ui_msg_uid(ui, i), &sb, &err) < 0) {
+			ui_message(ui, true, "%s", err);
+			sbuf_release(&sb);
+			return NULL;
+		}
+		m = message_parse(sb.buf, sb.len, NULL, &err);
+		sbuf_release(&sb);
+	} else {
+		m = message_parse_file(ui->mb.paths[i], NULL, NULL, &err);
+	}
+	if (m == NULL)
+		ui_message(ui, true, "cannot read the message: %s", err);
+	return m;
+}
+
+int ui_msg_set_flags(struct ui *ui, size_t i, int op, uint32_t flags)
+{
+	const char *err;
+
+	if (ui->mb.folder == NULL || ui->read_only) {
+		ui_message(ui, true, "%s", ui->read_only ? "the mailbox is read-only (-R)"
+			   : "search results are read-only");
+		return -1;
+	}
+	if (store_set_flags(ui->mb.folder, ui_msg_uid(ui, i), (enum store_flag_op)op, flags, NULL,
+			    &err) < 0) {
+		ui_message(ui, true, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+void ui_mailbox_counts(struct ui *ui, size_t *new_r, size_t *flagged_r, size_t *deleted_r)
+{
+	size_t nw = 0, fl = 0, del = 0;
+
+	for (size_t i = 0; i < ui->mb.n; i++) {
+		uint32_t f = ui_msg_flags(ui, i);
+
+		nw += !(f & STORE_SEEN);
+		fl += !!(f & STORE_FLAGGED);
+		del += !!(f & STORE_DELETED);
+	}
+	*new_r = nw;
+	*flagged_r = fl;
+	*deleted_r = del;
+}
+
+/* ---- ordering ---- */
+
+static bool row_visible(struct ui *ui, size_t i)
+{
+	struct ui_pattern_msg pm;
+	const struct envelope *e;
+
+	if (ui->mb.limit == NULL)
+		return true;
+	e = ui_msg_env(ui, i);
+	pm.from = *e->from_name ? e->from_name : e->from_addr;
+	pm.subject = e->subject;
+	pm.to = e->to_addr;
+	pm.flags = ui_msg_flags(ui, i);
+	pm.tagged = ui->mb.tagged[i];
+	/* Keep the parsed envelope of shown rows only: memory stays small. */
+	return ui_pattern_match(ui->mb.limit, &pm);
+}
+
+static void build_threads(struct ui *ui)
+{
+	struct ui_mailbox *mb = &ui->mb;
+	struct thread_input *in = xcalloc(mb->n + 1, sizeof(*in));
+	struct sbuf pool = SBUF_INIT;
+	size_t *offs = xcalloc(3 * mb->n + 1, sizeof(*offs));
+
+	/* Strings go to one pool (offsets first: the pool moves as it grows). */
+	for (size_t i = 0; i < mb->n; i++) {
+		bool had = mb->env[i] != NULL;
+		const struct envelope *e = ui_msg_env(ui, i);
+
+		offs[3 * i] = pool.len;
+		sbuf_add(&pool, e->message_id, strlen(e->message_id) + 1);
+		offs[3 * i + 1] = pool.len;
+		sbuf_add(&pool, e->in_reply_to, strlen(e->in_reply_to) + 1);
+		offs[3 * i + 2] = pool.len;
+		sbuf_add(&pool, e->subject, strlen(e->subject) + 1);
+		in[i].date = e->date ? e->date
+				     : (mb->folder ? store_folder_msg(mb->folder, i)->internal_date : 0);
+		if (!had)
+			envelope_free(&mb->env[i]);
+	}
+	for (size_t i = 0; i < mb->n; i++) {
+		in[i].message_id = pool.buf + offs[3 * i];
+		in[i].in_reply_to = pool.buf + offs[3 * i + 1];
+		in[i].subject = pool.buf + offs[3 * i + 2];
+	}
+	thread_free(&mb->thr);
+	mb->thr = thread_build(in, mb->n, NULL);
+	free(in);
+	free(offs);
+	sbuf_release(&pool);
+}
+
+static void sort_plain(struct ui *ui, uint32_t *order)
+{
+	struct ui_mailbox *mb = &ui->mb;
+	struct sort_input *in = xcalloc(mb->n + 1, sizeof(*in));
+	struct envelope **tmp = xcalloc(mb->n + 1, sizeof(*tmp));
+
+	for (size_t i = 0; i < mb->n; i++) {
+		const struct envelope *e;
+		const char *err;
+
+		if (mb->env[i] == NULL && mb->folder) {
+			const struct store_msg *m = store_folder_msg(mb->folder, i);
+			if (m->envelope)
+				tmp[i] = envelope_parse(m->envelope, strlen(m->envelope), &err);
+			e = tmp[i] ? tmp[i] : &empty_env;
+		} else {
+			e = ui_msg_env(ui, i);
+		}
+		in[i].date = e->date ? e->date
+				     : (mb->folder ? store_folder_msg(mb->folder, i)->internal_date : 0);
+		in[i].from_name = e->from_name;
+		in[i].from_addr = e->from_addr;
+		in[i].subject = e->subject;
+		in[i].size = ui_msg_size(ui, i);
+	}
+	sort_messages(in, mb->n, ui->sort, (ui->reverse ? SORT_REVERSE : 0) | SORT_STRIP_TAGS,
+		      NULL, order);
+	for (size_t i = 0; i < mb->n; i++)
+		envelope_free(&tmp[i]);
+	free(tmp);
+	free(in);
+}
+
+void ui_mailbox_resort(struct ui *ui)
+{
+	struct ui_mailbox *mb = &ui->mb;
+	uint32_t *all = xcalloc(mb->n + 1, sizeof(*all));
+	int64_t cur_msg = mb->norder && mb->cur < mb->norder ? (int64_t)mb->order[mb->cur] : -1;
+	size_t r = 0;
+
+	if (ui->sort == SORT_THREADS) {
+		build_threads(ui);
+		sort_messages(NULL, mb->n, SORT_THREADS, ui->reverse ? SORT_REVERSE : 0, mb->thr, all);
+	} else {
+		thread_free(&mb->thr);
+		sort_plain(ui, all);
+	}
+	for (size_t k = 0; k < mb->n; k++) {
+		uint32_t i = all[k];
+
+		if (!row_visible(ui, i))
+			continue;
+		mb->order[r++] = i;
+		/* A collapsed top hides the rest of its thread. */
+		if (mb->thr && mb->collapsed[i] && mb->thr->nodes[i].parent < 0 && mb->limit == NULL)
+			k += mb->thr->nodes[i].size - 1;
+	}
+	mb->norder = r;
+	free(all);
+	mb->cur = 0;
+	for (size_t k = 0; cur_msg >= 0 && k < r; k++)
+		if (mb->order[k] == (uint32_t)cur_msg)
+			mb->cur = k;
+	if (mb->cur >= r)
+		mb->cur = r ? r - 1 : 0;
+}
+
+bool ui_mailbox_refresh(struct ui *ui)
+{
+	struct ui_mailbox *mb = &ui->mb;
+	bool changed = false;
+	const char *err;
+	uint32_t cur_uid = 0, *tagged_uids = NULL, *coll_uids = NULL;
+	size_t ntag = 0, ncoll = 0;
+
+	if (mb->folder == NULL)
+		return false;
+	if (mb->norder)
+		cur_uid = ui_msg_uid(ui, mb->order[mb->cur]);
+	/* Snapshot indices change: remember UIDs of the per-row marks. */
+	tagged_uids = xcalloc(mb->n + 1, sizeof(*tagged_uids));
+	coll_uids = xcalloc(mb->n + 1, sizeof(*coll_uids));
+	for (size_t i = 0; i < mb->n; i++) {
+		if (mb->tagged[i])
+			tagged_uids[ntag++] = ui_msg_uid(ui, i);
+		if (mb->collapsed[i])
+			coll_uids[ncoll++] = ui_msg_uid(ui, i);
+	}
+	if (store_folder_refresh(mb->folder, &changed, &err) < 0) {
+		ui_message(ui, true, "%s", err);
+		changed = false;
+	}
+	if (changed) {
+		size_t old_n = mb->n;
+
+		free_rows(mb);
+		mb->n = store_folder_count(mb->folder);
+		alloc_rows(mb);
+		for (size_t k = 0; k < ntag; k++) {
+			long i = ui_msg_index_of(ui, tagged_uids[k]);
+			if (i >= 0)
+				mb->tagged[i] = 1;
+		}
+		for (size_t k = 0; k < ncoll; k++) {
+			long i = ui_msg_index_of(ui, coll_uids[k]);
+			if (i >= 0)
+				mb->collapsed[i] = 1;
+		}
+		ui_mailbox_resort(ui);
+		for (size_t r = 0; r < mb->norder; r++)
+			if (ui_msg_uid(ui, mb->order[r]) == cur_uid)
+				mb->cur = r;
+		if (mb->n > old_n)
+			ui_message(ui, false, "%zu new message%s", mb->n - old_n,
+				   mb->n - old_n == 1 ? "" : "s");
+	}
+	free(tagged_uids);
+	free(coll_uids);
+	return changed;
+}
+
+size_t ui_mailbox_expunge(struct ui *ui)
+{
+	size_t nw, fl, del;
+	const char *err;
+
+	if (ui->mb.folder == NULL || ui->read_only)
+		return 0;
+	ui_mailbox_counts(ui, &nw, &fl, &del);
+	if (del == 0)
+		return 0;
+	if (store_expunge(ui->mb.folder, NULL, 0, &err) < 0) {
+		ui_message(ui, true, "%s", err);
+		return 0;
+	}
+	ui_mailbox_refresh(ui);
+	return del;
+}

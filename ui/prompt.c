@@ -1,0 +1,188 @@
+/* prompt: line editing on the bottom row (with Tab completion), yes/no
+ * questions, one-key choices, and the completers for folder names and
+ * addresses.  Ctrl-G or Esc cancels everywhere. */
+#include "ui/ui-private.h"
+
+#include "client/format.h"
+#include "store/store.h"
+
+#include "lib/config.h"
+#include "lib/sbuf.h"
+#include "lib/xalloc.h"
+
+#include <ncurses.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static void draw_prompt(const char *question, const struct sbuf *text)
+{
+	struct sbuf sb = SBUF_INIT;
+	size_t qw = format_width(question), cols = (size_t)COLS;
+	size_t tw = format_width(text->buf);
+	const char *shown = text->buf;
+
+	/* Keep the end of a long answer visible. */
+	while (qw + tw + 1 > cols && *shown) {
+		size_t l = 1;
+		while ((shown[l] & 0xc0) == 0x80)
+			l++;
+		tw -= format_width_n(shown, l);
+		shown += l;
+	}
+	sbuf_addstr(&sb, question);
+	sbuf_addstr(&sb, shown);
+	move(LINES - 1, 0);
+	clrtoeol();
+	struct sbuf cut = SBUF_INIT;
+	format_truncate(sb.buf, sb.len, cols - 1, false, &cut);
+	addstr(cut.buf);
+	sbuf_release(&cut);
+	sbuf_release(&sb);
+	curs_set(1);
+	refresh();
+}
+
+char *ui_prompt(struct ui *ui, const char *question, const char *initial,
+		char *(*complete)(struct ui *ui, const char *text))
+{
+	struct sbuf text = SBUF_INIT;
+
+	if (initial)
+		sbuf_addstr(&text, initial);
+	for (;;) {
+		draw_prompt(question, &text);
+		int k = ui_getkey(ui);
+
+		if (k == 7 || k == 27) {	/* ^G, Esc */
+			sbuf_release(&text);
+			curs_set(0);
+			move(LINES - 1, 0);
+			clrtoeol();
+			return NULL;
+		}
+		if (k == '\r' || k == '\n' || k == UK(KEY_ENTER))
+			break;
+		if (k == UK(KEY_BACKSPACE) || k == 127 || k == 8) {
+			while (text.len > 0 && (text.buf[text.len - 1] & 0xc0) == 0x80)
+				text.len--;
+			if (text.len > 0)
+				text.len--;
+			sbuf_setlen(&text, text.len);
+		} else if (k == 21) {	/* ^U */
+			sbuf_reset(&text);
+		} else if (k == '\t' && complete) {
+			char *c = complete(ui, text.buf);
+			if (c) {
+				sbuf_reset(&text);
+				sbuf_addstr(&text, c);
+				free(c);
+			}
+		} else if (k == UK(KEY_RESIZE)) {
+			ui_index_draw(ui);
+		} else if (k >= ' ' && k < 0x110000) {
+			char mb[8];
+			mbstate_t st = { 0 };
+			size_t l = wcrtomb(mb, (wchar_t)k, &st);
+			if (l != (size_t)-1)
+				sbuf_add(&text, mb, l);
+		}
+	}
+	curs_set(0);
+	move(LINES - 1, 0);
+	clrtoeol();
+	return sbuf_detach(&text, NULL);
+}
+
+bool ui_yesno(struct ui *ui, const char *question, bool def)
+{
+	struct sbuf q = SBUF_INIT;
+	int k;
+
+	sbuf_addf(&q, "%s ([%s]/%s): ", question, def ? "yes" : "no", def ? "no" : "yes");
+	for (;;) {
+		struct sbuf empty = SBUF_INIT;
+		draw_prompt(q.buf, &empty);
+		k = ui_getkey(ui);
+		if (k == 'y' || k == 'Y' || k == 'n' || k == 'N' || k == '\r' || k == 7 || k == 27)
+			break;
+	}
+	sbuf_release(&q);
+	curs_set(0);
+	move(LINES - 1, 0);
+	clrtoeol();
+	if (k == '\r')
+		return def;
+	return k == 'y' || k == 'Y';
+}
+
+int ui_choice(struct ui *ui, const char *question, const char *choices)
+{
+	for (;;) {
+		struct sbuf empty = SBUF_INIT;
+		draw_prompt(question, &empty);
+		int k = ui_getkey(ui);
+
+		curs_set(0);
+		if (k == 7 || k == 27)
+			return 0;
+		if (k > 0 && k < 128 && strchr(choices, k))
+			return k;
+	}
+}
+
+/* Longest common prefix completion over candidates. */
+static char *complete_from(const char *text, const char *prefix_out, char **cands, size_t n)
+{
+	size_t tl = strlen(text), best_len = 0;
+	const char *best = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		if (strncasecmp(cands[i], text, tl) != 0)
+			continue;
+		if (best == NULL) {
+			best = cands[i];
+			best_len = strlen(best);
+		} else {
+			size_t k = 0;
+			while (k < best_len && best[k] == cands[i][k])
+				k++;
+			best_len = k;
+		}
+	}
+	if (best == NULL)
+		return NULL;
+	return xasprintf("%s%.*s", prefix_out, (int)best_len, best);
+}
+
+char *ui_complete_folder(struct ui *ui, const char *text)
+{
+	struct store_folder_info *list;
+	size_t n;
+	const char *err;
+	char *res;
+	bool plus = text[0] == '+' || text[0] == '=';
+
+	if (store_folder_list(ui->store, &list, &n, &err) < 0)
+		return NULL;
+	char **names = xcalloc(n + 1, sizeof(*names));
+	for (size_t i = 0; i < n; i++)
+		names[i] = list[i].name;
+	res = complete_from(text + plus, plus ? "+" : "", names, n);
+	free(names);
+	store_folder_list_free(list, n);
+	return res;
+}
+
+char *ui_complete_address(struct ui *ui, const char *text)
+{
+	/* Complete the last address of a comma-separated list by alias. */
+	const char *last = strrchr(text, ',');
+	const char *word = last ? last + 1 : text;
+	while (*word == ' ')
+		word++;
+	const char *addr = config_alias(ui->cfg, word);
+	if (addr == NULL)
+		return NULL;
+	return xasprintf("%.*s%s", (int)(word - text), text, addr);
+}

@@ -1,0 +1,260 @@
+/* ui-private: what the files of ui/ share.  Nothing outside ui/ includes it.
+ *
+ * One struct ui holds the session: the store, the open mailbox (a store
+ * folder, or a notmuch search as a virtual folder of files), the display
+ * order, the screen mode and the key maps.  Envelopes are parsed lazily,
+ * only for rows that are drawn, from the store's ENVELOPE cache: opening a
+ * folder never reads its message files. */
+#ifndef LOFT_UI_PRIVATE_H
+#define LOFT_UI_PRIVATE_H
+
+#include "client/sort.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct config;
+struct envelope;
+struct loft_ctx;
+struct message;
+struct sbuf;
+struct store;
+struct store_folder;
+struct thread;
+
+/* ---- actions and key maps (ui/keymap.c) ---- */
+
+enum ui_menu { MENU_INDEX, MENU_PAGER, MENU_ATTACH, MENU_COMPOSE, MENU_BROWSER, MENU_COUNT };
+
+enum ui_action {
+	A_NONE, A_NEXT, A_PREV, A_DISPLAY, A_QUIT, A_EXIT, A_DELETE, A_UNDELETE, A_FLAG,
+	A_TOGGLE_NEW, A_TAG, A_TAG_PREFIX, A_SAVE, A_COPY, A_MAIL, A_REPLY, A_GROUP_REPLY,
+	A_LIST_REPLY, A_FORWARD, A_SEARCH, A_SEARCH_NEXT, A_LIMIT, A_SYNC, A_HELP,
+	A_VIEW_ATTACH, A_FIRST, A_LAST, A_NEXT_PAGE, A_PREV_PAGE, A_HALF_DOWN, A_NEXT_UNREAD,
+	A_NEXT_THREAD, A_PIPE, A_CHANGE_FOLDER, A_SORT, A_COLLAPSE, A_COLLAPSE_ALL,
+	A_RECALL, A_VFOLDER, A_REDRAW, A_LINE_DOWN, A_LINE_UP, A_PTOP, A_PBOTTOM,
+	A_SAVE_ATTACH, A_OPEN_ATTACH, A_SEND, A_ATTACH_FILE, A_DETACH, A_EDIT, A_POSTPONE,
+	A_TOGGLE_SIDEBAR, A_MIDDLE, A_COUNT
+};
+
+/* Key codes: a character is its code point; a curses function key is
+ * UK(KEY_x) (they would collide with code points 257-511 otherwise);
+ * UI_META|k is "Esc k". */
+#define UI_META 0x1000000
+#define UI_FN 0x400000
+#define UK(k) ((k) | UI_FN)
+
+struct ui_binding {
+	int key;
+	enum ui_action action;
+	char *macro;		/* keys to replay instead, or NULL */
+};
+
+/* The name of an action ("next-entry"), or NULL. */
+const char *ui_action_name(enum ui_action a);
+/* The action named name, or A_NONE. */
+enum ui_action ui_action_parse(const char *name);
+/* Parses a key as written in bind/macro ("j", "<Down>", "\\Cx", "^X",
+ * "\\ev", "<Esc>v", "<F1>"...).  Returns the code or -1. */
+int ui_key_parse(const char *s);
+/* Appends a readable key name. */
+void ui_key_name(int key, struct sbuf *out);
+/* Parses "menu[,menu]" into a bit set; -1 when unknown. */
+int ui_menu_parse(const char *s);
+/* Installs the defaults, then the mailrc's bind and macro lines. */
+void ui_keymap_init(struct config *cfg);
+void ui_keymap_free(void);
+/* The binding of key in menu (menu-specific first, then generic), or NULL. */
+const struct ui_binding *ui_keymap_lookup(enum ui_menu menu, int key);
+/* Appends the help text of menu ("key  action") to out. */
+void ui_keymap_help(enum ui_menu menu, struct sbuf *out);
+
+/* ---- colours (ui/color.c) ---- */
+
+enum ui_color {
+	C_NORMAL, C_INDICATOR, C_STATUS, C_TREE, C_QUOTED, C_QUOTED1, C_QUOTED2, C_URL,
+	C_HEADER, C_SIGNATURE, C_ATTACHMENT, C_ERROR, C_NEW, C_FLAGGED, C_DELETED, C_TAGGED,
+	C_SEARCH, C_TILDE, C_COUNT
+};
+void ui_color_init(struct config *cfg);
+/* The curses attribute for obj (colour pair and bold/reverse). */
+int ui_color_attr(enum ui_color obj);
+/* For `color index FG BG PATTERN`: the attribute of the first pattern
+ * matching (via the callback), or -1. */
+
+/* ---- the session ---- */
+
+struct ui_mailbox {
+	char *name;			/* what the status line shows */
+	struct store_folder *folder;	/* NULL for a search */
+	char **paths;			/* search: one file per row */
+	char *query;			/* search: the notmuch query */
+	size_t n;
+	struct envelope **env;		/* lazily parsed, n entries */
+	uint32_t *flags;		/* search: flags from file names */
+	uint8_t *tagged;		/* n */
+	struct thread *thr;		/* when sorted by threads */
+	uint32_t *order;		/* message indices in display order */
+	size_t norder;
+	uint8_t *collapsed;		/* n: thread tops shown collapsed */
+	char *limit;			/* the limit pattern, or NULL */
+	size_t cur, top;		/* cursor row and first row shown */
+};
+
+struct ui {
+	struct loft_ctx *ctx;
+	struct config *cfg;
+	struct store *store;
+	char *root;
+	struct ui_mailbox mb;
+	enum sort_key sort;
+	bool reverse;
+	bool sidebar;
+	bool read_only;			/* -R: no flag changes, no expunge */
+	bool tag_prefix;
+	bool quit;
+	char *last_search;
+	char status[512];		/* the message line */
+	bool status_error;
+	int notify_fd;
+	bool resized;
+};
+
+/* ---- ui/loop.c ---- */
+/* Waits for a key (or a resize: KEY_RESIZE) while servicing the store's
+ * notifications (new mail refreshes the index and redraws) and timers.
+ * Returns a key code, with Esc-prefixed keys as UI_META|c. */
+int ui_getkey(struct ui *ui);
+/* Shows a message on the bottom line (printf format). */
+void ui_message(struct ui *ui, bool error, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Leaves curses to run cmd through the shell with the terminal (editor,
+ * pager command); restores the screen fully afterwards.  Returns the
+ * command's exit status or -1. */
+int ui_run_shell(struct ui *ui, const char *cmd, bool wait_key);
+/* Draws the status bar at row y with text left and right. */
+void ui_draw_bar(int y, const char *left, const char *right);
+
+/* ---- ui/mailbox.c ---- */
+int ui_mailbox_open(struct ui *ui, const char *name, const char **error_r);
+int ui_mailbox_open_search(struct ui *ui, const char *query, const char **error_r);
+void ui_mailbox_close(struct ui *ui);
+/* Rebuilds the display order (sort, threads, limit) keeping the cursor on
+ * the same message. */
+void ui_mailbox_resort(struct ui *ui);
+/* Refreshes the snapshot from disk; true when it changed. */
+bool ui_mailbox_refresh(struct ui *ui);
+/* The parsed envelope of message i (never NULL: an empty one on failure). */
+const struct envelope *ui_msg_env(struct ui *ui, size_t i);
+uint32_t ui_msg_flags(struct ui *ui, size_t i);
+uint64_t ui_msg_size(struct ui *ui, size_t i);
+uint32_t ui_msg_uid(struct ui *ui, size_t i);
+/* The index of the message with this UID in the current snapshot, or -1
+ * (it was expunged).  O(log n). */
+long ui_msg_index_of(struct ui *ui, uint32_t uid);
+/* Parses message i; NULL with a message shown on failure.  Caller frees. */
+struct message *ui_msg_load(struct ui *ui, size_t i);
+/* Changes flags of message i (STORE_FLAGS_ADD/REMOVE as int op). */
+int ui_msg_set_flags(struct ui *ui, size_t i, int op, uint32_t flags);
+/* Expunges \Deleted messages; returns how many. */
+size_t ui_mailbox_expunge(struct ui *ui);
+/* Counts for the status line. */
+void ui_mailbox_counts(struct ui *ui, size_t *new_r, size_t *flagged_r, size_t *deleted_r);
+/* Opens folder name of the store (relative, "+x" or a path). */
+struct store_folder *ui_folder_open(struct ui *ui, const char *name, const char **error_r);
+
+/* ---- ui/index.c ---- */
+void ui_index_draw(struct ui *ui);
+/* Runs the index screen until quit or a folder change. */
+void ui_index_run(struct ui *ui);
+
+/* ---- ui/pager.c ---- */
+/* Shows message i; returns the action that ended it (A_QUIT back to the
+ * index, A_NEXT/A_PREV to show the neighbour...). */
+enum ui_action ui_pager_run(struct ui *ui, size_t i);
+/* Shows text (help, command output) in the pager. */
+void ui_pager_text(struct ui *ui, const char *title, const char *text, size_t len);
+
+/* ---- ui/text.c (pure: unit-tested) ---- */
+struct ui_line {
+	size_t off, len;	/* bytes of the line in the text */
+	unsigned quote;		/* quote depth of its source line */
+	bool cont;		/* continuation of a wrapped line */
+};
+/* Splits text into screen lines of at most width cells (wrapping at a
+ * blank when one is near, else mid-word; a wide character never
+ * straddles the edge).  Tabs count as up to 8 cells.  Returns the count;
+ * *lines_r malloc'd, caller frees. */
+size_t ui_wrap(const char *text, size_t len, size_t width, struct ui_line **lines_r);
+/* Quote depth of a line ("> > x" is 2). */
+unsigned ui_quote_depth(const char *s, size_t len);
+/* Finds the next URL (http://, https://, mailto:, www.) in s[0..len):
+ * offset and length, or false. */
+bool ui_find_url(const char *s, size_t len, size_t *off_r, size_t *len_r);
+/* HTML to plain text (tags dropped, block elements as line breaks, common
+ * entities decoded).  Appended to out. */
+void ui_html_strip(const char *html, size_t len, struct sbuf *out);
+
+/* ---- ui/pattern.c (pure: unit-tested) ---- */
+struct ui_pattern_msg {
+	const char *from, *subject, *to;
+	uint32_t flags;		/* store flags */
+	bool tagged;
+};
+/* True when msg matches pattern: words are ANDed; "~f STR" from, "~s"
+ * subject, "~t" to, "~b"? not supported, "~N" new, "~O" old, "~F" flagged,
+ * "~D" deleted, "~T" tagged, "~A" all, "!" negates the next; a bare word
+ * matches from or subject; case-insensitive substrings. */
+bool ui_pattern_match(const char *pattern, const struct ui_pattern_msg *msg);
+/* 0 when pattern is well-formed, else -1 with *error_r static. */
+int ui_pattern_check(const char *pattern, const char **error_r);
+
+/* ---- ui/prompt.c ---- */
+/* Reads a line on the bottom row.  complete (may be NULL) is called on
+ * Tab with the text so far and returns a malloc'd completion or NULL.
+ * Returns a malloc'd string, or NULL when cancelled (Ctrl-G, Esc). */
+char *ui_prompt(struct ui *ui, const char *question, const char *initial,
+		char *(*complete)(struct ui *ui, const char *text));
+/* Asks yes/no; returns true for yes (def when Enter). */
+bool ui_yesno(struct ui *ui, const char *question, bool def);
+/* A single key answer among choices ("dfsrt"), or 0 when cancelled. */
+int ui_choice(struct ui *ui, const char *question, const char *choices);
+/* Completions: folder names of the store; addresses from aliases. */
+char *ui_complete_folder(struct ui *ui, const char *text);
+char *ui_complete_address(struct ui *ui, const char *text);
+
+/* ---- ui/compose.c ---- */
+enum ui_compose_kind { UI_NEW, UI_REPLY, UI_GROUP_REPLY, UI_LIST_REPLY, UI_FORWARD, UI_RESUME };
+/* Composes (msg_index: the message replied to or forwarded, or resumed). */
+void ui_compose(struct ui *ui, enum ui_compose_kind kind, size_t msg_index);
+
+/* ---- ui/folders.c ---- */
+/* The folder list screen; returns the chosen folder name (malloc'd) or NULL. */
+char *ui_folders_run(struct ui *ui);
+
+/* ---- ui/attach.c ---- */
+void ui_attach_run(struct ui *ui, struct message *msg);
+
+/* ---- ui/mailcap.c ---- */
+struct ui_mailcap_entry {
+	char *type;		/* "text/html", "image/ *" */
+	char *command;		/* with %s */
+	bool copiousoutput;
+	bool needsterminal;
+};
+/* Parses a mailcap file's text: entries appended to *v (count *n). */
+void ui_mailcap_parse(const char *text, size_t len, struct ui_mailcap_entry **v, size_t *n);
+void ui_mailcap_free(struct ui_mailcap_entry *v, size_t n);
+/* The files searched (the mailcap_path setting); NULL frees the cache. */
+void ui_mailcap_set_path(const char *path);
+/* The first entry for type (wildcards honoured) with copiousoutput when
+ * copious, from ~/.mailcap and /etc/mailcap; NULL when none.  Owned by a
+ * process-wide cache. */
+const struct ui_mailcap_entry *ui_mailcap_find(const char *type, bool copious);
+/* Runs cmd (%s replaced by a temporary file holding data) and collects its
+ * output into out, killing it after timeout_ms.  Returns 0, or -1. */
+int ui_mailcap_filter(const char *command, const char *data, size_t len, int timeout_ms,
+		      struct sbuf *out);
+
+#endif
