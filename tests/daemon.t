@@ -194,5 +194,7 @@ for _ in $(seq 50); do kill -0 "$DET" 2>/dev/null || break; sleep 0.1; done
 [ ! -e "$T_DIR/loft.pid" ]
 ok $? "SIGTERM removes the pid file"
 is "$("$LOFT" queue list)" "Mail queue is empty" "the queue is empty at the end"
+! grep -q 'Sanitizer' "$LOG" "$T_DIR/detach.log"
+ok $? "no sanitizer report from the daemon or its children"
 
 done_testing

@@ -181,4 +181,7 @@ a_rc "set smarthost=smtp://localhost:$BPORT smarthost_ca=$T_DIR/ca/ca.pem" \
 queue_run
 like "$(loft_a queue list)" 'smarthost_password_command failed \(status 3\)' "a failing password command is a clear temporary failure"
 
+! grep -q 'Sanitizer' "$T_DIR/b.log" "$T_DIR/run.err"
+ok $? "no sanitizer report"
+
 done_testing
