@@ -50,7 +50,8 @@ int relay_parse_url(const char *url, enum relay_tls *tls_r, char **host_r, char 
 	if (*rest == '[') {
 		const char *close = memchr(rest, ']', (size_t)(end - rest));
 
-		if (close == NULL || close == rest + 1) {
+		if (close == NULL || close == rest + 1 ||
+		    strspn(rest + 1, "0123456789abcdefABCDEF:.") != (size_t)(close - rest - 1)) {
 			*error_r = "smarthost: bad [IPv6] address";
 			return -1;
 		}
@@ -60,6 +61,11 @@ int relay_parse_url(const char *url, enum relay_tls *tls_r, char **host_r, char 
 		hostlen = strcspn(rest, ":/");
 		if (hostlen == 0) {
 			*error_r = "smarthost: no host";
+			return -1;
+		}
+		/* A host name or IPv4 literal, nothing that could be anything else. */
+		if (strspn(rest, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-_") != hostlen) {
+			*error_r = "smarthost: bad host";
 			return -1;
 		}
 		*host_r = xstrndup(rest, hostlen);
