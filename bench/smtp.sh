@@ -34,11 +34,7 @@ PF_DIR=""
 cleanup() {
 	local p
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	if [ -n "$PF_DIR" ] && [ -f "$PF_DIR/spool/pid/master.pid" ]; then
-		"$POSTFIX" -c "$PF_DIR/etc" stop >/dev/null 2>&1
-		p=$(tr -d ' ' < "$PF_DIR/spool/pid/master.pid" 2>/dev/null)
-		[ -n "$p" ] && kill "$p" 2>/dev/null
-	fi
+	[ -n "$PF_DIR" ] && bash "$TOP/tests/postfix_instance.sh" stop "$PF_DIR"
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -85,35 +81,8 @@ wait_port "$LPORT" || { echo "bench: smtp: loft daemon did not start: $(cat "$WO
 # --- Postfix ---
 PPORT=$(free_port)
 PF_DIR=$WORK/pf
-mkdir -p "$PF_DIR/etc" "$PF_DIR/spool" "$PF_DIR/data" "$PF_DIR/mail"
-sed "s/^smtp      inet.*/127.0.0.1:$PPORT inet n - n - - smtpd/" /etc/postfix/master.cf > "$PF_DIR/etc/master.cf"
-cat > "$PF_DIR/etc/main.cf" <<EOF
-compatibility_level = 3.6
-queue_directory = $PF_DIR/spool
-data_directory = $PF_DIR/data
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-myhostname = pf.bench.test
-mydestination =
-mynetworks = 127.0.0.0/8
-smtpd_peername_lookup = no
-smtp_dns_support_level = disabled
-virtual_mailbox_domains = example.org
-virtual_mailbox_base = $PF_DIR/mail
-virtual_mailbox_maps = static:maildir/
-virtual_uid_maps = static:65534
-virtual_gid_maps = static:65534
-maillog_file_prefixes = /tmp
-maillog_file = $PF_DIR/maillog
-alias_maps =
-alias_database =
-smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination
-default_process_limit = 100
-EOF
-chown nobody "$PF_DIR/mail"
-chown postfix "$PF_DIR/data"
-"$POSTFIX" -c "$PF_DIR/etc" start >/dev/null 2>&1
-wait_port "$PPORT" || { echo "bench: smtp: Postfix did not start: $(tail -3 "$PF_DIR/maillog")"; exit 1; }
+bash "$TOP/tests/postfix_instance.sh" start "$PF_DIR" "$PPORT" example.org ||
+	{ echo "bench: smtp: Postfix did not start"; exit 1; }
 
 # --- smtp-sink ---
 SPORT=$(free_port)

@@ -71,6 +71,30 @@ else
 	skip "smtp-sink missing (apt-get install postfix)"
 fi
 
+# 1b. A real Postfix as the smarthost: the message lands in its maildir
+# intact, with the envelope recipient it was relayed for.
+if [ -x /usr/sbin/postfix ] && [ "$(id -u)" = 0 ]; then
+	PPORT=$(free_port)
+	PF=$T_DIR/postfix
+	if bash "$TOP/tests/postfix_instance.sh" start "$PF" $PPORT remote.test 2> "$T_DIR/pf.err"; then
+		a_rc "set smarthost=smtp+insecure://127.0.0.1:$PPORT"
+		msg "through postfix" friend@remote.test
+		queue_run
+		is "$(loft_a queue list)" "Mail queue is empty" "Postfix accepted the relayed message"
+		for _ in $(seq 100); do ls "$PF"/mail/maildir/new/* >/dev/null 2>&1 && break; sleep 0.1; done
+		f=$(ls "$PF"/mail/maildir/new/* 2>/dev/null | head -1)
+		like "$(grep -m1 '^Delivered-To:' "$f" 2>/dev/null)" 'friend@remote.test' "Postfix delivered it for the right recipient"
+		like "$(grep -m1 '^Return-Path:' "$f" 2>/dev/null)" '<me@a.test>' "with the right envelope sender"
+		is "$(sed -n '/^Subject: through postfix/,$p' "$f" | grep -v '^$' | tail -4 | tr '\n' '|')" \
+			'line one|.line starting with a dot|..two dots|last line|' "and the body intact"
+		bash "$TOP/tests/postfix_instance.sh" stop "$PF"
+	else
+		ok 1 "the Postfix instance starts" && diag "$(cat "$T_DIR/pf.err")"
+	fi
+else
+	skip "Postfix as smarthost: needs /usr/sbin/postfix and root"
+fi
+
 # 2. The scripted smarthost: 4xx, 5xx per recipient, a drop mid-DATA.
 FPORT=$(free_port)
 mkdir -p "$T_DIR/fake"
