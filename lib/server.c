@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -241,6 +242,14 @@ static void child_setup(struct server *srv, int keep_fd)
 			log_error("cannot drop privileges to uid %u: %s", (unsigned)srv->uid,
 				  strerror(errno));
 			_exit(75);
+		}
+		/* Libraries look in $HOME (notmuch's config): the user's, not root's. */
+		struct passwd *pw = getpwuid(srv->uid);
+
+		if (pw != NULL) {
+			setenv("HOME", pw->pw_dir, 1);
+			setenv("USER", pw->pw_name, 1);
+			setenv("LOGNAME", pw->pw_name, 1);
 		}
 	}
 }

@@ -84,8 +84,8 @@ void server_set_drain(struct server *srv, int seconds);
 /* SERVER_EV_TIMER every interval seconds (0: never). */
 void server_set_timer(struct server *srv, int seconds);
 /* When the parent runs as root, children switch to uid/gid (setgroups to
- * none, setgid, setuid) before doing anything else; they exit 75 if that
- * fails.  Without a call, children keep the parent's identity. */
+ * none, setgid, setuid; HOME, USER and LOGNAME from the password entry)
+ * before doing anything else; they exit 75 if that fails.  Without a call, children keep the parent's identity. */
 void server_set_user(struct server *srv, uid_t uid, gid_t gid);
 
 /* Forks a task child running fn(ctx) (privileges dropped first).  Returns

@@ -49,8 +49,19 @@ static int run_queue(void *ctx)
 	struct daemon *d = ctx;
 	struct queue_run_stats st = { 0 };
 
+	struct config *cfg = d->cfg, *own = NULL;
+	const char *error;
+	int ret;
+
 	log_set_context("runner");
-	if (transport_run(d->cfg, 0, &st) < 0)
+	/* After a privilege drop, "~" in the settings must be the user's home
+	 * (the Sieve script...), not root's: read the mailrc again as the user. */
+	own = config_new();
+	if (d->config_path == NULL || config_load(own, d->config_path, &error) == 0)
+		cfg = own;
+	ret = transport_run(cfg, 0, &st);
+	config_free(&own);
+	if (ret < 0)
 		return 1;
 	if (st.entries > 0)
 		log_info("queue run: %u entries, %u delivered, %u deferred, %u failed",
@@ -158,6 +169,17 @@ static void on_event(void *ctx, struct server *srv, enum server_event ev)
 	}
 }
 
+/* The state the children write (queue) or read (logins) must be theirs:
+ * the parent, as root, may just have created the directories.  Only what
+ * root owns is handed over; nothing is taken from another user. */
+static void hand_over(const char *path, uid_t uid, gid_t gid)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0 && st.st_uid == 0 && lchown(path, uid, gid) < 0)
+		log_warning("%s: cannot give it to uid %u: %s", path, (unsigned)uid, strerror(errno));
+}
+
 /* Whom children run as: the owner of the mail root, when we are root. */
 static void choose_user(struct daemon *d)
 {
@@ -175,6 +197,15 @@ static void choose_user(struct daemon *d)
 		return;
 	}
 	server_set_user(d->srv, st.st_uid, st.st_gid);
+	const char *state = config_get(d->cfg, "state_dir");
+	char *state_dir = state ? xstrdup(state) : xasprintf("%s/.loft", folder);
+	char *queue_dir_path = xasprintf("%s/queue", state_dir);
+
+	hand_over(state_dir, st.st_uid, st.st_gid);
+	hand_over(queue_dir_path, st.st_uid, st.st_gid);
+	hand_over(d->passwd_path, st.st_uid, st.st_gid);
+	free(queue_dir_path);
+	free(state_dir);
 	log_info("connections run as uid %u, gid %u (owner of %s)", (unsigned)st.st_uid,
 		 (unsigned)st.st_gid, folder);
 }

@@ -194,6 +194,29 @@ for _ in $(seq 50); do kill -0 "$DET" 2>/dev/null || break; sleep 0.1; done
 [ ! -e "$T_DIR/loft.pid" ]
 ok $? "SIGTERM removes the pid file"
 is "$("$LOFT" queue list)" "Mail queue is empty" "the queue is empty at the end"
+
+# 12. Started as root: children run as the owner of the mail root.
+if [ "$(id -u)" = 0 ] && command -v swaks >/dev/null; then
+	U=$T_DIR/user
+	mkdir -p "$U/Mail" && chown nobody:nogroup "$U/Mail" && chmod o+x "$T_DIR" "$U"
+	UP=$(free_port)
+	printf 'set folder=%s hostname=mx.test smtp_listen=127.0.0.1:%s local_domains=example.org log_level=info\n' \
+		"$U/Mail" "$UP" > "$U/rc"
+	chmod 644 "$U/rc"
+	echo "$PW" | "$LOFT" -F "$U/rc" passwd --stdin phone >/dev/null
+	bg "$LOFT" -F "$U/rc" daemon 2> "$U/log"
+	UPID=$!
+	for _ in $(seq 100); do grep -q 'started, pid' "$U/log" && break; sleep 0.1; done
+	swaks --server 127.0.0.1:$UP --from a@example.org --to me@example.org --tls --auth PLAIN \
+		--auth-user phone --auth-password $PW > "$U/sw" 2>&1
+	ok $? "as root: a message is accepted by an unprivileged child" || diag "$(tail -3 "$U/sw")"
+	for _ in $(seq 50); do ls "$U"/Mail/INBOX/new/* >/dev/null 2>&1 && break; sleep 0.1; done
+	is "$(stat -c %U "$U"/Mail/INBOX/new/* 2>/dev/null)" nobody "it is delivered by the runner as the owner of folder"
+	like "$(cat "$U/log")" 'connections run as uid [0-9]+' "the daemon says whom children run as"
+	kill -TERM "$UPID"; wait "$UPID"
+else
+	skip "privilege drop: needs root"
+fi
 ! grep -q 'Sanitizer' "$LOG" "$T_DIR/detach.log"
 ok $? "no sanitizer report from the daemon or its children"
 
