@@ -138,6 +138,16 @@ static const struct command commands[] = {
 	  "Exit status: 0 delivered; 75 temporary failure (retry: disk full, lock\n"
 	  "timeout); 65 the message cannot be accepted (empty, mail loop, too large);\n"
 	  "64 bad usage.  Usable where procmail, maildrop or dovecot-lda are.\n" },
+	{ "daemon", cmd_daemon, "[--detach] [--pidfile FILE]",
+	  "run the SMTP listeners and the queue runner",
+	  "Binds smtp_listen (submission, STARTTLS), smtps_listen (implicit TLS) and\n"
+	  "smtp_inbound_listen (an MX), each when set; forks one process per\n"
+	  "connection (at most max_connections; as root, they run as the owner of\n"
+	  "`folder`), runs the queue every queue_interval and whenever mail is\n"
+	  "queued, relays remote mail to the smarthost.  SIGHUP re-reads the mailrc\n"
+	  "without dropping connections; SIGTERM lets open connections finish (up\n"
+	  "to shutdown_timeout) and exits 0.  Runs in the foreground and logs to\n"
+	  "stderr (or syslog: log=syslog) unless --detach, which writes --pidfile.\n" },
 	{ "passwd", cmd_passwd, "[--stdin] [NAME] | --list | --remove NAME",
 	  "set, list or revoke the logins of your devices (SMTP, IMAP)",
 	  "Each device (phone, laptop...) gets its own login, so one can be revoked\n"

@@ -25,4 +25,8 @@ loft_cmd_fn cmd_deliver;
  * (localmta/cmd_passwd.c). */
 loft_cmd_fn cmd_passwd;
 
+/* `loft daemon [--detach] [--pidfile FILE]` (localmta/daemon.c): the SMTP
+ * listeners and the queue runner; runs until SIGTERM, exits 0 then. */
+loft_cmd_fn cmd_daemon;
+
 #endif

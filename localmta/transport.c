@@ -1,6 +1,7 @@
 /* Glue between the config and the queue: where the queue lives, submitting,
  * running it with the real handlers, the detached runner, the listing. */
 #include "localmta/deliver.h"
+#include "localmta/relay-private.h"
 #include "localmta/sendmail-private.h"
 #include "lib/clock.h"
 #include "lib/config.h"
@@ -77,16 +78,24 @@ int transport_submit(struct queue *q, struct sendmail_msg *m, const char *raw, s
 	return EX_OK;
 }
 
+/* What the runner's handlers share: the delivery agent and the relay
+ * (which keeps its smarthost session across the entries of one pass). */
+struct transport_handlers {
+	struct deliver *agent;
+	struct relay *relay;
+};
+
 /* The queue's local handler: one recipient through the delivery agent. */
 static enum queue_result deliver_local(void *ctx, const struct queue_delivery *d,
 				       char **answer_r)
 {
+	struct transport_handlers *th = ctx;
 	struct deliver_request req = {
 		.data = d->data, .len = d->len, .sender = d->sender, .rcpt = d->rcpt,
 		.token = d->token, .maybe_delivered = d->maybe_delivered,
 	};
 
-	switch (deliver_message(ctx, &req, answer_r)) {
+	switch (deliver_message(th->agent, &req, answer_r)) {
 	case DELIVER_OK:
 		return QUEUE_OK;
 	case DELIVER_ALREADY:
@@ -99,9 +108,18 @@ static enum queue_result deliver_local(void *ctx, const struct queue_delivery *d
 	return QUEUE_TEMPFAIL;
 }
 
+static void relay(void *ctx, const struct queue_delivery *d, const char *const *rcpts, size_t n,
+		  enum queue_result *results, char **answers)
+{
+	struct transport_handlers *th = ctx;
+
+	relay_send(th->relay, d, rcpts, n, results, answers);
+}
+
 int transport_run(const struct config *cfg, unsigned flags, struct queue_run_stats *st)
 {
 	struct queue_handlers h = { .deliver_local = deliver_local };
+	struct transport_handlers th = { 0 };
 	struct deliver *agent = NULL;
 	struct queue *q;
 	const char *error;
@@ -118,11 +136,17 @@ int transport_run(const struct config *cfg, unsigned flags, struct queue_run_sta
 		free(derr);
 		h.deliver_local = NULL;
 	}
-	h.ctx = agent;
+	th.agent = agent;
+	th.relay = relay_new(cfg);
+	if (th.relay != NULL)
+		h.relay = relay;
+	h.ctx = &th;
 	ret = queue_run(q, &h, clock_now(), flags, st);
 	/* Sieve redirects queued during the run go out in the same run. */
 	if (ret == 0 && agent && deliver_queued(agent))
 		ret = queue_run(q, &h, clock_now(), flags, NULL);
+	/* The end of the pass: QUIT to the smarthost. */
+	relay_free(&th.relay);
 	deliver_close(&agent);
 	queue_free(&q);
 	return ret;

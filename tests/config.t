@@ -70,7 +70,7 @@ printf 'set domain=example.org sort=date\n' > "$T_DIR/inc/more"
 cat > "$T_DIR/rich" <<EOF
 # a bit of everything
 set folder="\$HOME/My Mail" from='Me <me@example.org>' realname="It's \\"me\\""
-set index_format='%4C %s #x' imap_listen= smarthost=[::1]:2525 nosort_reverse \\
+set index_format='%4C %s #x' imap_listen= smarthost=smtp://[::1]:2525 nosort_reverse \\
     fetch_interval=1h30m max_message_size=10M
 source inc/more
 account 'work stuff' {

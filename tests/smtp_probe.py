@@ -4,6 +4,12 @@
 usage: smtp_probe.py SUITE PORT [ARGS]; prints one line per check:
 "PASS name" or "FAIL name: detail".  Suites:
   relay PORT            open-relay tricks, unauthenticated (inbound listener)
+  relaysub PORT         the same tricks on a submission listener, no AUTH
+  size PORT USER PW     SIZE over the limit refused at MAIL
+  hold PORT SECONDS     EHLO, wait, then a whole AUTH'd transaction (USER PW
+                        after SECONDS): a connection that lives across a
+                        reload or a shutdown; args: PORT SECONDS USER PW
+  slowdata PORT USER PW SECONDS  DATA whose end comes SECONDS later
   smuggle PORT USER PW  every end-of-DATA variant (submission, AUTH on loopback)
   inject PORT           plaintext pipelined behind STARTTLS must be dropped
   smtplib PORT USER PW  a full submission with STARTTLS + AUTH via smtplib
@@ -98,6 +104,97 @@ SMUGGLE = [
 ]
 
 
+def suite_relaysub(port):
+    c = Raw(port)
+    c.reply()
+    c.send(b"EHLO probe.test\r\n")
+    c.reply()
+    c.send(b"MAIL FROM:<someone@far.org>\r\n")
+    code, text = c.reply()
+    result(code == 530, "submission: MAIL without AUTH refused (530), also from loopback", text)
+    for name, rcpt in RELAY_TRICKS + [("local recipient", "<me@example.org>")]:
+        c.send(b"RCPT TO:" + rcpt.encode() + b"\r\n")
+        code, text = c.reply()
+        result(500 <= code < 600, "submission, no AUTH: refused (%d): %s %s" % (code, name, rcpt), text)
+    c.send(b"QUIT\r\n")
+    c.close()
+
+
+def login(c, user, pw):
+    plain = base64.b64encode(b"\0" + user.encode() + b"\0" + pw.encode())
+    c.send(b"AUTH PLAIN " + plain + b"\r\n")
+    return c.reply()
+
+
+def suite_size(port, user, pw):
+    c = Raw(port)
+    c.reply()
+    c.send(b"EHLO probe.test\r\n")
+    code, text = c.reply()
+    result("SIZE" in text, "EHLO offers SIZE", text)
+    login(c, user, pw)
+    c.send(b"MAIL FROM:<a@example.org> SIZE=999999999999\r\n")
+    code, text = c.reply()
+    result(code == 552, "MAIL with SIZE over the limit: 552", text)
+    c.send(b"QUIT\r\n")
+    c.close()
+
+
+def transaction(c, subject, body_delay=0, before_end=None):
+    import time
+    c.send(b"MAIL FROM:<a@example.org>\r\n")
+    codes = [c.reply()[0]]
+    c.send(b"RCPT TO:<me@example.org>\r\n")
+    codes.append(c.reply()[0])
+    c.send(b"DATA\r\n")
+    codes.append(c.reply()[0])
+    c.send(b"Subject: " + subject.encode() + b"\r\n\r\nfirst half\r\n")
+    if before_end:
+        before_end()
+    time.sleep(body_delay)
+    c.send(b"second half\r\n.\r\n")
+    code, text = c.reply()
+    codes.append(code)
+    return codes, text
+
+
+def suite_hold(port, seconds, user, pw):
+    import time
+    c = Raw(port)
+    c.reply()
+    c.send(b"EHLO probe.test\r\n")
+    c.reply()
+    print("HELD")
+    sys.stdout.flush()
+    time.sleep(float(seconds))
+    code, text = login(c, user, pw)
+    codes, text = transaction(c, "held across a signal")
+    result(code == 235 and codes == [250, 250, 354, 250],
+           "a connection open across the signal still works", "%d %r %s" % (code, codes, text))
+    c.send(b"QUIT\r\n")
+    code, text = c.reply()
+    result(code == 221, "and QUITs normally", text)
+    c.close()
+
+
+def suite_slowdata(port, user, pw, seconds):
+    c = Raw(port)
+    c.reply()
+    c.send(b"EHLO probe.test\r\n")
+    c.reply()
+    login(c, user, pw)
+
+    def mark():
+        print("INDATA")
+        sys.stdout.flush()
+    codes, text = transaction(c, "slow data", float(seconds), mark)
+    result(codes == [250, 250, 354, 250], "a slow DATA in flight at SIGTERM is finished and queued",
+           "%r %s" % (codes, text))
+    c.send(b"QUIT\r\n")
+    c.reply()
+    c.close()
+
+
 def suite_smuggle(port, user, pw):
     plain = base64.b64encode(b"\0" + user.encode() + b"\0" + pw.encode())
     for name, fake in SMUGGLE:
@@ -169,6 +266,14 @@ if __name__ == "__main__":
     try:
         if suite == "relay":
             suite_relay(port)
+        elif suite == "relaysub":
+            suite_relaysub(port)
+        elif suite == "size":
+            suite_size(port, sys.argv[3], sys.argv[4])
+        elif suite == "hold":
+            suite_hold(port, sys.argv[3], sys.argv[4], sys.argv[5])
+        elif suite == "slowdata":
+            suite_slowdata(port, sys.argv[3], sys.argv[4], sys.argv[5])
         elif suite == "smuggle":
             suite_smuggle(port, sys.argv[3], sys.argv[4])
         elif suite == "inject":
