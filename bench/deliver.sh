@@ -29,9 +29,11 @@
 #
 # The floor is the raw system calls in ONE process, no exec per message
 # (bench/floor_deliver.c, built here with cc): read the message, open tmp/X,
-# write, fsync, close, rename to new/X.  The best of 3 runs at the start and
-# one right before each deliverer (the disk is shared with the rest of the
-# machine; the spread of the runs is printed as a == line).  Also printed, for
+# write, fsync, close, rename to new/X.  The disk is shared with the rest of
+# the machine and its speed drifts, so the floor runs 3 times at the start and
+# once right before each deliverer: each deliverer's share is taken against
+# the floor run just before it, deliver_floor is the median of all runs (the
+# spread is printed as a == line).  Also printed, for
 # reading the figures: the same with an fsync of new/ after every rename
 # (deliver_floor_dirsync, what loft's durability costs at the floor), and
 # the bare cost of one process per message (deliver_spawn: the same bash
@@ -44,7 +46,8 @@
 #   bench: deliver_spawn S msg/s
 #   bench: deliver_loft L msg/s vs PEER P msg/s ratio L/P        (per peer)
 #   bench: deliver_loft_noindex L msg/s vs PEER P msg/s ratio L/P (per peer)
-#   bench: deliver_NAME_share X of floor   (loft, loft_noindex, and each peer)
+#   bench: deliver_NAME_share X of floor   (loft, loft_noindex, and each peer;
+#                                           against the floor run just before it)
 #   bench: deliver_PEER skipped: REASON
 set -eu
 : "${TOP:=$(cd "$(dirname "$0")/.." && pwd)}"
@@ -157,7 +160,7 @@ run() {
 	t1=$EPOCHREALTIME
 	check "$name" "$dir"
 	RATE[$name]=$(rate "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')")
-	echo "== $name: ${RATE[$name]} msg/s"
+	echo "== $name: ${RATE[$name]} msg/s (floor just before: ${BEFORE[$name]:-n/a} msg/s)"
 }
 
 # --- floor -------------------------------------------------------------------
@@ -179,6 +182,14 @@ floor_once() {	# floor_once [-d]: msg/s of one run into a fresh maildir
 }
 max() { printf '%s\n' "$@" | sort -g | tail -1; }
 min() { printf '%s\n' "$@" | sort -g | head -1; }
+declare -A BEFORE=()
+floor_before() {	# floor_before NAME: a floor run right before NAME's run
+	local r
+	r=$(floor_once)
+	FLOORS+=("$r")
+	BEFORE[$1]=$r
+	own
+}
 echo "== $N messages, $(du -sh "$CACHE" | cut -f1); floor (one process, raw syscalls)"
 for _ in 1 2 3; do FLOORS+=("$(floor_once)"); done
 dirsync=()
@@ -193,7 +204,7 @@ printf 'set folder=%s\n' "$WORK/loft/mail" > "$WORK/loft/mailrc"
 printf 'set folder=%s\nset noindex_on_delivery\n' "$WORK/loft_noindex/mail" > "$WORK/loft_noindex/mailrc"
 own
 for v in loft loft_noindex; do
-	FLOORS+=("$(floor_once)"); own
+	floor_before "$v"
 	run "$v" "$WORK/$v/mail/INBOX" "$WORK/$v/home" "$LOFT" -F "$WORK/$v/mailrc" deliver
 done
 
@@ -207,7 +218,7 @@ if [ -z "${SKIP[procmail]:-}" ]; then
 	own
 	# As nobody, procmail (setuid root) complains it cannot chdir to nobody's
 	# home (/nonexistent) before reading the rcfile; harmless.
-	FLOORS+=("$(floor_once)"); own
+	floor_before procmail
 	run procmail "$WORK/procmail/Maildir" "$WORK/procmail" procmail "$WORK/procmail/procmailrc"
 	peers+=(procmail)
 fi
@@ -216,7 +227,7 @@ if [ -z "${SKIP[maildrop]:-}" ]; then
 	printf 'DEFAULT="%s"\n' "$WORK/maildrop/Maildir" > "$WORK/maildrop/mailfilter"
 	chmod 600 "$WORK/maildrop/mailfilter"	# maildrop refuses a group/world-readable filter
 	own
-	FLOORS+=("$(floor_once)"); own
+	floor_before maildrop
 	run maildrop "$WORK/maildrop/Maildir" "$WORK/maildrop" maildrop "$WORK/maildrop/mailfilter"
 	peers+=(maildrop)
 fi
@@ -234,14 +245,14 @@ if [ -z "${SKIP[dovecot-lda]:-}" ]; then
 	mail_location = maildir:$d/Maildir:INDEX=MEMORY
 	EOF
 	own
-	FLOORS+=("$(floor_once)"); own
+	floor_before dovecot-lda
 	run dovecot-lda "$d/Maildir" "$d/home" "$DOVECOT_LDA" -c "$d/dovecot.conf"
 	peers+=(dovecot-lda)
 fi
 
 # --- report ------------------------------------------------------------------------
-floor=$(max "${FLOORS[@]}")
-echo "== floor runs: ${FLOORS[*]} msg/s (min $(min "${FLOORS[@]}"), best $floor)"
+floor=$(printf '%s\n' "${FLOORS[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+echo "== floor runs: ${FLOORS[*]} msg/s (min $(min "${FLOORS[@]}"), max $(max "${FLOORS[@]}"), median $floor)"
 echo "bench: deliver_floor $floor msg/s"
 echo "bench: deliver_floor_dirsync $(max "${dirsync[@]}") msg/s"
 echo "bench: deliver_spawn ${RATE[spawn]} msg/s"
@@ -255,5 +266,5 @@ for v in loft loft_noindex; do
 	[ ${#peers[@]} -gt 0 ] || echo "bench: deliver_$v ${RATE[$v]} msg/s"
 done
 for v in loft loft_noindex "${peers[@]}"; do
-	echo "bench: deliver_${v}_share $(share "${RATE[$v]}" "$floor") of floor"
+	echo "bench: deliver_${v}_share $(share "${RATE[$v]}" "${BEFORE[$v]}") of floor"
 done
