@@ -671,3 +671,47 @@ enum store_folder_kind store_folder_kind(const struct store_folder *f)
 {
 	return f->kind;
 }
+
+/* ---- counts without a scan ---- */
+
+int store_folder_status(struct store *store, const char *name, size_t *total_r,
+			size_t *unseen_r, const char **error_r)
+{
+	char *path = NULL, *display = NULL, *state_dir = NULL, *mdb = NULL;
+	enum store_folder_kind kind;
+	struct store_shared *sh = NULL;
+	struct stat st;
+	const char *err;
+	int ret = -1;
+
+	if (store_resolve(store, name, true, &path, &display, &state_dir, &kind, error_r) < 0)
+		return -1;
+	mdb = path_join(state_dir, "data.mdb");
+	if (stat(mdb, &st) == 0) {
+		/* Shared: LMDB allows one environment per process and path. */
+		if (store_shared_get(store, path, state_dir, kind, &sh, error_r) == 0) {
+			if (state_get_counts(sh->state, total_r, unseen_r, &err) < 0)
+				store_fail(store, error_r, "%s", err);
+			else
+				ret = 0;
+			store_shared_put(store, sh);
+		}
+	} else {
+		/* Never opened: one scan builds the state (and the counter). */
+		struct store_folder *f = NULL;
+
+		if (store_folder_open(store, name, &f, error_r) == 0) {
+			*total_r = store_folder_count(f);
+			*unseen_r = 0;
+			for (size_t i = 0; i < *total_r; i++)
+				*unseen_r += !(store_folder_msg(f, i)->flags & STORE_SEEN);
+			store_folder_close(&f);
+			ret = 0;
+		}
+	}
+	free(mdb);
+	free(path);
+	free(display);
+	free(state_dir);
+	return ret;
+}

@@ -3,7 +3,10 @@
  *
  * Layout: one LMDB environment per folder (DIR/data.mdb, DIR/lock.mdb)
  * with four named databases:
- *   meta      "uidvalidity" -> u32, "uidnext" -> u32, "highestmodseq" -> u64
+ *   meta      "uidvalidity" -> u32, "uidnext" -> u32, "highestmodseq" -> u64,
+ *             "unseen" -> u32: records whose flags lack STORE_SEEN (missing
+ *             in states written before it: counted by the first write
+ *             transaction, by a walk for reads until then)
  *             (little-endian values)
  *   msgs      UID (big-endian u32, so LMDB's memcmp order is UID order)
  *             -> record, see below
@@ -53,7 +56,16 @@ struct state_txn {
 	uint32_t uidnext;
 	uint64_t modseq;
 	bool dirty;			/* uidnext/modseq to write at commit */
+	uint32_t unseen;		/* the "unseen" counter as this txn has it */
+	bool unseen_dirty;		/* to write at commit */
 };
+
+/* The flag bit the "unseen" counter counts the absence of (STORE_SEEN). */
+#define STATE_FLAG_SEEN 1u
+/* Counts the records without STATE_FLAG_SEEN in txn (a walk).  0 or -1. */
+int state_count_unseen(struct state *st, MDB_txn *txn, uint32_t *n_r, const char **error_r);
+/* The "unseen" meta value: 1 found, 0 missing, -1 error. */
+int state_read_unseen(struct state *st, MDB_txn *txn, uint32_t *n_r, const char **error_r);
 
 /* Sets st->error to "PATH: message" and *error_r (if not NULL) to it;
  * returns -1. */

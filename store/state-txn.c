@@ -57,6 +57,23 @@ static void encode_rec(unsigned char *p, const struct state_rec *rec, uint64_t m
 
 /* ---- writing ---- */
 
+/* Follows a record's flags going from old_flags (or no record: had_old
+ * false) to new_flags (or removed: has_new false) in the unseen counter. */
+static void count_unseen(struct state_txn *txn, bool had_old, uint32_t old_flags, bool has_new,
+			 uint32_t new_flags)
+{
+	int before = had_old && !(old_flags & STATE_FLAG_SEEN);
+	int after = has_new && !(new_flags & STATE_FLAG_SEEN);
+
+	if (before == after)
+		return;
+	if (after)
+		txn->unseen++;
+	else if (txn->unseen > 0)
+		txn->unseen--;
+	txn->unseen_dirty = true;
+}
+
 int state_begin(struct state *st, struct state_txn **txn_r, const char **error_r)
 {
 	struct state_header hdr;
@@ -78,6 +95,17 @@ int state_begin(struct state *st, struct state_txn **txn_r, const char **error_r
 	txn->txn = mtxn;
 	txn->uidnext = hdr.uidnext;
 	txn->modseq = hdr.highestmodseq;
+	/* A state from before the counter: count once, written at commit. */
+	ret = state_read_unseen(st, mtxn, &txn->unseen, error_r);
+	if (ret == 0) {
+		ret = state_count_unseen(st, mtxn, &txn->unseen, error_r);
+		txn->unseen_dirty = true;
+	}
+	if (ret < 0) {
+		mdb_txn_abort(mtxn);
+		free(txn);
+		return -1;
+	}
 	st->wtxn = txn;
 	*txn_r = txn;
 	return 0;
@@ -96,9 +124,11 @@ int state_commit(struct state_txn **txnp, const char **error_r)
 	struct state *st = txn->st;
 	int rc;
 
-	if (txn->dirty &&
-	    (state_meta_put(st, txn->txn, "uidnext", 4, txn->uidnext, error_r) < 0 ||
-	     state_meta_put(st, txn->txn, "highestmodseq", 8, txn->modseq, error_r) < 0)) {
+	if ((txn->dirty &&
+	     (state_meta_put(st, txn->txn, "uidnext", 4, txn->uidnext, error_r) < 0 ||
+	      state_meta_put(st, txn->txn, "highestmodseq", 8, txn->modseq, error_r) < 0)) ||
+	    (txn->unseen_dirty &&
+	     state_meta_put(st, txn->txn, "unseen", 4, txn->unseen, error_r) < 0)) {
 		mdb_txn_abort(txn->txn);
 		txn_free(txnp);
 		return -1;
@@ -214,6 +244,7 @@ int state_txn_add(struct state_txn *txn, const struct state_rec *rec, uint32_t *
 	    put_rec(txn, uid, rec, modseq, MDB_APPEND, error_r) < 0)
 		return -1;
 	txn->uidnext = uid + 1;
+	count_unseen(txn, false, 0, true, rec->flags);
 	if (uid_r)
 		*uid_r = uid;
 	return 0;
@@ -225,6 +256,7 @@ int state_txn_update(struct state_txn *txn, const struct state_rec *rec, bool bu
 	struct state *st = txn->st;
 	struct state_rec old;
 	uint64_t modseq = 0;
+	uint32_t old_flags;
 	char *old_key;
 	int ret;
 
@@ -236,6 +268,7 @@ int state_txn_update(struct state_txn *txn, const struct state_rec *rec, bool bu
 	/* Copied: old points into pages the writes below may move. */
 	old_key = xstrdup(old.key);
 	modseq = old.modseq;
+	old_flags = old.flags;
 	ret = 0;
 	if (strcmp(old_key, rec->key) != 0 &&
 	    (put_key(txn, rec->key, rec->uid, error_r) < 0 || del_key(txn, old_key, error_r) < 0))
@@ -243,7 +276,10 @@ int state_txn_update(struct state_txn *txn, const struct state_rec *rec, bool bu
 	free(old_key);
 	if (ret < 0 || (bump_modseq && next_modseq(txn, &modseq, error_r) < 0))
 		return -1;
-	return put_rec(txn, rec->uid, rec, modseq, 0, error_r);
+	if (put_rec(txn, rec->uid, rec, modseq, 0, error_r) < 0)
+		return -1;
+	count_unseen(txn, true, old_flags, true, rec->flags);
+	return 0;
 }
 
 int state_txn_remove(struct state_txn *txn, uint32_t uid, const char **error_r)
@@ -253,6 +289,7 @@ int state_txn_remove(struct state_txn *txn, uint32_t uid, const char **error_r)
 	uint32_t be_uid = htobe32(uid), mapped;
 	uint64_t modseq = 0, be_mod;
 	MDB_val k = { 4, &be_uid }, ek = { 8, &be_mod }, ev = { 4, &be_uid };
+	uint32_t old_flags;
 	char *old_key;
 	int ret, rc;
 
@@ -260,6 +297,7 @@ int state_txn_remove(struct state_txn *txn, uint32_t uid, const char **error_r)
 	if (ret <= 0)
 		return ret == 0 ? state_fail(st, error_r, "UID %u not found", uid) : -1;
 	old_key = xstrdup(old.key);
+	old_flags = old.flags;
 	/* Only drop the key if it is still ours (it always should be). */
 	ret = state_lookup_key_in(st, txn->txn, old_key, &mapped, error_r);
 	if (ret > 0 && mapped == uid)
@@ -270,6 +308,7 @@ int state_txn_remove(struct state_txn *txn, uint32_t uid, const char **error_r)
 	rc = mdb_del(txn->txn, st->dbi_msgs, &k, NULL);
 	if (rc != 0)
 		return state_fail_mdb(st, error_r, rc, "deleting a record");
+	count_unseen(txn, true, old_flags, false, 0);
 	if (next_modseq(txn, &modseq, error_r) < 0)
 		return -1;
 	be_mod = htobe64(modseq);

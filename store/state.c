@@ -193,6 +193,43 @@ int state_read_header(struct state *st, MDB_txn *txn, struct state_header *hdr_r
 	return 1;
 }
 
+int state_read_unseen(struct state *st, MDB_txn *txn, uint32_t *n_r, const char **error_r)
+{
+	uint64_t v = 0;
+	int ret = meta_get(st, txn, "unseen", 4, &v, error_r);
+
+	if (ret > 0)
+		*n_r = (uint32_t)v;
+	return ret;
+}
+
+int state_count_unseen(struct state *st, MDB_txn *txn, uint32_t *n_r, const char **error_r)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint32_t n = 0;
+	int rc, ret = 0;
+
+	rc = mdb_cursor_open(txn, st->dbi_msgs, &cur);
+	if (rc != 0)
+		return state_fail_mdb(st, error_r, rc, "cursor");
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		/* Only the flags, right after the version byte. */
+		if (v.mv_size < STATE_REC_FIXED) {
+			ret = garbled(st, &k, error_r);
+			break;
+		}
+		n += !(state_get_le32((const unsigned char *)v.mv_data + 1) & STATE_FLAG_SEEN);
+	}
+	if (ret == 0 && rc != MDB_NOTFOUND)
+		ret = state_fail_mdb(st, error_r, rc, "counting unseen records");
+	mdb_cursor_close(cur);
+	if (ret == 0)
+		*n_r = n;
+	return ret;
+}
+
 /* ---- transactions ---- */
 
 int state_mdb_begin(struct state *st, unsigned flags, MDB_txn **txn_r, const char **error_r)
@@ -350,7 +387,8 @@ static int create_state(struct state *st, const char **error_r)
 		st->created = true;
 		if (state_meta_put(st, txn, "uidvalidity", 4, new_uidvalidity(st->dir), error_r) < 0 ||
 		    state_meta_put(st, txn, "uidnext", 4, 1, error_r) < 0 ||
-		    state_meta_put(st, txn, "highestmodseq", 8, 1, error_r) < 0)
+		    state_meta_put(st, txn, "highestmodseq", 8, 1, error_r) < 0 ||
+		    state_meta_put(st, txn, "unseen", 4, 0, error_r) < 0)
 			goto fail;
 	}
 	rc = mdb_txn_commit(txn);
@@ -487,6 +525,28 @@ int state_get_header(struct state *st, struct state_header *hdr_r, const char **
 	}
 	rd_end(st, txn);
 	return ret > 0 ? 0 : -1;
+}
+
+int state_get_counts(struct state *st, size_t *total_r, size_t *unseen_r, const char **error_r)
+{
+	MDB_txn *txn;
+	MDB_stat ms;
+	uint32_t unseen = 0;
+	int ret, rc;
+
+	if (rd_begin(st, &txn, error_r) < 0)
+		return -1;
+	rc = mdb_stat(txn, st->dbi_msgs, &ms);
+	if (rc != 0)
+		ret = state_fail_mdb(st, error_r, rc, "counting records");
+	else if ((ret = state_read_unseen(st, txn, &unseen, error_r)) == 0)
+		ret = state_count_unseen(st, txn, &unseen, error_r);
+	rd_end(st, txn);
+	if (ret < 0)
+		return -1;
+	*total_r = ms.ms_entries;
+	*unseen_r = unseen;
+	return 0;
 }
 
 int state_foreach(struct state *st, int (*fn)(const struct state_rec *rec, void *ctx),

@@ -72,6 +72,11 @@ int state_destroy(const char *dir, const char **error_r);
 unsigned state_readers_cleared(const struct state *st);
 
 int state_get_header(struct state *st, struct state_header *hdr_r, const char **error_r);
+/* The number of records, and of records without STORE_SEEN, from a
+ * counter every write transaction keeps (states written before the
+ * counter existed are walked until their next write).  Cheap: no record
+ * is decoded.  0 or -1. */
+int state_get_counts(struct state *st, size_t *total_r, size_t *unseen_r, const char **error_r);
 /* Calls fn for every record in UID order; fn returns 0 to go on, -1 to stop
  * (then state_foreach returns -1 with *error_r "...: stopped").  One read
  * transaction spans the walk, so fn must not block or call state_begin();

@@ -124,6 +124,14 @@ int store_folder_open_append(struct store *store, const char *name,
 			     struct store_folder **folder_r, const char **error_r);
 void store_folder_close(struct store_folder **folderp);
 
+/* The number of messages of folder name and how many lack STORE_SEEN, as
+ * its state last recorded them (counters in the state: no scan, no record
+ * read; what changed on disk since the last open or refresh by any
+ * process is not seen).  A folder without a state yet is opened (a scan)
+ * once to build it.  For folder lists and sidebars. */
+int store_folder_status(struct store *store, const char *name, size_t *total_r,
+			size_t *unseen_r, const char **error_r);
+
 size_t store_folder_count(const struct store_folder *f);
 /* i-th message in UID order (0 <= i < count). */
 const struct store_msg *store_folder_msg(const struct store_folder *f, size_t i);

@@ -615,6 +615,102 @@ static void raw_put(MDB_txn *txn, MDB_dbi dbi, uint32_t uid, const void *data, s
 	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
 }
 
+static void counts_are(struct state *st, size_t total, size_t unseen)
+{
+	const char *error = NULL;
+	size_t t = 99, u = 99;
+
+	if (state_get_counts(st, &t, &u, &error) < 0)
+		fail_msg("state_get_counts: %s", error);
+	assert_int_equal(t, total);
+	assert_int_equal(u, unseen);
+}
+
+/* The unseen counter follows add, update (both ways, and location-only
+ * updates), remove and abort; a state written before the counter existed
+ * is walked on read and counted by its next write transaction. */
+static void test_unseen_counter(void **unused)
+{
+	const char *dir = folder_dir("unseen"), *error = NULL;
+	struct state_rec r1 = mkrec("k1", NULL), r2 = mkrec("k2", NULL), r3 = mkrec("k3", NULL);
+	struct state_txn *txn;
+	struct state *st;
+	uint32_t u1, u2, u3;
+
+	(void)unused;
+	st = open_ok(dir, NULL);
+	counts_are(st, 0, 0);
+	r1.flags = 0;		/* unseen */
+	r2.flags = 1;		/* \Seen */
+	r3.flags = 4;		/* flagged, unseen */
+	txn = begin_ok(st);
+	u1 = add_ok(txn, &r1);
+	u2 = add_ok(txn, &r2);
+	u3 = add_ok(txn, &r3);
+	commit_ok(&txn);
+	counts_are(st, 3, 2);
+
+	/* Seen, then unseen again; a location-only change keeps the count. */
+	txn = begin_ok(st);
+	r1.uid = u1;
+	r1.flags = 1;
+	assert_int_equal(state_txn_update(txn, &r1, true, &error), 0);
+	commit_ok(&txn);
+	counts_are(st, 3, 1);
+	txn = begin_ok(st);
+	r2.uid = u2;
+	r2.flags = 0;
+	assert_int_equal(state_txn_update(txn, &r2, true, &error), 0);
+	r3.uid = u3;
+	r3.location = "cur/elsewhere";
+	assert_int_equal(state_txn_update(txn, &r3, false, &error), 0);
+	commit_ok(&txn);
+	counts_are(st, 3, 2);
+
+	/* An aborted change counts nothing. */
+	txn = begin_ok(st);
+	assert_int_equal(state_txn_remove(txn, u2, &error), 0);
+	state_abort(&txn);
+	counts_are(st, 3, 2);
+	/* Removing an unseen and a seen record. */
+	txn = begin_ok(st);
+	assert_int_equal(state_txn_remove(txn, u2, &error), 0);
+	assert_int_equal(state_txn_remove(txn, u1, &error), 0);
+	commit_ok(&txn);
+	counts_are(st, 1, 1);
+	state_close(&st);
+
+	/* A state from before the counter: drop the meta key behind its back. */
+	MDB_txn *rtxn;
+	MDB_dbi meta;
+	MDB_env *env = raw_open(dir, &rtxn, 0);
+	MDB_val k = { 6, (void *)"unseen" };
+
+	assert_int_equal(mdb_dbi_open(rtxn, "meta", 0, &meta), 0);
+	assert_int_equal(mdb_del(rtxn, meta, &k, NULL), 0);
+	assert_int_equal(mdb_txn_commit(rtxn), 0);
+	mdb_env_close(env);
+	st = open_ok(dir, NULL);
+	counts_are(st, 1, 1);		/* walked */
+	txn = begin_ok(st);
+	struct state_rec r4 = mkrec("k4", NULL);
+	r4.flags = 0;
+	add_ok(txn, &r4);
+	commit_ok(&txn);
+	counts_are(st, 2, 2);		/* counted at begin, kept since */
+	state_close(&st);
+	env = raw_open(dir, &rtxn, MDB_RDONLY);
+	MDB_val v;
+	assert_int_equal(mdb_dbi_open(rtxn, "meta", 0, &meta), 0);
+	assert_int_equal(mdb_get(rtxn, meta, &k, &v), 0);
+	assert_int_equal(v.mv_size, 4);
+	uint32_t le;
+	memcpy(&le, v.mv_data, 4);
+	assert_int_equal(le32toh(le), 2);
+	mdb_txn_abort(rtxn);
+	mdb_env_close(env);
+}
+
 static void test_garbled_records(void **unused)
 {
 	const char *dir = folder_dir("garbled"), *error = NULL;
@@ -908,6 +1004,7 @@ int main(void)
 		cmocka_unit_test(test_destroy_new_uidvalidity),
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_garbled_records),
+		cmocka_unit_test(test_unseen_counter),
 		cmocka_unit_test(test_two_processes),
 		cmocka_unit_test(test_stale_reader),
 		cmocka_unit_test(test_large_folder),

@@ -191,6 +191,74 @@ static void test_append_read_flags(void **unused)
 	store_close(&store);
 }
 
+static void status_is(struct store *store, const char *name, size_t total, size_t unseen)
+{
+	size_t t = 99, u = 99;
+	const char *err = NULL;
+
+	if (store_folder_status(store, name, &t, &u, &err) < 0)
+		fail_msg("store_folder_status(%s): %s", name, err);
+	assert_int_equal(t, total);
+	assert_int_equal(u, unseen);
+}
+
+/* store_folder_status: counts from the state's counters, with the folder
+ * open in this process or not, after flag changes, copies and expunges;
+ * a folder without state is scanned once; files changed behind the
+ * store's back show after the next open. */
+static void test_folder_status(void **unused)
+{
+	struct store *store = open_store("status");
+	const char *err;
+	char path[600];
+	size_t t, u;
+
+	(void)unused;
+	/* No state yet: scanned (and the state built). */
+	snprintf(path, sizeof(path), "%s/Sent/cur/1.x.host:2,S", root);
+	write_file(path, msg1, strlen(msg1));
+	snprintf(path, sizeof(path), "%s/Sent/new/2.x.host", root);
+	write_file(path, msg2, strlen(msg2));
+	status_is(store, "Sent", 2, 1);
+	status_is(store, "+Sent", 2, 1);
+	status_is(store, "Drafts", 0, 0);
+
+	struct store_folder *f = open_folder(store, "INBOX");
+	uint32_t a = append(f, msg1, 0), b = append(f, msg2, STORE_SEEN);
+
+	append(f, msg1, STORE_FLAGGED);
+	status_is(store, "INBOX", 3, 2);	/* open here: the shared state */
+	assert_int_equal(store_set_flags(f, a, STORE_FLAGS_ADD, STORE_SEEN, NULL, &err), 0);
+	status_is(store, "INBOX", 3, 1);
+	assert_int_equal(store_set_flags(f, b, STORE_FLAGS_REMOVE, STORE_SEEN, NULL, &err), 0);
+	status_is(store, "INBOX", 3, 2);
+	assert_int_equal(store_set_flags(f, b, STORE_FLAGS_ADD, STORE_DELETED, NULL, &err), 0);
+	assert_int_equal(store_expunge(f, NULL, 0, &err), 0);
+	status_is(store, "INBOX", 2, 1);
+	struct store_folder *tr = open_folder(store, "Trash");
+	uint32_t c;
+	assert_int_equal(store_move(f, a, tr, &c, &err), 0);
+	store_folder_close(&tr);
+	status_is(store, "Trash", 1, 0);
+	status_is(store, "INBOX", 1, 1);
+	store_folder_close(&f);
+	status_is(store, "INBOX", 1, 1);	/* closed: its own environment */
+
+	/* Another program marks Sent's new message seen: the counter follows
+	 * at the next open. */
+	snprintf(path, sizeof(path), "%s/Sent/new/2.x.host", root);
+	char to[600];
+	snprintf(to, sizeof(to), "%s/Sent/cur/2.x.host:2,S", root);
+	assert_int_equal(rename(path, to), 0);
+	f = open_folder(store, "Sent");
+	store_folder_close(&f);
+	status_is(store, "Sent", 2, 0);
+
+	assert_int_equal(store_folder_status(store, "Nope", &t, &u, &err), -1);
+	assert_non_null(strstr(err, "no such folder"));
+	store_close(&store);
+}
+
 static void test_copy_move(void **unused)
 {
 	struct store *store = open_store("copy");
@@ -398,6 +466,7 @@ int main(void)
 		cmocka_unit_test(test_create_list),
 		cmocka_unit_test(test_append_read_flags),
 		cmocka_unit_test(test_copy_move),
+		cmocka_unit_test(test_folder_status),
 		cmocka_unit_test(test_reconcile_rebuild),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_mbox),
