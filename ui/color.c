@@ -1,10 +1,15 @@
 /* color: the colour objects, their defaults and the mailrc's `color`
- * lines.  Defaults use the terminal's own background (use_default_colors)
+ * lines.  `color index FG BG PATTERN` lines colour the index rows that
+ * match PATTERN (the limit language, ui/pattern.c), evaluated per drawn
+ * row; as in mutt, the last matching line wins.  Defaults use the terminal's own background (use_default_colors)
  * and only foreground colours that read on dark and light themes; without
  * colour support everything falls back to bold/reverse/underline. */
 #include "ui/ui-private.h"
 
+#include "client/envelope.h"
+
 #include "lib/config.h"
+#include "lib/xalloc.h"
 
 #include <ncurses.h>
 #include <stdlib.h>
@@ -12,6 +17,22 @@
 #include <strings.h>
 
 static int attrs[C_COUNT];
+
+/* The `color index` lines, in mailrc order. */
+static struct index_color {
+	char *pattern;
+	int attr;
+} *index_colors;
+static size_t n_index_colors;
+
+static void index_colors_free(void)
+{
+	for (size_t i = 0; i < n_index_colors; i++)
+		free(index_colors[i].pattern);
+	free(index_colors);
+	index_colors = NULL;
+	n_index_colors = 0;
+}
 #define AT(x) ((int)(x))
 
 static const struct {
@@ -87,12 +108,29 @@ void ui_color_init(struct config *cfg)
 	attrs[C_TAGGED] = color ? make_attr(COLOR_GREEN, -1, A_BOLD) : AT(A_BOLD);
 	attrs[C_SEARCH] = A_REVERSE;
 	attrs[C_TILDE] = color ? make_attr(COLOR_BLUE, -1, 0) : AT(A_NORMAL);
-	/* The mailrc's lines (checked at load; patterns not supported yet). */
+	index_colors_free();
+	/* The mailrc's lines (checked at load; patterns for index only). */
 	for (size_t i = 0; i < config_color_count(cfg); i++) {
-		const char *obj, *fg, *bg, *pat;
+		const char *obj, *fg, *bg, *pat, *err;
 		bool bfg, bbg;
 
 		config_color_get(cfg, i, &obj, &fg, &bg, &pat);
+		if (strcasecmp(obj, "index") == 0) {
+			int f = color_number(fg, &bfg), b = color_number(bg, &bbg);
+
+			if (pat == NULL || *pat == '\0')
+				pat = "~A";
+			if (ui_pattern_check(pat, &err) < 0)
+				continue;	/* a bad pattern colours nothing */
+			if (f < 8 && bfg && f >= 0 && COLORS >= 16)
+				f += 8;
+			index_colors = xreallocarray(index_colors, n_index_colors + 1,
+						     sizeof(*index_colors));
+			index_colors[n_index_colors].pattern = xstrdup(pat);
+			index_colors[n_index_colors++].attr =
+				color ? make_attr(f, b, bfg && COLORS < 16 ? AT(A_BOLD) : 0) : AT(A_BOLD);
+			continue;
+		}
 		for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
 			if (strcasecmp(obj, names[k].name) != 0)
 				continue;
@@ -108,4 +146,36 @@ void ui_color_init(struct config *cfg)
 int ui_color_attr(enum ui_color obj)
 {
 	return attrs[obj];
+}
+
+int ui_color_index(const struct ui_pattern_msg *pm)
+{
+	for (size_t k = n_index_colors; k-- > 0;)
+		if (ui_pattern_match(index_colors[k].pattern, pm))
+			return index_colors[k].attr;
+	return -1;
+}
+
+int ui_color_row(struct ui *ui, size_t i, int attr)
+{
+	const struct envelope *e;
+	struct ui_pattern_msg pm;
+	int a;
+
+	if (n_index_colors == 0)
+		return attr;
+	e = ui_msg_env(ui, i);
+	pm.from = *e->from_name ? e->from_name : e->from_addr;
+	pm.subject = e->subject;
+	pm.to = e->to_addr;
+	pm.flags = ui_msg_flags(ui, i);
+	pm.tagged = ui->mb.tagged[i];
+	a = ui_color_index(&pm);
+	/* Unread stays bold whatever the colour. */
+	return a < 0 ? attr : a | (attr & (int)A_BOLD);
+}
+
+void ui_color_free(void)
+{
+	index_colors_free();
 }

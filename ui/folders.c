@@ -1,8 +1,12 @@
-/* folders: the folder list (c / y) with message and unread counts, and a
- * prompt to type a name (Tab completes) for folders not in the list.
+/* folders: the folder list (c / y) with message and unread counts, a
+ * prompt to type a name (Tab completes) for folders not in the list, and
+ * the sidebar (Esc b, sidebar_visible) with the same counts.
  *
- * Counts come from each folder's snapshot (the store's state), so the
- * list costs a state read per folder, not a scan of the messages. */
+ * Counts come from store_folder_status(): the counters in each folder's
+ * state, so the list costs a few LMDB reads per folder, not a scan of the
+ * messages (a folder never opened is scanned once, to build its state).
+ * The sidebar keeps its list for a second between draws; the open folder's
+ * own line comes from the mailbox itself, so it follows every key. */
 #include "ui/ui-private.h"
 
 #include "client/format.h"
@@ -15,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct frow {
 	char *name;
@@ -60,17 +65,12 @@ char *ui_folders_run(struct ui *ui)
 	}
 	struct frow *rows = xcalloc(n + 1, sizeof(*rows));
 	for (size_t i = 0; i < n; i++) {
-		struct store_folder *f = NULL;
-
 		rows[i].name = xstrdup(list[i].name);
 		if (ui->mb.name && strcmp(list[i].name, ui->mb.name) == 0)
 			cur = i;
-		if (store_folder_open(ui->store, list[i].name, &f, &err) == 0) {
-			rows[i].total = store_folder_count(f);
-			for (size_t k = 0; k < rows[i].total; k++)
-				rows[i].unread += !(store_folder_msg(f, k)->flags & STORE_SEEN);
-			store_folder_close(&f);
-		}
+		if (store_folder_status(ui->store, list[i].name, &rows[i].total, &rows[i].unread,
+					&err) < 0)
+			rows[i].total = rows[i].unread = 0;
 	}
 	store_folder_list_free(list, n);
 	for (;;) {
@@ -111,4 +111,109 @@ char *ui_folders_run(struct ui *ui)
 		free(rows[i].name);
 	free(rows);
 	return chosen;
+}
+
+/* ---- the sidebar ---- */
+
+static struct {
+	struct frow *rows;
+	size_t n;
+	double when;		/* CLOCK_MONOTONIC seconds of the last fill */
+} side;
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void side_free(void)
+{
+	for (size_t i = 0; i < side.n; i++)
+		free(side.rows[i].name);
+	free(side.rows);
+	side.rows = NULL;
+	side.n = 0;
+}
+
+static void side_fill(struct ui *ui)
+{
+	struct store_folder_info *list;
+	size_t n;
+	const char *err;
+
+	side_free();
+	side.when = mono_now();
+	if (store_folder_list(ui->store, &list, &n, &err) < 0)
+		return;
+	side.rows = xcalloc(n + 1, sizeof(*side.rows));
+	for (size_t i = 0; i < n; i++) {
+		side.rows[i].name = xstrdup(list[i].name);
+		if (store_folder_status(ui->store, list[i].name, &side.rows[i].total,
+					&side.rows[i].unread, &err) < 0)
+			side.rows[i].total = side.rows[i].unread = 0;
+	}
+	side.n = n;
+	store_folder_list_free(list, n);
+}
+
+void ui_sidebar_invalidate(void)
+{
+	side.when = 0;
+}
+
+void ui_sidebar_free(void)
+{
+	side_free();
+	side.when = 0;
+}
+
+void ui_sidebar_line(const char *name, size_t unread, size_t total, size_t width,
+		     struct sbuf *out)
+{
+	char counts[48];
+	size_t cw;
+
+	snprintf(counts, sizeof(counts), " %zu/%zu", unread, total);
+	cw = strlen(counts);
+	if (cw + 2 > width) {
+		format_field(name, strlen(name), width, width, false, out);
+		return;
+	}
+	format_field(name, strlen(name), width - cw, width - cw, false, out);
+	sbuf_addstr(out, counts);
+}
+
+void ui_sidebar_draw(struct ui *ui, int rows, int width)
+{
+	if (side.rows == NULL || mono_now() - side.when > 1.0)
+		side_fill(ui);
+	for (int y = 0; y < rows; y++) {
+		struct sbuf sb = SBUF_INIT;
+
+		if ((size_t)y < side.n) {
+			struct frow *r = &side.rows[y];
+			bool cur = ui->mb.name && strcmp(r->name, ui->mb.name) == 0;
+			size_t unread = r->unread, total = r->total;
+			int attr;
+
+			if (cur && ui->mb.folder) {
+				size_t fl, del;
+
+				ui_mailbox_counts(ui, &unread, &fl, &del);
+				total = ui->mb.n;
+			}
+			attr = (cur ? (int)A_REVERSE : 0) | (unread ? (int)A_BOLD : 0);
+			ui_sidebar_line(r->name, unread, total, (size_t)width - 1, &sb);
+			attron(attr);
+			mvaddstr(y, 0, sb.buf);
+			attroff(attr);
+		} else {
+			mvhline(y, 0, ' ', width - 1);
+		}
+		mvaddch(y, width - 1, ACS_VLINE);
+		sbuf_release(&sb);
+	}
 }

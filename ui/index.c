@@ -81,35 +81,6 @@ static void format_row(struct ui *ui, size_t row, size_t width, struct sbuf *out
 	sbuf_release(&line);
 }
 
-static void draw_sidebar(struct ui *ui, int rows)
-{
-	struct store_folder_info *list;
-	size_t n;
-	const char *err;
-
-	if (store_folder_list(ui->store, &list, &n, &err) < 0)
-		return;
-	for (int y = 0; y < rows; y++) {
-		struct sbuf sb = SBUF_INIT;
-
-		if ((size_t)y < n) {
-			bool cur = ui->mb.name && strcmp(list[y].name, ui->mb.name) == 0;
-			format_field(list[y].name, strlen(list[y].name), SIDEBAR_W - 1, SIDEBAR_W - 1,
-				     false, &sb);
-			if (cur)
-				attron(A_BOLD);
-			mvaddstr(y, 0, sb.buf);
-			if (cur)
-				attroff(A_BOLD);
-		} else {
-			mvhline(y, 0, ' ', SIDEBAR_W - 1);
-		}
-		mvaddch(y, SIDEBAR_W - 1, ACS_VLINE);
-		sbuf_release(&sb);
-	}
-	store_folder_list_free(list, n);
-}
-
 void ui_index_draw(struct ui *ui)
 {
 	struct ui_mailbox *mb = &ui->mb;
@@ -126,7 +97,7 @@ void ui_index_draw(struct ui *ui)
 		mb->top = mb->cur - mb->cur % (size_t)rows;
 	erase();
 	if (x0)
-		draw_sidebar(ui, rows);
+		ui_sidebar_draw(ui, rows, SIDEBAR_W);
 	for (int y = 0; y < rows; y++) {
 		size_t row = mb->top + (size_t)y;
 		struct sbuf sb = SBUF_INIT;
@@ -150,6 +121,7 @@ void ui_index_draw(struct ui *ui)
 			attr = ui_color_attr(C_FLAGGED);
 		if (!(f & STORE_SEEN))
 			attr |= ui_color_attr(C_NEW);
+		attr = ui_color_row(ui, i, attr);
 		if (row == mb->cur)
 			attr = ui_color_attr(C_INDICATOR) | (attr & A_BOLD);
 		attron(attr);

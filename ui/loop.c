@@ -205,6 +205,8 @@ static void ui_free(struct ui *ui)
 	free(ui->last_search);
 	ui_keymap_free();
 	ui_mailcap_set_path(NULL);
+	ui_sidebar_free();
+	ui_color_free();
 	message_deinit();
 }
 

@@ -22,6 +22,7 @@ struct sbuf;
 struct store;
 struct store_folder;
 struct thread;
+struct ui;
 
 /* ---- actions and key maps (ui/keymap.c) ---- */
 
@@ -80,8 +81,14 @@ enum ui_color {
 void ui_color_init(struct config *cfg);
 /* The curses attribute for obj (colour pair and bold/reverse). */
 int ui_color_attr(enum ui_color obj);
-/* For `color index FG BG PATTERN`: the attribute of the first pattern
- * matching (via the callback), or -1. */
+struct ui_pattern_msg;
+/* For `color index FG BG PATTERN`: the attribute of the last line whose
+ * pattern matches pm, or -1 when none does. */
+int ui_color_index(const struct ui_pattern_msg *pm);
+/* The attribute of message i's index row: attr (the flag colours) unless
+ * a `color index` pattern matches it (bold of unread kept). */
+int ui_color_row(struct ui *ui, size_t i, int attr);
+void ui_color_free(void);
 
 /* ---- the session ---- */
 
@@ -232,6 +239,16 @@ void ui_compose(struct ui *ui, enum ui_compose_kind kind, size_t msg_index);
 /* ---- ui/folders.c ---- */
 /* The folder list screen; returns the chosen folder name (malloc'd) or NULL. */
 char *ui_folders_run(struct ui *ui);
+/* Draws the sidebar in columns [0, width) of rows 0..rows-1: one folder a
+ * line, "name  unread/total", the open folder highlighted; the counts are
+ * store_folder_status()'s, refilled at most once a second (or after
+ * ui_sidebar_invalidate()). */
+void ui_sidebar_draw(struct ui *ui, int rows, int width);
+void ui_sidebar_invalidate(void);
+void ui_sidebar_free(void);
+/* One sidebar line of exactly width cells (pure; unit-tested). */
+void ui_sidebar_line(const char *name, size_t unread, size_t total, size_t width,
+		     struct sbuf *out);
 
 /* ---- ui/attach.c ---- */
 void ui_attach_run(struct ui *ui, struct message *msg);
