@@ -799,6 +799,145 @@ static int sync_trash_flag(struct index *ix, notmuch_message_t *msg, const char 
 	return ret;
 }
 
+/* Adds and removes tags on msg in one atomic section, then renames its
+ * files so their maildir flags agree with the tags. */
+static int tag_msg(struct index *ix, notmuch_message_t *msg, const char *what,
+		   const char *const *add, size_t n_add, const char *const *remove,
+		   size_t n_remove, bool *differs_r, const char **error_r)
+{
+	notmuch_status_t st;
+	bool differs = false;
+	int ret;
+
+	if ((st = notmuch_database_begin_atomic(ix->db)) != 0)
+		goto nm_fail;
+	notmuch_message_freeze(msg);
+	for (size_t j = 0; j < n_add; j++) {
+		differs = differs || !msg_has_tag(msg, add[j]);
+		notmuch_message_add_tag(msg, add[j]);
+	}
+	for (size_t j = 0; j < n_remove; j++) {
+		if (msg_has_tag(msg, remove[j])) {
+			differs = true;
+			notmuch_message_remove_tag(msg, remove[j]);
+		}
+	}
+	if ((st = notmuch_message_thaw(msg)) != 0)
+		goto nm_fail_atomic;
+	*differs_r = differs;
+	if ((st = notmuch_message_tags_to_maildir_flags(msg)) != 0)
+		goto nm_fail_atomic;
+	ret = sync_trash_flag(ix, msg, error_r);
+	notmuch_database_end_atomic(ix->db);
+	return ret;
+nm_fail_atomic:
+	notmuch_database_end_atomic(ix->db);
+nm_fail:
+	*error_r = index_nm_error(ix, what, st);
+	return -1;
+}
+
+/* The part of a maildir file name before its ":2," info. */
+static size_t unique_len(const char *base)
+{
+	const char *info = strstr(base, ":2,");
+
+	return info ? (size_t)(info - base) : strlen(base);
+}
+
+int index_tag_file(struct index *ix, const char *path, uint32_t flags, const char *const *add,
+		   size_t n_add, const char *const *remove, size_t n_remove, char **new_path_r,
+		   const char **error_r)
+{
+	notmuch_message_t *msg = NULL;
+	notmuch_filenames_t *fn;
+	char **gone = NULL, *id;
+	size_t n_gone = 0;
+	bool differs = false;
+	int ret;
+
+	if (new_path_r)
+		*new_path_r = NULL;
+	if (notmuch_database_find_message_by_filename(ix->db, path, &msg) != 0 || msg == NULL) {
+		/* Not indexed under this name (renamed by a flag change since,
+		 * or never indexed): index it with the flags the caller knows. */
+		if (index_add_file(ix, path, flags, NULL, error_r) < 0 ||
+		    find_msg(ix, path, &msg, error_r) < 0)
+			return -1;
+	}
+	id = xstrdup(notmuch_message_get_message_id(msg));
+	/* File names that are gone would make the flag renames fail. */
+	for (fn = notmuch_message_get_filenames(msg); notmuch_filenames_valid(fn);
+	     notmuch_filenames_move_to_next(fn)) {
+		const char *f = notmuch_filenames_get(fn);
+
+		if (access(f, F_OK) < 0 && errno == ENOENT) {
+			gone = xreallocarray(gone, n_gone + 1, sizeof(*gone));
+			gone[n_gone++] = xstrdup(f);
+		}
+	}
+	notmuch_filenames_destroy(fn);
+	notmuch_message_destroy(msg);
+	msg = NULL;
+	for (size_t i = 0; i < n_gone; i++) {
+		notmuch_database_remove_message(ix->db, gone[i]);
+		free(gone[i]);
+	}
+	free(gone);
+	if (notmuch_database_find_message(ix->db, id, &msg) != 0 || msg == NULL) {
+		*error_r = index_errorf(ix, "index: %s: not in the index", path);
+		free(id);
+		return -1;
+	}
+	ret = tag_msg(ix, msg, path, add, n_add, remove, n_remove, &differs, error_r);
+	if (ret == 0 && new_path_r) {
+		/* The file as the flag renames left it (same unique part). */
+		const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+		size_t ul = unique_len(base);
+
+		notmuch_message_destroy(msg);
+		msg = NULL;
+		if (notmuch_database_find_message(ix->db, id, &msg) == 0 && msg) {
+			for (fn = notmuch_message_get_filenames(msg); notmuch_filenames_valid(fn);
+			     notmuch_filenames_move_to_next(fn)) {
+				const char *f = notmuch_filenames_get(fn);
+				const char *b = strrchr(f, '/') ? strrchr(f, '/') + 1 : f;
+
+				if (*new_path_r == NULL && unique_len(b) == ul &&
+				    strncmp(b, base, ul) == 0)
+					*new_path_r = xstrdup(f);
+			}
+			notmuch_filenames_destroy(fn);
+		}
+		if (*new_path_r == NULL)
+			*new_path_r = xstrdup(path);
+	}
+	if (msg)
+		notmuch_message_destroy(msg);
+	free(id);
+	return ret;
+}
+
+int index_get_tags(struct index *ix, const char *path, char **tags_r, const char **error_r)
+{
+	struct sbuf sb = SBUF_INIT;
+	notmuch_message_t *msg;
+	notmuch_tags_t *tags;
+
+	if (find_msg(ix, path, &msg, error_r) < 0)
+		return -1;
+	for (tags = notmuch_message_get_tags(msg); notmuch_tags_valid(tags);
+	     notmuch_tags_move_to_next(tags)) {
+		if (sb.len)
+			sbuf_addch(&sb, ' ');
+		sbuf_addstr(&sb, notmuch_tags_get(tags));
+	}
+	notmuch_tags_destroy(tags);
+	notmuch_message_destroy(msg);
+	*tags_r = sbuf_detach(&sb, NULL);
+	return 0;
+}
+
 int index_tag(struct index *ix, const char *query, const char *const *add, size_t n_add,
 	      const char *const *remove, size_t n_remove, size_t *changed_r,
 	      const char **error_r)
@@ -834,33 +973,9 @@ int index_tag(struct index *ix, const char *query, const char *const *add, size_
 
 		if (notmuch_database_find_message(ix->db, ids[i], &msg) != 0 || msg == NULL)
 			continue;
-		if ((st = notmuch_database_begin_atomic(ix->db)) != 0)
-			goto nm_fail;
-		notmuch_message_freeze(msg);
-		for (size_t j = 0; j < n_add; j++) {
-			differs = differs || !msg_has_tag(msg, add[j]);
-			notmuch_message_add_tag(msg, add[j]);
-		}
-		for (size_t j = 0; j < n_remove; j++) {
-			if (msg_has_tag(msg, remove[j])) {
-				differs = true;
-				notmuch_message_remove_tag(msg, remove[j]);
-			}
-		}
-		if ((st = notmuch_message_thaw(msg)) != 0)
-			goto nm_fail;
+		ret = tag_msg(ix, msg, ids[i], add, n_add, remove, n_remove, &differs, error_r);
 		changed += differs;
-		if ((st = notmuch_message_tags_to_maildir_flags(msg)) != 0)
-			goto nm_fail;
-		ret = sync_trash_flag(ix, msg, error_r);
-		notmuch_database_end_atomic(ix->db);
 		notmuch_message_destroy(msg);
-		continue;
-nm_fail:
-		*error_r = index_nm_error(ix, ids[i], st);
-		notmuch_database_end_atomic(ix->db);
-		notmuch_message_destroy(msg);
-		ret = -1;
 	}
 	for (size_t i = 0; i < n_ids; i++)
 		free(ids[i]);

@@ -163,4 +163,19 @@ int index_tag(struct index *ix, const char *query, const char *const *add, size_
 	      const char *const *remove, size_t n_remove, size_t *changed_r,
 	      const char **error_r);
 
+/* Writer only.  index_tag() for the one message of the file at path:
+ * adds and removes the tags, then renames the message's files so their
+ * maildir flags agree with the tags (as `loft tag`).  A file not indexed
+ * under this name (renamed since by a flag change, or never indexed) is
+ * indexed first with flags (enum store_flag bits: the caller's view of
+ * its flags); file names of the message that are gone from disk are
+ * dropped from the index first.  *new_path_r (may be NULL) gets the
+ * file's name after the renames (malloc'd, caller frees). */
+int index_tag_file(struct index *ix, const char *path, uint32_t flags, const char *const *add,
+		   size_t n_add, const char *const *remove, size_t n_remove, char **new_path_r,
+		   const char **error_r);
+/* Every tag of the message in path (flag tags too), sorted,
+ * space-separated, "" if none; *tags_r malloc'd, caller frees. */
+int index_get_tags(struct index *ix, const char *path, char **tags_r, const char **error_r);
+
 #endif

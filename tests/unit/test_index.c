@@ -171,6 +171,59 @@ static void test_set_flags_keeps_other_tags(void **state)
 	assert_non_null(strstr(error, "/nonexistent/x"));
 }
 
+/* index_tag_file: tags of one file's message, flag tags renaming the
+ * file (as `loft tag`), a name renamed behind the index's back (the UI's
+ * own flag changes) and a file never indexed. */
+static void test_tag_file(void **state)
+{
+	struct index *ix = *state;
+	const char *error = NULL;
+	const char *path = write_msg("t1:2,", "tag1", "tag me");
+	const char *add[] = { "work" }, *rm[] = { "unread", "inbox" }, *later[] = { "later" };
+	char *np = NULL, *tags = NULL, moved[512];
+	struct stat st;
+
+	assert_int_equal(index_add_file(ix, path, 0, NULL, &error), 0);
+	assert_int_equal(index_tag_file(ix, path, 0, add, 1, rm, 2, &np, &error), 0);
+	assert_int_equal(count(ix, "id:tag1@test AND tag:work AND NOT tag:unread AND NOT tag:inbox"), 1);
+	assert_non_null(np);
+	assert_non_null(strstr(np, "/INBOX/cur/t1:2,S"));
+	assert_int_equal(stat(np, &st), 0);
+	assert_int_equal(stat(path, &st), -1);
+	assert_int_equal(index_get_tags(ix, np, &tags, &error), 0);
+	assert_string_equal(tags, "work");
+	free(tags);
+
+	/* Renamed by someone else (F added), the index not told. */
+	snprintf(moved, sizeof(moved), "%s/INBOX/cur/t1:2,FS", root);
+	assert_int_equal(rename(np, moved), 0);
+	free(np);
+	np = NULL;
+	assert_int_equal(index_tag_file(ix, moved, STORE_SEEN | STORE_FLAGGED, later, 1, NULL, 0, &np,
+					&error), 0);
+	assert_string_equal(np, moved);
+	assert_int_equal(count(ix, "id:tag1@test AND tag:later AND tag:work AND tag:flagged"), 1);
+	assert_int_equal(index_get_tags(ix, moved, &tags, &error), 0);
+	assert_string_equal(tags, "flagged later work");
+	free(tags);
+	free(np);
+	np = NULL;
+
+	/* Removing "flagged" renames the file back. */
+	const char *fl[] = { "flagged" };
+	assert_int_equal(index_tag_file(ix, moved, 0, NULL, 0, fl, 1, &np, &error), 0);
+	assert_non_null(strstr(np, "/INBOX/cur/t1:2,S"));
+	assert_null(strstr(np, "F"));
+	assert_int_equal(stat(np, &st), 0);
+	free(np);
+
+	/* Never indexed: indexed with the given flags first. */
+	const char *p2 = write_msg("t2:2,", "tag2", "fresh");
+	assert_int_equal(index_tag_file(ix, p2, 0, later, 1, NULL, 0, NULL, &error), 0);
+	assert_int_equal(count(ix, "id:tag2@test AND tag:later AND tag:unread"), 1);
+	assert_int_equal(index_tag_file(ix, "/nonexistent/x", 0, later, 1, NULL, 0, NULL, &error), -1);
+}
+
 static void test_rename_keeps_tags(void **state)
 {
 	struct index *ix = *state;
@@ -295,6 +348,7 @@ int main(void)
 		cmocka_unit_test(test_flags_to_tags_table),
 		cmocka_unit_test(test_set_flags_keeps_other_tags),
 		cmocka_unit_test(test_rename_keeps_tags),
+		cmocka_unit_test(test_tag_file),
 		cmocka_unit_test(test_remove_file),
 		cmocka_unit_test(test_reader_sees_commit_after_reopen),
 		cmocka_unit_test(test_cjk_search),
