@@ -667,6 +667,11 @@ const char *store_folder_name(const struct store_folder *f)
 	return f->name;
 }
 
+const char *store_folder_path(const struct store_folder *f)
+{
+	return f->path;
+}
+
 enum store_folder_kind store_folder_kind(const struct store_folder *f)
 {
 	return f->kind;

@@ -720,6 +720,34 @@ int index_search_files(struct index *ix, const char *query, size_t limit,
 	return 0;
 }
 
+int index_search_header(struct index *ix, const char *query, const char *header, size_t limit,
+			index_header_fn *cb, void *ctx, const char **error_r)
+{
+	notmuch_query_t *q;
+	notmuch_messages_t *msgs;
+	notmuch_status_t st;
+	size_t n = 0;
+	int stop = 0;
+
+	if (make_query(ix, query, true, &q, error_r) < 0)
+		return -1;
+	if ((st = notmuch_query_search_messages(q, &msgs)) != 0) {
+		notmuch_query_destroy(q);
+		return query_fail(ix, st, query, error_r);
+	}
+	for (; !stop && notmuch_messages_valid(msgs) && (limit == 0 || n < limit);
+	     notmuch_messages_move_to_next(msgs), n++) {
+		notmuch_message_t *msg = notmuch_messages_get(msgs);
+		const char *v = notmuch_message_get_header(msg, header);
+
+		stop = cb(ctx, v ? v : "");
+		notmuch_message_destroy(msg);
+	}
+	notmuch_messages_destroy(msgs);
+	notmuch_query_destroy(q);
+	return 0;
+}
+
 int index_count(struct index *ix, const char *query, unsigned *count_r, const char **error_r)
 {
 	notmuch_query_t *q;

@@ -149,6 +149,12 @@ int index_search_threads(struct index *ix, const char *query, size_t limit,
 			 index_thread_fn *cb, void *ctx, const char **error_r);
 int index_search_files(struct index *ix, const char *query, size_t limit,
 		       index_file_fn *cb, void *ctx, const char **error_r);
+/* As index_search_files, but calls cb once per message with the value of
+ * one of its headers (decoded to UTF-8 as notmuch stores it; "" when
+ * missing): for address completion over "from:PREFIX*". */
+typedef int index_header_fn(void *ctx, const char *value);
+int index_search_header(struct index *ix, const char *query, const char *header, size_t limit,
+			index_header_fn *cb, void *ctx, const char **error_r);
 /* Number of messages matching query (no exclusions). */
 int index_count(struct index *ix, const char *query, unsigned *count_r, const char **error_r);
 /* Whether the last failing call failed because of the query's syntax. */

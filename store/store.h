@@ -141,6 +141,9 @@ uint32_t store_folder_uidvalidity(const struct store_folder *f);
 uint32_t store_folder_uidnext(const struct store_folder *f);
 uint64_t store_folder_highestmodseq(const struct store_folder *f);
 const char *store_folder_name(const struct store_folder *f);
+/* The folder's absolute path: its maildir directory (store_msg.location
+ * is relative to it) or its mbox file. */
+const char *store_folder_path(const struct store_folder *f);
 enum store_folder_kind store_folder_kind(const struct store_folder *f);
 
 /* Rescans and reconciles (as at open); pointers from before are invalid

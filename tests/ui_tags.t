@@ -9,7 +9,7 @@
 
 make_mailrc 'set sort=date' 'set index_format="%4C %Z %-15.15n %s [%g]"' \
 	'color index magenta default "~s Lunch"' 'color index red default ~F' \
-	'alias boss Big Boss <boss@example.org>'
+	'alias boss boss@example.org'
 for f in INBOX Lists/dev Sent; do mkdir -p "$T_DIR/Mail/$f/cur" "$T_DIR/Mail/$f/new" "$T_DIR/Mail/$f/tmp"; done
 M=$T_DIR/Mail/INBOX
 n=0
@@ -60,6 +60,89 @@ S=$(tmux_screen)
 like "$S" 'N +2 +1  Lists/dev' "the folder list shows Lists/dev's counts"
 like "$S" ' +0 +0  Sent' "and an empty folder"
 tmux_keys q
+tmux_wait 'INBOX \[Msgs:5' 5
+
+# ---- + : notmuch tags ----
+tmux_keys -l '/Lunch'
+tmux_keys Enter +
+tmux_wait 'Tags \(\+add -remove\):' 5
+ok $? "+ asks for the tag changes"
+tmux_keys -l '+work -inbox'
+tmux_keys Enter
+tmux_wait '1 message tagged' 10
+ok $? "the change is confirmed"
+tmux_wait 'Lunch on Friday \[work\]' 5
+ok $? "the index shows the new tag (and not inbox)"
+if command -v notmuch >/dev/null; then
+	like "$(notmuch search --output=files tag:work)" '/INBOX/cur/1\.a\.host' "notmuch search tag:work finds the message"
+	is "$(notmuch count tag:inbox AND subject:Lunch)" 0 "and inbox is gone from it"
+else
+	skip "notmuch CLI not installed" 2
+fi
+like "$(tmux_screen)" 'Flagged thing \[inbox\]' "other messages keep their tags"
+
+# Flag tags reach the maildir flags, and the index follows.
+tmux_keys -l '/Plain unread'
+tmux_keys Enter +
+tmux_wait 'Tags \(\+add' 5
+tmux_keys -l ' -unread +flagged'	# (a leading '-' would be a tmux flag)
+tmux_keys Enter
+tmux_wait 'INBOX \[Msgs:5 New:0 Flag:2' 10
+ok $? "-unread +flagged: the folder's counts follow"
+ls "$M"/cur/3.c.host:2,FS >/dev/null 2>&1
+ok $? "the file got the F and S flags"
+[ "$(notmuch count tag:unread AND subject:Plain 2>/dev/null || echo 0)" = 0 ]
+ok $? "notmuch agrees: not unread"
+
+# ; + : the tagged messages.
+tmux_keys -l '/Another'
+tmux_keys Enter t
+tmux_keys -l '/Alice again'
+tmux_keys Enter t
+tmux_keys '\;'	# (a bare ; separates tmux commands)
+tmux_keys +
+tmux_wait 'Tags \(\+add' 5
+tmux_keys -l 'both'
+tmux_keys Enter
+tmux_wait '2 messages tagged' 10
+ok $? "; + tags every tagged message"
+S=$(tmux_screen)
+like "$S" 'Another from Ali \[both inbox\]' "the first shows the tag"
+like "$S" 'Alice again \[both inbox\]' "the second too"
+
+# In the pager.
+tmux_keys -l '/Flagged thing'
+tmux_keys Enter Enter
+tmux_wait 'hello' 5
+tmux_keys +
+tmux_wait 'Tags \(\+add' 5
+tmux_keys -l '+frompager'
+tmux_keys Enter
+tmux_wait '1 message tagged' 10
+ok $? "+ works in the pager"
+tmux_keys q
+tmux_wait 'Flagged thing \[frompager inbox\]' 5
+ok $? "and the index shows it"
+
+# ---- address completion: aliases, then what notmuch has seen ----
+tmux_keys m
+tmux_wait '^To:' 5
+tmux_keys -l 'ali'
+tmux_keys Tab
+tmux_wait '^To: Alice Example <alice@example.org>' 5
+ok $? "Tab completes from notmuch, the most frequent sender first"
+tmux_keys Tab
+tmux_wait '^To: Alison Wonder <alison@example.org>' 5
+ok $? "Tab again: the next match"
+tmux_keys -l ', dev'
+tmux_keys Tab
+tmux_wait '^To: Alison Wonder <alison@example.org>, Dev List <dev@example.org>' 5
+ok $? "the last address of a list completes, from another folder too"
+tmux_keys -l ', boss'
+tmux_keys Tab
+tmux_wait 'Dev List <dev@example.org>, boss@example.org' 5
+ok $? "an alias still completes"
+tmux_keys C-g
 tmux_wait 'INBOX \[Msgs:5' 5
 
 tmux_keys q

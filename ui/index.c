@@ -75,6 +75,7 @@ static void format_row(struct ui *ui, size_t row, size_t width, struct sbuf *out
 		}
 	}
 	m.tree = tree.buf;
+	m.tags = ui_msg_tags(ui, i);
 	format_expand(fmt, &m, NULL, &line);
 	format_field(line.buf, line.len, width, width, false, out);
 	sbuf_release(&tree);
@@ -578,6 +579,14 @@ static bool index_key(struct ui *ui, int key)
 		break;
 	case A_TOGGLE_SIDEBAR: ui->sidebar = !ui->sidebar; break;
 	case A_REDRAW: clearok(curscr, TRUE); break;
+	case A_MODIFY_TAGS:
+		if (!empty) {
+			uint32_t *v;
+			size_t n = targets(ui, &v);
+			ui_tags_modify(ui, v, n);
+			free(v);
+		}
+		break;
 	default:
 		if (key != UK(KEY_RESIZE))
 			ui_message(ui, true, "Key is not bound.  Press '?' for help.");

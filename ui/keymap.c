@@ -34,6 +34,7 @@ static const char *const action_names[A_COUNT] = {
 	[A_OPEN_ATTACH] = "view-mailcap", [A_SEND] = "send-message", [A_ATTACH_FILE] = "attach-file",
 	[A_DETACH] = "detach-file", [A_EDIT] = "edit-message", [A_POSTPONE] = "postpone-message",
 	[A_TOGGLE_SIDEBAR] = "sidebar-toggle-visible", [A_MIDDLE] = "current-middle",
+	[A_MODIFY_TAGS] = "modify-labels",
 };
 
 const char *ui_action_name(enum ui_action a)
@@ -228,6 +229,7 @@ static const struct {
 	{ "compose", "y", A_SEND }, { "compose", "a", A_ATTACH_FILE },
 	{ "compose", "D", A_DETACH }, { "compose", "e", A_EDIT }, { "compose", "P", A_POSTPONE },
 	{ "compose", "q", A_QUIT }, { "index,pager", "\\eb", A_TOGGLE_SIDEBAR },
+	{ "index,pager", "+", A_MODIFY_TAGS },
 };
 
 void ui_keymap_init(struct config *cfg)

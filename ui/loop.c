@@ -207,6 +207,8 @@ static void ui_free(struct ui *ui)
 	ui_mailcap_set_path(NULL);
 	ui_sidebar_free();
 	ui_color_free();
+	ui_tags_free();
+	ui_complete_free();
 	message_deinit();
 }
 

@@ -36,6 +36,7 @@ struct store_folder *ui_folder_open(struct ui *ui, const char *name, const char 
 
 static void free_rows(struct ui_mailbox *mb)
 {
+	ui_tags_forget(mb);
 	if (mb->env)
 		for (size_t i = 0; i < mb->n; i++)
 			envelope_free(&mb->env[i]);
@@ -494,4 +495,13 @@ size_t ui_mailbox_expunge(struct ui *ui)
 	}
 	ui_mailbox_refresh(ui);
 	return del;
+}
+
+void ui_msg_set_path(struct ui *ui, size_t i, const char *path)
+{
+	if (ui->mb.folder || i >= ui->mb.n)
+		return;
+	free(ui->mb.paths[i]);
+	ui->mb.paths[i] = xstrdup(path);
+	ui->mb.flags[i] = flags_of_path(path);
 }

@@ -426,6 +426,17 @@ enum ui_action ui_pager_run(struct ui *ui, size_t i)
 		case A_REDRAW:
 			clearok(curscr, TRUE);
 			break;
+		case A_MODIFY_TAGS: {
+			uint32_t one = (uint32_t)i;
+			long now;
+
+			ui_tags_modify(ui, &one, 1);
+			/* The folder was refreshed: follow the message by UID. */
+			if ((now = ui_msg_index_of(ui, uid)) < 0)
+				goto out;
+			i = (size_t)now;
+			break;
+		}
 		default:
 			ui_message(ui, true, "Key is not bound.  Press '?' for help.");
 			break;

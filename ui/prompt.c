@@ -174,15 +174,52 @@ char *ui_complete_folder(struct ui *ui, const char *text)
 	return res;
 }
 
+/* The last notmuch completion, so that Tab again cycles through it. */
+static struct {
+	char **v;
+	size_t n, k;
+	char *head;		/* the text before the completed word */
+	char *shown;		/* what the last Tab produced */
+} cyc;
+
+static void cyc_free(void)
+{
+	for (size_t i = 0; i < cyc.n; i++)
+		free(cyc.v[i]);
+	free(cyc.v);
+	free(cyc.head);
+	free(cyc.shown);
+	memset(&cyc, 0, sizeof(cyc));
+}
+
 char *ui_complete_address(struct ui *ui, const char *text)
 {
-	/* Complete the last address of a comma-separated list by alias. */
+	/* Complete the last address of a comma-separated list: an alias
+	 * first, else the addresses notmuch has seen (Tab again: the next). */
 	const char *last = strrchr(text, ',');
 	const char *word = last ? last + 1 : text;
 	while (*word == ' ')
 		word++;
-	const char *addr = config_alias(ui->cfg, word);
-	if (addr == NULL)
+	if (*word == '\0')
 		return NULL;
-	return xasprintf("%.*s%s", (int)(word - text), text, addr);
+	const char *addr = config_alias(ui->cfg, word);
+	if (addr)
+		return xasprintf("%.*s%s", (int)(word - text), text, addr);
+	if (cyc.shown && strcmp(cyc.shown, text) == 0 && cyc.n > 1) {
+		cyc.k = (cyc.k + 1) % cyc.n;
+	} else {
+		cyc_free();
+		cyc.n = ui_notmuch_addresses(ui, word, 20, &cyc.v);
+		if (cyc.n == 0)
+			return NULL;
+		cyc.head = xstrndup(text, (size_t)(word - text));
+	}
+	free(cyc.shown);
+	cyc.shown = xasprintf("%s%s", cyc.head, cyc.v[cyc.k]);
+	return xstrdup(cyc.shown);
+}
+
+void ui_complete_free(void)
+{
+	cyc_free();
 }

@@ -36,7 +36,7 @@ enum ui_action {
 	A_NEXT_THREAD, A_PIPE, A_CHANGE_FOLDER, A_SORT, A_COLLAPSE, A_COLLAPSE_ALL,
 	A_RECALL, A_VFOLDER, A_REDRAW, A_LINE_DOWN, A_LINE_UP, A_PTOP, A_PBOTTOM,
 	A_SAVE_ATTACH, A_OPEN_ATTACH, A_SEND, A_ATTACH_FILE, A_DETACH, A_EDIT, A_POSTPONE,
-	A_TOGGLE_SIDEBAR, A_MIDDLE, A_COUNT
+	A_TOGGLE_SIDEBAR, A_MIDDLE, A_MODIFY_TAGS, A_COUNT
 };
 
 /* Key codes: a character is its code point; a curses function key is
@@ -106,6 +106,8 @@ struct ui_mailbox {
 	size_t norder;
 	uint8_t *collapsed;		/* n: thread tops shown collapsed */
 	char *limit;			/* the limit pattern, or NULL */
+	char **tags;			/* n: notmuch tags of drawn rows, lazily
+					 * (ui/tags.c), or NULL */
 	size_t cur, top;		/* cursor row and first row shown */
 };
 
@@ -171,6 +173,31 @@ void ui_mailbox_counts(struct ui *ui, size_t *new_r, size_t *flagged_r, size_t *
 /* Opens folder name of the store (relative, "+x" or a path). */
 struct store_folder *ui_folder_open(struct ui *ui, const char *name, const char **error_r);
 
+/* Search results: message i's file was renamed (tag change) to path. */
+void ui_msg_set_path(struct ui *ui, size_t i, const char *path);
+
+/* ---- ui/tags.c ---- */
+/* The notmuch tags of message i for %g/%Y (flag tags left out: %Z shows
+ * them), "" when none or not indexed; NULL when index_format shows no
+ * tags.  Fetched on first call per row, then cached until the rows are
+ * rebuilt.  Owned by the mailbox. */
+const char *ui_msg_tags(struct ui *ui, size_t i);
+/* Whether a tag is one of the flag tags %g leaves out. */
+bool ui_tag_hidden(const char *tag, size_t len);
+/* The `+` action: asks "+add -remove" and changes the tags of messages
+ * v[0..n) through a writer opened for this change only; flag tags rename
+ * the files; the folder is refreshed. */
+void ui_tags_modify(struct ui *ui, const uint32_t *v, size_t n);
+/* Drops mb's cached tags; the read-only handle is reopened before its
+ * next use (called when the rows are rebuilt: refresh, reopen). */
+void ui_tags_forget(struct ui_mailbox *mb);
+void ui_tags_free(void);
+/* Addresses notmuch has seen in From: whose address or name starts with
+ * prefix (case-insensitive), most frequent first, at most max, as
+ * "Name <addr>" or "addr".  Returns the count; *v_r malloc'd strings
+ * (caller frees each and the array).  0 when there is no database. */
+size_t ui_notmuch_addresses(struct ui *ui, const char *prefix, size_t max, char ***v_r);
+
 /* ---- ui/index.c ---- */
 void ui_index_draw(struct ui *ui);
 /* Runs the index screen until quit or a folder change. */
@@ -229,7 +256,11 @@ bool ui_yesno(struct ui *ui, const char *question, bool def);
 int ui_choice(struct ui *ui, const char *question, const char *choices);
 /* Completions: folder names of the store; addresses from aliases. */
 char *ui_complete_folder(struct ui *ui, const char *text);
+/* Addresses: an alias of the mailrc, else the addresses notmuch has seen
+ * in From: starting with the last word (most frequent first; Tab again
+ * gives the next). */
 char *ui_complete_address(struct ui *ui, const char *text);
+void ui_complete_free(void);
 
 /* ---- ui/compose.c ---- */
 enum ui_compose_kind { UI_NEW, UI_REPLY, UI_GROUP_REPLY, UI_LIST_REPLY, UI_FORWARD, UI_RESUME };
