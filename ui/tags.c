@@ -81,8 +81,8 @@ static char *msg_path(struct ui *ui, size_t i)
 	return xasprintf("%s/%s", store_folder_path(ui->mb.folder), m->location);
 }
 
-/* Whether fmt has a %g or %Y escape (with any width). */
-static bool format_wants_tags(const char *fmt)
+/* Whether fmt has a %g or %Y escape (with any width, or as %?g?...?). */
+bool ui_format_wants_tags(const char *fmt)
 {
 	for (const char *p = fmt ? strchr(fmt, '%') : NULL; p; p = strchr(p + 1, '%')) {
 		const char *q = p + 1;
@@ -91,6 +91,8 @@ static bool format_wants_tags(const char *fmt)
 			p = q;
 			continue;
 		}
+		if (*q == '?')
+			q++;
 		while (*q == '-' || *q == '.' || isdigit((unsigned char)*q))
 			q++;
 		if (*q == 'g' || *q == 'Y')
@@ -137,7 +139,7 @@ const char *ui_msg_tags(struct ui *ui, size_t i)
 	const char *err;
 	char *path, *all = NULL;
 
-	if (i >= mb->n || !format_wants_tags(config_get(ui->cfg, "index_format")))
+	if (i >= mb->n || !ui_format_wants_tags(config_get(ui->cfg, "index_format")))
 		return NULL;
 	if (mb->tags == NULL)
 		mb->tags = xcalloc(mb->n + 1, sizeof(*mb->tags));

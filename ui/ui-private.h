@@ -182,6 +182,8 @@ void ui_msg_set_path(struct ui *ui, size_t i, const char *path);
  * tags.  Fetched on first call per row, then cached until the rows are
  * rebuilt.  Owned by the mailbox. */
 const char *ui_msg_tags(struct ui *ui, size_t i);
+/* Whether an index_format shows tags (%g, %Y, %?g?...?). */
+bool ui_format_wants_tags(const char *fmt);
 /* Whether a tag is one of the flag tags %g leaves out. */
 bool ui_tag_hidden(const char *tag, size_t len);
 /* The `+` action: asks "+add -remove" and changes the tags of messages

@@ -169,6 +169,41 @@ static void test_pattern(void **state)
 	assert_int_equal(ui_pattern_check("~s x !~D", &err), 0);
 }
 
+static void test_sidebar_tags(void **state)
+{
+	struct sbuf sb = SBUF_INIT;
+
+	(void)state;
+	ui_sidebar_line("INBOX", 3, 120, 23, &sb);
+	assert_string_equal(sb.buf, "INBOX             3/120");
+	assert_int_equal(format_width(sb.buf), 23);
+	sbuf_reset(&sb);
+	/* A long name is cut with an ellipsis; the counts stay. */
+	ui_sidebar_line("Lists/a-very-long-mailing-list", 0, 7, 23, &sb);
+	assert_int_equal(format_width(sb.buf), 23);
+	assert_non_null(strstr(sb.buf, "… 0/7"));
+	sbuf_reset(&sb);
+	/* CJK names keep the width exact. */
+	ui_sidebar_line("仕事/会議の議事録と予定", 1, 2, 20, &sb);
+	assert_int_equal(format_width(sb.buf), 20);
+	sbuf_reset(&sb);
+	/* Too narrow for counts: the name alone. */
+	ui_sidebar_line("INBOX", 12345, 99999, 8, &sb);
+	assert_string_equal(sb.buf, "INBOX   ");
+	sbuf_release(&sb);
+
+	assert_true(ui_format_wants_tags("%4C %s [%g]"));
+	assert_true(ui_format_wants_tags("%s %-20.20Y"));
+	assert_true(ui_format_wants_tags("%s%?g?+&-?"));
+	assert_false(ui_format_wants_tags("%4C %Z %s (100%%g)"));
+	assert_false(ui_format_wants_tags("%4C %Z %{%b %d} %-15.15L (%?l?%4l&%4c?) %s"));
+	assert_false(ui_format_wants_tags(NULL));
+	assert_true(ui_tag_hidden("unread", 6));
+	assert_true(ui_tag_hidden("flagged xyz", 7));
+	assert_false(ui_tag_hidden("inbox", 5));
+	assert_false(ui_tag_hidden("unreadable", 10));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -179,6 +214,7 @@ int main(void)
 		cmocka_unit_test(test_mailcap_filter),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_pattern),
+		cmocka_unit_test(test_sidebar_tags),
 	};
 	setlocale(LC_ALL, "C.UTF-8");
 	return cmocka_run_group_tests(tests, NULL, NULL);
