@@ -30,7 +30,8 @@ is "$RC" 0 "loft index builds the notmuch database" || diag "$ERR"
 export NOTMUCH_CONFIG=$T_DIR/notmuch-config
 printf '[database]\npath=%s\n' "$T_DIR/Mail" > "$NOTMUCH_CONFIG"
 
-tmux_start "$LOFT"
+# Through sh, to see loft's exit status (under SANITIZE=1: the leak check).
+tmux_start sh -c "'$LOFT'; echo \$? > '$T_DIR/exit'"
 tmux_wait 'INBOX \[Msgs:5' 10
 ok $? "INBOX opens"
 
@@ -146,4 +147,7 @@ tmux_keys C-g
 tmux_wait 'INBOX \[Msgs:5' 5
 
 tmux_keys q
+# Ends cleanly (under SANITIZE=1 the leak check runs at this exit).
+for i in $(seq 100); do [ -s "$T_DIR/exit" ] && break; sleep 0.05; done
+is "$(cat "$T_DIR/exit" 2>/dev/null)" 0 "loft exits with status 0"
 done_testing
