@@ -121,15 +121,17 @@ char *store_envelope_of(const char *data, size_t len)
 	return sbuf_detach(&out, NULL);
 }
 
-char *store_envelope_file(const char *path, uint64_t *size_r, int64_t *mtime_r)
+char *store_envelope_file(const char *path, uint64_t *size_r, int64_t *mtime_r,
+			  char **threadkey_r)
 {
 	struct stat st;
 	char *buf = NULL, *env = NULL;
 	size_t alloc = STORE_ENV_FIRST_READ, have = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 
+	*threadkey_r = NULL;
 	if (fd < 0)
-		return NULL;
+		goto out;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		goto out;
 	*size_r = (uint64_t)st.st_size;
@@ -150,11 +152,16 @@ char *store_envelope_file(const char *path, uint64_t *size_r, int64_t *mtime_r)
 			buf = xreallocarray(buf, alloc, 1);
 		}
 	}
-	if (have > 0)
+	if (have > 0) {
 		env = store_envelope_of(buf, have);
+		*threadkey_r = store_threadkey_of(buf, have);
+	}
 out:
+	if (*threadkey_r == NULL)
+		*threadkey_r = xstrdup("");
 	free(buf);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	return env;
 }
 
@@ -195,12 +202,13 @@ static void *env_work(void *arg)
 
 		if (plen + 1 + llen + 1 > sizeof(path)) {
 			j->envelope = NULL;
+			j->threadkey = xstrdup("");
 			continue;
 		}
 		memcpy(path, w->folder_path, plen);
 		path[plen] = '/';
 		memcpy(path + plen + 1, j->location, llen + 1);
-		j->envelope = store_envelope_file(path, &j->size, &j->date);
+		j->envelope = store_envelope_file(path, &j->size, &j->date, &j->threadkey);
 	}
 	return NULL;
 }

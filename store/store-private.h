@@ -121,12 +121,26 @@ char *store_envelope_of(const char *data, size_t len);
 char *store_envelope_fast(const char *data, size_t len);
 /* Reads the header block of the file at path and returns its envelope
  * (malloc'd) or NULL; *size_r / *mtime_r get the file's size and mtime
- * when it could be opened (else they are left alone). */
-char *store_envelope_file(const char *path, uint64_t *size_r, int64_t *mtime_r);
+ * when it could be opened (else they are left alone); *threadkey_r its
+ * thread key (malloc'd; "" when the file cannot be read). */
+char *store_envelope_file(const char *path, uint64_t *size_r, int64_t *mtime_r,
+			  char **threadkey_r);
+
+/* ---- threadkey.c ---- */
+
+/* The thread key of a header block (data up to the empty line; an mbox
+ * From_ line is skipped): five fields separated by tabs,
+ *   DATE \t MESSAGE-ID \t IN-REPLY-TO \t REFERENCES \t SUBJECT
+ * each the raw header value (first occurrence) unfolded, tabs and runs of
+ * white space made one space, trimmed, at most 300 bytes; REFERENCES is
+ * its last 6 <ids> separated by spaces.  An absent field is empty.
+ * Malloc'd; never NULL. */
+char *store_threadkey_of(const char *data, size_t len);
 
 struct store_env_job {
 	const char *location;		/* relative to the folder */
 	char *envelope;			/* out: malloc'd or NULL */
+	char *threadkey;		/* out: malloc'd, never NULL */
 	uint64_t size;			/* in: from the scan; out: fstat */
 	int64_t date;			/* in: from the scan; out: mtime */
 };

@@ -3,11 +3,12 @@
  * display order (sort, threads, collapse, limit).
  *
  * Opening a 100,000-message folder reads only the store's snapshot.  The
- * thread pass needs Message-ID, In-Reply-To, the subject and the date of
- * every message; they come from the cached ENVELOPE strings (parsed with
- * client/envelope.c, never by opening a file) into one temporary buffer
- * that is dropped once the threads are built.  References are not in an
- * ENVELOPE, so threads are made from In-Reply-To and the subject. */
+ * thread pass needs Message-ID, In-Reply-To, References, the subject and
+ * the date of every message; they come from the store's cached thread keys
+ * (store.h: a few raw header fields in one string), split into one
+ * temporary buffer that is dropped once the threads are built.  Only the
+ * rare encoded subject is decoded; no ENVELOPE string is parsed.  Search
+ * results (files, no snapshot) are threaded from their envelopes. */
 #include "ui/ui-private.h"
 
 #include "client/envelope.h"
@@ -22,6 +23,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Room for a Date header value (the thread key keeps up to 300 bytes;
+ * real dates are about 40). */
+#define THREAD_DATE_MAX 128
 
 static struct envelope empty_env = { 0, "", "", "", "", "", "", "", "", 0, 0 };
 
@@ -322,33 +327,93 @@ static bool row_visible(struct ui *ui, size_t i)
 	return ui_pattern_match(ui->mb.limit, &pm);
 }
 
+/* Whether a raw subject needs envelope_decode_words(): an encoded word
+ * or 8-bit bytes. */
+static bool subject_encoded(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] >= 0x80 || (s[i] == '=' && i + 1 < len && s[i + 1] == '?'))
+			return true;
+	return false;
+}
+
+/* Appends message i's threading fields to the pool as four NUL-terminated
+ * strings (id, in-reply-to, references, subject); returns its date. */
+static int64_t thread_fields(struct ui *ui, size_t i, struct sbuf *pool)
+{
+	struct ui_mailbox *mb = &ui->mb;
+	const struct store_msg *m = mb->folder ? store_folder_msg(mb->folder, i) : NULL;
+	const char *f[5] = { "", "", "", "", "" };
+	size_t flen[5] = { 0, 0, 0, 0, 0 };
+	int64_t date = 0;
+
+	if (m == NULL || m->threadkey[0] == '\0') {
+		/* No thread key (a search result, an unreadable file). */
+		bool had = mb->env[i] != NULL;
+		const struct envelope *e = ui_msg_env(ui, i);
+
+		sbuf_add(pool, e->message_id, strlen(e->message_id) + 1);
+		sbuf_add(pool, e->in_reply_to, strlen(e->in_reply_to) + 1);
+		sbuf_addch(pool, '\0');
+		sbuf_add(pool, e->subject, strlen(e->subject) + 1);
+		date = e->date;
+		if (!had)
+			envelope_free(&mb->env[i]);
+		return date ? date : (m ? m->internal_date : 0);
+	}
+	const char *p = m->threadkey;
+
+	for (int k = 0; k < 5; k++) {
+		const char *tab = k < 4 ? strchr(p, '\t') : NULL;
+
+		f[k] = p;
+		flen[k] = tab ? (size_t)(tab - p) : strlen(p);
+		if (tab == NULL)
+			break;
+		p = tab + 1;
+	}
+	for (int k = 1; k < 4; k++) {
+		sbuf_add(pool, f[k], flen[k]);
+		sbuf_addch(pool, '\0');
+	}
+	if (subject_encoded(f[4], flen[4]))
+		envelope_decode_words(f[4], flen[4], pool);
+	else
+		sbuf_add(pool, f[4], flen[4]);
+	sbuf_addch(pool, '\0');
+	if (flen[0] > 0) {
+		char d[THREAD_DATE_MAX];
+		size_t n = flen[0] < sizeof(d) - 1 ? flen[0] : sizeof(d) - 1;
+
+		memcpy(d, f[0], n);
+		d[n] = '\0';
+		date = envelope_parse_date(d);
+	}
+	return date ? date : m->internal_date;
+}
+
 static void build_threads(struct ui *ui)
 {
 	struct ui_mailbox *mb = &ui->mb;
 	struct thread_input *in = xcalloc(mb->n + 1, sizeof(*in));
 	struct sbuf pool = SBUF_INIT;
-	size_t *offs = xcalloc(3 * mb->n + 1, sizeof(*offs));
+	size_t *offs = xcalloc(mb->n + 1, sizeof(*offs));
 
 	/* Strings go to one pool (offsets first: the pool moves as it grows). */
 	for (size_t i = 0; i < mb->n; i++) {
-		bool had = mb->env[i] != NULL;
-		const struct envelope *e = ui_msg_env(ui, i);
-
-		offs[3 * i] = pool.len;
-		sbuf_add(&pool, e->message_id, strlen(e->message_id) + 1);
-		offs[3 * i + 1] = pool.len;
-		sbuf_add(&pool, e->in_reply_to, strlen(e->in_reply_to) + 1);
-		offs[3 * i + 2] = pool.len;
-		sbuf_add(&pool, e->subject, strlen(e->subject) + 1);
-		in[i].date = e->date ? e->date
-				     : (mb->folder ? store_folder_msg(mb->folder, i)->internal_date : 0);
-		if (!had)
-			envelope_free(&mb->env[i]);
+		offs[i] = pool.len;
+		in[i].date = thread_fields(ui, i, &pool);
 	}
 	for (size_t i = 0; i < mb->n; i++) {
-		in[i].message_id = pool.buf + offs[3 * i];
-		in[i].in_reply_to = pool.buf + offs[3 * i + 1];
-		in[i].subject = pool.buf + offs[3 * i + 2];
+		const char *p = pool.buf + offs[i];
+
+		in[i].message_id = p;
+		p += strlen(p) + 1;
+		in[i].in_reply_to = p;
+		p += strlen(p) + 1;
+		in[i].references = p;
+		p += strlen(p) + 1;
+		in[i].subject = p;
 	}
 	thread_free(&mb->thr);
 	mb->thr = thread_build(in, mb->n, NULL);
