@@ -237,7 +237,7 @@ static int cmp_new(const void *a, const void *b)
 /* Envelopes and thread keys (*tkeys_r, never NULL), and exact sizes and
  * dates, of the messages nw[0..n). */
 static char **new_envelopes(struct store_folder *f, struct fentry **nw, size_t n,
-			    char ***tkeys_r)
+			    char ***tkeys_r, bool *cancelled_r)
 {
 	char **envs = xcalloc(n ? n : 1, sizeof(*envs));
 	char **tkeys = xcalloc(n ? n : 1, sizeof(*tkeys));
@@ -249,10 +249,12 @@ static char **new_envelopes(struct store_folder *f, struct fentry **nw, size_t n
 		for (size_t i = 0; i < n; i++)
 			jobs[i] = (struct store_env_job){ nw[i]->location, NULL, NULL, nw[i]->size,
 							  nw[i]->date };
-		store_envelope_jobs(f->path, jobs, n);
+		if (store_envelope_jobs(f->path, jobs, n, f->store->progress,
+					f->store->progress_ctx) < 0)
+			*cancelled_r = true;
 		for (size_t i = 0; i < n; i++) {
 			envs[i] = jobs[i].envelope;
-			tkeys[i] = jobs[i].threadkey;
+			tkeys[i] = jobs[i].threadkey ? jobs[i].threadkey : xstrdup("");
 			nw[i]->size = jobs[i].size;
 			nw[i]->date = jobs[i].date;
 		}
@@ -273,6 +275,12 @@ static char **new_envelopes(struct store_folder *f, struct fentry **nw, size_t n
 		} else {
 			tkeys[i] = xstrdup("");
 		}
+		if (f->store->progress && (i + 1) % 1024 == 0 && !*cancelled_r &&
+		    f->store->progress(i + 1, n, f->store->progress_ctx) < 0)
+			*cancelled_r = true;
+		if (*cancelled_r)
+			for (i++; i < n; i++)
+				tkeys[i] = xstrdup("");
 	}
 	sbuf_release(&buf);
 	return envs;
@@ -307,6 +315,7 @@ static int apply(struct store_folder *f, struct join *j, const struct state_head
 	struct newmsg *sorted = NULL;
 	struct state_txn *txn = NULL;
 	size_t n_new = 0, n_up = 0;
+	bool cancelled = false;
 	char **envs = NULL, **tkeys = NULL, **up_envs = NULL, **up_tkeys = NULL;
 	const char *err;
 	int ret = -1;
@@ -316,7 +325,7 @@ static int apply(struct store_folder *f, struct join *j, const struct state_head
 			nw[n_new++] = &j->fe[i];
 	/* UIDs in order of internal date then key, so that a rebuild numbers
 	 * the messages the same way every time. */
-	envs = new_envelopes(f, nw, n_new, &tkeys);
+	envs = new_envelopes(f, nw, n_new, &tkeys, &cancelled);
 	sorted = xcalloc(n_new ? n_new : 1, sizeof(*sorted));
 	for (size_t i = 0; i < n_new; i++)
 		sorted[i] = (struct newmsg){ nw[i], envs[i], tkeys[i] };
@@ -326,7 +335,14 @@ static int apply(struct store_folder *f, struct join *j, const struct state_head
 			up_of[i] = n_up + 1;
 			up[n_up++] = &j->fe[j->updates[i].entry];
 		}
-	up_envs = new_envelopes(f, up, n_up, &up_tkeys);
+	if (!cancelled)
+		up_envs = new_envelopes(f, up, n_up, &up_tkeys, &cancelled);
+	else
+		n_up = 0;
+	if (cancelled) {
+		store_fail(f->store, error_r, "%s: cancelled", f->path);
+		goto out;
+	}
 	qsort(sorted, n_new, sizeof(*sorted), cmp_new);
 
 	if (state_begin(f->state, &txn, &err) < 0)

@@ -46,6 +46,8 @@ struct store {
 	char *error;			/* the last error, owned */
 	struct store_shared *shared;
 	unsigned open_folders;
+	store_progress_fn *progress;	/* store_set_progress() */
+	void *progress_ctx;
 };
 
 struct store_folder {
@@ -145,8 +147,11 @@ struct store_env_job {
 	int64_t date;			/* in: from the scan; out: mtime */
 };
 /* Fills every job of a maildir folder, on two threads when there are
- * many. */
-void store_envelope_jobs(const char *folder_path, struct store_env_job *jobs, size_t n);
+ * many, in chunks with a call of progress (may be NULL) after each.
+ * Returns 0, or -1 when progress asked to stop (jobs not reached keep
+ * NULL envelope and thread key). */
+int store_envelope_jobs(const char *folder_path, struct store_env_job *jobs, size_t n,
+			store_progress_fn *progress, void *ctx);
 
 /* ---- folder.c ---- */
 

@@ -23,6 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <ncurses.h>
 
 /* Room for a Date header value (the thread key keeps up to 300 bytes;
  * real dates are about 40). */
@@ -81,10 +84,71 @@ static void alloc_rows(struct ui_mailbox *mb)
 	mb->order = xcalloc(mb->n + 1, sizeof(*mb->order));
 }
 
+/* The store's progress callback while a folder opens: a bar on the bottom
+ * line, Ctrl-G to cancel (other keys typed meanwhile are dropped). */
+static int open_progress(size_t done, size_t total, void *vctx)
+{
+	struct ui_progress *p = vctx;
+	char bar[21];
+	size_t fill = total ? done * 20 / total : 20;
+	int ch;
+
+	if (stdscr == NULL || isendwin())
+		return 0;
+	nodelay(stdscr, TRUE);
+	while ((ch = getch()) != ERR)
+		if (ch == 7) {	/* Ctrl-G */
+			nodelay(stdscr, FALSE);
+			p->ui->cancelled = true;
+			return -1;
+		}
+	nodelay(stdscr, FALSE);
+	memset(bar, '#', fill);
+	memset(bar + fill, '-', 20 - fill);
+	bar[20] = '\0';
+	p->shown = true;
+	ui_message(p->ui, false, "Reading %s: [%s] %zu/%zu %zu%%  (Ctrl-G cancels)", p->name, bar,
+		   done, total, total ? done * 100 / total : 100);
+	/* A test's slow machine: Ctrl-G typed during the sleep is seen at
+	 * the next step. */
+	for (long ms = p->slow_ms; ms > 0; ms -= 50) {
+		usleep(50 * 1000);
+		nodelay(stdscr, TRUE);
+		ch = getch();
+		nodelay(stdscr, FALSE);
+		if (ch == 7) {
+			p->ui->cancelled = true;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void ui_progress_begin(struct ui *ui, struct ui_progress *p, const char *name)
+{
+	const char *slow = getenv("LOFT_TEST_SLOW_OPEN");
+
+	*p = (struct ui_progress){ ui, name, slow ? strtol(slow, NULL, 10) : 0, false };
+	ui->cancelled = false;
+	store_set_progress(ui->store, open_progress, p);
+}
+
+bool ui_progress_end(struct ui *ui, struct ui_progress *p)
+{
+	store_set_progress(ui->store, NULL, NULL);
+	if (p->shown)
+		ui->status[0] = '\0';
+	return ui->cancelled;
+}
+
 int ui_mailbox_open(struct ui *ui, const char *name, const char **error_r)
 {
-	struct store_folder *f = ui_folder_open(ui, name, error_r);
+	struct ui_progress prog;
+	struct store_folder *f;
 
+	ui_progress_begin(ui, &prog, name);
+	f = ui_folder_open(ui, name, error_r);
+	ui_progress_end(ui, &prog);
 	if (f == NULL)
 		return -1;
 	ui_mailbox_close(ui);
