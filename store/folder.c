@@ -172,6 +172,30 @@ static int scan_files(struct store_folder *f, struct join *j, const char **error
 
 /* ---- the join ---- */
 
+/* The snapshot's form of a stored thread key (tabs between the fields,
+ * store-private.h): the fields as consecutive NUL-terminated strings, so
+ * a client uses them in place. */
+static const char *threadkey_split(struct arena *a, const char *key)
+{
+	static const char none[5] = "";
+	size_t len = key ? strlen(key) : 0;
+	char *s;
+	int tabs = 0;
+
+	if (len == 0)
+		return none;
+	s = arena_alloc(a, len + 5);
+	memcpy(s, key, len + 1);
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == '\t' && tabs < 4) {
+			s[i] = '\0';
+			tabs++;
+		}
+	/* A short key (garbled): the missing fields are empty. */
+	memset(s + len + 1, 0, 4);
+	return s;
+}
+
 static int join_cb(const struct state_rec *rec, void *ctx)
 {
 	struct join *j = ctx;
@@ -210,8 +234,7 @@ static int join_cb(const struct state_rec *rec, void *ctx)
 	m->keywords = rec->keywords && rec->keywords[0] ?
 		arena_strdup(f->arena, rec->keywords) : "";
 	m->envelope = rec->envelope ? arena_strdup(f->arena, rec->envelope) : NULL;
-	m->threadkey = rec->threadkey && rec->threadkey[0] ?
-		arena_strdup(f->arena, rec->threadkey) : "";
+	m->threadkey = threadkey_split(f->arena, rec->threadkey);
 	m->location = e->location;
 	f->keys[j->built] = f->kind == STORE_MAILDIR ? e->key : arena_strdup(f->arena, e->key);
 	j->built++;

@@ -134,8 +134,9 @@ char *store_envelope_file(const char *path, uint64_t *size_r, int64_t *mtime_r,
  * From_ line is skipped): five fields separated by tabs,
  *   DATE \t MESSAGE-ID \t IN-REPLY-TO \t REFERENCES \t SUBJECT
  * each the raw header value (first occurrence) unfolded, tabs and runs of
- * white space made one space, trimmed, at most 300 bytes; REFERENCES is
- * its last 6 <ids> separated by spaces.  An absent field is empty.
+ * white space made one space, trimmed, at most 200 bytes; REFERENCES is
+ * its last 4 <ids> separated by spaces (enough to find a parent when a
+ * few ancestors are missing).  An absent field is empty.
  * Malloc'd; never NULL. */
 char *store_threadkey_of(const char *data, size_t len);
 

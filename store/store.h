@@ -114,10 +114,11 @@ struct store_msg {
 	const char *keywords;		/* IMAP keywords, space-separated, "" if none */
 	const char *envelope;		/* cached IMAP ENVELOPE, or NULL if the
 					 * file could not be read/parsed */
-	/* The fields threading needs, cached with the envelope: "DATE\tID\t
-	 * IN-REPLY-TO\tREFERENCES\tSUBJECT", raw header values unfolded
-	 * (REFERENCES: its last 6 ids); fields empty when absent, all empty
-	 * when the file could not be read. */
+	/* The fields threading needs, cached with the envelope: five
+	 * NUL-terminated strings one after the other, DATE, MESSAGE-ID,
+	 * IN-REPLY-TO, REFERENCES, SUBJECT: raw header values unfolded
+	 * (REFERENCES: its last 4 ids); each "" when absent, all "" when the
+	 * file could not be read.  Never NULL. */
 	const char *threadkey;
 	const char *location;		/* maildir: path relative to the folder
 					 * ("cur/123.M4P5.host:2,S"); mbox: NULL */

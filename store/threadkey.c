@@ -21,8 +21,8 @@ static const char *const key_names[K_COUNT] = {
 };
 
 /* The most bytes kept of one value (References: of its tail). */
-#define THREADKEY_VALUE_MAX 300
-#define THREADKEY_REFS_MAX 6
+#define THREADKEY_VALUE_MAX 200
+#define THREADKEY_REFS_MAX 4
 
 struct kval {
 	const char *start;	/* the field's first value byte */

@@ -27,10 +27,6 @@
 
 #include <ncurses.h>
 
-/* Room for a Date header value (the thread key keeps up to 300 bytes;
- * real dates are about 40). */
-#define THREAD_DATE_MAX 128
-
 static struct envelope empty_env = { 0, "", "", "", "", "", "", "", "", 0, 0 };
 
 struct store_folder *ui_folder_open(struct ui *ui, const char *name, const char **error_r)
@@ -401,59 +397,49 @@ static bool subject_encoded(const char *s, size_t len)
 	return false;
 }
 
-/* Appends message i's threading fields to the pool as four NUL-terminated
- * strings (id, in-reply-to, references, subject); returns its date. */
-static int64_t thread_fields(struct ui *ui, size_t i, struct sbuf *pool)
+/* Fills in[i] for message i: pointers into the snapshot's thread key when
+ * it has one; what must be made (a decoded subject; every field of a
+ * message without a key) goes to the pool, its offsets in offs[4 * i ..]
+ * (SIZE_MAX: not in the pool). */
+static void thread_fields(struct ui *ui, size_t i, struct thread_input *in, struct sbuf *pool,
+			  size_t *offs)
 {
 	struct ui_mailbox *mb = &ui->mb;
 	const struct store_msg *m = mb->folder ? store_folder_msg(mb->folder, i) : NULL;
-	const char *f[5] = { "", "", "", "", "" };
-	size_t flen[5] = { 0, 0, 0, 0, 0 };
-	int64_t date = 0;
+	const char *f[5];
 
-	if (m == NULL || m->threadkey[0] == '\0') {
+	for (int k = 0; k < 4; k++)
+		offs[4 * i + k] = SIZE_MAX;
+	if (m == NULL || (m->threadkey[0] == '\0' && m->threadkey[1] == '\0')) {
 		/* No thread key (a search result, an unreadable file). */
 		bool had = mb->env[i] != NULL;
 		const struct envelope *e = ui_msg_env(ui, i);
+		const char *v[4] = { e->message_id, e->in_reply_to, "", e->subject };
 
-		sbuf_add(pool, e->message_id, strlen(e->message_id) + 1);
-		sbuf_add(pool, e->in_reply_to, strlen(e->in_reply_to) + 1);
-		sbuf_addch(pool, '\0');
-		sbuf_add(pool, e->subject, strlen(e->subject) + 1);
-		date = e->date;
+		for (int k = 0; k < 4; k++) {
+			offs[4 * i + k] = pool->len;
+			sbuf_add(pool, v[k], strlen(v[k]) + 1);
+		}
+		in->date = e->date ? e->date : (m ? m->internal_date : 0);
 		if (!had)
 			envelope_free(&mb->env[i]);
-		return date ? date : (m ? m->internal_date : 0);
+		return;
 	}
-	const char *p = m->threadkey;
-
-	for (int k = 0; k < 5; k++) {
-		const char *tab = k < 4 ? strchr(p, '\t') : NULL;
-
-		f[k] = p;
-		flen[k] = tab ? (size_t)(tab - p) : strlen(p);
-		if (tab == NULL)
-			break;
-		p = tab + 1;
-	}
-	for (int k = 1; k < 4; k++) {
-		sbuf_add(pool, f[k], flen[k]);
+	f[0] = m->threadkey;
+	for (int k = 1; k < 5; k++)
+		f[k] = f[k - 1] + strlen(f[k - 1]) + 1;
+	in->message_id = f[1];
+	in->in_reply_to = f[2];
+	in->references = f[3];
+	in->subject = f[4];
+	if (subject_encoded(f[4], strlen(f[4]))) {
+		offs[4 * i + 3] = pool->len;
+		envelope_decode_words(f[4], strlen(f[4]), pool);
 		sbuf_addch(pool, '\0');
 	}
-	if (subject_encoded(f[4], flen[4]))
-		envelope_decode_words(f[4], flen[4], pool);
-	else
-		sbuf_add(pool, f[4], flen[4]);
-	sbuf_addch(pool, '\0');
-	if (flen[0] > 0) {
-		char d[THREAD_DATE_MAX];
-		size_t n = flen[0] < sizeof(d) - 1 ? flen[0] : sizeof(d) - 1;
-
-		memcpy(d, f[0], n);
-		d[n] = '\0';
-		date = envelope_parse_date(d);
-	}
-	return date ? date : m->internal_date;
+	in->date = f[0][0] ? envelope_parse_date(f[0]) : 0;
+	if (in->date == 0)
+		in->date = m->internal_date;
 }
 
 static void build_threads(struct ui *ui)
@@ -461,23 +447,18 @@ static void build_threads(struct ui *ui)
 	struct ui_mailbox *mb = &ui->mb;
 	struct thread_input *in = xcalloc(mb->n + 1, sizeof(*in));
 	struct sbuf pool = SBUF_INIT;
-	size_t *offs = xcalloc(mb->n + 1, sizeof(*offs));
+	size_t *offs = xcalloc(4 * mb->n + 1, sizeof(*offs));
 
-	/* Strings go to one pool (offsets first: the pool moves as it grows). */
+	/* Made strings go to one pool (offsets first: it moves as it grows). */
+	for (size_t i = 0; i < mb->n; i++)
+		thread_fields(ui, i, &in[i], &pool, offs);
 	for (size_t i = 0; i < mb->n; i++) {
-		offs[i] = pool.len;
-		in[i].date = thread_fields(ui, i, &pool);
-	}
-	for (size_t i = 0; i < mb->n; i++) {
-		const char *p = pool.buf + offs[i];
+		const char **dst[4] = { &in[i].message_id, &in[i].in_reply_to, &in[i].references,
+					&in[i].subject };
 
-		in[i].message_id = p;
-		p += strlen(p) + 1;
-		in[i].in_reply_to = p;
-		p += strlen(p) + 1;
-		in[i].references = p;
-		p += strlen(p) + 1;
-		in[i].subject = p;
+		for (int k = 0; k < 4; k++)
+			if (offs[4 * i + k] != SIZE_MAX)
+				*dst[k] = pool.buf + offs[4 * i + k];
 	}
 	thread_free(&mb->thr);
 	mb->thr = thread_build(in, mb->n, NULL);

@@ -138,7 +138,7 @@ static void test_threadkey(void **unused)
 	char *k = store_threadkey_of(hdr, sizeof(hdr) - 1);
 
 	(void)unused;
-	assert_string_equal(k, "\t<8@a>\t<7@a> (comment)\t<2@a> <3@a> <4@a> <5@a> <6@a> <7@a>"
+	assert_string_equal(k, "\t<8@a>\t<7@a> (comment)\t<4@a> <5@a> <6@a> <7@a>"
 			    "\tRe: =?utf-8?q?caf=C3=A9?= long");
 	free(k);
 	k = store_threadkey_of("", 0);
@@ -170,8 +170,8 @@ static void test_append_read_flags(void **unused)
 	assert_non_null(m->envelope);
 	assert_non_null(strstr(m->envelope, "\"first\""));
 	assert_true(store_folder_find(f, b)->flags & STORE_SEEN);
-	assert_string_equal(m->threadkey,
-			    "Tue, 02 Jan 2024 10:00:00 +0000\t<one@example.org>\t\t\tfirst");
+	assert_memory_equal(m->threadkey,
+			    "Tue, 02 Jan 2024 10:00:00 +0000\0<one@example.org>\0\0\0first", 55);
 
 	uint64_t ms = m->modseq;
 
