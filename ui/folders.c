@@ -59,13 +59,23 @@ char *ui_folders_run(struct ui *ui)
 		return NULL;
 	}
 	struct frow *rows = xcalloc(n + 1, sizeof(*rows));
+	bool cancelled = false;
+
 	for (size_t i = 0; i < n; i++) {
 		struct store_folder *f = NULL;
+		struct ui_progress prog;
 
 		rows[i].name = xstrdup(list[i].name);
 		if (ui->mb.name && strcmp(list[i].name, ui->mb.name) == 0)
 			cur = i;
-		if (store_folder_open(ui->store, list[i].name, &f, &err) == 0) {
+		if (cancelled)
+			continue;	/* Ctrl-G: no counts for the rest */
+		/* A folder never opened builds its state here: with the bar. */
+		ui_progress_begin(ui, &prog, list[i].name);
+		int r = store_folder_open(ui->store, list[i].name, &f, &err);
+
+		cancelled = ui_progress_end(ui, &prog);
+		if (r == 0) {
 			rows[i].total = store_folder_count(f);
 			for (size_t k = 0; k < rows[i].total; k++)
 				rows[i].unread += !(store_folder_msg(f, k)->flags & STORE_SEEN);
