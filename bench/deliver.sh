@@ -60,14 +60,8 @@ DOVECOT_LDA=/usr/lib/dovecot/dovecot-lda
 [ -x "$LOFT" ] || { echo "bench: deliver skipped: $LOFT missing (make first)"; exit 1; }
 command -v cc >/dev/null || { echo "bench: deliver skipped: no cc for the floor"; exit 0; }
 
-CACHE=$TOP/build/bench/maildir-$N-seed7
-if [ ! -f "$CACHE/.complete" ]; then
-	rm -rf "$CACHE"
-	mkdir -p "$(dirname "$CACHE")"
-	echo "== generating $N messages in $CACHE"
-	python3 "$SHARED/corpus/mkcorpus.py" --maildir "$CACHE" --count "$N" --seed 7 >/dev/null
-	touch "$CACHE/.complete"
-fi
+. "$TOP/bench/lib.sh"
+bench_corpus "$N"
 
 # --- the peers: install what is missing (root only) ------------------------
 declare -A SKIP=()
@@ -107,8 +101,7 @@ find "$CACHE" -path '*/tmp' -prune -o -type f \( -path '*/cur/*' -o -path '*/new
 files=$(wc -l < "$WORK/list")
 [ "$files" -eq "$N" ] || { echo "bench: deliver: $CACHE holds $files messages, not $N"; exit 1; }
 # Warm the page cache: every deliverer reads the same files.
-find "$CACHE" -type f -path '*/cur/*' -exec cat {} + > /dev/null
-find "$CACHE" -type f -path '*/new/*' -exec cat {} + > /dev/null
+bench_warm "$CACHE"
 
 cc -O2 -o "$TOP/build/bench/floor_deliver" "$TOP/bench/floor_deliver.c"
 

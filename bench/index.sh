@@ -22,14 +22,8 @@ TIME=/usr/bin/time
 [ -x "$TIME" ] || { echo "bench: index skipped: $TIME missing (package time)"; exit 0; }
 command -v notmuch >/dev/null || { echo "bench: index skipped: notmuch missing"; exit 0; }
 
-CACHE=$TOP/build/bench/maildir-$COUNT-seed7
-if [ ! -f "$CACHE/.complete" ]; then
-	rm -rf "$CACHE"
-	mkdir -p "$(dirname "$CACHE")"
-	echo "== generating $COUNT messages in $CACHE"
-	python3 "$SHARED/corpus/mkcorpus.py" --maildir "$CACHE" --count "$COUNT" --seed 7 >/dev/null
-	touch "$CACHE/.complete"
-fi
+. "$TOP/bench/lib.sh"
+bench_corpus "$COUNT"
 
 WORK=$(mktemp -d "$TOP/build/bench/index.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
@@ -45,8 +39,7 @@ printf '[database]\npath=%s\n[new]\ntags=unread;inbox\n[maildir]\nsynchronize_fl
 
 files=$(find "$CACHE" -path '*/tmp' -prune -o -type f \( -path '*/cur/*' -o -path '*/new/*' \) -print | wc -l)
 # Warm the page cache for both.
-find "$CACHE" -type f -path '*/cur/*' -exec cat {} + > /dev/null
-find "$CACHE" -type f -path '*/new/*' -exec cat {} + > /dev/null
+bench_warm "$CACHE"
 
 # tmeasure OUTFILE CMD...: runs CMD, leaves "elapsed maxrss_kb" in OUTFILE.
 # Elapsed from bash's EPOCHREALTIME (time -f %e has 10 ms steps); RSS from time.

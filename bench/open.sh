@@ -19,22 +19,15 @@ TOOL=$TOP/build/tests/storetool
 [ -x "$TIME" ] || { echo "bench: open skipped: $TIME missing (package time)"; exit 0; }
 make -C "$TOP" --no-print-directory -s build/tests/storetool >/dev/null
 
-CACHE=$TOP/build/bench/maildir-$COUNT-seed7
-if [ ! -f "$CACHE/.complete" ]; then
-	rm -rf "$CACHE"
-	mkdir -p "$(dirname "$CACHE")"
-	echo "== generating $COUNT messages in $CACHE"
-	python3 "$SHARED/corpus/mkcorpus.py" --maildir "$CACHE" --count "$COUNT" --seed 7 >/dev/null
-	touch "$CACHE/.complete"
-fi
+. "$TOP/bench/lib.sh"
+bench_corpus "$COUNT"
 
 WORK=$(mktemp -d "$TOP/build/bench/open.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 STATE=$WORK/loft-state
 
 # Warm the page cache: every file's header block is read on a first open.
-find "$CACHE" -type f -path '*/cur/*' -exec cat {} + > /dev/null
-find "$CACHE" -type f -path '*/new/*' -exec cat {} + > /dev/null
+bench_warm "$CACHE"
 
 field() { awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' "$1" | tail -1; }
 best() { sort -n | head -1; }

@@ -32,14 +32,8 @@ if ! command -v mutt >/dev/null || ! command -v neomutt >/dev/null; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends mutt neomutt >/dev/null 2>&1 || true
 fi
 
-CACHE=$TOP/build/bench/maildir-$COUNT-seed7
-if [ ! -f "$CACHE/.complete" ]; then
-	rm -rf "$CACHE"
-	mkdir -p "$(dirname "$CACHE")"
-	echo "== generating $COUNT messages in $CACHE"
-	python3 "$SHARED/corpus/mkcorpus.py" --maildir "$CACHE" --count "$COUNT" --seed 7 >/dev/null
-	touch "$CACHE/.complete"
-fi
+. "$TOP/bench/lib.sh"
+bench_corpus "$COUNT"
 COUNT=$(find "$CACHE/cur" "$CACHE/new" -type f | wc -l)
 
 WORK=$(mktemp -d "$TOP/build/bench/ui.XXXXXX")

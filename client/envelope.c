@@ -320,6 +320,7 @@ void envelope_decode_words(const char *raw, size_t len, struct sbuf *out)
 {
 	const char *p = raw, *end = raw + len, *plain = raw;
 	bool last_was_word = false;
+	size_t base = out->len;
 
 	while (p < end) {
 		if (*p == '=' && p + 1 < end && p[1] == '?') {
@@ -356,9 +357,10 @@ void envelope_decode_words(const char *raw, size_t len, struct sbuf *out)
 		p++;
 	}
 	message_utf8_or_latin1(plain, (size_t)(end - plain), out);
-	/* Unfold: CR and LF disappear, so a line never breaks the screen. */
-	size_t w = 0;
-	for (size_t i = 0; i < out->len; i++)
+	/* Unfold: CR and LF disappear, so a line never breaks the screen.
+	 * Only what this call appended: out may hold much more. */
+	size_t w = base;
+	for (size_t i = base; i < out->len; i++)
 		if (out->buf[i] != '\r' && out->buf[i] != '\n')
 			out->buf[w++] = out->buf[i];
 	sbuf_setlen(out, w);

@@ -25,6 +25,8 @@
 
 /* Below this many messages a second thread costs more than it saves. */
 #define STORE_ENV_THREAD_MIN 256
+/* Messages between two progress calls. */
+#define STORE_ENV_CHUNK 1024
 /* The first read; most header blocks fit. */
 #define STORE_ENV_FIRST_READ (6 * 1024)
 
@@ -121,15 +123,17 @@ char *store_envelope_of(const char *data, size_t len)
 	return sbuf_detach(&out, NULL);
 }
 
-char *store_envelope_file(const char *path, uint64_t *size_r, int64_t *mtime_r)
+char *store_envelope_file(const char *path, uint64_t *size_r, int64_t *mtime_r,
+			  char **threadkey_r)
 {
 	struct stat st;
 	char *buf = NULL, *env = NULL;
 	size_t alloc = STORE_ENV_FIRST_READ, have = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 
+	*threadkey_r = NULL;
 	if (fd < 0)
-		return NULL;
+		goto out;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		goto out;
 	*size_r = (uint64_t)st.st_size;
@@ -150,11 +154,16 @@ char *store_envelope_file(const char *path, uint64_t *size_r, int64_t *mtime_r)
 			buf = xreallocarray(buf, alloc, 1);
 		}
 	}
-	if (have > 0)
+	if (have > 0) {
 		env = store_envelope_of(buf, have);
+		*threadkey_r = store_threadkey_of(buf, have);
+	}
 out:
+	if (*threadkey_r == NULL)
+		*threadkey_r = xstrdup("");
 	free(buf);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	return env;
 }
 
@@ -195,24 +204,23 @@ static void *env_work(void *arg)
 
 		if (plen + 1 + llen + 1 > sizeof(path)) {
 			j->envelope = NULL;
+			j->threadkey = xstrdup("");
 			continue;
 		}
 		memcpy(path, w->folder_path, plen);
 		path[plen] = '/';
 		memcpy(path + plen + 1, j->location, llen + 1);
-		j->envelope = store_envelope_file(path, &j->size, &j->date);
+		j->envelope = store_envelope_file(path, &j->size, &j->date, &j->threadkey);
 	}
 	return NULL;
 }
 
-void store_envelope_jobs(const char *folder_path, struct store_env_job *jobs, size_t n)
+static void env_chunk(const char *folder_path, struct store_env_job *jobs, size_t n, bool two)
 {
 	struct env_worker a = { folder_path, jobs, n }, b;
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_t thread;
 
-	pthread_once(&once, pin_gconv);
-	if (n < STORE_ENV_THREAD_MIN || sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+	if (!two || n < STORE_ENV_THREAD_MIN) {
 		env_work(&a);
 		return;
 	}
@@ -226,4 +234,27 @@ void store_envelope_jobs(const char *folder_path, struct store_env_job *jobs, si
 	}
 	env_work(&a);
 	pthread_join(thread, NULL);
+}
+
+int store_envelope_jobs(const char *folder_path, struct store_env_job *jobs, size_t n,
+			store_progress_fn *progress, void *ctx)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	bool two = sysconf(_SC_NPROCESSORS_ONLN) >= 2;
+	/* Without a progress callback one chunk is enough; with one, a chunk
+	 * is ~50 ms of work, so the screen stays live. */
+	size_t chunk = progress ? STORE_ENV_CHUNK : (n ? n : 1);
+
+	pthread_once(&once, pin_gconv);
+	if (progress && n > 0 && progress(0, n, ctx) < 0)
+		return -1;
+	for (size_t done = 0; done < n; ) {
+		size_t k = n - done < chunk ? n - done : chunk;
+
+		env_chunk(folder_path, jobs + done, k, two);
+		done += k;
+		if (progress && progress(done, n, ctx) < 0)
+			return -1;
+	}
+	return 0;
 }

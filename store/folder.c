@@ -46,6 +46,7 @@ struct fentry {
 struct update {
 	size_t entry;
 	uint32_t uid;
+	bool upgrade;			/* a version 1 record: no thread key yet */
 };
 
 struct join {
@@ -171,6 +172,30 @@ static int scan_files(struct store_folder *f, struct join *j, const char **error
 
 /* ---- the join ---- */
 
+/* The snapshot's form of a stored thread key (tabs between the fields,
+ * store-private.h): the fields as consecutive NUL-terminated strings, so
+ * a client uses them in place. */
+static const char *threadkey_split(struct arena *a, const char *key)
+{
+	static const char none[5] = "";
+	size_t len = key ? strlen(key) : 0;
+	char *s;
+	int tabs = 0;
+
+	if (len == 0)
+		return none;
+	s = arena_alloc(a, len + 5);
+	memcpy(s, key, len + 1);
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == '\t' && tabs < 4) {
+			s[i] = '\0';
+			tabs++;
+		}
+	/* A short key (garbled): the missing fields are empty. */
+	memset(s + len + 1, 0, 4);
+	return s;
+}
+
 static int join_cb(const struct state_rec *rec, void *ctx)
 {
 	struct join *j = ctx;
@@ -188,13 +213,14 @@ static int join_cb(const struct state_rec *rec, void *ctx)
 	struct fentry *e = &j->fe[i];
 
 	e->uid = rec->uid;
-	if (e->flags != rec->flags ||
+	if (e->flags != rec->flags || rec->threadkey == NULL ||
 	    (e->location && (!rec->location || strcmp(e->location, rec->location) != 0))) {
 		if (j->n_updates == j->a_updates) {
 			j->a_updates = j->a_updates ? j->a_updates * 2 : 64;
 			j->updates = xreallocarray(j->updates, j->a_updates, sizeof(*j->updates));
 		}
-		j->updates[j->n_updates++] = (struct update){ (size_t)i, rec->uid };
+		j->updates[j->n_updates++] =
+			(struct update){ (size_t)i, rec->uid, rec->threadkey == NULL };
 	}
 	/* Built even when something changed: a pass that ends up clean
 	 * needs no second walk. */
@@ -208,6 +234,7 @@ static int join_cb(const struct state_rec *rec, void *ctx)
 	m->keywords = rec->keywords && rec->keywords[0] ?
 		arena_strdup(f->arena, rec->keywords) : "";
 	m->envelope = rec->envelope ? arena_strdup(f->arena, rec->envelope) : NULL;
+	m->threadkey = threadkey_split(f->arena, rec->threadkey);
 	m->location = e->location;
 	f->keys[j->built] = f->kind == STORE_MAILDIR ? e->key : arena_strdup(f->arena, e->key);
 	j->built++;
@@ -217,6 +244,7 @@ static int join_cb(const struct state_rec *rec, void *ctx)
 struct newmsg {
 	struct fentry *e;
 	char *envelope;
+	char *threadkey;
 };
 
 static int cmp_new(const void *a, const void *b)
@@ -229,20 +257,27 @@ static int cmp_new(const void *a, const void *b)
 	return strcmp(x->key, y->key);
 }
 
-/* Envelopes (and exact sizes and dates) of the new messages. */
-static char **new_envelopes(struct store_folder *f, struct fentry **nw, size_t n)
+/* Envelopes and thread keys (*tkeys_r, never NULL), and exact sizes and
+ * dates, of the messages nw[0..n). */
+static char **new_envelopes(struct store_folder *f, struct fentry **nw, size_t n,
+			    char ***tkeys_r, bool *cancelled_r)
 {
 	char **envs = xcalloc(n ? n : 1, sizeof(*envs));
+	char **tkeys = xcalloc(n ? n : 1, sizeof(*tkeys));
 
+	*tkeys_r = tkeys;
 	if (f->kind == STORE_MAILDIR) {
 		struct store_env_job *jobs = xcalloc(n ? n : 1, sizeof(*jobs));
 
 		for (size_t i = 0; i < n; i++)
-			jobs[i] = (struct store_env_job){ nw[i]->location, NULL, nw[i]->size,
+			jobs[i] = (struct store_env_job){ nw[i]->location, NULL, NULL, nw[i]->size,
 							  nw[i]->date };
-		store_envelope_jobs(f->path, jobs, n);
+		if (store_envelope_jobs(f->path, jobs, n, f->store->progress,
+					f->store->progress_ctx) < 0)
+			*cancelled_r = true;
 		for (size_t i = 0; i < n; i++) {
 			envs[i] = jobs[i].envelope;
+			tkeys[i] = jobs[i].threadkey ? jobs[i].threadkey : xstrdup("");
 			nw[i]->size = jobs[i].size;
 			nw[i]->date = jobs[i].date;
 		}
@@ -256,8 +291,19 @@ static char **new_envelopes(struct store_folder *f, struct fentry **nw, size_t n
 		const struct mbox_entry *e = store_mbox_entry(f, nw[i]->key);
 
 		sbuf_reset(&buf);
-		if (e && mbox_read(f->mbox, e, &buf, &err) == 0)
+		if (e && mbox_read(f->mbox, e, &buf, &err) == 0) {
 			envs[i] = store_envelope_of(buf.buf, buf.len);
+			tkeys[i] = store_threadkey_of(buf.buf, buf.len > STORE_HEADER_MAX ?
+						      STORE_HEADER_MAX : buf.len);
+		} else {
+			tkeys[i] = xstrdup("");
+		}
+		if (f->store->progress && (i + 1) % 1024 == 0 && !*cancelled_r &&
+		    f->store->progress(i + 1, n, f->store->progress_ctx) < 0)
+			*cancelled_r = true;
+		if (*cancelled_r)
+			for (i++; i < n; i++)
+				tkeys[i] = xstrdup("");
 	}
 	sbuf_release(&buf);
 	return envs;
@@ -287,10 +333,13 @@ static int apply(struct store_folder *f, struct join *j, const struct state_head
 		 const char **error_r)
 {
 	struct fentry **nw = xcalloc(j->n ? j->n : 1, sizeof(*nw));
+	struct fentry **up = xcalloc(j->n_updates ? j->n_updates : 1, sizeof(*up));
+	size_t *up_of = xcalloc(j->n_updates ? j->n_updates : 1, sizeof(*up_of));
 	struct newmsg *sorted = NULL;
 	struct state_txn *txn = NULL;
-	size_t n_new = 0;
-	char **envs = NULL;
+	size_t n_new = 0, n_up = 0;
+	bool cancelled = false;
+	char **envs = NULL, **tkeys = NULL, **up_envs = NULL, **up_tkeys = NULL;
 	const char *err;
 	int ret = -1;
 
@@ -299,10 +348,24 @@ static int apply(struct store_folder *f, struct join *j, const struct state_head
 			nw[n_new++] = &j->fe[i];
 	/* UIDs in order of internal date then key, so that a rebuild numbers
 	 * the messages the same way every time. */
-	envs = new_envelopes(f, nw, n_new);
+	envs = new_envelopes(f, nw, n_new, &tkeys, &cancelled);
 	sorted = xcalloc(n_new ? n_new : 1, sizeof(*sorted));
 	for (size_t i = 0; i < n_new; i++)
-		sorted[i] = (struct newmsg){ nw[i], envs[i] };
+		sorted[i] = (struct newmsg){ nw[i], envs[i], tkeys[i] };
+	/* Records from before thread keys: read their headers once more. */
+	for (size_t i = 0; i < j->n_updates; i++)
+		if (j->updates[i].upgrade) {
+			up_of[i] = n_up + 1;
+			up[n_up++] = &j->fe[j->updates[i].entry];
+		}
+	if (!cancelled)
+		up_envs = new_envelopes(f, up, n_up, &up_tkeys, &cancelled);
+	else
+		n_up = 0;
+	if (cancelled) {
+		store_fail(f->store, error_r, "%s: cancelled", f->path);
+		goto out;
+	}
 	qsort(sorted, n_new, sizeof(*sorted), cmp_new);
 
 	if (state_begin(f->state, &txn, &err) < 0)
@@ -349,6 +412,8 @@ static int apply(struct store_folder *f, struct join *j, const struct state_head
 			bool bump = (rec.flags & ~(uint32_t)STORE_RECENT) !=
 				(e->flags & ~(uint32_t)STORE_RECENT);
 
+			if (up_of[i] && rec.threadkey == NULL)
+				rec.threadkey = up_tkeys[up_of[i] - 1];
 			rec.flags = e->flags;
 			if (e->location)
 				rec.location = e->location;
@@ -374,7 +439,7 @@ static int apply(struct store_folder *f, struct join *j, const struct state_head
 		struct state_rec rec = {
 			.flags = e->flags, .size = e->size, .internal_date = e->date,
 			.key = e->key, .location = e->location, .keywords = "",
-			.envelope = sorted[i].envelope,
+			.envelope = sorted[i].envelope, .threadkey = sorted[i].threadkey,
 		};
 		if (state_txn_add(txn, &rec, NULL, &err) < 0)
 			goto fail_state;
@@ -387,9 +452,20 @@ fail_state:
 	store_fail(f->store, error_r, "%s", err);
 	state_abort(&txn);
 out:
-	for (size_t i = 0; i < n_new; i++)
+	for (size_t i = 0; i < n_new; i++) {
 		free(envs[i]);
+		free(tkeys[i]);
+	}
+	for (size_t i = 0; i < n_up; i++) {
+		free(up_envs[i]);
+		free(up_tkeys[i]);
+	}
 	free(envs);
+	free(tkeys);
+	free(up_envs);
+	free(up_tkeys);
+	free(up);
+	free(up_of);
 	free(nw);
 	free(sorted);
 	return ret;

@@ -232,7 +232,7 @@ int store_append(struct store_folder *f, const char *data, size_t len,
 		 uint32_t *uid_r, const char **error_r)
 {
 	struct state_txn *txn = NULL;
-	char *location = NULL, *key = NULL, *env = NULL;
+	char *location = NULL, *key = NULL, *env = NULL, *tkey = NULL;
 	char *kw = store_keywords_apply("", STORE_FLAGS_SET, keywords);
 	const char *err;
 	uint64_t offset;
@@ -270,9 +270,10 @@ int store_append(struct store_folder *f, const char *data, size_t len,
 	}
 	crash_point("append:after-deliver");
 	env = store_envelope_of(data, len);
+	tkey = store_threadkey_of(data, len > STORE_HEADER_MAX ? STORE_HEADER_MAX : len);
 	struct state_rec rec = {
 		.flags = flags, .size = len, .internal_date = internal_date, .key = key,
-		.location = location, .keywords = kw, .envelope = env,
+		.location = location, .keywords = kw, .envelope = env, .threadkey = tkey,
 	};
 	if (state_txn_add(txn, &rec, &uid, &err) < 0) {
 		store_fail(f->store, error_r, "%s", err);
@@ -305,6 +306,7 @@ out:
 	free(location);
 	free(key);
 	free(env);
+	free(tkey);
 	free(kw);
 	return ret;
 }

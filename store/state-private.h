@@ -14,9 +14,11 @@
  *   expunged  MODSEQ (big-endian u64) -> UID (big-endian u32)
  *
  * Record: version u8, flags u32, modseq u64, size u64, internal_date i64
- * (all little-endian), then five strings (key, location, keywords, envelope,
- * bodystructure), each a u32 length and that many bytes plus a NUL, or the
- * length STATE_REC_NULL alone for a NULL string.  Keeping the NUL on disk
+ * (all little-endian), then six strings (key, location, keywords, envelope,
+ * bodystructure, threadkey), each a u32 length and that many bytes plus a
+ * NUL, or the length STATE_REC_NULL alone for a NULL string.  Version 1
+ * records (written before the thread key existed) have the first five only
+ * and are still read, with a NULL thread key; every write is version 2.  Keeping the NUL on disk
  * lets state_foreach() hand out pointers straight into the map without
  * copying; the decoder checks that every length fits and every NUL is
  * there, so garbled bytes give an error, never an out-of-bounds read. */
@@ -29,9 +31,10 @@
 #include <lmdb.h>
 #include <string.h>
 
-#define STATE_REC_VERSION 1
+#define STATE_REC_VERSION 2
 #define STATE_REC_FIXED (1 + 4 + 8 + 8 + 8)
-#define STATE_REC_NSTR 5
+#define STATE_REC_NSTR 6
+#define STATE_REC_NSTR_V1 5
 #define STATE_REC_NULL 0xffffffffu
 
 struct state {

@@ -32,6 +32,7 @@ static void rec_strings(const struct state_rec *rec, const char *strs[STATE_REC_
 	strs[2] = rec->keywords;
 	strs[3] = rec->envelope;
 	strs[4] = rec->bodystructure;
+	strs[5] = rec->threadkey;
 }
 
 static void encode_rec(unsigned char *p, const struct state_rec *rec, uint64_t modseq,

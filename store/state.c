@@ -75,10 +75,19 @@ static int decode_rec(const MDB_val *k, const MDB_val *v, struct state_rec *rec)
 	size_t left = v->mv_size;
 	const char **strs[STATE_REC_NSTR] = {
 		&rec->key, &rec->location, &rec->keywords, &rec->envelope, &rec->bodystructure,
+		&rec->threadkey,
 	};
+	int nstr;
 
-	if (k->mv_size != 4 || left < STATE_REC_FIXED || p[0] != STATE_REC_VERSION)
+	if (k->mv_size != 4 || left < STATE_REC_FIXED)
 		return -1;
+	if (p[0] == STATE_REC_VERSION)
+		nstr = STATE_REC_NSTR;
+	else if (p[0] == 1)
+		nstr = STATE_REC_NSTR_V1;
+	else
+		return -1;
+	rec->threadkey = NULL;
 	rec->uid = state_get_be32(k->mv_data);
 	rec->flags = state_get_le32(p + 1);
 	rec->modseq = state_get_le64(p + 5);
@@ -86,7 +95,7 @@ static int decode_rec(const MDB_val *k, const MDB_val *v, struct state_rec *rec)
 	rec->internal_date = (int64_t)state_get_le64(p + 21);
 	p += STATE_REC_FIXED;
 	left -= STATE_REC_FIXED;
-	for (int i = 0; i < STATE_REC_NSTR; i++) {
+	for (int i = 0; i < nstr; i++) {
 		if (left < 4)
 			return -1;
 		uint32_t len = state_get_le32(p);
@@ -120,6 +129,7 @@ void state_rec_copy(struct state_rec *rec, char **buf_r)
 {
 	const char **strs[STATE_REC_NSTR] = {
 		&rec->key, &rec->location, &rec->keywords, &rec->envelope, &rec->bodystructure,
+		&rec->threadkey,
 	};
 	size_t total = 0;
 

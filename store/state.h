@@ -43,6 +43,10 @@ struct state_rec {
 					 * (NULL is kept as NULL) */
 	const char *keywords;		/* space-separated, may be "" (NULL kept as NULL) */
 	const char *envelope;		/* cached IMAP ENVELOPE, may be NULL */
+	/* Threading fields from the header (store_threadkey_of() in
+	 * store-private.h); NULL in a record written before they existed
+	 * (version 1), then the folder's next open computes it. */
+	const char *threadkey;
 	const char *bodystructure;	/* cached IMAP BODYSTRUCTURE, may be NULL */
 };
 

@@ -46,6 +46,8 @@ struct store {
 	char *error;			/* the last error, owned */
 	struct store_shared *shared;
 	unsigned open_folders;
+	store_progress_fn *progress;	/* store_set_progress() */
+	void *progress_ctx;
 };
 
 struct store_folder {
@@ -121,18 +123,36 @@ char *store_envelope_of(const char *data, size_t len);
 char *store_envelope_fast(const char *data, size_t len);
 /* Reads the header block of the file at path and returns its envelope
  * (malloc'd) or NULL; *size_r / *mtime_r get the file's size and mtime
- * when it could be opened (else they are left alone). */
-char *store_envelope_file(const char *path, uint64_t *size_r, int64_t *mtime_r);
+ * when it could be opened (else they are left alone); *threadkey_r its
+ * thread key (malloc'd; "" when the file cannot be read). */
+char *store_envelope_file(const char *path, uint64_t *size_r, int64_t *mtime_r,
+			  char **threadkey_r);
+
+/* ---- threadkey.c ---- */
+
+/* The thread key of a header block (data up to the empty line; an mbox
+ * From_ line is skipped): five fields separated by tabs,
+ *   DATE \t MESSAGE-ID \t IN-REPLY-TO \t REFERENCES \t SUBJECT
+ * each the raw header value (first occurrence) unfolded, tabs and runs of
+ * white space made one space, trimmed, at most 200 bytes; REFERENCES is
+ * its last 4 <ids> separated by spaces (enough to find a parent when a
+ * few ancestors are missing).  An absent field is empty.
+ * Malloc'd; never NULL. */
+char *store_threadkey_of(const char *data, size_t len);
 
 struct store_env_job {
 	const char *location;		/* relative to the folder */
 	char *envelope;			/* out: malloc'd or NULL */
+	char *threadkey;		/* out: malloc'd, never NULL */
 	uint64_t size;			/* in: from the scan; out: fstat */
 	int64_t date;			/* in: from the scan; out: mtime */
 };
 /* Fills every job of a maildir folder, on two threads when there are
- * many. */
-void store_envelope_jobs(const char *folder_path, struct store_env_job *jobs, size_t n);
+ * many, in chunks with a call of progress (may be NULL) after each.
+ * Returns 0, or -1 when progress asked to stop (jobs not reached keep
+ * NULL envelope and thread key). */
+int store_envelope_jobs(const char *folder_path, struct store_env_job *jobs, size_t n,
+			store_progress_fn *progress, void *ctx);
 
 /* ---- folder.c ---- */
 

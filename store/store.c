@@ -129,6 +129,12 @@ int store_open(const struct store_settings *set, unsigned flags,
 	return 0;
 }
 
+void store_set_progress(struct store *store, store_progress_fn *fn, void *ctx)
+{
+	store->progress = fn;
+	store->progress_ctx = ctx;
+}
+
 void store_close(struct store **storep)
 {
 	struct store *store = *storep;

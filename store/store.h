@@ -52,6 +52,14 @@ enum store_open_flags {
  * Initialises GMime (message_init()); call message_deinit() at exit. */
 int store_open(const struct store_settings *set, unsigned flags,
 	       struct store **store_r, const char **error_r);
+/* Progress of long work (computing the envelopes of many new messages on
+ * a folder's first open): fn(done, total, ctx) is called on the caller's
+ * thread at the start (done 0) and every thousand messages, and returns 0 to go on or -1 to
+ * cancel; a cancelled open or refresh fails with "cancelled" and commits
+ * nothing.  fn NULL removes it.  fn must not call into this store. */
+typedef int store_progress_fn(size_t done, size_t total, void *ctx);
+void store_set_progress(struct store *store, store_progress_fn *fn, void *ctx);
+
 /* Closes the store; every folder opened from it must be closed first.
  * NULL-safe; sets *storep to NULL. */
 void store_close(struct store **storep);
@@ -106,6 +114,12 @@ struct store_msg {
 	const char *keywords;		/* IMAP keywords, space-separated, "" if none */
 	const char *envelope;		/* cached IMAP ENVELOPE, or NULL if the
 					 * file could not be read/parsed */
+	/* The fields threading needs, cached with the envelope: five
+	 * NUL-terminated strings one after the other, DATE, MESSAGE-ID,
+	 * IN-REPLY-TO, REFERENCES, SUBJECT: raw header values unfolded
+	 * (REFERENCES: its last 4 ids); each "" when absent, all "" when the
+	 * file could not be read.  Never NULL. */
+	const char *threadkey;
 	const char *location;		/* maildir: path relative to the folder
 					 * ("cur/123.M4P5.host:2,S"); mbox: NULL */
 };

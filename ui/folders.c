@@ -64,13 +64,23 @@ char *ui_folders_run(struct ui *ui)
 		return NULL;
 	}
 	struct frow *rows = xcalloc(n + 1, sizeof(*rows));
+	bool cancelled = false;
+
 	for (size_t i = 0; i < n; i++) {
+		struct ui_progress prog;
+
 		rows[i].name = xstrdup(list[i].name);
 		if (ui->mb.name && strcmp(list[i].name, ui->mb.name) == 0)
 			cur = i;
+		if (cancelled)
+			continue;	/* Ctrl-G: no counts for the rest */
+		/* Counters from the state; a folder never opened builds its
+		 * state here (a scan): with the bar. */
+		ui_progress_begin(ui, &prog, list[i].name);
 		if (store_folder_status(ui->store, list[i].name, &rows[i].total, &rows[i].unread,
 					&err) < 0)
 			rows[i].total = rows[i].unread = 0;
+		cancelled = ui_progress_end(ui, &prog);
 	}
 	store_folder_list_free(list, n);
 	for (;;) {
@@ -150,10 +160,23 @@ static void side_fill(struct ui *ui)
 		return;
 	side.rows = xcalloc(n + 1, sizeof(*side.rows));
 	for (size_t i = 0; i < n; i++) {
+		struct ui_progress prog;
+		bool cancelled;
+
 		side.rows[i].name = xstrdup(list[i].name);
+		/* A folder never opened is scanned once to build its state:
+		 * with the bar; Ctrl-G leaves the rest at 0 for a minute. */
+		ui_progress_begin(ui, &prog, list[i].name);
 		if (store_folder_status(ui->store, list[i].name, &side.rows[i].total,
 					&side.rows[i].unread, &err) < 0)
 			side.rows[i].total = side.rows[i].unread = 0;
+		cancelled = ui_progress_end(ui, &prog);
+		if (cancelled) {
+			for (size_t k = i + 1; k < n; k++)
+				side.rows[k].name = xstrdup(list[k].name);
+			side.when += 60;
+			break;
+		}
 	}
 	side.n = n;
 	store_folder_list_free(list, n);

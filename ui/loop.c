@@ -256,18 +256,8 @@ int cmd_ui(struct loft_ctx *ctx, int argc, char **argv)
 
 	if (mailbox == NULL)
 		mailbox = "INBOX";
-	if (strncmp(mailbox, "search:", 7) == 0) {
-		if (ui_mailbox_open_search(&ui, mailbox + 7, &err) < 0) {
-			fprintf(stderr, "loft: %s: %s\n", mailbox, err);
-			status = EX_DATAERR;
-			goto out;
-		}
-	} else if (ui_mailbox_open(&ui, mailbox, &err) < 0) {
-		fprintf(stderr, "loft: %s\n", err);
-		status = EX_NOINPUT;
-		goto out;
-	}
 
+	/* Curses first: a first open of a big folder shows its progress. */
 	setlocale(LC_ALL, "");
 	set_escdelay(25);
 	initscr();
@@ -278,10 +268,27 @@ int cmd_ui(struct loft_ctx *ctx, int argc, char **argv)
 	keypad(stdscr, TRUE);
 	curs_set(0);
 	ui_color_init(ctx->cfg);
+	if (strncmp(mailbox, "search:", 7) == 0) {
+		if (ui_mailbox_open_search(&ui, mailbox + 7, &err) < 0) {
+			endwin();
+			fprintf(stderr, "loft: %s: %s\n", mailbox, err);
+			status = EX_DATAERR;
+			goto out;
+		}
+	} else if (ui_mailbox_open(&ui, mailbox, &err) < 0) {
+		endwin();
+		if (ui.cancelled) {
+			fprintf(stderr, "loft: opening %s cancelled\n", mailbox);
+		} else {
+			fprintf(stderr, "loft: %s\n", err);
+			status = EX_NOINPUT;
+		}
+		goto out;
+	}
 	ui_index_run(&ui);
 	endwin();
-	the_ui = NULL;
 out:
+	the_ui = NULL;
 	ui_free(&ui);
 	return status;
 }

@@ -3,11 +3,12 @@
  * display order (sort, threads, collapse, limit).
  *
  * Opening a 100,000-message folder reads only the store's snapshot.  The
- * thread pass needs Message-ID, In-Reply-To, the subject and the date of
- * every message; they come from the cached ENVELOPE strings (parsed with
- * client/envelope.c, never by opening a file) into one temporary buffer
- * that is dropped once the threads are built.  References are not in an
- * ENVELOPE, so threads are made from In-Reply-To and the subject. */
+ * thread pass needs Message-ID, In-Reply-To, References, the subject and
+ * the date of every message; they come from the store's cached thread keys
+ * (store.h: a few raw header fields in one string), split into one
+ * temporary buffer that is dropped once the threads are built.  Only the
+ * rare encoded subject is decoded; no ENVELOPE string is parsed.  Search
+ * results (files, no snapshot) are threaded from their envelopes. */
 #include "ui/ui-private.h"
 
 #include "client/envelope.h"
@@ -22,6 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <ncurses.h>
 
 static struct envelope empty_env = { 0, "", "", "", "", "", "", "", "", 0, 0 };
 
@@ -77,10 +81,71 @@ static void alloc_rows(struct ui_mailbox *mb)
 	mb->order = xcalloc(mb->n + 1, sizeof(*mb->order));
 }
 
+/* The store's progress callback while a folder opens: a bar on the bottom
+ * line, Ctrl-G to cancel (other keys typed meanwhile are dropped). */
+static int open_progress(size_t done, size_t total, void *vctx)
+{
+	struct ui_progress *p = vctx;
+	char bar[21];
+	size_t fill = total ? done * 20 / total : 20;
+	int ch;
+
+	if (stdscr == NULL || isendwin())
+		return 0;
+	nodelay(stdscr, TRUE);
+	while ((ch = getch()) != ERR)
+		if (ch == 7) {	/* Ctrl-G */
+			nodelay(stdscr, FALSE);
+			p->ui->cancelled = true;
+			return -1;
+		}
+	nodelay(stdscr, FALSE);
+	memset(bar, '#', fill);
+	memset(bar + fill, '-', 20 - fill);
+	bar[20] = '\0';
+	p->shown = true;
+	ui_message(p->ui, false, "Reading %s: [%s] %zu/%zu %zu%%  (Ctrl-G cancels)", p->name, bar,
+		   done, total, total ? done * 100 / total : 100);
+	/* A test's slow machine: Ctrl-G typed during the sleep is seen at
+	 * the next step. */
+	for (long ms = p->slow_ms; ms > 0; ms -= 50) {
+		usleep(50 * 1000);
+		nodelay(stdscr, TRUE);
+		ch = getch();
+		nodelay(stdscr, FALSE);
+		if (ch == 7) {
+			p->ui->cancelled = true;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void ui_progress_begin(struct ui *ui, struct ui_progress *p, const char *name)
+{
+	const char *slow = getenv("LOFT_TEST_SLOW_OPEN");
+
+	*p = (struct ui_progress){ ui, name, slow ? strtol(slow, NULL, 10) : 0, false };
+	ui->cancelled = false;
+	store_set_progress(ui->store, open_progress, p);
+}
+
+bool ui_progress_end(struct ui *ui, struct ui_progress *p)
+{
+	store_set_progress(ui->store, NULL, NULL);
+	if (p->shown)
+		ui->status[0] = '\0';
+	return ui->cancelled;
+}
+
 int ui_mailbox_open(struct ui *ui, const char *name, const char **error_r)
 {
-	struct store_folder *f = ui_folder_open(ui, name, error_r);
+	struct ui_progress prog;
+	struct store_folder *f;
 
+	ui_progress_begin(ui, &prog, name);
+	f = ui_folder_open(ui, name, error_r);
+	ui_progress_end(ui, &prog);
 	if (f == NULL)
 		return -1;
 	ui_mailbox_close(ui);
@@ -323,33 +388,78 @@ static bool row_visible(struct ui *ui, size_t i)
 	return ui_pattern_match(ui->mb.limit, &pm);
 }
 
+/* Whether a raw subject needs envelope_decode_words(): an encoded word
+ * or 8-bit bytes. */
+static bool subject_encoded(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] >= 0x80 || (s[i] == '=' && i + 1 < len && s[i + 1] == '?'))
+			return true;
+	return false;
+}
+
+/* Fills in[i] for message i: pointers into the snapshot's thread key when
+ * it has one; what must be made (a decoded subject; every field of a
+ * message without a key) goes to the pool, its offsets in offs[4 * i ..]
+ * (SIZE_MAX: not in the pool). */
+static void thread_fields(struct ui *ui, size_t i, struct thread_input *in, struct sbuf *pool,
+			  size_t *offs)
+{
+	struct ui_mailbox *mb = &ui->mb;
+	const struct store_msg *m = mb->folder ? store_folder_msg(mb->folder, i) : NULL;
+	const char *f[5];
+
+	for (int k = 0; k < 4; k++)
+		offs[4 * i + k] = SIZE_MAX;
+	if (m == NULL || (m->threadkey[0] == '\0' && m->threadkey[1] == '\0')) {
+		/* No thread key (a search result, an unreadable file). */
+		bool had = mb->env[i] != NULL;
+		const struct envelope *e = ui_msg_env(ui, i);
+		const char *v[4] = { e->message_id, e->in_reply_to, "", e->subject };
+
+		for (int k = 0; k < 4; k++) {
+			offs[4 * i + k] = pool->len;
+			sbuf_add(pool, v[k], strlen(v[k]) + 1);
+		}
+		in->date = e->date ? e->date : (m ? m->internal_date : 0);
+		if (!had)
+			envelope_free(&mb->env[i]);
+		return;
+	}
+	f[0] = m->threadkey;
+	for (int k = 1; k < 5; k++)
+		f[k] = f[k - 1] + strlen(f[k - 1]) + 1;
+	in->message_id = f[1];
+	in->in_reply_to = f[2];
+	in->references = f[3];
+	in->subject = f[4];
+	if (subject_encoded(f[4], strlen(f[4]))) {
+		offs[4 * i + 3] = pool->len;
+		envelope_decode_words(f[4], strlen(f[4]), pool);
+		sbuf_addch(pool, '\0');
+	}
+	in->date = f[0][0] ? envelope_parse_date(f[0]) : 0;
+	if (in->date == 0)
+		in->date = m->internal_date;
+}
+
 static void build_threads(struct ui *ui)
 {
 	struct ui_mailbox *mb = &ui->mb;
 	struct thread_input *in = xcalloc(mb->n + 1, sizeof(*in));
 	struct sbuf pool = SBUF_INIT;
-	size_t *offs = xcalloc(3 * mb->n + 1, sizeof(*offs));
+	size_t *offs = xcalloc(4 * mb->n + 1, sizeof(*offs));
 
-	/* Strings go to one pool (offsets first: the pool moves as it grows). */
+	/* Made strings go to one pool (offsets first: it moves as it grows). */
+	for (size_t i = 0; i < mb->n; i++)
+		thread_fields(ui, i, &in[i], &pool, offs);
 	for (size_t i = 0; i < mb->n; i++) {
-		bool had = mb->env[i] != NULL;
-		const struct envelope *e = ui_msg_env(ui, i);
+		const char **dst[4] = { &in[i].message_id, &in[i].in_reply_to, &in[i].references,
+					&in[i].subject };
 
-		offs[3 * i] = pool.len;
-		sbuf_add(&pool, e->message_id, strlen(e->message_id) + 1);
-		offs[3 * i + 1] = pool.len;
-		sbuf_add(&pool, e->in_reply_to, strlen(e->in_reply_to) + 1);
-		offs[3 * i + 2] = pool.len;
-		sbuf_add(&pool, e->subject, strlen(e->subject) + 1);
-		in[i].date = e->date ? e->date
-				     : (mb->folder ? store_folder_msg(mb->folder, i)->internal_date : 0);
-		if (!had)
-			envelope_free(&mb->env[i]);
-	}
-	for (size_t i = 0; i < mb->n; i++) {
-		in[i].message_id = pool.buf + offs[3 * i];
-		in[i].in_reply_to = pool.buf + offs[3 * i + 1];
-		in[i].subject = pool.buf + offs[3 * i + 2];
+		for (int k = 0; k < 4; k++)
+			if (offs[4 * i + k] != SIZE_MAX)
+				*dst[k] = pool.buf + offs[4 * i + k];
 	}
 	thread_free(&mb->thr);
 	mb->thr = thread_build(in, mb->n, NULL);

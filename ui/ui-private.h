@@ -128,6 +128,7 @@ struct ui {
 	bool status_error;
 	int notify_fd;
 	bool resized;
+	bool cancelled;			/* the last open was cancelled (Ctrl-G) */
 };
 
 /* ---- ui/loop.c ---- */
@@ -146,6 +147,24 @@ int ui_run_shell(struct ui *ui, const char *cmd, bool wait_key);
 void ui_draw_bar(int y, const char *left, const char *right);
 
 /* ---- ui/mailbox.c ---- */
+/* While a store call that may build a folder's state runs: a progress bar
+ * on the bottom line, Ctrl-G cancels (the store call then fails).  The
+ * environment variable LOFT_TEST_SLOW_OPEN=MS (for tests only) sleeps MS
+ * milliseconds at each step, so a test can watch the bar. */
+struct ui_progress {
+	struct ui *ui;
+	const char *name;		/* "Reading NAME" */
+	long slow_ms;
+	bool shown;
+};
+void ui_progress_begin(struct ui *ui, struct ui_progress *p, const char *name);
+/* Returns whether the user cancelled (also left in ui->cancelled). */
+bool ui_progress_end(struct ui *ui, struct ui_progress *p);
+/* Opens a folder of the store as the mailbox (the old one stays open on
+ * failure).  A first open that must build the folder's state (reading
+ * every message's header) runs in steps with a progress bar on the bottom
+ * line (ui_progress_begin); Ctrl-G cancels it: then -1 with
+ * ui->cancelled set. */
 int ui_mailbox_open(struct ui *ui, const char *name, const char **error_r);
 int ui_mailbox_open_search(struct ui *ui, const char *query, const char **error_r);
 void ui_mailbox_close(struct ui *ui);

@@ -126,6 +126,26 @@ static void test_create_list(void **unused)
 	store_close(&store);
 }
 
+/* The thread key: raw fields unfolded, References cut to its last 6 ids. */
+static void test_threadkey(void **unused)
+{
+	static const char hdr[] =
+		"From x@y Mon Jan  1 00:00:00 2024\n"
+		"Subject: Re: =?utf-8?q?caf=C3=A9?=\n\tlong\n"
+		"References: <1@a> <2@a>\n <3@a> garbage <4@a> <5@a> <6@a> <7@a>\n"
+		"In-Reply-To: <7@a> (comment)\nMessage-ID:   <8@a>  \n"
+		"Subject: second subject ignored\n\nDate: in the body\n";
+	char *k = store_threadkey_of(hdr, sizeof(hdr) - 1);
+
+	(void)unused;
+	assert_string_equal(k, "\t<8@a>\t<7@a> (comment)\t<4@a> <5@a> <6@a> <7@a>"
+			    "\tRe: =?utf-8?q?caf=C3=A9?= long");
+	free(k);
+	k = store_threadkey_of("", 0);
+	assert_string_equal(k, "\t\t\t\t");
+	free(k);
+}
+
 static void test_append_read_flags(void **unused)
 {
 	struct store *store = open_store("append");
@@ -150,6 +170,8 @@ static void test_append_read_flags(void **unused)
 	assert_non_null(m->envelope);
 	assert_non_null(strstr(m->envelope, "\"first\""));
 	assert_true(store_folder_find(f, b)->flags & STORE_SEEN);
+	assert_memory_equal(m->threadkey,
+			    "Tue, 02 Jan 2024 10:00:00 +0000\0<one@example.org>\0\0\0first", 55);
 
 	uint64_t ms = m->modseq;
 
@@ -464,6 +486,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_list),
+		cmocka_unit_test(test_threadkey),
 		cmocka_unit_test(test_append_read_flags),
 		cmocka_unit_test(test_copy_move),
 		cmocka_unit_test(test_folder_status),
