@@ -689,8 +689,11 @@ int index_search_threads(struct index *ix, const char *query, size_t limit,
 	return ret;
 }
 
-int index_search_files(struct index *ix, const char *query, size_t limit,
-		       index_file_fn *cb, void *ctx, const char **error_r)
+/* Runs query and calls each for every message (newest first) until it
+ * returns nonzero or limit messages were seen. */
+static int search_messages(struct index *ix, const char *query, size_t limit,
+			   int (*each)(notmuch_message_t *msg, void *ctx), void *ctx,
+			   const char **error_r)
 {
 	notmuch_query_t *q;
 	notmuch_messages_t *msgs;
@@ -707,12 +710,8 @@ int index_search_files(struct index *ix, const char *query, size_t limit,
 	for (; !stop && notmuch_messages_valid(msgs) && (limit == 0 || n < limit);
 	     notmuch_messages_move_to_next(msgs), n++) {
 		notmuch_message_t *msg = notmuch_messages_get(msgs);
-		notmuch_filenames_t *fn;
 
-		for (fn = notmuch_message_get_filenames(msg); !stop && notmuch_filenames_valid(fn);
-		     notmuch_filenames_move_to_next(fn))
-			stop = cb(ctx, notmuch_filenames_get(fn));
-		notmuch_filenames_destroy(fn);
+		stop = each(msg, ctx);
 		notmuch_message_destroy(msg);
 	}
 	notmuch_messages_destroy(msgs);
@@ -720,32 +719,52 @@ int index_search_files(struct index *ix, const char *query, size_t limit,
 	return 0;
 }
 
+struct file_walk {
+	index_file_fn *cb;
+	void *ctx;
+};
+
+static int each_file(notmuch_message_t *msg, void *ctx)
+{
+	struct file_walk *w = ctx;
+	notmuch_filenames_t *fn;
+	int stop = 0;
+
+	for (fn = notmuch_message_get_filenames(msg); !stop && notmuch_filenames_valid(fn);
+	     notmuch_filenames_move_to_next(fn))
+		stop = w->cb(w->ctx, notmuch_filenames_get(fn));
+	notmuch_filenames_destroy(fn);
+	return stop;
+}
+
+int index_search_files(struct index *ix, const char *query, size_t limit,
+		       index_file_fn *cb, void *ctx, const char **error_r)
+{
+	struct file_walk w = { cb, ctx };
+
+	return search_messages(ix, query, limit, each_file, &w, error_r);
+}
+
+struct header_walk {
+	const char *header;
+	index_header_fn *cb;
+	void *ctx;
+};
+
+static int each_header(notmuch_message_t *msg, void *ctx)
+{
+	struct header_walk *w = ctx;
+	const char *v = notmuch_message_get_header(msg, w->header);
+
+	return w->cb(w->ctx, v ? v : "");
+}
+
 int index_search_header(struct index *ix, const char *query, const char *header, size_t limit,
 			index_header_fn *cb, void *ctx, const char **error_r)
 {
-	notmuch_query_t *q;
-	notmuch_messages_t *msgs;
-	notmuch_status_t st;
-	size_t n = 0;
-	int stop = 0;
+	struct header_walk w = { header, cb, ctx };
 
-	if (make_query(ix, query, true, &q, error_r) < 0)
-		return -1;
-	if ((st = notmuch_query_search_messages(q, &msgs)) != 0) {
-		notmuch_query_destroy(q);
-		return query_fail(ix, st, query, error_r);
-	}
-	for (; !stop && notmuch_messages_valid(msgs) && (limit == 0 || n < limit);
-	     notmuch_messages_move_to_next(msgs), n++) {
-		notmuch_message_t *msg = notmuch_messages_get(msgs);
-		const char *v = notmuch_message_get_header(msg, header);
-
-		stop = cb(ctx, v ? v : "");
-		notmuch_message_destroy(msg);
-	}
-	notmuch_messages_destroy(msgs);
-	notmuch_query_destroy(q);
-	return 0;
+	return search_messages(ix, query, limit, each_header, &w, error_r);
 }
 
 int index_count(struct index *ix, const char *query, unsigned *count_r, const char **error_r)
