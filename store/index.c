@@ -689,24 +689,41 @@ int index_search_threads(struct index *ix, const char *query, size_t limit,
 	return ret;
 }
 
-int index_search_files(struct index *ix, const char *query, size_t limit,
-		       index_file_fn *cb, void *ctx, const char **error_r)
+struct index_search {
+	notmuch_query_t *q;
+	notmuch_messages_t *msgs;
+};
+
+int index_search_begin(struct index *ix, const char *query, struct index_search **s_r,
+		       const char **error_r)
 {
+	struct index_search *s;
 	notmuch_query_t *q;
 	notmuch_messages_t *msgs;
 	notmuch_status_t st;
-	size_t n = 0;
-	int stop = 0;
 
+	*s_r = NULL;
 	if (make_query(ix, query, true, &q, error_r) < 0)
 		return -1;
 	if ((st = notmuch_query_search_messages(q, &msgs)) != 0) {
 		notmuch_query_destroy(q);
 		return query_fail(ix, st, query, error_r);
 	}
-	for (; !stop && notmuch_messages_valid(msgs) && (limit == 0 || n < limit);
-	     notmuch_messages_move_to_next(msgs), n++) {
-		notmuch_message_t *msg = notmuch_messages_get(msgs);
+	s = xcalloc(1, sizeof(*s));
+	s->q = q;
+	s->msgs = msgs;
+	*s_r = s;
+	return 0;
+}
+
+int index_search_next(struct index_search *s, size_t max, index_file_fn *cb, void *ctx)
+{
+	size_t n = 0;
+	int stop = 0;
+
+	for (; !stop && notmuch_messages_valid(s->msgs) && (max == 0 || n < max);
+	     notmuch_messages_move_to_next(s->msgs), n++) {
+		notmuch_message_t *msg = notmuch_messages_get(s->msgs);
 		notmuch_filenames_t *fn;
 
 		for (fn = notmuch_message_get_filenames(msg); !stop && notmuch_filenames_valid(fn);
@@ -715,8 +732,30 @@ int index_search_files(struct index *ix, const char *query, size_t limit,
 		notmuch_filenames_destroy(fn);
 		notmuch_message_destroy(msg);
 	}
-	notmuch_messages_destroy(msgs);
-	notmuch_query_destroy(q);
+	return !stop && notmuch_messages_valid(s->msgs) ? 1 : 0;
+}
+
+void index_search_end(struct index_search **sp)
+{
+	struct index_search *s = *sp;
+
+	if (s == NULL)
+		return;
+	notmuch_messages_destroy(s->msgs);
+	notmuch_query_destroy(s->q);
+	free(s);
+	*sp = NULL;
+}
+
+int index_search_files(struct index *ix, const char *query, size_t limit,
+		       index_file_fn *cb, void *ctx, const char **error_r)
+{
+	struct index_search *s;
+
+	if (index_search_begin(ix, query, &s, error_r) < 0)
+		return -1;
+	index_search_next(s, limit, cb, ctx);
+	index_search_end(&s);
 	return 0;
 }
 
