@@ -226,19 +226,29 @@ static struct envelope *file_envelope(const char *path)
 	return e;
 }
 
+/* A folder message's envelope: the store's cached ENVELOPE, read on
+ * demand (the snapshot does not hold it). */
+static struct envelope *folder_envelope(struct store_folder *f, uint32_t uid)
+{
+	struct sbuf sb = SBUF_INIT;
+	struct envelope *e = NULL;
+	const char *err;
+
+	if (store_folder_envelope(f, uid, &sb, &err) > 0)
+		e = envelope_parse(sb.buf, sb.len, &err);
+	sbuf_release(&sb);
+	return e;
+}
+
 const struct envelope *ui_msg_env(struct ui *ui, size_t i)
 {
 	struct ui_mailbox *mb = &ui->mb;
-	const char *err;
 
 	if (i >= mb->n)
 		return &empty_env;
 	if (mb->env[i] == NULL) {
 		if (mb->folder) {
-			const struct store_msg *m = store_folder_msg(mb->folder, i);
-
-			if (m->envelope)
-				mb->env[i] = envelope_parse(m->envelope, strlen(m->envelope), &err);
+			mb->env[i] = folder_envelope(mb->folder, store_folder_msg(mb->folder, i)->uid);
 		} else {
 			mb->env[i] = file_envelope(mb->paths[i]);
 		}
@@ -409,12 +419,9 @@ static void sort_plain(struct ui *ui, uint32_t *order)
 
 	for (size_t i = 0; i < mb->n; i++) {
 		const struct envelope *e;
-		const char *err;
 
 		if (mb->env[i] == NULL && mb->folder) {
-			const struct store_msg *m = store_folder_msg(mb->folder, i);
-			if (m->envelope)
-				tmp[i] = envelope_parse(m->envelope, strlen(m->envelope), &err);
+			tmp[i] = folder_envelope(mb->folder, store_folder_msg(mb->folder, i)->uid);
 			e = tmp[i] ? tmp[i] : &empty_env;
 		} else {
 			e = ui_msg_env(ui, i);
