@@ -726,6 +726,8 @@ int index_search_next(struct index_search *s, size_t max, index_file_fn *cb, voi
 		notmuch_message_t *msg = notmuch_messages_get(s->msgs);
 		notmuch_filenames_t *fn;
 
+		if (msg == NULL)	/* the database changed under a long search */
+			return 0;
 		for (fn = notmuch_message_get_filenames(msg); !stop && notmuch_filenames_valid(fn);
 		     notmuch_filenames_move_to_next(fn))
 			stop = cb(ctx, notmuch_filenames_get(fn));
