@@ -233,7 +233,6 @@ static int join_cb(const struct state_rec *rec, void *ctx)
 	m->internal_date = rec->internal_date;
 	m->keywords = rec->keywords && rec->keywords[0] ?
 		arena_strdup(f->arena, rec->keywords) : "";
-	m->envelope = rec->envelope ? arena_strdup(f->arena, rec->envelope) : NULL;
 	m->threadkey = threadkey_split(f->arena, rec->threadkey);
 	m->location = e->location;
 	f->keys[j->built] = f->kind == STORE_MAILDIR ? e->key : arena_strdup(f->arena, e->key);
@@ -721,6 +720,24 @@ const struct store_msg *store_folder_find(const struct store_folder *f, uint32_t
 	long i = store_folder_index(f, uid);
 
 	return i < 0 ? NULL : &f->msgs[i];
+}
+
+int store_folder_envelope(struct store_folder *f, uint32_t uid, struct sbuf *out,
+			  const char **error_r)
+{
+	struct state_rec rec;
+	char *buf = NULL;
+	const char *err;
+	int r = state_get(f->state, uid, &rec, &buf, &err);
+
+	if (r < 0)
+		return store_fail(f->store, error_r, "%s", err);
+	if (r > 0 && rec.envelope)
+		sbuf_addstr(out, rec.envelope);
+	else
+		r = 0;
+	free(buf);
+	return r;
 }
 
 uint32_t store_folder_uidvalidity(const struct store_folder *f)

@@ -689,34 +689,62 @@ int index_search_threads(struct index *ix, const char *query, size_t limit,
 	return ret;
 }
 
-/* Runs query and calls each for every message (newest first) until it
- * returns nonzero or limit messages were seen. */
-static int search_messages(struct index *ix, const char *query, size_t limit,
-			   int (*each)(notmuch_message_t *msg, void *ctx), void *ctx,
-			   const char **error_r)
+struct index_search {
+	notmuch_query_t *q;
+	notmuch_messages_t *msgs;
+};
+
+int index_search_begin(struct index *ix, const char *query, struct index_search **s_r,
+		       const char **error_r)
 {
+	struct index_search *s;
 	notmuch_query_t *q;
 	notmuch_messages_t *msgs;
 	notmuch_status_t st;
-	size_t n = 0;
-	int stop = 0;
 
+	*s_r = NULL;
 	if (make_query(ix, query, true, &q, error_r) < 0)
 		return -1;
 	if ((st = notmuch_query_search_messages(q, &msgs)) != 0) {
 		notmuch_query_destroy(q);
 		return query_fail(ix, st, query, error_r);
 	}
-	for (; !stop && notmuch_messages_valid(msgs) && (limit == 0 || n < limit);
-	     notmuch_messages_move_to_next(msgs), n++) {
-		notmuch_message_t *msg = notmuch_messages_get(msgs);
+	s = xcalloc(1, sizeof(*s));
+	s->q = q;
+	s->msgs = msgs;
+	*s_r = s;
+	return 0;
+}
 
+/* Calls each for at most max more messages (0: all); 1 when more remain. */
+static int search_step(struct index_search *s, size_t max,
+		       int (*each)(notmuch_message_t *msg, void *ctx), void *ctx)
+{
+	size_t n = 0;
+	int stop = 0;
+
+	for (; !stop && notmuch_messages_valid(s->msgs) && (max == 0 || n < max);
+	     notmuch_messages_move_to_next(s->msgs), n++) {
+		notmuch_message_t *msg = notmuch_messages_get(s->msgs);
+
+		if (msg == NULL)	/* the database changed under a long search */
+			return 0;
 		stop = each(msg, ctx);
 		notmuch_message_destroy(msg);
 	}
-	notmuch_messages_destroy(msgs);
-	notmuch_query_destroy(q);
-	return 0;
+	return !stop && notmuch_messages_valid(s->msgs) ? 1 : 0;
+}
+
+void index_search_end(struct index_search **sp)
+{
+	struct index_search *s = *sp;
+
+	if (s == NULL)
+		return;
+	notmuch_messages_destroy(s->msgs);
+	notmuch_query_destroy(s->q);
+	free(s);
+	*sp = NULL;
 }
 
 struct file_walk {
@@ -737,12 +765,23 @@ static int each_file(notmuch_message_t *msg, void *ctx)
 	return stop;
 }
 
-int index_search_files(struct index *ix, const char *query, size_t limit,
-		       index_file_fn *cb, void *ctx, const char **error_r)
+int index_search_next(struct index_search *s, size_t max, index_file_fn *cb, void *ctx)
 {
 	struct file_walk w = { cb, ctx };
 
-	return search_messages(ix, query, limit, each_file, &w, error_r);
+	return search_step(s, max, each_file, &w);
+}
+
+int index_search_files(struct index *ix, const char *query, size_t limit,
+		       index_file_fn *cb, void *ctx, const char **error_r)
+{
+	struct index_search *s;
+
+	if (index_search_begin(ix, query, &s, error_r) < 0)
+		return -1;
+	index_search_next(s, limit, cb, ctx);
+	index_search_end(&s);
+	return 0;
 }
 
 struct header_walk {
@@ -763,8 +802,13 @@ int index_search_header(struct index *ix, const char *query, const char *header,
 			index_header_fn *cb, void *ctx, const char **error_r)
 {
 	struct header_walk w = { header, cb, ctx };
+	struct index_search *s;
 
-	return search_messages(ix, query, limit, each_header, &w, error_r);
+	if (index_search_begin(ix, query, &s, error_r) < 0)
+		return -1;
+	search_step(s, limit, each_header, &w);
+	index_search_end(&s);
+	return 0;
 }
 
 int index_count(struct index *ix, const char *query, unsigned *count_r, const char **error_r)

@@ -155,6 +155,17 @@ int index_search_files(struct index *ix, const char *query, size_t limit,
 typedef int index_header_fn(void *ctx, const char *value);
 int index_search_header(struct index *ix, const char *query, const char *header, size_t limit,
 			index_header_fn *cb, void *ctx, const char **error_r);
+/* The same search in steps, for a caller that must stay responsive (the
+ * mail client's event loop): begin runs the query (errors as above), then
+ * each index_search_next() calls cb for the files of at most max more
+ * messages (0: all the rest) and returns 1 when more remain, 0 at the end
+ * (or when cb stopped it).  The index must stay open, and not be reopened,
+ * until index_search_end() (NULL-safe; sets *sp to NULL). */
+struct index_search;
+int index_search_begin(struct index *ix, const char *query, struct index_search **s_r,
+		       const char **error_r);
+int index_search_next(struct index_search *s, size_t max, index_file_fn *cb, void *ctx);
+void index_search_end(struct index_search **sp);
 /* Number of messages matching query (no exclusions). */
 int index_count(struct index *ix, const char *query, unsigned *count_r, const char **error_r);
 /* Whether the last failing call failed because of the query's syntax. */

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -559,9 +560,44 @@ int state_get_counts(struct state *st, size_t *total_r, size_t *unseen_r, const 
 	return 0;
 }
 
+/* A walk reads every page of the map once.  The pages behind it are
+ * dropped from this process's resident set every STATE_WALK_DROP records
+ * and at the end: they stay in the page cache (the map is read-only and
+ * shared), so a later read faults them back in for the cost of a page
+ * table entry.  Without it, opening a 100,000-message folder leaves the
+ * whole file (~100 MB) counted in the RSS of the client.  LMDB does not
+ * tell where its map is (mdb_env_info only with MDB_FIXEDMAP): the range
+ * is the one the records read so far lie in, all inside the one map. */
+#define STATE_WALK_DROP 4096
+
+struct walk_span {
+	uintptr_t lo, hi;
+};
+
+static void span_add(struct walk_span *sp, const MDB_val *v)
+{
+	uintptr_t a = (uintptr_t)v->mv_data;
+
+	if (sp->lo == 0 || a < sp->lo)
+		sp->lo = a;
+	if (a + v->mv_size > sp->hi)
+		sp->hi = a + v->mv_size;
+}
+
+static void span_drop(const struct walk_span *sp)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t lo = sp->lo & ~(page - 1), hi = (sp->hi + page - 1) & ~(page - 1);
+
+	if (sp->lo != 0 && hi > lo)
+		(void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
 int state_foreach(struct state *st, int (*fn)(const struct state_rec *rec, void *ctx),
 		  void *ctx, const char **error_r)
 {
+	struct walk_span span = { 0, 0 };
+	size_t n = 0;
 	struct state_rec rec;
 	MDB_cursor *cur;
 	MDB_txn *txn;
@@ -585,11 +621,16 @@ int state_foreach(struct state *st, int (*fn)(const struct state_rec *rec, void 
 			ret = state_fail(st, error_r, "stopped");
 			break;
 		}
+		span_add(&span, &v);
+		if (++n % STATE_WALK_DROP == 0)
+			span_drop(&span);
 	}
 	if (ret == 0 && rc != MDB_NOTFOUND)
 		ret = state_fail_mdb(st, error_r, rc, "reading records");
 	mdb_cursor_close(cur);
 	rd_end(st, txn);
+	if (n >= STATE_WALK_DROP)
+		span_drop(&span);
 	return ret;
 }
 

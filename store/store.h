@@ -112,8 +112,8 @@ struct store_msg {
 	uint64_t size;			/* bytes of the message as stored */
 	int64_t internal_date;		/* seconds since the epoch */
 	const char *keywords;		/* IMAP keywords, space-separated, "" if none */
-	const char *envelope;		/* cached IMAP ENVELOPE, or NULL if the
-					 * file could not be read/parsed */
+	/* The cached IMAP ENVELOPE is not in the snapshot (it would be most
+	 * of its memory): store_folder_envelope() reads it on demand. */
 	/* The fields threading needs, cached with the envelope: five
 	 * NUL-terminated strings one after the other, DATE, MESSAGE-ID,
 	 * IN-REPLY-TO, REFERENCES, SUBJECT: raw header values unfolded
@@ -151,6 +151,12 @@ size_t store_folder_count(const struct store_folder *f);
 const struct store_msg *store_folder_msg(const struct store_folder *f, size_t i);
 /* The message with this UID, or NULL. O(log n). */
 const struct store_msg *store_folder_find(const struct store_folder *f, uint32_t uid);
+/* Appends the cached IMAP ENVELOPE of uid (as the current state has it)
+ * to out: 1, or 0 when there is none (no such UID, or the file could not
+ * be read/parsed when it was cached), or -1 on a state error.  One short
+ * read transaction: for the rows on screen, a FETCH, a sort. */
+int store_folder_envelope(struct store_folder *f, uint32_t uid, struct sbuf *out,
+			  const char **error_r);
 uint32_t store_folder_uidvalidity(const struct store_folder *f);
 uint32_t store_folder_uidnext(const struct store_folder *f);
 uint64_t store_folder_highestmodseq(const struct store_folder *f);

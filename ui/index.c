@@ -139,9 +139,10 @@ void ui_index_draw(struct ui *ui)
 		snprintf(right, sizeof(right), " %zu/%zu shown ", mb->norder, mb->n);
 	else
 		snprintf(right, sizeof(right), " (%s%s) %zu%% ",
+			 mb->paths && mb->arrival ? "newest first" :
 			 ui->sort == SORT_THREADS ? "threads" : ui->sort == SORT_DATE ? "date" :
 			 ui->sort == SORT_FROM ? "from" : ui->sort == SORT_SUBJECT ? "subject" : "size",
-			 ui->reverse ? "/rev" : "",
+			 ui->reverse && !(mb->paths && mb->arrival) ? "/rev" : "",
 			 mb->norder ? (mb->top + (size_t)rows >= mb->norder ? 100 :
 				       (mb->top + (size_t)rows) * 100 / mb->norder) : 100);
 	ui_draw_bar(LINES - 2, left, right);
@@ -343,6 +344,7 @@ static void sort_action(struct ui *ui)
 	case 'r': ui->reverse = !ui->reverse; break;
 	default: return;
 	}
+	ui->mb.arrival = false;	/* a search: sorted from now on (once all is in) */
 	ui_mailbox_resort(ui);
 }
 
@@ -599,7 +601,9 @@ void ui_index_run(struct ui *ui)
 {
 	for (;;) {
 		ui_index_draw(ui);
+		ui->in_index = true;
 		int key = ui_getkey(ui);
+		ui->in_index = false;
 		if (!index_key(ui, key))
 			break;
 	}

@@ -98,10 +98,20 @@ int ui_getkey(struct ui *ui)
 		nodelay(stdscr, FALSE);
 		if (r != ERR)
 			break;
-		if (poll(pfd, (nfds_t)nfds, 60 * 1000) < 0) {
+		/* A search still reading: the next batch when no key comes. */
+		bool searching = ui_search_running(ui);
+		int n = poll(pfd, (nfds_t)nfds, searching ? ui_search_wait_ms(ui) : 60 * 1000);
+
+		if (n < 0) {
 			if (errno == EINTR)
 				continue;	/* SIGWINCH: wget_wch gives KEY_RESIZE */
 			return UK(KEY_RESIZE);
+		}
+		if (n == 0 && searching) {
+			ui_search_step(ui);
+			if (ui->in_index)
+				return UK(KEY_RESIZE);	/* redraw with the new rows */
+			continue;
 		}
 		if (nfds == 2 && (pfd[1].revents & POLLIN)) {
 			read_notify(ui->notify_fd);
@@ -111,6 +121,11 @@ int ui_getkey(struct ui *ui)
 			if (ui_mailbox_refresh(ui))
 				return UK(KEY_RESIZE);	/* "redraw everything" */
 		}
+	}
+	/* Ctrl-G on the index stops a search (elsewhere it cancels a prompt). */
+	if (r == OK && ch == 7 && ui->in_index && ui_search_running(ui)) {
+		ui_search_stop(ui);
+		return UK(KEY_RESIZE);
 	}
 	if (r == OK && ch == 27) {
 		/* Esc then a key within ESCDELAY: a meta key. */

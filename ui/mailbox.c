@@ -13,6 +13,7 @@
 
 #include "client/envelope.h"
 #include "client/thread.h"
+#include "store/index.h"
 #include "store/message.h"
 #include "store/store.h"
 
@@ -60,6 +61,8 @@ void ui_mailbox_close(struct ui *ui)
 	struct ui_mailbox *mb = &ui->mb;
 
 	free_rows(mb);
+	index_search_end(&mb->search);
+	index_close(&mb->search_ix);
 	store_folder_close(&mb->folder);
 	if (mb->paths)
 		for (size_t i = 0; i < mb->n; i++)
@@ -165,75 +168,6 @@ int ui_mailbox_open(struct ui *ui, const char *name, const char **error_r)
 	return 0;
 }
 
-/* Maildir flags from a file name's ":2," suffix. */
-static uint32_t flags_of_path(const char *path)
-{
-	const char *info = strstr(path, ":2,");
-	uint32_t fl = 0;
-
-	if (info == NULL)
-		return strstr(path, "/new/") ? STORE_RECENT : 0;
-	for (const char *p = info + 3; *p && *p != '/'; p++)
-		switch (*p) {
-		case 'S': fl |= STORE_SEEN; break;
-		case 'R': fl |= STORE_ANSWERED; break;
-		case 'F': fl |= STORE_FLAGGED; break;
-		case 'T': fl |= STORE_DELETED; break;
-		case 'D': fl |= STORE_DRAFT; break;
-		case 'P': fl |= STORE_PASSED; break;
-		}
-	return fl;
-}
-
-struct search_ctx {
-	char **paths;
-	size_t n, alloc;
-};
-
-static int search_file(void *vctx, const char *path)
-{
-	struct search_ctx *c = vctx;
-
-	if (c->n == c->alloc) {
-		c->alloc = c->alloc ? c->alloc * 2 : 256;
-		c->paths = xreallocarray(c->paths, c->alloc, sizeof(*c->paths));
-	}
-	c->paths[c->n++] = xstrdup(path);
-	return 0;
-}
-
-#include "store/index.h"
-
-int ui_mailbox_open_search(struct ui *ui, const char *query, const char **error_r)
-{
-	struct index *ix = NULL;
-	struct search_ctx c = { NULL, 0, 0 };
-	const char *db = config_get(ui->cfg, "notmuch_database");
-
-	if (index_open(ui->root, db, false, &ix, error_r) < 0)
-		return -1;
-	if (index_search_files(ix, query, 0, search_file, &c, error_r) < 0) {
-		index_close(&ix);
-		for (size_t i = 0; i < c.n; i++)
-			free(c.paths[i]);
-		free(c.paths);
-		return -1;
-	}
-	index_close(&ix);
-	ui_mailbox_close(ui);
-	ui->mb.paths = c.paths;
-	ui->mb.n = c.n;
-	ui->mb.query = xstrdup(query);
-	ui->mb.name = xasprintf("search:%s", query);
-	ui->mb.flags = xcalloc(c.n + 1, sizeof(*ui->mb.flags));
-	for (size_t i = 0; i < c.n; i++)
-		ui->mb.flags[i] = flags_of_path(c.paths[i]);
-	alloc_rows(&ui->mb);
-	ui_mailbox_resort(ui);
-	ui->mb.cur = 0;
-	return 0;
-}
-
 uint32_t ui_msg_flags(struct ui *ui, size_t i)
 {
 	if (ui->mb.folder)
@@ -293,19 +227,29 @@ static struct envelope *file_envelope(const char *path)
 	return e;
 }
 
+/* A folder message's envelope: the store's cached ENVELOPE, read on
+ * demand (the snapshot does not hold it). */
+static struct envelope *folder_envelope(struct store_folder *f, uint32_t uid)
+{
+	struct sbuf sb = SBUF_INIT;
+	struct envelope *e = NULL;
+	const char *err;
+
+	if (store_folder_envelope(f, uid, &sb, &err) > 0)
+		e = envelope_parse(sb.buf, sb.len, &err);
+	sbuf_release(&sb);
+	return e;
+}
+
 const struct envelope *ui_msg_env(struct ui *ui, size_t i)
 {
 	struct ui_mailbox *mb = &ui->mb;
-	const char *err;
 
 	if (i >= mb->n)
 		return &empty_env;
 	if (mb->env[i] == NULL) {
 		if (mb->folder) {
-			const struct store_msg *m = store_folder_msg(mb->folder, i);
-
-			if (m->envelope)
-				mb->env[i] = envelope_parse(m->envelope, strlen(m->envelope), &err);
+			mb->env[i] = folder_envelope(mb->folder, store_folder_msg(mb->folder, i)->uid);
 		} else {
 			mb->env[i] = file_envelope(mb->paths[i]);
 		}
@@ -476,12 +420,9 @@ static void sort_plain(struct ui *ui, uint32_t *order)
 
 	for (size_t i = 0; i < mb->n; i++) {
 		const struct envelope *e;
-		const char *err;
 
 		if (mb->env[i] == NULL && mb->folder) {
-			const struct store_msg *m = store_folder_msg(mb->folder, i);
-			if (m->envelope)
-				tmp[i] = envelope_parse(m->envelope, strlen(m->envelope), &err);
+			tmp[i] = folder_envelope(mb->folder, store_folder_msg(mb->folder, i)->uid);
 			e = tmp[i] ? tmp[i] : &empty_env;
 		} else {
 			e = ui_msg_env(ui, i);
@@ -501,13 +442,37 @@ static void sort_plain(struct ui *ui, uint32_t *order)
 	free(in);
 }
 
+void ui_mailbox_append_order(struct ui *ui, size_t from)
+{
+	struct ui_mailbox *mb = &ui->mb;
+
+	for (size_t i = from; i < mb->n; i++)
+		if (row_visible(ui, i))
+			mb->order[mb->norder++] = (uint32_t)i;
+}
+
 void ui_mailbox_resort(struct ui *ui)
 {
 	struct ui_mailbox *mb = &ui->mb;
-	uint32_t *all = xcalloc(mb->n + 1, sizeof(*all));
+	uint32_t *all;
 	int64_t cur_msg = mb->norder && mb->cur < mb->norder ? (int64_t)mb->order[mb->cur] : -1;
 	size_t r = 0;
 
+	/* A search keeps notmuch's order while results arrive (and after,
+	 * unless sorted explicitly): nothing to parse but shown rows. */
+	if (mb->paths && (mb->arrival || mb->search)) {
+		thread_free(&mb->thr);
+		mb->norder = 0;
+		ui_mailbox_append_order(ui, 0);
+		mb->cur = 0;
+		for (size_t k = 0; cur_msg >= 0 && k < mb->norder; k++)
+			if (mb->order[k] == (uint32_t)cur_msg)
+				mb->cur = k;
+		if (mb->cur >= mb->norder)
+			mb->cur = mb->norder ? mb->norder - 1 : 0;
+		return;
+	}
+	all = xcalloc(mb->n + 1, sizeof(*all));
 	if (ui->sort == SORT_THREADS) {
 		build_threads(ui);
 		sort_messages(NULL, mb->n, SORT_THREADS, ui->reverse ? SORT_REVERSE : 0, mb->thr, all);
@@ -605,13 +570,4 @@ size_t ui_mailbox_expunge(struct ui *ui)
 	}
 	ui_mailbox_refresh(ui);
 	return del;
-}
-
-void ui_msg_set_path(struct ui *ui, size_t i, const char *path)
-{
-	if (ui->mb.folder || i >= ui->mb.n)
-		return;
-	free(ui->mb.paths[i]);
-	ui->mb.paths[i] = xstrdup(path);
-	ui->mb.flags[i] = flags_of_path(path);
 }

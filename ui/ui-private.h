@@ -16,6 +16,8 @@
 
 struct config;
 struct envelope;
+struct index;
+struct index_search;
 struct loft_ctx;
 struct message;
 struct sbuf;
@@ -109,6 +111,13 @@ struct ui_mailbox {
 	char **tags;			/* n: notmuch tags of drawn rows, lazily
 					 * (ui/tags.c), or NULL */
 	size_t cur, top;		/* cursor row and first row shown */
+	/* search (ui/search.c): rows still arriving while search is set */
+	struct index *search_ix;
+	struct index_search *search;
+	size_t alloc;			/* rows the per-row arrays hold */
+	bool arrival;			/* rows in notmuch's order (newest first) */
+	bool search_stopped;		/* Ctrl-G ended it early */
+	long search_slow_ms;		/* LOFT_TEST_SLOW_SEARCH */
 };
 
 struct ui {
@@ -129,6 +138,7 @@ struct ui {
 	int notify_fd;
 	bool resized;
 	bool cancelled;			/* the last open was cancelled (Ctrl-G) */
+	bool in_index;			/* ui_getkey called by the index screen itself */
 };
 
 /* ---- ui/loop.c ---- */
@@ -166,11 +176,13 @@ bool ui_progress_end(struct ui *ui, struct ui_progress *p);
  * line (ui_progress_begin); Ctrl-G cancels it: then -1 with
  * ui->cancelled set. */
 int ui_mailbox_open(struct ui *ui, const char *name, const char **error_r);
-int ui_mailbox_open_search(struct ui *ui, const char *query, const char **error_r);
 void ui_mailbox_close(struct ui *ui);
 /* Rebuilds the display order (sort, threads, limit) keeping the cursor on
  * the same message. */
 void ui_mailbox_resort(struct ui *ui);
+/* Appends the rows from..n that pass the limit to the display order (a
+ * search's new results, in arrival order). */
+void ui_mailbox_append_order(struct ui *ui, size_t from);
 /* Refreshes the snapshot from disk; true when it changed. */
 bool ui_mailbox_refresh(struct ui *ui);
 /* The parsed envelope of message i (never NULL: an empty one on failure). */
@@ -218,6 +230,20 @@ void ui_tags_free(void);
  * "Name <addr>" or "addr".  Returns the count; *v_r malloc'd strings
  * (caller frees each and the array).  0 when there is no database. */
 size_t ui_notmuch_addresses(struct ui *ui, const char *prefix, size_t max, char ***v_r);
+
+/* ---- ui/search.c ---- */
+/* Runs a notmuch query as the mailbox (the old one stays open when the
+ * query fails): the first batch of results is read at once, the rest by
+ * ui_search_step() from the event loop. */
+int ui_mailbox_open_search(struct ui *ui, const char *query, const char **error_r);
+/* Whether results are still arriving. */
+bool ui_search_running(const struct ui *ui);
+/* How long the event loop waits for a key between two batches (ms). */
+int ui_search_wait_ms(const struct ui *ui);
+/* Reads the next batch of results (sets the message line). */
+void ui_search_step(struct ui *ui);
+/* Ctrl-G: stops the search, keeping the rows found so far. */
+void ui_search_stop(struct ui *ui);
 
 /* ---- ui/index.c ---- */
 void ui_index_draw(struct ui *ui);
