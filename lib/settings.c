@@ -177,7 +177,7 @@ const struct setting settings_table[] = {
 	  "How long a message stays queued before loft gives up and bounces it to the sender.",
 	  NULL, 60, 60 * 86400, 0 },
 	{ "local_domains", SETTING_STRING, "",
-	  "Domains delivered on this machine (space or comma separated); addresses without a domain always are.",
+	  "Domains delivered on this machine (space or comma separated); addresses without a domain, and localhost, always are.",
 	  NULL, 0, 0, 0 },
 	{ "local_addresses", SETTING_STRING, "",
 	  "More addresses delivered on this machine instead of relayed (space or comma separated).",

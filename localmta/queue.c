@@ -137,6 +137,10 @@ bool queue_addr_is_local(const struct queue *q, const char *addr)
 
 	if (at == NULL)
 		return true;
+	/* Mail to localhost never leaves the machine (Postfix's mydestination
+	 * default says the same); loft's own welcome message comes from there. */
+	if (strcasecmp(at + 1, "localhost") == 0 || strcasecmp(at + 1, "localhost.localdomain") == 0)
+		return true;
 	for (size_t i = 0; q->local_domains[i] != NULL; i++)
 		if (strcasecmp(at + 1, q->local_domains[i]) == 0)
 			return true;

@@ -117,9 +117,9 @@ const char *queue_dir(const struct queue *q);
 void queue_new_id(int64_t now, char buf[QUEUE_ID_LEN + 1]);
 /* True when id has the shape of an ID (so it is safe in a path). */
 bool queue_id_valid(const char *id);
-/* True for an address delivered locally: no '@', a domain listed in
- * local_domains, or an address listed in local_addresses (all compared
- * without regard to case). */
+/* True for an address delivered locally: no '@', the domain localhost or
+ * localhost.localdomain, a domain listed in local_domains, or an address
+ * listed in local_addresses (all compared without regard to case). */
 bool queue_addr_is_local(const struct queue *q, const char *addr);
 
 /* Queues len bytes of data for the n recipients under id (from

@@ -151,6 +151,9 @@ static void test_locality_and_ids(void **state)
 	assert_true(queue_addr_is_local(q, "x@Home.Example"));
 	assert_true(queue_addr_is_local(q, "x@local.example"));
 	assert_true(queue_addr_is_local(q, "ME@mine.example"));
+	assert_true(queue_addr_is_local(q, "loft@localhost"));
+	assert_true(queue_addr_is_local(q, "x@LOCALHOST.localdomain"));
+	assert_false(queue_addr_is_local(q, "x@localhost.example"));
 	assert_false(queue_addr_is_local(q, "other@mine.example"));
 	assert_false(queue_addr_is_local(q, "x@example.org"));
 	queue_new_id(T0, id);
