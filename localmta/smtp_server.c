@@ -48,6 +48,22 @@ void smtp_reply_error(struct smtp_session *s, const char *text)
 	}
 }
 
+/* Reads more bytes; at the end of the connection or on an error the
+ * session is over, and a timeout is said with a 421 first. */
+static int fill(struct smtp_session *s)
+{
+	int r = conn_fill(s->c);
+
+	if (r <= 0) {
+		s->fatal = true;
+		if (r < 0 && conn_timed_out(s->c)) {
+			s->st.timed_out = true;
+			smtp_reply(s, "421 4.4.2 %s Timeout, closing connection", s->cfg->hostname);
+		}
+	}
+	return r;
+}
+
 /* Feeds the conn's bytes to the line machine until a line is complete. */
 int smtp_read_line(struct smtp_session *s)
 {
@@ -55,16 +71,10 @@ int smtp_read_line(struct smtp_session *s)
 	for (;;) {
 		size_t n, used;
 		const uint8_t *p;
-		int r = conn_fill(s->c);
+		int r = fill(s);
 
-		if (r <= 0) {
-			s->fatal = true;
-			if (r < 0 && conn_timed_out(s->c)) {
-				s->st.timed_out = true;
-				smtp_reply(s, "421 4.4.2 %s Timeout, closing connection", s->cfg->hostname);
-			}
+		if (r <= 0)
 			return r;
-		}
 		p = conn_peek(s->c, &n);
 		r = smtp_line_feed(&s->line, p, n, &used);
 		conn_consume(s->c, used);
@@ -351,14 +361,9 @@ static void cmd_data(struct smtp_session *s, const char *args)
 	for (;;) {
 		size_t n, used;
 		const uint8_t *p;
-		int r = conn_fill(s->c);
+		int r = fill(s);
 
 		if (r <= 0) {
-			s->fatal = true;
-			if (r < 0 && conn_timed_out(s->c)) {
-				s->st.timed_out = true;
-				smtp_reply(s, "421 4.4.2 %s Timeout, closing connection", s->cfg->hostname);
-			}
 			log_warning("smtp: %s: connection lost in DATA: %s", s->peer_ip,
 				    r ? conn_error(s->c) : "end of stream");
 			goto done;
