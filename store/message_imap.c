@@ -271,10 +271,27 @@ static void add_ext(struct sbuf *out, const struct message_part *p)
 
 /* Opens a part's list; returns 1 when the part is complete (a leaf), 0
  * when children follow. */
+/* Size in octets and lines of a part's body as sent (CRLF form). */
+static void body_size(const struct message_part *p, size_t *octets_r, size_t *lines_r)
+{
+	struct sbuf body = SBUF_INIT;
+
+	encoded_body(p, &body);
+	crlf_size(body.buf, body.len, octets_r, lines_r);
+	sbuf_release(&body);
+}
+
+/* The extension data of a non-multipart part: MD5, then disposition etc. */
+static void add_leaf_ext(struct sbuf *out, const struct message_part *p)
+{
+	sbuf_addch(out, ' ');
+	message_imap_nstring(out, message_headers_find(p->headers, p->nheaders, "Content-MD5", 1));
+	add_ext(out, p);
+}
+
 static int start_part(struct sbuf *out, const struct message_part *p, int ext)
 {
 	const char *slash = strchr(p->type, '/');
-	struct sbuf body = SBUF_INIT;
 	size_t octets, lines;
 	int is_text = strncmp(p->type, "text/", 5) == 0;
 	int is_msg = p->embedded && p->nchildren == 1 &&
@@ -303,9 +320,7 @@ static int start_part(struct sbuf *out, const struct message_part *p, int ext)
 	message_imap_nstring(out, message_headers_find(p->headers, p->nheaders, "Content-Description", 1));
 	sbuf_addch(out, ' ');
 	message_imap_nstring(out, p->encoding ? p->encoding : "7bit");
-	encoded_body(p, &body);
-	crlf_size(body.buf, body.len, &octets, &lines);
-	sbuf_release(&body);
+	body_size(p, &octets, &lines);
 	sbuf_addf(out, " %zu", octets);
 	if (is_msg) {
 		sbuf_addch(out, ' ');
@@ -316,11 +331,8 @@ static int start_part(struct sbuf *out, const struct message_part *p, int ext)
 	}
 	if (is_text)
 		sbuf_addf(out, " %zu", lines);
-	if (ext) {
-		sbuf_addch(out, ' ');
-		message_imap_nstring(out, message_headers_find(p->headers, p->nheaders, "Content-MD5", 1));
-		add_ext(out, p);
-	}
+	if (ext)
+		add_leaf_ext(out, p);
 	sbuf_addch(out, ')');
 	return 1;
 }
@@ -338,18 +350,12 @@ static void finish_part(struct sbuf *out, const struct message_part *p, int ext)
 			add_ext(out, p);
 		}
 	} else {	/* message/rfc822 */
-		struct sbuf body = SBUF_INIT;
 		size_t octets, lines;
 
-		encoded_body(p, &body);
-		crlf_size(body.buf, body.len, &octets, &lines);
-		sbuf_release(&body);
+		body_size(p, &octets, &lines);
 		sbuf_addf(out, " %zu", lines);
-		if (ext) {
-			sbuf_addch(out, ' ');
-			message_imap_nstring(out, message_headers_find(p->headers, p->nheaders, "Content-MD5", 1));
-			add_ext(out, p);
-		}
+		if (ext)
+			add_leaf_ext(out, p);
 	}
 	sbuf_addch(out, ')');
 }
