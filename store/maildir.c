@@ -242,6 +242,26 @@ int maildir_deliver(const char *path, const void *data, size_t len,
 	return -1;
 }
 
+/* After ENOENT: the message was renamed by another program since it was
+ * read.  Points *cur at the file that holds key now: 1 (try again), 0 when
+ * it is gone, -1 on error.  On the last attempt the retry is also reported
+ * as failing, so a caller that stops there has the reason. */
+static int refind(const char *path, const char *key, char **cur, int attempt,
+		  const char **error_r)
+{
+	char *found;
+	int r = maildir_find(path, key, &found, error_r);
+
+	if (r <= 0)
+		return r;
+	free(*cur);
+	*cur = found;
+	if (attempt + 1 == RETRY_ATTEMPTS)
+		maildir_fail(error_r, EAGAIN, "%s/%s: renamed by another "
+			     "program again and again", path, *cur);
+	return 1;
+}
+
 int maildir_set_flags(const char *path, const char *location, uint32_t flags,
 		      const char *extra, char **new_location_r,
 		      const char **error_r)
@@ -253,7 +273,7 @@ int maildir_set_flags(const char *path, const char *location, uint32_t flags,
 	for (int attempt = 0; attempt < RETRY_ATTEMPTS; attempt++) {
 		const char *name = location_name(cur);
 		struct maildir_name mn;
-		char key[MAILDIR_NAME_SIZE], *target, *from, *to, *found;
+		char key[MAILDIR_NAME_SIZE], *target, *from, *to;
 		bool to_new;
 		int r;
 
@@ -295,7 +315,7 @@ int maildir_set_flags(const char *path, const char *location, uint32_t flags,
 		free(to);
 		free(target);
 		/* Renamed or removed by another program since it was read. */
-		r = maildir_find(path, key, &found, error_r);
+		r = refind(path, key, &cur, attempt, error_r);
 		if (r < 0)
 			break;
 		if (r == 0) {
@@ -303,11 +323,6 @@ int maildir_set_flags(const char *path, const char *location, uint32_t flags,
 				     "with key %s in new/ or cur/)", path, cur, key);
 			break;
 		}
-		free(cur);
-		cur = found;
-		if (attempt + 1 == RETRY_ATTEMPTS)
-			maildir_fail(error_r, EAGAIN, "%s/%s: renamed by another "
-				     "program again and again", path, cur);
 	}
 	free(cur);
 	return ret;
@@ -321,7 +336,7 @@ int maildir_remove(const char *path, const char *location, const char **error_r)
 	for (int attempt = 0; attempt < RETRY_ATTEMPTS; attempt++) {
 		const char *name = location_name(cur);
 		struct maildir_name mn;
-		char *file, *found;
+		char *file;
 		int r;
 
 		if (name == NULL || maildir_parse_name(name, &mn) < 0) {
@@ -343,16 +358,11 @@ int maildir_remove(const char *path, const char *location, const char **error_r)
 
 		memcpy(key, mn.key, mn.key_len);
 		key[mn.key_len] = '\0';
-		r = maildir_find(path, key, &found, error_r);
+		r = refind(path, key, &cur, attempt, error_r);
 		if (r <= 0) {
 			ret = r;	/* already gone: done */
 			break;
 		}
-		free(cur);
-		cur = found;
-		if (attempt + 1 == RETRY_ATTEMPTS)
-			maildir_fail(error_r, EAGAIN, "%s/%s: renamed by another "
-				     "program again and again", path, cur);
 	}
 	free(cur);
 	return ret;
