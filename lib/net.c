@@ -4,6 +4,7 @@
  * conn's timeout, for plain reads as for OpenSSL's WANT_READ/WANT_WRITE: a
  * blocking SSL_read could otherwise sit forever on half a record. */
 #include "lib/net.h"
+#include "lib/clock.h"
 #include "lib/sbuf.h"
 #include "lib/tls.h"
 #include "lib/xalloc.h"
@@ -28,6 +29,7 @@ struct conn {
 	int fd;
 	SSL *ssl;
 	int timeout_ms;
+	int64_t deadline_ms;		/* clock_monotonic_ms(); 0: none */
 	uint8_t *rbuf;
 	size_t rpos, rlen;
 	struct sbuf out;
@@ -235,6 +237,16 @@ void conn_set_timeout(struct conn *c, int timeout_ms)
 	c->timeout_ms = timeout_ms > 0 ? timeout_ms : 5 * 60 * 1000;
 }
 
+void conn_set_deadline(struct conn *c, int64_t at_ms)
+{
+	c->deadline_ms = at_ms > 0 ? at_ms : 0;
+}
+
+void conn_set_deadline_in(struct conn *c, int ms)
+{
+	c->deadline_ms = ms > 0 ? clock_monotonic_ms() + ms : 0;
+}
+
 int conn_fd(const struct conn *c) { return c->fd; }
 const char *conn_error(const struct conn *c) { return c->err; }
 bool conn_timed_out(const struct conn *c) { return c->timed_out; }
@@ -247,14 +259,28 @@ static int fail(struct conn *c, const char *err)
 	return -1;
 }
 
-/* Waits until fd is ready for events; 0, or -1 (timeout or poll error). */
+/* Waits until fd is ready for events; 0, or -1 (timeout or poll error).
+ * The wait is the shorter of the timeout and what is left to the deadline,
+ * recomputed after a signal. */
 static int wait_fd(struct conn *c, short events)
 {
 	struct pollfd p = { .fd = c->fd, .events = events };
 	int r;
 
 	do {
-		r = poll(&p, 1, c->timeout_ms);
+		int wait = c->timeout_ms;
+
+		if (c->deadline_ms != 0) {
+			int64_t left = c->deadline_ms - clock_monotonic_ms();
+
+			if (left <= 0) {
+				r = 0;
+				break;
+			}
+			if (left < wait)
+				wait = (int)left;
+		}
+		r = poll(&p, 1, wait);
 	} while (r < 0 && errno == EINTR);
 	if (r == 0) {
 		c->timed_out = true;
@@ -273,6 +299,12 @@ static int ssl_fail(struct conn *c, const char *what)
  * Returns bytes moved (> 0), 0 at end of stream, -1 on error. */
 static ssize_t io_once(struct conn *c, void *buf, size_t len, bool writing)
 {
+	/* Checked before reading too: a peer sending without pause never
+	 * makes us wait, and must still meet the deadline. */
+	if (c->deadline_ms != 0 && clock_monotonic_ms() >= c->deadline_ms) {
+		c->timed_out = true;
+		return fail(c, "timeout");
+	}
 	for (;;) {
 		ssize_t n;
 
