@@ -67,7 +67,9 @@ class Peer:
 
 
 def dribble(p, data, delay):
-    """Sends data one byte every delay s until the server hangs up."""
+    """Sends data one byte every delay s until the server hangs up; the
+    time printed is when its last reply (or the hang-up) was first seen."""
+    seen = None
     try:
         for i in range(60 * 100):
             p.s.sendall(data[i % len(data):i % len(data) + 1])
@@ -81,6 +83,7 @@ def dribble(p, data, delay):
             if chunk == b"":
                 break
             if chunk != b"-":
+                seen = seen or elapsed()
                 p.buf += chunk
                 p.last = p.buf.decode("utf-8", "replace").strip().split("\r\n")[-1]
             if time.monotonic() - T0 > 60:
@@ -88,7 +91,7 @@ def dribble(p, data, delay):
                 return
     except OSError:
         pass
-    print("CLOSED", elapsed(), p.last)
+    print("CLOSED", seen or elapsed(), p.last)
 
 
 def main():
