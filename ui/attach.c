@@ -51,7 +51,7 @@ static void draw(struct ui *ui, const struct message_part *const *v, size_t n, s
  * (caller unlinks and frees) or NULL. */
 static char *to_temp(const struct message_part *p)
 {
-	char *tmpl = xstrdup("/tmp/loft-part.XXXXXX");
+	char *tmpl = ui_tmpfile_template("loft-part");
 	size_t len;
 	const char *c = message_part_content(p, &len);
 	int fd = mkstemp(tmpl);

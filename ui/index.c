@@ -131,9 +131,13 @@ void ui_index_draw(struct ui *ui)
 		sbuf_release(&sb);
 	}
 	ui_mailbox_counts(ui, &nw, &fl, &del);
-	snprintf(left, sizeof(left), "-%s%s %s [Msgs:%zu%s New:%zu Flag:%zu Del:%zu]%s%s%s",
+	/* Queued: outgoing mail still waiting (ui/queue.c), the folder's or not. */
+	char queued[32] = "";
+	if (ui->queued)
+		snprintf(queued, sizeof(queued), " Queued:%zu", ui->queued);
+	snprintf(left, sizeof(left), "-%s%s %s [Msgs:%zu New:%zu Flag:%zu Del:%zu%s]%s%s%s",
 		 ui->tag_prefix ? ";" : "-", ui->read_only ? "%" : "-", mb->name ? mb->name : "", mb->n,
-		 mb->limit ? "" : "", nw, fl, del, mb->limit ? " (limit: " : "",
+		 nw, fl, del, queued, mb->limit ? " (limit: " : "",
 		 mb->limit ? mb->limit : "", mb->limit ? ")" : "");
 	if (mb->limit)
 		snprintf(right, sizeof(right), " %zu/%zu shown ", mb->norder, mb->n);
@@ -361,7 +365,7 @@ static void pipe_action(struct ui *ui)
 	if (m) {
 		size_t len;
 		const char *raw = message_raw(m, &len);
-		char tmpl[] = "/tmp/loft-pipe.XXXXXX";
+		char *tmpl = ui_tmpfile_template("loft-pipe");
 		int fd = mkstemp(tmpl);
 
 		if (fd >= 0) {
@@ -373,6 +377,7 @@ static void pipe_action(struct ui *ui)
 			close(fd);
 			unlink(tmpl);
 		}
+		free(tmpl);
 		message_free(&m);
 	}
 	free(cmd);

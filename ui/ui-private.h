@@ -9,6 +9,7 @@
 #define LOFT_UI_PRIVATE_H
 
 #include "client/sort.h"
+#include "lib/sbuf.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -139,6 +140,14 @@ struct ui {
 	bool resized;
 	bool cancelled;			/* the last open was cancelled (Ctrl-G) */
 	bool in_index;			/* ui_getkey called by the index screen itself */
+	/* the outgoing queue (ui/queue.c) */
+	size_t queued;			/* entries waiting, as `loft queue list` said */
+	char **sent_ids;		/* queue IDs of mail sent here, still queued */
+	size_t nsent;
+	int queue_fd;			/* output of a background run, or -1 */
+	int queue_pid;			/* its pid, or 0 */
+	long long queue_next;		/* time() of the next background run */
+	struct sbuf queue_out;
 };
 
 /* ---- ui/loop.c ---- */
@@ -153,6 +162,10 @@ void ui_message(struct ui *ui, bool error, const char *fmt, ...)
  * pager command); restores the screen fully afterwards.  Returns the
  * command's exit status or -1. */
 int ui_run_shell(struct ui *ui, const char *cmd, bool wait_key);
+/* A mkstemp() template "DIR/PREFIX.XXXXXX" in $TMPDIR (/tmp when unset,
+ * empty, or holding a quote: names are put in '...' for the shell).
+ * Caller frees. */
+char *ui_tmpfile_template(const char *prefix);
 /* Draws the status bar at row y with text left and right. */
 void ui_draw_bar(int y, const char *left, const char *right);
 
@@ -308,6 +321,42 @@ char *ui_complete_folder(struct ui *ui, const char *text);
  * gives the next). */
 char *ui_complete_address(struct ui *ui, const char *text);
 void ui_complete_free(void);
+
+/* ---- ui/queue.c ---- */
+/* Runs `loft [-F MAILRC] ARGS...` (this very binary) with in[0..len) on
+ * its stdin (in NULL: /dev/null), its stdout and stderr appended to out
+ * (at most 1 MiB).  Blocks until it exits.  Returns its exit status, or -1
+ * when it could not run or died of a signal (out then says why when it
+ * could not start). */
+int ui_run_loft(struct ui *ui, const char *const *args, const char *in, size_t len,
+		struct sbuf *out);
+/* Whether a `loft daemon` runs on this state directory (it holds a flock
+ * on STATE_DIR/daemon.lock). */
+bool ui_daemon_running(struct ui *ui);
+/* Refreshes ui->queued from `loft queue list` (unchanged on failure). */
+void ui_queue_count(struct ui *ui);
+/* From the text of `loft queue show ID`: when recipients are still
+ * pending, appends "Queued for ADDR[, ADDR]: REASON" to out and returns
+ * their count; else 0.  Pure (unit-tested). */
+int ui_queue_describe(const char *show, struct sbuf *out);
+/* Mail was queued as id: runs the queue now (blocking), then says on the
+ * message line whether it went out or why it waits; id is watched until
+ * it leaves the queue. */
+void ui_queue_sent(struct ui *ui, const char *id);
+/* For the event loop: the fd of a background run's output (-1: none);
+ * how long until the next run is due (ms; -1: none due: nothing queued,
+ * or a run in progress). */
+int ui_queue_fd(const struct ui *ui);
+int ui_queue_wait_ms(const struct ui *ui);
+/* Starts a background `loft queue run` when mail is queued, the interval
+ * (queue_interval) has passed and no daemon runs. */
+void ui_queue_tick(struct ui *ui);
+/* The background run's fd is readable: reads it; at its end reports like
+ * ui_queue_sent() (the message line, the count) and returns true. */
+bool ui_queue_read(struct ui *ui);
+/* Stops listening to a background run (waits for it to end). */
+void ui_queue_stop(struct ui *ui);
+void ui_queue_free(struct ui *ui);
 
 /* ---- ui/compose.c ---- */
 enum ui_compose_kind { UI_NEW, UI_REPLY, UI_GROUP_REPLY, UI_LIST_REPLY, UI_FORWARD, UI_RESUME };
