@@ -20,6 +20,9 @@ enum setting_type {
 
 #define SETTING_F_ACCOUNT	0x01	/* may be set inside an account block */
 #define SETTING_F_NONEMPTY	0x02	/* an empty value is an error */
+/* `unset NAME` / `set noNAME` switch it off (empty), as in mutt, instead
+ * of bringing back the default: a folder the user can do without. */
+#define SETTING_F_UNSET_OFF	0x04
 
 struct setting {
 	const char *name;

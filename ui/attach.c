@@ -40,10 +40,7 @@ static void draw(struct ui *ui, const struct message_part *const *v, size_t n, s
 		sbuf_release(&sb);
 	}
 	ui_draw_bar(LINES - 2, "-- loft: attachments  Enter:view  s:save  m:mailcap  |:pipe  q:back", "");
-	move(LINES - 1, 0);
-	clrtoeol();
-	if (ui->status[0])
-		addstr(ui->status);
+	ui_draw_message(ui);
 	refresh();
 }
 

@@ -153,10 +153,7 @@ static void draw_compose(struct ui *ui, struct session *s, size_t cur)
 		sbuf_release(&sb);
 	}
 	ui_draw_bar(LINES - 2, "-- loft: compose  y:send  q:abort  e:edit  a:attach  D:detach  P:postpone  ?:help", "");
-	move(LINES - 1, 0);
-	clrtoeol();
-	if (ui->status[0])
-		addstr(ui->status);
+	ui_draw_message(ui);
 	refresh();
 }
 
@@ -189,14 +186,10 @@ static int append_to(struct ui *ui, const char *setting, const struct sbuf *msg,
 	if (name == NULL || *name == '\0')
 		return 0;
 	/* "+Sent" (or a path) as the store takes it. */
-	f = ui_folder_open(ui, name, &err);
+	f = ui_folder_open_create(ui, name, &err);
 	if (f == NULL) {
-		if (name[0] == '+' && store_folder_create(ui->store, name + 1, &err) == 0)
-			f = ui_folder_open(ui, name, &err);
-		if (f == NULL) {
-			ui_message(ui, true, "%s: %s", setting, err);
-			return -1;
-		}
+		ui_message(ui, true, "%s: %s", setting, err);
+		return -1;
 	}
 	r = store_append(f, msg->buf, msg->len, flags, NULL, 0, &uid, &err);
 	if (r < 0)

@@ -150,18 +150,7 @@ void ui_index_draw(struct ui *ui)
 			 mb->norder ? (mb->top + (size_t)rows >= mb->norder ? 100 :
 				       (mb->top + (size_t)rows) * 100 / mb->norder) : 100);
 	ui_draw_bar(LINES - 2, left, right);
-	move(LINES - 1, 0);
-	clrtoeol();
-	if (ui->status[0]) {
-		struct sbuf sb = SBUF_INIT;
-		format_truncate(ui->status, strlen(ui->status), (size_t)COLS, true, &sb);
-		if (ui->status_error)
-			attron(ui_color_attr(C_ERROR));
-		addstr(sb.buf);
-		if (ui->status_error)
-			attroff(ui_color_attr(C_ERROR));
-		sbuf_release(&sb);
-	}
+	ui_draw_message(ui);
 	refresh();
 }
 
@@ -385,17 +374,7 @@ static void pipe_action(struct ui *ui)
 
 static bool leave_folder(struct ui *ui)
 {
-	size_t nw, fl, del;
-
-	if (ui->mb.folder == NULL || ui->read_only)
-		return true;
-	ui_mailbox_counts(ui, &nw, &fl, &del);
-	if (del > 0) {
-		char q[128];
-		snprintf(q, sizeof(q), "Purge %zu deleted message%s?", del, del == 1 ? "" : "s");
-		if (!config_bool(ui->cfg, "delete_confirm") || ui_yesno(ui, q, true))
-			ui_mailbox_expunge(ui);
-	}
+	ui_mailbox_purge(ui);
 	return true;
 }
 
@@ -540,11 +519,7 @@ static bool index_key(struct ui *ui, int key)
 		break;
 	case A_LIMIT: limit_action(ui); break;
 	case A_SORT: sort_action(ui); break;
-	case A_SYNC: {
-		size_t n = ui_mailbox_expunge(ui);
-		ui_message(ui, false, "%zu message%s expunged", n, n == 1 ? "" : "s");
-		break;
-	}
+	case A_SYNC: ui_mailbox_purge(ui); break;
 	case A_HELP: {
 		struct sbuf sb = SBUF_INIT;
 		ui_keymap_help(MENU_INDEX, &sb);

@@ -41,19 +41,35 @@ void ui_message(struct ui *ui, bool error, const char *fmt, ...)
 	va_end(ap);
 	ui->status_error = error;
 	if (stdscr != NULL && !isendwin()) {
-		struct sbuf sb = SBUF_INIT;
-
-		format_truncate(ui->status, strlen(ui->status), (size_t)COLS, true, &sb);
-		move(LINES - 1, 0);
-		clrtoeol();
-		if (error)
-			attron(ui_color_attr(C_ERROR));
-		addstr(sb.buf);
-		if (error)
-			attroff(ui_color_attr(C_ERROR));
+		ui_draw_message(ui);
 		refresh();
-		sbuf_release(&sb);
 	}
+}
+
+/* A message wider than the screen is never cut: it wraps upwards over the
+ * rows above the bottom line (the status bar, the last list rows) until
+ * the screen is drawn again after the next key. */
+void ui_draw_message(struct ui *ui)
+{
+	size_t len = strlen(ui->status), n, cols = COLS > 1 ? (size_t)COLS : 1;
+	struct ui_line *lines = NULL;
+	int attr = ui->status_error ? ui_color_attr(C_ERROR) : 0;
+
+	move(LINES - 1, 0);
+	clrtoeol();
+	if (len == 0)
+		return;
+	n = ui_wrap(ui->status, len, cols, &lines);
+	if (n > (size_t)(LINES > 1 ? LINES - 1 : 1))
+		n = (size_t)(LINES > 1 ? LINES - 1 : 1);
+	attron(attr);
+	for (size_t k = 0; k < n; k++) {
+		move(LINES - (int)n + (int)k, 0);
+		clrtoeol();
+		addnstr(ui->status + lines[k].off, (int)lines[k].len);
+	}
+	attroff(attr);
+	free(lines);
 }
 
 char *ui_tmpfile_template(const char *prefix)

@@ -104,6 +104,8 @@ struct ui_mailbox {
 	struct envelope **env;		/* lazily parsed, n entries */
 	uint32_t *flags;		/* search: flags from file names */
 	uint8_t *tagged;		/* n */
+	uint8_t *deleted_here;		/* n: marked deleted in this session
+					 * (only those are purged: ui/expunge.c) */
 	struct thread *thr;		/* when sorted by threads */
 	uint32_t *order;		/* message indices in display order */
 	size_t norder;
@@ -134,7 +136,7 @@ struct ui {
 	bool tag_prefix;
 	bool quit;
 	char *last_search;
-	char status[512];		/* the message line */
+	char status[2048];		/* the message line */
 	bool status_error;
 	int notify_fd;
 	bool resized;
@@ -155,7 +157,8 @@ struct ui {
  * notifications (new mail refreshes the index and redraws) and timers.
  * Returns a key code, with Esc-prefixed keys as UI_META|c. */
 int ui_getkey(struct ui *ui);
-/* Shows a message on the bottom line (printf format). */
+/* Shows a message on the bottom line (printf format); one wider than the
+ * screen wraps over the rows above it (ui_draw_message), never cut. */
 void ui_message(struct ui *ui, bool error, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Leaves curses to run cmd through the shell with the terminal (editor,
@@ -166,6 +169,9 @@ int ui_run_shell(struct ui *ui, const char *cmd, bool wait_key);
  * empty, or holding a quote: names are put in '...' for the shell).
  * Caller frees. */
 char *ui_tmpfile_template(const char *prefix);
+/* Draws ui->status at the bottom (wrapped upwards when it is long), in the
+ * error colour for an error; clears the bottom line when it is empty. */
+void ui_draw_message(struct ui *ui);
 /* Draws the status bar at row y with text left and right. */
 void ui_draw_bar(int y, const char *left, const char *right);
 
@@ -210,8 +216,16 @@ long ui_msg_index_of(struct ui *ui, uint32_t uid);
 struct message *ui_msg_load(struct ui *ui, size_t i);
 /* Changes flags of message i (STORE_FLAGS_ADD/REMOVE as int op). */
 int ui_msg_set_flags(struct ui *ui, size_t i, int op, uint32_t flags);
-/* Expunges \Deleted messages; returns how many. */
-size_t ui_mailbox_expunge(struct ui *ui);
+/* ---- ui/expunge.c ---- */
+/* Purges the messages this session marked deleted (after the question
+ * "Purge N deleted messages?" unless `set nodelete_confirm`): they move
+ * to `trash` (created when missing), or are removed when trash is empty or
+ * is this folder.  Messages flagged deleted by another program are kept.
+ * When the move fails nothing is removed.  The message line says what
+ * happened.  Returns how many left the folder. */
+size_t ui_mailbox_purge(struct ui *ui);
+/* Opens folder name, creating "+NAME" when missing; NULL with *error_r. */
+struct store_folder *ui_folder_open_create(struct ui *ui, const char *name, const char **error_r);
 /* Counts for the status line. */
 void ui_mailbox_counts(struct ui *ui, size_t *new_r, size_t *flagged_r, size_t *deleted_r);
 /* Opens folder name of the store (relative, "+x" or a path). */

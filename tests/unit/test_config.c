@@ -105,6 +105,9 @@ static const struct cfg_case cases[] = {
 	{ "set notmuch_database=/n\n", NULL, "notmuch_database=/n" },
 	{ "set notmuch_database=/n\nunset notmuch_database\n", NULL, "notmuch_database=(null)" },
 	{ "set from=x\nset from=\n", NULL, "from=(null)" },
+	/* Folders the user switches off: unset and no-prefix empty them. */
+	{ "unset trash\nset norecord\n", NULL, "trash=(null)\nrecord=(null)" },
+	{ "set trash=+T\nunset postponed\n", NULL, "trash=+T\npostponed=+Drafts" },
 	/* Types. */
 	{ "set max_message_size=10M fetch_interval=1h30m\n", NULL,
 	  "#max_message_size=10485760\n#fetch_interval=5400\nfetch_interval=1h30m" },
