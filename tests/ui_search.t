@@ -33,6 +33,8 @@ ok $? "the search opens as a virtual folder with the matches"
 S=$(tmux_screen)
 like "$S" 'Build broken' "a match from another folder"
 like "$S" 'Zeppelin museum' "a match from INBOX"
+size=$(stat -c %s "$T_DIR/Mail/INBOX/cur/5.x.host:2,S")
+like "$S" "\( *$size\) Zeppelin museum" "a result shows its real size ($size bytes)"
 ! grep -q 'Holiday plans' <<<"$S"
 ok $? "no message that does not match"
 tmux_keys Enter

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <ncurses.h>
@@ -179,9 +180,18 @@ uint32_t ui_msg_flags(struct ui *ui, size_t i)
 
 uint64_t ui_msg_size(struct ui *ui, size_t i)
 {
+	struct stat st;
+	const char *base, *s;
+
 	if (ui->mb.folder)
 		return store_folder_msg(ui->mb.folder, i)->size;
-	return 0;
+	/* A search result: the size a maildir name carries (",S=123"), else
+	 * the file's.  Asked only for drawn rows (and a sort by size). */
+	base = strrchr(ui->mb.paths[i], '/');
+	s = strstr(base ? base : ui->mb.paths[i], ",S=");
+	if (s && s[3] >= '0' && s[3] <= '9')
+		return strtoull(s + 3, NULL, 10);
+	return stat(ui->mb.paths[i], &st) == 0 ? (uint64_t)st.st_size : 0;
 }
 
 long ui_msg_index_of(struct ui *ui, uint32_t uid)
