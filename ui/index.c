@@ -64,8 +64,9 @@ static void format_row(struct ui *ui, size_t row, size_t width, struct sbuf *out
 		thread_draw_prefix(mb->thr, i, 8, &tree);
 		if (mb->collapsed[i] && nd->size > 1 && nd->parent < 0)
 			sbuf_addf(&tree, "(%u) ", nd->size);
-		/* A reply in the same thread with the same subject: mutt hides it. */
-		if (nd->parent >= 0) {
+		/* A reply in the same thread with the same subject: mutt hides
+		 * it, when the parent is shown above it (not hidden by a limit). */
+		if (nd->parent >= 0 && ui_msg_visible(ui, (size_t)nd->parent)) {
 			const struct envelope *pe = ui_msg_env(ui, (size_t)nd->parent);
 			const char *a, *b;
 			size_t la = thread_subject_normalize(e->subject, true, &a, NULL);

@@ -329,7 +329,7 @@ void ui_mailbox_counts(struct ui *ui, size_t *new_r, size_t *flagged_r, size_t *
 
 /* ---- ordering ---- */
 
-static bool row_visible(struct ui *ui, size_t i)
+bool ui_msg_visible(struct ui *ui, size_t i)
 {
 	struct ui_pattern_msg pm;
 	const struct envelope *e;
@@ -461,7 +461,7 @@ void ui_mailbox_append_order(struct ui *ui, size_t from)
 	struct ui_mailbox *mb = &ui->mb;
 
 	for (size_t i = from; i < mb->n; i++)
-		if (row_visible(ui, i))
+		if (ui_msg_visible(ui, i))
 			mb->order[mb->norder++] = (uint32_t)i;
 }
 
@@ -497,7 +497,7 @@ void ui_mailbox_resort(struct ui *ui)
 	for (size_t k = 0; k < mb->n; k++) {
 		uint32_t i = all[k];
 
-		if (!row_visible(ui, i))
+		if (!ui_msg_visible(ui, i))
 			continue;
 		mb->order[r++] = i;
 		/* A collapsed top hides the rest of its thread. */

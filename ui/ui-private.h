@@ -202,6 +202,8 @@ void ui_mailbox_resort(struct ui *ui);
 /* Appends the rows from..n that pass the limit to the display order (a
  * search's new results, in arrival order). */
 void ui_mailbox_append_order(struct ui *ui, size_t from);
+/* Whether message i passes the limit (true when there is none). */
+bool ui_msg_visible(struct ui *ui, size_t i);
 /* Refreshes the snapshot from disk; true when it changed. */
 bool ui_mailbox_refresh(struct ui *ui);
 /* The parsed envelope of message i (never NULL: an empty one on failure). */
