@@ -149,13 +149,18 @@ static const struct command commands[] = {
 	  "to shutdown_timeout) and exits 0.  Runs in the foreground and logs to\n"
 	  "stderr (or syslog: log=syslog) unless --detach, which writes --pidfile.\n" },
 	{ "passwd", cmd_passwd, "[--stdin] [NAME] | --list | --remove NAME",
-	  "set, list or revoke the logins of your devices (SMTP, IMAP)",
+	  "set, list or revoke the logins of your devices (SMTP submission)",
 	  "Each device (phone, laptop...) gets its own login, so one can be revoked\n"
-	  "without touching the others.  `loft passwd NAME` makes a new random\n"
-	  "password for NAME (default: \"default\") and prints it once; with\n"
-	  "--stdin the password is read from the first line of standard input.\n"
-	  "--list prints the names, --remove NAME revokes one.  The file is\n"
-	  "STATE_DIR/passwd (mode 0600) with yescrypt hashes.\n" },
+	  "without touching the others.  Today a login is for sending mail through\n"
+	  "`loft daemon`'s submission listeners (smtp_listen with STARTTLS,\n"
+	  "smtps_listen); the IMAP server, not built yet, is to use the same logins.\n"
+	  "`loft passwd NAME` makes a new random password for NAME (default:\n"
+	  "\"default\") and prints it once; with --stdin the password is read from\n"
+	  "the first line of standard input.  --list prints the names, --remove NAME\n"
+	  "revokes one.  The file is STATE_DIR/passwd (mode 0600) with yescrypt hashes.\n"
+	  "Exit status: 0 done; 64 bad usage; 65 a --stdin password shorter than 8\n"
+	  "characters; 67 --remove of a name that has no login; 74 the file cannot\n"
+	  "be read or written.\n" },
 	{ "help", cmd_help, "[COMMAND | settings [--man]]",
 	  "show help for a command, or the list of settings",
 	  "With no argument, lists the commands.  `loft help settings` lists every\n"
