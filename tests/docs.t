@@ -116,6 +116,8 @@ is "$(grep -c 'not built yet' "$LOG")" 3 "three warnings, once each (none for an
 kill -TERM "$DPID"
 wait "$DPID"
 is "$?" 0 "the daemon exits 0 on SIGTERM"
+! grep -Eq 'ERROR: [A-Za-z]+Sanitizer|runtime error:' "$LOG"
+ok $? "no sanitizer report from the daemon" || diag "$(cat "$LOG")"
 unset LOFTRC
 
 # loft passwd says what the login is for today.
