@@ -39,18 +39,6 @@ ok $? "the generated key is mode 0600"
 
 count() { find "$1" -name '*.eml' | wc -l; }
 
-# Runs the probe suite and turns its PASS/FAIL lines into TAP.
-probe() {
-	local line n=0
-	while IFS= read -r line; do
-		n=$((n + 1))
-		case $line in
-		PASS\ *) ok 0 "${line#PASS }" ;;
-		*) ok 1 "${line#FAIL }" ;;
-		esac
-	done < <(python3 "$TOP/tests/smtp_probe.py" "$@" 2>&1)
-	[ "$n" -gt 0 ] || ok 1 "probe $1 printed nothing"
-}
 
 # 1. swaks: STARTTLS + AUTH PLAIN and LOGIN; refusals without or with a bad login.
 if command -v swaks >/dev/null && perl -MNet::SSLeay -e1 2>/dev/null; then
