@@ -2,6 +2,7 @@
 #include "store/mbox-private.h"
 #include "store/store.h"
 #include "lib/atomic.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
@@ -226,8 +227,6 @@ bool mbox_from_line_valid(const char *line, size_t len)
 
 void mbox_add_from_line(struct sbuf *out, const char *sender, int64_t date)
 {
-	time_t t = date != 0 ? (time_t)date : time(NULL);
-	struct tm tm;
 	char buf[64];
 
 	if (sender == NULL || *sender == '\0')
@@ -235,9 +234,6 @@ void mbox_add_from_line(struct sbuf *out, const char *sender, int64_t date)
 	sbuf_addstr(out, "From ");
 	for (const char *s = sender; *s != '\0'; s++)
 		sbuf_addch(out, (unsigned char)*s <= ' ' || *s == 0x7f ? '_' : *s);
-	if (gmtime_r(&t, &tm) == NULL || strftime(buf, sizeof(buf), "%a %b %e %H:%M:%S %Y",
-						  &tm) == 0)
-		strcpy(buf, "Thu Jan  1 00:00:00 1970");
-	sbuf_addf(out, " %s\n", buf);
+	sbuf_addf(out, " %s\n", clock_mbox_date(date != 0 ? date : time(NULL), buf, sizeof(buf)));
 }
 
