@@ -33,15 +33,15 @@ print("; ".join(bad[:5]))
 PY
 }
 
-# The hostile message: OSC 52 (clipboard) in the Subject, a newline via RFC
-# 2047, OSC 0 (title) and C1 CSI in the From name, a bidi override in an
-# RFC 2231 file name, OSC 0, C1 CSI, a raw 0x9b byte and a bidi override in
-# a quoted-printable body.
+# The hostile message: OSC 52 (clipboard), a newline via RFC 2047, C1 CSI
+# and a bidi override in the Subject; OSC 0 (title) and C1 CSI in the From
+# name; a bidi override in an RFC 2231 file name; OSC 0, C1 CSI, a raw 0x9b
+# byte and a bidi override in a quoted-printable body.
 EVIL=$T_DIR/evil.eml
 printf '%s\n' \
 	'From: =?utf-8?q?Bob_=1B]0;owned=07_=C2=9B2J?= <bob@example.org>' \
 	'To: me@example.org' \
-	'Subject: =?utf-8?q?clip=1B]52;c;ZXZpbA=3D=3D=07board?= =?utf-8?q?_a=0Ab?=' \
+	'Subject: =?utf-8?q?clip=1B]52;c;ZXZpbA=3D=3D=07board?= =?utf-8?q?_a=0Ab_=C2=9B_=E2=80=AE?=' \
 	'Date: Mon, 13 Nov 2023 10:00:00 +0000' \
 	'Message-ID: <evil.1@example.org>' \
 	'MIME-Version: 1.0' \
@@ -66,7 +66,7 @@ run_loft show "$EVIL" > /dev/null
 is "$RC" 0 "show: exit 0"
 is "$(clean "$T_DIR/show.out")" "" "show: no control, C1, bidi or invalid UTF-8 in the text output"
 # (the model drops the RFC 2047 newline; notmuch keeps it: see search)
-like "$OUT" '^Subject: clip\\x1b\]52;c;ZXZpbA==\\x07board a(\\n)?b$' \
+like "$OUT" '^Subject: clip\\x1b\]52;c;ZXZpbA==\\x07board a(\\n)?b \\u009b \\u202e$' \
 	"show: the Subject's escapes visible, the RFC 2047 newline not breaking the line"
 like "$OUT" '^From: Bob \\x1b\]0;owned\\x07 \\u009b2J <bob@example.org>$' "show: From's OSC 0 and C1 CSI visible"
 like "$OUT" '^body\\x1b\]0;title\\x07 csi\\u009b2J raw.1m bidi\\u202etxt\.exe$' \
@@ -95,11 +95,11 @@ run_loft index
 is "$RC" 0 "loft index" || diag "$ERR"
 "$LOFT" search --output=summary 'id:evil.1@example.org' > "$T_DIR/search.out"
 is "$(clean "$T_DIR/search.out")" "" "search --output=summary: nothing raw"
-like "$(cat "$T_DIR/search.out")" '; clip\\x1b\]52;c;ZXZpbA==\\x07board a\\nb \(attachment inbox unread\)$' \
+like "$(cat "$T_DIR/search.out")" '; clip\\x1b\]52;c;ZXZpbA==\\x07board a\\nb \\u009b \\u202e \(attachment inbox unread\)$' \
 	"search --output=summary: the subject escaped, its RFC 2047 newline too"
 "$LOFT" search --output=json 'id:evil.1@example.org' > "$T_DIR/search.json"
 is "$(clean "$T_DIR/search.json")" "" "search --output=json: nothing raw"
-got=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["subject"] == "clip\x1b]52;c;ZXZpbA==\x07board a\nb")' "$T_DIR/search.json")
+got=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["subject"] == "clip\x1b]52;c;ZXZpbA==\x07board a\nb \x9b \u202e")' "$T_DIR/search.json")
 is "$got" "True" "search --output=json: the subject intact, as JSON escapes"
 
 # 3. loft queue show: raw header bytes from the sender
@@ -120,7 +120,7 @@ if header :matches "Subject" "*" { fileinto :flags "${1}" "Lists/${1}"; }
 SIEVE
 "$LOFT" sieve test "$T_DIR/s.sieve" "$EVIL" > "$T_DIR/sieve.out" 2>&1
 is "$(clean "$T_DIR/sieve.out")" "" "sieve test: nothing raw"
-like "$(cat "$T_DIR/sieve.out")" '^store message in folder: Lists/clip\\x1b\]52;c;ZXZpbA==\\x07board a(\\n)?b \(flags: ' \
+like "$(cat "$T_DIR/sieve.out")" '^store message in folder: Lists/clip\\x1b\]52;c;ZXZpbA==\\x07board a(\\n)?b \\u009b \\u202e \(flags: ' \
 	"sieve test: the folder name escaped, on one line"
 
 # 5. loft queue run: a smarthost reply with escapes, in the log on stderr
