@@ -17,6 +17,7 @@
  * envelope recipient to none (envelope "to" then matches nothing). */
 #include "localmta/localmta.h"
 #include "localmta/sieve.h"
+#include "lib/sanitize.h"
 #include "lib/sbuf.h"
 #include "store/message.h"
 
@@ -35,6 +36,16 @@ static int usage(void)
 	return EX_USAGE;
 }
 
+/* An error on stderr, one line: a runtime error may quote what the
+ * message held. */
+static void print_error(const char *error)
+{
+	char *clean = sanitize_dup(error, SANITIZE_LINE);
+
+	fprintf(stderr, "%s\n", clean);
+	free(clean);
+}
+
 /* Reads and compiles FILE; prints the error.  Returns 0 or an exit code. */
 static int load(const char *path, struct sieve_script **script_r)
 {
@@ -50,34 +61,45 @@ static int load(const char *path, struct sieve_script **script_r)
 	ret = sieve_compile(path, sb.buf, sb.len, script_r, &error);
 	sbuf_release(&sb);
 	if (ret < 0) {
-		fprintf(stderr, "%s\n", error);
+		print_error(error);
 		free(error);
 		return EX_DATAERR;
 	}
 	return 0;
 }
 
+/* Folder names, flags and addresses can come from the message through
+ * variables (${1} of a :matches on Subject): sanitised, one line. */
 static void print_action(const struct sieve_action *a)
 {
+	struct sbuf out = SBUF_INIT;
+	const char *folder = a->type == SIEVE_KEEP ? "INBOX" : a->folder;
+
 	switch (a->type) {
 	case SIEVE_KEEP:
 	case SIEVE_FILEINTO:
-		printf("store message in folder: %s", a->type == SIEVE_KEEP ? "INBOX" : a->folder);
+		sbuf_addstr(&out, "store message in folder: ");
+		sanitize_add(&out, folder, strlen(folder), SANITIZE_LINE);
 		if (a->flags) {
-			printf(" (flags:");
-			for (size_t i = 0; a->flags[i]; i++)
-				printf(" %s", a->flags[i]);
-			printf(")");
+			sbuf_addstr(&out, " (flags:");
+			for (size_t i = 0; a->flags[i]; i++) {
+				sbuf_addch(&out, ' ');
+				sanitize_add(&out, a->flags[i], strlen(a->flags[i]), SANITIZE_LINE);
+			}
+			sbuf_addch(&out, ')');
 		}
 		break;
 	case SIEVE_REDIRECT:
-		printf("redirect message to: %s", a->address);
+		sbuf_addstr(&out, "redirect message to: ");
+		sanitize_add(&out, a->address, strlen(a->address), SANITIZE_LINE);
 		break;
 	case SIEVE_DISCARD:
-		printf("discard");
+		sbuf_addstr(&out, "discard");
 		break;
 	}
-	printf("\n");
+	sbuf_addch(&out, '\n');
+	fwrite(out.buf, 1, out.len, stdout);
+	sbuf_release(&out);
 }
 
 /* "<a@b>" or "Name <a@b>" from Return-Path, as an envelope path. */
@@ -122,7 +144,7 @@ static int run_test(const char *script_path, const char *msg_path, const char *f
 	};
 
 	if (sieve_execute(script, &in, &res, &error) < 0) {
-		fprintf(stderr, "%s\n", error);
+		print_error(error);
 		free(error);
 		printf("store message in folder: INBOX\n");
 	} else {
