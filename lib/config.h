@@ -36,11 +36,15 @@ struct config *config_new(void);
 void config_free(struct config **cfgp);
 
 /* Reads and applies the mailrc file at path, following `source` commands.
- * Returns 0 on success.  On failure returns -1 with *error_r set to
- * "FILE:LINE:COL: message" (or "FILE: message" when the file cannot be read;
- * then errno is that of the failed open/read, e.g. ENOENT), owned by cfg and
- * valid until the next load or config_free().  On failure cfg keeps every
- * setting applied before the faulty line. */
+ * Returns 0 on success.  On failure returns -1 with *error_r set to every
+ * error, one a line, each "FILE:LINE:COL: message" (or "FILE: message" when
+ * the file cannot be read; then errno is that of the failed open/read, e.g.
+ * ENOENT; errno is 0 when the file was read and the errors are in its
+ * lines), owned by cfg and valid until the next load or config_free().
+ * A faulty line is skipped and the rest of the file still applied, so on
+ * failure cfg holds every good line and the previous value (the default)
+ * where a line was bad: commands that accept mail from other programs go on
+ * with it (a colour typo must not refuse cron's mail), the others stop. */
 int config_load(struct config *cfg, const char *path, const char **error_r);
 /* The same over len bytes of data; name is used in messages and as the base
  * directory of relative `source` paths (its dirname, or "." without '/'). */

@@ -100,4 +100,35 @@ ok $? "the man page has one entry per setting"
 run_loft check extra
 is "$RC" 64 "loft check with an argument exits 64"
 
+# 11. A typo must not refuse mail: sendmail, deliver and the daemon go on
+# with the good lines (the faulty ones keep their defaults) and log the
+# error; every other command, loft check first, still exits 78.
+printf 'set log_level=loud\nset folder=%s\ncolor normal rde default\n' "$T_DIR/Mail" > "$T_DIR/broken"
+run_loft check -F "$T_DIR/broken"
+is "$RC" 78 "loft check of a mailrc with two bad lines exits 78"
+is "$ERR" "loft: $T_DIR/broken:1:15: log_level: expected one of debug, info, warning, error
+loft: $T_DIR/broken:3:14: color: unknown colour 'rde' (default, black, red, green, yellow, blue, magenta, cyan, white, brightNAME, colorN)" \
+	"  ...and reports both errors, not only the first"
+printf 'Subject: from cron\n\nnightly job done\n' > "$T_DIR/cron.eml"
+"$LOFT" -F "$T_DIR/broken" sendmail -odq me@example.org < "$T_DIR/cron.eml" 2>"$T_DIR/sm.err"
+is "$?" 0 "loft sendmail with a broken mailrc still queues (exit 0)"
+like "$(cat "$T_DIR/sm.err")" "broken:1:15: log_level" "  ...and says what is wrong on stderr"
+ok $([ -n "$(grep -l 'nightly job done' "$T_DIR"/Mail/.loft/queue/*.msg 2>/dev/null)" ]; echo $?) \
+	"  ...into the queue of the folder set after the bad line"
+"$LOFT" -F "$T_DIR/broken" deliver -a me@example.org < "$T_DIR/cron.eml" 2>"$T_DIR/dl.err"
+is "$?" 0 "loft deliver with a broken mailrc still delivers (exit 0)"
+ok $([ -n "$(grep -l 'nightly job done' "$T_DIR"/Mail/INBOX/new/* 2>/dev/null)" ]; echo $?) "  ...into INBOX"
+like "$(cat "$T_DIR/dl.err")" "broken:3:14: color" "  ...logging the error"
+run_loft -F "$T_DIR/broken" show "$T_DIR/cron.eml"
+is "$RC" 78 "other commands still stop with 78"
+
+P=$(free_port)
+printf 'set folder=%s smtp_listen=127.0.0.1:%s\nset queue_interval=soon\n' "$T_DIR/Mail" "$P" > "$T_DIR/broken-d"
+bg "$LOFT" -F "$T_DIR/broken-d" daemon 2> "$T_DIR/d.err"
+DP=$!
+for _ in $(seq 100); do grep -q 'started, pid' "$T_DIR/d.err" && break; kill -0 "$DP" 2>/dev/null || break; sleep 0.1; done
+grep -q "started, pid $DP" "$T_DIR/d.err"
+ok $? "loft daemon with a broken mailrc still starts its listeners" || diag "$(cat "$T_DIR/d.err")"
+like "$(cat "$T_DIR/d.err")" "broken-d:2:20: queue_interval" "  ...and logs the error"
+kill -TERM "$DP" 2>/dev/null; wait "$DP" 2>/dev/null
 done_testing

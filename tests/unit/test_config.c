@@ -153,19 +153,29 @@ static const struct cfg_case cases[] = {
 	{ "set\n", "t:1:1: set: expected NAME=VALUE", NULL },
 	{ "set =x\n", "t:1:5: set: expected NAME=VALUE", NULL },
 	{ "unset\n", "t:1:1: unset: expected NAME", NULL },
-	{ "account a {\n account b {\n", "t:2:2: account blocks cannot be nested", NULL },
+	{ "account a {\n account b {\n", "t:2:2: account blocks cannot be nested\n"
+	  "t:1:1: account a: missing '}' at end of file", NULL },
 	{ "account a {\nset from=x\n", "t:1:1: account a: missing '}' at end of file", "a.from=x" },
 	{ "account a\n", "t:1:1: account: expected 'account NAME {'", NULL },
 	{ "account a { set from=x }\n", "t:1:1: account: expected 'account NAME {'", NULL },
 	{ "}\n", "t:1:1: '}' without an account block", NULL },
 	{ "account a {\nalias x y\n}\n", "t:2:1: only set, unset and '}' may appear inside an account block", NULL },
-	{ "account a {\n} x\n", "t:2:1: only set, unset and '}' may appear inside an account block", NULL },
+	{ "account a {\n} x\n", "t:2:1: only set, unset and '}' may appear inside an account block\n"
+	  "t:1:1: account a: missing '}' at end of file", NULL },
 	{ "account a {\nset imap_listen=1:2\n}\n", "t:2:5: imap_listen cannot be set inside an account block", NULL },
 	{ "alias bob\n", "t:1:1: alias: expected 'alias NAME ADDRESS...'", NULL },
 	{ "alias bob a@b \"\"\n", "t:1:15: alias bob: empty address or line break in an address", NULL },
 	{ "source\n", "t:1:1: source: expected 'source FILE'", NULL },
 	{ "set from=x\nset log=bad from=y\n", "t:2:9: log: expected one of stderr, syslog", "from=x" },
 	{ "set from=x log=bad\n", "t:1:16: log: expected one of stderr, syslog", "from=x" },
+	/* A faulty line is skipped and the rest still applied; every error
+	 * is reported, one a line. */
+	{ "set log_level=loud\nset from=after\n",
+	  "t:1:15: log_level: expected one of debug, info, warning, error", "from=after\nlog_level=warning" },
+	{ "set smarthots=x\nset from=\"abc\nsett y\nset domain=d\n",
+	  "t:1:5: unknown setting 'smarthots' (did you mean 'smarthost'?)\n"
+	  "t:2:10: unterminated double quote\nt:3:1: unknown command 'sett' (did you mean 'set'?)",
+	  "domain=d\nfrom=(null)" },
 };
 
 static void test_cases(void **state)
@@ -387,7 +397,7 @@ static void test_source_errors(void **state)
 	write_file("main", "set from=a\nsource sub/bad\nset from=b\n");
 	write_file("sub/bad", "\nset log_level=x\n");
 	cfg = load_expect("main", "%s/sub/bad:2:15: log_level: expected one of debug, info, warning, error");
-	check_values(cfg, "from=a", "main");
+	check_values(cfg, "from=b", "main");
 	config_free(&cfg);
 	write_file("main2", "source nope\n");
 	config_free((cfg = load_expect("main2", "%s/main2:1:8: source: cannot open '%s/nope': "
