@@ -131,4 +131,16 @@ grep -q "started, pid $DP" "$T_DIR/d.err"
 ok $? "loft daemon with a broken mailrc still starts its listeners" || diag "$(cat "$T_DIR/d.err")"
 like "$(cat "$T_DIR/d.err")" "broken-d:2:20: queue_interval" "  ...and logs the error"
 kill -TERM "$DP" 2>/dev/null; wait "$DP" 2>/dev/null
+# 12. URL-shaped settings are checked when read, with the fix in the message;
+# the example of loft-mailrc(5) loads.
+printf 'set smarthost=smtp.example.org:587\n' > "$T_DIR/nourl"
+run_loft check -F "$T_DIR/nourl"
+is "$RC:$ERR" "78:loft: $T_DIR/nourl:1:15: smarthost: 'smtp.example.org:587' has no scheme: write smtp://smtp.example.org:587 (STARTTLS), or smtp+insecure://smtp.example.org:587 for plaintext" \
+	"a smarthost without a scheme is refused at FILE:LINE:COL with the fix"
+sed -n '/^\.SH EXAMPLE/,/^\.EE/p' "$TOP/doc/loft-mailrc.5.in" | sed '1,2d;$d' |
+	sed "s|^set folder=.*|set folder=$T_DIR/Mail log_level=info|" > "$T_DIR/manexample"
+mkdir -p "$HOME/.config/loft" && : > "$HOME/.config/loft/mailrc.local"
+run_loft check -F "$T_DIR/manexample"
+is "$RC" 0 "the EXAMPLE of loft-mailrc(5) passes loft check" || diag "$ERR"
+
 done_testing

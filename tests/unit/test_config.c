@@ -133,6 +133,15 @@ static const struct cfg_case cases[] = {
 	{ "set log_level=loud\n", "t:1:15: log_level: expected one of debug, info, warning, error", NULL },
 	{ "set sort=random\n", "t:1:10: sort: expected one of date, threads, from, subject, size", NULL },
 	{ "set imap_listen=localhost\n", "t:1:17: imap_listen: expected HOST:PORT", NULL },
+	{ "set smarthost=smtp.example.org:587\n", "t:1:15: smarthost: 'smtp.example.org:587' has no "
+	  "scheme: write smtp://smtp.example.org:587 (STARTTLS), or smtp+insecure://smtp.example.org:587 "
+	  "for plaintext", NULL },
+	{ "set smarthost=mail.example.org:465\n", "t:1:15: smarthost: 'mail.example.org:465' has no "
+	  "scheme: write smtps://mail.example.org:465 (implicit TLS), or smtp+insecure://mail.example.org:465 "
+	  "for plaintext", NULL },
+	{ "set smarthost=smtp://h:0\n", "t:1:15: smarthost: bad port: 'smtp://h:0'", NULL },
+	{ "set smarthost=http://h\n", "t:1:15: smarthost must start with smtp://, smtps:// or "
+	  "smtp+insecure://: 'http://h'", NULL },
 	{ "set imap_listen=h:0\n", "t:1:17: imap_listen: expected HOST:PORT", NULL },
 	{ "set smtp_listen=h:65536\n", "t:1:17: smtp_listen: expected HOST:PORT", NULL },
 	{ "set smtp_listen=[::1]25\n", "t:1:17: smtp_listen: expected HOST:PORT", NULL },
@@ -229,7 +238,7 @@ static void test_dump_round_trip(void **state)
 	static const char in[] =
 		"set folder='/tmp/a b' from=\"it's \\\"me\\\" $x\" realname='~x' hostname=~y\n"
 		"set index_format=\"%s\\t#%d \\\\ {}\" domain='$HOME' log_level=info sort_reverse\n"
-		"set imap_listen= smarthost=h:1 fetch_interval=1d max_message_size=1G\n"
+		"set imap_listen= smarthost=smtp://h:1 fetch_interval=1d max_message_size=1G\n"
 		"account 'my work' {\n set from=w@x record= nosort_reverse\n}\n"
 		"alias bob \"Bob <b@x>\" 'it''s@x' '$y'\n";
 	struct config *a = config_new(), *b = config_new();
