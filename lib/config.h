@@ -59,6 +59,18 @@ bool config_bool(const struct config *cfg, const char *name);
 /* The value of an int setting, or a duration setting in seconds. */
 long long config_int(const struct config *cfg, const char *name);
 
+/* The domain for Message-IDs and unqualified senders: `domain`, else
+ * `hostname` or the system host name if it has a dot, else
+ * "localhost.localdomain" (a bare host name is never used).  Caller frees. */
+char *config_mail_domain(const struct config *cfg);
+/* USER@config_mail_domain(), USER the login name.  Caller frees. */
+char *config_default_address(const struct config *cfg);
+/* The user's address on mail loft writes, as a From: value: the `from`
+ * setting as written ("Ann <ann@example.org>"), else the default address.
+ * The one rule for the client, `loft sendmail` and `loft check`.  Caller
+ * frees. */
+char *config_sender(const struct config *cfg);
+
 /* Appends the effective settings to out in mailrc syntax: one `set` per line
  * followed by its source ("# default" or "# FILE:LINE"), then the accounts
  * and the aliases.  Reading the output back gives the same settings. */

@@ -71,7 +71,7 @@ static int queue_message(void *ctx, const char *sender, const char *const *rcpts
 	 * someone else's and is stored as it came. */
 	if (ch->l->mode == SMTP_MODE_SUBMISSION) {
 		struct sbuf done = SBUF_INIT;
-		char *domain = transport_domain(d->cfg);
+		char *domain = config_mail_domain(d->cfg);
 
 		sendmail_header_complete(&done, msg, n, now, id, domain, NULL);
 		free(domain);

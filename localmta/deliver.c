@@ -151,7 +151,7 @@ static void build_copy(const struct deliver *a, const struct deliver_request *re
 		return;
 	}
 	int64_t now = clock_now();
-	char id[QUEUE_ID_LEN + 1], *domain = transport_domain(a->cfg);
+	char id[QUEUE_ID_LEN + 1], *domain = config_mail_domain(a->cfg);
 	char *from = req->sender && *req->sender ? xstrdup(req->sender)
 						  : xasprintf("MAILER-DAEMON@%s", domain);
 

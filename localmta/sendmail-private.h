@@ -73,10 +73,6 @@ void sendmail_header_scan(const char *data, size_t len, struct sendmail_header_i
 void sendmail_header_complete(struct sbuf *out, const char *data, size_t len, int64_t now,
 			      const char *id, const char *domain, const char *from);
 
-/* The domain for Message-IDs and unqualified senders: `domain`, else
- * `hostname` or the system host name if it has a dot, else
- * "localhost.localdomain" (a bare host name is never used). Caller frees. */
-char *transport_domain(const struct config *cfg);
 
 /* ---- command line (sendmail_cmd.c) ---- */
 

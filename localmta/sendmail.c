@@ -20,7 +20,6 @@
 #include "lib/xalloc.h"
 
 #include <ctype.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,52 +29,20 @@
 
 #define LINE_MAX_BYTES 998
 
-char *transport_domain(const struct config *cfg)
-{
-	const char *d = config_get(cfg, "domain");
-	const char *h = config_get(cfg, "hostname");
-	char host[256];
-
-	if (d != NULL)
-		return xstrdup(d);
-	if (h != NULL && strchr(h, '.') != NULL)
-		return xstrdup(h);
-	if (gethostname(host, sizeof(host)) == 0 && (host[sizeof(host) - 1] = '\0', 1) &&
-	    strchr(host, '.') != NULL && host[strlen(host) - 1] != '.')
-		return xstrdup(host);
-	return xstrdup("localhost.localdomain");
-}
-
-static const char *user_name(void)
-{
-	struct passwd *pw = getpwuid(getuid());
-	const char *u;
-
-	if (pw != NULL && pw->pw_name != NULL && *pw->pw_name)
-		return pw->pw_name;
-	u = getenv("LOGNAME");
-	if (u == NULL || *u == '\0')
-		u = getenv("USER");
-	return u && *u ? u : "nobody";
-}
-
-/* The user's own address: `from` (its addr-spec), else USER@DOMAIN. */
+/* The user's own address as an addr-spec: that of config_sender(), or
+ * the default address when `from` does not parse as one address. */
 static char *own_address(const struct config *cfg)
 {
-	const char *from = config_get(cfg, "from");
+	char *from = config_sender(cfg), *ret;
 	struct addr_list l = { 0 };
 	const char *err;
-	char *ret;
 
-	if (from != NULL && addr_list_parse(from, &l, &err) == 0 && l.n == 1) {
+	if (addr_list_parse(from, &l, &err) == 0 && l.n == 1)
 		ret = xstrdup(l.addrs[0]);
-	} else {
-		char *dom = transport_domain(cfg);
-
-		ret = xasprintf("%s@%s", user_name(), dom);
-		free(dom);
-	}
+	else
+		ret = config_default_address(cfg);
 	addr_list_free(&l);
+	free(from);
 	return ret;
 }
 
@@ -340,7 +307,7 @@ int sendmail_prepare(struct sendmail_msg *m, const char *raw, size_t len)
 		goto out;
 	}
 
-	domain = transport_domain(m->cfg);
+	domain = config_mail_domain(m->cfg);
 	m->env_sender = m->sender ? xstrdup(m->sender) : own_address(m->cfg);
 	queue_new_id(m->now, m->id);
 	clock_rfc5322(m->now, date, sizeof(date));

@@ -143,4 +143,16 @@ mkdir -p "$HOME/.config/loft" && : > "$HOME/.config/loft/mailrc.local"
 run_loft check -F "$T_DIR/manexample"
 is "$RC" 0 "the EXAMPLE of loft-mailrc(5) passes loft check" || diag "$ERR"
 
+# 13. One sender rule: loft check prints it, loft sendmail uses it.
+printf 'set folder=%s\n' "$T_DIR/Mail" > "$T_DIR/nofrom"
+run_loft check -F "$T_DIR/nofrom"
+sender=$(sed -n 's/^# sender ([^)]*): //p' <<<"$OUT")
+like "$sender" '^[^@ ]+@[^@ ]+\.[^@ ]+$' "loft check prints the default sender, USER@DOMAIN with a dotted domain"
+rm -f "$T_DIR"/Mail/.loft/queue/*
+printf 'Subject: who am I\n\nhi\n' | "$LOFT" -F "$T_DIR/nofrom" sendmail -odq me@example.org
+is "$(sed -n 's/^From: //p' "$T_DIR"/Mail/.loft/queue/*.msg 2>/dev/null)" "$sender" "loft sendmail's From is the same address"
+printf 'set folder=%s from="Ann <ann@example.org>"\n' "$T_DIR/Mail" > "$T_DIR/withfrom"
+run_loft check -F "$T_DIR/withfrom"
+like "$OUT" '^# sender \([^)]*\): Ann <ann@example\.org>$' "with from set, loft check prints it as written"
+
 done_testing

@@ -137,9 +137,9 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 f=$(grep -l '^Subject: submitted bare' "$INBOX"/new/* 2>/dev/null | head -1)
-like "$(grep -E '^(Date|Message-ID):' "$f" 2>/dev/null)" \
-	$'^Date: [A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} 20[0-9]{2} [0-9:]{8} [-+][0-9]{4}\nMessage-ID: <[^@]+@mx\\.test>$' \
-	"the submitted copy got a Date and a Message-ID at submission"
+like "$(grep '^Date:' "$f" 2>/dev/null)" '^Date: [A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} 20[0-9]{2} [0-9:]{8} [-+][0-9]{4}$' \
+	"the submitted copy got a Date at submission"
+like "$(grep '^Message-ID:' "$f" 2>/dev/null)" '^Message-ID: <[^@]+@mx\.test>$' "  ...and a Message-ID"
 f=$(grep -l '^Subject: inbound bare' "$INBOX"/new/* 2>/dev/null | head -1)
 ok $([ -n "$f" ] && ! grep -qE '^(Date|Message-ID):' "$f"; echo $?) "the inbound copy is stored without them (not rewritten)"
 
