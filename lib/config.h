@@ -102,6 +102,12 @@ void config_bind_get(const struct config *cfg, size_t i, const char **menus_r, c
 size_t config_color_count(const struct config *cfg);
 void config_color_get(const struct config *cfg, size_t i, const char **object_r, const char **fg_r,
 		      const char **bg_r, const char **pattern_r);
+/* The colour objects `color` lines accept, NULL-terminated; the client
+ * draws each of them.  config_color_object() gives the index of name in
+ * it (case-insensitive), or -1. */
+#define CONFIG_COLOR_OBJECTS 20
+extern const char *const config_color_objects[CONFIG_COLOR_OBJECTS + 1];
+int config_color_object(const char *name);
 /* True for a colour name color lines accept (default, red, brightred,
  * color0..color255...). */
 bool config_color_valid(const char *name);

@@ -155,4 +155,12 @@ printf 'set folder=%s from="Ann <ann@example.org>"\n' "$T_DIR/Mail" > "$T_DIR/wi
 run_loft check -F "$T_DIR/withfrom"
 like "$OUT" '^# sender \([^)]*\): Ann <ann@example\.org>$' "with from set, loft check prints it as written"
 
+# 14. color objects are the ones the client draws (one list, in lib/):
+# quoted3 was accepted, then ignored.
+printf 'color quoted3 red default\ncolor qouted red default\ncolor quoted2 red default\n' > "$T_DIR/colors"
+run_loft check -F "$T_DIR/colors"
+is "$RC:$ERR" "78:loft: $T_DIR/colors:1:7: color: unknown object 'quoted3' (did you mean 'quoted'?)
+loft: $T_DIR/colors:2:7: color: unknown object 'qouted' (did you mean 'quoted'?)" \
+	"an object the client does not draw is an error at FILE:LINE:COL with a suggestion"
+
 done_testing
