@@ -12,19 +12,23 @@
  *     discard
  * A runtime error is printed on stderr, followed on stdout by what delivery
  * then does (the fallback "store message in folder: INBOX"), and the exit
- * status is still 0: the message would be delivered, safely.  The envelope
- * sender defaults to the Return-Path address (else the null sender ""), the
+ * status is still 0: the message would be delivered, safely.  A fileinto
+ * folder name that delivery would refuse (store_folder_name_check) is
+ * reported on stderr and shown as INBOX, where delivery keeps it.  The
+ * envelope sender defaults to the Return-Path address (else the null sender ""), the
  * envelope recipient to none (envelope "to" then matches nothing). */
 #include "localmta/localmta.h"
 #include "localmta/sieve.h"
 #include "lib/sanitize.h"
 #include "lib/sbuf.h"
 #include "store/message.h"
+#include "store/store.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 
@@ -73,11 +77,22 @@ static int load(const char *path, struct sieve_script **script_r)
 static void print_action(const struct sieve_action *a)
 {
 	struct sbuf out = SBUF_INIT;
-	const char *folder = a->type == SIEVE_KEEP ? "INBOX" : a->folder;
+	const char *folder = a->type == SIEVE_FILEINTO ? a->folder : "INBOX", *why;
 
 	switch (a->type) {
 	case SIEVE_KEEP:
 	case SIEVE_FILEINTO:
+		/* What delivery does with a name it refuses (deliver.c). */
+		if (strcasecmp(folder, "INBOX") != 0 && store_folder_name_check(folder, &why) < 0) {
+			struct sbuf msg = SBUF_INIT;
+
+			sanitize_add(&msg, folder, strlen(folder), SANITIZE_LINE);
+			fflush(stdout);
+			fprintf(stderr, "loft: sieve: fileinto '%s': refused: %s (kept in INBOX)\n",
+				msg.buf, why);
+			sbuf_release(&msg);
+			folder = "INBOX";
+		}
 		sbuf_addstr(&out, "store message in folder: ");
 		sanitize_add(&out, folder, strlen(folder), SANITIZE_LINE);
 		if (a->flags) {
