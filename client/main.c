@@ -344,6 +344,7 @@ int main(int argc, char **argv)
 		return EX_USAGE;
 	}
 
+	config_set_ui_checks(&ui_config_checks);
 	ctx.cfg = config_new();
 	ctx.config_path = pick_config(opt_file, pathbuf, sizeof(pathbuf));
 	/* A file that is not there is a missing input (66); anything wrong
