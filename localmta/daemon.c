@@ -100,6 +100,24 @@ static SSL_CTX *load_tls(struct config *cfg, char **fp_r)
 	return ctx;
 }
 
+/* A setting of a feature not built yet does nothing: say so once, at
+ * start, instead of leaving the user to wait for an IMAP server that is not
+ * there.  Account blocks are read and checked but nothing uses them yet. */
+static void warn_unbuilt(const struct config *cfg)
+{
+	const char *name, *account, *file;
+	unsigned long line;
+	size_t pos = 0;
+
+	while ((name = config_next_unbuilt(cfg, &pos, &account, &file, &line)) != NULL)
+		log_warning("%s:%lu: %s%s%s%s is not built yet in this version of loft: ignored", file,
+			    line, account ? "account " : "", account ? account : "", account ? ": " : "",
+			    name);
+	for (size_t i = 0; i < config_account_count(cfg); i++)
+		log_warning("account %s: account blocks are not built yet: its settings are ignored",
+			    config_account_name(cfg, i));
+}
+
 static void apply_settings(struct daemon *d)
 {
 	server_set_max_children(d->srv, (unsigned)config_int(d->cfg, "max_connections"));
@@ -309,6 +327,7 @@ int cmd_daemon(struct loft_ctx *ctx, int argc, char **argv)
 		free(pid_abs);
 		return EX_CONFIG;
 	}
+	warn_unbuilt(d.cfg);
 	if (transport_queue_open(d.cfg, &d.queue, &error) < 0) {
 		fprintf(stderr, "loft: daemon: queue: %s\n", error);
 		ret = EX_TEMPFAIL;

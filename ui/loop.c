@@ -13,6 +13,7 @@
 #include "store/store.h"
 
 #include "lib/config.h"
+#include "lib/clock.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
@@ -203,12 +204,10 @@ static void first_run(struct ui *ui)
 	if (store_folder_count(f) == 0 && store_folder_uidnext(f) <= 1) {
 		char date[64];
 		time_t now = time(NULL);
-		struct tm tm;
 		struct sbuf sb = SBUF_INIT;
 		uint32_t uid;
 
-		localtime_r(&now, &tm);
-		strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
+		clock_rfc5322(now, date, sizeof(date));
 		sbuf_addf(&sb, welcome, date, (long)now);
 		store_append(f, sb.buf, sb.len, 0, NULL, 0, &uid, &err);
 		sbuf_release(&sb);
