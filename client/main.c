@@ -37,9 +37,9 @@ static loft_cmd_fn cmd_help;
 static const struct command commands[] = {
 	{ "init", cmd_init,
 	  "[--name NAME] [--address ADDR] [--provider NAME | --smarthost URL]\n"
-	  "          [--smarthost-user USER] [--password-command CMD] [--folder DIR]\n"
-	  "          [--devices | --no-devices] [--listen HOST:PORT] [--device NAME]\n"
-	  "          [--systemd] [--yes] [--force]",
+	  "                 [--smarthost-user USER] [--password-command CMD] [--folder DIR]\n"
+	  "                 [--devices | --no-devices] [--listen HOST:PORT] [--device NAME]\n"
+	  "                 [--systemd] [--yes] [--force]",
 	  "first set-up: mailrc, store, TLS certificate, a login for your phone",
 	  "Asks your name, your address, your provider's submission server (a list of\n"
 	  "well-known ones, or any smtp://, smtps:// or smtp+insecure:// URL, with the\n"
