@@ -437,6 +437,12 @@ int cmd_init(struct loft_ctx *ctx, int argc, char **argv)
 		status = EX_USAGE;
 		goto out;
 	}
+	if (config_get(cfg, "folder")[0] != '/') {
+		fprintf(stderr, "loft: init: --folder %s: give an absolute path or one under ~/\n",
+			a.folder);
+		status = EX_USAGE;
+		goto out;
+	}
 	status = EX_CANTCREAT;
 	if (init_write_mailrc(r.mailrc, text.buf, &r.backup, &err) < 0 ||
 	    init_make_store(cfg, &r, &err) < 0 || init_make_cert(cfg, &r, &err) < 0 ||

@@ -129,6 +129,11 @@ is "$?" 64 "--smarthost ftp://x is refused (64)"
 like "$(cat "$T_DIR/err8")" '--smarthost ftp://x: ' "with the reason"
 [ ! -e "$T_DIR/bad.rc" ]
 ok $? "and nothing is written"
+"$LOFT" -F "$T_DIR/bad.rc" init --address ann@example.org --folder Mail --provider none --yes \
+	> /dev/null 2> "$T_DIR/err13"
+is "$?" 64 "a relative --folder is refused (64)"
+[ ! -e "$T_DIR/bad.rc" ] && [ ! -e Mail ]
+ok $? "and nothing is written"
 "$LOFT" -F "$T_DIR/bad.rc" init --yes > /dev/null 2> "$T_DIR/err9"
 is "$?" 64 "--yes without --address is refused"
 like "$(cat "$T_DIR/err9")" '--address is needed with --yes' "it says which flag is missing"
