@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -278,6 +279,25 @@ static int write_pidfile(const char *path)
 	return 0;
 }
 
+/* STATE_DIR/daemon.lock (beside the queue directory), flocked for the
+ * daemon's life: the mail client runs the queue itself only while no
+ * daemon holds it.  Returns the fd to keep open, or -1 (logged; the
+ * daemon runs anyway). */
+static int hold_lock(const struct queue *q)
+{
+	char *path = xasprintf("%s/../daemon.lock", queue_dir(q));
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		log_warning("%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	free(path);
+	return fd;
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: loft daemon [--detach] [--pidfile FILE]\n");
@@ -296,7 +316,7 @@ int cmd_daemon(struct loft_ctx *ctx, int argc, char **argv)
 	const char *error, *pidfile = NULL;
 	char *pid_abs = NULL;
 	bool detach_opt = false;
-	int c, ready_fd = -1, ret = EX_OK;
+	int c, ready_fd = -1, lock_fd = -1, ret = EX_OK;
 
 	while ((c = getopt_long(argc, argv, "dp:", opts, NULL)) != -1) {
 		if (c == 'd')
@@ -352,6 +372,7 @@ int cmd_daemon(struct loft_ctx *ctx, int argc, char **argv)
 		ret = EX_OSERR;
 		goto out;
 	}
+	lock_fd = hold_lock(d.queue);
 	if (pid_abs && write_pidfile(pid_abs) < 0) {
 		ret = EX_CANTCREAT;
 		goto out;
@@ -376,5 +397,7 @@ out:
 	queue_free(&d.queue);
 	config_free(&d.cfg);
 	free(pid_abs);
+	if (lock_fd >= 0)
+		close(lock_fd);
 	return ret;
 }
