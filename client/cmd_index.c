@@ -119,8 +119,8 @@ static bool show_progress(void *ctx, const struct index_progress *p)
 static void show_note(void *ctx, const char *path, bool skipped, const char *why)
 {
 	struct progress_state *ps = ctx;
-	char *line = xasprintf("loft: index: %s: %s: %s\n", path,
-			       skipped ? "skipped" : "indexed, but", why);
+	char *line = xasprintf("loft: index: %s: %s %s\n", path,
+			       skipped ? "skipped:" : "indexed, but", why);
 
 	if (ps->verbose) {
 		fprintf(stderr, "%s%s", ps->tty ? "\r\033[K" : "", line);

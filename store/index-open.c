@@ -48,15 +48,20 @@ static char *strip_slashes(const char *path)
 	return s;
 }
 
-/* Whether the Xapian database is there: DIR/xapian, or for the classic
- * layout ROOT/.notmuch/xapian (dir is then the root). */
-static bool db_exists(const char *dir, bool custom)
+/* Whether a Xapian database is there: notmuch opens DIR/xapian or
+ * DIR/.notmuch/xapian (dir is the root for the classic layout). */
+static bool db_exists(const char *dir)
 {
-	char *x = xasprintf("%s%s/xapian", dir, custom ? "" : "/.notmuch");
-	struct stat st;
-	bool yes = stat(x, &st) == 0 || errno != ENOENT;
+	static const char *const subs[] = { "/xapian", "/.notmuch/xapian" };
+	bool yes = false;
 
-	free(x);
+	for (size_t i = 0; i < 2 && !yes; i++) {
+		char *x = xasprintf("%s%s", dir, subs[i]);
+		struct stat st;
+
+		yes = stat(x, &st) == 0 || errno != ENOENT;
+		free(x);
+	}
 	return yes;
 }
 
@@ -86,12 +91,12 @@ int index_open(const char *root, const char *db_dir, bool writable, struct index
 	}
 	free(dflt);
 
-	if (!writable && !db_exists(dbpath, custom)) {
+	if (!writable && !db_exists(dbpath)) {
 		/* Say what to do first: a message cut to the width of a
 		 * screen still shows it. */
 		snprintf(errbuf, sizeof(errbuf),
-			 "no index yet: run `loft index` to build it (no notmuch database in %s%s)",
-			 dbpath, custom ? "" : "/.notmuch");
+			 "no index yet: run `loft index` to build it (no notmuch database in %s)",
+			 dbpath);
 		goto fail;
 	}
 	st = open_db(dbpath, writable, &ix->db, &errmsg);
