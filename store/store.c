@@ -329,19 +329,24 @@ static bool state_writable(const char *dir)
 	return ok;
 }
 
-/* Opens the state of state_dir there, or when that cannot be written (or
- * the store is read-only) in CACHE/state/HASH: LMDB needs a writable lock
- * file even to read, and reconciling a folder with its files writes its
- * state.  The cache rather than memory, so that a big read-only folder
- * (a backup) opens fast the second time, with its envelopes computed. */
-static int state_open_where(struct store *store, const char *state_dir,
+/* Opens the state of the folder at path in state_dir, or in
+ * CACHE/state/HASH when the store is read-only or neither the state nor
+ * the folder can be written here (a backup, another user's mail, a
+ * read-only mount): LMDB needs a writable lock file even to read, and
+ * reconciling a folder with its files writes its state.  A folder that
+ * can take mail keeps its one real state (a broken state dir is an error
+ * then, not a second set of UIDs).  The cache rather than memory, so that
+ * a big read-only folder opens fast the second time, with its envelopes
+ * computed. */
+static int state_open_where(struct store *store, const char *path, const char *state_dir,
 			    struct state **state_r, const char **error_r)
 {
 	const char *err;
 	char *dir;
 	int ret;
 
-	if (!(store->flags & STORE_OPEN_READONLY) && state_writable(state_dir)) {
+	if (!(store->flags & STORE_OPEN_READONLY) &&
+	    (access(path, W_OK) == 0 || state_writable(state_dir))) {
 		if (state_open(state_dir, state_r, &err) < 0)
 			return store_fail(store, error_r, "%s", err);
 		return 0;
@@ -374,7 +379,7 @@ int store_shared_get(struct store *store, const char *path, const char *state_di
 		}
 	}
 	sh = xcalloc(1, sizeof(*sh));
-	if (state_open_where(store, state_dir, &sh->state, error_r) < 0) {
+	if (state_open_where(store, path, state_dir, &sh->state, error_r) < 0) {
 		free(sh);
 		return -1;
 	}

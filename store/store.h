@@ -58,8 +58,9 @@ enum store_open_flags {
  * or thread-local string: valid until the next failing store_open()).
  * Per-folder state lives in STATE_DIR/NAME ("Lists/foo" -> .loft/Lists/foo);
  * a folder given by a path outside the root in STATE_DIR/.ext/HASH.
- * When that state cannot be written (a backup, another user's mail, a
- * read-only mount), or with STORE_OPEN_READONLY, it is built instead in
+ * When neither that state nor the folder can be written (a backup, another
+ * user's mail, a read-only mount), or with STORE_OPEN_READONLY, it is
+ * built instead in
  * CACHE_DIR/state/HASH (HASH of the state path it stands for) and kept
  * there for the next open; it is a cache of the files like any state.
  * Initialises GMime (message_init()); call message_deinit() at exit. */

@@ -35,15 +35,24 @@ make_store() {
 		printf 'From: Old Friend <friend@example.org>\nTo: me@example.org\nSubject: backup letter %s\nMessage-ID: <b%s@example.org>\nDate: Tue, 02 Jan 2024 1%s:00:00 +0000\n\nbody of letter %s\n' \
 			"$i" "$i" "$i" "$i" > "$d/INBOX/cur/170000000$i.M${i}P1.host:2,S"
 	done
-	echo stale > "$d/INBOX/tmp/1600000000.M1P1.host"
-	touch -d '3 days ago' "$d/INBOX/tmp/1600000000.M1P1.host"
 	echo "set folder=$d" > "$d.rc"
 	chmod 644 "$d.rc"
 	LOFTRC=$d.rc "$LOFT" index > /dev/null
 	"$ST" "$d" open INBOX > /dev/null
+	# After that open: a writable one would clean tmp/ again now.
+	echo stale > "$d/INBOX/tmp/1600000000.M1P1.host"
+	touch -d '3 days ago' "$d/INBOX/tmp/1600000000.M1P1.host"
+	touch -d '2 hours ago' "$d/.loft/INBOX/.tmpclean"
 	[ -f "$d/.loft/INBOX/data.mdb" ] && [ -d "$d/.notmuch/xapian" ]
 }
-snap() { find "$1" -printf '%p %s %T@ %m %u\n' | sort; }
+# Every file with its size, mtime, mode and owner, and the directories.
+# STATE/queue is left out (so are directory mtimes): the client runs `loft
+# queue list` for its status line, and the queue (not the store) makes its
+# directory when it can; the store's own files must not change.
+snap() {
+	find "$1" -path "$1/.loft/queue" -prune -o -type d -printf '%p/ %m %u\n' \
+		-o -printf '%p %s %T@ %m %u\n' | sort
+}
 
 # check_ro NAME STORE RUNNER...: the client, search and show on STORE run
 # through RUNNER, and the store unchanged afterwards.
