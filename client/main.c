@@ -35,6 +35,27 @@ struct command {
 static loft_cmd_fn cmd_help;
 
 static const struct command commands[] = {
+	{ "init", cmd_init,
+	  "[--name NAME] [--address ADDR] [--provider NAME | --smarthost URL]\n"
+	  "                 [--smarthost-user USER] [--password-command CMD] [--folder DIR]\n"
+	  "                 [--devices | --no-devices] [--listen HOST:PORT] [--device NAME]\n"
+	  "                 [--systemd] [--yes] [--force]",
+	  "first set-up: mailrc, store, TLS certificate, a login for your phone",
+	  "Asks your name, your address, your provider's submission server (a list of\n"
+	  "well-known ones, or any smtp://, smtps:// or smtp+insecure:// URL, with the\n"
+	  "login and a command that prints the password -- never the password itself)\n"
+	  "and whether other devices should use this loft.  Then writes a commented\n"
+	  "mailrc (-F FILE, $LOFTRC, else ~/.config/loft/mailrc), creates the store\n"
+	  "with a welcome message, the TLS certificate and the first device login,\n"
+	  "and prints what to type into a phone or Thunderbird: server, port,\n"
+	  "STARTTLS, the certificate's SHA-256 fingerprint, the login and its new\n"
+	  "password (shown once).  IMAP for other devices is not built yet.\n"
+	  "Every question has a flag; --yes takes the default of the others, so\n"
+	  "`loft init --address ADDR --provider gmail --password-command CMD --yes`\n"
+	  "runs unattended.  An existing mailrc is replaced only after a yes or with\n"
+	  "--force, and the old one is kept as MAILRC.bak (or .bak.N).\n"
+	  "--systemd writes ~/.config/systemd/user/loft-daemon.service and runs\n"
+	  "`systemctl --user enable --now` on it (a failure is reported, not fatal).\n" },
 	{ "ui", cmd_ui, "[-R] [-f MAILBOX]",
 	  "the mail client (what `loft` with no command runs)",
 	  "Opens INBOX of the store (the `folder` setting), or MAILBOX: a maildir\n"
@@ -249,6 +270,33 @@ static const char *pick_config(const char *opt_file, char *buf, size_t bufsize)
 	return access(buf, F_OK) == 0 ? buf : NULL;
 }
 
+/* Commands that accept mail from other programs run on a mailrc with
+ * errors (the faulty lines skipped); every other command stops. */
+static bool accepts_mail(const struct command *cmd)
+{
+	static const char *const names[] = { "sendmail", "deliver", "daemon" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(cmd->name, names[i]) == 0)
+			return true;
+	return false;
+}
+
+/* config_load()'s errors, one a line: on stderr before exiting, or
+ * logged (stderr or syslog, as the mailrc says) when the command goes on. */
+static void report_config_errors(const char *errors, bool going_on)
+{
+	for (const char *e = errors; *e != '\0';) {
+		size_t n = strcspn(e, "\n");
+
+		if (going_on)
+			log_error("config error, line ignored (run loft check): %.*s", (int)n, e);
+		else
+			fprintf(stderr, "loft: %.*s\n", (int)n, e);
+		e += n + (e[n] == '\n');
+	}
+}
+
 static const char *base_name(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -320,8 +368,18 @@ int main(int argc, char **argv)
 		return EX_USAGE;
 	}
 
+	config_set_ui_checks(&ui_config_checks);
 	ctx.cfg = config_new();
 	ctx.config_path = pick_config(opt_file, pathbuf, sizeof(pathbuf));
+	/* init writes the mailrc: it may be missing or broken. */
+	if (cmd->fn == cmd_init) {
+		if (ctx.config_path == pathbuf)
+			ctx.config_path = NULL;
+		optind = 1;
+		status = cmd->fn(&ctx, argc, argv);
+		config_free(&ctx.cfg);
+		return status;
+	}
 	/* A file that is not there is a missing input (66); anything wrong
 	 * inside one is a configuration error (78). */
 	if (ctx.config_path && access(ctx.config_path, R_OK) < 0) {
@@ -329,8 +387,9 @@ int main(int argc, char **argv)
 		config_free(&ctx.cfg);
 		return EX_NOINPUT;
 	}
-	if (ctx.config_path && config_load(ctx.cfg, ctx.config_path, &error) < 0) {
-		fprintf(stderr, "loft: %s\n", error);
+	bool config_bad = ctx.config_path && config_load(ctx.cfg, ctx.config_path, &error) < 0;
+	if (config_bad && !accepts_mail(cmd)) {
+		report_config_errors(error, false);
 		config_free(&ctx.cfg);
 		return EX_CONFIG;
 	}
@@ -340,6 +399,10 @@ int main(int argc, char **argv)
 	const char *log_to = config_get(ctx.cfg, "log");
 	if (log_to && strcmp(log_to, "syslog") == 0)
 		log_use_syslog("loft");
+	/* Mail handed over by cron, git or an MTA is accepted all the same:
+	 * the broken lines keep their defaults, and this says so every time. */
+	if (config_bad)
+		report_config_errors(error, true);
 
 	char *noargs[] = { (char *)cmdname, NULL, NULL, NULL, NULL };
 	if (argc <= 0) {

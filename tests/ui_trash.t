@@ -119,4 +119,29 @@ for i in $(seq 50); do ls "$M"/cur/1.a.* >/dev/null 2>&1 || break; sleep 0.1; do
 ok $? "with trash unset the message is removed"
 ok $([ -z "$(trash_file 'First keeper')" ]; echo $?) "and not put in Trash"
 
+# Saved to another folder with s, then purged: the saved copy is the one
+# that counts, none goes to the trash (mutt does the same).
+make_mailrc 'set sort=date'
+mkmsg "$M/cur/5.e.host:2,S" "Save me" 5
+mkdir -p "$T_DIR"/Mail/Archive/cur "$T_DIR"/Mail/Archive/new "$T_DIR"/Mail/Archive/tmp
+restart "$LOFT"
+tmux_wait 'INBOX \[Msgs:2' 10
+tmux_keys -l '/Save me'
+tmux_keys Enter s
+tmux_wait 'Save to folder: ' 5
+tmux_keys C-u
+tmux_keys -l '+Archive'
+tmux_keys Enter
+tmux_wait 'saved to \+Archive' 5
+ok $? "s saves the message to +Archive"
+tmux_keys q
+tmux_wait 'Purge 1 deleted message\?' 5
+tmux_keys y
+for i in $(seq 50); do ls "$M"/cur/5.e.* >/dev/null 2>&1 || break; sleep 0.1; done
+! ls "$M"/cur/5.e.* >/dev/null 2>&1
+ok $? "the saved message is purged from INBOX on leaving"
+grep -lqs '^Subject: Save me$' "$T_DIR"/Mail/Archive/cur/* "$T_DIR"/Mail/Archive/new/*
+ok $? "it is in Archive"
+ok $([ -z "$(trash_file 'Save me')" ]; echo $?) "and no second copy went to Trash"
+
 done_testing

@@ -2,6 +2,9 @@
  * `trash` set — they move to the trash folder, and are really removed only
  * when purged in the trash itself (or with trash empty: `set notrash`).
  *
+ * Messages saved to another folder with s are purged without a trash copy
+ * (mutt does the same): the saved copy is the one that counts.
+ *
  * Only what this session marked deleted is purged.  A message another
  * program flagged \Deleted (maildir T set behind our back, an IMAP client
  * that has not expunged yet) is shown as deleted but kept: removing it is
@@ -65,22 +68,28 @@ size_t ui_mailbox_purge(struct ui *ui)
 	const char *trash_name = config_get(ui->cfg, "trash"), *err;
 	struct store_folder *trash = NULL;
 	uint32_t *uids;
-	size_t n = 0, foreign = 0;
+	size_t n = 0, nd, foreign = 0;
 	char q[160];
 
 	if (mb->folder == NULL || ui->read_only)
 		return 0;
 	/* The flags as they are now: another client may have changed them. */
 	ui_mailbox_refresh(ui);
+	/* uids[0..nd) go to the trash; uids[nd..n) were saved elsewhere with s
+	 * and already have their copy. */
 	uids = xcalloc(mb->n + 1, sizeof(*uids));
 	for (size_t i = 0; i < mb->n; i++) {
 		if (!(ui_msg_flags(ui, i) & STORE_DELETED))
 			continue;
-		if (mb->deleted_here[i])
+		if (mb->deleted_here[i] == UI_DEL_HERE)
 			uids[n++] = ui_msg_uid(ui, i);
-		else
+		else if (!mb->deleted_here[i])
 			foreign++;
 	}
+	nd = n;
+	for (size_t i = 0; i < mb->n; i++)
+		if ((ui_msg_flags(ui, i) & STORE_DELETED) && mb->deleted_here[i] == UI_DEL_SAVED)
+			uids[n++] = ui_msg_uid(ui, i);
 	if (n == 0) {
 		if (foreign)
 			ui_message(ui, false, "%zu message%s marked deleted by another program kept "
@@ -104,7 +113,7 @@ size_t ui_mailbox_purge(struct ui *ui)
 		if (strcmp(store_folder_path(trash), store_folder_path(mb->folder)) == 0)
 			store_folder_close(&trash);
 	}
-	if (trash && copy_to_trash(ui, trash, uids, n) < 0) {
+	if (trash && nd > 0 && copy_to_trash(ui, trash, uids, nd) < 0) {
 		n = 0;
 		goto out;
 	}
@@ -114,8 +123,12 @@ size_t ui_mailbox_purge(struct ui *ui)
 		goto out;
 	}
 	ui_mailbox_refresh(ui);
-	ui_message(ui, false, "%zu message%s %s%s", n, n == 1 ? "" : "s",
-		   trash ? "moved to " : "deleted", trash ? trash_name : "");
+	if (trash && nd > 0)
+		ui_message(ui, false, "%zu message%s moved to %s%s", nd, nd == 1 ? "" : "s",
+			   trash_name, n > nd ? " (saved ones purged)" : "");
+	else
+		ui_message(ui, false, "%zu message%s %s", n, n == 1 ? "" : "s",
+			   trash && n > nd ? "purged (already saved elsewhere)" : "deleted");
 out:
 	store_folder_close(&trash);
 	free(uids);

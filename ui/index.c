@@ -247,8 +247,8 @@ static void save_action(struct ui *ui, bool copy)
 			ui_message(ui, true, "%s", err);
 			break;
 		}
-		if (!copy)
-			ui_msg_set_flags(ui, v[k], STORE_FLAGS_ADD, STORE_DELETED);
+		if (!copy && ui_msg_set_flags(ui, v[k], STORE_FLAGS_ADD, STORE_DELETED) == 0)
+			ui->mb.deleted_here[v[k]] = UI_DEL_SAVED;
 		done++;
 	}
 	store_folder_close(&dst);

@@ -228,7 +228,11 @@ static const char welcome[] =
 	"  v                attachments   $       expunge deleted messages\n"
 	"\n"
 	"Your mail lives in ~/Mail as ordinary maildirs.  Settings go in\n"
-	"~/.config/loft/mailrc: see mailrc.example and loft-mailrc(5).\n";
+	"~/.config/loft/mailrc: see mailrc.example and loft-mailrc(5).\n"
+	"\n"
+	"To send mail beyond this machine, quit (q) and run `loft init`: it asks\n"
+	"for your address and your provider, writes the mailrc and a login for\n"
+	"your phone, and tells you how to start the daemon.\n";
 
 static void first_run(struct ui *ui)
 {

@@ -307,7 +307,7 @@ int ui_msg_set_flags(struct ui *ui, size_t i, int op, uint32_t flags)
 		return -1;
 	}
 	if (flags & STORE_DELETED)
-		ui->mb.deleted_here[i] = op == STORE_FLAGS_ADD;
+		ui->mb.deleted_here[i] = op == STORE_FLAGS_ADD ? UI_DEL_HERE : 0;
 	return 0;
 }
 
@@ -520,6 +520,7 @@ bool ui_mailbox_refresh(struct ui *ui)
 	bool changed = false;
 	const char *err;
 	uint32_t cur_uid = 0, *tagged_uids = NULL, *coll_uids = NULL, *del_uids = NULL;
+	uint8_t *del_how = NULL;
 	size_t ntag = 0, ncoll = 0, ndel = 0;
 
 	if (mb->folder == NULL)
@@ -530,9 +531,12 @@ bool ui_mailbox_refresh(struct ui *ui)
 	tagged_uids = xcalloc(mb->n + 1, sizeof(*tagged_uids));
 	coll_uids = xcalloc(mb->n + 1, sizeof(*coll_uids));
 	del_uids = xcalloc(mb->n + 1, sizeof(*del_uids));
+	del_how = xcalloc(mb->n + 1, sizeof(*del_how));
 	for (size_t i = 0; i < mb->n; i++) {
-		if (mb->deleted_here[i])
+		if (mb->deleted_here[i]) {
+			del_how[ndel] = mb->deleted_here[i];
 			del_uids[ndel++] = ui_msg_uid(ui, i);
+		}
 		if (mb->tagged[i])
 			tagged_uids[ntag++] = ui_msg_uid(ui, i);
 		if (mb->collapsed[i])
@@ -561,7 +565,7 @@ bool ui_mailbox_refresh(struct ui *ui)
 		for (size_t k = 0; k < ndel; k++) {
 			long i = ui_msg_index_of(ui, del_uids[k]);
 			if (i >= 0)
-				mb->deleted_here[i] = 1;
+				mb->deleted_here[i] = del_how[k];
 		}
 		ui_mailbox_resort(ui);
 		for (size_t r = 0; r < mb->norder; r++)
@@ -574,5 +578,6 @@ bool ui_mailbox_refresh(struct ui *ui)
 	free(tagged_uids);
 	free(coll_uids);
 	free(del_uids);
+	free(del_how);
 	return changed;
 }

@@ -105,7 +105,8 @@ struct ui_mailbox {
 	uint32_t *flags;		/* search: flags from file names */
 	uint8_t *tagged;		/* n */
 	uint8_t *deleted_here;		/* n: marked deleted in this session
-					 * (only those are purged: ui/expunge.c) */
+					 * (only those are purged: ui/expunge.c),
+					 * UI_DEL_HERE or UI_DEL_SAVED */
 	struct thread *thr;		/* when sorted by threads */
 	uint32_t *order;		/* message indices in display order */
 	size_t norder;
@@ -225,6 +226,10 @@ int ui_msg_set_flags(struct ui *ui, size_t i, int op, uint32_t flags);
  * is this folder.  Messages flagged deleted by another program are kept.
  * When the move fails nothing is removed.  The message line says what
  * happened.  Returns how many left the folder. */
+/* Values of deleted_here[]: deleted with d (purged into the trash), or
+ * saved to another folder with s (purged without a second copy in the
+ * trash, as mutt does). */
+enum { UI_DEL_HERE = 1, UI_DEL_SAVED = 2 };
 size_t ui_mailbox_purge(struct ui *ui);
 /* Opens folder name, creating "+NAME" when missing; NULL with *error_r. */
 struct store_folder *ui_folder_open_create(struct ui *ui, const char *name, const char **error_r);
