@@ -77,13 +77,16 @@ static const struct command commands[] = {
 	  "  json  every header and MIME part, in the shape of notmuch show --format=json\n"
 	  "  raw   the bytes as they are\n"
 	  "--part N prints the decoded content of the part with IMAP section N (1, 2.1...).\n" },
-	{ "index", cmd_index, "[--full]",
+	{ "index", cmd_index, "[--full] [--verbose]",
 	  "index new, changed and vanished mail in the notmuch database",
 	  "Brings the notmuch database (the `notmuch_database` setting, by default\n"
 	  "FOLDER/.notmuch) up to date with the maildirs under `folder`, as\n"
 	  "`notmuch new` does: new files are indexed and tagged (new.tags, \"inbox\n"
 	  "unread\", then the maildir flags), vanished ones removed, renames picked\n"
 	  "up.  Unchanged directories are skipped; --full rechecks every one.\n"
+	  "A file or folder that cannot be indexed (not mail, a path too long for\n"
+	  "notmuch, unreadable) is skipped and named on stderr, as is a file\n"
+	  "indexed with a warning: the first 10, all with --verbose.\n"
 	  "On a terminal a progress bar shows count, rate and time left.  SIGINT\n"
 	  "stops at the next message keeping what was done (exit 130); run it\n"
 	  "again to go on.\n" },
