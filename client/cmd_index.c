@@ -3,6 +3,8 @@
  * progress and formats results. */
 #include "client/commands.h"
 #include "lib/config.h"
+#include "lib/json.h"
+#include "lib/sanitize.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 #include "store/index.h"
@@ -41,8 +43,6 @@ static int open_index(const struct loft_ctx *ctx, const char *cmd, bool writable
 
 	if (index_open(root, db, writable, ix_r, &error) < 0) {
 		fprintf(stderr, "loft: %s: %s\n", cmd, error);
-		if (!writable)
-			fprintf(stderr, "loft: %s: (run `loft index` first?)\n", cmd);
 		ret = -1;
 	}
 	free(root);
@@ -58,10 +58,17 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
+/* Files and folders the scan skipped or complained about are printed
+ * after it (the first NOTES_SHOWN), or each as it comes with --verbose. */
+#define NOTES_SHOWN 10
+
 struct progress_state {
 	bool tty;
+	bool verbose;
 	double last_draw;
 	size_t last_done;
+	char *notes[NOTES_SHOWN];
+	size_t n_notes;
 };
 
 static void fmt_duration(char *buf, size_t size, double s)
@@ -111,10 +118,42 @@ static bool show_progress(void *ctx, const struct index_progress *p)
 	return true;
 }
 
+static void show_note(void *ctx, const char *path, bool skipped, const char *why)
+{
+	struct progress_state *ps = ctx;
+	char *line = xasprintf("loft: index: %s: %s %s\n", path,
+			       skipped ? "skipped:" : "indexed, but", why);
+
+	if (ps->verbose) {
+		fprintf(stderr, "%s%s", ps->tty ? "\r\033[K" : "", line);
+		free(line);
+	} else if (ps->n_notes < NOTES_SHOWN) {
+		ps->notes[ps->n_notes++] = line;
+	} else {
+		free(line);
+	}
+}
+
+static void print_notes(struct progress_state *ps, const struct index_scan_result *res)
+{
+	size_t total = res->skipped + res->unindexable + res->warnings;
+
+	for (size_t i = 0; i < ps->n_notes; i++) {
+		fputs(ps->notes[i], stderr);
+		free(ps->notes[i]);
+	}
+	if (!ps->verbose && total > ps->n_notes)
+		fprintf(stderr, "loft: index: ... and %zu more: `loft index --full --verbose` "
+				"lists them all\n", total - ps->n_notes);
+}
+
+static const char index_usage[] = "usage: loft index [--full] [--verbose]\n";
+
 int cmd_index(struct loft_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "full", no_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct progress_state ps = { .tty = isatty(2) != 0 };
@@ -127,15 +166,18 @@ int cmd_index(struct loft_ctx *ctx, int argc, char **argv)
 	double secs;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != 'f') {
-			fprintf(stderr, "usage: loft index [--full]\n");
+	while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+		if (c == 'f') {
+			full = true;
+		} else if (c == 'v') {
+			ps.verbose = true;
+		} else {
+			fputs(index_usage, stderr);
 			return EX_USAGE;
 		}
-		full = true;
 	}
 	if (optind != argc) {
-		fprintf(stderr, "usage: loft index [--full]\n");
+		fputs(index_usage, stderr);
 		return EX_USAGE;
 	}
 	/* Interruptible: stop at the next message, keep what was done. */
@@ -146,23 +188,30 @@ int cmd_index(struct loft_ctx *ctx, int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (open_index(ctx, "index", true, &ix) < 0)
 		return EX_UNAVAILABLE;
-	ret = index_scan(ix, full, show_progress, &ps, &res, &error);
+	ret = index_scan(ix, full, show_progress, show_note, &ps, &res, &error);
+	if (ps.tty)
+		fputs("\r\033[K", stderr);
+	print_notes(&ps, &res);
 	if (ret < 0)
-		fprintf(stderr, "%sloft: index: %s\n", ps.tty ? "\r\033[K" : "", error);
+		fprintf(stderr, "loft: index: %s\n", error);
 	index_close(&ix);	/* commits */
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	if (ret < 0)
 		return EX_SOFTWARE;
 	if (res.interrupted) {
-		fprintf(stderr, "%sloft: index: interrupted after %zu messages; "
-				"`loft index` goes on from there\n",
-			ps.tty ? "\r\033[K" : "", res.added);
+		fprintf(stderr, "loft: index: interrupted after %zu messages; "
+				"`loft index` goes on from there\n", res.added);
 	}
 	if (res.removed)
 		printf("removed %zu file names\n", res.removed);
 	if (res.skipped)
 		printf("skipped %zu files that are not mail\n", res.skipped);
+	if (res.unindexable)
+		printf("skipped %zu files or folders that notmuch cannot index or read\n",
+		       res.unindexable);
+	if (res.warnings)
+		printf("indexed %zu files with warnings\n", res.warnings);
 	printf("indexed %zu messages in %.2f s (%.0f msg/s)\n", res.added, secs,
 	       secs > 0 ? (double)res.added / secs : 0.0);
 	fflush(stdout);
@@ -203,24 +252,16 @@ static void relative_date(char *buf, size_t size, time_t then, time_t now)
 		strftime(buf, size, "%B %d", &tm);
 }
 
-static void json_str(const char *s)
+/* A string from the index as a JSON literal (NULL as ""). */
+static void json_str(struct sbuf *out, const char *s)
 {
-	putchar('"');
-	for (; s && *s; s++) {
-		unsigned char ch = (unsigned char)*s;
+	json_escape(out, s ? s : "", s ? strlen(s) : 0);
+}
 
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch == '\n')
-			fputs("\\n", stdout);
-		else if (ch == '\t')
-			fputs("\\t", stdout);
-		else if (ch < 0x20)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	putchar('"');
+/* A field from the index on the summary line, sanitised (lib/sanitize.h). */
+static void text_str(struct sbuf *out, const char *s)
+{
+	sanitize_add(out, s, s ? strlen(s) : 0, SANITIZE_LINE);
 }
 
 static void maybe_flush(struct search_state *st)
@@ -233,37 +274,51 @@ static void maybe_flush(struct search_state *st)
 static int print_thread(void *ctx, const struct index_thread *t)
 {
 	struct search_state *st = ctx;
+	struct sbuf out = SBUF_INIT;
 	char date[64];
 
 	relative_date(date, sizeof(date), (time_t)t->newest, st->now);
 	switch (st->out) {
 	case OUT_THREADS:
-		printf("thread:%s\n", t->thread_id);
+		sbuf_addstr(&out, "thread:");
+		text_str(&out, t->thread_id);
+		sbuf_addch(&out, '\n');
 		break;
 	case OUT_JSON:
-		printf("%s{\"thread\": ", st->n ? ",\n" : "[");
-		json_str(t->thread_id);
-		printf(", \"timestamp\": %lld, \"date_relative\": ", (long long)t->newest);
-		json_str(date);
-		printf(", \"matched\": %d, \"total\": %d, \"authors\": ", t->matched, t->total);
-		json_str(t->authors);
-		fputs(", \"subject\": ", stdout);
-		json_str(t->subject);
-		fputs(", \"tags\": [", stdout);
+		sbuf_addstr(&out, st->n ? ",\n{\"thread\": " : "[{\"thread\": ");
+		json_str(&out, t->thread_id);
+		sbuf_addf(&out, ", \"timestamp\": %lld, \"date_relative\": ", (long long)t->newest);
+		json_str(&out, date);
+		sbuf_addf(&out, ", \"matched\": %d, \"total\": %d, \"authors\": ", t->matched,
+			  t->total);
+		json_str(&out, t->authors);
+		sbuf_addstr(&out, ", \"subject\": ");
+		json_str(&out, t->subject);
+		sbuf_addstr(&out, ", \"tags\": [");
 		for (size_t i = 0; i < t->n_tags; i++) {
 			if (i)
-				fputs(", ", stdout);
-			json_str(t->tags[i]);
+				sbuf_addstr(&out, ", ");
+			json_str(&out, t->tags[i]);
 		}
-		fputs("]}", stdout);
+		sbuf_addstr(&out, "]}");
 		break;
 	default:
-		printf("thread:%s %12s [%d/%d] %s; %s (", t->thread_id, date, t->matched,
-		       t->total, t->authors ? t->authors : "", t->subject ? t->subject : "");
-		for (size_t i = 0; i < t->n_tags; i++)
-			printf("%s%s", i ? " " : "", t->tags[i]);
-		fputs(")\n", stdout);
+		sbuf_addstr(&out, "thread:");
+		text_str(&out, t->thread_id);
+		sbuf_addf(&out, " %12s [%d/%d] ", date, t->matched, t->total);
+		text_str(&out, t->authors);
+		sbuf_addstr(&out, "; ");
+		text_str(&out, t->subject);
+		sbuf_addstr(&out, " (");
+		for (size_t i = 0; i < t->n_tags; i++) {
+			if (i)
+				sbuf_addch(&out, ' ');
+			text_str(&out, t->tags[i]);
+		}
+		sbuf_addstr(&out, ")\n");
 	}
+	fwrite(out.buf, 1, out.len, stdout);
+	sbuf_release(&out);
 	maybe_flush(st);
 	return ferror(stdout) != 0;	/* stop on a closed pipe */
 }

@@ -35,6 +35,27 @@ struct command {
 static loft_cmd_fn cmd_help;
 
 static const struct command commands[] = {
+	{ "init", cmd_init,
+	  "[--name NAME] [--address ADDR] [--provider NAME | --smarthost URL]\n"
+	  "                 [--smarthost-user USER] [--password-command CMD] [--folder DIR]\n"
+	  "                 [--devices | --no-devices] [--listen HOST:PORT] [--device NAME]\n"
+	  "                 [--systemd] [--yes] [--force]",
+	  "first set-up: mailrc, store, TLS certificate, a login for your phone",
+	  "Asks your name, your address, your provider's submission server (a list of\n"
+	  "well-known ones, or any smtp://, smtps:// or smtp+insecure:// URL, with the\n"
+	  "login and a command that prints the password -- never the password itself)\n"
+	  "and whether other devices should use this loft.  Then writes a commented\n"
+	  "mailrc (-F FILE, $LOFTRC, else ~/.config/loft/mailrc), creates the store\n"
+	  "with a welcome message, the TLS certificate and the first device login,\n"
+	  "and prints what to type into a phone or Thunderbird: server, port,\n"
+	  "STARTTLS, the certificate's SHA-256 fingerprint, the login and its new\n"
+	  "password (shown once).  IMAP for other devices is not built yet.\n"
+	  "Every question has a flag; --yes takes the default of the others, so\n"
+	  "`loft init --address ADDR --provider gmail --password-command CMD --yes`\n"
+	  "runs unattended.  An existing mailrc is replaced only after a yes or with\n"
+	  "--force, and the old one is kept as MAILRC.bak (or .bak.N).\n"
+	  "--systemd writes ~/.config/systemd/user/loft-daemon.service and runs\n"
+	  "`systemctl --user enable --now` on it (a failure is reported, not fatal).\n" },
 	{ "ui", cmd_ui, "[-R] [-f MAILBOX]",
 	  "the mail client (what `loft` with no command runs)",
 	  "Opens INBOX of the store (the `folder` setting), or MAILBOX: a maildir\n"
@@ -46,7 +67,8 @@ static const struct command commands[] = {
 	{ "check", cmd_check, "",
 	  "validate the mailrc and print the effective settings",
 	  "Reads the mailrc (-F FILE, $LOFTRC, or ~/.config/loft/mailrc) and prints\n"
-	  "every setting with its value and where it came from.  An error in the\n"
+	  "every setting with its value and where it came from (\"; not built yet\"\n"
+	  "after a setting of a part loft does not have yet).  An error in the\n"
 	  "file is reported as FILE:LINE:COLUMN and exits 78 (EX_CONFIG).\n" },
 	{ "show", cmd_show, "[--format=text|json|raw] [--part N] FILE...",
 	  "print a message as loft sees it",
@@ -55,13 +77,16 @@ static const struct command commands[] = {
 	  "  json  every header and MIME part, in the shape of notmuch show --format=json\n"
 	  "  raw   the bytes as they are\n"
 	  "--part N prints the decoded content of the part with IMAP section N (1, 2.1...).\n" },
-	{ "index", cmd_index, "[--full]",
+	{ "index", cmd_index, "[--full] [--verbose]",
 	  "index new, changed and vanished mail in the notmuch database",
 	  "Brings the notmuch database (the `notmuch_database` setting, by default\n"
 	  "FOLDER/.notmuch) up to date with the maildirs under `folder`, as\n"
 	  "`notmuch new` does: new files are indexed and tagged (new.tags, \"inbox\n"
 	  "unread\", then the maildir flags), vanished ones removed, renames picked\n"
 	  "up.  Unchanged directories are skipped; --full rechecks every one.\n"
+	  "A file or folder that cannot be indexed (not mail, a path too long for\n"
+	  "notmuch, unreadable) is skipped and named on stderr, as is a file\n"
+	  "indexed with a warning: the first 10, all with --verbose.\n"
 	  "On a terminal a progress bar shows count, rate and time left.  SIGINT\n"
 	  "stops at the next message keeping what was done (exit 130); run it\n"
 	  "again to go on.\n" },
@@ -124,7 +149,7 @@ static const struct command commands[] = {
 	  "-f gives the envelope sender (default: the Return-Path address), -a the\n"
 	  "envelope recipient.  A runtime error is printed on stderr followed by\n"
 	  "the fallback delivery (store message in folder: INBOX); exit 0.\n"
-	  "The `sieve` setting names the script delivery runs.\n" },
+	  "The `sieve` setting names the script delivery runs; see loft-sieve(5).\n" },
 	{ "deliver", cmd_deliver, "[-f SENDER] [-a RECIPIENT] [-m FOLDER]",
 	  "deliver one message from standard input into the store (MDA)",
 	  "Runs the `sieve` script on the message, then stores it in the folders it\n"
@@ -147,15 +172,22 @@ static const struct command commands[] = {
 	  "queued, relays remote mail to the smarthost.  SIGHUP re-reads the mailrc\n"
 	  "without dropping connections; SIGTERM lets open connections finish (up\n"
 	  "to shutdown_timeout) and exits 0.  Runs in the foreground and logs to\n"
-	  "stderr (or syslog: log=syslog) unless --detach, which writes --pidfile.\n" },
+	  "stderr (or syslog: log=syslog) unless --detach, which writes --pidfile.\n"
+	  "At start it warns once about each setting the mailrc sets that is not\n"
+	  "built yet (imap_listen...) and about account blocks, which nothing uses yet.\n" },
 	{ "passwd", cmd_passwd, "[--stdin] [NAME] | --list | --remove NAME",
-	  "set, list or revoke the logins of your devices (SMTP, IMAP)",
+	  "set, list or revoke the logins of your devices (SMTP submission)",
 	  "Each device (phone, laptop...) gets its own login, so one can be revoked\n"
-	  "without touching the others.  `loft passwd NAME` makes a new random\n"
-	  "password for NAME (default: \"default\") and prints it once; with\n"
-	  "--stdin the password is read from the first line of standard input.\n"
-	  "--list prints the names, --remove NAME revokes one.  The file is\n"
-	  "STATE_DIR/passwd (mode 0600) with yescrypt hashes.\n" },
+	  "without touching the others.  Today a login is for sending mail through\n"
+	  "`loft daemon`'s submission listeners (smtp_listen with STARTTLS,\n"
+	  "smtps_listen); the IMAP server, not built yet, is to use the same logins.\n"
+	  "`loft passwd NAME` makes a new random password for NAME (default:\n"
+	  "\"default\") and prints it once; with --stdin the password is read from\n"
+	  "the first line of standard input.  --list prints the names, --remove NAME\n"
+	  "revokes one.  The file is STATE_DIR/passwd (mode 0600) with yescrypt hashes.\n"
+	  "Exit status: 0 done; 64 bad usage; 65 a --stdin password shorter than 8\n"
+	  "characters; 67 --remove of a name that has no login; 74 the file cannot\n"
+	  "be read or written.\n" },
 	{ "help", cmd_help, "[COMMAND | settings [--man]]",
 	  "show help for a command, or the list of settings",
 	  "With no argument, lists the commands.  `loft help settings` lists every\n"
@@ -238,6 +270,33 @@ static const char *pick_config(const char *opt_file, char *buf, size_t bufsize)
 	return access(buf, F_OK) == 0 ? buf : NULL;
 }
 
+/* Commands that accept mail from other programs run on a mailrc with
+ * errors (the faulty lines skipped); every other command stops. */
+static bool accepts_mail(const struct command *cmd)
+{
+	static const char *const names[] = { "sendmail", "deliver", "daemon" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(cmd->name, names[i]) == 0)
+			return true;
+	return false;
+}
+
+/* config_load()'s errors, one a line: on stderr before exiting, or
+ * logged (stderr or syslog, as the mailrc says) when the command goes on. */
+static void report_config_errors(const char *errors, bool going_on)
+{
+	for (const char *e = errors; *e != '\0';) {
+		size_t n = strcspn(e, "\n");
+
+		if (going_on)
+			log_error("config error, line ignored (run loft check): %.*s", (int)n, e);
+		else
+			fprintf(stderr, "loft: %.*s\n", (int)n, e);
+		e += n + (e[n] == '\n');
+	}
+}
+
 static const char *base_name(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -309,8 +368,18 @@ int main(int argc, char **argv)
 		return EX_USAGE;
 	}
 
+	config_set_ui_checks(&ui_config_checks);
 	ctx.cfg = config_new();
 	ctx.config_path = pick_config(opt_file, pathbuf, sizeof(pathbuf));
+	/* init writes the mailrc: it may be missing or broken. */
+	if (cmd->fn == cmd_init) {
+		if (ctx.config_path == pathbuf)
+			ctx.config_path = NULL;
+		optind = 1;
+		status = cmd->fn(&ctx, argc, argv);
+		config_free(&ctx.cfg);
+		return status;
+	}
 	/* A file that is not there is a missing input (66); anything wrong
 	 * inside one is a configuration error (78). */
 	if (ctx.config_path && access(ctx.config_path, R_OK) < 0) {
@@ -318,8 +387,9 @@ int main(int argc, char **argv)
 		config_free(&ctx.cfg);
 		return EX_NOINPUT;
 	}
-	if (ctx.config_path && config_load(ctx.cfg, ctx.config_path, &error) < 0) {
-		fprintf(stderr, "loft: %s\n", error);
+	bool config_bad = ctx.config_path && config_load(ctx.cfg, ctx.config_path, &error) < 0;
+	if (config_bad && !accepts_mail(cmd)) {
+		report_config_errors(error, false);
 		config_free(&ctx.cfg);
 		return EX_CONFIG;
 	}
@@ -329,6 +399,10 @@ int main(int argc, char **argv)
 	const char *log_to = config_get(ctx.cfg, "log");
 	if (log_to && strcmp(log_to, "syslog") == 0)
 		log_use_syslog("loft");
+	/* Mail handed over by cron, git or an MTA is accepted all the same:
+	 * the broken lines keep their defaults, and this says so every time. */
+	if (config_bad)
+		report_config_errors(error, true);
 
 	char *noargs[] = { (char *)cmdname, NULL, NULL, NULL, NULL };
 	if (argc <= 0) {

@@ -16,10 +16,17 @@ enum setting_type {
 	SETTING_ENUM,		/* one of words[] */
 	SETTING_HOSTPORT,	/* HOST:PORT, [IPV6]:PORT */
 	SETTING_DURATION,	/* "300", "5m", "1h30m"; seconds, min..max */
+	SETTING_SMTP_URL,	/* smtp[s]://HOST[:PORT], smtp+insecure://... */
 };
 
 #define SETTING_F_ACCOUNT	0x01	/* may be set inside an account block */
 #define SETTING_F_NONEMPTY	0x02	/* an empty value is an error */
+/* No code reads it yet: the help, the man page and `loft check` say "not
+ * built yet", and `loft daemon` warns when a mailrc sets it. */
+#define SETTING_F_UNBUILT	0x04
+/* `unset NAME` / `set noNAME` switch it off (empty), as in mutt, instead
+ * of bringing back the default: a folder the user can do without. */
+#define SETTING_F_UNSET_OFF	0x08
 
 struct setting {
 	const char *name;

@@ -13,15 +13,85 @@
 #include <string.h>
 #include <strings.h>
 
+static const struct config_ui_checks *ui_checks;
+
+void config_set_ui_checks(const struct config_ui_checks *checks)
+{
+	ui_checks = checks;
+}
+
+/* The closest of list[] to w within 2 edits, or NULL. */
+static const char *closest(const char *const *list, const char *w)
+{
+	const char *best = NULL;
+	unsigned best_d = 3;
+
+	for (size_t i = 0; list[i]; i++) {
+		unsigned d = mailrc_distance(w, list[i]);
+
+		if (d < best_d) {
+			best_d = d;
+			best = list[i];
+		}
+	}
+	return best;
+}
+
+static int check_key(struct mailrc_parser *p, const char *cmd, const struct mailrc_word *w)
+{
+	if (ui_checks == NULL || ui_checks->key_valid == NULL || ui_checks->key_valid(w->text))
+		return 0;
+	return mailrc_error(p, w->line, w->col, "%s: unknown key '%s' (a character, ^X, \\ev, "
+			    "<Esc>v, <Enter>, <Down>, <F1>...)", cmd, w->text);
+}
+
+static int check_action(struct mailrc_parser *p, const struct mailrc_word *w)
+{
+	const char *best;
+
+	if (ui_checks == NULL || ui_checks->actions == NULL)
+		return 0;
+	for (size_t i = 0; ui_checks->actions[i]; i++)
+		if (strcmp(ui_checks->actions[i], w->text) == 0)
+			return 0;
+	best = closest(ui_checks->actions, w->text);
+	if (best != NULL)
+		return mailrc_error(p, w->line, w->col,
+				    "bind: unknown action '%s' (did you mean '%s'?)", w->text, best);
+	return mailrc_error(p, w->line, w->col,
+			    "bind: unknown action '%s' (`loft` lists them with ? on each screen)",
+			    w->text);
+}
+
+static int check_pattern(struct mailrc_parser *p, const struct mailrc_word *w)
+{
+	const char *why;
+
+	if (ui_checks == NULL || ui_checks->pattern_check == NULL ||
+	    ui_checks->pattern_check(w->text, &why) == 0)
+		return 0;
+	return mailrc_error(p, w->line, w->col, "color: bad pattern '%s': %s", w->text, why);
+}
+
 static const char *const menus[] = { "generic", "index", "pager", "attach", "compose",
 				     "browser", "editor", NULL };
 
-static const char *const objects[] = {
-	"normal", "indicator", "status", "tree", "quoted", "quoted1", "quoted2", "quoted3",
-	"url", "header", "hdrdefault", "signature", "attachment", "error", "message",
-	"index", "search", "tilde", "markers", "bold", "underline", "body", "new",
-	"flagged", "deleted", "tagged", NULL,
+/* The colour objects the client draws: the one list, ui/color.c maps each
+ * index to its attribute (an object listed here but not drawn would be
+ * accepted and then ignored, as quoted3 was). */
+const char *const config_color_objects[CONFIG_COLOR_OBJECTS + 1] = {
+	"normal", "indicator", "status", "tree", "quoted", "quoted1", "quoted2", "url",
+	"header", "hdrdefault", "signature", "attachment", "error", "new", "flagged",
+	"deleted", "tagged", "search", "tilde", "index", NULL,
 };
+
+int config_color_object(const char *name)
+{
+	for (int i = 0; i < CONFIG_COLOR_OBJECTS; i++)
+		if (strcasecmp(config_color_objects[i], name) == 0)
+			return i;
+	return -1;
+}
 
 static const char *const colors[] = { "default", "black", "red", "green", "yellow",
 				      "blue", "magenta", "cyan", "white", NULL };
@@ -86,14 +156,23 @@ int config_cmd_ui(struct mailrc_parser *p, struct config *cfg, const struct mail
 		if (cmd->argc < 4 || cmd->argc > 5)
 			return mailrc_error(p, w[0].line, w[0].col,
 					    "color: expected 'color OBJECT FOREGROUND BACKGROUND [PATTERN]'");
-		if (!in_list(objects, w[1].text, w[1].len))
+		if (config_color_object(w[1].text) < 0) {
+			const char *best = closest(config_color_objects, w[1].text);
+
+			if (best != NULL)
+				return mailrc_error(p, w[1].line, w[1].col,
+						    "color: unknown object '%s' (did you mean '%s'?)",
+						    w[1].text, best);
 			return mailrc_error(p, w[1].line, w[1].col, "color: unknown object '%s'", w[1].text);
+		}
 		for (size_t i = 2; i < 4; i++)
 			if (!config_color_valid(w[i].text))
 				return mailrc_error(p, w[i].line, w[i].col,
 						    "color: unknown colour '%s' (default, black, red, green, "
 						    "yellow, blue, magenta, cyan, white, brightNAME, colorN)",
 						    w[i].text);
+		if (cmd->argc == 5 && check_pattern(p, &w[4]) < 0)
+			return -1;
 		add_line(cfg, 'c', w + 1, cmd->argc - 1);
 		return 0;
 	}
@@ -106,6 +185,8 @@ int config_cmd_ui(struct mailrc_parser *p, struct config *cfg, const struct mail
 		return -1;
 	if (w[2].len == 0 || w[3].len == 0)
 		return mailrc_error(p, w[2].line, w[2].col, "%s: empty key or action", w[0].text);
+	if (check_key(p, w[0].text, &w[2]) < 0 || (!macro && check_action(p, &w[3]) < 0))
+		return -1;
 	add_line(cfg, macro ? 'm' : 'b', w + 1, 3);
 	return 0;
 }

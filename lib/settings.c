@@ -10,6 +10,7 @@
 #include "lib/config-private.h"
 #include "lib/mailrc.h"
 #include "lib/sbuf.h"
+#include "lib/smtp_url.h"
 #include "lib/xalloc.h"
 
 #include <errno.h>
@@ -24,13 +25,14 @@ static const char *const sort_words[] = { "date", "threads", "from", "subject", 
 
 #define ACC SETTING_F_ACCOUNT
 #define NONEMPTY SETTING_F_NONEMPTY
+#define UNBUILT SETTING_F_UNBUILT
 
 const struct setting settings_table[] = {
 	{ "folder", SETTING_PATH, "~/Mail",
 	  "Root of the mail store: one maildir per folder (INBOX, Sent, Lists/foo...).",
 	  NULL, 0, 0, ACC | NONEMPTY },
 	{ "notmuch_database", SETTING_PATH, "",
-	  "Directory of the notmuch database; empty means FOLDER/.notmuch (used from the indexer on).",
+	  "Directory of the notmuch database; empty means FOLDER/.notmuch.",
 	  NULL, 0, 0, 0 },
 	{ "state_dir", SETTING_PATH, "",
 	  "Directory of loft's own state (UID maps, caches, queue); empty means FOLDER/.loft.",
@@ -45,7 +47,7 @@ const struct setting settings_table[] = {
 	  "Host name for Message-IDs and the SMTP greeting; empty means the system host name.",
 	  NULL, 0, 0, ACC },
 	{ "domain", SETTING_STRING, "",
-	  "Domain added to addresses written without one; empty means the host name.",
+	  "Domain of your address when from is empty (USER@DOMAIN) and of the Message-IDs loft sendmail adds; empty means hostname, or the system host name, when it has a dot.",
 	  NULL, 0, 0, ACC },
 	{ "log", SETTING_ENUM, "stderr",
 	  "Where loft's messages go: stderr, or syslog (mail facility).",
@@ -57,10 +59,10 @@ const struct setting settings_table[] = {
 	  "Command that edits a message being composed; empty means $VISUAL, then $EDITOR, then vi.",
 	  NULL, 0, 0, 0 },
 	{ "imap_listen", SETTING_HOSTPORT, "127.0.0.1:1143",
-	  "Address the IMAP server listens on; empty disables it (used from the daemon on).",
-	  NULL, 0, 0, 0 },
+	  "Address the IMAP server is to listen on; empty disables it.",
+	  NULL, 0, 0, UNBUILT },
 	{ "smtp_listen", SETTING_HOSTPORT, "127.0.0.1:1587",
-	  "Address the SMTP submission server listens on; empty disables it (used from the daemon on).",
+	  "Address loft daemon's SMTP submission server (STARTTLS, AUTH) listens on; empty disables it.",
 	  NULL, 0, 0, 0 },
 	{ "smtps_listen", SETTING_HOSTPORT, "",
 	  "Address the SMTP submission server listens on with implicit TLS (port 465 style); empty disables it.",
@@ -96,12 +98,12 @@ const struct setting settings_table[] = {
 	  "NOOP, RSET, VRFY, HELP, HELO and EHLO commands an SMTP client may send between two messages before it is disconnected.",
 	  NULL, 1, 10000, 0 },
 	{ "tls_cert", SETTING_PATH, "",
-	  "PEM certificate chain of the IMAP and SMTP servers; empty means a self-signed one made under STATE_DIR/tls.",
+	  "PEM certificate chain of the SMTP servers; empty means a self-signed one made under STATE_DIR/tls.",
 	  NULL, 0, 0, 0 },
 	{ "tls_key", SETTING_PATH, "",
 	  "PEM private key of tls_cert.",
 	  NULL, 0, 0, 0 },
-	{ "smarthost", SETTING_STRING, "",
+	{ "smarthost", SETTING_SMTP_URL, "",
 	  "Relay that mail for remote recipients is handed to: smtp://HOST:587 (STARTTLS required), smtps://HOST:465 (implicit TLS) or smtp+insecure://HOST:PORT (plaintext); empty keeps such mail queued.",
 	  NULL, 0, 0, ACC },
 	{ "smarthost_user", SETTING_STRING, "",
@@ -129,23 +131,23 @@ const struct setting settings_table[] = {
 	  "Most connections from one client address at once, handled as max_connections; 0 means no limit of its own.",
 	  NULL, 0, 10000, 0 },
 	{ "queue_interval", SETTING_DURATION, "5m",
-	  "How often the daemon runs the queue (it also runs it at once when mail is queued).",
+	  "How often the daemon runs the queue (it also runs it at once when mail is queued); the mail client does the same while no daemon runs.",
 	  NULL, 1, 86400, 0 },
 	{ "shutdown_timeout", SETTING_DURATION, "30",
 	  "On SIGTERM, how long the daemon lets open connections and a queue run finish before ending them (unsent mail stays queued).",
 	  NULL, 0, 3600, 0 },
 	{ "sieve", SETTING_PATH, "~/.config/loft/sieve",
-	  "Sieve script run on delivered mail; a missing file delivers to INBOX (used from the MDA on).",
+	  "Sieve script run on every local delivery (loft deliver, the queue runner); a missing file delivers to INBOX.",
 	  NULL, 0, 0, 0 },
 	{ "record", SETTING_PATH, "+Sent",
-	  "Folder keeping a copy of the mail you send (+NAME is under folder); empty keeps none.",
-	  NULL, 0, 0, ACC },
+	  "Folder keeping a copy of the mail you send (+NAME is under folder); empty (unset record) keeps none.",
+	  NULL, 0, 0, ACC | SETTING_F_UNSET_OFF },
 	{ "postponed", SETTING_PATH, "+Drafts",
 	  "Folder for messages postponed while composing (+NAME is under folder).",
 	  NULL, 0, 0, ACC },
 	{ "trash", SETTING_PATH, "+Trash",
-	  "Folder deleted messages move to (+NAME is under folder); empty deletes at once.",
-	  NULL, 0, 0, ACC },
+	  "Folder deleted messages move to when purged (d, then $ or leaving the folder; +NAME is under folder); purged in the trash itself, or with trash empty (unset trash), they are deleted for good.",
+	  NULL, 0, 0, ACC | SETTING_F_UNSET_OFF },
 	{ "index_format", SETTING_STRING, "%4C %Z %{%b %d} %-15.15L (%?l?%4l&%4c?) %s",
 	  "Format of a line of the message index, with mutt's % sequences (%g: the notmuch tags).",
 	  NULL, 0, 0, ACC | NONEMPTY },
@@ -165,7 +167,7 @@ const struct setting settings_table[] = {
 	  "Forwards a message as an attachment (message/rfc822) instead of inline.",
 	  NULL, 0, 0, 0 },
 	{ "delete_confirm", SETTING_BOOL, "yes",
-	  "Asks before expunging messages marked for deletion when leaving a folder.",
+	  "Asks before purging the messages deleted in this session when leaving a folder or with $.",
 	  NULL, 0, 0, 0 },
 	{ "sidebar_visible", SETTING_BOOL, "no",
 	  "Shows the folder list with unread/total counts beside the index (Esc b toggles it).",
@@ -174,8 +176,8 @@ const struct setting settings_table[] = {
 	  "Mailcap files searched for viewers (text/html copiousoutput renders HTML mail), colon separated.",
 	  NULL, 0, 0, 0 },
 	{ "fetch_interval", SETTING_DURATION, "5m",
-	  "How often upstream accounts without IDLE are polled (used from the fetch loop on).",
-	  NULL, 30, 7 * 86400, ACC },
+	  "How often upstream accounts without IDLE are to be polled by the fetch loop.",
+	  NULL, 30, 7 * 86400, ACC | UNBUILT },
 	{ "queue_retry_min", SETTING_DURATION, "5m",
 	  "First delay before a failed delivery is tried again; it doubles after each attempt.",
 	  NULL, 1, 86400, 0 },
@@ -195,10 +197,10 @@ const struct setting settings_table[] = {
 	  "Drop a delivered message whose Message-ID was delivered within this time (0: off), as formail -D does.",
 	  NULL, 0, 365LL * 86400, 0 },
 	{ "index_on_delivery", SETTING_BOOL, "yes",
-	  "Index delivered mail in notmuch at once (no: leave it to `loft index` or the daemon).",
+	  "Index delivered mail in notmuch at once (no: leave it to `loft index`).",
 	  NULL, 0, 0, 0 },
 	{ "max_message_size", SETTING_INT, "50M",
-	  "Largest message accepted by SMTP, APPEND and delivery, in bytes (k, M, G suffixes).",
+	  "Largest message accepted by SMTP, loft sendmail and loft deliver, in bytes (k, M, G suffixes).",
 	  NULL, 1024, 2LL * 1024 * 1024 * 1024, 0 },
 };
 
@@ -232,7 +234,7 @@ const char *settings_suggest(const char *name)
 const char *settings_type_name(enum setting_type type)
 {
 	static const char *const names[] = {
-		"string", "path", "bool", "int", "enum", "HOST:PORT", "duration",
+		"string", "path", "bool", "int", "enum", "HOST:PORT", "duration", "URL",
 	};
 	return names[type];
 }
@@ -348,6 +350,30 @@ static bool valid_hostport(const char *v)
 	return errno == 0 && *end == '\0' && port >= 1 && port <= 65535;
 }
 
+/* The relay's own parser, so what loads is what the relay can use; the
+ * message says how to fix the value, e.g. the scheme left out of
+ * "smtp.example.org:587" (the example loft-mailrc(5) used to give). */
+static int check_smtp_url(const struct setting *s, const char *value, struct sbuf *err)
+{
+	enum smtp_url_tls tls;
+	const char *why;
+
+	if (smtp_url_parse(value, &tls, NULL, NULL, &why) == 0)
+		return 0;
+	if (strstr(value, "://") == NULL) {
+		const char *colon = strrchr(value, ':');
+		bool tls_port = colon != NULL && strcmp(colon, ":465") == 0;
+
+		sbuf_addf(err, "%s: '%s' has no scheme: write %s://%s (%s), or "
+			  "smtp+insecure://%s for plaintext", s->name, value,
+			  tls_port ? "smtps" : "smtp", value,
+			  tls_port ? "implicit TLS" : "STARTTLS", value);
+	} else {
+		sbuf_addf(err, "%s: '%s'", why, value);
+	}
+	return -1;
+}
+
 int settings_check(const struct setting *s, const char *value, char **canon_r,
 		   struct sbuf *err, const char **error_r)
 {
@@ -361,7 +387,7 @@ int settings_check(const struct setting *s, const char *value, char **canon_r,
 		goto fail;
 	}
 	if (*value == '\0' && (s->type == SETTING_STRING || s->type == SETTING_PATH ||
-			       s->type == SETTING_HOSTPORT)) {
+			       s->type == SETTING_HOSTPORT || s->type == SETTING_SMTP_URL)) {
 		if (!(s->flags & SETTING_F_NONEMPTY))
 			return 0;
 		sbuf_addf(err, "%s: must not be empty", s->name);
@@ -396,6 +422,10 @@ int settings_check(const struct setting *s, const char *value, char **canon_r,
 			sbuf_addf(err, "%s: expected HOST:PORT", s->name);
 			goto fail;
 		}
+		break;
+	case SETTING_SMTP_URL:
+		if (check_smtp_url(s, value, err) < 0)
+			goto fail;
 		break;
 	case SETTING_DURATION:
 		if (!parse_duration(value, &n) || n < s->min || n > s->max) {
@@ -462,17 +492,23 @@ static void add_type(struct sbuf *out, const struct setting *s)
 		sbuf_addf(out, " from %llds to %llds", s->min, s->max);
 }
 
+/* Said of every setting marked SETTING_F_UNBUILT; no roff escapes needed. */
+#define SETTINGS_UNBUILT_NOTE \
+	"Not built yet: loft ignores this setting for now (loft daemon warns when a mailrc sets it)."
+
 void config_settings_doc(struct sbuf *out, bool man)
 {
 	for (size_t i = 0; i < settings_count; i++) {
 		const struct setting *s = &settings_table[i];
 		const char *acc = (s->flags & SETTING_F_ACCOUNT) ? "; per account" : "";
+		bool unbuilt = (s->flags & SETTING_F_UNBUILT) != 0;
 		struct sbuf type = SBUF_INIT;
 
 		add_type(&type, s);
 		if (!man) {
-			sbuf_addf(out, "%s%s  %s  (default: %s%s)\n    %s\n", i ? "\n" : "", s->name, type.buf,
-				  *s->def ? s->def : "empty", acc, s->desc);
+			sbuf_addf(out, "%s%s  %s  (default: %s%s%s)\n    %s\n%s", i ? "\n" : "", s->name,
+				  type.buf, *s->def ? s->def : "empty", acc, unbuilt ? "; not built yet" : "",
+				  s->desc, unbuilt ? "    " SETTINGS_UNBUILT_NOTE "\n" : "");
 			sbuf_release(&type);
 			continue;
 		}
@@ -486,9 +522,11 @@ void config_settings_doc(struct sbuf *out, bool man)
 		} else {
 			sbuf_addstr(out, "empty");
 		}
-		sbuf_addf(out, "%s)\n.br\n", acc);
+		sbuf_addf(out, "%s%s)\n.br\n", acc, unbuilt ? "; \\fBnot built yet\\fP" : "");
 		add_roff(out, s->desc);
 		sbuf_addch(out, '\n');
+		if (unbuilt)
+			sbuf_addstr(out, SETTINGS_UNBUILT_NOTE "\n");
 		sbuf_release(&type);
 	}
 }

@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -70,7 +71,9 @@ static int run_queue(void *ctx)
 	/* After a privilege drop, "~" in the settings must be the user's home
 	 * (the Sieve script...), not root's: read the mailrc again as the user. */
 	own = config_new();
-	if (d->config_path == NULL || config_load(own, d->config_path, &error) == 0)
+	/* Errors in lines were logged at start-up (errno 0): the good lines
+	 * count all the same.  A file gone unreadable keeps the parent's. */
+	if (d->config_path == NULL || config_load(own, d->config_path, &error) == 0 || errno == 0)
 		cfg = own;
 	ret = transport_run(cfg, 0, &st);
 	config_free(&own);
@@ -111,6 +114,24 @@ static SSL_CTX *load_tls(struct config *cfg, char **fp_r)
 	}
 	log_info("TLS certificate SHA-256 fingerprint %s", *fp_r);
 	return ctx;
+}
+
+/* A setting of a feature not built yet does nothing: say so once, at
+ * start, instead of leaving the user to wait for an IMAP server that is not
+ * there.  Account blocks are read and checked but nothing uses them yet. */
+static void warn_unbuilt(const struct config *cfg)
+{
+	const char *name, *account, *file;
+	unsigned long line;
+	size_t pos = 0;
+
+	while ((name = config_next_unbuilt(cfg, &pos, &account, &file, &line)) != NULL)
+		log_warning("%s:%lu: %s%s%s%s is not built yet in this version of loft: ignored", file,
+			    line, account ? "account " : "", account ? account : "", account ? ": " : "",
+			    name);
+	for (size_t i = 0; i < config_account_count(cfg); i++)
+		log_warning("account %s: account blocks are not built yet: its settings are ignored",
+			    config_account_name(cfg, i));
 }
 
 static void apply_settings(struct daemon *d)
@@ -274,6 +295,25 @@ static int write_pidfile(const char *path)
 	return 0;
 }
 
+/* STATE_DIR/daemon.lock (beside the queue directory), flocked for the
+ * daemon's life: the mail client runs the queue itself only while no
+ * daemon holds it.  Returns the fd to keep open, or -1 (logged; the
+ * daemon runs anyway). */
+static int hold_lock(const struct queue *q)
+{
+	char *path = xasprintf("%s/../daemon.lock", queue_dir(q));
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		log_warning("%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	free(path);
+	return fd;
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: loft daemon [--detach] [--pidfile FILE]\n");
@@ -292,7 +332,7 @@ int cmd_daemon(struct loft_ctx *ctx, int argc, char **argv)
 	const char *error, *pidfile = NULL;
 	char *pid_abs = NULL;
 	bool detach_opt = false;
-	int c, ready_fd = -1, ret = EX_OK;
+	int c, ready_fd = -1, lock_fd = -1, ret = EX_OK;
 
 	while ((c = getopt_long(argc, argv, "dp:", opts, NULL)) != -1) {
 		if (c == 'd')
@@ -317,12 +357,15 @@ int cmd_daemon(struct loft_ctx *ctx, int argc, char **argv)
 		log_set_level(LOG_LEVEL_INFO);
 	/* The daemon owns its copy of the config: a reload replaces it. */
 	d.cfg = config_new();
-	if (d.config_path && config_load(d.cfg, d.config_path, &error) < 0) {
+	/* main.c logged the mailrc's errors; the listeners run all the same
+	 * on the good lines.  Only a file that cannot be read stops here. */
+	if (d.config_path && config_load(d.cfg, d.config_path, &error) < 0 && errno != 0) {
 		fprintf(stderr, "loft: daemon: %s\n", error);
 		config_free(&d.cfg);
 		free(pid_abs);
 		return EX_CONFIG;
 	}
+	warn_unbuilt(d.cfg);
 	if (transport_queue_open(d.cfg, &d.queue, &error) < 0) {
 		fprintf(stderr, "loft: daemon: queue: %s\n", error);
 		ret = EX_TEMPFAIL;
@@ -347,6 +390,7 @@ int cmd_daemon(struct loft_ctx *ctx, int argc, char **argv)
 		ret = EX_OSERR;
 		goto out;
 	}
+	lock_fd = hold_lock(d.queue);
 	if (pid_abs && write_pidfile(pid_abs) < 0) {
 		ret = EX_CANTCREAT;
 		goto out;
@@ -371,5 +415,7 @@ out:
 	queue_free(&d.queue);
 	config_free(&d.cfg);
 	free(pid_abs);
+	if (lock_fd >= 0)
+		close(lock_fd);
 	return ret;
 }

@@ -9,6 +9,7 @@
 #include "localmta/deliver-private.h"
 #include <stdarg.h>
 #include "localmta/queue.h"
+#include "localmta/sendmail-private.h"
 #include "localmta/sieve.h"
 #include "store/message.h"
 #include "store/store.h"
@@ -25,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define SIEVE_MAX_BYTES (1024 * 1024)
 #define MAX_HOPS 50		/* Received + Delivered-To lines before "loop" */
@@ -39,6 +41,31 @@ struct deliver {
 	int64_t dup_window;
 	bool queued;			/* a redirect was queued */
 };
+
+/* Why mail cannot be written into the INBOX maildir under root (ROOT/INBOX,
+ * or ROOT itself as Maildir++ has it), or NULL.  A store that cannot take
+ * mail otherwise fails first on the notmuch write lock, and that message
+ * blames the index instead of the maildir.  Caller frees. */
+static char *inbox_unwritable(const char *root)
+{
+	static const char *const subs[] = { "tmp", "new" };
+	char *inbox = path_join(root, "INBOX"), *why = NULL;
+
+	if (access(inbox, F_OK) < 0) {
+		free(inbox);
+		inbox = xstrdup(root);
+	}
+	for (size_t i = 0; i < 2 && why == NULL; i++) {
+		char *d = path_join(inbox, subs[i]);
+
+		if (access(d, W_OK) < 0 && errno != ENOENT)
+			why = xasprintf("%s: cannot deliver into this maildir: %s", d,
+					strerror(errno));
+		free(d);
+	}
+	free(inbox);
+	return why;
+}
 
 int deliver_open(const struct config *cfg, struct queue *q, struct deliver **agent_r,
 		 char **error_r)
@@ -58,7 +85,9 @@ int deliver_open(const struct config *cfg, struct queue *q, struct deliver **age
 	if (config_bool(cfg, "index_on_delivery"))
 		flags |= STORE_OPEN_INDEX;
 	if (store_open(&set, flags, &a->store, &err) < 0) {
-		*error_r = xstrdup(err);
+		char *why = root ? inbox_unwritable(root) : NULL;
+
+		*error_r = why ? why : xstrdup(err);
 		free(a);
 		return -1;
 	}
@@ -124,10 +153,19 @@ static const char *eol_of(const char *data, size_t len)
 	return nl && nl > data && nl[-1] == '\r' ? "\r\n" : "\n";
 }
 
-/* Builds the stored copy: trace headers on top of the message as received. */
-static void build_copy(const struct deliver_request *req, struct sbuf *out)
+/* Builds the stored copy: trace headers on top of the message as received.
+ *
+ * Input whose body starts with no blank line before it ("echo hi | loft
+ * deliver", or a bare body sent to the MX) would be stored as a file that
+ * notmuch rejects ("non-mail file").  Refusing it (65) would bounce the
+ * output of cron jobs and scripts, which procmail, maildrop and dovecot-lda
+ * all store; so it gets what `loft sendmail` gives such input: the blank
+ * line, and From (the envelope sender), Date and Message-ID if missing. */
+static void build_copy(const struct deliver *a, const struct deliver_request *req,
+		       struct sbuf *out)
 {
 	const char *eol = eol_of(req->data, req->len);
+	struct sendmail_header_info h;
 
 	if (req->sender)
 		sbuf_addf(out, "Return-Path: <%s>%s", req->sender, eol);
@@ -135,7 +173,20 @@ static void build_copy(const struct deliver_request *req, struct sbuf *out)
 		sbuf_addf(out, "Delivered-To: %s%s", req->rcpt, eol);
 	if (req->token)
 		sbuf_addf(out, TOKEN_HEADER ": %s%s", req->token, eol);
-	sbuf_add(out, req->data, req->len);
+	sendmail_header_scan(req->data, req->len, &h);
+	if (h.blank || h.end == req->len) {
+		sbuf_add(out, req->data, req->len);
+		return;
+	}
+	int64_t now = clock_now();
+	char id[QUEUE_ID_LEN + 1], *domain = config_mail_domain(a->cfg);
+	char *from = req->sender && *req->sender ? xstrdup(req->sender)
+						  : xasprintf("MAILER-DAEMON@%s", domain);
+
+	queue_new_id(now, id);
+	sendmail_header_complete(out, req->data, req->len, now, id, domain, from);
+	free(from);
+	free(domain);
 }
 
 /* One action turned into a store operation. */
@@ -231,6 +282,10 @@ enum deliver_status deliver_message(struct deliver *a, const struct deliver_requ
 	char *serr = NULL;
 
 	*answer_r = NULL;
+	if (deflt == req->folder && store_folder_name_check(deflt, &err) < 0) {
+		log_warning("folder '%s': refused: %s (delivering to INBOX)", deflt, err);
+		deflt = "INBOX";
+	}
 	if (req->len == 0) {
 		answer(answer_r, "5.6.0 empty message");
 		return DELIVER_PERMFAIL;
@@ -244,7 +299,7 @@ enum deliver_status deliver_message(struct deliver *a, const struct deliver_requ
 		answer(answer_r, "5.4.6 too many hops (%d Received/Delivered-To lines)", hops);
 		return DELIVER_PERMFAIL;
 	}
-	build_copy(req, &copy);
+	build_copy(a, req, &copy);
 	msg = message_parse(copy.buf, copy.len, NULL, &err);
 	if (msg == NULL) {
 		answer(answer_r, "5.6.0 not a message: %s", err);
@@ -288,6 +343,11 @@ enum deliver_status deliver_message(struct deliver *a, const struct deliver_requ
 			t->folder = deflt;
 		} else if (act->type == SIEVE_KEEP || is_inbox(act->folder)) {
 			t->folder = act->type == SIEVE_KEEP ? deflt : "INBOX";
+		} else if (store_folder_name_check(act->folder, &err) < 0) {
+			/* A name built from a header can be anything: keep the
+			 * message rather than let it pick a path. */
+			log_warning("fileinto '%s': refused: %s (kept in %s)", act->folder, err, deflt);
+			t->folder = deflt;
 		} else {
 			t->folder = act->folder;
 			t->create = act->create;

@@ -34,6 +34,9 @@ struct store_settings {
 	const char *state_dir;		/* NULL: ROOT/.loft */
 	const char *notmuch_db;		/* NULL: ROOT/.notmuch */
 	unsigned mbox_lock_timeout;	/* seconds; 0: 10 */
+	/* Where the states of read-only folders are built (below); NULL:
+	 * $XDG_CACHE_HOME/loft, else $HOME/.cache/loft. */
+	const char *cache_dir;
 };
 
 enum store_open_flags {
@@ -43,12 +46,23 @@ enum store_open_flags {
 	STORE_OPEN_INDEX = 1 << 0,
 	/* Create the root and INBOX/Sent/Drafts/Trash when missing. */
 	STORE_OPEN_CREATE = 1 << 1,
+	/* Read-only (`loft -R`): nothing under the root or the state dir is
+	 * written (no tmp/ cleaning, no state beside the mail); every
+	 * folder's state is built in the cache dir; append, copy, move,
+	 * flag changes, expunge and folder create/rename/delete fail with
+	 * "read-only".  Not with STORE_OPEN_INDEX or STORE_OPEN_CREATE. */
+	STORE_OPEN_READONLY = 1 << 2,
 };
 
 /* Opens the store.  Returns 0 and *store_r, or -1 with *error_r (a static
  * or thread-local string: valid until the next failing store_open()).
  * Per-folder state lives in STATE_DIR/NAME ("Lists/foo" -> .loft/Lists/foo);
  * a folder given by a path outside the root in STATE_DIR/.ext/HASH.
+ * When neither that state nor the folder can be written (a backup, another
+ * user's mail, a read-only mount), or with STORE_OPEN_READONLY, it is
+ * built instead in
+ * CACHE_DIR/state/HASH (HASH of the state path it stands for) and kept
+ * there for the next open; it is a cache of the files like any state.
  * Initialises GMime (message_init()); call message_deinit() at exit. */
 int store_open(const struct store_settings *set, unsigned flags,
 	       struct store **store_r, const char **error_r);
@@ -82,8 +96,24 @@ int store_folder_list(struct store *store, struct store_folder_info **list_r,
 		      size_t *count_r, const char **error_r);
 void store_folder_list_free(struct store_folder_info *list, size_t count);
 
-/* name is relative to the root ("Lists/foo", "+Lists/foo"); never
- * absolute, never "..".  Fails when the folder exists. */
+/* Limits of store_folder_name_check(). */
+#define STORE_FOLDER_NAME_MAX 160	/* bytes */
+#define STORE_FOLDER_DEPTH_MAX 8	/* components */
+
+/* Whether name (relative to the root, without a leading '+') may become a
+ * folder: not empty, not absolute, at most STORE_FOLDER_NAME_MAX bytes and
+ * STORE_FOLDER_DEPTH_MAX components, no control character, no empty, ".",
+ * ".." or dot-led component (.loft holds loft's state and queue, .notmuch
+ * the index), no "new", "cur" or "tmp" component.  The one check for every
+ * name that comes from outside the store: delivery (Sieve fileinto), `loft
+ * sieve check/test`, store_folder_create(), the IMAP server.  Returns 0, or
+ * -1 with *error_r a static description.  Pure: touches no file. */
+int store_folder_name_check(const char *name, const char **error_r);
+
+/* name is relative to the root ("Lists/foo", "+Lists/foo") and must pass
+ * store_folder_name_check(); a name inside the state directory or the
+ * notmuch database (when those are under the root) is refused too.  Fails
+ * when the folder exists. */
 int store_folder_create(struct store *store, const char *name, const char **error_r);
 /* Renames the folder and its state; the UIDVALIDITY is kept.  Fails when
  * the target exists or the folder is open in this process. */
