@@ -186,7 +186,7 @@ static int copy_maildir(struct store_folder *src, const struct state_rec *rec,
 	}
 	snprintf(point, sizeof(point), "%s:after-dst-commit", prefix);
 	crash_point(point);
-	store_index_add(dst, loc, flags, rec->keywords);
+	store_index_add(dst, loc, flags, rec->keywords, NULL, 0);
 	*location_r = loc;
 	loc = NULL;
 	ret = 0;

@@ -286,7 +286,7 @@ int store_append(struct store_folder *f, const char *data, size_t len,
 	}
 	crash_point("append:after-commit");
 	if (location)
-		store_index_add(f, location, flags, kw);
+		store_index_add(f, location, flags, kw, data, len);
 	store_index_commit(f->store);
 	*uid_r = uid;
 	ret = 0;

@@ -28,7 +28,8 @@ struct message {
 	struct message *top;		/* the message that owns the arena (self for the top) */
 	struct arena *arena;		/* only in the top message */
 	GMimeMessage *gm;		/* referenced by the top only */
-	char *raw;			/* top only: private copy of the input */
+	const char *raw;		/* top only: the input */
+	char *raw_alloc;		/* top only: what to free, or NULL when borrowed */
 	size_t raw_len;
 	GByteArray *raw_array;		/* top only: raw lent to GMime's stream */
 	struct message_limits lim;

@@ -291,8 +291,10 @@ static void warning_cb(gint64 offset, GMimeParserWarning code, const gchar *item
 		message_add_defect(m->defects, &m->ndefects, d);
 }
 
-struct message *message_parse(const char *data, size_t len,
-			      const struct message_limits *lim, const char **error_r)
+/* data is the caller's (kept until message_free) when alloc is NULL, else
+ * alloc is a malloc'd buffer holding it that the message now owns. */
+static struct message *parse(const char *data, size_t len, char *alloc,
+			     const struct message_limits *lim, const char **error_r)
 {
 	static const struct message_limits deflim = MESSAGE_LIMITS_DEFAULT;
 	struct message *m;
@@ -315,15 +317,15 @@ struct message *message_parse(const char *data, size_t len,
 	}
 	if (len >= G_MAXUINT) {	/* GByteArray's bound; far over max_message_size */
 		*error_r = "message too large";
+		free(alloc);
 		return NULL;
 	}
 	m = xcalloc(1, sizeof(*m));
 	m->top = m;
 	m->arena = arena_new(16384);
 	m->lim = lim ? *lim : deflim;
-	m->raw = xmalloc(len + 1);
-	memcpy(m->raw, data, len);
-	m->raw[len] = '\0';
+	m->raw = data;
+	m->raw_alloc = alloc;
 	m->raw_len = len;
 
 	/* GMime reads raw itself (lent, not copied) unless the caps cut it. */
@@ -331,7 +333,8 @@ struct message *message_parse(const char *data, size_t len,
 	if (view) {
 		stream = g_mime_stream_mem_new_with_byte_array(view);
 	} else {
-		m->raw_array = g_byte_array_new_take((guint8 *)m->raw, len);
+		/* The stream does not own the array, and GMime only reads. */
+		m->raw_array = g_byte_array_new_take((guint8 *)(uintptr_t)m->raw, len);
 		stream = g_mime_stream_mem_new_with_byte_array(m->raw_array);
 		g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);
 		view = m->raw_array;
@@ -370,11 +373,26 @@ struct message *message_parse(const char *data, size_t len,
 	return m;
 }
 
+struct message *message_parse(const char *data, size_t len,
+			      const struct message_limits *lim, const char **error_r)
+{
+	char *copy = xmalloc(len + 1);
+
+	memcpy(copy, data, len);
+	copy[len] = '\0';
+	return parse(copy, len, copy, lim, error_r);
+}
+
+struct message *message_parse_borrowed(const char *data, size_t len,
+				       const struct message_limits *lim, const char **error_r)
+{
+	return parse(data, len, NULL, lim, error_r);
+}
+
 struct message *message_parse_file(const char *path, const struct message_limits *lim,
 				   int *errno_r, const char **error_r)
 {
 	struct sbuf sb = SBUF_INIT;
-	struct message *m;
 	char buf[65536];
 	size_t n;
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
@@ -392,9 +410,10 @@ struct message *message_parse_file(const char *path, const struct message_limits
 	}
 	if (f != stdin)
 		fclose(f);
-	m = message_parse(sb.buf, sb.len, lim, error_r);
-	sbuf_release(&sb);
-	return m;
+	size_t len;
+	char *data = sbuf_detach(&sb, &len);
+
+	return parse(data, len, data, lim, error_r);
 fail:
 	if (errno_r)
 		*errno_r = errno;
@@ -418,7 +437,7 @@ void message_free(struct message **msgp)
 	if (m->raw_array)
 		g_byte_array_free(m->raw_array, FALSE);
 	arena_free(&m->arena);
-	free(m->raw);
+	free(m->raw_alloc);
 	free(m);
 	*msgp = NULL;
 }

@@ -53,6 +53,9 @@ struct message_limits {
  * static string).  For callers that hand the message to another parser
  * with no caps (notmuch indexing). */
 const char *message_over_limits(const char *data, size_t len, const struct message_limits *lim);
+/* The same for a file (mapped, not read into memory); NULL also when it
+ * cannot be read (the caller's own open will say why). */
+const char *message_file_over_limits(const char *path, const struct message_limits *lim);
 
 /* Initialises GMime once (LOOSE RFC 2047, parameter and address parsing;
  * addresses without a domain allowed).  Called by message_parse* on first
@@ -68,6 +71,11 @@ void message_deinit(void);
  * with defects.  A leading UTF-8 BOM and an mbox "From " line are skipped. */
 struct message *message_parse(const char *data, size_t len,
 			      const struct message_limits *lim, const char **error_r);
+/* The same without a copy: data must stay valid and unchanged until
+ * message_free(); message_raw() then points into it.  For callers that
+ * hold a big message already (delivery). */
+struct message *message_parse_borrowed(const char *data, size_t len,
+				       const struct message_limits *lim, const char **error_r);
 /* The same for a file; NULL with *error_r (strerror text) when unreadable.
  * *errno_r, if not NULL, gets errno (0 when the file read but did not parse). */
 struct message *message_parse_file(const char *path, const struct message_limits *lim,

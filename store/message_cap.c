@@ -17,10 +17,14 @@
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct bound {
 	char *text;
@@ -316,5 +320,27 @@ const char *message_over_limits(const char *data, size_t len, const struct messa
 	run(&s);
 	what = s.ndefects ? s.defects[0] : NULL;
 	scan_deinit(&s);
+	return what;
+}
+
+const char *message_file_over_limits(const char *path, const struct message_limits *lim)
+{
+	struct stat st;
+	const char *what = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	/* Mapped, not read: the pages are the page cache's, dropped at once. */
+	if (fstat(fd, &st) == 0 && st.st_size > 0) {
+		void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+
+		if (p != MAP_FAILED) {
+			madvise(p, (size_t)st.st_size, MADV_SEQUENTIAL);
+			what = message_over_limits(p, (size_t)st.st_size, lim);
+			munmap(p, (size_t)st.st_size);
+		}
+	}
+	close(fd);
 	return what;
 }

@@ -97,9 +97,11 @@ void store_shared_put(struct store *store, struct store_shared *sh);
 /* Whether path is open in this process. */
 bool store_shared_busy(struct store *store, const char *path);
 /* Index hooks: no-ops without STORE_OPEN_INDEX or for mbox folders;
- * failures are logged, never returned (the mail operation succeeded). */
+ * failures are logged, never returned (the mail operation succeeded).
+ * store_index_add skips (and logs) a message over the message model's caps,
+ * judged from data when given (the file's bytes), else from the file. */
 void store_index_add(struct store_folder *f, const char *location, uint32_t flags,
-		     const char *keywords);
+		     const char *keywords, const char *data, size_t len);
 void store_index_remove(struct store_folder *f, const char *location);
 void store_index_rename(struct store_folder *f, const char *old_location,
 			const char *new_location);

@@ -336,15 +336,21 @@ static bool indexing(const struct store_folder *f)
 }
 
 void store_index_add(struct store_folder *f, const char *location, uint32_t flags,
-		     const char *keywords)
+		     const char *keywords, const char *data, size_t len)
 {
 	const char *err;
 
 	if (!indexing(f))
 		return;
 	char *p = path_join(f->path, location);
+	/* notmuch parses with GMime and no caps: 3 million header fields
+	 * take it gigabytes.  Such a message stays stored, unindexed. */
+	const char *over = data ? message_over_limits(data, len, NULL)
+				: message_file_over_limits(p, NULL);
 
-	if (index_add_file(f->store->index, p, flags, keywords, &err) < 0)
+	if (over)
+		log_warning("index: %s: not indexed: %s (over the message model's caps)", p, over);
+	else if (index_add_file(f->store->index, p, flags, keywords, &err) < 0)
 		log_warning("index: %s", err);
 	f->store->index_dirty = true;
 	free(p);
