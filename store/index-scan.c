@@ -20,6 +20,7 @@
  * unfinished directories unrecorded, and the next run compares their file
  * lists again and indexes only the rest. */
 #include "store/index-private.h"
+#include "store/store-private.h"
 #include "lib/log.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
@@ -304,7 +305,10 @@ static int add_one(struct scan *s, const char *path, bool sync_flags, const char
 {
 	notmuch_message_t *msg = NULL;
 	notmuch_status_t st;
-
+	if (store_too_big_to_index(path, NULL, 0)) {
+		s->res->skipped++;
+		return 0;
+	}
 	if ((st = notmuch_database_begin_atomic(s->ix->db)) != 0)
 		goto fail;
 	st = notmuch_database_index_file(s->ix->db, path, NULL, &msg);

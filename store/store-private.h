@@ -96,6 +96,11 @@ int store_shared_get(struct store *store, const char *path, const char *state_di
 void store_shared_put(struct store *store, struct store_shared *sh);
 /* Whether path is open in this process. */
 bool store_shared_busy(struct store *store, const char *path);
+/* notmuch parses with GMime and no caps (3 million header fields take it
+ * gigabytes): a message over the message model's caps stays stored but
+ * out of the index.  True (and a log line) for such a message; data is
+ * its bytes, or NULL to map the file at path. */
+bool store_too_big_to_index(const char *path, const char *data, size_t len);
 /* Index hooks: no-ops without STORE_OPEN_INDEX or for mbox folders;
  * failures are logged, never returned (the mail operation succeeded).
  * store_index_add skips (and logs) a message over the message model's caps,

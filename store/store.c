@@ -335,6 +335,17 @@ static bool indexing(const struct store_folder *f)
 	return f->store->index != NULL && f->kind == STORE_MAILDIR;
 }
 
+bool store_too_big_to_index(const char *path, const char *data, size_t len)
+{
+	const char *over = data ? message_over_limits(data, len, NULL)
+				: message_file_over_limits(path, NULL);
+
+	if (over)
+		log_warning("index: %s: not indexed: %s (over the message model's caps)",
+			    path, over);
+	return over != NULL;
+}
+
 void store_index_add(struct store_folder *f, const char *location, uint32_t flags,
 		     const char *keywords, const char *data, size_t len)
 {
@@ -343,14 +354,9 @@ void store_index_add(struct store_folder *f, const char *location, uint32_t flag
 	if (!indexing(f))
 		return;
 	char *p = path_join(f->path, location);
-	/* notmuch parses with GMime and no caps: 3 million header fields
-	 * take it gigabytes.  Such a message stays stored, unindexed. */
-	const char *over = data ? message_over_limits(data, len, NULL)
-				: message_file_over_limits(p, NULL);
 
-	if (over)
-		log_warning("index: %s: not indexed: %s (over the message model's caps)", p, over);
-	else if (index_add_file(f->store->index, p, flags, keywords, &err) < 0)
+	if (!store_too_big_to_index(p, data, len) &&
+	    index_add_file(f->store->index, p, flags, keywords, &err) < 0)
 		log_warning("index: %s", err);
 	f->store->index_dirty = true;
 	free(p);
@@ -379,7 +385,8 @@ void store_index_rename(struct store_folder *f, const char *old_location,
 		return;
 	char *a = path_join(f->path, old_location), *b = path_join(f->path, new_location);
 
-	if (index_rename_file(f->store->index, a, b, &err) < 0)
+	/* One never indexed stays out when a flag change renames it. */
+	if (!store_too_big_to_index(b, NULL, 0) && index_rename_file(f->store->index, a, b, &err) < 0)
 		log_warning("index: %s", err);
 	f->store->index_dirty = true;
 	free(a);

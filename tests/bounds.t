@@ -138,4 +138,23 @@ wait "$DPID"
 is "$?" 0 "the daemon stops on SIGTERM"
 like "$(cat "$T_DIR/daemon.log")" "not indexed: header-limit" "the runner logged the unindexed message"
 
+# 4. loft index over a store holding such messages (put there by another
+# program): they are skipped with a log line, the rest is indexed.
+mkdir -p "$M/Other/new" "$M/Other/cur" "$M/Other/tmp"
+cp "$T_DIR/fields.eml" "$M/Other/new/1700000000.big1.test"
+cp "$T_DIR/parts.eml" "$M/Other/new/1700000001.big2.test"
+printf 'From: a@example.org\nSubject: later\nMessage-ID: <later@example.org>\n\nhi\n' \
+	> "$M/Other/new/1700000002.small.test"
+peak "$LOFT" index
+is "$RC" 0 "loft index: exit 0" || diag "$ERR"
+like "$ERR" "big1.test: not indexed: header-limit" "  ...the 3 million fields one is skipped, logged"
+like "$ERR" "big2.test: not indexed: part-limit" "  ...the million parts one too"
+B=$(bound_kb "$(stat -c %s "$T_DIR/fields.eml")")
+ok $([ "$PEAK" -le "$B" ]; echo $?) "  ...peak RSS ${PEAK} KB <= ${B} KB"
+if command -v notmuch >/dev/null; then
+	is "$(notmuch count id:later@example.org)" 1 "  ...and the normal one beside them is indexed"
+else
+	skip "notmuch CLI not installed"
+fi
+
 done_testing
