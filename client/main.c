@@ -46,7 +46,8 @@ static const struct command commands[] = {
 	{ "check", cmd_check, "",
 	  "validate the mailrc and print the effective settings",
 	  "Reads the mailrc (-F FILE, $LOFTRC, or ~/.config/loft/mailrc) and prints\n"
-	  "every setting with its value and where it came from.  An error in the\n"
+	  "every setting with its value and where it came from (\"; not built yet\"\n"
+	  "after a setting of a part loft does not have yet).  An error in the\n"
 	  "file is reported as FILE:LINE:COLUMN and exits 78 (EX_CONFIG).\n" },
 	{ "show", cmd_show, "[--format=text|json|raw] [--part N] FILE...",
 	  "print a message as loft sees it",
@@ -124,7 +125,7 @@ static const struct command commands[] = {
 	  "-f gives the envelope sender (default: the Return-Path address), -a the\n"
 	  "envelope recipient.  A runtime error is printed on stderr followed by\n"
 	  "the fallback delivery (store message in folder: INBOX); exit 0.\n"
-	  "The `sieve` setting names the script delivery runs.\n" },
+	  "The `sieve` setting names the script delivery runs; see loft-sieve(5).\n" },
 	{ "deliver", cmd_deliver, "[-f SENDER] [-a RECIPIENT] [-m FOLDER]",
 	  "deliver one message from standard input into the store (MDA)",
 	  "Runs the `sieve` script on the message, then stores it in the folders it\n"
@@ -151,15 +152,22 @@ static const struct command commands[] = {
 	  "queued, relays remote mail to the smarthost.  SIGHUP re-reads the mailrc\n"
 	  "without dropping connections; SIGTERM lets open connections finish (up\n"
 	  "to shutdown_timeout) and exits 0.  Runs in the foreground and logs to\n"
-	  "stderr (or syslog: log=syslog) unless --detach, which writes --pidfile.\n" },
+	  "stderr (or syslog: log=syslog) unless --detach, which writes --pidfile.\n"
+	  "At start it warns once about each setting the mailrc sets that is not\n"
+	  "built yet (imap_listen...) and about account blocks, which nothing uses yet.\n" },
 	{ "passwd", cmd_passwd, "[--stdin] [NAME] | --list | --remove NAME",
-	  "set, list or revoke the logins of your devices (SMTP, IMAP)",
+	  "set, list or revoke the logins of your devices (SMTP submission)",
 	  "Each device (phone, laptop...) gets its own login, so one can be revoked\n"
-	  "without touching the others.  `loft passwd NAME` makes a new random\n"
-	  "password for NAME (default: \"default\") and prints it once; with\n"
-	  "--stdin the password is read from the first line of standard input.\n"
-	  "--list prints the names, --remove NAME revokes one.  The file is\n"
-	  "STATE_DIR/passwd (mode 0600) with yescrypt hashes.\n" },
+	  "without touching the others.  Today a login is for sending mail through\n"
+	  "`loft daemon`'s submission listeners (smtp_listen with STARTTLS,\n"
+	  "smtps_listen); the IMAP server, not built yet, is to use the same logins.\n"
+	  "`loft passwd NAME` makes a new random password for NAME (default:\n"
+	  "\"default\") and prints it once; with --stdin the password is read from\n"
+	  "the first line of standard input.  --list prints the names, --remove NAME\n"
+	  "revokes one.  The file is STATE_DIR/passwd (mode 0600) with yescrypt hashes.\n"
+	  "Exit status: 0 done; 64 bad usage; 65 a --stdin password shorter than 8\n"
+	  "characters; 67 --remove of a name that has no login; 74 the file cannot\n"
+	  "be read or written.\n" },
 	{ "help", cmd_help, "[COMMAND | settings [--man]]",
 	  "show help for a command, or the list of settings",
 	  "With no argument, lists the commands.  `loft help settings` lists every\n"

@@ -22,10 +22,12 @@ int64_t clock_now(void)
 	return (int64_t)time(NULL);
 }
 
+/* strftime's %a/%b follow LC_TIME; dates in mail must be English. */
+static const char days[] = "SunMonTueWedThuFriSat";
+static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+
 char *clock_rfc5322(int64_t t, char *buf, size_t size)
 {
-	static const char days[] = "SunMonTueWedThuFriSat";
-	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 	time_t tt = (time_t)t;
 	struct tm tm;
 	long off;
@@ -34,10 +36,24 @@ char *clock_rfc5322(int64_t t, char *buf, size_t size)
 		gmtime_r(&tt, &tm);
 		tm.tm_gmtoff = 0;
 	}
-	/* strftime's %a/%b follow LC_TIME; mail headers must be English. */
 	off = tm.tm_gmtoff / 60;
 	snprintf(buf, size, "%.3s, %02d %.3s %04d %02d:%02d:%02d %c%02ld%02ld",
 		 days + 3 * tm.tm_wday, tm.tm_mday, months + 3 * tm.tm_mon, tm.tm_year + 1900,
 		 tm.tm_hour, tm.tm_min, tm.tm_sec, off < 0 ? '-' : '+', labs(off) / 60, labs(off) % 60);
+	return buf;
+}
+
+char *clock_mbox_date(int64_t t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL) {
+		tt = 0;
+		gmtime_r(&tt, &tm);
+	}
+	snprintf(buf, size, "%.3s %.3s %2d %02d:%02d:%02d %04d", days + 3 * tm.tm_wday,
+		 months + 3 * tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 tm.tm_year + 1900);
 	return buf;
 }

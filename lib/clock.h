@@ -21,4 +21,9 @@ int64_t clock_now(void);
  * Returns buf. */
 char *clock_rfc5322(int64_t t, char *buf, size_t size);
 
+/* t as the date of an mbox From_ line, in UTC ("Thu Jan  1 00:00:00 1970",
+ * asctime's layout), English names whatever the locale, into buf (size >= 25).
+ * Returns buf. */
+char *clock_mbox_date(int64_t t, char *buf, size_t size);
+
 #endif

@@ -125,12 +125,13 @@ static void add_quoted(struct sbuf *out, const char *v)
 	sbuf_addch(out, '"');
 }
 
-static void add_source(struct sbuf *out, const struct value *v)
+static void add_source(struct sbuf *out, const struct setting *s, const struct value *v)
 {
 	if (v->file == NULL)
-		sbuf_addstr(out, "\t# default\n");
+		sbuf_addstr(out, "\t# default");
 	else
-		sbuf_addf(out, "\t# %s:%lu\n", v->file, v->line);
+		sbuf_addf(out, "\t# %s:%lu", v->file, v->line);
+	sbuf_addstr(out, (s->flags & SETTING_F_UNBUILT) ? "; not built yet\n" : "\n");
 }
 
 static void add_set(struct sbuf *out, const char *indent, const struct setting *s,
@@ -144,7 +145,26 @@ static void add_set(struct sbuf *out, const char *indent, const struct setting *
 		sbuf_addf(out, "%sset %s=", indent, s->name);
 		add_quoted(out, v->text);
 	}
-	add_source(out, v);
+	add_source(out, s, v);
+}
+
+const char *config_next_unbuilt(const struct config *cfg, size_t *pos, const char **account_r,
+				const char **file_r, unsigned long *line_r)
+{
+	for (; *pos < settings_count * (cfg->n_accounts + 1); (*pos)++) {
+		size_t i = *pos % settings_count, a = *pos / settings_count;
+		const struct value *v = a == 0 ? &cfg->vals[i] : &cfg->accounts[a - 1].vals[i];
+
+		/* An empty value asks for nothing, which is what loft does. */
+		if (!(settings_table[i].flags & SETTING_F_UNBUILT) || v->file == NULL || v->text == NULL)
+			continue;
+		*account_r = a == 0 ? NULL : cfg->accounts[a - 1].name;
+		*file_r = v->file;
+		*line_r = v->line;
+		(*pos)++;
+		return settings_table[i].name;
+	}
+	return NULL;
 }
 
 void config_dump(const struct config *cfg, struct sbuf *out)

@@ -20,6 +20,12 @@ enum setting_type {
 
 #define SETTING_F_ACCOUNT	0x01	/* may be set inside an account block */
 #define SETTING_F_NONEMPTY	0x02	/* an empty value is an error */
+/* No code reads it yet: the help, the man page and `loft check` say "not
+ * built yet", and `loft daemon` warns when a mailrc sets it. */
+#define SETTING_F_UNBUILT	0x04
+/* `unset NAME` / `set noNAME` switch it off (empty), as in mutt, instead
+ * of bringing back the default: a folder the user can do without. */
+#define SETTING_F_UNSET_OFF	0x08
 
 struct setting {
 	const char *name;

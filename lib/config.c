@@ -4,7 +4,9 @@
  * Every command is applied as soon as its line is complete, so a load that
  * fails leaves what came before the faulty line in place, as the header
  * promises.  `unset NAME` brings back the default (inside an account: the
- * global value); `set noNAME` is false for a boolean and `unset` for the rest,
+ * global value), except for the settings a user switches off that way
+ * (SETTING_F_UNSET_OFF: trash, record), which become empty; `set noNAME`
+ * is false for a boolean and `unset` for the rest,
  * as in mailx.  A second `account NAME {` block replaces the first; a second
  * `alias NAME` adds addresses, as in mailx. */
 #include "lib/config.h"
@@ -156,7 +158,8 @@ static void reset(struct load *ld, int i)
 	const char *def = ld->cfg->defaults[i];
 
 	free(v->text);
-	v->text = ld->acc < 0 && def != NULL ? xstrdup(def) : NULL;
+	v->text = ld->acc < 0 && def != NULL && !(settings_table[i].flags & SETTING_F_UNSET_OFF)
+		? xstrdup(def) : NULL;
 	v->file = NULL;
 	v->line = 0;
 	v->set = false;

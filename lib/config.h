@@ -56,9 +56,18 @@ bool config_bool(const struct config *cfg, const char *name);
 long long config_int(const struct config *cfg, const char *name);
 
 /* Appends the effective settings to out in mailrc syntax: one `set` per line
- * followed by its source ("# default" or "# FILE:LINE"), then the accounts
+ * followed by its source ("# default" or "# FILE:LINE", then "; not built
+ * yet" for a setting no code reads yet), then the accounts
  * and the aliases.  Reading the output back gives the same settings. */
 void config_dump(const struct config *cfg, struct sbuf *out);
+/* Walks the settings a mailrc sets (globally or in an account block) that
+ * loft does not use yet ("not built yet" in their help) to a non-empty
+ * value (an empty one asks for nothing, which is what loft does).  Start with
+ * *pos = 0 and call until NULL.  Returns the setting's name with
+ * *account_r (NULL: global), *file_r and *line_r telling where it was set;
+ * the strings are owned by cfg. */
+const char *config_next_unbuilt(const struct config *cfg, size_t *pos, const char **account_r,
+				const char **file_r, unsigned long *line_r);
 /* Appends the documentation of every setting: plain text when man is false
  * (each entry starts with "NAME  TYPE" at column 0), else roff for the
  * SETTINGS section of loft-mailrc(5). */

@@ -24,13 +24,14 @@ static const char *const sort_words[] = { "date", "threads", "from", "subject", 
 
 #define ACC SETTING_F_ACCOUNT
 #define NONEMPTY SETTING_F_NONEMPTY
+#define UNBUILT SETTING_F_UNBUILT
 
 const struct setting settings_table[] = {
 	{ "folder", SETTING_PATH, "~/Mail",
 	  "Root of the mail store: one maildir per folder (INBOX, Sent, Lists/foo...).",
 	  NULL, 0, 0, ACC | NONEMPTY },
 	{ "notmuch_database", SETTING_PATH, "",
-	  "Directory of the notmuch database; empty means FOLDER/.notmuch (used from the indexer on).",
+	  "Directory of the notmuch database; empty means FOLDER/.notmuch.",
 	  NULL, 0, 0, 0 },
 	{ "state_dir", SETTING_PATH, "",
 	  "Directory of loft's own state (UID maps, caches, queue); empty means FOLDER/.loft.",
@@ -45,7 +46,7 @@ const struct setting settings_table[] = {
 	  "Host name for Message-IDs and the SMTP greeting; empty means the system host name.",
 	  NULL, 0, 0, ACC },
 	{ "domain", SETTING_STRING, "",
-	  "Domain added to addresses written without one; empty means the host name.",
+	  "Domain of your address when from is empty (USER@DOMAIN) and of the Message-IDs loft sendmail adds; empty means hostname, or the system host name, when it has a dot.",
 	  NULL, 0, 0, ACC },
 	{ "log", SETTING_ENUM, "stderr",
 	  "Where loft's messages go: stderr, or syslog (mail facility).",
@@ -57,10 +58,10 @@ const struct setting settings_table[] = {
 	  "Command that edits a message being composed; empty means $VISUAL, then $EDITOR, then vi.",
 	  NULL, 0, 0, 0 },
 	{ "imap_listen", SETTING_HOSTPORT, "127.0.0.1:1143",
-	  "Address the IMAP server listens on; empty disables it (used from the daemon on).",
-	  NULL, 0, 0, 0 },
+	  "Address the IMAP server is to listen on; empty disables it.",
+	  NULL, 0, 0, UNBUILT },
 	{ "smtp_listen", SETTING_HOSTPORT, "127.0.0.1:1587",
-	  "Address the SMTP submission server listens on; empty disables it (used from the daemon on).",
+	  "Address loft daemon's SMTP submission server (STARTTLS, AUTH) listens on; empty disables it.",
 	  NULL, 0, 0, 0 },
 	{ "smtps_listen", SETTING_HOSTPORT, "",
 	  "Address the SMTP submission server listens on with implicit TLS (port 465 style); empty disables it.",
@@ -90,7 +91,7 @@ const struct setting settings_table[] = {
 	  "How long the SMTP server waits for each block of message data.",
 	  NULL, 1, 3600, 0 },
 	{ "tls_cert", SETTING_PATH, "",
-	  "PEM certificate chain of the IMAP and SMTP servers; empty means a self-signed one made under STATE_DIR/tls.",
+	  "PEM certificate chain of the SMTP servers; empty means a self-signed one made under STATE_DIR/tls.",
 	  NULL, 0, 0, 0 },
 	{ "tls_key", SETTING_PATH, "",
 	  "PEM private key of tls_cert.",
@@ -120,23 +121,23 @@ const struct setting settings_table[] = {
 	  "Most client connections the daemon serves at once; more get 421 and are closed.",
 	  NULL, 1, 10000, 0 },
 	{ "queue_interval", SETTING_DURATION, "5m",
-	  "How often the daemon runs the queue (it also runs it at once when mail is queued).",
+	  "How often the daemon runs the queue (it also runs it at once when mail is queued); the mail client does the same while no daemon runs.",
 	  NULL, 1, 86400, 0 },
 	{ "shutdown_timeout", SETTING_DURATION, "30",
 	  "On SIGTERM, how long the daemon lets open connections finish before ending them.",
 	  NULL, 0, 3600, 0 },
 	{ "sieve", SETTING_PATH, "~/.config/loft/sieve",
-	  "Sieve script run on delivered mail; a missing file delivers to INBOX (used from the MDA on).",
+	  "Sieve script run on every local delivery (loft deliver, the queue runner); a missing file delivers to INBOX.",
 	  NULL, 0, 0, 0 },
 	{ "record", SETTING_PATH, "+Sent",
-	  "Folder keeping a copy of the mail you send (+NAME is under folder); empty keeps none.",
-	  NULL, 0, 0, ACC },
+	  "Folder keeping a copy of the mail you send (+NAME is under folder); empty (unset record) keeps none.",
+	  NULL, 0, 0, ACC | SETTING_F_UNSET_OFF },
 	{ "postponed", SETTING_PATH, "+Drafts",
 	  "Folder for messages postponed while composing (+NAME is under folder).",
 	  NULL, 0, 0, ACC },
 	{ "trash", SETTING_PATH, "+Trash",
-	  "Folder deleted messages move to (+NAME is under folder); empty deletes at once.",
-	  NULL, 0, 0, ACC },
+	  "Folder deleted messages move to when purged (d, then $ or leaving the folder; +NAME is under folder); purged in the trash itself, or with trash empty (unset trash), they are deleted for good.",
+	  NULL, 0, 0, ACC | SETTING_F_UNSET_OFF },
 	{ "index_format", SETTING_STRING, "%4C %Z %{%b %d} %-15.15L (%?l?%4l&%4c?) %s",
 	  "Format of a line of the message index, with mutt's % sequences (%g: the notmuch tags).",
 	  NULL, 0, 0, ACC | NONEMPTY },
@@ -156,7 +157,7 @@ const struct setting settings_table[] = {
 	  "Forwards a message as an attachment (message/rfc822) instead of inline.",
 	  NULL, 0, 0, 0 },
 	{ "delete_confirm", SETTING_BOOL, "yes",
-	  "Asks before expunging messages marked for deletion when leaving a folder.",
+	  "Asks before purging the messages deleted in this session when leaving a folder or with $.",
 	  NULL, 0, 0, 0 },
 	{ "sidebar_visible", SETTING_BOOL, "no",
 	  "Shows the folder list with unread/total counts beside the index (Esc b toggles it).",
@@ -165,8 +166,8 @@ const struct setting settings_table[] = {
 	  "Mailcap files searched for viewers (text/html copiousoutput renders HTML mail), colon separated.",
 	  NULL, 0, 0, 0 },
 	{ "fetch_interval", SETTING_DURATION, "5m",
-	  "How often upstream accounts without IDLE are polled (used from the fetch loop on).",
-	  NULL, 30, 7 * 86400, ACC },
+	  "How often upstream accounts without IDLE are to be polled by the fetch loop.",
+	  NULL, 30, 7 * 86400, ACC | UNBUILT },
 	{ "queue_retry_min", SETTING_DURATION, "5m",
 	  "First delay before a failed delivery is tried again; it doubles after each attempt.",
 	  NULL, 1, 86400, 0 },
@@ -186,10 +187,10 @@ const struct setting settings_table[] = {
 	  "Drop a delivered message whose Message-ID was delivered within this time (0: off), as formail -D does.",
 	  NULL, 0, 365LL * 86400, 0 },
 	{ "index_on_delivery", SETTING_BOOL, "yes",
-	  "Index delivered mail in notmuch at once (no: leave it to `loft index` or the daemon).",
+	  "Index delivered mail in notmuch at once (no: leave it to `loft index`).",
 	  NULL, 0, 0, 0 },
 	{ "max_message_size", SETTING_INT, "50M",
-	  "Largest message accepted by SMTP, APPEND and delivery, in bytes (k, M, G suffixes).",
+	  "Largest message accepted by SMTP, loft sendmail and loft deliver, in bytes (k, M, G suffixes).",
 	  NULL, 1024, 2LL * 1024 * 1024 * 1024, 0 },
 };
 
@@ -453,17 +454,23 @@ static void add_type(struct sbuf *out, const struct setting *s)
 		sbuf_addf(out, " from %llds to %llds", s->min, s->max);
 }
 
+/* Said of every setting marked SETTING_F_UNBUILT; no roff escapes needed. */
+#define SETTINGS_UNBUILT_NOTE \
+	"Not built yet: loft ignores this setting for now (loft daemon warns when a mailrc sets it)."
+
 void config_settings_doc(struct sbuf *out, bool man)
 {
 	for (size_t i = 0; i < settings_count; i++) {
 		const struct setting *s = &settings_table[i];
 		const char *acc = (s->flags & SETTING_F_ACCOUNT) ? "; per account" : "";
+		bool unbuilt = (s->flags & SETTING_F_UNBUILT) != 0;
 		struct sbuf type = SBUF_INIT;
 
 		add_type(&type, s);
 		if (!man) {
-			sbuf_addf(out, "%s%s  %s  (default: %s%s)\n    %s\n", i ? "\n" : "", s->name, type.buf,
-				  *s->def ? s->def : "empty", acc, s->desc);
+			sbuf_addf(out, "%s%s  %s  (default: %s%s%s)\n    %s\n%s", i ? "\n" : "", s->name,
+				  type.buf, *s->def ? s->def : "empty", acc, unbuilt ? "; not built yet" : "",
+				  s->desc, unbuilt ? "    " SETTINGS_UNBUILT_NOTE "\n" : "");
 			sbuf_release(&type);
 			continue;
 		}
@@ -477,9 +484,11 @@ void config_settings_doc(struct sbuf *out, bool man)
 		} else {
 			sbuf_addstr(out, "empty");
 		}
-		sbuf_addf(out, "%s)\n.br\n", acc);
+		sbuf_addf(out, "%s%s)\n.br\n", acc, unbuilt ? "; \\fBnot built yet\\fP" : "");
 		add_roff(out, s->desc);
 		sbuf_addch(out, '\n');
+		if (unbuilt)
+			sbuf_addstr(out, SETTINGS_UNBUILT_NOTE "\n");
 		sbuf_release(&type);
 	}
 }

@@ -1,4 +1,5 @@
-/* loft passwd: the per-device logins of the SMTP (and IMAP) servers.
+/* loft passwd: the per-device logins of the SMTP submission listeners (the
+ * IMAP server, not built yet, is to use them too).
  *
  *   loft passwd [NAME]            new random password for NAME (default
  *                                 "default"), printed once
@@ -123,8 +124,11 @@ int cmd_passwd(struct loft_ctx *ctx, int argc, char **argv)
 		goto done;
 	}
 	if (generated != NULL)
-		printf("login %s, password %s\n(shown only this once: enter it in the device's "
-		       "mail settings now)\n", name, generated);
+		printf("login %s, password %s\n"
+		       "(shown only this once.  Enter it in the device's mail program as the login\n"
+		       "for sending mail through loft daemon's SMTP submission listener\n"
+		       "(smtp_listen with STARTTLS, or smtps_listen).  IMAP is not built yet:\n"
+		       "no device can read mail through loft yet.)\n", name, generated);
 	else
 		printf("password of %s set\n", name);
 done:

@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -98,6 +99,24 @@ static SSL_CTX *load_tls(struct config *cfg, char **fp_r)
 	}
 	log_info("TLS certificate SHA-256 fingerprint %s", *fp_r);
 	return ctx;
+}
+
+/* A setting of a feature not built yet does nothing: say so once, at
+ * start, instead of leaving the user to wait for an IMAP server that is not
+ * there.  Account blocks are read and checked but nothing uses them yet. */
+static void warn_unbuilt(const struct config *cfg)
+{
+	const char *name, *account, *file;
+	unsigned long line;
+	size_t pos = 0;
+
+	while ((name = config_next_unbuilt(cfg, &pos, &account, &file, &line)) != NULL)
+		log_warning("%s:%lu: %s%s%s%s is not built yet in this version of loft: ignored", file,
+			    line, account ? "account " : "", account ? account : "", account ? ": " : "",
+			    name);
+	for (size_t i = 0; i < config_account_count(cfg); i++)
+		log_warning("account %s: account blocks are not built yet: its settings are ignored",
+			    config_account_name(cfg, i));
 }
 
 static void apply_settings(struct daemon *d)
@@ -260,6 +279,25 @@ static int write_pidfile(const char *path)
 	return 0;
 }
 
+/* STATE_DIR/daemon.lock (beside the queue directory), flocked for the
+ * daemon's life: the mail client runs the queue itself only while no
+ * daemon holds it.  Returns the fd to keep open, or -1 (logged; the
+ * daemon runs anyway). */
+static int hold_lock(const struct queue *q)
+{
+	char *path = xasprintf("%s/../daemon.lock", queue_dir(q));
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		log_warning("%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	free(path);
+	return fd;
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: loft daemon [--detach] [--pidfile FILE]\n");
@@ -278,7 +316,7 @@ int cmd_daemon(struct loft_ctx *ctx, int argc, char **argv)
 	const char *error, *pidfile = NULL;
 	char *pid_abs = NULL;
 	bool detach_opt = false;
-	int c, ready_fd = -1, ret = EX_OK;
+	int c, ready_fd = -1, lock_fd = -1, ret = EX_OK;
 
 	while ((c = getopt_long(argc, argv, "dp:", opts, NULL)) != -1) {
 		if (c == 'd')
@@ -309,6 +347,7 @@ int cmd_daemon(struct loft_ctx *ctx, int argc, char **argv)
 		free(pid_abs);
 		return EX_CONFIG;
 	}
+	warn_unbuilt(d.cfg);
 	if (transport_queue_open(d.cfg, &d.queue, &error) < 0) {
 		fprintf(stderr, "loft: daemon: queue: %s\n", error);
 		ret = EX_TEMPFAIL;
@@ -333,6 +372,7 @@ int cmd_daemon(struct loft_ctx *ctx, int argc, char **argv)
 		ret = EX_OSERR;
 		goto out;
 	}
+	lock_fd = hold_lock(d.queue);
 	if (pid_abs && write_pidfile(pid_abs) < 0) {
 		ret = EX_CANTCREAT;
 		goto out;
@@ -357,5 +397,7 @@ out:
 	queue_free(&d.queue);
 	config_free(&d.cfg);
 	free(pid_abs);
+	if (lock_fd >= 0)
+		close(lock_fd);
 	return ret;
 }

@@ -39,17 +39,6 @@ wait_inbox() {
 	for _ in $(seq 100); do [ "$(inbox_count)" -ge "$1" ] && break; sleep 0.1; done
 	[ "$(inbox_count)" -eq "$1" ]
 }
-probe() {
-	local line n=0
-	while IFS= read -r line; do
-		n=$((n + 1))
-		case $line in
-		PASS\ *) ok 0 "${line#PASS }" ;;
-		FAIL\ *) ok 1 "${line#FAIL }" ;;
-		esac
-	done < <(python3 "$TOP/tests/smtp_probe.py" "$@" 2>&1)
-	[ "$n" -gt 0 ] || ok 1 "probe $1 printed nothing"
-}
 
 # 1. swaks: every ESMTP path.
 if command -v swaks >/dev/null && perl -MNet::SSLeay -e1 2>/dev/null; then

@@ -129,11 +129,13 @@ printf 'set folder=%s\n' "$BIG" > "$T_DIR/big.rc"
 printf '[database]\npath=%s\n' "$BIG" > "$T_DIR/big.nm"
 "$LOFT" -F "$T_DIR/big.rc" index > "$T_DIR/run1" 2>&1 &
 pid=$!
-for _ in $(seq 50); do
-	[ -d "$BIG/.notmuch/xapian" ] && break
+# Interrupt once it reports progress (its first report comes after 5 s of
+# work, so some but not all of the files are done).
+for _ in $(seq 300); do
+	grep -q '^loft: index: [0-9]*/' "$T_DIR/run1" && break
+	kill -0 "$pid" 2>/dev/null || break
 	sleep 0.1
 done
-sleep 0.5
 kill -INT "$pid"
 wait "$pid"
 rc1=$?

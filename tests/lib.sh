@@ -87,3 +87,20 @@ run_loft() {
 }
 
 have_shared() { [ -d "$SHARED/corpus" ]; }
+
+# probe SUITE ARGS...: runs tests/smtp_probe.py SUITE and turns its PASS/FAIL
+# lines into TAP; other lines are diagnostics, and a probe that exits non-zero
+# (a Python traceback) or reports nothing is a failure.
+probe() {
+	local line n=0 rc=
+	while IFS= read -r line; do
+		case $line in
+		PASS\ *) n=$((n + 1)); ok 0 "${line#PASS }" ;;
+		FAIL\ *) n=$((n + 1)); ok 1 "${line#FAIL }" ;;
+		"probe exit "*) rc=${line#probe exit } ;;
+		*) diag "$line" ;;
+		esac
+	done < <(python3 "$TOP/tests/smtp_probe.py" "$@" 2>&1; echo "probe exit $?")
+	[ "$n" -gt 0 ] || ok 1 "probe $1 printed no result"
+	[ "$rc" = 0 ] || ok 1 "probe $1 exited with status $rc"
+}

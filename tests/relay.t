@@ -129,7 +129,6 @@ ok $? "a bounce (DSN) reached the local sender's INBOX"
 like "$(cat "$b" 2>/dev/null | tr -d '\r' | tr '\n' ' ')" '550 5\.1\.1 <nobody@remote.test>: Recipient address rejected' \
 	"the DSN quotes the smarthost's answer"
 like "$(cat "$b" 2>/dev/null)" 'Status: 5\.1\.1' "the DSN carries the status 5.1.1"
-sleep 1.1
 queue_run
 like "$(loft_a queue list)" '<later@remote.test> pending, 2 attempts' "the 4xx recipient is retried"
 loft_a queue rm $(loft_a queue list | awk '/^[0-9]/{print $1}') >/dev/null

@@ -86,7 +86,7 @@ import sys, unicodedata
 print(max(sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in l.rstrip("\n")) for l in sys.stdin))')" -le 40 ]
 ok $? "at 40 columns nothing is wider than the window"
 tmux_resize 120 40
-sleep 0.3
+for _ in $(seq 50); do [ "$(tmux_screen)" = "$before" ] && break; sleep 0.1; done
 after=$(tmux_screen)
 is "$after" "$before" "back at 120 columns the screen is as before"
 

@@ -18,6 +18,9 @@ mk INBOX "Holiday plans" "we go to the mountains"
 mk Lists/dev "Build broken" "the zeppelin target fails"
 mk Lists/dev "Release notes" "nothing about airships"
 mk INBOX "Zeppelin museum" "a day trip"
+# A reply in Lists/dev whose parent ("Build broken") a limit hides.
+printf 'From: Fixer <fixer@example.org>\nTo: dev@example.org\nSubject: Re: Build broken\nDate: Tue, 10 Jun 2025 10:00:00 +0000\nMessage-ID: <fix@example.org>\nIn-Reply-To: <m3@example.org>\nReferences: <m3@example.org>\n\nfixed it\n' \
+	> "$T_DIR/Mail/Lists/dev/cur/6.x.host:2,S"
 run_loft index
 is "$RC" 0 "loft index builds the notmuch database" || diag "$ERR"
 
@@ -33,6 +36,8 @@ ok $? "the search opens as a virtual folder with the matches"
 S=$(tmux_screen)
 like "$S" 'Build broken' "a match from another folder"
 like "$S" 'Zeppelin museum' "a match from INBOX"
+size=$(stat -c %s "$T_DIR/Mail/INBOX/cur/5.x.host:2,S")
+like "$S" "\( *$size\) Zeppelin museum" "a result shows its real size ($size bytes)"
 ! grep -q 'Holiday plans' <<<"$S"
 ok $? "no message that does not match"
 tmux_keys Enter
@@ -47,14 +52,23 @@ ok $? "loft -f search:QUERY opens a saved search"
 tmux_keys q
 
 tmux_start "$LOFT" -f +Lists/dev
-tmux_wait 'Lists/dev \[Msgs:2' 10
+tmux_wait 'Lists/dev \[Msgs:3' 10
 ok $? "loft -f +Folder opens a folder of the store"
 tmux_keys l
 tmux_keys -l '~s release'
 tmux_keys Enter
 tmux_wait 'limit: ~s release' 5
 ok $? "the status line shows the limit"
-! tmux_screen | grep -q 'Build broken'
+! tmux_screen | grep -q ' Build broken'
 ok $? "the limit hides what does not match"
+tmux_keys l C-u
+tmux_keys -l '~f fixer'
+tmux_keys Enter
+tmux_wait 'limit: ~f fixer' 5
+like "$(tmux_screen)" 'Fixer .*Re: Build broken' "a reply whose parent is hidden by the limit shows its subject"
+tmux_keys l C-u
+tmux_keys Enter
+tmux_wait 'Lists/dev \[Msgs:3 New:0 Flag:0 Del:0\] ' 5
+like "$(tmux_screen)" 'Fixer .*─>$' "with its parent shown, the reply's repeated subject is hidden (as mutt does)"
 tmux_keys q
 done_testing

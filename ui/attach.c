@@ -40,10 +40,7 @@ static void draw(struct ui *ui, const struct message_part *const *v, size_t n, s
 		sbuf_release(&sb);
 	}
 	ui_draw_bar(LINES - 2, "-- loft: attachments  Enter:view  s:save  m:mailcap  |:pipe  q:back", "");
-	move(LINES - 1, 0);
-	clrtoeol();
-	if (ui->status[0])
-		addstr(ui->status);
+	ui_draw_message(ui);
 	refresh();
 }
 
@@ -51,7 +48,7 @@ static void draw(struct ui *ui, const struct message_part *const *v, size_t n, s
  * (caller unlinks and frees) or NULL. */
 static char *to_temp(const struct message_part *p)
 {
-	char *tmpl = xstrdup("/tmp/loft-part.XXXXXX");
+	char *tmpl = ui_tmpfile_template("loft-part");
 	size_t len;
 	const char *c = message_part_content(p, &len);
 	int fd = mkstemp(tmpl);

@@ -74,14 +74,15 @@ static char *own_address(struct ui *ui)
 /* Runs the editor on the draft; false when it failed. */
 static bool edit_draft(struct ui *ui, struct compose_draft *d)
 {
-	char tmpl[] = "/tmp/loft-draft.XXXXXX";
+	char *tmpl = ui_tmpfile_template("loft-draft");
 	int fd = mkstemp(tmpl);
 	struct sbuf text = SBUF_INIT;
 	const char *ed = config_get(ui->cfg, "editor"), *err;
 	bool ok = false;
 
 	if (fd < 0) {
-		ui_message(ui, true, "cannot create a draft file: %s", strerror(errno));
+		ui_message(ui, true, "cannot create a draft file %s: %s", tmpl, strerror(errno));
+		free(tmpl);
 		return false;
 	}
 	compose_draft_write(d, false, &text);
@@ -115,6 +116,7 @@ static bool edit_draft(struct ui *ui, struct compose_draft *d)
 	ok = true;
 out:
 	unlink(tmpl);
+	free(tmpl);
 	sbuf_release(&text);
 	return ok;
 }
@@ -151,10 +153,7 @@ static void draw_compose(struct ui *ui, struct session *s, size_t cur)
 		sbuf_release(&sb);
 	}
 	ui_draw_bar(LINES - 2, "-- loft: compose  y:send  q:abort  e:edit  a:attach  D:detach  P:postpone  ?:help", "");
-	move(LINES - 1, 0);
-	clrtoeol();
-	if (ui->status[0])
-		addstr(ui->status);
+	ui_draw_message(ui);
 	refresh();
 }
 
@@ -187,14 +186,10 @@ static int append_to(struct ui *ui, const char *setting, const struct sbuf *msg,
 	if (name == NULL || *name == '\0')
 		return 0;
 	/* "+Sent" (or a path) as the store takes it. */
-	f = ui_folder_open(ui, name, &err);
+	f = ui_folder_open_create(ui, name, &err);
 	if (f == NULL) {
-		if (name[0] == '+' && store_folder_create(ui->store, name + 1, &err) == 0)
-			f = ui_folder_open(ui, name, &err);
-		if (f == NULL) {
-			ui_message(ui, true, "%s: %s", setting, err);
-			return -1;
-		}
+		ui_message(ui, true, "%s: %s", setting, err);
+		return -1;
 	}
 	r = store_append(f, msg->buf, msg->len, flags, NULL, 0, &uid, &err);
 	if (r < 0)
@@ -203,70 +198,54 @@ static int append_to(struct ui *ui, const char *setting, const struct sbuf *msg,
 	return r;
 }
 
-/* Pipes the message to loft's sendmail; 0 when it was queued. */
-static int pipe_sendmail(struct ui *ui, const struct sbuf *msg)
+/* Hands the message to loft's sendmail (queue only: the client runs the
+ * queue itself right after, to say what happened).  Returns 0 and the
+ * queue ID in *id_r (caller frees), or -1 with sendmail's own words on
+ * the message line. */
+static int queue_message(struct ui *ui, const struct sbuf *msg, char **id_r)
 {
-	int pfd[2], status;
-	pid_t pid;
-	const char *cfgpath = ui->ctx->config_path;
-	void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+	static const char *const args[] = { "sendmail", "-t", "-i", "-odq", "-v", NULL };
+	struct sbuf out = SBUF_INIT;
+	int st = ui_run_loft(ui, args, msg->buf, msg->len, &out);
+	const char *id = strstr(out.buf, "queued as ");
 
-	if (pipe(pfd) < 0)
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-		dup2(pfd[0], 0);
-		dup2(null, 1);
-		dup2(null, 2);
-		close(pfd[1]);
-		if (cfgpath)
-			execl("/proc/self/exe", "loft", "-F", cfgpath, "sendmail", "-t", "-i", (char *)NULL);
-		else
-			execl("/proc/self/exe", "loft", "sendmail", "-t", "-i", (char *)NULL);
-		_exit(127);
-	}
-	close(pfd[0]);
-	if (pid < 0) {
-		close(pfd[1]);
-		signal(SIGPIPE, old);
+	sbuf_rtrim(&out);
+	if (st != 0 || id == NULL) {
+		const char *why = out.buf;
+
+		if (strncmp(why, "loft sendmail: ", 15) == 0)
+			why += 15;
+		ui_message(ui, true, "not sent (postpone it with P): %s", *why ? why : "sendmail failed");
+		sbuf_release(&out);
 		return -1;
 	}
-	size_t off = 0;
-	while (off < msg->len) {
-		ssize_t w = write(pfd[1], msg->buf + off, msg->len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	close(pfd[1]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	signal(SIGPIPE, old);
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+	id += 10;
+	*id_r = xstrndup(id, strcspn(id, " \n"));
+	sbuf_release(&out);
+	return 0;
 }
 
+/* The message is built once: the copy in record is the very message
+ * queued, with the same Message-ID (so replies thread with it); sendmail
+ * takes the Bcc recipients from it and removes the Bcc header from what
+ * it sends. */
 static bool do_send(struct ui *ui, struct session *s)
 {
 	struct sbuf msg = SBUF_INIT;
 	const char *err;
+	char *id = NULL;
 
-	if (build(ui, s, false, &msg, &err) < 0) {
+	if (build(ui, s, true, &msg, &err) < 0) {
 		ui_message(ui, true, "cannot send: %s", err);
 		sbuf_release(&msg);
 		return false;
 	}
 	ui_message(ui, false, "Sending message...");
-	if (pipe_sendmail(ui, &msg) < 0) {
-		ui_message(ui, true, "sendmail failed: the message is not sent (postpone it with P)");
+	if (queue_message(ui, &msg, &id) < 0) {
 		sbuf_release(&msg);
 		return false;
 	}
-	sbuf_reset(&msg);
-	if (build(ui, s, true, &msg, &err) == 0)
-		append_to(ui, "record", &msg, STORE_SEEN);
+	append_to(ui, "record", &msg, STORE_SEEN);
 	sbuf_release(&msg);
 	if (s->reply_uid && ui->mb.folder)
 		store_set_flags(ui->mb.folder, s->reply_uid, STORE_FLAGS_ADD, STORE_ANSWERED, NULL, &err);
@@ -277,7 +256,8 @@ static bool do_send(struct ui *ui, struct session *s)
 			store_folder_close(&f);
 		}
 	}
-	ui_message(ui, false, "Mail sent.");
+	ui_queue_sent(ui, id);
+	free(id);
 	return true;
 }
 

@@ -64,8 +64,9 @@ static void format_row(struct ui *ui, size_t row, size_t width, struct sbuf *out
 		thread_draw_prefix(mb->thr, i, 8, &tree);
 		if (mb->collapsed[i] && nd->size > 1 && nd->parent < 0)
 			sbuf_addf(&tree, "(%u) ", nd->size);
-		/* A reply in the same thread with the same subject: mutt hides it. */
-		if (nd->parent >= 0) {
+		/* A reply in the same thread with the same subject: mutt hides
+		 * it, when the parent is shown above it (not hidden by a limit). */
+		if (nd->parent >= 0 && ui_msg_visible(ui, (size_t)nd->parent)) {
 			const struct envelope *pe = ui_msg_env(ui, (size_t)nd->parent);
 			const char *a, *b;
 			size_t la = thread_subject_normalize(e->subject, true, &a, NULL);
@@ -131,9 +132,13 @@ void ui_index_draw(struct ui *ui)
 		sbuf_release(&sb);
 	}
 	ui_mailbox_counts(ui, &nw, &fl, &del);
-	snprintf(left, sizeof(left), "-%s%s %s [Msgs:%zu%s New:%zu Flag:%zu Del:%zu]%s%s%s",
+	/* Queued: outgoing mail still waiting (ui/queue.c), the folder's or not. */
+	char queued[32] = "";
+	if (ui->queued)
+		snprintf(queued, sizeof(queued), " Queued:%zu", ui->queued);
+	snprintf(left, sizeof(left), "-%s%s %s [Msgs:%zu New:%zu Flag:%zu Del:%zu%s]%s%s%s",
 		 ui->tag_prefix ? ";" : "-", ui->read_only ? "%" : "-", mb->name ? mb->name : "", mb->n,
-		 mb->limit ? "" : "", nw, fl, del, mb->limit ? " (limit: " : "",
+		 nw, fl, del, queued, mb->limit ? " (limit: " : "",
 		 mb->limit ? mb->limit : "", mb->limit ? ")" : "");
 	if (mb->limit)
 		snprintf(right, sizeof(right), " %zu/%zu shown ", mb->norder, mb->n);
@@ -146,18 +151,7 @@ void ui_index_draw(struct ui *ui)
 			 mb->norder ? (mb->top + (size_t)rows >= mb->norder ? 100 :
 				       (mb->top + (size_t)rows) * 100 / mb->norder) : 100);
 	ui_draw_bar(LINES - 2, left, right);
-	move(LINES - 1, 0);
-	clrtoeol();
-	if (ui->status[0]) {
-		struct sbuf sb = SBUF_INIT;
-		format_truncate(ui->status, strlen(ui->status), (size_t)COLS, true, &sb);
-		if (ui->status_error)
-			attron(ui_color_attr(C_ERROR));
-		addstr(sb.buf);
-		if (ui->status_error)
-			attroff(ui_color_attr(C_ERROR));
-		sbuf_release(&sb);
-	}
+	ui_draw_message(ui);
 	refresh();
 }
 
@@ -253,8 +247,8 @@ static void save_action(struct ui *ui, bool copy)
 			ui_message(ui, true, "%s", err);
 			break;
 		}
-		if (!copy)
-			ui_msg_set_flags(ui, v[k], STORE_FLAGS_ADD, STORE_DELETED);
+		if (!copy && ui_msg_set_flags(ui, v[k], STORE_FLAGS_ADD, STORE_DELETED) == 0)
+			ui->mb.deleted_here[v[k]] = UI_DEL_SAVED;
 		done++;
 	}
 	store_folder_close(&dst);
@@ -361,7 +355,7 @@ static void pipe_action(struct ui *ui)
 	if (m) {
 		size_t len;
 		const char *raw = message_raw(m, &len);
-		char tmpl[] = "/tmp/loft-pipe.XXXXXX";
+		char *tmpl = ui_tmpfile_template("loft-pipe");
 		int fd = mkstemp(tmpl);
 
 		if (fd >= 0) {
@@ -373,6 +367,7 @@ static void pipe_action(struct ui *ui)
 			close(fd);
 			unlink(tmpl);
 		}
+		free(tmpl);
 		message_free(&m);
 	}
 	free(cmd);
@@ -380,17 +375,7 @@ static void pipe_action(struct ui *ui)
 
 static bool leave_folder(struct ui *ui)
 {
-	size_t nw, fl, del;
-
-	if (ui->mb.folder == NULL || ui->read_only)
-		return true;
-	ui_mailbox_counts(ui, &nw, &fl, &del);
-	if (del > 0) {
-		char q[128];
-		snprintf(q, sizeof(q), "Purge %zu deleted message%s?", del, del == 1 ? "" : "s");
-		if (!config_bool(ui->cfg, "delete_confirm") || ui_yesno(ui, q, true))
-			ui_mailbox_expunge(ui);
-	}
+	ui_mailbox_purge(ui);
 	return true;
 }
 
@@ -535,11 +520,7 @@ static bool index_key(struct ui *ui, int key)
 		break;
 	case A_LIMIT: limit_action(ui); break;
 	case A_SORT: sort_action(ui); break;
-	case A_SYNC: {
-		size_t n = ui_mailbox_expunge(ui);
-		ui_message(ui, false, "%zu message%s expunged", n, n == 1 ? "" : "s");
-		break;
-	}
+	case A_SYNC: ui_mailbox_purge(ui); break;
 	case A_HELP: {
 		struct sbuf sb = SBUF_INIT;
 		ui_keymap_help(MENU_INDEX, &sb);

@@ -13,6 +13,7 @@
 #include "store/store.h"
 
 #include "lib/config.h"
+#include "lib/clock.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
@@ -41,19 +42,44 @@ void ui_message(struct ui *ui, bool error, const char *fmt, ...)
 	va_end(ap);
 	ui->status_error = error;
 	if (stdscr != NULL && !isendwin()) {
-		struct sbuf sb = SBUF_INIT;
-
-		format_truncate(ui->status, strlen(ui->status), (size_t)COLS, true, &sb);
-		move(LINES - 1, 0);
-		clrtoeol();
-		if (error)
-			attron(ui_color_attr(C_ERROR));
-		addstr(sb.buf);
-		if (error)
-			attroff(ui_color_attr(C_ERROR));
+		ui_draw_message(ui);
 		refresh();
-		sbuf_release(&sb);
 	}
+}
+
+/* A message wider than the screen is never cut: it wraps upwards over the
+ * rows above the bottom line (the status bar, the last list rows) until
+ * the screen is drawn again after the next key. */
+void ui_draw_message(struct ui *ui)
+{
+	size_t len = strlen(ui->status), n, cols = COLS > 1 ? (size_t)COLS : 1;
+	struct ui_line *lines = NULL;
+	int attr = ui->status_error ? ui_color_attr(C_ERROR) : 0;
+
+	move(LINES - 1, 0);
+	clrtoeol();
+	if (len == 0)
+		return;
+	n = ui_wrap(ui->status, len, cols, &lines);
+	if (n > (size_t)(LINES > 1 ? LINES - 1 : 1))
+		n = (size_t)(LINES > 1 ? LINES - 1 : 1);
+	attron(attr);
+	for (size_t k = 0; k < n; k++) {
+		move(LINES - (int)n + (int)k, 0);
+		clrtoeol();
+		addnstr(ui->status + lines[k].off, (int)lines[k].len);
+	}
+	attroff(attr);
+	free(lines);
+}
+
+char *ui_tmpfile_template(const char *prefix)
+{
+	const char *dir = getenv("TMPDIR");
+
+	if (dir == NULL || *dir == '\0' || strchr(dir, '\'') != NULL)
+		dir = "/tmp";
+	return xasprintf("%s/%s.XXXXXX", dir, prefix);
 }
 
 void ui_draw_bar(int y, const char *left, const char *right)
@@ -89,8 +115,9 @@ int ui_getkey(struct ui *ui)
 	int r;
 
 	for (;;) {
-		struct pollfd pfd[2] = { { 0, POLLIN, 0 }, { ui->notify_fd, POLLIN, 0 } };
-		int nfds = ui->notify_fd >= 0 ? 2 : 1;
+		struct pollfd pfd[3] = { { 0, POLLIN, 0 }, { ui->notify_fd, POLLIN, 0 },
+					 { ui_queue_fd(ui), POLLIN, 0 } };
+		int nfds = 3, qwait = ui_queue_wait_ms(ui), wait;
 
 		/* Keys already buffered by curses come first. */
 		nodelay(stdscr, TRUE);
@@ -100,12 +127,26 @@ int ui_getkey(struct ui *ui)
 			break;
 		/* A search still reading: the next batch when no key comes. */
 		bool searching = ui_search_running(ui);
-		int n = poll(pfd, (nfds_t)nfds, searching ? ui_search_wait_ms(ui) : 60 * 1000);
+		wait = searching ? ui_search_wait_ms(ui) : 60 * 1000;
+		if (qwait >= 0 && qwait < wait)
+			wait = qwait;
+		/* poll() skips the negative fds (no folder, no queue run). */
+		int n = poll(pfd, (nfds_t)nfds, wait);
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;	/* SIGWINCH: wget_wch gives KEY_RESIZE */
 			return UK(KEY_RESIZE);
+		}
+		if (n == 0 && qwait >= 0 && qwait <= wait) {
+			ui_queue_tick(ui);
+			if (!searching)
+				continue;
+		}
+		if (pfd[2].fd >= 0 && (pfd[2].revents & (POLLIN | POLLHUP))) {
+			if (ui_queue_read(ui) && ui->in_index)
+				return UK(KEY_RESIZE);	/* the new count, the message */
+			continue;
 		}
 		if (n == 0 && searching) {
 			ui_search_step(ui);
@@ -113,7 +154,7 @@ int ui_getkey(struct ui *ui)
 				return UK(KEY_RESIZE);	/* redraw with the new rows */
 			continue;
 		}
-		if (nfds == 2 && (pfd[1].revents & POLLIN)) {
+		if (pfd[1].fd >= 0 && (pfd[1].revents & POLLIN)) {
 			read_notify(ui->notify_fd);
 			/* Let a burst of changes settle into one refresh. */
 			usleep(30 * 1000);
@@ -199,12 +240,10 @@ static void first_run(struct ui *ui)
 	if (store_folder_count(f) == 0 && store_folder_uidnext(f) <= 1) {
 		char date[64];
 		time_t now = time(NULL);
-		struct tm tm;
 		struct sbuf sb = SBUF_INIT;
 		uint32_t uid;
 
-		localtime_r(&now, &tm);
-		strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
+		clock_rfc5322(now, date, sizeof(date));
 		sbuf_addf(&sb, welcome, date, (long)now);
 		store_append(f, sb.buf, sb.len, 0, NULL, 0, &uid, &err);
 		sbuf_release(&sb);
@@ -215,6 +254,7 @@ static void first_run(struct ui *ui)
 static void ui_free(struct ui *ui)
 {
 	ui_mailbox_close(ui);
+	ui_queue_free(ui);
 	store_close(&ui->store);
 	free(ui->root);
 	free(ui->last_search);
@@ -229,7 +269,8 @@ static void ui_free(struct ui *ui)
 
 int cmd_ui(struct loft_ctx *ctx, int argc, char **argv)
 {
-	struct ui ui = { .ctx = ctx, .cfg = ctx->cfg, .notify_fd = -1 };
+	struct ui ui = { .ctx = ctx, .cfg = ctx->cfg, .notify_fd = -1, .queue_fd = -1,
+			 .queue_out = SBUF_INIT };
 	const char *mailbox = NULL, *err;
 	struct store_settings set = { 0 };
 	struct stat st;
@@ -300,6 +341,7 @@ int cmd_ui(struct loft_ctx *ctx, int argc, char **argv)
 		}
 		goto out;
 	}
+	ui_queue_count(&ui);
 	ui_index_run(&ui);
 	endwin();
 out:

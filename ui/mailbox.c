@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <ncurses.h>
@@ -47,11 +48,12 @@ static void free_rows(struct ui_mailbox *mb)
 			envelope_free(&mb->env[i]);
 	free(mb->env);
 	free(mb->tagged);
+	free(mb->deleted_here);
 	free(mb->collapsed);
 	free(mb->order);
 	thread_free(&mb->thr);
 	mb->env = NULL;
-	mb->tagged = mb->collapsed = NULL;
+	mb->tagged = mb->collapsed = mb->deleted_here = NULL;
 	mb->order = NULL;
 	mb->norder = 0;
 }
@@ -80,6 +82,7 @@ static void alloc_rows(struct ui_mailbox *mb)
 {
 	mb->env = xcalloc(mb->n + 1, sizeof(*mb->env));
 	mb->tagged = xcalloc(mb->n + 1, 1);
+	mb->deleted_here = xcalloc(mb->n + 1, 1);
 	mb->collapsed = xcalloc(mb->n + 1, 1);
 	mb->order = xcalloc(mb->n + 1, sizeof(*mb->order));
 }
@@ -177,9 +180,18 @@ uint32_t ui_msg_flags(struct ui *ui, size_t i)
 
 uint64_t ui_msg_size(struct ui *ui, size_t i)
 {
+	struct stat st;
+	const char *base, *s;
+
 	if (ui->mb.folder)
 		return store_folder_msg(ui->mb.folder, i)->size;
-	return 0;
+	/* A search result: the size a maildir name carries (",S=123"), else
+	 * the file's.  Asked only for drawn rows (and a sort by size). */
+	base = strrchr(ui->mb.paths[i], '/');
+	s = strstr(base ? base : ui->mb.paths[i], ",S=");
+	if (s && s[3] >= '0' && s[3] <= '9')
+		return strtoull(s + 3, NULL, 10);
+	return stat(ui->mb.paths[i], &st) == 0 ? (uint64_t)st.st_size : 0;
 }
 
 long ui_msg_index_of(struct ui *ui, uint32_t uid)
@@ -294,6 +306,8 @@ int ui_msg_set_flags(struct ui *ui, size_t i, int op, uint32_t flags)
 		ui_message(ui, true, "%s", err);
 		return -1;
 	}
+	if (flags & STORE_DELETED)
+		ui->mb.deleted_here[i] = op == STORE_FLAGS_ADD ? UI_DEL_HERE : 0;
 	return 0;
 }
 
@@ -315,7 +329,7 @@ void ui_mailbox_counts(struct ui *ui, size_t *new_r, size_t *flagged_r, size_t *
 
 /* ---- ordering ---- */
 
-static bool row_visible(struct ui *ui, size_t i)
+bool ui_msg_visible(struct ui *ui, size_t i)
 {
 	struct ui_pattern_msg pm;
 	const struct envelope *e;
@@ -447,7 +461,7 @@ void ui_mailbox_append_order(struct ui *ui, size_t from)
 	struct ui_mailbox *mb = &ui->mb;
 
 	for (size_t i = from; i < mb->n; i++)
-		if (row_visible(ui, i))
+		if (ui_msg_visible(ui, i))
 			mb->order[mb->norder++] = (uint32_t)i;
 }
 
@@ -483,7 +497,7 @@ void ui_mailbox_resort(struct ui *ui)
 	for (size_t k = 0; k < mb->n; k++) {
 		uint32_t i = all[k];
 
-		if (!row_visible(ui, i))
+		if (!ui_msg_visible(ui, i))
 			continue;
 		mb->order[r++] = i;
 		/* A collapsed top hides the rest of its thread. */
@@ -505,8 +519,9 @@ bool ui_mailbox_refresh(struct ui *ui)
 	struct ui_mailbox *mb = &ui->mb;
 	bool changed = false;
 	const char *err;
-	uint32_t cur_uid = 0, *tagged_uids = NULL, *coll_uids = NULL;
-	size_t ntag = 0, ncoll = 0;
+	uint32_t cur_uid = 0, *tagged_uids = NULL, *coll_uids = NULL, *del_uids = NULL;
+	uint8_t *del_how = NULL;
+	size_t ntag = 0, ncoll = 0, ndel = 0;
 
 	if (mb->folder == NULL)
 		return false;
@@ -515,7 +530,13 @@ bool ui_mailbox_refresh(struct ui *ui)
 	/* Snapshot indices change: remember UIDs of the per-row marks. */
 	tagged_uids = xcalloc(mb->n + 1, sizeof(*tagged_uids));
 	coll_uids = xcalloc(mb->n + 1, sizeof(*coll_uids));
+	del_uids = xcalloc(mb->n + 1, sizeof(*del_uids));
+	del_how = xcalloc(mb->n + 1, sizeof(*del_how));
 	for (size_t i = 0; i < mb->n; i++) {
+		if (mb->deleted_here[i]) {
+			del_how[ndel] = mb->deleted_here[i];
+			del_uids[ndel++] = ui_msg_uid(ui, i);
+		}
 		if (mb->tagged[i])
 			tagged_uids[ntag++] = ui_msg_uid(ui, i);
 		if (mb->collapsed[i])
@@ -541,6 +562,11 @@ bool ui_mailbox_refresh(struct ui *ui)
 			if (i >= 0)
 				mb->collapsed[i] = 1;
 		}
+		for (size_t k = 0; k < ndel; k++) {
+			long i = ui_msg_index_of(ui, del_uids[k]);
+			if (i >= 0)
+				mb->deleted_here[i] = del_how[k];
+		}
 		ui_mailbox_resort(ui);
 		for (size_t r = 0; r < mb->norder; r++)
 			if (ui_msg_uid(ui, mb->order[r]) == cur_uid)
@@ -551,23 +577,7 @@ bool ui_mailbox_refresh(struct ui *ui)
 	}
 	free(tagged_uids);
 	free(coll_uids);
+	free(del_uids);
+	free(del_how);
 	return changed;
-}
-
-size_t ui_mailbox_expunge(struct ui *ui)
-{
-	size_t nw, fl, del;
-	const char *err;
-
-	if (ui->mb.folder == NULL || ui->read_only)
-		return 0;
-	ui_mailbox_counts(ui, &nw, &fl, &del);
-	if (del == 0)
-		return 0;
-	if (store_expunge(ui->mb.folder, NULL, 0, &err) < 0) {
-		ui_message(ui, true, "%s", err);
-		return 0;
-	}
-	ui_mailbox_refresh(ui);
-	return del;
 }

@@ -161,16 +161,19 @@ const struct ui_mailcap_entry *ui_mailcap_find(const char *type, bool copious)
 int ui_mailcap_filter(const char *command, const char *data, size_t len, int timeout_ms,
 		      struct sbuf *out)
 {
-	char tmpl[] = "/tmp/loft-mailcap.XXXXXX";
+	char *tmpl = ui_tmpfile_template("loft-mailcap");
 	int fd = mkstemp(tmpl), pfd[2], status, ret = -1;
 	struct sbuf cmd = SBUF_INIT;
 	pid_t pid;
 
-	if (fd < 0)
+	if (fd < 0) {
+		free(tmpl);
 		return -1;
+	}
 	if (write(fd, data, len) != (ssize_t)len) {
 		close(fd);
 		unlink(tmpl);
+		free(tmpl);
 		return -1;
 	}
 	close(fd);
@@ -236,6 +239,7 @@ int ui_mailcap_filter(const char *command, const char *data, size_t len, int tim
 		ret = -1;
 out:
 	unlink(tmpl);
+	free(tmpl);
 	sbuf_release(&cmd);
 	return ret;
 }

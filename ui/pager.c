@@ -276,14 +276,7 @@ static void pager_draw(struct ui *ui, struct pager *pg)
 		 pg->doc.nlines == 0 || pg->top + (size_t)rows >= pg->doc.nlines ? (size_t)100
 		 : (pg->top + (size_t)rows) * 100 / pg->doc.nlines);
 	ui_draw_bar(LINES - 2, pg->title, right);
-	move(LINES - 1, 0);
-	clrtoeol();
-	if (ui->status[0]) {
-		struct sbuf sb = SBUF_INIT;
-		format_truncate(ui->status, strlen(ui->status), (size_t)COLS, true, &sb);
-		addstr(sb.buf);
-		sbuf_release(&sb);
-	}
+	ui_draw_message(ui);
 	refresh();
 }
 

@@ -9,6 +9,7 @@
 #define LOFT_UI_PRIVATE_H
 
 #include "client/sort.h"
+#include "lib/sbuf.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -103,6 +104,9 @@ struct ui_mailbox {
 	struct envelope **env;		/* lazily parsed, n entries */
 	uint32_t *flags;		/* search: flags from file names */
 	uint8_t *tagged;		/* n */
+	uint8_t *deleted_here;		/* n: marked deleted in this session
+					 * (only those are purged: ui/expunge.c),
+					 * UI_DEL_HERE or UI_DEL_SAVED */
 	struct thread *thr;		/* when sorted by threads */
 	uint32_t *order;		/* message indices in display order */
 	size_t norder;
@@ -133,12 +137,20 @@ struct ui {
 	bool tag_prefix;
 	bool quit;
 	char *last_search;
-	char status[512];		/* the message line */
+	char status[2048];		/* the message line */
 	bool status_error;
 	int notify_fd;
 	bool resized;
 	bool cancelled;			/* the last open was cancelled (Ctrl-G) */
 	bool in_index;			/* ui_getkey called by the index screen itself */
+	/* the outgoing queue (ui/queue.c) */
+	size_t queued;			/* entries waiting, as `loft queue list` said */
+	char **sent_ids;		/* queue IDs of mail sent here, still queued */
+	size_t nsent;
+	int queue_fd;			/* output of a background run, or -1 */
+	int queue_pid;			/* its pid, or 0 */
+	long long queue_next;		/* time() of the next background run */
+	struct sbuf queue_out;
 };
 
 /* ---- ui/loop.c ---- */
@@ -146,13 +158,21 @@ struct ui {
  * notifications (new mail refreshes the index and redraws) and timers.
  * Returns a key code, with Esc-prefixed keys as UI_META|c. */
 int ui_getkey(struct ui *ui);
-/* Shows a message on the bottom line (printf format). */
+/* Shows a message on the bottom line (printf format); one wider than the
+ * screen wraps over the rows above it (ui_draw_message), never cut. */
 void ui_message(struct ui *ui, bool error, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Leaves curses to run cmd through the shell with the terminal (editor,
  * pager command); restores the screen fully afterwards.  Returns the
  * command's exit status or -1. */
 int ui_run_shell(struct ui *ui, const char *cmd, bool wait_key);
+/* A mkstemp() template "DIR/PREFIX.XXXXXX" in $TMPDIR (/tmp when unset,
+ * empty, or holding a quote: names are put in '...' for the shell).
+ * Caller frees. */
+char *ui_tmpfile_template(const char *prefix);
+/* Draws ui->status at the bottom (wrapped upwards when it is long), in the
+ * error colour for an error; clears the bottom line when it is empty. */
+void ui_draw_message(struct ui *ui);
 /* Draws the status bar at row y with text left and right. */
 void ui_draw_bar(int y, const char *left, const char *right);
 
@@ -183,6 +203,8 @@ void ui_mailbox_resort(struct ui *ui);
 /* Appends the rows from..n that pass the limit to the display order (a
  * search's new results, in arrival order). */
 void ui_mailbox_append_order(struct ui *ui, size_t from);
+/* Whether message i passes the limit (true when there is none). */
+bool ui_msg_visible(struct ui *ui, size_t i);
 /* Refreshes the snapshot from disk; true when it changed. */
 bool ui_mailbox_refresh(struct ui *ui);
 /* The parsed envelope of message i (never NULL: an empty one on failure). */
@@ -197,8 +219,20 @@ long ui_msg_index_of(struct ui *ui, uint32_t uid);
 struct message *ui_msg_load(struct ui *ui, size_t i);
 /* Changes flags of message i (STORE_FLAGS_ADD/REMOVE as int op). */
 int ui_msg_set_flags(struct ui *ui, size_t i, int op, uint32_t flags);
-/* Expunges \Deleted messages; returns how many. */
-size_t ui_mailbox_expunge(struct ui *ui);
+/* ---- ui/expunge.c ---- */
+/* Purges the messages this session marked deleted (after the question
+ * "Purge N deleted messages?" unless `set nodelete_confirm`): they move
+ * to `trash` (created when missing), or are removed when trash is empty or
+ * is this folder.  Messages flagged deleted by another program are kept.
+ * When the move fails nothing is removed.  The message line says what
+ * happened.  Returns how many left the folder. */
+/* Values of deleted_here[]: deleted with d (purged into the trash), or
+ * saved to another folder with s (purged without a second copy in the
+ * trash, as mutt does). */
+enum { UI_DEL_HERE = 1, UI_DEL_SAVED = 2 };
+size_t ui_mailbox_purge(struct ui *ui);
+/* Opens folder name, creating "+NAME" when missing; NULL with *error_r. */
+struct store_folder *ui_folder_open_create(struct ui *ui, const char *name, const char **error_r);
 /* Counts for the status line. */
 void ui_mailbox_counts(struct ui *ui, size_t *new_r, size_t *flagged_r, size_t *deleted_r);
 /* Opens folder name of the store (relative, "+x" or a path). */
@@ -308,6 +342,42 @@ char *ui_complete_folder(struct ui *ui, const char *text);
  * gives the next). */
 char *ui_complete_address(struct ui *ui, const char *text);
 void ui_complete_free(void);
+
+/* ---- ui/queue.c ---- */
+/* Runs `loft [-F MAILRC] ARGS...` (this very binary) with in[0..len) on
+ * its stdin (in NULL: /dev/null), its stdout and stderr appended to out
+ * (at most 1 MiB).  Blocks until it exits.  Returns its exit status, or -1
+ * when it could not run or died of a signal (out then says why when it
+ * could not start). */
+int ui_run_loft(struct ui *ui, const char *const *args, const char *in, size_t len,
+		struct sbuf *out);
+/* Whether a `loft daemon` runs on this state directory (it holds a flock
+ * on STATE_DIR/daemon.lock). */
+bool ui_daemon_running(struct ui *ui);
+/* Refreshes ui->queued from `loft queue list` (unchanged on failure). */
+void ui_queue_count(struct ui *ui);
+/* From the text of `loft queue show ID`: when recipients are still
+ * pending, appends "Queued for ADDR[, ADDR]: REASON" to out and returns
+ * their count; else 0.  Pure (unit-tested). */
+int ui_queue_describe(const char *show, struct sbuf *out);
+/* Mail was queued as id: runs the queue now (blocking), then says on the
+ * message line whether it went out or why it waits; id is watched until
+ * it leaves the queue. */
+void ui_queue_sent(struct ui *ui, const char *id);
+/* For the event loop: the fd of a background run's output (-1: none);
+ * how long until the next run is due (ms; -1: none due: nothing queued,
+ * or a run in progress). */
+int ui_queue_fd(const struct ui *ui);
+int ui_queue_wait_ms(const struct ui *ui);
+/* Starts a background `loft queue run` when mail is queued, the interval
+ * (queue_interval) has passed and no daemon runs. */
+void ui_queue_tick(struct ui *ui);
+/* The background run's fd is readable: reads it; at its end reports like
+ * ui_queue_sent() (the message line, the count) and returns true. */
+bool ui_queue_read(struct ui *ui);
+/* Stops listening to a background run (waits for it to end). */
+void ui_queue_stop(struct ui *ui);
+void ui_queue_free(struct ui *ui);
 
 /* ---- ui/compose.c ---- */
 enum ui_compose_kind { UI_NEW, UI_REPLY, UI_GROUP_REPLY, UI_LIST_REPLY, UI_FORWARD, UI_RESUME };

@@ -105,6 +105,9 @@ static const struct cfg_case cases[] = {
 	{ "set notmuch_database=/n\n", NULL, "notmuch_database=/n" },
 	{ "set notmuch_database=/n\nunset notmuch_database\n", NULL, "notmuch_database=(null)" },
 	{ "set from=x\nset from=\n", NULL, "from=(null)" },
+	/* Folders the user switches off: unset and no-prefix empty them. */
+	{ "unset trash\nset norecord\n", NULL, "trash=(null)\nrecord=(null)" },
+	{ "set trash=+T\nunset postponed\n", NULL, "trash=+T\npostponed=+Drafts" },
 	/* Types. */
 	{ "set max_message_size=10M fetch_interval=1h30m\n", NULL,
 	  "#max_message_size=10485760\n#fetch_interval=5400\nfetch_interval=1h30m" },
@@ -436,6 +439,32 @@ static void test_load_missing(void **state)
 	remove_dir();
 }
 
+/* config_next_unbuilt: non-empty not-built-yet settings a mailrc sets,
+ * global ones first, then each account's, with where they were set. */
+static void test_next_unbuilt(void **state)
+{
+	static const char rc[] = "set imap_listen=127.0.0.1:1 trash= folder=/m\n"
+				 "account a {\n  set fetch_interval=1h trash=+T\n}\n";
+	struct config *cfg = config_new();
+	const char *error, *account, *file;
+	unsigned long line;
+	size_t pos = 0;
+
+	assert_null(config_next_unbuilt(cfg, &pos, &account, &file, &line));
+	assert_int_equal(config_load_buffer(cfg, "rc", rc, strlen(rc), &error), 0);
+	pos = 0;
+	assert_string_equal(config_next_unbuilt(cfg, &pos, &account, &file, &line), "imap_listen");
+	assert_null(account);
+	assert_string_equal(file, "rc");
+	assert_int_equal(line, 1);
+	/* trash is built (the mail client's purge): not reported. */
+	assert_string_equal(config_next_unbuilt(cfg, &pos, &account, &file, &line), "fetch_interval");
+	assert_string_equal(account, "a");
+	assert_null(config_next_unbuilt(cfg, &pos, &account, &file, &line));
+	assert_null(config_next_unbuilt(cfg, &pos, &account, &file, &line));
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -447,6 +476,7 @@ int main(void)
 		cmocka_unit_test(test_source_errors),
 		cmocka_unit_test(test_source_loop),
 		cmocka_unit_test(test_load_missing),
+		cmocka_unit_test(test_next_unbuilt),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
