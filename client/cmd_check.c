@@ -1,10 +1,12 @@
 /* loft check: the configuration was loaded (and checked) by main.c before
- * any command runs, so all that is left is to show what it amounts to. */
+ * any command runs, so all that is left is to show what it amounts to:
+ * the sender address, then every setting. */
 #include "client/commands.h"
 #include "lib/config.h"
 #include "lib/sbuf.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <sysexits.h>
 
 int cmd_check(struct loft_ctx *ctx, int argc, char **argv)
@@ -21,6 +23,11 @@ int cmd_check(struct loft_ctx *ctx, int argc, char **argv)
 		sbuf_addf(&out, "# loft check: %s is valid\n", ctx->config_path);
 	else
 		sbuf_addstr(&out, "# loft check: no mailrc, embedded defaults\n");
+	/* What the settings amount to where people are surprised most. */
+	char *sender = config_sender(ctx->cfg);
+	sbuf_addf(&out, "# sender (From of mail you write, from `from` or USER@DOMAIN): %s\n",
+		  sender);
+	free(sender);
 	config_dump(ctx->cfg, &out);
 	if (fwrite(out.buf, 1, out.len, stdout) != out.len || fflush(stdout) != 0) {
 		perror("loft: stdout");

@@ -3,6 +3,8 @@
  * progress and formats results. */
 #include "client/commands.h"
 #include "lib/config.h"
+#include "lib/json.h"
+#include "lib/sanitize.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 #include "store/index.h"
@@ -203,24 +205,16 @@ static void relative_date(char *buf, size_t size, time_t then, time_t now)
 		strftime(buf, size, "%B %d", &tm);
 }
 
-static void json_str(const char *s)
+/* A string from the index as a JSON literal (NULL as ""). */
+static void json_str(struct sbuf *out, const char *s)
 {
-	putchar('"');
-	for (; s && *s; s++) {
-		unsigned char ch = (unsigned char)*s;
+	json_escape(out, s ? s : "", s ? strlen(s) : 0);
+}
 
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch == '\n')
-			fputs("\\n", stdout);
-		else if (ch == '\t')
-			fputs("\\t", stdout);
-		else if (ch < 0x20)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	putchar('"');
+/* A field from the index on the summary line, sanitised (lib/sanitize.h). */
+static void text_str(struct sbuf *out, const char *s)
+{
+	sanitize_add(out, s, s ? strlen(s) : 0, SANITIZE_LINE);
 }
 
 static void maybe_flush(struct search_state *st)
@@ -233,37 +227,51 @@ static void maybe_flush(struct search_state *st)
 static int print_thread(void *ctx, const struct index_thread *t)
 {
 	struct search_state *st = ctx;
+	struct sbuf out = SBUF_INIT;
 	char date[64];
 
 	relative_date(date, sizeof(date), (time_t)t->newest, st->now);
 	switch (st->out) {
 	case OUT_THREADS:
-		printf("thread:%s\n", t->thread_id);
+		sbuf_addstr(&out, "thread:");
+		text_str(&out, t->thread_id);
+		sbuf_addch(&out, '\n');
 		break;
 	case OUT_JSON:
-		printf("%s{\"thread\": ", st->n ? ",\n" : "[");
-		json_str(t->thread_id);
-		printf(", \"timestamp\": %lld, \"date_relative\": ", (long long)t->newest);
-		json_str(date);
-		printf(", \"matched\": %d, \"total\": %d, \"authors\": ", t->matched, t->total);
-		json_str(t->authors);
-		fputs(", \"subject\": ", stdout);
-		json_str(t->subject);
-		fputs(", \"tags\": [", stdout);
+		sbuf_addstr(&out, st->n ? ",\n{\"thread\": " : "[{\"thread\": ");
+		json_str(&out, t->thread_id);
+		sbuf_addf(&out, ", \"timestamp\": %lld, \"date_relative\": ", (long long)t->newest);
+		json_str(&out, date);
+		sbuf_addf(&out, ", \"matched\": %d, \"total\": %d, \"authors\": ", t->matched,
+			  t->total);
+		json_str(&out, t->authors);
+		sbuf_addstr(&out, ", \"subject\": ");
+		json_str(&out, t->subject);
+		sbuf_addstr(&out, ", \"tags\": [");
 		for (size_t i = 0; i < t->n_tags; i++) {
 			if (i)
-				fputs(", ", stdout);
-			json_str(t->tags[i]);
+				sbuf_addstr(&out, ", ");
+			json_str(&out, t->tags[i]);
 		}
-		fputs("]}", stdout);
+		sbuf_addstr(&out, "]}");
 		break;
 	default:
-		printf("thread:%s %12s [%d/%d] %s; %s (", t->thread_id, date, t->matched,
-		       t->total, t->authors ? t->authors : "", t->subject ? t->subject : "");
-		for (size_t i = 0; i < t->n_tags; i++)
-			printf("%s%s", i ? " " : "", t->tags[i]);
-		fputs(")\n", stdout);
+		sbuf_addstr(&out, "thread:");
+		text_str(&out, t->thread_id);
+		sbuf_addf(&out, " %12s [%d/%d] ", date, t->matched, t->total);
+		text_str(&out, t->authors);
+		sbuf_addstr(&out, "; ");
+		text_str(&out, t->subject);
+		sbuf_addstr(&out, " (");
+		for (size_t i = 0; i < t->n_tags; i++) {
+			if (i)
+				sbuf_addch(&out, ' ');
+			text_str(&out, t->tags[i]);
+		}
+		sbuf_addstr(&out, ")\n");
 	}
+	fwrite(out.buf, 1, out.len, stdout);
+	sbuf_release(&out);
 	maybe_flush(st);
 	return ferror(stdout) != 0;	/* stop on a closed pipe */
 }

@@ -9,10 +9,12 @@
  * bounded by the model's depth limit. */
 #include "client/commands.h"
 #include "lib/json.h"
+#include "lib/sanitize.h"
 #include "lib/sbuf.h"
 #include "store/message.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,19 +67,19 @@ static void format_time(char *buf, size_t size, time_t t, int off)
 
 static void json_message(struct json *j, const struct message *m, const char *filename, int top);
 
-static void json_part(struct json *j, const struct message_part *p, unsigned depth)
-{
-	const struct message_part *const *kids;
-	size_t nk = message_part_children(p, &kids), i;
-	const char *type = message_part_type(p);
+/* JSON levels a nested part needs below it before the writer's bound: an
+ * embedded message's object, its body array, address arrays and a part's
+ * defects.  Deeper parts are flattened, so any model depth limit fits. */
+#define JSON_PART_ROOM 16
 
-	json_object_begin(j);
+static void json_part_fields(struct json *j, const struct message_part *p)
+{
 	json_key(j, "id");
 	json_int(j, message_part_id(p));
 	json_key(j, "section");
 	json_string(j, message_part_section(p));
 	json_key(j, "content-type");
-	json_string(j, type);
+	json_string(j, message_part_type(p));
 	json_key(j, "declared-content-type");
 	json_string(j, message_part_declared_type(p));
 	if (message_part_charset(p)) {
@@ -102,30 +104,78 @@ static void json_part(struct json *j, const struct message_part *p, unsigned dep
 	}
 	json_key(j, "defects");
 	json_defects(j, message_part_defects(p));
-	if (message_part_embedded(p) && nk == 1 && depth < 200) {
+}
+
+static void json_leaf(struct json *j, const struct message_part *p)
+{
+	json_key(j, "content-length");
+	json_int(j, (long long)message_part_decoded_size(p));
+	json_key(j, "decoded-sha256");
+	json_string(j, message_part_sha256(p));
+	if (strncmp(message_part_type(p), "text/", 5) == 0 && !message_part_is_attachment(p)) {
+		size_t len;
+		char *t = message_part_text(p, 0, &len);
+
+		json_key(j, "content");
+		json_string_len(j, t, len);
+		free(t);
+	}
+}
+
+static bool is_container(const struct message_part *p, size_t nk)
+{
+	return (message_part_embedded(p) && nk == 1) || message_part_is_multipart(p);
+}
+
+/* The leaf parts under p, depth-first, one after the other in the current
+ * array (as the text mode shows them).  Recursion is bounded by the model's
+ * depth limit. */
+static void json_flat(struct json *j, const struct message_part *p)
+{
+	const struct message_part *const *kids;
+	size_t nk = message_part_children(p, &kids), i;
+
+	for (i = 0; i < nk; i++) {
+		const struct message_part *const *gk;
+
+		if (is_container(kids[i], message_part_children(kids[i], &gk))) {
+			json_flat(j, kids[i]);
+			continue;
+		}
+		json_object_begin(j);
+		json_part_fields(j, kids[i]);
+		json_leaf(j, kids[i]);
+		json_object_end(j);
+	}
+}
+
+static void json_part(struct json *j, const struct message_part *p)
+{
+	const struct message_part *const *kids;
+	size_t nk = message_part_children(p, &kids), i;
+
+	json_object_begin(j);
+	json_part_fields(j, p);
+	if (is_container(p, nk) && j->depth + JSON_PART_ROOM >= JSON_MAX_DEPTH) {
+		json_key(j, "flattened");
+		json_bool(j, 1);
+		json_key(j, "content");
+		json_array_begin(j);
+		json_flat(j, p);
+		json_array_end(j);
+	} else if (message_part_embedded(p) && nk == 1) {
 		json_key(j, "content");
 		json_array_begin(j);
 		json_message(j, message_part_embedded(p), NULL, 0);
 		json_array_end(j);
-	} else if (message_part_is_multipart(p) && depth < 200) {
+	} else if (message_part_is_multipart(p)) {
 		json_key(j, "content");
 		json_array_begin(j);
 		for (i = 0; i < nk; i++)
-			json_part(j, kids[i], depth + 1);
+			json_part(j, kids[i]);
 		json_array_end(j);
 	} else {
-		json_key(j, "content-length");
-		json_int(j, (long long)message_part_decoded_size(p));
-		json_key(j, "decoded-sha256");
-		json_string(j, message_part_sha256(p));
-		if (strncmp(type, "text/", 5) == 0 && !message_part_is_attachment(p)) {
-			size_t len;
-			char *t = message_part_text(p, 0, &len);
-
-			json_key(j, "content");
-			json_string_len(j, t, len);
-			free(t);
-		}
+		json_leaf(j, p);
 	}
 	json_object_end(j);
 }
@@ -178,7 +228,7 @@ static void json_message(struct json *j, const struct message *m, const char *fi
 	json_object_end(j);
 	json_key(j, "body");
 	json_array_begin(j);
-	json_part(j, message_root(m), 0);
+	json_part(j, message_root(m));
 	json_array_end(j);
 
 	json_key(j, "from");
@@ -326,28 +376,42 @@ static void text_body(const struct message_part *p, unsigned depth, struct sbuf 
 	}
 }
 
+/* Text from the message is sanitised (lib/sanitize.h): headers and file
+ * names are one line each, the body keeps its newlines and tabs. */
 static void show_text(const struct message *m, FILE *f)
 {
 	static const char *hdrs[] = { "Date", "From", "To", "Cc", "Subject" };
 	const struct message_part *const *parts;
 	size_t n = message_parts(m, &parts), i;
-	struct sbuf body = SBUF_INIT;
+	struct sbuf body = SBUF_INIT, out = SBUF_INIT;
 
 	for (i = 0; i < sizeof(hdrs) / sizeof(hdrs[0]); i++)
-		if (message_header(m, hdrs[i]))
-			fprintf(f, "%s: %s\n", hdrs[i], message_header(m, hdrs[i]));
-	fputc('\n', f);
+		if (message_header(m, hdrs[i])) {
+			sbuf_addf(&out, "%s: ", hdrs[i]);
+			sanitize_add(&out, message_header(m, hdrs[i]),
+				     strlen(message_header(m, hdrs[i])), SANITIZE_LINE);
+			sbuf_addch(&out, '\n');
+		}
+	sbuf_addch(&out, '\n');
 	text_body(message_root(m), 0, &body);
-	fwrite(body.buf, 1, body.len, f);
+	sanitize_add(&out, body.buf, body.len, 0);
 	if (body.len && body.buf[body.len - 1] != '\n')
-		fputc('\n', f);
+		sbuf_addch(&out, '\n');
 	sbuf_release(&body);
-	for (i = 0; i < n; i++)
-		if (message_part_is_attachment(parts[i]))
-			fprintf(f, "[%s] %s %s %zu bytes\n", message_part_section(parts[i]),
-				message_part_type(parts[i]),
-				message_part_filename(parts[i]) ? message_part_filename(parts[i]) : "",
-				message_part_decoded_size(parts[i]));
+	for (i = 0; i < n; i++) {
+		const char *name = message_part_filename(parts[i]);
+
+		if (!message_part_is_attachment(parts[i]))
+			continue;
+		sbuf_addf(&out, "[%s] ", message_part_section(parts[i]));
+		sanitize_add(&out, message_part_type(parts[i]), strlen(message_part_type(parts[i])),
+			     SANITIZE_LINE);
+		sbuf_addch(&out, ' ');
+		sanitize_add(&out, name, name ? strlen(name) : 0, SANITIZE_LINE);
+		sbuf_addf(&out, " %zu bytes\n", message_part_decoded_size(parts[i]));
+	}
+	fwrite(out.buf, 1, out.len, f);
+	sbuf_release(&out);
 }
 
 static int show_one(const char *file, enum show_format fmt, const char *section)

@@ -4,8 +4,9 @@
  * Widths are terminal cells: CJK and emoji are 2, combining marks and
  * other zero-width characters 0, a character followed by U+FE0F (emoji
  * presentation) 2 — terminals draw it wide although wcwidth() says 1.
- * Control characters are shown as '?' and invalid UTF-8 bytes as U+FFFD,
- * each 1 cell: whatever these functions append to an sbuf is valid UTF-8
+ * Control characters (C0, DEL, C1 and the bidi overrides: lib/sanitize.h)
+ * are shown as '?' and invalid UTF-8 bytes as U+FFFD, each 1 cell:
+ * whatever these functions append to an sbuf is valid UTF-8
  * without controls, so its width on screen is exactly the width returned.
  *
  * Everything here is pure and never blocks (format_expand calls

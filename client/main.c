@@ -250,6 +250,33 @@ static const char *pick_config(const char *opt_file, char *buf, size_t bufsize)
 	return access(buf, F_OK) == 0 ? buf : NULL;
 }
 
+/* Commands that accept mail from other programs run on a mailrc with
+ * errors (the faulty lines skipped); every other command stops. */
+static bool accepts_mail(const struct command *cmd)
+{
+	static const char *const names[] = { "sendmail", "deliver", "daemon" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(cmd->name, names[i]) == 0)
+			return true;
+	return false;
+}
+
+/* config_load()'s errors, one a line: on stderr before exiting, or
+ * logged (stderr or syslog, as the mailrc says) when the command goes on. */
+static void report_config_errors(const char *errors, bool going_on)
+{
+	for (const char *e = errors; *e != '\0';) {
+		size_t n = strcspn(e, "\n");
+
+		if (going_on)
+			log_error("config error, line ignored (run loft check): %.*s", (int)n, e);
+		else
+			fprintf(stderr, "loft: %.*s\n", (int)n, e);
+		e += n + (e[n] == '\n');
+	}
+}
+
 static const char *base_name(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -330,8 +357,9 @@ int main(int argc, char **argv)
 		config_free(&ctx.cfg);
 		return EX_NOINPUT;
 	}
-	if (ctx.config_path && config_load(ctx.cfg, ctx.config_path, &error) < 0) {
-		fprintf(stderr, "loft: %s\n", error);
+	bool config_bad = ctx.config_path && config_load(ctx.cfg, ctx.config_path, &error) < 0;
+	if (config_bad && !accepts_mail(cmd)) {
+		report_config_errors(error, false);
 		config_free(&ctx.cfg);
 		return EX_CONFIG;
 	}
@@ -341,6 +369,10 @@ int main(int argc, char **argv)
 	const char *log_to = config_get(ctx.cfg, "log");
 	if (log_to && strcmp(log_to, "syslog") == 0)
 		log_use_syslog("loft");
+	/* Mail handed over by cron, git or an MTA is accepted all the same:
+	 * the broken lines keep their defaults, and this says so every time. */
+	if (config_bad)
+		report_config_errors(error, true);
 
 	char *noargs[] = { (char *)cmdname, NULL, NULL, NULL, NULL };
 	if (argc <= 0) {

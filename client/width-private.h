@@ -15,11 +15,8 @@ extern const size_t width_zero_count;
 extern const struct width_range width_wide[];
 extern const size_t width_wide_count;
 
-/* Decodes the code point at s (n > 0 bytes): returns the bytes used (>= 1)
- * and *cp_r; an invalid byte gives U+FFFD and uses 1 byte. */
-size_t width_decode(const char *s, size_t n, uint32_t *cp_r);
 /* Cells of one code point: 0, 1 or 2.  Controls count 1 (they are shown
- * as '?'). */
+ * as '?'; sanitize_is_control() says which). */
 int width_codepoint(uint32_t cp);
 
 #endif

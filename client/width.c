@@ -10,6 +10,7 @@
 #include "client/format.h"
 #include "client/width-private.h"
 
+#include "lib/sanitize.h"
 #include "lib/sbuf.h"
 #include "lib/utf8.h"
 
@@ -17,32 +18,6 @@
 #include <string.h>
 
 #define ELLIPSIS "\xe2\x80\xa6"	/* U+2026 */
-
-size_t width_decode(const char *s, size_t n, uint32_t *cp_r)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t len = utf8_seq_len(p, n);
-
-	switch (len) {
-	case 1:
-		*cp_r = p[0];
-		return 1;
-	case 2:
-		*cp_r = ((uint32_t)(p[0] & 0x1f) << 6) | (p[1] & 0x3f);
-		return 2;
-	case 3:
-		*cp_r = ((uint32_t)(p[0] & 0x0f) << 12) | ((uint32_t)(p[1] & 0x3f) << 6) |
-			(p[2] & 0x3f);
-		return 3;
-	case 4:
-		*cp_r = ((uint32_t)(p[0] & 0x07) << 18) | ((uint32_t)(p[1] & 0x3f) << 12) |
-			((uint32_t)(p[2] & 0x3f) << 6) | (p[3] & 0x3f);
-		return 4;
-	default:
-		*cp_r = 0xfffd;
-		return 1;
-	}
-}
 
 static bool in_table(const struct width_range *t, size_t n, uint32_t cp)
 {
@@ -63,17 +38,12 @@ static bool in_table(const struct width_range *t, size_t n, uint32_t cp)
 	return false;
 }
 
-static bool is_control(uint32_t cp)
-{
-	return cp < 0x20 || (cp >= 0x7f && cp < 0xa0);
-}
-
 int width_codepoint(uint32_t cp)
 {
 	if (cp < 0x7f)
 		return 1;	/* ASCII, controls included (shown as '?') */
-	if (is_control(cp))
-		return 1;
+	if (sanitize_is_control(cp))
+		return 1;	/* C1 and bidi controls too, shown as '?' */
 	if (in_table(width_zero, width_zero_count, cp))
 		return 0;
 	if (in_table(width_wide, width_wide_count, cp))
@@ -86,7 +56,7 @@ int width_codepoint(uint32_t cp)
 static size_t cluster(const char *s, size_t n, size_t *bytes_r)
 {
 	uint32_t cp;
-	size_t used = width_decode(s, n, &cp);
+	size_t used = utf8_decode(s, n, &cp);
 	int w = width_codepoint(cp);
 
 	if (w == 0) {
@@ -94,9 +64,9 @@ static size_t cluster(const char *s, size_t n, size_t *bytes_r)
 		return 0;
 	}
 	while (used < n) {
-		size_t l = width_decode(s + used, n - used, &cp);
+		size_t l = utf8_decode(s + used, n - used, &cp);
 
-		if (is_control(cp) || width_codepoint(cp) != 0)
+		if (sanitize_is_control(cp) || width_codepoint(cp) != 0)
 			break;
 		if (cp == 0xfe0f && w == 1)
 			w = 2;
@@ -133,26 +103,6 @@ size_t format_width(const char *utf8)
 	return utf8 == NULL ? 0 : format_width_n(utf8, strlen(utf8));
 }
 
-/* Appends one cluster, replacing controls by '?' and invalid bytes by
- * U+FFFD so the output is exactly as wide as measured. */
-static void put_cluster(const char *s, size_t n, struct sbuf *out)
-{
-	size_t off = 0;
-
-	while (off < n) {
-		uint32_t cp;
-		size_t l = width_decode(s + off, n - off, &cp);
-
-		if (is_control(cp))
-			sbuf_addch(out, '?');
-		else if (cp == 0xfffd && l == 1)
-			sbuf_addstr(out, "\xef\xbf\xbd");
-		else
-			sbuf_add(out, s + off, l);
-		off += l;
-	}
-}
-
 size_t format_truncate(const char *s, size_t len, size_t max_cells, bool ellipsis,
 		       struct sbuf *out)
 {
@@ -176,7 +126,7 @@ size_t format_truncate(const char *s, size_t len, size_t max_cells, bool ellipsi
 			}
 			return cells;
 		}
-		put_cluster(s + off, used, out);
+		sanitize_add(out, s + off, used, SANITIZE_CELL);
 		cells += w;
 		off += used;
 	}

@@ -16,12 +16,22 @@
 static const char *const menus[] = { "generic", "index", "pager", "attach", "compose",
 				     "browser", "editor", NULL };
 
-static const char *const objects[] = {
-	"normal", "indicator", "status", "tree", "quoted", "quoted1", "quoted2", "quoted3",
-	"url", "header", "hdrdefault", "signature", "attachment", "error", "message",
-	"index", "search", "tilde", "markers", "bold", "underline", "body", "new",
-	"flagged", "deleted", "tagged", NULL,
+/* The colour objects the client draws: the one list, ui/color.c maps each
+ * index to its attribute (an object listed here but not drawn would be
+ * accepted and then ignored, as quoted3 was). */
+const char *const config_color_objects[CONFIG_COLOR_OBJECTS + 1] = {
+	"normal", "indicator", "status", "tree", "quoted", "quoted1", "quoted2", "url",
+	"header", "hdrdefault", "signature", "attachment", "error", "new", "flagged",
+	"deleted", "tagged", "search", "tilde", "index", NULL,
 };
+
+int config_color_object(const char *name)
+{
+	for (int i = 0; i < CONFIG_COLOR_OBJECTS; i++)
+		if (strcasecmp(config_color_objects[i], name) == 0)
+			return i;
+	return -1;
+}
 
 static const char *const colors[] = { "default", "black", "red", "green", "yellow",
 				      "blue", "magenta", "cyan", "white", NULL };
@@ -86,8 +96,24 @@ int config_cmd_ui(struct mailrc_parser *p, struct config *cfg, const struct mail
 		if (cmd->argc < 4 || cmd->argc > 5)
 			return mailrc_error(p, w[0].line, w[0].col,
 					    "color: expected 'color OBJECT FOREGROUND BACKGROUND [PATTERN]'");
-		if (!in_list(objects, w[1].text, w[1].len))
+		if (config_color_object(w[1].text) < 0) {
+			const char *best = NULL;
+			unsigned best_d = 3;
+
+			for (int i = 0; i < CONFIG_COLOR_OBJECTS; i++) {
+				unsigned d = mailrc_distance(w[1].text, config_color_objects[i]);
+
+				if (d < best_d) {
+					best_d = d;
+					best = config_color_objects[i];
+				}
+			}
+			if (best != NULL)
+				return mailrc_error(p, w[1].line, w[1].col,
+						    "color: unknown object '%s' (did you mean '%s'?)",
+						    w[1].text, best);
 			return mailrc_error(p, w[1].line, w[1].col, "color: unknown object '%s'", w[1].text);
+		}
 		for (size_t i = 2; i < 4; i++)
 			if (!config_color_valid(w[i].text))
 				return mailrc_error(p, w[i].line, w[i].col,

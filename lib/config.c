@@ -1,10 +1,11 @@
 /* config: the values of the settings table, and the meaning of mailrc
  * commands (the words come from lib/mailrc.c).
  *
- * Every command is applied as soon as its line is complete, so a load that
- * fails leaves what came before the faulty line in place, as the header
- * promises.  `unset NAME` brings back the default (inside an account: the
- * global value), except for the settings a user switches off that way
+ * Every command is applied as soon as its line is complete, and a faulty
+ * line is skipped (the parser recovers at the next one), so a load that
+ * fails has applied every other line, as the header promises.  `unset
+ * NAME` brings back the default (inside an account: the global value),
+ * except for the settings a user switches off that way
  * (SETTING_F_UNSET_OFF: trash, record), which become empty; `set noNAME`
  * is false for a boolean and `unset` for the rest,
  * as in mailx.  A second `account NAME {` block replaces the first; a second
@@ -431,6 +432,7 @@ static int load_any(struct config *cfg, const char *path, int fd, const char *da
 	if (slash != NULL)
 		ld.dir = slash == path ? xstrdup("") : xstrndup(path, slash - path);
 	p = mailrc_new(path, on_command, &ld);
+	mailrc_set_recover(p);
 	if (fd < 0) {
 		if (chunk == 0)
 			chunk = len;
@@ -452,14 +454,17 @@ static int load_any(struct config *cfg, const char *path, int fd, const char *da
 	}
 	if (ret == 0)
 		ret = mailrc_finish(p);
-	if (ret == 0 && ld.acc >= 0)
-		ret = mailrc_error(p, ld.acc_line, ld.acc_col, "account %s: missing '}' at end of file",
-				   cfg->accounts[ld.acc].name);
 	sbuf_reset(&cfg->error);
 	if (ret == -2)
 		sbuf_addf(&cfg->error, "%s: %s", path, strerror(saved));
 	else if (ret < 0)
 		sbuf_addstr(&cfg->error, mailrc_get_error(p));
+	if (ret != -2 && ld.acc >= 0) {
+		sbuf_addf(&cfg->error, "%s%s:%lu:%lu: account %s: missing '}' at end of file",
+			  cfg->error.len ? "\n" : "", path, ld.acc_line, ld.acc_col,
+			  cfg->accounts[ld.acc].name);
+		ret = -1;
+	}
 	mailrc_free(&p);
 	free(ld.dir);
 	if (ret == -2)
@@ -510,7 +515,7 @@ int config_load(struct config *cfg, const char *path, const char **error_r)
 		return -1;
 	}
 	ret = load_fd(cfg, path, fd, 0);
-	saved = errno;
+	saved = ret == -2 ? errno : 0;
 	close(fd);
 	errno = saved;
 	*error_r = cfg->error.buf;

@@ -36,11 +36,15 @@ struct config *config_new(void);
 void config_free(struct config **cfgp);
 
 /* Reads and applies the mailrc file at path, following `source` commands.
- * Returns 0 on success.  On failure returns -1 with *error_r set to
- * "FILE:LINE:COL: message" (or "FILE: message" when the file cannot be read;
- * then errno is that of the failed open/read, e.g. ENOENT), owned by cfg and
- * valid until the next load or config_free().  On failure cfg keeps every
- * setting applied before the faulty line. */
+ * Returns 0 on success.  On failure returns -1 with *error_r set to every
+ * error, one a line, each "FILE:LINE:COL: message" (or "FILE: message" when
+ * the file cannot be read; then errno is that of the failed open/read, e.g.
+ * ENOENT; errno is 0 when the file was read and the errors are in its
+ * lines), owned by cfg and valid until the next load or config_free().
+ * A faulty line is skipped and the rest of the file still applied, so on
+ * failure cfg holds every good line and the previous value (the default)
+ * where a line was bad: commands that accept mail from other programs go on
+ * with it (a colour typo must not refuse cron's mail), the others stop. */
 int config_load(struct config *cfg, const char *path, const char **error_r);
 /* The same over len bytes of data; name is used in messages and as the base
  * directory of relative `source` paths (its dirname, or "." without '/'). */
@@ -54,6 +58,18 @@ const char *config_get(const struct config *cfg, const char *name);
 bool config_bool(const struct config *cfg, const char *name);
 /* The value of an int setting, or a duration setting in seconds. */
 long long config_int(const struct config *cfg, const char *name);
+
+/* The domain for Message-IDs and unqualified senders: `domain`, else
+ * `hostname` or the system host name if it has a dot, else
+ * "localhost.localdomain" (a bare host name is never used).  Caller frees. */
+char *config_mail_domain(const struct config *cfg);
+/* USER@config_mail_domain(), USER the login name.  Caller frees. */
+char *config_default_address(const struct config *cfg);
+/* The user's address on mail loft writes, as a From: value: the `from`
+ * setting as written ("Ann <ann@example.org>"), else the default address.
+ * The one rule for the client, `loft sendmail` and `loft check`.  Caller
+ * frees. */
+char *config_sender(const struct config *cfg);
 
 /* Appends the effective settings to out in mailrc syntax: one `set` per line
  * followed by its source ("# default" or "# FILE:LINE", then "; not built
@@ -95,6 +111,12 @@ void config_bind_get(const struct config *cfg, size_t i, const char **menus_r, c
 size_t config_color_count(const struct config *cfg);
 void config_color_get(const struct config *cfg, size_t i, const char **object_r, const char **fg_r,
 		      const char **bg_r, const char **pattern_r);
+/* The colour objects `color` lines accept, NULL-terminated; the client
+ * draws each of them.  config_color_object() gives the index of name in
+ * it (case-insensitive), or -1. */
+#define CONFIG_COLOR_OBJECTS 20
+extern const char *const config_color_objects[CONFIG_COLOR_OBJECTS + 1];
+int config_color_object(const char *name);
 /* True for a colour name color lines accept (default, red, brightred,
  * color0..color255...). */
 bool config_color_valid(const char *name);

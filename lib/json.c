@@ -2,10 +2,12 @@
  * no surrogates, nothing above U+10FFFF); each byte of a bad sequence gives
  * one U+FFFD, like the WHATWG decoder's simpler cousin. */
 #include "lib/json.h"
+#include "lib/sanitize.h"
 #include "lib/utf8.h"
 #include "lib/sbuf.h"
 
 #include <assert.h>
+#include <stdint.h>
 #include <string.h>
 
 void json_init(struct json *j, struct sbuf *out, int pretty)
@@ -91,14 +93,16 @@ void json_escape(struct sbuf *out, const char *str, size_t len)
 		unsigned char c = s[i];
 
 		if (c >= 0x80) {
-			k = utf8_seq_len(s + i, len - i);
-			if (k) {
-				sbuf_add(out, s + i, k);
-				i += k;
-			} else {
+			uint32_t cp;
+
+			k = utf8_decode(str + i, len - i, &cp);
+			if (cp == 0xfffd && k == 1)
 				sbuf_add(out, "\xEF\xBF\xBD", 3);
-				i++;
-			}
+			else if (sanitize_is_control(cp))	/* C1, bidi: not raw to a terminal */
+				sbuf_addf(out, "\\u%04x", (unsigned)cp);
+			else
+				sbuf_add(out, s + i, k);
+			i += k;
 			continue;
 		}
 		switch (c) {

@@ -3,7 +3,8 @@
  * Calls must follow the JSON grammar (begin/end paired, json_key only
  * directly inside an object); misuse asserts.  Commas are inserted for the
  * caller.  Strings are written as UTF-8 with control characters escaped
- * (\n, \t, \u001f...); bytes that are not valid UTF-8 become U+FFFD, so the
+ * (\n, \t, \u001f..., and C1 and bidi controls as \u009b, \u202e: see
+ * lib/sanitize.h); bytes that are not valid UTF-8 become U+FFFD, so the
  * output is always valid JSON.  The writer owns nothing: the sbuf is the
  * caller's.  Nesting is bounded by JSON_MAX_DEPTH.  Never blocks. */
 #ifndef LOFT_LIB_JSON_H

@@ -1,4 +1,6 @@
 #include "lib/log.h"
+#include "lib/sanitize.h"
+#include "lib/sbuf.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -40,6 +42,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 {
 	static const int prio[] = { LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR };
 	char msg[2048];
+	struct sbuf line = SBUF_INIT;
 	va_list ap;
 
 	if (level < min_level)
@@ -47,11 +50,16 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* Arguments carry text from outside (SMTP user names, smarthost
+	 * replies, addresses): a log entry is one line with no controls, so
+	 * no one can forge a line or drive the terminal that shows the log. */
+	sanitize_add(&line, msg, strlen(msg), SANITIZE_LINE);
 	if (to_syslog)
-		syslog(prio[level], "%s%s%s", context, context[0] ? ": " : "", msg);
+		syslog(prio[level], "%s%s%s", context, context[0] ? ": " : "", line.buf);
 	else
 		fprintf(stderr, "loft: %s%s%s%s%s\n",
 			level >= LOG_LEVEL_WARNING ? names[level] : "",
 			level >= LOG_LEVEL_WARNING ? ": " : "",
-			context, context[0] ? ": " : "", msg);
+			context, context[0] ? ": " : "", line.buf);
+	sbuf_release(&line);
 }

@@ -2,7 +2,9 @@
  *
  * Messages go to stderr ("loft: warning: ...") until log_use_syslog()
  * switches them to syslog (the daemon).  Messages below the level set by
- * log_set_level() are dropped.  Never blocks for long; never fails. */
+ * log_set_level() are dropped.  Each message is one line: newlines and
+ * other controls in the formatted text are escaped (lib/sanitize.h).  Never
+ * blocks for long; never fails. */
 #ifndef LOFT_LIB_LOG_H
 #define LOFT_LIB_LOG_H
 

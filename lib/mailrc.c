@@ -23,7 +23,8 @@ enum state {
 	S_DQ_ESC_CR,	/* after a backslash and a CR inside "..." */
 	S_SQ,		/* inside '...' */
 	S_COMMENT,	/* from '#' to the end of the line */
-	S_ERROR,	/* failed; stays failed */
+	S_ERROR,	/* failed; stays failed unless recovering */
+	S_SKIP,		/* recovering: the rest of a faulty line */
 };
 
 struct word_pos {
@@ -46,6 +47,8 @@ struct mailrc_parser {
 	struct mailrc_word *argv;		/* built per command */
 	size_t argv_alloc;
 	struct sbuf error;
+	bool recover;				/* mailrc_set_recover() */
+	struct sbuf errors;			/* every error, one a line */
 };
 
 struct mailrc_parser *mailrc_new(const char *name, mailrc_cmd_fn *fn, void *ctx)
@@ -60,6 +63,7 @@ struct mailrc_parser *mailrc_new(const char *name, mailrc_cmd_fn *fn, void *ctx)
 	sbuf_init(&p->text, 0);
 	sbuf_init(&p->flags, 0);
 	sbuf_init(&p->error, 0);
+	sbuf_init(&p->errors, 0);
 	return p;
 }
 
@@ -73,6 +77,7 @@ void mailrc_free(struct mailrc_parser **pp)
 	sbuf_release(&p->text);
 	sbuf_release(&p->flags);
 	sbuf_release(&p->error);
+	sbuf_release(&p->errors);
 	free(p->words);
 	free(p->argv);
 	free(p);
@@ -103,7 +108,25 @@ int mailrc_error_str(struct mailrc_parser *p, const char *msg)
 
 const char *mailrc_get_error(const struct mailrc_parser *p)
 {
-	return p->error.buf;
+	return p->recover ? p->errors.buf : p->error.buf;
+}
+
+void mailrc_set_recover(struct mailrc_parser *p)
+{
+	p->recover = true;
+}
+
+/* Recovering: keeps the error and drops the faulty line; parsing goes on
+ * at the next one (or right away when the error came with its newline). */
+static void recover(struct mailrc_parser *p, bool at_newline)
+{
+	sbuf_addf(&p->errors, "%s%s", p->errors.len ? "\n" : "", p->error.buf);
+	sbuf_reset(&p->text);
+	sbuf_reset(&p->flags);
+	p->nwords = 0;
+	p->in_word = false;
+	p->logical_len = 0;
+	p->state = at_newline ? S_SPACE : S_SKIP;
 }
 
 const char *mailrc_name(const struct mailrc_parser *p)
@@ -323,6 +346,10 @@ static int step(struct mailrc_parser *p, char c)
 			return line_end(p) < 0 ? -1 : 1;
 		}
 		return 1;
+	case S_SKIP:
+		if (c == '\n')
+			p->state = S_SPACE;
+		return 1;
 	case S_ERROR:
 		return -1;
 	}
@@ -337,16 +364,23 @@ int mailrc_feed(struct mailrc_parser *p, const char *buf, size_t len)
 
 		if (p->state == S_ERROR)
 			return -1;
-		if (c == '\0')
-			return mailrc_error(p, p->line, p->col, "NUL byte in the file");
-		if (c != '\n' && (p->col > MAILRC_LINE_MAX || p->logical_len >= MAILRC_LINE_MAX))
-			return mailrc_error(p, p->line, p->col, "line too long (more than %d bytes)",
-					    MAILRC_LINE_MAX);
-		p->logical_len++;
-		while ((r = step(p, c)) == 0)
-			;
-		if (r < 0)
+		if (p->state == S_SKIP) {
+			r = step(p, c);
+		} else if (c == '\0') {
+			r = mailrc_error(p, p->line, p->col, "NUL byte in the file");
+		} else if (c != '\n' && (p->col > MAILRC_LINE_MAX ||
+					  p->logical_len >= MAILRC_LINE_MAX)) {
+			r = mailrc_error(p, p->line, p->col, "line too long (more than %d bytes)",
+					 MAILRC_LINE_MAX);
+		} else {
+			p->logical_len++;
+			while ((r = step(p, c)) == 0)
+				;
+		}
+		if (r < 0 && !p->recover)
 			return -1;
+		if (r < 0)
+			recover(p, c == '\n');
 		if (c == '\n') {
 			p->line++;
 			p->col = 1;
@@ -357,7 +391,7 @@ int mailrc_feed(struct mailrc_parser *p, const char *buf, size_t len)
 	return p->state == S_ERROR ? -1 : 0;
 }
 
-int mailrc_finish(struct mailrc_parser *p)
+static int finish(struct mailrc_parser *p)
 {
 	switch (p->state) {
 	case S_ERROR:
@@ -374,6 +408,15 @@ int mailrc_finish(struct mailrc_parser *p)
 	}
 	p->state = S_SPACE;
 	return line_end(p);
+}
+
+int mailrc_finish(struct mailrc_parser *p)
+{
+	if (!p->recover)
+		return finish(p);
+	if (finish(p) < 0)
+		recover(p, true);
+	return p->errors.len ? -1 : 0;
 }
 
 static void add_var(struct sbuf *out, const char *name, size_t len)

@@ -71,6 +71,14 @@ int mailrc_feed(struct mailrc_parser *p, const char *buf, size_t len);
  * when the input did not end in a newline.  Returns 0 or -1 as above. */
 int mailrc_finish(struct mailrc_parser *p);
 
+/* Recovery mode, for a config that must be read even when broken: an
+ * error drops only the faulty line (the rest of it is skipped, the
+ * callback not called for it) and parsing goes on at the next line.
+ * mailrc_feed() then returns 0, mailrc_finish() returns -1 when any error
+ * was seen, and mailrc_get_error() gives every error, one a line.  Call
+ * before the first mailrc_feed(). */
+void mailrc_set_recover(struct mailrc_parser *p);
+
 /* Sets the error to "NAME:LINE:COL: message".  Always returns -1. */
 int mailrc_error(struct mailrc_parser *p, unsigned long line, unsigned long col,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));

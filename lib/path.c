@@ -1,7 +1,10 @@
 #include "lib/path.h"
+#include "lib/sanitize.h"
 #include "lib/sbuf.h"
+#include "lib/utf8.h"
 #include "lib/xalloc.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,12 +100,17 @@ char *path_safe_filename(const char *name)
 		name = slash + 1;
 	while (*name == '.')
 		name++;
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-		/* UTF-8 bytes are kept: people name files in their language. */
-		if (*p < 0x20 || *p == 0x7f || *p == '/' || *p == '\\')
+	for (size_t i = 0, n = strlen(name), l; i < n; i += l) {
+		uint32_t cp;
+
+		/* UTF-8 is kept: people name files in their language.  Controls
+		 * (C1 and the bidi overrides that make "exe.pdf" of "fdp.exe"
+		 * included) and bytes that are not UTF-8 are not. */
+		l = utf8_decode(name + i, n - i, &cp);
+		if (sanitize_is_control(cp) || (cp == 0xfffd && l == 1) || cp == '/' || cp == '\\')
 			sbuf_addch(&sb, '_');
 		else
-			sbuf_addch(&sb, *p);
+			sbuf_add(&sb, name + i, l);
 	}
 	if (sb.len == 0)
 		sbuf_addstr(&sb, "attachment");

@@ -16,8 +16,10 @@ char *path_join_safe(const char *base, const char *rel, const char **error_r);
 char *path_join(const char *base, const char *rel);
 
 /* The last component of name ('/' and '\\' both separate), leading dots
- * removed and control bytes replaced by '_': a file name that is safe to
- * create in a directory ("/evil/filename" -> "filename").
+ * removed, and controls (C0, DEL, C1, the bidi overrides U+202A-U+202E and
+ * U+2066-U+2069) and bytes that are not UTF-8 each replaced by '_': a file
+ * name that is safe to create in a directory and to show
+ * ("/evil/filename" -> "filename").
  * Never returns an empty string ("attachment" then). */
 char *path_safe_filename(const char *name);
 

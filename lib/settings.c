@@ -10,6 +10,7 @@
 #include "lib/config-private.h"
 #include "lib/mailrc.h"
 #include "lib/sbuf.h"
+#include "lib/smtp_url.h"
 #include "lib/xalloc.h"
 
 #include <errno.h>
@@ -96,7 +97,7 @@ const struct setting settings_table[] = {
 	{ "tls_key", SETTING_PATH, "",
 	  "PEM private key of tls_cert.",
 	  NULL, 0, 0, 0 },
-	{ "smarthost", SETTING_STRING, "",
+	{ "smarthost", SETTING_SMTP_URL, "",
 	  "Relay that mail for remote recipients is handed to: smtp://HOST:587 (STARTTLS required), smtps://HOST:465 (implicit TLS) or smtp+insecure://HOST:PORT (plaintext); empty keeps such mail queued.",
 	  NULL, 0, 0, ACC },
 	{ "smarthost_user", SETTING_STRING, "",
@@ -224,7 +225,7 @@ const char *settings_suggest(const char *name)
 const char *settings_type_name(enum setting_type type)
 {
 	static const char *const names[] = {
-		"string", "path", "bool", "int", "enum", "HOST:PORT", "duration",
+		"string", "path", "bool", "int", "enum", "HOST:PORT", "duration", "URL",
 	};
 	return names[type];
 }
@@ -340,6 +341,30 @@ static bool valid_hostport(const char *v)
 	return errno == 0 && *end == '\0' && port >= 1 && port <= 65535;
 }
 
+/* The relay's own parser, so what loads is what the relay can use; the
+ * message says how to fix the value, e.g. the scheme left out of
+ * "smtp.example.org:587" (the example loft-mailrc(5) used to give). */
+static int check_smtp_url(const struct setting *s, const char *value, struct sbuf *err)
+{
+	enum smtp_url_tls tls;
+	const char *why;
+
+	if (smtp_url_parse(value, &tls, NULL, NULL, &why) == 0)
+		return 0;
+	if (strstr(value, "://") == NULL) {
+		const char *colon = strrchr(value, ':');
+		bool tls_port = colon != NULL && strcmp(colon, ":465") == 0;
+
+		sbuf_addf(err, "%s: '%s' has no scheme: write %s://%s (%s), or "
+			  "smtp+insecure://%s for plaintext", s->name, value,
+			  tls_port ? "smtps" : "smtp", value,
+			  tls_port ? "implicit TLS" : "STARTTLS", value);
+	} else {
+		sbuf_addf(err, "%s: '%s'", why, value);
+	}
+	return -1;
+}
+
 int settings_check(const struct setting *s, const char *value, char **canon_r,
 		   struct sbuf *err, const char **error_r)
 {
@@ -353,7 +378,7 @@ int settings_check(const struct setting *s, const char *value, char **canon_r,
 		goto fail;
 	}
 	if (*value == '\0' && (s->type == SETTING_STRING || s->type == SETTING_PATH ||
-			       s->type == SETTING_HOSTPORT)) {
+			       s->type == SETTING_HOSTPORT || s->type == SETTING_SMTP_URL)) {
 		if (!(s->flags & SETTING_F_NONEMPTY))
 			return 0;
 		sbuf_addf(err, "%s: must not be empty", s->name);
@@ -388,6 +413,10 @@ int settings_check(const struct setting *s, const char *value, char **canon_r,
 			sbuf_addf(err, "%s: expected HOST:PORT", s->name);
 			goto fail;
 		}
+		break;
+	case SETTING_SMTP_URL:
+		if (check_smtp_url(s, value, err) < 0)
+			goto fail;
 		break;
 	case SETTING_DURATION:
 		if (!parse_duration(value, &n) || n < s->min || n > s->max) {

@@ -31,3 +31,28 @@ size_t utf8_seq_len(const unsigned char *s, size_t n)
 		return 0;
 	return len;
 }
+
+size_t utf8_decode(const char *s, size_t n, uint32_t *cp_r)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	switch (utf8_seq_len(p, n)) {
+	case 1:
+		*cp_r = p[0];
+		return 1;
+	case 2:
+		*cp_r = ((uint32_t)(p[0] & 0x1f) << 6) | (p[1] & 0x3f);
+		return 2;
+	case 3:
+		*cp_r = ((uint32_t)(p[0] & 0x0f) << 12) | ((uint32_t)(p[1] & 0x3f) << 6) |
+			(p[2] & 0x3f);
+		return 3;
+	case 4:
+		*cp_r = ((uint32_t)(p[0] & 0x07) << 18) | ((uint32_t)(p[1] & 0x3f) << 12) |
+			((uint32_t)(p[2] & 0x3f) << 6) | (p[3] & 0x3f);
+		return 4;
+	default:
+		*cp_r = 0xfffd;
+		return 1;
+	}
+}

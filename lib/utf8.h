@@ -4,11 +4,17 @@
 #define LOFT_LIB_UTF8_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Length of the well-formed UTF-8 sequence at s (n > 0 bytes available):
  * 1 for ASCII, 2-4 for a valid multi-byte sequence, 0 when the bytes are not
  * valid UTF-8 (overlong forms, surrogates and values past U+10FFFF
  * included). */
 size_t utf8_seq_len(const unsigned char *s, size_t n);
+
+/* Decodes the code point at s (n > 0 bytes): returns the bytes used (>= 1)
+ * and *cp_r.  A byte that does not start a valid sequence gives U+FFFD and
+ * uses 1 byte (tell it from a real U+FFFD by the length: 3). */
+size_t utf8_decode(const char *s, size_t n, uint32_t *cp_r);
 
 #endif

@@ -2,6 +2,7 @@
 #include "localmta/localmta.h"
 #include "localmta/sendmail-private.h"
 #include "lib/clock.h"
+#include "lib/sanitize.h"
 #include "lib/sbuf.h"
 
 #include <errno.h>
@@ -14,7 +15,7 @@ static int show(const struct config *cfg, const char *id)
 {
 	struct queue *q;
 	struct queue_env *env = NULL;
-	struct sbuf msg = SBUF_INIT, env_text = SBUF_INIT;
+	struct sbuf msg = SBUF_INIT, env_text = SBUF_INIT, out = SBUF_INIT;
 	const char *error, *end;
 	uint64_t size;
 	int status = EX_OK;
@@ -29,14 +30,18 @@ static int show(const struct config *cfg, const char *id)
 		goto out;
 	}
 	queue_env_format(env, &env_text);
-	printf("# %s/%s.env\n%s\n# headers (%" PRIu64 " bytes in all)\n", queue_dir(q), id,
-	       env_text.buf, size);
 	end = strstr(msg.buf, "\n\n");
-	fwrite(msg.buf, 1, end ? (size_t)(end - msg.buf) + 1 : msg.len, stdout);
+	/* The headers are the sender's bytes: sanitised for the terminal. */
+	sbuf_addf(&out, "# %s/%s.env\n", queue_dir(q), id);
+	sanitize_add(&out, env_text.buf, env_text.len, 0);
+	sbuf_addf(&out, "\n# headers (%" PRIu64 " bytes in all)\n", size);
+	sanitize_add(&out, msg.buf, end ? (size_t)(end - msg.buf) + 1 : msg.len, 0);
+	fwrite(out.buf, 1, out.len, stdout);
 out:
 	queue_env_free(&env);
 	sbuf_release(&msg);
 	sbuf_release(&env_text);
+	sbuf_release(&out);
 	queue_free(&q);
 	return status;
 }

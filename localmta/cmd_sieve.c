@@ -12,18 +12,23 @@
  *     discard
  * A runtime error is printed on stderr, followed on stdout by what delivery
  * then does (the fallback "store message in folder: INBOX"), and the exit
- * status is still 0: the message would be delivered, safely.  The envelope
- * sender defaults to the Return-Path address (else the null sender ""), the
+ * status is still 0: the message would be delivered, safely.  A fileinto
+ * folder name that delivery would refuse (store_folder_name_check) is
+ * reported on stderr and shown as INBOX, where delivery keeps it.  The
+ * envelope sender defaults to the Return-Path address (else the null sender ""), the
  * envelope recipient to none (envelope "to" then matches nothing). */
 #include "localmta/localmta.h"
 #include "localmta/sieve.h"
+#include "lib/sanitize.h"
 #include "lib/sbuf.h"
 #include "store/message.h"
+#include "store/store.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 
@@ -33,6 +38,16 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: loft sieve check FILE | test FILE MESSAGE [-f sender] [-a rcpt]\n");
 	return EX_USAGE;
+}
+
+/* An error on stderr, one line: a runtime error may quote what the
+ * message held. */
+static void print_error(const char *error)
+{
+	char *clean = sanitize_dup(error, SANITIZE_LINE);
+
+	fprintf(stderr, "%s\n", clean);
+	free(clean);
 }
 
 /* Reads and compiles FILE; prints the error.  Returns 0 or an exit code. */
@@ -50,34 +65,56 @@ static int load(const char *path, struct sieve_script **script_r)
 	ret = sieve_compile(path, sb.buf, sb.len, script_r, &error);
 	sbuf_release(&sb);
 	if (ret < 0) {
-		fprintf(stderr, "%s\n", error);
+		print_error(error);
 		free(error);
 		return EX_DATAERR;
 	}
 	return 0;
 }
 
+/* Folder names, flags and addresses can come from the message through
+ * variables (${1} of a :matches on Subject): sanitised, one line. */
 static void print_action(const struct sieve_action *a)
 {
+	struct sbuf out = SBUF_INIT;
+	const char *folder = a->type == SIEVE_FILEINTO ? a->folder : "INBOX", *why;
+
 	switch (a->type) {
 	case SIEVE_KEEP:
 	case SIEVE_FILEINTO:
-		printf("store message in folder: %s", a->type == SIEVE_KEEP ? "INBOX" : a->folder);
+		/* What delivery does with a name it refuses (deliver.c). */
+		if (strcasecmp(folder, "INBOX") != 0 && store_folder_name_check(folder, &why) < 0) {
+			struct sbuf msg = SBUF_INIT;
+
+			sanitize_add(&msg, folder, strlen(folder), SANITIZE_LINE);
+			fflush(stdout);
+			fprintf(stderr, "loft: sieve: fileinto '%s': refused: %s (kept in INBOX)\n",
+				msg.buf, why);
+			sbuf_release(&msg);
+			folder = "INBOX";
+		}
+		sbuf_addstr(&out, "store message in folder: ");
+		sanitize_add(&out, folder, strlen(folder), SANITIZE_LINE);
 		if (a->flags) {
-			printf(" (flags:");
-			for (size_t i = 0; a->flags[i]; i++)
-				printf(" %s", a->flags[i]);
-			printf(")");
+			sbuf_addstr(&out, " (flags:");
+			for (size_t i = 0; a->flags[i]; i++) {
+				sbuf_addch(&out, ' ');
+				sanitize_add(&out, a->flags[i], strlen(a->flags[i]), SANITIZE_LINE);
+			}
+			sbuf_addch(&out, ')');
 		}
 		break;
 	case SIEVE_REDIRECT:
-		printf("redirect message to: %s", a->address);
+		sbuf_addstr(&out, "redirect message to: ");
+		sanitize_add(&out, a->address, strlen(a->address), SANITIZE_LINE);
 		break;
 	case SIEVE_DISCARD:
-		printf("discard");
+		sbuf_addstr(&out, "discard");
 		break;
 	}
-	printf("\n");
+	sbuf_addch(&out, '\n');
+	fwrite(out.buf, 1, out.len, stdout);
+	sbuf_release(&out);
 }
 
 /* "<a@b>" or "Name <a@b>" from Return-Path, as an envelope path. */
@@ -122,7 +159,7 @@ static int run_test(const char *script_path, const char *msg_path, const char *f
 	};
 
 	if (sieve_execute(script, &in, &res, &error) < 0) {
-		fprintf(stderr, "%s\n", error);
+		print_error(error);
 		free(error);
 		printf("store message in folder: INBOX\n");
 	} else {

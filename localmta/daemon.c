@@ -58,7 +58,9 @@ static int run_queue(void *ctx)
 	/* After a privilege drop, "~" in the settings must be the user's home
 	 * (the Sieve script...), not root's: read the mailrc again as the user. */
 	own = config_new();
-	if (d->config_path == NULL || config_load(own, d->config_path, &error) == 0)
+	/* Errors in lines were logged at start-up (errno 0): the good lines
+	 * count all the same.  A file gone unreadable keeps the parent's. */
+	if (d->config_path == NULL || config_load(own, d->config_path, &error) == 0 || errno == 0)
 		cfg = own;
 	ret = transport_run(cfg, 0, &st);
 	config_free(&own);
@@ -341,7 +343,9 @@ int cmd_daemon(struct loft_ctx *ctx, int argc, char **argv)
 		log_set_level(LOG_LEVEL_INFO);
 	/* The daemon owns its copy of the config: a reload replaces it. */
 	d.cfg = config_new();
-	if (d.config_path && config_load(d.cfg, d.config_path, &error) < 0) {
+	/* main.c logged the mailrc's errors; the listeners run all the same
+	 * on the good lines.  Only a file that cannot be read stops here. */
+	if (d.config_path && config_load(d.cfg, d.config_path, &error) < 0 && errno != 0) {
 		fprintf(stderr, "loft: daemon: %s\n", error);
 		config_free(&d.cfg);
 		free(pid_abs);

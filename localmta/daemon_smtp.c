@@ -6,10 +6,12 @@
 #include "localmta/auth.h"
 #include "localmta/daemon-private.h"
 #include "localmta/queue.h"
+#include "localmta/sendmail-private.h"
 #include "lib/clock.h"
 #include "lib/config.h"
 #include "lib/log.h"
 #include "lib/net.h"
+#include "lib/sbuf.h"
 #include "lib/server.h"
 #include "lib/xalloc.h"
 
@@ -54,7 +56,8 @@ static int queue_message(void *ctx, const char *sender, const char *const *rcpts
 			 const char *data, size_t len, const char *auth,
 			 char queue_id[SMTP_QUEUE_ID_MAX], char **err_r)
 {
-	struct daemon *d = ctx;
+	struct smtp_child *ch = ctx;
+	struct daemon *d = ch->d;
 	char id[QUEUE_ID_LEN + 1];
 	const char *error;
 	int64_t now = clock_now();
@@ -63,6 +66,18 @@ static int queue_message(void *ctx, const char *sender, const char *const *rcpts
 	int r;
 
 	queue_new_id(now, id);
+	/* Submitted mail gets the Date and Message-ID it lacks, as from
+	 * `loft sendmail` (RFC 6409 section 8); mail arriving at the MX is
+	 * someone else's and is stored as it came. */
+	if (ch->l->mode == SMTP_MODE_SUBMISSION) {
+		struct sbuf done = SBUF_INIT;
+		char *domain = config_mail_domain(d->cfg);
+
+		sendmail_header_complete(&done, msg, n, now, id, domain, NULL);
+		free(domain);
+		free(msg);
+		msg = sbuf_detach(&done, &n);
+	}
 	r = queue_add(d->queue, id, sender, rcpts, nrcpts, msg, n, now, &error);
 	free(msg);
 	if (r < 0) {
@@ -115,7 +130,7 @@ int daemon_smtp_setup(struct daemon *d)
 		s->auth = check_login;
 		s->auth_ctx = d;
 		s->accept = queue_message;
-		s->accept_ctx = d;
+		s->accept_ctx = &children[i];
 		children[i] = (struct smtp_child){ d, l };
 		snprintf(busy, sizeof(busy),
 			 "421 4.3.2 %s Too many connections, try again later\r\n", s->hostname);

@@ -9,6 +9,7 @@
 #include "localmta/deliver-private.h"
 #include <stdarg.h>
 #include "localmta/queue.h"
+#include "localmta/sendmail-private.h"
 #include "localmta/sieve.h"
 #include "store/message.h"
 #include "store/store.h"
@@ -124,10 +125,19 @@ static const char *eol_of(const char *data, size_t len)
 	return nl && nl > data && nl[-1] == '\r' ? "\r\n" : "\n";
 }
 
-/* Builds the stored copy: trace headers on top of the message as received. */
-static void build_copy(const struct deliver_request *req, struct sbuf *out)
+/* Builds the stored copy: trace headers on top of the message as received.
+ *
+ * Input whose body starts with no blank line before it ("echo hi | loft
+ * deliver", or a bare body sent to the MX) would be stored as a file that
+ * notmuch rejects ("non-mail file").  Refusing it (65) would bounce the
+ * output of cron jobs and scripts, which procmail, maildrop and dovecot-lda
+ * all store; so it gets what `loft sendmail` gives such input: the blank
+ * line, and From (the envelope sender), Date and Message-ID if missing. */
+static void build_copy(const struct deliver *a, const struct deliver_request *req,
+		       struct sbuf *out)
 {
 	const char *eol = eol_of(req->data, req->len);
+	struct sendmail_header_info h;
 
 	if (req->sender)
 		sbuf_addf(out, "Return-Path: <%s>%s", req->sender, eol);
@@ -135,7 +145,20 @@ static void build_copy(const struct deliver_request *req, struct sbuf *out)
 		sbuf_addf(out, "Delivered-To: %s%s", req->rcpt, eol);
 	if (req->token)
 		sbuf_addf(out, TOKEN_HEADER ": %s%s", req->token, eol);
-	sbuf_add(out, req->data, req->len);
+	sendmail_header_scan(req->data, req->len, &h);
+	if (h.blank || h.end == req->len) {
+		sbuf_add(out, req->data, req->len);
+		return;
+	}
+	int64_t now = clock_now();
+	char id[QUEUE_ID_LEN + 1], *domain = config_mail_domain(a->cfg);
+	char *from = req->sender && *req->sender ? xstrdup(req->sender)
+						  : xasprintf("MAILER-DAEMON@%s", domain);
+
+	queue_new_id(now, id);
+	sendmail_header_complete(out, req->data, req->len, now, id, domain, from);
+	free(from);
+	free(domain);
 }
 
 /* One action turned into a store operation. */
@@ -231,6 +254,10 @@ enum deliver_status deliver_message(struct deliver *a, const struct deliver_requ
 	char *serr = NULL, *msgid = NULL;
 
 	*answer_r = NULL;
+	if (deflt == req->folder && store_folder_name_check(deflt, &err) < 0) {
+		log_warning("folder '%s': refused: %s (delivering to INBOX)", deflt, err);
+		deflt = "INBOX";
+	}
 	if (req->len == 0) {
 		answer(answer_r, "5.6.0 empty message");
 		return DELIVER_PERMFAIL;
@@ -244,7 +271,7 @@ enum deliver_status deliver_message(struct deliver *a, const struct deliver_requ
 		answer(answer_r, "5.4.6 too many hops (%d Received/Delivered-To lines)", hops);
 		return DELIVER_PERMFAIL;
 	}
-	build_copy(req, &copy);
+	build_copy(a, req, &copy);
 	msg = message_parse_borrowed(copy.buf, copy.len, NULL, &err);
 	if (msg == NULL) {
 		answer(answer_r, "5.6.0 not a message: %s", err);
@@ -288,6 +315,11 @@ enum deliver_status deliver_message(struct deliver *a, const struct deliver_requ
 			t->folder = deflt;
 		} else if (act->type == SIEVE_KEEP || is_inbox(act->folder)) {
 			t->folder = act->type == SIEVE_KEEP ? deflt : "INBOX";
+		} else if (store_folder_name_check(act->folder, &err) < 0) {
+			/* A name built from a header can be anything: keep the
+			 * message rather than let it pick a path. */
+			log_warning("fileinto '%s': refused: %s (kept in %s)", act->folder, err, deflt);
+			t->folder = deflt;
 		} else {
 			t->folder = act->folder;
 			t->create = act->create;

@@ -1,6 +1,8 @@
-/* The relay's settings: the smarthost URL and the password command. */
+/* The relay's settings: the smarthost URL (lib/smtp_url.c) and the
+ * password command. */
 #include "localmta/relay-private.h"
 #include "lib/sbuf.h"
+#include "lib/smtp_url.h"
 #include "lib/xalloc.h"
 
 #include <errno.h>
@@ -17,81 +19,12 @@
 int relay_parse_url(const char *url, enum relay_tls *tls_r, char **host_r, char **hostport_r,
 		    const char **error_r)
 {
-	static const struct {
-		const char *prefix;
-		enum relay_tls tls;
-		const char *port;
-	} schemes[] = {
-		{ "smtp://", RELAY_STARTTLS, "587" },
-		{ "smtps://", RELAY_IMPLICIT_TLS, "465" },
-		{ "smtp+insecure://", RELAY_PLAIN, "25" },
-	};
-	const char *rest = NULL, *port = NULL, *end;
-	size_t hostlen;
+	enum smtp_url_tls t;
 
-	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
-		size_t n = strlen(schemes[i].prefix);
-
-		if (strncasecmp(url, schemes[i].prefix, n) == 0) {
-			rest = url + n;
-			*tls_r = schemes[i].tls;
-			port = schemes[i].port;
-		}
-	}
-	if (rest == NULL) {
-		*error_r = "smarthost must start with smtp://, smtps:// or smtp+insecure://";
+	if (smtp_url_parse(url, &t, host_r, hostport_r, error_r) < 0)
 		return -1;
-	}
-	end = rest + strcspn(rest, "/");
-	if (*end == '/' && end[1] != '\0') {
-		*error_r = "smarthost: nothing may follow HOST:PORT";
-		return -1;
-	}
-	if (*rest == '[') {
-		const char *close = memchr(rest, ']', (size_t)(end - rest));
-
-		if (close == NULL || close == rest + 1 ||
-		    strspn(rest + 1, "0123456789abcdefABCDEF:.") != (size_t)(close - rest - 1)) {
-			*error_r = "smarthost: bad [IPv6] address";
-			return -1;
-		}
-		*host_r = xstrndup(rest + 1, (size_t)(close - rest - 1));
-		rest = close + 1;
-	} else {
-		hostlen = strcspn(rest, ":/");
-		if (hostlen == 0) {
-			*error_r = "smarthost: no host";
-			return -1;
-		}
-		/* A host name or IPv4 literal, nothing that could be anything else. */
-		if (strspn(rest, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-_") != hostlen) {
-			*error_r = "smarthost: bad host";
-			return -1;
-		}
-		*host_r = xstrndup(rest, hostlen);
-		rest += hostlen;
-	}
-	if (*rest == ':') {
-		size_t plen = (size_t)(end - rest - 1);
-		char *ep;
-		long p = strtol(rest + 1, &ep, 10);
-
-		if (plen == 0 || ep != end || p < 1 || p > 65535) {
-			*error_r = "smarthost: bad port";
-			free(*host_r);
-			return -1;
-		}
-		port = NULL;
-		*hostport_r = strchr(*host_r, ':') ? xasprintf("[%s]:%ld", *host_r, p)
-						   : xasprintf("%s:%ld", *host_r, p);
-	} else if (rest != end) {
-		*error_r = "smarthost: bad host";
-		free(*host_r);
-		return -1;
-	}
-	if (port != NULL)
-		*hostport_r = strchr(*host_r, ':') ? xasprintf("[%s]:%s", *host_r, port)
-						   : xasprintf("%s:%s", *host_r, port);
+	*tls_r = t == SMTP_URL_STARTTLS ? RELAY_STARTTLS :
+		 t == SMTP_URL_IMPLICIT_TLS ? RELAY_IMPLICIT_TLS : RELAY_PLAIN;
 	return 0;
 }
 

@@ -56,10 +56,23 @@ struct sendmail_msg {
 int sendmail_prepare(struct sendmail_msg *msg, const char *raw, size_t len);
 void sendmail_msg_release(struct sendmail_msg *msg);
 
-/* The domain for Message-IDs and unqualified senders: `domain`, else
- * `hostname` or the system host name if it has a dot, else
- * "localhost.localdomain" (a bare host name is never used). Caller frees. */
-char *transport_domain(const struct config *cfg);
+/* The header block at the start of a message (LF or CRLF lines). */
+struct sendmail_header_info {
+	size_t end;	/* where it ends: its blank line, the first line that
+			 * is neither a field nor a continuation, or the end */
+	bool blank;	/* a blank line ends it (at end) */
+	bool has_date, has_mid, has_from;
+	const char *eol;	/* "\r\n" when the first line ends so, else "\n" */
+};
+void sendmail_header_scan(const char *data, size_t len, struct sendmail_header_info *info_r);
+/* Appends data to out with its header completed as sendmail_prepare does
+ * (RFC 6409 section 8): Date: (now) and Message-ID: <id@domain> added at
+ * the end of the header when missing, From: from too when from is not NULL;
+ * a blank line put before a body that starts without one.  Line ends
+ * follow the data's. */
+void sendmail_header_complete(struct sbuf *out, const char *data, size_t len, int64_t now,
+			      const char *id, const char *domain, const char *from);
+
 
 /* ---- command line (sendmail_cmd.c) ---- */
 

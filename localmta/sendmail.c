@@ -20,7 +20,6 @@
 #include "lib/xalloc.h"
 
 #include <ctype.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,52 +29,20 @@
 
 #define LINE_MAX_BYTES 998
 
-char *transport_domain(const struct config *cfg)
-{
-	const char *d = config_get(cfg, "domain");
-	const char *h = config_get(cfg, "hostname");
-	char host[256];
-
-	if (d != NULL)
-		return xstrdup(d);
-	if (h != NULL && strchr(h, '.') != NULL)
-		return xstrdup(h);
-	if (gethostname(host, sizeof(host)) == 0 && (host[sizeof(host) - 1] = '\0', 1) &&
-	    strchr(host, '.') != NULL && host[strlen(host) - 1] != '.')
-		return xstrdup(host);
-	return xstrdup("localhost.localdomain");
-}
-
-static const char *user_name(void)
-{
-	struct passwd *pw = getpwuid(getuid());
-	const char *u;
-
-	if (pw != NULL && pw->pw_name != NULL && *pw->pw_name)
-		return pw->pw_name;
-	u = getenv("LOGNAME");
-	if (u == NULL || *u == '\0')
-		u = getenv("USER");
-	return u && *u ? u : "nobody";
-}
-
-/* The user's own address: `from` (its addr-spec), else USER@DOMAIN. */
+/* The user's own address as an addr-spec: that of config_sender(), or
+ * the default address when `from` does not parse as one address. */
 static char *own_address(const struct config *cfg)
 {
-	const char *from = config_get(cfg, "from");
+	char *from = config_sender(cfg), *ret;
 	struct addr_list l = { 0 };
 	const char *err;
-	char *ret;
 
-	if (from != NULL && addr_list_parse(from, &l, &err) == 0 && l.n == 1) {
+	if (addr_list_parse(from, &l, &err) == 0 && l.n == 1)
 		ret = xstrdup(l.addrs[0]);
-	} else {
-		char *dom = transport_domain(cfg);
-
-		ret = xasprintf("%s@%s", user_name(), dom);
-		free(dom);
-	}
+	else
+		ret = config_default_address(cfg);
 	addr_list_free(&l);
+	free(from);
 	return ret;
 }
 
@@ -133,6 +100,69 @@ static bool is_field(const char *line, size_t len, const char *name)
 	size_t n = field_name_len(line, len);
 
 	return n == strlen(name) && strncasecmp(line, name, n) == 0;
+}
+
+/* The fields RFC 6409 section 8 lets a submission server add: one writer
+ * for sendmail, SMTP submission and delivery, so they all look alike. */
+static void add_date_msgid(struct sbuf *out, bool date, bool mid, int64_t now, const char *id,
+			   const char *domain, const char *eol)
+{
+	char buf[64];
+
+	if (date)
+		sbuf_addf(out, "Date: %s%s", clock_rfc5322(now, buf, sizeof(buf)), eol);
+	if (mid)
+		sbuf_addf(out, "Message-ID: <%s@%s>%s", id, domain, eol);
+}
+
+void sendmail_header_scan(const char *data, size_t len, struct sendmail_header_info *info_r)
+{
+	const char *nl = memchr(data, '\n', len);
+	size_t i = 0;
+
+	memset(info_r, 0, sizeof(*info_r));
+	info_r->eol = nl && nl > data && nl[-1] == '\r' ? "\r\n" : "\n";
+	while (i < len) {
+		const char *e = memchr(data + i, '\n', len - i);
+		size_t next = e ? (size_t)(e - data) + 1 : len;
+		size_t l = (e ? (size_t)(e - data) : len) - i;
+
+		if (l > 0 && data[i + l - 1] == '\r')
+			l--;
+		if (l == 0) {
+			info_r->blank = true;
+			break;
+		}
+		if ((data[i] == ' ' || data[i] == '\t') && i > 0) {
+			i = next;
+			continue;
+		}
+		if (field_name_len(data + i, l) == 0)
+			break;
+		info_r->has_date |= is_field(data + i, l, "Date");
+		info_r->has_mid |= is_field(data + i, l, "Message-ID");
+		info_r->has_from |= is_field(data + i, l, "From");
+		i = next;
+	}
+	info_r->end = i;
+}
+
+void sendmail_header_complete(struct sbuf *out, const char *data, size_t len, int64_t now,
+			      const char *id, const char *domain, const char *from)
+{
+	struct sendmail_header_info h;
+
+	sendmail_header_scan(data, len, &h);
+	sbuf_add(out, data, h.end);
+	/* A last header line without its line end gets one first. */
+	if (h.end > 0 && data[h.end - 1] != '\n')
+		sbuf_addstr(out, h.eol);
+	if (from != NULL && !h.has_from)
+		sbuf_addf(out, "From: %s%s", from, h.eol);
+	add_date_msgid(out, !h.has_date, !h.has_mid, now, id, domain, h.eol);
+	if (!h.blank && h.end < len)
+		sbuf_addstr(out, h.eol);
+	sbuf_add(out, data + h.end, len - h.end);
 }
 
 struct line {
@@ -278,7 +308,7 @@ int sendmail_prepare(struct sendmail_msg *m, const char *raw, size_t len)
 		goto out;
 	}
 
-	domain = transport_domain(m->cfg);
+	domain = config_mail_domain(m->cfg);
 	m->env_sender = m->sender ? xstrdup(m->sender) : own_address(m->cfg);
 	queue_new_id(m->now, m->id);
 	clock_rfc5322(m->now, date, sizeof(date));
@@ -307,10 +337,7 @@ int sendmail_prepare(struct sendmail_msg *m, const char *raw, size_t len)
 		}
 		free(addr);
 	}
-	if (!has_date)
-		sbuf_addf(&m->out, "Date: %s\n", date);
-	if (!has_mid)
-		sbuf_addf(&m->out, "Message-ID: <%s@%s>\n", m->id, domain);
+	add_date_msgid(&m->out, !has_date, !has_mid, m->now, m->id, domain, "\n");
 	sbuf_addch(&m->out, '\n');
 	/* The body: the blank line that ended the header is already written. */
 	for (pos = body; next_line(raw, len, &pos, &l);) {

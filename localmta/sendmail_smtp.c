@@ -94,7 +94,7 @@ int sendmail_smtp(const struct config *cfg, struct queue *q, FILE *in, FILE *out
 		  unsigned *queued_r)
 {
 	struct sbuf line = SBUF_INIT, data = SBUF_INIT, txt = SBUF_INIT;
-	char *sender = NULL, *domain = transport_domain(cfg);
+	char *sender = NULL, *domain = config_mail_domain(cfg);
 	struct addr_list rcpts = { 0 };
 	size_t max = (size_t)config_int(cfg, "max_message_size");
 	int r, status = EX_OK;

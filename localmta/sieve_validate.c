@@ -2,8 +2,9 @@
  * knows, and the validation step that checks a parsed command against it:
  * required extensions, tags, argument count and types, and the checks that
  * can be made on literal values (extension names, header names, envelope
- * parts, redirect addresses, variable names). */
+ * parts, redirect addresses, variable names, folder names). */
 #include "localmta/sieve-parse-private.h"
+#include "store/store.h"
 #include "lib/arena.h"
 
 #include <string.h>
@@ -358,10 +359,17 @@ void sieve_validate(struct sieve_parser *p, const struct sieve_spec *sp, const s
 			     node->a.v[0], why);
 		break;
 	}
-	case SIEVE_OP_FILEINTO:
-		if (node->a.v[0][0] == '\0')
-			sieve_perr(p, pos[0]->line, pos[0]->col, "empty folder name");
+	case SIEVE_OP_FILEINTO: {
+		const char *why;
+
+		/* The check delivery makes; a name with variables is checked
+		 * there, once it is known. */
+		if (!is_dynamic(p, node->a.v[0]) && strcasecmp(node->a.v[0], "INBOX") != 0 &&
+		    store_folder_name_check(node->a.v[0], &why) < 0)
+			sieve_perr(p, pos[0]->line, pos[0]->col, "invalid folder name '%s': %s",
+				   node->a.v[0], why);
 		break;
+	}
 	case SIEVE_OP_SET:
 	case SIEVE_OP_SETFLAG:
 	case SIEVE_OP_ADDFLAG:

@@ -26,7 +26,7 @@ int transport_queue_open(const struct config *cfg, struct queue **q_r, const cha
 	const char *folder = config_get(cfg, "folder");
 	char *state_dir = state ? xstrdup(state) : path_join(folder, ".loft");
 	char *dir = path_join(state_dir, "queue");
-	char *domain = transport_domain(cfg);
+	char *domain = config_mail_domain(cfg);
 	const char *from = config_get(cfg, "from");
 	struct queue_settings set = {
 		.dir = dir,

@@ -134,9 +134,44 @@ static char *folder_path(struct store *store, const char *name, const char **err
 	return path;
 }
 
+/* True when path is dir or inside it. */
+static bool path_within(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* folder_path() of a name a new folder may take (store.h). */
+static char *new_folder_path(struct store *store, const char *name, const char **error_r)
+{
+	const char *err;
+	char *path;
+
+	if (name[0] == '+')
+		name++;
+	if (store_folder_name_check(name, &err) < 0) {
+		store_fail(store, error_r, "%s: bad folder name: %s", name, err);
+		return NULL;
+	}
+	if ((path = folder_path(store, name, error_r)) == NULL)
+		return NULL;
+	/* A state_dir or notmuch_database set to a place under the root. */
+	if (path_within(path, store->state_dir) ||
+	    (store->notmuch_db && path_within(path, store->notmuch_db))) {
+		store_fail(store, error_r, "%s: bad folder name: inside loft's state or the notmuch database",
+			   name);
+		free(path);
+		return NULL;
+	}
+	return path;
+}
+
 int store_folder_create(struct store *store, const char *name, const char **error_r)
 {
-	char *path = folder_path(store, name, error_r);
+	char *path = new_folder_path(store, name, error_r);
 	const char *err;
 	int ret = 0;
 
@@ -172,7 +207,7 @@ int store_folder_rename(struct store *store, const char *from, const char *to,
 	struct stat st;
 	int ret = -1;
 
-	if (a == NULL || (b = folder_path(store, to, error_r)) == NULL)
+	if (a == NULL || (b = new_folder_path(store, to, error_r)) == NULL)
 		goto out;
 	if (!maildir_is_maildir(a) && !store_is_mbox_file(a)) {
 		store_fail(store, error_r, "%s: no such folder", a);

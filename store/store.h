@@ -82,8 +82,24 @@ int store_folder_list(struct store *store, struct store_folder_info **list_r,
 		      size_t *count_r, const char **error_r);
 void store_folder_list_free(struct store_folder_info *list, size_t count);
 
-/* name is relative to the root ("Lists/foo", "+Lists/foo"); never
- * absolute, never "..".  Fails when the folder exists. */
+/* Limits of store_folder_name_check(). */
+#define STORE_FOLDER_NAME_MAX 160	/* bytes */
+#define STORE_FOLDER_DEPTH_MAX 8	/* components */
+
+/* Whether name (relative to the root, without a leading '+') may become a
+ * folder: not empty, not absolute, at most STORE_FOLDER_NAME_MAX bytes and
+ * STORE_FOLDER_DEPTH_MAX components, no control character, no empty, ".",
+ * ".." or dot-led component (.loft holds loft's state and queue, .notmuch
+ * the index), no "new", "cur" or "tmp" component.  The one check for every
+ * name that comes from outside the store: delivery (Sieve fileinto), `loft
+ * sieve check/test`, store_folder_create(), the IMAP server.  Returns 0, or
+ * -1 with *error_r a static description.  Pure: touches no file. */
+int store_folder_name_check(const char *name, const char **error_r);
+
+/* name is relative to the root ("Lists/foo", "+Lists/foo") and must pass
+ * store_folder_name_check(); a name inside the state directory or the
+ * notmuch database (when those are under the root) is refused too.  Fails
+ * when the folder exists. */
 int store_folder_create(struct store *store, const char *name, const char **error_r);
 /* Renames the folder and its state; the UIDVALIDITY is kept.  Fails when
  * the target exists or the folder is open in this process. */

@@ -100,4 +100,67 @@ ok $? "the man page has one entry per setting"
 run_loft check extra
 is "$RC" 64 "loft check with an argument exits 64"
 
+# 11. A typo must not refuse mail: sendmail, deliver and the daemon go on
+# with the good lines (the faulty ones keep their defaults) and log the
+# error; every other command, loft check first, still exits 78.
+printf 'set log_level=loud\nset folder=%s\ncolor normal rde default\n' "$T_DIR/Mail" > "$T_DIR/broken"
+run_loft check -F "$T_DIR/broken"
+is "$RC" 78 "loft check of a mailrc with two bad lines exits 78"
+is "$ERR" "loft: $T_DIR/broken:1:15: log_level: expected one of debug, info, warning, error
+loft: $T_DIR/broken:3:14: color: unknown colour 'rde' (default, black, red, green, yellow, blue, magenta, cyan, white, brightNAME, colorN)" \
+	"  ...and reports both errors, not only the first"
+printf 'Subject: from cron\n\nnightly job done\n' > "$T_DIR/cron.eml"
+"$LOFT" -F "$T_DIR/broken" sendmail -odq me@example.org < "$T_DIR/cron.eml" 2>"$T_DIR/sm.err"
+is "$?" 0 "loft sendmail with a broken mailrc still queues (exit 0)"
+like "$(cat "$T_DIR/sm.err")" "broken:1:15: log_level" "  ...and says what is wrong on stderr"
+ok $([ -n "$(grep -l 'nightly job done' "$T_DIR"/Mail/.loft/queue/*.msg 2>/dev/null)" ]; echo $?) \
+	"  ...into the queue of the folder set after the bad line"
+"$LOFT" -F "$T_DIR/broken" deliver -a me@example.org < "$T_DIR/cron.eml" 2>"$T_DIR/dl.err"
+is "$?" 0 "loft deliver with a broken mailrc still delivers (exit 0)"
+ok $([ -n "$(grep -l 'nightly job done' "$T_DIR"/Mail/INBOX/new/* 2>/dev/null)" ]; echo $?) "  ...into INBOX"
+like "$(cat "$T_DIR/dl.err")" "broken:3:14: color" "  ...logging the error"
+run_loft -F "$T_DIR/broken" show "$T_DIR/cron.eml"
+is "$RC" 78 "other commands still stop with 78"
+
+P=$(free_port)
+printf 'set folder=%s smtp_listen=127.0.0.1:%s\nset queue_interval=soon\n' "$T_DIR/Mail" "$P" > "$T_DIR/broken-d"
+bg "$LOFT" -F "$T_DIR/broken-d" daemon 2> "$T_DIR/d.err"
+DP=$!
+for _ in $(seq 100); do grep -q 'started, pid' "$T_DIR/d.err" && break; kill -0 "$DP" 2>/dev/null || break; sleep 0.1; done
+grep -q "started, pid $DP" "$T_DIR/d.err"
+ok $? "loft daemon with a broken mailrc still starts its listeners" || diag "$(cat "$T_DIR/d.err")"
+like "$(cat "$T_DIR/d.err")" "broken-d:2:20: queue_interval" "  ...and logs the error"
+kill -TERM "$DP" 2>/dev/null; wait "$DP" 2>/dev/null
+# 12. URL-shaped settings are checked when read, with the fix in the message;
+# the example of loft-mailrc(5) loads.
+printf 'set smarthost=smtp.example.org:587\n' > "$T_DIR/nourl"
+run_loft check -F "$T_DIR/nourl"
+is "$RC:$ERR" "78:loft: $T_DIR/nourl:1:15: smarthost: 'smtp.example.org:587' has no scheme: write smtp://smtp.example.org:587 (STARTTLS), or smtp+insecure://smtp.example.org:587 for plaintext" \
+	"a smarthost without a scheme is refused at FILE:LINE:COL with the fix"
+sed -n '/^\.SH EXAMPLE/,/^\.EE/p' "$TOP/doc/loft-mailrc.5.in" | sed '1,2d;$d' |
+	sed "s|^set folder=.*|set folder=$T_DIR/Mail log_level=info|" > "$T_DIR/manexample"
+mkdir -p "$HOME/.config/loft" && : > "$HOME/.config/loft/mailrc.local"
+run_loft check -F "$T_DIR/manexample"
+is "$RC" 0 "the EXAMPLE of loft-mailrc(5) passes loft check" || diag "$ERR"
+
+# 13. One sender rule: loft check prints it, loft sendmail uses it.
+printf 'set folder=%s\n' "$T_DIR/Mail" > "$T_DIR/nofrom"
+run_loft check -F "$T_DIR/nofrom"
+sender=$(sed -n 's/^# sender ([^)]*): //p' <<<"$OUT")
+like "$sender" '^[^@ ]+@[^@ ]+\.[^@ ]+$' "loft check prints the default sender, USER@DOMAIN with a dotted domain"
+rm -f "$T_DIR"/Mail/.loft/queue/*
+printf 'Subject: who am I\n\nhi\n' | "$LOFT" -F "$T_DIR/nofrom" sendmail -odq me@example.org
+is "$(sed -n 's/^From: //p' "$T_DIR"/Mail/.loft/queue/*.msg 2>/dev/null)" "$sender" "loft sendmail's From is the same address"
+printf 'set folder=%s from="Ann <ann@example.org>"\n' "$T_DIR/Mail" > "$T_DIR/withfrom"
+run_loft check -F "$T_DIR/withfrom"
+like "$OUT" '^# sender \([^)]*\): Ann <ann@example\.org>$' "with from set, loft check prints it as written"
+
+# 14. color objects are the ones the client draws (one list, in lib/):
+# quoted3 was accepted, then ignored.
+printf 'color quoted3 red default\ncolor qouted red default\ncolor quoted2 red default\n' > "$T_DIR/colors"
+run_loft check -F "$T_DIR/colors"
+is "$RC:$ERR" "78:loft: $T_DIR/colors:1:7: color: unknown object 'quoted3' (did you mean 'quoted'?)
+loft: $T_DIR/colors:2:7: color: unknown object 'qouted' (did you mean 'quoted'?)" \
+	"an object the client does not draw is an error at FILE:LINE:COL with a suggestion"
+
 done_testing

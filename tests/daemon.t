@@ -103,6 +103,35 @@ got=$(timeout 10 openssl s_client -starttls smtp -connect 127.0.0.1:$SUB_PORT </
 	openssl x509 -noout -fingerprint -sha256 | sed 's/.*=//')
 is "$got" "$FP" "openssl s_client -starttls smtp: the logged fingerprint is the served one"
 
+# 4b. Submission completes a header without Date or Message-ID (RFC 6409
+# section 8), as loft sendmail does; the inbound MX leaves mail as it came.
+python3 - "$SUB_PORT" "$IN_PORT" "$PW" "$CERT" > "$T_DIR/nodate" 2>&1 <<'EOF'
+import smtplib, ssl, sys
+sub, inb, pw, cafile = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+ctx = ssl.create_default_context(cafile=cafile)
+ctx.check_hostname = False
+with smtplib.SMTP("127.0.0.1", sub, timeout=20) as c:
+    c.starttls(context=ctx)
+    c.login("phone", pw)
+    c.sendmail("a@example.org", ["me@example.org"], "Subject: submitted bare\r\n\r\nno date\r\n")
+with smtplib.SMTP("127.0.0.1", inb, timeout=20) as c:
+    c.sendmail("x@elsewhere.test", ["me@example.org"], "Subject: inbound bare\r\n\r\nno date\r\n")
+print("SENT")
+EOF
+grep -q SENT "$T_DIR/nodate"
+ok $? "smtplib submits, and sends inbound, a message without Date or Message-ID" || diag "$(cat "$T_DIR/nodate")"
+for _ in $(seq 100); do
+	grep -q '^Subject: inbound bare' "$INBOX"/new/* 2>/dev/null &&
+		grep -q '^Subject: submitted bare' "$INBOX"/new/* 2>/dev/null && break
+	sleep 0.1
+done
+f=$(grep -l '^Subject: submitted bare' "$INBOX"/new/* 2>/dev/null | head -1)
+like "$(grep '^Date:' "$f" 2>/dev/null)" '^Date: [A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} 20[0-9]{2} [0-9:]{8} [-+][0-9]{4}$' \
+	"the submitted copy got a Date at submission"
+like "$(grep '^Message-ID:' "$f" 2>/dev/null)" '^Message-ID: <[^@]+@mx\.test>$' "  ...and a Message-ID"
+f=$(grep -l '^Subject: inbound bare' "$INBOX"/new/* 2>/dev/null | head -1)
+ok $([ -n "$f" ] && ! grep -qE '^(Date|Message-ID):' "$f"; echo $?) "the inbound copy is stored without them (not rewritten)"
+
 # 5. The open-relay suites: inbound (no AUTH) and submission without AUTH.
 probe relay "$IN_PORT"
 probe relaysub "$SUB_PORT"

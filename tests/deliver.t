@@ -124,4 +124,46 @@ if [ "$(id -u)" = 0 ]; then rm -f "$M/.loft/INBOX"; mv "$M/.loft/INBOX.bak" "$M/
 msg t1 "temp failure" | deliver -a me@example.org
 is "$RC" 0 "once fixed, the retry is delivered"
 
+# Folder names from outside the store: one check for delivery and `loft
+# sieve check/test`.  A refused fileinto name falls back to INBOX with a log
+# line and creates nothing.
+cat > "$SIEVE" <<'S'
+require ["fileinto", "mailbox", "variables"];
+if header :matches "X-Folder" "*" { fileinto :create "${1}"; stop; }
+S
+long="Lists/$(printf 'x%.0s' $(seq 245))"
+n=0
+for bad in "../../etc" ".loft/queue" ".notmuch/xapian" "INBOX/new" "$long" "/tmp/abs" $'a\tb'; do
+	n=$((n + 1))
+	msg "fn$n" "folder name $n" "X-Folder: $bad" > "$T_DIR/fn.eml"
+	out=$("$LOFT" sieve test "$SIEVE" "$T_DIR/fn.eml" 2>"$T_DIR/fn.err")
+	is "$out" "store message in folder: INBOX" "sieve test: fileinto '${bad:0:20}': shown kept in INBOX"
+	like "$(cat "$T_DIR/fn.err")" "refused" "  ...and the refusal is on stderr"
+	deliver -f ann@example.org -a me@example.org < "$T_DIR/fn.eml"
+	is "$RC" 0 "deliver: fileinto :create '${bad:0:20}': exit 0"
+	ok $([ -n "$(file_with INBOX "folder name $n\$")" ]; echo $?) "  ...kept in INBOX"
+	like "$ERR" "refused" "  ...with a log line"
+done
+ok $([ ! -e "$M/../../etc/new" ] && [ ! -e "$M/.loft/queue/new" ] && [ ! -e "$M/.notmuch/xapian/new" ] &&
+	[ ! -e "$M/INBOX/new/new" ] && [ ! -d "$M/Lists/xxxxxxxxxx"* ] && [ ! -e /tmp/abs/new ]; echo $?) \
+	"no refused name created a maildir (queue, notmuch, INBOX/new, long, absolute)"
+msg fnok "folder name ok" "X-Folder: Lists/dev" | deliver -f ann@example.org -a me@example.org
+ok $([ -n "$(file_with Lists/dev 'folder name ok')" ]; echo $?) "a good name built from a header still works"
+printf 'require ["fileinto", "mailbox"];\nfileinto :create "../../etc";\n' > "$T_DIR/bad.sieve"
+"$LOFT" sieve check "$T_DIR/bad.sieve" 2>"$T_DIR/fn.err"
+is "$?" 65 "sieve check: a literal fileinto \"../../etc\" is an error (65)"
+like "$(cat "$T_DIR/fn.err")" "bad.sieve:2:18: invalid folder name '\.\./\.\./etc'" "  ...at FILE:LINE:COL"
+rm -f "$SIEVE"
+deliver -a me@example.org -m ../Outside < "$T_DIR/fn.eml"
+ok $([ "$RC" = 0 ] && [ ! -e "$M/../Outside" ]; echo $?) "deliver -m ../Outside: refused, delivered to INBOX"
+
+# A body with no header block is made a message notmuch indexes.
+printf 'cron says hello\nsecond line\n' | deliver -f cron@example.org -a me@example.org
+is "$RC" 0 "a body without a header: exit 0"
+f=$(file_with INBOX 'cron says hello')
+like "$(sed -n '/^$/q;p' "$f" 2>/dev/null | grep -E '^(From|Date|Message-ID):' | cut -d: -f1 | tr '\n' ' ')" \
+	'^From Date Message-ID $' "  ...stored with From, Date and Message-ID"
+is "$(sed -n '/^$/,$p' "$f" 2>/dev/null)" $'\ncron says hello\nsecond line' "  ...then a blank line and the body"
+is "$(notmuch count 'cron says hello')" 1 "  ...and notmuch indexes it"
+
 done_testing

@@ -35,16 +35,12 @@ static void index_colors_free(void)
 }
 #define AT(x) ((int)(x))
 
-static const struct {
-	const char *name;
-	enum ui_color obj;
-} names[] = {
-	{ "normal", C_NORMAL }, { "indicator", C_INDICATOR }, { "status", C_STATUS },
-	{ "tree", C_TREE }, { "quoted", C_QUOTED }, { "quoted1", C_QUOTED1 },
-	{ "quoted2", C_QUOTED2 }, { "url", C_URL }, { "header", C_HEADER },
-	{ "hdrdefault", C_HEADER }, { "signature", C_SIGNATURE }, { "attachment", C_ATTACHMENT },
-	{ "error", C_ERROR }, { "new", C_NEW }, { "flagged", C_FLAGGED }, { "deleted", C_DELETED },
-	{ "tagged", C_TAGGED }, { "search", C_SEARCH }, { "tilde", C_TILDE },
+/* What each of lib's config_color_objects[] colours, in its order
+ * ("index" rows are coloured by pattern, C_COUNT here). */
+static const enum ui_color objects[CONFIG_COLOR_OBJECTS] = {
+	C_NORMAL, C_INDICATOR, C_STATUS, C_TREE, C_QUOTED, C_QUOTED1, C_QUOTED2, C_URL,
+	C_HEADER, C_HEADER, C_SIGNATURE, C_ATTACHMENT, C_ERROR, C_NEW, C_FLAGGED,
+	C_DELETED, C_TAGGED, C_SEARCH, C_TILDE, C_COUNT,
 };
 
 static int color_number(const char *s, bool *bright_r)
@@ -131,15 +127,15 @@ void ui_color_init(struct config *cfg)
 				color ? make_attr(f, b, bfg && COLORS < 16 ? AT(A_BOLD) : 0) : AT(A_BOLD);
 			continue;
 		}
-		for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
-			if (strcasecmp(obj, names[k].name) != 0)
-				continue;
-			int f = color_number(fg, &bfg), b = color_number(bg, &bbg);
-			if (f < 8 && bfg && f >= 0 && COLORS >= 16)
-				f += 8;
-			attrs[names[k].obj] = color ? make_attr(f, b, bfg && COLORS < 16 ? AT(A_BOLD) : 0)
-						    : AT(A_REVERSE);
-		}
+		int k = config_color_object(obj);
+
+		if (k < 0 || objects[k] == C_COUNT)
+			continue;
+		int f = color_number(fg, &bfg), b = color_number(bg, &bbg);
+		if (f < 8 && bfg && f >= 0 && COLORS >= 16)
+			f += 8;
+		attrs[objects[k]] = color ? make_attr(f, b, bfg && COLORS < 16 ? AT(A_BOLD) : 0)
+					  : AT(A_REVERSE);
 	}
 }
 

@@ -59,18 +59,6 @@ static bool read_file(const char *path, struct sbuf *out)
 	return r == 0;
 }
 
-static char *own_address(struct ui *ui)
-{
-	const char *from = config_get(ui->cfg, "from");
-	char host[256] = "localhost";
-	const char *user = getenv("USER");
-
-	if (from && *from)
-		return xstrdup(from);
-	gethostname(host, sizeof(host) - 1);
-	return xasprintf("%s@%s", user && *user ? user : "me", host);
-}
-
 /* Runs the editor on the draft; false when it failed. */
 static bool edit_draft(struct ui *ui, struct compose_draft *d)
 {
@@ -433,7 +421,7 @@ static struct message *load_postponed(struct ui *ui, uint32_t *uid_r)
 
 void ui_compose(struct ui *ui, enum ui_compose_kind kind, size_t msg_index)
 {
-	char *from = own_address(ui);
+	char *from = config_sender(ui->cfg);
 	const char *alt[] = { NULL };
 	struct compose_identity id = { from, config_get(ui->cfg, "realname"), alt };
 	struct compose_options opt = { 0 };

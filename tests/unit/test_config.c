@@ -136,6 +136,15 @@ static const struct cfg_case cases[] = {
 	{ "set log_level=loud\n", "t:1:15: log_level: expected one of debug, info, warning, error", NULL },
 	{ "set sort=random\n", "t:1:10: sort: expected one of date, threads, from, subject, size", NULL },
 	{ "set imap_listen=localhost\n", "t:1:17: imap_listen: expected HOST:PORT", NULL },
+	{ "set smarthost=smtp.example.org:587\n", "t:1:15: smarthost: 'smtp.example.org:587' has no "
+	  "scheme: write smtp://smtp.example.org:587 (STARTTLS), or smtp+insecure://smtp.example.org:587 "
+	  "for plaintext", NULL },
+	{ "set smarthost=mail.example.org:465\n", "t:1:15: smarthost: 'mail.example.org:465' has no "
+	  "scheme: write smtps://mail.example.org:465 (implicit TLS), or smtp+insecure://mail.example.org:465 "
+	  "for plaintext", NULL },
+	{ "set smarthost=smtp://h:0\n", "t:1:15: smarthost: bad port: 'smtp://h:0'", NULL },
+	{ "set smarthost=http://h\n", "t:1:15: smarthost must start with smtp://, smtps:// or "
+	  "smtp+insecure://: 'http://h'", NULL },
 	{ "set imap_listen=h:0\n", "t:1:17: imap_listen: expected HOST:PORT", NULL },
 	{ "set smtp_listen=h:65536\n", "t:1:17: smtp_listen: expected HOST:PORT", NULL },
 	{ "set smtp_listen=[::1]25\n", "t:1:17: smtp_listen: expected HOST:PORT", NULL },
@@ -156,19 +165,29 @@ static const struct cfg_case cases[] = {
 	{ "set\n", "t:1:1: set: expected NAME=VALUE", NULL },
 	{ "set =x\n", "t:1:5: set: expected NAME=VALUE", NULL },
 	{ "unset\n", "t:1:1: unset: expected NAME", NULL },
-	{ "account a {\n account b {\n", "t:2:2: account blocks cannot be nested", NULL },
+	{ "account a {\n account b {\n", "t:2:2: account blocks cannot be nested\n"
+	  "t:1:1: account a: missing '}' at end of file", NULL },
 	{ "account a {\nset from=x\n", "t:1:1: account a: missing '}' at end of file", "a.from=x" },
 	{ "account a\n", "t:1:1: account: expected 'account NAME {'", NULL },
 	{ "account a { set from=x }\n", "t:1:1: account: expected 'account NAME {'", NULL },
 	{ "}\n", "t:1:1: '}' without an account block", NULL },
 	{ "account a {\nalias x y\n}\n", "t:2:1: only set, unset and '}' may appear inside an account block", NULL },
-	{ "account a {\n} x\n", "t:2:1: only set, unset and '}' may appear inside an account block", NULL },
+	{ "account a {\n} x\n", "t:2:1: only set, unset and '}' may appear inside an account block\n"
+	  "t:1:1: account a: missing '}' at end of file", NULL },
 	{ "account a {\nset imap_listen=1:2\n}\n", "t:2:5: imap_listen cannot be set inside an account block", NULL },
 	{ "alias bob\n", "t:1:1: alias: expected 'alias NAME ADDRESS...'", NULL },
 	{ "alias bob a@b \"\"\n", "t:1:15: alias bob: empty address or line break in an address", NULL },
 	{ "source\n", "t:1:1: source: expected 'source FILE'", NULL },
 	{ "set from=x\nset log=bad from=y\n", "t:2:9: log: expected one of stderr, syslog", "from=x" },
 	{ "set from=x log=bad\n", "t:1:16: log: expected one of stderr, syslog", "from=x" },
+	/* A faulty line is skipped and the rest still applied; every error
+	 * is reported, one a line. */
+	{ "set log_level=loud\nset from=after\n",
+	  "t:1:15: log_level: expected one of debug, info, warning, error", "from=after\nlog_level=warning" },
+	{ "set smarthots=x\nset from=\"abc\nsett y\nset domain=d\n",
+	  "t:1:5: unknown setting 'smarthots' (did you mean 'smarthost'?)\n"
+	  "t:2:10: unterminated double quote\nt:3:1: unknown command 'sett' (did you mean 'set'?)",
+	  "domain=d\nfrom=(null)" },
 };
 
 static void test_cases(void **state)
@@ -222,7 +241,7 @@ static void test_dump_round_trip(void **state)
 	static const char in[] =
 		"set folder='/tmp/a b' from=\"it's \\\"me\\\" $x\" realname='~x' hostname=~y\n"
 		"set index_format=\"%s\\t#%d \\\\ {}\" domain='$HOME' log_level=info sort_reverse\n"
-		"set imap_listen= smarthost=h:1 fetch_interval=1d max_message_size=1G\n"
+		"set imap_listen= smarthost=smtp://h:1 fetch_interval=1d max_message_size=1G\n"
 		"account 'my work' {\n set from=w@x record= nosort_reverse\n}\n"
 		"alias bob \"Bob <b@x>\" 'it''s@x' '$y'\n";
 	struct config *a = config_new(), *b = config_new();
@@ -390,7 +409,7 @@ static void test_source_errors(void **state)
 	write_file("main", "set from=a\nsource sub/bad\nset from=b\n");
 	write_file("sub/bad", "\nset log_level=x\n");
 	cfg = load_expect("main", "%s/sub/bad:2:15: log_level: expected one of debug, info, warning, error");
-	check_values(cfg, "from=a", "main");
+	check_values(cfg, "from=b", "main");
 	config_free(&cfg);
 	write_file("main2", "source nope\n");
 	config_free((cfg = load_expect("main2", "%s/main2:1:8: source: cannot open '%s/nope': "

@@ -117,6 +117,12 @@ static void test_safe_filename(void **state)
 		{ "", "attachment" },
 		{ "r\xc3\xa9sum\xc3\xa9.pdf", "r\xc3\xa9sum\xc3\xa9.pdf" },
 		{ "a\tb", "a_b" },
+		/* the bidi override that shows "invoice\u202Efdp.exe" as ...exe.pdf */
+		{ "invoice\xe2\x80\xae" "fdp.exe", "invoice_fdp.exe" },
+		{ "a\xe2\x81\xa6" "b\xe2\x81\xa9" "c", "a_b_c" },		/* isolates */
+		{ "csi\xc2\x9b" "2J", "csi_2J" },			/* C1 CSI */
+		{ "esc\x1b]0;x\x07", "esc_]0;x_" },
+		{ "latin\xe9", "latin_" },				/* not UTF-8 */
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *got = path_safe_filename(cases[i][0]);

@@ -31,6 +31,8 @@ static void test_width(void **state)
 		{ "👍\xef\xb8\x8f", 2 },			/* already wide */
 		{ "a\tb", 3 },				/* control shown as '?' */
 		{ "\xff", 1 },				/* invalid byte: U+FFFD */
+		{ "a\xe2\x80\xae" "b", 3 },		/* bidi override: shown as '?' */
+		{ "\xc2\x9b" "1m", 3 },			/* C1 CSI: '?' */
 		{ "zero\xe2\x80\x8bwidth", 9 },		/* U+200B */
 		{ "Ünïcödé", 7 },
 		{ "日本a👍é", 8 },
@@ -64,6 +66,9 @@ static void test_truncate(void **state)
 		{ "❤\xef\xb8\x8fx", 3, true, "❤\xef\xb8\x8fx", 3 },
 		{ "a\x1b[1mb", 10, true, "a?[1mb", 6 },
 		{ "x\xffy", 3, true, "x\xef\xbf\xbdy", 3 },
+		/* bidi overrides and isolates neutralised, C1 too */
+		{ "invoice\xe2\x80\xae" "fdp.exe", 20, true, "invoice?fdp.exe", 15 },
+		{ "\xe2\x81\xa6" "x\xe2\x81\xa9\xc2\x9b", 10, true, "?x??", 4 },
 		{ "abc", 0, true, "", 0 },
 		{ "abc", 1, true, "…", 1 },
 	};

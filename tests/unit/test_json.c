@@ -54,6 +54,10 @@ static void test_escaping(void **state)
 		{ "\xe2\x82", 2, "\"\xef\xbf\xbd\xef\xbf\xbd\"" },		/* truncated */
 		{ "\xf4\x90\x80\x80", 4, "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"" },
 		{ "/", 1, "\"/\"" },
+		/* C1 and bidi controls escaped: JSON on a terminal stays inert */
+		{ "\xc2\x9b" "2J \xc2\x85", 7, "\"\\u009b2J \\u0085\"" },
+		{ "a\xe2\x80\xae" "b\xe2\x81\xa6", 8, "\"a\\u202eb\\u2066\"" },
+		{ "\xc2\xa0\xe2\x80\xaf", 5, "\"\xc2\xa0\xe2\x80\xaf\"" },
 	};
 	size_t i;
 

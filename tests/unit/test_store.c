@@ -126,6 +126,40 @@ static void test_create_list(void **unused)
 	store_close(&store);
 }
 
+/* store_folder_name_check: the names issue 10 lists, and the good ones. */
+static void test_folder_name_check(void **unused)
+{
+	static const struct { const char *name; int ret; } cases[] = {
+		{ "INBOX", 0 }, { "Lists/dev", 0 }, { "a/b/c/d/e/f/g/h", 0 }, { "Caf\xc3\xa9", 0 },
+		{ "", -1 }, { "/etc", -1 }, { "../../etc", -1 }, { "a/../b", -1 }, { "./a", -1 },
+		{ ".loft", -1 }, { ".loft/queue", -1 }, { ".notmuch/xapian", -1 }, { "a/.hidden", -1 },
+		{ "INBOX/new", -1 }, { "cur", -1 }, { "a/tmp/b", -1 }, { "a//b", -1 }, { "a/", -1 },
+		{ "a\tb", -1 }, { "a\x7f", -1 }, { "a/b/c/d/e/f/g/h/i", -1 }, { "newer/current", 0 },
+	};
+	char longname[STORE_FOLDER_NAME_MAX + 2];
+	const char *err;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		err = NULL;
+		if (store_folder_name_check(cases[i].name, &err) != cases[i].ret)
+			fail_msg("'%s': expected %d (%s)", cases[i].name, cases[i].ret, err ? err : "");
+		if (cases[i].ret < 0)
+			assert_non_null(err);
+	}
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	assert_int_equal(store_folder_name_check(longname, &err), -1);
+	longname[STORE_FOLDER_NAME_MAX] = '\0';
+	assert_int_equal(store_folder_name_check(longname, &err), 0);
+	/* store_folder_create applies it. */
+	struct store *store = open_store("names");
+
+	assert_int_equal(store_folder_create(store, ".loft/queue", &err), -1);
+	assert_non_null(strstr(err, "bad folder name"));
+	assert_int_equal(store_folder_create(store, "+Lists/ok", &err), 0);
+	store_close(&store);
+}
+
 /* The thread key: raw fields unfolded, References cut to its last 6 ids. */
 static void test_threadkey(void **unused)
 {
@@ -499,6 +533,7 @@ int main(void)
 		cmocka_unit_test(test_reconcile_rebuild),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_mbox),
+		cmocka_unit_test(test_folder_name_check),
 		cmocka_unit_test(test_envelope_fast),
 	};
 
