@@ -35,6 +35,27 @@ struct command {
 static loft_cmd_fn cmd_help;
 
 static const struct command commands[] = {
+	{ "init", cmd_init,
+	  "[--name NAME] [--address ADDR] [--provider NAME | --smarthost URL]\n"
+	  "                 [--smarthost-user USER] [--password-command CMD] [--folder DIR]\n"
+	  "                 [--devices | --no-devices] [--listen HOST:PORT] [--device NAME]\n"
+	  "                 [--systemd] [--yes] [--force]",
+	  "first set-up: mailrc, store, TLS certificate, a login for your phone",
+	  "Asks your name, your address, your provider's submission server (a list of\n"
+	  "well-known ones, or any smtp://, smtps:// or smtp+insecure:// URL, with the\n"
+	  "login and a command that prints the password -- never the password itself)\n"
+	  "and whether other devices should use this loft.  Then writes a commented\n"
+	  "mailrc (-F FILE, $LOFTRC, else ~/.config/loft/mailrc), creates the store\n"
+	  "with a welcome message, the TLS certificate and the first device login,\n"
+	  "and prints what to type into a phone or Thunderbird: server, port,\n"
+	  "STARTTLS, the certificate's SHA-256 fingerprint, the login and its new\n"
+	  "password (shown once).  IMAP for other devices is not built yet.\n"
+	  "Every question has a flag; --yes takes the default of the others, so\n"
+	  "`loft init --address ADDR --provider gmail --password-command CMD --yes`\n"
+	  "runs unattended.  An existing mailrc is replaced only after a yes or with\n"
+	  "--force, and the old one is kept as MAILRC.bak (or .bak.N).\n"
+	  "--systemd writes ~/.config/systemd/user/loft-daemon.service and runs\n"
+	  "`systemctl --user enable --now` on it (a failure is reported, not fatal).\n" },
 	{ "ui", cmd_ui, "[-R] [-f MAILBOX]",
 	  "the mail client (what `loft` with no command runs)",
 	  "Opens INBOX of the store (the `folder` setting), or MAILBOX: a maildir\n"
@@ -56,13 +77,16 @@ static const struct command commands[] = {
 	  "  json  every header and MIME part, in the shape of notmuch show --format=json\n"
 	  "  raw   the bytes as they are\n"
 	  "--part N prints the decoded content of the part with IMAP section N (1, 2.1...).\n" },
-	{ "index", cmd_index, "[--full]",
+	{ "index", cmd_index, "[--full] [--verbose]",
 	  "index new, changed and vanished mail in the notmuch database",
 	  "Brings the notmuch database (the `notmuch_database` setting, by default\n"
 	  "FOLDER/.notmuch) up to date with the maildirs under `folder`, as\n"
 	  "`notmuch new` does: new files are indexed and tagged (new.tags, \"inbox\n"
 	  "unread\", then the maildir flags), vanished ones removed, renames picked\n"
 	  "up.  Unchanged directories are skipped; --full rechecks every one.\n"
+	  "A file or folder that cannot be indexed (not mail, a path too long for\n"
+	  "notmuch, unreadable) is skipped and named on stderr, as is a file\n"
+	  "indexed with a warning: the first 10, all with --verbose.\n"
 	  "On a terminal a progress bar shows count, rate and time left.  SIGINT\n"
 	  "stops at the next message keeping what was done (exit 130); run it\n"
 	  "again to go on.\n" },
@@ -348,8 +372,18 @@ int main(int argc, char **argv)
 		return EX_USAGE;
 	}
 
+	config_set_ui_checks(&ui_config_checks);
 	ctx.cfg = config_new();
 	ctx.config_path = pick_config(opt_file, pathbuf, sizeof(pathbuf));
+	/* init writes the mailrc: it may be missing or broken. */
+	if (cmd->fn == cmd_init) {
+		if (ctx.config_path == pathbuf)
+			ctx.config_path = NULL;
+		optind = 1;
+		status = cmd->fn(&ctx, argc, argv);
+		config_free(&ctx.cfg);
+		return status;
+	}
 	/* A file that is not there is a missing input (66); anything wrong
 	 * inside one is a configuration error (78). */
 	if (ctx.config_path && access(ctx.config_path, R_OK) < 0) {

@@ -13,6 +13,66 @@
 #include <string.h>
 #include <strings.h>
 
+static const struct config_ui_checks *ui_checks;
+
+void config_set_ui_checks(const struct config_ui_checks *checks)
+{
+	ui_checks = checks;
+}
+
+/* The closest of list[] to w within 2 edits, or NULL. */
+static const char *closest(const char *const *list, const char *w)
+{
+	const char *best = NULL;
+	unsigned best_d = 3;
+
+	for (size_t i = 0; list[i]; i++) {
+		unsigned d = mailrc_distance(w, list[i]);
+
+		if (d < best_d) {
+			best_d = d;
+			best = list[i];
+		}
+	}
+	return best;
+}
+
+static int check_key(struct mailrc_parser *p, const char *cmd, const struct mailrc_word *w)
+{
+	if (ui_checks == NULL || ui_checks->key_valid == NULL || ui_checks->key_valid(w->text))
+		return 0;
+	return mailrc_error(p, w->line, w->col, "%s: unknown key '%s' (a character, ^X, \\ev, "
+			    "<Esc>v, <Enter>, <Down>, <F1>...)", cmd, w->text);
+}
+
+static int check_action(struct mailrc_parser *p, const struct mailrc_word *w)
+{
+	const char *best;
+
+	if (ui_checks == NULL || ui_checks->actions == NULL)
+		return 0;
+	for (size_t i = 0; ui_checks->actions[i]; i++)
+		if (strcmp(ui_checks->actions[i], w->text) == 0)
+			return 0;
+	best = closest(ui_checks->actions, w->text);
+	if (best != NULL)
+		return mailrc_error(p, w->line, w->col,
+				    "bind: unknown action '%s' (did you mean '%s'?)", w->text, best);
+	return mailrc_error(p, w->line, w->col,
+			    "bind: unknown action '%s' (`loft` lists them with ? on each screen)",
+			    w->text);
+}
+
+static int check_pattern(struct mailrc_parser *p, const struct mailrc_word *w)
+{
+	const char *why;
+
+	if (ui_checks == NULL || ui_checks->pattern_check == NULL ||
+	    ui_checks->pattern_check(w->text, &why) == 0)
+		return 0;
+	return mailrc_error(p, w->line, w->col, "color: bad pattern '%s': %s", w->text, why);
+}
+
 static const char *const menus[] = { "generic", "index", "pager", "attach", "compose",
 				     "browser", "editor", NULL };
 
@@ -97,17 +157,8 @@ int config_cmd_ui(struct mailrc_parser *p, struct config *cfg, const struct mail
 			return mailrc_error(p, w[0].line, w[0].col,
 					    "color: expected 'color OBJECT FOREGROUND BACKGROUND [PATTERN]'");
 		if (config_color_object(w[1].text) < 0) {
-			const char *best = NULL;
-			unsigned best_d = 3;
+			const char *best = closest(config_color_objects, w[1].text);
 
-			for (int i = 0; i < CONFIG_COLOR_OBJECTS; i++) {
-				unsigned d = mailrc_distance(w[1].text, config_color_objects[i]);
-
-				if (d < best_d) {
-					best_d = d;
-					best = config_color_objects[i];
-				}
-			}
 			if (best != NULL)
 				return mailrc_error(p, w[1].line, w[1].col,
 						    "color: unknown object '%s' (did you mean '%s'?)",
@@ -120,6 +171,8 @@ int config_cmd_ui(struct mailrc_parser *p, struct config *cfg, const struct mail
 						    "color: unknown colour '%s' (default, black, red, green, "
 						    "yellow, blue, magenta, cyan, white, brightNAME, colorN)",
 						    w[i].text);
+		if (cmd->argc == 5 && check_pattern(p, &w[4]) < 0)
+			return -1;
 		add_line(cfg, 'c', w + 1, cmd->argc - 1);
 		return 0;
 	}
@@ -132,6 +185,8 @@ int config_cmd_ui(struct mailrc_parser *p, struct config *cfg, const struct mail
 		return -1;
 	if (w[2].len == 0 || w[3].len == 0)
 		return mailrc_error(p, w[2].line, w[2].col, "%s: empty key or action", w[0].text);
+	if (check_key(p, w[0].text, &w[2]) < 0 || (!macro && check_action(p, &w[3]) < 0))
+		return -1;
 	add_line(cfg, macro ? 'm' : 'b', w + 1, 3);
 	return 0;
 }

@@ -101,11 +101,26 @@ const char *config_alias(const struct config *cfg, const char *name);
 /* The mailrc's bind and macro lines in file order; i < config_bind_count().
  * Menus are checked at load time (generic, index, pager, attach, compose,
  * browser, editor; comma-separated); keys and actions are the UI's to
- * interpret.  *is_macro_r tells a macro (what_r: the keys) from a bind
+ * interpret (checked through config_set_ui_checks()).  *is_macro_r tells a macro (what_r: the keys) from a bind
  * (what_r: the action name). */
 size_t config_bind_count(const struct config *cfg);
 void config_bind_get(const struct config *cfg, size_t i, const char **menus_r, const char **key_r,
 		     const char **what_r, bool *is_macro_r);
+/* What lib/ cannot know about bind, macro and color lines: the client's
+ * action names, its key syntax and its pattern language.  The entry point
+ * registers the client's checks once, before any mailrc is loaded, so that
+ * `loft check` and every command report an unknown action, key or pattern
+ * as FILE:LINE:COL (with "did you mean" for actions) like any other error.
+ * Without them (unit tests, tools) those words are not checked.  checks
+ * must stay valid for the life of the process. */
+struct config_ui_checks {
+	const char *const *actions;	/* every action name, NULL-terminated */
+	bool (*key_valid)(const char *key);
+	/* 0, or -1 with *error_r (static text) */
+	int (*pattern_check)(const char *pattern, const char **error_r);
+};
+void config_set_ui_checks(const struct config_ui_checks *checks);
+
 /* The color lines in file order; objects and colour names are checked at
  * load time; *pattern_r is NULL when the line has none. */
 size_t config_color_count(const struct config *cfg);

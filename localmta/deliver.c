@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define SIEVE_MAX_BYTES (1024 * 1024)
 #define MAX_HOPS 50		/* Received + Delivered-To lines before "loop" */
@@ -40,6 +41,31 @@ struct deliver {
 	int64_t dup_window;
 	bool queued;			/* a redirect was queued */
 };
+
+/* Why mail cannot be written into the INBOX maildir under root (ROOT/INBOX,
+ * or ROOT itself as Maildir++ has it), or NULL.  A store that cannot take
+ * mail otherwise fails first on the notmuch write lock, and that message
+ * blames the index instead of the maildir.  Caller frees. */
+static char *inbox_unwritable(const char *root)
+{
+	static const char *const subs[] = { "tmp", "new" };
+	char *inbox = path_join(root, "INBOX"), *why = NULL;
+
+	if (access(inbox, F_OK) < 0) {
+		free(inbox);
+		inbox = xstrdup(root);
+	}
+	for (size_t i = 0; i < 2 && why == NULL; i++) {
+		char *d = path_join(inbox, subs[i]);
+
+		if (access(d, W_OK) < 0 && errno != ENOENT)
+			why = xasprintf("%s: cannot deliver into this maildir: %s", d,
+					strerror(errno));
+		free(d);
+	}
+	free(inbox);
+	return why;
+}
 
 int deliver_open(const struct config *cfg, struct queue *q, struct deliver **agent_r,
 		 char **error_r)
@@ -59,7 +85,9 @@ int deliver_open(const struct config *cfg, struct queue *q, struct deliver **age
 	if (config_bool(cfg, "index_on_delivery"))
 		flags |= STORE_OPEN_INDEX;
 	if (store_open(&set, flags, &a->store, &err) < 0) {
-		*error_r = xstrdup(err);
+		char *why = root ? inbox_unwritable(root) : NULL;
+
+		*error_r = why ? why : xstrdup(err);
 		free(a);
 		return -1;
 	}

@@ -25,6 +25,12 @@ loft_cmd_fn cmd_deliver;
  * (localmta/cmd_passwd.c). */
 loft_cmd_fn cmd_passwd;
 
+/* `loft init [--name ... --yes]` (localmta/cmd_init.c): the first set-up
+ * (mailrc, store, TLS certificate, first device login, systemd unit).
+ * main.c runs it without loading the mailrc: ctx->config_path is the file
+ * to write (-F, $LOFTRC) or NULL for the per-user one. */
+loft_cmd_fn cmd_init;
+
 /* `loft daemon [--detach] [--pidfile FILE]` (localmta/daemon.c): the SMTP
  * listeners and the queue runner; runs until SIGTERM, exits 0 then. */
 loft_cmd_fn cmd_daemon;

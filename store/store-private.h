@@ -38,6 +38,7 @@ struct store_shared {
 struct store {
 	char *root;
 	char *state_dir;
+	char *cache_dir;		/* for states that cannot be beside the mail */
 	char *notmuch_db;
 	unsigned lock_timeout;
 	unsigned flags;			/* enum store_open_flags */
@@ -88,6 +89,10 @@ int store_resolve(struct store *store, const char *name, bool must_exist, char *
 		  const char **error_r);
 /* The state directory of a root-relative folder name (malloc'd). */
 char *store_state_dir_for(struct store *store, const char *name);
+/* With STORE_OPEN_READONLY: fails with "STORE: the store is open
+ * read-only" (-1); else 0.  Every call that changes mail or folders
+ * starts with it. */
+int store_check_writable(struct store *store, const char **error_r);
 /* Takes a reference on the shared state (and mbox handle) of path,
  * opening them on first use.  0 or -1. */
 int store_shared_get(struct store *store, const char *path, const char *state_dir,
@@ -96,17 +101,10 @@ int store_shared_get(struct store *store, const char *path, const char *state_di
 void store_shared_put(struct store *store, struct store_shared *sh);
 /* Whether path is open in this process. */
 bool store_shared_busy(struct store *store, const char *path);
-/* notmuch parses with GMime and no caps (3 million header fields take it
- * gigabytes): a message over the message model's caps stays stored but
- * out of the index.  True (and a log line) for such a message; data is
- * its bytes, or NULL to map the file at path. */
-bool store_too_big_to_index(const char *path, const char *data, size_t len);
 /* Index hooks: no-ops without STORE_OPEN_INDEX or for mbox folders;
- * failures are logged, never returned (the mail operation succeeded).
- * store_index_add skips (and logs) a message over the message model's caps,
- * judged from data when given (the file's bytes), else from the file. */
+ * failures are logged, never returned (the mail operation succeeded). */
 void store_index_add(struct store_folder *f, const char *location, uint32_t flags,
-		     const char *keywords, const char *data, size_t len);
+		     const char *keywords);
 void store_index_remove(struct store_folder *f, const char *location);
 void store_index_rename(struct store_folder *f, const char *old_location,
 			const char *new_location);

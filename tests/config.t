@@ -163,4 +163,19 @@ is "$RC:$ERR" "78:loft: $T_DIR/colors:1:7: color: unknown object 'quoted3' (did 
 loft: $T_DIR/colors:2:7: color: unknown object 'qouted' (did you mean 'quoted'?)" \
 	"an object the client does not draw is an error at FILE:LINE:COL with a suggestion"
 
+# 15. bind/macro actions and keys and color patterns are the client's, checked
+# by loft check (and at start-up) with FILE:LINE:COL and did-you-mean; they
+# used to be accepted and silently ignored.
+printf '%s\n' 'bind index x delete-mesage' 'bind index <Dwn> next-entry' \
+	'macro index Q "q"' 'color index red default "~q foo"' 'bind index é quit' \
+	'color index red default "~f boss"' 'bind index,pager ^X sync-mailbox' > "$T_DIR/binds"
+run_loft check -F "$T_DIR/binds"
+is "$RC:$ERR" "78:loft: $T_DIR/binds:1:14: bind: unknown action 'delete-mesage' (did you mean 'delete-message'?)
+loft: $T_DIR/binds:2:12: bind: unknown key '<Dwn>' (a character, ^X, \\ev, <Esc>v, <Enter>, <Down>, <F1>...)
+loft: $T_DIR/binds:4:25: color: bad pattern '~q foo': unknown pattern (~f ~s ~t ~N ~O ~U ~F ~D ~T ~A)" \
+	"unknown actions, keys and patterns are errors at FILE:LINE:COL; the good lines pass"
+echo 'hello' | "$LOFT" -F "$T_DIR/binds" sendmail -odq me@localhost 2>"$T_DIR/binds.err"
+is "$?" 0 "loft sendmail still accepts mail with a bad bind line"
+like "$(cat "$T_DIR/binds.err")" "binds:1:14: bind: unknown action" "and says what is wrong"
+
 done_testing

@@ -5,6 +5,7 @@
 
 #include "lib/config.h"
 #include "lib/sbuf.h"
+#include "lib/utf8.h"
 #include "lib/xalloc.h"
 
 #include <ctype.h>
@@ -13,7 +14,8 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const action_names[A_COUNT] = {
+/* One more slot than actions: the NULL that ends the list for config_ui_checks. */
+static const char *const action_names[A_COUNT + 1] = {
 	[A_NONE] = "noop", [A_NEXT] = "next-entry", [A_PREV] = "previous-entry",
 	[A_DISPLAY] = "display-message", [A_QUIT] = "quit", [A_EXIT] = "exit",
 	[A_DELETE] = "delete-message", [A_UNDELETE] = "undelete-message",
@@ -291,3 +293,22 @@ void ui_keymap_help(enum ui_menu menu, struct sbuf *out)
 		sbuf_release(&k);
 	}
 }
+
+/* Also called before setlocale() (loft check, the MTA commands), where
+ * ui_key_parse's mbrtowc would refuse one non-ASCII character: that case
+ * is decided as UTF-8 here. */
+static bool key_valid(const char *key)
+{
+	size_t n = strlen(key);
+	uint32_t cp;
+
+	if (ui_key_parse(key) >= 0)
+		return true;
+	return n > 1 && utf8_decode(key, n, &cp) == n && cp != 0xfffd;
+}
+
+const struct config_ui_checks ui_config_checks = {
+	.actions = action_names,
+	.key_valid = key_valid,
+	.pattern_check = ui_pattern_check,
+};
