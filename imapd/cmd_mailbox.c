@@ -8,6 +8,7 @@
 
 #include "lib/arena.h"
 #include "lib/sbuf.h"
+#include "lib/xalloc.h"
 #include "store/store.h"
 
 #include <stdlib.h>
@@ -293,6 +294,22 @@ static void do_list(struct imapd_session *s, const struct imap_arg *args, unsign
 		sess_reply(s, "NO", "[SERVERBUG] Cannot list the folders.");
 		return;
 	}
+	/* Parents that are no folder themselves ("Lists" of "Lists/foo")
+	 * are listed \Noselect so hierarchy walks with '%' find them. */
+	size_t real = count;
+	for (size_t f = 0; f < real; f++) {
+		for (char *slash = strchr(list[f].name, '/'); slash; slash = strchr(slash + 1, '/')) {
+			char *parent = arena_strndup(s->arena, list[f].name, (size_t)(slash - list[f].name));
+			bool known = false;
+			for (size_t g = 0; g < count && !known; g++)
+				known = strcmp(list[g].name, parent) == 0;
+			if (known)
+				continue;
+			list = xreallocarray(list, count + 1, sizeof(*list));
+			memset(&list[count], 0, sizeof(list[count]));
+			list[count++].name = xstrdup(parent);
+		}
+	}
 	for (size_t f = 0; f < count; f++) {
 		struct sbuf ext = SBUF_INIT, line = SBUF_INIT;
 		bool hit = false;
@@ -320,13 +337,14 @@ static void do_list(struct imapd_session *s, const struct imap_arg *args, unsign
 			hit = false;
 		if (hit) {
 			bool kids = has_children(list, count, list[f].name);
-			sbuf_addf(&line, "* %s (%s%s%s%s) \"/\" ", lsub ? "LSUB" : "LIST",
+			sbuf_addf(&line, "* %s (%s%s%s%s%s) \"/\" ", lsub ? "LSUB" : "LIST",
+				  f >= real ? "\\Noselect " : "",
 				  kids ? "\\HasChildren" : "\\HasNoChildren",
 				  (opts & LIST_SUBSCRIBED) ? " \\Subscribed" : "", su ? " " : "",
 				  su ? su : "");
 			sbuf_add(&line, ext.buf, ext.len);
 			sbuf_addstr(&line, "\r\n");
-			if (status != NULL) {
+			if (status != NULL && f < real) {
 				sbuf_addstr(&line, "* STATUS ");
 				sbuf_add(&line, ext.buf, ext.len);
 				sbuf_addstr(&line, " (");
