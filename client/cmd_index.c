@@ -43,8 +43,6 @@ static int open_index(const struct loft_ctx *ctx, const char *cmd, bool writable
 
 	if (index_open(root, db, writable, ix_r, &error) < 0) {
 		fprintf(stderr, "loft: %s: %s\n", cmd, error);
-		if (!writable)
-			fprintf(stderr, "loft: %s: (run `loft index` first?)\n", cmd);
 		ret = -1;
 	}
 	free(root);
@@ -60,10 +58,17 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
+/* Files and folders the scan skipped or complained about are printed
+ * after it (the first NOTES_SHOWN), or each as it comes with --verbose. */
+#define NOTES_SHOWN 10
+
 struct progress_state {
 	bool tty;
+	bool verbose;
 	double last_draw;
 	size_t last_done;
+	char *notes[NOTES_SHOWN];
+	size_t n_notes;
 };
 
 static void fmt_duration(char *buf, size_t size, double s)
@@ -113,10 +118,42 @@ static bool show_progress(void *ctx, const struct index_progress *p)
 	return true;
 }
 
+static void show_note(void *ctx, const char *path, bool skipped, const char *why)
+{
+	struct progress_state *ps = ctx;
+	char *line = xasprintf("loft: index: %s: %s %s\n", path,
+			       skipped ? "skipped:" : "indexed, but", why);
+
+	if (ps->verbose) {
+		fprintf(stderr, "%s%s", ps->tty ? "\r\033[K" : "", line);
+		free(line);
+	} else if (ps->n_notes < NOTES_SHOWN) {
+		ps->notes[ps->n_notes++] = line;
+	} else {
+		free(line);
+	}
+}
+
+static void print_notes(struct progress_state *ps, const struct index_scan_result *res)
+{
+	size_t total = res->skipped + res->unindexable + res->warnings;
+
+	for (size_t i = 0; i < ps->n_notes; i++) {
+		fputs(ps->notes[i], stderr);
+		free(ps->notes[i]);
+	}
+	if (!ps->verbose && total > ps->n_notes)
+		fprintf(stderr, "loft: index: ... and %zu more: `loft index --full --verbose` "
+				"lists them all\n", total - ps->n_notes);
+}
+
+static const char index_usage[] = "usage: loft index [--full] [--verbose]\n";
+
 int cmd_index(struct loft_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "full", no_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct progress_state ps = { .tty = isatty(2) != 0 };
@@ -129,15 +166,18 @@ int cmd_index(struct loft_ctx *ctx, int argc, char **argv)
 	double secs;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != 'f') {
-			fprintf(stderr, "usage: loft index [--full]\n");
+	while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+		if (c == 'f') {
+			full = true;
+		} else if (c == 'v') {
+			ps.verbose = true;
+		} else {
+			fputs(index_usage, stderr);
 			return EX_USAGE;
 		}
-		full = true;
 	}
 	if (optind != argc) {
-		fprintf(stderr, "usage: loft index [--full]\n");
+		fputs(index_usage, stderr);
 		return EX_USAGE;
 	}
 	/* Interruptible: stop at the next message, keep what was done. */
@@ -148,23 +188,30 @@ int cmd_index(struct loft_ctx *ctx, int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (open_index(ctx, "index", true, &ix) < 0)
 		return EX_UNAVAILABLE;
-	ret = index_scan(ix, full, show_progress, &ps, &res, &error);
+	ret = index_scan(ix, full, show_progress, show_note, &ps, &res, &error);
+	if (ps.tty)
+		fputs("\r\033[K", stderr);
+	print_notes(&ps, &res);
 	if (ret < 0)
-		fprintf(stderr, "%sloft: index: %s\n", ps.tty ? "\r\033[K" : "", error);
+		fprintf(stderr, "loft: index: %s\n", error);
 	index_close(&ix);	/* commits */
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	if (ret < 0)
 		return EX_SOFTWARE;
 	if (res.interrupted) {
-		fprintf(stderr, "%sloft: index: interrupted after %zu messages; "
-				"`loft index` goes on from there\n",
-			ps.tty ? "\r\033[K" : "", res.added);
+		fprintf(stderr, "loft: index: interrupted after %zu messages; "
+				"`loft index` goes on from there\n", res.added);
 	}
 	if (res.removed)
 		printf("removed %zu file names\n", res.removed);
 	if (res.skipped)
 		printf("skipped %zu files that are not mail\n", res.skipped);
+	if (res.unindexable)
+		printf("skipped %zu files or folders that notmuch cannot index or read\n",
+		       res.unindexable);
+	if (res.warnings)
+		printf("indexed %zu files with warnings\n", res.warnings);
 	printf("indexed %zu messages in %.2f s (%.0f msg/s)\n", res.added, secs,
 	       secs > 0 ? (double)res.added / secs : 0.0);
 	fflush(stdout);

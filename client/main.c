@@ -78,13 +78,16 @@ static const struct command commands[] = {
 	  "  json  every header and MIME part, in the shape of notmuch show --format=json\n"
 	  "  raw   the bytes as they are\n"
 	  "--part N prints the decoded content of the part with IMAP section N (1, 2.1...).\n" },
-	{ "index", cmd_index, "[--full]",
+	{ "index", cmd_index, "[--full] [--verbose]",
 	  "index new, changed and vanished mail in the notmuch database",
 	  "Brings the notmuch database (the `notmuch_database` setting, by default\n"
 	  "FOLDER/.notmuch) up to date with the maildirs under `folder`, as\n"
 	  "`notmuch new` does: new files are indexed and tagged (new.tags, \"inbox\n"
 	  "unread\", then the maildir flags), vanished ones removed, renames picked\n"
 	  "up.  Unchanged directories are skipped; --full rechecks every one.\n"
+	  "A file or folder that cannot be indexed (not mail, a path too long for\n"
+	  "notmuch, unreadable) is skipped and named on stderr, as is a file\n"
+	  "indexed with a warning: the first 10, all with --verbose.\n"
 	  "On a terminal a progress bar shows count, rate and time left.  SIGINT\n"
 	  "stops at the next message keeping what was done (exit 130); run it\n"
 	  "again to go on.\n" },
@@ -155,6 +158,10 @@ static const struct command commands[] = {
 	  "imap4flags, and indexes it in notmuch (`index_on_delivery`).  A Sieve\n"
 	  "error keeps the message and logs the error.  A leading mbox \"From \" line\n"
 	  "is dropped (its address is the sender unless -f says otherwise).\n"
+	  "Sieve's header, address and exists tests see the first 1,000 fields of\n"
+	  "each header block (20,000 and 1 MiB of header in the whole message); a\n"
+	  "message over those caps, with over 10,000 parts or nested deeper than 64\n"
+	  "is stored byte for byte but not indexed in notmuch (a warning says so).\n"
 	  "  -f SENDER     envelope sender (Return-Path)\n"
 	  "  -a RECIPIENT  envelope recipient (Delivered-To); also -d\n"
 	  "  -m FOLDER     default folder instead of INBOX\n"

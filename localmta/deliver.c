@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define SIEVE_MAX_BYTES (1024 * 1024)
 #define MAX_HOPS 50		/* Received + Delivered-To lines before "loop" */
@@ -40,6 +41,31 @@ struct deliver {
 	int64_t dup_window;
 	bool queued;			/* a redirect was queued */
 };
+
+/* Why mail cannot be written into the INBOX maildir under root (ROOT/INBOX,
+ * or ROOT itself as Maildir++ has it), or NULL.  A store that cannot take
+ * mail otherwise fails first on the notmuch write lock, and that message
+ * blames the index instead of the maildir.  Caller frees. */
+static char *inbox_unwritable(const char *root)
+{
+	static const char *const subs[] = { "tmp", "new" };
+	char *inbox = path_join(root, "INBOX"), *why = NULL;
+
+	if (access(inbox, F_OK) < 0) {
+		free(inbox);
+		inbox = xstrdup(root);
+	}
+	for (size_t i = 0; i < 2 && why == NULL; i++) {
+		char *d = path_join(inbox, subs[i]);
+
+		if (access(d, W_OK) < 0 && errno != ENOENT)
+			why = xasprintf("%s: cannot deliver into this maildir: %s", d,
+					strerror(errno));
+		free(d);
+	}
+	free(inbox);
+	return why;
+}
 
 int deliver_open(const struct config *cfg, struct queue *q, struct deliver **agent_r,
 		 char **error_r)
@@ -59,7 +85,9 @@ int deliver_open(const struct config *cfg, struct queue *q, struct deliver **age
 	if (config_bool(cfg, "index_on_delivery"))
 		flags |= STORE_OPEN_INDEX;
 	if (store_open(&set, flags, &a->store, &err) < 0) {
-		*error_r = xstrdup(err);
+		char *why = root ? inbox_unwritable(root) : NULL;
+
+		*error_r = why ? why : xstrdup(err);
 		free(a);
 		return -1;
 	}
@@ -251,7 +279,7 @@ enum deliver_status deliver_message(struct deliver *a, const struct deliver_requ
 	enum deliver_status status = DELIVER_OK;
 	size_t n_targets = 0, stored = 0, skipped = 0;
 	const char *err;
-	char *serr = NULL;
+	char *serr = NULL, *msgid = NULL;
 
 	*answer_r = NULL;
 	if (deflt == req->folder && store_folder_name_check(deflt, &err) < 0) {
@@ -272,13 +300,13 @@ enum deliver_status deliver_message(struct deliver *a, const struct deliver_requ
 		return DELIVER_PERMFAIL;
 	}
 	build_copy(a, req, &copy);
-	msg = message_parse(copy.buf, copy.len, NULL, &err);
+	msg = message_parse_borrowed(copy.buf, copy.len, NULL, &err);
 	if (msg == NULL) {
 		answer(answer_r, "5.6.0 not a message: %s", err);
 		status = DELIVER_PERMFAIL;
 		goto out;
 	}
-	const char *msgid = message_id(msg);
+	msgid = message_id(msg) ? xstrdup(message_id(msg)) : NULL;
 	if (a->dup_file && msgid && deliver_dup_seen(a->dup_file, msgid, a->dup_window,
 						     clock_now())) {
 		answer(answer_r, "2.0.0 duplicate of %s delivered within duplicate_window: dropped",
@@ -334,6 +362,9 @@ enum deliver_status deliver_message(struct deliver *a, const struct deliver_requ
 		sbuf_init(&targets[0].keywords, 0);
 		n_targets = 1;
 	}
+	/* The model is done with: its memory is not kept through the stores
+	 * and the indexing (the peak is what a big message costs). */
+	message_free(&msg);
 	/* The folder named with -m is created when missing, as dovecot-lda
 	 * does with autocreate: the caller asked for it by name. */
 	for (size_t i = 0; i < n_targets; i++)
@@ -381,6 +412,7 @@ out:
 		sbuf_release(&targets[i].keywords);
 	free(targets);
 	free(serr);
+	free(msgid);
 	sieve_result_free(&result);
 	message_free(&msg);
 	sbuf_release(&copy);

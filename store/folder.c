@@ -624,7 +624,9 @@ static int folder_open(struct store *store, const char *name, bool snapshot,
 		*folder_r = f;
 		return 0;
 	}
-	if (f->kind == STORE_MAILDIR)
+	/* A read-only store writes nothing beside the mail: someone else's
+	 * tmp/ files are theirs. */
+	if (f->kind == STORE_MAILDIR && !(store->flags & STORE_OPEN_READONLY))
 		clean_tmp(f);
 	if (reconcile(f, &changed, error_r) < 0) {
 		store_folder_close(&f);

@@ -53,6 +53,8 @@ int store_expunge(struct store_folder *f, const uint32_t *uids, size_t n,
 	const char *err;
 	int ret = -1;
 
+	if (store_check_writable(f->store, error_r) < 0)
+		return -1;
 	if (only_deleted) {
 		if (state_foreach(f->state, collect_deleted, &d, &err) < 0)
 			return store_fail(f->store, error_r, "%s", err);
@@ -247,11 +249,16 @@ out:
 int store_copy(struct store_folder *src, uint32_t uid, struct store_folder *dst,
 	       uint32_t *new_uid_r, const char **error_r)
 {
+	if (store_check_writable(dst->store, error_r) < 0)
+		return -1;
 	return copy_or_move(src, uid, dst, false, new_uid_r, error_r);
 }
 
 int store_move(struct store_folder *src, uint32_t uid, struct store_folder *dst,
 	       uint32_t *new_uid_r, const char **error_r)
 {
+	if (store_check_writable(src->store, error_r) < 0 ||
+	    store_check_writable(dst->store, error_r) < 0)
+		return -1;
 	return copy_or_move(src, uid, dst, true, new_uid_r, error_r);
 }

@@ -239,6 +239,10 @@ int store_append(struct store_folder *f, const char *data, size_t len,
 	uint32_t uid;
 	int ret = -1;
 
+	if (store_check_writable(f->store, error_r) < 0) {
+		free(kw);
+		return -1;
+	}
 	if (internal_date <= 0)
 		internal_date = (int64_t)time(NULL);
 	if (state_begin(f->state, &txn, &err) < 0) {
@@ -377,6 +381,8 @@ int store_set_flags(struct store_folder *f, uint32_t uid, enum store_flag_op op,
 	uint32_t cur, nf;
 	int r, ret = -1;
 
+	if (store_check_writable(f->store, error_r) < 0)
+		return -1;
 	if (state_begin(f->state, &txn, &err) < 0)
 		return store_fail(f->store, error_r, "%s", err);
 	r = state_txn_get(txn, uid, &rec, &buf, &err);

@@ -121,12 +121,15 @@ void store_folder_list_free(struct store_folder_info *list, size_t count)
 	free(list);
 }
 
-/* Root-relative names only, for create/rename/delete. */
+/* Root-relative names only, for create/rename/delete (which a read-only
+ * store refuses here). */
 static char *folder_path(struct store *store, const char *name, const char **error_r)
 {
 	const char *err;
 	char *path;
 
+	if (store_check_writable(store, error_r) < 0)
+		return NULL;
 	if (name[0] == '+')
 		name++;
 	if ((path = path_join_safe(store->root, name, &err)) == NULL)

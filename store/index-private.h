@@ -14,6 +14,7 @@ struct index {
 	char *error;		/* last error, owned */
 	bool writable;
 	bool bad_query;		/* last error was a query syntax error */
+	notmuch_indexopts_t *opts;	/* writer: decryption off (index-guard.c) */
 };
 
 /* Formats into ix->error and returns it. */
@@ -21,6 +22,21 @@ const char *index_errorf(struct index *ix, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* ix->error from a notmuch status (and the database's status string). */
 const char *index_nm_error(struct index *ix, const char *what, notmuch_status_t st);
+
+/* Why notmuch cannot index the file (file true) or the folder directory
+ * (file false) at path, absolute and under the root: a name or a folder
+ * path too long for a Xapian term (index-guard.c).  The reason is
+ * formatted into buf; NULL when notmuch can take it. */
+const char *index_path_problem(const struct index *ix, const char *path, bool file,
+			       char *buf, size_t size);
+/* notmuch_database_index_file() as loft calls it: with ix->opts, and
+ * NOTMUCH_STATUS_PATH_ERROR without calling notmuch for a path that
+ * index_path_problem() refuses or a message over the message model's caps
+ * (message_file_over_limits()).  *note_r (caller frees, NULL when there is
+ * nothing to say) gets that reason, or the GLib messages (GMime criticals)
+ * logged while the file was parsed, which are not written to stderr. */
+notmuch_status_t index_nm_index_file(struct index *ix, const char *path,
+				     notmuch_message_t **msg_r, char **note_r);
 
 /* Maildir flags of all the message's files to tags: notmuch's own
  * notmuch_message_maildir_flags_to_tags (D F P R S, exactly as `notmuch

@@ -20,7 +20,6 @@
  * unfinished directories unrecorded, and the next run compares their file
  * lists again and indexes only the rest. */
 #include "store/index-private.h"
-#include "lib/log.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
@@ -76,7 +75,15 @@ struct scan {
 	struct scan_dir *dirs;
 	size_t n_dirs, dirs_alloc;
 	struct index_scan_result *res;
+	index_note_fn *note;
+	void *ctx;
 };
+
+static void note(struct scan *s, const char *path, bool skipped, const char *why)
+{
+	if (s->note)
+		s->note(s->ctx, path, skipped, why);
+}
 
 static bool skip_name(const char *name)
 {
@@ -107,15 +114,19 @@ static bool is_file(const char *abs, const struct dirent *de)
 	return stat(abs, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* Sorted names of the entries of abs that pass want (dirs or files). */
-static int list_dir(const char *abs, bool dirs, struct strv *out)
+/* Sorted names of the entries of abs that pass want (dirs or files).  A
+ * directory that cannot be read is noted and skipped (-1). */
+static int list_dir(struct scan *s, const char *abs, bool dirs, struct strv *out)
 {
 	struct sbuf p = SBUF_INIT;
 	struct dirent *de;
 	DIR *d = opendir(abs);
 
 	if (d == NULL) {
-		log_warning("index: cannot read %s: %s", abs, strerror(errno));
+		sbuf_addf(&p, "cannot be read: %s", strerror(errno));
+		note(s, abs, true, p.buf);
+		sbuf_release(&p);
+		s->res->unindexable++;
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
@@ -167,7 +178,7 @@ static int scan_leaf(struct scan *s, const char *abs, const char *rel, const cha
 		s->res->dirs_unchanged++;
 		return 0;
 	}
-	if (list_dir(abs, false, &fs) < 0) {
+	if (list_dir(s, abs, false, &fs) < 0) {
 		if (dir)
 			notmuch_directory_destroy(dir);
 		return 0;
@@ -208,16 +219,23 @@ static int scan_tree(struct scan *s, const char *abs, const char *rel, const cha
 	notmuch_directory_t *dir = NULL;
 	int ret = 0;
 
-	if (list_dir(abs, true, &subs) < 0)
+	if (list_dir(s, abs, true, &subs) < 0)
 		return 0;
 	for (size_t i = 0; i < subs.n && ret == 0; i++) {
 		char *a = xasprintf("%s/%s", abs, subs.v[i]);
 		char *r = join(rel, subs.v[i]);
+		char why[128];
+		const char *problem;
 
-		if (strcmp(subs.v[i], "cur") == 0 || strcmp(subs.v[i], "new") == 0)
+		if (strcmp(subs.v[i], "cur") == 0 || strcmp(subs.v[i], "new") == 0) {
 			ret = scan_leaf(s, a, r, error_r);
-		else
+		} else if ((problem = index_path_problem(s->ix, a, false, why, sizeof(why)))) {
+			/* Nothing below it can be indexed (deeper is longer). */
+			note(s, a, true, problem);
+			s->res->unindexable++;
+		} else {
 			ret = scan_tree(s, a, r, error_r);
+		}
 		free(a);
 		free(r);
 	}
@@ -299,15 +317,17 @@ static int record_mtime(struct scan *s, const struct scan_dir *sd, const char **
 }
 
 /* One new file, in its own atomic section.  Files that are not mail or
- * vanished meanwhile are counted as skipped, as `notmuch new` ignores them. */
+ * vanished meanwhile are counted as skipped, as `notmuch new` ignores them;
+ * they, and files notmuch cannot take, are noted. */
 static int add_one(struct scan *s, const char *path, bool sync_flags, const char **error_r)
 {
 	notmuch_message_t *msg = NULL;
 	notmuch_status_t st;
+	char *why = NULL;
 
 	if ((st = notmuch_database_begin_atomic(s->ix->db)) != 0)
 		goto fail;
-	st = notmuch_database_index_file(s->ix->db, path, NULL, &msg);
+	st = index_nm_index_file(s->ix, path, &msg, &why);
 	if (st == NOTMUCH_STATUS_SUCCESS || st == NOTMUCH_STATUS_DUPLICATE_MESSAGE_ID) {
 		bool fresh = st == NOTMUCH_STATUS_SUCCESS;
 
@@ -320,10 +340,20 @@ static int add_one(struct scan *s, const char *path, bool sync_flags, const char
 			st = st2;
 		notmuch_message_destroy(msg);
 		s->res->added++;
+		if (why) {
+			note(s, path, false, why);
+			s->res->warnings++;
+		}
 	} else if (st == NOTMUCH_STATUS_FILE_NOT_EMAIL || st == NOTMUCH_STATUS_FILE_ERROR) {
+		note(s, path, true, st == NOTMUCH_STATUS_FILE_ERROR ? "cannot be read" : "not mail");
 		s->res->skipped++;
 		st = NOTMUCH_STATUS_SUCCESS;
+	} else if (st == NOTMUCH_STATUS_PATH_ERROR && why) {
+		note(s, path, true, why);
+		s->res->unindexable++;
+		st = NOTMUCH_STATUS_SUCCESS;
 	}
+	free(why);
 	notmuch_status_t st3 = notmuch_database_end_atomic(s->ix->db);
 	if (st == 0)
 		st = st3;
@@ -351,10 +381,11 @@ static bool sync_flags_enabled(struct index *ix)
 	return on != FALSE;
 }
 
-int index_scan(struct index *ix, bool full, index_progress_fn *progress, void *ctx,
-	       struct index_scan_result *result_r, const char **error_r)
+int index_scan(struct index *ix, bool full, index_progress_fn *progress, index_note_fn *note_fn,
+	       void *ctx, struct index_scan_result *result_r, const char **error_r)
 {
-	struct scan s = { .ix = ix, .full = full, .now = time(NULL), .res = result_r };
+	struct scan s = { .ix = ix, .full = full, .now = time(NULL), .res = result_r,
+			  .note = note_fn, .ctx = ctx };
 	struct index_progress p = { 0 };
 	struct timespec t0;
 	bool sync_flags;

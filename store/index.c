@@ -2,6 +2,7 @@
  * The `loft index` walk is in index-scan.c. */
 #include "store/index-private.h"
 #include "store/store.h"
+#include "lib/log.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
@@ -166,182 +167,6 @@ static notmuch_status_t tag_words(notmuch_message_t *msg, const char *words, boo
 	return st;
 }
 
-/* ---- open, close ---- */
-
-static int open_db(const char *path, bool writable, notmuch_database_t **db_r,
-		   char **errmsg_r)
-{
-	return notmuch_database_open_with_config(path, writable ? NOTMUCH_DATABASE_MODE_READ_WRITE
-								: NOTMUCH_DATABASE_MODE_READ_ONLY,
-						 "", NULL, db_r, errmsg_r);
-}
-
-static int mkdir_p(const char *dir)
-{
-	char *p = xstrdup(dir);
-	int ret = 0;
-
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0700) < 0 && errno != EEXIST)
-			ret = -1;
-		*s = '/';
-	}
-	if (mkdir(p, 0700) < 0 && errno != EEXIST)
-		ret = -1;
-	free(p);
-	return ret;
-}
-
-static char *strip_slashes(const char *path)
-{
-	char *s = xstrdup(path);
-	size_t n = strlen(s);
-
-	while (n > 1 && s[n - 1] == '/')
-		s[--n] = '\0';
-	return s;
-}
-
-int index_open(const char *root, const char *db_dir, bool writable, struct index **index_r,
-	       const char **error_r)
-{
-	static char errbuf[1024];
-	struct index *ix = xcalloc(1, sizeof(*ix));
-	char *dbpath = NULL, *errmsg = NULL, *dflt;
-	notmuch_status_t st;
-	bool custom;
-
-	*index_r = NULL;
-	setenv("XAPIAN_CJK_NGRAM", "1", 1);
-	ix->root = strip_slashes(root);
-	ix->writable = writable;
-	/* The classic layout is opened through the mail root (notmuch then
-	 * finds ROOT/.notmuch/xapian and takes ROOT as mail_root); any other
-	 * directory holds DIR/xapian and keeps mail_root in its config. */
-	dflt = xasprintf("%s/.notmuch", ix->root);
-	if (db_dir && *db_dir)
-		dbpath = strip_slashes(db_dir);
-	custom = dbpath && strcmp(dbpath, dflt) != 0;
-	if (!custom) {
-		free(dbpath);
-		dbpath = xstrdup(ix->root);
-	}
-	free(dflt);
-
-	st = open_db(dbpath, writable, &ix->db, &errmsg);
-	if (st && writable) {
-		/* Missing: create it (notmuch makes .notmuch or DIR/xapian). */
-		free(errmsg);
-		errmsg = NULL;
-		if (mkdir_p(dbpath) < 0) {
-			snprintf(errbuf, sizeof(errbuf), "index: cannot create %s: %s", dbpath,
-				 strerror(errno));
-			goto fail;
-		}
-		st = notmuch_database_create_with_config(dbpath, "", NULL, &ix->db, &errmsg);
-		if (st == NOTMUCH_STATUS_DATABASE_EXISTS) {
-			free(errmsg);
-			errmsg = NULL;
-			st = open_db(dbpath, writable, &ix->db, &errmsg);
-		}
-	}
-	if (st) {
-		snprintf(errbuf, sizeof(errbuf), "index: cannot open the notmuch database in %s: %s",
-			 dbpath, errmsg && *errmsg ? errmsg : notmuch_status_to_string(st));
-		goto fail;
-	}
-	if (custom) {
-		const char *mr = notmuch_config_get(ix->db, NOTMUCH_CONFIG_MAIL_ROOT);
-
-		if (mr == NULL || strcmp(mr, ix->root) != 0) {
-			/* mail_root is read at open: record it, then open again. */
-			if (!writable) {
-				snprintf(errbuf, sizeof(errbuf),
-					 "index: the database in %s indexes %s, not %s", dbpath,
-					 mr ? mr : "(nothing)", ix->root);
-				goto fail;
-			}
-			st = notmuch_database_set_config(ix->db, "database.mail_root", ix->root);
-			notmuch_database_destroy(ix->db);
-			ix->db = NULL;
-			if (st == 0)
-				st = open_db(dbpath, writable, &ix->db, &errmsg);
-			if (st) {
-				snprintf(errbuf, sizeof(errbuf), "index: cannot set the mail root of %s: %s",
-					 dbpath, notmuch_status_to_string(st));
-				goto fail;
-			}
-		}
-	}
-	free(errmsg);
-	free(dbpath);
-	*index_r = ix;
-	return 0;
-fail:
-	if (errbuf[0]) {
-		size_t n = strlen(errbuf);
-
-		while (n > 0 && errbuf[n - 1] == '\n')
-			errbuf[--n] = '\0';
-	}
-	*error_r = errbuf;
-	free(errmsg);
-	free(dbpath);
-	if (ix->db)
-		notmuch_database_destroy(ix->db);
-	free(ix->root);
-	free(ix);
-	return -1;
-}
-
-void index_close(struct index **indexp)
-{
-	struct index *ix = *indexp;
-
-	if (ix == NULL)
-		return;
-	if (ix->db)
-		notmuch_database_destroy(ix->db);	/* closes, committing */
-	free(ix->root);
-	free(ix->error);
-	free(ix);
-	*indexp = NULL;
-}
-
-int index_reopen(struct index *ix, const char **error_r)
-{
-	notmuch_status_t st = notmuch_database_reopen(
-		ix->db, ix->writable ? NOTMUCH_DATABASE_MODE_READ_WRITE
-				     : NOTMUCH_DATABASE_MODE_READ_ONLY);
-
-	if (st) {
-		*error_r = index_nm_error(ix, "index: reopen", st);
-		return -1;
-	}
-	return 0;
-}
-
-int index_commit(struct index *ix, const char **error_r)
-{
-	notmuch_status_t st;
-
-	if (!ix->writable) {
-		*error_r = index_errorf(ix, "index: commit needs the writer");
-		return -1;
-	}
-	/* notmuch_database_reopen() of a read-write database closes the Xapian
-	 * database (which commits) and opens it again. */
-	st = notmuch_database_reopen(ix->db, NOTMUCH_DATABASE_MODE_READ_WRITE);
-	if (st) {
-		*error_r = index_nm_error(ix, "index: commit", st);
-		return -1;
-	}
-	return 0;
-}
-
 /* ---- per file ---- */
 
 static int find_msg(struct index *ix, const char *path, notmuch_message_t **msg_r,
@@ -411,6 +236,26 @@ static notmuch_status_t apply_flags(notmuch_message_t *msg, const void *arg)
 	return st;
 }
 
+/* index_nm_index_file() for the per-file calls: success, a duplicate
+ * Message-ID (a new copy), or an error in *error_r; a path notmuch cannot
+ * take is such an error; GMime's complaints are logged with the file's
+ * name. */
+static notmuch_status_t index_one(struct index *ix, const char *path, notmuch_message_t **msg_r,
+				  const char **error_r)
+{
+	char *note;
+	notmuch_status_t st = index_nm_index_file(ix, path, msg_r, &note);
+
+	if (st == NOTMUCH_STATUS_PATH_ERROR && note)
+		*error_r = index_errorf(ix, "%s: not indexed: %s", path, note);
+	else if (st != NOTMUCH_STATUS_SUCCESS && st != NOTMUCH_STATUS_DUPLICATE_MESSAGE_ID)
+		*error_r = index_nm_error(ix, path, st);
+	else if (note)
+		log_warning("index: %s: %s", path, note);
+	free(note);
+	return st;
+}
+
 int index_add_file(struct index *ix, const char *path, uint32_t flags, const char *keywords,
 		   const char **error_r)
 {
@@ -419,11 +264,9 @@ int index_add_file(struct index *ix, const char *path, uint32_t flags, const cha
 	notmuch_status_t st;
 	int ret;
 
-	st = notmuch_database_index_file(ix->db, path, NULL, &msg);
-	if (st != NOTMUCH_STATUS_SUCCESS && st != NOTMUCH_STATUS_DUPLICATE_MESSAGE_ID) {
-		*error_r = index_nm_error(ix, path, st);
+	st = index_one(ix, path, &msg, error_r);
+	if (st != NOTMUCH_STATUS_SUCCESS && st != NOTMUCH_STATUS_DUPLICATE_MESSAGE_ID)
 		return -1;
-	}
 	a.is_new = st == NOTMUCH_STATUS_SUCCESS;
 	ret = change_msg(ix, msg, path, apply_flags, &a, error_r);
 	notmuch_message_destroy(msg);
@@ -477,11 +320,9 @@ int index_rename_file(struct index *ix, const char *old_path, const char *new_pa
 	/* Add first: the message keeps existing, so its tags are kept.  The
 	 * message object is dropped before the removal: one held across it
 	 * would write the old file name back when it is next synced. */
-	st = notmuch_database_index_file(ix->db, new_path, NULL, &msg);
-	if (st != NOTMUCH_STATUS_SUCCESS && st != NOTMUCH_STATUS_DUPLICATE_MESSAGE_ID) {
-		*error_r = index_nm_error(ix, new_path, st);
+	st = index_one(ix, new_path, &msg, error_r);
+	if (st != NOTMUCH_STATUS_SUCCESS && st != NOTMUCH_STATUS_DUPLICATE_MESSAGE_ID)
 		return -1;
-	}
 	a.is_new = st == NOTMUCH_STATUS_SUCCESS;
 	notmuch_message_destroy(msg);
 	st = notmuch_database_remove_message(ix->db, old_path);
@@ -874,10 +715,8 @@ static int sync_trash_flag(struct index *ix, notmuch_message_t *msg, const char 
 
 		if (rename(renames[i], to) < 0) {
 			/* Renamed meanwhile by another program: next scan. */
-		} else if ((st = notmuch_database_index_file(ix->db, to, NULL, &m2)) !=
-				   NOTMUCH_STATUS_SUCCESS &&
+		} else if ((st = index_one(ix, to, &m2, error_r)) != NOTMUCH_STATUS_SUCCESS &&
 			   st != NOTMUCH_STATUS_DUPLICATE_MESSAGE_ID) {
-			*error_r = index_nm_error(ix, to, st);
 			ret = -1;
 		} else {
 			notmuch_message_destroy(m2);

@@ -105,10 +105,20 @@ struct index_progress {
  * returns false to stop the scan at this point (SIGINT). */
 typedef bool index_progress_fn(void *ctx, const struct index_progress *p);
 
+/* What the scan passed over, or a file it indexed with a complaint:
+ * path, and why ("not mail", "cannot be read: ...", "a folder path of 238
+ * bytes (notmuch indexes at most 237)", or what GMime logged while parsing
+ * it); skipped: whether it was left out of the index.  Strings are valid
+ * during the call only. */
+typedef void index_note_fn(void *ctx, const char *path, bool skipped, const char *why);
+
 struct index_scan_result {
 	size_t added;		/* file names added (new messages and new copies) */
 	size_t removed;		/* file names removed */
 	size_t skipped;		/* files that are not mail, or vanished meanwhile */
+	size_t unindexable;	/* files and folders notmuch cannot take (path too
+				 * long) or that cannot be read */
+	size_t warnings;	/* files indexed with a complaint */
 	size_t dirs_unchanged;	/* maildir cur/new directories skipped by mtime */
 	bool interrupted;	/* the callback stopped it; what was done is kept */
 };
@@ -120,10 +130,12 @@ struct index_scan_result {
  * removed, renames picked up (added before removed, so tags are kept).
  * Each file is one atomic notmuch section, so an interrupted or killed run
  * leaves a consistent database and the next run does only the rest.
- * progress may be NULL.  Returns 0 (also when interrupted: see
- * result_r->interrupted), -1 on a database error. */
-int index_scan(struct index *ix, bool full, index_progress_fn *progress, void *ctx,
-	       struct index_scan_result *result_r, const char **error_r);
+ * One bad file or folder never stops it: each one skipped, and each file
+ * indexed with a complaint, is told to note (may be NULL) and counted.
+ * progress may be NULL; ctx goes to progress and note.  Returns 0 (also
+ * when interrupted: see result_r->interrupted), -1 on a database error. */
+int index_scan(struct index *ix, bool full, index_progress_fn *progress, index_note_fn *note,
+	       void *ctx, struct index_scan_result *result_r, const char **error_r);
 
 struct index_thread {
 	const char *thread_id;	/* without the "thread:" prefix */

@@ -38,6 +38,7 @@ struct store_shared {
 struct store {
 	char *root;
 	char *state_dir;
+	char *cache_dir;		/* for states that cannot be beside the mail */
 	char *notmuch_db;
 	unsigned lock_timeout;
 	unsigned flags;			/* enum store_open_flags */
@@ -88,6 +89,10 @@ int store_resolve(struct store *store, const char *name, bool must_exist, char *
 		  const char **error_r);
 /* The state directory of a root-relative folder name (malloc'd). */
 char *store_state_dir_for(struct store *store, const char *name);
+/* With STORE_OPEN_READONLY: fails with "STORE: the store is open
+ * read-only" (-1); else 0.  Every call that changes mail or folders
+ * starts with it. */
+int store_check_writable(struct store *store, const char **error_r);
 /* Takes a reference on the shared state (and mbox handle) of path,
  * opening them on first use.  0 or -1. */
 int store_shared_get(struct store *store, const char *path, const char *state_dir,

@@ -13,6 +13,7 @@
 #include "lib/path.h"
 #include "lib/xalloc.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -79,6 +80,21 @@ static int mkdirs(const char *path)
 	return rc;
 }
 
+/* set (if given), else $XDG_CACHE_HOME/loft, else $HOME/.cache/loft, else
+ * NULL (malloc'd).  Relative values are ignored, as the XDG spec says. */
+static char *default_cache_dir(const char *set)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+
+	if (set && set[0])
+		return xstrdup(set);
+	if (xdg && xdg[0] == '/')
+		return xasprintf("%s/loft", xdg);
+	if (home && home[0] == '/')
+		return xasprintf("%s/.cache/loft", home);
+	return NULL;
+}
+
 int store_open(const struct store_settings *set, unsigned flags,
 	       struct store **store_r, const char **error_r)
 {
@@ -87,6 +103,8 @@ int store_open(const struct store_settings *set, unsigned flags,
 	const char *err;
 
 	*store_r = NULL;
+	assert(!(flags & STORE_OPEN_READONLY) ||
+	       !(flags & (STORE_OPEN_INDEX | STORE_OPEN_CREATE)));
 	if (set->root == NULL || set->root[0] != '/')
 		return open_fail(error_r, "store root must be an absolute path (got '%s')",
 				 set->root ? set->root : "");
@@ -114,6 +132,7 @@ int store_open(const struct store_settings *set, unsigned flags,
 		path_join(set->root, ".loft");
 	store->notmuch_db = set->notmuch_db && set->notmuch_db[0] ? xstrdup(set->notmuch_db) :
 		NULL;
+	store->cache_dir = default_cache_dir(set->cache_dir);
 	store->lock_timeout = set->mbox_lock_timeout ? set->mbox_lock_timeout : 10;
 	store->flags = flags;
 	if (flags & STORE_OPEN_INDEX) {
@@ -126,6 +145,13 @@ int store_open(const struct store_settings *set, unsigned flags,
 	/* GMime initialises once; do it here, before any parsing thread. */
 	message_init();
 	*store_r = store;
+	return 0;
+}
+
+int store_check_writable(struct store *store, const char **error_r)
+{
+	if (store->flags & STORE_OPEN_READONLY)
+		return store_fail(store, error_r, "%s: the store is open read-only", store->root);
 	return 0;
 }
 
@@ -146,6 +172,7 @@ void store_close(struct store **storep)
 	index_close(&store->index);
 	free(store->root);
 	free(store->state_dir);
+	free(store->cache_dir);
 	free(store->notmuch_db);
 	free(store->error);
 	free(store);
@@ -174,14 +201,19 @@ char *store_state_dir_for(struct store *store, const char *name)
 	return path_join(store->state_dir, name);
 }
 
-/* A folder given by a path outside the root: STATE/.ext/FNV1A(path). */
-static char *ext_state_dir(struct store *store, const char *path)
+static unsigned long long path_hash(const char *path)
 {
-	uint64_t h = 14695981039346656037ull;
+	uint64_t h = 14695981039346656037ull;	/* FNV-1a */
 
 	for (const unsigned char *p = (const unsigned char *)path; *p; p++)
 		h = (h ^ *p) * 1099511628211ull;
-	return xasprintf("%s/.ext/%016llx", store->state_dir, (unsigned long long)h);
+	return (unsigned long long)h;
+}
+
+/* A folder given by a path outside the root: STATE/.ext/FNV1A(path). */
+static char *ext_state_dir(struct store *store, const char *path)
+{
+	return xasprintf("%s/.ext/%016llx", store->state_dir, path_hash(path));
 }
 
 /* The kind of folder at path, or -1 when there is none. */
@@ -265,6 +297,73 @@ int store_resolve(struct store *store, const char *name, bool must_exist, char *
 
 /* ---- folders open in this process ---- */
 
+/* Whether this process can write the state in dir: the directory, or the
+ * nearest one above it that exists, is writable, and so are the LMDB
+ * files already there (root ignores modes, not a read-only mount). */
+static bool state_writable(const char *dir)
+{
+	static const char *const files[] = { "data.mdb", "lock.mdb" };
+	char *p = xstrdup(dir);
+	struct stat st;
+	bool ok = false, exact = true;
+
+	for (;;) {
+		if (stat(p, &st) == 0) {
+			ok = S_ISDIR(st.st_mode) && access(p, W_OK) == 0;
+			break;
+		}
+		char *slash = strrchr(p, '/');
+
+		if (errno != ENOENT || slash == NULL || slash == p)
+			break;
+		*slash = '\0';
+		exact = false;
+	}
+	for (size_t i = 0; ok && exact && i < 2; i++) {
+		char *f = path_join(dir, files[i]);
+
+		ok = access(f, W_OK) == 0 || errno == ENOENT;
+		free(f);
+	}
+	free(p);
+	return ok;
+}
+
+/* Opens the state of the folder at path in state_dir, or in
+ * CACHE/state/HASH when the store is read-only or neither the state nor
+ * the folder can be written here (a backup, another user's mail, a
+ * read-only mount): LMDB needs a writable lock file even to read, and
+ * reconciling a folder with its files writes its state.  A folder that
+ * can take mail keeps its one real state (a broken state dir is an error
+ * then, not a second set of UIDs).  The cache rather than memory, so that
+ * a big read-only folder opens fast the second time, with its envelopes
+ * computed. */
+static int state_open_where(struct store *store, const char *path, const char *state_dir,
+			    struct state **state_r, const char **error_r)
+{
+	const char *err;
+	char *dir;
+	int ret;
+
+	if (!(store->flags & STORE_OPEN_READONLY) &&
+	    (access(path, W_OK) == 0 || state_writable(state_dir))) {
+		if (state_open(state_dir, state_r, &err) < 0)
+			return store_fail(store, error_r, "%s", err);
+		return 0;
+	}
+	if (store->cache_dir == NULL)
+		return store_fail(store, error_r, "%s: cannot write the folder's state there, "
+				  "and no cache directory (neither $XDG_CACHE_HOME nor $HOME)",
+				  state_dir);
+	dir = xasprintf("%s/state/%016llx", store->cache_dir, path_hash(state_dir));
+	ret = state_open(dir, state_r, &err);
+	if (ret < 0)
+		store_fail(store, error_r, "%s: read-only, and its state in the cache failed: %s",
+			   state_dir, err);
+	free(dir);
+	return ret;
+}
+
 int store_shared_get(struct store *store, const char *path, const char *state_dir,
 		     enum store_folder_kind kind, struct store_shared **sh_r,
 		     const char **error_r)
@@ -280,8 +379,7 @@ int store_shared_get(struct store *store, const char *path, const char *state_di
 		}
 	}
 	sh = xcalloc(1, sizeof(*sh));
-	if (state_open(state_dir, &sh->state, &err) < 0) {
-		store_fail(store, error_r, "%s", err);
+	if (state_open_where(store, path, state_dir, &sh->state, error_r) < 0) {
 		free(sh);
 		return -1;
 	}

@@ -34,6 +34,9 @@ struct store_settings {
 	const char *state_dir;		/* NULL: ROOT/.loft */
 	const char *notmuch_db;		/* NULL: ROOT/.notmuch */
 	unsigned mbox_lock_timeout;	/* seconds; 0: 10 */
+	/* Where the states of read-only folders are built (below); NULL:
+	 * $XDG_CACHE_HOME/loft, else $HOME/.cache/loft. */
+	const char *cache_dir;
 };
 
 enum store_open_flags {
@@ -43,12 +46,23 @@ enum store_open_flags {
 	STORE_OPEN_INDEX = 1 << 0,
 	/* Create the root and INBOX/Sent/Drafts/Trash when missing. */
 	STORE_OPEN_CREATE = 1 << 1,
+	/* Read-only (`loft -R`): nothing under the root or the state dir is
+	 * written (no tmp/ cleaning, no state beside the mail); every
+	 * folder's state is built in the cache dir; append, copy, move,
+	 * flag changes, expunge and folder create/rename/delete fail with
+	 * "read-only".  Not with STORE_OPEN_INDEX or STORE_OPEN_CREATE. */
+	STORE_OPEN_READONLY = 1 << 2,
 };
 
 /* Opens the store.  Returns 0 and *store_r, or -1 with *error_r (a static
  * or thread-local string: valid until the next failing store_open()).
  * Per-folder state lives in STATE_DIR/NAME ("Lists/foo" -> .loft/Lists/foo);
  * a folder given by a path outside the root in STATE_DIR/.ext/HASH.
+ * When neither that state nor the folder can be written (a backup, another
+ * user's mail, a read-only mount), or with STORE_OPEN_READONLY, it is
+ * built instead in
+ * CACHE_DIR/state/HASH (HASH of the state path it stands for) and kept
+ * there for the next open; it is a cache of the files like any state.
  * Initialises GMime (message_init()); call message_deinit() at exit. */
 int store_open(const struct store_settings *set, unsigned flags,
 	       struct store **store_r, const char **error_r);

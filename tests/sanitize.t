@@ -120,8 +120,11 @@ if header :matches "Subject" "*" { fileinto :flags "${1}" "Lists/${1}"; }
 SIEVE
 "$LOFT" sieve test "$T_DIR/s.sieve" "$EVIL" > "$T_DIR/sieve.out" 2>&1
 is "$(clean "$T_DIR/sieve.out")" "" "sieve test: nothing raw"
-like "$(cat "$T_DIR/sieve.out")" '^store message in folder: Lists/clip\\x1b\]52;c;ZXZpbA==\\x07board a(\\n)?b \\u009b \\u202e \(flags: ' \
-	"sieve test: the folder name escaped, on one line"
+# The folder name check refuses the control characters (the message stays
+# in INBOX), and the refusal quotes the name escaped, on one line.
+like "$(cat "$T_DIR/sieve.out")" "^loft: sieve: fileinto 'Lists/clip\\\\x1b\\]52;c;ZXZpbA==\\\\x07board a(\\\\n)?b \\\\u009b \\\\u202e': refused: control character" \
+	"sieve test: the refused folder name escaped, on one line"
+like "$(cat "$T_DIR/sieve.out")" '^store message in folder: INBOX' "sieve test: kept in INBOX"
 
 # 5. loft queue run: a smarthost reply with escapes, in the log on stderr
 SPORT=$(free_port)

@@ -24,12 +24,16 @@ Shall we meet at noon?
 MSG
 
 # The "editor": adds a line of text after the quote.
-cat > "$T_DIR/editor" <<'SH'
+# It also notes where the draft was written: under $TMPDIR, not /tmp.
+cat > "$T_DIR/editor" <<SH
 #!/bin/sh
-printf 'Noon is fine.\n' >> "$1"
+dirname "\$1" > "$T_DIR/draft-dir"
+printf 'Noon is fine.\\n' >> "\$1"
 SH
 chmod +x "$T_DIR/editor"
 export EDITOR=$T_DIR/editor
+mkdir -p "$T_DIR/tmpdir"
+export TMPDIR=$T_DIR/tmpdir
 
 tmux_start "$LOFT"
 tmux_wait 'Lunch on Friday' 10
@@ -38,6 +42,7 @@ tmux_keys r
 tmux_wait 'To: Alice Example <alice@example.org>' 10
 ok $? "after the editor, the compose screen shows the recipient"
 like "$(tmux_screen)" 'Subject: Re: Lunch on Friday' "and the reply subject"
+is "$(cat "$T_DIR/draft-dir" 2>/dev/null)" "$T_DIR/tmpdir" "the draft is written under \$TMPDIR"
 tmux_keys y
 # The reply is delivered into this very INBOX at once, so the status line
 # may already show the new mail instead of "Mail sent".

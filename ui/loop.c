@@ -300,7 +300,10 @@ int cmd_ui(struct loft_ctx *ctx, int argc, char **argv)
 	set.state_dir = config_get(ctx->cfg, "state_dir");
 	set.notmuch_db = config_get(ctx->cfg, "notmuch_database");
 	fresh = stat(ui.root, &st) < 0;
-	if (store_open(&set, STORE_OPEN_CREATE, &ui.store, &err) < 0) {
+	/* -R writes nothing under the store: no default folders, states
+	 * in the cache (a backup, another user's mail, a read-only mount). */
+	if (store_open(&set, ui.read_only ? STORE_OPEN_READONLY : STORE_OPEN_CREATE, &ui.store,
+		       &err) < 0) {
 		fprintf(stderr, "loft: %s\n", err);
 		free(ui.root);
 		return EX_CONFIG;
