@@ -80,6 +80,7 @@ EOR
 	mkmsg lists1 | "$LOFT" -F "$MAILRC_FILE" deliver -m Lists/foo
 	msync; ok $? "mbsync: first full sync"
 	is "$(side "$T_DIR/Mail" | grep -v '^\.')" "$(side "$LOCAL")" "mbsync: both sides agree after the first sync"
+	[ "$(side "$LOCAL" | grep -c "srv\|lists1")" = 4 ]; ok $? "mbsync: the four delivered messages arrived (INBOX and Lists/foo)"
 	# a new message and a flag on each side, an expunge on each side
 	mkmsg srv4 | "$LOFT" -F "$MAILRC_FILE" deliver
 	mkmsg loc1 > "$LOCAL/INBOX/new/1700000000.loc1.host:2,"
