@@ -223,9 +223,11 @@ static int fetch_one(struct imapd_session *s, const struct fetch *f, uint32_t se
 	bool first = true;
 	int ret = -1;
 	uint32_t uid = m->uid;
+	bool seen_now = false;	/* FLAGS go along only when \Seen changed (6.4.5) */
 
 	if (f->sets_seen && !s->mbox->readonly && !(m->flags & STORE_SEEN)) {
 		if (store_set_flags(s->mbox->f, uid, STORE_FLAGS_ADD, STORE_SEEN, NULL, &err) == 0) {
+			seen_now = true;
 			m = store_folder_find(s->mbox->f, uid);
 			imapd_mbox_note_reported(s->mbox, uid, m->modseq);
 		}
@@ -245,7 +247,7 @@ static int fetch_one(struct imapd_session *s, const struct fetch *f, uint32_t se
 		SEP();
 		sbuf_addf(&out, "UID %u", uid);
 	}
-	if ((f->simple & F_FLAGS) || (f->sets_seen && !s->mbox->readonly)) {
+	if ((f->simple & F_FLAGS) || seen_now) {
 		SEP();
 		sbuf_addstr(&out, "FLAGS ");
 		imapd_mbox_flags_out(s->mbox, m, &out);
@@ -290,7 +292,7 @@ static int fetch_one(struct imapd_session *s, const struct fetch *f, uint32_t se
 		sbuf_addstr(&out, "BODYSTRUCTURE ");
 		message_imap_bodystructure(msg, 1, &out);
 	}
-	if ((f->simple & F_MODSEQ) || (s->condstore && f->sets_seen)) {
+	if ((f->simple & F_MODSEQ) || (s->condstore && seen_now)) {
 		SEP();
 		sbuf_addf(&out, "MODSEQ (%llu)", (unsigned long long)m->modseq);
 	}

@@ -92,8 +92,14 @@ static void cmd_append(struct imapd_session *s, const struct imap_arg *args, uns
 							       : "[SERVERBUG] Cannot store the message.");
 		return;
 	}
-	if (s->mbox != NULL && strcmp(s->mbox->name, name) == 0)
+	if (s->mbox != NULL && strcmp(s->mbox->name, name) == 0) {
 		s->mbox->dirty = true;
+		/* RFC 3501 6.3.11: an appended message is \Recent whatever
+		 * its flags.  One with flags skips new/, so no session would
+		 * claim it: this one does, being the first to see it. */
+		if (flags != 0)
+			s->mbox->appended = uid;
+	}
 	sess_reply(s, "OK", "[APPENDUID %u %u] APPEND completed.", validity, uid);
 }
 

@@ -113,10 +113,10 @@ static void claim_recent(struct imapd_session *s, const struct store_msg *m)
 {
 	const char *err;
 
-	if (!(m->flags & STORE_RECENT))
+	if (!(m->flags & STORE_RECENT) && m->uid != s->mbox->appended)
 		return;
 	recent_add(s->mbox, m->uid);
-	if (!s->mbox->readonly)
+	if (!s->mbox->readonly && (m->flags & STORE_RECENT))
 		store_set_flags(s->mbox->f, m->uid, STORE_FLAGS_REMOVE, STORE_RECENT, NULL, &err);
 }
 

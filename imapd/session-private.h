@@ -40,6 +40,8 @@ struct mbox_view {
 	uint32_t *recent;		/* UIDs \Recent in this session, sorted */
 	size_t nrecent, recent_cap;
 	bool dirty;			/* this session changed the folder */
+	uint32_t appended;		/* UID this session appended with flags:
+					 * \Recent here though not in new/ */
 };
 
 struct imapd_session {
