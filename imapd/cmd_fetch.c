@@ -164,26 +164,69 @@ static void filter_header(const char *h, size_t n, const struct imap_section *se
 	sbuf_addstr(out, "\r\n");
 }
 
-/* The bytes of a section of the message (CRLF form, whole). */
-static int section_bytes(const char *raw, size_t rawlen, struct message *msg,
-			 const struct imap_section *sec, struct sbuf *out)
+static bool is_message_part(const struct message_part *p)
+{
+	const char *t = p ? message_part_type(p) : "";
+
+	return strcmp(t, "message/rfc822") == 0 || strcmp(t, "message/global") == 0;
+}
+
+/* The section whose header is the MIME header of part: a single-part body
+ * (part "1" of the message, "N.1" of a message/rfc822 part N) has no
+ * header of its own, the enclosing message's is its MIME header (RFC 3501
+ * 6.4.5).  Returns the enclosing section ("" for the message itself) in
+ * the arena, or NULL when part has a header block of its own. */
+static const char *mime_header_owner(struct arena *arena, const struct message *msg,
+				     const char *part)
+{
+	const char *dot = strrchr(part, '.');
+	const char *last = dot ? dot + 1 : part;
+	char *parent = arena_strndup(arena, part, dot ? (size_t)(dot - part) : 0);
+
+	if (strcmp(last, "1") != 0)
+		return NULL;
+	if (*parent == '\0')
+		return message_part_is_multipart(message_root(msg)) ? NULL : parent;
+	if (!is_message_part(message_find_part(msg, parent)))
+		return NULL;
+	const struct message_part *body = message_find_part(msg, part);
+	return body != NULL && !message_part_is_multipart(body) ? parent : NULL;
+}
+
+/* The bytes of a section of the message (CRLF form, whole); -1 when the
+ * message has no such part. */
+static int section_bytes(struct arena *arena, const char *raw, size_t rawlen,
+			 struct message *msg, const struct imap_section *sec, struct sbuf *out)
 {
 	struct sbuf part = SBUF_INIT;
-	const char *d = raw;
+	const char *d = raw, *owner;
 	size_t n = rawlen;
 	const char *text = sec->text;
+	bool mime = strcmp(text, "MIME") == 0;
 
 	if (*sec->part) {
 		if (msg == NULL)
 			return -1;
-		if (message_imap_section(msg, sec->part, strcmp(text, "MIME") == 0, &part) < 0) {
-			sbuf_release(&part);
-			return -1;
+		if (mime && (owner = mime_header_owner(arena, msg, sec->part)) != NULL) {
+			text = "HEADER";
+			if (*owner && message_imap_section(msg, owner, 0, &part) < 0)
+				goto fail;
+			if (*owner) {
+				d = part.buf;
+				n = part.len;
+			}
+		} else {
+			if (message_imap_section(msg, sec->part, mime, &part) < 0)
+				goto fail;
+			d = part.buf;
+			n = part.len;
+			if (mime)
+				text = "";
+			/* HEADER and TEXT exist in message/rfc822 parts only:
+			 * elsewhere they are empty, as in Dovecot. */
+			else if (*text && !is_message_part(message_find_part(msg, sec->part)))
+				n = 0;
 		}
-		d = part.buf;
-		n = part.len;
-		if (strcmp(text, "MIME") == 0)
-			text = "";
 	}
 	size_t hl = header_len(d, n);
 	if (*text == '\0')
@@ -192,7 +235,7 @@ static int section_bytes(const char *raw, size_t rawlen, struct message *msg,
 		add_crlf(out, d, hl);
 	else if (strcmp(text, "TEXT") == 0)
 		add_crlf(out, d + hl, n - hl);
-	else {
+	else if (n > 0) {
 		struct sbuf h = SBUF_INIT;
 		add_crlf(&h, d, hl);
 		filter_header(h.buf, h.len, sec, strcmp(text, "HEADER.FIELDS.NOT") == 0, out);
@@ -200,6 +243,9 @@ static int section_bytes(const char *raw, size_t rawlen, struct message *msg,
 	}
 	sbuf_release(&part);
 	return 0;
+fail:
+	sbuf_release(&part);
+	return -1;
 }
 
 static void add_date(struct sbuf *out, int64_t t)
@@ -302,7 +348,7 @@ static int fetch_one(struct imapd_session *s, const struct fetch *f, uint32_t se
 
 		SEP();
 		sbuf_addf(&out, "%s ", it->name);
-		if (section_bytes(raw.buf, raw.len, msg, &it->sec, &data) < 0) {
+		if (section_bytes(s->arena, raw.buf, raw.len, msg, &it->sec, &data) < 0) {
 			sbuf_addstr(&out, "NIL");
 			continue;
 		}

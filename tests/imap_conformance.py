@@ -397,7 +397,7 @@ def main():
                 for step in steps:
                     got = srv.run(step)
                     if a.dump:
-                        print("%s> %s" % (srv.name, step.command))
+                        print("%s>%s %s" % (srv.name, step.session, step.command))
                         print("\n".join("   " + g for g in got))
                     p, bound = match(step, got)
                     replies[(srv.name, step.lineno)] = bound
