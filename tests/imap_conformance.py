@@ -11,8 +11,9 @@ folder, sessions are `BIN -F mailrc imapd` (PREAUTH); for Dovecot, the user
 NAME (the script's base name) over TCP, logged in with LOGIN.
 
 Script format (one item a line):
-  # text          a comment; comments right above a line with a wildcard
-                  say why servers may differ there
+  # text          a comment; a comment block says why servers may differ
+                  in the wildcard lines below it (up to a blank line) or,
+                  above a command, in its tagged reply
   >[S] TAG CMD    send a command on session S (a letter, default a); a
                   session is opened at its first use.  {@FILE} in the
                   command becomes a synchronising literal with the bytes of
@@ -241,7 +242,8 @@ def load_script(path):
             steps[-1].expect.append((n, True, line[2:], " ".join(comment)))
         else:
             steps[-1].expect.append((n, False, line, " ".join(comment)))
-        comment = []
+        if line.startswith(">"):
+            comment = []
     return steps
 
 
