@@ -21,8 +21,10 @@ Script format (one item a line):
   >[S] DONE       ends the IDLE running on session S
   EXPECTED        a reply line: untagged ("* ..."), continuation ("+ ...")
                   or the tagged one, which ends the command.  ~~ matches any
-                  text.  Untagged lines may come in any order (EXPUNGE lines
-                  keep theirs); a line starting with "? " may be missing
+                  text.  Untagged lines may come in any order; a run of
+                  EXPUNGE lines is compared by the messages it removes
+                  ("2 2 2" = "4 3 2"); a line starting with "? " may be
+                  missing
   ...             any other untagged lines may come too
 
 Replies are compared in a canonical form: literals become quoted strings
@@ -220,15 +222,19 @@ class Step:
 
 
 def load_script(path):
-    steps, comment = [], []
+    steps, comment, last_comment = [], [], False
     for n, raw in enumerate(open(path, encoding="utf-8"), 1):
         line = raw.rstrip("\n")
         if not line.strip():
             comment = []
             continue
         if line.startswith("#"):
+            if not last_comment:
+                comment = []
             comment.append(line[1:].strip())
+            last_comment = True
             continue
+        last_comment = False
         if line.startswith(">"):
             m = re.match(r"^>([a-z]?) (.*)$", line)
             if not m:
@@ -313,18 +319,51 @@ class Server:
         self.sessions = {}
 
 
+EXPUNGE = re.compile(r"^\* (\d+) EXPUNGE$")
+
+
+def expunged(seqs):
+    """The sequence numbers, as before the first, of messages reported by
+    consecutive EXPUNGE responses: "2 2 2" and "4 3 2" both say 2,3,4."""
+    removed = []
+    for n in seqs:
+        o = n
+        for r in sorted(removed):
+            if r <= o:
+                o += 1
+        removed.append(o)
+    return "* EXPUNGE (as a run) " + ",".join(str(x) for x in sorted(removed))
+
+
+def runs(items, text_of, make):
+    """items with each run of consecutive EXPUNGE lines made one item."""
+    out, run = [], []
+    for it in items + [None]:
+        m = EXPUNGE.match(text_of(it)) if it is not None else None
+        if m:
+            run.append((it, int(m.group(1))))
+            continue
+        if run:
+            out.append(make(run[0][0], expunged([n for _, n in run])))
+            run = []
+        if it is not None:
+            out.append(it)
+    return out
+
+
 def match(step, got):
     """Mismatches between the expectations and the lines received, and the
     matched line for each expectation (None when missing)."""
     problems, used, bound = [], set(), {}
-    last_expunge = -1
-    for lineno, optional, text, _ in step.expect:
-        rx = pattern(text)
+    got = runs(got, lambda g: g, lambda first, text: text)
+    expect = runs(step.expect, lambda e: "" if e[1] else e[2],
+                  lambda first, text: (first[0], False, text, first[3]))
+    for lineno, optional, text, _ in expect:
+        rx = pattern(text) if not text.startswith("* EXPUNGE (as a run)") else \
+            re.compile("^" + re.escape(text) + "$")
         hit = None
         for i, g in enumerate(got):
             if i not in used and rx.match(g):
-                if re.match(r"^\* \d+ EXPUNGE", g) and i < last_expunge:
-                    continue
                 hit = i
                 break
         if hit is None:
@@ -333,8 +372,6 @@ def match(step, got):
             continue
         used.add(hit)
         bound[lineno] = got[hit]
-        if re.match(r"^\* \d+ EXPUNGE", got[hit]):
-            last_expunge = hit
     if not step.extra_ok:
         for i, g in enumerate(got):
             if i not in used:
