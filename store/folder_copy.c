@@ -175,6 +175,7 @@ static int copy_maildir(struct store_folder *src, const struct state_rec *rec,
 	flags = store_location_flags(loc, NULL);
 	struct state_rec nr = *rec;
 
+	nr.uid = 0;	/* the next UID of dst, not the source's (state_txn_add keeps a larger one) */
 	nr.flags = flags;
 	nr.key = key;
 	nr.location = loc;
