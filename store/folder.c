@@ -362,7 +362,7 @@ static int apply(struct store_folder *f, struct join *j, const struct state_head
 	else
 		n_up = 0;
 	if (cancelled) {
-		store_fail(f->store, error_r, "%s: cancelled", f->path);
+		store_fail_code(f->store, STORE_ERR_CANCELLED, error_r, "%s: cancelled", f->path);
 		goto out;
 	}
 	qsort(sorted, n_new, sizeof(*sorted), cmp_new);

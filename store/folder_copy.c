@@ -102,7 +102,7 @@ int store_expunge(struct store_folder *f, const uint32_t *uids, size_t n,
 	}
 	if (f->kind == STORE_MBOX && n_gone > 0) {
 		if (mbox_lock(f->mbox, true, &err) < 0) {
-			store_fail(f->store, error_r, "%s", err);
+			store_fail_code(f->store, STORE_ERR_LOCKED, error_r, "%s", err);
 			goto out;
 		}
 		crash_point("expunge:before-rewrite");

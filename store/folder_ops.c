@@ -92,7 +92,8 @@ char *store_keywords_apply(const char *cur, int op, const char *kw)
 
 static int no_such(struct store_folder *f, uint32_t uid, const char **error_r)
 {
-	return store_fail(f->store, error_r, "%s: UID %u: no such message", f->path, uid);
+	return store_fail_code(f->store, STORE_ERR_NO_MESSAGE, error_r,
+			       "%s: UID %u: no such message", f->path, uid);
 }
 
 static int read_path(const char *path, struct sbuf *out)
@@ -173,7 +174,8 @@ int store_msg_read(struct store_folder *f, uint32_t uid, struct sbuf *out,
 			if (r < 0) {
 				store_fail(f->store, error_r, "%s", err);
 			} else if (r == 0) {
-				store_fail(f->store, error_r, "%s: UID %u (%s): the file is gone",
+				store_fail_code(f->store, STORE_ERR_NO_MESSAGE, error_r,
+						"%s: UID %u (%s): the file is gone",
 					   f->path, uid, rec.key);
 			} else {
 				free(path);
@@ -181,10 +183,10 @@ int store_msg_read(struct store_folder *f, uint32_t uid, struct sbuf *out,
 				if (read_path(path, out) == 0)
 					ret = 0;
 				else
-					store_fail(f->store, error_r, "%s: %s", path, strerror(errno));
+					store_fail_errno(f->store, error_r, "%s: %s", path, strerror(errno));
 			}
 		} else {
-			store_fail(f->store, error_r, "%s: %s", path, strerror(errno));
+			store_fail_errno(f->store, error_r, "%s: %s", path, strerror(errno));
 		}
 		free(loc);
 		free(path);
@@ -192,7 +194,7 @@ int store_msg_read(struct store_folder *f, uint32_t uid, struct sbuf *out,
 		return ret;
 	}
 	if (mbox_lock(f->mbox, false, &err) < 0) {
-		store_fail(f->store, error_r, "%s", err);
+		store_fail_code(f->store, STORE_ERR_LOCKED, error_r, "%s", err);
 		free(buf);
 		return -1;
 	}
@@ -200,7 +202,8 @@ int store_msg_read(struct store_folder *f, uint32_t uid, struct sbuf *out,
 		const struct mbox_entry *e = store_mbox_entry(f, rec.key);
 
 		if (e == NULL)
-			store_fail(f->store, error_r, "%s: UID %u: the message is gone", f->path,
+			store_fail_code(f->store, STORE_ERR_NO_MESSAGE, error_r,
+					"%s: UID %u: the message is gone", f->path,
 				   uid);
 		else if (mbox_read(f->mbox, e, out, &err) < 0)
 			store_fail(f->store, error_r, "%s", err);
@@ -253,20 +256,20 @@ int store_append(struct store_folder *f, const char *data, size_t len,
 	if (f->kind == STORE_MAILDIR) {
 		if (maildir_deliver(f->path, data, len, NOT_RECENT(flags), NULL, internal_date,
 				    &location, &err) < 0) {
-			store_fail(f->store, error_r, "%s", err);
+			store_fail_errno(f->store, error_r, "%s", err);
 			goto out;
 		}
 		key = store_location_key(location);
 		flags = store_location_flags(location, NULL);
 	} else {
 		if (mbox_lock(f->mbox, true, &err) < 0) {
-			store_fail(f->store, error_r, "%s", err);
+			store_fail_code(f->store, STORE_ERR_LOCKED, error_r, "%s", err);
 			goto out;
 		}
 		flags |= STORE_RECENT;
 		if (mbox_append(f->mbox, data, len, NULL, internal_date, flags, &offset,
 				&err) < 0) {
-			store_fail(f->store, error_r, "%s", err);
+			store_fail_errno(f->store, error_r, "%s", err);
 			goto out;
 		}
 		if ((key = mbox_key_at(f, offset, error_r)) == NULL)
@@ -423,7 +426,7 @@ int store_set_flags(struct store_folder *f, uint32_t uid, enum store_flag_op op,
 	if (f->kind == STORE_MAILDIR && nf != cur) {
 		store_location_flags(rec.location, extra);
 		if (maildir_set_flags(f->path, rec.location, nf, extra, &newloc, &err) < 0) {
-			store_fail(f->store, error_r, "%s", err);
+			store_fail_errno(f->store, error_r, "%s", err);
 			goto out;
 		}
 		nf = store_location_flags(newloc, NULL);
@@ -433,7 +436,7 @@ int store_set_flags(struct store_folder *f, uint32_t uid, enum store_flag_op op,
 		const char *key = rec.key;
 
 		if (mbox_lock(f->mbox, true, &err) < 0) {
-			store_fail(f->store, error_r, "%s", err);
+			store_fail_code(f->store, STORE_ERR_LOCKED, error_r, "%s", err);
 			goto out;
 		}
 		if (store_mbox_change(f, &key, 1, false, nf, error_r) < 0)

@@ -45,6 +45,7 @@ struct store {
 	struct index *index;		/* the writer, with STORE_OPEN_INDEX */
 	bool index_dirty;		/* uncommitted index changes */
 	char *error;			/* the last error, owned */
+	enum store_error error_code;	/* its kind */
 	struct store_shared *shared;
 	unsigned open_folders;
 	store_progress_fn *progress;	/* store_set_progress() */
@@ -77,9 +78,18 @@ struct store_folder {
 
 /* ---- store.c ---- */
 
-/* Sets store->error to the formatted message, *error_r to it; returns -1. */
+/* Sets store->error to the formatted message, *error_r to it, its kind to
+ * STORE_ERR_INTERNAL; returns -1. */
 int store_fail(struct store *store, const char **error_r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The same with the kind given. */
+int store_fail_code(struct store *store, enum store_error code, const char **error_r,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* store_fail_code() with the kind errno (as at the call) gives. */
+int store_fail_errno(struct store *store, const char **error_r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The kind of a failure with this errno (store_error.c). */
+enum store_error store_errno_code(int errnum);
 /* Resolves a folder name ("INBOX", "+Lists/foo", "/abs/path") to its
  * absolute path, kind, display name and state directory (all malloc'd,
  * caller frees).  must_exist: fail with ENOENT text when there is no
