@@ -190,10 +190,11 @@ void store_notify_close(struct store_folder *f);
 /* The flags a maildir location carries (STORE_RECENT for new/); its extra
  * info letters into extra[MAILDIR_EXTRA_SIZE] when extra is not NULL. */
 uint32_t store_location_flags(const char *location, char *extra);
-/* Rewrites the mbox so the messages with keys[0..n) are dropped (drop)
- * or carry flags.  The caller holds the exclusive lock.  0 or -1. */
+/* Rewrites the mbox so the messages with keys[0..n) are dropped (flags
+ * NULL) or carry flags[k] (folder_flags.c).  The caller holds the
+ * exclusive lock.  0 or -1. */
 int store_mbox_change(struct store_folder *f, const char *const *keys, size_t n,
-		      bool drop, uint32_t flags, const char **error_r);
+		      const uint32_t *flags, const char **error_r);
 /* The key of a maildir location (malloc'd). */
 char *store_location_key(const char *location);
 
