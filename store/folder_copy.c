@@ -49,7 +49,7 @@ int store_expunge(struct store_folder *f, const uint32_t *uids, size_t n,
 	struct state_txn *txn = NULL;
 	char **gone = NULL;		/* maildir locations, or mbox keys */
 	size_t n_gone = 0;
-	bool only_deleted = n == 0;
+	bool only_deleted = n == 0, keep_stamps = false;
 	const char *err;
 	int ret = -1;
 
@@ -69,6 +69,7 @@ int store_expunge(struct store_folder *f, const uint32_t *uids, size_t n,
 		goto out;
 	}
 	crash_point("expunge:begin");
+	store_stamps_before(f, txn, &keep_stamps);
 	for (size_t i = 0; i < n; i++) {
 		struct state_rec rec;
 		char *buf = NULL;
@@ -111,6 +112,8 @@ int store_expunge(struct store_folder *f, const uint32_t *uids, size_t n,
 		crash_point("expunge:after-rewrite");
 	}
 	crash_point("expunge:after-state");
+	if (store_stamps_after(f, txn, keep_stamps, error_r) < 0)
+		goto out;
 	if (state_commit(&txn, &err) < 0) {
 		store_fail(f->store, error_r, "%s", err);
 		goto out;
@@ -163,6 +166,7 @@ static int copy_maildir(struct store_folder *src, const struct copy_src *cs, siz
 	char extra[MAILDIR_EXTRA_SIZE], point[64];
 	char **locs = xcalloc(n ? n : 1, sizeof(*locs));
 	size_t made = 0;
+	bool keep_stamps = false;
 	const char *err;
 	int ret = -1;
 
@@ -172,6 +176,7 @@ static int copy_maildir(struct store_folder *src, const struct copy_src *cs, siz
 	}
 	snprintf(point, sizeof(point), "%s:begin", prefix);
 	crash_point(point);
+	store_stamps_before(dst, txn, &keep_stamps);
 	for (size_t i = 0; i < n; i++) {
 		const struct state_rec *rec = &cs[i].rec;
 		char *loc = NULL, *key;
@@ -200,6 +205,8 @@ static int copy_maildir(struct store_folder *src, const struct copy_src *cs, siz
 			goto undo;
 		}
 	}
+	if (store_stamps_after(dst, txn, keep_stamps, error_r) < 0)
+		goto undo;
 	if (state_commit(&txn, &err) < 0) {
 		store_fail(dst->store, error_r, "%s", err);
 		goto undo;

@@ -203,6 +203,7 @@ static int set_flags(struct store_folder *f, const uint32_t *uids, size_t n,
 	struct flag_done *done = xcalloc(n ? n : 1, sizeof(*done));
 	uint32_t *mod = NULL;
 	size_t n_done = 0, n_mod = 0, a_mod = 0;
+	bool keep_stamps = false;
 	const char *err;
 	int ret = -1;
 
@@ -217,6 +218,7 @@ static int set_flags(struct store_folder *f, const uint32_t *uids, size_t n,
 		goto out;
 	}
 	crash_point("flags:begin");
+	store_stamps_before(f, txn, &keep_stamps);
 	for (size_t i = 0; i < n; i++) {
 		bool modified;
 		int r = change_one(f, txn, uids[i], ch, &modified, &done[n_done], error_r);
@@ -257,6 +259,8 @@ static int set_flags(struct store_folder *f, const uint32_t *uids, size_t n,
 			goto out;
 	}
 	crash_point("flags:after-state");
+	if (store_stamps_after(f, txn, keep_stamps, error_r) < 0)
+		goto out;
 	if (state_commit(&txn, &err) < 0) {
 		store_fail(f->store, error_r, "%s", err);
 		goto out;

@@ -12,9 +12,11 @@
 
 #include "store/maildir.h"
 #include "store/mbox.h"
+#include "store/message.h"
 #include "store/state.h"
 
 #include "lib/arena.h"
+#include "lib/atomic.h"
 #include "lib/crash.h"
 #include "lib/log.h"
 #include "lib/path.h"
@@ -26,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -96,30 +99,6 @@ static int no_such(struct store_folder *f, uint32_t uid, const char **error_r)
 			       "%s: UID %u: no such message", f->path, uid);
 }
 
-static int read_path(const char *path, struct sbuf *out)
-{
-	char buf[65536];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			int err = errno;
-
-			close(fd);
-			errno = err;
-			return -1;
-		}
-		sbuf_add(out, buf, (size_t)n);
-	}
-	close(fd);
-	return 0;
-}
-
 /* The flags a maildir location carries (STORE_RECENT for new/), and its
  * extra info letters into extra (MAILDIR_EXTRA_SIZE). */
 uint32_t store_location_flags(const char *location, char *extra)
@@ -149,70 +128,202 @@ char *store_location_key(const char *location)
 
 /* ---- read ---- */
 
-int store_msg_read(struct store_folder *f, uint32_t uid, struct sbuf *out,
+/* An mbox message un-quoted into an anonymous file.  -1 or the fd. */
+static int mbox_msg_fd(struct store_folder *f, const struct state_rec *rec, uint32_t uid,
+		       const char **error_r)
+{
+	struct sbuf data = SBUF_INIT;
+	const char *err;
+	int fd = -1;
+
+	if (mbox_lock(f->mbox, false, &err) < 0)
+		return store_fail_code(f->store, STORE_ERR_LOCKED, error_r, "%s", err);
+	if (store_mbox_entries(f, error_r) == 0) {
+		const struct mbox_entry *e = store_mbox_entry(f, rec->key);
+
+		if (e == NULL)
+			store_fail_code(f->store, STORE_ERR_NO_MESSAGE, error_r,
+					"%s: UID %u: the message is gone", f->path, uid);
+		else if (mbox_read(f->mbox, e, &data, &err) < 0)
+			store_fail(f->store, error_r, "%s", err);
+		else if ((fd = memfd_create("loft-msg", MFD_CLOEXEC)) < 0 ||
+			 write_all(fd, data.buf, data.len) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
+			store_fail_errno(f->store, error_r, "%s: UID %u: %s", f->path, uid,
+					 strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			fd = -1;
+		}
+	}
+	mbox_unlock(f->mbox);
+	sbuf_release(&data);
+	return fd;
+}
+
+int store_msg_open(struct store_folder *f, uint32_t uid, int *fd_r, uint64_t *size_r,
 		   const char **error_r)
 {
 	struct state_rec rec;
-	char *buf = NULL;
+	struct stat st;
+	char *buf = NULL, *path = NULL, *loc = NULL;
 	const char *err;
-	int r = state_get(f->state, uid, &rec, &buf, &err), ret = -1;
+	int r = state_get(f->state, uid, &rec, &buf, &err), fd = -1;
 
+	*fd_r = -1;
 	if (r < 0)
 		return store_fail(f->store, error_r, "%s", err);
 	if (r == 0)
 		return no_such(f, uid, error_r);
-	if (f->kind == STORE_MAILDIR) {
-		char *path = path_join(f->path, rec.location), *loc = NULL;
-		size_t len = out->len;
-
-		if (read_path(path, out) == 0) {
-			ret = 0;
-		} else if (errno == ENOENT) {
-			/* Renamed by another program since: find it by key. */
-			sbuf_setlen(out, len);
-			r = maildir_find(f->path, rec.key, &loc, &err);
-			if (r < 0) {
-				store_fail(f->store, error_r, "%s", err);
-			} else if (r == 0) {
-				store_fail_code(f->store, STORE_ERR_NO_MESSAGE, error_r,
-						"%s: UID %u (%s): the file is gone",
-					   f->path, uid, rec.key);
-			} else {
-				free(path);
-				path = path_join(f->path, loc);
-				if (read_path(path, out) == 0)
-					ret = 0;
-				else
-					store_fail_errno(f->store, error_r, "%s: %s", path, strerror(errno));
-			}
-		} else {
-			store_fail_errno(f->store, error_r, "%s: %s", path, strerror(errno));
-		}
-		free(loc);
-		free(path);
-		free(buf);
-		return ret;
+	if (f->kind == STORE_MBOX) {
+		fd = mbox_msg_fd(f, &rec, uid, error_r);
+		goto out;
 	}
-	if (mbox_lock(f->mbox, false, &err) < 0) {
-		store_fail_code(f->store, STORE_ERR_LOCKED, error_r, "%s", err);
-		free(buf);
-		return -1;
-	}
-	if (store_mbox_entries(f, error_r) == 0) {
-		const struct mbox_entry *e = store_mbox_entry(f, rec.key);
-
-		if (e == NULL)
-			store_fail_code(f->store, STORE_ERR_NO_MESSAGE, error_r,
-					"%s: UID %u: the message is gone", f->path,
-				   uid);
-		else if (mbox_read(f->mbox, e, out, &err) < 0)
+	path = path_join(f->path, rec.location);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		/* Renamed by another program since: find it by key. */
+		r = maildir_find(f->path, rec.key, &loc, &err);
+		if (r < 0) {
 			store_fail(f->store, error_r, "%s", err);
-		else
-			ret = 0;
+			goto out;
+		}
+		if (r == 0) {
+			store_fail_code(f->store, STORE_ERR_NO_MESSAGE, error_r,
+					"%s: UID %u (%s): the file is gone", f->path, uid, rec.key);
+			goto out;
+		}
+		free(path);
+		path = path_join(f->path, loc);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
 	}
-	mbox_unlock(f->mbox);
+	if (fd < 0)
+		store_fail_errno(f->store, error_r, "%s: %s", path, strerror(errno));
+out:
+	if (fd >= 0 && fstat(fd, &st) < 0) {
+		store_fail_errno(f->store, error_r, "UID %u: fstat: %s", uid, strerror(errno));
+		close(fd);
+		fd = -1;
+	}
+	free(path);
+	free(loc);
 	free(buf);
-	return ret;
+	if (fd < 0)
+		return -1;
+	*fd_r = fd;
+	*size_r = (uint64_t)st.st_size;
+	return 0;
+}
+
+int store_msg_read_range(struct store_folder *f, uint32_t uid, uint64_t offset,
+			 uint64_t len, struct sbuf *out, const char **error_r)
+{
+	char chunk[65536];
+	uint64_t size;
+	int fd;
+
+	if (store_msg_open(f, uid, &fd, &size, error_r) < 0)
+		return -1;
+	while (len > 0 && offset < size) {
+		size_t want = len < sizeof(chunk) ? (size_t)len : sizeof(chunk);
+		ssize_t n = pread(fd, chunk, want, (off_t)offset);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			store_fail_errno(f->store, error_r, "%s: UID %u: read: %s", f->path, uid,
+					 strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		sbuf_add(out, chunk, (size_t)n);
+		offset += (uint64_t)n;
+		len -= (uint64_t)n;
+	}
+	close(fd);
+	return 0;
+}
+
+int store_msg_read(struct store_folder *f, uint32_t uid, struct sbuf *out,
+		   const char **error_r)
+{
+	return store_msg_read_range(f, uid, 0, UINT64_MAX, out, error_r);
+}
+
+/* ---- BODYSTRUCTURE ---- */
+
+/* The extended BODYSTRUCTURE of a message (malloc'd), or NULL when GMime
+ * cannot make a message of it. */
+static char *bodystructure_of(const char *data, size_t len)
+{
+	struct sbuf sb = SBUF_INIT;
+	const char *err;
+	struct message *m = message_parse(data, len, NULL, &err);
+
+	if (m == NULL)
+		return NULL;
+	message_imap_bodystructure(m, 1, &sb);
+	message_free(&m);
+	return sbuf_detach(&sb, NULL);
+}
+
+/* Stores bs as uid's cached BODYSTRUCTURE (no MODSEQ change: IMAP sees
+ * nothing new).  Failures are only logged: the answer is known anyway. */
+static void bodystructure_keep(struct store_folder *f, uint32_t uid, const char *bs)
+{
+	struct state_txn *txn = NULL;
+	struct state_rec rec;
+	char *buf = NULL;
+	const char *err;
+
+	if (f->store->flags & STORE_OPEN_READONLY)
+		return;
+	if (state_begin(f->state, &txn, &err) == 0) {
+		int r = state_txn_get(txn, uid, &rec, &buf, &err);
+
+		if (r > 0 && rec.bodystructure == NULL) {
+			rec.bodystructure = bs;
+			r = state_txn_update(txn, &rec, false, &err) < 0 ? -1 :
+				state_commit(&txn, &err) < 0 ? -1 : r;
+		}
+		if (r < 0)
+			log_warning("%s", err);
+	} else {
+		log_warning("%s", err);
+	}
+	state_abort(&txn);
+	free(buf);
+}
+
+int store_folder_bodystructure(struct store_folder *f, uint32_t uid, struct sbuf *out,
+			       const char **error_r)
+{
+	struct state_rec rec;
+	struct sbuf data = SBUF_INIT;
+	char *buf = NULL, *bs = NULL;
+	const char *err;
+	int r = state_get(f->state, uid, &rec, &buf, &err);
+
+	if (r < 0)
+		return store_fail(f->store, error_r, "%s", err);
+	if (r > 0 && rec.bodystructure) {
+		sbuf_addstr(out, rec.bodystructure);
+	} else if (r > 0) {
+		/* Not cached yet (a file that came by another program). */
+		if (store_msg_read(f, uid, &data, error_r) < 0) {
+			r = store_error_code(f->store) == STORE_ERR_NO_MESSAGE ? 0 : -1;
+		} else if ((bs = bodystructure_of(data.buf, data.len)) == NULL) {
+			r = 0;
+		} else {
+			sbuf_addstr(out, bs);
+			bodystructure_keep(f, uid, bs);
+		}
+	}
+	sbuf_release(&data);
+	free(bs);
+	free(buf);
+	return r;
 }
 
 /* ---- append ---- */
@@ -235,11 +346,12 @@ int store_append(struct store_folder *f, const char *data, size_t len,
 		 uint32_t *uid_r, const char **error_r)
 {
 	struct state_txn *txn = NULL;
-	char *location = NULL, *key = NULL, *env = NULL, *tkey = NULL;
+	char *location = NULL, *key = NULL, *env = NULL, *tkey = NULL, *bs = NULL;
 	char *kw = store_keywords_apply("", STORE_FLAGS_SET, keywords);
 	const char *err;
 	uint64_t offset;
 	uint32_t uid;
+	bool keep_stamps = false;
 	int ret = -1;
 
 	if (store_check_writable(f->store, error_r) < 0) {
@@ -253,6 +365,7 @@ int store_append(struct store_folder *f, const char *data, size_t len,
 		goto out;
 	}
 	crash_point("append:begin");
+	store_stamps_before(f, txn, &keep_stamps);
 	if (f->kind == STORE_MAILDIR) {
 		if (maildir_deliver(f->path, data, len, NOT_RECENT(flags), NULL, internal_date,
 				    &location, &err) < 0) {
@@ -277,16 +390,20 @@ int store_append(struct store_folder *f, const char *data, size_t len,
 	}
 	crash_point("append:after-deliver");
 	env = store_envelope_of(data, len);
+	bs = bodystructure_of(data, len);
 	tkey = store_threadkey_of(data, len > STORE_HEADER_MAX ? STORE_HEADER_MAX : len);
 	struct state_rec rec = {
 		.flags = flags, .size = len, .internal_date = internal_date, .key = key,
 		.location = location, .keywords = kw, .envelope = env, .threadkey = tkey,
+		.bodystructure = bs,
 	};
 	if (state_txn_add(txn, &rec, &uid, &err) < 0) {
 		store_fail(f->store, error_r, "%s", err);
 		goto undo;
 	}
 	crash_point("append:after-state");
+	if (store_stamps_after(f, txn, keep_stamps, error_r) < 0)
+		goto undo;
 	if (state_commit(&txn, &err) < 0) {
 		store_fail(f->store, error_r, "%s", err);
 		goto undo;
@@ -313,6 +430,7 @@ out:
 	free(location);
 	free(key);
 	free(env);
+	free(bs);
 	free(tkey);
 	free(kw);
 	return ret;

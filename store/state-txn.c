@@ -320,6 +320,18 @@ int state_txn_remove(struct state_txn *txn, uint32_t uid, const char **error_r)
 	return rc == 0 ? 0 : state_fail_mdb(st, error_r, rc, "logging an expunge");
 }
 
+int state_txn_get_stamps(struct state_txn *txn, uint64_t stamps_r[STATE_STAMPS],
+			 const char **error_r)
+{
+	return state_read_stamps(txn->st, txn->txn, stamps_r, error_r);
+}
+
+int state_txn_set_stamps(struct state_txn *txn, const uint64_t stamps[STATE_STAMPS],
+			 const char **error_r)
+{
+	return state_write_stamps(txn->st, txn->txn, stamps, error_r);
+}
+
 int state_txn_lookup_key(struct state_txn *txn, const char *key, uint32_t *uid_r,
 			 const char **error_r)
 {
