@@ -4,10 +4,9 @@
  * file itself would not survive).  Events are not interpreted: readable
  * means "refresh", and a queue overflow (IN_Q_OVERFLOW) is just one more
  * readable event.  The folder's state directory is watched too: a keyword
- * change touches no mail file, but every commit writes data.mdb (LMDB
- * writes pages with pwrite, which inotify reports as IN_MODIFY; the
- * environment is not opened with MDB_WRITEMAP, whose stores through the
- * map would not be). */
+ * change touches no mail file, but every commit touches STATE/changed
+ * after it is durable (data.mdb itself is written before the commit is
+ * complete, so a reader woken by it could miss the change). */
 #include "store/store-private.h"
 
 #include "store/state.h"
@@ -66,7 +65,7 @@ int store_folder_notify_fd(struct store_folder *f)
 		if (rc < 0)
 			goto fail;
 	}
-	if (watch(fd, state_dir(f->state), IN_MODIFY | IN_ONLYDIR) < 0)
+	if (watch(fd, state_dir(f->state), IN_ATTRIB | IN_CREATE | IN_ONLYDIR) < 0)
 		goto fail;
 	f->notify_fd = fd;
 	return fd;

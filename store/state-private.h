@@ -31,6 +31,10 @@
 #include <lmdb.h>
 #include <string.h>
 
+/* Touched after every commit (state_commit), for other processes'
+ * inotify watches (store/notify.c). */
+#define STATE_CHANGED_FILE "changed"
+
 #define STATE_REC_VERSION 2
 #define STATE_REC_FIXED (1 + 4 + 8 + 8 + 8)
 #define STATE_REC_NSTR 6

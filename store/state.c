@@ -496,7 +496,7 @@ void state_close(struct state **statep)
 
 int state_destroy(const char *dir, const char **error_r)
 {
-	static const char *const files[] = { "data.mdb", "lock.mdb" };
+	static const char *const files[] = { "data.mdb", "lock.mdb", STATE_CHANGED_FILE };
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		char *path = xasprintf("%s/%s", dir, files[i]);

@@ -71,9 +71,10 @@ void state_close(struct state **statep);
  * holds something (nested folders' states).  Missing files are fine.  The
  * state must not be open in this process. */
 int state_destroy(const char *dir, const char **error_r);
-/* The directory the state lives in (owned by st).  Every commit writes
- * DIR/data.mdb, so an inotify watch on DIR for IN_MODIFY sees every
- * change any process makes. */
+/* The directory the state lives in (owned by st).  Every commit touches
+ * DIR/changed once it is complete (created when missing), so an inotify
+ * watch on DIR for IN_ATTRIB | IN_CREATE sees every change any process
+ * makes. */
 const char *state_dir(const struct state *st);
 /* How many stale reader slots (of processes that died in a read) this
  * state_open() cleared. */

@@ -18,7 +18,9 @@
  *     range FOLDER UID OFFSET LEN   store_msg_read_range() on stdout
  *     sync FOLDER [N]               open, then N times (default 1): wait for
  *                                   the notify fd (prints "ready" first,
- *                                   "woke MS" after), sync, print the changes
+ *                                   "woke MS at EPOCH" after), sync, print
+ *                                   the changes; N 0: once, told by a line
+ *                                   on stdin instead of the notify fd
  *     expunge FOLDER [UID...]       no UID: every \Deleted message
  *     read FOLDER UID               the message on stdout
  *     create|delete NAME, rename FROM TO
@@ -153,6 +155,14 @@ static uint32_t *parse_set(const char *s, size_t *n_r)
 	return v;
 }
 
+static double wall(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static double ms_since(double t0)
 {
 	return (now() - t0) * 1000.0;
@@ -173,15 +183,22 @@ static int sync_cmd(struct store_folder *f, int count)
 	const char *err;
 	int fd = store_folder_notify_fd(f);
 
-	for (int i = 0; i < count; i++) {
+	for (int i = 0; i < (count ? count : 1); i++) {
 		struct pollfd pfd = { fd, POLLIN, 0 };
 		double t0 = now();
 
+		char line[16];
+
 		printf("ready\n");
 		fflush(stdout);
-		if (fd >= 0 && poll(&pfd, 1, 10000) <= 0)
+		if (count == 0) {
+			/* Told by a line on stdin, not by the notify fd. */
+			if (fgets(line, sizeof(line), stdin) == NULL)
+				return die("sync", "stdin closed");
+		} else if (fd >= 0 && poll(&pfd, 1, 10000) <= 0) {
 			return die("sync", "no notification within 10 s");
-		printf("woke %.1f\n", ms_since(t0));
+		}
+		printf("woke %.1f at %.6f\n", ms_since(t0), wall());
 		t0 = now();
 		if (store_folder_sync(f, &ch, &err) < 0)
 			return die("sync", err);
@@ -279,6 +296,7 @@ static int folder_cmd(struct store *store, const char *cmd, int argc, char **arg
 				STORE_FLAGS_SET, kw ? 0 : parse_flags(word), kw ? word + 3 : NULL,
 				at ? strtoull(at + 1, NULL, 10) : 0,
 			};
+			printf("start-at %.6f\n", wall());
 			if (store_set_flags_uids(f, uids, n, &ch, &mod, &n_mod, &err) < 0)
 				rc = die("setflags", err);
 			else if (n_mod)
