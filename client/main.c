@@ -4,6 +4,7 @@
  * program name is looked at too, so that loft installed as `sendmail` or
  * `mailq` (or `loft-CMD`) runs that command directly. */
 #include "client/commands.h"
+#include "imapd/imapd.h"
 #include "localmta/localmta.h"
 #include "ui/ui.h"
 #include "lib/config.h"
@@ -157,6 +158,10 @@ static const struct command commands[] = {
 	  "imap4flags, and indexes it in notmuch (`index_on_delivery`).  A Sieve\n"
 	  "error keeps the message and logs the error.  A leading mbox \"From \" line\n"
 	  "is dropped (its address is the sender unless -f says otherwise).\n"
+	  "Sieve's header, address and exists tests see the first 1,000 fields of\n"
+	  "each header block (20,000 and 1 MiB of header in the whole message); a\n"
+	  "message over those caps, with over 10,000 parts or nested deeper than 64\n"
+	  "is stored byte for byte but not indexed in notmuch (a warning says so).\n"
 	  "  -f SENDER     envelope sender (Return-Path)\n"
 	  "  -a RECIPIENT  envelope recipient (Delivered-To); also -d\n"
 	  "  -m FOLDER     default folder instead of INBOX\n"
@@ -175,6 +180,14 @@ static const struct command commands[] = {
 	  "stderr (or syslog: log=syslog) unless --detach, which writes --pidfile.\n"
 	  "At start it warns once about each setting the mailrc sets that is not\n"
 	  "built yet (imap_listen...) and about account blocks, which nothing uses yet.\n" },
+	{ "imapd", cmd_imapd, "",
+	  "an IMAP session on standard input and output (for tunnels)",
+	  "Serves the store over IMAP on standard input and output, already logged\n"
+	  "in as you (PREAUTH), for clients that start the server themselves:\n"
+	  "mbsync's `Tunnel \"loft imapd\"` (or `Tunnel \"ssh host loft imapd\"`),\n"
+	  "Python's imaplib.IMAP4_stream, mutt's `tunnel`.  Logs go to stderr.\n"
+	  "Exit status: 0 after LOGOUT or end of input; 69 the store cannot be\n"
+	  "opened; 74 an I/O error on the connection.\n" },
 	{ "passwd", cmd_passwd, "[--stdin] [NAME] | --list | --remove NAME",
 	  "set, list or revoke the logins of your devices (SMTP submission)",
 	  "Each device (phone, laptop...) gets its own login, so one can be revoked\n"

@@ -16,6 +16,10 @@
 /* Seconds since the epoch (LOFT_TEST_NOW when set and valid). */
 int64_t clock_now(void);
 
+/* Milliseconds of CLOCK_MONOTONIC (not affected by LOFT_TEST_NOW nor by
+ * changes of the wall clock): for deadlines and timeouts. */
+int64_t clock_monotonic_ms(void);
+
 /* t as an RFC 5322 date in local time with its offset ("Tue, 04 Jun 2024
  * 09:30:00 +0200"), English names whatever the locale, into buf (size >= 40).
  * Returns buf. */

@@ -4,6 +4,7 @@
  * conn's timeout, for plain reads as for OpenSSL's WANT_READ/WANT_WRITE: a
  * blocking SSL_read could otherwise sit forever on half a record. */
 #include "lib/net.h"
+#include "lib/clock.h"
 #include "lib/sbuf.h"
 #include "lib/tls.h"
 #include "lib/xalloc.h"
@@ -26,8 +27,10 @@
 
 struct conn {
 	int fd;
+	int wfd;		/* where output goes: fd, or stdout for a pipe pair */
 	SSL *ssl;
 	int timeout_ms;
+	int64_t deadline_ms;		/* clock_monotonic_ms(); 0: none */
 	uint8_t *rbuf;
 	size_t rpos, rlen;
 	struct sbuf out;
@@ -202,12 +205,21 @@ struct conn *conn_new(int fd, int timeout_ms)
 {
 	struct conn *c = xcalloc(1, sizeof(*c));
 
-	c->fd = fd;
+	c->fd = c->wfd = fd;
 	c->rbuf = xmalloc(CONN_BUFSIZE);
 	sbuf_init(&c->out, 0);
 	c->err = "";
 	conn_set_timeout(c, timeout_ms);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	return c;
+}
+
+struct conn *conn_new_pair(int in_fd, int out_fd, int timeout_ms)
+{
+	struct conn *c = conn_new(in_fd, timeout_ms);
+
+	c->wfd = out_fd;
+	fcntl(out_fd, F_SETFL, fcntl(out_fd, F_GETFL) | O_NONBLOCK);
 	return c;
 }
 
@@ -224,6 +236,8 @@ void conn_free(struct conn **cp)
 	}
 	if (c->fd >= 0)
 		close(c->fd);
+	if (c->wfd >= 0 && c->wfd != c->fd)
+		close(c->wfd);
 	sbuf_release(&c->out);
 	free(c->rbuf);
 	free(c);
@@ -233,6 +247,16 @@ void conn_free(struct conn **cp)
 void conn_set_timeout(struct conn *c, int timeout_ms)
 {
 	c->timeout_ms = timeout_ms > 0 ? timeout_ms : 5 * 60 * 1000;
+}
+
+void conn_set_deadline(struct conn *c, int64_t at_ms)
+{
+	c->deadline_ms = at_ms > 0 ? at_ms : 0;
+}
+
+void conn_set_deadline_in(struct conn *c, int ms)
+{
+	c->deadline_ms = ms > 0 ? clock_monotonic_ms() + ms : 0;
 }
 
 int conn_fd(const struct conn *c) { return c->fd; }
@@ -247,14 +271,28 @@ static int fail(struct conn *c, const char *err)
 	return -1;
 }
 
-/* Waits until fd is ready for events; 0, or -1 (timeout or poll error). */
+/* Waits until fd is ready for events; 0, or -1 (timeout or poll error).
+ * The wait is the shorter of the timeout and what is left to the deadline,
+ * recomputed after a signal. */
 static int wait_fd(struct conn *c, short events)
 {
-	struct pollfd p = { .fd = c->fd, .events = events };
+	struct pollfd p = { .fd = events == POLLOUT ? c->wfd : c->fd, .events = events };
 	int r;
 
 	do {
-		r = poll(&p, 1, c->timeout_ms);
+		int wait = c->timeout_ms;
+
+		if (c->deadline_ms != 0) {
+			int64_t left = c->deadline_ms - clock_monotonic_ms();
+
+			if (left <= 0) {
+				r = 0;
+				break;
+			}
+			if (left < wait)
+				wait = (int)left;
+		}
+		r = poll(&p, 1, wait);
 	} while (r < 0 && errno == EINTR);
 	if (r == 0) {
 		c->timed_out = true;
@@ -273,6 +311,12 @@ static int ssl_fail(struct conn *c, const char *what)
  * Returns bytes moved (> 0), 0 at end of stream, -1 on error. */
 static ssize_t io_once(struct conn *c, void *buf, size_t len, bool writing)
 {
+	/* Checked before reading too: a peer sending without pause never
+	 * makes us wait, and must still meet the deadline. */
+	if (c->deadline_ms != 0 && clock_monotonic_ms() >= c->deadline_ms) {
+		c->timed_out = true;
+		return fail(c, "timeout");
+	}
 	for (;;) {
 		ssize_t n;
 
@@ -298,7 +342,7 @@ static ssize_t io_once(struct conn *c, void *buf, size_t len, bool writing)
 				return 0;
 			return ssl_fail(c, "TLS error");
 		}
-		n = writing ? write(c->fd, buf, len) : read(c->fd, buf, len);
+		n = writing ? write(c->wfd, buf, len) : read(c->fd, buf, len);
 		if (n >= 0)
 			return n;
 		if (errno == EINTR)
@@ -430,6 +474,8 @@ static int starttls_begin(struct conn *c, SSL_CTX *ctx)
 {
 	if (c->ssl != NULL)
 		return fail(c, "TLS is already active");
+	if (c->wfd != c->fd)
+		return fail(c, "no TLS over a pipe pair");
 	if (conn_flush(c) < 0)
 		return -1;
 	c->discarded = c->rlen - c->rpos;

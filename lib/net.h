@@ -8,8 +8,9 @@
  *
  * A conn owns its fd (and SSL object) and closes it in conn_free().  Every
  * conn function blocks, but never longer than the conn's timeout for one
- * wait on the peer (poll): a peer that stops talking gets an error, not a
- * hang.  Errors come back as -1 with conn_error() a static description
+ * wait on the peer (poll), nor past the conn's deadline when one is set: a
+ * peer that stops talking gets an error, not a hang, and one that trickles
+ * a byte just inside every timeout still meets the deadline.  Errors come back as -1 with conn_error() a static description
  * ("timeout", "connection reset", an OpenSSL reason...).  Nothing prints. */
 #ifndef LOFT_LIB_NET_H
 #define LOFT_LIB_NET_H
@@ -45,10 +46,21 @@ struct conn;
 /* Wraps fd (now owned by the conn; switched to non-blocking mode).
  * timeout_ms bounds each wait for the peer; <= 0 means 5 minutes. */
 struct conn *conn_new(int fd, int timeout_ms);
+/* The same over two descriptors, input and output (a pipe pair such as
+ * stdin and stdout for a tunnelled IMAP session); both are owned by the
+ * conn and switched to non-blocking mode.  TLS is not available on a pair
+ * (conn_starttls_* fail). */
+struct conn *conn_new_pair(int in_fd, int out_fd, int timeout_ms);
 /* Flushes nothing: pending output is dropped (call conn_flush first).
  * Sends a TLS close_notify when TLS is on, closes the fd, sets *cp NULL. */
 void conn_free(struct conn **cp);
 void conn_set_timeout(struct conn *c, int timeout_ms);
+/* An overall deadline for everything c does from now on, in ms of
+ * clock_monotonic_ms() (lib/clock.h); 0 removes it.  A call still waiting
+ * at the deadline fails as a timeout (conn_timed_out() is true). */
+void conn_set_deadline(struct conn *c, int64_t at_ms);
+/* The same, relative: ms from now (<= 0 removes the deadline). */
+void conn_set_deadline_in(struct conn *c, int ms);
 int conn_fd(const struct conn *c);
 /* Why the last call failed: a static string, "" before any failure. */
 const char *conn_error(const struct conn *c);

@@ -5,6 +5,7 @@
  * byte.  Children get their own dispositions back right after fork(), so a
  * SIGHUP meant for the parent never reaches a session half-way. */
 #include "lib/server.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/net.h"
 #include "lib/xalloc.h"
@@ -33,10 +34,18 @@ struct listener {
 	void *ctx;
 };
 
+/* A connection child also has a pipe on which it reports its state
+ * (server_child_report): the parent reads it to know which children are
+ * logged in and which are already on their way out. */
 struct child {
 	pid_t pid;
 	unsigned long id;
 	bool task;
+	int status_fd;		/* read end; -1 once closed (and for tasks) */
+	bool authenticated;
+	bool done;		/* closing, evicted or gone: no longer counted */
+	int64_t started_ms;
+	char ip[64];
 };
 
 struct server {
@@ -45,13 +54,14 @@ struct server {
 	size_t n_ls;
 	struct child *kids;
 	size_t n_kids, kids_alloc;
-	unsigned max_children, n_conns, n_tasks;
+	unsigned max_children, max_per_ip, n_conns, n_tasks;
 	int drain_s, timer_s;
 	bool have_user, stopping, killed_term, killed_kill;
 	uid_t uid;
 	gid_t gid;
 	unsigned long next_id;
 	int sig_pipe[2], poke_pipe[2];
+	int report_fd;		/* in a connection child: its status pipe */
 	int64_t next_timer_ms, deadline_ms;
 	char err[256];
 };
@@ -69,14 +79,6 @@ static void on_signal(int sig)
 	errno = saved;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct server *server_new(const struct server_callbacks *cb)
 {
 	struct server *srv = xcalloc(1, sizeof(*srv));
@@ -86,6 +88,7 @@ struct server *server_new(const struct server_callbacks *cb)
 	srv->max_children = 20;
 	srv->drain_s = 30;
 	srv->next_id = 1;
+	srv->report_fd = -1;
 	if (pipe2(srv->sig_pipe, O_NONBLOCK | O_CLOEXEC) < 0 ||
 	    pipe2(srv->poke_pipe, O_NONBLOCK | O_CLOEXEC) < 0)
 		abort();	/* no fds at start: nothing sensible to do */
@@ -120,6 +123,9 @@ void server_free(struct server **srvp)
 		free(srv->ls[i].busy);
 	}
 	free(srv->ls);
+	for (size_t i = 0; i < srv->n_kids; i++)
+		if (srv->kids[i].status_fd >= 0)
+			close(srv->kids[i].status_fd);
 	free(srv->kids);
 	close(srv->sig_pipe[0]);
 	close(srv->sig_pipe[1]);
@@ -189,6 +195,11 @@ void server_set_max_children(struct server *srv, unsigned max)
 	srv->max_children = max ? max : 1;
 }
 
+void server_set_max_per_ip(struct server *srv, unsigned max)
+{
+	srv->max_per_ip = max;
+}
+
 void server_set_drain(struct server *srv, int seconds)
 {
 	srv->drain_s = seconds < 0 ? 0 : seconds;
@@ -197,7 +208,7 @@ void server_set_drain(struct server *srv, int seconds)
 void server_set_timer(struct server *srv, int seconds)
 {
 	srv->timer_s = seconds;
-	srv->next_timer_ms = seconds > 0 ? now_ms() + (int64_t)seconds * 1000 : 0;
+	srv->next_timer_ms = seconds > 0 ? clock_monotonic_ms() + (int64_t)seconds * 1000 : 0;
 }
 
 void server_set_user(struct server *srv, uid_t uid, gid_t gid)
@@ -215,6 +226,15 @@ void server_poke(struct server *srv)
 {
 	if (write(srv->poke_pipe[1], "p", 1) < 0) {
 		/* EAGAIN: the parent has pokes unread, which is all it needs. */
+	}
+}
+
+void server_child_report(struct server *srv, enum server_child_state state)
+{
+	char b = state == SERVER_CHILD_AUTHENTICATED ? 'A' : 'C';
+
+	if (srv->report_fd >= 0 && write(srv->report_fd, &b, 1) < 0) {
+		/* The parent is gone or not reading: nothing to tell anyone. */
 	}
 }
 
@@ -236,6 +256,10 @@ static void child_setup(struct server *srv, int keep_fd)
 	close(srv->sig_pipe[0]);
 	close(srv->sig_pipe[1]);
 	close(srv->poke_pipe[0]);
+	for (size_t i = 0; i < srv->n_kids; i++)
+		if (srv->kids[i].status_fd >= 0)
+			close(srv->kids[i].status_fd);
+	srv->n_kids = 0;
 	if (srv->have_user && geteuid() == 0) {
 		if (setgroups(0, NULL) < 0 || setgid(srv->gid) < 0 || setuid(srv->uid) < 0 ||
 		    setuid(0) == 0) {
@@ -254,13 +278,19 @@ static void child_setup(struct server *srv, int keep_fd)
 	}
 }
 
-static void add_child(struct server *srv, pid_t pid, unsigned long id, bool task)
+static void add_child(struct server *srv, pid_t pid, unsigned long id, bool task,
+		      int status_fd, const char *ip)
 {
+	struct child *k;
+
 	if (srv->n_kids == srv->kids_alloc) {
 		srv->kids_alloc = srv->kids_alloc ? 2 * srv->kids_alloc : 16;
 		srv->kids = xreallocarray(srv->kids, srv->kids_alloc, sizeof(*srv->kids));
 	}
-	srv->kids[srv->n_kids++] = (struct child){ pid, id, task };
+	k = &srv->kids[srv->n_kids++];
+	*k = (struct child){ .pid = pid, .id = id, .task = task, .status_fd = status_fd,
+			     .started_ms = clock_monotonic_ms() };
+	snprintf(k->ip, sizeof(k->ip), "%s", ip ? ip : "");
 	if (task)
 		srv->n_tasks++;
 	else
@@ -281,8 +311,71 @@ pid_t server_spawn_task(struct server *srv, server_task_fn *fn, void *ctx)
 		child_setup(srv, -1);
 		_exit(fn(ctx));
 	}
-	add_child(srv, pid, 0, true);
+	add_child(srv, pid, 0, true, -1, NULL);
 	return pid;
+}
+
+/* Live connections (not closing, not evicted), from ip only when not NULL. */
+static unsigned count_live(const struct server *srv, const char *ip)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < srv->n_kids; i++) {
+		const struct child *k = &srv->kids[i];
+
+		n += !k->task && !k->done && (ip == NULL || strcmp(k->ip, ip) == 0);
+	}
+	return n;
+}
+
+/* Over a cap, the oldest connection not logged in (from ip, when not NULL)
+ * is ended to make room, as Dovecot's login processes do: idle sockets,
+ * however many, can then never keep out a client that logs in.  Returns
+ * false when every counted connection is logged in. */
+static bool evict_oldest(struct server *srv, const char *ip, const char *why)
+{
+	struct child *victim = NULL;
+	int64_t now = clock_monotonic_ms();
+
+	for (size_t i = 0; i < srv->n_kids; i++) {
+		struct child *k = &srv->kids[i];
+
+		if (k->task || k->done || k->authenticated || (ip != NULL && strcmp(k->ip, ip) != 0))
+			continue;
+		if (victim == NULL || k->started_ms < victim->started_ms)
+			victim = k;
+	}
+	if (victim == NULL)
+		return false;
+	log_warning("c%lu: closed to make room (%s): not logged in after %lld ms", victim->id, why,
+		    (long long)(now - victim->started_ms));
+	kill(victim->pid, SIGTERM);
+	victim->done = true;
+	return true;
+}
+
+static void read_status(struct child *k);
+static void reap(struct server *srv);
+
+/* NULL when the new connection from ip may have a child, else why not. */
+static const char *make_room(struct server *srv, const char *ip)
+{
+	/* At a cap, first take the news not read yet: a child may have said
+	 * it is closing after the poll that woke us. */
+	if ((srv->max_per_ip > 0 && count_live(srv, ip) >= srv->max_per_ip) ||
+	    count_live(srv, NULL) >= srv->max_children) {
+		reap(srv);
+		for (size_t i = 0; i < srv->n_kids; i++)
+			if (srv->kids[i].status_fd >= 0)
+				read_status(&srv->kids[i]);
+	}
+	if (srv->max_per_ip > 0 && count_live(srv, ip) >= srv->max_per_ip &&
+	    !evict_oldest(srv, ip, "max_connections_per_ip"))
+		return "max_connections_per_ip logged-in connections from this address";
+	if (count_live(srv, NULL) >= srv->max_children &&
+	    !evict_oldest(srv, NULL, "max_connections"))
+		return "max_connections logged-in connections";
+	return NULL;
 }
 
 static void accept_one(struct server *srv, struct listener *l)
@@ -290,21 +383,27 @@ static void accept_one(struct server *srv, struct listener *l)
 	struct sockaddr_storage peer;
 	socklen_t len = sizeof(peer);
 	char ip[64], id[32];
-	int fd = accept4(l->fd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
+	int fd = accept4(l->fd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC), st[2];
+	const char *full;
 	pid_t pid;
 
 	if (fd < 0)
 		return;	/* EAGAIN (another wake-up took it), ECONNABORTED... */
 	net_addr_str((struct sockaddr *)&peer, ip, sizeof(ip));
 	snprintf(id, sizeof(id), "c%lu", srv->next_id++);
-	if (srv->n_conns >= srv->max_children) {
+	full = make_room(srv, ip);
+	if (full != NULL) {
 		/* Accept and refuse, rather than leave it in the backlog: the
 		 * client learns at once that it should come back later. */
-		log_warning("%s: %s: refused from %s: %u connections already", id, l->name, ip,
-			    srv->n_conns);
+		log_warning("%s: %s: refused from %s: %s", id, l->name, ip, full);
 		if (l->busy != NULL && send(fd, l->busy, strlen(l->busy), MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
 			/* A client that cannot take 40 bytes gets nothing. */
 		}
+		close(fd);
+		return;
+	}
+	if (pipe2(st, O_CLOEXEC) < 0) {
+		log_error("%s: cannot make a status pipe: %s", id, strerror(errno));
 		close(fd);
 		return;
 	}
@@ -313,16 +412,42 @@ static void accept_one(struct server *srv, struct listener *l)
 	if (pid < 0) {
 		log_error("%s: cannot fork: %s", id, strerror(errno));
 		close(fd);
+		close(st[0]);
+		close(st[1]);
 		return;
 	}
 	if (pid == 0) {
+		close(st[0]);
 		child_setup(srv, -1);
+		srv->report_fd = st[1];
 		log_set_context(id);
 		_exit(l->handler(l->ctx, fd, (struct sockaddr *)&peer, id));
 	}
 	close(fd);
-	add_child(srv, pid, srv->next_id - 1, false);
+	close(st[1]);
+	fcntl(st[0], F_SETFL, O_NONBLOCK);
+	add_child(srv, pid, srv->next_id - 1, false, st[0], ip);
 	log_info("%s: %s: connection from %s, pid %d", id, l->name, ip, (int)pid);
+}
+
+/* What a connection child reported; its end of stream means it is gone. */
+static void read_status(struct child *k)
+{
+	char buf[16];
+	ssize_t n;
+
+	while ((n = read(k->status_fd, buf, sizeof(buf))) > 0)
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] == 'A')
+				k->authenticated = true;
+			else if (buf[i] == 'C')
+				k->done = true;
+		}
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		close(k->status_fd);
+		k->status_fd = -1;
+		k->done = true;
+	}
 }
 
 static void reap(struct server *srv)
@@ -337,6 +462,8 @@ static void reap(struct server *srv)
 			if (k.pid != pid)
 				continue;
 			srv->kids[i] = srv->kids[--srv->n_kids];
+			if (k.status_fd >= 0)
+				close(k.status_fd);
 			if (k.task) {
 				srv->n_tasks--;
 				if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -355,10 +482,10 @@ static void reap(struct server *srv)
 	}
 }
 
-static void signal_children(struct server *srv, int sig)
+static void signal_children(struct server *srv, int sig, bool tasks)
 {
 	for (size_t i = 0; i < srv->n_kids; i++)
-		if (!srv->kids[i].task)
+		if (srv->kids[i].task == tasks)
 			kill(srv->kids[i].pid, sig);
 }
 
@@ -367,10 +494,13 @@ static void begin_stop(struct server *srv)
 	if (srv->stopping)
 		return;
 	srv->stopping = true;
-	srv->deadline_ms = now_ms() + (int64_t)srv->drain_s * 1000;
+	srv->deadline_ms = clock_monotonic_ms() + (int64_t)srv->drain_s * 1000;
 	for (size_t i = 0; i < srv->n_ls; i++)
 		listener_close(&srv->ls[i]);
 	log_info("stopping: %u connection(s) and %u task(s) to finish", srv->n_conns, srv->n_tasks);
+	/* Tasks stop at their next safe point (server.h); connections get
+	 * the drain time to finish what they are doing. */
+	signal_children(srv, SIGTERM, true);
 }
 
 static void handle_signals(struct server *srv)
@@ -389,18 +519,20 @@ static void handle_signals(struct server *srv)
 	reap(srv);
 }
 
-/* The drain deadline: SIGTERM to the connections still open, SIGKILL
- * after a grace period.  Tasks (the queue runner) are waited for. */
+/* The drain deadline: SIGTERM to the connections still open and SIGKILL
+ * to tasks still running (they had their SIGTERM when the stop began; what
+ * they write is crash-safe), SIGKILL to connections after a grace period. */
 static void check_deadline(struct server *srv, int64_t now)
 {
-	if (!srv->killed_term && now >= srv->deadline_ms && srv->n_conns > 0) {
-		log_warning("stopping: %u connection(s) still open after %d s, terminating them",
-			    srv->n_conns, srv->drain_s);
-		signal_children(srv, SIGTERM);
+	if (!srv->killed_term && now >= srv->deadline_ms && srv->n_conns + srv->n_tasks > 0) {
+		log_warning("stopping: %u connection(s) and %u task(s) still running after %d s, "
+			    "terminating them", srv->n_conns, srv->n_tasks, srv->drain_s);
+		signal_children(srv, SIGTERM, false);
+		signal_children(srv, SIGKILL, true);
 		srv->killed_term = true;
 	}
 	if (!srv->killed_kill && now >= srv->deadline_ms + KILL_GRACE_MS && srv->n_conns > 0) {
-		signal_children(srv, SIGKILL);
+		signal_children(srv, SIGKILL, false);
 		srv->killed_kill = true;
 	}
 }
@@ -410,8 +542,8 @@ int server_run(struct server *srv)
 	struct pollfd *p = NULL;
 
 	for (;;) {
-		int64_t now = now_ms(), wait = -1;
-		size_t np = 0;
+		int64_t now = clock_monotonic_ms(), wait = -1;
+		size_t np = 0, n_ls = srv->n_ls;
 
 		if (srv->stopping) {
 			if (srv->n_conns == 0 && srv->n_tasks == 0)
@@ -425,11 +557,14 @@ int server_run(struct server *srv)
 			}
 			wait = srv->next_timer_ms - now;
 		}
-		p = xreallocarray(p, srv->n_ls + 2, sizeof(*p));
+		p = xreallocarray(p, srv->n_ls + srv->n_kids + 2, sizeof(*p));
 		p[np++] = (struct pollfd){ .fd = srv->sig_pipe[0], .events = POLLIN };
 		p[np++] = (struct pollfd){ .fd = srv->poke_pipe[0], .events = POLLIN };
 		for (size_t i = 0; i < srv->n_ls; i++)
 			p[np++] = (struct pollfd){ .fd = srv->ls[i].fd, .events = POLLIN };
+		for (size_t i = 0; i < srv->n_kids; i++)
+			if (srv->kids[i].status_fd >= 0)
+				p[np++] = (struct pollfd){ .fd = srv->kids[i].status_fd, .events = POLLIN };
 		if (poll(p, np, (int)(wait > INT32_MAX ? INT32_MAX : wait)) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -447,9 +582,16 @@ int server_run(struct server *srv)
 			if (!srv->stopping)
 				srv->cb.event(srv->cb.ctx, srv, SERVER_EV_POKE);
 		}
+		/* Status before accepting: a child that said it is closing
+		 * (before its last reply) no longer counts against the caps.
+		 * Children reaped above closed their fd: match by fd. */
+		for (size_t j = 2 + n_ls; j < np; j++)
+			for (size_t i = 0; p[j].revents && i < srv->n_kids; i++)
+				if (srv->kids[i].status_fd == p[j].fd)
+					read_status(&srv->kids[i]);
 		/* Listeners may have been rebound by a reload above: only
 		 * the fds polled are looked at, by position. */
-		for (size_t i = 0; i + 2 < np && i < srv->n_ls; i++)
+		for (size_t i = 0; i + 2 < np && i < n_ls && i < srv->n_ls; i++)
 			if ((p[i + 2].revents & POLLIN) && srv->ls[i].fd == p[i + 2].fd &&
 			    srv->ls[i].fd >= 0)
 				accept_one(srv, &srv->ls[i]);

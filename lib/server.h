@@ -14,14 +14,26 @@
  *
  * A connection child: drops privileges (server_set_user) BEFORE its handler
  * reads a byte, sets the log context to the connection id ("c12"), runs the
- * handler, and exits with its return value.  Over max_children, a client is
- * accepted, sent the listener's busy reply, and closed at once.
+ * handler, and exits with its return value.
+ *
+ * Caps: max_children live connections in all, max_per_ip from one client
+ * address.  A child is live until it reports SERVER_CHILD_CLOSING (or
+ * exits): a protocol reports it before its last reply, so a client that
+ * reconnects at once never finds its old slot still taken.  When a new
+ * connection would pass a cap, the oldest live connection that has not
+ * reported SERVER_CHILD_AUTHENTICATED (from the same address, for the
+ * per-address cap) gets SIGTERM to make room -- so idle sockets never keep
+ * out a client that logs in.  Only when all of them are logged in is the
+ * new client accepted, sent the listener's busy reply, and closed at once.
+ * A listener whose protocol has no login simply never reports it.
  *
  * Signals (handled in the parent only; children get default dispositions
  * back): SIGCHLD reaps; SIGHUP delivers SERVER_EV_RELOAD; SIGTERM/SIGINT
- * stop accepting (listeners closed), wait for connection children until the
- * drain deadline, then SIGTERM them, then wait for running tasks, and make
- * server_run return 0.
+ * stop accepting (listeners closed) and send SIGTERM to the tasks (a task
+ * that can stop cleanly catches it and stops at its next safe point), wait
+ * for connection children until the drain deadline, then SIGTERM the
+ * connections and SIGKILL the tasks still running, and make server_run
+ * return 0 once every child is gone.
  *
  * Children may poke the parent (server_poke), e.g. "new mail was queued":
  * the parent gets SERVER_EV_POKE.  A periodic timer gives SERVER_EV_TIMER.
@@ -77,8 +89,10 @@ int server_listen(struct server *srv, const char *name, const char *address,
 /* The number of listeners open now. */
 size_t server_listener_count(const struct server *srv);
 
-/* The cap on connection children at once (tasks do not count); >= 1. */
+/* The cap on live connection children at once (tasks do not count); >= 1. */
 void server_set_max_children(struct server *srv, unsigned max);
+/* The cap on live connection children from one client address; 0: none. */
+void server_set_max_per_ip(struct server *srv, unsigned max);
 /* Time connection children get to finish after SIGTERM, in seconds. */
 void server_set_drain(struct server *srv, int seconds);
 /* SERVER_EV_TIMER every interval seconds (0: never). */
@@ -99,6 +113,15 @@ unsigned server_children(const struct server *srv);
 /* In a child: tells the parent something (SERVER_EV_POKE).  Never blocks;
  * several pokes before the parent looks are one event. */
 void server_poke(struct server *srv);
+
+enum server_child_state {
+	SERVER_CHILD_AUTHENTICATED,	/* logged in: never evicted to make room */
+	SERVER_CHILD_CLOSING,		/* about to close: no longer counted */
+};
+
+/* In a connection child: tells the parent its state (see Caps above).
+ * Never blocks; a no-op outside a connection child. */
+void server_child_report(struct server *srv, enum server_child_state state);
 
 /* The main loop; returns 0 after a SIGTERM/SIGINT shutdown, -1 when poll
  * fails for good.  Not reentrant; one server per process. */

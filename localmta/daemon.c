@@ -30,6 +30,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <openssl/ssl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,14 @@ static const struct daemon_smtp_listener listener_defs[DAEMON_SMTP_LISTENERS] = 
 	{ .name = "smtp-inbound", .setting = "smtp_inbound_listen", .mode = SMTP_MODE_INBOUND },
 };
 
+/* SIGTERM in the runner (lib/server sends it when the daemon stops): end
+ * the pass after the entry in hand.  A relay stuck beyond shutdown_timeout
+ * is killed by the parent; its entry stays queued, marked in flight. */
+static void on_runner_term(int sig)
+{
+	queue_run_interrupt();
+}
+
 static int run_queue(void *ctx)
 {
 	struct daemon *d = ctx;
@@ -54,6 +63,10 @@ static int run_queue(void *ctx)
 	const char *error;
 	int ret;
 
+	struct sigaction sa = { .sa_handler = on_runner_term };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
 	log_set_context("runner");
 	/* After a privilege drop, "~" in the settings must be the user's home
 	 * (the Sieve script...), not root's: read the mailrc again as the user. */
@@ -124,6 +137,7 @@ static void warn_unbuilt(const struct config *cfg)
 static void apply_settings(struct daemon *d)
 {
 	server_set_max_children(d->srv, (unsigned)config_int(d->cfg, "max_connections"));
+	server_set_max_per_ip(d->srv, (unsigned)config_int(d->cfg, "max_connections_per_ip"));
 	server_set_drain(d->srv, (int)config_int(d->cfg, "shutdown_timeout"));
 	server_set_timer(d->srv, (int)config_int(d->cfg, "queue_interval"));
 	free(d->passwd_path);

@@ -92,6 +92,16 @@ static int queue_message(void *ctx, const char *sender, const char *const *rcpts
 	return 0;
 }
 
+/* The session's news for lib/server's caps: a logged-in client is never
+ * closed to make room, a closing one no longer takes a slot. */
+static void session_event(void *ctx, enum smtp_event ev)
+{
+	struct daemon *d = ctx;
+
+	server_child_report(d->srv, ev == SMTP_EV_AUTHENTICATED ? SERVER_CHILD_AUTHENTICATED
+								 : SERVER_CHILD_CLOSING);
+}
+
 /* A connection child.  Privileges are already dropped (lib/server). */
 static int smtp_child_run(void *ctx, int fd, const struct sockaddr *peer, const char *id)
 {
@@ -131,6 +141,8 @@ int daemon_smtp_setup(struct daemon *d)
 		s->auth_ctx = d;
 		s->accept = queue_message;
 		s->accept_ctx = &children[i];
+		s->event = session_event;
+		s->event_ctx = d;
 		children[i] = (struct smtp_child){ d, l };
 		snprintf(busy, sizeof(busy),
 			 "421 4.3.2 %s Too many connections, try again later\r\n", s->hostname);

@@ -279,7 +279,7 @@ enum deliver_status deliver_message(struct deliver *a, const struct deliver_requ
 	enum deliver_status status = DELIVER_OK;
 	size_t n_targets = 0, stored = 0, skipped = 0;
 	const char *err;
-	char *serr = NULL;
+	char *serr = NULL, *msgid = NULL;
 
 	*answer_r = NULL;
 	if (deflt == req->folder && store_folder_name_check(deflt, &err) < 0) {
@@ -300,13 +300,13 @@ enum deliver_status deliver_message(struct deliver *a, const struct deliver_requ
 		return DELIVER_PERMFAIL;
 	}
 	build_copy(a, req, &copy);
-	msg = message_parse(copy.buf, copy.len, NULL, &err);
+	msg = message_parse_borrowed(copy.buf, copy.len, NULL, &err);
 	if (msg == NULL) {
 		answer(answer_r, "5.6.0 not a message: %s", err);
 		status = DELIVER_PERMFAIL;
 		goto out;
 	}
-	const char *msgid = message_id(msg);
+	msgid = message_id(msg) ? xstrdup(message_id(msg)) : NULL;
 	if (a->dup_file && msgid && deliver_dup_seen(a->dup_file, msgid, a->dup_window,
 						     clock_now())) {
 		answer(answer_r, "2.0.0 duplicate of %s delivered within duplicate_window: dropped",
@@ -362,6 +362,9 @@ enum deliver_status deliver_message(struct deliver *a, const struct deliver_requ
 		sbuf_init(&targets[0].keywords, 0);
 		n_targets = 1;
 	}
+	/* The model is done with: its memory is not kept through the stores
+	 * and the indexing (the peak is what a big message costs). */
+	message_free(&msg);
 	/* The folder named with -m is created when missing, as dovecot-lda
 	 * does with autocreate: the caller asked for it by name. */
 	for (size_t i = 0; i < n_targets; i++)
@@ -409,6 +412,7 @@ out:
 		sbuf_release(&targets[i].keywords);
 	free(targets);
 	free(serr);
+	free(msgid);
 	sieve_result_free(&result);
 	message_free(&msg);
 	sbuf_release(&copy);

@@ -203,6 +203,10 @@ struct queue_run_stats {
  * individually are logged and left for the next run).  stats_r may be NULL. */
 int queue_run(struct queue *q, const struct queue_handlers *h, int64_t now, unsigned flags,
 	      struct queue_run_stats *stats_r);
+/* Makes a queue_run in progress in this process stop before its next entry
+ * (the rest stays queued for the next run).  Async-signal-safe: meant for
+ * a SIGTERM handler.  Lasts for the life of the process. */
+void queue_run_interrupt(void);
 
 /* Builds the RFC 3464 report for the FAILED recipients of env (id's entry
  * whose message is msg) into out: multipart/report with a text part,

@@ -8,6 +8,7 @@
  * every recipient of the message TEMPFAIL and drops the cached session, so
  * a smarthost dying mid-DATA leaves the message queued for a later pass. */
 #include "localmta/relay-private.h"
+#include "lib/clock.h"
 #include "lib/config.h"
 #include "lib/log.h"
 #include "lib/net.h"
@@ -24,6 +25,9 @@
 #include <unistd.h>
 
 #define REPLY_LINE_MAX 4096
+/* A real EHLO reply has a dozen lines; one that does not end is an attack
+ * (a man in the middle needs no certificate before STARTTLS). */
+#define REPLY_LINES_MAX 100
 #define PASSWORD_TIMEOUT 30
 #define FLUSH_EVERY (64 * 1024)
 
@@ -32,7 +36,9 @@ struct relay {
 	enum relay_tls tls_mode;
 	char *host, *hostport, *helo, *user, *password_cmd, *password;
 	char *ca, *fingerprint;
-	int timeout_ms;
+	int timeout_ms;			/* each step, in all */
+	unsigned min_rate;		/* bytes/s owed for the message */
+	const char *reply_err;		/* why the last reply was refused, or NULL */
 	struct conn *c;			/* the cached session, or NULL */
 	bool pipelining, eightbit, smtputf8;
 	unsigned messages;		/* sent over the cached session */
@@ -74,9 +80,20 @@ struct relay *relay_new(const struct config *cfg)
 	r->ca = dup_setting(cfg, "smarthost_ca");
 	r->fingerprint = dup_setting(cfg, "smarthost_fingerprint");
 	r->timeout_ms = (int)config_int(cfg, "relay_timeout") * 1000;
+	r->min_rate = (unsigned)config_int(cfg, "smtp_min_data_rate");
 	return r;
 }
 
+/* Why the connection is unusable, for the queue status. */
+static const char *io_error(const struct relay *r)
+{
+	return r->reply_err ? r->reply_err : conn_timed_out(r->c) ? "timeout (relay_timeout)"
+								  : conn_error(r->c);
+}
+
+/* One reply, which must come whole within relay_timeout (a server
+ * trickling a byte every few seconds is cut off) and in at most
+ * REPLY_LINES_MAX lines.  0, or -1 when the connection is unusable. */
 static int read_reply(struct relay *r, struct reply *rep)
 {
 	struct sbuf line = SBUF_INIT;
@@ -85,14 +102,21 @@ static int read_reply(struct relay *r, struct reply *rep)
 
 	rep->code = 0;
 	sbuf_reset(&rep->text);
-	for (;;) {
+	conn_set_deadline_in(r->c, r->timeout_ms);
+	for (unsigned n = 0;; n++) {
+		if (n == REPLY_LINES_MAX) {
+			r->reply_err = "reply of more than 100 lines";
+			break;
+		}
 		if (conn_read_line(r->c, &line, REPLY_LINE_MAX, &too_long) <= 0)
 			break;
 		const char *l = line.buf;
 
 		if (line.len < 3 || l[0] < '2' || l[0] > '5' || l[1] < '0' || l[1] > '9' ||
-		    l[2] < '0' || l[2] > '9' || (line.len > 3 && l[3] != ' ' && l[3] != '-'))
-			break;	/* not SMTP: treat as a broken connection */
+		    l[2] < '0' || l[2] > '9' || (line.len > 3 && l[3] != ' ' && l[3] != '-')) {
+			r->reply_err = "not an SMTP reply";
+			break;	/* treat as a broken connection */
+		}
 		/* "250-first line" then " next line" without its code. */
 		if (rep->text.len == 0)
 			sbuf_add(&rep->text, l, line.len);
@@ -113,11 +137,13 @@ static int command(struct relay *r, struct reply *rep, const char *fmt, const ch
 {
 	conn_printf(r->c, fmt, arg);
 	conn_write(r->c, "\r\n", 2);
+	conn_set_deadline_in(r->c, r->timeout_ms);
 	return conn_flush(r->c) < 0 ? -1 : read_reply(r, rep);
 }
 
 static void drop_session(struct relay *r)
 {
+	r->reply_err = NULL;
 	conn_free(&r->c);
 	r->messages = 0;
 }
@@ -195,7 +221,7 @@ static char *authenticate(struct relay *r, const char *features, struct reply *r
 broken:
 	explicit_bzero(b.buf, b.len);
 	sbuf_release(&b);
-	return xasprintf("%s: connection lost during AUTH: %s", r->host, conn_error(r->c));
+	return xasprintf("%s: connection lost during AUTH: %s", r->host, io_error(r));
 }
 
 /* Opens, greets, secures and authenticates.  NULL on success, else why
@@ -211,22 +237,27 @@ static char *open_session(struct relay *r)
 	if (fd < 0)
 		return xasprintf("cannot connect to %s: %s", r->hostport, cerr);
 	r->c = conn_new(fd, r->timeout_ms);
+	conn_set_deadline_in(r->c, r->timeout_ms);	/* the TLS handshake */
 	if (r->tls_mode != RELAY_PLAIN &&
 	    (ctx = tls_client_ctx_new(r->ca, r->fingerprint, &err)) == NULL) {
 		why = xasprintf("TLS setup for %s: %s", r->host, err);
 		goto out;
 	}
 	if (r->tls_mode == RELAY_IMPLICIT_TLS && conn_starttls_client(r->c, ctx, r->host) < 0) {
-		why = xasprintf("%s", conn_error(r->c));
+		why = xasprintf("%s", io_error(r));
 		goto out;
 	}
 	if (read_reply(r, &rep) < 0 || rep.code != 220) {
 		why = rep.code ? xasprintf("%s greeted with: %s", r->host, rep.text.buf)
-			       : xasprintf("%s: no greeting: %s", r->host, conn_error(r->c));
+			       : xasprintf("%s: no greeting: %s", r->host, io_error(r));
 		goto out;
 	}
-	if (ehlo(r, &rep) < 0 || rep.code != 250) {
-		why = xasprintf("%s refused EHLO: %s", r->host, rep.code ? rep.text.buf : conn_error(r->c));
+	if (ehlo(r, &rep) < 0) {
+		why = xasprintf("%s: EHLO failed: %s", r->host, io_error(r));
+		goto out;
+	}
+	if (rep.code != 250) {
+		why = xasprintf("%s refused EHLO: %s", r->host, rep.text.buf);
 		goto out;
 	}
 	if (r->tls_mode == RELAY_STARTTLS) {
@@ -237,16 +268,17 @@ static char *open_session(struct relay *r)
 		}
 		if (command(r, &rep, "STARTTLS", NULL) < 0 || rep.code != 220) {
 			why = xasprintf("%s refused STARTTLS: %s", r->host,
-					rep.code ? rep.text.buf : conn_error(r->c));
+					rep.code ? rep.text.buf : io_error(r));
 			goto out;
 		}
+		conn_set_deadline_in(r->c, r->timeout_ms);
 		if (conn_starttls_client(r->c, ctx, r->host) < 0) {
-			why = xasprintf("%s", conn_error(r->c));
+			why = xasprintf("%s", io_error(r));
 			goto out;
 		}
 		if (ehlo(r, &rep) < 0 || rep.code != 250) {
 			why = xasprintf("%s refused EHLO under TLS: %s", r->host,
-					rep.code ? rep.text.buf : conn_error(r->c));
+					rep.code == 250 || rep.code == 0 ? io_error(r) : rep.text.buf);
 			goto out;
 		}
 	}
@@ -272,6 +304,11 @@ static int send_body(struct relay *r, const char *data, size_t len)
 {
 	size_t since_flush = 0;
 	bool bol = true;
+
+	/* A server reading slowly gets relay_timeout plus the message's
+	 * size at smtp_min_data_rate, in all. */
+	conn_set_deadline(r->c, clock_monotonic_ms() + r->timeout_ms +
+				(r->min_rate ? (int64_t)len * 1000 / r->min_rate : 0));
 
 	for (size_t i = 0; i < len; i++) {
 		char ch = data[i];
@@ -439,7 +476,7 @@ void relay_send(struct relay *r, const struct queue_delivery *d, const char *con
 		goto out;
 	}
 	if (transaction(r, d, rcpts, n, results, answers, &rep) < 0) {
-		why = xasprintf("connection to %s lost: %s", r->host, conn_error(r->c));
+		why = xasprintf("connection to %s lost: %s", r->host, io_error(r));
 		log_warning("relay: %s: %s", d->token, why);
 		set_all(results, answers, n, QUEUE_TEMPFAIL, why);
 		free(why);
@@ -467,7 +504,10 @@ void relay_free(struct relay **rp)
 	if (r->c != NULL) {
 		struct reply rep = { 0, SBUF_INIT };
 
-		conn_set_timeout(r->c, 5000);
+		/* The pass is over: QUIT is a courtesy, worth 5 s at most. */
+		if (r->timeout_ms > 5000)
+			r->timeout_ms = 5000;
+		conn_set_timeout(r->c, r->timeout_ms);
 		command(r, &rep, "QUIT", NULL);
 		sbuf_release(&rep.text);
 		drop_session(r);

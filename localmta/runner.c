@@ -13,6 +13,7 @@
 #include "lib/xalloc.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,13 @@
 #include <unistd.h>
 
 #define ANSWER_MAX 500
+
+static volatile sig_atomic_t interrupted;
+
+void queue_run_interrupt(void)
+{
+	interrupted = 1;
+}
 
 /* One line of printable ASCII (controls and 8-bit bytes become '?'), at
  * most ANSWER_MAX bytes: answers end up in envelopes, listings and DSNs. */
@@ -346,15 +354,17 @@ int queue_run(struct queue *q, const struct queue_handlers *h, int64_t now, unsi
 			return -1;
 		}
 		again = false;
-		for (size_t i = 0; ids[i] != NULL; i++)
+		for (size_t i = 0; ids[i] != NULL && !interrupted; i++)
 			if (!in_list(seen, ids[i]))
 				again |= run_entry(q, h, ids[i], now, flags, &st);
 		queue_ids_free(&seen);
 		seen = ids;
 		ids = NULL;
-		if (!again)
+		if (!again || interrupted)
 			break;
 	}
+	if (interrupted)
+		log_info("queue run interrupted; the rest stays queued");
 	queue_ids_free(&seen);
 	if (stats_r != NULL)
 		*stats_r = st;

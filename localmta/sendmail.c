@@ -170,48 +170,54 @@ struct line {
 	size_t len;	/* without the line end */
 };
 
-/* Splits data into lines (LF or CRLF).  Returns the count; *lines_r caller
- * frees.  -1 for a line over the limit. */
-static long split_lines(const char *data, size_t len, struct line **lines_r, long *bad_r)
+/* The line at *pos (ended by LF or CRLF) into *l, *pos moved past it;
+ * false at the end of data.  Lines are walked, not tabled: a table costs
+ * 16 bytes a line, more than the message for 3 million short fields. */
+static bool next_line(const char *data, size_t len, size_t *pos, struct line *l)
 {
-	struct line *v = NULL;
-	size_t n = 0, alloc = 0;
+	if (*pos >= len)
+		return false;
+	const char *p = data + *pos, *nl = memchr(p, '\n', len - *pos);
+	size_t end = nl ? (size_t)(nl - data) : len;
 
-	for (size_t i = 0; i < len;) {
-		const char *nl = memchr(data + i, '\n', len - i);
-		size_t end = nl ? (size_t)(nl - data) : len;
-		size_t l = end - i;
-
-		if (l > 0 && data[end - 1] == '\r' && nl != NULL)
-			l--;
-		if (l > LINE_MAX_BYTES) {
-			free(v);
-			*bad_r = (long)n + 1;
-			return -1;
-		}
-		if (n == alloc) {
-			alloc = alloc ? alloc * 2 : 64;
-			v = xreallocarray(v, alloc, sizeof(*v));
-		}
-		v[n].s = data + i;
-		v[n++].len = l;
-		i = nl ? end + 1 : len;
-	}
-	*lines_r = v;
-	return (long)n;
+	l->s = p;
+	l->len = end - *pos;
+	if (nl && l->len > 0 && data[end - 1] == '\r')
+		l->len--;
+	*pos = nl ? end + 1 : len;
+	return true;
 }
 
-/* Recipients of one To/Cc/Bcc field (lines [i, j) of the header). */
-static int extract(struct sendmail_msg *m, const struct line *lines, size_t i, size_t j)
+static bool is_continuation(const struct line *l)
+{
+	return l->len > 0 && (l->s[0] == ' ' || l->s[0] == '\t');
+}
+
+static bool has_long_line(const char *data, size_t len)
+{
+	size_t pos = 0;
+	struct line l;
+
+	while (next_line(data, len, &pos, &l))
+		if (l.len > LINE_MAX_BYTES)
+			return true;
+	return false;
+}
+
+/* Recipients of one To/Cc/Bcc field: line l, then its continuations
+ * from pos on. */
+static int extract(struct sendmail_msg *m, const char *data, size_t len, const struct line *l,
+		   size_t pos)
 {
 	struct sbuf v = SBUF_INIT;
-	size_t name = field_name_len(lines[i].s, lines[i].len);
+	size_t name = field_name_len(l->s, l->len);
+	struct line c;
 	int ret;
 
-	sbuf_add(&v, lines[i].s + name + 1, lines[i].len - name - 1);
-	for (size_t k = i + 1; k < j; k++) {
+	sbuf_add(&v, l->s + name + 1, l->len - name - 1);
+	while (next_line(data, len, &pos, &c) && is_continuation(&c)) {
 		sbuf_addch(&v, ' ');
-		sbuf_add(&v, lines[k].s, lines[k].len);
+		sbuf_add(&v, c.s, c.len);
 	}
 	ret = addr_list_parse(v.buf, &m->rcpts, &m->error);
 	sbuf_release(&v);
@@ -241,9 +247,8 @@ static int expand_aliases(struct sendmail_msg *m)
 
 int sendmail_prepare(struct sendmail_msg *m, const char *raw, size_t len)
 {
-	struct line *lines = NULL;
-	long n, bad = 0;
-	size_t body = 0;	/* first body line */
+	struct line l;
+	size_t pos = 0, first = 0, hdr_end, body;	/* byte offsets in raw */
 	bool has_header, has_date = false, has_mid = false, has_from = false;
 	char date[64], *domain = NULL;
 	int ret = EX_DATAERR;
@@ -257,41 +262,37 @@ int sendmail_prepare(struct sendmail_msg *m, const char *raw, size_t len)
 		m->error = "message contains NUL bytes";
 		return EX_DATAERR;
 	}
-	n = split_lines(raw, len, &lines, &bad);
-	if (n < 0) {
+	if (has_long_line(raw, len)) {
 		m->error = "line longer than 998 bytes (RFC 5322)";
 		return EX_DATAERR;
 	}
 	/* An mbox "From " line is not part of the message. */
-	size_t first = n > 0 && lines[0].len >= 5 && memcmp(lines[0].s, "From ", 5) == 0;
+	if (len >= 5 && memcmp(raw, "From ", 5) == 0)
+		next_line(raw, len, &first, &l);
 
-	has_header = (size_t)n > first && field_name_len(lines[first].s, lines[first].len) > 0;
-	body = first;
+	pos = first;
+	has_header = next_line(raw, len, &pos, &l) && field_name_len(l.s, l.len) > 0;
+	hdr_end = body = first;
 	if (has_header) {
-		for (body = first; body < (size_t)n && lines[body].len > 0; body++) {
-			const struct line *l = &lines[body];
-			size_t j = body + 1;
-
-			if (l->s[0] == ' ' || l->s[0] == '\t') {
-				if (body == first)
+		for (pos = first; (hdr_end = pos, next_line(raw, len, &pos, &l)) && l.len > 0;) {
+			if (is_continuation(&l)) {
+				if (hdr_end == first)
 					goto malformed;
 				continue;
 			}
-			if (field_name_len(l->s, l->len) == 0)
+			if (field_name_len(l.s, l.len) == 0)
 				goto malformed;
-			while (j < (size_t)n && lines[j].len > 0 &&
-			       (lines[j].s[0] == ' ' || lines[j].s[0] == '\t'))
-				j++;
-			has_date |= is_field(l->s, l->len, "Date");
-			has_mid |= is_field(l->s, l->len, "Message-ID");
-			has_from |= is_field(l->s, l->len, "From");
-			if (m->extract && (is_field(l->s, l->len, "To") || is_field(l->s, l->len, "Cc") ||
-					   is_field(l->s, l->len, "Bcc")) &&
-			    extract(m, lines, body, j) < 0) {
+			has_date |= is_field(l.s, l.len, "Date");
+			has_mid |= is_field(l.s, l.len, "Message-ID");
+			has_from |= is_field(l.s, l.len, "From");
+			if (m->extract && (is_field(l.s, l.len, "To") || is_field(l.s, l.len, "Cc") ||
+					   is_field(l.s, l.len, "Bcc")) &&
+			    extract(m, raw, len, &l, pos) < 0) {
 				ret = EX_NOUSER;
 				goto out;
 			}
 		}
+		body = pos;	/* past the blank line, or the end */
 	}
 	if (expand_aliases(m) < 0) {
 		ret = EX_NOUSER;
@@ -314,13 +315,13 @@ int sendmail_prepare(struct sendmail_msg *m, const char *raw, size_t len)
 	sbuf_addf(&m->out, "Received: by %s (loft sendmail, uid %ld)\n\tid %s; %s\n", domain,
 		  (long)getuid(), m->id, date);
 	/* The header as given, minus Bcc fields and their continuations. */
-	for (size_t i = first; i < body; i++) {
-		if (is_field(lines[i].s, lines[i].len, "Bcc")) {
-			while (i + 1 < body && (lines[i + 1].s[0] == ' ' || lines[i + 1].s[0] == '\t'))
-				i++;
+	bool bcc = false;
+	for (pos = first; pos < hdr_end && next_line(raw, hdr_end, &pos, &l);) {
+		if (!is_continuation(&l))
+			bcc = is_field(l.s, l.len, "Bcc");
+		if (bcc)
 			continue;
-		}
-		sbuf_add(&m->out, lines[i].s, lines[i].len);
+		sbuf_add(&m->out, l.s, l.len);
 		sbuf_addch(&m->out, '\n');
 	}
 	if (!has_from) {
@@ -339,8 +340,8 @@ int sendmail_prepare(struct sendmail_msg *m, const char *raw, size_t len)
 	add_date_msgid(&m->out, !has_date, !has_mid, m->now, m->id, domain, "\n");
 	sbuf_addch(&m->out, '\n');
 	/* The body: the blank line that ended the header is already written. */
-	for (size_t i = body + (body < (size_t)n && has_header); i < (size_t)n; i++) {
-		sbuf_add(&m->out, lines[i].s, lines[i].len);
+	for (pos = body; next_line(raw, len, &pos, &l);) {
+		sbuf_add(&m->out, l.s, l.len);
 		sbuf_addch(&m->out, '\n');
 	}
 	ret = EX_OK;
@@ -350,7 +351,6 @@ malformed:
 	ret = EX_DATAERR;
 out:
 	free(domain);
-	free(lines);
 	return ret;
 }
 

@@ -108,6 +108,8 @@ static void check_login(struct smtp_session *s, const char *user, const char *pa
 	if (r > 0) {
 		s->auth_user = xstrdup(user);
 		log_info("smtp: %s logged in as %s", s->peer_ip, user);
+		if (cfg->event != NULL)
+			cfg->event(cfg->event_ctx, SMTP_EV_AUTHENTICATED);
 		smtp_reply(s, "235 2.7.0 Authentication successful");
 		return;
 	}

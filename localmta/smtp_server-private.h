@@ -24,6 +24,7 @@ struct smtp_session {
 	char helo[256];
 	char *auth_user;	/* malloc'd once logged in */
 	bool quit, fatal;
+	unsigned junk;		/* NOOP-like commands since the last message */
 	struct smtp_line line;
 	/* the transaction */
 	struct arena *tx;

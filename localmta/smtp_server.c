@@ -10,6 +10,7 @@
 #include "localmta/smtp_server-private.h"
 #include "localmta/smtp_data.h"
 #include "lib/arena.h"
+#include "lib/clock.h"
 #include "lib/config.h"
 #include "lib/log.h"
 #include "lib/net.h"
@@ -24,6 +25,9 @@
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
+
+/* How long the last replies may take to go out once the session is over. */
+#define CLOSE_FLUSH_MS 2000
 
 /* ---- replies and input ---- */
 
@@ -64,10 +68,13 @@ static int fill(struct smtp_session *s)
 	return r;
 }
 
-/* Feeds the conn's bytes to the line machine until a line is complete. */
+/* Feeds the conn's bytes to the line machine until a line is complete.
+ * The command timeout bounds the whole line, not each read: a client
+ * trickling a byte every few seconds is still cut off. */
 int smtp_read_line(struct smtp_session *s)
 {
 	conn_set_timeout(s->c, s->cfg->command_timeout_ms);
+	conn_set_deadline_in(s->c, s->cfg->command_timeout_ms);
 	for (;;) {
 		size_t n, used;
 		const uint8_t *p;
@@ -316,6 +323,7 @@ static void deliver(struct smtp_session *s, struct sbuf *msg, char id[SMTP_QUEUE
 	if (code == 0) {
 		id[SMTP_QUEUE_ID_MAX - 1] = '\0';
 		s->st.messages++;
+		s->junk = 0;
 		log_info("smtp: %s: queued %s from <%s>, %zu recipient(s), %zu octets", s->peer_ip, id,
 			 s->sender, s->nrcpts, msg->len);
 		smtp_reply(s, "250 2.0.0 Ok: queued as %s", id);
@@ -358,7 +366,17 @@ static void cmd_data(struct smtp_session *s, const char *args)
 	add_received(s, &msg, id);
 	smtp_data_init(&d, &msg, s->cfg->max_size ? s->cfg->max_size + msg.len : 0);
 	conn_set_timeout(s->c, s->cfg->data_timeout_ms);
+	/* Postfix's per-request deadline: data_timeout in all, plus the time
+	 * the bytes already received are owed at min_data_rate. */
+	int64_t start = clock_monotonic_ms();
+	uint64_t got = 0;
+
 	for (;;) {
+		if (s->cfg->min_data_rate > 0)
+			conn_set_deadline(s->c, start + s->cfg->data_timeout_ms +
+					  (int64_t)(got * 1000 / s->cfg->min_data_rate));
+		else
+			conn_set_deadline_in(s->c, 0);
 		size_t n, used;
 		const uint8_t *p;
 		int r = fill(s);
@@ -371,6 +389,7 @@ static void cmd_data(struct smtp_session *s, const char *args)
 		p = conn_peek(s->c, &n);
 		r = smtp_data_feed(&d, p, n, &used);
 		conn_consume(s->c, used);
+		got += used;
 		if (r == 1)
 			break;
 	}
@@ -443,6 +462,7 @@ static void cmd_starttls(struct smtp_session *s, const char *args)
 	}
 	smtp_reply(s, "220 2.0.0 Ready to start TLS");
 	conn_set_timeout(s->c, s->cfg->command_timeout_ms);
+	conn_set_deadline_in(s->c, s->cfg->command_timeout_ms);
 	if (conn_starttls_server(s->c, s->cfg->tls) < 0) {
 		log_warning("smtp: %s: STARTTLS failed: %s", s->peer_ip, conn_error(s->c));
 		s->fatal = true;
@@ -458,6 +478,24 @@ static void cmd_starttls(struct smtp_session *s, const char *args)
 	s->helo[0] = '\0';
 	free(s->auth_user);
 	s->auth_user = NULL;
+}
+
+/* Commands that move no mail forward (Postfix's junk commands).  A client
+ * that sends more than max_junk of them without a message accepted in
+ * between (a NOOP every few seconds, never timed out) is disconnected.
+ * Returns true when the session ends here. */
+static bool junk_command(struct smtp_session *s, enum smtp_verb verb)
+{
+	if (verb != SMTP_VERB_NOOP && verb != SMTP_VERB_RSET && verb != SMTP_VERB_VRFY &&
+	    verb != SMTP_VERB_HELP && verb != SMTP_VERB_HELO && verb != SMTP_VERB_EHLO)
+		return false;
+	if (s->cfg->max_junk == 0 || ++s->junk <= s->cfg->max_junk)
+		return false;
+	log_warning("smtp: %s: too many commands without mail (%u)", s->peer_ip, s->junk);
+	smtp_reply(s, "421 4.7.0 %s Too many commands without mail, closing connection",
+		   s->cfg->hostname);
+	s->fatal = true;
+	return true;
 }
 
 typedef void smtp_cmd_fn(struct smtp_session *s, const char *args);
@@ -489,6 +527,7 @@ int smtp_server_run(struct conn *c, const struct smtp_server_config *cfg,
 	}
 	log_info("smtp: connection from %s", s.peer_ip);
 	conn_set_timeout(c, cfg->command_timeout_ms);
+	conn_set_deadline_in(c, cfg->command_timeout_ms);
 	if (cfg->implicit_tls && conn_starttls_server(c, cfg->tls) < 0) {
 		log_warning("smtp: %s: TLS handshake failed: %s", s.peer_ip, conn_error(c));
 		s.fatal = true;
@@ -507,11 +546,19 @@ int smtp_server_run(struct conn *c, const struct smtp_server_config *cfg,
 			continue;
 		}
 		verb = smtp_parse_verb(s.line.buf, &args);
-		if (verb_table[verb] == NULL)
+		if (verb_table[verb] == NULL) {
 			smtp_reply_error(&s, "500 5.5.1 Command unrecognized");
-		else
-			verb_table[verb](&s, args);
+			continue;
+		}
+		if (junk_command(&s, verb))
+			break;
+		verb_table[verb](&s, args);
 	}
+	/* Before the last reply goes out: a client that reconnects as soon as
+	 * it reads it must not find this session still counted. */
+	if (cfg->event != NULL)
+		cfg->event(cfg->event_ctx, SMTP_EV_CLOSING);
+	conn_set_deadline_in(c, CLOSE_FLUSH_MS);
 	conn_flush(c);
 	ret = s.quit ? 0 : -1;
 	log_info("smtp: %s: %s, %u message(s)", s.peer_ip, s.quit ? "quit" : "disconnected",
@@ -576,6 +623,8 @@ void smtp_server_config_init(struct smtp_server_config *cfg, const struct config
 	cfg->auth_delay_ms = (int)config_int(conf, "smtp_auth_failure_delay") * 1000;
 	cfg->command_timeout_ms = (int)config_int(conf, "smtp_command_timeout") * 1000;
 	cfg->data_timeout_ms = (int)config_int(conf, "smtp_data_timeout") * 1000;
+	cfg->min_data_rate = (unsigned)config_int(conf, "smtp_min_data_rate");
+	cfg->max_junk = (unsigned)config_int(conf, "smtp_max_junk_commands");
 	cfg->local_domains = split_list(config_get(conf, "local_domains"));
 	cfg->local_addresses = split_list(config_get(conf, "local_addresses"));
 }

@@ -17,8 +17,11 @@
  * client hears 250 only when that callback says the message is durably
  * queued.  Addresses are handed over as data, never through a shell.
  *
- * Blocking: smtp_server_run blocks for the whole session, each wait bounded
- * by the command/data timeouts.  It logs through lib/log.h. */
+ * Blocking: smtp_server_run blocks for the whole session.  Each command
+ * line must arrive whole within the command timeout; DATA within the data
+ * timeout plus its size at min_data_rate (Postfix's request deadlines);
+ * more than max_junk NOOP-like commands without a message end the session.
+ * It logs through lib/log.h. */
 #ifndef LOFT_LOCALMTA_SMTP_SERVER_H
 #define LOFT_LOCALMTA_SMTP_SERVER_H
 
@@ -52,6 +55,13 @@ typedef int smtp_auth_fn(void *ctx, const char *user, const char *password);
 
 enum smtp_mode { SMTP_MODE_SUBMISSION, SMTP_MODE_INBOUND };
 
+/* What a session tells its daemon (lib/server's child states). */
+enum smtp_event {
+	SMTP_EV_AUTHENTICATED,	/* AUTH succeeded */
+	SMTP_EV_CLOSING,	/* the session is over; its last replies follow */
+};
+typedef void smtp_event_fn(void *ctx, enum smtp_event ev);
+
 struct smtp_server_config {
 	enum smtp_mode mode;
 	const char *hostname;		/* greeting and Received: */
@@ -61,13 +71,18 @@ struct smtp_server_config {
 	uint64_t max_size;		/* SIZE; 0: none */
 	unsigned max_rcpts, max_errors, max_auth_failures;
 	int auth_delay_ms;		/* after a failed login, times the failures */
-	int command_timeout_ms, data_timeout_ms;
+	int command_timeout_ms;		/* for each whole command line */
+	int data_timeout_ms;		/* for DATA, plus the time below */
+	unsigned min_data_rate;		/* bytes/s owed in DATA; 0: no deadline */
+	unsigned max_junk;		/* NOOP-like commands between messages; 0: any */
 	char **local_domains;		/* NULL-terminated lists (inbound mode) */
 	char **local_addresses;
 	smtp_auth_fn *auth;		/* NULL: every login fails */
 	void *auth_ctx;
 	smtp_accept_fn *accept;
 	void *accept_ctx;
+	smtp_event_fn *event;		/* NULL: nobody listens */
+	void *event_ctx;
 };
 
 /* Fills cfg from the settings (hostname, timeouts, limits, local_domains,

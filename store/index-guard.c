@@ -24,8 +24,14 @@
  * dirmngr that outlive loft.  While notmuch indexes, GNUPGHOME names a
  * directory that cannot exist (below /dev/null), so no agent can start;
  * the message is indexed by its headers.  The variable is put back at
- * once: programs loft starts later (an editor, a viewer) get the user's. */
+ * once: programs loft starts later (an editor, a viewer) get the user's.
+ *
+ * Size.  notmuch parses with GMime and no caps: 3 million header fields
+ * take it gigabytes and minutes.  A message over the message model's caps
+ * (store/message.h) is refused like a bad path: it stays stored, unindexed,
+ * with the reason in the note. */
 #include "store/index-private.h"
+#include "store/message.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
@@ -122,6 +128,10 @@ notmuch_status_t index_nm_index_file(struct index *ix, const char *path,
 	*note_r = NULL;
 	if (problem) {
 		*note_r = xstrdup(problem);
+		return NOTMUCH_STATUS_PATH_ERROR;
+	}
+	if ((problem = message_file_over_limits(path, NULL))) {
+		*note_r = xasprintf("%s: over the message model's caps", problem);
 		return NOTMUCH_STATUS_PATH_ERROR;
 	}
 	char *gnupghome = getenv("GNUPGHOME") ? xstrdup(getenv("GNUPGHOME")) : NULL;

@@ -31,7 +31,8 @@ const char *index_path_problem(const struct index *ix, const char *path, bool fi
 			       char *buf, size_t size);
 /* notmuch_database_index_file() as loft calls it: with ix->opts, and
  * NOTMUCH_STATUS_PATH_ERROR without calling notmuch for a path that
- * index_path_problem() refuses.  *note_r (caller frees, NULL when there is
+ * index_path_problem() refuses or a message over the message model's caps
+ * (message_file_over_limits()).  *note_r (caller frees, NULL when there is
  * nothing to say) gets that reason, or the GLib messages (GMime criticals)
  * logged while the file was parsed, which are not written to stderr. */
 notmuch_status_t index_nm_index_file(struct index *ix, const char *path,

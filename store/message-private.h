@@ -28,8 +28,10 @@ struct message {
 	struct message *top;		/* the message that owns the arena (self for the top) */
 	struct arena *arena;		/* only in the top message */
 	GMimeMessage *gm;		/* referenced by the top only */
-	char *raw;			/* top only: private copy of the input */
+	const char *raw;		/* top only: the input */
+	char *raw_alloc;		/* top only: what to free, or NULL when borrowed */
 	size_t raw_len;
+	GByteArray *raw_array;		/* top only: raw lent to GMime's stream */
 	struct message_limits lim;
 
 	struct message_header *headers;
@@ -82,6 +84,12 @@ void message_read_headers(struct message *top, GMimeHeaderList *list,
 			  struct message_header **headers_r, int *count_r);
 const char *message_headers_find(const struct message_header *h, int n, const char *name, int raw);
 void message_fill_envelope(struct message *m, GMimeMessage *gm);
+/* message_cap.c: the bytes to give GMime for data under lim: NULL when
+ * data is within the caps (give it as is), else a new array (caller
+ * unrefs) with the fields over a cap cut out and the view ended at a part
+ * over the part or depth cap; the caps hit are added to defects. */
+GByteArray *message_cap_view(const char *data, size_t len, const struct message_limits *lim,
+			     const char **defects, unsigned *ndefects);
 /* message_mime.c: builds top->root and top->parts from top->gm. */
 void message_build_tree(struct message *top);
 

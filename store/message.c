@@ -80,7 +80,6 @@ void message_read_headers(struct message *top, GMimeHeaderList *list,
 			  struct message_header **headers_r, int *count_r)
 {
 	int n = list ? g_mime_header_list_get_count(list) : 0, i, k = 0;
-	size_t total = 0;
 	struct message_header *h = arena_calloc(top->arena, n ? n : 1, sizeof(*h));
 	struct sbuf sb = SBUF_INIT;
 
@@ -92,11 +91,6 @@ void message_read_headers(struct message *top, GMimeHeaderList *list,
 
 		if (!name || !raw)
 			continue;
-		total += strlen(name) + strlen(raw);
-		if (total > top->lim.max_header_bytes) {
-			message_add_defect(top->defects, &top->ndefects, "header-limit");
-			break;
-		}
 		h[k].name = arena_strdup(top->arena, name);
 		h[k].raw = unfold(top->arena, raw);
 		if (!val)
@@ -297,8 +291,10 @@ static void warning_cb(gint64 offset, GMimeParserWarning code, const gchar *item
 		message_add_defect(m->defects, &m->ndefects, d);
 }
 
-struct message *message_parse(const char *data, size_t len,
-			      const struct message_limits *lim, const char **error_r)
+/* data is the caller's (kept until message_free) when alloc is NULL, else
+ * alloc is a malloc'd buffer holding it that the message now owns. */
+static struct message *parse(const char *data, size_t len, char *alloc,
+			     const struct message_limits *lim, const char **error_r)
 {
 	static const struct message_limits deflim = MESSAGE_LIMITS_DEFAULT;
 	struct message *m;
@@ -319,39 +315,52 @@ struct message *message_parse(const char *data, size_t len,
 			data = nl + 1;
 		}
 	}
+	if (len >= G_MAXUINT) {	/* GByteArray's bound; far over max_message_size */
+		*error_r = "message too large";
+		free(alloc);
+		return NULL;
+	}
 	m = xcalloc(1, sizeof(*m));
 	m->top = m;
 	m->arena = arena_new(16384);
 	m->lim = lim ? *lim : deflim;
-	m->raw = xmalloc(len + 1);
-	memcpy(m->raw, data, len);
-	m->raw[len] = '\0';
+	m->raw = data;
+	m->raw_alloc = alloc;
 	m->raw_len = len;
 
-	stream = g_mime_stream_mem_new_with_buffer(m->raw, len);
+	/* GMime reads raw itself (lent, not copied) unless the caps cut it. */
+	GByteArray *view = message_cap_view(m->raw, len, &m->lim, m->defects, &m->ndefects);
+	if (view) {
+		stream = g_mime_stream_mem_new_with_byte_array(view);
+	} else {
+		/* The stream does not own the array, and GMime only reads. */
+		m->raw_array = g_byte_array_new_take((guint8 *)(uintptr_t)m->raw, len);
+		stream = g_mime_stream_mem_new_with_byte_array(m->raw_array);
+		g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);
+		view = m->raw_array;
+	}
 	parser = g_mime_parser_new_with_stream(stream);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
 	opts = g_mime_parser_options_clone(g_mime_parser_options_get_default());
 	g_mime_parser_options_set_warning_callback(opts, warning_cb, m);
 	m->gm = g_mime_parser_construct_message(parser, opts);
 	g_object_unref(parser);
-	g_object_unref(stream);
 	if (!m->gm) {
 		/* No header block GMime accepts (text from the first byte):
 		 * read it as a message with no headers, as Python does. */
-		char *body = xmalloc(len + 2);
+		GByteArray *body = g_byte_array_sized_new(view->len + 1);
 
-		body[0] = '\n';
-		memcpy(body + 1, data, len);
-		stream = g_mime_stream_mem_new_with_buffer(body, len + 1);
-		free(body);
+		g_byte_array_append(body, (const guint8 *)"\n", 1);
+		g_byte_array_append(body, view->data, view->len);
+		g_object_unref(stream);
+		stream = g_mime_stream_mem_new_with_byte_array(body);
 		parser = g_mime_parser_new_with_stream(stream);
 		g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
 		m->gm = g_mime_parser_construct_message(parser, opts);
 		g_object_unref(parser);
-		g_object_unref(stream);
 		message_add_defect(m->defects, &m->ndefects, "missing-header-block");
 	}
+	g_object_unref(stream);
 	if (!m->gm) {
 		g_mime_parser_options_free(opts);
 		*error_r = "not a message";
@@ -364,11 +373,26 @@ struct message *message_parse(const char *data, size_t len,
 	return m;
 }
 
+struct message *message_parse(const char *data, size_t len,
+			      const struct message_limits *lim, const char **error_r)
+{
+	char *copy = xmalloc(len + 1);
+
+	memcpy(copy, data, len);
+	copy[len] = '\0';
+	return parse(copy, len, copy, lim, error_r);
+}
+
+struct message *message_parse_borrowed(const char *data, size_t len,
+				       const struct message_limits *lim, const char **error_r)
+{
+	return parse(data, len, NULL, lim, error_r);
+}
+
 struct message *message_parse_file(const char *path, const struct message_limits *lim,
 				   int *errno_r, const char **error_r)
 {
 	struct sbuf sb = SBUF_INIT;
-	struct message *m;
 	char buf[65536];
 	size_t n;
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
@@ -386,9 +410,10 @@ struct message *message_parse_file(const char *path, const struct message_limits
 	}
 	if (f != stdin)
 		fclose(f);
-	m = message_parse(sb.buf, sb.len, lim, error_r);
-	sbuf_release(&sb);
-	return m;
+	size_t len;
+	char *data = sbuf_detach(&sb, &len);
+
+	return parse(data, len, data, lim, error_r);
 fail:
 	if (errno_r)
 		*errno_r = errno;
@@ -408,9 +433,11 @@ void message_free(struct message **msgp)
 		free(((struct message_part *)m->parts[i])->content);
 	free(m->parts);
 	if (m->gm)
-		g_object_unref(m->gm);
+		g_object_unref(m->gm);	/* and with it the streams reading raw */
+	if (m->raw_array)
+		g_byte_array_free(m->raw_array, FALSE);
 	arena_free(&m->arena);
-	free(m->raw);
+	free(m->raw_alloc);
 	free(m);
 	*msgp = NULL;
 }

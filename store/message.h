@@ -21,15 +21,41 @@ struct sbuf;
 struct message;
 struct message_part;
 
-/* Bounds on what the model builds.  A message over a bound is still
- * returned: the part at the limit becomes a leaf (its content empty, a defect
- * recorded), headers past the limit are dropped from the lookup. */
+/* Bounds on what the model builds, so that its memory stays a small
+ * multiple of the message's size whatever the message's shape (3 million
+ * header fields, a million parts, a 40 MB folded header line...).  They are
+ * applied before GMime sees the message (store/message_cap.c), to every
+ * header block: the top one, each MIME part's, each embedded message's.
+ * A message over a cap is still returned, with a defect recorded
+ * ("header-limit", "part-limit", "depth-limit"), and message_raw() still
+ * gives every byte; only the model's view is cut:
+ *  - a header field past max_fields in its block, past max_total_fields in
+ *    the message, or whose lines would take the header bytes past
+ *    max_header_bytes, is left out together with the rest of its block
+ *    (message_header*, Sieve's header/exists/address tests do not see it;
+ *    the block's body is kept);
+ *  - a part (a header block) past max_parts, or deeper than max_depth,
+ *    ends the view: it and everything after it are not parsed (the
+ *    enclosing multipart becomes a leaf, its content empty);
+ *  - a part at the depth limit becomes a leaf (its content empty). */
 struct message_limits {
 	unsigned max_depth;		/* nesting of multiparts/messages; default 64 */
-	size_t max_header_bytes;	/* total header bytes kept per message; 1 MiB */
+	size_t max_header_bytes;	/* header lines kept, all blocks, line ends included; 1 MiB */
 	unsigned max_parts;		/* parts in the whole tree; default 10,000 */
+	unsigned max_fields;		/* header fields kept per header block; default 1,000 */
+	unsigned max_total_fields;	/* header fields kept, all blocks; default 20,000 */
 };
-#define MESSAGE_LIMITS_DEFAULT { 64, 1024 * 1024, 10000 }
+#define MESSAGE_LIMITS_DEFAULT { 64, 1024 * 1024, 10000, 1000, 20000 }
+
+/* Would message_parse() cut data to fit lim (NULL: the defaults)?  A scan
+ * without GMime, linear in len, allocating only a boundary stack.  NULL
+ * when within every cap, else the defect of the first cap exceeded (a
+ * static string).  For callers that hand the message to another parser
+ * with no caps (notmuch indexing). */
+const char *message_over_limits(const char *data, size_t len, const struct message_limits *lim);
+/* The same for a file (mapped, not read into memory); NULL also when it
+ * cannot be read (the caller's own open will say why). */
+const char *message_file_over_limits(const char *path, const struct message_limits *lim);
 
 /* Initialises GMime once (LOOSE RFC 2047, parameter and address parsing;
  * addresses without a domain allowed).  Called by message_parse* on first
@@ -45,6 +71,11 @@ void message_deinit(void);
  * with defects.  A leading UTF-8 BOM and an mbox "From " line are skipped. */
 struct message *message_parse(const char *data, size_t len,
 			      const struct message_limits *lim, const char **error_r);
+/* The same without a copy: data must stay valid and unchanged until
+ * message_free(); message_raw() then points into it.  For callers that
+ * hold a big message already (delivery). */
+struct message *message_parse_borrowed(const char *data, size_t len,
+				       const struct message_limits *lim, const char **error_r);
 /* The same for a file; NULL with *error_r (strerror text) when unreadable.
  * *errno_r, if not NULL, gets errno (0 when the file read but did not parse). */
 struct message *message_parse_file(const char *path, const struct message_limits *lim,
@@ -175,6 +206,14 @@ void message_flowed_reflow(const char *text, size_t len, int delsp, struct sbuf 
  * Sizes and line counts are those of the message with CRLF line ends. */
 void message_imap_envelope(const struct message *msg, struct sbuf *out);
 void message_imap_bodystructure(const struct message *msg, int extensible, struct sbuf *out);
+/* The raw bytes of IMAP body section part ("1.2"; the whole message has
+ * no section of its own here) appended to out: with mime 0 the part's body
+ * as it is in the message (still transfer-encoded; for message/rfc822 the
+ * embedded message), with mime 1 its header block and the blank line after
+ * it (the MIME section).  Line ends as stored.  Returns 0, or -1 when the
+ * message has no such part. */
+int message_imap_section(const struct message *msg, const char *part, int mime,
+			 struct sbuf *out);
 /* Appends s as an IMAP nstring: NIL for NULL, a quoted string, or a literal
  * when s has CR, LF, NUL or 8-bit bytes. */
 void message_imap_nstring(struct sbuf *out, const char *s);

@@ -167,19 +167,31 @@ ok $? "the inbound listener moved to its new address"
 kill -0 "$DPID"
 ok $? "the daemon is still running after SIGHUP"
 
-# 9. The connection cap (max_connections=2 since the reload).
-python3 - "$SUB_PORT" > "$T_DIR/cap" 2>&1 <<'EOF'
-import socket, sys, time
-port = int(sys.argv[1])
-held = []
-for _ in range(2):
+# 9. The connection cap (max_connections=2 since the reload): a third
+# connection closes the oldest one not logged in; when both are logged in,
+# it gets 421.
+python3 - "$SUB_PORT" phone "$PW" > "$T_DIR/cap" 2>&1 <<'EOF'
+import base64, socket, sys, time
+port, user, pw = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+def conn():
     s = socket.create_connection(("127.0.0.1", port), timeout=10)
     s.recv(200)          # the 220 greeting: the child is running
-    held.append(s)
+    return s
+a, b = conn(), conn()
+c = conn()               # pushes out a, the oldest not logged in
+print("evicted" if a.recv(200) == b"" else "kept")
+plain = base64.b64encode(b"\0" + user.encode() + b"\0" + pw.encode())
+for s in (b, c):
+    s.sendall(b"EHLO cap.test\r\n")
+    while b"250 " not in s.recv(1000):
+        pass
+    s.sendall(b"AUTH PLAIN " + plain + b"\r\n")
+    print(s.recv(200).decode().strip())
 t = socket.create_connection(("127.0.0.1", port), timeout=10)
 print(t.recv(200).decode().strip())
 EOF
-like "$(cat "$T_DIR/cap")" '^421 4\.3\.2 ' "the third connection over max_connections=2 gets 421"
+like "$(sed -n 1p "$T_DIR/cap")" '^evicted$' "over max_connections=2 the oldest connection not logged in is closed"
+like "$(sed -n 4p "$T_DIR/cap")" '^421 4\.3\.2 ' "with both logged in, the third connection gets 421" || diag "$(cat "$T_DIR/cap")"
 
 # 10. SIGTERM during a slow DATA: finished and delivered, then exit 0.
 before=$(inbox_count)

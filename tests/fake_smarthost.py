@@ -4,9 +4,12 @@
 middle of DATA on demand.
 
 usage: fake_smarthost.py PORT DUMPDIR [--reply ADDR=CODE TEXT]... [--drop-after N]
+                         [--ehlo-flood] [--trickle SECONDS]
   --reply      the RCPT answer for ADDR (default 250)
   --drop-after N  the first DATA that gets N bytes has its connection closed
                (no reply); later ones are accepted
+  --ehlo-flood    EHLO is answered with "250-" lines that never end
+  --trickle S     every reply goes out one byte every S seconds
 Each accepted message is DUMPDIR/N.eml: "MAIL <s>", "RCPT <r>"..., a blank
 line, then the data exactly as received (dot-stuffing undone).
 Prints "ready" once listening; logs sessions to stderr.
@@ -15,14 +18,21 @@ import os
 import socket
 import sys
 import threading
+import time
 
 port, dump = int(sys.argv[1]), sys.argv[2]
-replies, drop_after = {}, None
+replies, drop_after, ehlo_flood, trickle = {}, None, False, 0.0
 args = sys.argv[3:]
 while args:
     if args[0] == "--reply":
         addr, answer = args[1].split("=", 1)
         replies[addr.lower()] = answer
+        args = args[2:]
+    elif args[0] == "--ehlo-flood":
+        ehlo_flood = True
+        args = args[1:]
+    elif args[0] == "--trickle":
+        trickle = float(args[1])
         args = args[2:]
     elif args[0] == "--drop-after":
         drop_after = int(args[1])
@@ -35,7 +45,15 @@ state = {"n": 0, "dropped": False, "sessions": 0}
 
 def serve(conn):
     f = conn.makefile("rb")
-    send = lambda s: conn.sendall(s.encode() + b"\r\n")
+
+    def send(s):
+        data = s.encode() + b"\r\n"
+        if not trickle:
+            conn.sendall(data)
+            return
+        for i in range(len(data)):
+            conn.sendall(data[i:i + 1])
+            time.sleep(trickle)
     send("220 fake.test ESMTP")
     sender, rcpts = None, []
     while True:
@@ -44,7 +62,10 @@ def serve(conn):
             return
         cmd = line.decode("utf-8", "replace").rstrip("\r\n")
         verb = cmd[:4].upper()
-        if verb == "EHLO":
+        if verb == "EHLO" and ehlo_flood:
+            while True:
+                conn.sendall(b"250-FLOOD" + b"x" * 60 + b"\r\n")
+        elif verb == "EHLO":
             send("250-fake.test\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 SIZE 10000000")
         elif verb == "MAIL":
             sender, rcpts = cmd[10:].split(">")[0].lstrip("<"), []

@@ -133,6 +133,52 @@ queue_run
 like "$(loft_a queue list)" '<later@remote.test> pending, 2 attempts' "the 4xx recipient is retried"
 loft_a queue rm $(loft_a queue list | awk '/^[0-9]/{print $1}') >/dev/null
 
+# 2b. Hostile smarthosts (issue 10): EHLO answered with "250-" lines that
+# never end, replies trickled a byte a second; and SIGTERM to a daemon whose
+# runner is stuck on such a server.  Every step has a deadline.
+secs_below() { awk -v t="$1" -v max="$2" 'BEGIN { exit !(t + 0 < max + 0) }'; }
+timed_run() {	# timed_run: queue_run (30 s at most), then $SECS holds how long it took
+	local t0; t0=$(date +%s.%N)
+	timeout 30 "$LOFT" -F "$A_RC" queue flush > "$T_DIR/run.out" 2> "$T_DIR/run.err"
+	SECS=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+}
+HPORT=$(free_port)
+TPORT=$(free_port)
+mkdir -p "$T_DIR/flood" "$T_DIR/trickle"
+bg python3 "$TOP/tests/fake_smarthost.py" $HPORT "$T_DIR/flood" --ehlo-flood > "$T_DIR/flood.ready" 2>&1
+bg python3 "$TOP/tests/fake_smarthost.py" $TPORT "$T_DIR/trickle" --trickle 1 > "$T_DIR/trickle.ready" 2>&1
+for _ in $(seq 50); do grep -q ready "$T_DIR/flood.ready" && grep -q ready "$T_DIR/trickle.ready" && break; sleep 0.1; done
+a_rc "set smarthost=smtp+insecure://127.0.0.1:$HPORT relay_timeout=3"
+msg "endless EHLO" x@remote.test
+timed_run
+like "$(loft_a queue list)" 'EHLO failed: reply of more than 100 lines' "an EHLO reply that never ends: a clear temporary failure"
+secs_below "$SECS" 3
+ok $? "and the queue run ends at once (took $SECS s)"
+a_rc "set smarthost=smtp+insecure://127.0.0.1:$TPORT relay_timeout=3"
+timed_run
+like "$(loft_a queue list)" 'no greeting: timeout \(relay_timeout\)' "a reply trickled 1 byte/s: timed out"
+secs_below "$SECS" 5
+ok $? "within relay_timeout=3 for the whole reply (took $SECS s)"
+
+# SIGTERM while the daemon's runner waits on the trickling smarthost.
+a_rc "set smarthost=smtp+insecure://127.0.0.1:$TPORT relay_timeout=1m" \
+	"set smtp_listen=127.0.0.1:$(free_port) queue_interval=1h shutdown_timeout=2"
+bg "$LOFT" -F "$A_RC" daemon 2> "$T_DIR/a-daemon.log"
+APID=$!
+for _ in $(seq 100); do [ "$(grep -c '^session' "$T_DIR/trickle.ready")" -ge 2 ] && break; sleep 0.1; done
+t0=$(date +%s.%N)
+kill -TERM "$APID"
+for _ in $(seq 150); do kill -0 "$APID" 2>/dev/null || break; sleep 0.1; done
+kill -KILL "$APID" 2>/dev/null
+wait "$APID"
+rc=$?
+SECS=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+is "$rc" 0 "SIGTERM with a relay in progress: the daemon exits 0"
+secs_below "$SECS" 4
+ok $? "within about shutdown_timeout=2 (took $SECS s)"
+like "$(loft_a queue list)" 'x@remote.test' "the message in flight stays queued"
+loft_a queue rm $(loft_a queue list | awk '/^[0-9]/{print $1}') >/dev/null
+
 # 3. Loft daemon B as a smarthost with a certificate from a test CA and AUTH.
 mkdir -p "$T_DIR/ca"
 (

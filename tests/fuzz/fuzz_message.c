@@ -83,7 +83,7 @@ static void walk(const struct message *m, struct sbuf *out)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct message_limits lim = { 32, 256 * 1024, 2000 };
+	static const struct message_limits lim = { 32, 256 * 1024, 2000, 1000, 20000 };
 	const char *error;
 	struct message *m = message_parse((const char *)data, size, &lim, &error);
 	struct sbuf sb = SBUF_INIT;

@@ -318,6 +318,138 @@ static void test_part_limit(void **state)
 	sbuf_release(&sb);
 }
 
+static const char *first_defect(const struct message *m)
+{
+	const char *const *d = message_defects(m);
+
+	return d && d[0] ? d[0] : "";
+}
+
+/* The caps are applied before GMime: fields past them are cut from their
+ * header block only, bodies and message_raw() stay whole. */
+static void test_header_caps(void **state)
+{
+	struct message_limits lim = MESSAGE_LIMITS_DEFAULT;
+	struct sbuf sb = SBUF_INIT;
+	const char *error, *raw, *c;
+	struct message *m;
+	size_t len;
+	int i;
+
+	(void)state;
+	lim.max_fields = 3;
+	sbuf_addstr(&sb, "Subject: s\nX-1: a\nX-2: b\nX-3: c\nX-4: d\n\nbody\n");
+	m = message_parse_borrowed(sb.buf, sb.len, &lim, &error);
+	assert_non_null(m);
+	assert_int_equal(message_header_count(m), 3);
+	assert_null(message_header(m, "X-3"));
+	assert_string_equal(first_defect(m), "header-limit");
+	c = message_part_content(message_root(m), &len);
+	assert_int_equal(len, 5);
+	assert_memory_equal(c, "body\n", 5);
+	raw = message_raw(m, &len);
+	assert_ptr_equal(raw, sb.buf);	/* borrowed, not copied */
+	assert_int_equal(len, sb.len);
+	message_free(&m);
+	assert_string_equal(message_over_limits(sb.buf, sb.len, &lim), "header-limit");
+	assert_null(message_over_limits(sb.buf, sb.len, NULL));
+
+	/* A part's own header block: cut there, the tree and the next part kept. */
+	sbuf_reset(&sb);
+	sbuf_addstr(&sb, "Content-Type: multipart/mixed; boundary=b\n\n--b\n"
+			 "Content-Type: text/html\n");
+	for (i = 0; i < 50; i++)
+		sbuf_addf(&sb, "X-%d: v\n", i);
+	sbuf_addstr(&sb, "\n<p>one\n--b\nContent-Type: text/plain\n\ntwo\n--b--\n");
+	m = parse(sb.buf, &lim);
+	assert_string_equal(message_part_type(message_find_part(m, "1")), "text/html");
+	assert_string_equal(message_part_type(message_find_part(m, "2")), "text/plain");
+	c = message_part_content(message_find_part(m, "2"), &len);
+	assert_memory_equal(c, "two", 3);
+	assert_string_equal(first_defect(m), "header-limit");
+	message_free(&m);
+
+	/* The total over all blocks: the second part's fields go. */
+	lim.max_total_fields = 3;
+	m = parse("Content-Type: multipart/mixed; boundary=b\nX-A: 1\n\n--b\n"
+		  "Content-Type: text/html\n\none\n--b\nContent-Type: text/html\n\ntwo\n--b--\n",
+		  &lim);
+	assert_string_equal(message_part_type(message_find_part(m, "1")), "text/html");
+	assert_string_equal(message_part_type(message_find_part(m, "2")), "text/plain");
+	message_free(&m);
+
+	/* Header bytes: a folded field over the cap is left out whole. */
+	lim = (struct message_limits)MESSAGE_LIMITS_DEFAULT;
+	lim.max_header_bytes = 200;
+	sbuf_reset(&sb);
+	sbuf_addstr(&sb, "Subject: kept\nX-Big: b\n");
+	for (i = 0; i < 1000; i++)
+		sbuf_addstr(&sb, " c\n");
+	sbuf_addstr(&sb, "\nbody\n");
+	m = parse(sb.buf, &lim);
+	assert_string_equal(message_header(m, "Subject"), "kept");
+	assert_null(message_header(m, "X-Big"));
+	c = message_part_content(message_root(m), &len);
+	assert_memory_equal(c, "body\n", 5);
+	message_free(&m);
+
+	/* Body lines that only look like fields after a non-boundary are not
+	 * a header block ("--bX" is not "--b"): nothing is cut from them. */
+	lim = (struct message_limits)MESSAGE_LIMITS_DEFAULT;
+	lim.max_fields = 3;
+	sbuf_reset(&sb);
+	sbuf_addstr(&sb, "Content-Type: multipart/mixed; boundary=b\n\n--b\n\n--bX\n");
+	for (i = 0; i < 10; i++)
+		sbuf_addf(&sb, "K%d: v\n", i);
+	sbuf_addstr(&sb, "--b--\n");
+	m = parse(sb.buf, &lim);
+	c = message_part_content(message_find_part(m, "1"), &len);
+	assert_int_equal(len, strlen("--bX\n") + 10 * strlen("K0: v\n") - 1);
+	assert_null(message_defects(m)[0]);
+	message_free(&m);
+
+	/* A digest's parts are messages by default: their fields are capped. */
+	m = parse("Content-Type: multipart/digest; boundary=d\n\n--d\n\n"
+		  "Subject: in\nA: 1\nB: 2\nC: 3\nD: 4\n\ninner\n--d--\n", &lim);
+	assert_int_equal(message_header_count(message_part_embedded(message_find_part(m, "1"))), 3);
+	message_free(&m);
+	sbuf_release(&sb);
+}
+
+/* Parts past max_parts and depth past max_depth end GMime's view: a
+ * million parts or a million levels cost what the caps allow. */
+static void test_structure_caps(void **state)
+{
+	struct message_limits lim = MESSAGE_LIMITS_DEFAULT;
+	struct sbuf sb = SBUF_INIT;
+	const struct message_part *const *parts;
+	struct message *m;
+	int i;
+
+	(void)state;
+	lim.max_depth = 8;
+	for (i = 0; i < 1000; i++)
+		sbuf_addf(&sb, "Content-Type: multipart/mixed; boundary=%d\n\n--%d\n", i, i);
+	sbuf_addstr(&sb, "\nleaf\n");
+	assert_string_equal(message_over_limits(sb.buf, sb.len, &lim), "depth-limit");
+	m = parse(sb.buf, &lim);
+	assert_true(message_parts(m, &parts) <= 9);
+	message_free(&m);
+
+	lim = (struct message_limits)MESSAGE_LIMITS_DEFAULT;
+	sbuf_reset(&sb);
+	sbuf_addstr(&sb, "Content-Type: multipart/mixed; boundary=b\n\n");
+	for (i = 0; i < 200000; i++)
+		sbuf_addstr(&sb, "--b\n\nx\n");
+	sbuf_addstr(&sb, "--b--\n");
+	assert_string_equal(message_over_limits(sb.buf, sb.len, NULL), "part-limit");
+	m = parse(sb.buf, NULL);
+	assert_true(message_parts(m, &parts) <= 10000);
+	assert_string_equal(first_defect(m), "part-limit");
+	message_free(&m);
+	sbuf_release(&sb);
+}
+
 static void test_defects(void **state)
 {
 	struct message *m = parse("Content-Type: multipart/mixed; boundary=b\n\n--b\n"
@@ -360,6 +492,8 @@ int main(void)
 		cmocka_unit_test(test_boundary_quote),
 		cmocka_unit_test(test_depth_limit),
 		cmocka_unit_test(test_part_limit),
+		cmocka_unit_test(test_header_caps),
+		cmocka_unit_test(test_structure_caps),
 		cmocka_unit_test(test_defects),
 	};
 
