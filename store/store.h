@@ -342,7 +342,8 @@ int store_expunge(struct store_folder *f, const uint32_t *uids, size_t n,
 		  const char **error_r);
 /* ---- UID sets: one state transaction (one fsync) per call ----
  *
- * uids[0..n) in any order; UIDs the state does not have (expunged by
+ * uids[0..n) in any order, distinct (a copy or move of a UID listed
+ * twice makes two copies); UIDs the state does not have (expunged by
  * someone) are skipped, not an error.  Files are renamed, linked or
  * removed one by one as the single calls do, inside the one transaction,
  * so a crash at any step leaves files the next open reconciles: nothing
