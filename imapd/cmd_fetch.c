@@ -86,7 +86,8 @@ static int add_item(struct imapd_session *s, struct fetch *f, const struct imap_
 		it->sec.part = "";
 		it->sec.text = a->str[6] ? (it->name[7] == 'H' ? "HEADER" : "TEXT") : "";
 		it->sec.count = UINT64_MAX;
-		it->peek = it->name[7] == 'H';
+		/* RFC822.HEADER is BODY.PEEK[HEADER]; RFC822 and RFC822.TEXT set \Seen */
+		it->peek = strcmp(it->name, "RFC822.HEADER") == 0;
 	} else if (strchr(a->str, '[') != NULL) {
 		if (imap_section_parse(a->str, s->arena, &it->sec, err) < 0)
 			return -1;
