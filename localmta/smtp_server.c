@@ -108,6 +108,8 @@ static bool trusted(const struct smtp_session *s)
 {
 	if (s->cfg->mode == SMTP_MODE_INBOUND)
 		return false;
+	if (s->cfg->mode == SMTP_MODE_LOCAL)
+		return true;
 	return s->auth_user != NULL || (s->cfg->trust_loopback && s->loopback);
 }
 
@@ -185,7 +187,7 @@ static void cmd_mail(struct smtp_session *s, const char *args)
 		smtp_reply_error(s, err);
 		return;
 	}
-	if (m.path.flags & SMTP_PATH_UNQUALIFIED) {
+	if ((m.path.flags & SMTP_PATH_UNQUALIFIED) && s->cfg->mode != SMTP_MODE_LOCAL) {
 		smtp_reply_error(s, "553 5.1.7 Sender address must be fully qualified");
 		return;
 	}
@@ -240,7 +242,8 @@ static void cmd_rcpt(struct smtp_session *s, const char *args)
 		if (postmaster && cfg->mode == SMTP_MODE_INBOUND) {
 			addr = arena_printf(s->tx, "postmaster@%s", cfg->local_domains && cfg->local_domains[0]
 					    ? cfg->local_domains[0] : cfg->hostname);
-		} else if (!trusted(s) || (r.path.flags & SMTP_PATH_UNQUALIFIED)) {
+		} else if (!trusted(s) ||
+			   ((r.path.flags & SMTP_PATH_UNQUALIFIED) && cfg->mode != SMTP_MODE_LOCAL)) {
 			log_info("smtp: %s: refused recipient <%s>", s->peer_ip, addr);
 			smtp_reply_error(s, trick_reply(r.path.flags));
 			return;
@@ -363,7 +366,8 @@ static void cmd_data(struct smtp_session *s, const char *args)
 	}
 	smtp_reply(s, "354 End data with <CR><LF>.<CR><LF>");
 	make_id(id, sizeof(id));
-	add_received(s, &msg, id);
+	if (s->cfg->mode != SMTP_MODE_LOCAL)
+		add_received(s, &msg, id);
 	smtp_data_init(&d, &msg, s->cfg->max_size ? s->cfg->max_size + msg.len : 0);
 	conn_set_timeout(s->c, s->cfg->data_timeout_ms);
 	/* Postfix's per-request deadline: data_timeout in all, plus the time
