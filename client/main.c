@@ -4,6 +4,7 @@
  * program name is looked at too, so that loft installed as `sendmail` or
  * `mailq` (or `loft-CMD`) runs that command directly. */
 #include "client/commands.h"
+#include "imapd/imapd.h"
 #include "localmta/localmta.h"
 #include "ui/ui.h"
 #include "lib/config.h"
@@ -178,6 +179,14 @@ static const struct command commands[] = {
 	  "stderr (or syslog: log=syslog) unless --detach, which writes --pidfile.\n"
 	  "At start it warns once about each setting the mailrc sets that is not\n"
 	  "built yet (imap_listen...) and about account blocks, which nothing uses yet.\n" },
+	{ "imapd", cmd_imapd, "",
+	  "an IMAP session on standard input and output (for tunnels)",
+	  "Serves the store over IMAP on standard input and output, already logged\n"
+	  "in as you (PREAUTH), for clients that start the server themselves:\n"
+	  "mbsync's `Tunnel \"loft imapd\"` (or `Tunnel \"ssh host loft imapd\"`),\n"
+	  "Python's imaplib.IMAP4_stream, mutt's `tunnel`.  Logs go to stderr.\n"
+	  "Exit status: 0 after LOGOUT or end of input; 69 the store cannot be\n"
+	  "opened; 74 an I/O error on the connection.\n" },
 	{ "passwd", cmd_passwd, "[--stdin] [NAME] | --list | --remove NAME",
 	  "set, list or revoke the logins of your devices (SMTP submission)",
 	  "Each device (phone, laptop...) gets its own login, so one can be revoked\n"

@@ -27,6 +27,7 @@
 
 struct conn {
 	int fd;
+	int wfd;		/* where output goes: fd, or stdout for a pipe pair */
 	SSL *ssl;
 	int timeout_ms;
 	int64_t deadline_ms;		/* clock_monotonic_ms(); 0: none */
@@ -204,12 +205,21 @@ struct conn *conn_new(int fd, int timeout_ms)
 {
 	struct conn *c = xcalloc(1, sizeof(*c));
 
-	c->fd = fd;
+	c->fd = c->wfd = fd;
 	c->rbuf = xmalloc(CONN_BUFSIZE);
 	sbuf_init(&c->out, 0);
 	c->err = "";
 	conn_set_timeout(c, timeout_ms);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	return c;
+}
+
+struct conn *conn_new_pair(int in_fd, int out_fd, int timeout_ms)
+{
+	struct conn *c = conn_new(in_fd, timeout_ms);
+
+	c->wfd = out_fd;
+	fcntl(out_fd, F_SETFL, fcntl(out_fd, F_GETFL) | O_NONBLOCK);
 	return c;
 }
 
@@ -226,6 +236,8 @@ void conn_free(struct conn **cp)
 	}
 	if (c->fd >= 0)
 		close(c->fd);
+	if (c->wfd >= 0 && c->wfd != c->fd)
+		close(c->wfd);
 	sbuf_release(&c->out);
 	free(c->rbuf);
 	free(c);
@@ -264,7 +276,7 @@ static int fail(struct conn *c, const char *err)
  * recomputed after a signal. */
 static int wait_fd(struct conn *c, short events)
 {
-	struct pollfd p = { .fd = c->fd, .events = events };
+	struct pollfd p = { .fd = events == POLLOUT ? c->wfd : c->fd, .events = events };
 	int r;
 
 	do {
@@ -330,7 +342,7 @@ static ssize_t io_once(struct conn *c, void *buf, size_t len, bool writing)
 				return 0;
 			return ssl_fail(c, "TLS error");
 		}
-		n = writing ? write(c->fd, buf, len) : read(c->fd, buf, len);
+		n = writing ? write(c->wfd, buf, len) : read(c->fd, buf, len);
 		if (n >= 0)
 			return n;
 		if (errno == EINTR)
@@ -441,6 +453,8 @@ static int starttls_begin(struct conn *c, SSL_CTX *ctx)
 {
 	if (c->ssl != NULL)
 		return fail(c, "TLS is already active");
+	if (c->wfd != c->fd)
+		return fail(c, "no TLS over a pipe pair");
 	if (conn_flush(c) < 0)
 		return -1;
 	c->discarded = c->rlen - c->rpos;

@@ -46,6 +46,11 @@ struct conn;
 /* Wraps fd (now owned by the conn; switched to non-blocking mode).
  * timeout_ms bounds each wait for the peer; <= 0 means 5 minutes. */
 struct conn *conn_new(int fd, int timeout_ms);
+/* The same over two descriptors, input and output (a pipe pair such as
+ * stdin and stdout for a tunnelled IMAP session); both are owned by the
+ * conn and switched to non-blocking mode.  TLS is not available on a pair
+ * (conn_starttls_* fail). */
+struct conn *conn_new_pair(int in_fd, int out_fd, int timeout_ms);
 /* Flushes nothing: pending output is dropped (call conn_flush first).
  * Sends a TLS close_notify when TLS is on, closes the fd, sets *cp NULL. */
 void conn_free(struct conn **cp);

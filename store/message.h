@@ -206,6 +206,14 @@ void message_flowed_reflow(const char *text, size_t len, int delsp, struct sbuf 
  * Sizes and line counts are those of the message with CRLF line ends. */
 void message_imap_envelope(const struct message *msg, struct sbuf *out);
 void message_imap_bodystructure(const struct message *msg, int extensible, struct sbuf *out);
+/* The raw bytes of IMAP body section part ("1.2"; the whole message has
+ * no section of its own here) appended to out: with mime 0 the part's body
+ * as it is in the message (still transfer-encoded; for message/rfc822 the
+ * embedded message), with mime 1 its header block and the blank line after
+ * it (the MIME section).  Line ends as stored.  Returns 0, or -1 when the
+ * message has no such part. */
+int message_imap_section(const struct message *msg, const char *part, int mime,
+			 struct sbuf *out);
 /* Appends s as an IMAP nstring: NIL for NULL, a quoted string, or a literal
  * when s has CR, LF, NUL or 8-bit bytes. */
 void message_imap_nstring(struct sbuf *out, const char *s);

@@ -392,3 +392,26 @@ void message_imap_bodystructure(const struct message *msg, int extensible, struc
 	}
 	free(stack);
 }
+
+int message_imap_section(const struct message *msg, const char *part, int mime, struct sbuf *out)
+{
+	const struct message_part *p = message_find_part(msg, part);
+
+	/* A single-part message's body is also its part 1 (RFC 3501 6.4.5). */
+	if (p == NULL && strcmp(part, "1") == 0 && !msg->root->is_multipart)
+		p = msg->root;
+	if (p == NULL || (*part == '\0' && !mime))
+		return -1;
+	if (!mime) {
+		encoded_body(p, out);
+		return 0;
+	}
+	if (p->obj != NULL) {
+		char *h = g_mime_header_list_to_string(g_mime_object_get_header_list(p->obj), NULL);
+
+		sbuf_addstr(out, h ? h : "");
+		g_free(h);
+	}
+	sbuf_addstr(out, "\n");
+	return 0;
+}

@@ -129,12 +129,14 @@ printf 'set folder=%s\n' "$BIG" > "$T_DIR/big.rc"
 printf '[database]\npath=%s\n' "$BIG" > "$T_DIR/big.nm"
 "$LOFT" -F "$T_DIR/big.rc" index > "$T_DIR/run1" 2>&1 &
 pid=$!
-# Interrupt once it reports progress (its first report comes after 5 s of
-# work, so some but not all of the files are done).
-for _ in $(seq 300); do
-	grep -q '^loft: index: [0-9]*/' "$T_DIR/run1" && break
-	kill -0 "$pid" 2>/dev/null || break
-	sleep 0.1
+# Interrupt once it has read about a third of the mail (its read count in
+# /proc), so that some but not all of the files are done, however fast or
+# loaded the machine is.
+third=$(( $(du -sb "$BIG" | cut -f1) / 3 ))
+for _ in $(seq 600); do
+	r=$(awk '/^rchar/ {print $2}' "/proc/$pid/io" 2>/dev/null) || break
+	[ "${r:-0}" -ge "$third" ] && break
+	sleep 0.05
 done
 kill -INT "$pid"
 wait "$pid"

@@ -33,7 +33,7 @@ test: all $(UNIT_TESTS) $(REPLAYERS) $(TEST_TOOLS) check-layers
 	$(TEST_ENV) prove -f $(if $(filter true,$(CI)),,-j2) tests/*.t
 
 # Lower layers never include upper ones (DESIGN.md).  Only client/main.c may
-# include ui/, imapd/ and localmta/.
+# include ui/, imapd/ and localmta/; imapd/ includes only store/ and lib/.
 check-layers:
 	@bad=$$( { grep -Hn '#include "\(store\|client\|ui\|imapd\|localmta\)/' lib/*.[ch] 2>/dev/null; \
 	  grep -Hn '#include "\(client\|ui\|imapd\|localmta\)/' store/*.[ch] 2>/dev/null; \

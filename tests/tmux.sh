@@ -40,4 +40,15 @@ tmux_wait() {
 	return 1
 }
 
+# tmux_gone RE [SECS]: waits until the screen no longer shows RE.
+tmux_gone() {
+	local re=$1 secs=${2:-5} i
+	for ((i = 0; i < secs * 20; i++)); do
+		tmux_screen | grep -Eq -- "$re" || return 0
+		sleep 0.05
+	done
+	diag "screen still showed /$re/ after ${secs}s"
+	return 1
+}
+
 tmux_resize() { tmux -L "$TMUX_SOCK" resize-window -x "$1" -y "$2"; }

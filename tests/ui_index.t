@@ -48,8 +48,9 @@ like "$cols" '^1 ' "the column after the sender is aligned on every line ($cols)
 
 # The pager on the multipart message: decoded text and the attachment list.
 tmux_keys -l '/Multipart'
+tmux_wait 'Search for: Multipart' 5
 tmux_keys Enter
-sleep 0.2
+tmux_gone 'Search for: '
 tmux_keys Enter
 tmux_wait 'Grüße aus München' 5
 ok $? "the pager shows the quoted-printable latin-1 text decoded"

@@ -61,7 +61,7 @@ tmux_keys C-g
 tmux_wait 'loft: folders' 5
 ok $? "Ctrl-G skips the counts and the list shows"
 tmux_keys c
-sleep 0.3
+tmux_wait 'Open folder: ' 5
 tmux_keys -l 'Big'
 tmux_keys Enter
 tmux_wait 'Reading \+?Big: ' 20

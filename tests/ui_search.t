@@ -44,7 +44,9 @@ tmux_keys Enter
 tmux_wait 'the zeppelin target fails|a day trip' 5
 ok $? "a result opens in the pager"
 tmux_keys q q
-sleep 0.3
+# A new server for the next run (a killed one may still hold its socket).
+tmux_stop
+TMUX_SOCK="$TMUX_SOCK.2"
 
 tmux_start "$LOFT" -f 'search:airships'
 tmux_wait 'search:airships \[Msgs:1' 10

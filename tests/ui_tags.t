@@ -52,7 +52,7 @@ tmux_wait 'Lists/dev +1/2' 5
 ok $? "the sidebar shows Lists/dev with 1 unread of 2"
 like "$(tmux_screen)" 'INBOX +1/5' "and INBOX with 1 unread of 5"
 tmux_keys Escape b
-sleep 0.2
+tmux_gone 'INBOX +1/5'
 
 # ---- the folder list screen ----
 tmux_keys c

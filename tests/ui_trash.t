@@ -48,7 +48,7 @@ tmux_keys '$'
 tmux_wait 'Purge 1 deleted message\?' 5
 ok $? "\$ asks before purging, counting only the message deleted here"
 tmux_keys n
-sleep 0.3
+tmux_gone 'Purge 1 deleted message'
 ls "$M"/cur/4.d.* >/dev/null 2>&1
 ok $? "answered no: the message stays"
 tmux_keys '$'

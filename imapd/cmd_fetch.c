@@ -1,0 +1,387 @@
+/* FETCH: every RFC 3501 item -- FLAGS, INTERNALDATE, RFC822.SIZE, UID,
+ * ENVELOPE, BODY, BODYSTRUCTURE, BODY[section]<partial> and BODY.PEEK,
+ * RFC822, RFC822.HEADER, RFC822.TEXT -- and MODSEQ (CONDSTORE).
+ *
+ * Messages go out with CRLF line ends whatever the file has, and sizes
+ * (RFC822.SIZE, partial offsets) count that form, as the message model's
+ * BODYSTRUCTURE sizes do. */
+#include "imapd/session-private.h"
+
+#include "lib/arena.h"
+#include "lib/net.h"
+#include "lib/sbuf.h"
+#include "store/message.h"
+#include "store/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+enum fetch_simple {
+	F_UID = 1 << 0, F_FLAGS = 1 << 1, F_INTERNALDATE = 1 << 2, F_SIZE = 1 << 3,
+	F_ENVELOPE = 1 << 4, F_BODY = 1 << 5, F_BODYSTRUCTURE = 1 << 6, F_MODSEQ = 1 << 7,
+};
+
+struct fetch_item {
+	const char *name;	/* as it goes back: "BODY[1.MIME]<0>", "RFC822" */
+	struct imap_section sec;
+	bool peek;
+};
+
+struct fetch {
+	unsigned simple;
+	struct fetch_item *items;
+	unsigned n;
+	bool needs_body;	/* the message text must be read */
+	bool sets_seen;
+};
+
+void fetch_flags_reply(struct imapd_session *s, uint32_t seq, const struct store_msg *m)
+{
+	struct sbuf sb = SBUF_INIT;
+
+	sbuf_addf(&sb, "* %u FETCH (", seq);
+	if (s->uid_cmd)
+		sbuf_addf(&sb, "UID %u ", m->uid);
+	sbuf_addstr(&sb, "FLAGS ");
+	imapd_mbox_flags_out(s->mbox, m, &sb);
+	if (s->condstore)
+		sbuf_addf(&sb, " MODSEQ (%llu)", (unsigned long long)m->modseq);
+	sbuf_addstr(&sb, ")\r\n");
+	conn_write(s->conn, sb.buf, sb.len);
+	sbuf_release(&sb);
+}
+
+static int add_item(struct imapd_session *s, struct fetch *f, const struct imap_arg *a,
+		    const char **err)
+{
+	static const struct {
+		const char *name;
+		unsigned bits;
+	} simple[] = {
+		{ "UID", F_UID }, { "FLAGS", F_FLAGS }, { "INTERNALDATE", F_INTERNALDATE },
+		{ "RFC822.SIZE", F_SIZE }, { "ENVELOPE", F_ENVELOPE }, { "BODY", F_BODY },
+		{ "BODYSTRUCTURE", F_BODYSTRUCTURE }, { "MODSEQ", F_MODSEQ },
+		{ "ALL", F_FLAGS | F_INTERNALDATE | F_SIZE | F_ENVELOPE },
+		{ "FAST", F_FLAGS | F_INTERNALDATE | F_SIZE },
+		{ "FULL", F_FLAGS | F_INTERNALDATE | F_SIZE | F_ENVELOPE | F_BODY },
+	};
+	if (a->type != IMAP_ARG_ATOM)
+		goto bad;
+	for (size_t i = 0; i < sizeof(simple) / sizeof(simple[0]); i++)
+		if (strcasecmp(a->str, simple[i].name) == 0) {
+			f->simple |= simple[i].bits;
+			if (simple[i].bits & F_MODSEQ)
+				s->condstore = true;
+			return 0;
+		}
+	struct fetch_item *it = &f->items[f->n];
+	memset(it, 0, sizeof(*it));
+	if (strcasecmp(a->str, "RFC822") == 0 || strcasecmp(a->str, "RFC822.HEADER") == 0 ||
+	    strcasecmp(a->str, "RFC822.TEXT") == 0) {
+		it->name = a->str[6] ? (a->str[7] == 'H' || a->str[7] == 'h' ? "RFC822.HEADER"
+									     : "RFC822.TEXT")
+				     : "RFC822";
+		it->sec.part = "";
+		it->sec.text = a->str[6] ? (it->name[7] == 'H' ? "HEADER" : "TEXT") : "";
+		it->sec.count = UINT64_MAX;
+		it->peek = it->name[7] == 'H';
+	} else if (strchr(a->str, '[') != NULL) {
+		if (imap_section_parse(a->str, s->arena, &it->sec, err) < 0)
+			return -1;
+		if (strcmp(it->sec.item, "BODY") != 0 && strcmp(it->sec.item, "BODY.PEEK") != 0)
+			goto bad;
+		it->peek = strcmp(it->sec.item, "BODY.PEEK") == 0;
+		it->name = it->sec.partial ? arena_printf(s->arena, "BODY[%s]<%llu>", it->sec.spec,
+							  (unsigned long long)it->sec.offset)
+					   : arena_printf(s->arena, "BODY[%s]", it->sec.spec);
+	} else {
+		goto bad;
+	}
+	f->needs_body = true;
+	f->sets_seen |= !it->peek;
+	f->n++;
+	return 0;
+bad:
+	*err = "Unknown FETCH item.";
+	return -1;
+}
+
+/* Copies data to out with bare LFs made CRLF. */
+static void add_crlf(struct sbuf *out, const char *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (d[i] == '\n' && (i == 0 || d[i - 1] != '\r'))
+			sbuf_addch(out, '\r');
+		sbuf_addch(out, d[i]);
+	}
+}
+
+/* Length of the header block of msg (through the blank line). */
+static size_t header_len(const char *d, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (d[i] == '\n' && d[i + 1] == '\n')
+			return i + 2;
+		if (d[i] == '\n' && d[i + 1] == '\r' && i + 2 < n && d[i + 2] == '\n')
+			return i + 3;
+	}
+	return n;
+}
+
+/* The header lines of block (CRLF form) whose names are (not) listed. */
+static void filter_header(const char *h, size_t n, const struct imap_section *sec, bool not,
+			  struct sbuf *out)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		size_t end = i;
+		/* a field: its first line and the folded ones */
+		do {
+			while (end < n && h[end] != '\n')
+				end++;
+			end++;
+		} while (end < n && (h[end] == ' ' || h[end] == '\t'));
+		if (end > n)
+			end = n;
+		const char *colon = memchr(h + i, ':', end - i);
+		if (colon == NULL) {	/* the blank line */
+			i = end;
+			continue;
+		}
+		size_t len = (size_t)(colon - (h + i));
+		while (len > 0 && (h[i + len - 1] == ' ' || h[i + len - 1] == '\t'))
+			len--;
+		bool listed = false;
+		for (unsigned f = 0; f < sec->n_fields && !listed; f++)
+			listed = strlen(sec->fields[f]) == len && strncasecmp(sec->fields[f], h + i, len) == 0;
+		if (listed != not)
+			sbuf_add(out, h + i, end - i);
+		i = end;
+	}
+	sbuf_addstr(out, "\r\n");
+}
+
+/* The bytes of a section of the message (CRLF form, whole). */
+static int section_bytes(const char *raw, size_t rawlen, struct message *msg,
+			 const struct imap_section *sec, struct sbuf *out)
+{
+	struct sbuf part = SBUF_INIT;
+	const char *d = raw;
+	size_t n = rawlen;
+	const char *text = sec->text;
+
+	if (*sec->part) {
+		if (msg == NULL)
+			return -1;
+		if (message_imap_section(msg, sec->part, strcmp(text, "MIME") == 0, &part) < 0) {
+			sbuf_release(&part);
+			return -1;
+		}
+		d = part.buf;
+		n = part.len;
+		if (strcmp(text, "MIME") == 0)
+			text = "";
+	}
+	size_t hl = header_len(d, n);
+	if (*text == '\0')
+		add_crlf(out, d, n);
+	else if (strcmp(text, "HEADER") == 0)
+		add_crlf(out, d, hl);
+	else if (strcmp(text, "TEXT") == 0)
+		add_crlf(out, d + hl, n - hl);
+	else {
+		struct sbuf h = SBUF_INIT;
+		add_crlf(&h, d, hl);
+		filter_header(h.buf, h.len, sec, strcmp(text, "HEADER.FIELDS.NOT") == 0, out);
+		sbuf_release(&h);
+	}
+	sbuf_release(&part);
+	return 0;
+}
+
+static void add_date(struct sbuf *out, int64_t t)
+{
+	char buf[64];
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, sizeof(buf), "%d-%b-%Y %H:%M:%S +0000", &tm);
+	sbuf_addf(out, "\"%s\"", buf);
+}
+
+/* One message's FETCH response; -1 when its file cannot be read. */
+static int fetch_one(struct imapd_session *s, const struct fetch *f, uint32_t seq,
+		     const struct store_msg *m)
+{
+	struct sbuf out = SBUF_INIT, raw = SBUF_INIT;
+	struct message *msg = NULL;
+	const char *err;
+	bool first = true;
+	int ret = -1;
+	uint32_t uid = m->uid;
+
+	if (f->sets_seen && !s->mbox->readonly && !(m->flags & STORE_SEEN)) {
+		if (store_set_flags(s->mbox->f, uid, STORE_FLAGS_ADD, STORE_SEEN, NULL, &err) == 0) {
+			m = store_folder_find(s->mbox->f, uid);
+			imapd_mbox_note_reported(s->mbox, uid, m->modseq);
+		}
+	}
+	bool need_raw = f->needs_body || (f->simple & F_SIZE) ||
+			(f->simple & (F_BODY | F_BODYSTRUCTURE));
+	if (need_raw && store_msg_read(s->mbox->f, uid, &raw, &err) < 0)
+		goto out;
+	bool need_msg = (f->simple & (F_BODY | F_BODYSTRUCTURE));
+	for (unsigned i = 0; i < f->n; i++)
+		need_msg |= *f->items[i].sec.part != '\0';
+	if (need_msg && (msg = message_parse(raw.buf, raw.len, NULL, &err)) == NULL)
+		goto out;
+#define SEP() (first ? (void)(first = false) : (void)sbuf_addch(&out, ' '))
+	sbuf_addf(&out, "* %u FETCH (", seq);
+	if ((f->simple & F_UID) || s->uid_cmd) {
+		SEP();
+		sbuf_addf(&out, "UID %u", uid);
+	}
+	if ((f->simple & F_FLAGS) || (f->sets_seen && !s->mbox->readonly)) {
+		SEP();
+		sbuf_addstr(&out, "FLAGS ");
+		imapd_mbox_flags_out(s->mbox, m, &out);
+	}
+	if (f->simple & F_INTERNALDATE) {
+		SEP();
+		sbuf_addstr(&out, "INTERNALDATE ");
+		add_date(&out, m->internal_date);
+	}
+	if (f->simple & F_SIZE) {
+		size_t size = raw.len;
+		for (size_t i = 0; i < raw.len; i++)
+			if (raw.buf[i] == '\n' && (i == 0 || raw.buf[i - 1] != '\r'))
+				size++;
+		SEP();
+		sbuf_addf(&out, "RFC822.SIZE %zu", size);
+	}
+	if (f->simple & F_ENVELOPE) {
+		SEP();
+		sbuf_addstr(&out, "ENVELOPE ");
+		if (store_folder_envelope(s->mbox->f, uid, &out, &err) != 1) {
+			struct message *em = msg;
+			struct sbuf r2 = SBUF_INIT;
+			if (em == NULL && store_msg_read(s->mbox->f, uid, &r2, &err) == 0)
+				em = message_parse(r2.buf, r2.len, NULL, &err);
+			if (em)
+				message_imap_envelope(em, &out);
+			else
+				sbuf_addstr(&out, "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)");
+			if (em != msg)
+				message_free(&em);
+			sbuf_release(&r2);
+		}
+	}
+	if (f->simple & F_BODY) {
+		SEP();
+		sbuf_addstr(&out, "BODY ");
+		message_imap_bodystructure(msg, 0, &out);
+	}
+	if (f->simple & F_BODYSTRUCTURE) {
+		SEP();
+		sbuf_addstr(&out, "BODYSTRUCTURE ");
+		message_imap_bodystructure(msg, 1, &out);
+	}
+	if ((f->simple & F_MODSEQ) || (s->condstore && f->sets_seen)) {
+		SEP();
+		sbuf_addf(&out, "MODSEQ (%llu)", (unsigned long long)m->modseq);
+	}
+	for (unsigned i = 0; i < f->n; i++) {
+		const struct fetch_item *it = &f->items[i];
+		struct sbuf data = SBUF_INIT;
+
+		SEP();
+		sbuf_addf(&out, "%s ", it->name);
+		if (section_bytes(raw.buf, raw.len, msg, &it->sec, &data) < 0) {
+			sbuf_addstr(&out, "NIL");
+			continue;
+		}
+		uint64_t off = it->sec.offset < data.len ? it->sec.offset : data.len;
+		uint64_t cnt = data.len - off < it->sec.count ? data.len - off : it->sec.count;
+		sbuf_addf(&out, "{%llu}\r\n", (unsigned long long)cnt);
+		sbuf_add(&out, data.buf + off, (size_t)cnt);
+		sbuf_release(&data);
+	}
+#undef SEP
+	sbuf_addstr(&out, ")\r\n");
+	conn_write(s->conn, out.buf, out.len);
+	ret = 0;
+out:
+	message_free(&msg);
+	sbuf_release(&raw);
+	sbuf_release(&out);
+	return ret;
+}
+
+static void cmd_fetch(struct imapd_session *s, const struct imap_arg *args, unsigned n)
+{
+	struct mbox_view *v = s->mbox;
+	struct fetch f = { 0 };
+	struct imap_seqset set;
+	const char *err;
+
+	if (n < 2 || args[0].type != IMAP_ARG_ATOM) {
+		sess_reply(s, "BAD", "FETCH takes a set and items.");
+		return;
+	}
+	if (imapd_mbox_set(s, args[0].str, s->uid_cmd, &set, &err) < 0) {
+		sess_reply(s, "BAD", "%s", err);
+		return;
+	}
+	const struct imap_arg *items = &args[1];
+	unsigned ni = 1;
+	if (items->type == IMAP_ARG_LIST) {
+		ni = items->count;
+		items = items->list;
+	}
+	uint64_t changedsince = 0;
+	if (n == 3 && args[2].type == IMAP_ARG_LIST && args[2].count == 2 &&
+	    imap_arg_is_atom(&args[2].list[0], "CHANGEDSINCE")) {
+		changedsince = strtoull(args[2].list[1].str, NULL, 10);
+		s->condstore = true;
+		f.simple |= F_MODSEQ;
+	} else if (n != 2) {
+		sess_reply(s, "BAD", "Unknown FETCH modifier.");
+		return;
+	}
+	f.items = arena_calloc(s->arena, ni ? ni : 1, sizeof(*f.items));
+	for (unsigned i = 0; i < ni; i++)
+		if (add_item(s, &f, &items[i], &err) < 0) {
+			sess_reply(s, "BAD", "%s", err);
+			return;
+		}
+	bool gone = false;
+	for (uint32_t seq = 1; seq <= v->count; seq++) {
+		if (!imapd_mbox_in_set(v, &set, s->uid_cmd, seq))
+			continue;
+		const struct store_msg *m = imapd_mbox_msg(s, seq);
+		if (m == NULL) {
+			gone = true;
+			continue;
+		}
+		if (changedsince && m->modseq <= changedsince)
+			continue;
+		if (fetch_one(s, &f, seq, m) < 0)
+			gone = true;
+		/* Bodies are not piled up in memory: out they go. */
+		if (f.needs_body && conn_flush(s->conn) < 0) {
+			s->fatal = true;
+			return;
+		}
+	}
+	if (gone)
+		sess_reply(s, "NO", "Some of the messages no longer exist.");
+}
+
+const struct sess_command cmd_fetch_table[] = {
+	{ "FETCH", cmd_fetch, SESS_SELECTED, true },
+	{ NULL, NULL, 0, false },
+};

@@ -1,0 +1,375 @@
+/* Message commands: APPEND (APPENDUID), CHECK, CLOSE, UNSELECT, EXPUNGE,
+ * UID EXPUNGE, COPY and MOVE (COPYUID), STORE (.SILENT, UNCHANGEDSINCE),
+ * and UID, which runs the others on UIDs. */
+#include "imapd/session-private.h"
+
+#include "lib/arena.h"
+#include "lib/sbuf.h"
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* "17-Jul-1996 02:44:25 -0700" to seconds; -1 when invalid. */
+static int64_t parse_date_time(const char *s)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	struct tm tm = { 0 };
+	char mon[4];
+	int zone, n = 0;
+
+	if (s[0] == ' ')
+		s++;
+	if (sscanf(s, "%2d-%3s-%4d %2d:%2d:%2d %5d%n", &tm.tm_mday, mon, &tm.tm_year,
+		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &zone, &n) != 7 || s[n] != '\0')
+		return -1;
+	const char *m = strcasestr(months, mon);
+	if (m == NULL || (m - months) % 3 != 0 || tm.tm_mday < 1 || tm.tm_mday > 31)
+		return -1;
+	tm.tm_mon = (int)(m - months) / 3;
+	tm.tm_year -= 1900;
+	int sign = zone < 0 ? -1 : 1;
+	zone *= sign;
+	return (int64_t)timegm(&tm) - sign * ((zone / 100) * 3600 + (zone % 100) * 60);
+}
+
+static void cmd_append(struct imapd_session *s, const struct imap_arg *args, unsigned n)
+{
+	const char *raw = n >= 2 ? imap_arg_astring(&args[0]) : NULL, *name, *err, *kw = NULL;
+	uint32_t flags = 0, uid;
+	int64_t date = 0;
+	unsigned i = 1;
+
+	if (raw == NULL) {
+		sess_reply(s, "BAD", "APPEND takes a mailbox and a message.");
+		return;
+	}
+	if (i < n && args[i].type == IMAP_ARG_LIST) {
+		if (imapd_mbox_flags_in(s, &args[i], &flags, &kw, &err) < 0) {
+			sess_reply(s, "BAD", "%s", err);
+			return;
+		}
+		i++;
+	}
+	if (i < n && args[i].type == IMAP_ARG_STRING) {
+		if ((date = parse_date_time(args[i].str)) < 0) {
+			sess_reply(s, "BAD", "Invalid date-time.");
+			return;
+		}
+		i++;
+	}
+	if (i + 1 != n || args[i].type != IMAP_ARG_LITERAL) {
+		sess_reply(s, "BAD", "APPEND takes one message literal.");
+		return;
+	}
+	if (args[i].len == 0) {
+		sess_reply(s, "NO", "Empty message.");
+		return;
+	}
+	if ((name = imapd_mbox_name_in(s, raw, &err)) == NULL) {
+		sess_reply(s, "NO", "[CANNOT] %s", err);
+		return;
+	}
+	struct store_folder *f;
+	if (store_folder_open_append(s->store, name, &f, &err) < 0) {
+		sess_reply(s, "NO", "[TRYCREATE] No such mailbox.");
+		return;
+	}
+	uint32_t validity = store_folder_uidvalidity(f);
+	int r = store_append(f, args[i].str, args[i].len, flags, kw && *kw ? kw : NULL, date, &uid,
+			     &err);
+	store_folder_close(&f);
+	/* An append-only open has no UIDVALIDITY to tell: ask the folder. */
+	if (r == 0 && validity == 0 && store_folder_open(s->store, name, &f, &err) == 0) {
+		validity = store_folder_uidvalidity(f);
+		store_folder_close(&f);
+	}
+	if (r < 0) {
+		sess_reply(s, "NO", "%s", strstr(err, "space") ? "[OVERQUOTA] Disk full."
+							       : "[SERVERBUG] Cannot store the message.");
+		return;
+	}
+	if (s->mbox != NULL && strcmp(s->mbox->name, name) == 0)
+		s->mbox->dirty = true;
+	sess_reply(s, "OK", "[APPENDUID %u %u] APPEND completed.", validity, uid);
+}
+
+static void cmd_check(struct imapd_session *s, const struct imap_arg *args, unsigned n)
+{
+	imapd_mbox_sync(s, true, true);
+}
+
+/* CLOSE expunges silently (read-write); UNSELECT does not. */
+static void close_mailbox(struct imapd_session *s, bool expunge)
+{
+	const char *err;
+
+	if (expunge && !s->mbox->readonly)
+		store_expunge(s->mbox->f, NULL, 0, &err);
+	imapd_mbox_close(s);
+}
+
+static void cmd_close(struct imapd_session *s, const struct imap_arg *args, unsigned n)
+{
+	close_mailbox(s, true);
+}
+
+static void cmd_unselect(struct imapd_session *s, const struct imap_arg *args, unsigned n)
+{
+	close_mailbox(s, false);
+}
+
+static void cmd_expunge(struct imapd_session *s, const struct imap_arg *args, unsigned n)
+{
+	struct mbox_view *v = s->mbox;
+	struct imap_seqset set;
+	const char *err;
+
+	if (v->readonly) {
+		sess_reply(s, "NO", "[READ-ONLY] Mailbox is read-only.");
+		return;
+	}
+	if (s->uid_cmd && (n != 1 || imapd_mbox_set(s, args[0].str, true, &set, &err) < 0)) {
+		sess_reply(s, "BAD", "UID EXPUNGE takes a UID set.");
+		return;
+	}
+	uint32_t *uids = arena_calloc(s->arena, v->count ? v->count : 1, sizeof(*uids));
+	size_t nu = 0;
+	for (uint32_t seq = 1; seq <= v->count; seq++) {
+		const struct store_msg *m = imapd_mbox_msg(s, seq);
+
+		if (m && (m->flags & STORE_DELETED) && (!s->uid_cmd || imapd_mbox_in_set(v, &set, true, seq)))
+			uids[nu++] = m->uid;
+	}
+	if (nu > 0 && store_expunge(v->f, uids, nu, &err) < 0) {
+		sess_reply(s, "NO", "[SERVERBUG] Cannot expunge.");
+		return;
+	}
+	v->dirty = true;
+	imapd_mbox_sync(s, true, true);
+}
+
+/* Appends "1:3,7" for the sorted numbers. */
+static void add_uid_set(struct sbuf *out, const uint32_t *u, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j + 1 < n && u[j + 1] == u[j] + 1)
+			j++;
+		sbuf_addf(out, "%s%u", i ? "," : "", u[i]);
+		if (j > i)
+			sbuf_addf(out, ":%u", u[j]);
+		i = j + 1;
+	}
+}
+
+static void copy_or_move(struct imapd_session *s, const struct imap_arg *args, unsigned n,
+			 bool move)
+{
+	struct mbox_view *v = s->mbox;
+	struct imap_seqset set;
+	const char *err, *raw, *name;
+
+	if (n != 2 || args[0].type != IMAP_ARG_ATOM || (raw = imap_arg_astring(&args[1])) == NULL) {
+		sess_reply(s, "BAD", "Takes a set and a mailbox.");
+		return;
+	}
+	if (imapd_mbox_set(s, args[0].str, s->uid_cmd, &set, &err) < 0) {
+		sess_reply(s, "BAD", "%s", err);
+		return;
+	}
+	if (move && v->readonly) {
+		sess_reply(s, "NO", "[READ-ONLY] Mailbox is read-only.");
+		return;
+	}
+	if ((name = imapd_mbox_name_in(s, raw, &err)) == NULL) {
+		sess_reply(s, "NO", "[CANNOT] %s", err);
+		return;
+	}
+	struct store_folder *dst;
+	if (store_folder_open_append(s->store, name, &dst, &err) < 0) {
+		sess_reply(s, "NO", "[TRYCREATE] No such mailbox.");
+		return;
+	}
+	uint32_t *src = arena_calloc(s->arena, v->count ? v->count : 1, sizeof(*src));
+	uint32_t *dstu = arena_calloc(s->arena, v->count ? v->count : 1, sizeof(*dstu));
+	size_t done = 0;
+	bool gone = false, failed = false;
+	for (uint32_t seq = 1; seq <= v->count && !failed; seq++) {
+		if (!imapd_mbox_in_set(v, &set, s->uid_cmd, seq))
+			continue;
+		const struct store_msg *m = imapd_mbox_msg(s, seq);
+		if (m == NULL) {
+			gone = true;
+			continue;
+		}
+		uint32_t uid = m->uid;
+		if ((move ? store_move : store_copy)(v->f, uid, dst, &dstu[done], &err) < 0)
+			failed = true;
+		else
+			src[done++] = uid;
+	}
+	uint32_t validity = store_folder_uidvalidity(dst);
+	store_folder_close(&dst);
+	if (validity == 0 && store_folder_open(s->store, name, &dst, &err) == 0) {
+		validity = store_folder_uidvalidity(dst);
+		store_folder_close(&dst);
+	}
+	v->dirty = true;
+	if (strcmp(v->name, name) == 0 || move)
+		imapd_mbox_sync(s, move, true);
+	if (failed) {
+		sess_reply(s, "NO", "[SERVERBUG] Copy failed part way.");
+		return;
+	}
+	if (gone) {
+		sess_reply(s, "NO", "Some of the messages were expunged.");
+		return;
+	}
+	if (done == 0)
+		return;
+	struct sbuf code = SBUF_INIT;
+	sbuf_addf(&code, "[COPYUID %u ", validity);
+	add_uid_set(&code, src, done);
+	sbuf_addch(&code, ' ');
+	add_uid_set(&code, dstu, done);
+	sbuf_addch(&code, ']');
+	if (move) {
+		/* RFC 6851: the COPYUID goes in an untagged OK before the
+		 * EXPUNGEs, which the sync above already sent. */
+		sess_printf(s, "* OK %s Moved.\r\n", code.buf);
+		sess_reply(s, "OK", "MOVE completed.");
+	} else {
+		sess_reply(s, "OK", "%s COPY completed.", code.buf);
+	}
+	sbuf_release(&code);
+}
+
+static void cmd_copy(struct imapd_session *s, const struct imap_arg *args, unsigned n)
+{
+	copy_or_move(s, args, n, false);
+}
+
+static void cmd_move(struct imapd_session *s, const struct imap_arg *args, unsigned n)
+{
+	copy_or_move(s, args, n, true);
+}
+
+static void cmd_store(struct imapd_session *s, const struct imap_arg *args, unsigned n)
+{
+	struct mbox_view *v = s->mbox;
+	struct imap_seqset set;
+	const char *err, *kw;
+	uint64_t unchangedsince = UINT64_MAX;
+	unsigned i = 1;
+	uint32_t flags;
+
+	if (n < 3 || args[0].type != IMAP_ARG_ATOM) {
+		sess_reply(s, "BAD", "STORE takes a set, an item and flags.");
+		return;
+	}
+	if (imapd_mbox_set(s, args[0].str, s->uid_cmd, &set, &err) < 0) {
+		sess_reply(s, "BAD", "%s", err);
+		return;
+	}
+	if (args[1].type == IMAP_ARG_LIST) {	/* (UNCHANGEDSINCE n) */
+		const struct imap_arg *m = args[1].list;
+		if (args[1].count != 2 || !imap_arg_is_atom(&m[0], "UNCHANGEDSINCE") ||
+		    m[1].type != IMAP_ARG_ATOM) {
+			sess_reply(s, "BAD", "Unknown STORE modifier.");
+			return;
+		}
+		unchangedsince = strtoull(m[1].str, NULL, 10);
+		s->condstore = true;
+		i = 2;
+	}
+	if (n != i + 2 || args[i].type != IMAP_ARG_ATOM) {
+		sess_reply(s, "BAD", "STORE takes a set, an item and flags.");
+		return;
+	}
+	const char *item = args[i].str;
+	enum store_flag_op op = STORE_FLAGS_SET;
+	if (*item == '+' || *item == '-') {
+		op = *item == '+' ? STORE_FLAGS_ADD : STORE_FLAGS_REMOVE;
+		item++;
+	}
+	bool silent = strcasecmp(item, "FLAGS.SILENT") == 0;
+	if (!silent && strcasecmp(item, "FLAGS") != 0) {
+		sess_reply(s, "BAD", "Unknown STORE item.");
+		return;
+	}
+	if (imapd_mbox_flags_in(s, &args[i + 1], &flags, &kw, &err) < 0) {
+		sess_reply(s, "BAD", "%s", err);
+		return;
+	}
+	if (v->readonly) {
+		sess_reply(s, "NO", "[READ-ONLY] Mailbox is read-only.");
+		return;
+	}
+	struct sbuf modified = SBUF_INIT;
+	bool gone = false;
+	for (uint32_t seq = 1; seq <= v->count; seq++) {
+		if (!imapd_mbox_in_set(v, &set, s->uid_cmd, seq))
+			continue;
+		const struct store_msg *m = imapd_mbox_msg(s, seq);
+		if (m == NULL) {
+			gone = true;
+			continue;
+		}
+		if (m->modseq > unchangedsince) {
+			sbuf_addf(&modified, "%s%u", modified.len ? "," : "", s->uid_cmd ? m->uid : seq);
+			continue;
+		}
+		/* SET replaces keywords too: "" clears them. */
+		const char *k = op == STORE_FLAGS_SET ? kw : (*kw ? kw : NULL);
+		if (store_set_flags(v->f, m->uid, op, flags, k, &err) < 0) {
+			sbuf_release(&modified);
+			sess_reply(s, "NO", "[SERVERBUG] Cannot change the flags.");
+			return;
+		}
+		m = store_folder_find(v->f, v->uids[seq - 1]);
+		imapd_mbox_note_reported(v, m->uid, m->modseq);
+		if (!silent || (s->condstore && unchangedsince != UINT64_MAX))
+			fetch_flags_reply(s, seq, m);
+	}
+	if (modified.len)
+		sess_reply(s, "OK", "[MODIFIED %s] Conditional STORE failed for some.", modified.buf);
+	else if (gone)
+		sess_reply(s, "NO", "Some of the messages were expunged.");
+	sbuf_release(&modified);
+}
+
+static void cmd_uid(struct imapd_session *s, const struct imap_arg *args, unsigned n)
+{
+	static const char *const subs[] = { "FETCH", "STORE", "COPY", "MOVE", "SEARCH", "EXPUNGE" };
+	const struct sess_command *c = NULL;
+
+	for (size_t i = 0; n > 0 && c == NULL && i < sizeof(subs) / sizeof(subs[0]); i++)
+		if (imap_arg_is_atom(&args[0], subs[i]))
+			c = sess_find_command(subs[i]);
+	if (c == NULL) {
+		sess_reply(s, "BAD", "Unknown UID command.");
+		return;
+	}
+	s->uid_cmd = true;
+	c->fn(s, args + 1, n - 1);
+	if (s->reply == NULL)
+		sess_reply(s, "OK", "UID %s completed.", c->name);
+}
+
+#define SELECTED SESS_SELECTED
+const struct sess_command cmd_msg_table[] = {
+	{ "APPEND", cmd_append, SESS_AUTH | SESS_SELECTED, false },
+	{ "CHECK", cmd_check, SELECTED, false },
+	{ "CLOSE", cmd_close, SELECTED, false },
+	{ "UNSELECT", cmd_unselect, SELECTED, false },
+	{ "EXPUNGE", cmd_expunge, SELECTED, false },
+	{ "COPY", cmd_copy, SELECTED, true },
+	{ "MOVE", cmd_move, SELECTED, false },
+	{ "STORE", cmd_store, SELECTED, true },
+	{ "UID", cmd_uid, SELECTED, false },
+	{ NULL, NULL, 0, false },
+};

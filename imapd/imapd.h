@@ -1,0 +1,54 @@
+/* imapd: the IMAP server's protocol core -- one session over a struct conn
+ * (plain, TLS, or a pipe pair), serving one store.
+ *
+ * The listener (later: daemon/) accepts, forks, drops privileges and then
+ * calls imapd_session_run(); `loft imapd` calls it on stdin/stdout with the
+ * session already authenticated (PREAUTH).  Authentication and STARTTLS are
+ * callbacks, so this layer never reads the password file nor holds a TLS
+ * context itself.  Nothing here prints (the log aside) or exits. */
+#ifndef LOFT_IMAPD_IMAPD_H
+#define LOFT_IMAPD_IMAPD_H
+
+#include "lib/command.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct conn;
+struct store;
+
+struct imapd_settings {
+	size_t max_append;		/* bytes of one APPEND literal; 0: 64 MiB */
+	unsigned idle_timeout;		/* seconds without a command (autologout);
+					 * 0: 30 minutes (RFC 9051 minimum) */
+	unsigned command_timeout;	/* seconds one command may take to arrive,
+					 * literals included; 0: 10 minutes */
+};
+
+struct imapd_auth {
+	/* Checks a login: 0 when user/pass may log in, -1 otherwise.  May
+	 * block (a password hash) and should delay failures itself.  NULL:
+	 * LOGIN and AUTHENTICATE are refused (LOGINDISABLED). */
+	int (*login)(void *ctx, const char *user, const char *pass);
+	/* Starts TLS on the session's conn (STARTTLS); 0 or -1.  NULL: no
+	 * STARTTLS offered. */
+	int (*starttls)(void *ctx, struct conn *conn);
+	/* Whether a plaintext password may be sent now (TLS is on, or the
+	 * peer is on loopback).  NULL: always. */
+	bool (*plaintext_ok)(void *ctx, struct conn *conn);
+	void *ctx;
+};
+
+/* Runs a session on conn until LOGOUT, end of stream, a timeout or a fatal
+ * error, with store serving the mail.  preauth_user non-NULL: the session
+ * starts authenticated as that user (PREAUTH greeting).  auth may be NULL.
+ * Returns 0 after a LOGOUT or the peer closing, -1 after an error (logged).
+ * Blocks for the whole session.  conn stays the caller's. */
+int imapd_session_run(struct conn *conn, struct store *store, const struct imapd_settings *set,
+		      const struct imapd_auth *auth, const char *preauth_user);
+
+/* `loft imapd`: a preauthenticated session on stdin/stdout for the owner's
+ * store (what mbsync's Tunnel and imaplib.IMAP4_stream run). */
+loft_cmd_fn cmd_imapd;
+
+#endif

@@ -1,0 +1,129 @@
+/* session-private.h: the inside of an IMAP session, shared by the files of imapd/.
+ *
+ * A command function reads its arguments, writes untagged data with
+ * sess_printf()/conn_write() and ends with sess_reply(), which records the
+ * tagged reply; the dispatcher (session.c) then sends the untagged updates
+ * RFC 3501 7.4.1 allows at that point and the tagged line.  Memory a command
+ * needs comes from s->arena, cleared after every command. */
+#ifndef LOFT_IMAPD_SESSION_PRIVATE_H
+#define LOFT_IMAPD_SESSION_PRIVATE_H
+
+#include "imapd/imap_parser.h"
+#include "imapd/imapd.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+struct arena;
+struct sbuf;
+struct store_folder;
+struct store_msg;
+
+enum sess_state {
+	SESS_NOTAUTH = 1 << 0,
+	SESS_AUTH = 1 << 1,
+	SESS_SELECTED = 1 << 2,
+	SESS_LOGOUT = 1 << 3,
+};
+
+/* The selected mailbox as this session shows it: sequence numbers are
+ * indexes into uids.  A message expunged by anyone stays here (a "ghost":
+ * store_folder_find() gives NULL) until an EXPUNGE response may be sent. */
+struct mbox_view {
+	struct store_folder *f;
+	char *name;			/* the store's folder name */
+	bool readonly;
+	uint32_t *uids;
+	uint64_t *modseqs;		/* as last reported, to see flag changes */
+	size_t count, cap;
+	uint32_t *recent;		/* UIDs \Recent in this session, sorted */
+	size_t nrecent, recent_cap;
+	bool dirty;			/* this session changed the folder */
+};
+
+struct imapd_session {
+	struct conn *conn;
+	struct store *store;
+	struct imapd_settings set;
+	const struct imapd_auth *auth;
+	struct imap_parser *parser;
+	struct arena *arena;		/* per command */
+	enum sess_state state;
+	char *user;
+	struct mbox_view *mbox;		/* SESS_SELECTED */
+	bool condstore, qresync, utf8;	/* ENABLEd */
+	bool uid_cmd;			/* the command came as UID xxx */
+	bool no_expunge;		/* EXPUNGE responses not allowed now */
+	bool fatal;			/* end the session after this reply */
+	const char *tag;
+	const char *reply;		/* "OK ...", "NO ...", "BAD ..." */
+	unsigned bad_count;		/* BAD replies in a row */
+};
+
+typedef void sess_cmd_fn(struct imapd_session *s, const struct imap_arg *args, unsigned n);
+
+struct sess_command {
+	const char *name;
+	sess_cmd_fn *fn;
+	unsigned states;		/* enum sess_state bits where it is allowed */
+	bool seq_numbers;		/* uses sequence numbers (no EXPUNGE during it) */
+};
+
+/* session.c */
+void sess_printf(struct imapd_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Records the tagged reply: status "OK"/"NO"/"BAD", text after it. */
+void sess_reply(struct imapd_session *s, const char *status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Appends s as an IMAP astring: quoted when it can be, else a literal. */
+void sess_add_string(struct sbuf *out, const char *str, size_t len);
+/* The capability list for the current state, without "* CAPABILITY ". */
+void sess_capabilities(struct imapd_session *s, struct sbuf *out);
+const struct sess_command *sess_find_command(const char *name);
+/* Waits for the peer's "DONE" (IDLE) while waking on the folder's notify
+ * fd; 0 on DONE, -1 when the session must end. */
+int sess_idle_wait(struct imapd_session *s);
+
+/* mailbox.c: every use of the store's folder API */
+/* Converts a mailbox name from the client (modified UTF-7, or UTF-8 once
+ * UTF8=ACCEPT is enabled) to the store's name ("INBOX" in any case becomes
+ * INBOX); NULL with *error_r when invalid.  Arena string. */
+const char *imapd_mbox_name_in(struct imapd_session *s, const char *name, const char **error_r);
+/* Appends the client's form of a store folder name (astring). */
+void imapd_mbox_name_out(struct imapd_session *s, const char *name, struct sbuf *out);
+int imapd_mbox_select(struct imapd_session *s, const char *name, bool readonly, const char **error_r);
+void imapd_mbox_close(struct imapd_session *s);
+/* Brings the view up to date and sends EXISTS, RECENT, FETCH (flag
+ * changes by others) and, when allowed, EXPUNGE/VANISHED.  force: refresh
+ * even when the notify fd is quiet. */
+void imapd_mbox_sync(struct imapd_session *s, bool allow_expunge, bool force);
+uint32_t imapd_mbox_seq_of(const struct mbox_view *v, uint32_t uid);
+bool imapd_mbox_is_recent(const struct mbox_view *v, uint32_t uid);
+/* The message at sequence number seq (1-based), or NULL for a ghost. */
+const struct store_msg *imapd_mbox_msg(struct imapd_session *s, uint32_t seq);
+/* Parses a set (sequence numbers, or UIDs with s->uid_cmd) and resolves
+ * it against the view; 0 or -1 with *error_r. */
+int imapd_mbox_set(struct imapd_session *s, const char *text, bool uids, struct imap_seqset *set,
+	     const char **error_r);
+/* Whether message seq is in a set parsed by imapd_mbox_set with the same uids. */
+bool imapd_mbox_in_set(const struct mbox_view *v, const struct imap_seqset *set, bool uids, uint32_t seq);
+/* Appends "(\Seen \Flagged kw)" of m. */
+void imapd_mbox_flags_out(const struct mbox_view *v, const struct store_msg *m, struct sbuf *out);
+/* Parses a flag list (or one flag) into store flags and space-separated
+ * keywords (arena); 0 or -1 with *error_r. */
+int imapd_mbox_flags_in(struct imapd_session *s, const struct imap_arg *arg, uint32_t *flags_r,
+		  const char **keywords_r, const char **error_r);
+/* Notes that message uid's flags were just reported by this session. */
+void imapd_mbox_note_reported(struct mbox_view *v, uint32_t uid, uint64_t modseq);
+
+/* command families: each file's table is looked up by sess_find_command */
+extern const struct sess_command cmd_auth_table[];
+extern const struct sess_command cmd_mailbox_table[];
+extern const struct sess_command cmd_msg_table[];
+extern const struct sess_command cmd_fetch_table[];
+extern const struct sess_command cmd_search_table[];
+
+/* cmd_fetch.c: FETCH for STORE's replies too */
+void fetch_flags_reply(struct imapd_session *s, uint32_t seq, const struct store_msg *m);
+
+#endif
