@@ -72,6 +72,11 @@ id2=$(ls "$Q" | grep -v "^$id" | sed -n 's/\.env$//p')
 like "$(cat "$Q/$id2.msg")" $'\n\n\\.\nkept with -oi$' "-oi keeps a lone dot"
 like "$(cat "$Q/$id2.msg")" "From: Someone Else <other@example.org>" "-F and -f make the From"
 like "$(head -2 "$Q/$id2.env")" "sender other@example.org" "-f sets the envelope sender"
+sm 'Subject: utf8 name\n\nx\n' -F 'Jürgen M' user
+f=$(grep -l '^Subject: utf8 name' "$Q"/*.msg)
+is "$(grep -h '^From: ' "$f")" \
+	"From: =?UTF-8?B?SsO8cmdlbiBN?= <me@example.org>" "a non-ASCII -F becomes an RFC 2047 word"
+"$LOFT" queue rm "$(basename "$f" .msg)"
 
 # 4. mailq and -bp list the queue.
 OUT=$("$BIN/mailq"); RC=$?
