@@ -150,11 +150,10 @@ static void cmd_expunge(struct imapd_session *s, const struct imap_arg *args, un
 		if (m && (m->flags & STORE_DELETED) && (!s->uid_cmd || imapd_mbox_in_set(v, &set, true, seq)))
 			uids[nu++] = m->uid;
 	}
-	if (nu > 0 && store_expunge(v->f, uids, nu, &err) < 0) {
-		sess_reply(s, "NO", "[SERVERBUG] Cannot expunge.");
+	if (imapd_mbox_expunge(s, uids, nu) < 0) {
+		sess_reply(s, "NO", "%s", imapd_mbox_error(s, false, "Cannot expunge."));
 		return;
 	}
-	v->dirty = true;
 	imapd_mbox_sync(s, true, true);
 }
 
@@ -195,44 +194,28 @@ static void copy_or_move(struct imapd_session *s, const struct imap_arg *args, u
 		sess_reply(s, "NO", "[CANNOT] %s", err);
 		return;
 	}
-	struct store_folder *dst;
-	if (store_folder_open_append(s->store, name, &dst, &err) < 0) {
-		sess_reply(s, "NO", "[TRYCREATE] No such mailbox.");
+	size_t done;
+	bool gone;
+	uint32_t *src = imapd_mbox_set_uids(s, &set, s->uid_cmd, &done, &gone);
+	uint32_t *dstu = arena_calloc(s->arena, done ? done : 1, sizeof(*dstu));
+	uint32_t validity = 0;
+	if (imapd_mbox_copy(s, src, done, name, move, dstu, &validity) < 0) {
+		sess_reply(s, "NO", "%s", imapd_mbox_error(s, true, move ? "Cannot move." : "Cannot copy."));
 		return;
 	}
-	uint32_t *src = arena_calloc(s->arena, v->count ? v->count : 1, sizeof(*src));
-	uint32_t *dstu = arena_calloc(s->arena, v->count ? v->count : 1, sizeof(*dstu));
-	size_t done = 0;
-	bool gone = false, failed = false;
-	for (uint32_t seq = 1; seq <= v->count && !failed; seq++) {
-		if (!imapd_mbox_in_set(v, &set, s->uid_cmd, seq))
-			continue;
-		const struct store_msg *m = imapd_mbox_msg(s, seq);
-		if (m == NULL) {
-			gone = true;
-			continue;
+	/* Messages expunged meanwhile (new UID 0) are left out of COPYUID. */
+	size_t w = 0;
+	for (size_t i = 0; i < done; i++)
+		if (dstu[i] != 0) {
+			src[w] = src[i];
+			dstu[w++] = dstu[i];
 		}
-		uint32_t uid = m->uid;
-		if ((move ? store_move : store_copy)(v->f, uid, dst, &dstu[done], &err) < 0)
-			failed = true;
-		else
-			src[done++] = uid;
-	}
-	uint32_t validity = store_folder_uidvalidity(dst);
-	store_folder_close(&dst);
-	if (validity == 0 && store_folder_open(s->store, name, &dst, &err) == 0) {
-		validity = store_folder_uidvalidity(dst);
-		store_folder_close(&dst);
-	}
-	v->dirty = true;
+	gone |= w != done;
+	done = w;
 	if (strcmp(v->name, name) == 0 || move)
 		imapd_mbox_sync(s, move, true);
-	if (failed) {
-		sess_reply(s, "NO", "[SERVERBUG] Copy failed part way.");
-		return;
-	}
 	if (gone) {
-		sess_reply(s, "NO", "Some of the messages were expunged.");
+		sess_reply(s, "NO", "[EXPUNGEISSUED] Some of the messages were expunged.");
 		return;
 	}
 	if (done == 0)
@@ -315,32 +298,40 @@ static void cmd_store(struct imapd_session *s, const struct imap_arg *args, unsi
 		sess_reply(s, "NO", "[READ-ONLY] Mailbox is read-only.");
 		return;
 	}
+	size_t nu, n_mod = 0;
+	bool gone;
+	uint32_t *uids = imapd_mbox_set_uids(s, &set, s->uid_cmd, &nu, &gone), *mod = NULL;
+	/* SET replaces keywords too: "" clears them. */
+	struct store_flag_change ch = {
+		.op = op, .flags = flags, .keywords = op == STORE_FLAGS_SET ? kw : (*kw ? kw : NULL),
+		.unchangedsince = unchangedsince == UINT64_MAX ? 0 : unchangedsince,
+	};
+	/* UNCHANGEDSINCE 0 fails for every message (MODSEQs start at 1). */
+	if (unchangedsince == 0) {
+		mod = uids;
+		n_mod = nu;
+	} else if (imapd_mbox_store(s, uids, nu, &ch, &mod, &n_mod) < 0) {
+		sess_reply(s, "NO", "%s", imapd_mbox_error(s, false, "Cannot change the flags."));
+		return;
+	}
 	struct sbuf modified = SBUF_INIT;
-	bool gone = false;
-	for (uint32_t seq = 1; seq <= v->count; seq++) {
-		if (!imapd_mbox_in_set(v, &set, s->uid_cmd, seq))
-			continue;
-		const struct store_msg *m = imapd_mbox_msg(s, seq);
-		if (m == NULL) {
-			gone = true;
-			continue;
-		}
-		if (m->modseq > unchangedsince) {
-			sbuf_addf(&modified, "%s%u", modified.len ? "," : "", s->uid_cmd ? m->uid : seq);
+	for (size_t j = 0, k = 0; j < nu; j++) {
+		uint32_t seq = imapd_mbox_seq_of(v, uids[j]);
+		const struct store_msg *m = store_folder_find(v->f, uids[j]);
+
+		if (k < n_mod && mod[k] == uids[j]) {
+			k++;
+			sbuf_addf(&modified, "%s%u", modified.len ? "," : "", s->uid_cmd ? uids[j] : seq);
 			continue;
 		}
-		/* SET replaces keywords too: "" clears them. */
-		const char *k = op == STORE_FLAGS_SET ? kw : (*kw ? kw : NULL);
-		if (store_set_flags(v->f, m->uid, op, flags, k, &err) < 0) {
-			sbuf_release(&modified);
-			sess_reply(s, "NO", "[SERVERBUG] Cannot change the flags.");
-			return;
-		}
-		m = store_folder_find(v->f, v->uids[seq - 1]);
+		if (m == NULL)
+			continue;
 		imapd_mbox_note_reported(v, m->uid, m->modseq);
 		if (!silent || (s->condstore && unchangedsince != UINT64_MAX))
 			fetch_flags_reply(s, seq, m);
 	}
+	if (mod != uids)
+		free(mod);
 	if (modified.len)
 		sess_reply(s, "OK", "[MODIFIED %s] Conditional STORE failed for some.", modified.buf);
 	else if (gone)

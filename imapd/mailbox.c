@@ -1,7 +1,8 @@
-/* The selected mailbox: the session's view of a store folder and every
- * call into the store's folder API that keeps it current, in one place, so
- * the store's coming change-log API replaces store_folder_refresh() here
- * only.  Mailbox names and flags are converted here too. */
+/* The selected mailbox: the session's view of a store folder, kept current
+ * from store_folder_sync()'s change lists (a NOOP or IDLE wake costs what
+ * changed, not a pass over the folder), and the store calls the message
+ * commands make on UID sets, each one store transaction.  Mailbox names,
+ * flags and store errors are converted here too. */
 #include "imapd/session-private.h"
 
 #include "lib/arena.h"
@@ -119,16 +120,33 @@ static void recent_drop(struct mbox_view *v, uint32_t uid)
 }
 
 /* New messages become \Recent in this session, and (read-write) lose the
- * store's recent mark, so the next session does not see them so. */
-static void claim_recent(struct imapd_session *s, const struct store_msg *m)
+ * store's recent mark, so the next session does not see them so: the
+ * marks of messages first..count-1 of the snapshot go in one transaction. */
+static void claim_recent(struct imapd_session *s, size_t first)
 {
+	struct mbox_view *v = s->mbox;
+	size_t n = store_folder_count(v->f), nclear = 0;
+	uint32_t *clear = NULL;
 	const char *err;
 
-	if (!(m->flags & STORE_RECENT) && m->uid != s->mbox->appended)
-		return;
-	recent_add(s->mbox, m->uid);
-	if (!s->mbox->readonly && (m->flags & STORE_RECENT))
-		store_set_flags(s->mbox->f, m->uid, STORE_FLAGS_REMOVE, STORE_RECENT, NULL, &err);
+	for (size_t i = first; i < n; i++) {
+		const struct store_msg *m = store_folder_msg(v->f, i);
+
+		if (!(m->flags & STORE_RECENT) && m->uid != v->appended)
+			continue;
+		recent_add(v, m->uid);
+		if (!v->readonly && (m->flags & STORE_RECENT)) {
+			if (clear == NULL)
+				clear = xreallocarray(NULL, n - i, sizeof(*clear));
+			clear[nclear++] = m->uid;
+		}
+	}
+	if (nclear > 0) {
+		struct store_flag_change ch = { .op = STORE_FLAGS_REMOVE, .flags = STORE_RECENT };
+
+		store_set_flags_uids(v->f, clear, nclear, &ch, NULL, NULL, &err);
+	}
+	free(clear);
 }
 
 static void view_free(struct mbox_view **vp)
@@ -142,6 +160,7 @@ static void view_free(struct mbox_view **vp)
 	free(v->uids);
 	free(v->modseqs);
 	free(v->recent);
+	free(v->gone);
 	free(v);
 	*vp = NULL;
 }
@@ -170,8 +189,8 @@ int imapd_mbox_select(struct imapd_session *s, const char *name, bool readonly, 
 		const struct store_msg *m = store_folder_msg(v->f, i);
 
 		view_add(v, m->uid, m->modseq);
-		claim_recent(s, m);
 	}
+	claim_recent(s, 0);
 	s->state = SESS_SELECTED;
 	return 0;
 }
@@ -198,61 +217,99 @@ static bool notify_ready(struct mbox_view *v)
 	return p.fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
 }
 
+/* Adds the UIDs the store reports expunged to the ghosts (both sorted). */
+static void gone_add(struct mbox_view *v, const uint32_t *uids, size_t n)
+{
+	uint32_t *m = xreallocarray(NULL, v->ngone + n ? v->ngone + n : 1, sizeof(*m));
+	size_t i = 0, k = 0, w = 0;
+
+	while (i < v->ngone || k < n) {
+		if (k == n || (i < v->ngone && v->gone[i] < uids[k]))
+			m[w++] = v->gone[i++];
+		else if (i == v->ngone || uids[k] < v->gone[i])
+			m[w++] = uids[k++];
+		else {
+			m[w++] = v->gone[i++];
+			k++;
+		}
+	}
+	free(v->gone);
+	v->gone = m;
+	v->ngone = w;
+}
+
+/* Drops the ghosts from the view, sending EXPUNGE (or one VANISHED). */
+static void report_expunges(struct imapd_session *s)
+{
+	struct mbox_view *v = s->mbox;
+	struct sbuf vanished = SBUF_INIT;
+	size_t w = 0, k = 0;
+
+	for (size_t i = 0; i < v->count; i++) {
+		while (k < v->ngone && v->gone[k] < v->uids[i])
+			k++;
+		if (k == v->ngone || v->gone[k] != v->uids[i]) {
+			v->uids[w] = v->uids[i];
+			v->modseqs[w++] = v->modseqs[i];
+			continue;
+		}
+		recent_drop(v, v->uids[i]);
+		if (s->qresync)
+			sbuf_addf(&vanished, "%s%u", vanished.len ? "," : "", v->uids[i]);
+		else
+			sess_printf(s, "* %zu EXPUNGE\r\n", w + 1);
+	}
+	v->count = w;
+	v->ngone = 0;
+	if (vanished.len)
+		sess_printf(s, "* VANISHED %s\r\n", vanished.buf);
+	sbuf_release(&vanished);
+}
+
 void imapd_mbox_sync(struct imapd_session *s, bool allow_expunge, bool force)
 {
 	struct mbox_view *v = s->mbox;
+	struct store_changes ch = { 0 };
 	const char *err;
-	bool changed = false;
 
 	if (v == NULL)
 		return;
 	if (force || v->dirty || notify_ready(v)) {
-		if (store_folder_refresh(v->f, &changed, &err) < 0) {
+		if (store_folder_sync(v->f, &ch, &err) < 0) {
 			sess_printf(s, "* NO [SERVERBUG] %s\r\n", "Cannot read the mailbox.");
 			return;
 		}
 		v->dirty = false;
 	}
+	if (ch.n_expunged > 0)
+		gone_add(v, ch.expunged, ch.n_expunged);
 	/* Expunged messages: reported (and dropped) only when allowed. */
 	size_t nrecent = v->nrecent;
-	if (allow_expunge) {
-		struct sbuf vanished = SBUF_INIT;
-		size_t w = 0;
+	if (allow_expunge && v->ngone > 0)
+		report_expunges(s);
+	size_t old = v->count;
+	/* Flag changes by others, then new messages (UIDs above every one
+	 * in the view: the tail of the snapshot). */
+	for (size_t i = 0; i < ch.n_changed; i++) {
+		const struct store_msg *m = store_folder_find(v->f, ch.changed[i]);
+		uint32_t seq = imapd_mbox_seq_of(v, ch.changed[i]);
 
-		for (size_t i = 0; i < v->count; i++) {
-			if (store_folder_find(v->f, v->uids[i]) != NULL) {
-				v->uids[w] = v->uids[i];
-				v->modseqs[w++] = v->modseqs[i];
-				continue;
-			}
-			recent_drop(v, v->uids[i]);
-			if (s->qresync)
-				sbuf_addf(&vanished, "%s%u", vanished.len ? "," : "", v->uids[i]);
-			else
-				sess_printf(s, "* %zu EXPUNGE\r\n", w + 1);
-		}
-		v->count = w;
-		if (vanished.len)
-			sess_printf(s, "* VANISHED %s\r\n", vanished.buf);
-		sbuf_release(&vanished);
-	}
-	/* New messages (UIDs above every one in the view), flag changes. */
-	size_t n = store_folder_count(v->f), old = v->count;
-	uint32_t last = v->count ? v->uids[v->count - 1] : 0;
-	for (size_t i = 0; i < n; i++) {
-		const struct store_msg *m = store_folder_msg(v->f, i);
-
-		if (m->uid > last) {
-			view_add(v, m->uid, m->modseq);
-			claim_recent(s, m);
-			continue;
-		}
-		uint32_t seq = imapd_mbox_seq_of(v, m->uid);
-		if (seq > 0 && v->modseqs[seq - 1] != m->modseq) {
+		if (m != NULL && seq > 0 && v->modseqs[seq - 1] != m->modseq) {
 			v->modseqs[seq - 1] = m->modseq;
 			fetch_flags_reply(s, seq, m);
 		}
 	}
+	store_changes_free(&ch);
+	size_t n = store_folder_count(v->f), first = n;
+	uint32_t last = v->count ? v->uids[v->count - 1] : 0;
+	while (first > 0 && store_folder_msg(v->f, first - 1)->uid > last)
+		first--;
+	for (size_t i = first; i < n; i++) {
+		const struct store_msg *m = store_folder_msg(v->f, i);
+
+		view_add(v, m->uid, m->modseq);
+	}
+	claim_recent(s, first);
 	if (v->count != old)
 		sess_printf(s, "* %zu EXISTS\r\n", v->count);
 	/* RECENT also after expunges took \Recent messages away (as
@@ -363,4 +420,70 @@ bad:
 	sbuf_release(&kw);
 	*error_r = "Invalid flag.";
 	return -1;
+}
+
+/* ---- changes on UID sets: one store call each ---- */
+
+const char *imapd_mbox_error(struct imapd_session *s, bool target, const char *text)
+{
+	const char *code = store_error_imap(store_error_code(s->store), target);
+
+	return code ? arena_printf(s->arena, "[%s] %s", code, text) : text;
+}
+
+uint32_t *imapd_mbox_set_uids(struct imapd_session *s, const struct imap_seqset *set, bool uids,
+			      size_t *n_r, bool *gone_r)
+{
+	struct mbox_view *v = s->mbox;
+	uint32_t *out = arena_calloc(s->arena, v->count ? v->count : 1, sizeof(*out));
+	size_t n = 0;
+
+	*gone_r = false;
+	for (uint32_t seq = 1; seq <= v->count; seq++) {
+		if (!imapd_mbox_in_set(v, set, uids, seq))
+			continue;
+		if (store_folder_find(v->f, v->uids[seq - 1]) == NULL)
+			*gone_r = true;
+		else
+			out[n++] = v->uids[seq - 1];
+	}
+	*n_r = n;
+	return out;
+}
+
+int imapd_mbox_store(struct imapd_session *s, const uint32_t *uids, size_t n,
+		     const struct store_flag_change *ch, uint32_t **modified_r, size_t *n_modified_r)
+{
+	const char *err;
+
+	*modified_r = NULL;
+	*n_modified_r = 0;
+	if (n == 0)
+		return 0;
+	return store_set_flags_uids(s->mbox->f, uids, n, ch, modified_r, n_modified_r, &err);
+}
+
+int imapd_mbox_copy(struct imapd_session *s, const uint32_t *uids, size_t n, const char *name,
+		    bool move, uint32_t *new_uids, uint32_t *uidvalidity_r)
+{
+	struct store_folder *dst;
+	const char *err;
+	int r;
+
+	if (store_folder_open_append(s->store, name, &dst, &err) < 0)
+		return -1;
+	*uidvalidity_r = store_folder_uidvalidity(dst);
+	r = n == 0 ? 0 : (move ? store_move_uids : store_copy_uids)(s->mbox->f, uids, n, dst,
+								   new_uids, &err);
+	store_folder_close(&dst);
+	s->mbox->dirty = true;
+	return r;
+}
+
+int imapd_mbox_expunge(struct imapd_session *s, const uint32_t *uids, size_t n)
+{
+	const char *err;
+
+	s->mbox->dirty = true;
+	return n == 0 ? 0 : store_expunge(s->mbox->f, uids, n, &err);
 }

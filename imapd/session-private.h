@@ -17,6 +17,7 @@
 
 struct arena;
 struct sbuf;
+struct store_flag_change;
 struct store_folder;
 struct store_msg;
 
@@ -39,6 +40,9 @@ struct mbox_view {
 	size_t count, cap;
 	uint32_t *recent;		/* UIDs \Recent in this session, sorted */
 	size_t nrecent, recent_cap;
+	uint32_t *gone;			/* ghosts: expunged in the store, still
+					 * here; sorted */
+	size_t ngone;
 	bool dirty;			/* this session changed the folder */
 	uint32_t appended;		/* UID this session appended with flags:
 					 * \Recent here though not in new/ */
@@ -115,6 +119,25 @@ void imapd_mbox_flags_out(const struct mbox_view *v, const struct store_msg *m, 
  * keywords (arena); 0 or -1 with *error_r. */
 int imapd_mbox_flags_in(struct imapd_session *s, const struct imap_arg *arg, uint32_t *flags_r,
 		  const char **keywords_r, const char **error_r);
+/* "[CODE] text" for the last failing store call (the one mapping,
+ * store_error_imap(); target: the folder was APPEND/COPY/MOVE's target),
+ * or text alone when there is no code.  Arena string. */
+const char *imapd_mbox_error(struct imapd_session *s, bool target, const char *text);
+/* The UIDs of the messages of a set parsed by imapd_mbox_set (same
+ * uids), ascending, ghosts left out (*gone_r tells whether there were
+ * any).  Arena array of *n_r. */
+uint32_t *imapd_mbox_set_uids(struct imapd_session *s, const struct imap_seqset *set, bool uids,
+			      size_t *n_r, bool *gone_r);
+/* One store transaction each (imapd_mbox_error() after a -1).  STORE:
+ * *modified_r (malloc'd, caller frees) the UIDs ch->unchangedsince kept.
+ * COPY/MOVE into folder name: new_uids[i] the UID of uids[i] there (0:
+ * expunged meanwhile), *uidvalidity_r the target's.  EXPUNGE: the given
+ * UIDs.  The view learns of the changes at the next imapd_mbox_sync(). */
+int imapd_mbox_store(struct imapd_session *s, const uint32_t *uids, size_t n,
+		     const struct store_flag_change *ch, uint32_t **modified_r, size_t *n_modified_r);
+int imapd_mbox_copy(struct imapd_session *s, const uint32_t *uids, size_t n, const char *name,
+		    bool move, uint32_t *new_uids, uint32_t *uidvalidity_r);
+int imapd_mbox_expunge(struct imapd_session *s, const uint32_t *uids, size_t n);
 /* Notes that message uid's flags were just reported by this session. */
 void imapd_mbox_note_reported(struct mbox_view *v, uint32_t uid, uint64_t modseq);
 
