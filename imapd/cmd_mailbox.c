@@ -380,42 +380,33 @@ static void cmd_lsub(struct imapd_session *s, const struct imap_arg *args, unsig
 static void status_items(struct imapd_session *s, const char *name, const struct imap_arg *items,
 			 unsigned n, struct sbuf *out)
 {
-	struct store_folder *f = NULL;
-	const char *err;
-	size_t unseen = 0, recent = 0;
-	uint64_t size = 0;
+	struct imapd_status st;
+	bool full = false;
 
-	/* The selected folder is read from this session's view. */
-	if (store_folder_open(s->store, name, &f, &err) < 0)
+	for (unsigned i = 0; i < n; i++)
+		full |= imap_arg_is_atom(&items[i], "RECENT") || imap_arg_is_atom(&items[i], "SIZE");
+	if (imapd_mbox_status(s, name, full, &st) < 0)
 		return;
-	size_t count = store_folder_count(f);
-	for (size_t i = 0; i < count; i++) {
-		const struct store_msg *m = store_folder_msg(f, i);
-		unseen += !(m->flags & STORE_SEEN);
-		recent += (m->flags & STORE_RECENT) != 0;
-		size += m->size;
-	}
 	for (unsigned i = 0; i < n; i++) {
 		const char *it = items[i].str;
 		const char *sep = i ? " " : "";
 
 		if (strcasecmp(it, "MESSAGES") == 0)
-			sbuf_addf(out, "%sMESSAGES %zu", sep, count);
+			sbuf_addf(out, "%sMESSAGES %zu", sep, st.messages);
 		else if (strcasecmp(it, "RECENT") == 0)
-			sbuf_addf(out, "%sRECENT %zu", sep, recent);
+			sbuf_addf(out, "%sRECENT %zu", sep, st.recent);
 		else if (strcasecmp(it, "UIDNEXT") == 0)
-			sbuf_addf(out, "%sUIDNEXT %u", sep, store_folder_uidnext(f));
+			sbuf_addf(out, "%sUIDNEXT %u", sep, st.uidnext);
 		else if (strcasecmp(it, "UIDVALIDITY") == 0)
-			sbuf_addf(out, "%sUIDVALIDITY %u", sep, store_folder_uidvalidity(f));
+			sbuf_addf(out, "%sUIDVALIDITY %u", sep, st.uidvalidity);
 		else if (strcasecmp(it, "UNSEEN") == 0)
-			sbuf_addf(out, "%sUNSEEN %zu", sep, unseen);
+			sbuf_addf(out, "%sUNSEEN %zu", sep, st.unseen);
 		else if (strcasecmp(it, "SIZE") == 0)
-			sbuf_addf(out, "%sSIZE %llu", sep, (unsigned long long)size);
+			sbuf_addf(out, "%sSIZE %llu", sep, (unsigned long long)st.size);
 		else if (strcasecmp(it, "HIGHESTMODSEQ") == 0)
 			sbuf_addf(out, "%sHIGHESTMODSEQ %llu", sep,
-				  (unsigned long long)store_folder_highestmodseq(f));
+				  (unsigned long long)st.highestmodseq);
 	}
-	store_folder_close(&f);
 }
 
 static bool status_item_ok(const struct imap_arg *a)
@@ -443,13 +434,11 @@ static void cmd_status(struct imapd_session *s, const struct imap_arg *args, uns
 			sess_reply(s, "BAD", "Unknown STATUS item.");
 			return;
 		}
-	struct store_folder *f;
-	const char *err;
-	if (store_folder_open(s->store, name, &f, &err) < 0) {
-		sess_reply(s, "NO", "[NONEXISTENT] No such mailbox.");
+	struct imapd_status st;
+	if (imapd_mbox_status(s, name, false, &st) < 0) {
+		sess_reply(s, "NO", "%s", imapd_mbox_error(s, false, "No such mailbox."));
 		return;
 	}
-	store_folder_close(&f);
 	struct sbuf out = SBUF_INIT;
 	sbuf_addstr(&out, "* STATUS ");
 	imapd_mbox_name_out(s, name, &out);

@@ -73,23 +73,10 @@ static void cmd_append(struct imapd_session *s, const struct imap_arg *args, uns
 		sess_reply(s, "NO", "[CANNOT] %s", err);
 		return;
 	}
-	struct store_folder *f;
-	if (store_folder_open_append(s->store, name, &f, &err) < 0) {
-		sess_reply(s, "NO", "[TRYCREATE] No such mailbox.");
-		return;
-	}
-	uint32_t validity = store_folder_uidvalidity(f);
-	int r = store_append(f, args[i].str, args[i].len, flags, kw && *kw ? kw : NULL, date, &uid,
-			     &err);
-	store_folder_close(&f);
-	/* An append-only open has no UIDVALIDITY to tell: ask the folder. */
-	if (r == 0 && validity == 0 && store_folder_open(s->store, name, &f, &err) == 0) {
-		validity = store_folder_uidvalidity(f);
-		store_folder_close(&f);
-	}
-	if (r < 0) {
-		sess_reply(s, "NO", "%s", strstr(err, "space") ? "[OVERQUOTA] Disk full."
-							       : "[SERVERBUG] Cannot store the message.");
+	uint32_t validity;
+	if (imapd_mbox_append(s, name, args[i].str, args[i].len, flags, kw && *kw ? kw : NULL, date,
+			      &validity, &uid) < 0) {
+		sess_reply(s, "NO", "%s", imapd_mbox_error(s, true, "Cannot store the message."));
 		return;
 	}
 	if (s->mbox != NULL && strcmp(s->mbox->name, name) == 0) {
@@ -212,28 +199,26 @@ static void copy_or_move(struct imapd_session *s, const struct imap_arg *args, u
 		}
 	gone |= w != done;
 	done = w;
+	struct sbuf code = SBUF_INIT;
+	if (done > 0) {
+		sbuf_addf(&code, "[COPYUID %u ", validity);
+		add_uid_set(&code, src, done);
+		sbuf_addch(&code, ' ');
+		add_uid_set(&code, dstu, done);
+		sbuf_addch(&code, ']');
+	}
+	/* RFC 6851 4.3: the COPYUID goes in an untagged OK before the
+	 * EXPUNGEs the sync sends. */
+	if (move && done > 0)
+		sess_printf(s, "* OK %s Moved.\r\n", code.buf);
 	if (strcmp(v->name, name) == 0 || move)
 		imapd_mbox_sync(s, move, true);
-	if (gone) {
+	if (gone)
 		sess_reply(s, "NO", "[EXPUNGEISSUED] Some of the messages were expunged.");
-		return;
-	}
-	if (done == 0)
-		return;
-	struct sbuf code = SBUF_INIT;
-	sbuf_addf(&code, "[COPYUID %u ", validity);
-	add_uid_set(&code, src, done);
-	sbuf_addch(&code, ' ');
-	add_uid_set(&code, dstu, done);
-	sbuf_addch(&code, ']');
-	if (move) {
-		/* RFC 6851: the COPYUID goes in an untagged OK before the
-		 * EXPUNGEs, which the sync above already sent. */
-		sess_printf(s, "* OK %s Moved.\r\n", code.buf);
+	else if (done > 0 && move)
 		sess_reply(s, "OK", "MOVE completed.");
-	} else {
+	else if (done > 0)
 		sess_reply(s, "OK", "%s COPY completed.", code.buf);
-	}
 	sbuf_release(&code);
 }
 

@@ -422,6 +422,39 @@ bad:
 	return -1;
 }
 
+/* ---- STATUS ---- */
+
+int imapd_mbox_status(struct imapd_session *s, const char *name, bool full,
+		      struct imapd_status *st_r)
+{
+	struct store_folder *f;
+	const char *err;
+
+	memset(st_r, 0, sizeof(*st_r));
+	if (!full) {
+		/* The state's counters and header: no scan, no record read. */
+		if (store_folder_status(s->store, name, &st_r->messages, &st_r->unseen, &err) < 0 ||
+		    store_folder_open_append(s->store, name, &f, &err) < 0)
+			return -1;
+	} else {
+		if (store_folder_open(s->store, name, &f, &err) < 0)
+			return -1;
+		st_r->messages = store_folder_count(f);
+		for (size_t i = 0; i < st_r->messages; i++) {
+			const struct store_msg *m = store_folder_msg(f, i);
+
+			st_r->unseen += !(m->flags & STORE_SEEN);
+			st_r->recent += (m->flags & STORE_RECENT) != 0;
+			st_r->size += m->size;
+		}
+	}
+	st_r->uidnext = store_folder_uidnext(f);
+	st_r->uidvalidity = store_folder_uidvalidity(f);
+	st_r->highestmodseq = store_folder_highestmodseq(f);
+	store_folder_close(&f);
+	return 0;
+}
+
 /* ---- changes on UID sets: one store call each ---- */
 
 const char *imapd_mbox_error(struct imapd_session *s, bool target, const char *text)
@@ -477,6 +510,21 @@ int imapd_mbox_copy(struct imapd_session *s, const uint32_t *uids, size_t n, con
 								   new_uids, &err);
 	store_folder_close(&dst);
 	s->mbox->dirty = true;
+	return r;
+}
+
+int imapd_mbox_append(struct imapd_session *s, const char *name, const char *data, size_t len,
+		      uint32_t flags, const char *keywords, int64_t date, uint32_t *uidvalidity_r,
+		      uint32_t *uid_r)
+{
+	struct store_folder *f;
+	const char *err;
+
+	if (store_folder_open_append(s->store, name, &f, &err) < 0)
+		return -1;
+	*uidvalidity_r = store_folder_uidvalidity(f);
+	int r = store_append(f, data, len, flags, keywords, date, uid_r, &err);
+	store_folder_close(&f);
 	return r;
 }
 

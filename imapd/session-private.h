@@ -119,6 +119,19 @@ void imapd_mbox_flags_out(const struct mbox_view *v, const struct store_msg *m, 
  * keywords (arena); 0 or -1 with *error_r. */
 int imapd_mbox_flags_in(struct imapd_session *s, const struct imap_arg *arg, uint32_t *flags_r,
 		  const char **keywords_r, const char **error_r);
+struct imapd_status {
+	size_t messages, unseen, recent;
+	uint64_t size;
+	uint32_t uidnext, uidvalidity;
+	uint64_t highestmodseq;
+};
+/* STATUS of folder name.  Not full: MESSAGES and UNSEEN from the state's
+ * counters and the rest from its header, with no scan (files changed by
+ * other programs since anyone last opened the folder are not counted);
+ * full (RECENT, SIZE asked): the folder is opened.  0, or -1 (see
+ * imapd_mbox_error()). */
+int imapd_mbox_status(struct imapd_session *s, const char *name, bool full,
+		      struct imapd_status *st_r);
 /* "[CODE] text" for the last failing store call (the one mapping,
  * store_error_imap(); target: the folder was APPEND/COPY/MOVE's target),
  * or text alone when there is no code.  Arena string. */
@@ -138,6 +151,11 @@ int imapd_mbox_store(struct imapd_session *s, const uint32_t *uids, size_t n,
 int imapd_mbox_copy(struct imapd_session *s, const uint32_t *uids, size_t n, const char *name,
 		    bool move, uint32_t *new_uids, uint32_t *uidvalidity_r);
 int imapd_mbox_expunge(struct imapd_session *s, const uint32_t *uids, size_t n);
+/* APPEND to folder name (not opened for it: no scan), durably; keywords
+ * NULL for none, date 0 for now.  *uidvalidity_r and *uid_r for APPENDUID. */
+int imapd_mbox_append(struct imapd_session *s, const char *name, const char *data, size_t len,
+		      uint32_t flags, const char *keywords, int64_t date, uint32_t *uidvalidity_r,
+		      uint32_t *uid_r);
 /* Notes that message uid's flags were just reported by this session. */
 void imapd_mbox_note_reported(struct mbox_view *v, uint32_t uid, uint64_t modseq);
 

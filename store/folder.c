@@ -635,7 +635,16 @@ static int folder_open(struct store *store, const char *name, bool snapshot,
 	store->open_folders++;
 	if (!snapshot) {
 		/* Append-only: new files get their UID at once; whatever else
-		 * changed is reconciled by the next full open. */
+		 * changed is reconciled by the next full open.  The header
+		 * (one short read) gives APPENDUID/COPYUID their UIDVALIDITY. */
+		struct state_header hdr;
+		const char *err;
+
+		if (state_get_header(f->state, &hdr, &err) == 0) {
+			f->uidvalidity = hdr.uidvalidity;
+			f->uidnext = hdr.uidnext;
+			f->highestmodseq = hdr.highestmodseq;
+		}
 		*folder_r = f;
 		return 0;
 	}

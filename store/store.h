@@ -202,7 +202,8 @@ struct store_msg {
 int store_folder_open(struct store *store, const char *name,
 		      struct store_folder **folder_r, const char **error_r);
 /* Opens a folder only to append to it (delivery): no scan, no snapshot
- * (count 0), so its cost does not grow with the folder.  Only store_append,
+ * (count 0), so its cost does not grow with the folder; UIDVALIDITY, UIDNEXT
+ * and HIGHESTMODSEQ are the state's at open.  Only store_append,
  * store_msg_read of appended UIDs and store_folder_close may be used. */
 int store_folder_open_append(struct store *store, const char *name,
 			     struct store_folder **folder_r, const char **error_r);
