@@ -250,6 +250,38 @@ fail:
 	return -1;
 }
 
+/* A section of the message itself (no part number) read from its file:
+ * only the bytes asked for (the partial), or for header fields the header
+ * alone.  Sections of parts go through section_bytes(). */
+static int section_stream(struct imapd_session *s, uint32_t uid, const struct imap_section *sec,
+			  struct sbuf *out)
+{
+	const char *text = sec->text;
+	uint64_t hl = 0, off = sec->offset, cnt = sec->count;
+
+	if (*text == '\0')
+		return imapd_mbox_read_crlf(s, uid, false, off, cnt, out, NULL);
+	if (strcmp(text, "HEADER") == 0)
+		return imapd_mbox_read_crlf(s, uid, true, off, cnt, out, NULL);
+	if (strcmp(text, "TEXT") == 0) {
+		if (imapd_mbox_read_crlf(s, uid, true, 0, UINT64_MAX, NULL, &hl) < 0)
+			return -1;
+		return imapd_mbox_read_crlf(s, uid, false, hl + off, cnt, out, NULL);
+	}
+	/* HEADER.FIELDS (.NOT): filtered, then cut like any section. */
+	struct sbuf h = SBUF_INIT, fields = SBUF_INIT;
+	if (imapd_mbox_read_crlf(s, uid, true, 0, UINT64_MAX, &h, NULL) < 0) {
+		sbuf_release(&h);
+		return -1;
+	}
+	filter_header(h.buf, h.len, sec, strcmp(text, "HEADER.FIELDS.NOT") == 0, &fields);
+	off = off < fields.len ? off : fields.len;
+	sbuf_add(out, fields.buf + off, (size_t)(fields.len - off));
+	sbuf_release(&fields);
+	sbuf_release(&h);
+	return 0;
+}
+
 static void add_date(struct sbuf *out, int64_t t)
 {
 	char buf[64];
@@ -261,7 +293,7 @@ static void add_date(struct sbuf *out, int64_t t)
 static int fetch_one(struct imapd_session *s, const struct fetch *f, uint32_t seq,
 		     const struct store_msg *m)
 {
-	struct sbuf out = SBUF_INIT, raw = SBUF_INIT;
+	struct sbuf out = SBUF_INIT, raw = SBUF_INIT, bs = SBUF_INIT;
 	struct message *msg = NULL;
 	const char *err;
 	bool first = true;
@@ -276,13 +308,18 @@ static int fetch_one(struct imapd_session *s, const struct fetch *f, uint32_t se
 			imapd_mbox_note_reported(s->mbox, uid, m->modseq);
 		}
 	}
-	bool need_raw = f->needs_body || (f->simple & F_SIZE) ||
-			(f->simple & (F_BODY | F_BODYSTRUCTURE));
-	if (need_raw && store_msg_read(s->mbox->f, uid, &raw, &err) < 0)
-		goto out;
-	bool need_msg = (f->simple & (F_BODY | F_BODYSTRUCTURE));
+	/* BODY and part numbers need the message parsed; the rest is read
+	 * from the state (BODYSTRUCTURE cached) or streamed from the file. */
+	bool need_msg = (f->simple & F_BODY) != 0;
 	for (unsigned i = 0; i < f->n; i++)
 		need_msg |= *f->items[i].sec.part != '\0';
+	if ((f->simple & F_BODYSTRUCTURE) &&
+	    store_folder_bodystructure(s->mbox->f, uid, &bs, &err) != 1) {
+		sbuf_reset(&bs);
+		need_msg = true;
+	}
+	if (need_msg && store_msg_read(s->mbox->f, uid, &raw, &err) < 0)
+		goto out;
 	if (need_msg && (msg = message_parse(raw.buf, raw.len, NULL, &err)) == NULL)
 		goto out;
 #define SEP() (first ? (void)(first = false) : (void)sbuf_addch(&out, ' '))
@@ -302,12 +339,11 @@ static int fetch_one(struct imapd_session *s, const struct fetch *f, uint32_t se
 		add_date(&out, m->internal_date);
 	}
 	if (f->simple & F_SIZE) {
-		size_t size = raw.len;
-		for (size_t i = 0; i < raw.len; i++)
-			if (raw.buf[i] == '\n' && (i == 0 || raw.buf[i - 1] != '\r'))
-				size++;
+		uint64_t size = 0;
+		if (imapd_mbox_read_crlf(s, uid, false, 0, UINT64_MAX, NULL, &size) < 0)
+			goto out;
 		SEP();
-		sbuf_addf(&out, "RFC822.SIZE %zu", size);
+		sbuf_addf(&out, "RFC822.SIZE %llu", (unsigned long long)size);
 	}
 	if (f->simple & F_ENVELOPE) {
 		SEP();
@@ -334,7 +370,10 @@ static int fetch_one(struct imapd_session *s, const struct fetch *f, uint32_t se
 	if (f->simple & F_BODYSTRUCTURE) {
 		SEP();
 		sbuf_addstr(&out, "BODYSTRUCTURE ");
-		message_imap_bodystructure(msg, 1, &out);
+		if (bs.len)
+			sbuf_add(&out, bs.buf, bs.len);
+		else
+			message_imap_bodystructure(msg, 1, &out);
 	}
 	if ((f->simple & F_MODSEQ) || (s->condstore && seen_now)) {
 		SEP();
@@ -346,11 +385,15 @@ static int fetch_one(struct imapd_session *s, const struct fetch *f, uint32_t se
 
 		SEP();
 		sbuf_addf(&out, "%s ", it->name);
-		if (section_bytes(s->arena, raw.buf, raw.len, msg, &it->sec, &data) < 0) {
+		uint64_t off = 0;
+		int r = msg == NULL ? section_stream(s, uid, &it->sec, &data)
+				    : section_bytes(s->arena, raw.buf, raw.len, msg, &it->sec, &data);
+		if (r < 0) {
 			sbuf_addstr(&out, "NIL");
 			continue;
 		}
-		uint64_t off = it->sec.offset < data.len ? it->sec.offset : data.len;
+		if (msg != NULL)	/* the whole section: cut the partial */
+			off = it->sec.offset < data.len ? it->sec.offset : data.len;
 		uint64_t cnt = data.len - off < it->sec.count ? data.len - off : it->sec.count;
 		sbuf_addf(&out, "{%llu}\r\n", (unsigned long long)cnt);
 		sbuf_add(&out, data.buf + off, (size_t)cnt);
@@ -362,6 +405,7 @@ static int fetch_one(struct imapd_session *s, const struct fetch *f, uint32_t se
 	ret = 0;
 out:
 	message_free(&msg);
+	sbuf_release(&bs);
 	sbuf_release(&raw);
 	sbuf_release(&out);
 	return ret;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 /* ---- names ---- */
 
@@ -420,6 +421,58 @@ bad:
 	sbuf_release(&kw);
 	*error_r = "Invalid flag.";
 	return -1;
+}
+
+/* ---- message text, read as a stream ---- */
+
+int imapd_mbox_read_crlf(struct imapd_session *s, uint32_t uid, bool header_only, uint64_t start,
+			 uint64_t len, struct sbuf *out, uint64_t *end_r)
+{
+	uint64_t stop = len > UINT64_MAX - start ? UINT64_MAX : start + len, pos = 0, off = 0, size;
+	char buf[65536], prev = 0, tail[3] = { 0 };	/* the last CRLF-form bytes */
+	const char *err;
+	bool done = false;
+	int fd;
+
+	if (store_msg_open(s->mbox->f, uid, &fd, &size, &err) < 0)
+		return -1;
+	/* The CRLF form's position pos only grows: reading stops at the
+	 * first byte past what is asked (BODY[]<0.4096> reads 4 KB). */
+	while (!done && pos < stop && off < size) {
+		size_t want = size - off < sizeof(buf) ? (size_t)(size - off) : sizeof(buf);
+		ssize_t r = pread(fd, buf, want, (off_t)off);
+
+		if (r <= 0)
+			break;
+		off += (uint64_t)r;
+		for (ssize_t i = 0; i < r && !done && pos < stop; i++) {
+			char c[2];
+			int nc = 0;
+
+			if (buf[i] == '\n' && prev != '\r')
+				c[nc++] = '\r';
+			c[nc++] = buf[i];
+			prev = buf[i];
+			for (int k = 0; k < nc && pos < stop; k++, pos++) {
+				if (out != NULL && pos >= start)
+					sbuf_addch(out, c[k]);
+				/* a header ends at its first empty line */
+				if (header_only && c[k] == '\n' && tail[0] == '\r' && tail[1] == '\n' &&
+				    tail[2] == '\r') {
+					done = true;
+					pos++;
+					break;
+				}
+				tail[0] = tail[1];
+				tail[1] = tail[2];
+				tail[2] = c[k];
+			}
+		}
+	}
+	close(fd);
+	if (end_r != NULL)
+		*end_r = pos;
+	return 0;
 }
 
 /* ---- STATUS ---- */

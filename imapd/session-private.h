@@ -132,6 +132,16 @@ struct imapd_status {
  * imapd_mbox_error()). */
 int imapd_mbox_status(struct imapd_session *s, const char *name, bool full,
 		      struct imapd_status *st_r);
+/* Appends bytes [start, start+len) of message uid in its CRLF form (bare
+ * LFs made CRLF, as FETCH sends it) to out (NULL: only count), of the
+ * whole message or (header_only) of its header block through the empty
+ * line; len UINT64_MAX: to the end.  Reads the file through an fd, only
+ * up to the last byte needed, never the whole message into memory.
+ * *end_r (may be NULL): the CRLF position where reading stopped, so
+ * with len UINT64_MAX the size of the CRLF form (RFC822.SIZE) or of its
+ * header.  0, or -1 when the message cannot be opened. */
+int imapd_mbox_read_crlf(struct imapd_session *s, uint32_t uid, bool header_only, uint64_t start,
+			 uint64_t len, struct sbuf *out, uint64_t *end_r);
 /* "[CODE] text" for the last failing store call (the one mapping,
  * store_error_imap(); target: the folder was APPEND/COPY/MOVE's target),
  * or text alone when there is no code.  Arena string. */
