@@ -1,0 +1,71 @@
+#!/bin/bash
+# `loft imapd` on the store's IMAP backend API: untagged updates between two
+# sessions from store_folder_sync's change lists, STORE on a UID set in one
+# state transaction, response codes from store_error_imap, and a partial
+# FETCH of a 40 MB message reading only what it sends.
+. "$TOP/tests/lib.sh"
+
+command -v python3 >/dev/null || skip_all "python3 missing"
+make_mailrc
+IMAPD="$LOFT -F $MAILRC_FILE imapd"
+raw() { printf "$1" | timeout 60 $IMAPD 2>/dev/null; }
+
+# The probe's PASS/FAIL lines as TAP; a probe that dies is a failure.
+probe_backend() {
+	local line
+	while IFS= read -r line; do
+		case $line in
+		PASS\ *) ok 0 "${line#PASS }" ;;
+		FAIL\ *) ok 1 "${line#FAIL }" ;;
+		"probe exit "*) [ "${line#probe exit }" = 0 ]; ok $? "imap_backend.py $1 ran to its end" ;;
+		*) diag "$line" ;;
+		esac
+	done < <(timeout 120 python3 "$TOP/tests/imap_backend.py" "$IMAPD" "$@" 2>&1; echo "probe exit $?")
+}
+
+probe_backend sessions
+
+# ---- STORE on 60 messages: one state commit ----
+raw 'a1 CREATE Many\r\n' > /dev/null
+mkdir -p "$T_DIR/Mail/Many/cur"
+for i in $(seq 1 60); do
+	printf 'Subject: %s\nMessage-ID: <many%s@x>\n\nbody\n' $i $i > "$T_DIR/Mail/Many/cur/100$i.M1P1.host:2,"
+done
+out=$(raw 'a1 SELECT Many\r\na2 LOGOUT\r\n')
+like "$out" '\* 60 EXISTS' "the 60 files are found"
+rm -f "$T_DIR/trace"
+out=$(printf 'a1 SELECT Many\r\na2 STORE 1:60 +FLAGS (\\Seen)\r\na3 LOGOUT\r\n' |
+	LOFT_CRASH_TRACE=$T_DIR/trace timeout 60 $IMAPD 2>/dev/null)
+like "$out" 'a2 OK' "STORE 1:60 +FLAGS (\\Seen) succeeds"
+is "$(grep -c '^\* [0-9]* FETCH (FLAGS (\\Seen))' <<< "$out")" 60 "with 60 FETCH replies"
+is "$(grep -c '^flags:after-commit$' "$T_DIR/trace")" 1 "STORE 1:60: one state commit"
+is "$(grep -c '^flags:after-rename$' "$T_DIR/trace")" 60 "STORE 1:60: 60 files renamed"
+is "$(ls "$T_DIR/Mail/Many/cur" | grep -c ':2,S$')" 60 "all 60 files carry S"
+
+# ---- a partial FETCH of a 40 MB message ----
+rm -rf "$T_DIR/Mail/INBOX"
+raw 'a1 LOGOUT\r\n' > /dev/null
+mkdir -p "$T_DIR/Mail/INBOX/cur" "$T_DIR/Mail/INBOX/new" "$T_DIR/Mail/INBOX/tmp"
+BIG=$T_DIR/Mail/INBOX/cur/1700000000.M1P1.host:2,S
+python3 -c '
+import sys
+line = b"0123456789" * 7 + b"abcd\n"
+with open(sys.argv[1], "wb") as f:
+    f.write(b"From: a@example.org\nSubject: big\nMessage-ID: <big@x>\n\n")
+    f.write(line * (40 * 1024 * 1024 // len(line)))' "$BIG"
+out=$(raw 'a1 SELECT INBOX\r\na2 LOGOUT\r\n')
+like "$out" '\* 1 EXISTS' "the 40 MB message is there"
+probe_backend big "$BIG"
+if command -v strace > /dev/null && strace -f -o /dev/null true 2> /dev/null; then
+	printf 'a1 SELECT INBOX\r\na2 FETCH 1 (BODY.PEEK[]<0.4096>)\r\na3 LOGOUT\r\n' |
+		strace -f -e trace=read,pread64,readv,preadv,mmap -o "$T_DIR/strace" $IMAPD > "$T_DIR/out" 2>/dev/null
+	like "$(cat "$T_DIR/out")" 'BODY\[\]<0> \{4096\}' "BODY.PEEK[]<0.4096> answers 4096 bytes"
+	read_bytes=$(awk '/(pread64|read)\(/ { n = $NF; if (n ~ /^[0-9]+$/) s += n } END { print s + 0 }' "$T_DIR/strace")
+	diag "bytes read by the session for BODY.PEEK[]<0.4096> of 40 MB: $read_bytes"
+	[ "$read_bytes" -lt 2000000 ]; ok $? "the session reads under 2 MB in all ($read_bytes), not the 40 MB message"
+	! grep -q "mmap(.*$(basename "$BIG")" "$T_DIR/strace"; ok $? "and maps nothing of it"
+else
+	skip "strace not usable here: bytes read not measured"
+fi
+
+done_testing
