@@ -49,18 +49,15 @@ wait_port() {
 }
 ratio() { python3 -c 'import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print("%.2f" % (a/b if b else 0))' "$1" "$2"; }
 val() { awk -v k="$1" '$1 == k {print $2}' "$2"; }
-# A copy of the corpus that renames and state files cannot reach: the
-# directories are new, the message files hard links (neither server
-# writes into a message file).
-copy_maildir() {
-	mkdir -p "$2"
-	(cd "$1" && find . -type d -exec mkdir -p "$2/{}" \; && find . -type f ! -name .complete -exec cp -l {} "$2/{}" \;) ||
-		return 1
-}
+# A copy of the corpus that renames and state files cannot reach: new
+# directories, the message files hard links (neither server writes into a
+# message file).
+copy_maildir() { cp -al "$1" "$2" && rm -f "$2/.complete"; }
 bench_warm "$CACHE"
 
 # --- loft -------------------------------------------------------------------
 L=$WORK/loft
+mkdir -p "$L/Mail"
 copy_maildir "$CACHE" "$L/Mail/INBOX" || { echo "bench: imap_fetch: copy failed"; exit 1; }
 printf 'set folder=%s/Mail log_level=error\n' "$L" > "$L/mailrc"
 IMAPD=("$LOFT" -F "$L/mailrc" imapd)
@@ -83,6 +80,7 @@ elif ! id mail >/dev/null 2>&1; then
 	echo "bench: imap_fetch: dovecot skipped: no 'mail' user to run it as"
 else
 	DPORT=$(free_port)
+	mkdir -p "$D"
 	copy_maildir "$CACHE" "$D/Maildir"
 	mkdir -p "$D/run/state" "$D/home"
 	find "$D/Maildir" "$D/home" -type d -exec chown mail:mail {} +

@@ -340,7 +340,7 @@ static int fetch_one(struct imapd_session *s, const struct fetch *f, uint32_t se
 	}
 	if (f->simple & F_SIZE) {
 		uint64_t size = 0;
-		if (imapd_mbox_read_crlf(s, uid, false, 0, UINT64_MAX, NULL, &size) < 0)
+		if (imapd_mbox_crlf_size(s, m, &size) < 0)
 			goto out;
 		SEP();
 		sbuf_addf(&out, "RFC822.SIZE %llu", (unsigned long long)size);
@@ -449,6 +449,7 @@ static void cmd_fetch(struct imapd_session *s, const struct imap_arg *args, unsi
 			return;
 		}
 	bool gone = false;
+	unsigned batch = 0;
 	for (uint32_t seq = 1; seq <= v->count; seq++) {
 		if (!imapd_mbox_in_set(v, &set, s->uid_cmd, seq))
 			continue;
@@ -461,8 +462,9 @@ static void cmd_fetch(struct imapd_session *s, const struct imap_arg *args, unsi
 			continue;
 		if (fetch_one(s, &f, seq, m) < 0)
 			gone = true;
-		/* Bodies are not piled up in memory: out they go. */
-		if (f.needs_body && conn_flush(s->conn) < 0) {
+		/* Bodies are not piled up in memory, nor the replies of a
+		 * 100,000-message FETCH: out they go. */
+		if ((f.needs_body || ++batch % 256 == 0) && conn_flush(s->conn) < 0) {
 			s->fatal = true;
 			return;
 		}

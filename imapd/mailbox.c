@@ -9,6 +9,7 @@
 #include "lib/net.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
+#include "store/maildir.h"
 #include "store/store.h"
 
 #include <poll.h>
@@ -473,6 +474,20 @@ int imapd_mbox_read_crlf(struct imapd_session *s, uint32_t uid, bool header_only
 	if (end_r != NULL)
 		*end_r = pos;
 	return 0;
+}
+
+int imapd_mbox_crlf_size(struct imapd_session *s, const struct store_msg *m, uint64_t *size_r)
+{
+	struct maildir_name mn;
+	const char *base = m->location ? strrchr(m->location, '/') : NULL;
+
+	/* A maildir name's ",W=" is that size (Dovecot and mkcorpus write
+	 * it); the state has only the file's size. */
+	if (base != NULL && maildir_parse_name(base + 1, &mn) == 0 && mn.vsize >= 0) {
+		*size_r = (uint64_t)mn.vsize;
+		return 0;
+	}
+	return imapd_mbox_read_crlf(s, m->uid, false, 0, UINT64_MAX, NULL, size_r);
 }
 
 /* ---- STATUS ---- */
