@@ -36,17 +36,6 @@ cleanup() {
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-wait_port() {
-	for _ in $(seq 100); do
-		python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1",int(sys.argv[1])),1)' "$1" \
-			2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 ratio() { python3 -c 'import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print("%.2f" % (a/b if b else 0))' "$1" "$2"; }
 val() { awk -v k="$1" '$1 == k {print $2}' "$2"; }
 # A copy of the corpus that renames and state files cannot reach: new
@@ -66,7 +55,7 @@ echo "== loft: $(val fetched "$L/warm") messages fetched (warm-up, state built: 
 for i in $(seq "$RUNS"); do
 	python3 "$PY" pipe "$TIME" -f %M -o "$L/rss.$i" "${IMAPD[@]}" > "$L/run.$i" ||
 		{ echo "bench: imap_fetch: loft run failed"; exit 1; }
-	echo "== loft run $i: $(val time "$L/run.$i") s, $(tail -1 "$L/rss.$i") KB"
+	echo "== loft run $i: $(val time "$L/run.$i") s (SELECT $(val select "$L/run.$i") s), $(tail -1 "$L/rss.$i") KB"
 done
 loft_s=$(cat "$L"/run.* | awk '$1 == "time" {print $2}' | sort -n | head -1)
 loft_kb=$(tail -qn1 "$L"/rss.* | sort -n | tail -1)
@@ -79,7 +68,7 @@ if ! command -v dovecot >/dev/null || [ ! -x /usr/lib/dovecot/imap ]; then
 elif ! id mail >/dev/null 2>&1; then
 	echo "bench: imap_fetch: dovecot skipped: no 'mail' user to run it as"
 else
-	DPORT=$(free_port)
+	DPORT=$(bench_free_port)
 	mkdir -p "$D"
 	copy_maildir "$CACHE" "$D/Maildir"
 	mkdir -p "$D/run/state" "$D/home"
@@ -116,16 +105,17 @@ service imap-login {
 }
 EOC
 	dovecot -F -c "$D/dovecot.conf" 2>> "$D/dovecot.log" &
-	PIDS+=($!)
-	if ! wait_port "$DPORT"; then
+	DPID=$!
+	PIDS+=($DPID)
+	if ! bench_wait_port "$DPORT"; then
 		echo "bench: imap_fetch: dovecot skipped: it did not start: $(tail -3 "$D/dovecot.log")"
-	elif ! python3 "$PY" tcp 127.0.0.1 "$DPORT" bench bench-password-1 > "$D/warm"; then
+	elif ! python3 "$PY" tcp 127.0.0.1 "$DPORT" bench bench-password-1 "$DPID" > "$D/warm"; then
 		echo "bench: imap_fetch: dovecot failed: $(tail -3 "$D/dovecot.log")"
 	else
 		echo "== dovecot: $(val fetched "$D/warm") messages fetched (warm-up, index built: $(val time "$D/warm") s)"
 		for i in $(seq "$RUNS"); do
-			python3 "$PY" tcp 127.0.0.1 "$DPORT" bench bench-password-1 > "$D/run.$i" || break
-			echo "== dovecot run $i: $(val time "$D/run.$i") s, $(val rss "$D/run.$i") KB"
+			python3 "$PY" tcp 127.0.0.1 "$DPORT" bench bench-password-1 "$DPID" > "$D/run.$i" || break
+			echo "== dovecot run $i: $(val time "$D/run.$i") s (SELECT $(val select "$D/run.$i") s), $(val rss "$D/run.$i") KB"
 		done
 		dc_s=$(cat "$D"/run.* | awk '$1 == "time" {print $2}' | sort -n | head -1)
 		dc_kb=$(cat "$D"/run.* | awk '$1 == "rss" {print $2}' | sort -n | tail -1)

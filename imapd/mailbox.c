@@ -201,6 +201,10 @@ const struct store_msg *imapd_mbox_msg(struct imapd_session *s, uint32_t seq)
 {
 	if (seq == 0 || seq > s->mbox->count)
 		return NULL;
+	/* Without ghosts, the view and the snapshot line up: no search. */
+	const struct store_msg *m = store_folder_msg(s->mbox->f, seq - 1);
+	if (m != NULL && m->uid == s->mbox->uids[seq - 1])
+		return m;
 	return store_folder_find(s->mbox->f, s->mbox->uids[seq - 1]);
 }
 

@@ -10,18 +10,7 @@ make_mailrc
 IMAPD="$LOFT -F $MAILRC_FILE imapd"
 raw() { printf "$1" | timeout 60 $IMAPD 2>/dev/null; }
 
-# The probe's PASS/FAIL lines as TAP; a probe that dies is a failure.
-probe_backend() {
-	local line
-	while IFS= read -r line; do
-		case $line in
-		PASS\ *) ok 0 "${line#PASS }" ;;
-		FAIL\ *) ok 1 "${line#FAIL }" ;;
-		"probe exit "*) [ "${line#probe exit }" = 0 ]; ok $? "imap_backend.py $1 ran to its end" ;;
-		*) diag "$line" ;;
-		esac
-	done < <(timeout 120 python3 "$TOP/tests/imap_backend.py" "$IMAPD" "$@" 2>&1; echo "probe exit $?")
-}
+probe_backend() { probe_py "$TOP/tests/imap_backend.py" "$IMAPD" "$@"; }
 
 probe_backend sessions
 

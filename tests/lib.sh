@@ -98,11 +98,12 @@ run_loft() {
 
 have_shared() { [ -d "$SHARED/corpus" ]; }
 
-# probe SUITE ARGS...: runs tests/smtp_probe.py SUITE and turns its PASS/FAIL
-# lines into TAP; other lines are diagnostics, and a probe that exits non-zero
-# (a Python traceback) or reports nothing is a failure.
-probe() {
-	local line n=0 rc=
+# probe_py SCRIPT ARGS...: runs the Python SCRIPT and turns its PASS/FAIL
+# lines into TAP; other lines are diagnostics, and a script that exits
+# non-zero (a Python traceback) or reports nothing is a failure.
+probe_py() {
+	local line n=0 rc= script=$1
+	shift
 	while IFS= read -r line; do
 		case $line in
 		PASS\ *) n=$((n + 1)); ok 0 "${line#PASS }" ;;
@@ -110,7 +111,10 @@ probe() {
 		"probe exit "*) rc=${line#probe exit } ;;
 		*) diag "$line" ;;
 		esac
-	done < <(python3 "$TOP/tests/smtp_probe.py" "$@" 2>&1; echo "probe exit $?")
-	[ "$n" -gt 0 ] || ok 1 "probe $1 printed no result"
-	[ "$rc" = 0 ] || ok 1 "probe $1 exited with status $rc"
+	done < <(timeout 600 python3 "$script" "$@" 2>&1; echo "probe exit $?")
+	[ "$n" -gt 0 ] || ok 1 "probe ${script##*/} $1 printed no result"
+	[ "$rc" = 0 ] || ok 1 "probe ${script##*/} $1 exited with status $rc"
 }
+
+# probe SUITE ARGS...: probe_py of tests/smtp_probe.py SUITE.
+probe() { probe_py "$TOP/tests/smtp_probe.py" "$@"; }
