@@ -4,6 +4,7 @@
  * program name is looked at too, so that loft installed as `sendmail` or
  * `mailq` (or `loft-CMD`) runs that command directly. */
 #include "client/commands.h"
+#include "daemon/daemon.h"
 #include "imapd/imapd.h"
 #include "localmta/localmta.h"
 #include "ui/ui.h"

@@ -13,7 +13,8 @@
  * Privileges: started as root, every child switches to the owner of the
  * mail root (`folder`) before it reads a byte; the parent keeps root only
  * to bind listeners again on reload. */
-#include "localmta/daemon-private.h"
+#include "daemon/daemon-private.h"
+#include "daemon/daemon.h"
 #include "localmta/localmta.h"
 #include "localmta/queue.h"
 #include "localmta/sendmail-private.h"

@@ -1,7 +1,7 @@
 /* The inside of `loft daemon` (daemon.c: process, config, queue runner;
  * daemon_smtp.c: the SMTP listeners plugged into lib/server). */
-#ifndef LOFT_LOCALMTA_DAEMON_PRIVATE_H
-#define LOFT_LOCALMTA_DAEMON_PRIVATE_H
+#ifndef LOFT_DAEMON_DAEMON_PRIVATE_H
+#define LOFT_DAEMON_DAEMON_PRIVATE_H
 
 #include "localmta/smtp_server.h"
 
