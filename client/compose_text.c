@@ -3,6 +3,7 @@
 #include "client/compose.h"
 
 #include "lib/sbuf.h"
+#include "lib/utf8.h"
 #include "lib/xalloc.h"
 #include "store/message.h"
 
@@ -47,27 +48,6 @@ static const struct {
 	{ "hellip", "\xe2\x80\xa6" }, { "copy", "\xc2\xa9" }, { "rsquo", "\xe2\x80\x99" },
 	{ "lsquo", "\xe2\x80\x98" }, { "rdquo", "\xe2\x80\x9d" }, { "ldquo", "\xe2\x80\x9c" },
 };
-
-static void put_codepoint(struct sbuf *out, unsigned long cp)
-{
-	if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000))
-		cp = 0xfffd;
-	if (cp < 0x80) {
-		sbuf_addch(out, (int)cp);
-	} else if (cp < 0x800) {
-		sbuf_addch(out, (int)(0xc0 | (cp >> 6)));
-		sbuf_addch(out, (int)(0x80 | (cp & 0x3f)));
-	} else if (cp < 0x10000) {
-		sbuf_addch(out, (int)(0xe0 | (cp >> 12)));
-		sbuf_addch(out, (int)(0x80 | ((cp >> 6) & 0x3f)));
-		sbuf_addch(out, (int)(0x80 | (cp & 0x3f)));
-	} else {
-		sbuf_addch(out, (int)(0xf0 | (cp >> 18)));
-		sbuf_addch(out, (int)(0x80 | ((cp >> 12) & 0x3f)));
-		sbuf_addch(out, (int)(0x80 | ((cp >> 6) & 0x3f)));
-		sbuf_addch(out, (int)(0x80 | (cp & 0x3f)));
-	}
-}
 
 /* A plain rendering good enough to quote: no layout, only line breaks at
  * block elements, no script or style content, entities decoded, runs of
@@ -120,7 +100,7 @@ static char *html_to_text(const char *h, size_t len)
 							   ? strtoul(h + i + 3, NULL, 16)
 							   : strtoul(h + i + 2, NULL, 10);
 
-				put_codepoint(&out, cp);
+				utf8_put(&out, (uint32_t)cp);
 				done = true;
 			}
 			for (size_t k = 0; semi && !done && k < sizeof(entities) / sizeof(entities[0]); k++) {

@@ -79,25 +79,6 @@ static int b64_value(char c)
 	return p ? (int)(p - b64) : -1;
 }
 
-static void put_utf8(struct sbuf *out, uint32_t cp)
-{
-	if (cp < 0x80) {
-		sbuf_addch(out, (int)cp);
-	} else if (cp < 0x800) {
-		sbuf_addch(out, (int)(0xc0 | (cp >> 6)));
-		sbuf_addch(out, (int)(0x80 | (cp & 0x3f)));
-	} else if (cp < 0x10000) {
-		sbuf_addch(out, (int)(0xe0 | (cp >> 12)));
-		sbuf_addch(out, (int)(0x80 | ((cp >> 6) & 0x3f)));
-		sbuf_addch(out, (int)(0x80 | (cp & 0x3f)));
-	} else {
-		sbuf_addch(out, (int)(0xf0 | (cp >> 18)));
-		sbuf_addch(out, (int)(0x80 | ((cp >> 12) & 0x3f)));
-		sbuf_addch(out, (int)(0x80 | ((cp >> 6) & 0x3f)));
-		sbuf_addch(out, (int)(0x80 | (cp & 0x3f)));
-	}
-}
-
 /* One "&...-" run starting after '&'; *sp ends after the '-'. */
 static int decode_run(const char **sp, struct sbuf *out)
 {
@@ -121,7 +102,7 @@ static int decode_run(const char **sp, struct sbuf *out)
 		if (high != 0) {
 			if (u < 0xdc00 || u > 0xdfff)
 				return -1;
-			put_utf8(out, 0x10000 + ((high - 0xd800) << 10) + (u - 0xdc00));
+			utf8_put(out, 0x10000 + ((high - 0xd800) << 10) + (u - 0xdc00));
 			high = 0;
 		} else if (u >= 0xd800 && u <= 0xdbff) {
 			high = u;
@@ -130,7 +111,7 @@ static int decode_run(const char **sp, struct sbuf *out)
 		} else if (u >= 0x20 && u < 0x7f) {
 			return -1;	/* printable ASCII must be itself */
 		} else {
-			put_utf8(out, u);
+			utf8_put(out, u);
 		}
 	}
 	/* Leftover bits must be zero padding of less than one sextet... */

@@ -1,4 +1,5 @@
 #include "lib/utf8.h"
+#include "lib/sbuf.h"
 
 size_t utf8_seq_len(const unsigned char *s, size_t n)
 {
@@ -54,5 +55,26 @@ size_t utf8_decode(const char *s, size_t n, uint32_t *cp_r)
 	default:
 		*cp_r = 0xfffd;
 		return 1;
+	}
+}
+
+void utf8_put(struct sbuf *out, uint32_t cp)
+{
+	if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000))
+		cp = 0xfffd;
+	if (cp < 0x80) {
+		sbuf_addch(out, (int)cp);
+	} else if (cp < 0x800) {
+		sbuf_addch(out, (int)(0xc0 | (cp >> 6)));
+		sbuf_addch(out, (int)(0x80 | (cp & 0x3f)));
+	} else if (cp < 0x10000) {
+		sbuf_addch(out, (int)(0xe0 | (cp >> 12)));
+		sbuf_addch(out, (int)(0x80 | ((cp >> 6) & 0x3f)));
+		sbuf_addch(out, (int)(0x80 | (cp & 0x3f)));
+	} else {
+		sbuf_addch(out, (int)(0xf0 | (cp >> 18)));
+		sbuf_addch(out, (int)(0x80 | ((cp >> 12) & 0x3f)));
+		sbuf_addch(out, (int)(0x80 | ((cp >> 6) & 0x3f)));
+		sbuf_addch(out, (int)(0x80 | (cp & 0x3f)));
 	}
 }

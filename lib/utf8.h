@@ -17,4 +17,9 @@ size_t utf8_seq_len(const unsigned char *s, size_t n);
  * uses 1 byte (tell it from a real U+FFFD by the length: 3). */
 size_t utf8_decode(const char *s, size_t n, uint32_t *cp_r);
 
+struct sbuf;
+/* Appends cp encoded as UTF-8 to out; NUL, surrogates and values past
+ * U+10FFFF are written as U+FFFD. */
+void utf8_put(struct sbuf *out, uint32_t cp);
+
 #endif

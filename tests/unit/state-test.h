@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ftw.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 /* Each test program has its own, made by setup(). */
@@ -153,5 +155,21 @@ static inline void collect_free(struct collect *c)
 	c->n = 0;
 }
 
+
+static inline int rm_fn(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+/* cmocka group setup/teardown: the program's temporary directory. */
+static inline int setup(void **unused)
+{
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static inline int teardown(void **unused)
+{
+	return nftw(tmpdir, rm_fn, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 #endif

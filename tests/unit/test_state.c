@@ -458,20 +458,6 @@ static void test_open_errors(void **unused)
 	assert_non_null(strstr(error, "/errors/bad/data.mdb: "));
 }
 
-static int rm_fn(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static int setup(void **unused)
-{
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **unused)
-{
-	return nftw(tmpdir, rm_fn, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 int main(void)
 {
