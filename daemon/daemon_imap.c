@@ -20,8 +20,11 @@
 #include "store/message.h"
 #include "store/store.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 /* What a listener's children share; fixed for the daemon's life (the
@@ -139,6 +142,12 @@ static int imap_child_run(void *ctx, int fd, const struct sockaddr *peer, const 
 	struct imap_listener_ctx *lc = ctx;
 	struct daemon *d = lc->d;
 	struct daemon_imap_conn ic = { .srv = d->srv, .passwd_path = d->passwd_path };
+	int one = 1;
+
+	/* Replies go out whole (conn buffers them), so Nagle only delays
+	 * them: an untagged EXISTS written while "+ idling" is still unacked
+	 * waited for the client's delayed ACK, 40 ms. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 
 	daemon_imap_config(d->cfg, d->tls, lc->implicit_tls, &ic.cfg);
 	ic.conn = conn_new(fd, 0);
