@@ -555,6 +555,8 @@ int server_run(struct server *srv)
 {
 	struct pollfd *p = NULL;
 
+	/* The caller may have forked since server_new (loft daemon --detach). */
+	sig_parent = getpid();
 	for (;;) {
 		int64_t now = clock_monotonic_ms(), wait = -1;
 		size_t np = 0, n_ls = srv->n_ls;
