@@ -9,6 +9,7 @@
 
 #include "lib/arena.h"
 #include "lib/net.h"
+#include "lib/clock.h"
 #include "lib/sbuf.h"
 #include "store/message.h"
 #include "store/store.h"
@@ -205,12 +206,8 @@ static int section_bytes(const char *raw, size_t rawlen, struct message *msg,
 static void add_date(struct sbuf *out, int64_t t)
 {
 	char buf[64];
-	time_t tt = (time_t)t;
-	struct tm tm;
 
-	gmtime_r(&tt, &tm);
-	strftime(buf, sizeof(buf), "%d-%b-%Y %H:%M:%S +0000", &tm);
-	sbuf_addf(out, "\"%s\"", buf);
+	sbuf_addf(out, "\"%s\"", clock_imap_date(t, buf, sizeof(buf)));
 }
 
 /* One message's FETCH response; -1 when its file cannot be read. */
