@@ -58,8 +58,10 @@ struct imapd_session {
 	bool uid_cmd;			/* the command came as UID xxx */
 	bool no_expunge;		/* EXPUNGE responses not allowed now */
 	bool fatal;			/* end the session after this reply */
+	const char *bye;		/* static text: BYE after this reply, then end */
 	const char *tag;
 	const char *reply;		/* "OK ...", "NO ...", "BAD ..." */
+	bool replied;			/* the command sent its tagged reply itself */
 	unsigned bad_count;		/* BAD replies in a row */
 };
 

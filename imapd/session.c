@@ -12,12 +12,15 @@
 #include "lib/xalloc.h"
 #include "store/store.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
 /* Literals of commands other than APPEND carry names and passwords. */
@@ -110,6 +113,7 @@ static void dispatch(struct imapd_session *s, const struct imap_command *cmd)
 
 	s->tag = cmd->tag;
 	s->reply = NULL;
+	s->replied = false;
 	s->uid_cmd = false;
 	if (c == NULL) {
 		sess_reply(s, "BAD", "Unknown command.");
@@ -128,9 +132,12 @@ static void dispatch(struct imapd_session *s, const struct imap_command *cmd)
 	if (s->state == SESS_SELECTED && s->mbox != NULL && strncmp(s->reply, "BAD", 3) != 0)
 		imapd_mbox_sync(s, !s->no_expunge || s->uid_cmd, false);
 	s->bad_count = strncmp(s->reply, "BAD", 3) == 0 ? s->bad_count + 1 : 0;
-	sess_printf(s, "%s %s\r\n", s->tag, s->reply);
-	if (s->bad_count >= MAX_BAD_IN_A_ROW) {
-		sess_printf(s, "* BYE Too many invalid commands.\r\n");
+	if (!s->replied)
+		sess_printf(s, "%s %s\r\n", s->tag, s->reply);
+	if (s->bad_count >= MAX_BAD_IN_A_ROW)
+		s->bye = "Too many invalid commands.";
+	if (s->bye != NULL) {
+		sess_printf(s, "* BYE %s\r\n", s->bye);
 		s->fatal = true;
 	}
 }
@@ -181,6 +188,8 @@ int imapd_session_run(struct conn *conn, struct store *store, const struct imapd
 		s->set.max_append = 64 * 1024 * 1024;
 	if (s->set.idle_timeout == 0)
 		s->set.idle_timeout = 30 * 60;
+	if (s->set.login_timeout == 0)
+		s->set.login_timeout = 60;
 	if (s->set.command_timeout == 0)
 		s->set.command_timeout = 10 * 60;
 	lim.max_command = s->set.max_append + 2 * SMALL_LITERAL_MAX;
@@ -199,7 +208,7 @@ int imapd_session_run(struct conn *conn, struct store *store, const struct imapd
 	while (s->state != SESS_LOGOUT && !s->fatal) {
 		/* A command under way must finish within command_timeout;
 		 * between commands the autologout time applies. */
-		int wait = (int)s->set.idle_timeout;
+		int wait = (int)(s->state == SESS_NOTAUTH ? s->set.login_timeout : s->set.idle_timeout);
 		if (partial) {
 			time_t left = started + (time_t)s->set.command_timeout - time(NULL);
 			if (left <= 0) {
@@ -224,6 +233,15 @@ int imapd_session_run(struct conn *conn, struct store *store, const struct imapd
 		int pr = imap_parser_feed(s->parser, data, len, &used);
 		conn_consume(conn, used);
 		partial = pr == IMAP_PARSE_MORE || pr == IMAP_PARSE_LITERAL;
+		/* Half a command came (a literal without its CRLF: imaplib
+		 * writes them apart): ACK it now, or a client with Nagle on
+		 * holds the rest until our ACK, which the kernel delays 40 ms.
+		 * Not a socket (loft imapd): a harmless ENOTSOCK. */
+		if (partial) {
+			int one = 1;
+
+			setsockopt(conn_fd(conn), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+		}
 		if (pr == IMAP_PARSE_LITERAL) {
 			on_literal(s);
 			partial = imap_parser_literal_size(s->parser) > 0;
