@@ -39,7 +39,8 @@ static const struct command commands[] = {
 	{ "init", cmd_init,
 	  "[--name NAME] [--address ADDR] [--provider NAME | --smarthost URL]\n"
 	  "                 [--smarthost-user USER] [--password-command CMD] [--folder DIR]\n"
-	  "                 [--devices | --no-devices] [--listen HOST:PORT] [--device NAME]\n"
+	  "                 [--devices | --no-devices] [--listen HOST:PORT]\n"
+	  "                 [--imap-listen HOST:PORT] [--device NAME]\n"
 	  "                 [--systemd] [--yes] [--force]",
 	  "first set-up: mailrc, store, TLS certificate, a login for your phone",
 	  "Asks your name, your address, your provider's submission server (a list of\n"
@@ -50,7 +51,7 @@ static const struct command commands[] = {
 	  "with a welcome message, the TLS certificate and the first device login,\n"
 	  "and prints what to type into a phone or Thunderbird: server, port,\n"
 	  "STARTTLS, the certificate's SHA-256 fingerprint, the login and its new\n"
-	  "password (shown once).  IMAP for other devices is not built yet.\n"
+	  "password (shown once), for IMAP (port 1143) and SMTP submission.\n"
 	  "Every question has a flag; --yes takes the default of the others, so\n"
 	  "`loft init --address ADDR --provider gmail --password-command CMD --yes`\n"
 	  "runs unattended.  An existing mailrc is replaced only after a yes or with\n"
