@@ -48,11 +48,13 @@ static void do_select(struct imapd_session *s, const struct imap_arg *args, unsi
 		      bool readonly)
 {
 	const char *name, *err;
+	struct imapd_select_params params = { 0 };
 
 	if (n == 2 && args[1].type == IMAP_ARG_LIST) {
-		for (unsigned i = 0; i < args[1].count; i++)
-			if (imap_arg_is_atom(&args[1].list[i], "CONDSTORE"))
-				s->condstore = true;
+		if (imapd_select_params(s, &args[1], &params, &err) < 0) {
+			sess_reply(s, "BAD", "%s", err);
+			return;
+		}
 		n = 1;
 	}
 	if ((name = name_arg(s, args, n, 1)) == NULL)
@@ -61,6 +63,8 @@ static void do_select(struct imapd_session *s, const struct imap_arg *args, unsi
 		sess_reply(s, "BAD", "Too many arguments.");
 		return;
 	}
+	if (params.condstore)
+		s->condstore = true;
 	if (s->mbox != NULL)
 		sess_printf(s, "* OK [CLOSED] Previous mailbox closed.\r\n");
 	if (imapd_mbox_select(s, name, readonly, &err) < 0) {
@@ -84,6 +88,7 @@ static void do_select(struct imapd_session *s, const struct imap_arg *args, unsi
 		    store_folder_uidvalidity(v->f), store_folder_uidnext(v->f));
 	sess_printf(s, "* OK [HIGHESTMODSEQ %llu] Highest.\r\n",
 		    (unsigned long long)store_folder_highestmodseq(v->f));
+	imapd_qresync_select(s, &params);
 	sess_reply(s, "OK", "[READ-%s] %s completed.", readonly ? "ONLY" : "WRITE",
 		   readonly ? "EXAMINE" : "SELECT");
 }

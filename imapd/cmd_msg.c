@@ -152,20 +152,6 @@ static void cmd_expunge(struct imapd_session *s, const struct imap_arg *args, un
 	imapd_mbox_sync(s, true, true);
 }
 
-/* Appends "1:3,7" for the sorted numbers. */
-static void add_uid_set(struct sbuf *out, const uint32_t *u, size_t n)
-{
-	for (size_t i = 0; i < n;) {
-		size_t j = i;
-		while (j + 1 < n && u[j + 1] == u[j] + 1)
-			j++;
-		sbuf_addf(out, "%s%u", i ? "," : "", u[i]);
-		if (j > i)
-			sbuf_addf(out, ":%u", u[j]);
-		i = j + 1;
-	}
-}
-
 static void copy_or_move(struct imapd_session *s, const struct imap_arg *args, unsigned n,
 			 bool move)
 {
@@ -233,9 +219,9 @@ static void copy_or_move(struct imapd_session *s, const struct imap_arg *args, u
 		return;
 	struct sbuf code = SBUF_INIT;
 	sbuf_addf(&code, "[COPYUID %u ", validity);
-	add_uid_set(&code, src, done);
+	sess_add_set(&code, src, done);
 	sbuf_addch(&code, ' ');
-	add_uid_set(&code, dstu, done);
+	sess_add_set(&code, dstu, done);
 	sbuf_addch(&code, ']');
 	if (move) {
 		/* RFC 6851: the COPYUID goes in an untagged OK before the
@@ -278,11 +264,10 @@ static void cmd_store(struct imapd_session *s, const struct imap_arg *args, unsi
 	if (args[1].type == IMAP_ARG_LIST) {	/* (UNCHANGEDSINCE n) */
 		const struct imap_arg *m = args[1].list;
 		if (args[1].count != 2 || !imap_arg_is_atom(&m[0], "UNCHANGEDSINCE") ||
-		    m[1].type != IMAP_ARG_ATOM) {
+		    imapd_parse_modseq(&m[1], &unchangedsince) < 0) {
 			sess_reply(s, "BAD", "Unknown STORE modifier.");
 			return;
 		}
-		unchangedsince = strtoull(m[1].str, NULL, 10);
 		s->condstore = true;
 		i = 2;
 	}
@@ -332,8 +317,13 @@ static void cmd_store(struct imapd_session *s, const struct imap_arg *args, unsi
 		}
 		m = store_folder_find(v->f, v->uids[seq - 1]);
 		imapd_mbox_note_reported(v, m->uid, m->modseq);
-		if (!silent || (s->condstore && unchangedsince != UINT64_MAX))
+		/* RFC 7162 3.1.3: .SILENT still reports the new MODSEQ. */
+		if (!silent)
 			fetch_flags_reply(s, seq, m);
+		else if (s->condstore)
+			sess_printf(s, "* %u FETCH (%sMODSEQ (%llu))\r\n", seq,
+				    s->uid_cmd || s->qresync ? arena_printf(s->arena, "UID %u ", m->uid) : "",
+				    (unsigned long long)m->modseq);
 	}
 	if (modified.len)
 		sess_reply(s, "OK", "[MODIFIED %s] Conditional STORE failed for some.", modified.buf);

@@ -301,20 +301,6 @@ static bool key(struct eval *e, const struct imap_arg *a, unsigned n, unsigned *
 	return imap_seqset_contains(&set, e->seq);
 }
 
-/* "1:3,7" of sorted numbers. */
-static void add_set(struct sbuf *out, const uint32_t *u, size_t n)
-{
-	for (size_t i = 0; i < n;) {
-		size_t j = i;
-		while (j + 1 < n && u[j + 1] == u[j] + 1)
-			j++;
-		sbuf_addf(out, "%s%u", i ? "," : "", u[i]);
-		if (j > i)
-			sbuf_addf(out, ":%u", u[j]);
-		i = j + 1;
-	}
-}
-
 static void cmd_search(struct imapd_session *s, const struct imap_arg *args, unsigned n)
 {
 	struct mbox_view *v = s->mbox;
@@ -388,7 +374,7 @@ static void cmd_search(struct imapd_session *s, const struct imap_arg *args, uns
 			sbuf_addf(&out, " COUNT %zu", nh);
 		if ((ret & R_ALL) && nh) {
 			sbuf_addstr(&out, " ALL ");
-			add_set(&out, hits, nh);
+			sess_add_set(&out, hits, nh);
 		}
 		if (modseq_key && nh)
 			sbuf_addf(&out, " MODSEQ %llu", (unsigned long long)maxmod);

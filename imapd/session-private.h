@@ -77,6 +77,8 @@ void sess_reply(struct imapd_session *s, const char *status, const char *fmt, ..
 	__attribute__((format(printf, 3, 4)));
 /* Appends s as an IMAP astring: quoted when it can be, else a literal. */
 void sess_add_string(struct sbuf *out, const char *str, size_t len);
+/* Appends the sorted numbers as a set: "1:3,7". */
+void sess_add_set(struct sbuf *out, const uint32_t *nums, size_t n);
 /* The capability list for the current state, without "* CAPABILITY ". */
 void sess_capabilities(struct imapd_session *s, struct sbuf *out);
 const struct sess_command *sess_find_command(const char *name);
@@ -115,6 +117,26 @@ int imapd_mbox_flags_in(struct imapd_session *s, const struct imap_arg *arg, uin
 		  const char **keywords_r, const char **error_r);
 /* Notes that message uid's flags were just reported by this session. */
 void imapd_mbox_note_reported(struct mbox_view *v, uint32_t uid, uint64_t modseq);
+
+/* qresync.c: CONDSTORE/QRESYNC helpers */
+struct imapd_select_params {
+	bool condstore, qresync;
+	uint32_t uidvalidity;		/* QRESYNC (uidvalidity modseq [known-uids]) */
+	uint64_t modseq;
+	const char *known_uids;		/* NULL: all */
+};
+/* A mod-sequence value (0 to 2^63-1) from an atom: 0, or -1 when invalid. */
+int imapd_parse_modseq(const struct imap_arg *a, uint64_t *modseq_r);
+/* Parses SELECT/EXAMINE's parameter list; 0 or -1 with *error_r (BAD). */
+int imapd_select_params(struct imapd_session *s, const struct imap_arg *list,
+			struct imapd_select_params *p, const char **error_r);
+/* Sends the resynchronisation of a just selected mailbox: VANISHED
+ * (EARLIER) and FETCH of what changed since p->modseq, when p asks for
+ * QRESYNC and the UIDVALIDITY matches. */
+void imapd_qresync_select(struct imapd_session *s, const struct imapd_select_params *p);
+/* Sends "* VANISHED (EARLIER) uids" for the UIDs expunged after modseq
+ * that are in uidset (NULL: any); nothing when there are none. */
+void imapd_vanished_earlier(struct imapd_session *s, uint64_t modseq, const char *uidset);
 
 /* command families: each file's table is looked up by sess_find_command */
 extern const struct sess_command cmd_auth_table[];

@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""IMAP extensions of `loft imapd` through imaplib's IMAP4_stream, checked
+against the RFC examples.  Prints PASS/FAIL lines for tests/imap_ext.t.
+Usage: imap_ext_probe.py "LOFT -F MAILRC imapd" STORE_ROOT"""
+import imaplib, os, re, sys
+
+cmd, root = sys.argv[1], sys.argv[2]
+fails = 0
+
+
+def check(cond, name, got=None):
+    global fails
+    print(("PASS " if cond else "FAIL ") + name)
+    if not cond:
+        fails += 1
+        if got is not None:
+            print("got: %r" % (got,))
+
+
+def raw(m, text):
+    """Sends one command; returns (tagged line, untagged lines), literals
+    inlined.  For replies imaplib would not keep apart (VANISHED, MODIFIED)."""
+    tag = m._new_tag().decode()
+    m.send(("%s %s\r\n" % (tag, text)).encode())
+    untagged = []
+    while True:
+        line = m.readline()
+        while True:
+            lit = re.search(rb"\{(\d+)\}\r\n$", line)
+            if not lit:
+                break
+            line = line + m.read(int(lit.group(1))) + m.readline()
+        line = line.rstrip(b"\r\n").decode("utf-8", "replace")
+        if line.startswith(tag + " "):
+            return line[len(tag) + 1:], untagged
+        untagged.append(line)
+
+
+def session():
+    return imaplib.IMAP4_stream(cmd)
+
+
+def msg(n):
+    return ("From: a@example.org\r\nSubject: m%d\r\nMessage-ID: <m%d@example.org>\r\n\r\nbody %d\r\n"
+            % (n, n, n)).encode()
+
+
+def code(line, name):
+    """The value of a response code [NAME value] in line, or None."""
+    r = re.search(r"\[%s ([^\]]*)\]" % name, line)
+    return r.group(1) if r else None
+
+
+# ---------------- CONDSTORE (RFC 7162 section 3.1) ----------------
+a = session()
+a.capability()
+for c in ("CONDSTORE", "QRESYNC"):
+    check(c in a.capabilities, "CAPABILITY lists " + c)
+for i in range(1, 6):
+    a.append("INBOX", None, None, msg(i))
+t, u = raw(a, "SELECT INBOX (CONDSTORE)")
+hms = int(next((code(x, "HIGHESTMODSEQ") for x in u if code(x, "HIGHESTMODSEQ")), "0"))
+check(t.startswith("OK") and hms > 0, "SELECT (CONDSTORE) sends OK [HIGHESTMODSEQ n]", u)
+check(not any("NOMODSEQ" in x for x in u), "never NOMODSEQ")
+t, u = raw(a, "FETCH 1:* (FLAGS MODSEQ)")
+mods = {int(re.match(r"\* (\d+)", x).group(1)): int(re.search(r"MODSEQ \((\d+)\)", x).group(1))
+        for x in u if "FETCH" in x}
+check(len(mods) == 5 and max(mods.values()) <= hms, "FETCH MODSEQ for each message, none above HIGHESTMODSEQ", u)
+t, u = raw(a, "STORE 2 +FLAGS (\\Flagged)")
+m2 = int(re.search(r"MODSEQ \((\d+)\)", u[0]).group(1)) if u else 0
+check(t.startswith("OK") and m2 > hms and "FLAGS (" in u[0], "STORE after CONDSTORE: FETCH with FLAGS and a higher MODSEQ", u)
+# RFC 7162 3.1.3 example: STORE 7,5,9 (UNCHANGEDSINCE 320162338) +FLAGS.SILENT (\Deleted)
+t, u = raw(a, "STORE 4,2,3 (UNCHANGEDSINCE %d) +FLAGS.SILENT (\\Deleted)" % hms)
+check(code(t, "MODIFIED") == "2" and t.startswith("OK"), "UNCHANGEDSINCE: OK [MODIFIED 2] for the message changed since", t)
+check(sorted(x.split()[1] for x in u) == ["3", "4"] and all(re.match(r"\* \d FETCH \(MODSEQ \(\d+\)\)$", x) for x in u),
+      "UNCHANGEDSINCE with .SILENT: FETCH (MODSEQ) only for the stored ones", u)
+t, u = raw(a, "FETCH 2 (FLAGS)")
+check("\\Deleted" not in u[0], "the MODIFIED message was left alone", u)
+t, u = raw(a, "UID STORE 1 (UNCHANGEDSINCE 0) +FLAGS (\\Seen)")
+check(code(t, "MODIFIED") == "1", "UNCHANGEDSINCE 0 always fails (UID form: MODIFIED has the UID)", t)
+t, u = raw(a, "STORE 1 (UNCHANGEDSINCE x) +FLAGS (\\Seen)")
+check(t.startswith("BAD"), "UNCHANGEDSINCE with a bad number: BAD", t)
+t, u = raw(a, "FETCH 1:* (FLAGS) (CHANGEDSINCE %d)" % hms)
+check(sorted(x.split()[1] for x in u) == ["2", "3", "4"] and all("MODSEQ" in x for x in u),
+      "FETCH (CHANGEDSINCE n): only the changed messages, with MODSEQ", u)
+t, u = raw(a, "SEARCH MODSEQ %d" % (hms + 1))
+check(re.match(r"\* SEARCH 2 3 4 \(MODSEQ \d+\)$", u[0] if u else "") is not None, "SEARCH MODSEQ: hits and (MODSEQ highest)", u)
+t, u = raw(a, 'SEARCH MODSEQ "/flags/\\\\draft" all %d' % (hms + 1))
+check(t.startswith("OK") and u and u[0].startswith("* SEARCH 2 3 4"), "SEARCH MODSEQ with an entry name", u)
+t, u = raw(a, "STATUS INBOX (HIGHESTMODSEQ MESSAGES)")
+check(re.search(r"HIGHESTMODSEQ (\d+)", u[0]) and int(re.search(r"HIGHESTMODSEQ (\d+)", u[0]).group(1)) > hms,
+      "STATUS HIGHESTMODSEQ", u)
+raw(a, "STORE 1:* -FLAGS.SILENT (\\Deleted)")
+a.logout()
+
+# ---------------- QRESYNC (RFC 7162 section 3.2) ----------------
+a = session()
+t, u = raw(a, "SELECT INBOX (QRESYNC (1 1))")
+check(t.startswith("BAD"), "SELECT (QRESYNC ...) before ENABLE QRESYNC: BAD", t)
+t, u = raw(a, "ENABLE QRESYNC")
+check(t.startswith("OK") and "* ENABLED QRESYNC" in u, "ENABLE QRESYNC", u)
+t, u = raw(a, "SELECT INBOX")
+uidvalidity = int(next(code(x, "UIDVALIDITY") for x in u if code(x, "UIDVALIDITY")))
+known = int(next(code(x, "HIGHESTMODSEQ") for x in u if code(x, "HIGHESTMODSEQ")))
+t, u = raw(a, "UID FETCH 1:* (FLAGS)")
+check(len(u) == 5, "five messages before the other session works", u)
+a.logout()
+# another device: a flag change, an expunge, a new message
+b = session()
+b.select("INBOX")
+b.store("1", "+FLAGS", "($Important)")
+b.store("5", "+FLAGS", "(\\Deleted)")
+b.expunge()
+b.append("INBOX", None, None, msg(6))
+b.logout()
+# RFC 7162 3.2.5.1 example: SELECT INBOX (QRESYNC (67890007 20050715194045000 41,43:211,214:541))
+a = session()
+raw(a, "ENABLE QRESYNC")
+t, u = raw(a, "SELECT INBOX (QRESYNC (%d %d 1:5))" % (uidvalidity, known))
+van = [x for x in u if x.startswith("* VANISHED")]
+fet = [x for x in u if " FETCH " in x]
+check(t.startswith("OK") and van == ["* VANISHED (EARLIER) 5"], "QRESYNC SELECT: exactly VANISHED (EARLIER) of the expunged UID", u)
+check(sorted(re.search(r"UID (\d+)", x).group(1) for x in fet) == ["1", "6"],
+      "QRESYNC SELECT: FETCH of exactly the changed and the new message", fet)
+check(all("MODSEQ" in x and "FLAGS" in x for x in fet) and any("$Important" in x for x in fet),
+      "QRESYNC SELECT: the FETCHes have UID, FLAGS and MODSEQ", fet)
+check(u.index(van[0]) < u.index(fet[0]) if van and fet else False, "VANISHED (EARLIER) before the FETCHes")
+t, u = raw(a, "UID FETCH 1:* (FLAGS) (CHANGEDSINCE %d VANISHED)" % known)
+check(u[:1] == ["* VANISHED (EARLIER) 5"] and len(u) == 3, "UID FETCH (CHANGEDSINCE n VANISHED)", u)
+t, u = raw(a, "UID FETCH 1:4 (FLAGS) (CHANGEDSINCE %d VANISHED)" % known)
+check(not any("VANISHED" in x for x in u), "VANISHED (EARLIER) only for UIDs in the set", u)
+t, u = raw(a, "FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)")
+check(t.startswith("BAD"), "VANISHED in a non-UID FETCH: BAD", t)
+t, u = raw(a, "UID FETCH 1:* (FLAGS) (VANISHED)")
+check(t.startswith("BAD"), "VANISHED without CHANGEDSINCE: BAD", t)
+t, u = raw(a, "SELECT INBOX (QRESYNC (%d %d))" % (uidvalidity + 1, known))
+check(t.startswith("OK") and not any("VANISHED" in x or "FETCH" in x for x in u),
+      "QRESYNC SELECT with another UIDVALIDITY: no resync data", u)
+check(any("[CLOSED]" in x for x in u), "OK [CLOSED] when another mailbox was selected")
+t, u = raw(a, "SELECT INBOX (QRESYNC (%d 0))" % uidvalidity)
+check(t.startswith("BAD"), "QRESYNC with MODSEQ 0: BAD", t)
+# the other session works while this one stays selected
+raw(a, "SELECT INBOX")
+b = session()
+b.select("INBOX")
+b.store("1", "+FLAGS", "(\\Deleted)")
+b.expunge()
+b.uid("STORE", "2", "+FLAGS", "(\\Answered)")
+t, u = raw(a, "NOOP")
+check("* VANISHED 1" in u and not any("EXPUNGE" in x for x in u), "an expunge by another session: VANISHED, not EXPUNGE", u)
+check(any(re.match(r"\* 1 FETCH \(UID 2 FLAGS \([^)]*\\Answered[^)]*\) MODSEQ \(\d+\)\)", x) for x in u),
+      "a flag change by another session: FETCH with UID and MODSEQ", u)
+b.logout()
+a.logout()
+
+print("probe exit %d" % (1 if fails else 0))
