@@ -138,12 +138,30 @@ void imapd_qresync_select(struct imapd_session *s, const struct imapd_select_par
  * that are in uidset (NULL: any); nothing when there are none. */
 void imapd_vanished_earlier(struct imapd_session *s, uint64_t modseq, const char *uidset);
 
+/* cmd_mailbox.c: STATUS items for LIST-STATUS too */
+/* Whether list is a non-empty list of known STATUS items. */
+bool imapd_status_items_ok(const struct imap_arg *list);
+/* Appends "MESSAGES 3 UNSEEN 1 ..." of folder name (items checked). */
+void imapd_status_items(struct imapd_session *s, const char *name, const struct imap_arg *items,
+			unsigned n, struct sbuf *out);
+
+/* cmd_list.c: special use */
+struct store_meta_entry;
+/* The canonical spelling of use when loft keeps it (\Sent \Drafts
+ * \Trash \Junk \Archive, any case; \All and \Flagged would need
+ * virtual folders), else NULL.  Static string. */
+const char *imapd_special_use_canon(const char *use);
+/* The special use of folder name: set by CREATE (the entries of the
+ * store's special-use file), else by its name; NULL when none. */
+const char *imapd_special_use_of(const char *name, const struct store_meta_entry *set, size_t n);
+
 /* command families: each file's table is looked up by sess_find_command */
 extern const struct sess_command cmd_auth_table[];
 extern const struct sess_command cmd_mailbox_table[];
 extern const struct sess_command cmd_msg_table[];
 extern const struct sess_command cmd_fetch_table[];
 extern const struct sess_command cmd_search_table[];
+extern const struct sess_command cmd_list_table[];
 
 /* cmd_fetch.c: FETCH for STORE's replies too */
 void fetch_flags_reply(struct imapd_session *s, uint32_t seq, const struct store_msg *m);

@@ -90,7 +90,8 @@ void sess_capabilities(struct imapd_session *s, struct sbuf *out)
 {
 	/* Only what tests/imap.t and tests/imap_ext.t exercise. */
 	sbuf_addstr(out, "IMAP4rev1 LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
-			 "CHILDREN SPECIAL-USE STATUS=SIZE ESEARCH CONDSTORE QRESYNC");
+			 "CHILDREN SPECIAL-USE CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS STATUS=SIZE "
+			 "ESEARCH CONDSTORE QRESYNC");
 	if (s->state == SESS_NOTAUTH) {
 		if (s->auth && s->auth->login)
 			sbuf_addstr(out, " SASL-IR");
@@ -104,6 +105,7 @@ void sess_capabilities(struct imapd_session *s, struct sbuf *out)
 
 static const struct sess_command *const tables[] = {
 	cmd_auth_table, cmd_mailbox_table, cmd_msg_table, cmd_fetch_table, cmd_search_table,
+	cmd_list_table,
 };
 
 const struct sess_command *sess_find_command(const char *name)

@@ -153,4 +153,106 @@ check(any(re.match(r"\* 1 FETCH \(UID 2 FLAGS \([^)]*\\Answered[^)]*\) MODSEQ \(
 b.logout()
 a.logout()
 
+# ---------------- subscriptions, LIST-EXTENDED (RFC 5258) ----------------
+def names(u, kind="LIST"):
+    """{name: attributes line} of LIST/LSUB responses."""
+    out = {}
+    for x in u:
+        r = re.match(r'\* %s \(([^)]*)\) "/" "?([^"]*)"?(.*)$' % kind, x)
+        if r:
+            out[r.group(2)] = r.group(1) + r.group(3)
+    return out
+
+a = session()
+a.capability()
+for c in ("LIST-EXTENDED", "LIST-STATUS", "CREATE-SPECIAL-USE", "SPECIAL-USE"):
+    check(c in a.capabilities, "CAPABILITY lists " + c)
+t, u = raw(a, 'LSUB "" "*"')
+check(set(names(u, "LSUB")) == {"INBOX", "Sent", "Drafts", "Trash"}, "a new store: every folder counts as subscribed", u)
+for f in ("Fruit", "Fruit/Apple", "Fruit/Banana", "Vegetable", "Vegetable/Broccoli", "Tofu", "Deep/Leaf"):
+    a.create(f)
+t, u = raw(a, 'LIST "" "*"')
+for f in names(u):
+    raw(a, 'UNSUBSCRIBE "%s"' % f)
+t, u = raw(a, 'LSUB "" "*"')
+check(u == [], "UNSUBSCRIBE of every folder: LSUB lists none", u)
+for f in ("INBOX", "Fruit/Banana", "Fruit/Peach", "Vegetable", "Vegetable/Broccoli"):
+    t, u = raw(a, 'SUBSCRIBE "%s"' % f)
+check(t.startswith("OK"), "SUBSCRIBE a name that does not exist yet (RFC 9051 6.3.7)", t)
+# RFC 5258 section 5, example 3 (the Fruit/Vegetable tree)
+t, u = raw(a, 'LIST (SUBSCRIBED) "" "*"')
+l = names(u)
+check(set(l) == {"INBOX", "Fruit/Banana", "Fruit/Peach", "Vegetable", "Vegetable/Broccoli"} and
+      all("\\Subscribed" in v for v in l.values()), "LIST (SUBSCRIBED): exactly the subscribed ones, \\Subscribed", u)
+check("\\NonExistent" in l.get("Fruit/Peach", "") and "\\NonExistent" not in l.get("Fruit/Banana", "x"),
+      "LIST (SUBSCRIBED): \\NonExistent for a subscribed name that is no mailbox", l)
+t, u = raw(a, 'LIST "" "%" RETURN (SUBSCRIBED CHILDREN)')
+l = names(u)
+check("\\Subscribed" in l.get("Vegetable", "") and "\\Subscribed" not in l.get("Fruit", "x") and
+      "\\HasChildren" in l.get("Fruit", "") and "\\HasNoChildren" in l.get("Tofu", ""),
+      "LIST RETURN (SUBSCRIBED CHILDREN)", u)
+# RFC 5258 section 5, example 5: CHILDINFO
+t, u = raw(a, 'LIST (SUBSCRIBED RECURSIVEMATCH) "" "%"')
+l = names(u)
+check(set(l) == {"INBOX", "Fruit", "Vegetable"}, "LIST (SUBSCRIBED RECURSIVEMATCH) \"\" \"%\": the subscribed and their parents", u)
+check('("CHILDINFO" ("SUBSCRIBED"))' in l.get("Fruit", "") and "\\Subscribed" not in l.get("Fruit", "") and
+      '("CHILDINFO" ("SUBSCRIBED"))' in l.get("Vegetable", "") and "\\Subscribed" in l.get("Vegetable", "") and
+      "CHILDINFO" not in l.get("INBOX", "CHILDINFO"), "CHILDINFO (\"SUBSCRIBED\") on the parents of subscribed children", u)
+t, u = raw(a, 'LIST (RECURSIVEMATCH) "" "%"')
+check(t.startswith("BAD"), "RECURSIVEMATCH alone: BAD", t)
+t, u = raw(a, 'LIST (FROB) "" "%"')
+check(t.startswith("BAD"), "unknown selection option: BAD", t)
+t, u = raw(a, 'LIST "" "%" RETURN (FROB)')
+check(t.startswith("BAD"), "unknown return option: BAD", t)
+t, u = raw(a, 'LIST (REMOTE) "" ("Tofu" "Fruit/%")')
+check(set(names(u)) == {"Tofu", "Fruit/Apple", "Fruit/Banana"}, "several patterns; REMOTE accepted", u)
+t, u = raw(a, 'LSUB "" "%"')
+l = names(u, "LSUB")
+check(set(l) == {"INBOX", "Fruit", "Vegetable"} and "\\Noselect" in l["Fruit"] and "\\Noselect" not in l["Vegetable"],
+      "LSUB with %: an unsubscribed parent of a subscribed child shows \\Noselect (RFC 3501 6.3.9)", u)
+b = session()
+t, u = raw(b, 'LSUB "" "*"')
+check(set(names(u, "LSUB")) == {"INBOX", "Fruit/Banana", "Fruit/Peach", "Vegetable", "Vegetable/Broccoli"},
+      "subscriptions are kept: another session sees them", u)
+b.logout()
+sub = open(os.path.join(root, ".loft", "subscriptions")).read()
+check(sub.startswith("V\t2\n\n") and "\nFruit\tBanana\n" in sub, "the subscriptions file is in Dovecot's format", sub)
+raw(a, 'UNSUBSCRIBE "Fruit/Peach"')
+t, u = raw(a, 'RENAME "Vegetable" "Veg"')
+t, u = raw(a, 'LSUB "" "*"')
+check(set(names(u, "LSUB")) == {"INBOX", "Fruit/Banana", "Veg", "Veg/Broccoli"},
+      "UNSUBSCRIBE; RENAME carries the subscriptions of the folder and its children", u)
+
+# ---------------- LIST-STATUS (RFC 5819) ----------------
+a.append("Fruit/Apple", "(\\Seen)", None, msg(7))
+a.append("Fruit/Apple", None, None, msg(8))
+t, u = raw(a, 'LIST "" "Fruit/%" RETURN (STATUS (MESSAGES UNSEEN))')
+check(t.startswith("OK") and len(u) == 4 and u[1] == '* STATUS "Fruit/Apple" (MESSAGES 2 UNSEEN 1)'
+      and u[0].startswith("* LIST") and u[3] == '* STATUS "Fruit/Banana" (MESSAGES 0 UNSEEN 0)',
+      "LIST RETURN (STATUS ...): each LIST followed by its STATUS", u)
+t, u = raw(a, 'LIST "" "Deep" RETURN (STATUS (MESSAGES))')
+check(len(u) == 1 and "\\Noselect" in u[0], "LIST-STATUS: no STATUS for a \\Noselect parent", u)
+t, u = raw(a, 'LIST "" "%" RETURN (STATUS (FROB))')
+check(t.startswith("BAD"), "LIST-STATUS with an unknown item: BAD", t)
+
+# ---------------- CREATE-SPECIAL-USE (RFC 6154) ----------------
+t, u = raw(a, 'CREATE "Old" (USE (\\Archive))')
+check(t.startswith("OK"), "CREATE Old (USE (\\Archive))", t)
+t, u = raw(a, 'CREATE "Everything" (USE (\\All))')
+check(t.startswith("NO [USEATTR]"), "CREATE (USE (\\All)): NO [USEATTR]", t)
+t, u = raw(a, 'LIST (SPECIAL-USE) "" "*"')
+l = names(u)
+check(l.get("Old", "").strip() == "\\HasNoChildren \\Archive" and "\\Sent" in l.get("Sent", "") and
+      "Fruit" not in l and "Everything" not in l, "LIST (SPECIAL-USE): the set use and the ones by name only", u)
+t, u = raw(a, 'LIST "" "Old" RETURN (SPECIAL-USE)')
+check("\\Archive" in u[0] if u else False, "LIST RETURN (SPECIAL-USE)", u)
+raw(a, 'RENAME "Old" "Older"')
+t, u = raw(a, 'LIST "" "Older"')
+check("\\Archive" in u[0] if u else False, "the use follows a RENAME", u)
+raw(a, 'DELETE "Older"')
+raw(a, 'CREATE "Older"')
+t, u = raw(a, 'LIST "" "Older"')
+check(u and "\\Archive" not in u[0], "DELETE drops the use", u)
+a.logout()
+
 print("probe exit %d" % (1 if fails else 0))
