@@ -301,12 +301,13 @@ static bool key(struct eval *e, const struct imap_arg *a, unsigned n, unsigned *
 	return imap_seqset_contains(&set, e->seq);
 }
 
-static void cmd_search(struct imapd_session *s, const struct imap_arg *args, unsigned n)
+/* SEARCH; *save_r tells whether RETURN (SAVE) was asked for. */
+static void do_search(struct imapd_session *s, const struct imap_arg *args, unsigned n, bool *save_r)
 {
 	struct mbox_view *v = s->mbox;
 	unsigned i = 0, ret = 0;
 	bool esearch = false;
-	enum { R_MIN = 1, R_MAX = 2, R_COUNT = 4, R_ALL = 8 };
+	enum { R_MIN = 1, R_MAX = 2, R_COUNT = 4, R_ALL = 8, R_SAVE = 16 };
 
 	if (n >= 2 && imap_arg_is_atom(&args[0], "RETURN") && args[1].type == IMAP_ARG_LIST) {
 		esearch = true;
@@ -316,6 +317,7 @@ static void cmd_search(struct imapd_session *s, const struct imap_arg *args, uns
 			else if (imap_arg_is_atom(r, "MAX")) ret |= R_MAX;
 			else if (imap_arg_is_atom(r, "COUNT")) ret |= R_COUNT;
 			else if (imap_arg_is_atom(r, "ALL")) ret |= R_ALL;
+			else if (imap_arg_is_atom(r, "SAVE")) ret |= R_SAVE;
 			else {
 				sess_reply(s, "BAD", "Unknown RETURN option.");
 				return;
@@ -323,6 +325,7 @@ static void cmd_search(struct imapd_session *s, const struct imap_arg *args, uns
 		}
 		if (ret == 0)
 			ret = R_ALL;
+		*save_r = (ret & R_SAVE) != 0;
 		i = 2;
 	}
 	if (i + 1 < n && imap_arg_is_atom(&args[i], "CHARSET")) {
@@ -338,6 +341,7 @@ static void cmd_search(struct imapd_session *s, const struct imap_arg *args, uns
 		return;
 	}
 	uint32_t *hits = arena_calloc(s->arena, v->count ? v->count : 1, sizeof(*hits));
+	uint32_t *uids = arena_calloc(s->arena, v->count ? v->count : 1, sizeof(*uids));
 	size_t nh = 0;
 	uint64_t maxmod = 0;
 	bool modseq_key = false;
@@ -358,10 +362,25 @@ static void cmd_search(struct imapd_session *s, const struct imap_arg *args, uns
 			return;
 		}
 		if (all) {
+			uids[nh] = e.m->uid;
 			hits[nh++] = s->uid_cmd ? e.m->uid : seq;
 			if (e.m->modseq > maxmod)
 				maxmod = e.m->modseq;
 		}
+	}
+	if (ret & R_SAVE) {
+		/* RFC 5182 2.4: with MIN and/or MAX (and neither ALL nor
+		 * COUNT) only those are saved. */
+		if ((ret & (R_MIN | R_MAX)) && !(ret & (R_ALL | R_COUNT)) && nh > 1) {
+			uint32_t mm[2] = { uids[0], uids[nh - 1] };
+			bool both = (ret & R_MIN) && (ret & R_MAX);
+			imapd_mbox_save_result(v, both ? mm : ret & R_MIN ? mm : mm + 1, both ? 2 : 1);
+		} else {
+			imapd_mbox_save_result(v, uids, nh);
+		}
+		/* SAVE alone: no ESEARCH response (RFC 5182 2.1). */
+		if ((ret & ~R_SAVE) == 0 && !modseq_key)
+			return;
 	}
 	struct sbuf out = SBUF_INIT;
 	if (esearch) {
@@ -388,6 +407,16 @@ static void cmd_search(struct imapd_session *s, const struct imap_arg *args, uns
 	sbuf_addstr(&out, "\r\n");
 	sess_printf(s, "%s", out.buf);
 	sbuf_release(&out);
+}
+
+static void cmd_search(struct imapd_session *s, const struct imap_arg *args, unsigned n)
+{
+	bool save = false;
+
+	do_search(s, args, n, &save);
+	/* A failed SEARCH RETURN (SAVE) leaves "$" empty (RFC 5182 2.1). */
+	if (save && s->reply != NULL && strncmp(s->reply, "OK", 2) != 0)
+		imapd_mbox_save_result(s->mbox, NULL, 0);
 }
 
 const struct sess_command cmd_search_table[] = {

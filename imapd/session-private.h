@@ -40,6 +40,8 @@ struct mbox_view {
 	uint32_t *recent;		/* UIDs \Recent in this session, sorted */
 	size_t nrecent, recent_cap;
 	bool dirty;			/* this session changed the folder */
+	uint32_t *saved;		/* SEARCHRES "$": UIDs, sorted */
+	size_t nsaved;
 };
 
 struct imapd_session {
@@ -107,6 +109,8 @@ const struct store_msg *imapd_mbox_msg(struct imapd_session *s, uint32_t seq);
  * it against the view; 0 or -1 with *error_r. */
 int imapd_mbox_set(struct imapd_session *s, const char *text, bool uids, struct imap_seqset *set,
 	     const char **error_r);
+/* Replaces the saved search result ("$", RFC 5182) by these UIDs. */
+void imapd_mbox_save_result(struct mbox_view *v, const uint32_t *uids, size_t n);
 /* Whether message seq is in a set parsed by imapd_mbox_set with the same uids. */
 bool imapd_mbox_in_set(const struct mbox_view *v, const struct imap_seqset *set, bool uids, uint32_t seq);
 /* Appends "(\Seen \Flagged kw)" of m. */

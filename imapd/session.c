@@ -91,7 +91,7 @@ void sess_capabilities(struct imapd_session *s, struct sbuf *out)
 	/* Only what tests/imap.t and tests/imap_ext.t exercise. */
 	sbuf_addstr(out, "IMAP4rev1 LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
 			 "CHILDREN SPECIAL-USE CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS STATUS=SIZE "
-			 "ESEARCH CONDSTORE QRESYNC");
+			 "ESEARCH CONDSTORE QRESYNC SEARCHRES MULTIAPPEND");
 	if (s->state == SESS_NOTAUTH) {
 		if (s->auth && s->auth->login)
 			sbuf_addstr(out, " SASL-IR");

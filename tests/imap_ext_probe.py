@@ -255,4 +255,59 @@ t, u = raw(a, 'LIST "" "Older"')
 check(u and "\\Archive" not in u[0], "DELETE drops the use", u)
 a.logout()
 
+# ---------------- MULTIAPPEND (RFC 3502) ----------------
+def lit(b):
+    return "{%d+}\r\n%s" % (len(b), b.decode())
+
+a = session()
+a.capability()
+for c in ("MULTIAPPEND", "SEARCHRES"):
+    check(c in a.capabilities, "CAPABILITY lists " + c)
+a.create("Multi")
+t, u = raw(a, 'APPEND Multi (\\Seen) %s (\\Flagged) "17-Jul-1996 02:44:25 -0700" %s %s'
+           % (lit(msg(10)), lit(msg(11)), lit(msg(12))))
+check(t.startswith("OK") and code(t, "APPENDUID") is not None and code(t, "APPENDUID").split()[1] == "1:3",
+      "MULTIAPPEND of three: OK [APPENDUID v 1:3]", t)
+t, u = raw(a, "APPEND Multi %s %s" % (lit(msg(13)), lit(b"")))
+check(t.startswith("NO"), "MULTIAPPEND with an empty second message: NO", t)
+t, u = raw(a, "APPEND Multi %s (\\Bogus) %s" % (lit(msg(14)), lit(msg(15))))
+check(t.startswith("BAD"), "MULTIAPPEND with a bad flag in the second group: BAD", t)
+t, u = raw(a, "STATUS Multi (MESSAGES)")
+check(u == ['* STATUS "Multi" (MESSAGES 3)'], "the failed MULTIAPPENDs added nothing (all or nothing)", u)
+t, u = raw(a, "EXAMINE Multi")
+t, u = raw(a, "FETCH 1:3 (FLAGS INTERNALDATE)")
+check(len(u) == 3 and "\\Seen" in u[0] and "\\Flagged" in u[1] and "17-Jul-1996" in u[1],
+      "each message of a MULTIAPPEND keeps its own flags and date", u)
+
+# ---------------- SEARCHRES (RFC 5182) ----------------
+raw(a, "SELECT Multi")
+t, u = raw(a, "SEARCH RETURN (SAVE) FLAGGED")
+check(t.startswith("OK") and u == [], "SEARCH RETURN (SAVE): no ESEARCH response", u)
+t, u = raw(a, "FETCH $ (UID)")
+check(len(u) == 1 and u[0].startswith("* 2 FETCH"), "FETCH $ uses the saved result", u)
+# RFC 5182 section 3, example 2: pipelined SEARCH RETURN (SAVE) then UID FETCH $
+tag1, tag2 = a._new_tag().decode(), a._new_tag().decode()
+a.send(("%s UID SEARCH RETURN (SAVE) OR SEEN FLAGGED\r\n%s UID FETCH $ (FLAGS)\r\n" % (tag1, tag2)).encode())
+lines = []
+while True:
+    line = a.readline().decode().rstrip("\r\n")
+    lines.append(line)
+    if line.startswith(tag2 + " "):
+        break
+check(sum(x.startswith("* ") and " FETCH " in x for x in lines) == 2 and lines[-1].startswith(tag2 + " OK"),
+      "pipelined UID SEARCH RETURN (SAVE) + UID FETCH $", lines)
+t, u = raw(a, "SEARCH RETURN (SAVE MIN) ALL")
+t, u = raw(a, "UID SEARCH UID $")
+check(u == ["* SEARCH 1"], "RETURN (SAVE MIN) saves only the minimum; $ as a search key", u)
+t, u = raw(a, "STORE $ +FLAGS (\\Answered)")
+check(t.startswith("OK") and len(u) == 1 and "\\Answered" in u[0], "STORE $", u)
+t, u = raw(a, "SEARCH RETURN (SAVE) FROB")
+t2, u2 = raw(a, "FETCH $ (UID)")
+check(t.startswith("BAD") and t2.startswith("OK") and u2 == [], "a failed SEARCH (SAVE) empties $", (t, u2))
+raw(a, "SEARCH RETURN (SAVE) ALL")
+raw(a, "SELECT Multi")
+t, u = raw(a, "FETCH $ (UID)")
+check(t.startswith("OK") and u == [], "SELECT empties $", u)
+a.logout()
+
 print("probe exit %d" % (1 if fails else 0))
