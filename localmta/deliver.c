@@ -381,7 +381,7 @@ enum deliver_status deliver_message(struct deliver *a, const struct deliver_requ
 		}
 		if (store_into(a, t, copy.buf, copy.len, &err) < 0) {
 			if (t->folder != deflt && !is_inbox(t->folder) && !t->create &&
-			    !strstr(err, "No space")) {
+			    store_error_code(a->store) != STORE_ERR_NO_SPACE) {
 				/* fileinto a folder that is not there: keep instead, as
 				 * Pigeonhole does, rather than bounce. */
 				log_warning("fileinto %s: %s (kept in %s)", t->folder, err, deflt);

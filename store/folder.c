@@ -175,7 +175,7 @@ static int scan_files(struct store_folder *f, struct join *j, const char **error
 /* The snapshot's form of a stored thread key (tabs between the fields,
  * store-private.h): the fields as consecutive NUL-terminated strings, so
  * a client uses them in place. */
-static const char *threadkey_split(struct arena *a, const char *key)
+const char *store_threadkey_split(struct arena *a, const char *key)
 {
 	static const char none[5] = "";
 	size_t len = key ? strlen(key) : 0;
@@ -233,7 +233,7 @@ static int join_cb(const struct state_rec *rec, void *ctx)
 	m->internal_date = rec->internal_date;
 	m->keywords = rec->keywords && rec->keywords[0] ?
 		arena_strdup(f->arena, rec->keywords) : "";
-	m->threadkey = threadkey_split(f->arena, rec->threadkey);
+	m->threadkey = store_threadkey_split(f->arena, rec->threadkey);
 	m->location = e->location;
 	f->keys[j->built] = f->kind == STORE_MAILDIR ? e->key : arena_strdup(f->arena, e->key);
 	j->built++;
@@ -362,7 +362,7 @@ static int apply(struct store_folder *f, struct join *j, const struct state_head
 	else
 		n_up = 0;
 	if (cancelled) {
-		store_fail(f->store, error_r, "%s: cancelled", f->path);
+		store_fail_code(f->store, STORE_ERR_CANCELLED, error_r, "%s: cancelled", f->path);
 		goto out;
 	}
 	qsort(sorted, n_new, sizeof(*sorted), cmp_new);
@@ -476,8 +476,19 @@ static void join_reset(struct join *j)
 	j->n_vanished = j->n_updates = j->built = 0;
 	for (size_t i = 0; i < j->n; i++)
 		j->fe[i].uid = 0;
-	j->f->msgs = arena_calloc(j->f->arena, j->n ? j->n : 1, sizeof(*j->f->msgs));
-	j->f->keys = arena_calloc(j->f->arena, j->n ? j->n : 1, sizeof(*j->f->keys));
+	j->f->count = 0;
+	store_snapshot_reserve(j->f, j->n);
+}
+
+void store_snapshot_reserve(struct store_folder *f, size_t n)
+{
+	if (n <= f->cap && f->msgs)
+		return;
+	f->cap = n > f->cap * 3 / 2 ? n : f->cap * 3 / 2;
+	if (f->cap < 16)
+		f->cap = 16;
+	f->msgs = xreallocarray(f->msgs, f->cap, sizeof(*f->msgs));
+	f->keys = xreallocarray(f->keys, f->cap, sizeof(*f->keys));
 }
 
 static void join_free(struct join *j)
@@ -514,7 +525,7 @@ static bool vanished_still_there(struct store_folder *f, struct join *j)
 
 /* Scans, reconciles and rebuilds the snapshot.  *changed_r: whether the
  * state had to change. */
-static int reconcile(struct store_folder *f, bool *changed_r, const char **error_r)
+int store_reconcile(struct store_folder *f, bool *changed_r, const char **error_r)
 {
 	struct join j = { .f = f };
 	struct state_header hdr;
@@ -522,9 +533,14 @@ static int reconcile(struct store_folder *f, bool *changed_r, const char **error
 	const char *err;
 	int ret = -1;
 
+	uint64_t stamps[STATE_STAMPS];
+
 	*changed_r = false;
 	store_notify_drain(f);
 again:
+	/* Before the scan: a change during it leaves the files newer than
+	 * what is recorded, so the next sync looks again. */
+	store_stamps_now(f, stamps);
 	if (scan_files(f, &j, error_r) < 0)
 		goto out;
 	hash_build(&j);
@@ -557,13 +573,12 @@ again:
 	f->uidvalidity = hdr.uidvalidity;
 	f->uidnext = hdr.uidnext;
 	f->highestmodseq = hdr.highestmodseq;
+	store_stamps_record(f, stamps);
 	ret = 0;
 out:
 	join_free(&j);
 	if (ret < 0) {
 		arena_clear(f->arena);
-		f->msgs = NULL;
-		f->keys = NULL;
 		f->count = 0;
 	}
 	return ret;
@@ -628,7 +643,9 @@ static int folder_open(struct store *store, const char *name, bool snapshot,
 	 * tmp/ files are theirs. */
 	if (f->kind == STORE_MAILDIR && !(store->flags & STORE_OPEN_READONLY))
 		clean_tmp(f);
-	if (reconcile(f, &changed, error_r) < 0) {
+	int r = store_snapshot_from_state(f, error_r);
+
+	if (r < 0 || (r == 0 && store_reconcile(f, &changed, error_r) < 0)) {
 		store_folder_close(&f);
 		return -1;
 	}
@@ -665,6 +682,8 @@ void store_folder_close(struct store_folder **folderp)
 	maildir_scan_free(&f->scan);
 	mbox_entries_free(f->mbox_entries, f->mbox_count);
 	arena_free(&f->arena);
+	free(f->msgs);
+	free(f->keys);
 	store_shared_put(f->store, f->sh);
 	f->store->open_folders--;
 	free(f->path);
@@ -672,22 +691,6 @@ void store_folder_close(struct store_folder **folderp)
 	free(f->state_dir);
 	free(f);
 	*folderp = NULL;
-}
-
-int store_folder_refresh(struct store_folder *f, bool *changed_r, const char **error_r)
-{
-	uint64_t modseq = f->highestmodseq;
-	uint32_t uidnext = f->uidnext;
-	size_t count = f->count;
-	bool changed;
-
-	if (reconcile(f, &changed, error_r) < 0)
-		return -1;
-	/* Changes other processes committed show in the header too. */
-	if (changed_r)
-		*changed_r = changed || modseq != f->highestmodseq || uidnext != f->uidnext ||
-			count != f->count;
-	return 0;
 }
 
 size_t store_folder_count(const struct store_folder *f)

@@ -12,9 +12,11 @@
 
 #include "store/maildir.h"
 #include "store/mbox.h"
+#include "store/message.h"
 #include "store/state.h"
 
 #include "lib/arena.h"
+#include "lib/atomic.h"
 #include "lib/crash.h"
 #include "lib/log.h"
 #include "lib/path.h"
@@ -26,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -92,31 +95,8 @@ char *store_keywords_apply(const char *cur, int op, const char *kw)
 
 static int no_such(struct store_folder *f, uint32_t uid, const char **error_r)
 {
-	return store_fail(f->store, error_r, "%s: UID %u: no such message", f->path, uid);
-}
-
-static int read_path(const char *path, struct sbuf *out)
-{
-	char buf[65536];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			int err = errno;
-
-			close(fd);
-			errno = err;
-			return -1;
-		}
-		sbuf_add(out, buf, (size_t)n);
-	}
-	close(fd);
-	return 0;
+	return store_fail_code(f->store, STORE_ERR_NO_MESSAGE, error_r,
+			       "%s: UID %u: no such message", f->path, uid);
 }
 
 /* The flags a maildir location carries (STORE_RECENT for new/), and its
@@ -148,68 +128,202 @@ char *store_location_key(const char *location)
 
 /* ---- read ---- */
 
-int store_msg_read(struct store_folder *f, uint32_t uid, struct sbuf *out,
+/* An mbox message un-quoted into an anonymous file.  -1 or the fd. */
+static int mbox_msg_fd(struct store_folder *f, const struct state_rec *rec, uint32_t uid,
+		       const char **error_r)
+{
+	struct sbuf data = SBUF_INIT;
+	const char *err;
+	int fd = -1;
+
+	if (mbox_lock(f->mbox, false, &err) < 0)
+		return store_fail_code(f->store, STORE_ERR_LOCKED, error_r, "%s", err);
+	if (store_mbox_entries(f, error_r) == 0) {
+		const struct mbox_entry *e = store_mbox_entry(f, rec->key);
+
+		if (e == NULL)
+			store_fail_code(f->store, STORE_ERR_NO_MESSAGE, error_r,
+					"%s: UID %u: the message is gone", f->path, uid);
+		else if (mbox_read(f->mbox, e, &data, &err) < 0)
+			store_fail(f->store, error_r, "%s", err);
+		else if ((fd = memfd_create("loft-msg", MFD_CLOEXEC)) < 0 ||
+			 write_all(fd, data.buf, data.len) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
+			store_fail_errno(f->store, error_r, "%s: UID %u: %s", f->path, uid,
+					 strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			fd = -1;
+		}
+	}
+	mbox_unlock(f->mbox);
+	sbuf_release(&data);
+	return fd;
+}
+
+int store_msg_open(struct store_folder *f, uint32_t uid, int *fd_r, uint64_t *size_r,
 		   const char **error_r)
 {
 	struct state_rec rec;
-	char *buf = NULL;
+	struct stat st;
+	char *buf = NULL, *path = NULL, *loc = NULL;
 	const char *err;
-	int r = state_get(f->state, uid, &rec, &buf, &err), ret = -1;
+	int r = state_get(f->state, uid, &rec, &buf, &err), fd = -1;
 
+	*fd_r = -1;
 	if (r < 0)
 		return store_fail(f->store, error_r, "%s", err);
 	if (r == 0)
 		return no_such(f, uid, error_r);
-	if (f->kind == STORE_MAILDIR) {
-		char *path = path_join(f->path, rec.location), *loc = NULL;
-		size_t len = out->len;
-
-		if (read_path(path, out) == 0) {
-			ret = 0;
-		} else if (errno == ENOENT) {
-			/* Renamed by another program since: find it by key. */
-			sbuf_setlen(out, len);
-			r = maildir_find(f->path, rec.key, &loc, &err);
-			if (r < 0) {
-				store_fail(f->store, error_r, "%s", err);
-			} else if (r == 0) {
-				store_fail(f->store, error_r, "%s: UID %u (%s): the file is gone",
-					   f->path, uid, rec.key);
-			} else {
-				free(path);
-				path = path_join(f->path, loc);
-				if (read_path(path, out) == 0)
-					ret = 0;
-				else
-					store_fail(f->store, error_r, "%s: %s", path, strerror(errno));
-			}
-		} else {
-			store_fail(f->store, error_r, "%s: %s", path, strerror(errno));
-		}
-		free(loc);
-		free(path);
-		free(buf);
-		return ret;
+	if (f->kind == STORE_MBOX) {
+		fd = mbox_msg_fd(f, &rec, uid, error_r);
+		goto out;
 	}
-	if (mbox_lock(f->mbox, false, &err) < 0) {
-		store_fail(f->store, error_r, "%s", err);
-		free(buf);
-		return -1;
-	}
-	if (store_mbox_entries(f, error_r) == 0) {
-		const struct mbox_entry *e = store_mbox_entry(f, rec.key);
-
-		if (e == NULL)
-			store_fail(f->store, error_r, "%s: UID %u: the message is gone", f->path,
-				   uid);
-		else if (mbox_read(f->mbox, e, out, &err) < 0)
+	path = path_join(f->path, rec.location);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		/* Renamed by another program since: find it by key. */
+		r = maildir_find(f->path, rec.key, &loc, &err);
+		if (r < 0) {
 			store_fail(f->store, error_r, "%s", err);
-		else
-			ret = 0;
+			goto out;
+		}
+		if (r == 0) {
+			store_fail_code(f->store, STORE_ERR_NO_MESSAGE, error_r,
+					"%s: UID %u (%s): the file is gone", f->path, uid, rec.key);
+			goto out;
+		}
+		free(path);
+		path = path_join(f->path, loc);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
 	}
-	mbox_unlock(f->mbox);
+	if (fd < 0)
+		store_fail_errno(f->store, error_r, "%s: %s", path, strerror(errno));
+out:
+	if (fd >= 0 && fstat(fd, &st) < 0) {
+		store_fail_errno(f->store, error_r, "UID %u: fstat: %s", uid, strerror(errno));
+		close(fd);
+		fd = -1;
+	}
+	free(path);
+	free(loc);
 	free(buf);
-	return ret;
+	if (fd < 0)
+		return -1;
+	*fd_r = fd;
+	*size_r = (uint64_t)st.st_size;
+	return 0;
+}
+
+int store_msg_read_range(struct store_folder *f, uint32_t uid, uint64_t offset,
+			 uint64_t len, struct sbuf *out, const char **error_r)
+{
+	char chunk[65536];
+	uint64_t size;
+	int fd;
+
+	if (store_msg_open(f, uid, &fd, &size, error_r) < 0)
+		return -1;
+	while (len > 0 && offset < size) {
+		size_t want = len < sizeof(chunk) ? (size_t)len : sizeof(chunk);
+		ssize_t n = pread(fd, chunk, want, (off_t)offset);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			store_fail_errno(f->store, error_r, "%s: UID %u: read: %s", f->path, uid,
+					 strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		sbuf_add(out, chunk, (size_t)n);
+		offset += (uint64_t)n;
+		len -= (uint64_t)n;
+	}
+	close(fd);
+	return 0;
+}
+
+int store_msg_read(struct store_folder *f, uint32_t uid, struct sbuf *out,
+		   const char **error_r)
+{
+	return store_msg_read_range(f, uid, 0, UINT64_MAX, out, error_r);
+}
+
+/* ---- BODYSTRUCTURE ---- */
+
+/* The extended BODYSTRUCTURE of a message (malloc'd), or NULL when GMime
+ * cannot make a message of it. */
+static char *bodystructure_of(const char *data, size_t len)
+{
+	struct sbuf sb = SBUF_INIT;
+	const char *err;
+	struct message *m = message_parse(data, len, NULL, &err);
+
+	if (m == NULL)
+		return NULL;
+	message_imap_bodystructure(m, 1, &sb);
+	message_free(&m);
+	return sbuf_detach(&sb, NULL);
+}
+
+/* Stores bs as uid's cached BODYSTRUCTURE (no MODSEQ change: IMAP sees
+ * nothing new).  Failures are only logged: the answer is known anyway. */
+static void bodystructure_keep(struct store_folder *f, uint32_t uid, const char *bs)
+{
+	struct state_txn *txn = NULL;
+	struct state_rec rec;
+	char *buf = NULL;
+	const char *err;
+
+	if (f->store->flags & STORE_OPEN_READONLY)
+		return;
+	if (state_begin(f->state, &txn, &err) == 0) {
+		int r = state_txn_get(txn, uid, &rec, &buf, &err);
+
+		if (r > 0 && rec.bodystructure == NULL) {
+			rec.bodystructure = bs;
+			r = state_txn_update(txn, &rec, false, &err) < 0 ? -1 :
+				state_commit(&txn, &err) < 0 ? -1 : r;
+		}
+		if (r < 0)
+			log_warning("%s", err);
+	} else {
+		log_warning("%s", err);
+	}
+	state_abort(&txn);
+	free(buf);
+}
+
+int store_folder_bodystructure(struct store_folder *f, uint32_t uid, struct sbuf *out,
+			       const char **error_r)
+{
+	struct state_rec rec;
+	struct sbuf data = SBUF_INIT;
+	char *buf = NULL, *bs = NULL;
+	const char *err;
+	int r = state_get(f->state, uid, &rec, &buf, &err);
+
+	if (r < 0)
+		return store_fail(f->store, error_r, "%s", err);
+	if (r > 0 && rec.bodystructure) {
+		sbuf_addstr(out, rec.bodystructure);
+	} else if (r > 0) {
+		/* Not cached yet (a file that came by another program). */
+		if (store_msg_read(f, uid, &data, error_r) < 0) {
+			r = store_error_code(f->store) == STORE_ERR_NO_MESSAGE ? 0 : -1;
+		} else if ((bs = bodystructure_of(data.buf, data.len)) == NULL) {
+			r = 0;
+		} else {
+			sbuf_addstr(out, bs);
+			bodystructure_keep(f, uid, bs);
+		}
+	}
+	sbuf_release(&data);
+	free(bs);
+	free(buf);
+	return r;
 }
 
 /* ---- append ---- */
@@ -232,11 +346,12 @@ int store_append(struct store_folder *f, const char *data, size_t len,
 		 uint32_t *uid_r, const char **error_r)
 {
 	struct state_txn *txn = NULL;
-	char *location = NULL, *key = NULL, *env = NULL, *tkey = NULL;
+	char *location = NULL, *key = NULL, *env = NULL, *tkey = NULL, *bs = NULL;
 	char *kw = store_keywords_apply("", STORE_FLAGS_SET, keywords);
 	const char *err;
 	uint64_t offset;
 	uint32_t uid;
+	bool keep_stamps = false;
 	int ret = -1;
 
 	if (store_check_writable(f->store, error_r) < 0) {
@@ -250,23 +365,24 @@ int store_append(struct store_folder *f, const char *data, size_t len,
 		goto out;
 	}
 	crash_point("append:begin");
+	store_stamps_before(f, txn, &keep_stamps);
 	if (f->kind == STORE_MAILDIR) {
 		if (maildir_deliver(f->path, data, len, NOT_RECENT(flags), NULL, internal_date,
 				    &location, &err) < 0) {
-			store_fail(f->store, error_r, "%s", err);
+			store_fail_errno(f->store, error_r, "%s", err);
 			goto out;
 		}
 		key = store_location_key(location);
 		flags = store_location_flags(location, NULL);
 	} else {
 		if (mbox_lock(f->mbox, true, &err) < 0) {
-			store_fail(f->store, error_r, "%s", err);
+			store_fail_code(f->store, STORE_ERR_LOCKED, error_r, "%s", err);
 			goto out;
 		}
 		flags |= STORE_RECENT;
 		if (mbox_append(f->mbox, data, len, NULL, internal_date, flags, &offset,
 				&err) < 0) {
-			store_fail(f->store, error_r, "%s", err);
+			store_fail_errno(f->store, error_r, "%s", err);
 			goto out;
 		}
 		if ((key = mbox_key_at(f, offset, error_r)) == NULL)
@@ -274,16 +390,20 @@ int store_append(struct store_folder *f, const char *data, size_t len,
 	}
 	crash_point("append:after-deliver");
 	env = store_envelope_of(data, len);
+	bs = bodystructure_of(data, len);
 	tkey = store_threadkey_of(data, len > STORE_HEADER_MAX ? STORE_HEADER_MAX : len);
 	struct state_rec rec = {
 		.flags = flags, .size = len, .internal_date = internal_date, .key = key,
 		.location = location, .keywords = kw, .envelope = env, .threadkey = tkey,
+		.bodystructure = bs,
 	};
 	if (state_txn_add(txn, &rec, &uid, &err) < 0) {
 		store_fail(f->store, error_r, "%s", err);
 		goto undo;
 	}
 	crash_point("append:after-state");
+	if (store_stamps_after(f, txn, keep_stamps, error_r) < 0)
+		goto undo;
 	if (state_commit(&txn, &err) < 0) {
 		store_fail(f->store, error_r, "%s", err);
 		goto undo;
@@ -310,168 +430,9 @@ out:
 	free(location);
 	free(key);
 	free(env);
+	free(bs);
 	free(tkey);
 	free(kw);
 	return ret;
 }
 
-/* ---- flags ---- */
-
-static void snapshot_update(struct store_folder *f, uint32_t uid, uint32_t flags,
-			    uint64_t modseq, const char *keywords, const char *location)
-{
-	long i = store_folder_index(f, uid);
-
-	if (i < 0)
-		return;
-	struct store_msg *m = &f->msgs[i];
-
-	m->flags = flags;
-	m->modseq = modseq;
-	m->keywords = arena_strdup(f->arena, keywords ? keywords : "");
-	if (location && (!m->location || strcmp(m->location, location) != 0))
-		m->location = arena_strdup(f->arena, location);
-}
-
-/* Rewrites the mbox with the message of key carrying flags (keep: false to
- * drop it instead).  The caller holds the exclusive lock. */
-int store_mbox_change(struct store_folder *f, const char *const *keys, size_t n,
-		       bool drop, uint32_t flags, const char **error_r)
-{
-	const char *err;
-	bool *keep;
-	uint32_t *nf;
-	size_t hit = 0;
-
-	if (store_mbox_entries(f, error_r) < 0)
-		return -1;
-	keep = xcalloc(f->mbox_count + 1, sizeof(*keep));
-	nf = xcalloc(f->mbox_count + 1, sizeof(*nf));
-	for (size_t i = 0; i < f->mbox_count; i++) {
-		keep[i] = true;
-		nf[i] = f->mbox_entries[i].flags;
-		for (size_t k = 0; k < n; k++) {
-			if (strcmp(f->mbox_entries[i].key, keys[k]) == 0) {
-				hit++;
-				if (drop)
-					keep[i] = false;
-				else
-					nf[i] = flags;
-			}
-		}
-	}
-	int ret = 0;
-
-	if (hit > 0 && mbox_rewrite(f->mbox, f->mbox_entries, f->mbox_count, keep, nf,
-				    &err) < 0)
-		ret = store_fail(f->store, error_r, "%s", err);
-	free(keep);
-	free(nf);
-	return ret;
-}
-
-int store_set_flags(struct store_folder *f, uint32_t uid, enum store_flag_op op,
-		    uint32_t flags, const char *keywords, const char **error_r)
-{
-	struct state_txn *txn = NULL;
-	struct state_rec rec;
-	char *buf = NULL, *newloc = NULL, *kw = NULL, *removed = NULL, *oldloc = NULL;
-	char extra[MAILDIR_EXTRA_SIZE];
-	const char *err;
-	uint32_t cur, nf;
-	int r, ret = -1;
-
-	if (store_check_writable(f->store, error_r) < 0)
-		return -1;
-	if (state_begin(f->state, &txn, &err) < 0)
-		return store_fail(f->store, error_r, "%s", err);
-	r = state_txn_get(txn, uid, &rec, &buf, &err);
-	if (r <= 0) {
-		if (r < 0)
-			store_fail(f->store, error_r, "%s", err);
-		else
-			no_such(f, uid, error_r);
-		goto out;
-	}
-	cur = rec.flags;
-	switch (op) {
-	case STORE_FLAGS_SET:
-		/* \Recent is not the client's to set: it stays as it was. */
-		nf = NOT_RECENT(flags) | (cur & STORE_RECENT);
-		break;
-	case STORE_FLAGS_ADD:
-		nf = cur | flags;
-		break;
-	default:
-		nf = cur & ~flags;
-		break;
-	}
-	kw = keywords ? store_keywords_apply(rec.keywords, (int)op, keywords) :
-		xstrdup(rec.keywords ? rec.keywords : "");
-	if (keywords && rec.keywords && rec.keywords[0]) {
-		removed = op == STORE_FLAGS_REMOVE ? xstrdup(keywords) :
-			op == STORE_FLAGS_SET ?
-			store_keywords_apply(rec.keywords, STORE_FLAGS_REMOVE, kw) : NULL;
-	}
-	bool kw_changed = strcmp(kw, rec.keywords ? rec.keywords : "") != 0;
-
-	if (nf == cur && !kw_changed) {
-		ret = 0;
-		goto out;
-	}
-	crash_point("flags:begin");
-	if (f->kind == STORE_MAILDIR && nf != cur) {
-		store_location_flags(rec.location, extra);
-		if (maildir_set_flags(f->path, rec.location, nf, extra, &newloc, &err) < 0) {
-			store_fail(f->store, error_r, "%s", err);
-			goto out;
-		}
-		nf = store_location_flags(newloc, NULL);
-		oldloc = xstrdup(rec.location);
-		rec.location = newloc;
-	} else if (f->kind == STORE_MBOX && nf != cur) {
-		const char *key = rec.key;
-
-		if (mbox_lock(f->mbox, true, &err) < 0) {
-			store_fail(f->store, error_r, "%s", err);
-			goto out;
-		}
-		if (store_mbox_change(f, &key, 1, false, nf, error_r) < 0)
-			goto out;
-	}
-	crash_point("flags:after-rename");
-	rec.flags = nf;
-	rec.keywords = kw;
-	bool bump = NOT_RECENT(nf) != NOT_RECENT(cur) || kw_changed;
-
-	if (state_txn_update(txn, &rec, bump, &err) < 0) {
-		store_fail(f->store, error_r, "%s", err);
-		goto out;
-	}
-	uint64_t modseq = bump ? state_txn_highestmodseq(txn) : rec.modseq;
-
-	crash_point("flags:after-state");
-	if (state_commit(&txn, &err) < 0) {
-		store_fail(f->store, error_r, "%s", err);
-		goto out;
-	}
-	crash_point("flags:after-commit");
-	snapshot_update(f, uid, nf, modseq, kw, rec.location);
-	if (f->kind == STORE_MAILDIR) {
-		if (oldloc)
-			store_index_rename(f, oldloc, rec.location);
-		store_index_flags(f, rec.location, nf, kw, removed);
-		store_index_commit(f->store);
-	}
-	ret = 0;
-out:
-	state_abort(&txn);
-	if (f->mbox)
-		mbox_unlock(f->mbox);
-	free(buf);
-	free(newloc);
-	free(oldloc);
-	free(kw);
-	free(removed);
-	return ret;
-}

@@ -133,7 +133,7 @@ static char *folder_path(struct store *store, const char *name, const char **err
 	if (name[0] == '+')
 		name++;
 	if ((path = path_join_safe(store->root, name, &err)) == NULL)
-		store_fail(store, error_r, "%s: bad folder name: %s", name, err);
+		store_fail_code(store, STORE_ERR_BAD_NAME, error_r, "%s: bad folder name: %s", name, err);
 	return path;
 }
 
@@ -156,7 +156,7 @@ static char *new_folder_path(struct store *store, const char *name, const char *
 	if (name[0] == '+')
 		name++;
 	if (store_folder_name_check(name, &err) < 0) {
-		store_fail(store, error_r, "%s: bad folder name: %s", name, err);
+		store_fail_code(store, STORE_ERR_BAD_NAME, error_r, "%s: bad folder name: %s", name, err);
 		return NULL;
 	}
 	if ((path = folder_path(store, name, error_r)) == NULL)
@@ -164,7 +164,7 @@ static char *new_folder_path(struct store *store, const char *name, const char *
 	/* A state_dir or notmuch_database set to a place under the root. */
 	if (path_within(path, store->state_dir) ||
 	    (store->notmuch_db && path_within(path, store->notmuch_db))) {
-		store_fail(store, error_r, "%s: bad folder name: inside loft's state or the notmuch database",
+		store_fail_code(store, STORE_ERR_BAD_NAME, error_r, "%s: bad folder name: inside loft's state or the notmuch database",
 			   name);
 		free(path);
 		return NULL;
@@ -181,9 +181,9 @@ int store_folder_create(struct store *store, const char *name, const char **erro
 	if (path == NULL)
 		return -1;
 	if (store_is_mbox_file(path) || maildir_is_maildir(path))
-		ret = store_fail(store, error_r, "%s: folder exists", path);
+		ret = store_fail_code(store, STORE_ERR_EXISTS, error_r, "%s: folder exists", path);
 	else if (maildir_create(path, &err) < 0)
-		ret = store_fail(store, error_r, "%s", err);
+		ret = store_fail_errno(store, error_r, "%s", err);
 	free(path);
 	return ret;
 }
@@ -213,20 +213,20 @@ int store_folder_rename(struct store *store, const char *from, const char *to,
 	if (a == NULL || (b = new_folder_path(store, to, error_r)) == NULL)
 		goto out;
 	if (!maildir_is_maildir(a) && !store_is_mbox_file(a)) {
-		store_fail(store, error_r, "%s: no such folder", a);
+		store_fail_code(store, STORE_ERR_NO_FOLDER, error_r, "%s: no such folder", a);
 		goto out;
 	}
 	if (lstat(b, &st) == 0) {
-		store_fail(store, error_r, "%s: folder exists", b);
+		store_fail_code(store, STORE_ERR_EXISTS, error_r, "%s: folder exists", b);
 		goto out;
 	}
 	if (store_shared_busy(store, a)) {
-		store_fail(store, error_r, "%s: folder is open", a);
+		store_fail_code(store, STORE_ERR_LOCKED, error_r, "%s: folder is open", a);
 		goto out;
 	}
 	make_parents(b);
 	if (rename(a, b) < 0) {
-		store_fail(store, error_r, "%s -> %s: %s", a, b, strerror(errno));
+		store_fail_errno(store, error_r, "%s -> %s: %s", a, b, strerror(errno));
 		goto out;
 	}
 	/* The state moves along, so the UIDVALIDITY and UIDs are kept. */
@@ -280,12 +280,12 @@ int store_folder_delete(struct store *store, const char *name, const char **erro
 	if (path == NULL)
 		return -1;
 	if (store_shared_busy(store, path)) {
-		store_fail(store, error_r, "%s: folder is open", path);
+		store_fail_code(store, STORE_ERR_LOCKED, error_r, "%s: folder is open", path);
 		goto out;
 	}
 	if (store_is_mbox_file(path)) {
 		if (unlink(path) < 0) {
-			store_fail(store, error_r, "%s: %s", path, strerror(errno));
+			store_fail_errno(store, error_r, "%s: %s", path, strerror(errno));
 			goto out;
 		}
 	} else if (maildir_is_maildir(path)) {
@@ -296,7 +296,7 @@ int store_folder_delete(struct store *store, const char *name, const char **erro
 			int rc = remove_dir_files(sub);
 
 			if (rc < 0)
-				store_fail(store, error_r, "%s: %s", sub, strerror(errno));
+				store_fail_errno(store, error_r, "%s: %s", sub, strerror(errno));
 			free(sub);
 			if (rc < 0)
 				goto out;
@@ -304,7 +304,7 @@ int store_folder_delete(struct store *store, const char *name, const char **erro
 		/* Subfolders (Lists/foo under Lists) stay. */
 		(void)rmdir(path);
 	} else {
-		store_fail(store, error_r, "%s: no such folder", path);
+		store_fail_code(store, STORE_ERR_NO_FOLDER, error_r, "%s: no such folder", path);
 		goto out;
 	}
 	sd = store_state_dir_for(store, path + strlen(store->root) + 1);

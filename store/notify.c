@@ -3,9 +3,13 @@
  * mbox rewrite renames a new file over the old one, which a watch on the
  * file itself would not survive).  Events are not interpreted: readable
  * means "refresh", and a queue overflow (IN_Q_OVERFLOW) is just one more
- * readable event.  The state's LMDB files are not watched: every change
- * loft makes also touches the mail files. */
+ * readable event.  The folder's state directory is watched too: a keyword
+ * change touches no mail file, but every commit touches STATE/changed
+ * after it is durable (data.mdb itself is written before the commit is
+ * complete, so a reader woken by it could miss the change). */
 #include "store/store-private.h"
+
+#include "store/state.h"
 
 #include "lib/log.h"
 #include "lib/path.h"
@@ -61,6 +65,8 @@ int store_folder_notify_fd(struct store_folder *f)
 		if (rc < 0)
 			goto fail;
 	}
+	if (watch(fd, state_dir(f->state), IN_ATTRIB | IN_CREATE | IN_ONLYDIR) < 0)
+		goto fail;
 	f->notify_fd = fd;
 	return fd;
 fail:

@@ -31,6 +31,10 @@
 #include <lmdb.h>
 #include <string.h>
 
+/* Touched after every commit (state_commit), for other processes'
+ * inotify watches (store/notify.c). */
+#define STATE_CHANGED_FILE "changed"
+
 #define STATE_REC_VERSION 2
 #define STATE_REC_FIXED (1 + 4 + 8 + 8 + 8)
 #define STATE_REC_NSTR 6
@@ -83,6 +87,11 @@ int state_mdb_begin(struct state *st, unsigned flags, MDB_txn **txn_r, const cha
 /* 1 with *hdr_r, 0 when there is no UIDVALIDITY yet, -1 on error. */
 int state_read_header(struct state *st, MDB_txn *txn, struct state_header *hdr_r,
 		      const char **error_r);
+/* The stamps in txn (missing: 0), and writing them.  0 or -1. */
+int state_read_stamps(struct state *st, MDB_txn *txn, uint64_t stamps_r[STATE_STAMPS],
+		      const char **error_r);
+int state_write_stamps(struct state *st, MDB_txn *txn, const uint64_t stamps[STATE_STAMPS],
+		       const char **error_r);
 /* Writes a 4- or 8-byte meta value.  0 or -1. */
 int state_meta_put(struct state *st, MDB_txn *txn, const char *name, size_t size,
 		   uint64_t value, const char **error_r);

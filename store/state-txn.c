@@ -11,8 +11,11 @@
 #include "lib/xalloc.h"
 
 #include <assert.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- records ---- */
 
@@ -57,6 +60,20 @@ static void encode_rec(unsigned char *p, const struct state_rec *rec, uint64_t m
 }
 
 /* ---- writing ---- */
+
+/* Wakes the watchers of the state directory: a new mtime on DIR/changed
+ * (IN_ATTRIB), made only after the commit so a woken reader sees it.
+ * Best effort: a failure costs a late wake, never data. */
+static void state_poke(struct state *st)
+{
+	char *p = xasprintf("%s/%s", st->dir, STATE_CHANGED_FILE);
+	int fd;
+
+	if (utimensat(AT_FDCWD, p, NULL, 0) < 0 &&
+	    (fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) >= 0)
+		close(fd);
+	free(p);
+}
 
 /* Follows a record's flags going from old_flags (or no record: had_old
  * false) to new_flags (or removed: has_new false) in the unseen counter. */
@@ -137,7 +154,10 @@ int state_commit(struct state_txn **txnp, const char **error_r)
 	/* mdb_txn_commit() frees the transaction also when it fails. */
 	rc = mdb_txn_commit(txn->txn);
 	txn_free(txnp);
-	return rc == 0 ? 0 : state_fail_mdb(st, error_r, rc, "committing");
+	if (rc != 0)
+		return state_fail_mdb(st, error_r, rc, "committing");
+	state_poke(st);
+	return 0;
 }
 
 void state_abort(struct state_txn **txnp)
@@ -318,6 +338,18 @@ int state_txn_remove(struct state_txn *txn, uint32_t uid, const char **error_r)
 		return state_fail(st, error_r, "expunge log already has MODSEQ %llu",
 			       (unsigned long long)modseq);
 	return rc == 0 ? 0 : state_fail_mdb(st, error_r, rc, "logging an expunge");
+}
+
+int state_txn_get_stamps(struct state_txn *txn, uint64_t stamps_r[STATE_STAMPS],
+			 const char **error_r)
+{
+	return state_read_stamps(txn->st, txn->txn, stamps_r, error_r);
+}
+
+int state_txn_set_stamps(struct state_txn *txn, const uint64_t stamps[STATE_STAMPS],
+			 const char **error_r)
+{
+	return state_write_stamps(txn->st, txn->txn, stamps, error_r);
 }
 
 int state_txn_lookup_key(struct state_txn *txn, const char *key, uint32_t *uid_r,

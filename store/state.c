@@ -66,6 +66,11 @@ static int open_fail(const char **error_r, const char *fmt, ...)
 	return -1;
 }
 
+const char *state_dir(const struct state *st)
+{
+	return st->dir;
+}
+
 /* ---- records ---- */
 
 /* Decodes a record in place: the strings point into v.  0, or -1 when the
@@ -491,7 +496,7 @@ void state_close(struct state **statep)
 
 int state_destroy(const char *dir, const char **error_r)
 {
-	static const char *const files[] = { "data.mdb", "lock.mdb" };
+	static const char *const files[] = { "data.mdb", "lock.mdb", STATE_CHANGED_FILE };
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		char *path = xasprintf("%s/%s", dir, files[i]);
@@ -591,6 +596,94 @@ static void span_drop(const struct walk_span *sp)
 
 	if (sp->lo != 0 && hi > lo)
 		(void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
+static const char *const stamp_names[STATE_STAMPS] = { "stamp0", "stamp1" };
+
+int state_read_stamps(struct state *st, MDB_txn *txn, uint64_t stamps_r[STATE_STAMPS],
+		      const char **error_r)
+{
+	for (int i = 0; i < STATE_STAMPS; i++) {
+		stamps_r[i] = 0;
+		if (meta_get(st, txn, stamp_names[i], 8, &stamps_r[i], error_r) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int state_write_stamps(struct state *st, MDB_txn *txn, const uint64_t stamps[STATE_STAMPS],
+		       const char **error_r)
+{
+	for (int i = 0; i < STATE_STAMPS; i++)
+		if (state_meta_put(st, txn, stamp_names[i], 8, stamps[i], error_r) < 0)
+			return -1;
+	return 0;
+}
+
+int state_foreach_since(struct state *st, uint64_t modseq, struct state_header *hdr_r,
+			uint64_t stamps_r[STATE_STAMPS],
+			int (*fn)(const struct state_rec *rec, void *ctx), void *ctx,
+			const char **error_r)
+{
+	struct walk_span span = { 0, 0 };
+	size_t n = 0;
+	struct state_rec rec;
+	MDB_cursor *cur = NULL;
+	MDB_stat ms;
+	MDB_txn *txn;
+	MDB_val k, v;
+	int rc, ret;
+
+	if (rd_begin(st, &txn, error_r) < 0)
+		return -1;
+	ret = state_read_header(st, txn, hdr_r, error_r);
+	if (ret == 0)
+		ret = state_fail(st, error_r, "header missing");
+	if (ret < 0 || state_read_stamps(st, txn, stamps_r, error_r) < 0)
+		goto out;
+	ret = -1;
+	rc = mdb_stat(txn, st->dbi_msgs, &ms);
+	if (rc != 0) {
+		state_fail_mdb(st, error_r, rc, "counting records");
+		goto out;
+	}
+	hdr_r->count = ms.ms_entries;
+	/* Nothing written since modseq: no walk at all. */
+	if (modseq && hdr_r->highestmodseq <= modseq) {
+		ret = 0;
+		goto out;
+	}
+	rc = mdb_cursor_open(txn, st->dbi_msgs, &cur);
+	if (rc != 0) {
+		state_fail_mdb(st, error_r, rc, "cursor");
+		goto out;
+	}
+	ret = 0;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (v.mv_size >= STATE_REC_FIXED &&
+		    state_get_le64((const unsigned char *)v.mv_data + 5) <= modseq)
+			continue;
+		if (decode_rec(&k, &v, &rec) < 0) {
+			ret = garbled(st, &k, error_r);
+			break;
+		}
+		if (fn(&rec, ctx) < 0) {
+			ret = state_fail(st, error_r, "stopped");
+			break;
+		}
+		span_add(&span, &v);
+		if (++n % STATE_WALK_DROP == 0)
+			span_drop(&span);
+	}
+	if (ret == 0 && rc != MDB_NOTFOUND)
+		ret = state_fail_mdb(st, error_r, rc, "reading records");
+	mdb_cursor_close(cur);
+out:
+	rd_end(st, txn);
+	if (n >= STATE_WALK_DROP)
+		span_drop(&span);
+	return ret < 0 ? -1 : 0;
 }
 
 int state_foreach(struct state *st, int (*fn)(const struct state_rec *rec, void *ctx),

@@ -71,6 +71,11 @@ void state_close(struct state **statep);
  * holds something (nested folders' states).  Missing files are fine.  The
  * state must not be open in this process. */
 int state_destroy(const char *dir, const char **error_r);
+/* The directory the state lives in (owned by st).  Every commit touches
+ * DIR/changed once it is complete (created when missing), so an inotify
+ * watch on DIR for IN_ATTRIB | IN_CREATE sees every change any process
+ * makes. */
+const char *state_dir(const struct state *st);
 /* How many stale reader slots (of processes that died in a read) this
  * state_open() cleared. */
 unsigned state_readers_cleared(const struct state *st);
@@ -88,6 +93,19 @@ int state_get_counts(struct state *st, size_t *total_r, size_t *unseen_r, const 
  * with -1. */
 int state_foreach(struct state *st, int (*fn)(const struct state_rec *rec, void *ctx),
 		  void *ctx, const char **error_r);
+/* The change-detection stamps of the folder's files the state was last
+ * reconciled with (store/folder_sync.c: the mtimes of new/ and cur/ in
+ * nanoseconds), 0 when unknown.  Kept in meta "stamp0"/"stamp1". */
+#define STATE_STAMPS 2
+/* One read transaction: the header (with count), the stamps, then fn for
+ * every record whose MODSEQ is greater than modseq, in UID order (records
+ * at or below it are skipped without being decoded, so a walk that finds
+ * few changes costs little more than the cursor's pages).  fn as in
+ * state_foreach().  0 or -1. */
+int state_foreach_since(struct state *st, uint64_t modseq, struct state_header *hdr_r,
+			uint64_t stamps_r[STATE_STAMPS],
+			int (*fn)(const struct state_rec *rec, void *ctx), void *ctx,
+			const char **error_r);
 /* UID for a key: 1 and *uid_r if found, 0 if not, -1 on error. */
 int state_lookup_key(struct state *st, const char *key, uint32_t *uid_r, const char **error_r);
 /* Copies the record of uid into *rec_r with strings in *buf_r (caller
@@ -127,6 +145,11 @@ int state_txn_update(struct state_txn *txn, const struct state_rec *rec, bool bu
 /* Removes uid and its key, logging it as expunged at a new MODSEQ.  Fails
  * if uid has no record. */
 int state_txn_remove(struct state_txn *txn, uint32_t uid, const char **error_r);
+/* The stamps as this transaction sees them, and replacing them.  0 or -1. */
+int state_txn_get_stamps(struct state_txn *txn, uint64_t stamps_r[STATE_STAMPS],
+			 const char **error_r);
+int state_txn_set_stamps(struct state_txn *txn, const uint64_t stamps[STATE_STAMPS],
+			 const char **error_r);
 /* Lookups inside the write transaction (they see its own changes); returns
  * as state_lookup_key() and state_get(). */
 int state_txn_lookup_key(struct state_txn *txn, const char *key, uint32_t *uid_r,

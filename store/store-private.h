@@ -16,6 +16,7 @@
 #define LOFT_STORE_STORE_PRIVATE_H
 
 #include "store/store.h"
+#include "store/state.h"
 
 #include <stdarg.h>
 
@@ -45,6 +46,7 @@ struct store {
 	struct index *index;		/* the writer, with STORE_OPEN_INDEX */
 	bool index_dirty;		/* uncommitted index changes */
 	char *error;			/* the last error, owned */
+	enum store_error error_code;	/* its kind */
 	struct store_shared *shared;
 	unsigned open_folders;
 	store_progress_fn *progress;	/* store_set_progress() */
@@ -61,11 +63,12 @@ struct store_folder {
 	struct state *state;		/* sh->state */
 	struct mbox *mbox;		/* sh->mbox (mbox folders) */
 
-	/* The snapshot: msgs sorted by UID; strings in arena or scan. */
+	/* The snapshot: msgs sorted by UID (malloc'd, room for cap); strings
+	 * in arena or scan. */
 	struct arena *arena;
 	struct store_msg *msgs;
 	const char **keys;		/* keys[i]: msgs[i]'s driver key */
-	size_t count;
+	size_t count, cap;
 	struct maildir_scan *scan;	/* locations point into it */
 	struct mbox_entry *mbox_entries;	/* the last mbox_scan */
 	size_t mbox_count;
@@ -77,9 +80,18 @@ struct store_folder {
 
 /* ---- store.c ---- */
 
-/* Sets store->error to the formatted message, *error_r to it; returns -1. */
+/* Sets store->error to the formatted message, *error_r to it, its kind to
+ * STORE_ERR_INTERNAL; returns -1. */
 int store_fail(struct store *store, const char **error_r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The same with the kind given. */
+int store_fail_code(struct store *store, enum store_error code, const char **error_r,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* store_fail_code() with the kind errno (as at the call) gives. */
+int store_fail_errno(struct store *store, const char **error_r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The kind of a failure with this errno (store_error.c). */
+enum store_error store_errno_code(int errnum);
 /* Resolves a folder name ("INBOX", "+Lists/foo", "/abs/path") to its
  * absolute path, kind, display name and state directory (all malloc'd,
  * caller frees).  must_exist: fail with ENOENT text when there is no
@@ -161,6 +173,9 @@ int store_envelope_jobs(const char *folder_path, struct store_env_job *jobs, siz
 
 /* ---- folder.c ---- */
 
+/* Scans, reconciles with the state and rebuilds the snapshot (the full
+ * path of open and sync).  *changed_r: whether the state had to change. */
+int store_reconcile(struct store_folder *f, bool *changed_r, const char **error_r);
 /* The snapshot index of uid, or -1. */
 long store_folder_index(const struct store_folder *f, uint32_t uid);
 /* For mbox folders: makes f->mbox_entries current (rescans when the file
@@ -168,6 +183,31 @@ long store_folder_index(const struct store_folder *f, uint32_t uid);
 int store_mbox_entries(struct store_folder *f, const char **error_r);
 /* The mbox entry with this key in f->mbox_entries, or NULL. */
 const struct mbox_entry *store_mbox_entry(const struct store_folder *f, const char *key);
+
+/* The snapshot's form of a stored thread key (tabs between the fields):
+ * the fields as consecutive NUL-terminated strings in a. */
+const char *store_threadkey_split(struct arena *a, const char *key);
+/* Makes room for n messages in f->msgs and f->keys (contents kept). */
+void store_snapshot_reserve(struct store_folder *f, size_t n);
+
+/* ---- folder_sync.c ---- */
+
+/* The stamps of a maildir's files now (mtimes of new/ and cur/ in ns);
+ * all 0 for an mbox or when a stat fails. */
+void store_stamps_now(const struct store_folder *f, uint64_t stamps[STATE_STAMPS]);
+/* After a full reconcile that started with stamps: records them in the
+ * state when it has others (a failure is logged: it only costs a rescan). */
+void store_stamps_record(struct store_folder *f, const uint64_t stamps[STATE_STAMPS]);
+/* A loft change of the files inside txn: before it, *keep_r tells whether
+ * the state's stamps match the files; after it (before the commit), the
+ * new stamps are written when they did, else left to force a rescan.
+ * 0 or -1 (after). */
+void store_stamps_before(struct store_folder *f, struct state_txn *txn, bool *keep_r);
+int store_stamps_after(struct store_folder *f, struct state_txn *txn, bool keep,
+		       const char **error_r);
+/* The warm open: builds the snapshot from the state alone when the stamps
+ * match the files.  1 built, 0 a reconcile is needed, -1 error. */
+int store_snapshot_from_state(struct store_folder *f, const char **error_r);
 
 /* ---- notify.c ---- */
 
@@ -180,10 +220,11 @@ void store_notify_close(struct store_folder *f);
 /* The flags a maildir location carries (STORE_RECENT for new/); its extra
  * info letters into extra[MAILDIR_EXTRA_SIZE] when extra is not NULL. */
 uint32_t store_location_flags(const char *location, char *extra);
-/* Rewrites the mbox so the messages with keys[0..n) are dropped (drop)
- * or carry flags.  The caller holds the exclusive lock.  0 or -1. */
+/* Rewrites the mbox so the messages with keys[0..n) are dropped (flags
+ * NULL) or carry flags[k] (folder_flags.c).  The caller holds the
+ * exclusive lock.  0 or -1. */
 int store_mbox_change(struct store_folder *f, const char *const *keys, size_t n,
-		      bool drop, uint32_t flags, const char **error_r);
+		      const uint32_t *flags, const char **error_r);
 /* The key of a maildir location (malloc'd). */
 char *store_location_key(const char *location);
 

@@ -29,19 +29,50 @@ static _Thread_local char open_error[1024];
 
 static const char *const default_folders[] = { "INBOX", "Sent", "Drafts", "Trash" };
 
+static int store_vfail(struct store *store, enum store_error code, const char **error_r,
+		       const char *fmt, va_list ap)
+{
+	char *msg;
+
+	if (vasprintf(&msg, fmt, ap) < 0)
+		abort();
+	free(store->error);
+	store->error = msg;
+	store->error_code = code;
+	if (error_r)
+		*error_r = msg;
+	return -1;
+}
+
 int store_fail(struct store *store, const char **error_r, const char *fmt, ...)
 {
 	va_list ap;
-	char *msg;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
+	store_vfail(store, STORE_ERR_INTERNAL, error_r, fmt, ap);
 	va_end(ap);
-	free(store->error);
-	store->error = msg;
-	if (error_r)
-		*error_r = msg;
+	return -1;
+}
+
+int store_fail_errno(struct store *store, const char **error_r, const char *fmt, ...)
+{
+	enum store_error code = store_errno_code(errno);
+	va_list ap;
+
+	va_start(ap, fmt);
+	store_vfail(store, code, error_r, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int store_fail_code(struct store *store, enum store_error code, const char **error_r,
+		    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	store_vfail(store, code, error_r, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 
@@ -151,7 +182,8 @@ int store_open(const struct store_settings *set, unsigned flags,
 int store_check_writable(struct store *store, const char **error_r)
 {
 	if (store->flags & STORE_OPEN_READONLY)
-		return store_fail(store, error_r, "%s: the store is open read-only", store->root);
+		return store_fail_code(store, STORE_ERR_READ_ONLY, error_r,
+				       "%s: the store is open read-only", store->root);
 	return 0;
 }
 
@@ -263,7 +295,8 @@ int store_resolve(struct store *store, const char *name, bool must_exist, char *
 			name = "INBOX";
 		path = path_join_safe(store->root, name, &err);
 		if (path == NULL)
-			return store_fail(store, error_r, "%s: bad folder name: %s", name, err);
+			return store_fail_code(store, STORE_ERR_BAD_NAME, error_r,
+					       "%s: bad folder name: %s", name, err);
 		display = xstrdup(path + rl + 1);
 		if (kind_at(path) < 0) {
 			/* Maildir++: the root is INBOX, "A/B" is ROOT/.A.B. */
@@ -282,7 +315,7 @@ int store_resolve(struct store *store, const char *name, bool must_exist, char *
 		path[strlen(path) - 1] = '\0';
 	kind = kind_at(path);
 	if (kind < 0 && must_exist) {
-		store_fail(store, error_r, "%s: no such folder (neither a maildir nor an mbox file)",
+		store_fail_code(store, STORE_ERR_NO_FOLDER, error_r, "%s: no such folder (neither a maildir nor an mbox file)",
 			   path);
 		free(path);
 		free(display);

@@ -3,11 +3,12 @@
  *
  * Ownership, once for all: a struct store_folder owns every struct
  * store_msg and string it hands out; they stay valid until the next
- * store_folder_refresh() or store_folder_close() on that folder.  Strings
- * said to be "caller frees" are malloc'd.  Errors: functions return 0 on
- * success and -1 on failure with *error_r set to a message that names the
- * path involved, valid until the next call on the same store (owned by the
- * store).  Nothing here prints or exits.
+ * store_folder_sync(), store_folder_refresh() or store_folder_close() on
+ * that folder.  Strings said to be "caller frees" are malloc'd.  Errors:
+ * functions return 0 on success and -1 on failure with *error_r set to a
+ * message that names the path involved, valid until the next call on the
+ * same store (owned by the store), and store_error_code() telling what
+ * kind of failure it was.  Nothing here prints or exits.
  *
  * Blocking: every call may block on disk I/O; calls that take an mbox lock
  * wait at most the lock timeout (then fail with a "locked" error); the
@@ -15,7 +16,7 @@
  *
  * Processes: open the store after fork() (LMDB environments must not cross
  * a fork).  Any number of processes may open the same store at once; they
- * see each other's changes on store_folder_refresh() or through
+ * see each other's changes on store_folder_sync() or through
  * store_folder_notify_fd(). */
 #ifndef LOFT_STORE_STORE_H
 #define LOFT_STORE_STORE_H
@@ -28,6 +29,45 @@
 struct sbuf;
 struct store;
 struct store_folder;
+
+/* ---- errors ---- */
+
+/* What kind of failure the last failing call on a store was, for callers
+ * that answer a protocol: the one mapping to IMAP response codes and to
+ * sysexits is store_error_imap() / store_error_sysexit() below. */
+enum store_error {
+	STORE_OK = 0,
+	STORE_ERR_INTERNAL,		/* I/O error, or none of the below */
+	STORE_ERR_NO_FOLDER,		/* no such folder */
+	STORE_ERR_NO_MESSAGE,		/* no such UID, or its file is gone */
+	STORE_ERR_EXISTS,		/* the folder (or name) already exists */
+	STORE_ERR_NO_SPACE,		/* ENOSPC, EDQUOT */
+	STORE_ERR_LOCKED,		/* an mbox lock timed out, a folder is open */
+	STORE_ERR_TOO_BIG,		/* a message over a limit (EFBIG, header size) */
+	STORE_ERR_LIMIT,		/* UID or MODSEQ space, name length, depth */
+	STORE_ERR_BAD_NAME,		/* a folder name store_folder_name_check refuses */
+	STORE_ERR_NOT_PERMITTED,	/* EACCES, EPERM */
+	STORE_ERR_READ_ONLY,		/* STORE_OPEN_READONLY, EROFS */
+	STORE_ERR_CANCELLED,		/* the progress callback asked to stop */
+	STORE_ERR_CORRUPT,		/* a garbled state record or header */
+};
+
+/* The kind of the last failure on store (STORE_OK when none yet): valid
+ * with the *error_r of the same failing call.  A failing store_open() has
+ * no store: treat it as STORE_ERR_INTERNAL. */
+enum store_error store_error_code(const struct store *store);
+/* The IMAP response code for err (RFC 3501, 5530, 7889), without the
+ * brackets: "TRYCREATE" for STORE_ERR_NO_FOLDER when the folder is the
+ * target of APPEND, COPY or MOVE (target true), else "NONEXISTENT";
+ * "EXPUNGEISSUED", "ALREADYEXISTS", "OVERQUOTA", "INUSE", "TOOBIG",
+ * "LIMIT", "CANNOT", "NOPERM", "SERVERBUG", "CORRUPTION"; NULL when the
+ * answer carries no code (STORE_OK, STORE_ERR_CANCELLED).  Static. */
+const char *store_error_imap(enum store_error err, bool target);
+/* The sysexits.h status an MDA exits with for err: EX_TEMPFAIL for what
+ * may pass later (no space, locked, I/O, cancelled, corrupt state),
+ * EX_CANTCREAT for a missing or unnamable folder, EX_NOPERM, EX_DATAERR
+ * for a message too big; EX_OK for STORE_OK. */
+int store_error_sysexit(enum store_error err);
 
 struct store_settings {
 	const char *root;		/* the `folder` setting, expanded; required */
@@ -196,9 +236,39 @@ const char *store_folder_name(const struct store_folder *f);
 const char *store_folder_path(const struct store_folder *f);
 enum store_folder_kind store_folder_kind(const struct store_folder *f);
 
-/* Rescans and reconciles (as at open); pointers from before are invalid
- * afterwards.  *changed_r (if not NULL) tells whether anything changed
- * (the files, or the state through another process or this one).
+/* What store_folder_sync() found changed since the snapshot before it.
+ * The arrays are malloc'd (free with store_changes_free()), NULL when
+ * empty. */
+struct store_changes {
+	uint32_t *expunged;		/* UIDs gone from the snapshot, ascending */
+	size_t n_expunged;
+	uint32_t *changed;		/* UIDs still there whose flags, keywords or
+					 * MODSEQ changed, ascending (new ones not) */
+	size_t n_changed;
+	size_t n_new;			/* the last n_new messages of the new snapshot
+					 * are new (UID >= the old UIDNEXT) */
+	bool rescanned;			/* the files were read (see below) */
+};
+void store_changes_free(struct store_changes *c);
+
+/* Brings the snapshot up to date and says what changed (changes_r may be
+ * NULL).  Pointers into the old snapshot are invalid afterwards.
+ *
+ * Cost: the state is the source.  When the directories new/ and cur/ (an
+ * mbox: the file) have the modification times the state recorded at its
+ * last reconcile, the files are not read: an unchanged folder costs a
+ * stat per directory and one state header read (microseconds), a change
+ * by any loft process costs the changed records.  When they differ
+ * (mutt, mbsync, `rm`, a delivery by another program), or a recorded
+ * time was too recent to be trusted (the file system's clock tick had not
+ * passed), the folder is rescanned and reconciled as at open, and
+ * rescanned is set.  Can block on the state's writer lock (reconcile). */
+int store_folder_sync(struct store_folder *f, struct store_changes *changes_r,
+		      const char **error_r);
+
+/* store_folder_sync() for callers that only need to know whether anything
+ * changed: *changed_r (if not NULL) tells whether anything changed (the
+ * files, or the state through another process or this one).
  *
  * The snapshot is what the last open/refresh saw: store_append, copy, move
  * and expunge do not change it (refresh to see them); store_set_flags
@@ -208,8 +278,11 @@ enum store_folder_kind store_folder_kind(const struct store_folder *f);
 int store_folder_refresh(struct store_folder *f, bool *changed_r, const char **error_r);
 
 /* A file descriptor that becomes readable when the folder may have changed
- * (inotify; mbox: the file's directory).  After it polls readable, call
- * store_folder_refresh().  A queue overflow simply means "changed". */
+ * (inotify on new/ and cur/ (mbox: the file's directory) and on the
+ * folder's state, so every state change by any process wakes it, keyword
+ * changes included).  After it polls readable, call store_folder_sync().
+ * A queue overflow simply means "changed".  Owned by the folder; -1 when
+ * inotify is not available. */
 int store_folder_notify_fd(struct store_folder *f);
 
 /* ---- messages ---- */
@@ -218,13 +291,32 @@ int store_folder_notify_fd(struct store_folder *f);
  * another program is found again by a rescan. */
 int store_msg_read(struct store_folder *f, uint32_t uid, struct sbuf *out,
 		   const char **error_r);
+/* Opens the message for reading without copying it: *fd_r (caller
+ * closes; positioned at 0) and *size_r its size.  Maildir: the file itself
+ * (found again by key when renamed meanwhile); mbox: an anonymous file
+ * holding the message un-quoted.  Then read a range with pread(), so
+ * BODY[]<0.4096> of a 40 MB message reads 4 KB. */
+int store_msg_open(struct store_folder *f, uint32_t uid, int *fd_r, uint64_t *size_r,
+		   const char **error_r);
+/* Appends at most len bytes of the message from offset to out (nothing
+ * when offset is past the end): a partial FETCH. */
+int store_msg_read_range(struct store_folder *f, uint32_t uid, uint64_t offset,
+			 uint64_t len, struct sbuf *out, const char **error_r);
+/* Appends the cached IMAP BODYSTRUCTURE (with extension data) of uid to
+ * out: 1, 0 when there is no such UID or the message does not parse, -1
+ * on error.  Cached in the state with the envelope: computed when a
+ * message is appended or copied by loft, and for files that arrived
+ * otherwise on the first call (one parse, then one state write). */
+int store_folder_bodystructure(struct store_folder *f, uint32_t uid, struct sbuf *out,
+			       const char **error_r);
 /* Adds a message, durably (fsync of the file and of the directory) before
  * returning.  internal_date 0 means now.  *uid_r gets the new UID. */
 int store_append(struct store_folder *f, const char *data, size_t len,
 		 uint32_t flags, const char *keywords, int64_t internal_date,
 		 uint32_t *uid_r, const char **error_r);
 /* Copies/moves the message to another folder (a fresh unique name there);
- * *new_uid_r gets its UID in dst.  Keywords, flags and the cached envelope
+ * *new_uid_r gets its UID in dst (the one-UID forms of store_copy_uids()
+ * and store_move_uids(); an unknown UID is an error here).  Keywords, flags and the cached envelope
  * go along.  A move is a copy then an expunge in src: a crash or a failure
  * in between leaves the message in both folders, never in neither. */
 int store_copy(struct store_folder *src, uint32_t uid, struct store_folder *dst,
@@ -238,13 +330,53 @@ enum store_flag_op { STORE_FLAGS_SET, STORE_FLAGS_ADD, STORE_FLAGS_REMOVE };
  * other than STORE_RECENT or a keyword changes; a maildir file is renamed,
  * and leaves new/ for cur/ when it gets any flag (or STORE_RECENT is
  * removed).  STORE_FLAGS_SET keeps STORE_RECENT as it was.  Keywords are
- * stored in the state only (and as notmuch tags with STORE_OPEN_INDEX). */
+ * stored in the state only (and as notmuch tags with STORE_OPEN_INDEX).
+ * The one-UID form of store_set_flags_uids(); an unknown UID is an error
+ * here (STORE_ERR_NO_MESSAGE). */
 int store_set_flags(struct store_folder *f, uint32_t uid, enum store_flag_op op,
 		    uint32_t flags, const char *keywords, const char **error_r);
 /* Removes the given UIDs (unknown ones are skipped), or every \Deleted
- * message when n == 0; the expunges are logged by MODSEQ for QRESYNC. */
+ * message when n == 0, in one transaction; the expunges are logged by
+ * MODSEQ for QRESYNC. */
 int store_expunge(struct store_folder *f, const uint32_t *uids, size_t n,
 		  const char **error_r);
+/* ---- UID sets: one state transaction (one fsync) per call ----
+ *
+ * uids[0..n) in any order, distinct (a copy or move of a UID listed
+ * twice makes two copies); UIDs the state does not have (expunged by
+ * someone) are skipped, not an error.  Files are renamed, linked or
+ * removed one by one as the single calls do, inside the one transaction,
+ * so a crash at any step leaves files the next open reconciles: nothing
+ * lost, nothing duplicated, UIDs never reused.  The snapshot is updated
+ * in place for flag changes (as store_set_flags). */
+
+struct store_flag_change {
+	enum store_flag_op op;
+	uint32_t flags;			/* enum store_flag bits */
+	const char *keywords;		/* space-separated; NULL: leave alone */
+	/* CONDSTORE: when not 0, messages whose MODSEQ is greater are left
+	 * alone and their UIDs returned in *modified_r. */
+	uint64_t unchangedsince;
+};
+/* Applies ch to every message of uids.  *modified_r (malloc'd, ascending,
+ * caller frees; NULL when none) / *n_modified_r get the UIDs skipped by
+ * unchangedsince; both may be NULL when it is 0. */
+int store_set_flags_uids(struct store_folder *f, const uint32_t *uids, size_t n,
+			 const struct store_flag_change *ch, uint32_t **modified_r,
+			 size_t *n_modified_r, const char **error_r);
+/* Copies/moves every message of uids to dst: one transaction in dst
+ * (files linked or copied, records added), then for a move one in src
+ * (files removed, expunges logged).  new_uids_r[i] (an array of n the
+ * caller owns) gets the UID in dst of uids[i], or 0 when it was skipped,
+ * for COPYUID.  Between kinds (maildir <-> mbox) each message is an
+ * append in dst.  A failure half-way in dst commits nothing there (the
+ * files made are removed); a move that fails in src leaves the messages
+ * in both folders. */
+int store_copy_uids(struct store_folder *src, const uint32_t *uids, size_t n,
+		    struct store_folder *dst, uint32_t *new_uids_r, const char **error_r);
+int store_move_uids(struct store_folder *src, const uint32_t *uids, size_t n,
+		    struct store_folder *dst, uint32_t *new_uids_r, const char **error_r);
+
 /* UIDs expunged after modseq, for QRESYNC.  *uids_r caller frees. */
 int store_expunged_since(struct store_folder *f, uint64_t modseq, uint32_t **uids_r,
 			 size_t *n_r, const char **error_r);

@@ -11,6 +11,16 @@
  *     append FOLDER FILE [FLAGS]    prints the new UID (FLAGS: letters DFPRST)
  *     flags FOLDER UID +S -T =FS... +kw:WORD -kw:WORD
  *     copy|move FOLDER UID DEST     prints the new UID in DEST
+ *     setflags FOLDER SET +S|-kw:W..  one store_set_flags_uids() per argument
+ *                                   (SET: "1:5,7"); prints UIDs it left alone
+ *                                   with unchangedsince (=FLAGS@MODSEQ)
+ *     copyset|moveset FOLDER SET DEST  prints "UID NEWUID" per message
+ *     range FOLDER UID OFFSET LEN   store_msg_read_range() on stdout
+ *     sync FOLDER [N]               open, then N times (default 1): wait for
+ *                                   the notify fd (prints "ready" first,
+ *                                   "woke MS at EPOCH" after), sync, print
+ *                                   the changes; N 0: once, told by a line
+ *                                   on stdin instead of the notify fd
  *     expunge FOLDER [UID...]       no UID: every \Deleted message
  *     read FOLDER UID               the message on stdout
  *     create|delete NAME, rename FROM TO
@@ -24,6 +34,8 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +130,95 @@ static int read_file(const char *path, struct sbuf *out)
 	return n < 0 ? -1 : 0;
 }
 
+/* "1:5,7" -> UIDs (malloc'd). */
+static uint32_t *parse_set(const char *s, size_t *n_r)
+{
+	uint32_t *v = NULL;
+	size_t n = 0, alloc = 0;
+
+	while (*s) {
+		char *end;
+		unsigned long a = strtoul(s, &end, 10), b = a;
+
+		if (*end == ':')
+			b = strtoul(end + 1, &end, 10);
+		for (unsigned long u = a; u <= b; u++) {
+			if (n == alloc) {
+				alloc = alloc ? alloc * 2 : 64;
+				v = xreallocarray(v, alloc, sizeof(*v));
+			}
+			v[n++] = (uint32_t)u;
+		}
+		s = *end == ',' ? end + 1 : end + strlen(end);
+	}
+	*n_r = n;
+	return v;
+}
+
+static double wall(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double ms_since(double t0)
+{
+	return (now() - t0) * 1000.0;
+}
+
+static void print_uids(const char *what, const uint32_t *v, size_t n)
+{
+	printf("%s", what);
+	for (size_t i = 0; i < n; i++)
+		printf(" %u", v[i]);
+	printf("\n");
+}
+
+/* sync: waits on the notify fd, syncs and prints what changed, count times. */
+static int sync_cmd(struct store_folder *f, int count)
+{
+	struct store_changes ch;
+	const char *err;
+	int fd = store_folder_notify_fd(f);
+
+	for (int i = 0; i < (count ? count : 1); i++) {
+		struct pollfd pfd = { fd, POLLIN, 0 };
+		double t0 = now();
+
+		char line[16];
+
+		printf("ready\n");
+		fflush(stdout);
+		if (count == 0) {
+			/* Told by a line on stdin, not by the notify fd. */
+			if (fgets(line, sizeof(line), stdin) == NULL)
+				return die("sync", "stdin closed");
+		} else if (fd >= 0 && poll(&pfd, 1, 10000) <= 0) {
+			return die("sync", "no notification within 10 s");
+		}
+		printf("woke %.1f at %.6f\n", ms_since(t0), wall());
+		t0 = now();
+		if (store_folder_sync(f, &ch, &err) < 0)
+			return die("sync", err);
+		printf("synced %.3f ms count %zu new %zu rescanned %d\n", ms_since(t0),
+		       store_folder_count(f), ch.n_new, ch.rescanned);
+		print_uids("expunged", ch.expunged, ch.n_expunged);
+		print_uids("changed", ch.changed, ch.n_changed);
+		for (size_t k = 0; k < ch.n_changed; k++) {
+			const struct store_msg *m = store_folder_find(f, ch.changed[k]);
+
+			printf("msg %u ", m->uid);
+			print_flags(m->flags);
+			printf(" %llu kw:%s\n", (unsigned long long)m->modseq, m->keywords);
+		}
+		fflush(stdout);
+		store_changes_free(&ch);
+	}
+	return 0;
+}
+
 static int folder_cmd(struct store *store, const char *cmd, int argc, char **argv)
 {
 	struct store_folder *f = NULL, *dst = NULL;
@@ -182,6 +283,55 @@ static int folder_cmd(struct store *store, const char *cmd, int argc, char **arg
 		else
 			printf("%u\n", nuid);
 		store_folder_close(&dst);
+	} else if (strcmp(cmd, "setflags") == 0 && argc >= 3) {
+		size_t n, n_mod = 0;
+		uint32_t *uids = parse_set(argv[1], &n), *mod = NULL;
+
+		for (int i = 2; i < argc && rc == 0; i++) {
+			const char *a = argv[i], *at = strchr(a, '@');
+			char *word = xstrndup(a + 1, at ? (size_t)(at - a - 1) : strlen(a + 1));
+			bool kw = strncmp(word, "kw:", 3) == 0;
+			struct store_flag_change ch = {
+				a[0] == '+' ? STORE_FLAGS_ADD : a[0] == '-' ? STORE_FLAGS_REMOVE :
+				STORE_FLAGS_SET, kw ? 0 : parse_flags(word), kw ? word + 3 : NULL,
+				at ? strtoull(at + 1, NULL, 10) : 0,
+			};
+			printf("start-at %.6f\n", wall());
+			if (store_set_flags_uids(f, uids, n, &ch, &mod, &n_mod, &err) < 0)
+				rc = die("setflags", err);
+			else if (n_mod)
+				print_uids("modified", mod, n_mod);
+			free(mod);
+			free(word);
+		}
+		free(uids);
+	} else if ((strcmp(cmd, "copyset") == 0 || strcmp(cmd, "moveset") == 0) && argc >= 3) {
+		size_t n;
+		uint32_t *uids = parse_set(argv[1], &n), *nuids = xcalloc(n + 1, sizeof(*nuids));
+
+		if (store_folder_open(store, argv[2], &dst, &err) < 0)
+			rc = die(argv[2], err);
+		else if ((cmd[0] == 'c' ? store_copy_uids : store_move_uids)(f, uids, n, dst, nuids,
+									   &err) < 0)
+			rc = die(cmd, err);
+		else
+			for (size_t i = 0; i < n; i++)
+				printf("%u %u\n", uids[i], nuids[i]);
+		store_folder_close(&dst);
+		free(uids);
+		free(nuids);
+	} else if (strcmp(cmd, "range") == 0 && argc >= 4) {
+		struct sbuf out = SBUF_INIT;
+
+		if (store_msg_read_range(f, (uint32_t)strtoul(argv[1], NULL, 10),
+					 strtoull(argv[2], NULL, 10), strtoull(argv[3], NULL, 10),
+					 &out, &err) < 0)
+			rc = die("range", err);
+		else
+			fwrite(out.buf, 1, out.len, stdout);
+		sbuf_release(&out);
+	} else if (strcmp(cmd, "sync") == 0) {
+		rc = sync_cmd(f, argc > 1 ? atoi(argv[1]) : 1);
 	} else if (strcmp(cmd, "expunge") == 0) {
 		uint32_t *uids = xcalloc((size_t)argc, sizeof(*uids));
 
