@@ -284,7 +284,8 @@ int imapd_mbox_set(struct imapd_session *s, const char *text, bool uids, struct 
 void imapd_mbox_save_result(struct mbox_view *v, const uint32_t *uids, size_t n)
 {
 	v->saved = xreallocarray(v->saved, n ? n : 1, sizeof(*uids));
-	memcpy(v->saved, uids, n * sizeof(*uids));
+	if (n > 0)
+		memcpy(v->saved, uids, n * sizeof(*uids));
 	v->nsaved = n;
 }
 

@@ -16,5 +16,5 @@ while IFS= read -r line; do
 	"probe exit "*) [ "${line#probe exit }" = 0 ]; ok $? "imaplib conversations ran to their end" ;;
 	*) diag "$line" ;;
 	esac
-done < <(timeout 120 python3 "$TOP/tests/imap_ext_probe.py" "$IMAPD" "$T_DIR/Mail" 2>&1; echo "probe exit $?")
+done < <(timeout 600 python3 "$TOP/tests/imap_ext_probe.py" "$IMAPD" "$T_DIR/Mail" 2>&1; echo "probe exit $?")
 done_testing
