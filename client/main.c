@@ -10,7 +10,6 @@
 #include "lib/config.h"
 #include "lib/log.h"
 #include "lib/sbuf.h"
-#include "localmta/localmta.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -3,12 +3,12 @@
 #include "imapd/session-private.h"
 
 #include "lib/arena.h"
+#include "lib/base64.h"
 #include "lib/log.h"
 #include "lib/net.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -135,17 +135,13 @@ static char *b64_decode(struct imapd_session *s, const char *in, size_t *len_r)
 {
 	size_t len = strlen(in);
 
-	if (len % 4 != 0 || len > 8192)
+	if (len > 8192)
 		return NULL;
-	char *out = arena_alloc(s->arena, len / 4 * 3 + 1);
-	int n = EVP_DecodeBlock((unsigned char *)out, (const unsigned char *)in, (int)len);
+	char *out = arena_alloc(s->arena, BASE64_DECODED_MAX(len));
+	long n = base64_decode(in, len, out);
+
 	if (n < 0)
 		return NULL;
-	if (len >= 1 && in[len - 1] == '=')
-		n--;
-	if (len >= 2 && in[len - 2] == '=')
-		n--;
-	out[n] = '\0';
 	*len_r = (size_t)n;
 	return out;
 }

@@ -9,6 +9,7 @@
 
 #include "lib/arena.h"
 #include "lib/net.h"
+#include "lib/clock.h"
 #include "lib/sbuf.h"
 #include "store/message.h"
 #include "store/store.h"
@@ -87,7 +88,8 @@ static int add_item(struct imapd_session *s, struct fetch *f, const struct imap_
 		it->sec.part = "";
 		it->sec.text = a->str[6] ? (it->name[7] == 'H' ? "HEADER" : "TEXT") : "";
 		it->sec.count = UINT64_MAX;
-		it->peek = it->name[7] == 'H';
+		/* RFC822.HEADER is BODY.PEEK[HEADER]; RFC822 and RFC822.TEXT set \Seen */
+		it->peek = strcmp(it->name, "RFC822.HEADER") == 0;
 	} else if (strchr(a->str, '[') != NULL) {
 		if (imap_section_parse(a->str, s->arena, &it->sec, err) < 0)
 			return -1;
@@ -165,26 +167,69 @@ static void filter_header(const char *h, size_t n, const struct imap_section *se
 	sbuf_addstr(out, "\r\n");
 }
 
-/* The bytes of a section of the message (CRLF form, whole). */
-static int section_bytes(const char *raw, size_t rawlen, struct message *msg,
-			 const struct imap_section *sec, struct sbuf *out)
+static bool is_message_part(const struct message_part *p)
+{
+	const char *t = p ? message_part_type(p) : "";
+
+	return strcmp(t, "message/rfc822") == 0 || strcmp(t, "message/global") == 0;
+}
+
+/* The section whose header is the MIME header of part: a single-part body
+ * (part "1" of the message, "N.1" of a message/rfc822 part N) has no
+ * header of its own, the enclosing message's is its MIME header (RFC 3501
+ * 6.4.5).  Returns the enclosing section ("" for the message itself) in
+ * the arena, or NULL when part has a header block of its own. */
+static const char *mime_header_owner(struct arena *arena, const struct message *msg,
+				     const char *part)
+{
+	const char *dot = strrchr(part, '.');
+	const char *last = dot ? dot + 1 : part;
+	char *parent = arena_strndup(arena, part, dot ? (size_t)(dot - part) : 0);
+
+	if (strcmp(last, "1") != 0)
+		return NULL;
+	if (*parent == '\0')
+		return message_part_is_multipart(message_root(msg)) ? NULL : parent;
+	if (!is_message_part(message_find_part(msg, parent)))
+		return NULL;
+	const struct message_part *body = message_find_part(msg, part);
+	return body != NULL && !message_part_is_multipart(body) ? parent : NULL;
+}
+
+/* The bytes of a section of the message (CRLF form, whole); -1 when the
+ * message has no such part. */
+static int section_bytes(struct arena *arena, const char *raw, size_t rawlen,
+			 struct message *msg, const struct imap_section *sec, struct sbuf *out)
 {
 	struct sbuf part = SBUF_INIT;
-	const char *d = raw;
+	const char *d = raw, *owner;
 	size_t n = rawlen;
 	const char *text = sec->text;
+	bool mime = strcmp(text, "MIME") == 0;
 
 	if (*sec->part) {
 		if (msg == NULL)
 			return -1;
-		if (message_imap_section(msg, sec->part, strcmp(text, "MIME") == 0, &part) < 0) {
-			sbuf_release(&part);
-			return -1;
+		if (mime && (owner = mime_header_owner(arena, msg, sec->part)) != NULL) {
+			text = "HEADER";
+			if (*owner && message_imap_section(msg, owner, 0, &part) < 0)
+				goto fail;
+			if (*owner) {
+				d = part.buf;
+				n = part.len;
+			}
+		} else {
+			if (message_imap_section(msg, sec->part, mime, &part) < 0)
+				goto fail;
+			d = part.buf;
+			n = part.len;
+			if (mime)
+				text = "";
+			/* HEADER and TEXT exist in message/rfc822 parts only:
+			 * elsewhere they are empty, as in Dovecot. */
+			else if (*text && !is_message_part(message_find_part(msg, sec->part)))
+				n = 0;
 		}
-		d = part.buf;
-		n = part.len;
-		if (strcmp(text, "MIME") == 0)
-			text = "";
 	}
 	size_t hl = header_len(d, n);
 	if (*text == '\0')
@@ -193,7 +238,7 @@ static int section_bytes(const char *raw, size_t rawlen, struct message *msg,
 		add_crlf(out, d, hl);
 	else if (strcmp(text, "TEXT") == 0)
 		add_crlf(out, d + hl, n - hl);
-	else {
+	else if (n > 0) {
 		struct sbuf h = SBUF_INIT;
 		add_crlf(&h, d, hl);
 		filter_header(h.buf, h.len, sec, strcmp(text, "HEADER.FIELDS.NOT") == 0, out);
@@ -201,17 +246,16 @@ static int section_bytes(const char *raw, size_t rawlen, struct message *msg,
 	}
 	sbuf_release(&part);
 	return 0;
+fail:
+	sbuf_release(&part);
+	return -1;
 }
 
 static void add_date(struct sbuf *out, int64_t t)
 {
 	char buf[64];
-	time_t tt = (time_t)t;
-	struct tm tm;
 
-	gmtime_r(&tt, &tm);
-	strftime(buf, sizeof(buf), "%d-%b-%Y %H:%M:%S +0000", &tm);
-	sbuf_addf(out, "\"%s\"", buf);
+	sbuf_addf(out, "\"%s\"", clock_imap_date(t, buf, sizeof(buf)));
 }
 
 /* One message's FETCH response; -1 when its file cannot be read. */
@@ -224,9 +268,11 @@ static int fetch_one(struct imapd_session *s, const struct fetch *f, uint32_t se
 	bool first = true;
 	int ret = -1;
 	uint32_t uid = m->uid;
+	bool seen_now = false;	/* FLAGS go along only when \Seen changed (6.4.5) */
 
 	if (f->sets_seen && !s->mbox->readonly && !(m->flags & STORE_SEEN)) {
 		if (store_set_flags(s->mbox->f, uid, STORE_FLAGS_ADD, STORE_SEEN, NULL, &err) == 0) {
+			seen_now = true;
 			m = store_folder_find(s->mbox->f, uid);
 			imapd_mbox_note_reported(s->mbox, uid, m->modseq);
 		}
@@ -246,7 +292,7 @@ static int fetch_one(struct imapd_session *s, const struct fetch *f, uint32_t se
 		SEP();
 		sbuf_addf(&out, "UID %u", uid);
 	}
-	if ((f->simple & F_FLAGS) || (f->sets_seen && !s->mbox->readonly)) {
+	if ((f->simple & F_FLAGS) || seen_now) {
 		SEP();
 		sbuf_addstr(&out, "FLAGS ");
 		imapd_mbox_flags_out(s->mbox, m, &out);
@@ -291,7 +337,7 @@ static int fetch_one(struct imapd_session *s, const struct fetch *f, uint32_t se
 		sbuf_addstr(&out, "BODYSTRUCTURE ");
 		message_imap_bodystructure(msg, 1, &out);
 	}
-	if ((f->simple & F_MODSEQ) || (s->condstore && f->sets_seen)) {
+	if ((f->simple & F_MODSEQ) || (s->condstore && seen_now)) {
 		SEP();
 		sbuf_addf(&out, "MODSEQ (%llu)", (unsigned long long)m->modseq);
 	}
@@ -301,7 +347,7 @@ static int fetch_one(struct imapd_session *s, const struct fetch *f, uint32_t se
 
 		SEP();
 		sbuf_addf(&out, "%s ", it->name);
-		if (section_bytes(raw.buf, raw.len, msg, &it->sec, &data) < 0) {
+		if (section_bytes(s->arena, raw.buf, raw.len, msg, &it->sec, &data) < 0) {
 			sbuf_addstr(&out, "NIL");
 			continue;
 		}

@@ -138,8 +138,16 @@ static void cmd_append(struct imapd_session *s, const struct imap_arg *args, uns
 		validity = store_folder_uidvalidity(f);
 		store_folder_close(&f);
 	}
-	if (s->mbox != NULL && strcmp(s->mbox->name, name) == 0)
+	if (s->mbox != NULL && strcmp(s->mbox->name, name) == 0) {
 		s->mbox->dirty = true;
+		/* RFC 3501 6.3.11: an appended message is \Recent whatever
+		 * its flags.  One with flags skips new/, so no session would
+		 * claim it: this one does, being the first to see it (the
+		 * last such one of a MULTIAPPEND). */
+		for (int k = 0; k < count; k++)
+			if (msgs[k].flags != 0)
+				s->mbox->appended = uids[k];
+	}
 	struct sbuf code = SBUF_INIT;
 	sess_add_set(&code, uids, (size_t)count);
 	sess_reply(s, "OK", "[APPENDUID %u %s] APPEND completed.", validity, code.buf);

@@ -9,6 +9,8 @@
 #include "store/message.h"
 #include "store/store.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,13 +23,14 @@ struct eval {
 	const struct store_msg *m;
 	struct message *msg;	/* parsed on first need */
 	bool msg_tried;
+	bool syntax_only;	/* checking the program: read no message */
 	bool bad;
 	const char *error;
 };
 
 static struct message *need_msg(struct eval *e)
 {
-	if (!e->msg_tried) {
+	if (!e->msg_tried && !e->syntax_only) {
 		struct sbuf raw = SBUF_INIT;
 		const char *err;
 
@@ -99,6 +102,25 @@ static bool body_has(struct eval *e, const char *value)
 }
 
 static bool key(struct eval *e, const struct imap_arg *a, unsigned n, unsigned *i);
+
+/* Takes the number argument of LARGER, SMALLER, MODSEQ; 0 and e->bad when
+ * it is missing or not a number. */
+static uint64_t num_arg(struct eval *e, const char *v)
+{
+	char *end;
+	uint64_t x;
+
+	if (e->bad)
+		return 0;
+	errno = 0;
+	x = strtoull(v, &end, 10);
+	if (!isdigit((unsigned char)*v) || *end || errno) {
+		e->bad = true;
+		e->error = "Invalid number.";
+		return 0;
+	}
+	return x;
+}
 
 /* Takes the string argument of a key; NULL (and e->bad) when missing. */
 static const char *str_arg(struct eval *e, const struct imap_arg *a, unsigned n, unsigned *i)
@@ -254,7 +276,7 @@ static bool key(struct eval *e, const struct imap_arg *a, unsigned n, unsigned *
 		return has_keyword(m, v) == (w[0] == 'K' || w[0] == 'k');
 	}
 	if (strcasecmp(w, "LARGER") == 0 || strcasecmp(w, "SMALLER") == 0) {
-		uint64_t v = strtoull(str_arg(e, a, n, i), NULL, 10);
+		uint64_t v = num_arg(e, str_arg(e, a, n, i));
 		return w[0] == 'L' || w[0] == 'l' ? m->size > v : m->size < v;
 	}
 	static const char *const date_keys[] = { "BEFORE", "ON", "SINCE", "SENTBEFORE", "SENTON",
@@ -286,18 +308,20 @@ static bool key(struct eval *e, const struct imap_arg *a, unsigned n, unsigned *
 		/* MODSEQ [entry-name entry-type] n */
 		if (*i + 2 < n && a[*i].type != IMAP_ARG_ATOM)
 			*i += 2;
-		uint64_t v = strtoull(str_arg(e, a, n, i), NULL, 10);
+		uint64_t v = num_arg(e, str_arg(e, a, n, i));
 		e->s->condstore = true;
 		return m->modseq >= v;
 	}
-	/* a sequence set */
+	/* A sequence set: numbers past the end match nothing (as in
+	 * Dovecot), unlike FETCH where they are an error. */
 	struct imap_seqset set;
 	const char *err;
-	if (imapd_mbox_set(e->s, w, false, &set, &err) < 0) {
+	if (imap_seqset_parse(w, e->s->arena, &set, &err) < 0 || set.saved) {
 		e->bad = true;
 		e->error = "Unknown search key.";
 		return false;
 	}
+	imap_seqset_resolve(&set, (uint32_t)e->s->mbox->count);
 	return imap_seqset_contains(&set, e->seq);
 }
 
@@ -338,6 +362,16 @@ static void do_search(struct imapd_session *s, const struct imap_arg *args, unsi
 	}
 	if (i >= n) {
 		sess_reply(s, "BAD", "SEARCH needs a key.");
+		return;
+	}
+	/* The program is checked once on its own, so a bad one gets BAD
+	 * in an empty mailbox too. */
+	struct store_msg none = { 0 };
+	struct eval check = { .s = s, .m = &none, .syntax_only = true };
+	for (unsigned j = i; j < n && !check.bad;)
+		key(&check, args, n, &j);
+	if (check.bad) {
+		sess_reply(s, "BAD", "%s", check.error ? check.error : "Invalid search.");
 		return;
 	}
 	uint32_t *hits = arena_calloc(s->arena, v->count ? v->count : 1, sizeof(*hits));

@@ -107,16 +107,27 @@ bool imapd_mbox_is_recent(const struct mbox_view *v, uint32_t uid)
 	return bsearch_u32(v->recent, v->nrecent, uid, &pos);
 }
 
+/* An expunged message no longer counts in RECENT. */
+static void recent_drop(struct mbox_view *v, uint32_t uid)
+{
+	size_t pos;
+
+	if (bsearch_u32(v->recent, v->nrecent, uid, &pos)) {
+		memmove(v->recent + pos, v->recent + pos + 1, (v->nrecent - pos - 1) * sizeof(*v->recent));
+		v->nrecent--;
+	}
+}
+
 /* New messages become \Recent in this session, and (read-write) lose the
  * store's recent mark, so the next session does not see them so. */
 static void claim_recent(struct imapd_session *s, const struct store_msg *m)
 {
 	const char *err;
 
-	if (!(m->flags & STORE_RECENT))
+	if (!(m->flags & STORE_RECENT) && m->uid != s->mbox->appended)
 		return;
 	recent_add(s->mbox, m->uid);
-	if (!s->mbox->readonly)
+	if (!s->mbox->readonly && (m->flags & STORE_RECENT))
 		store_set_flags(s->mbox->f, m->uid, STORE_FLAGS_REMOVE, STORE_RECENT, NULL, &err);
 }
 
@@ -204,6 +215,7 @@ void imapd_mbox_sync(struct imapd_session *s, bool allow_expunge, bool force)
 		v->dirty = false;
 	}
 	/* Expunged messages: reported (and dropped) only when allowed. */
+	size_t nrecent = v->nrecent;
 	if (allow_expunge) {
 		struct sbuf vanished = SBUF_INIT;
 		size_t w = 0;
@@ -214,6 +226,7 @@ void imapd_mbox_sync(struct imapd_session *s, bool allow_expunge, bool force)
 				v->modseqs[w++] = v->modseqs[i];
 				continue;
 			}
+			recent_drop(v, v->uids[i]);
 			if (s->qresync)
 				sbuf_addf(&vanished, "%s%u", vanished.len ? "," : "", v->uids[i]);
 			else
@@ -225,7 +238,7 @@ void imapd_mbox_sync(struct imapd_session *s, bool allow_expunge, bool force)
 		sbuf_release(&vanished);
 	}
 	/* New messages (UIDs above every one in the view), flag changes. */
-	size_t n = store_folder_count(v->f), old = v->count, nrecent = v->nrecent;
+	size_t n = store_folder_count(v->f), old = v->count;
 	uint32_t last = v->count ? v->uids[v->count - 1] : 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct store_msg *m = store_folder_msg(v->f, i);
@@ -241,11 +254,12 @@ void imapd_mbox_sync(struct imapd_session *s, bool allow_expunge, bool force)
 			fetch_flags_reply(s, seq, m);
 		}
 	}
-	if (v->count != old) {
+	if (v->count != old)
 		sess_printf(s, "* %zu EXISTS\r\n", v->count);
-		if (v->nrecent != nrecent)
-			sess_printf(s, "* %zu RECENT\r\n", v->nrecent);
-	}
+	/* RECENT also after expunges took \Recent messages away (as
+	 * Dovecot does), so a client's count never exceeds EXISTS. */
+	if (v->nrecent != nrecent)
+		sess_printf(s, "* %zu RECENT\r\n", v->nrecent);
 }
 
 int imapd_mbox_set(struct imapd_session *s, const char *text, bool uids, struct imap_seqset *set,

@@ -42,6 +42,8 @@ struct mbox_view {
 	bool dirty;			/* this session changed the folder */
 	uint32_t *saved;		/* SEARCHRES "$": UIDs, sorted */
 	size_t nsaved;
+	uint32_t appended;		/* UID this session appended with flags:
+					 * \Recent here though not in new/ */
 };
 
 struct imapd_session {

@@ -65,3 +65,17 @@ char *clock_mbox_date(int64_t t, char *buf, size_t size)
 		 tm.tm_year + 1900);
 	return buf;
 }
+
+char *clock_imap_date(int64_t t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL) {
+		tt = 0;
+		gmtime_r(&tt, &tm);
+	}
+	snprintf(buf, size, "%02d-%.3s-%04d %02d:%02d:%02d +0000", tm.tm_mday,
+		 months + 3 * tm.tm_mon, tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	return buf;
+}

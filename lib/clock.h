@@ -30,4 +30,9 @@ char *clock_rfc5322(int64_t t, char *buf, size_t size);
  * Returns buf. */
 char *clock_mbox_date(int64_t t, char *buf, size_t size);
 
+/* t as an IMAP date-time in UTC ("04-Dec-2026 15:57:47 +0000", RFC 3501's
+ * date-time without the quotes), English month names whatever the locale,
+ * into buf (size >= 27).  Returns buf. */
+char *clock_imap_date(int64_t t, char *buf, size_t size);
+
 #endif

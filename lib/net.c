@@ -433,27 +433,6 @@ int conn_read_line(struct conn *c, struct sbuf *line, size_t max, bool *too_long
 	return 1;
 }
 
-int conn_read_exact(struct conn *c, void *buf, size_t n)
-{
-	uint8_t *dst = buf;
-
-	while (n > 0) {
-		size_t avail, take;
-		const uint8_t *p;
-		int r = conn_fill(c);
-
-		if (r <= 0)
-			return r;
-		p = conn_peek(c, &avail);
-		take = avail < n ? avail : n;
-		memcpy(dst, p, take);
-		conn_consume(c, take);
-		dst += take;
-		n -= take;
-	}
-	return 1;
-}
-
 void conn_write(struct conn *c, const void *data, size_t len)
 {
 	sbuf_add(&c->out, data, len);

@@ -84,8 +84,6 @@ void conn_consume(struct conn *c, size_t n);
  * the protocol stays in sync.  Returns 1 for a line, 0 at end of stream
  * (an unterminated last line is dropped), -1 on error or timeout. */
 int conn_read_line(struct conn *c, struct sbuf *line, size_t max, bool *too_long_r);
-/* Reads exactly n bytes into buf.  1, 0 (end of stream first), or -1. */
-int conn_read_exact(struct conn *c, void *buf, size_t n);
 
 /* Queues output; nothing is sent until conn_flush() or conn_fill().
  * Output is unbounded but the servers write replies of a few lines only. */

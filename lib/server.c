@@ -219,8 +219,6 @@ void server_set_user(struct server *srv, uid_t uid, gid_t gid)
 }
 
 unsigned server_tasks_running(const struct server *srv) { return srv->n_tasks; }
-unsigned server_children(const struct server *srv) { return srv->n_conns; }
-bool server_stopping(const struct server *srv) { return srv->stopping; }
 
 void server_poke(struct server *srv)
 {

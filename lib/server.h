@@ -107,8 +107,6 @@ void server_set_user(struct server *srv, uid_t uid, gid_t gid);
 pid_t server_spawn_task(struct server *srv, server_task_fn *fn, void *ctx);
 /* Task children still running. */
 unsigned server_tasks_running(const struct server *srv);
-/* Connection children still running. */
-unsigned server_children(const struct server *srv);
 
 /* In a child: tells the parent something (SERVER_EV_POKE).  Never blocks;
  * several pokes before the parent looks are one event. */
@@ -126,8 +124,5 @@ void server_child_report(struct server *srv, enum server_child_state state);
 /* The main loop; returns 0 after a SIGTERM/SIGINT shutdown, -1 when poll
  * fails for good.  Not reentrant; one server per process. */
 int server_run(struct server *srv);
-
-/* For a child handler: the server is shutting down (SIGTERM came). */
-bool server_stopping(const struct server *srv);
 
 #endif

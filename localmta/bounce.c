@@ -8,6 +8,7 @@
  * CR/LF in them would forge header fields of the report. */
 #include "localmta/queue-private.h"
 #include "lib/clock.h"
+#include "lib/header.h"
 #include "lib/xalloc.h"
 
 #include <inttypes.h>
@@ -24,20 +25,6 @@ static void add_clean(struct sbuf *out, const char *s, size_t max)
 	}
 }
 
-/* The header block of msg (through the blank line, or all of it). */
-static size_t header_len(const char *msg, size_t len)
-{
-	if (len > 0 && msg[0] == '\n')
-		return 0;
-	for (size_t i = 0; i + 1 < len; i++) {
-		if (msg[i] == '\n' && msg[i + 1] == '\n')
-			return i + 1;
-		if (msg[i] == '\n' && msg[i + 1] == '\r' && i + 2 < len && msg[i + 2] == '\n')
-			return i + 1;
-	}
-	return len;
-}
-
 static const char *diagnostic_type(const char *answer)
 {
 	/* RFC 3464 2.3.6: "smtp" for SMTP replies, else our own type. */
@@ -52,7 +39,7 @@ void queue_bounce_build(const struct queue *q, const char *id, const struct queu
 			const char *msg, size_t msg_len, int64_t now, struct sbuf *out)
 {
 	char date[64], arrival[64], boundary[QUEUE_ID_LEN + 32];
-	size_t hlen = header_len(msg, msg_len);
+	size_t hlen = header_block_len(msg, msg_len, NULL);
 	bool expired = false;
 
 	clock_rfc5322(now, date, sizeof(date));

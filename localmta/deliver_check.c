@@ -3,6 +3,7 @@
 #include "store/store.h"
 
 #include "lib/atomic.h"
+#include "lib/header.h"
 #include "lib/log.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
@@ -22,36 +23,15 @@
 #define TOKEN_LOOKBACK 200	/* newest messages searched for a token */
 #define DUP_MAX_BYTES (16 * 1024 * 1024)
 
-/* Length of the header block of data, up to and including the newline
- * before the blank line (all of data when there is no blank line). */
-static size_t header_end(const char *data, size_t len)
+/* rcpt is the address in value (angle brackets and blanks around it
+ * ignored, ASCII case too). */
+static bool same_address(const char *v, const char *rcpt)
 {
-	for (size_t i = 0; i < len; i++) {
-		if (data[i] == '\n' && (i + 1 == len || data[i + 1] == '\n' ||
-					(data[i + 1] == '\r' && i + 2 < len && data[i + 2] == '\n')))
-			return i + 1;
-	}
-	return len;
-}
-
-static bool field_is(const char *line, size_t n, const char *name, const char **value_r)
-{
-	size_t k = strlen(name);
-
-	if (n <= k || strncasecmp(line, name, k) != 0 || line[k] != ':')
-		return false;
-	*value_r = line + k + 1;
-	return true;
-}
-
-static bool same_address(const char *v, const char *end, const char *rcpt)
-{
+	const char *end = v + strlen(v);
 	size_t n;
 
-	while (v < end && (*v == ' ' || *v == '\t' || *v == '<'))
+	if (*v == '<')
 		v++;
-	while (end > v && isspace((unsigned char)end[-1]))
-		end--;
 	if (end > v && end[-1] == '>')
 		end--;
 	n = (size_t)(end - v);
@@ -60,22 +40,26 @@ static bool same_address(const char *v, const char *end, const char *rcpt)
 
 int deliver_hops(const char *data, size_t len, const char *rcpt)
 {
-	size_t end = header_end(data, len);
+	struct header_iter it;
+	struct header_field f;
+	struct sbuf value = SBUF_INIT;
 	int hops = 0;
 
-	for (size_t i = 0; i < end;) {
-		const char *line = data + i, *nl = memchr(line, '\n', end - i), *value;
-		size_t n = nl ? (size_t)(nl - line) : end - i;
-
-		if (field_is(line, n, "Received", &value)) {
+	header_iter_init(&it, data, len);
+	while (header_iter_next(&it, &f)) {
+		if (header_field_is(&f, "Received")) {
 			hops++;
-		} else if (field_is(line, n, "Delivered-To", &value)) {
+		} else if (header_field_is(&f, "Delivered-To")) {
 			hops++;
-			if (rcpt && *rcpt && same_address(value, line + n, rcpt))
-				return -1;
+			sbuf_reset(&value);
+			header_unfold(&f, &value);
+			if (rcpt && *rcpt && same_address(value.buf, rcpt)) {
+				hops = -1;
+				break;
+			}
 		}
-		i += n + 1;
 	}
+	sbuf_release(&value);
 	return hops;
 }
 
@@ -194,32 +178,47 @@ void deliver_dup_record(const char *file, const char *msgid, int64_t window, int
 
 /* ---- the token of an interrupted delivery ---- */
 
+/* True when the header block of msg has a field header whose value is
+ * token. */
+static bool has_token(const struct sbuf *msg, const char *header, const char *token,
+		      struct sbuf *value)
+{
+	struct header_iter it;
+	struct header_field f;
+
+	header_iter_init(&it, msg->buf, msg->len);
+	while (header_iter_next(&it, &f)) {
+		if (!header_field_is(&f, header))
+			continue;
+		sbuf_reset(value);
+		header_unfold(&f, value);
+		if (strcmp(value->buf, token) == 0)
+			return true;
+	}
+	return false;
+}
+
 bool deliver_token_present(struct store *store, const char *folder, const char *header,
 			   const char *token)
 {
 	struct store_folder *f;
-	struct sbuf msg = SBUF_INIT, want = SBUF_INIT;
+	struct sbuf msg = SBUF_INIT, value = SBUF_INIT;
 	const char *err;
 	bool found = false;
 
 	if (store_folder_open(store, folder, &f, &err) < 0)
 		return false;	/* no folder: nothing delivered there */
-	sbuf_addf(&want, "\n%s: %s", header, token);
 	size_t n = store_folder_count(f);
 	for (size_t i = n; i > 0 && n - i < TOKEN_LOOKBACK && !found; i--) {
 		const struct store_msg *m = store_folder_msg(f, i - 1);
 
 		sbuf_reset(&msg);
-		sbuf_addch(&msg, '\n');	/* so the first line matches "\nName:" too */
 		if (store_msg_read(f, m->uid, &msg, &err) < 0)
 			continue;
-		size_t end = header_end(msg.buf + 1, msg.len - 1) + 1;
-		const char *hit = memmem(msg.buf, end, want.buf, want.len);
-		found = hit && (hit + want.len == msg.buf + end ||
-				hit[want.len] == '\n' || hit[want.len] == '\r');
+		found = has_token(&msg, header, token, &value);
 	}
 	store_folder_close(&f);
 	sbuf_release(&msg);
-	sbuf_release(&want);
+	sbuf_release(&value);
 	return found;
 }

@@ -23,7 +23,7 @@
  * between leaves "delivering" behind, and the next attempt passes
  * maybe_delivered = true with the same token (below), so the handler can
  * look for that token in what it delivered before (deliver_local: an
- * X-Loft-Queue-Token header in the target folder) and answer QUEUE_ALREADY
+ * X-Loft-Delivery header in the target folder) and answer QUEUE_ALREADY
  * instead of delivering a second copy.
  *
  * IDs: 10 decimal digits of creation time, '.', 12 random hex digits

@@ -8,6 +8,7 @@
  * every recipient of the message TEMPFAIL and drops the cached session, so
  * a smarthost dying mid-DATA leaves the message queued for a later pass. */
 #include "localmta/relay-private.h"
+#include "lib/base64.h"
 #include "lib/clock.h"
 #include "lib/config.h"
 #include "lib/log.h"
@@ -16,7 +17,6 @@
 #include "lib/tls.h"
 #include "lib/xalloc.h"
 
-#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,15 +163,6 @@ static int ehlo(struct relay *r, struct reply *rep)
 	return 0;
 }
 
-static void base64(const char *in, size_t len, struct sbuf *out)
-{
-	unsigned char *buf = xmalloc(4 * ((len + 2) / 3) + 1);
-	int n = EVP_EncodeBlock(buf, (const unsigned char *)in, (int)len);
-
-	sbuf_add(out, buf, (size_t)n);
-	free(buf);
-}
-
 /* AUTH PLAIN (or LOGIN when PLAIN is not offered).  Returns NULL when
  * logged in, else the answer (malloc'd). */
 static char *authenticate(struct relay *r, const char *features, struct reply *rep)
@@ -198,7 +189,7 @@ static char *authenticate(struct relay *r, const char *features, struct reply *r
 		sbuf_addch(&raw, '\0');
 		sbuf_addstr(&raw, r->password);
 		sbuf_addstr(&b, "AUTH PLAIN ");
-		base64(raw.buf, raw.len, &b);
+		base64_encode(raw.buf, raw.len, &b);
 		explicit_bzero(raw.buf, raw.len);
 		sbuf_release(&raw);
 		if (command(r, rep, "%s", b.buf) < 0)
@@ -208,7 +199,7 @@ static char *authenticate(struct relay *r, const char *features, struct reply *r
 			goto broken;
 		for (int step = 0; step < 2 && rep->code == 334; step++) {
 			sbuf_reset(&b);
-			base64(step ? r->password : r->user, strlen(step ? r->password : r->user), &b);
+			base64_encode(step ? r->password : r->user, strlen(step ? r->password : r->user), &b);
 			if (command(r, rep, "%s", b.buf) < 0)
 				goto broken;
 		}

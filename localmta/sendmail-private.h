@@ -1,4 +1,4 @@
-/* Pieces of the sendmail front end shared by sendmail.c, sendmail_smtp.c,
+/* Pieces of the sendmail front end shared by sendmail.c, sendmail_cmd.c,
  * cmd_queue.c and the unit tests: address lists, message preparation, and
  * the glue between the config and the queue. */
 #ifndef LOFT_LOCALMTA_SENDMAIL_PRIVATE_H
@@ -101,14 +101,6 @@ int sendmail_parse_args(int argc, char **argv, struct sendmail_opts *o, const ch
  * a line holding only "." (CRLF or LF).  At most max bytes: -1 with
  * errno EFBIG beyond; -1 with errno on a read error; else 0. */
 int sendmail_read_input(int fd, bool ignore_dots, size_t max, struct sbuf *out);
-
-/* ---- -bs (sendmail_smtp.c) ---- */
-
-/* Speaks SMTP on in/out until QUIT or EOF; queues each message accepted.
- * Returns EX_OK, or EX_TEMPFAIL / EX_IOERR when the session broke off.
- * *queued_r counts the messages queued. */
-int sendmail_smtp(const struct config *cfg, struct queue *q, FILE *in, FILE *out,
-		  unsigned *queued_r);
 
 /* ---- the queue from the config (transport.c) ---- */
 

@@ -15,6 +15,7 @@
  *  - lines over 998 bytes (RFC 5322 2.1.1) are refused, not wrapped. */
 #include "localmta/localmta.h"
 #include "localmta/sendmail-private.h"
+#include "lib/base64.h"
 #include "lib/clock.h"
 #include "lib/config.h"
 #include "lib/xalloc.h"
@@ -50,7 +51,6 @@ static char *own_address(const struct config *cfg)
  * when it has specials. */
 static void add_phrase(struct sbuf *out, const char *name)
 {
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	bool ascii = true, plain = true;
 
 	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
@@ -58,19 +58,8 @@ static void add_phrase(struct sbuf *out, const char *name)
 		plain &= isalnum(*p) || strchr(" !#$%&'*+-/=?^_`{|}~", *p) != NULL;
 	}
 	if (!ascii) {
-		const unsigned char *p = (const unsigned char *)name;
-		size_t n = strlen(name);
-
 		sbuf_addstr(out, "=?UTF-8?B?");
-		for (size_t i = 0; i < n; i += 3) {
-			unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? p[i + 1] << 8 : 0) |
-				     (i + 2 < n ? p[i + 2] : 0);
-
-			sbuf_addch(out, b64[v >> 18 & 63]);
-			sbuf_addch(out, b64[v >> 12 & 63]);
-			sbuf_addch(out, i + 1 < n ? b64[v >> 6 & 63] : '=');
-			sbuf_addch(out, i + 2 < n ? b64[v & 63] : '=');
-		}
+		base64_encode(name, strlen(name), out);
 		sbuf_addstr(out, "?=");
 	} else if (plain) {
 		sbuf_addstr(out, name);

@@ -1,11 +1,15 @@
 /* The sendmail command line: options, reading standard input, exit codes. */
 #include "localmta/localmta.h"
 #include "localmta/sendmail-private.h"
+#include "localmta/smtp_server.h"
 #include "lib/clock.h"
 #include "lib/config.h"
+#include "lib/net.h"
 #include "lib/xalloc.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +154,76 @@ static int exit_with(int status, const char *what, const char *error)
 	return status;
 }
 
+/* -bs: each message the session accepts goes the way of `loft sendmail`
+ * input (sendmail_prepare: aliases, Bcc, From/Date/Message-ID, Received,
+ * then the fsynced queue_add), so the 250 comes after the fsync. */
+struct bs_session {
+	const struct config *cfg;
+	struct queue *q;
+	unsigned queued;
+};
+
+static int bs_accept(void *ctx, const char *sender, const char *const *rcpts, size_t nrcpts,
+		     const char *data, size_t len, const char *auth, char queue_id[SMTP_QUEUE_ID_MAX],
+		     char **err_r)
+{
+	struct bs_session *b = ctx;
+	struct sendmail_msg m = { .cfg = b->cfg, .sender = sender, .now = clock_now() };
+	int status;
+
+	for (size_t i = 0; i < nrcpts; i++)
+		addr_list_add(&m.rcpts, rcpts[i]);
+	status = transport_submit(b->q, &m, data, len);
+	if (status == EX_OK) {
+		snprintf(queue_id, SMTP_QUEUE_ID_MAX, "%s", m.id);
+		b->queued++;
+	} else if (m.error != NULL) {
+		*err_r = xstrdup(m.error);
+	}
+	sendmail_msg_release(&m);
+	return status == EX_OK ? 0 : status == EX_TEMPFAIL ? 451 : 554;
+}
+
+/* The daemon's SMTP session (smtp_server.c) in local mode over stdin and
+ * stdout.  Returns EX_OK after QUIT, EX_IOERR when the session ended
+ * otherwise (end of input, a timeout, too many errors); a message not
+ * finished by then is not queued. */
+static int sendmail_bs(const struct config *cfg, struct queue *q, unsigned *queued_r)
+{
+	struct bs_session b = { .cfg = cfg, .q = q };
+	struct smtp_server_config scfg;
+	struct conn *c;
+	/* The conn makes its fds non-blocking and closes them: it gets
+	 * duplicates, and the caller's descriptions get their flags back. */
+	int in_flags = fcntl(STDIN_FILENO, F_GETFL), out_flags = fcntl(STDOUT_FILENO, F_GETFL);
+	int in = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3), out = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+	void (*old_pipe)(int);
+	int r;
+
+	*queued_r = 0;
+	if (in_flags < 0 || out_flags < 0 || in < 0 || out < 0) {
+		if (in >= 0)
+			close(in);
+		if (out >= 0)
+			close(out);
+		return exit_with(EX_OSERR, "-bs", "standard input or output is not open");
+	}
+	smtp_server_config_init(&scfg, cfg, SMTP_MODE_LOCAL);
+	scfg.accept = bs_accept;
+	scfg.accept_ctx = &b;
+	/* A caller that stops reading is an error for the session, not a kill. */
+	old_pipe = signal(SIGPIPE, SIG_IGN);
+	c = conn_new_pair(in, out, 0);
+	r = smtp_server_run(c, &scfg, NULL, NULL);
+	conn_free(&c);
+	signal(SIGPIPE, old_pipe);
+	fcntl(STDIN_FILENO, F_SETFL, in_flags);
+	fcntl(STDOUT_FILENO, F_SETFL, out_flags);
+	smtp_server_config_deinit(&scfg);
+	*queued_r = b.queued;
+	return r == 0 ? EX_OK : EX_IOERR;
+}
+
 int cmd_sendmail(struct loft_ctx *ctx, int argc, char **argv)
 {
 	struct sendmail_opts o;
@@ -177,7 +251,7 @@ int cmd_sendmail(struct loft_ctx *ctx, int argc, char **argv)
 	if (o.smtp) {
 		unsigned queued = 0;
 
-		status = sendmail_smtp(ctx->cfg, q, stdin, stdout, &queued);
+		status = sendmail_bs(ctx->cfg, q, &queued);
 		queue_free(&q);
 		if (queued > 0 && !o.queue_only)
 			transport_spawn_runner(ctx->cfg);

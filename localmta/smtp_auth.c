@@ -4,6 +4,7 @@
  * logins are slowed down (auth_delay_ms times the failures so far) and
  * counted; after max_auth_failures the connection is closed. */
 #include "localmta/smtp_server-private.h"
+#include "lib/base64.h"
 #include "lib/log.h"
 #include "lib/net.h"
 #include "lib/xalloc.h"
@@ -17,41 +18,6 @@ bool smtp_auth_offered(const struct smtp_session *s)
 {
 	return s->cfg->mode == SMTP_MODE_SUBMISSION && s->auth_user == NULL &&
 	       (conn_tls_active(s->c) || s->loopback);
-}
-
-/* Strict base64 with padding.  Returns the decoded length (out has room
- * for len*3/4+1 and gets a NUL), or -1. */
-static long b64_decode(const char *in, size_t len, char *out)
-{
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t o = 0;
-
-	if (len % 4 != 0)
-		return -1;
-	for (size_t i = 0; i < len; i += 4) {
-		unsigned v = 0;
-		int pad = 0;
-
-		for (size_t k = 0; k < 4; k++) {
-			const char *p = in[i + k] ? strchr(tab, in[i + k]) : NULL;
-
-			if (in[i + k] == '=' && i + 4 == len && k >= 2 && (k == 3 || in[i + 3] == '=')) {
-				pad++;
-				v <<= 6;
-				continue;
-			}
-			if (p == NULL || pad)
-				return -1;
-			v = (v << 6) | (unsigned)(p - tab);
-		}
-		out[o++] = (char)(v >> 16);
-		if (pad < 2)
-			out[o++] = (char)(v >> 8);
-		if (pad < 1)
-			out[o++] = (char)v;
-	}
-	out[o] = '\0';
-	return (long)o;
 }
 
 /* Sends a 334 challenge and reads the answer, decoded into out.
@@ -72,7 +38,7 @@ static long challenge(struct smtp_session *s, const char *b64_prompt, char *out)
 		smtp_reply_error(s, "501 5.0.0 Authentication cancelled");
 		return -1;
 	}
-	n = b64_decode(s->line.buf, s->line.len, out);
+	n = base64_decode(s->line.buf, s->line.len, out);
 	if (n < 0)
 		smtp_reply_error(s, "501 5.5.2 Invalid base64 data");
 	return n;
@@ -86,7 +52,7 @@ static long initial(struct smtp_session *s, const char *ir, char *out)
 		out[0] = '\0';
 		return 0;
 	}
-	n = b64_decode(ir, strlen(ir), out);
+	n = base64_decode(ir, strlen(ir), out);
 	if (n < 0)
 		smtp_reply_error(s, "501 5.5.2 Invalid base64 data");
 	return n;

@@ -23,7 +23,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
-#include <time.h>
 #include <unistd.h>
 
 /* How long the last replies may take to go out once the session is over. */
@@ -108,6 +107,8 @@ static bool trusted(const struct smtp_session *s)
 {
 	if (s->cfg->mode == SMTP_MODE_INBOUND)
 		return false;
+	if (s->cfg->mode == SMTP_MODE_LOCAL)
+		return true;
 	return s->auth_user != NULL || (s->cfg->trust_loopback && s->loopback);
 }
 
@@ -185,7 +186,7 @@ static void cmd_mail(struct smtp_session *s, const char *args)
 		smtp_reply_error(s, err);
 		return;
 	}
-	if (m.path.flags & SMTP_PATH_UNQUALIFIED) {
+	if ((m.path.flags & SMTP_PATH_UNQUALIFIED) && s->cfg->mode != SMTP_MODE_LOCAL) {
 		smtp_reply_error(s, "553 5.1.7 Sender address must be fully qualified");
 		return;
 	}
@@ -240,7 +241,8 @@ static void cmd_rcpt(struct smtp_session *s, const char *args)
 		if (postmaster && cfg->mode == SMTP_MODE_INBOUND) {
 			addr = arena_printf(s->tx, "postmaster@%s", cfg->local_domains && cfg->local_domains[0]
 					    ? cfg->local_domains[0] : cfg->hostname);
-		} else if (!trusted(s) || (r.path.flags & SMTP_PATH_UNQUALIFIED)) {
+		} else if (!trusted(s) ||
+			   ((r.path.flags & SMTP_PATH_UNQUALIFIED) && cfg->mode != SMTP_MODE_LOCAL)) {
 			log_info("smtp: %s: refused recipient <%s>", s->peer_ip, addr);
 			smtp_reply_error(s, trick_reply(r.path.flags));
 			return;
@@ -276,30 +278,13 @@ static void make_id(char *id, size_t size)
 		snprintf(id + 2 * i, 3, "%02X", r[i]);
 }
 
-/* RFC 5322 date, in English whatever the locale. */
-static void rfc5322_date(char *buf, size_t size)
-{
-	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	time_t now = time(NULL);
-	struct tm tm;
-	long off;
-
-	localtime_r(&now, &tm);
-	off = tm.tm_gmtoff / 60;
-	snprintf(buf, size, "%s, %d %s %d %02d:%02d:%02d %c%02ld%02ld", days[tm.tm_wday], tm.tm_mday,
-		 months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 off < 0 ? '-' : '+', labs(off) / 60, labs(off) % 60);
-}
-
 /* RFC 5321 4.4 trace header; "with" per RFC 3848. */
 static void add_received(struct smtp_session *s, struct sbuf *msg, const char *id)
 {
 	char date[64];
 	bool v6 = strchr(s->peer_ip, ':') != NULL;
 
-	rfc5322_date(date, sizeof(date));
+	clock_rfc5322(clock_now(), date, sizeof(date));
 	sbuf_addf(msg, "Received: from %s ([%s%s])\r\n\tby %s (loft) with %s%s%s id %s",
 		  s->helo, v6 ? "IPv6:" : "", s->peer_ip, s->cfg->hostname,
 		  s->esmtp ? "ESMTP" : "SMTP", conn_tls_active(s->c) && s->esmtp ? "S" : "",
@@ -310,8 +295,10 @@ static void add_received(struct smtp_session *s, struct sbuf *msg, const char *i
 	sbuf_addf(msg, ";\r\n\t%s\r\n", date);
 }
 
-/* id: the one in Received:, which the queue may replace. */
-static void deliver(struct smtp_session *s, struct sbuf *msg, char id[SMTP_QUEUE_ID_MAX])
+/* Hands the message to cfg->accept (the queue: nothing is delivered here)
+ * and answers the DATA.  id: the one in Received:, which the queue may
+ * replace. */
+static void accept_message(struct smtp_session *s, struct sbuf *msg, char id[SMTP_QUEUE_ID_MAX])
 {
 	char *err = NULL;
 	int code;
@@ -363,7 +350,8 @@ static void cmd_data(struct smtp_session *s, const char *args)
 	}
 	smtp_reply(s, "354 End data with <CR><LF>.<CR><LF>");
 	make_id(id, sizeof(id));
-	add_received(s, &msg, id);
+	if (s->cfg->mode != SMTP_MODE_LOCAL)
+		add_received(s, &msg, id);
 	smtp_data_init(&d, &msg, s->cfg->max_size ? s->cfg->max_size + msg.len : 0);
 	conn_set_timeout(s->c, s->cfg->data_timeout_ms);
 	/* Postfix's per-request deadline: data_timeout in all, plus the time
@@ -400,7 +388,7 @@ static void cmd_data(struct smtp_session *s, const char *args)
 	} else {
 		/* The queue may take its time (fsync): the client waits up to
 		 * 10 minutes here (RFC 5321 4.5.3.2.6), nothing to enforce. */
-		deliver(s, &msg, id);
+		accept_message(s, &msg, id);
 	}
 done:
 	sbuf_release(&msg);

@@ -6,14 +6,18 @@
  *     smtp_server_run(c, &cfg, (struct sockaddr *)&peer);
  *     conn_free(&c);
  *
- * Two modes.  Submission: nothing is accepted before AUTH, also from
+ * Three modes.  Submission: nothing is accepted before AUTH, also from
  * loopback, unless trust_loopback is set; AUTH is offered only under TLS
  * or on loopback, so no password crosses a network in the clear.  Inbound
  * (an MX): no AUTH, recipients only in local_domains / local_addresses,
- * never a relay.  Relay tricks (smtp_parse.h) are refused from every
+ * never a relay.  Local (`sendmail -bs` on stdin/stdout): the peer is the
+ * local user, trusted as a logged-in client without AUTH; addresses
+ * without a domain are taken (aliases, local users, as sendmail's command
+ * line takes them).  Relay tricks (smtp_parse.h) are refused from every
  * unauthenticated client.
  *
- * Accepted mail goes to cfg->accept with a Received: header prepended; the
+ * Accepted mail goes to cfg->accept with a Received: header prepended
+ * (not in local mode: the local submission path writes its own); the
  * client hears 250 only when that callback says the message is durably
  * queued.  Addresses are handed over as data, never through a shell.
  *
@@ -53,7 +57,7 @@ typedef int smtp_accept_fn(void *ctx, const char *sender, const char *const *rcp
 /* Checks a login: 1 good, 0 bad, -1 temporary failure (454). */
 typedef int smtp_auth_fn(void *ctx, const char *user, const char *password);
 
-enum smtp_mode { SMTP_MODE_SUBMISSION, SMTP_MODE_INBOUND };
+enum smtp_mode { SMTP_MODE_SUBMISSION, SMTP_MODE_INBOUND, SMTP_MODE_LOCAL };
 
 /* What a session tells its daemon (lib/server's child states). */
 enum smtp_event {

@@ -9,6 +9,7 @@
 
 #include "store/message.h"
 
+#include "lib/header.h"
 #include "lib/path.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
@@ -30,42 +31,16 @@
 /* The first read; most header blocks fit. */
 #define STORE_ENV_FIRST_READ (6 * 1024)
 
-/* Length of the header block including the empty line that ends it, or
- * len when there is none in data. */
-static size_t header_end(const char *data, size_t len)
-{
-	const char *p = data, *end = data + len;
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-
-		if (nl == NULL)
-			return len;
-		/* An empty line: "\n" or "\r\n" right after a newline. */
-		if (nl == p || (nl == p + 1 && p[0] == '\r'))
-			return (size_t)(nl + 1 - data);
-		p = nl + 1;
-	}
-	return len;
-}
-
 /* The fields ENVELOPE is made of (RFC 3501 7.4.2). */
-static bool envelope_field(const char *line, size_t len)
+static bool envelope_field(const struct header_field *f)
 {
 	static const char *const names[] = {
 		"date", "subject", "from", "sender", "reply-to", "to", "cc", "bcc",
 		"in-reply-to", "message-id",
 	};
-	const char *colon = memchr(line, ':', len);
 
-	if (colon == NULL)
-		return false;
-	size_t n = (size_t)(colon - line);
-
-	while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
-		n--;
 	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
-		if (strlen(names[i]) == n && strncasecmp(line, names[i], n) == 0)
+		if (header_field_is(f, names[i]))
 			return true;
 	return false;
 }
@@ -73,28 +48,16 @@ static bool envelope_field(const char *line, size_t len)
 /* Keeps only the ENVELOPE's fields (with their continuation lines): real
  * header blocks are mostly Received, DKIM and list headers, and GMime's
  * cost grows with every field it is given.  The result parses to the same
- * ENVELOPE. */
+ * ENVELOPE.  An mbox From_ line is no field: the walk skips it. */
 static void envelope_fields(const char *data, size_t len, struct sbuf *out)
 {
-	const char *p = data, *end = data + len;
-	bool keep = false;
+	struct header_iter it;
+	struct header_field f;
 
-	/* An mbox From_ line or a BOM goes through: message_parse skips them. */
-	if (len >= 5 && memcmp(data, "From ", 5) == 0) {
-		const char *nl = memchr(p, '\n', len);
-
-		p = nl ? nl + 1 : end;
-	}
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *next = nl ? nl + 1 : end;
-
-		if (*p != ' ' && *p != '\t')
-			keep = envelope_field(p, (size_t)(next - p));
-		if (keep)
-			sbuf_add(out, p, (size_t)(next - p));
-		p = next;
-	}
+	header_iter_init(&it, data, len);
+	while (header_iter_next(&it, &f))
+		if (envelope_field(&f))
+			sbuf_add(out, f.raw, f.raw_len);
 	sbuf_addch(out, '\n');
 }
 
@@ -106,7 +69,9 @@ char *store_envelope_of(const char *data, size_t len)
 
 	if (len > STORE_HEADER_MAX)
 		len = STORE_HEADER_MAX;
-	len = header_end(data, len);
+	/* The block with its empty line: a message that starts with one
+	 * still has an (empty) envelope. */
+	header_block_len(data, len, &len);
 	if (len == 0)
 		return NULL;
 	char *fast = store_envelope_fast(data, len);
@@ -147,7 +112,9 @@ char *store_envelope_file(const char *path, uint64_t *size_r, int64_t *mtime_r,
 		if (n <= 0)
 			break;
 		have += (size_t)n;
-		if (header_end(buf, have) < have || have == STORE_HEADER_MAX)
+		size_t body;
+
+		if (header_block_len(buf, have, &body) < body || have == STORE_HEADER_MAX)
 			break;
 		if (have == alloc) {
 			alloc = alloc * 4 > STORE_HEADER_MAX ? STORE_HEADER_MAX : alloc * 4;

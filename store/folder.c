@@ -760,11 +760,6 @@ uint64_t store_folder_highestmodseq(const struct store_folder *f)
 	return f->highestmodseq;
 }
 
-const char *store_folder_name(const struct store_folder *f)
-{
-	return f->name;
-}
-
 const char *store_folder_path(const struct store_folder *f)
 {
 	return f->path;

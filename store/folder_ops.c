@@ -259,7 +259,8 @@ static char *bodystructure_of(const char *data, size_t len)
 {
 	struct sbuf sb = SBUF_INIT;
 	const char *err;
-	struct message *m = message_parse(data, len, NULL, &err);
+	/* data outlives m: no copy of a big message just for this. */
+	struct message *m = message_parse_borrowed(data, len, NULL, &err);
 
 	if (m == NULL)
 		return NULL;

@@ -42,11 +42,6 @@ const char *mbox_set_error(struct mbox *mb, const char *fmt, ...)
 	return mb->error;
 }
 
-const char *mbox_path(const struct mbox *mb)
-{
-	return mb->path;
-}
-
 /* ---- opening ---- */
 
 int mbox_open(const char *path, bool create, unsigned lock_timeout_s,

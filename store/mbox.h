@@ -68,7 +68,6 @@ int mbox_open(const char *path, bool create, unsigned lock_timeout_s,
 	      struct mbox **mbox_r, const char **error_r);
 /* Releases any lock held and closes the file.  NULL-safe; sets *mboxp to NULL. */
 void mbox_close(struct mbox **mboxp);
-const char *mbox_path(const struct mbox *mb);
 
 /* Takes the lock: shared (fcntl read lock) or exclusive (fcntl write lock,
  * then the dotlock).  Holding a lock across several calls makes them one

@@ -186,6 +186,19 @@ static void encoded_body(const struct message_part *p, struct sbuf *sb)
 			sbuf_setlen(sb, sb->len - 1);
 		return;
 	}
+	if (p->obj && GMIME_IS_MULTIPART(p->obj)) {
+		/* A multipart's body is its subparts with their boundaries,
+		 * as GMime keeps them (RFC 3501 6.4.5: BODY[1] of a
+		 * multipart/alternative inside a multipart/mixed). */
+		GMimeStream *s = g_mime_stream_mem_new();
+		GByteArray *a;
+
+		g_mime_object_write_content_to_stream(p->obj, NULL, s);
+		a = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(s));
+		sbuf_add(sb, (const char *)a->data, a->len);
+		g_object_unref(s);
+		return;
+	}
 	c = message_part_content(p, &n);	/* message/rfc822, flattened parts */
 	sbuf_add(sb, c, n);
 }

@@ -230,7 +230,6 @@ int store_folder_envelope(struct store_folder *f, uint32_t uid, struct sbuf *out
 uint32_t store_folder_uidvalidity(const struct store_folder *f);
 uint32_t store_folder_uidnext(const struct store_folder *f);
 uint64_t store_folder_highestmodseq(const struct store_folder *f);
-const char *store_folder_name(const struct store_folder *f);
 /* The folder's absolute path: its maildir directory (store_msg.location
  * is relative to it) or its mbox file. */
 const char *store_folder_path(const struct store_folder *f);

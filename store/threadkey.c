@@ -8,11 +8,11 @@
  * encoded subject and parses the date.  The format is in store-private.h. */
 #include "store/store-private.h"
 
+#include "lib/header.h"
 #include "lib/sbuf.h"
 
 #include <stdbool.h>
 #include <string.h>
-#include <strings.h>
 
 enum { K_DATE, K_MSGID, K_IRT, K_REFS, K_SUBJECT, K_COUNT };
 
@@ -26,7 +26,7 @@ static const char *const key_names[K_COUNT] = {
 
 struct kval {
 	const char *start;	/* the field's first value byte */
-	const char *end;	/* end of its last continuation line */
+	const char *end;	/* end of its last continuation line's text */
 };
 
 /* Appends the value unfolded: CR and LF dropped, tabs as spaces, runs of
@@ -94,45 +94,18 @@ static void add_refs(struct sbuf *out, const char *p, const char *end)
 char *store_threadkey_of(const char *data, size_t len)
 {
 	struct kval v[K_COUNT] = { { NULL, NULL } };
-	const char *p = data, *end = data + len;
-	int cur = -1;
+	struct header_iter it;
+	struct header_field f;
 	struct sbuf out = SBUF_INIT;
 
-	if (len >= 5 && memcmp(data, "From ", 5) == 0) {
-		const char *nl = memchr(p, '\n', len);
-
-		p = nl ? nl + 1 : end;
-	}
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *next = nl ? nl + 1 : end;
-
-		if (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n'))
-			break;	/* the end of the header block */
-		if (*p == ' ' || *p == '\t') {
-			if (cur >= 0)
-				v[cur].end = next;
-			p = next;
-			continue;
-		}
-		cur = -1;
-		const char *colon = memchr(p, ':', (size_t)(next - p));
-
-		if (colon != NULL) {
-			size_t n = (size_t)(colon - p);
-
-			while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-				n--;
-			for (int k = 0; k < K_COUNT; k++)
-				if (v[k].start == NULL && strlen(key_names[k]) == n &&
-				    strncasecmp(p, key_names[k], n) == 0) {
-					v[k] = (struct kval){ colon + 1, next };
-					cur = k;
-					break;
-				}
-		}
-		p = next;
-	}
+	/* An mbox From_ line is no field: the walk skips it. */
+	header_iter_init(&it, data, len);
+	while (header_iter_next(&it, &f))
+		for (int k = 0; k < K_COUNT; k++)
+			if (v[k].start == NULL && header_field_is(&f, key_names[k])) {
+				v[k] = (struct kval){ f.value, f.value + f.value_len };
+				break;
+			}
 	for (int k = 0; k < K_COUNT; k++) {
 		if (k > 0)
 			sbuf_addch(&out, '\t');

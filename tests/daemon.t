@@ -1,8 +1,8 @@
 #!/bin/bash
 # loft daemon with real clients: swaks (STARTTLS, implicit TLS, AUTH PLAIN
 # and LOGIN, pipelining, SIZE), smtplib, msmtp and openssl s_client submit
-# mail that the daemon's runner delivers to INBOX; SIGHUP reload with a
-# connection open; the connection cap; the open-relay, smuggling and
+# mail that the daemon's runner delivers to INBOX (with its Received:
+# line); refusals of a wrong password; SIGHUP reload with a connection open; the connection cap; the open-relay, smuggling and
 # STARTTLS-injection suites against the daemon; SIGTERM during a slow DATA;
 # --detach with a pid file.  Everything on 127.0.0.1, stopped by pid.
 . "$TOP/tests/lib.sh"
@@ -32,6 +32,7 @@ like "$(cat "$LOG")" "smtp: listening on 127.0.0.1:$SUB_PORT" "it logs each list
 FP=$(sed -n 's/.*fingerprint \([0-9A-F:]*\).*/\1/p' "$LOG" | head -1)
 like "$FP" '^([0-9A-F]{2}:){31}[0-9A-F]{2}$' "it logs the certificate's SHA-256 fingerprint"
 CERT=$T_DIR/Mail/.loft/tls/cert.pem
+is "$(stat -c %a "$T_DIR/Mail/.loft/tls/key.pem")" 600 "the generated key is mode 0600"
 
 inbox_count() { find "$INBOX/new" "$INBOX/cur" -type f 2>/dev/null | wc -l; }
 # Waits until INBOX holds $1 messages (the runner is poked per message).
@@ -61,6 +62,20 @@ if command -v swaks >/dev/null && perl -MNet::SSLeay -e1 2>/dev/null; then
 	ok $? "the four messages arrive in INBOX (the runner was poked)" || diag "inbox: $(inbox_count)"
 	grep -lq '^Subject: swaks pipe' "$INBOX"/new/* 2>/dev/null
 	ok $? "the pipelined message is the one delivered"
+	f=$(grep -l '^Subject: swaks plain' "$INBOX"/new/* 2>/dev/null | head -1)
+	like "$(sed '/^$/q' "$f" | tr -d '\r' | tr '\n\t' '  ')" \
+		'Received: from probe.test \(\[127\.0\.0\.1\]\) +by mx\.test \(loft\) with ESMTPSA id [^ ]+ +for <me@example\.org>;' \
+		"the Received: line names HELO, IP, host, ESMTPSA and the recipient"
+	$SW --tls --auth PLAIN --auth-user phone --auth-password wrong > "$T_DIR/sw6" 2>&1
+	grep -q '<~\* *535 5.7.8' "$T_DIR/sw6"
+	ok $? "swaks with a wrong password: 535 5.7.8" || diag "$(tail -5 "$T_DIR/sw6")"
+	$SW --tls --auth PLAIN --auth-user phone --auth-password $PW --to x@other.org \
+		--header 'Subject: relay allowed when logged in' > "$T_DIR/sw7" 2>&1
+	ok $? "swaks: a logged-in client may send anywhere (that is submission)" || diag "$(tail -5 "$T_DIR/sw7")"
+	id=$(tr -d '\r' < "$T_DIR/sw7" | sed -n 's/.*250 2\.0\.0 Ok: queued as \([0-9a-f.]*\).*/\1/p')
+	like "$("$LOFT" queue list | tr '\n' ' ')" "^.*$id .*<x@other\.org> pending" "  ...it is queued for the remote recipient"
+	"$LOFT" queue rm "$id" >/dev/null
+	ok $? "  ...and removed (no smarthost here)"
 else
 	skip "swaks or libnet-ssleay-perl missing"
 	mkdir -p "$INBOX/new"
@@ -98,10 +113,20 @@ else
 	skip "msmtp missing"
 fi
 
-# 4. openssl s_client shows the certificate whose fingerprint was logged.
+# 4. openssl s_client shows the certificate whose fingerprint was logged,
+# verifies it as a CA with its host name, and talks SMTP under TLS.
 got=$(timeout 10 openssl s_client -starttls smtp -connect 127.0.0.1:$SUB_PORT </dev/null 2>/dev/null |
 	openssl x509 -noout -fingerprint -sha256 | sed 's/.*=//')
 is "$got" "$FP" "openssl s_client -starttls smtp: the logged fingerprint is the served one"
+# -crlf turns each \n into CRLF (a \r here would arrive as a bare CR).
+# s_client prints the last line of its own plaintext EHLO reply too, so
+# only the reply that starts with our EHLO's first line counts.
+out=$(printf 'EHLO probe.test\nQUIT\n' | timeout 10 openssl s_client -starttls smtp \
+	-connect 127.0.0.1:$SUB_PORT -CAfile "$CERT" -verify_hostname mx.test -crlf -quiet 2>&1)
+like "$out" 'verify return:1' "openssl s_client -starttls smtp: certificate verified for mx.test"
+tls_ehlo=$(printf '%s\n' "$out" | tr -d '\r' | sed -n '/^250-mx\.test/,/^250 /p' | tr '\n' ' ')
+like "$tls_ehlo" '^250-mx\.test .*250 AUTH PLAIN LOGIN' "openssl s_client: EHLO under TLS offers AUTH"
+like "$out" '221 2\.0\.0' "openssl s_client: QUIT answered (no timeout)"
 
 # 4b. Submission completes a header without Date or Message-ID (RFC 6409
 # section 8), as loft sendmail does; the inbound MX leaves mail as it came.
@@ -133,8 +158,10 @@ f=$(grep -l '^Subject: inbound bare' "$INBOX"/new/* 2>/dev/null | head -1)
 ok $([ -n "$f" ] && ! grep -qE '^(Date|Message-ID):' "$f"; echo $?) "the inbound copy is stored without them (not rewritten)"
 
 # 5. The open-relay suites: inbound (no AUTH) and submission without AUTH.
+before=$(inbox_count)
 probe relay "$IN_PORT"
 probe relaysub "$SUB_PORT"
+is "$(inbox_count):$("$LOFT" queue list)" "$before:Mail queue is empty" "nothing was queued by the relay suites"
 
 # 6. Smuggling: every end-of-DATA variant; nothing smuggled gets queued.
 before=$(inbox_count)

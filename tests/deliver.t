@@ -100,6 +100,10 @@ rm -f "$SIEVE"
 msg loop1 "loop" "Delivered-To: me@example.org" | deliver -a me@example.org
 is "$RC" 65 "a message already delivered to this recipient (a loop): 65"
 like "$ERR" "loop" "  ...and says so"
+printf 'From: a@example.org\nSubject: folded\nDelivered-To:\n\tme@example.org\n\nbody\n' | deliver -a me@example.org
+is "$RC" 65 "a folded Delivered-To naming the recipient is a loop too"
+printf '\nDelivered-To: me@example.org\nReceived: in the body\n' | deliver -a me@example.org
+is "$RC" 0 "Delivered-To after a leading empty line is body text, not a loop"
 before=$(files INBOX)
 msg plain "just a note" | deliver -f ann@example.org -a me@example.org
 is "$RC" 0 "a duplicate Message-ID within duplicate_window: exit 0"

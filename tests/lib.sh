@@ -47,9 +47,19 @@ is() {	# is GOT WANT NAME
 		ok 1 "$@"; diag "got:  '$got'" "want: '$want'"; return 1; fi
 }
 
-like() {	# like GOT REGEX NAME (extended regex, grep -E)
-	local got=$1 re=$2; shift 2
-	if printf '%s' "$got" | grep -Eq -- "$re"; then ok 0 "$@"; else
+# like GOT REGEX NAME: an extended regex (grep -E), matched line by line.  A
+# REGEX that spans lines (holds a newline) is matched against the whole text
+# instead, with ^ and $ at line boundaries (Python's re, MULTILINE): grep -E
+# would take each of its lines as a pattern of its own, and the empty one
+# matches anything.
+like() {
+	local got=$1 re=$2 m; shift 2
+	case $re in
+	*$'\n'*) python3 -c 'import re, sys
+sys.exit(0 if re.search(sys.argv[2], sys.argv[1], re.M) else 1)' "$got" "$re"; m=$? ;;
+	*) printf '%s' "$got" | grep -Eq -- "$re"; m=$? ;;
+	esac
+	if [ "$m" -eq 0 ]; then ok 0 "$@"; else
 		ok 1 "$@"; diag "got:  '$got'" "want match: /$re/"; return 1; fi
 }
 

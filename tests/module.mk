@@ -10,7 +10,7 @@ $(O)/tests/test_%: $(O)/obj/tests/unit/test_%.o $(LOFT_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
-# Test-only helper programs (tests/tools/NAME.c), e.g. the SMTP harness.
+# Test-only helper programs (tests/tools/NAME.c), e.g. storetool.
 TEST_TOOLS := $(patsubst tests/tools/%.c,$(O)/tests/%,$(wildcard tests/tools/*.c))
 $(TEST_TOOLS): $(O)/tests/%: $(O)/obj/tests/tools/%.o $(LOFT_A)
 	@mkdir -p $(dir $@)

@@ -72,6 +72,11 @@ id2=$(ls "$Q" | grep -v "^$id" | sed -n 's/\.env$//p')
 like "$(cat "$Q/$id2.msg")" $'\n\n\\.\nkept with -oi$' "-oi keeps a lone dot"
 like "$(cat "$Q/$id2.msg")" "From: Someone Else <other@example.org>" "-F and -f make the From"
 like "$(head -2 "$Q/$id2.env")" "sender other@example.org" "-f sets the envelope sender"
+sm 'Subject: utf8 name\n\nx\n' -F 'Jürgen M' user
+f=$(grep -l '^Subject: utf8 name' "$Q"/*.msg)
+is "$(grep -h '^From: ' "$f")" \
+	"From: =?UTF-8?B?SsO8cmdlbiBN?= <me@example.org>" "a non-ASCII -F becomes an RFC 2047 word"
+"$LOFT" queue rm "$(basename "$f" .msg)"
 
 # 4. mailq and -bp list the queue.
 OUT=$("$BIN/mailq"); RC=$?
@@ -86,13 +91,85 @@ is "$("$BIN/mailq")" "Mail queue is empty" "after queue rm: Mail queue is empty"
 OUT=$(printf 'EHLO me\r\nMAIL FROM:<me@example.org>\r\nRCPT TO:<bad address>\r\nRCPT TO:<you@example.net>\r\nDATA\r\nSubject: smtp\r\n\r\n..leading dot\r\n.\r\nNOOP\r\nQUIT\r\n' |
 	"$BIN/sendmail" -bs -odq); RC=$?
 is "$RC" 0 "sendmail -bs exits 0"
-like "$OUT" $'^220 example.org loft' "greeting"
-like "$OUT" $'553 5.1.3' "a bad RCPT is refused"
-like "$OUT" $'250 2.0.0 OK queued as [0-9.a-f]+\r' "DATA is accepted"
-like "$OUT" $'221 2.0.0 Bye\r$' "QUIT"
+like "$OUT" $'^220 [^ ]+ ESMTP loft' "greeting"
+like "$OUT" '^5[0-9][0-9] 5\.1\.3' "a bad RCPT is refused"
+like "$OUT" $'250 2.0.0 O[Kk]:? queued as [0-9.a-f]+\r' "DATA is accepted"
+like "$OUT" $'221 2.0.0 .*Bye\r$' "QUIT"
 id=$(sed -n 's/.*queued as \([0-9.a-f]*\).*/\1/p' <<<"$OUT" | tr -d '\r')
 like "$(cat "$Q/$id.msg")" $'\n\n\\.leading dot$' "dot-unstuffed"
 "$LOFT" queue rm "$id"
+
+# 5b. -bs is the daemon's SMTP server over stdin/stdout, the local user
+# trusted without AUTH.  bs INPUT: the session's output in OUT, its exit
+# status in RC, the final reply codes in CODES, queue IDs in IDS.
+bs() {
+	OUT=$(printf '%b' "$1" | timeout 20 "$BIN/sendmail" -bs -odq 2>"$T_DIR/stderr"); RC=$?
+	CODES=$(tr -d '\r' <<<"$OUT" | sed -n 's/^\([0-9]\{3\}\) .*/\1/p' | tr '\n' ' ')
+	IDS=$(sed -n 's/.*queued as \([0-9.a-f]*\).*/\1/p' <<<"$OUT" | tr -d '\r' | tr '\n' ' ')
+}
+env_rcpts() { grep '^rcpt' "$Q/$1.env" | cut -d' ' -f6 | tr '\n' ' '; }
+
+# PIPELINING: the whole session in one write, every reply in order.
+bs 'EHLO me\r\nMAIL FROM:<me@example.org>\r\nRCPT TO:<a@example.net>\r\nRCPT TO:<b@example.net>\r\nDATA\r\nSubject: piped\r\n\r\nbody\r\n.\r\nQUIT\r\n'
+like "$OUT" $'^250-PIPELINING\r$' "-bs: EHLO offers PIPELINING"
+is "$CODES" "220 250 250 250 250 354 250 221 " "-bs: a pipelined session gets every reply, in order"
+id=${IDS%% *}
+is "$(env_rcpts "$id")" "a@example.net b@example.net " "  ...and queues the message for both recipients"
+is "$(grep -c '^Received:' "$Q/$id.msg")" 1 "  ...with one Received: line (loft sendmail's)"
+like "$(cat "$Q/$id.msg")" '^From: Me Myself <me@example.org>$' "  ...and the From sendmail adds"
+like "$(cat "$Q/$id.msg")" "Message-ID: <$id@example.org>" "  ...and its Message-ID"
+ok $([ -z "$(tr -d '\r' <<<"$OUT" | grep -E '^250[- ](AUTH|STARTTLS)')" ]; echo $?) "-bs offers neither AUTH nor STARTTLS"
+"$LOFT" queue rm $IDS
+
+# A bad command, commands out of order, AUTH and STARTTLS: refused, and the session goes on.
+bs 'EHLO me\r\nFROB x\r\nRCPT TO:<a@example.net>\r\nAUTH PLAIN AGFiYwBkZWY=\r\nSTARTTLS\r\nMAIL FROM:<me@example.org>\r\nRCPT TO:<a@example.net>\r\nDATA\r\nSubject: after errors\r\n\r\nx\r\n.\r\nQUIT\r\n'
+is "$CODES" "220 250 500 503 502 502 250 250 354 250 221 " "-bs: unknown command 500, RCPT first 503, AUTH 502, STARTTLS 502; then a message"
+"$LOFT" queue rm $IDS
+
+# Dot-stuffing: every leading dot of the text comes back, the final dot ends it.
+bs 'HELO me\r\nMAIL FROM:<me@example.org>\r\nRCPT TO:<a@example.net>\r\nDATA\r\nSubject: dots\r\n\r\n..\r\n...two\r\n.. space\r\nmid . dot\r\n.\r\nQUIT\r\n'
+id=${IDS%% *}
+like "$(tr '\n' '~' <"$Q/$id.msg")" '~~\.~\.\.two~\. space~mid \. dot~$' "-bs: dot-stuffed lines are unstuffed, the lone dot ends DATA"
+"$LOFT" queue rm $IDS
+
+# RSET drops the transaction; two messages in one session stay apart.
+bs 'EHLO me\r\nMAIL FROM:<me@example.org>\r\nRCPT TO:<dropped@example.net>\r\nRSET\r\nDATA\r\nMAIL FROM:<me@example.org>\r\nRCPT TO:<one@example.net>\r\nDATA\r\nSubject: first of two\r\n\r\n1\r\n.\r\nMAIL FROM:<>\r\nRCPT TO:<two@example.net>\r\nRCPT TO:<three@example.net>\r\nDATA\r\nSubject: second of two\r\n\r\n2\r\n.\r\nQUIT\r\n'
+is "$CODES" "220 250 250 250 250 503 250 250 354 250 250 250 250 354 250 221 " "-bs: RSET, then DATA without MAIL is 503; two messages each get 250"
+set -- $IDS
+is "$#" 2 "-bs: two messages queued in one session"
+is "$(env_rcpts "$1")" "one@example.net " "  ...the first for its recipient only (RSET dropped the other)"
+is "$(env_rcpts "$2")" "two@example.net three@example.net " "  ...the second for its two"
+like "$(head -2 "$Q/$2.env")" '^sender -$' "  ...with the null sender it gave"
+like "$(cat "$Q/$1.msg")" 'Subject: first of two' "  ...and each has its own text"
+like "$(cat "$Q/$2.msg")" 'Subject: second of two' "  ...(the second too)"
+"$LOFT" queue rm "$@"
+
+# A recipient without a domain is a mailrc alias, as on the command line.
+echo 'alias bob "Bob <bob@example.net>"' >> "$MAILRC_FILE"
+bs 'EHLO me\r\nMAIL FROM:<me@example.org>\r\nRCPT TO:<bob>\r\nDATA\r\nSubject: alias\r\n\r\nx\r\n.\r\nQUIT\r\n'
+is "$(env_rcpts "${IDS%% *}")" "bob@example.net " "-bs: RCPT TO:<bob> is expanded as a mailrc alias"
+"$LOFT" queue rm $IDS
+
+# The 1000-octet line limit (RFC 5321 4.5.3.1.6), for commands and text.
+l998=$(printf 'a%.0s' $(seq 998))
+bs "EHLO me\r\nNOOP $l998\r\nMAIL FROM:<me@example.org>\r\nRCPT TO:<a@example.net>\r\nDATA\r\nSubject: long\r\n\r\n${l998}b\r\n.\r\nMAIL FROM:<me@example.org>\r\nRCPT TO:<a@example.net>\r\nDATA\r\nSubject: long\r\n\r\n$l998\r\n.\r\nQUIT\r\n"
+like "$CODES" '^220 250 500 250 250 354 5[0-9][0-9] 250 250 354 250 221 $' \
+	"-bs: a command over 1000 octets is refused, a 999-octet text line refused, 998 taken"
+is "$(echo $IDS | wc -w)" 1 "  ...only the message within the limit is queued"
+"$LOFT" queue rm $IDS
+
+# A bare LF in the text is refused, as by the daemon (SMTP smuggling).
+bs 'EHLO me\r\nMAIL FROM:<me@example.org>\r\nRCPT TO:<a@example.net>\r\nDATA\r\nSubject: bare\n\nx\n.\nMAIL FROM:<evil@example.org>\r\n.\r\nQUIT\r\n'
+is "$CODES" "220 250 250 250 354 550 221 " "-bs: a message with bare LFs is refused whole, nothing hidden in it runs"
+
+# EOF ends the session cleanly: inside DATA nothing is queued, nothing left half-written.
+before=$(ls "$Q" | wc -l)
+bs 'EHLO me\r\nMAIL FROM:<me@example.org>\r\nRCPT TO:<a@example.net>\r\nDATA\r\nSubject: cut\r\n\r\nhalf a mess'
+is "$RC:$CODES" "74:220 250 250 250 354 " "-bs: EOF inside DATA ends the session with 74 (EX_IOERR) and no reply"
+is "$(ls "$Q" | wc -l)" "$before" "  ...nothing queued, no temporary file left"
+bs 'EHLO me\r\nMAIL FROM:<me@example.org>\r\n'
+is "$RC:$CODES" "74:220 250 250 " "-bs: EOF between commands (no QUIT) ends it too, at once"
+is "$(ls "$Q" | wc -l)" "$before" "  ...with nothing queued"
 
 # 6. cron: echo | sendmail user; the background runner delivers it at once.
 echo "cron output" | "$LOFT" sendmail user; RC=$?

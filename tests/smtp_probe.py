@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Raw-socket and smtplib probes of loft's SMTP server for tests/smtp.t.
+"""Raw-socket and smtplib probes of loft's SMTP server for tests/daemon.t.
 
 usage: smtp_probe.py SUITE PORT [ARGS]; prints one line per check:
 "PASS name" or "FAIL name: detail".  Suites:

@@ -182,11 +182,6 @@ static void side_fill(struct ui *ui)
 	store_folder_list_free(list, n);
 }
 
-void ui_sidebar_invalidate(void)
-{
-	side.when = 0;
-}
-
 void ui_sidebar_free(void)
 {
 	side_free();

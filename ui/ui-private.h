@@ -389,10 +389,8 @@ void ui_compose(struct ui *ui, enum ui_compose_kind kind, size_t msg_index);
 char *ui_folders_run(struct ui *ui);
 /* Draws the sidebar in columns [0, width) of rows 0..rows-1: one folder a
  * line, "name  unread/total", the open folder highlighted; the counts are
- * store_folder_status()'s, refilled at most once a second (or after
- * ui_sidebar_invalidate()). */
+ * store_folder_status()'s, refilled at most once a second. */
 void ui_sidebar_draw(struct ui *ui, int rows, int width);
-void ui_sidebar_invalidate(void);
 void ui_sidebar_free(void);
 /* One sidebar line of exactly width cells (pure; unit-tested). */
 void ui_sidebar_line(const char *name, size_t unread, size_t total, size_t width,

@@ -2,7 +2,8 @@
  * a fake queue and a fake password check: the dialogue, pipelining,
  * commands out of order, AUTH PLAIN/LOGIN, too many failures and errors,
  * STARTTLS with a pipelined injected command discarded, SIZE, the inbound
- * relay checks, smuggling through a session, timeouts. */
+ * relay checks, smuggling through a session, timeouts, local mode
+ * (sendmail -bs) over a pipe pair. */
 #include "localmta/smtp_server.h"
 #include "lib/log.h"
 #include "lib/net.h"
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -160,11 +162,57 @@ static const char *reply(struct run *r)
 
 /* ---- tests ---- */
 
+/* sendmail -bs: local mode over a pipe pair, from an address that is not
+ * loopback: trusted without AUTH, unqualified addresses taken, no AUTH or
+ * STARTTLS, no Received: from the session. */
+static void test_local_mode_over_pipes(void **state)
+{
+	struct run r;
+	int to_server[2], to_client[2];
+	const char *ehlo;
+
+	base_config(&r.cfg, SMTP_MODE_LOCAL);
+	r.cfg.tls = NULL;
+	r.cfg.auth = NULL;
+	assert_int_equal(pipe(to_server), 0);
+	assert_int_equal(pipe(to_client), 0);
+	r.peer.sin_family = AF_INET;
+	inet_pton(AF_INET, "192.0.2.7", &r.peer.sin_addr);
+	r.server = conn_new_pair(to_server[0], to_client[1], 5000);
+	r.client = conn_new_pair(to_client[0], to_server[1], 5000);
+	q.calls = q.code = 0;
+	assert_int_equal(pthread_create(&r.th, NULL, server_main, &r), 0);
+	expect(&r, "220 mx.test ESMTP");
+	say(&r, "EHLO me\r\n");
+	ehlo = reply(&r);
+	assert_non_null(strstr(ehlo, "250-PIPELINING"));
+	assert_null(strstr(ehlo, "AUTH"));
+	assert_null(strstr(ehlo, "STARTTLS"));
+	say(&r, "AUTH PLAIN AHBob25lAHNlY3JldA==\r\n");
+	expect(&r, "502 ");
+	say(&r, "MAIL FROM:<me>\r\nRCPT TO:<bob>\r\nRCPT TO:<x@far.org>\r\nDATA\r\n");
+	expect(&r, "250 ");
+	expect(&r, "250 ");
+	expect(&r, "250 ");
+	expect(&r, "354 ");
+	say(&r, "Subject: hi\r\n\r\nbody\r\n.\r\nQUIT\r\n");
+	expect(&r, "250 2.0.0 Ok: queued as Q1");
+	expect(&r, "221 ");
+	assert_int_equal(finish(&r), 0);
+	assert_int_equal(q.calls, 1);
+	assert_string_equal(q.sender, "me");
+	assert_string_equal(q.rcpts, "<bob> <x@far.org>");
+	assert_string_equal(q.data.buf, "Subject: hi\r\n\r\nbody\r\n");
+}
+
 static void test_submission_dialogue(void **state)
 {
 	struct run r;
 
 	base_config(&r.cfg, SMTP_MODE_SUBMISSION);
+	setenv("LOFT_TEST_NOW", "1700000000", 1);
+	setenv("TZ", "UTC", 1);
+	tzset();
 	start(&r, "127.0.0.1");
 	expect(&r, "220 mx.test ESMTP");
 	say(&r, "MAIL FROM:<a@b.org>\r\n");
@@ -199,7 +247,8 @@ static void test_submission_dialogue(void **state)
 	static const char received[] =
 		"Received: from client.test ([127.0.0.1])\r\n\tby mx.test (loft) with ESMTPA id ";
 	assert_memory_equal(q.data.buf, received, strlen(received));
-	assert_non_null(strstr(q.data.buf, ";\r\n\t"));
+	/* The trace date is clock_rfc5322's, on the injectable clock. */
+	assert_non_null(strstr(q.data.buf, ";\r\n\tTue, 14 Nov 2023 22:13:20 +0000\r\n"));
 	assert_non_null(strstr(q.data.buf, "\r\nSubject: t\r\n\r\n.dot\r\n"));
 	assert_int_equal(q.data.buf[q.data.len - 1], '\n');
 	say(&r, "RSET\r\nVRFY x\r\nHELP\r\nQUIT\r\n");
@@ -521,6 +570,7 @@ int main(void)
 		cmocka_unit_test(test_inbound_relay_checks),
 		cmocka_unit_test(test_smuggling_in_session),
 		cmocka_unit_test(test_timeout),
+		cmocka_unit_test(test_local_mode_over_pipes),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,93 @@
+#!/bin/bash
+# A throwaway Dovecot IMAP server for tests and benchmarks: config, base_dir,
+# state and maildirs under DIR (which must be traversable by the mail,
+# dovecot and dovenull users: a fresh mktemp -d under /tmp), plaintext IMAP
+# on 127.0.0.1:PORT only, users from DIR/passwd ("NAME:{PLAIN}PW:8:8::HOME"
+# lines; add_user appends one), mail as the `mail` user in
+# maildir:DIR/mail/NAME, Sent/Drafts/Trash created and subscribed with their
+# SPECIAL-USE attributes as `loft init` makes them.
+#
+#   dovecot_instance.sh start DIR PORT   (prints the master's pid; returns
+#                                         once the port answers)
+#   dovecot_instance.sh add_user DIR NAME PASSWORD
+# Stop it with kill PID.  Needs root and the dovecot-imapd package.
+set -u
+cmd=$1 dir=$2
+case $cmd in
+add_user)
+	echo "$3:{PLAIN}$4:8:8::$dir/mail/$3" >> "$dir/passwd"
+	;;
+start)
+	port=$3
+	chmod 755 "$dir"
+	mkdir -p "$dir/run" "$dir/state" "$dir/mail"
+	chown mail:mail "$dir/mail"
+	touch "$dir/passwd"
+	cat > "$dir/dovecot.conf" <<CONF
+base_dir = $dir/run
+state_dir = $dir/state
+listen = 127.0.0.1
+protocols = imap
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+log_path = $dir/dovecot.log
+first_valid_uid = 8
+mail_location = maildir:$dir/mail/%u
+mail_uid = mail
+mail_gid = mail
+default_internal_user = dovecot
+default_login_user = dovenull
+passdb {
+  driver = passwd-file
+  args = $dir/passwd
+}
+userdb {
+  driver = passwd-file
+  args = $dir/passwd
+}
+namespace inbox {
+  inbox = yes
+  separator = /
+  mailbox Drafts {
+    special_use = \\Drafts
+    auto = subscribe
+  }
+  mailbox Sent {
+    special_use = \\Sent
+    auto = subscribe
+  }
+  mailbox Trash {
+    special_use = \\Trash
+    auto = subscribe
+  }
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $port
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service stats {
+  unix_listener stats-writer {
+    mode = 0666
+  }
+}
+CONF
+	dovecot -F -c "$dir/dovecot.conf" > "$dir/stdout" 2>&1 &
+	pid=$!
+	# ready once the greeting comes (auth ready too, not only the port)
+	for _ in $(seq 100); do
+		kill -0 $pid 2>/dev/null || { cat "$dir/dovecot.log" "$dir/stdout" >&2; exit 1; }
+		g=$(printf 'x LOGOUT\r\n' | timeout 2 socat -T2 - TCP:127.0.0.1:$port 2>/dev/null | head -1)
+		case $g in "* OK ["*) echo $pid; exit 0 ;; esac
+		sleep 0.1
+	done
+	kill $pid
+	echo "dovecot did not start" >&2
+	exit 1
+	;;
+esac
