@@ -163,6 +163,7 @@ static void view_free(struct mbox_view **vp)
 	free(v->modseqs);
 	free(v->recent);
 	free(v->gone);
+	free(v->saved);
 	free(v);
 	*vp = NULL;
 }
@@ -332,8 +333,17 @@ int imapd_mbox_set(struct imapd_session *s, const char *text, bool uids, struct 
 	if (imap_seqset_parse(text, s->arena, set, error_r) < 0)
 		return -1;
 	if (set->saved) {
-		*error_r = "No saved search result (SEARCHRES is not offered).";
-		return -1;
+		/* "$": the UIDs saved, as sequence numbers for a sequence
+		 * command (those expunged and reported are gone). */
+		set->ranges = arena_calloc(s->arena, v->nsaved ? v->nsaved : 1, sizeof(*set->ranges));
+		set->count = 0;
+		for (size_t i = 0; i < v->nsaved; i++) {
+			uint32_t n = uids ? v->saved[i] : imapd_mbox_seq_of(v, v->saved[i]);
+			if (n > 0)
+				set->ranges[set->count++] = (struct imap_range){ n, n };
+		}
+		imap_seqset_resolve(set, 0);
+		return 0;
 	}
 	uint32_t star = v->count == 0 ? 0 : uids ? v->uids[v->count - 1] : (uint32_t)v->count;
 	if (!uids) {
@@ -346,6 +356,14 @@ int imapd_mbox_set(struct imapd_session *s, const char *text, bool uids, struct 
 	}
 	imap_seqset_resolve(set, star);
 	return 0;
+}
+
+void imapd_mbox_save_result(struct mbox_view *v, const uint32_t *uids, size_t n)
+{
+	v->saved = xreallocarray(v->saved, n ? n : 1, sizeof(*uids));
+	if (n > 0)
+		memcpy(v->saved, uids, n * sizeof(*uids));
+	v->nsaved = n;
 }
 
 bool imapd_mbox_in_set(const struct mbox_view *v, const struct imap_seqset *set, bool uids, uint32_t seq)
@@ -585,19 +603,33 @@ int imapd_mbox_copy(struct imapd_session *s, const uint32_t *uids, size_t n, con
 	return r;
 }
 
-int imapd_mbox_append(struct imapd_session *s, const char *name, const char *data, size_t len,
-		      uint32_t flags, const char *keywords, int64_t date, uint32_t *uidvalidity_r,
-		      uint32_t *uid_r)
+int imapd_mbox_append(struct imapd_session *s, const char *name, const struct imapd_append *msgs,
+		      size_t n, uint32_t *uidvalidity_r, uint32_t *uids, const char **error_r)
 {
 	struct store_folder *f;
 	const char *err;
+	size_t done = 0;
+	int r = 0;
 
-	if (store_folder_open_append(s->store, name, &f, &err) < 0)
+	if (store_folder_open_append(s->store, name, &f, &err) < 0) {
+		*error_r = imapd_mbox_error(s, true, "Cannot open the mailbox.");
 		return -1;
+	}
 	*uidvalidity_r = store_folder_uidvalidity(f);
-	int r = store_append(f, data, len, flags, keywords, date, uid_r, &err);
+	for (; done < n && r == 0; done++)
+		r = store_append(f, msgs[done].data, msgs[done].len, msgs[done].flags,
+				 msgs[done].keywords, msgs[done].date, &uids[done], &err);
 	store_folder_close(&f);
-	return r;
+	if (r == 0)
+		return 0;
+	*error_r = imapd_mbox_error(s, true, "Cannot store the message.");
+	/* MULTIAPPEND is all or nothing: the messages appended before the
+	 * failure are expunged again (a crash in between may leave them). */
+	if (done > 1 && store_folder_open(s->store, name, &f, &err) == 0) {
+		store_expunge(f, uids, done - 1, &err);
+		store_folder_close(&f);
+	}
+	return -1;
 }
 
 int imapd_mbox_expunge(struct imapd_session *s, const uint32_t *uids, size_t n)
