@@ -292,7 +292,7 @@ static void add_date(struct sbuf *out, int64_t t)
 
 /* One message's FETCH response; -1 when its file cannot be read. */
 static int fetch_one(struct imapd_session *s, const struct fetch *f, uint32_t seq,
-		     const struct store_msg *m)
+		     const struct store_msg *m, bool seen_now)
 {
 	struct sbuf out = SBUF_INIT, raw = SBUF_INIT, bs = SBUF_INIT;
 	struct message *msg = NULL;
@@ -300,15 +300,10 @@ static int fetch_one(struct imapd_session *s, const struct fetch *f, uint32_t se
 	bool first = true;
 	int ret = -1;
 	uint32_t uid = m->uid;
-	bool seen_now = false;	/* FLAGS go along only when \Seen changed (6.4.5) */
 
-	if (f->sets_seen && !s->mbox->readonly && !(m->flags & STORE_SEEN)) {
-		if (store_set_flags(s->mbox->f, uid, STORE_FLAGS_ADD, STORE_SEEN, NULL, &err) == 0) {
-			seen_now = true;
-			m = store_folder_find(s->mbox->f, uid);
-			imapd_mbox_note_reported(s->mbox, uid, m->modseq);
-		}
-	}
+	/* FLAGS go along only when \Seen changed (6.4.5) */
+	if (seen_now)
+		imapd_mbox_note_reported(s->mbox, uid, m->modseq);
 	/* BODY and part numbers need the message parsed; the rest is read
 	 * from the state (BODYSTRUCTURE cached) or streamed from the file. */
 	bool need_msg = (f->simple & F_BODY) != 0;
@@ -468,6 +463,26 @@ static void cmd_fetch(struct imapd_session *s, const struct imap_arg *args, unsi
 		}
 	if (vanished)
 		imapd_vanished_earlier(s, changedsince, args[0].str);
+	/* \Seen for every body fetched without PEEK: one store call. */
+	size_t nseen = 0, k = 0;
+	uint32_t *seen = NULL;
+	if (f.sets_seen && !v->readonly) {
+		bool ghosts;
+		seen = imapd_mbox_set_uids(s, &set, s->uid_cmd, &nseen, &ghosts);
+		size_t w = 0;
+		for (size_t i = 0; i < nseen; i++) {
+			const struct store_msg *m = store_folder_find(v->f, seen[i]);
+			if (!(m->flags & STORE_SEEN) && !(changedsince && m->modseq <= changedsince))
+				seen[w++] = seen[i];
+		}
+		struct store_flag_change ch = { .op = STORE_FLAGS_ADD, .flags = STORE_SEEN };
+		uint32_t *mod = NULL;
+		size_t nmod;
+		nseen = w;
+		if (nseen > 0 && imapd_mbox_store(s, seen, nseen, &ch, &mod, &nmod) < 0)
+			nseen = 0;
+		free(mod);
+	}
 	bool gone = false;
 	unsigned batch = 0;
 	for (uint32_t seq = 1; seq <= v->count; seq++) {
@@ -480,7 +495,9 @@ static void cmd_fetch(struct imapd_session *s, const struct imap_arg *args, unsi
 		}
 		if (changedsince && m->modseq <= changedsince)
 			continue;
-		if (fetch_one(s, &f, seq, m) < 0)
+		while (k < nseen && seen[k] < m->uid)	/* both ascending */
+			k++;
+		if (fetch_one(s, &f, seq, m, k < nseen && seen[k] == m->uid) < 0)
 			gone = true;
 		/* Bodies are not piled up in memory, nor the replies of a
 		 * 100,000-message FETCH: out they go. */

@@ -30,6 +30,13 @@ is "$(grep -c '^\* [0-9]* FETCH (FLAGS (\\Seen))' <<< "$out")" 60 "with 60 FETCH
 is "$(grep -c '^flags:after-commit$' "$T_DIR/trace")" 1 "STORE 1:60: one state commit"
 is "$(grep -c '^flags:after-rename$' "$T_DIR/trace")" 60 "STORE 1:60: 60 files renamed"
 is "$(ls "$T_DIR/Mail/Many/cur" | grep -c ':2,S$')" 60 "all 60 files carry S"
+# A body FETCH without PEEK sets \Seen on all of them in one commit too.
+raw 'a1 SELECT Many\r\na2 STORE 1:60 -FLAGS.SILENT (\\Seen)\r\n' > /dev/null
+rm -f "$T_DIR/trace"
+out=$(printf 'a1 SELECT Many\r\na2 FETCH 1:60 (BODY[HEADER.FIELDS (SUBJECT)])\r\na3 LOGOUT\r\n' |
+	LOFT_CRASH_TRACE=$T_DIR/trace timeout 60 $IMAPD 2>/dev/null)
+is "$(grep -c '^\* [0-9]* FETCH (.*FLAGS (\\Seen)' <<< "$out")" 60 "FETCH 1:60 BODY[...]: 60 replies with FLAGS (\Seen)"
+is "$(grep -c '^flags:after-commit$' "$T_DIR/trace")" 1 "FETCH 1:60 BODY[...]: one state commit for \Seen"
 
 # ---- a partial FETCH of a 40 MB message ----
 rm -rf "$T_DIR/Mail/INBOX"
