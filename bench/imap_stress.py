@@ -115,6 +115,7 @@ class Client:
         self.own = {}        # uid -> set of flags this client last set
         self.gone = set()    # UIDs this client expunged
         self.cmds = 0
+        self.stats = {}      # op -> [times run, commands, seconds]
         self.proc = None
         if args.mode == "tcp":
             self.sock = socket.create_connection((args.target[0], int(args.target[1])), 30)
@@ -207,7 +208,7 @@ class Client:
                 codes.append(text)
         self.cmds += 1
         status = text.split(b" ", 2)[1:]
-        if status[0] == b"NO" and line.split(b" ")[0:2] in ([b"FETCH"], [b"UID", b"FETCH"]) \
+        if status[0] == b"NO" and line.startswith((b"FETCH ", b"UID FETCH ")) \
                 and re.search(rb"EXPUNGEISSUED|no longer exist", text, re.I):
             with self.model.lock:
                 self.model.races += 1
@@ -228,7 +229,7 @@ class Client:
                 self.err("UID %d FLAGS %s, set %s (%r)" % (uid, sorted(got), sorted(self.own[uid]), what))
         if d.get(b"ENVELOPE") == [None] * 10 or d.get(b"BODY[]", b"x") in (None, b""):
             with m.lock:
-                m.vanishing.setdefault(uid, self.idx)
+                m.vanishing.setdefault(uid, "%s: %r -> %.200r" % (self.idx, line[:60], d))
             return
         if b"ENVELOPE" in d:
             m.same(m.env, uid, repr(d[b"ENVELOPE"]), self.idx, "ENVELOPE")
@@ -358,10 +359,15 @@ class Client:
         self.select()
         while time.monotonic() < deadline:
             op = self.rng.choices(names, weights)[0]
+            t, n = time.monotonic(), self.cmds
             if op == "select":
                 self.select()
             else:
                 getattr(self, "op_" + op)()
+            st = self.stats.setdefault(op, [0, 0, 0.0])
+            st[0] += 1
+            st[1] += self.cmds - n
+            st[2] += time.monotonic() - t
 
 
 def worker(c, deadline):
@@ -415,6 +421,15 @@ def main():
             model.error(who, "UID %d answered with an empty ENVELOPE or BODY[] but never expunged" % uid)
     for e in model.errors[:20]:
         print("imap_stress: " + e, file=sys.stderr)
+    ops = {}
+    for c in clients:
+        for op, (k, cmds, sec) in c.stats.items():
+            o = ops.setdefault(op, [0, 0, 0.0])
+            o[0] += k
+            o[1] += cmds
+            o[2] += sec
+    print("ops " + " ".join("%s %d/%d/%.1fms" % (op, k, cmds, 1000 * sec / max(k, 1))
+                            for op, (k, cmds, sec) in sorted(ops.items())))
     print("cmds %d seconds %.1f cmds_per_s %.0f errors %d races %d" %
           (n, el, n / el, len(model.errors), model.races + len(model.vanishing)))
 
