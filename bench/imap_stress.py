@@ -25,8 +25,13 @@ STORE to or expunge them; all clients read everything:
   - FETCH sequence numbers never exceed the session's EXISTS count, and
     sequence numbers and UIDs rise together within one reply;
   - UIDVALIDITY never changes and UIDNEXT is above every appended UID.
-Prints "cmds N seconds S cmds_per_s X errors E" and the first errors on
-stderr; exits 0 when the run completed (errors or not), 2 on setup failure.
+A FETCH that meets a message another client has just expunged may be
+answered NO ("no longer exist", EXPUNGEISSUED) or with an empty ENVELOPE or
+BODY[] (RFC 2180 section 4.1): those are counted as races, not errors, and an
+empty answer is an error unless its UID was expunged during the run.
+Prints "ops NAME runs/commands/mean-time..." and "cmds N seconds S cmds_per_s X
+errors E races R", and the first errors on stderr; exits 0 when the run
+completed (errors or not), 1 on setup failure.
 """
 import argparse, hashlib, random, re, socket, subprocess, sys, threading, time
 
