@@ -24,13 +24,16 @@ STORE to or expunge them; all clients read everything:
     it again;
   - FETCH sequence numbers never exceed the session's EXISTS count, and
     sequence numbers and UIDs rise together within one reply;
-  - UIDVALIDITY never changes and UIDNEXT is above every appended UID.
+  - UIDVALIDITY never changes and UIDNEXT is above every appended UID;
+  - at the end every owned UID is still there, and every UID ever fetched was
+    there at the start, an APPENDUID or expunged by its owner: a UID from
+    nowhere is a "phantom" (an error, also counted apart).
 A FETCH that meets a message another client has just expunged may be
 answered NO ("no longer exist", EXPUNGEISSUED) or with an empty ENVELOPE or
 BODY[] (RFC 2180 section 4.1): those are counted as races, not errors, and an
 empty answer is an error unless its UID was expunged during the run.
 Prints "ops NAME runs/commands/mean-time..." and "cmds N seconds S cmds_per_s X
-errors E races R", and the first errors on stderr; exits 0 when the run
+errors E races R phantoms P", and the first errors on stderr; exits 0 when the run
 completed (errors or not), 1 on setup failure.
 """
 import argparse, hashlib, random, re, socket, subprocess, sys, threading, time
@@ -96,8 +99,12 @@ class Model:
         self.uids = []      # every UID known to exist at some point
         self.max_appended = 0
         self.expunged = set()
+        self.seen = set()    # every UID in a FETCH reply
+        self.mid = {}        # uid -> Message-ID of its ENVELOPE
+        self.appended_mid = {}  # APPENDUID -> the Message-ID appended
         self.vanishing = {}  # uid -> who saw it answered empty (RFC 2180 4.1)
         self.races = 0       # FETCHes answered NO: messages no longer exist
+        self.phantoms = 0    # errors about UIDs that came from nowhere
         self.uidvalidity = None
         self.errors = []
 
@@ -226,6 +233,8 @@ class Client:
             return
         uid = int(d[b"UID"])
         m, what = self.model, line[:60]
+        with m.lock:
+            m.seen.add(uid)
         if uid in self.gone:
             self.err("UID %d fetched after its EXPUNGE (%r)" % (uid, what))
         if b"FLAGS" in d and uid in self.own:
@@ -237,6 +246,7 @@ class Client:
                 m.vanishing.setdefault(uid, "%s: %r -> %.200r" % (self.idx, line[:60], d))
             return
         if b"ENVELOPE" in d:
+            m.mid[uid] = d[b"ENVELOPE"][9]
             m.same(m.env, uid, repr(d[b"ENVELOPE"]), self.idx, "ENVELOPE")
         if b"BODY[]" in d:
             body = d[b"BODY[]"] or b""
@@ -325,6 +335,7 @@ class Client:
         with self.model.lock:
             dup = uid in self.model.appended
             self.model.appended.add(uid)
+            self.model.appended_mid[uid] = mid
             self.model.uids.append(uid)
             self.model.max_appended = max(self.model.max_appended, uid)
         if dup:
@@ -421,9 +432,31 @@ def main():
         t.join()
     el = time.monotonic() - t0
     n = sum(c.cmds for c in clients)
-    for uid, who in sorted(model.vanishing.items()):
+    # At the end every UID a client owns is still there, and a UID answered
+    # empty was expunged or is there in full.
+    owned = {u: c.idx for c in clients for u in c.own}
+    try:
+        c = Client("final", args, model, random.Random(0))
+        c.select()
+        f, _, _, _ = c.cmd(b"UID FETCH 1:* (UID ENVELOPE)")
+        c.close()
+    except (OSError, ImapError) as e:
+        model.error("final", "%s: %s" % (type(e).__name__, e))
+        f = []
+    now = {int(d[b"UID"]): d.get(b"ENVELOPE") for d in f if b"UID" in d}
+    for uid in sorted(set(owned) - set(now)) if f else []:
+        model.error(owned[uid], "UID %d is gone at the end, never expunged" % uid)
+    phantom = sorted(model.seen - set(owned) - model.expunged - model.appended - set(model.uids))
+    model.phantoms = len(phantom) + sum(1 for u in model.vanishing if u not in model.expunged)
+    mids = {mid: u for u, mid in model.appended_mid.items()}
+    for u in phantom:
+        model.error("all", "UID %d was neither there at the start nor an APPENDUID (%s)" %
+                    (u, "Message-ID of APPENDUID %d" % mids[model.mid[u]] if model.mid.get(u) in mids
+                     else "its Message-ID not seen"))
+    for uid in sorted(model.vanishing):
         if uid not in model.expunged:
-            model.error(who, "UID %d answered with an empty ENVELOPE or BODY[] but never expunged" % uid)
+            model.error(model.vanishing[uid], "UID %d answered with an empty ENVELOPE or BODY[] but never "
+                        "expunged; at the end: %.150r" % (uid, now.get(uid, "not in the folder")))
     for e in model.errors[:20]:
         print("imap_stress: " + e, file=sys.stderr)
     ops = {}
@@ -435,8 +468,8 @@ def main():
             o[2] += sec
     print("ops " + " ".join("%s %d/%d/%.1fms" % (op, k, cmds, 1000 * sec / max(k, 1))
                             for op, (k, cmds, sec) in sorted(ops.items())))
-    print("cmds %d seconds %.1f cmds_per_s %.0f errors %d races %d" %
-          (n, el, n / el, len(model.errors), model.races + len(model.vanishing)))
+    print("cmds %d seconds %.1f cmds_per_s %.0f errors %d races %d phantoms %d" %
+          (n, el, n / el, len(model.errors), model.races + len(model.vanishing), model.phantoms))
 
 
 if __name__ == "__main__":
