@@ -9,6 +9,8 @@
 #   bench: imap_stress_errors N vs dovecot M
 #   bench: imap_stress_races N vs dovecot M   (FETCHes that met a message
 #          another client had just expunged: NO or empty data, RFC 2180 4.1)
+#   bench: imap_stress_phantoms N vs dovecot M   (the errors about UIDs that
+#          were neither there at the start nor APPENDUIDs)
 set -u
 : "${TOP:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${LOFT:=$TOP/build/loft}"
@@ -55,6 +57,7 @@ if [ -n "$dc" ]; then
 	echo "bench: imap_stress_cmds_per_s ${lc:-0} vs dovecot ${dcc:-0} ratio $(bench_ratio "$lc" "$dcc")"
 	echo "bench: imap_stress_errors ${le:-failed} vs dovecot ${de:-failed}"
 	echo "bench: imap_stress_races ${lr:-0} vs dovecot ${dr:-0}"
+	echo "bench: imap_stress_phantoms $(field "$loft" phantoms) vs dovecot $(field "$dc" phantoms)"
 else
 	echo "bench: imap_stress_cmds_per_s ${lc:-0} (dovecot not measured)"
 	echo "bench: imap_stress_errors ${le:-failed} (dovecot not measured)"
