@@ -17,7 +17,7 @@
 #include "daemon/daemon.h"
 #include "localmta/localmta.h"
 #include "localmta/queue.h"
-#include "localmta/sendmail-private.h"
+#include "localmta/transport.h"
 #include "localmta/auth.h"
 #include "lib/atomic.h"
 #include "lib/config.h"

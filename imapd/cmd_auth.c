@@ -53,9 +53,13 @@ static void cmd_enable(struct imapd_session *s, const struct imap_arg *args, uns
 		return;
 	}
 	for (unsigned i = 0; i < n; i++) {
+		/* RFC 7162 3.2.3: QRESYNC implies CONDSTORE. */
 		if (imap_arg_is_atom(&args[i], "CONDSTORE") && !s->condstore) {
 			s->condstore = true;
 			sbuf_addstr(&on, " CONDSTORE");
+		} else if (imap_arg_is_atom(&args[i], "QRESYNC") && !s->qresync) {
+			s->condstore = s->qresync = true;
+			sbuf_addstr(&on, " QRESYNC");
 		}
 	}
 	sess_printf(s, "* ENABLED%s\r\n", on.buf);

@@ -75,13 +75,26 @@ void sess_add_string(struct sbuf *out, const char *str, size_t len)
 	sbuf_addch(out, '"');
 }
 
+void sess_add_set(struct sbuf *out, const uint32_t *nums, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+
+		while (j + 1 < n && nums[j + 1] == nums[j] + 1)
+			j++;
+		sbuf_addf(out, "%s%u", i ? "," : "", nums[i]);
+		if (j > i)
+			sbuf_addf(out, ":%u", nums[j]);
+		i = j + 1;
+	}
+}
+
 void sess_capabilities(struct imapd_session *s, struct sbuf *out)
 {
-	/* Only what tests/imap.t exercises.  CONDSTORE, LIST-EXTENDED and
-	 * LIST-STATUS have code (MODSEQ, CHANGEDSINCE, UNCHANGEDSINCE, LIST
-	 * selection and RETURN (STATUS)) but no test yet: not offered. */
+	/* Only what tests/imap.t and tests/imap_ext.t exercise. */
 	sbuf_addstr(out, "IMAP4rev1 LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
-			 "CHILDREN SPECIAL-USE STATUS=SIZE ESEARCH");
+			 "CHILDREN SPECIAL-USE CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS STATUS=SIZE "
+			 "ESEARCH CONDSTORE QRESYNC SEARCHRES MULTIAPPEND");
 	if (s->state == SESS_NOTAUTH) {
 		if (s->auth && s->auth->login)
 			sbuf_addstr(out, " SASL-IR");
@@ -95,6 +108,7 @@ void sess_capabilities(struct imapd_session *s, struct sbuf *out)
 
 static const struct sess_command *const tables[] = {
 	cmd_auth_table, cmd_mailbox_table, cmd_msg_table, cmd_fetch_table, cmd_search_table,
+	cmd_list_table,
 };
 
 const struct sess_command *sess_find_command(const char *name)
