@@ -16,7 +16,7 @@ ok $? "30 messages delivered to INBOX"
 
 out=$(timeout 120 python3 "$TOP/bench/imap_stress.py" -n 3 -s "${STRESS_SECONDS:-3}" cmd "$LOFT" imapd 2> "$T_DIR/stress.err")
 ok $? "the harness ran to the end" || diag "$(cat "$T_DIR/stress.err")"
-diag "$out"
+while IFS= read -r l; do diag "$l"; done <<<"$out"
 sum=$(grep '^cmds ' <<<"$out")
 errors=$(awk '{print $8 - $12}' <<<"$sum")
 is "${errors:-none}" 0 "no reply disagreed with the model" || diag "$(head -20 "$T_DIR/stress.err")"
