@@ -332,6 +332,11 @@ static void cmd_store(struct imapd_session *s, const struct imap_arg *args, unsi
 		/* SET replaces keywords too: "" clears them. */
 		const char *k = op == STORE_FLAGS_SET ? kw : (*kw ? kw : NULL);
 		if (store_set_flags(v->f, m->uid, op, flags, k, &err) < 0) {
+			/* Expunged by another process since the last sync. */
+			if (store_error_code(s->store) == STORE_ERR_NO_MESSAGE) {
+				gone = true;
+				continue;
+			}
 			sbuf_release(&modified);
 			sess_reply(s, "NO", "[SERVERBUG] Cannot change the flags.");
 			return;
