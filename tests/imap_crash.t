@@ -102,6 +102,11 @@ for op in append copy copyset move moveset store storeset expunge uidexpunge clo
 	rm -f "$T_DIR/trace"
 	LOFT_CRASH_TRACE=$T_DIR/trace run_op $op
 	grep -q '^a2 OK' "$T_DIR/op.out"; ok $? "$op: runs uninterrupted ($(grep '^a[23] ' "$T_DIR/op.out" | tr -d '\r' | tr '\n' ' '))"
+	# A command on a set of messages is one store transaction (one fsync).
+	case $op in *set)
+		is "$(grep -c ':begin$' "$T_DIR/trace")" "$([ $op = moveset ] && echo 2 || echo 1)" \
+			"$op: one transaction for the set ($(grep ':begin$' "$T_DIR/trace" | tr '\n' ' '))" ;;
+	esac
 	mapfile -t points < <(awk '{ n[$0]++; print $0 "#" n[$0] }' "$T_DIR/trace")
 	[ "${#points[@]}" -gt 0 ] || { ok 1 "$op: no crash points traced"; continue; }
 	bad="" dup=""
