@@ -196,6 +196,11 @@ const char *store_threadkey_split(struct arena *a, const char *key)
 	return s;
 }
 
+/* Whether the file a record names exists.  Another process may have
+ * changed a message (and committed) between our scan and our transaction:
+ * then the record names the file as it is now and our scan is stale, and
+ * writing the scan over it would make the next flag change start from old
+ * flags. */
 static bool still_there(const struct store_folder *f, const struct state_rec *rec)
 {
 	struct stat st;
@@ -327,11 +332,6 @@ static char **new_envelopes(struct store_folder *f, struct fentry **nw, size_t n
 	return envs;
 }
 
-/* Whether the file a record names exists.  Another process may have
- * changed a message (and committed) between our scan and our transaction:
- * then the record names the file as it is now and our scan is stale, and
- * writing the scan over it would make the next flag change start from old
- * flags. */
 /* Writes what the join found into the state, in one transaction. */
 static int apply(struct store_folder *f, struct join *j, const struct state_header *hdr,
 		 const char **error_r)
