@@ -201,18 +201,23 @@ const char *store_threadkey_split(struct arena *a, const char *key)
  * then the record names the file as it is now and our scan is stale, and
  * writing the scan over it would make the next flag change start from old
  * flags. */
-static bool still_there(const struct store_folder *f, const struct state_rec *rec)
+static bool location_exists(const struct store_folder *f, const char *location)
 {
 	struct stat st;
 	char *p;
 	bool yes;
 
-	if (f->kind != STORE_MAILDIR || rec->location == NULL || rec->location[0] == '\0')
+	if (f->kind != STORE_MAILDIR || location == NULL || location[0] == '\0')
 		return false;
-	p = path_join(f->path, rec->location);
+	p = path_join(f->path, location);
 	yes = stat(p, &st) == 0;
 	free(p);
 	return yes;
+}
+
+static bool still_there(const struct store_folder *f, const struct state_rec *rec)
+{
+	return location_exists(f, rec->location);
 }
 
 static int join_cb(const struct state_rec *rec, void *ctx)
@@ -440,6 +445,15 @@ static int apply(struct store_folder *f, struct join *j, const struct state_head
 			if (r > 0)
 				continue;
 		}
+		/* Listed by our scan, then expunged (file and record) by
+		 * another process before our walk or our transaction: not
+		 * new, gone.  Loft's writers remove files inside their
+		 * transaction, so the check holds until we commit.  A state
+		 * that was empty at our walk had nothing to expunge (a first
+		 * open of a big folder makes no stat per file). */
+		if (f->kind == STORE_MAILDIR && (!fresh || hdr->count > 0) &&
+		    !location_exists(f, e->location))
+			continue;
 		struct state_rec rec = {
 			.flags = e->flags, .size = e->size, .internal_date = e->date,
 			.key = e->key, .location = e->location, .keywords = "",

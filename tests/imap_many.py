@@ -26,16 +26,18 @@ class Session:
 
     def __init__(self, name):
         self.name = name
+        # IMAP_MANY_TRACE=DIR: each session's conversation in DIR/NAME and
+        # the server's stderr in DIR/NAME.err
+        tdir = os.environ.get("IMAP_MANY_TRACE")
+        err = open(os.path.join(tdir, name + ".err"), "wb") if tdir else subprocess.DEVNULL
         self.p = subprocess.Popen(shlex.split(IMAPD), stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+                                  stdout=subprocess.PIPE, stderr=err)
         self.fd = self.p.stdout.fileno()
         self.buf = b""
         self.tag = 0
         self.model = []
         self.seq_cmd = False    # a sequence-number command runs: no EXPUNGE
         self.idle_exists = 0    # EXISTS received while idling
-        # IMAP_MANY_TRACE=DIR: each session's conversation in DIR/NAME
-        tdir = os.environ.get("IMAP_MANY_TRACE")
         self.trace = open(os.path.join(tdir, name), "wb") if tdir else None
         self.read_line(10)      # the PREAUTH greeting
 
@@ -153,7 +155,7 @@ class Session:
                 self.cmd("NOOP", learn=False)
             elif b" OK " not in line:
                 error("%s: FETCH -> %s" % (self.name, line.decode(errors="replace")))
-        error("%s: cannot learn its new messages" % self.name)
+        error("%s: cannot learn its new messages (FETCH of what EXISTS announced keeps failing)" % self.name)
 
     def select(self):
         self.cmd("SELECT INBOX")

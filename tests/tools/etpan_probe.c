@@ -300,19 +300,21 @@ int main(int argc, char **argv)
 		fail("connect", r);
 		goto out;
 	}
-	r = mailimap_capability(imap, &(struct mailimap_capability_data *){ NULL });
+	struct mailimap_capability_data *caps = NULL;
+
+	r = mailimap_capability(imap, &caps);
 	if (r != MAILIMAP_NO_ERROR) {
 		fail("capability", r);
 	} else {
 		printf("capability");
-		for (clistiter *it = clist_begin(imap->imap_connection_info->imap_capability->cap_list);
-		     it; it = clist_next(it)) {
+		for (clistiter *it = clist_begin(caps->cap_list); it; it = clist_next(it)) {
 			const struct mailimap_capability *c = clist_content(it);
 
 			if (c->cap_type == MAILIMAP_CAPABILITY_NAME)
 				printf(" %s", c->cap_data.cap_name);
 		}
 		printf("\n");
+		mailimap_capability_data_free(caps);
 	}
 	r = mailimap_select(imap, mbox);
 	if (r != MAILIMAP_NO_ERROR) {
