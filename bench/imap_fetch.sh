@@ -2,8 +2,9 @@
 # SELECT + `UID FETCH 1:* (UID FLAGS)` on the cached corpus folder
 # (bench/lib.sh, mkcorpus --seed 7, BENCH_COUNT messages, default 100000)
 # as INBOX: `loft imapd` driven over a pipe (peak RSS by /usr/bin/time -f %M
-# on it) beside a private Dovecot (maildir, ssl = no, 127.0.0.1; peak RSS the
-# VmHWM of its imap process) on a hard-linked copy of the same maildir.
+# on it; INBOX a hard-linked copy) beside a private Dovecot (bench/lib.sh's
+# bench_dovecot_imap: maildir, ssl = no, 127.0.0.1, a copy of the same
+# maildir; peak RSS the VmHWM of its imap process).
 # Both are warmed first (two sessions: loft builds its state, Dovecot its
 # index and cache), then BENCH_IMAP_FETCH_RUNS runs (default 3), best time
 # and highest RSS:
@@ -31,13 +32,7 @@ bench_corpus "$COUNT"
 WORK=$(mktemp -d /tmp/loft-bench-imapfetch.XXXXXX)
 chmod 755 "$WORK"
 PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-ratio() { python3 -c 'import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print("%.2f" % (a/b if b else 0))' "$1" "$2"; }
+trap 'bench_stop_all; rm -rf "$WORK"' EXIT
 val() { awk -v k="$1" '$1 == k {print $2}' "$2"; }
 # A copy of the corpus that renames and state files cannot reach: new
 # directories, the message files hard links (neither server writes into a
@@ -67,71 +62,25 @@ loft_kb=$(tail -qn1 "$L"/rss.* | sort -n | tail -1)
 # --- Dovecot ----------------------------------------------------------------
 D=$WORK/dovecot
 dc_s= dc_kb=
-if ! command -v dovecot >/dev/null || [ ! -x /usr/lib/dovecot/imap ]; then
-	echo "bench: imap_fetch: dovecot skipped: dovecot-imapd is not installed"
-elif ! id mail >/dev/null 2>&1; then
-	echo "bench: imap_fetch: dovecot skipped: no 'mail' user to run it as"
+mkdir -p "$D"
+if ! bench_dovecot_imap "$D" "$CACHE" > "$WORK/why"; then
+	echo "bench: imap_fetch: dovecot skipped: $(cat "$WORK/why")"
 else
-	DPORT=$(bench_free_port)
-	mkdir -p "$D"
-	copy_maildir "$CACHE" "$D/Maildir"
-	mkdir -p "$D/run/state" "$D/home"
-	find "$D/Maildir" "$D/home" -type d -exec chown mail:mail {} +
-	echo "bench:{PLAIN}bench-password-1" > "$D/passwd"
-	cat > "$D/dovecot.conf" <<EOC
-base_dir = $D/run
-state_dir = $D/run/state
-log_path = $D/dovecot.log
-info_log_path = /dev/null
-listen = 127.0.0.1
-protocols = imap
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-first_valid_uid = $(id -u mail)
-mail_location = maildir:$D/Maildir
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN $D/passwd
-}
-userdb {
-  driver = static
-  args = uid=mail gid=mail home=$D/home
-}
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = $DPORT
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-EOC
-	dovecot -F -c "$D/dovecot.conf" 2>> "$D/dovecot.log" &
-	DPID=$!
-	PIDS+=($DPID)
-	if ! bench_wait_port "$DPORT"; then
-		echo "bench: imap_fetch: dovecot skipped: it did not start: $(tail -3 "$D/dovecot.log")"
-	elif ! python3 "$PY" tcp 127.0.0.1 "$DPORT" bench bench-password-1 "$DPID" > "$D/warm" ||
-		! python3 "$PY" tcp 127.0.0.1 "$DPORT" bench bench-password-1 "$DPID" > /dev/null; then
-		echo "bench: imap_fetch: dovecot failed: $(tail -3 "$D/dovecot.log")"
-	else
-		echo "== dovecot: $(val fetched "$D/warm") messages fetched (warm-up, index built: $(val time "$D/warm") s)"
-		for i in $(seq "$RUNS"); do
-			python3 "$PY" tcp 127.0.0.1 "$DPORT" bench bench-password-1 "$DPID" > "$D/run.$i" || break
-			echo "== dovecot run $i: $(val time "$D/run.$i") s (SELECT $(val select "$D/run.$i") s), $(val rss "$D/run.$i") KB"
-		done
-		dc_s=$(cat "$D"/run.* | awk '$1 == "time" {print $2}' | sort -n | head -1)
-		dc_kb=$(cat "$D"/run.* | awk '$1 == "rss" {print $2}' | sort -n | tail -1)
-	fi
+	for i in 0 0 $(seq "$RUNS"); do	# two warm-ups: its index, then its cache
+		python3 "$PY" tcp 127.0.0.1 "$DPORT" bench "$BENCH_PW" "$DPID" > "$D/run.$i" ||
+			{ echo "bench: imap_fetch: dovecot failed: $(tail -3 "$D/dovecot.log")"; break; }
+		[ "$i" = 0 ] || echo "== dovecot run $i: $(val time "$D/run.$i") s (SELECT $(val select "$D/run.$i") s), $(val rss "$D/run.$i") KB"
+	done
+	rm -f "$D/run.0"
+	dc_s=$(cat "$D"/run.* 2>/dev/null | awk '$1 == "time" {print $2}' | sort -n | head -1)
+	dc_kb=$(cat "$D"/run.* 2>/dev/null | awk '$1 == "rss" {print $2}' | sort -n | tail -1)
 fi
 
 # --- report -----------------------------------------------------------------
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 if [ -n "$dc_s" ]; then
-	echo "bench: imap_select_fetch $loft_s s vs dovecot $dc_s s ratio $(ratio "$loft_s" "$dc_s")"
-	echo "bench: imap_select_fetch_rss $(mb "$loft_kb") MB vs dovecot $(mb "$dc_kb") MB ratio $(ratio "$loft_kb" "$dc_kb")"
+	echo "bench: imap_select_fetch $loft_s s vs dovecot $dc_s s ratio $(bench_ratio "$loft_s" "$dc_s")"
+	echo "bench: imap_select_fetch_rss $(mb "$loft_kb") MB vs dovecot $(mb "$dc_kb") MB ratio $(bench_ratio "$loft_kb" "$dc_kb")"
 else
 	echo "bench: imap_select_fetch $loft_s s (dovecot not measured)"
 	echo "bench: imap_select_fetch_rss $(mb "$loft_kb") MB (dovecot not measured)"

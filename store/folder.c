@@ -196,6 +196,30 @@ const char *store_threadkey_split(struct arena *a, const char *key)
 	return s;
 }
 
+/* Whether the file a record names exists.  Another process may have
+ * changed a message (and committed) between our scan and our transaction:
+ * then the record names the file as it is now and our scan is stale, and
+ * writing the scan over it would make the next flag change start from old
+ * flags. */
+static bool location_exists(const struct store_folder *f, const char *location)
+{
+	struct stat st;
+	char *p;
+	bool yes;
+
+	if (f->kind != STORE_MAILDIR || location == NULL || location[0] == '\0')
+		return false;
+	p = path_join(f->path, location);
+	yes = stat(p, &st) == 0;
+	free(p);
+	return yes;
+}
+
+static bool still_there(const struct store_folder *f, const struct state_rec *rec)
+{
+	return location_exists(f, rec->location);
+}
+
 static int join_cb(const struct state_rec *rec, void *ctx)
 {
 	struct join *j = ctx;
@@ -223,18 +247,23 @@ static int join_cb(const struct state_rec *rec, void *ctx)
 			(struct update){ (size_t)i, rec->uid, rec->threadkey == NULL };
 	}
 	/* Built even when something changed: a pass that ends up clean
-	 * needs no second walk. */
+	 * needs no second walk.  A scan that listed a file before another
+	 * process renamed it (a flag change committed since) is stale for
+	 * that message: the state's name exists, and its flags are the ones
+	 * that go with its MODSEQ (apply() keeps them too). */
 	struct store_msg *m = &f->msgs[j->built];
+	bool stale = e->location && rec->location && strcmp(e->location, rec->location) != 0 &&
+		still_there(f, rec);
 
 	m->uid = rec->uid;
-	m->flags = e->flags;
+	m->flags = stale ? rec->flags : e->flags;
 	m->modseq = rec->modseq;
 	m->size = rec->size;
 	m->internal_date = rec->internal_date;
 	m->keywords = rec->keywords && rec->keywords[0] ?
 		arena_strdup(f->arena, rec->keywords) : "";
 	m->threadkey = store_threadkey_split(f->arena, rec->threadkey);
-	m->location = e->location;
+	m->location = stale ? arena_strdup(f->arena, rec->location) : e->location;
 	f->keys[j->built] = f->kind == STORE_MAILDIR ? e->key : arena_strdup(f->arena, e->key);
 	j->built++;
 	return 0;
@@ -306,25 +335,6 @@ static char **new_envelopes(struct store_folder *f, struct fentry **nw, size_t n
 	}
 	sbuf_release(&buf);
 	return envs;
-}
-
-/* Whether the file a record names exists.  Another process may have
- * changed a message (and committed) between our scan and our transaction:
- * then the record names the file as it is now and our scan is stale, and
- * writing the scan over it would make the next flag change start from old
- * flags. */
-static bool still_there(const struct store_folder *f, const struct state_rec *rec)
-{
-	struct stat st;
-	char *p;
-	bool yes;
-
-	if (f->kind != STORE_MAILDIR || rec->location == NULL || rec->location[0] == '\0')
-		return false;
-	p = path_join(f->path, rec->location);
-	yes = stat(p, &st) == 0;
-	free(p);
-	return yes;
 }
 
 /* Writes what the join found into the state, in one transaction. */
@@ -435,6 +445,15 @@ static int apply(struct store_folder *f, struct join *j, const struct state_head
 			if (r > 0)
 				continue;
 		}
+		/* Listed by our scan, then expunged (file and record) by
+		 * another process before our walk or our transaction: not
+		 * new, gone.  Loft's writers remove files inside their
+		 * transaction, so the check holds until we commit.  A state
+		 * that was empty at our walk had nothing to expunge (a first
+		 * open of a big folder makes no stat per file). */
+		if (f->kind == STORE_MAILDIR && (!fresh || hdr->count > 0) &&
+		    !location_exists(f, e->location))
+			continue;
 		struct state_rec rec = {
 			.flags = e->flags, .size = e->size, .internal_date = e->date,
 			.key = e->key, .location = e->location, .keywords = "",
