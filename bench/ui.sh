@@ -103,6 +103,8 @@ run_client() {
 
 # ---- loft ----
 printf 'set folder=%s/Mail\nset state_dir=%s/state\nset sort=threads\n' "$WORK" "$WORK" > "$WORK/mailrc"
+# -R opens no store it would have to create: the root must exist.
+mkdir -p "$WORK/Mail"
 LOFTCMD=("$LOFT" -F "$WORK/mailrc" -R)
 rm -rf "$WORK/state"
 run_client loft all "${LOFTCMD[@]}" -f "$CACHE"
