@@ -49,7 +49,9 @@ flagged_subjects() {
 	done | sort | tr '\n' ' '
 }
 
-tmux_start strace -f -qq -y -e trace=fsync,fdatasync,msync -o "$ST" "$LOFT"
+# LeakSanitizer cannot run under ptrace (SANITIZE=1 builds).
+tmux_start env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+	strace -f -qq -y -e trace=fsync,fdatasync,msync -o "$ST" "$LOFT"
 tmux_wait 'INBOX \[Msgs:30' 10
 ok $? "the index is up with 30 messages"
 tmux_keys Home
