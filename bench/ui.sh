@@ -38,7 +38,8 @@ COUNT=$(find "$CACHE/cur" "$CACHE/new" -type f | wc -l)
 
 WORK=$(mktemp -d "$TOP/build/bench/ui.XXXXXX")
 SOCK=loft-bench-$$
-trap 'tmux -L "$SOCK" kill-server 2>/dev/null; rm -rf "$WORK"' EXIT
+# (set -e applies in the trap too: the server is usually gone already.)
+trap 'tmux -L "$SOCK" kill-server 2>/dev/null || true; rm -rf "$WORK"' EXIT
 export HOME=$WORK/home LC_ALL=C.UTF-8 TZ=UTC
 mkdir -p "$HOME"
 unset TMUX
