@@ -4,6 +4,7 @@
  * program name is looked at too, so that loft installed as `sendmail` or
  * `mailq` (or `loft-CMD`) runs that command directly. */
 #include "client/commands.h"
+#include "daemon/daemon.h"
 #include "imapd/imapd.h"
 #include "localmta/localmta.h"
 #include "ui/ui.h"
@@ -38,7 +39,8 @@ static const struct command commands[] = {
 	{ "init", cmd_init,
 	  "[--name NAME] [--address ADDR] [--provider NAME | --smarthost URL]\n"
 	  "                 [--smarthost-user USER] [--password-command CMD] [--folder DIR]\n"
-	  "                 [--devices | --no-devices] [--listen HOST:PORT] [--device NAME]\n"
+	  "                 [--devices | --no-devices] [--listen HOST:PORT]\n"
+	  "                 [--imap-listen HOST:PORT] [--device NAME]\n"
 	  "                 [--systemd] [--yes] [--force]",
 	  "first set-up: mailrc, store, TLS certificate, a login for your phone",
 	  "Asks your name, your address, your provider's submission server (a list of\n"
@@ -49,7 +51,7 @@ static const struct command commands[] = {
 	  "with a welcome message, the TLS certificate and the first device login,\n"
 	  "and prints what to type into a phone or Thunderbird: server, port,\n"
 	  "STARTTLS, the certificate's SHA-256 fingerprint, the login and its new\n"
-	  "password (shown once).  IMAP for other devices is not built yet.\n"
+	  "password (shown once), for IMAP (port 1143) and SMTP submission.\n"
 	  "Every question has a flag; --yes takes the default of the others, so\n"
 	  "`loft init --address ADDR --provider gmail --password-command CMD --yes`\n"
 	  "runs unattended.  An existing mailrc is replaced only after a yes or with\n"
@@ -168,8 +170,9 @@ static const struct command commands[] = {
 	  "timeout); 65 the message cannot be accepted (empty, mail loop, too large);\n"
 	  "64 bad usage.  Usable where procmail, maildrop or dovecot-lda are.\n" },
 	{ "daemon", cmd_daemon, "[--detach] [--pidfile FILE]",
-	  "run the SMTP listeners and the queue runner",
-	  "Binds smtp_listen (submission, STARTTLS), smtps_listen (implicit TLS) and\n"
+	  "run the IMAP and SMTP listeners and the queue runner",
+	  "Binds imap_listen (IMAP, STARTTLS), imaps_listen (IMAP, implicit TLS),\n"
+	  "smtp_listen (submission, STARTTLS), smtps_listen (implicit TLS) and\n"
 	  "smtp_inbound_listen (an MX), each when set; forks one process per\n"
 	  "connection (at most max_connections; as root, they run as the owner of\n"
 	  "`folder`), runs the queue every queue_interval and whenever mail is\n"
@@ -178,7 +181,7 @@ static const struct command commands[] = {
 	  "to shutdown_timeout) and exits 0.  Runs in the foreground and logs to\n"
 	  "stderr (or syslog: log=syslog) unless --detach, which writes --pidfile.\n"
 	  "At start it warns once about each setting the mailrc sets that is not\n"
-	  "built yet (imap_listen...) and about account blocks, which nothing uses yet.\n" },
+	  "built yet (fetch_interval) and about account blocks, which nothing uses yet.\n" },
 	{ "imapd", cmd_imapd, "",
 	  "an IMAP session on standard input and output (for tunnels)",
 	  "Serves the store over IMAP on standard input and output, already logged\n"
@@ -188,15 +191,16 @@ static const struct command commands[] = {
 	  "Exit status: 0 after LOGOUT or end of input; 69 the store cannot be\n"
 	  "opened; 74 an I/O error on the connection.\n" },
 	{ "passwd", cmd_passwd, "[--stdin] [NAME] | --list | --remove NAME",
-	  "set, list or revoke the logins of your devices (SMTP submission)",
+	  "set, list or revoke the logins of your devices (IMAP, SMTP submission)",
 	  "Each device (phone, laptop...) gets its own login, so one can be revoked\n"
-	  "without touching the others.  Today a login is for sending mail through\n"
-	  "`loft daemon`'s submission listeners (smtp_listen with STARTTLS,\n"
-	  "smtps_listen); the IMAP server, not built yet, is to use the same logins.\n"
+	  "without touching the others.  A login is for reading mail through\n"
+	  "`loft daemon`'s IMAP listeners (imap_listen with STARTTLS, imaps_listen)\n"
+	  "and sending it through its submission listeners (smtp_listen with\n"
+	  "STARTTLS, smtps_listen).\n"
 	  "`loft passwd NAME` makes a new random password for NAME (default:\n"
 	  "\"default\") and prints it once; with --stdin the password is read from\n"
 	  "the first line of standard input.  --list prints the names, --remove NAME\n"
-	  "revokes one.  The file is STATE_DIR/passwd (mode 0600) with yescrypt hashes.\n"
+	  "revokes one and ends its open IMAP sessions.  The file is STATE_DIR/passwd (mode 0600) with yescrypt hashes.\n"
 	  "Exit status: 0 done; 64 bad usage; 65 a --stdin password shorter than 8\n"
 	  "characters; 67 --remove of a name that has no login; 74 the file cannot\n"
 	  "be read or written.\n" },

@@ -53,9 +53,13 @@ static void cmd_enable(struct imapd_session *s, const struct imap_arg *args, uns
 		return;
 	}
 	for (unsigned i = 0; i < n; i++) {
+		/* RFC 7162 3.2.3: QRESYNC implies CONDSTORE. */
 		if (imap_arg_is_atom(&args[i], "CONDSTORE") && !s->condstore) {
 			s->condstore = true;
 			sbuf_addstr(&on, " CONDSTORE");
+		} else if (imap_arg_is_atom(&args[i], "QRESYNC") && !s->qresync) {
+			s->condstore = s->qresync = true;
+			sbuf_addstr(&on, " QRESYNC");
 		}
 	}
 	sess_printf(s, "* ENABLED%s\r\n", on.buf);
@@ -89,7 +93,7 @@ static void cmd_starttls(struct imapd_session *s, const struct imap_arg *args, u
 	}
 	/* The reply went out before the handshake: none is left to send. */
 	sess_reply(s, "OK", "TLS is on.");
-	s->reply = NULL;
+	s->replied = true;
 }
 
 /* Checks the login through the callback; sets the state on success. */
@@ -100,8 +104,16 @@ static void try_login(struct imapd_session *s, const char *user, const char *pas
 		sess_reply(s, "NO", "[PRIVACYREQUIRED] Log in over TLS.");
 		return;
 	}
-	if (s->auth->login(s->auth->ctx, user, pass) < 0) {
-		log_info("imapd: failed login for %s", user);
+	switch (s->auth->login(s->auth->ctx, user, pass)) {
+	case IMAPD_LOGIN_OK:
+		break;
+	case IMAPD_LOGIN_UNAVAILABLE:
+		sess_reply(s, "NO", "[UNAVAILABLE] Cannot check logins now, try again later.");
+		return;
+	case IMAPD_LOGIN_CLOSE:
+		s->bye = "Too many failed logins.";
+		/* fall through */
+	case IMAPD_LOGIN_FAILED:	/* the callback logged it */
 		sess_reply(s, "NO", "[AUTHENTICATIONFAILED] Authentication failed.");
 		return;
 	}

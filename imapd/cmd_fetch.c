@@ -43,7 +43,8 @@ void fetch_flags_reply(struct imapd_session *s, uint32_t seq, const struct store
 	struct sbuf sb = SBUF_INIT;
 
 	sbuf_addf(&sb, "* %u FETCH (", seq);
-	if (s->uid_cmd)
+	/* RFC 7162 3.2.4: with QRESYNC every FETCH response has the UID. */
+	if (s->uid_cmd || s->qresync)
 		sbuf_addf(&sb, "UID %u ", m->uid);
 	sbuf_addstr(&sb, "FLAGS ");
 	imapd_mbox_flags_out(s->mbox, m, &sb);
@@ -388,12 +389,29 @@ static void cmd_fetch(struct imapd_session *s, const struct imap_arg *args, unsi
 		ni = items->count;
 		items = items->list;
 	}
+	/* (CHANGEDSINCE n [VANISHED]), RFC 7162 3.1.4.1 and 3.2.6 */
 	uint64_t changedsince = 0;
-	if (n == 3 && args[2].type == IMAP_ARG_LIST && args[2].count == 2 &&
-	    imap_arg_is_atom(&args[2].list[0], "CHANGEDSINCE")) {
-		changedsince = strtoull(args[2].list[1].str, NULL, 10);
-		s->condstore = true;
-		f.simple |= F_MODSEQ;
+	bool vanished = false;
+	if (n == 3 && args[2].type == IMAP_ARG_LIST) {
+		const struct imap_arg *mod = args[2].list;
+		unsigned nm = args[2].count;
+		for (unsigned j = 0; j < nm; j++) {
+			if (imap_arg_is_atom(&mod[j], "CHANGEDSINCE") && j + 1 < nm &&
+			    imapd_parse_modseq(&mod[j + 1], &changedsince) == 0) {
+				j++;
+				s->condstore = true;
+				f.simple |= F_MODSEQ;
+			} else if (imap_arg_is_atom(&mod[j], "VANISHED") && s->qresync && s->uid_cmd) {
+				vanished = true;
+			} else {
+				sess_reply(s, "BAD", "Invalid FETCH modifier.");
+				return;
+			}
+		}
+		if (vanished && !(f.simple & F_MODSEQ)) {
+			sess_reply(s, "BAD", "VANISHED needs CHANGEDSINCE.");
+			return;
+		}
 	} else if (n != 2) {
 		sess_reply(s, "BAD", "Unknown FETCH modifier.");
 		return;
@@ -404,6 +422,8 @@ static void cmd_fetch(struct imapd_session *s, const struct imap_arg *args, unsi
 			sess_reply(s, "BAD", "%s", err);
 			return;
 		}
+	if (vanished)
+		imapd_vanished_earlier(s, changedsince, args[0].str);
 	bool gone = false;
 	for (uint32_t seq = 1; seq <= v->count; seq++) {
 		if (!imapd_mbox_in_set(v, &set, s->uid_cmd, seq))

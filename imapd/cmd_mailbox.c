@@ -1,32 +1,17 @@
-/* Mailbox commands: SELECT, EXAMINE, CREATE, DELETE, RENAME, SUBSCRIBE,
- * UNSUBSCRIBE, LIST (LIST-EXTENDED, SPECIAL-USE, LIST-STATUS, CHILDREN),
- * LSUB, STATUS (STATUS=SIZE), NAMESPACE.
- *
- * Subscriptions: the store keeps none, so every folder counts as
- * subscribed; SUBSCRIBE and UNSUBSCRIBE succeed and change nothing. */
+/* Mailbox commands: SELECT, EXAMINE (CONDSTORE, QRESYNC), CREATE
+ * (CREATE-SPECIAL-USE), DELETE, RENAME, STATUS (STATUS=SIZE,
+ * HIGHESTMODSEQ), NAMESPACE.  LIST and subscriptions: cmd_list.c. */
 #include "imapd/session-private.h"
 
 #include "lib/arena.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
+#include "store/folder_meta.h"
 #include "store/store.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-static const char *const special_use[][2] = {
-	{ "Sent", "\\Sent" }, { "Drafts", "\\Drafts" }, { "Trash", "\\Trash" },
-	{ "Junk", "\\Junk" }, { "Archive", "\\Archive" },
-};
-
-static const char *special_of(const char *name)
-{
-	for (size_t i = 0; i < sizeof(special_use) / sizeof(special_use[0]); i++)
-		if (strcmp(name, special_use[i][0]) == 0)
-			return special_use[i][1];
-	return NULL;
-}
 
 /* A one-argument mailbox name, converted; NULL after a reply. */
 static const char *name_arg(struct imapd_session *s, const struct imap_arg *args, unsigned n,
@@ -48,11 +33,13 @@ static void do_select(struct imapd_session *s, const struct imap_arg *args, unsi
 		      bool readonly)
 {
 	const char *name, *err;
+	struct imapd_select_params params = { 0 };
 
 	if (n == 2 && args[1].type == IMAP_ARG_LIST) {
-		for (unsigned i = 0; i < args[1].count; i++)
-			if (imap_arg_is_atom(&args[1].list[i], "CONDSTORE"))
-				s->condstore = true;
+		if (imapd_select_params(s, &args[1], &params, &err) < 0) {
+			sess_reply(s, "BAD", "%s", err);
+			return;
+		}
 		n = 1;
 	}
 	if ((name = name_arg(s, args, n, 1)) == NULL)
@@ -61,6 +48,8 @@ static void do_select(struct imapd_session *s, const struct imap_arg *args, unsi
 		sess_reply(s, "BAD", "Too many arguments.");
 		return;
 	}
+	if (params.condstore)
+		s->condstore = true;
 	if (s->mbox != NULL)
 		sess_printf(s, "* OK [CLOSED] Previous mailbox closed.\r\n");
 	if (imapd_mbox_select(s, name, readonly, &err) < 0) {
@@ -88,6 +77,7 @@ static void do_select(struct imapd_session *s, const struct imap_arg *args, unsi
 		    store_folder_uidvalidity(v->f), store_folder_uidnext(v->f));
 	sess_printf(s, "* OK [HIGHESTMODSEQ %llu] Highest.\r\n",
 		    (unsigned long long)store_folder_highestmodseq(v->f));
+	imapd_qresync_select(s, &params);
 	sess_reply(s, "OK", "[READ-%s] %s completed.", readonly ? "ONLY" : "WRITE",
 		   readonly ? "EXAMINE" : "SELECT");
 }
@@ -106,8 +96,26 @@ static void cmd_create(struct imapd_session *s, const struct imap_arg *args, uns
 {
 	const char *raw = n >= 1 ? imap_arg_astring(&args[0]) : NULL, *name, *err;
 
+	const char *use = NULL;
+
 	if (raw == NULL) {
 		sess_reply(s, "BAD", "Missing mailbox name.");
+		return;
+	}
+	/* CREATE name (USE (\Archive)): RFC 6154 section 3 */
+	if (n == 2 && args[1].type == IMAP_ARG_LIST && args[1].count == 2 &&
+	    imap_arg_is_atom(&args[1].list[0], "USE") && args[1].list[1].type == IMAP_ARG_LIST) {
+		const struct imap_arg *uses = &args[1].list[1];
+		if (uses->count > 1 || (uses->count == 1 && (uses->list[0].type != IMAP_ARG_ATOM ||
+							     !imapd_special_use_canon(uses->list[0].str)))) {
+			sess_reply(s, "NO", "[USEATTR] loft keeps one of \\Sent \\Drafts \\Trash "
+					    "\\Junk \\Archive per mailbox.");
+			return;
+		}
+		if (uses->count == 1)
+			use = imapd_special_use_canon(uses->list[0].str);
+	} else if (n != 1) {
+		sess_reply(s, "BAD", "CREATE takes a name and (USE (...)).");
 		return;
 	}
 	/* "foo/" asks for foo as a parent: a folder all the same. */
@@ -123,9 +131,18 @@ static void cmd_create(struct imapd_session *s, const struct imap_arg *args, uns
 		sess_reply(s, "NO", "[ALREADYEXISTS] INBOX always exists.");
 		return;
 	}
-	if (store_folder_create(s->store, name, &err) < 0)
+	if (store_folder_create(s->store, name, &err) < 0) {
 		sess_reply(s, "NO", "%s", strstr(err, "exists") ? "[ALREADYEXISTS] Mailbox exists."
 								: "[CANNOT] Cannot create it.");
+		return;
+	}
+	if (use == NULL)
+		return;
+	if (store_meta_set(s->store, STORE_META_SPECIAL_USE, name, use, &err) < 0) {
+		/* RFC 6154: no mailbox unless it has the use asked for. */
+		store_folder_delete(s->store, name, &err);
+		sess_reply(s, "NO", "[SERVERBUG] Cannot record the special use.");
+	}
 }
 
 static void cmd_delete(struct imapd_session *s, const struct imap_arg *args, unsigned n)
@@ -142,8 +159,12 @@ static void cmd_delete(struct imapd_session *s, const struct imap_arg *args, uns
 		sess_reply(s, "NO", "[INUSE] Mailbox is selected.");
 		return;
 	}
-	if (store_folder_delete(s->store, name, &err) < 0)
+	if (store_folder_delete(s->store, name, &err) < 0) {
 		sess_reply(s, "NO", "[NONEXISTENT] Cannot delete it.");
+		return;
+	}
+	/* Its use goes with it; its subscription stays (RFC 3501 6.3.6). */
+	store_meta_set(s->store, STORE_META_SPECIAL_USE, name, NULL, &err);
 }
 
 /* RENAME INBOX: its messages move to the new folder, INBOX stays. */
@@ -195,189 +216,24 @@ static void cmd_rename(struct imapd_session *s, const struct imap_arg *args, uns
 		sess_reply(s, "NO", "[INUSE] Mailbox is selected.");
 		return;
 	}
-	int r = strcmp(from, "INBOX") == 0 ? rename_inbox(s, to, &err)
-					   : store_folder_rename(s->store, from, to, &err);
-	if (r < 0)
+	bool inbox = strcmp(from, "INBOX") == 0;
+	int r = inbox ? rename_inbox(s, to, &err) : store_folder_rename(s->store, from, to, &err);
+	if (r < 0) {
 		sess_reply(s, "NO", "%s", strstr(err, "exists") ? "[ALREADYEXISTS] Target exists."
 								: "[NONEXISTENT] Cannot rename it.");
-}
-
-static void cmd_subscribe(struct imapd_session *s, const struct imap_arg *args, unsigned n)
-{
-	name_arg(s, args, n, 1);
-}
-
-/* ---- LIST ---- */
-
-/* IMAP LIST pattern match: '*' anything, '%' anything but '/'. */
-static bool match(const char *pat, const char *name)
-{
-	for (; *pat; pat++, name++) {
-		if (*pat == '*' || *pat == '%') {
-			for (const char *t = name;; t++) {
-				if (match(pat + 1, t))
-					return true;
-				if (*t == '\0' || (*pat == '%' && *t == '/'))
-					return false;
-			}
-		}
-		if (*pat != *name)
-			return false;
-	}
-	return *name == '\0';
-}
-
-static bool has_children(const struct store_folder_info *list, size_t count, const char *name)
-{
-	size_t len = strlen(name);
-
-	for (size_t i = 0; i < count; i++)
-		if (strncmp(list[i].name, name, len) == 0 && list[i].name[len] == '/')
-			return true;
-	return false;
-}
-
-enum list_opts {
-	LIST_SUBSCRIBED = 1 << 0, LIST_SPECIAL = 1 << 1, LIST_STATUS = 1 << 2,
-};
-
-static void status_items(struct imapd_session *s, const char *name, const struct imap_arg *items,
-			 unsigned n, struct sbuf *out);
-
-static void do_list(struct imapd_session *s, const struct imap_arg *args, unsigned n, bool lsub)
-{
-	unsigned opts = 0, i = 0;
-	const struct imap_arg *status = NULL;
-	const char *err;
-
-	if (!lsub && n > 0 && args[0].type == IMAP_ARG_LIST) {
-		for (unsigned j = 0; j < args[0].count; j++) {
-			if (imap_arg_is_atom(&args[0].list[j], "SPECIAL-USE"))
-				opts |= LIST_SPECIAL;
-			else if (imap_arg_is_atom(&args[0].list[j], "SUBSCRIBED"))
-				opts |= LIST_SUBSCRIBED;
-		}
-		i = 1;
-	}
-	if (n < i + 2) {
-		sess_reply(s, "BAD", "LIST takes a reference and a pattern.");
 		return;
 	}
-	const char *ref = imap_arg_astring(&args[i]);
-	const struct imap_arg *pats = &args[i + 1];
-	unsigned npats = 1;
-	if (pats->type == IMAP_ARG_LIST) {
-		npats = pats->count;
-		pats = pats->list;
+	/* Subscriptions and uses follow the folder and its subfolders, as
+	 * Dovecot does; INBOX stays (only its messages moved). */
+	if (!inbox) {
+		store_meta_rename(s->store, STORE_META_SUBSCRIPTIONS, from, to, &err);
+		store_meta_rename(s->store, STORE_META_SPECIAL_USE, from, to, &err);
 	}
-	for (unsigned j = i + 2; j < n; j++) {
-		if (imap_arg_is_atom(&args[j], "RETURN") && j + 1 < n &&
-		    args[j + 1].type == IMAP_ARG_LIST) {
-			const struct imap_arg *r = &args[j + 1];
-			for (unsigned k = 0; k < r->count; k++)
-				if (imap_arg_is_atom(&r->list[k], "STATUS") && k + 1 < r->count &&
-				    r->list[k + 1].type == IMAP_ARG_LIST)
-					status = &r->list[++k];
-			j++;
-		} else {
-			sess_reply(s, "BAD", "Unknown LIST argument.");
-			return;
-		}
-	}
-	if (ref == NULL) {
-		sess_reply(s, "BAD", "Bad reference.");
-		return;
-	}
-	if (npats == 1 && imap_arg_astring(&pats[0]) && *imap_arg_astring(&pats[0]) == '\0') {
-		sess_printf(s, "* %s (\\Noselect) \"/\" \"\"\r\n", lsub ? "LSUB" : "LIST");
-		return;
-	}
-	struct store_folder_info *list;
-	size_t count;
-	if (store_folder_list(s->store, &list, &count, &err) < 0) {
-		sess_reply(s, "NO", "[SERVERBUG] Cannot list the folders.");
-		return;
-	}
-	/* Parents that are no folder themselves ("Lists" of "Lists/foo")
-	 * are listed \Noselect so hierarchy walks with '%' find them. */
-	size_t real = count;
-	for (size_t f = 0; f < real; f++) {
-		for (char *slash = strchr(list[f].name, '/'); slash; slash = strchr(slash + 1, '/')) {
-			char *parent = arena_strndup(s->arena, list[f].name, (size_t)(slash - list[f].name));
-			bool known = false;
-			for (size_t g = 0; g < count && !known; g++)
-				known = strcmp(list[g].name, parent) == 0;
-			if (known)
-				continue;
-			list = xreallocarray(list, count + 1, sizeof(*list));
-			memset(&list[count], 0, sizeof(list[count]));
-			list[count++].name = xstrdup(parent);
-		}
-	}
-	for (size_t f = 0; f < count; f++) {
-		struct sbuf ext = SBUF_INIT, line = SBUF_INIT;
-		bool hit = false;
-
-		imapd_mbox_name_out(s, list[f].name, &ext);
-		/* patterns match the client's spelling of the name */
-		const char *shown = ext.buf[0] == '"' ? NULL : ext.buf;
-		struct sbuf plain = SBUF_INIT;
-		if (shown == NULL) {
-			if (s->utf8 || imap_utf7_encode(list[f].name, &plain) < 0)
-				sbuf_addstr(&plain, list[f].name);
-			shown = plain.buf;
-		}
-		for (unsigned p = 0; p < npats && !hit; p++) {
-			const char *pat = imap_arg_astring(&pats[p]);
-			if (pat == NULL)
-				continue;
-			char *full = arena_printf(s->arena, "%s%s", ref, pat);
-			if (strncasecmp(full, "INBOX", 5) == 0 && (full[5] == '\0' || full[5] == '/'))
-				memcpy(full, "INBOX", 5);
-			hit = match(full, shown);
-		}
-		const char *su = special_of(list[f].name);
-		if (hit && (opts & LIST_SPECIAL) && su == NULL)
-			hit = false;
-		if (hit) {
-			bool kids = has_children(list, count, list[f].name);
-			sbuf_addf(&line, "* %s (%s%s%s%s%s) \"/\" ", lsub ? "LSUB" : "LIST",
-				  f >= real ? "\\Noselect " : "",
-				  kids ? "\\HasChildren" : "\\HasNoChildren",
-				  (opts & LIST_SUBSCRIBED) ? " \\Subscribed" : "", su ? " " : "",
-				  su ? su : "");
-			sbuf_add(&line, ext.buf, ext.len);
-			sbuf_addstr(&line, "\r\n");
-			if (status != NULL && f < real) {
-				sbuf_addstr(&line, "* STATUS ");
-				sbuf_add(&line, ext.buf, ext.len);
-				sbuf_addstr(&line, " (");
-				status_items(s, list[f].name, status->list, status->count, &line);
-				sbuf_addstr(&line, ")\r\n");
-			}
-			sess_printf(s, "%s", line.buf);
-		}
-		sbuf_release(&plain);
-		sbuf_release(&ext);
-		sbuf_release(&line);
-	}
-	store_folder_list_free(list, count);
-}
-
-static void cmd_list(struct imapd_session *s, const struct imap_arg *args, unsigned n)
-{
-	do_list(s, args, n, false);
-}
-
-static void cmd_lsub(struct imapd_session *s, const struct imap_arg *args, unsigned n)
-{
-	do_list(s, args, n, true);
 }
 
 /* ---- STATUS ---- */
 
-/* Appends "MESSAGES 3 UNSEEN 1 ..." for name; items already checked. */
-static void status_items(struct imapd_session *s, const char *name, const struct imap_arg *items,
+void imapd_status_items(struct imapd_session *s, const char *name, const struct imap_arg *items,
 			 unsigned n, struct sbuf *out)
 {
 	struct store_folder *f = NULL;
@@ -418,14 +274,19 @@ static void status_items(struct imapd_session *s, const char *name, const struct
 	store_folder_close(&f);
 }
 
-static bool status_item_ok(const struct imap_arg *a)
+bool imapd_status_items_ok(const struct imap_arg *list)
 {
 	static const char *const ok[] = { "MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY",
 					  "UNSEEN", "SIZE", "HIGHESTMODSEQ" };
-	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
-		if (imap_arg_is_atom(a, ok[i]))
-			return true;
-	return false;
+	for (unsigned j = 0; j < list->count; j++) {
+		bool known = false;
+
+		for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]) && !known; i++)
+			known = imap_arg_is_atom(&list->list[j], ok[i]);
+		if (!known)
+			return false;
+	}
+	return list->count > 0;
 }
 
 static void cmd_status(struct imapd_session *s, const struct imap_arg *args, unsigned n)
@@ -434,15 +295,10 @@ static void cmd_status(struct imapd_session *s, const struct imap_arg *args, uns
 
 	if (name == NULL)
 		return;
-	if (n != 2 || args[1].type != IMAP_ARG_LIST || args[1].count == 0) {
-		sess_reply(s, "BAD", "STATUS takes a mailbox and a list of items.");
+	if (n != 2 || args[1].type != IMAP_ARG_LIST || !imapd_status_items_ok(&args[1])) {
+		sess_reply(s, "BAD", "STATUS takes a mailbox and a list of known items.");
 		return;
 	}
-	for (unsigned i = 0; i < args[1].count; i++)
-		if (!status_item_ok(&args[1].list[i])) {
-			sess_reply(s, "BAD", "Unknown STATUS item.");
-			return;
-		}
 	struct store_folder *f;
 	const char *err;
 	if (store_folder_open(s->store, name, &f, &err) < 0) {
@@ -454,7 +310,7 @@ static void cmd_status(struct imapd_session *s, const struct imap_arg *args, uns
 	sbuf_addstr(&out, "* STATUS ");
 	imapd_mbox_name_out(s, name, &out);
 	sbuf_addstr(&out, " (");
-	status_items(s, name, args[1].list, args[1].count, &out);
+	imapd_status_items(s, name, args[1].list, args[1].count, &out);
 	sbuf_addstr(&out, ")\r\n");
 	sess_printf(s, "%s", out.buf);
 	sbuf_release(&out);
@@ -472,10 +328,6 @@ const struct sess_command cmd_mailbox_table[] = {
 	{ "CREATE", cmd_create, AUTHED, false },
 	{ "DELETE", cmd_delete, AUTHED, false },
 	{ "RENAME", cmd_rename, AUTHED, false },
-	{ "SUBSCRIBE", cmd_subscribe, AUTHED, false },
-	{ "UNSUBSCRIBE", cmd_subscribe, AUTHED, false },
-	{ "LIST", cmd_list, AUTHED, false },
-	{ "LSUB", cmd_lsub, AUTHED, false },
 	{ "STATUS", cmd_status, AUTHED, false },
 	{ "NAMESPACE", cmd_namespace, AUTHED, false },
 	{ NULL, NULL, 0, false },

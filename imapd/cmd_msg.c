@@ -1,4 +1,4 @@
-/* Message commands: APPEND (APPENDUID), CHECK, CLOSE, UNSELECT, EXPUNGE,
+/* Message commands: APPEND (APPENDUID, MULTIAPPEND), CHECK, CLOSE, UNSELECT, EXPUNGE,
  * UID EXPUNGE, COPY and MOVE (COPYUID), STORE (.SILENT, UNCHANGEDSINCE),
  * and UID, which runs the others on UIDs. */
 #include "imapd/session-private.h"
@@ -36,39 +36,79 @@ static int64_t parse_date_time(const char *s)
 	return (int64_t)timegm(&tm) - sign * ((zone / 100) * 3600 + (zone % 100) * 60);
 }
 
+/* One message of an APPEND: its flags, date and text. */
+struct append_msg {
+	uint32_t flags;
+	const char *kw;
+	int64_t date;
+	const struct imap_arg *text;
+};
+
+/* Parses the [flags] [date] literal groups after the mailbox name
+ * (MULTIAPPEND, RFC 3502: one or more); the count, or -1 after a reply. */
+static int append_args(struct imapd_session *s, const struct imap_arg *args, unsigned n,
+		       struct append_msg **msgs_r)
+{
+	struct append_msg *msgs = arena_calloc(s->arena, n, sizeof(*msgs));
+	const char *err;
+	int count = 0;
+
+	for (unsigned i = 1; i < n; count++) {
+		struct append_msg *m = &msgs[count];
+
+		if (args[i].type == IMAP_ARG_LIST) {
+			if (imapd_mbox_flags_in(s, &args[i], &m->flags, &m->kw, &err) < 0) {
+				sess_reply(s, "BAD", "%s", err);
+				return -1;
+			}
+			i++;
+		}
+		if (i < n && args[i].type == IMAP_ARG_STRING) {
+			if ((m->date = parse_date_time(args[i].str)) < 0) {
+				sess_reply(s, "BAD", "Invalid date-time.");
+				return -1;
+			}
+			i++;
+		}
+		if (i >= n || args[i].type != IMAP_ARG_LITERAL) {
+			sess_reply(s, "BAD", "APPEND takes [flags] [date] and a message literal, repeated.");
+			return -1;
+		}
+		m->text = &args[i++];
+		if (m->text->len == 0) {
+			sess_reply(s, "NO", "Empty message.");
+			return -1;
+		}
+	}
+	*msgs_r = msgs;
+	return count;
+}
+
+/* MULTIAPPEND is all or nothing: after a failure the messages appended
+ * before it are expunged again (a crash in between may leave them). */
+static void append_undo(struct imapd_session *s, const char *name, const uint32_t *uids, size_t n)
+{
+	struct store_folder *f;
+	const char *err;
+
+	if (n == 0 || store_folder_open(s->store, name, &f, &err) < 0)
+		return;
+	store_expunge(f, uids, n, &err);
+	store_folder_close(&f);
+}
+
 static void cmd_append(struct imapd_session *s, const struct imap_arg *args, unsigned n)
 {
-	const char *raw = n >= 2 ? imap_arg_astring(&args[0]) : NULL, *name, *err, *kw = NULL;
-	uint32_t flags = 0, uid;
-	int64_t date = 0;
-	unsigned i = 1;
+	const char *raw = n >= 2 ? imap_arg_astring(&args[0]) : NULL, *name, *err = NULL;
+	struct append_msg *msgs;
+	int count;
 
 	if (raw == NULL) {
 		sess_reply(s, "BAD", "APPEND takes a mailbox and a message.");
 		return;
 	}
-	if (i < n && args[i].type == IMAP_ARG_LIST) {
-		if (imapd_mbox_flags_in(s, &args[i], &flags, &kw, &err) < 0) {
-			sess_reply(s, "BAD", "%s", err);
-			return;
-		}
-		i++;
-	}
-	if (i < n && args[i].type == IMAP_ARG_STRING) {
-		if ((date = parse_date_time(args[i].str)) < 0) {
-			sess_reply(s, "BAD", "Invalid date-time.");
-			return;
-		}
-		i++;
-	}
-	if (i + 1 != n || args[i].type != IMAP_ARG_LITERAL) {
-		sess_reply(s, "BAD", "APPEND takes one message literal.");
+	if ((count = append_args(s, args, n, &msgs)) < 0)
 		return;
-	}
-	if (args[i].len == 0) {
-		sess_reply(s, "NO", "Empty message.");
-		return;
-	}
 	if ((name = imapd_mbox_name_in(s, raw, &err)) == NULL) {
 		sess_reply(s, "NO", "[CANNOT] %s", err);
 		return;
@@ -79,28 +119,39 @@ static void cmd_append(struct imapd_session *s, const struct imap_arg *args, uns
 		return;
 	}
 	uint32_t validity = store_folder_uidvalidity(f);
-	int r = store_append(f, args[i].str, args[i].len, flags, kw && *kw ? kw : NULL, date, &uid,
-			     &err);
-	store_folder_close(&f);
-	/* An append-only open has no UIDVALIDITY to tell: ask the folder. */
-	if (r == 0 && validity == 0 && store_folder_open(s->store, name, &f, &err) == 0) {
-		validity = store_folder_uidvalidity(f);
-		store_folder_close(&f);
+	uint32_t *uids = arena_calloc(s->arena, (size_t)count, sizeof(*uids));
+	int done = 0, r = 0;
+	for (; done < count && r == 0; done++) {
+		const struct append_msg *m = &msgs[done];
+		r = store_append(f, m->text->str, m->text->len, m->flags, m->kw && *m->kw ? m->kw : NULL,
+				 m->date, &uids[done], &err);
 	}
+	store_folder_close(&f);
 	if (r < 0) {
+		append_undo(s, name, uids, (size_t)done - 1);
 		sess_reply(s, "NO", "%s", strstr(err, "space") ? "[OVERQUOTA] Disk full."
 							       : "[SERVERBUG] Cannot store the message.");
 		return;
+	}
+	/* An append-only open has no UIDVALIDITY to tell: ask the folder. */
+	if (validity == 0 && store_folder_open(s->store, name, &f, &err) == 0) {
+		validity = store_folder_uidvalidity(f);
+		store_folder_close(&f);
 	}
 	if (s->mbox != NULL && strcmp(s->mbox->name, name) == 0) {
 		s->mbox->dirty = true;
 		/* RFC 3501 6.3.11: an appended message is \Recent whatever
 		 * its flags.  One with flags skips new/, so no session would
-		 * claim it: this one does, being the first to see it. */
-		if (flags != 0)
-			s->mbox->appended = uid;
+		 * claim it: this one does, being the first to see it (the
+		 * last such one of a MULTIAPPEND). */
+		for (int k = 0; k < count; k++)
+			if (msgs[k].flags != 0)
+				s->mbox->appended = uids[k];
 	}
-	sess_reply(s, "OK", "[APPENDUID %u %u] APPEND completed.", validity, uid);
+	struct sbuf code = SBUF_INIT;
+	sess_add_set(&code, uids, (size_t)count);
+	sess_reply(s, "OK", "[APPENDUID %u %s] APPEND completed.", validity, code.buf);
+	sbuf_release(&code);
 }
 
 static void cmd_check(struct imapd_session *s, const struct imap_arg *args, unsigned n)
@@ -156,20 +207,6 @@ static void cmd_expunge(struct imapd_session *s, const struct imap_arg *args, un
 	}
 	v->dirty = true;
 	imapd_mbox_sync(s, true, true);
-}
-
-/* Appends "1:3,7" for the sorted numbers. */
-static void add_uid_set(struct sbuf *out, const uint32_t *u, size_t n)
-{
-	for (size_t i = 0; i < n;) {
-		size_t j = i;
-		while (j + 1 < n && u[j + 1] == u[j] + 1)
-			j++;
-		sbuf_addf(out, "%s%u", i ? "," : "", u[i]);
-		if (j > i)
-			sbuf_addf(out, ":%u", u[j]);
-		i = j + 1;
-	}
 }
 
 static void copy_or_move(struct imapd_session *s, const struct imap_arg *args, unsigned n,
@@ -239,9 +276,9 @@ static void copy_or_move(struct imapd_session *s, const struct imap_arg *args, u
 		return;
 	struct sbuf code = SBUF_INIT;
 	sbuf_addf(&code, "[COPYUID %u ", validity);
-	add_uid_set(&code, src, done);
+	sess_add_set(&code, src, done);
 	sbuf_addch(&code, ' ');
-	add_uid_set(&code, dstu, done);
+	sess_add_set(&code, dstu, done);
 	sbuf_addch(&code, ']');
 	if (move) {
 		/* RFC 6851: the COPYUID goes in an untagged OK before the
@@ -284,11 +321,10 @@ static void cmd_store(struct imapd_session *s, const struct imap_arg *args, unsi
 	if (args[1].type == IMAP_ARG_LIST) {	/* (UNCHANGEDSINCE n) */
 		const struct imap_arg *m = args[1].list;
 		if (args[1].count != 2 || !imap_arg_is_atom(&m[0], "UNCHANGEDSINCE") ||
-		    m[1].type != IMAP_ARG_ATOM) {
+		    imapd_parse_modseq(&m[1], &unchangedsince) < 0) {
 			sess_reply(s, "BAD", "Unknown STORE modifier.");
 			return;
 		}
-		unchangedsince = strtoull(m[1].str, NULL, 10);
 		s->condstore = true;
 		i = 2;
 	}
@@ -338,8 +374,13 @@ static void cmd_store(struct imapd_session *s, const struct imap_arg *args, unsi
 		}
 		m = store_folder_find(v->f, v->uids[seq - 1]);
 		imapd_mbox_note_reported(v, m->uid, m->modseq);
-		if (!silent || (s->condstore && unchangedsince != UINT64_MAX))
+		/* RFC 7162 3.1.3: .SILENT still reports the new MODSEQ. */
+		if (!silent)
 			fetch_flags_reply(s, seq, m);
+		else if (s->condstore)
+			sess_printf(s, "* %u FETCH (%sMODSEQ (%llu))\r\n", seq,
+				    s->uid_cmd || s->qresync ? arena_printf(s->arena, "UID %u ", m->uid) : "",
+				    (unsigned long long)m->modseq);
 	}
 	if (modified.len)
 		sess_reply(s, "OK", "[MODIFIED %s] Conditional STORE failed for some.", modified.buf);

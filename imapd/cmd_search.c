@@ -325,26 +325,13 @@ static bool key(struct eval *e, const struct imap_arg *a, unsigned n, unsigned *
 	return imap_seqset_contains(&set, e->seq);
 }
 
-/* "1:3,7" of sorted numbers. */
-static void add_set(struct sbuf *out, const uint32_t *u, size_t n)
-{
-	for (size_t i = 0; i < n;) {
-		size_t j = i;
-		while (j + 1 < n && u[j + 1] == u[j] + 1)
-			j++;
-		sbuf_addf(out, "%s%u", i ? "," : "", u[i]);
-		if (j > i)
-			sbuf_addf(out, ":%u", u[j]);
-		i = j + 1;
-	}
-}
-
-static void cmd_search(struct imapd_session *s, const struct imap_arg *args, unsigned n)
+/* SEARCH; *save_r tells whether RETURN (SAVE) was asked for. */
+static void do_search(struct imapd_session *s, const struct imap_arg *args, unsigned n, bool *save_r)
 {
 	struct mbox_view *v = s->mbox;
 	unsigned i = 0, ret = 0;
 	bool esearch = false;
-	enum { R_MIN = 1, R_MAX = 2, R_COUNT = 4, R_ALL = 8 };
+	enum { R_MIN = 1, R_MAX = 2, R_COUNT = 4, R_ALL = 8, R_SAVE = 16 };
 
 	if (n >= 2 && imap_arg_is_atom(&args[0], "RETURN") && args[1].type == IMAP_ARG_LIST) {
 		esearch = true;
@@ -354,6 +341,7 @@ static void cmd_search(struct imapd_session *s, const struct imap_arg *args, uns
 			else if (imap_arg_is_atom(r, "MAX")) ret |= R_MAX;
 			else if (imap_arg_is_atom(r, "COUNT")) ret |= R_COUNT;
 			else if (imap_arg_is_atom(r, "ALL")) ret |= R_ALL;
+			else if (imap_arg_is_atom(r, "SAVE")) ret |= R_SAVE;
 			else {
 				sess_reply(s, "BAD", "Unknown RETURN option.");
 				return;
@@ -361,6 +349,7 @@ static void cmd_search(struct imapd_session *s, const struct imap_arg *args, uns
 		}
 		if (ret == 0)
 			ret = R_ALL;
+		*save_r = (ret & R_SAVE) != 0;
 		i = 2;
 	}
 	if (i + 1 < n && imap_arg_is_atom(&args[i], "CHARSET")) {
@@ -386,6 +375,7 @@ static void cmd_search(struct imapd_session *s, const struct imap_arg *args, uns
 		return;
 	}
 	uint32_t *hits = arena_calloc(s->arena, v->count ? v->count : 1, sizeof(*hits));
+	uint32_t *uids = arena_calloc(s->arena, v->count ? v->count : 1, sizeof(*uids));
 	size_t nh = 0;
 	uint64_t maxmod = 0;
 	bool modseq_key = false;
@@ -406,10 +396,25 @@ static void cmd_search(struct imapd_session *s, const struct imap_arg *args, uns
 			return;
 		}
 		if (all) {
+			uids[nh] = e.m->uid;
 			hits[nh++] = s->uid_cmd ? e.m->uid : seq;
 			if (e.m->modseq > maxmod)
 				maxmod = e.m->modseq;
 		}
+	}
+	if (ret & R_SAVE) {
+		/* RFC 5182 2.4: with MIN and/or MAX (and neither ALL nor
+		 * COUNT) only those are saved. */
+		if ((ret & (R_MIN | R_MAX)) && !(ret & (R_ALL | R_COUNT)) && nh > 1) {
+			uint32_t mm[2] = { uids[0], uids[nh - 1] };
+			bool both = (ret & R_MIN) && (ret & R_MAX);
+			imapd_mbox_save_result(v, both ? mm : ret & R_MIN ? mm : mm + 1, both ? 2 : 1);
+		} else {
+			imapd_mbox_save_result(v, uids, nh);
+		}
+		/* SAVE alone: no ESEARCH response (RFC 5182 2.1). */
+		if ((ret & ~R_SAVE) == 0 && !modseq_key)
+			return;
 	}
 	struct sbuf out = SBUF_INIT;
 	if (esearch) {
@@ -422,7 +427,7 @@ static void cmd_search(struct imapd_session *s, const struct imap_arg *args, uns
 			sbuf_addf(&out, " COUNT %zu", nh);
 		if ((ret & R_ALL) && nh) {
 			sbuf_addstr(&out, " ALL ");
-			add_set(&out, hits, nh);
+			sess_add_set(&out, hits, nh);
 		}
 		if (modseq_key && nh)
 			sbuf_addf(&out, " MODSEQ %llu", (unsigned long long)maxmod);
@@ -436,6 +441,16 @@ static void cmd_search(struct imapd_session *s, const struct imap_arg *args, uns
 	sbuf_addstr(&out, "\r\n");
 	sess_printf(s, "%s", out.buf);
 	sbuf_release(&out);
+}
+
+static void cmd_search(struct imapd_session *s, const struct imap_arg *args, unsigned n)
+{
+	bool save = false;
+
+	do_search(s, args, n, &save);
+	/* A failed SEARCH RETURN (SAVE) leaves "$" empty (RFC 5182 2.1). */
+	if (save && s->reply != NULL && strncmp(s->reply, "OK", 2) != 0)
+		imapd_mbox_save_result(s->mbox, NULL, 0);
 }
 
 const struct sess_command cmd_search_table[] = {

@@ -1,7 +1,7 @@
 /* imapd: the IMAP server's protocol core -- one session over a struct conn
  * (plain, TLS, or a pipe pair), serving one store.
  *
- * The listener (later: daemon/) accepts, forks, drops privileges and then
+ * The listener (daemon/daemon_imap.c) accepts, forks, drops privileges and then
  * calls imapd_session_run(); `loft imapd` calls it on stdin/stdout with the
  * session already authenticated (PREAUTH).  Authentication and STARTTLS are
  * callbacks, so this layer never reads the password file nor holds a TLS
@@ -19,17 +19,27 @@ struct store;
 
 struct imapd_settings {
 	size_t max_append;		/* bytes of one APPEND literal; 0: 64 MiB */
-	unsigned idle_timeout;		/* seconds without a command (autologout);
-					 * 0: 30 minutes (RFC 9051 minimum) */
+	unsigned idle_timeout;		/* seconds without a command once logged in
+					 * (autologout); 0: 30 minutes (RFC 9051
+					 * minimum) */
+	unsigned login_timeout;		/* the same before login; 0: 60 seconds */
 	unsigned command_timeout;	/* seconds one command may take to arrive,
 					 * literals included; 0: 10 minutes */
 };
 
+/* What a login check found. */
+enum imapd_login_result {
+	IMAPD_LOGIN_OK,
+	IMAPD_LOGIN_FAILED,		/* NO [AUTHENTICATIONFAILED] */
+	IMAPD_LOGIN_UNAVAILABLE,	/* cannot check now: NO [UNAVAILABLE] */
+	IMAPD_LOGIN_CLOSE,		/* failed once too often: NO, then BYE */
+};
+
 struct imapd_auth {
-	/* Checks a login: 0 when user/pass may log in, -1 otherwise.  May
-	 * block (a password hash) and should delay failures itself.  NULL:
-	 * LOGIN and AUTHENTICATE are refused (LOGINDISABLED). */
-	int (*login)(void *ctx, const char *user, const char *pass);
+	/* Checks a login.  May block (a password hash) and should delay
+	 * failures and count them itself.  NULL: LOGIN and AUTHENTICATE are
+	 * refused (LOGINDISABLED). */
+	enum imapd_login_result (*login)(void *ctx, const char *user, const char *pass);
 	/* Starts TLS on the session's conn (STARTTLS); 0 or -1.  NULL: no
 	 * STARTTLS offered. */
 	int (*starttls)(void *ctx, struct conn *conn);

@@ -142,6 +142,7 @@ static void view_free(struct mbox_view **vp)
 	free(v->uids);
 	free(v->modseqs);
 	free(v->recent);
+	free(v->saved);
 	free(v);
 	*vp = NULL;
 }
@@ -269,8 +270,17 @@ int imapd_mbox_set(struct imapd_session *s, const char *text, bool uids, struct 
 	if (imap_seqset_parse(text, s->arena, set, error_r) < 0)
 		return -1;
 	if (set->saved) {
-		*error_r = "No saved search result (SEARCHRES is not offered).";
-		return -1;
+		/* "$": the UIDs saved, as sequence numbers for a sequence
+		 * command (those expunged and reported are gone). */
+		set->ranges = arena_calloc(s->arena, v->nsaved ? v->nsaved : 1, sizeof(*set->ranges));
+		set->count = 0;
+		for (size_t i = 0; i < v->nsaved; i++) {
+			uint32_t n = uids ? v->saved[i] : imapd_mbox_seq_of(v, v->saved[i]);
+			if (n > 0)
+				set->ranges[set->count++] = (struct imap_range){ n, n };
+		}
+		imap_seqset_resolve(set, 0);
+		return 0;
 	}
 	uint32_t star = v->count == 0 ? 0 : uids ? v->uids[v->count - 1] : (uint32_t)v->count;
 	if (!uids) {
@@ -283,6 +293,14 @@ int imapd_mbox_set(struct imapd_session *s, const char *text, bool uids, struct 
 	}
 	imap_seqset_resolve(set, star);
 	return 0;
+}
+
+void imapd_mbox_save_result(struct mbox_view *v, const uint32_t *uids, size_t n)
+{
+	v->saved = xreallocarray(v->saved, n ? n : 1, sizeof(*uids));
+	if (n > 0)
+		memcpy(v->saved, uids, n * sizeof(*uids));
+	v->nsaved = n;
 }
 
 bool imapd_mbox_in_set(const struct mbox_view *v, const struct imap_seqset *set, bool uids, uint32_t seq)

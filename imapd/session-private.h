@@ -40,6 +40,8 @@ struct mbox_view {
 	uint32_t *recent;		/* UIDs \Recent in this session, sorted */
 	size_t nrecent, recent_cap;
 	bool dirty;			/* this session changed the folder */
+	uint32_t *saved;		/* SEARCHRES "$": UIDs, sorted */
+	size_t nsaved;
 	uint32_t appended;		/* UID this session appended with flags:
 					 * \Recent here though not in new/ */
 };
@@ -58,8 +60,10 @@ struct imapd_session {
 	bool uid_cmd;			/* the command came as UID xxx */
 	bool no_expunge;		/* EXPUNGE responses not allowed now */
 	bool fatal;			/* end the session after this reply */
+	const char *bye;		/* static text: BYE after this reply, then end */
 	const char *tag;
 	const char *reply;		/* "OK ...", "NO ...", "BAD ..." */
+	bool replied;			/* the command sent its tagged reply itself */
 	unsigned bad_count;		/* BAD replies in a row */
 };
 
@@ -79,6 +83,8 @@ void sess_reply(struct imapd_session *s, const char *status, const char *fmt, ..
 	__attribute__((format(printf, 3, 4)));
 /* Appends s as an IMAP astring: quoted when it can be, else a literal. */
 void sess_add_string(struct sbuf *out, const char *str, size_t len);
+/* Appends the sorted numbers as a set: "1:3,7". */
+void sess_add_set(struct sbuf *out, const uint32_t *nums, size_t n);
 /* The capability list for the current state, without "* CAPABILITY ". */
 void sess_capabilities(struct imapd_session *s, struct sbuf *out);
 const struct sess_command *sess_find_command(const char *name);
@@ -107,6 +113,8 @@ const struct store_msg *imapd_mbox_msg(struct imapd_session *s, uint32_t seq);
  * it against the view; 0 or -1 with *error_r. */
 int imapd_mbox_set(struct imapd_session *s, const char *text, bool uids, struct imap_seqset *set,
 	     const char **error_r);
+/* Replaces the saved search result ("$", RFC 5182) by these UIDs. */
+void imapd_mbox_save_result(struct mbox_view *v, const uint32_t *uids, size_t n);
 /* Whether message seq is in a set parsed by imapd_mbox_set with the same uids. */
 bool imapd_mbox_in_set(const struct mbox_view *v, const struct imap_seqset *set, bool uids, uint32_t seq);
 /* Appends "(\Seen \Flagged kw)" of m. */
@@ -118,12 +126,50 @@ int imapd_mbox_flags_in(struct imapd_session *s, const struct imap_arg *arg, uin
 /* Notes that message uid's flags were just reported by this session. */
 void imapd_mbox_note_reported(struct mbox_view *v, uint32_t uid, uint64_t modseq);
 
+/* qresync.c: CONDSTORE/QRESYNC helpers */
+struct imapd_select_params {
+	bool condstore, qresync;
+	uint32_t uidvalidity;		/* QRESYNC (uidvalidity modseq [known-uids]) */
+	uint64_t modseq;
+	const char *known_uids;		/* NULL: all */
+};
+/* A mod-sequence value (0 to 2^63-1) from an atom: 0, or -1 when invalid. */
+int imapd_parse_modseq(const struct imap_arg *a, uint64_t *modseq_r);
+/* Parses SELECT/EXAMINE's parameter list; 0 or -1 with *error_r (BAD). */
+int imapd_select_params(struct imapd_session *s, const struct imap_arg *list,
+			struct imapd_select_params *p, const char **error_r);
+/* Sends the resynchronisation of a just selected mailbox: VANISHED
+ * (EARLIER) and FETCH of what changed since p->modseq, when p asks for
+ * QRESYNC and the UIDVALIDITY matches. */
+void imapd_qresync_select(struct imapd_session *s, const struct imapd_select_params *p);
+/* Sends "* VANISHED (EARLIER) uids" for the UIDs expunged after modseq
+ * that are in uidset (NULL: any); nothing when there are none. */
+void imapd_vanished_earlier(struct imapd_session *s, uint64_t modseq, const char *uidset);
+
+/* cmd_mailbox.c: STATUS items for LIST-STATUS too */
+/* Whether list is a non-empty list of known STATUS items. */
+bool imapd_status_items_ok(const struct imap_arg *list);
+/* Appends "MESSAGES 3 UNSEEN 1 ..." of folder name (items checked). */
+void imapd_status_items(struct imapd_session *s, const char *name, const struct imap_arg *items,
+			unsigned n, struct sbuf *out);
+
+/* cmd_list.c: special use */
+struct store_meta_entry;
+/* The canonical spelling of use when loft keeps it (\Sent \Drafts
+ * \Trash \Junk \Archive, any case; \All and \Flagged would need
+ * virtual folders), else NULL.  Static string. */
+const char *imapd_special_use_canon(const char *use);
+/* The special use of folder name: set by CREATE (the entries of the
+ * store's special-use file), else by its name; NULL when none. */
+const char *imapd_special_use_of(const char *name, const struct store_meta_entry *set, size_t n);
+
 /* command families: each file's table is looked up by sess_find_command */
 extern const struct sess_command cmd_auth_table[];
 extern const struct sess_command cmd_mailbox_table[];
 extern const struct sess_command cmd_msg_table[];
 extern const struct sess_command cmd_fetch_table[];
 extern const struct sess_command cmd_search_table[];
+extern const struct sess_command cmd_list_table[];
 
 /* cmd_fetch.c: FETCH for STORE's replies too */
 void fetch_flags_reply(struct imapd_session *s, uint32_t seq, const struct store_msg *m);

@@ -13,6 +13,7 @@ static const char *trace_file;
 static char at_name[128];
 static long at_count;	/* 0: no crash requested */
 static long seen;
+static char pause_name[128];
 
 static void load(void)
 {
@@ -20,6 +21,9 @@ static void load(void)
 
 	loaded = true;
 	trace_file = getenv("LOFT_CRASH_TRACE");
+	const char *pause_at = getenv("LOFT_CRASH_PAUSE");
+	if (pause_at)
+		snprintf(pause_name, sizeof(pause_name), "%s", pause_at);
 	if (at && *at) {
 		const char *hash = strchr(at, '#');
 		size_t n = hash ? (size_t)(hash - at) : strlen(at);
@@ -49,4 +53,8 @@ void crash_point(const char *name)
 	}
 	if (at_count && strcmp(name, at_name) == 0 && ++seen == at_count)
 		kill(getpid(), SIGKILL);
+	if (pause_name[0] && strcmp(name, pause_name) == 0) {
+		pause_name[0] = '\0';
+		kill(getpid(), SIGSTOP);
+	}
 }

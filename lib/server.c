@@ -67,12 +67,25 @@ struct server {
 };
 
 static int sig_write_fd = -1;
+static pid_t sig_parent;
 
 static void on_signal(int sig)
 {
 	int saved = errno;
 	unsigned char b = (unsigned char)sig;
 
+	/* A child forked a moment ago runs this until child_setup() resets
+	 * the handlers; the pipe is shared, so writing would tell the parent
+	 * a signal it never got (an evicted child's SIGTERM stopping the
+	 * daemon).  Do what the default would do instead. */
+	if (getpid() != sig_parent) {
+		if (sig == SIGTERM || sig == SIGINT) {
+			signal(sig, SIG_DFL);
+			raise(sig);	/* delivered when the handler returns */
+		}
+		errno = saved;
+		return;
+	}
 	if (write(sig_write_fd, &b, 1) < 0) {
 		/* The pipe is full: enough wake-ups are pending already. */
 	}
@@ -93,6 +106,7 @@ struct server *server_new(const struct server_callbacks *cb)
 	    pipe2(srv->poke_pipe, O_NONBLOCK | O_CLOEXEC) < 0)
 		abort();	/* no fds at start: nothing sensible to do */
 	sig_write_fd = srv->sig_pipe[1];
+	sig_parent = getpid();
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART;
 	sigaction(SIGCHLD, &sa, NULL);
@@ -539,6 +553,8 @@ int server_run(struct server *srv)
 {
 	struct pollfd *p = NULL;
 
+	/* The caller may have forked since server_new (loft daemon --detach). */
+	sig_parent = getpid();
 	for (;;) {
 		int64_t now = clock_monotonic_ms(), wait = -1;
 		size_t np = 0, n_ls = srv->n_ls;

@@ -1,4 +1,4 @@
-/* auth: the logins devices use for SMTP (and later IMAP): one per device,
+/* auth: the logins devices use for SMTP and IMAP: one per device,
  * made by `loft passwd NAME`, revocable one at a time.
  *
  * The file (STATE_DIR/passwd, mode 0600) holds lines "NAME:HASH" where HASH
@@ -43,5 +43,25 @@ int auth_passwd_list(const char *path, char ***names_r, size_t *n_r, char **erro
 /* 1 when password is name's, 0 when not (or no such name, or no file),
  * -1 when the file cannot be read (a temporary failure for the caller). */
 int auth_check(const char *path, const char *name, const char *password);
+
+/* ---- open sessions (auth_session.c) ----
+ * So that `loft passwd --remove NAME` also ends the sessions NAME has open,
+ * a process logged in as a device records it in STATE_DIR/sessions/PID
+ * (the login name) and keeps a write lock (fcntl) on that file for its
+ * life: a file nobody locks is left over from a process that is gone. */
+
+/* Records this process as logged in as name, then checks that the login
+ * still exists, so a removal racing with the login cannot miss it.
+ * Returns the fd to keep open while the session lasts (pass it to
+ * auth_session_end), or -1 with *error_r (malloc'd): the record could not
+ * be written, or (errno ENOENT) the login is gone. */
+int auth_session_begin(const char *passwd_path, const char *name, char **error_r);
+/* Removes this process's record and closes fd; fd < 0 is a no-op. */
+void auth_session_end(const char *passwd_path, int fd);
+/* Sends SIGTERM to every live process recorded as logged in as name and
+ * removes their records (and left-over ones).  Returns how many were
+ * signalled (0 when none, or the directory is missing), or -1 with
+ * *error_r (malloc'd). */
+int auth_sessions_kill(const char *passwd_path, const char *name, char **error_r);
 
 #endif

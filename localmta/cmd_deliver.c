@@ -2,8 +2,9 @@
  * through Sieve, with sysexits.h codes so that fetchmail, Postfix's
  * mailbox_command and procmail-style pipes retry on 75. */
 #include "localmta/deliver.h"
+#include "localmta/queue.h"
+#include "localmta/transport.h"
 #include "localmta/localmta.h"
-#include "localmta/sendmail-private.h"
 
 #include "lib/config.h"
 #include "lib/sbuf.h"

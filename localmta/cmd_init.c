@@ -53,7 +53,8 @@ static int usage(void)
 			"         [--smarthost-user USER] [--password-command CMD] "
 			"[--folder DIR]\n"
 			"         [--devices | --no-devices] [--listen HOST:PORT] "
-			"[--device NAME]\n"
+			"[--imap-listen HOST:PORT]\n"
+			"         [--device NAME]\n"
 			"         [--systemd] [--yes] [--force]\n");
 	return EX_USAGE;
 }
@@ -290,16 +291,22 @@ static int ask_devices(struct init_answers *a)
 {
 	if (a->devices < 0) {
 		if (!opt_yes)
-			printf("\nOther devices (a phone, Thunderbird) can send mail through this "
-			       "machine: SMTP\nsubmission with STARTTLS and a login of their own.  "
-			       "Reading this store from\nthem over IMAP is not built yet (loft's "
-			       "IMAP server comes next).\n");
+			printf("\nOther devices (a phone, Thunderbird) can read this store over IMAP "
+			       "and send mail\nthrough this machine (SMTP submission), both with "
+			       "STARTTLS and a login of\ntheir own.\n");
 		a->devices = ask_yes_no("Set up another device now?", 1);
 	}
 	if (a->devices == 0)
 		return 0;
-	if (get_checked(&a->listen, "--listen", "Address and port to listen on", "0.0.0.0:1587",
+	if (get_checked(&a->listen, "--listen", "Address and port to listen on (SMTP)", "0.0.0.0:1587",
 			any_text) < 0)
+		return -1;
+	char *imap = init_imap_listen(a->listen);
+	int r = get_checked(&a->imap_listen, "--imap-listen", "Address and port to listen on (IMAP)",
+			    imap, any_text);
+
+	free(imap);
+	if (r < 0)
 		return -1;
 	return get_checked(&a->device, "--device", "Name of its login", "phone", device_valid);
 }
@@ -346,7 +353,7 @@ static char *mailrc_path(const struct loft_ctx *ctx, bool *is_default_r)
 int cmd_init(struct loft_ctx *ctx, int argc, char **argv)
 {
 	enum { O_NAME = 256, O_ADDRESS, O_PROVIDER, O_SMARTHOST, O_USER, O_PWCMD, O_FOLDER,
-	       O_DEVICES, O_NODEVICES, O_LISTEN, O_DEVICE, O_SYSTEMD, O_YES, O_FORCE };
+	       O_DEVICES, O_NODEVICES, O_LISTEN, O_IMAP_LISTEN, O_DEVICE, O_SYSTEMD, O_YES, O_FORCE };
 	static const struct option longopts[] = {
 		{ "name", required_argument, NULL, O_NAME },
 		{ "address", required_argument, NULL, O_ADDRESS },
@@ -358,6 +365,7 @@ int cmd_init(struct loft_ctx *ctx, int argc, char **argv)
 		{ "devices", no_argument, NULL, O_DEVICES },
 		{ "no-devices", no_argument, NULL, O_NODEVICES },
 		{ "listen", required_argument, NULL, O_LISTEN },
+		{ "imap-listen", required_argument, NULL, O_IMAP_LISTEN },
 		{ "device", required_argument, NULL, O_DEVICE },
 		{ "systemd", no_argument, NULL, O_SYSTEMD },
 		{ "yes", no_argument, NULL, O_YES },
@@ -384,6 +392,7 @@ int cmd_init(struct loft_ctx *ctx, int argc, char **argv)
 		case O_PWCMD: slot = &a.password_command; break;
 		case O_FOLDER: slot = &a.folder; break;
 		case O_LISTEN: slot = &a.listen; break;
+		case O_IMAP_LISTEN: slot = &a.imap_listen; break;
 		case O_DEVICE: slot = &a.device; break;
 		case O_DEVICES: a.devices = 1; continue;
 		case O_NODEVICES: a.devices = 0; continue;

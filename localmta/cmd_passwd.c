@@ -1,11 +1,11 @@
-/* loft passwd: the per-device logins of the SMTP submission listeners (the
- * IMAP server, not built yet, is to use them too).
+/* loft passwd: the per-device logins of the SMTP submission and IMAP
+ * listeners.
  *
  *   loft passwd [NAME]            new random password for NAME (default
  *                                 "default"), printed once
  *   loft passwd --stdin [NAME]    the password is the first line of stdin
  *   loft passwd --list            the device names
- *   loft passwd --remove NAME     revoke NAME's login */
+ *   loft passwd --remove NAME     revoke NAME's login, end its IMAP sessions */
 #include "localmta/auth.h"
 #include "localmta/localmta.h"
 #include "lib/config.h"
@@ -96,8 +96,17 @@ int cmd_passwd(struct loft_ctx *ctx, int argc, char **argv)
 		else if (r == 0) {
 			fprintf(stderr, "loft: passwd: no login named '%s'\n", remove);
 			status = EX_NOUSER;
-		} else
+		} else {
 			printf("removed the login of %s\n", remove);
+			/* After the removal: a session logging in now sees the
+			 * login gone (auth_session_begin checks again). */
+			r = auth_sessions_kill(path, remove, &err);
+			if (r > 0)
+				printf("ended %d open IMAP session%s of %s\n", r, r == 1 ? "" : "s",
+				       remove);
+			else if (r < 0)
+				status = EX_IOERR;
+		}
 		goto done;
 	}
 	if (argc > optind)
@@ -126,9 +135,9 @@ int cmd_passwd(struct loft_ctx *ctx, int argc, char **argv)
 	if (generated != NULL)
 		printf("login %s, password %s\n"
 		       "(shown only this once.  Enter it in the device's mail program as the login\n"
-		       "for sending mail through loft daemon's SMTP submission listener\n"
-		       "(smtp_listen with STARTTLS, or smtps_listen).  IMAP is not built yet:\n"
-		       "no device can read mail through loft yet.)\n", name, generated);
+		       "for SMTP submission and IMAP: loft daemon's smtp_listen and imap_listen\n"
+		       "(STARTTLS), or smtps_listen and imaps_listen (implicit TLS).)\n",
+		       name, generated);
 	else
 		printf("password of %s set\n", name);
 done:

@@ -1,6 +1,7 @@
 /* `loft queue [list | show ID | flush | run | rm ID...]`, and mailq. */
 #include "localmta/localmta.h"
-#include "localmta/sendmail-private.h"
+#include "localmta/queue.h"
+#include "localmta/transport.h"
 #include "lib/clock.h"
 #include "lib/sanitize.h"
 #include "lib/sbuf.h"

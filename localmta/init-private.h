@@ -26,6 +26,7 @@ struct init_answers {
 	char *folder;			/* NULL: ~/Mail */
 	int devices;			/* -1 not answered yet, 0 no, 1 yes */
 	char *listen;			/* smtp_listen when devices */
+	char *imap_listen;		/* imap_listen when devices */
 	char *device;			/* the first device's login name */
 };
 
@@ -51,6 +52,9 @@ void init_result_release(struct init_result *r);
 
 /* Appends the commented mailrc for a to out. */
 void init_mailrc_text(const struct init_answers *a, struct sbuf *out);
+/* The imap_listen that goes with a device smtp_listen: its host, port 1143
+ * ("0.0.0.0:1587" -> "0.0.0.0:1143").  Caller frees. */
+char *init_imap_listen(const char *smtp_listen);
 
 /* Writes text to path atomically (mode 0600, directories made 0700).  An
  * existing file is first kept by a hard link as PATH.bak (or PATH.bak.N

@@ -32,6 +32,7 @@ void init_answers_release(struct init_answers *a)
 	free(a->password_command);
 	free(a->folder);
 	free(a->listen);
+	free(a->imap_listen);
 	free(a->device);
 }
 
@@ -130,16 +131,24 @@ void init_mailrc_text(const struct init_answers *a, struct sbuf *out)
 
 	sbuf_addstr(out, "\n# --- Other devices ---------------------------------------------------------\n");
 	if (a->devices == 1) {
-		sbuf_addf(out, "# SMTP submission (STARTTLS, AUTH required) for phones and laptops;\n"
-			       "# each device has its own login: `loft passwd NAME` (\"%s\" was made).\n",
-			  a->device);
+		sbuf_addf(out, "# SMTP submission and IMAP (both STARTTLS, login required) for phones\n"
+			       "# and laptops; each device has its own login: `loft passwd NAME`\n"
+			       "# (\"%s\" was made).\n", a->device);
 		add_set(out, "smtp_listen", a->listen);
+		add_set(out, "imap_listen", a->imap_listen);
 	} else {
-		sbuf_addstr(out, "# SMTP submission stays on loopback (the default, 127.0.0.1:1587).\n"
-				 "#set smtp_listen=0.0.0.0:1587\n");
+		sbuf_addstr(out, "# SMTP submission and IMAP stay on loopback (the defaults,\n"
+				 "# 127.0.0.1:1587 and 127.0.0.1:1143).\n"
+				 "#set smtp_listen=0.0.0.0:1587\n"
+				 "#set imap_listen=0.0.0.0:1143\n");
 	}
-	sbuf_addstr(out, "# Reading this store from other devices over IMAP is not built yet:\n"
-			 "# loft's IMAP server comes in the next release.\n");
+}
+
+char *init_imap_listen(const char *smtp_listen)
+{
+	const char *colon = strrchr(smtp_listen, ':');
+
+	return xasprintf("%.*s:1143", colon ? (int)(colon - smtp_listen) : 0, smtp_listen);
 }
 
 /* Links path to the first free PATH.bak, PATH.bak.1, ...; link() fails on
@@ -428,10 +437,17 @@ void init_summary(const struct init_answers *a, const struct init_result *r,
 			       "  certificate  %s\n"
 			       "               SHA-256 fingerprint %s\n", r->cert, r->fingerprint);
 	}
-	sbuf_addstr(out, "  Incoming mail (IMAP): not built yet -- loft's IMAP server comes in the next\n"
-			 "  release; until then other devices can send through loft, not read its mail.\n");
+	if (a->devices == 1) {
+		sbuf_addf(out, "  Incoming mail (IMAP)\n"
+			       "    server       %s (the same)\n"
+			       "    port         %s\n"
+			       "    security     STARTTLS\n"
+			       "    user name    %s, the same password and certificate\n",
+			  host, listen_port(a->imap_listen), a->device);
+	}
 
-	sbuf_addstr(out, "\nThe daemon (SMTP listener for other devices, retries of deferred mail):\n");
+	sbuf_addstr(out, "\nThe daemon (the SMTP and IMAP listeners for other devices, retries of\n"
+			 "deferred mail):\n");
 	if (r->unit && r->unit_enabled)
 		sbuf_addf(out, "  enabled and started as a systemd user unit (%s)\n", r->unit);
 	else if (r->unit)

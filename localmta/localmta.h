@@ -31,8 +31,4 @@ loft_cmd_fn cmd_passwd;
  * to write (-F, $LOFTRC) or NULL for the per-user one. */
 loft_cmd_fn cmd_init;
 
-/* `loft daemon [--detach] [--pidfile FILE]` (localmta/daemon.c): the SMTP
- * listeners and the queue runner; runs until SIGTERM, exits 0 then. */
-loft_cmd_fn cmd_daemon;
-
 #endif

@@ -102,19 +102,10 @@ int sendmail_parse_args(int argc, char **argv, struct sendmail_opts *o, const ch
  * errno EFBIG beyond; -1 with errno on a read error; else 0. */
 int sendmail_read_input(int fd, bool ignore_dots, size_t max, struct sbuf *out);
 
-/* ---- the queue from the config (transport.c) ---- */
+/* ---- submitting through the queue (transport.c; the rest in transport.h) ---- */
 
-/* Opens STATE_DIR/queue (state_dir, else FOLDER/.loft), creating both. */
-int transport_queue_open(const struct config *cfg, struct queue **q_r, const char **error_r);
 /* prepare + queue_add.  Returns EX_OK once queued (msg->id set), else a
  * sysexits code with msg->error (EX_TEMPFAIL for any write failure). */
 int transport_submit(struct queue *q, struct sendmail_msg *msg, const char *raw, size_t len);
-/* Runs the queue once in this process with the real handlers. */
-int transport_run(const struct config *cfg, unsigned flags, struct queue_run_stats *st);
-/* Forks a detached runner (setsid, stdio on /dev/null) that runs the queue
- * once and exits; returns at once. */
-void transport_spawn_runner(const struct config *cfg);
-/* Prints the queue as mailq does. Returns a sysexits code. */
-int transport_print_list(const struct config *cfg, FILE *out);
 
 #endif

@@ -1,6 +1,7 @@
 /* The sendmail command line: options, reading standard input, exit codes. */
 #include "localmta/localmta.h"
 #include "localmta/sendmail-private.h"
+#include "localmta/transport.h"
 #include "localmta/smtp_server.h"
 #include "lib/clock.h"
 #include "lib/config.h"

@@ -1,6 +1,7 @@
 /* Glue between the config and the queue: where the queue lives, submitting,
  * running it with the real handlers, the detached runner, the listing. */
 #include "localmta/deliver.h"
+#include "localmta/transport.h"
 #include "localmta/relay-private.h"
 #include "localmta/sendmail-private.h"
 #include "lib/clock.h"

@@ -478,6 +478,19 @@ void store_index_add(struct store_folder *f, const char *location, uint32_t flag
 		return;
 	char *p = path_join(f->path, location);
 
+	/* Another process may have renamed the file meanwhile (an IMAP session
+	 * claiming \Recent moves new/ to cur/, mutt marks it read): index it
+	 * where it is now, found by its key. */
+	if (access(p, F_OK) < 0 && errno == ENOENT) {
+		char *key = store_location_key(location), *now = NULL;
+
+		if (key != NULL && maildir_find(f->path, key, &now, &err) > 0) {
+			free(p);
+			p = path_join(f->path, now);
+		}
+		free(now);
+		free(key);
+	}
 	if (index_add_file(f->store->index, p, flags, keywords, &err) < 0)
 		log_warning("index: %s", err);
 	f->store->index_dirty = true;

@@ -133,6 +133,10 @@ P
 	f=$(stored_path Shapes "$(newest Shapes)")
 	same_tail "$f" "$T_DIR/$shape.eml"
 	ok $? "$shape: the daemon's runner stored it byte-identical" || diag "$(tail -5 "$T_DIR/daemon.log")"
+	# The runner's index step comes just after the file is stored: let it
+	# finish before the file goes.
+	n=$((${n:-0} + 1))
+	for _ in $(seq 100); do [ "$(grep -c 'not indexed: ' "$T_DIR/daemon.log")" -ge "$n" ] && break; sleep 0.1; done
 	rm -f "$f"
 done
 kill "$DPID"

@@ -77,11 +77,13 @@ free_port() {
 }
 
 # Writes $T_DIR/mailrc with the store under $T_DIR/Mail plus any extra lines
-# given as arguments, and exports LOFTRC to it.
+# given as arguments, and exports LOFTRC to it.  imap_listen is off unless
+# a line sets it: its default port (1143) would be shared by every test
+# daemon running at once.
 make_mailrc() {
 	export MAILRC_FILE="$T_DIR/mailrc"
 	{
-		echo "set folder=$T_DIR/Mail"
+		echo "set folder=$T_DIR/Mail imap_listen="
 		printf '%s\n' "$@"
 	} > "$MAILRC_FILE"
 	export LOFTRC="$MAILRC_FILE"

@@ -33,12 +33,15 @@ test: all $(UNIT_TESTS) $(REPLAYERS) $(TEST_TOOLS) check-layers
 	$(TEST_ENV) prove -f $(if $(filter true,$(CI)),,-j2) tests/*.t
 
 # Lower layers never include upper ones (DESIGN.md).  Only client/main.c may
-# include ui/, imapd/ and localmta/; imapd/ includes only store/ and lib/.
+# include ui/ and daemon/; localmta/ and imapd/ never include each other;
+# daemon/ includes localmta/, imapd/, store/ and lib/.
 check-layers:
-	@bad=$$( { grep -Hn '#include "\(store\|client\|ui\|imapd\|localmta\)/' lib/*.[ch] 2>/dev/null; \
-	  grep -Hn '#include "\(client\|ui\|imapd\|localmta\)/' store/*.[ch] 2>/dev/null; \
-	  grep -Hn '#include "\(ui\|imapd\|localmta\)/' $$(ls client/*.[ch] | grep -v '^client/main.c$$') 2>/dev/null; \
-	  grep -Hn '#include "\(client\|imapd\|localmta\|ui\)/' localmta/*.[ch] imapd/*.[ch] 2>/dev/null | grep -v '"\(imapd\|localmta\)/' ; \
+	@bad=$$( { grep -Hn '#include "\(store\|client\|ui\|imapd\|localmta\|daemon\)/' lib/*.[ch] 2>/dev/null; \
+	  grep -Hn '#include "\(client\|ui\|imapd\|localmta\|daemon\)/' store/*.[ch] 2>/dev/null; \
+	  grep -Hn '#include "\(ui\|imapd\|localmta\|daemon\)/' $$(ls client/*.[ch] | grep -v '^client/main.c$$') 2>/dev/null; \
+	  grep -Hn '#include "\(client\|imapd\|ui\|daemon\)/' localmta/*.[ch] 2>/dev/null; \
+	  grep -Hn '#include "\(client\|localmta\|ui\|daemon\)/' imapd/*.[ch] 2>/dev/null; \
+	  grep -Hn '#include "\(client\|ui\)/' daemon/*.[ch] 2>/dev/null; \
 	  true; } ); \
 	if [ -n "$$bad" ]; then echo "layering violation:"; echo "$$bad"; exit 1; fi; echo "layers: ok"
 

@@ -13,6 +13,7 @@ command -v python3 >/dev/null || skip_all "python3 is not installed"
 
 SPORT=$(free_port)
 DPORT=$(free_port)
+IPORT=$(free_port)
 # smtp-sink run as root switches to nobody, who must reach the dumps.
 mkdir -p "$T_DIR/sink" && chmod 777 "$T_DIR/sink" && chmod o+x "$T_DIR"
 bg "$SINK" -u nobody -d "$T_DIR/sink/%M." 127.0.0.1:$SPORT 10 2> "$T_DIR/sink.log"
@@ -46,9 +47,11 @@ answer 'Login at the smarthost \(empty: none\): *$' ''
 ok $? "then its login (none for the sink)"
 answer 'Set up another device now\? \[Y/n\]: *$' ''
 ok $? "then whether other devices use this loft"
-like "$(tmux_screen)" 'over IMAP is not built yet' "saying that IMAP is not built yet"
-answer 'Address and port to listen on \[0.0.0.0:1587\]: *$' "127.0.0.1:$DPORT"
+like "$(tmux_screen)" 'read this store over IMAP' "saying they can read this store over IMAP"
+answer 'Address and port to listen on \(SMTP\) \[0.0.0.0:1587\]: *$' "127.0.0.1:$DPORT"
 ok $? "their SMTP address"
+answer 'Address and port to listen on \(IMAP\) \[127.0.0.1:1143\]: *$' "127.0.0.1:$IPORT"
+ok $? "their IMAP address (same host, port 1143 offered)"
 answer 'Name of its login \[phone\]: *$' ''
 ok $? "and the login's name"
 tmux_wait 'Read and write mail: loft' 10

@@ -51,4 +51,23 @@ is "$(notmuch count 'id:one@example.org and tag:flagged')" 1 "tags survive the m
 is "$(notmuch count 'id:two@example.org')" 0 "an expunged message leaves the index"
 is "$(notmuch count '*')" 1 "exactly one message left in the index"
 
+# Another process renames the file between the append's commit and its index
+# step (an IMAP session claiming \Recent moves new/ to cur/): the message is
+# indexed where it is now, not lost to search.
+LOFT_CRASH_PAUSE=append:after-commit "$ST" -i "$ROOT" append INBOX "$(msg race 'raced rename')" \
+	> "$T_DIR/race.out" 2> "$T_DIR/race.err" &
+pid=$!
+for _ in $(seq 100); do
+	[ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = T ] && break
+	sleep 0.05
+done
+f=$(grep -l '^Message-ID: <race@example.org>' "$ROOT"/INBOX/new/* 2>/dev/null | head -1)
+[ -n "$f" ] && mv "$f" "$ROOT/INBOX/cur/$(basename "$f"):2,"
+ok $? "paused after the commit, the new file is moved to cur/ behind its back"
+kill -CONT "$pid"; wait "$pid"
+ok $? "the append still succeeds"
+is "$(notmuch count 'id:race@example.org')" 1 "and the message is indexed at its new place"
+! grep -q 'index:' "$T_DIR/race.err"
+ok $? "with no index warning" || diag "$(cat "$T_DIR/race.err")"
+
 done_testing

@@ -41,7 +41,8 @@ static void test_values_round_trip(void **state)
 			.provider = "other", .smarthost = "smtps://mail.example.org:465",
 			.smarthost_user = "ann's login",
 			.password_command = "pass show 'mail/ann' | head -1",
-			.devices = 1, .listen = "0.0.0.0:1587", .device = "phone",
+			.devices = 1, .listen = "0.0.0.0:1587", .imap_listen = "0.0.0.0:1143",
+			.device = "phone",
 		};
 		struct config *cfg = load(&a);
 
@@ -52,6 +53,7 @@ static void test_values_round_trip(void **state)
 		assert_string_equal(config_get(cfg, "smarthost_password_command"),
 				    a.password_command);
 		assert_string_equal(config_get(cfg, "smtp_listen"), "0.0.0.0:1587");
+		assert_string_equal(config_get(cfg, "imap_listen"), "0.0.0.0:1143");
 		config_free(&cfg);
 	}
 }
@@ -85,10 +87,11 @@ static void test_left_out_parts(void **state)
 	assert_null(config_get(cfg, "realname"));
 	assert_null(config_get(cfg, "smarthost"));
 	assert_null(config_get(cfg, "smarthost_user"));
-	/* No device: the listener stays on its loopback default. */
+	/* No device: the listeners stay on their loopback defaults. */
 	assert_string_equal(config_get(cfg, "smtp_listen"), "127.0.0.1:1587");
+	assert_string_equal(config_get(cfg, "imap_listen"), "127.0.0.1:1143");
 	init_mailrc_text(&a, &text);
-	assert_non_null(strstr(text.buf, "over IMAP is not built yet"));
+	assert_non_null(strstr(text.buf, "#set imap_listen=0.0.0.0:1143"));
 	sbuf_release(&text);
 	config_free(&cfg);
 }

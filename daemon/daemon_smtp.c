@@ -4,7 +4,7 @@
  * (queue_add fsyncs before it returns, so the client's 250 comes after the
  * fsync) and the parent is poked so the queue runner starts at once. */
 #include "localmta/auth.h"
-#include "localmta/daemon-private.h"
+#include "daemon/daemon-private.h"
 #include "localmta/queue.h"
 #include "localmta/sendmail-private.h"
 #include "lib/clock.h"

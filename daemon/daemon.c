@@ -13,10 +13,11 @@
  * Privileges: started as root, every child switches to the owner of the
  * mail root (`folder`) before it reads a byte; the parent keeps root only
  * to bind listeners again on reload. */
-#include "localmta/daemon-private.h"
+#include "daemon/daemon-private.h"
+#include "daemon/daemon.h"
 #include "localmta/localmta.h"
 #include "localmta/queue.h"
-#include "localmta/sendmail-private.h"
+#include "localmta/transport.h"
 #include "localmta/auth.h"
 #include "lib/atomic.h"
 #include "lib/config.h"
@@ -176,6 +177,7 @@ static void reload(struct daemon *d)
 	d->fingerprint = fp;
 	apply_settings(d);
 	daemon_smtp_setup(d);
+	daemon_imap_setup(d);
 	log_info("reloaded");
 	return;
 fail:
@@ -379,7 +381,9 @@ int cmd_daemon(struct loft_ctx *ctx, int argc, char **argv)
 	memcpy(d.smtp, listener_defs, sizeof(d.smtp));
 	apply_settings(&d);
 	choose_user(&d);
-	if (daemon_smtp_setup(&d) < 0 || server_listener_count(d.srv) == 0) {
+	int smtp_ok = daemon_smtp_setup(&d), imap_ok = daemon_imap_setup(&d);
+
+	if (smtp_ok < 0 || imap_ok < 0 || server_listener_count(d.srv) == 0) {
 		fprintf(stderr, "loft: daemon: %s\n", server_listener_count(d.srv) == 0 ?
 			"no listener could be opened" : "a listener could not be opened");
 		ret = EX_OSERR;
