@@ -8,6 +8,7 @@
 #include "store/message.h"
 
 #include "lib/sbuf.h"
+#include "tests/unit/store-test.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,35 +25,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-static char tmpdir[] = "/tmp/loft-test-store-sets-XXXXXX";
 
 static const char msg_fmt[] =
 	"From: Alice <alice@example.org>\nTo: bob@example.org\n"
 	"Subject: number %u\nMessage-ID: <%u@example.org>\n\nbody %u\n";
-
-static struct store *open_store(const char *name)
-{
-	struct store_settings set = { 0 };
-	struct store *store = NULL;
-	const char *err = NULL;
-	static char root[512];
-
-	snprintf(root, sizeof(root), "%s/%s", tmpdir, name);
-	set.root = root;
-	if (store_open(&set, STORE_OPEN_CREATE, &store, &err) < 0)
-		fail_msg("store_open: %s", err);
-	return store;
-}
-
-static struct store_folder *open_folder(struct store *store, const char *name)
-{
-	struct store_folder *f = NULL;
-	const char *err = NULL;
-
-	if (store_folder_open(store, name, &f, &err) < 0)
-		fail_msg("store_folder_open(%s): %s", name, err);
-	return f;
-}
 
 /* Appends messages 1..n (UIDs 1..n in a fresh folder). */
 static void fill(struct store_folder *f, unsigned n)
@@ -397,22 +373,6 @@ static void test_read_range(void **unused)
 	sbuf_release(&part);
 	store_folder_close(&f);
 	store_close(&store);
-}
-
-static int rm_fn(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static int setup(void **unused)
-{
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **unused)
-{
-	message_deinit();
-	return nftw(tmpdir, rm_fn, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 int main(void)
