@@ -79,15 +79,19 @@ like "$(tmux_screen)" 'Msgs:6 New:2' "and the counts follow"
 # Resize to 40 columns and back: the screen equals a fresh draw.
 tmux_keys Home
 before=$(tmux_screen)
-tmux_resize 40 40
-tmux_wait '^--- INBOX' 5
-narrow=$(tmux_screen)
-[ "$(printf '%s\n' "$narrow" | python3 -c '
+widest() {	# the widest line on the screen, in terminal cells
+	tmux_screen | python3 -c '
 import sys, unicodedata
-print(max(sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in l.rstrip("\n")) for l in sys.stdin))')" -le 40 ]
+print(max(sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in l.rstrip("\n")) for l in sys.stdin))'
+}
+tmux_resize 40 40
+# Wait for the redraw at the new size (the status line alone says nothing:
+# it was there at 120 columns too).
+for _ in $(seq 100); do [ "$(widest)" -le 40 ] && tmux_screen | grep -q '^--- INBOX' && break; sleep 0.1; done
+[ "$(widest)" -le 40 ]
 ok $? "at 40 columns nothing is wider than the window"
 tmux_resize 120 40
-for _ in $(seq 50); do [ "$(tmux_screen)" = "$before" ] && break; sleep 0.1; done
+for _ in $(seq 100); do [ "$(tmux_screen)" = "$before" ] && break; sleep 0.1; done
 after=$(tmux_screen)
 is "$after" "$before" "back at 120 columns the screen is as before"
 
