@@ -16,6 +16,7 @@
 #include "store/state.h"
 
 #include "lib/arena.h"
+#include "lib/crash.h"
 #include "lib/log.h"
 #include "lib/path.h"
 #include "lib/sbuf.h"
@@ -41,6 +42,7 @@ struct fentry {
 	uint64_t size;
 	int64_t date;
 	uint32_t uid;			/* matched record, 0: none (new) */
+	bool gone;			/* not a message after all: left out */
 };
 
 struct update {
@@ -154,7 +156,7 @@ static int scan_files(struct store_folder *f, struct join *j, const char **error
 			const struct maildir_entry *e = &scan->entries[i];
 
 			j->fe[i] = (struct fentry){ e->key, e->location, e->flags, e->size,
-						    e->date, 0 };
+						    e->date, 0, false };
 		}
 		return 0;
 	}
@@ -165,7 +167,7 @@ static int scan_files(struct store_folder *f, struct join *j, const char **error
 	for (size_t i = 0; i < j->n; i++) {
 		const struct mbox_entry *e = &f->mbox_entries[i];
 
-		j->fe[i] = (struct fentry){ e->key, NULL, e->flags, e->length, e->date, 0 };
+		j->fe[i] = (struct fentry){ e->key, NULL, e->flags, e->length, e->date, 0, false };
 	}
 	return 0;
 }
@@ -308,26 +310,27 @@ static char **new_envelopes(struct store_folder *f, struct fentry **nw, size_t n
 	return envs;
 }
 
-/* Whether the file a record names exists.  Another process may have
- * changed a message (and committed) between our scan and our transaction:
- * then the record names the file as it is now and our scan is stale, and
- * writing the scan over it would make the next flag change start from old
- * flags. */
-static bool still_there(const struct store_folder *f, const struct state_rec *rec)
+/* Whether a maildir file (a record's location, or a scanned one) exists.
+ * Another process may have changed a message (and committed) between our
+ * scan and our transaction: then the record names the file as it is now
+ * and our scan is stale, and writing the scan over it would make the next
+ * flag change start from old flags. */
+static bool still_there(const struct store_folder *f, const char *location)
 {
 	struct stat st;
 	char *p;
 	bool yes;
 
-	if (f->kind != STORE_MAILDIR || rec->location == NULL || rec->location[0] == '\0')
+	if (f->kind != STORE_MAILDIR || location == NULL || location[0] == '\0')
 		return false;
-	p = path_join(f->path, rec->location);
+	p = path_join(f->path, location);
 	yes = stat(p, &st) == 0;
 	free(p);
 	return yes;
 }
 
-/* Writes what the join found into the state, in one transaction. */
+/* Writes what the join found into the state, in one transaction.  hdr is
+ * the state as it was before the scan. */
 static int apply(struct store_folder *f, struct join *j, const struct state_header *hdr,
 		 const char **error_r)
 {
@@ -343,7 +346,7 @@ static int apply(struct store_folder *f, struct join *j, const struct state_head
 	int ret = -1;
 
 	for (size_t i = 0; i < j->n; i++)
-		if (j->fe[i].uid == 0)
+		if (j->fe[i].uid == 0 && !j->fe[i].gone)
 			nw[n_new++] = &j->fe[i];
 	/* UIDs in order of internal date then key, so that a rebuild numbers
 	 * the messages the same way every time. */
@@ -369,7 +372,10 @@ static int apply(struct store_folder *f, struct join *j, const struct state_head
 
 	if (state_begin(f->state, &txn, &err) < 0)
 		goto fail_state;
-	/* Nobody wrote since our walk: no need to look each change up again. */
+	/* Nobody wrote since before our scan: a key the state lacks is new.
+	 * Otherwise another process may have added it since, or expunged it
+	 * after the scan listed its file (its record gone, the file too):
+	 * adding it would give it a second UID, for a file that is gone. */
 	bool fresh = state_txn_uidnext(txn) == hdr->uidnext &&
 		state_txn_highestmodseq(txn) == hdr->highestmodseq;
 
@@ -380,7 +386,7 @@ static int apply(struct store_folder *f, struct join *j, const struct state_head
 
 		if (r < 0)
 			goto fail_state;
-		if (r > 0 && still_there(f, &rec)) {
+		if (r > 0 && still_there(f, rec.location)) {
 			free(buf);
 			continue;
 		}
@@ -403,7 +409,7 @@ static int apply(struct store_folder *f, struct join *j, const struct state_head
 		if (r < 0)
 			goto fail_state;
 		if (r > 0 && e->location && rec.location &&
-		    strcmp(rec.location, e->location) != 0 && still_there(f, &rec)) {
+		    strcmp(rec.location, e->location) != 0 && still_there(f, rec.location)) {
 			free(buf);
 			continue;
 		}
@@ -434,6 +440,13 @@ static int apply(struct store_folder *f, struct join *j, const struct state_head
 				goto fail_state;
 			if (r > 0)
 				continue;
+			/* The second look, under the writer lock: no loft
+			 * process renames or unlinks meanwhile.  A file gone
+			 * is left out until a scan lists it again. */
+			if (f->kind == STORE_MAILDIR && !still_there(f, e->location)) {
+				sorted[i].e->gone = true;
+				continue;
+			}
 		}
 		struct state_rec rec = {
 			.flags = e->flags, .size = e->size, .internal_date = e->date,
@@ -528,7 +541,7 @@ static bool vanished_still_there(struct store_folder *f, struct join *j)
 int store_reconcile(struct store_folder *f, bool *changed_r, const char **error_r)
 {
 	struct join j = { .f = f };
-	struct state_header hdr;
+	struct state_header hdr, before;
 	bool rescanned = false;
 	const char *err;
 	int ret = -1;
@@ -541,8 +554,13 @@ again:
 	/* Before the scan: a change during it leaves the files newer than
 	 * what is recorded, so the next sync looks again. */
 	store_stamps_now(f, stamps);
+	if (state_get_header(f->state, &before, &err) < 0) {
+		store_fail(f->store, error_r, "%s", err);
+		goto out;
+	}
 	if (scan_files(f, &j, error_r) < 0)
 		goto out;
+	crash_point("reconcile:scanned");
 	hash_build(&j);
 	for (int pass = 0; pass < STORE_RECONCILE_PASSES; pass++) {
 		join_reset(&j);
@@ -554,7 +572,7 @@ again:
 		bool dirty = j.n_vanished || j.n_updates;
 
 		for (size_t i = 0; i < j.n && !dirty; i++)
-			dirty = j.fe[i].uid == 0;
+			dirty = j.fe[i].uid == 0 && !j.fe[i].gone;
 		if (!dirty)
 			break;
 		if (j.n_vanished && !rescanned && vanished_still_there(f, &j)) {
@@ -565,7 +583,7 @@ again:
 		}
 		/* No mbox lock is held here: the mutating calls take the
 		 * state's writer lock first, then the mbox lock. */
-		if (apply(f, &j, &hdr, error_r) < 0)
+		if (apply(f, &j, &before, error_r) < 0)
 			goto out;
 		*changed_r = true;
 	}
