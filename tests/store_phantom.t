@@ -49,4 +49,23 @@ is "$(grep '^[0-9]* ' "$T_DIR/after.out" | awk '{print $1}' | tr '\n' ' ')" "2 "
 	"the folder holds UID 2 alone" || diag "$(cat "$T_DIR/after.out")"
 is "$(grep '^uidnext' "$T_DIR/after.out")" "uidnext 3" "UIDNEXT unchanged"
 
+# 2. The same with a flag change instead: the scan lists UID 2 under its old
+# name, another process renames it (+F) and commits.  Still one UID for it,
+# under its new name and flags.
+touch -d '1 minute ago' "$ROOT/INBOX/cur"
+LOFT_CRASH_PAUSE=reconcile:scanned "$ST" "$ROOT" open INBOX > "$T_DIR/open.out" 2> "$T_DIR/open.err" &
+pid=$!
+T_PIDS+=("$pid")
+stopped "$pid"
+ok $? "a second reconcile paused after its scan"
+"$ST" "$ROOT" flags INBOX 2 +F
+ok $? "meanwhile another process flags UID 2 (a rename)"
+kill -CONT "$pid"; wait "$pid"
+ok $? "the reconcile finishes" || diag "$(cat "$T_DIR/open.err")"
+"$ST" "$ROOT" open INBOX > "$T_DIR/after.out"
+is "$(grep '^[0-9]* ' "$T_DIR/after.out" | awk '{print $1, $2}' | tr '\n' ' ')" "2 FS " \
+	"the folder holds UID 2 alone, flagged" || diag "$(cat "$T_DIR/after.out")"
+is "$(grep '^uidnext' "$T_DIR/after.out")" "uidnext 3" "UIDNEXT unchanged"
+is "$(ls "$ROOT/INBOX/cur" | wc -l)" 1 "one file"
+
 done_testing
