@@ -72,8 +72,6 @@ static void cmd_idle(struct imapd_session *s, const struct imap_arg *args, unsig
 		sess_reply(s, "BAD", "IDLE takes no arguments.");
 		return;
 	}
-	if (s->mbox != NULL)
-		imapd_mbox_sync(s, true, true);
 	if (sess_idle_wait(s) < 0) {
 		s->fatal = true;
 		sess_reply(s, "NO", "IDLE ended.");

@@ -239,21 +239,28 @@ static void copy_or_move(struct imapd_session *s, const struct imap_arg *args, u
 	}
 	uint32_t *src = arena_calloc(s->arena, v->count ? v->count : 1, sizeof(*src));
 	uint32_t *dstu = arena_calloc(s->arena, v->count ? v->count : 1, sizeof(*dstu));
-	size_t done = 0;
-	bool gone = false, failed = false;
-	for (uint32_t seq = 1; seq <= v->count && !failed; seq++) {
+	size_t want = 0, done = 0;
+	bool gone = false, failed;
+	for (uint32_t seq = 1; seq <= v->count; seq++) {
 		if (!imapd_mbox_in_set(v, &set, s->uid_cmd, seq))
 			continue;
 		const struct store_msg *m = imapd_mbox_msg(s, seq);
-		if (m == NULL) {
+		if (m == NULL)
+			gone = true;
+		else
+			src[want++] = m->uid;
+	}
+	/* The set forms: one transaction in dst (and one in src for a move),
+	 * and a UID another process expunged meanwhile is skipped (0). */
+	failed = want > 0 &&
+		(move ? store_move_uids : store_copy_uids)(v->f, src, want, dst, dstu, &err) < 0;
+	for (size_t i = 0; i < want && !failed; i++) {
+		if (dstu[i] == 0) {
 			gone = true;
 			continue;
 		}
-		uint32_t uid = m->uid;
-		if ((move ? store_move : store_copy)(v->f, uid, dst, &dstu[done], &err) < 0)
-			failed = true;
-		else
-			src[done++] = uid;
+		src[done] = src[i];
+		dstu[done++] = dstu[i];
 	}
 	uint32_t validity = store_folder_uidvalidity(dst);
 	store_folder_close(&dst);
@@ -353,6 +360,9 @@ static void cmd_store(struct imapd_session *s, const struct imap_arg *args, unsi
 	}
 	struct sbuf modified = SBUF_INIT;
 	bool gone = false;
+	uint32_t *uids = arena_calloc(s->arena, v->count ? v->count : 1, sizeof(*uids));
+	uint32_t *seqs = arena_calloc(s->arena, v->count ? v->count : 1, sizeof(*seqs));
+	size_t nu = 0;
 	for (uint32_t seq = 1; seq <= v->count; seq++) {
 		if (!imapd_mbox_in_set(v, &set, s->uid_cmd, seq))
 			continue;
@@ -365,23 +375,45 @@ static void cmd_store(struct imapd_session *s, const struct imap_arg *args, unsi
 			sbuf_addf(&modified, "%s%u", modified.len ? "," : "", s->uid_cmd ? m->uid : seq);
 			continue;
 		}
-		/* SET replaces keywords too: "" clears them. */
-		const char *k = op == STORE_FLAGS_SET ? kw : (*kw ? kw : NULL);
-		if (store_set_flags(v->f, m->uid, op, flags, k, &err) < 0) {
-			sbuf_release(&modified);
-			sess_reply(s, "NO", "[SERVERBUG] Cannot change the flags.");
-			return;
+		seqs[nu] = seq;
+		uids[nu++] = m->uid;
+	}
+	/* One transaction for the whole set (the store skips UIDs another
+	 * process expunged, and re-checks UNCHANGEDSINCE against the state).
+	 * SET replaces keywords too: "" clears them. */
+	struct store_flag_change ch = {
+		.op = op, .flags = flags,
+		.keywords = op == STORE_FLAGS_SET ? kw : (*kw ? kw : NULL),
+		.unchangedsince = unchangedsince == UINT64_MAX ? 0 : unchangedsince,
+	};
+	uint32_t *raced = NULL;
+	size_t n_raced = 0, r = 0;
+	if (nu > 0 && store_set_flags_uids(v->f, uids, nu, &ch, &raced, &n_raced, &err) < 0) {
+		sbuf_release(&modified);
+		sess_reply(s, "NO", "[SERVERBUG] Cannot change the flags.");
+		return;
+	}
+	for (size_t k = 0; k < nu; k++) {
+		const struct store_msg *m = store_folder_find(v->f, uids[k]);
+		while (r < n_raced && raced[r] < uids[k])
+			r++;
+		if (r < n_raced && raced[r] == uids[k]) {
+			sbuf_addf(&modified, "%s%u", modified.len ? "," : "",
+				  s->uid_cmd ? uids[k] : seqs[k]);
+			continue;
 		}
-		m = store_folder_find(v->f, v->uids[seq - 1]);
+		if (m == NULL)
+			continue;
 		imapd_mbox_note_reported(v, m->uid, m->modseq);
 		/* RFC 7162 3.1.3: .SILENT still reports the new MODSEQ. */
 		if (!silent)
-			fetch_flags_reply(s, seq, m);
+			fetch_flags_reply(s, seqs[k], m);
 		else if (s->condstore)
-			sess_printf(s, "* %u FETCH (%sMODSEQ (%llu))\r\n", seq,
+			sess_printf(s, "* %u FETCH (%sMODSEQ (%llu))\r\n", seqs[k],
 				    s->uid_cmd || s->qresync ? arena_printf(s->arena, "UID %u ", m->uid) : "",
 				    (unsigned long long)m->modseq);
 	}
+	free(raced);
 	if (modified.len)
 		sess_reply(s, "OK", "[MODIFIED %s] Conditional STORE failed for some.", modified.buf);
 	else if (gone)

@@ -88,8 +88,9 @@ void sess_add_set(struct sbuf *out, const uint32_t *nums, size_t n);
 /* The capability list for the current state, without "* CAPABILITY ". */
 void sess_capabilities(struct imapd_session *s, struct sbuf *out);
 const struct sess_command *sess_find_command(const char *name);
-/* Waits for the peer's "DONE" (IDLE) while waking on the folder's notify
- * fd; 0 on DONE, -1 when the session must end. */
+/* Sends "+ idling", then what changed, then waits for the peer's "DONE"
+ * (IDLE) while waking on the folder's notify fd; 0 on DONE, -1 when the
+ * session must end. */
 int sess_idle_wait(struct imapd_session *s);
 
 /* mailbox.c: every use of the store's folder API */

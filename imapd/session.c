@@ -294,7 +294,12 @@ int sess_idle_wait(struct imapd_session *s)
 	time_t until = time(NULL) + (time_t)s->set.idle_timeout;
 	int ret = -1;
 
+	/* Changes not yet reported go after the continuation (as in RFC 2177's
+	 * example and as Dovecot does): libetpan 1.9.4 waits for "+" as the
+	 * first line and hangs on an untagged response before it. */
 	sess_printf(s, "+ idling\r\n");
+	if (s->mbox != NULL)
+		imapd_mbox_sync(s, true, true);
 	for (;;) {
 		size_t avail;
 

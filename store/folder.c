@@ -42,7 +42,6 @@ struct fentry {
 	uint64_t size;
 	int64_t date;
 	uint32_t uid;			/* matched record, 0: none (new) */
-	bool gone;			/* not a message after all: left out */
 };
 
 struct update {
@@ -156,7 +155,7 @@ static int scan_files(struct store_folder *f, struct join *j, const char **error
 			const struct maildir_entry *e = &scan->entries[i];
 
 			j->fe[i] = (struct fentry){ e->key, e->location, e->flags, e->size,
-						    e->date, 0, false };
+						    e->date, 0 };
 		}
 		return 0;
 	}
@@ -167,7 +166,7 @@ static int scan_files(struct store_folder *f, struct join *j, const char **error
 	for (size_t i = 0; i < j->n; i++) {
 		const struct mbox_entry *e = &f->mbox_entries[i];
 
-		j->fe[i] = (struct fentry){ e->key, NULL, e->flags, e->length, e->date, 0, false };
+		j->fe[i] = (struct fentry){ e->key, NULL, e->flags, e->length, e->date, 0 };
 	}
 	return 0;
 }
@@ -198,6 +197,30 @@ const char *store_threadkey_split(struct arena *a, const char *key)
 	return s;
 }
 
+/* Whether the file a record names exists.  Another process may have
+ * changed a message (and committed) between our scan and our transaction:
+ * then the record names the file as it is now and our scan is stale, and
+ * writing the scan over it would make the next flag change start from old
+ * flags. */
+static bool location_exists(const struct store_folder *f, const char *location)
+{
+	struct stat st;
+	char *p;
+	bool yes;
+
+	if (f->kind != STORE_MAILDIR || location == NULL || location[0] == '\0')
+		return false;
+	p = path_join(f->path, location);
+	yes = stat(p, &st) == 0;
+	free(p);
+	return yes;
+}
+
+static bool still_there(const struct store_folder *f, const struct state_rec *rec)
+{
+	return location_exists(f, rec->location);
+}
+
 static int join_cb(const struct state_rec *rec, void *ctx)
 {
 	struct join *j = ctx;
@@ -225,18 +248,23 @@ static int join_cb(const struct state_rec *rec, void *ctx)
 			(struct update){ (size_t)i, rec->uid, rec->threadkey == NULL };
 	}
 	/* Built even when something changed: a pass that ends up clean
-	 * needs no second walk. */
+	 * needs no second walk.  A scan that listed a file before another
+	 * process renamed it (a flag change committed since) is stale for
+	 * that message: the state's name exists, and its flags are the ones
+	 * that go with its MODSEQ (apply() keeps them too). */
 	struct store_msg *m = &f->msgs[j->built];
+	bool stale = e->location && rec->location && strcmp(e->location, rec->location) != 0 &&
+		still_there(f, rec);
 
 	m->uid = rec->uid;
-	m->flags = e->flags;
+	m->flags = stale ? rec->flags : e->flags;
 	m->modseq = rec->modseq;
 	m->size = rec->size;
 	m->internal_date = rec->internal_date;
 	m->keywords = rec->keywords && rec->keywords[0] ?
 		arena_strdup(f->arena, rec->keywords) : "";
 	m->threadkey = store_threadkey_split(f->arena, rec->threadkey);
-	m->location = e->location;
+	m->location = stale ? arena_strdup(f->arena, rec->location) : e->location;
 	f->keys[j->built] = f->kind == STORE_MAILDIR ? e->key : arena_strdup(f->arena, e->key);
 	j->built++;
 	return 0;
@@ -310,27 +338,7 @@ static char **new_envelopes(struct store_folder *f, struct fentry **nw, size_t n
 	return envs;
 }
 
-/* Whether a maildir file (a record's location, or a scanned one) exists.
- * Another process may have changed a message (and committed) between our
- * scan and our transaction: then the record names the file as it is now
- * and our scan is stale, and writing the scan over it would make the next
- * flag change start from old flags. */
-static bool still_there(const struct store_folder *f, const char *location)
-{
-	struct stat st;
-	char *p;
-	bool yes;
-
-	if (f->kind != STORE_MAILDIR || location == NULL || location[0] == '\0')
-		return false;
-	p = path_join(f->path, location);
-	yes = stat(p, &st) == 0;
-	free(p);
-	return yes;
-}
-
-/* Writes what the join found into the state, in one transaction.  hdr is
- * the state as it was before the scan. */
+/* Writes what the join found into the state, in one transaction. */
 static int apply(struct store_folder *f, struct join *j, const struct state_header *hdr,
 		 const char **error_r)
 {
@@ -346,7 +354,7 @@ static int apply(struct store_folder *f, struct join *j, const struct state_head
 	int ret = -1;
 
 	for (size_t i = 0; i < j->n; i++)
-		if (j->fe[i].uid == 0 && !j->fe[i].gone)
+		if (j->fe[i].uid == 0)
 			nw[n_new++] = &j->fe[i];
 	/* UIDs in order of internal date then key, so that a rebuild numbers
 	 * the messages the same way every time. */
@@ -372,10 +380,7 @@ static int apply(struct store_folder *f, struct join *j, const struct state_head
 
 	if (state_begin(f->state, &txn, &err) < 0)
 		goto fail_state;
-	/* Nobody wrote since before our scan: a key the state lacks is new.
-	 * Otherwise another process may have added it since, or expunged it
-	 * after the scan listed its file (its record gone, the file too):
-	 * adding it would give it a second UID, for a file that is gone. */
+	/* Nobody wrote since our walk: no need to look each change up again. */
 	bool fresh = state_txn_uidnext(txn) == hdr->uidnext &&
 		state_txn_highestmodseq(txn) == hdr->highestmodseq;
 
@@ -386,7 +391,7 @@ static int apply(struct store_folder *f, struct join *j, const struct state_head
 
 		if (r < 0)
 			goto fail_state;
-		if (r > 0 && still_there(f, rec.location)) {
+		if (r > 0 && still_there(f, &rec)) {
 			free(buf);
 			continue;
 		}
@@ -409,7 +414,7 @@ static int apply(struct store_folder *f, struct join *j, const struct state_head
 		if (r < 0)
 			goto fail_state;
 		if (r > 0 && e->location && rec.location &&
-		    strcmp(rec.location, e->location) != 0 && still_there(f, rec.location)) {
+		    strcmp(rec.location, e->location) != 0 && still_there(f, &rec)) {
 			free(buf);
 			continue;
 		}
@@ -440,14 +445,16 @@ static int apply(struct store_folder *f, struct join *j, const struct state_head
 				goto fail_state;
 			if (r > 0)
 				continue;
-			/* The second look, under the writer lock: no loft
-			 * process renames or unlinks meanwhile.  A file gone
-			 * is left out until a scan lists it again. */
-			if (f->kind == STORE_MAILDIR && !still_there(f, e->location)) {
-				sorted[i].e->gone = true;
-				continue;
-			}
 		}
+		/* Listed by our scan, then expunged (file and record) by
+		 * another process before our walk or our transaction: not
+		 * new, gone.  Loft's writers remove files inside their
+		 * transaction, so the check holds until we commit.  A state
+		 * that was empty at our walk had nothing to expunge (a first
+		 * open of a big folder makes no stat per file). */
+		if (f->kind == STORE_MAILDIR && (!fresh || hdr->count > 0) &&
+		    !location_exists(f, e->location))
+			continue;
 		struct state_rec rec = {
 			.flags = e->flags, .size = e->size, .internal_date = e->date,
 			.key = e->key, .location = e->location, .keywords = "",
@@ -541,7 +548,7 @@ static bool vanished_still_there(struct store_folder *f, struct join *j)
 int store_reconcile(struct store_folder *f, bool *changed_r, const char **error_r)
 {
 	struct join j = { .f = f };
-	struct state_header hdr, before;
+	struct state_header hdr;
 	bool rescanned = false;
 	const char *err;
 	int ret = -1;
@@ -554,10 +561,6 @@ again:
 	/* Before the scan: a change during it leaves the files newer than
 	 * what is recorded, so the next sync looks again. */
 	store_stamps_now(f, stamps);
-	if (state_get_header(f->state, &before, &err) < 0) {
-		store_fail(f->store, error_r, "%s", err);
-		goto out;
-	}
 	if (scan_files(f, &j, error_r) < 0)
 		goto out;
 	crash_point("reconcile:scanned");
@@ -572,7 +575,7 @@ again:
 		bool dirty = j.n_vanished || j.n_updates;
 
 		for (size_t i = 0; i < j.n && !dirty; i++)
-			dirty = j.fe[i].uid == 0 && !j.fe[i].gone;
+			dirty = j.fe[i].uid == 0;
 		if (!dirty)
 			break;
 		if (j.n_vanished && !rescanned && vanished_still_there(f, &j)) {
@@ -583,7 +586,7 @@ again:
 		}
 		/* No mbox lock is held here: the mutating calls take the
 		 * state's writer lock first, then the mbox lock. */
-		if (apply(f, &j, &before, error_r) < 0)
+		if (apply(f, &j, &hdr, error_r) < 0)
 			goto out;
 		*changed_r = true;
 	}

@@ -41,6 +41,10 @@ sys.exit(r)' "$T_DIR/peak" "$@"
 	OUT=$(cat "$T_DIR/peak.out")
 	ERR=$(cat "$T_DIR/peak.err")
 }
+# ASan keeps freed memory in a quarantine (256 MB by default) to catch
+# use-after-free: a process that frees one big parse before the next would
+# look as if it held both.  A small quarantine measures the program.
+[ "${SANITIZE:-}" = 1 ] && export ASAN_OPTIONS="${ASAN_OPTIONS:-}:quarantine_size_mb=16"
 bound_kb() {	# bound_kb SIZE-IN-BYTES
 	local floor=65536 mult=4
 	[ "${SANITIZE:-}" = 1 ] && floor=262144 mult=8
