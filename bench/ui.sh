@@ -38,7 +38,8 @@ COUNT=$(find "$CACHE/cur" "$CACHE/new" -type f | wc -l)
 
 WORK=$(mktemp -d "$TOP/build/bench/ui.XXXXXX")
 SOCK=loft-bench-$$
-trap 'tmux -L "$SOCK" kill-server 2>/dev/null; rm -rf "$WORK"' EXIT
+# (set -e applies in the trap too: the server is usually gone already.)
+trap 'tmux -L "$SOCK" kill-server 2>/dev/null || true; rm -rf "$WORK"' EXIT
 export HOME=$WORK/home LC_ALL=C.UTF-8 TZ=UTC
 mkdir -p "$HOME"
 unset TMUX
@@ -103,6 +104,8 @@ run_client() {
 
 # ---- loft ----
 printf 'set folder=%s/Mail\nset state_dir=%s/state\nset sort=threads\n' "$WORK" "$WORK" > "$WORK/mailrc"
+# -R opens no store it would have to create: the root must exist.
+mkdir -p "$WORK/Mail"
 LOFTCMD=("$LOFT" -F "$WORK/mailrc" -R)
 rm -rf "$WORK/state"
 run_client loft all "${LOFTCMD[@]}" -f "$CACHE"

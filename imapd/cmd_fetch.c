@@ -506,7 +506,12 @@ static void cmd_fetch(struct imapd_session *s, const struct imap_arg *args, unsi
 			return;
 		}
 	}
-	if (gone)
+	/* A UID set may name UIDs that no longer exist: UID FETCH answers
+	 * the others and says OK; FETCH by number says NO (RFC 2180 4.1
+	 * allows both). */
+	if (gone && s->uid_cmd)
+		sess_reply(s, "OK", "UID FETCH completed; some of the messages no longer exist.");
+	else if (gone)
 		sess_reply(s, "NO", "Some of the messages no longer exist.");
 }
 

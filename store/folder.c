@@ -16,6 +16,7 @@
 #include "store/state.h"
 
 #include "lib/arena.h"
+#include "lib/crash.h"
 #include "lib/log.h"
 #include "lib/path.h"
 #include "lib/sbuf.h"
@@ -562,6 +563,7 @@ again:
 	store_stamps_now(f, stamps);
 	if (scan_files(f, &j, error_r) < 0)
 		goto out;
+	crash_point("reconcile:scanned");
 	hash_build(&j);
 	for (int pass = 0; pass < STORE_RECONCILE_PASSES; pass++) {
 		join_reset(&j);

@@ -144,6 +144,9 @@ char *store_envelope_fast(const char *data, size_t len);
  * thread key (malloc'd; "" when the file cannot be read). */
 char *store_envelope_file(const char *path, uint64_t *size_r, int64_t *mtime_r,
 			  char **threadkey_r);
+/* Keeps the gconv modules of the common charsets loaded for the life of
+ * the process (once; later calls return at once).  Thread-safe. */
+void store_gconv_pin(void);
 
 /* ---- threadkey.c ---- */
 

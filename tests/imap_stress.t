@@ -2,7 +2,7 @@
 # The IMAP stress harness (bench/imap_stress.py) as a functional guard: three
 # concurrent `loft imapd` sessions for a few seconds doing SELECT, FETCH,
 # STORE, APPEND and UID EXPUNGE on INBOX, every reply checked against the
-# harness's model of the folder: no errors, and some work done.
+# harness's model of the folder: no errors, no phantom UIDs, and some work done.
 . "$TOP/tests/lib.sh"
 
 command -v python3 >/dev/null || skip_all "python3 is not installed"
@@ -20,12 +20,12 @@ while IFS= read -r l; do diag "$l"; done <<<"$out"
 sum=$(grep '^cmds ' <<<"$out")
 errors=$(awk '{print $8 - $12}' <<<"$sum")
 is "${errors:-none}" 0 "no reply disagreed with the model" || diag "$(head -20 "$T_DIR/stress.err")"
-# A known bug: under concurrent flag changes loft gives a message a second,
-# short-lived UID that other sessions see (FLAGS, then an empty ENVELOPE)
-# before it vanishes.  TODO until fixed; prove reports it when it passes.
+# No UID that was neither there at the start nor returned by APPEND: a
+# reconcile racing an expunge once re-added the expunged message under a
+# second, short-lived UID (tests/store_phantom.t has the race alone).
 phantoms=$(awk '{print $12}' <<<"$sum")
-is "${phantoms:-none}" 0 "no UID from nowhere (phantoms) # TODO loft gives renamed messages short-lived second UIDs" ||
-	T_FAILED=$((T_FAILED - 1))	# a TODO failure fails nothing
+is "${phantoms:-none}" 0 "no UID from nowhere (phantoms)" ||
+	diag "$(grep -i 'APPENDUID\|never expunged' "$T_DIR/stress.err" | head -10)"
 cmds=$(awk '{print $2}' <<<"$sum")
 [ "${cmds:-0}" -ge 30 ]
 ok $? "at least 30 commands completed (${cmds:-0})"

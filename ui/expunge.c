@@ -11,9 +11,9 @@
  * that program's decision, and the question would not count it anyway.
  * The user can take it over with u then d.
  *
- * The move is a copy of every message first, then one expunge: when a copy
- * fails, the copies already made are taken back out of the trash and
- * nothing is removed from the folder. */
+ * The move is one set copy into the trash first, then one expunge: when
+ * the copy fails, the trash commits nothing and nothing is removed from
+ * the folder. */
 #include "ui/ui-private.h"
 
 #include "store/store.h"
@@ -35,31 +35,31 @@ struct store_folder *ui_folder_open_create(struct ui *ui, const char *name, cons
 }
 
 /* Copies uids[0..n) of the open folder to trash, with the deleted flag
- * taken off the copies.  Returns 0, or -1 with the message line set and
- * the trash as before. */
+ * taken off the copies: two transactions in the trash whatever n is.
+ * Returns 0, or -1 with the message line set and the trash as before. */
 static int copy_to_trash(struct ui *ui, struct store_folder *trash, const uint32_t *uids, size_t n)
 {
+	struct store_flag_change undelete = { STORE_FLAGS_REMOVE, STORE_DELETED, NULL, 0 };
 	uint32_t *made = xcalloc(n + 1, sizeof(*made));
 	const char *err;
-	size_t k;
-	int ret = 0;
+	size_t m = 0;
 
-	for (k = 0; k < n; k++)
-		if (store_copy(ui->mb.folder, uids[k], trash, &made[k], &err) < 0) {
-			ui_message(ui, true, "cannot move to %s: %s; nothing was deleted",
-				   config_get(ui->cfg, "trash"), err);
-			if (k > 0)	/* (0 would mean every \\Deleted one) */
-				store_expunge(trash, made, k, &err);
-			ret = -1;
-			goto out;
-		}
+	/* A failed set copy commits nothing in the trash. */
+	if (store_copy_uids(ui->mb.folder, uids, n, trash, made, &err) < 0) {
+		ui_message(ui, true, "cannot move to %s: %s; nothing was deleted",
+			   config_get(ui->cfg, "trash"), err);
+		free(made);
+		return -1;
+	}
 	/* The copy carries the T flag along; in the trash it is a message
-	 * like any other (purged only when deleted there). */
-	for (k = 0; k < n; k++)
-		store_set_flags(trash, made[k], STORE_FLAGS_REMOVE, STORE_DELETED, NULL, &err);
-out:
+	 * like any other (purged only when deleted there).  UIDs another
+	 * process expunged meanwhile were skipped (0). */
+	for (size_t k = 0; k < n; k++)
+		if (made[k])
+			made[m++] = made[k];
+	store_set_flags_uids(trash, made, m, &undelete, NULL, NULL, &err);
 	free(made);
-	return ret;
+	return 0;
 }
 
 size_t ui_mailbox_purge(struct ui *ui)

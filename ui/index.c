@@ -188,35 +188,29 @@ static void move_next(struct ui *ui)
 		ui->mb.cur++;
 }
 
+/* A toggle (F, N) turns each message's flag the other way, so a tagged set
+ * is at most two store calls: the rows to set and the rows to clear. */
 static void flag_action(struct ui *ui, enum ui_action a)
 {
-	uint32_t *v;
-	size_t n = targets(ui, &v);
+	uint32_t *v, *clear;
+	size_t n = targets(ui, &v), nset = 0, nclear = 0;
+	uint32_t bit = a == A_FLAG ? STORE_FLAGGED : a == A_TOGGLE_NEW ? STORE_SEEN : STORE_DELETED;
 
+	clear = xcalloc(n + 1, sizeof(*clear));
 	for (size_t k = 0; k < n; k++) {
-		uint32_t f = ui_msg_flags(ui, v[k]);
+		bool on = a == A_DELETE ? false : a == A_UNDELETE ? true
+			: (ui_msg_flags(ui, v[k]) & bit) != 0;
 
-		switch (a) {
-		case A_DELETE:
-			ui_msg_set_flags(ui, v[k], STORE_FLAGS_ADD, STORE_DELETED);
-			break;
-		case A_UNDELETE:
-			ui_msg_set_flags(ui, v[k], STORE_FLAGS_REMOVE, STORE_DELETED);
-			break;
-		case A_FLAG:
-			ui_msg_set_flags(ui, v[k], (f & STORE_FLAGGED) ? STORE_FLAGS_REMOVE : STORE_FLAGS_ADD,
-					 STORE_FLAGGED);
-			break;
-		case A_TOGGLE_NEW:
-			ui_msg_set_flags(ui, v[k], (f & STORE_SEEN) ? STORE_FLAGS_REMOVE : STORE_FLAGS_ADD,
-					 STORE_SEEN);
-			break;
-		default:
-			break;
-		}
+		if (on)
+			clear[nclear++] = v[k];
+		else
+			v[nset++] = v[k];
 	}
+	ui_msgs_set_flags(ui, v, nset, STORE_FLAGS_ADD, bit);
+	ui_msgs_set_flags(ui, clear, nclear, STORE_FLAGS_REMOVE, bit);
 	if (n == 1 && (a == A_DELETE || a == A_UNDELETE))
 		move_next(ui);
+	free(clear);
 	free(v);
 }
 
@@ -225,8 +219,8 @@ static void save_action(struct ui *ui, bool copy)
 	char *name = ui_prompt(ui, copy ? "Copy to folder: " : "Save to folder: ", "+",
 			       ui_complete_folder);
 	const char *err;
-	uint32_t *v;
-	size_t n, done = 0;
+	uint32_t *v, *uids, *made;
+	size_t n;
 	struct store_folder *dst;
 
 	if (name == NULL || ui->mb.folder == NULL) {
@@ -240,23 +234,26 @@ static void save_action(struct ui *ui, bool copy)
 		return;
 	}
 	n = targets(ui, &v);
-	for (size_t k = 0; k < n; k++) {
-		uint32_t uid;
-		/* mutt's save marks the original deleted; expunged on leaving. */
-		if (store_copy(ui->mb.folder, ui_msg_uid(ui, v[k]), dst, &uid, &err) < 0) {
-			ui_message(ui, true, "%s", err);
-			break;
-		}
-		if (!copy && ui_msg_set_flags(ui, v[k], STORE_FLAGS_ADD, STORE_DELETED) == 0)
-			ui->mb.deleted_here[v[k]] = UI_DEL_SAVED;
-		done++;
+	uids = xcalloc(n + 1, sizeof(*uids));
+	made = xcalloc(n + 1, sizeof(*made));
+	for (size_t k = 0; k < n; k++)
+		uids[k] = ui_msg_uid(ui, v[k]);
+	/* One transaction for the whole set; on failure nothing was copied. */
+	if (store_copy_uids(ui->mb.folder, uids, n, dst, made, &err) < 0) {
+		ui_message(ui, true, "%s", err);
+	} else {
+		/* mutt's save marks the originals deleted; expunged on leaving. */
+		if (!copy && ui_msgs_set_flags(ui, v, n, STORE_FLAGS_ADD, STORE_DELETED) == 0)
+			for (size_t k = 0; k < n; k++)
+				ui->mb.deleted_here[v[k]] = UI_DEL_SAVED;
+		ui_message(ui, false, "%zu message%s %s to %s", n, n == 1 ? "" : "s",
+			   copy ? "copied" : "saved", name);
+		if (!copy && n == 1)
+			move_next(ui);
 	}
 	store_folder_close(&dst);
-	if (done == n)
-		ui_message(ui, false, "%zu message%s %s to %s", done, done == 1 ? "" : "s",
-			   copy ? "copied" : "saved", name);
-	if (!copy && n == 1)
-		move_next(ui);
+	free(made);
+	free(uids);
 	free(v);
 	free(name);
 }

@@ -292,23 +292,39 @@ struct message *ui_msg_load(struct ui *ui, size_t i)
 	return m;
 }
 
-int ui_msg_set_flags(struct ui *ui, size_t i, int op, uint32_t flags)
+int ui_msgs_set_flags(struct ui *ui, const uint32_t *rows, size_t n, int op, uint32_t flags)
 {
+	struct store_flag_change ch = { (enum store_flag_op)op, flags, NULL, 0 };
+	uint32_t *uids;
 	const char *err;
+	int ret = 0;
 
 	if (ui->mb.folder == NULL || ui->read_only) {
 		ui_message(ui, true, "%s", ui->read_only ? "the mailbox is read-only (-R)"
 			   : "search results are read-only");
 		return -1;
 	}
-	if (store_set_flags(ui->mb.folder, ui_msg_uid(ui, i), (enum store_flag_op)op, flags, NULL,
-			    &err) < 0) {
+	if (n == 0)
+		return 0;
+	uids = xcalloc(n, sizeof(*uids));
+	for (size_t k = 0; k < n; k++)
+		uids[k] = ui_msg_uid(ui, rows[k]);
+	if (store_set_flags_uids(ui->mb.folder, uids, n, &ch, NULL, NULL, &err) < 0) {
 		ui_message(ui, true, "%s", err);
-		return -1;
+		ret = -1;
+	} else if (flags & STORE_DELETED) {
+		for (size_t k = 0; k < n; k++)
+			ui->mb.deleted_here[rows[k]] = op == STORE_FLAGS_ADD ? UI_DEL_HERE : 0;
 	}
-	if (flags & STORE_DELETED)
-		ui->mb.deleted_here[i] = op == STORE_FLAGS_ADD ? UI_DEL_HERE : 0;
-	return 0;
+	free(uids);
+	return ret;
+}
+
+int ui_msg_set_flags(struct ui *ui, size_t i, int op, uint32_t flags)
+{
+	uint32_t row = (uint32_t)i;
+
+	return ui_msgs_set_flags(ui, &row, 1, op, flags);
 }
 
 void ui_mailbox_counts(struct ui *ui, size_t *new_r, size_t *flagged_r, size_t *deleted_r)
@@ -514,70 +530,93 @@ void ui_mailbox_resort(struct ui *ui)
 		mb->cur = r ? r - 1 : 0;
 }
 
+/* Moves the per-row marks and parsed envelopes of the rows that survived
+ * a sync to their new indices.  The old snapshot was, in UID order, the
+ * survivors (now the first old_n - n_expunged rows, in the same order)
+ * merged with ch->expunged; new messages follow the survivors. */
+static void remap_rows(struct ui_mailbox *mb, const struct store_changes *ch, size_t old_n)
+{
+	size_t kept = old_n - ch->n_expunged, e = 0, k = 0;
+	struct envelope **env;
+	uint8_t *tagged, *del, *coll;
+
+	if (ch->n_expunged > old_n || kept + ch->n_new != mb->n) {
+		/* Lists that do not add up (never expected): start afresh. */
+		size_t n = mb->n;
+
+		mb->n = old_n;
+		free_rows(mb);
+		mb->n = n;
+		alloc_rows(mb);
+		return;
+	}
+	env = xcalloc(mb->n + 1, sizeof(*env));
+	tagged = xcalloc(mb->n + 1, 1);
+	del = xcalloc(mb->n + 1, 1);
+	coll = xcalloc(mb->n + 1, 1);
+	for (size_t i = 0; i < old_n; i++) {
+		if (e < ch->n_expunged &&
+		    (k >= kept || ch->expunged[e] < store_folder_msg(mb->folder, k)->uid)) {
+			envelope_free(&mb->env[i]);
+			e++;
+			continue;
+		}
+		env[k] = mb->env[i];
+		tagged[k] = mb->tagged[i];
+		del[k] = mb->deleted_here[i];
+		coll[k] = mb->collapsed[i];
+		k++;
+	}
+	free(mb->env);
+	free(mb->tagged);
+	free(mb->deleted_here);
+	free(mb->collapsed);
+	mb->env = env;
+	mb->tagged = tagged;
+	mb->deleted_here = del;
+	mb->collapsed = coll;
+	thread_free(&mb->thr);
+	free(mb->order);
+	mb->order = xcalloc(mb->n + 1, sizeof(*mb->order));
+	mb->norder = 0;
+}
+
 bool ui_mailbox_refresh(struct ui *ui)
 {
 	struct ui_mailbox *mb = &ui->mb;
-	bool changed = false;
+	struct store_changes ch;
 	const char *err;
-	uint32_t cur_uid = 0, *tagged_uids = NULL, *coll_uids = NULL, *del_uids = NULL;
-	uint8_t *del_how = NULL;
-	size_t ntag = 0, ncoll = 0, ndel = 0;
+	uint32_t cur_uid = 0;
+	size_t old_n = mb->n;
 
 	if (mb->folder == NULL)
 		return false;
 	if (mb->norder)
 		cur_uid = ui_msg_uid(ui, mb->order[mb->cur]);
-	/* Snapshot indices change: remember UIDs of the per-row marks. */
-	tagged_uids = xcalloc(mb->n + 1, sizeof(*tagged_uids));
-	coll_uids = xcalloc(mb->n + 1, sizeof(*coll_uids));
-	del_uids = xcalloc(mb->n + 1, sizeof(*del_uids));
-	del_how = xcalloc(mb->n + 1, sizeof(*del_how));
-	for (size_t i = 0; i < mb->n; i++) {
-		if (mb->deleted_here[i]) {
-			del_how[ndel] = mb->deleted_here[i];
-			del_uids[ndel++] = ui_msg_uid(ui, i);
-		}
-		if (mb->tagged[i])
-			tagged_uids[ntag++] = ui_msg_uid(ui, i);
-		if (mb->collapsed[i])
-			coll_uids[ncoll++] = ui_msg_uid(ui, i);
-	}
-	if (store_folder_refresh(mb->folder, &changed, &err) < 0) {
+	if (store_folder_sync(mb->folder, &ch, &err) < 0) {
 		ui_message(ui, true, "%s", err);
-		changed = false;
+		return false;
 	}
-	if (changed) {
-		size_t old_n = mb->n;
-
-		free_rows(mb);
+	if (ch.n_expunged == 0 && ch.n_new == 0 && ch.n_changed == 0) {
+		store_changes_free(&ch);
+		return false;
+	}
+	/* Tags are cached per row (and may have changed with the flags). */
+	ui_tags_forget(mb);
+	if (ch.n_expunged || ch.n_new) {
 		mb->n = store_folder_count(mb->folder);
-		alloc_rows(mb);
-		for (size_t k = 0; k < ntag; k++) {
-			long i = ui_msg_index_of(ui, tagged_uids[k]);
-			if (i >= 0)
-				mb->tagged[i] = 1;
-		}
-		for (size_t k = 0; k < ncoll; k++) {
-			long i = ui_msg_index_of(ui, coll_uids[k]);
-			if (i >= 0)
-				mb->collapsed[i] = 1;
-		}
-		for (size_t k = 0; k < ndel; k++) {
-			long i = ui_msg_index_of(ui, del_uids[k]);
-			if (i >= 0)
-				mb->deleted_here[i] = del_how[k];
-		}
+		remap_rows(mb, &ch, old_n);
+	}
+	/* Only flags changed: same rows, same order, unless a limit sees
+	 * flags. */
+	if (ch.n_expunged || ch.n_new || mb->limit) {
 		ui_mailbox_resort(ui);
 		for (size_t r = 0; r < mb->norder; r++)
 			if (ui_msg_uid(ui, mb->order[r]) == cur_uid)
 				mb->cur = r;
-		if (mb->n > old_n)
-			ui_message(ui, false, "%zu new message%s", mb->n - old_n,
-				   mb->n - old_n == 1 ? "" : "s");
 	}
-	free(tagged_uids);
-	free(coll_uids);
-	free(del_uids);
-	free(del_how);
-	return changed;
+	if (ch.n_new)
+		ui_message(ui, false, "%zu new message%s", ch.n_new, ch.n_new == 1 ? "" : "s");
+	store_changes_free(&ch);
+	return true;
 }

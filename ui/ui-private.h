@@ -205,7 +205,10 @@ void ui_mailbox_resort(struct ui *ui);
 void ui_mailbox_append_order(struct ui *ui, size_t from);
 /* Whether message i passes the limit (true when there is none). */
 bool ui_msg_visible(struct ui *ui, size_t i);
-/* Refreshes the snapshot from disk; true when it changed. */
+/* Brings the snapshot up to date (store_folder_sync: what changed, from
+ * the folder's state); rows keep their marks and parsed envelopes, and
+ * the order is rebuilt only when rows came or went (or a limit may see
+ * the changed flags).  True when anything changed. */
 bool ui_mailbox_refresh(struct ui *ui);
 /* The parsed envelope of message i (never NULL: an empty one on failure). */
 const struct envelope *ui_msg_env(struct ui *ui, size_t i);
@@ -219,6 +222,10 @@ long ui_msg_index_of(struct ui *ui, uint32_t uid);
 struct message *ui_msg_load(struct ui *ui, size_t i);
 /* Changes flags of message i (STORE_FLAGS_ADD/REMOVE as int op). */
 int ui_msg_set_flags(struct ui *ui, size_t i, int op, uint32_t flags);
+/* The same for messages rows[0..n) (distinct snapshot indices) in one
+ * store call (one state transaction).  0, or -1 with the message line
+ * set and nothing changed. */
+int ui_msgs_set_flags(struct ui *ui, const uint32_t *rows, size_t n, int op, uint32_t flags);
 /* ---- ui/expunge.c ---- */
 /* Purges the messages this session marked deleted (after the question
  * "Purge N deleted messages?" unless `set nodelete_confirm`): they move

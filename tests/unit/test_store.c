@@ -8,6 +8,7 @@
 #include "store/state.h"
 
 #include "lib/sbuf.h"
+#include "tests/unit/store-test.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -23,8 +24,6 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-static char tmpdir[] = "/tmp/loft-test-store-XXXXXX";
-static char root[512];
 
 static const char msg1[] =
 	"From: Alice Example <alice@example.org>\nTo: bob@example.org\n"
@@ -33,29 +32,6 @@ static const char msg1[] =
 static const char msg2[] =
 	"From: \"Cox, Lars\" <lars@example.org>\nTo: =?utf-8?q?B=C3=B6b?= <bob@example.org>\n"
 	"Subject: second\n\nbody two\n";
-
-static struct store *open_store(const char *name)
-{
-	struct store_settings set = { 0 };
-	struct store *store = NULL;
-	const char *err = NULL;
-
-	snprintf(root, sizeof(root), "%s/%s", tmpdir, name);
-	set.root = root;
-	if (store_open(&set, STORE_OPEN_CREATE, &store, &err) < 0)
-		fail_msg("store_open: %s", err);
-	return store;
-}
-
-static struct store_folder *open_folder(struct store *store, const char *name)
-{
-	struct store_folder *f = NULL;
-	const char *err = NULL;
-
-	if (store_folder_open(store, name, &f, &err) < 0)
-		fail_msg("store_folder_open(%s): %s", name, err);
-	return f;
-}
 
 static uint32_t append(struct store_folder *f, const char *data, uint32_t flags)
 {
@@ -504,22 +480,6 @@ static void test_envelope_fast(void **unused)
 
 	assert_non_null(plain);
 	free(plain);
-}
-
-static int rm_fn(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static int setup(void **unused)
-{
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **unused)
-{
-	message_deinit();
-	return nftw(tmpdir, rm_fn, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 int main(void)

@@ -1,0 +1,71 @@
+#!/bin/bash
+# Races between a reconcile (scan of the files, then the state) and another
+# process's expunge or flag change: a message must never get a second UID.
+# The reconcile is paused with LOFT_CRASH_PAUSE between its scan and its look
+# at the state, the other process changes the folder, then it goes on.
+. "$TOP/tests/lib.sh"
+
+ST=$BUILD/tests/storetool
+[ -x "$ST" ] || skip_all "storetool not built ($ST)"
+
+ROOT=$T_DIR/Mail
+msg() {	# msg N: a small message with Message-ID <N@example.org>
+	printf 'From: a@example.org\nSubject: %s\nMessage-ID: <%s@example.org>\n\nbody of %s\n' \
+		"$1" "$1" "$1" > "$T_DIR/$1.eml"
+	echo "$T_DIR/$1.eml"
+}
+stopped() {	# waits until pid $1 is stopped (SIGSTOP at the pause point)
+	for _ in $(seq 200); do
+		[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = T ] && return 0
+		kill -0 "$1" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+"$ST" -c "$ROOT" list > /dev/null
+uid=$("$ST" "$ROOT" append INBOX "$(msg one)" S)
+is "$uid" 1 "a message appended as UID 1"
+"$ST" "$ROOT" append INBOX "$(msg two)" S > /dev/null
+
+# 1. The scan lists UID 1's file; before the state is read, another process
+# expunges it (file unlinked, record removed, committed).  The reconcile then
+# finds a key the state does not know: it must not add it as a new message.
+touch -d '1 minute ago' "$ROOT/INBOX/cur"	# the files look changed: open reconciles
+LOFT_CRASH_PAUSE=reconcile:scanned "$ST" "$ROOT" open INBOX > "$T_DIR/open.out" 2> "$T_DIR/open.err" &
+pid=$!
+T_PIDS+=("$pid")
+stopped "$pid"
+ok $? "the reconcile paused after its scan"
+"$ST" "$ROOT" expunge INBOX 1
+ok $? "meanwhile another process expunges UID 1"
+kill -CONT "$pid"; wait "$pid"
+ok $? "the reconcile finishes" || diag "$(cat "$T_DIR/open.err")"
+is "$(grep -c '^[0-9]* ' "$T_DIR/open.out")" 1 "its snapshot has one message" ||
+	diag "$(cat "$T_DIR/open.out")"
+is "$(grep '^uidnext' "$T_DIR/open.out")" "uidnext 3" "and no UID was handed out"
+"$ST" "$ROOT" open INBOX > "$T_DIR/after.out"
+is "$(grep '^[0-9]* ' "$T_DIR/after.out" | awk '{print $1}' | tr '\n' ' ')" "2 " \
+	"the folder holds UID 2 alone" || diag "$(cat "$T_DIR/after.out")"
+is "$(grep '^uidnext' "$T_DIR/after.out")" "uidnext 3" "UIDNEXT unchanged"
+
+# 2. The same with a flag change instead: the scan lists UID 2 under its old
+# name, another process renames it (+F) and commits.  Still one UID for it,
+# under its new name and flags.
+touch -d '1 minute ago' "$ROOT/INBOX/cur"
+LOFT_CRASH_PAUSE=reconcile:scanned "$ST" "$ROOT" open INBOX > "$T_DIR/open.out" 2> "$T_DIR/open.err" &
+pid=$!
+T_PIDS+=("$pid")
+stopped "$pid"
+ok $? "a second reconcile paused after its scan"
+"$ST" "$ROOT" flags INBOX 2 +F
+ok $? "meanwhile another process flags UID 2 (a rename)"
+kill -CONT "$pid"; wait "$pid"
+ok $? "the reconcile finishes" || diag "$(cat "$T_DIR/open.err")"
+"$ST" "$ROOT" open INBOX > "$T_DIR/after.out"
+is "$(grep '^[0-9]* ' "$T_DIR/after.out" | awk '{print $1, $2}' | tr '\n' ' ')" "2 FS " \
+	"the folder holds UID 2 alone, flagged" || diag "$(cat "$T_DIR/after.out")"
+is "$(grep '^uidnext' "$T_DIR/after.out")" "uidnext 3" "UIDNEXT unchanged"
+is "$(ls "$ROOT/INBOX/cur" | wc -l)" 1 "one file"
+
+done_testing
