@@ -382,9 +382,13 @@ static int fetch_one(struct imapd_session *s, const struct fetch *f, uint32_t se
 		SEP();
 		sbuf_addf(&out, "%s ", it->name);
 		uint64_t off = 0;
-		int r = msg == NULL ? section_stream(s, uid, &it->sec, &data)
-				    : section_bytes(s->arena, raw.buf, raw.len, msg, &it->sec, &data);
-		if (r < 0) {
+		/* A stream fails only when the file is gone: no reply for
+		 * this message; a missing part is NIL. */
+		if (msg == NULL && section_stream(s, uid, &it->sec, &data) < 0) {
+			sbuf_release(&data);
+			goto out;
+		}
+		if (msg != NULL && section_bytes(s->arena, raw.buf, raw.len, msg, &it->sec, &data) < 0) {
 			sbuf_addstr(&out, "NIL");
 			continue;
 		}
