@@ -51,15 +51,22 @@ char *clock_rfc5322(int64_t t, char *buf, size_t size)
 	return buf;
 }
 
-char *clock_mbox_date(int64_t t, char *buf, size_t size)
+/* t broken down in UTC (the epoch when t is out of range). */
+static void utc(int64_t t, struct tm *tm)
 {
 	time_t tt = (time_t)t;
+
+	if (gmtime_r(&tt, tm) == NULL) {
+		tt = 0;
+		gmtime_r(&tt, tm);
+	}
+}
+
+char *clock_mbox_date(int64_t t, char *buf, size_t size)
+{
 	struct tm tm;
 
-	if (gmtime_r(&tt, &tm) == NULL) {
-		tt = 0;
-		gmtime_r(&tt, &tm);
-	}
+	utc(t, &tm);
 	snprintf(buf, size, "%.3s %.3s %2d %02d:%02d:%02d %04d", days + 3 * tm.tm_wday,
 		 months + 3 * tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 		 tm.tm_year + 1900);
@@ -68,13 +75,9 @@ char *clock_mbox_date(int64_t t, char *buf, size_t size)
 
 char *clock_imap_date(int64_t t, char *buf, size_t size)
 {
-	time_t tt = (time_t)t;
 	struct tm tm;
 
-	if (gmtime_r(&tt, &tm) == NULL) {
-		tt = 0;
-		gmtime_r(&tt, &tm);
-	}
+	utc(t, &tm);
 	snprintf(buf, size, "%02d-%.3s-%04d %02d:%02d:%02d +0000", tm.tm_mday,
 		 months + 3 * tm.tm_mon, tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 	return buf;

@@ -620,48 +620,25 @@ int state_write_stamps(struct state *st, MDB_txn *txn, const uint64_t stamps[STA
 	return 0;
 }
 
-int state_foreach_since(struct state *st, uint64_t modseq, struct state_header *hdr_r,
-			uint64_t stamps_r[STATE_STAMPS],
+/* Calls fn for every record of txn whose MODSEQ is above modseq (0: all),
+ * dropping the walked map pages behind it.  0, or -1 with *error_r. */
+static int walk_records(struct state *st, MDB_txn *txn, uint64_t modseq,
 			int (*fn)(const struct state_rec *rec, void *ctx), void *ctx,
 			const char **error_r)
 {
 	struct walk_span span = { 0, 0 };
 	size_t n = 0;
 	struct state_rec rec;
-	MDB_cursor *cur = NULL;
-	MDB_stat ms;
-	MDB_txn *txn;
+	MDB_cursor *cur;
 	MDB_val k, v;
-	int rc, ret;
+	int rc, ret = 0;
 
-	if (rd_begin(st, &txn, error_r) < 0)
-		return -1;
-	ret = state_read_header(st, txn, hdr_r, error_r);
-	if (ret == 0)
-		ret = state_fail(st, error_r, "header missing");
-	if (ret < 0 || state_read_stamps(st, txn, stamps_r, error_r) < 0)
-		goto out;
-	ret = -1;
-	rc = mdb_stat(txn, st->dbi_msgs, &ms);
-	if (rc != 0) {
-		state_fail_mdb(st, error_r, rc, "counting records");
-		goto out;
-	}
-	hdr_r->count = ms.ms_entries;
-	/* Nothing written since modseq: no walk at all. */
-	if (modseq && hdr_r->highestmodseq <= modseq) {
-		ret = 0;
-		goto out;
-	}
 	rc = mdb_cursor_open(txn, st->dbi_msgs, &cur);
-	if (rc != 0) {
-		state_fail_mdb(st, error_r, rc, "cursor");
-		goto out;
-	}
-	ret = 0;
+	if (rc != 0)
+		return state_fail_mdb(st, error_r, rc, "cursor");
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (v.mv_size >= STATE_REC_FIXED &&
+		if (modseq && v.mv_size >= STATE_REC_FIXED &&
 		    state_get_le64((const unsigned char *)v.mv_data + 5) <= modseq)
 			continue;
 		if (decode_rec(&k, &v, &rec) < 0) {
@@ -679,51 +656,52 @@ int state_foreach_since(struct state *st, uint64_t modseq, struct state_header *
 	if (ret == 0 && rc != MDB_NOTFOUND)
 		ret = state_fail_mdb(st, error_r, rc, "reading records");
 	mdb_cursor_close(cur);
-out:
-	rd_end(st, txn);
 	if (n >= STATE_WALK_DROP)
 		span_drop(&span);
+	return ret < 0 ? -1 : 0;
+}
+
+int state_foreach_since(struct state *st, uint64_t modseq, struct state_header *hdr_r,
+			uint64_t stamps_r[STATE_STAMPS],
+			int (*fn)(const struct state_rec *rec, void *ctx), void *ctx,
+			const char **error_r)
+{
+	MDB_stat ms;
+	MDB_txn *txn;
+	int rc, ret;
+
+	if (rd_begin(st, &txn, error_r) < 0)
+		return -1;
+	ret = state_read_header(st, txn, hdr_r, error_r);
+	if (ret == 0)
+		ret = state_fail(st, error_r, "header missing");
+	if (ret < 0 || state_read_stamps(st, txn, stamps_r, error_r) < 0)
+		goto out;
+	ret = -1;
+	rc = mdb_stat(txn, st->dbi_msgs, &ms);
+	if (rc != 0) {
+		state_fail_mdb(st, error_r, rc, "counting records");
+		goto out;
+	}
+	hdr_r->count = ms.ms_entries;
+	/* Nothing written since modseq: no walk at all. */
+	ret = modseq && hdr_r->highestmodseq <= modseq ? 0 :
+	      walk_records(st, txn, modseq, fn, ctx, error_r);
+out:
+	rd_end(st, txn);
 	return ret < 0 ? -1 : 0;
 }
 
 int state_foreach(struct state *st, int (*fn)(const struct state_rec *rec, void *ctx),
 		  void *ctx, const char **error_r)
 {
-	struct walk_span span = { 0, 0 };
-	size_t n = 0;
-	struct state_rec rec;
-	MDB_cursor *cur;
 	MDB_txn *txn;
-	MDB_val k, v;
-	int rc, ret = 0;
+	int ret;
 
 	if (rd_begin(st, &txn, error_r) < 0)
 		return -1;
-	rc = mdb_cursor_open(txn, st->dbi_msgs, &cur);
-	if (rc != 0) {
-		rd_end(st, txn);
-		return state_fail_mdb(st, error_r, rc, "cursor");
-	}
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (decode_rec(&k, &v, &rec) < 0) {
-			ret = garbled(st, &k, error_r);
-			break;
-		}
-		if (fn(&rec, ctx) < 0) {
-			ret = state_fail(st, error_r, "stopped");
-			break;
-		}
-		span_add(&span, &v);
-		if (++n % STATE_WALK_DROP == 0)
-			span_drop(&span);
-	}
-	if (ret == 0 && rc != MDB_NOTFOUND)
-		ret = state_fail_mdb(st, error_r, rc, "reading records");
-	mdb_cursor_close(cur);
+	ret = walk_records(st, txn, 0, fn, ctx, error_r);
 	rd_end(st, txn);
-	if (n >= STATE_WALK_DROP)
-		span_drop(&span);
 	return ret;
 }
 

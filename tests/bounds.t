@@ -120,10 +120,7 @@ ok $([ "$PEAK" -le "$B" ]; echo $?) "  ...queue run peak RSS ${PEAK} KB <= ${B} 
 rm -f "$f"
 
 # 3. The inbound listener (no AUTH), then the daemon's runner.
-bg "$LOFT" daemon 2> "$T_DIR/daemon.log"
-DPID=$!
-for _ in $(seq 100); do grep -q 'started, pid' "$T_DIR/daemon.log" && break; sleep 0.1; done
-grep -q "started, pid $DPID" "$T_DIR/daemon.log"
+start_daemon "$T_DIR/daemon.log"
 ok $? "loft daemon starts" || diag "$(cat "$T_DIR/daemon.log")"
 for shape in fields parts; do
 	python3 - "$IN_PORT" "$T_DIR/$shape.eml" <<'P'

@@ -23,10 +23,7 @@ LOG=$T_DIR/daemon.log
 echo "$PW" | "$LOFT" passwd --stdin phone >/dev/null
 ok $? "loft passwd --stdin phone"
 
-bg "$LOFT" daemon 2> "$LOG"
-DPID=$!
-for _ in $(seq 100); do grep -q 'started, pid' "$LOG" && break; sleep 0.1; done
-grep -q "started, pid $DPID" "$LOG"
+start_daemon "$LOG"
 ok $? "loft daemon starts in the foreground" || { diag "$(cat "$LOG")"; done_testing; exit; }
 like "$(cat "$LOG")" "smtp: listening on 127.0.0.1:$SUB_PORT" "it logs each listener"
 FP=$(sed -n 's/.*fingerprint \([0-9A-F:]*\).*/\1/p' "$LOG" | head -1)

@@ -20,10 +20,7 @@ LOG=$T_DIR/daemon.log
 FLOOD="python3 $TOP/tests/smtp_flood.py"
 
 echo "$PW" | "$LOFT" passwd --stdin phone >/dev/null
-bg "$LOFT" daemon 2> "$LOG"
-DPID=$!
-for _ in $(seq 100); do grep -q 'started, pid' "$LOG" && break; sleep 0.1; done
-grep -q "started, pid $DPID" "$LOG"
+start_daemon "$LOG"
 ok $? "loft daemon starts" || { diag "$(cat "$LOG")"; done_testing; exit; }
 
 secs_below() { awk -v t="$1" -v max="$2" 'BEGIN { exit !(t + 0 < max + 0) }'; }

@@ -102,10 +102,7 @@ make_mailrc "set smtp_listen=127.0.0.1:$PORT queue_interval=1h" \
 	"account work {" "set fetch_interval=1h" "}"
 LOG=$T_DIR/daemon.log
 mkdir -p "$T_DIR/Mail"
-bg "$LOFT" daemon 2> "$LOG"
-DPID=$!
-for _ in $(seq 100); do grep -q 'started, pid' "$LOG" && break; sleep 0.1; done
-grep -q "started, pid $DPID" "$LOG"
+start_daemon "$LOG"
 ok $? "loft daemon starts with not-built-yet settings set" || diag "$(cat "$LOG")"
 like "$(cat "$LOG")" "warning: $MAILRC_FILE:3: fetch_interval is not built yet in this version of loft: ignored" \
 	"the daemon warns about fetch_interval, naming file and line"

@@ -32,10 +32,7 @@ ok $? "loft passwd --stdin: logins phone and tablet"
 mkmsg first | "${LOFT_RC[@]}" deliver
 ok $? "a first message is delivered to INBOX"
 
-bg "$LOFT" daemon 2> "$LOG"
-DPID=$!
-for _ in $(seq 100); do grep -q 'started, pid' "$LOG" && break; sleep 0.1; done
-grep -q "started, pid $DPID" "$LOG"
+start_daemon "$LOG"
 ok $? "loft daemon starts with the IMAP listeners" || { diag "$(cat "$LOG")"; done_testing; exit; }
 like "$(cat "$LOG")" "imap: listening on 127.0.0.1:$PORT" "it logs imap_listen"
 like "$(cat "$LOG")" "imaps: listening on 127.0.0.1:$SPORT" "it logs imaps_listen"

@@ -92,6 +92,21 @@ make_mailrc() {
 # Runs a command in the background and remembers it for cleanup.
 bg() { "$@" & T_PIDS+=($!); }
 
+# start_daemon LOG [LOFT-ARGS...]: starts `loft LOFT-ARGS daemon` in the
+# background with its log in LOG, sets DPID, and waits (10 s at most, less
+# if it dies) for its "started" line.  Returns 0 once it has started.
+start_daemon() {
+	local log=$1; shift
+	bg "$LOFT" "$@" daemon 2> "$log"
+	DPID=$!
+	for _ in $(seq 100); do
+		grep -q 'started, pid' "$log" && break
+		kill -0 "$DPID" 2>/dev/null || break
+		sleep 0.1
+	done
+	grep -q "started, pid $DPID" "$log"
+}
+
 # Runs loft capturing stdout, stderr and status in OUT, ERR, RC.
 run_loft() {
 	OUT=$("$LOFT" "$@" 2>"$T_DIR/stderr"); RC=$?

@@ -150,10 +150,7 @@ DRC=$T_DIR/daemon.rc
 { cat "$MAILRC_FILE"; echo "set smtp_listen=127.0.0.1:$PORT smtp_auth_failure_delay=0"; } > "$DRC"
 echo "phone-password-1" | "$LOFT" -F "$DRC" passwd --stdin phone > /dev/null
 LOG=$T_DIR/daemon.log
-bg "$LOFT" -F "$DRC" daemon 2> "$LOG"
-DPID=$!
-for _ in $(seq 100); do grep -q 'started, pid' "$LOG" && break; sleep 0.1; done
-grep -q "started, pid $DPID" "$LOG"
+start_daemon "$LOG" -F "$DRC"
 ok $? "the daemon starts" || diag "$(cat "$LOG")"
 reply=$(python3 - "$PORT" <<'PY'
 import base64, socket, sys
