@@ -9,6 +9,7 @@
 #include "ui/ui-private.h"
 
 #include "client/compose.h"
+#include "client/mailbox.h"
 #include "client/format.h"
 #include "store/message.h"
 #include "store/store.h"
@@ -167,22 +168,21 @@ static int build(struct ui *ui, struct session *s, bool keep_bcc, struct sbuf *o
 static int append_to(struct ui *ui, const char *setting, const struct sbuf *msg, uint32_t flags)
 {
 	const char *name = config_get(ui->cfg, setting), *err;
-	struct store_folder *f;
-	uint32_t uid;
+	struct mailbox *f;
 	int r;
 
 	if (name == NULL || *name == '\0')
 		return 0;
 	/* "+Sent" (or a path) as the store takes it. */
-	f = ui_folder_open_create(ui, name, &err);
+	f = ui_box_open(ui, name, MAILBOX_OPEN_CREATE, &err);
 	if (f == NULL) {
 		ui_message(ui, true, "%s: %s", setting, err);
 		return -1;
 	}
-	r = store_append(f, msg->buf, msg->len, flags, NULL, 0, &uid, &err);
+	r = mailbox_append(f, msg->buf, msg->len, flags, NULL, &err);
 	if (r < 0)
 		ui_message(ui, true, "%s", err);
-	store_folder_close(&f);
+	mailbox_close(&f);
 	return r;
 }
 
@@ -235,14 +235,20 @@ static bool do_send(struct ui *ui, struct session *s)
 	}
 	append_to(ui, "record", &msg, STORE_SEEN);
 	sbuf_release(&msg);
-	if (s->reply_uid && ui->mb.folder)
-		store_set_flags(ui->mb.folder, s->reply_uid, STORE_FLAGS_ADD, STORE_ANSWERED, NULL, &err);
+	/* By UID: new mail may have moved the rows while composing. */
+	long row = s->reply_uid ? ui_msg_index_of(ui, s->reply_uid) : -1;
+	if (row >= 0) {
+		uint32_t v = (uint32_t)row;
+		mailbox_set_flags(ui->mb.box, &v, 1, STORE_FLAGS_ADD, STORE_ANSWERED, &err);
+	}
 	if (s->draft_uid) {
-		struct store_folder *f = ui_folder_open(ui, config_get(ui->cfg, "postponed"), &err);
-		if (f) {
-			store_expunge(f, &s->draft_uid, 1, &err);
-			store_folder_close(&f);
+		struct mailbox *f = ui_box_open(ui, config_get(ui->cfg, "postponed"), 0, &err);
+		long d = f ? mailbox_index_of(f, s->draft_uid) : -1;
+		if (d >= 0) {
+			uint32_t v = (uint32_t)d;
+			mailbox_expunge(f, &v, 1, &err);
 		}
+		mailbox_close(&f);
 	}
 	ui_queue_sent(ui, id);
 	free(id);
@@ -397,7 +403,7 @@ static struct compose_draft *draft_of(struct ui *ui, const struct message *m,
 static struct message *load_postponed(struct ui *ui, uint32_t *uid_r)
 {
 	const char *err;
-	struct store_folder *f = ui_folder_open(ui, config_get(ui->cfg, "postponed"), &err);
+	struct mailbox *f = ui_box_open(ui, config_get(ui->cfg, "postponed"), 0, &err);
 	struct message *m = NULL;
 	struct sbuf sb = SBUF_INIT;
 
@@ -405,17 +411,20 @@ static struct message *load_postponed(struct ui *ui, uint32_t *uid_r)
 		ui_message(ui, true, "%s", err);
 		return NULL;
 	}
-	size_t n = store_folder_count(f);
+	size_t n = mailbox_count(f);
 	if (n == 0) {
 		ui_message(ui, true, "No postponed messages.");
 	} else {
 		/* The newest draft (mutt lists them; one is the common case). */
-		*uid_r = store_folder_msg(f, n - 1)->uid;
-		if (store_msg_read(f, *uid_r, &sb, &err) == 0)
+		struct mailbox_msg mm;
+
+		mailbox_msg(f, n - 1, &mm);
+		*uid_r = mm.uid;
+		if (mailbox_read(f, n - 1, &sb, &err) == 0)
 			m = message_parse(sb.buf, sb.len, NULL, &err);
 	}
 	sbuf_release(&sb);
-	store_folder_close(&f);
+	mailbox_close(&f);
 	return m;
 }
 
@@ -474,7 +483,7 @@ void ui_compose(struct ui *ui, enum ui_compose_kind kind, size_t msg_index)
 				ui_message(ui, true, "%s", err);
 				goto out;
 			}
-			s.reply_uid = ui->mb.folder ? ui_msg_uid(ui, msg_index) : 0;
+			s.reply_uid = ui_mailbox_writable(ui) ? ui_msg_uid(ui, msg_index) : 0;
 		}
 	}
 	if (!edit_draft(ui, s.d))

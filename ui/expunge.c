@@ -16,6 +16,7 @@
  * the folder. */
 #include "ui/ui-private.h"
 
+#include "client/mailbox.h"
 #include "store/store.h"
 
 #include "lib/config.h"
@@ -25,71 +26,34 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct store_folder *ui_folder_open_create(struct ui *ui, const char *name, const char **error_r)
-{
-	struct store_folder *f = ui_folder_open(ui, name, error_r);
-
-	if (f == NULL && name[0] == '+' && store_folder_create(ui->store, name + 1, error_r) == 0)
-		f = ui_folder_open(ui, name, error_r);
-	return f;
-}
-
-/* Copies uids[0..n) of the open folder to trash, with the deleted flag
- * taken off the copies: two transactions in the trash whatever n is.
- * Returns 0, or -1 with the message line set and the trash as before. */
-static int copy_to_trash(struct ui *ui, struct store_folder *trash, const uint32_t *uids, size_t n)
-{
-	struct store_flag_change undelete = { STORE_FLAGS_REMOVE, STORE_DELETED, NULL, 0 };
-	uint32_t *made = xcalloc(n + 1, sizeof(*made));
-	const char *err;
-	size_t m = 0;
-
-	/* A failed set copy commits nothing in the trash. */
-	if (store_copy_uids(ui->mb.folder, uids, n, trash, made, &err) < 0) {
-		ui_message(ui, true, "cannot move to %s: %s; nothing was deleted",
-			   config_get(ui->cfg, "trash"), err);
-		free(made);
-		return -1;
-	}
-	/* The copy carries the T flag along; in the trash it is a message
-	 * like any other (purged only when deleted there).  UIDs another
-	 * process expunged meanwhile were skipped (0). */
-	for (size_t k = 0; k < n; k++)
-		if (made[k])
-			made[m++] = made[k];
-	store_set_flags_uids(trash, made, m, &undelete, NULL, NULL, &err);
-	free(made);
-	return 0;
-}
-
 size_t ui_mailbox_purge(struct ui *ui)
 {
 	struct ui_mailbox *mb = &ui->mb;
 	const char *trash_name = config_get(ui->cfg, "trash"), *err;
-	struct store_folder *trash = NULL;
-	uint32_t *uids;
+	struct mailbox *trash = NULL;
+	uint32_t *rows;
 	size_t n = 0, nd, foreign = 0;
 	char q[160];
 
-	if (mb->folder == NULL || ui->read_only)
+	if (!ui_mailbox_writable(ui) || ui->read_only)
 		return 0;
 	/* The flags as they are now: another client may have changed them. */
 	ui_mailbox_refresh(ui);
-	/* uids[0..nd) go to the trash; uids[nd..n) were saved elsewhere with s
-	 * and already have their copy. */
-	uids = xcalloc(mb->n + 1, sizeof(*uids));
+	/* rows[0..nd) go to the trash; rows[nd..n) were saved elsewhere with
+	 * s and already have their copy. */
+	rows = xcalloc(mb->n + 1, sizeof(*rows));
 	for (size_t i = 0; i < mb->n; i++) {
 		if (!(ui_msg_flags(ui, i) & STORE_DELETED))
 			continue;
 		if (mb->deleted_here[i] == UI_DEL_HERE)
-			uids[n++] = ui_msg_uid(ui, i);
+			rows[n++] = (uint32_t)i;
 		else if (!mb->deleted_here[i])
 			foreign++;
 	}
 	nd = n;
 	for (size_t i = 0; i < mb->n; i++)
 		if ((ui_msg_flags(ui, i) & STORE_DELETED) && mb->deleted_here[i] == UI_DEL_SAVED)
-			uids[n++] = ui_msg_uid(ui, i);
+			rows[n++] = (uint32_t)i;
 	if (n == 0) {
 		if (foreign)
 			ui_message(ui, false, "%zu message%s marked deleted by another program kept "
@@ -102,7 +66,7 @@ size_t ui_mailbox_purge(struct ui *ui)
 		goto out;
 	}
 	if (trash_name && *trash_name) {
-		trash = ui_folder_open_create(ui, trash_name, &err);
+		trash = ui_box_open(ui, trash_name, MAILBOX_OPEN_CREATE, &err);
 		if (trash == NULL) {
 			ui_message(ui, true, "cannot open the trash %s: %s; nothing was deleted",
 				   trash_name, err);
@@ -110,14 +74,19 @@ size_t ui_mailbox_purge(struct ui *ui)
 			goto out;
 		}
 		/* Purged in the trash itself: removed for good. */
-		if (strcmp(store_folder_path(trash), store_folder_path(mb->folder)) == 0)
-			store_folder_close(&trash);
+		if (mailbox_same(trash, mb->box))
+			mailbox_close(&trash);
 	}
-	if (trash && nd > 0 && copy_to_trash(ui, trash, uids, nd) < 0) {
+	/* The copies lose the deleted flag: in the trash they are messages
+	 * like any other (purged only when deleted there).  A failed set
+	 * copy commits nothing in the trash. */
+	if (trash && nd > 0 &&
+	    mailbox_copy(mb->box, rows, nd, trash, MAILBOX_COPY_UNDELETE, &err) < 0) {
+		ui_message(ui, true, "cannot move to %s: %s; nothing was deleted", trash_name, err);
 		n = 0;
 		goto out;
 	}
-	if (store_expunge(mb->folder, uids, n, &err) < 0) {
+	if (mailbox_expunge(mb->box, rows, n, &err) < 0) {
 		ui_message(ui, true, "%s", err);
 		n = 0;
 		goto out;
@@ -130,7 +99,7 @@ size_t ui_mailbox_purge(struct ui *ui)
 		ui_message(ui, false, "%zu message%s %s", n, n == 1 ? "" : "s",
 			   trash && n > nd ? "purged (already saved elsewhere)" : "deleted");
 out:
-	store_folder_close(&trash);
-	free(uids);
+	mailbox_close(&trash);
+	free(rows);
 	return n;
 }

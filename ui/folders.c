@@ -217,7 +217,7 @@ void ui_sidebar_draw(struct ui *ui, int rows, int width)
 			size_t unread = r->unread, total = r->total;
 			int attr;
 
-			if (cur && ui->mb.folder) {
+			if (cur && !ui_mailbox_virtual(ui)) {
 				size_t fl, del;
 
 				ui_mailbox_counts(ui, &unread, &fl, &del);

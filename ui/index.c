@@ -7,6 +7,7 @@
 
 #include "client/envelope.h"
 #include "client/format.h"
+#include "client/mailbox.h"
 #include "client/thread.h"
 #include "store/message.h"
 #include "store/store.h"
@@ -47,8 +48,7 @@ static void format_row(struct ui *ui, size_t row, size_t width, struct sbuf *out
 		  (mb->tagged[i] ? FORMAT_F_TAGGED : 0) |
 		  (!(fl & STORE_SEEN) && !(fl & STORE_RECENT) ? FORMAT_F_OLD : 0);
 	m.date = e->date;
-	if (mb->folder)
-		m.received = store_folder_msg(mb->folder, i)->internal_date;
+	m.received = ui_msg_received(ui, i);
 	if (m.date == 0)
 		m.date = m.received;
 	m.from_name = e->from_name;
@@ -144,10 +144,10 @@ void ui_index_draw(struct ui *ui)
 		snprintf(right, sizeof(right), " %zu/%zu shown ", mb->norder, mb->n);
 	else
 		snprintf(right, sizeof(right), " (%s%s) %zu%% ",
-			 mb->paths && mb->arrival ? "newest first" :
+			 ui_mailbox_virtual(ui) && mb->arrival ? "newest first" :
 			 ui->sort == SORT_THREADS ? "threads" : ui->sort == SORT_DATE ? "date" :
 			 ui->sort == SORT_FROM ? "from" : ui->sort == SORT_SUBJECT ? "subject" : "size",
-			 ui->reverse && !(mb->paths && mb->arrival) ? "/rev" : "",
+			 ui->reverse && !(ui_mailbox_virtual(ui) && mb->arrival) ? "/rev" : "",
 			 mb->norder ? (mb->top + (size_t)rows >= mb->norder ? 100 :
 				       (mb->top + (size_t)rows) * 100 / mb->norder) : 100);
 	ui_draw_bar(LINES - 2, left, right);
@@ -219,27 +219,23 @@ static void save_action(struct ui *ui, bool copy)
 	char *name = ui_prompt(ui, copy ? "Copy to folder: " : "Save to folder: ", "+",
 			       ui_complete_folder);
 	const char *err;
-	uint32_t *v, *uids, *made;
+	uint32_t *v;
 	size_t n;
-	struct store_folder *dst;
+	struct mailbox *dst;
 
-	if (name == NULL || ui->mb.folder == NULL) {
+	if (name == NULL || !ui_mailbox_writable(ui)) {
 		free(name);
 		return;
 	}
-	dst = ui_folder_open(ui, name, &err);
+	dst = ui_box_open(ui, name, 0, &err);
 	if (dst == NULL) {
 		ui_message(ui, true, "%s", err);
 		free(name);
 		return;
 	}
 	n = targets(ui, &v);
-	uids = xcalloc(n + 1, sizeof(*uids));
-	made = xcalloc(n + 1, sizeof(*made));
-	for (size_t k = 0; k < n; k++)
-		uids[k] = ui_msg_uid(ui, v[k]);
 	/* One transaction for the whole set; on failure nothing was copied. */
-	if (store_copy_uids(ui->mb.folder, uids, n, dst, made, &err) < 0) {
+	if (mailbox_copy(ui->mb.box, v, n, dst, 0, &err) < 0) {
 		ui_message(ui, true, "%s", err);
 	} else {
 		/* mutt's save marks the originals deleted; expunged on leaving. */
@@ -251,9 +247,7 @@ static void save_action(struct ui *ui, bool copy)
 		if (!copy && n == 1)
 			move_next(ui);
 	}
-	store_folder_close(&dst);
-	free(made);
-	free(uids);
+	mailbox_close(&dst);
 	free(v);
 	free(name);
 }
@@ -385,12 +379,8 @@ static void change_folder(struct ui *ui, char *name)
 		return;
 	}
 	leave_folder(ui);
-	if (strncmp(name, "search:", 7) == 0) {
-		if (ui_mailbox_open_search(ui, name + 7, &err) < 0)
-			ui_message(ui, true, "%s", err);
-	} else if (ui_mailbox_open(ui, name, &err) < 0) {
+	if (ui_mailbox_open(ui, name, &err) < 0)
 		ui_message(ui, true, "%s", err);
-	}
 	free(name);
 }
 

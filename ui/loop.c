@@ -115,7 +115,8 @@ int ui_getkey(struct ui *ui)
 	int r;
 
 	for (;;) {
-		struct pollfd pfd[3] = { { 0, POLLIN, 0 }, { ui->notify_fd, POLLIN, 0 },
+		int notify_fd = ui->mb.box ? mailbox_notify_fd(ui->mb.box) : -1;
+		struct pollfd pfd[3] = { { 0, POLLIN, 0 }, { notify_fd, POLLIN, 0 },
 					 { ui_queue_fd(ui), POLLIN, 0 } };
 		int nfds = 3, qwait = ui_queue_wait_ms(ui), wait;
 
@@ -155,10 +156,10 @@ int ui_getkey(struct ui *ui)
 			continue;
 		}
 		if (pfd[1].fd >= 0 && (pfd[1].revents & POLLIN)) {
-			read_notify(ui->notify_fd);
+			read_notify(notify_fd);
 			/* Let a burst of changes settle into one refresh. */
 			usleep(30 * 1000);
-			read_notify(ui->notify_fd);
+			read_notify(notify_fd);
 			if (ui_mailbox_refresh(ui))
 				return UK(KEY_RESIZE);	/* "redraw everything" */
 		}
@@ -273,7 +274,7 @@ static void ui_free(struct ui *ui)
 
 int cmd_ui(struct loft_ctx *ctx, int argc, char **argv)
 {
-	struct ui ui = { .ctx = ctx, .cfg = ctx->cfg, .notify_fd = -1, .queue_fd = -1,
+	struct ui ui = { .ctx = ctx, .cfg = ctx->cfg, .queue_fd = -1,
 			 .queue_out = SBUF_INIT };
 	const char *mailbox = NULL, *err;
 	struct store_settings set = { 0 };
@@ -308,6 +309,7 @@ int cmd_ui(struct loft_ctx *ctx, int argc, char **argv)
 		free(ui.root);
 		return EX_CONFIG;
 	}
+	ui.env = (struct mailbox_env){ ui.store, ui.root, set.notmuch_db };
 	if (fresh)
 		first_run(&ui);
 	if (sort_key_parse(config_get(ctx->cfg, "sort"), &ui.sort) < 0)
@@ -331,16 +333,13 @@ int cmd_ui(struct loft_ctx *ctx, int argc, char **argv)
 	keypad(stdscr, TRUE);
 	curs_set(0);
 	ui_color_init(ctx->cfg);
-	if (strncmp(mailbox, "search:", 7) == 0) {
-		if (ui_mailbox_open_search(&ui, mailbox + 7, &err) < 0) {
-			endwin();
+	if (ui_mailbox_open(&ui, mailbox, &err) < 0) {
+		endwin();
+		/* A search's query error. */
+		if (strncmp(mailbox, "search:", 7) == 0) {
 			fprintf(stderr, "loft: %s: %s\n", mailbox, err);
 			status = EX_DATAERR;
-			goto out;
-		}
-	} else if (ui_mailbox_open(&ui, mailbox, &err) < 0) {
-		endwin();
-		if (ui.cancelled) {
+		} else if (ui.cancelled) {
 			fprintf(stderr, "loft: opening %s cancelled\n", mailbox);
 		} else {
 			fprintf(stderr, "loft: %s\n", err);

@@ -1,19 +1,23 @@
-/* mailbox: the open mailbox behind the index — a store folder's snapshot,
- * or the files of a notmuch search — with lazily parsed envelopes and the
- * display order (sort, threads, collapse, limit).
+/* mailbox: the open mailbox behind the index, as the screens see it —
+ * a client/mailbox.h mailbox (a store folder, a notmuch search...) with
+ * what only the screens keep per row: lazily parsed envelopes, marks
+ * (tagged, deleted here, collapsed), and the display order (sort,
+ * threads, collapse, limit).  Every access to the messages goes through
+ * the mailbox's driver table.
  *
  * Opening a 100,000-message folder reads only the store's snapshot.  The
  * thread pass needs Message-ID, In-Reply-To, References, the subject and
- * the date of every message; they come from the store's cached thread keys
+ * the date of every message; they come from the driver's thread keys
  * (store.h: a few raw header fields in one string), split into one
  * temporary buffer that is dropped once the threads are built.  Only the
- * rare encoded subject is decoded; no ENVELOPE string is parsed.  Search
- * results (files, no snapshot) are threaded from their envelopes. */
+ * rare encoded subject is decoded; no ENVELOPE string is parsed.  Rows
+ * without a thread key (search results) are threaded from their
+ * envelopes. */
 #include "ui/ui-private.h"
 
 #include "client/envelope.h"
+#include "client/mailbox.h"
 #include "client/thread.h"
-#include "store/index.h"
 #include "store/message.h"
 #include "store/store.h"
 
@@ -24,21 +28,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <ncurses.h>
 
 static struct envelope empty_env = { 0, "", "", "", "", "", "", "", "", 0, 0 };
-
-struct store_folder *ui_folder_open(struct ui *ui, const char *name, const char **error_r)
-{
-	struct store_folder *f = NULL;
-
-	if (store_folder_open(ui->store, name, &f, error_r) < 0)
-		return NULL;
-	return f;
-}
 
 static void free_rows(struct ui_mailbox *mb)
 {
@@ -56,6 +50,7 @@ static void free_rows(struct ui_mailbox *mb)
 	mb->tagged = mb->collapsed = mb->deleted_here = NULL;
 	mb->order = NULL;
 	mb->norder = 0;
+	mb->alloc = 0;
 }
 
 void ui_mailbox_close(struct ui *ui)
@@ -63,28 +58,36 @@ void ui_mailbox_close(struct ui *ui)
 	struct ui_mailbox *mb = &ui->mb;
 
 	free_rows(mb);
-	index_search_end(&mb->search);
-	index_close(&mb->search_ix);
-	store_folder_close(&mb->folder);
-	if (mb->paths)
-		for (size_t i = 0; i < mb->n; i++)
-			free(mb->paths[i]);
-	free(mb->paths);
-	free(mb->flags);
+	mailbox_close(&mb->box);
 	free(mb->name);
-	free(mb->query);
 	free(mb->limit);
 	memset(mb, 0, sizeof(*mb));
-	ui->notify_fd = -1;
 }
 
-static void alloc_rows(struct ui_mailbox *mb)
+void ui_rows_grow(struct ui_mailbox *mb, size_t n)
 {
-	mb->env = xcalloc(mb->n + 1, sizeof(*mb->env));
-	mb->tagged = xcalloc(mb->n + 1, 1);
-	mb->deleted_here = xcalloc(mb->n + 1, 1);
-	mb->collapsed = xcalloc(mb->n + 1, 1);
-	mb->order = xcalloc(mb->n + 1, sizeof(*mb->order));
+	size_t old = mb->alloc, a = old ? old : 16;
+
+	/* One spare entry: arrays of n + 1, never of 0. */
+	if (n + 1 <= old)
+		return;
+	while (a < n + 1)
+		a *= 2;
+	mb->env = xreallocarray(mb->env, a, sizeof(*mb->env));
+	mb->tagged = xreallocarray(mb->tagged, a, 1);
+	mb->deleted_here = xreallocarray(mb->deleted_here, a, 1);
+	mb->collapsed = xreallocarray(mb->collapsed, a, 1);
+	mb->order = xreallocarray(mb->order, a, sizeof(*mb->order));
+	memset(mb->env + old, 0, (a - old) * sizeof(*mb->env));
+	memset(mb->tagged + old, 0, a - old);
+	memset(mb->deleted_here + old, 0, a - old);
+	memset(mb->collapsed + old, 0, a - old);
+	if (mb->tags) {
+		/* ui/tags.c's cache follows the rows. */
+		mb->tags = xreallocarray(mb->tags, a, sizeof(*mb->tags));
+		memset(mb->tags + old, 0, (a - old) * sizeof(*mb->tags));
+	}
+	mb->alloc = a;
 }
 
 /* The store's progress callback while a folder opens: a bar on the bottom
@@ -144,22 +147,35 @@ bool ui_progress_end(struct ui *ui, struct ui_progress *p)
 	return ui->cancelled;
 }
 
+struct mailbox *ui_box_open(struct ui *ui, const char *name, unsigned flags, const char **error_r)
+{
+	struct mailbox *box = NULL;
+
+	if (mailbox_open(&ui->env, name, flags, &box, error_r) < 0)
+		return NULL;
+	return box;
+}
+
 int ui_mailbox_open(struct ui *ui, const char *name, const char **error_r)
 {
 	struct ui_progress prog;
-	struct store_folder *f;
+	struct mailbox *box;
 
 	ui_progress_begin(ui, &prog, name);
-	f = ui_folder_open(ui, name, error_r);
+	box = ui_box_open(ui, name, 0, error_r);
 	ui_progress_end(ui, &prog);
-	if (f == NULL)
+	if (box == NULL)
 		return -1;
 	ui_mailbox_close(ui);
-	ui->mb.folder = f;
+	ui->mb.box = box;
 	ui->mb.name = xstrdup(name);
-	ui->mb.n = store_folder_count(f);
-	ui->notify_fd = store_folder_notify_fd(f);
-	alloc_rows(&ui->mb);
+	if (mailbox_caps(box) & MAILBOX_CAP_VIRTUAL) {
+		/* Rows arrive in steps (below), the first ones now. */
+		ui_search_start(ui);
+		return 0;
+	}
+	ui->mb.n = mailbox_count(box);
+	ui_rows_grow(&ui->mb, ui->mb.n);
 	ui_mailbox_resort(ui);
 	/* Start on the first unread message, else the last one (mutt). */
 	ui->mb.cur = ui->mb.norder ? ui->mb.norder - 1 : 0;
@@ -171,83 +187,67 @@ int ui_mailbox_open(struct ui *ui, const char *name, const char **error_r)
 	return 0;
 }
 
+bool ui_mailbox_writable(const struct ui *ui)
+{
+	return ui->mb.box && (mailbox_caps(ui->mb.box) & MAILBOX_CAP_WRITE);
+}
+
+bool ui_mailbox_virtual(const struct ui *ui)
+{
+	return ui->mb.box && (mailbox_caps(ui->mb.box) & MAILBOX_CAP_VIRTUAL);
+}
+
+static void msg_of(struct ui *ui, size_t i, struct mailbox_msg *m)
+{
+	mailbox_msg(ui->mb.box, i, m);
+}
+
 uint32_t ui_msg_flags(struct ui *ui, size_t i)
 {
-	if (ui->mb.folder)
-		return store_folder_msg(ui->mb.folder, i)->flags;
-	return ui->mb.flags[i];
+	struct mailbox_msg m;
+
+	msg_of(ui, i, &m);
+	return m.flags;
 }
 
 uint64_t ui_msg_size(struct ui *ui, size_t i)
 {
-	struct stat st;
-	const char *base, *s;
+	struct mailbox_msg m;
 
-	if (ui->mb.folder)
-		return store_folder_msg(ui->mb.folder, i)->size;
-	/* A search result: the size a maildir name carries (",S=123"), else
-	 * the file's.  Asked only for drawn rows (and a sort by size). */
-	base = strrchr(ui->mb.paths[i], '/');
-	s = strstr(base ? base : ui->mb.paths[i], ",S=");
-	if (s && s[3] >= '0' && s[3] <= '9')
-		return strtoull(s + 3, NULL, 10);
-	return stat(ui->mb.paths[i], &st) == 0 ? (uint64_t)st.st_size : 0;
+	msg_of(ui, i, &m);
+	return m.size;
+}
+
+int64_t ui_msg_received(struct ui *ui, size_t i)
+{
+	struct mailbox_msg m;
+
+	msg_of(ui, i, &m);
+	return m.internal_date;
 }
 
 long ui_msg_index_of(struct ui *ui, uint32_t uid)
 {
-	size_t lo = 0, hi;
-
-	if (ui->mb.folder == NULL)
-		return uid >= 1 && uid <= ui->mb.n ? (long)uid - 1 : -1;
-	/* The snapshot is in UID order (store.h): binary search. */
-	hi = store_folder_count(ui->mb.folder);
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		uint32_t u = store_folder_msg(ui->mb.folder, mid)->uid;
-
-		if (u == uid)
-			return (long)mid;
-		if (u < uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
+	return mailbox_index_of(ui->mb.box, uid);
 }
 
 uint32_t ui_msg_uid(struct ui *ui, size_t i)
 {
-	return ui->mb.folder ? store_folder_msg(ui->mb.folder, i)->uid : (uint32_t)i + 1;
+	struct mailbox_msg m;
+
+	msg_of(ui, i, &m);
+	return m.uid;
 }
 
-/* A search result's envelope: the file's header block through GMime. */
-static struct envelope *file_envelope(const char *path)
-{
-	struct message *m;
-	struct envelope *e = NULL;
-	const char *err;
-	struct sbuf sb = SBUF_INIT;
-
-	m = message_parse_file(path, NULL, NULL, &err);
-	if (m == NULL)
-		return NULL;
-	message_imap_envelope(m, &sb);
-	message_free(&m);
-	e = envelope_parse(sb.buf, sb.len, &err);
-	sbuf_release(&sb);
-	return e;
-}
-
-/* A folder message's envelope: the store's cached ENVELOPE, read on
- * demand (the snapshot does not hold it). */
-static struct envelope *folder_envelope(struct store_folder *f, uint32_t uid)
+/* Message i's envelope, parsed from the driver's ENVELOPE string; NULL
+ * when there is none.  Caller frees. */
+static struct envelope *read_envelope(struct ui *ui, size_t i)
 {
 	struct sbuf sb = SBUF_INIT;
 	struct envelope *e = NULL;
 	const char *err;
 
-	if (store_folder_envelope(f, uid, &sb, &err) > 0)
+	if (mailbox_envelope(ui->mb.box, i, &sb, &err) > 0)
 		e = envelope_parse(sb.buf, sb.len, &err);
 	sbuf_release(&sb);
 	return e;
@@ -259,34 +259,24 @@ const struct envelope *ui_msg_env(struct ui *ui, size_t i)
 
 	if (i >= mb->n)
 		return &empty_env;
-	if (mb->env[i] == NULL) {
-		if (mb->folder) {
-			mb->env[i] = folder_envelope(mb->folder, store_folder_msg(mb->folder, i)->uid);
-		} else {
-			mb->env[i] = file_envelope(mb->paths[i]);
-		}
-	}
+	if (mb->env[i] == NULL)
+		mb->env[i] = read_envelope(ui, i);
 	return mb->env[i] ? mb->env[i] : &empty_env;
 }
 
 struct message *ui_msg_load(struct ui *ui, size_t i)
 {
+	struct sbuf sb = SBUF_INIT;
 	struct message *m;
 	const char *err;
 
-	if (ui->mb.folder) {
-		struct sbuf sb = SBUF_INIT;
-
-		if (store_msg_read(ui->mb.folder, ui_msg_uid(ui, i), &sb, &err) < 0) {
-			ui_message(ui, true, "%s", err);
-			sbuf_release(&sb);
-			return NULL;
-		}
-		m = message_parse(sb.buf, sb.len, NULL, &err);
+	if (mailbox_read(ui->mb.box, i, &sb, &err) < 0) {
+		ui_message(ui, true, "%s", err);
 		sbuf_release(&sb);
-	} else {
-		m = message_parse_file(ui->mb.paths[i], NULL, NULL, &err);
+		return NULL;
 	}
+	m = message_parse(sb.buf, sb.len, NULL, &err);
+	sbuf_release(&sb);
 	if (m == NULL)
 		ui_message(ui, true, "cannot read the message: %s", err);
 	return m;
@@ -294,30 +284,20 @@ struct message *ui_msg_load(struct ui *ui, size_t i)
 
 int ui_msgs_set_flags(struct ui *ui, const uint32_t *rows, size_t n, int op, uint32_t flags)
 {
-	struct store_flag_change ch = { (enum store_flag_op)op, flags, NULL, 0 };
-	uint32_t *uids;
 	const char *err;
-	int ret = 0;
 
-	if (ui->mb.folder == NULL || ui->read_only) {
-		ui_message(ui, true, "%s", ui->read_only ? "the mailbox is read-only (-R)"
-			   : "search results are read-only");
+	if (ui->read_only) {
+		ui_message(ui, true, "%s", "the mailbox is read-only (-R)");
 		return -1;
 	}
-	if (n == 0)
-		return 0;
-	uids = xcalloc(n, sizeof(*uids));
-	for (size_t k = 0; k < n; k++)
-		uids[k] = ui_msg_uid(ui, rows[k]);
-	if (store_set_flags_uids(ui->mb.folder, uids, n, &ch, NULL, NULL, &err) < 0) {
+	if (mailbox_set_flags(ui->mb.box, rows, n, (enum store_flag_op)op, flags, &err) < 0) {
 		ui_message(ui, true, "%s", err);
-		ret = -1;
-	} else if (flags & STORE_DELETED) {
+		return -1;
+	}
+	if (flags & STORE_DELETED)
 		for (size_t k = 0; k < n; k++)
 			ui->mb.deleted_here[rows[k]] = op == STORE_FLAGS_ADD ? UI_DEL_HERE : 0;
-	}
-	free(uids);
-	return ret;
+	return 0;
 }
 
 int ui_msg_set_flags(struct ui *ui, size_t i, int op, uint32_t flags)
@@ -380,12 +360,13 @@ static void thread_fields(struct ui *ui, size_t i, struct thread_input *in, stru
 			  size_t *offs)
 {
 	struct ui_mailbox *mb = &ui->mb;
-	const struct store_msg *m = mb->folder ? store_folder_msg(mb->folder, i) : NULL;
+	struct mailbox_msg m;
 	const char *f[5];
 
+	mailbox_msg(mb->box, i, &m);
 	for (int k = 0; k < 4; k++)
 		offs[4 * i + k] = SIZE_MAX;
-	if (m == NULL || (m->threadkey[0] == '\0' && m->threadkey[1] == '\0')) {
+	if (m.threadkey == NULL) {
 		/* No thread key (a search result, an unreadable file). */
 		bool had = mb->env[i] != NULL;
 		const struct envelope *e = ui_msg_env(ui, i);
@@ -395,12 +376,12 @@ static void thread_fields(struct ui *ui, size_t i, struct thread_input *in, stru
 			offs[4 * i + k] = pool->len;
 			sbuf_add(pool, v[k], strlen(v[k]) + 1);
 		}
-		in->date = e->date ? e->date : (m ? m->internal_date : 0);
+		in->date = e->date ? e->date : m.internal_date;
 		if (!had)
 			envelope_free(&mb->env[i]);
 		return;
 	}
-	f[0] = m->threadkey;
+	f[0] = m.threadkey;
 	for (int k = 1; k < 5; k++)
 		f[k] = f[k - 1] + strlen(f[k - 1]) + 1;
 	in->message_id = f[1];
@@ -414,7 +395,7 @@ static void thread_fields(struct ui *ui, size_t i, struct thread_input *in, stru
 	}
 	in->date = f[0][0] ? envelope_parse_date(f[0]) : 0;
 	if (in->date == 0)
-		in->date = m->internal_date;
+		in->date = m.internal_date;
 }
 
 static void build_threads(struct ui *ui)
@@ -451,14 +432,15 @@ static void sort_plain(struct ui *ui, uint32_t *order)
 	for (size_t i = 0; i < mb->n; i++) {
 		const struct envelope *e;
 
-		if (mb->env[i] == NULL && mb->folder) {
-			tmp[i] = folder_envelope(mb->folder, store_folder_msg(mb->folder, i)->uid);
+		/* A folder's envelopes are not kept (memory); a search's
+		 * are, as reading them costs a file each. */
+		if (mb->env[i] == NULL && !ui_mailbox_virtual(ui)) {
+			tmp[i] = read_envelope(ui, i);
 			e = tmp[i] ? tmp[i] : &empty_env;
 		} else {
 			e = ui_msg_env(ui, i);
 		}
-		in[i].date = e->date ? e->date
-				     : (mb->folder ? store_folder_msg(mb->folder, i)->internal_date : 0);
+		in[i].date = e->date ? e->date : ui_msg_received(ui, i);
 		in[i].from_name = e->from_name;
 		in[i].from_addr = e->from_addr;
 		in[i].subject = e->subject;
@@ -490,7 +472,7 @@ void ui_mailbox_resort(struct ui *ui)
 
 	/* A search keeps notmuch's order while results arrive (and after,
 	 * unless sorted explicitly): nothing to parse but shown rows. */
-	if (mb->paths && (mb->arrival || mb->search)) {
+	if (ui_mailbox_virtual(ui) && (mb->arrival || mailbox_pending(mb->box))) {
 		thread_free(&mb->thr);
 		mb->norder = 0;
 		ui_mailbox_append_order(ui, 0);
@@ -534,8 +516,9 @@ void ui_mailbox_resort(struct ui *ui)
  * a sync to their new indices.  The old snapshot was, in UID order, the
  * survivors (now the first old_n - n_expunged rows, in the same order)
  * merged with ch->expunged; new messages follow the survivors. */
-static void remap_rows(struct ui_mailbox *mb, const struct store_changes *ch, size_t old_n)
+static void remap_rows(struct ui *ui, const struct store_changes *ch, size_t old_n)
 {
+	struct ui_mailbox *mb = &ui->mb;
 	size_t kept = old_n - ch->n_expunged, e = 0, k = 0;
 	struct envelope **env;
 	uint8_t *tagged, *del, *coll;
@@ -547,7 +530,7 @@ static void remap_rows(struct ui_mailbox *mb, const struct store_changes *ch, si
 		mb->n = old_n;
 		free_rows(mb);
 		mb->n = n;
-		alloc_rows(mb);
+		ui_rows_grow(mb, n);
 		return;
 	}
 	env = xcalloc(mb->n + 1, sizeof(*env));
@@ -556,7 +539,7 @@ static void remap_rows(struct ui_mailbox *mb, const struct store_changes *ch, si
 	coll = xcalloc(mb->n + 1, 1);
 	for (size_t i = 0; i < old_n; i++) {
 		if (e < ch->n_expunged &&
-		    (k >= kept || ch->expunged[e] < store_folder_msg(mb->folder, k)->uid)) {
+		    (k >= kept || ch->expunged[e] < ui_msg_uid(ui, k))) {
 			envelope_free(&mb->env[i]);
 			e++;
 			continue;
@@ -579,6 +562,7 @@ static void remap_rows(struct ui_mailbox *mb, const struct store_changes *ch, si
 	free(mb->order);
 	mb->order = xcalloc(mb->n + 1, sizeof(*mb->order));
 	mb->norder = 0;
+	mb->alloc = mb->n + 1;
 }
 
 bool ui_mailbox_refresh(struct ui *ui)
@@ -589,11 +573,11 @@ bool ui_mailbox_refresh(struct ui *ui)
 	uint32_t cur_uid = 0;
 	size_t old_n = mb->n;
 
-	if (mb->folder == NULL)
+	if (mb->box == NULL)
 		return false;
 	if (mb->norder)
 		cur_uid = ui_msg_uid(ui, mb->order[mb->cur]);
-	if (store_folder_sync(mb->folder, &ch, &err) < 0) {
+	if (mailbox_sync(mb->box, &ch, &err) < 0) {
 		ui_message(ui, true, "%s", err);
 		return false;
 	}
@@ -604,8 +588,8 @@ bool ui_mailbox_refresh(struct ui *ui)
 	/* Tags are cached per row (and may have changed with the flags). */
 	ui_tags_forget(mb);
 	if (ch.n_expunged || ch.n_new) {
-		mb->n = store_folder_count(mb->folder);
-		remap_rows(mb, &ch, old_n);
+		mb->n = mailbox_count(mb->box);
+		remap_rows(ui, &ch, old_n);
 	}
 	/* Only flags changed: same rows, same order, unless a limit sees
 	 * flags. */

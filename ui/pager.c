@@ -342,7 +342,7 @@ enum ui_action ui_pager_run(struct ui *ui, size_t i)
 
 	if (m == NULL)
 		return A_QUIT;
-	if (!(ui_msg_flags(ui, i) & STORE_SEEN) && ui->mb.folder && !ui->read_only)
+	if (!(ui_msg_flags(ui, i) & STORE_SEEN) && ui_mailbox_writable(ui) && !ui->read_only)
 		ui_msg_set_flags(ui, i, STORE_FLAGS_ADD, STORE_SEEN);
 	/* New mail may refresh the snapshot while the pager is open: the
 	 * message is followed by its UID, not by its index. */

@@ -16,6 +16,7 @@
 #include "ui/ui-private.h"
 
 #include "client/compose.h"
+#include "client/mailbox.h"
 #include "store/index.h"
 #include "store/store.h"
 
@@ -63,22 +64,6 @@ void ui_tags_forget(struct ui_mailbox *mb)
 	free(mb->tags);
 	mb->tags = NULL;
 	nm.stale = true;
-}
-
-/* The file of message i, or NULL (mbox: notmuch indexes maildirs only).
- * Caller frees. */
-static char *msg_path(struct ui *ui, size_t i)
-{
-	const struct store_msg *m;
-
-	if (ui->mb.folder == NULL)
-		return i < ui->mb.n ? xstrdup(ui->mb.paths[i]) : NULL;
-	if (store_folder_kind(ui->mb.folder) != STORE_MAILDIR)
-		return NULL;
-	m = store_folder_msg(ui->mb.folder, i);
-	if (m->location == NULL || *m->location == '\0')
-		return NULL;
-	return xasprintf("%s/%s", store_folder_path(ui->mb.folder), m->location);
 }
 
 /* Whether fmt has a %g or %Y escape (with any width, or as %?g?...?). */
@@ -146,7 +131,7 @@ const char *ui_msg_tags(struct ui *ui, size_t i)
 	if (mb->tags[i])
 		return mb->tags[i];
 	ix = reader(ui);
-	path = ix ? msg_path(ui, i) : NULL;
+	path = ix ? mailbox_path(mb->box, i) : NULL;
 	if (path && index_get_tags(ix, path, &all, &err) == 0) {
 		mb->tags[i] = shown_tags(all);
 		free(all);
@@ -186,9 +171,9 @@ static size_t parse_changes(char *text, const char ***add_r, size_t *n_add,
 void ui_tags_modify(struct ui *ui, const uint32_t *v, size_t n)
 {
 	const char **add, **rm, *err;
-	size_t n_add, n_rm, done = 0, skipped = 0;
-	struct index *w = NULL;
+	size_t n_add, n_rm, done = 0;
 	char *text;
+	int ret;
 
 	if (n == 0)
 		return;
@@ -206,41 +191,21 @@ void ui_tags_modify(struct ui *ui, const uint32_t *v, size_t n)
 		return;
 	}
 	ui_message(ui, false, "Changing tags...");
-	/* The writer, for this change only. */
-	if (index_open(ui->root, config_get(ui->cfg, "notmuch_database"), true, &w, &err) < 0) {
+	ret = mailbox_tag(ui->mb.box, v, n, add, n_add, rm, n_rm, &done, &err);
+	if (ret < 0) {
 		ui_message(ui, true, "%s", err);
-		goto out;
+		if (done == 0)
+			goto out;
 	}
-	for (size_t k = 0; k < n; k++) {
-		char *path = msg_path(ui, v[k]), *np = NULL;
-
-		if (path == NULL) {
-			skipped++;
-			continue;
-		}
-		if (index_tag_file(w, path, ui_msg_flags(ui, v[k]) & ~(uint32_t)STORE_RECENT, add,
-				   n_add, rm, n_rm, &np, &err) < 0) {
-			ui_message(ui, true, "%s", err);
-			free(path);
-			break;
-		}
-		if (ui->mb.folder == NULL && np)
-			ui_msg_set_path(ui, v[k], np);
-		free(np);
-		free(path);
-		done++;
-	}
-	index_close(&w);
 	/* Everything shown may have changed: the tags, and the flags of
 	 * renamed files. */
 	ui_tags_forget(&ui->mb);
-	if (ui->mb.folder)
-		ui_mailbox_refresh(ui);
+	ui_mailbox_refresh(ui);
 	if (done == n)
 		ui_message(ui, false, "%zu message%s tagged", done, done == 1 ? "" : "s");
-	else if (skipped && done + skipped == n)
-		ui_message(ui, true, "%zu message%s not in a maildir: not tagged", skipped,
-			   skipped == 1 ? "" : "s");
+	else if (ret == 0)
+		ui_message(ui, true, "%zu message%s not in a maildir: not tagged", n - done,
+			   n - done == 1 ? "" : "s");
 out:
 	free(add);
 	free(rm);

@@ -8,6 +8,7 @@
 #ifndef LOFT_UI_PRIVATE_H
 #define LOFT_UI_PRIVATE_H
 
+#include "client/mailbox.h"
 #include "client/sort.h"
 #include "lib/sbuf.h"
 
@@ -17,9 +18,8 @@
 
 struct config;
 struct envelope;
-struct index;
-struct index_search;
 struct loft_ctx;
+struct mailbox;
 struct message;
 struct sbuf;
 struct store;
@@ -97,12 +97,10 @@ void ui_color_free(void);
 
 struct ui_mailbox {
 	char *name;			/* what the status line shows */
-	struct store_folder *folder;	/* NULL for a search */
-	char **paths;			/* search: one file per row */
-	char *query;			/* search: the notmuch query */
-	size_t n;
+	struct mailbox *box;		/* client/mailbox.h: every message access */
+	size_t n;			/* rows taken in (mailbox_count) */
+	size_t alloc;			/* rows the per-row arrays hold */
 	struct envelope **env;		/* lazily parsed, n entries */
-	uint32_t *flags;		/* search: flags from file names */
 	uint8_t *tagged;		/* n */
 	uint8_t *deleted_here;		/* n: marked deleted in this session
 					 * (only those are purged: ui/expunge.c),
@@ -115,11 +113,8 @@ struct ui_mailbox {
 	char **tags;			/* n: notmuch tags of drawn rows, lazily
 					 * (ui/tags.c), or NULL */
 	size_t cur, top;		/* cursor row and first row shown */
-	/* search (ui/search.c): rows still arriving while search is set */
-	struct index *search_ix;
-	struct index_search *search;
-	size_t alloc;			/* rows the per-row arrays hold */
-	bool arrival;			/* rows in notmuch's order (newest first) */
+	/* a virtual mailbox: rows arrive in steps */
+	bool arrival;			/* rows in the mailbox's order (newest first) */
 	bool search_stopped;		/* Ctrl-G ended it early */
 	long search_slow_ms;		/* LOFT_TEST_SLOW_SEARCH */
 };
@@ -129,6 +124,7 @@ struct ui {
 	struct config *cfg;
 	struct store *store;
 	char *root;
+	struct mailbox_env env;		/* what mailboxes are opened with */
 	struct ui_mailbox mb;
 	enum sort_key sort;
 	bool reverse;
@@ -139,7 +135,6 @@ struct ui {
 	char *last_search;
 	char status[2048];		/* the message line */
 	bool status_error;
-	int notify_fd;
 	bool resized;
 	bool cancelled;			/* the last open was cancelled (Ctrl-G) */
 	bool in_index;			/* ui_getkey called by the index screen itself */
@@ -190,12 +185,24 @@ struct ui_progress {
 void ui_progress_begin(struct ui *ui, struct ui_progress *p, const char *name);
 /* Returns whether the user cancelled (also left in ui->cancelled). */
 bool ui_progress_end(struct ui *ui, struct ui_progress *p);
-/* Opens a folder of the store as the mailbox (the old one stays open on
- * failure).  A first open that must build the folder's state (reading
- * every message's header) runs in steps with a progress bar on the bottom
- * line (ui_progress_begin); Ctrl-G cancels it: then -1 with
- * ui->cancelled set. */
+/* Opens name (a folder of the store, "search:QUERY": client/mailbox.h)
+ * as the mailbox (the old one stays open on failure).  A first open that
+ * must build the folder's state (reading every message's header) runs in
+ * steps with a progress bar on the bottom line (ui_progress_begin);
+ * Ctrl-G cancels it: then -1 with ui->cancelled set.  A search shows its
+ * first batch of results; the rest come through ui_search_step(). */
 int ui_mailbox_open(struct ui *ui, const char *name, const char **error_r);
+/* Opens another mailbox (a destination) with ui->env; NULL with *error_r.
+ * flags: enum mailbox_open_flag.  Caller closes (mailbox_close). */
+struct mailbox *ui_box_open(struct ui *ui, const char *name, unsigned flags,
+			    const char **error_r);
+/* Whether the open mailbox takes flag changes, copies and expunges
+ * (MAILBOX_CAP_WRITE); whether it is virtual (a search:
+ * MAILBOX_CAP_VIRTUAL). */
+bool ui_mailbox_writable(const struct ui *ui);
+bool ui_mailbox_virtual(const struct ui *ui);
+/* Room in mb's per-row arrays for n rows (new ones zeroed). */
+void ui_rows_grow(struct ui_mailbox *mb, size_t n);
 void ui_mailbox_close(struct ui *ui);
 /* Rebuilds the display order (sort, threads, limit) keeping the cursor on
  * the same message. */
@@ -214,6 +221,8 @@ bool ui_mailbox_refresh(struct ui *ui);
 const struct envelope *ui_msg_env(struct ui *ui, size_t i);
 uint32_t ui_msg_flags(struct ui *ui, size_t i);
 uint64_t ui_msg_size(struct ui *ui, size_t i);
+/* Arrival time of message i, 0 when the mailbox does not know it. */
+int64_t ui_msg_received(struct ui *ui, size_t i);
 uint32_t ui_msg_uid(struct ui *ui, size_t i);
 /* The index of the message with this UID in the current snapshot, or -1
  * (it was expunged).  O(log n). */
@@ -238,15 +247,8 @@ int ui_msgs_set_flags(struct ui *ui, const uint32_t *rows, size_t n, int op, uin
  * trash, as mutt does). */
 enum { UI_DEL_HERE = 1, UI_DEL_SAVED = 2 };
 size_t ui_mailbox_purge(struct ui *ui);
-/* Opens folder name, creating "+NAME" when missing; NULL with *error_r. */
-struct store_folder *ui_folder_open_create(struct ui *ui, const char *name, const char **error_r);
 /* Counts for the status line. */
 void ui_mailbox_counts(struct ui *ui, size_t *new_r, size_t *flagged_r, size_t *deleted_r);
-/* Opens folder name of the store (relative, "+x" or a path). */
-struct store_folder *ui_folder_open(struct ui *ui, const char *name, const char **error_r);
-
-/* Search results: message i's file was renamed (tag change) to path. */
-void ui_msg_set_path(struct ui *ui, size_t i, const char *path);
 
 /* ---- ui/tags.c ---- */
 /* The notmuch tags of message i for %g/%Y (flag tags left out: %Z shows
@@ -273,10 +275,10 @@ void ui_tags_free(void);
 size_t ui_notmuch_addresses(struct ui *ui, const char *prefix, size_t max, char ***v_r);
 
 /* ---- ui/search.c ---- */
-/* Runs a notmuch query as the mailbox (the old one stays open when the
- * query fails): the first batch of results is read at once, the rest by
- * ui_search_step() from the event loop. */
-int ui_mailbox_open_search(struct ui *ui, const char *query, const char **error_r);
+/* A virtual mailbox was just opened: reads the first batch of its rows
+ * (ui_mailbox_open calls it); the rest come by ui_search_step() from the
+ * event loop. */
+void ui_search_start(struct ui *ui);
 /* Whether results are still arriving. */
 bool ui_search_running(const struct ui *ui);
 /* How long the event loop waits for a key between two batches (ms). */

@@ -1,0 +1,194 @@
+/* mailbox: the open mailbox of the mail client, behind one driver table.
+ *
+ * The screens (ui/) see a mailbox only through the calls below; each one
+ * goes through the function pointers of the mailbox's driver
+ * (struct mailbox_driver).  Two drivers today: a folder of the store
+ * (client/mailbox_store.c) and a notmuch search shown as a virtual
+ * folder of files (client/mailbox_search.c).  A third (an IMAP folder)
+ * plugs in by adding its table to mailbox_open()'s list: nothing in ui/
+ * changes.
+ *
+ * Ownership, once for all:
+ *   - a struct mailbox belongs to whoever opened it, until
+ *     mailbox_close();
+ *   - const pointers a call returns (names, the thread key of
+ *     struct mailbox_msg) belong to the mailbox and stay valid until the
+ *     next call that changes its rows (mailbox_sync, mailbox_step) or
+ *     mailbox_close;
+ *   - a struct sbuf handed in is appended to and stays the caller's;
+ *     char * returns are malloc'd and the caller frees them;
+ *   - *error_r is a static string or one owned by the mailbox, valid until
+ *     the next call on it.
+ * Nothing here prints or exits.  Calls return 0 on success and -1 with
+ * *error_r on failure unless said otherwise.
+ *
+ * Messages are addressed by their index 0..count-1 in the mailbox's own
+ * order (a folder: UID order; a search: notmuch's, newest first).  An
+ * index is valid until the next mailbox_sync/mailbox_step; a UID is
+ * stable for as long as the mailbox is open (a search numbers its rows
+ * 1, 2, ...).  Sets of messages are arrays of distinct indices.  Flags are
+ * store.h's enum store_flag bits.  Every call may block on the disk (a
+ * future IMAP driver: on its worker); none waits for the user. */
+#ifndef LOFT_CLIENT_MAILBOX_H
+#define LOFT_CLIENT_MAILBOX_H
+
+#include "store/store.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct sbuf;
+struct mailbox;
+
+/* What a driver needs from the client's settings (borrowed: must outlive
+ * every mailbox opened with it). */
+struct mailbox_env {
+	struct store *store;
+	const char *root;		/* the store's root (notmuch's mail root) */
+	const char *notmuch_db;		/* the notmuch_database setting, or NULL */
+};
+
+/* One message as the index needs it, without reading its file. */
+struct mailbox_msg {
+	uint32_t uid;
+	uint32_t flags;
+	uint64_t size;			/* bytes; 0 when unknown */
+	int64_t internal_date;		/* arrival time; 0 when unknown */
+	/* store.h's thread key (five NUL-terminated header fields), or NULL
+	 * when the driver has none: then thread from the envelope. */
+	const char *threadkey;
+};
+
+/* What a mailbox can do (mailbox_caps). */
+enum mailbox_cap {
+	MAILBOX_CAP_WRITE = 1 << 0,	/* flags, copy, move, expunge, append */
+	MAILBOX_CAP_VIRTUAL = 1 << 1,	/* rows gathered from many folders, in
+					 * the query's order (a search) */
+};
+
+/* mailbox_open flags. */
+enum mailbox_open_flag {
+	MAILBOX_OPEN_CREATE = 1 << 0,	/* "+NAME" missing: create it */
+};
+
+/* mailbox_copy flags. */
+enum mailbox_copy_flag {
+	MAILBOX_COPY_UNDELETE = 1 << 0,	/* the copies lose STORE_DELETED (a trash) */
+};
+
+/* The driver table.  A driver fills what it can; a NULL operation is
+ * answered by the mailbox_ call (documented there), so a driver that
+ * cannot write leaves the write calls NULL.  Drivers embed struct mailbox
+ * as their first member (client/mailbox-private.h). */
+struct mailbox_driver {
+	const char *name;		/* "store", "search", ... */
+	/* Whether this driver serves name ("search:..." for notmuch). */
+	bool (*accepts)(const char *name);
+	int (*open)(const struct mailbox_env *env, const char *name, unsigned flags,
+		    struct mailbox **mb_r, const char **error_r);
+	void (*close)(struct mailbox *mb);
+	unsigned (*caps)(const struct mailbox *mb);
+	size_t (*count)(const struct mailbox *mb);
+	void (*msg)(const struct mailbox *mb, size_t i, struct mailbox_msg *m_r);
+	long (*index_of)(const struct mailbox *mb, uint32_t uid);
+	/* The IMAP ENVELOPE of message i appended to out: 1, 0 when there is
+	 * none, -1. */
+	int (*envelope)(struct mailbox *mb, size_t i, struct sbuf *out, const char **error_r);
+	int (*read)(struct mailbox *mb, size_t i, struct sbuf *out, const char **error_r);
+	char *(*path)(const struct mailbox *mb, size_t i);
+	bool (*same)(const struct mailbox *a, const struct mailbox *b);
+	int (*sync)(struct mailbox *mb, struct store_changes *ch_r, const char **error_r);
+	int (*notify_fd)(struct mailbox *mb);
+	int (*step)(struct mailbox *mb, size_t max);
+	bool (*pending)(const struct mailbox *mb);
+	void (*stop)(struct mailbox *mb);
+	int (*set_flags)(struct mailbox *mb, const uint32_t *v, size_t n, enum store_flag_op op,
+			 uint32_t flags, const char **error_r);
+	/* Copies to a mailbox of the same driver. */
+	int (*copy)(struct mailbox *mb, const uint32_t *v, size_t n, struct mailbox *dst,
+		    unsigned flags, const char **error_r);
+	int (*move)(struct mailbox *mb, const uint32_t *v, size_t n, struct mailbox *dst,
+		    const char **error_r);
+	int (*expunge)(struct mailbox *mb, const uint32_t *v, size_t n, const char **error_r);
+	int (*append)(struct mailbox *mb, const char *data, size_t len, uint32_t flags,
+		      uint32_t *uid_r, const char **error_r);
+	int (*tag)(struct mailbox *mb, const uint32_t *v, size_t n, const char *const *add,
+		   size_t n_add, const char *const *rm, size_t n_rm, size_t *done_r,
+		   const char **error_r);
+};
+
+/* Opens name with the first driver that accepts it: "search:QUERY" a
+ * notmuch search (its first results are not read yet: mailbox_step),
+ * anything else a folder of the store ("INBOX", "+Lists/foo", a path).
+ * A first open of a big folder may take long: the store's progress
+ * callback (store_set_progress) is called meanwhile and can cancel. */
+int mailbox_open(const struct mailbox_env *env, const char *name, unsigned flags,
+		 struct mailbox **mb_r, const char **error_r);
+/* Closes and frees; NULL-safe; sets *mbp to NULL. */
+void mailbox_close(struct mailbox **mbp);
+/* The name it was opened with. */
+const char *mailbox_name(const struct mailbox *mb);
+/* enum mailbox_cap bits. */
+unsigned mailbox_caps(const struct mailbox *mb);
+
+size_t mailbox_count(const struct mailbox *mb);
+/* Message i (i < count) into *m_r. */
+void mailbox_msg(const struct mailbox *mb, size_t i, struct mailbox_msg *m_r);
+/* The index of the message with this UID, or -1 (gone).  O(log n). */
+long mailbox_index_of(const struct mailbox *mb, uint32_t uid);
+/* The IMAP ENVELOPE string of message i appended to out: 1, 0 when
+ * there is none (unreadable), -1 on error. */
+int mailbox_envelope(struct mailbox *mb, size_t i, struct sbuf *out, const char **error_r);
+/* The whole message i appended to out. */
+int mailbox_read(struct mailbox *mb, size_t i, struct sbuf *out, const char **error_r);
+/* The file holding message i (for notmuch), or NULL when it has none
+ * (mbox, a remote folder).  Caller frees. */
+char *mailbox_path(const struct mailbox *mb, size_t i);
+/* Whether a and b are the same mailbox (a purge into its own trash). */
+bool mailbox_same(const struct mailbox *a, const struct mailbox *b);
+
+/* Brings the rows up to date with what changed in the mailbox (any
+ * process); *ch_r (may be NULL) says what changed, as store_folder_sync
+ * does: indices change when messages come or go.  A mailbox that never
+ * changes by itself (a search) reports nothing. */
+int mailbox_sync(struct mailbox *mb, struct store_changes *ch_r, const char **error_r);
+/* A descriptor that polls readable when mailbox_sync may find changes
+ * (a connection's state change, later), or -1.  Owned by the mailbox. */
+int mailbox_notify_fd(struct mailbox *mb);
+/* Rows still arriving (a search read in steps): reads at most max more
+ * (appended after the last) and returns 1 when more remain, 0 when all
+ * are in.  0 at once for a mailbox that is complete when opened. */
+int mailbox_step(struct mailbox *mb, size_t max);
+/* Whether rows are still arriving. */
+bool mailbox_pending(const struct mailbox *mb);
+/* Stops the arrival, keeping the rows read (Ctrl-G). */
+void mailbox_stop(struct mailbox *mb);
+
+/* Changes the flags of v[0..n) in one transaction: all or nothing.
+ * Fails on a mailbox without MAILBOX_CAP_WRITE. */
+int mailbox_set_flags(struct mailbox *mb, const uint32_t *v, size_t n, enum store_flag_op op,
+		      uint32_t flags, const char **error_r);
+/* Copies v[0..n) into dst, all or nothing (dst commits nothing on
+ * failure).  Between drivers the messages are read and appended. */
+int mailbox_copy(struct mailbox *mb, const uint32_t *v, size_t n, struct mailbox *dst,
+		 unsigned flags, const char **error_r);
+/* Moves v[0..n) into dst: a copy, then an expunge here.  A failure after
+ * the copy leaves the messages in both, never in neither. */
+int mailbox_move(struct mailbox *mb, const uint32_t *v, size_t n, struct mailbox *dst,
+		 const char **error_r);
+/* Removes v[0..n) (those gone already are skipped) in one transaction. */
+int mailbox_expunge(struct mailbox *mb, const uint32_t *v, size_t n, const char **error_r);
+/* Adds a message, durably; *uid_r (may be NULL) gets its UID. */
+int mailbox_append(struct mailbox *mb, const char *data, size_t len, uint32_t flags,
+		   uint32_t *uid_r, const char **error_r);
+/* Changes the notmuch tags of v[0..n) (flag tags rename the files, as
+ * `loft tag` does; sync to see the new flags) through a database writer
+ * opened for this call only.  *done_r gets how many were tagged: messages
+ * without a file (mbox) are skipped.  On failure *done_r still counts the
+ * ones tagged before it. */
+int mailbox_tag(struct mailbox *mb, const uint32_t *v, size_t n, const char *const *add,
+		size_t n_add, const char *const *rm, size_t n_rm, size_t *done_r,
+		const char **error_r);
+
+#endif
