@@ -176,7 +176,11 @@ void ui_attach_run(struct ui *ui, struct message *msg)
 	ui->status[0] = '\0';
 	for (;;) {
 		draw(ui, v, k, cur);
-		int key = ui_getkey(ui);
+		struct ui_event ev = ui_getkey(ui);
+		int key = ev.key;
+
+		if (ev.kind != UI_EV_KEY)
+			continue;	/* drawn again */
 		const struct ui_binding *b = ui_keymap_lookup(MENU_ATTACH, key);
 		enum ui_action a = b ? b->action : A_NONE;
 

@@ -291,7 +291,11 @@ static void compose_screen(struct ui *ui, struct session *s)
 
 	for (;;) {
 		draw_compose(ui, s, cur);
-		int k = ui_getkey(ui);
+		struct ui_event ev = ui_getkey(ui);
+		int k = ev.key;
+
+		if (ev.kind != UI_EV_KEY)
+			continue;	/* drawn again */
 		const struct ui_binding *b = ui_keymap_lookup(MENU_COMPOSE, k);
 		enum ui_action a = b ? b->action : A_NONE;
 

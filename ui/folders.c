@@ -89,7 +89,11 @@ char *ui_folders_run(struct ui *ui)
 		if (cur < top || cur >= top + h)
 			top = cur - cur % h;
 		draw(ui, rows, n, cur, top);
-		int k = ui_getkey(ui);
+		struct ui_event ev = ui_getkey(ui);
+		int k = ev.key;
+
+		if (ev.kind != UI_EV_KEY)
+			continue;	/* drawn again */
 		const struct ui_binding *b = ui_keymap_lookup(MENU_BROWSER, k);
 		enum ui_action a = b ? b->action : A_NONE;
 

@@ -440,8 +440,6 @@ static bool index_key(struct ui *ui, int key)
 	size_t rows = (size_t)list_rows();
 	enum ui_action a = b ? b->action : A_NONE;
 
-	if (key == UK(KEY_RESIZE))
-		return true;
 	if (b && b->macro) {
 		for (const char *p = b->macro; *p; p++)
 			ungetch(*p);
@@ -558,8 +556,7 @@ static bool index_key(struct ui *ui, int key)
 		}
 		break;
 	default:
-		if (key != UK(KEY_RESIZE))
-			ui_message(ui, true, "Key is not bound.  Press '?' for help.");
+		ui_message(ui, true, "Key is not bound.  Press '?' for help.");
 		break;
 	}
 	return true;
@@ -567,12 +564,17 @@ static bool index_key(struct ui *ui, int key)
 
 void ui_index_run(struct ui *ui)
 {
+	/* Prompts opened from here (and from the screens above it) have the
+	 * index drawn under them. */
+	ui->redraw = ui_index_draw;
 	for (;;) {
 		ui_index_draw(ui);
 		ui->in_index = true;
-		int key = ui_getkey(ui);
+		struct ui_event ev = ui_getkey(ui);
 		ui->in_index = false;
-		if (!index_key(ui, key))
+		/* Anything but a key: the next draw shows it. */
+		if (ev.kind == UI_EV_KEY && !index_key(ui, ev.key))
 			break;
 	}
+	ui->redraw = NULL;
 }

@@ -3,8 +3,8 @@
  * the message line, and leaving curses for the editor and shell commands.
  *
  * Curses runs with its own SIGWINCH handler: a resize interrupts poll()
- * and the next wget_wch() returns KEY_RESIZE, which the screens answer
- * with a full re-layout. */
+ * and the next wget_wch() returns KEY_RESIZE, which ui_getkey() hands on
+ * as UI_EV_RESIZE: the screens answer it with a full re-layout. */
 #include "ui/ui.h"
 #include "ui/ui-private.h"
 
@@ -109,7 +109,28 @@ static void read_notify(int fd)
 		;
 }
 
-int ui_getkey(struct ui *ui)
+int ui_event_key(struct ui_event ev)
+{
+	return ev.kind == UI_EV_KEY ? ev.key : 0;
+}
+
+void ui_redraw(struct ui *ui)
+{
+	if (ui->redraw)
+		ui->redraw(ui);
+}
+
+static struct ui_event event(enum ui_event_kind kind)
+{
+	return (struct ui_event){ kind, 0 };
+}
+
+static struct ui_event key_event(int key)
+{
+	return (struct ui_event){ UI_EV_KEY, key };
+}
+
+struct ui_event ui_getkey(struct ui *ui)
 {
 	wint_t ch;
 	int r;
@@ -137,7 +158,7 @@ int ui_getkey(struct ui *ui)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;	/* SIGWINCH: wget_wch gives KEY_RESIZE */
-			return UK(KEY_RESIZE);
+			return event(UI_EV_RESIZE);
 		}
 		if (n == 0 && qwait >= 0 && qwait <= wait) {
 			ui_queue_tick(ui);
@@ -146,13 +167,13 @@ int ui_getkey(struct ui *ui)
 		}
 		if (pfd[2].fd >= 0 && (pfd[2].revents & (POLLIN | POLLHUP))) {
 			if (ui_queue_read(ui) && ui->in_index)
-				return UK(KEY_RESIZE);	/* the new count, the message */
+				return event(UI_EV_STATUS);	/* the new count, the message */
 			continue;
 		}
 		if (n == 0 && searching) {
 			ui_search_step(ui);
 			if (ui->in_index)
-				return UK(KEY_RESIZE);	/* redraw with the new rows */
+				return event(UI_EV_MAILBOX);	/* the new rows */
 			continue;
 		}
 		if (pfd[1].fd >= 0 && (pfd[1].revents & POLLIN)) {
@@ -161,13 +182,13 @@ int ui_getkey(struct ui *ui)
 			usleep(30 * 1000);
 			read_notify(notify_fd);
 			if (ui_mailbox_refresh(ui))
-				return UK(KEY_RESIZE);	/* "redraw everything" */
+				return event(UI_EV_MAILBOX);
 		}
 	}
 	/* Ctrl-G on the index stops a search (elsewhere it cancels a prompt). */
 	if (r == OK && ch == 7 && ui->in_index && ui_search_running(ui)) {
 		ui_search_stop(ui);
-		return UK(KEY_RESIZE);
+		return event(UI_EV_MAILBOX);
 	}
 	if (r == OK && ch == 27) {
 		/* Esc then a key within ESCDELAY: a meta key. */
@@ -178,10 +199,12 @@ int ui_getkey(struct ui *ui)
 		nocbreak();
 		cbreak();
 		if (r == OK && ch2 != 27)
-			return UI_META | (int)ch2;
-		return 27;
+			return key_event(UI_META | (int)ch2);
+		return key_event(27);
 	}
-	return r == KEY_CODE_YES ? UK((int)ch) : (int)ch;
+	if (r == KEY_CODE_YES && ch == KEY_RESIZE)
+		return event(UI_EV_RESIZE);
+	return key_event(r == KEY_CODE_YES ? UK((int)ch) : (int)ch);
 }
 
 int ui_run_shell(struct ui *ui, const char *cmd, bool wait_key)

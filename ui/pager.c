@@ -354,13 +354,16 @@ enum ui_action ui_pager_run(struct ui *ui, size_t i)
 	ui->status[0] = '\0';
 	for (;;) {
 		pager_draw(ui, &pg);
-		int key = ui_getkey(ui);
+		struct ui_event ev = ui_getkey(ui);
+		int key = ev.key;
 		const struct ui_binding *b = ui_keymap_lookup(MENU_PAGER, key);
 		enum ui_action a = b ? b->action : A_NONE;
 
 		ui->status[0] = '\0';
 		rows = LINES > 2 ? (size_t)(LINES - 2) : 1;
-		if (key == UK(KEY_RESIZE)) {
+		if (ev.kind != UI_EV_KEY) {
+			/* The rows may have moved under the message: follow
+			 * its UID. */
 			long now = ui_msg_index_of(ui, uid);
 			if (now < 0)
 				goto out;	/* expunged by another program */
@@ -450,12 +453,12 @@ void ui_pager_text(struct ui *ui, const char *title, const char *text, size_t le
 	pg.title = title;
 	for (;;) {
 		pager_draw(ui, &pg);
-		int key = ui_getkey(ui);
-		const struct ui_binding *b = ui_keymap_lookup(MENU_PAGER, key);
+		struct ui_event ev = ui_getkey(ui);
+		const struct ui_binding *b = ui_keymap_lookup(MENU_PAGER, ev.key);
 		enum ui_action a = b ? b->action : A_NONE;
 		size_t rows = LINES > 2 ? (size_t)(LINES - 2) : 1;
 
-		if (key == UK(KEY_RESIZE) || pager_scroll(&pg, a))
+		if (ev.kind != UI_EV_KEY || pager_scroll(&pg, a))
 			continue;
 		if (a == A_NEXT_PAGE && pg.top + rows < pg.doc.nlines) {
 			pg.top += rows - 1;

@@ -52,8 +52,14 @@ char *ui_prompt(struct ui *ui, const char *question, const char *initial,
 		sbuf_addstr(&text, initial);
 	for (;;) {
 		draw_prompt(question, &text);
-		int k = ui_getkey(ui);
+		struct ui_event ev = ui_getkey(ui);
+		int k = ui_event_key(ev);
 
+		if (ev.kind != UI_EV_KEY) {
+			/* The screen under the prompt shows the change. */
+			ui_redraw(ui);
+			continue;
+		}
 		if (k == 7 || k == 27) {	/* ^G, Esc */
 			sbuf_release(&text);
 			curs_set(0);
@@ -78,8 +84,6 @@ char *ui_prompt(struct ui *ui, const char *question, const char *initial,
 				sbuf_addstr(&text, c);
 				free(c);
 			}
-		} else if (k == UK(KEY_RESIZE)) {
-			ui_index_draw(ui);
 		} else if (k >= ' ' && k < 0x110000) {
 			char mb[8];
 			mbstate_t st = { 0 };
@@ -103,7 +107,7 @@ bool ui_yesno(struct ui *ui, const char *question, bool def)
 	for (;;) {
 		struct sbuf empty = SBUF_INIT;
 		draw_prompt(q.buf, &empty);
-		k = ui_getkey(ui);
+		k = ui_event_key(ui_getkey(ui));
 		if (k == 'y' || k == 'Y' || k == 'n' || k == 'N' || k == '\r' || k == 7 || k == 27)
 			break;
 	}
@@ -121,7 +125,7 @@ int ui_choice(struct ui *ui, const char *question, const char *choices)
 	for (;;) {
 		struct sbuf empty = SBUF_INIT;
 		draw_prompt(question, &empty);
-		int k = ui_getkey(ui);
+		int k = ui_event_key(ui_getkey(ui));
 
 		curs_set(0);
 		if (k == 7 || k == 27)

@@ -138,6 +138,9 @@ struct ui {
 	bool resized;
 	bool cancelled;			/* the last open was cancelled (Ctrl-G) */
 	bool in_index;			/* ui_getkey called by the index screen itself */
+	/* Draws the screen that is up (set by the index), so a prompt over
+	 * it can have it redrawn without knowing it. */
+	void (*redraw)(struct ui *ui);
 	/* the outgoing queue (ui/queue.c) */
 	size_t queued;			/* entries waiting, as `loft queue list` said */
 	char **sent_ids;		/* queue IDs of mail sent here, still queued */
@@ -149,10 +152,36 @@ struct ui {
 };
 
 /* ---- ui/loop.c ---- */
-/* Waits for a key (or a resize: KEY_RESIZE) while servicing the store's
- * notifications (new mail refreshes the index and redraws) and timers.
- * Returns a key code, with Esc-prefixed keys as UI_META|c. */
-int ui_getkey(struct ui *ui);
+/* What ui_getkey() returns: a key, or something the screen shows that
+ * changed without one. */
+enum ui_event_kind {
+	UI_EV_KEY,		/* key holds the key */
+	UI_EV_RESIZE,		/* the terminal changed size: lay out again */
+	UI_EV_MAILBOX,		/* the open mailbox changed (a sync found
+				 * changes, search rows arrived or stopped):
+				 * indices may have moved, follow by UID */
+	UI_EV_CONNECTION,	/* a remote mailbox's connection changed
+				 * state (no driver reports one yet) */
+	UI_EV_STATUS,		/* the message line or the status bar's counts
+				 * changed (a background queue run ended) */
+};
+struct ui_event {
+	enum ui_event_kind kind;
+	int key;		/* UI_EV_KEY: the code, Esc-prefixed keys as
+				 * UI_META|c; else 0 */
+};
+/* Waits for the next event while servicing the mailbox's notify fd (a
+ * change is synced before UI_EV_MAILBOX is returned), a search's next
+ * rows and the queue's timers.  Rows arriving and a queue run ending are
+ * reported to the index only (ui->in_index); elsewhere they are taken in
+ * silently and the wait goes on. */
+struct ui_event ui_getkey(struct ui *ui);
+/* A key event's key, or 0 for any other event (the question-and-answer
+ * prompts ignore them). */
+int ui_event_key(struct ui_event ev);
+/* Redraws the screen under a prompt (the one that registered ui->redraw),
+ * e.g. after a resize or new mail while the prompt waits. */
+void ui_redraw(struct ui *ui);
 /* Shows a message on the bottom line (printf format); one wider than the
  * screen wraps over the rows above it (ui_draw_message), never cut. */
 void ui_message(struct ui *ui, bool error, const char *fmt, ...)
