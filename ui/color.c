@@ -152,25 +152,6 @@ int ui_color_index(const struct ui_pattern_msg *pm)
 	return -1;
 }
 
-int ui_color_row(struct ui *ui, size_t i, int attr)
-{
-	const struct envelope *e;
-	struct ui_pattern_msg pm;
-	int a;
-
-	if (n_index_colors == 0)
-		return attr;
-	e = ui_msg_env(ui, i);
-	pm.from = *e->from_name ? e->from_name : e->from_addr;
-	pm.subject = e->subject;
-	pm.to = e->to_addr;
-	pm.flags = ui_msg_flags(ui, i);
-	pm.tagged = ui->mb.tagged[i];
-	a = ui_color_index(&pm);
-	/* Unread stays bold whatever the colour. */
-	return a < 0 ? attr : a | (attr & (int)A_BOLD);
-}
-
 void ui_color_free(void)
 {
 	index_colors_free();

@@ -83,6 +83,18 @@ static void format_row(struct ui *ui, size_t row, size_t width, struct sbuf *out
 	sbuf_release(&line);
 }
 
+/* The attribute of message i's row: attr (the flag colours) unless a
+ * `color index` pattern matches it (bold of unread kept). */
+static int color_row(struct ui *ui, size_t i, int attr)
+{
+	struct ui_pattern_msg pm;
+	int a;
+
+	ui_msg_pattern(ui, i, &pm);
+	a = ui_color_index(&pm);
+	return a < 0 ? attr : a | (attr & (int)A_BOLD);
+}
+
 void ui_index_draw(struct ui *ui)
 {
 	struct ui_mailbox *mb = &ui->mb;
@@ -123,7 +135,7 @@ void ui_index_draw(struct ui *ui)
 			attr = ui_color_attr(C_FLAGGED);
 		if (!(f & STORE_SEEN))
 			attr |= ui_color_attr(C_NEW);
-		attr = ui_color_row(ui, i, attr);
+		attr = color_row(ui, i, attr);
 		if (row == mb->cur)
 			attr = ui_color_attr(C_INDICATOR) | (attr & A_BOLD);
 		attron(attr);
@@ -254,11 +266,9 @@ static void save_action(struct ui *ui, bool copy)
 
 static bool row_matches(struct ui *ui, size_t row, const char *pat)
 {
-	const struct envelope *e = ui_msg_env(ui, ui->mb.order[row]);
-	struct ui_pattern_msg pm = { *e->from_name ? e->from_name : e->from_addr, e->subject,
-				     e->to_addr, ui_msg_flags(ui, ui->mb.order[row]),
-				     ui->mb.tagged[ui->mb.order[row]] };
+	struct ui_pattern_msg pm;
 
+	ui_msg_pattern(ui, ui->mb.order[row], &pm);
 	return ui_pattern_match(pat, &pm);
 }
 

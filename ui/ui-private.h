@@ -88,9 +88,6 @@ struct ui_pattern_msg;
 /* For `color index FG BG PATTERN`: the attribute of the last line whose
  * pattern matches pm, or -1 when none does. */
 int ui_color_index(const struct ui_pattern_msg *pm);
-/* The attribute of message i's index row: attr (the flag colours) unless
- * a `color index` pattern matches it (bold of unread kept). */
-int ui_color_row(struct ui *ui, size_t i, int attr);
 void ui_color_free(void);
 
 /* ---- the session ---- */
@@ -239,6 +236,9 @@ void ui_mailbox_resort(struct ui *ui);
 /* Appends the rows from..n that pass the limit to the display order (a
  * search's new results, in arrival order). */
 void ui_mailbox_append_order(struct ui *ui, size_t from);
+/* Message i as the patterns see it (pointers into its envelope, valid
+ * until the rows change). */
+void ui_msg_pattern(struct ui *ui, size_t i, struct ui_pattern_msg *pm_r);
 /* Whether message i passes the limit (true when there is none). */
 bool ui_msg_visible(struct ui *ui, size_t i);
 /* Brings the snapshot up to date (store_folder_sync: what changed, from
@@ -279,7 +279,7 @@ size_t ui_mailbox_purge(struct ui *ui);
 /* Counts for the status line. */
 void ui_mailbox_counts(struct ui *ui, size_t *new_r, size_t *flagged_r, size_t *deleted_r);
 
-/* ---- ui/tags.c ---- */
+/* ---- ui/tags.c (the `+` action: ui/tag_action.c) ---- */
 /* The notmuch tags of message i for %g/%Y (flag tags left out: %Z shows
  * them), "" when none or not indexed; NULL when index_format shows no
  * tags.  Fetched on first call per row, then cached until the rows are
@@ -303,7 +303,7 @@ void ui_tags_free(void);
  * (caller frees each and the array).  0 when there is no database. */
 size_t ui_notmuch_addresses(struct ui *ui, const char *prefix, size_t max, char ***v_r);
 
-/* ---- ui/search.c ---- */
+/* ---- ui/mailbox.c: rows arriving in steps (a search) ---- */
 /* A virtual mailbox was just opened: reads the first batch of its rows
  * (ui_mailbox_open calls it); the rest come by ui_search_step() from the
  * event loop. */
