@@ -326,8 +326,6 @@ void ui_index_run(struct ui *ui);
 /* Shows message i; returns the action that ended it (A_QUIT back to the
  * index, A_NEXT/A_PREV to show the neighbour...). */
 enum ui_action ui_pager_run(struct ui *ui, size_t i);
-/* Shows text (help, command output) in the pager. */
-void ui_pager_text(struct ui *ui, const char *title, const char *text, size_t len);
 
 /* ---- ui/text.c (pure: unit-tested) ---- */
 struct ui_line {
@@ -348,6 +346,39 @@ bool ui_find_url(const char *s, size_t len, size_t *off_r, size_t *len_r);
 /* HTML to plain text (tags dropped, block elements as line breaks, common
  * entities decoded).  Appended to out. */
 void ui_html_strip(const char *html, size_t len, struct sbuf *out);
+
+/* ---- ui/view.c: a document of wrapped lines on screen ---- */
+/* Source-line kinds (colours), one byte per line of the document. */
+enum { UI_DOC_TEXT, UI_DOC_HEADER, UI_DOC_ATTACH, UI_DOC_SIG };
+struct ui_doc {
+	struct sbuf text;
+	struct sbuf kinds;	/* one UI_DOC_* per source line */
+	struct ui_line *lines;	/* wrapped (laid out by ui_view_draw) */
+	size_t nlines;
+	uint8_t *line_kind;	/* per wrapped line */
+	size_t width;
+};
+/* Appends one source line of kind; appends text line by line (a "-- "
+ * line starts the signature). */
+void ui_doc_add_line(struct ui_doc *d, int kind, const char *s, size_t len);
+void ui_doc_add_text(struct ui_doc *d, const char *s, size_t len);
+void ui_doc_free(struct ui_doc *d);
+/* A document on screen: the first line shown, the last search. */
+struct ui_view {
+	struct ui_doc doc;
+	size_t top;
+	char *search;		/* malloc'd, or NULL; the caller frees */
+	const char *title;	/* the status bar's text (borrowed) */
+};
+/* Draws the view (laid out again when the width changed), its bar and
+ * the message line. */
+void ui_view_draw(struct ui *ui, struct ui_view *v);
+/* `/` (again: the last search): moves to the next line matching. */
+void ui_view_search(struct ui *ui, struct ui_view *v, bool again);
+/* Applies a scrolling action; false when a is not one. */
+bool ui_view_scroll(struct ui_view *v, enum ui_action a);
+/* Shows text (help, command output) until a key that is not scrolling. */
+void ui_pager_text(struct ui *ui, const char *title, const char *text, size_t len);
 
 /* ---- ui/pattern.c (pure: unit-tested) ---- */
 struct ui_pattern_msg {
