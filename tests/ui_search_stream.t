@@ -54,4 +54,26 @@ tmux_keys Enter
 tmux_wait '^(From|Subject|Date): ' 5
 ok $? "a result opens in the pager"
 tmux_keys q q
+tmux_stop; sleep 0.3
+
+# Tags shown with %g: the per-row tag cache, made when the first screen
+# is drawn, grows with the rows that arrive after it (it kept the first
+# batch's size, and drawing row 202 wrote past its end: caught by ASan).
+make_mailrc 'set index_format="%4C %Z %-15.15n %s [%g]"'
+tmux_start "$LOFT" -f "search:$Q"
+tmux_wait "search:\\* \\[Msgs:$N " 60
+ok $? "with %g in index_format every result comes in"
+for _ in $(seq 12); do
+	tmux_screen | grep -Eq '^ *202 ' && break
+	tmux_keys NPage
+	sleep 0.2
+done
+tmux_wait '^ *202 ' 5
+ok $? "the rows past the first batch are drawn with their tags"
+tmux_keys q
+for _ in $(seq 50); do
+	[ "$(tmux -L "$TMUX_SOCK" display-message -p '#{pane_dead}')" = 1 ] && break
+	sleep 0.1
+done
+is "$(tmux -L "$TMUX_SOCK" display-message -p '#{pane_dead_status}')" 0 "and loft quits cleanly"
 done_testing
