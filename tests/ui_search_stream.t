@@ -71,7 +71,7 @@ done
 tmux_wait '^ *202 ' 5
 ok $? "the rows past the first batch are drawn with their tags"
 tmux_keys q
-for _ in $(seq 50); do
+for _ in $(seq 300); do
 	[ "$(tmux -L "$TMUX_SOCK" display-message -p '#{pane_dead}')" = 1 ] && break
 	sleep 0.1
 done

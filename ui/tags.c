@@ -124,8 +124,10 @@ const char *ui_msg_tags(struct ui *ui, size_t i)
 
 	if (i >= mb->n || !ui_format_wants_tags(config_get(ui->cfg, "index_format")))
 		return NULL;
+	/* As many as the other per-row arrays: ui_rows_grow grows them all
+	 * together. */
 	if (mb->tags == NULL)
-		mb->tags = xcalloc(mb->n + 1, sizeof(*mb->tags));
+		mb->tags = xcalloc(mb->alloc, sizeof(*mb->tags));
 	if (mb->tags[i])
 		return mb->tags[i];
 	ix = reader(ui);

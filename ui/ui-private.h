@@ -107,7 +107,7 @@ struct ui_mailbox {
 	size_t norder;
 	uint8_t *collapsed;		/* n: thread tops shown collapsed */
 	char *limit;			/* the limit pattern, or NULL */
-	char **tags;			/* n: notmuch tags of drawn rows, lazily
+	char **tags;			/* alloc: notmuch tags of drawn rows, lazily
 					 * (ui/tags.c), or NULL */
 	size_t cur, top;		/* cursor row and first row shown */
 	/* a virtual mailbox: rows arrive in steps */
