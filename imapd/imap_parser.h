@@ -175,5 +175,9 @@ int imap_utf7_encode(const char *name, struct sbuf *out);
  * for anything not in canonical modified UTF-7 (bad base64, "&" alone,
  * an encoded printable ASCII character, bad padding, unpaired surrogates). */
 int imap_utf7_decode(const char *name, struct sbuf *out);
+/* Whether name may be a mailbox name in UTF-8 (UTF8=ACCEPT, RFC 6855
+ * section 3): well-formed UTF-8 without control characters (C0, DEL, C1)
+ * and without U+2028 or U+2029. */
+bool imap_utf8_name_ok(const char *name);
 
 #endif

@@ -28,6 +28,10 @@ const char *imapd_mbox_name_in(struct imapd_session *s, const char *name, const 
 	if (strcasecmp(name, "INBOX") == 0)
 		return "INBOX";
 	if (s->utf8) {
+		if (!imap_utf8_name_ok(name)) {
+			*error_r = "Invalid UTF-8 in the mailbox name.";
+			return NULL;
+		}
 		sbuf_addstr(&sb, name);
 	} else if (imap_utf7_decode(name, &sb) < 0) {
 		sbuf_release(&sb);
@@ -54,7 +58,7 @@ void imapd_mbox_name_out(struct imapd_session *s, const char *name, struct sbuf 
 		sbuf_reset(&sb);
 		sbuf_addstr(&sb, name);
 	}
-	sess_add_string(out, sb.buf, sb.len);
+	sess_add_string(out, sb.buf, sb.len, s->utf8);
 	sbuf_release(&sb);
 }
 

@@ -85,8 +85,9 @@ void sess_printf(struct imapd_session *s, const char *fmt, ...) __attribute__((f
 /* Records the tagged reply: status "OK"/"NO"/"BAD", text after it. */
 void sess_reply(struct imapd_session *s, const char *status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* Appends s as an IMAP astring: quoted when it can be, else a literal. */
-void sess_add_string(struct sbuf *out, const char *str, size_t len);
+/* Appends s as an IMAP string: quoted when it can be, else a literal.
+ * utf8 (UTF8=ACCEPT enabled, RFC 6855 3): valid UTF-8 may be quoted. */
+void sess_add_string(struct sbuf *out, const char *str, size_t len, bool utf8);
 /* Appends the sorted numbers as a set: "1:3,7". */
 void sess_add_set(struct sbuf *out, const uint32_t *nums, size_t n);
 /* The capability list for the current state, without "* CAPABILITY ". */

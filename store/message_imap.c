@@ -3,7 +3,9 @@
  *
  * Choices, each following Dovecot where it made one:
  *  - header strings are the unfolded raw values; address display names are
- *    GMime's decoded names, re-encoded as RFC 2047 when not ASCII;
+ *    GMime's decoded names, re-encoded as RFC 2047 when not ASCII, except
+ *    in a field that is 8-bit (RFC 6532 UTF-8 headers): its names go as
+ *    they are, as its subject does (what UTF8=ACCEPT clients expect);
  *  - absent Sender / Reply-To repeat From (RFC 3501);
  *  - a text part without charset gets ("charset" "us-ascii");
  *  - sizes and line counts are those of the CRLF form of the message (an
@@ -57,7 +59,10 @@ static int is_ascii(const char *s)
 	return 1;
 }
 
-static void add_name(struct sbuf *out, const char *name)
+/* raw8: the header field is 8-bit (RFC 6532 UTF-8 headers): its names go
+ * as they are, for UTF8=ACCEPT clients; an ASCII field's names go in RFC
+ * 2047 form, as they came. */
+static void add_name(struct sbuf *out, const char *name, int raw8)
 {
 	char *enc;
 
@@ -65,7 +70,7 @@ static void add_name(struct sbuf *out, const char *name)
 		sbuf_addstr(out, "NIL");
 		return;
 	}
-	if (is_ascii(name)) {
+	if (is_ascii(name) || raw8) {
 		message_imap_nstring(out, name);
 		return;
 	}
@@ -74,13 +79,13 @@ static void add_name(struct sbuf *out, const char *name)
 	g_free(enc);
 }
 
-static void add_mailbox(struct sbuf *out, const struct message_address *a)
+static void add_mailbox(struct sbuf *out, const struct message_address *a, int raw8)
 {
 	const char *at = strrchr(a->addr, '@');
 	char *local = at ? xstrndup(a->addr, (size_t)(at - a->addr)) : xstrdup(a->addr);
 
 	sbuf_addch(out, '(');
-	add_name(out, a->name);
+	add_name(out, a->name, raw8);
 	sbuf_addstr(out, " NIL ");
 	message_imap_nstring(out, local);
 	sbuf_addch(out, ' ');
@@ -96,14 +101,19 @@ static void add_addresses(struct sbuf *out, const struct message *msg, const cha
 {
 	const struct message_address *a;
 	size_t n = message_addresses(msg, hdr, &a), i;
-	const char *group = NULL;
+	const char *group = NULL, *raw;
 
-	if (n == 0 && fallback)
+	if (n == 0 && fallback) {
 		n = message_addresses(msg, fallback, &a);
+		hdr = fallback;
+	}
 	if (n == 0) {
 		sbuf_addstr(out, "NIL");
 		return;
 	}
+	raw = message_header_raw(msg, hdr);
+	int raw8 = raw && !is_ascii(raw);
+
 	sbuf_addch(out, '(');
 	for (i = 0; i < n; i++) {
 		if (group && (!a[i].group || strcmp(group, a[i].group) != 0)) {
@@ -117,7 +127,7 @@ static void add_addresses(struct sbuf *out, const struct message *msg, const cha
 			sbuf_addstr(out, " NIL)");
 		}
 		if (*a[i].addr || !a[i].group)
-			add_mailbox(out, &a[i]);
+			add_mailbox(out, &a[i], raw8);
 	}
 	if (group)
 		sbuf_addstr(out, "(NIL NIL NIL NIL)");

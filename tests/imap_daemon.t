@@ -6,7 +6,8 @@
 # open session, 30 idle unauthenticated connections not keeping the owner's
 # device out, curl's IMAP, IDLE push of `loft deliver` (latency printed),
 # mbsync over TCP with STARTTLS syncing both ways, and the autologout and
-# login timers after a SIGHUP reload.  Everything on 127.0.0.1, stopped by
+# login timers after a SIGHUP reload, UNAUTHENTICATE then a login as another
+# device.  Everything on 127.0.0.1, stopped by
 # pid.  (LOGINDISABLED for a non-loopback peer needs a second address: see
 # tests/unit/test_daemon_imap.c.)
 . "$TOP/tests/lib.sh"
@@ -27,8 +28,10 @@ LOG=$T_DIR/daemon.log
 LOFT_RC=("$LOFT" -F "$MAILRC_FILE")
 mkmsg() { printf 'From: x@example.org\nSubject: %s\nMessage-ID: <%s@example.org>\n\nbody %s\n' "$1" "$1" "$1"; }
 
-echo "$PW" | "$LOFT" passwd --stdin phone >/dev/null && echo "$TPW" | "$LOFT" passwd --stdin tablet >/dev/null
-ok $? "loft passwd --stdin: logins phone and tablet"
+LPW=laptop-password-1
+echo "$PW" | "$LOFT" passwd --stdin phone >/dev/null && echo "$TPW" | "$LOFT" passwd --stdin tablet >/dev/null &&
+	echo "$LPW" | "$LOFT" passwd --stdin laptop >/dev/null
+ok $? "loft passwd --stdin: logins phone, tablet and laptop"
 mkmsg first | "${LOFT_RC[@]}" deliver
 ok $? "a first message is delivered to INBOX"
 
@@ -60,6 +63,7 @@ iprobe fail "$PORT" "$CERT" phone 1 2
 like "$(cat "$LOG")" "failed login for 'phone' \(2\)" "the failures are logged and counted"
 iprobe revoke "$PORT" tablet "$TPW" "${LOFT_RC[@]}"
 iprobe crowd "$PORT" phone "$PW" 30
+iprobe unauth "$PORT" "$CERT" laptop "$LPW" phone "$PW" "${LOFT_RC[@]}"
 
 # curl's IMAP: the first message by UID.
 if command -v curl >/dev/null; then
