@@ -38,6 +38,20 @@ out=$(printf 'a1 SELECT Many\r\na2 FETCH 1:60 (BODY[HEADER.FIELDS (SUBJECT)])\r\
 is "$(grep -c '^\* [0-9]* FETCH (.*FLAGS (\\Seen)' <<< "$out")" 60 "FETCH 1:60 BODY[...]: 60 replies with FLAGS (\Seen)"
 is "$(grep -c '^flags:after-commit$' "$T_DIR/trace")" 1 "FETCH 1:60 BODY[...]: one state commit for \Seen"
 
+# ---- RENAME INBOX: its messages move in one set operation ----
+for i in $(seq 1 20); do
+	printf 'Subject: in%s\nMessage-ID: <in%s@x>\n\nbody\n' $i $i > "$T_DIR/Mail/INBOX/cur/200$i.M1P1.host:2,"
+done
+n_in=$(find "$T_DIR/Mail/INBOX/cur" "$T_DIR/Mail/INBOX/new" -type f | wc -l)
+rm -f "$T_DIR/trace"
+out=$(printf 'a1 RENAME INBOX Old\r\na2 STATUS Old (MESSAGES)\r\na3 STATUS INBOX (MESSAGES)\r\n' |
+	LOFT_CRASH_TRACE=$T_DIR/trace timeout 60 $IMAPD 2>/dev/null)
+like "$out" 'a1 OK' "RENAME INBOX Old succeeds"
+like "$out" "\\* STATUS \"?Old\"? \\(MESSAGES $n_in\\)" "the $n_in messages are in Old"
+like "$out" '\* STATUS "?INBOX"? \(MESSAGES 0\)' "INBOX stays, empty"
+commits=$(grep -c '^move:.*commit$' "$T_DIR/trace")
+[ "$commits" -le 2 ]; ok $? "RENAME INBOX of $n_in messages: one move (state commits: $commits, not one move each)"
+
 # ---- a partial FETCH of a 40 MB message ----
 rm -rf "$T_DIR/Mail/INBOX"
 raw 'a1 LOGOUT\r\n' > /dev/null
