@@ -507,8 +507,13 @@ int imapd_mbox_crlf_size(struct imapd_session *s, const struct store_msg *m, uin
 	struct maildir_name mn;
 	const char *base = m->location ? strrchr(m->location, '/') : NULL;
 
-	/* A maildir name's ",W=" is that size (Dovecot and mkcorpus write
-	 * it); the state has only the file's size. */
+	/* The state keeps it (counted when the message was first seen); a
+	 * record from an older loft has none, but a maildir name's ",W=" is
+	 * that size too (Dovecot and mkcorpus write it). */
+	if (m->vsize > 0) {
+		*size_r = m->vsize;
+		return 0;
+	}
 	if (base != NULL && maildir_parse_name(base + 1, &mn) == 0 && mn.vsize >= 0) {
 		*size_r = (uint64_t)mn.vsize;
 		return 0;
