@@ -363,6 +363,14 @@ struct store_flag_change {
 int store_set_flags_uids(struct store_folder *f, const uint32_t *uids, size_t n,
 			 const struct store_flag_change *ch, uint32_t **modified_r,
 			 size_t *n_modified_r, const char **error_r);
+/* \Recent for exactly one IMAP session: of uids, the messages that still
+ * have STORE_RECENT lose it (maildir: new/ -> cur/), in one transaction
+ * that reads each record under the writer lock, so of two sessions
+ * claiming the same message at the same instant exactly one gets it.
+ * *claimed_r (malloc'd, ascending, caller frees; NULL when none) /
+ * *n_claimed_r: the UIDs this call took the mark from.  0 or -1. */
+int store_claim_recent(struct store_folder *f, const uint32_t *uids, size_t n,
+		       uint32_t **claimed_r, size_t *n_claimed_r, const char **error_r);
 /* Copies/moves every message of uids to dst.  A copy: one transaction in
  * dst (files linked or copied, records added).  A move between two
  * maildirs on one file system: each file renamed into dst, both folders'
