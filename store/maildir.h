@@ -139,9 +139,12 @@ struct maildir_scan {
 /* Lists new/ then cur/.  Names starting with '.' are skipped as the spec
  * says.  stat() is called only when the name lacks a ",S=" size or a TIME,
  * when the directory entry type is unknown or a symlink, or with
- * MAILDIR_SCAN_STAT.  A message moved from new/ to cur/ during the scan is
- * listed once (from cur/); a directory that changed while it was read is
- * read again (up to three times), so concurrent renames are rarely missed.
+ * MAILDIR_SCAN_STAT.  A directory that changed while it was read is read
+ * again (up to three times), so concurrent renames are rarely missed.  Each
+ * key is listed once: a message moved from new/ to cur/ during the scan
+ * from cur/, a file listed under its old and its new name (a rename that
+ * beat the three reads) under the name it has after the scan, and of two
+ * files with one key the first (the other goes to problems).
  * Fails (naming the directory) when cur/ or new/ cannot be read, e.g. the
  * folder vanished.  Returns 0 and *scan_r (free with maildir_scan_free:
  * entries and their strings are owned by the scan). */
