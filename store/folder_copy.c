@@ -332,8 +332,10 @@ static int move_maildir(struct store_folder *src, const struct copy_src *cs, siz
 			store_fail(src->store, error_r, "%s", err);
 			goto undo;
 		}
-		if (r == 0)
+		if (r == 0) {
+			free(buf);
 			continue;
+		}
 		store_location_flags(rec.location, extra);
 		if (maildir_move(src->path, rec.location, dst->path,
 				 rec.flags & ~(uint32_t)STORE_RECENT, extra, &mv[made].from,
