@@ -256,15 +256,17 @@ def suite_unauth(port, cert, user1, pw1, user2, pw2, loft):
     r = raw_cmd(f, s, b"u4 CAPABILITY")
     check(b"AUTH=PLAIN" in r[0] and b"STARTTLS" not in r[0] and b"UNAUTHENTICATE" not in r[0],
           "CAPABILITY: logins offered again, TLS still on, no UNAUTHENTICATE")
-    r = raw_cmd(f, s, b'u5 LOGIN "%s" "%s"' % (user2.encode(), pw2.encode()))
-    check(r and r[-1].startswith(b"u5 OK"), "a login as another device on the same connection")
-    r = raw_cmd(f, s, b"u6 ENABLE UTF8=ACCEPT")
-    check(b"* ENABLED UTF8=ACCEPT\r\n" in r, "what the first login ENABLEd was turned off (ENABLED again)")
     out = subprocess.run(loft + ["passwd", "--remove", user1], capture_output=True, text=True)
     check(out.returncode == 0 and "ended 1" not in out.stdout,
           "loft passwd --remove of the first device ends no session (it logged out)")
-    r = raw_cmd(f, s, b"u7 SELECT INBOX")
-    check(r and r[-1].startswith(b"u7 OK"), "the session of the second device goes on")
+    r = raw_cmd(f, s, b"u5 NOOP")
+    check(r and r[-1].startswith(b"u5 OK"), "the logged-out connection is still there")
+    r = raw_cmd(f, s, b'u6 LOGIN "%s" "%s"' % (user2.encode(), pw2.encode()))
+    check(r and r[-1].startswith(b"u6 OK"), "a login as another device on the same connection")
+    r = raw_cmd(f, s, b"u7 ENABLE UTF8=ACCEPT")
+    check(b"* ENABLED UTF8=ACCEPT\r\n" in r, "what the first login ENABLEd was turned off (ENABLED again)")
+    r = raw_cmd(f, s, b"u8 SELECT INBOX")
+    check(r and r[-1].startswith(b"u8 OK"), "the session of the second device goes on")
     m.logout()
 
 
