@@ -384,7 +384,7 @@ static int check_smtp_url(const struct setting *s, const char *value, struct sbu
 			  tls_port ? "smtps" : "smtp", value,
 			  tls_port ? "implicit TLS" : "STARTTLS", value);
 	} else {
-		sbuf_addf(err, "%s: '%s'", why, value);
+		sbuf_addf(err, "%s: %s: '%s'", s->name, why, value);
 	}
 	return -1;
 }

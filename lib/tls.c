@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -296,12 +297,14 @@ static const char *pin_of(SSL_CTX *ctx)
 	return pin_index < 0 ? NULL : SSL_CTX_get_ex_data(ctx, pin_index);
 }
 
-/* "AB:cd:..." -> "ABCD..." (64 hex digits) or NULL. */
+/* "AB:cd:..." or "SHA256:AB:cd:..." -> "ABCD..." (64 hex digits) or NULL. */
 static char *normalise_pin(const char *fp)
 {
 	char out[65];
 	size_t n = 0;
 
+	if (strncasecmp(fp, "SHA256:", 7) == 0)
+		fp += 7;
 	for (; *fp != '\0'; fp++) {
 		if (*fp == ':')
 			continue;

@@ -2,11 +2,12 @@
  * for itself ("&" is "&-"), everything else is UTF-16 in base64 with ','
  * for '/', between '&' and '-'.  Decoding accepts only the canonical form,
  * so one name has one spelling and names cannot be smuggled past checks. */
-#include "imapd/imap_parser.h"
+#include "lib/imap_utf7.h"
 
 #include "lib/sbuf.h"
 #include "lib/utf8.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 static const char b64[] =
