@@ -2,6 +2,7 @@
 #include "lib/tls.h"
 #include "lib/atomic.h"
 #include "lib/config.h"
+#include "lib/path.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
@@ -145,25 +146,6 @@ static int write_pem(const char *path, EVP_PKEY *key, X509 *cert, mode_t mode, c
 	return 0;
 }
 
-static int mkdir_p(const char *dir, mode_t mode)
-{
-	char *p = xstrdup(dir);
-	int r = 0;
-
-	for (char *s = p + 1; *s != '\0'; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, mode) < 0 && errno != EEXIST)
-			r = -1;
-		*s = '/';
-	}
-	if (mkdir(p, mode) < 0 && errno != EEXIST)
-		r = -1;
-	free(p);
-	return r;
-}
-
 int tls_ensure_selfsigned(const char *dir, const char *hostname, char **cert_path_r,
 			  char **key_path_r, bool *created_r, char **error_r)
 {
@@ -175,7 +157,7 @@ int tls_ensure_selfsigned(const char *dir, const char *hostname, char **cert_pat
 		*created_r = false;
 	if (access(cert_path, R_OK) == 0 && access(key_path, R_OK) == 0)
 		goto done;
-	if (mkdir_p(dir, 0700) < 0) {
+	if (path_mkdirs(dir, 0700) < 0) {
 		*error_r = xasprintf("%s: %s", dir, strerror(errno));
 		goto fail;
 	}
