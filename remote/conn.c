@@ -41,21 +41,43 @@ int remote_write(struct remote_conn *c, const char *data, size_t len, char **err
 	return 0;
 }
 
+/* Appends one line to line, without its CRLF, refusing one longer than
+ * REMOTE_LINE_MAX (libetpan's mailstream_read_line grows without bound).
+ * The bytes come from the stream's buffer, so one at a time is cheap. */
+static int read_capped(struct remote_conn *c, MMAPString *line, char **error_r)
+{
+	size_t start = line->len;
+	char ch;
+
+	for (;;) {
+		if (mailstream_read(c->imap->imap_stream, &ch, 1) != 1) {
+			*error_r = remote_io_error(c, "read", MAILIMAP_ERROR_STREAM);
+			return -1;
+		}
+		if (ch == '\n')
+			break;
+		if (line->len - start >= REMOTE_LINE_MAX) {
+			*error_r = xasprintf("%s sent a line longer than %d bytes", c->host,
+					     REMOTE_LINE_MAX);
+			return -1;
+		}
+		mmap_string_append_c(line, ch);
+	}
+	if (line->len > start && line->str[line->len - 1] == '\r')
+		mmap_string_truncate(line, line->len - 1);
+	return 0;
+}
+
 /* Literals ({N} at a line's end) are read and dropped: no raw exchange
  * here needs their contents, only to stay in step with the server. */
 int remote_read_line(struct remote_conn *c, MMAPString *line, char **error_r)
 {
 	mailstream *s = c->imap->imap_stream;
-	MMAPString *more = mmap_string_new("");
 
 	mmap_string_truncate(line, 0);
 	for (;;) {
-		if (mailstream_read_line_remove_eol(s, more) == NULL) {
-			mmap_string_free(more);
-			*error_r = remote_io_error(c, "read", MAILIMAP_ERROR_STREAM);
+		if (read_capped(c, line, error_r) < 0)
 			return -1;
-		}
-		mmap_string_append_len(line, more->str, more->len);
 		size_t len = line->len;
 		char *open;
 
@@ -72,14 +94,12 @@ int remote_read_line(struct remote_conn *c, MMAPString *line, char **error_r)
 			ssize_t got = mailstream_read(s, buf, n < sizeof(buf) ? n : sizeof(buf));
 
 			if (got <= 0) {
-				mmap_string_free(more);
 				*error_r = remote_io_error(c, "read", MAILIMAP_ERROR_STREAM);
 				return -1;
 			}
 			n -= (size_t)got;
 		}
 	}
-	mmap_string_free(more);
 	return 0;
 }
 

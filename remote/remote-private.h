@@ -59,8 +59,11 @@ int remote_login(struct remote_conn *c, const struct remote_account *a, char **e
 int remote_raw_command(struct remote_conn *c, const char *cmd, const char *continuation,
 		       void (*on_untagged)(const char *line, void *ctx), void *ctx,
 		       char **error_r);
+/* Longest line loft's own reader takes from a server (a LIST line, an
+ * untagged response during IDLE); literals are not counted. */
+#define REMOTE_LINE_MAX 65536
 /* Reads one line (CRLF removed; literals read and dropped) into line; 0, or
- * -1 with *error_r. */
+ * -1 with *error_r (also for a line over REMOTE_LINE_MAX). */
 int remote_read_line(struct remote_conn *c, MMAPString *line, char **error_r);
 /* Writes len bytes and flushes; 0, or -1 with *error_r. */
 int remote_write(struct remote_conn *c, const char *data, size_t len, char **error_r);

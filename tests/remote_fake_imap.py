@@ -9,7 +9,8 @@ It answers CAPABILITY, AUTHENTICATE (any mechanism, with or without an
 initial response), LOGIN, LIST (INBOX, Archive as \\Noselect, Archive/Ete
 in modified UTF-7), STATUS (MESSAGES = the length of the name as sent),
 SELECT (4 messages), LOGOUT; IDLE sends an untagged "* 5 EXISTS" *before*
-"+ idling" (what libetpan's own mailimap_idle cannot take) and ends at
+"+ idling" (what libetpan's own mailimap_idle cannot take; with
+X-LONGLINE among the capabilities a 100,000-byte line first) and ends at
 DONE; anything else gets OK.  Connections are served one after the other;
 LOG.ready appears once the port listens.  Stop it by its pid."""
 import socket
@@ -63,6 +64,8 @@ def serve(conn):
             send('* OK [UIDNEXT 5] n')
             send(f'{tag} OK [READ-WRITE] selected')
         elif cmd == 'IDLE':
+            if 'X-LONGLINE' in caps:
+                send('* OK ' + 'x' * 100000)
             send('* 5 EXISTS')
             send('+ idling')
             log(f.readline().decode(errors='replace').rstrip('\r\n'))

@@ -150,6 +150,17 @@ is "$(grep -A1 '^L[0-9]* AUTHENTICATE OAUTHBEARER$' "$FLOG" | tail -1 | base64 -
 oauth "IMAP4rev1 AUTH=PLAIN"
 like "$OUT" "offers neither OAUTHBEARER nor XOAUTH2" "a token but no OAuth mechanism: a clear error"
 
+# A line past REMOTE_LINE_MAX is an error, not memory spent on it.
+FPORT=$(free_port)
+rm -f "$FLOG.ready"
+bg python3 "$TOP/tests/remote_fake_imap.py" "$FPORT" "$FLOG" "IMAP4rev1 AUTH=PLAIN IDLE X-LONGLINE"
+FPID=$!
+for _ in $(seq 100); do [ -e "$FLOG.ready" ] && break; sleep 0.1; done
+client
+rt idle "imap+insecure://phone@127.0.0.1:$FPORT/INBOX" 5
+like "$OUT" "^error: 127.0.0.1 sent a line longer than 65536 bytes" "a 100,000-byte line during IDLE: refused with a clear error"
+kill "$FPID"; wait "$FPID" 2>/dev/null
+
 # 8. An account block; LIST with counts; a wrong password.
 client "account home {" "set imap_url=imaps://phone@localhost:$SPORT/INBOX" "set imap_ca=$CERT" "}"
 rt list home
