@@ -4,22 +4,12 @@
 #include "lib/url.h"
 #include "lib/xalloc.h"
 
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* The len bytes at s with %XX decoded into a malloc'd string, or NULL for
  * a broken escape or a control character (raw or decoded). */
@@ -31,12 +21,13 @@ static char *decode(const char *s, size_t len)
 		int c = (unsigned char)s[i];
 
 		if (c == '%') {
-			int hi = i + 2 < len ? hexval(s[i + 1]) : -1;
-			int lo = i + 2 < len ? hexval(s[i + 2]) : -1;
+			char hex[3] = { 0 };
 
-			if (hi < 0 || lo < 0)
+			if (i + 2 >= len || !isxdigit((unsigned char)s[i + 1]) ||
+			    !isxdigit((unsigned char)s[i + 2]))
 				goto bad;
-			c = hi * 16 + lo;
+			memcpy(hex, s + i + 1, 2);
+			c = (int)strtol(hex, NULL, 16);
 			i += 2;
 		}
 		if (c < 0x20 || c == 0x7f)
