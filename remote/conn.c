@@ -275,15 +275,16 @@ static int open_session(struct remote_conn *c, const struct remote_account *a, i
 			return -1;
 		}
 		r = mailimap_starttls(c->imap);
-		if (r != MAILIMAP_NO_ERROR) {
-			*error_r = remote_io_error(c, "STARTTLS", r);
-			return -1;
-		}
 		/* Bytes after the OK were sent in the clear: never take them
-		 * as if they came under TLS (CVE-2011-0411's mirror image). */
-		if (c->imap->imap_stream->read_buffer_len > 0) {
+		 * as if they came under TLS (CVE-2011-0411's mirror image).
+		 * libetpan itself fails the command then, but says less. */
+		if (c->imap->imap_stream != NULL && c->imap->imap_stream->read_buffer_len > 0) {
 			*error_r = xasprintf("%s sent data after its STARTTLS answer: refused",
 					     c->host);
+			return -1;
+		}
+		if (r != MAILIMAP_NO_ERROR) {
+			*error_r = remote_io_error(c, "STARTTLS", r);
 			return -1;
 		}
 		if (start_tls(c, a, error_r) < 0 || refresh_caps(c, error_r) < 0)

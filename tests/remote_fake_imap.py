@@ -11,7 +11,8 @@ in modified UTF-7), STATUS (MESSAGES = the length of the name as sent),
 SELECT (4 messages), LOGOUT; IDLE sends an untagged "* 5 EXISTS" *before*
 "+ idling" (what libetpan's own mailimap_idle cannot take; with
 X-LONGLINE among the capabilities a 100,000-byte line first) and ends at
-DONE; anything else gets OK.  Connections are served one after the other;
+DONE; STARTTLS, when among the capabilities, is answered OK with a line
+injected behind it in the same write, then the connection closes; anything else gets OK.  Connections are served one after the other;
 LOG.ready appears once the port listens.  Stop it by its pid."""
 import socket
 import sys
@@ -73,6 +74,11 @@ def serve(conn):
         elif cmd == 'LOGOUT':
             send('* BYE bye')
             send(f'{tag} OK bye')
+            return
+        elif cmd == 'STARTTLS' and 'STARTTLS' in caps:
+            # The OK and an injected line in one write: plaintext a client
+            # must not take as sent under TLS.
+            f.write(f'{tag} OK begin TLS\r\n* 9 EXISTS\r\n'.encode())
             return
         elif cmd == 'STARTTLS':
             send(f'{tag} BAD not offered')

@@ -150,6 +150,19 @@ is "$(grep -A1 '^L[0-9]* AUTHENTICATE OAUTHBEARER$' "$FLOG" | tail -1 | base64 -
 oauth "IMAP4rev1 AUTH=PLAIN"
 like "$OUT" "offers neither OAUTHBEARER nor XOAUTH2" "a token but no OAuth mechanism: a clear error"
 
+# Plaintext injected behind the STARTTLS OK is refused, not taken as TLS.
+FPORT=$(free_port)
+rm -f "$FLOG.ready"
+bg python3 "$TOP/tests/remote_fake_imap.py" "$FPORT" "$FLOG" "IMAP4rev1 STARTTLS AUTH=PLAIN"
+FPID=$!
+for _ in $(seq 100); do [ -e "$FLOG.ready" ] && break; sleep 0.1; done
+client
+rm -f "$MARK"
+rt connect "imap://phone@127.0.0.1:$FPORT/INBOX"
+like "$OUT" "^error: 127.0.0.1 sent data after its STARTTLS answer: refused" "bytes injected after the STARTTLS OK: refused"
+[ ! -e "$MARK" ]; ok $? "no password fetched"
+kill "$FPID"; wait "$FPID" 2>/dev/null
+
 # A line past REMOTE_LINE_MAX is an error, not memory spent on it.
 FPORT=$(free_port)
 rm -f "$FLOG.ready"
