@@ -76,13 +76,13 @@ int remote_read_line(struct remote_conn *c, MMAPString *line, char **error_r)
 
 	mmap_string_truncate(line, 0);
 	for (;;) {
-		if (read_capped(c, line, error_r) < 0)
-			return -1;
-		size_t len = line->len;
+		size_t from = line->len;	/* only the piece just read can end in {N} */
 		char *open;
 
-		if (len < 3 || line->str[len - 1] != '}' ||
-		    (open = strrchr(line->str, '{')) == NULL)
+		if (read_capped(c, line, error_r) < 0)
+			return -1;
+		if (line->len - from < 3 || line->str[line->len - 1] != '}' ||
+		    (open = strrchr(line->str + from, '{')) == NULL)
 			break;
 		char *end;
 		unsigned long n = strtoul(open + 1, &end, 10);

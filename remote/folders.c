@@ -76,7 +76,8 @@ static int take_string(const char **p, char **out)
 	} else {
 		size_t n = strcspn(s, " ()");
 
-		if (n == 0)
+		/* "{N}": a literal, whose bytes the line reader dropped. */
+		if (n == 0 || *s == '{')
 			return -1;
 		sbuf_add(&b, s, n);
 		s += n;

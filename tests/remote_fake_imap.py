@@ -7,7 +7,8 @@ the test can check that no credential arrived, or how it was encoded).
 
 It answers CAPABILITY, AUTHENTICATE (any mechanism, with or without an
 initial response), LOGIN, LIST (INBOX, Archive as \\Noselect, Archive/Ete
-in modified UTF-7), STATUS (MESSAGES = the length of the name as sent),
+in modified UTF-7; with RETURN (STATUS ...) other names, one of them a
+literal), STATUS (MESSAGES = the length of the name as sent),
 SELECT (4 messages), LOGOUT; IDLE sends an untagged "* 5 EXISTS" *before*
 "+ idling" (what libetpan's own mailimap_idle cannot take; with
 X-LONGLINE among the capabilities a 100,000-byte line first) and ends at
@@ -48,6 +49,15 @@ def serve(conn):
                 send('+ ')
                 log(f.readline().decode(errors='replace').rstrip('\r\n'))
             send(f'{tag} OK welcome')
+        elif cmd == 'LIST' and 'RETURN (STATUS' in line:
+            # LIST-STATUS: a STATUS before its LIST, an escaped quote, NIL
+            # as delimiter, and a name sent as a literal.
+            send('* STATUS "Quote\\"d" (MESSAGES 2 UNSEEN 0 UIDNEXT 3 UIDVALIDITY 4)')
+            send('* LIST (\\HasNoChildren) NIL "Quote\\"d"')
+            send('* LIST (\\HasNoChildren) "/" INBOX')
+            send('* STATUS INBOX (MESSAGES 6 UNSEEN 5 UIDNEXT 7 UIDVALIDITY 8)')
+            f.write(b'* LIST () "/" {3}\r\nOdd\r\n')
+            send(f'{tag} OK listed')
         elif cmd == 'LIST':
             send('* LIST (\\HasNoChildren) "/" INBOX')
             send('* LIST (\\Noselect \\HasChildren) "/" Archive')

@@ -163,6 +163,19 @@ like "$OUT" "^error: 127.0.0.1 sent data after its STARTTLS answer: refused" "by
 [ ! -e "$MARK" ]; ok $? "no password fetched"
 kill "$FPID"; wait "$FPID" 2>/dev/null
 
+# LIST-STATUS read by loft: STATUS before LIST, escapes, NIL delimiter; a
+# name sent as a literal is skipped, not shown as "{3}".
+FPORT=$(free_port)
+rm -f "$FLOG.ready"
+bg python3 "$TOP/tests/remote_fake_imap.py" "$FPORT" "$FLOG" "IMAP4rev1 AUTH=PLAIN LIST-STATUS"
+FPID=$!
+for _ in $(seq 100); do [ -e "$FLOG.ready" ] && break; sleep 0.1; done
+rt list "imap+insecure://phone@127.0.0.1:$FPORT/INBOX"
+is "$OUT" 'folder Quote"d messages 2 unseen 0 uidnext 3 uidvalidity 4
+folder INBOX messages 6 unseen 5 uidnext 7 uidvalidity 8' "LIST-STATUS lines parsed by loft, in one command"
+is "$(grep -c 'STATUS' "$FLOG")" 1 "one command for every folder's counts"
+kill "$FPID"; wait "$FPID" 2>/dev/null
+
 # A line past REMOTE_LINE_MAX is an error, not memory spent on it.
 FPORT=$(free_port)
 rm -f "$FLOG.ready"
