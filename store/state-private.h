@@ -53,6 +53,7 @@ struct state {
 	bool rtxn_busy;
 	struct state_txn *wtxn;
 	bool created;
+	char *keep_file;		/* state_open_keep()'s, or NULL */
 	unsigned readers_cleared;
 	size_t maxkeysize;
 };
