@@ -10,9 +10,9 @@ initial response), LOGIN, LIST (INBOX, Archive as \\Noselect, Archive/Ete
 in modified UTF-7; with RETURN (STATUS ...) other names, one of them a
 literal), STATUS (MESSAGES = the length of the name as sent),
 SELECT (4 messages), LOGOUT; IDLE sends an untagged "* 5 EXISTS" *before*
-"+ idling" (what libetpan's own mailimap_idle cannot take; with
-X-LONGLINE among the capabilities a 100,000-byte line first) and ends at
-DONE; STARTTLS, when among the capabilities, is answered OK with a line
+"+ idling" (what libetpan's own mailimap_idle cannot take; not with
+X-NOEARLY among the capabilities; with X-LONGLINE a 100,000-byte line
+first) and ends at DONE; STARTTLS, when among the capabilities, is answered OK with a line
 injected behind it in the same write, then the connection closes; anything else gets OK.  Connections are served one after the other;
 LOG.ready appears once the port listens.  Stop it by its pid."""
 import socket
@@ -77,7 +77,8 @@ def serve(conn):
         elif cmd == 'IDLE':
             if 'X-LONGLINE' in caps:
                 send('* OK ' + 'x' * 100000)
-            send('* 5 EXISTS')
+            if 'X-NOEARLY' not in caps:
+                send('* 5 EXISTS')
             send('+ idling')
             log(f.readline().decode(errors='replace').rstrip('\r\n'))
             send(f'{tag} OK idle done')

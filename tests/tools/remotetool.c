@@ -9,13 +9,18 @@
  *   remotetool [-F MAILRC] idle URL|ACCOUNT SECONDS
  *       selected FOLDER exists N, then idling, then (when mail comes)
  *       news exists N after MS ms, or "idle timeout"; then idle done
+ *   remotetool [-F MAILRC] etpan-idle URL|ACCOUNT
+ *       libetpan's own mailimap_idle on the selected folder, for the
+ *       record of its defect: "mailimap_idle: R after MS ms" (R its code)
  *
+ * -t MS sets the timeout of each wait for the server (default 60 s).
  * Errors print "error: MESSAGE" and exit 1.  Output is flushed line by
  * line so a test can act on "idling". */
 #include "remote/remote.h"
 #include "lib/clock.h"
 #include "lib/config.h"
 
+#include <libetpan/libetpan.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +93,23 @@ static int cmd_idle(struct remote_conn *c, const char *folder, int seconds)
 	return 0;
 }
 
+static int cmd_etpan_idle(struct remote_conn *c, const char *folder)
+{
+	uint32_t exists;
+	char *err;
+	int64_t start;
+	int r;
+
+	if (remote_select(c, folder, &exists, NULL, NULL, &err) < 0)
+		return fail(err);
+	start = clock_monotonic_ms();
+	r = mailimap_idle(remote_imap(c));
+	printf("mailimap_idle: %d after %lld ms\n", r, (long long)(clock_monotonic_ms() - start));
+	if (r == MAILIMAP_NO_ERROR)
+		mailimap_idle_done(remote_imap(c));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct config *cfg = config_new();
@@ -95,16 +117,20 @@ int main(int argc, char **argv)
 	struct remote_conn *c;
 	const char *rc = NULL, *why;
 	char *err;
-	int opt, status;
+	int opt, status, timeout_ms = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((opt = getopt(argc, argv, "F:")) != -1) {
-		if (opt != 'F')
+	while ((opt = getopt(argc, argv, "F:t:")) != -1) {
+		if (opt == 'F')
+			rc = optarg;
+		else if (opt == 't')
+			timeout_ms = atoi(optarg);
+		else
 			return 2;
-		rc = optarg;
 	}
 	if (argc - optind < 2) {
-		fprintf(stderr, "usage: remotetool [-F MAILRC] connect|list|idle URL|ACCOUNT [SECONDS]\n");
+		fprintf(stderr, "usage: remotetool [-F MAILRC] [-t MS] connect|list|idle|etpan-idle "
+			"URL|ACCOUNT [SECONDS]\n");
 		return 2;
 	}
 	if (rc != NULL && config_load(cfg, rc, &why) < 0) {
@@ -119,6 +145,8 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return fail(err);
 	}
+	if (timeout_ms > 0)
+		a.timeout_ms = timeout_ms;
 	c = remote_connect(&a, &err);
 	if (c == NULL) {
 		remote_account_clear(&a);
@@ -129,6 +157,8 @@ int main(int argc, char **argv)
 		status = cmd_connect(c);
 	else if (strcmp(cmd, "list") == 0)
 		status = cmd_list(c);
+	else if (strcmp(cmd, "etpan-idle") == 0)
+		status = cmd_etpan_idle(c, a.url.folder);
 	else if (strcmp(cmd, "idle") == 0)
 		status = cmd_idle(c, a.url.folder, argc - optind > 2 ? atoi(argv[optind + 2]) : 10);
 	else
