@@ -41,6 +41,12 @@ bad:
 	return NULL;
 }
 
+const struct url_scheme url_imap_schemes[URL_IMAP_SCHEMES] = {
+	{ "imaps://", URL_IMAPS, "993" },
+	{ "imap://", URL_IMAP_STARTTLS, "143" },
+	{ "imap+insecure://", URL_IMAP_PLAIN, "143" },
+};
+
 static int fail(const char **error_r, const char *why)
 {
 	*error_r = why;

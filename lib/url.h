@@ -30,6 +30,13 @@ struct url {
 	char *path;		/* decoded, without the leading '/'; NULL when absent or empty */
 };
 
+/* The IMAP schemes, for the imap_url check and remote/url.c: imaps://
+ * (kind URL_IMAPS, port 993), imap:// (URL_IMAP_STARTTLS, 143) and
+ * imap+insecure:// (URL_IMAP_PLAIN, 143). */
+enum { URL_IMAPS, URL_IMAP_STARTTLS, URL_IMAP_PLAIN };
+#define URL_IMAP_SCHEMES 3
+extern const struct url_scheme url_imap_schemes[URL_IMAP_SCHEMES];
+
 /* Parses text with the n schemes.  On success fills *u (every string
  * malloc'd; url_clear frees them) and returns 0.  On failure returns -1,
  * *u untouched, *error_r a static description without the setting's name

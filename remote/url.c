@@ -1,5 +1,5 @@
-/* remote_url: see remote.h.  The grammar is lib/url.c's (shared with the
- * smarthost); this file only knows IMAP's schemes and ports. */
+/* remote_url: see remote.h.  The grammar and the IMAP schemes are
+ * lib/url.c's (shared with the smarthost and the imap_url check). */
 #include "remote/remote.h"
 #include "lib/url.h"
 #include "lib/xalloc.h"
@@ -8,17 +8,11 @@
 #include <string.h>
 #include <strings.h>
 
-static const struct url_scheme schemes[] = {
-	{ "imaps://", REMOTE_TLS, "993" },
-	{ "imap://", REMOTE_STARTTLS, "143" },
-	{ "imap+insecure://", REMOTE_PLAIN, "143" },
-};
-#define N_SCHEMES (sizeof(schemes) / sizeof(schemes[0]))
-
 bool remote_url_is(const char *text)
 {
-	for (size_t i = 0; i < N_SCHEMES; i++)
-		if (strncasecmp(text, schemes[i].prefix, strlen(schemes[i].prefix)) == 0)
+	for (size_t i = 0; i < URL_IMAP_SCHEMES; i++)
+		if (strncasecmp(text, url_imap_schemes[i].prefix,
+				strlen(url_imap_schemes[i].prefix)) == 0)
 			return true;
 	return false;
 }
@@ -28,7 +22,7 @@ int remote_url_parse(const char *text, struct remote_url *u, char **error_r)
 	struct url p;
 	const char *why;
 
-	if (url_parse(text, schemes, N_SCHEMES, URL_USER | URL_PATH, &p, &why) < 0) {
+	if (url_parse(text, url_imap_schemes, URL_IMAP_SCHEMES, URL_USER | URL_PATH, &p, &why) < 0) {
 		if (why == NULL)
 			*error_r = xasprintf("'%s': an IMAP URL starts with imaps://, imap:// "
 					     "(STARTTLS) or imap+insecure:// (plaintext)", text);
@@ -37,7 +31,8 @@ int remote_url_parse(const char *text, struct remote_url *u, char **error_r)
 		return -1;
 	}
 	memset(u, 0, sizeof(*u));
-	u->security = (enum remote_security)p.kind;
+	u->security = p.kind == URL_IMAPS ? REMOTE_TLS :
+		      p.kind == URL_IMAP_STARTTLS ? REMOTE_STARTTLS : REMOTE_PLAIN;
 	u->user = p.user;
 	u->host = p.host;
 	u->hostport = p.hostport;

@@ -2,6 +2,7 @@
  * percent-decoding, the errors), and lib/url.c's grammar as the smarthost
  * shares it. */
 #include "remote/remote.h"
+#include "lib/config.h"
 #include "lib/smtp_url.h"
 
 #include <stdarg.h>
@@ -111,11 +112,41 @@ static void test_smarthost_shares_the_grammar(void **state)
 	free(hp);
 }
 
+/* `loft check` finds a bad imap_url with the same grammar. */
+static void test_setting_checked(void **state)
+{
+	static const struct {
+		const char *rc, *error;
+	} lines[] = {
+		{ "set imap_url=imaps://me@h:993/INBOX\n", NULL },
+		{ "account a {\nset imap_url=imap://h/Sent%20Items\n}\n", NULL },
+		{ "set imap_url=h:993\n", "t:1:14: imap_url: 'h:993' must start with imaps://, "
+		  "imap:// (STARTTLS) or imap+insecure:// (plaintext)" },
+		{ "set imap_url=imaps://h:0/INBOX\n", "t:1:14: imap_url: bad port: 'imaps://h:0/INBOX'" },
+	};
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		struct config *cfg = config_new();
+		const char *err = NULL;
+		int r = config_load_buffer(cfg, "t", lines[i].rc, strlen(lines[i].rc), &err);
+
+		if (lines[i].error == NULL) {
+			if (r != 0)
+				fail_msg("%s: %s", lines[i].rc, err);
+		} else {
+			assert_int_equal(r, -1);
+			assert_string_equal(err, lines[i].error);
+		}
+		config_free(&cfg);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_imap_urls),
 		cmocka_unit_test(test_smarthost_shares_the_grammar),
+		cmocka_unit_test(test_setting_checked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
