@@ -182,6 +182,19 @@ folder INBOX messages 6 unseen 5 uidnext 7 uidvalidity 8' "LIST-STATUS lines par
 is "$(grep -c 'STATUS' "$FLOG")" 1 "one command for every folder's counts"
 kill "$FPID"; wait "$FPID" 2>/dev/null
 
+# No AUTH=PLAIN: LOGIN through libetpan, which quotes the password.
+FPORT=$(free_port)
+: > "$FLOG"
+rm -f "$FLOG.ready"
+bg python3 "$TOP/tests/remote_fake_imap.py" "$FPORT" "$FLOG" "IMAP4rev1 IDLE"
+FPID=$!
+for _ in $(seq 100); do [ -e "$FLOG.ready" ] && break; sleep 0.1; done
+echo 'set imap_password_command="echo '"'"'pa ss\"w'"'"'"' > "$T_DIR/login.rc"
+OUT=$(timeout 30 "$TOOL" -F "$T_DIR/login.rc" connect "imap+insecure://phone@127.0.0.1:$FPORT/INBOX" 2>&1)
+is "$OUT" "connected tls=plain condstore=0 qresync=0" "no AUTH=PLAIN offered: LOGIN logs in"
+like "$(cat "$FLOG")" '^[0-9]+ LOGIN phone "pa ss\\"w"$' "LOGIN with the password quoted"
+kill "$FPID"; wait "$FPID" 2>/dev/null
+
 # The same server without the early EXISTS: libetpan's mailimap_idle works,
 # so the failure above is that defect and nothing else.
 FPORT=$(free_port)
