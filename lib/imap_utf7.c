@@ -1,14 +1,15 @@
-/* Mailbox names on the wire.  Modified UTF-7 (RFC 3501 5.1.3): printable
- * ASCII stands for itself ("&" is "&-"), everything else is UTF-16 in
- * base64 with ',' for '/', between '&' and '-'.  Decoding accepts only the
- * canonical form, so one name has one spelling and names cannot be
- * smuggled past checks.  Under UTF8=ACCEPT (RFC 6855) names are UTF-8 as
- * they are, checked by imap_utf8_name_ok(). */
-#include "imapd/imap_parser.h"
+/* Modified UTF-7 for mailbox names (RFC 3501 5.1.3): printable ASCII stands
+ * for itself ("&" is "&-"), everything else is UTF-16 in base64 with ','
+ * for '/', between '&' and '-'.  Decoding accepts only the canonical form,
+ * so one name has one spelling and names cannot be smuggled past checks.
+ * Under UTF8=ACCEPT (RFC 6855) names are UTF-8 as they are, checked by
+ * imap_utf8_name_ok(). */
+#include "lib/imap_utf7.h"
 
 #include "lib/sbuf.h"
 #include "lib/utf8.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 static const char b64[] =
