@@ -173,8 +173,10 @@ int mailbox_set_flags(struct mailbox *mb, const uint32_t *v, size_t n, enum stor
  * failure).  Between drivers the messages are read and appended. */
 int mailbox_copy(struct mailbox *mb, const uint32_t *v, size_t n, struct mailbox *dst,
 		 unsigned flags, const char **error_r);
-/* Moves v[0..n) into dst: a copy, then an expunge here.  A failure after
- * the copy leaves the messages in both, never in neither. */
+/* Moves v[0..n) into dst.  The store driver's move is store_move_uids()
+ * (atomic between maildirs on one file system); otherwise, and between
+ * drivers, a copy then an expunge here: a failure in between leaves the
+ * messages in both, never in neither. */
 int mailbox_move(struct mailbox *mb, const uint32_t *v, size_t n, struct mailbox *dst,
 		 const char **error_r);
 /* Removes v[0..n) (those gone already are skipped) in one transaction. */
