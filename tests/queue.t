@@ -104,4 +104,12 @@ for p in $points; do
 	like "$(rcpt_line "$id")" "^rcpt pending [0-9]+ [0-9]+ - friend@example.net " "  ...and the next run goes on"
 done
 
+# A state directory that cannot be made: a clear error and exit 75, not a
+# free of an unset pointer (transport_queue_open left it unset on this path).
+cp "$LOFTRC" "$T_DIR/badstate.rc"
+echo "set state_dir=/dev/null/x" >> "$T_DIR/badstate.rc"
+OUT=$(LOFTRC=$T_DIR/badstate.rc "$LOFT" queue list 2>&1); rc=$?
+is "$rc" 75 "queue list with an unusable state_dir exits 75"
+like "$OUT" "^loft queue: /dev/null/x: Not a directory" "  ...and says why"
+
 done_testing
