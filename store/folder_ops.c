@@ -380,8 +380,10 @@ int store_append(struct store_folder *f, const char *data, size_t len,
 	crash_point("append:begin");
 	store_stamps_before(f, txn, &keep_stamps);
 	if (f->kind == STORE_MAILDIR) {
+		/* The directory is synced after the commit, outside the
+		 * lock; the answer waits for it. */
 		if (maildir_publish_tmp(f->path, &tmp, data, len, NOT_RECENT(flags), NULL,
-					internal_date, &location, &err) < 0) {
+					internal_date, false, &location, &err) < 0) {
 			store_fail_errno(f->store, error_r, "%s", err);
 			goto out;
 		}
@@ -419,6 +421,10 @@ int store_append(struct store_folder *f, const char *data, size_t len,
 		goto undo;
 	}
 	crash_point("append:after-commit");
+	if (location && maildir_sync_location(f->path, location, &err) < 0) {
+		store_fail_errno(f->store, error_r, "%s", err);
+		goto undo;
+	}
 	if (location)
 		store_index_add(f, location, flags, kw);
 	store_index_commit(f->store);
