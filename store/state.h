@@ -160,7 +160,8 @@ int state_txn_set_stamps(struct state_txn *txn, const uint64_t stamps[STATE_STAM
  * change visible, or its abort.  A reader that finds files newer than the
  * stamps tries it shared: state_files_trylock() is 1 when it got it (no
  * such change is under way; then state_files_unlock()), 0 when a writer
- * holds it, -1 when the lock file cannot be opened. */
+ * holds it (this process's own too), -1 when the lock file cannot be
+ * opened. */
 void state_txn_lock_files(struct state_txn *txn);
 int state_files_trylock(struct state *st);
 void state_files_unlock(struct state *st);
