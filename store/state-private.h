@@ -55,6 +55,7 @@ struct state {
 	bool rtxn_busy;
 	struct state_txn *wtxn;
 	bool created;
+	char *keep_file;		/* state_open_keep()'s, or NULL */
 	int files_fd;			/* STATE_FILES_LOCK, -1 until used */
 	bool files_locked;		/* held by this process */
 	unsigned readers_cleared;

@@ -67,6 +67,12 @@ struct state_header {
  * slots.  Blocks on disk I/O and, when it creates, on the writer lock.
  * 0 and *state_r (free with state_close()), or -1. */
 int state_open(const char *dir, struct state **state_r, const char **error_r);
+/* As state_open(); a new state's UIDVALIDITY is also raised above the
+ * value kept in keep_file, which then holds it: a file outside the state
+ * tree, so a state rebuilt after the tree was deleted never reuses a
+ * UIDVALIDITY (NULL: as state_open()). */
+int state_open_keep(const char *dir, const char *keep_file, struct state **state_r,
+		    const char **error_r);
 /* NULL-safe; sets *statep to NULL.  No transaction may be open. */
 void state_close(struct state **statep);
 /* Removes dir/data.mdb and dir/lock.mdb, then dir itself unless it still
