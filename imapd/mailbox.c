@@ -29,6 +29,10 @@ const char *imapd_mbox_name_in(struct imapd_session *s, const char *name, const 
 	if (strcasecmp(name, "INBOX") == 0)
 		return "INBOX";
 	if (s->utf8) {
+		if (!imap_utf8_name_ok(name)) {
+			*error_r = "Invalid UTF-8 in the mailbox name.";
+			return NULL;
+		}
 		sbuf_addstr(&sb, name);
 	} else if (imap_utf7_decode(name, &sb) < 0) {
 		sbuf_release(&sb);
@@ -55,7 +59,7 @@ void imapd_mbox_name_out(struct imapd_session *s, const char *name, struct sbuf 
 		sbuf_reset(&sb);
 		sbuf_addstr(&sb, name);
 	}
-	sess_add_string(out, sb.buf, sb.len);
+	sess_add_string(out, sb.buf, sb.len, s->utf8);
 	sbuf_release(&sb);
 }
 
@@ -515,8 +519,13 @@ int imapd_mbox_crlf_size(struct imapd_session *s, const struct store_msg *m, uin
 	struct maildir_name mn;
 	const char *base = m->location ? strrchr(m->location, '/') : NULL;
 
-	/* A maildir name's ",W=" is that size (Dovecot and mkcorpus write
-	 * it); the state has only the file's size. */
+	/* The state keeps it (counted when the message was first seen); a
+	 * record from an older loft has none, but a maildir name's ",W=" is
+	 * that size too (Dovecot and mkcorpus write it). */
+	if (m->vsize > 0) {
+		*size_r = m->vsize;
+		return 0;
+	}
 	if (base != NULL && maildir_parse_name(base + 1, &mn) == 0 && mn.vsize >= 0) {
 		*size_r = (uint64_t)mn.vsize;
 		return 0;

@@ -40,6 +40,7 @@ struct fentry {
 	const char *location;		/* maildir; NULL for mbox */
 	uint32_t flags;
 	uint64_t size;
+	uint64_t vsize;			/* CRLF size, from new_envelopes(); 0: unknown */
 	int64_t date;
 	uint32_t uid;			/* matched record, 0: none (new) */
 };
@@ -155,7 +156,7 @@ static int scan_files(struct store_folder *f, struct join *j, const char **error
 			const struct maildir_entry *e = &scan->entries[i];
 
 			j->fe[i] = (struct fentry){ e->key, e->location, e->flags, e->size,
-						    e->date, 0 };
+						    0, e->date, 0 };
 		}
 		return 0;
 	}
@@ -166,7 +167,7 @@ static int scan_files(struct store_folder *f, struct join *j, const char **error
 	for (size_t i = 0; i < j->n; i++) {
 		const struct mbox_entry *e = &f->mbox_entries[i];
 
-		j->fe[i] = (struct fentry){ e->key, NULL, e->flags, e->length, e->date, 0 };
+		j->fe[i] = (struct fentry){ e->key, NULL, e->flags, e->length, 0, e->date, 0 };
 	}
 	return 0;
 }
@@ -260,6 +261,7 @@ static int join_cb(const struct state_rec *rec, void *ctx)
 	m->flags = stale ? rec->flags : e->flags;
 	m->modseq = rec->modseq;
 	m->size = rec->size;
+	m->vsize = rec->vsize;
 	m->internal_date = rec->internal_date;
 	m->keywords = rec->keywords && rec->keywords[0] ?
 		arena_strdup(f->arena, rec->keywords) : "";
@@ -286,8 +288,8 @@ static int cmp_new(const void *a, const void *b)
 	return strcmp(x->key, y->key);
 }
 
-/* Envelopes and thread keys (*tkeys_r, never NULL), and exact sizes and
- * dates, of the messages nw[0..n). */
+/* Envelopes and thread keys (*tkeys_r, never NULL), and exact sizes, CRLF
+ * sizes (maildir) and dates, of the messages nw[0..n). */
 static char **new_envelopes(struct store_folder *f, struct fentry **nw, size_t n,
 			    char ***tkeys_r, bool *cancelled_r)
 {
@@ -300,7 +302,7 @@ static char **new_envelopes(struct store_folder *f, struct fentry **nw, size_t n
 
 		for (size_t i = 0; i < n; i++)
 			jobs[i] = (struct store_env_job){ nw[i]->location, NULL, NULL, nw[i]->size,
-							  nw[i]->date };
+							  0, nw[i]->date };
 		if (store_envelope_jobs(f->path, jobs, n, f->store->progress,
 					f->store->progress_ctx) < 0)
 			*cancelled_r = true;
@@ -308,6 +310,7 @@ static char **new_envelopes(struct store_folder *f, struct fentry **nw, size_t n
 			envs[i] = jobs[i].envelope;
 			tkeys[i] = jobs[i].threadkey ? jobs[i].threadkey : xstrdup("");
 			nw[i]->size = jobs[i].size;
+			nw[i]->vsize = jobs[i].vsize;
 			nw[i]->date = jobs[i].date;
 		}
 		free(jobs);
@@ -424,6 +427,8 @@ static int apply(struct store_folder *f, struct join *j, const struct state_head
 
 			if (up_of[i] && rec.threadkey == NULL)
 				rec.threadkey = up_tkeys[up_of[i] - 1];
+			if (up_of[i] && rec.vsize == 0)
+				rec.vsize = e->vsize;
 			rec.flags = e->flags;
 			if (e->location)
 				rec.location = e->location;
@@ -456,7 +461,7 @@ static int apply(struct store_folder *f, struct join *j, const struct state_head
 		    !location_exists(f, e->location))
 			continue;
 		struct state_rec rec = {
-			.flags = e->flags, .size = e->size, .internal_date = e->date,
+			.flags = e->flags, .size = e->size, .vsize = e->vsize, .internal_date = e->date,
 			.key = e->key, .location = e->location, .keywords = "",
 			.envelope = sorted[i].envelope, .threadkey = sorted[i].threadkey,
 		};

@@ -131,13 +131,14 @@ static int decode_rec(const MDB_val *k, const MDB_val *v, struct state_rec *rec)
 
 	if (k->mv_size != 4 || left < STATE_REC_FIXED)
 		return -1;
-	if (p[0] == STATE_REC_VERSION)
+	if (p[0] == STATE_REC_VERSION || p[0] == 2)
 		nstr = STATE_REC_NSTR;
 	else if (p[0] == 1)
 		nstr = STATE_REC_NSTR_V1;
 	else
 		return -1;
 	rec->threadkey = NULL;
+	rec->vsize = 0;
 	rec->uid = state_get_be32(k->mv_data);
 	rec->flags = state_get_le32(p + 1);
 	rec->modseq = state_get_le64(p + 5);
@@ -161,6 +162,12 @@ static int decode_rec(const MDB_val *k, const MDB_val *v, struct state_rec *rec)
 		*strs[i] = (const char *)p;
 		p += (size_t)len + 1;
 		left -= (size_t)len + 1;
+	}
+	if (((const unsigned char *)v->mv_data)[0] == STATE_REC_VERSION) {
+		if (left < 8)
+			return -1;
+		rec->vsize = state_get_le64(p);
+		left -= 8;
 	}
 	if (left != 0 || rec->uid == 0 || !rec->key || !rec->key[0])
 		return -1;

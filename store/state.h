@@ -50,6 +50,10 @@ struct state_rec {
 	 * (version 1), then the folder's next open computes it. */
 	const char *threadkey;
 	const char *bodystructure;	/* cached IMAP BODYSTRUCTURE, may be NULL */
+	/* The message's size in CRLF form (RFC822.SIZE), counted when it was
+	 * first seen; 0 when unknown (a record written before it was kept:
+	 * version 1 or 2). */
+	uint64_t vsize;
 };
 
 struct state_header {

@@ -180,6 +180,11 @@ struct store_msg {
 	uint32_t flags;			/* enum store_flag bits */
 	uint64_t modseq;
 	uint64_t size;			/* bytes of the message as stored */
+	/* Bytes of its CRLF form (IMAP's RFC822.SIZE: a bare LF counts
+	 * two), counted when the message was first seen; 0 when unknown
+	 * (state written by an older loft; an mbox message, whose Status
+	 * header changes with its flags). */
+	uint64_t vsize;
 	int64_t internal_date;		/* seconds since the epoch */
 	const char *keywords;		/* IMAP keywords, space-separated, "" if none */
 	/* The cached IMAP ENVELOPE is not in the snapshot (it would be most
