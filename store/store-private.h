@@ -207,7 +207,8 @@ void store_snapshot_reserve(struct store_folder *f, size_t n);
  * all 0 for an mbox or when a stat fails. */
 void store_stamps_now(const struct store_folder *f, uint64_t stamps[STATE_STAMPS]);
 /* After a full reconcile that started with stamps: records them in the
- * state when it has others (a failure is logged: it only costs a rescan). */
+ * state when it has others and the files still have them (taken under
+ * the writer lock; a failure is logged: it only costs a rescan). */
 void store_stamps_record(struct store_folder *f, const uint64_t stamps[STATE_STAMPS]);
 /* A loft change of the files inside txn: before it, *keep_r tells whether
  * the state's stamps match the files; after it (before the commit), the

@@ -5,7 +5,7 @@
 # line); refusals of a wrong password; SIGHUP reload with a connection open; the connection cap; the open-relay, smuggling and
 # STARTTLS-injection suites against the daemon; SIGTERM during a slow DATA;
 # --detach with a pid file.  Everything on 127.0.0.1, stopped by pid.
-. "$TOP/tests/lib.sh"
+. "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 command -v python3 >/dev/null || skip_all "python3 is not installed"
 

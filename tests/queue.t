@@ -2,7 +2,7 @@
 # The queue with the test clock (LOFT_TEST_NOW): backoff, expiry and the
 # RFC 3464 bounce; then kill -9 at every crash point of sendmail and of the
 # runner: nothing accepted is lost, nothing half-written is visible.
-. "$TOP/tests/lib.sh"
+. "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 make_mailrc "set from=me@example.org domain=example.org" \
 	"set queue_retry_min=5m queue_retry_max=20m queue_lifetime=1d"
