@@ -138,11 +138,12 @@ char *store_envelope_of(const char *data, size_t len);
 /* The same without GMime for simple headers (ASCII, plain addresses, no
  * encoded words); NULL when the header needs GMime (envelope_fast.c). */
 char *store_envelope_fast(const char *data, size_t len);
-/* Reads the header block of the file at path and returns its envelope
- * (malloc'd) or NULL; *size_r / *mtime_r get the file's size and mtime
- * when it could be opened (else they are left alone); *threadkey_r its
- * thread key (malloc'd; "" when the file cannot be read). */
-char *store_envelope_file(const char *path, uint64_t *size_r, int64_t *mtime_r,
+/* Reads the header block of the file at path (relative to the directory
+ * dirfd, or absolute) and returns its envelope (malloc'd) or NULL;
+ * *size_r / *mtime_r get the file's size and mtime when it could be
+ * opened (else they are left alone); *threadkey_r its thread key
+ * (malloc'd; "" when the file cannot be read). */
+char *store_envelope_file(int dirfd, const char *path, uint64_t *size_r, int64_t *mtime_r,
 			  char **threadkey_r);
 /* Keeps the gconv modules of the common charsets loaded for the life of
  * the process (once; later calls return at once).  Thread-safe. */
@@ -168,11 +169,12 @@ struct store_env_job {
 	int64_t date;			/* in: from the scan; out: mtime */
 };
 /* Fills every job of a maildir folder, on two threads when there are
- * many, in chunks with a call of progress (may be NULL) after each.
- * Returns 0, or -1 when progress asked to stop (jobs not reached keep
- * NULL envelope and thread key). */
+ * many, in chunks with a call of progress (may be NULL) after each; the
+ * jobs are messages done..done + n of total (progress is called with 0
+ * first when done is 0).  Returns 0, or -1 when progress asked to stop
+ * (jobs not reached keep NULL envelope and thread key). */
 int store_envelope_jobs(const char *folder_path, struct store_env_job *jobs, size_t n,
-			store_progress_fn *progress, void *ctx);
+			size_t done, size_t total, store_progress_fn *progress, void *ctx);
 
 /* ---- folder.c ---- */
 
