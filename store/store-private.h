@@ -51,6 +51,9 @@ struct store {
 	unsigned open_folders;
 	store_progress_fn *progress;	/* store_set_progress() */
 	void *progress_ctx;
+	/* New messages per transaction on an open (STORE_ADD_CHUNK; unit
+	 * tests lower it to reach several chunks with few files). */
+	size_t add_chunk;
 };
 
 struct store_folder {
@@ -177,6 +180,9 @@ int store_envelope_jobs(const char *folder_path, struct store_env_job *jobs, siz
 			size_t done, size_t total, store_progress_fn *progress, void *ctx);
 
 /* ---- folder.c ---- */
+
+/* New messages are added this many per transaction (store->add_chunk). */
+#define STORE_ADD_CHUNK 4096
 
 /* Scans, reconciles with the state and rebuilds the snapshot (the full
  * path of open and sync).  *changed_r: whether the state had to change. */
