@@ -27,6 +27,7 @@ static const char *const field_names[F_COUNT] = {
 	"date", "subject", "from", "sender", "reply-to", "to", "cc", "bcc",
 	"in-reply-to", "message-id",
 };
+static const size_t field_lens[F_COUNT] = { 4, 7, 4, 6, 8, 2, 2, 3, 11, 10 };
 
 /* The longest value taken: longer ones may need a literal. */
 #define FAST_VALUE_MAX 1000
@@ -51,26 +52,28 @@ static bool simple_addr(const char *s, size_t n)
 }
 
 /* message_imap_nstring() for the values this file accepts (ASCII, no CR
- * or LF, at most FAST_VALUE_MAX bytes), copying runs instead of bytes. */
+ * or LF, at most FAST_VALUE_MAX bytes, not NUL-terminated), copying runs
+ * instead of bytes. */
 static void nstring(struct sbuf *out, const char *s, size_t n)
 {
+	const char *end = s + n;
+
 	if (s == NULL) {
 		sbuf_addstr(out, "NIL");
 		return;
 	}
 	sbuf_addch(out, '"');
-	for (;;) {
-		size_t run = strcspn(s, "\"\\");
+	while (s < end) {
+		const char *q = s;
 
-		if (run >= n) {
-			sbuf_add(out, s, n);
+		while (q < end && *q != '"' && *q != '\\')
+			q++;
+		sbuf_add(out, s, (size_t)(q - s));
+		if (q == end)
 			break;
-		}
-		sbuf_add(out, s, run);
 		sbuf_addch(out, '\\');
-		sbuf_addch(out, s[run]);
-		s += run + 1;
-		n -= run + 1;
+		sbuf_addch(out, *q);
+		s = q + 1;
 	}
 	sbuf_addch(out, '"');
 }
@@ -168,8 +171,9 @@ static bool add_list(struct sbuf *out, const char *v, size_t len)
 }
 
 struct value {
-	char *s;			/* unfolded, NUL-terminated; NULL: absent */
+	const char *s;			/* unfolded, not NUL-terminated; NULL: absent */
 	size_t len;
+	char *own;			/* a folded value's unfolded copy (s), malloc'd */
 };
 
 static bool add_field(struct sbuf *out, const struct value *v, const struct value *fallback)
@@ -204,12 +208,19 @@ char *store_envelope_fast(const char *data, size_t len)
 				goto out;
 		if (*p == ' ' || *p == '\t') {
 			if (cur >= 0) {
+				/* Folded (rare): the value is copied once unfolded;
+				 * single lines are used in place. */
 				struct value *x = &v[cur];
 
-				x->s = xreallocarray(x->s, x->len + (size_t)(le - p) + 1, 1);
-				memcpy(x->s + x->len, p, (size_t)(le - p));
+				if (x->own == NULL) {
+					x->own = xmalloc(x->len + (size_t)(le - p) + 1);
+					memcpy(x->own, x->s, x->len);
+				} else {
+					x->own = xreallocarray(x->own, x->len + (size_t)(le - p) + 1, 1);
+				}
+				memcpy(x->own + x->len, p, (size_t)(le - p));
 				x->len += (size_t)(le - p);
-				x->s[x->len] = '\0';
+				x->s = x->own;
 			}
 		} else {
 			const char *colon = memchr(p, ':', (size_t)(le - p));
@@ -218,7 +229,7 @@ char *store_envelope_fast(const char *data, size_t len)
 				goto out;
 			cur = -1;
 			for (int i = 0; i < F_COUNT; i++) {
-				if (strlen(field_names[i]) == (size_t)(colon - p) &&
+				if (field_lens[i] == (size_t)(colon - p) &&
 				    strncasecmp(p, field_names[i], (size_t)(colon - p)) == 0) {
 					if (v[i].s)
 						goto out;	/* duplicates: GMime decides */
@@ -231,7 +242,7 @@ char *store_envelope_fast(const char *data, size_t len)
 				while (s < le && (*s == ' ' || *s == '\t'))
 					s++;
 				v[cur].len = (size_t)(le - s);
-				v[cur].s = xstrndup(s, v[cur].len);
+				v[cur].s = s;
 			}
 		}
 		p = next;
@@ -246,6 +257,7 @@ char *store_envelope_fast(const char *data, size_t len)
 		    x->s[x->len - 1] == '\t' || x->s[0] == ' ' || x->s[0] == '\t')
 			goto out;
 	}
+	sbuf_reserve(&out, 512);
 	sbuf_addch(&out, '(');
 	nstring(&out, v[F_DATE].s, v[F_DATE].len);
 	sbuf_addch(&out, ' ');
@@ -272,7 +284,7 @@ char *store_envelope_fast(const char *data, size_t len)
 	ok = true;
 out:
 	for (int i = 0; i < F_COUNT; i++)
-		free(v[i].s);
+		free(v[i].own);
 	if (!ok) {
 		sbuf_release(&out);
 		return NULL;
