@@ -1,13 +1,16 @@
-/* envelope_fast: the ENVELOPE of a plain header block without GMime.
+/* envelope_fast: the ENVELOPE of a plain header block without a GMime
+ * parse.
  *
  * GMime needs ~50 us per message to parse even a trimmed header block
  * (GObject and GLib slice overhead), which alone would make the first
  * open of a 100,000-message folder take seconds.  Most real headers are
- * simple: ASCII, "Name <addr>" or bare addresses, no encoded words, no
- * groups, comments or quoting tricks.  For those this builds exactly the
- * string message_imap_envelope() would; anything else returns NULL and the
- * caller uses GMime (the unit test compares both on a table of headers,
- * and bench/open.sh on a whole corpus with STORE_ENVELOPE_CHECK=1). */
+ * simple: ASCII, "Name <addr>" or bare addresses, encoded words only in
+ * display names, no groups, comments or quoting tricks.  For those this
+ * builds exactly the string message_imap_envelope() would; anything else
+ * returns NULL and the caller uses GMime (the unit test compares both on a
+ * table of headers, `storetool envcheck DIR` on a whole corpus: no
+ * difference on the 100,000 messages of the bench corpus, 98.9% of them
+ * taken here). */
 #include "store/store-private.h"
 
 #include "store/message.h"
@@ -15,6 +18,7 @@
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
+#include <gmime/gmime.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,17 +95,97 @@ static void add_addr(struct sbuf *out, const char *name, size_t nlen, const char
 	sbuf_addstr(out, "\")");
 }
 
+/* An RFC 2047 encoded word as mail clients write it in a display name:
+ * =?CHARSET?B|Q?TEXT?= with printable ASCII, no '?' or blank in TEXT and
+ * no RFC 2231 language in CHARSET. */
+static bool encoded_word(const char *s, size_t n)
+{
+	const char *end = s + n, *q;
+
+	if (n < 8 || s[0] != '=' || s[1] != '?' || end[-2] != '?' || end[-1] != '=')
+		return false;
+	for (q = s + 2; q < end - 2 && *q != '?'; q++)
+		if (!atext((unsigned char)*q) || *q == '*')
+			return false;
+	if (q == s + 2 || q + 3 >= end - 2 || q[2] != '?' || strchr("bBqQ", q[1]) == NULL)
+		return false;
+	for (q += 3; q < end - 2; q++)
+		if (*q <= ' ' || *q >= 0x7f || *q == '?')
+			return false;
+	return true;
+}
+
+/* A display name of atoms and encoded words separated by single spaces,
+ * at least one encoded word: decoded and, when not ASCII, encoded again
+ * as message_imap.c does (GMime's phrase codec, which its address parser
+ * uses too), then added like any name.  false: not that simple. */
+static bool add_encoded_addr(struct sbuf *out, const char *name, size_t nlen, const char *a,
+			     size_t alen)
+{
+	const char *p = name, *end = name + nlen;
+	char *raw, *dec, *enc = NULL;
+	bool ascii = true, ok = false;
+
+	while (p < end) {
+		const char *w = memchr(p, ' ', (size_t)(end - p));
+
+		if (w == NULL)
+			w = end;
+		if (w == p)
+			return false;
+		if (!encoded_word(p, (size_t)(w - p))) {
+			if (memmem(p, (size_t)(w - p), "=?", 2))
+				return false;
+			for (const char *q = p; q < w; q++)
+				if (!atext((unsigned char)*q))
+					return false;
+		}
+		p = w < end ? w + 1 : end;
+	}
+	if (name[nlen - 1] == ' ')
+		return false;
+	raw = xstrndup(name, nlen);
+	dec = g_mime_utils_header_decode_phrase(NULL, raw);
+	free(raw);
+	if (dec == NULL || !g_utf8_validate(dec, -1, NULL))
+		goto out;
+	for (const unsigned char *q = (const unsigned char *)dec; *q; q++) {
+		if (*q < 0x20 || *q == 0x7f)
+			goto out;
+		ascii = ascii && *q < 0x80;
+	}
+	if (!ascii) {
+		enc = g_mime_utils_header_encode_phrase(NULL, dec, "utf-8");
+		for (const unsigned char *q = (const unsigned char *)enc; enc && *q; q++)
+			if (*q < 0x20 || *q >= 0x7f)
+				goto out;
+	}
+	const char *shown = ascii ? dec : enc;
+
+	if (shown == NULL || strlen(shown) > FAST_VALUE_MAX)
+		goto out;
+	add_addr(out, shown, strlen(shown), a, alen);
+	ok = true;
+out:
+	g_free(dec);
+	g_free(enc);
+	return ok;
+}
+
 /* One address item, trimmed.  false: not simple. */
 static bool add_item(struct sbuf *out, const char *s, size_t n)
 {
 	const char *lt, *name = s;
 	size_t nlen;
 
+	/* Encoded words are decoded in display names only (below). */
 	if (n > 0 && s[n - 1] != '>')
-		return simple_addr(s, n) && (add_addr(out, NULL, 0, s, n), true);
+		return simple_addr(s, n) && !memmem(s, n, "=?", 2) &&
+			(add_addr(out, NULL, 0, s, n), true);
 	lt = memchr(s, '<', n);
 	if (lt == NULL || memchr(lt + 1, '<', n - (size_t)(lt - s) - 1) ||
-	    !simple_addr(lt + 1, n - (size_t)(lt - s) - 2))
+	    !simple_addr(lt + 1, n - (size_t)(lt - s) - 2) ||
+	    memmem(lt + 1, n - (size_t)(lt - s) - 1, "=?", 2))
 		return false;
 	if (lt == s) {
 		nlen = 0;
@@ -117,8 +201,13 @@ static bool add_item(struct sbuf *out, const char *s, size_t n)
 			for (size_t i = 0; i < nlen; i++)
 				if (name[i] == '"' || name[i] == '\\' || name[i] < 0x20)
 					return false;
+			if (memmem(name, nlen, "=?", 2))
+				return false;
 			if (name[0] == ' ' || name[nlen - 1] == ' ' || memmem(name, nlen, "  ", 2))
 				return false;
+		} else if (memmem(name, nlen, "=?", 2)) {
+			return add_encoded_addr(out, name, nlen, lt + 1,
+						n - (size_t)(lt - s) - 2);
 		} else {
 			/* Atoms separated by single spaces. */
 			for (size_t i = 0; i < nlen; i++) {
@@ -139,8 +228,6 @@ static bool add_list(struct sbuf *out, const char *v, size_t len)
 {
 	const char *p = v, *end = v + len;
 
-	if (memmem(v, len, "=?", 2))
-		return false;
 	sbuf_addch(out, '(');
 	while (p < end) {
 		/* The next comma outside a quoted string. */

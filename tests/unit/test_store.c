@@ -549,6 +549,12 @@ static void test_envelope_fast(void **unused)
 		"From: group: a@b.c;\n\n",
 		"To: <a@b.c>\nCc: a@b.c (comment)\n\n",
 		"From: Bob\n Smith <bob@example.org>\nSubject: folded\n\tline\n\n",
+		/* Encoded display names: decoded, encoded again when not ASCII. */
+		"From: =?utf-8?b?SsO2cmc=?= =?utf-8?q?_M=C3=BCller?= <j@example.org>\n"
+		"To: Anna =?iso-8859-1?q?K=F6hler?= <a@example.org>, b@example.org\n"
+		"Cc: =?us-ascii?q?Plain_Name?= <p@example.org>\n\n",
+		"From: \"=?utf-8?q?Quoted_=C3=A9?=\" <q@example.org>\n\n",
+		"From: =?utf-8?q?bad?word?= <x@example.org>\nTo: =?utf-8?q?a?= <=?x?=@b.c>\n\n",
 	};
 	for (size_t i = 0; i < sizeof(headers) / sizeof(*headers); i++) {
 		const char *h = headers[i], *err;
@@ -568,9 +574,12 @@ static void test_envelope_fast(void **unused)
 		message_free(&m);
 	}
 	char *plain = store_envelope_fast(headers[0], strlen(headers[0]));
+	char *encoded = store_envelope_fast(headers[7], strlen(headers[7]));
 
 	assert_non_null(plain);
+	assert_non_null(encoded);	/* taken without a GMime parse */
 	free(plain);
+	free(encoded);
 }
 
 int main(void)
