@@ -188,11 +188,8 @@ const char *store_threadkey_split(struct arena *a, const char *key)
 		return none;
 	s = arena_alloc(a, len + 5);
 	memcpy(s, key, len + 1);
-	for (size_t i = 0; i < len; i++)
-		if (s[i] == '\t' && tabs < 4) {
-			s[i] = '\0';
-			tabs++;
-		}
+	for (char *t = s; tabs < 4 && (t = memchr(t, '\t', len - (size_t)(t - s))) != NULL; tabs++)
+		*t++ = '\0';
 	/* A short key (garbled): the missing fields are empty. */
 	memset(s + len + 1, 0, 4);
 	return s;
