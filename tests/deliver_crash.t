@@ -31,7 +31,7 @@ diag "crash points on the delivery path: ${#steps[@]}"
 
 # 2. Kill at each, then let a normal run finish the job.
 for step in "${steps[@]}"; do
-	rm -rf "$M"; cp -a "$T_DIR/initial" "$M"
+	rm -rf "${M:?}"; cp -a "$T_DIR/initial" "$M"
 	LOFT_CRASH_AT=$step "$LOFT" queue run 2>/dev/null
 	status=$?
 	"$LOFT" queue flush 2>/dev/null

@@ -45,7 +45,7 @@ script() {
 }
 # (in a subshell: bash would report the killed pipeline on stderr)
 run_op() { (script "$1" | timeout 20 $IMAPD > "$T_DIR/op.out") 2>/dev/null; }
-fresh() { rm -rf "$M"; cp -a "$T_DIR/initial" "$M"; }
+fresh() { rm -rf "${M:?}"; cp -a "$T_DIR/initial" "$M"; }
 
 # check OP POINT: compares the state after a crash with the initial one;
 # prints what is wrong (nothing when all is well).

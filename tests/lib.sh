@@ -16,7 +16,10 @@ T_FAILED=0
 T_PIDS=()
 
 # A private HOME per test script, removed on exit unless KEEP=1.
-T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/loft-test.XXXXXX")
+T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/loft-test.XXXXXX") && [ -d "$T_DIR" ] || {
+	# Never go on without it: paths like "$T_DIR/work" would name / instead
+	# (an empty T_DIR once made a test run `rm -rf /work`).
+	echo "Bail out! mktemp -d failed: no private test directory"; exit 1; }
 export HOME="$T_DIR/home"
 mkdir -p "$HOME"
 unset LOFTRC MAIL MAILDIR NOTMUCH_CONFIG

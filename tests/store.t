@@ -140,7 +140,7 @@ st -c "$BASE" list > /dev/null
 for i in 1 2 3; do mkmsg "base$i" > "$T_DIR/m"; st "$BASE" append INBOX "$T_DIR/m" S > /dev/null; done
 mkmsg new > "$T_DIR/new.eml"
 WORK=$T_DIR/work
-fresh() { rm -rf "$WORK"; cp -a "$BASE" "$WORK"; }
+fresh() { rm -rf "${WORK:?}"; cp -a "$BASE" "$WORK"; }
 
 # run_op OP: the operation under test on $WORK (UID 2 is the victim).
 run_op() {
