@@ -54,7 +54,7 @@ FUZZ_TARGETS :=
 obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
 LOFT_A := $(O)/libloft.a
 
-include lib/module.mk store/module.mk localmta/module.mk imapd/module.mk daemon/module.mk client/module.mk ui/module.mk
+include lib/module.mk store/module.mk localmta/module.mk imapd/module.mk remote/module.mk daemon/module.mk client/module.mk ui/module.mk
 include tests/module.mk bench/module.mk doc/module.mk
 
 LIB_OBJ := $(call obj,$(LIB_SRC))

@@ -81,6 +81,17 @@ static enum imapd_login_result check_login(void *ctx, const char *user, const ch
 	return ic->failures >= ic->cfg.max_failures ? IMAPD_LOGIN_CLOSE : IMAPD_LOGIN_FAILED;
 }
 
+/* UNAUTHENTICATE: the device's session record goes (a next login makes
+ * its own), so `loft passwd --remove` of it no longer ends this session. */
+static void logout(void *ctx)
+{
+	struct daemon_imap_conn *ic = ctx;
+
+	auth_session_end(ic->passwd_path, ic->session_fd);
+	ic->session_fd = -1;
+	log_info("imap: %s logged out (UNAUTHENTICATE)", ic->peer);
+}
+
 static int start_tls(void *ctx, struct conn *conn)
 {
 	struct daemon_imap_conn *ic = ctx;
@@ -102,6 +113,7 @@ int daemon_imap_serve(struct daemon_imap_conn *ic, const struct sockaddr *peer)
 		.login = check_login,
 		.starttls = ic->cfg.tls != NULL && !ic->cfg.implicit_tls ? start_tls : NULL,
 		.plaintext_ok = plaintext_ok,
+		.logout = logout,
 		.ctx = ic,
 	};
 	struct store *store = NULL;

@@ -1,5 +1,6 @@
 /* Commands of any state and of the not-authenticated state: CAPABILITY,
- * NOOP, LOGOUT, ID, ENABLE, IDLE, STARTTLS, LOGIN, AUTHENTICATE. */
+ * NOOP, LOGOUT, ID, ENABLE, IDLE, UNAUTHENTICATE, STARTTLS, LOGIN,
+ * AUTHENTICATE. */
 #include "imapd/session-private.h"
 
 #include "lib/arena.h"
@@ -60,6 +61,9 @@ static void cmd_enable(struct imapd_session *s, const struct imap_arg *args, uns
 		} else if (imap_arg_is_atom(&args[i], "QRESYNC") && !s->qresync) {
 			s->condstore = s->qresync = true;
 			sbuf_addstr(&on, " QRESYNC");
+		} else if (imap_arg_is_atom(&args[i], "UTF8=ACCEPT") && !s->utf8) {
+			s->utf8 = true;
+			sbuf_addstr(&on, " UTF8=ACCEPT");
 		}
 	}
 	sess_printf(s, "* ENABLED%s\r\n", on.buf);
@@ -76,6 +80,28 @@ static void cmd_idle(struct imapd_session *s, const struct imap_arg *args, unsig
 		s->fatal = true;
 		sess_reply(s, "NO", "IDLE ended.");
 	}
+}
+
+/* RFC 8437: back to the not-authenticated state, the selected mailbox
+ * closed without expunging and what ENABLE turned on turned off; TLS
+ * stays. */
+static void cmd_unauthenticate(struct imapd_session *s, const struct imap_arg *args, unsigned n)
+{
+	if (n != 0) {
+		sess_reply(s, "BAD", "UNAUTHENTICATE takes no arguments.");
+		return;
+	}
+	if (s->auth == NULL || s->auth->login == NULL) {
+		sess_reply(s, "BAD", "Unknown command.");
+		return;
+	}
+	imapd_mbox_close(s);
+	if (s->auth->logout != NULL)
+		s->auth->logout(s->auth->ctx);
+	free(s->user);
+	s->user = NULL;
+	s->condstore = s->qresync = s->utf8 = false;
+	s->state = SESS_NOTAUTH;
 }
 
 static void cmd_starttls(struct imapd_session *s, const struct imap_arg *args, unsigned n)
@@ -217,6 +243,7 @@ const struct sess_command cmd_auth_table[] = {
 	{ "ID", cmd_id, SESS_NOTAUTH | SESS_AUTH | SESS_SELECTED, false },
 	{ "ENABLE", cmd_enable, SESS_AUTH, false },
 	{ "IDLE", cmd_idle, SESS_AUTH | SESS_SELECTED, false },
+	{ "UNAUTHENTICATE", cmd_unauthenticate, SESS_AUTH | SESS_SELECTED, false },
 	{ "STARTTLS", cmd_starttls, SESS_NOTAUTH, false },
 	{ "LOGIN", cmd_login, SESS_NOTAUTH, false },
 	{ "AUTHENTICATE", cmd_authenticate, SESS_NOTAUTH, false },

@@ -294,7 +294,7 @@ static void add_date(struct sbuf *out, int64_t t)
 static int fetch_one(struct imapd_session *s, const struct fetch *f, uint32_t seq,
 		     const struct store_msg *m, bool seen_now)
 {
-	struct sbuf out = SBUF_INIT, raw = SBUF_INIT, bs = SBUF_INIT;
+	struct sbuf out = SBUF_INIT, raw = SBUF_INIT, bs = SBUF_INIT, body = SBUF_INIT;
 	struct message *msg = NULL;
 	const char *err;
 	bool first = true;
@@ -304,16 +304,19 @@ static int fetch_one(struct imapd_session *s, const struct fetch *f, uint32_t se
 	/* FLAGS go along only when \Seen changed (6.4.5) */
 	if (seen_now)
 		imapd_mbox_note_reported(s->mbox, uid, m->modseq);
-	/* BODY and part numbers need the message parsed; the rest is read
-	 * from the state (BODYSTRUCTURE cached) or streamed from the file. */
-	bool need_msg = (f->simple & F_BODY) != 0;
+	/* Part numbers need the message parsed; the rest is read from the
+	 * state (BODYSTRUCTURE cached, BODY made from it) or streamed from
+	 * the file. */
+	bool need_msg = false;
 	for (unsigned i = 0; i < f->n; i++)
 		need_msg |= *f->items[i].sec.part != '\0';
-	if ((f->simple & F_BODYSTRUCTURE) &&
+	if ((f->simple & (F_BODY | F_BODYSTRUCTURE)) &&
 	    store_folder_bodystructure(s->mbox->f, uid, &bs, &err) != 1) {
 		sbuf_reset(&bs);
 		need_msg = true;
 	}
+	if ((f->simple & F_BODY) && bs.len > 0 && message_imap_body_of(bs.buf, bs.len, &body) < 0)
+		need_msg = true;
 	if (need_msg && store_msg_read(s->mbox->f, uid, &raw, &err) < 0)
 		goto out;
 	if (need_msg && (msg = message_parse(raw.buf, raw.len, NULL, &err)) == NULL)
@@ -361,7 +364,10 @@ static int fetch_one(struct imapd_session *s, const struct fetch *f, uint32_t se
 	if (f->simple & F_BODY) {
 		SEP();
 		sbuf_addstr(&out, "BODY ");
-		message_imap_bodystructure(msg, 0, &out);
+		if (body.len)
+			sbuf_add(&out, body.buf, body.len);
+		else
+			message_imap_bodystructure(msg, 0, &out);
 	}
 	if (f->simple & F_BODYSTRUCTURE) {
 		SEP();
@@ -405,6 +411,7 @@ static int fetch_one(struct imapd_session *s, const struct fetch *f, uint32_t se
 	ret = 0;
 out:
 	message_free(&msg);
+	sbuf_release(&body);
 	sbuf_release(&bs);
 	sbuf_release(&raw);
 	sbuf_release(&out);

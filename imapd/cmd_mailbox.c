@@ -167,7 +167,8 @@ static void cmd_delete(struct imapd_session *s, const struct imap_arg *args, uns
 	store_meta_set(s->store, STORE_META_SPECIAL_USE, name, NULL, &err);
 }
 
-/* RENAME INBOX: its messages move to the new folder, INBOX stays. */
+/* RENAME INBOX: its messages move to the new folder, INBOX stays.  One
+ * set move: one transaction in each folder, not one per message. */
 static int rename_inbox(struct imapd_session *s, const char *to, const char **err)
 {
 	struct store_folder *src = NULL, *dst = NULL;
@@ -179,13 +180,11 @@ static int rename_inbox(struct imapd_session *s, const char *to, const char **er
 		goto out;
 	size_t count = store_folder_count(src);
 	uint32_t *uids = arena_calloc(s->arena, count ? count : 1, sizeof(*uids));
+	uint32_t *new_uids = arena_calloc(s->arena, count ? count : 1, sizeof(*new_uids));
 	for (size_t i = 0; i < count; i++)
 		uids[i] = store_folder_msg(src, i)->uid;
-	for (size_t i = 0; i < count; i++) {
-		uint32_t nu;
-		if (store_move(src, uids[i], dst, &nu, err) < 0)
-			goto out;
-	}
+	if (count > 0 && store_move_uids(src, uids, count, dst, new_uids, err) < 0)
+		goto out;
 	ret = 0;
 out:
 	store_folder_close(&src);

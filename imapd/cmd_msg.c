@@ -1,4 +1,4 @@
-/* Message commands: APPEND (APPENDUID, MULTIAPPEND), CHECK, CLOSE, UNSELECT, EXPUNGE,
+/* Message commands: APPEND (APPENDUID, MULTIAPPEND, UTF8), CHECK, CLOSE, UNSELECT, EXPUNGE,
  * UID EXPUNGE, COPY and MOVE (COPYUID), STORE (.SILENT, UNCHANGEDSINCE),
  * and UID, which runs the others on UIDs. */
 #include "imapd/session-private.h"
@@ -70,11 +70,26 @@ static int append_args(struct imapd_session *s, const struct imap_arg *args, uns
 			}
 			i++;
 		}
-		if (i >= n || args[i].type != IMAP_ARG_LITERAL) {
+		/* RFC 6855 4: UTF8 (~{n}...) after ENABLE UTF8=ACCEPT. */
+		if (i + 1 < n && imap_arg_is_atom(&args[i], "UTF8") && args[i + 1].type == IMAP_ARG_LIST) {
+			const struct imap_arg *l = &args[i + 1];
+
+			if (!s->utf8) {
+				sess_reply(s, "BAD", "APPEND UTF8 needs ENABLE UTF8=ACCEPT.");
+				return -1;
+			}
+			if (l->count != 1 || l->list[0].type != IMAP_ARG_LITERAL) {
+				sess_reply(s, "BAD", "APPEND UTF8 takes (literal8).");
+				return -1;
+			}
+			m->text = &l->list[0];
+			i += 2;
+		} else if (i < n && args[i].type == IMAP_ARG_LITERAL) {
+			m->text = &args[i++];
+		} else {
 			sess_reply(s, "BAD", "APPEND takes [flags] [date] and a message literal, repeated.");
 			return -1;
 		}
-		m->text = &args[i++];
 		if (m->text->len == 0) {
 			sess_reply(s, "NO", "Empty message.");
 			return -1;

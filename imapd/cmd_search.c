@@ -354,6 +354,11 @@ static void do_search(struct imapd_session *s, const struct imap_arg *args, unsi
 	}
 	if (i + 1 < n && imap_arg_is_atom(&args[i], "CHARSET")) {
 		const char *cs = imap_arg_astring(&args[i + 1]);
+		/* RFC 6855 3: the strings are UTF-8 already. */
+		if (s->utf8) {
+			sess_reply(s, "BAD", "No CHARSET after ENABLE UTF8=ACCEPT.");
+			return;
+		}
 		if (cs == NULL || (strcasecmp(cs, "UTF-8") != 0 && strcasecmp(cs, "US-ASCII") != 0)) {
 			sess_reply(s, "NO", "[BADCHARSET (US-ASCII UTF-8)] Unsupported charset.");
 			return;

@@ -23,6 +23,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Mailbox names in modified UTF-7: imap_utf7_encode/decode. */
+#include "lib/imap_utf7.h"
+
 struct arena;
 struct imap_parser;
 
@@ -164,16 +167,5 @@ struct imap_section {
  * static reason.  Strings go to arena. */
 int imap_section_parse(const char *atom, struct arena *arena, struct imap_section *sec,
 		       const char **error_r);
-
-/* ---- mailbox names: modified UTF-7 (RFC 3501 5.1.3), imapd/utf7.c ---- */
-
-struct sbuf;
-/* Appends the modified UTF-7 form of UTF-8 name to out.  Returns 0, or -1
- * when name is not valid UTF-8 (out then holds a prefix). */
-int imap_utf7_encode(const char *name, struct sbuf *out);
-/* Appends the UTF-8 form of modified UTF-7 name to out.  Returns 0, or -1
- * for anything not in canonical modified UTF-7 (bad base64, "&" alone,
- * an encoded printable ASCII character, bad padding, unpaired surrogates). */
-int imap_utf7_decode(const char *name, struct sbuf *out);
 
 #endif

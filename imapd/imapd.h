@@ -46,6 +46,9 @@ struct imapd_auth {
 	/* Whether a plaintext password may be sent now (TLS is on, or the
 	 * peer is on loopback).  NULL: always. */
 	bool (*plaintext_ok)(void *ctx, struct conn *conn);
+	/* The session left the authenticated state (UNAUTHENTICATE): the
+	 * login checked last is over.  NULL: nothing to do. */
+	void (*logout)(void *ctx);
 	void *ctx;
 };
 

@@ -6,6 +6,7 @@
 #include "imapd/session-private.h"
 
 #include "lib/arena.h"
+#include "lib/crash.h"
 #include "lib/net.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
@@ -28,6 +29,10 @@ const char *imapd_mbox_name_in(struct imapd_session *s, const char *name, const 
 	if (strcasecmp(name, "INBOX") == 0)
 		return "INBOX";
 	if (s->utf8) {
+		if (!imap_utf8_name_ok(name)) {
+			*error_r = "Invalid UTF-8 in the mailbox name.";
+			return NULL;
+		}
 		sbuf_addstr(&sb, name);
 	} else if (imap_utf7_decode(name, &sb) < 0) {
 		sbuf_release(&sb);
@@ -54,7 +59,7 @@ void imapd_mbox_name_out(struct imapd_session *s, const char *name, struct sbuf 
 		sbuf_reset(&sb);
 		sbuf_addstr(&sb, name);
 	}
-	sess_add_string(out, sb.buf, sb.len);
+	sess_add_string(out, sb.buf, sb.len, s->utf8);
 	sbuf_release(&sb);
 }
 
@@ -122,33 +127,44 @@ static void recent_drop(struct mbox_view *v, uint32_t uid)
 }
 
 /* New messages become \Recent in this session, and (read-write) lose the
- * store's recent mark, so the next session does not see them so: the
- * marks of messages first..count-1 of the snapshot go in one transaction. */
+ * store's recent mark, so the next session does not see them so.  The
+ * snapshot's mark may be stale (another session claiming at the same
+ * instant): only what the store's check-and-clear gives this session
+ * counts.  Messages first..count-1 of the snapshot, one transaction. */
 static void claim_recent(struct imapd_session *s, size_t first)
 {
 	struct mbox_view *v = s->mbox;
-	size_t n = store_folder_count(v->f), nclear = 0;
-	uint32_t *clear = NULL;
+	size_t n = store_folder_count(v->f), ncand = 0, nclaimed = 0, pos;
+	uint32_t *cand = NULL, *claimed = NULL;
+	bool claim_failed = false;
 	const char *err;
 
+	for (size_t i = first; i < n && !v->readonly; i++) {
+		const struct store_msg *m = store_folder_msg(v->f, i);
+
+		if (!(m->flags & STORE_RECENT))
+			continue;
+		if (cand == NULL)
+			cand = xreallocarray(NULL, n - i, sizeof(*cand));
+		cand[ncand++] = m->uid;
+	}
+	if (ncand > 0) {
+		crash_point("imapd:claim-recent");
+		/* A store that cannot be written: as read-only. */
+		claim_failed = store_claim_recent(v->f, cand, ncand, &claimed, &nclaimed,
+						  &err) < 0;
+	}
+	/* (The claim cleared the snapshot's marks: the lists say.) */
 	for (size_t i = first; i < n; i++) {
 		const struct store_msg *m = store_folder_msg(v->f, i);
 
-		if (!(m->flags & STORE_RECENT) && m->uid != v->appended)
-			continue;
-		recent_add(v, m->uid);
-		if (!v->readonly && (m->flags & STORE_RECENT)) {
-			if (clear == NULL)
-				clear = xreallocarray(NULL, n - i, sizeof(*clear));
-			clear[nclear++] = m->uid;
-		}
+		if (m->uid == v->appended || (v->readonly && (m->flags & STORE_RECENT)) ||
+		    bsearch_u32(claim_failed ? cand : claimed, claim_failed ? ncand : nclaimed,
+				m->uid, &pos))
+			recent_add(v, m->uid);
 	}
-	if (nclear > 0) {
-		struct store_flag_change ch = { .op = STORE_FLAGS_REMOVE, .flags = STORE_RECENT };
-
-		store_set_flags_uids(v->f, clear, nclear, &ch, NULL, NULL, &err);
-	}
-	free(clear);
+	free(cand);
+	free(claimed);
 }
 
 static void view_free(struct mbox_view **vp)
@@ -538,8 +554,13 @@ int imapd_mbox_crlf_size(struct imapd_session *s, const struct store_msg *m, uin
 	struct maildir_name mn;
 	const char *base = m->location ? strrchr(m->location, '/') : NULL;
 
-	/* A maildir name's ",W=" is that size (Dovecot and mkcorpus write
-	 * it); the state has only the file's size. */
+	/* The state keeps it (counted when the message was first seen); a
+	 * record from an older loft has none, but a maildir name's ",W=" is
+	 * that size too (Dovecot and mkcorpus write it). */
+	if (m->vsize > 0) {
+		*size_r = m->vsize;
+		return 0;
+	}
 	if (base != NULL && maildir_parse_name(base + 1, &mn) == 0 && mn.vsize >= 0) {
 		*size_r = (uint64_t)mn.vsize;
 		return 0;

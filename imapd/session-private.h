@@ -85,8 +85,9 @@ void sess_printf(struct imapd_session *s, const char *fmt, ...) __attribute__((f
 /* Records the tagged reply: status "OK"/"NO"/"BAD", text after it. */
 void sess_reply(struct imapd_session *s, const char *status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* Appends s as an IMAP astring: quoted when it can be, else a literal. */
-void sess_add_string(struct sbuf *out, const char *str, size_t len);
+/* Appends s as an IMAP string: quoted when it can be, else a literal.
+ * utf8 (UTF8=ACCEPT enabled, RFC 6855 3): valid UTF-8 may be quoted. */
+void sess_add_string(struct sbuf *out, const char *str, size_t len, bool utf8);
 /* Appends the sorted numbers as a set: "1:3,7". */
 void sess_add_set(struct sbuf *out, const uint32_t *nums, size_t n);
 /* The capability list for the current state, without "* CAPABILITY ". */
@@ -151,9 +152,11 @@ int imapd_mbox_status(struct imapd_session *s, const char *name, bool full,
  * header.  0, or -1 when the message cannot be opened. */
 int imapd_mbox_read_crlf(struct imapd_session *s, uint32_t uid, bool header_only, uint64_t start,
 			 uint64_t len, struct sbuf *out, uint64_t *end_r);
-/* RFC822.SIZE of m (its CRLF form): from a maildir name's ",W=" when it
- * has one, else counted by imapd_mbox_read_crlf() (the file is read, in
- * bounded memory).  0, or -1 when the message cannot be opened. */
+/* RFC822.SIZE of m (its CRLF form): the state's (m->vsize), else from a
+ * maildir name's ",W=" when it has one, else counted by
+ * imapd_mbox_read_crlf() (the file is read, in bounded memory: only for
+ * records written by an older loft, and mbox).  0, or -1 when the message
+ * cannot be opened. */
 int imapd_mbox_crlf_size(struct imapd_session *s, const struct store_msg *m, uint64_t *size_r);
 /* "[CODE] text" for the last failing store call (the one mapping,
  * store_error_imap(); target: the folder was APPEND/COPY/MOVE's target),

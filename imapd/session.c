@@ -9,6 +9,7 @@
 #include "lib/log.h"
 #include "lib/net.h"
 #include "lib/sbuf.h"
+#include "lib/utf8.h"
 #include "lib/xalloc.h"
 #include "store/store.h"
 
@@ -54,13 +55,17 @@ void sess_reply(struct imapd_session *s, const char *status, const char *fmt, ..
 	sbuf_release(&sb);
 }
 
-void sess_add_string(struct sbuf *out, const char *str, size_t len)
+void sess_add_string(struct sbuf *out, const char *str, size_t len, bool utf8)
 {
-	bool quotable = len < 1024;
+	bool quotable = len < 1024, eight = false;
 
-	for (size_t i = 0; quotable && i < len; i++)
-		if (str[i] == '\r' || str[i] == '\n' || str[i] == '\0' || (unsigned char)str[i] >= 0x80)
+	for (size_t i = 0; quotable && i < len; i++) {
+		if (str[i] == '\r' || str[i] == '\n' || str[i] == '\0')
 			quotable = false;
+		eight |= (unsigned char)str[i] >= 0x80;
+	}
+	if (eight && (!utf8 || !utf8_valid(str, len)))
+		quotable = false;
 	if (!quotable) {
 		sbuf_addf(out, "{%zu}\r\n", len);
 		sbuf_add(out, str, len);
@@ -94,7 +99,10 @@ void sess_capabilities(struct imapd_session *s, struct sbuf *out)
 	/* Only what tests/imap.t and tests/imap_ext.t exercise. */
 	sbuf_addstr(out, "IMAP4rev1 LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
 			 "CHILDREN SPECIAL-USE CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS STATUS=SIZE "
-			 "ESEARCH CONDSTORE QRESYNC SEARCHRES MULTIAPPEND");
+			 "ESEARCH CONDSTORE QRESYNC SEARCHRES MULTIAPPEND UTF8=ACCEPT");
+	/* Once logged in, and only where a login can follow it. */
+	if (s->state != SESS_NOTAUTH && s->auth && s->auth->login)
+		sbuf_addstr(out, " UNAUTHENTICATE");
 	if (s->state == SESS_NOTAUTH) {
 		if (s->auth && s->auth->login)
 			sbuf_addstr(out, " SASL-IR");
@@ -120,6 +128,17 @@ const struct sess_command *sess_find_command(const char *name)
 	return NULL;
 }
 
+/* Whether every quoted string is UTF-8: under UTF8=ACCEPT quoted strings
+ * may hold it, and nothing else (RFC 6855 3). */
+static bool args_utf8(const struct imap_arg *args, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if ((args[i].type == IMAP_ARG_STRING && !utf8_valid(args[i].str, args[i].len)) ||
+		    (args[i].type == IMAP_ARG_LIST && !args_utf8(args[i].list, args[i].count)))
+			return false;
+	return true;
+}
+
 /* Runs one parsed command and sends its tagged reply. */
 static void dispatch(struct imapd_session *s, const struct imap_command *cmd)
 {
@@ -135,6 +154,8 @@ static void dispatch(struct imapd_session *s, const struct imap_command *cmd)
 		sess_reply(s, "BAD", "%s", s->state == SESS_NOTAUTH ? "Log in first." :
 					   s->state == SESS_AUTH ? "No mailbox selected." :
 					   "Not allowed now.");
+	} else if (s->utf8 && !args_utf8(cmd->args, cmd->count)) {
+		sess_reply(s, "BAD", "Invalid UTF-8 in a quoted string.");
 	} else {
 		s->no_expunge = c->seq_numbers;
 		c->fn(s, cmd->args, cmd->count);

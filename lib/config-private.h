@@ -17,6 +17,7 @@ enum setting_type {
 	SETTING_HOSTPORT,	/* HOST:PORT, [IPV6]:PORT */
 	SETTING_DURATION,	/* "300", "5m", "1h30m"; seconds, min..max */
 	SETTING_SMTP_URL,	/* smtp[s]://HOST[:PORT], smtp+insecure://... */
+	SETTING_IMAP_URL,	/* imap[s]://[USER@]HOST[:PORT][/FOLDER], imap+insecure:// */
 };
 
 #define SETTING_F_ACCOUNT	0x01	/* may be set inside an account block */

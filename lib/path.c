@@ -4,9 +4,11 @@
 #include "lib/utf8.h"
 #include "lib/xalloc.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 char *path_join(const char *base, const char *rel)
 {
@@ -115,4 +117,29 @@ char *path_safe_filename(const char *name)
 	if (sb.len == 0)
 		sbuf_addstr(&sb, "attachment");
 	return sbuf_detach(&sb, NULL);
+}
+
+int path_mkdirs(const char *dir, mode_t mode)
+{
+	char *p = xstrdup(dir);
+	int r = 0, saved = 0;
+
+	for (char *s = p + 1; *s != '\0'; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST) {
+			r = -1;
+			saved = errno;
+		}
+		*s = '/';
+	}
+	if (mkdir(p, mode) < 0 && errno != EEXIST) {
+		r = -1;
+		saved = errno;
+	}
+	free(p);
+	if (r < 0)
+		errno = saved;
+	return r;
 }

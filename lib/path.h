@@ -1,10 +1,12 @@
 /* Path helpers that keep names from untrusted places (folder names from
  * IMAP clients, attachment file names) inside the directory meant for them.
- * Returned strings are malloc'd and owned by the caller.  Nothing blocks. */
+ * Returned strings are malloc'd and owned by the caller.  Nothing blocks
+ * but path_mkdirs (file system calls). */
 #ifndef LOFT_LIB_PATH_H
 #define LOFT_LIB_PATH_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 /* Joins base and rel with exactly one '/'.  Returns NULL (with *error_r a
  * static message) when rel is absolute, empty, has a ".." component or a
@@ -25,5 +27,9 @@ char *path_safe_filename(const char *name);
 
 /* True when name is a relative path of only safe components. */
 bool path_is_safe_relative(const char *rel);
+
+/* mkdir -p: creates dir and its missing parents with mode.  0, or -1 with
+ * errno (an existing directory is no error). */
+int path_mkdirs(const char *dir, mode_t mode);
 
 #endif

@@ -11,6 +11,7 @@
 #include "lib/mailrc.h"
 #include "lib/sbuf.h"
 #include "lib/smtp_url.h"
+#include "lib/url.h"
 #include "lib/xalloc.h"
 
 #include <errno.h>
@@ -193,6 +194,24 @@ const struct setting settings_table[] = {
 	{ "fetch_interval", SETTING_DURATION, "5m",
 	  "How often upstream accounts without IDLE are to be polled by the fetch loop.",
 	  NULL, 30, 7 * 86400, ACC | UNBUILT },
+	{ "imap_url", SETTING_IMAP_URL, "",
+	  "The account's IMAP folder: imaps://USER@HOST[:993]/FOLDER (implicit TLS), imap://USER@HOST[:143]/FOLDER (STARTTLS required) or imap+insecure://USER@HOST:PORT/FOLDER (plaintext, loopback only); user and folder percent-encoded.",
+	  NULL, 0, 0, ACC | UNBUILT },
+	{ "imap_user", SETTING_STRING, "",
+	  "Login at the IMAP server; empty means the user in imap_url.",
+	  NULL, 0, 0, ACC | UNBUILT },
+	{ "imap_password_command", SETTING_STRING, "",
+	  "Command (run by /bin/sh, 30 s at most) whose first line of output is the IMAP password, as smarthost_password_command.",
+	  NULL, 0, 0, ACC | UNBUILT },
+	{ "imap_oauth_token_command", SETTING_STRING, "",
+	  "Command whose first line of output is an OAuth 2 access token, sent with OAUTHBEARER or XOAUTH2 (Gmail, Microsoft) instead of a password.",
+	  NULL, 0, 0, ACC | UNBUILT },
+	{ "imap_ca", SETTING_PATH, "",
+	  "PEM file of the CAs trusted for the IMAP server's certificate; empty means the system store.",
+	  NULL, 0, 0, ACC | UNBUILT },
+	{ "imap_fingerprint", SETTING_STRING, "",
+	  "SHA-256 fingerprint the IMAP server's certificate must have (AB:CD:... or SHA256:AB:CD:...); when set, it replaces CA and host name checks.",
+	  NULL, 0, 0, ACC | UNBUILT },
 	{ "queue_retry_min", SETTING_DURATION, "5m",
 	  "First delay before a failed delivery is tried again; it doubles after each attempt.",
 	  NULL, 1, 86400, 0 },
@@ -249,7 +268,7 @@ const char *settings_suggest(const char *name)
 const char *settings_type_name(enum setting_type type)
 {
 	static const char *const names[] = {
-		"string", "path", "bool", "int", "enum", "HOST:PORT", "duration", "URL",
+		"string", "path", "bool", "int", "enum", "HOST:PORT", "duration", "URL", "URL",
 	};
 	return names[type];
 }
@@ -384,8 +403,27 @@ static int check_smtp_url(const struct setting *s, const char *value, struct sbu
 			  tls_port ? "smtps" : "smtp", value,
 			  tls_port ? "implicit TLS" : "STARTTLS", value);
 	} else {
-		sbuf_addf(err, "%s: '%s'", why, value);
+		sbuf_addf(err, "%s: %s: '%s'", s->name, why, value);
 	}
+	return -1;
+}
+
+/* The grammar remote/ parses with, so a bad imap_url is a FILE:LINE:COL
+ * error in `loft check` rather than at the first connection. */
+static int check_imap_url(const struct setting *s, const char *value, struct sbuf *err)
+{
+	struct url u;
+	const char *why;
+
+	if (url_parse(value, url_imap_schemes, URL_IMAP_SCHEMES, URL_USER | URL_PATH, &u, &why) == 0) {
+		url_clear(&u);
+		return 0;
+	}
+	if (why == NULL)
+		sbuf_addf(err, "%s: '%s' must start with imaps://, imap:// (STARTTLS) or "
+			  "imap+insecure:// (plaintext)", s->name, value);
+	else
+		sbuf_addf(err, "%s: %s: '%s'", s->name, why, value);
 	return -1;
 }
 
@@ -402,7 +440,8 @@ int settings_check(const struct setting *s, const char *value, char **canon_r,
 		goto fail;
 	}
 	if (*value == '\0' && (s->type == SETTING_STRING || s->type == SETTING_PATH ||
-			       s->type == SETTING_HOSTPORT || s->type == SETTING_SMTP_URL)) {
+			       s->type == SETTING_HOSTPORT || s->type == SETTING_SMTP_URL ||
+			       s->type == SETTING_IMAP_URL)) {
 		if (!(s->flags & SETTING_F_NONEMPTY))
 			return 0;
 		sbuf_addf(err, "%s: must not be empty", s->name);
@@ -440,6 +479,10 @@ int settings_check(const struct setting *s, const char *value, char **canon_r,
 		break;
 	case SETTING_SMTP_URL:
 		if (check_smtp_url(s, value, err) < 0)
+			goto fail;
+		break;
+	case SETTING_IMAP_URL:
+		if (check_imap_url(s, value, err) < 0)
 			goto fail;
 		break;
 	case SETTING_DURATION:

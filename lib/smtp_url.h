@@ -13,7 +13,8 @@ enum smtp_url_tls {
 /* Parses url.  *host_r is the bare host (no brackets, for SNI and the
  * certificate check), *hostport_r what net_connect takes; both malloc'd,
  * the caller frees them.  host_r and hostport_r may be NULL to only check.
- * Returns 0, or -1 with *error_r a static description (nothing allocated). */
+ * Returns 0, or -1 with *error_r a static description without the setting's
+ * name ("bad port"; nothing allocated). */
 int smtp_url_parse(const char *url, enum smtp_url_tls *tls_r, char **host_r, char **hostport_r,
 		   const char **error_r);
 

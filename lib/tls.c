@@ -2,6 +2,7 @@
 #include "lib/tls.h"
 #include "lib/atomic.h"
 #include "lib/config.h"
+#include "lib/path.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -144,25 +146,6 @@ static int write_pem(const char *path, EVP_PKEY *key, X509 *cert, mode_t mode, c
 	return 0;
 }
 
-static int mkdir_p(const char *dir, mode_t mode)
-{
-	char *p = xstrdup(dir);
-	int r = 0;
-
-	for (char *s = p + 1; *s != '\0'; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, mode) < 0 && errno != EEXIST)
-			r = -1;
-		*s = '/';
-	}
-	if (mkdir(p, mode) < 0 && errno != EEXIST)
-		r = -1;
-	free(p);
-	return r;
-}
-
 int tls_ensure_selfsigned(const char *dir, const char *hostname, char **cert_path_r,
 			  char **key_path_r, bool *created_r, char **error_r)
 {
@@ -174,7 +157,7 @@ int tls_ensure_selfsigned(const char *dir, const char *hostname, char **cert_pat
 		*created_r = false;
 	if (access(cert_path, R_OK) == 0 && access(key_path, R_OK) == 0)
 		goto done;
-	if (mkdir_p(dir, 0700) < 0) {
+	if (path_mkdirs(dir, 0700) < 0) {
 		*error_r = xasprintf("%s: %s", dir, strerror(errno));
 		goto fail;
 	}
@@ -296,12 +279,14 @@ static const char *pin_of(SSL_CTX *ctx)
 	return pin_index < 0 ? NULL : SSL_CTX_get_ex_data(ctx, pin_index);
 }
 
-/* "AB:cd:..." -> "ABCD..." (64 hex digits) or NULL. */
+/* "AB:cd:..." or "SHA256:AB:cd:..." -> "ABCD..." (64 hex digits) or NULL. */
 static char *normalise_pin(const char *fp)
 {
 	char out[65];
 	size_t n = 0;
 
+	if (strncasecmp(fp, "SHA256:", 7) == 0)
+		fp += 7;
 	for (; *fp != '\0'; fp++) {
 		if (*fp == ':')
 			continue;

@@ -52,7 +52,7 @@ SSL_CTX *tls_server_ctx_from_config(const struct config *cfg, char **fingerprint
 
 /* A client context.  ca_file: PEM file of trusted CAs, NULL for the system
  * store.  fingerprint: when non-NULL ("AB:CD:.." or "ab:cd..", colons
- * optional), the peer's leaf certificate must have this SHA-256 fingerprint
+ * optional, an "SHA256:" prefix allowed), the peer's leaf certificate must have this SHA-256 fingerprint
  * and nothing else is checked (neither chain nor host name). */
 SSL_CTX *tls_client_ctx_new(const char *ca_file, const char *fingerprint, char **error_r);
 

@@ -33,6 +33,16 @@ size_t utf8_seq_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+bool utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (size_t i = 0, k; i < n; i += k)
+		if ((k = utf8_seq_len(p + i, n - i)) == 0)
+			return false;
+	return true;
+}
+
 size_t utf8_decode(const char *s, size_t n, uint32_t *cp_r)
 {
 	const unsigned char *p = (const unsigned char *)s;

@@ -3,6 +3,7 @@
 #ifndef LOFT_LIB_UTF8_H
 #define LOFT_LIB_UTF8_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,6 +17,9 @@ size_t utf8_seq_len(const unsigned char *s, size_t n);
  * and *cp_r.  A byte that does not start a valid sequence gives U+FFFD and
  * uses 1 byte (tell it from a real U+FFFD by the length: 3). */
 size_t utf8_decode(const char *s, size_t n, uint32_t *cp_r);
+
+/* Whether s[0..n) is well-formed UTF-8 throughout (NUL bytes are ASCII). */
+bool utf8_valid(const char *s, size_t n);
 
 struct sbuf;
 /* Appends cp encoded as UTF-8 to out; NUL, surrogates and values past

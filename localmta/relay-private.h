@@ -45,12 +45,6 @@ enum relay_tls {
 int relay_parse_url(const char *url, enum relay_tls *tls_r, char **host_r, char **hostport_r,
 		    const char **error_r);
 
-/* Runs cmd with /bin/sh -c (stdin /dev/null), waiting at most timeout_s;
- * the first line of its output (without the line end) is the password,
- * *pw_r malloc'd.  0, or -1 with *error_r malloc'd (never containing the
- * output). */
-int relay_password_command(const char *cmd, int timeout_s, char **pw_r, char **error_r);
-
 /* A relay for the settings in cfg, or NULL when `smarthost` is empty.  A
  * relay with bad settings still comes back: its relay_send answers every
  * recipient TEMPFAIL with the reason, so the queue shows it. */

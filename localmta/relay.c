@@ -14,6 +14,7 @@
 #include "lib/log.h"
 #include "lib/net.h"
 #include "lib/sbuf.h"
+#include "lib/secret_cmd.h"
 #include "lib/tls.h"
 #include "lib/xalloc.h"
 
@@ -65,7 +66,7 @@ struct relay *relay_new(const struct config *cfg)
 		return NULL;
 	r = xcalloc(1, sizeof(*r));
 	if (relay_parse_url(url, &r->tls_mode, &r->host, &r->hostport, &error) < 0)
-		r->error = xasprintf("%s (smarthost=%s)", error, url);
+		r->error = xasprintf("smarthost=%s: %s", url, error);
 	r->helo = dup_setting(cfg, "helo_name");
 	if (r->helo == NULL)
 		r->helo = dup_setting(cfg, "hostname");
@@ -176,7 +177,8 @@ static char *authenticate(struct relay *r, const char *features, struct reply *r
 	if (r->password == NULL) {
 		if (r->password_cmd == NULL)
 			return xasprintf("smarthost_user is set but smarthost_password_command is not");
-		if (relay_password_command(r->password_cmd, PASSWORD_TIMEOUT, &r->password, &err) < 0)
+		if (secret_cmd_run("smarthost_password_command", r->password_cmd, PASSWORD_TIMEOUT,
+				   &r->password, &err) < 0)
 			return err;
 	}
 	if (!plain && !login)

@@ -7,6 +7,7 @@
  * once message_init() has run (store_open() runs it). */
 #include "store/store-private.h"
 
+#include "store/maildir.h"
 #include "store/message.h"
 
 #include "lib/header.h"
@@ -88,8 +89,51 @@ char *store_envelope_of(const char *data, size_t len)
 	return sbuf_detach(&out, NULL);
 }
 
+uint64_t store_crlf_size(const char *data, size_t len, char *last)
+{
+	uint64_t n = len;
+	const char *p = data, *end = data + len;
+
+	if (len == 0)
+		return 0;
+	while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		if ((p == data ? *last : p[-1]) != '\r')
+			n++;
+		p++;
+	}
+	*last = data[len - 1];
+	return n;
+}
+
+/* The CRLF size of the file on fd, of which buf[0..have) was read first;
+ * buf (alloc bytes) is reused for the rest.  0 on a read error. */
+static uint64_t file_crlf_size(int fd, char **buf, size_t alloc, size_t have, uint64_t size)
+{
+	char last = '\0';
+	uint64_t n = store_crlf_size(*buf, have, &last);
+
+	if (have == size)
+		return n;
+	/* The rest in bigger reads: it is body, mostly bigger than the header. */
+	if (alloc < 64 * 1024) {
+		alloc = 64 * 1024;
+		*buf = xreallocarray(*buf, alloc, 1);
+	}
+	for (;;) {
+		ssize_t r = read(fd, *buf, alloc);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return 0;
+		if (r == 0)
+			return n;
+		n += store_crlf_size(*buf, (size_t)r, &last);
+	}
+}
+
 char *store_envelope_file(int dirfd, const char *path, uint64_t *size_r, int64_t *mtime_r,
-			  char **threadkey_r)
+			  char **threadkey_r, uint64_t *vsize_r)
 {
 	struct stat st;
 	char *buf = NULL, *env = NULL;
@@ -125,6 +169,8 @@ char *store_envelope_file(int dirfd, const char *path, uint64_t *size_r, int64_t
 		env = store_envelope_of(buf, have);
 		*threadkey_r = store_threadkey_of(buf, have);
 	}
+	if (vsize_r != NULL)
+		*vsize_r = file_crlf_size(fd, &buf, alloc, have, (uint64_t)st.st_size);
 out:
 	if (*threadkey_r == NULL)
 		*threadkey_r = xstrdup("");
@@ -175,8 +221,16 @@ static void *env_work(void *arg)
 	for (size_t i = 0; i < w->n; i++) {
 		struct store_env_job *j = &w->jobs[i];
 
+		/* A name's ",W=" (Dovecot's, mkcorpus's) spares reading the
+		 * body to count the CRLF size. */
+		const char *base = strrchr(j->location, '/');
+		struct maildir_name mn;
+		bool named = maildir_parse_name(base ? base + 1 : j->location, &mn) == 0 &&
+			mn.vsize >= 0;
+
+		j->vsize = named ? (uint64_t)mn.vsize : 0;
 		j->envelope = store_envelope_file(w->dirfd, j->location, &j->size, &j->date,
-						  &j->threadkey);
+						  &j->threadkey, named ? NULL : &j->vsize);
 	}
 	return NULL;
 }

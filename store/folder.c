@@ -40,6 +40,7 @@ struct fentry {
 	const char *location;		/* maildir; NULL for mbox */
 	uint32_t flags;
 	uint64_t size;
+	uint64_t vsize;			/* CRLF size, from new_envelopes(); 0: unknown */
 	int64_t date;
 	uint32_t uid;			/* matched record, 0: none (new) */
 	size_t entry;			/* its index in the scan (mbox: f->mbox_entries) */
@@ -156,7 +157,7 @@ static int scan_files(struct store_folder *f, struct join *j, const char **error
 			const struct maildir_entry *e = &scan->entries[i];
 
 			j->fe[i] = (struct fentry){ e->key, e->location, e->flags, e->size,
-						    e->date, 0, i };
+						    0, e->date, 0, i };
 		}
 		return 0;
 	}
@@ -167,7 +168,7 @@ static int scan_files(struct store_folder *f, struct join *j, const char **error
 	for (size_t i = 0; i < j->n; i++) {
 		const struct mbox_entry *e = &f->mbox_entries[i];
 
-		j->fe[i] = (struct fentry){ e->key, NULL, e->flags, e->length, e->date, 0, i };
+		j->fe[i] = (struct fentry){ e->key, NULL, e->flags, e->length, 0, e->date, 0, i };
 	}
 	return 0;
 }
@@ -258,6 +259,7 @@ static int join_cb(const struct state_rec *rec, void *ctx)
 	m->flags = stale ? rec->flags : e->flags;
 	m->modseq = rec->modseq;
 	m->size = rec->size;
+	m->vsize = rec->vsize;
 	m->internal_date = rec->internal_date;
 	m->keywords = rec->keywords && rec->keywords[0] ?
 		arena_strdup(f->arena, rec->keywords) : "";
@@ -278,9 +280,9 @@ static int cmp_new(const void *a, const void *b)
 	return strcmp(x->key, y->key);
 }
 
-/* Envelopes and thread keys (*tkeys_r, never NULL), and exact sizes and
- * dates, of the messages nw[0..n), which are messages done..done + n of
- * total for the progress callback. */
+/* Envelopes and thread keys (*tkeys_r, never NULL), and exact sizes, CRLF
+ * sizes (maildir) and dates, of the messages nw[0..n), which are messages
+ * done..done + n of total for the progress callback. */
 static char **new_envelopes(struct store_folder *f, struct fentry **nw, size_t n,
 			    size_t done, size_t total, char ***tkeys_r, bool *cancelled_r)
 {
@@ -293,7 +295,7 @@ static char **new_envelopes(struct store_folder *f, struct fentry **nw, size_t n
 
 		for (size_t i = 0; i < n; i++)
 			jobs[i] = (struct store_env_job){ nw[i]->location, NULL, NULL, nw[i]->size,
-							  nw[i]->date };
+							  0, nw[i]->date };
 		if (store_envelope_jobs(f->path, jobs, n, done, total, f->store->progress,
 					f->store->progress_ctx) < 0)
 			*cancelled_r = true;
@@ -301,6 +303,7 @@ static char **new_envelopes(struct store_folder *f, struct fentry **nw, size_t n
 			envs[i] = jobs[i].envelope;
 			tkeys[i] = jobs[i].threadkey ? jobs[i].threadkey : xstrdup("");
 			nw[i]->size = jobs[i].size;
+			nw[i]->vsize = jobs[i].vsize;
 			nw[i]->date = jobs[i].date;
 		}
 		free(jobs);
@@ -378,6 +381,8 @@ static int apply_changes(struct store_folder *f, struct join *j, struct state_tx
 
 			if (up_of[i] && rec.threadkey == NULL)
 				rec.threadkey = up_tkeys[up_of[i] - 1];
+			if (up_of[i] && rec.vsize == 0)
+				rec.vsize = e->vsize;
 			rec.flags = e->flags;
 			if (e->location)
 				rec.location = e->location;
@@ -401,7 +406,7 @@ static void snapshot_add(struct store_folder *f, const struct fentry *e, uint32_
 	m = &f->msgs[f->count];
 	*m = (struct store_msg){
 		.uid = uid, .flags = e->flags, .modseq = modseq, .size = e->size,
-		.internal_date = e->date, .keywords = "",
+		.vsize = e->vsize, .internal_date = e->date, .keywords = "",
 		.threadkey = store_threadkey_split(f->arena, threadkey),
 		.location = e->location,
 	};
@@ -465,7 +470,7 @@ static int add_chunk(struct adder *a, bool changes, const size_t *up_of, char **
 		    !location_exists(f, e->location))
 			continue;
 		struct state_rec rec = {
-			.flags = e->flags, .size = e->size, .internal_date = e->date,
+			.flags = e->flags, .size = e->size, .vsize = e->vsize, .internal_date = e->date,
 			.key = e->key, .location = e->location, .keywords = "",
 			.envelope = envs[i], .threadkey = tkeys[i],
 		};

@@ -1,25 +1,40 @@
 /* folder_copy: expunge, copy and move, under the same rule as folder_ops.c
  * (state transaction begin -> file operation -> state update -> commit).
  *
- * A move is two transactions, never two held at once (two processes
- * moving in opposite directions cannot deadlock): the destination's (copy
- * the file under a fresh name, add the record, commit), then the
- * source's (remove the file, remove the record, commit).  A kill between
- * the two leaves the message in both folders, never in neither. */
+ * A move between two maildirs on one file system is a rename of each
+ * file, so at every instant a message is in exactly one folder: the
+ * writer locks of both states are taken (always in the order of their
+ * directories, so two processes moving in opposite directions cannot
+ * deadlock), each file is renamed into the destination, its record added
+ * there and removed (logged as expunged) in the source, the directories
+ * fsynced, then the destination commits and the source right after.  A
+ * kill before the commits leaves files the states do not know: the
+ * destination's next scan adds the file (a new UID), the source's sees
+ * its file gone and expunges the UID.  A kill between the commits leaves
+ * the source's record alone, and its directories changed since its
+ * stamps: the next sync rescans and expunges it.  Never two copies, never
+ * none.  Other moves (into the same folder, across file systems or
+ * kinds) copy, commit, then expunge the source: a kill between leaves the
+ * message in both folders, never in neither. */
 #include "store/store-private.h"
 
 #include "store/maildir.h"
 #include "store/mbox.h"
 #include "store/state.h"
 
+#include "lib/atomic.h"
 #include "lib/crash.h"
 #include "lib/log.h"
+#include "lib/path.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* ---- expunge ---- */
 
@@ -235,6 +250,161 @@ out:
 	return ret;
 }
 
+/* Whether a move from src to dst can be a rename per message: two
+ * distinct maildirs on one file system. */
+static bool move_by_rename(const struct store_folder *src, const struct store_folder *dst)
+{
+	struct stat a, b;
+
+	if (src->kind != STORE_MAILDIR || dst->kind != STORE_MAILDIR || src->sh == dst->sh)
+		return false;
+	return stat(src->path, &a) == 0 && stat(dst->path, &b) == 0 && a.st_dev == b.st_dev;
+}
+
+/* fsync of new/ and cur/ of a maildir: the renames in and out of them. */
+static int sync_maildir_dirs(struct store_folder *f, const char **error_r)
+{
+	static const char *const subs[] = { "new", "cur" };
+
+	for (size_t i = 0; i < 2; i++) {
+		char *dir = path_join(f->path, subs[i]);
+		int r = fsync_dir(dir);
+
+		if (r < 0)
+			store_fail_errno(f->store, error_r, "fsync %s: %s", dir, strerror(errno));
+		free(dir);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* One message renamed, kept for the index and for undoing. */
+struct moved {
+	char *from, *to;		/* locations in src and in dst */
+	char *keywords;
+};
+
+/* Renames the files back after a failure before the commits (best
+ * effort: a file left in dst is found there by the next scan, not lost). */
+static void move_undo(struct store_folder *src, struct store_folder *dst,
+		      const struct moved *mv, size_t n)
+{
+	for (size_t i = n; i-- > 0;) {
+		char *from = path_join(dst->path, mv[i].to), *to = path_join(src->path, mv[i].from);
+
+		if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) < 0)
+			log_warning("move: %s stays in %s (%s)", mv[i].to, dst->path,
+				    strerror(errno));
+		free(from);
+		free(to);
+	}
+}
+
+/* The atomic move (see the top of this file); crash points move:STEP. */
+static int move_maildir(struct store_folder *src, const struct copy_src *cs, size_t n,
+			struct store_folder *dst, uint32_t *new_uids, const char **error_r)
+{
+	struct state_txn *stx = NULL, *dtx = NULL;
+	struct moved *mv = xcalloc(n, sizeof(*mv));
+	bool src_first = strcmp(state_dir(src->state), state_dir(dst->state)) < 0;
+	bool keep_src = false, keep_dst = false;
+	size_t made = 0;
+	const char *err;
+	int ret = -1;
+
+	if (state_begin((src_first ? src : dst)->state, src_first ? &stx : &dtx, &err) < 0 ||
+	    state_begin((src_first ? dst : src)->state, src_first ? &dtx : &stx, &err) < 0) {
+		store_fail(src->store, error_r, "%s", err);
+		goto out;
+	}
+	crash_point("move:begin");
+	store_stamps_before(src, stx, &keep_src);
+	store_stamps_before(dst, dtx, &keep_dst);
+	for (size_t i = 0; i < n; i++) {
+		struct state_rec rec;
+		char extra[MAILDIR_EXTRA_SIZE], *buf = NULL, *key;
+		/* Read again under the lock: a flag change since renamed it,
+		 * an expunge since took it. */
+		int r = state_txn_get(stx, cs[i].rec.uid, &rec, &buf, &err);
+
+		if (r < 0) {
+			store_fail(src->store, error_r, "%s", err);
+			goto undo;
+		}
+		if (r == 0) {
+			free(buf);
+			continue;
+		}
+		store_location_flags(rec.location, extra);
+		if (maildir_move(src->path, rec.location, dst->path,
+				 rec.flags & ~(uint32_t)STORE_RECENT, extra, &mv[made].from,
+				 &mv[made].to, &err) < 0) {
+			free(buf);
+			if (errno == ENOENT)	/* removed by another program */
+				continue;
+			store_fail_errno(dst->store, error_r, "%s", err);
+			goto undo;
+		}
+		mv[made].keywords = xstrdup(rec.keywords ? rec.keywords : "");
+		made++;
+		crash_point("move:after-rename");
+		key = store_location_key(mv[made - 1].to);
+		struct state_rec nr = rec;
+
+		nr.uid = 0;
+		nr.flags = store_location_flags(mv[made - 1].to, NULL);
+		nr.key = key;
+		nr.location = mv[made - 1].to;
+		r = state_txn_add(dtx, &nr, &new_uids[cs[i].at], &err);
+		free(key);
+		if (r < 0 || state_txn_remove(stx, rec.uid, &err) < 0) {
+			store_fail(dst->store, error_r, "%s", err);
+			free(buf);
+			goto undo;
+		}
+		free(buf);
+	}
+	if (made > 0 && (sync_maildir_dirs(dst, error_r) < 0 || sync_maildir_dirs(src, error_r) < 0))
+		goto undo;
+	crash_point("move:after-sync");
+	if (store_stamps_after(dst, dtx, keep_dst, error_r) < 0 ||
+	    store_stamps_after(src, stx, keep_src, error_r) < 0)
+		goto undo;
+	if (state_commit(&dtx, &err) < 0) {
+		store_fail(dst->store, error_r, "%s", err);
+		goto undo;
+	}
+	crash_point("move:after-dst-commit");
+	/* The messages are in dst, recorded: should the source's commit
+	 * fail, its next sync sees the files gone and expunges them. */
+	if (state_commit(&stx, &err) < 0)
+		log_warning("move: %s", err);
+	crash_point("move:after-src-commit");
+	for (size_t i = 0; i < made; i++) {
+		store_index_add(dst, mv[i].to, store_location_flags(mv[i].to, NULL), mv[i].keywords);
+		store_index_remove(src, mv[i].from);
+	}
+	ret = 0;
+	goto out;
+undo:
+	state_abort(&dtx);
+	state_abort(&stx);
+	move_undo(src, dst, mv, made);
+	for (size_t i = 0; i < n; i++)
+		new_uids[cs[i].at] = 0;
+out:
+	state_abort(&dtx);
+	state_abort(&stx);
+	for (size_t i = 0; i < made; i++) {
+		free(mv[i].from);
+		free(mv[i].to);
+		free(mv[i].keywords);
+	}
+	free(mv);
+	return ret;
+}
+
 /* Across kinds: read each message and append it (one transaction each). */
 static int copy_append(struct store_folder *src, const struct copy_src *cs, size_t n,
 		       struct store_folder *dst, bool move, uint32_t *new_uids,
@@ -294,6 +464,11 @@ static int copy_set(struct store_folder *src, const uint32_t *uids, size_t n,
 	}
 	if (m == 0) {
 		ret = 0;
+		goto out;
+	}
+	if (move && move_by_rename(src, dst)) {
+		ret = move_maildir(src, cs, m, dst, new_uids, error_r);
+		store_index_commit(dst->store);
 		goto out;
 	}
 	if (src->kind == STORE_MAILDIR && dst->kind == STORE_MAILDIR)

@@ -197,7 +197,8 @@ static void done_free(struct flag_done *d)
 /* The one body of the flag calls; strict: an unknown UID is an error. */
 static int set_flags(struct store_folder *f, const uint32_t *uids, size_t n,
 		     const struct store_flag_change *ch, bool strict, uint32_t **modified_r,
-		     size_t *n_modified_r, const char **error_r)
+		     size_t *n_modified_r, uint32_t **changed_r, size_t *n_changed_r,
+		     const char **error_r)
 {
 	struct state_txn *txn = NULL;
 	struct flag_done *done = xcalloc(n ? n : 1, sizeof(*done));
@@ -210,6 +211,10 @@ static int set_flags(struct store_folder *f, const uint32_t *uids, size_t n,
 	if (modified_r) {
 		*modified_r = NULL;
 		*n_modified_r = 0;
+	}
+	if (changed_r) {
+		*changed_r = NULL;
+		*n_changed_r = 0;
 	}
 	if (store_check_writable(f->store, error_r) < 0)
 		goto out;
@@ -277,6 +282,13 @@ static int set_flags(struct store_folder *f, const uint32_t *uids, size_t n,
 		store_index_flags(f, d->location, d->flags, d->keywords, d->removed);
 	}
 	store_index_commit(f->store);
+	if (changed_r) {
+		*changed_r = xcalloc(n_done, sizeof(**changed_r));
+		for (size_t i = 0; i < n_done; i++)
+			(*changed_r)[i] = done[i].uid;
+		qsort(*changed_r, n_done, sizeof(**changed_r), cmp_u32);
+		*n_changed_r = n_done;
+	}
 	ret = 0;
 out:
 	state_abort(&txn);
@@ -299,7 +311,18 @@ int store_set_flags_uids(struct store_folder *f, const uint32_t *uids, size_t n,
 			 const struct store_flag_change *ch, uint32_t **modified_r,
 			 size_t *n_modified_r, const char **error_r)
 {
-	return set_flags(f, uids, n, ch, false, modified_r, n_modified_r, error_r);
+	return set_flags(f, uids, n, ch, false, modified_r, n_modified_r, NULL, NULL, error_r);
+}
+
+int store_claim_recent(struct store_folder *f, const uint32_t *uids, size_t n,
+		       uint32_t **claimed_r, size_t *n_claimed_r, const char **error_r)
+{
+	/* Removing STORE_RECENT changes only the records that still have
+	 * it, read inside the transaction: the check and the clear are one
+	 * step under the writer lock. */
+	const struct store_flag_change ch = { STORE_FLAGS_REMOVE, STORE_RECENT, NULL, 0 };
+
+	return set_flags(f, uids, n, &ch, false, NULL, NULL, claimed_r, n_claimed_r, error_r);
 }
 
 int store_set_flags(struct store_folder *f, uint32_t uid, enum store_flag_op op,
@@ -307,5 +330,5 @@ int store_set_flags(struct store_folder *f, uint32_t uid, enum store_flag_op op,
 {
 	const struct store_flag_change ch = { op, flags, keywords, 0 };
 
-	return set_flags(f, &uid, 1, &ch, true, NULL, NULL, error_r);
+	return set_flags(f, &uid, 1, &ch, true, NULL, NULL, NULL, NULL, error_r);
 }

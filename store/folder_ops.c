@@ -393,8 +393,13 @@ int store_append(struct store_folder *f, const char *data, size_t len,
 	env = store_envelope_of(data, len);
 	bs = bodystructure_of(data, len);
 	tkey = store_threadkey_of(data, len > STORE_HEADER_MAX ? STORE_HEADER_MAX : len);
+	char last = '\0';
+	/* An mbox message's Status header changes with its flags: its CRLF
+	 * size is not kept. */
 	struct state_rec rec = {
-		.flags = flags, .size = len, .internal_date = internal_date, .key = key,
+		.flags = flags, .size = len,
+		.vsize = location ? store_crlf_size(data, len, &last) : 0,
+		.internal_date = internal_date, .key = key,
 		.location = location, .keywords = kw, .envelope = env, .threadkey = tkey,
 		.bodystructure = bs,
 	};

@@ -118,6 +118,7 @@ static void fill_msg(struct store_folder *f, size_t i, const struct state_rec *r
 	m->flags = rec->flags;
 	m->modseq = rec->modseq;
 	m->size = rec->size;
+	m->vsize = rec->vsize;
 	m->internal_date = rec->internal_date;
 	m->keywords = rec->keywords && rec->keywords[0] ? arena_strdup(f->arena, rec->keywords) :
 		"";

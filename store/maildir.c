@@ -507,17 +507,103 @@ out:
 }
 
 int maildir_move(const char *src, const char *location, const char *dst,
-		 uint32_t flags, const char *extra, char **location_r,
+		 uint32_t flags, const char *extra, char **from_r, char **location_r,
 		 const char **error_r)
 {
-	if (maildir_copy(src, location, dst, flags, extra, location_r, error_r) < 0)
-		return -1;
-	if (maildir_remove(src, location, error_r) < 0) {
-		free(*location_r);
-		*location_r = NULL;
-		return -1;
+	char *cur = xstrdup(location);
+	int ret = -1;
+
+	*location_r = NULL;
+	if (from_r)
+		*from_r = NULL;
+	for (int attempt = 0; attempt < RETRY_ATTEMPTS; attempt++) {
+		const char *name = location_name(cur);
+		struct maildir_name mn;
+		char key[MAILDIR_NAME_SIZE], fresh[MAILDIR_NAME_SIZE], *from, *to, *target;
+		struct stat st;
+		int n, r;
+
+		if (name == NULL || maildir_parse_name(name, &mn) < 0) {
+			maildir_fail(error_r, EINVAL, "%s: bad location \"%s\"", src, cur);
+			break;
+		}
+		memcpy(key, mn.key, mn.key_len);
+		key[mn.key_len] = '\0';
+		from = path_join(src, cur);
+		if (lstat(from, &st) < 0) {
+			r = errno;
+			free(from);
+			if (r != ENOENT) {
+				maildir_fail(error_r, r, "%s/%s", src, cur);
+				break;
+			}
+			r = refind(src, key, &cur, attempt, error_r);
+			if (r == 0)
+				maildir_fail(error_r, ENOENT, "%s/%s: message lost", src, cur);
+			if (r <= 0)
+				break;
+			continue;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			maildir_fail(error_r, EINVAL, "%s: not a regular file", from);
+			free(from);
+			break;
+		}
+		/* A fresh name: dst may hold a message with this key. */
+		n = maildir_unique_name(fresh, sizeof(fresh) - 32);
+		if (n < 0) {
+			maildir_fail(error_r, errno, "%s: unique name", dst);
+			free(from);
+			break;
+		}
+		snprintf(fresh + n, sizeof(fresh) - (size_t)n, ",S=%llu",
+			 (unsigned long long)st.st_size);
+		if (target_location(fresh, flags, extra, wants_new(flags, extra), ':', &target,
+				    error_r) < 0) {
+			free(from);
+			break;
+		}
+		to = path_join(dst, target);
+		r = renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
+		if (r < 0 && (errno == EINVAL || errno == ENOSYS)) {
+			/* No RENAME_NOREPLACE here: link then unlink (a crash
+			 * between leaves both names, never none). */
+			r = link(from, to);
+			if (r == 0 && unlink(from) < 0 && errno != ENOENT) {
+				r = errno;
+				unlink(to);
+				errno = r;
+				r = -1;
+			}
+		}
+		if (r == 0) {
+			free(from);
+			free(to);
+			*location_r = target;
+			if (from_r) {
+				*from_r = cur;
+				cur = NULL;
+			}
+			ret = 0;
+			break;
+		}
+		r = errno;
+		maildir_fail(error_r, r, "rename %s to %s", from, to);
+		free(from);
+		free(to);
+		free(target);
+		/* ENOENT: renamed by another program meanwhile (or a name
+		 * taken, EEXIST): try again. */
+		if (r != ENOENT && r != EEXIST)
+			break;
+		if (r == ENOENT && (r = refind(src, key, &cur, attempt, error_r)) <= 0) {
+			if (r == 0)
+				maildir_fail(error_r, ENOENT, "%s/%s: message lost", src, cur);
+			break;
+		}
 	}
-	return 0;
+	free(cur);
+	return ret;
 }
 
 int maildir_clean_tmp(const char *path, int64_t now, const char **error_r)

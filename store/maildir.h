@@ -139,9 +139,12 @@ struct maildir_scan {
 /* Lists new/ then cur/.  Names starting with '.' are skipped as the spec
  * says.  stat() is called only when the name lacks a ",S=" size or a TIME,
  * when the directory entry type is unknown or a symlink, or with
- * MAILDIR_SCAN_STAT.  A message moved from new/ to cur/ during the scan is
- * listed once (from cur/); a directory that changed while it was read is
- * read again (up to three times), so concurrent renames are rarely missed.
+ * MAILDIR_SCAN_STAT.  A directory that changed while it was read is read
+ * again (up to three times), so concurrent renames are rarely missed.  Each
+ * key is listed once: a message moved from new/ to cur/ during the scan
+ * from cur/, a file listed under its old and its new name (a rename that
+ * beat the three reads) under the name it has after the scan, and of two
+ * files with one key the first (the other goes to problems).
  * Fails (naming the directory) when cur/ or new/ cannot be read, e.g. the
  * folder vanished.  Returns 0 and *scan_r (free with maildir_scan_free:
  * entries and their strings are owned by the scan). */
@@ -196,12 +199,18 @@ int maildir_remove(const char *path, const char *location, const char **error_r)
 int maildir_copy(const char *src, const char *location, const char *dst,
 		 uint32_t flags, const char *extra, char **location_r,
 		 const char **error_r);
-/* maildir_copy, then removes the source.  A crash in between leaves the
- * message in both folders, never in neither; so does a failure to remove
- * the source, which returns -1 (and *location_r NULL) although the copy
- * in dst exists. */
+/* Moves the message at src/location into the maildir dst with one
+ * rename(2) (same file system), under a fresh unique name (",S=" its
+ * size) with flags/extra as in maildir_deliver, never over an existing
+ * file: at every instant the message is in exactly one of the two
+ * folders.  A source renamed meanwhile is found by key.  The directories
+ * are not fsynced: the caller does it once for a set (fsync_dir() of the
+ * new/ and cur/ of both).  Returns 0, *location_r (in dst) and, when
+ * from_r is not NULL, *from_r (the location it had in src); both caller
+ * frees.  -1 with errno EXDEV when dst is on another file system, ENOENT
+ * when no file has the key any more. */
 int maildir_move(const char *src, const char *location, const char *dst,
-		 uint32_t flags, const char *extra, char **location_r,
+		 uint32_t flags, const char *extra, char **from_r, char **location_r,
 		 const char **error_r);
 
 /* Removes regular files in tmp/ whose mtime is older than now minus

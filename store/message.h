@@ -206,6 +206,13 @@ void message_flowed_reflow(const char *text, size_t len, int delsp, struct sbuf 
  * Sizes and line counts are those of the message with CRLF line ends. */
 void message_imap_envelope(const struct message *msg, struct sbuf *out);
 void message_imap_bodystructure(const struct message *msg, int extensible, struct sbuf *out);
+/* BODY from a BODYSTRUCTURE string message_imap_bodystructure() wrote
+ * (bs[0..len), extension data included): the same string without the
+ * extension data, as message_imap_bodystructure(msg, 0) would write it,
+ * so FETCH BODY can use the cached BODYSTRUCTURE instead of a parse.
+ * Appended to out; 0, or -1 (out unchanged) when bs is not such a
+ * string. */
+int message_imap_body_of(const char *bs, size_t len, struct sbuf *out);
 /* The raw bytes of IMAP body section part ("1.2"; the whole message has
  * no section of its own here) appended to out: with mime 0 the part's body
  * as it is in the message (still transfer-encoded; for message/rfc822 the

@@ -3,7 +3,9 @@
  *
  * Choices, each following Dovecot where it made one:
  *  - header strings are the unfolded raw values; address display names are
- *    GMime's decoded names, re-encoded as RFC 2047 when not ASCII;
+ *    GMime's decoded names, re-encoded as RFC 2047 when not ASCII, except
+ *    in a field that is 8-bit (RFC 6532 UTF-8 headers): its names go as
+ *    they are, as its subject does (what UTF8=ACCEPT clients expect);
  *  - absent Sender / Reply-To repeat From (RFC 3501);
  *  - a text part without charset gets ("charset" "us-ascii");
  *  - sizes and line counts are those of the CRLF form of the message (an
@@ -57,7 +59,10 @@ static int is_ascii(const char *s)
 	return 1;
 }
 
-static void add_name(struct sbuf *out, const char *name)
+/* raw8: the header field is 8-bit (RFC 6532 UTF-8 headers): its names go
+ * as they are, for UTF8=ACCEPT clients; an ASCII field's names go in RFC
+ * 2047 form, as they came. */
+static void add_name(struct sbuf *out, const char *name, int raw8)
 {
 	char *enc;
 
@@ -65,7 +70,7 @@ static void add_name(struct sbuf *out, const char *name)
 		sbuf_addstr(out, "NIL");
 		return;
 	}
-	if (is_ascii(name)) {
+	if (is_ascii(name) || raw8) {
 		message_imap_nstring(out, name);
 		return;
 	}
@@ -74,13 +79,13 @@ static void add_name(struct sbuf *out, const char *name)
 	g_free(enc);
 }
 
-static void add_mailbox(struct sbuf *out, const struct message_address *a)
+static void add_mailbox(struct sbuf *out, const struct message_address *a, int raw8)
 {
 	const char *at = strrchr(a->addr, '@');
 	char *local = at ? xstrndup(a->addr, (size_t)(at - a->addr)) : xstrdup(a->addr);
 
 	sbuf_addch(out, '(');
-	add_name(out, a->name);
+	add_name(out, a->name, raw8);
 	sbuf_addstr(out, " NIL ");
 	message_imap_nstring(out, local);
 	sbuf_addch(out, ' ');
@@ -96,14 +101,19 @@ static void add_addresses(struct sbuf *out, const struct message *msg, const cha
 {
 	const struct message_address *a;
 	size_t n = message_addresses(msg, hdr, &a), i;
-	const char *group = NULL;
+	const char *group = NULL, *raw;
 
-	if (n == 0 && fallback)
+	if (n == 0 && fallback) {
 		n = message_addresses(msg, fallback, &a);
+		hdr = fallback;
+	}
 	if (n == 0) {
 		sbuf_addstr(out, "NIL");
 		return;
 	}
+	raw = message_header_raw(msg, hdr);
+	int raw8 = raw && !is_ascii(raw);
+
 	sbuf_addch(out, '(');
 	for (i = 0; i < n; i++) {
 		if (group && (!a[i].group || strcmp(group, a[i].group) != 0)) {
@@ -117,7 +127,7 @@ static void add_addresses(struct sbuf *out, const struct message *msg, const cha
 			sbuf_addstr(out, " NIL)");
 		}
 		if (*a[i].addr || !a[i].group)
-			add_mailbox(out, &a[i]);
+			add_mailbox(out, &a[i], raw8);
 	}
 	if (group)
 		sbuf_addstr(out, "(NIL NIL NIL NIL)");
@@ -427,4 +437,131 @@ int message_imap_section(const struct message *msg, const char *part, int mime, 
 	}
 	sbuf_addstr(out, "\n");
 	return 0;
+}
+
+/* ---- BODY from a cached BODYSTRUCTURE ---- */
+
+/* Past one value at p (atom, number, NIL, quoted string, literal or
+ * list), or NULL when there is none or it is cut short. */
+static const char *skip_value(const char *p, const char *end, unsigned depth)
+{
+	if (p >= end || depth > 200)
+		return NULL;
+	if (*p == '"') {
+		for (p++; p < end && *p != '"'; p++)
+			if (*p == '\\')
+				p++;
+		return p < end ? p + 1 : NULL;
+	}
+	if (*p == '{') {
+		size_t n = 0;
+
+		for (p++; p < end && isdigit((unsigned char)*p); p++)
+			n = n * 10 + (size_t)(*p - '0');
+		if (end - p < 3 || p[0] != '}' || p[1] != '\r' || p[2] != '\n' ||
+		    (size_t)(end - p - 3) < n)
+			return NULL;
+		return p + 3 + n;
+	}
+	if (*p == '(') {
+		for (p++; p < end && *p != ')';) {
+			if (*p == ' ') {
+				p++;
+				continue;
+			}
+			if ((p = skip_value(p, end, depth + 1)) == NULL)
+				return NULL;
+		}
+		return p < end ? p + 1 : NULL;
+	}
+	const char *start = p;
+
+	while (p < end && *p != ' ' && *p != '(' && *p != ')' && *p != '"' && *p != '{')
+		p++;
+	return p > start ? p : NULL;
+}
+
+/* Copies one value and the space before it ("" for the first); NULL when
+ * there is none. */
+static const char *copy_value(const char *p, const char *end, int first, struct sbuf *out)
+{
+	const char *v = p, *e;
+
+	if (!first) {
+		if (p >= end || *p != ' ')
+			return NULL;
+		v = p + 1;
+	}
+	if ((e = skip_value(v, end, 0)) == NULL)
+		return NULL;
+	sbuf_add(out, p, (size_t)(e - p));
+	return e;
+}
+
+/* Whether the quoted string at p..e is "word" in any case. */
+static int quoted_is(const char *p, const char *e, const char *word)
+{
+	size_t n = strlen(word);
+
+	return e - p == (ptrdiff_t)n + 2 && *p == '"' && strncasecmp(p + 1, word, n) == 0;
+}
+
+/* One body at p (a list): copies what BODY keeps, skips the rest. */
+static const char *body_of(const char *p, const char *end, unsigned depth, struct sbuf *out)
+{
+	if (p >= end || *p != '(' || depth > 200)
+		return NULL;
+	sbuf_addch(out, '(');
+	p++;
+	if (p < end && *p == '(') {	/* multipart: bodies, then the subtype */
+		while (p < end && *p == '(')
+			if ((p = body_of(p, end, depth + 1, out)) == NULL)
+				return NULL;
+		if ((p = copy_value(p, end, 0, out)) == NULL)
+			return NULL;
+	} else {	/* type subtype params id description encoding size */
+		const char *type = p, *type_end, *sub;
+
+		if ((p = type_end = copy_value(p, end, 1, out)) == NULL)
+			return NULL;
+		sub = p + 1;
+		for (int i = 0; i < 6 && p != NULL; i++)
+			p = copy_value(p, end, 0, out);
+		if (p == NULL)
+			return NULL;
+		const char *sub_end = skip_value(sub, end, 0);
+
+		if (quoted_is(type, type_end, "text")) {
+			if ((p = copy_value(p, end, 0, out)) == NULL)	/* lines */
+				return NULL;
+		} else if (quoted_is(type, type_end, "message") && p + 1 < end && p[1] == '(' &&
+			   (quoted_is(sub, sub_end, "rfc822") || quoted_is(sub, sub_end, "global"))) {
+			/* envelope, the embedded body, lines */
+			if ((p = copy_value(p, end, 0, out)) == NULL || p >= end || *p != ' ')
+				return NULL;
+			sbuf_addch(out, ' ');
+			if ((p = body_of(p + 1, end, depth + 1, out)) == NULL ||
+			    (p = copy_value(p, end, 0, out)) == NULL)
+				return NULL;
+		}
+	}
+	/* The extension data. */
+	while (p < end && *p == ' ')
+		if ((p = skip_value(p + 1, end, depth + 1)) == NULL)
+			return NULL;
+	if (p >= end || *p != ')')
+		return NULL;
+	sbuf_addch(out, ')');
+	return p + 1;
+}
+
+int message_imap_body_of(const char *bs, size_t len, struct sbuf *out)
+{
+	size_t mark = out->len;
+	const char *e = body_of(bs, bs + len, 0, out);
+
+	if (e == bs + len)
+		return 0;
+	sbuf_setlen(out, mark);
+	return -1;
 }

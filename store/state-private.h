@@ -16,9 +16,10 @@
  * Record: version u8, flags u32, modseq u64, size u64, internal_date i64
  * (all little-endian), then six strings (key, location, keywords, envelope,
  * bodystructure, threadkey), each a u32 length and that many bytes plus a
- * NUL, or the length STATE_REC_NULL alone for a NULL string.  Version 1
- * records (written before the thread key existed) have the first five only
- * and are still read, with a NULL thread key; every write is version 2.  Keeping the NUL on disk
+ * NUL, or the length STATE_REC_NULL alone for a NULL string, then vsize
+ * u64.  Version 1 records (written before the thread key existed) have the
+ * first five strings only and are still read, with a NULL thread key;
+ * version 2 ones have no vsize (read as 0); every write is version 3.  Keeping the NUL on disk
  * lets state_foreach() hand out pointers straight into the map without
  * copying; the decoder checks that every length fits and every NUL is
  * there, so garbled bytes give an error, never an out-of-bounds read. */
@@ -35,7 +36,7 @@
  * inotify watches (store/notify.c). */
 #define STATE_CHANGED_FILE "changed"
 
-#define STATE_REC_VERSION 2
+#define STATE_REC_VERSION 3
 #define STATE_REC_FIXED (1 + 4 + 8 + 8 + 8)
 #define STATE_REC_NSTR 6
 #define STATE_REC_NSTR_V1 5
@@ -53,6 +54,7 @@ struct state {
 	bool rtxn_busy;
 	struct state_txn *wtxn;
 	bool created;
+	char *keep_file;		/* state_open_keep()'s, or NULL */
 	unsigned readers_cleared;
 	size_t maxkeysize;
 };

@@ -21,7 +21,7 @@
 
 static size_t rec_size(const char *const strs[STATE_REC_NSTR])
 {
-	size_t n = STATE_REC_FIXED;
+	size_t n = STATE_REC_FIXED + 8;	/* + vsize */
 
 	for (int i = 0; i < STATE_REC_NSTR; i++)
 		n += 4 + (strs[i] ? strlen(strs[i]) + 1 : 0);
@@ -57,6 +57,7 @@ static void encode_rec(unsigned char *p, const struct state_rec *rec, uint64_t m
 		memcpy(p, strs[i], len + 1);
 		p += len + 1;
 	}
+	state_put_le64(p, rec->vsize);
 }
 
 /* ---- writing ---- */

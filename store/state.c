@@ -3,6 +3,7 @@
  * transactions in state-txn.c. */
 #include "store/state-private.h"
 
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 
@@ -87,13 +88,14 @@ static int decode_rec(const MDB_val *k, const MDB_val *v, struct state_rec *rec)
 
 	if (k->mv_size != 4 || left < STATE_REC_FIXED)
 		return -1;
-	if (p[0] == STATE_REC_VERSION)
+	if (p[0] == STATE_REC_VERSION || p[0] == 2)
 		nstr = STATE_REC_NSTR;
 	else if (p[0] == 1)
 		nstr = STATE_REC_NSTR_V1;
 	else
 		return -1;
 	rec->threadkey = NULL;
+	rec->vsize = 0;
 	rec->uid = state_get_be32(k->mv_data);
 	rec->flags = state_get_le32(p + 1);
 	rec->modseq = state_get_le64(p + 5);
@@ -117,6 +119,12 @@ static int decode_rec(const MDB_val *k, const MDB_val *v, struct state_rec *rec)
 		*strs[i] = (const char *)p;
 		p += (size_t)len + 1;
 		left -= (size_t)len + 1;
+	}
+	if (((const unsigned char *)v->mv_data)[0] == STATE_REC_VERSION) {
+		if (left < 8)
+			return -1;
+		rec->vsize = state_get_le64(p);
+		left -= 8;
 	}
 	if (left != 0 || rec->uid == 0 || !rec->key || !rec->key[0])
 		return -1;
@@ -322,23 +330,52 @@ static int mkdir_p(const char *dir, const char **error_r)
 	return 0;
 }
 
-/* A new UIDVALIDITY: the clock, but above the last one handed out under the
- * same parent directory.  RFC 3501 wants a rebuilt mailbox to get a
- * different (in practice: greater) UIDVALIDITY.  The clock alone fails when
- * a folder is deleted and recreated within a second, so the parent keeps
- * the largest value given so far in ".uidvalidity" (the same idea as
- * Dovecot's dovecot-uidvalidity), locked with flock() against concurrent
- * creators.  If the whole state tree is deleted that file goes too and the
- * clock is all that is left, which is enough: the old value was taken at an
- * earlier second.  The file is a hint, so failures only log. */
-static uint32_t new_uidvalidity(const char *dir)
+/* Raises *v above the value kept in file (a decimal number) and writes *v
+ * there, under flock() against concurrent creators.  The file is a hint:
+ * failures only log. */
+static void uidvalidity_raise(const char *file, uint32_t *v)
 {
-	uint32_t v = (uint32_t)time(NULL), last = 0;
+	char buf[32];
+	ssize_t n;
+	int fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		log_warning("%s: %s", file, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n > 0) {
+		buf[n] = '\0';
+		uint32_t last = (uint32_t)strtoul(buf, NULL, 10);
+
+		if (*v <= last)
+			*v = last + 1;
+	}
+	if (*v == 0)
+		*v = 1;
+	n = snprintf(buf, sizeof(buf), "%u\n", *v);
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)n, 0) != n)
+		log_warning("%s: %s", file, strerror(errno));
+	close(fd);
+}
+
+/* A new UIDVALIDITY: the clock, but above the last one handed out under the
+ * same parent directory and above the one in keep_file (when not NULL).
+ * RFC 3501 wants a rebuilt mailbox to get a different (in practice:
+ * greater) UIDVALIDITY.  The clock alone fails when a folder is deleted and
+ * recreated within a second, or when earlier values ran ahead of it, so
+ * the parent keeps the largest value given so far in ".uidvalidity" (the
+ * same idea as Dovecot's dovecot-uidvalidity).  That file goes when the
+ * whole state tree is deleted; keep_file is outside it (the store's, beside
+ * its state directory), so a rebuilt state never takes a value the folder
+ * had. */
+static uint32_t new_uidvalidity(const char *dir, const char *keep_file)
+{
+	uint32_t v = (uint32_t)clock_now();
 	const char *slash = strrchr(dir, '/');
 	char *file;
-	char buf[32];
-	int fd;
-	ssize_t n;
 
 	while (slash && slash > dir && slash[1] == '\0')	/* "a/b/" */
 		slash = memrchr(dir, '/', (size_t)(slash - dir));
@@ -346,26 +383,9 @@ static uint32_t new_uidvalidity(const char *dir)
 		file = xstrdup(".uidvalidity");
 	else
 		file = xasprintf("%.*s/.uidvalidity", (int)(slash - dir), dir);
-	fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
-		log_warning("%s: %s", file, strerror(errno));
-		goto out;
-	}
-	n = pread(fd, buf, sizeof(buf) - 1, 0);
-	if (n > 0) {
-		buf[n] = '\0';
-		last = (uint32_t)strtoul(buf, NULL, 10);
-	}
-	if (v <= last)
-		v = last + 1;
-	if (v == 0)
-		v = 1;
-	n = snprintf(buf, sizeof(buf), "%u\n", v);
-	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)n, 0) != n)
-		log_warning("%s: %s", file, strerror(errno));
-out:
-	if (fd >= 0)
-		close(fd);
+	uidvalidity_raise(file, &v);
+	if (keep_file)
+		uidvalidity_raise(keep_file, &v);
 	free(file);
 	return v == 0 ? 1 : v;
 }
@@ -401,7 +421,8 @@ static int create_state(struct state *st, const char **error_r)
 		goto fail;
 	if (ret == 0) {
 		st->created = true;
-		if (state_meta_put(st, txn, "uidvalidity", 4, new_uidvalidity(st->dir), error_r) < 0 ||
+		if (state_meta_put(st, txn, "uidvalidity", 4, new_uidvalidity(st->dir, st->keep_file),
+				   error_r) < 0 ||
 		    state_meta_put(st, txn, "uidnext", 4, 1, error_r) < 0 ||
 		    state_meta_put(st, txn, "highestmodseq", 8, 1, error_r) < 0 ||
 		    state_meta_put(st, txn, "unseen", 4, 0, error_r) < 0)
@@ -418,6 +439,12 @@ fail:
 
 int state_open(const char *dir, struct state **state_r, const char **error_r)
 {
+	return state_open_keep(dir, NULL, state_r, error_r);
+}
+
+int state_open_keep(const char *dir, const char *keep_file, struct state **state_r,
+		    const char **error_r)
+{
 	struct state_header hdr;
 	struct state *st;
 	MDB_txn *txn;
@@ -429,6 +456,7 @@ int state_open(const char *dir, struct state **state_r, const char **error_r)
 	st = xcalloc(1, sizeof(*st));
 	st->dir = xstrdup(dir);
 	st->path = xasprintf("%s/data.mdb", dir);
+	st->keep_file = keep_file ? xstrdup(keep_file) : NULL;
 	if ((rc = mdb_env_create(&st->env)) != 0 ||
 	    (rc = mdb_env_set_maxdbs(st->env, STATE_MAX_DBS)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(st->env, STATE_MAX_READERS)) != 0 ||
@@ -489,6 +517,7 @@ void state_close(struct state **statep)
 		mdb_env_close(st->env);
 	free(st->dir);
 	free(st->path);
+	free(st->keep_file);
 	free(st->error);
 	free(st);
 	*statep = NULL;

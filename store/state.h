@@ -48,6 +48,10 @@ struct state_rec {
 	 * (version 1), then the folder's next open computes it. */
 	const char *threadkey;
 	const char *bodystructure;	/* cached IMAP BODYSTRUCTURE, may be NULL */
+	/* The message's size in CRLF form (RFC822.SIZE), counted when it was
+	 * first seen; 0 when unknown (a record written before it was kept:
+	 * version 1 or 2). */
+	uint64_t vsize;
 };
 
 struct state_header {
@@ -65,6 +69,12 @@ struct state_header {
  * slots.  Blocks on disk I/O and, when it creates, on the writer lock.
  * 0 and *state_r (free with state_close()), or -1. */
 int state_open(const char *dir, struct state **state_r, const char **error_r);
+/* As state_open(); a new state's UIDVALIDITY is also raised above the
+ * value kept in keep_file, which then holds it: a file outside the state
+ * tree, so a state rebuilt after the tree was deleted never reuses a
+ * UIDVALIDITY (NULL: as state_open()). */
+int state_open_keep(const char *dir, const char *keep_file, struct state **state_r,
+		    const char **error_r);
 /* NULL-safe; sets *statep to NULL.  No transaction may be open. */
 void state_close(struct state **statep);
 /* Removes dir/data.mdb and dir/lock.mdb, then dir itself unless it still

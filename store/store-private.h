@@ -145,9 +145,15 @@ char *store_envelope_fast(const char *data, size_t len);
  * dirfd, or absolute) and returns its envelope (malloc'd) or NULL;
  * *size_r / *mtime_r get the file's size and mtime when it could be
  * opened (else they are left alone); *threadkey_r its thread key
- * (malloc'd; "" when the file cannot be read). */
+ * (malloc'd; "" when the file cannot be read).  vsize_r not NULL: the
+ * rest of the file is read too, to count its CRLF size into *vsize_r (0
+ * when the file cannot be read). */
 char *store_envelope_file(int dirfd, const char *path, uint64_t *size_r, int64_t *mtime_r,
-			  char **threadkey_r);
+			  char **threadkey_r, uint64_t *vsize_r);
+/* The size of data in CRLF form (RFC822.SIZE): an LF not after a CR
+ * counts two.  *last is the byte before data ('\0' at the start) and
+ * becomes data's last byte, so a file can be counted in pieces. */
+uint64_t store_crlf_size(const char *data, size_t len, char *last);
 /* Keeps the gconv modules of the common charsets loaded for the life of
  * the process (once; later calls return at once).  Thread-safe. */
 void store_gconv_pin(void);
@@ -169,6 +175,8 @@ struct store_env_job {
 	char *envelope;			/* out: malloc'd or NULL */
 	char *threadkey;		/* out: malloc'd, never NULL */
 	uint64_t size;			/* in: from the scan; out: fstat */
+	uint64_t vsize;			/* out: the CRLF size (the name's ",W=", else
+					 * counted); 0 when the file cannot be read */
 	int64_t date;			/* in: from the scan; out: mtime */
 };
 /* Fills every job of a maildir folder, on two threads when there are

@@ -384,7 +384,17 @@ static int state_open_where(struct store *store, const char *path, const char *s
 
 	if (!(store->flags & STORE_OPEN_READONLY) &&
 	    (access(path, W_OK) == 0 || state_writable(state_dir))) {
-		if (state_open(state_dir, state_r, &err) < 0)
+		/* Beside the state tree, not in it: deleting the tree to
+		 * rebuild it keeps the UIDVALIDITYs handed out. */
+		size_t len = strlen(store->state_dir);
+
+		while (len > 1 && store->state_dir[len - 1] == '/')
+			len--;
+		char *keep = xasprintf("%.*s.uidvalidity", (int)len, store->state_dir);
+
+		ret = state_open_keep(state_dir, keep, state_r, &err);
+		free(keep);
+		if (ret < 0)
 			return store_fail(store, error_r, "%s", err);
 		return 0;
 	}

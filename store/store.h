@@ -182,6 +182,11 @@ struct store_msg {
 	uint32_t flags;			/* enum store_flag bits */
 	uint64_t modseq;
 	uint64_t size;			/* bytes of the message as stored */
+	/* Bytes of its CRLF form (IMAP's RFC822.SIZE: a bare LF counts
+	 * two), counted when the message was first seen; 0 when unknown
+	 * (state written by an older loft; an mbox message, whose Status
+	 * header changes with its flags). */
+	uint64_t vsize;
 	int64_t internal_date;		/* seconds since the epoch */
 	const char *keywords;		/* IMAP keywords, space-separated, "" if none */
 	/* The cached IMAP ENVELOPE is not in the snapshot (it would be most
@@ -319,8 +324,7 @@ int store_append(struct store_folder *f, const char *data, size_t len,
 /* Copies/moves the message to another folder (a fresh unique name there);
  * *new_uid_r gets its UID in dst (the one-UID forms of store_copy_uids()
  * and store_move_uids(); an unknown UID is an error here).  Keywords, flags and the cached envelope
- * go along.  A move is a copy then an expunge in src: a crash or a failure
- * in between leaves the message in both folders, never in neither. */
+ * go along.  A move is atomic as store_move_uids() says. */
 int store_copy(struct store_folder *src, uint32_t uid, struct store_folder *dst,
 	       uint32_t *new_uid_r, const char **error_r);
 int store_move(struct store_folder *src, uint32_t uid, struct store_folder *dst,
@@ -366,14 +370,28 @@ struct store_flag_change {
 int store_set_flags_uids(struct store_folder *f, const uint32_t *uids, size_t n,
 			 const struct store_flag_change *ch, uint32_t **modified_r,
 			 size_t *n_modified_r, const char **error_r);
-/* Copies/moves every message of uids to dst: one transaction in dst
- * (files linked or copied, records added), then for a move one in src
- * (files removed, expunges logged).  new_uids_r[i] (an array of n the
- * caller owns) gets the UID in dst of uids[i], or 0 when it was skipped,
- * for COPYUID.  Between kinds (maildir <-> mbox) each message is an
- * append in dst.  A failure half-way in dst commits nothing there (the
- * files made are removed); a move that fails in src leaves the messages
- * in both folders. */
+/* \Recent for exactly one IMAP session: of uids, the messages that still
+ * have STORE_RECENT lose it (maildir: new/ -> cur/), in one transaction
+ * that reads each record under the writer lock, so of two sessions
+ * claiming the same message at the same instant exactly one gets it.
+ * *claimed_r (malloc'd, ascending, caller frees; NULL when none) /
+ * *n_claimed_r: the UIDs this call took the mark from.  0 or -1. */
+int store_claim_recent(struct store_folder *f, const uint32_t *uids, size_t n,
+		       uint32_t **claimed_r, size_t *n_claimed_r, const char **error_r);
+/* Copies/moves every message of uids to dst.  A copy: one transaction in
+ * dst (files linked or copied, records added).  A move between two
+ * maildirs on one file system: each file renamed into dst, both folders'
+ * transactions held together and committed back to back (records added
+ * in dst, expunges logged in src), so a crash or a failure at any point
+ * leaves each message in exactly one folder; a failure before the
+ * commits renames the files back.  Other moves (same folder, another
+ * file system, maildir <-> mbox) are a copy then an expunge in src: a
+ * crash or a failure in between leaves the messages in both folders,
+ * never in neither.  new_uids_r[i] (an array of n the caller owns) gets
+ * the UID in dst of uids[i], or 0 when it was skipped, for COPYUID.
+ * Between kinds each message is an append in dst.  A failure half-way in
+ * a copy commits nothing in dst (the files made are removed).  Blocks on
+ * both folders' writer locks (taken in a fixed order: no deadlock). */
 int store_copy_uids(struct store_folder *src, const uint32_t *uids, size_t n,
 		    struct store_folder *dst, uint32_t *new_uids_r, const char **error_r);
 int store_move_uids(struct store_folder *src, const uint32_t *uids, size_t n,

@@ -38,6 +38,52 @@ out=$(printf 'a1 SELECT Many\r\na2 FETCH 1:60 (BODY[HEADER.FIELDS (SUBJECT)])\r\
 is "$(grep -c '^\* [0-9]* FETCH (.*FLAGS (\\Seen)' <<< "$out")" 60 "FETCH 1:60 BODY[...]: 60 replies with FLAGS (\Seen)"
 is "$(grep -c '^flags:after-commit$' "$T_DIR/trace")" 1 "FETCH 1:60 BODY[...]: one state commit for \Seen"
 
+# ---- RFC822.SIZE from the state: no file opened ----
+# The 60 files have LF line ends and no ",W=" in their names: their CRLF
+# sizes were counted when the folder first saw them.
+out=$(raw 'a1 SELECT Many\r\na2 FETCH 1:* (RFC822.SIZE BODY.PEEK[])\r\na3 LOGOUT\r\n')
+bad=$(python3 -c '
+import re, sys
+t = sys.stdin.buffer.read()
+n = 0
+for m in re.finditer(rb"\* \d+ FETCH \(RFC822.SIZE (\d+) BODY\[\] \{(\d+)\}", t):
+    n += 1
+    if m.group(1) != m.group(2):
+        print("size %s, body %s" % (m.group(1).decode(), m.group(2).decode()))
+print("seen %d" % n)' <<< "$out")
+is "$bad" "seen 60" "RFC822.SIZE is the size of BODY[] (CRLF form) for each of the 60"
+if command -v strace > /dev/null && strace -f -o /dev/null true 2> /dev/null; then
+	printf 'a1 SELECT Many\r\na2 FETCH 1:* (RFC822.SIZE)\r\na3 LOGOUT\r\n' |
+		strace -f -e trace=open,openat -o "$T_DIR/strace" $IMAPD > "$T_DIR/out" 2>/dev/null
+	is "$(grep -c 'RFC822.SIZE' "$T_DIR/out")" 60 "FETCH 1:* (RFC822.SIZE): 60 replies"
+	opened=$(grep -c 'Many/\(cur\|new\)/' "$T_DIR/strace")
+	is "$opened" 0 "FETCH 1:* (RFC822.SIZE) opens no message file (opened: $opened)"
+	# BODY comes from the BODYSTRUCTURE cached by the first FETCH of it.
+	raw 'a1 SELECT Many\r\na2 FETCH 1:* (BODYSTRUCTURE)\r\n' > /dev/null
+	printf 'a1 SELECT Many\r\na2 FETCH 1:* (BODY)\r\na3 LOGOUT\r\n' |
+		strace -f -e trace=open,openat -o "$T_DIR/strace" $IMAPD > "$T_DIR/out" 2>/dev/null
+	is "$(grep -c '^\* [0-9]* FETCH (BODY ("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" [0-9]* 1))' "$T_DIR/out")" 60 \
+		"FETCH 1:* (BODY): 60 replies, the BODY form"
+	opened=$(grep -c 'Many/\(cur\|new\)/' "$T_DIR/strace")
+	is "$opened" 0 "FETCH 1:* (BODY) opens no message file once BODYSTRUCTURE is cached (opened: $opened)"
+else
+	skip "strace not usable here: opens not counted"
+fi
+
+# ---- RENAME INBOX: its messages move in one set operation ----
+for i in $(seq 1 20); do
+	printf 'Subject: in%s\nMessage-ID: <in%s@x>\n\nbody\n' $i $i > "$T_DIR/Mail/INBOX/cur/200$i.M1P1.host:2,"
+done
+n_in=$(find "$T_DIR/Mail/INBOX/cur" "$T_DIR/Mail/INBOX/new" -type f | wc -l)
+rm -f "$T_DIR/trace"
+out=$(printf 'a1 RENAME INBOX Old\r\na2 STATUS Old (MESSAGES)\r\na3 STATUS INBOX (MESSAGES)\r\n' |
+	LOFT_CRASH_TRACE=$T_DIR/trace timeout 60 $IMAPD 2>/dev/null)
+like "$out" 'a1 OK' "RENAME INBOX Old succeeds"
+like "$out" "\\* STATUS \"?Old\"? \\(MESSAGES $n_in\\)" "the $n_in messages are in Old"
+like "$out" '\* STATUS "?INBOX"? \(MESSAGES 0\)' "INBOX stays, empty"
+commits=$(grep -c '^move:.*commit$' "$T_DIR/trace")
+[ "$commits" -le 2 ]; ok $? "RENAME INBOX of $n_in messages: one move (state commits: $commits, not one move each)"
+
 # ---- a partial FETCH of a 40 MB message ----
 rm -rf "$T_DIR/Mail/INBOX"
 raw 'a1 LOGOUT\r\n' > /dev/null

@@ -5,8 +5,10 @@
 # passwords delayed, counted and cut off, `loft passwd --remove` ending an
 # open session, 30 idle unauthenticated connections not keeping the owner's
 # device out, curl's IMAP, IDLE push of `loft deliver` (latency printed),
-# mbsync over TCP with STARTTLS syncing both ways, and the autologout and
-# login timers after a SIGHUP reload.  Everything on 127.0.0.1, stopped by
+# mbsync over TCP with STARTTLS syncing both ways (new messages, flags,
+# expunges and new folders on each side), and the autologout and
+# login timers after a SIGHUP reload, UNAUTHENTICATE then a login as another
+# device.  Everything on 127.0.0.1, stopped by
 # pid.  (LOGINDISABLED for a non-loopback peer needs a second address: see
 # tests/unit/test_daemon_imap.c.)
 . "$TOP/tests/lib.sh"
@@ -27,8 +29,10 @@ LOG=$T_DIR/daemon.log
 LOFT_RC=("$LOFT" -F "$MAILRC_FILE")
 mkmsg() { printf 'From: x@example.org\nSubject: %s\nMessage-ID: <%s@example.org>\n\nbody %s\n' "$1" "$1" "$1"; }
 
-echo "$PW" | "$LOFT" passwd --stdin phone >/dev/null && echo "$TPW" | "$LOFT" passwd --stdin tablet >/dev/null
-ok $? "loft passwd --stdin: logins phone and tablet"
+LPW=laptop-password-1
+echo "$PW" | "$LOFT" passwd --stdin phone >/dev/null && echo "$TPW" | "$LOFT" passwd --stdin tablet >/dev/null &&
+	echo "$LPW" | "$LOFT" passwd --stdin laptop >/dev/null
+ok $? "loft passwd --stdin: logins phone, tablet and laptop"
 mkmsg first | "${LOFT_RC[@]}" deliver
 ok $? "a first message is delivered to INBOX"
 
@@ -60,6 +64,7 @@ iprobe fail "$PORT" "$CERT" phone 1 2
 like "$(cat "$LOG")" "failed login for 'phone' \(2\)" "the failures are logged and counted"
 iprobe revoke "$PORT" tablet "$TPW" "${LOFT_RC[@]}"
 iprobe crowd "$PORT" phone "$PW" 30
+iprobe unauth "$PORT" "$CERT" laptop "$LPW" phone "$PW" "${LOFT_RC[@]}"
 
 # curl's IMAP: the first message by UID.
 if command -v curl >/dev/null; then
@@ -127,6 +132,36 @@ EOR
 	is "$(side "$T_DIR/Mail" | grep -v '^\.')" "$(side "$LOCAL")" "mbsync: both sides agree after it"
 	grep -q 'loc1@' "$T_DIR"/Mail/INBOX/*/* 2>/dev/null
 	ok $? "mbsync: the local message reached the store"
+	# An expunge on each side: the phone expunges srv2 over IMAP, the
+	# near side's mail reader removes loc1's file.
+	python3 - "$PORT" phone "$PW" <<'EOP'
+import imaplib, sys
+m = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]))
+m.login(sys.argv[2], sys.argv[3])
+m.select("INBOX")
+typ, d = m.search(None, "HEADER", "Message-ID", "srv2@")
+m.store(d[0].decode().replace(" ", ","), "+FLAGS", "(\\Deleted)")
+m.expunge()
+m.logout()
+EOP
+	rm -f "$(grep -l 'loc1@' "$LOCAL"/INBOX/cur/* "$LOCAL"/INBOX/new/* 2>/dev/null | head -1)"
+	msync; ok $? "mbsync: third sync (an expunge on each side)" || diag "$(tail -5 "$T_DIR/mbsync.err")"
+	is "$(side "$T_DIR/Mail" | grep -v '^\.')" "$(side "$LOCAL")" "mbsync: both sides agree after the expunges"
+	[ -z "$(side "$LOCAL" | grep -E 'srv2@|loc1@')" ] && [ -z "$(side "$T_DIR/Mail" | grep -E 'srv2@|loc1@')" ]
+	ok $? "mbsync: the expunged messages are gone from both sides"
+	# A folder created on the server (by delivery) and one on the near
+	# side (Create Both makes it on the server).
+	mkmsg proj1 | "${LOFT_RC[@]}" deliver -m Projects/Alpha
+	mkdir -p "$LOCAL/Local/Made/cur" "$LOCAL/Local/Made/new" "$LOCAL/Local/Made/tmp"
+	mkmsg made1 > "$LOCAL/Local/Made/cur/1700000001.made1.host:2,S"
+	msync; ok $? "mbsync: fourth sync (a new folder on each side)" || diag "$(tail -5 "$T_DIR/mbsync.err")"
+	grep -q 'proj1@' "$LOCAL"/Projects/Alpha/*/* 2>/dev/null
+	ok $? "mbsync: the folder made on the server is on the near side, with its message"
+	grep -q 'made1@' "$T_DIR"/Mail/Local/Made/*/* 2>/dev/null
+	ok $? "mbsync: the folder made on the near side is in the store, with its message"
+	is "$(side "$T_DIR/Mail" | grep -v '^\.')" "$(side "$LOCAL")" "mbsync: both sides agree message by message (Message-ID and flags)"
+	msync; ok $? "mbsync: a fifth sync with nothing new"
+	is "$(side "$T_DIR/Mail" | grep -v '^\.')" "$(side "$LOCAL")" "mbsync: and they still agree"
 	[ -s "$T_DIR/mbsync.err" ] && diag "$(head -5 "$T_DIR/mbsync.err")"
 fi
 

@@ -12,6 +12,9 @@ Usage: imap_daemon_probe.py SUITE PORT ARGS...
                                           do not keep a device out
   idle   PORT USER PASS ROUNDS LOFT...    `loft deliver` -> EXISTS while idling
   autologout PORT USER PASS SECONDS       an idle IDLE ends only after it
+  unauth PORT CERT USER1 PASS1 USER2 PASS2 LOFT...
+                                          UNAUTHENTICATE (RFC 8437), then a
+                                          login as another device
 """
 import base64, imaplib, socket, ssl, statistics, subprocess, sys, time
 
@@ -235,6 +238,38 @@ def suite_autologout(port, user, pw, secs):
     check(el < secs + 10, "and then soon")
 
 
+def suite_unauth(port, cert, user1, pw1, user2, pw2, loft):
+    m = imaplib.IMAP4("127.0.0.1", port)
+    m.starttls(tls_ctx(cert))
+    m.login(user1, pw1)
+    typ, caps = m.capability()
+    check(b"UNAUTHENTICATE" in caps[0], "CAPABILITY lists UNAUTHENTICATE once logged in")
+    s, f = m.sock, m.file
+    r = raw_cmd(f, s, b"u1 ENABLE UTF8=ACCEPT")
+    check(b"* ENABLED UTF8=ACCEPT\r\n" in r, "ENABLE UTF8=ACCEPT as the first device")
+    m.select("INBOX")
+    r = raw_cmd(f, s, b"u2 UNAUTHENTICATE")
+    check(r and r[-1].startswith(b"u2 OK") and not any(b"EXPUNGE" in l for l in r),
+          "UNAUTHENTICATE in the selected state: OK")
+    r = raw_cmd(f, s, b"u3 SELECT INBOX")
+    check(r and r[-1].startswith(b"u3 BAD"), "then the session is not authenticated: SELECT is BAD")
+    r = raw_cmd(f, s, b"u4 CAPABILITY")
+    check(b"AUTH=PLAIN" in r[0] and b"STARTTLS" not in r[0] and b"UNAUTHENTICATE" not in r[0],
+          "CAPABILITY: logins offered again, TLS still on, no UNAUTHENTICATE")
+    out = subprocess.run(loft + ["passwd", "--remove", user1], capture_output=True, text=True)
+    check(out.returncode == 0 and "ended 1" not in out.stdout,
+          "loft passwd --remove of the first device ends no session (it logged out)")
+    r = raw_cmd(f, s, b"u5 NOOP")
+    check(r and r[-1].startswith(b"u5 OK"), "the logged-out connection is still there")
+    r = raw_cmd(f, s, b'u6 LOGIN "%s" "%s"' % (user2.encode(), pw2.encode()))
+    check(r and r[-1].startswith(b"u6 OK"), "a login as another device on the same connection")
+    r = raw_cmd(f, s, b"u7 ENABLE UTF8=ACCEPT")
+    check(b"* ENABLED UTF8=ACCEPT\r\n" in r, "what the first login ENABLEd was turned off (ENABLED again)")
+    r = raw_cmd(f, s, b"u8 SELECT INBOX")
+    check(r and r[-1].startswith(b"u8 OK"), "the session of the second device goes on")
+    m.logout()
+
+
 suite = sys.argv[1]
 a = sys.argv[2:]
 if suite == "login":
@@ -249,6 +284,8 @@ elif suite == "idle":
     suite_idle(int(a[0]), a[1], a[2], int(a[3]), a[4:])
 elif suite == "autologout":
     suite_autologout(int(a[0]), a[1], a[2], int(a[3]))
+elif suite == "unauth":
+    suite_unauth(int(a[0]), a[1], a[2], a[3], a[4], a[5], a[6:])
 else:
     sys.exit("unknown suite " + suite)
 sys.exit(1 if fails else 0)

@@ -310,4 +310,90 @@ t, u = raw(a, "FETCH $ (UID)")
 check(t.startswith("OK") and u == [], "SELECT empties $", u)
 a.logout()
 
+# ---------------- UTF8=ACCEPT (RFC 6855) ----------------
+def lit8(b, sync=False):
+    return ("~{%d%s}\r\n" % (len(b), "" if sync else "+")).encode() + b
+
+
+def raw_bytes(m, data):
+    """As raw(), for a command given as bytes (UTF-8, literal8)."""
+    tag = m._new_tag()
+    m.send(tag + b" " + data + b"\r\n")
+    out = []
+    while True:
+        line = m.readline()
+        while re.search(rb"\{(\d+)\}\r\n$", line):
+            n = int(re.search(rb"\{(\d+)\}\r\n$", line).group(1))
+            line = line + m.read(n) + m.readline()
+        if line.startswith(tag + b" "):
+            return line[len(tag) + 1:].rstrip(b"\r\n"), out
+        out.append(line.rstrip(b"\r\n"))
+
+
+umsg = ("From: Jörg Müller <jorg@example.org>\r\nTo: Zoë <zoe@example.org>\r\n"
+        "Subject: Grüße aus Köln\r\nMessage-ID: <u1@example.org>\r\n\r\nbody\r\n").encode()
+a = session()
+a.capability()
+check("UTF8=ACCEPT" in a.capabilities, "CAPABILITY lists UTF8=ACCEPT")
+check("UNAUTHENTICATE" not in a.capabilities, "no UNAUTHENTICATE in a PREAUTH session that cannot log in again")
+t, u = raw_bytes(a, b"UNAUTHENTICATE")
+check(t.startswith(b"BAD"), "UNAUTHENTICATE there: BAD", t)
+t, u = raw_bytes(a, b"APPEND INBOX UTF8 (" + lit8(umsg) + b")")
+check(t.startswith(b"BAD"), "APPEND UTF8 before ENABLE UTF8=ACCEPT: BAD", t)
+t, u = raw_bytes(a, "CREATE \"Café\"".encode())
+check(t.startswith(b"NO"), "a UTF-8 name before ENABLE UTF8=ACCEPT: NO (modified UTF-7 is expected)", t)
+typ, d = a.enable("UTF8=ACCEPT")
+d = a.untagged_responses.pop("ENABLED", None)
+check(typ == "OK" and d == [b"UTF8=ACCEPT"] and a.utf8_enabled, "imaplib enable('UTF8=ACCEPT'): * ENABLED UTF8=ACCEPT", d)
+t, u = raw_bytes(a, "CREATE \"Café/Ünïcode ☃\"".encode())
+check(t.startswith(b"OK"), "CREATE with a quoted UTF-8 name", t)
+check(os.path.isdir(os.path.join(root, "Café", "Ünïcode ☃", "cur")), "the folder is named in UTF-8 on disk")
+t, u = raw_bytes(a, b'LIST "" "Caf*"')
+check(sorted(u) == sorted(['* LIST (\\Noselect \\HasChildren) "/" "Café"'.encode(),
+                           '* LIST (\\HasNoChildren) "/" "Café/Ünïcode ☃"'.encode()]),
+      "LIST: UTF-8 names as quoted strings, no modified UTF-7", u)
+t, u = raw_bytes(a, b"APPEND \"Caf\xc3\xa9/\xc3\x9cn\xc3\xafcode \xe2\x98\x83\" UTF8 (" + lit8(umsg) + b")")
+check(t.startswith(b"OK [APPENDUID "), "APPEND UTF8 (~{n+} literal8) into a UTF-8 name: OK [APPENDUID]", t)
+t, u = raw_bytes(a, b"APPEND INBOX (\\Seen) UTF8 (" + lit8(umsg) + b")")
+check(t.startswith(b"OK [APPENDUID "), "APPEND flags UTF8 (literal8)", t)
+# a synchronising literal8: "+" first
+tag = a._new_tag()
+a.send(tag + b" APPEND INBOX UTF8 (~{%d}\r\n" % len(umsg))
+cont = a.readline()
+a.send(umsg + b")\r\n")
+line = a.readline()
+check(cont.startswith(b"+") and line.startswith(tag + b" OK [APPENDUID"), "APPEND UTF8 (~{n}) waits for + then OK", (cont, line))
+t, u = raw_bytes(a, b"APPEND INBOX UTF8 (" + lit8(umsg) + b" " + lit8(umsg) + b")")
+check(t.startswith(b"BAD"), "APPEND UTF8 with two literals in the list: BAD", t)
+t, u = raw_bytes(a, "STATUS \"Café/Ünïcode ☃\" (MESSAGES)".encode())
+check(u == ['* STATUS "Café/Ünïcode ☃" (MESSAGES 1)'.encode()], "STATUS of a UTF-8 name, the name in UTF-8", u)
+t, u = raw_bytes(a, "SELECT \"Café/Ünïcode ☃\"".encode())
+check(t.startswith(b"OK"), "SELECT a UTF-8 name", t)
+t, u = raw_bytes(a, b"FETCH 1 (ENVELOPE BODY.PEEK[HEADER.FIELDS (SUBJECT FROM)])")
+check(b"Subject: Gr\xc3\xbc\xc3\x9fe aus K\xc3\xb6ln\r\n" in u[0] and b"=?" not in u[0].split(b"BODY[")[1],
+      "BODY[HEADER.FIELDS]: the UTF-8 header as it is", u)
+check("Grüße aus Köln".encode() in u[0].split(b"BODY[")[0], "ENVELOPE: the subject in UTF-8 as it is", u)
+check("Jörg Müller".encode() in u[0].split(b"BODY[")[0] and "Zoë".encode() in u[0],
+      "ENVELOPE: UTF-8 display names as they are, not RFC 2047-encoded", u)
+t, u = raw_bytes(a, "SEARCH SUBJECT \"Grüße\"".encode())
+check(u == [b"* SEARCH 1"], "SEARCH with a quoted UTF-8 string", u)
+t, u = raw_bytes(a, "SEARCH CHARSET UTF-8 SUBJECT \"Grüße\"".encode())
+check(t.startswith(b"BAD"), "SEARCH CHARSET after ENABLE UTF8=ACCEPT: BAD (RFC 6855 3)", t)
+t, u = raw_bytes(a, b'SEARCH SUBJECT "Gr\xfc\xdfe"')
+check(t.startswith(b"BAD"), "a quoted string that is not UTF-8 (Latin-1 bytes): BAD", t)
+t, u = raw_bytes(a, "CREATE \"bad\u0085name\"".encode())
+check(t.startswith(b"NO"), "a name with a C1 control (U+0085): NO", t)
+t, u = raw_bytes(a, "CREATE \"para\u2029graph\"".encode())
+check(t.startswith(b"NO"), "a name with U+2029: NO", t)
+typ, d = a.list('""', '"Caf&AOk-*"')
+check(typ == "OK" and d == [None], "modified UTF-7 means nothing once UTF-8 is on: no match", d)
+a.logout()
+b = session()
+t, u = raw(b, 'LIST "" "Caf*"')
+check(sorted(u) == ['* LIST (\\HasNoChildren) "/" "Caf&AOk-/&ANw-n&AO8-code &JgM-"', '* LIST (\\Noselect \\HasChildren) "/" "Caf&AOk-"'],
+      "a session without UTF8=ACCEPT sees the same names in modified UTF-7", u)
+t, u = raw(b, 'STATUS "Caf&AOk-/&ANw-n&AO8-code &JgM-" (MESSAGES)')
+check(t.startswith("OK") and u and u[0].endswith("(MESSAGES 1)"), "and can use them", u)
+b.logout()
+
 print("probe exit %d" % (1 if fails else 0))

@@ -34,7 +34,8 @@ test: all $(UNIT_TESTS) $(REPLAYERS) $(TEST_TOOLS) check-layers
 
 # Lower layers never include upper ones (DESIGN.md).  Only client/main.c may
 # include ui/ and daemon/; localmta/ and imapd/ never include each other;
-# daemon/ includes localmta/, imapd/, store/ and lib/.
+# daemon/ includes localmta/, imapd/, store/ and lib/; remote/ includes
+# localmta/, store/ and lib/, and only client/ and daemon/ include it.
 check-layers:
 	@bad=$$( { grep -Hn '#include "\(store\|client\|ui\|imapd\|localmta\|daemon\)/' lib/*.[ch] 2>/dev/null; \
 	  grep -Hn '#include "\(client\|ui\|imapd\|localmta\|daemon\)/' store/*.[ch] 2>/dev/null; \
@@ -42,6 +43,8 @@ check-layers:
 	  grep -Hn '#include "\(client\|imapd\|ui\|daemon\)/' localmta/*.[ch] 2>/dev/null; \
 	  grep -Hn '#include "\(client\|localmta\|ui\|daemon\)/' imapd/*.[ch] 2>/dev/null; \
 	  grep -Hn '#include "\(client\|ui\)/' daemon/*.[ch] 2>/dev/null; \
+	  grep -Hn '#include "\(client\|ui\|imapd\|daemon\)/' remote/*.[ch] 2>/dev/null; \
+	  grep -Hn '#include "remote/' lib/*.[ch] store/*.[ch] localmta/*.[ch] imapd/*.[ch] ui/*.[ch] 2>/dev/null; \
 	  true; } ); \
 	if [ -n "$$bad" ]; then echo "layering violation:"; echo "$$bad"; exit 1; fi; echo "layers: ok"
 

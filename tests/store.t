@@ -67,15 +67,26 @@ is "$(st "$ROOT" open INBOX | awk -v u="$uid" '$1 == u { print $2 }')" "RS" "the
 
 # ---- state deleted: rebuilt with a new UIDVALIDITY, same messages ----
 before=$(st "$ROOT" open INBOX)
-# UIDVALIDITY is the clock, kept increasing through .loft/.uidvalidity;
-# with .loft gone only the clock is left, so let a second pass.
-sleep 1
 rm -rf "$ROOT/.loft"
 after=$(st "$ROOT" open INBOX)
 uv1=$(echo "$before" | awk '/^uidvalidity/ { print $2 }') uv2=$(echo "$after" | awk '/^uidvalidity/ { print $2 }')
 ok $([ "$uv1" != "$uv2" ]; echo $?) "new UIDVALIDITY after rebuild ($uv1 -> $uv2)"
 is "$(echo "$after" | tail -n +4 | awk '{ print $2, $3, $5 }' | sort)" \
    "$(echo "$before" | tail -n +4 | awk '{ print $2, $3, $5 }' | sort)" "same messages, flags and sizes"
+# UIDVALIDITY is the clock, raised above every value handed out before,
+# which is kept beside the state tree (.loft.uidvalidity): deleting .loft
+# forgets none, so a rebuild within the same second gets a new one.  With
+# the clock pinned (LOFT_TEST_NOW, far ahead of every value so far) the
+# clock alone would give the folder its old UIDVALIDITY again.
+pin=$(( $(date +%s) + 1000000 ))
+st "$ROOT" create Pinned > /dev/null
+pinned() { LOFT_TEST_NOW=$pin st "$ROOT" open Pinned | awk '/^uidvalidity/ { print $2 }'; }
+pv1=$(pinned)
+rm -rf "$ROOT/.loft"
+pv2=$(pinned)
+ok $([ -n "$pv1" ] && [ "$pv1" != "$pv2" ]; echo $?) \
+	"rebuilt at the same clock second: a new UIDVALIDITY ($pv1 -> $pv2)"
+st "$ROOT" delete Pinned > /dev/null
 
 # ---- the IMAP backend: set operations, sync, notification ----
 IR=$T_DIR/imap

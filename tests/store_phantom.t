@@ -68,4 +68,40 @@ is "$(grep '^[0-9]* ' "$T_DIR/after.out" | awk '{print $1, $2}' | tr '\n' ' ')" 
 is "$(grep '^uidnext' "$T_DIR/after.out")" "uidnext 3" "UIDNEXT unchanged"
 is "$(ls "$ROOT/INBOX/cur" | wc -l)" 1 "one file"
 
+# 3. One file listed under two names: a flag rename that beats the scan's
+# three reads of cur/ leaves its old and its new name in the listing.  Made
+# deterministic: both names exist while the scan reads (a hard link), the
+# scan pauses between its readdir and its look at the names
+# (maildir:scanned), the rename completes (the old name goes), the scan goes
+# on.  The folder must open with the message once, under its new name.
+uid3=$("$ST" "$ROOT" append INBOX "$(msg three)" S)
+old=$(cd "$ROOT/INBOX/cur" && ls | grep -v ':2,FS$')
+new=${old%:2,S}:2,RS
+ln "$ROOT/INBOX/cur/$old" "$ROOT/INBOX/cur/$new"
+touch -d '1 minute ago' "$ROOT/INBOX/cur"
+LOFT_CRASH_PAUSE=maildir:scanned "$ST" "$ROOT" open INBOX > "$T_DIR/open.out" 2> "$T_DIR/open.err" &
+pid=$!
+T_PIDS+=("$pid")
+stopped "$pid"
+ok $? "a scan listed both names and paused"
+rm "$ROOT/INBOX/cur/$old"
+kill -CONT "$pid"; wait "$pid"
+ok $? "the folder opens (no \"key already present\")" || diag "$(cat "$T_DIR/open.err")"
+is "$(grep "^$uid3 " "$T_DIR/open.out" | awk '{print $2, $5}')" "RS cur/$new" \
+	"UID $uid3 once, under its new name" || diag "$(cat "$T_DIR/open.out")"
+"$ST" "$ROOT" open INBOX > "$T_DIR/after.out"
+is "$(grep -c '^[0-9]* ' "$T_DIR/after.out")" 2 "two messages, UIDs 2 and $uid3" ||
+	diag "$(cat "$T_DIR/after.out")"
+
+# 4. Two files with one key (a copy under another name, by hand or by a
+# program that links before it unlinks): the folder still opens, with the
+# message once; the other file is named as a problem.
+cp "$ROOT/INBOX/cur/$new" "$ROOT/INBOX/cur/${new%:2,RS}:2,FRS"
+touch -d '1 minute ago' "$ROOT/INBOX/cur"
+"$ST" "$ROOT" open INBOX > "$T_DIR/open.out" 2> "$T_DIR/open.err"
+ok $? "a folder with two files of one key opens" || diag "$(cat "$T_DIR/open.err")"
+is "$(grep -c "^$uid3 " "$T_DIR/open.out")" 1 "UID $uid3 listed once"
+like "$(cat "$T_DIR/open.err")" "same key as cur/" "the second file is reported"
+is "$(grep '^uidnext' "$T_DIR/open.out")" "uidnext $((uid3 + 1))" "no UID handed out for it"
+
 done_testing

@@ -143,7 +143,7 @@ static const struct cfg_case cases[] = {
 	  "scheme: write smtps://mail.example.org:465 (implicit TLS), or smtp+insecure://mail.example.org:465 "
 	  "for plaintext", NULL },
 	{ "set smarthost=smtp://h:0\n", "t:1:15: smarthost: bad port: 'smtp://h:0'", NULL },
-	{ "set smarthost=http://h\n", "t:1:15: smarthost must start with smtp://, smtps:// or "
+	{ "set smarthost=http://h\n", "t:1:15: smarthost: must start with smtp://, smtps:// or "
 	  "smtp+insecure://: 'http://h'", NULL },
 	{ "set imap_listen=h:0\n", "t:1:17: imap_listen: expected HOST:PORT", NULL },
 	{ "set smtp_listen=h:65536\n", "t:1:17: smtp_listen: expected HOST:PORT", NULL },

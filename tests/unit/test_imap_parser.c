@@ -112,6 +112,12 @@ static const struct {
 	{ "b1 X ((a) (b (c)) ())\r\n", "b1 X ((a:a) (a:b (a:c)) ())|" },
 	{ "b2 LIST \"\" *\r\n", "b2 LIST q: a:*|" },
 	{ "b3 APPEND x ~{2}\r\nab\r\n", "LIT b3 APPEND 2|b3 APPEND a:x l8:2:ab|" },
+	/* RFC 6855 4: APPEND's UTF8 data item, a literal8 in a list */
+	{ "b31 APPEND x UTF8 (~{3}\r\na\nb)\r\n",
+	  "LIT b31 APPEND 3|b31 APPEND a:x a:UTF8 (l8:3:a\nb)|" },
+	{ "b32 APPEND x (\\Seen) UTF8 (~{2+}\r\nab) UTF8 (~{1+}\r\nc)\r\n",
+	  "LIT b32 APPEND 2+|LIT b32 APPEND 1+|b32 APPEND a:x (a:\\Seen) a:UTF8 (l8:2:ab) a:UTF8 (l8:1:c)|" },
+	{ "b33 CREATE \"Caf\xc3\xa9\"\r\n", "b33 CREATE q:Caf\xc3\xa9|" },
 	{ "b4 NOOP \r\n", "b4 NOOP|" },
 	/* errors, each followed by a good command: the parser resynchronises */
 	{ "b5 X \"abc\r\nb6 NOOP\r\n", "BAD b5 Newline in a quoted string.|b6 NOOP|" },
@@ -354,6 +360,34 @@ static void test_utf7(void **state)
 	sbuf_release(&a);
 }
 
+/* Mailbox names under UTF8=ACCEPT (RFC 6855 3). */
+static void test_utf8_names(void **state)
+{
+	static const struct {
+		const char *name;
+		bool ok;
+	} names[] = {
+		{ "INBOX", true },
+		{ "Caf\xc3\xa9/\xe2\x98\x83", true },
+		{ "a&AOk-", true },			/* no modified UTF-7 now: as it is */
+		{ "\xf0\x9f\x93\xa7 Mail", true },
+		{ "Caf\xe9", false },			/* Latin-1 */
+		{ "\xc0\xaf", false },			/* overlong */
+		{ "\xed\xa0\x80", false },		/* a surrogate */
+		{ "tab\there", false },
+		{ "del\x7f", false },
+		{ "c1\xc2\x85", false },			/* U+0085 */
+		{ "line\xe2\x80\xa8", false },		/* U+2028 */
+		{ "para\xe2\x80\xa9", false },		/* U+2029 */
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (imap_utf8_name_ok(names[i].name) != names[i].ok)
+			print_error("name %zu: want %d\n", i, names[i].ok);
+		assert_int_equal(imap_utf8_name_ok(names[i].name), names[i].ok);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -363,6 +397,7 @@ int main(void)
 		cmocka_unit_test(test_seqset),
 		cmocka_unit_test(test_section),
 		cmocka_unit_test(test_utf7),
+		cmocka_unit_test(test_utf8_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

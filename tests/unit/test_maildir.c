@@ -608,7 +608,7 @@ static void test_copy_and_move(void **state)
 	pathf(from, "%s/%s", a, loc);
 	pathf(to, "%sR", from);
 	assert_int_equal(rename(from, to), 0);
-	assert_int_equal(maildir_move(a, loc, b, 0, NULL, &moved, &err), 0);
+	assert_int_equal(maildir_move(a, loc, b, 0, NULL, NULL, &moved, &err), 0);
 	assert_int_equal(strncmp(moved, "new/", 4), 0);
 	assert_int_equal(count_files(a, "cur"), 0);
 	assert_int_equal(count_files(b, "cur") + count_files(b, "new"), 2);
@@ -639,7 +639,7 @@ static void test_copy_and_move(void **state)
 	/* A source that is gone is reported, naming it. */
 	char *none = (char *)"unchanged";
 
-	assert_int_equal(maildir_move(a, loc, b, 0, NULL, &none, &err), -1);
+	assert_int_equal(maildir_move(a, loc, b, 0, NULL, NULL, &none, &err), -1);
 	assert_null(none);
 	assert_non_null(strstr(err, a));
 	assert_int_equal(errno, ENOENT);

@@ -10,6 +10,7 @@
 #include "lib/sbuf.h"
 #include "store/message.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,6 +225,92 @@ static void test_imap(void **state)
 	assert_string_equal(sb.buf, "{4}\r\na\r\nb");
 	sbuf_release(&sb);
 	message_free(&m);
+}
+
+/* BODY from the cached BODYSTRUCTURE equals BODY from a parse. */
+static void check_body_of(const char *text, size_t len)
+{
+	const char *err;
+	struct message *m = message_parse(text, len, NULL, &err);
+	struct sbuf bs = SBUF_INIT, body = SBUF_INIT, got = SBUF_INIT;
+
+	assert_non_null(m);
+	message_imap_bodystructure(m, 1, &bs);
+	message_imap_bodystructure(m, 0, &body);
+	if (message_imap_body_of(bs.buf, bs.len, &got) < 0 || strcmp(got.buf, body.buf) != 0)
+		print_error("BODYSTRUCTURE %s\nBODY     %s\ngot      %s\n", bs.buf, body.buf, got.buf);
+	assert_string_equal(got.buf, body.buf);
+	sbuf_release(&bs);
+	sbuf_release(&body);
+	sbuf_release(&got);
+	message_free(&m);
+}
+
+static void test_body_of(void **state)
+{
+	static const char *const msgs[] = {
+		"Subject: x\n\nhello\n",
+		/* text, an attachment with 8-bit and ")" in its name, a
+		 * message/rfc822 with a multipart inside, a language list */
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+		"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nhi\r\n"
+		"--b\r\nContent-Type: application/pdf; name=\"a (1).pdf\"\r\n"
+		"Content-Disposition: attachment; filename=\"f\xc3\xbcr \\\"x\\\").pdf\"\r\n"
+		"Content-Language: en, fr\r\nContent-MD5: Q2hlY2sgSW50ZWdyaXR5IQ==\r\n"
+		"Content-Transfer-Encoding: base64\r\n\r\nAAAA\r\n"
+		"--b\r\nContent-Type: message/rfc822\r\n\r\n"
+		"Subject: {3}\r\nContent-Type: multipart/alternative; boundary=c\r\n\r\n"
+		"--c\r\nContent-Type: text/plain\r\n\r\na\r\n--c\r\nContent-Type: text/html\r\n\r\n<b>\r\n--c--\r\n"
+		"--b--\r\n",
+		/* a multipart without children; a message/rfc822 that is empty */
+		"Content-Type: multipart/mixed; boundary=z\n\n--z--\n",
+		"Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: message/rfc822\n\n--b--\n",
+		"Content-Type: message/global\n\nSubject: g\n\nbody\n",
+		"Content-Type: image/png\nContent-ID: <i@x>\nContent-Description: a \"pic\"\n\nxx\n",
+	};
+	struct sbuf out = SBUF_INIT;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++)
+		check_body_of(msgs[i], strlen(msgs[i]));
+	/* not a BODYSTRUCTURE: -1, nothing appended */
+	static const char *const bad[] = { "", "(", "(\"text\" \"plain\"", "x", "((\"a\" \"b\"))",
+					   "(\"text\" {5}\r\nab)", "(\"a\" \"b\" 1 2 3 4 5) x" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(message_imap_body_of(bad[i], strlen(bad[i]), &out), -1);
+		assert_int_equal(out.len, 0);
+	}
+	sbuf_release(&out);
+	/* The golden corpus too, when the shared tree is there. */
+	const char *shared = getenv("SHARED");
+	char dir[1024];
+	DIR *d;
+	struct dirent *de;
+
+	snprintf(dir, sizeof(dir), "%s/corpus/golden", shared ? shared : "");
+	if (shared == NULL || (d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		size_t n = strlen(de->d_name);
+		char path[2048];
+		FILE *fp;
+
+		if (n < 4 || strcmp(de->d_name + n - 4, ".eml") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if ((fp = fopen(path, "rb")) == NULL)
+			continue;
+		struct sbuf text = SBUF_INIT;
+		char buf[65536];
+		size_t r;
+
+		while ((r = fread(buf, 1, sizeof(buf), fp)) > 0)
+			sbuf_add(&text, buf, r);
+		fclose(fp);
+		check_body_of(text.buf, text.len);
+		sbuf_release(&text);
+	}
+	closedir(d);
 }
 
 static void test_boundary_quote(void **state)
@@ -489,6 +576,7 @@ int main(void)
 		cmocka_unit_test(test_flowed),
 		cmocka_unit_test(test_headers),
 		cmocka_unit_test(test_imap),
+		cmocka_unit_test(test_body_of),
 		cmocka_unit_test(test_boundary_quote),
 		cmocka_unit_test(test_depth_limit),
 		cmocka_unit_test(test_part_limit),

@@ -1,6 +1,7 @@
-/* relay: smarthost URLs (table-driven) and the password command (first
- * line, failure, timeout). */
+/* relay: smarthost URLs (table-driven) and the password command
+ * (lib/secret_cmd.c: first line, failure, timeout). */
 #include "localmta/relay-private.h"
+#include "lib/secret_cmd.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -66,17 +67,17 @@ static void test_password_command(void **state)
 {
 	char *pw = NULL, *err = NULL;
 
-	assert_int_equal(relay_password_command("printf 's3cret word\\nsecond\\n'", 5, &pw, &err), 0);
+	assert_int_equal(secret_cmd_run("smarthost_password_command", "printf 's3cret word\\nsecond\\n'", 5, &pw, &err), 0);
 	assert_string_equal(pw, "s3cret word");
 	free(pw);
-	assert_int_equal(relay_password_command("echo leaked; exit 2", 5, &pw, &err), -1);
+	assert_int_equal(secret_cmd_run("smarthost_password_command", "echo leaked; exit 2", 5, &pw, &err), -1);
 	assert_non_null(strstr(err, "status 2"));
 	assert_null(strstr(err, "leaked"));
 	free(err);
-	assert_int_equal(relay_password_command("true", 5, &pw, &err), -1);
-	assert_non_null(strstr(err, "no password"));
+	assert_int_equal(secret_cmd_run("smarthost_password_command", "true", 5, &pw, &err), -1);
+	assert_non_null(strstr(err, "smarthost_password_command printed nothing"));
 	free(err);
-	assert_int_equal(relay_password_command("exec sleep 10", 1, &pw, &err), -1);
+	assert_int_equal(secret_cmd_run("smarthost_password_command", "exec sleep 10", 1, &pw, &err), -1);
 	assert_non_null(strstr(err, "timed out"));
 	free(err);
 }

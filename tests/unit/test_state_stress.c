@@ -250,6 +250,50 @@ static int child_adder(const char *dir, int who, int n)
 	return 0;
 }
 
+/* The CRLF size (vsize) is kept; a version 2 record (before it was kept)
+ * still reads, with vsize 0. */
+static void test_vsize_versions(void **unused)
+{
+	const char *dir = folder_dir("vsize"), *error = NULL;
+	struct state *st = open_ok(dir, NULL);
+	struct state_txn *txn = begin_ok(st);
+	struct state_rec rec = mkrec("key1", "(\"envelope\")"), got;
+	unsigned char old[4096];
+	MDB_env *env;
+	MDB_txn *rtxn;
+	MDB_dbi msgs;
+	uint32_t be = htobe32(1);
+	MDB_val k = { 4, &be }, v;
+	char *buf;
+
+	rec.vsize = 4321;
+	add_ok(txn, &rec);
+	commit_ok(&txn);
+	assert_int_equal(state_get(st, 1, &got, &buf, &error), 1);
+	assert_int_equal(got.vsize, 4321);
+	free(buf);
+	state_close(&st);
+
+	env = raw_open(dir, &rtxn, 0);
+	assert_int_equal(mdb_dbi_open(rtxn, "msgs", 0, &msgs), 0);
+	assert_int_equal(mdb_get(rtxn, msgs, &k, &v), 0);
+	assert_true(v.mv_size <= sizeof(old) && v.mv_size > 8);
+	assert_int_equal(((unsigned char *)v.mv_data)[0], 3);
+	memcpy(old, v.mv_data, v.mv_size - 8);	/* without vsize */
+	old[0] = 2;
+	raw_put(rtxn, msgs, 1, old, v.mv_size - 8);
+	assert_int_equal(mdb_txn_commit(rtxn), 0);
+	mdb_env_close(env);
+
+	st = open_ok(dir, NULL);
+	assert_int_equal(state_get(st, 1, &got, &buf, &error), 1);
+	assert_int_equal(got.vsize, 0);
+	assert_string_equal(got.envelope, "(\"envelope\")");
+	assert_string_equal(got.keywords, "$Label1 work");
+	free(buf);
+	state_close(&st);
+}
+
 static void test_two_processes(void **unused)
 {
 	const char *dir = folder_dir("procs");
@@ -409,6 +453,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_garbled_records),
 		cmocka_unit_test(test_unseen_counter),
+		cmocka_unit_test(test_vsize_versions),
 		cmocka_unit_test(test_two_processes),
 		cmocka_unit_test(test_stale_reader),
 		cmocka_unit_test(test_large_folder),

@@ -468,6 +468,7 @@ static void same_msg(const struct store_msg *a, const struct store_msg *b)
 	assert_int_equal(a->flags, b->flags);
 	assert_int_equal(a->modseq, b->modseq);
 	assert_int_equal(a->size, b->size);
+	assert_int_equal(a->vsize, b->vsize);
 	assert_int_equal(a->internal_date, b->internal_date);
 	assert_string_equal(a->keywords, b->keywords);
 	assert_string_equal(a->location, b->location);

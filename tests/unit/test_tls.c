@@ -5,6 +5,7 @@
 #include "lib/net.h"
 #include "lib/sbuf.h"
 #include "lib/tls.h"
+#include "lib/xalloc.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -128,6 +129,15 @@ static void test_pinned(void **state)
 	char *err = NULL, why[256], wrong[TLS_FINGERPRINT_SIZE];
 	SSL_CTX *ctx = tls_client_ctx_new(NULL, fingerprint, &err);
 
+	assert_non_null(ctx);
+	assert_int_equal(try_client(ctx, "anything.example", why, sizeof(why)), 0);
+	SSL_CTX_free(ctx);
+
+	/* As remote/ prints it in "pin it with imap_fingerprint SHA256:...". */
+	char *prefixed = xasprintf("SHA256:%s", fingerprint);
+
+	ctx = tls_client_ctx_new(NULL, prefixed, &err);
+	free(prefixed);
 	assert_non_null(ctx);
 	assert_int_equal(try_client(ctx, "anything.example", why, sizeof(why)), 0);
 	SSL_CTX_free(ctx);

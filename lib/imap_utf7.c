@@ -1,12 +1,15 @@
 /* Modified UTF-7 for mailbox names (RFC 3501 5.1.3): printable ASCII stands
  * for itself ("&" is "&-"), everything else is UTF-16 in base64 with ','
  * for '/', between '&' and '-'.  Decoding accepts only the canonical form,
- * so one name has one spelling and names cannot be smuggled past checks. */
-#include "imapd/imap_parser.h"
+ * so one name has one spelling and names cannot be smuggled past checks.
+ * Under UTF8=ACCEPT (RFC 6855) names are UTF-8 as they are, checked by
+ * imap_utf8_name_ok(). */
+#include "lib/imap_utf7.h"
 
 #include "lib/sbuf.h"
 #include "lib/utf8.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 static const char b64[] =
@@ -150,4 +153,20 @@ int imap_utf7_decode(const char *name, struct sbuf *out)
 		after_run = true;
 	}
 	return 0;
+}
+
+bool imap_utf8_name_ok(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (!utf8_valid(name, len))
+		return false;
+	for (size_t i = 0; i < len;) {
+		uint32_t cp;
+
+		i += utf8_decode(name + i, len - i, &cp);
+		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029)
+			return false;
+	}
+	return true;
 }

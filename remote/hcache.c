@@ -1,0 +1,674 @@
+/* The header cache; see hcache.h.
+ *
+ * One unnamed LMDB database per account holds three kinds of keys:
+ *   "N"                    the next folder id (uint32)
+ *   "F" FOLDER             id, UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ
+ *   "M" ID(be32) UID(be32) one message (see encode_msg)
+ * A short numeric id keeps message keys at 9 bytes whatever the folder's
+ * name, and big-endian numbers make a cursor walk UIDs in order.  The
+ * cache is a copy of what the server says, so a record that does not
+ * decode is an error for the caller to answer by dropping the cache. */
+#include "remote/hcache.h"
+#include "lib/config.h"
+#include "lib/path.h"
+#include "lib/sbuf.h"
+#include "lib/xalloc.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAP_SIZE ((size_t)4 << 30)	/* virtual; the file grows as used */
+#define MSG_VERSION 1
+#define MSG_KEY_SIZE 9
+
+struct hcache {
+	MDB_env *env;
+	MDB_dbi dbi;
+	char *dir;
+};
+
+struct folder_rec {
+	uint32_t id, uidvalidity, uidnext;
+	uint64_t highestmodseq;
+};
+
+static int mdb_fail(char **error_r, const struct hcache *hc, const char *what, int rc)
+{
+	*error_r = xasprintf("header cache %s: %s: %s", hc->dir, what, mdb_strerror(rc));
+	return -1;
+}
+
+static int garbled(char **error_r, const struct hcache *hc, const char *what)
+{
+	*error_r = xasprintf("header cache %s: %s: a record that does not decode", hc->dir, what);
+	return -1;
+}
+
+/* ---- encoding ---- */
+
+static void put_be32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+static uint32_t get_be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void msg_key(unsigned char key[MSG_KEY_SIZE], uint32_t id, uint32_t uid)
+{
+	key[0] = 'M';
+	put_be32(key + 1, id);
+	put_be32(key + 5, uid);
+}
+
+static void add_str(struct sbuf *b, const char *s)
+{
+	uint32_t len = s != NULL ? (uint32_t)strlen(s) + 1 : 0;	/* 0: NULL */
+
+	sbuf_add(b, &len, sizeof(len));
+	if (len > 0)
+		sbuf_add(b, s, len - 1);
+}
+
+/* Version, flags, size, modseq, internaldate, date, then the strings each
+ * as a length (0 for NULL, else strlen + 1) and the bytes.  Native byte
+ * order: the cache never leaves the machine. */
+static void encode_msg(struct sbuf *b, const struct hcache_msg *m)
+{
+	unsigned char v = MSG_VERSION;
+
+	sbuf_add(b, &v, 1);
+	sbuf_add(b, &m->flags, sizeof(m->flags));
+	sbuf_add(b, &m->size, sizeof(m->size));
+	sbuf_add(b, &m->modseq, sizeof(m->modseq));
+	sbuf_add(b, &m->internaldate, sizeof(m->internaldate));
+	sbuf_add(b, &m->date, sizeof(m->date));
+	add_str(b, m->keywords);
+	add_str(b, m->subject);
+	add_str(b, m->from);
+	add_str(b, m->to);
+	add_str(b, m->cc);
+	add_str(b, m->message_id);
+	add_str(b, m->in_reply_to);
+	add_str(b, m->references);
+}
+
+struct reader {
+	const unsigned char *p, *end;
+	bool bad;
+};
+
+static void take(struct reader *r, void *out, size_t n)
+{
+	if (r->bad || (size_t)(r->end - r->p) < n) {
+		r->bad = true;
+		memset(out, 0, n);
+		return;
+	}
+	memcpy(out, r->p, n);
+	r->p += n;
+}
+
+static char *take_str(struct reader *r)
+{
+	uint32_t len;
+	char *s;
+
+	take(r, &len, sizeof(len));
+	if (r->bad || len == 0)
+		return NULL;
+	if ((size_t)(r->end - r->p) < len - 1) {
+		r->bad = true;
+		return NULL;
+	}
+	s = xstrndup((const char *)r->p, len - 1);
+	r->p += len - 1;
+	return s;
+}
+
+static int decode_msg(const MDB_val *v, uint32_t uid, struct hcache_msg *m)
+{
+	struct reader r = { v->mv_data, (const unsigned char *)v->mv_data + v->mv_size, false };
+	unsigned char version;
+
+	memset(m, 0, sizeof(*m));
+	m->uid = uid;
+	take(&r, &version, 1);
+	if (version != MSG_VERSION)
+		return -1;
+	take(&r, &m->flags, sizeof(m->flags));
+	take(&r, &m->size, sizeof(m->size));
+	take(&r, &m->modseq, sizeof(m->modseq));
+	take(&r, &m->internaldate, sizeof(m->internaldate));
+	take(&r, &m->date, sizeof(m->date));
+	m->keywords = take_str(&r);
+	m->subject = take_str(&r);
+	m->from = take_str(&r);
+	m->to = take_str(&r);
+	m->cc = take_str(&r);
+	m->message_id = take_str(&r);
+	m->in_reply_to = take_str(&r);
+	m->references = take_str(&r);
+	if (r.bad || r.p != r.end) {
+		hcache_msg_clear(m);
+		return -1;
+	}
+	return 0;
+}
+
+void hcache_msg_clear(struct hcache_msg *m)
+{
+	if (m == NULL)
+		return;
+	free(m->keywords);
+	free(m->subject);
+	free(m->from);
+	free(m->to);
+	free(m->cc);
+	free(m->message_id);
+	free(m->in_reply_to);
+	free(m->references);
+	memset(m, 0, sizeof(*m));
+}
+
+/* ---- folders ---- */
+
+static int folder_key(struct hcache *hc, const char *folder, struct sbuf *key, char **error_r)
+{
+	sbuf_addch(key, 'F');
+	sbuf_addstr(key, folder);
+	if (key->len > (size_t)mdb_env_get_maxkeysize(hc->env)) {
+		*error_r = xasprintf("header cache: folder name too long: %.40s...", folder);
+		return -1;
+	}
+	return 0;
+}
+
+/* 1 with *rec, 0 when absent, -1. */
+static int folder_read(struct hcache *hc, MDB_txn *txn, const char *folder,
+		       struct folder_rec *rec, char **error_r)
+{
+	struct sbuf key = SBUF_INIT;
+	MDB_val k, v;
+	int rc;
+
+	if (folder_key(hc, folder, &key, error_r) < 0) {
+		sbuf_release(&key);
+		return -1;
+	}
+	k.mv_size = key.len;
+	k.mv_data = key.buf;
+	rc = mdb_get(txn, hc->dbi, &k, &v);
+	sbuf_release(&key);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return mdb_fail(error_r, hc, "reading a folder", rc);
+	if (v.mv_size != sizeof(*rec))
+		return garbled(error_r, hc, folder);
+	memcpy(rec, v.mv_data, sizeof(*rec));
+	return 1;
+}
+
+static int folder_write(struct hcache *hc, MDB_txn *txn, const char *folder,
+			const struct folder_rec *rec, char **error_r)
+{
+	struct sbuf key = SBUF_INIT;
+	MDB_val k, v = { sizeof(*rec), (void *)rec };
+	int rc;
+
+	if (folder_key(hc, folder, &key, error_r) < 0) {
+		sbuf_release(&key);
+		return -1;
+	}
+	k.mv_size = key.len;
+	k.mv_data = key.buf;
+	rc = mdb_put(txn, hc->dbi, &k, &v, 0);
+	sbuf_release(&key);
+	return rc != 0 ? mdb_fail(error_r, hc, "writing a folder", rc) : 0;
+}
+
+static int next_id(struct hcache *hc, MDB_txn *txn, uint32_t *id_r, char **error_r)
+{
+	MDB_val k = { 1, "N" }, v;
+	uint32_t id = 1;
+	int rc = mdb_get(txn, hc->dbi, &k, &v);
+
+	if (rc == 0 && v.mv_size == sizeof(id))
+		memcpy(&id, v.mv_data, sizeof(id));
+	else if (rc != 0 && rc != MDB_NOTFOUND)
+		return mdb_fail(error_r, hc, "reading the next id", rc);
+	*id_r = id;
+	id++;
+	v.mv_size = sizeof(id);
+	v.mv_data = &id;
+	rc = mdb_put(txn, hc->dbi, &k, &v, 0);
+	return rc != 0 ? mdb_fail(error_r, hc, "writing the next id", rc) : 0;
+}
+
+/* Calls fn(value, uid) for each message record of folder id in UID order,
+ * in txn; fn returning non-zero stops the walk with that value.  With
+ * del, each record is deleted after fn.  0, fn's value, or -1. */
+static int walk(struct hcache *hc, MDB_txn *txn, uint32_t id, bool del,
+		int (*fn)(const MDB_val *v, uint32_t uid, void *ctx, char **error_r), void *ctx,
+		char **error_r)
+{
+	unsigned char start[MSG_KEY_SIZE];
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, r = 0;
+
+	if ((rc = mdb_cursor_open(txn, hc->dbi, &cur)) != 0)
+		return mdb_fail(error_r, hc, "cursor", rc);
+	msg_key(start, id, 0);
+	k.mv_size = sizeof(start);
+	k.mv_data = start;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && r == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != MSG_KEY_SIZE || memcmp(k.mv_data, start, 5) != 0)
+			break;
+		r = fn(&v, get_be32((const unsigned char *)k.mv_data + 5), ctx, error_r);
+		/* After a delete the cursor stands on the next record, and
+		 * MDB_NEXT knows it (LMDB's C_DEL). */
+		if (r == 0 && del && (rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (r == 0 && rc != 0 && rc != MDB_NOTFOUND)
+		return mdb_fail(error_r, hc, "walking messages", rc);
+	return r;
+}
+
+static int count_one(const MDB_val *v, uint32_t uid, void *ctx, char **error_r)
+{
+	(*(size_t *)ctx)++;
+	return 0;
+}
+
+static int begin(struct hcache *hc, unsigned flags, MDB_txn **txn, char **error_r)
+{
+	int rc = mdb_txn_begin(hc->env, NULL, flags, txn);
+
+	return rc != 0 ? mdb_fail(error_r, hc, "transaction", rc) : 0;
+}
+
+static int commit(struct hcache *hc, MDB_txn *txn, char **error_r)
+{
+	int rc = mdb_txn_commit(txn);
+
+	return rc != 0 ? mdb_fail(error_r, hc, "commit", rc) : 0;
+}
+
+int hcache_folder_open(struct hcache *hc, const char *folder, uint32_t uidvalidity,
+		       size_t *dropped_r, char **error_r)
+{
+	struct folder_rec rec;
+	size_t dropped = 0;
+	MDB_txn *txn;
+	int r;
+
+	if (begin(hc, 0, &txn, error_r) < 0)
+		return -1;
+	r = folder_read(hc, txn, folder, &rec, error_r);
+	if (r < 0)
+		goto fail;
+	if (r > 0 && rec.uidvalidity == uidvalidity) {
+		mdb_txn_abort(txn);
+		if (dropped_r != NULL)
+			*dropped_r = 0;
+		return 0;
+	}
+	if (r > 0) {
+		if (walk(hc, txn, rec.id, true, count_one, &dropped, error_r) < 0)
+			goto fail;
+	} else if (next_id(hc, txn, &rec.id, error_r) < 0) {
+		goto fail;
+	}
+	rec.uidvalidity = uidvalidity;
+	rec.uidnext = 0;
+	rec.highestmodseq = 0;
+	if (folder_write(hc, txn, folder, &rec, error_r) < 0)
+		goto fail;
+	if (dropped_r != NULL)
+		*dropped_r = dropped;
+	return commit(hc, txn, error_r);
+fail:
+	mdb_txn_abort(txn);
+	return -1;
+}
+
+int hcache_folder_get(struct hcache *hc, const char *folder, struct hcache_folder *f_r,
+		      char **error_r)
+{
+	struct folder_rec rec;
+	MDB_txn *txn;
+	int r;
+
+	if (begin(hc, MDB_RDONLY, &txn, error_r) < 0)
+		return -1;
+	r = folder_read(hc, txn, folder, &rec, error_r);
+	mdb_txn_abort(txn);
+	if (r > 0) {
+		f_r->uidvalidity = rec.uidvalidity;
+		f_r->uidnext = rec.uidnext;
+		f_r->highestmodseq = rec.highestmodseq;
+	}
+	return r;
+}
+
+/* One write transaction on an opened folder: fn does the work in txn on
+ * folder record rec (which it may change: it is written back).  0, or
+ * -1 with nothing changed. */
+static int write_folder(struct hcache *hc, const char *folder,
+			int (*fn)(struct hcache *hc, MDB_txn *txn, struct folder_rec *rec,
+				  const void *ctx, char **error_r),
+			const void *ctx, char **error_r)
+{
+	struct folder_rec rec;
+	MDB_txn *txn;
+	int r;
+
+	if (begin(hc, 0, &txn, error_r) < 0)
+		return -1;
+	r = folder_read(hc, txn, folder, &rec, error_r);
+	if (r == 0)
+		*error_r = xasprintf("header cache: folder %s was not opened", folder);
+	if (r <= 0 || fn(hc, txn, &rec, ctx, error_r) < 0 ||
+	    folder_write(hc, txn, folder, &rec, error_r) < 0) {
+		mdb_txn_abort(txn);
+		return -1;
+	}
+	return commit(hc, txn, error_r);
+}
+
+struct folder_numbers {
+	uint32_t uidnext;
+	uint64_t highestmodseq;
+};
+
+static int set_numbers(struct hcache *hc, MDB_txn *txn, struct folder_rec *rec, const void *ctx,
+		       char **error_r)
+{
+	const struct folder_numbers *n = ctx;
+
+	rec->uidnext = n->uidnext;
+	rec->highestmodseq = n->highestmodseq;
+	return 0;
+}
+
+int hcache_folder_set(struct hcache *hc, const char *folder, uint32_t uidnext,
+		      uint64_t highestmodseq, char **error_r)
+{
+	struct folder_numbers n = { uidnext, highestmodseq };
+
+	return write_folder(hc, folder, set_numbers, &n, error_r);
+}
+
+/* ---- messages ---- */
+
+struct batch {
+	const struct hcache_msg *msgs;
+	const uint32_t *uids;
+	size_t n;
+};
+
+static int put_msg(struct hcache *hc, MDB_txn *txn, uint32_t id, const struct hcache_msg *m,
+		   char **error_r)
+{
+	unsigned char key[MSG_KEY_SIZE];
+	struct sbuf b = SBUF_INIT;
+	MDB_val k = { sizeof(key), key }, v;
+	int rc;
+
+	msg_key(key, id, m->uid);
+	encode_msg(&b, m);
+	v.mv_size = b.len;
+	v.mv_data = b.buf;
+	rc = mdb_put(txn, hc->dbi, &k, &v, 0);
+	sbuf_release(&b);
+	return rc != 0 ? mdb_fail(error_r, hc, "writing a message", rc) : 0;
+}
+
+/* 1 with *m, 0 when absent, -1. */
+static int get_msg(struct hcache *hc, MDB_txn *txn, uint32_t id, uint32_t uid,
+		   struct hcache_msg *m, char **error_r)
+{
+	unsigned char key[MSG_KEY_SIZE];
+	MDB_val k = { sizeof(key), key }, v;
+	int rc;
+
+	msg_key(key, id, uid);
+	rc = mdb_get(txn, hc->dbi, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return mdb_fail(error_r, hc, "reading a message", rc);
+	return decode_msg(&v, uid, m) < 0 ? garbled(error_r, hc, "a message") : 1;
+}
+
+static int put_all(struct hcache *hc, MDB_txn *txn, struct folder_rec *rec, const void *ctx,
+		   char **error_r)
+{
+	const struct batch *b = ctx;
+
+	for (size_t i = 0; i < b->n; i++)
+		if (put_msg(hc, txn, rec->id, &b->msgs[i], error_r) < 0)
+			return -1;
+	return 0;
+}
+
+int hcache_put(struct hcache *hc, const char *folder, const struct hcache_msg *msgs, size_t n,
+	       char **error_r)
+{
+	struct batch b = { msgs, NULL, n };
+
+	return write_folder(hc, folder, put_all, &b, error_r);
+}
+
+static int flags_all(struct hcache *hc, MDB_txn *txn, struct folder_rec *rec, const void *ctx,
+		     char **error_r)
+{
+	const struct batch *b = ctx;
+
+	for (size_t i = 0; i < b->n; i++) {
+		const struct hcache_msg *in = &b->msgs[i];
+		struct hcache_msg m;
+		int r = get_msg(hc, txn, rec->id, in->uid, &m, error_r);
+
+		if (r <= 0) {
+			if (r < 0)
+				return -1;
+			continue;
+		}
+		free(m.keywords);
+		m.keywords = in->keywords != NULL ? xstrdup(in->keywords) : NULL;
+		m.flags = in->flags;
+		m.modseq = in->modseq;
+		r = put_msg(hc, txn, rec->id, &m, error_r);
+		hcache_msg_clear(&m);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int hcache_set_flags(struct hcache *hc, const char *folder, const struct hcache_msg *msgs,
+		     size_t n, char **error_r)
+{
+	struct batch b = { msgs, NULL, n };
+
+	return write_folder(hc, folder, flags_all, &b, error_r);
+}
+
+static int remove_all(struct hcache *hc, MDB_txn *txn, struct folder_rec *rec, const void *ctx,
+		      char **error_r)
+{
+	const struct batch *b = ctx;
+
+	for (size_t i = 0; i < b->n; i++) {
+		unsigned char key[MSG_KEY_SIZE];
+		MDB_val k = { sizeof(key), key };
+		int rc;
+
+		msg_key(key, rec->id, b->uids[i]);
+		rc = mdb_del(txn, hc->dbi, &k, NULL);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return mdb_fail(error_r, hc, "removing a message", rc);
+	}
+	return 0;
+}
+
+int hcache_remove(struct hcache *hc, const char *folder, const uint32_t *uids, size_t n,
+		  char **error_r)
+{
+	struct batch b = { NULL, uids, n };
+
+	return write_folder(hc, folder, remove_all, &b, error_r);
+}
+
+int hcache_get(struct hcache *hc, const char *folder, uint32_t uid, struct hcache_msg *m_r,
+	       char **error_r)
+{
+	struct folder_rec rec;
+	MDB_txn *txn;
+	int r;
+
+	if (begin(hc, MDB_RDONLY, &txn, error_r) < 0)
+		return -1;
+	r = folder_read(hc, txn, folder, &rec, error_r);
+	if (r > 0)
+		r = get_msg(hc, txn, rec.id, uid, m_r, error_r);
+	mdb_txn_abort(txn);
+	return r;
+}
+
+/* A walk over folder in a read transaction; a folder not cached has no
+ * messages. */
+static int read_walk(struct hcache *hc, const char *folder,
+		     int (*fn)(const MDB_val *v, uint32_t uid, void *ctx, char **error_r),
+		     void *ctx, char **error_r)
+{
+	struct folder_rec rec;
+	MDB_txn *txn;
+	int r;
+
+	if (begin(hc, MDB_RDONLY, &txn, error_r) < 0)
+		return -1;
+	r = folder_read(hc, txn, folder, &rec, error_r);
+	if (r > 0)
+		r = walk(hc, txn, rec.id, false, fn, ctx, error_r);
+	mdb_txn_abort(txn);
+	return r;
+}
+
+struct foreach_ctx {
+	int (*fn)(const struct hcache_msg *m, void *ctx);
+	void *ctx;
+	struct hcache *hc;
+};
+
+static int foreach_one(const MDB_val *v, uint32_t uid, void *ctx, char **error_r)
+{
+	struct foreach_ctx *fc = ctx;
+	struct hcache_msg m;
+	int r;
+
+	if (decode_msg(v, uid, &m) < 0)
+		return garbled(error_r, fc->hc, "a message");
+	r = fc->fn(&m, fc->ctx);
+	hcache_msg_clear(&m);
+	return r;
+}
+
+int hcache_foreach(struct hcache *hc, const char *folder,
+		   int (*fn)(const struct hcache_msg *m, void *ctx), void *ctx, char **error_r)
+{
+	struct foreach_ctx fc = { fn, ctx, hc };
+
+	return read_walk(hc, folder, foreach_one, &fc, error_r);
+}
+
+long hcache_count(struct hcache *hc, const char *folder, char **error_r)
+{
+	size_t n = 0;
+
+	return read_walk(hc, folder, count_one, &n, error_r) < 0 ? -1 : (long)n;
+}
+
+/* ---- the environment ---- */
+
+char *hcache_dir(const struct config *cfg, const char *account)
+{
+	const char *state = config_get(cfg, "state_dir");
+	struct sbuf b = SBUF_INIT;
+
+	if (state != NULL)
+		sbuf_addf(&b, "%s/hcache/", state);
+	else
+		sbuf_addf(&b, "%s/.loft/hcache/", config_get(cfg, "folder"));
+	for (const char *p = account; *p != '\0'; p++) {
+		if (*p == '/' || *p == '%' || (*p == '.' && p == account))
+			sbuf_addf(&b, "%%%02X", (unsigned char)*p);
+		else
+			sbuf_addch(&b, *p);
+	}
+	return sbuf_detach(&b, NULL);
+}
+
+struct hcache *hcache_open(const char *dir, char **error_r)
+{
+	struct hcache *hc = xcalloc(1, sizeof(*hc));
+	MDB_txn *txn;
+	int rc, dead;
+
+	hc->dir = xstrdup(dir);
+	if (path_mkdirs(dir, 0700) < 0) {
+		*error_r = xasprintf("header cache %s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	if ((rc = mdb_env_create(&hc->env)) != 0 ||
+	    (rc = mdb_env_set_mapsize(hc->env, MAP_SIZE)) != 0 ||
+	    (rc = mdb_env_open(hc->env, dir, MDB_NOTLS, 0600)) != 0) {
+		mdb_fail(error_r, hc, "open", rc);
+		goto fail;
+	}
+	/* Reader slots of processes that died would pin old pages. */
+	mdb_reader_check(hc->env, &dead);
+	if ((rc = mdb_txn_begin(hc->env, NULL, 0, &txn)) != 0) {
+		mdb_fail(error_r, hc, "transaction", rc);
+		goto fail;
+	}
+	if ((rc = mdb_dbi_open(txn, NULL, 0, &hc->dbi)) != 0) {
+		mdb_txn_abort(txn);
+		mdb_fail(error_r, hc, "open", rc);
+		goto fail;
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0) {
+		mdb_fail(error_r, hc, "open", rc);
+		goto fail;
+	}
+	return hc;
+fail:
+	hcache_close(&hc);
+	return NULL;
+}
+
+void hcache_close(struct hcache **hcp)
+{
+	struct hcache *hc = *hcp;
+
+	if (hc == NULL)
+		return;
+	if (hc->env != NULL)
+		mdb_env_close(hc->env);
+	free(hc->dir);
+	free(hc);
+	*hcp = NULL;
+}

@@ -1,0 +1,103 @@
+/* hcache: the header cache of remote folders, one LMDB environment per
+ * account (STATE_DIR/hcache/ACCOUNT/), so that reopening a folder fetches
+ * only what changed.
+ *
+ * Per folder it keeps UIDVALIDITY, UIDNEXT and HIGHESTMODSEQ; per UID the
+ * flags, MODSEQ, RFC822.SIZE, INTERNALDATE and the envelope fields the
+ * index shows and threads by.  The entries of a folder belong to one
+ * UIDVALIDITY: hcache_folder_open with another one drops them all first.
+ *
+ * Writes are batched: one transaction (one fsync) per call, however many
+ * messages it carries.  LMDB serialises writers: a second process writing
+ * the same account waits.  Nothing prints.  Errors: -1 with *error_r
+ * malloc'd.  Memory: strings in a struct hcache_msg filled here are
+ * malloc'd; hcache_msg_clear frees them. */
+#ifndef LOFT_REMOTE_HCACHE_H
+#define LOFT_REMOTE_HCACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct config;
+struct hcache;
+
+/* System flags as bits; keywords go in hcache_msg.keywords. */
+#define HCACHE_SEEN	0x01
+#define HCACHE_ANSWERED	0x02
+#define HCACHE_FLAGGED	0x04
+#define HCACHE_DELETED	0x08
+#define HCACHE_DRAFT	0x10
+
+struct hcache_msg {
+	uint32_t uid;
+	uint32_t flags;		/* HCACHE_* */
+	uint64_t modseq;	/* 0 without CONDSTORE */
+	uint32_t size;		/* RFC822.SIZE */
+	int64_t internaldate;	/* seconds since the epoch */
+	int64_t date;		/* the Date: header, seconds; 0 when absent */
+	/* NULL when absent.  Addresses as the index shows them
+	 * ("Name <a@b>, ..."), the rest decoded to UTF-8. */
+	char *keywords;		/* space separated */
+	char *subject, *from, *to, *cc;
+	char *message_id, *in_reply_to, *references;
+};
+
+struct hcache_folder {
+	uint32_t uidvalidity;
+	uint32_t uidnext;
+	uint64_t highestmodseq;	/* 0 without CONDSTORE */
+};
+
+/* The directory of account's cache: STATE_DIR/hcache/NAME, with '/', '%'
+ * and a leading '.' of NAME percent-encoded (one path component whatever
+ * the name).  Malloc'd. */
+char *hcache_dir(const struct config *cfg, const char *account);
+
+/* Opens (creating dir and the environment) the cache in dir.  The
+ * handle, or NULL with *error_r.  Blocks on file I/O only. */
+struct hcache *hcache_open(const char *dir, char **error_r);
+/* NULL-safe; sets *hcp NULL. */
+void hcache_close(struct hcache **hcp);
+
+/* Makes folder's entries those of uidvalidity: when the cache holds the
+ * folder under another UIDVALIDITY, its entries are dropped and
+ * *dropped_r (may be NULL) tells how many (the caller says so to the
+ * user); uidnext and highestmodseq then restart at 0.  0, or -1. */
+int hcache_folder_open(struct hcache *hc, const char *folder, uint32_t uidvalidity,
+		       size_t *dropped_r, char **error_r);
+/* The folder's record: 1 with *f_r, 0 when the cache has no such folder,
+ * -1 on error. */
+int hcache_folder_get(struct hcache *hc, const char *folder, struct hcache_folder *f_r,
+		      char **error_r);
+/* Sets UIDNEXT and HIGHESTMODSEQ of an opened folder.  0, or -1 (also
+ * when the folder was never opened). */
+int hcache_folder_set(struct hcache *hc, const char *folder, uint32_t uidnext,
+		      uint64_t highestmodseq, char **error_r);
+
+/* Stores n messages (replacing those with the same UIDs) in one
+ * transaction.  0, or -1 (nothing stored). */
+int hcache_put(struct hcache *hc, const char *folder, const struct hcache_msg *msgs, size_t n,
+	       char **error_r);
+/* Changes flags, keywords (NULL: none) and MODSEQ of cached UIDs in one
+ * transaction; UIDs not in the cache are skipped.  0, or -1. */
+int hcache_set_flags(struct hcache *hc, const char *folder, const struct hcache_msg *msgs,
+		     size_t n, char **error_r);
+/* Removes n UIDs (EXPUNGE, VANISHED) in one transaction.  0, or -1. */
+int hcache_remove(struct hcache *hc, const char *folder, const uint32_t *uids, size_t n,
+		  char **error_r);
+/* One message: 1 with *m_r filled (hcache_msg_clear), 0 when not cached,
+ * -1 on error. */
+int hcache_get(struct hcache *hc, const char *folder, uint32_t uid, struct hcache_msg *m_r,
+	       char **error_r);
+/* Calls fn for every cached message of folder in UID order (m is valid
+ * during the call only); fn returns 0 to go on, non-zero to stop (that
+ * value is returned).  Runs in one read transaction.  0, or -1. */
+int hcache_foreach(struct hcache *hc, const char *folder,
+		   int (*fn)(const struct hcache_msg *m, void *ctx), void *ctx, char **error_r);
+/* Number of cached messages of folder, or -1 on error. */
+long hcache_count(struct hcache *hc, const char *folder, char **error_r);
+
+void hcache_msg_clear(struct hcache_msg *m);
+
+#endif

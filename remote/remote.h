@@ -1,0 +1,167 @@
+/* remote: mailboxes on other IMAP servers, through libetpan's mailimap over
+ * loft's own OpenSSL stream driver (Debian's libetpan verifies no
+ * certificate).  Used by the client's IMAP mailbox driver and by the
+ * upstream sync.
+ *
+ * Security: imaps:// is TLS from the first byte, imap:// requires STARTTLS
+ * (a server that does not offer it is refused), imap+insecure:// is
+ * plaintext and only to a loopback address.  Certificates are verified
+ * against the system store or imap_ca with the host name checked, or only
+ * against a pinned imap_fingerprint.  Every check runs before a credential
+ * is fetched or sent.
+ *
+ * Blocking: remote_connect and every call taking a struct remote_conn block
+ * on the network, each wait bounded by the account's timeout; run them off
+ * the UI's thread.  remote_cancel is the one call safe from another thread.
+ *
+ * Memory: strings and arrays returned through _r are malloc'd and the
+ * caller frees them (the _free/_clear function named next to each).
+ * Errors: -1 (or NULL) with *error_r a malloc'd message saying what failed
+ * in words a user can act on; nothing here prints or exits. */
+#ifndef LOFT_REMOTE_REMOTE_H
+#define LOFT_REMOTE_REMOTE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct config;
+struct mailimap;
+
+/* ---- URLs: remote/url.c ---- */
+
+enum remote_security {
+	REMOTE_TLS,		/* imaps://HOST[:993] */
+	REMOTE_STARTTLS,	/* imap://HOST[:143], STARTTLS required */
+	REMOTE_PLAIN,		/* imap+insecure://HOST[:143], loopback only */
+};
+
+struct remote_url {
+	enum remote_security security;
+	char *user;		/* percent-decoded; NULL when the URL has none */
+	char *host;		/* bare host, for SNI and the certificate check */
+	char *hostport;		/* what net_connect takes */
+	char *folder;		/* percent-decoded UTF-8; "INBOX" when the URL has none */
+};
+
+/* True when text starts with one of the IMAP schemes (case-insensitive),
+ * i.e. `loft -f` should treat it as a remote folder. */
+bool remote_url_is(const char *text);
+/* Parses imaps://user@host:port/Folder and friends (lib/url.h grammar).
+ * 0 with *u filled (remote_url_clear frees it), or -1 with *error_r. */
+int remote_url_parse(const char *text, struct remote_url *u, char **error_r);
+void remote_url_clear(struct remote_url *u);
+
+/* ---- accounts: remote/account.c ---- */
+
+struct remote_account {
+	char *name;			/* account block name, or the URL for `loft -f URL` */
+	struct remote_url url;
+	char *user;			/* imap_user, else the URL's user; NULL: none */
+	char *password_command;		/* imap_password_command; NULL: none */
+	char *oauth_token_command;	/* imap_oauth_token_command; NULL: none */
+	char *ca;			/* imap_ca; NULL: the system store */
+	char *fingerprint;		/* imap_fingerprint; NULL: verify the chain */
+	int timeout_ms;			/* each wait for the server */
+};
+
+/* The account NAME's settings (imap_url and friends from its block, the
+ * global value where the block has none).  0, or -1 with *error_r (no
+ * such account, no imap_url, a bad one).  remote_account_clear frees *a. */
+int remote_account_load(const struct config *cfg, const char *name, struct remote_account *a,
+			char **error_r);
+/* The same for a bare URL (`loft -f imaps://...`): the settings of the
+ * first account whose imap_url names the same server (and user, when both
+ * name one), else the global imap_* settings. */
+int remote_account_from_url(const struct config *cfg, const char *url, struct remote_account *a,
+			    char **error_r);
+void remote_account_clear(struct remote_account *a);
+
+/* ---- connections: remote/conn.c, remote/auth.c ---- */
+
+struct remote_conn;
+
+/* Connects (no DNS for a literal address), sets up TLS as the URL says and
+ * verifies the certificate, reads the greeting and the capabilities, logs
+ * in -- OAUTHBEARER or XOAUTH2 with the token command's output when
+ * imap_oauth_token_command is set, else AUTHENTICATE PLAIN (SASL-IR when
+ * offered) or LOGIN with the password command's output -- and sends ENABLE
+ * QRESYNC (or CONDSTORE) when offered.  Blocks.  The connection, or NULL
+ * with *error_r ("certificate of HOST not trusted: REASON; pin it with
+ * imap_fingerprint SHA256:...", "login refused by HOST ..."). */
+struct remote_conn *remote_connect(const struct remote_account *a, char **error_r);
+/* LOGOUT (bounded by the timeout) unless the session is out of step,
+ * close, free; NULL-safe, sets *cp NULL. */
+void remote_close(struct remote_conn **cp);
+/* Makes a call blocked in another thread fail at once (shuts the socket
+ * down); the connection is then only fit for remote_close. */
+void remote_cancel(struct remote_conn *c);
+/* The libetpan session, logged in, for the mailimap_* calls (owned by c). */
+struct mailimap *remote_imap(struct remote_conn *c);
+/* True when the server announced capability name ("IDLE", "AUTH=PLAIN"). */
+bool remote_has_cap(struct remote_conn *c, const char *name);
+/* The SHA-256 fingerprint of the server's certificate ("AB:CD:..."), or
+ * NULL on a plaintext connection.  Owned by c. */
+const char *remote_fingerprint(const struct remote_conn *c);
+/* True when ENABLE QRESYNC (or CONDSTORE) was accepted, or CONDSTORE is
+ * offered by a server without ENABLE. */
+bool remote_qresync(const struct remote_conn *c);
+bool remote_condstore(const struct remote_conn *c);
+
+/* ---- folders: remote/folders.c ---- */
+
+struct remote_folder {
+	char *name;		/* UTF-8 (decoded from modified UTF-7) */
+	char *wire;		/* the name as the server spells it, for commands */
+	char delimiter;		/* hierarchy delimiter, '\0' when flat or unknown */
+	bool noselect;		/* \Noselect or \NonExistent: no messages */
+	bool has_counts;	/* the counts below came back */
+	uint32_t messages, unseen, uidnext, uidvalidity;
+};
+
+/* Every folder with MESSAGES, UNSEEN, UIDNEXT and UIDVALIDITY: one
+ * LIST-STATUS (RFC 5819) when offered, else LIST then STATUS per folder.
+ * 0 with *folders_r (remote_folders_free) and *n_r, or -1 with *error_r. */
+int remote_list_folders(struct remote_conn *c, struct remote_folder **folders_r, size_t *n_r,
+			char **error_r);
+void remote_folders_free(struct remote_folder *folders, size_t n);
+
+/* SELECTs folder (UTF-8, encoded here).  *exists_r, *uidvalidity_r and
+ * *uidnext_r (each may be NULL) from its answer.  0, or -1 with *error_r. */
+int remote_select(struct remote_conn *c, const char *folder, uint32_t *exists_r,
+		  uint32_t *uidvalidity_r, uint32_t *uidnext_r, char **error_r);
+
+/* ---- IDLE, driven by loft over the stream: remote/idle.c ----
+ *
+ * libetpan's mailimap_idle fails when an untagged response arrives before
+ * "+ idling"; these accept untagged responses before and after it.  A folder
+ * must be selected. */
+
+/* What came during IDLE. */
+struct remote_idle_news {
+	bool exists;		/* "* N EXISTS": new mail (N in count) */
+	bool expunge;		/* "* N EXPUNGE" or "* VANISHED" */
+	bool fetch;		/* "* N FETCH": flags changed */
+	uint32_t count;		/* the last EXISTS number, 0 when none came */
+};
+
+/* Sends IDLE and waits for the continuation; untagged responses that come
+ * first are added to *news.  0, or -1 with *error_r (the server refused
+ * IDLE, the connection failed). */
+int remote_idle_start(struct remote_conn *c, struct remote_idle_news *news, char **error_r);
+/* Waits up to timeout_ms for untagged responses and adds them to *news;
+ * returns at once when *news already holds something.  1 when *news holds
+ * something, 0 on timeout, -1 with *error_r (BYE included). */
+int remote_idle_wait(struct remote_conn *c, int timeout_ms, struct remote_idle_news *news,
+		     char **error_r);
+/* Sends DONE and reads up to the tagged OK (responses on the way are added
+ * to *news).  0, or -1 with *error_r. */
+int remote_idle_done(struct remote_conn *c, struct remote_idle_news *news, char **error_r);
+/* The fd to poll for readability while idling (also see
+ * remote_idle_pending), for callers that wait on several things. */
+int remote_fd(const struct remote_conn *c);
+/* True when bytes already read from the server wait in a buffer (poll on
+ * remote_fd would not see them). */
+bool remote_idle_pending(const struct remote_conn *c);
+
+#endif

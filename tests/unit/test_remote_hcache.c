@@ -1,0 +1,233 @@
+/* hcache: messages round-trip with every field (NULLs kept), UID order,
+ * flag updates, removal, folders kept apart, UIDNEXT/HIGHESTMODSEQ, a
+ * UIDVALIDITY change dropping exactly that folder, a reopen of the
+ * environment keeping everything, 100,000 messages in one batch, and the
+ * cache's directory name. */
+#include "remote/hcache.h"
+#include "lib/config.h"
+#include "lib/xalloc.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+static char *dir;
+
+static int setup(void **state)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	dir = xasprintf("%s/loft-hcache-test.XXXXXX", tmp != NULL && *tmp ? tmp : "/tmp");
+	return mkdtemp(dir) == NULL ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+	char *cmd = xasprintf("rm -rf '%s'", dir);
+	int r = system(cmd);
+
+	free(cmd);
+	free(dir);
+	return r;
+}
+
+static struct hcache *open_cache(void)
+{
+	char *err = NULL, *path = xasprintf("%s/acct", dir);
+	struct hcache *hc = hcache_open(path, &err);
+
+	if (hc == NULL)
+		fail_msg("%s", err);
+	free(path);
+	return hc;
+}
+
+static struct hcache_msg msg(uint32_t uid, const char *subject)
+{
+	struct hcache_msg m = {
+		.uid = uid, .flags = HCACHE_SEEN, .modseq = 100 + uid, .size = 1000 + uid,
+		.internaldate = 1700000000 + uid, .date = 1699999999,
+		.subject = (char *)subject, .from = "Ann <ann@example.org>",
+		.message_id = "<id@example.org>",
+	};
+	return m;
+}
+
+static int collect(const struct hcache_msg *m, void *ctx)
+{
+	char *s = ctx, buf[32];
+
+	snprintf(buf, sizeof(buf), "%s%u", *s ? "," : "", m->uid);
+	strcat(s, buf);
+	return 0;
+}
+
+static void test_roundtrip(void **state)
+{
+	struct hcache *hc = open_cache();
+	struct hcache_msg in[3] = { msg(7, "seven"), msg(3, "three"), msg(300, NULL) }, out;
+	struct hcache_folder f;
+	char *err = NULL, order[64] = "";
+	size_t dropped = 99;
+
+	in[0].keywords = "$Forwarded work";
+	in[0].references = "<a@x> <b@x>";
+	in[0].cc = "";
+	assert_int_equal(hcache_folder_get(hc, "INBOX", &f, &err), 0);
+	assert_int_equal(hcache_put(hc, "INBOX", in, 3, &err), -1);	/* not opened */
+	assert_non_null(strstr(err, "not opened"));
+	free(err);
+	assert_int_equal(hcache_folder_open(hc, "INBOX", 42, &dropped, &err), 0);
+	assert_int_equal(dropped, 0);
+	assert_int_equal(hcache_put(hc, "INBOX", in, 3, &err), 0);
+	assert_int_equal(hcache_get(hc, "INBOX", 7, &out, &err), 1);
+	assert_int_equal(out.uid, 7);
+	assert_int_equal(out.flags, HCACHE_SEEN);
+	assert_int_equal(out.modseq, 107);
+	assert_int_equal(out.size, 1007);
+	assert_int_equal(out.internaldate, 1700000007);
+	assert_int_equal(out.date, 1699999999);
+	assert_string_equal(out.subject, "seven");
+	assert_string_equal(out.from, "Ann <ann@example.org>");
+	assert_string_equal(out.keywords, "$Forwarded work");
+	assert_string_equal(out.references, "<a@x> <b@x>");
+	assert_string_equal(out.cc, "");	/* empty is not absent */
+	assert_null(out.to);
+	assert_null(out.in_reply_to);
+	hcache_msg_clear(&out);
+	assert_int_equal(hcache_get(hc, "INBOX", 300, &out, &err), 1);
+	assert_null(out.subject);
+	hcache_msg_clear(&out);
+	assert_int_equal(hcache_get(hc, "INBOX", 8, &out, &err), 0);
+
+	/* UID order whatever the insertion order (big-endian keys: 300 > 7). */
+	assert_int_equal(hcache_foreach(hc, "INBOX", collect, order, &err), 0);
+	assert_string_equal(order, "3,7,300");
+
+	/* Flags and MODSEQ change, the envelope stays; unknown UIDs are skipped. */
+	struct hcache_msg both[2] = {
+		{ .uid = 3, .flags = HCACHE_FLAGGED | HCACHE_ANSWERED, .modseq = 900 },
+		{ .uid = 55, .flags = HCACHE_SEEN },
+	};
+
+	assert_int_equal(hcache_set_flags(hc, "INBOX", both, 2, &err), 0);
+	assert_int_equal(hcache_get(hc, "INBOX", 3, &out, &err), 1);
+	assert_int_equal(out.flags, HCACHE_FLAGGED | HCACHE_ANSWERED);
+	assert_int_equal(out.modseq, 900);
+	assert_null(out.keywords);
+	assert_string_equal(out.subject, "three");
+	hcache_msg_clear(&out);
+	assert_int_equal(hcache_get(hc, "INBOX", 55, &out, &err), 0);
+
+	/* Folder numbers. */
+	assert_int_equal(hcache_folder_set(hc, "INBOX", 301, 999, &err), 0);
+	assert_int_equal(hcache_folder_get(hc, "INBOX", &f, &err), 1);
+	assert_int_equal(f.uidvalidity, 42);
+	assert_int_equal(f.uidnext, 301);
+	assert_int_equal(f.highestmodseq, 999);
+
+	/* Removal. */
+	uint32_t gone[] = { 7, 12345 };
+
+	assert_int_equal(hcache_remove(hc, "INBOX", gone, 2, &err), 0);
+	assert_int_equal(hcache_count(hc, "INBOX", &err), 2);
+	hcache_close(&hc);
+	assert_null(hc);
+
+	/* Everything survives a reopen. */
+	hc = open_cache();
+	assert_int_equal(hcache_count(hc, "INBOX", &err), 2);
+	assert_int_equal(hcache_folder_open(hc, "INBOX", 42, &dropped, &err), 0);
+	assert_int_equal(dropped, 0);
+	assert_int_equal(hcache_count(hc, "INBOX", &err), 2);
+	assert_int_equal(hcache_folder_get(hc, "INBOX", &f, &err), 1);
+	assert_int_equal(f.highestmodseq, 999);
+	hcache_close(&hc);
+}
+
+static void test_uidvalidity_change(void **state)
+{
+	struct hcache *hc = open_cache();
+	struct hcache_msg a[2] = { msg(1, "a1"), msg(2, "a2") }, b[1] = { msg(1, "b1") }, out;
+	struct hcache_folder f;
+	char *err = NULL;
+	size_t dropped;
+
+	/* "Lists/a" and "Lists/ab": one must not be taken as a prefix of the other. */
+	assert_int_equal(hcache_folder_open(hc, "Lists/a", 1, &dropped, &err), 0);
+	assert_int_equal(hcache_folder_open(hc, "Lists/ab", 1, &dropped, &err), 0);
+	assert_int_equal(hcache_put(hc, "Lists/a", a, 2, &err), 0);
+	assert_int_equal(hcache_put(hc, "Lists/ab", b, 1, &err), 0);
+	assert_int_equal(hcache_folder_set(hc, "Lists/a", 3, 77, &err), 0);
+
+	assert_int_equal(hcache_folder_open(hc, "Lists/a", 2, &dropped, &err), 0);
+	assert_int_equal(dropped, 2);
+	assert_int_equal(hcache_count(hc, "Lists/a", &err), 0);
+	assert_int_equal(hcache_folder_get(hc, "Lists/a", &f, &err), 1);
+	assert_int_equal(f.uidvalidity, 2);
+	assert_int_equal(f.uidnext, 0);
+	assert_int_equal(f.highestmodseq, 0);
+	/* The other folder is untouched. */
+	assert_int_equal(hcache_count(hc, "Lists/ab", &err), 1);
+	assert_int_equal(hcache_get(hc, "Lists/ab", 1, &out, &err), 1);
+	assert_string_equal(out.subject, "b1");
+	hcache_msg_clear(&out);
+	/* The new UIDVALIDITY's messages go in as usual. */
+	assert_int_equal(hcache_put(hc, "Lists/a", b, 1, &err), 0);
+	assert_int_equal(hcache_count(hc, "Lists/a", &err), 1);
+	hcache_close(&hc);
+}
+
+static void test_big_batch(void **state)
+{
+	enum { N = 100000 };
+	struct hcache *hc = open_cache();
+	struct hcache_msg *v = xcalloc(N, sizeof(*v));
+	char *err = NULL;
+	size_t dropped;
+
+	for (uint32_t i = 0; i < N; i++)
+		v[i] = msg(i + 1, "a subject of an ordinary length for a mailing list");
+	assert_int_equal(hcache_folder_open(hc, "Big", 9, &dropped, &err), 0);
+	assert_int_equal(hcache_put(hc, "Big", v, N, &err), 0);
+	assert_int_equal(hcache_count(hc, "Big", &err), N);
+	assert_int_equal(hcache_folder_open(hc, "Big", 10, &dropped, &err), 0);
+	assert_int_equal(dropped, N);
+	assert_int_equal(hcache_count(hc, "Big", &err), 0);
+	free(v);
+	hcache_close(&hc);
+}
+
+static void test_dir(void **state)
+{
+	struct config *cfg = config_new();
+	const char *err;
+	char *d;
+	static const char rc[] = "set folder=/m state_dir=/s\n";
+
+	assert_int_equal(config_load_buffer(cfg, "t", rc, sizeof(rc) - 1, &err), 0);
+	d = hcache_dir(cfg, "me@example.org/../x%y");
+	assert_string_equal(d, "/s/hcache/me@example.org%2F..%2Fx%25y");
+	free(d);
+	d = hcache_dir(cfg, "..");
+	assert_string_equal(d, "/s/hcache/%2E.");
+	free(d);
+	config_free(&cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_uidvalidity_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_big_batch, setup, teardown),
+		cmocka_unit_test(test_dir),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
