@@ -49,6 +49,39 @@ static int open_index(const struct loft_ctx *ctx, const char *cmd, bool writable
 	return ret;
 }
 
+/* Deliveries by `loft deliver` left for the index (index_pending_mark()):
+ * taken here and scanned in before a search or a tag change reads the
+ * index.  A scan that cannot run leaves the mark for the next command. */
+static char *state_dir(const struct loft_ctx *ctx)
+{
+	const char *state = config_get(ctx->cfg, "state_dir");
+	char *root = mail_root(ctx);
+	char *dir = state && *state ? xstrdup(state) : xasprintf("%s/.loft", root);
+
+	free(root);
+	return dir;
+}
+
+static void catch_up(const struct loft_ctx *ctx, const char *cmd)
+{
+	char *dir = state_dir(ctx);
+	struct index_scan_result res;
+	struct index *ix = NULL;
+	const char *error;
+
+	if (index_pending_take(dir)) {
+		if (open_index(ctx, cmd, true, &ix) < 0 ||
+		    index_scan(ix, false, NULL, NULL, NULL, &res, &error) < 0) {
+			if (ix != NULL)
+				fprintf(stderr, "loft: %s: %s\n", cmd, error);
+			if (index_pending_mark(dir, &error) < 0)
+				fprintf(stderr, "loft: %s: %s\n", cmd, error);
+		}
+		index_close(&ix);
+	}
+	free(dir);
+}
+
 /* ---- loft index ---- */
 
 static volatile sig_atomic_t stop_signal;
@@ -188,6 +221,11 @@ int cmd_index(struct loft_ctx *ctx, int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (open_index(ctx, "index", true, &ix) < 0)
 		return EX_UNAVAILABLE;
+	/* This scan is the one deferred deliveries wait for. */
+	char *dir = state_dir(ctx);
+
+	index_pending_take(dir);
+	free(dir);
 	ret = index_scan(ix, full, show_progress, show_note, &ps, &res, &error);
 	if (ps.tty)
 		fputs("\r\033[K", stderr);
@@ -394,6 +432,7 @@ int cmd_search(struct loft_ctx *ctx, int argc, char **argv)
 		fputs(search_usage, stderr);
 		return EX_USAGE;
 	}
+	catch_up(ctx, "search");
 	if (open_index(ctx, "search", false, &ix) < 0)
 		return EX_UNAVAILABLE;
 	query = join_args(argc - optind, argv + optind);
@@ -449,6 +488,7 @@ int cmd_tag(struct loft_ctx *ctx, int argc, char **argv)
 		ret = EX_USAGE;
 		goto out;
 	}
+	catch_up(ctx, "tag");
 	if (open_index(ctx, "tag", true, &ix) < 0) {
 		ret = EX_UNAVAILABLE;
 		goto out;

@@ -90,7 +90,7 @@ int cmd_deliver(struct loft_ctx *ctx, int argc, char **argv)
 	/* A queue for Sieve redirects; without one they are kept instead. */
 	if (transport_queue_open(ctx->cfg, &q, &qerr) < 0)
 		q = NULL;
-	if (deliver_open(ctx->cfg, q, &agent, &error) < 0) {
+	if (deliver_open(ctx->cfg, q, true, &agent, &error) < 0) {
 		fprintf(stderr, "loft: deliver: %s\n", error);
 		status = EX_TEMPFAIL;
 		goto out;

@@ -11,6 +11,7 @@
 #include "localmta/queue.h"
 #include "localmta/sendmail-private.h"
 #include "localmta/sieve.h"
+#include "store/index.h"
 #include "store/message.h"
 #include "store/store.h"
 
@@ -38,6 +39,7 @@ struct deliver {
 	struct queue *queue;		/* for redirects; may be NULL */
 	struct sieve_script *script;	/* NULL: keep everything */
 	char *dup_file;			/* duplicate log, or NULL when off */
+	char *pending_dir;		/* deferred indexing: mark here, or NULL */
 	int64_t dup_window;
 	bool queued;			/* a redirect was queued */
 };
@@ -67,27 +69,40 @@ static char *inbox_unwritable(const char *root)
 	return why;
 }
 
-int deliver_open(const struct config *cfg, struct queue *q, struct deliver **agent_r,
-		 char **error_r)
+/* The store, creating the root and INBOX, as the notmuch writer when
+ * index.  0, or -1 with *error_r (malloc'd). */
+static int open_store(const struct config *cfg, bool index, struct store **store_r,
+		      char **error_r)
+{
+	const char *root = config_get(cfg, "folder");
+	struct store_settings set = {
+		.root = root, .state_dir = config_get(cfg, "state_dir"),
+		.notmuch_db = config_get(cfg, "notmuch_database"),
+	};
+	const char *err;
+
+	if (store_open(&set, STORE_OPEN_CREATE | (index ? STORE_OPEN_INDEX : 0), store_r,
+		       &err) < 0) {
+		char *why = root ? inbox_unwritable(root) : NULL;
+
+		*error_r = why ? why : xstrdup(err);
+		return -1;
+	}
+	return 0;
+}
+
+int deliver_open(const struct config *cfg, struct queue *q, bool defer_index,
+		 struct deliver **agent_r, char **error_r)
 {
 	struct deliver *a = xcalloc(1, sizeof(*a));
 	const char *root = config_get(cfg, "folder");
 	const char *state = config_get(cfg, "state_dir");
 	const char *script = config_get(cfg, "sieve");
-	struct store_settings set = {
-		.root = root, .state_dir = state, .notmuch_db = config_get(cfg, "notmuch_database"),
-	};
-	unsigned flags = STORE_OPEN_CREATE;
-	const char *err;
+	bool index = config_bool(cfg, "index_on_delivery");
 
 	a->cfg = cfg;
 	a->queue = q;
-	if (config_bool(cfg, "index_on_delivery"))
-		flags |= STORE_OPEN_INDEX;
-	if (store_open(&set, flags, &a->store, &err) < 0) {
-		char *why = root ? inbox_unwritable(root) : NULL;
-
-		*error_r = why ? why : xstrdup(err);
+	if (open_store(cfg, index && !defer_index, &a->store, error_r) < 0) {
 		free(a);
 		return -1;
 	}
@@ -108,13 +123,15 @@ int deliver_open(const struct config *cfg, struct queue *q, struct deliver **age
 		}
 		sbuf_release(&sb);
 	}
-	a->dup_window = config_int(cfg, "duplicate_window");
-	if (a->dup_window > 0) {
-		char *dir = state && *state ? xstrdup(state) : path_join(root, ".loft");
+	char *dir = state && *state ? xstrdup(state) : path_join(root, ".loft");
 
+	a->dup_window = config_int(cfg, "duplicate_window");
+	if (a->dup_window > 0)
 		a->dup_file = path_join(dir, "duplicates");
+	if (index && defer_index)
+		a->pending_dir = dir;
+	else
 		free(dir);
-	}
 	*agent_r = a;
 	return 0;
 }
@@ -128,6 +145,7 @@ void deliver_close(struct deliver **agentp)
 	sieve_script_free(&a->script);
 	store_close(&a->store);
 	free(a->dup_file);
+	free(a->pending_dir);
 	free(a);
 	*agentp = NULL;
 }
@@ -371,6 +389,23 @@ enum deliver_status deliver_message(struct deliver *a, const struct deliver_requ
 		if (deflt == req->folder && targets[i].folder == deflt)
 			targets[i].create = true;
 
+	/* Imap4flags keywords live in the state and in notmuch tags only, and
+	 * a later scan sees only the file's flags: index such a message now. */
+	for (size_t i = 0; i < n_targets && a->pending_dir; i++) {
+		if (targets[i].keywords.len == 0)
+			continue;
+		store_close(&a->store);
+		free(a->pending_dir);
+		a->pending_dir = NULL;
+		char *why;
+
+		if (open_store(a->cfg, true, &a->store, &why) < 0) {
+			answer(answer_r, "4.3.0 %s", why);
+			free(why);
+			status = DELIVER_TEMPFAIL;
+			goto out;
+		}
+	}
 	for (size_t i = 0; i < n_targets; i++) {
 		struct target *t = &targets[i];
 
@@ -403,6 +438,10 @@ enum deliver_status deliver_message(struct deliver *a, const struct deliver_requ
 	}
 	if (a->dup_file && msgid)
 		deliver_dup_record(a->dup_file, msgid, a->dup_window, clock_now());
+	/* The copies are safe in new/; a lost mark only means that the
+	 * user's next `loft index` finds them instead of the next search. */
+	if (stored > 0 && a->pending_dir && index_pending_mark(a->pending_dir, &err) < 0)
+		log_warning("index: %s (run `loft index`)", err);
 	if (stored == 0)
 		answer(answer_r, "2.0.0 discarded by the Sieve script");
 	else

@@ -4,7 +4,8 @@
  * For each message: loop and duplicate checks, the user's Sieve script (no
  * script: keep), then an append of the message to each chosen folder
  * through the store (fsynced before the call returns), with imap4flags as
- * flags and keywords and, with `index_on_delivery`, notmuch indexing.  A
+ * flags and keywords and, with `index_on_delivery`, notmuch indexing (at
+ * once, or deferred to the next reader: deliver_open()).  A
  * Sieve error at delivery time files the message into the default folder
  * and logs the error: a filter mistake never loses mail.
  *
@@ -25,9 +26,13 @@ struct deliver;
  * the `sieve` script if the file exists.  q (may be NULL) is where Sieve
  * redirects are queued; without it a redirect is kept instead.  A script
  * that does not compile is logged and delivery keeps everything.
+ * defer_index (one process per message, `loft deliver`): with
+ * `index_on_delivery`, notmuch is not opened; each delivery marks the
+ * index as behind instead (index_pending_mark()) and the next `loft
+ * search`, `loft tag` or `loft index` indexes it.
  * 0, or -1 with *error_r (malloc'd, caller frees). */
-int deliver_open(const struct config *cfg, struct queue *q, struct deliver **agent_r,
-		 char **error_r);
+int deliver_open(const struct config *cfg, struct queue *q, bool defer_index,
+		 struct deliver **agent_r, char **error_r);
 void deliver_close(struct deliver **agentp);
 
 enum deliver_status {

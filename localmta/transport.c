@@ -132,7 +132,7 @@ int transport_run(const struct config *cfg, unsigned flags, struct queue_run_sta
 		log_error("queue: %s", error);
 		return -1;
 	}
-	if (deliver_open(cfg, q, &agent, &derr) < 0) {
+	if (deliver_open(cfg, q, false, &agent, &derr) < 0) {
 		/* Local recipients wait in the queue until the store opens. */
 		log_error("delivery: %s", derr);
 		free(derr);

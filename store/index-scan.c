@@ -25,10 +25,13 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 struct strv {
 	char **v;
@@ -450,4 +453,34 @@ out:
 		free(s.dirs[d].rel);
 	free(s.dirs);
 	return ret;
+}
+
+#define PENDING_NAME "index-pending"
+
+int index_pending_mark(const char *state_dir, const char **error_r)
+{
+	static char errbuf[512];
+	char *path = xasprintf("%s/" PENDING_NAME, state_dir);
+	/* No fsync: after a crash `loft index` still finds the file by the
+	 * mtime of new/; the mark only saves the user from running it. */
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		snprintf(errbuf, sizeof(errbuf), "%s: %s", path, strerror(errno));
+		*error_r = errbuf;
+		free(path);
+		return -1;
+	}
+	close(fd);
+	free(path);
+	return 0;
+}
+
+bool index_pending_take(const char *state_dir)
+{
+	char *path = xasprintf("%s/" PENDING_NAME, state_dir);
+	bool was = unlink(path) == 0;
+
+	free(path);
+	return was;
 }

@@ -207,4 +207,17 @@ int index_tag_file(struct index *ix, const char *path, uint32_t flags, const cha
  * space-separated, "" if none; *tags_r malloc'd, caller frees. */
 int index_get_tags(struct index *ix, const char *path, char **tags_r, const char **error_r);
 
+/* ---- deferred indexing ---- */
+
+/* `loft deliver` stores mail without opening notmuch (loading Xapian and
+ * committing cost more than the delivery) and marks the index as behind
+ * with a file in the state dir (STATE_DIR/index-pending); the next command
+ * that reads the index takes the mark and runs index_scan() first.  The
+ * mark is made after the message is in new/ and taken before the scan, so
+ * a delivery racing a scan leaves the mark for the next one.  Neither
+ * opens the database.  mark: 0, or -1 with *error_r (static, valid until
+ * the next failing call).  take: whether a mark was there (it is gone). */
+int index_pending_mark(const char *state_dir, const char **error_r);
+bool index_pending_take(const char *state_dir);
+
 #endif
