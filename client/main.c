@@ -156,7 +156,9 @@ static const struct command commands[] = {
 	  "deliver one message from standard input into the store (MDA)",
 	  "Runs the `sieve` script on the message, then stores it in the folders it\n"
 	  "chooses (INBOX, or FOLDER with -m, when it keeps), fsynced, with its\n"
-	  "imap4flags, and indexes it in notmuch (`index_on_delivery`).  A Sieve\n"
+	  "imap4flags.  With `index_on_delivery` the next `loft search`, `loft tag`\n"
+	  "or `loft index` indexes it in notmuch first (deliver itself does not open\n"
+	  "notmuch, unless Sieve gave the message keywords).  A Sieve\n"
 	  "error keeps the message and logs the error.  A leading mbox \"From \" line\n"
 	  "is dropped (its address is the sender unless -f says otherwise).\n"
 	  "Sieve's header, address and exists tests see the first 1,000 fields of\n"

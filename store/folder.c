@@ -745,6 +745,11 @@ static int folder_open(struct store *store, const char *name, bool snapshot,
 		*folder_r = f;
 		return 0;
 	}
+	/* Whoever reads a folder decodes header words (a client its
+	 * subjects, a first open the envelopes): see store_gconv_pin().  Not
+	 * for an append-only open: `loft deliver` would load a dozen
+	 * modules per message for nothing. */
+	store_gconv_pin();
 	/* A read-only store writes nothing beside the mail: someone else's
 	 * tmp/ files are theirs. */
 	if (f->kind == STORE_MAILDIR && !(store->flags & STORE_OPEN_READONLY))

@@ -176,9 +176,6 @@ int store_open(const struct store_settings *set, unsigned flags,
 	}
 	/* GMime initialises once; do it here, before any parsing thread. */
 	message_init();
-	/* Every caller decodes header words sooner or later (a client its
-	 * subjects, a first open the envelopes): see store_gconv_pin(). */
-	store_gconv_pin();
 	*store_r = store;
 	return 0;
 }
