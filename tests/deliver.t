@@ -37,6 +37,18 @@ ok $([ ! -e "$M/.notmuch" ] && [ -e "$M/.loft/index-pending" ]; echo $?) \
 like "$("$LOFT" search id:plain@example.org)" 'just a note' "loft search indexes it first and finds it"
 ok $([ ! -e "$M/.loft/index-pending" ]; echo $?) "  ...and takes the mark"
 is "$(notmuch count 'id:plain@example.org')" 1 "  ...so notmuch has it too"
+# With the database there, deliver still does not open it; `loft tag`
+# catches up as search does.
+if command -v strace >/dev/null; then
+	msg plain2 "second note" | strace -f -e trace=open,openat -o "$T_DIR/strace" \
+		"$LOFT" deliver -a me@example.org 2>/dev/null
+	ok $(! grep -q '\.notmuch' "$T_DIR/strace"; echo $?) "deliver opens nothing under .notmuch (strace)"
+else
+	msg plain2 "second note" | deliver -a me@example.org
+	skip "strace missing: deliver's opens not checked"
+fi
+"$LOFT" tag +noted id:plain2@example.org 2>/dev/null
+is "$(notmuch count 'id:plain2@example.org and tag:noted')" 1 "loft tag indexes the new mail first, then tags it"
 
 # -m: another default folder; a leading mbox From_ line gives the sender.
 { echo "From bob@example.net Tue Jan  2 10:00:00 2024"; msg mflag "to archive"; } |
