@@ -94,8 +94,14 @@ struct ui_event ui_getkey(struct ui *ui)
 			/* Let a burst of changes settle into one refresh. */
 			usleep(30 * 1000);
 			read_notify(notify_fd);
+			const char *status = mailbox_status(ui->mb.box);
+
 			if (ui_mailbox_refresh(ui))
 				return event(UI_EV_MAILBOX);
+			if (status != NULL) {
+				ui_message(ui, false, "%s", status);
+				return event(UI_EV_CONNECTION);
+			}
 		}
 	}
 	/* Ctrl-G on the index stops a search (elsewhere it cancels a prompt). */
