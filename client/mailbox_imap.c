@@ -266,7 +266,9 @@ static int wait_news(struct remote_conn *c, struct imap_mailbox *im, char **erro
 			continue;
 		if (p <= 0 || (pf[0].revents & POLLIN))
 			break;
-		int r = remote_idle_wait(c, 0, &news, error_r);
+		/* The bytes are there: a short wait reads them (0 would
+		 * return before reading). */
+		int r = remote_idle_wait(c, 50, &news, error_r);
 
 		if (r < 0)
 			return -1;

@@ -94,14 +94,16 @@ struct ui_event ui_getkey(struct ui *ui)
 			/* Let a burst of changes settle into one refresh. */
 			usleep(30 * 1000);
 			read_notify(notify_fd);
+			/* A remote mailbox's connection state, said first: new
+			 * rows' "N new messages" may follow it. */
 			const char *status = mailbox_status(ui->mb.box);
 
+			if (status != NULL)
+				ui_message(ui, false, "%s", status);
 			if (ui_mailbox_refresh(ui))
 				return event(UI_EV_MAILBOX);
-			if (status != NULL) {
-				ui_message(ui, false, "%s", status);
+			if (status != NULL)
 				return event(UI_EV_CONNECTION);
-			}
 		}
 	}
 	/* Ctrl-G on the index stops a search (elsewhere it cancels a prompt). */
