@@ -14,12 +14,17 @@
  * The UI's own requests (read a message, change flags, expunge, append)
  * are handed to the worker one at a time; the UI thread waits for that
  * one answer, which the account's timeout bounds.  While disconnected
- * they fail at once; the rows already fetched stay readable in the
- * index. */
+ * they fail at once; the rows already fetched stay in the index, and
+ * the messages read before stay readable: each body fetched is kept on
+ * disk (STATE_DIR/hcache/ACCOUNT/bodies/, named by folder, UIDVALIDITY
+ * and UID). */
 #include "client/mailbox-private.h"
 
+#include "remote/hcache.h"
 #include "remote/remote.h"
 
+#include "lib/atomic.h"
+#include "lib/path.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
@@ -70,6 +75,7 @@ struct imap_mailbox {
 	struct remote_account acct;
 	struct imap_rows view;		/* the UI's rows (UI thread only) */
 	char *status_seen;		/* the status the UI last took */
+	char *bodies;			/* the directory of cached bodies */
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -78,6 +84,7 @@ struct imap_mailbox {
 	char *status;			/* the connection's state in words */
 	bool online, quit;
 	struct remote_conn *conn;	/* for remote_cancel at close */
+	uint32_t uidvalidity;		/* of the rows published; 0 before */
 	struct imap_req *req;		/* the one request waiting */
 	int notify[2];			/* worker -> UI */
 	int wake[2];			/* UI -> worker */
@@ -371,6 +378,9 @@ static void *worker(void *arg)
 						 im->acct.url.folder);
 			}
 			known_validity = validity;
+			pthread_mutex_lock(&im->lock);
+			im->uidvalidity = validity;
+			pthread_mutex_unlock(&im->lock);
 			if (refresh(c, &mine, &err) == 0) {
 				backoff = 1;
 				publish(im, &mine);
@@ -426,12 +436,17 @@ static int imap_open(const struct mailbox_env *env, const char *name, unsigned f
 		return -1;
 	}
 	mailbox_base_init(&im->mb, &mailbox_imap_driver, env, name);
+	char *dir = hcache_dir(env->cfg, im->acct.name);
+
+	im->bodies = xasprintf("%s/bodies", dir);
+	free(dir);
 	pthread_mutex_init(&im->lock, NULL);
 	pthread_cond_init(&im->cond, NULL);
 	if (pipe2(im->notify, O_CLOEXEC | O_NONBLOCK) < 0 ||
 	    pipe2(im->wake, O_CLOEXEC | O_NONBLOCK) < 0 ||
 	    pthread_create(&im->thread, NULL, worker, im) != 0) {
 		*error_r = "cannot start the IMAP worker";
+		free(im->bodies);
 		remote_account_clear(&im->acct);
 		mailbox_base_deinit(&im->mb);
 		free(im);
@@ -462,6 +477,7 @@ static void imap_close(struct mailbox *mb)
 	rows_free(&im->pub);
 	free(im->status);
 	free(im->status_seen);
+	free(im->bodies);
 	remote_account_clear(&im->acct);
 	mailbox_base_deinit(mb);
 	free(im);
@@ -526,12 +542,45 @@ static int request(struct imap_mailbox *im, struct imap_req *rq, const char **er
 	return rq->ret < 0 ? -1 : 0;
 }
 
+/* The cache file of uid: BODIES/FOLDER-IN-HEX.UIDVALIDITY.UID, or NULL
+ * before the first SELECT.  Malloc'd. */
+static char *body_path(struct imap_mailbox *im, uint32_t uid)
+{
+	struct sbuf b = SBUF_INIT;
+	uint32_t validity;
+
+	pthread_mutex_lock(&im->lock);
+	validity = im->uidvalidity;
+	pthread_mutex_unlock(&im->lock);
+	if (validity == 0)
+		return NULL;
+	sbuf_addf(&b, "%s/", im->bodies);
+	for (const char *p = im->acct.url.folder; *p != '\0'; p++)
+		sbuf_addf(&b, "%02x", (unsigned char)*p);
+	sbuf_addf(&b, ".%u.%u", validity, uid);
+	return sbuf_detach(&b, NULL);
+}
+
 static int imap_read(struct mailbox *mb, size_t i, struct sbuf *out, const char **error_r)
 {
-	uint32_t uid = IMB(mb)->view.v[i].uid;
+	struct imap_mailbox *im = IMB(mb);
+	uint32_t uid = im->view.v[i].uid;
 	struct imap_req rq = { .kind = REQ_READ, .uids = &uid, .n = 1, .out = out };
+	char *path = body_path(im, uid);
+	size_t had = out->len;
+	const char *why;
+	int ret;
 
-	return request(IMB(mb), &rq, error_r);
+	if (path != NULL && sbuf_read_file(out, path, 0) == 0) {
+		free(path);
+		return 0;
+	}
+	ret = request(im, &rq, error_r);
+	/* A cache that cannot be written costs a fetch next time, no more. */
+	if (ret == 0 && path != NULL && path_mkdirs(im->bodies, 0700) == 0)
+		atomic_write_file(path, out->buf + had, out->len - had, 0600, &why);
+	free(path);
+	return ret;
 }
 
 static bool imap_same(const struct mailbox *a, const struct mailbox *b)

@@ -78,7 +78,7 @@ is "$(cat "$T_DIR/man.diff")" "" "loft-mailrc(5): every setting with the table's
 # A setting marked "not built yet" is read by no code; one not marked is.
 read_by_code() {
 	grep -rlF "\"$1\"" "$TOP"/lib "$TOP"/store "$TOP"/localmta "$TOP"/imapd "$TOP"/daemon \
-		"$TOP"/client "$TOP"/ui \
+		"$TOP"/client "$TOP"/ui "$TOP"/remote \
 		--include='*.c' | grep -v '/lib/settings\.c$' | head -1
 }
 wrong=

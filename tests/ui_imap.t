@@ -7,7 +7,8 @@
 # imaplib); a message delivered on the server while the index is open
 # shows within a second without a key press; with the daemon killed the
 # keys are still answered and the rows stay, and loft reconnects by
-# itself once the daemon is back.  Everything on 127.0.0.1, stopped by pid.
+# itself once the daemon is back; what was read before stays readable
+# from the body cache meanwhile.  Everything on 127.0.0.1, stopped by pid.
 . "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 . "$TOP/tests/tmux.sh"
 
@@ -111,6 +112,18 @@ ok $? "keys are still answered while disconnected"
 tmux_keys q
 tmux_wait 'Alpha report' 5
 ok $? "the rows fetched stay on screen while disconnected"
+tmux_keys -l '/Beta plans'
+tmux_keys Enter Enter
+tmux_wait 'body of Beta plans' 5
+ok $? "a message read before is read again from the cache while disconnected"
+tmux_keys q
+tmux_wait 'Alpha report' 5
+tmux_keys -l '/Alpha report'
+tmux_keys Enter Enter
+tmux_wait 'not connected to 127.0.0.1' 5
+ok $? "one never read says the server is not connected"
+tmux_wait 'Alpha report' 5
+ok $? "and the index stays"
 LOFTRC=$SERVER_RC start_daemon "$T_DIR/daemon2.log" -F "$SERVER_RC"
 ok $? "the daemon restarts" || diag "$(cat "$T_DIR/daemon2.log")"
 tmux_wait 'Connected to 127.0.0.1' 20
