@@ -75,12 +75,15 @@ struct imap_mailbox {
 	struct remote_account acct;
 	struct imap_rows view;		/* the UI's rows (UI thread only) */
 	char *status_seen;		/* the status the UI last took */
+	char *cache_dir;		/* STATE_DIR/hcache/ACCOUNT */
 	char *bodies;			/* the directory of cached bodies */
+	struct hcache *hc;		/* the worker's; NULL when it failed */
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct imap_rows pub;		/* the worker's latest rows */
 	bool pub_new;
+	bool pub_reset;			/* UIDVALIDITY changed: no row is the same */
 	char *status;			/* the connection's state in words */
 	bool online, quit;
 	struct remote_conn *conn;	/* for remote_cancel at close */
@@ -165,9 +168,106 @@ static void publish(struct imap_mailbox *im, const struct imap_rows *mine)
 	poke(im->notify[1]);
 }
 
+/* ---- the header cache (remote/hcache.h), on the worker only ----
+ * Rows come from it at once, before the connection is up; after each
+ * refresh it learns what changed, one transaction per kind of change.
+ * A cache that fails is dropped for this session: it only saves time. */
+
+static void cache_fail(struct imap_mailbox *im, char *err)
+{
+	free(err);
+	hcache_close(&im->hc);
+}
+
+static void row_to_cache(const struct imap_row *r, struct hcache_msg *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->uid = r->uid;
+	m->flags = r->flags & (HCACHE_SEEN | HCACHE_ANSWERED | HCACHE_FLAGGED | HCACHE_DELETED |
+			       HCACHE_DRAFT);
+	m->keywords = r->flags & STORE_PASSED ? (char *)"$Forwarded" : NULL;
+	m->size = r->size;
+	m->internaldate = r->internaldate;
+	m->envelope = r->envelope;
+}
+
+static int cache_row(const struct hcache_msg *m, void *ctx)
+{
+	struct imap_rows *rows = ctx;
+	struct imap_row *r = &rows->v[rows->n++];
+
+	r->uid = m->uid;
+	r->flags = m->flags | (m->keywords && strstr(m->keywords, "$Forwarded") ? STORE_PASSED : 0);
+	r->size = m->size;
+	r->internaldate = m->internaldate;
+	r->envelope = m->envelope ? xstrdup(m->envelope) : NULL;
+	return 0;
+}
+
+/* The cached rows of the folder into mine (empty); its UIDVALIDITY, 0
+ * when it has none. */
+static uint32_t cache_load(struct imap_mailbox *im, struct imap_rows *mine)
+{
+	struct hcache_folder f;
+	char *err = NULL;
+	long n;
+	int r;
+
+	if (im->hc == NULL)
+		return 0;
+	r = hcache_folder_get(im->hc, im->acct.url.folder, &f, &err);
+	n = r > 0 ? hcache_count(im->hc, im->acct.url.folder, &err) : -1;
+	if (r > 0 && n >= 0) {
+		mine->v = xcalloc((size_t)n + 1, sizeof(*mine->v));
+		/* A row the cache adds meanwhile would overflow: one process
+		 * per folder writes it, this one, and not yet. */
+		if (hcache_foreach(im->hc, im->acct.url.folder, cache_row, mine, &err) == 0)
+			return f.uidvalidity;
+	}
+	if (err != NULL)
+		cache_fail(im, err);
+	rows_free(mine);
+	return 0;
+}
+
+/* Tells the cache how old became now. */
+static void cache_update(struct imap_mailbox *im, const struct imap_rows *old,
+			 const struct imap_rows *now)
+{
+	struct hcache_msg *put = xcalloc(now->n + 1, sizeof(*put));
+	struct hcache_msg *fl = xcalloc(now->n + 1, sizeof(*fl));
+	uint32_t *gone = xcalloc(old->n + 1, sizeof(*gone));
+	size_t n_put = 0, n_fl = 0, n_gone = 0;
+	const char *folder = im->acct.url.folder;
+	char *err = NULL;
+
+	if (im->hc == NULL)
+		goto done;
+	for (size_t k = 0; k < now->n; k++) {
+		long at = rows_find(old, now->v[k].uid);
+
+		if (at < 0)
+			row_to_cache(&now->v[k], &put[n_put++]);
+		else if (old->v[at].flags != now->v[k].flags)
+			row_to_cache(&now->v[k], &fl[n_fl++]);
+	}
+	for (size_t k = 0; k < old->n; k++)
+		if (rows_find(now, old->v[k].uid) < 0)
+			gone[n_gone++] = old->v[k].uid;
+	if ((n_put && hcache_put(im->hc, folder, put, n_put, &err) < 0) ||
+	    (n_fl && hcache_set_flags(im->hc, folder, fl, n_fl, &err) < 0) ||
+	    (n_gone && hcache_remove(im->hc, folder, gone, n_gone, &err) < 0))
+		cache_fail(im, err);
+done:
+	free(put);
+	free(fl);
+	free(gone);
+}
+
 /* Brings mine up to date: the flags of every message, the headers of
  * those not known yet (in bounded batches).  0, or -1 with *error_r. */
-static int refresh(struct remote_conn *c, struct imap_rows *mine, char **error_r)
+static int refresh(struct remote_conn *c, struct imap_mailbox *im, struct imap_rows *mine,
+		   char **error_r)
 {
 	struct remote_msg *all = NULL;
 	size_t n_all = 0, n_missing = 0, m = 0;
@@ -221,6 +321,7 @@ static int refresh(struct remote_conn *c, struct imap_rows *mine, char **error_r
 		if (next.v[k].envelope != NULL || rows_find(mine, next.v[k].uid) >= 0)
 			next.v[m++] = next.v[k];
 	next.n = m;
+	cache_update(im, mine, &next);
 	rows_free(mine);
 	*mine = next;
 	return 0;
@@ -307,14 +408,14 @@ static int session(struct remote_conn *c, struct imap_mailbox *im, struct imap_r
 			int ret = do_request(c, im, rq);
 
 			/* The rows follow the change before the UI hears back. */
-			if (rq->kind != REQ_READ && refresh(c, mine, error_r) == 0)
+			if (rq->kind != REQ_READ && refresh(c, im, mine, error_r) == 0)
 				publish(im, mine);
 			finish(im, rq, ret);
 			if (*error_r != NULL)
 				return -1;
 			continue;
 		}
-		if (wait_news(c, im, error_r) < 0 || refresh(c, mine, error_r) < 0)
+		if (wait_news(c, im, error_r) < 0 || refresh(c, im, mine, error_r) < 0)
 			return -1;
 		publish(im, mine);
 	}
@@ -352,9 +453,20 @@ static void *worker(void *arg)
 {
 	struct imap_mailbox *im = arg;
 	struct imap_rows mine = { NULL, 0 };
-	uint32_t known_validity = 0;
+	uint32_t known_validity;
 	int backoff = 1;
+	char *cerr = NULL;
 
+	im->hc = hcache_open(im->cache_dir, &cerr);
+	free(cerr);
+	/* What the last session saw, on screen before the server answers. */
+	known_validity = cache_load(im, &mine);
+	if (known_validity != 0) {
+		pthread_mutex_lock(&im->lock);
+		im->uidvalidity = known_validity;
+		pthread_mutex_unlock(&im->lock);
+		publish(im, &mine);
+	}
 	for (;;) {
 		struct remote_conn *c;
 		char *err = NULL;
@@ -374,14 +486,24 @@ static void *worker(void *arg)
 			if (known_validity != 0 && validity != known_validity) {
 				/* The old UIDs mean nothing now. */
 				rows_free(&mine);
+				pthread_mutex_lock(&im->lock);
+				im->pub_reset = true;
+				pthread_mutex_unlock(&im->lock);
 				note = xasprintf("%s: UIDVALIDITY changed, messages read again",
 						 im->acct.url.folder);
 			}
 			known_validity = validity;
+			/* The cache drops the folder's entries of another
+			 * UIDVALIDITY. */
+			if (im->hc != NULL &&
+			    hcache_folder_open(im->hc, im->acct.url.folder, validity, NULL, &err) < 0) {
+				cache_fail(im, err);
+				err = NULL;
+			}
 			pthread_mutex_lock(&im->lock);
 			im->uidvalidity = validity;
 			pthread_mutex_unlock(&im->lock);
-			if (refresh(c, &mine, &err) == 0) {
+			if (refresh(c, im, &mine, &err) == 0) {
 				backoff = 1;
 				publish(im, &mine);
 				set_status(im, true,
@@ -409,6 +531,7 @@ static void *worker(void *arg)
 	}
 	refuse_request(im);
 	rows_free(&mine);
+	hcache_close(&im->hc);
 	return NULL;
 }
 
@@ -436,10 +559,8 @@ static int imap_open(const struct mailbox_env *env, const char *name, unsigned f
 		return -1;
 	}
 	mailbox_base_init(&im->mb, &mailbox_imap_driver, env, name);
-	char *dir = hcache_dir(env->cfg, im->acct.name);
-
-	im->bodies = xasprintf("%s/bodies", dir);
-	free(dir);
+	im->cache_dir = hcache_dir(env->cfg, im->acct.name);
+	im->bodies = xasprintf("%s/bodies", im->cache_dir);
 	pthread_mutex_init(&im->lock, NULL);
 	pthread_cond_init(&im->cond, NULL);
 	if (pipe2(im->notify, O_CLOEXEC | O_NONBLOCK) < 0 ||
@@ -447,6 +568,7 @@ static int imap_open(const struct mailbox_env *env, const char *name, unsigned f
 	    pthread_create(&im->thread, NULL, worker, im) != 0) {
 		*error_r = "cannot start the IMAP worker";
 		free(im->bodies);
+		free(im->cache_dir);
 		remote_account_clear(&im->acct);
 		mailbox_base_deinit(&im->mb);
 		free(im);
@@ -478,6 +600,7 @@ static void imap_close(struct mailbox *mb)
 	free(im->status);
 	free(im->status_seen);
 	free(im->bodies);
+	free(im->cache_dir);
 	remote_account_clear(&im->acct);
 	mailbox_base_deinit(mb);
 	free(im);
@@ -626,7 +749,17 @@ static int imap_sync(struct mailbox *mb, struct store_changes *ch_r, const char 
 	(void)error_r;
 	pthread_mutex_lock(&im->lock);
 	if (im->pub_new) {
-		diff(&im->view, &im->pub, &ch);
+		struct imap_rows none = { NULL, 0 };
+
+		/* After a UIDVALIDITY change every old row goes, every row
+		 * is new, even where the numbers are the same. */
+		if (im->pub_reset) {
+			diff(&im->view, &none, &ch);
+			ch.n_new = im->pub.n;
+		} else {
+			diff(&im->view, &im->pub, &ch);
+		}
+		im->pub_reset = false;
 		rows_free(&im->view);
 		im->view = im->pub;
 		im->pub = (struct imap_rows){ NULL, 0 };

@@ -94,13 +94,14 @@ struct ui_event ui_getkey(struct ui *ui)
 			/* Let a burst of changes settle into one refresh. */
 			usleep(30 * 1000);
 			read_notify(notify_fd);
-			/* A remote mailbox's connection state, said first: new
-			 * rows' "N new messages" may follow it. */
+			/* A remote mailbox's connection state, said over the
+			 * rows' "N new messages" (it says more). */
 			const char *status = mailbox_status(ui->mb.box);
+			bool changed = ui_mailbox_refresh(ui);
 
 			if (status != NULL)
 				ui_message(ui, false, "%s", status);
-			if (ui_mailbox_refresh(ui))
+			if (changed)
 				return event(UI_EV_MAILBOX);
 			if (status != NULL)
 				return event(UI_EV_CONNECTION);
