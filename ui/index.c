@@ -326,9 +326,12 @@ static void limit_action(struct ui *ui)
 		ui_message(ui, true, "No messages matched the limit.");
 }
 
-static void sort_action(struct ui *ui)
+/* o, and O (mutt's sort-reverse: the order chosen, reversed). */
+static void sort_action(struct ui *ui, bool rev)
 {
-	int c = ui_choice(ui, "Sort (d)ate/(f)rom/(s)ubject/si(z)e/(t)hreads, (r)everse: ", "dfsztr");
+	int c = ui_choice(ui, rev ? "Rev-Sort (d)ate/(f)rom/(s)ubject/si(z)e/(t)hreads: " :
+			  "Sort (d)ate/(f)rom/(s)ubject/si(z)e/(t)hreads, (r)everse: ",
+			  rev ? "dfszt" : "dfsztr");
 
 	switch (c) {
 	case 'd': ui->sort = SORT_DATE; break;
@@ -339,6 +342,8 @@ static void sort_action(struct ui *ui)
 	case 'r': ui->reverse = !ui->reverse; break;
 	default: return;
 	}
+	if (rev)
+		ui->reverse = true;
 	ui->mb.arrival = false;	/* a search: sorted from now on (once all is in) */
 	ui_mailbox_resort(ui);
 }
@@ -514,7 +519,7 @@ static bool index_key(struct ui *ui, int key)
 			search_action(ui, a == A_SEARCH_NEXT);
 		break;
 	case A_LIMIT: limit_action(ui); break;
-	case A_SORT: sort_action(ui); break;
+	case A_SORT: case A_SORT_REVERSE: sort_action(ui, a == A_SORT_REVERSE); break;
 	case A_SYNC: ui_mailbox_purge(ui); break;
 	case A_HELP: {
 		struct sbuf sb = SBUF_INIT;
@@ -524,11 +529,17 @@ static bool index_key(struct ui *ui, int key)
 		break;
 	}
 	case A_PIPE: pipe_action(ui); break;
-	case A_CHANGE_FOLDER: {
-		char *name = ui_folders_run(ui);
-		change_folder(ui, name);
+	case A_CHANGE_FOLDER: change_folder(ui, ui_folder_prompt(ui)); break;
+	case A_BROWSER: change_folder(ui, ui_folders_run(ui)); break;
+	case A_JUMP:
+		/* Bound to a digit: the number starts with it. */
+		if (key >= '1' && key <= '9')
+			ui_jump(ui, key);
 		break;
-	}
+	case A_ENTER_COMMAND: ui_enter_command(ui); break;
+	case A_TAG_PATTERN: case A_DELETE_PATTERN: case A_UNDELETE_PATTERN:
+		ui_pattern_action(ui, a);
+		break;
 	case A_VFOLDER: {
 		char *q = ui_prompt(ui, "Search all mail (notmuch query): ", NULL, NULL);
 		if (q && *q)

@@ -36,7 +36,10 @@ static const char *const action_names[A_COUNT + 1] = {
 	[A_OPEN_ATTACH] = "view-mailcap", [A_SEND] = "send-message", [A_ATTACH_FILE] = "attach-file",
 	[A_DETACH] = "detach-file", [A_EDIT] = "edit-message", [A_POSTPONE] = "postpone-message",
 	[A_TOGGLE_SIDEBAR] = "sidebar-toggle-visible", [A_MIDDLE] = "current-middle",
-	[A_MODIFY_TAGS] = "modify-labels",
+	[A_MODIFY_TAGS] = "modify-labels", [A_JUMP] = "jump", [A_ENTER_COMMAND] = "enter-command",
+	[A_TAG_PATTERN] = "tag-pattern", [A_DELETE_PATTERN] = "delete-pattern",
+	[A_UNDELETE_PATTERN] = "undelete-pattern", [A_SORT_REVERSE] = "sort-reverse",
+	[A_BROWSER] = "browse-folders", [A_FULL_HEADERS] = "display-toggle-weed",
 };
 
 const char *ui_action_name(enum ui_action a)
@@ -232,6 +235,12 @@ static const struct {
 	{ "compose", "D", A_DETACH }, { "compose", "e", A_EDIT }, { "compose", "P", A_POSTPONE },
 	{ "compose", "q", A_QUIT }, { "index,pager", "\\eb", A_TOGGLE_SIDEBAR },
 	{ "index,pager", "+", A_MODIFY_TAGS },
+	{ "index", "1", A_JUMP }, { "index", "2", A_JUMP }, { "index", "3", A_JUMP },
+	{ "index", "4", A_JUMP }, { "index", "5", A_JUMP }, { "index", "6", A_JUMP },
+	{ "index", "7", A_JUMP }, { "index", "8", A_JUMP }, { "index", "9", A_JUMP },
+	{ "index,pager", ":", A_ENTER_COMMAND }, { "index", "T", A_TAG_PATTERN },
+	{ "index", "D", A_DELETE_PATTERN }, { "index", "U", A_UNDELETE_PATTERN },
+	{ "index", "O", A_SORT_REVERSE }, { "pager", "h", A_FULL_HEADERS },
 };
 
 void ui_keymap_init(struct config *cfg)

@@ -46,6 +46,13 @@ static void draw_prompt(const char *question, const struct sbuf *text)
 char *ui_prompt(struct ui *ui, const char *question, const char *initial,
 		char *(*complete)(struct ui *ui, const char *text))
 {
+	return ui_prompt_list(ui, question, initial, complete, NULL);
+}
+
+char *ui_prompt_list(struct ui *ui, const char *question, const char *initial,
+		     char *(*complete)(struct ui *ui, const char *text),
+		     char *(*list)(struct ui *ui))
+{
 	struct sbuf text = SBUF_INIT;
 
 	if (initial)
@@ -77,6 +84,12 @@ char *ui_prompt(struct ui *ui, const char *question, const char *initial,
 			sbuf_setlen(&text, text.len);
 		} else if (k == 21) {	/* ^U */
 			sbuf_reset(&text);
+		} else if (k == '?' && list) {
+			/* Leaving the list without a choice cancels, as mutt's
+			 * browser does. */
+			sbuf_release(&text);
+			curs_set(0);
+			return list(ui);
 		} else if (k == '\t' && complete) {
 			char *c = complete(ui, text.buf);
 			if (c) {

@@ -39,7 +39,8 @@ enum ui_action {
 	A_NEXT_THREAD, A_PIPE, A_CHANGE_FOLDER, A_SORT, A_COLLAPSE, A_COLLAPSE_ALL,
 	A_RECALL, A_VFOLDER, A_REDRAW, A_LINE_DOWN, A_LINE_UP, A_PTOP, A_PBOTTOM,
 	A_SAVE_ATTACH, A_OPEN_ATTACH, A_SEND, A_ATTACH_FILE, A_DETACH, A_EDIT, A_POSTPONE,
-	A_TOGGLE_SIDEBAR, A_MIDDLE, A_MODIFY_TAGS, A_COUNT
+	A_TOGGLE_SIDEBAR, A_MIDDLE, A_MODIFY_TAGS, A_JUMP, A_ENTER_COMMAND, A_TAG_PATTERN,
+	A_DELETE_PATTERN, A_UNDELETE_PATTERN, A_SORT_REVERSE, A_BROWSER, A_FULL_HEADERS, A_COUNT
 };
 
 /* Key codes: a character is its code point; a curses function key is
@@ -322,6 +323,20 @@ void ui_index_draw(struct ui *ui);
 /* Runs the index screen until quit or a folder change. */
 void ui_index_run(struct ui *ui);
 
+/* ---- ui/index_cmd.c: the index's commands that ask first ---- */
+/* `c`: "Open mailbox" with Tab completion and '?' for the folder list;
+ * mutt's "=name" becomes "+name".  Malloc'd, or NULL when cancelled. */
+char *ui_folder_prompt(struct ui *ui);
+/* A digit typed in the index: "Jump to message: " (starting with it);
+ * moves the cursor to that row of the display order (numbers as %C). */
+void ui_jump(struct ui *ui, int digit);
+/* `:`: one mailrc line (set, unset, source, color, bind, macro...) applied
+ * to the running session: key maps, colours, sidebar and sort follow. */
+void ui_enter_command(struct ui *ui);
+/* T, D, U: asks a pattern and tags, deletes or undeletes the rows shown
+ * that match (one store call). */
+void ui_pattern_action(struct ui *ui, enum ui_action a);
+
 /* ---- ui/pager.c ---- */
 /* Shows message i; returns the action that ended it (A_QUIT back to the
  * index, A_NEXT/A_PREV to show the neighbour...). */
@@ -400,6 +415,11 @@ int ui_pattern_check(const char *pattern, const char **error_r);
  * Returns a malloc'd string, or NULL when cancelled (Ctrl-G, Esc). */
 char *ui_prompt(struct ui *ui, const char *question, const char *initial,
 		char *(*complete)(struct ui *ui, const char *text));
+/* The same, where '?' opens list (a screen to choose from, e.g. the
+ * folder list): its choice (malloc'd) is the answer, its NULL a cancel. */
+char *ui_prompt_list(struct ui *ui, const char *question, const char *initial,
+		     char *(*complete)(struct ui *ui, const char *text),
+		     char *(*list)(struct ui *ui));
 /* Asks yes/no; returns true for yes (def when Enter). */
 bool ui_yesno(struct ui *ui, const char *question, bool def);
 /* A single key answer among choices ("dfsrt"), or 0 when cancelled. */
