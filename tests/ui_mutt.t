@@ -11,18 +11,19 @@ for f in INBOX Archive Sent; do
 done
 M=$T_DIR/Mail/INBOX
 
-# mkmsg FILE FROM SUBJECT DAY
+# mkmsg FILE FROM SUBJECT DAY [BODY [EXTRA-HEADER]]
 mkmsg() {
 	{
 		printf 'From: %s\nTo: me@example.org\nSubject: %s\n' "$2" "$3"
 		printf 'Date: Mon, %d Jun 2025 10:00:00 +0000\nMessage-ID: <%s@example.org>\n' "$4" "$(basename "$1")"
-		printf 'X-Mutt-Test: hidden header\nMIME-Version: 1.0\nContent-Type: text/plain\n\nhello\n'
+		[ -n "${6:-}" ] && printf '%s\n' "$6"
+		printf 'X-Mutt-Test: hidden header\nMIME-Version: 1.0\nContent-Type: text/plain\n\n%s\n' "${5:-hello}"
 	} > "$1"
 }
 mkmsg "$M/cur/1.a.host:2,S" "Alice Example <alice@example.org>" "Lunch on Friday" 1
-mkmsg "$M/cur/2.b.host:2,S" "Bob Builder <bob@example.org>" "Build report" 2
-mkmsg "$M/cur/3.c.host:2,S" "Carol Singer <carol@example.org>" "Concert tickets" 3
-mkmsg "$M/cur/4.d.host:2,S" "Dave Diver <dave@example.org>" "Dive trip" 4
+mkmsg "$M/cur/2.b.host:2,S" "Bob Builder <bob@example.org>" "Build report" 2 "the pineapple build passed"
+mkmsg "$M/cur/3.c.host:2,S" "Carol Singer <carol@example.org>" "Concert tickets" 3 hello "Cc: Erin <erin@example.org>"
+mkmsg "$M/cur/4.d.host:2,S" "Dave Diver <dave@example.org>" "Dive trip" 4 hello "In-Reply-To: <3.c.host:2,S@example.org>"
 mkmsg "$M/cur/5.e.host:2,S" "Alice Example <alice@example.org>" "Another lunch" 5
 mkmsg "$T_DIR/Mail/Archive/cur/9.z.host:2,S" "Zed <zed@example.org>" "Archived thing" 9
 
@@ -115,6 +116,36 @@ tmux_keys U
 tmux_keys -l '~s lunch'
 tmux_keys Enter
 tmux_wait 'Del:0' 5
+
+# ---- patterns: ~b ~h ~C ~d ranges ~(...) (the index_format set above
+# shows the subjects only) ----
+limit() {
+	tmux_keys l C-u
+	tmux_keys -l "$1"
+	tmux_keys Enter
+}
+limit '~b pineapple'
+tmux_wait '\(limit: ~b pineapple\)' 5
+S=$(tmux_screen)
+like "$S" 'MUTTFMT Build report' "~b finds the body's word"
+! grep -q 'MUTTFMT Lunch' <<<"$S"
+ok $? "and nothing else"
+limit '~h erin | ~C erin'
+tmux_wait 'limit: ~h erin' 5
+like "$(tmux_screen)" 'MUTTFMT Concert tickets' "~h and ~C match the Cc header, | ors"
+limit '~d 02/06/2025-04/06/2025'
+tmux_wait '3/5 shown' 5
+ok $? "~d D1-D2 keeps the three days (both ends included)"
+limit '~d >1y'
+tmux_wait '5/5 shown' 5
+ok $? "~d >1y: all were sent more than a year before now"
+tmux_keys o t
+limit '~(~f dave)'
+tmux_wait '2/5 shown' 5
+ok $? "~(~f dave) keeps Dave's thread: his message and the one it replies to"
+like "$(tmux_screen)" 'MUTTFMT Concert tickets' "the parent is there"
+limit 'all'
+tmux_wait 'INBOX \[Msgs:5 New:0 Flag:0 Del:0\]' 5
 
 # ---- c: a prompt, = and +, Tab, ? ----
 tmux_keys c

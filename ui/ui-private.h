@@ -108,6 +108,8 @@ struct ui_mailbox {
 	size_t norder;
 	uint8_t *collapsed;		/* n: thread tops shown collapsed */
 	char *limit;			/* the limit pattern, or NULL */
+	struct message *pat_msg;	/* the message a ~b ~B ~h ~C test read last */
+	uint32_t pat_uid;		/* its UID */
 	char **tags;			/* alloc: notmuch tags of drawn rows, lazily
 					 * (ui/tags.c), or NULL */
 	size_t cur, top;		/* cursor row and first row shown */
@@ -396,15 +398,30 @@ bool ui_view_scroll(struct ui_view *v, enum ui_action a);
 void ui_pager_text(struct ui *ui, const char *title, const char *text, size_t len);
 
 /* ---- ui/pattern.c (pure: unit-tested) ---- */
+/* What the text callback is asked for: the header block, the body, the
+ * whole message (raw, as stored), or the decoded Cc header. */
+enum ui_pattern_text { UI_PATTERN_HEADERS, UI_PATTERN_BODY, UI_PATTERN_WHOLE, UI_PATTERN_CC };
 struct ui_pattern_msg {
 	const char *from, *subject, *to;
 	uint32_t flags;		/* store flags */
 	bool tagged;
+	const char *from_addr;	/* may be NULL */
+	int64_t date, received;	/* 0 when unknown (~d falls back to received) */
+	int64_t now;		/* for ~d <3d and the like */
+	/* Text of the message (read only when a pattern needs it): NULL
+	 * when it cannot be read (no match); *len_r its length.  Valid
+	 * until the next call.  NULL callback: nothing matches. */
+	const char *(*text)(const struct ui_pattern_msg *msg, enum ui_pattern_text kind,
+			    size_t *len_r);
+	/* ~(P): whether a message of this one's thread matches P (NULL:
+	 * the message alone is its thread). */
+	bool (*thread)(const struct ui_pattern_msg *msg, const char *pattern);
+	void *ctx;		/* for the callbacks */
+	size_t index;		/* for the callbacks */
 };
-/* True when msg matches pattern: words are ANDed; "~f STR" from, "~s"
- * subject, "~t" to, "~b"? not supported, "~N" new, "~O" old, "~F" flagged,
- * "~D" deleted, "~T" tagged, "~A" all, "!" negates the next; a bare word
- * matches from or subject; case-insensitive substrings. */
+/* True when msg matches pattern (the grammar is at the top of
+ * ui/pattern.c: mutt's ~f ~s ~t ~C ~L ~h ~b ~B ~d ~r ~N ~O ~U ~F ~D ~T ~A
+ * ~(...), !, |, parentheses; a bare word matches from or subject). */
 bool ui_pattern_match(const char *pattern, const struct ui_pattern_msg *msg);
 /* 0 when pattern is well-formed, else -1 with *error_r static. */
 int ui_pattern_check(const char *pattern, const char **error_r);
