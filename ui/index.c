@@ -557,6 +557,14 @@ static bool index_key(struct ui *ui, int key)
 				   a == A_LIST_REPLY ? UI_LIST_REPLY : UI_FORWARD, cur_msg(ui));
 		break;
 	case A_RECALL: ui_compose(ui, UI_RESUME, 0); break;
+	case A_RESEND:
+		if (!empty)
+			ui_compose(ui, UI_RESEND, cur_msg(ui));
+		break;
+	case A_BOUNCE:
+		if (!empty)
+			ui_bounce(ui, cur_msg(ui));
+		break;
 	case A_VIEW_ATTACH:
 		if (!empty) {
 			struct message *m = ui_msg_load(ui, cur_msg(ui));

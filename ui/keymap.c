@@ -40,6 +40,9 @@ static const char *const action_names[A_COUNT + 1] = {
 	[A_TAG_PATTERN] = "tag-pattern", [A_DELETE_PATTERN] = "delete-pattern",
 	[A_UNDELETE_PATTERN] = "undelete-pattern", [A_SORT_REVERSE] = "sort-reverse",
 	[A_BROWSER] = "browse-folders", [A_FULL_HEADERS] = "display-toggle-weed",
+	[A_EDIT_TO] = "edit-to", [A_EDIT_CC] = "edit-cc", [A_EDIT_BCC] = "edit-bcc",
+	[A_EDIT_SUBJECT] = "edit-subject", [A_BOUNCE] = "bounce-message",
+	[A_RESEND] = "resend-message",
 };
 
 const char *ui_action_name(enum ui_action a)
@@ -241,6 +244,10 @@ static const struct {
 	{ "index,pager", ":", A_ENTER_COMMAND }, { "index", "T", A_TAG_PATTERN },
 	{ "index", "D", A_DELETE_PATTERN }, { "index", "U", A_UNDELETE_PATTERN },
 	{ "index", "O", A_SORT_REVERSE }, { "pager", "h", A_FULL_HEADERS },
+	{ "compose", "t", A_EDIT_TO }, { "compose", "c", A_EDIT_CC },
+	{ "compose", "b", A_EDIT_BCC }, { "compose", "s", A_EDIT_SUBJECT },
+	{ "index,pager", "b", A_BOUNCE }, { "index,pager", "e", A_RESEND },
+	{ "index,pager", "\\ee", A_RESEND },
 };
 
 void ui_keymap_init(struct config *cfg)

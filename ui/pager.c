@@ -216,6 +216,12 @@ enum ui_action ui_pager_run(struct ui *ui, size_t i)
 		case A_MAIL:
 			ui_compose(ui, UI_NEW, 0);
 			break;
+		case A_RESEND:
+			ui_compose(ui, UI_RESEND, i);
+			break;
+		case A_BOUNCE:
+			ui_bounce(ui, i);
+			break;
 		case A_HELP: {
 			struct sbuf sb = SBUF_INIT;
 			ui_keymap_help(MENU_PAGER, &sb);

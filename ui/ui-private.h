@@ -40,7 +40,8 @@ enum ui_action {
 	A_RECALL, A_VFOLDER, A_REDRAW, A_LINE_DOWN, A_LINE_UP, A_PTOP, A_PBOTTOM,
 	A_SAVE_ATTACH, A_OPEN_ATTACH, A_SEND, A_ATTACH_FILE, A_DETACH, A_EDIT, A_POSTPONE,
 	A_TOGGLE_SIDEBAR, A_MIDDLE, A_MODIFY_TAGS, A_JUMP, A_ENTER_COMMAND, A_TAG_PATTERN,
-	A_DELETE_PATTERN, A_UNDELETE_PATTERN, A_SORT_REVERSE, A_BROWSER, A_FULL_HEADERS, A_COUNT
+	A_DELETE_PATTERN, A_UNDELETE_PATTERN, A_SORT_REVERSE, A_BROWSER, A_FULL_HEADERS, A_EDIT_TO, A_EDIT_CC,
+	A_EDIT_BCC, A_EDIT_SUBJECT, A_BOUNCE, A_RESEND, A_COUNT
 };
 
 /* Key codes: a character is its code point; a curses function key is
@@ -486,9 +487,18 @@ void ui_queue_stop(struct ui *ui);
 void ui_queue_free(struct ui *ui);
 
 /* ---- ui/compose.c ---- */
-enum ui_compose_kind { UI_NEW, UI_REPLY, UI_GROUP_REPLY, UI_LIST_REPLY, UI_FORWARD, UI_RESUME };
+enum ui_compose_kind {
+	UI_NEW, UI_REPLY, UI_GROUP_REPLY, UI_LIST_REPLY, UI_FORWARD, UI_RESUME,
+	UI_RESEND,		/* mutt's edit-as-new: message msg_index as a draft */
+};
 /* Composes (msg_index: the message replied to or forwarded, or resumed). */
 void ui_compose(struct ui *ui, enum ui_compose_kind kind, size_t msg_index);
+
+/* ---- ui/bounce.c ---- */
+/* `b`: asks the addresses, confirms, and hands message i unchanged (with
+ * Resent-* headers on top) to loft's sendmail; the message line says
+ * what happened, as after sending. */
+void ui_bounce(struct ui *ui, size_t i);
 
 /* ---- ui/folders.c ---- */
 /* The folder list screen; returns the chosen folder name (malloc'd) or NULL. */
