@@ -31,6 +31,12 @@ tmux_start "$LOFT"
 tmux_wait 'INBOX \[Msgs:5' 10
 ok $? "the index is up"
 
+# ---- the help line (`help`, on by default) ----
+S=$(tmux_screen)
+like "$(sed -n 1p <<<"$S")" '^q:Quit  d:Del  u:Undel  s:Save  m:Mail  r:Reply  g:Group  \?:Help' \
+	"the index's top row names the main keys"
+like "$(sed -n 2p <<<"$S")" '^ *1 ' "the first message is under it"
+
 # ---- a number jumps to that message; the pager's status line ----
 tmux_keys 3
 tmux_wait 'Jump to message: 3' 5
@@ -38,6 +44,10 @@ ok $? "a digit opens the jump prompt with it"
 tmux_keys Enter Enter
 tmux_wait 'loft: INBOX  3/5: Carol Singer +Concert tickets' 5
 ok $? "3 Enter jumps to the third message; the pager's bar shows position, From, Subject"
+
+like "$(tmux_screen | sed -n 1p)" '^q:Exit  -:PrevPg  <space>:NextPg  v:View Attachm\.  d:Del  r:Reply  j:Next  \?:Help' \
+	"the pager's top row names its keys"
+like "$(tmux_screen | sed -n 2p)" '^Date: ' "and the message starts under it"
 
 # ---- h: full headers ----
 ! tmux_screen | grep -q 'X-Mutt-Test'
@@ -94,6 +104,20 @@ tmux_keys -l 'set nosuchsetting=1'
 tmux_keys Enter
 tmux_wait 'command:1.*nosuchsetting' 5
 ok $? "a bad line is refused with the mailrc's error"
+tmux_keys :
+tmux_keys -l 'bind index d noop'
+tmux_keys Enter
+tmux_keys :
+tmux_keys -l 'bind index X delete-message'
+tmux_keys Enter
+tmux_wait '^q:Quit  X:Del' 5
+ok $? "the help line follows a bind"
+tmux_keys :
+tmux_keys -l 'set nohelp'
+tmux_keys Enter
+tmux_gone 'q:Quit' 5
+ok $? ":set nohelp hides the help line"
+like "$(tmux_screen | sed -n 1p)" '^ *1 MUTTFMT' "and the list starts on the top row"
 
 # ---- T D U by pattern ----
 tmux_keys T

@@ -63,6 +63,40 @@ ok $? "a new message left unchanged by the editor is aborted"
 ok $? "no compose screen"
 rm -f "$T_DIR/edit-none"
 
+# ---- Tab completes file names at the attach prompt ----
+mkdir -p "$T_DIR/files/reports"
+echo 'quarterly numbers' > "$T_DIR/files/reports/q3-summary.txt"
+echo 'other' > "$T_DIR/files/reports/q3-details.txt"
+tmux_keys m
+tmux_wait '^To:' 5
+tmux_keys -l 'bob@example.org'
+tmux_keys Enter
+tmux_wait '^Subject:' 5
+tmux_keys -l 'Numbers'
+tmux_keys Enter
+tmux_wait 'loft: compose' 10
+tmux_keys a
+tmux_wait '^Attach file:' 5
+tmux_keys -l "$T_DIR/files/rep"
+tmux_keys Tab
+tmux_wait "Attach file: .*/files/reports/\$" 5
+ok $? "Tab completes a directory, with its /"
+tmux_keys -l 'q'
+tmux_keys Tab
+tmux_wait "Attach file: .*/files/reports/q3-\$" 5
+ok $? "Tab completes the common part of two names"
+tmux_keys -l 's'
+tmux_keys Tab
+tmux_wait "Attach file: .*/files/reports/q3-summary.txt\$" 5
+ok $? "and a unique name whole"
+tmux_keys Enter
+tmux_wait ' 1 .* q3-summary.txt' 5
+ok $? "the completed file is attached"
+tmux_keys q
+tmux_wait 'Abort unmodified message|Discard' 5
+tmux_keys y
+tmux_wait 'Message not sent' 5
+
 # ---- f asks for the recipient; t c b s on the compose screen ----
 tmux_keys f
 tmux_wait '^To:' 5

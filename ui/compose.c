@@ -258,7 +258,7 @@ static bool do_send(struct ui *ui, struct session *s)
 
 static void attach_file(struct ui *ui, struct session *s)
 {
-	char *path = ui_prompt(ui, "Attach file: ", NULL, NULL);
+	char *path = ui_prompt(ui, "Attach file: ", NULL, ui_complete_file);
 	struct sbuf data = SBUF_INIT;
 
 	if (path == NULL || *path == '\0') {

@@ -25,9 +25,9 @@
 
 #define SIDEBAR_W 24
 
-static int list_rows(void)
+static int list_rows(struct ui *ui)
 {
-	return LINES > 3 ? LINES - 2 : 1;
+	return LINES > 3 ? LINES - 2 - ui_top_rows(ui) : 1;
 }
 
 static void format_row(struct ui *ui, size_t row, size_t width, struct sbuf *out)
@@ -98,7 +98,7 @@ static int color_row(struct ui *ui, size_t i, int attr)
 void ui_index_draw(struct ui *ui)
 {
 	struct ui_mailbox *mb = &ui->mb;
-	int rows = list_rows();
+	int rows = list_rows(ui), y0 = ui_top_rows(ui);
 	int x0 = ui->sidebar && COLS >= 60 ? SIDEBAR_W : 0;
 	size_t width = (size_t)(COLS - x0);
 	size_t nw, fl, del;
@@ -110,8 +110,9 @@ void ui_index_draw(struct ui *ui)
 	if (mb->cur < mb->top || mb->cur >= mb->top + (size_t)rows)
 		mb->top = mb->cur - mb->cur % (size_t)rows;
 	erase();
+	ui_draw_helpline(ui, MENU_INDEX);
 	if (x0)
-		ui_sidebar_draw(ui, rows, SIDEBAR_W);
+		ui_sidebar_draw(ui, y0, rows, SIDEBAR_W);
 	for (int y = 0; y < rows; y++) {
 		size_t row = mb->top + (size_t)y;
 		struct sbuf sb = SBUF_INIT;
@@ -119,7 +120,7 @@ void ui_index_draw(struct ui *ui)
 
 		if (row >= mb->norder) {
 			attron(ui_color_attr(C_TILDE));
-			mvaddstr(y, x0, "~");
+			mvaddstr(y0 + y, x0, "~");
 			attroff(ui_color_attr(C_TILDE));
 			continue;
 		}
@@ -139,7 +140,7 @@ void ui_index_draw(struct ui *ui)
 		if (row == mb->cur)
 			attr = ui_color_attr(C_INDICATOR) | (attr & A_BOLD);
 		attron(attr);
-		mvaddstr(y, x0, sb.buf);
+		mvaddstr(y0 + y, x0, sb.buf);
 		attroff(attr);
 		sbuf_release(&sb);
 	}
@@ -452,7 +453,7 @@ static bool index_key(struct ui *ui, int key)
 {
 	struct ui_mailbox *mb = &ui->mb;
 	const struct ui_binding *b = ui_keymap_lookup(MENU_INDEX, key);
-	size_t rows = (size_t)list_rows();
+	size_t rows = (size_t)list_rows(ui);
 	enum ui_action a = b ? b->action : A_NONE;
 
 	if (b && b->macro) {

@@ -310,6 +310,47 @@ void ui_keymap_help(enum ui_menu menu, struct sbuf *out)
 	}
 }
 
+/* The actions mutt's help line names, per screen. */
+static const struct {
+	enum ui_menu menu;
+	enum ui_action a;
+	const char *label;
+} help_items[] = {
+	{ MENU_INDEX, A_QUIT, "Quit" }, { MENU_INDEX, A_DELETE, "Del" },
+	{ MENU_INDEX, A_UNDELETE, "Undel" }, { MENU_INDEX, A_SAVE, "Save" },
+	{ MENU_INDEX, A_MAIL, "Mail" }, { MENU_INDEX, A_REPLY, "Reply" },
+	{ MENU_INDEX, A_GROUP_REPLY, "Group" }, { MENU_INDEX, A_HELP, "Help" },
+	{ MENU_PAGER, A_QUIT, "Exit" }, { MENU_PAGER, A_PREV_PAGE, "PrevPg" },
+	{ MENU_PAGER, A_NEXT_PAGE, "NextPg" }, { MENU_PAGER, A_VIEW_ATTACH, "View Attachm." },
+	{ MENU_PAGER, A_DELETE, "Del" }, { MENU_PAGER, A_REPLY, "Reply" },
+	{ MENU_PAGER, A_NEXT, "Next" }, { MENU_PAGER, A_HELP, "Help" },
+};
+
+void ui_keymap_helpline(enum ui_menu menu, struct sbuf *out)
+{
+	for (size_t i = 0; i < sizeof(help_items) / sizeof(help_items[0]); i++) {
+		const struct ui_binding *best = NULL;
+
+		if (help_items[i].menu != menu)
+			continue;
+		/* The key bound now (a mailrc may have moved it), a plain
+		 * character rather than a named key when there are both. */
+		for (size_t k = 0; k < maps[menu].n; k++) {
+			const struct ui_binding *b = &maps[menu].b[k];
+			if (b->macro || b->action != help_items[i].a)
+				continue;
+			if (best == NULL || ((best->key & UI_FN) && !(b->key & UI_FN)))
+				best = b;
+		}
+		if (best == NULL)
+			continue;
+		if (out->len)
+			sbuf_addstr(out, "  ");
+		ui_key_name(best->key, out);
+		sbuf_addf(out, ":%s", help_items[i].label);
+	}
+}
+
 /* Also called before setlocale() (loft check, the MTA commands), where
  * ui_key_parse's mbrtowc would refuse one non-ASCII character: that case
  * is decided as UTF-8 here. */

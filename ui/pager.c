@@ -155,6 +155,7 @@ enum ui_action ui_pager_run(struct ui *ui, size_t i)
 		 ui->mb.cur + 1, ui->mb.norder, *e->from_name ? e->from_name : e->from_addr,
 		 e->subject);
 	pg.title = title;
+	pg.helpline = true;
 	ui->status[0] = '\0';
 	for (;;) {
 		ui_view_draw(ui, &pg);
@@ -164,7 +165,7 @@ enum ui_action ui_pager_run(struct ui *ui, size_t i)
 		enum ui_action a = b ? b->action : A_NONE;
 
 		ui->status[0] = '\0';
-		rows = LINES > 2 ? (size_t)(LINES - 2) : 1;
+		rows = LINES > 2 + pg.y0 ? (size_t)(LINES - 2 - pg.y0) : 1;
 		if (ev.kind != UI_EV_KEY) {
 			/* The rows may have moved under the message: follow
 			 * its UID. */

@@ -73,6 +73,9 @@ void ui_keymap_init(struct config *cfg);
 void ui_keymap_free(void);
 /* The binding of key in menu (menu-specific first, then generic), or NULL. */
 const struct ui_binding *ui_keymap_lookup(enum ui_menu menu, int key);
+/* Appends the one-line key help of the index or pager ("q:Quit  d:Del
+ * ..."), from the keys bound now. */
+void ui_keymap_helpline(enum ui_menu menu, struct sbuf *out);
 /* Appends the help text of menu ("key  action") to out. */
 void ui_keymap_help(enum ui_menu menu, struct sbuf *out);
 
@@ -198,6 +201,11 @@ char *ui_tmpfile_template(const char *prefix);
 /* Draws ui->status at the bottom (wrapped upwards when it is long), in the
  * error colour for an error; clears the bottom line when it is empty. */
 void ui_draw_message(struct ui *ui);
+/* The rows the help line takes at the top: 1 with the `help` setting
+ * on (and room for it), else 0. */
+int ui_top_rows(struct ui *ui);
+/* Draws menu's key help line on the top row when ui_top_rows() says so. */
+void ui_draw_helpline(struct ui *ui, enum ui_menu menu);
 /* Draws the status bar at row y with text left and right. */
 void ui_draw_bar(int y, const char *left, const char *right);
 
@@ -387,6 +395,8 @@ struct ui_view {
 	size_t top;
 	char *search;		/* malloc'd, or NULL; the caller frees */
 	const char *title;	/* the status bar's text (borrowed) */
+	bool helpline;		/* the pager's key help on top (`help`) */
+	int y0;			/* rows above the text (set when drawn) */
 };
 /* Draws the view (laid out again when the width changed), its bar and
  * the message line. */
@@ -444,6 +454,10 @@ bool ui_yesno(struct ui *ui, const char *question, bool def);
 int ui_choice(struct ui *ui, const char *question, const char *choices);
 /* Completions: folder names of the store; addresses from aliases. */
 char *ui_complete_folder(struct ui *ui, const char *text);
+/* File names: the longest common completion of the last path element
+ * ("~/" is $HOME; a directory gets a '/'; dot files only after a '.').
+ * NULL when nothing matches. */
+char *ui_complete_file(struct ui *ui, const char *text);
 /* Addresses: an alias of the mailrc, else the addresses notmuch has seen
  * in From: starting with the last word (most frequent first; Tab again
  * gives the next). */
@@ -503,10 +517,10 @@ void ui_bounce(struct ui *ui, size_t i);
 /* ---- ui/folders.c ---- */
 /* The folder list screen; returns the chosen folder name (malloc'd) or NULL. */
 char *ui_folders_run(struct ui *ui);
-/* Draws the sidebar in columns [0, width) of rows 0..rows-1: one folder a
+/* Draws the sidebar in columns [0, width) of rows y0..y0+rows-1: one folder a
  * line, "name  unread/total", the open folder highlighted; the counts are
  * store_folder_status()'s, refilled at most once a second. */
-void ui_sidebar_draw(struct ui *ui, int rows, int width);
+void ui_sidebar_draw(struct ui *ui, int y0, int rows, int width);
 void ui_sidebar_free(void);
 /* One sidebar line of exactly width cells (pure; unit-tested). */
 void ui_sidebar_line(const char *name, size_t unread, size_t total, size_t width,
