@@ -375,7 +375,9 @@ static bool pattern_thread(const struct ui_pattern_msg *pm, const char *pattern)
 	struct ui *ui = pm->ctx;
 	const struct thread *thr = ui->mb.thr;
 
-	if (thr == NULL)
+	/* Rows taken in since the threads were built are their own thread
+	 * until the next resort. */
+	if (thr == NULL || pm->index >= thr->n)
 		return ui_pattern_match(pattern, pm);
 	const struct thread_node *root = &thr->nodes[thr->nodes[pm->index].root];
 	for (size_t r = root->row; r < (size_t)root->row + root->size; r++) {
