@@ -74,6 +74,11 @@ static int grow(struct sbuf *sb, size_t extra)
 	return 0;
 }
 
+int sbuf_reserve(struct sbuf *sb, size_t extra)
+{
+	return grow(sb, extra);
+}
+
 int sbuf_add(struct sbuf *sb, const void *data, size_t len)
 {
 	if (len == 0)

@@ -35,6 +35,10 @@ void sbuf_reset(struct sbuf *sb);
 /* Shortens sb to len bytes (len <= sb->len). */
 void sbuf_setlen(struct sbuf *sb, size_t len);
 
+/* Makes room for extra more bytes without changing the contents, so that
+ * many small appends do not reallocate.  0, or -1 when sb->max would be
+ * passed. */
+int sbuf_reserve(struct sbuf *sb, size_t extra);
 /* Appends; 0 on success, -1 (and sb unchanged) when sb->max would be passed. */
 int sbuf_add(struct sbuf *sb, const void *data, size_t len);
 int sbuf_addstr(struct sbuf *sb, const char *s);

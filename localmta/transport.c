@@ -43,6 +43,7 @@ int transport_queue_open(const struct config *cfg, struct queue **q_r, const cha
 	const char *perr;
 	int ret = -1;
 
+	*q_r = NULL;
 	if (from != NULL && addr_list_parse(from, &owner, &perr) == 0 && owner.n == 1)
 		set.owner = owner.addrs[0];
 	/* The folder and the state directory may not exist on a first run. */

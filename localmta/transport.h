@@ -11,7 +11,8 @@ struct queue;
 struct queue_run_stats;
 
 /* Opens STATE_DIR/queue (state_dir, else FOLDER/.loft), creating both.
- * 0 and *q_r (the caller frees it: queue.h), or -1 with *error_r. */
+ * 0 and *q_r (the caller frees it: queue.h), or -1 with *error_r and
+ * *q_r NULL (queue_free accepts it). */
 int transport_queue_open(const struct config *cfg, struct queue **q_r, const char **error_r);
 /* Runs the queue once in this process with the real handlers (deliver,
  * relay).  Blocks for the whole run.  0, or -1 when the queue cannot be

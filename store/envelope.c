@@ -132,13 +132,13 @@ static uint64_t file_crlf_size(int fd, char **buf, size_t alloc, size_t have, ui
 	}
 }
 
-char *store_envelope_file(const char *path, uint64_t *size_r, int64_t *mtime_r,
+char *store_envelope_file(int dirfd, const char *path, uint64_t *size_r, int64_t *mtime_r,
 			  char **threadkey_r, uint64_t *vsize_r)
 {
 	struct stat st;
 	char *buf = NULL, *env = NULL;
 	size_t alloc = STORE_ENV_FIRST_READ, have = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 
 	*threadkey_r = NULL;
 	if (fd < 0)
@@ -209,7 +209,7 @@ void store_gconv_pin(void)
 }
 
 struct env_worker {
-	const char *folder_path;
+	int dirfd;			/* the folder */
 	struct store_env_job *jobs;
 	size_t n;
 };
@@ -217,21 +217,10 @@ struct env_worker {
 static void *env_work(void *arg)
 {
 	struct env_worker *w = arg;
-	size_t plen = strlen(w->folder_path);
-	char path[4096];
 
 	for (size_t i = 0; i < w->n; i++) {
 		struct store_env_job *j = &w->jobs[i];
-		size_t llen = strlen(j->location);
 
-		if (plen + 1 + llen + 1 > sizeof(path)) {
-			j->envelope = NULL;
-			j->threadkey = xstrdup("");
-			continue;
-		}
-		memcpy(path, w->folder_path, plen);
-		path[plen] = '/';
-		memcpy(path + plen + 1, j->location, llen + 1);
 		/* A name's ",W=" (Dovecot's, mkcorpus's) spares reading the
 		 * body to count the CRLF size. */
 		const char *base = strrchr(j->location, '/');
@@ -240,15 +229,15 @@ static void *env_work(void *arg)
 			mn.vsize >= 0;
 
 		j->vsize = named ? (uint64_t)mn.vsize : 0;
-		j->envelope = store_envelope_file(path, &j->size, &j->date, &j->threadkey,
-						  named ? NULL : &j->vsize);
+		j->envelope = store_envelope_file(w->dirfd, j->location, &j->size, &j->date,
+						  &j->threadkey, named ? NULL : &j->vsize);
 	}
 	return NULL;
 }
 
-static void env_chunk(const char *folder_path, struct store_env_job *jobs, size_t n, bool two)
+static void env_chunk(int dirfd, struct store_env_job *jobs, size_t n, bool two)
 {
-	struct env_worker a = { folder_path, jobs, n }, b;
+	struct env_worker a = { dirfd, jobs, n }, b;
 	pthread_t thread;
 
 	if (!two || n < STORE_ENV_THREAD_MIN) {
@@ -257,7 +246,7 @@ static void env_chunk(const char *folder_path, struct store_env_job *jobs, size_
 	}
 	/* Interleaved halves would share cache lines; split in two blocks. */
 	a.n = n / 2;
-	b = (struct env_worker){ folder_path, jobs + a.n, n - a.n };
+	b = (struct env_worker){ dirfd, jobs + a.n, n - a.n };
 	if (pthread_create(&thread, NULL, env_work, &b) != 0) {
 		a.n = n;
 		env_work(&a);
@@ -268,23 +257,34 @@ static void env_chunk(const char *folder_path, struct store_env_job *jobs, size_
 }
 
 int store_envelope_jobs(const char *folder_path, struct store_env_job *jobs, size_t n,
-			store_progress_fn *progress, void *ctx)
+			size_t done, size_t total, store_progress_fn *progress, void *ctx)
 {
+	if (n == 0)
+		return 0;
 	bool two = sysconf(_SC_NPROCESSORS_ONLN) >= 2;
 	/* Without a progress callback one chunk is enough; with one, a chunk
 	 * is ~50 ms of work, so the screen stays live. */
 	size_t chunk = progress ? STORE_ENV_CHUNK : (n ? n : 1);
+	/* Opened relative to the folder: the kernel walks two names per
+	 * file, not the whole path. */
+	int dirfd = open(folder_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	store_gconv_pin();
-	if (progress && n > 0 && progress(0, n, ctx) < 0)
-		return -1;
-	for (size_t done = 0; done < n; ) {
-		size_t k = n - done < chunk ? n - done : chunk;
+	if (progress && done == 0 && n > 0 && progress(0, total, ctx) < 0)
+		goto cancel;
+	for (size_t i = 0; i < n; ) {
+		size_t k = n - i < chunk ? n - i : chunk;
 
-		env_chunk(folder_path, jobs + done, k, two);
-		done += k;
-		if (progress && progress(done, n, ctx) < 0)
-			return -1;
+		env_chunk(dirfd, jobs + i, k, two);
+		i += k;
+		if (progress && progress(done + i, total, ctx) < 0)
+			goto cancel;
 	}
+	if (dirfd >= 0)
+		close(dirfd);
 	return 0;
+cancel:
+	if (dirfd >= 0)
+		close(dirfd);
+	return -1;
 }

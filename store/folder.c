@@ -43,6 +43,7 @@ struct fentry {
 	uint64_t vsize;			/* CRLF size, from new_envelopes(); 0: unknown */
 	int64_t date;
 	uint32_t uid;			/* matched record, 0: none (new) */
+	size_t entry;			/* its index in the scan (mbox: f->mbox_entries) */
 };
 
 struct update {
@@ -156,7 +157,7 @@ static int scan_files(struct store_folder *f, struct join *j, const char **error
 			const struct maildir_entry *e = &scan->entries[i];
 
 			j->fe[i] = (struct fentry){ e->key, e->location, e->flags, e->size,
-						    0, e->date, 0 };
+						    0, e->date, 0, i };
 		}
 		return 0;
 	}
@@ -167,7 +168,7 @@ static int scan_files(struct store_folder *f, struct join *j, const char **error
 	for (size_t i = 0; i < j->n; i++) {
 		const struct mbox_entry *e = &f->mbox_entries[i];
 
-		j->fe[i] = (struct fentry){ e->key, NULL, e->flags, e->length, 0, e->date, 0 };
+		j->fe[i] = (struct fentry){ e->key, NULL, e->flags, e->length, 0, e->date, 0, i };
 	}
 	return 0;
 }
@@ -188,11 +189,8 @@ const char *store_threadkey_split(struct arena *a, const char *key)
 		return none;
 	s = arena_alloc(a, len + 5);
 	memcpy(s, key, len + 1);
-	for (size_t i = 0; i < len; i++)
-		if (s[i] == '\t' && tabs < 4) {
-			s[i] = '\0';
-			tabs++;
-		}
+	for (char *t = s; tabs < 4 && (t = memchr(t, '\t', len - (size_t)(t - s))) != NULL; tabs++)
+		*t++ = '\0';
 	/* A short key (garbled): the missing fields are empty. */
 	memset(s + len + 1, 0, 4);
 	return s;
@@ -272,16 +270,10 @@ static int join_cb(const struct state_rec *rec, void *ctx)
 	return 0;
 }
 
-struct newmsg {
-	struct fentry *e;
-	char *envelope;
-	char *threadkey;
-};
-
 static int cmp_new(const void *a, const void *b)
 {
-	const struct fentry *x = ((const struct newmsg *)a)->e;
-	const struct fentry *y = ((const struct newmsg *)b)->e;
+	const struct fentry *x = *(struct fentry *const *)a;
+	const struct fentry *y = *(struct fentry *const *)b;
 
 	if (x->date != y->date)
 		return x->date < y->date ? -1 : 1;
@@ -289,9 +281,10 @@ static int cmp_new(const void *a, const void *b)
 }
 
 /* Envelopes and thread keys (*tkeys_r, never NULL), and exact sizes, CRLF
- * sizes (maildir) and dates, of the messages nw[0..n). */
+ * sizes (maildir) and dates, of the messages nw[0..n), which are messages
+ * done..done + n of total for the progress callback. */
 static char **new_envelopes(struct store_folder *f, struct fentry **nw, size_t n,
-			    char ***tkeys_r, bool *cancelled_r)
+			    size_t done, size_t total, char ***tkeys_r, bool *cancelled_r)
 {
 	char **envs = xcalloc(n ? n : 1, sizeof(*envs));
 	char **tkeys = xcalloc(n ? n : 1, sizeof(*tkeys));
@@ -303,7 +296,7 @@ static char **new_envelopes(struct store_folder *f, struct fentry **nw, size_t n
 		for (size_t i = 0; i < n; i++)
 			jobs[i] = (struct store_env_job){ nw[i]->location, NULL, NULL, nw[i]->size,
 							  0, nw[i]->date };
-		if (store_envelope_jobs(f->path, jobs, n, f->store->progress,
+		if (store_envelope_jobs(f->path, jobs, n, done, total, f->store->progress,
 					f->store->progress_ctx) < 0)
 			*cancelled_r = true;
 		for (size_t i = 0; i < n; i++) {
@@ -319,108 +312,69 @@ static char **new_envelopes(struct store_folder *f, struct fentry **nw, size_t n
 	struct sbuf buf = SBUF_INIT;
 	const char *err;
 
+	if (f->store->progress && done == 0 && n > 0 &&
+	    f->store->progress(0, total, f->store->progress_ctx) < 0)
+		*cancelled_r = true;
 	for (size_t i = 0; i < n; i++) {
-		const struct mbox_entry *e = store_mbox_entry(f, nw[i]->key);
+		const struct mbox_entry *e = &f->mbox_entries[nw[i]->entry];
 
 		sbuf_reset(&buf);
-		if (e && mbox_read(f->mbox, e, &buf, &err) == 0) {
+		if (!*cancelled_r && mbox_read(f->mbox, e, &buf, &err) == 0) {
 			envs[i] = store_envelope_of(buf.buf, buf.len);
 			tkeys[i] = store_threadkey_of(buf.buf, buf.len > STORE_HEADER_MAX ?
 						      STORE_HEADER_MAX : buf.len);
 		} else {
 			tkeys[i] = xstrdup("");
 		}
-		if (f->store->progress && (i + 1) % 1024 == 0 && !*cancelled_r &&
-		    f->store->progress(i + 1, n, f->store->progress_ctx) < 0)
+		if (f->store->progress && (done + i + 1) % 1024 == 0 && !*cancelled_r &&
+		    f->store->progress(done + i + 1, total, f->store->progress_ctx) < 0)
 			*cancelled_r = true;
-		if (*cancelled_r)
-			for (i++; i < n; i++)
-				tkeys[i] = xstrdup("");
 	}
 	sbuf_release(&buf);
 	return envs;
 }
 
-/* Writes what the join found into the state, in one transaction. */
-static int apply(struct store_folder *f, struct join *j, const struct state_header *hdr,
-		 const char **error_r)
+static void free_envelopes(char **envs, char **tkeys, size_t n)
 {
-	struct fentry **nw = xcalloc(j->n ? j->n : 1, sizeof(*nw));
-	struct fentry **up = xcalloc(j->n_updates ? j->n_updates : 1, sizeof(*up));
-	size_t *up_of = xcalloc(j->n_updates ? j->n_updates : 1, sizeof(*up_of));
-	struct newmsg *sorted = NULL;
-	struct state_txn *txn = NULL;
-	size_t n_new = 0, n_up = 0;
-	bool cancelled = false;
-	char **envs = NULL, **tkeys = NULL, **up_envs = NULL, **up_tkeys = NULL;
-	const char *err;
-	int ret = -1;
-
-	for (size_t i = 0; i < j->n; i++)
-		if (j->fe[i].uid == 0)
-			nw[n_new++] = &j->fe[i];
-	/* UIDs in order of internal date then key, so that a rebuild numbers
-	 * the messages the same way every time. */
-	envs = new_envelopes(f, nw, n_new, &tkeys, &cancelled);
-	sorted = xcalloc(n_new ? n_new : 1, sizeof(*sorted));
-	for (size_t i = 0; i < n_new; i++)
-		sorted[i] = (struct newmsg){ nw[i], envs[i], tkeys[i] };
-	/* Records from before thread keys: read their headers once more. */
-	for (size_t i = 0; i < j->n_updates; i++)
-		if (j->updates[i].upgrade) {
-			up_of[i] = n_up + 1;
-			up[n_up++] = &j->fe[j->updates[i].entry];
-		}
-	if (!cancelled)
-		up_envs = new_envelopes(f, up, n_up, &up_tkeys, &cancelled);
-	else
-		n_up = 0;
-	if (cancelled) {
-		store_fail_code(f->store, STORE_ERR_CANCELLED, error_r, "%s: cancelled", f->path);
-		goto out;
+	for (size_t i = 0; envs && i < n; i++) {
+		free(envs[i]);
+		free(tkeys[i]);
 	}
-	qsort(sorted, n_new, sizeof(*sorted), cmp_new);
+	free(envs);
+	free(tkeys);
+}
 
-	if (state_begin(f->state, &txn, &err) < 0)
-		goto fail_state;
-	/* Nobody wrote since our walk: no need to look each change up again. */
-	bool fresh = state_txn_uidnext(txn) == hdr->uidnext &&
-		state_txn_highestmodseq(txn) == hdr->highestmodseq;
-
+/* The first transaction of apply(): the vanished records go, the changed
+ * ones are updated (up_tkeys: the thread keys computed for j->updates[i]
+ * at up_of[i] - 1 when up_of[i] is not 0).  0 or -1 with *error_r. */
+static int apply_changes(struct store_folder *f, struct join *j, struct state_txn *txn,
+			 const size_t *up_of, char **up_tkeys, const char **error_r)
+{
 	for (size_t i = 0; i < j->n_vanished; i++) {
 		struct state_rec rec;
 		char *buf = NULL;
-		int r = state_txn_get(txn, j->vanished[i], &rec, &buf, &err);
+		int r = state_txn_get(txn, j->vanished[i], &rec, &buf, error_r);
 
-		if (r < 0)
-			goto fail_state;
-		if (r > 0 && still_there(f, &rec)) {
-			free(buf);
-			continue;
-		}
+		if (r > 0 && still_there(f, &rec))
+			r = 0;
 		if (r > 0) {
 			log_info("%s: UID %u (%s) vanished: expunged", f->path, rec.uid,
 				 rec.location ? rec.location : rec.key);
-			if (state_txn_remove(txn, rec.uid, &err) < 0) {
-				free(buf);
-				goto fail_state;
-			}
+			r = state_txn_remove(txn, rec.uid, error_r);
 		}
 		free(buf);
+		if (r < 0)
+			return -1;
 	}
 	for (size_t i = 0; i < j->n_updates; i++) {
 		const struct fentry *e = &j->fe[j->updates[i].entry];
 		struct state_rec rec;
 		char *buf = NULL;
-		int r = state_txn_get(txn, j->updates[i].uid, &rec, &buf, &err);
+		int r = state_txn_get(txn, j->updates[i].uid, &rec, &buf, error_r);
 
-		if (r < 0)
-			goto fail_state;
 		if (r > 0 && e->location && rec.location &&
-		    strcmp(rec.location, e->location) != 0 && still_there(f, &rec)) {
-			free(buf);
-			continue;
-		}
+		    strcmp(rec.location, e->location) != 0 && still_there(f, &rec))
+			r = 0;
 		if (r > 0) {
 			bool bump = (rec.flags & ~(uint32_t)STORE_RECENT) !=
 				(e->flags & ~(uint32_t)STORE_RECENT);
@@ -432,66 +386,178 @@ static int apply(struct store_folder *f, struct join *j, const struct state_head
 			rec.flags = e->flags;
 			if (e->location)
 				rec.location = e->location;
-			if (state_txn_update(txn, &rec, bump, &err) < 0) {
-				free(buf);
-				goto fail_state;
-			}
+			r = state_txn_update(txn, &rec, bump, error_r);
 		}
 		free(buf);
+		if (r < 0)
+			return -1;
 	}
-	for (size_t i = 0; i < n_new; i++) {
-		const struct fentry *e = sorted[i].e;
+	return 0;
+}
+
+/* A message just added as uid at modseq, at the end of the snapshot
+ * (UIDs only grow, so it stays in UID order). */
+static void snapshot_add(struct store_folder *f, const struct fentry *e, uint32_t uid,
+			 uint64_t modseq, const char *threadkey)
+{
+	struct store_msg *m;
+
+	store_snapshot_reserve(f, f->count + 1);
+	m = &f->msgs[f->count];
+	*m = (struct store_msg){
+		.uid = uid, .flags = e->flags, .modseq = modseq, .size = e->size,
+		.vsize = e->vsize, .internal_date = e->date, .keywords = "",
+		.threadkey = store_threadkey_split(f->arena, threadkey),
+		.location = e->location,
+	};
+	f->keys[f->count++] = f->kind == STORE_MAILDIR ? e->key : arena_strdup(f->arena, e->key);
+}
+
+/* New messages are added in chunks (store->add_chunk), each its own
+ * transaction: the envelopes and LMDB's dirty pages of one chunk are all
+ * that is held in memory, and a first open that is cancelled or killed
+ * keeps what it committed (the next one goes on from there).  A commit
+ * costs an fsync, ~25 for 100,000 messages. */
+
+/* What apply() carries from one chunk's transaction to the next. */
+struct adder {
+	struct store_folder *f;
+	struct join *j;
+	const struct state_header *hdr;	/* as the join's walk saw it */
+	uint32_t uidnext;		/* as our last commit left them */
+	uint64_t modseq;
+	bool direct;			/* the snapshot is built as we add */
+};
+
+/* One transaction: with changes, the vanished and updated records; then
+ * the new messages nw[0..k) with their envelopes and thread keys.  0 or
+ * -1 with *error_r. */
+static int add_chunk(struct adder *a, bool changes, const size_t *up_of, char **up_tkeys,
+		     struct fentry **nw, size_t k, char **envs, char **tkeys, const char **error_r)
+{
+	struct store_folder *f = a->f;
+	struct state_txn *txn = NULL;
+
+	if (state_begin(f->state, &txn, error_r) < 0)
+		return -1;
+	/* Nobody wrote since our walk (or our last chunk): no need to look
+	 * each new message up again. */
+	bool fresh = state_txn_uidnext(txn) == a->uidnext &&
+		state_txn_highestmodseq(txn) == a->modseq;
+
+	a->direct = a->direct && fresh;
+	if (changes && apply_changes(f, a->j, txn, up_of, up_tkeys, error_r) < 0)
+		goto fail;
+	for (size_t i = 0; i < k; i++) {
+		const struct fentry *e = nw[i];
 		uint32_t uid;
 
 		if (!fresh) {
-			int r = state_txn_lookup_key(txn, e->key, &uid, &err);
+			int r = state_txn_lookup_key(txn, e->key, &uid, error_r);
 
 			if (r < 0)
-				goto fail_state;
+				goto fail;
 			if (r > 0)
 				continue;
 		}
 		/* Listed by our scan, then expunged (file and record) by
-		 * another process before our walk or our transaction: not
+		 * another process before our walk or this transaction: not
 		 * new, gone.  Loft's writers remove files inside their
 		 * transaction, so the check holds until we commit.  A state
 		 * that was empty at our walk had nothing to expunge (a first
 		 * open of a big folder makes no stat per file). */
-		if (f->kind == STORE_MAILDIR && (!fresh || hdr->count > 0) &&
+		if (f->kind == STORE_MAILDIR && (!fresh || a->hdr->count > 0) &&
 		    !location_exists(f, e->location))
 			continue;
 		struct state_rec rec = {
 			.flags = e->flags, .size = e->size, .vsize = e->vsize, .internal_date = e->date,
 			.key = e->key, .location = e->location, .keywords = "",
-			.envelope = sorted[i].envelope, .threadkey = sorted[i].threadkey,
+			.envelope = envs[i], .threadkey = tkeys[i],
 		};
-		if (state_txn_add(txn, &rec, NULL, &err) < 0)
-			goto fail_state;
+		if (state_txn_add(txn, &rec, &uid, error_r) < 0)
+			goto fail;
+		if (a->direct)
+			snapshot_add(f, e, uid, state_txn_highestmodseq(txn), tkeys[i]);
 	}
-	if (state_commit(&txn, &err) < 0)
-		goto fail_state;
-	ret = 0;
-	goto out;
-fail_state:
-	store_fail(f->store, error_r, "%s", err);
+	a->uidnext = state_txn_uidnext(txn);
+	a->modseq = state_txn_highestmodseq(txn);
+	return state_commit(&txn, error_r);
+fail:
 	state_abort(&txn);
+	return -1;
+}
+
+/* Writes what the join found into the state: the vanished, the updated and
+ * the first chunk of new messages in one transaction, the other new ones
+ * in one transaction per chunk.  *built_r: whether the snapshot was built
+ * as it went (there were only new messages and no other process wrote in
+ * between), with *hdr updated to what we committed; then no second walk is
+ * needed. */
+static int apply(struct store_folder *f, struct join *j, struct state_header *hdr,
+		 bool *built_r, const char **error_r)
+{
+	struct fentry **nw = xcalloc(j->n ? j->n : 1, sizeof(*nw));
+	struct fentry **up = xcalloc(j->n_updates ? j->n_updates : 1, sizeof(*up));
+	size_t *up_of = xcalloc(j->n_updates ? j->n_updates : 1, sizeof(*up_of));
+	struct adder a = { f, j, hdr, hdr->uidnext, hdr->highestmodseq,
+			   j->n_vanished == 0 && j->n_updates == 0 };
+	size_t n_new = 0, n_up = 0, done = 0;
+	bool cancelled = false;
+	char **up_envs, **up_tkeys = NULL;
+	const char *err;
+	int ret = -1;
+
+	*built_r = false;
+	for (size_t i = 0; i < j->n; i++)
+		if (j->fe[i].uid == 0)
+			nw[n_new++] = &j->fe[i];
+	/* UIDs in order of the date the scan saw (a maildir name's time),
+	 * then key, so that a rebuild numbers the messages the same way
+	 * every time. */
+	qsort(nw, n_new, sizeof(*nw), cmp_new);
+	/* Records from before thread keys: read their headers once more. */
+	for (size_t i = 0; i < j->n_updates; i++)
+		if (j->updates[i].upgrade) {
+			up_of[i] = n_up + 1;
+			up[n_up++] = &j->fe[j->updates[i].entry];
+		}
+	up_envs = new_envelopes(f, up, n_up, 0, n_up, &up_tkeys, &cancelled);
+	/* The join built the matched messages; new ones go after them. */
+	f->count = j->built;
+	do {
+		size_t chunk = f->store->add_chunk ? f->store->add_chunk : STORE_ADD_CHUNK;
+		size_t k = n_new - done < chunk ? n_new - done : chunk;
+		char **tkeys = NULL, **envs = NULL;
+		int r = 0;
+
+		if (!cancelled)
+			envs = new_envelopes(f, nw + done, k, done, n_new, &tkeys, &cancelled);
+		if (!cancelled)
+			r = add_chunk(&a, done == 0, up_of, up_tkeys, nw + done, k, envs, tkeys,
+				      &err);
+		free_envelopes(envs, tkeys, k);
+		if (cancelled) {
+			store_fail_code(f->store, STORE_ERR_CANCELLED, error_r, "%s: cancelled",
+					f->path);
+			goto out;
+		}
+		if (r < 0) {
+			store_fail(f->store, error_r, "%s", err);
+			goto out;
+		}
+		done += k;
+	} while (done < n_new);
+	if (a.direct) {
+		hdr->uidnext = a.uidnext;
+		hdr->highestmodseq = a.modseq;
+		*built_r = true;
+	}
+	ret = 0;
 out:
-	for (size_t i = 0; i < n_new; i++) {
-		free(envs[i]);
-		free(tkeys[i]);
-	}
-	for (size_t i = 0; i < n_up; i++) {
-		free(up_envs[i]);
-		free(up_tkeys[i]);
-	}
-	free(envs);
-	free(tkeys);
-	free(up_envs);
-	free(up_tkeys);
+	free_envelopes(up_envs, up_tkeys, n_up);
 	free(up);
 	free(up_of);
 	free(nw);
-	free(sorted);
 	return ret;
 }
 
@@ -571,6 +637,8 @@ again:
 	crash_point("reconcile:scanned");
 	hash_build(&j);
 	for (int pass = 0; pass < STORE_RECONCILE_PASSES; pass++) {
+		bool built = false;
+
 		join_reset(&j);
 		if (state_get_header(f->state, &hdr, &err) < 0 ||
 		    state_foreach(f->state, join_cb, &j, &err) < 0) {
@@ -591,11 +659,14 @@ again:
 		}
 		/* No mbox lock is held here: the mutating calls take the
 		 * state's writer lock first, then the mbox lock. */
-		if (apply(f, &j, &hdr, error_r) < 0)
+		if (apply(f, &j, &hdr, &built, error_r) < 0)
 			goto out;
 		*changed_r = true;
+		if (built)
+			goto done;
 	}
 	f->count = j.built;
+done:
 	f->uidvalidity = hdr.uidvalidity;
 	f->uidnext = hdr.uidnext;
 	f->highestmodseq = hdr.highestmodseq;

@@ -194,6 +194,36 @@ static void done_free(struct flag_done *d)
 	free(d->key);
 }
 
+/* Whether the change leaves every message as the state has it now (a
+ * read: no writer lock).  A STORE that sets what is set, or a session
+ * claiming \Recent that another one took first, then waits behind no
+ * writer.  False when anything is not plain (a UID missing, MODSEQs to
+ * compare): the transaction decides. */
+static bool changes_nothing(struct store_folder *f, const uint32_t *uids, size_t n,
+			    const struct store_flag_change *ch)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct state_rec rec;
+		char *buf = NULL, *kw = NULL;
+		const char *err;
+		bool same;
+
+		if (ch->unchangedsince || state_get(f->state, uids[i], &rec, &buf, &err) <= 0) {
+			free(buf);
+			return false;
+		}
+		if (ch->keywords)
+			kw = store_keywords_apply(rec.keywords, (int)ch->op, ch->keywords);
+		same = new_flags(ch->op, rec.flags, ch->flags) == rec.flags &&
+		       (kw == NULL || strcmp(kw, rec.keywords ? rec.keywords : "") == 0);
+		free(kw);
+		free(buf);
+		if (!same)
+			return false;
+	}
+	return true;
+}
+
 /* The one body of the flag calls; strict: an unknown UID is an error. */
 static int set_flags(struct store_folder *f, const uint32_t *uids, size_t n,
 		     const struct store_flag_change *ch, bool strict, uint32_t **modified_r,
@@ -218,6 +248,10 @@ static int set_flags(struct store_folder *f, const uint32_t *uids, size_t n,
 	}
 	if (store_check_writable(f->store, error_r) < 0)
 		goto out;
+	if (changes_nothing(f, uids, n, ch)) {
+		ret = 0;
+		goto out;
+	}
 	if (state_begin(f->state, &txn, &err) < 0) {
 		store_fail(f->store, error_r, "%s", err);
 		goto out;

@@ -353,6 +353,7 @@ int store_append(struct store_folder *f, const char *data, size_t len,
 	uint64_t offset;
 	uint32_t uid;
 	bool keep_stamps = false;
+	struct maildir_tmp tmp = { 0 };
 	int ret = -1;
 
 	if (store_check_writable(f->store, error_r) < 0) {
@@ -361,6 +362,17 @@ int store_append(struct store_folder *f, const char *data, size_t len,
 	}
 	if (internal_date <= 0)
 		internal_date = (int64_t)time(NULL);
+	/* The parsing, and the file written and synced in tmp/, come before
+	 * the writer lock: other writers need not wait for them.  Until it is
+	 * renamed into new/ or cur/ no reader sees the file. */
+	env = store_envelope_of(data, len);
+	bs = bodystructure_of(data, len);
+	tkey = store_threadkey_of(data, len > STORE_HEADER_MAX ? STORE_HEADER_MAX : len);
+	if (f->kind == STORE_MAILDIR &&
+	    maildir_write_tmp(f->path, data, len, internal_date, &tmp, &err) < 0) {
+		store_fail_errno(f->store, error_r, "%s", err);
+		goto out;
+	}
 	if (state_begin(f->state, &txn, &err) < 0) {
 		store_fail(f->store, error_r, "%s", err);
 		goto out;
@@ -368,8 +380,10 @@ int store_append(struct store_folder *f, const char *data, size_t len,
 	crash_point("append:begin");
 	store_stamps_before(f, txn, &keep_stamps);
 	if (f->kind == STORE_MAILDIR) {
-		if (maildir_deliver(f->path, data, len, NOT_RECENT(flags), NULL, internal_date,
-				    &location, &err) < 0) {
+		/* The directory is synced after the commit, outside the
+		 * lock; the answer waits for it. */
+		if (maildir_publish_tmp(f->path, &tmp, data, len, NOT_RECENT(flags), NULL,
+					internal_date, false, &location, &err) < 0) {
 			store_fail_errno(f->store, error_r, "%s", err);
 			goto out;
 		}
@@ -390,9 +404,6 @@ int store_append(struct store_folder *f, const char *data, size_t len,
 			goto out;
 	}
 	crash_point("append:after-deliver");
-	env = store_envelope_of(data, len);
-	bs = bodystructure_of(data, len);
-	tkey = store_threadkey_of(data, len > STORE_HEADER_MAX ? STORE_HEADER_MAX : len);
 	char last = '\0';
 	/* An mbox message's Status header changes with its flags: its CRLF
 	 * size is not kept. */
@@ -415,6 +426,10 @@ int store_append(struct store_folder *f, const char *data, size_t len,
 		goto undo;
 	}
 	crash_point("append:after-commit");
+	if (location && maildir_sync_location(f->path, location, &err) < 0) {
+		store_fail_errno(f->store, error_r, "%s", err);
+		goto undo;
+	}
 	if (location)
 		store_index_add(f, location, flags, kw);
 	store_index_commit(f->store);
@@ -431,6 +446,7 @@ undo:
 	}
 out:
 	state_abort(&txn);
+	maildir_tmp_discard(&tmp);
 	if (f->mbox)
 		mbox_unlock(f->mbox);
 	free(location);

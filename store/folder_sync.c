@@ -58,10 +58,42 @@ static bool stamps_equal(const uint64_t a[STATE_STAMPS], const uint64_t b[STATE_
 	return a[0] != 0 && a[0] == b[0] && a[1] == b[1];
 }
 
+/* Whether the state's stamps had, read in a transaction that began after
+ * the files' stamps now were taken, vouch for the files.  A mismatch may
+ * be a loft change under way (files renamed, the commit that carries the
+ * stamps forward still to come) or one committed in between; neither is
+ * a reason to rescan.  A loft change under way holds the files lock: the
+ * view of the state that was read is then a consistent one, and the
+ * change's commit wakes the notify fd.  Otherwise, with the lock held so
+ * that none starts, files that have the state's latest stamps changed in
+ * no way the state does not know (now is updated).  Neither waits for
+ * the writer lock. */
+static bool stamps_agree(struct store_folder *f, const uint64_t had[STATE_STAMPS],
+			 uint64_t now[STATE_STAMPS])
+{
+	struct state_header hdr;
+	uint64_t latest[STATE_STAMPS];
+	const char *err;
+	bool same;
+	int r;
+
+	if (stamps_equal(had, now))
+		return true;
+	if (f->kind != STORE_MAILDIR || had[0] == 0 || (r = state_files_trylock(f->state)) < 0)
+		return false;
+	if (r == 0)
+		return true;
+	store_stamps_now(f, now);
+	same = state_foreach_since(f->state, UINT64_MAX, &hdr, latest, NULL, NULL, &err) == 0 &&
+	       stamps_equal(latest, now);
+	state_files_unlock(f->state);
+	return same;
+}
+
 void store_stamps_record(struct store_folder *f, const uint64_t stamps[STATE_STAMPS])
 {
 	struct state_txn *txn = NULL;
-	uint64_t had[STATE_STAMPS];
+	uint64_t had[STATE_STAMPS], now[STATE_STAMPS];
 	const char *err;
 
 	if (f->kind != STORE_MAILDIR || stamps[0] == 0)
@@ -72,7 +104,14 @@ void store_stamps_record(struct store_folder *f, const uint64_t stamps[STATE_STA
 		log_warning("%s", err);
 		return;
 	}
-	if (stamps_equal(had, stamps)) {
+	/* Under the writer lock loft's own changes stand still: files that
+	 * still have the stamps the scan began with did not change during
+	 * it.  Files that did keep the state's stamps: those a loft change
+	 * carried forward meanwhile (recording the older ones would make
+	 * every process rescan), or stale ones, which make the next sync
+	 * look again. */
+	store_stamps_now(f, now);
+	if (stamps_equal(had, now) || !stamps_equal(now, stamps)) {
 		state_abort(&txn);
 		return;
 	}
@@ -92,6 +131,8 @@ void store_stamps_before(struct store_folder *f, struct state_txn *txn, bool *ke
 		return;
 	store_stamps_now(f, now);
 	*keep_r = stamps_equal(had, now);
+	if (*keep_r)
+		state_txn_lock_files(txn);
 }
 
 int store_stamps_after(struct store_folder *f, struct state_txn *txn, bool keep,
@@ -160,14 +201,14 @@ int store_snapshot_from_state(struct store_folder *f, const char **error_r)
 	 * any): no walk when they do not match. */
 	if (state_foreach_since(f->state, UINT64_MAX, &hdr, had, build_cb, &b, &err) < 0)
 		return store_fail(f->store, error_r, "%s", err);
-	if (!stamps_equal(had, now))
+	if (!stamps_agree(f, had, now))
 		return 0;
 	b.expect = hdr.count;
 	arena_clear(f->arena);
 	f->count = 0;
 	store_snapshot_reserve(f, hdr.count);
 	int r = state_foreach_since(f->state, 0, &hdr, had, build_cb, &b, &err);
-	bool retry = b.unusable || !stamps_equal(had, now) || f->count != hdr.count;
+	bool retry = b.unusable || !stamps_agree(f, had, now) || f->count != hdr.count;
 
 	if (r < 0 || retry) {
 		arena_clear(f->arena);
@@ -335,7 +376,7 @@ int store_folder_sync(struct store_folder *f, struct store_changes *changes_r,
 		ret = store_fail(f->store, error_r, "%s", err);
 		goto out;
 	}
-	if (d.out_of_order || !stamps_equal(had, now) || hdr.uidvalidity != f->uidvalidity) {
+	if (d.out_of_order || !stamps_agree(f, had, now) || hdr.uidvalidity != f->uidvalidity) {
 		/* What the walk applied in place stays listed in changed (the
 		 * rescan's diff cannot see it); duplicates go below. */
 		free(ch->expunged);

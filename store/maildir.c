@@ -148,9 +148,10 @@ static bool wants_new(uint32_t flags, const char *extra)
 	return (flags & MAILDIR_NAME_FLAGS) == 0 && (extra == NULL || *extra == '\0');
 }
 
-/* Renames tmp into place without ever replacing a file, then makes the
- * rename durable.  errno ENOENT / EEXIST tell the caller to start over. */
-static int publish(const char *path, const char *tmp, const char *location,
+/* Renames tmp into place without ever replacing a file, then (sync_dir)
+ * makes the rename durable.  errno ENOENT / EEXIST tell the caller to
+ * start over. */
+static int publish(const char *path, const char *tmp, const char *location, bool sync_dir,
 		   const char **error_r)
 {
 	char *dest = path_join(path, location);
@@ -168,7 +169,7 @@ static int publish(const char *path, const char *tmp, const char *location,
 		free(dest);
 		return -1;
 	}
-	if (fsync_parent_dir(dest) < 0) {
+	if (sync_dir && fsync_parent_dir(dest) < 0) {
 		maildir_fail(error_r, errno, "fsync of the directory of %s", dest);
 		free(dest);
 		return -1;
@@ -190,42 +191,55 @@ static int write_and_sync(int fd, const void *data, size_t len, int64_t mtime)
 	return fsync(fd);
 }
 
-int maildir_deliver(const char *path, const void *data, size_t len,
-		    uint32_t flags, const char *extra, int64_t mtime,
-		    char **location_r, const char **error_r)
+int maildir_write_tmp(const char *path, const void *data, size_t len, int64_t mtime,
+		      struct maildir_tmp *t, const char **error_r)
 {
-	char name[MAILDIR_NAME_SIZE];
+	int fd = open_tmp(path, len, t->name, &t->path, error_r);
 
+	if (fd < 0) {
+		t->path = NULL;
+		return -1;
+	}
+	if (write_and_sync(fd, data, len, mtime) < 0) {
+		maildir_fail(error_r, errno, "%s", t->path);
+		close(fd);
+		maildir_tmp_discard(t);
+		return -1;
+	}
+	if (close(fd) < 0) {
+		maildir_fail(error_r, errno, "close %s", t->path);
+		maildir_tmp_discard(t);
+		return -1;
+	}
+	return 0;
+}
+
+void maildir_tmp_discard(struct maildir_tmp *t)
+{
+	if (t->path != NULL)
+		unlink(t->path);
+	free(t->path);
+	t->path = NULL;
+}
+
+int maildir_publish_tmp(const char *path, struct maildir_tmp *t, const void *data, size_t len,
+			uint32_t flags, const char *extra, int64_t mtime, bool sync_dir,
+			char **location_r, const char **error_r)
+{
 	*location_r = NULL;
 	for (int attempt = 0; attempt < RETRY_ATTEMPTS; attempt++) {
-		char *tmp, *location;
-		int fd = open_tmp(path, len, name, &tmp, error_r);
+		char *location;
 
-		if (fd < 0)
+		if (t->path == NULL && maildir_write_tmp(path, data, len, mtime, t, error_r) < 0)
 			return -1;
-		if (write_and_sync(fd, data, len, mtime) < 0) {
-			int err = errno;
-
-			close(fd);
-			unlink(tmp);
-			maildir_fail(error_r, err, "%s", tmp);
-			free(tmp);
-			return -1;
-		}
-		if (close(fd) < 0) {
-			maildir_fail(error_r, errno, "close %s", tmp);
-			unlink(tmp);
-			free(tmp);
-			return -1;
-		}
-		if (target_location(name, flags, extra, wants_new(flags, extra), ':',
+		if (target_location(t->name, flags, extra, wants_new(flags, extra), ':',
 				    &location, error_r) < 0) {
-			unlink(tmp);
-			free(tmp);
+			maildir_tmp_discard(t);
 			return -1;
 		}
-		if (publish(path, tmp, location, error_r) == 0) {
-			free(tmp);
+		if (publish(path, t->path, location, sync_dir, error_r) == 0) {
+			free(t->path);
+			t->path = NULL;
 			*location_r = location;
 			return 0;
 		}
@@ -233,13 +247,36 @@ int maildir_deliver(const char *path, const void *data, size_t len,
 		 * taken after all.  Both: write it again under a new name. */
 		int err = errno;
 
-		unlink(tmp);
-		free(tmp);
+		maildir_tmp_discard(t);
 		free(location);
 		if (err != ENOENT && err != EEXIST)
 			return -1;
 	}
 	return -1;
+}
+
+int maildir_deliver(const char *path, const void *data, size_t len,
+		    uint32_t flags, const char *extra, int64_t mtime,
+		    char **location_r, const char **error_r)
+{
+	struct maildir_tmp t = { 0 };
+
+	*location_r = NULL;
+	if (maildir_write_tmp(path, data, len, mtime, &t, error_r) < 0)
+		return -1;
+	return maildir_publish_tmp(path, &t, data, len, flags, extra, mtime, true, location_r,
+				   error_r);
+}
+
+int maildir_sync_location(const char *path, const char *location, const char **error_r)
+{
+	char *p = path_join(path, location);
+	int ret = fsync_parent_dir(p);
+
+	if (ret < 0)
+		maildir_fail(error_r, errno, "fsync of the directory of %s", p);
+	free(p);
+	return ret;
 }
 
 /* After ENOENT: the message was renamed by another program since it was
@@ -484,7 +521,7 @@ int maildir_copy(const char *src, const char *location, const char *dst,
 			free(tmp);
 			goto out;
 		}
-		r = publish(dst, tmp, target, error_r);
+		r = publish(dst, tmp, target, true, error_r);
 		if (r == 0) {
 			free(tmp);
 			*location_r = target;

@@ -172,6 +172,28 @@ int maildir_deliver(const char *path, const void *data, size_t len,
 		    uint32_t flags, const char *extra, int64_t mtime,
 		    char **location_r, const char **error_r);
 
+/* maildir_deliver in two steps, so that the writing and its fsync need
+ * not wait for a lock the rename needs.  maildir_write_tmp: writes data
+ * into tmp/ (as maildir_deliver), 0 with t->path set (caller owns t until
+ * published or discarded) or -1 with nothing left.  maildir_publish_tmp:
+ * renames it into place and (sync_dir) fsyncs the directory, writing it
+ * again under a new name when the tmp file is gone (cleaned meanwhile) or
+ * the name is taken; returns as maildir_deliver, t is consumed either way.
+ * Without sync_dir the caller makes the rename durable later with
+ * maildir_sync_location (0 or -1).  maildir_tmp_discard: removes an
+ * unpublished file (t->path NULL: none). */
+struct maildir_tmp {
+	char *path;			/* PATH/tmp/NAME, NULL once consumed */
+	char name[MAILDIR_NAME_SIZE];
+};
+int maildir_write_tmp(const char *path, const void *data, size_t len, int64_t mtime,
+		      struct maildir_tmp *t, const char **error_r);
+int maildir_publish_tmp(const char *path, struct maildir_tmp *t, const void *data, size_t len,
+			uint32_t flags, const char *extra, int64_t mtime, bool sync_dir,
+			char **location_r, const char **error_r);
+int maildir_sync_location(const char *path, const char *location, const char **error_r);
+void maildir_tmp_discard(struct maildir_tmp *t);
+
 /* Renames the message to carry exactly flags and extra (NULL = ""),
  * keeping its key and its info separator.  Where it goes: it stays in new/
  * only when it is there, flags has STORE_RECENT and nothing else is set;

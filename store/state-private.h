@@ -35,6 +35,8 @@
 /* Touched after every commit (state_commit), for other processes'
  * inotify watches (store/notify.c). */
 #define STATE_CHANGED_FILE "changed"
+/* flock()ed around loft's changes of the files (state_txn_lock_files). */
+#define STATE_FILES_LOCK "files.lock"
 
 #define STATE_REC_VERSION 3
 #define STATE_REC_FIXED (1 + 4 + 8 + 8 + 8)
@@ -55,6 +57,8 @@ struct state {
 	struct state_txn *wtxn;
 	bool created;
 	char *keep_file;		/* state_open_keep()'s, or NULL */
+	int files_fd;			/* STATE_FILES_LOCK, -1 until used */
+	bool files_locked;		/* held by this process */
 	unsigned readers_cleared;
 	size_t maxkeysize;
 };

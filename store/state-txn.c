@@ -132,6 +132,7 @@ int state_begin(struct state *st, struct state_txn **txn_r, const char **error_r
 
 static void txn_free(struct state_txn **txnp)
 {
+	state_files_unlock((*txnp)->st);
 	(*txnp)->st->wtxn = NULL;
 	free(*txnp);
 	*txnp = NULL;
@@ -152,11 +153,18 @@ int state_commit(struct state_txn **txnp, const char **error_r)
 		txn_free(txnp);
 		return -1;
 	}
-	/* mdb_txn_commit() frees the transaction also when it fails. */
+	/* mdb_txn_commit() frees the transaction also when it fails.  With
+	 * MDB_NOMETASYNC it syncs the pages and writes the meta page
+	 * unsynced; that sync, which makes the commit durable, is made here
+	 * after the writer lock is released, so that the other writers do
+	 * not queue behind it (and one sync may serve several of them). */
 	rc = mdb_txn_commit(txn->txn);
 	txn_free(txnp);
 	if (rc != 0)
 		return state_fail_mdb(st, error_r, rc, "committing");
+	rc = mdb_env_sync(st->env, 1);
+	if (rc != 0)
+		return state_fail_mdb(st, error_r, rc, "syncing");
 	state_poke(st);
 	return 0;
 }

@@ -72,6 +72,49 @@ const char *state_dir(const struct state *st)
 	return st->dir;
 }
 
+/* ---- the files lock ---- */
+
+static int files_lock(struct state *st, int op)
+{
+	if (st->files_fd < 0) {
+		char *p = xasprintf("%s/%s", st->dir, STATE_FILES_LOCK);
+
+		st->files_fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		free(p);
+		if (st->files_fd < 0)
+			return -1;
+	}
+	while (flock(st->files_fd, op) < 0)
+		if (errno != EINTR)
+			return errno == EWOULDBLOCK ? 0 : -1;
+	st->files_locked = true;
+	return 1;
+}
+
+void state_txn_lock_files(struct state_txn *txn)
+{
+	/* Without the lock a reader cannot tell this change from another
+	 * program's: it rescans, which costs time, not correctness. */
+	if (!txn->st->files_locked)
+		(void)files_lock(txn->st, LOCK_EX);
+}
+
+int state_files_trylock(struct state *st)
+{
+	/* Held by this process's own write transaction: that change is the
+	 * one under way. */
+	if (st->files_locked)
+		return 0;
+	return files_lock(st, LOCK_SH | LOCK_NB);
+}
+
+void state_files_unlock(struct state *st)
+{
+	if (st->files_locked)
+		flock(st->files_fd, LOCK_UN);
+	st->files_locked = false;
+}
+
 /* ---- records ---- */
 
 /* Decodes a record in place: the strings point into v.  0, or -1 when the
@@ -429,6 +472,8 @@ static int create_state(struct state *st, const char **error_r)
 			goto fail;
 	}
 	rc = mdb_txn_commit(txn);
+	if (rc == 0)
+		rc = mdb_env_sync(st->env, 1);
 	if (rc != 0)
 		return state_fail_mdb(st, error_r, rc, "creating");
 	return 0;
@@ -454,6 +499,7 @@ int state_open_keep(const char *dir, const char *keep_file, struct state **state
 	if (mkdir_p(dir, error_r) < 0)
 		return -1;
 	st = xcalloc(1, sizeof(*st));
+	st->files_fd = -1;
 	st->dir = xstrdup(dir);
 	st->path = xasprintf("%s/data.mdb", dir);
 	st->keep_file = keep_file ? xstrdup(keep_file) : NULL;
@@ -461,7 +507,7 @@ int state_open_keep(const char *dir, const char *keep_file, struct state **state
 	    (rc = mdb_env_set_maxdbs(st->env, STATE_MAX_DBS)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(st->env, STATE_MAX_READERS)) != 0 ||
 	    (rc = mdb_env_set_mapsize(st->env, STATE_MAP_SIZE)) != 0 ||
-	    (rc = mdb_env_open(st->env, dir, MDB_NOTLS, 0600)) != 0) {
+	    (rc = mdb_env_open(st->env, dir, MDB_NOTLS | MDB_NOMETASYNC, 0600)) != 0) {
 		open_fail(error_r, "%s: %s", st->path, mdb_strerror(rc));
 		goto fail;
 	}
@@ -515,6 +561,8 @@ void state_close(struct state **statep)
 		mdb_txn_abort(st->rtxn);
 	if (st->env)
 		mdb_env_close(st->env);
+	if (st->files_fd >= 0)
+		close(st->files_fd);
 	free(st->dir);
 	free(st->path);
 	free(st->keep_file);
@@ -525,7 +573,8 @@ void state_close(struct state **statep)
 
 int state_destroy(const char *dir, const char **error_r)
 {
-	static const char *const files[] = { "data.mdb", "lock.mdb", STATE_CHANGED_FILE };
+	static const char *const files[] = { "data.mdb", "lock.mdb", STATE_CHANGED_FILE,
+					     STATE_FILES_LOCK };
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		char *path = xasprintf("%s/%s", dir, files[i]);

@@ -21,7 +21,9 @@
  * writer lock is free).  Read transactions are opened and closed inside each
  * call, never held across waits.  mdb_reader_check() runs at open; the
  * environment has room for 512 readers (one process per IMAP connection).
- * Every commit is durable (one fsync): batch changes in one transaction. */
+ * Every commit is durable when state_commit returns (two fsyncs, the
+ * second after the writer lock is released): batch changes in one
+ * transaction. */
 #ifndef LOFT_STORE_STATE_H
 #define LOFT_STORE_STATE_H
 
@@ -160,6 +162,19 @@ int state_txn_get_stamps(struct state_txn *txn, uint64_t stamps_r[STATE_STAMPS],
 			 const char **error_r);
 int state_txn_set_stamps(struct state_txn *txn, const uint64_t stamps[STATE_STAMPS],
 			 const char **error_r);
+/* The files lock (flock on DIR/files.lock), for telling a loft change of
+ * the folder's files under way from one by another program: a write
+ * transaction that found the stamps current takes it exclusively before
+ * it changes files (state_txn_lock_files, blocking only while a reader
+ * holds it for a moment) and keeps it until its commit has made the
+ * change visible, or its abort.  A reader that finds files newer than the
+ * stamps tries it shared: state_files_trylock() is 1 when it got it (no
+ * such change is under way; then state_files_unlock()), 0 when a writer
+ * holds it (this process's own too), -1 when the lock file cannot be
+ * opened. */
+void state_txn_lock_files(struct state_txn *txn);
+int state_files_trylock(struct state *st);
+void state_files_unlock(struct state *st);
 /* Lookups inside the write transaction (they see its own changes); returns
  * as state_lookup_key() and state_get(). */
 int state_txn_lookup_key(struct state_txn *txn, const char *key, uint32_t *uid_r,

@@ -51,6 +51,9 @@ struct store {
 	unsigned open_folders;
 	store_progress_fn *progress;	/* store_set_progress() */
 	void *progress_ctx;
+	/* New messages per transaction on an open (STORE_ADD_CHUNK; unit
+	 * tests lower it to reach several chunks with few files). */
+	size_t add_chunk;
 };
 
 struct store_folder {
@@ -138,13 +141,14 @@ char *store_envelope_of(const char *data, size_t len);
 /* The same without GMime for simple headers (ASCII, plain addresses, no
  * encoded words); NULL when the header needs GMime (envelope_fast.c). */
 char *store_envelope_fast(const char *data, size_t len);
-/* Reads the header block of the file at path and returns its envelope
- * (malloc'd) or NULL; *size_r / *mtime_r get the file's size and mtime
- * when it could be opened (else they are left alone); *threadkey_r its
- * thread key (malloc'd; "" when the file cannot be read).  vsize_r not
- * NULL: the rest of the file is read too, to count its CRLF size into
- * *vsize_r (0 when the file cannot be read). */
-char *store_envelope_file(const char *path, uint64_t *size_r, int64_t *mtime_r,
+/* Reads the header block of the file at path (relative to the directory
+ * dirfd, or absolute) and returns its envelope (malloc'd) or NULL;
+ * *size_r / *mtime_r get the file's size and mtime when it could be
+ * opened (else they are left alone); *threadkey_r its thread key
+ * (malloc'd; "" when the file cannot be read).  vsize_r not NULL: the
+ * rest of the file is read too, to count its CRLF size into *vsize_r (0
+ * when the file cannot be read). */
+char *store_envelope_file(int dirfd, const char *path, uint64_t *size_r, int64_t *mtime_r,
 			  char **threadkey_r, uint64_t *vsize_r);
 /* The size of data in CRLF form (RFC822.SIZE): an LF not after a CR
  * counts two.  *last is the byte before data ('\0' at the start) and
@@ -176,13 +180,17 @@ struct store_env_job {
 	int64_t date;			/* in: from the scan; out: mtime */
 };
 /* Fills every job of a maildir folder, on two threads when there are
- * many, in chunks with a call of progress (may be NULL) after each.
- * Returns 0, or -1 when progress asked to stop (jobs not reached keep
- * NULL envelope and thread key). */
+ * many, in chunks with a call of progress (may be NULL) after each; the
+ * jobs are messages done..done + n of total (progress is called with 0
+ * first when done is 0).  Returns 0, or -1 when progress asked to stop
+ * (jobs not reached keep NULL envelope and thread key). */
 int store_envelope_jobs(const char *folder_path, struct store_env_job *jobs, size_t n,
-			store_progress_fn *progress, void *ctx);
+			size_t done, size_t total, store_progress_fn *progress, void *ctx);
 
 /* ---- folder.c ---- */
+
+/* New messages are added this many per transaction (store->add_chunk). */
+#define STORE_ADD_CHUNK 4096
 
 /* Scans, reconciles with the state and rebuilds the snapshot (the full
  * path of open and sync).  *changed_r: whether the state had to change. */
@@ -207,7 +215,8 @@ void store_snapshot_reserve(struct store_folder *f, size_t n);
  * all 0 for an mbox or when a stat fails. */
 void store_stamps_now(const struct store_folder *f, uint64_t stamps[STATE_STAMPS]);
 /* After a full reconcile that started with stamps: records them in the
- * state when it has others (a failure is logged: it only costs a rescan). */
+ * state when it has others and the files still have them (taken under
+ * the writer lock; a failure is logged: it only costs a rescan). */
 void store_stamps_record(struct store_folder *f, const uint64_t stamps[STATE_STAMPS]);
 /* A loft change of the files inside txn: before it, *keep_r tells whether
  * the state's stamps match the files; after it (before the commit), the

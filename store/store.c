@@ -165,6 +165,7 @@ int store_open(const struct store_settings *set, unsigned flags,
 		NULL;
 	store->cache_dir = default_cache_dir(set->cache_dir);
 	store->lock_timeout = set->mbox_lock_timeout ? set->mbox_lock_timeout : 10;
+	store->add_chunk = STORE_ADD_CHUNK;
 	store->flags = flags;
 	if (flags & STORE_OPEN_INDEX) {
 		if (index_open(store->root, store->notmuch_db, true, &store->index, &err) < 0) {

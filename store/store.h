@@ -109,8 +109,10 @@ int store_open(const struct store_settings *set, unsigned flags,
 /* Progress of long work (computing the envelopes of many new messages on
  * a folder's first open): fn(done, total, ctx) is called on the caller's
  * thread at the start (done 0) and every thousand messages, and returns 0 to go on or -1 to
- * cancel; a cancelled open or refresh fails with "cancelled" and commits
- * nothing.  fn NULL removes it.  fn must not call into this store. */
+ * cancel; a cancelled open or refresh fails with "cancelled" and keeps
+ * what it committed (new messages are added a few thousand per
+ * transaction: the next open goes on from there).  fn NULL removes it.
+ * fn must not call into this store. */
 typedef int store_progress_fn(size_t done, size_t total, void *ctx);
 void store_set_progress(struct store *store, store_progress_fn *fn, void *ctx);
 

@@ -29,27 +29,37 @@ struct kval {
 	const char *end;	/* end of its last continuation line's text */
 };
 
+static bool blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
 /* Appends the value unfolded: CR and LF dropped, tabs as spaces, runs of
- * white space as one space, trimmed; at most max bytes, cut at a space
- * when possible. */
+ * white space as one space, trimmed; at most max bytes (the word that
+ * reaches max is cut there, after at most one more byte).  Copies words,
+ * not bytes: this runs for every header of a first open. */
 static void add_value(struct sbuf *out, const char *p, const char *end, size_t max)
 {
 	size_t start = out->len;
-	bool space = false;
 
-	for (; p < end; p++) {
-		unsigned char c = (unsigned char)*p;
+	for (;;) {
+		while (p < end && blank(*p))
+			p++;
+		if (p == end || out->len - start >= max)
+			return;
+		const char *w = p;
 
-		if (c == '\r' || c == '\n' || c == '\t' || c == ' ') {
-			space = out->len > start;
-			continue;
-		}
-		if (out->len - start >= max)
-			break;
-		if (space)
+		while (p < end && !blank(*p))
+			p++;
+		if (out->len > start)
 			sbuf_addch(out, ' ');
-		space = false;
-		sbuf_addch(out, (char)c);
+		/* The first byte goes in whatever the room; then up to max. */
+		size_t room = out->len + 1 - start < max ? max - (out->len + 1 - start) : 0;
+		size_t take = (size_t)(p - w) - 1 < room ? (size_t)(p - w) - 1 : room;
+
+		sbuf_add(out, w, take + 1);
+		if (take < (size_t)(p - w) - 1)
+			return;
 	}
 }
 
@@ -98,6 +108,7 @@ char *store_threadkey_of(const char *data, size_t len)
 	struct header_field f;
 	struct sbuf out = SBUF_INIT;
 
+	sbuf_reserve(&out, 256);
 	/* An mbox From_ line is no field: the walk skips it. */
 	header_iter_init(&it, data, len);
 	while (header_iter_next(&it, &f))

@@ -7,7 +7,7 @@
 # fields, notmuch indexing is skipped for them (with a log line), and the
 # peak RSS stays under max(64 MB, 4 x the message's size) (under
 # SANITIZE=1: max(256 MB, 8 x), ASan's shadow and quarantine included).
-. "$TOP/tests/lib.sh"
+. "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 command -v python3 >/dev/null || skip_all "python3 is not installed"
 GEN=$TOP/tests/tools/bigshape.py

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The command line: global options, dispatch, exit codes (sysexits.h).
-. "$TOP/tests/lib.sh"
+. "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 run_loft --version
 is "$RC" 0 "--version exits 0"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The mailrc from the command line: loft check, -F and $LOFTRC, exit codes,
 # mailrc.example kept complete and true, the dump round trip.
-. "$TOP/tests/lib.sh"
+. "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 EXAMPLE=$TOP/mailrc.example
 # A dump without its header and the "# FILE:LINE" source of each line.

@@ -5,7 +5,7 @@
 # line); refusals of a wrong password; SIGHUP reload with a connection open; the connection cap; the open-relay, smuggling and
 # STARTTLS-injection suites against the daemon; SIGTERM during a slow DATA;
 # --detach with a pid file.  Everything on 127.0.0.1, stopped by pid.
-. "$TOP/tests/lib.sh"
+. "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 command -v python3 >/dev/null || skip_all "python3 is not installed"
 
@@ -70,7 +70,8 @@ if command -v swaks >/dev/null && perl -MNet::SSLeay -e1 2>/dev/null; then
 		--header 'Subject: relay allowed when logged in' > "$T_DIR/sw7" 2>&1
 	ok $? "swaks: a logged-in client may send anywhere (that is submission)" || diag "$(tail -5 "$T_DIR/sw7")"
 	id=$(tr -d '\r' < "$T_DIR/sw7" | sed -n 's/.*250 2\.0\.0 Ok: queued as \([0-9a-f.]*\).*/\1/p')
-	like "$("$LOFT" queue list | tr '\n' ' ')" "^.*$id .*<x@other\.org> pending" "  ...it is queued for the remote recipient"
+	# (the runner poked by this message may be trying it right now: "delivering")
+	like "$("$LOFT" queue list | tr '\n' ' ')" "^.*$id .*<x@other\.org> (pending|delivering)" "  ...it is queued for the remote recipient"
 	"$LOFT" queue rm "$id" >/dev/null
 	ok $? "  ...and removed (no smarthost here)"
 else

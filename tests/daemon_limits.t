@@ -5,7 +5,7 @@
 # trickled a byte at a time meets an overall deadline; NOOPs without mail
 # are capped; a client reconnecting per message (smtp-source -s 20) is never
 # told 421.  Hostile peers are tests/smtp_flood.py; all on 127.0.0.x.
-. "$TOP/tests/lib.sh"
+. "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 command -v python3 >/dev/null || skip_all "python3 is not installed"
 

@@ -1,7 +1,7 @@
 #!/bin/bash
 # loft deliver: Sieve into folders with flags, fallbacks that never lose
 # mail, loop and duplicate checks, notmuch indexing, exit codes.
-. "$TOP/tests/lib.sh"
+. "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 shopt -s lastpipe	# `msg ... | deliver` sets RC in this shell
 
 M=$T_DIR/Mail

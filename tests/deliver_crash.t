@@ -3,7 +3,7 @@
 # bookkeeping, Sieve delivery, store append): afterwards the message is in
 # INBOX exactly once and the queue is empty.  The steps are learnt from a
 # traced run (LOFT_CRASH_TRACE), then each is killed in turn (LOFT_CRASH_AT).
-. "$TOP/tests/lib.sh"
+. "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 make_mailrc "set from=me@example.org domain=example.org"
 M=$T_DIR/Mail

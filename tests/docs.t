@@ -6,7 +6,7 @@
 # in loft(1) and `loft --help`; the man pages render at 80 columns without
 # warnings, are installed by `make install`, and loft-sieve(5)'s examples
 # compile.
-. "$TOP/tests/lib.sh"
+. "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 command -v python3 >/dev/null || skip_all "python3 is not installed"
 

@@ -3,7 +3,7 @@
 # imaplib through IMAP4_stream (a scripted conversation covering every
 # command), raw bytes for the parser's limits, and mbsync with a Tunnel
 # channel doing two-way syncs.
-. "$TOP/tests/lib.sh"
+. "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 command -v python3 >/dev/null || skip_all "python3 missing"
 make_mailrc

@@ -3,7 +3,7 @@
 # sessions from store_folder_sync's change lists, STORE on a UID set in one
 # state transaction, response codes from store_error_imap, and a partial
 # FETCH of a 40 MB message reading only what it sends.
-. "$TOP/tests/lib.sh"
+. "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 command -v python3 >/dev/null || skip_all "python3 missing"
 make_mailrc

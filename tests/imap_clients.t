@@ -3,7 +3,7 @@
 # port on 127.0.0.1 whose every connection runs `loft imapd`) until the
 # daemon's own listener is there.  Each check looks at what the client got
 # and at the store afterwards.
-. "$TOP/tests/lib.sh"
+. "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 command -v socat >/dev/null || skip_all "socat not installed (tests/deps.sh)"
 command -v curl >/dev/null || skip_all "curl not installed"

@@ -4,7 +4,7 @@
 # against a private Dovecot on 127.0.0.1: each script must pass on both
 # servers, and the replies where they differ (allowed by a wildcard, with
 # the reason in the script) are listed as diagnostics.
-. "$TOP/tests/lib.sh"
+. "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 command -v python3 >/dev/null || skip_all "python3 missing"
 SCRIPTS=("$TOP"/tests/imap/*.txt)

@@ -7,7 +7,7 @@
 # still names the message it named before, UIDVALIDITY is unchanged, UIDNEXT
 # never goes back, and a message appended after the crash gets a UID above
 # every UID handed out before it.
-. "$TOP/tests/lib.sh"
+. "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 command -v python3 >/dev/null || skip_all "python3 missing"
 make_mailrc

@@ -11,7 +11,7 @@
 # device.  Everything on 127.0.0.1, stopped by
 # pid.  (LOGINDISABLED for a non-loopback peer needs a second address: see
 # tests/unit/test_daemon_imap.c.)
-. "$TOP/tests/lib.sh"
+. "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 command -v python3 >/dev/null || skip_all "python3 is not installed"
 

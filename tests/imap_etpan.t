@@ -4,7 +4,7 @@
 # UID FETCH of ENVELOPE and BODYSTRUCTURE of plain, multipart, attached and
 # oddly quoted messages (parsed by libetpan without error), UID STORE, UID
 # SEARCH, UIDPLUS COPY, MOVE, and IDLE woken by `loft deliver`.
-. "$TOP/tests/lib.sh"
+. "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 PROBE=$BUILD/tests/etpan_probe
 [ -x "$PROBE" ] || skip_all "$PROBE not built"

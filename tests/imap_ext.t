@@ -3,7 +3,7 @@
 # LIST-STATUS, subscriptions, CREATE-SPECIAL-USE, SEARCHRES, MULTIAPPEND...)
 # driven through Python's imaplib (IMAP4_stream), checked against the RFC
 # examples; two sessions at once where one must see what the other did.
-. "$TOP/tests/lib.sh"
+. "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 command -v python3 >/dev/null || skip_all "python3 missing"
 make_mailrc

@@ -3,7 +3,7 @@
 # (its file removed by another program or process): the others are answered.
 # UID FETCH then completes with OK (a UID set may name UIDs that no longer
 # exist); FETCH by sequence number answers NO (RFC 2180 4.1.3).
-. "$TOP/tests/lib.sh"
+. "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 command -v python3 >/dev/null || skip_all "python3 missing"
 make_mailrc "set log_level=error"

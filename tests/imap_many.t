@@ -3,7 +3,7 @@
 # IDLE, one polling with NOOP, one setting flags, one expunging, while two
 # `loft deliver` loops deliver messages; every session's view must end equal
 # to the folder and no two sessions may disagree on a UID's message.
-. "$TOP/tests/lib.sh"
+. "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 command -v python3 >/dev/null || skip_all "python3 missing"
 make_mailrc

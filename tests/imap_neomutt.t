@@ -3,7 +3,7 @@
 # open INBOX, read a message (\Seen appears in the store), flag one, delete
 # one and sync with `$`, save one to another folder; the store is checked
 # after each step.
-. "$TOP/tests/lib.sh"
+. "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 command -v neomutt >/dev/null || skip_all "neomutt not installed (tests/deps.sh)"
 . "$TOP/tests/tmux.sh"
 

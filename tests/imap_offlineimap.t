@@ -3,7 +3,7 @@
 # (preauthtunnel), both ways: the first full sync, then a new message, a
 # flag and a deletion on each side.  After each run both sides must hold the
 # same messages (Message-ID) with the same flags, folder by folder.
-. "$TOP/tests/lib.sh"
+. "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 command -v offlineimap >/dev/null || skip_all "offlineimap (offlineimap3) not installed (tests/deps.sh)"
 make_mailrc

@@ -3,7 +3,7 @@
 # concurrent `loft imapd` sessions for a few seconds doing SELECT, FETCH,
 # STORE, APPEND and UID EXPUNGE on INBOX, every reply checked against the
 # harness's model of the folder: no errors, no phantom UIDs, and some work done.
-. "$TOP/tests/lib.sh"
+. "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 command -v python3 >/dev/null || skip_all "python3 is not installed"
 make_mailrc "set log_level=error"

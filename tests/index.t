@@ -1,6 +1,6 @@
 #!/bin/bash
 # loft index / search / tag against the notmuch CLI on the same database.
-. "$TOP/tests/lib.sh"
+. "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 command -v notmuch >/dev/null || skip_all "notmuch CLI not installed (tests/deps.sh installs it)"
 

@@ -4,7 +4,7 @@
 # some), files that are not mail, broken MIME that makes GMime log a
 # critical, and crypto that would start a gpg-agent.  Each is skipped or
 # indexed, named, and the run goes on.
-. "$TOP/tests/lib.sh"
+. "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 command -v notmuch >/dev/null || skip_all "notmuch CLI not installed (tests/deps.sh installs it)"
 ST=$BUILD/tests/storetool

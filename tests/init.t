@@ -7,7 +7,7 @@
 # the mailrc without a yes or --force and keeps a backup each time, and
 # keeps the device login; --systemd writes the unit and reports, without
 # failing, a systemctl that cannot enable it.  IMAP is said to be not built.
-. "$TOP/tests/lib.sh"
+. "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 command -v openssl >/dev/null || skip_all "openssl is not installed"
 command -v python3 >/dev/null || skip_all "python3 is not installed"

@@ -2,7 +2,7 @@
 # The queue with the test clock (LOFT_TEST_NOW): backoff, expiry and the
 # RFC 3464 bounce; then kill -9 at every crash point of sendmail and of the
 # runner: nothing accepted is lost, nothing half-written is visible.
-. "$TOP/tests/lib.sh"
+. "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 make_mailrc "set from=me@example.org domain=example.org" \
 	"set queue_retry_min=5m queue_retry_max=20m queue_lifetime=1d"
@@ -103,5 +103,13 @@ for p in $points; do
 	LOFT_TEST_NOW=$T "$LOFT" queue flush >/dev/null
 	like "$(rcpt_line "$id")" "^rcpt pending [0-9]+ [0-9]+ - friend@example.net " "  ...and the next run goes on"
 done
+
+# A state directory that cannot be made: a clear error and exit 75, not a
+# free of an unset pointer (transport_queue_open left it unset on this path).
+cp "$LOFTRC" "$T_DIR/badstate.rc"
+echo "set state_dir=/dev/null/x" >> "$T_DIR/badstate.rc"
+OUT=$(LOFTRC=$T_DIR/badstate.rc "$LOFT" queue list 2>&1); rc=$?
+is "$rc" 75 "queue list with an unusable state_dir exits 75"
+like "$OUT" "^loft queue: /dev/null/x: Not a directory" "  ...and says why"
 
 done_testing

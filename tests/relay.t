@@ -7,7 +7,7 @@
 # daemon as a verified-TLS smarthost with AUTH (test CA made here; a
 # certificate not from the trusted CA fails with a clear queue status and
 # nothing sent; a pinned fingerprint passes).
-. "$TOP/tests/lib.sh"
+. "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 command -v python3 >/dev/null || skip_all "python3 is not installed"
 command -v openssl >/dev/null || skip_all "openssl is not installed"

@@ -2,7 +2,7 @@
 # loft sendmail as real programs call it: exit codes for bad input, complete
 # queue entries after exit 0, ignored flags, -bs, mailq, cron, git
 # send-email and s-nail's mail.
-. "$TOP/tests/lib.sh"
+. "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 make_mailrc "set from=me@example.org realname='Me Myself' domain=example.org"
 Q=$T_DIR/Mail/.loft/queue

@@ -2,7 +2,7 @@
 # The store core with real processes (tests/tools/storetool): concurrent
 # appends and flag changes, a message renamed by another agent, state
 # surviving restarts and rebuilt after deletion, kill -9 at every step.
-. "$TOP/tests/lib.sh"
+. "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 TOOL=$BUILD/tests/storetool
 [ -x "$TOOL" ] || skip_all "$TOOL not built"

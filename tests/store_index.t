@@ -1,7 +1,7 @@
 #!/bin/bash
 # The store as the notmuch writer: what it appends, re-flags, moves and
 # expunges is in the notmuch database at once, as the notmuch CLI sees it.
-. "$TOP/tests/lib.sh"
+. "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 command -v notmuch >/dev/null || skip_all "notmuch CLI not installed (tests/deps.sh installs it)"
 ST=$BUILD/tests/storetool

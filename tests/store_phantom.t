@@ -3,7 +3,7 @@
 # process's expunge or flag change: a message must never get a second UID.
 # The reconcile is paused with LOFT_CRASH_PAUSE between its scan and its look
 # at the state, the other process changes the folder, then it goes on.
-. "$TOP/tests/lib.sh"
+. "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 ST=$BUILD/tests/storetool
 [ -x "$ST" ] || skip_all "storetool not built ($ST)"

@@ -51,4 +51,16 @@ tmux_gone() {
 	return 1
 }
 
+# tmux_settle: waits (up to 5 s) until two captures 0.1 s apart agree, so a
+# screen taken as a reference is not one caught in the middle of a redraw.
+tmux_settle() {
+	local a b
+	a=$(tmux_screen)
+	for _ in $(seq 50); do
+		sleep 0.1; b=$(tmux_screen)
+		[ "$a" = "$b" ] && return 0
+		a=$b
+	done
+	return 1
+}
 tmux_resize() { tmux -L "$TMUX_SOCK" resize-window -x "$1" -y "$2"; }

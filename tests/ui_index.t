@@ -78,6 +78,7 @@ like "$(tmux_screen)" 'Msgs:6 New:2' "and the counts follow"
 
 # Resize to 40 columns and back: the screen equals a fresh draw.
 tmux_keys Home
+tmux_settle
 before=$(tmux_screen)
 widest() {	# the widest line on the screen, in terminal cells
 	tmux_screen | python3 -c '

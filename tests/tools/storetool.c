@@ -25,10 +25,16 @@
  *     read FOLDER UID               the message on stdout
  *     create|delete NAME, rename FROM TO
  *   storetool floor DIR             readdir + stat of DIR/new and DIR/cur:
- *                                   "files N floor SECONDS" */
+ *                                   "files N floor SECONDS"
+ *   storetool envcheck DIR          the ENVELOPE of every file of DIR/new and
+ *                                   DIR/cur without GMime (when the fast path
+ *                                   takes it) against GMime's: "files N fast F
+ *                                   differ D", and each difference */
 #include "store/message.h"
 #include "store/store.h"
+#include "store/store-private.h"
 
+#include "lib/header.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
@@ -114,6 +120,58 @@ static int floor_cmd(const char *dir)
 	}
 	printf("files %zu floor %.4f\n", files, now() - t0);
 	return 0;
+}
+
+static int read_file(const char *path, struct sbuf *out);
+
+/* envelope_fast.c's answer against GMime's on a whole corpus. */
+static int envcheck_cmd(const char *dir)
+{
+	static const char *const subs[] = { "new", "cur" };
+	size_t files = 0, fast = 0, differ = 0;
+
+	message_init();
+	for (int i = 0; i < 2; i++) {
+		char *p = xasprintf("%s/%s", dir, subs[i]);
+		DIR *d = opendir(p);
+		struct dirent *de;
+
+		if (d == NULL) {
+			perror(p);
+			return 1;
+		}
+		while ((de = readdir(d)) != NULL) {
+			struct sbuf data = SBUF_INIT, gm = SBUF_INIT;
+			char *path = xasprintf("%s/%s", p, de->d_name);
+			const char *err;
+			size_t len;
+
+			if (de->d_name[0] != '.' && read_file(path, &data) == 0) {
+				files++;
+				header_block_len(data.buf, data.len, &len);
+				char *env = store_envelope_fast(data.buf, len);
+				struct message *m = env ? message_parse(data.buf, len, NULL, &err) : NULL;
+
+				if (m) {
+					fast++;
+					message_imap_envelope(m, &gm);
+					if (strcmp(env, gm.buf) != 0) {
+						differ++;
+						printf("%s\n  fast  %s\n  gmime %s\n", path, env, gm.buf);
+					}
+					message_free(&m);
+				}
+				free(env);
+			}
+			sbuf_release(&gm);
+			sbuf_release(&data);
+			free(path);
+		}
+		closedir(d);
+		free(p);
+	}
+	printf("files %zu fast %zu differ %zu\n", files, fast, differ);
+	return differ != 0;
 }
 
 static int read_file(const char *path, struct sbuf *out)
@@ -365,6 +423,8 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "floor") == 0)
 		return floor_cmd(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "envcheck") == 0)
+		return envcheck_cmd(argv[2]);
 	while ((opt = getopt(argc, argv, "+cis:")) != -1) {
 		switch (opt) {
 		case 'c': flags |= STORE_OPEN_CREATE; break;

@@ -447,6 +447,98 @@ static void test_mbox(void **unused)
 }
 
 /* The fast ENVELOPE path gives GMime's string or gives up. */
+/* ---- a first open of a big folder ---- */
+
+/* Messages, and how many are added per transaction (store->add_chunk):
+ * a few chunks. */
+#define BIG_COUNT 300
+#define BIG_CHUNK 128
+
+static int cancel_late(size_t done, size_t total, void *ctx)
+{
+	size_t *calls = ctx;
+
+	(*calls)++;
+	return done > BIG_CHUNK ? -1 : 0;
+}
+
+static void same_msg(const struct store_msg *a, const struct store_msg *b)
+{
+	assert_int_equal(a->uid, b->uid);
+	assert_int_equal(a->flags, b->flags);
+	assert_int_equal(a->modseq, b->modseq);
+	assert_int_equal(a->size, b->size);
+	assert_int_equal(a->vsize, b->vsize);
+	assert_int_equal(a->internal_date, b->internal_date);
+	assert_string_equal(a->keywords, b->keywords);
+	assert_string_equal(a->location, b->location);
+	/* The thread key: five strings one after the other. */
+	const char *x = a->threadkey, *y = b->threadkey;
+
+	for (int i = 0; i < 5; i++) {
+		assert_string_equal(x, y);
+		x += strlen(x) + 1;
+		y += strlen(y) + 1;
+	}
+}
+
+/* A first open adds the messages a chunk per transaction: cancelled in
+ * the second chunk it keeps the first, and the next open goes on from
+ * there, numbering by the time in the file names (oldest first); the
+ * snapshot built while adding is the one a later open reads back. */
+static void test_first_open_chunks(void **unused)
+{
+	struct store *store = open_store("big");
+	struct store_folder *f = NULL, *g;
+	char path[700], data[200];
+	const char *err = NULL;
+	size_t calls = 0;
+
+	for (int i = 0; i < BIG_COUNT; i++) {
+		/* Names with later times for lower i: UID order is not i's.
+		 * With the size in the name the scan needs no stat. */
+		snprintf(data, sizeof(data), "From: a@example.org\nSubject: m %d\n"
+			 "Message-ID: <%d@example.org>\n\nbody\n", i, i);
+		snprintf(path, sizeof(path), "%s/INBOX/cur/%d.M%dP1.host,S=%zu:2,S", root,
+			 1700000000 + BIG_COUNT - i, i, strlen(data));
+		write_file(path, data, strlen(data));
+	}
+	store->add_chunk = BIG_CHUNK;
+	store_set_progress(store, cancel_late, &calls);
+	assert_int_equal(store_folder_open(store, "INBOX", &f, &err), -1);
+	assert_int_equal(store_error_code(store), STORE_ERR_CANCELLED);
+	assert_true(calls > 2);
+	store_set_progress(store, NULL, NULL);
+	/* The first chunk was committed. */
+	size_t total = 0, unseen = 0;
+
+	assert_int_equal(store_folder_status(store, "INBOX", &total, &unseen, &err), 0);
+	assert_int_equal(total, BIG_CHUNK);
+
+	f = open_folder(store, "INBOX");
+	assert_int_equal(store_folder_count(f), BIG_COUNT);
+	assert_int_equal(store_folder_uidnext(f), BIG_COUNT + 1);
+	for (int k = 0; k < BIG_COUNT; k++) {
+		const struct store_msg *m = store_folder_msg(f, (size_t)k);
+		int i = BIG_COUNT - 1 - k;
+
+		assert_int_equal(m->uid, k + 1);
+		snprintf(data, sizeof(data), "cur/%d.M%dP1.host,S=", 1700000000 + BIG_COUNT - i, i);
+		assert_memory_equal(m->location, data, strlen(data));
+		snprintf(data, sizeof(data), "<%d@example.org>", i);
+		assert_string_equal(m->threadkey + strlen(m->threadkey) + 1, data);
+		assert_int_equal(m->flags, STORE_SEEN);
+	}
+	/* A second handle reads the state back (the warm path). */
+	g = open_folder(store, "INBOX");
+	assert_int_equal(store_folder_count(g), BIG_COUNT);
+	for (size_t k = 0; k < BIG_COUNT; k++)
+		same_msg(store_folder_msg(f, k), store_folder_msg(g, k));
+	store_folder_close(&g);
+	store_folder_close(&f);
+	store_close(&store);
+}
+
 static void test_envelope_fast(void **unused)
 {
 	static const char *const headers[] = {
@@ -458,6 +550,12 @@ static void test_envelope_fast(void **unused)
 		"From: group: a@b.c;\n\n",
 		"To: <a@b.c>\nCc: a@b.c (comment)\n\n",
 		"From: Bob\n Smith <bob@example.org>\nSubject: folded\n\tline\n\n",
+		/* Encoded display names: decoded, encoded again when not ASCII. */
+		"From: =?utf-8?b?SsO2cmc=?= =?utf-8?q?_M=C3=BCller?= <j@example.org>\n"
+		"To: Anna =?iso-8859-1?q?K=F6hler?= <a@example.org>, b@example.org\n"
+		"Cc: =?us-ascii?q?Plain_Name?= <p@example.org>\n\n",
+		"From: \"=?utf-8?q?Quoted_=C3=A9?=\" <q@example.org>\n\n",
+		"From: =?utf-8?q?bad?word?= <x@example.org>\nTo: =?utf-8?q?a?= <=?x?=@b.c>\n\n",
 	};
 	for (size_t i = 0; i < sizeof(headers) / sizeof(*headers); i++) {
 		const char *h = headers[i], *err;
@@ -477,9 +575,12 @@ static void test_envelope_fast(void **unused)
 		message_free(&m);
 	}
 	char *plain = store_envelope_fast(headers[0], strlen(headers[0]));
+	char *encoded = store_envelope_fast(headers[7], strlen(headers[7]));
 
 	assert_non_null(plain);
+	assert_non_null(encoded);	/* taken without a GMime parse */
 	free(plain);
+	free(encoded);
 }
 
 int main(void)
@@ -495,6 +596,7 @@ int main(void)
 		cmocka_unit_test(test_mbox),
 		cmocka_unit_test(test_folder_name_check),
 		cmocka_unit_test(test_envelope_fast),
+		cmocka_unit_test(test_first_open_chunks),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
