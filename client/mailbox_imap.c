@@ -86,6 +86,7 @@ struct imap_mailbox {
 	bool pub_reset;			/* UIDVALIDITY changed: no row is the same */
 	char *status;			/* the connection's state in words */
 	bool online, quit;
+	bool tried;			/* the first connection attempt is over */
 	struct remote_conn *conn;	/* for remote_cancel at close */
 	uint32_t uidvalidity;		/* of the rows published; 0 before */
 	struct imap_req *req;		/* the one request waiting */
@@ -148,6 +149,11 @@ static void set_status(struct imap_mailbox *im, bool online, char *text)
 	free(im->status);
 	im->status = text;
 	im->online = online;
+	/* "Connecting" is the one state that is not an outcome. */
+	if (online || strncmp(text, "Connecting", 10) != 0) {
+		im->tried = true;
+		pthread_cond_broadcast(&im->cond);
+	}
 	pthread_mutex_unlock(&im->lock);
 	poke(im->notify[1]);
 }
@@ -644,6 +650,10 @@ static int imap_envelope(struct mailbox *mb, size_t i, struct sbuf *out, const c
 static int request(struct imap_mailbox *im, struct imap_req *rq, const char **error_r)
 {
 	pthread_mutex_lock(&im->lock);
+	/* A mailbox just opened (a copy's target) waits for its first
+	 * connection; later a disconnected one answers at once. */
+	while (!im->tried)
+		pthread_cond_wait(&im->cond, &im->lock);
 	if (!im->online || im->req != NULL) {
 		pthread_mutex_unlock(&im->lock);
 		snprintf(im->mb.error, sizeof(im->mb.error), "not connected to %s",
