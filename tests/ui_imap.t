@@ -113,9 +113,11 @@ ok $? "and from the index"
 like "$(server_flags "Alpha report")" 'FLAGS' "the other messages stay on the server"
 
 # New mail while the index is open, no key pressed.
+t0=$(date +%s%N)
 mkmsg "Delta arrives" dave 4 | LOFTRC=$SERVER_RC "$LOFT" deliver
 tmux_wait 'Delta arrives' 2
 ok $? "a message delivered on the server shows within a second or two, no key pressed"
+diag "delivery to the row on screen: $((($(date +%s%N) - t0) / 1000000)) ms (loft deliver included)"
 
 # Kill the server: the client keeps answering, then reconnects.
 # As a crash: the daemon and its connections at once (by pid).
