@@ -108,7 +108,7 @@ like "$(cat "$LOG")" "warning: $MAILRC_FILE:3: fetch_interval is not built yet i
 	"the daemon warns about fetch_interval, naming file and line"
 like "$(cat "$LOG")" "$MAILRC_FILE:5: account work: fetch_interval is not built yet" \
 	"the daemon warns about a not-built-yet setting inside an account"
-like "$(cat "$LOG")" "account work: account blocks are not built yet" "the daemon warns about account blocks"
+like "$(cat "$LOG")" "account work: syncing accounts in the daemon is not built yet" "the daemon warns that it does not sync account blocks"
 kill -HUP "$DPID"
 for _ in $(seq 100); do grep -q 'reloaded' "$LOG" && break; sleep 0.1; done
 is "$(grep -c 'not built yet' "$LOG")" 3 "three warnings, once each (none for an empty trash=, none again on SIGHUP)"
