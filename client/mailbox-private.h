@@ -15,6 +15,7 @@ struct mailbox {
 
 extern const struct mailbox_driver mailbox_store_driver;
 extern const struct mailbox_driver mailbox_search_driver;
+extern const struct mailbox_driver mailbox_imap_driver;
 
 /* Fills the common part (name copied). */
 void mailbox_base_init(struct mailbox *mb, const struct mailbox_driver *drv,

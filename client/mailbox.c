@@ -12,6 +12,7 @@
 /* Tried in order; the last accepts every name. */
 static const struct mailbox_driver *const drivers[] = {
 	&mailbox_search_driver,
+	&mailbox_imap_driver,
 	&mailbox_store_driver,
 };
 
@@ -105,6 +106,11 @@ int mailbox_sync(struct mailbox *mb, struct store_changes *ch_r, const char **er
 int mailbox_notify_fd(struct mailbox *mb)
 {
 	return mb->drv->notify_fd ? mb->drv->notify_fd(mb) : -1;
+}
+
+const char *mailbox_status(struct mailbox *mb)
+{
+	return mb->drv->status ? mb->drv->status(mb) : NULL;
 }
 
 int mailbox_step(struct mailbox *mb, size_t max)

@@ -3,10 +3,9 @@
  * The screens (ui/) see a mailbox only through the calls below; each one
  * goes through the function pointers of the mailbox's driver
  * (struct mailbox_driver).  Two drivers today: a folder of the store
- * (client/mailbox_store.c) and a notmuch search shown as a virtual
- * folder of files (client/mailbox_search.c).  A third (an IMAP folder)
- * plugs in by adding its table to mailbox_open()'s list: nothing in ui/
- * changes.
+ * (client/mailbox_store.c), a notmuch search shown as a virtual
+ * folder of files (client/mailbox_search.c) and a folder on an IMAP
+ * server (client/mailbox_imap.c, its network on a worker thread).
  *
  * Ownership, once for all:
  *   - a struct mailbox belongs to whoever opened it, until
@@ -38,6 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct config;
 struct sbuf;
 struct mailbox;
 
@@ -47,6 +47,7 @@ struct mailbox_env {
 	struct store *store;
 	const char *root;		/* the store's root (notmuch's mail root) */
 	const char *notmuch_db;		/* the notmuch_database setting, or NULL */
+	const struct config *cfg;	/* the IMAP driver's account settings */
 };
 
 /* One message as the index needs it, without reading its file. */
@@ -100,6 +101,7 @@ struct mailbox_driver {
 	bool (*same)(const struct mailbox *a, const struct mailbox *b);
 	int (*sync)(struct mailbox *mb, struct store_changes *ch_r, const char **error_r);
 	int (*notify_fd)(struct mailbox *mb);
+	const char *(*status)(struct mailbox *mb);
 	int (*step)(struct mailbox *mb, size_t max);
 	bool (*pending)(const struct mailbox *mb);
 	void (*stop)(struct mailbox *mb);
@@ -120,6 +122,9 @@ struct mailbox_driver {
 
 /* Opens name with the first driver that accepts it: "search:QUERY" a
  * notmuch search (its first results are not read yet: mailbox_step),
+ * "imaps://user@host/Folder" (imap://, imap+insecure://) an IMAP folder
+ * (returns at once, empty: the rows come through mailbox_sync once the
+ * worker has connected; mailbox_status says how it goes),
  * anything else a folder of the store ("INBOX", "+Lists/foo", a path).
  * A first open of a big folder may take long: the store's progress
  * callback (store_set_progress) is called meanwhile and can cancel. */
@@ -156,6 +161,11 @@ int mailbox_sync(struct mailbox *mb, struct store_changes *ch_r, const char **er
 /* A descriptor that polls readable when mailbox_sync may find changes
  * (a connection's state change, later), or -1.  Owned by the mailbox. */
 int mailbox_notify_fd(struct mailbox *mb);
+/* What the mailbox has to say about its connection since the last call
+ * ("Connecting to HOST...", why it dropped, "Connected to HOST"), or
+ * NULL when nothing changed or it has no connection.  A change is
+ * announced on mailbox_notify_fd. */
+const char *mailbox_status(struct mailbox *mb);
 /* Rows still arriving (a search read in steps): reads at most max more
  * (appended after the last) and returns 1 when more remain, 0 when all
  * are in.  0 at once for a mailbox that is complete when opened. */

@@ -119,7 +119,8 @@ static SSL_CTX *load_tls(struct config *cfg, char **fp_r)
 
 /* A setting of a feature not built yet does nothing: say so once, at
  * start, instead of leaving the user to wait for an IMAP server that is not
- * there.  Account blocks are read and checked but nothing uses them yet. */
+ * there.  Account blocks serve `loft -f` in the client; the daemon does not
+ * sync them yet (no sync task is built). */
 static void warn_unbuilt(const struct config *cfg)
 {
 	const char *name, *account, *file;
@@ -131,7 +132,7 @@ static void warn_unbuilt(const struct config *cfg)
 			    line, account ? "account " : "", account ? account : "", account ? ": " : "",
 			    name);
 	for (size_t i = 0; i < config_account_count(cfg); i++)
-		log_warning("account %s: account blocks are not built yet: its settings are ignored",
+		log_warning("account %s: syncing accounts in the daemon is not built yet: the daemon ignores it",
 			    config_account_name(cfg, i));
 }
 

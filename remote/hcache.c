@@ -20,7 +20,7 @@
 #include <string.h>
 
 #define MAP_SIZE ((size_t)4 << 30)	/* virtual; the file grows as used */
-#define MSG_VERSION 1
+#define MSG_VERSION 2	/* 2: the ENVELOPE string added */
 #define MSG_KEY_SIZE 9
 
 struct hcache {
@@ -98,6 +98,7 @@ static void encode_msg(struct sbuf *b, const struct hcache_msg *m)
 	add_str(b, m->message_id);
 	add_str(b, m->in_reply_to);
 	add_str(b, m->references);
+	add_str(b, m->envelope);
 }
 
 struct reader {
@@ -156,6 +157,7 @@ static int decode_msg(const MDB_val *v, uint32_t uid, struct hcache_msg *m)
 	m->message_id = take_str(&r);
 	m->in_reply_to = take_str(&r);
 	m->references = take_str(&r);
+	m->envelope = take_str(&r);
 	if (r.bad || r.p != r.end) {
 		hcache_msg_clear(m);
 		return -1;
@@ -175,6 +177,7 @@ void hcache_msg_clear(struct hcache_msg *m)
 	free(m->message_id);
 	free(m->in_reply_to);
 	free(m->references);
+	free(m->envelope);
 	memset(m, 0, sizeof(*m));
 }
 

@@ -41,6 +41,7 @@ struct hcache_msg {
 	char *keywords;		/* space separated */
 	char *subject, *from, *to, *cc;
 	char *message_id, *in_reply_to, *references;
+	char *envelope;		/* the IMAP ENVELOPE string, as FETCH gave it */
 };
 
 struct hcache_folder {

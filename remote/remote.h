@@ -27,6 +27,7 @@
 
 struct config;
 struct mailimap;
+struct sbuf;
 
 /* ---- URLs: remote/url.c ---- */
 
@@ -163,5 +164,46 @@ int remote_fd(const struct remote_conn *c);
 /* True when bytes already read from the server wait in a buffer (poll on
  * remote_fd would not see them). */
 bool remote_idle_pending(const struct remote_conn *c);
+
+/* ---- messages of the selected folder: remote/msgs.c ----
+ * Flags are store.h's enum store_flag bits (\Recent as STORE_RECENT,
+ * $Forwarded as STORE_PASSED).  Sets of UIDs are ascending arrays. */
+
+/* One message as FETCH gave it. */
+struct remote_msg {
+	uint32_t uid;
+	uint32_t flags;
+	uint32_t size;		/* RFC822.SIZE; 0 when not asked */
+	int64_t internaldate;	/* seconds; 0 when not asked */
+	char *envelope;		/* the IMAP ENVELOPE string; NULL when not asked */
+};
+
+/* Most UIDs a caller asks headers for at once: libetpan holds the whole
+ * FETCH reply in memory. */
+#define REMOTE_FETCH_BATCH 500
+
+/* UID FETCH uids[0..n) (n 0: every message) (UID FLAGS), with
+ * headers also RFC822.SIZE INTERNALDATE ENVELOPE.  0 with *msgs_r in UID
+ * order (remote_msgs_free) and *n_r, or -1 with *error_r. */
+int remote_fetch(struct remote_conn *c, const uint32_t *uids, size_t n, bool headers,
+		 struct remote_msg **msgs_r, size_t *n_r, char **error_r);
+void remote_msgs_free(struct remote_msg *msgs, size_t n);
+/* The whole message uid (BODY.PEEK[], so \Seen is not set) appended to
+ * out.  0, or -1 with *error_r (also when the UID is gone). */
+int remote_fetch_body(struct remote_conn *c, uint32_t uid, struct sbuf *out, char **error_r);
+/* UID STORE +FLAGS.SILENT (op > 0), -FLAGS.SILENT (op < 0) or
+ * FLAGS.SILENT (op 0).  0, or -1 with *error_r. */
+int remote_store_flags(struct remote_conn *c, const uint32_t *uids, size_t n, int op,
+		       uint32_t flags, char **error_r);
+/* Marks uids \Deleted and removes them: UID EXPUNGE with UIDPLUS, else
+ * EXPUNGE (which also removes what others marked).  0, or -1. */
+int remote_expunge(struct remote_conn *c, const uint32_t *uids, size_t n, char **error_r);
+/* UID COPY to folder (UTF-8); with move, UID MOVE when offered, else the
+ * copy then remote_expunge.  0, or -1 with *error_r. */
+int remote_copy(struct remote_conn *c, const uint32_t *uids, size_t n, const char *folder,
+		bool move, char **error_r);
+/* APPEND data[0..len) to folder with flags.  0, or -1 with *error_r. */
+int remote_append(struct remote_conn *c, const char *folder, const char *data, size_t len,
+		  uint32_t flags, char **error_r);
 
 #endif

@@ -172,7 +172,7 @@ printf '%s\n' 'bind index x delete-mesage' 'bind index <Dwn> next-entry' \
 run_loft check -F "$T_DIR/binds"
 is "$RC:$ERR" "78:loft: $T_DIR/binds:1:14: bind: unknown action 'delete-mesage' (did you mean 'delete-message'?)
 loft: $T_DIR/binds:2:12: bind: unknown key '<Dwn>' (a character, ^X, \\ev, <Esc>v, <Enter>, <Down>, <F1>...)
-loft: $T_DIR/binds:4:25: color: bad pattern '~q foo': unknown pattern (~f ~s ~t ~N ~O ~U ~F ~D ~T ~A)" \
+loft: $T_DIR/binds:4:25: color: bad pattern '~q foo': unknown pattern (~f ~s ~t ~C ~L ~h ~b ~B ~d ~r ~N ~O ~U ~F ~D ~T ~A ~())" \
 	"unknown actions, keys and patterns are errors at FILE:LINE:COL; the good lines pass"
 echo 'hello' | "$LOFT" -F "$T_DIR/binds" sendmail -odq me@localhost 2>"$T_DIR/binds.err"
 is "$?" 0 "loft sendmail still accepts mail with a bad bind line"

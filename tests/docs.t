@@ -78,7 +78,7 @@ is "$(cat "$T_DIR/man.diff")" "" "loft-mailrc(5): every setting with the table's
 # A setting marked "not built yet" is read by no code; one not marked is.
 read_by_code() {
 	grep -rlF "\"$1\"" "$TOP"/lib "$TOP"/store "$TOP"/localmta "$TOP"/imapd "$TOP"/daemon \
-		"$TOP"/client "$TOP"/ui \
+		"$TOP"/client "$TOP"/ui "$TOP"/remote \
 		--include='*.c' | grep -v '/lib/settings\.c$' | head -1
 }
 wrong=
@@ -108,7 +108,7 @@ like "$(cat "$LOG")" "warning: $MAILRC_FILE:3: fetch_interval is not built yet i
 	"the daemon warns about fetch_interval, naming file and line"
 like "$(cat "$LOG")" "$MAILRC_FILE:5: account work: fetch_interval is not built yet" \
 	"the daemon warns about a not-built-yet setting inside an account"
-like "$(cat "$LOG")" "account work: account blocks are not built yet" "the daemon warns about account blocks"
+like "$(cat "$LOG")" "account work: syncing accounts in the daemon is not built yet" "the daemon warns that it does not sync account blocks"
 kill -HUP "$DPID"
 for _ in $(seq 100); do grep -q 'reloaded' "$LOG" && break; sleep 0.1; done
 is "$(grep -c 'not built yet' "$LOG")" 3 "three warnings, once each (none for an empty trash=, none again on SIGHUP)"

@@ -54,7 +54,7 @@ printf 'From: a@example.org\nSubject: small one\nMessage-ID: <s1@example.org>\n\
 tmux_start env LOFT_TEST_SLOW_OPEN=3000 "$LOFT"
 tmux_wait 'INBOX \[Msgs:' 10
 ok $? "INBOX opens"
-tmux_keys c
+tmux_keys c "?"
 tmux_wait 'Reading Big: ' 20
 ok $? "the folder list counts messages: the unopened big folder shows the bar"
 tmux_keys C-g

@@ -26,7 +26,7 @@ like "$S" 'search:\* \[Msgs:[0-9]+ ' "the status bar shows the rows read so far"
 K=$(grep -Eo 'Searching.{1,3} [0-9]+' <<<"$S" | grep -Eo '[0-9]+$')
 [ "${K:-0}" -gt 0 ] && [ "$K" -lt "$N" ]
 ok $? "the first screen shows before the whole result is read ($K of $N)"
-like "$(sed -n 1p <<<"$S")" '^ *1 ' "with the first rows drawn"
+like "$(sed -n 2p <<<"$S")" '^ *1 ' "with the first rows drawn (under the help line)"
 tmux_keys j
 sleep 0.5
 tmux_wait 'Searching.{1,3} [0-9]+ results' 5

@@ -55,7 +55,7 @@ tmux_keys Escape b
 tmux_gone 'INBOX +1/5'
 
 # ---- the folder list screen ----
-tmux_keys c
+tmux_keys c "?"
 tmux_wait 'folders' 5
 S=$(tmux_screen)
 like "$S" 'N +2 +1  Lists/dev' "the folder list shows Lists/dev's counts"

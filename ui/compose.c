@@ -9,6 +9,7 @@
 #include "ui/ui-private.h"
 
 #include "client/compose.h"
+#include "client/envelope.h"
 #include "client/mailbox.h"
 #include "client/format.h"
 #include "store/message.h"
@@ -141,7 +142,7 @@ static void draw_compose(struct ui *ui, struct session *s, size_t cur)
 		sbuf_release(&line);
 		sbuf_release(&sb);
 	}
-	ui_draw_bar(LINES - 2, "-- loft: compose  y:send  q:abort  e:edit  a:attach  D:detach  P:postpone  ?:help", "");
+	ui_draw_bar(LINES - 2, "-- loft: compose  y:send  q:abort  t c b s:To Cc Bcc Subject  e:edit  a:attach  D:detach  P:postpone  ?:help", "");
 	ui_draw_message(ui);
 	refresh();
 }
@@ -257,7 +258,7 @@ static bool do_send(struct ui *ui, struct session *s)
 
 static void attach_file(struct ui *ui, struct session *s)
 {
-	char *path = ui_prompt(ui, "Attach file: ", NULL, NULL);
+	char *path = ui_prompt(ui, "Attach file: ", NULL, ui_complete_file);
 	struct sbuf data = SBUF_INIT;
 
 	if (path == NULL || *path == '\0') {
@@ -283,6 +284,21 @@ static void attach_file(struct ui *ui, struct session *s)
 	s->att[s->natt].type = NULL;
 	s->natt++;
 	free(path);
+}
+
+/* t c b s: one header edited on the prompt line (mutt's edit-to...). */
+static void edit_field(struct ui *ui, struct compose_draft *d, enum ui_action a)
+{
+	char **field = a == A_EDIT_TO ? &d->to : a == A_EDIT_CC ? &d->cc :
+		       a == A_EDIT_BCC ? &d->bcc : &d->subject;
+	char *v = ui_prompt(ui, a == A_EDIT_TO ? "To: " : a == A_EDIT_CC ? "Cc: " :
+			    a == A_EDIT_BCC ? "Bcc: " : "Subject: ", *field,
+			    a == A_EDIT_SUBJECT ? NULL : ui_complete_address);
+
+	if (v) {
+		free(*field);
+		*field = v;
+	}
 }
 
 static void compose_screen(struct ui *ui, struct session *s)
@@ -314,6 +330,9 @@ static void compose_screen(struct ui *ui, struct session *s)
 			break;
 		case A_EDIT:
 			edit_draft(ui, s->d);
+			break;
+		case A_EDIT_TO: case A_EDIT_CC: case A_EDIT_BCC: case A_EDIT_SUBJECT:
+			edit_field(ui, s->d, a);
 			break;
 		case A_ATTACH_FILE:
 			attach_file(ui, s);
@@ -445,11 +464,26 @@ void ui_compose(struct ui *ui, enum ui_compose_kind kind, size_t msg_index)
 
 	if (sigpath && *sigpath && read_file(sigpath, &sig))
 		opt.signature = sig.buf;
-	if (kind == UI_RESUME) {
-		orig = load_postponed(ui, &s.draft_uid);
+	if (kind == UI_RESUME || kind == UI_RESEND) {
+		orig = kind == UI_RESUME ? load_postponed(ui, &s.draft_uid) : ui_msg_load(ui, msg_index);
 		if (orig == NULL)
 			goto out;
 		s.d = draft_of(ui, orig, &id, &s);
+		if (kind == UI_RESEND) {
+			/* A new message: the old one's thread is not its own,
+			 * and it is sent as the user unless it was the user's. */
+			if (!compose_is_me(&id, ui_msg_env(ui, msg_index)->from_addr)) {
+				struct compose_draft *fresh = compose_new(&id, NULL);
+				free(s.d->from);
+				s.d->from = fresh->from;
+				fresh->from = NULL;
+				compose_draft_free(&fresh);
+			}
+			free(s.d->in_reply_to);
+			free(s.d->references);
+			s.d->in_reply_to = xstrdup("");
+			s.d->references = xstrdup("");
+		}
 	} else if (kind == UI_NEW) {
 		s.d = compose_new(&id, &opt);
 		char *to = ui_prompt(ui, "To: ", NULL, ui_complete_address);
@@ -480,6 +514,12 @@ void ui_compose(struct ui *ui, enum ui_compose_kind kind, size_t msg_index)
 				s.att[0].type = xstrdup("message/rfc822");
 				s.natt = 1;
 			}
+			/* mutt asks for the recipient first. */
+			char *to = ui_prompt(ui, "To: ", NULL, ui_complete_address);
+			if (to == NULL)
+				goto out;
+			free(s.d->to);
+			s.d->to = to;
 		} else {
 			enum compose_reply_kind rk = kind == UI_REPLY ? COMPOSE_REPLY_SENDER :
 				kind == UI_GROUP_REPLY ? COMPOSE_REPLY_ALL : COMPOSE_REPLY_LIST;
@@ -490,8 +530,22 @@ void ui_compose(struct ui *ui, enum ui_compose_kind kind, size_t msg_index)
 			s.reply_uid = ui_mailbox_writable(ui) ? ui_msg_uid(ui, msg_index) : 0;
 		}
 	}
-	if (!edit_draft(ui, s.d))
+	/* mutt's abort_unmodified: a new message, reply or forward the editor
+	 * left as it was is not sent (a resumed or resent one may be). */
+	struct sbuf before = SBUF_INIT, after = SBUF_INIT;
+	compose_draft_write(s.d, true, &before);
+	bool edited = edit_draft(ui, s.d);
+	compose_draft_write(s.d, true, &after);
+	bool same = before.len == after.len && memcmp(before.buf, after.buf, before.len) == 0;
+	sbuf_release(&before);
+	sbuf_release(&after);
+	if (!edited)
 		goto out;
+	if (same && kind != UI_RESUME && kind != UI_RESEND &&
+	    config_bool(ui->cfg, "abort_unmodified")) {
+		ui_message(ui, false, "Aborted unmodified message.");
+		goto out;
+	}
 	compose_screen(ui, &s);
 out:
 	for (size_t i = 0; i < s.natt; i++) {

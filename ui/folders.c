@@ -208,7 +208,7 @@ void ui_sidebar_line(const char *name, size_t unread, size_t total, size_t width
 	sbuf_addstr(out, counts);
 }
 
-void ui_sidebar_draw(struct ui *ui, int rows, int width)
+void ui_sidebar_draw(struct ui *ui, int y0, int rows, int width)
 {
 	if (side.rows == NULL || mono_now() - side.when > 1.0)
 		side_fill(ui);
@@ -230,12 +230,12 @@ void ui_sidebar_draw(struct ui *ui, int rows, int width)
 			attr = (cur ? (int)A_REVERSE : 0) | (unread ? (int)A_BOLD : 0);
 			ui_sidebar_line(r->name, unread, total, (size_t)width - 1, &sb);
 			attron(attr);
-			mvaddstr(y, 0, sb.buf);
+			mvaddstr(y0 + y, 0, sb.buf);
 			attroff(attr);
 		} else {
-			mvhline(y, 0, ' ', width - 1);
+			mvhline(y0 + y, 0, ' ', width - 1);
 		}
-		mvaddch(y, width - 1, ACS_VLINE);
+		mvaddch(y0 + y, width - 1, ACS_VLINE);
 		sbuf_release(&sb);
 	}
 }

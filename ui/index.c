@@ -25,9 +25,9 @@
 
 #define SIDEBAR_W 24
 
-static int list_rows(void)
+static int list_rows(struct ui *ui)
 {
-	return LINES > 3 ? LINES - 2 : 1;
+	return LINES > 3 ? LINES - 2 - ui_top_rows(ui) : 1;
 }
 
 static void format_row(struct ui *ui, size_t row, size_t width, struct sbuf *out)
@@ -98,7 +98,7 @@ static int color_row(struct ui *ui, size_t i, int attr)
 void ui_index_draw(struct ui *ui)
 {
 	struct ui_mailbox *mb = &ui->mb;
-	int rows = list_rows();
+	int rows = list_rows(ui), y0 = ui_top_rows(ui);
 	int x0 = ui->sidebar && COLS >= 60 ? SIDEBAR_W : 0;
 	size_t width = (size_t)(COLS - x0);
 	size_t nw, fl, del;
@@ -110,8 +110,9 @@ void ui_index_draw(struct ui *ui)
 	if (mb->cur < mb->top || mb->cur >= mb->top + (size_t)rows)
 		mb->top = mb->cur - mb->cur % (size_t)rows;
 	erase();
+	ui_draw_helpline(ui, MENU_INDEX);
 	if (x0)
-		ui_sidebar_draw(ui, rows, SIDEBAR_W);
+		ui_sidebar_draw(ui, y0, rows, SIDEBAR_W);
 	for (int y = 0; y < rows; y++) {
 		size_t row = mb->top + (size_t)y;
 		struct sbuf sb = SBUF_INIT;
@@ -119,7 +120,7 @@ void ui_index_draw(struct ui *ui)
 
 		if (row >= mb->norder) {
 			attron(ui_color_attr(C_TILDE));
-			mvaddstr(y, x0, "~");
+			mvaddstr(y0 + y, x0, "~");
 			attroff(ui_color_attr(C_TILDE));
 			continue;
 		}
@@ -139,7 +140,7 @@ void ui_index_draw(struct ui *ui)
 		if (row == mb->cur)
 			attr = ui_color_attr(C_INDICATOR) | (attr & A_BOLD);
 		attron(attr);
-		mvaddstr(y, x0, sb.buf);
+		mvaddstr(y0 + y, x0, sb.buf);
 		attroff(attr);
 		sbuf_release(&sb);
 	}
@@ -326,9 +327,12 @@ static void limit_action(struct ui *ui)
 		ui_message(ui, true, "No messages matched the limit.");
 }
 
-static void sort_action(struct ui *ui)
+/* o, and O (mutt's sort-reverse: the order chosen, reversed). */
+static void sort_action(struct ui *ui, bool rev)
 {
-	int c = ui_choice(ui, "Sort (d)ate/(f)rom/(s)ubject/si(z)e/(t)hreads, (r)everse: ", "dfsztr");
+	int c = ui_choice(ui, rev ? "Rev-Sort (d)ate/(f)rom/(s)ubject/si(z)e/(t)hreads: " :
+			  "Sort (d)ate/(f)rom/(s)ubject/si(z)e/(t)hreads, (r)everse: ",
+			  rev ? "dfszt" : "dfsztr");
 
 	switch (c) {
 	case 'd': ui->sort = SORT_DATE; break;
@@ -339,6 +343,8 @@ static void sort_action(struct ui *ui)
 	case 'r': ui->reverse = !ui->reverse; break;
 	default: return;
 	}
+	if (rev)
+		ui->reverse = true;
 	ui->mb.arrival = false;	/* a search: sorted from now on (once all is in) */
 	ui_mailbox_resort(ui);
 }
@@ -447,7 +453,7 @@ static bool index_key(struct ui *ui, int key)
 {
 	struct ui_mailbox *mb = &ui->mb;
 	const struct ui_binding *b = ui_keymap_lookup(MENU_INDEX, key);
-	size_t rows = (size_t)list_rows();
+	size_t rows = (size_t)list_rows(ui);
 	enum ui_action a = b ? b->action : A_NONE;
 
 	if (b && b->macro) {
@@ -514,7 +520,7 @@ static bool index_key(struct ui *ui, int key)
 			search_action(ui, a == A_SEARCH_NEXT);
 		break;
 	case A_LIMIT: limit_action(ui); break;
-	case A_SORT: sort_action(ui); break;
+	case A_SORT: case A_SORT_REVERSE: sort_action(ui, a == A_SORT_REVERSE); break;
 	case A_SYNC: ui_mailbox_purge(ui); break;
 	case A_HELP: {
 		struct sbuf sb = SBUF_INIT;
@@ -524,11 +530,17 @@ static bool index_key(struct ui *ui, int key)
 		break;
 	}
 	case A_PIPE: pipe_action(ui); break;
-	case A_CHANGE_FOLDER: {
-		char *name = ui_folders_run(ui);
-		change_folder(ui, name);
+	case A_CHANGE_FOLDER: change_folder(ui, ui_folder_prompt(ui)); break;
+	case A_BROWSER: change_folder(ui, ui_folders_run(ui)); break;
+	case A_JUMP:
+		/* Bound to a digit: the number starts with it. */
+		if (key >= '1' && key <= '9')
+			ui_jump(ui, key);
 		break;
-	}
+	case A_ENTER_COMMAND: ui_enter_command(ui); break;
+	case A_TAG_PATTERN: case A_DELETE_PATTERN: case A_UNDELETE_PATTERN:
+		ui_pattern_action(ui, a);
+		break;
 	case A_VFOLDER: {
 		char *q = ui_prompt(ui, "Search all mail (notmuch query): ", NULL, NULL);
 		if (q && *q)
@@ -546,6 +558,14 @@ static bool index_key(struct ui *ui, int key)
 				   a == A_LIST_REPLY ? UI_LIST_REPLY : UI_FORWARD, cur_msg(ui));
 		break;
 	case A_RECALL: ui_compose(ui, UI_RESUME, 0); break;
+	case A_RESEND:
+		if (!empty)
+			ui_compose(ui, UI_RESEND, cur_msg(ui));
+		break;
+	case A_BOUNCE:
+		if (!empty)
+			ui_bounce(ui, cur_msg(ui));
+		break;
 	case A_VIEW_ATTACH:
 		if (!empty) {
 			struct message *m = ui_msg_load(ui, cur_msg(ui));

@@ -36,7 +36,13 @@ static const char *const action_names[A_COUNT + 1] = {
 	[A_OPEN_ATTACH] = "view-mailcap", [A_SEND] = "send-message", [A_ATTACH_FILE] = "attach-file",
 	[A_DETACH] = "detach-file", [A_EDIT] = "edit-message", [A_POSTPONE] = "postpone-message",
 	[A_TOGGLE_SIDEBAR] = "sidebar-toggle-visible", [A_MIDDLE] = "current-middle",
-	[A_MODIFY_TAGS] = "modify-labels",
+	[A_MODIFY_TAGS] = "modify-labels", [A_JUMP] = "jump", [A_ENTER_COMMAND] = "enter-command",
+	[A_TAG_PATTERN] = "tag-pattern", [A_DELETE_PATTERN] = "delete-pattern",
+	[A_UNDELETE_PATTERN] = "undelete-pattern", [A_SORT_REVERSE] = "sort-reverse",
+	[A_BROWSER] = "browse-folders", [A_FULL_HEADERS] = "display-toggle-weed",
+	[A_EDIT_TO] = "edit-to", [A_EDIT_CC] = "edit-cc", [A_EDIT_BCC] = "edit-bcc",
+	[A_EDIT_SUBJECT] = "edit-subject", [A_BOUNCE] = "bounce-message",
+	[A_RESEND] = "resend-message",
 };
 
 const char *ui_action_name(enum ui_action a)
@@ -232,6 +238,16 @@ static const struct {
 	{ "compose", "D", A_DETACH }, { "compose", "e", A_EDIT }, { "compose", "P", A_POSTPONE },
 	{ "compose", "q", A_QUIT }, { "index,pager", "\\eb", A_TOGGLE_SIDEBAR },
 	{ "index,pager", "+", A_MODIFY_TAGS },
+	{ "index", "1", A_JUMP }, { "index", "2", A_JUMP }, { "index", "3", A_JUMP },
+	{ "index", "4", A_JUMP }, { "index", "5", A_JUMP }, { "index", "6", A_JUMP },
+	{ "index", "7", A_JUMP }, { "index", "8", A_JUMP }, { "index", "9", A_JUMP },
+	{ "index,pager", ":", A_ENTER_COMMAND }, { "index", "T", A_TAG_PATTERN },
+	{ "index", "D", A_DELETE_PATTERN }, { "index", "U", A_UNDELETE_PATTERN },
+	{ "index", "O", A_SORT_REVERSE }, { "pager", "h", A_FULL_HEADERS },
+	{ "compose", "t", A_EDIT_TO }, { "compose", "c", A_EDIT_CC },
+	{ "compose", "b", A_EDIT_BCC }, { "compose", "s", A_EDIT_SUBJECT },
+	{ "index,pager", "b", A_BOUNCE }, { "index,pager", "e", A_RESEND },
+	{ "index,pager", "\\ee", A_RESEND },
 };
 
 void ui_keymap_init(struct config *cfg)
@@ -291,6 +307,47 @@ void ui_keymap_help(enum ui_menu menu, struct sbuf *out)
 		sbuf_addf(out, "%-12s %s%s%s\n", k.buf, b->macro ? "macro \"" : "",
 			  b->macro ? b->macro : action_names[b->action], b->macro ? "\"" : "");
 		sbuf_release(&k);
+	}
+}
+
+/* The actions mutt's help line names, per screen. */
+static const struct {
+	enum ui_menu menu;
+	enum ui_action a;
+	const char *label;
+} help_items[] = {
+	{ MENU_INDEX, A_QUIT, "Quit" }, { MENU_INDEX, A_DELETE, "Del" },
+	{ MENU_INDEX, A_UNDELETE, "Undel" }, { MENU_INDEX, A_SAVE, "Save" },
+	{ MENU_INDEX, A_MAIL, "Mail" }, { MENU_INDEX, A_REPLY, "Reply" },
+	{ MENU_INDEX, A_GROUP_REPLY, "Group" }, { MENU_INDEX, A_HELP, "Help" },
+	{ MENU_PAGER, A_QUIT, "Exit" }, { MENU_PAGER, A_PREV_PAGE, "PrevPg" },
+	{ MENU_PAGER, A_NEXT_PAGE, "NextPg" }, { MENU_PAGER, A_VIEW_ATTACH, "View Attachm." },
+	{ MENU_PAGER, A_DELETE, "Del" }, { MENU_PAGER, A_REPLY, "Reply" },
+	{ MENU_PAGER, A_NEXT, "Next" }, { MENU_PAGER, A_HELP, "Help" },
+};
+
+void ui_keymap_helpline(enum ui_menu menu, struct sbuf *out)
+{
+	for (size_t i = 0; i < sizeof(help_items) / sizeof(help_items[0]); i++) {
+		const struct ui_binding *best = NULL;
+
+		if (help_items[i].menu != menu)
+			continue;
+		/* The key bound now (a mailrc may have moved it), a plain
+		 * character rather than a named key when there are both. */
+		for (size_t k = 0; k < maps[menu].n; k++) {
+			const struct ui_binding *b = &maps[menu].b[k];
+			if (b->macro || b->action != help_items[i].a)
+				continue;
+			if (best == NULL || ((best->key & UI_FN) && !(b->key & UI_FN)))
+				best = b;
+		}
+		if (best == NULL)
+			continue;
+		if (out->len)
+			sbuf_addstr(out, "  ");
+		ui_key_name(best->key, out);
+		sbuf_addf(out, ":%s", help_items[i].label);
 	}
 }
 

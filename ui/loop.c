@@ -94,8 +94,17 @@ struct ui_event ui_getkey(struct ui *ui)
 			/* Let a burst of changes settle into one refresh. */
 			usleep(30 * 1000);
 			read_notify(notify_fd);
-			if (ui_mailbox_refresh(ui))
+			/* A remote mailbox's connection state, said over the
+			 * rows' "N new messages" (it says more). */
+			const char *status = mailbox_status(ui->mb.box);
+			bool changed = ui_mailbox_refresh(ui);
+
+			if (status != NULL)
+				ui_message(ui, false, "%s", status);
+			if (changed)
 				return event(UI_EV_MAILBOX);
+			if (status != NULL)
+				return event(UI_EV_CONNECTION);
 		}
 	}
 	/* Ctrl-G on the index stops a search (elsewhere it cancels a prompt). */

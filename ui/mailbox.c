@@ -21,6 +21,7 @@
 #include "store/message.h"
 #include "store/store.h"
 
+#include "lib/clock.h"
 #include "lib/config.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
@@ -58,6 +59,7 @@ void ui_mailbox_close(struct ui *ui)
 	struct ui_mailbox *mb = &ui->mb;
 
 	free_rows(mb);
+	message_free(&mb->pat_msg);
 	mailbox_close(&mb->box);
 	free(mb->name);
 	free(mb->limit);
@@ -325,15 +327,88 @@ void ui_mailbox_counts(struct ui *ui, size_t *new_r, size_t *flagged_r, size_t *
 
 /* ---- ordering ---- */
 
+/* The text a ~h ~b ~B ~C test asks for; the message read is kept until
+ * another one is asked for (one file read for several tests). */
+static const char *pattern_text(const struct ui_pattern_msg *pm, enum ui_pattern_text kind,
+				size_t *len_r)
+{
+	struct ui *ui = pm->ctx;
+	struct ui_mailbox *mb = &ui->mb;
+	uint32_t uid = ui_msg_uid(ui, pm->index);
+	const char *raw, *sep;
+	size_t len;
+
+	if (mb->pat_msg == NULL || mb->pat_uid != uid) {
+		message_free(&mb->pat_msg);
+		mb->pat_msg = ui_msg_load(ui, pm->index);
+		mb->pat_uid = uid;
+	}
+	if (mb->pat_msg == NULL)
+		return NULL;
+	if (kind == UI_PATTERN_CC) {
+		const char *cc = message_header(mb->pat_msg, "Cc");
+		*len_r = cc ? strlen(cc) : 0;
+		return cc;
+	}
+	raw = message_raw(mb->pat_msg, &len);
+	*len_r = len;
+	if (kind == UI_PATTERN_WHOLE)
+		return raw;
+	/* The header block ends at the first empty line. */
+	sep = memmem(raw, len, "\n\n", 2);
+	const char *crlf = memmem(raw, len, "\r\n\r\n", 4);
+	size_t hlen = sep ? (size_t)(sep - raw) + 1 : len;
+	if (crlf && (size_t)(crlf - raw) + 2 < hlen)
+		hlen = (size_t)(crlf - raw) + 2;
+	if (kind == UI_PATTERN_HEADERS) {
+		*len_r = hlen;
+		return raw;
+	}
+	*len_r = len - hlen;
+	return raw + hlen;
+}
+
+/* ~(P): the thread's messages (rows of the thread view; without threads
+ * the message alone). */
+static bool pattern_thread(const struct ui_pattern_msg *pm, const char *pattern)
+{
+	struct ui *ui = pm->ctx;
+	const struct thread *thr = ui->mb.thr;
+
+	/* Rows taken in since the threads were built are their own thread
+	 * until the next resort. */
+	if (thr == NULL || pm->index >= thr->n)
+		return ui_pattern_match(pattern, pm);
+	const struct thread_node *root = &thr->nodes[thr->nodes[pm->index].root];
+	for (size_t r = root->row; r < (size_t)root->row + root->size; r++) {
+		struct ui_pattern_msg other;
+
+		ui_msg_pattern(ui, thr->order[r], &other);
+		if (ui_pattern_match(pattern, &other))
+			return true;
+	}
+	return false;
+}
+
 void ui_msg_pattern(struct ui *ui, size_t i, struct ui_pattern_msg *pm_r)
 {
 	const struct envelope *e = ui_msg_env(ui, i);
 
-	pm_r->from = *e->from_name ? e->from_name : e->from_addr;
-	pm_r->subject = e->subject;
-	pm_r->to = e->to_addr;
-	pm_r->flags = ui_msg_flags(ui, i);
-	pm_r->tagged = ui->mb.tagged[i];
+	*pm_r = (struct ui_pattern_msg){
+		.from = *e->from_name ? e->from_name : e->from_addr,
+		.from_addr = e->from_addr,
+		.subject = e->subject,
+		.to = e->to_addr,
+		.flags = ui_msg_flags(ui, i),
+		.tagged = ui->mb.tagged[i],
+		.date = e->date,
+		.received = ui_msg_received(ui, i),
+		.now = clock_now(),
+		.text = pattern_text,
+		.thread = pattern_thread,
+		.ctx = ui,
+		.index = i,
+	};
 }
 
 bool ui_msg_visible(struct ui *ui, size_t i)

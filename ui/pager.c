@@ -6,6 +6,7 @@
  * underlined, `/` search). */
 #include "ui/ui-private.h"
 
+#include "client/envelope.h"
 #include "client/format.h"
 #include "store/message.h"
 #include "store/store.h"
@@ -103,18 +104,28 @@ static void render_part(const struct message_part *p, struct ui_doc *d, bool top
 	}
 }
 
-static void build_doc(struct ui *ui, const struct message *m, struct ui_doc *d)
+static void header_line(struct ui_doc *d, const char *name, const char *value)
+{
+	char *l = xasprintf("%s: %s", name, value);
+
+	ui_doc_add_line(d, UI_DOC_HEADER, l, strlen(l));
+	free(l);
+}
+
+/* full: every header field in the message's order (mutt's `h`), else the
+ * pager_headers ones. */
+static void build_doc(struct ui *ui, const struct message *m, struct ui_doc *d, bool full)
 {
 	const char *want = config_get(ui->cfg, "pager_headers");
 	char *copy = xstrdup(want ? want : "Date From To Cc Subject"), *save = NULL;
+	const char *name, *value;
 
-	for (char *h = strtok_r(copy, " ,", &save); h; h = strtok_r(NULL, " ,", &save)) {
+	for (int k = 0; full && message_header_at(m, k, &name, &value) == 0; k++)
+		header_line(d, name, value);
+	for (char *h = strtok_r(copy, " ,", &save); h && !full; h = strtok_r(NULL, " ,", &save)) {
 		const char *v = message_header(m, h);
-		if (v) {
-			char *l = xasprintf("%s: %s", h, v);
-			ui_doc_add_line(d, UI_DOC_HEADER, l, strlen(l));
-			free(l);
-		}
+		if (v)
+			header_line(d, h, v);
 	}
 	free(copy);
 	ui_doc_add_line(d, UI_DOC_TEXT, "", 0);
@@ -126,8 +137,9 @@ enum ui_action ui_pager_run(struct ui *ui, size_t i)
 	struct message *m = ui_msg_load(ui, i);
 	struct ui_view pg = { 0 };
 	enum ui_action result = A_QUIT;
-	char title[256];
+	char title[512];
 	size_t rows;
+	bool full = false;
 
 	if (m == NULL)
 		return A_QUIT;
@@ -136,10 +148,14 @@ enum ui_action ui_pager_run(struct ui *ui, size_t i)
 	/* New mail may refresh the snapshot while the pager is open: the
 	 * message is followed by its UID, not by its index. */
 	uint32_t uid = ui_msg_uid(ui, i);
-	build_doc(ui, m, &pg.doc);
-	snprintf(title, sizeof(title), "-- loft: %s  (message %zu of %zu)", ui->mb.name,
-		 ui->mb.cur + 1, ui->mb.norder);
+	build_doc(ui, m, &pg.doc, full);
+	/* mutt's pager status: the position, the sender, the subject. */
+	const struct envelope *e = ui_msg_env(ui, i);
+	snprintf(title, sizeof(title), "-- loft: %s  %zu/%zu: %-20.20s  %s", ui->mb.name,
+		 ui->mb.cur + 1, ui->mb.norder, *e->from_name ? e->from_name : e->from_addr,
+		 e->subject);
 	pg.title = title;
+	pg.helpline = true;
 	ui->status[0] = '\0';
 	for (;;) {
 		ui_view_draw(ui, &pg);
@@ -149,7 +165,7 @@ enum ui_action ui_pager_run(struct ui *ui, size_t i)
 		enum ui_action a = b ? b->action : A_NONE;
 
 		ui->status[0] = '\0';
-		rows = LINES > 2 ? (size_t)(LINES - 2) : 1;
+		rows = LINES > 2 + pg.y0 ? (size_t)(LINES - 2 - pg.y0) : 1;
 		if (ev.kind != UI_EV_KEY) {
 			/* The rows may have moved under the message: follow
 			 * its UID. */
@@ -201,6 +217,12 @@ enum ui_action ui_pager_run(struct ui *ui, size_t i)
 		case A_MAIL:
 			ui_compose(ui, UI_NEW, 0);
 			break;
+		case A_RESEND:
+			ui_compose(ui, UI_RESEND, i);
+			break;
+		case A_BOUNCE:
+			ui_bounce(ui, i);
+			break;
 		case A_HELP: {
 			struct sbuf sb = SBUF_INIT;
 			ui_keymap_help(MENU_PAGER, &sb);
@@ -210,6 +232,16 @@ enum ui_action ui_pager_run(struct ui *ui, size_t i)
 		}
 		case A_REDRAW:
 			clearok(curscr, TRUE);
+			break;
+		case A_FULL_HEADERS:
+			full = !full;
+			ui_doc_free(&pg.doc);
+			memset(&pg.doc, 0, sizeof(pg.doc));
+			build_doc(ui, m, &pg.doc, full);
+			pg.top = 0;
+			break;
+		case A_ENTER_COMMAND:
+			ui_enter_command(ui);
 			break;
 		case A_MODIFY_TAGS: {
 			uint32_t one = (uint32_t)i;

@@ -10,10 +10,12 @@
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
+#include <dirent.h>
 #include <ncurses.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 static void draw_prompt(const char *question, const struct sbuf *text)
 {
@@ -46,6 +48,13 @@ static void draw_prompt(const char *question, const struct sbuf *text)
 char *ui_prompt(struct ui *ui, const char *question, const char *initial,
 		char *(*complete)(struct ui *ui, const char *text))
 {
+	return ui_prompt_list(ui, question, initial, complete, NULL);
+}
+
+char *ui_prompt_list(struct ui *ui, const char *question, const char *initial,
+		     char *(*complete)(struct ui *ui, const char *text),
+		     char *(*list)(struct ui *ui))
+{
 	struct sbuf text = SBUF_INIT;
 
 	if (initial)
@@ -77,6 +86,12 @@ char *ui_prompt(struct ui *ui, const char *question, const char *initial,
 			sbuf_setlen(&text, text.len);
 		} else if (k == 21) {	/* ^U */
 			sbuf_reset(&text);
+		} else if (k == '?' && list) {
+			/* Leaving the list without a choice cancels, as mutt's
+			 * browser does. */
+			sbuf_release(&text);
+			curs_set(0);
+			return list(ui);
 		} else if (k == '\t' && complete) {
 			char *c = complete(ui, text.buf);
 			if (c) {
@@ -135,14 +150,16 @@ int ui_choice(struct ui *ui, const char *question, const char *choices)
 	}
 }
 
-/* Longest common prefix completion over candidates. */
-static char *complete_from(const char *text, const char *prefix_out, char **cands, size_t n)
+/* Longest common prefix completion over candidates (file names compare
+ * case-sensitively: exact). */
+static char *complete_from(const char *text, const char *prefix_out, char **cands, size_t n,
+			   bool exact)
 {
 	size_t tl = strlen(text), best_len = 0;
 	const char *best = NULL;
 
 	for (size_t i = 0; i < n; i++) {
-		if (strncasecmp(cands[i], text, tl) != 0)
+		if ((exact ? strncmp : strncasecmp)(cands[i], text, tl) != 0)
 			continue;
 		if (best == NULL) {
 			best = cands[i];
@@ -172,9 +189,55 @@ char *ui_complete_folder(struct ui *ui, const char *text)
 	char **names = xcalloc(n + 1, sizeof(*names));
 	for (size_t i = 0; i < n; i++)
 		names[i] = list[i].name;
-	res = complete_from(text + plus, plus ? "+" : "", names, n);
+	res = complete_from(text + plus, plus ? "+" : "", names, n, false);
 	free(names);
 	store_folder_list_free(list, n);
+	return res;
+}
+
+char *ui_complete_file(struct ui *ui, const char *text)
+{
+	const char *slash = strrchr(text, '/'), *home = getenv("HOME");
+	char *dir, **names = NULL, *res;
+	size_t n = 0, dl = slash ? (size_t)(slash - text) + 1 : 0;
+	DIR *d;
+	struct dirent *de;
+
+	(void)ui;
+	/* The directory part as typed ("~/" read as $HOME), "." when none. */
+	if (dl == 0)
+		dir = xstrdup(".");
+	else if (text[0] == '~' && text[1] == '/' && home)
+		dir = xasprintf("%s/%.*s", home, (int)(dl - 2), text + 2);
+	else
+		dir = xstrndup(text, dl);
+	d = opendir(dir);
+	if (d == NULL) {
+		free(dir);
+		return NULL;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    (de->d_name[0] == '.' && text[dl] != '.'))
+			continue;
+		if (strncmp(de->d_name, text + dl, strlen(text + dl)) != 0)
+			continue;
+		/* A directory ends with '/' so that Tab goes on into it. */
+		struct stat st;
+		char *full = xasprintf("%s/%s", dir, de->d_name);
+		bool is_dir = stat(full, &st) == 0 && S_ISDIR(st.st_mode);
+		free(full);
+		names = xreallocarray(names, n + 1, sizeof(*names));
+		names[n++] = xasprintf("%s%s", de->d_name, is_dir ? "/" : "");
+	}
+	closedir(d);
+	free(dir);
+	char *head = xstrndup(text, dl);
+	res = complete_from(text + dl, head, names, n, true);
+	free(head);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
 	return res;
 }
 

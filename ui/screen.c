@@ -6,6 +6,7 @@
 
 #include "client/format.h"
 
+#include "lib/config.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
@@ -63,6 +64,22 @@ char *ui_tmpfile_template(const char *prefix)
 	if (dir == NULL || *dir == '\0' || strchr(dir, '\'') != NULL)
 		dir = "/tmp";
 	return xasprintf("%s/%s.XXXXXX", dir, prefix);
+}
+
+int ui_top_rows(struct ui *ui)
+{
+	return config_bool(ui->cfg, "help") && LINES >= 6 ? 1 : 0;
+}
+
+void ui_draw_helpline(struct ui *ui, enum ui_menu menu)
+{
+	struct sbuf sb = SBUF_INIT;
+
+	if (!ui_top_rows(ui))
+		return;
+	ui_keymap_helpline(menu, &sb);
+	ui_draw_bar(0, sb.buf, "");
+	sbuf_release(&sb);
 }
 
 void ui_draw_bar(int y, const char *left, const char *right)

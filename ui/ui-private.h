@@ -39,7 +39,9 @@ enum ui_action {
 	A_NEXT_THREAD, A_PIPE, A_CHANGE_FOLDER, A_SORT, A_COLLAPSE, A_COLLAPSE_ALL,
 	A_RECALL, A_VFOLDER, A_REDRAW, A_LINE_DOWN, A_LINE_UP, A_PTOP, A_PBOTTOM,
 	A_SAVE_ATTACH, A_OPEN_ATTACH, A_SEND, A_ATTACH_FILE, A_DETACH, A_EDIT, A_POSTPONE,
-	A_TOGGLE_SIDEBAR, A_MIDDLE, A_MODIFY_TAGS, A_COUNT
+	A_TOGGLE_SIDEBAR, A_MIDDLE, A_MODIFY_TAGS, A_JUMP, A_ENTER_COMMAND, A_TAG_PATTERN,
+	A_DELETE_PATTERN, A_UNDELETE_PATTERN, A_SORT_REVERSE, A_BROWSER, A_FULL_HEADERS, A_EDIT_TO, A_EDIT_CC,
+	A_EDIT_BCC, A_EDIT_SUBJECT, A_BOUNCE, A_RESEND, A_COUNT
 };
 
 /* Key codes: a character is its code point; a curses function key is
@@ -71,6 +73,9 @@ void ui_keymap_init(struct config *cfg);
 void ui_keymap_free(void);
 /* The binding of key in menu (menu-specific first, then generic), or NULL. */
 const struct ui_binding *ui_keymap_lookup(enum ui_menu menu, int key);
+/* Appends the one-line key help of the index or pager ("q:Quit  d:Del
+ * ..."), from the keys bound now. */
+void ui_keymap_helpline(enum ui_menu menu, struct sbuf *out);
 /* Appends the help text of menu ("key  action") to out. */
 void ui_keymap_help(enum ui_menu menu, struct sbuf *out);
 
@@ -107,6 +112,8 @@ struct ui_mailbox {
 	size_t norder;
 	uint8_t *collapsed;		/* n: thread tops shown collapsed */
 	char *limit;			/* the limit pattern, or NULL */
+	struct message *pat_msg;	/* the message a ~b ~B ~h ~C test read last */
+	uint32_t pat_uid;		/* its UID */
 	char **tags;			/* alloc: notmuch tags of drawn rows, lazily
 					 * (ui/tags.c), or NULL */
 	size_t cur, top;		/* cursor row and first row shown */
@@ -194,6 +201,11 @@ char *ui_tmpfile_template(const char *prefix);
 /* Draws ui->status at the bottom (wrapped upwards when it is long), in the
  * error colour for an error; clears the bottom line when it is empty. */
 void ui_draw_message(struct ui *ui);
+/* The rows the help line takes at the top: 1 with the `help` setting
+ * on (and room for it), else 0. */
+int ui_top_rows(struct ui *ui);
+/* Draws menu's key help line on the top row when ui_top_rows() says so. */
+void ui_draw_helpline(struct ui *ui, enum ui_menu menu);
 /* Draws the status bar at row y with text left and right. */
 void ui_draw_bar(int y, const char *left, const char *right);
 
@@ -322,6 +334,20 @@ void ui_index_draw(struct ui *ui);
 /* Runs the index screen until quit or a folder change. */
 void ui_index_run(struct ui *ui);
 
+/* ---- ui/index_cmd.c: the index's commands that ask first ---- */
+/* `c`: "Open mailbox" with Tab completion and '?' for the folder list;
+ * mutt's "=name" becomes "+name".  Malloc'd, or NULL when cancelled. */
+char *ui_folder_prompt(struct ui *ui);
+/* A digit typed in the index: "Jump to message: " (starting with it);
+ * moves the cursor to that row of the display order (numbers as %C). */
+void ui_jump(struct ui *ui, int digit);
+/* `:`: one mailrc line (set, unset, source, color, bind, macro...) applied
+ * to the running session: key maps, colours, sidebar and sort follow. */
+void ui_enter_command(struct ui *ui);
+/* T, D, U: asks a pattern and tags, deletes or undeletes the rows shown
+ * that match (one store call). */
+void ui_pattern_action(struct ui *ui, enum ui_action a);
+
 /* ---- ui/pager.c ---- */
 /* Shows message i; returns the action that ended it (A_QUIT back to the
  * index, A_NEXT/A_PREV to show the neighbour...). */
@@ -369,6 +395,8 @@ struct ui_view {
 	size_t top;
 	char *search;		/* malloc'd, or NULL; the caller frees */
 	const char *title;	/* the status bar's text (borrowed) */
+	bool helpline;		/* the pager's key help on top (`help`) */
+	int y0;			/* rows above the text (set when drawn) */
 };
 /* Draws the view (laid out again when the width changed), its bar and
  * the message line. */
@@ -381,15 +409,30 @@ bool ui_view_scroll(struct ui_view *v, enum ui_action a);
 void ui_pager_text(struct ui *ui, const char *title, const char *text, size_t len);
 
 /* ---- ui/pattern.c (pure: unit-tested) ---- */
+/* What the text callback is asked for: the header block, the body, the
+ * whole message (raw, as stored), or the decoded Cc header. */
+enum ui_pattern_text { UI_PATTERN_HEADERS, UI_PATTERN_BODY, UI_PATTERN_WHOLE, UI_PATTERN_CC };
 struct ui_pattern_msg {
 	const char *from, *subject, *to;
 	uint32_t flags;		/* store flags */
 	bool tagged;
+	const char *from_addr;	/* may be NULL */
+	int64_t date, received;	/* 0 when unknown (~d falls back to received) */
+	int64_t now;		/* for ~d <3d and the like */
+	/* Text of the message (read only when a pattern needs it): NULL
+	 * when it cannot be read (no match); *len_r its length.  Valid
+	 * until the next call.  NULL callback: nothing matches. */
+	const char *(*text)(const struct ui_pattern_msg *msg, enum ui_pattern_text kind,
+			    size_t *len_r);
+	/* ~(P): whether a message of this one's thread matches P (NULL:
+	 * the message alone is its thread). */
+	bool (*thread)(const struct ui_pattern_msg *msg, const char *pattern);
+	void *ctx;		/* for the callbacks */
+	size_t index;		/* for the callbacks */
 };
-/* True when msg matches pattern: words are ANDed; "~f STR" from, "~s"
- * subject, "~t" to, "~b"? not supported, "~N" new, "~O" old, "~F" flagged,
- * "~D" deleted, "~T" tagged, "~A" all, "!" negates the next; a bare word
- * matches from or subject; case-insensitive substrings. */
+/* True when msg matches pattern (the grammar is at the top of
+ * ui/pattern.c: mutt's ~f ~s ~t ~C ~L ~h ~b ~B ~d ~r ~N ~O ~U ~F ~D ~T ~A
+ * ~(...), !, |, parentheses; a bare word matches from or subject). */
 bool ui_pattern_match(const char *pattern, const struct ui_pattern_msg *msg);
 /* 0 when pattern is well-formed, else -1 with *error_r static. */
 int ui_pattern_check(const char *pattern, const char **error_r);
@@ -400,12 +443,21 @@ int ui_pattern_check(const char *pattern, const char **error_r);
  * Returns a malloc'd string, or NULL when cancelled (Ctrl-G, Esc). */
 char *ui_prompt(struct ui *ui, const char *question, const char *initial,
 		char *(*complete)(struct ui *ui, const char *text));
+/* The same, where '?' opens list (a screen to choose from, e.g. the
+ * folder list): its choice (malloc'd) is the answer, its NULL a cancel. */
+char *ui_prompt_list(struct ui *ui, const char *question, const char *initial,
+		     char *(*complete)(struct ui *ui, const char *text),
+		     char *(*list)(struct ui *ui));
 /* Asks yes/no; returns true for yes (def when Enter). */
 bool ui_yesno(struct ui *ui, const char *question, bool def);
 /* A single key answer among choices ("dfsrt"), or 0 when cancelled. */
 int ui_choice(struct ui *ui, const char *question, const char *choices);
 /* Completions: folder names of the store; addresses from aliases. */
 char *ui_complete_folder(struct ui *ui, const char *text);
+/* File names: the longest common completion of the last path element
+ * ("~/" is $HOME; a directory gets a '/'; dot files only after a '.').
+ * NULL when nothing matches. */
+char *ui_complete_file(struct ui *ui, const char *text);
 /* Addresses: an alias of the mailrc, else the addresses notmuch has seen
  * in From: starting with the last word (most frequent first; Tab again
  * gives the next). */
@@ -449,17 +501,26 @@ void ui_queue_stop(struct ui *ui);
 void ui_queue_free(struct ui *ui);
 
 /* ---- ui/compose.c ---- */
-enum ui_compose_kind { UI_NEW, UI_REPLY, UI_GROUP_REPLY, UI_LIST_REPLY, UI_FORWARD, UI_RESUME };
+enum ui_compose_kind {
+	UI_NEW, UI_REPLY, UI_GROUP_REPLY, UI_LIST_REPLY, UI_FORWARD, UI_RESUME,
+	UI_RESEND,		/* mutt's edit-as-new: message msg_index as a draft */
+};
 /* Composes (msg_index: the message replied to or forwarded, or resumed). */
 void ui_compose(struct ui *ui, enum ui_compose_kind kind, size_t msg_index);
+
+/* ---- ui/bounce.c ---- */
+/* `b`: asks the addresses, confirms, and hands message i unchanged (with
+ * Resent-* headers on top) to loft's sendmail; the message line says
+ * what happened, as after sending. */
+void ui_bounce(struct ui *ui, size_t i);
 
 /* ---- ui/folders.c ---- */
 /* The folder list screen; returns the chosen folder name (malloc'd) or NULL. */
 char *ui_folders_run(struct ui *ui);
-/* Draws the sidebar in columns [0, width) of rows 0..rows-1: one folder a
+/* Draws the sidebar in columns [0, width) of rows y0..y0+rows-1: one folder a
  * line, "name  unread/total", the open folder highlighted; the counts are
  * store_folder_status()'s, refilled at most once a second. */
-void ui_sidebar_draw(struct ui *ui, int rows, int width);
+void ui_sidebar_draw(struct ui *ui, int y0, int rows, int width);
 void ui_sidebar_free(void);
 /* One sidebar line of exactly width cells (pure; unit-tested). */
 void ui_sidebar_line(const char *name, size_t unread, size_t total, size_t width,

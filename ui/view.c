@@ -129,25 +129,35 @@ static void draw_line(const struct ui_doc *d, size_t i, int y, const char *searc
 	}
 }
 
+/* Rows of text on screen. */
+static size_t view_rows(const struct ui_view *pg)
+{
+	return LINES > 2 + pg->y0 ? (size_t)(LINES - 2 - pg->y0) : 1;
+}
+
 void ui_view_draw(struct ui *ui, struct ui_view *pg)
 {
-	int rows = LINES > 2 ? LINES - 2 : 1;
 	char right[64];
+
+	pg->y0 = pg->helpline ? ui_top_rows(ui) : 0;
+	int rows = (int)view_rows(pg);
 
 	if (pg->doc.width != (size_t)COLS)
 		layout(&pg->doc, (size_t)COLS);
 	if (pg->top >= pg->doc.nlines)
 		pg->top = pg->doc.nlines ? pg->doc.nlines - 1 : 0;
 	erase();
+	if (pg->helpline)
+		ui_draw_helpline(ui, MENU_PAGER);
 	for (int y = 0; y < rows; y++) {
 		size_t i = pg->top + (size_t)y;
 		if (i >= pg->doc.nlines) {
 			attron(ui_color_attr(C_TILDE));
-			mvaddstr(y, 0, "~");
+			mvaddstr(pg->y0 + y, 0, "~");
 			attroff(ui_color_attr(C_TILDE));
 			continue;
 		}
-		draw_line(&pg->doc, i, y, pg->search);
+		draw_line(&pg->doc, i, pg->y0 + y, pg->search);
 	}
 	snprintf(right, sizeof(right), " %zu%% ",
 		 pg->doc.nlines == 0 || pg->top + (size_t)rows >= pg->doc.nlines ? (size_t)100
@@ -184,7 +194,7 @@ void ui_view_search(struct ui *ui, struct ui_view *pg, bool again)
 /* Common scrolling keys; returns true when handled. */
 bool ui_view_scroll(struct ui_view *pg, enum ui_action a)
 {
-	size_t rows = LINES > 2 ? (size_t)(LINES - 2) : 1;
+	size_t rows = view_rows(pg);
 
 	switch (a) {
 	case A_LINE_DOWN:
@@ -220,7 +230,7 @@ void ui_pager_text(struct ui *ui, const char *title, const char *text, size_t le
 		struct ui_event ev = ui_getkey(ui);
 		const struct ui_binding *b = ui_keymap_lookup(MENU_PAGER, ev.key);
 		enum ui_action a = b ? b->action : A_NONE;
-		size_t rows = LINES > 2 ? (size_t)(LINES - 2) : 1;
+		size_t rows = view_rows(&pg);
 
 		if (ev.kind != UI_EV_KEY || ui_view_scroll(&pg, a))
 			continue;

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 static void check_wrap(const char *text, size_t width, const char *const *want, size_t n)
@@ -147,7 +148,8 @@ static void test_keys(void **state)
 
 static void test_pattern(void **state)
 {
-	struct ui_pattern_msg m = { "Alice Example", "Lunch on Friday", "me@x.org", STORE_FLAGGED, false };
+	struct ui_pattern_msg m = { .from = "Alice Example", .subject = "Lunch on Friday",
+				    .to = "me@x.org", .flags = STORE_FLAGGED };
 	const char *err;
 
 	assert_true(ui_pattern_match("lunch", &m));
@@ -167,6 +169,89 @@ static void test_pattern(void **state)
 	assert_int_equal(ui_pattern_check("~f", &err), -1);
 	assert_int_equal(ui_pattern_check("~", &err), -1);
 	assert_int_equal(ui_pattern_check("~s x !~D", &err), 0);
+}
+
+/* The message text the ~h ~b ~B ~C tests read, and the calls made. */
+static const char test_raw[] = "From: a@x.org\nX-Secret: hidden\n\nthe body says pineapple\n";
+static int text_calls;
+
+static const char *test_text(const struct ui_pattern_msg *msg, enum ui_pattern_text kind,
+			     size_t *len_r)
+{
+	const char *body = strstr(test_raw, "\n\n") + 2;
+
+	text_calls++;
+	switch (kind) {
+	case UI_PATTERN_HEADERS: *len_r = (size_t)(body - test_raw); return test_raw;
+	case UI_PATTERN_BODY: *len_r = strlen(body); return body;
+	case UI_PATTERN_WHOLE: *len_r = strlen(test_raw); return test_raw;
+	default: *len_r = strlen("Carol <carol@x.org>"); return "Carol <carol@x.org>";
+	}
+}
+
+/* A "thread" where the other message is from Zed. */
+static bool test_thread(const struct ui_pattern_msg *msg, const char *pattern)
+{
+	struct ui_pattern_msg other = { .from = "Zed", .subject = "Re: lunch", .to = "" };
+
+	return ui_pattern_match(pattern, msg) || ui_pattern_match(pattern, &other);
+}
+
+static void test_pattern_mutt(void **state)
+{
+	/* 2025-06-10 12:00 UTC; now is 2025-06-20 12:00 UTC. */
+	struct ui_pattern_msg m = { .from = "Alice Example", .from_addr = "alice@example.org",
+				    .subject = "Lunch on Friday", .to = "me@x.org",
+				    .flags = STORE_SEEN, .date = 1749556800, .received = 1749600000,
+				    .now = 1750420800, .text = test_text, .thread = test_thread };
+	const char *err;
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+	assert_true(ui_pattern_match("~f alice@example", &m));
+	assert_true(ui_pattern_match("~b pineapple", &m));
+	assert_false(ui_pattern_match("~b X-Secret", &m));
+	assert_true(ui_pattern_match("~h 'X-Secret: hid'", &m));
+	assert_false(ui_pattern_match("~h pineapple", &m));
+	assert_true(ui_pattern_match("~B pineapple", &m));
+	assert_true(ui_pattern_match("~B secret", &m));
+	assert_true(ui_pattern_match("~C carol", &m));
+	assert_true(ui_pattern_match("~C me@", &m));
+	assert_true(ui_pattern_match("~L alice", &m));
+	assert_false(ui_pattern_match("~C alice", &m));
+	/* Dates: a day, ranges, open ends, relative. */
+	assert_true(ui_pattern_match("~d 10/06/2025", &m));
+	assert_false(ui_pattern_match("~d 11/06/2025", &m));
+	assert_true(ui_pattern_match("~d 01/06/25-10/06/25", &m));
+	assert_false(ui_pattern_match("~d 01/06/2025-09/06/2025", &m));
+	assert_true(ui_pattern_match("~d 09/06/2025-", &m));
+	assert_true(ui_pattern_match("~d -10/06", &m));
+	assert_true(ui_pattern_match("~d <2w", &m));
+	assert_false(ui_pattern_match("~d <1w", &m));
+	assert_true(ui_pattern_match("~d >1w", &m));
+	assert_true(ui_pattern_match("~d <1m ~d >5d", &m));
+	assert_true(ui_pattern_match("~r 11/06/2025", &m));	/* received the next day */
+	assert_false(ui_pattern_match("~r 10/06/2025", &m));
+	/* Or, groups, threads. */
+	assert_true(ui_pattern_match("~f bob | ~s lunch", &m));
+	assert_false(ui_pattern_match("~f bob | ~s dinner", &m));
+	assert_true(ui_pattern_match("!(~f bob | ~s dinner)", &m));
+	assert_true(ui_pattern_match("(~f bob ~s x) | (~f alice ~s friday)", &m));
+	assert_true(ui_pattern_match("~(~f zed)", &m));
+	assert_false(ui_pattern_match("~(~f bob)", &m));
+	assert_true(ui_pattern_match("~(~f zed | ~f bob) ~s lunch", &m));
+	/* Once an and-list has failed, no message text is read. */
+	text_calls = 0;
+	assert_false(ui_pattern_match("~f bob ~b pineapple", &m));
+	assert_int_equal(text_calls, 0);
+	/* Malformed. */
+	assert_int_equal(ui_pattern_check("~d 32/01/2025", &err), -1);
+	assert_int_equal(ui_pattern_check("~d <3q", &err), -1);
+	assert_int_equal(ui_pattern_check("~d -", &err), -1);
+	assert_int_equal(ui_pattern_check("(~f a", &err), -1);
+	assert_int_equal(ui_pattern_check("~(~f a", &err), -1);
+	assert_int_equal(ui_pattern_check("~b", &err), -1);
+	assert_int_equal(ui_pattern_check("~(~f a) (~s b | ~d 01/01/2025-)", &err), 0);
 }
 
 static void test_sidebar_tags(void **state)
@@ -214,6 +299,7 @@ int main(void)
 		cmocka_unit_test(test_mailcap_filter),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_pattern),
+		cmocka_unit_test(test_pattern_mutt),
 		cmocka_unit_test(test_sidebar_tags),
 	};
 	setlocale(LC_ALL, "C.UTF-8");

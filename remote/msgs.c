@@ -1,0 +1,376 @@
+/* Messages of the selected folder: FETCH, STORE, EXPUNGE, COPY/MOVE,
+ * APPEND through libetpan; see remote.h.
+ *
+ * libetpan holds a multi-message FETCH reply whole in memory, so callers
+ * ask for headers in bounded batches (REMOTE_FETCH_BATCH UIDs). */
+#include "remote/remote-private.h"
+#include "store/message.h"
+#include "store/store.h"
+#include "lib/imap_utf7.h"
+#include "lib/sbuf.h"
+#include "lib/xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* A set of UIDs (ascending) as IMAP intervals; n 0: 1:*. */
+static struct mailimap_set *uid_set(const uint32_t *uids, size_t n)
+{
+	struct mailimap_set *set;
+
+	if (n == 0)
+		return mailimap_set_new_interval(1, 0);
+	set = mailimap_set_new_empty();
+	for (size_t k = 0; k < n;) {
+		size_t e = k;
+
+		while (e + 1 < n && uids[e + 1] == uids[e] + 1)
+			e++;
+		mailimap_set_add_interval(set, uids[k], uids[e]);
+		k = e + 1;
+	}
+	return set;
+}
+
+static void add_addresses(struct sbuf *out, clist *list)
+{
+	if (list == NULL || clist_isempty(list)) {
+		sbuf_addstr(out, "NIL");
+		return;
+	}
+	sbuf_addch(out, '(');
+	for (clistiter *it = clist_begin(list); it != NULL; it = clist_next(it)) {
+		struct mailimap_address *a = clist_content(it);
+
+		sbuf_addch(out, '(');
+		message_imap_nstring(out, a->ad_personal_name);
+		sbuf_addch(out, ' ');
+		message_imap_nstring(out, a->ad_source_route);
+		sbuf_addch(out, ' ');
+		message_imap_nstring(out, a->ad_mailbox_name);
+		sbuf_addch(out, ' ');
+		message_imap_nstring(out, a->ad_host_name);
+		sbuf_addch(out, ')');
+	}
+	sbuf_addch(out, ')');
+}
+
+/* libetpan's parsed ENVELOPE written back as the IMAP string the client's
+ * envelope parser reads (the same form the store's cache keeps). */
+static char *envelope_string(const struct mailimap_envelope *e)
+{
+	struct sbuf out = SBUF_INIT;
+
+	sbuf_addch(&out, '(');
+	message_imap_nstring(&out, e->env_date);
+	sbuf_addch(&out, ' ');
+	message_imap_nstring(&out, e->env_subject);
+	sbuf_addch(&out, ' ');
+	add_addresses(&out, e->env_from ? e->env_from->frm_list : NULL);
+	sbuf_addch(&out, ' ');
+	add_addresses(&out, e->env_sender ? e->env_sender->snd_list : NULL);
+	sbuf_addch(&out, ' ');
+	add_addresses(&out, e->env_reply_to ? e->env_reply_to->rt_list : NULL);
+	sbuf_addch(&out, ' ');
+	add_addresses(&out, e->env_to ? e->env_to->to_list : NULL);
+	sbuf_addch(&out, ' ');
+	add_addresses(&out, e->env_cc ? e->env_cc->cc_list : NULL);
+	sbuf_addch(&out, ' ');
+	add_addresses(&out, e->env_bcc ? e->env_bcc->bcc_list : NULL);
+	sbuf_addch(&out, ' ');
+	message_imap_nstring(&out, e->env_in_reply_to);
+	sbuf_addch(&out, ' ');
+	message_imap_nstring(&out, e->env_message_id);
+	sbuf_addch(&out, ')');
+	return sbuf_detach(&out, NULL);
+}
+
+static uint32_t flags_of(const struct mailimap_msg_att_dynamic *d)
+{
+	uint32_t fl = 0;
+
+	if (d == NULL || d->att_list == NULL)
+		return 0;
+	for (clistiter *it = clist_begin(d->att_list); it != NULL; it = clist_next(it)) {
+		struct mailimap_flag_fetch *ff = clist_content(it);
+
+		if (ff->fl_type == MAILIMAP_FLAG_FETCH_RECENT) {
+			fl |= STORE_RECENT;
+			continue;
+		}
+		switch (ff->fl_flag->fl_type) {
+		case MAILIMAP_FLAG_SEEN: fl |= STORE_SEEN; break;
+		case MAILIMAP_FLAG_ANSWERED: fl |= STORE_ANSWERED; break;
+		case MAILIMAP_FLAG_FLAGGED: fl |= STORE_FLAGGED; break;
+		case MAILIMAP_FLAG_DELETED: fl |= STORE_DELETED; break;
+		case MAILIMAP_FLAG_DRAFT: fl |= STORE_DRAFT; break;
+		case MAILIMAP_FLAG_KEYWORD:
+			if (strcasecmp(ff->fl_flag->fl_data.fl_keyword, "$Forwarded") == 0)
+				fl |= STORE_PASSED;
+			break;
+		default: break;
+		}
+	}
+	return fl;
+}
+
+static int64_t date_of(const struct mailimap_date_time *d)
+{
+	struct tm tm = { 0 };
+	int zone;
+
+	if (d == NULL)
+		return 0;
+	tm.tm_mday = d->dt_day;
+	tm.tm_mon = d->dt_month - 1;
+	tm.tm_year = d->dt_year - 1900;
+	tm.tm_hour = d->dt_hour;
+	tm.tm_min = d->dt_min;
+	tm.tm_sec = d->dt_sec;
+	/* dt_zone is +HHMM as a number. */
+	zone = d->dt_zone;
+	return (int64_t)timegm(&tm) - (zone / 100 * 3600 + zone % 100 * 60);
+}
+
+static void msg_of(struct mailimap_msg_att *att, struct remote_msg *m)
+{
+	memset(m, 0, sizeof(*m));
+	for (clistiter *it = clist_begin(att->att_list); it != NULL; it = clist_next(it)) {
+		struct mailimap_msg_att_item *item = clist_content(it);
+
+		if (item->att_type == MAILIMAP_MSG_ATT_ITEM_DYNAMIC) {
+			m->flags = flags_of(item->att_data.att_dyn);
+			continue;
+		}
+		struct mailimap_msg_att_static *s = item->att_data.att_static;
+
+		switch (s->att_type) {
+		case MAILIMAP_MSG_ATT_UID: m->uid = s->att_data.att_uid; break;
+		case MAILIMAP_MSG_ATT_RFC822_SIZE: m->size = s->att_data.att_rfc822_size; break;
+		case MAILIMAP_MSG_ATT_INTERNALDATE:
+			m->internaldate = date_of(s->att_data.att_internal_date);
+			break;
+		case MAILIMAP_MSG_ATT_ENVELOPE:
+			free(m->envelope);
+			m->envelope = envelope_string(s->att_data.att_env);
+			break;
+		default: break;
+		}
+	}
+}
+
+static int cmp_msg(const void *a, const void *b)
+{
+	uint32_t x = ((const struct remote_msg *)a)->uid, y = ((const struct remote_msg *)b)->uid;
+
+	return x < y ? -1 : x > y;
+}
+
+int remote_fetch(struct remote_conn *c, const uint32_t *uids, size_t n, bool headers,
+		 struct remote_msg **msgs_r, size_t *n_r, char **error_r)
+{
+	struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
+	struct mailimap_set *set = uid_set(uids, n);
+	clist *result = NULL;
+	struct remote_msg *msgs;
+	size_t got = 0;
+	int r;
+
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_flags());
+	if (headers) {
+		mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_rfc822_size());
+		mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_internaldate());
+		mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_envelope());
+	}
+	r = mailimap_uid_fetch(c->imap, set, ft, &result);
+	mailimap_fetch_type_free(ft);
+	mailimap_set_free(set);
+	if (r != MAILIMAP_NO_ERROR) {
+		*error_r = remote_io_error(c, "FETCH", r);
+		return -1;
+	}
+	msgs = xcalloc((size_t)clist_count(result) + 1, sizeof(*msgs));
+	for (clistiter *it = clist_begin(result); it != NULL; it = clist_next(it)) {
+		msg_of(clist_content(it), &msgs[got]);
+		/* An unsolicited FETCH without UID (a flag change) is not ours. */
+		if (msgs[got].uid != 0)
+			got++;
+		else
+			free(msgs[got].envelope);
+	}
+	mailimap_fetch_list_free(result);
+	qsort(msgs, got, sizeof(*msgs), cmp_msg);
+	*msgs_r = msgs;
+	*n_r = got;
+	return 0;
+}
+
+void remote_msgs_free(struct remote_msg *msgs, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		free(msgs[k].envelope);
+	free(msgs);
+}
+
+int remote_fetch_body(struct remote_conn *c, uint32_t uid, struct sbuf *out, char **error_r)
+{
+	struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
+	struct mailimap_set *set = mailimap_set_new_single(uid);
+	clist *result = NULL;
+	bool found = false;
+	int r;
+
+	mailimap_fetch_type_new_fetch_att_list_add(
+		ft, mailimap_fetch_att_new_body_peek_section(mailimap_section_new(NULL)));
+	r = mailimap_uid_fetch(c->imap, set, ft, &result);
+	mailimap_fetch_type_free(ft);
+	mailimap_set_free(set);
+	if (r != MAILIMAP_NO_ERROR) {
+		*error_r = remote_io_error(c, "FETCH", r);
+		return -1;
+	}
+	for (clistiter *it = clist_begin(result); it != NULL && !found; it = clist_next(it)) {
+		struct mailimap_msg_att *att = clist_content(it);
+
+		for (clistiter *j = clist_begin(att->att_list); j != NULL; j = clist_next(j)) {
+			struct mailimap_msg_att_item *item = clist_content(j);
+			struct mailimap_msg_att_body_section *bs;
+
+			if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC ||
+			    item->att_data.att_static->att_type != MAILIMAP_MSG_ATT_BODY_SECTION)
+				continue;
+			bs = item->att_data.att_static->att_data.att_body_section;
+			if (bs->sec_body_part != NULL)
+				sbuf_add(out, bs->sec_body_part, bs->sec_length);
+			found = true;
+			break;
+		}
+	}
+	mailimap_fetch_list_free(result);
+	if (!found) {
+		*error_r = xasprintf("%s has no message with UID %u any more", c->host, uid);
+		return -1;
+	}
+	return 0;
+}
+
+static struct mailimap_flag_list *flag_list(uint32_t flags)
+{
+	struct mailimap_flag_list *fl = mailimap_flag_list_new_empty();
+
+	if (flags & STORE_SEEN)
+		mailimap_flag_list_add(fl, mailimap_flag_new_seen());
+	if (flags & STORE_ANSWERED)
+		mailimap_flag_list_add(fl, mailimap_flag_new_answered());
+	if (flags & STORE_FLAGGED)
+		mailimap_flag_list_add(fl, mailimap_flag_new_flagged());
+	if (flags & STORE_DELETED)
+		mailimap_flag_list_add(fl, mailimap_flag_new_deleted());
+	if (flags & STORE_DRAFT)
+		mailimap_flag_list_add(fl, mailimap_flag_new_draft());
+	if (flags & STORE_PASSED)
+		mailimap_flag_list_add(fl, mailimap_flag_new_flag_keyword(xstrdup("$Forwarded")));
+	return fl;
+}
+
+int remote_store_flags(struct remote_conn *c, const uint32_t *uids, size_t n, int op,
+		       uint32_t flags, char **error_r)
+{
+	struct mailimap_flag_list *fl = flag_list(flags);
+	struct mailimap_store_att_flags *sa =
+		op > 0 ? mailimap_store_att_flags_new_add_flags_silent(fl)
+		: op < 0 ? mailimap_store_att_flags_new_remove_flags_silent(fl)
+			 : mailimap_store_att_flags_new_set_flags_silent(fl);
+	struct mailimap_set *set = uid_set(uids, n);
+	int r = mailimap_uid_store(c->imap, set, sa);
+
+	mailimap_store_att_flags_free(sa);
+	mailimap_set_free(set);
+	if (r != MAILIMAP_NO_ERROR) {
+		*error_r = remote_io_error(c, "STORE", r);
+		return -1;
+	}
+	return 0;
+}
+
+int remote_expunge(struct remote_conn *c, const uint32_t *uids, size_t n, char **error_r)
+{
+	struct mailimap_set *set;
+	int r;
+
+	if (remote_store_flags(c, uids, n, 1, STORE_DELETED, error_r) < 0)
+		return -1;
+	/* Without UIDPLUS an EXPUNGE also removes what others marked. */
+	if (!remote_has_cap(c, "UIDPLUS")) {
+		r = mailimap_expunge(c->imap);
+	} else {
+		set = uid_set(uids, n);
+		r = mailimap_uid_expunge(c->imap, set);
+		mailimap_set_free(set);
+	}
+	if (r != MAILIMAP_NO_ERROR) {
+		*error_r = remote_io_error(c, "EXPUNGE", r);
+		return -1;
+	}
+	return 0;
+}
+
+static char *wire_name(const char *folder, char **error_r)
+{
+	struct sbuf wire = SBUF_INIT;
+
+	if (imap_utf7_encode(folder, &wire) < 0) {
+		sbuf_release(&wire);
+		*error_r = xasprintf("folder name '%s' is not UTF-8", folder);
+		return NULL;
+	}
+	return sbuf_detach(&wire, NULL);
+}
+
+int remote_copy(struct remote_conn *c, const uint32_t *uids, size_t n, const char *folder,
+		bool move, char **error_r)
+{
+	char *wire = wire_name(folder, error_r);
+	struct mailimap_set *set;
+	int r;
+
+	if (wire == NULL)
+		return -1;
+	set = uid_set(uids, n);
+	if (move && remote_has_cap(c, "MOVE"))
+		r = mailimap_uid_move(c->imap, set, wire);
+	else
+		r = mailimap_uid_copy(c->imap, set, wire);
+	mailimap_set_free(set);
+	free(wire);
+	if (r != MAILIMAP_NO_ERROR) {
+		*error_r = remote_io_error(c, move ? "MOVE" : "COPY", r);
+		return -1;
+	}
+	if (move && !remote_has_cap(c, "MOVE"))
+		return remote_expunge(c, uids, n, error_r);
+	return 0;
+}
+
+int remote_append(struct remote_conn *c, const char *folder, const char *data, size_t len,
+		  uint32_t flags, char **error_r)
+{
+	char *wire = wire_name(folder, error_r);
+	struct mailimap_flag_list *fl;
+	int r;
+
+	if (wire == NULL)
+		return -1;
+	fl = flag_list(flags & ~(uint32_t)STORE_RECENT);
+	r = mailimap_append(c->imap, wire, fl, NULL, data, len);
+	mailimap_flag_list_free(fl);
+	free(wire);
+	if (r != MAILIMAP_NO_ERROR) {
+		*error_r = remote_io_error(c, "APPEND", r);
+		return -1;
+	}
+	return 0;
+}
