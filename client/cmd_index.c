@@ -65,20 +65,12 @@ static char *state_dir(const struct loft_ctx *ctx)
 static void catch_up(const struct loft_ctx *ctx, const char *cmd)
 {
 	char *dir = state_dir(ctx);
-	struct index_scan_result res;
-	struct index *ix = NULL;
+	char *root = mail_root(ctx);
 	const char *error;
 
-	if (index_pending_take(dir)) {
-		if (open_index(ctx, cmd, true, &ix) < 0 ||
-		    index_scan(ix, false, NULL, NULL, NULL, &res, &error) < 0) {
-			if (ix != NULL)
-				fprintf(stderr, "loft: %s: %s\n", cmd, error);
-			if (index_pending_mark(dir, &error) < 0)
-				fprintf(stderr, "loft: %s: %s\n", cmd, error);
-		}
-		index_close(&ix);
-	}
+	if (index_catch_up(root, config_get(ctx->cfg, "notmuch_database"), dir, &error) < 0)
+		fprintf(stderr, "loft: %s: %s\n", cmd, error);
+	free(root);
 	free(dir);
 }
 

@@ -68,6 +68,11 @@ static int search_open(const struct mailbox_env *env, const char *name, unsigned
 	struct index_search *q = NULL;
 
 	(void)flags;
+	/* Mail `loft deliver` left for the index is scanned in first, as
+	 * `loft search` does, so a search folder shows it. */
+	if (env->store != NULL &&
+	    index_catch_up(env->root, env->notmuch_db, store_state_dir(env->store), error_r) < 0)
+		return -1;
 	if (index_open(env->root, env->notmuch_db, false, &ix, error_r) < 0)
 		return -1;
 	if (index_search_begin(ix, name + strlen(SEARCH_PREFIX), &q, error_r) < 0) {

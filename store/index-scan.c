@@ -484,3 +484,27 @@ bool index_pending_take(const char *state_dir)
 	free(path);
 	return was;
 }
+
+int index_catch_up(const char *root, const char *db_dir, const char *state_dir,
+		   const char **error_r)
+{
+	static char why[512];
+	struct index_scan_result res;
+	struct index *ix = NULL;
+	const char *error, *mark_error;
+
+	if (!index_pending_take(state_dir))
+		return 0;
+	if (index_open(root, db_dir, true, &ix, &error) == 0 &&
+	    index_scan(ix, false, NULL, NULL, NULL, &res, &error) == 0) {
+		index_close(&ix);
+		return 0;
+	}
+	/* Copied before the close: the index may own the text. */
+	snprintf(why, sizeof(why), "%s", error);
+	index_close(&ix);
+	if (index_pending_mark(state_dir, &mark_error) < 0)
+		snprintf(why, sizeof(why), "%s", mark_error);
+	*error_r = why;
+	return -1;
+}

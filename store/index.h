@@ -219,5 +219,11 @@ int index_get_tags(struct index *ix, const char *path, char **tags_r, const char
  * the next failing call).  take: whether a mark was there (it is gone). */
 int index_pending_mark(const char *state_dir, const char **error_r);
 bool index_pending_take(const char *state_dir);
+/* Takes the mark and, if there was one, scans the new mail into the index
+ * (opening it as the writer, so this waits for another writer).  0 (no
+ * mark, or scanned), or -1 with *error_r (static, valid until the next
+ * failing call) and the mark put back for the next reader. */
+int index_catch_up(const char *root, const char *db_dir, const char *state_dir,
+		   const char **error_r);
 
 #endif

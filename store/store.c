@@ -194,6 +194,11 @@ void store_set_progress(struct store *store, store_progress_fn *fn, void *ctx)
 	store->progress_ctx = ctx;
 }
 
+const char *store_state_dir(const struct store *store)
+{
+	return store->state_dir;
+}
+
 void store_close(struct store **storep)
 {
 	struct store *store = *storep;

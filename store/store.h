@@ -119,6 +119,9 @@ void store_set_progress(struct store *store, store_progress_fn *fn, void *ctx);
 /* Closes the store; every folder opened from it must be closed first.
  * NULL-safe; sets *storep to NULL. */
 void store_close(struct store **storep);
+/* The store's state directory (the state_dir setting, else ROOT/.loft);
+ * owned by the store, valid until store_close(). */
+const char *store_state_dir(const struct store *store);
 
 /* ---- folders ---- */
 

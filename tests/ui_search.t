@@ -73,4 +73,16 @@ tmux_keys Enter
 tmux_wait 'Lists/dev \[Msgs:3 New:0 Flag:0 Del:0\] ' 5
 like "$(tmux_screen)" 'Fixer .*─>$' "with its parent shown, the reply's repeated subject is hidden (as mutt does)"
 tmux_keys q
+
+# Mail `loft deliver` left for the index (it no longer opens notmuch) is
+# scanned in when the client opens a search, without a `loft search` first.
+printf 'From: Pilot <pilot@example.org>\nTo: me@example.org\nSubject: Airships delivered\nDate: Wed, 11 Jun 2025 10:00:00 +0000\nMessage-ID: <deliv@example.org>\n\nmore airships\n' |
+	"$LOFT" deliver
+ok $? "loft deliver stores a new message"
+TMUX_SOCK="$TMUX_SOCK.3"
+tmux_start "$LOFT" -f 'search:airships'
+tmux_wait 'search:airships \[Msgs:2' 10
+ok $? "a search folder opened after the delivery lists it"
+like "$(tmux_screen)" 'Airships delivered' "  ...by its subject"
+tmux_keys q
 done_testing
