@@ -8,14 +8,6 @@
 . "$TOP/tests/lib.sh"
 
 make_mailrc
-stopped() {	# waits until pid $1 is stopped (SIGSTOP at the pause point)
-	for _ in $(seq 200); do
-		[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = T ] && return 0
-		kill -0 "$1" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
-}
 # session OUT [PAUSE]: SELECT INBOX, the flags of message 1, LOGOUT; with
 # PAUSE in the background, its imapd's pid in $SESSION_PID.
 session() {

@@ -116,6 +116,17 @@ run_loft() {
 	ERR=$(cat "$T_DIR/stderr")
 }
 
+# stopped PID: waits (up to 10 s) until the process is stopped, e.g. by
+# LOFT_CRASH_PAUSE's SIGSTOP at a pause point; fails if it exits first.
+stopped() {
+	for _ in $(seq 200); do
+		[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = T ] && return 0
+		kill -0 "$1" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
 have_shared() { [ -d "$SHARED/corpus" ]; }
 
 # probe_py SCRIPT ARGS...: runs the Python SCRIPT and turns its PASS/FAIL

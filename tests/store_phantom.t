@@ -14,14 +14,6 @@ msg() {	# msg N: a small message with Message-ID <N@example.org>
 		"$1" "$1" "$1" > "$T_DIR/$1.eml"
 	echo "$T_DIR/$1.eml"
 }
-stopped() {	# waits until pid $1 is stopped (SIGSTOP at the pause point)
-	for _ in $(seq 200); do
-		[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = T ] && return 0
-		kill -0 "$1" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
-}
 
 "$ST" -c "$ROOT" list > /dev/null
 uid=$("$ST" "$ROOT" append INBOX "$(msg one)" S)
