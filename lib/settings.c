@@ -237,7 +237,7 @@ const struct setting settings_table[] = {
 	  "Drop a delivered message whose Message-ID was delivered within this time (0: off), as formail -D does.",
 	  NULL, 0, 365LL * 86400, 0 },
 	{ "index_on_delivery", SETTING_BOOL, "yes",
-	  "Index delivered mail in notmuch (no: leave it to `loft index`); mail from `loft deliver` is indexed by the next `loft search`, `loft tag` or `loft index`.",
+	  "Index delivered mail in notmuch (no: leave it to `loft index`); mail from `loft deliver` is indexed by the next `loft search`, `loft tag`, `loft index` or search folder opened in the client.",
 	  NULL, 0, 0, 0 },
 	{ "max_message_size", SETTING_INT, "50M",
 	  "Largest message accepted by SMTP, IMAP APPEND, loft sendmail and loft deliver, in bytes (k, M, G suffixes).",
