@@ -79,6 +79,7 @@ tmux_keys q
 printf 'From: Pilot <pilot@example.org>\nTo: me@example.org\nSubject: Airships delivered\nDate: Wed, 11 Jun 2025 10:00:00 +0000\nMessage-ID: <deliv@example.org>\n\nmore airships\n' |
 	"$LOFT" deliver
 ok $? "loft deliver stores a new message"
+tmux_stop
 TMUX_SOCK="$TMUX_SOCK.3"
 tmux_start "$LOFT" -f 'search:airships'
 tmux_wait 'search:airships \[Msgs:2' 10
