@@ -116,6 +116,13 @@ run_loft() {
 	ERR=$(cat "$T_DIR/stderr")
 }
 
+# small_msg N: writes a small message with Message-ID <N@example.org> to
+# $T_DIR/N.eml and prints its path.
+small_msg() {
+	printf 'From: a@example.org\nSubject: %s\nMessage-ID: <%s@example.org>\n\nbody of %s\n' \
+		"$1" "$1" "$1" > "$T_DIR/$1.eml"
+	echo "$T_DIR/$1.eml"
+}
 # stopped PID: waits (up to 10 s) until the process is stopped, e.g. by
 # LOFT_CRASH_PAUSE's SIGSTOP at a pause point; fails if it exits first.
 stopped() {

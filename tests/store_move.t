@@ -8,13 +8,8 @@
 ST=$BUILD/tests/storetool
 [ -x "$ST" ] || skip_all "storetool not built ($ST)"
 ROOT=$T_DIR/Mail
-msg() {	# msg N: a small message with Message-ID <N@example.org>
-	printf 'From: a@example.org\nSubject: %s\nMessage-ID: <%s@example.org>\n\nbody of %s\n' \
-		"$1" "$1" "$1" > "$T_DIR/$1.eml"
-	echo "$T_DIR/$1.eml"
-}
 "$ST" -c "$ROOT" list > /dev/null
-for i in 1 2 3 4 5; do "$ST" "$ROOT" append INBOX "$(msg m$i)" S > /dev/null; done
+for i in 1 2 3 4 5; do "$ST" "$ROOT" append INBOX "$(small_msg m$i)" S > /dev/null; done
 
 # 1. The destination holds the very file (same inode).
 loc=$("$ST" "$ROOT" open INBOX | awk '$1 == 1 { print $5 }')

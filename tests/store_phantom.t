@@ -9,16 +9,11 @@ ST=$BUILD/tests/storetool
 [ -x "$ST" ] || skip_all "storetool not built ($ST)"
 
 ROOT=$T_DIR/Mail
-msg() {	# msg N: a small message with Message-ID <N@example.org>
-	printf 'From: a@example.org\nSubject: %s\nMessage-ID: <%s@example.org>\n\nbody of %s\n' \
-		"$1" "$1" "$1" > "$T_DIR/$1.eml"
-	echo "$T_DIR/$1.eml"
-}
 
 "$ST" -c "$ROOT" list > /dev/null
-uid=$("$ST" "$ROOT" append INBOX "$(msg one)" S)
+uid=$("$ST" "$ROOT" append INBOX "$(small_msg one)" S)
 is "$uid" 1 "a message appended as UID 1"
-"$ST" "$ROOT" append INBOX "$(msg two)" S > /dev/null
+"$ST" "$ROOT" append INBOX "$(small_msg two)" S > /dev/null
 
 # 1. The scan lists UID 1's file; before the state is read, another process
 # expunges it (file unlinked, record removed, committed).  The reconcile then
@@ -66,7 +61,7 @@ is "$(ls "$ROOT/INBOX/cur" | wc -l)" 1 "one file"
 # scan pauses between its readdir and its look at the names
 # (maildir:scanned), the rename completes (the old name goes), the scan goes
 # on.  The folder must open with the message once, under its new name.
-uid3=$("$ST" "$ROOT" append INBOX "$(msg three)" S)
+uid3=$("$ST" "$ROOT" append INBOX "$(small_msg three)" S)
 old=$(cd "$ROOT/INBOX/cur" && ls | grep -v ':2,FS$')
 new=${old%:2,S}:2,RS
 ln "$ROOT/INBOX/cur/$old" "$ROOT/INBOX/cur/$new"

@@ -12,11 +12,6 @@ ST=$BUILD/tests/storetool
 [ -x "$ST" ] || skip_all "storetool not built ($ST)"
 
 ROOT=$T_DIR/Mail
-msg() {	# msg N: a small message with Message-ID <N@example.org>
-	printf 'From: a@example.org\nSubject: %s\nMessage-ID: <%s@example.org>\n\nbody of %s\n' \
-		"$1" "$1" "$1" > "$T_DIR/$1.eml"
-	echo "$T_DIR/$1.eml"
-}
 # scans CMD...: runs storetool (10 s at most), prints how many reconciles
 # (directory scans) it made, or "hung" when it did not finish.
 scans() {
@@ -27,7 +22,7 @@ scans() {
 }
 
 "$ST" -c "$ROOT" list > /dev/null
-for m in one two three four; do "$ST" "$ROOT" append INBOX "$(msg $m)" S > /dev/null; done
+for m in one two three four; do "$ST" "$ROOT" append INBOX "$(small_msg $m)" S > /dev/null; done
 is "$(scans "$ROOT" open INBOX)" 0 "a warm open reads no directory"
 
 # 1. A flag change under way: file renamed, commit still to come (the
