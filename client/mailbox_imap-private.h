@@ -49,6 +49,10 @@ struct imap_mailbox {
 	char *cache_dir;		/* STATE_DIR/hcache/ACCOUNT */
 	char *bodies;			/* the directory of cached bodies */
 	struct hcache *hc;		/* the worker's; NULL when it failed */
+	uint64_t modseq;		/* the worker's: HIGHESTMODSEQ its rows cover, 0: none */
+	uint32_t uidnext;		/* the worker's: past the highest UID seen */
+	bool served;			/* the worker's: a request changed the folder
+					 * during a fill; the rows must look again */
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -77,6 +81,37 @@ long imap_rows_find(const struct imap_rows *r, uint32_t uid);
 void imap_poke(int fd);
 /* Reads the pipe fd empty. */
 void imap_drain(int fd);
+
+/* The worker's side (client/mailbox_imap_worker.c), for the fetches:
+ * publishes a copy of the rows (envelopes copied; mine stays the
+ * caller's) and says so on the notify pipe. */
+void imap_publish(struct imap_mailbox *im, const struct imap_rows *mine);
+/* Sets the connection's state in words (text malloc'd, taken). */
+void imap_set_status(struct imap_mailbox *im, bool online, char *text);
+/* Serves the UI's request waiting, if any.  When it may have changed
+ * the folder, mine (in a session) is refreshed and published before the
+ * UI hears back; with mine NULL (a fill under way) im->served is set
+ * instead.  0, or -1 with *error_r when the connection failed. */
+int imap_serve(struct remote_conn *c, struct imap_mailbox *im, struct imap_rows *mine,
+	       char **error_r);
+
+/* The fetches (client/mailbox_imap_fetch.c), on the worker.  The cached
+ * rows of the folder into mine (empty) and im->modseq; returns their
+ * UIDVALIDITY, 0 when the cache has none. */
+uint32_t imap_cache_load(struct imap_mailbox *im, struct imap_rows *mine);
+/* SELECTs the folder and brings mine up to date (see the file's
+ * comment for how little that fetches); *known_validity is the
+ * UIDVALIDITY of mine (0: none) and becomes the folder's; on a change
+ * *note_r says so (malloc'd).  0, or -1 with *error_r. */
+int imap_open_folder(struct remote_conn *c, struct imap_mailbox *im, struct imap_rows *mine,
+		     uint32_t *known_validity, char **note_r, char **error_r);
+/* Brings mine up to date in a selected folder after news (expunged: the
+ * news said some message went).  0, or -1 with *error_r. */
+int imap_refresh(struct remote_conn *c, struct imap_mailbox *im, struct imap_rows *mine,
+		 bool expunged, char **error_r);
+/* Removes the cached bodies of the folder under another UIDVALIDITY
+ * than validity (client/mailbox_imap.c; a failure only leaves files). */
+void imap_bodies_drop(struct imap_mailbox *im, uint32_t validity);
 
 /* The worker thread (pthread_create's start routine; arg is the
  * struct imap_mailbox): connects, fills and publishes the rows, serves

@@ -25,6 +25,7 @@
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,6 +166,13 @@ static int request(struct imap_mailbox *im, struct imap_req *rq, const char **er
 	return rq->ret < 0 ? -1 : 0;
 }
 
+/* The folder's name in hex: its bodies' file names start with it. */
+static void add_folder_hex(struct sbuf *b, const struct imap_mailbox *im)
+{
+	for (const char *p = im->acct.url.folder; *p != '\0'; p++)
+		sbuf_addf(b, "%02x", (unsigned char)*p);
+}
+
 /* The cache file of uid: BODIES/FOLDER-IN-HEX.UIDVALIDITY.UID, or NULL
  * before the first SELECT.  Malloc'd. */
 static char *body_path(struct imap_mailbox *im, uint32_t uid)
@@ -178,10 +186,34 @@ static char *body_path(struct imap_mailbox *im, uint32_t uid)
 	if (validity == 0)
 		return NULL;
 	sbuf_addf(&b, "%s/", im->bodies);
-	for (const char *p = im->acct.url.folder; *p != '\0'; p++)
-		sbuf_addf(&b, "%02x", (unsigned char)*p);
+	add_folder_hex(&b, im);
 	sbuf_addf(&b, ".%u.%u", validity, uid);
 	return sbuf_detach(&b, NULL);
+}
+
+void imap_bodies_drop(struct imap_mailbox *im, uint32_t validity)
+{
+	struct sbuf prefix = SBUF_INIT, keep = SBUF_INIT, path = SBUF_INIT;
+	DIR *d = opendir(im->bodies);
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	add_folder_hex(&prefix, im);
+	sbuf_addch(&prefix, '.');
+	sbuf_addf(&keep, "%s%u.", prefix.buf, validity);
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, prefix.buf, prefix.len) != 0 ||
+		    strncmp(e->d_name, keep.buf, keep.len) == 0)
+			continue;
+		sbuf_reset(&path);
+		sbuf_addf(&path, "%s/%s", im->bodies, e->d_name);
+		unlink(path.buf);
+	}
+	closedir(d);
+	sbuf_release(&prefix);
+	sbuf_release(&keep);
+	sbuf_release(&path);
 }
 
 static int imap_read(struct mailbox *mb, size_t i, struct sbuf *out, const char **error_r)

@@ -15,8 +15,7 @@
 #include <strings.h>
 #include <time.h>
 
-/* A set of UIDs (ascending) as IMAP intervals; n 0: 1:*. */
-static struct mailimap_set *uid_set(const uint32_t *uids, size_t n)
+struct mailimap_set *remote_uid_set(const uint32_t *uids, size_t n)
 {
 	struct mailimap_set *set;
 
@@ -144,6 +143,17 @@ static void msg_of(struct mailimap_msg_att *att, struct remote_msg *m)
 			m->flags = flags_of(item->att_data.att_dyn);
 			continue;
 		}
+		if (item->att_type == MAILIMAP_MSG_ATT_ITEM_EXTENSION) {
+			struct mailimap_extension_data *x = item->att_data.att_extension_data;
+
+			if (x != NULL && x->ext_extension->ext_id == MAILIMAP_EXTENSION_CONDSTORE &&
+			    x->ext_type == MAILIMAP_CONDSTORE_TYPE_FETCH_DATA && x->ext_data != NULL)
+				m->modseq = ((struct mailimap_condstore_fetch_mod_resp *)x->ext_data)
+						    ->cs_modseq_value;
+			continue;
+		}
+		if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC || item->att_data.att_static == NULL)
+			continue;
 		struct mailimap_msg_att_static *s = item->att_data.att_static;
 
 		switch (s->att_type) {
@@ -168,13 +178,32 @@ static int cmp_msg(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+struct remote_msg *remote_msgs_of(clist *result, size_t *n_r)
+{
+	struct remote_msg *msgs = xcalloc((size_t)(result ? clist_count(result) : 0) + 1,
+					  sizeof(*msgs));
+	size_t got = 0;
+
+	for (clistiter *it = result ? clist_begin(result) : NULL; it != NULL;
+	     it = clist_next(it)) {
+		msg_of(clist_content(it), &msgs[got]);
+		/* An unsolicited FETCH without UID (a flag change) is not ours. */
+		if (msgs[got].uid != 0)
+			got++;
+		else
+			free(msgs[got].envelope);
+	}
+	qsort(msgs, got, sizeof(*msgs), cmp_msg);
+	*n_r = got;
+	return msgs;
+}
+
 int remote_fetch(struct remote_conn *c, const uint32_t *uids, size_t n, bool headers,
 		 struct remote_msg **msgs_r, size_t *n_r, char **error_r)
 {
 	struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
-	struct mailimap_set *set = uid_set(uids, n);
+	struct mailimap_set *set = remote_uid_set(uids, n);
 	clist *result = NULL;
-	struct remote_msg *msgs;
 	size_t got = 0;
 	int r;
 
@@ -192,18 +221,8 @@ int remote_fetch(struct remote_conn *c, const uint32_t *uids, size_t n, bool hea
 		*error_r = remote_io_error(c, "FETCH", r);
 		return -1;
 	}
-	msgs = xcalloc((size_t)clist_count(result) + 1, sizeof(*msgs));
-	for (clistiter *it = clist_begin(result); it != NULL; it = clist_next(it)) {
-		msg_of(clist_content(it), &msgs[got]);
-		/* An unsolicited FETCH without UID (a flag change) is not ours. */
-		if (msgs[got].uid != 0)
-			got++;
-		else
-			free(msgs[got].envelope);
-	}
+	*msgs_r = remote_msgs_of(result, &got);
 	mailimap_fetch_list_free(result);
-	qsort(msgs, got, sizeof(*msgs), cmp_msg);
-	*msgs_r = msgs;
 	*n_r = got;
 	return 0;
 }
@@ -284,7 +303,7 @@ int remote_store_flags(struct remote_conn *c, const uint32_t *uids, size_t n, in
 		op > 0 ? mailimap_store_att_flags_new_add_flags_silent(fl)
 		: op < 0 ? mailimap_store_att_flags_new_remove_flags_silent(fl)
 			 : mailimap_store_att_flags_new_set_flags_silent(fl);
-	struct mailimap_set *set = uid_set(uids, n);
+	struct mailimap_set *set = remote_uid_set(uids, n);
 	int r = mailimap_uid_store(c->imap, set, sa);
 
 	mailimap_store_att_flags_free(sa);
@@ -307,7 +326,7 @@ int remote_expunge(struct remote_conn *c, const uint32_t *uids, size_t n, char *
 	if (!remote_has_cap(c, "UIDPLUS")) {
 		r = mailimap_expunge(c->imap);
 	} else {
-		set = uid_set(uids, n);
+		set = remote_uid_set(uids, n);
 		r = mailimap_uid_expunge(c->imap, set);
 		mailimap_set_free(set);
 	}
@@ -339,7 +358,7 @@ int remote_copy(struct remote_conn *c, const uint32_t *uids, size_t n, const cha
 
 	if (wire == NULL)
 		return -1;
-	set = uid_set(uids, n);
+	set = remote_uid_set(uids, n);
 	if (move && remote_has_cap(c, "MOVE"))
 		r = mailimap_uid_move(c->imap, set, wire);
 	else

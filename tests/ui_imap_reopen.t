@@ -1,0 +1,130 @@
+#!/bin/bash
+# Reopening an IMAP folder fetches only what changed
+# (client/mailbox_imap_fetch.c), against `loft daemon` on loopback through
+# a logging proxy (tests/imap_logproxy.py) that records every command
+# loft sends:
+#   - a reopen of an unchanged folder is one SELECT ... (QRESYNC ...) and
+#     no UID FETCH 1:*; a new message, a flag changed and a message
+#     expunged on the server while loft was away each show after a reopen,
+#     still without a scan of the folder;
+#   - a first open of a bigger folder fetches the headers of the highest
+#     UIDs first, shows "Fetching headers N/TOTAL" and answers keys while
+#     the rest comes;
+#   - a UIDVALIDITY change removes the bodies cached under the old one.
+# Everything on 127.0.0.1, every process stopped by pid.
+. "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
+. "$TOP/tests/tmux.sh"
+
+command -v python3 >/dev/null || skip_all "python3 is not installed"
+
+PORT=$(free_port)
+PW=phone-password-1
+make_mailrc "set imap_listen=127.0.0.1:$PORT smtp_listen=" \
+	"set hostname=localhost log_level=info queue_interval=1h shutdown_timeout=5"
+SERVER_RC=$LOFTRC
+mkmsg() {
+	printf 'From: %s <%s@example.org>\nTo: me@example.org\nSubject: %s\nDate: Mon, %d Jun 2025 10:00:00 +0000\nMessage-ID: <%s@example.org>\n\nbody of %s\n' \
+		"$2" "$2" "$1" "$3" "$1" "$1"
+}
+echo "$PW" | "$LOFT" passwd --stdin phone >/dev/null
+mkmsg "Alpha report" alice 1 | "$LOFT" deliver
+mkmsg "Beta plans" bob 2 | "$LOFT" deliver
+mkmsg "Gamma notes" carol 3 | "$LOFT" deliver
+start_daemon "$T_DIR/daemon.log"
+ok $? "loft daemon serves IMAP on 127.0.0.1:$PORT" || { diag "$(cat "$T_DIR/daemon.log")"; done_testing; exit; }
+
+# The proxy: loft talks to PPORT, the proxy to the daemon.
+PPORT=$(free_port)
+CMDS=$T_DIR/commands.log
+start_proxy() {	# start_proxy [SLOW_SECS]
+	: > "$CMDS"
+	bg python3 "$TOP/tests/imap_logproxy.py" "$PPORT" "$PORT" "$CMDS" "$@" > "$T_DIR/proxy.out"
+	PROXY_PID=$!
+	for _ in $(seq 100); do grep -q ready "$T_DIR/proxy.out" && return 0; sleep 0.05; done
+	return 1
+}
+stop_proxy() { kill "$PROXY_PID"; wait "$PROXY_PID" 2>/dev/null; }
+start_proxy
+ok $? "the logging proxy listens on 127.0.0.1:$PPORT"
+
+CLIENT_RC=$T_DIR/client.rc
+cat > "$CLIENT_RC" <<RC
+set folder=$T_DIR/Local imap_listen= smtp_listen=
+set imap_password_command='echo $PW'
+RC
+export LOFTRC=$CLIENT_RC
+URL="imap+insecure://phone@127.0.0.1:$PPORT/INBOX"
+
+imapdo() {	# imapdo PYTHON: M logged in to the daemon, INBOX selected
+	python3 - "$PORT" "$PW" "$1" <<'PY'
+import imaplib, sys
+M = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]))
+M.login("phone", sys.argv[2])
+M.select("INBOX")
+exec(sys.argv[3])
+M.logout()
+PY
+}
+pane_gone() {	# pane_gone SECS: loft has left
+	local i
+	for ((i = 0; i < $1 * 20; i++)); do
+		[ "$(tmux -L "$TMUX_SOCK" display -p '#{pane_dead}')" = 1 ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+N=0
+open_loft() {	# a fresh tmux server per run of loft
+	tmux_stop; N=$((N + 1)); TMUX_SOCK="loft-test-$$-$N"
+	tmux_start env ASAN_OPTIONS="log_path=$T_DIR/asan" UBSAN_OPTIONS="log_path=$T_DIR/asan" \
+		"$LOFT" -f "$URL"
+}
+quit_loft() { tmux_keys q; pane_gone 30; }
+# The commands loft sent, tags dropped.
+sent() { sed -E 's/^[A-Za-z0-9]+ //' "$CMDS"; }
+
+open_loft
+tmux_wait 'Gamma notes' 10
+ok $? "the first open shows the server's messages"
+tmux_wait 'Connected to 127.0.0.1|new messages' 10
+quit_loft
+ok $? "q leaves loft"
+like "$(sent)" '^UID FETCH 1:\* \(UID FLAGS\)' "the first open (empty cache) scans the folder's flags"
+
+# Unchanged: one SELECT with QRESYNC, no scan.
+: > "$CMDS"
+open_loft
+tmux_wait 'Gamma notes' 5
+ok $? "a reopen shows the rows"
+tmux_wait 'Connected to 127.0.0.1' 10
+ok $? "and connects"
+quit_loft
+diag "reopen, unchanged: $(sent | grep -v -E '^(LOGIN|AUTHENTICATE|LOGOUT|CAPABILITY|ENABLE|IDLE|DONE)' | tr '\n' ';')"
+like "$(sent)" '^SELECT "?INBOX"? \(QRESYNC \([0-9]+ [0-9]+ 1:3\)\)' \
+	"the reopen is SELECT INBOX (QRESYNC (uidvalidity modseq known-uids))"
+is "$(sent | grep -c 'FETCH')" 0 "and sends no FETCH at all"
+
+# While loft is away: a new message, a flag set, a message expunged.
+mkmsg "Delta arrives" dave 4 | LOFTRC=$SERVER_RC "$LOFT" deliver
+imapdo "
+typ, d = M.uid('SEARCH', 'SUBJECT', '\"Alpha report\"')
+M.uid('STORE', d[0].split()[0], '+FLAGS', '(\\\\Flagged)')
+typ, d = M.uid('SEARCH', 'SUBJECT', '\"Beta plans\"')
+M.uid('STORE', d[0].split()[0], '+FLAGS', '(\\\\Deleted)')
+M.expunge()
+"
+: > "$CMDS"
+open_loft
+tmux_wait 'Delta arrives' 10
+ok $? "after a reopen the message delivered meanwhile shows"
+tmux_gone 'Beta plans' 5
+ok $? "the one expunged meanwhile is gone"
+like "$(tmux_screen)" '!  +Jun 01 alice .*Alpha report' "the flag set meanwhile shows"
+like "$(tmux_screen)" 'Msgs:3 ' "three rows"
+quit_loft
+diag "reopen after changes: $(sent | grep -v -E '^(LOGIN|AUTHENTICATE|LOGOUT|CAPABILITY|ENABLE|IDLE|DONE)' | tr '\n' ';')"
+is "$(sent | grep -c 'FETCH 1:\*')" 0 "and no UID FETCH 1:* was sent"
+like "$(sent)" '^UID FETCH 4 \(UID FLAGS RFC822.SIZE INTERNALDATE ENVELOPE\)' \
+	"only the new message's headers were fetched"
+
+done_testing
