@@ -127,4 +127,65 @@ is "$(sent | grep -c 'FETCH 1:\*')" 0 "and no UID FETCH 1:* was sent"
 like "$(sent)" '^UID FETCH 4 \(UID FLAGS RFC822.SIZE INTERNALDATE ENVELOPE\)' \
 	"only the new message's headers were fetched"
 
+# A UIDVALIDITY change takes the bodies cached under the old one along.
+open_loft
+tmux_wait 'Gamma notes' 10
+tmux_keys -l '/Gamma notes'
+tmux_keys Enter Enter
+tmux_wait 'body of Gamma notes' 10
+ok $? "a message is read (its body cached)"
+tmux_keys q
+quit_loft
+bodies() { find "$T_DIR/home" "$T_DIR/Local" -path '*bodies/*' -type f 2>/dev/null; }
+OLD=$(bodies)
+[ -n "$OLD" ]
+ok $? "the body is in the cache: ${OLD##*/}"
+kill "$DPID"; wait "$DPID" 2>/dev/null
+rm -rf "${T_DIR:?}/Mail/.loft/INBOX"
+LOFTRC=$SERVER_RC start_daemon "$T_DIR/daemon2.log" -F "$SERVER_RC"
+ok $? "the daemon restarts with a new UIDVALIDITY for INBOX"
+open_loft
+tmux_wait 'UIDVALIDITY changed' 20
+ok $? "loft says the UIDVALIDITY changed"
+tmux_wait 'Msgs:3 ' 5
+ok $? "the rows are read again"
+quit_loft
+for f in $OLD; do [ ! -e "$f" ] || diag "still there: $f"; done
+is "$(for f in $OLD; do [ -e "$f" ] && echo "$f"; done)" "" \
+	"the body cached under the old UIDVALIDITY is removed"
+
+# A first open of a bigger folder: the newest headers first, progress,
+# keys answered meanwhile.  The proxy slows each header fetch down.
+python3 - "$T_DIR/Mail/Big" <<'PY'
+import os, sys
+d = sys.argv[1]
+for sub in ("cur", "new", "tmp"):
+    os.makedirs(os.path.join(d, sub), exist_ok=True)
+for i in range(1, 1501):
+    with open(os.path.join(d, "cur", "17000%05d.M%dP1.test:2,S" % (i, i)), "w") as f:
+        f.write("From: sender%d <s%d@example.org>\nTo: me@example.org\n"
+                "Subject: Big message %d\nMessage-ID: <big%d@example.org>\n"
+                "Date: Mon, 2 Jun 2025 10:00:00 +0000\n\nbody %d\n" % (i, i, i, i, i))
+PY
+stop_proxy
+start_proxy 0.5
+ok $? "the proxy restarts, slow on header fetches"
+URL="imap+insecure://phone@127.0.0.1:$PPORT/Big"
+open_loft
+tmux_wait 'Fetching headers [0-9]+/1500' 10
+ok $? "a first open of 1,500 messages shows its progress"
+S=$(tmux_screen)
+like "$S" 'Msgs:500 ' "the first batch is on screen before the rest"
+like "$S" 'Big message 1001$' "and it is the newest 500 (UIDs 1001-1500)"
+tmux_keys -l '?'
+tmux_wait 'Keys|keys|help' 2
+ok $? "keys are answered while the headers come"
+tmux_keys q
+tmux_wait 'Msgs:1500 ' 20
+ok $? "then all 1,500 rows are in"
+quit_loft
+is "$(grep -m1 ENVELOPE "$CMDS" | grep -c ':1500 ')" 1 "the first header fetch is for the highest UIDs"
+diag "header fetches: $(grep ENVELOPE "$CMDS" | sed -E 's/^[A-Za-z0-9]+ UID FETCH ([^ ]+) .*/\1/' | tr '\n' ' ')"
+is "$(cat "$T_DIR"/asan.* 2>/dev/null | head -20)" "" "no sanitizer report"
+
 done_testing
