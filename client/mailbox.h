@@ -48,6 +48,13 @@ struct mailbox_env {
 	const char *root;		/* the store's root (notmuch's mail root) */
 	const char *notmuch_db;		/* the notmuch_database setting, or NULL */
 	const struct config *cfg;	/* the IMAP driver's account settings */
+	/* Called on the caller's thread about every 50 ms while a call waits
+	 * for the network (an IMAP request), waited_ms since the wait began;
+	 * returns -1 to give up (Ctrl-G): the call then fails with
+	 * "cancelled" and the connection is dropped and made again.  NULL:
+	 * wait for the answer or the account's imap_timeout. */
+	int (*waiting)(void *ctx, long waited_ms);
+	void *waiting_ctx;
 };
 
 /* One message as the index needs it, without reading its file. */

@@ -62,6 +62,7 @@ struct imap_mailbox {
 	char *status;			/* the connection's state in words */
 	bool online, quit;
 	bool tried;			/* the first connection attempt is over */
+	bool cancelled;			/* the UI gave up a request: reconnect at once */
 	struct remote_conn *conn;	/* for remote_cancel at close */
 	uint32_t uidvalidity;		/* of the rows published; 0 before */
 	struct imap_req *req;		/* the one request waiting */

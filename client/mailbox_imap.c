@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- the driver, on the UI's thread ---- */
@@ -137,14 +138,65 @@ static int imap_envelope(struct mailbox *mb, size_t i, struct sbuf *out, const c
 	return 1;
 }
 
-/* Hands rq to the worker and waits for its answer. */
+/* How often a waiting UI thread asks its waiting callback (Ctrl-G). */
+#define WAIT_STEP_MS 50
+
+/* Waits on im->cond (locked) up to WAIT_STEP_MS; the time waited so far
+ * goes up by that step. */
+static void wait_step(struct imap_mailbox *im, long *waited_ms)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += WAIT_STEP_MS * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&im->cond, &im->lock, &until);
+	*waited_ms += WAIT_STEP_MS;
+}
+
+/* Whether the user gave up the wait (env's waiting callback, unlocked
+ * meanwhile: it draws). */
+static bool given_up(struct imap_mailbox *im, long waited_ms)
+{
+	int r;
+
+	if (im->mb.env.waiting == NULL)
+		return false;
+	pthread_mutex_unlock(&im->lock);
+	r = im->mb.env.waiting(im->mb.env.waiting_ctx, waited_ms);
+	pthread_mutex_lock(&im->lock);
+	return r < 0;
+}
+
+static int fail(struct imap_mailbox *im, const char *why, const char **error_r)
+{
+	snprintf(im->mb.error, sizeof(im->mb.error), "%s", why);
+	*error_r = im->mb.error;
+	return -1;
+}
+
+/* Hands rq to the worker and waits for its answer.  Ctrl-G (the env's
+ * waiting callback) ends the wait at once: the connection is shut down,
+ * so whatever the worker is blocked in fails now, and the worker hands
+ * rq back (it lives on this stack) before connecting again. */
 static int request(struct imap_mailbox *im, struct imap_req *rq, const char **error_r)
 {
+	long waited = 0;
+	bool cancelled = false;
+
 	pthread_mutex_lock(&im->lock);
 	/* A mailbox just opened (a copy's target) waits for its first
 	 * connection; later a disconnected one answers at once. */
-	while (!im->tried)
-		pthread_cond_wait(&im->cond, &im->lock);
+	while (!im->tried) {
+		wait_step(im, &waited);
+		if (!im->tried && given_up(im, waited)) {
+			pthread_mutex_unlock(&im->lock);
+			return fail(im, "cancelled", error_r);
+		}
+	}
 	if (!im->online || im->req != NULL) {
 		pthread_mutex_unlock(&im->lock);
 		snprintf(im->mb.error, sizeof(im->mb.error), "not connected to %s",
@@ -154,9 +206,21 @@ static int request(struct imap_mailbox *im, struct imap_req *rq, const char **er
 	}
 	im->req = rq;
 	imap_poke(im->wake[1]);
-	while (!rq->done)
-		pthread_cond_wait(&im->cond, &im->lock);
+	while (!rq->done) {
+		wait_step(im, &waited);
+		if (!rq->done && !cancelled && given_up(im, waited)) {
+			cancelled = true;
+			im->cancelled = true;
+			if (im->conn != NULL)
+				remote_cancel(im->conn);
+			imap_poke(im->wake[1]);
+		}
+	}
 	pthread_mutex_unlock(&im->lock);
+	if (cancelled) {
+		free(rq->error);
+		return fail(im, "cancelled", error_r);
+	}
 	if (rq->ret < 0) {
 		snprintf(im->mb.error, sizeof(im->mb.error), "%s",
 			 rq->error ? rq->error : "the IMAP request failed");

@@ -248,6 +248,18 @@ static bool backoff_wait(struct imap_mailbox *im, int ms)
 	return quit;
 }
 
+/* Whether the UI gave up a request (and so the connection); clears it. */
+static bool given_up(struct imap_mailbox *im)
+{
+	bool r;
+
+	pthread_mutex_lock(&im->lock);
+	r = im->cancelled;
+	im->cancelled = false;
+	pthread_mutex_unlock(&im->lock);
+	return r;
+}
+
 /* Fails the request waiting, if any, while there is no connection. */
 static void refuse_request(struct imap_mailbox *im)
 {
@@ -268,6 +280,7 @@ void *mailbox_imap_worker(void *arg)
 	struct imap_rows mine = { NULL, 0 };
 	uint32_t known_validity;
 	int backoff = 1;
+	bool quiet = false;
 	char *cerr = NULL;
 
 	im->hc = hcache_open(im->cache_dir, &cerr);
@@ -284,7 +297,17 @@ void *mailbox_imap_worker(void *arg)
 		struct remote_conn *c;
 		char *err = NULL;
 
-		imap_set_status(im, false, xasprintf("Connecting to %s...", im->acct.url.host));
+		if (quiet) {
+			/* After Ctrl-G the UI says "cancelled": a quick
+			 * reconnection does not cover it with its states. */
+			pthread_mutex_lock(&im->lock);
+			im->online = false;
+			pthread_mutex_unlock(&im->lock);
+			quiet = false;
+		} else {
+			imap_set_status(im, false,
+					xasprintf("Connecting to %s...", im->acct.url.host));
+		}
 		c = remote_connect(&im->acct, &err);
 		pthread_mutex_lock(&im->lock);
 		im->conn = c;
@@ -314,6 +337,13 @@ void *mailbox_imap_worker(void *arg)
 		if (backoff_wait(im, 0)) {
 			free(err);
 			break;
+		}
+		if (given_up(im)) {
+			/* The user dropped it (Ctrl-G): no error to wait on. */
+			free(err);
+			refuse_request(im);
+			quiet = true;
+			continue;
 		}
 		imap_set_status(im, false,
 			   xasprintf("%s; retrying in %d s", err ? err : "disconnected", backoff));

@@ -63,7 +63,7 @@ struct remote_account {
 	char *oauth_token_command;	/* imap_oauth_token_command; NULL: none */
 	char *ca;			/* imap_ca; NULL: the system store */
 	char *fingerprint;		/* imap_fingerprint; NULL: verify the chain */
-	int timeout_ms;			/* each wait for the server */
+	int timeout_ms;			/* each wait for the server (imap_timeout) */
 };
 
 /* The account NAME's settings (imap_url and friends from its block, the

@@ -154,6 +154,45 @@ for f in $OLD; do [ ! -e "$f" ] || diag "still there: $f"; done
 is "$(for f in $OLD; do [ -e "$f" ] && echo "$f"; done)" "" \
 	"the body cached under the old UIDVALIDITY is removed"
 
+# Ctrl-G gives up a request the server is slow to answer: the proxy
+# holds every body fetch for 30 s.
+stop_proxy
+start_proxy 30 BODY.PEEK
+ok $? "the proxy restarts, holding body fetches"
+open_loft
+tmux_wait 'Alpha report' 10
+tmux_wait 'Connected to 127.0.0.1' 10
+tmux_keys -l '/Alpha report'
+tmux_keys Enter Enter
+tmux_wait 'Waiting for the server.*Ctrl-G' 5
+ok $? "a slow body fetch says how to stop the wait"
+t0=$(date +%s%N)
+tmux_keys C-g
+tmux_wait 'cancelled' 2
+ok $? "Ctrl-G stops the wait at once with 'cancelled'"
+diag "Ctrl-G to 'cancelled' on screen: $((($(date +%s%N) - t0) / 1000000)) ms"
+tmux_keys -l '?'
+tmux_wait 'Keys|keys|help' 2
+ok $? "keys are answered after it"
+tmux_keys q
+for _ in $(seq 100); do [ "$(grep -c AUTHENTICATE "$CMDS")" -ge 2 ] && break; sleep 0.1; done
+is "$(grep -c AUTHENTICATE "$CMDS")" 2 "the dropped connection is made again"
+quit_loft
+
+# imap_timeout bounds a wait nobody cancels.
+echo "set imap_timeout=2" >> "$CLIENT_RC"
+open_loft
+tmux_wait 'Connected to 127.0.0.1' 10
+tmux_keys -l '/Delta arrives'
+tmux_keys Enter Enter
+t0=$(date +%s%N)
+tmux_wait 'timeout|timed out' 10
+ok $? "with imap_timeout=2 a body fetch held by the server fails by itself"
+diag "request to the timeout on screen: $((($(date +%s%N) - t0) / 1000000)) ms"
+tmux_wait 'Connected to 127.0.0.1' 10
+ok $? "and loft connects again"
+quit_loft
+
 # A first open of a bigger folder: the newest headers first, progress,
 # keys answered meanwhile.  The proxy slows each header fetch down.
 python3 - "$T_DIR/Mail/Big" <<'PY'

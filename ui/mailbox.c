@@ -132,6 +132,32 @@ static int open_progress(size_t done, size_t total, void *vctx)
 	return 0;
 }
 
+/* Keys typed during a short wait are type-ahead: only a wait the user
+ * can see is watched for Ctrl-G. */
+#define NET_WAIT_SHOWN_MS 300
+
+int ui_net_waiting(void *ctx, long waited_ms)
+{
+	struct ui *ui = ctx;
+	int keys[32], n = 0, ch;
+
+	if (waited_ms < NET_WAIT_SHOWN_MS || stdscr == NULL || isendwin())
+		return 0;
+	nodelay(stdscr, TRUE);
+	while (n < 32 && (ch = getch()) != ERR) {
+		if (ch == 7) {	/* Ctrl-G: the rest typed goes too */
+			nodelay(stdscr, FALSE);
+			return -1;
+		}
+		keys[n++] = ch;
+	}
+	nodelay(stdscr, FALSE);
+	while (n > 0)
+		ungetch(keys[--n]);
+	ui_message(ui, false, "Waiting for the server...  (Ctrl-G cancels)");
+	return 0;
+}
+
 void ui_progress_begin(struct ui *ui, struct ui_progress *p, const char *name)
 {
 	const char *slow = getenv("LOFT_TEST_SLOW_OPEN");

@@ -223,6 +223,10 @@ struct ui_progress {
 void ui_progress_begin(struct ui *ui, struct ui_progress *p, const char *name);
 /* Returns whether the user cancelled (also left in ui->cancelled). */
 bool ui_progress_end(struct ui *ui, struct ui_progress *p);
+/* struct mailbox_env's waiting callback (ctx the struct ui): after a
+ * moment, says the wait on the bottom line; -1 when Ctrl-G was typed
+ * (other keys typed meanwhile stay queued). */
+int ui_net_waiting(void *ctx, long waited_ms);
 /* Opens name (a folder of the store, "search:QUERY": client/mailbox.h)
  * as the mailbox (the old one stays open on failure).  A first open that
  * must build the folder's state (reading every message's header) runs in
