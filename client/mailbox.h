@@ -73,6 +73,7 @@ enum mailbox_cap {
 	MAILBOX_CAP_WRITE = 1 << 0,	/* flags, copy, move, expunge, append */
 	MAILBOX_CAP_VIRTUAL = 1 << 1,	/* rows gathered from many folders, in
 					 * the query's order (a search) */
+	MAILBOX_CAP_SEARCH = 1 << 2,	/* its server searches (mailbox_search) */
 };
 
 /* mailbox_open flags. */
@@ -125,6 +126,8 @@ struct mailbox_driver {
 	int (*tag)(struct mailbox *mb, const uint32_t *v, size_t n, const char *const *add,
 		   size_t n_add, const char *const *rm, size_t n_rm, size_t *done_r,
 		   const char **error_r);
+	int (*search)(struct mailbox *mb, const char *key, uint32_t **uids_r, size_t *n_r,
+		      const char **error_r);
 };
 
 /* Opens name with the first driver that accepts it: "search:QUERY" a
@@ -209,5 +212,12 @@ int mailbox_append(struct mailbox *mb, const char *data, size_t len, uint32_t fl
 int mailbox_tag(struct mailbox *mb, const uint32_t *v, size_t n, const char *const *add,
 		size_t n_add, const char *const *rm, size_t n_rm, size_t *done_r,
 		const char **error_r);
+/* The UIDs (ascending; caller frees *uids_r) of the messages the
+ * mailbox's server finds for an IMAP SEARCH key ("BODY \"word\""), for
+ * the patterns that would otherwise read every message.  Fails on a
+ * mailbox without MAILBOX_CAP_SEARCH, or while disconnected.  Blocks on
+ * the network (the env's waiting callback can give up). */
+int mailbox_search(struct mailbox *mb, const char *key, uint32_t **uids_r, size_t *n_r,
+		   const char **error_r);
 
 #endif

@@ -25,7 +25,7 @@ struct imap_rows {
 	size_t n;
 };
 
-enum imap_req_kind { REQ_READ, REQ_FLAGS, REQ_EXPUNGE, REQ_APPEND };
+enum imap_req_kind { REQ_READ, REQ_FLAGS, REQ_EXPUNGE, REQ_APPEND, REQ_SEARCH };
 
 struct imap_req {
 	enum imap_req_kind kind;
@@ -36,6 +36,9 @@ struct imap_req {
 	const char *data;		/* REQ_APPEND */
 	size_t len;
 	struct sbuf *out;		/* REQ_READ */
+	const char *key;		/* REQ_SEARCH: in */
+	uint32_t *found;		/* REQ_SEARCH: out, malloc'd */
+	size_t n_found;
 	int ret;
 	char *error;			/* malloc'd */
 	bool done;
@@ -82,6 +85,22 @@ long imap_rows_find(const struct imap_rows *r, uint32_t uid);
 void imap_poke(int fd);
 /* Reads the pipe fd empty. */
 void imap_drain(int fd);
+
+/* What a list of messages from the server is (imap_rows_merge). */
+enum imap_merge {
+	IMAP_MERGE_DELTA,	/* those changed or new since a MODSEQ; ranges vanished */
+	IMAP_MERGE_ALL_FLAGS,	/* the whole folder with its flags */
+	IMAP_MERGE_ALL_UIDS,	/* the whole folder, flags unknown (SEARCH ALL) */
+};
+/* The rows mine becomes after msgs[0..n) (UID order, a UID may repeat)
+ * and, for a delta, the VANISHED ranges (sorted here): rows keep their
+ * headers, which move out of mine (free mine after); a row not in a
+ * whole-folder list goes.  The UIDs still without headers (new ones,
+ * and known ones never given any) into *missing_r (ascending, malloc'd)
+ * and *n_missing_r.  Pure: unit-tested. */
+struct imap_rows imap_rows_merge(struct imap_rows *mine, const struct remote_msg *msgs, size_t n,
+				 enum imap_merge mode, struct remote_range *ranges, size_t n_ranges,
+				 uint32_t **missing_r, size_t *n_missing_r);
 
 /* The worker's side (client/mailbox_imap_worker.c), for the fetches:
  * publishes a copy of the rows (envelopes copied; mine stays the

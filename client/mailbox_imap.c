@@ -107,7 +107,7 @@ static void imap_close(struct mailbox *mb)
 static unsigned imap_caps(const struct mailbox *mb)
 {
 	(void)mb;
-	return MAILBOX_CAP_WRITE;
+	return MAILBOX_CAP_WRITE | MAILBOX_CAP_SEARCH;
 }
 
 static size_t imap_count(const struct mailbox *mb)
@@ -442,6 +442,20 @@ static int imap_append(struct mailbox *mb, const char *data, size_t len, uint32_
 	return request(IMB(mb), &rq, error_r);
 }
 
+static int imap_search(struct mailbox *mb, const char *key, uint32_t **uids_r, size_t *n_r,
+		       const char **error_r)
+{
+	struct imap_req rq = { .kind = REQ_SEARCH, .key = key };
+
+	if (request(IMB(mb), &rq, error_r) < 0) {
+		free(rq.found);
+		return -1;
+	}
+	*uids_r = rq.found;
+	*n_r = rq.n_found;
+	return 0;
+}
+
 const struct mailbox_driver mailbox_imap_driver = {
 	.name = "imap",
 	.accepts = imap_accepts,
@@ -460,4 +474,5 @@ const struct mailbox_driver mailbox_imap_driver = {
 	.set_flags = imap_set_flags,
 	.expunge = imap_expunge,
 	.append = imap_append,
+	.search = imap_search,
 };

@@ -138,12 +138,6 @@ static void cache_numbers(struct imap_mailbox *im, uint32_t uidnext)
 
 /* ---- merging what the server said into the rows ---- */
 
-enum merge_mode {
-	MERGE_DELTA,		/* msgs changed or came; ranges vanished */
-	MERGE_ALL_FLAGS,	/* msgs are the whole folder with their flags */
-	MERGE_ALL_UIDS,		/* msgs are the whole folder, flags unknown */
-};
-
 static int cmp_range(const void *a, const void *b)
 {
 	uint32_t x = ((const struct remote_range *)a)->first;
@@ -172,24 +166,23 @@ static bool in_ranges(const struct remote_range *v, size_t n, uint32_t uid)
 	return false;
 }
 
-/* The rows mine becomes (mine's envelopes move into it); the UIDs with
- * no headers yet into missing (ascending, *n_missing_r of them). */
-static struct imap_rows merge(struct imap_rows *mine, const struct remote_msg *msgs, size_t n,
-			      enum merge_mode mode, struct remote_range *ranges, size_t n_ranges,
-			      uint32_t **missing_r, size_t *n_missing_r)
+struct imap_rows imap_rows_merge(struct imap_rows *mine, const struct remote_msg *msgs, size_t n,
+				 enum imap_merge mode, struct remote_range *ranges, size_t n_ranges,
+				 uint32_t **missing_r, size_t *n_missing_r)
 {
 	struct imap_rows next = { xcalloc(mine->n + n + 1, sizeof(*next.v)), 0 };
 	uint32_t *missing = xcalloc(n + 1, sizeof(*missing));
 	size_t i = 0, j = 0, n_missing = 0;
 
-	qsort(ranges, n_ranges, sizeof(*ranges), cmp_range);
+	if (n_ranges > 0)
+		qsort(ranges, n_ranges, sizeof(*ranges), cmp_range);
 	while (i < mine->n || j < n) {
 		struct imap_row *r = i < mine->n ? &mine->v[i] : NULL;
 		const struct remote_msg *m = j < n ? &msgs[j] : NULL;
 
 		if (r != NULL && (m == NULL || r->uid < m->uid)) {
 			i++;
-			if (mode != MERGE_DELTA || in_ranges(ranges, n_ranges, r->uid))
+			if (mode != IMAP_MERGE_DELTA || in_ranges(ranges, n_ranges, r->uid))
 				continue;
 			next.v[next.n++] = *r;
 			r->envelope = NULL;	/* moved */
@@ -204,7 +197,7 @@ static struct imap_rows merge(struct imap_rows *mine, const struct remote_msg *m
 			i++, j++;
 			next.v[next.n] = *r;
 			r->envelope = NULL;	/* moved */
-			if (mode != MERGE_ALL_UIDS)
+			if (mode != IMAP_MERGE_ALL_UIDS)
 				next.v[next.n].flags = m->flags;
 			/* Known but never given headers (a fill cut short). */
 			if (next.v[next.n].envelope == NULL)
@@ -336,7 +329,8 @@ static int scan_all(struct remote_conn *c, struct imap_rows *mine, struct imap_r
 
 	if (remote_fetch(c, NULL, 0, false, &all, &n_all, error_r) < 0)
 		return -1;
-	*next_r = merge(mine, all, n_all, MERGE_ALL_FLAGS, NULL, 0, missing_r, n_missing_r);
+	*next_r = imap_rows_merge(mine, all, n_all, IMAP_MERGE_ALL_FLAGS, NULL, 0, missing_r,
+				  n_missing_r);
 	remote_msgs_free(all, n_all);
 	return 0;
 }
@@ -357,7 +351,7 @@ static int settle_uids(struct remote_conn *c, struct imap_rows *next, uint32_t *
 	for (size_t k = 0; k < n; k++)
 		as_msgs[k].uid = uids[k];
 	free(uids);
-	settled = merge(next, as_msgs, n, MERGE_ALL_UIDS, NULL, 0, &more, &n_more);
+	settled = imap_rows_merge(next, as_msgs, n, IMAP_MERGE_ALL_UIDS, NULL, 0, &more, &n_more);
 	free(as_msgs);
 	imap_rows_free(next);
 	*next = settled;
@@ -413,10 +407,10 @@ int imap_open_folder(struct remote_conn *c, struct imap_mailbox *im, struct imap
 
 	modseq = sel.highestmodseq;
 	if (sel.resynced) {
-		next = merge(mine, sel.changed, sel.n_changed, MERGE_DELTA, sel.vanished,
+		next = imap_rows_merge(mine, sel.changed, sel.n_changed, IMAP_MERGE_DELTA, sel.vanished,
 			     sel.n_vanished, &missing, &n_missing);
 	} else if (modseq != 0 && im->modseq != 0 && modseq == im->modseq) {
-		next = merge(mine, NULL, 0, MERGE_DELTA, NULL, 0, &missing, &n_missing);
+		next = imap_rows_merge(mine, NULL, 0, IMAP_MERGE_DELTA, NULL, 0, &missing, &n_missing);
 	} else if (modseq != 0 && im->modseq != 0) {
 		struct remote_msg *ch;
 		struct remote_range *van;
@@ -424,7 +418,7 @@ int imap_open_folder(struct remote_conn *c, struct imap_mailbox *im, struct imap
 
 		if (remote_fetch_changed(c, im->modseq, &ch, &n_ch, &van, &n_van, error_r) < 0)
 			goto fail;
-		next = merge(mine, ch, n_ch, MERGE_DELTA, van, n_van, &missing, &n_missing);
+		next = imap_rows_merge(mine, ch, n_ch, IMAP_MERGE_DELTA, van, n_van, &missing, &n_missing);
 		modseq = max_modseq(modseq, ch, n_ch);
 		remote_msgs_free(ch, n_ch);
 		free(van);
@@ -462,7 +456,7 @@ int imap_refresh(struct remote_conn *c, struct imap_mailbox *im, struct imap_row
 
 		if (remote_fetch_changed(c, im->modseq, &ch, &n_ch, &van, &n_van, error_r) < 0)
 			return -1;
-		next = merge(mine, ch, n_ch, MERGE_DELTA, van, n_van, &missing, &n_missing);
+		next = imap_rows_merge(mine, ch, n_ch, IMAP_MERGE_DELTA, van, n_van, &missing, &n_missing);
 		modseq = max_modseq(modseq, ch, n_ch);
 		remote_msgs_free(ch, n_ch);
 		free(van);

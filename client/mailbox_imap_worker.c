@@ -111,6 +111,8 @@ static int do_request(struct remote_conn *c, struct imap_mailbox *im, struct ima
 	case REQ_APPEND:
 		return remote_append(c, im->acct.url.folder, rq->data, rq->len, rq->flags,
 				     &rq->error);
+	case REQ_SEARCH:
+		return remote_search(c, rq->key, &rq->found, &rq->n_found, &rq->error);
 	}
 	return -1;
 }
@@ -137,7 +139,7 @@ int imap_serve(struct remote_conn *c, struct imap_mailbox *im, struct imap_rows 
 	if (rq == NULL)
 		return 0;
 	ret = do_request(c, im, rq);
-	if (rq->kind != REQ_READ) {
+	if (rq->kind != REQ_READ && rq->kind != REQ_SEARCH) {
 		/* The rows follow the change before the UI hears back, or
 		 * right after the fill under way. */
 		if (mine == NULL) {

@@ -255,6 +255,11 @@ void remote_selected_clear(struct remote_selected *s);
 int remote_fetch_changed(struct remote_conn *c, uint64_t modseq, struct remote_msg **msgs_r,
 			 size_t *n_r, struct remote_range **vanished_r, size_t *n_vanished_r,
 			 char **error_r);
+/* UID SEARCH key (an IMAP search key, "BODY \"word\""; CHARSET UTF-8
+ * is added when it holds 8-bit bytes): the UIDs found, ascending, into
+ * *uids_r (free).  0, or -1 with *error_r (the server's NO or BAD too). */
+int remote_search(struct remote_conn *c, const char *key, uint32_t **uids_r, size_t *n_r,
+		  char **error_r);
 /* UID SEARCH ALL: every UID of the folder, ascending, into *uids_r
  * (free).  0, or -1 with *error_r. */
 int remote_search_all(struct remote_conn *c, uint32_t **uids_r, size_t *n_r, char **error_r);

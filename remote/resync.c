@@ -17,6 +17,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* The set's intervals as ranges (a '*' end, which VANISHED never has, is
  * taken as the largest UID). */
@@ -278,5 +279,61 @@ int remote_search_all(struct remote_conn *c, uint32_t **uids_r, size_t *n_r, cha
 	qsort(uids, n, sizeof(*uids), cmp_uid);
 	*uids_r = uids;
 	*n_r = n;
+	return 0;
+}
+
+struct found {
+	uint32_t *v;
+	size_t n, alloc;
+};
+
+static void on_search(const char *line, void *ctx)
+{
+	struct found *f = ctx;
+	const char *p;
+	char *end;
+
+	if (strncasecmp(line, "SEARCH", 6) != 0 || (line[6] != ' ' && line[6] != '\0'))
+		return;
+	for (p = line + 6; *p == ' '; p++) {
+		unsigned long u = strtoul(p + 1, &end, 10);
+
+		if (end == p + 1 || u == 0 || u > UINT32_MAX)
+			break;
+		if (f->n == f->alloc) {
+			f->alloc = f->alloc ? f->alloc * 2 : 64;
+			f->v = xreallocarray(f->v, f->alloc, sizeof(*f->v));
+		}
+		f->v[f->n++] = (uint32_t)u;
+		p = end - 1;
+	}
+}
+
+int remote_search(struct remote_conn *c, const char *key, uint32_t **uids_r, size_t *n_r,
+		  char **error_r)
+{
+	struct found f = { NULL, 0, 0 };
+	bool eight = false;
+	char *cmd;
+	int r;
+
+	for (const char *p = key; *p != '\0'; p++)
+		eight = eight || (unsigned char)*p >= 0x80;
+	cmd = xasprintf("UID SEARCH %s%s", eight ? "CHARSET UTF-8 " : "", key);
+	r = remote_raw_command(c, cmd, NULL, on_search, &f, error_r);
+	free(cmd);
+	if (r != 0) {
+		if (r > 0) {
+			char *why = *error_r;
+
+			*error_r = xasprintf("SEARCH: %s answered: %s", c->host, why);
+			free(why);
+		}
+		free(f.v);
+		return -1;
+	}
+	qsort(f.v, f.n, sizeof(*f.v), cmp_uid);
+	*uids_r = f.v != NULL ? f.v : xcalloc(1, sizeof(uint32_t));
+	*n_r = f.n;
 	return 0;
 }

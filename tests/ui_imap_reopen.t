@@ -193,6 +193,24 @@ tmux_wait 'Connected to 127.0.0.1' 10
 ok $? "and loft connects again"
 quit_loft
 
+# l ~b WORD is a server SEARCH: the body is not fetched (the proxy
+# still holds body fetches) nor cached.
+printf 'From: erin <erin@example.org>\nTo: me@example.org\nSubject: Epsilon memo\nDate: Mon, 5 Jun 2025 10:00:00 +0000\nMessage-ID: <eps@example.org>\n\nthe zebracorn sleeps\n' |
+	LOFTRC=$SERVER_RC "$LOFT" deliver
+: > "$CMDS"
+open_loft
+tmux_wait 'Epsilon memo' 10
+tmux_wait 'Connected to 127.0.0.1' 10
+tmux_keys l
+tmux_keys -l '~b zebracorn'
+tmux_keys Enter
+tmux_gone 'Alpha report' 5
+ok $? "l ~b zebracorn hides the messages without the word"
+like "$(tmux_screen)" 'Epsilon memo' "and shows the one whose body has it"
+quit_loft
+like "$(sent)" '^UID SEARCH BODY "zebracorn"' "the server was asked: UID SEARCH BODY \"zebracorn\""
+is "$(sent | grep -c 'BODY.PEEK')" 0 "no body was fetched"
+
 # A first open of a bigger folder: the newest headers first, progress,
 # keys answered meanwhile.  The proxy slows each header fetch down.
 python3 - "$T_DIR/Mail/Big" <<'PY'
