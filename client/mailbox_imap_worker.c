@@ -15,10 +15,9 @@
 #include <unistd.h>
 
 /* How long an IDLE lasts before it is renewed (RFC 2177: under 29 min),
- * and how often a server without IDLE is asked for news: a NOOP (with
- * QRESYNC a UID FETCH CHANGEDSINCE) is one short round trip that brings
- * nothing when nothing changed, so every 10 s costs the server little
- * and new mail shows within 10 s. */
+ * and how often a server without IDLE is asked for news: a NOOP is one
+ * short round trip that brings nothing when nothing changed, so every
+ * 10 s costs the server little and new mail shows within 10 s. */
 #define IDLE_RENEW_MS (25 * 60 * 1000)
 #define POLL_MS (10 * 1000)
 #define BACKOFF_MAX_S 60
@@ -175,16 +174,12 @@ static int wait_news(struct remote_conn *c, struct imap_mailbox *im,
 			p = poll(pf, idle ? 2 : 1, idle ? IDLE_RENEW_MS : POLL_MS);
 		if (p < 0 && errno == EINTR)
 			continue;
-		if (p == 0 && !idle) {
-			/* With QRESYNC the refresh itself is the poll (one
-			 * UID FETCH CHANGEDSINCE); else a NOOP says whether
-			 * one is needed. */
-			if (remote_qresync(c)) {
-				news->fetch = true;
-				return 0;
-			}
+		/* The poll is a NOOP: a server tells of new mail, flags and
+		 * expunges at a command that allows them (a UID FETCH need
+		 * not: loft's own holds them back), and the refresh that
+		 * follows news is CHANGEDSINCE with CONDSTORE. */
+		if (p == 0 && !idle)
 			return remote_noop(c, news, error_r);
-		}
 		if (p <= 0 || (pf[0].revents & POLLIN))
 			break;
 		/* The bytes are there: a short wait reads them (0 would

@@ -7,8 +7,11 @@ Listens on 127.0.0.1:LISTEN_PORT, forwards every connection to
 line per command, flushed at once), so a test can count what loft asked
 a server.  With SLOW_SECS, a client's chunk holding WORD (default
 ENVELOPE: a header fetch) is held that long before it goes on, so a test
-can watch a long wait; other connections go on meanwhile.  Prints
+can watch a long wait; other connections go on meanwhile.  The words in
+$PROXY_STRIP (e.g. "IDLE QRESYNC") are taken out of what the server
+sends, so its capabilities lose them.  Prints
 "ready" on stdout once it listens.  Plaintext only (imap+insecure://)."""
+import os
 import selectors
 import socket
 import sys
@@ -19,6 +22,7 @@ def main():
     listen_port, target_port, log_path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
     slow = float(sys.argv[4]) if len(sys.argv) > 4 else 0.0
     word = (sys.argv[5] if len(sys.argv) > 5 else "ENVELOPE").encode()
+    strip = [(" " + w).encode() for w in os.environ.get("PROXY_STRIP", "").split()]
     log = open(log_path, "ab", buffering=0)
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -80,6 +84,9 @@ def main():
                     start = q[-1][0] if q else time.monotonic()
                     q.append((start + (slow if word in data else 0), data))
                     continue
+            else:
+                for w in strip:
+                    data = data.replace(w, b"")
             send(s, data)
 
 

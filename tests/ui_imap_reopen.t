@@ -211,6 +211,31 @@ quit_loft
 like "$(sent)" '^UID SEARCH BODY "zebracorn"' "the server was asked: UID SEARCH BODY \"zebracorn\""
 is "$(sent | grep -c 'BODY.PEEK')" 0 "no body was fetched"
 
+# A server without IDLE is polled by NOOP; the refresh after news is UID
+# FETCH CHANGEDSINCE, with VANISHED under QRESYNC (the proxy hides the
+# capabilities).
+poll_case() {	# poll_case STRIP WHAT SUBJECT
+	stop_proxy
+	PROXY_STRIP=$1 start_proxy
+	open_loft
+	tmux_wait 'Connected to 127.0.0.1' 10
+	mkmsg "$3" frank 6 | LOFTRC=$SERVER_RC "$LOFT" deliver
+	t0=$(date +%s%N)
+	tmux_wait "$3" 15
+	ok $? "without $1 new mail still shows ($2)"
+	diag "delivery to the row on screen: $((($(date +%s%N) - t0) / 1000000)) ms"
+	quit_loft
+	is "$(sent | grep -c '^IDLE')" 0 "no IDLE was sent"
+}
+poll_case IDLE "QRESYNC" "Zeta polled"
+like "$(sent)" '^NOOP' "the poll was a NOOP"
+like "$(sent)" '^UID FETCH 1:\* \(UID FLAGS\) \(CHANGEDSINCE [0-9]+ VANISHED\)' \
+	"the refresh was UID FETCH 1:* (UID FLAGS) (CHANGEDSINCE m VANISHED)"
+poll_case "IDLE QRESYNC" "CONDSTORE only" "Eta polled"
+like "$(sent)" '^UID FETCH 1:\* \(UID FLAGS\) \(CHANGEDSINCE [0-9]+\)$' \
+	"the refresh was UID FETCH 1:* (UID FLAGS) (CHANGEDSINCE m)"
+is "$(sent | grep -c 'FETCH 1:\* (UID FLAGS)$')" 0 "and never a scan of every message's flags"
+
 # A first open of a bigger folder: the newest headers first, progress,
 # keys answered meanwhile.  The proxy slows each header fetch down.
 python3 - "$T_DIR/Mail/Big" <<'PY'
