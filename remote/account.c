@@ -98,7 +98,15 @@ int remote_account_from_url(const struct config *cfg, const char *url, struct re
 		}
 		remote_url_clear(&parsed);
 	}
-	a->name = xstrdup(account != NULL ? account : url);
+	/* Without a block the account is the server and login, whatever the
+	 * folder: every folder of it shares one header cache. */
+	if (account != NULL) {
+		a->name = xstrdup(account);
+	} else {
+		const char *host = strstr(url, "://") + 3, *slash = strchr(host, '/');
+
+		a->name = slash != NULL ? xstrndup(url, (size_t)(slash - url)) : xstrdup(url);
+	}
 	/* No account: config_account_get falls back to the global values. */
 	fill(cfg, account != NULL ? account : "", a);
 	return 0;
