@@ -211,8 +211,13 @@ static void on_list_line(const char *line, void *ctx)
 static int list_status(struct remote_conn *c, struct list *l, char **error_r)
 {
 	char *why = NULL;
-	int r = remote_raw_command(c, "LIST \"\" \"*\" RETURN (STATUS (MESSAGES UNSEEN UIDNEXT "
-				   "UIDVALIDITY))", NULL, on_list_line, l, &why);
+	/* With RETURN options a server sends special-use attributes only
+	 * when asked for them (RFC 6154 section 2). */
+	int r = remote_raw_command(c, remote_has_cap(c, "SPECIAL-USE")
+				   ? "LIST \"\" \"*\" RETURN (SPECIAL-USE STATUS (MESSAGES UNSEEN "
+				     "UIDNEXT UIDVALIDITY))"
+				   : "LIST \"\" \"*\" RETURN (STATUS (MESSAGES UNSEEN UIDNEXT "
+				     "UIDVALIDITY))", NULL, on_list_line, l, &why);
 
 	if (r == 0)
 		return 0;
