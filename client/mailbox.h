@@ -162,6 +162,7 @@ struct mailbox_driver {
 	const char *(*folder)(const struct mailbox *mb);
 	char *(*role)(struct mailbox *mb, enum mailbox_role role);
 	int (*settle)(struct mailbox *mb, const char **error_r);
+	const char *(*account)(const struct mailbox *mb);	/* NULL: none */
 };
 
 /* Opens name with the first driver that accepts it: "search:QUERY" a
@@ -280,6 +281,11 @@ const char *mailbox_folder(const struct mailbox *mb);
  * setting.  A name for mailbox_open (malloc'd), or NULL when record is
  * unset (no copy kept). */
 char *mailbox_role(struct mailbox *mb, const struct mailbox_env *env, enum mailbox_role role);
+/* The mailrc `account` block mb belongs to (an IMAP folder whose server
+ * and login are that block's imap_url), or NULL: the global settings
+ * apply.  Owned by mb.  Mail written while mb is open goes out with that
+ * account's from, realname and smarthost. */
+const char *mailbox_account(const struct mailbox *mb);
 /* Waits until a mailbox just opened has its first rows (an IMAP folder:
  * its first connection attempt is over, at most the timeout), then
  * syncs.  0, or -1 with *error_r (not connected). */

@@ -90,6 +90,11 @@ char *mailbox_role(struct mailbox *mb, const struct mailbox_env *env, enum mailb
 	return v != NULL && *v != '\0' ? xstrdup(v) : NULL;
 }
 
+const char *mailbox_account(const struct mailbox *mb)
+{
+	return mb != NULL && mb->drv->account != NULL ? mb->drv->account(mb) : NULL;
+}
+
 int mailbox_settle(struct mailbox *mb, const char **error_r)
 {
 	if (mb->drv->settle != NULL)

@@ -94,6 +94,7 @@ char *imap_resolve(const struct mailbox *mb, const char *name, bool bare);
 const char *imap_folder(const struct mailbox *mb);
 char *imap_role(struct mailbox *mb, enum mailbox_role role);
 int imap_settle(struct mailbox *mb, const char **error_r);
+const char *imap_account(const struct mailbox *mb);
 int imap_copy(struct mailbox *mb, const uint32_t *v, size_t n, struct mailbox *dst,
 	      unsigned flags, const char **error_r);
 int imap_move(struct mailbox *mb, const uint32_t *v, size_t n, struct mailbox *dst,

@@ -383,4 +383,5 @@ const struct mailbox_driver mailbox_imap_driver = {
 	.folder = imap_folder,
 	.role = imap_role,
 	.settle = imap_settle,
+	.account = imap_account,
 };

@@ -9,8 +9,9 @@
 # to the account's special-use \Sent folder (not to the folder `record`
 # names), byte for byte the message handed to the queue, with \Seen; `P`
 # postpones into the account's \Drafts with \Draft, `R` recalls it from
-# there and sending it removes it.  Everything on 127.0.0.1, stopped by
-# pid.
+# there and sending it removes it; what is sent from the account's folder
+# leaves through the account block's smarthost (a scripted one) with the
+# account's address.  Everything on 127.0.0.1, stopped by pid.
 . "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 . "$TOP/tests/tmux.sh"
 
@@ -59,15 +60,29 @@ PY
 # names another folder, which the special-use folder wins over.
 like "$(imappy 'print(M.list()[1])')" 'Sent. "/" "Sent"' "the server marks Sent \\Sent"
 
+# The account's own smarthost: a scripted one that keeps what it gets.
+SPORT=$(free_port)
+mkdir -p "$T_DIR/smarthost"
+bg python3 "$TOP/tests/fake_smarthost.py" "$SPORT" "$T_DIR/smarthost" \
+	> "$T_DIR/smarthost.ready" 2> "$T_DIR/smarthost.log"
+for _ in $(seq 50); do grep -q ready "$T_DIR/smarthost.ready" && break; sleep 0.1; done
+
+# The client: its own store; no global smarthost; the account block whose
+# imap_url is the server has its own smarthost and address.
 CLIENT_RC=$T_DIR/client.rc
+URL="imap+insecure://phone@127.0.0.1:$PORT/INBOX"
 cat > "$CLIENT_RC" <<RC
 set folder=$T_DIR/Local imap_listen= smtp_listen=
 set imap_password_command='echo $PW'
 set from=me@example.org smarthost= local_domains=example.org queue_interval=1h
 set record=+Outbox
+account home {
+	set imap_url=$URL
+	set smarthost=smtp+insecure://127.0.0.1:$SPORT
+	set from=me@home.test
+}
 RC
 export LOFTRC=$CLIENT_RC
-URL="imap+insecure://phone@127.0.0.1:$PORT/INBOX"
 cat > "$T_DIR/editor" <<'SH'
 #!/bin/sh
 printf 'Written in the editor.\n' >> "$1"
@@ -144,18 +159,21 @@ is "$(imappy 'print(sorted(subjects("INBOX")))')" "['Alpha report', 'Gamma notes
 is "$(imappy 'print(sorted(subjects("Archive")))')" "['Alpha report', 'Beta plans', 'Old archived']" \
 	"the server's Archive has the copy, once"
 
-# A reply: the copy goes to the account's \Sent folder, the very bytes
-# queued (no smarthost: it waits in the queue).
+# A reply: it leaves through the account's smarthost, from the account's
+# address, and its copy goes to the account's \Sent folder, the very bytes
+# sent.
 tmux_keys -l '/Gamma notes'
 tmux_keys Enter
 tmux_keys r
 tmux_wait 'y:send' 10
 ok $? "r and the editor lead to the compose screen"
 tmux_keys y
-tmux_wait 'Queued for carol@remote.test' 15
-ok $? "the reply is queued"
-Q=$(ls "$T_DIR"/Local/.loft/queue/*.msg 2>/dev/null | head -1)
-ok $([ -n "$Q" ]; echo $?) "the queue holds it ($Q)"
+tmux_wait 'Mail sent' 15
+ok $? "the reply is sent"
+Q=$T_DIR/smarthost/1.eml
+like "$(head -2 "$Q" 2>/dev/null | tr '\n' ' ')" '^MAIL <me@home.test> RCPT <carol@remote.test> ' \
+	"through the account's smarthost, from the account's address"
+like "$(grep -m1 '^From:' "$Q" 2>/dev/null)" 'me@home.test' "the From line is the account's too"
 sent=$(imappy '
 M.select("\"Sent\"", readonly=True)
 t, d = M.fetch("1:*", "(FLAGS BODY.PEEK[])")
@@ -168,6 +186,7 @@ python3 - "$T_DIR/sent.eml" "$Q" <<'PY'
 import sys
 sent = open(sys.argv[1], "rb").read().replace(b"\r\n", b"\n")
 queued = open(sys.argv[2], "rb").read().replace(b"\r\n", b"\n")
+queued = queued[queued.index(b"\n\n") + 2:]	# the sink's MAIL and RCPT lines
 # The queue's one addition: its Received header on top.
 if queued.startswith(b"Received: "):
     end = queued.index(b"\n") + 1
@@ -182,7 +201,7 @@ for l in difflib.unified_diff(queued.decode().splitlines(), sent.decode().splitl
     print("# " + l)
 sys.exit(1)
 PY
-ok $? "the Sent copy is byte for byte the queued message (but the queue's Received line; line ends aside)"
+ok $? "the Sent copy is byte for byte the message sent (but the queue's Received line; line ends aside)"
 is "$(imappy 'print([x for x in M.list()[1] if b"Outbox" in x])')" "[]" \
 	"nothing went to the record setting's Outbox"
 is "$(find "$T_DIR/Local" \( -path "*Sent/*" -o -path "*Outbox*" \) -type f 2>/dev/null | wc -l)" "0" \
@@ -208,8 +227,10 @@ tmux_keys R
 tmux_wait 'Subject: Draft one' 15
 ok $? "R recalls it from the server's Drafts"
 tmux_keys y
-tmux_wait 'Queued:2\]' 15
-ok $? "and it is sent (two messages queued now)"
+tmux_wait 'Mail sent' 15
+ok $? "and it is sent"
+like "$(head -2 "$T_DIR/smarthost/2.eml" 2>/dev/null | tr '\n' ' ')" \
+	'^MAIL <me@home.test> RCPT <dora@remote.test> ' "through the account's smarthost too"
 is "$(imappy 'print(len(subjects("Drafts")))')" "0" "the draft left the server's Drafts"
 is "$(imappy 'print(sorted(subjects("Sent")))')" "['Draft one', 'Re: Gamma notes']" \
 	"the server's \"Sent\" has both messages sent"

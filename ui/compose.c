@@ -218,11 +218,20 @@ static int append_to(struct ui *ui, enum mailbox_role role, const struct sbuf *m
  * the message line. */
 static int queue_message(struct ui *ui, const struct sbuf *msg, char **id_r)
 {
-	static const char *const args[] = { "sendmail", "-t", "-i", "-odq", "-v", NULL };
+	/* Written on an account's IMAP folder: through its smarthost, from
+	 * its address. */
+	const char *account = mailbox_account(ui->mb.box);
+	const char *afrom = account ? config_account_get(ui->cfg, account, "from") : NULL;
+	char *opt = account ? xasprintf("--account=%s", account) : NULL;
+	char *sender = afrom ? xasprintf("-f%s", afrom) : NULL;
+	const char *args[] = { "sendmail", "-t", "-i", "-odq", "-v", opt, sender,
+			       NULL };
 	struct sbuf out = SBUF_INIT;
 	int st = ui_run_loft(ui, args, msg->buf, msg->len, &out);
 	const char *id = strstr(out.buf, "queued as ");
 
+	free(opt);
+	free(sender);
 	sbuf_rtrim(&out);
 	if (st != 0 || id == NULL) {
 		const char *why = out.buf;
@@ -476,9 +485,14 @@ static struct message *load_postponed(struct ui *ui, uint32_t *uid_r)
 
 void ui_compose(struct ui *ui, enum ui_compose_kind kind, size_t msg_index)
 {
-	char *from = config_sender(ui->cfg);
+	/* On an account's IMAP folder, as that account (its from and
+	 * realname, the global ones where it sets none). */
+	const char *account = mailbox_account(ui->mb.box) ? mailbox_account(ui->mb.box) : "";
+	const char *afrom = config_account_get(ui->cfg, account, "from");
+	char *from = afrom != NULL ? xstrdup(afrom) : config_sender(ui->cfg);
 	const char *alt[] = { NULL };
-	struct compose_identity id = { from, config_get(ui->cfg, "realname"), alt };
+	struct compose_identity id = { from, config_account_get(ui->cfg, account, "realname"),
+				       alt };
 	struct compose_options opt = { 0 };
 	struct session s = { 0 };
 	struct message *orig = NULL;
