@@ -368,6 +368,13 @@ static int session(struct remote_conn *c, struct imap_mailbox *im, struct imap_r
 			if (!im->target && rq->kind != REQ_READ && rq->kind != REQ_LIST &&
 			    refresh(c, im, mine, error_r) == 0)
 				publish(im, mine);
+			/* The sidebar's counts follow a copy or a move. */
+			if (ret == 0 && rq->kind == REQ_COPY && *error_r == NULL) {
+				char *why = NULL;
+
+				list_folders(c, im, &why);
+				free(why);
+			}
 			finish(im, rq, ret);
 			if (*error_r != NULL)
 				return -1;

@@ -159,6 +159,15 @@ is "$(imappy 'print(sorted(subjects("INBOX")))')" "['Alpha report', 'Gamma notes
 is "$(imappy 'print(sorted(subjects("Archive")))')" "['Alpha report', 'Beta plans', 'Old archived']" \
 	"the server's Archive has the copy, once"
 
+# The sidebar: the account's folders, with the counts of the last list
+# (asked again after the copy).
+tmux_keys Escape b
+tmux_wait 'Archive +3/3' 5
+ok $? "the sidebar shows the server's Archive with 3 unread of 3"
+like "$(tmux_screen)" 'Sent +0/0' "and the other folders of the account"
+tmux_keys Escape b
+tmux_gone 'Archive +3/3'
+
 # A reply: it leaves through the account's smarthost, from the account's
 # address, and its copy goes to the account's \Sent folder, the very bytes
 # sent.
