@@ -17,26 +17,14 @@
 
 command -v python3 >/dev/null || skip_all "python3 is not installed"
 
-PORT=$(free_port)
 PW=phone-password-1
-make_mailrc "set imap_listen=127.0.0.1:$PORT smtp_listen=" \
-	"set hostname=localhost log_level=info queue_interval=1h shutdown_timeout=5"
-SERVER_RC=$LOFTRC
 mkmsg() {
 	printf 'From: %s <%s@remote.test>\nTo: me@example.org\nSubject: %s\nDate: Mon, %d Jun 2025 10:00:00 +0000\nMessage-ID: <%s@remote.test>\n\nbody of %s\n' \
 		"$2" "$2" "$1" "$3" "$1" "$1"
 }
 
-echo "$PW" | "$LOFT" passwd --stdin phone >/dev/null
-mkmsg "Alpha report" alice 1 | "$LOFT" deliver
-mkmsg "Beta plans" bob 2 | "$LOFT" deliver
-mkmsg "Gamma notes" carol 3 | "$LOFT" deliver
-mkmsg "Old archived" dave 4 | "$LOFT" deliver -m Archive
-start_daemon "$T_DIR/daemon.log"
-ok $? "loft daemon serves IMAP on 127.0.0.1:$PORT" || { diag "$(cat "$T_DIR/daemon.log")"; done_testing; exit; }
-
-# imappy PYTHON [ARG]: runs PYTHON with M logged in (ARG in sys.argv[4])
-# and prints what it prints.
+# imappy PYTHON [ARG]: runs PYTHON with M logged in to the server on PORT
+# (ARG in sys.argv[4]) and prints what it prints.
 imappy() {
 	python3 - "$PORT" "$PW" "$@" <<'PY'
 import imaplib, sys
@@ -56,23 +44,33 @@ exec(sys.argv[3])
 M.logout()
 PY
 }
+
+# scenario NAME: the whole scenario against the server on PORT, which
+# holds Alpha, Beta and Gamma in INBOX, "Old archived" in Archive, and
+# empty Sent and Drafts with their special-use attributes.  Its state
+# (client store, header cache, smarthost, tmux) under $T_DIR/NAME.
+scenario() {
+	local S_NAME=$1 D=$T_DIR/$1
+	mkdir -p "$D"
+	TMUX_SOCK="$TMUX_SOCK.$1"
+	diag "---- against $1 ----"
 # The server marks its Sent \Sent (special-use); the client's record
 # names another folder, which the special-use folder wins over.
-like "$(imappy 'print(M.list()[1])')" 'Sent. "/" "Sent"' "the server marks Sent \\Sent"
+like "$(imappy 'print(M.list()[1])')" 'Sent. "/" "?Sent' "the server marks Sent \\Sent"
 
 # The account's own smarthost: a scripted one that keeps what it gets.
 SPORT=$(free_port)
-mkdir -p "$T_DIR/smarthost"
-bg python3 "$TOP/tests/fake_smarthost.py" "$SPORT" "$T_DIR/smarthost" \
-	> "$T_DIR/smarthost.ready" 2> "$T_DIR/smarthost.log"
-for _ in $(seq 50); do grep -q ready "$T_DIR/smarthost.ready" && break; sleep 0.1; done
+mkdir -p "$D/smarthost"
+bg python3 "$TOP/tests/fake_smarthost.py" "$SPORT" "$D/smarthost" \
+	> "$D/smarthost.ready" 2> "$D/smarthost.log"
+for _ in $(seq 50); do grep -q ready "$D/smarthost.ready" && break; sleep 0.1; done
 
 # The client: its own store; no global smarthost; the account block whose
 # imap_url is the server has its own smarthost and address.
-CLIENT_RC=$T_DIR/client.rc
+CLIENT_RC=$D/client.rc
 URL="imap+insecure://phone@127.0.0.1:$PORT/INBOX"
 cat > "$CLIENT_RC" <<RC
-set folder=$T_DIR/Local imap_listen= smtp_listen=
+set folder=$D/Local imap_listen= smtp_listen=
 set imap_password_command='echo $PW'
 set from=me@example.org smarthost= local_domains=example.org queue_interval=1h
 set record=+Outbox
@@ -83,12 +81,12 @@ account home {
 }
 RC
 export LOFTRC=$CLIENT_RC
-cat > "$T_DIR/editor" <<'SH'
+cat > "$D/editor" <<'SH'
 #!/bin/sh
 printf 'Written in the editor.\n' >> "$1"
 SH
-chmod +x "$T_DIR/editor"
-export EDITOR=$T_DIR/editor
+chmod +x "$D/editor"
+export EDITOR=$D/editor
 
 tmux_start env ASAN_OPTIONS="log_path=$T_DIR/asan" UBSAN_OPTIONS="log_path=$T_DIR/asan" \
 	"$LOFT" -f "$URL"
@@ -179,7 +177,7 @@ ok $? "r and the editor lead to the compose screen"
 tmux_keys y
 tmux_wait 'Mail sent' 15
 ok $? "the reply is sent"
-Q=$T_DIR/smarthost/1.eml
+Q=$D/smarthost/1.eml
 like "$(head -2 "$Q" 2>/dev/null | tr '\n' ' ')" '^MAIL <me@home.test> RCPT <carol@remote.test> ' \
 	"through the account's smarthost, from the account's address"
 like "$(grep -m1 '^From:' "$Q" 2>/dev/null)" 'me@home.test' "the From line is the account's too"
@@ -189,9 +187,9 @@ t, d = M.fetch("1:*", "(FLAGS BODY.PEEK[])")
 got = [x for x in d if isinstance(x, tuple)]
 print(len(got), got[0][0].decode())
 open(sys.argv[4] + "/sent.eml", "wb").write(got[0][1])
-' "$T_DIR")
+' "$D")
 like "$sent" '^1 .*\\Seen' "one copy in the server's \"Sent\", with \\Seen"
-python3 - "$T_DIR/sent.eml" "$Q" <<'PY'
+python3 - "$D/sent.eml" "$Q" <<'PY'
 import sys
 sent = open(sys.argv[1], "rb").read().replace(b"\r\n", b"\n")
 queued = open(sys.argv[2], "rb").read().replace(b"\r\n", b"\n")
@@ -213,7 +211,7 @@ PY
 ok $? "the Sent copy is byte for byte the message sent (but the queue's Received line; line ends aside)"
 is "$(imappy 'print([x for x in M.list()[1] if b"Outbox" in x])')" "[]" \
 	"nothing went to the record setting's Outbox"
-is "$(find "$T_DIR/Local" \( -path "*Sent/*" -o -path "*Outbox*" \) -type f 2>/dev/null | wc -l)" "0" \
+is "$(find "$D/Local" \( -path "*Sent/*" -o -path "*Outbox*" \) -type f 2>/dev/null | wc -l)" "0" \
 	"nor to the local store's Sent"
 
 # Postpone into the account's Drafts, recall it from there, send it.
@@ -238,7 +236,7 @@ ok $? "R recalls it from the server's Drafts"
 tmux_keys y
 tmux_wait 'Mail sent' 15
 ok $? "and it is sent"
-like "$(head -2 "$T_DIR/smarthost/2.eml" 2>/dev/null | tr '\n' ' ')" \
+like "$(head -2 "$D/smarthost/2.eml" 2>/dev/null | tr '\n' ' ')" \
 	'^MAIL <me@home.test> RCPT <dora@remote.test> ' "through the account's smarthost too"
 is "$(imappy 'print(len(subjects("Drafts")))')" "0" "the draft left the server's Drafts"
 is "$(imappy 'print(sorted(subjects("Sent")))')" "['Draft one', 'Re: Gamma notes']" \
@@ -251,5 +249,57 @@ for _ in $(seq 100); do
 done
 # (tmux 3.3a may mark the pane dead before it has the status: empty.)
 like "$(tmux -L "$TMUX_SOCK" display -p '#{pane_dead}:#{pane_dead_status}:')" '^1:0?:$' "q leaves loft"
+tmux_stop
+}
+
+# ---- against loft daemon ----
+PORT=$(free_port)
+make_mailrc "set imap_listen=127.0.0.1:$PORT smtp_listen=" \
+	"set hostname=localhost log_level=info queue_interval=1h shutdown_timeout=5"
+echo "$PW" | "$LOFT" passwd --stdin phone >/dev/null
+mkmsg "Alpha report" alice 1 | "$LOFT" deliver
+mkmsg "Beta plans" bob 2 | "$LOFT" deliver
+mkmsg "Gamma notes" carol 3 | "$LOFT" deliver
+mkmsg "Old archived" dave 4 | "$LOFT" deliver -m Archive
+if start_daemon "$T_DIR/daemon.log"; then
+	ok 0 "loft daemon serves IMAP on 127.0.0.1:$PORT"
+	scenario loft
+	kill "$DPID"; wait "$DPID" 2>/dev/null
+else
+	ok 1 "loft daemon serves IMAP on 127.0.0.1:$PORT"
+	diag "$(cat "$T_DIR/daemon.log")"
+fi
+
+# ---- against a private Dovecot (tests/dovecot_instance.sh) ----
+if [ "$(id -u)" != 0 ]; then
+	skip "a private Dovecot needs root here"
+elif ! { [ -x /usr/lib/dovecot/imap ] && command -v socat >/dev/null; }; then
+	skip "dovecot-imapd or socat not installed (tests/deps.sh)"
+else
+	# Dovecot's users must traverse it: a fresh directory of its own in
+	# /tmp, removed (by its own name only) at the end.
+	DV=$(mktemp -d /tmp/loft-imapfolders-dovecot.XXXXXX)
+	trap 'tmux_stop; t_cleanup; case $DV in /tmp/loft-imapfolders-dovecot.*) rm -rf "$DV" ;; esac' EXIT
+	bash "$TOP/tests/dovecot_instance.sh" add_user "$DV" phone "$PW"
+	PORT=$(free_port)
+	if pid=$(bash "$TOP/tests/dovecot_instance.sh" start "$DV" "$PORT" 2>"$T_DIR/dovecot.err"); then
+		T_PIDS+=("$pid")
+		ok 0 "a private Dovecot serves IMAP on 127.0.0.1:$PORT"
+		imappy '
+import time
+M.create("Archive")
+for s, w, d, f in (("Alpha report", "alice", 1, "INBOX"), ("Beta plans", "bob", 2, "INBOX"),
+                   ("Gamma notes", "carol", 3, "INBOX"), ("Old archived", "dave", 4, "Archive")):
+    m = ("From: %s <%s@remote.test>\r\nTo: me@example.org\r\nSubject: %s\r\n"
+         "Date: Mon, %d Jun 2025 10:00:00 +0000\r\nMessage-ID: <%s@remote.test>\r\n\r\n"
+         "body of %s\r\n" % (w, w, s, d, s, s))
+    M.append(f, None, None, m.encode())
+'
+		scenario dovecot
+	else
+		ok 1 "a private Dovecot serves IMAP on 127.0.0.1:$PORT"
+		diag "$(head -3 "$T_DIR/dovecot.err")"
+	fi
+fi
 is "$(cat "$T_DIR"/asan.* 2>/dev/null | head -20)" "" "no sanitizer report"
 done_testing
