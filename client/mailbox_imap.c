@@ -168,6 +168,12 @@ int imap_request(struct imap_mailbox *im, struct imap_req *rq, const char **erro
 	imap_poke(im->wake[1]);
 	while (!rq->done)
 		pthread_cond_wait(&im->cond, &im->lock);
+	/* "Connected to HOST", not shown yet, is older than what the caller
+	 * will say about this request: it is not shown after it. */
+	if (im->status != NULL && im->online) {
+		free(im->status_seen);
+		im->status_seen = xstrdup(im->status);
+	}
 	pthread_mutex_unlock(&im->lock);
 	if (rq->ret < 0) {
 		snprintf(im->mb.error, sizeof(im->mb.error), "%s",
