@@ -174,12 +174,8 @@ int imap_settle(struct mailbox *mb, const char **error_r)
 const char *imap_account(const struct mailbox *mb)
 {
 	const struct imap_mailbox *im = CIMB(mb);
-	const struct config *cfg = mb->env.cfg;
 
-	for (size_t i = 0; i < config_account_count(cfg); i++)
-		if (strcmp(config_account_name(cfg, i), im->acct.name) == 0)
-			return im->acct.name;
-	return NULL;
+	return config_account_exists(mb->env.cfg, im->acct.name) ? im->acct.name : NULL;
 }
 
 /* Whether a and b are folders of one account: the same server and login. */

@@ -229,14 +229,6 @@ static int sendmail_bs(const struct config *cfg, struct queue *q, unsigned *queu
 	return r == 0 ? EX_OK : EX_IOERR;
 }
 
-static bool account_exists(const struct config *cfg, const char *name)
-{
-	for (size_t i = 0; i < config_account_count(cfg); i++)
-		if (strcmp(config_account_name(cfg, i), name) == 0)
-			return true;
-	return false;
-}
-
 int cmd_sendmail(struct loft_ctx *ctx, int argc, char **argv)
 {
 	struct sendmail_opts o;
@@ -260,7 +252,7 @@ int cmd_sendmail(struct loft_ctx *ctx, int argc, char **argv)
 		return transport_print_list(ctx->cfg, stdout);
 	if (o.flush)
 		return transport_run(ctx->cfg, QUEUE_RUN_FORCE, NULL) < 0 ? EX_TEMPFAIL : EX_OK;
-	if (o.account != NULL && !account_exists(ctx->cfg, o.account))
+	if (o.account != NULL && !config_account_exists(ctx->cfg, o.account))
 		return exit_with(EX_USAGE, o.account, "no such account in the mailrc");
 	if (transport_queue_open(ctx->cfg, &q, &error) < 0)
 		return exit_with(EX_TEMPFAIL, "cannot open the queue", error);

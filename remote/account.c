@@ -29,14 +29,6 @@ static void fill(const struct config *cfg, const char *account, struct remote_ac
 	a->timeout_ms = REMOTE_TIMEOUT_MS;
 }
 
-static bool account_exists(const struct config *cfg, const char *name)
-{
-	for (size_t i = 0; i < config_account_count(cfg); i++)
-		if (strcmp(config_account_name(cfg, i), name) == 0)
-			return true;
-	return false;
-}
-
 int remote_account_load(const struct config *cfg, const char *name, struct remote_account *a,
 			char **error_r)
 {
@@ -44,7 +36,7 @@ int remote_account_load(const struct config *cfg, const char *name, struct remot
 	char *why;
 
 	memset(a, 0, sizeof(*a));
-	if (!account_exists(cfg, name)) {
+	if (!config_account_exists(cfg, name)) {
 		*error_r = xasprintf("no account %s in the mailrc", name);
 		return -1;
 	}
