@@ -8,9 +8,10 @@
  * The list is asked on the worker, over the open connection: LIST-STATUS
  * when offered, else LIST then STATUS per folder (remote_list_folders).
  * The UI thread waits for the answer, bounded by the account's timeout,
- * with "Listing folders on HOST..." on the message line; the worker also
- * lists once after each connection, so the sidebar and Tab have a list
- * without waiting. */
+ * with "Listing folders..." on the message line (keys wait meanwhile).
+ * With LIST-STATUS the worker also lists after each connection and each
+ * copy or move, so the sidebar and Tab have a list without waiting;
+ * without it (a STATUS per folder) the first `c ?` or Tab asks. */
 #include "client/mailbox_imap-private.h"
 
 #include "lib/config.h"

@@ -369,7 +369,8 @@ static int session(struct remote_conn *c, struct imap_mailbox *im, struct imap_r
 			    refresh(c, im, mine, error_r) == 0)
 				publish(im, mine);
 			/* The sidebar's counts follow a copy or a move. */
-			if (ret == 0 && rq->kind == REQ_COPY && *error_r == NULL) {
+			if (ret == 0 && rq->kind == REQ_COPY && *error_r == NULL &&
+			    remote_has_cap(c, "LIST-STATUS")) {
 				char *why = NULL;
 
 				list_folders(c, im, &why);
@@ -484,11 +485,13 @@ void *mailbox_imap_worker(void *arg)
 				set_status(im, true,
 					   note ? note : xasprintf("Connected to %s", im->acct.url.host));
 				note = NULL;
-				/* For the sidebar and Tab; a server that will not
-				 * list costs the list only. */
+				/* For the sidebar and Tab, when it costs one round
+				 * trip (a STATUS per folder waits for `c ?`); a
+				 * server that will not list costs the list only. */
 				char *why = NULL;
 
-				list_folders(c, im, &why);
+				if (remote_has_cap(c, "LIST-STATUS"))
+					list_folders(c, im, &why);
 				free(why);
 				session(c, im, &mine, &err);
 			}
