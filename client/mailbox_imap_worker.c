@@ -98,6 +98,29 @@ void imap_publish(struct imap_mailbox *im, const struct imap_rows *mine)
 	imap_poke(im->notify[1]);
 }
 
+void imap_keep_folders(struct imap_mailbox *im, struct remote_folder *list, size_t n)
+{
+	pthread_mutex_lock(&im->lock);
+	remote_folders_free(im->folders, im->n_folders);
+	im->folders = list;
+	im->n_folders = n;
+	im->have_folders = true;
+	pthread_mutex_unlock(&im->lock);
+	imap_poke(im->notify[1]);	/* a sidebar shows it */
+}
+
+/* The account's folders with their counts, kept for the UI. */
+static int list_folders(struct remote_conn *c, struct imap_mailbox *im, char **error_r)
+{
+	struct remote_folder *list;
+	size_t n;
+
+	if (remote_list_folders(c, &list, &n, error_r) < 0)
+		return -1;
+	imap_keep_folders(im, list, n);
+	return 0;
+}
+
 static int do_request(struct remote_conn *c, struct imap_mailbox *im, struct imap_req *rq)
 {
 	switch (rq->kind) {
@@ -108,8 +131,12 @@ static int do_request(struct remote_conn *c, struct imap_mailbox *im, struct ima
 	case REQ_EXPUNGE:
 		return remote_expunge(c, rq->uids, rq->n, &rq->error);
 	case REQ_APPEND:
-		return remote_append(c, im->acct.url.folder, rq->data, rq->len, rq->flags,
-				     &rq->error);
+		return remote_append(c, rq->folder ? rq->folder : im->acct.url.folder, rq->data,
+				     rq->len, rq->flags, &rq->error);
+	case REQ_COPY:
+		return remote_copy(c, rq->uids, rq->n, rq->folder, rq->move, &rq->error);
+	case REQ_LIST:
+		return list_folders(c, im, &rq->error);
 	case REQ_SEARCH:
 		return remote_search(c, rq->key, &rq->found, &rq->n_found, &rq->error);
 	}
@@ -138,17 +165,26 @@ int imap_serve(struct remote_conn *c, struct imap_mailbox *im, struct imap_rows 
 	if (rq == NULL)
 		return 0;
 	ret = do_request(c, im, rq);
-	if (rq->kind != REQ_READ && rq->kind != REQ_SEARCH) {
+	if (!im->target && rq->kind != REQ_READ && rq->kind != REQ_SEARCH &&
+	    rq->kind != REQ_LIST) {
 		/* The rows follow the change before the UI hears back, or
 		 * right after the fill under way. */
 		if (mine == NULL) {
 			im->served = true;
-		} else if (imap_refresh(c, im, mine, rq->kind == REQ_EXPUNGE, error_r) < 0) {
+		} else if (imap_refresh(c, im, mine, rq->kind == REQ_EXPUNGE || rq->move,
+					error_r) < 0) {
 			finish(im, rq, ret);
 			return -1;
 		} else {
 			imap_publish(im, mine);
 		}
+	}
+	/* The sidebar's counts follow a copy or a move. */
+	if (ret == 0 && rq->kind == REQ_COPY && remote_has_cap(c, "LIST-STATUS")) {
+		char *why = NULL;
+
+		list_folders(c, im, &why);
+		free(why);
 	}
 	finish(im, rq, ret);
 	return 0;
@@ -197,6 +233,8 @@ static int wait_news(struct remote_conn *c, struct imap_mailbox *im,
 	return 0;
 }
 
+static bool backoff_wait(struct imap_mailbox *im, int ms);
+
 /* One connected session: serves requests and waits for news until the
  * connection fails (-1 with *error_r) or the mailbox closes (0). */
 static int session(struct remote_conn *c, struct imap_mailbox *im, struct imap_rows *mine,
@@ -219,6 +257,10 @@ static int session(struct remote_conn *c, struct imap_mailbox *im, struct imap_r
 		} else if (waiting) {
 			if (imap_serve(c, im, mine, error_r) < 0)
 				return -1;
+			continue;
+		} else if (im->target) {
+			/* Nothing selected: only the UI has news. */
+			backoff_wait(im, -1);
 			continue;
 		} else if (wait_news(c, im, &news, error_r) < 0) {
 			return -1;
@@ -280,7 +322,8 @@ void *mailbox_imap_worker(void *arg)
 	bool quiet = false;
 	char *cerr = NULL;
 
-	im->hc = hcache_open(im->cache_dir, &cerr);
+	if (!im->target)
+		im->hc = hcache_open(im->cache_dir, &cerr);
 	free(cerr);
 	/* What the last session saw, on screen before the server answers. */
 	known_validity = imap_cache_load(im, &mine);
@@ -311,7 +354,11 @@ void *mailbox_imap_worker(void *arg)
 		if (im->quit && c != NULL)
 			remote_cancel(c);
 		pthread_mutex_unlock(&im->lock);
-		if (c != NULL) {
+		if (c != NULL && im->target) {
+			backoff = 1;
+			imap_set_status(im, true, xasprintf("Connected to %s", im->acct.url.host));
+			session(c, im, &mine, &err);
+		} else if (c != NULL) {
 			char *note = NULL;
 
 			/* Requests wait for the folder rather than fail. */
@@ -323,6 +370,14 @@ void *mailbox_imap_worker(void *arg)
 							   : xasprintf("Connected to %s",
 								       im->acct.url.host));
 				note = NULL;
+				/* For the sidebar and Tab, when it costs one round
+				 * trip (a STATUS per folder waits for `c ?`); a
+				 * server that will not list costs the list only. */
+				char *why = NULL;
+
+				if (remote_has_cap(c, "LIST-STATUS"))
+					list_folders(c, im, &why);
+				free(why);
 				session(c, im, &mine, &err);
 			}
 			free(note);
