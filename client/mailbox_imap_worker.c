@@ -361,8 +361,8 @@ void *mailbox_imap_worker(void *arg)
 		} else if (c != NULL) {
 			char *note = NULL;
 
-			/* Requests wait for the folder rather than fail. */
-			imap_set_status(im, true, xasprintf("Connected to %s", im->acct.url.host));
+			/* Online (and "tried") once the rows are in: a caller
+			 * settling on the folder (mailbox_settle) sees them. */
 			if (imap_open_folder(c, im, &mine, &known_validity, &note, &err) == 0) {
 				backoff = 1;
 				imap_publish(im, &mine);
