@@ -5,9 +5,9 @@
  *
  * A fill reads the header block of each message (on two threads, as the
  * eager path does), then writes the thread keys, envelopes and CRLF sizes
- * into the records in one transaction without a new MODSEQ (nothing an
- * IMAP client sees changes), and into the snapshot.  A record that
- * another process filled meanwhile is left as it is.  A file that cannot
+ * beside the records (state_txn_fill) in one transaction without a new
+ * MODSEQ (nothing an IMAP client sees changes), and into the snapshot.  A
+ * record that another process filled meanwhile is left as it is.  A file that cannot
  * be read now (renamed behind loft's back since the snapshot) is left
  * unread in the state and gets an empty thread key in the snapshot, so a
  * fill always moves on; the next open reads it under its new name. */
@@ -39,7 +39,7 @@ bool store_folder_filled(struct store_folder *f)
 	return f->fill_next >= f->count;
 }
 
-/* Writes the jobs' results into the records of uids (one transaction). */
+/* Writes the jobs' results beside the records of uids (one transaction). */
 static int fill_commit(struct store_folder *f, const uint32_t *uids,
 		       const struct store_env_job *jobs, size_t n, const char **error_r)
 {
@@ -49,29 +49,18 @@ static int fill_commit(struct store_folder *f, const uint32_t *uids,
 	if (state_begin(f->state, &txn, &err) < 0)
 		return store_fail(f->store, error_r, "%s", err);
 	for (size_t k = 0; k < n; k++) {
-		struct state_rec rec;
-		char *buf = NULL;
-		int r;
-
 		if (jobs[k].threadkey == NULL || jobs[k].threadkey[0] == '\0')
 			continue;	/* unreadable now */
-		r = state_txn_get(txn, uids[k], &rec, &buf, &err);
-		if (r > 0 && rec.threadkey == NULL) {
-			rec.threadkey = jobs[k].threadkey;
-			if (rec.envelope == NULL)
-				rec.envelope = jobs[k].envelope;
-			if (rec.vsize == 0)
-				rec.vsize = jobs[k].vsize;
-			r = state_txn_update(txn, &rec, false, &err);
-		}
-		free(buf);
-		if (r < 0) {
+		if (state_txn_fill(txn, uids[k], jobs[k].threadkey, jobs[k].envelope,
+				   jobs[k].vsize, &err) < 0) {
 			state_abort(&txn);
 			return store_fail(f->store, error_r, "%s", err);
 		}
 	}
 	if (state_commit(&txn, &err) < 0)
 		return store_fail(f->store, error_r, "%s", err);
+	/* Each fill reads records all over the map. */
+	state_release_map(f->state);
 	return 0;
 }
 

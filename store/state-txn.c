@@ -338,6 +338,8 @@ int state_txn_remove(struct state_txn *txn, uint32_t uid, const char **error_r)
 	rc = mdb_del(txn->txn, st->dbi_msgs, &k, NULL);
 	if (rc != 0)
 		return state_fail_mdb(st, error_r, rc, "deleting a record");
+	if (state_aux_del(st, txn->txn, uid, error_r) < 0)
+		return -1;
 	count_unseen(txn, true, old_flags, false, 0);
 	if (next_modseq(txn, &modseq, error_r) < 0)
 		return -1;
