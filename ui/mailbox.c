@@ -156,7 +156,7 @@ static void fill_status(struct ui *ui)
 	ui->status_error = false;
 	if (mailbox_pending(ui->mb.box))
 		snprintf(ui->status, sizeof(ui->status), "%s",
-			 "Reading headers\xe2\x80\xa6 (by arrival until the threads are in)");
+			 "Threading\xe2\x80\xa6 (by arrival until the headers are read)");
 	else
 		ui->status[0] = '\0';
 }
@@ -191,8 +191,13 @@ int ui_mailbox_open(struct ui *ui, const char *name, const char **error_r)
 	ui->mb.n = mailbox_count(box);
 	ui_rows_grow(&ui->mb, ui->mb.n);
 	ui_mailbox_resort(ui);
-	if (mailbox_pending(box))
+	if (mailbox_pending(box)) {
+		const char *slow = getenv("LOFT_TEST_SLOW_SEARCH");
+
+		/* Tests: the steps slowed down as a search's are. */
+		ui->mb.search_slow_ms = slow ? strtol(slow, NULL, 10) : 0;
 		fill_status(ui);
+	}
 	/* Start on the first unread message, else the last one (mutt). */
 	ui->mb.cur = ui->mb.norder ? ui->mb.norder - 1 : 0;
 	for (size_t r = 0; r < ui->mb.norder; r++)
