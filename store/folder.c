@@ -176,24 +176,40 @@ static int scan_files(struct store_folder *f, struct join *j, const char **error
 
 /* The snapshot's form of a stored thread key (tabs between the fields,
  * store-private.h): the fields as consecutive NUL-terminated strings, so
- * a client uses them in place. */
+ * a client uses them in place.  An In-Reply-To that is the last of the
+ * References says nothing more to a threader and is left out: 100,000
+ * snapshots' thread keys are most of a client's memory. */
 const char *store_threadkey_split(struct arena *a, const char *key)
 {
 	static const char none[5] = "";
-	size_t len = key ? strlen(key) : 0;
-	char *s;
-	int tabs = 0;
+	const char *f[5], *p = key;
+	size_t len[5], total = 0;
+	char *s, *o;
 
 	if (key == NULL)
 		return NULL;
-	if (len == 0)
+	if (*key == '\0')
 		return none;
-	s = arena_alloc(a, len + 5);
-	memcpy(s, key, len + 1);
-	for (char *t = s; tabs < 4 && (t = memchr(t, '\t', len - (size_t)(t - s))) != NULL; tabs++)
-		*t++ = '\0';
 	/* A short key (garbled): the missing fields are empty. */
-	memset(s + len + 1, 0, 4);
+	for (int k = 0; k < 5; k++) {
+		const char *t = k < 4 ? strchr(p, '\t') : NULL;
+
+		f[k] = p;
+		len[k] = t ? (size_t)(t - p) : strlen(p);
+		p = t ? t + 1 : p + len[k];
+	}
+	if (len[2] > 0 && len[3] >= len[2] &&
+	    memcmp(f[3] + len[3] - len[2], f[2], len[2]) == 0 &&
+	    (len[3] == len[2] || f[3][len[3] - len[2] - 1] == ' '))
+		len[2] = 0;
+	for (int k = 0; k < 5; k++)
+		total += len[k] + 1;
+	s = o = arena_alloc(a, total);
+	for (int k = 0; k < 5; k++) {
+		memcpy(o, f[k], len[k]);
+		o += len[k];
+		*o++ = '\0';
+	}
 	return s;
 }
 
@@ -265,7 +281,6 @@ static int join_cb(const struct state_rec *rec, void *ctx)
 		arena_strdup(f->arena, rec->keywords) : "";
 	m->threadkey = store_threadkey_split(f->arena, rec->threadkey);
 	m->location = stale ? arena_strdup(f->arena, rec->location) : e->location;
-	f->keys[j->built] = f->kind == STORE_MAILDIR ? e->key : arena_strdup(f->arena, e->key);
 	j->built++;
 	return 0;
 }
@@ -407,7 +422,7 @@ static void snapshot_add(struct store_folder *f, const struct fentry *e, uint32_
 		.threadkey = store_threadkey_split(f->arena, threadkey),
 		.location = e->location,
 	};
-	f->keys[f->count++] = f->kind == STORE_MAILDIR ? e->key : arena_strdup(f->arena, e->key);
+	f->count++;
 }
 
 /* New messages are added in chunks (store->add_chunk), each its own
@@ -571,7 +586,6 @@ void store_snapshot_reserve(struct store_folder *f, size_t n)
 	if (f->cap < 16)
 		f->cap = 16;
 	f->msgs = xreallocarray(f->msgs, f->cap, sizeof(*f->msgs));
-	f->keys = xreallocarray(f->keys, f->cap, sizeof(*f->keys));
 }
 
 static void join_free(struct join *j)
@@ -787,7 +801,6 @@ void store_folder_close(struct store_folder **folderp)
 	mbox_entries_free(f->mbox_entries, f->mbox_count);
 	arena_free(&f->arena);
 	free(f->msgs);
-	free(f->keys);
 	store_shared_put(f->store, f->sh);
 	f->store->open_folders--;
 	free(f->path);

@@ -165,7 +165,6 @@ static void fill_msg(struct store_folder *f, size_t i, const struct state_rec *r
 		"";
 	m->threadkey = store_threadkey_split(f->arena, rec->threadkey);
 	m->location = arena_strdup(f->arena, rec->location);
-	f->keys[i] = arena_strdup(f->arena, rec->key);
 }
 
 struct build {
@@ -299,8 +298,7 @@ static int drop_expunged(struct store_folder *f, uint64_t modseq, struct store_c
 			k++;
 		if (k < ch->n_expunged && ch->expunged[k] == f->msgs[i].uid)
 			continue;
-		f->msgs[w] = f->msgs[i];
-		f->keys[w++] = f->keys[i];
+		f->msgs[w++] = f->msgs[i];
 	}
 	f->count = w;
 	return 0;

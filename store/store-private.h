@@ -73,7 +73,6 @@ struct store_folder {
 	 * in arena or scan. */
 	struct arena *arena;
 	struct store_msg *msgs;
-	const char **keys;		/* keys[i]: msgs[i]'s driver key */
 	size_t count, cap;
 	struct maildir_scan *scan;	/* locations point into it */
 	struct mbox_entry *mbox_entries;	/* the last mbox_scan */
@@ -219,7 +218,7 @@ const struct mbox_entry *store_mbox_entry(const struct store_folder *f, const ch
  * the fields as consecutive NUL-terminated strings in a; NULL for NULL
  * (not read yet), five empty strings for "" (unreadable). */
 const char *store_threadkey_split(struct arena *a, const char *key);
-/* Makes room for n messages in f->msgs and f->keys (contents kept). */
+/* Makes room for n messages in f->msgs (contents kept). */
 void store_snapshot_reserve(struct store_folder *f, size_t n);
 
 /* ---- folder_sync.c ---- */

@@ -197,9 +197,10 @@ struct store_msg {
 	/* The fields threading needs, cached with the envelope: five
 	 * NUL-terminated strings one after the other, DATE, MESSAGE-ID,
 	 * IN-REPLY-TO, REFERENCES, SUBJECT: raw header values unfolded
-	 * (REFERENCES: its last 4 ids); each "" when absent, all "" when the
-	 * file could not be read.  NULL while the header is not read yet (a
-	 * big first open: store_folder_fill()). */
+	 * (REFERENCES: its last 4 ids; IN-REPLY-TO "" when it is the last of
+	 * them); each "" when absent, all "" when the file could not be read.
+	 * NULL while the header is not read yet (a big first open:
+	 * store_folder_fill()). */
 	const char *threadkey;
 	const char *location;		/* maildir: path relative to the folder
 					 * ("cur/123.M4P5.host:2,S"); mbox: NULL */
