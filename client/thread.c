@@ -493,15 +493,17 @@ struct thread *thread_build(const struct thread_input *in, size_t n,
 	}
 	free(top);
 	free(nma);
+	/* The id table is done with: freed before the subject table and the
+	 * layout allocate theirs, so the three never add up. */
+	free(b.refs);
+	free(b.slots);
+	free(b.c);
 	if (opt->subject_fallback)
 		subject_fallback(&b, mp, has_refs, opt);
 	lay_out(t, in, mp, b.flags, opt);
 	free(has_refs);
 	free(want);
 	free(b.flags);
-	free(b.refs);
-	free(b.slots);
-	free(b.c);
 	return t;
 }
 

@@ -21,6 +21,7 @@
 #include "store/message.h"
 #include "store/store.h"
 
+#include "lib/arena.h"
 #include "lib/clock.h"
 #include "lib/config.h"
 #include "lib/sbuf.h"
@@ -453,28 +454,25 @@ static bool subject_encoded(const char *s, size_t len)
 
 /* Fills in[i] for message i: pointers into the snapshot's thread key when
  * it has one; what must be made (a decoded subject; every field of a
- * message without a key) goes to the pool, its offsets in offs[4 * i ..]
- * (SIZE_MAX: not in the pool). */
-static void thread_fields(struct ui *ui, size_t i, struct thread_input *in, struct sbuf *pool,
-			  size_t *offs)
+ * message without a key) goes to the arena pool (its blocks never move),
+ * through tmp. */
+static void thread_fields(struct ui *ui, size_t i, struct thread_input *in, struct arena *pool,
+			  struct sbuf *tmp)
 {
 	struct ui_mailbox *mb = &ui->mb;
 	struct mailbox_msg m;
 	const char *f[5];
 
 	mailbox_msg(mb->box, i, &m);
-	for (int k = 0; k < 4; k++)
-		offs[4 * i + k] = SIZE_MAX;
 	if (m.threadkey == NULL) {
 		/* No thread key (a search result, an unreadable file). */
 		bool had = mb->env[i] != NULL;
 		const struct envelope *e = ui_msg_env(ui, i);
-		const char *v[4] = { e->message_id, e->in_reply_to, "", e->subject };
 
-		for (int k = 0; k < 4; k++) {
-			offs[4 * i + k] = pool->len;
-			sbuf_add(pool, v[k], strlen(v[k]) + 1);
-		}
+		in->message_id = arena_strdup(pool, e->message_id);
+		in->in_reply_to = arena_strdup(pool, e->in_reply_to);
+		in->references = "";
+		in->subject = arena_strdup(pool, e->subject);
 		in->date = e->date ? e->date : m.internal_date;
 		if (!had)
 			envelope_free(&mb->env[i]);
@@ -488,9 +486,9 @@ static void thread_fields(struct ui *ui, size_t i, struct thread_input *in, stru
 	in->references = f[3];
 	in->subject = f[4];
 	if (subject_encoded(f[4], strlen(f[4]))) {
-		offs[4 * i + 3] = pool->len;
-		envelope_decode_words(f[4], strlen(f[4]), pool);
-		sbuf_addch(pool, '\0');
+		sbuf_reset(tmp);
+		envelope_decode_words(f[4], strlen(f[4]), tmp);
+		in->subject = arena_strndup(pool, tmp->buf, tmp->len);
 	}
 	in->date = f[0][0] ? envelope_parse_date(f[0]) : 0;
 	if (in->date == 0)
@@ -501,25 +499,16 @@ static void build_threads(struct ui *ui)
 {
 	struct ui_mailbox *mb = &ui->mb;
 	struct thread_input *in = xcalloc(mb->n + 1, sizeof(*in));
-	struct sbuf pool = SBUF_INIT;
-	size_t *offs = xcalloc(4 * mb->n + 1, sizeof(*offs));
+	struct arena *pool = arena_new(0);
+	struct sbuf tmp = SBUF_INIT;
 
-	/* Made strings go to one pool (offsets first: it moves as it grows). */
 	for (size_t i = 0; i < mb->n; i++)
-		thread_fields(ui, i, &in[i], &pool, offs);
-	for (size_t i = 0; i < mb->n; i++) {
-		const char **dst[4] = { &in[i].message_id, &in[i].in_reply_to, &in[i].references,
-					&in[i].subject };
-
-		for (int k = 0; k < 4; k++)
-			if (offs[4 * i + k] != SIZE_MAX)
-				*dst[k] = pool.buf + offs[4 * i + k];
-	}
+		thread_fields(ui, i, &in[i], pool, &tmp);
 	thread_free(&mb->thr);
 	mb->thr = thread_build(in, mb->n, NULL);
 	free(in);
-	free(offs);
-	sbuf_release(&pool);
+	sbuf_release(&tmp);
+	arena_free(&pool);
 }
 
 static void sort_plain(struct ui *ui, uint32_t *order)
