@@ -48,6 +48,7 @@ static int fill_commit(struct store_folder *f, const uint32_t *uids,
 
 	if (state_begin(f->state, &txn, &err) < 0)
 		return store_fail(f->store, error_r, "%s", err);
+	state_txn_no_wake(txn);
 	for (size_t k = 0; k < n; k++) {
 		if (jobs[k].threadkey == NULL || jobs[k].threadkey[0] == '\0')
 			continue;	/* unreadable now */

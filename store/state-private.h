@@ -73,6 +73,7 @@ struct state_txn {
 	bool dirty;			/* uidnext/modseq to write at commit */
 	uint32_t unseen;		/* the "unseen" counter as this txn has it */
 	bool unseen_dirty;		/* to write at commit */
+	bool no_wake;			/* state_txn_no_wake() */
 };
 
 /* The flag bit the "unseen" counter counts the absence of (STORE_SEEN). */

@@ -146,6 +146,11 @@ void state_abort(struct state_txn **txnp);
  * already (another process filled it), -1 on error. */
 int state_txn_fill(struct state_txn *txn, uint32_t uid, const char *threadkey,
 		   const char *envelope, uint64_t vsize, const char **error_r);
+/* The commit of txn does not touch DIR/changed: for a transaction that
+ * changes nothing another process shows (state_txn_fill only), so that
+ * filling a big folder does not wake every watcher (the filling client
+ * included) once per step. */
+void state_txn_no_wake(struct state_txn *txn);
 /* Drops the state's mapped pages from this process's resident set (they
  * stay in the page cache; the next read faults them back in for the cost
  * of a page table entry): after work that read much of the state, such as
