@@ -681,6 +681,9 @@ done:
 	ret = 0;
 out:
 	join_free(&j);
+	/* The snapshot keeps the scan's strings, not its entries. */
+	if (f->scan)
+		maildir_scan_drop_entries(f->scan);
 	if (ret < 0) {
 		arena_clear(f->arena);
 		f->count = 0;
