@@ -41,15 +41,24 @@ struct builder {
 	uint32_t *flags;
 };
 
+/* Eight bytes a step (a byte-wise FNV-1a was a tenth of a 100,000-message
+ * thread pass): multiply-rotate over the words, then the high half folded
+ * in, since the table takes the low bits. */
 static uint32_t hash_bytes(const char *s, size_t len)
 {
-	uint32_t h = 2166136261u;	/* FNV-1a */
+	uint64_t h = len * 0x9e3779b97f4a7c15ull, w;
 
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
+	for (; len >= 8; s += 8, len -= 8) {
+		memcpy(&w, s, 8);
+		h = ((h << 5 | h >> 59) ^ w) * 0x517cc1b727220a95ull;
 	}
-	return h;
+	if (len > 0) {
+		w = 0;
+		memcpy(&w, s, len);
+		h = ((h << 5 | h >> 59) ^ w) * 0x517cc1b727220a95ull;
+	}
+	h ^= h >> 29;
+	return (uint32_t)(h ^ h >> 32);
 }
 
 static void table_grow(struct builder *b)
