@@ -7,20 +7,7 @@
 . "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 . "$TOP/tests/tmux.sh"
 
-make_mailrc 'set from=me@example.org' 'set realname="Me Myself"' 'set smarthost=' \
-	'set local_domains=example.org' 'set sort=date'
-M=$T_DIR/Mail/INBOX
-mkdir -p "$M/cur" "$M/new" "$M/tmp"
-cat > "$M/cur/1.a.host:2,S" <<'MSG'
-From: Alice Example <alice@example.org>
-To: me@example.org
-Subject: Lunch on Friday
-Date: Mon, 2 Jun 2025 10:00:00 +0000
-Message-ID: <lunch.2@example.org>
-In-Reply-To: <lunch.1@example.org>
-
-Shall we meet at noon?
-MSG
+lunch_inbox 'set sort=date'
 
 # The "editor": leaves the draft alone when $T_DIR/edit-none exists, else
 # adds the line in $T_DIR/edit-line.
