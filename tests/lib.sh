@@ -116,6 +116,31 @@ Shall we meet at noon?
 MSG
 }
 
+# line_editor: sets EDITOR to a script that adds the text of
+# $T_DIR/edit-line to the draft, or leaves the draft alone while
+# $T_DIR/edit-none exists.
+line_editor() {
+	cat > "$T_DIR/editor" <<SH
+#!/bin/sh
+[ -e "$T_DIR/edit-none" ] && exit 0
+cat "$T_DIR/edit-line" >> "\$1"
+SH
+	chmod +x "$T_DIR/editor"
+	export EDITOR=$T_DIR/editor
+}
+
+# delivered REGEX: prints the file in the maildir $M whose text matches
+# REGEX (grep -E), waiting 10 s at most; fails when none does.
+delivered() {
+	local f
+	for _ in $(seq 100); do
+		f=$(grep -l -E -- "$1" "$M"/new/* "$M"/cur/* 2>/dev/null | head -1)
+		[ -n "$f" ] && { echo "$f"; return 0; }
+		sleep 0.1
+	done
+	return 1
+}
+
 # Runs a command in the background and remembers it for cleanup.
 bg() { "$@" & T_PIDS+=($!); }
 

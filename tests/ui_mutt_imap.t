@@ -11,6 +11,7 @@
 . "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 . "$TOP/tests/tmux.sh"
 . "$TOP/tests/imap_server.sh"
+. "$TOP/tests/ui_mutt_steps.sh"
 
 # mkmsg ID FROM SUBJECT DAY [BODY [EXTRA-HEADER]]: the message on stdout.
 mkmsg() {
@@ -37,25 +38,9 @@ set imap_password_command='echo $IMAP_PW'
 set from=me@example.org realname="Me Myself" smarthost= local_domains=example.org sort=date
 RC
 export LOFTRC=$T_DIR/client.rc
-# The "editor": adds the line in $T_DIR/edit-line.
-cat > "$T_DIR/editor" <<SH
-#!/bin/sh
-cat "$T_DIR/edit-line" >> "\$1"
-SH
-chmod +x "$T_DIR/editor"
-export EDITOR=$T_DIR/editor
-
-# delivered REGEX: the file in the client's INBOX whose text matches
-# (waits 10 s).
-delivered() {
-	local f
-	for _ in $(seq 100); do
-		f=$(grep -l -E -- "$1" "$LOCAL"/new/* "$LOCAL"/cur/* 2>/dev/null | head -1)
-		[ -n "$f" ] && { echo "$f"; return 0; }
-		sleep 0.1
-	done
-	return 1
-}
+line_editor
+# What is sent is delivered there.
+M=$LOCAL
 
 tmux_start env ASAN_OPTIONS="log_path=$T_DIR/asan" UBSAN_OPTIONS="log_path=$T_DIR/asan" \
 	"$LOFT" -f "$IMAP_URL"
@@ -64,109 +49,47 @@ ok $? "the index on the IMAP folder is up"
 tmux_wait 'Connected to' 10
 
 # ---- a number jumps; the pager's status line; h ----
-tmux_keys 3
-tmux_wait 'Jump to message: 3' 5
-ok $? "a digit opens the jump prompt with it"
-tmux_keys Enter Enter
-tmux_wait '3/5: Carol Singer +Concert tickets' 10
-ok $? "3 Enter jumps to the third message; the pager's bar shows position, From, Subject"
+mutt_jump
 for _ in $(seq 50); do imap_flags INBOX Concert | grep -q Seen && break; sleep 0.1; done
 like "$(imap_flags INBOX Concert)" 'Seen' "reading it sets \\Seen on the server"
-! tmux_screen | grep -q 'X-Mutt-Test'
-ok $? "the pager hides headers not in pager_headers"
-tmux_keys h
-tmux_wait 'X-Mutt-Test: hidden header' 5
-ok $? "h shows every header of the message fetched from the server"
-like "$(tmux_screen)" 'Message-ID: <concert@example.org>' "Message-ID too"
-tmux_keys h
-tmux_gone 'X-Mutt-Test' 5
-ok $? "h again hides them"
-tmux_keys q
-tmux_wait 'INBOX \[Msgs:5' 5
-tmux_keys 9 Enter
-tmux_wait 'Invalid message number' 5
-ok $? "a number past the end is refused"
+mutt_full_headers concert@example.org
 
 # ---- O: reverse sort ----
-tmux_keys O
-tmux_wait 'Rev-Sort' 5
-tmux_keys d
-tmux_wait '\(date/rev\)' 5
-ok $? "O d sorts by date, reversed"
-tmux_keys 1 Enter Enter
-tmux_wait '1/5: Alice Example +Another lunch' 10
-ok $? "the newest message is first"
-tmux_keys q
-tmux_keys o d
-tmux_wait 'INBOX \[Msgs:5' 5
+mutt_reverse_sort
 
 # ---- : runs a mailrc line ----
-tmux_keys :
-tmux_keys -l 'set index_format="%4C MUTTFMT %s"'
-tmux_keys Enter
-tmux_wait '   1 MUTTFMT ' 5
-ok $? ":set index_format changes the index at once"
+mutt_set_format
 
 # ---- T D U by pattern ----
-tmux_keys T
-tmux_wait 'Tag messages matching:' 5
-tmux_keys -l '~f alice'
-tmux_keys Enter
-tmux_wait '2 messages tagged' 5
-ok $? "T ~f alice tags both of Alice's messages"
-tmux_keys D
-tmux_keys -l '~s lunch'
-tmux_keys Enter
-tmux_wait 'Del:2' 5
-ok $? "D ~s lunch deletes both lunches"
-for _ in $(seq 50); do [ "$(imap_flags INBOX lunch | grep -c Deleted)" = 2 ] && break; sleep 0.1; done
-is "$(imap_flags INBOX lunch | grep -c Deleted)" 2 "both are \\Deleted on the server"
-tmux_keys U
-tmux_keys -l '~s Another'
-tmux_keys Enter
-tmux_wait 'Del:1' 5
-ok $? "U ~s Another undeletes one"
-tmux_keys U
-tmux_keys -l '~s lunch'
-tmux_keys Enter
-tmux_wait 'Del:0' 5
-for _ in $(seq 50); do [ "$(imap_flags INBOX lunch | grep -c Deleted)" = 0 ] && break; sleep 0.1; done
-is "$(imap_flags INBOX lunch | grep -c Deleted)" 0 "and U leaves none \\Deleted on the server"
+deleted_on_server() { [ "$(imap_flags INBOX lunch | grep -c Deleted)" = "$1" ]; }
+server_has_two_deleted() {
+	for _ in $(seq 50); do deleted_on_server 2 && break; sleep 0.1; done
+	deleted_on_server 2
+	ok $? "both are \\Deleted on the server"
+}
+mutt_tag_delete_undelete server_has_two_deleted
+for _ in $(seq 50); do deleted_on_server 0 && break; sleep 0.1; done
+deleted_on_server 0
+ok $? "and U leaves none \\Deleted on the server"
 
 # ---- patterns on what the server holds ----
-limit() {
-	tmux_keys l C-u
-	tmux_keys -l "$1"
-	tmux_keys Enter
-}
-limit '~b pineapple'
-tmux_wait '\(limit: ~b pineapple\)' 10
-S=$(tmux_screen)
-like "$S" 'MUTTFMT Build report' "~b finds the body's word"
-! grep -q 'MUTTFMT Lunch' <<<"$S"
-ok $? "and nothing else"
-limit '~h erin | ~C erin'
-tmux_wait 'limit: ~h erin' 10
-like "$(tmux_screen)" 'MUTTFMT Concert tickets' "~h and ~C match the Cc header, | ors"
-limit '~d 02/06/2025-04/06/2025'
-tmux_wait '3/5 shown' 5
-ok $? "~d D1-D2 keeps the three days (both ends included)"
-limit '~B meet'
+mutt_patterns
+mutt_limit '~B meet'
 tmux_wait '1/5 shown' 10
 like "$(tmux_screen)" 'MUTTFMT Lunch on Friday' "~B searches the whole message"
-limit '~r <1d'
+mutt_limit '~r <1d'
 tmux_wait '5/5 shown' 5
 ok $? "~r <1d: all arrived today (INTERNALDATE from the server)"
-limit '~r >1d'
+mutt_limit '~r >1d'
 tmux_wait 'No messages matched the limit' 5
 ok $? "~r >1d: none arrived before (the dates are the server's, not unknown)"
 tmux_keys o t
-limit '~(~f dave)'
+mutt_limit '~(~f dave)'
 tmux_wait '2/5 shown' 5
 ok $? "~(~f dave) keeps Dave's thread, threaded from the ENVELOPE's In-Reply-To"
 like "$(tmux_screen)" 'MUTTFMT Concert tickets' "the parent is there"
 tmux_keys o d
-limit 'all'
+mutt_limit 'all'
 tmux_wait 'INBOX \[Msgs:5 New:[0-9]+ Flag:0 Del:0\]' 5
 ok $? "limit all shows the five again"
 tmux_keys :
@@ -176,15 +99,8 @@ tmux_keys Enter
 # ---- f asks for the recipient ----
 echo 'Forwarded with a note.' > "$T_DIR/edit-line"
 tmux_keys -l '/Lunch on'
-tmux_keys Enter f
-tmux_wait '^To:' 5
-ok $? "f asks for the recipient"
-tmux_keys -l 'carol@example.org'
 tmux_keys Enter
-tmux_wait 'loft: compose' 10
-S=$(tmux_screen)
-like "$S" 'To: carol@example.org' "the compose screen shows it"
-like "$S" 'Subject: Fwd: Lunch on Friday' "with the forward's subject"
+mutt_forward_asks
 tmux_keys y
 f=$(delivered '^Subject: Fwd: Lunch on Friday')
 ok $? "the forward is delivered"
