@@ -6,8 +6,10 @@
 # tests/lib.sh (and tests/tmux.sh, whose exit trap it extends):
 #   . "$TOP/tests/imap_server.sh"
 #
-#   imap_server_start KIND [TLS]  KIND loft or dovecot; TLS 1 also listens
-#                            with implicit TLS on IMAPS_PORT (loft only).
+#   imap_server_start KIND [TLS]  KIND loft or dovecot; TLS 1 also offers
+#                            STARTTLS on IMAP_PORT and implicit TLS on
+#                            IMAPS_PORT with a self-signed certificate for
+#                            localhost, IMAP_CERT (its file, once started).
 #                            Sets IMAP_PORT, IMAP_URL (the INBOX URL the
 #                            client opens), IMAP_USER, IMAP_PW, IMAP_PID.
 #                            Calls skip_all when Dovecot cannot run here.
@@ -27,6 +29,7 @@
 #   imap_uids FOLDER SUBJECT prints the UIDs in FOLDER with that subject
 #   imap_flags FOLDER SUBJECT  prints the FETCH FLAGS lines of those
 #   imap_uidvalidity FOLDER  prints its UIDVALIDITY
+#   imap_server_logins       prints how many logins the server logged
 
 IMAP_USER=phone
 IMAP_PW=phone-password-1
@@ -47,15 +50,15 @@ trap 'declare -F tmux_stop >/dev/null && tmux_stop; t_cleanup; imap_server_clean
 imap_server_start() {
 	IMAP_KIND=$1
 	IMAP_PORT=$(free_port)
+	IMAPS_PORT=0
+	[ "${2:-0}" = 1 ] && IMAPS_PORT=$(free_port)
 	case $IMAP_KIND in
 	loft)
 		IMAP_SERVER_RC=$T_DIR/server.rc
 		IMAP_STORE=$T_DIR/Mail
+		IMAP_CERT=$IMAP_STORE/.loft/tls/cert.pem
 		local tls=
-		if [ "${2:-0}" = 1 ]; then
-			IMAPS_PORT=$(free_port)
-			tls="imaps_listen=127.0.0.1:$IMAPS_PORT"
-		fi
+		[ "$IMAPS_PORT" != 0 ] && tls="imaps_listen=127.0.0.1:$IMAPS_PORT"
 		cat > "$IMAP_SERVER_RC" <<-RC
 		set folder=$IMAP_STORE imap_listen=127.0.0.1:$IMAP_PORT $tls smtp_listen=
 		set hostname=localhost log_level=info queue_interval=1h shutdown_timeout=5
@@ -69,6 +72,7 @@ imap_server_start() {
 			skip_all "dovecot-imapd (with dovecot-lda) or socat not installed (tests/deps.sh)"
 		IMAP_DV=$(mktemp -d /tmp/loft-ui-dovecot.XXXXXX) || skip_all "mktemp failed"
 		IMAP_STORE=$IMAP_DV/mail/$IMAP_USER
+		IMAP_CERT=$IMAP_DV/cert.pem
 		bash "$TOP/tests/dovecot_instance.sh" add_user "$IMAP_DV" "$IMAP_USER" "$IMAP_PW"
 		;;
 	*) echo "Bail out! imap_server_start: unknown server $IMAP_KIND"; exit 1 ;;
@@ -85,7 +89,7 @@ imap_server_restart() {
 		IMAP_PID=$DPID
 		;;
 	dovecot)
-		IMAP_PID=$(bash "$TOP/tests/dovecot_instance.sh" start "$IMAP_DV" "$IMAP_PORT" \
+		IMAP_PID=$(bash "$TOP/tests/dovecot_instance.sh" start "$IMAP_DV" "$IMAP_PORT" "$IMAPS_PORT" \
 			2>"$T_DIR/dovecot.err") || { diag "$(tail -5 "$T_DIR/dovecot.err")"; return 1; }
 		T_PIDS+=("$IMAP_PID")
 		;;
@@ -184,6 +188,13 @@ print(' '.join(u.decode() for u in d[0].split()))
 
 imap_uidvalidity() {
 	imap_py "print(M.status('$1', '(UIDVALIDITY)')[1][0].decode().split()[-1].rstrip(')'))" -
+}
+
+imap_server_logins() {
+	case $IMAP_KIND in
+	loft) cat "$T_DIR"/daemon.log.* | grep -c "logged in as $IMAP_USER" ;;
+	dovecot) grep -c "Login: user=<$IMAP_USER>" "$IMAP_DV/dovecot.log" ;;
+	esac
 }
 
 imap_flags() {
