@@ -1,13 +1,15 @@
 #!/bin/bash
 # The mutt habits (issue 12 §3; tests/ui_mutt.t and tests/ui_mutt_compose.t
 # run them on local folders) with the index on a folder of `loft daemon`
-# over IMAP: a number jumps to a message and the pager's status line shows
-# the position, From and Subject; `h` shows every header; `O` sorts in
-# reverse; `:set` changes the index at once; `T`/`D`/`U` by pattern, and
-# the patterns ~b ~B ~h ~C ~d ~r ~() on what the server holds; `f` asks for the
-# recipient, `b` bounces, `e` edits a message as a new one (what is sent
-# goes through the client's own queue to its local INBOX: example.org is
-# local to the client).  Everything on 127.0.0.1, stopped by pid.
+# over IMAP (IMAP_KIND=dovecot: of a private Dovecot, as
+# tests/ui_mutt_imap_dovecot.t runs it): a number jumps to a message and
+# the pager's status line shows the position, From and Subject; `h` shows
+# every header; `O` sorts in reverse; `:set` changes the index at once;
+# `T`/`D`/`U` by pattern, and the patterns ~b ~B ~h ~C ~d ~r ~() on what
+# the server holds; `f` asks for the recipient, `b` bounces, `e` edits a
+# message as a new one (what is sent goes through the client's own queue
+# to its local INBOX: example.org is local to the client).  Everything on
+# 127.0.0.1, stopped by pid.
 . "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 . "$TOP/tests/tmux.sh"
 . "$TOP/tests/imap_server.sh"
@@ -21,8 +23,8 @@ mkmsg() {
 	printf 'X-Mutt-Test: hidden header\nMIME-Version: 1.0\nContent-Type: text/plain\n\n%s\n' "${5:-hello}"
 }
 
-imap_server_start loft
-ok $? "loft daemon serves IMAP on 127.0.0.1:$IMAP_PORT" || { done_testing; exit; }
+imap_server_start "${IMAP_KIND:-loft}"
+ok $? "$IMAP_KIND serves IMAP on 127.0.0.1:$IMAP_PORT" || { done_testing; exit; }
 mkmsg lunch "Alice Example <alice@example.org>" "Lunch on Friday" 1 "Shall we meet at noon?" | imap_server_deliver INBOX
 mkmsg build "Bob Builder <bob@example.org>" "Build report" 2 "the pineapple build passed" | imap_server_deliver INBOX
 mkmsg concert "Carol Singer <carol@example.org>" "Concert tickets" 3 hello "Cc: Erin <erin@example.org>" | imap_server_deliver INBOX
