@@ -18,6 +18,8 @@
 #                            dovecot-lda) does it
 #   imap_server_mkfolder NAME     creates a folder on the server
 #   imap_server_crash        kill -9 of the server and its children, by pid
+#   imap_server_freeze SIG   SIGSTOP or SIGCONT to the server and its
+#                            children (a hung server, then a live one)
 #   imap_server_stop         SIGTERM, by pid; waits until the port is free
 #   imap_server_restart      starts it again on the same port and store
 #   imap_server_new_uidvalidity  stops it, makes INBOX's UIDVALIDITY
@@ -136,6 +138,11 @@ imap_server_crash() {
 	# zombie for a while, for a master still running.
 	[ "$IMAP_KIND" = dovecot ] && rm -f "$IMAP_DV/run/master.pid"
 	imap_port_closed
+}
+
+imap_server_freeze() {
+	local p
+	for p in "$IMAP_PID" $(imap_descendants "$IMAP_PID"); do kill "-$1" "$p" 2>/dev/null; done
 }
 
 imap_server_stop() {
