@@ -38,6 +38,14 @@ static bool imap_accepts(const char *name)
 	return remote_url_is(name);
 }
 
+static int start_worker(struct imap_mailbox *im)
+{
+	if (pthread_create(&im->thread, NULL, mailbox_imap_worker, im) != 0)
+		return -1;
+	im->started = true;
+	return 0;
+}
+
 static int imap_open(const struct mailbox_env *env, const char *name, unsigned flags,
 		     struct mailbox **mb_r, const char **error_r)
 {
@@ -45,8 +53,8 @@ static int imap_open(const struct mailbox_env *env, const char *name, unsigned f
 	struct imap_mailbox *im;
 	char *err = NULL;
 
-	(void)flags;
 	im = xcalloc(1, sizeof(*im));
+	im->target = (flags & MAILBOX_OPEN_TARGET) != 0;
 	if (remote_account_from_url(env->cfg, name, &im->acct, &err) < 0) {
 		snprintf(why, sizeof(why), "%s", err);
 		free(err);
@@ -61,7 +69,7 @@ static int imap_open(const struct mailbox_env *env, const char *name, unsigned f
 	pthread_cond_init(&im->cond, NULL);
 	if (pipe2(im->notify, O_CLOEXEC | O_NONBLOCK) < 0 ||
 	    pipe2(im->wake, O_CLOEXEC | O_NONBLOCK) < 0 ||
-	    pthread_create(&im->thread, NULL, mailbox_imap_worker, im) != 0) {
+	    (!im->target && start_worker(im) < 0)) {
 		*error_r = "cannot start the IMAP worker";
 		free(im->bodies);
 		free(im->cache_dir);
@@ -84,7 +92,8 @@ static void imap_close(struct mailbox *mb)
 		remote_cancel(im->conn);
 	pthread_mutex_unlock(&im->lock);
 	imap_poke(im->wake[1]);
-	pthread_join(im->thread, NULL);
+	if (im->started)
+		pthread_join(im->thread, NULL);
 	for (int k = 0; k < 2; k++) {
 		close(im->notify[k]);
 		close(im->wake[k]);
@@ -93,6 +102,7 @@ static void imap_close(struct mailbox *mb)
 	pthread_cond_destroy(&im->cond);
 	imap_rows_free(&im->view);
 	imap_rows_free(&im->pub);
+	remote_folders_free(im->folders, im->n_folders);
 	free(im->status);
 	free(im->status_seen);
 	free(im->bodies);
@@ -105,7 +115,7 @@ static void imap_close(struct mailbox *mb)
 static unsigned imap_caps(const struct mailbox *mb)
 {
 	(void)mb;
-	return MAILBOX_CAP_WRITE;
+	return MAILBOX_CAP_WRITE | MAILBOX_CAP_MOVE;
 }
 
 static size_t imap_count(const struct mailbox *mb)
@@ -136,9 +146,12 @@ static int imap_envelope(struct mailbox *mb, size_t i, struct sbuf *out, const c
 	return 1;
 }
 
-/* Hands rq to the worker and waits for its answer. */
-static int request(struct imap_mailbox *im, struct imap_req *rq, const char **error_r)
+int imap_request(struct imap_mailbox *im, struct imap_req *rq, const char **error_r)
 {
+	if (!im->started && start_worker(im) < 0) {
+		*error_r = "cannot start the IMAP worker";
+		return -1;
+	}
 	pthread_mutex_lock(&im->lock);
 	/* A mailbox just opened (a copy's target) waits for its first
 	 * connection; later a disconnected one answers at once. */
@@ -155,6 +168,12 @@ static int request(struct imap_mailbox *im, struct imap_req *rq, const char **er
 	imap_poke(im->wake[1]);
 	while (!rq->done)
 		pthread_cond_wait(&im->cond, &im->lock);
+	/* "Connected to HOST", not shown yet, is older than what the caller
+	 * will say about this request: it is not shown after it. */
+	if (im->status != NULL && im->online) {
+		free(im->status_seen);
+		im->status_seen = xstrdup(im->status);
+	}
 	pthread_mutex_unlock(&im->lock);
 	if (rq->ret < 0) {
 		snprintf(im->mb.error, sizeof(im->mb.error), "%s",
@@ -198,7 +217,7 @@ static int imap_read(struct mailbox *mb, size_t i, struct sbuf *out, const char 
 		free(path);
 		return 0;
 	}
-	ret = request(im, &rq, error_r);
+	ret = imap_request(im, &rq, error_r);
 	/* A cache that cannot be written costs a fetch next time, no more. */
 	if (ret == 0 && path != NULL && path_mkdirs(im->bodies, 0700) == 0)
 		atomic_write_file(path, out->buf + had, out->len - had, 0600, &why);
@@ -299,8 +318,7 @@ static const char *imap_status(struct mailbox *mb)
 	return now;
 }
 
-/* The UIDs of rows v[0..n), ascending; caller frees. */
-static uint32_t *sorted_uids(const struct mailbox *mb, const uint32_t *v, size_t n)
+uint32_t *imap_sorted_uids(const struct mailbox *mb, const uint32_t *v, size_t n)
 {
 	uint32_t *uids = xcalloc(n + 1, sizeof(*uids));
 
@@ -318,10 +336,10 @@ static uint32_t *sorted_uids(const struct mailbox *mb, const uint32_t *v, size_t
 static int imap_set_flags(struct mailbox *mb, const uint32_t *v, size_t n, enum store_flag_op op,
 			  uint32_t flags, const char **error_r)
 {
-	uint32_t *uids = sorted_uids(mb, v, n);
+	uint32_t *uids = imap_sorted_uids(mb, v, n);
 	struct imap_req rq = { .kind = REQ_FLAGS, .uids = uids, .n = n, .flags = flags,
 			       .op = op == STORE_FLAGS_ADD ? 1 : op == STORE_FLAGS_REMOVE ? -1 : 0 };
-	int ret = request(IMB(mb), &rq, error_r);
+	int ret = imap_request(IMB(mb), &rq, error_r);
 
 	free(uids);
 	return ret;
@@ -329,9 +347,9 @@ static int imap_set_flags(struct mailbox *mb, const uint32_t *v, size_t n, enum 
 
 static int imap_expunge(struct mailbox *mb, const uint32_t *v, size_t n, const char **error_r)
 {
-	uint32_t *uids = sorted_uids(mb, v, n);
+	uint32_t *uids = imap_sorted_uids(mb, v, n);
 	struct imap_req rq = { .kind = REQ_EXPUNGE, .uids = uids, .n = n };
-	int ret = request(IMB(mb), &rq, error_r);
+	int ret = imap_request(IMB(mb), &rq, error_r);
 
 	free(uids);
 	return ret;
@@ -343,7 +361,7 @@ static int imap_append(struct mailbox *mb, const char *data, size_t len, uint32_
 	struct imap_req rq = { .kind = REQ_APPEND, .data = data, .len = len, .flags = flags };
 
 	*uid_r = 0;	/* the new row arrives with the next sync */
-	return request(IMB(mb), &rq, error_r);
+	return imap_request(IMB(mb), &rq, error_r);
 }
 
 const struct mailbox_driver mailbox_imap_driver = {
@@ -362,6 +380,14 @@ const struct mailbox_driver mailbox_imap_driver = {
 	.notify_fd = imap_notify_fd,
 	.status = imap_status,
 	.set_flags = imap_set_flags,
+	.copy = imap_copy,
+	.move = imap_move,
 	.expunge = imap_expunge,
 	.append = imap_append,
+	.folders = imap_folders,
+	.resolve = imap_resolve,
+	.folder = imap_folder,
+	.role = imap_role,
+	.settle = imap_settle,
+	.account = imap_account,
 };

@@ -255,6 +255,29 @@ static int refresh(struct remote_conn *c, struct imap_mailbox *im, struct imap_r
 	return 0;
 }
 
+void imap_keep_folders(struct imap_mailbox *im, struct remote_folder *list, size_t n)
+{
+	pthread_mutex_lock(&im->lock);
+	remote_folders_free(im->folders, im->n_folders);
+	im->folders = list;
+	im->n_folders = n;
+	im->have_folders = true;
+	pthread_mutex_unlock(&im->lock);
+	imap_poke(im->notify[1]);	/* a sidebar shows it */
+}
+
+/* The account's folders with their counts, kept for the UI. */
+static int list_folders(struct remote_conn *c, struct imap_mailbox *im, char **error_r)
+{
+	struct remote_folder *list;
+	size_t n;
+
+	if (remote_list_folders(c, &list, &n, error_r) < 0)
+		return -1;
+	imap_keep_folders(im, list, n);
+	return 0;
+}
+
 static int do_request(struct remote_conn *c, struct imap_mailbox *im, struct imap_req *rq)
 {
 	switch (rq->kind) {
@@ -265,8 +288,12 @@ static int do_request(struct remote_conn *c, struct imap_mailbox *im, struct ima
 	case REQ_EXPUNGE:
 		return remote_expunge(c, rq->uids, rq->n, &rq->error);
 	case REQ_APPEND:
-		return remote_append(c, im->acct.url.folder, rq->data, rq->len, rq->flags,
-				     &rq->error);
+		return remote_append(c, rq->folder ? rq->folder : im->acct.url.folder, rq->data,
+				     rq->len, rq->flags, &rq->error);
+	case REQ_COPY:
+		return remote_copy(c, rq->uids, rq->n, rq->folder, rq->move, &rq->error);
+	case REQ_LIST:
+		return list_folders(c, im, &rq->error);
 	}
 	return -1;
 }
@@ -317,6 +344,8 @@ static int wait_news(struct remote_conn *c, struct imap_mailbox *im, char **erro
 	return 0;
 }
 
+static bool backoff_wait(struct imap_mailbox *im, int ms);
+
 /* One connected session: serves requests and waits for news until the
  * connection fails (-1 with *error_r) or the mailbox closes (0). */
 static int session(struct remote_conn *c, struct imap_mailbox *im, struct imap_rows *mine,
@@ -336,11 +365,25 @@ static int session(struct remote_conn *c, struct imap_mailbox *im, struct imap_r
 			int ret = do_request(c, im, rq);
 
 			/* The rows follow the change before the UI hears back. */
-			if (rq->kind != REQ_READ && refresh(c, im, mine, error_r) == 0)
+			if (!im->target && rq->kind != REQ_READ && rq->kind != REQ_LIST &&
+			    refresh(c, im, mine, error_r) == 0)
 				publish(im, mine);
+			/* The sidebar's counts follow a copy or a move. */
+			if (ret == 0 && rq->kind == REQ_COPY && *error_r == NULL &&
+			    remote_has_cap(c, "LIST-STATUS")) {
+				char *why = NULL;
+
+				list_folders(c, im, &why);
+				free(why);
+			}
 			finish(im, rq, ret);
 			if (*error_r != NULL)
 				return -1;
+			continue;
+		}
+		if (im->target) {
+			/* Nothing selected: only the UI has news. */
+			backoff_wait(im, -1);
 			continue;
 		}
 		if (wait_news(c, im, error_r) < 0 || refresh(c, im, mine, error_r) < 0)
@@ -385,7 +428,8 @@ void *mailbox_imap_worker(void *arg)
 	int backoff = 1;
 	char *cerr = NULL;
 
-	im->hc = hcache_open(im->cache_dir, &cerr);
+	if (!im->target)
+		im->hc = hcache_open(im->cache_dir, &cerr);
 	free(cerr);
 	/* What the last session saw, on screen before the server answers. */
 	known_validity = cache_load(im, &mine);
@@ -407,8 +451,12 @@ void *mailbox_imap_worker(void *arg)
 		if (im->quit && c != NULL)
 			remote_cancel(c);
 		pthread_mutex_unlock(&im->lock);
-		if (c != NULL && remote_select(c, im->acct.url.folder, NULL, &validity, NULL,
-					       &err) == 0) {
+		if (c != NULL && im->target) {
+			backoff = 1;
+			set_status(im, true, xasprintf("Connected to %s", im->acct.url.host));
+			session(c, im, &mine, &err);
+		} else if (c != NULL && remote_select(c, im->acct.url.folder, NULL, &validity,
+						      NULL, &err) == 0) {
 			char *note = NULL;
 
 			if (known_validity != 0 && validity != known_validity) {
@@ -437,6 +485,14 @@ void *mailbox_imap_worker(void *arg)
 				set_status(im, true,
 					   note ? note : xasprintf("Connected to %s", im->acct.url.host));
 				note = NULL;
+				/* For the sidebar and Tab, when it costs one round
+				 * trip (a STATUS per folder waits for `c ?`); a
+				 * server that will not list costs the list only. */
+				char *why = NULL;
+
+				if (remote_has_cap(c, "LIST-STATUS"))
+					list_folders(c, im, &why);
+				free(why);
 				session(c, im, &mine, &err);
 			}
 			free(note);
