@@ -189,6 +189,16 @@ tmux_wait 'not connected to 127.0.0.1' 5
 ok $? "one never read says the server is not connected"
 tmux_wait 'Beta plans' 5
 ok $? "and the index stays"
+# A change needs the server too: refused at once, the row unchanged.
+tmux_keys -l '/Delta arrives'
+tmux_keys Enter
+tmux_gone 'not connected' 5
+tmux_keys F
+tmux_wait 'not connected to 127.0.0.1' 5
+ok $? "F while disconnected says the server is not connected"
+tmux_settle
+! tmux_screen | grep -q '!.*Delta arrives'
+ok $? "and the row is not shown flagged"
 imap_server_restart
 ok $? "the server restarts"
 tmux_wait 'Connected to 127.0.0.1' 20
