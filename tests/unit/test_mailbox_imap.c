@@ -216,7 +216,7 @@ static int group_setup(void **state)
 	cfg = config_new();
 	if (config_load_buffer(cfg, "test", rc, strlen(rc), &err) < 0)
 		return -1;
-	env = (struct mailbox_env){ NULL, NULL, NULL, cfg };
+	env = (struct mailbox_env){ .cfg = cfg };
 	return 0;
 }
 
