@@ -229,3 +229,8 @@ int mailbox_search(struct mailbox *mb, const char *key, uint32_t **uids_r, size_
 	}
 	return mb->drv->search(mb, key, uids_r, n_r, error_r);
 }
+
+const char *mailbox_msg_tags(const struct mailbox *mb, size_t i)
+{
+	return mb->drv->msg_tags != NULL ? mb->drv->msg_tags(mb, i) : NULL;
+}

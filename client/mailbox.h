@@ -173,6 +173,7 @@ struct mailbox_driver {
 	const char *(*account)(const struct mailbox *mb);	/* NULL: none */
 	int (*search)(struct mailbox *mb, const char *key, uint32_t **uids_r, size_t *n_r,
 		      const char **error_r);
+	const char *(*msg_tags)(const struct mailbox *mb, size_t i);
 };
 
 /* Opens name with the first driver that accepts it: "search:QUERY" a
@@ -265,6 +266,11 @@ int mailbox_append(struct mailbox *mb, const char *data, size_t len, uint32_t fl
 int mailbox_tag(struct mailbox *mb, const uint32_t *v, size_t n, const char *const *add,
 		size_t n_add, const char *const *rm, size_t n_rm, size_t *done_r,
 		const char **error_r);
+/* The tags of message i when the mailbox keeps them itself (an IMAP
+ * folder: its keywords, space separated, "" for none), or NULL when they
+ * are notmuch's (ask the index by mailbox_path).  Owned by the mailbox,
+ * valid until its rows change. */
+const char *mailbox_msg_tags(const struct mailbox *mb, size_t i);
 /* The UIDs (ascending; caller frees *uids_r) of the messages the
  * mailbox's server finds for an IMAP SEARCH key ("BODY \"word\""), for
  * the patterns that would otherwise read every message.  Fails on a

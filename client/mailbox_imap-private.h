@@ -18,6 +18,7 @@ struct imap_row {
 	uint32_t uid, flags, size;
 	int64_t internaldate;
 	char *envelope;
+	char *keywords;			/* space separated, $Forwarded aside; NULL: none */
 };
 
 struct imap_rows {
@@ -26,7 +27,7 @@ struct imap_rows {
 };
 
 enum imap_req_kind { REQ_READ, REQ_FLAGS, REQ_EXPUNGE, REQ_APPEND, REQ_LIST, REQ_COPY,
-		     REQ_SEARCH };
+		     REQ_SEARCH, REQ_KEYWORDS };
 
 struct imap_req {
 	enum imap_req_kind kind;
@@ -40,6 +41,8 @@ struct imap_req {
 					 * not the open folder's */
 	bool move;			/* REQ_COPY: move */
 	struct sbuf *out;		/* REQ_READ */
+	const char *const *kw;		/* REQ_KEYWORDS: add (op > 0) or remove */
+	size_t n_kw;
 	const char *key;		/* REQ_SEARCH: in */
 	uint32_t *found;		/* REQ_SEARCH: out, malloc'd */
 	size_t n_found;
@@ -109,6 +112,8 @@ int imap_copy(struct mailbox *mb, const uint32_t *v, size_t n, struct mailbox *d
 int imap_move(struct mailbox *mb, const uint32_t *v, size_t n, struct mailbox *dst,
 	      const char **error_r);
 
+/* Whether two keyword strings (NULL: none) differ. */
+bool imap_keywords_differ(const char *a, const char *b);
 /* Frees the rows and their envelopes; r is left empty. */
 void imap_rows_free(struct imap_rows *r);
 /* The index of uid in r (ascending by UID), or -1. */

@@ -343,7 +343,8 @@ static void diff(const struct imap_rows *old, const struct imap_rows *now,
 			continue;
 		}
 		kept++;
-		if (now->v[at].flags != old->v[k].flags)
+		if (now->v[at].flags != old->v[k].flags ||
+		    imap_keywords_differ(now->v[at].keywords, old->v[k].keywords))
 			ch->changed[ch->n_changed++] = old->v[k].uid;
 	}
 	ch->n_new = now->n - kept;
@@ -461,6 +462,87 @@ static int imap_append(struct mailbox *mb, const char *data, size_t len, uint32_
 	return imap_request(IMB(mb), &rq, error_r);
 }
 
+static const char *imap_msg_tags(const struct mailbox *mb, size_t i)
+{
+	const char *kw = CIMB(mb)->view.v[i].keywords;
+
+	return kw != NULL ? kw : "";
+}
+
+/* A tag as an IMAP keyword: an atom, no flag's backslash. */
+static bool keyword_ok(const char *t)
+{
+	if (*t == '\0')
+		return false;
+	for (; *t != '\0'; t++)
+		if ((unsigned char)*t <= ' ' || (unsigned char)*t >= 0x7f || strchr("(){%*\"\\]", *t))
+			return false;
+	return true;
+}
+
+/* The notmuch tags that are flags here (as store/index.c maps them). */
+static uint32_t flag_of_tag(const char *t, bool *inverse_r)
+{
+	*inverse_r = strcmp(t, "unread") == 0;
+	return *inverse_r ? STORE_SEEN : strcmp(t, "flagged") == 0 ? STORE_FLAGGED
+		: strcmp(t, "replied") == 0 ? STORE_ANSWERED : strcmp(t, "passed") == 0 ? STORE_PASSED
+		: strcmp(t, "draft") == 0 ? STORE_DRAFT : strcmp(t, "deleted") == 0 ? STORE_DELETED : 0;
+}
+
+/* One side of a tag change (op +1 add, -1 remove): the flag tags as flags,
+ * the rest as keywords, each a UID STORE. */
+static int tag_side(struct imap_mailbox *im, const uint32_t *uids, size_t n, int op,
+		    const char *const *tags, size_t n_tags, const char **error_r)
+{
+	const char **kw = xcalloc(n_tags + 1, sizeof(*kw));
+	uint32_t on = 0, off = 0;
+	size_t n_kw = 0;
+	int ret = 0;
+
+	for (size_t k = 0; k < n_tags; k++) {
+		bool inverse;
+		uint32_t f = flag_of_tag(tags[k], &inverse);
+
+		if (f != 0)
+			*((op > 0) != inverse ? &on : &off) |= f;
+		else if (keyword_ok(tags[k]))
+			kw[n_kw++] = tags[k];
+		else {
+			snprintf(im->mb.error, sizeof(im->mb.error),
+				 "'%s' cannot be an IMAP keyword", tags[k]);
+			*error_r = im->mb.error;
+			free(kw);
+			return -1;
+		}
+	}
+	struct imap_req add = { .kind = REQ_FLAGS, .uids = uids, .n = n, .op = 1, .flags = on };
+	struct imap_req rm = { .kind = REQ_FLAGS, .uids = uids, .n = n, .op = -1, .flags = off };
+	struct imap_req kws = { .kind = REQ_KEYWORDS, .uids = uids, .n = n, .op = op,
+				.kw = kw, .n_kw = n_kw };
+
+	if ((n_kw && imap_request(im, &kws, error_r) < 0) ||
+	    (on && imap_request(im, &add, error_r) < 0) ||
+	    (off && imap_request(im, &rm, error_r) < 0))
+		ret = -1;
+	free(kw);
+	return ret;
+}
+
+static int imap_tag(struct mailbox *mb, const uint32_t *v, size_t n, const char *const *add,
+		    size_t n_add, const char *const *rm, size_t n_rm, size_t *done_r,
+		    const char **error_r)
+{
+	uint32_t *uids = imap_sorted_uids(mb, v, n);
+	int ret = tag_side(IMB(mb), uids, n, 1, add, n_add, error_r) < 0 ||
+				  tag_side(IMB(mb), uids, n, -1, rm, n_rm, error_r) < 0
+			  ? -1
+			  : 0;
+
+	*done_r = ret == 0 ? n : 0;
+	free(uids);
+	return ret;
+}
+
 static int imap_search(struct mailbox *mb, const char *key, uint32_t **uids_r, size_t *n_r,
 		       const char **error_r)
 {
@@ -502,4 +584,6 @@ const struct mailbox_driver mailbox_imap_driver = {
 	.settle = imap_settle,
 	.account = imap_account,
 	.search = imap_search,
+	.tag = imap_tag,
+	.msg_tags = imap_msg_tags,
 };

@@ -28,6 +28,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* How often a long fill publishes its rows and its progress. */
 #define FILL_PUBLISH_MS 1000
@@ -41,13 +42,19 @@ static void cache_fail(struct imap_mailbox *im, char *err)
 	hcache_close(&im->hc);
 }
 
+/* m for r; m->keywords is malloc'd (the cache keeps $Forwarded among
+ * them). */
 static void row_to_cache(const struct imap_row *r, struct hcache_msg *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->uid = r->uid;
 	m->flags = r->flags & (HCACHE_SEEN | HCACHE_ANSWERED | HCACHE_FLAGGED | HCACHE_DELETED |
 			       HCACHE_DRAFT);
-	m->keywords = r->flags & STORE_PASSED ? (char *)"$Forwarded" : NULL;
+	if (r->flags & STORE_PASSED)
+		m->keywords = xasprintf("$Forwarded%s%s", r->keywords ? " " : "",
+					r->keywords ? r->keywords : "");
+	else if (r->keywords != NULL)
+		m->keywords = xstrdup(r->keywords);
 	m->size = r->size;
 	m->internaldate = r->internaldate;
 	m->envelope = r->envelope;
@@ -59,7 +66,23 @@ static int cache_row(const struct hcache_msg *m, void *ctx)
 	struct imap_row *r = &rows->v[rows->n++];
 
 	r->uid = m->uid;
-	r->flags = m->flags | (m->keywords && strstr(m->keywords, "$Forwarded") ? STORE_PASSED : 0);
+	r->flags = m->flags;
+	/* $Forwarded is a flag here, the rest the row's keywords. */
+	for (const char *p = m->keywords; p != NULL && *p != '\0';) {
+		size_t len = strcspn(p, " ");
+
+		if (len == 10 && strncasecmp(p, "$Forwarded", 10) == 0) {
+			r->flags |= STORE_PASSED;
+		} else if (len > 0) {
+			char *kw = r->keywords ? xasprintf("%s %.*s", r->keywords, (int)len, p)
+					       : xstrndup(p, len);
+
+			free(r->keywords);
+			r->keywords = kw;
+		}
+		p += len;
+		p += strspn(p, " ");
+	}
 	r->size = m->size;
 	r->internaldate = m->internaldate;
 	r->envelope = m->envelope ? xstrdup(m->envelope) : NULL;
@@ -110,7 +133,8 @@ static void cache_update(struct imap_mailbox *im, const struct imap_rows *old,
 
 		if (at < 0 || (old->v[at].envelope == NULL && now->v[k].envelope != NULL))
 			row_to_cache(&now->v[k], &put[n_put++]);
-		else if (old->v[at].flags != now->v[k].flags)
+		else if (old->v[at].flags != now->v[k].flags ||
+			 imap_keywords_differ(old->v[at].keywords, now->v[k].keywords))
 			row_to_cache(&now->v[k], &fl[n_fl++]);
 	}
 	for (size_t k = 0; k < old->n; k++)
@@ -121,6 +145,10 @@ static void cache_update(struct imap_mailbox *im, const struct imap_rows *old,
 	    (n_gone && hcache_remove(im->hc, folder, gone, n_gone, &err) < 0))
 		cache_fail(im, err);
 done:
+	for (size_t k = 0; k < n_put; k++)
+		free(put[k].keywords);
+	for (size_t k = 0; k < n_fl; k++)
+		free(fl[k].keywords);
 	free(put);
 	free(fl);
 	free(gone);
@@ -185,20 +213,26 @@ struct imap_rows imap_rows_merge(struct imap_rows *mine, const struct remote_msg
 			if (mode != IMAP_MERGE_DELTA || in_ranges(ranges, n_ranges, r->uid))
 				continue;
 			next.v[next.n++] = *r;
-			r->envelope = NULL;	/* moved */
+			r->envelope = r->keywords = NULL;	/* moved */
 		} else if (m != NULL && (r == NULL || m->uid < r->uid)) {
 			j++;
 			/* A FETCH may repeat a UID (an unsolicited one too). */
 			if (next.n > 0 && next.v[next.n - 1].uid == m->uid)
 				continue;
-			next.v[next.n++] = (struct imap_row){ .uid = m->uid, .flags = m->flags };
+			next.v[next.n++] = (struct imap_row){
+				.uid = m->uid, .flags = m->flags,
+				.keywords = m->keywords ? xstrdup(m->keywords) : NULL
+			};
 			missing[n_missing++] = m->uid;
 		} else {
 			i++, j++;
 			next.v[next.n] = *r;
-			r->envelope = NULL;	/* moved */
-			if (mode != IMAP_MERGE_ALL_UIDS)
+			r->envelope = r->keywords = NULL;	/* moved */
+			if (mode != IMAP_MERGE_ALL_UIDS) {
 				next.v[next.n].flags = m->flags;
+				free(next.v[next.n].keywords);
+				next.v[next.n].keywords = m->keywords ? xstrdup(m->keywords) : NULL;
+			}
 			/* Known but never given headers (a fill cut short). */
 			if (next.v[next.n].envelope == NULL)
 				missing[n_missing++] = m->uid;
@@ -233,9 +267,12 @@ static void drop_headless(struct imap_rows *next)
 {
 	size_t m = 0;
 
-	for (size_t k = 0; k < next->n; k++)
+	for (size_t k = 0; k < next->n; k++) {
 		if (next->v[k].envelope != NULL)
 			next->v[m++] = next->v[k];
+		else
+			free(next->v[k].keywords);
+	}
 	next->n = m;
 }
 
@@ -260,6 +297,9 @@ static int fill(struct remote_conn *c, struct imap_mailbox *im, struct imap_rows
 			if (at < 0)
 				continue;
 			next->v[at].flags = got[j].flags;
+			free(next->v[at].keywords);
+			next->v[at].keywords = got[j].keywords;
+			got[j].keywords = NULL;
 			next->v[at].size = got[j].size;
 			next->v[at].internaldate = got[j].internaldate;
 			free(next->v[at].envelope);

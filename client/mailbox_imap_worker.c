@@ -24,11 +24,18 @@
 
 void imap_rows_free(struct imap_rows *r)
 {
-	for (size_t k = 0; k < r->n; k++)
+	for (size_t k = 0; k < r->n; k++) {
 		free(r->v[k].envelope);
+		free(r->v[k].keywords);
+	}
 	free(r->v);
 	r->v = NULL;
 	r->n = 0;
+}
+
+bool imap_keywords_differ(const char *a, const char *b)
+{
+	return (a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0);
 }
 
 long imap_rows_find(const struct imap_rows *r, uint32_t uid)
@@ -89,6 +96,7 @@ void imap_publish(struct imap_mailbox *im, const struct imap_rows *mine)
 	for (size_t k = 0; k < mine->n; k++) {
 		copy.v[k] = mine->v[k];
 		copy.v[k].envelope = mine->v[k].envelope ? xstrdup(mine->v[k].envelope) : NULL;
+		copy.v[k].keywords = mine->v[k].keywords ? xstrdup(mine->v[k].keywords) : NULL;
 	}
 	pthread_mutex_lock(&im->lock);
 	imap_rows_free(&im->pub);
@@ -139,6 +147,9 @@ static int do_request(struct remote_conn *c, struct imap_mailbox *im, struct ima
 		return list_folders(c, im, &rq->error);
 	case REQ_SEARCH:
 		return remote_search(c, rq->key, &rq->found, &rq->n_found, &rq->error);
+	case REQ_KEYWORDS:
+		return remote_store_keywords(c, rq->uids, rq->n, rq->op, rq->kw, rq->n_kw,
+					     &rq->error);
 	}
 	return -1;
 }

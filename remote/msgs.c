@@ -86,7 +86,9 @@ static char *envelope_string(const struct mailimap_envelope *e)
 	return sbuf_detach(&out, NULL);
 }
 
-static uint32_t flags_of(const struct mailimap_msg_att_dynamic *d)
+/* The flags of d; its keywords (but $Forwarded, a flag here) appended to
+ * kw, space separated. */
+static uint32_t flags_of(const struct mailimap_msg_att_dynamic *d, struct sbuf *kw)
 {
 	uint32_t fl = 0;
 
@@ -106,8 +108,13 @@ static uint32_t flags_of(const struct mailimap_msg_att_dynamic *d)
 		case MAILIMAP_FLAG_DELETED: fl |= STORE_DELETED; break;
 		case MAILIMAP_FLAG_DRAFT: fl |= STORE_DRAFT; break;
 		case MAILIMAP_FLAG_KEYWORD:
-			if (strcasecmp(ff->fl_flag->fl_data.fl_keyword, "$Forwarded") == 0)
+			if (strcasecmp(ff->fl_flag->fl_data.fl_keyword, "$Forwarded") == 0) {
 				fl |= STORE_PASSED;
+			} else {
+				if (kw->len)
+					sbuf_addch(kw, ' ');
+				sbuf_addstr(kw, ff->fl_flag->fl_data.fl_keyword);
+			}
 			break;
 		default: break;
 		}
@@ -140,7 +147,12 @@ static void msg_of(struct mailimap_msg_att *att, struct remote_msg *m)
 		struct mailimap_msg_att_item *item = clist_content(it);
 
 		if (item->att_type == MAILIMAP_MSG_ATT_ITEM_DYNAMIC) {
-			m->flags = flags_of(item->att_data.att_dyn);
+			struct sbuf kw = SBUF_INIT;
+
+			m->flags = flags_of(item->att_data.att_dyn, &kw);
+			free(m->keywords);
+			m->keywords = kw.len ? sbuf_detach(&kw, NULL) : NULL;
+			sbuf_release(&kw);
 			continue;
 		}
 		if (item->att_type == MAILIMAP_MSG_ATT_ITEM_EXTENSION) {
@@ -188,10 +200,12 @@ struct remote_msg *remote_msgs_of(clist *result, size_t *n_r)
 	     it = clist_next(it)) {
 		msg_of(clist_content(it), &msgs[got]);
 		/* An unsolicited FETCH without UID (a flag change) is not ours. */
-		if (msgs[got].uid != 0)
+		if (msgs[got].uid != 0) {
 			got++;
-		else
+		} else {
 			free(msgs[got].envelope);
+			free(msgs[got].keywords);
+		}
 	}
 	qsort(msgs, got, sizeof(*msgs), cmp_msg);
 	*n_r = got;
@@ -229,8 +243,10 @@ int remote_fetch(struct remote_conn *c, const uint32_t *uids, size_t n, bool hea
 
 void remote_msgs_free(struct remote_msg *msgs, size_t n)
 {
-	for (size_t k = 0; k < n; k++)
+	for (size_t k = 0; k < n; k++) {
 		free(msgs[k].envelope);
+		free(msgs[k].keywords);
+	}
 	free(msgs);
 }
 
@@ -306,6 +322,51 @@ int remote_store_flags(struct remote_conn *c, const uint32_t *uids, size_t n, in
 	struct mailimap_set *set = remote_uid_set(uids, n);
 	int r = mailimap_uid_store(c->imap, set, sa);
 
+	mailimap_store_att_flags_free(sa);
+	mailimap_set_free(set);
+	if (r != MAILIMAP_NO_ERROR) {
+		*error_r = remote_io_error(c, "STORE", r);
+		return -1;
+	}
+	return 0;
+}
+
+/* Whether the selected folder keeps keywords it has not seen (\\* in
+ * PERMANENTFLAGS). */
+static bool keeps_keywords(struct remote_conn *c)
+{
+	const struct mailimap_selection_info *sel = c->imap->imap_selection_info;
+
+	for (clistiter *it = sel && sel->sel_perm_flags ? clist_begin(sel->sel_perm_flags) : NULL;
+	     it != NULL; it = clist_next(it)) {
+		const struct mailimap_flag_perm *p = clist_content(it);
+
+		if (p->fl_type == MAILIMAP_FLAG_PERM_ALL)
+			return true;
+	}
+	return false;
+}
+
+int remote_store_keywords(struct remote_conn *c, const uint32_t *uids, size_t n, int op,
+			  const char *const *kw, size_t n_kw, char **error_r)
+{
+	struct mailimap_flag_list *fl;
+	struct mailimap_store_att_flags *sa;
+	struct mailimap_set *set;
+	int r;
+
+	if (!keeps_keywords(c)) {
+		*error_r = xasprintf("%s keeps no new keywords in this folder (no \\* in "
+				     "PERMANENTFLAGS)", c->host);
+		return -1;
+	}
+	fl = mailimap_flag_list_new_empty();
+	for (size_t k = 0; k < n_kw; k++)
+		mailimap_flag_list_add(fl, mailimap_flag_new_flag_keyword(xstrdup(kw[k])));
+	sa = op > 0 ? mailimap_store_att_flags_new_add_flags_silent(fl)
+		    : mailimap_store_att_flags_new_remove_flags_silent(fl);
+	set = remote_uid_set(uids, n);
+	r = mailimap_uid_store(c->imap, set, sa);
 	mailimap_store_att_flags_free(sa);
 	mailimap_set_free(set);
 	if (r != MAILIMAP_NO_ERROR) {

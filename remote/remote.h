@@ -189,6 +189,7 @@ struct remote_msg {
 	int64_t internaldate;	/* seconds; 0 when not asked */
 	uint64_t modseq;	/* MODSEQ (CONDSTORE); 0 when the server sent none */
 	char *envelope;		/* the IMAP ENVELOPE string; NULL when not asked */
+	char *keywords;		/* its keywords but $Forwarded, space separated; NULL: none */
 };
 
 /* Most UIDs a caller asks headers for at once: libetpan holds the whole
@@ -218,6 +219,12 @@ int remote_expunge(struct remote_conn *c, const uint32_t *uids, size_t n, char *
  * \Deleted, and the call fails).  0, or -1 with *error_r. */
 int remote_copy(struct remote_conn *c, const uint32_t *uids, size_t n, const char *folder,
 		bool move, char **error_r);
+/* UID STORE +FLAGS.SILENT (op > 0) or -FLAGS.SILENT (op < 0) of the
+ * keywords kw[0..n_kw) (atoms).  Fails, storing nothing, when the
+ * selected folder's PERMANENTFLAGS has no \* (no new keywords kept).
+ * 0, or -1 with *error_r. */
+int remote_store_keywords(struct remote_conn *c, const uint32_t *uids, size_t n, int op,
+			  const char *const *kw, size_t n_kw, char **error_r);
 /* APPEND data[0..len) to folder with flags.  0, or -1 with *error_r. */
 int remote_append(struct remote_conn *c, const char *folder, const char *data, size_t len,
 		  uint32_t flags, char **error_r);

@@ -196,6 +196,47 @@ quit_loft
 like "$(sent)" '^UID SEARCH BODY "zebracorn"' "the server was asked: UID SEARCH BODY \"zebracorn\""
 is "$(sent | grep -c 'BODY.PEEK')" 0 "no body was fetched"
 
+# IMAP keywords are the rows' tags: + sets and removes them on the server
+# (UID STORE), and one set there shows here.
+echo 'set index_format="%4C %Z %-15.15L %s [%g]"' >> "$CLIENT_RC"
+kwflags() {	# the FETCH FLAGS of the message with subject $1
+	imap_py "
+typ, d = M.uid('SEARCH', 'SUBJECT', '\"$1\"')
+for u in d[0].split():
+    print(M.uid('FETCH', u, '(FLAGS)')[1][0].decode())
+"
+}
+open_loft
+tmux_wait 'Connected to 127.0.0.1' 10
+tmux_keys -l '/Alpha report'
+tmux_keys Enter
+tmux_keys -l '+'
+tmux_wait 'Tags' 5
+tmux_keys -l '+work'
+tmux_keys Enter
+for _ in $(seq 50); do kwflags "Alpha report" | grep -q work && break; sleep 0.1; done
+like "$(kwflags "Alpha report")" 'FLAGS \(.*work' "+work sets the keyword work on the server"
+tmux_wait 'Alpha report \[work\]' 5
+ok $? "and the row shows it as a tag"
+imap_py "
+M.select('INBOX')
+typ, d = M.uid('SEARCH', 'SUBJECT', '\"Gamma notes\"')
+M.uid('STORE', d[0].split()[0], '+FLAGS', '(urgent)')
+" -
+tmux_wait 'Gamma notes \[urgent\]' 5
+ok $? "a keyword set on the server shows as a tag, no key pressed"
+tmux_keys -l '/Alpha report'
+tmux_keys Enter
+tmux_keys -l '+'
+tmux_wait 'Tags' 5
+tmux_keys -l ' -work'	# (a leading '-' would be an option of tmux)
+tmux_keys Enter
+for _ in $(seq 50); do kwflags "Alpha report" | grep -q work || break; sleep 0.1; done
+is "$(kwflags "Alpha report" | grep -c work)" 0 "-work removes it on the server"
+tmux_wait 'Alpha report \[\]' 5
+ok $? "and from the row"
+quit_loft
+
 # A server without IDLE is polled by NOOP; the refresh after news is UID
 # FETCH CHANGEDSINCE, with VANISHED under QRESYNC (the proxy hides the
 # capabilities).
@@ -239,7 +280,7 @@ tmux_wait 'Fetching headers [0-9]+/1500' 10
 ok $? "a first open of 1,500 messages shows its progress"
 S=$(tmux_screen)
 like "$S" 'Msgs:500 ' "the first batch is on screen before the rest"
-like "$S" 'Big message 1001$' "and it is the newest 500 (UIDs 1001-1500)"
+like "$S" 'Big message 1001 \[\]$' "and it is the newest 500 (UIDs 1001-1500)"
 tmux_keys -l '?'
 tmux_wait 'Keys|keys|help' 2
 ok $? "keys are answered while the headers come"

@@ -1,5 +1,6 @@
 /* The IMAP client's pure parts: how rows follow what the server says
- * (imap_rows_merge: a QRESYNC/CHANGEDSINCE delta with VANISHED ranges, a
+ * (imap_rows_merge: a QRESYNC/CHANGEDSINCE delta with VANISHED ranges and
+ * keywords, a
  * whole-folder FLAGS scan, a UID SEARCH ALL), and the IMAP SEARCH keys of
  * the patterns that read the message (ui_pattern_imap_term) with the
  * evaluator asking the server instead of reading. */
@@ -41,7 +42,7 @@ static void test_merge_delta(void **state)
 	static const uint32_t had[] = { 1, 2, 3, 5, 8 };
 	struct imap_rows mine = rows(had, 5), next;
 	/* 2 flagged, 9 new (twice: an unsolicited FETCH too), 3 and 5..6 gone. */
-	struct remote_msg msgs[] = { { .uid = 2, .flags = STORE_FLAGGED },
+	struct remote_msg msgs[] = { { .uid = 2, .flags = STORE_FLAGGED, .keywords = (char *)"work" },
 				     { .uid = 9, .flags = STORE_SEEN },
 				     { .uid = 9, .flags = STORE_SEEN } };
 	struct remote_range van[] = { { 5, 6 }, { 3, 3 } };
@@ -52,6 +53,8 @@ static void test_merge_delta(void **state)
 	next = imap_rows_merge(&mine, msgs, 3, IMAP_MERGE_DELTA, van, 2, &missing, &n_missing);
 	check_uids(&next, (const uint32_t[]){ 1, 2, 8, 9 }, 4);
 	assert_int_equal(next.v[1].flags, STORE_FLAGGED);
+	assert_string_equal(next.v[1].keywords, "work");	/* keywords follow */
+	assert_null(next.v[0].keywords);
 	assert_string_equal(next.v[1].envelope, "e2");	/* kept */
 	assert_string_equal(next.v[2].envelope, "e8");
 	assert_null(next.v[3].envelope);		/* to fetch */
