@@ -32,7 +32,8 @@ PKGS := ncursesw libetpan openssl gmime-3.0 lmdb libcrypt
 # the pkg-config ones (-D_XOPEN_SOURCE=600 from ncursesw...) are dropped.
 PKG_CFLAGS = $(eval PKG_CFLAGS := $$(filter-out -D_DEFAULT_SOURCE -D_XOPEN_SOURCE% -D_LARGEFILE64_SOURCE,$$(shell pkg-config --cflags $(PKGS))))$(PKG_CFLAGS)
 # Debian's libetpan.pc injects -specs=...no-pie-link.specs: drop it, stay PIE.
-PKG_LIBS = $(eval PKG_LIBS := $$(filter-out -specs=%,$$(shell pkg-config --libs $(PKGS))) -lnotmuch)$(PKG_LIBS)
+# No -lnotmuch: store/ loads it on first use (store/index-nm.c, lib/dynlib.h).
+PKG_LIBS = $(eval PKG_LIBS := $$(filter-out -specs=%,$$(shell pkg-config --libs $(PKGS))))$(PKG_LIBS)
 CMOCKA_LIBS = $(eval CMOCKA_LIBS := $$(shell pkg-config --libs cmocka))$(CMOCKA_LIBS)
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
