@@ -21,9 +21,11 @@
  *     ...
  *     if (dynlib_load(&foo_lib, &error) < 0) ... error names the library
  *
- * and the module's code calls through `#define foo_open (*foo_fns.foo_open)`
- * so that it reads as plain calls to the library.  A name missing from the
- * table is an undefined reference at link time, not a crash. */
+ * and the module's code calls through
+ * `#define foo_open(...) (*foo_fns.foo_open)(__VA_ARGS__)` so that it reads
+ * as plain calls to the library (function-like, so a struct member of the
+ * same name is left alone).  A function missing from the table is an
+ * undefined reference at link time, not a crash. */
 #ifndef LOFT_LIB_DYNLIB_H
 #define LOFT_LIB_DYNLIB_H
 

@@ -1,6 +1,5 @@
 /* The libnotmuch table (index-nm-private.h), filled on first use. */
-#define INDEX_NM_TABLE
-#include "store/index-nm-private.h"
+#include "store/index-private.h"
 
 #define INDEX_NM_STR_(v) #v
 #define INDEX_NM_STR(v) INDEX_NM_STR_(v)

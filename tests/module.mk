@@ -14,7 +14,7 @@ $(O)/tests/test_%: $(O)/obj/tests/unit/test_%.o $(LOFT_A)
 TEST_TOOLS := $(patsubst tests/tools/%.c,$(O)/tests/%,$(wildcard tests/tools/*.c))
 $(TEST_TOOLS): $(O)/tests/%: $(O)/obj/tests/tools/%.o $(LOFT_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LAZY_LIBS)
 
 $(O)/tests/replay_%: $(O)/obj/tests/fuzz/fuzz_%.o $(O)/obj/tests/fuzz/replay.o $(LOFT_A)
 	@mkdir -p $(dir $@)
