@@ -48,7 +48,8 @@ WARN += -Werror
 endif
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -I. $(WARN) $(CFLAGS) $(SAN_FLAGS) $(PKG_CFLAGS) -MMD -MP
-ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS) -Wl,--as-needed
+# Full RELRO (what libetpan.pc used to add): the daemon faces the network.
+ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS) -Wl,--as-needed -Wl,-z,relro,-z,now
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
