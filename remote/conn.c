@@ -9,9 +9,9 @@
 #include "lib/net.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
+#include "lib/ossl.h"
 
 #include <errno.h>
-#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
