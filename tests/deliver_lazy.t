@@ -1,6 +1,6 @@
 #!/bin/bash
 # loft deliver loads only what delivery needs: libnotmuch (with Xapian and
-# libstdc++) and libetpan (with GnuTLS, Berkeley DB, Cyrus SASL) are loaded
+# libstdc++), libetpan (with GnuTLS, Berkeley DB, Cyrus SASL) and OpenSSL are loaded
 # on first use by the commands that need them (lib/dynlib.h), not by the
 # dynamic loader at every start.  Checked on the running process
 # (LD_DEBUG=files lists every object the loader maps), and a missing
@@ -20,15 +20,15 @@ is "$?" 0 "loft deliver delivers"
 is "$(find "$M/INBOX/new" -type f | wc -l)" 1 "  ...one message in INBOX/new"
 libs=$(mapped "$T_DIR/deliver.ld")
 ok $([ -n "$libs" ]; echo $?) "LD_DEBUG=files lists what the loader mapped ($(echo "$libs" | wc -l) objects)"
-heavy=$(echo "$libs" | grep -E 'libnotmuch|libxapian|libstdc\+\+|libetpan|libgnutls|libdb-|libsasl2' || true)
-is "$heavy" "" "deliver maps no notmuch, Xapian, libstdc++, libetpan, GnuTLS, Berkeley DB or SASL"
+heavy=$(echo "$libs" | grep -E 'libnotmuch|libxapian|libstdc\+\+|libetpan|libgnutls|libdb-|libsasl2|libssl|libcrypto' || true)
+is "$heavy" "" "deliver maps no notmuch, Xapian, libstdc++, libetpan, GnuTLS, Berkeley DB, SASL or OpenSSL"
 is "$(mapped_by_dlopen "$T_DIR/deliver.ld")" "" "  ...and loads nothing later either (no keywords: no index)"
 
 # The binary does not name them: only dlopen brings them in.
 if command -v readelf >/dev/null; then
 	needed=$(readelf -d "$LOFT" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
-	is "$(echo "$needed" | grep -E 'libnotmuch|libetpan' || true)" "" \
-		"loft has no DT_NEEDED on libnotmuch or libetpan"
+	is "$(echo "$needed" | grep -E 'libnotmuch|libetpan|libssl|libcrypto' || true)" "" \
+		"loft has no DT_NEEDED on libnotmuch, libetpan or OpenSSL"
 else
 	skip "readelf missing: DT_NEEDED not checked"
 fi
