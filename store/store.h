@@ -84,7 +84,8 @@ enum store_open_flags {
 	 * they happen.  At most one process should ask for it at a time
 	 * (notmuch 0.37 blocks a second writer with no timeout). */
 	STORE_OPEN_INDEX = 1 << 0,
-	/* Create the root and INBOX/Sent/Drafts/Trash when missing. */
+	/* Create the root and INBOX when missing, and Sent/Drafts/Trash with
+	 * a new store (INBOX was missing too). */
 	STORE_OPEN_CREATE = 1 << 1,
 	/* Read-only (`loft -R`): nothing under the root or the state dir is
 	 * written (no tmp/ cleaning, no state beside the mail); every
