@@ -213,11 +213,15 @@ int mailbox_notify_fd(struct mailbox *mb);
 const char *mailbox_status(struct mailbox *mb);
 /* Rows still arriving (a search read in steps): reads at most max more
  * (appended after the last) and returns 1 when more remain, 0 when all
- * are in.  0 at once for a mailbox that is complete when opened. */
+ * are in.  0 at once for a mailbox that is complete when opened.  A
+ * store folder opened for the first time (not virtual) has all its rows
+ * but may lack their headers: a step reads those of max rows; until the
+ * last, thread keys are NULL and envelopes are read one by one. */
 int mailbox_step(struct mailbox *mb, size_t max);
-/* Whether rows are still arriving. */
+/* Whether rows (or a store folder's headers) are still arriving. */
 bool mailbox_pending(const struct mailbox *mb);
-/* Stops the arrival, keeping the rows read (Ctrl-G). */
+/* Stops the arrival, keeping the rows read (Ctrl-G; a store folder's
+ * headers cannot be stopped). */
 void mailbox_stop(struct mailbox *mb);
 
 /* Changes the flags of v[0..n) in one transaction: all or nothing.
