@@ -5,8 +5,9 @@
  * are right, so loft uses them.  Two of its defects are worked around
  * here: mailimap_select_qresync sends "SELECT INBOX QRESYNC (...)"
  * without the parentheses RFC 7162 puts around select parameters (loft's
- * server answers BAD "Too many arguments", Dovecot too), and its callers
- * get only the first VANISHED response of a command.  So loft writes that
+ * server answers BAD "Too many arguments"), and its callers get only the
+ * first VANISHED response of a command (the rest are read here from the
+ * response it leaves).  So loft writes that
  * SELECT itself and lets libetpan's parser read the answer
  * (mailimap_send_current_tag, mailimap_read_line and
  * mailimap_parse_response are public), and reads every VANISHED. */
@@ -247,8 +248,23 @@ int remote_fetch_changed(struct remote_conn *c, uint64_t modseq, struct remote_m
 		mailimap_fetch_list_free(result);
 	*vanished_r = NULL;
 	*n_vanished_r = 0;
-	if (c->qresync)
+	if (c->qresync) {
+		struct remote_range *more;
+		size_t n_more;
+		uint64_t unused = 0;
+
 		take_vanished(van, vanished_r, n_vanished_r);
+		/* libetpan handed over the first VANISHED; the others are
+		 * still in the response. */
+		response_extensions(c->imap, &more, &n_more, &unused);
+		if (n_more > 0) {
+			*vanished_r = xreallocarray(*vanished_r, *n_vanished_r + n_more + 1,
+						    sizeof(**vanished_r));
+			memcpy(*vanished_r + *n_vanished_r, more, n_more * sizeof(*more));
+			*n_vanished_r += n_more;
+		}
+		free(more);
+	}
 	return 0;
 }
 
