@@ -115,9 +115,30 @@ uint32_t imap_cache_load(struct imap_mailbox *im, struct imap_rows *mine)
 	return 0;
 }
 
-/* Tells the cache how old became now. */
+/* Whether uid is in v[0..n) (ascending). */
+static bool uid_in(const uint32_t *v, size_t n, uint32_t uid)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid] == uid)
+			return true;
+		if (v[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* Tells the cache how old became now; fetched[0..n_fetched) (ascending)
+ * are the UIDs whose headers were fetched.  The merge moved old's
+ * headers into now, so only that list tells which rows the cache lacks:
+ * a warm open rewrites none. */
 static void cache_update(struct imap_mailbox *im, const struct imap_rows *old,
-			 const struct imap_rows *now)
+			 const struct imap_rows *now, const uint32_t *fetched, size_t n_fetched)
 {
 	struct hcache_msg *put = xcalloc(now->n + 1, sizeof(*put));
 	struct hcache_msg *fl = xcalloc(now->n + 1, sizeof(*fl));
@@ -131,7 +152,7 @@ static void cache_update(struct imap_mailbox *im, const struct imap_rows *old,
 	for (size_t k = 0; k < now->n; k++) {
 		long at = imap_rows_find(old, now->v[k].uid);
 
-		if (at < 0 || (old->v[at].envelope == NULL && now->v[k].envelope != NULL))
+		if (at < 0 || (now->v[k].envelope != NULL && uid_in(fetched, n_fetched, now->v[k].uid)))
 			row_to_cache(&now->v[k], &put[n_put++]);
 		else if (old->v[at].flags != now->v[k].flags ||
 			 imap_keywords_differ(old->v[at].keywords, now->v[k].keywords))
@@ -322,10 +343,12 @@ static int fill(struct remote_conn *c, struct imap_mailbox *im, struct imap_rows
 	return 0;
 }
 
-/* Makes mine next: the cache learns the difference. */
-static void adopt(struct imap_mailbox *im, struct imap_rows *mine, struct imap_rows *next)
+/* Makes mine next (fetched as cache_update's): the cache learns the
+ * difference. */
+static void adopt(struct imap_mailbox *im, struct imap_rows *mine, struct imap_rows *next,
+		  const uint32_t *fetched, size_t n_fetched)
 {
-	cache_update(im, mine, next);
+	cache_update(im, mine, next, fetched, n_fetched);
 	imap_rows_free(mine);
 	*mine = *next;
 	*next = (struct imap_rows){ NULL, 0 };
@@ -340,9 +363,9 @@ static int complete(struct remote_conn *c, struct imap_mailbox *im, struct imap_
 {
 	int r = fill(c, im, next, missing, n_missing, error_r);
 
-	free(missing);
 	drop_headless(next);
-	adopt(im, mine, next);
+	adopt(im, mine, next, missing, n_missing);
+	free(missing);
 	if (mine->n > 0 && mine->v[mine->n - 1].uid >= im->uidnext)
 		im->uidnext = mine->v[mine->n - 1].uid + 1;
 	if (r == 0 && modseq != im->modseq) {
