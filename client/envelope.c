@@ -220,6 +220,39 @@ struct envelope *envelope_parse(const char *s, size_t len, const char **error_r)
 	return &m->env;
 }
 
+int envelope_thread_key(const char *s, size_t len, struct sbuf *out)
+{
+	struct rd r = { s, s + len, false };
+	struct sbuf buf = SBUF_INIT;
+	struct str date, subj, irt, mid, n = { 0, 0, true }, a = n;
+
+	expect(&r, '(');
+	date = read_nstring(&r, &buf);
+	subj = read_nstring(&r, &buf);
+	/* from sender reply-to to cc bcc: only skipped, into the scratch
+	 * tail that is cut off again (no decoding, unlike envelope_parse). */
+	for (int k = 0; k < 6; k++) {
+		size_t keep = buf.len;
+
+		read_addrs(&r, &buf, &n, &a);
+		sbuf_setlen(&buf, keep);
+	}
+	irt = read_nstring(&r, &buf);
+	mid = read_nstring(&r, &buf);
+	expect(&r, ')');
+	if (!r.bad) {
+		/* Each string read is followed by a NUL in buf, NIL too. */
+		const struct str f[5] = { date, mid, irt, { 0, 0, true }, subj };
+
+		for (int k = 0; k < 5; k++) {
+			sbuf_add(out, buf.buf + f[k].off, f[k].nil ? 0 : f[k].len);
+			sbuf_addch(out, '\0');
+		}
+	}
+	sbuf_release(&buf);
+	return r.bad ? -1 : 0;
+}
+
 void envelope_free(struct envelope **envp)
 {
 	if (*envp == NULL)

@@ -19,6 +19,8 @@ struct imap_row {
 	int64_t internaldate;
 	char *envelope;
 	char *keywords;			/* space separated, $Forwarded aside; NULL: none */
+	char *threadkey;		/* the UI's rows only: envelope's thread key,
+					 * made on first ask; NULL: not yet */
 };
 
 struct imap_rows {

@@ -20,6 +20,8 @@
  * and UID). */
 #include "client/mailbox_imap-private.h"
 
+#include "client/envelope.h"
+
 #include "lib/atomic.h"
 #include "lib/path.h"
 #include "lib/sbuf.h"
@@ -125,11 +127,29 @@ static size_t imap_count(const struct mailbox *mb)
 	return CIMB(mb)->view.n;
 }
 
+/* r's thread key, made from its envelope on first ask and kept with the
+ * row (and across syncs, see diff): threading 100,000 rows then parses
+ * no envelope twice and decodes none.  NULL without a usable envelope. */
+static const char *row_threadkey(struct imap_row *r)
+{
+	if (r->threadkey == NULL && r->envelope != NULL) {
+		struct sbuf b = SBUF_INIT;
+
+		if (envelope_thread_key(r->envelope, strlen(r->envelope), &b) == 0)
+			r->threadkey = sbuf_detach(&b, NULL);
+		else
+			sbuf_release(&b);
+	}
+	return r->threadkey;
+}
+
 static void imap_msg(const struct mailbox *mb, size_t i, struct mailbox_msg *m_r)
 {
-	const struct imap_row *r = &CIMB(mb)->view.v[i];
+	/* The view is the UI thread's own: the key is a cache of it. */
+	struct imap_row *r = &IMB((struct mailbox *)mb)->view.v[i];
 
-	*m_r = (struct mailbox_msg){ r->uid, r->flags, r->size, r->internaldate, NULL };
+	*m_r = (struct mailbox_msg){ r->uid, r->flags, r->size, r->internaldate,
+				     row_threadkey(r) };
 }
 
 static long imap_index_of(const struct mailbox *mb, uint32_t uid)
@@ -327,9 +347,9 @@ static bool imap_same(const struct mailbox *a, const struct mailbox *b)
 	return strcmp(a->name, b->name) == 0;
 }
 
-/* store_changes between the UI's rows and the worker's latest. */
-static void diff(const struct imap_rows *old, const struct imap_rows *now,
-		 struct store_changes *ch)
+/* store_changes between the UI's rows and the worker's latest; the thread
+ * keys made move from old to now (a UID's envelope never changes). */
+static void diff(struct imap_rows *old, struct imap_rows *now, struct store_changes *ch)
 {
 	size_t kept = 0;
 
@@ -343,6 +363,10 @@ static void diff(const struct imap_rows *old, const struct imap_rows *now,
 			continue;
 		}
 		kept++;
+		if (now->v[at].threadkey == NULL && now->v[at].envelope != NULL) {
+			now->v[at].threadkey = old->v[k].threadkey;
+			old->v[k].threadkey = NULL;
+		}
 		if (now->v[at].flags != old->v[k].flags ||
 		    imap_keywords_differ(now->v[at].keywords, old->v[k].keywords))
 			ch->changed[ch->n_changed++] = old->v[k].uid;

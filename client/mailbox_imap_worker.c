@@ -6,6 +6,7 @@
 #include "client/mailbox_imap-private.h"
 
 #include "lib/sbuf.h"
+#include "store/store.h"
 #include "lib/xalloc.h"
 
 #include <errno.h>
@@ -27,6 +28,7 @@ void imap_rows_free(struct imap_rows *r)
 	for (size_t k = 0; k < r->n; k++) {
 		free(r->v[k].envelope);
 		free(r->v[k].keywords);
+		free(r->v[k].threadkey);
 	}
 	free(r->v);
 	r->v = NULL;
@@ -333,8 +335,11 @@ void *mailbox_imap_worker(void *arg)
 	bool quiet = false;
 	char *cerr = NULL;
 
-	if (!im->target)
+	if (!im->target) {
+		/* The index decodes the subjects of all the rows to thread. */
+		store_gconv_pin();
 		im->hc = hcache_open(im->cache_dir, &cerr);
+	}
 	free(cerr);
 	/* What the last session saw, on screen before the server answers. */
 	known_validity = imap_cache_load(im, &mine);

@@ -159,9 +159,6 @@ char *store_envelope_file(int dirfd, const char *path, uint64_t *size_r, int64_t
  * counts two.  *last is the byte before data ('\0' at the start) and
  * becomes data's last byte, so a file can be counted in pieces. */
 uint64_t store_crlf_size(const char *data, size_t len, char *last);
-/* Keeps the gconv modules of the common charsets loaded for the life of
- * the process (once; later calls return at once).  Thread-safe. */
-void store_gconv_pin(void);
 
 /* ---- threadkey.c ---- */
 
