@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* envelope and keywords are shared strings (imap_str_new): the worker's
+ * rows and each copy it publishes hold the same bytes. */
 struct imap_row {
 	uint32_t uid, flags, size;
 	int64_t internaldate;
@@ -114,6 +116,14 @@ int imap_copy(struct mailbox *mb, const uint32_t *v, size_t n, struct mailbox *d
 int imap_move(struct mailbox *mb, const uint32_t *v, size_t n, struct mailbox *dst,
 	      const char **error_r);
 
+/* Shared strings: immutable, counted, freed by the last imap_str_unref
+ * (any thread).  imap_str_new copies s[0..len) (NULL: NULL); imap_str_of
+ * copies a C string (NULL: NULL); imap_str_ref returns s, counted once
+ * more; imap_str_unref is NULL-safe. */
+char *imap_str_new(const char *s, size_t len);
+char *imap_str_of(const char *s);
+char *imap_str_ref(char *s);
+void imap_str_unref(char *s);
 /* Whether two keyword strings (NULL: none) differ. */
 bool imap_keywords_differ(const char *a, const char *b);
 /* Frees the rows and their envelopes; r is left empty. */
@@ -142,7 +152,7 @@ struct imap_rows imap_rows_merge(struct imap_rows *mine, const struct remote_msg
 				 uint32_t **missing_r, size_t *n_missing_r);
 
 /* The worker's side (client/mailbox_imap_worker.c), for the fetches:
- * publishes a copy of the rows (envelopes copied; mine stays the
+ * publishes a copy of the rows (sharing their strings; mine stays the
  * caller's) and says so on the notify pipe. */
 void imap_publish(struct imap_mailbox *im, const struct imap_rows *mine);
 /* Sets the connection's state in words (text malloc'd, taken). */

@@ -77,15 +77,16 @@ static int cache_row(const struct hcache_msg *m, void *ctx)
 			char *kw = r->keywords ? xasprintf("%s %.*s", r->keywords, (int)len, p)
 					       : xstrndup(p, len);
 
-			free(r->keywords);
-			r->keywords = kw;
+			imap_str_unref(r->keywords);
+			r->keywords = imap_str_of(kw);
+			free(kw);
 		}
 		p += len;
 		p += strspn(p, " ");
 	}
 	r->size = m->size;
 	r->internaldate = m->internaldate;
-	r->envelope = m->envelope ? xstrdup(m->envelope) : NULL;
+	r->envelope = imap_str_of(m->envelope);
 	return 0;
 }
 
@@ -242,7 +243,7 @@ struct imap_rows imap_rows_merge(struct imap_rows *mine, const struct remote_msg
 				continue;
 			next.v[next.n++] = (struct imap_row){
 				.uid = m->uid, .flags = m->flags,
-				.keywords = m->keywords ? xstrdup(m->keywords) : NULL
+				.keywords = imap_str_of(m->keywords)
 			};
 			missing[n_missing++] = m->uid;
 		} else {
@@ -251,8 +252,8 @@ struct imap_rows imap_rows_merge(struct imap_rows *mine, const struct remote_msg
 			r->envelope = r->keywords = NULL;	/* moved */
 			if (mode != IMAP_MERGE_ALL_UIDS) {
 				next.v[next.n].flags = m->flags;
-				free(next.v[next.n].keywords);
-				next.v[next.n].keywords = m->keywords ? xstrdup(m->keywords) : NULL;
+				imap_str_unref(next.v[next.n].keywords);
+				next.v[next.n].keywords = imap_str_of(m->keywords);
 			}
 			/* Known but never given headers (a fill cut short). */
 			if (next.v[next.n].envelope == NULL)
@@ -292,7 +293,7 @@ static void drop_headless(struct imap_rows *next)
 		if (next->v[k].envelope != NULL)
 			next->v[m++] = next->v[k];
 		else
-			free(next->v[k].keywords);
+			imap_str_unref(next->v[k].keywords);
 	}
 	next->n = m;
 }
@@ -318,14 +319,12 @@ static int fill(struct remote_conn *c, struct imap_mailbox *im, struct imap_rows
 			if (at < 0)
 				continue;
 			next->v[at].flags = got[j].flags;
-			free(next->v[at].keywords);
-			next->v[at].keywords = got[j].keywords;
-			got[j].keywords = NULL;
+			imap_str_unref(next->v[at].keywords);
+			next->v[at].keywords = imap_str_of(got[j].keywords);
 			next->v[at].size = got[j].size;
 			next->v[at].internaldate = got[j].internaldate;
-			free(next->v[at].envelope);
-			next->v[at].envelope = got[j].envelope;
-			got[j].envelope = NULL;
+			imap_str_unref(next->v[at].envelope);
+			next->v[at].envelope = imap_str_of(got[j].envelope);
 		}
 		remote_msgs_free(got, n_got);
 		done += end - start;

@@ -11,6 +11,8 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,11 +25,54 @@
 #define POLL_MS (10 * 1000)
 #define BACKOFF_MAX_S 60
 
+/* A shared string: its count, then its bytes. */
+struct imap_str {
+	atomic_uint refs;
+	char s[];
+};
+
+char *imap_str_new(const char *s, size_t len)
+{
+	struct imap_str *p;
+
+	if (s == NULL)
+		return NULL;
+	p = xmalloc(sizeof(*p) + len + 1);
+	atomic_init(&p->refs, 1);
+	memcpy(p->s, s, len);
+	p->s[len] = '\0';
+	return p->s;
+}
+
+char *imap_str_of(const char *s)
+{
+	return s ? imap_str_new(s, strlen(s)) : NULL;
+}
+
+char *imap_str_ref(char *s)
+{
+	if (s != NULL)
+		atomic_fetch_add_explicit(&((struct imap_str *)(s - offsetof(struct imap_str, s)))->refs,
+					  1, memory_order_relaxed);
+	return s;
+}
+
+void imap_str_unref(char *s)
+{
+	struct imap_str *p;
+
+	if (s == NULL)
+		return;
+	p = (struct imap_str *)(s - offsetof(struct imap_str, s));
+	if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) == 1)
+		free(p);
+}
+
 void imap_rows_free(struct imap_rows *r)
 {
 	for (size_t k = 0; k < r->n; k++) {
-		free(r->v[k].envelope);
-		free(r->v[k].keywords);
+		imap_str_unref(r->v[k].envelope);
+		imap_str_unref(r->v[k].keywords);
 		free(r->v[k].threadkey);
 	}
 	free(r->v);
@@ -97,8 +142,8 @@ void imap_publish(struct imap_mailbox *im, const struct imap_rows *mine)
 
 	for (size_t k = 0; k < mine->n; k++) {
 		copy.v[k] = mine->v[k];
-		copy.v[k].envelope = mine->v[k].envelope ? xstrdup(mine->v[k].envelope) : NULL;
-		copy.v[k].keywords = mine->v[k].keywords ? xstrdup(mine->v[k].keywords) : NULL;
+		copy.v[k].envelope = imap_str_ref(mine->v[k].envelope);
+		copy.v[k].keywords = imap_str_ref(mine->v[k].keywords);
 	}
 	pthread_mutex_lock(&im->lock);
 	imap_rows_free(&im->pub);

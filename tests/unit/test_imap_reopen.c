@@ -25,7 +25,10 @@ static struct imap_rows rows(const uint32_t *uids, size_t n)
 
 	for (size_t k = 0; k < n; k++) {
 		r.v[k].uid = uids[k];
-		r.v[k].envelope = xasprintf("e%u", uids[k]);
+		char *e = xasprintf("e%u", uids[k]);
+
+		r.v[k].envelope = imap_str_of(e);
+		free(e);
 	}
 	return r;
 }
