@@ -36,6 +36,16 @@ static void skip_sp(struct rd *r)
 		r->p++;
 }
 
+/* How many bytes from p (before end) are neither '"' nor '\\'. */
+static size_t strcspn_n(const char *p, const char *end)
+{
+	const char *q = p;
+
+	while (q < end && *q != '"' && *q != '\\')
+		q++;
+	return (size_t)(q - p);
+}
+
 /* Reads NIL, a quoted string or a literal, unescaped into buf. */
 static struct str read_nstring(struct rd *r, struct sbuf *buf)
 {
@@ -47,6 +57,14 @@ static struct str read_nstring(struct rd *r, struct sbuf *buf)
 	if (*r->p == '"') {
 		r->p++;
 		while (r->p < r->end && *r->p != '"') {
+			/* The run up to the next quote or backslash at once. */
+			size_t run = strcspn_n(r->p, r->end);
+
+			if (run > 0) {
+				sbuf_add(buf, r->p, run);
+				r->p += run;
+				continue;
+			}
 			if (*r->p == '\\' && r->p + 1 < r->end)
 				r->p++;
 			sbuf_addch(buf, *r->p++);

@@ -86,6 +86,33 @@ static void test_garbage(void **state)
 	}
 }
 
+/* The thread key: five raw fields, NUL-terminated; garbage adds nothing. */
+static void test_thread_key(void **state)
+{
+	const char *s = "(\"Tue, 1 Jul 2003 10:52:37 +0200\" \"=?utf-8?Q?a?= \\\"q\\\"\" "
+			"((\"A \\\"B\\\"\" NIL \"a\" \"x.org\")) NIL NIL "
+			"((NIL NIL \"g\" NIL)(NIL NIL \"t\" \"x.org\")(NIL NIL NIL NIL)) NIL NIL "
+			"{7}\r\n<p@x.o> \"<id.1@x.org>\")";
+	static const char want[] = "Tue, 1 Jul 2003 10:52:37 +0200\0<id.1@x.org>\0<p@x.o>\0\0"
+				   "=?utf-8?Q?a?= \"q\"";
+	struct sbuf out = SBUF_INIT;
+
+	(void)state;
+	assert_int_equal(envelope_thread_key(s, strlen(s), &out), 0);
+	assert_int_equal(out.len, sizeof(want));
+	assert_memory_equal(out.buf, want, sizeof(want));
+	sbuf_reset(&out);
+	s = "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)";
+	assert_int_equal(envelope_thread_key(s, strlen(s), &out), 0);
+	assert_int_equal(out.len, 5);
+	assert_memory_equal(out.buf, "\0\0\0\0\0", 5);
+	sbuf_reset(&out);
+	s = "(\"d\" \"s\" NIL";
+	assert_int_equal(envelope_thread_key(s, strlen(s), &out), -1);
+	assert_int_equal(out.len, 0);
+	sbuf_release(&out);
+}
+
 static void check_words(const char *in, const char *want)
 {
 	struct sbuf sb = SBUF_INIT;
@@ -124,6 +151,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_literal_nil_group),
 		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_thread_key),
 		cmocka_unit_test(test_words),
 		cmocka_unit_test(test_dates),
 	};
