@@ -10,6 +10,7 @@
 #include "client/mailbox.h"
 
 #include "lib/config.h"
+#include "remote/hcache.h"
 #include "lib/sbuf.h"
 
 #include <arpa/inet.h>
@@ -30,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <lmdb.h>
 
 #define PW "phone-password-1"
 
@@ -274,6 +276,44 @@ static void test_open_rows(void **unused)
 	sbuf_release(&e);
 }
 
+/* The last write transaction of the account's header cache. */
+static size_t cache_txn(void)
+{
+	/* The account of a URL without one is the URL up to the folder. */
+	char *account = strndup(url, (size_t)(strstr(url, "/INBOX") - url));
+	char *cdir = hcache_dir(cfg, account);
+	MDB_env *e;
+	MDB_envinfo info = { 0 };
+
+	assert_int_equal(mdb_env_create(&e), 0);
+	assert_int_equal(mdb_env_open(e, cdir, MDB_RDONLY, 0600), 0);
+	mdb_env_info(e, &info);
+	mdb_env_close(e);
+	free(cdir);
+	free(account);
+	return info.me_last_txnid;
+}
+
+/* A warm open of an unchanged folder writes nothing to the cache (it
+ * rewrote every row: the merge had moved their headers).  Leaves mb as
+ * it was. */
+static void test_warm_open_writes_nothing(void **unused)
+{
+	struct mailbox *other;
+	size_t before;
+
+	(void)unused;
+	NEED_LOFT();
+	other = open_url();
+	wait_rows(other, 3, "Connected", 5000);
+	mailbox_close(&other);
+	before = cache_txn();
+	other = open_url();
+	wait_rows(other, 3, "Connected", 5000);
+	mailbox_close(&other);
+	assert_int_equal(cache_txn(), before);
+}
+
 /* Leaves alpha flagged and seen, beta expunged, delta appended. */
 static void test_write_seen_by_another(void **unused)
 {
@@ -367,6 +407,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open_rows),
+		cmocka_unit_test(test_warm_open_writes_nothing),
 		cmocka_unit_test(test_write_seen_by_another),
 		cmocka_unit_test(test_push),
 		cmocka_unit_test(test_crash_reconnect),
