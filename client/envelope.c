@@ -238,23 +238,57 @@ struct envelope *envelope_parse(const char *s, size_t len, const char **error_r)
 	return &m->env;
 }
 
+/* Skips an address list (NIL or ((name adl mailbox host)...)); what it
+ * reads goes through the tail of buf, cut off again. */
+static void skip_addrs(struct rd *r, struct sbuf *buf)
+{
+	size_t keep = buf->len;
+
+	skip_sp(r);
+	if (r->bad || r->p >= r->end) {
+		r->bad = true;
+		return;
+	}
+	if (*r->p != '(') {
+		read_nstring(r, buf);	/* NIL */
+	} else {
+		r->p++;
+		for (;;) {
+			skip_sp(r);
+			if (r->bad || r->p >= r->end) {
+				r->bad = true;
+				break;
+			}
+			if (*r->p == ')') {
+				r->p++;
+				break;
+			}
+			if (!expect(r, '('))
+				break;
+			for (int k = 0; k < 4; k++) {
+				read_nstring(r, buf);
+				sbuf_setlen(buf, keep);
+			}
+			if (!expect(r, ')'))
+				break;
+		}
+	}
+	sbuf_setlen(buf, keep);
+}
+
 int envelope_thread_key(const char *s, size_t len, struct sbuf *out)
 {
 	struct rd r = { s, s + len, false };
 	struct sbuf buf = SBUF_INIT;
-	struct str date, subj, irt, mid, n = { 0, 0, true }, a = n;
+	struct str date, subj, irt, mid;
 
 	expect(&r, '(');
 	date = read_nstring(&r, &buf);
 	subj = read_nstring(&r, &buf);
-	/* from sender reply-to to cc bcc: only skipped, into the scratch
-	 * tail that is cut off again (no decoding, unlike envelope_parse). */
-	for (int k = 0; k < 6; k++) {
-		size_t keep = buf.len;
-
-		read_addrs(&r, &buf, &n, &a);
-		sbuf_setlen(&buf, keep);
-	}
+	/* from sender reply-to to cc bcc: only skipped (no decoding, no
+	 * address made, unlike envelope_parse). */
+	for (int k = 0; k < 6; k++)
+		skip_addrs(&r, &buf);
 	irt = read_nstring(&r, &buf);
 	mid = read_nstring(&r, &buf);
 	expect(&r, ')');
