@@ -5,7 +5,10 @@
 # (mkcorpus.py --seed 7, BENCH_COUNT messages, default 100000) and is never
 # written to: the state lives in a work directory (storetool -s).  Prints:
 #   bench: open_floor S s
-#   bench: open_nostate S s                  (first open: state built)
+#   bench: open_nostate S s                  (first open: state built, headers
+#                                             left unread: what an IMAP SELECT waits for)
+#   bench: open_fill S s rss M MB            (then every header read, in steps of
+#                                             2048 as the client does: time, peak RSS)
 #   bench: open_state S s vs floor F s ratio R   (warm, best of 3)
 #   bench: open_rss M MB                     (peak RSS of the first open)
 set -eu
@@ -42,6 +45,8 @@ nostate=$(field "$WORK/nostate" open)
 echo "== $(field "$WORK/nostate" count) messages"
 echo "bench: open_nostate $nostate s"
 
+"$TIME" -f '%M' -o "$WORK/fillrss" "$TOOL" -s "$STATE" "$CACHE" fill "$CACHE" > "$WORK/fill"
+echo "bench: open_fill $(field "$WORK/fill" fill) s rss $(awk -v k="$(tail -1 "$WORK/fillrss")" 'BEGIN { printf "%.1f", k / 1024 }') MB"
 "$TOOL" -s "$STATE" "$CACHE" time "$CACHE" > /dev/null	# warm-up
 for i in 1 2 3; do "$TOOL" -s "$STATE" "$CACHE" time "$CACHE" > "$WORK/withstate.$i"; field "$WORK/withstate.$i" open; done | best > "$WORK/withstate"
 state=$(cat "$WORK/withstate")

@@ -22,6 +22,11 @@ void mailbox_base_init(struct mailbox *mb, const struct mailbox_driver *drv,
 		       const struct mailbox_env *env, const char *name);
 void mailbox_base_deinit(struct mailbox *mb);
 
+/* mailbox_copy between drivers: each message read from mb and appended
+ * to dst.  Contract as mailbox_copy(). */
+int mailbox_copy_through(struct mailbox *mb, const uint32_t *v, size_t n, struct mailbox *dst,
+			 unsigned flags, const char **error_r);
+
 /* The tag operation of the drivers whose messages are files: each file of
  * v[0..n) (mailbox_path) is tagged with index_tag_file() through one
  * writer; renamed (may be NULL) is told the file's new name.  Contract as

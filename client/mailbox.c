@@ -144,8 +144,7 @@ int mailbox_set_flags(struct mailbox *mb, const uint32_t *v, size_t n, enum stor
 	return n ? mb->drv->set_flags(mb, v, n, op, flags, error_r) : 0;
 }
 
-/* Between drivers: each message read here and appended there. */
-static int copy_through(struct mailbox *mb, const uint32_t *v, size_t n, struct mailbox *dst,
+int mailbox_copy_through(struct mailbox *mb, const uint32_t *v, size_t n, struct mailbox *dst,
 			unsigned flags, const char **error_r)
 {
 	struct sbuf sb = SBUF_INIT;
@@ -175,7 +174,7 @@ int mailbox_copy(struct mailbox *mb, const uint32_t *v, size_t n, struct mailbox
 		return 0;
 	if (mb->drv == dst->drv && mb->drv->copy)
 		return mb->drv->copy(mb, v, n, dst, flags, error_r);
-	return copy_through(mb, v, n, dst, flags, error_r);
+	return mailbox_copy_through(mb, v, n, dst, flags, error_r);
 }
 
 int mailbox_move(struct mailbox *mb, const uint32_t *v, size_t n, struct mailbox *dst,

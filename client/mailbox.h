@@ -5,7 +5,7 @@
  * (struct mailbox_driver).  Two drivers today: a folder of the store
  * (client/mailbox_store.c), a notmuch search shown as a virtual
  * folder of files (client/mailbox_search.c) and a folder on an IMAP
- * server (client/mailbox_imap.c, its network on a worker thread).
+ * server (client/mailbox_imap*.c, its network on a worker thread).
  *
  * Ownership, once for all:
  *   - a struct mailbox belongs to whoever opened it, until
@@ -66,11 +66,46 @@ enum mailbox_cap {
 	MAILBOX_CAP_WRITE = 1 << 0,	/* flags, copy, move, expunge, append */
 	MAILBOX_CAP_VIRTUAL = 1 << 1,	/* rows gathered from many folders, in
 					 * the query's order (a search) */
+	MAILBOX_CAP_MOVE = 1 << 2,	/* mailbox_move moves at once (a server's
+					 * MOVE): s moves rather than marks */
+};
+
+/* A folder beside the open mailbox (mailbox_folders). */
+struct mailbox_folder {
+	char *name;			/* "INBOX", "Lists/foo": for mailbox_resolve */
+	size_t total, unread;		/* 0 when not counted */
+};
+
+/* How fresh mailbox_folders' list must be. */
+enum mailbox_folders_mode {
+	/* Asked now: of an IMAP account, LIST-STATUS (else LIST and STATUS)
+	 * on its worker while the caller waits, at most the account's
+	 * timeout. */
+	MAILBOX_FOLDERS_FRESH,
+	MAILBOX_FOLDERS_CACHED,		/* the last list when there is one, else FRESH */
+	MAILBOX_FOLDERS_NOWAIT,		/* the last list, never waiting on the network */
+};
+
+/* Called around each folder of the store counted by mailbox_folders (a
+ * folder never opened is scanned once, which may take long). */
+struct mailbox_count_hooks {
+	void (*begin)(void *ctx, const char *name);
+	bool (*end)(void *ctx);		/* true: count no more (the rest stay 0) */
+	void *ctx;
+};
+
+/* Where mail of a kind is kept (mailbox_role). */
+enum mailbox_role {
+	MAILBOX_ROLE_SENT,		/* the copy of sent mail (record) */
+	MAILBOX_ROLE_DRAFTS,		/* postponed messages (postponed) */
 };
 
 /* mailbox_open flags. */
 enum mailbox_open_flag {
 	MAILBOX_OPEN_CREATE = 1 << 0,	/* "+NAME" missing: create it */
+	/* Opened only to be copied or appended to: an IMAP folder reads no
+	 * rows and connects at its first write. */
+	MAILBOX_OPEN_TARGET = 1 << 1,
 };
 
 /* mailbox_copy flags. */
@@ -118,6 +153,16 @@ struct mailbox_driver {
 	int (*tag)(struct mailbox *mb, const uint32_t *v, size_t n, const char *const *add,
 		   size_t n_add, const char *const *rm, size_t n_rm, size_t *done_r,
 		   const char **error_r);
+	/* The folders beside mb, counted (NULL: the store's). */
+	int (*folders)(struct mailbox *mb, enum mailbox_folders_mode mode,
+		       struct mailbox_folder **v_r, size_t *n_r, const char **error_r);
+	/* mailbox_resolve, mailbox_folder, mailbox_role (NULL: the store's
+	 * answers) and mailbox_settle (NULL: nothing to wait for). */
+	char *(*resolve)(const struct mailbox *mb, const char *name, bool bare);
+	const char *(*folder)(const struct mailbox *mb);
+	char *(*role)(struct mailbox *mb, enum mailbox_role role);
+	int (*settle)(struct mailbox *mb, const char **error_r);
+	const char *(*account)(const struct mailbox *mb);	/* NULL: none */
 };
 
 /* Opens name with the first driver that accepts it: "search:QUERY" a
@@ -168,11 +213,15 @@ int mailbox_notify_fd(struct mailbox *mb);
 const char *mailbox_status(struct mailbox *mb);
 /* Rows still arriving (a search read in steps): reads at most max more
  * (appended after the last) and returns 1 when more remain, 0 when all
- * are in.  0 at once for a mailbox that is complete when opened. */
+ * are in.  0 at once for a mailbox that is complete when opened.  A
+ * store folder opened for the first time (not virtual) has all its rows
+ * but may lack their headers: a step reads those of max rows; until the
+ * last, thread keys are NULL and envelopes are read one by one. */
 int mailbox_step(struct mailbox *mb, size_t max);
-/* Whether rows are still arriving. */
+/* Whether rows (or a store folder's headers) are still arriving. */
 bool mailbox_pending(const struct mailbox *mb);
-/* Stops the arrival, keeping the rows read (Ctrl-G). */
+/* Stops the arrival, keeping the rows read (Ctrl-G; a store folder's
+ * headers cannot be stopped). */
 void mailbox_stop(struct mailbox *mb);
 
 /* Changes the flags of v[0..n) in one transaction: all or nothing.
@@ -180,13 +229,17 @@ void mailbox_stop(struct mailbox *mb);
 int mailbox_set_flags(struct mailbox *mb, const uint32_t *v, size_t n, enum store_flag_op op,
 		      uint32_t flags, const char **error_r);
 /* Copies v[0..n) into dst, all or nothing (dst commits nothing on
- * failure).  Between drivers the messages are read and appended. */
+ * failure).  Between two folders of one IMAP account the server copies
+ * (UID COPY); between drivers the messages are read and appended. */
 int mailbox_copy(struct mailbox *mb, const uint32_t *v, size_t n, struct mailbox *dst,
 		 unsigned flags, const char **error_r);
 /* Moves v[0..n) into dst.  The store driver's move is store_move_uids()
- * (atomic between maildirs on one file system); otherwise, and between
- * drivers, a copy then an expunge here: a failure in between leaves the
- * messages in both, never in neither. */
+ * (atomic between maildirs on one file system); between two folders of
+ * one IMAP account the server's UID MOVE, else UID COPY then \Deleted and
+ * UID EXPUNGE (a server without UIDPLUS: the originals stay, marked
+ * \Deleted, and the call fails); otherwise, and between drivers, a copy
+ * then an expunge here: a failure in between leaves the messages in
+ * both, never in neither. */
 int mailbox_move(struct mailbox *mb, const uint32_t *v, size_t n, struct mailbox *dst,
 		 const char **error_r);
 /* Removes v[0..n) (those gone already are skipped) in one transaction. */
@@ -202,5 +255,44 @@ int mailbox_append(struct mailbox *mb, const char *data, size_t len, uint32_t fl
 int mailbox_tag(struct mailbox *mb, const uint32_t *v, size_t n, const char *const *add,
 		size_t n_add, const char *const *rm, size_t n_rm, size_t *done_r,
 		const char **error_r);
+
+/* ---- the folders beside a mailbox: client/mailbox_folders.c ----
+ * ui/ lists, completes and opens folders through these, whatever the
+ * kind of the open mailbox. */
+
+/* The folders beside mb (NULL: none open yet): of an IMAP folder the
+ * account's folders with the server's counts (mode says how fresh); else
+ * the store's folders, counted from their state when counts is true
+ * (hooks, may be NULL, around each).  0 with *v_r (mailbox_folders_free)
+ * and *n_r, or -1 with *error_r. */
+int mailbox_folders(struct mailbox *mb, const struct mailbox_env *env,
+		    enum mailbox_folders_mode mode, bool counts,
+		    const struct mailbox_count_hooks *hooks, struct mailbox_folder **v_r,
+		    size_t *n_r, const char **error_r);
+void mailbox_folders_free(struct mailbox_folder *v, size_t n);
+/* The name mailbox_open takes for name typed (or, with bare, chosen from
+ * mailbox_folders) while mb is open (may be NULL): on an IMAP folder
+ * "+F", "=F" and a bare F are folder F of the same account (its URL);
+ * otherwise name as given, with mutt's '=' read as '+'.  Malloc'd. */
+char *mailbox_resolve(const struct mailbox *mb, const char *name, bool bare);
+/* mb's own entry in mailbox_folders' list ("INBOX"); owned by mb. */
+const char *mailbox_folder(const struct mailbox *mb);
+/* The mailbox that keeps mail of role for whoever composes while mb is
+ * open (may be NULL): for an IMAP folder, the account's special-use
+ * folder (\Sent, \Drafts from LIST; asked when not known yet, waiting at
+ * most the timeout), else the account block's record/postponed, else
+ * "Sent"/"Drafts", on the same server; otherwise the record/postponed
+ * setting.  A name for mailbox_open (malloc'd), or NULL when record is
+ * unset (no copy kept). */
+char *mailbox_role(struct mailbox *mb, const struct mailbox_env *env, enum mailbox_role role);
+/* The mailrc `account` block mb belongs to (an IMAP folder whose server
+ * and login are that block's imap_url), or NULL: the global settings
+ * apply.  Owned by mb.  Mail written while mb is open goes out with that
+ * account's from, realname and smarthost. */
+const char *mailbox_account(const struct mailbox *mb);
+/* Waits until a mailbox just opened has its first rows (an IMAP folder:
+ * its first connection attempt is over, at most the timeout), then
+ * syncs.  0, or -1 with *error_r (not connected). */
+int mailbox_settle(struct mailbox *mb, const char **error_r);
 
 #endif

@@ -2,7 +2,9 @@
  *
  * The rows are the folder's snapshot (store_folder_msg, UID order), so
  * opening a 100,000-message folder reads no message file; envelopes come
- * from the store's cache on demand.  Sets of rows become UID sets: one
+ * from the store's cache on demand.  A first open leaves the headers of a
+ * big folder unread: they come in steps (mailbox_step), rows pending
+ * until then.  Sets of rows become UID sets: one
  * store call, one state transaction, whatever their size. */
 #include "client/mailbox-private.h"
 
@@ -15,6 +17,7 @@
 struct store_mailbox {
 	struct mailbox mb;
 	struct store_folder *f;
+	bool fill_failed;		/* a step failed: stop reading headers */
 };
 
 #define SMB(m) ((struct store_mailbox *)(m))
@@ -71,8 +74,10 @@ static void store_mb_msg(const struct mailbox *mb, size_t i, struct mailbox_msg 
 	m_r->flags = m->flags;
 	m_r->size = m->size;
 	m_r->internal_date = m->internal_date;
-	/* All "" means the file could not be read when it was cached. */
-	m_r->threadkey = m->threadkey[0] || m->threadkey[1] ? m->threadkey : NULL;
+	/* All "" means the file could not be read when it was cached; NULL
+	 * that it is not read yet (store_mb_step). */
+	m_r->threadkey = m->threadkey && (m->threadkey[0] || m->threadkey[1]) ? m->threadkey
+									       : NULL;
 }
 
 static long store_mb_index_of(const struct mailbox *mb, uint32_t uid)
@@ -132,6 +137,25 @@ static bool store_mb_same(const struct mailbox *a, const struct mailbox *b)
 static int store_mb_sync(struct mailbox *mb, struct store_changes *ch_r, const char **error_r)
 {
 	return store_folder_sync(SMB(mb)->f, ch_r, error_r);
+}
+
+/* A big folder opened for the first time comes without its headers
+ * (store_folder_fill): every row is there, and the thread keys (and the
+ * envelopes a sort needs) arrive in steps, so the rows are pending until
+ * the last step. */
+static int store_mb_step(struct mailbox *mb, size_t max)
+{
+	const char *err;
+	size_t left = 0;
+
+	if (store_folder_fill(SMB(mb)->f, max, &left, &err) < 0)
+		SMB(mb)->fill_failed = true;
+	return left > 0 && !SMB(mb)->fill_failed;
+}
+
+static bool store_mb_pending(const struct mailbox *mb)
+{
+	return !CSMB(mb)->fill_failed && !store_folder_filled(CSMB(mb)->f);
 }
 
 static int store_mb_notify_fd(struct mailbox *mb)
@@ -233,6 +257,8 @@ const struct mailbox_driver mailbox_store_driver = {
 	.same = store_mb_same,
 	.sync = store_mb_sync,
 	.notify_fd = store_mb_notify_fd,
+	.step = store_mb_step,
+	.pending = store_mb_pending,
 	.set_flags = store_mb_set_flags,
 	.copy = store_mb_copy,
 	.move = store_mb_move,

@@ -41,15 +41,24 @@ struct builder {
 	uint32_t *flags;
 };
 
+/* Eight bytes a step (a byte-wise FNV-1a was a tenth of a 100,000-message
+ * thread pass): multiply-rotate over the words, then the high half folded
+ * in, since the table takes the low bits. */
 static uint32_t hash_bytes(const char *s, size_t len)
 {
-	uint32_t h = 2166136261u;	/* FNV-1a */
+	uint64_t h = len * 0x9e3779b97f4a7c15ull, w;
 
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
+	for (; len >= 8; s += 8, len -= 8) {
+		memcpy(&w, s, 8);
+		h = ((h << 5 | h >> 59) ^ w) * 0x517cc1b727220a95ull;
 	}
-	return h;
+	if (len > 0) {
+		w = 0;
+		memcpy(&w, s, len);
+		h = ((h << 5 | h >> 59) ^ w) * 0x517cc1b727220a95ull;
+	}
+	h ^= h >> 29;
+	return (uint32_t)(h ^ h >> 32);
 }
 
 static void table_grow(struct builder *b)
@@ -73,11 +82,11 @@ static void table_grow(struct builder *b)
 	b->mask = size - 1;
 }
 
-/* Finds the container of id; with create, adds a dummy when absent.
- * Returns its index or -1. */
-static int32_t lookup(struct builder *b, const char *id, size_t len, bool create)
+/* The slot of id (hash h): where it is (*found_r its container), else the
+ * empty slot where it would go (*found_r -1). */
+static size_t probe(const struct builder *b, const char *id, size_t len, uint32_t h,
+		    int32_t *found_r)
 {
-	uint32_t h = hash_bytes(id, len);
 	size_t j = h & b->mask;
 
 	for (;;) {
@@ -88,13 +97,27 @@ static int32_t lookup(struct builder *b, const char *id, size_t len, bool create
 		if ((uint32_t)(v >> 32) == h) {
 			const struct ctr *c = &b->c[(uint32_t)v - 1];
 
-			if (c->idlen == len && memcmp(c->id, id, len) == 0)
-				return (int32_t)((uint32_t)v - 1);
+			if (c->idlen == len && memcmp(c->id, id, len) == 0) {
+				*found_r = (int32_t)((uint32_t)v - 1);
+				return j;
+			}
 		}
 		j = (j + 1) & b->mask;
 	}
-	if (!create)
-		return -1;
+	*found_r = -1;
+	return j;
+}
+
+/* Finds the container of id; with create, adds a dummy when absent.
+ * Returns its index or -1. */
+static int32_t lookup(struct builder *b, const char *id, size_t len, bool create)
+{
+	uint32_t h = hash_bytes(id, len);
+	int32_t found;
+	size_t j = probe(b, id, len, h, &found);
+
+	if (found >= 0 || !create)
+		return found;
 	if (b->nc == b->cap) {
 		b->cap *= 2;
 		b->c = xreallocarray(b->c, b->cap, sizeof(*b->c));
@@ -144,18 +167,16 @@ static void insert_messages(struct builder *b)
 		if (span[0] == NULL)
 			continue;
 		size_t len = (size_t)(span[1] - span[0]);
-		int32_t old = lookup(b, span[0], len, false);
+		uint32_t h = hash_bytes(span[0], len);
+		int32_t old;
+		/* Insert as container i (lookup(create) appends): one probe finds
+		 * a copy or the place. */
+		size_t j = probe(b, span[0], len, h, &old);
 
 		if (old >= 0) {
 			b->flags[i] |= THREAD_DUPLICATE;
 			continue;
 		}
-		/* Insert as container i: lookup(create) appends, so place it by hand. */
-		uint32_t h = hash_bytes(span[0], len);
-		size_t j = h & b->mask;
-
-		while (b->slots[j] != 0)
-			j = (j + 1) & b->mask;
 		b->c[i] = (struct ctr){ span[0], (uint32_t)len, h, -1 };
 		b->slots[j] = (uint64_t)h << 32 | ((uint32_t)i + 1);
 		if (++b->used * 2 > b->mask + 1)
@@ -493,15 +514,17 @@ struct thread *thread_build(const struct thread_input *in, size_t n,
 	}
 	free(top);
 	free(nma);
+	/* The id table is done with: freed before the subject table and the
+	 * layout allocate theirs, so the three never add up. */
+	free(b.refs);
+	free(b.slots);
+	free(b.c);
 	if (opt->subject_fallback)
 		subject_fallback(&b, mp, has_refs, opt);
 	lay_out(t, in, mp, b.flags, opt);
 	free(has_refs);
 	free(want);
 	free(b.flags);
-	free(b.refs);
-	free(b.slots);
-	free(b.c);
 	return t;
 }
 

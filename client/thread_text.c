@@ -18,11 +18,12 @@ size_t thread_parse_ids(const char *value,
 			void (*fn)(const char *id, size_t len, void *ctx), void *ctx)
 {
 	size_t count = 0;
-	const char *p = value;
+	const char *p = value ? strchr(value, '<') : NULL;
 
 	if (value == NULL)
 		return 0;
-	if (strchr(value, '<') == NULL) {
+	if (p == NULL) {
+		p = value;
 		/* No brackets at all (seen from broken gateways): words with '@'. */
 		while (*p) {
 			while (is_space(*p) || *p == ',')
@@ -38,7 +39,7 @@ size_t thread_parse_ids(const char *value,
 		}
 		return count;
 	}
-	while ((p = strchr(p, '<')) != NULL) {
+	for (; p != NULL; p = strchr(p, '<')) {
 		const char *s = p + 1, *e = s;
 
 		/* A '<' before the '>' restarts: "<<id>" or "<junk <id>". */

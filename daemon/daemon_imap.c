@@ -82,13 +82,16 @@ static enum imapd_login_result check_login(void *ctx, const char *user, const ch
 }
 
 /* UNAUTHENTICATE: the device's session record goes (a next login makes
- * its own), so `loft passwd --remove` of it no longer ends this session. */
+ * its own), so `loft passwd --remove` of it no longer ends this session,
+ * and the connection may be evicted again like any not logged in. */
 static void logout(void *ctx)
 {
 	struct daemon_imap_conn *ic = ctx;
 
 	auth_session_end(ic->passwd_path, ic->session_fd);
 	ic->session_fd = -1;
+	if (ic->srv != NULL)
+		server_child_report(ic->srv, SERVER_CHILD_UNAUTHENTICATED);
 	log_info("imap: %s logged out (UNAUTHENTICATE)", ic->peer);
 }
 

@@ -60,6 +60,14 @@ const char *config_account_name(const struct config *cfg, size_t i)
 	return cfg->accounts[i].name;
 }
 
+bool config_account_exists(const struct config *cfg, const char *name)
+{
+	for (size_t a = 0; a < cfg->n_accounts; a++)
+		if (strcmp(cfg->accounts[a].name, name) == 0)
+			return true;
+	return false;
+}
+
 const char *config_account_get(const struct config *cfg, const char *account, const char *name)
 {
 	int i = must_find(name);

@@ -92,6 +92,8 @@ void config_settings_doc(struct sbuf *out, bool man);
 /* Accounts in the order they were defined.  i < config_account_count(). */
 size_t config_account_count(const struct config *cfg);
 const char *config_account_name(const struct config *cfg, size_t i);
+/* Whether the mailrc has an `account name { }` block. */
+bool config_account_exists(const struct config *cfg, const char *name);
 /* The value of setting name inside account (as config_get); falls back to
  * the global value when the account does not set it or does not exist. */
 const char *config_account_get(const struct config *cfg, const char *account, const char *name);

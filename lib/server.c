@@ -243,7 +243,8 @@ void server_poke(struct server *srv)
 
 void server_child_report(struct server *srv, enum server_child_state state)
 {
-	char b = state == SERVER_CHILD_AUTHENTICATED ? 'A' : 'C';
+	char b = state == SERVER_CHILD_AUTHENTICATED ? 'A'
+		 : state == SERVER_CHILD_UNAUTHENTICATED ? 'U' : 'C';
 
 	if (srv->report_fd >= 0 && write(srv->report_fd, &b, 1) < 0) {
 		/* The parent is gone or not reading: nothing to tell anyone. */
@@ -450,8 +451,8 @@ static void read_status(struct child *k)
 
 	while ((n = read(k->status_fd, buf, sizeof(buf))) > 0)
 		for (ssize_t i = 0; i < n; i++) {
-			if (buf[i] == 'A')
-				k->authenticated = true;
+			if (buf[i] == 'A' || buf[i] == 'U')
+				k->authenticated = buf[i] == 'A';
 			else if (buf[i] == 'C')
 				k->done = true;
 		}

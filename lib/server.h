@@ -114,6 +114,7 @@ void server_poke(struct server *srv);
 
 enum server_child_state {
 	SERVER_CHILD_AUTHENTICATED,	/* logged in: never evicted to make room */
+	SERVER_CHILD_UNAUTHENTICATED,	/* logged out but still open: evictable again */
 	SERVER_CHILD_CLOSING,		/* about to close: no longer counted */
 };
 

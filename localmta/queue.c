@@ -257,6 +257,13 @@ int queue_env_write(struct queue *q, const char *id, const struct queue_env *env
 int queue_add(struct queue *q, const char *id, const char *sender, const char *const *rcpts,
 	      size_t n, const char *data, size_t len, int64_t now, const char **error_r)
 {
+	return queue_add_account(q, id, NULL, sender, rcpts, n, data, len, now, error_r);
+}
+
+int queue_add_account(struct queue *q, const char *id, const char *account, const char *sender,
+		      const char *const *rcpts, size_t n, const char *data, size_t len,
+		      int64_t now, const char **error_r)
+{
 	char *msg = queue_path(q, id, "msg");
 	struct queue_env *env = NULL;
 	struct stat st;
@@ -278,6 +285,7 @@ int queue_add(struct queue *q, const char *id, const char *sender, const char *c
 	if (write_durable(q, msg, data, len, "queue.msg", error_r) < 0)
 		goto fail;
 	env = queue_env_new(sender, now, rcpts, n);
+	env->account = account != NULL ? xstrdup(account) : NULL;
 	if (queue_env_write(q, id, env, "queue.env", error_r) < 0)
 		goto fail;
 	queue_env_free(&env);

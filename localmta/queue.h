@@ -72,6 +72,8 @@ struct queue_rcpt {
 struct queue_env {
 	char *sender;		/* envelope sender; "" is the null sender <> (bounces) */
 	int64_t created;	/* epoch seconds the message was queued */
+	char *account;		/* the mailrc account whose smarthost relays it
+				 * (`sendmail --account`), or NULL: the global one */
 	size_t n_rcpts;		/* 1..QUEUE_RCPTS_MAX */
 	struct queue_rcpt *rcpts;
 };
@@ -128,6 +130,11 @@ bool queue_addr_is_local(const struct queue *q, const char *addr);
  * entry is left behind. */
 int queue_add(struct queue *q, const char *id, const char *sender, const char *const *rcpts,
 	      size_t n, const char *data, size_t len, int64_t now, const char **error_r);
+/* queue_add for mail relayed through account's smarthost (NULL: as
+ * queue_add). */
+int queue_add_account(struct queue *q, const char *id, const char *account, const char *sender,
+		      const char *const *rcpts, size_t n, const char *data, size_t len,
+		      int64_t now, const char **error_r);
 
 /* The IDs of the entries that have an envelope, oldest first.  *ids_r is a
  * NULL-terminated array; free it with queue_ids_free. */
@@ -167,6 +174,7 @@ struct queue_delivery {
 	const char *rcpt;		/* envelope recipient */
 	const char *data;		/* the message */
 	size_t len;
+	const char *account;		/* queue_env's account, or NULL */
 };
 
 struct queue_handlers {

@@ -4,6 +4,8 @@
  *   loft-queue 1
  *   sender ADDR                      ("-" for the null sender)
  *   created EPOCH
+ *   account NAME                     (optional: relayed through that
+ *                                     account's smarthost)
  *   rcpt STATE ATTEMPTS NEXT STATUS ADDR ANSWER     (one per recipient)
  *
  * STATUS and ANSWER are "-" when empty; an empty ADDR is refused.  The
@@ -64,6 +66,11 @@ void queue_env_format(const struct queue_env *env, struct sbuf *out)
 	sbuf_addstr(out, ENV_VERSION_LINE "\nsender ");
 	add_value(out, env->sender);
 	sbuf_addf(out, "\ncreated %" PRId64 "\n", env->created);
+	if (env->account != NULL) {
+		sbuf_addstr(out, "account ");
+		add_value(out, env->account);
+		sbuf_addch(out, '\n');
+	}
 	for (size_t i = 0; i < env->n_rcpts; i++) {
 		const struct queue_rcpt *r = &env->rcpts[i];
 
@@ -239,6 +246,12 @@ int queue_env_parse(const char *data, size_t len, struct queue_env **env_r,
 				*error_r = "bad created line";
 				goto fail;
 			}
+		} else if (lineno == 4 && key == 7 && memcmp(f[0], "account", 7) == 0) {
+			if (nf != 2 || get_value(f[1], fe[1], &env->account) < 0 ||
+			    *env->account == '\0') {
+				*error_r = "bad account line";
+				goto fail;
+			}
 		} else {
 			if (nf != 7 || key != 4 || memcmp(f[0], "rcpt", 4) != 0) {
 				*error_r = "bad recipient line";
@@ -302,6 +315,7 @@ void queue_env_free(struct queue_env **envp)
 	}
 	free(env->rcpts);
 	free(env->sender);
+	free(env->account);
 	free(env);
 	*envp = NULL;
 }

@@ -45,10 +45,11 @@ enum relay_tls {
 int relay_parse_url(const char *url, enum relay_tls *tls_r, char **host_r, char **hostport_r,
 		    const char **error_r);
 
-/* A relay for the settings in cfg, or NULL when `smarthost` is empty.  A
+/* A relay for the settings in cfg -- those of the `account` block (NULL:
+ * none), where it sets them -- or NULL when `smarthost` is empty.  A
  * relay with bad settings still comes back: its relay_send answers every
  * recipient TEMPFAIL with the reason, so the queue shows it. */
-struct relay *relay_new(const struct config *cfg);
+struct relay *relay_new(const struct config *cfg, const char *account);
 /* Ends the pass: QUIT on a cached connection, then frees; NULL-safe. */
 void relay_free(struct relay **rp);
 

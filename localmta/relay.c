@@ -50,16 +50,17 @@ struct reply {
 	struct sbuf text;		/* all lines joined by a space */
 };
 
-static char *dup_setting(const struct config *cfg, const char *name)
+static char *dup_setting(const struct config *cfg, const char *account, const char *name)
 {
-	const char *v = config_get(cfg, name);
+	/* An account that does not set it (or none: "") has the global one. */
+	const char *v = config_account_get(cfg, account ? account : "", name);
 
 	return v ? xstrdup(v) : NULL;
 }
 
-struct relay *relay_new(const struct config *cfg)
+struct relay *relay_new(const struct config *cfg, const char *account)
 {
-	const char *url = config_get(cfg, "smarthost"), *error;
+	const char *url = config_account_get(cfg, account ? account : "", "smarthost"), *error;
 	struct relay *r;
 
 	if (url == NULL)
@@ -67,19 +68,19 @@ struct relay *relay_new(const struct config *cfg)
 	r = xcalloc(1, sizeof(*r));
 	if (relay_parse_url(url, &r->tls_mode, &r->host, &r->hostport, &error) < 0)
 		r->error = xasprintf("smarthost=%s: %s", url, error);
-	r->helo = dup_setting(cfg, "helo_name");
+	r->helo = dup_setting(cfg, account, "helo_name");
 	if (r->helo == NULL)
-		r->helo = dup_setting(cfg, "hostname");
+		r->helo = dup_setting(cfg, account, "hostname");
 	if (r->helo == NULL) {
 		char buf[256] = "localhost";
 
 		gethostname(buf, sizeof(buf) - 1);
 		r->helo = xstrdup(buf);
 	}
-	r->user = dup_setting(cfg, "smarthost_user");
-	r->password_cmd = dup_setting(cfg, "smarthost_password_command");
-	r->ca = dup_setting(cfg, "smarthost_ca");
-	r->fingerprint = dup_setting(cfg, "smarthost_fingerprint");
+	r->user = dup_setting(cfg, account, "smarthost_user");
+	r->password_cmd = dup_setting(cfg, account, "smarthost_password_command");
+	r->ca = dup_setting(cfg, account, "smarthost_ca");
+	r->fingerprint = dup_setting(cfg, account, "smarthost_fingerprint");
 	r->timeout_ms = (int)config_int(cfg, "relay_timeout") * 1000;
 	r->min_rate = (unsigned)config_int(cfg, "smtp_min_data_rate");
 	return r;

@@ -160,7 +160,8 @@ static void deliver_locals(struct queue *q, const struct queue_handlers *h, cons
 			}
 		}
 		snprintf(token, sizeof(token), "%s/%zu", id, i);
-		struct queue_delivery d = { token, maybe, env->sender, r->addr, msg->buf, msg->len };
+		struct queue_delivery d = { token, maybe, env->sender, r->addr, msg->buf, msg->len,
+					    NULL };
 
 		if (h->deliver_local != NULL)
 			res = h->deliver_local(h->ctx, &d, &answer);
@@ -205,7 +206,8 @@ static void relay_remotes(struct queue *q, const struct queue_handlers *h, const
 		goto out;
 	}
 	snprintf(token, sizeof(token), "%s/relay", id);
-	struct queue_delivery d = { token, maybe, env->sender, NULL, msg->buf, msg->len };
+	struct queue_delivery d = { token, maybe, env->sender, NULL, msg->buf, msg->len,
+				    env->account };
 
 	(h->relay ? h->relay : relay_unset)(h->ctx, &d, addrs, n, res, answers);
 	crash_point("runner.delivered");
@@ -250,7 +252,7 @@ static bool send_bounce(struct queue *q, const struct queue_handlers *h, const c
 		char token[QUEUE_ID_LEN + 16];
 
 		snprintf(token, sizeof(token), "%s/bounce", id);
-		struct queue_delivery d = { token, false, "", env->sender, dsn.buf, dsn.len };
+		struct queue_delivery d = { token, false, "", env->sender, dsn.buf, dsn.len, NULL };
 
 		if (h->deliver_local != NULL)
 			res = h->deliver_local(h->ctx, &d, &answer);

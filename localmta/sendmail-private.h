@@ -37,6 +37,7 @@ struct sendmail_msg {
 	const struct config *cfg;
 	const char *sender;	/* -f / MAIL FROM, NULL: from the config; "" = <> */
 	const char *fullname;	/* -F, or NULL */
+	const char *account;	/* --account: whose smarthost relays it, or NULL */
 	bool extract;		/* -t: recipients from To/Cc/Bcc */
 	int64_t now;
 	struct addr_list rcpts;	/* in: command-line recipients; out: all of them */
@@ -87,6 +88,7 @@ struct sendmail_opts {
 	bool noop;		/* -bi (newaliases): nothing to do */
 	const char *sender;	/* -f / -r, NULL when not given */
 	const char *fullname;	/* -F */
+	const char *account;	/* --account=NAME (msmtp's spelling) */
 	char **rcpts;		/* the operands (in argv) */
 	int n_rcpts;
 };

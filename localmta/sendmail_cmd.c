@@ -36,6 +36,10 @@ int sendmail_parse_args(int argc, char **argv, struct sendmail_opts *o, const ch
 		}
 		if (a[0] != '-' || a[1] == '\0')
 			break;
+		if (strncmp(a, "--account=", 10) == 0 && a[10] != '\0') {
+			o->account = a + 10;
+			continue;
+		}
 		c = a[1];
 		if (c == 'f' || c == 'r' || c == 'F' || strchr(valued_ignored, c) != NULL) {
 			val = a[2] ? a + 2 : (i + 1 < argc ? argv[++i] : NULL);
@@ -238,7 +242,8 @@ int cmd_sendmail(struct loft_ctx *ctx, int argc, char **argv)
 		return transport_print_list(ctx->cfg, stdout);
 	if (sendmail_parse_args(argc, argv, &o, &error) < 0) {
 		fprintf(stderr, "loft sendmail: %s\nusage: loft sendmail [-t] [-i] [-f sender] "
-				"[-F name] [-bs|-bp|-q] [-odq] [recipient...]\n", error);
+				"[-F name] [--account=NAME] [-bs|-bp|-q] [-odq] [recipient...]\n",
+			error);
 		return EX_USAGE;
 	}
 	if (o.noop)
@@ -247,6 +252,8 @@ int cmd_sendmail(struct loft_ctx *ctx, int argc, char **argv)
 		return transport_print_list(ctx->cfg, stdout);
 	if (o.flush)
 		return transport_run(ctx->cfg, QUEUE_RUN_FORCE, NULL) < 0 ? EX_TEMPFAIL : EX_OK;
+	if (o.account != NULL && !config_account_exists(ctx->cfg, o.account))
+		return exit_with(EX_USAGE, o.account, "no such account in the mailrc");
 	if (transport_queue_open(ctx->cfg, &q, &error) < 0)
 		return exit_with(EX_TEMPFAIL, "cannot open the queue", error);
 	if (o.smtp) {
@@ -285,6 +292,7 @@ int cmd_sendmail(struct loft_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	m.fullname = o.fullname;
+	m.account = o.account;
 	m.extract = o.extract;
 	m.now = clock_now();
 	status = transport_submit(q, &m, raw.buf, raw.len);

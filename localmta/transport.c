@@ -72,8 +72,9 @@ int transport_submit(struct queue *q, struct sendmail_msg *m, const char *raw, s
 
 	if (status != EX_OK)
 		return status;
-	if (queue_add(q, m->id, m->env_sender, (const char *const *)m->rcpts.addrs, m->rcpts.n,
-		      m->out.buf, m->out.len, m->now, &error) < 0) {
+	if (queue_add_account(q, m->id, m->account, m->env_sender,
+			      (const char *const *)m->rcpts.addrs, m->rcpts.n, m->out.buf,
+			      m->out.len, m->now, &error) < 0) {
 		m->error = error;
 		return EX_TEMPFAIL;
 	}
@@ -83,9 +84,32 @@ int transport_submit(struct queue *q, struct sendmail_msg *m, const char *raw, s
 /* What the runner's handlers share: the delivery agent and the relay
  * (which keeps its smarthost session across the entries of one pass). */
 struct transport_handlers {
+	const struct config *cfg;
 	struct deliver *agent;
-	struct relay *relay;
+	struct relay *relay;		/* the global smarthost's, or NULL */
+	struct account_relay {		/* accounts' own, made when first needed */
+		char *name;
+		struct relay *relay;
+	} *accounts;
+	size_t n_accounts;
 };
+
+/* The relay of account (NULL: the global one), or NULL: no smarthost. */
+static struct relay *relay_of(struct transport_handlers *th, const char *account)
+{
+	struct account_relay *a;
+
+	if (account == NULL)
+		return th->relay;
+	for (size_t i = 0; i < th->n_accounts; i++)
+		if (strcmp(th->accounts[i].name, account) == 0)
+			return th->accounts[i].relay;
+	th->accounts = xreallocarray(th->accounts, th->n_accounts + 1, sizeof(*th->accounts));
+	a = &th->accounts[th->n_accounts++];
+	a->name = xstrdup(account);
+	a->relay = relay_new(th->cfg, account);
+	return a->relay;
+}
 
 /* The queue's local handler: one recipient through the delivery agent. */
 static enum queue_result deliver_local(void *ctx, const struct queue_delivery *d,
@@ -114,8 +138,16 @@ static void relay(void *ctx, const struct queue_delivery *d, const char *const *
 		  enum queue_result *results, char **answers)
 {
 	struct transport_handlers *th = ctx;
+	struct relay *r = relay_of(th, d->account);
 
-	relay_send(th->relay, d, rcpts, n, results, answers);
+	if (r != NULL) {
+		relay_send(r, d, rcpts, n, results, answers);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		results[i] = QUEUE_TEMPFAIL;
+		answers[i] = xstrdup("no relay configured (smarthost unset)");
+	}
 }
 
 int transport_run(const struct config *cfg, unsigned flags, struct queue_run_stats *st)
@@ -138,9 +170,11 @@ int transport_run(const struct config *cfg, unsigned flags, struct queue_run_sta
 		free(derr);
 		h.deliver_local = NULL;
 	}
+	th.cfg = cfg;
 	th.agent = agent;
-	th.relay = relay_new(cfg);
-	if (th.relay != NULL)
+	th.relay = relay_new(cfg, NULL);
+	/* An account may have a smarthost where the global one is unset. */
+	if (th.relay != NULL || config_account_count(cfg) > 0)
 		h.relay = relay;
 	h.ctx = &th;
 	ret = queue_run(q, &h, clock_now(), flags, st);
@@ -149,6 +183,11 @@ int transport_run(const struct config *cfg, unsigned flags, struct queue_run_sta
 		ret = queue_run(q, &h, clock_now(), flags, NULL);
 	/* The end of the pass: QUIT to the smarthost. */
 	relay_free(&th.relay);
+	for (size_t i = 0; i < th.n_accounts; i++) {
+		relay_free(&th.accounts[i].relay);
+		free(th.accounts[i].name);
+	}
+	free(th.accounts);
 	deliver_close(&agent);
 	queue_free(&q);
 	return ret;

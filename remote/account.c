@@ -29,14 +29,6 @@ static void fill(const struct config *cfg, const char *account, struct remote_ac
 	a->timeout_ms = REMOTE_TIMEOUT_MS;
 }
 
-static bool account_exists(const struct config *cfg, const char *name)
-{
-	for (size_t i = 0; i < config_account_count(cfg); i++)
-		if (strcmp(config_account_name(cfg, i), name) == 0)
-			return true;
-	return false;
-}
-
 int remote_account_load(const struct config *cfg, const char *name, struct remote_account *a,
 			char **error_r)
 {
@@ -44,7 +36,7 @@ int remote_account_load(const struct config *cfg, const char *name, struct remot
 	char *why;
 
 	memset(a, 0, sizeof(*a));
-	if (!account_exists(cfg, name)) {
+	if (!config_account_exists(cfg, name)) {
 		*error_r = xasprintf("no account %s in the mailrc", name);
 		return -1;
 	}
@@ -98,7 +90,15 @@ int remote_account_from_url(const struct config *cfg, const char *url, struct re
 		}
 		remote_url_clear(&parsed);
 	}
-	a->name = xstrdup(account != NULL ? account : url);
+	/* Without a block the account is the server and login, whatever the
+	 * folder: every folder of it shares one header cache. */
+	if (account != NULL) {
+		a->name = xstrdup(account);
+	} else {
+		const char *host = strstr(url, "://") + 3, *slash = strchr(host, '/');
+
+		a->name = slash != NULL ? xstrndup(url, (size_t)(slash - url)) : xstrdup(url);
+	}
 	/* No account: config_account_get falls back to the global values. */
 	fill(cfg, account != NULL ? account : "", a);
 	return 0;

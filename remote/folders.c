@@ -93,6 +93,25 @@ static int take_string(const char **p, char **out)
 	return 0;
 }
 
+/* The special-use attributes among LIST's flags "(\\HasNoChildren \\Sent)". */
+static unsigned special_of(const char *flags)
+{
+	static const struct {
+		const char *flag;
+		unsigned bit;
+	} uses[] = { { "\\Sent", REMOTE_SPECIAL_SENT }, { "\\Drafts", REMOTE_SPECIAL_DRAFTS } };
+	unsigned bits = 0;
+
+	for (size_t i = 0; i < sizeof(uses) / sizeof(uses[0]); i++) {
+		size_t len = strlen(uses[i].flag);
+
+		for (const char *p = flags; (p = strcasestr(p, uses[i].flag)) != NULL; p += len)
+			if (p[len] == '\0' || p[len] == ' ' || p[len] == ')')
+				bits |= uses[i].bit;
+	}
+	return bits;
+}
+
 /* "LIST (\Flags) "/" name" */
 static void parse_list(const char *line, struct list *l)
 {
@@ -108,6 +127,8 @@ static void parse_list(const char *line, struct list *l)
 
 	noselect = strcasestr(flags, "\\Noselect") != NULL ||
 		   strcasestr(flags, "\\NonExistent") != NULL;
+	unsigned special = special_of(flags);
+
 	free(flags);
 	p = close + 1;
 	if (take_string(&p, &delim) < 0 || take_string(&p, &name) < 0 || name == NULL)
@@ -118,6 +139,7 @@ static void parse_list(const char *line, struct list *l)
 		f = add_folder(l, name, delim != NULL ? delim[0] : '\0');
 	f->delimiter = delim != NULL ? delim[0] : '\0';
 	f->noselect = noselect;
+	f->special = special;
 done:
 	free(delim);
 	free(name);
@@ -189,8 +211,13 @@ static void on_list_line(const char *line, void *ctx)
 static int list_status(struct remote_conn *c, struct list *l, char **error_r)
 {
 	char *why = NULL;
-	int r = remote_raw_command(c, "LIST \"\" \"*\" RETURN (STATUS (MESSAGES UNSEEN UIDNEXT "
-				   "UIDVALIDITY))", NULL, on_list_line, l, &why);
+	/* With RETURN options a server sends special-use attributes only
+	 * when asked for them (RFC 6154 section 2). */
+	int r = remote_raw_command(c, remote_has_cap(c, "SPECIAL-USE")
+				   ? "LIST \"\" \"*\" RETURN (SPECIAL-USE STATUS (MESSAGES UNSEEN "
+				     "UIDNEXT UIDVALIDITY))"
+				   : "LIST \"\" \"*\" RETURN (STATUS (MESSAGES UNSEEN UIDNEXT "
+				     "UIDVALIDITY))", NULL, on_list_line, l, &why);
 
 	if (r == 0)
 		return 0;
@@ -256,8 +283,14 @@ static int list_then_status(struct remote_conn *c, struct list *l, char **error_
 		for (clistiter *o = fl ? clist_begin(fl->mbf_oflags) : NULL; o; o = clist_next(o)) {
 			const struct mailimap_mbx_list_oflag *of = clist_content(o);
 
-			if (of->of_flag_ext != NULL && strcasecmp(of->of_flag_ext, "NonExistent") == 0)
+			if (of->of_flag_ext == NULL)
+				continue;
+			if (strcasecmp(of->of_flag_ext, "NonExistent") == 0)
 				f->noselect = true;
+			else if (strcasecmp(of->of_flag_ext, "Sent") == 0)
+				f->special |= REMOTE_SPECIAL_SENT;
+			else if (strcasecmp(of->of_flag_ext, "Drafts") == 0)
+				f->special |= REMOTE_SPECIAL_DRAFTS;
 		}
 	}
 	mailimap_list_result_free(result);

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,7 +28,13 @@ struct hcache {
 	MDB_env *env;
 	MDB_dbi dbi;
 	char *dir;
+	unsigned refs;		/* opens of dir in this process */
+	struct hcache *next;
 };
+
+/* The caches open in this process, one per directory. */
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct hcache *open_list;
 
 struct folder_rec {
 	uint32_t id, uidvalidity, uidnext;
@@ -625,12 +632,28 @@ char *hcache_dir(const struct config *cfg, const char *account)
 	return sbuf_detach(&b, NULL);
 }
 
+static void env_close(struct hcache *hc)
+{
+	if (hc->env != NULL)
+		mdb_env_close(hc->env);
+	free(hc->dir);
+	free(hc);
+}
+
 struct hcache *hcache_open(const char *dir, char **error_r)
 {
-	struct hcache *hc = xcalloc(1, sizeof(*hc));
+	struct hcache *hc;
 	MDB_txn *txn;
 	int rc, dead;
 
+	pthread_mutex_lock(&open_lock);
+	for (hc = open_list; hc != NULL; hc = hc->next)
+		if (strcmp(hc->dir, dir) == 0) {
+			hc->refs++;
+			pthread_mutex_unlock(&open_lock);
+			return hc;
+		}
+	hc = xcalloc(1, sizeof(*hc));
 	hc->dir = xstrdup(dir);
 	if (path_mkdirs(dir, 0700) < 0) {
 		*error_r = xasprintf("header cache %s: %s", dir, strerror(errno));
@@ -657,9 +680,14 @@ struct hcache *hcache_open(const char *dir, char **error_r)
 		mdb_fail(error_r, hc, "open", rc);
 		goto fail;
 	}
+	hc->refs = 1;
+	hc->next = open_list;
+	open_list = hc;
+	pthread_mutex_unlock(&open_lock);
 	return hc;
 fail:
-	hcache_close(&hc);
+	env_close(hc);
+	pthread_mutex_unlock(&open_lock);
 	return NULL;
 }
 
@@ -669,9 +697,15 @@ void hcache_close(struct hcache **hcp)
 
 	if (hc == NULL)
 		return;
-	if (hc->env != NULL)
-		mdb_env_close(hc->env);
-	free(hc->dir);
-	free(hc);
 	*hcp = NULL;
+	pthread_mutex_lock(&open_lock);
+	if (--hc->refs == 0) {
+		for (struct hcache **p = &open_list; *p != NULL; p = &(*p)->next)
+			if (*p == hc) {
+				*p = hc->next;
+				break;
+			}
+		env_close(hc);
+	}
+	pthread_mutex_unlock(&open_lock);
 }

@@ -56,7 +56,11 @@ struct hcache_folder {
 char *hcache_dir(const struct config *cfg, const char *account);
 
 /* Opens (creating dir and the environment) the cache in dir.  The
- * handle, or NULL with *error_r.  Blocks on file I/O only. */
+ * handle, or NULL with *error_r.  Blocks on file I/O only.  Opens of one
+ * dir in one process share one LMDB environment (LMDB forbids two: the
+ * close of one would drop the other's locks), so two folders of an
+ * account open at once (a folder change, a copy) are safe from any
+ * thread; each open takes one hcache_close. */
 struct hcache *hcache_open(const char *dir, char **error_r);
 /* NULL-safe; sets *hcp NULL. */
 void hcache_close(struct hcache **hcp);

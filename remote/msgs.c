@@ -303,14 +303,15 @@ int remote_expunge(struct remote_conn *c, const uint32_t *uids, size_t n, char *
 
 	if (remote_store_flags(c, uids, n, 1, STORE_DELETED, error_r) < 0)
 		return -1;
-	/* Without UIDPLUS an EXPUNGE also removes what others marked. */
+	/* A plain EXPUNGE would also remove what other clients marked. */
 	if (!remote_has_cap(c, "UIDPLUS")) {
-		r = mailimap_expunge(c->imap);
-	} else {
-		set = uid_set(uids, n);
-		r = mailimap_uid_expunge(c->imap, set);
-		mailimap_set_free(set);
+		*error_r = xasprintf("%s has no UID EXPUNGE (UIDPLUS): marked deleted, not removed",
+				     c->host);
+		return -1;
 	}
+	set = uid_set(uids, n);
+	r = mailimap_uid_expunge(c->imap, set);
+	mailimap_set_free(set);
 	if (r != MAILIMAP_NO_ERROR) {
 		*error_r = remote_io_error(c, "EXPUNGE", r);
 		return -1;

@@ -56,7 +56,8 @@ void remote_url_clear(struct remote_url *u);
 /* ---- accounts: remote/account.c ---- */
 
 struct remote_account {
-	char *name;			/* account block name, or the URL for `loft -f URL` */
+	char *name;			/* account block name, or for `loft -f URL` the
+					 * URL without its folder */
 	struct remote_url url;
 	char *user;			/* imap_user, else the URL's user; NULL: none */
 	char *password_command;		/* imap_password_command; NULL: none */
@@ -111,11 +112,18 @@ bool remote_condstore(const struct remote_conn *c);
 
 /* ---- folders: remote/folders.c ---- */
 
+/* The special-use attributes loft looks for (RFC 6154). */
+enum remote_special {
+	REMOTE_SPECIAL_SENT = 1 << 0,		/* \Sent */
+	REMOTE_SPECIAL_DRAFTS = 1 << 1,		/* \Drafts */
+};
+
 struct remote_folder {
 	char *name;		/* UTF-8 (decoded from modified UTF-7) */
 	char *wire;		/* the name as the server spells it, for commands */
 	char delimiter;		/* hierarchy delimiter, '\0' when flat or unknown */
 	bool noselect;		/* \Noselect or \NonExistent: no messages */
+	unsigned special;	/* enum remote_special bits from LIST (RFC 6154) */
 	bool has_counts;	/* the counts below came back */
 	uint32_t messages, unseen, uidnext, uidvalidity;
 };
@@ -195,11 +203,14 @@ int remote_fetch_body(struct remote_conn *c, uint32_t uid, struct sbuf *out, cha
  * FLAGS.SILENT (op 0).  0, or -1 with *error_r. */
 int remote_store_flags(struct remote_conn *c, const uint32_t *uids, size_t n, int op,
 		       uint32_t flags, char **error_r);
-/* Marks uids \Deleted and removes them: UID EXPUNGE with UIDPLUS, else
- * EXPUNGE (which also removes what others marked).  0, or -1. */
+/* Marks uids \Deleted and removes them with UID EXPUNGE.  A server
+ * without UIDPLUS has only EXPUNGE, which would also remove what other
+ * clients marked \Deleted: there the messages stay marked and the call
+ * fails with *error_r saying so.  0, or -1. */
 int remote_expunge(struct remote_conn *c, const uint32_t *uids, size_t n, char **error_r);
 /* UID COPY to folder (UTF-8); with move, UID MOVE when offered, else the
- * copy then remote_expunge.  0, or -1 with *error_r. */
+ * copy then remote_expunge (so without UIDPLUS the originals stay, marked
+ * \Deleted, and the call fails).  0, or -1 with *error_r. */
 int remote_copy(struct remote_conn *c, const uint32_t *uids, size_t n, const char *folder,
 		bool move, char **error_r);
 /* APPEND data[0..len) to folder with flags.  0, or -1 with *error_r. */

@@ -229,6 +229,15 @@ static void *env_work(void *arg)
 			mn.vsize >= 0;
 
 		j->vsize = named ? (uint64_t)mn.vsize : 0;
+		if (j->stat_only) {
+			struct stat st;
+
+			if (fstatat(w->dirfd, j->location, &st, 0) == 0) {
+				j->size = (uint64_t)st.st_size;
+				j->date = (int64_t)st.st_mtime;
+			}
+			continue;
+		}
 		j->envelope = store_envelope_file(w->dirfd, j->location, &j->size, &j->date,
 						  &j->threadkey, named ? NULL : &j->vsize);
 	}

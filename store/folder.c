@@ -49,7 +49,6 @@ struct fentry {
 struct update {
 	size_t entry;
 	uint32_t uid;
-	bool upgrade;			/* a version 1 record: no thread key yet */
 };
 
 struct join {
@@ -177,22 +176,40 @@ static int scan_files(struct store_folder *f, struct join *j, const char **error
 
 /* The snapshot's form of a stored thread key (tabs between the fields,
  * store-private.h): the fields as consecutive NUL-terminated strings, so
- * a client uses them in place. */
+ * a client uses them in place.  An In-Reply-To that is the last of the
+ * References says nothing more to a threader and is left out: 100,000
+ * snapshots' thread keys are most of a client's memory. */
 const char *store_threadkey_split(struct arena *a, const char *key)
 {
 	static const char none[5] = "";
-	size_t len = key ? strlen(key) : 0;
-	char *s;
-	int tabs = 0;
+	const char *f[5], *p = key;
+	size_t len[5], total = 0;
+	char *s, *o;
 
-	if (len == 0)
+	if (key == NULL)
+		return NULL;
+	if (*key == '\0')
 		return none;
-	s = arena_alloc(a, len + 5);
-	memcpy(s, key, len + 1);
-	for (char *t = s; tabs < 4 && (t = memchr(t, '\t', len - (size_t)(t - s))) != NULL; tabs++)
-		*t++ = '\0';
 	/* A short key (garbled): the missing fields are empty. */
-	memset(s + len + 1, 0, 4);
+	for (int k = 0; k < 5; k++) {
+		const char *t = k < 4 ? strchr(p, '\t') : NULL;
+
+		f[k] = p;
+		len[k] = t ? (size_t)(t - p) : strlen(p);
+		p = t ? t + 1 : p + len[k];
+	}
+	if (len[2] > 0 && len[3] >= len[2] &&
+	    memcmp(f[3] + len[3] - len[2], f[2], len[2]) == 0 &&
+	    (len[3] == len[2] || f[3][len[3] - len[2] - 1] == ' '))
+		len[2] = 0;
+	for (int k = 0; k < 5; k++)
+		total += len[k] + 1;
+	s = o = arena_alloc(a, total);
+	for (int k = 0; k < 5; k++) {
+		memcpy(o, f[k], len[k]);
+		o += len[k];
+		*o++ = '\0';
+	}
 	return s;
 }
 
@@ -237,14 +254,13 @@ static int join_cb(const struct state_rec *rec, void *ctx)
 	struct fentry *e = &j->fe[i];
 
 	e->uid = rec->uid;
-	if (e->flags != rec->flags || rec->threadkey == NULL ||
+	if (e->flags != rec->flags ||
 	    (e->location && (!rec->location || strcmp(e->location, rec->location) != 0))) {
 		if (j->n_updates == j->a_updates) {
 			j->a_updates = j->a_updates ? j->a_updates * 2 : 64;
 			j->updates = xreallocarray(j->updates, j->a_updates, sizeof(*j->updates));
 		}
-		j->updates[j->n_updates++] =
-			(struct update){ (size_t)i, rec->uid, rec->threadkey == NULL };
+		j->updates[j->n_updates++] = (struct update){ (size_t)i, rec->uid };
 	}
 	/* Built even when something changed: a pass that ends up clean
 	 * needs no second walk.  A scan that listed a file before another
@@ -265,7 +281,6 @@ static int join_cb(const struct state_rec *rec, void *ctx)
 		arena_strdup(f->arena, rec->keywords) : "";
 	m->threadkey = store_threadkey_split(f->arena, rec->threadkey);
 	m->location = stale ? arena_strdup(f->arena, rec->location) : e->location;
-	f->keys[j->built] = f->kind == STORE_MAILDIR ? e->key : arena_strdup(f->arena, e->key);
 	j->built++;
 	return 0;
 }
@@ -282,8 +297,10 @@ static int cmp_new(const void *a, const void *b)
 
 /* Envelopes and thread keys (*tkeys_r, never NULL), and exact sizes, CRLF
  * sizes (maildir) and dates, of the messages nw[0..n), which are messages
- * done..done + n of total for the progress callback. */
-static char **new_envelopes(struct store_folder *f, struct fentry **nw, size_t n,
+ * done..done + n of total for the progress callback.  lazy (maildir
+ * only): the files are only statted, envelopes and thread keys stay NULL
+ * (store_folder_fill() reads them later). */
+static char **new_envelopes(struct store_folder *f, struct fentry **nw, size_t n, bool lazy,
 			    size_t done, size_t total, char ***tkeys_r, bool *cancelled_r)
 {
 	char **envs = xcalloc(n ? n : 1, sizeof(*envs));
@@ -295,13 +312,13 @@ static char **new_envelopes(struct store_folder *f, struct fentry **nw, size_t n
 
 		for (size_t i = 0; i < n; i++)
 			jobs[i] = (struct store_env_job){ nw[i]->location, NULL, NULL, nw[i]->size,
-							  0, nw[i]->date };
+							  0, nw[i]->date, lazy };
 		if (store_envelope_jobs(f->path, jobs, n, done, total, f->store->progress,
 					f->store->progress_ctx) < 0)
 			*cancelled_r = true;
 		for (size_t i = 0; i < n; i++) {
 			envs[i] = jobs[i].envelope;
-			tkeys[i] = jobs[i].threadkey ? jobs[i].threadkey : xstrdup("");
+			tkeys[i] = jobs[i].threadkey || lazy ? jobs[i].threadkey : xstrdup("");
 			nw[i]->size = jobs[i].size;
 			nw[i]->vsize = jobs[i].vsize;
 			nw[i]->date = jobs[i].date;
@@ -345,10 +362,9 @@ static void free_envelopes(char **envs, char **tkeys, size_t n)
 }
 
 /* The first transaction of apply(): the vanished records go, the changed
- * ones are updated (up_tkeys: the thread keys computed for j->updates[i]
- * at up_of[i] - 1 when up_of[i] is not 0).  0 or -1 with *error_r. */
+ * ones are updated.  0 or -1 with *error_r. */
 static int apply_changes(struct store_folder *f, struct join *j, struct state_txn *txn,
-			 const size_t *up_of, char **up_tkeys, const char **error_r)
+			 const char **error_r)
 {
 	for (size_t i = 0; i < j->n_vanished; i++) {
 		struct state_rec rec;
@@ -379,10 +395,6 @@ static int apply_changes(struct store_folder *f, struct join *j, struct state_tx
 			bool bump = (rec.flags & ~(uint32_t)STORE_RECENT) !=
 				(e->flags & ~(uint32_t)STORE_RECENT);
 
-			if (up_of[i] && rec.threadkey == NULL)
-				rec.threadkey = up_tkeys[up_of[i] - 1];
-			if (up_of[i] && rec.vsize == 0)
-				rec.vsize = e->vsize;
 			rec.flags = e->flags;
 			if (e->location)
 				rec.location = e->location;
@@ -410,14 +422,20 @@ static void snapshot_add(struct store_folder *f, const struct fentry *e, uint32_
 		.threadkey = store_threadkey_split(f->arena, threadkey),
 		.location = e->location,
 	};
-	f->keys[f->count++] = f->kind == STORE_MAILDIR ? e->key : arena_strdup(f->arena, e->key);
+	f->count++;
 }
 
 /* New messages are added in chunks (store->add_chunk), each its own
  * transaction: the envelopes and LMDB's dirty pages of one chunk are all
  * that is held in memory, and a first open that is cancelled or killed
  * keeps what it committed (the next one goes on from there).  A commit
- * costs an fsync, ~25 for 100,000 messages. */
+ * costs an fsync, ~25 for 100,000 messages.
+ *
+ * Many new messages (more than store->eager_max: a first open of a big
+ * maildir) are added lazily: their files are statted for the size and
+ * the internal date, and the headers are left unread; an IMAP SELECT
+ * needs no more, and store_folder_fill() (the client, a FETCH) reads them
+ * later.  A few are read at once, so a folder that is filled stays so. */
 
 /* What apply() carries from one chunk's transaction to the next. */
 struct adder {
@@ -432,8 +450,8 @@ struct adder {
 /* One transaction: with changes, the vanished and updated records; then
  * the new messages nw[0..k) with their envelopes and thread keys.  0 or
  * -1 with *error_r. */
-static int add_chunk(struct adder *a, bool changes, const size_t *up_of, char **up_tkeys,
-		     struct fentry **nw, size_t k, char **envs, char **tkeys, const char **error_r)
+static int add_chunk(struct adder *a, bool changes, struct fentry **nw, size_t k, char **envs,
+		     char **tkeys, const char **error_r)
 {
 	struct store_folder *f = a->f;
 	struct state_txn *txn = NULL;
@@ -446,7 +464,7 @@ static int add_chunk(struct adder *a, bool changes, const size_t *up_of, char **
 		state_txn_highestmodseq(txn) == a->modseq;
 
 	a->direct = a->direct && fresh;
-	if (changes && apply_changes(f, a->j, txn, up_of, up_tkeys, error_r) < 0)
+	if (changes && apply_changes(f, a->j, txn, error_r) < 0)
 		goto fail;
 	for (size_t i = 0; i < k; i++) {
 		const struct fentry *e = nw[i];
@@ -497,13 +515,11 @@ static int apply(struct store_folder *f, struct join *j, struct state_header *hd
 		 bool *built_r, const char **error_r)
 {
 	struct fentry **nw = xcalloc(j->n ? j->n : 1, sizeof(*nw));
-	struct fentry **up = xcalloc(j->n_updates ? j->n_updates : 1, sizeof(*up));
-	size_t *up_of = xcalloc(j->n_updates ? j->n_updates : 1, sizeof(*up_of));
 	struct adder a = { f, j, hdr, hdr->uidnext, hdr->highestmodseq,
 			   j->n_vanished == 0 && j->n_updates == 0 };
-	size_t n_new = 0, n_up = 0, done = 0;
-	bool cancelled = false;
-	char **up_envs, **up_tkeys = NULL;
+	size_t n_new = 0, done = 0;
+	size_t eager_max = f->store->eager_max ? f->store->eager_max : STORE_EAGER_MAX;
+	bool cancelled = false, lazy;
 	const char *err;
 	int ret = -1;
 
@@ -511,17 +527,11 @@ static int apply(struct store_folder *f, struct join *j, struct state_header *hd
 	for (size_t i = 0; i < j->n; i++)
 		if (j->fe[i].uid == 0)
 			nw[n_new++] = &j->fe[i];
+	lazy = f->kind == STORE_MAILDIR && n_new > eager_max;
 	/* UIDs in order of the date the scan saw (a maildir name's time),
 	 * then key, so that a rebuild numbers the messages the same way
 	 * every time. */
 	qsort(nw, n_new, sizeof(*nw), cmp_new);
-	/* Records from before thread keys: read their headers once more. */
-	for (size_t i = 0; i < j->n_updates; i++)
-		if (j->updates[i].upgrade) {
-			up_of[i] = n_up + 1;
-			up[n_up++] = &j->fe[j->updates[i].entry];
-		}
-	up_envs = new_envelopes(f, up, n_up, 0, n_up, &up_tkeys, &cancelled);
 	/* The join built the matched messages; new ones go after them. */
 	f->count = j->built;
 	do {
@@ -531,10 +541,10 @@ static int apply(struct store_folder *f, struct join *j, struct state_header *hd
 		int r = 0;
 
 		if (!cancelled)
-			envs = new_envelopes(f, nw + done, k, done, n_new, &tkeys, &cancelled);
+			envs = new_envelopes(f, nw + done, k, lazy, done, n_new, &tkeys,
+					     &cancelled);
 		if (!cancelled)
-			r = add_chunk(&a, done == 0, up_of, up_tkeys, nw + done, k, envs, tkeys,
-				      &err);
+			r = add_chunk(&a, done == 0, nw + done, k, envs, tkeys, &err);
 		free_envelopes(envs, tkeys, k);
 		if (cancelled) {
 			store_fail_code(f->store, STORE_ERR_CANCELLED, error_r, "%s: cancelled",
@@ -554,9 +564,6 @@ static int apply(struct store_folder *f, struct join *j, struct state_header *hd
 	}
 	ret = 0;
 out:
-	free_envelopes(up_envs, up_tkeys, n_up);
-	free(up);
-	free(up_of);
 	free(nw);
 	return ret;
 }
@@ -579,7 +586,6 @@ void store_snapshot_reserve(struct store_folder *f, size_t n)
 	if (f->cap < 16)
 		f->cap = 16;
 	f->msgs = xreallocarray(f->msgs, f->cap, sizeof(*f->msgs));
-	f->keys = xreallocarray(f->keys, f->cap, sizeof(*f->keys));
 }
 
 static void join_free(struct join *j)
@@ -627,6 +633,7 @@ int store_reconcile(struct store_folder *f, bool *changed_r, const char **error_
 	uint64_t stamps[STATE_STAMPS];
 
 	*changed_r = false;
+	f->fill_next = 0;
 	store_notify_drain(f);
 again:
 	/* Before the scan: a change during it leaves the files newer than
@@ -674,6 +681,9 @@ done:
 	ret = 0;
 out:
 	join_free(&j);
+	/* The snapshot keeps the scan's strings, not its entries. */
+	if (f->scan)
+		maildir_scan_drop_entries(f->scan);
 	if (ret < 0) {
 		arena_clear(f->arena);
 		f->count = 0;
@@ -794,7 +804,6 @@ void store_folder_close(struct store_folder **folderp)
 	mbox_entries_free(f->mbox_entries, f->mbox_count);
 	arena_free(&f->arena);
 	free(f->msgs);
-	free(f->keys);
 	store_shared_put(f->store, f->sh);
 	f->store->open_folders--;
 	free(f->path);
@@ -836,24 +845,6 @@ const struct store_msg *store_folder_find(const struct store_folder *f, uint32_t
 	long i = store_folder_index(f, uid);
 
 	return i < 0 ? NULL : &f->msgs[i];
-}
-
-int store_folder_envelope(struct store_folder *f, uint32_t uid, struct sbuf *out,
-			  const char **error_r)
-{
-	struct state_rec rec;
-	char *buf = NULL;
-	const char *err;
-	int r = state_get(f->state, uid, &rec, &buf, &err);
-
-	if (r < 0)
-		return store_fail(f->store, error_r, "%s", err);
-	if (r > 0 && rec.envelope)
-		sbuf_addstr(out, rec.envelope);
-	else
-		r = 0;
-	free(buf);
-	return r;
 }
 
 uint32_t store_folder_uidvalidity(const struct store_folder *f)

@@ -165,7 +165,6 @@ static void fill_msg(struct store_folder *f, size_t i, const struct state_rec *r
 		"";
 	m->threadkey = store_threadkey_split(f->arena, rec->threadkey);
 	m->location = arena_strdup(f->arena, rec->location);
-	f->keys[i] = arena_strdup(f->arena, rec->key);
 }
 
 struct build {
@@ -179,7 +178,7 @@ static int build_cb(const struct state_rec *rec, void *ctx)
 	struct build *b = ctx;
 	struct store_folder *f = b->f;
 
-	if (rec->threadkey == NULL || rec->location == NULL || f->count >= b->expect) {
+	if (rec->location == NULL || f->count >= b->expect) {
 		b->unusable = true;
 		return -1;
 	}
@@ -196,6 +195,7 @@ int store_snapshot_from_state(struct store_folder *f, const char **error_r)
 
 	if (f->kind != STORE_MAILDIR)
 		return 0;
+	f->fill_next = 0;
 	store_stamps_now(f, now);
 	/* A first pass reads only the header and the stamps (modseq above
 	 * any): no walk when they do not match. */
@@ -265,8 +265,7 @@ static int delta_cb(const struct state_rec *rec, void *ctx)
 		push(&d->ch->changed, &d->ch->n_changed, rec->uid);
 		return 0;
 	}
-	if (rec->location == NULL || rec->threadkey == NULL ||
-	    (f->count && f->msgs[f->count - 1].uid > rec->uid)) {
+	if (rec->location == NULL || (f->count && f->msgs[f->count - 1].uid > rec->uid)) {
 		d->out_of_order = true;
 		return -1;
 	}
@@ -299,8 +298,7 @@ static int drop_expunged(struct store_folder *f, uint64_t modseq, struct store_c
 			k++;
 		if (k < ch->n_expunged && ch->expunged[k] == f->msgs[i].uid)
 			continue;
-		f->msgs[w] = f->msgs[i];
-		f->keys[w++] = f->keys[i];
+		f->msgs[w++] = f->msgs[i];
 	}
 	f->count = w;
 	return 0;
@@ -363,6 +361,7 @@ int store_folder_sync(struct store_folder *f, struct store_changes *changes_r,
 	int ret;
 
 	memset(ch, 0, sizeof(*ch));
+	f->fill_next = 0;
 	store_notify_drain(f);
 	store_stamps_now(f, now);
 	if (f->kind != STORE_MAILDIR) {

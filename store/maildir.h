@@ -152,6 +152,10 @@ int maildir_scan(const char *path, unsigned flags, struct maildir_scan **scan_r,
 		 const char **error_r);
 /* NULL-safe; sets *scanp to NULL. */
 void maildir_scan_free(struct maildir_scan **scanp);
+/* Frees the entries array only (count becomes 0): the strings they
+ * pointed to stay valid until maildir_scan_free(), for a caller that kept
+ * those and not the entries (64 bytes a file). */
+void maildir_scan_drop_entries(struct maildir_scan *scan);
 
 /* Finds the current location of the message with this key (a readdir of
  * new/ then cur/, ~30 ms for 100,000 files).  Returns 1 and *location_r (caller frees), 0 when no

@@ -361,6 +361,13 @@ void maildir_scan_free(struct maildir_scan **scanp)
 	errno = saved;
 }
 
+void maildir_scan_drop_entries(struct maildir_scan *scan)
+{
+	free(scan->entries);
+	scan->entries = NULL;
+	scan->count = 0;
+}
+
 /* ---- finding a message again ---- */
 
 /* 1 and *name_r (caller frees) when sub/ holds a file with this key. */

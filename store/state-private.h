@@ -12,6 +12,7 @@
  *             -> record, see below
  *   keys      driver key (bytes, no NUL) -> UID (big-endian u32)
  *   expunged  MODSEQ (big-endian u64) -> UID (big-endian u32)
+ *   tkeys, envs  headers read after the record was added (state-aux.c)
  *
  * Record: version u8, flags u32, modseq u64, size u64, internal_date i64
  * (all little-endian), then six strings (key, location, keywords, envelope,
@@ -47,6 +48,7 @@
 struct state {
 	MDB_env *env;
 	MDB_dbi dbi_meta, dbi_msgs, dbi_keys, dbi_exp;
+	MDB_dbi dbi_tkeys, dbi_envs;	/* state-aux.c */
 	char *dir;
 	char *path;			/* DIR/data.mdb, for messages */
 	char *error;			/* the last error, owned */
@@ -71,6 +73,7 @@ struct state_txn {
 	bool dirty;			/* uidnext/modseq to write at commit */
 	uint32_t unseen;		/* the "unseen" counter as this txn has it */
 	bool unseen_dirty;		/* to write at commit */
+	bool no_wake;			/* state_txn_no_wake() */
 };
 
 /* The flag bit the "unseen" counter counts the absence of (STORE_SEEN). */
@@ -110,6 +113,29 @@ int state_lookup_key_in(struct state *st, MDB_txn *txn, const char *key, uint32_
 			const char **error_r);
 /* Copies rec's strings into one malloc'd buffer (*buf_r) and points rec at it. */
 void state_rec_copy(struct state_rec *rec, char **buf_r);
+
+/* ---- state-aux.c: headers read after the record was added ---- */
+
+/* A record without its own thread key gets the one in tkeys (and the
+ * vsize there when it has none), and with envelope its envelope from envs
+ * when it has none; pointers into txn's pages.  0 or -1. */
+int state_aux_merge(struct state *st, MDB_txn *txn, struct state_rec *rec, bool envelope,
+		    const char **error_r);
+/* The same for a walk in UID order, with one cursor for the whole walk.
+ * *v_r gets the tkeys value used (size 0: none), for the walk's span. */
+struct state_aux_walk {
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+	bool started;
+};
+int state_aux_walk_open(struct state *st, MDB_txn *txn, struct state_aux_walk *w,
+			const char **error_r);
+int state_aux_walk_merge(struct state *st, struct state_aux_walk *w, struct state_rec *rec,
+			 MDB_val *v_r, const char **error_r);
+void state_aux_walk_close(struct state_aux_walk *w);
+/* Drops uid's entries (a removed record).  0 or -1. */
+int state_aux_del(struct state *st, MDB_txn *txn, uint32_t uid, const char **error_r);
 
 /* Byte order: records and meta are little-endian, keys big-endian. */
 static inline uint32_t state_get_le32(const unsigned char *p)

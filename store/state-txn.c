@@ -158,6 +158,8 @@ int state_commit(struct state_txn **txnp, const char **error_r)
 	 * unsynced; that sync, which makes the commit durable, is made here
 	 * after the writer lock is released, so that the other writers do
 	 * not queue behind it (and one sync may serve several of them). */
+	bool wake = !txn->no_wake;
+
 	rc = mdb_txn_commit(txn->txn);
 	txn_free(txnp);
 	if (rc != 0)
@@ -165,8 +167,14 @@ int state_commit(struct state_txn **txnp, const char **error_r)
 	rc = mdb_env_sync(st->env, 1);
 	if (rc != 0)
 		return state_fail_mdb(st, error_r, rc, "syncing");
-	state_poke(st);
+	if (wake)
+		state_poke(st);
 	return 0;
+}
+
+void state_txn_no_wake(struct state_txn *txn)
+{
+	txn->no_wake = true;
 }
 
 void state_abort(struct state_txn **txnp)
@@ -338,6 +346,8 @@ int state_txn_remove(struct state_txn *txn, uint32_t uid, const char **error_r)
 	rc = mdb_del(txn->txn, st->dbi_msgs, &k, NULL);
 	if (rc != 0)
 		return state_fail_mdb(st, error_r, rc, "deleting a record");
+	if (state_aux_del(st, txn->txn, uid, error_r) < 0)
+		return -1;
 	count_unseen(txn, true, old_flags, false, 0);
 	if (next_modseq(txn, &modseq, error_r) < 0)
 		return -1;

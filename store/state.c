@@ -25,7 +25,7 @@
  * ~700 bytes). */
 #define STATE_MAP_SIZE (SIZE_MAX > 0xffffffffu ? ((size_t)4 << 30) : ((size_t)1 << 30))
 #define STATE_MAX_READERS 512
-#define STATE_MAX_DBS 4
+#define STATE_MAX_DBS 6
 
 /* state_open() and state_destroy() have no state to own their messages. */
 static _Thread_local char open_error[1024];
@@ -435,8 +435,10 @@ static uint32_t new_uidvalidity(const char *dir, const char *keep_file)
 
 static int open_dbis(struct state *st, MDB_txn *txn, unsigned flags, const char **error_r)
 {
-	static const char *const names[] = { "meta", "msgs", "keys", "expunged" };
-	MDB_dbi *dbis[] = { &st->dbi_meta, &st->dbi_msgs, &st->dbi_keys, &st->dbi_exp };
+	static const char *const names[] = { "meta", "msgs", "keys", "expunged", "tkeys",
+					     "envs" };
+	MDB_dbi *dbis[] = { &st->dbi_meta, &st->dbi_msgs, &st->dbi_keys, &st->dbi_exp,
+			    &st->dbi_tkeys, &st->dbi_envs };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		int rc = mdb_dbi_open(txn, names[i], flags, dbis[i]);
@@ -705,15 +707,20 @@ static int walk_records(struct state *st, MDB_txn *txn, uint64_t modseq,
 			const char **error_r)
 {
 	struct walk_span span = { 0, 0 };
+	struct state_aux_walk aux = { 0 };
 	size_t n = 0;
 	struct state_rec rec;
 	MDB_cursor *cur;
-	MDB_val k, v;
+	MDB_val k, v, av;
 	int rc, ret = 0;
 
+	if (state_aux_walk_open(st, txn, &aux, error_r) < 0)
+		return -1;
 	rc = mdb_cursor_open(txn, st->dbi_msgs, &cur);
-	if (rc != 0)
+	if (rc != 0) {
+		state_aux_walk_close(&aux);
 		return state_fail_mdb(st, error_r, rc, "cursor");
+	}
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		if (modseq && v.mv_size >= STATE_REC_FIXED &&
@@ -723,17 +730,24 @@ static int walk_records(struct state *st, MDB_txn *txn, uint64_t modseq,
 			ret = garbled(st, &k, error_r);
 			break;
 		}
+		if (state_aux_walk_merge(st, &aux, &rec, &av, error_r) < 0) {
+			ret = -1;
+			break;
+		}
 		if (fn(&rec, ctx) < 0) {
 			ret = state_fail(st, error_r, "stopped");
 			break;
 		}
 		span_add(&span, &v);
+		if (av.mv_size)
+			span_add(&span, &av);
 		if (++n % STATE_WALK_DROP == 0)
 			span_drop(&span);
 	}
 	if (ret == 0 && rc != MDB_NOTFOUND)
 		ret = state_fail_mdb(st, error_r, rc, "reading records");
 	mdb_cursor_close(cur);
+	state_aux_walk_close(&aux);
 	if (n >= STATE_WALK_DROP)
 		span_drop(&span);
 	return ret < 0 ? -1 : 0;
@@ -815,7 +829,7 @@ int state_get_in(struct state *st, MDB_txn *txn, uint32_t uid, struct state_rec 
 		return state_fail_mdb(st, error_r, rc, "reading a record");
 	if (decode_rec(&k, &v, rec_r) < 0)
 		return garbled(st, &k, error_r);
-	return 1;
+	return state_aux_merge(st, txn, rec_r, true, error_r) < 0 ? -1 : 1;
 }
 
 int state_lookup_key(struct state *st, const char *key, uint32_t *uid_r, const char **error_r)

@@ -138,6 +138,25 @@ int state_expunged_since(struct state *st, uint64_t modseq, uint32_t **uids_r, s
 int state_begin(struct state *st, struct state_txn **txn_r, const char **error_r);
 int state_commit(struct state_txn **txnp, const char **error_r);
 void state_abort(struct state_txn **txnp);
+/* Keeps the headers of uid read after its record was added (a big first
+ * open adds records without them): its thread key, envelope (NULL: it did
+ * not parse) and CRLF size (0: unknown), beside the record, without a new
+ * MODSEQ; every read of the record then has them (a record's own thread
+ * key wins).  1 written, 0 when the record is gone or has its thread key
+ * already (another process filled it), -1 on error. */
+int state_txn_fill(struct state_txn *txn, uint32_t uid, const char *threadkey,
+		   const char *envelope, uint64_t vsize, const char **error_r);
+/* The commit of txn does not touch DIR/changed: for a transaction that
+ * changes nothing another process shows (state_txn_fill only), so that
+ * filling a big folder does not wake every watcher (the filling client
+ * included) once per step. */
+void state_txn_no_wake(struct state_txn *txn);
+/* Drops the state's mapped pages from this process's resident set (they
+ * stay in the page cache; the next read faults them back in for the cost
+ * of a page table entry): after work that read much of the state, such as
+ * a fill, whose pages would otherwise count in the RSS.  No transaction of
+ * this state may be open.  Best effort. */
+void state_release_map(struct state *st);
 /* UIDNEXT and HIGHESTMODSEQ as this transaction has them so far: after an
  * add, update with bump or remove, the MODSEQ that change took. */
 uint32_t state_txn_uidnext(const struct state_txn *txn);

@@ -54,6 +54,9 @@ struct store {
 	/* New messages per transaction on an open (STORE_ADD_CHUNK; unit
 	 * tests lower it to reach several chunks with few files). */
 	size_t add_chunk;
+	/* More new messages than this are added without reading their
+	 * headers (STORE_EAGER_MAX when 0; unit tests lower it). */
+	size_t eager_max;
 };
 
 struct store_folder {
@@ -70,7 +73,6 @@ struct store_folder {
 	 * in arena or scan. */
 	struct arena *arena;
 	struct store_msg *msgs;
-	const char **keys;		/* keys[i]: msgs[i]'s driver key */
 	size_t count, cap;
 	struct maildir_scan *scan;	/* locations point into it */
 	struct mbox_entry *mbox_entries;	/* the last mbox_scan */
@@ -79,6 +81,9 @@ struct store_folder {
 	uint64_t highestmodseq;
 
 	int notify_fd;			/* -1 until asked for */
+	/* Below this snapshot index every message has its thread key
+	 * (folder_fill.c); 0 whenever the snapshot is rebuilt. */
+	size_t fill_next;
 };
 
 /* ---- store.c ---- */
@@ -178,6 +183,9 @@ struct store_env_job {
 	uint64_t vsize;			/* out: the CRLF size (the name's ",W=", else
 					 * counted); 0 when the file cannot be read */
 	int64_t date;			/* in: from the scan; out: mtime */
+	/* in: only stat the file (size, mtime; vsize from the name, else 0):
+	 * envelope and thread key stay NULL. */
+	bool stat_only;
 };
 /* Fills every job of a maildir folder, on two threads when there are
  * many, in chunks with a call of progress (may be NULL) after each; the
@@ -191,6 +199,9 @@ int store_envelope_jobs(const char *folder_path, struct store_env_job *jobs, siz
 
 /* New messages are added this many per transaction (store->add_chunk). */
 #define STORE_ADD_CHUNK 4096
+/* More new messages than this at once are added with their headers
+ * unread (store->eager_max; folder.c says why). */
+#define STORE_EAGER_MAX 1000
 
 /* Scans, reconciles with the state and rebuilds the snapshot (the full
  * path of open and sync).  *changed_r: whether the state had to change. */
@@ -204,9 +215,10 @@ int store_mbox_entries(struct store_folder *f, const char **error_r);
 const struct mbox_entry *store_mbox_entry(const struct store_folder *f, const char *key);
 
 /* The snapshot's form of a stored thread key (tabs between the fields):
- * the fields as consecutive NUL-terminated strings in a. */
+ * the fields as consecutive NUL-terminated strings in a; NULL for NULL
+ * (not read yet), five empty strings for "" (unreadable). */
 const char *store_threadkey_split(struct arena *a, const char *key);
-/* Makes room for n messages in f->msgs and f->keys (contents kept). */
+/* Makes room for n messages in f->msgs (contents kept). */
 void store_snapshot_reserve(struct store_folder *f, size_t n);
 
 /* ---- folder_sync.c ---- */

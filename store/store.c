@@ -142,7 +142,15 @@ int store_open(const struct store_settings *set, unsigned flags,
 	if (flags & STORE_OPEN_CREATE) {
 		if (mkdirs(set->root) < 0)
 			return open_fail(error_r, "%s: %s", set->root, strerror(errno));
-		for (size_t i = 0; i < sizeof(default_folders) / sizeof(*default_folders); i++) {
+		/* Sent, Drafts and Trash come with a new store, one without
+		 * INBOX (which cannot be deleted): a folder the user (or an
+		 * IMAP client) deleted or renamed later stays so. */
+		char *inbox = path_join(set->root, default_folders[0]);
+		bool fresh = !maildir_is_maildir(inbox) && !store_is_mbox_file(inbox);
+
+		free(inbox);
+		for (size_t i = 0; i < (fresh ? sizeof(default_folders) / sizeof(*default_folders) : 1);
+		     i++) {
 			char *p = path_join(set->root, default_folders[i]);
 			int rc = maildir_is_maildir(p) || store_is_mbox_file(p) ? 0 :
 				maildir_create(p, &err);

@@ -7,8 +7,11 @@
 # maildir:DIR/mail/NAME, Sent/Drafts/Trash created and subscribed with their
 # SPECIAL-USE attributes as `loft init` makes them.
 #
-#   dovecot_instance.sh start DIR PORT   (prints the master's pid; returns
-#                                         once the port answers)
+#   dovecot_instance.sh start DIR PORT [TLSPORT]
+#                   prints the master's pid; returns once the port answers.
+#                   With TLSPORT: implicit TLS there and STARTTLS on PORT,
+#                   with DIR/cert.pem and DIR/key.pem (a self-signed
+#                   certificate for localhost, made when missing).
 #   dovecot_instance.sh add_user DIR NAME PASSWORD
 # Stop it with kill PID.  Needs root and the dovecot-imapd package.
 set -u
@@ -18,8 +21,14 @@ add_user)
 	echo "$3:{PLAIN}$4:8:8::$dir/mail/$3" >> "$dir/passwd"
 	;;
 start)
-	port=$3
+	port=$3 tlsport=${4:-0} ssl=no
 	chmod 755 "$dir"
+	if [ "$tlsport" != 0 ]; then
+		ssl=yes
+		[ -f "$dir/cert.pem" ] || openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+			-nodes -days 30 -subj /CN=localhost -addext subjectAltName=DNS:localhost \
+			-keyout "$dir/key.pem" -out "$dir/cert.pem" 2>/dev/null || exit 1
+	fi
 	mkdir -p "$dir/run" "$dir/state" "$dir/mail"
 	chown mail:mail "$dir/mail"
 	touch "$dir/passwd"
@@ -28,7 +37,8 @@ base_dir = $dir/run
 state_dir = $dir/state
 listen = 127.0.0.1
 protocols = imap
-ssl = no
+ssl = $ssl
+$([ "$ssl" = yes ] && printf 'ssl_cert = <%s\nssl_key = <%s\n' "$dir/cert.pem" "$dir/key.pem")
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 log_path = $dir/dovecot.log
@@ -68,7 +78,8 @@ service imap-login {
     port = $port
   }
   inet_listener imaps {
-    port = 0
+    address = 127.0.0.1
+    port = $tlsport
   }
 }
 service stats {

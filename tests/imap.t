@@ -36,6 +36,15 @@ like "$out" 'a1 BAD' "a million ranges: BAD (line limit or range cap)"
 like "$out" 'a2 OK' "then in sync again"
 out=$(raw 'a1 SELECT INBOX\r\na2 FETCH 1:* (FLAGS\r\na3 LOGOUT\r\n')
 like "$out" "a2 BAD Missing" "unbalanced list: BAD with a reason"
+# A special-use folder deleted or renamed by a client stays so: the next
+# session (a new store open) does not bring it back.
+out=$(raw 'a1 DELETE Sent\r\na2 RENAME Drafts Entwuerfe\r\na3 LOGOUT\r\n')
+like "$(echo $out)" 'a1 OK.*a2 OK' "DELETE Sent and RENAME Drafts"
+out=$(raw 'b1 LIST "" *\r\nb2 LOGOUT\r\n')
+[[ $out != *'"Sent"'* && $out != *'"Drafts"'* ]]; ok $? "the next session lists neither Sent nor Drafts" || diag "$out"
+like "$out" '"Entwuerfe"' "the renamed folder is there"
+out=$(raw 'c1 CREATE Sent\r\nc2 RENAME Entwuerfe Drafts\r\nc3 LOGOUT\r\n')
+like "$(echo $out)" 'c1 OK.*c2 OK' "and both come back when asked for"
 out=$(raw 'a1 LOGIN {5}\r\n')
 like "$out" '\+ OK' "a small synchronising literal gets + OK"
 

@@ -8,8 +8,8 @@
 # mbsync over TCP with STARTTLS syncing both ways (new messages, flags,
 # expunges and new folders on each side), and the autologout and
 # login timers after a SIGHUP reload, UNAUTHENTICATE then a login as another
-# device.  Everything on 127.0.0.1, stopped by
-# pid.  (LOGINDISABLED for a non-loopback peer needs a second address: see
+# device, and that a logged-out connection is evictable again.
+# Everything on 127.0.0.1, stopped by pid.  (LOGINDISABLED for a non-loopback peer needs a second address: see
 # tests/unit/test_daemon_imap.c.)
 . "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
@@ -65,6 +65,7 @@ like "$(cat "$LOG")" "failed login for 'phone' \(2\)" "the failures are logged a
 iprobe revoke "$PORT" tablet "$TPW" "${LOFT_RC[@]}"
 iprobe crowd "$PORT" phone "$PW" 30
 iprobe unauth "$PORT" "$CERT" laptop "$LPW" phone "$PW" "${LOFT_RC[@]}"
+iprobe unauth_evict "$PORT" phone "$PW" 10
 
 # curl's IMAP: the first message by UID.
 if command -v curl >/dev/null; then

@@ -15,6 +15,8 @@ Usage: imap_daemon_probe.py SUITE PORT ARGS...
   unauth PORT CERT USER1 PASS1 USER2 PASS2 LOFT...
                                           UNAUTHENTICATE (RFC 8437), then a
                                           login as another device
+  unauth_evict PORT USER PASS CAP         a connection logged out by
+                                          UNAUTHENTICATE is evictable again
 """
 import base64, imaplib, socket, ssl, statistics, subprocess, sys, time
 
@@ -270,6 +272,37 @@ def suite_unauth(port, cert, user1, pw1, user2, pw2, loft):
     m.logout()
 
 
+def suite_unauth_evict(port, user, pw, cap):
+    """A connection logged out with UNAUTHENTICATE is evictable again: with
+    cap-1 logged-in sessions beside it, a new client takes its slot."""
+    a = imaplib.IMAP4("127.0.0.1", port)
+    a.login(user, pw)
+    r = raw_cmd(a.file, a.sock, b"e1 UNAUTHENTICATE")
+    check(r and r[-1].startswith(b"e1 OK"), "UNAUTHENTICATE before the crowd")
+    others = []
+    for _ in range(cap - 1):
+        m = imaplib.IMAP4("127.0.0.1", port, timeout=10)
+        m.login(user, pw)
+        others.append(m)
+    s = socket.create_connection(("127.0.0.1", port))
+    s.settimeout(10)
+    greeting = s.recv(200)
+    check(greeting.startswith(b"* OK"),
+          "with %d logged-in sessions and one logged out, a new client is accepted" % (cap - 1))
+    a.sock.settimeout(10)
+    try:
+        rest = a.sock.recv(200)
+    except socket.timeout:
+        rest = None
+    except OSError:
+        rest = b""
+    check(rest is not None and (rest == b"" or rest.startswith(b"* BYE")),
+          "the logged-out connection made room (closed)")
+    s.close()
+    for m in others:
+        m.logout()
+
+
 suite = sys.argv[1]
 a = sys.argv[2:]
 if suite == "login":
@@ -284,6 +317,8 @@ elif suite == "idle":
     suite_idle(int(a[0]), a[1], a[2], int(a[3]), a[4:])
 elif suite == "autologout":
     suite_autologout(int(a[0]), a[1], a[2], int(a[3]))
+elif suite == "unauth_evict":
+    suite_unauth_evict(int(a[0]), a[1], a[2], int(a[3]))
 elif suite == "unauth":
     suite_unauth(int(a[0]), a[1], a[2], a[3], a[4], a[5], a[6:])
 else:

@@ -92,6 +92,55 @@ make_mailrc() {
 	export LOFTRC="$MAILRC_FILE"
 }
 
+# lunch_inbox [MAILRC-LINE...]: the set-up of the compose scenarios
+# (ui_compose.t, ui_mutt_compose.t): a mailrc (make_mailrc) where the user
+# is "Me Myself" <me@example.org>, there is no smarthost and example.org is
+# local, so what is sent is delivered here, plus the lines given; and
+# INBOX ($M) holding Alice's "Lunch on Friday" <lunch.2@example.org>, a
+# reply to <lunch.1@example.org>.
+lunch_inbox() {
+	make_mailrc 'set from=me@example.org' 'set realname="Me Myself"' 'set smarthost=' \
+		'set local_domains=example.org' "$@"
+	M=$T_DIR/Mail/INBOX
+	mkdir -p "$M/cur" "$M/new" "$M/tmp"
+	cat > "$M/cur/1.a.host:2,S" <<'MSG'
+From: Alice Example <alice@example.org>
+To: me@example.org
+Subject: Lunch on Friday
+Date: Mon, 2 Jun 2025 10:00:00 +0000
+Message-ID: <lunch.2@example.org>
+In-Reply-To: <lunch.1@example.org>
+References: <lunch.1@example.org>
+
+Shall we meet at noon?
+MSG
+}
+
+# line_editor: sets EDITOR to a script that adds the text of
+# $T_DIR/edit-line to the draft, or leaves the draft alone while
+# $T_DIR/edit-none exists.
+line_editor() {
+	cat > "$T_DIR/editor" <<SH
+#!/bin/sh
+[ -e "$T_DIR/edit-none" ] && exit 0
+cat "$T_DIR/edit-line" >> "\$1"
+SH
+	chmod +x "$T_DIR/editor"
+	export EDITOR=$T_DIR/editor
+}
+
+# delivered REGEX: prints the file in the maildir $M whose text matches
+# REGEX (grep -E), waiting 10 s at most; fails when none does.
+delivered() {
+	local f
+	for _ in $(seq 100); do
+		f=$(grep -l -E -- "$1" "$M"/new/* "$M"/cur/* 2>/dev/null | head -1)
+		[ -n "$f" ] && { echo "$f"; return 0; }
+		sleep 0.1
+	done
+	return 1
+}
+
 # Runs a command in the background and remembers it for cleanup.
 bg() { "$@" & T_PIDS+=($!); }
 

@@ -126,7 +126,9 @@ wait $syncpid; rc=$?
 ok $rc "the waiting process woke"
 woke=$(awk '/^woke/ { print $4 }' "$T_DIR/sync.out")
 lat=$(awk -v a="$start" -v b="$woke" 'BEGIN { printf "%d", (b - a) * 1000 }')
-ok $([ -n "$woke" ] && [ "$lat" -lt 50 ]; echo $?) "keyword change woke the other process in ${lat} ms (< 50)"
+# The waiter gives up after 10 s; latency is measured by make bench, so
+# only "woken by the change, not by a timeout" is asserted here.
+ok $([ -n "$woke" ] && [ "$lat" -lt 5000 ]; echo $?) "keyword change woke the other process (${lat} ms)"
 like "$(cat "$T_DIR/sync.out")" "msg 7 [A-Z]+ [0-9]+ kw:work" "its sync reports UID 7 with the keyword"
 like "$(cat "$T_DIR/sync.out")" "rescanned 0" "without reading the directories"
 

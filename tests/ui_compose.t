@@ -7,21 +7,7 @@
 . "$TOP/tests/tmux.sh"
 
 # example.org is local here, so the reply to alice is delivered, not relayed.
-make_mailrc 'set from=me@example.org' 'set realname="Me Myself"' 'set smarthost=' \
-	'set local_domains=example.org'
-M=$T_DIR/Mail/INBOX
-mkdir -p "$M/cur" "$M/new" "$M/tmp"
-cat > "$M/cur/1.a.host:2,S" <<'MSG'
-From: Alice Example <alice@example.org>
-To: me@example.org
-Subject: Lunch on Friday
-Date: Mon, 2 Jun 2025 10:00:00 +0000
-Message-ID: <lunch.2@example.org>
-In-Reply-To: <lunch.1@example.org>
-References: <lunch.1@example.org>
-
-Shall we meet at noon?
-MSG
+lunch_inbox
 
 # The "editor": adds a line of text after the quote.
 # It also notes where the draft was written: under $TMPDIR, not /tmp.

@@ -4,6 +4,7 @@
 # by pattern, O reverse sort, `h` full headers and the pager's status line.
 . "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 . "$TOP/tests/tmux.sh"
+. "$TOP/tests/ui_mutt_steps.sh"
 
 make_mailrc 'set sort=date'
 for f in INBOX Archive Sent; do
@@ -38,53 +39,20 @@ like "$(sed -n 1p <<<"$S")" '^q:Quit  d:Del  u:Undel  s:Save  m:Mail  r:Reply  g
 like "$(sed -n 2p <<<"$S")" '^ *1 ' "the first message is under it"
 
 # ---- a number jumps to that message; the pager's status line ----
-tmux_keys 3
-tmux_wait 'Jump to message: 3' 5
-ok $? "a digit opens the jump prompt with it"
-tmux_keys Enter Enter
-tmux_wait 'loft: INBOX  3/5: Carol Singer +Concert tickets' 5
-ok $? "3 Enter jumps to the third message; the pager's bar shows position, From, Subject"
+mutt_jump
 
 like "$(tmux_screen | sed -n 1p)" '^q:Exit  -:PrevPg  <space>:NextPg  v:View Attachm\.  d:Del  r:Reply  j:Next  \?:Help' \
 	"the pager's top row names its keys"
 like "$(tmux_screen | sed -n 2p)" '^Date: ' "and the message starts under it"
 
 # ---- h: full headers ----
-! tmux_screen | grep -q 'X-Mutt-Test'
-ok $? "the pager hides headers not in pager_headers"
-tmux_keys h
-tmux_wait 'X-Mutt-Test: hidden header' 5
-ok $? "h shows every header"
-like "$(tmux_screen)" 'Message-ID: <3.c.host' "Message-ID too"
-tmux_keys h
-tmux_gone 'X-Mutt-Test' 5
-ok $? "h again hides them"
-tmux_keys q
-tmux_wait 'INBOX \[Msgs:5' 5
-tmux_keys 9 Enter
-tmux_wait 'Invalid message number' 5
-ok $? "a number past the end is refused"
+mutt_full_headers '3.c.host:2,S@example.org'
 
 # ---- O: reverse sort ----
-tmux_keys O
-tmux_wait 'Rev-Sort' 5
-tmux_keys d
-tmux_wait '\(date/rev\)' 5
-ok $? "O d sorts by date, reversed"
-tmux_keys 1 Enter Enter
-tmux_wait '1/5: Alice Example +Another lunch' 5
-ok $? "the newest message is first"
-tmux_keys q
-tmux_keys o d
-tmux_wait 'INBOX \[Msgs:5' 5
+mutt_reverse_sort
 
 # ---- : runs a mailrc line ----
-tmux_keys :
-tmux_wait '^:' 5
-tmux_keys -l 'set index_format="%4C MUTTFMT %s"'
-tmux_keys Enter
-tmux_wait '   1 MUTTFMT ' 5
-ok $? ":set index_format changes the index at once"
+mutt_set_format
 printf 'bind index G last-entry\nset sort=subject\n' > "$T_DIR/extra.rc"
 tmux_keys :
 tmux_keys -l "source $T_DIR/extra.rc"
@@ -120,55 +88,20 @@ ok $? ":set nohelp hides the help line"
 like "$(tmux_screen | sed -n 1p)" '^ *1 MUTTFMT' "and the list starts on the top row"
 
 # ---- T D U by pattern ----
-tmux_keys T
-tmux_wait 'Tag messages matching:' 5
-tmux_keys -l '~f alice'
-tmux_keys Enter
-tmux_wait '2 messages tagged' 5
-ok $? "T ~f alice tags both of Alice's messages"
-tmux_keys D
-tmux_keys -l '~s lunch'
-tmux_keys Enter
-tmux_wait 'Del:2' 5
-ok $? "D ~s lunch deletes both lunches"
-tmux_keys U
-tmux_keys -l '~s Another'
-tmux_keys Enter
-tmux_wait 'Del:1' 5
-ok $? "U ~s Another undeletes one"
-tmux_keys U
-tmux_keys -l '~s lunch'
-tmux_keys Enter
-tmux_wait 'Del:0' 5
+mutt_tag_delete_undelete
 
 # ---- patterns: ~b ~h ~C ~d ranges ~(...) (the index_format set above
 # shows the subjects only) ----
-limit() {
-	tmux_keys l C-u
-	tmux_keys -l "$1"
-	tmux_keys Enter
-}
-limit '~b pineapple'
-tmux_wait '\(limit: ~b pineapple\)' 5
-S=$(tmux_screen)
-like "$S" 'MUTTFMT Build report' "~b finds the body's word"
-! grep -q 'MUTTFMT Lunch' <<<"$S"
-ok $? "and nothing else"
-limit '~h erin | ~C erin'
-tmux_wait 'limit: ~h erin' 5
-like "$(tmux_screen)" 'MUTTFMT Concert tickets' "~h and ~C match the Cc header, | ors"
-limit '~d 02/06/2025-04/06/2025'
-tmux_wait '3/5 shown' 5
-ok $? "~d D1-D2 keeps the three days (both ends included)"
-limit '~d >1y'
+mutt_patterns
+mutt_limit '~d >1y'
 tmux_wait '5/5 shown' 5
 ok $? "~d >1y: all were sent more than a year before now"
 tmux_keys o t
-limit '~(~f dave)'
+mutt_limit '~(~f dave)'
 tmux_wait '2/5 shown' 5
 ok $? "~(~f dave) keeps Dave's thread: his message and the one it replies to"
 like "$(tmux_screen)" 'MUTTFMT Concert tickets' "the parent is there"
-limit 'all'
+mutt_limit 'all'
 tmux_wait 'INBOX \[Msgs:5 New:0 Flag:0 Del:0\]' 5
 
 # ---- c: a prompt, = and +, Tab, ? ----

@@ -6,43 +6,12 @@
 # delivered into this INBOX by the queue.
 . "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 . "$TOP/tests/tmux.sh"
+. "$TOP/tests/ui_mutt_steps.sh"
 
-make_mailrc 'set from=me@example.org' 'set realname="Me Myself"' 'set smarthost=' \
-	'set local_domains=example.org' 'set sort=date'
-M=$T_DIR/Mail/INBOX
-mkdir -p "$M/cur" "$M/new" "$M/tmp"
-cat > "$M/cur/1.a.host:2,S" <<'MSG'
-From: Alice Example <alice@example.org>
-To: me@example.org
-Subject: Lunch on Friday
-Date: Mon, 2 Jun 2025 10:00:00 +0000
-Message-ID: <lunch.2@example.org>
-In-Reply-To: <lunch.1@example.org>
+lunch_inbox 'set sort=date'
 
-Shall we meet at noon?
-MSG
-
-# The "editor": leaves the draft alone when $T_DIR/edit-none exists, else
-# adds the line in $T_DIR/edit-line.
-cat > "$T_DIR/editor" <<SH
-#!/bin/sh
-[ -e "$T_DIR/edit-none" ] && exit 0
-cat "$T_DIR/edit-line" >> "\$1"
-SH
+line_editor
 echo 'Forwarded with a note.' > "$T_DIR/edit-line"
-chmod +x "$T_DIR/editor"
-export EDITOR=$T_DIR/editor
-
-# delivered REGEX: the file in INBOX whose text matches (waits 10 s).
-delivered() {
-	local f
-	for _ in $(seq 100); do
-		f=$(grep -l -E -- "$1" "$M"/new/* "$M"/cur/* 2>/dev/null | head -1)
-		[ -n "$f" ] && { echo "$f"; return 0; }
-		sleep 0.1
-	done
-	return 1
-}
 
 tmux_start "$LOFT"
 tmux_wait 'INBOX \[Msgs:1 ' 10
@@ -98,15 +67,7 @@ tmux_keys y
 tmux_wait 'Message not sent' 5
 
 # ---- f asks for the recipient; t c b s on the compose screen ----
-tmux_keys f
-tmux_wait '^To:' 5
-ok $? "f asks for the recipient"
-tmux_keys -l 'carol@example.org'
-tmux_keys Enter
-tmux_wait 'loft: compose' 10
-S=$(tmux_screen)
-like "$S" 'To: carol@example.org' "the compose screen shows it"
-like "$S" 'Subject: Fwd: Lunch on Friday' "with the forward's subject"
+mutt_forward_asks
 tmux_keys t
 tmux_wait '^To: carol@example.org' 5
 ok $? "t edits To, starting from its value"

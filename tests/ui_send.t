@@ -9,19 +9,7 @@
 . "$TOP/tests/tmux.sh"
 
 # example.org is local; remote.test is not, and there is no smarthost.
-make_mailrc 'set from=me@example.org' 'set smarthost=' 'set local_domains=example.org' \
-	'set queue_retry_min=1s' 'set queue_interval=1s'
-M=$T_DIR/Mail/INBOX
-mkdir -p "$M/cur" "$M/new" "$M/tmp"
-cat > "$M/cur/1.a.host:2,S" <<'MSG'
-From: Alice Example <alice@example.org>
-To: me@example.org
-Subject: Hello
-Date: Mon, 2 Jun 2025 10:00:00 +0000
-Message-ID: <hello.1@example.org>
-
-Hi.
-MSG
+lunch_inbox 'set queue_retry_min=1s' 'set queue_interval=1s'
 
 # The "editor": a blind copy to a remote address, and a line of text.
 cat > "$T_DIR/editor" <<'SH'

@@ -166,20 +166,45 @@ static int build(struct ui *ui, struct session *s, bool keep_bcc, struct sbuf *o
 	return r;
 }
 
-static int append_to(struct ui *ui, const char *setting, const struct sbuf *msg, uint32_t flags)
+/* The folder of role (record, postponed) for the open mailbox, opened
+ * as mode says; NULL after a message, or with *none_r (may be NULL) set
+ * when there is none (`unset record`). */
+static struct mailbox *open_role(struct ui *ui, enum mailbox_role role, unsigned mode,
+				 bool *none_r)
 {
-	const char *name = config_get(ui->cfg, setting), *err;
+	char *name = mailbox_role(ui->mb.box, &ui->env, role);
+	const char *err;
 	struct mailbox *f;
+
+	if (none_r != NULL)
+		*none_r = name == NULL;
+	if (name == NULL)
+		return NULL;
+	/* "+Sent" (or a path) as the store takes it; on an IMAP folder the
+	 * account's Sent or Drafts. */
+	f = ui_box_open(ui, name, mode, &err);
+	if (f == NULL)
+		ui_message(ui, true, "%s: %s", role == MAILBOX_ROLE_SENT ? "record" : "postponed",
+			   err);
+	else if (mailbox_settle(f, &err) < 0) {
+		ui_message(ui, true, "%s: %s", name, err);
+		mailbox_close(&f);
+	}
+	free(name);
+	return f;
+}
+
+static int append_to(struct ui *ui, enum mailbox_role role, const struct sbuf *msg,
+		     uint32_t flags)
+{
+	struct mailbox *f;
+	const char *err;
+	bool none;
 	int r;
 
-	if (name == NULL || *name == '\0')
-		return 0;
-	/* "+Sent" (or a path) as the store takes it. */
-	f = ui_box_open(ui, name, MAILBOX_OPEN_CREATE, &err);
-	if (f == NULL) {
-		ui_message(ui, true, "%s: %s", setting, err);
-		return -1;
-	}
+	f = open_role(ui, role, MAILBOX_OPEN_CREATE | MAILBOX_OPEN_TARGET, &none);
+	if (f == NULL)
+		return none ? 0 : -1;
 	r = mailbox_append(f, msg->buf, msg->len, flags, NULL, &err);
 	if (r < 0)
 		ui_message(ui, true, "%s", err);
@@ -193,11 +218,20 @@ static int append_to(struct ui *ui, const char *setting, const struct sbuf *msg,
  * the message line. */
 static int queue_message(struct ui *ui, const struct sbuf *msg, char **id_r)
 {
-	static const char *const args[] = { "sendmail", "-t", "-i", "-odq", "-v", NULL };
+	/* Written on an account's IMAP folder: through its smarthost, from
+	 * its address. */
+	const char *account = mailbox_account(ui->mb.box);
+	const char *afrom = account ? config_account_get(ui->cfg, account, "from") : NULL;
+	char *opt = account ? xasprintf("--account=%s", account) : NULL;
+	char *sender = afrom ? xasprintf("-f%s", afrom) : NULL;
+	const char *args[] = { "sendmail", "-t", "-i", "-odq", "-v", opt, sender,
+			       NULL };
 	struct sbuf out = SBUF_INIT;
 	int st = ui_run_loft(ui, args, msg->buf, msg->len, &out);
 	const char *id = strstr(out.buf, "queued as ");
 
+	free(opt);
+	free(sender);
 	sbuf_rtrim(&out);
 	if (st != 0 || id == NULL) {
 		const char *why = out.buf;
@@ -234,7 +268,7 @@ static bool do_send(struct ui *ui, struct session *s)
 		sbuf_release(&msg);
 		return false;
 	}
-	append_to(ui, "record", &msg, STORE_SEEN);
+	append_to(ui, MAILBOX_ROLE_SENT, &msg, STORE_SEEN);
 	sbuf_release(&msg);
 	/* By UID: new mail may have moved the rows while composing. */
 	long row = s->reply_uid ? ui_msg_index_of(ui, s->reply_uid) : -1;
@@ -243,7 +277,7 @@ static bool do_send(struct ui *ui, struct session *s)
 		mailbox_set_flags(ui->mb.box, &v, 1, STORE_FLAGS_ADD, STORE_ANSWERED, &err);
 	}
 	if (s->draft_uid) {
-		struct mailbox *f = ui_box_open(ui, config_get(ui->cfg, "postponed"), 0, &err);
+		struct mailbox *f = open_role(ui, MAILBOX_ROLE_DRAFTS, 0, NULL);
 		long d = f ? mailbox_index_of(f, s->draft_uid) : -1;
 		if (d >= 0) {
 			uint32_t v = (uint32_t)d;
@@ -362,7 +396,7 @@ static void compose_screen(struct ui *ui, struct session *s)
 			if (build(ui, s, true, &msg, &err) < 0) {
 				/* A draft may lack recipients: keep it anyway. */
 				ui_message(ui, true, "cannot postpone: %s", err);
-			} else if (append_to(ui, "postponed", &msg, STORE_DRAFT | STORE_SEEN) == 0) {
+			} else if (append_to(ui, MAILBOX_ROLE_DRAFTS, &msg, STORE_DRAFT | STORE_SEEN) == 0) {
 				ui_message(ui, false, "Message postponed.");
 				sbuf_release(&msg);
 				return;
@@ -426,14 +460,12 @@ static struct compose_draft *draft_of(struct ui *ui, const struct message *m,
 static struct message *load_postponed(struct ui *ui, uint32_t *uid_r)
 {
 	const char *err;
-	struct mailbox *f = ui_box_open(ui, config_get(ui->cfg, "postponed"), 0, &err);
+	struct mailbox *f = open_role(ui, MAILBOX_ROLE_DRAFTS, 0, NULL);
 	struct message *m = NULL;
 	struct sbuf sb = SBUF_INIT;
 
-	if (f == NULL) {
-		ui_message(ui, true, "%s", err);
+	if (f == NULL)
 		return NULL;
-	}
 	size_t n = mailbox_count(f);
 	if (n == 0) {
 		ui_message(ui, true, "No postponed messages.");
@@ -453,9 +485,14 @@ static struct message *load_postponed(struct ui *ui, uint32_t *uid_r)
 
 void ui_compose(struct ui *ui, enum ui_compose_kind kind, size_t msg_index)
 {
-	char *from = config_sender(ui->cfg);
+	/* On an account's IMAP folder, as that account (its from and
+	 * realname, the global ones where it sets none). */
+	const char *account = mailbox_account(ui->mb.box) ? mailbox_account(ui->mb.box) : "";
+	const char *afrom = config_account_get(ui->cfg, account, "from");
+	char *from = afrom != NULL ? xstrdup(afrom) : config_sender(ui->cfg);
 	const char *alt[] = { NULL };
-	struct compose_identity id = { from, config_get(ui->cfg, "realname"), alt };
+	struct compose_identity id = { from, config_account_get(ui->cfg, account, "realname"),
+				       alt };
 	struct compose_options opt = { 0 };
 	struct session s = { 0 };
 	struct message *orig = NULL;

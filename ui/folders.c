@@ -2,15 +2,19 @@
  * prompt to type a name (Tab completes) for folders not in the list, and
  * the sidebar (Esc b, sidebar_visible) with the same counts.
  *
- * Counts come from store_folder_status(): the counters in each folder's
- * state, so the list costs a few LMDB reads per folder, not a scan of the
- * messages (a folder never opened is scanned once, to build its state).
- * The sidebar keeps its list for a second between draws; the open folder's
- * own line comes from the mailbox itself, so it follows every key. */
+ * The list is the open mailbox's (mailbox_folders): the store's folders,
+ * counted from each folder's state (a few LMDB reads per folder, not a
+ * scan; a folder never opened is scanned once, with the progress bar), or
+ * on an IMAP folder the account's folders with the server's counts
+ * (asked on the connection's worker while the message line says so, at
+ * most the account's timeout; the sidebar takes the last list without
+ * waiting).  A folder chosen opens through mailbox_resolve: on an IMAP
+ * folder, on the same account.  The sidebar keeps its list for a second
+ * between draws; the open folder's own line comes from the mailbox
+ * itself, so it follows every key. */
 #include "ui/ui-private.h"
 
 #include "client/format.h"
-#include "store/store.h"
 
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
@@ -52,37 +56,68 @@ static void draw(struct ui *ui, struct frow *rows, size_t n, size_t cur, size_t 
 	refresh();
 }
 
-char *ui_folders_run(struct ui *ui)
+/* The store's progress bar around each folder counted. */
+static void count_begin(void *ctx, const char *name)
 {
-	struct store_folder_info *list;
-	size_t n, cur = 0, top = 0;
-	const char *err;
-	char *chosen = NULL;
+	struct ui_progress *p = ctx;
 
-	if (store_folder_list(ui->store, &list, &n, &err) < 0) {
+	ui_progress_begin(p->ui, p, name);
+}
+
+static bool count_end(void *ctx)
+{
+	struct ui_progress *p = ctx;
+
+	return ui_progress_end(p->ui, p);
+}
+
+/* The folders of the open mailbox into rows; NULL after a message. */
+static struct frow *fill(struct ui *ui, enum mailbox_folders_mode mode, size_t *n_r)
+{
+	struct ui_progress prog = { .ui = ui };
+	struct mailbox_count_hooks hooks = { count_begin, count_end, &prog };
+	struct mailbox_folder *list;
+	struct frow *rows;
+	const char *err;
+
+	ui->cancelled = false;
+	/* An IMAP account's list is a round trip: say so meanwhile. */
+	if (mode == MAILBOX_FOLDERS_FRESH)
+		ui_message(ui, false, "Listing folders...");
+	if (mailbox_folders(ui->mb.box, &ui->env, mode, true, &hooks, &list, n_r, &err) < 0) {
 		ui_message(ui, true, "%s", err);
 		return NULL;
 	}
-	struct frow *rows = xcalloc(n + 1, sizeof(*rows));
-	bool cancelled = false;
-
-	for (size_t i = 0; i < n; i++) {
-		struct ui_progress prog;
-
-		rows[i].name = xstrdup(list[i].name);
-		if (ui->mb.name && strcmp(list[i].name, ui->mb.name) == 0)
-			cur = i;
-		if (cancelled)
-			continue;	/* Ctrl-G: no counts for the rest */
-		/* Counters from the state; a folder never opened builds its
-		 * state here (a scan): with the bar. */
-		ui_progress_begin(ui, &prog, list[i].name);
-		if (store_folder_status(ui->store, list[i].name, &rows[i].total, &rows[i].unread,
-					&err) < 0)
-			rows[i].total = rows[i].unread = 0;
-		cancelled = ui_progress_end(ui, &prog);
+	rows = xcalloc(*n_r + 1, sizeof(*rows));
+	for (size_t i = 0; i < *n_r; i++) {
+		rows[i].name = list[i].name;
+		list[i].name = NULL;
+		rows[i].total = list[i].total;
+		rows[i].unread = list[i].unread;
 	}
-	store_folder_list_free(list, n);
+	mailbox_folders_free(list, *n_r);
+	return rows;
+}
+
+/* Whether row name is the open mailbox. */
+static bool is_open(struct ui *ui, const char *name)
+{
+	return ui->mb.box != NULL && strcmp(mailbox_folder(ui->mb.box), name) == 0;
+}
+
+char *ui_folders_run(struct ui *ui)
+{
+	size_t n, cur = 0, top = 0;
+	char *chosen = NULL;
+	struct frow *rows = fill(ui, MAILBOX_FOLDERS_FRESH, &n);
+
+	if (rows == NULL)
+		return NULL;
+	if (ui->status[0] != '\0' && !ui->status_error)
+		ui->status[0] = '\0';	/* "Listing folders..." is over */
+	for (size_t i = 0; i < n; i++)
+		if (is_open(ui, rows[i].name))
+			cur = i;
 	for (;;) {
 		size_t h = LINES > 2 ? (size_t)LINES - 2 : 1;
 
@@ -98,10 +133,13 @@ char *ui_folders_run(struct ui *ui)
 		enum ui_action a = b ? b->action : A_NONE;
 
 		if (k == 'c' || k == 'y') {
-			chosen = ui_prompt(ui, "Open folder: ", "+", ui_complete_folder);
-			if (chosen)
-				break;
-			continue;
+			char *typed = ui_prompt(ui, "Open folder: ", "+", ui_complete_folder);
+
+			if (typed == NULL)
+				continue;
+			chosen = mailbox_resolve(ui->mb.box, typed, false);
+			free(typed);
+			break;
 		}
 		if (a == A_NEXT && cur + 1 < n)
 			cur++;
@@ -116,7 +154,7 @@ char *ui_folders_run(struct ui *ui)
 		else if (a == A_PREV_PAGE)
 			cur = cur > h ? cur - h : 0;
 		else if (a == A_DISPLAY && n) {
-			chosen = xstrdup(rows[cur].name);
+			chosen = mailbox_resolve(ui->mb.box, rows[cur].name, true);
 			break;
 		} else if (a == A_QUIT || k == 7)
 			break;
@@ -154,36 +192,12 @@ static void side_free(void)
 
 static void side_fill(struct ui *ui)
 {
-	struct store_folder_info *list;
-	size_t n;
-	const char *err;
-
 	side_free();
 	side.when = mono_now();
-	if (store_folder_list(ui->store, &list, &n, &err) < 0)
-		return;
-	side.rows = xcalloc(n + 1, sizeof(*side.rows));
-	for (size_t i = 0; i < n; i++) {
-		struct ui_progress prog;
-		bool cancelled;
-
-		side.rows[i].name = xstrdup(list[i].name);
-		/* A folder never opened is scanned once to build its state:
-		 * with the bar; Ctrl-G leaves the rest at 0 for a minute. */
-		ui_progress_begin(ui, &prog, list[i].name);
-		if (store_folder_status(ui->store, list[i].name, &side.rows[i].total,
-					&side.rows[i].unread, &err) < 0)
-			side.rows[i].total = side.rows[i].unread = 0;
-		cancelled = ui_progress_end(ui, &prog);
-		if (cancelled) {
-			for (size_t k = i + 1; k < n; k++)
-				side.rows[k].name = xstrdup(list[k].name);
-			side.when += 60;
-			break;
-		}
-	}
-	side.n = n;
-	store_folder_list_free(list, n);
+	side.rows = fill(ui, MAILBOX_FOLDERS_NOWAIT, &side.n);
+	/* Ctrl-G left the rest at 0: not again for a minute. */
+	if (ui->cancelled)
+		side.when += 60;
 }
 
 void ui_sidebar_free(void)
@@ -217,7 +231,7 @@ void ui_sidebar_draw(struct ui *ui, int y0, int rows, int width)
 
 		if ((size_t)y < side.n) {
 			struct frow *r = &side.rows[y];
-			bool cur = ui->mb.name && strcmp(r->name, ui->mb.name) == 0;
+			bool cur = is_open(ui, r->name);
 			size_t unread = r->unread, total = r->total;
 			int attr;
 

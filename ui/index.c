@@ -235,20 +235,35 @@ static void save_action(struct ui *ui, bool copy)
 	uint32_t *v;
 	size_t n;
 	struct mailbox *dst;
+	char *where;
+	bool moves;
 
 	if (name == NULL || !ui_mailbox_writable(ui)) {
 		free(name);
 		return;
 	}
-	dst = ui_box_open(ui, name, 0, &err);
+	/* "+F" on an IMAP folder is F on its account: copied by the server. */
+	where = mailbox_resolve(ui->mb.box, name, false);
+	dst = ui_box_open(ui, where, MAILBOX_OPEN_TARGET, &err);
+	free(where);
 	if (dst == NULL) {
 		ui_message(ui, true, "%s", err);
 		free(name);
 		return;
 	}
 	n = targets(ui, &v);
-	/* One transaction for the whole set; on failure nothing was copied. */
-	if (mailbox_copy(ui->mb.box, v, n, dst, 0, &err) < 0) {
+	/* A server moves at once (MOVE); a store's s copies and marks, as
+	 * mutt does. */
+	moves = !copy && (mailbox_caps(ui->mb.box) & MAILBOX_CAP_MOVE);
+	if (moves) {
+		if (mailbox_move(ui->mb.box, v, n, dst, &err) < 0)
+			ui_message(ui, true, "%s", err);
+		else
+			ui_message(ui, false, "%zu message%s moved to %s", n, n == 1 ? "" : "s",
+				   name);
+	} else if (mailbox_copy(ui->mb.box, v, n, dst, 0, &err) < 0) {
+		/* One transaction for the whole set; on failure nothing was
+		 * copied. */
 		ui_message(ui, true, "%s", err);
 	} else {
 		/* mutt's save marks the originals deleted; expunged on leaving. */

@@ -16,11 +16,15 @@ char *ui_folder_prompt(struct ui *ui)
 {
 	char *name = ui_prompt_list(ui, "Open mailbox ('?' for list): ", NULL, ui_complete_folder,
 				    ui_folders_run);
+	char *open;
 
-	/* mutt's '=' is loft's '+': a folder of the store. */
-	if (name && name[0] == '=')
-		name[0] = '+';
-	return name;
+	/* mutt's '=' is '+': a folder of the store, or on an IMAP folder
+	 * one of its account (the list already gives a resolved name). */
+	if (name == NULL)
+		return NULL;
+	open = mailbox_resolve(ui->mb.box, name, false);
+	free(name);
+	return open;
 }
 
 void ui_jump(struct ui *ui, int digit)

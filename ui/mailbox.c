@@ -21,6 +21,7 @@
 #include "store/message.h"
 #include "store/store.h"
 
+#include "lib/arena.h"
 #include "lib/clock.h"
 #include "lib/config.h"
 #include "lib/sbuf.h"
@@ -149,6 +150,18 @@ bool ui_progress_end(struct ui *ui, struct ui_progress *p)
 	return ui->cancelled;
 }
 
+/* A folder's headers arriving in steps after its first open (the rows
+ * are all there): said on the message line until the threads are in. */
+static void fill_status(struct ui *ui)
+{
+	ui->status_error = false;
+	if (mailbox_pending(ui->mb.box))
+		snprintf(ui->status, sizeof(ui->status), "%s",
+			 "Threading\xe2\x80\xa6 (by arrival until the headers are read)");
+	else
+		ui->status[0] = '\0';
+}
+
 struct mailbox *ui_box_open(struct ui *ui, const char *name, unsigned flags, const char **error_r)
 {
 	struct mailbox *box = NULL;
@@ -179,6 +192,13 @@ int ui_mailbox_open(struct ui *ui, const char *name, const char **error_r)
 	ui->mb.n = mailbox_count(box);
 	ui_rows_grow(&ui->mb, ui->mb.n);
 	ui_mailbox_resort(ui);
+	if (mailbox_pending(box)) {
+		const char *slow = getenv("LOFT_TEST_SLOW_SEARCH");
+
+		/* Tests: the steps slowed down as a search's are. */
+		ui->mb.search_slow_ms = slow ? strtol(slow, NULL, 10) : 0;
+		fill_status(ui);
+	}
 	/* Start on the first unread message, else the last one (mutt). */
 	ui->mb.cur = ui->mb.norder ? ui->mb.norder - 1 : 0;
 	for (size_t r = 0; r < ui->mb.norder; r++)
@@ -434,28 +454,25 @@ static bool subject_encoded(const char *s, size_t len)
 
 /* Fills in[i] for message i: pointers into the snapshot's thread key when
  * it has one; what must be made (a decoded subject; every field of a
- * message without a key) goes to the pool, its offsets in offs[4 * i ..]
- * (SIZE_MAX: not in the pool). */
-static void thread_fields(struct ui *ui, size_t i, struct thread_input *in, struct sbuf *pool,
-			  size_t *offs)
+ * message without a key) goes to the arena pool (its blocks never move),
+ * through tmp. */
+static void thread_fields(struct ui *ui, size_t i, struct thread_input *in, struct arena *pool,
+			  struct sbuf *tmp)
 {
 	struct ui_mailbox *mb = &ui->mb;
 	struct mailbox_msg m;
 	const char *f[5];
 
 	mailbox_msg(mb->box, i, &m);
-	for (int k = 0; k < 4; k++)
-		offs[4 * i + k] = SIZE_MAX;
 	if (m.threadkey == NULL) {
 		/* No thread key (a search result, an unreadable file). */
 		bool had = mb->env[i] != NULL;
 		const struct envelope *e = ui_msg_env(ui, i);
-		const char *v[4] = { e->message_id, e->in_reply_to, "", e->subject };
 
-		for (int k = 0; k < 4; k++) {
-			offs[4 * i + k] = pool->len;
-			sbuf_add(pool, v[k], strlen(v[k]) + 1);
-		}
+		in->message_id = arena_strdup(pool, e->message_id);
+		in->in_reply_to = arena_strdup(pool, e->in_reply_to);
+		in->references = "";
+		in->subject = arena_strdup(pool, e->subject);
 		in->date = e->date ? e->date : m.internal_date;
 		if (!had)
 			envelope_free(&mb->env[i]);
@@ -469,9 +486,9 @@ static void thread_fields(struct ui *ui, size_t i, struct thread_input *in, stru
 	in->references = f[3];
 	in->subject = f[4];
 	if (subject_encoded(f[4], strlen(f[4]))) {
-		offs[4 * i + 3] = pool->len;
-		envelope_decode_words(f[4], strlen(f[4]), pool);
-		sbuf_addch(pool, '\0');
+		sbuf_reset(tmp);
+		envelope_decode_words(f[4], strlen(f[4]), tmp);
+		in->subject = arena_strndup(pool, tmp->buf, tmp->len);
 	}
 	in->date = f[0][0] ? envelope_parse_date(f[0]) : 0;
 	if (in->date == 0)
@@ -482,25 +499,16 @@ static void build_threads(struct ui *ui)
 {
 	struct ui_mailbox *mb = &ui->mb;
 	struct thread_input *in = xcalloc(mb->n + 1, sizeof(*in));
-	struct sbuf pool = SBUF_INIT;
-	size_t *offs = xcalloc(4 * mb->n + 1, sizeof(*offs));
+	struct arena *pool = arena_new(0);
+	struct sbuf tmp = SBUF_INIT;
 
-	/* Made strings go to one pool (offsets first: it moves as it grows). */
 	for (size_t i = 0; i < mb->n; i++)
-		thread_fields(ui, i, &in[i], &pool, offs);
-	for (size_t i = 0; i < mb->n; i++) {
-		const char **dst[4] = { &in[i].message_id, &in[i].in_reply_to, &in[i].references,
-					&in[i].subject };
-
-		for (int k = 0; k < 4; k++)
-			if (offs[4 * i + k] != SIZE_MAX)
-				*dst[k] = pool.buf + offs[4 * i + k];
-	}
+		thread_fields(ui, i, &in[i], pool, &tmp);
 	thread_free(&mb->thr);
 	mb->thr = thread_build(in, mb->n, NULL);
 	free(in);
-	free(offs);
-	sbuf_release(&pool);
+	sbuf_release(&tmp);
+	arena_free(&pool);
 }
 
 static void sort_plain(struct ui *ui, uint32_t *order)
@@ -531,6 +539,19 @@ static void sort_plain(struct ui *ui, uint32_t *order)
 	for (size_t i = 0; i < mb->n; i++)
 		envelope_free(&tmp[i]);
 	free(tmp);
+	free(in);
+}
+
+/* By arrival (the store's internal date), the order of a folder whose
+ * headers are still arriving: no envelope is read. */
+static void sort_received(struct ui *ui, uint32_t *order)
+{
+	struct ui_mailbox *mb = &ui->mb;
+	struct sort_input *in = xcalloc(mb->n + 1, sizeof(*in));
+
+	for (size_t i = 0; i < mb->n; i++)
+		in[i].date = ui_msg_received(ui, i);
+	sort_messages(in, mb->n, SORT_DATE, ui->reverse ? SORT_REVERSE : 0, NULL, order);
 	free(in);
 }
 
@@ -565,7 +586,10 @@ void ui_mailbox_resort(struct ui *ui)
 		return;
 	}
 	all = xcalloc(mb->n + 1, sizeof(*all));
-	if (ui->sort == SORT_THREADS) {
+	if (mailbox_pending(mb->box)) {
+		thread_free(&mb->thr);
+		sort_received(ui, all);
+	} else if (ui->sort == SORT_THREADS) {
 		build_threads(ui);
 		sort_messages(NULL, mb->n, SORT_THREADS, ui->reverse ? SORT_REVERSE : 0, mb->thr, all);
 	} else {
@@ -703,6 +727,8 @@ bool ui_mailbox_refresh(struct ui *ui)
  * batches (listening to the keyboard meanwhile), so a test sees the
  * search running on any machine. */
 #define UI_SEARCH_BATCH 200
+/* A folder's headers per step: ~20-40 ms of reading, one state commit. */
+#define UI_FILL_BATCH 2048
 
 static void search_status(struct ui *ui)
 {
@@ -724,6 +750,13 @@ static void take_rows(struct ui *ui)
 	struct ui_mailbox *mb = &ui->mb;
 	size_t from = mb->n;
 
+	if (!ui_mailbox_virtual(ui)) {
+		/* A folder's headers: the real order once they are all in. */
+		if (!mailbox_pending(mb->box))
+			ui_mailbox_resort(ui);
+		fill_status(ui);
+		return;
+	}
 	mb->n = mailbox_count(mb->box);
 	ui_rows_grow(mb, mb->n);
 	if (!mailbox_pending(mb->box) && !mb->arrival)
@@ -747,13 +780,13 @@ void ui_search_step(struct ui *ui)
 {
 	if (!ui_search_running(ui))
 		return;
-	mailbox_step(ui->mb.box, UI_SEARCH_BATCH);
+	mailbox_step(ui->mb.box, ui_mailbox_virtual(ui) ? UI_SEARCH_BATCH : UI_FILL_BATCH);
 	take_rows(ui);
 }
 
 void ui_search_stop(struct ui *ui)
 {
-	if (!ui_search_running(ui))
+	if (!ui_search_running(ui) || !ui_mailbox_virtual(ui))
 		return;
 	ui->mb.search_stopped = true;
 	mailbox_stop(ui->mb.box);

@@ -178,20 +178,22 @@ static char *complete_from(const char *text, const char *prefix_out, char **cand
 
 char *ui_complete_folder(struct ui *ui, const char *text)
 {
-	struct store_folder_info *list;
+	struct mailbox_folder *list;
 	size_t n;
 	const char *err;
 	char *res;
 	bool plus = text[0] == '+' || text[0] == '=';
 
-	if (store_folder_list(ui->store, &list, &n, &err) < 0)
+	/* The open mailbox's folders: on an IMAP folder, its account's. */
+	if (mailbox_folders(ui->mb.box, &ui->env, MAILBOX_FOLDERS_CACHED, false, NULL, &list, &n,
+			    &err) < 0)
 		return NULL;
 	char **names = xcalloc(n + 1, sizeof(*names));
 	for (size_t i = 0; i < n; i++)
 		names[i] = list[i].name;
 	res = complete_from(text + plus, plus ? "+" : "", names, n, false);
 	free(names);
-	store_folder_list_free(list, n);
+	mailbox_folders_free(list, n);
 	return res;
 }
 

@@ -9,6 +9,9 @@
  *   remotetool [-F MAILRC] idle URL|ACCOUNT SECONDS
  *       selected FOLDER exists N, then idling, then (when mail comes)
  *       news exists N after MS ms, or "idle timeout"; then idle done
+ *   remotetool [-F MAILRC] move URL|ACCOUNT UID TARGET
+ *       moves UID of the URL's folder to TARGET (remote_copy with move):
+ *       "moved", or "error: ..." (a server without UIDPLUS)
  *   remotetool [-F MAILRC] etpan-idle URL|ACCOUNT
  *       libetpan's own mailimap_idle on the selected folder, for the
  *       record of its defect: "mailimap_idle: R after MS ms" (R its code)
@@ -110,6 +113,17 @@ static int cmd_etpan_idle(struct remote_conn *c, const char *folder)
 	return 0;
 }
 
+static int cmd_move(struct remote_conn *c, const char *folder, uint32_t uid, const char *target)
+{
+	char *err = NULL;
+
+	if (remote_select(c, folder, NULL, NULL, NULL, &err) < 0 ||
+	    remote_copy(c, &uid, 1, target, true, &err) < 0)
+		return fail(err);
+	printf("moved\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct config *cfg = config_new();
@@ -129,8 +143,8 @@ int main(int argc, char **argv)
 			return 2;
 	}
 	if (argc - optind < 2) {
-		fprintf(stderr, "usage: remotetool [-F MAILRC] [-t MS] connect|list|idle|etpan-idle "
-			"URL|ACCOUNT [SECONDS]\n");
+		fprintf(stderr, "usage: remotetool [-F MAILRC] [-t MS] connect|list|idle|etpan-idle|move "
+			"URL|ACCOUNT [SECONDS | UID TARGET]\n");
 		return 2;
 	}
 	if (rc != NULL && config_load(cfg, rc, &why) < 0) {
@@ -157,6 +171,9 @@ int main(int argc, char **argv)
 		status = cmd_connect(c);
 	else if (strcmp(cmd, "list") == 0)
 		status = cmd_list(c);
+	else if (strcmp(cmd, "move") == 0 && argc - optind > 3)
+		status = cmd_move(c, a.url.folder, (uint32_t)strtoul(argv[optind + 2], NULL, 10),
+				  argv[optind + 3]);
 	else if (strcmp(cmd, "etpan-idle") == 0)
 		status = cmd_etpan_idle(c, a.url.folder);
 	else if (strcmp(cmd, "idle") == 0)

@@ -8,6 +8,9 @@
  *     open FOLDER                   uidvalidity, uidnext, highestmodseq, then
  *                                   "uid flags size modseq location" per message
  *     time FOLDER                   "count N open SECONDS" (store_folder_open only)
+ *     fill FOLDER [STEP]            after the open, store_folder_fill() STEP
+ *                                   (default 2048) at a time until all are
+ *                                   read: "count N steps S fill SECONDS"
  *     append FOLDER FILE [FLAGS]    prints the new UID (FLAGS: letters DFPRST)
  *     flags FOLDER UID +S -T =FS... +kw:WORD -kw:WORD
  *     copy|move FOLDER UID DEST     prints the new UID in DEST
@@ -290,6 +293,13 @@ static int folder_cmd(struct store *store, const char *cmd, int argc, char **arg
 		return die(argv[0], err);
 	if (strcmp(cmd, "time") == 0) {
 		printf("count %zu open %.4f\n", store_folder_count(f), now() - t0);
+	} else if (strcmp(cmd, "fill") == 0) {
+		size_t step = argc > 1 ? strtoul(argv[1], NULL, 10) : 2048, left = 1, steps = 0;
+
+		for (t0 = now(); left > 0 && rc == 0; steps++)
+			if (store_folder_fill(f, step, &left, &err) < 0)
+				rc = die("fill", err);
+		printf("count %zu steps %zu fill %.4f\n", store_folder_count(f), steps, now() - t0);
 	} else if (strcmp(cmd, "open") == 0) {
 		printf("uidvalidity %u\nuidnext %u\nhighestmodseq %llu\n",
 		       store_folder_uidvalidity(f), store_folder_uidnext(f),

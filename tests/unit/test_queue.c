@@ -107,6 +107,32 @@ static void test_env_roundtrip(void **state)
 	sbuf_release(&again);
 }
 
+/* The account whose smarthost relays the entry: kept, escaped, optional. */
+static void test_env_account(void **state)
+{
+	const char *rcpts[] = { "a@b.example" };
+	struct queue_env *env = queue_env_new("me@x.example", T0, rcpts, 1), *back;
+	struct sbuf out = SBUF_INIT;
+	const char *error;
+
+	env->account = xstrdup("work stuff");
+	queue_env_format(env, &out);
+	assert_non_null(strstr(out.buf, "\naccount work%20stuff\nrcpt "));
+	assert_int_equal(queue_env_parse(out.buf, out.len, &back, &error), 0);
+	assert_string_equal(back->account, "work stuff");
+	queue_env_free(&back);
+	sbuf_reset(&out);
+	free(env->account);
+	env->account = NULL;
+	queue_env_format(env, &out);
+	assert_null(strstr(out.buf, "account"));
+	assert_int_equal(queue_env_parse(out.buf, out.len, &back, &error), 0);
+	assert_null(back->account);
+	queue_env_free(&back);
+	queue_env_free(&env);
+	sbuf_release(&out);
+}
+
 static void test_env_garbage(void **state)
 {
 	static const char *const bad[] = {
@@ -127,6 +153,9 @@ static void test_env_garbage(void **state)
 		"loft-queue 1\nsender a  b\ncreated 1\nrcpt pending 0 1 - b -\n",
 		"loft-queue 1\ncreated 1\nsender a\nrcpt pending 0 1 - b -\n",
 		"loft-queue 1\nsender a\ncreated 99999999999999999999\nrcpt pending 0 1 - b -\n",
+		"loft-queue 1\nsender a\ncreated 1\naccount -\nrcpt pending 0 1 - b -\n",
+		"loft-queue 1\nsender a\ncreated 1\naccount a b\nrcpt pending 0 1 - b -\n",
+		"loft-queue 1\nsender a\ncreated 1\nrcpt pending 0 1 - b -\naccount a\n",
 	};
 	struct queue_env *env;
 	const char *error;
@@ -427,6 +456,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_env_roundtrip),
+		cmocka_unit_test(test_env_account),
 		cmocka_unit_test(test_env_garbage),
 		cmocka_unit_test(test_locality_and_ids),
 		cmocka_unit_test(test_backoff),

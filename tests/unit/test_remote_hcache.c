@@ -1,8 +1,9 @@
 /* hcache: messages round-trip with every field (NULLs kept), UID order,
  * flag updates, removal, folders kept apart, UIDNEXT/HIGHESTMODSEQ, a
  * UIDVALIDITY change dropping exactly that folder, a reopen of the
- * environment keeping everything, 100,000 messages in one batch, and the
- * cache's directory name. */
+ * environment keeping everything, 100,000 messages in one batch, two opens
+ * of one directory sharing one environment, and the cache's directory
+ * name. */
 #include "remote/hcache.h"
 #include "lib/config.h"
 #include "lib/xalloc.h"
@@ -204,6 +205,28 @@ static void test_big_batch(void **state)
 	hcache_close(&hc);
 }
 
+/* Two opens of one directory in a process share one environment (two
+ * would break LMDB's locks): the second close, not the first, ends it. */
+static void test_shared(void **state)
+{
+	struct hcache *a = open_cache(), *b = open_cache();
+	struct hcache_msg m = msg(1, "kept");
+	char *err = NULL;
+	size_t dropped;
+
+	assert_ptr_equal(a, b);
+	assert_int_equal(hcache_folder_open(a, "INBOX", 5, &dropped, &err), 0);
+	hcache_close(&a);
+	assert_null(a);
+	assert_int_equal(hcache_put(b, "INBOX", &m, 1, &err), 0);
+	assert_int_equal(hcache_count(b, "INBOX", &err), 1);
+	hcache_close(&b);
+	/* Closed for good: a new open reads what was written. */
+	a = open_cache();
+	assert_int_equal(hcache_count(a, "INBOX", &err), 1);
+	hcache_close(&a);
+}
+
 static void test_dir(void **state)
 {
 	struct config *cfg = config_new();
@@ -227,6 +250,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_uidvalidity_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_big_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shared, setup, teardown),
 		cmocka_unit_test(test_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

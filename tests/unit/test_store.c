@@ -7,6 +7,7 @@
 #include "store/message.h"
 #include "store/state.h"
 
+#include "lib/arena.h"
 #include "lib/sbuf.h"
 #include "tests/unit/store-test.h"
 
@@ -154,6 +155,18 @@ static void test_threadkey(void **unused)
 	k = store_threadkey_of("", 0);
 	assert_string_equal(k, "\t\t\t\t");
 	free(k);
+
+	/* The snapshot's form: an In-Reply-To that is the last reference
+	 * goes (it adds nothing to threading), another stays. */
+	struct arena *a = arena_new(0);
+
+	assert_memory_equal(store_threadkey_split(a, "D\t<8@a>\t<7@a>\t<6@a> <7@a>\tS"),
+			    "D\0<8@a>\0\0<6@a> <7@a>\0S", 22);
+	assert_memory_equal(store_threadkey_split(a, "D\t<8@a>\t<7@a>\t<17@a>\tS"),
+			    "D\0<8@a>\0<7@a>\0<17@a>\0S", 23);
+	assert_memory_equal(store_threadkey_split(a, "D\t<8@a>"), "D\0<8@a>\0\0\0", 11);
+	assert_null(store_threadkey_split(a, NULL));
+	arena_free(&a);
 }
 
 static void test_append_read_flags(void **unused)

@@ -1,0 +1,377 @@
+/* client/mailbox_imap: the IMAP driver through the driver table
+ * (client/mailbox.h) against a real `loft daemon` this program starts on
+ * 127.0.0.1 ($LOFT, the binary `make test` names; skipped without it):
+ * the rows arrive through the notify fd, ENVELOPE and sizes; a body is
+ * read; flags on a set, an expunge and an append reach the server (seen
+ * by a second mailbox on the same folder); a delivery on the server wakes
+ * the notify fd; with the server killed the cached body stays readable,
+ * another read fails at once, and the driver reconnects by itself.  The
+ * tests run in order on one server; each says what it leaves. */
+#include "client/mailbox.h"
+
+#include "lib/config.h"
+#include "lib/sbuf.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#define PW "phone-password-1"
+
+static char dir[] = "/tmp/loft-test-mbimap-XXXXXX";
+static char server_rc[600], url[200], loft[512];
+static int port;
+static pid_t daemon_pid = -1;
+static struct config *cfg;
+static struct mailbox_env env;
+static struct mailbox *mb;
+
+/* Runs `loft -F server.rc ARGS...` with input on its stdin; its status. */
+static int run_loft(const char *input, const char *a1, const char *a2, const char *a3)
+{
+	int fds[2];
+	pid_t pid;
+	int st;
+
+	if (pipe(fds) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(fds[0], 0);
+		dup2(null, 1);
+		close(fds[0]);
+		close(fds[1]);
+		execl(loft, "loft", "-F", server_rc, a1, a2, a3, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[0]);
+	if (write(fds[1], input, strlen(input)) < 0)
+		st = -1;
+	close(fds[1]);
+	if (pid < 0 || waitpid(pid, &st, 0) < 0)
+		return -1;
+	return st;
+}
+
+static void deliver(const char *subject)
+{
+	char text[400];
+
+	snprintf(text, sizeof(text),
+		 "From: Alice <alice@example.org>\nTo: me@example.org\nSubject: %s\n"
+		 "Date: Tue, 02 Jan 2024 10:00:00 +0000\nMessage-ID: <%s@test>\n\nbody of %s\n",
+		 subject, subject, subject);
+	assert_int_equal(run_loft(text, "deliver", NULL, NULL), 0);
+}
+
+static bool port_open(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool up;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	up = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return up;
+}
+
+/* Starts the daemon in a process group of its own (so a crash takes its
+ * connections too) and waits until it accepts. */
+static void start_daemon(void)
+{
+	char log[600];
+
+	snprintf(log, sizeof(log), "%s/daemon.log", dir);
+	daemon_pid = fork();
+	if (daemon_pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+
+		setpgid(0, 0);
+		dup2(fd, 2);
+		execl(loft, "loft", "-F", server_rc, "daemon", (char *)NULL);
+		_exit(127);
+	}
+	assert_true(daemon_pid > 0);
+	for (int i = 0; i < 200 && !port_open(); i++)
+		usleep(50 * 1000);
+	assert_true(port_open());
+}
+
+static void kill_daemon(int sig)
+{
+	kill(-daemon_pid, sig);
+	waitpid(daemon_pid, NULL, 0);
+	daemon_pid = -1;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+}
+
+/* Waits (ms at most) on m's notify fd, syncing, until it holds n rows and
+ * its last status starts with want (NULL: any).  Returns the time taken,
+ * or fails the test. */
+static long wait_rows(struct mailbox *m, size_t n, const char *want, long ms)
+{
+	long t0 = now_ms();
+	char last[300] = "";
+
+	for (;;) {
+		struct pollfd pf = { mailbox_notify_fd(m), POLLIN, 0 };
+		const char *st, *err = NULL;
+
+		if (mailbox_sync(m, NULL, &err) < 0)
+			fail_msg("sync: %s", err);
+		if ((st = mailbox_status(m)) != NULL)
+			snprintf(last, sizeof(last), "%s", st);
+		if (mailbox_count(m) == n && (want == NULL || strncmp(last, want, strlen(want)) == 0))
+			return now_ms() - t0;
+		if (now_ms() - t0 > ms)
+			fail_msg("after %ld ms: %zu rows (want %zu), status '%s' (want '%s')", ms,
+				 mailbox_count(m), n, last, want ? want : "");
+		if (poll(&pf, 1, 100) > 0) {
+			char buf[64];
+
+			/* The driver's sync does not drain it: the UI's loop does. */
+			if (read(pf.fd, buf, sizeof(buf)) < 0) {
+				/* Nothing there after all. */
+			}
+		}
+	}
+}
+
+static struct mailbox *open_url(void)
+{
+	struct mailbox *m = NULL;
+	const char *err = NULL;
+
+	if (mailbox_open(&env, url, 0, &m, &err) < 0)
+		fail_msg("mailbox_open(%s): %s", url, err);
+	return m;
+}
+
+static int rm_fn(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)sb, (void)type, (void)ftw;
+	return remove(path);
+}
+
+static int group_setup(void **state)
+{
+	const char *l = getenv("LOFT");
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	char rc[800];
+	const char *err = NULL;
+	FILE *f;
+
+	(void)state;
+	if (l == NULL || access(l, X_OK) != 0)
+		return 0;	/* each test skips, saying why */
+	snprintf(loft, sizeof(loft), "%s", l);
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	/* A free port: the kernel's pick, released for the daemon. */
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+		return -1;
+	port = ntohs(sa.sin_port);
+	close(fd);
+	snprintf(server_rc, sizeof(server_rc), "%s/server.rc", dir);
+	f = fopen(server_rc, "w");
+	if (f == NULL)
+		return -1;
+	fprintf(f, "set folder=%s/Mail imap_listen=127.0.0.1:%d smtp_listen=\n"
+		   "set hostname=localhost queue_interval=1h shutdown_timeout=1\n", dir, port);
+	fclose(f);
+	if (run_loft(PW "\n", "passwd", "--stdin", "phone") != 0)
+		return -1;
+	snprintf(url, sizeof(url), "imap+insecure://phone@127.0.0.1:%d/INBOX", port);
+	snprintf(rc, sizeof(rc), "set folder=%s/Local\nset imap_password_command='echo %s'\n",
+		 dir, PW);
+	cfg = config_new();
+	if (config_load_buffer(cfg, "test", rc, strlen(rc), &err) < 0)
+		return -1;
+	env = (struct mailbox_env){ .cfg = cfg };
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	mailbox_close(&mb);
+	if (daemon_pid > 0)
+		kill_daemon(SIGKILL);
+	config_free(&cfg);
+	if (loft[0] != '\0')
+		nftw(dir, rm_fn, 16, FTW_DEPTH | FTW_PHYS);
+	return 0;
+}
+
+#define NEED_LOFT()                                                             \
+	do {                                                                    \
+		if (loft[0] == '\0') {                                          \
+			print_message("no $LOFT: run through make test\n");     \
+			skip();                                                 \
+		}                                                               \
+	} while (0)
+
+/* Leaves mb open on INBOX with alpha, beta, gamma. */
+static void test_open_rows(void **unused)
+{
+	struct sbuf e = SBUF_INIT;
+	struct mailbox_msg m;
+	const char *err = NULL;
+
+	(void)unused;
+	NEED_LOFT();
+	deliver("alpha");
+	deliver("beta");
+	deliver("gamma");
+	start_daemon();
+	mb = open_url();
+	assert_string_equal(mailbox_name(mb), url);
+	assert_true(mailbox_caps(mb) & MAILBOX_CAP_WRITE);
+	assert_false(mailbox_caps(mb) & MAILBOX_CAP_VIRTUAL);
+	print_message("rows after %ld ms\n", wait_rows(mb, 3, "Connected to 127.0.0.1", 5000));
+	mailbox_msg(mb, 1, &m);
+	assert_true(m.uid > 0);
+	assert_int_equal(mailbox_index_of(mb, m.uid), 1);
+	assert_int_equal(mailbox_index_of(mb, 999999), -1);
+	assert_true(m.size > 50);
+	assert_true(m.internal_date > 1700000000);
+	assert_int_equal(m.flags & STORE_SEEN, 0);
+	assert_int_equal(mailbox_envelope(mb, 1, &e, &err), 1);
+	assert_non_null(strstr(e.buf, "\"beta\""));
+	assert_null(mailbox_path(mb, 1));
+	assert_true(mailbox_same(mb, mb));
+	assert_int_equal(mailbox_step(mb, 10), 0);
+	assert_false(mailbox_pending(mb));
+	sbuf_release(&e);
+}
+
+/* Leaves alpha flagged and seen, beta expunged, delta appended. */
+static void test_write_seen_by_another(void **unused)
+{
+	struct sbuf body = SBUF_INIT;
+	struct store_changes ch;
+	const char *err = NULL;
+	uint32_t set[2] = { 0, 2 }, one = 1, uid = 99;
+	const char delta[] = "From: me@example.org\nSubject: delta\n\nbody of delta\n";
+	struct mailbox *other;
+	struct mailbox_msg m0;
+
+	(void)unused;
+	NEED_LOFT();
+	assert_int_equal(mailbox_read(mb, 0, &body, &err), 0);
+	assert_non_null(strstr(body.buf, "body of alpha"));
+	sbuf_release(&body);
+	assert_int_equal(mailbox_set_flags(mb, set, 2, STORE_FLAGS_ADD, STORE_FLAGGED, &err), 0);
+	assert_int_equal(mailbox_set_flags(mb, &set[0], 1, STORE_FLAGS_ADD, STORE_SEEN, &err), 0);
+	/* The rows follow a change before the call returns. */
+	assert_int_equal(mailbox_sync(mb, &ch, &err), 0);
+	assert_int_equal(ch.n_changed, 2);
+	store_changes_free(&ch);
+	mailbox_msg(mb, 0, &m0);
+	assert_int_equal(m0.flags & (STORE_FLAGGED | STORE_SEEN), STORE_FLAGGED | STORE_SEEN);
+	assert_int_equal(mailbox_expunge(mb, &one, 1, &err), 0);
+	assert_int_equal(mailbox_append(mb, delta, sizeof(delta) - 1, STORE_SEEN, &uid, &err), 0);
+	assert_int_equal(uid, 0);	/* known at the next sync */
+	wait_rows(mb, 3, NULL, 2000);
+
+	other = open_url();
+	wait_rows(other, 3, "Connected", 5000);
+	for (size_t i = 0; i < 3; i++) {
+		struct mailbox_msg m;
+		struct sbuf e = SBUF_INIT;
+
+		mailbox_msg(other, i, &m);
+		assert_int_equal(mailbox_envelope(other, i, &e, &err), 1);
+		if (strstr(e.buf, "\"alpha\""))
+			assert_int_equal(m.flags & (STORE_FLAGGED | STORE_SEEN), STORE_FLAGGED | STORE_SEEN);
+		else if (strstr(e.buf, "\"gamma\""))
+			assert_int_equal(m.flags & (STORE_FLAGGED | STORE_SEEN), STORE_FLAGGED);
+		else if (strstr(e.buf, "\"delta\""))
+			assert_int_equal(m.flags & STORE_SEEN, STORE_SEEN);
+		else
+			fail_msg("unexpected row %zu: %s", i, e.buf);
+		sbuf_release(&e);
+	}
+	mailbox_close(&other);
+}
+
+/* Leaves epsilon delivered (four rows). */
+static void test_push(void **unused)
+{
+	long t0 = now_ms();
+
+	(void)unused;
+	NEED_LOFT();
+	deliver("epsilon");
+	/* Within a second of loft deliver's exit (IDLE may have brought it
+	 * before that). */
+	wait_rows(mb, 4, NULL, 1000);
+	print_message("from loft deliver's start to the new row: %ld ms\n", now_ms() - t0);
+}
+
+/* Leaves the daemon running again, mb connected. */
+static void test_crash_reconnect(void **unused)
+{
+	struct sbuf body = SBUF_INIT;
+	const char *err = NULL;
+
+	(void)unused;
+	NEED_LOFT();
+	kill_daemon(SIGKILL);
+	wait_rows(mb, 4, "cannot connect", 5000);
+	/* alpha was read before: its body comes from the cache. */
+	assert_int_equal(mailbox_read(mb, 0, &body, &err), 0);
+	assert_non_null(strstr(body.buf, "body of alpha"));
+	sbuf_release(&body);
+	/* epsilon was not: a clear error at once. */
+	assert_int_equal(mailbox_read(mb, 3, &body, &err), -1);
+	assert_string_equal(err, "not connected to 127.0.0.1");
+	sbuf_release(&body);
+	start_daemon();
+	print_message("reconnected after %ld ms\n", wait_rows(mb, 4, "Connected", 10000));
+	assert_int_equal(mailbox_read(mb, 3, &body, &err), 0);
+	assert_non_null(strstr(body.buf, "body of epsilon"));
+	sbuf_release(&body);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_open_rows),
+		cmocka_unit_test(test_write_seen_by_another),
+		cmocka_unit_test(test_push),
+		cmocka_unit_test(test_crash_reconnect),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
