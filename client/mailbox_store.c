@@ -242,6 +242,18 @@ static int store_mb_tag(struct mailbox *mb, const uint32_t *v, size_t n, const c
 	return mailbox_files_tag(mb, v, n, add, n_add, rm, n_rm, NULL, done_r, error_r);
 }
 
+static int store_mb_cache_get(struct mailbox *mb, const char *name, struct sbuf *out,
+			      const char **error_r)
+{
+	return store_folder_cache_get(SMB(mb)->f, name, out, error_r);
+}
+
+static int store_mb_cache_put(struct mailbox *mb, const char *name, const void *data,
+			      size_t len, const char **error_r)
+{
+	return store_folder_cache_put(SMB(mb)->f, name, data, len, error_r);
+}
+
 const struct mailbox_driver mailbox_store_driver = {
 	.name = "store",
 	.accepts = store_accepts,
@@ -265,4 +277,6 @@ const struct mailbox_driver mailbox_store_driver = {
 	.expunge = store_mb_expunge,
 	.append = store_mb_append,
 	.tag = store_mb_tag,
+	.cache_get = store_mb_cache_get,
+	.cache_put = store_mb_cache_put,
 };

@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct sbuf;
 struct state;
 struct state_txn;
 
@@ -157,6 +158,14 @@ void state_txn_no_wake(struct state_txn *txn);
  * a fill, whose pages would otherwise count in the RSS.  No transaction of
  * this state may be open.  Best effort. */
 void state_release_map(struct state *st);
+/* Bytes a caller keeps under name (a short word) in the state, opaque
+ * to it (state-cache.c): state_cache_get appends them to out and returns
+ * 1, or 0 when there are none, -1 on error; state_cache_put replaces them
+ * in a transaction of its own (blocks on the writer lock) that takes no
+ * MODSEQ and wakes no watcher.  0 or -1.  They go with the state. */
+int state_cache_get(struct state *st, const char *name, struct sbuf *out, const char **error_r);
+int state_cache_put(struct state *st, const char *name, const void *data, size_t len,
+		    const char **error_r);
 /* UIDNEXT and HIGHESTMODSEQ as this transaction has them so far: after an
  * add, update with bump or remove, the MODSEQ that change took. */
 uint32_t state_txn_uidnext(const struct state_txn *txn);

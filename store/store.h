@@ -262,6 +262,19 @@ bool store_folder_filled(struct store_folder *f);
  * many still lack it.  About 10 ms per 1,000 messages; 0 or -1. */
 int store_folder_fill(struct store_folder *f, size_t max, size_t *left_r,
 		      const char **error_r);
+/* What a client derives from the folder and keeps for the next open (the
+ * client's threads), under name (a short word): bytes opaque to the store,
+ * kept in the folder's state and dropped with it.  store_folder_cache_get
+ * appends those last put under name to out: 1, or 0 when there are none
+ * or they were put under another UIDVALIDITY; -1 on a state error.  The
+ * caller checks they still fit the folder (they survive every change).
+ * store_folder_cache_put replaces them: one state transaction that takes
+ * no MODSEQ and wakes no other process (a read-only store writes it too:
+ * its states are in the cache dir).  0 or -1. */
+int store_folder_cache_get(struct store_folder *f, const char *name, struct sbuf *out,
+			   const char **error_r);
+int store_folder_cache_put(struct store_folder *f, const char *name, const void *data,
+			   size_t len, const char **error_r);
 uint32_t store_folder_uidvalidity(const struct store_folder *f);
 uint32_t store_folder_uidnext(const struct store_folder *f);
 uint64_t store_folder_highestmodseq(const struct store_folder *f);
