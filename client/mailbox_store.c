@@ -18,6 +18,7 @@ struct store_mailbox {
 	struct mailbox mb;
 	struct store_folder *f;
 	bool fill_failed;		/* a step failed: stop reading headers */
+	bool target;			/* MAILBOX_OPEN_TARGET: only written to */
 };
 
 #define SMB(m) ((struct store_mailbox *)(m))
@@ -44,12 +45,20 @@ static int store_mb_open(const struct mailbox_env *env, const char *name, unsign
 	s = xcalloc(1, sizeof(*s));
 	mailbox_base_init(&s->mb, &mailbox_store_driver, env, name);
 	s->f = f;
+	s->target = flags & MAILBOX_OPEN_TARGET;
 	*mb_r = &s->mb;
 	return 0;
 }
 
 static void store_mb_close(struct mailbox *mb)
 {
+	const char *err;
+
+	/* The next open of the folder, unchanged by then, copies the
+	 * snapshot back instead of reading every record (a failure costs
+	 * only that). */
+	if (!SMB(mb)->target)
+		(void)store_folder_keep_snapshot(SMB(mb)->f, &err);
 	store_folder_close(&SMB(mb)->f);
 	mailbox_base_deinit(mb);
 	free(mb);

@@ -27,17 +27,19 @@ static int check_name(struct state *st, const char *name, MDB_val *k, const char
 	return 0;
 }
 
-int state_cache_get(struct state *st, const char *name, struct sbuf *out, const char **error_r)
+int state_cache_read(struct state *st, const char *name,
+		     int (*fn)(const void *data, size_t len, void *ctx), void *ctx,
+		     const char **error_r)
 {
 	MDB_txn *txn;
 	MDB_val k, v;
-	int rc;
+	int rc, ret = 0;
 
 	if (check_name(st, name, &k, error_r) < 0 || state_rd_begin(st, &txn, error_r) < 0)
 		return -1;
 	rc = mdb_get(txn, st->dbi_cache, &k, &v);
 	if (rc == 0) {
-		sbuf_add(out, v.mv_data, v.mv_size);
+		ret = fn(v.mv_data, v.mv_size, ctx);
 		/* Megabytes of the map, read once: not kept in the RSS. */
 		state_map_drop(v.mv_data, v.mv_size);
 	}
@@ -46,7 +48,18 @@ int state_cache_get(struct state *st, const char *name, struct sbuf *out, const 
 		return 0;
 	if (rc != 0)
 		return state_fail_mdb(st, error_r, rc, "reading the cache");
+	return ret;
+}
+
+static int copy_out(const void *data, size_t len, void *ctx)
+{
+	sbuf_add(ctx, data, len);
 	return 1;
+}
+
+int state_cache_get(struct state *st, const char *name, struct sbuf *out, const char **error_r)
+{
+	return state_cache_read(st, name, copy_out, out, error_r);
 }
 
 int state_cache_put(struct state *st, const char *name, const void *data, size_t len,

@@ -99,9 +99,6 @@ int state_mdb_begin(struct state *st, unsigned flags, MDB_txn **txn_r, const cha
  * holds it), and its end.  0 or -1. */
 int state_rd_begin(struct state *st, MDB_txn **txn_r, const char **error_r);
 void state_rd_end(struct state *st, MDB_txn *txn);
-/* Drops the map pages holding p[0..len) from this process's resident
- * set (they stay in the page cache): after reading much of the map. */
-void state_map_drop(const void *p, size_t len);
 /* 1 with *hdr_r, 0 when there is no UIDVALIDITY yet, -1 on error. */
 int state_read_header(struct state *st, MDB_txn *txn, struct state_header *hdr_r,
 		      const char **error_r);

@@ -275,6 +275,15 @@ int store_folder_cache_get(struct store_folder *f, const char *name, struct sbuf
 			   const char **error_r);
 int store_folder_cache_put(struct store_folder *f, const char *name, const void *data,
 			   size_t len, const char **error_r);
+/* Keeps the snapshot in the folder's state as one block, so that the next
+ * open of the folder, unchanged by then, copies it back rather than
+ * reading every record (the client's warm first screen).  Only a snapshot
+ * the open built from the state, unchanged since in this process and
+ * with every thread key read, is kept (else nothing is done); one state
+ * transaction (~100 bytes a message) that wakes no other process.  Any
+ * later change to the folder by anyone makes the next open ignore it.
+ * 0 or -1. */
+int store_folder_keep_snapshot(struct store_folder *f, const char **error_r);
 uint32_t store_folder_uidvalidity(const struct store_folder *f);
 uint32_t store_folder_uidnext(const struct store_folder *f);
 uint64_t store_folder_highestmodseq(const struct store_folder *f);
