@@ -372,7 +372,6 @@ int store_folder_sync(struct store_folder *f, struct store_changes *changes_r,
 
 	memset(ch, 0, sizeof(*ch));
 	f->fill_next = 0;
-	f->image_keep = false;
 	store_notify_drain(f);
 	store_stamps_now(f, now);
 	if (f->kind != STORE_MAILDIR) {
@@ -405,6 +404,10 @@ int store_folder_sync(struct store_folder *f, struct store_changes *changes_r,
 	f->highestmodseq = hdr.highestmodseq;
 	ret = 0;
 out:
+	/* A snapshot that changed is no longer the one its walk read. */
+	if (ret < 0 || ch->rescanned || ch->n_new || ch->n_expunged || ch->n_changed ||
+	    f->highestmodseq != old_modseq)
+		f->image_keep = false;
 	if (ret == 0 && ch->n_changed > 1) {
 		size_t w = 1;
 
