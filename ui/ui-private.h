@@ -331,7 +331,8 @@ void ui_search_stop(struct ui *ui);
 
 /* ---- ui/index.c ---- */
 void ui_index_draw(struct ui *ui);
-/* Runs the index screen until quit or a folder change. */
+/* Runs the index screen until quit or a folder change (the queue is
+ * counted once its first screen is drawn). */
 void ui_index_run(struct ui *ui);
 
 /* ---- ui/index_cmd.c: the index's commands that ask first ---- */
