@@ -7,45 +7,60 @@
 #include "store/store-private.h"
 
 #include "lib/sbuf.h"
-#include "lib/xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+struct get {
+	uint32_t uidvalidity;
+	struct sbuf *out;
+};
+
+static int get_cb(const void *data, size_t len, void *ctx)
+{
+	const struct get *g = ctx;
+	uint32_t v;
+
+	if (len < sizeof(v))
+		return 0;
+	memcpy(&v, data, sizeof(v));
+	if (v != g->uidvalidity)
+		return 0;
+	sbuf_add(g->out, (const char *)data + sizeof(v), len - sizeof(v));
+	return 1;
+}
+
 int store_folder_cache_get(struct store_folder *f, const char *name, struct sbuf *out,
 			   const char **error_r)
 {
-	struct sbuf sb = SBUF_INIT;
+	struct get g = { f->uidvalidity, out };
 	const char *err;
-	uint32_t v;
-	int r = state_cache_get(f->state, name, &sb, &err);
+	int r = state_cache_read(f->state, name, get_cb, &g, &err);
 
-	if (r < 0) {
-		sbuf_release(&sb);
-		return store_fail(f->store, error_r, "%s", err);
-	}
-	if (r > 0 && sb.len >= sizeof(v)) {
-		memcpy(&v, sb.buf, sizeof(v));
-		if (v == f->uidvalidity) {
-			sbuf_add(out, sb.buf + sizeof(v), sb.len - sizeof(v));
-			sbuf_release(&sb);
-			return 1;
-		}
-	}
-	sbuf_release(&sb);
-	return 0;
+	return r < 0 ? store_fail(f->store, error_r, "%s", err) : r;
+}
+
+struct put {
+	uint32_t uidvalidity;
+	const void *data;
+};
+
+static void put_fill(void *dst, size_t len, void *ctx)
+{
+	const struct put *p = ctx;
+
+	memcpy(dst, &p->uidvalidity, sizeof(p->uidvalidity));
+	memcpy((char *)dst + sizeof(p->uidvalidity), p->data, len - sizeof(p->uidvalidity));
 }
 
 int store_folder_cache_put(struct store_folder *f, const char *name, const void *data,
 			   size_t len, const char **error_r)
 {
-	char *buf = xmalloc(len + sizeof(f->uidvalidity));
+	struct put p = { f->uidvalidity, data };
 	const char *err;
-	int r;
 
-	memcpy(buf, &f->uidvalidity, sizeof(f->uidvalidity));
-	memcpy(buf + sizeof(f->uidvalidity), data, len);
-	r = state_cache_put(f->state, name, buf, len + sizeof(f->uidvalidity), &err);
-	free(buf);
-	return r < 0 ? store_fail(f->store, error_r, "%s", err) : 0;
+	if (state_cache_put_with(f->state, name, len + sizeof(p.uidvalidity), put_fill, &p,
+				 &err) < 0)
+		return store_fail(f->store, error_r, "%s", err);
+	return 0;
 }

@@ -16,15 +16,15 @@
  *
  * Layout (native byte order: the state never leaves the machine):
  *   struct image_head, then the strings (each NUL-terminated; a thread
- *   key is its five fields; the block ends with five NULs), then one
- *   struct image_ent per message in UID order.  Every offset and every
+ *   key is its five fields; the block ends with at least five NULs and
+ *   is a multiple of 8 bytes), then one struct image_ent per message in
+ *   UID order.  Every offset and every
  *   UID is checked on load: a garbled image is ignored, never followed. */
 #include "store/store-private.h"
 
 #include "store/state.h"
 
 #include "lib/log.h"
-#include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
 #include <stdlib.h>
@@ -102,6 +102,7 @@ static int load_cb(const void *data, size_t len, void *ctx)
 	const struct image_ent *ents;
 	const char *src;
 	char *strings;
+	uint32_t last = 0;
 	size_t n;
 
 	if (len < sizeof(h))
@@ -117,15 +118,18 @@ static int load_cb(const void *data, size_t len, void *ctx)
 	/* Five NULs at the end: any offset inside starts terminated strings. */
 	if (memcmp(src + h.strings - 5, "\0\0\0\0\0", 5) != 0)
 		return 0;
+	/* Entries are read with memcpy: a small value may sit unaligned in
+	 * its LMDB page. */
 	ents = (const void *)(src + h.strings);
 	for (size_t i = 0; i < n; i++) {
-		const struct image_ent *e = &ents[i];
+		struct image_ent e;
 
-		if (e->uid == 0 || (i > 0 && ents[i - 1].uid >= e->uid) ||
-		    e->uid >= h.key.uidnext || e->keywords >= h.strings ||
-		    e->threadkey >= h.strings ||
-		    (e->location != IMAGE_NULL && e->location >= h.strings))
+		memcpy(&e, &ents[i], sizeof(e));
+		if (e.uid == 0 || e.uid <= last || e.uid >= h.key.uidnext ||
+		    e.keywords >= h.strings || e.threadkey >= h.strings ||
+		    (e.location != IMAGE_NULL && e.location >= h.strings))
 			return 0;
+		last = e.uid;
 	}
 	strings = xmalloc(h.strings);
 	copy_dropping(strings, src, h.strings);
@@ -134,14 +138,15 @@ static int load_cb(const void *data, size_t len, void *ctx)
 	f->count = 0;
 	store_snapshot_reserve(f, n);
 	for (size_t i = 0; i < n; i++) {
-		const struct image_ent *e = &ents[i];
+		struct image_ent e;
 
+		memcpy(&e, &ents[i], sizeof(e));
 		f->msgs[i] = (struct store_msg){
-			.uid = e->uid, .flags = e->flags, .modseq = e->modseq, .size = e->size,
-			.vsize = e->vsize, .internal_date = e->internal_date,
-			.keywords = strings + e->keywords,
-			.threadkey = strings + e->threadkey,
-			.location = string_at(strings, e->location),
+			.uid = e.uid, .flags = e.flags, .modseq = e.modseq, .size = e.size,
+			.vsize = e.vsize, .internal_date = e.internal_date,
+			.keywords = strings + e.keywords,
+			.threadkey = strings + e.threadkey,
+			.location = string_at(strings, e.location),
 		};
 		if (i % 16384 == 16383)
 			state_map_drop(&ents[i - 16383], 16384 * sizeof(*ents));
@@ -163,61 +168,80 @@ int store_image_load(struct store_folder *f, const struct store_image_key *key)
 
 /* ---- keep ---- */
 
-/* Appends s (NUL included) to the block; its offset. */
-static uint32_t add_string(struct sbuf *sb, const char *s, size_t len)
-{
-	uint32_t off = (uint32_t)sb->len;
-
-	sbuf_add(sb, s, len);
-	sbuf_addch(sb, '\0');
-	return off;
-}
-
 static size_t threadkey_len(const char *tk)
 {
 	const char *p = tk;
 
 	for (int k = 0; k < 5; k++)
 		p += strlen(p) + 1;
-	return (size_t)(p - tk) - 1;
+	return (size_t)(p - tk);
+}
+
+struct keep {
+	struct store_folder *f;
+	size_t strings;			/* bytes of the string block */
+};
+
+/* Copies len bytes of s to *p (advanced); the offset it went to. */
+static uint32_t put_string(char **p, const char *base, const char *s, size_t len)
+{
+	uint32_t off = (uint32_t)(*p - base);
+
+	memcpy(*p, s, len);
+	*p += len;
+	return off;
+}
+
+/* Writes the image into dst (the state's page: no copy of ours). */
+static void keep_fill(void *dst, size_t len, void *ctx)
+{
+	struct keep *k = ctx;
+	struct store_folder *f = k->f;
+	struct image_head h = { IMAGE_MAGIC, IMAGE_VERSION, f->image_key, k->strings };
+	char *base = (char *)dst + sizeof(h), *p = base;
+	struct image_ent *ents = (void *)(base + k->strings);
+
+	memcpy(dst, &h, sizeof(h));
+	for (size_t i = 0; i < f->count; i++) {
+		const struct store_msg *m = &f->msgs[i];
+		struct image_ent e = {
+			.uid = m->uid, .flags = m->flags, .modseq = m->modseq, .size = m->size,
+			.vsize = m->vsize, .internal_date = m->internal_date,
+			.keywords = put_string(&p, base, m->keywords, strlen(m->keywords) + 1),
+			.threadkey = put_string(&p, base, m->threadkey, threadkey_len(m->threadkey)),
+			.location = m->location ?
+				put_string(&p, base, m->location, strlen(m->location) + 1) :
+				IMAGE_NULL,
+		};
+
+		memcpy(&ents[i], &e, sizeof(e));
+	}
+	memset(p, 0, (size_t)(base + k->strings - p));	/* the NULs that end it */
+	(void)len;
 }
 
 int store_folder_keep_snapshot(struct store_folder *f, const char **error_r)
 {
-	struct sbuf strings = SBUF_INIT, out = SBUF_INIT;
-	struct image_ent *ents;
-	struct image_head h;
+	struct keep k = { f, 5 };
 	const char *err;
-	int ret = 0;
 
 	if (!f->image_keep || !store_folder_filled(f))
 		return 0;
-	ents = xcalloc(f->count + 1, sizeof(*ents));
 	for (size_t i = 0; i < f->count; i++) {
 		const struct store_msg *m = &f->msgs[i];
 
-		ents[i] = (struct image_ent){
-			.uid = m->uid, .flags = m->flags, .modseq = m->modseq, .size = m->size,
-			.vsize = m->vsize, .internal_date = m->internal_date,
-			.keywords = add_string(&strings, m->keywords, strlen(m->keywords)),
-			.threadkey = add_string(&strings, m->threadkey, threadkey_len(m->threadkey)),
-			.location = m->location ? add_string(&strings, m->location,
-							     strlen(m->location)) : IMAGE_NULL,
-		};
+		k.strings += strlen(m->keywords) + 1 + threadkey_len(m->threadkey) +
+			(m->location ? strlen(m->location) + 1 : 0);
 	}
-	sbuf_add(&strings, "\0\0\0\0\0", 5);
-	if (strings.len < IMAGE_NULL) {
-		h = (struct image_head){ IMAGE_MAGIC, IMAGE_VERSION, f->image_key, strings.len };
-		sbuf_add(&out, &h, sizeof(h));
-		sbuf_add(&out, strings.buf, strings.len);
-		sbuf_add(&out, ents, f->count * sizeof(*ents));
-		if (state_cache_put(f->state, IMAGE_NAME, out.buf, out.len, &err) < 0)
-			ret = store_fail(f->store, error_r, "%s", err);
-		else
-			f->image_keep = false;	/* once is enough */
-	}
-	sbuf_release(&out);
-	sbuf_release(&strings);
-	free(ents);
-	return ret;
+	/* The entries after the strings start 8-aligned in the image. */
+	k.strings = (k.strings + 7) & ~(size_t)7;
+	if (k.strings >= IMAGE_NULL)
+		return 0;
+	if (state_cache_put_with(f->state, IMAGE_NAME,
+				 sizeof(struct image_head) + k.strings +
+				 f->count * sizeof(struct image_ent),
+				 keep_fill, &k, &err) < 0)
+		return store_fail(f->store, error_r, "%s", err);
+	f->image_keep = false;	/* once is enough */
+	return 0;
 }

@@ -62,20 +62,35 @@ int state_cache_get(struct state *st, const char *name, struct sbuf *out, const 
 	return state_cache_read(st, name, copy_out, out, error_r);
 }
 
-int state_cache_put(struct state *st, const char *name, const void *data, size_t len,
-		    const char **error_r)
+int state_cache_put_with(struct state *st, const char *name, size_t len,
+			 void (*fill)(void *dst, size_t len, void *ctx), void *ctx,
+			 const char **error_r)
 {
 	struct state_txn *txn = NULL;
-	MDB_val k, v = { len, (void *)data };
+	MDB_val k, v = { len, NULL };
 	int rc;
 
 	if (check_name(st, name, &k, error_r) < 0 || state_begin(st, &txn, error_r) < 0)
 		return -1;
 	state_txn_no_wake(txn);
-	rc = mdb_put(txn->txn, st->dbi_cache, &k, &v, 0);
+	/* MDB_RESERVE: the bytes are written straight into the page LMDB
+	 * will commit, not built in a buffer of their own first. */
+	rc = mdb_put(txn->txn, st->dbi_cache, &k, &v, MDB_RESERVE);
 	if (rc != 0) {
 		state_abort(&txn);
 		return state_fail_mdb(st, error_r, rc, "writing the cache");
 	}
+	fill(v.mv_data, len, ctx);
 	return state_commit(&txn, error_r);
+}
+
+static void copy_in(void *dst, size_t len, void *ctx)
+{
+	memcpy(dst, ctx, len);
+}
+
+int state_cache_put(struct state *st, const char *name, const void *data, size_t len,
+		    const char **error_r)
+{
+	return state_cache_put_with(st, name, len, copy_in, (void *)data, error_r);
 }

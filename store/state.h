@@ -166,6 +166,11 @@ void state_release_map(struct state *st);
 int state_cache_get(struct state *st, const char *name, struct sbuf *out, const char **error_r);
 int state_cache_put(struct state *st, const char *name, const void *data, size_t len,
 		    const char **error_r);
+/* state_cache_put of len bytes that fill(dst, len, ctx) writes in place
+ * (no buffer of the caller's: for megabytes). */
+int state_cache_put_with(struct state *st, const char *name, size_t len,
+			 void (*fill)(void *dst, size_t len, void *ctx), void *ctx,
+			 const char **error_r);
 /* The same without a copy: fn(data, len, ctx) sees the bytes in place,
  * inside one read transaction (they are gone after it), and its return
  * (not 0) is state_cache_read's; 0 when there are none, -1 on error. */

@@ -6,11 +6,12 @@
 # message that arrives (by loft deliver or behind loft's back), one
 # removed behind its back, flags — that open shows the folder as it is,
 # threaded as a fresh build threads it; a change of sort is honoured and
-# threads come back with `o t`.
+# threads come back with `o t`.  The queue is counted after the first
+# screen, in the background.
 . "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 . "$TOP/tests/tmux.sh"
 
-make_mailrc 'set sort=threads'
+make_mailrc 'set sort=threads' 'set smarthost='
 W=$T_DIR/Mail/Warm
 mkdir -p "$W/cur" "$W/new" "$W/tmp" "$T_DIR/Mail/INBOX/cur" "$T_DIR/Mail/INBOX/new" \
 	"$T_DIR/Mail/INBOX/tmp"
@@ -40,6 +41,12 @@ quit() {
 		sleep 0.05
 	done
 	tmux_stop
+	# The next tmux_start on this socket must not meet the dying server.
+	for _ in $(seq 100); do
+		tmux -L "$TMUX_SOCK" list-sessions >/dev/null 2>&1 || break
+		sleep 0.05
+	done
+	sleep 0.1
 }
 # The row after the one showing "topic N$": is it the reply (from User
 # 10N; a reply's subject is not repeated under its topic), drawn under it?
@@ -99,6 +106,16 @@ tmux_gone '─>' 5; ok $? "o d: sorted by date, no thread tree"
 tmux_keys o t
 tmux_wait '─>' 5 && tmux_settle
 is "$(tmux_screen)" "$THREADED" "o t: the threads again, as before"
+quit
+
+# The queue is counted in the background: the count comes after the
+# first screen, without a key.
+printf 'From: me@example.org\nTo: carol@remote.test\nSubject: waiting\n\nhi\n' |
+	"$LOFT" sendmail -t -i
+ok $? "a message queued for a remote address (no smarthost)"
+open_warm 13
+tmux_wait 'Queued:1\]' 10
+ok $? "the status line counts it"
 quit
 
 done_testing

@@ -612,15 +612,11 @@ void ui_index_run(struct ui *ui)
 	/* Prompts opened from here (and from the screens above it) have the
 	 * index drawn under them. */
 	ui->redraw = ui_index_draw;
-	for (bool first = true;; first = false) {
+	/* The queue is counted by a `loft queue list` run (~20 ms): in the
+	 * background, so the first screen does not wait for it. */
+	ui_queue_count_start(ui);
+	for (;;) {
 		ui_index_draw(ui);
-		/* The queue is counted by a `loft queue list` run (~20 ms):
-		 * once the first screen is up, not before it. */
-		if (first) {
-			ui_queue_count(ui);
-			if (ui->queued)
-				ui_index_draw(ui);
-		}
 		ui->in_index = true;
 		struct ui_event ev = ui_getkey(ui);
 		ui->in_index = false;
