@@ -169,7 +169,8 @@ struct mailbox_driver {
 	 * store_folder_cache_get/put: 1 / 0 none / -1, and 0 / -1. */
 	int (*cache_get)(struct mailbox *mb, const char *name, struct sbuf *out,
 			 const char **error_r);
-	int (*cache_put)(struct mailbox *mb, const char *name, const void *data, size_t len,
+	int (*cache_put)(struct mailbox *mb, const char *name, size_t len,
+			 void (*fill)(void *dst, size_t len, void *ctx), void *ctx,
 			 const char **error_r);
 };
 

@@ -257,10 +257,11 @@ static int store_mb_cache_get(struct mailbox *mb, const char *name, struct sbuf 
 	return store_folder_cache_get(SMB(mb)->f, name, out, error_r);
 }
 
-static int store_mb_cache_put(struct mailbox *mb, const char *name, const void *data,
-			      size_t len, const char **error_r)
+static int store_mb_cache_put(struct mailbox *mb, const char *name, size_t len,
+			      void (*fill)(void *dst, size_t len, void *ctx), void *ctx,
+			      const char **error_r)
 {
-	return store_folder_cache_put(SMB(mb)->f, name, data, len, error_r);
+	return store_folder_cache_put(SMB(mb)->f, name, len, fill, ctx, error_r);
 }
 
 const struct mailbox_driver mailbox_store_driver = {

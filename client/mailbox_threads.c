@@ -54,19 +54,30 @@ struct thread *mailbox_threads_cached(struct mailbox *mb, const struct thread_op
 	return t;
 }
 
+struct keep {
+	const struct thread *t;
+	uint64_t key;
+};
+
+static void keep_fill(void *dst, size_t len, void *ctx)
+{
+	const struct keep *k = ctx;
+
+	(void)len;
+	thread_save(k->t, k->key, dst);
+}
+
 void mailbox_threads_keep(struct mailbox *mb, const struct thread *t,
 			  const struct thread_options *opt)
 {
 	static const struct thread_options defaults = THREAD_OPTIONS_DEFAULT;
-	struct sbuf sb = SBUF_INIT;
+	struct keep k = { t, 0 };
 	const char *err;
 
 	if (mb->drv->cache_put == NULL || t->n != mailbox_count(mb))
 		return;
-	if (opt == NULL)
-		opt = &defaults;
-	thread_save(t, rows_key(mb, opt), &sb);
-	/* A failure costs the next open a thread build, nothing more. */
-	(void)mb->drv->cache_put(mb, MAILBOX_THREADS_NAME, sb.buf, sb.len, &err);
-	sbuf_release(&sb);
+	k.key = rows_key(mb, opt ? opt : &defaults);
+	/* Written in place; a failure costs the next open a thread build. */
+	(void)mb->drv->cache_put(mb, MAILBOX_THREADS_NAME, thread_save_size(t), keep_fill, &k,
+				 &err);
 }

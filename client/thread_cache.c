@@ -11,7 +11,6 @@
 #include "client/thread.h"
 
 #include "lib/arena.h"
-#include "lib/sbuf.h"
 
 #include <string.h>
 
@@ -25,15 +24,21 @@ struct cache_head {
 	uint64_t n, nroots, key;
 };
 
-void thread_save(const struct thread *t, uint64_t key, struct sbuf *out)
+size_t thread_save_size(const struct thread *t)
+{
+	return sizeof(struct cache_head) + t->n * (sizeof(*t->nodes) + sizeof(*t->order));
+}
+
+void thread_save(const struct thread *t, uint64_t key, void *dst)
 {
 	struct cache_head h = { THREAD_CACHE_MAGIC, THREAD_CACHE_VERSION,
 				(uint32_t)sizeof(struct thread_node), t->first_root,
 				t->n, t->nroots, key };
+	char *p = dst;
 
-	sbuf_add(out, &h, sizeof(h));
-	sbuf_add(out, t->nodes, t->n * sizeof(*t->nodes));
-	sbuf_add(out, t->order, t->n * sizeof(*t->order));
+	memcpy(p, &h, sizeof(h));
+	memcpy(p + sizeof(h), t->nodes, t->n * sizeof(*t->nodes));
+	memcpy(p + sizeof(h) + t->n * sizeof(*t->nodes), t->order, t->n * sizeof(*t->order));
 }
 
 static bool link_ok(int32_t x, size_t n)

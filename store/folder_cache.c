@@ -42,7 +42,8 @@ int store_folder_cache_get(struct store_folder *f, const char *name, struct sbuf
 
 struct put {
 	uint32_t uidvalidity;
-	const void *data;
+	void (*fill)(void *dst, size_t len, void *ctx);
+	void *ctx;
 };
 
 static void put_fill(void *dst, size_t len, void *ctx)
@@ -50,13 +51,14 @@ static void put_fill(void *dst, size_t len, void *ctx)
 	const struct put *p = ctx;
 
 	memcpy(dst, &p->uidvalidity, sizeof(p->uidvalidity));
-	memcpy((char *)dst + sizeof(p->uidvalidity), p->data, len - sizeof(p->uidvalidity));
+	p->fill((char *)dst + sizeof(p->uidvalidity), len - sizeof(p->uidvalidity), p->ctx);
 }
 
-int store_folder_cache_put(struct store_folder *f, const char *name, const void *data,
-			   size_t len, const char **error_r)
+int store_folder_cache_put(struct store_folder *f, const char *name, size_t len,
+			   void (*fill)(void *dst, size_t len, void *ctx), void *ctx,
+			   const char **error_r)
 {
-	struct put p = { f->uidvalidity, data };
+	struct put p = { f->uidvalidity, fill, ctx };
 	const char *err;
 
 	if (state_cache_put_with(f->state, name, len + sizeof(p.uidvalidity), put_fill, &p,

@@ -268,13 +268,15 @@ int store_folder_fill(struct store_folder *f, size_t max, size_t *left_r,
  * appends those last put under name to out: 1, or 0 when there are none
  * or they were put under another UIDVALIDITY; -1 on a state error.  The
  * caller checks they still fit the folder (they survive every change).
- * store_folder_cache_put replaces them: one state transaction that takes
+ * store_folder_cache_put replaces them with the len bytes fill(dst, len,
+ * ctx) writes in place (no copy): one state transaction that takes
  * no MODSEQ and wakes no other process (a read-only store writes it too:
  * its states are in the cache dir).  0 or -1. */
 int store_folder_cache_get(struct store_folder *f, const char *name, struct sbuf *out,
 			   const char **error_r);
-int store_folder_cache_put(struct store_folder *f, const char *name, const void *data,
-			   size_t len, const char **error_r);
+int store_folder_cache_put(struct store_folder *f, const char *name, size_t len,
+			   void (*fill)(void *dst, size_t len, void *ctx), void *ctx,
+			   const char **error_r);
 /* Keeps the snapshot in the folder's state as one block, so that the next
  * open of the folder, unchanged by then, copies it back rather than
  * reading every record (the client's warm first screen).  Only a snapshot

@@ -411,11 +411,14 @@ static void test_save_load(void **state)
 	};
 	const size_t n = sizeof(in) / sizeof(in[0]);
 	struct thread *t = thread_build(in, n, NULL), *u;
-	struct sbuf sb = SBUF_INIT, draw = SBUF_INIT;
+	struct sbuf draw = SBUF_INIT;
 	uint32_t order[5];
 
-	thread_save(t, 42, &sb);
-	u = thread_load(sb.buf, sb.len, n, 42);
+	size_t len = thread_save_size(t);
+	char *buf = xcalloc(1, len);
+
+	thread_save(t, 42, buf);
+	u = thread_load(buf, len, n, 42);
 	assert_non_null(u);
 	assert_int_equal(u->n, n);
 	assert_int_equal(u->first_root, t->first_root);
@@ -423,14 +426,14 @@ static void test_save_load(void **state)
 	assert_memory_equal(u->nodes, t->nodes, n * sizeof(*t->nodes));
 	assert_memory_equal(u->order, t->order, n * sizeof(*t->order));
 	thread_free(&u);
-	assert_null(thread_load(sb.buf, sb.len, n, 43));
-	assert_null(thread_load(sb.buf, sb.len, n - 1, 42));
-	assert_null(thread_load(sb.buf, sb.len - 1, n, 42));
-	assert_null(thread_load(sb.buf, 3, n, 42));
-	for (size_t i = 0; i < sb.len; i++) {
+	assert_null(thread_load(buf, len, n, 43));
+	assert_null(thread_load(buf, len, n - 1, 42));
+	assert_null(thread_load(buf, len - 1, n, 42));
+	assert_null(thread_load(buf, 3, n, 42));
+	for (size_t i = 0; i < len; i++) {
 		for (int bit = 0; bit < 8; bit++) {
-			sb.buf[i] ^= (char)(1 << bit);
-			u = thread_load(sb.buf, sb.len, n, 42);
+			buf[i] ^= (char)(1 << bit);
+			u = thread_load(buf, len, n, 42);
 			for (size_t k = 0; u && k < n; k++) {
 				size_t total, unread;
 
@@ -442,11 +445,11 @@ static void test_save_load(void **state)
 				sort_messages(NULL, n, SORT_THREADS, SORT_REVERSE, u, order);
 				thread_free(&u);
 			}
-			sb.buf[i] ^= (char)(1 << bit);
+			buf[i] ^= (char)(1 << bit);
 		}
 	}
 	sbuf_release(&draw);
-	sbuf_release(&sb);
+	free(buf);
 	thread_free(&t);
 }
 
