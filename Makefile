@@ -32,7 +32,15 @@ PKGS := ncursesw libetpan openssl gmime-3.0 lmdb libcrypt
 # the pkg-config ones (-D_XOPEN_SOURCE=600 from ncursesw...) are dropped.
 PKG_CFLAGS = $(eval PKG_CFLAGS := $$(filter-out -D_DEFAULT_SOURCE -D_XOPEN_SOURCE% -D_LARGEFILE64_SOURCE,$$(shell pkg-config --cflags $(PKGS))))$(PKG_CFLAGS)
 # Debian's libetpan.pc injects -specs=...no-pie-link.specs: drop it, stay PIE.
-PKG_LIBS = $(eval PKG_LIBS := $$(filter-out -specs=%,$$(shell pkg-config --libs $(PKGS))) -lnotmuch)$(PKG_LIBS)
+# Not libetpan, OpenSSL nor libnotmuch either: loaded on first use
+# (lib/dynlib.h), so that commands which never use them (loft deliver) do not
+# pay for mapping them at start-up.  Test programs that call them directly
+# add LAZY_LIBS.
+PKG_LIBS = $(eval PKG_LIBS := $$(filter-out -specs=%,$$(shell pkg-config --libs $(filter-out libetpan openssl,$(PKGS)))))$(PKG_LIBS)
+LAZY_LIBS := -letpan -lnotmuch -lssl -lcrypto
+# The soname remote/etpan.c loads: the one the linker finds for -letpan.
+ETPAN_SONAME = $(eval ETPAN_SONAME := $$(shell objdump -p $$$$($(CC) -print-file-name=libetpan.so) 2>/dev/null | awk '/SONAME/ { print $$$$2 }'))$(ETPAN_SONAME)
+$(O)/obj/remote/etpan.o: ALL_CFLAGS += $(if $(ETPAN_SONAME),-DREMOTE_ETPAN_SONAME='"$(ETPAN_SONAME)"')
 CMOCKA_LIBS = $(eval CMOCKA_LIBS := $$(shell pkg-config --libs cmocka))$(CMOCKA_LIBS)
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
@@ -41,7 +49,8 @@ WARN += -Werror
 endif
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -I. $(WARN) $(CFLAGS) $(SAN_FLAGS) $(PKG_CFLAGS) -MMD -MP
-ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS) -Wl,--as-needed
+# Full RELRO (what libetpan.pc used to add): the daemon faces the network.
+ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS) -Wl,--as-needed -Wl,-z,relro,-z,now
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 

@@ -25,12 +25,12 @@
 #include "lib/server.h"
 #include "lib/tls.h"
 #include "lib/xalloc.h"
+#include "lib/ossl.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <openssl/ssl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>

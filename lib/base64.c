@@ -2,10 +2,10 @@
  * EVP_DecodeBlock skips blanks at both ends, counts the pad bytes in its
  * result and accepts '=' inside, so the input is checked here first. */
 #include "lib/base64.h"
+#include "lib/ossl.h"
 
 #include <limits.h>
 #include <stdbool.h>
-#include <openssl/evp.h>
 #include <string.h>
 
 /* Input bytes a chunk: a multiple of 3, so only the last chunk pads. */

@@ -8,14 +8,13 @@
 #include "lib/sbuf.h"
 #include "lib/tls.h"
 #include "lib/xalloc.h"
+#include "lib/ossl.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>

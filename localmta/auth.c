@@ -4,11 +4,11 @@
 #include "lib/config.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
+#include "lib/ossl.h"
 
 #include <crypt.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

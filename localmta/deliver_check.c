@@ -7,12 +7,12 @@
 #include "lib/log.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
+#include "lib/ossl.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -9,8 +9,7 @@
 #include "lib/sbuf.h"
 #include "lib/tls.h"
 #include "lib/xalloc.h"
-
-#include <openssl/ssl.h>
+#include "lib/ossl.h"
 
 #include <errno.h>
 #include <fcntl.h>

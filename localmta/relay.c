@@ -17,8 +17,8 @@
 #include "lib/secret_cmd.h"
 #include "lib/tls.h"
 #include "lib/xalloc.h"
+#include "lib/ossl.h"
 
-#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

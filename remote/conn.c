@@ -9,9 +9,9 @@
 #include "lib/net.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
+#include "lib/ossl.h"
 
 #include <errno.h>
-#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,10 +303,15 @@ static int open_session(struct remote_conn *c, const struct remote_account *a, i
 
 struct remote_conn *remote_connect(const struct remote_account *a, char **error_r)
 {
-	struct remote_conn *c = xcalloc(1, sizeof(*c));
+	struct remote_conn *c;
 	const char *why;
 	int fd;
 
+	if (remote_etpan_load(&why) < 0) {
+		*error_r = xstrdup(why);
+		return NULL;
+	}
+	c = xcalloc(1, sizeof(*c));
 	c->host = xstrdup(a->url.host);
 	c->timeout_ms = a->timeout_ms > 0 ? a->timeout_ms : 60 * 1000;
 	fd = net_connect(a->url.hostport, c->timeout_ms, &why);

@@ -3,10 +3,10 @@
 #ifndef LOFT_REMOTE_REMOTE_PRIVATE_H
 #define LOFT_REMOTE_REMOTE_PRIVATE_H
 
+#include "remote/etpan-private.h"
 #include "remote/remote.h"
 #include "lib/tls.h"
 
-#include <libetpan/libetpan.h>
 #include <stdbool.h>
 
 /* ---- the mailstream_low driver on OpenSSL: remote/stream.c ----

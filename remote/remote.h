@@ -90,7 +90,8 @@ struct remote_conn;
  * offered) or LOGIN with the password command's output -- and sends ENABLE
  * QRESYNC (or CONDSTORE) when offered.  Blocks.  The connection, or NULL
  * with *error_r ("certificate of HOST not trusted: REASON; pin it with
- * imap_fingerprint SHA256:...", "login refused by HOST ..."). */
+ * imap_fingerprint SHA256:...", "login refused by HOST ...", "cannot load
+ * libetpan.so.20: ..." when the library is missing). */
 struct remote_conn *remote_connect(const struct remote_account *a, char **error_r);
 /* LOGOUT (bounded by the timeout) unless the session is out of step,
  * close, free; NULL-safe, sets *cp NULL. */

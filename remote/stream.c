@@ -7,11 +7,10 @@
  * greeting. */
 #include "remote/remote-private.h"
 #include "lib/xalloc.h"
+#include "lib/ossl.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -76,6 +76,10 @@ int index_open(const char *root, const char *db_dir, bool writable, struct index
 
 	*index_r = NULL;
 	setenv("XAPIAN_CJK_NGRAM", "1", 1);
+	if (index_nm_load(error_r) < 0) {
+		free(ix);
+		return -1;
+	}
 	ix->root = strip_slashes(root);
 	ix->writable = writable;
 	/* The classic layout is opened through the mail root (notmuch then

@@ -6,7 +6,7 @@
 
 #include "store/index.h"
 
-#include <notmuch.h>
+#include "store/index-nm-private.h"
 
 struct index {
 	notmuch_database_t *db;

@@ -8,9 +8,9 @@
 #include "lib/arena.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
+#include "lib/ossl.h"
 
 #include <ctype.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

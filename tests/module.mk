@@ -8,17 +8,17 @@ REPLAYERS := $(patsubst %,$(O)/tests/replay_%,$(FUZZ_NAMES))
 
 $(O)/tests/test_%: $(O)/obj/tests/unit/test_%.o $(LOFT_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LAZY_LIBS) $(CMOCKA_LIBS)
 
 # Test-only helper programs (tests/tools/NAME.c), e.g. storetool.
 TEST_TOOLS := $(patsubst tests/tools/%.c,$(O)/tests/%,$(wildcard tests/tools/*.c))
 $(TEST_TOOLS): $(O)/tests/%: $(O)/obj/tests/tools/%.o $(LOFT_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LAZY_LIBS)
 
 $(O)/tests/replay_%: $(O)/obj/tests/fuzz/fuzz_%.o $(O)/obj/tests/fuzz/replay.o $(LOFT_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LAZY_LIBS)
 
 # Environment every test sees: where the binary is, where the shared corpus is.
 TEST_ENV = LOFT=$(abspath $(O)/loft) TOP=$(CURDIR) BUILD=$(abspath $(O)) SHARED=$(SHARED) \
@@ -67,4 +67,4 @@ fuzz:
 fuzz-build: $(patsubst %,$(O)/tests/fuzz_%,$(FUZZ_NAMES))
 $(O)/tests/fuzz_%: $(O)/obj/tests/fuzz/fuzz_%.o $(LOFT_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS) $(LAZY_LIBS)
