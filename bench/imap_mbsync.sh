@@ -3,9 +3,11 @@
 # serving a copy of the same mkcorpus maildir as INBOX, plain IMAP on
 # 127.0.0.1 (SSLType None; mbsync 1.4 uses COMPRESS when offered: loft does
 # not offer it and Dovecot's is a plugin left off, so neither compresses):
-#   - a full sync of 2,000 messages into an empty maildir;
+#   - a full sync of 2,000 messages into an empty maildir (the median of
+#     BENCH_MBSYNC_ROUNDS runs, default 5, each server on a fresh copy);
 #   - a full sync of BENCH_COUNT messages (default 100000) into an empty
-#     maildir, then a no-op resync of it (nothing changed on either side).
+#     maildir, then a no-op resync of it (nothing changed on either side)
+#     (BENCH_MBSYNC_BIG_ROUNDS runs, default 1).
 # mbsync's own fsync of every message it writes is turned off (FSync no): it
 # costs the same for both servers and would only add this disk's noise.
 # Prints, for each, `bench: imap_mbsync_NAME_s L s vs dovecot D s ratio R`
@@ -15,6 +17,10 @@ set -u
 : "${LOFT:=$TOP/build/loft}"
 : "${SHARED:=$TOP/../shared}"
 BIG=${BENCH_COUNT:-100000}
+# A 2,000-message sync takes about a second: one run is mostly the noise of
+# a shared machine, so it is the median of ROUNDS; the big one of BIG_ROUNDS.
+ROUNDS=${BENCH_MBSYNC_ROUNDS:-5}
+BIG_ROUNDS=${BENCH_MBSYNC_BIG_ROUNDS:-1}
 
 [ -x "$LOFT" ] || { echo "bench: imap_mbsync skipped: $LOFT missing (make first)"; exit 1; }
 [ -f "$SHARED/corpus/mkcorpus.py" ] || { echo "bench: imap_mbsync skipped: $SHARED/corpus/mkcorpus.py missing"; exit 0; }
@@ -65,30 +71,57 @@ EOR
 }
 count() { find "$1/INBOX/cur" "$1/INBOX/new" -type f 2>/dev/null | wc -l; }
 
-# measure COUNT: the full sync (and with RESYNC=1 the no-op resync) of a
-# COUNT-message corpus on both servers; sets L_full D_full L_noop D_noop.
-measure() {
-	local n=$1 w=$WORK/$1
-	bench_corpus "$n"
-	bench_warm "$CACHE"
-	L_full= D_full= L_noop= D_noop=
-	mkdir -p "$w/dovecot"
+# one_loft COUNT DIR / one_dovecot COUNT DIR: a server on a fresh copy of the
+# corpus (its state or index built by this run, as for a first sync), the
+# full sync into an empty maildir (and with RESYNC=1 the no-op resync);
+# appends the times to L_fulls/L_noops or D_fulls/D_noops.
+one_loft() {
+	local n=$1 w=$2 t
 	bench_loft_imap "$w/loft" "$CACHE" ||
 		{ echo "== loft daemon did not start: $(head -3 "$w/loft/daemon.log")"; return 1; }
-	L_full=$(sync loft "$LPORT" "$w/loft-near") || { L_full=failed; echo "== loft: mbsync failed: $(tail -3 "$WORK/loft.mbsync.err")"; }
+	t=$(sync loft "$LPORT" "$w/loft-near") || { t=failed; echo "== loft: mbsync failed: $(tail -3 "$WORK/loft.mbsync.err")"; }
+	L_fulls+=" $t"
 	[ "$(count "$w/loft-near")" = "$n" ] || echo "== loft: $(count "$w/loft-near") of $n messages synced"
-	[ "${RESYNC:-0}" = 1 ] && { L_noop=$(sync loft "$LPORT" "$w/loft-near") || L_noop=failed; }
+	[ "${RESYNC:-0}" = 1 ] && { t=$(sync loft "$LPORT" "$w/loft-near") || t=failed; L_noops+=" $t"; }
 	bench_stop_all
-	if bench_dovecot_imap "$w/dovecot" "$CACHE" > "$w/why"; then
-		D_full=$(sync dovecot "$DPORT" "$w/dovecot-near") ||
-			{ D_full=failed; echo "== dovecot: mbsync failed: $(tail -3 "$WORK/dovecot.mbsync.err")"; }
-		[ "$(count "$w/dovecot-near")" = "$n" ] || echo "== dovecot: $(count "$w/dovecot-near") of $n messages synced"
-		[ "${RESYNC:-0}" = 1 ] && { D_noop=$(sync dovecot "$DPORT" "$w/dovecot-near") || D_noop=failed; }
-		bench_stop_all
-	else
-		echo "== dovecot skipped: $(cat "$w/why")"
-	fi
-	rm -rf "$w"
+	rm -rf "$w/loft" "$w/loft-near"
+}
+one_dovecot() {
+	local n=$1 w=$2 t
+	mkdir -p "$w/dovecot"
+	bench_dovecot_imap "$w/dovecot" "$CACHE" > "$w/why" || { D_why=$(cat "$w/why"); return 1; }
+	t=$(sync dovecot "$DPORT" "$w/dovecot-near") ||
+		{ t=failed; echo "== dovecot: mbsync failed: $(tail -3 "$WORK/dovecot.mbsync.err")"; }
+	D_fulls+=" $t"
+	[ "$(count "$w/dovecot-near")" = "$n" ] || echo "== dovecot: $(count "$w/dovecot-near") of $n messages synced"
+	[ "${RESYNC:-0}" = 1 ] && { t=$(sync dovecot "$DPORT" "$w/dovecot-near") || t=failed; D_noops+=" $t"; }
+	bench_stop_all
+	rm -rf "$w/dovecot" "$w/dovecot-near"
+}
+# median TIMES...: the middle one ("failed" if any run failed).
+median() {
+	case " $* " in *" failed "*) echo failed; return ;; esac
+	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
+}
+
+# measure COUNT ROUNDS: ROUNDS rounds of one_loft then one_dovecot (each on
+# fresh copies, so machine noise falls on both alike); sets L_full D_full
+# L_noop D_noop to the medians and prints every run.
+measure() {
+	local n=$1 w=$WORK/$1 r
+	bench_corpus "$n"
+	bench_warm "$CACHE"
+	L_fulls= D_fulls= L_noops= D_noops= D_why= L_full= D_full= L_noop= D_noop=
+	for r in $(seq "$2"); do
+		mkdir -p "$w"
+		one_loft "$n" "$w" || return 1
+		[ -z "$D_why" ] && one_dovecot "$n" "$w"
+		rm -rf "$w"
+	done
+	[ -n "$D_why" ] && echo "== dovecot skipped: $D_why"
+	echo "== $n messages, $2 round(s): loft full$L_fulls${L_noops:+ noop$L_noops}; dovecot full${D_fulls:- -}${D_noops:+ noop$D_noops}"
+	L_full=$(median $L_fulls) D_full=$(median $D_fulls)
+	L_noop=$(median $L_noops) D_noop=$(median $D_noops)
 }
 line() {	# line NAME LOFT_S DOVECOT_S
 	if [ -n "$3" ]; then
@@ -98,8 +131,8 @@ line() {	# line NAME LOFT_S DOVECOT_S
 	fi
 }
 
-measure 2000
+measure 2000 "$ROUNDS"
 line full_2000 "$L_full" "$D_full"
-RESYNC=1 measure "$BIG"
+RESYNC=1 measure "$BIG" "$BIG_ROUNDS"
 line "full_$BIG" "$L_full" "$D_full"
 line "noop_$BIG" "$L_noop" "$D_noop"

@@ -219,3 +219,18 @@ int mailbox_tag(struct mailbox *mb, const uint32_t *v, size_t n, const char *con
 	}
 	return mb->drv->tag(mb, v, n, add, n_add, rm, n_rm, done_r, error_r);
 }
+
+int mailbox_search(struct mailbox *mb, const char *key, uint32_t **uids_r, size_t *n_r,
+		   const char **error_r)
+{
+	if (mb->drv->search == NULL) {
+		*error_r = "this mailbox has no server to search";
+		return -1;
+	}
+	return mb->drv->search(mb, key, uids_r, n_r, error_r);
+}
+
+const char *mailbox_msg_tags(const struct mailbox *mb, size_t i)
+{
+	return mb->drv->msg_tags != NULL ? mb->drv->msg_tags(mb, i) : NULL;
+}

@@ -50,6 +50,13 @@ struct mailbox_env {
 	const char *root;		/* the store's root (notmuch's mail root) */
 	const char *notmuch_db;		/* the notmuch_database setting, or NULL */
 	const struct config *cfg;	/* the IMAP driver's account settings */
+	/* Called on the caller's thread about every 50 ms while a call waits
+	 * for the network (an IMAP request), waited_ms since the wait began;
+	 * returns -1 to give up (Ctrl-G): the call then fails with
+	 * "cancelled" and the connection is dropped and made again.  NULL:
+	 * wait for the answer or the account's imap_timeout. */
+	int (*waiting)(void *ctx, long waited_ms);
+	void *waiting_ctx;
 };
 
 /* One message as the index needs it, without reading its file. */
@@ -70,6 +77,7 @@ enum mailbox_cap {
 					 * the query's order (a search) */
 	MAILBOX_CAP_MOVE = 1 << 2,	/* mailbox_move moves at once (a server's
 					 * MOVE): s moves rather than marks */
+	MAILBOX_CAP_SEARCH = 1 << 3,	/* its server searches (mailbox_search) */
 };
 
 /* A folder beside the open mailbox (mailbox_folders). */
@@ -165,6 +173,9 @@ struct mailbox_driver {
 	char *(*role)(struct mailbox *mb, enum mailbox_role role);
 	int (*settle)(struct mailbox *mb, const char **error_r);
 	const char *(*account)(const struct mailbox *mb);	/* NULL: none */
+	int (*search)(struct mailbox *mb, const char *key, uint32_t **uids_r, size_t *n_r,
+		      const char **error_r);
+	const char *(*msg_tags)(const struct mailbox *mb, size_t i);
 	/* Bytes kept for the next open under name (NULL: nothing kept), as
 	 * store_folder_cache_get/put: 1 / 0 none / -1, and 0 / -1. */
 	int (*cache_get)(struct mailbox *mb, const char *name, struct sbuf *out,
@@ -264,6 +275,18 @@ int mailbox_append(struct mailbox *mb, const char *data, size_t len, uint32_t fl
 int mailbox_tag(struct mailbox *mb, const uint32_t *v, size_t n, const char *const *add,
 		size_t n_add, const char *const *rm, size_t n_rm, size_t *done_r,
 		const char **error_r);
+/* The tags of message i when the mailbox keeps them itself (an IMAP
+ * folder: its keywords, space separated, "" for none), or NULL when they
+ * are notmuch's (ask the index by mailbox_path).  Owned by the mailbox,
+ * valid until its rows change. */
+const char *mailbox_msg_tags(const struct mailbox *mb, size_t i);
+/* The UIDs (ascending; caller frees *uids_r) of the messages the
+ * mailbox's server finds for an IMAP SEARCH key ("BODY \"word\""), for
+ * the patterns that would otherwise read every message.  Fails on a
+ * mailbox without MAILBOX_CAP_SEARCH, or while disconnected.  Blocks on
+ * the network (the env's waiting callback can give up). */
+int mailbox_search(struct mailbox *mb, const char *key, uint32_t **uids_r, size_t *n_r,
+		   const char **error_r);
 
 /* ---- threads kept between opens: client/mailbox_threads.c ---- */
 

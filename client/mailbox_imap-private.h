@@ -18,6 +18,7 @@ struct imap_row {
 	uint32_t uid, flags, size;
 	int64_t internaldate;
 	char *envelope;
+	char *keywords;			/* space separated, $Forwarded aside; NULL: none */
 };
 
 struct imap_rows {
@@ -25,7 +26,8 @@ struct imap_rows {
 	size_t n;
 };
 
-enum imap_req_kind { REQ_READ, REQ_FLAGS, REQ_EXPUNGE, REQ_APPEND, REQ_LIST, REQ_COPY };
+enum imap_req_kind { REQ_READ, REQ_FLAGS, REQ_EXPUNGE, REQ_APPEND, REQ_LIST, REQ_COPY,
+		     REQ_SEARCH, REQ_KEYWORDS };
 
 struct imap_req {
 	enum imap_req_kind kind;
@@ -39,6 +41,11 @@ struct imap_req {
 					 * not the open folder's */
 	bool move;			/* REQ_COPY: move */
 	struct sbuf *out;		/* REQ_READ */
+	const char *const *kw;		/* REQ_KEYWORDS: add (op > 0) or remove */
+	size_t n_kw;
+	const char *key;		/* REQ_SEARCH: in */
+	uint32_t *found;		/* REQ_SEARCH: out, malloc'd */
+	size_t n_found;
 	int ret;
 	char *error;			/* malloc'd */
 	bool done;
@@ -52,6 +59,10 @@ struct imap_mailbox {
 	char *cache_dir;		/* STATE_DIR/hcache/ACCOUNT */
 	char *bodies;			/* the directory of cached bodies */
 	struct hcache *hc;		/* the worker's; NULL when it failed */
+	uint64_t modseq;		/* the worker's: HIGHESTMODSEQ its rows cover, 0: none */
+	uint32_t uidnext;		/* the worker's: past the highest UID seen */
+	bool served;			/* the worker's: a request changed the folder
+					 * during a fill; the rows must look again */
 	bool target;			/* MAILBOX_OPEN_TARGET: no SELECT, no rows */
 	bool started;			/* the worker runs (a target's starts late) */
 
@@ -63,6 +74,7 @@ struct imap_mailbox {
 	char *status;			/* the connection's state in words */
 	bool online, quit;
 	bool tried;			/* the first connection attempt is over */
+	bool cancelled;			/* the UI gave up a request: reconnect at once */
 	struct remote_conn *conn;	/* for remote_cancel at close */
 	uint32_t uidvalidity;		/* of the rows published; 0 before */
 	struct remote_folder *folders;	/* the account's last folder list */
@@ -100,6 +112,8 @@ int imap_copy(struct mailbox *mb, const uint32_t *v, size_t n, struct mailbox *d
 int imap_move(struct mailbox *mb, const uint32_t *v, size_t n, struct mailbox *dst,
 	      const char **error_r);
 
+/* Whether two keyword strings (NULL: none) differ. */
+bool imap_keywords_differ(const char *a, const char *b);
 /* Frees the rows and their envelopes; r is left empty. */
 void imap_rows_free(struct imap_rows *r);
 /* The index of uid in r (ascending by UID), or -1. */
@@ -108,6 +122,53 @@ long imap_rows_find(const struct imap_rows *r, uint32_t uid);
 void imap_poke(int fd);
 /* Reads the pipe fd empty. */
 void imap_drain(int fd);
+
+/* What a list of messages from the server is (imap_rows_merge). */
+enum imap_merge {
+	IMAP_MERGE_DELTA,	/* those changed or new since a MODSEQ; ranges vanished */
+	IMAP_MERGE_ALL_FLAGS,	/* the whole folder with its flags */
+	IMAP_MERGE_ALL_UIDS,	/* the whole folder, flags unknown (SEARCH ALL) */
+};
+/* The rows mine becomes after msgs[0..n) (UID order, a UID may repeat)
+ * and, for a delta, the VANISHED ranges (sorted here): rows keep their
+ * headers, which move out of mine (free mine after); a row not in a
+ * whole-folder list goes.  The UIDs still without headers (new ones,
+ * and known ones never given any) into *missing_r (ascending, malloc'd)
+ * and *n_missing_r.  Pure: unit-tested. */
+struct imap_rows imap_rows_merge(struct imap_rows *mine, const struct remote_msg *msgs, size_t n,
+				 enum imap_merge mode, struct remote_range *ranges, size_t n_ranges,
+				 uint32_t **missing_r, size_t *n_missing_r);
+
+/* The worker's side (client/mailbox_imap_worker.c), for the fetches:
+ * publishes a copy of the rows (envelopes copied; mine stays the
+ * caller's) and says so on the notify pipe. */
+void imap_publish(struct imap_mailbox *im, const struct imap_rows *mine);
+/* Sets the connection's state in words (text malloc'd, taken). */
+void imap_set_status(struct imap_mailbox *im, bool online, char *text);
+/* Serves the UI's request waiting, if any.  When it may have changed
+ * the folder, mine (in a session) is refreshed and published before the
+ * UI hears back; with mine NULL (a fill under way) im->served is set
+ * instead.  0, or -1 with *error_r when the connection failed. */
+int imap_serve(struct remote_conn *c, struct imap_mailbox *im, struct imap_rows *mine,
+	       char **error_r);
+
+/* The fetches (client/mailbox_imap_fetch.c), on the worker.  The cached
+ * rows of the folder into mine (empty) and im->modseq; returns their
+ * UIDVALIDITY, 0 when the cache has none. */
+uint32_t imap_cache_load(struct imap_mailbox *im, struct imap_rows *mine);
+/* SELECTs the folder and brings mine up to date (see the file's
+ * comment for how little that fetches); *known_validity is the
+ * UIDVALIDITY of mine (0: none) and becomes the folder's; on a change
+ * *note_r says so (malloc'd).  0, or -1 with *error_r. */
+int imap_open_folder(struct remote_conn *c, struct imap_mailbox *im, struct imap_rows *mine,
+		     uint32_t *known_validity, char **note_r, char **error_r);
+/* Brings mine up to date in a selected folder after news (expunged: the
+ * news said some message went).  0, or -1 with *error_r. */
+int imap_refresh(struct remote_conn *c, struct imap_mailbox *im, struct imap_rows *mine,
+		 bool expunged, char **error_r);
+/* Removes the cached bodies of the folder under another UIDVALIDITY
+ * than validity (client/mailbox_imap.c; a failure only leaves files). */
+void imap_bodies_drop(struct imap_mailbox *im, uint32_t validity);
 
 /* The worker thread (pthread_create's start routine; arg is the
  * struct imap_mailbox): connects, fills and publishes the rows, serves

@@ -25,10 +25,12 @@
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- the driver, on the UI's thread ---- */
@@ -115,7 +117,7 @@ static void imap_close(struct mailbox *mb)
 static unsigned imap_caps(const struct mailbox *mb)
 {
 	(void)mb;
-	return MAILBOX_CAP_WRITE | MAILBOX_CAP_MOVE;
+	return MAILBOX_CAP_WRITE | MAILBOX_CAP_MOVE | MAILBOX_CAP_SEARCH;
 }
 
 static size_t imap_count(const struct mailbox *mb)
@@ -146,8 +148,55 @@ static int imap_envelope(struct mailbox *mb, size_t i, struct sbuf *out, const c
 	return 1;
 }
 
+/* How often a waiting UI thread asks its waiting callback (Ctrl-G). */
+#define WAIT_STEP_MS 50
+
+/* Waits on im->cond (locked) up to WAIT_STEP_MS; the time waited so far
+ * goes up by that step. */
+static void wait_step(struct imap_mailbox *im, long *waited_ms)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += WAIT_STEP_MS * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&im->cond, &im->lock, &until);
+	*waited_ms += WAIT_STEP_MS;
+}
+
+/* Whether the user gave up the wait (env's waiting callback, unlocked
+ * meanwhile: it draws). */
+static bool given_up(struct imap_mailbox *im, long waited_ms)
+{
+	int r;
+
+	if (im->mb.env.waiting == NULL)
+		return false;
+	pthread_mutex_unlock(&im->lock);
+	r = im->mb.env.waiting(im->mb.env.waiting_ctx, waited_ms);
+	pthread_mutex_lock(&im->lock);
+	return r < 0;
+}
+
+static int fail(struct imap_mailbox *im, const char *why, const char **error_r)
+{
+	snprintf(im->mb.error, sizeof(im->mb.error), "%s", why);
+	*error_r = im->mb.error;
+	return -1;
+}
+
+/* Ctrl-G (the env's waiting callback) ends the wait at once: the
+ * connection is shut down, so whatever the worker is blocked in fails
+ * now, and the worker hands rq back (it lives on the caller's stack)
+ * before connecting again. */
 int imap_request(struct imap_mailbox *im, struct imap_req *rq, const char **error_r)
 {
+	long waited = 0;
+	bool cancelled = false;
+
 	if (!im->started && start_worker(im) < 0) {
 		*error_r = "cannot start the IMAP worker";
 		return -1;
@@ -155,8 +204,13 @@ int imap_request(struct imap_mailbox *im, struct imap_req *rq, const char **erro
 	pthread_mutex_lock(&im->lock);
 	/* A mailbox just opened (a copy's target) waits for its first
 	 * connection; later a disconnected one answers at once. */
-	while (!im->tried)
-		pthread_cond_wait(&im->cond, &im->lock);
+	while (!im->tried) {
+		wait_step(im, &waited);
+		if (!im->tried && given_up(im, waited)) {
+			pthread_mutex_unlock(&im->lock);
+			return fail(im, "cancelled", error_r);
+		}
+	}
 	if (!im->online || im->req != NULL) {
 		pthread_mutex_unlock(&im->lock);
 		snprintf(im->mb.error, sizeof(im->mb.error), "not connected to %s",
@@ -166,8 +220,16 @@ int imap_request(struct imap_mailbox *im, struct imap_req *rq, const char **erro
 	}
 	im->req = rq;
 	imap_poke(im->wake[1]);
-	while (!rq->done)
-		pthread_cond_wait(&im->cond, &im->lock);
+	while (!rq->done) {
+		wait_step(im, &waited);
+		if (!rq->done && !cancelled && given_up(im, waited)) {
+			cancelled = true;
+			im->cancelled = true;
+			if (im->conn != NULL)
+				remote_cancel(im->conn);
+			imap_poke(im->wake[1]);
+		}
+	}
 	/* "Connected to HOST", not shown yet, is older than what the caller
 	 * will say about this request: it is not shown after it. */
 	if (im->status != NULL && im->online) {
@@ -175,6 +237,10 @@ int imap_request(struct imap_mailbox *im, struct imap_req *rq, const char **erro
 		im->status_seen = xstrdup(im->status);
 	}
 	pthread_mutex_unlock(&im->lock);
+	if (cancelled) {
+		free(rq->error);
+		return fail(im, "cancelled", error_r);
+	}
 	if (rq->ret < 0) {
 		snprintf(im->mb.error, sizeof(im->mb.error), "%s",
 			 rq->error ? rq->error : "the IMAP request failed");
@@ -182,6 +248,13 @@ int imap_request(struct imap_mailbox *im, struct imap_req *rq, const char **erro
 	}
 	free(rq->error);
 	return rq->ret < 0 ? -1 : 0;
+}
+
+/* The folder's name in hex: its bodies' file names start with it. */
+static void add_folder_hex(struct sbuf *b, const struct imap_mailbox *im)
+{
+	for (const char *p = im->acct.url.folder; *p != '\0'; p++)
+		sbuf_addf(b, "%02x", (unsigned char)*p);
 }
 
 /* The cache file of uid: BODIES/FOLDER-IN-HEX.UIDVALIDITY.UID, or NULL
@@ -197,10 +270,34 @@ static char *body_path(struct imap_mailbox *im, uint32_t uid)
 	if (validity == 0)
 		return NULL;
 	sbuf_addf(&b, "%s/", im->bodies);
-	for (const char *p = im->acct.url.folder; *p != '\0'; p++)
-		sbuf_addf(&b, "%02x", (unsigned char)*p);
+	add_folder_hex(&b, im);
 	sbuf_addf(&b, ".%u.%u", validity, uid);
 	return sbuf_detach(&b, NULL);
+}
+
+void imap_bodies_drop(struct imap_mailbox *im, uint32_t validity)
+{
+	struct sbuf prefix = SBUF_INIT, keep = SBUF_INIT, path = SBUF_INIT;
+	DIR *d = opendir(im->bodies);
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	add_folder_hex(&prefix, im);
+	sbuf_addch(&prefix, '.');
+	sbuf_addf(&keep, "%s%u.", prefix.buf, validity);
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, prefix.buf, prefix.len) != 0 ||
+		    strncmp(e->d_name, keep.buf, keep.len) == 0)
+			continue;
+		sbuf_reset(&path);
+		sbuf_addf(&path, "%s/%s", im->bodies, e->d_name);
+		unlink(path.buf);
+	}
+	closedir(d);
+	sbuf_release(&prefix);
+	sbuf_release(&keep);
+	sbuf_release(&path);
 }
 
 static int imap_read(struct mailbox *mb, size_t i, struct sbuf *out, const char **error_r)
@@ -246,7 +343,8 @@ static void diff(const struct imap_rows *old, const struct imap_rows *now,
 			continue;
 		}
 		kept++;
-		if (now->v[at].flags != old->v[k].flags)
+		if (now->v[at].flags != old->v[k].flags ||
+		    imap_keywords_differ(now->v[at].keywords, old->v[k].keywords))
 			ch->changed[ch->n_changed++] = old->v[k].uid;
 	}
 	ch->n_new = now->n - kept;
@@ -364,6 +462,101 @@ static int imap_append(struct mailbox *mb, const char *data, size_t len, uint32_
 	return imap_request(IMB(mb), &rq, error_r);
 }
 
+static const char *imap_msg_tags(const struct mailbox *mb, size_t i)
+{
+	const char *kw = CIMB(mb)->view.v[i].keywords;
+
+	return kw != NULL ? kw : "";
+}
+
+/* A tag as an IMAP keyword: an atom, no flag's backslash. */
+static bool keyword_ok(const char *t)
+{
+	if (*t == '\0')
+		return false;
+	for (; *t != '\0'; t++)
+		if ((unsigned char)*t <= ' ' || (unsigned char)*t >= 0x7f || strchr("(){%*\"\\]", *t))
+			return false;
+	return true;
+}
+
+/* The notmuch tags that are flags here (as store/index.c maps them). */
+static uint32_t flag_of_tag(const char *t, bool *inverse_r)
+{
+	*inverse_r = strcmp(t, "unread") == 0;
+	return *inverse_r ? STORE_SEEN : strcmp(t, "flagged") == 0 ? STORE_FLAGGED
+		: strcmp(t, "replied") == 0 ? STORE_ANSWERED : strcmp(t, "passed") == 0 ? STORE_PASSED
+		: strcmp(t, "draft") == 0 ? STORE_DRAFT : strcmp(t, "deleted") == 0 ? STORE_DELETED : 0;
+}
+
+/* One side of a tag change (op +1 add, -1 remove): the flag tags as flags,
+ * the rest as keywords, each a UID STORE. */
+static int tag_side(struct imap_mailbox *im, const uint32_t *uids, size_t n, int op,
+		    const char *const *tags, size_t n_tags, const char **error_r)
+{
+	const char **kw = xcalloc(n_tags + 1, sizeof(*kw));
+	uint32_t on = 0, off = 0;
+	size_t n_kw = 0;
+	int ret = 0;
+
+	for (size_t k = 0; k < n_tags; k++) {
+		bool inverse;
+		uint32_t f = flag_of_tag(tags[k], &inverse);
+
+		if (f != 0)
+			*((op > 0) != inverse ? &on : &off) |= f;
+		else if (keyword_ok(tags[k]))
+			kw[n_kw++] = tags[k];
+		else {
+			snprintf(im->mb.error, sizeof(im->mb.error),
+				 "'%s' cannot be an IMAP keyword", tags[k]);
+			*error_r = im->mb.error;
+			free(kw);
+			return -1;
+		}
+	}
+	struct imap_req add = { .kind = REQ_FLAGS, .uids = uids, .n = n, .op = 1, .flags = on };
+	struct imap_req rm = { .kind = REQ_FLAGS, .uids = uids, .n = n, .op = -1, .flags = off };
+	struct imap_req kws = { .kind = REQ_KEYWORDS, .uids = uids, .n = n, .op = op,
+				.kw = kw, .n_kw = n_kw };
+
+	if ((n_kw && imap_request(im, &kws, error_r) < 0) ||
+	    (on && imap_request(im, &add, error_r) < 0) ||
+	    (off && imap_request(im, &rm, error_r) < 0))
+		ret = -1;
+	free(kw);
+	return ret;
+}
+
+static int imap_tag(struct mailbox *mb, const uint32_t *v, size_t n, const char *const *add,
+		    size_t n_add, const char *const *rm, size_t n_rm, size_t *done_r,
+		    const char **error_r)
+{
+	uint32_t *uids = imap_sorted_uids(mb, v, n);
+	int ret = tag_side(IMB(mb), uids, n, 1, add, n_add, error_r) < 0 ||
+				  tag_side(IMB(mb), uids, n, -1, rm, n_rm, error_r) < 0
+			  ? -1
+			  : 0;
+
+	*done_r = ret == 0 ? n : 0;
+	free(uids);
+	return ret;
+}
+
+static int imap_search(struct mailbox *mb, const char *key, uint32_t **uids_r, size_t *n_r,
+		       const char **error_r)
+{
+	struct imap_req rq = { .kind = REQ_SEARCH, .key = key };
+
+	if (imap_request(IMB(mb), &rq, error_r) < 0) {
+		free(rq.found);
+		return -1;
+	}
+	*uids_r = rq.found;
+	*n_r = rq.n_found;
+	return 0;
+}
+
 const struct mailbox_driver mailbox_imap_driver = {
 	.name = "imap",
 	.accepts = imap_accepts,
@@ -390,4 +583,7 @@ const struct mailbox_driver mailbox_imap_driver = {
 	.role = imap_role,
 	.settle = imap_settle,
 	.account = imap_account,
+	.search = imap_search,
+	.tag = imap_tag,
+	.msg_tags = imap_msg_tags,
 };

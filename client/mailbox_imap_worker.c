@@ -15,18 +15,27 @@
 #include <unistd.h>
 
 /* How long an IDLE lasts before it is renewed (RFC 2177: under 29 min),
- * and the rescan period of a server without IDLE. */
+ * and how often a server without IDLE is asked for news: a NOOP is one
+ * short round trip that brings nothing when nothing changed, so every
+ * 10 s costs the server little and new mail shows within 10 s. */
 #define IDLE_RENEW_MS (25 * 60 * 1000)
-#define POLL_MS (30 * 1000)
+#define POLL_MS (10 * 1000)
 #define BACKOFF_MAX_S 60
 
 void imap_rows_free(struct imap_rows *r)
 {
-	for (size_t k = 0; k < r->n; k++)
+	for (size_t k = 0; k < r->n; k++) {
 		free(r->v[k].envelope);
+		free(r->v[k].keywords);
+	}
 	free(r->v);
 	r->v = NULL;
 	r->n = 0;
+}
+
+bool imap_keywords_differ(const char *a, const char *b)
+{
+	return (a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0);
 }
 
 long imap_rows_find(const struct imap_rows *r, uint32_t uid)
@@ -65,7 +74,7 @@ void imap_drain(int fd)
 
 /* ---- the worker ---- */
 
-static void set_status(struct imap_mailbox *im, bool online, char *text)
+void imap_set_status(struct imap_mailbox *im, bool online, char *text)
 {
 	pthread_mutex_lock(&im->lock);
 	free(im->status);
@@ -80,13 +89,14 @@ static void set_status(struct imap_mailbox *im, bool online, char *text)
 	imap_poke(im->notify[1]);
 }
 
-static void publish(struct imap_mailbox *im, const struct imap_rows *mine)
+void imap_publish(struct imap_mailbox *im, const struct imap_rows *mine)
 {
 	struct imap_rows copy = { xcalloc(mine->n + 1, sizeof(*copy.v)), mine->n };
 
 	for (size_t k = 0; k < mine->n; k++) {
 		copy.v[k] = mine->v[k];
 		copy.v[k].envelope = mine->v[k].envelope ? xstrdup(mine->v[k].envelope) : NULL;
+		copy.v[k].keywords = mine->v[k].keywords ? xstrdup(mine->v[k].keywords) : NULL;
 	}
 	pthread_mutex_lock(&im->lock);
 	imap_rows_free(&im->pub);
@@ -94,165 +104,6 @@ static void publish(struct imap_mailbox *im, const struct imap_rows *mine)
 	im->pub_new = true;
 	pthread_mutex_unlock(&im->lock);
 	imap_poke(im->notify[1]);
-}
-
-/* ---- the header cache (remote/hcache.h), on the worker only ----
- * Rows come from it at once, before the connection is up; after each
- * refresh it learns what changed, one transaction per kind of change.
- * A cache that fails is dropped for this session: it only saves time. */
-
-static void cache_fail(struct imap_mailbox *im, char *err)
-{
-	free(err);
-	hcache_close(&im->hc);
-}
-
-static void row_to_cache(const struct imap_row *r, struct hcache_msg *m)
-{
-	memset(m, 0, sizeof(*m));
-	m->uid = r->uid;
-	m->flags = r->flags & (HCACHE_SEEN | HCACHE_ANSWERED | HCACHE_FLAGGED | HCACHE_DELETED |
-			       HCACHE_DRAFT);
-	m->keywords = r->flags & STORE_PASSED ? (char *)"$Forwarded" : NULL;
-	m->size = r->size;
-	m->internaldate = r->internaldate;
-	m->envelope = r->envelope;
-}
-
-static int cache_row(const struct hcache_msg *m, void *ctx)
-{
-	struct imap_rows *rows = ctx;
-	struct imap_row *r = &rows->v[rows->n++];
-
-	r->uid = m->uid;
-	r->flags = m->flags | (m->keywords && strstr(m->keywords, "$Forwarded") ? STORE_PASSED : 0);
-	r->size = m->size;
-	r->internaldate = m->internaldate;
-	r->envelope = m->envelope ? xstrdup(m->envelope) : NULL;
-	return 0;
-}
-
-/* The cached rows of the folder into mine (empty); its UIDVALIDITY, 0
- * when it has none. */
-static uint32_t cache_load(struct imap_mailbox *im, struct imap_rows *mine)
-{
-	struct hcache_folder f;
-	char *err = NULL;
-	long n;
-	int r;
-
-	if (im->hc == NULL)
-		return 0;
-	r = hcache_folder_get(im->hc, im->acct.url.folder, &f, &err);
-	n = r > 0 ? hcache_count(im->hc, im->acct.url.folder, &err) : -1;
-	if (r > 0 && n >= 0) {
-		mine->v = xcalloc((size_t)n + 1, sizeof(*mine->v));
-		/* A row the cache adds meanwhile would overflow: one process
-		 * per folder writes it, this one, and not yet. */
-		if (hcache_foreach(im->hc, im->acct.url.folder, cache_row, mine, &err) == 0)
-			return f.uidvalidity;
-	}
-	if (err != NULL)
-		cache_fail(im, err);
-	imap_rows_free(mine);
-	return 0;
-}
-
-/* Tells the cache how old became now. */
-static void cache_update(struct imap_mailbox *im, const struct imap_rows *old,
-			 const struct imap_rows *now)
-{
-	struct hcache_msg *put = xcalloc(now->n + 1, sizeof(*put));
-	struct hcache_msg *fl = xcalloc(now->n + 1, sizeof(*fl));
-	uint32_t *gone = xcalloc(old->n + 1, sizeof(*gone));
-	size_t n_put = 0, n_fl = 0, n_gone = 0;
-	const char *folder = im->acct.url.folder;
-	char *err = NULL;
-
-	if (im->hc == NULL)
-		goto done;
-	for (size_t k = 0; k < now->n; k++) {
-		long at = imap_rows_find(old, now->v[k].uid);
-
-		if (at < 0)
-			row_to_cache(&now->v[k], &put[n_put++]);
-		else if (old->v[at].flags != now->v[k].flags)
-			row_to_cache(&now->v[k], &fl[n_fl++]);
-	}
-	for (size_t k = 0; k < old->n; k++)
-		if (imap_rows_find(now, old->v[k].uid) < 0)
-			gone[n_gone++] = old->v[k].uid;
-	if ((n_put && hcache_put(im->hc, folder, put, n_put, &err) < 0) ||
-	    (n_fl && hcache_set_flags(im->hc, folder, fl, n_fl, &err) < 0) ||
-	    (n_gone && hcache_remove(im->hc, folder, gone, n_gone, &err) < 0))
-		cache_fail(im, err);
-done:
-	free(put);
-	free(fl);
-	free(gone);
-}
-
-/* Brings mine up to date: the flags of every message, the headers of
- * those not known yet (in bounded batches).  0, or -1 with *error_r. */
-static int refresh(struct remote_conn *c, struct imap_mailbox *im, struct imap_rows *mine,
-		   char **error_r)
-{
-	struct remote_msg *all = NULL;
-	size_t n_all = 0, n_missing = 0, m = 0;
-	struct imap_rows next;
-	uint32_t *missing;
-
-	if (remote_fetch(c, NULL, 0, false, &all, &n_all, error_r) < 0)
-		return -1;
-	next.v = xcalloc(n_all + 1, sizeof(*next.v));
-	next.n = n_all;
-	missing = xcalloc(n_all + 1, sizeof(*missing));
-	for (size_t k = 0; k < n_all; k++) {
-		long old = imap_rows_find(mine, all[k].uid);
-
-		if (old >= 0) {
-			next.v[k] = mine->v[old];
-			mine->v[old].envelope = NULL;	/* moved */
-		} else {
-			next.v[k].uid = all[k].uid;
-			missing[n_missing++] = all[k].uid;
-		}
-		next.v[k].flags = all[k].flags;
-	}
-	remote_msgs_free(all, n_all);
-	for (size_t k = 0; k < n_missing; k += REMOTE_FETCH_BATCH) {
-		size_t len = n_missing - k < REMOTE_FETCH_BATCH ? n_missing - k : REMOTE_FETCH_BATCH;
-		struct remote_msg *got;
-		size_t n_got;
-
-		if (remote_fetch(c, missing + k, len, true, &got, &n_got, error_r) < 0) {
-			free(missing);
-			imap_rows_free(&next);
-			return -1;
-		}
-		for (size_t j = 0; j < n_got; j++) {
-			long at = imap_rows_find(&next, got[j].uid);
-
-			if (at < 0)
-				continue;
-			next.v[at].flags = got[j].flags;
-			next.v[at].size = got[j].size;
-			next.v[at].internaldate = got[j].internaldate;
-			next.v[at].envelope = got[j].envelope;
-			got[j].envelope = NULL;
-		}
-		remote_msgs_free(got, n_got);
-	}
-	free(missing);
-	/* A message expunged between the two fetches has no headers. */
-	for (size_t k = 0; k < next.n; k++)
-		if (next.v[k].envelope != NULL || imap_rows_find(mine, next.v[k].uid) >= 0)
-			next.v[m++] = next.v[k];
-	next.n = m;
-	cache_update(im, mine, &next);
-	imap_rows_free(mine);
-	*mine = next;
-	return 0;
 }
 
 void imap_keep_folders(struct imap_mailbox *im, struct remote_folder *list, size_t n)
@@ -294,6 +145,11 @@ static int do_request(struct remote_conn *c, struct imap_mailbox *im, struct ima
 		return remote_copy(c, rq->uids, rq->n, rq->folder, rq->move, &rq->error);
 	case REQ_LIST:
 		return list_folders(c, im, &rq->error);
+	case REQ_SEARCH:
+		return remote_search(c, rq->key, &rq->found, &rq->n_found, &rq->error);
+	case REQ_KEYWORDS:
+		return remote_store_keywords(c, rq->uids, rq->n, rq->op, rq->kw, rq->n_kw,
+					     &rq->error);
 	}
 	return -1;
 }
@@ -308,15 +164,53 @@ static void finish(struct imap_mailbox *im, struct imap_req *rq, int ret)
 	pthread_mutex_unlock(&im->lock);
 }
 
-/* Waits in IDLE (or for POLL_MS without it) until the server has news,
- * the UI wakes the worker, or the renewal time.  0, or -1 with *error_r. */
-static int wait_news(struct remote_conn *c, struct imap_mailbox *im, char **error_r)
+int imap_serve(struct remote_conn *c, struct imap_mailbox *im, struct imap_rows *mine,
+	       char **error_r)
+{
+	struct imap_req *rq;
+	int ret;
+
+	pthread_mutex_lock(&im->lock);
+	rq = im->req;
+	pthread_mutex_unlock(&im->lock);
+	if (rq == NULL)
+		return 0;
+	ret = do_request(c, im, rq);
+	if (!im->target && rq->kind != REQ_READ && rq->kind != REQ_SEARCH &&
+	    rq->kind != REQ_LIST) {
+		/* The rows follow the change before the UI hears back, or
+		 * right after the fill under way. */
+		if (mine == NULL) {
+			im->served = true;
+		} else if (imap_refresh(c, im, mine, rq->kind == REQ_EXPUNGE || rq->move,
+					error_r) < 0) {
+			finish(im, rq, ret);
+			return -1;
+		} else {
+			imap_publish(im, mine);
+		}
+	}
+	/* The sidebar's counts follow a copy or a move. */
+	if (ret == 0 && rq->kind == REQ_COPY && remote_has_cap(c, "LIST-STATUS")) {
+		char *why = NULL;
+
+		list_folders(c, im, &why);
+		free(why);
+	}
+	finish(im, rq, ret);
+	return 0;
+}
+
+/* Waits in IDLE (or, without it, POLL_MS between two polls) until the
+ * server has news, the UI wakes the worker, or the renewal time; what
+ * came is in *news.  0, or -1 with *error_r. */
+static int wait_news(struct remote_conn *c, struct imap_mailbox *im,
+		     struct remote_idle_news *news, char **error_r)
 {
 	bool idle = remote_has_cap(c, "IDLE");
-	struct remote_idle_news news = { 0 };
 	struct pollfd pf[2] = { { im->wake[0], POLLIN, 0 }, { remote_fd(c), POLLIN, 0 } };
 
-	if (idle && remote_idle_start(c, &news, error_r) < 0)
+	if (idle && remote_idle_start(c, news, error_r) < 0)
 		return -1;
 	for (;;) {
 		int p;
@@ -327,11 +221,17 @@ static int wait_news(struct remote_conn *c, struct imap_mailbox *im, char **erro
 			p = poll(pf, idle ? 2 : 1, idle ? IDLE_RENEW_MS : POLL_MS);
 		if (p < 0 && errno == EINTR)
 			continue;
+		/* The poll is a NOOP: a server tells of new mail, flags and
+		 * expunges at a command that allows them (a UID FETCH need
+		 * not: loft's own holds them back), and the refresh that
+		 * follows news is CHANGEDSINCE with CONDSTORE. */
+		if (p == 0 && !idle)
+			return remote_noop(c, news, error_r);
 		if (p <= 0 || (pf[0].revents & POLLIN))
 			break;
 		/* The bytes are there: a short wait reads them (0 would
 		 * return before reading). */
-		int r = remote_idle_wait(c, 50, &news, error_r);
+		int r = remote_idle_wait(c, 50, news, error_r);
 
 		if (r < 0)
 			return -1;
@@ -339,7 +239,7 @@ static int wait_news(struct remote_conn *c, struct imap_mailbox *im, char **erro
 			break;
 	}
 	imap_drain(im->wake[0]);
-	if (idle && remote_idle_done(c, &news, error_r) < 0)
+	if (idle && remote_idle_done(c, news, error_r) < 0)
 		return -1;
 	return 0;
 }
@@ -352,43 +252,35 @@ static int session(struct remote_conn *c, struct imap_mailbox *im, struct imap_r
 		   char **error_r)
 {
 	for (;;) {
-		struct imap_req *rq;
-		bool quit;
+		struct remote_idle_news news = { 0 };
+		bool quit, waiting;
 
 		pthread_mutex_lock(&im->lock);
-		rq = im->req;
+		waiting = im->req != NULL;
 		quit = im->quit;
 		pthread_mutex_unlock(&im->lock);
 		if (quit)
 			return 0;
-		if (rq != NULL) {
-			int ret = do_request(c, im, rq);
-
-			/* The rows follow the change before the UI hears back. */
-			if (!im->target && rq->kind != REQ_READ && rq->kind != REQ_LIST &&
-			    refresh(c, im, mine, error_r) == 0)
-				publish(im, mine);
-			/* The sidebar's counts follow a copy or a move. */
-			if (ret == 0 && rq->kind == REQ_COPY && *error_r == NULL &&
-			    remote_has_cap(c, "LIST-STATUS")) {
-				char *why = NULL;
-
-				list_folders(c, im, &why);
-				free(why);
-			}
-			finish(im, rq, ret);
-			if (*error_r != NULL)
+		if (im->served) {
+			/* A request served during a fill changed the folder. */
+			im->served = false;
+			news.expunge = true;
+		} else if (waiting) {
+			if (imap_serve(c, im, mine, error_r) < 0)
 				return -1;
 			continue;
-		}
-		if (im->target) {
+		} else if (im->target) {
 			/* Nothing selected: only the UI has news. */
 			backoff_wait(im, -1);
 			continue;
-		}
-		if (wait_news(c, im, error_r) < 0 || refresh(c, im, mine, error_r) < 0)
+		} else if (wait_news(c, im, &news, error_r) < 0) {
 			return -1;
-		publish(im, mine);
+		}
+		if (!news.exists && !news.expunge && !news.fetch)
+			continue;
+		if (imap_refresh(c, im, mine, news.expunge, error_r) < 0)
+			return -1;
+		imap_publish(im, mine);
 	}
 }
 
@@ -404,6 +296,18 @@ static bool backoff_wait(struct imap_mailbox *im, int ms)
 	quit = im->quit;
 	pthread_mutex_unlock(&im->lock);
 	return quit;
+}
+
+/* Whether the UI gave up a request (and so the connection); clears it. */
+static bool given_up(struct imap_mailbox *im)
+{
+	bool r;
+
+	pthread_mutex_lock(&im->lock);
+	r = im->cancelled;
+	im->cancelled = false;
+	pthread_mutex_unlock(&im->lock);
+	return r;
 }
 
 /* Fails the request waiting, if any, while there is no connection. */
@@ -426,25 +330,35 @@ void *mailbox_imap_worker(void *arg)
 	struct imap_rows mine = { NULL, 0 };
 	uint32_t known_validity;
 	int backoff = 1;
+	bool quiet = false;
 	char *cerr = NULL;
 
 	if (!im->target)
 		im->hc = hcache_open(im->cache_dir, &cerr);
 	free(cerr);
 	/* What the last session saw, on screen before the server answers. */
-	known_validity = cache_load(im, &mine);
+	known_validity = imap_cache_load(im, &mine);
 	if (known_validity != 0) {
 		pthread_mutex_lock(&im->lock);
 		im->uidvalidity = known_validity;
 		pthread_mutex_unlock(&im->lock);
-		publish(im, &mine);
+		imap_publish(im, &mine);
 	}
 	for (;;) {
 		struct remote_conn *c;
 		char *err = NULL;
-		uint32_t validity = 0;
 
-		set_status(im, false, xasprintf("Connecting to %s...", im->acct.url.host));
+		if (quiet) {
+			/* After Ctrl-G the UI says "cancelled": a quick
+			 * reconnection does not cover it with its states. */
+			pthread_mutex_lock(&im->lock);
+			im->online = false;
+			pthread_mutex_unlock(&im->lock);
+			quiet = false;
+		} else {
+			imap_set_status(im, false,
+					xasprintf("Connecting to %s...", im->acct.url.host));
+		}
 		c = remote_connect(&im->acct, &err);
 		pthread_mutex_lock(&im->lock);
 		im->conn = c;
@@ -453,37 +367,19 @@ void *mailbox_imap_worker(void *arg)
 		pthread_mutex_unlock(&im->lock);
 		if (c != NULL && im->target) {
 			backoff = 1;
-			set_status(im, true, xasprintf("Connected to %s", im->acct.url.host));
+			imap_set_status(im, true, xasprintf("Connected to %s", im->acct.url.host));
 			session(c, im, &mine, &err);
-		} else if (c != NULL && remote_select(c, im->acct.url.folder, NULL, &validity,
-						      NULL, &err) == 0) {
+		} else if (c != NULL) {
 			char *note = NULL;
 
-			if (known_validity != 0 && validity != known_validity) {
-				/* The old UIDs mean nothing now. */
-				imap_rows_free(&mine);
-				pthread_mutex_lock(&im->lock);
-				im->pub_reset = true;
-				pthread_mutex_unlock(&im->lock);
-				note = xasprintf("%s: UIDVALIDITY changed, messages read again",
-						 im->acct.url.folder);
-			}
-			known_validity = validity;
-			/* The cache drops the folder's entries of another
-			 * UIDVALIDITY. */
-			if (im->hc != NULL &&
-			    hcache_folder_open(im->hc, im->acct.url.folder, validity, NULL, &err) < 0) {
-				cache_fail(im, err);
-				err = NULL;
-			}
-			pthread_mutex_lock(&im->lock);
-			im->uidvalidity = validity;
-			pthread_mutex_unlock(&im->lock);
-			if (refresh(c, im, &mine, &err) == 0) {
+			/* Online (and "tried") once the rows are in: a caller
+			 * settling on the folder (mailbox_settle) sees them. */
+			if (imap_open_folder(c, im, &mine, &known_validity, &note, &err) == 0) {
 				backoff = 1;
-				publish(im, &mine);
-				set_status(im, true,
-					   note ? note : xasprintf("Connected to %s", im->acct.url.host));
+				imap_publish(im, &mine);
+				imap_set_status(im, true, note ? note
+							   : xasprintf("Connected to %s",
+								       im->acct.url.host));
 				note = NULL;
 				/* For the sidebar and Tab, when it costs one round
 				 * trip (a STATUS per folder waits for `c ?`); a
@@ -505,7 +401,14 @@ void *mailbox_imap_worker(void *arg)
 			free(err);
 			break;
 		}
-		set_status(im, false,
+		if (given_up(im)) {
+			/* The user dropped it (Ctrl-G): no error to wait on. */
+			free(err);
+			refuse_request(im);
+			quiet = true;
+			continue;
+		}
+		imap_set_status(im, false,
 			   xasprintf("%s; retrying in %d s", err ? err : "disconnected", backoff));
 		free(err);
 		refuse_request(im);

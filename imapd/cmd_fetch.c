@@ -496,9 +496,8 @@ static void cmd_fetch(struct imapd_session *s, const struct imap_arg *args, unsi
 	}
 	bool gone = false;
 	unsigned batch = 0;
-	for (uint32_t seq = 1; seq <= v->count; seq++) {
-		if (!imapd_mbox_in_set(v, &set, s->uid_cmd, seq))
-			continue;
+	struct imapd_set_iter it = { 0 };
+	for (uint32_t seq; (seq = imapd_mbox_set_next(v, &set, s->uid_cmd, &it)) != 0;) {
 		const struct store_msg *m = imapd_mbox_msg(s, seq);
 		if (m == NULL) {
 			gone = true;

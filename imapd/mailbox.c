@@ -387,6 +387,32 @@ bool imapd_mbox_in_set(const struct mbox_view *v, const struct imap_seqset *set,
 	return imap_seqset_contains(set, uids ? v->uids[seq - 1] : seq);
 }
 
+uint32_t imapd_mbox_set_next(const struct mbox_view *v, const struct imap_seqset *set, bool uids,
+			     struct imapd_set_iter *it)
+{
+	/* The ranges are sorted and disjoint (imap_seqset_resolve), and so
+	 * are the view's UIDs: each range is a run of sequence numbers,
+	 * found by one binary search for its first UID. */
+	while (it->range < set->count) {
+		const struct imap_range *r = &set->ranges[it->range];
+		uint32_t seq = it->seq + 1;
+		size_t pos;
+
+		if (it->seq == 0) {
+			if (uids)
+				bsearch_u32(v->uids, v->count, r->lo, &pos);
+			seq = uids ? (uint32_t)pos + 1 : r->lo;
+		}
+		if (seq <= v->count && (uids ? v->uids[seq - 1] : seq) <= r->hi) {
+			it->seq = seq;
+			return seq;
+		}
+		it->range++;
+		it->seq = 0;
+	}
+	return 0;
+}
+
 /* ---- flags ---- */
 
 static const struct {
@@ -614,13 +640,18 @@ uint32_t *imapd_mbox_set_uids(struct imapd_session *s, const struct imap_seqset 
 			      size_t *n_r, bool *gone_r)
 {
 	struct mbox_view *v = s->mbox;
-	uint32_t *out = arena_calloc(s->arena, v->count ? v->count : 1, sizeof(*out));
+	struct imapd_set_iter it = { 0 };
+	uint64_t cap = 0;
 	size_t n = 0;
 
+	/* Sized by the set, not the mailbox: one UID of 100,000 is 4 bytes. */
+	for (unsigned i = 0; i < set->count && cap < v->count; i++)
+		cap += (uint64_t)set->ranges[i].hi - set->ranges[i].lo + 1;
+	cap = cap < v->count ? cap : v->count;
+	uint32_t *out = arena_alloc(s->arena, (cap ? cap : 1) * sizeof(*out));
+
 	*gone_r = false;
-	for (uint32_t seq = 1; seq <= v->count; seq++) {
-		if (!imapd_mbox_in_set(v, set, uids, seq))
-			continue;
+	for (uint32_t seq; (seq = imapd_mbox_set_next(v, set, uids, &it)) != 0;) {
 		if (store_folder_find(v->f, v->uids[seq - 1]) == NULL)
 			*gone_r = true;
 		else

@@ -82,6 +82,15 @@ const char *config_account_get(const struct config *cfg, const char *account, co
 	return cfg->vals[i].text;
 }
 
+long long config_account_int(const struct config *cfg, const char *account, const char *name)
+{
+	const struct setting *s = &settings_table[must_find(name)];
+
+	if (s->type != SETTING_INT && s->type != SETTING_DURATION)
+		abort();
+	return settings_number(s, config_account_get(cfg, account, name));
+}
+
 const char *config_alias(const struct config *cfg, const char *name)
 {
 	for (size_t i = 0; i < cfg->n_aliases; i++)

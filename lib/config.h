@@ -97,6 +97,8 @@ bool config_account_exists(const struct config *cfg, const char *name);
 /* The value of setting name inside account (as config_get); falls back to
  * the global value when the account does not set it or does not exist. */
 const char *config_account_get(const struct config *cfg, const char *account, const char *name);
+/* The same for an int or duration setting (seconds), as config_int. */
+long long config_account_int(const struct config *cfg, const char *account, const char *name);
 /* The addresses of alias name joined by ", ", or NULL when there is none. */
 const char *config_alias(const struct config *cfg, const char *name);
 

@@ -8,9 +8,6 @@
 #include <string.h>
 #include <strings.h>
 
-/* Each wait for the server; IDLE waits are the caller's own. */
-#define REMOTE_TIMEOUT_MS (60 * 1000)
-
 static char *dup_or_null(const char *s)
 {
 	return s != NULL ? xstrdup(s) : NULL;
@@ -26,7 +23,8 @@ static void fill(const struct config *cfg, const char *account, struct remote_ac
 		dup_or_null(config_account_get(cfg, account, "imap_oauth_token_command"));
 	a->ca = dup_or_null(config_account_get(cfg, account, "imap_ca"));
 	a->fingerprint = dup_or_null(config_account_get(cfg, account, "imap_fingerprint"));
-	a->timeout_ms = REMOTE_TIMEOUT_MS;
+	/* Each wait for the server; IDLE waits are the caller's own. */
+	a->timeout_ms = (int)config_account_int(cfg, account, "imap_timeout") * 1000;
 }
 
 int remote_account_load(const struct config *cfg, const char *name, struct remote_account *a,

@@ -46,8 +46,19 @@
 	X(mailimap_logout) \
 	X(mailimap_mailbox_data_status_free) \
 	X(mailimap_new) \
+	X(mailimap_parse_response) \
+	X(mailimap_qresync_vanished_free) \
+	X(mailimap_read_line) \
+	X(mailimap_response_free) \
+	X(mailimap_search_key_free) \
+	X(mailimap_search_key_new_all) \
+	X(mailimap_search_result_free) \
 	X(mailimap_section_new) \
 	X(mailimap_select) \
+	X(mailimap_select_condstore) \
+	X(mailimap_selection_info_free) \
+	X(mailimap_selection_info_new) \
+	X(mailimap_send_current_tag) \
 	X(mailimap_set_add_interval) \
 	X(mailimap_set_free) \
 	X(mailimap_set_new_empty) \
@@ -66,7 +77,10 @@
 	X(mailimap_uid_copy) \
 	X(mailimap_uid_expunge) \
 	X(mailimap_uid_fetch) \
+	X(mailimap_uid_fetch_changedsince) \
+	X(mailimap_uid_fetch_qresync) \
 	X(mailimap_uid_move) \
+	X(mailimap_uid_search) \
 	X(mailimap_uid_store) \
 	X(mailstream_flush) \
 	X(mailstream_low_free) \
@@ -123,8 +137,19 @@ int remote_etpan_load(const char **error_r);
 #define mailimap_logout(...) (*remote_etpan.mailimap_logout)(__VA_ARGS__)
 #define mailimap_mailbox_data_status_free(...) (*remote_etpan.mailimap_mailbox_data_status_free)(__VA_ARGS__)
 #define mailimap_new(...) (*remote_etpan.mailimap_new)(__VA_ARGS__)
+#define mailimap_parse_response(...) (*remote_etpan.mailimap_parse_response)(__VA_ARGS__)
+#define mailimap_qresync_vanished_free(...) (*remote_etpan.mailimap_qresync_vanished_free)(__VA_ARGS__)
+#define mailimap_read_line(...) (*remote_etpan.mailimap_read_line)(__VA_ARGS__)
+#define mailimap_response_free(...) (*remote_etpan.mailimap_response_free)(__VA_ARGS__)
+#define mailimap_search_key_free(...) (*remote_etpan.mailimap_search_key_free)(__VA_ARGS__)
+#define mailimap_search_key_new_all(...) (*remote_etpan.mailimap_search_key_new_all)(__VA_ARGS__)
+#define mailimap_search_result_free(...) (*remote_etpan.mailimap_search_result_free)(__VA_ARGS__)
 #define mailimap_section_new(...) (*remote_etpan.mailimap_section_new)(__VA_ARGS__)
 #define mailimap_select(...) (*remote_etpan.mailimap_select)(__VA_ARGS__)
+#define mailimap_select_condstore(...) (*remote_etpan.mailimap_select_condstore)(__VA_ARGS__)
+#define mailimap_selection_info_free(...) (*remote_etpan.mailimap_selection_info_free)(__VA_ARGS__)
+#define mailimap_selection_info_new(...) (*remote_etpan.mailimap_selection_info_new)(__VA_ARGS__)
+#define mailimap_send_current_tag(...) (*remote_etpan.mailimap_send_current_tag)(__VA_ARGS__)
 #define mailimap_set_add_interval(...) (*remote_etpan.mailimap_set_add_interval)(__VA_ARGS__)
 #define mailimap_set_free(...) (*remote_etpan.mailimap_set_free)(__VA_ARGS__)
 #define mailimap_set_new_empty(...) (*remote_etpan.mailimap_set_new_empty)(__VA_ARGS__)
@@ -143,7 +168,10 @@ int remote_etpan_load(const char **error_r);
 #define mailimap_uid_copy(...) (*remote_etpan.mailimap_uid_copy)(__VA_ARGS__)
 #define mailimap_uid_expunge(...) (*remote_etpan.mailimap_uid_expunge)(__VA_ARGS__)
 #define mailimap_uid_fetch(...) (*remote_etpan.mailimap_uid_fetch)(__VA_ARGS__)
+#define mailimap_uid_fetch_changedsince(...) (*remote_etpan.mailimap_uid_fetch_changedsince)(__VA_ARGS__)
+#define mailimap_uid_fetch_qresync(...) (*remote_etpan.mailimap_uid_fetch_qresync)(__VA_ARGS__)
 #define mailimap_uid_move(...) (*remote_etpan.mailimap_uid_move)(__VA_ARGS__)
+#define mailimap_uid_search(...) (*remote_etpan.mailimap_uid_search)(__VA_ARGS__)
 #define mailimap_uid_store(...) (*remote_etpan.mailimap_uid_store)(__VA_ARGS__)
 #define mailstream_flush(...) (*remote_etpan.mailstream_flush)(__VA_ARGS__)
 #define mailstream_low_free(...) (*remote_etpan.mailstream_low_free)(__VA_ARGS__)

@@ -155,3 +155,22 @@ done:
 	mmap_string_free(line);
 	return r;
 }
+
+static void noop_line(const char *line, void *ctx)
+{
+	/* A BYE here ends the connection; the tagged answer then fails. */
+	(void)note(line, ctx);
+}
+
+int remote_noop(struct remote_conn *c, struct remote_idle_news *news, char **error_r)
+{
+	int r = remote_raw_command(c, "NOOP", NULL, noop_line, news, error_r);
+
+	if (r > 0) {
+		char *why = *error_r;
+
+		*error_r = xasprintf("NOOP: %s answered: %s", c->host, why);
+		free(why);
+	}
+	return r == 0 ? 0 : -1;
+}

@@ -15,8 +15,7 @@
 #include <strings.h>
 #include <time.h>
 
-/* A set of UIDs (ascending) as IMAP intervals; n 0: 1:*. */
-static struct mailimap_set *uid_set(const uint32_t *uids, size_t n)
+struct mailimap_set *remote_uid_set(const uint32_t *uids, size_t n)
 {
 	struct mailimap_set *set;
 
@@ -87,7 +86,9 @@ static char *envelope_string(const struct mailimap_envelope *e)
 	return sbuf_detach(&out, NULL);
 }
 
-static uint32_t flags_of(const struct mailimap_msg_att_dynamic *d)
+/* The flags of d; its keywords (but $Forwarded, a flag here) appended to
+ * kw, space separated. */
+static uint32_t flags_of(const struct mailimap_msg_att_dynamic *d, struct sbuf *kw)
 {
 	uint32_t fl = 0;
 
@@ -107,8 +108,13 @@ static uint32_t flags_of(const struct mailimap_msg_att_dynamic *d)
 		case MAILIMAP_FLAG_DELETED: fl |= STORE_DELETED; break;
 		case MAILIMAP_FLAG_DRAFT: fl |= STORE_DRAFT; break;
 		case MAILIMAP_FLAG_KEYWORD:
-			if (strcasecmp(ff->fl_flag->fl_data.fl_keyword, "$Forwarded") == 0)
+			if (strcasecmp(ff->fl_flag->fl_data.fl_keyword, "$Forwarded") == 0) {
 				fl |= STORE_PASSED;
+			} else {
+				if (kw->len)
+					sbuf_addch(kw, ' ');
+				sbuf_addstr(kw, ff->fl_flag->fl_data.fl_keyword);
+			}
 			break;
 		default: break;
 		}
@@ -141,9 +147,25 @@ static void msg_of(struct mailimap_msg_att *att, struct remote_msg *m)
 		struct mailimap_msg_att_item *item = clist_content(it);
 
 		if (item->att_type == MAILIMAP_MSG_ATT_ITEM_DYNAMIC) {
-			m->flags = flags_of(item->att_data.att_dyn);
+			struct sbuf kw = SBUF_INIT;
+
+			m->flags = flags_of(item->att_data.att_dyn, &kw);
+			free(m->keywords);
+			m->keywords = kw.len ? sbuf_detach(&kw, NULL) : NULL;
+			sbuf_release(&kw);
 			continue;
 		}
+		if (item->att_type == MAILIMAP_MSG_ATT_ITEM_EXTENSION) {
+			struct mailimap_extension_data *x = item->att_data.att_extension_data;
+
+			if (x != NULL && x->ext_extension->ext_id == MAILIMAP_EXTENSION_CONDSTORE &&
+			    x->ext_type == MAILIMAP_CONDSTORE_TYPE_FETCH_DATA && x->ext_data != NULL)
+				m->modseq = ((struct mailimap_condstore_fetch_mod_resp *)x->ext_data)
+						    ->cs_modseq_value;
+			continue;
+		}
+		if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC || item->att_data.att_static == NULL)
+			continue;
 		struct mailimap_msg_att_static *s = item->att_data.att_static;
 
 		switch (s->att_type) {
@@ -168,13 +190,34 @@ static int cmp_msg(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+struct remote_msg *remote_msgs_of(clist *result, size_t *n_r)
+{
+	struct remote_msg *msgs = xcalloc((size_t)(result ? clist_count(result) : 0) + 1,
+					  sizeof(*msgs));
+	size_t got = 0;
+
+	for (clistiter *it = result ? clist_begin(result) : NULL; it != NULL;
+	     it = clist_next(it)) {
+		msg_of(clist_content(it), &msgs[got]);
+		/* An unsolicited FETCH without UID (a flag change) is not ours. */
+		if (msgs[got].uid != 0) {
+			got++;
+		} else {
+			free(msgs[got].envelope);
+			free(msgs[got].keywords);
+		}
+	}
+	qsort(msgs, got, sizeof(*msgs), cmp_msg);
+	*n_r = got;
+	return msgs;
+}
+
 int remote_fetch(struct remote_conn *c, const uint32_t *uids, size_t n, bool headers,
 		 struct remote_msg **msgs_r, size_t *n_r, char **error_r)
 {
 	struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
-	struct mailimap_set *set = uid_set(uids, n);
+	struct mailimap_set *set = remote_uid_set(uids, n);
 	clist *result = NULL;
-	struct remote_msg *msgs;
 	size_t got = 0;
 	int r;
 
@@ -192,26 +235,18 @@ int remote_fetch(struct remote_conn *c, const uint32_t *uids, size_t n, bool hea
 		*error_r = remote_io_error(c, "FETCH", r);
 		return -1;
 	}
-	msgs = xcalloc((size_t)clist_count(result) + 1, sizeof(*msgs));
-	for (clistiter *it = clist_begin(result); it != NULL; it = clist_next(it)) {
-		msg_of(clist_content(it), &msgs[got]);
-		/* An unsolicited FETCH without UID (a flag change) is not ours. */
-		if (msgs[got].uid != 0)
-			got++;
-		else
-			free(msgs[got].envelope);
-	}
+	*msgs_r = remote_msgs_of(result, &got);
 	mailimap_fetch_list_free(result);
-	qsort(msgs, got, sizeof(*msgs), cmp_msg);
-	*msgs_r = msgs;
 	*n_r = got;
 	return 0;
 }
 
 void remote_msgs_free(struct remote_msg *msgs, size_t n)
 {
-	for (size_t k = 0; k < n; k++)
+	for (size_t k = 0; k < n; k++) {
 		free(msgs[k].envelope);
+		free(msgs[k].keywords);
+	}
 	free(msgs);
 }
 
@@ -284,9 +319,54 @@ int remote_store_flags(struct remote_conn *c, const uint32_t *uids, size_t n, in
 		op > 0 ? mailimap_store_att_flags_new_add_flags_silent(fl)
 		: op < 0 ? mailimap_store_att_flags_new_remove_flags_silent(fl)
 			 : mailimap_store_att_flags_new_set_flags_silent(fl);
-	struct mailimap_set *set = uid_set(uids, n);
+	struct mailimap_set *set = remote_uid_set(uids, n);
 	int r = mailimap_uid_store(c->imap, set, sa);
 
+	mailimap_store_att_flags_free(sa);
+	mailimap_set_free(set);
+	if (r != MAILIMAP_NO_ERROR) {
+		*error_r = remote_io_error(c, "STORE", r);
+		return -1;
+	}
+	return 0;
+}
+
+/* Whether the selected folder keeps keywords it has not seen (\\* in
+ * PERMANENTFLAGS). */
+static bool keeps_keywords(struct remote_conn *c)
+{
+	const struct mailimap_selection_info *sel = c->imap->imap_selection_info;
+
+	for (clistiter *it = sel && sel->sel_perm_flags ? clist_begin(sel->sel_perm_flags) : NULL;
+	     it != NULL; it = clist_next(it)) {
+		const struct mailimap_flag_perm *p = clist_content(it);
+
+		if (p->fl_type == MAILIMAP_FLAG_PERM_ALL)
+			return true;
+	}
+	return false;
+}
+
+int remote_store_keywords(struct remote_conn *c, const uint32_t *uids, size_t n, int op,
+			  const char *const *kw, size_t n_kw, char **error_r)
+{
+	struct mailimap_flag_list *fl;
+	struct mailimap_store_att_flags *sa;
+	struct mailimap_set *set;
+	int r;
+
+	if (!keeps_keywords(c)) {
+		*error_r = xasprintf("%s keeps no new keywords in this folder (no \\* in "
+				     "PERMANENTFLAGS)", c->host);
+		return -1;
+	}
+	fl = mailimap_flag_list_new_empty();
+	for (size_t k = 0; k < n_kw; k++)
+		mailimap_flag_list_add(fl, mailimap_flag_new_flag_keyword(xstrdup(kw[k])));
+	sa = op > 0 ? mailimap_store_att_flags_new_add_flags_silent(fl)
+		    : mailimap_store_att_flags_new_remove_flags_silent(fl);
+	set = remote_uid_set(uids, n);
+	r = mailimap_uid_store(c->imap, set, sa);
 	mailimap_store_att_flags_free(sa);
 	mailimap_set_free(set);
 	if (r != MAILIMAP_NO_ERROR) {
@@ -309,7 +389,7 @@ int remote_expunge(struct remote_conn *c, const uint32_t *uids, size_t n, char *
 				     c->host);
 		return -1;
 	}
-	set = uid_set(uids, n);
+	set = remote_uid_set(uids, n);
 	r = mailimap_uid_expunge(c->imap, set);
 	mailimap_set_free(set);
 	if (r != MAILIMAP_NO_ERROR) {
@@ -340,7 +420,7 @@ int remote_copy(struct remote_conn *c, const uint32_t *uids, size_t n, const cha
 
 	if (wire == NULL)
 		return -1;
-	set = uid_set(uids, n);
+	set = remote_uid_set(uids, n);
 	if (move && remote_has_cap(c, "MOVE"))
 		r = mailimap_uid_move(c->imap, set, wire);
 	else

@@ -67,6 +67,13 @@ int remote_raw_command(struct remote_conn *c, const char *cmd, const char *conti
 int remote_read_line(struct remote_conn *c, MMAPString *line, char **error_r);
 /* Writes len bytes and flushes; 0, or -1 with *error_r. */
 int remote_write(struct remote_conn *c, const char *data, size_t len, char **error_r);
+/* A set of UIDs (ascending) as IMAP intervals; n 0: 1:*.  The caller
+ * frees it (mailimap_set_free). */
+struct mailimap_set *remote_uid_set(const uint32_t *uids, size_t n);
+/* libetpan's FETCH results as messages in UID order (FETCHes without a
+ * UID dropped); *n_r their number.  Malloc'd (remote_msgs_free); result
+ * stays the caller's. */
+struct remote_msg *remote_msgs_of(clist *result, size_t *n_r);
 /* "WHAT: connection to HOST failed: WHY" (or the server's answer) for a
  * failed libetpan call that returned r.  Malloc'd. */
 char *remote_io_error(struct remote_conn *c, const char *what, int r);

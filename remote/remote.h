@@ -64,7 +64,7 @@ struct remote_account {
 	char *oauth_token_command;	/* imap_oauth_token_command; NULL: none */
 	char *ca;			/* imap_ca; NULL: the system store */
 	char *fingerprint;		/* imap_fingerprint; NULL: verify the chain */
-	int timeout_ms;			/* each wait for the server */
+	int timeout_ms;			/* each wait for the server (imap_timeout) */
 };
 
 /* The account NAME's settings (imap_url and friends from its block, the
@@ -174,6 +174,10 @@ int remote_fd(const struct remote_conn *c);
  * remote_fd would not see them). */
 bool remote_idle_pending(const struct remote_conn *c);
 
+/* NOOP (the poll of a server without IDLE); the untagged responses it
+ * brings are added to *news.  0, or -1 with *error_r. */
+int remote_noop(struct remote_conn *c, struct remote_idle_news *news, char **error_r);
+
 /* ---- messages of the selected folder: remote/msgs.c ----
  * Flags are store.h's enum store_flag bits (\Recent as STORE_RECENT,
  * $Forwarded as STORE_PASSED).  Sets of UIDs are ascending arrays. */
@@ -184,7 +188,9 @@ struct remote_msg {
 	uint32_t flags;
 	uint32_t size;		/* RFC822.SIZE; 0 when not asked */
 	int64_t internaldate;	/* seconds; 0 when not asked */
+	uint64_t modseq;	/* MODSEQ (CONDSTORE); 0 when the server sent none */
 	char *envelope;		/* the IMAP ENVELOPE string; NULL when not asked */
+	char *keywords;		/* its keywords but $Forwarded, space separated; NULL: none */
 };
 
 /* Most UIDs a caller asks headers for at once: libetpan holds the whole
@@ -214,8 +220,67 @@ int remote_expunge(struct remote_conn *c, const uint32_t *uids, size_t n, char *
  * \Deleted, and the call fails).  0, or -1 with *error_r. */
 int remote_copy(struct remote_conn *c, const uint32_t *uids, size_t n, const char *folder,
 		bool move, char **error_r);
+/* UID STORE +FLAGS.SILENT (op > 0) or -FLAGS.SILENT (op < 0) of the
+ * keywords kw[0..n_kw) (atoms).  Fails, storing nothing, when the
+ * selected folder's PERMANENTFLAGS has no \* (no new keywords kept).
+ * 0, or -1 with *error_r. */
+int remote_store_keywords(struct remote_conn *c, const uint32_t *uids, size_t n, int op,
+			  const char *const *kw, size_t n_kw, char **error_r);
 /* APPEND data[0..len) to folder with flags.  0, or -1 with *error_r. */
 int remote_append(struct remote_conn *c, const char *folder, const char *data, size_t len,
 		  uint32_t flags, char **error_r);
+
+/* ---- what changed since a known state (CONDSTORE, QRESYNC): remote/resync.c ----
+ * libetpan's mailimap_select_qresync, mailimap_uid_fetch_qresync and
+ * mailimap_uid_fetch_changedsince send and parse these; loft only
+ * decides which one a server gets. */
+
+/* UIDs first..last (a VANISHED range). */
+struct remote_range {
+	uint32_t first, last;
+};
+
+/* What a SELECT said and, after QRESYNC, what changed since the state
+ * the caller knew. */
+struct remote_selected {
+	uint32_t exists, uidvalidity, uidnext;
+	uint64_t highestmodseq;		/* 0: no CONDSTORE for this folder */
+	/* True when the SELECT was a QRESYNC one: changed and vanished below
+	 * are every change since the state given (new messages among the
+	 * changed ones).  The caller still checks the count against exists:
+	 * libetpan keeps only the first VANISHED response. */
+	bool resynced;
+	struct remote_msg *changed;	/* UID FLAGS MODSEQ, UID order */
+	size_t n_changed;
+	struct remote_range *vanished;
+	size_t n_vanished;
+};
+
+/* SELECTs folder.  With QRESYNC enabled and a known state (uidvalidity
+ * and modseq not 0): SELECT folder (QRESYNC (uidvalidity modseq
+ * known-uids)), known[0..n_known) the UIDs the caller has (ascending).
+ * Else with CONDSTORE: SELECT folder (CONDSTORE), for HIGHESTMODSEQ.  Else
+ * a plain SELECT.  0 with *s_r filled (remote_selected_clear), or -1 with
+ * *error_r.  One round trip. */
+int remote_select_since(struct remote_conn *c, const char *folder, uint32_t uidvalidity,
+			uint64_t modseq, const uint32_t *known, size_t n_known,
+			struct remote_selected *s_r, char **error_r);
+void remote_selected_clear(struct remote_selected *s);
+/* UID FETCH 1:* (UID FLAGS) (CHANGEDSINCE modseq), with QRESYNC also
+ * VANISHED: the messages changed or added since modseq into *msgs_r
+ * (remote_msgs_free) and, with QRESYNC, the UIDs expunged since into
+ * *vanished_r (free; NULL and 0 without QRESYNC).  0, or -1 with
+ * *error_r. */
+int remote_fetch_changed(struct remote_conn *c, uint64_t modseq, struct remote_msg **msgs_r,
+			 size_t *n_r, struct remote_range **vanished_r, size_t *n_vanished_r,
+			 char **error_r);
+/* UID SEARCH key (an IMAP search key, "BODY \"word\""; CHARSET UTF-8
+ * is added when it holds 8-bit bytes): the UIDs found, ascending, into
+ * *uids_r (free).  0, or -1 with *error_r (the server's NO or BAD too). */
+int remote_search(struct remote_conn *c, const char *key, uint32_t **uids_r, size_t *n_r,
+		  char **error_r);
+/* UID SEARCH ALL: every UID of the folder, ascending, into *uids_r
+ * (free).  0, or -1 with *error_r. */
+int remote_search_all(struct remote_conn *c, uint32_t **uids_r, size_t *n_r, char **error_r);
 
 #endif

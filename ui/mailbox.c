@@ -36,9 +36,19 @@
 
 static struct envelope empty_env = { 0, "", "", "", "", "", "", "", "", 0, 0 };
 
+static void hits_forget(struct ui_mailbox *mb)
+{
+	for (size_t k = 0; k < mb->n_hits; k++) {
+		free(mb->hits[k].key);
+		free(mb->hits[k].uids);
+	}
+	mb->n_hits = 0;
+}
+
 static void free_rows(struct ui_mailbox *mb)
 {
 	ui_tags_forget(mb);
+	hits_forget(mb);
 	if (mb->env)
 		for (size_t i = 0; i < mb->n; i++)
 			envelope_free(&mb->env[i]);
@@ -130,6 +140,32 @@ static int open_progress(size_t done, size_t total, void *vctx)
 			return -1;
 		}
 	}
+	return 0;
+}
+
+/* Keys typed during a short wait are type-ahead: only a wait the user
+ * can see is watched for Ctrl-G. */
+#define NET_WAIT_SHOWN_MS 300
+
+int ui_net_waiting(void *ctx, long waited_ms)
+{
+	struct ui *ui = ctx;
+	int keys[32], n = 0, ch;
+
+	if (waited_ms < NET_WAIT_SHOWN_MS || stdscr == NULL || isendwin())
+		return 0;
+	nodelay(stdscr, TRUE);
+	while (n < 32 && (ch = getch()) != ERR) {
+		if (ch == 7) {	/* Ctrl-G: the rest typed goes too */
+			nodelay(stdscr, FALSE);
+			return -1;
+		}
+		keys[n++] = ch;
+	}
+	nodelay(stdscr, FALSE);
+	while (n > 0)
+		ungetch(keys[--n]);
+	ui_message(ui, false, "Waiting for the server...  (Ctrl-G cancels)");
 	return 0;
 }
 
@@ -388,6 +424,48 @@ static const char *pattern_text(const struct ui_pattern_msg *pm, enum ui_pattern
 	return raw + hlen;
 }
 
+/* ~b ~B ~h on a mailbox whose server searches: one search per key while
+ * the rows stay the same, then a lookup per message.  A search that
+ * failed (offline, Ctrl-G) matches nothing rather than read every
+ * message. */
+static int pattern_server(const struct ui_pattern_msg *pm, const char *key)
+{
+	struct ui *ui = pm->ctx;
+	struct ui_mailbox *mb = &ui->mb;
+	struct ui_server_hits *h = NULL;
+	uint32_t uid = ui_msg_uid(ui, pm->index);
+	const char *err;
+	size_t lo = 0, hi;
+
+	for (size_t k = 0; k < mb->n_hits && h == NULL; k++)
+		if (strcmp(mb->hits[k].key, key) == 0)
+			h = &mb->hits[k];
+	if (h == NULL) {
+		if (mb->n_hits == sizeof(mb->hits) / sizeof(mb->hits[0]))
+			hits_forget(mb);
+		h = &mb->hits[mb->n_hits++];
+		*h = (struct ui_server_hits){ xstrdup(key), NULL, 0 };
+		ui_message(ui, false, "Searching on the server...");
+		if (mailbox_search(mb->box, key, &h->uids, &h->n, &err) < 0) {
+			h->uids = NULL;
+			ui_message(ui, true, "%s", err);
+		} else {
+			ui->status[0] = '\0';
+		}
+	}
+	for (hi = h->n; lo < hi;) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (h->uids[mid] == uid)
+			return 1;
+		if (h->uids[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
 /* ~(P): the thread's messages (rows of the thread view; without threads
  * the message alone). */
 static bool pattern_thread(const struct ui_pattern_msg *pm, const char *pattern)
@@ -426,6 +504,7 @@ void ui_msg_pattern(struct ui *ui, size_t i, struct ui_pattern_msg *pm_r)
 		.now = clock_now(),
 		.text = pattern_text,
 		.thread = pattern_thread,
+		.server = mailbox_caps(ui->mb.box) & MAILBOX_CAP_SEARCH ? pattern_server : NULL,
 		.ctx = ui,
 		.index = i,
 	};
@@ -700,6 +779,8 @@ bool ui_mailbox_refresh(struct ui *ui)
 	}
 	/* Tags are cached per row (and may have changed with the flags). */
 	ui_tags_forget(mb);
+	if (ch.n_new)
+		hits_forget(mb);	/* the server has not looked at them */
 	if (ch.n_expunged || ch.n_new) {
 		mb->n = mailbox_count(mb->box);
 		remap_rows(ui, &ch, old_n);

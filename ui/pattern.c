@@ -14,12 +14,21 @@
  *   word matches the from or the subject.  Strings are case-insensitive
  *   substrings, in "double" or 'single' quotes when they hold blanks.
  *
- * Pure (the message's text and thread come through callbacks);
+ * On a mailbox whose server can search (IMAP), the terms that read the
+ * message -- ~b ~B and ~h "Name: value" -- are asked of the server
+ * (msg->server) with the IMAP SEARCH key ui_pattern_imap_term() writes,
+ * so no message is fetched to match them.  The envelope fields, dates
+ * and flags stay matched here on the cached envelopes as for a local
+ * folder: that is exact (IMAP's SENTSINCE/BEFORE count whole days in the
+ * server's zone) and costs no round trip.
+ *
+ * Pure (the message's text, thread and server come through callbacks);
  * unit-tested in tests/unit/test_ui.c. */
 #include "ui/ui-private.h"
 
 #include "store/store.h"
 
+#include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
 #include <ctype.h>
@@ -184,6 +193,57 @@ static bool parse_range(const char *w, size_t n, int64_t now, int64_t *lo, int64
 	return true;
 }
 
+/* ---- IMAP SEARCH keys ---- */
+
+/* w[0..n) as an IMAP quoted string; false when it cannot be one (CR, LF,
+ * NUL). */
+static bool imap_quoted(struct sbuf *out, const char *w, size_t n)
+{
+	sbuf_addch(out, '"');
+	for (size_t i = 0; i < n; i++) {
+		if (w[i] == '\r' || w[i] == '\n' || w[i] == '\0')
+			return false;
+		if (w[i] == '"' || w[i] == '\\')
+			sbuf_addch(out, '\\');
+		sbuf_addch(out, w[i]);
+	}
+	sbuf_addch(out, '"');
+	return true;
+}
+
+int ui_pattern_imap_term(char op, const char *w, size_t n, struct sbuf *out)
+{
+	size_t start = out->len;
+	const char *colon;
+	bool ok = true;
+
+	switch (op) {
+	case 'b': sbuf_addstr(out, "BODY "); ok = imap_quoted(out, w, n); break;
+	case 'B': sbuf_addstr(out, "TEXT "); ok = imap_quoted(out, w, n); break;
+	case 'h':
+		/* IMAP names the header searched: only "Name: value" has a
+		 * form (a bare word could be in any header). */
+		colon = memchr(w, ':', n);
+		ok = colon != NULL && colon > w && memchr(w, ' ', (size_t)(colon - w)) == NULL;
+		if (!ok)
+			break;
+		sbuf_addstr(out, "HEADER ");
+		sbuf_add(out, w, (size_t)(colon - w));
+		sbuf_addch(out, ' ');
+		colon++;
+		while (colon < w + n && *colon == ' ')
+			colon++;
+		ok = imap_quoted(out, colon, (size_t)(w + n - colon));
+		break;
+	default: ok = false; break;
+	}
+	if (!ok) {
+		sbuf_setlen(out, start);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- the evaluator ---- */
 
 static int eval_or(struct pstate *s, const struct ui_pattern_msg *msg);
@@ -218,6 +278,17 @@ static int eval_string(struct pstate *s, char op, const struct ui_pattern_msg *m
 		h = msg_text(msg, UI_PATTERN_CC, &hl);
 		return contains_n(h, hl, w, n);
 	default:
+		/* The message's text is on the server: let it search. */
+		if (msg->server != NULL) {
+			struct sbuf key = SBUF_INIT;
+			int r = ui_pattern_imap_term(op, w, n, &key) == 0
+					? msg->server(msg, key.buf)
+					: -1;
+
+			sbuf_release(&key);
+			if (r >= 0)
+				return r;
+		}
 		h = msg_text(msg, op == 'h' ? UI_PATTERN_HEADERS : op == 'b' ? UI_PATTERN_BODY
 			     : UI_PATTERN_WHOLE, &hl);
 		return contains_n(h, hl, w, n);

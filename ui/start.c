@@ -123,7 +123,8 @@ int cmd_ui(struct loft_ctx *ctx, int argc, char **argv)
 		free(ui.root);
 		return EX_CONFIG;
 	}
-	ui.env = (struct mailbox_env){ ui.store, ui.root, set.notmuch_db, ctx->cfg };
+	ui.env = (struct mailbox_env){ ui.store, ui.root, set.notmuch_db, ctx->cfg,
+				       ui_net_waiting, &ui };
 	if (fresh)
 		first_run(&ui);
 	if (sort_key_parse(config_get(ctx->cfg, "sort"), &ui.sort) < 0)

@@ -130,6 +130,13 @@ const char *ui_msg_tags(struct ui *ui, size_t i)
 		mb->tags = xcalloc(mb->alloc, sizeof(*mb->tags));
 	if (mb->tags[i])
 		return mb->tags[i];
+	/* An IMAP folder's keywords are its tags. */
+	const char *own = mailbox_msg_tags(mb->box, i);
+
+	if (own != NULL) {
+		mb->tags[i] = shown_tags(own);
+		return mb->tags[i];
+	}
 	ix = reader(ui);
 	path = ix ? mailbox_path(mb->box, i) : NULL;
 	if (path && index_get_tags(ix, path, &all, &err) == 0) {

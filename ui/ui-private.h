@@ -114,6 +114,15 @@ struct ui_mailbox {
 	char *limit;			/* the limit pattern, or NULL */
 	struct message *pat_msg;	/* the message a ~b ~B ~h ~C test read last */
 	uint32_t pat_uid;		/* its UID */
+	/* What the server found for the IMAP search keys of ~b ~B ~h terms
+	 * (ui_msg_pattern's server callback), dropped with the rows and when
+	 * new ones come. */
+	struct ui_server_hits {
+		char *key;
+		uint32_t *uids;		/* ascending; NULL: the search failed */
+		size_t n;
+	} hits[4];
+	size_t n_hits;
 	char **tags;			/* alloc: notmuch tags of drawn rows, lazily
 					 * (ui/tags.c), or NULL */
 	size_t cur, top;		/* cursor row and first row shown */
@@ -224,6 +233,10 @@ struct ui_progress {
 void ui_progress_begin(struct ui *ui, struct ui_progress *p, const char *name);
 /* Returns whether the user cancelled (also left in ui->cancelled). */
 bool ui_progress_end(struct ui *ui, struct ui_progress *p);
+/* struct mailbox_env's waiting callback (ctx the struct ui): after a
+ * moment, says the wait on the bottom line; -1 when Ctrl-G was typed
+ * (other keys typed meanwhile stay queued). */
+int ui_net_waiting(void *ctx, long waited_ms);
 /* Opens name (a folder of the store, "search:QUERY": client/mailbox.h)
  * as the mailbox (the old one stays open on failure).  A first open that
  * must build the folder's state (reading every message's header) runs in
@@ -429,6 +442,10 @@ struct ui_pattern_msg {
 	/* ~(P): whether a message of this one's thread matches P (NULL:
 	 * the message alone is its thread). */
 	bool (*thread)(const struct ui_pattern_msg *msg, const char *pattern);
+	/* Whether the server finds this message for the IMAP SEARCH key
+	 * (~b ~B ~h on an IMAP folder): 1 or 0, -1 when it cannot say (the
+	 * text callback decides then).  NULL: no server. */
+	int (*server)(const struct ui_pattern_msg *msg, const char *key);
 	void *ctx;		/* for the callbacks */
 	size_t index;		/* for the callbacks */
 };
@@ -438,6 +455,13 @@ struct ui_pattern_msg {
 bool ui_pattern_match(const char *pattern, const struct ui_pattern_msg *msg);
 /* 0 when pattern is well-formed, else -1 with *error_r static. */
 int ui_pattern_check(const char *pattern, const char **error_r);
+/* The IMAP SEARCH key of a term that reads the message, op its letter
+ * and w[0..n) its word, appended to out: ~b "BODY \"w\"", ~B "TEXT
+ * \"w\"", ~h "HEADER Name \"value\"" for a word "Name: value".  0, or -1
+ * with out unchanged when the term has no such form (another letter, a
+ * bare ~h word, a word with CR or LF). */
+struct sbuf;
+int ui_pattern_imap_term(char op, const char *w, size_t n, struct sbuf *out);
 
 /* ---- ui/prompt.c ---- */
 /* Reads a line on the bottom row.  complete (may be NULL) is called on

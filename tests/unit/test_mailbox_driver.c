@@ -68,7 +68,7 @@ static void fixture_init(struct fixture *fx, const char *name)
 	struct store_changes ch;
 
 	fx->store = open_store(name);
-	fx->env = (struct mailbox_env){ fx->store, root, NULL, NULL };
+	fx->env = (struct mailbox_env){ .store = fx->store, .root = root };
 	in = open_mb(fx, "INBOX", 0);
 	add_msg(in, "alpha", 0);
 	add_msg(in, "beta", 0);
@@ -221,7 +221,7 @@ static void test_store_sync_other_process(void **unused)
 
 		if (store_open(&set, 0, &s, &err) < 0)
 			_exit(1);
-		env = (struct mailbox_env){ s, root, NULL, NULL };
+		env = (struct mailbox_env){ .store = s, .root = root };
 		if (mailbox_open(&env, "INBOX", 0, &other, &err) < 0)
 			_exit(2);
 		if (mailbox_set_flags(other, &row, 1, STORE_FLAGS_ADD, STORE_ANSWERED, &err) < 0)

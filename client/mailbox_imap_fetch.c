@@ -1,0 +1,514 @@
+/* mailbox_imap_fetch: how the IMAP driver's worker brings its rows up to
+ * date, on open and after news, fetching as little as the server allows.
+ *
+ * The rows come first from the header cache (remote/hcache.h), which
+ * keeps the folder's HIGHESTMODSEQ beside them.  On open, a server with
+ * QRESYNC gets SELECT folder (QRESYNC (uidvalidity modseq known-uids)):
+ * it answers with the FETCHes of what changed and the VANISHED UIDs, so an
+ * unchanged folder costs that one round trip.  With CONDSTORE only, an
+ * unchanged HIGHESTMODSEQ says the same; else UID FETCH 1:* (FLAGS)
+ * (CHANGEDSINCE modseq).  Without either, the FLAGS of every message.
+ * When the count still differs from EXISTS (a VANISHED libetpan dropped,
+ * an expunge CONDSTORE does not report), UID SEARCH ALL settles which
+ * UIDs exist.
+ *
+ * Headers of the UIDs not known yet come in batches of REMOTE_FETCH_BATCH,
+ * the highest UIDs (the newest mail) first; the rows are published after
+ * the first batch and then about once a second, with "Fetching headers
+ * N/TOTAL" as the status, and a request of the UI is served between two
+ * batches, so a first open of a big folder shows its newest screenful at
+ * once and stays usable while the rest fills in.  If the fill stops (the
+ * connection drops, the mailbox closes), what was fetched stays in the
+ * rows and the cache; the stored HIGHESTMODSEQ stays the old one, so the
+ * next open fetches the rest. */
+#include "client/mailbox_imap-private.h"
+
+#include "lib/clock.h"
+#include "lib/xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* How often a long fill publishes its rows and its progress. */
+#define FILL_PUBLISH_MS 1000
+
+/* ---- the header cache, on the worker only ----
+ * A cache that fails is dropped for this session: it only saves time. */
+
+static void cache_fail(struct imap_mailbox *im, char *err)
+{
+	free(err);
+	hcache_close(&im->hc);
+}
+
+/* m for r; m->keywords is malloc'd (the cache keeps $Forwarded among
+ * them). */
+static void row_to_cache(const struct imap_row *r, struct hcache_msg *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->uid = r->uid;
+	m->flags = r->flags & (HCACHE_SEEN | HCACHE_ANSWERED | HCACHE_FLAGGED | HCACHE_DELETED |
+			       HCACHE_DRAFT);
+	if (r->flags & STORE_PASSED)
+		m->keywords = xasprintf("$Forwarded%s%s", r->keywords ? " " : "",
+					r->keywords ? r->keywords : "");
+	else if (r->keywords != NULL)
+		m->keywords = xstrdup(r->keywords);
+	m->size = r->size;
+	m->internaldate = r->internaldate;
+	m->envelope = r->envelope;
+}
+
+static int cache_row(const struct hcache_msg *m, void *ctx)
+{
+	struct imap_rows *rows = ctx;
+	struct imap_row *r = &rows->v[rows->n++];
+
+	r->uid = m->uid;
+	r->flags = m->flags;
+	/* $Forwarded is a flag here, the rest the row's keywords. */
+	for (const char *p = m->keywords; p != NULL && *p != '\0';) {
+		size_t len = strcspn(p, " ");
+
+		if (len == 10 && strncasecmp(p, "$Forwarded", 10) == 0) {
+			r->flags |= STORE_PASSED;
+		} else if (len > 0) {
+			char *kw = r->keywords ? xasprintf("%s %.*s", r->keywords, (int)len, p)
+					       : xstrndup(p, len);
+
+			free(r->keywords);
+			r->keywords = kw;
+		}
+		p += len;
+		p += strspn(p, " ");
+	}
+	r->size = m->size;
+	r->internaldate = m->internaldate;
+	r->envelope = m->envelope ? xstrdup(m->envelope) : NULL;
+	return 0;
+}
+
+uint32_t imap_cache_load(struct imap_mailbox *im, struct imap_rows *mine)
+{
+	struct hcache_folder f;
+	char *err = NULL;
+	long n;
+	int r;
+
+	if (im->hc == NULL)
+		return 0;
+	r = hcache_folder_get(im->hc, im->acct.url.folder, &f, &err);
+	n = r > 0 ? hcache_count(im->hc, im->acct.url.folder, &err) : -1;
+	if (r > 0 && n >= 0) {
+		mine->v = xcalloc((size_t)n + 1, sizeof(*mine->v));
+		/* A row the cache adds meanwhile would overflow: one process
+		 * per folder writes it, this one, and not yet. */
+		if (hcache_foreach(im->hc, im->acct.url.folder, cache_row, mine, &err) == 0) {
+			im->modseq = f.highestmodseq;
+			return f.uidvalidity;
+		}
+	}
+	if (err != NULL)
+		cache_fail(im, err);
+	imap_rows_free(mine);
+	return 0;
+}
+
+/* Tells the cache how old became now. */
+static void cache_update(struct imap_mailbox *im, const struct imap_rows *old,
+			 const struct imap_rows *now)
+{
+	struct hcache_msg *put = xcalloc(now->n + 1, sizeof(*put));
+	struct hcache_msg *fl = xcalloc(now->n + 1, sizeof(*fl));
+	uint32_t *gone = xcalloc(old->n + 1, sizeof(*gone));
+	size_t n_put = 0, n_fl = 0, n_gone = 0;
+	const char *folder = im->acct.url.folder;
+	char *err = NULL;
+
+	if (im->hc == NULL)
+		goto done;
+	for (size_t k = 0; k < now->n; k++) {
+		long at = imap_rows_find(old, now->v[k].uid);
+
+		if (at < 0 || (old->v[at].envelope == NULL && now->v[k].envelope != NULL))
+			row_to_cache(&now->v[k], &put[n_put++]);
+		else if (old->v[at].flags != now->v[k].flags ||
+			 imap_keywords_differ(old->v[at].keywords, now->v[k].keywords))
+			row_to_cache(&now->v[k], &fl[n_fl++]);
+	}
+	for (size_t k = 0; k < old->n; k++)
+		if (imap_rows_find(now, old->v[k].uid) < 0)
+			gone[n_gone++] = old->v[k].uid;
+	if ((n_put && hcache_put(im->hc, folder, put, n_put, &err) < 0) ||
+	    (n_fl && hcache_set_flags(im->hc, folder, fl, n_fl, &err) < 0) ||
+	    (n_gone && hcache_remove(im->hc, folder, gone, n_gone, &err) < 0))
+		cache_fail(im, err);
+done:
+	for (size_t k = 0; k < n_put; k++)
+		free(put[k].keywords);
+	for (size_t k = 0; k < n_fl; k++)
+		free(fl[k].keywords);
+	free(put);
+	free(fl);
+	free(gone);
+}
+
+/* The cache's HIGHESTMODSEQ once the rows it covers are in. */
+static void cache_numbers(struct imap_mailbox *im, uint32_t uidnext)
+{
+	char *err = NULL;
+
+	if (im->hc != NULL &&
+	    hcache_folder_set(im->hc, im->acct.url.folder, uidnext, im->modseq, &err) < 0)
+		cache_fail(im, err);
+}
+
+/* ---- merging what the server said into the rows ---- */
+
+static int cmp_range(const void *a, const void *b)
+{
+	uint32_t x = ((const struct remote_range *)a)->first;
+	uint32_t y = ((const struct remote_range *)b)->first;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Whether uid is in one of the ranges (sorted by first). */
+static bool in_ranges(const struct remote_range *v, size_t n, uint32_t uid)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid].first <= uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* Ranges may overlap: look back while one could still hold uid. */
+	for (size_t k = lo; k > 0; k--)
+		if (v[k - 1].last >= uid)
+			return true;
+	return false;
+}
+
+struct imap_rows imap_rows_merge(struct imap_rows *mine, const struct remote_msg *msgs, size_t n,
+				 enum imap_merge mode, struct remote_range *ranges, size_t n_ranges,
+				 uint32_t **missing_r, size_t *n_missing_r)
+{
+	struct imap_rows next = { xcalloc(mine->n + n + 1, sizeof(*next.v)), 0 };
+	uint32_t *missing = xcalloc(n + 1, sizeof(*missing));
+	size_t i = 0, j = 0, n_missing = 0;
+
+	if (n_ranges > 0)
+		qsort(ranges, n_ranges, sizeof(*ranges), cmp_range);
+	while (i < mine->n || j < n) {
+		struct imap_row *r = i < mine->n ? &mine->v[i] : NULL;
+		const struct remote_msg *m = j < n ? &msgs[j] : NULL;
+
+		if (r != NULL && (m == NULL || r->uid < m->uid)) {
+			i++;
+			if (mode != IMAP_MERGE_DELTA || in_ranges(ranges, n_ranges, r->uid))
+				continue;
+			next.v[next.n++] = *r;
+			r->envelope = r->keywords = NULL;	/* moved */
+		} else if (m != NULL && (r == NULL || m->uid < r->uid)) {
+			j++;
+			/* A FETCH may repeat a UID (an unsolicited one too). */
+			if (next.n > 0 && next.v[next.n - 1].uid == m->uid)
+				continue;
+			next.v[next.n++] = (struct imap_row){
+				.uid = m->uid, .flags = m->flags,
+				.keywords = m->keywords ? xstrdup(m->keywords) : NULL
+			};
+			missing[n_missing++] = m->uid;
+		} else {
+			i++, j++;
+			next.v[next.n] = *r;
+			r->envelope = r->keywords = NULL;	/* moved */
+			if (mode != IMAP_MERGE_ALL_UIDS) {
+				next.v[next.n].flags = m->flags;
+				free(next.v[next.n].keywords);
+				next.v[next.n].keywords = m->keywords ? xstrdup(m->keywords) : NULL;
+			}
+			/* Known but never given headers (a fill cut short). */
+			if (next.v[next.n].envelope == NULL)
+				missing[n_missing++] = m->uid;
+			next.n++;
+		}
+	}
+	*missing_r = missing;
+	*n_missing_r = n_missing;
+	return next;
+}
+
+/* ---- the headers of new UIDs, newest first ---- */
+
+/* Publishes the rows that have headers (a fill under way) and the
+ * progress. */
+static void fill_publish(struct imap_mailbox *im, const struct imap_rows *next, size_t done,
+			 size_t total)
+{
+	struct imap_rows have = { xcalloc(next->n + 1, sizeof(*have.v)), 0 };
+
+	for (size_t k = 0; k < next->n; k++)
+		if (next->v[k].envelope != NULL)
+			have.v[have.n++] = next->v[k];
+	imap_publish(im, &have);
+	free(have.v);	/* the envelopes are next's */
+	imap_set_status(im, true, xasprintf("Fetching headers %zu/%zu", done, total));
+}
+
+/* Drops the rows that got no headers and were not known before (expunged
+ * between the two fetches, or not fetched yet when the fill stopped). */
+static void drop_headless(struct imap_rows *next)
+{
+	size_t m = 0;
+
+	for (size_t k = 0; k < next->n; k++) {
+		if (next->v[k].envelope != NULL)
+			next->v[m++] = next->v[k];
+		else
+			free(next->v[k].keywords);
+	}
+	next->n = m;
+}
+
+/* Fetches the headers of missing[0..n) into next, highest UIDs first.
+ * 0, or -1 with *error_r (next keeps what came). */
+static int fill(struct remote_conn *c, struct imap_mailbox *im, struct imap_rows *next,
+		const uint32_t *missing, size_t n, char **error_r)
+{
+	int64_t last = 0;
+	size_t done = 0;
+
+	for (size_t end = n; end > 0;) {
+		size_t start = end > REMOTE_FETCH_BATCH ? end - REMOTE_FETCH_BATCH : 0;
+		struct remote_msg *got;
+		size_t n_got;
+
+		if (remote_fetch(c, missing + start, end - start, true, &got, &n_got, error_r) < 0)
+			return -1;
+		for (size_t j = 0; j < n_got; j++) {
+			long at = imap_rows_find(next, got[j].uid);
+
+			if (at < 0)
+				continue;
+			next->v[at].flags = got[j].flags;
+			free(next->v[at].keywords);
+			next->v[at].keywords = got[j].keywords;
+			got[j].keywords = NULL;
+			next->v[at].size = got[j].size;
+			next->v[at].internaldate = got[j].internaldate;
+			free(next->v[at].envelope);
+			next->v[at].envelope = got[j].envelope;
+			got[j].envelope = NULL;
+		}
+		remote_msgs_free(got, n_got);
+		done += end - start;
+		end = start;
+		if (end == 0)
+			break;
+		/* The first screenful at once, then about once a second. */
+		if (clock_monotonic_ms() - last >= FILL_PUBLISH_MS) {
+			fill_publish(im, next, done, n);
+			last = clock_monotonic_ms();
+		}
+		if (imap_serve(c, im, NULL, error_r) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Makes mine next: the cache learns the difference. */
+static void adopt(struct imap_mailbox *im, struct imap_rows *mine, struct imap_rows *next)
+{
+	cache_update(im, mine, next);
+	imap_rows_free(mine);
+	*mine = *next;
+	*next = (struct imap_rows){ NULL, 0 };
+}
+
+/* The headers of missing, then next becomes mine; on failure mine keeps
+ * the rows that got headers (and the cache them) and the stored
+ * HIGHESTMODSEQ stays the old one.  0, or -1 with *error_r. */
+static int complete(struct remote_conn *c, struct imap_mailbox *im, struct imap_rows *mine,
+		    struct imap_rows *next, uint32_t *missing, size_t n_missing,
+		    uint64_t modseq, char **error_r)
+{
+	int r = fill(c, im, next, missing, n_missing, error_r);
+
+	free(missing);
+	drop_headless(next);
+	adopt(im, mine, next);
+	if (mine->n > 0 && mine->v[mine->n - 1].uid >= im->uidnext)
+		im->uidnext = mine->v[mine->n - 1].uid + 1;
+	if (r == 0 && modseq != im->modseq) {
+		im->modseq = modseq;
+		cache_numbers(im, im->uidnext);
+	}
+	return r;
+}
+
+static uint64_t max_modseq(uint64_t m, const struct remote_msg *msgs, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		if (msgs[k].modseq > m)
+			m = msgs[k].modseq;
+	return m;
+}
+
+/* The whole folder's UIDs and flags (no CONDSTORE, no known state). */
+static int scan_all(struct remote_conn *c, struct imap_rows *mine, struct imap_rows *next_r,
+		    uint32_t **missing_r, size_t *n_missing_r, char **error_r)
+{
+	struct remote_msg *all;
+	size_t n_all;
+
+	if (remote_fetch(c, NULL, 0, false, &all, &n_all, error_r) < 0)
+		return -1;
+	*next_r = imap_rows_merge(mine, all, n_all, IMAP_MERGE_ALL_FLAGS, NULL, 0, missing_r,
+				  n_missing_r);
+	remote_msgs_free(all, n_all);
+	return 0;
+}
+
+/* Which UIDs exist, when the count says a change was missed: UID SEARCH
+ * ALL, merged into next (which keeps its flags). */
+static int settle_uids(struct remote_conn *c, struct imap_rows *next, uint32_t **missing,
+		       size_t *n_missing, char **error_r)
+{
+	uint32_t *uids, *more;
+	size_t n, n_more;
+	struct remote_msg *as_msgs;
+	struct imap_rows settled;
+
+	if (remote_search_all(c, &uids, &n, error_r) < 0)
+		return -1;
+	as_msgs = xcalloc(n + 1, sizeof(*as_msgs));
+	for (size_t k = 0; k < n; k++)
+		as_msgs[k].uid = uids[k];
+	free(uids);
+	settled = imap_rows_merge(next, as_msgs, n, IMAP_MERGE_ALL_UIDS, NULL, 0, &more, &n_more);
+	free(as_msgs);
+	imap_rows_free(next);
+	*next = settled;
+	/* Missing: the UIDs still without headers (the earlier list may
+	 * name some that are gone now). */
+	free(*missing);
+	free(more);
+	*missing = xcalloc(next->n + 1, sizeof(**missing));
+	*n_missing = 0;
+	for (size_t k = 0; k < next->n; k++)
+		if (next->v[k].envelope == NULL)
+			(*missing)[(*n_missing)++] = next->v[k].uid;
+	return 0;
+}
+
+int imap_open_folder(struct remote_conn *c, struct imap_mailbox *im, struct imap_rows *mine,
+		     uint32_t *known_validity, char **note_r, char **error_r)
+{
+	struct remote_selected sel;
+	struct imap_rows next = { NULL, 0 };
+	uint32_t *known = xcalloc(mine->n + 1, sizeof(*known)), *missing = NULL;
+	size_t n_missing = 0;
+	uint64_t modseq;
+	char *err = NULL;
+	int r;
+
+	for (size_t k = 0; k < mine->n; k++)
+		known[k] = mine->v[k].uid;
+	r = remote_select_since(c, im->acct.url.folder, *known_validity, im->modseq, known,
+				mine->n, &sel, error_r);
+	free(known);
+	if (r < 0)
+		return -1;
+	if (*known_validity != 0 && sel.uidvalidity != *known_validity) {
+		/* The old UIDs mean nothing now, nor the old bodies. */
+		imap_rows_free(mine);
+		im->modseq = 0;
+		pthread_mutex_lock(&im->lock);
+		im->pub_reset = true;
+		pthread_mutex_unlock(&im->lock);
+		imap_bodies_drop(im, sel.uidvalidity);
+		*note_r = xasprintf("%s: UIDVALIDITY changed, messages read again",
+				    im->acct.url.folder);
+	}
+	*known_validity = sel.uidvalidity;
+	/* The cache drops the folder's entries of another UIDVALIDITY. */
+	if (im->hc != NULL &&
+	    hcache_folder_open(im->hc, im->acct.url.folder, sel.uidvalidity, NULL, &err) < 0)
+		cache_fail(im, err);
+	pthread_mutex_lock(&im->lock);
+	im->uidvalidity = sel.uidvalidity;
+	pthread_mutex_unlock(&im->lock);
+
+	modseq = sel.highestmodseq;
+	if (sel.resynced) {
+		next = imap_rows_merge(mine, sel.changed, sel.n_changed, IMAP_MERGE_DELTA, sel.vanished,
+			     sel.n_vanished, &missing, &n_missing);
+	} else if (modseq != 0 && im->modseq != 0 && modseq == im->modseq) {
+		next = imap_rows_merge(mine, NULL, 0, IMAP_MERGE_DELTA, NULL, 0, &missing, &n_missing);
+	} else if (modseq != 0 && im->modseq != 0) {
+		struct remote_msg *ch;
+		struct remote_range *van;
+		size_t n_ch, n_van;
+
+		if (remote_fetch_changed(c, im->modseq, &ch, &n_ch, &van, &n_van, error_r) < 0)
+			goto fail;
+		next = imap_rows_merge(mine, ch, n_ch, IMAP_MERGE_DELTA, van, n_van, &missing, &n_missing);
+		modseq = max_modseq(modseq, ch, n_ch);
+		remote_msgs_free(ch, n_ch);
+		free(van);
+	} else if (scan_all(c, mine, &next, &missing, &n_missing, error_r) < 0) {
+		goto fail;
+	}
+	/* The rows should number EXISTS now.  When they do not (a VANISHED
+	 * libetpan dropped, an expunge CONDSTORE alone does not report, mail
+	 * that came after the SELECT), UID SEARCH ALL settles the UIDs. */
+	if (next.n != sel.exists && settle_uids(c, &next, &missing, &n_missing, error_r) < 0)
+		goto fail;
+	im->uidnext = sel.uidnext;
+	r = complete(c, im, mine, &next, missing, n_missing, modseq, error_r);
+	remote_selected_clear(&sel);
+	return r;
+fail:
+	free(missing);
+	imap_rows_free(&next);
+	remote_selected_clear(&sel);
+	return -1;
+}
+
+int imap_refresh(struct remote_conn *c, struct imap_mailbox *im, struct imap_rows *mine,
+		 bool expunged, char **error_r)
+{
+	struct imap_rows next;
+	uint32_t *missing;
+	size_t n_missing;
+	uint64_t modseq = im->modseq;
+
+	if (remote_condstore(c) && im->modseq != 0) {
+		struct remote_msg *ch;
+		struct remote_range *van;
+		size_t n_ch, n_van;
+
+		if (remote_fetch_changed(c, im->modseq, &ch, &n_ch, &van, &n_van, error_r) < 0)
+			return -1;
+		next = imap_rows_merge(mine, ch, n_ch, IMAP_MERGE_DELTA, van, n_van, &missing, &n_missing);
+		modseq = max_modseq(modseq, ch, n_ch);
+		remote_msgs_free(ch, n_ch);
+		free(van);
+		/* CONDSTORE alone does not say which UIDs went. */
+		if (expunged && !remote_qresync(c) &&
+		    settle_uids(c, &next, &missing, &n_missing, error_r) < 0) {
+			free(missing);
+			imap_rows_free(&next);
+			return -1;
+		}
+	} else if (scan_all(c, mine, &next, &missing, &n_missing, error_r) < 0) {
+		return -1;
+	}
+	return complete(c, im, mine, &next, missing, n_missing, modseq, error_r);
+}
