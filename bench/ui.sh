@@ -10,7 +10,9 @@
 # the client.  The 4 MB message (the corpus's biggest file) is opened from
 # a one-message maildir: Enter, until the index's status line is gone.
 # Each peer runs once first to warm its header cache; loft "with state"
-# the same; "no state" starts on an empty state directory every time.
+# the same (its close keeps the folder's snapshot and threads in the state,
+# which the measured runs copy back); "no state" starts on an empty state
+# directory every time.
 # loft's first open of a big folder shows the rows by arrival while it
 # reads the headers ("Threading..." on the message line): the no-state run
 # also times until the threads are in, and its peak RSS covers that, so

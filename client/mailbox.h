@@ -40,6 +40,8 @@
 struct config;
 struct sbuf;
 struct mailbox;
+struct thread;
+struct thread_options;
 
 /* What a driver needs from the client's settings (borrowed: must outlive
  * every mailbox opened with it). */
@@ -174,6 +176,13 @@ struct mailbox_driver {
 	int (*search)(struct mailbox *mb, const char *key, uint32_t **uids_r, size_t *n_r,
 		      const char **error_r);
 	const char *(*msg_tags)(const struct mailbox *mb, size_t i);
+	/* Bytes kept for the next open under name (NULL: nothing kept), as
+	 * store_folder_cache_get/put: 1 / 0 none / -1, and 0 / -1. */
+	int (*cache_get)(struct mailbox *mb, const char *name, struct sbuf *out,
+			 const char **error_r);
+	int (*cache_put)(struct mailbox *mb, const char *name, size_t len,
+			 void (*fill)(void *dst, size_t len, void *ctx), void *ctx,
+			 const char **error_r);
 };
 
 /* Opens name with the first driver that accepts it: "search:QUERY" a
@@ -278,6 +287,23 @@ const char *mailbox_msg_tags(const struct mailbox *mb, size_t i);
  * the network (the env's waiting callback can give up). */
 int mailbox_search(struct mailbox *mb, const char *key, uint32_t **uids_r, size_t *n_r,
 		   const char **error_r);
+
+/* ---- threads kept between opens: client/mailbox_threads.c ---- */
+
+/* The threads of mb's rows as mailbox_threads_keep() left them, when they
+ * were built from the same rows (the same UIDs in the same order) with
+ * the same options (NULL: THREAD_OPTIONS_DEFAULT); else, and for a
+ * mailbox that keeps nothing (a search, an IMAP folder), NULL.  The
+ * caller frees the result with thread_free().  A store folder reads them
+ * from its state: a few ms for 100,000 messages, against ~150 ms for
+ * thread_build() and its input. */
+struct thread *mailbox_threads_cached(struct mailbox *mb, const struct thread_options *opt);
+/* Keeps t, built over mb's current rows with opt, for the next open (one
+ * state write of ~50 bytes a message; a failure is ignored: the next
+ * open builds them again).  Does nothing for a mailbox that keeps
+ * nothing. */
+void mailbox_threads_keep(struct mailbox *mb, const struct thread *t,
+			  const struct thread_options *opt);
 
 /* ---- the folders beside a mailbox: client/mailbox_folders.c ----
  * ui/ lists, completes and opens folders through these, whatever the

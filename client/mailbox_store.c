@@ -18,6 +18,7 @@ struct store_mailbox {
 	struct mailbox mb;
 	struct store_folder *f;
 	bool fill_failed;		/* a step failed: stop reading headers */
+	bool target;			/* MAILBOX_OPEN_TARGET: only written to */
 };
 
 #define SMB(m) ((struct store_mailbox *)(m))
@@ -44,12 +45,20 @@ static int store_mb_open(const struct mailbox_env *env, const char *name, unsign
 	s = xcalloc(1, sizeof(*s));
 	mailbox_base_init(&s->mb, &mailbox_store_driver, env, name);
 	s->f = f;
+	s->target = flags & MAILBOX_OPEN_TARGET;
 	*mb_r = &s->mb;
 	return 0;
 }
 
 static void store_mb_close(struct mailbox *mb)
 {
+	const char *err;
+
+	/* The next open of the folder, unchanged by then, copies the
+	 * snapshot back instead of reading every record (a failure costs
+	 * only that). */
+	if (!SMB(mb)->target)
+		(void)store_folder_keep_snapshot(SMB(mb)->f, &err);
 	store_folder_close(&SMB(mb)->f);
 	mailbox_base_deinit(mb);
 	free(mb);
@@ -242,6 +251,19 @@ static int store_mb_tag(struct mailbox *mb, const uint32_t *v, size_t n, const c
 	return mailbox_files_tag(mb, v, n, add, n_add, rm, n_rm, NULL, done_r, error_r);
 }
 
+static int store_mb_cache_get(struct mailbox *mb, const char *name, struct sbuf *out,
+			      const char **error_r)
+{
+	return store_folder_cache_get(SMB(mb)->f, name, out, error_r);
+}
+
+static int store_mb_cache_put(struct mailbox *mb, const char *name, size_t len,
+			      void (*fill)(void *dst, size_t len, void *ctx), void *ctx,
+			      const char **error_r)
+{
+	return store_folder_cache_put(SMB(mb)->f, name, len, fill, ctx, error_r);
+}
+
 const struct mailbox_driver mailbox_store_driver = {
 	.name = "store",
 	.accepts = store_accepts,
@@ -265,4 +287,6 @@ const struct mailbox_driver mailbox_store_driver = {
 	.expunge = store_mb_expunge,
 	.append = store_mb_append,
 	.tag = store_mb_tag,
+	.cache_get = store_mb_cache_get,
+	.cache_put = store_mb_cache_put,
 };

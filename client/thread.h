@@ -93,6 +93,18 @@ struct thread *thread_build(const struct thread_input *in, size_t n,
 /* NULL-safe; sets *tp to NULL. */
 void thread_free(struct thread **tp);
 
+/* The threads as bytes, to keep for the next open of the same messages
+ * (client/thread_cache.c): thread_save writes t and key (the caller's
+ * fingerprint of what t was built from) to dst, thread_save_size(t)
+ * bytes (written in place: no copy of ours).  thread_load gives back a
+ * thread equal to the one saved (free with thread_free), or NULL when the
+ * bytes are not a thread of n messages saved with key by this build of
+ * loft, or do not hold together (every link is checked: garbled bytes
+ * never give an index out of range or a loop).  Pure; O(n). */
+size_t thread_save_size(const struct thread *t);
+void thread_save(const struct thread *t, uint64_t key, void *dst);
+struct thread *thread_load(const void *data, size_t len, size_t n, uint64_t key);
+
 /* Appends the tree drawing for message msg (its depth in cells: "│ ", "  ",
  * then "├─>" or "└─>"; nothing for a top) to out.  At most max_levels
  * levels are drawn (the nearest ones), so deep threads stay on screen.

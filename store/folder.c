@@ -570,12 +570,20 @@ out:
 
 static void join_reset(struct join *j)
 {
-	arena_clear(j->f->arena);
+	store_snapshot_clear(j->f);
 	j->n_vanished = j->n_updates = j->built = 0;
 	for (size_t i = 0; i < j->n; i++)
 		j->fe[i].uid = 0;
 	j->f->count = 0;
 	store_snapshot_reserve(j->f, j->n);
+}
+
+void store_snapshot_clear(struct store_folder *f)
+{
+	arena_clear(f->arena);
+	free(f->image);
+	f->image = NULL;
+	f->count = 0;
 }
 
 void store_snapshot_reserve(struct store_folder *f, size_t n)
@@ -684,10 +692,8 @@ out:
 	/* The snapshot keeps the scan's strings, not its entries. */
 	if (f->scan)
 		maildir_scan_drop_entries(f->scan);
-	if (ret < 0) {
-		arena_clear(f->arena);
-		f->count = 0;
-	}
+	if (ret < 0)
+		store_snapshot_clear(f);
 	return ret;
 }
 
@@ -803,6 +809,7 @@ void store_folder_close(struct store_folder **folderp)
 	maildir_scan_free(&f->scan);
 	mbox_entries_free(f->mbox_entries, f->mbox_count);
 	arena_free(&f->arena);
+	free(f->image);
 	free(f->msgs);
 	store_shared_put(f->store, f->sh);
 	f->store->open_folders--;

@@ -37,6 +37,7 @@ static void snapshot_update(struct store_folder *f, const struct flag_done *d)
 		return;
 	struct store_msg *m = &f->msgs[i];
 
+	f->image_keep = false;
 	m->flags = d->flags;
 	m->modseq = d->modseq;
 	m->keywords = arena_strdup(f->arena, d->keywords ? d->keywords : "");

@@ -191,6 +191,7 @@ int store_snapshot_from_state(struct store_folder *f, const char **error_r)
 	struct state_header hdr;
 	uint64_t had[STATE_STAMPS], now[STATE_STAMPS];
 	struct build b = { f, 0, false };
+	struct store_image_key key;
 	const char *err;
 
 	if (f->kind != STORE_MAILDIR)
@@ -203,18 +204,27 @@ int store_snapshot_from_state(struct store_folder *f, const char **error_r)
 		return store_fail(f->store, error_r, "%s", err);
 	if (!stamps_agree(f, had, now))
 		return 0;
+	/* The image of the snapshot a client kept, when nothing changed
+	 * since (folder_image.c): one copy instead of the walk. */
+	store_image_key_of(&key, &hdr, had);
+	f->image_keep = false;
+	if (store_image_load(f, &key)) {
+		arena_clear(f->arena);
+		goto done;
+	}
 	b.expect = hdr.count;
-	arena_clear(f->arena);
-	f->count = 0;
+	store_snapshot_clear(f);
 	store_snapshot_reserve(f, hdr.count);
 	int r = state_foreach_since(f->state, 0, &hdr, had, build_cb, &b, &err);
 	bool retry = b.unusable || !stamps_agree(f, had, now) || f->count != hdr.count;
 
 	if (r < 0 || retry) {
-		arena_clear(f->arena);
-		f->count = 0;
+		store_snapshot_clear(f);
 		return retry ? 0 : store_fail(f->store, error_r, "%s", err);
 	}
+	store_image_key_of(&f->image_key, &hdr, had);
+	f->image_keep = true;
+done:
 	f->uidvalidity = hdr.uidvalidity;
 	f->uidnext = hdr.uidnext;
 	f->highestmodseq = hdr.highestmodseq;
@@ -394,6 +404,10 @@ int store_folder_sync(struct store_folder *f, struct store_changes *changes_r,
 	f->highestmodseq = hdr.highestmodseq;
 	ret = 0;
 out:
+	/* A snapshot that changed is no longer the one its walk read. */
+	if (ret < 0 || ch->rescanned || ch->n_new || ch->n_expunged || ch->n_changed ||
+	    f->highestmodseq != old_modseq)
+		f->image_keep = false;
 	if (ret == 0 && ch->n_changed > 1) {
 		size_t w = 1;
 

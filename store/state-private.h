@@ -13,6 +13,7 @@
  *   keys      driver key (bytes, no NUL) -> UID (big-endian u32)
  *   expunged  MODSEQ (big-endian u64) -> UID (big-endian u32)
  *   tkeys, envs  headers read after the record was added (state-aux.c)
+ *   cache     name -> bytes a caller derives from the folder (state-cache.c)
  *
  * Record: version u8, flags u32, modseq u64, size u64, internal_date i64
  * (all little-endian), then six strings (key, location, keywords, envelope,
@@ -49,6 +50,7 @@ struct state {
 	MDB_env *env;
 	MDB_dbi dbi_meta, dbi_msgs, dbi_keys, dbi_exp;
 	MDB_dbi dbi_tkeys, dbi_envs;	/* state-aux.c */
+	MDB_dbi dbi_cache;		/* state-cache.c */
 	char *dir;
 	char *path;			/* DIR/data.mdb, for messages */
 	char *error;			/* the last error, owned */
@@ -93,6 +95,10 @@ int state_fail_mdb(struct state *st, const char **error_r, int rc, const char *w
 /* mdb_txn_begin(), adopting a map size grown by another process
  * (MDB_MAP_RESIZED) when no other transaction of ours is open.  0 or -1. */
 int state_mdb_begin(struct state *st, unsigned flags, MDB_txn **txn_r, const char **error_r);
+/* A read transaction for one call (the state's reused one unless a walk
+ * holds it), and its end.  0 or -1. */
+int state_rd_begin(struct state *st, MDB_txn **txn_r, const char **error_r);
+void state_rd_end(struct state *st, MDB_txn *txn);
 /* 1 with *hdr_r, 0 when there is no UIDVALIDITY yet, -1 on error. */
 int state_read_header(struct state *st, MDB_txn *txn, struct state_header *hdr_r,
 		      const char **error_r);

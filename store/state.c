@@ -25,7 +25,7 @@
  * ~700 bytes). */
 #define STATE_MAP_SIZE (SIZE_MAX > 0xffffffffu ? ((size_t)4 << 30) : ((size_t)1 << 30))
 #define STATE_MAX_READERS 512
-#define STATE_MAX_DBS 6
+#define STATE_MAX_DBS 7
 
 /* state_open() and state_destroy() have no state to own their messages. */
 static _Thread_local char open_error[1024];
@@ -311,7 +311,7 @@ int state_mdb_begin(struct state *st, unsigned flags, MDB_txn **txn_r, const cha
 	return rc == 0 ? 0 : state_fail_mdb(st, error_r, rc, "beginning a transaction");
 }
 
-static int rd_begin(struct state *st, MDB_txn **txn_r, const char **error_r)
+int state_rd_begin(struct state *st, MDB_txn **txn_r, const char **error_r)
 {
 	MDB_txn *txn = NULL;
 
@@ -335,7 +335,7 @@ static int rd_begin(struct state *st, MDB_txn **txn_r, const char **error_r)
 	return 0;
 }
 
-static void rd_end(struct state *st, MDB_txn *txn)
+void state_rd_end(struct state *st, MDB_txn *txn)
 {
 	if (txn == st->rtxn) {
 		mdb_txn_reset(txn);
@@ -436,9 +436,9 @@ static uint32_t new_uidvalidity(const char *dir, const char *keep_file)
 static int open_dbis(struct state *st, MDB_txn *txn, unsigned flags, const char **error_r)
 {
 	static const char *const names[] = { "meta", "msgs", "keys", "expunged", "tkeys",
-					     "envs" };
+					     "envs", "cache" };
 	MDB_dbi *dbis[] = { &st->dbi_meta, &st->dbi_msgs, &st->dbi_keys, &st->dbi_exp,
-			    &st->dbi_tkeys, &st->dbi_envs };
+			    &st->dbi_tkeys, &st->dbi_envs, &st->dbi_cache };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		int rc = mdb_dbi_open(txn, names[i], flags, dbis[i]);
@@ -607,7 +607,7 @@ int state_get_header(struct state *st, struct state_header *hdr_r, const char **
 	MDB_stat ms;
 	int ret, rc;
 
-	if (rd_begin(st, &txn, error_r) < 0)
+	if (state_rd_begin(st, &txn, error_r) < 0)
 		return -1;
 	ret = state_read_header(st, txn, hdr_r, error_r);
 	if (ret == 0)
@@ -619,7 +619,7 @@ int state_get_header(struct state *st, struct state_header *hdr_r, const char **
 		else
 			ret = state_fail_mdb(st, error_r, rc, "counting records");
 	}
-	rd_end(st, txn);
+	state_rd_end(st, txn);
 	return ret > 0 ? 0 : -1;
 }
 
@@ -630,14 +630,14 @@ int state_get_counts(struct state *st, size_t *total_r, size_t *unseen_r, const 
 	uint32_t unseen = 0;
 	int ret, rc;
 
-	if (rd_begin(st, &txn, error_r) < 0)
+	if (state_rd_begin(st, &txn, error_r) < 0)
 		return -1;
 	rc = mdb_stat(txn, st->dbi_msgs, &ms);
 	if (rc != 0)
 		ret = state_fail_mdb(st, error_r, rc, "counting records");
 	else if ((ret = state_read_unseen(st, txn, &unseen, error_r)) == 0)
 		ret = state_count_unseen(st, txn, &unseen, error_r);
-	rd_end(st, txn);
+	state_rd_end(st, txn);
 	if (ret < 0)
 		return -1;
 	*total_r = ms.ms_entries;
@@ -669,13 +669,18 @@ static void span_add(struct walk_span *sp, const MDB_val *v)
 		sp->hi = a + v->mv_size;
 }
 
+void state_map_drop(const void *p, size_t len)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), a = (uintptr_t)p;
+	uintptr_t lo = a & ~(page - 1), hi = (a + len + page - 1) & ~(page - 1);
+
+	if (a != 0 && hi > lo)
+		(void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
 static void span_drop(const struct walk_span *sp)
 {
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t lo = sp->lo & ~(page - 1), hi = (sp->hi + page - 1) & ~(page - 1);
-
-	if (sp->lo != 0 && hi > lo)
-		(void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+	state_map_drop((const void *)sp->lo, sp->hi - sp->lo);
 }
 
 static const char *const stamp_names[STATE_STAMPS] = { "stamp0", "stamp1" };
@@ -762,7 +767,7 @@ int state_foreach_since(struct state *st, uint64_t modseq, struct state_header *
 	MDB_txn *txn;
 	int rc, ret;
 
-	if (rd_begin(st, &txn, error_r) < 0)
+	if (state_rd_begin(st, &txn, error_r) < 0)
 		return -1;
 	ret = state_read_header(st, txn, hdr_r, error_r);
 	if (ret == 0)
@@ -780,7 +785,7 @@ int state_foreach_since(struct state *st, uint64_t modseq, struct state_header *
 	ret = modseq && hdr_r->highestmodseq <= modseq ? 0 :
 	      walk_records(st, txn, modseq, fn, ctx, error_r);
 out:
-	rd_end(st, txn);
+	state_rd_end(st, txn);
 	return ret < 0 ? -1 : 0;
 }
 
@@ -790,10 +795,10 @@ int state_foreach(struct state *st, int (*fn)(const struct state_rec *rec, void 
 	MDB_txn *txn;
 	int ret;
 
-	if (rd_begin(st, &txn, error_r) < 0)
+	if (state_rd_begin(st, &txn, error_r) < 0)
 		return -1;
 	ret = walk_records(st, txn, 0, fn, ctx, error_r);
-	rd_end(st, txn);
+	state_rd_end(st, txn);
 	return ret;
 }
 
@@ -837,10 +842,10 @@ int state_lookup_key(struct state *st, const char *key, uint32_t *uid_r, const c
 	MDB_txn *txn;
 	int ret;
 
-	if (rd_begin(st, &txn, error_r) < 0)
+	if (state_rd_begin(st, &txn, error_r) < 0)
 		return -1;
 	ret = state_lookup_key_in(st, txn, key, uid_r, error_r);
-	rd_end(st, txn);
+	state_rd_end(st, txn);
 	return ret;
 }
 
@@ -851,12 +856,12 @@ int state_get(struct state *st, uint32_t uid, struct state_rec *rec_r, char **bu
 	int ret;
 
 	*buf_r = NULL;
-	if (rd_begin(st, &txn, error_r) < 0)
+	if (state_rd_begin(st, &txn, error_r) < 0)
 		return -1;
 	ret = state_get_in(st, txn, uid, rec_r, error_r);
 	if (ret > 0)
 		state_rec_copy(rec_r, buf_r);
-	rd_end(st, txn);
+	state_rd_end(st, txn);
 	return ret;
 }
 
@@ -882,11 +887,11 @@ int state_expunged_since(struct state *st, uint64_t modseq, uint32_t **uids_r, s
 	*n_r = 0;
 	if (modseq == UINT64_MAX)
 		return 0;
-	if (rd_begin(st, &txn, error_r) < 0)
+	if (state_rd_begin(st, &txn, error_r) < 0)
 		return -1;
 	rc = mdb_cursor_open(txn, st->dbi_exp, &cur);
 	if (rc != 0) {
-		rd_end(st, txn);
+		state_rd_end(st, txn);
 		return state_fail_mdb(st, error_r, rc, "cursor");
 	}
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
@@ -904,7 +909,7 @@ int state_expunged_since(struct state *st, uint64_t modseq, uint32_t **uids_r, s
 	if (ret == 0 && rc != MDB_NOTFOUND)
 		ret = state_fail_mdb(st, error_r, rc, "reading the expunge log");
 	mdb_cursor_close(cur);
-	rd_end(st, txn);
+	state_rd_end(st, txn);
 	if (ret < 0) {
 		free(uids);
 		return -1;

@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct sbuf;
 struct state;
 struct state_txn;
 
@@ -157,6 +158,30 @@ void state_txn_no_wake(struct state_txn *txn);
  * a fill, whose pages would otherwise count in the RSS.  No transaction of
  * this state may be open.  Best effort. */
 void state_release_map(struct state *st);
+/* Bytes a caller keeps under name (a short word) in the state, opaque
+ * to it (state-cache.c): state_cache_get appends them to out and returns
+ * 1, or 0 when there are none, -1 on error; state_cache_put replaces them
+ * in a transaction of its own (blocks on the writer lock) that takes no
+ * MODSEQ and wakes no watcher.  0 or -1.  They go with the state. */
+int state_cache_get(struct state *st, const char *name, struct sbuf *out, const char **error_r);
+int state_cache_put(struct state *st, const char *name, const void *data, size_t len,
+		    const char **error_r);
+/* state_cache_put of len bytes that fill(dst, len, ctx) writes in place
+ * (no buffer of the caller's: for megabytes). */
+int state_cache_put_with(struct state *st, const char *name, size_t len,
+			 void (*fill)(void *dst, size_t len, void *ctx), void *ctx,
+			 const char **error_r);
+/* The same without a copy: fn(data, len, ctx) sees the bytes in place,
+ * inside one read transaction (they are gone after it), and its return
+ * (not 0) is state_cache_read's; 0 when there are none, -1 on error. */
+int state_cache_read(struct state *st, const char *name,
+		     int (*fn)(const void *data, size_t len, void *ctx), void *ctx,
+		     const char **error_r);
+/* Drops the pages of the state's map that hold p[0..len) (bytes a
+ * state_cache_read callback sees) from this process's resident set; they
+ * stay in the page cache.  For a callback that copies megabytes: dropped
+ * as it goes, they never all count at once. */
+void state_map_drop(const void *p, size_t len);
 /* UIDNEXT and HIGHESTMODSEQ as this transaction has them so far: after an
  * add, update with bump or remove, the MODSEQ that change took. */
 uint32_t state_txn_uidnext(const struct state_txn *txn);

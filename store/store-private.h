@@ -59,6 +59,13 @@ struct store {
 	size_t eager_max;
 };
 
+/* What a snapshot built from the state was read at (folder_image.c). */
+struct store_image_key {
+	uint32_t uidvalidity, uidnext;
+	uint64_t highestmodseq, count;
+	uint64_t stamps[STATE_STAMPS];
+};
+
 struct store_folder {
 	struct store *store;
 	char *name;			/* as resolved: "INBOX", "Lists/foo" or a path */
@@ -84,6 +91,12 @@ struct store_folder {
 	/* Below this snapshot index every message has its thread key
 	 * (folder_fill.c); 0 whenever the snapshot is rebuilt. */
 	size_t fill_next;
+	/* folder_image.c: the strings of a snapshot loaded from an image
+	 * (malloc'd, or NULL); whether the snapshot is one built from the
+	 * state and unchanged since, read at image_key. */
+	char *image;
+	bool image_keep;
+	struct store_image_key image_key;
 };
 
 /* ---- store.c ---- */
@@ -215,6 +228,8 @@ const struct mbox_entry *store_mbox_entry(const struct store_folder *f, const ch
  * the fields as consecutive NUL-terminated strings in a; NULL for NULL
  * (not read yet), five empty strings for "" (unreadable). */
 const char *store_threadkey_split(struct arena *a, const char *key);
+/* Empties the snapshot and frees its strings (arena and image). */
+void store_snapshot_clear(struct store_folder *f);
 /* Makes room for n messages in f->msgs (contents kept). */
 void store_snapshot_reserve(struct store_folder *f, size_t n);
 
@@ -237,6 +252,15 @@ int store_stamps_after(struct store_folder *f, struct state_txn *txn, bool keep,
 /* The warm open: builds the snapshot from the state alone when the stamps
  * match the files.  1 built, 0 a reconcile is needed, -1 error. */
 int store_snapshot_from_state(struct store_folder *f, const char **error_r);
+
+/* ---- folder_image.c ---- */
+
+void store_image_key_of(struct store_image_key *key, const struct state_header *hdr,
+			const uint64_t stamps[STATE_STAMPS]);
+/* Replaces the snapshot with the image kept in the state when it was read
+ * at key (the state's header and stamps now, which the files agree with).
+ * 1 loaded, 0 none usable (the snapshot is left as it was). */
+int store_image_load(struct store_folder *f, const struct store_image_key *key);
 
 /* ---- notify.c ---- */
 

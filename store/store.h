@@ -262,6 +262,30 @@ bool store_folder_filled(struct store_folder *f);
  * many still lack it.  About 10 ms per 1,000 messages; 0 or -1. */
 int store_folder_fill(struct store_folder *f, size_t max, size_t *left_r,
 		      const char **error_r);
+/* What a client derives from the folder and keeps for the next open (the
+ * client's threads), under name (a short word): bytes opaque to the store,
+ * kept in the folder's state and dropped with it.  store_folder_cache_get
+ * appends those last put under name to out: 1, or 0 when there are none
+ * or they were put under another UIDVALIDITY; -1 on a state error.  The
+ * caller checks they still fit the folder (they survive every change).
+ * store_folder_cache_put replaces them with the len bytes fill(dst, len,
+ * ctx) writes in place (no copy): one state transaction that takes
+ * no MODSEQ and wakes no other process (a read-only store writes it too:
+ * its states are in the cache dir).  0 or -1. */
+int store_folder_cache_get(struct store_folder *f, const char *name, struct sbuf *out,
+			   const char **error_r);
+int store_folder_cache_put(struct store_folder *f, const char *name, size_t len,
+			   void (*fill)(void *dst, size_t len, void *ctx), void *ctx,
+			   const char **error_r);
+/* Keeps the snapshot in the folder's state as one block, so that the next
+ * open of the folder, unchanged by then, copies it back rather than
+ * reading every record (the client's warm first screen).  Only a snapshot
+ * the open built from the state, unchanged since in this process and
+ * with every thread key read, is kept (else nothing is done); one state
+ * transaction (~100 bytes a message) that wakes no other process.  Any
+ * later change to the folder by anyone makes the next open ignore it.
+ * 0 or -1. */
+int store_folder_keep_snapshot(struct store_folder *f, const char **error_r);
 uint32_t store_folder_uidvalidity(const struct store_folder *f);
 uint32_t store_folder_uidnext(const struct store_folder *f);
 uint64_t store_folder_highestmodseq(const struct store_folder *f);

@@ -612,6 +612,9 @@ void ui_index_run(struct ui *ui)
 	/* Prompts opened from here (and from the screens above it) have the
 	 * index drawn under them. */
 	ui->redraw = ui_index_draw;
+	/* The queue is counted by a `loft queue list` run (~20 ms): in the
+	 * background, so the first screen does not wait for it. */
+	ui_queue_count_start(ui);
 	for (;;) {
 		ui_index_draw(ui);
 		ui->in_index = true;

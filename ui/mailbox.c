@@ -574,20 +574,29 @@ static void thread_fields(struct ui *ui, size_t i, struct thread_input *in, stru
 		in->date = m.internal_date;
 }
 
+/* The threads of the rows: those the mailbox kept from an open of the
+ * same messages (a warm open of an unchanged folder looks at no thread
+ * key), else built, then kept for the next open. */
 static void build_threads(struct ui *ui)
 {
 	struct ui_mailbox *mb = &ui->mb;
-	struct thread_input *in = xcalloc(mb->n + 1, sizeof(*in));
-	struct arena *pool = arena_new(0);
+	struct thread_input *in;
+	struct arena *pool;
 	struct sbuf tmp = SBUF_INIT;
 
+	thread_free(&mb->thr);
+	mb->thr = mailbox_threads_cached(mb->box, NULL);
+	if (mb->thr)
+		return;
+	in = xcalloc(mb->n + 1, sizeof(*in));
+	pool = arena_new(0);
 	for (size_t i = 0; i < mb->n; i++)
 		thread_fields(ui, i, &in[i], pool, &tmp);
-	thread_free(&mb->thr);
 	mb->thr = thread_build(in, mb->n, NULL);
 	free(in);
 	sbuf_release(&tmp);
 	arena_free(&pool);
+	mailbox_threads_keep(mb->box, mb->thr, NULL);
 }
 
 static void sort_plain(struct ui *ui, uint32_t *order)

@@ -188,6 +188,21 @@ void ui_queue_count(struct ui *ui)
 	sbuf_release(&out);
 }
 
+void ui_queue_count_start(struct ui *ui)
+{
+	static const char *const args[] = { "queue", "list", NULL };
+
+	if (ui->queue_pid > 0)
+		return;
+	ui->queue_pid = spawn_loft(ui, args, NULL, &ui->queue_fd);
+	if (ui->queue_pid < 0) {
+		ui->queue_pid = 0;
+		ui->queue_fd = -1;
+		return;
+	}
+	ui->queue_listing = true;
+}
+
 /* Decodes one field of a queue envelope line ("-" is empty, %XX escapes). */
 static char *env_field(const char **p)
 {
@@ -348,7 +363,15 @@ bool ui_queue_read(struct ui *ui)
 	ui->queue_fd = -1;
 	wait_status(ui->queue_pid);
 	ui->queue_pid = 0;
-	report(ui, ui->queue_out.buf, false);
+	if (ui->queue_listing) {
+		long n = parse_count(ui->queue_out.buf);
+
+		if (n >= 0)
+			ui->queued = (size_t)n;
+		ui->queue_listing = false;
+	} else {
+		report(ui, ui->queue_out.buf, false);
+	}
 	sbuf_reset(&ui->queue_out);
 	return true;
 }
@@ -363,6 +386,7 @@ void ui_queue_stop(struct ui *ui)
 	ui->queue_fd = -1;
 	wait_status(ui->queue_pid);
 	ui->queue_pid = 0;
+	ui->queue_listing = false;
 	sbuf_reset(&ui->queue_out);
 }
 

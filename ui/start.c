@@ -161,7 +161,6 @@ int cmd_ui(struct loft_ctx *ctx, int argc, char **argv)
 		}
 		goto out;
 	}
-	ui_queue_count(&ui);
 	ui_index_run(&ui);
 	endwin();
 out:

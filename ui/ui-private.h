@@ -160,6 +160,7 @@ struct ui {
 	size_t nsent;
 	int queue_fd;			/* output of a background run, or -1 */
 	int queue_pid;			/* its pid, or 0 */
+	bool queue_listing;		/* it is a `loft queue list` (the count) */
 	long long queue_next;		/* time() of the next background run */
 	struct sbuf queue_out;
 };
@@ -344,7 +345,8 @@ void ui_search_stop(struct ui *ui);
 
 /* ---- ui/index.c ---- */
 void ui_index_draw(struct ui *ui);
-/* Runs the index screen until quit or a folder change. */
+/* Runs the index screen until quit or a folder change (the queue is
+ * counted in the background meanwhile). */
 void ui_index_run(struct ui *ui);
 
 /* ---- ui/index_cmd.c: the index's commands that ask first ---- */
@@ -501,6 +503,10 @@ int ui_run_loft(struct ui *ui, const char *const *args, const char *in, size_t l
 bool ui_daemon_running(struct ui *ui);
 /* Refreshes ui->queued from `loft queue list` (unchanged on failure). */
 void ui_queue_count(struct ui *ui);
+/* The same in the background (the first screen does not wait for it):
+ * the list is read through the background run's fd (ui_queue_read),
+ * unless a run is going already (its end counts). */
+void ui_queue_count_start(struct ui *ui);
 /* From the text of `loft queue show ID`: when recipients are still
  * pending, appends "Queued for ADDR[, ADDR]: REASON" to out and returns
  * their count; else 0.  Pure (unit-tested). */
@@ -518,7 +524,8 @@ int ui_queue_wait_ms(const struct ui *ui);
  * (queue_interval) has passed and no daemon runs. */
 void ui_queue_tick(struct ui *ui);
 /* The background run's fd is readable: reads it; at its end reports like
- * ui_queue_sent() (the message line, the count) and returns true. */
+ * ui_queue_sent() (the message line, the count), or takes the count of a
+ * ui_queue_count_start() list, and returns true. */
 bool ui_queue_read(struct ui *ui);
 /* Stops listening to a background run (waits for it to end). */
 void ui_queue_stop(struct ui *ui);

@@ -3,6 +3,7 @@
  * copy, move, expunge, a change by another process seen by sync, a
  * search read in steps, tags, and a copy between drivers. */
 #include "client/mailbox.h"
+#include "client/thread.h"
 #include "store/index.h"
 
 #include "lib/sbuf.h"
@@ -352,6 +353,82 @@ static void test_search_driver(void **unused)
 	fixture_deinit(&fx);
 }
 
+/* Threads of n rows, each its own thread, newest first or last. */
+static struct thread *some_threads(size_t n)
+{
+	struct thread_input *in = calloc(n + 1, sizeof(*in));
+	struct thread *t;
+
+	for (size_t i = 0; i < n; i++)
+		in[i].date = (int64_t)(n - i);
+	t = thread_build(in, n, NULL);
+	free(in);
+	return t;
+}
+
+/* A store folder keeps its threads across opens while its rows are the
+ * same UIDs; an arrival or an expunge (seen by sync or by the next open)
+ * makes them unusable, other options too; flags do not. */
+static void test_store_threads_kept(void **unused)
+{
+	struct fixture fx;
+	struct mailbox *mb;
+	struct thread *t, *u;
+	struct thread_options other = THREAD_OPTIONS_DEFAULT;
+	struct store_changes ch;
+	const char *err;
+	uint32_t row = 0;
+
+	fixture_init(&fx, "threads-kept");
+	mb = open_mb(&fx, "INBOX", 0);
+	assert_null(mailbox_threads_cached(mb, NULL));
+	t = some_threads(mailbox_count(mb));
+	mailbox_threads_keep(mb, t, NULL);
+	u = mailbox_threads_cached(mb, NULL);
+	assert_non_null(u);
+	assert_memory_equal(u->order, t->order, t->n * sizeof(*t->order));
+	thread_free(&u);
+	other.newest_first = true;
+	assert_null(mailbox_threads_cached(mb, &other));
+	mailbox_close(&mb);
+
+	/* Another open of the same messages; flags changed meanwhile. */
+	mb = open_mb(&fx, "INBOX", 0);
+	assert_int_equal(mailbox_set_flags(mb, &row, 1, STORE_FLAGS_ADD, STORE_FLAGGED, &err), 0);
+	sync_ok(mb, &ch);
+	store_changes_free(&ch);
+	u = mailbox_threads_cached(mb, NULL);
+	assert_non_null(u);
+	thread_free(&u);
+
+	/* An arrival. */
+	add_msg(mb, "delta", 0);
+	sync_ok(mb, &ch);
+	assert_int_equal(ch.n_new, 1);
+	store_changes_free(&ch);
+	assert_null(mailbox_threads_cached(mb, NULL));
+	mailbox_close(&mb);
+	mb = open_mb(&fx, "INBOX", 0);
+	assert_null(mailbox_threads_cached(mb, NULL));
+	thread_free(&t);
+	t = some_threads(mailbox_count(mb));
+	mailbox_threads_keep(mb, t, NULL);
+
+	/* An expunge: as many rows as an arrival would leave, other UIDs. */
+	row = 1;
+	assert_int_equal(mailbox_expunge(mb, &row, 1, &err), 0);
+	add_msg(mb, "epsilon", 0);
+	sync_ok(mb, &ch);
+	assert_int_equal(ch.n_expunged, 1);
+	store_changes_free(&ch);
+	assert_int_equal(mailbox_count(mb), t->n);
+	assert_null(mailbox_threads_cached(mb, NULL));
+	mailbox_close(&mb);
+
+	thread_free(&t);
+	store_close(&fx.store);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -359,6 +436,7 @@ int main(void)
 		cmocka_unit_test(test_store_copy_move_expunge),
 		cmocka_unit_test(test_store_sync_other_process),
 		cmocka_unit_test(test_search_driver),
+		cmocka_unit_test(test_store_threads_kept),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

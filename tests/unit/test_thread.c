@@ -1,5 +1,6 @@
 /* thread: JWZ threading cases, robustness (garbage, loops, duplicates, a
  * thread 10,000 deep) and the time for 100,000 messages. */
+#include "client/sort.h"
 #include "client/thread.h"
 
 #include "lib/sbuf.h"
@@ -396,6 +397,62 @@ static void test_timing_100k(void **state)
 	synth_free(&s, n);
 }
 
+/* thread_save / thread_load: the same thread back for the same key and
+ * count; nothing for another key, count or layout; every flipped byte
+ * either refused or a thread that draws, counts and reverses in bounds. */
+static void test_save_load(void **state)
+{
+	const struct thread_input in[] = {
+		M("<c@x>", "<b@x>", "<a@x> <b@x>", "c", 3),
+		M("<a@x>", NULL, NULL, "a", 1),
+		M("<b@x>", "<a@x>", "<a@x>", "b", 2),
+		M("<d@x>", "<a@x>", "<a@x>", "d", 4),
+		M("<e@x>", NULL, NULL, "e", 5),
+	};
+	const size_t n = sizeof(in) / sizeof(in[0]);
+	struct thread *t = thread_build(in, n, NULL), *u;
+	struct sbuf draw = SBUF_INIT;
+	uint32_t order[5];
+
+	size_t len = thread_save_size(t);
+	char *buf = xcalloc(1, len);
+
+	thread_save(t, 42, buf);
+	u = thread_load(buf, len, n, 42);
+	assert_non_null(u);
+	assert_int_equal(u->n, n);
+	assert_int_equal(u->first_root, t->first_root);
+	assert_int_equal(u->nroots, t->nroots);
+	assert_memory_equal(u->nodes, t->nodes, n * sizeof(*t->nodes));
+	assert_memory_equal(u->order, t->order, n * sizeof(*t->order));
+	thread_free(&u);
+	assert_null(thread_load(buf, len, n, 43));
+	assert_null(thread_load(buf, len, n - 1, 42));
+	assert_null(thread_load(buf, len - 1, n, 42));
+	assert_null(thread_load(buf, 3, n, 42));
+	for (size_t i = 0; i < len; i++) {
+		for (int bit = 0; bit < 8; bit++) {
+			buf[i] ^= (char)(1 << bit);
+			u = thread_load(buf, len, n, 42);
+			for (size_t k = 0; u && k < n; k++) {
+				size_t total, unread;
+
+				thread_draw_prefix(u, (uint32_t)k, 8, &draw);
+				thread_count(u, (uint32_t)k, NULL, &total, &unread);
+				assert_true(total >= 1 && total <= n);
+			}
+			if (u) {
+				sort_messages(NULL, n, SORT_THREADS, SORT_REVERSE, u, order);
+				thread_free(&u);
+			}
+			buf[i] ^= (char)(1 << bit);
+		}
+	}
+	sbuf_release(&draw);
+	free(buf);
+	thread_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -412,6 +469,7 @@ int main(void)
 		cmocka_unit_test(test_draw_prefix),
 		cmocka_unit_test(test_deep_thread),
 		cmocka_unit_test(test_timing_100k),
+		cmocka_unit_test(test_save_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
