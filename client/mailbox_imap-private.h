@@ -63,6 +63,9 @@ struct imap_mailbox {
 	char *cache_dir;		/* STATE_DIR/hcache/ACCOUNT */
 	char *bodies;			/* the directory of cached bodies */
 	struct hcache *hc;		/* the worker's; NULL when it failed */
+	struct hcache *ui_hc;		/* the UI thread's, for kept threads; NULL:
+					 * not opened yet */
+	char *cache_error;		/* the UI thread's last cache_get/put error */
 	uint64_t modseq;		/* the worker's: HIGHESTMODSEQ its rows cover, 0: none */
 	uint32_t uidnext;		/* the worker's: past the highest UID seen */
 	bool served;			/* the worker's: a request changed the folder

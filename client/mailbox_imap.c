@@ -109,6 +109,8 @@ static void imap_close(struct mailbox *mb)
 	remote_folders_free(im->folders, im->n_folders);
 	free(im->status);
 	free(im->status_seen);
+	hcache_close(&im->ui_hc);
+	free(im->cache_error);
 	free(im->bodies);
 	free(im->cache_dir);
 	remote_account_clear(&im->acct);
@@ -581,6 +583,55 @@ static int imap_search(struct mailbox *mb, const char *key, uint32_t **uids_r, s
 	return 0;
 }
 
+/* The UI thread's handle on the header cache (sharing the worker's LMDB
+ * environment) and the UIDVALIDITY of the rows, for kept bytes; -1 with
+ * *error_r before the first SELECT or when the cache does not open. */
+static int cache_handle(struct imap_mailbox *im, uint32_t *validity_r, const char **error_r)
+{
+	pthread_mutex_lock(&im->lock);
+	*validity_r = im->uidvalidity;
+	pthread_mutex_unlock(&im->lock);
+	free(im->cache_error);
+	im->cache_error = NULL;
+	if (*validity_r == 0)
+		im->cache_error = xstrdup("the folder is not selected yet");
+	else if (im->ui_hc == NULL)
+		im->ui_hc = hcache_open(im->cache_dir, &im->cache_error);
+	*error_r = im->cache_error;
+	return im->cache_error != NULL ? -1 : 0;
+}
+
+static int imap_cache_get(struct mailbox *mb, const char *name, struct sbuf *out,
+			  const char **error_r)
+{
+	struct imap_mailbox *im = IMB(mb);
+	uint32_t validity;
+	int r;
+
+	if (cache_handle(im, &validity, error_r) < 0)
+		return -1;
+	r = hcache_blob_get(im->ui_hc, im->acct.url.folder, name, validity, out,
+			    &im->cache_error);
+	*error_r = im->cache_error;
+	return r;
+}
+
+static int imap_cache_put(struct mailbox *mb, const char *name, size_t len,
+			  void (*fill)(void *dst, size_t len, void *ctx), void *ctx,
+			  const char **error_r)
+{
+	struct imap_mailbox *im = IMB(mb);
+	uint32_t validity;
+	int r;
+
+	if (cache_handle(im, &validity, error_r) < 0)
+		return -1;
+	r = hcache_blob_put(im->ui_hc, im->acct.url.folder, name, validity, len, fill, ctx,
+			    &im->cache_error);
+	*error_r = im->cache_error;
+	return r;
+}
+
 const struct mailbox_driver mailbox_imap_driver = {
 	.name = "imap",
 	.accepts = imap_accepts,
@@ -610,4 +661,6 @@ const struct mailbox_driver mailbox_imap_driver = {
 	.search = imap_search,
 	.tag = imap_tag,
 	.msg_tags = imap_msg_tags,
+	.cache_get = imap_cache_get,
+	.cache_put = imap_cache_put,
 };

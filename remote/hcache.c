@@ -4,6 +4,7 @@
  *   "N"                    the next folder id (uint32)
  *   "F" FOLDER             id, UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ
  *   "M" ID(be32) UID(be32) one message (see encode_msg)
+ *   "B" ID(be32) NAME      UIDVALIDITY (uint32), then a client's bytes
  * A short numeric id keeps message keys at 9 bytes whatever the folder's
  * name, and big-endian numbers make a cursor walk UIDs in order.  The
  * cache is a copy of what the server says, so a record that does not
@@ -557,6 +558,106 @@ int hcache_get(struct hcache *hc, const char *folder, uint32_t uid, struct hcach
 		r = get_msg(hc, txn, rec.id, uid, m_r, error_r);
 	mdb_txn_abort(txn);
 	return r;
+}
+
+/* ---- blobs ---- */
+
+/* 0 with key "B" ID NAME in *key, or -1 when it is too long. */
+static int blob_key(struct hcache *hc, uint32_t id, const char *name, struct sbuf *key,
+		    char **error_r)
+{
+	unsigned char be[4];
+
+	put_be32(be, id);
+	sbuf_addch(key, 'B');
+	sbuf_add(key, be, sizeof(be));
+	sbuf_addstr(key, name);
+	if (key->len > (size_t)mdb_env_get_maxkeysize(hc->env)) {
+		*error_r = xasprintf("header cache: name too long: %.40s...", name);
+		return -1;
+	}
+	return 0;
+}
+
+int hcache_blob_get(struct hcache *hc, const char *folder, const char *name,
+		    uint32_t uidvalidity, struct sbuf *out, char **error_r)
+{
+	struct sbuf key = SBUF_INIT;
+	struct folder_rec rec;
+	MDB_txn *txn;
+	MDB_val k, v;
+	uint32_t validity;
+	int r, rc;
+
+	if (begin(hc, MDB_RDONLY, &txn, error_r) < 0)
+		return -1;
+	r = folder_read(hc, txn, folder, &rec, error_r);
+	if (r > 0 && rec.uidvalidity != uidvalidity)
+		r = 0;
+	if (r > 0 && blob_key(hc, rec.id, name, &key, error_r) < 0)
+		r = -1;
+	if (r > 0) {
+		k.mv_size = key.len;
+		k.mv_data = key.buf;
+		rc = mdb_get(txn, hc->dbi, &k, &v);
+		if (rc == MDB_NOTFOUND)
+			r = 0;
+		else if (rc != 0)
+			r = mdb_fail(error_r, hc, "reading kept bytes", rc);
+		else if (v.mv_size < sizeof(validity))
+			r = garbled(error_r, hc, name);
+	}
+	if (r > 0) {
+		memcpy(&validity, v.mv_data, sizeof(validity));
+		if (validity != uidvalidity)
+			r = 0;
+		else
+			sbuf_add(out, (const char *)v.mv_data + sizeof(validity),
+				 v.mv_size - sizeof(validity));
+	}
+	mdb_txn_abort(txn);
+	sbuf_release(&key);
+	return r;
+}
+
+int hcache_blob_put(struct hcache *hc, const char *folder, const char *name,
+		    uint32_t uidvalidity, size_t len,
+		    void (*fill)(void *dst, size_t len, void *ctx), void *ctx, char **error_r)
+{
+	struct sbuf key = SBUF_INIT;
+	struct folder_rec rec;
+	MDB_txn *txn;
+	MDB_val k, v;
+	int r, rc;
+
+	if (begin(hc, 0, &txn, error_r) < 0)
+		return -1;
+	r = folder_read(hc, txn, folder, &rec, error_r);
+	if (r == 0 || (r > 0 && rec.uidvalidity != uidvalidity)) {
+		*error_r = xasprintf("header cache: folder %s is not open under UIDVALIDITY %u",
+				     folder, uidvalidity);
+		r = -1;
+	}
+	if (r > 0 && blob_key(hc, rec.id, name, &key, error_r) < 0)
+		r = -1;
+	if (r > 0) {
+		k.mv_size = key.len;
+		k.mv_data = key.buf;
+		v.mv_size = sizeof(uidvalidity) + len;
+		rc = mdb_put(txn, hc->dbi, &k, &v, MDB_RESERVE);
+		if (rc != 0) {
+			r = mdb_fail(error_r, hc, "writing kept bytes", rc);
+		} else {
+			memcpy(v.mv_data, &uidvalidity, sizeof(uidvalidity));
+			fill((char *)v.mv_data + sizeof(uidvalidity), len, ctx);
+		}
+	}
+	sbuf_release(&key);
+	if (r < 0) {
+		mdb_txn_abort(txn);
+		return -1;
+	}
+	return commit(hc, txn, error_r);
 }
 
 /* A walk over folder in a read transaction; a folder not cached has no

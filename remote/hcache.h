@@ -103,6 +103,19 @@ int hcache_foreach(struct hcache *hc, const char *folder,
 /* Number of cached messages of folder, or -1 on error. */
 long hcache_count(struct hcache *hc, const char *folder, char **error_r);
 
+/* Bytes a client keeps with folder under name (a thread order), valid for
+ * one UIDVALIDITY: hcache_blob_get answers 1 with the bytes appended to
+ * *out only when they were put under the same uidvalidity, 0 when there
+ * are none (or they belong to another, or the folder is not cached), -1
+ * on error.  hcache_blob_put stores len bytes that fill writes in place
+ * (the folder must be open): 0, or -1. */
+struct sbuf;
+int hcache_blob_get(struct hcache *hc, const char *folder, const char *name,
+		    uint32_t uidvalidity, struct sbuf *out, char **error_r);
+int hcache_blob_put(struct hcache *hc, const char *folder, const char *name,
+		    uint32_t uidvalidity, size_t len,
+		    void (*fill)(void *dst, size_t len, void *ctx), void *ctx, char **error_r);
+
 void hcache_msg_clear(struct hcache_msg *m);
 
 #endif

@@ -2,10 +2,11 @@
  * flag updates, removal, folders kept apart, UIDNEXT/HIGHESTMODSEQ, a
  * UIDVALIDITY change dropping exactly that folder, a reopen of the
  * environment keeping everything, 100,000 messages in one batch, two opens
- * of one directory sharing one environment, and the cache's directory
- * name. */
+ * of one directory sharing one environment, kept bytes (a thread order)
+ * answered for their UIDVALIDITY only, and the cache's directory name. */
 #include "remote/hcache.h"
 #include "lib/config.h"
+#include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
 #include <stdarg.h>
@@ -227,6 +228,62 @@ static void test_shared(void **state)
 	hcache_close(&a);
 }
 
+static void fill_bytes(void *dst, size_t len, void *ctx)
+{
+	memcpy(dst, ctx, len);
+}
+
+/* Kept bytes come back as put, for the UIDVALIDITY they were put under
+ * only; their messages and another folder's bytes are apart. */
+static void test_blob(void **state)
+{
+	struct hcache *hc = open_cache();
+	struct hcache_msg m = msg(1, "kept");
+	struct sbuf sb = SBUF_INIT;
+	char *err = NULL, big[70000];
+	size_t dropped;
+
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char)(i * 7);
+	/* Not cached yet: nothing, and nowhere to put. */
+	assert_int_equal(hcache_blob_get(hc, "INBOX", "threads", 5, &sb, &err), 0);
+	assert_int_equal(hcache_blob_put(hc, "INBOX", "threads", 5, 3, fill_bytes, "abc", &err),
+			 -1);
+	free(err);
+	err = NULL;
+	assert_int_equal(hcache_folder_open(hc, "INBOX", 5, &dropped, &err), 0);
+	assert_int_equal(hcache_folder_open(hc, "Other", 5, &dropped, &err), 0);
+	assert_int_equal(hcache_put(hc, "INBOX", &m, 1, &err), 0);
+	assert_int_equal(hcache_blob_put(hc, "INBOX", "threads", 5, sizeof(big), fill_bytes, big,
+					 &err), 0);
+	assert_int_equal(hcache_blob_put(hc, "Other", "threads", 5, 3, fill_bytes, "xyz", &err),
+			 0);
+	/* A message walk does not see them. */
+	assert_int_equal(hcache_count(hc, "INBOX", &err), 1);
+	assert_int_equal(hcache_blob_get(hc, "INBOX", "threads", 5, &sb, &err), 1);
+	assert_int_equal(sb.len, sizeof(big));
+	assert_memory_equal(sb.buf, big, sizeof(big));
+	sbuf_reset(&sb);
+	assert_int_equal(hcache_blob_get(hc, "Other", "threads", 5, &sb, &err), 1);
+	assert_int_equal(sb.len, 3);
+	assert_memory_equal(sb.buf, "xyz", 3);
+	sbuf_reset(&sb);
+	assert_int_equal(hcache_blob_get(hc, "INBOX", "other name", 5, &sb, &err), 0);
+	/* Asked under another UIDVALIDITY, or after the folder changed
+	 * UIDVALIDITY: none. */
+	assert_int_equal(hcache_blob_get(hc, "INBOX", "threads", 6, &sb, &err), 0);
+	assert_int_equal(hcache_folder_open(hc, "INBOX", 6, &dropped, &err), 0);
+	assert_int_equal(hcache_blob_get(hc, "INBOX", "threads", 6, &sb, &err), 0);
+	assert_int_equal(hcache_blob_get(hc, "INBOX", "threads", 5, &sb, &err), 0);
+	assert_int_equal(sb.len, 0);
+	/* Replaced under the new one. */
+	assert_int_equal(hcache_blob_put(hc, "INBOX", "threads", 6, 2, fill_bytes, "hi", &err), 0);
+	assert_int_equal(hcache_blob_get(hc, "INBOX", "threads", 6, &sb, &err), 1);
+	assert_int_equal(sb.len, 2);
+	sbuf_release(&sb);
+	hcache_close(&hc);
+}
+
 static void test_dir(void **state)
 {
 	struct config *cfg = config_new();
@@ -251,6 +308,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_uidvalidity_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_big_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_blob, setup, teardown),
 		cmocka_unit_test(test_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
