@@ -5,9 +5,12 @@
  * read; flags on a set, an expunge and an append reach the server (seen
  * by a second mailbox on the same folder); a delivery on the server wakes
  * the notify fd; with the server killed the cached body stays readable,
- * another read fails at once, and the driver reconnects by itself.  The
+ * another read fails at once, and the driver reconnects by itself; threads
+ * kept through the driver come back on the next open of the same rows
+ * and not once the rows changed.  The
  * tests run in order on one server; each says what it leaves. */
 #include "client/mailbox.h"
+#include "client/thread.h"
 
 #include "lib/config.h"
 #include "remote/hcache.h"
@@ -314,6 +317,45 @@ static void test_warm_open_writes_nothing(void **unused)
 	assert_int_equal(cache_txn(), before);
 }
 
+/* Threads kept with mb's rows come back on another open of the folder
+ * (a warm open skips threading), the same; other options get none.  Leaves
+ * them kept. */
+static void test_threads_kept(void **unused)
+{
+	static const struct thread_options other_opt = { .subject_fallback = true };
+	struct thread_input in[3] = {
+		{ "<a@x>", NULL, NULL, "a", 1 },
+		{ "<b@x>", "<a@x>", "<a@x>", "Re: a", 2 },
+		{ "<c@x>", NULL, NULL, "c", 3 },
+	};
+	struct thread *t, *u;
+	struct mailbox *other;
+
+	(void)unused;
+	NEED_LOFT();
+	t = thread_build(in, 3, NULL);
+	mailbox_threads_keep(mb, t, NULL);
+	other = open_url();
+	wait_rows(other, 3, "Connected", 5000);
+	u = mailbox_threads_cached(other, NULL);
+	assert_non_null(u);
+	assert_int_equal(u->n, 3);
+	assert_memory_equal(u->order, t->order, 3 * sizeof(*t->order));
+	assert_int_equal(u->nodes[1].parent, 0);
+	thread_free(&u);
+	assert_null(mailbox_threads_cached(other, &other_opt));
+	mailbox_close(&other);
+	thread_free(&t);
+}
+
+/* Kept threads of rows that changed since are not answered. */
+static void test_threads_stale(void **unused)
+{
+	(void)unused;
+	NEED_LOFT();
+	assert_null(mailbox_threads_cached(mb, NULL));
+}
+
 /* Leaves alpha flagged and seen, beta expunged, delta appended. */
 static void test_write_seen_by_another(void **unused)
 {
@@ -408,7 +450,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open_rows),
 		cmocka_unit_test(test_warm_open_writes_nothing),
+		cmocka_unit_test(test_threads_kept),
 		cmocka_unit_test(test_write_seen_by_another),
+		cmocka_unit_test(test_threads_stale),
 		cmocka_unit_test(test_push),
 		cmocka_unit_test(test_crash_reconnect),
 	};
