@@ -68,7 +68,8 @@ bench_loft_imap() {
 }
 
 # bench_dovecot_imap DIR [SRC]: a private Dovecot (tests/dovecot_instance.sh)
-# in DIR, a fresh directory under /tmp, the same login, INBOX a copy of SRC.
+# in DIR, a fresh directory under /tmp, the same login (the same yescrypt
+# hash as loft's), INBOX a copy of SRC.
 # Sets DPORT, DPID, DINBOX; adds DPID to PIDS.  Returns 1 with the reason on
 # stdout when it cannot run here.
 bench_dovecot_imap() {
@@ -79,7 +80,15 @@ bench_dovecot_imap() {
 	DPORT=$(bench_free_port) DINBOX=$d/mail/bench
 	mkdir -p "$d/mail"
 	[ -n "${2:-}" ] && bench_inbox "$2" "$DINBOX"
-	bash "$TOP/tests/dovecot_instance.sh" add_user "$d" bench "$BENCH_PW"
+	# The same kind of hash as loft's (yescrypt from `loft passwd`), so a
+	# login costs both servers the same.
+	local hash
+	mkdir -p "$d/pw/Mail"
+	printf 'set folder=%s/pw/Mail\n' "$d" > "$d/pw/mailrc"
+	echo "$BENCH_PW" | "$LOFT" -F "$d/pw/mailrc" passwd --stdin bench >/dev/null &&
+		hash=$(sed -n 's/^bench://p' "$d/pw/Mail/.loft/passwd") && [ -n "$hash" ] ||
+		{ echo "loft passwd did not make a hash for Dovecot"; return 1; }
+	bash "$TOP/tests/dovecot_instance.sh" add_user_crypt "$d" bench "$hash"
 	chown -R mail:mail "$d/mail"
 	DPID=$(bash "$TOP/tests/dovecot_instance.sh" start "$d" "$DPORT") || { echo "it did not start"; return 1; }
 	PIDS+=("$DPID")

@@ -13,12 +13,17 @@
 #                   with DIR/cert.pem and DIR/key.pem (a self-signed
 #                   certificate for localhost, made when missing).
 #   dovecot_instance.sh add_user DIR NAME PASSWORD
+#   dovecot_instance.sh add_user_crypt DIR NAME CRYPT-HASH
 # Stop it with kill PID.  Needs root and the dovecot-imapd package.
 set -u
 cmd=$1 dir=$2
 case $cmd in
 add_user)
 	echo "$3:{PLAIN}$4:8:8::$dir/mail/$3" >> "$dir/passwd"
+	;;
+add_user_crypt)
+	# $4 is a crypt(3) string, e.g. the yescrypt hash `loft passwd` wrote.
+	echo "$3:{CRYPT}$4:8:8::$dir/mail/$3" >> "$dir/passwd"
 	;;
 start)
 	port=$3 tlsport=${4:-0} ssl=no
