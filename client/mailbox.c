@@ -69,6 +69,11 @@ void mailbox_msg(const struct mailbox *mb, size_t i, struct mailbox_msg *m_r)
 	mb->drv->msg(mb, i, m_r);
 }
 
+const char *mailbox_threadkey(const struct mailbox *mb, size_t i)
+{
+	return mb->drv->threadkey ? mb->drv->threadkey(mb, i) : NULL;
+}
+
 long mailbox_index_of(const struct mailbox *mb, uint32_t uid)
 {
 	return mb->drv->index_of(mb, uid);

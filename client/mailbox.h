@@ -66,7 +66,8 @@ struct mailbox_msg {
 	uint64_t size;			/* bytes; 0 when unknown */
 	int64_t internal_date;		/* arrival time; 0 when unknown */
 	/* store.h's thread key (five NUL-terminated header fields), or NULL
-	 * when the driver has none: then thread from the envelope. */
+	 * when the driver has none or makes it only when asked (then
+	 * mailbox_threadkey): with neither, thread from the envelope. */
 	const char *threadkey;
 };
 
@@ -137,6 +138,9 @@ struct mailbox_driver {
 	unsigned (*caps)(const struct mailbox *mb);
 	size_t (*count)(const struct mailbox *mb);
 	void (*msg)(const struct mailbox *mb, size_t i, struct mailbox_msg *m_r);
+	/* The thread key msg leaves NULL because it costs work (IMAP parses
+	 * the envelope): NULL when none. */
+	const char *(*threadkey)(const struct mailbox *mb, size_t i);
 	long (*index_of)(const struct mailbox *mb, uint32_t uid);
 	/* The IMAP ENVELOPE of message i appended to out: 1, 0 when there is
 	 * none, -1. */
@@ -205,6 +209,11 @@ unsigned mailbox_caps(const struct mailbox *mb);
 size_t mailbox_count(const struct mailbox *mb);
 /* Message i (i < count) into *m_r. */
 void mailbox_msg(const struct mailbox *mb, size_t i, struct mailbox_msg *m_r);
+/* Message i's thread key when mailbox_msg gave none because the driver
+ * makes it only when asked (flags and counts then parse no envelope);
+ * NULL when there is none.  Owned by the mailbox, valid until its next
+ * sync or close. */
+const char *mailbox_threadkey(const struct mailbox *mb, size_t i);
 /* The index of the message with this UID, or -1 (gone).  O(log n). */
 long mailbox_index_of(const struct mailbox *mb, uint32_t uid);
 /* The IMAP ENVELOPE string of message i appended to out: 1, 0 when

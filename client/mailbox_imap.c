@@ -145,13 +145,19 @@ static const char *row_threadkey(struct imap_row *r)
 	return r->threadkey;
 }
 
+/* No thread key here: the status line's counts ask for every row's flags
+ * on each open, and would parse 100,000 envelopes (imap_threadkey). */
 static void imap_msg(const struct mailbox *mb, size_t i, struct mailbox_msg *m_r)
 {
-	/* The view is the UI thread's own: the key is a cache of it. */
-	struct imap_row *r = &IMB((struct mailbox *)mb)->view.v[i];
+	const struct imap_row *r = &CIMB(mb)->view.v[i];
 
-	*m_r = (struct mailbox_msg){ r->uid, r->flags, r->size, r->internaldate,
-				     row_threadkey(r) };
+	*m_r = (struct mailbox_msg){ r->uid, r->flags, r->size, r->internaldate, NULL };
+}
+
+static const char *imap_threadkey(const struct mailbox *mb, size_t i)
+{
+	/* The view is the UI thread's own: the key is a cache of it. */
+	return row_threadkey(&IMB((struct mailbox *)mb)->view.v[i]);
 }
 
 static long imap_index_of(const struct mailbox *mb, uint32_t uid)
@@ -640,6 +646,7 @@ const struct mailbox_driver mailbox_imap_driver = {
 	.caps = imap_caps,
 	.count = imap_count,
 	.msg = imap_msg,
+	.threadkey = imap_threadkey,
 	.index_of = imap_index_of,
 	.envelope = imap_envelope,
 	.read = imap_read,

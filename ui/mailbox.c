@@ -543,6 +543,8 @@ static void thread_fields(struct ui *ui, size_t i, struct thread_input *in, stru
 	const char *f[5];
 
 	mailbox_msg(mb->box, i, &m);
+	if (m.threadkey == NULL)
+		m.threadkey = mailbox_threadkey(mb->box, i);
 	if (m.threadkey == NULL) {
 		/* No thread key (a search result, an unreadable file). */
 		bool had = mb->env[i] != NULL;
