@@ -250,7 +250,7 @@ static void test_open_rows(void **unused)
 {
 	struct sbuf e = SBUF_INIT;
 	struct mailbox_msg m;
-	const char *err = NULL;
+	const char *err = NULL, *key;
 
 	(void)unused;
 	NEED_LOFT();
@@ -270,6 +270,14 @@ static void test_open_rows(void **unused)
 	assert_true(m.size > 50);
 	assert_true(m.internal_date > 1700000000);
 	assert_int_equal(m.flags & STORE_SEEN, 0);
+	/* Flags alone (the status line's counts of every row) parse no
+	 * envelope: the thread key comes only from mailbox_threadkey. */
+	assert_null(m.threadkey);
+	key = mailbox_threadkey(mb, 1);
+	assert_non_null(key);
+	for (int k = 0; k < 4; k++)
+		key += strlen(key) + 1;
+	assert_string_equal(key, "beta");
 	assert_int_equal(mailbox_envelope(mb, 1, &e, &err), 1);
 	assert_non_null(strstr(e.buf, "\"beta\""));
 	assert_null(mailbox_path(mb, 1));
