@@ -14,6 +14,7 @@
 
 #include <ctype.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -36,17 +37,19 @@ static void skip_sp(struct rd *r)
 		r->p++;
 }
 
-/* How many bytes from p (before end) are neither '"' nor '\\'. */
+/* How many bytes from p (before end) are neither '"', '\\' nor NUL. */
 static size_t strcspn_n(const char *p, const char *end)
 {
 	const char *q = p;
 
-	while (q < end && *q != '"' && *q != '\\')
+	while (q < end && *q != '"' && *q != '\\' && *q != '\0')
 		q++;
 	return (size_t)(q - p);
 }
 
-/* Reads NIL, a quoted string or a literal, unescaped into buf. */
+/* Reads NIL, a quoted string or a literal, unescaped into buf.  A NUL
+ * byte, which IMAP allows in neither, makes the text bad: the fields are
+ * kept as C strings (and the thread key as NUL-separated ones). */
 static struct str read_nstring(struct rd *r, struct sbuf *buf)
 {
 	struct str s = { buf->len, 0, true };
@@ -67,6 +70,8 @@ static struct str read_nstring(struct rd *r, struct sbuf *buf)
 			}
 			if (*r->p == '\\' && r->p + 1 < r->end)
 				r->p++;
+			if (*r->p == '\0')
+				goto bad;
 			sbuf_addch(buf, *r->p++);
 		}
 		if (r->p >= r->end)
@@ -74,17 +79,21 @@ static struct str read_nstring(struct rd *r, struct sbuf *buf)
 		r->p++;
 		s.nil = false;
 	} else if (*r->p == '{') {
-		char *e;
-		unsigned long n = strtoul(r->p + 1, &e, 10);
+		/* The digits are read within end: the text need not be a C
+		 * string. */
+		const char *e = r->p + 1;
+		size_t n = 0;
 
-		if (e >= r->end || *e != '}')
+		while (e < r->end && *e >= '0' && *e <= '9' && n <= SIZE_MAX / 10 - 1)
+			n = n * 10 + (size_t)(*e++ - '0');
+		if (e == r->p + 1 || e >= r->end || *e != '}')
 			goto bad;
 		r->p = e + 1;
 		if (r->p < r->end && *r->p == '\r')
 			r->p++;
 		if (r->p < r->end && *r->p == '\n')
 			r->p++;
-		if (n > (size_t)(r->end - r->p))
+		if (n > (size_t)(r->end - r->p) || memchr(r->p, '\0', n) != NULL)
 			goto bad;
 		sbuf_add(buf, r->p, n);
 		r->p += n;

@@ -110,6 +110,20 @@ static void test_thread_key(void **state)
 	s = "(\"d\" \"s\" NIL";
 	assert_int_equal(envelope_thread_key(s, strlen(s), &out), -1);
 	assert_int_equal(out.len, 0);
+	/* A NUL byte (allowed by IMAP in no string) would shift the key's
+	 * NUL-separated fields: the text is refused, quoted or literal. */
+	static const char nul_q[] = "(\"d\" \"a\0b\" NIL NIL NIL NIL NIL NIL NIL NIL)";
+	static const char nul_l[] = "(\"d\" {3}\r\na\0b NIL NIL NIL NIL NIL NIL NIL NIL)";
+	const char *error = NULL;
+
+	assert_int_equal(envelope_thread_key(nul_q, sizeof(nul_q) - 1, &out), -1);
+	assert_int_equal(envelope_thread_key(nul_l, sizeof(nul_l) - 1, &out), -1);
+	assert_null(envelope_parse(nul_q, sizeof(nul_q) - 1, &error));
+	assert_non_null(error);
+	/* A literal's size is read within the text, which need not end in
+	 * a NUL. */
+	assert_int_equal(envelope_thread_key("(\"d\" {12", 8, &out), -1);
+	assert_int_equal(out.len, 0);
 	sbuf_release(&out);
 }
 
