@@ -51,6 +51,21 @@ tmux_gone() {
 	return 1
 }
 
+# tmux_exited SECS: waits (SECS at most) until the program in the pane
+# has left (the pane is dead: remain-on-exit); 0 unless it died by a
+# signal or a non-zero status.  (tmux 3.3a sometimes marks the pane dead
+# before it has the status: then it is empty.)
+tmux_exited() {
+	local i st
+	for ((i = 0; i < $1 * 20; i++)); do
+		st=$(tmux -L "$TMUX_SOCK" display -p '#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}')
+		case $st in 1:0:|1::) return 0 ;; 1:*) diag "the program ended: $st"; return 1 ;; esac
+		sleep 0.05
+	done
+	diag "the program still runs after $1 s"
+	return 1
+}
+
 # tmux_settle: waits (up to 5 s) until two captures 0.1 s apart agree, so a
 # screen taken as a reference is not one caught in the middle of a redraw.
 tmux_settle() {

@@ -49,7 +49,10 @@ like "$S" 'User 599 .*topic 599
 tmux_settle
 FIRST=$(tmux_screen | head -n -1)
 tmux_keys q
-tmux_stop; sleep 0.3
+# Its close keeps the snapshot and threads the second open reads.
+tmux_exited 10
+ok $? "q leaves loft"
+tmux_stop
 
 # The second open reads the state: threaded at once, the same screen.
 tmux_start "$LOFT" -f +Big

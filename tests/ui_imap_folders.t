@@ -243,10 +243,7 @@ is "$(imappy 'print(sorted(subjects("Sent")))')" "['Draft one', 'Re: Gamma notes
 	"the server's \"Sent\" has both messages sent"
 
 tmux_keys q
-for _ in $(seq 100); do
-	[ "$(tmux -L "$TMUX_SOCK" display -p '#{pane_dead}')" = 1 ] && break
-	sleep 0.1
-done
+tmux_exited 10
 # (tmux 3.3a may mark the pane dead before it has the status: empty.)
 like "$(tmux -L "$TMUX_SOCK" display -p '#{pane_dead}:#{pane_dead_status}:')" '^1:0?:$' "q leaves loft"
 tmux_stop

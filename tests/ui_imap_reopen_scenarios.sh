@@ -51,21 +51,13 @@ RC
 export LOFTRC=$CLIENT_RC
 URL="imap+insecure://$IMAP_USER@127.0.0.1:$PPORT/INBOX"
 
-pane_gone() {	# pane_gone SECS: loft has left
-	local i
-	for ((i = 0; i < $1 * 20; i++)); do
-		[ "$(tmux -L "$TMUX_SOCK" display -p '#{pane_dead}')" = 1 ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
 N=0
 open_loft() {	# a fresh tmux server per run of loft
 	tmux_stop; N=$((N + 1)); TMUX_SOCK="loft-test-$$-$N"
 	tmux_start env ASAN_OPTIONS="log_path=$T_DIR/asan" UBSAN_OPTIONS="log_path=$T_DIR/asan" \
 		"$LOFT" -f "$URL"
 }
-quit_loft() { tmux_keys q; pane_gone 30; }
+quit_loft() { tmux_keys q; tmux_exited 30; }
 # The commands loft sent, tags dropped.
 sent() { sed -E 's/^[A-Za-z0-9]+ //' "$CMDS"; }
 

@@ -49,19 +49,6 @@ set imap_password_command='echo $IMAP_PW'
 RC
 export LOFTRC=$T_DIR/client.rc
 
-# pane_gone SECS: waits until loft has left (the pane is dead); 0 unless
-# it died by a signal or a non-zero status.  (tmux 3.3a sometimes marks the
-# pane dead before it has the status: then it is empty.)
-pane_gone() {
-	local i st
-	for ((i = 0; i < $1 * 20; i++)); do
-		st=$(tmux -L "$TMUX_SOCK" display -p '#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}')
-		case $st in 1:0:|1::) return 0 ;; 1:*) diag "loft ended: $st"; return 1 ;; esac
-		sleep 0.05
-	done
-	diag "loft still runs after $1 s"
-	return 1
-}
 # until_ok SECS CMD...: runs CMD every 0.1 s until it succeeds.
 until_ok() {
 	local secs=$1 i; shift
@@ -210,7 +197,7 @@ like "$(tmux_screen)" 'Msgs:4 ' "four messages, none twice"
 OLD_VALIDITY=$(imap_uidvalidity INBOX)
 
 tmux_keys q
-pane_gone 30
+tmux_exited 30
 ok $? "q leaves loft, the worker stopped"
 
 # The header cache: with the server down, a new loft shows the rows the
@@ -263,7 +250,7 @@ for _ in 1 2 3; do
 done
 tmux_wait 'Msgs:4 ' 5
 tmux_keys q
-pane_gone 30
+tmux_exited 30
 ok $? "q leaves loft again"
 is "$(cat "$T_DIR"/asan.* 2>/dev/null | head -20)" "" "no sanitizer report"
 done_testing
