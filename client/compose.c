@@ -17,7 +17,7 @@
 #include "store/message.h"
 
 #include <fnmatch.h>
-#include <gmime/gmime.h>
+#include "store/gmime_lazy.h"
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>

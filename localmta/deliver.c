@@ -333,13 +333,19 @@ enum deliver_status deliver_message(struct deliver *a, const struct deliver_requ
 		return DELIVER_PERMFAIL;
 	}
 	build_copy(a, req, &copy);
-	msg = message_parse_borrowed(copy.buf, copy.len, NULL, &err);
-	if (msg == NULL) {
-		answer(answer_r, "5.6.0 not a message: %s", err);
-		status = DELIVER_PERMFAIL;
-		goto out;
+	/* Only Sieve and the duplicate check look into the message: without
+	 * them GMime is not even loaded (store/gmime_lazy.h).  The parser
+	 * takes any text (a header-less one as a body), so skipping it
+	 * refuses nothing it would have taken. */
+	if (a->script || a->dup_file) {
+		msg = message_parse_borrowed(copy.buf, copy.len, NULL, &err);
+		if (msg == NULL) {
+			answer(answer_r, "5.6.0 not a message: %s", err);
+			status = DELIVER_PERMFAIL;
+			goto out;
+		}
+		msgid = message_id(msg) ? xstrdup(message_id(msg)) : NULL;
 	}
-	msgid = message_id(msg) ? xstrdup(message_id(msg)) : NULL;
 	if (a->dup_file && msgid && deliver_dup_seen(a->dup_file, msgid, a->dup_window,
 						     clock_now())) {
 		answer(answer_r, "2.0.0 duplicate of %s delivered within duplicate_window: dropped",
