@@ -14,11 +14,11 @@
 #include "store/store-private.h"
 
 #include "store/message.h"
+#include "store/gmime_lazy.h"
 
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
-#include "store/gmime_lazy.h"
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>

@@ -32,10 +32,10 @@
  * with the reason in the note. */
 #include "store/index-private.h"
 #include "store/message.h"
+#include "store/gmime_lazy.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
-#include "store/gmime_lazy.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
