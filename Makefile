@@ -50,7 +50,13 @@ endif
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -I. $(WARN) $(CFLAGS) $(SAN_FLAGS) $(PKG_CFLAGS) -MMD -MP
 # Full RELRO (what libetpan.pc used to add): the daemon faces the network.
-ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS) -Wl,--as-needed -Wl,-z,relro,-z,now
+ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS) -Wl,--as-needed -Wl,-z,relro,-z,now $(SAN_LIBS)
+# Under the sanitizers GMime (with GLib) is mapped at start-up as before and
+# dlopen finds it there: LeakSanitizer's tracer (GCC 12) crashes at exit on
+# the dynamic TLS of a dlopened GLib.
+ifneq ($(SAN_FLAGS),)
+SAN_LIBS := -Wl,--no-as-needed -lgmime-3.0 -Wl,--as-needed
+endif
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
