@@ -10,7 +10,7 @@
 #include "client/mailbox.h"
 
 #include <errno.h>
-#include <ncurses.h>
+#include "ui/curses_lazy.h"
 #include <poll.h>
 #include <unistd.h>
 
