@@ -1,9 +1,9 @@
 #!/bin/bash
 # loft deliver loads only what delivery needs: libnotmuch (with Xapian and
-# libstdc++), libetpan (with GnuTLS, Berkeley DB, Cyrus SASL), OpenSSL and
-# GMime (with GLib, GObject, GIO, libmount, gpgme...) are loaded on first use
-# by the commands that need them (lib/dynlib.h), not by the dynamic loader
-# at every start; deliver needs GMime only for a Sieve script or
+# libstdc++), libetpan (with GnuTLS, Berkeley DB, Cyrus SASL), OpenSSL,
+# GMime (with GLib, GObject, GIO, libmount, gpgme...) and ncursesw are
+# loaded on first use by the commands that need them (lib/dynlib.h), not by
+# the dynamic loader at every start; deliver needs GMime only for a Sieve script or
 # duplicate_window.  Checked on the running process
 # (LD_DEBUG=files lists every object the loader maps), and a missing
 # libnotmuch is a clear error for loft search while delivery goes on.
@@ -36,6 +36,7 @@ if ! $asan; then
 else
 	skip "a sanitizer build links GMime (LeakSanitizer crashed with a dlopened GLib)"
 fi
+is "$(echo "$libs" | grep -E "libncurses|libtinfo" || true)" "" "  ...nor ncursesw or libtinfo (only the client draws)"
 is "$(mapped_by_dlopen "$T_DIR/deliver.ld")" "" "  ...and loads nothing later either (no keywords: no index)"
 
 # The binary does not name them: only dlopen brings them in.
@@ -43,8 +44,8 @@ if command -v readelf >/dev/null; then
 	needed=$(readelf -d "$LOFT" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
 	gm='|libgmime|libglib|libgobject|libgio'
 	! $asan || gm=
-	is "$(echo "$needed" | grep -E "libnotmuch|libetpan|libssl|libcrypto$gm" || true)" "" \
-		"loft has no DT_NEEDED on libnotmuch, libetpan, OpenSSL or GMime and GLib"
+	is "$(echo "$needed" | grep -E "libnotmuch|libetpan|libssl|libcrypto|libncurses|libtinfo$gm" || true)" "" \
+		"loft has no DT_NEEDED on libnotmuch, libetpan, OpenSSL, ncursesw, or GMime and GLib"
 else
 	skip "readelf missing: DT_NEEDED not checked"
 fi
