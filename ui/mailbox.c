@@ -27,6 +27,7 @@
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -853,9 +854,14 @@ static void take_rows(struct ui *ui)
 	size_t from = mb->n;
 
 	if (!ui_mailbox_virtual(ui)) {
-		/* A folder's headers: the real order once they are all in. */
-		if (!mailbox_pending(mb->box))
+		/* A folder's headers: the real order once they are all in.
+		 * The steps' buffers were freed, partly in the readers'
+		 * own malloc arenas: given back before the threads are
+		 * built, the peak of a first open is the build's alone. */
+		if (!mailbox_pending(mb->box)) {
+			malloc_trim(0);
 			ui_mailbox_resort(ui);
+		}
 		fill_status(ui);
 		return;
 	}

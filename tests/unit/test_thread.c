@@ -482,6 +482,74 @@ static void test_mixed_golden(void **state)
 	synth_free(&s, n);
 }
 
+struct asks {
+	const struct thread_input *in;
+	uint8_t *count[3];	/* per field bit: calls asking for it */
+	size_t calls;
+};
+
+/* Gives only the fields asked for, so a field read without asking
+ * would thread differently. */
+static void ask_input(void *ctx, size_t i, unsigned fields, struct thread_input *in_r)
+{
+	struct asks *a = ctx;
+
+	assert_null(in_r->message_id);
+	assert_null(in_r->references);
+	assert_null(in_r->subject);
+	a->calls++;
+	for (int b = 0; b < 3; b++)
+		if (fields & (1u << b))
+			a->count[b][i]++;
+	if (fields & THREAD_FIELD_ID) {
+		in_r->message_id = a->in[i].message_id;
+		in_r->date = a->in[i].date;
+	}
+	if (fields & THREAD_FIELD_REFS) {
+		in_r->in_reply_to = a->in[i].in_reply_to;
+		in_r->references = a->in[i].references;
+	}
+	if (fields & THREAD_FIELD_SUBJECT)
+		in_r->subject = a->in[i].subject;
+}
+
+/* thread_build_fn: the threads thread_build gives, from one call per
+ * message for its id and one for its references, and the subject asked
+ * of thread tops only (those a subject may join). */
+static void test_build_fn(void **state)
+{
+	const size_t n = 30000;
+	struct synth s;
+	struct asks a = { NULL, { xcalloc(n, 1), xcalloc(n, 1), xcalloc(n, 1) }, 0 };
+	struct thread *t, *u;
+	size_t subjects = 0;
+
+	synth_mixed(&s, n);
+	a.in = s.in;
+	t = thread_build(s.in, n, NULL);
+	u = thread_build_fn(n, ask_input, &a, NULL);
+	assert_int_equal(thread_digest(u), thread_digest(t));
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(a.count[0][i], 1);
+		assert_int_equal(a.count[1][i], 1);
+		assert_true(a.count[2][i] <= 1);
+		if (a.count[2][i] == 0)
+			assert_false(u->nodes[i].parent < 0 || (u->nodes[i].flags & THREAD_BY_SUBJECT));
+		subjects += a.count[2][i];
+	}
+	assert_true(subjects < n / 2);
+	assert_int_equal(a.calls, 2 * n + subjects);
+	thread_free(&u);
+	thread_free(&t);
+	u = thread_build_fn(0, ask_input, &a, NULL);
+	assert_int_equal(u->n, 0);
+	assert_int_equal(u->first_root, -1);
+	thread_free(&u);
+	for (int b = 0; b < 3; b++)
+		free(a.count[b]);
+	synth_free(&s, n);
+}
+
 /* thread_save / thread_load: the same thread back for the same key and
  * count; nothing for another key, count or layout; every flipped byte
  * either refused or a thread that draws, counts and reverses in bounds. */
@@ -556,6 +624,7 @@ int main(void)
 		cmocka_unit_test(test_timing_100k),
 		cmocka_unit_test(test_save_load),
 		cmocka_unit_test(test_mixed_golden),
+		cmocka_unit_test(test_build_fn),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
