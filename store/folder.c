@@ -218,7 +218,7 @@ const char *store_threadkey_split(struct arena *a, const char *key)
  * then the record names the file as it is now and our scan is stale, and
  * writing the scan over it would make the next flag change start from old
  * flags. */
-static bool location_exists(const struct store_folder *f, const char *location)
+bool store_location_exists(const struct store_folder *f, const char *location)
 {
 	struct stat st;
 	char *p;
@@ -234,7 +234,7 @@ static bool location_exists(const struct store_folder *f, const char *location)
 
 static bool still_there(const struct store_folder *f, const struct state_rec *rec)
 {
-	return location_exists(f, rec->location);
+	return store_location_exists(f, rec->location);
 }
 
 static int join_cb(const struct state_rec *rec, void *ctx)
@@ -290,9 +290,7 @@ static int cmp_new(const void *a, const void *b)
 	const struct fentry *x = *(struct fentry *const *)a;
 	const struct fentry *y = *(struct fentry *const *)b;
 
-	if (x->date != y->date)
-		return x->date < y->date ? -1 : 1;
-	return strcmp(x->key, y->key);
+	return store_new_order(x->date, x->key, y->date, y->key);
 }
 
 /* Envelopes and thread keys (*tkeys_r, never NULL), and exact sizes, CRLF
@@ -485,7 +483,7 @@ static int add_chunk(struct adder *a, bool changes, struct fentry **nw, size_t k
 		 * that was empty at our walk had nothing to expunge (a first
 		 * open of a big folder makes no stat per file). */
 		if (f->kind == STORE_MAILDIR && (!fresh || a->hdr->count > 0) &&
-		    !location_exists(f, e->location))
+		    !store_location_exists(f, e->location))
 			continue;
 		struct state_rec rec = {
 			.flags = e->flags, .size = e->size, .vsize = e->vsize, .internal_date = e->date,
@@ -528,9 +526,7 @@ static int apply(struct store_folder *f, struct join *j, struct state_header *hd
 		if (j->fe[i].uid == 0)
 			nw[n_new++] = &j->fe[i];
 	lazy = f->kind == STORE_MAILDIR && n_new > eager_max;
-	/* UIDs in order of the date the scan saw (a maildir name's time),
-	 * then key, so that a rebuild numbers the messages the same way
-	 * every time. */
+	/* UIDs in store_new_order(): a rebuild numbers them the same way. */
 	qsort(nw, n_new, sizeof(*nw), cmp_new);
 	/* The join built the matched messages; new ones go after them. */
 	f->count = j->built;

@@ -385,7 +385,32 @@ int store_folder_sync(struct store_folder *f, struct store_changes *changes_r,
 		ret = store_fail(f->store, error_r, "%s", err);
 		goto out;
 	}
-	if (d.out_of_order || !stamps_agree(f, had, now) || hdr.uidvalidity != f->uidvalidity) {
+	bool agree = !d.out_of_order && stamps_agree(f, had, now);
+
+	/* Only deliveries into new/ (folder_arrivals.c): once the state has
+	 * them, the walk is done again on it, from the same start, so that
+	 * it reports them as any other process's additions. */
+	if (!d.out_of_order && !agree && hdr.uidvalidity == f->uidvalidity) {
+		int r = store_arrivals(f, &hdr, had, error_r);
+
+		if (r < 0) {
+			ret = -1;
+			goto out;
+		}
+		if (r > 0) {
+			f->count -= d.n_added;
+			ch->n_new = 0;
+			d.n_added = 0;
+			ret = state_foreach_since(f->state, old_modseq, &hdr, had, delta_cb, &d,
+						  &err);
+			if (ret < 0 && !d.out_of_order) {
+				ret = store_fail(f->store, error_r, "%s", err);
+				goto out;
+			}
+			agree = true;
+		}
+	}
+	if (d.out_of_order || !agree || hdr.uidvalidity != f->uidvalidity) {
 		/* What the walk applied in place stays listed in changed (the
 		 * rescan's diff cannot see it); duplicates go below. */
 		free(ch->expunged);

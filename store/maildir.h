@@ -106,6 +106,9 @@ enum maildir_scan_flags {
 	 * internal dates must be exact (loft sets the mtime of delivered
 	 * files to the internal date; the name carries the delivery time). */
 	MAILDIR_SCAN_STAT = 1 << 0,
+	/* new/ only (cur/ is not read): for a caller that knows cur/ did
+	 * not change. */
+	MAILDIR_SCAN_NEW_ONLY = 1 << 1,
 };
 
 enum maildir_entry_source {

@@ -329,7 +329,7 @@ int maildir_scan(const char *path, unsigned flags, struct maildir_scan **scan_r,
 	 * cur/ at the latest, never missed. */
 	if (scan_dir(&c, "new", &new_st, error_r) < 0)
 		goto fail;
-	if (scan_dir(&c, "cur", &cur_st, error_r) < 0)
+	if (!(flags & MAILDIR_SCAN_NEW_ONLY) && scan_dir(&c, "cur", &cur_st, error_r) < 0)
 		goto fail;
 	crash_point("maildir:scanned");
 	drop_duplicates(&c);

@@ -219,6 +219,9 @@ int store_envelope_jobs(const char *folder_path, struct store_env_job *jobs, siz
 /* Scans, reconciles with the state and rebuilds the snapshot (the full
  * path of open and sync).  *changed_r: whether the state had to change. */
 int store_reconcile(struct store_folder *f, bool *changed_r, const char **error_r);
+/* Whether the file a maildir location names exists (false for an mbox,
+ * a NULL or empty location). */
+bool store_location_exists(const struct store_folder *f, const char *location);
 /* The snapshot index of uid, or -1. */
 long store_folder_index(const struct store_folder *f, uint32_t uid);
 /* For mbox folders: makes f->mbox_entries current (rescans when the file
@@ -255,6 +258,20 @@ int store_stamps_after(struct store_folder *f, struct state_txn *txn, bool keep,
 /* The warm open: builds the snapshot from the state alone when the stamps
  * match the files.  1 built, 0 a reconcile is needed, -1 error. */
 int store_snapshot_from_state(struct store_folder *f, const char **error_r);
+
+/* ---- folder_arrivals.c ---- */
+
+/* The order in which several new messages get their UIDs: by the date
+ * the scan saw (a maildir name's time), then by key, so that a rebuild
+ * numbers them the same way every time.  <0, 0 or >0 as strcmp. */
+int store_new_order(int64_t date_a, const char *key_a, int64_t date_b, const char *key_b);
+/* A maildir sync whose walk at hdr found the state's stamps had not
+ * vouching for the files: when only new/ changed, reads new/ alone and
+ * adds its arrivals to the state (one transaction) with the stamps.  1
+ * done (the state now has them: walk again), 0 a full reconcile is needed,
+ * -1 error. */
+int store_arrivals(struct store_folder *f, const struct state_header *hdr,
+		   const uint64_t had[STATE_STAMPS], const char **error_r);
 
 /* ---- folder_image.c ---- */
 
