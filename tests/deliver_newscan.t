@@ -1,0 +1,135 @@
+#!/bin/bash
+# A delivery costs what changed, not a rescan (issue 11): after `loft
+# deliver` writes a file into new/ of a 20,000-message INBOX, an IMAP
+# session in IDLE learns of it by reading new/ alone (store/
+# folder_arrivals.c).  Checked with strace on the session: no getdents64
+# of cur/ during 20 deliveries.  The UIDs given so stay the same across a
+# later full rescan, and a file another program removes from new/ is
+# still expunged.  Sessions are `loft imapd` processes on a pipe.
+. "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
+
+command -v python3 >/dev/null || skip_all "python3 missing"
+command -v strace >/dev/null || skip_all "strace missing"
+N=${NEWSCAN_N:-20000}
+D=20
+M=$T_DIR/Mail
+make_mailrc "set log_level=error"
+
+# N old messages in INBOX/cur, written directly (as an existing maildir).
+python3 - "$M/INBOX" "$N" <<'PY'
+import os, sys
+d, n = sys.argv[1], int(sys.argv[2])
+for sub in ("cur", "new", "tmp"):
+    os.makedirs(os.path.join(d, sub), exist_ok=True)
+for i in range(n):
+    body = ("From: a@example.org\nSubject: old %d\nMessage-ID: <old%d@example.org>\n\n"
+            "old %d\n" % (i, i, i)).encode()
+    name = "%d.M%dP1Q1.host,S=%d:2,S" % (1600000000 + i, i, len(body))
+    with open(os.path.join(d, "cur", name), "wb") as f:
+        f.write(body)
+PY
+
+# session [strace-log] -- ACTIONS...: one `loft imapd` session (under
+# strace -f -y -e getdents64 when a log is given) that selects INBOX and
+# does ACTIONS in order:
+#   deliver K  IDLE, `loft deliver` messages d1..dK one at a time, each
+#              awaited as its EXISTS (prints "exists N" per delivery and
+#              "latency MS" of the median), DONE
+#   examine    (first) EXAMINE instead of SELECT: new/ keeps its files
+#   remove     IDLE, remove the newest file of new/ by hand, await its
+#              EXPUNGE (prints "expunge N" or "no expunge"), DONE
+#   uids       prints "UID MESSAGE-ID" for the messages d*
+session() {
+	local log=$1; shift
+	timeout 300 python3 - "$LOFT" "$MAILRC_FILE" "$M/INBOX" "$log" "$@" <<'PY'
+import glob, os, re, select, statistics, subprocess, sys, time
+loft, rc, box, log = sys.argv[1:5]
+acts = sys.argv[5:]
+cmd = [loft, "-F", rc, "imapd"]
+if log:
+    cmd = ["strace", "-f", "-y", "-e", "trace=getdents64", "-o", log] + cmd
+p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+def send(line):
+    p.stdin.write(line.encode() + b"\r\n"); p.stdin.flush()
+def run(tag, line):
+    send(tag + " " + line)
+    out = []
+    while True:
+        l = p.stdout.readline()
+        if not l:
+            sys.exit("connection closed")
+        out.append(l)
+        if l.startswith(tag.encode() + b" "):
+            return out
+def wait_for(rx, secs=10):
+    deadline = time.time() + secs
+    while time.time() < deadline:
+        if select.select([p.stdout], [], [], 0.2)[0]:
+            m = re.match(rx, p.stdout.readline())
+            if m:
+                return int(m.group(1))
+    return None
+def idle_done():
+    send("DONE")
+    while not p.stdout.readline().startswith(b"i "):
+        pass
+p.stdout.readline()
+run("a", "EXAMINE INBOX" if acts[:1] == ["examine"] else "SELECT INBOX")
+while acts:
+    a = acts.pop(0)
+    if a == "deliver":
+        k, lat = int(acts.pop(0)), []
+        send("i IDLE")
+        p.stdout.readline()	# + idling
+        for j in range(1, k + 1):
+            env = ("From: x@example.org\nSubject: d%d\nMessage-ID: <d%d@example.org>\n\n"
+                   "body %d\n" % (j, j, j)).encode()
+            t0 = time.time()
+            subprocess.run([loft, "-F", rc, "deliver"], input=env, check=True)
+            seen = wait_for(rb"\* (\d+) EXISTS")
+            lat.append((time.time() - t0) * 1000)
+            print("exists %s" % seen)
+        print("latency %.1f" % statistics.median(lat))
+        idle_done()
+    elif a == "examine":
+        pass
+    elif a == "remove":
+        send("i IDLE")
+        p.stdout.readline()
+        os.unlink(max(glob.glob(box + "/new/*"), key=os.path.getmtime))
+        seen = wait_for(rb"\* (\d+) EXPUNGE")
+        print("expunge %d" % seen if seen else "no expunge")
+        idle_done()
+    elif a == "uids":
+        text = b"".join(run("b", "UID FETCH 1:* (BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])"))
+        for uid, mid in re.findall(rb"UID (\d+) BODY[^\n]*\nMessage-ID: <(d\d+)@", text):
+            print(uid.decode(), mid.decode())
+run("c", "LOGOUT")
+p.wait()
+PY
+}
+
+# The first open builds the state (a full scan of cur/, as always).
+session "" uids >/dev/null
+ok $? "a first session opens the $N-message INBOX"
+
+out=$(session "$T_DIR/trace" deliver $D)
+want=$(for j in $(seq $D); do echo "exists $((N + j))"; done)
+is "$(grep '^exists' <<<"$out")" "$want" "$D deliveries during IDLE: an EXISTS for each, in order"
+diag "loft deliver -> EXISTS median: $(sed -n 's/^latency //p' <<<"$out") ms ($N messages)"
+is "$(grep -c '/INBOX/cur>' "$T_DIR/trace")" 0 "  ...and the session never read cur/ (strace getdents64)"
+ok "$([ "$(grep -c '/INBOX/new>' "$T_DIR/trace")" -gt 0 ]; echo $?)" "  ...it read new/ instead"
+
+want=$(for j in $(seq $D); do echo "$((N + j)) d$j"; done)
+is "$(session "" uids)" "$want" "a later session: the delivered messages have UIDs $((N + 1))..$((N + D))"
+# Another program changes cur/ (its mtime moves): the next open rescans.
+touch -d '+10 seconds' "$M/INBOX/cur"
+is "$(session "" uids)" "$want" "  ...the same UIDs after a full rescan"
+
+printf 'From: x@example.org\nSubject: d99\nMessage-ID: <d99@example.org>\n\nbody\n' |
+	"$LOFT" deliver
+out=$(session "" examine uids remove uids)
+is "$(grep -c d99 <<<"$out")" 1 "one more delivery, examined (it stays in new/)"
+like "$out" "^expunge $((N + D + 1))\$" "  ...removed from new/ by another program: EXPUNGE during IDLE"
+is "$(session "" uids | tail -1)" "$((N + D)) d$D" "  ...and a later session no longer lists it"
+done_testing
