@@ -202,13 +202,17 @@ int store_snapshot_from_state(struct store_folder *f, const char **error_r)
 	 * any): no walk when they do not match. */
 	if (state_foreach_since(f->state, UINT64_MAX, &hdr, had, build_cb, &b, &err) < 0)
 		return store_fail(f->store, error_r, "%s", err);
-	if (!stamps_agree(f, had, now))
+	bool agree = stamps_agree(f, had, now);
+
+	/* Only new/ moved (deliveries): the snapshot the state has, then a
+	 * sync, which reads new/ alone (folder_arrivals.c) or rescans. */
+	if (!agree && (had[0] == 0 || had[1] != now[1]))
 		return 0;
 	/* The image of the snapshot a client kept, when nothing changed
 	 * since (folder_image.c): one copy instead of the walk. */
 	store_image_key_of(&key, &hdr, had);
 	f->image_keep = false;
-	if (store_image_load(f, &key)) {
+	if (agree && store_image_load(f, &key)) {
 		arena_clear(f->arena);
 		goto done;
 	}
@@ -216,18 +220,23 @@ int store_snapshot_from_state(struct store_folder *f, const char **error_r)
 	store_snapshot_clear(f);
 	store_snapshot_reserve(f, hdr.count);
 	int r = state_foreach_since(f->state, 0, &hdr, had, build_cb, &b, &err);
-	bool retry = b.unusable || !stamps_agree(f, had, now) || f->count != hdr.count;
+	bool retry = b.unusable || (agree && !stamps_agree(f, had, now)) ||
+		f->count != hdr.count;
 
 	if (r < 0 || retry) {
 		store_snapshot_clear(f);
 		return retry ? 0 : store_fail(f->store, error_r, "%s", err);
 	}
 	store_image_key_of(&f->image_key, &hdr, had);
-	f->image_keep = true;
+	f->image_keep = agree;
 done:
 	f->uidvalidity = hdr.uidvalidity;
 	f->uidnext = hdr.uidnext;
 	f->highestmodseq = hdr.highestmodseq;
+	if (!agree && store_folder_sync(f, NULL, error_r) < 0) {
+		store_snapshot_clear(f);
+		return -1;
+	}
 	return 1;
 }
 

@@ -3,7 +3,7 @@
 # deliver` writes a file into new/ of a 20,000-message INBOX, an IMAP
 # session in IDLE learns of it by reading new/ alone (store/
 # folder_arrivals.c).  Checked with strace on the session: no getdents64
-# of cur/ during 20 deliveries.  The UIDs given so stay the same across a
+# of cur/ during 20 deliveries, nor in a session opened after one.  The UIDs given so stay the same across a
 # later full rescan, and a file another program removes from new/ is
 # still expunged.  Sessions are `loft imapd` processes on a pipe.
 . "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
@@ -120,6 +120,13 @@ diag "loft deliver -> EXISTS median: $(sed -n 's/^latency //p' <<<"$out") ms ($N
 is "$(grep -c '/INBOX/cur>' "$T_DIR/trace")" 0 "  ...and the session never read cur/ (strace getdents64)"
 ok "$([ "$(grep -c '/INBOX/new>' "$T_DIR/trace")" -gt 0 ]; echo $?)" "  ...it read new/ instead"
 
+# A session opened after a delivery: its snapshot from the state, then
+# new/ alone.
+printf 'From: x@example.org\nSubject: e1\nMessage-ID: <e1@example.org>\n\nbody\n' |
+	"$LOFT" deliver
+session "$T_DIR/trace2" uids >/dev/null
+is "$(grep -c '/INBOX/cur>' "$T_DIR/trace2")" 0 "a session opened after another delivery never reads cur/"
+
 want=$(for j in $(seq $D); do echo "$((N + j)) d$j"; done)
 is "$(session "" uids)" "$want" "a later session: the delivered messages have UIDs $((N + 1))..$((N + D))"
 # Another program changes cur/ (its mtime moves): the next open rescans.
@@ -130,6 +137,6 @@ printf 'From: x@example.org\nSubject: d99\nMessage-ID: <d99@example.org>\n\nbody
 	"$LOFT" deliver
 out=$(session "" examine uids remove uids)
 is "$(grep -c d99 <<<"$out")" 1 "one more delivery, examined (it stays in new/)"
-like "$out" "^expunge $((N + D + 1))\$" "  ...removed from new/ by another program: EXPUNGE during IDLE"
+like "$out" "^expunge $((N + D + 2))\$" "  ...removed from new/ by another program: EXPUNGE during IDLE"
 is "$(session "" uids | tail -1)" "$((N + D)) d$D" "  ...and a later session no longer lists it"
 done_testing

@@ -26,6 +26,33 @@
 
 #define N_OLD 50
 
+/* LOFT_CRASH_TRACE (lib/crash.h): every full reconcile passes the crash
+ * point reconcile:scanned. */
+static char trace[600];
+
+static int setup_trace(void **state)
+{
+	if (setup(state) < 0)
+		return -1;
+	snprintf(trace, sizeof(trace), "%s/trace", tmpdir);
+	return setenv("LOFT_CRASH_TRACE", trace, 1);
+}
+
+/* How many full reconciles since the last call. */
+static int reconciles(void)
+{
+	char line[128];
+	int n = 0;
+	FILE *fp = fopen(trace, "r");
+
+	while (fp && fgets(line, sizeof(line), fp))
+		n += strcmp(line, "reconcile:scanned\n") == 0;
+	if (fp)
+		fclose(fp);
+	unlink(trace);
+	return n;
+}
+
 static void sync_ok(struct store_folder *f, struct store_changes *c)
 {
 	const char *err = NULL;
@@ -205,12 +232,47 @@ static void test_arrivals_fallback(void **unused)
 	store_close(&store);
 }
 
+/* A folder opened after a delivery: its snapshot from the state, then
+ * new/ alone; no full reconcile. */
+static void test_arrivals_open(void **unused)
+{
+	struct store *store;
+	struct store_folder *a = folder_with_old(&store, "open");
+	char name[256], dir[600];
+
+	sync_ok(a, NULL);
+	snprintf(dir, sizeof(dir), "%s", store_folder_path(a));
+	store_folder_close(&a);
+	drop_new(dir, 1700000000, 1, name);
+	(void)reconciles();
+	a = open_folder(store, "INBOX");
+	assert_int_equal(reconciles(), 0);
+	assert_int_equal(store_folder_count(a), N_OLD + 1);
+	assert_int_equal(store_folder_msg(a, N_OLD)->uid, N_OLD + 1);
+	assert_string_equal(store_folder_msg(a, N_OLD)->location + 4, name);
+	store_folder_close(&a);
+	/* The stamps went with it: the next open is a warm one. */
+	a = open_folder(store, "INBOX");
+	assert_int_equal(reconciles(), 0);
+	assert_int_equal(store_folder_count(a), N_OLD + 1);
+	store_folder_close(&a);
+	/* cur/ changed too: the full reconcile, as before. */
+	drop_new(dir, 1700000001, 2, name);
+	touch_dir(dir, "cur", 4);
+	a = open_folder(store, "INBOX");
+	assert_int_equal(reconciles(), 1);
+	assert_int_equal(store_folder_count(a), N_OLD + 2);
+	store_folder_close(&a);
+	store_close(&store);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_arrivals_fast),
 		cmocka_unit_test(test_arrivals_fallback),
+		cmocka_unit_test(test_arrivals_open),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup_trace, teardown);
 }
