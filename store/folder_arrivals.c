@@ -57,15 +57,17 @@ static long arrivals_of(const struct store_folder *f, struct maildir_scan *scan,
 	bool *known = xcalloc(scan->count ? scan->count : 1, sizeof(*known));
 	long n = 0;
 
-	qsort(scan->entries, scan->count, sizeof(*scan->entries), cmp_location);
+	if (scan->count > 0)
+		qsort(scan->entries, scan->count, sizeof(*scan->entries), cmp_location);
 	for (size_t i = 0; i < f->count; i++) {
 		const char *loc = f->msgs[i].location;
-		struct maildir_entry probe = { .location = loc }, *e;
+		struct maildir_entry probe = { .location = loc }, *e = NULL;
 
 		if (loc == NULL || strncmp(loc, "new/", 4) != 0)
 			continue;
-		e = bsearch(&probe, scan->entries, scan->count, sizeof(*scan->entries),
-			    cmp_location);
+		if (scan->count > 0)
+			e = bsearch(&probe, scan->entries, scan->count, sizeof(*scan->entries),
+				    cmp_location);
 		if (e == NULL) {
 			free(known);
 			return -1;

@@ -48,6 +48,8 @@ acts = sys.argv[5:]
 cmd = [loft, "-F", rc, "imapd"]
 if log:
     cmd = ["strace", "-f", "-y", "-e", "trace=getdents64", "-o", log] + cmd
+    # LeakSanitizer cannot run under ptrace (SANITIZE=1 builds).
+    os.environ["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=0"
 p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 def send(line):
     p.stdin.write(line.encode() + b"\r\n"); p.stdin.flush()
