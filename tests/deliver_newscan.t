@@ -35,6 +35,9 @@ PY
 #   deliver K  IDLE, `loft deliver` messages d1..dK one at a time, each
 #              awaited as its EXISTS (prints "exists N" per delivery and
 #              "latency MS" of the median), DONE
+#   watch N F  IDLE, create file F, await EXISTS up to N (another session
+#              delivers; prints "watched N" with the last seen), DONE
+#   wait F...  wait (30 s at most) until the files F exist
 #   examine    (first) EXAMINE instead of SELECT: new/ keeps its files
 #   remove     IDLE, remove the newest file of new/ by hand, await its
 #              EXPUNGE (prints "expunge N" or "no expunge"), DONE
@@ -93,6 +96,25 @@ while acts:
             print("exists %s" % seen)
         print("latency %.1f" % statistics.median(lat))
         idle_done()
+    elif a == "watch":
+        target, flag, last = int(acts.pop(0)), acts.pop(0), 0
+        send("i IDLE")
+        p.stdout.readline()
+        open(flag, "w").close()
+        while last < target:
+            n = wait_for(rb"\* (\d+) EXISTS", 30)
+            if n is None:
+                break
+            last = n
+        print("watched %d" % last)
+        idle_done()
+    elif a == "wait":
+        flags = []
+        while acts and acts[0] != "deliver":
+            flags.append(acts.pop(0))
+        deadline = time.time() + 30
+        while time.time() < deadline and not all(os.path.exists(f) for f in flags):
+            time.sleep(0.02)
     elif a == "examine":
         pass
     elif a == "remove":
@@ -135,10 +157,26 @@ is "$(session "" uids)" "$want" "a later session: the delivered messages have UI
 touch -d '+10 seconds' "$M/INBOX/cur"
 is "$(session "" uids)" "$want" "  ...the same UIDs after a full rescan"
 
+# Three sessions pick up the same deliveries at once: each sees them all,
+# and the state gives each one UID (the key lookup in the writer
+# transaction decides who adds it).
+C=$((N + D + 1))
+bg session "" watch $((C + 10)) "$T_DIR/w1" > "$T_DIR/w1.out"
+W1=$!
+bg session "" watch $((C + 10)) "$T_DIR/w2" > "$T_DIR/w2.out"
+W2=$!
+out=$(session "" wait "$T_DIR/w1" "$T_DIR/w2" deliver 10)
+wait $W1 $W2
+is "$(grep '^exists' <<<"$out" | tail -1)" "exists $((C + 10))" "10 deliveries while two other sessions IDLE: the deliverer's session sees them"
+is "$(cat "$T_DIR/w1.out" "$T_DIR/w2.out")" "watched $((C + 10))"$'\n'"watched $((C + 10))" "  ...so do the two others"
+uids=$(session "" uids)
+is "$(wc -l <<<"$uids")" $((D + 10)) "  ...and each message has one UID"
+is "$(cut -d' ' -f1 <<<"$uids" | sort -u | wc -l)" $((D + 10)) "  ...a distinct one"
+
 printf 'From: x@example.org\nSubject: d99\nMessage-ID: <d99@example.org>\n\nbody\n' |
 	"$LOFT" deliver
 out=$(session "" examine uids remove uids)
 is "$(grep -c d99 <<<"$out")" 1 "one more delivery, examined (it stays in new/)"
-like "$out" "^expunge $((N + D + 2))\$" "  ...removed from new/ by another program: EXPUNGE during IDLE"
-is "$(session "" uids | tail -1)" "$((N + D)) d$D" "  ...and a later session no longer lists it"
+like "$out" "^expunge $((N + D + 12))\$" "  ...removed from new/ by another program: EXPUNGE during IDLE"
+is "$(session "" uids | grep -c d99)" 0 "  ...and a later session no longer lists it"
 done_testing
