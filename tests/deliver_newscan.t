@@ -45,7 +45,7 @@ PY
 session() {
 	local log=$1; shift
 	timeout 300 python3 - "$LOFT" "$MAILRC_FILE" "$M/INBOX" "$log" "$@" <<'PY'
-import glob, os, re, select, statistics, subprocess, sys, time
+import glob, os, queue, re, statistics, subprocess, sys, threading, time
 loft, rc, box, log = sys.argv[1:5]
 acts = sys.argv[5:]
 cmd = [loft, "-F", rc, "imapd"]
@@ -54,13 +54,23 @@ if log:
     # LeakSanitizer cannot run under ptrace (SANITIZE=1 builds).
     os.environ["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=0"
 p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+# Lines through a thread: select() on a buffered pipe misses lines that
+# are already in Python's buffer.
+lines = queue.Queue()
+threading.Thread(target=lambda: [lines.put(l) for l in iter(p.stdout.readline, b"")] +
+                 [lines.put(b"")], daemon=True).start()
+def readline(secs=None):
+    try:
+        return lines.get(timeout=secs)
+    except queue.Empty:
+        return None
 def send(line):
     p.stdin.write(line.encode() + b"\r\n"); p.stdin.flush()
 def run(tag, line):
     send(tag + " " + line)
     out = []
     while True:
-        l = p.stdout.readline()
+        l = readline()
         if not l:
             sys.exit("connection closed")
         out.append(l)
@@ -69,23 +79,23 @@ def run(tag, line):
 def wait_for(rx, secs=10):
     deadline = time.time() + secs
     while time.time() < deadline:
-        if select.select([p.stdout], [], [], 0.2)[0]:
-            m = re.match(rx, p.stdout.readline())
-            if m:
-                return int(m.group(1))
+        l = readline(max(deadline - time.time(), 0.01))
+        m = l and re.match(rx, l)
+        if m:
+            return int(m.group(1))
     return None
 def idle_done():
     send("DONE")
-    while not p.stdout.readline().startswith(b"i "):
+    while not readline().startswith(b"i "):
         pass
-p.stdout.readline()
+readline()
 run("a", "EXAMINE INBOX" if acts[:1] == ["examine"] else "SELECT INBOX")
 while acts:
     a = acts.pop(0)
     if a == "deliver":
         k, lat = int(acts.pop(0)), []
         send("i IDLE")
-        p.stdout.readline()	# + idling
+        readline()	# + idling
         for j in range(1, k + 1):
             env = ("From: x@example.org\nSubject: d%d\nMessage-ID: <d%d@example.org>\n\n"
                    "body %d\n" % (j, j, j)).encode()
@@ -99,7 +109,7 @@ while acts:
     elif a == "watch":
         target, flag, last = int(acts.pop(0)), acts.pop(0), 0
         send("i IDLE")
-        p.stdout.readline()
+        readline()
         open(flag, "w").close()
         while last < target:
             n = wait_for(rb"\* (\d+) EXISTS", 30)
@@ -119,7 +129,7 @@ while acts:
         pass
     elif a == "remove":
         send("i IDLE")
-        p.stdout.readline()
+        readline()
         os.unlink(max(glob.glob(box + "/new/*"), key=os.path.getmtime))
         seen = wait_for(rb"\* (\d+) EXPUNGE")
         print("expunge %d" % seen if seen else "no expunge")
