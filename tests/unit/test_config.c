@@ -153,7 +153,7 @@ static const struct cfg_case cases[] = {
 	{ "set max_message_size=12\n", "t:1:22: max_message_size: expected a number from 1024 to 2147483648", NULL },
 	{ "set max_message_size=1X\n", "t:1:22: max_message_size: expected a number from 1024 to 2147483648", NULL },
 	{ "set sync_interval=5x\n",
-	  "t:1:20: sync_interval: expected a duration from 30s to 604800s, such as 300, 5m, 4h or 1d", NULL },
+	  "t:1:19: sync_interval: expected a duration from 30s to 604800s, such as 300, 5m, 4h or 1d", NULL },
 	{ "set folder=\n", "t:1:12: folder: must not be empty", NULL },
 	{ "set folder\n", "t:1:5: folder: expected a value (set folder=VALUE)", NULL },
 	{ "set from=\"abc\n", "t:1:10: unterminated double quote", NULL },
