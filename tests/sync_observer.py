@@ -10,6 +10,7 @@ server side, plain file reading on the maildir side.
       dropped), lines sorted; then "count FOLDER N".
   sync_observer.py PORT USER PASS store FOLDER MESSAGE-ID +FLAGS|-FLAGS
   sync_observer.py PORT USER PASS expunge FOLDER MESSAGE-ID
+  sync_observer.py PORT USER PASS move FOLDER MESSAGE-ID TO-FOLDER
   sync_observer.py PORT USER PASS create FOLDER
   sync_observer.py PORT USER PASS folders
   sync_observer.py - - - local ROOT FOLDER...
@@ -112,6 +113,10 @@ def main():
         uid = find(m, args[1])
         m.uid('STORE', uid, '+FLAGS.SILENT', '(\\Deleted)')
         m.uid('EXPUNGE', uid)
+    elif cmd == 'move':
+        m.select(quote(args[0]))
+        typ, _ = m.uid('MOVE', find(m, args[1]), quote(args[2]))
+        assert typ == 'OK'
     elif cmd == 'create':
         typ, _ = m.create(quote(args[0]))
         assert typ == 'OK'
