@@ -11,7 +11,8 @@ command -v python3 >/dev/null || skip_all "python3 is not installed"
 # removed (by its own name only) at the end.
 DV=$(mktemp -d /tmp/loft-sync-dovecot.XXXXXX) || skip_all "mktemp failed"
 trap 't_cleanup; case $DV in /tmp/loft-sync-dovecot.*) rm -rf "$DV" ;; esac' EXIT
-bash "$TOP/tests/dovecot_instance.sh" add_user "$DV" ann annpass1
+add_user() { bash "$TOP/tests/dovecot_instance.sh" add_user "$DV" "$1" "$1pass1"; }
+add_user ann
 DPORT=$(free_port)
 
 # dovecot_start / dovecot_stop: the server (again), DPID its pid.
@@ -26,7 +27,9 @@ dovecot_stop() {
 }
 
 # obs ARGS: the observer on the server; lobs STORE FOLDER...: on a store.
-obs() { python3 "$TOP/tests/sync_observer.py" "$DPORT" ann annpass1 "$@"; }
+# The account is $SYNC_USER (default ann; add_user makes others, password
+# NAMEpass1).
+obs() { python3 "$TOP/tests/sync_observer.py" "$DPORT" "${SYNC_USER:-ann}" "${SYNC_USER:-ann}pass1" "$@"; }
 lobs() { local s=$1; shift; python3 "$TOP/tests/sync_observer.py" - - - local "$s/Mail" "$@"; }
 
 # store_rc NAME [PORT] [MORE-SETTINGS]: $T_DIR/NAME/mailrc for a store in
@@ -37,9 +40,9 @@ store_rc() {
 	cat > "$d/mailrc" <<RC
 set folder=$d/Mail imap_listen=
 account dv {
-  set imap_url=imap+insecure://ann@127.0.0.1:$port/INBOX
-  set imap_password_command='echo annpass1' imap_timeout=10
-  set sync=mirror sync_folders='INBOX "Lists/*" Sent !Lists/spam' ${3:-}
+  set imap_url=imap+insecure://${SYNC_USER:-ann}@127.0.0.1:$port/INBOX
+  set imap_password_command='echo ${SYNC_USER:-ann}pass1' imap_timeout=10
+  set sync=mirror sync_folders=${SYNC_FOLDERS:-'INBOX "Lists/*" Sent !Lists/spam'} ${3:-}
 }
 RC
 }
