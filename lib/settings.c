@@ -22,6 +22,8 @@
 
 static const char *const log_words[] = { "stderr", "syslog", NULL };
 static const char *const log_level_words[] = { "debug", "info", "warning", "error", NULL };
+static const char *const sync_words[] = { "off", "mirror", "pull", NULL };
+static const char *const sync_expunge_words[] = { "both", "local", "remote", "none", NULL };
 static const char *const sort_words[] = { "date", "threads", "from", "subject", "size", NULL };
 
 #define ACC SETTING_F_ACCOUNT
@@ -197,9 +199,6 @@ const struct setting settings_table[] = {
 	{ "mailcap_path", SETTING_STRING, "~/.mailcap:/etc/mailcap",
 	  "Mailcap files searched for viewers (text/html copiousoutput renders HTML mail), colon separated.",
 	  NULL, 0, 0, 0 },
-	{ "fetch_interval", SETTING_DURATION, "5m",
-	  "How often upstream accounts without IDLE are to be polled by the fetch loop.",
-	  NULL, 30, 7 * 86400, ACC | UNBUILT },
 	{ "imap_url", SETTING_IMAP_URL, "",
 	  "The account's IMAP folder: imaps://USER@HOST[:993]/FOLDER (implicit TLS), imap://USER@HOST[:143]/FOLDER (STARTTLS required) or imap+insecure://USER@HOST:PORT/FOLDER (plaintext, loopback only); user and folder percent-encoded.",
 	  NULL, 0, 0, ACC },
@@ -221,6 +220,18 @@ const struct setting settings_table[] = {
 	{ "imap_timeout", SETTING_DURATION, "1m",
 	  "How long loft waits for each answer of the IMAP server before it drops the connection and connects again; Ctrl-G stops a wait in the client sooner.",
 	  NULL, 1, 3600, ACC },
+	{ "sync", SETTING_ENUM, "off",
+	  "What `loft sync` does with the account: off, mirror (two-way with the server: new messages, flags, keywords as tags, expunges, folders) or pull (new messages fetched and delivered).",
+	  sync_words, 0, 0, ACC },
+	{ "sync_folders", SETTING_STRING, "INBOX",
+	  "Folders `loft sync` mirrors: space-separated patterns (quote one with blanks), * matches any text including the hierarchy delimiter, a pattern led by ! excludes what it matches (\"INBOX\" \"Lists/*\" \"!Spam\").",
+	  NULL, 0, 0, ACC },
+	{ "sync_expunge", SETTING_ENUM, "both",
+	  "Where `loft sync` applies an expunge made on the other side: both, local (expunges made on the server are applied to the store), remote (expunges made in the store are applied on the server) or none (an expunged message is left on the other side and not copied back).",
+	  sync_expunge_words, 0, 0, ACC },
+	{ "sync_interval", SETTING_DURATION, "5m",
+	  "How often loft daemon runs a full sync of each account whose sync is not off.",
+	  NULL, 30, 7 * 86400, ACC | UNBUILT },
 	{ "queue_retry_min", SETTING_DURATION, "5m",
 	  "First delay before a failed delivery is tried again; it doubles after each attempt.",
 	  NULL, 1, 86400, 0 },

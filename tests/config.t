@@ -71,7 +71,7 @@ cat > "$T_DIR/rich" <<EOF
 # a bit of everything
 set folder="\$HOME/My Mail" from='Me <me@example.org>' realname="It's \\"me\\""
 set index_format='%4C %s #x' imap_listen= smarthost=smtp://[::1]:2525 nosort_reverse \\
-    fetch_interval=1h30m max_message_size=10M
+    sync_interval=1h30m max_message_size=10M
 source inc/more
 account 'work stuff' {
 	set from=me@work.example record='' sort_reverse

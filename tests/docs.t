@@ -70,7 +70,7 @@ n=$(wc -l < "$T_DIR/table")
 [ "$n" -ge 40 ]
 ok $? "the settings table has its $n settings in loft help settings"
 UNBUILT=$(awk '$2 == "unbuilt" {print $1}' "$T_DIR/table" | tr '\n' ' ')
-like "$UNBUILT" 'fetch_interval' "fetch_interval is marked not built yet (marked: $UNBUILT)"
+like "$UNBUILT" 'sync_interval' "sync_interval is marked not built yet (marked: $UNBUILT)"
 [[ " $UNBUILT " != *" imap_listen "* ]]; ok $? "imap_listen is no longer marked not built yet"
 is "$(cat "$T_DIR/example.diff")" "" "mailrc.example: every setting with the table's default and not-built-yet status"
 is "$(cat "$T_DIR/man.diff")" "" "loft-mailrc(5): every setting with the table's default and not-built-yet status"
@@ -98,15 +98,15 @@ is "$marked" "$UNBUILT" "loft check marks the not-built-yet settings"
 # empty one, which asks for nothing), and about account blocks.
 PORT=$(free_port)
 make_mailrc "set smtp_listen=127.0.0.1:$PORT queue_interval=1h" \
-	"set fetch_interval=1h trash=" \
-	"account work {" "set fetch_interval=1h" "}"
+	"set sync_interval=1h trash=" \
+	"account work {" "set sync_interval=1h" "}"
 LOG=$T_DIR/daemon.log
 mkdir -p "$T_DIR/Mail"
 start_daemon "$LOG"
 ok $? "loft daemon starts with not-built-yet settings set" || diag "$(cat "$LOG")"
-like "$(cat "$LOG")" "warning: $MAILRC_FILE:3: fetch_interval is not built yet in this version of loft: ignored" \
-	"the daemon warns about fetch_interval, naming file and line"
-like "$(cat "$LOG")" "$MAILRC_FILE:5: account work: fetch_interval is not built yet" \
+like "$(cat "$LOG")" "warning: $MAILRC_FILE:3: sync_interval is not built yet in this version of loft: ignored" \
+	"the daemon warns about sync_interval, naming file and line"
+like "$(cat "$LOG")" "$MAILRC_FILE:5: account work: sync_interval is not built yet" \
 	"the daemon warns about a not-built-yet setting inside an account"
 like "$(cat "$LOG")" "account work: syncing accounts in the daemon is not built yet" "the daemon warns that it does not sync account blocks"
 kill -HUP "$DPID"
