@@ -44,9 +44,10 @@ seed trace
 LOFT_CRASH_TRACE=$T_DIR/trace "$LOFT" sync up > /dev/null 2>&1
 POINTS=$(awk '!seen[$0]++' "$T_DIR/trace" | tr '\n' ' ')
 diag "crash points of a pull: $POINTS"
-for p in pull:after-fetch pull:after-intent batch:after-add batch:after-publish batch:after-commit \
+for p in pull:after-fetch pull:after-intent batch:after-add batch:after-sync batch:after-publish batch:after-commit \
 	 pull:after-deliver pull:after-state pull:after-upstream; do
-	case " $POINTS " in *" $p "*) ;; *) ok 1 "pull reaches $p"; continue ;; esac
+	case " $POINTS " in *" $p "*) r=0 ;; *) r=1 ;; esac
+	ok $r "a pull reaches $p"
 done
 
 for account in up pop; do
