@@ -6,33 +6,12 @@
 # says upstream and only to what was delivered, a UIDVALIDITY change
 # delivers nothing twice, and a POP3 account with pull_after=delete.  The
 # kill -9 suites are tests/sync_pull_crash.t.  Skipped without root,
-# dovecot-imapd, dovecot-pop3d or socat.
+# dovecot-imapd, dovecot-pop3d or socat (tests/sync_pull_setup.sh).
 . "$TOP/tests/lib.sh"
 
-[ "$(id -u)" = 0 ] || skip_all "a private Dovecot needs root here"
-{ [ -x /usr/lib/dovecot/imap ] && [ -x /usr/lib/dovecot/pop3 ] && command -v socat >/dev/null; } ||
-	skip_all "dovecot-imapd, dovecot-pop3d or socat not installed (tests/deps.sh)"
-
-DV=$(mktemp -d /tmp/loft-sync-pull.XXXXXX) || skip_all "mktemp failed"
-trap 't_cleanup; case $DV in /tmp/loft-sync-pull.*) rm -rf "$DV" ;; esac' EXIT
-bash "$TOP/tests/dovecot_instance.sh" add_user "$DV" ann annpass1
+. "$TOP/tests/sync_pull_setup.sh"
 bash "$TOP/tests/dovecot_instance.sh" add_user "$DV" bob bobpass1
-PORT=$(free_port) POP3_PORT=$(free_port)
-export POP3_PORT
-pid=$(bash "$TOP/tests/dovecot_instance.sh" start "$DV" "$PORT" 2>"$T_DIR/dovecot.err")
-ok $? "a private Dovecot starts (IMAP and POP3)" || { diag "$(head -3 "$T_DIR/dovecot.err")"; done_testing; exit; }
-T_PIDS+=("$pid")
 
-probe() { python3 "$TOP/tests/sync_pull_probe.py" "$PORT" ann annpass1 "$@"; }
-M=$T_DIR/Mail
-# copies SUBJECT: how many files in the store hold that Subject line.
-copies() { grep -rlx -- "Subject: $1" "$M" --include='*' 2>/dev/null | grep -c '/\(new\|cur\)/'; }
-where() { grep -rlx -- "Subject: $1" "$M" 2>/dev/null | grep '/\(new\|cur\)/' | sed "s#^$M/##; s#/\(new\|cur\)/.*##"; }
-
-cat > "$T_DIR/filter.sieve" <<'SIEVE'
-require ["fileinto", "mailbox"];
-if header :contains "List-Id" "dev.example.org" { fileinto :create "Lists/dev"; }
-SIEVE
 account() {	# account PULL_AFTER: the mailrc with account "up" pulling ann's INBOX
 	make_mailrc "set sieve=$T_DIR/filter.sieve" \
 		"account up {" "set imap_url=imap+insecure://ann@127.0.0.1:$PORT/INBOX" \
@@ -92,8 +71,7 @@ account keep
 kill "$pid"
 for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 rm -f "$DV/mail/ann/dovecot-uidlist" "$DV/mail/ann"/dovecot.index*
-pid=$(bash "$TOP/tests/dovecot_instance.sh" start "$DV" "$PORT" 2>"$T_DIR/dovecot.err")
-T_PIDS+=("$pid")
+dovecot_start
 probe append INBOX after-uv
 sync_up
 is "$RC" 0 "after a UIDVALIDITY change: exit 0" || diag "$ERR"

@@ -5,29 +5,11 @@
 # state commit, after pull_after upstream -- then run again: every message
 # is in the store exactly once, gone upstream (pull_after=delete), and a
 # third run pulls nothing.  The same for a POP3 account.  Skipped without
-# root, dovecot-imapd, dovecot-pop3d or socat.
+# root, dovecot-imapd, dovecot-pop3d or socat (tests/sync_pull_setup.sh).
 . "$TOP/tests/lib.sh"
 
-[ "$(id -u)" = 0 ] || skip_all "a private Dovecot needs root here"
-{ [ -x /usr/lib/dovecot/imap ] && [ -x /usr/lib/dovecot/pop3 ] && command -v socat >/dev/null; } ||
-	skip_all "dovecot-imapd, dovecot-pop3d or socat not installed (tests/deps.sh)"
+. "$TOP/tests/sync_pull_setup.sh"
 
-DV=$(mktemp -d /tmp/loft-sync-pull-crash.XXXXXX) || skip_all "mktemp failed"
-trap 't_cleanup; case $DV in /tmp/loft-sync-pull-crash.*) rm -rf "$DV" ;; esac' EXIT
-bash "$TOP/tests/dovecot_instance.sh" add_user "$DV" ann annpass1
-PORT=$(free_port) POP3_PORT=$(free_port)
-export POP3_PORT
-pid=$(bash "$TOP/tests/dovecot_instance.sh" start "$DV" "$PORT" 2>"$T_DIR/dovecot.err")
-ok $? "a private Dovecot starts (IMAP and POP3)" || { diag "$(head -3 "$T_DIR/dovecot.err")"; done_testing; exit; }
-T_PIDS+=("$pid")
-
-probe() { python3 "$TOP/tests/sync_pull_probe.py" "$PORT" ann annpass1 "$@"; }
-M=$T_DIR/Mail
-copies() { grep -rlx -- "Subject: $1" "$M" 2>/dev/null | grep -c '/\(new\|cur\)/'; }
-cat > "$T_DIR/filter.sieve" <<'SIEVE'
-require ["fileinto", "mailbox"];
-if header :contains "List-Id" "dev.example.org" { fileinto :create "Lists/dev"; }
-SIEVE
 make_mailrc "set sieve=$T_DIR/filter.sieve" \
 	"account up {" "set imap_url=imap+insecure://ann@127.0.0.1:$PORT/INBOX" \
 	"set imap_password_command='echo annpass1'" "set sync=pull" "set pull_after=delete" "}" \
