@@ -70,6 +70,7 @@ EOR
 mbsync_rc() {
 	cat > "$1/mbsyncrc" <<EOR
 FSync no
+
 IMAPAccount far
 Host 127.0.0.1
 Port $DPORT
@@ -77,11 +78,14 @@ User bench
 Pass $BENCH_PW
 SSLType None
 AuthMechs LOGIN
+
 IMAPStore far
 Account far
+
 MaildirStore near
 Path $1/Mail/
 Inbox $1/Mail/INBOX
+
 Channel c
 Far :far:
 Near :near:

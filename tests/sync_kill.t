@@ -1,6 +1,7 @@
 #!/bin/bash
 # Exactly once: loft sync killed (SIGKILL through lib/crash.h) at every step
-# -- the intents' commit, after a FETCH, after the local fsync, before and
+# -- the intents' commit, after a FETCH, after the local fsync (the store
+# batch's commit), before and
 # after a state commit, after an upstream APPEND, before and after a flag
 # push, during a UIDVALIDITY recovery -- then run again normally: each
 # message exists once on each side, flags agree, the state pairs each one
@@ -41,7 +42,7 @@ check() {
 }
 
 i=0
-for point in sync:intent-before-commit sync:fetched sync:stored sync:stored#2 \
+for point in sync:intent-before-commit sync:fetched sync:fetched#2 sync:stored \
 	sync:before-commit sync:after-commit sync:intent-before-commit#2 \
 	sync:appended sync:appended#2 sync:before-commit#2 sync:after-commit#2; do
 	i=$((i + 1))
@@ -66,8 +67,8 @@ export SYNC_USER=k$i
 obs seed INBOX 3 "srv$i"
 store_rc "s$i"
 local_msgs "$T_DIR/s$i" 2 "loc$i"
-LOFT_CRASH_AT=sync:stored#2 run_loft -F "$T_DIR/s$i/mailrc" sync
-is "$RC" 137 "a first sync killed after its second download"
+LOFT_CRASH_AT=sync:stored run_loft -F "$T_DIR/s$i/mailrc" sync
+is "$RC" 137 "a first sync killed after its downloads were stored"
 lsync "s$i"
 check "killed first sync" "$T_DIR/s$i" 5
 
