@@ -158,14 +158,14 @@ int sync_copy_down(struct sync_run *run, char **error_r)
 				break;
 			crash_point("sync:fetched");
 			crlf_to_lf(&body);
-			if (store_batch_add(sb, body.buf, body.len, m->flags & SYNC_FLAGS_MASK, NULL,
-					    m->internaldate, &err) < 0) {
+			if (store_batch_add(sb, body.buf, body.len, m->flags & SYNC_FLAGS_MASK,
+					    m->keywords, m->internaldate, &err) < 0) {
 				*error_r = folder_error(run->local, "storing a message", err);
 				break;
 			}
 			batch[nb++] = (struct sync_pair){
 				.ruid = m->uid, .flags = m->flags & SYNC_FLAGS_MASK, .size = m->size,
-				.idhash = sync_envelope_idhash(m->envelope),
+				.idhash = sync_envelope_idhash(m->envelope), .keywords = m->keywords,
 			};
 		}
 		/* What was fetched before a failure is kept and paired. */
@@ -276,7 +276,7 @@ int sync_copy_up(struct sync_run *run, char **error_r)
 			}
 			lf_to_crlf(&data, &wire);
 			if (sync_imap_append(run->ctx->conn, run->remote, wire.buf, wire.len,
-					     m->flags & SYNC_FLAGS_MASK, NULL, m->internal_date,
+					     m->flags & SYNC_FLAGS_MASK, m->keywords, m->internal_date,
 					     &ruid, error_r) < 0)
 				goto flush;
 			crash_point("sync:appended");
@@ -289,6 +289,7 @@ int sync_copy_up(struct sync_run *run, char **error_r)
 				.luid = luid, .ruid = ruid, .flags = m->flags & SYNC_FLAGS_MASK,
 				.size = (uint32_t)wire.len,
 				.idhash = sync_message_idhash(wire.buf, wire.len),
+				.keywords = (char *)m->keywords,
 			};
 			run->ctx->stats->uploaded++;
 		}

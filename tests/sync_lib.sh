@@ -51,11 +51,11 @@ RC
 lsync() { local n=$1; shift; run_loft -F "$T_DIR/$n/mailrc" sync "$@"; }
 
 # same NAME TEST-NAME FOLDER...: the store and the server hold the same
-# messages with the same flags in each folder.
+# messages with the same flags in each folder (keywords: sobs).
 same() {
 	local n=$1 name=$2; shift 2
 	local a b
-	a=$(lobs "$T_DIR/$n" "$@") b=$(obs dump "$@")
+	a=$(lobs "$T_DIR/$n" "$@") b=$(obs sysdump "$@")
 	is "$a" "$b" "$name"
 }
 
@@ -69,3 +69,6 @@ lflags() {
 	b=${f##*/}
 	mv "$f" "$1/Mail/$2/cur/${b%%:2,*}:2,$4"
 }
+
+# sobs NAME ARGS: the observer on store NAME through `loft imapd`.
+sobs() { local n=$1; shift; python3 "$TOP/tests/sync_observer.py" stream "$LOFT -F $T_DIR/$n/mailrc imapd" - "$@"; }

@@ -76,6 +76,21 @@ same b "and store b" INBOX
 lsync b
 like "$OUT" "0 down, 0 up, 0 flags here, 0 flags there" "store b then has nothing left to do"
 
+# Keywords: set on the server, set in the store (through loft's IMAP server,
+# as a phone would), removed on one side.
+obs store INBOX '<in.1@example.org>' '+work'
+sobs a store INBOX '<in.2@example.org>' '+$label1'
+sobs a store INBOX '<in.4@example.org>' '+gone' 2>/dev/null || sobs a store Lists/a '<in.4@example.org>' '+gone'
+lsync a
+is "$RC" 0 "sync of keywords exits 0" || diag "$ERR"
+is "$(sobs a dump INBOX Lists/a)" "$(obs dump INBOX Lists/a)" "keywords: the store (seen through loft imapd) and the server agree"
+obs dump INBOX > "$T_DIR/inbox"
+grep -q 'in.1@example.org> .*work' "$T_DIR/inbox" && grep -q 'in.2@example.org> .*\$label1' "$T_DIR/inbox"
+ok $? "a keyword set on either side is on both"
+obs store Lists/a '<in.4@example.org>' '-gone'
+lsync a
+! sobs a dump Lists/a | grep -q gone; ok $? "a keyword removed on the server is removed here"
+
 # 4. A folder deleted on one side is only reported.
 rm -rf "${M:?}/Lists/c"
 lsync a
