@@ -111,6 +111,14 @@ lsync n
 ! obs dump INBOX | grep -q 'rnew.1@'; ok $? "and does not upload it again"
 lsync a
 
+# Patterns: only * is special ("[Gmail]/Sent Mail" style names).
+obs seed '[X]/Sent Mail' 2 gm
+SYNC_FOLDERS=\''INBOX "[X]/Sent Mail"'\' store_rc g
+lsync g
+is "$RC" 0 "a sync_folders name with brackets and a blank" || diag "$ERR"
+same g "is matched literally and mirrored" "[X]/Sent Mail" INBOX
+[ ! -e "$T_DIR/g/Mail/Lists" ]; ok $? "and nothing it does not name comes"
+
 # 6. UIDVALIDITY change on the server: Dovecot's uidlist and index deleted.
 dovecot_stop
 rm -f "$DV/mail/ann/dovecot-uidlist" "$DV/mail/ann"/dovecot.index*
