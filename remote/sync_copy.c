@@ -10,6 +10,7 @@
 #include "remote/sync-private.h"
 #include "remote/remote.h"
 #include "lib/crash.h"
+#include "lib/header.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 #include "store/batch.h"
@@ -18,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #define SYNC_BATCH 100
 #define SYNC_BATCH_BYTES (4u << 20)
@@ -199,41 +199,30 @@ done:
 	return ret;
 }
 
-/* The UID a server without UIDPLUS gave the message appended with
- * Message-ID idhash: the highest UID that SEARCH HEADER finds and no pair
- * has.  0 when none. */
+/* The UID a server without UIDPLUS gave the message just appended: the
+ * highest UID that SEARCH HEADER Message-ID finds and no pair has.  0 when
+ * none (or the message has no Message-ID a search key can carry). */
 static uint32_t find_appended(struct sync_run *run, const struct sbuf *data, char **error_r)
 {
-	struct header_id {
-		const char *p;
-		size_t len;
-	} id = { NULL, 0 };
-	const char *h = data->buf;
+	struct header_iter it;
+	struct header_field f;
+	struct sbuf id = SBUF_INIT;
 	uint32_t *uids = NULL, found = 0;
 	size_t n = 0;
+	char *key;
 
-	/* The Message-ID's text, found the cheap way (a search key, not a
-	 * parse): "Message-ID:" at a line start, up to the line end. */
-	for (const char *p = h; p != NULL && p < h + data->len; p = memchr(p, '\n', (size_t)(h + data->len - p))) {
-		if (*p == '\n')
-			p++;
-		if (p + 11 < h + data->len && strncasecmp(p, "Message-ID:", 11) == 0) {
-			const char *lt = memchr(p, '<', (size_t)(h + data->len - p));
-			const char *gt = lt ? memchr(lt, '>', (size_t)(h + data->len - lt)) : NULL;
-
-			if (gt != NULL) {
-				id.p = lt;
-				id.len = (size_t)(gt - lt + 1);
-			}
+	header_iter_init(&it, data->buf, data->len);
+	while (header_iter_next(&it, &f))
+		if (header_field_is(&f, "Message-ID")) {
+			header_unfold(&f, &id);
 			break;
 		}
-		if (*p == '\r' || *p == '\n')
-			break;
-	}
-	if (id.p == NULL || memchr(id.p, '"', id.len) || memchr(id.p, '\\', id.len))
+	if (id.len == 0 || strpbrk(id.buf, "\"\\") != NULL) {
+		sbuf_release(&id);
 		return 0;
-	char *key = xasprintf("HEADER Message-ID \"%.*s\"", (int)id.len, id.p);
-
+	}
+	key = xasprintf("HEADER Message-ID \"%s\"", id.buf);
+	sbuf_release(&id);
 	if (remote_search(run->ctx->conn, key, &uids, &n, error_r) == 0) {
 		for (size_t i = n; i-- > 0 && found == 0;) {
 			uint32_t l;

@@ -6,7 +6,8 @@
 # message by message from both sides; a second sync finds nothing; two
 # loft stores on one account; a folder deleted on one side is only
 # reported; sync_expunge=none; a UIDVALIDITY change (Dovecot's uidlist
-# deleted) recovered without a duplicate.
+# deleted) recovered without a duplicate; a server without UIDPLUS; folder
+# names with brackets.
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/sync_lib.sh"
 
@@ -118,6 +119,25 @@ lsync g
 is "$RC" 0 "a sync_folders name with brackets and a blank" || diag "$ERR"
 same g "is matched literally and mirrored" "[X]/Sent Mail" INBOX
 [ ! -e "$T_DIR/g/Mail/Lists" ]; ok $? "and nothing it does not name comes"
+
+# A server without UIDPLUS (a proxy takes it out of the capabilities): an
+# upload is found again by its Message-ID, so nothing comes back down.
+PPORT=$(free_port)
+PROXY_STRIP=UIDPLUS python3 "$TOP/tests/imap_logproxy.py" "$PPORT" "$DPORT" "$T_DIR/proxy.log" \
+	> "$T_DIR/proxy.out" &
+T_PIDS+=($!)
+for _ in $(seq 100); do grep -q ready "$T_DIR/proxy.out" && break; sleep 0.1; done
+store_rc u "$PPORT"
+lsync u
+printf 'From: me@example.org\nSubject: u\nMessage-ID: <nouidplus.1@example.org>\n\nhi\n' \
+	> "$T_DIR/u/Mail/INBOX/new/200.local.test"
+lsync u
+like "$OUT" "0 down, 1 up" "without UIDPLUS: the new message goes up" || diag "$ERR"
+lsync u
+like "$OUT" "0 down, 0 up" "and is paired by a SEARCH for its Message-ID: nothing comes back"
+same u "without UIDPLUS: both sides agree" INBOX
+grep -q 'SEARCH HEADER Message-ID' "$T_DIR/proxy.log"; ok $? "(the UID SEARCH was sent)"
+lsync a
 
 # 6. UIDVALIDITY change on the server: Dovecot's uidlist and index deleted.
 dovecot_stop
