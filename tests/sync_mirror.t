@@ -18,6 +18,18 @@ obs seed Lists/a 3 la
 obs seed Lists/spam 2 sp
 obs store INBOX '<in.2@example.org>' '+\Flagged'
 
+# Exit statuses.
+store_rc a
+lsync a nosuch
+is "$RC" 64 "an unknown account: 64"
+store_rc off "" "sync=off"
+lsync off
+is "$RC" 69 "no account with sync on: 69"
+like "$ERR" "no account has sync=mirror or sync=pull" "and says so"
+store_rc down "$(free_port)"
+lsync down
+is "$RC" 75 "a server that does not answer: 75 (temporary)"
+
 # 1. First sync into an empty store.
 store_rc a
 lsync a
