@@ -7,7 +7,7 @@
 # loft stores on one account; a folder deleted on one side is only
 # reported; sync_expunge=none; a UIDVALIDITY change (Dovecot's uidlist
 # deleted) recovered without a duplicate; a server without UIDPLUS; folder
-# names with brackets.
+# names with brackets; mbsync afterwards changes nothing on the server.
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/sync_lib.sh"
 
@@ -150,6 +150,54 @@ like "$OUT" "0 down, 0 up" "and is paired by a SEARCH for its Message-ID: nothin
 same u "without UIDPLUS: both sides agree" INBOX
 grep -q 'SEARCH HEADER Message-ID' "$T_DIR/proxy.log"; ok $? "(the UID SEARCH was sent)"
 lsync a
+
+# mbsync on the same account afterwards: it changes nothing on the server
+# (no flag half-pushed, no message missing or doubled) and its
+# copy is the same as loft's store.
+if command -v mbsync >/dev/null; then
+	mkdir -p "$T_DIR/mb/Mail"
+	cat > "$T_DIR/mb/rc" <<MB
+IMAPAccount far
+Host 127.0.0.1
+Port $DPORT
+User ann
+Pass annpass1
+SSLType None
+AuthMechs LOGIN
+
+IMAPStore far
+Account far
+
+MaildirStore near
+Path $T_DIR/mb/Mail/
+Inbox $T_DIR/mb/Mail/INBOX
+SubFolders Verbatim
+
+Channel c
+Far :far:
+Near :near:
+Patterns INBOX Lists/a
+Create Both
+Expunge Both
+Sync All
+SyncState *
+MB
+	mbsync_run() { HOME=$T_DIR/mb timeout 60 mbsync -q -c "$T_DIR/mb/rc" c 2>>"$T_DIR/mb/err"; }
+	mbsync_run
+	lflags "$T_DIR/a" INBOX in.1@ FRS
+	rm "$(lfile "$T_DIR/a" Lists/a la.3@)"
+	printf 'From: me@example.org\nSubject: m\nMessage-ID: <mb.1@example.org>\n\nhi\n' \
+		> "$M/INBOX/new/300.local.test"
+	lsync a
+	before=$(obs sysdump INBOX Lists/a)
+	mbsync_run
+	ok $? "mbsync runs on the account loft synced" || diag "$(tail -3 "$T_DIR/mb/err")"
+	is "$(obs sysdump INBOX Lists/a)" "$before" "mbsync finds nothing to change on the server after loft's sync"
+	is "$(lobs "$T_DIR/mb" INBOX Lists/a)" "$(lobs "$T_DIR/a" INBOX Lists/a)" \
+		"mbsync's copy and loft's store hold the same messages and flags"
+else
+	skip "mbsync is not installed (package isync)"
+fi
 
 # 6. UIDVALIDITY change on the server: Dovecot's uidlist and index deleted.
 dovecot_stop
