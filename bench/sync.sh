@@ -11,6 +11,7 @@
 #   - a no-op resync of that folder (nothing changed on either side);
 #   - an incremental sync after 50 new messages and 100 flag changes on
 #     the server.
+# mbsync keeps its default FSync yes: loft fsyncs every message too.
 # Each time is one run (wall time) with its peak RSS.  Prints
 # `bench: sync_NAME LOFT s vs PEER P s ratio R` and `bench: sync_NAME_rss
 # LOFT MB vs PEER P MB ratio R` lines, and checks every message came over.
@@ -70,7 +71,7 @@ EOR
 }
 mbsync_rc() {
 	cat > "$1/mbsyncrc" <<EOR
-FSync no
+
 
 IMAPAccount far
 Host 127.0.0.1
