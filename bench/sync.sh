@@ -71,8 +71,6 @@ EOR
 }
 mbsync_rc() {
 	cat > "$1/mbsyncrc" <<EOR
-
-
 IMAPAccount far
 Host 127.0.0.1
 Port $DPORT
