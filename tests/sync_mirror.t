@@ -7,7 +7,8 @@
 # loft stores on one account; a folder deleted on one side is only
 # reported; sync_expunge=none; a UIDVALIDITY change (Dovecot's uidlist
 # deleted) recovered without a duplicate; a server without UIDPLUS; folder
-# names with brackets; mbsync afterwards changes nothing on the server.
+# names with brackets; mbsync afterwards changes nothing on the server;
+# servers with CONDSTORE only, and with neither.
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/sync_lib.sh"
 
@@ -198,6 +199,37 @@ MB
 else
 	skip "mbsync is not installed (package isync)"
 fi
+
+# CONDSTORE without QRESYNC (Gmail's case), and neither: changes on the
+# server found by CHANGEDSINCE (then UID SEARCH ALL for the expunge), or by
+# every UID and flag.
+k=0
+for strip in QRESYNC "QRESYNC CONDSTORE"; do
+	n=${strip// /_} k=$((k + 1))
+	PPORT=$(free_port)
+	PROXY_STRIP=$strip python3 "$TOP/tests/imap_logproxy.py" "$PPORT" "$DPORT" "$T_DIR/$n.log" \
+		> "$T_DIR/$n.out" &
+	T_PIDS+=($!)
+	for _ in $(seq 100); do grep -q ready "$T_DIR/$n.out" && break; sleep 0.1; done
+	store_rc "$n" "$PPORT"
+	lsync "$n"
+	# (words the proxy strips must not be in the messages)
+	obs seed INBOX 2 "plain$k"
+	obs store INBOX '<in.5@example.org>' '+\Draft'
+	obs expunge INBOX "<plain$k.1@example.org>"
+	lsync "$n"
+	obs seed INBOX 1 "more$k"
+	obs store INBOX '<in.2@example.org>' '+\Answered'
+	obs expunge INBOX "<plain$k.2@example.org>"
+	lsync "$n"
+	is "$RC" 0 "without $strip: sync after server changes exits 0" || diag "$ERR"
+	same "$n" "without $strip: a new message, a flag and an expunge on the server reach the store" INBOX
+	obs store INBOX '<in.5@example.org>' '-\Draft'
+	obs store INBOX '<in.2@example.org>' '-\Answered'
+	lsync "$n"
+	lsync a
+done
+grep -q 'CHANGEDSINCE' "$T_DIR/QRESYNC.log"; ok $? "(CONDSTORE only: UID FETCH ... CHANGEDSINCE was sent)"
 
 # 6. UIDVALIDITY change on the server: Dovecot's uidlist and index deleted.
 dovecot_stop
