@@ -68,7 +68,6 @@ static const struct url_scheme pop3_schemes[] = {
 	{ "pop3+insecure://", URL_POP3_PLAIN, "110" },
 };
 
-#define PULL_BATCH 100
 #define POP3_FOLDER "POP3"	/* the state's folder name for POP3 */
 
 struct pop3_session {
@@ -205,9 +204,9 @@ static int dele(struct pop3_session *s, const unsigned *idx, size_t n, char **er
 static int pop3_messages(struct pull_run *run, struct pop3_session *s, carray *tab, bool delete,
 			 char **error_r)
 {
-	size_t total = tab ? carray_count(tab) : 0, n = 0;
+	size_t total = tab ? carray_count(tab) : 0, n = 0, bytes = 0;
 	struct pull_msg *msgs = xcalloc(PULL_BATCH, sizeof(*msgs));
-	unsigned *idx = xcalloc(total + 1, sizeof(*idx)), *batch_idx = idx;
+	unsigned *idx = xcalloc(total + 1, sizeof(*idx)), batch_idx[PULL_BATCH];
 	size_t n_idx = 0;
 	int ret = -1;
 
@@ -237,9 +236,10 @@ static int pop3_messages(struct pull_run *run, struct pop3_session *s, carray *t
 			m->match = pull_match_key(m->data.buf, m->data.len);
 			m->skip = pull_state_has(run->state, 'd', POP3_FOLDER, m->match);
 			batch_idx[n] = info->msg_index;
+			bytes += len;
 			n++;
 		}
-		if (n == 0 || (n < PULL_BATCH && i < total))
+		if (n == 0 || (n < PULL_BATCH && bytes < PULL_BATCH_BYTES && i < total))
 			continue;
 		crash_point("pull:after-fetch");
 		if (pull_deliver(run, POP3_FOLDER, msgs, n, 0, 0, false, error_r) < 0)
@@ -248,8 +248,7 @@ static int pop3_messages(struct pull_run *run, struct pop3_session *s, carray *t
 			if (delete && !msgs[k].refused)
 				idx[n_idx++] = batch_idx[k];
 		pull_msgs_clear(msgs, n);
-		n = 0;
-		batch_idx = idx + n_idx;
+		n = bytes = 0;
 	}
 	if (delete && dele(s, idx, n_idx, error_r) < 0)
 		goto out;

@@ -57,6 +57,12 @@ int pull_txn_del(struct pull_txn *t, char kind, const char *folder, const char *
 
 /* ---- the hand-over: remote/pull.c ---- */
 
+/* A batch: enough to pay one state and notmuch commit for many messages,
+ * few enough that a retry's token search (the newest 200 messages of a
+ * folder) sees the whole batch, and bounded in memory. */
+#define PULL_BATCH 100
+#define PULL_BATCH_BYTES (32u * 1024 * 1024)
+
 /* What pull_after says. */
 enum pull_after { PULL_KEEP, PULL_SEEN, PULL_MOVE, PULL_DELETE };
 

@@ -36,11 +36,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A batch: enough to pay one state and notmuch commit for many messages,
- * few enough that a retry's token search (the newest 200 messages of a
- * folder) sees the whole batch, and bounded in memory. */
-#define PULL_BATCH 100
-#define PULL_BATCH_BYTES (32u * 1024 * 1024)
 #define MSGID_MAX 300
 
 void pull_note(struct pull_run *run, const char *fmt, ...)
