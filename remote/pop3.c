@@ -314,6 +314,7 @@ enum remote_sync_result pop3_pull(struct pull_run *run, const char *url, enum pu
 	crash_point("pull:after-upstream");
 	res = REMOTE_SYNC_OK;
 out:
+	pull_record(run, POP3_FOLDER, res == REMOTE_SYNC_OK ? NULL : *error_r);
 	if (s.pop != NULL)
 		mailpop3_free(s.pop);	/* closes the stream and its low */
 	url_clear(&u);

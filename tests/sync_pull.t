@@ -112,6 +112,16 @@ run_loft sync pop
 like "$OUT" "^pop: 1 folders, 0 down" "POP3 keep: UIDL state: not pulled again"
 is "$(pop3count)" 1 "POP3 keep: left on the server"
 
+# ---- loft sync --status ----
+account keep keep
+run_loft sync --status up
+is "$RC" 0 "loft sync --status up: exit 0" || diag "$ERR"
+like "$OUT" "^up \(sync=pull\): 1 folders" "status: the pull account and its folders"
+like "$OUT" "^  INBOX: last success [A-Z][a-z][a-z], .*, UIDs up to [0-9]+ pulled, 0 waiting for pull_after upstream, 0 in flight\$" \
+	"status: INBOX's last success, last UID, nothing pending"
+run_loft sync --status pop
+like "$OUT" "^  POP3: last success .*, 0 waiting for pull_after upstream, 0 in flight\$" "status: the POP3 mailbox"
+
 # ---- configuration errors ----
 account keep seen
 run_loft sync pop
@@ -125,5 +135,7 @@ make_mailrc "account pop {" "set pop3_url=pop3://bob@127.0.0.1:$POP3_PORT" \
 run_loft sync pop
 like "$ERR" "does not offer STLS: refusing to log in in plaintext" "pop3:// without STLS on the server: refused"
 [ ! -e "$T_DIR/asked" ]; ok $? "before the password command runs"
+run_loft sync --status pop
+like "$OUT" "^  POP3: last success .*, last error .*: .*does not offer STLS" "status: the last error, with its time"
 
 done_testing
