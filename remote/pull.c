@@ -19,6 +19,8 @@
 #include "remote/remote.h"
 
 #include "localmta/deliver_batch.h"
+#include "localmta/queue.h"
+#include "localmta/transport.h"
 #include "store/store.h"
 
 #include "lib/clock.h"
@@ -556,6 +558,8 @@ enum remote_sync_result remote_sync_pull(const struct config *cfg, const char *a
 	const char *state = config_get(cfg, "state_dir"), *move_to;
 	enum pull_after after;
 	enum remote_sync_result r = REMOTE_SYNC_UNAVAILABLE;
+	struct queue *q = NULL;
+	const char *qerr;
 	char *dir = NULL;
 
 	if (pop3 != NULL && *pop3 == '\0')
@@ -565,12 +569,18 @@ enum remote_sync_result remote_sync_pull(const struct config *cfg, const char *a
 		goto out;
 	dir = state && *state ? xstrdup(state) : path_join(config_get(cfg, "folder"), ".loft");
 	r = REMOTE_SYNC_TEMP;
+	/* A queue for Sieve redirects; without one they are kept instead. */
+	if (transport_queue_open(cfg, &q, &qerr) < 0)
+		log_warning("queue: %s (Sieve redirects are kept instead)", qerr);
 	if (pull_state_open(dir, account, &run.state, error_r) < 0 ||
-	    deliver_open(cfg, NULL, false, &run.agent, error_r) < 0)
+	    deliver_open(cfg, q, false, &run.agent, error_r) < 0)
 		goto out;
 	r = pop3 ? pop3_pull(&run, pop3, after, error_r) : imap_pull(&run, after, move_to, error_r);
+	if (deliver_queued(run.agent))
+		transport_spawn_runner(cfg);
 out:
 	deliver_close(&run.agent);
+	queue_free(&q);
 	pull_state_close(&run.state);
 	free(dir);
 	if (stats_r != NULL)
