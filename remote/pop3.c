@@ -61,13 +61,6 @@ static struct dynlib pop3_lib = DYNLIB_INIT(NULL, pop3_syms);
 #define mailpop3_stls(...) (*pop3_fns.mailpop3_stls)(__VA_ARGS__)
 #define mailpop3_user(...) (*pop3_fns.mailpop3_user)(__VA_ARGS__)
 
-enum { URL_POP3S, URL_POP3_STLS, URL_POP3_PLAIN };
-static const struct url_scheme pop3_schemes[] = {
-	{ "pop3s://", URL_POP3S, "995" },
-	{ "pop3://", URL_POP3_STLS, "110" },
-	{ "pop3+insecure://", URL_POP3_PLAIN, "110" },
-};
-
 #define POP3_FOLDER "POP3"	/* the state's folder name for POP3 */
 
 struct pop3_session {
@@ -270,7 +263,7 @@ enum remote_sync_result pop3_pull(struct pull_run *run, const char *url, enum pu
 	enum remote_sync_result res = REMOTE_SYNC_TEMP;
 	int r;
 
-	if (url_parse(url, pop3_schemes, 3, URL_USER, &u, &why) < 0) {
+	if (url_parse(url, url_pop3_schemes, URL_POP3_SCHEMES, URL_USER, &u, &why) < 0) {
 		*error_r = xasprintf("account %s: pop3_url '%s': %s", run->account, url,
 				     why ? why : "expected pop3s://, pop3:// (STLS) or "
 						 "pop3+insecure:// (plaintext, loopback only)");

@@ -521,28 +521,26 @@ static enum remote_sync_result imap_pull(struct pull_run *run, enum pull_after a
 
 /* ---- the entry ---- */
 
-/* pull_after's value; *move_to_r points into it.  0, or -1 with *error_r. */
+/* pull_after's value (its syntax checked when the mailrc was read);
+ * *move_to_r points into it.  0, or -1 with *error_r for seen or move: on
+ * a POP3 account (set globally: a block is checked as it is read). */
 static int parse_after(const char *account, const char *value, bool pop3,
 		       enum pull_after *after_r, const char **move_to_r, char **error_r)
 {
 	*move_to_r = NULL;
-	if (value == NULL || *value == '\0' || strcmp(value, "keep") == 0)
+	if (value == NULL || strcmp(value, "keep") == 0)
 		*after_r = PULL_KEEP;
 	else if (strcmp(value, "seen") == 0)
 		*after_r = PULL_SEEN;
 	else if (strcmp(value, "delete") == 0)
 		*after_r = PULL_DELETE;
-	else if (strncmp(value, "move:", 5) == 0 && value[5] != '\0') {
+	else {
 		*after_r = PULL_MOVE;
-		*move_to_r = value + 5;
-	} else {
-		*error_r = xasprintf("account %s: pull_after '%s': expected keep, seen, "
-				     "move:FOLDER or delete", account, value);
-		return -1;
+		*move_to_r = value + strlen("move:");
 	}
 	if (pop3 && (*after_r == PULL_SEEN || *after_r == PULL_MOVE)) {
-		*error_r = xasprintf("account %s: pull_after %s needs IMAP; POP3 has no flags "
-				     "or folders (pop3_url takes keep or delete)", account, value);
+		*error_r = xasprintf("account %s: pull_after %s needs IMAP: a pop3_url account "
+				     "takes keep or delete", account, value);
 		return -1;
 	}
 	return 0;
