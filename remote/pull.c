@@ -19,11 +19,15 @@
 #include "remote/remote.h"
 
 #include "localmta/deliver_batch.h"
+#include "localmta/queue.h"
+#include "localmta/transport.h"
 #include "store/store.h"
 
+#include "lib/clock.h"
 #include "lib/config.h"
 #include "lib/crash.h"
 #include "lib/header.h"
+#include "lib/log.h"
 #include "lib/ossl.h"
 #include "lib/path.h"
 #include "lib/xalloc.h"
@@ -36,11 +40,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A batch: enough to pay one state and notmuch commit for many messages,
- * few enough that a retry's token search (the newest 200 messages of a
- * folder) sees the whole batch, and bounded in memory. */
-#define PULL_BATCH 100
-#define PULL_BATCH_BYTES (32u * 1024 * 1024)
 #define MSGID_MAX 300
 
 void pull_note(struct pull_run *run, const char *fmt, ...)
@@ -55,6 +54,25 @@ void pull_note(struct pull_run *run, const char *fmt, ...)
 	va_end(ap);
 	run->opt->note(run->opt->ctx, sb.buf);
 	sbuf_release(&sb);
+}
+
+void pull_record(struct pull_run *run, const char *folder, const char *error)
+{
+	struct pull_txn *t = NULL;
+	char *value = error ? xasprintf("%" PRId64 " %s", clock_now(), error)
+			    : xasprintf("%" PRId64, clock_now());
+	char *err = NULL;
+
+	if (pull_txn_begin(run->state, &t, &err) < 0 ||
+	    pull_txn_put(t, 'F', "", folder, &err) < 0 ||
+	    pull_txn_put_value(t, error ? 'e' : 's', folder, value, &err) < 0 ||
+	    (!error && pull_txn_del(t, 'e', folder, "", &err) < 0) ||
+	    pull_txn_commit(&t, &err) < 0) {
+		log_warning("sync: %s: %s", run->account, err);
+		free(err);
+	}
+	pull_txn_abort(&t);
+	free(value);
 }
 
 char *pull_match_key(const char *data, size_t len)
@@ -299,6 +317,70 @@ out:
 	return ret;
 }
 
+/* The bodies of a batch as remote_fetch_bodies hands them over. */
+struct fetched {
+	struct pull_run *run;
+	const char *folder;
+	struct pull_msg *msgs;
+	size_t n;
+};
+
+static int on_body(uint32_t uid, const char *data, size_t len, void *ctx, char **error_r)
+{
+	struct fetched *fb = ctx;
+	struct pull_msg *m = &fb->msgs[fb->n];
+
+	(void)error_r;
+	if (fb->n == PULL_BATCH)
+		return 0;	/* a server sending more than asked */
+	sbuf_init(&m->data, 0);
+	sbuf_add(&m->data, data, len);
+	m->id = xasprintf("%" PRIu32, uid);
+	m->match = pull_match_key(data, len);
+	m->skip = pull_state_has(fb->run->state, 'd', fb->folder, m->match);
+	fb->n++;
+	return 0;
+}
+
+/* The next batch of uids[*done..] above last: at most PULL_BATCH UIDs
+ * whose RFC822.SIZEs sum to PULL_BATCH_BYTES at most (one at least), so
+ * that one FETCH of their bodies stays bounded in memory.  Ascending in
+ * batch[0..*n_r); *done moves past them.  0, or -1 with *error_r. */
+static int next_batch(struct remote_conn *c, const uint32_t *uids, size_t n_uids, size_t *done,
+		      uint32_t last, uint32_t *batch, size_t *n_r, char **error_r)
+{
+	struct remote_msg *info = NULL;
+	size_t n = 0, n_info = 0, k = 0;
+	uint64_t bytes = 0;
+
+	for (size_t i = *done; i < n_uids && n < PULL_BATCH; i++)
+		if (uids[i] > last)
+			batch[n++] = uids[i];
+	*n_r = 0;
+	if (n == 0) {
+		*done = n_uids;
+		return 0;
+	}
+	if (remote_fetch(c, batch, n, true, &info, &n_info, error_r) < 0)
+		return -1;
+	/* UIDs gone since the SEARCH are in no reply: they cost nothing. */
+	for (size_t i = 0, j = 0; i < n; i++) {
+		while (j < n_info && info[j].uid < batch[i])
+			j++;
+		uint64_t size = j < n_info && info[j].uid == batch[i] ? info[j].size : 0;
+
+		if (k > 0 && bytes + size > PULL_BATCH_BYTES)
+			break;
+		bytes += size;
+		k++;
+	}
+	remote_msgs_free(info, n_info);
+	while (*done < n_uids && (uids[*done] <= last || uids[*done] <= batch[k - 1]))
+		(*done)++;
+	*n_r = k;
+	return 0;
+}
+
 static int pull_folder(struct pull_run *run, struct remote_conn *c, const char *folder,
 		       enum pull_after after, const char *move_to, char **error_r)
 {
@@ -337,32 +419,23 @@ static int pull_folder(struct pull_run *run, struct remote_conn *c, const char *
 	if (remote_search(c, key, &uids, &n_uids, error_r) < 0)
 		goto out;
 	while (done < n_uids) {
-		size_t n = 0, bytes = 0;
-		uint32_t hi = last, acted[PULL_BATCH];
-		size_t n_acted = 0;
+		struct fetched fb = { run, folder, msgs, 0 };
+		uint32_t hi, acted[PULL_BATCH], batch[PULL_BATCH];
+		size_t n = 0, n_acted = 0, n_batch;
 
-		for (; done < n_uids && n < PULL_BATCH && bytes < PULL_BATCH_BYTES; done++) {
-			struct pull_msg *m = &msgs[n];
-
-			if (uids[done] <= last)
-				continue;
-			sbuf_init(&m->data, 0);
-			if (remote_fetch_body(c, uids[done], &m->data, error_r) < 0) {
-				sbuf_release(&m->data);
-				pull_msgs_clear(msgs, n);
-				goto out;
-			}
-			m->id = xasprintf("%" PRIu32, uids[done]);
-			m->match = pull_match_key(m->data.buf, m->data.len);
-			m->skip = pull_state_has(run->state, 'd', folder, m->match);
-			bytes += m->data.len;
-			hi = uids[done];
-			n++;
-		}
-		crash_point("pull:after-fetch");
-		if (n == 0)
+		if (next_batch(c, uids, n_uids, &done, last, batch, &n_batch, error_r) < 0)
+			goto out;
+		if (n_batch == 0)
 			break;
-		if (pull_deliver(run, folder, msgs, n, uv, hi, after != PULL_KEEP, error_r) < 0) {
+		hi = batch[n_batch - 1];
+		if (remote_fetch_bodies(c, batch, n_batch, on_body, &fb, error_r) < 0) {
+			pull_msgs_clear(msgs, fb.n);
+			goto out;
+		}
+		n = fb.n;
+		crash_point("pull:after-fetch");
+		if (n > 0 && pull_deliver(run, folder, msgs, n, uv, hi, after != PULL_KEEP,
+					  error_r) < 0) {
 			pull_msgs_clear(msgs, n);
 			goto out;
 		}
@@ -479,14 +552,20 @@ static enum remote_sync_result imap_pull(struct pull_run *run, enum pull_after a
 		return REMOTE_SYNC_UNAVAILABLE;
 	c = remote_connect(&acc, error_r);
 	remote_account_clear(&acc);
-	if (c == NULL)
+	if (c == NULL) {
+		pull_record(run, PULL_ACCOUNT, *error_r);
 		return REMOTE_SYNC_TEMP;
+	}
 	if (folders_to_pull(c, config_account_get(run->cfg, run->account, "sync_folders"),
-			    &names, &n, error_r) == 0) {
+			    &names, &n, error_r) < 0) {
+		pull_record(run, PULL_ACCOUNT, *error_r);
+	} else {
 		r = REMOTE_SYNC_OK;
-		for (size_t i = 0; i < n && r == REMOTE_SYNC_OK; i++)
+		for (size_t i = 0; i < n && r == REMOTE_SYNC_OK; i++) {
 			if (pull_folder(run, c, names[i], after, move_to, error_r) < 0)
 				r = REMOTE_SYNC_TEMP;
+			pull_record(run, names[i], r == REMOTE_SYNC_OK ? NULL : *error_r);
+		}
 	}
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
@@ -497,28 +576,26 @@ static enum remote_sync_result imap_pull(struct pull_run *run, enum pull_after a
 
 /* ---- the entry ---- */
 
-/* pull_after's value; *move_to_r points into it.  0, or -1 with *error_r. */
+/* pull_after's value (its syntax checked when the mailrc was read);
+ * *move_to_r points into it.  0, or -1 with *error_r for seen or move: on
+ * a POP3 account (set globally: a block is checked as it is read). */
 static int parse_after(const char *account, const char *value, bool pop3,
 		       enum pull_after *after_r, const char **move_to_r, char **error_r)
 {
 	*move_to_r = NULL;
-	if (value == NULL || *value == '\0' || strcmp(value, "keep") == 0)
+	if (value == NULL || strcmp(value, "keep") == 0)
 		*after_r = PULL_KEEP;
 	else if (strcmp(value, "seen") == 0)
 		*after_r = PULL_SEEN;
 	else if (strcmp(value, "delete") == 0)
 		*after_r = PULL_DELETE;
-	else if (strncmp(value, "move:", 5) == 0 && value[5] != '\0') {
+	else {
 		*after_r = PULL_MOVE;
-		*move_to_r = value + 5;
-	} else {
-		*error_r = xasprintf("account %s: pull_after '%s': expected keep, seen, "
-				     "move:FOLDER or delete", account, value);
-		return -1;
+		*move_to_r = value + strlen("move:");
 	}
 	if (pop3 && (*after_r == PULL_SEEN || *after_r == PULL_MOVE)) {
-		*error_r = xasprintf("account %s: pull_after %s needs IMAP; POP3 has no flags "
-				     "or folders (pop3_url takes keep or delete)", account, value);
+		*error_r = xasprintf("account %s: pull_after %s needs IMAP: a pop3_url account "
+				     "takes keep or delete", account, value);
 		return -1;
 	}
 	return 0;
@@ -534,6 +611,8 @@ enum remote_sync_result remote_sync_pull(const struct config *cfg, const char *a
 	const char *state = config_get(cfg, "state_dir"), *move_to;
 	enum pull_after after;
 	enum remote_sync_result r = REMOTE_SYNC_UNAVAILABLE;
+	struct queue *q = NULL;
+	const char *qerr;
 	char *dir = NULL;
 
 	if (pop3 != NULL && *pop3 == '\0')
@@ -543,15 +622,98 @@ enum remote_sync_result remote_sync_pull(const struct config *cfg, const char *a
 		goto out;
 	dir = state && *state ? xstrdup(state) : path_join(config_get(cfg, "folder"), ".loft");
 	r = REMOTE_SYNC_TEMP;
+	/* A queue for Sieve redirects; without one they are kept instead. */
+	if (transport_queue_open(cfg, &q, &qerr) < 0)
+		log_warning("queue: %s (Sieve redirects are kept instead)", qerr);
 	if (pull_state_open(dir, account, &run.state, error_r) < 0 ||
-	    deliver_open(cfg, NULL, false, &run.agent, error_r) < 0)
+	    deliver_open(cfg, q, false, &run.agent, error_r) < 0)
 		goto out;
 	r = pop3 ? pop3_pull(&run, pop3, after, error_r) : imap_pull(&run, after, move_to, error_r);
+	if (deliver_queued(run.agent))
+		transport_spawn_runner(cfg);
 out:
 	deliver_close(&run.agent);
+	queue_free(&q);
 	pull_state_close(&run.state);
 	free(dir);
 	if (stats_r != NULL)
 		*stats_r = stats;
+	return r;
+}
+
+/* ---- loft sync --status ---- */
+
+struct status_ctx {
+	struct pull_run *run;
+	struct sbuf *out;
+	size_t n;
+};
+
+static void count_key(const char *key, void *ctx)
+{
+	(void)key;
+	(*(size_t *)ctx)++;
+}
+
+static void add_when(struct sbuf *out, const char *value)
+{
+	char buf[48];
+
+	sbuf_addstr(out, clock_rfc5322(strtoll(value, NULL, 10), buf, sizeof(buf)));
+}
+
+static void folder_status(const char *folder, void *ctx)
+{
+	struct status_ctx *sc = ctx;
+	struct pull_state *ps = sc->run->state;
+	size_t after = 0, flight = 0;
+	uint32_t uv, last;
+	char *ok = NULL, *bad = NULL, *err = NULL;
+
+	sc->n++;
+	sbuf_addf(sc->out, "  %s: last success ", folder);
+	if (pull_state_value(ps, 's', folder, &ok))
+		add_when(sc->out, ok);
+	else
+		sbuf_addstr(sc->out, "never");
+	if (pull_state_folder(ps, folder, &uv, &last, &err) > 0)
+		sbuf_addf(sc->out, ", UIDs up to %" PRIu32 " pulled", last);
+	free(err);
+	pull_state_keys(ps, 'a', folder, count_key, &after, &err);
+	free(err);
+	pull_state_keys(ps, 'i', folder, count_key, &flight, &err);
+	free(err);
+	sbuf_addf(sc->out, ", %zu waiting for pull_after upstream, %zu in flight", after, flight);
+	if (pull_state_value(ps, 'e', folder, &bad)) {
+		char *text = strchr(bad, ' ');
+
+		sbuf_addstr(sc->out, ", last error ");
+		add_when(sc->out, bad);
+		sbuf_addf(sc->out, ": %s", text ? text + 1 : "");
+	}
+	sbuf_addch(sc->out, '\n');
+	free(ok);
+	free(bad);
+}
+
+enum remote_sync_result remote_sync_pull_status(const struct config *cfg, const char *account,
+						struct sbuf *out, char **error_r)
+{
+	const char *state = config_get(cfg, "state_dir");
+	char *dir = state && *state ? xstrdup(state) : path_join(config_get(cfg, "folder"), ".loft");
+	struct pull_run run = { .cfg = cfg, .account = account };
+	struct sbuf lines = SBUF_INIT;
+	struct status_ctx sc = { &run, &lines, 0 };
+	enum remote_sync_result r = REMOTE_SYNC_TEMP;
+
+	if (pull_state_open(dir, account, &run.state, error_r) == 0 &&
+	    pull_state_keys(run.state, 'F', "", folder_status, &sc, error_r) == 0) {
+		sbuf_addf(out, "%s (sync=pull): %zu folders\n", account, sc.n);
+		sbuf_add(out, lines.buf, lines.len);
+		r = REMOTE_SYNC_OK;
+	}
+	pull_state_close(&run.state);
+	sbuf_release(&lines);
+	free(dir);
 	return r;
 }

@@ -112,18 +112,40 @@ run_loft sync pop
 like "$OUT" "^pop: 1 folders, 0 down" "POP3 keep: UIDL state: not pulled again"
 is "$(pop3count)" 1 "POP3 keep: left on the server"
 
-# ---- configuration errors ----
+# ---- loft sync --status ----
+account keep keep
+run_loft sync --status up
+is "$RC" 0 "loft sync --status up: exit 0" || diag "$ERR"
+like "$OUT" "^up \(sync=pull\): 1 folders" "status: the pull account and its folders"
+like "$OUT" "^  INBOX: last success [A-Z][a-z][a-z], .*, UIDs up to [0-9]+ pulled, 0 waiting for pull_after upstream, 0 in flight\$" \
+	"status: INBOX's last success, last UID, nothing pending"
+run_loft sync --status pop
+like "$OUT" "^  POP3: last success .*, 0 waiting for pull_after upstream, 0 in flight\$" "status: the POP3 mailbox"
+
+# ---- configuration errors: at loft check, FILE:LINE:COL ----
 account keep seen
+run_loft check
+is "$RC" 78 "loft check: a POP3 account with pull_after=seen is a config error"
+like "$ERR" "mailrc:[0-9]+:1: pull_after seen needs IMAP: a pop3_url account takes keep or delete" \
+	"named at its line"
+make_mailrc "set pull_after=move:Old" "account pop {" "set pop3_url=pop3+insecure://bob@127.0.0.1:$POP3_PORT" \
+	"set imap_password_command='echo bobpass1'" "set sync=pull" "}"
 run_loft sync pop
-is "$RC" 69 "POP3 with pull_after=seen: refused (EX_UNAVAILABLE)"
-like "$ERR" "pull_after seen needs IMAP" "with a clear error"
+is "$RC" 69 "a global pull_after=move: reaching a POP3 account: refused by loft sync (EX_UNAVAILABLE)"
+like "$ERR" "pull_after move:Old needs IMAP" "with the same words"
 account bogus
-run_loft sync up
-like "$ERR" "pull_after 'bogus': expected keep, seen, move:FOLDER or delete" "a bad pull_after is named"
+run_loft check
+like "$ERR" "mailrc:[0-9]+:[0-9]+: pull_after: expected keep, seen, move:FOLDER or delete" "a bad pull_after"
+make_mailrc "account pop {" "set pop3_url=pop3x://bob@127.0.0.1" "}"
+run_loft check
+like "$ERR" "pop3_url: 'pop3x://bob@127.0.0.1' must start with pop3s://, pop3:// \(STLS\) or pop3\+insecure://" \
+	"a bad pop3_url"
 make_mailrc "account pop {" "set pop3_url=pop3://bob@127.0.0.1:$POP3_PORT" \
 	"set imap_password_command='touch $T_DIR/asked; echo bobpass1'" "set sync=pull" "}"
 run_loft sync pop
 like "$ERR" "does not offer STLS: refusing to log in in plaintext" "pop3:// without STLS on the server: refused"
 [ ! -e "$T_DIR/asked" ]; ok $? "before the password command runs"
+run_loft sync --status pop
+like "$OUT" "^  POP3: last success .*, last error .*: .*does not offer STLS" "status: the last error, with its time"
 
 done_testing
