@@ -121,81 +121,106 @@ static int put_pairs(struct sync_run *run, char kind, const struct sync_pair *pa
 	return 0;
 }
 
+/* One batch of downloads on its way into the store. */
+struct down_batch {
+	struct sync_run *run;
+	struct store_batch *sb;
+	const struct remote_msg *msgs;	/* the batch's headers, UID order */
+	size_t n_msgs;
+	struct sync_pair pairs[SYNC_BATCH];
+	size_t n_pairs;
+	struct sbuf body;
+};
+
+static int add_body(uint32_t uid, const char *data, size_t len, void *ctx, char **error_r)
+{
+	struct down_batch *d = ctx;
+	const struct remote_msg *m = NULL;
+	const char *err;
+
+	for (size_t i = 0; i < d->n_msgs && m == NULL; i++)
+		if (d->msgs[i].uid == uid)
+			m = &d->msgs[i];
+	if (m == NULL || d->n_pairs == SYNC_BATCH)
+		return 0;	/* not asked for */
+	crash_point("sync:fetched");
+	sbuf_reset(&d->body);
+	sbuf_add(&d->body, data, len);
+	crlf_to_lf(&d->body);
+	if (store_batch_add(d->sb, d->body.buf, d->body.len, m->flags & SYNC_FLAGS_MASK,
+			    m->keywords, m->internaldate, &err) < 0) {
+		*error_r = folder_error(d->run->local, "storing a message", err);
+		return -1;
+	}
+	d->pairs[d->n_pairs++] = (struct sync_pair){
+		.ruid = uid, .flags = m->flags & SYNC_FLAGS_MASK, .size = m->size,
+		.idhash = sync_envelope_idhash(m->envelope), .keywords = m->keywords,
+	};
+	return 0;
+}
+
 int sync_copy_down(struct sync_run *run, char **error_r)
 {
-	struct sync_pair batch[SYNC_BATCH];
-	uint32_t uids[SYNC_BATCH];
-	struct sbuf body = SBUF_INIT;
+	struct down_batch d = { .run = run, .body = SBUF_INIT };
+	uint32_t uids[SYNC_BATCH], luids[SYNC_BATCH];
 	struct remote_msg *msgs = NULL;
-	struct store_batch *sb = NULL;
-	size_t n_msgs = 0, n_use, nb = 0;
+	size_t n_msgs = 0, n_use;
 	const char *err;
-	int ret = -1;
+	int ret = -1, r;
 
 	for (size_t i = 0; i < run->n_down;) {
 		size_t n = run->n_down - i < SYNC_BATCH ? run->n_down - i : SYNC_BATCH;
-		size_t bytes = 0, k;
+		size_t bytes = 0;
 
-		/* Sizes, dates, flags and Message-IDs of the batch. */
+		/* Sizes, dates, flags and Message-IDs of the batch, which the
+		 * sizes bound (libetpan holds a FETCH reply whole). */
 		if (remote_fetch(run->ctx->conn, run->down + i, n, true, &msgs, &n_msgs,
 				 error_r) < 0)
 			goto done;
 		for (n_use = 0; n_use < n_msgs && (n_use == 0 || bytes < SYNC_BATCH_BYTES); n_use++)
 			bytes += msgs[n_use].size;
-		for (k = 0; k < n_use; k++)
+		for (size_t k = 0; k < n_use; k++)
 			uids[k] = msgs[k].uid;
-		if (put_intents(run, 'D', uids, n_use, error_r) < 0)
+		if (n_use > 0 && put_intents(run, 'D', uids, n_use, error_r) < 0)
 			goto done;
-		/* Bodies into one store batch: every file fsynced and recorded
-		 * by its commit, then the pairs in the next state commit. */
-		sb = store_batch_new(run->f);
-		nb = 0;
-		for (k = 0; k < n_use; k++) {
-			const struct remote_msg *m = &msgs[k];
-
-			sbuf_reset(&body);
-			if (remote_fetch_body(run->ctx->conn, m->uid, &body, error_r) < 0)
-				break;
-			crash_point("sync:fetched");
-			crlf_to_lf(&body);
-			if (store_batch_add(sb, body.buf, body.len, m->flags & SYNC_FLAGS_MASK,
-					    m->keywords, m->internaldate, &err) < 0) {
-				*error_r = folder_error(run->local, "storing a message", err);
-				break;
-			}
-			batch[nb++] = (struct sync_pair){
-				.ruid = m->uid, .flags = m->flags & SYNC_FLAGS_MASK, .size = m->size,
-				.idhash = sync_envelope_idhash(m->envelope), .keywords = m->keywords,
-			};
+		/* The bodies in one UID FETCH, into one store batch: every file
+		 * fsynced and recorded by its commit, then the pairs in the
+		 * next state commit. */
+		d.sb = store_batch_new(run->f);
+		d.msgs = msgs;
+		d.n_msgs = n_use;
+		d.n_pairs = 0;
+		r = n_use > 0 ? remote_fetch_bodies(run->ctx->conn, uids, n_use, add_body, &d, error_r)
+			      : 0;
+		if (r < 0) {
+			store_batch_abort(&d.sb);
+			goto done;
 		}
-		/* What was fetched before a failure is kept and paired. */
-		if (nb > 0) {
-			uint32_t luids[SYNC_BATCH];
-
-			if (store_batch_commit(&sb, luids, &err) < 0) {
-				if (k == n_use)
-					*error_r = folder_error(run->local, "storing messages", err);
+		if (d.n_pairs > 0) {
+			if (store_batch_commit(&d.sb, luids, &err) < 0) {
+				*error_r = folder_error(run->local, "storing messages", err);
 				goto done;
 			}
 			crash_point("sync:stored");
-			for (size_t j = 0; j < nb; j++)
-				batch[j].luid = luids[j];
+			for (size_t j = 0; j < d.n_pairs; j++)
+				d.pairs[j].luid = luids[j];
 			run->ctx->local_changed = true;
-			run->ctx->stats->downloaded += nb;
+			run->ctx->stats->downloaded += d.n_pairs;
 		}
-		store_batch_abort(&sb);
-		if (put_pairs(run, 'D', batch, nb, error_r) < 0 || k < n_use)
+		store_batch_abort(&d.sb);
+		if (put_pairs(run, 'D', d.pairs, d.n_pairs, error_r) < 0)
 			goto done;
-		i += n_use;
+		/* A UID gone meanwhile is skipped (its intent stays, harmless). */
+		i += n_use > 0 ? n_use : n;
 		remote_msgs_free(msgs, n_msgs);
 		msgs = NULL;
 		n_msgs = 0;
 	}
 	ret = 0;
 done:
-	store_batch_abort(&sb);
+	store_batch_abort(&d.sb);
 	remote_msgs_free(msgs, n_msgs);
-	sbuf_release(&body);
+	sbuf_release(&d.body);
 	return ret;
 }
 
