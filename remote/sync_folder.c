@@ -386,13 +386,6 @@ int sync_folder_run(struct sync_ctx *ctx, const char *local, const char *remote,
 	int ret = -1;
 
 	memset(&sel, 0, sizeof(sel));
-	if (store_folder_open(ctx->store, local, &run.f, &err) < 0) {
-		*error_r = xasprintf("%s: %s", local, err);
-		return -1;
-	}
-	uint32_t luv = store_folder_uidvalidity(run.f), lnext = store_folder_uidnext(run.f);
-	uint64_t lhm = store_folder_highestmodseq(run.f);
-
 	if (sync_folder_get(ctx->st, local, &run.rec, NULL, error_r) < 0 ||
 	    sync_intents(ctx->st, local, 'D', &intents, &n_d, error_r) < 0)
 		goto done;
@@ -401,20 +394,25 @@ int sync_folder_run(struct sync_ctx *ctx, const char *local, const char *remote,
 		goto done;
 	free(intents);
 	intents = NULL;
+	/* The store's side first from its state header alone: an unchanged
+	 * folder is not opened (no snapshot of every message). */
+	uint32_t luv = 0, lnext = 0;
+	uint64_t lhm = 0;
+	bool local_same = store_folder_peek(ctx->store, local, &luv, &lnext, &lhm, &err) == 1 &&
+			  luv == run.rec.local_uidvalidity && lhm == run.rec.local_modseq &&
+			  lnext - 1 == run.rec.local_last_uid;
+
 	if (remote_select_since(ctx->conn, remote, run.rec.remote_uidvalidity,
 				run.rec.remote_modseq, NULL, 0, &sel, error_r) < 0)
 		goto done;
 	bool first = run.rec.remote_uidvalidity == 0;
-	bool remote_reset = !first && sel.uidvalidity != run.rec.remote_uidvalidity;
-	bool local_reset = !first && luv != run.rec.local_uidvalidity;
 	bool remote_same = sel.resynced ? sel.n_changed == 0 && sel.n_vanished == 0
 					: sel.highestmodseq != 0 &&
 						  sel.highestmodseq == run.rec.remote_modseq;
 
 	ctx->stats->folders++;
-	if (!first && !remote_reset && !local_reset && n_d + n_u == 0 && remote_same &&
-	    sel.exists == run.rec.remote_count && lhm == run.rec.local_modseq &&
-	    lnext - 1 == run.rec.local_last_uid) {
+	if (!first && local_same && n_d + n_u == 0 && remote_same &&
+	    sel.uidvalidity == run.rec.remote_uidvalidity && sel.exists == run.rec.remote_count) {
 		run.rec.last_success = run.rec.last_attempt = time(NULL);
 		ret = sync_folder_put(ctx->st, local, &run.rec, NULL, error_r) < 0 ||
 				      sync_state_commit(ctx->st, true, error_r) < 0
@@ -422,6 +420,17 @@ int sync_folder_run(struct sync_ctx *ctx, const char *local, const char *remote,
 			      : 0;
 		goto done;
 	}
+	if (store_folder_open(ctx->store, local, &run.f, &err) < 0) {
+		*error_r = xasprintf("%s: %s", local, err);
+		goto done;
+	}
+	luv = store_folder_uidvalidity(run.f);
+	lnext = store_folder_uidnext(run.f);
+	lhm = store_folder_highestmodseq(run.f);
+
+	bool remote_reset = !first && sel.uidvalidity != run.rec.remote_uidvalidity;
+	bool local_reset = !first && luv != run.rec.local_uidvalidity;
+
 	if (load_pairs(&run, error_r) < 0)
 		goto done;
 	/* A first sync of two folders that both hold mail pairs what is the

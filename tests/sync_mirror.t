@@ -150,6 +150,13 @@ lsync u
 like "$OUT" "0 down, 0 up" "and is paired by a SEARCH for its Message-ID: nothing comes back"
 same u "without UIDPLUS: both sides agree" INBOX
 grep -q 'SEARCH HEADER Message-ID' "$T_DIR/proxy.log"; ok $? "(the UID SEARCH was sent)"
+# A sync of unchanged folders: one SELECT (QRESYNC) per folder, no FETCH.
+lsync u
+: > "$T_DIR/proxy.log"
+lsync u
+nf=$(sed -n 's/^dv: \([0-9]*\) folders.*/\1/p' <<<"$OUT")
+is "$(grep -c ' SELECT .*QRESYNC' "$T_DIR/proxy.log")" "$nf" "a sync of $nf unchanged folders sends one SELECT (QRESYNC ...) each"
+is "$(grep -ci 'FETCH' "$T_DIR/proxy.log")" 0 "and no FETCH"
 lsync a
 
 # mbsync on the same account afterwards: it changes nothing on the server
