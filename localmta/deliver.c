@@ -43,8 +43,8 @@ struct deliver {
 	char *pending_dir;		/* deferred indexing: mark here, or NULL */
 	int64_t dup_window;
 	bool queued;			/* a redirect was queued */
-	bool files_only;		/* no indexing now: add files, not state */
 	struct deliver_batch *batch;	/* appends go there (deliver_batch.h) */
+	bool files_only;		/* no indexing now: add files, not state */
 };
 
 /* Why mail cannot be written into the INBOX maildir under root (ROOT/INBOX,
