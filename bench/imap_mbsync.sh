@@ -67,7 +67,7 @@ EOR
 	# The corpus copy just made for the server (44 MB in 2,000 files for
 	# the small case) is still being written back: that, and the last
 	# run's deletions, go to disk now, not inside one server's timing.
-	sync -f "$WORK"
+	command sync -f "$WORK"	# sync(1), not this function
 	t0=$(date +%s.%N)
 	HOME=$WORK timeout 3600 mbsync -q -c "$WORK/$1.rc" c 2>> "$WORK/$1.mbsync.err" || return 1
 	t1=$(date +%s.%N)
