@@ -23,7 +23,10 @@
  * next open fetches the rest. */
 #include "client/mailbox_imap-private.h"
 
+#include "client/envelope.h"
+
 #include "lib/clock.h"
+#include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
 #include <stdlib.h>
@@ -58,6 +61,8 @@ static void row_to_cache(const struct imap_row *r, struct hcache_msg *m)
 	m->size = r->size;
 	m->internaldate = r->internaldate;
 	m->envelope = r->envelope;
+	m->threadkey = r->threadkey;
+	m->threadkey_len = r->threadkey ? imap_threadkey_len(r->threadkey) : 0;
 }
 
 static int cache_row(const struct hcache_msg *m, void *ctx)
@@ -86,8 +91,62 @@ static int cache_row(const struct hcache_msg *m, void *ctx)
 	}
 	r->size = m->size;
 	r->internaldate = m->internaldate;
-	r->envelope = imap_str_of(m->envelope);
+	r->cached = true;	/* the envelope stays there */
+	/* A record of version 2 (no thread key) comes with its envelope:
+	 * the key is made once, and imap_cache_load writes it back. */
+	if (m->envelope != NULL) {
+		struct sbuf key = SBUF_INIT;
+
+		if (envelope_thread_key(m->envelope, strlen(m->envelope), &key) == 0) {
+			r->envelope = imap_str_of(m->envelope);
+			r->threadkey = imap_str_new(key.buf, key.len);
+		}
+		sbuf_release(&key);
+	}
 	return 0;
+}
+
+/* Drops from memory the headers the cache holds (after writing them). */
+static void forget_cached(struct imap_rows *rows)
+{
+	for (size_t k = 0; k < rows->n; k++) {
+		struct imap_row *r = &rows->v[k];
+
+		if (r->envelope == NULL)
+			continue;
+		imap_str_unref(r->envelope);
+		imap_str_unref(r->threadkey);
+		r->envelope = r->threadkey = NULL;
+		r->cached = true;
+	}
+}
+
+/* Writes back the thread keys made for records of version 2, once, in
+ * transactions of UPGRADE_BATCH (a write transaction holds its pages in
+ * memory). */
+#define UPGRADE_BATCH 4096
+static void upgrade_keys(struct imap_mailbox *im, struct imap_rows *rows)
+{
+	struct hcache_msg *put = xcalloc(UPGRADE_BATCH, sizeof(*put));
+	size_t n = 0;
+	char *err = NULL;
+
+	for (size_t k = 0; k <= rows->n && im->hc != NULL; k++) {
+		if (k < rows->n && rows->v[k].threadkey != NULL)
+			row_to_cache(&rows->v[k], &put[n++]);
+		if (n == UPGRADE_BATCH || (k == rows->n && n > 0)) {
+			if (hcache_put(im->hc, im->acct.url.folder, put, n, &err) < 0)
+				cache_fail(im, err);
+			for (size_t j = 0; j < n; j++)
+				free(put[j].keywords);
+			n = 0;
+		}
+	}
+	for (size_t j = 0; j < n; j++)
+		free(put[j].keywords);
+	free(put);
+	if (im->hc != NULL)
+		forget_cached(rows);
 }
 
 uint32_t imap_cache_load(struct imap_mailbox *im, struct imap_rows *mine)
@@ -105,7 +164,10 @@ uint32_t imap_cache_load(struct imap_mailbox *im, struct imap_rows *mine)
 		mine->v = xcalloc((size_t)n + 1, sizeof(*mine->v));
 		/* A row the cache adds meanwhile would overflow: one process
 		 * per folder writes it, this one, and not yet. */
-		if (hcache_foreach(im->hc, im->acct.url.folder, cache_row, mine, &err) == 0) {
+		if (hcache_walk(im->hc, im->acct.url.folder,
+				HCACHE_WANT_KEYWORDS | HCACHE_WANT_ENVELOPE_IF_NO_KEY, cache_row, mine,
+				&err) == 0) {
+			upgrade_keys(im, mine);
 			im->modseq = f.highestmodseq;
 			return f.uidvalidity;
 		}
@@ -137,8 +199,8 @@ static bool uid_in(const uint32_t *v, size_t n, uint32_t uid)
 /* Tells the cache how old became now; fetched[0..n_fetched) (ascending)
  * are the UIDs whose headers were fetched.  The merge moved old's
  * headers into now, so only that list tells which rows the cache lacks:
- * a warm open rewrites none. */
-static void cache_update(struct imap_mailbox *im, const struct imap_rows *old,
+ * a warm open rewrites none.  Whether the cache holds now's headers. */
+static bool cache_update(struct imap_mailbox *im, const struct imap_rows *old,
 			 const struct imap_rows *now, const uint32_t *fetched, size_t n_fetched)
 {
 	struct hcache_msg *put = xcalloc(now->n + 1, sizeof(*put));
@@ -147,6 +209,7 @@ static void cache_update(struct imap_mailbox *im, const struct imap_rows *old,
 	size_t n_put = 0, n_fl = 0, n_gone = 0;
 	const char *folder = im->acct.url.folder;
 	char *err = NULL;
+	bool ok = false;
 
 	if (im->hc == NULL)
 		goto done;
@@ -166,6 +229,8 @@ static void cache_update(struct imap_mailbox *im, const struct imap_rows *old,
 	    (n_fl && hcache_set_flags(im->hc, folder, fl, n_fl, &err) < 0) ||
 	    (n_gone && hcache_remove(im->hc, folder, gone, n_gone, &err) < 0))
 		cache_fail(im, err);
+	else
+		ok = true;
 done:
 	for (size_t k = 0; k < n_put; k++)
 		free(put[k].keywords);
@@ -174,6 +239,7 @@ done:
 	free(put);
 	free(fl);
 	free(gone);
+	return ok;
 }
 
 /* The cache's HIGHESTMODSEQ once the rows it covers are in. */
@@ -235,7 +301,7 @@ struct imap_rows imap_rows_merge(struct imap_rows *mine, const struct remote_msg
 			if (mode != IMAP_MERGE_DELTA || in_ranges(ranges, n_ranges, r->uid))
 				continue;
 			next.v[next.n++] = *r;
-			r->envelope = r->keywords = NULL;	/* moved */
+			r->envelope = r->threadkey = r->keywords = NULL;	/* moved */
 		} else if (m != NULL && (r == NULL || m->uid < r->uid)) {
 			j++;
 			/* A FETCH may repeat a UID (an unsolicited one too). */
@@ -249,14 +315,14 @@ struct imap_rows imap_rows_merge(struct imap_rows *mine, const struct remote_msg
 		} else {
 			i++, j++;
 			next.v[next.n] = *r;
-			r->envelope = r->keywords = NULL;	/* moved */
+			r->envelope = r->threadkey = r->keywords = NULL;	/* moved */
 			if (mode != IMAP_MERGE_ALL_UIDS) {
 				next.v[next.n].flags = m->flags;
 				imap_str_unref(next.v[next.n].keywords);
 				next.v[next.n].keywords = imap_str_of(m->keywords);
 			}
 			/* Known but never given headers (a fill cut short). */
-			if (next.v[next.n].envelope == NULL)
+			if (!imap_row_has_headers(&next.v[next.n]))
 				missing[n_missing++] = m->uid;
 			next.n++;
 		}
@@ -276,7 +342,7 @@ static void fill_publish(struct imap_mailbox *im, const struct imap_rows *next, 
 	struct imap_rows have = { xcalloc(next->n + 1, sizeof(*have.v)), 0 };
 
 	for (size_t k = 0; k < next->n; k++)
-		if (next->v[k].envelope != NULL)
+		if (imap_row_has_headers(&next->v[k]))
 			have.v[have.n++] = next->v[k];
 	imap_publish(im, &have);
 	free(have.v);	/* the envelopes are next's */
@@ -290,7 +356,7 @@ static void drop_headless(struct imap_rows *next)
 	size_t m = 0;
 
 	for (size_t k = 0; k < next->n; k++) {
-		if (next->v[k].envelope != NULL)
+		if (imap_row_has_headers(&next->v[k]))
 			next->v[m++] = next->v[k];
 		else
 			imap_str_unref(next->v[k].keywords);
@@ -298,21 +364,39 @@ static void drop_headless(struct imap_rows *next)
 	next->n = m;
 }
 
+/* r's headers from a FETCH: the envelope and its thread key, made here
+ * on the worker (the cache keeps it: the UI threads without parsing). */
+static void take_headers(struct imap_row *r, const char *envelope, struct sbuf *tmp)
+{
+	imap_str_unref(r->envelope);
+	imap_str_unref(r->threadkey);
+	r->envelope = imap_str_of(envelope);
+	r->threadkey = NULL;
+	r->cached = false;
+	sbuf_reset(tmp);
+	if (envelope != NULL && envelope_thread_key(envelope, strlen(envelope), tmp) == 0)
+		r->threadkey = imap_str_new(tmp->buf, tmp->len);
+}
+
 /* Fetches the headers of missing[0..n) into next, highest UIDs first.
  * 0, or -1 with *error_r (next keeps what came). */
 static int fill(struct remote_conn *c, struct imap_mailbox *im, struct imap_rows *next,
 		const uint32_t *missing, size_t n, char **error_r)
 {
+	struct sbuf tmp = SBUF_INIT;
 	int64_t last = 0;
 	size_t done = 0;
+	int r = 0;
 
 	for (size_t end = n; end > 0;) {
 		size_t start = end > REMOTE_FETCH_BATCH ? end - REMOTE_FETCH_BATCH : 0;
 		struct remote_msg *got;
 		size_t n_got;
 
-		if (remote_fetch(c, missing + start, end - start, true, &got, &n_got, error_r) < 0)
-			return -1;
+		if (remote_fetch(c, missing + start, end - start, true, &got, &n_got, error_r) < 0) {
+			r = -1;
+			break;
+		}
 		for (size_t j = 0; j < n_got; j++) {
 			long at = imap_rows_find(next, got[j].uid);
 
@@ -323,8 +407,7 @@ static int fill(struct remote_conn *c, struct imap_mailbox *im, struct imap_rows
 			next->v[at].keywords = imap_str_of(got[j].keywords);
 			next->v[at].size = got[j].size;
 			next->v[at].internaldate = got[j].internaldate;
-			imap_str_unref(next->v[at].envelope);
-			next->v[at].envelope = imap_str_of(got[j].envelope);
+			take_headers(&next->v[at], got[j].envelope, &tmp);
 		}
 		remote_msgs_free(got, n_got);
 		done += end - start;
@@ -336,21 +419,27 @@ static int fill(struct remote_conn *c, struct imap_mailbox *im, struct imap_rows
 			fill_publish(im, next, done, n);
 			last = clock_monotonic_ms();
 		}
-		if (imap_serve(c, im, NULL, error_r) < 0)
-			return -1;
+		if (imap_serve(c, im, NULL, error_r) < 0) {
+			r = -1;
+			break;
+		}
 	}
-	return 0;
+	sbuf_release(&tmp);
+	return r;
 }
 
 /* Makes mine next (fetched as cache_update's): the cache learns the
- * difference. */
+ * difference, and the headers it now holds leave memory. */
 static void adopt(struct imap_mailbox *im, struct imap_rows *mine, struct imap_rows *next,
 		  const uint32_t *fetched, size_t n_fetched)
 {
-	cache_update(im, mine, next, fetched, n_fetched);
+	bool cached = cache_update(im, mine, next, fetched, n_fetched);
+
 	imap_rows_free(mine);
 	*mine = *next;
 	*next = (struct imap_rows){ NULL, 0 };
+	if (cached)
+		forget_cached(mine);
 }
 
 /* The headers of missing, then next becomes mine; on failure mine keeps
@@ -424,7 +513,7 @@ static int settle_uids(struct remote_conn *c, struct imap_rows *next, uint32_t *
 	*missing = xcalloc(next->n + 1, sizeof(**missing));
 	*n_missing = 0;
 	for (size_t k = 0; k < next->n; k++)
-		if (next->v[k].envelope == NULL)
+		if (!imap_row_has_headers(&next->v[k]))
 			(*missing)[(*n_missing)++] = next->v[k].uid;
 	return 0;
 }

@@ -73,11 +73,20 @@ void imap_rows_free(struct imap_rows *r)
 	for (size_t k = 0; k < r->n; k++) {
 		imap_str_unref(r->v[k].envelope);
 		imap_str_unref(r->v[k].keywords);
-		free(r->v[k].threadkey);
+		imap_str_unref(r->v[k].threadkey);
 	}
 	free(r->v);
 	r->v = NULL;
 	r->n = 0;
+}
+
+size_t imap_threadkey_len(const char *key)
+{
+	const char *p = key;
+
+	for (int f = 0; f < 5; f++)
+		p += strlen(p) + 1;
+	return (size_t)(p - key);
 }
 
 bool imap_keywords_differ(const char *a, const char *b)
@@ -143,6 +152,7 @@ void imap_publish(struct imap_mailbox *im, const struct imap_rows *mine)
 	for (size_t k = 0; k < mine->n; k++) {
 		copy.v[k] = mine->v[k];
 		copy.v[k].envelope = imap_str_ref(mine->v[k].envelope);
+		copy.v[k].threadkey = imap_str_ref(mine->v[k].threadkey);
 		copy.v[k].keywords = imap_str_ref(mine->v[k].keywords);
 	}
 	pthread_mutex_lock(&im->lock);
