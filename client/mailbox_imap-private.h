@@ -79,6 +79,8 @@ struct imap_mailbox {
 					 * view_arena; NULL: not read since
 					 * the last sync */
 	struct arena *view_arena;
+	size_t keys_asked;		/* view_keys read one by one so far */
+	bool all_keys;			/* view_keys read in one walk */
 	char *status_seen;		/* the status the UI last took */
 	char *cache_dir;		/* STATE_DIR/hcache/ACCOUNT */
 	char *bodies;			/* the directory of cached bodies */

@@ -378,6 +378,8 @@ static int imap_sync(struct mailbox *mb, struct store_changes *ch_r, const char 
 		free(im->view_keys);
 		im->view_keys = NULL;
 		arena_free(&im->view_arena);
+		im->keys_asked = 0;
+		im->all_keys = false;
 		im->view = im->pub;
 		im->pub = (struct imap_rows){ NULL, 0 };
 		im->pub_new = false;
@@ -638,18 +640,16 @@ static int key_row(const struct hcache_msg *m, void *ctx)
 	return 0;
 }
 
-/* The thread keys of the view's cached rows, read in one walk of the
- * cache when threading first asks after a sync (a reopen with one new
- * message threads again without parsing 100,000 envelopes), and let go
- * at the next sync. */
+/* The thread keys of the view's cached rows (view_keys, allocated), read
+ * in one walk of the cache when threading asks for many after a sync (a
+ * reopen threading every row parses no envelope), and let go at the
+ * next sync. */
 static void load_keys(struct imap_mailbox *im)
 {
 	struct keys_walk w = { im, 0, SBUF_INIT };
 	const char *err;
 	uint32_t validity;
 
-	im->view_keys = xcalloc(im->view.n + 1, sizeof(*im->view_keys));
-	im->view_arena = arena_new(0);
 	if (cache_handle(im, &validity, &err) == 0 &&
 	    hcache_walk(im->ui_hc, im->acct.url.folder,
 			HCACHE_WANT_THREADKEY | HCACHE_WANT_ENVELOPE_IF_NO_KEY, key_row, &w,
@@ -660,6 +660,27 @@ static void load_keys(struct imap_mailbox *im)
 	sbuf_release(&w.tmp);
 }
 
+/* One cached row's thread key into view_keys. */
+static void load_key(struct imap_mailbox *im, size_t i)
+{
+	struct keys_walk w = { im, i, SBUF_INIT };
+	struct hcache_msg m;
+	const char *err;
+	uint32_t validity;
+
+	if (cache_handle(im, &validity, &err) == 0 &&
+	    hcache_get(im->ui_hc, im->acct.url.folder, im->view.v[i].uid, &m,
+		       &im->cache_error) > 0) {
+		key_row(&m, &w);
+		hcache_msg_clear(&m);
+	}
+	sbuf_release(&w.tmp);
+}
+
+/* Keys asked one by one (the rows added to kept threads) before one walk
+ * reads them all (threading every row). */
+#define KEYS_ONE_BY_ONE 64
+
 static const char *imap_threadkey(const struct mailbox *mb, size_t i)
 {
 	/* The view and its keys are the UI thread's own. */
@@ -668,8 +689,18 @@ static const char *imap_threadkey(const struct mailbox *mb, size_t i)
 
 	if (r->threadkey != NULL || !r->cached)
 		return r->threadkey;
-	if (im->view_keys == NULL)
-		load_keys(im);
+	if (im->view_keys == NULL) {
+		im->view_keys = xcalloc(im->view.n + 1, sizeof(*im->view_keys));
+		im->view_arena = arena_new(0);
+	}
+	if (im->view_keys[i] == NULL && !im->all_keys) {
+		if (++im->keys_asked <= KEYS_ONE_BY_ONE) {
+			load_key(im, i);
+		} else {
+			load_keys(im);
+			im->all_keys = true;
+		}
+	}
 	return im->view_keys[i];
 }
 

@@ -521,59 +521,27 @@ bool ui_msg_visible(struct ui *ui, size_t i)
 	return ui_pattern_match(ui->mb.limit, &pm);
 }
 
-/* Whether a raw subject needs envelope_decode_words(): an encoded word
- * or 8-bit bytes. */
-static bool subject_encoded(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)s[i] >= 0x80 || (s[i] == '=' && i + 1 < len && s[i + 1] == '?'))
-			return true;
-	return false;
-}
-
-/* Fills in[i] for message i: pointers into the snapshot's thread key when
- * it has one; what must be made (a decoded subject; every field of a
- * message without a key) goes to the arena pool (its blocks never move),
- * through tmp. */
+/* Fills in[i] for message i: from its thread key (mailbox_thread_input)
+ * when it has one, else (a search result, an unreadable file) from its
+ * envelope; what must be made goes to the arena pool (its blocks never
+ * move), through tmp. */
 static void thread_fields(struct ui *ui, size_t i, struct thread_input *in, struct arena *pool,
 			  struct sbuf *tmp)
 {
 	struct ui_mailbox *mb = &ui->mb;
-	struct mailbox_msg m;
-	const char *f[5];
+	bool had = mb->env[i] != NULL;
+	const struct envelope *e;
 
-	mailbox_msg(mb->box, i, &m);
-	if (m.threadkey == NULL)
-		m.threadkey = mailbox_threadkey(mb->box, i);
-	if (m.threadkey == NULL) {
-		/* No thread key (a search result, an unreadable file). */
-		bool had = mb->env[i] != NULL;
-		const struct envelope *e = ui_msg_env(ui, i);
-
-		in->message_id = arena_strdup(pool, e->message_id);
-		in->in_reply_to = arena_strdup(pool, e->in_reply_to);
-		in->references = "";
-		in->subject = arena_strdup(pool, e->subject);
-		in->date = e->date ? e->date : m.internal_date;
-		if (!had)
-			envelope_free(&mb->env[i]);
+	if (mailbox_thread_input(mb->box, i, in, pool, tmp))
 		return;
-	}
-	f[0] = m.threadkey;
-	for (int k = 1; k < 5; k++)
-		f[k] = f[k - 1] + strlen(f[k - 1]) + 1;
-	in->message_id = f[1];
-	in->in_reply_to = f[2];
-	in->references = f[3];
-	in->subject = f[4];
-	if (subject_encoded(f[4], strlen(f[4]))) {
-		sbuf_reset(tmp);
-		envelope_decode_words(f[4], strlen(f[4]), tmp);
-		in->subject = arena_strndup(pool, tmp->buf, tmp->len);
-	}
-	in->date = f[0][0] ? envelope_parse_date(f[0]) : 0;
-	if (in->date == 0)
-		in->date = m.internal_date;
+	e = ui_msg_env(ui, i);
+	in->message_id = arena_strdup(pool, e->message_id);
+	in->in_reply_to = arena_strdup(pool, e->in_reply_to);
+	in->references = "";
+	in->subject = arena_strdup(pool, e->subject);
+	in->date = e->date ? e->date : ui_msg_received(ui, i);
+	if (!had)
+		envelope_free(&mb->env[i]);
 }
 
 /* The threads of the rows: those the mailbox kept from an open of the
@@ -595,10 +563,10 @@ static void build_threads(struct ui *ui)
 	for (size_t i = 0; i < mb->n; i++)
 		thread_fields(ui, i, &in[i], pool, &tmp);
 	mb->thr = thread_build(in, mb->n, NULL);
+	mailbox_threads_keep(mb->box, mb->thr, in, NULL);
 	free(in);
 	sbuf_release(&tmp);
 	arena_free(&pool);
-	mailbox_threads_keep(mb->box, mb->thr, NULL);
 }
 
 static void sort_plain(struct ui *ui, uint32_t *order)

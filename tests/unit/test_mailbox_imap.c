@@ -14,6 +14,7 @@
 
 #include "lib/config.h"
 #include "remote/hcache.h"
+#include "lib/arena.h"
 #include "lib/sbuf.h"
 
 #include <arpa/inet.h>
@@ -342,7 +343,7 @@ static void test_threads_kept(void **unused)
 	(void)unused;
 	NEED_LOFT();
 	t = thread_build(in, 3, NULL);
-	mailbox_threads_keep(mb, t, NULL);
+	mailbox_threads_keep(mb, t, NULL, NULL);
 	other = open_url();
 	wait_rows(other, 3, "Connected", 5000);
 	u = mailbox_threads_cached(other, NULL);
@@ -415,6 +416,46 @@ static void test_write_seen_by_another(void **unused)
 }
 
 /* Leaves epsilon delivered (four rows). */
+/* Threads kept with their inputs get a message that arrived since added
+ * on the next ask (client/thread_add.h: only the new row's thread key is
+ * read), equal to threading every row, and kept so again. */
+static void test_threads_added(void **unused)
+{
+	struct thread_input in[16];
+	struct arena *pool = arena_new(0);
+	struct sbuf tmp = SBUF_INIT;
+	size_t n = mailbox_count(mb);
+	struct thread *t, *all;
+
+	(void)unused;
+	NEED_LOFT();
+	assert_true(n > 0 && n < 15);
+	for (size_t i = 0; i < n; i++)
+		assert_true(mailbox_thread_input(mb, i, &in[i], pool, &tmp));
+	t = thread_build(in, n, NULL);
+	mailbox_threads_keep(mb, t, in, NULL);
+	thread_free(&t);
+	deliver("zeta");
+	wait_rows(mb, n + 1, NULL, 5000);
+	t = mailbox_threads_cached(mb, NULL);
+	assert_non_null(t);
+	for (size_t i = 0; i <= n; i++)
+		assert_true(mailbox_thread_input(mb, i, &in[i], pool, &tmp));
+	all = thread_build(in, n + 1, NULL);
+	assert_int_equal(t->n, n + 1);
+	assert_memory_equal(t->order, all->order, (n + 1) * sizeof(*t->order));
+	assert_memory_equal(t->nodes, all->nodes, (n + 1) * sizeof(*t->nodes));
+	thread_free(&t);
+	/* Kept: the next ask loads them as they are. */
+	t = mailbox_threads_cached(mb, NULL);
+	assert_non_null(t);
+	assert_memory_equal(t->order, all->order, (n + 1) * sizeof(*t->order));
+	thread_free(&t);
+	thread_free(&all);
+	arena_free(&pool);
+	sbuf_release(&tmp);
+}
+
 static void test_push(void **unused)
 {
 	long t0 = now_ms();
@@ -437,7 +478,7 @@ static void test_crash_reconnect(void **unused)
 	(void)unused;
 	NEED_LOFT();
 	kill_daemon(SIGKILL);
-	wait_rows(mb, 4, "cannot connect", 5000);
+	wait_rows(mb, 5, "cannot connect", 5000);	/* zeta came last */
 	/* alpha was read before: its body comes from the cache. */
 	assert_int_equal(mailbox_read(mb, 0, &body, &err), 0);
 	assert_non_null(strstr(body.buf, "body of alpha"));
@@ -447,7 +488,7 @@ static void test_crash_reconnect(void **unused)
 	assert_string_equal(err, "not connected to 127.0.0.1");
 	sbuf_release(&body);
 	start_daemon();
-	print_message("reconnected after %ld ms\n", wait_rows(mb, 4, "Connected", 10000));
+	print_message("reconnected after %ld ms\n", wait_rows(mb, 5, "Connected", 10000));
 	assert_int_equal(mailbox_read(mb, 3, &body, &err), 0);
 	assert_non_null(strstr(body.buf, "body of epsilon"));
 	sbuf_release(&body);
@@ -462,6 +503,7 @@ int main(void)
 		cmocka_unit_test(test_write_seen_by_another),
 		cmocka_unit_test(test_threads_stale),
 		cmocka_unit_test(test_push),
+		cmocka_unit_test(test_threads_added),
 		cmocka_unit_test(test_crash_reconnect),
 	};
 
