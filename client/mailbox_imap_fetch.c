@@ -65,10 +65,23 @@ static void row_to_cache(const struct imap_row *r, struct hcache_msg *m)
 	m->threadkey_len = r->threadkey ? imap_threadkey_len(r->threadkey) : 0;
 }
 
+struct loading {
+	struct imap_rows *rows;
+	size_t cap;
+};
+
 static int cache_row(const struct hcache_msg *m, void *ctx)
 {
-	struct imap_rows *rows = ctx;
-	struct imap_row *r = &rows->v[rows->n++];
+	struct loading *l = ctx;
+	struct imap_rows *rows = l->rows;
+	struct imap_row *r;
+
+	if (rows->n == l->cap) {
+		l->cap *= 2;
+		rows->v = xreallocarray(rows->v, l->cap, sizeof(*rows->v));
+	}
+	r = &rows->v[rows->n++];
+	memset(r, 0, sizeof(*r));
 
 	r->uid = m->uid;
 	r->flags = m->flags;
@@ -152,20 +165,20 @@ static void upgrade_keys(struct imap_mailbox *im, struct imap_rows *rows)
 uint32_t imap_cache_load(struct imap_mailbox *im, struct imap_rows *mine)
 {
 	struct hcache_folder f;
+	struct loading l = { mine, 0 };
 	char *err = NULL;
-	long n;
 	int r;
 
 	if (im->hc == NULL)
 		return 0;
 	r = hcache_folder_get(im->hc, im->acct.url.folder, &f, &err);
-	n = r > 0 ? hcache_count(im->hc, im->acct.url.folder, &err) : -1;
-	if (r > 0 && n >= 0) {
-		mine->v = xcalloc((size_t)n + 1, sizeof(*mine->v));
-		/* A row the cache adds meanwhile would overflow: one process
-		 * per folder writes it, this one, and not yet. */
+	if (r > 0) {
+		/* One walk, no count first: the rows number less than UIDNEXT
+		 * (pages of the array never filled are never touched). */
+		l.cap = f.uidnext < 1024 ? 1024 : f.uidnext > (1u << 24) ? 1u << 24 : f.uidnext;
+		mine->v = xmalloc(l.cap * sizeof(*mine->v));
 		if (hcache_walk(im->hc, im->acct.url.folder,
-				HCACHE_WANT_KEYWORDS | HCACHE_WANT_ENVELOPE_IF_NO_KEY, cache_row, mine,
+				HCACHE_WANT_KEYWORDS | HCACHE_WANT_ENVELOPE_IF_NO_KEY, cache_row, &l,
 				&err) == 0) {
 			upgrade_keys(im, mine);
 			im->modseq = f.highestmodseq;

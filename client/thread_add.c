@@ -455,15 +455,35 @@ static void link_child(struct thread_node *nodes, const int64_t *dates, int32_t 
 	*at = x;
 }
 
+/* The sorted a[0..na) and the sorted b[0..nb) (no hash in both) merged
+ * into a fresh array of na + nb entries of size bytes. */
+static void *merge(const void *a, size_t na, const void *b, size_t nb, size_t size)
+{
+	char *v = xmalloc((na + nb + 1) * size), *p = v;
+	const char *x = a, *y = b, *xe = x + na * size, *ye = y + nb * size;
+
+	while (x < xe || y < ye) {
+		bool from_a = y == ye || (x < xe && *(const uint64_t *)x < *(const uint64_t *)y);
+
+		memcpy(p, from_a ? x : y, size);
+		p += size;
+		if (from_a)
+			x += size;
+		else
+			y += size;
+	}
+	return v;
+}
+
+/* The ids of the n + k: the old sorted entries merged with the new ones
+ * (sorted apart: a few), so adding costs no sort of 200,000 entries. */
 static void write_ids(struct sbuf *out, const struct old *o, uint32_t opts, const int64_t *dates,
 		      size_t n, const struct msg_ids *ms, const struct placed *pl, size_t k)
 {
-	struct id_ent *ids = xcalloc(o->n_ids + 1, sizeof(*ids));
-	struct subj_ent *subj = xcalloc(o->n_subj + k + 1, sizeof(*subj));
-	size_t n_ids = o->n_ids, cap = o->n_ids + 1, n_subj = o->n_subj;
+	struct id_ent *ids = NULL, *all;
+	struct subj_ent *subj = xcalloc(k + 1, sizeof(*subj)), *all_subj;
+	size_t n_ids = 0, cap = 0, n_subj = 0;
 
-	memcpy(ids, o->ids, o->n_ids * sizeof(*ids));
-	memcpy(subj, o->subj, o->n_subj * sizeof(*subj));
 	for (size_t j = 0; j < k; j++) {
 		int32_t x = (int32_t)(o->n + j);
 
@@ -479,11 +499,17 @@ static void write_ids(struct sbuf *out, const struct old *o, uint32_t opts, cons
 		if (pl[j].subj != 0)
 			subj[n_subj++] = (struct subj_ent){ pl[j].subj, dates[x], x, 0 };
 	}
-	n_ids = sort_unique(ids, n_ids, sizeof(*ids), cmp_id);
+	/* New ids are in no old entry (place() made sure); a new dummy may
+	 * repeat among the new. */
+	n_ids = ids != NULL ? sort_unique(ids, n_ids, sizeof(*ids), cmp_id) : 0;
 	n_subj = sort_unique(subj, n_subj, sizeof(*subj), cmp_subj);
-	put_bytes(out, opts, dates, n, ids, n_ids, subj, n_subj);
+	all = merge(o->ids, o->n_ids, ids, n_ids, sizeof(*ids));
+	all_subj = merge(o->subj, o->n_subj, subj, n_subj, sizeof(*subj));
+	put_bytes(out, opts, dates, n, all, o->n_ids + n_ids, all_subj, o->n_subj + n_subj);
 	free(ids);
 	free(subj);
+	free(all);
+	free(all_subj);
 }
 
 struct thread *thread_add(const struct thread *t, const void *ids, size_t ids_len,
@@ -534,16 +560,37 @@ struct thread *thread_add(const struct thread *t, const void *ids, size_t ids_le
 				nodes[x].root = nodes[p].root;
 			}
 		}
-		/* The tops by activity again (a thread that got news moves). */
-		for (int32_t r = t->first_root; r >= 0; r = t->nodes[r].next_sibling)
-			roots[nroots++] = (struct root_key){ nodes[r].activity, r };
+		/* The tops by activity again: the old ones keep their order but
+		 * for those that got news, which move, as the new tops, into
+		 * place (a merge of two sorted lists). */
+		struct root_key *moved = xcalloc(2 * k + 1, sizeof(*moved));
+		size_t n_moved = 0, n_kept = 0;
+
+		for (int32_t r = t->first_root; r >= 0; r = t->nodes[r].next_sibling) {
+			struct root_key rk = { nodes[r].activity, r };
+
+			if (opt->newest_first)
+				rk.key = -rk.key;
+			if (nodes[r].activity != t->nodes[r].activity)
+				moved[n_moved++] = rk;
+			else
+				roots[n_kept++] = rk;
+		}
 		for (size_t j = 0; j < k; j++)
 			if (pl[j].parent < 0)
-				roots[nroots++] = (struct root_key){ dates[n + j], (int32_t)(n + j) };
-		for (size_t r = 0; r < nroots; r++)
-			if (opt->newest_first)
-				roots[r].key = -roots[r].key;
-		qsort(roots, nroots, sizeof(*roots), cmp_root);
+				moved[n_moved++] = (struct root_key){
+					opt->newest_first ? -dates[n + j] : dates[n + j], (int32_t)(n + j)
+				};
+		qsort(moved, n_moved, sizeof(*moved), cmp_root);
+		/* Merged from the back, in place. */
+		nroots = n_kept + n_moved;
+		for (size_t a = n_kept, m = n_moved, w = nroots; m > 0;) {
+			if (a > 0 && cmp_root(&roots[a - 1], &moved[m - 1]) > 0)
+				roots[--w] = roots[--a];
+			else
+				roots[--w] = moved[--m];
+		}
+		free(moved);
 		lay_again(nt, nodes, order, roots, nroots);
 		if (ids_out != NULL)
 			write_ids(ids_out, &o, opts_bits(opt), dates, total, ms, pl, k);
