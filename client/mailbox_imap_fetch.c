@@ -35,6 +35,10 @@
 
 /* How often a long fill publishes its rows and its progress. */
 #define FILL_PUBLISH_MS 1000
+/* A long fill writes the headers it got to the cache every this many rows
+ * and lets go of them: a first open of 100,000 messages never holds every
+ * envelope (nor one transaction of them all) in memory. */
+#define FILL_CACHE_ROWS 1000
 
 /* ---- the header cache, on the worker only ----
  * A cache that fails is dropped for this session: it only saves time. */
@@ -229,10 +233,12 @@ static bool cache_update(struct imap_mailbox *im, const struct imap_rows *old,
 	for (size_t k = 0; k < now->n; k++) {
 		long at = imap_rows_find(old, now->v[k].uid);
 
-		if (at < 0 || (now->v[k].envelope != NULL && uid_in(fetched, n_fetched, now->v[k].uid)))
+		/* A row written during the fill has no envelope here now. */
+		if (now->v[k].envelope != NULL &&
+		    (at < 0 || uid_in(fetched, n_fetched, now->v[k].uid)))
 			row_to_cache(&now->v[k], &put[n_put++]);
-		else if (old->v[at].flags != now->v[k].flags ||
-			 imap_keywords_differ(old->v[at].keywords, now->v[k].keywords))
+		else if (at >= 0 && (old->v[at].flags != now->v[k].flags ||
+			 imap_keywords_differ(old->v[at].keywords, now->v[k].keywords)))
 			row_to_cache(&now->v[k], &fl[n_fl++]);
 	}
 	for (size_t k = 0; k < old->n; k++)
@@ -391,6 +397,37 @@ static void take_headers(struct imap_row *r, const char *envelope, struct sbuf *
 		r->threadkey = imap_str_new(tmp->buf, tmp->len);
 }
 
+/* Writes the headers of next's rows at[0..n) to the cache and drops them
+ * from memory (they stay in memory if the cache fails). */
+static void fill_cache(struct imap_mailbox *im, struct imap_rows *next, const size_t *at, size_t n)
+{
+	struct hcache_msg *put = xcalloc(n + 1, sizeof(*put));
+	size_t n_put = 0;
+	char *err = NULL;
+
+	for (size_t k = 0; k < n; k++)
+		if (next->v[at[k]].envelope != NULL)
+			row_to_cache(&next->v[at[k]], &put[n_put++]);
+	if (im->hc != NULL && n_put > 0 &&
+	    hcache_put(im->hc, im->acct.url.folder, put, n_put, &err) < 0) {
+		cache_fail(im, err);
+	} else if (im->hc != NULL) {
+		for (size_t k = 0; k < n; k++) {
+			struct imap_row *r = &next->v[at[k]];
+
+			if (r->envelope == NULL)
+				continue;	/* none came: not cached */
+			imap_str_unref(r->envelope);
+			imap_str_unref(r->threadkey);
+			r->envelope = r->threadkey = NULL;
+			r->cached = true;
+		}
+	}
+	for (size_t k = 0; k < n_put; k++)
+		free(put[k].keywords);
+	free(put);
+}
+
 /* Fetches the headers of missing[0..n) into next, highest UIDs first.
  * 0, or -1 with *error_r (next keeps what came). */
 static int fill(struct remote_conn *c, struct imap_mailbox *im, struct imap_rows *next,
@@ -398,7 +435,8 @@ static int fill(struct remote_conn *c, struct imap_mailbox *im, struct imap_rows
 {
 	struct sbuf tmp = SBUF_INIT;
 	int64_t last = 0;
-	size_t done = 0;
+	size_t done = 0, *pending = xcalloc(FILL_CACHE_ROWS + REMOTE_FETCH_BATCH, sizeof(*pending));
+	size_t n_pending = 0;
 	int r = 0;
 
 	for (size_t end = n; end > 0;) {
@@ -421,12 +459,18 @@ static int fill(struct remote_conn *c, struct imap_mailbox *im, struct imap_rows
 			next->v[at].size = got[j].size;
 			next->v[at].internaldate = got[j].internaldate;
 			take_headers(&next->v[at], got[j].envelope, &tmp);
+			if (n_pending < FILL_CACHE_ROWS + REMOTE_FETCH_BATCH)
+				pending[n_pending++] = (size_t)at;
 		}
 		remote_msgs_free(got, n_got);
 		done += end - start;
 		end = start;
 		if (end == 0)
 			break;
+		if (n_pending >= FILL_CACHE_ROWS) {
+			fill_cache(im, next, pending, n_pending);
+			n_pending = 0;
+		}
 		/* The first screenful at once, then about once a second. */
 		if (clock_monotonic_ms() - last >= FILL_PUBLISH_MS) {
 			fill_publish(im, next, done, n);
@@ -437,6 +481,8 @@ static int fill(struct remote_conn *c, struct imap_mailbox *im, struct imap_rows
 			break;
 		}
 	}
+	/* The rest goes with the fill's end (cache_update, one write). */
+	free(pending);
 	sbuf_release(&tmp);
 	return r;
 }
