@@ -31,6 +31,7 @@
 #ifndef LOFT_CLIENT_MAILBOX_H
 #define LOFT_CLIENT_MAILBOX_H
 
+#include "client/thread.h"
 #include "store/store.h"
 
 #include <stdbool.h>
@@ -41,7 +42,6 @@ struct config;
 struct sbuf;
 struct mailbox;
 struct thread;
-struct thread_input;
 struct arena;
 struct thread_options;
 
@@ -311,19 +311,20 @@ int mailbox_search(struct mailbox *mb, const char *key, uint32_t **uids_r, size_
  * from its state: a few ms for 100,000 messages, against ~150 ms for
  * thread_build() and its input. */
 struct thread *mailbox_threads_cached(struct mailbox *mb, const struct thread_options *opt);
-/* Keeps t, built over mb's current rows from in (may be NULL) with opt,
- * for the next open (one state write of ~50 bytes a message; a failure
- * is ignored: the next open builds them again).  Does nothing for a
- * mailbox that keeps nothing.  A mailbox whose thread keys are made only
- * when asked (IMAP) also keeps what client/thread_add.h needs of in, so
- * that mailbox_threads_cached can add a few new rows to t (reading only
- * their keys) instead of answering NULL. */
-void mailbox_threads_keep(struct mailbox *mb, const struct thread *t,
-			  const struct thread_input *in, const struct thread_options *opt);
-/* Message i's thread input from its thread key (pointers into the key,
- * valid until the next sync; a decoded subject in pool, through tmp):
- * false when it has no key. */
-bool mailbox_thread_input(struct mailbox *mb, size_t i, struct thread_input *in,
+/* Keeps t, built over mb's current rows with opt, for the next open (one
+ * state write of ~50 bytes a message; a failure is ignored: the next
+ * open builds them again).  Does nothing for a mailbox that keeps
+ * nothing.  A mailbox whose thread keys are made only when asked (IMAP)
+ * also keeps what client/thread_add.h needs of the input t was built
+ * from, read through fn (NULL: none; thread_build_fn's contract), so that
+ * mailbox_threads_cached can add a few new rows to t (reading only their
+ * keys) instead of answering NULL. */
+void mailbox_threads_keep(struct mailbox *mb, const struct thread *t, thread_input_fn *fn,
+			  void *ctx, const struct thread_options *opt);
+/* The fields (enum thread_field) of message i's thread input from its
+ * thread key (pointers into the key, valid until the next sync; a
+ * decoded subject in pool, through tmp): false when it has no key. */
+bool mailbox_thread_input(struct mailbox *mb, size_t i, unsigned fields, struct thread_input *in,
 			  struct arena *pool, struct sbuf *tmp);
 
 /* ---- the folders beside a mailbox: client/mailbox_folders.c ----

@@ -60,7 +60,7 @@ static bool subject_encoded(const char *s, size_t len)
 	return false;
 }
 
-bool mailbox_thread_input(struct mailbox *mb, size_t i, struct thread_input *in,
+bool mailbox_thread_input(struct mailbox *mb, size_t i, unsigned fields, struct thread_input *in,
 			  struct arena *pool, struct sbuf *tmp)
 {
 	struct mailbox_msg m;
@@ -74,18 +74,24 @@ bool mailbox_thread_input(struct mailbox *mb, size_t i, struct thread_input *in,
 	f[0] = m.threadkey;
 	for (int k = 1; k < 5; k++)
 		f[k] = f[k - 1] + strlen(f[k - 1]) + 1;
-	in->message_id = f[1];
-	in->in_reply_to = f[2];
-	in->references = f[3];
-	in->subject = f[4];
-	if (subject_encoded(f[4], strlen(f[4]))) {
-		sbuf_reset(tmp);
-		envelope_decode_words(f[4], strlen(f[4]), tmp);
-		in->subject = arena_strndup(pool, tmp->buf, tmp->len);
+	if (fields & THREAD_FIELD_ID) {
+		in->message_id = f[1];
+		in->date = f[0][0] ? envelope_parse_date(f[0]) : 0;
+		if (in->date == 0)
+			in->date = m.internal_date;
 	}
-	in->date = f[0][0] ? envelope_parse_date(f[0]) : 0;
-	if (in->date == 0)
-		in->date = m.internal_date;
+	if (fields & THREAD_FIELD_REFS) {
+		in->in_reply_to = f[2];
+		in->references = f[3];
+	}
+	if (fields & THREAD_FIELD_SUBJECT) {
+		in->subject = f[4];
+		if (subject_encoded(f[4], strlen(f[4]))) {
+			sbuf_reset(tmp);
+			envelope_decode_words(f[4], strlen(f[4]), tmp);
+			in->subject = arena_strndup(pool, tmp->buf, tmp->len);
+		}
+	}
 	return true;
 }
 
@@ -185,7 +191,8 @@ static struct thread *threads_added(struct mailbox *mb, const struct thread_opti
 		in = xcalloc(n - n_old, sizeof(*in));
 		pool = arena_new(0);
 		for (size_t i = n_old; ok && i < n; i++)
-			ok = mailbox_thread_input(mb, i, &in[i - n_old], pool, &tmp);
+			ok = mailbox_thread_input(mb, i, THREAD_FIELD_ID | THREAD_FIELD_REFS |
+						  THREAD_FIELD_SUBJECT, &in[i - n_old], pool, &tmp);
 	}
 	if (ok)
 		t = thread_add(old, ib.buf + ids_at(n_old), ib.len - ids_at(n_old), in, n - n_old,
@@ -221,8 +228,8 @@ struct thread *mailbox_threads_cached(struct mailbox *mb, const struct thread_op
 	return t;
 }
 
-void mailbox_threads_keep(struct mailbox *mb, const struct thread *t,
-			  const struct thread_input *in, const struct thread_options *opt)
+void mailbox_threads_keep(struct mailbox *mb, const struct thread *t, thread_input_fn *fn,
+			  void *ctx, const struct thread_options *opt)
 {
 	static const struct thread_options defaults = THREAD_OPTIONS_DEFAULT;
 	struct sbuf ids = SBUF_INIT;
@@ -231,8 +238,8 @@ void mailbox_threads_keep(struct mailbox *mb, const struct thread *t,
 		return;
 	if (opt == NULL)
 		opt = &defaults;
-	if (in != NULL && mb->drv->threadkey != NULL)
-		thread_ids_make(t, in, t->n, opt, &ids);
-	keep(mb, t, rows_key(mb, opt, t->n), in != NULL && mb->drv->threadkey ? &ids : NULL);
+	if (fn != NULL && mb->drv->threadkey != NULL)
+		thread_ids_make(t, fn, ctx, opt, &ids);
+	keep(mb, t, rows_key(mb, opt, t->n), fn != NULL && mb->drv->threadkey ? &ids : NULL);
 	sbuf_release(&ids);
 }

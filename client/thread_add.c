@@ -180,10 +180,11 @@ static void put_bytes(struct sbuf *out, uint32_t opts, const int64_t *dates, siz
 	sbuf_add(out, subj, n_subj * sizeof(*subj));
 }
 
-void thread_ids_make(const struct thread *t, const struct thread_input *in, size_t n,
+void thread_ids_make(const struct thread *t, thread_input_fn *fn, void *ctx,
 		     const struct thread_options *opt, struct sbuf *out)
 {
 	static const struct thread_options defaults = THREAD_OPTIONS_DEFAULT;
+	size_t n = t->n;
 	struct msg_ids m = { 0 };
 	int64_t *dates = xcalloc(n + 1, sizeof(*dates));
 	struct id_ent *ids = NULL;
@@ -195,10 +196,12 @@ void thread_ids_make(const struct thread *t, const struct thread_input *in, size
 	ids = xcalloc(cap, sizeof(*ids));
 	for (size_t i = 0; i < n; i++) {
 		uint32_t flags = t->nodes[i].flags;
+		struct thread_input in = { 0 };
 		bool reply;
 
-		dates[i] = in[i].date;
-		read_ids(&in[i], &m);
+		fn(ctx, i, THREAD_FIELD_ID | THREAD_FIELD_REFS | THREAD_FIELD_SUBJECT, &in);
+		dates[i] = in.date;
+		read_ids(&in, &m);
 		if (n_ids + m.n + 1 > cap) {
 			cap = (n_ids + m.n + 1) * 2;
 			ids = xreallocarray(ids, cap, sizeof(*ids));
@@ -213,10 +216,10 @@ void thread_ids_make(const struct thread *t, const struct thread_input *in, size
 		 * joined. */
 		if (opt->subject_fallback &&
 		    (t->nodes[i].parent < 0 || (flags & THREAD_BY_SUBJECT))) {
-			uint64_t h = subject_hash(&in[i], opt, &reply);
+			uint64_t h = subject_hash(&in, opt, &reply);
 
 			if (h != 0)
-				subj[n_subj++] = (struct subj_ent){ h, in[i].date, (int32_t)i, 0 };
+				subj[n_subj++] = (struct subj_ent){ h, in.date, (int32_t)i, 0 };
 		}
 	}
 	free(m.refs);

@@ -19,9 +19,11 @@
 
 struct sbuf;
 
-/* Appends to out the bytes thread_add needs about in[0..n), which t was
- * built from with opt (NULL: defaults).  Pure; O(n log n). */
-void thread_ids_make(const struct thread *t, const struct thread_input *in, size_t n,
+/* Appends to out the bytes thread_add needs about the t->n messages t was
+ * built from with opt (NULL: defaults), their input read through fn
+ * (thread_build_fn's contract; once per message, every field).  Pure
+ * but for fn; O(n log n). */
+void thread_ids_make(const struct thread *t, thread_input_fn *fn, void *ctx,
 		     const struct thread_options *opt, struct sbuf *out);
 
 /* t (built from n messages, ids its thread_ids_make bytes) with

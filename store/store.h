@@ -258,8 +258,11 @@ bool store_folder_filled(struct store_folder *f);
  * their thread key (in UID order, on two threads), and writes thread
  * keys, envelopes and CRLF sizes into the state in one transaction
  * without a new MODSEQ, and into the snapshot (its threadkey and vsize
- * fields change in place; no pointer moves).  *left_r (may be NULL): how
- * many still lack it.  About 10 ms per 1,000 messages; 0 or -1. */
+ * fields change in place; the messages do not move).  The first call
+ * after a scan also moves the snapshot's location strings to a tight
+ * copy (their pointers change, their text does not).  *left_r (may be
+ * NULL): how many still lack it.  About 10 ms per 1,000 messages; 0 or
+ * -1. */
 int store_folder_fill(struct store_folder *f, size_t max, size_t *left_r,
 		      const char **error_r);
 /* What a client derives from the folder and keeps for the next open (the

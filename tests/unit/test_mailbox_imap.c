@@ -343,7 +343,7 @@ static void test_threads_kept(void **unused)
 	(void)unused;
 	NEED_LOFT();
 	t = thread_build(in, 3, NULL);
-	mailbox_threads_keep(mb, t, NULL, NULL);
+	mailbox_threads_keep(mb, t, NULL, NULL, NULL);
 	other = open_url();
 	wait_rows(other, 3, "Connected", 5000);
 	u = mailbox_threads_cached(other, NULL);
@@ -416,6 +416,15 @@ static void test_write_seen_by_another(void **unused)
 }
 
 /* Leaves epsilon delivered (four rows). */
+#define ALL_FIELDS (THREAD_FIELD_ID | THREAD_FIELD_REFS | THREAD_FIELD_SUBJECT)
+
+/* thread_input_fn over an array. */
+static void from_array(void *ctx, size_t i, unsigned fields, struct thread_input *in)
+{
+	(void)fields;
+	*in = ((const struct thread_input *)ctx)[i];
+}
+
 /* Threads kept with their inputs get a message that arrived since added
  * on the next ask (client/thread_add.h: only the new row's thread key is
  * read), equal to threading every row, and kept so again. */
@@ -431,16 +440,16 @@ static void test_threads_added(void **unused)
 	NEED_LOFT();
 	assert_true(n > 0 && n < 15);
 	for (size_t i = 0; i < n; i++)
-		assert_true(mailbox_thread_input(mb, i, &in[i], pool, &tmp));
+		assert_true(mailbox_thread_input(mb, i, ALL_FIELDS, &in[i], pool, &tmp));
 	t = thread_build(in, n, NULL);
-	mailbox_threads_keep(mb, t, in, NULL);
+	mailbox_threads_keep(mb, t, from_array, in, NULL);
 	thread_free(&t);
 	deliver("zeta");
 	wait_rows(mb, n + 1, NULL, 5000);
 	t = mailbox_threads_cached(mb, NULL);
 	assert_non_null(t);
 	for (size_t i = 0; i <= n; i++)
-		assert_true(mailbox_thread_input(mb, i, &in[i], pool, &tmp));
+		assert_true(mailbox_thread_input(mb, i, ALL_FIELDS, &in[i], pool, &tmp));
 	all = thread_build(in, n + 1, NULL);
 	assert_int_equal(t->n, n + 1);
 	assert_memory_equal(t->order, all->order, (n + 1) * sizeof(*t->order));

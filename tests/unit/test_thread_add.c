@@ -40,6 +40,13 @@ static void same(const struct thread *a, const struct thread *b)
 	}
 }
 
+/* thread_input_fn over an array. */
+static void from_array(void *ctx, size_t i, unsigned fields, struct thread_input *in)
+{
+	(void)fields;
+	*in = ((const struct thread_input *)ctx)[i];
+}
+
 /* The strings of one random message; the inputs point into them. */
 struct rmsg {
 	char id[32], irt[32], refs[128], subj[32];
@@ -101,7 +108,7 @@ static bool one(unsigned seed, size_t n, size_t k, const struct thread_options *
 		random_msg(&seed, i, &m[i], &in[i]);
 	old = thread_build(in, n, opt);
 	all = thread_build(in, n + k, opt);
-	thread_ids_make(old, in, n, opt, &ids);
+	thread_ids_make(old, from_array, in, opt, &ids);
 	added = thread_add(old, ids.buf, ids.len, in + n, k, opt, &ids2);
 	took = added != NULL;
 	if (took) {
@@ -109,7 +116,7 @@ static bool one(unsigned seed, size_t n, size_t k, const struct thread_options *
 		/* The ids written are those of the n + k. */
 		struct sbuf want = SBUF_INIT;
 
-		thread_ids_make(all, in, n + k, opt, &want);
+		thread_ids_make(all, from_array, in, opt, &want);
 		assert_int_equal(ids2.len, want.len);
 		assert_memory_equal(ids2.buf, want.buf, want.len);
 		sbuf_release(&want);
@@ -163,7 +170,7 @@ static void test_usual(void **state)
 	struct sbuf ids = SBUF_INIT, next = SBUF_INIT;
 
 	(void)state;
-	thread_ids_make(old, in, 3, NULL, &ids);
+	thread_ids_make(old, from_array, (void *)in, NULL, &ids);
 	t = thread_add(old, ids.buf, ids.len, in + 3, 3, NULL, &next);
 	assert_non_null(t);
 	same(t, all);
@@ -182,7 +189,7 @@ static void test_usual(void **state)
 	struct thread *one_old = thread_build(late, 1, NULL);
 
 	sbuf_reset(&ids);
-	thread_ids_make(one_old, late, 1, NULL, &ids);
+	thread_ids_make(one_old, from_array, (void *)late, NULL, &ids);
 	assert_null(thread_add(one_old, ids.buf, ids.len, late + 1, 1, NULL, NULL));
 	thread_free(&one_old);
 	thread_free(&old);
