@@ -19,6 +19,7 @@
  * hash, the subject entries sorted by hash.  64-bit hashes stand for the
  * ids (two ids of one folder sharing one is a 2^-40 chance). */
 #include "client/thread_add.h"
+#include "client/thread-private.h"
 
 #include "lib/arena.h"
 #include "lib/sbuf.h"
@@ -240,16 +241,20 @@ struct old {
 	size_t n, n_ids, n_subj;
 };
 
-static const struct id_ent *find_id(const struct old *o, uint64_t h)
+/* The entry of hash h in v[0..n) (entries of size bytes, sorted by the
+ * hash they start with), or NULL. */
+static const void *find_hash(const void *v, size_t n, size_t size, uint64_t h)
 {
-	size_t lo = 0, hi = o->n_ids;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
+		const char *e = (const char *)v + mid * size;
+		uint64_t eh = *(const uint64_t *)e;
 
-		if (o->ids[mid].h == h)
-			return &o->ids[mid];
-		if (o->ids[mid].h < h)
+		if (eh == h)
+			return e;
+		if (eh < h)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -257,21 +262,14 @@ static const struct id_ent *find_id(const struct old *o, uint64_t h)
 	return NULL;
 }
 
+static const struct id_ent *find_id(const struct old *o, uint64_t h)
+{
+	return find_hash(o->ids, o->n_ids, sizeof(*o->ids), h);
+}
+
 static const struct subj_ent *find_subj(const struct old *o, uint64_t h)
 {
-	size_t lo = 0, hi = o->n_subj;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (o->subj[mid].h == h)
-			return &o->subj[mid];
-		if (o->subj[mid].h < h)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return find_hash(o->subj, o->n_subj, sizeof(*o->subj), h);
 }
 
 static bool in_list(const uint64_t *v, size_t n, uint64_t h)
@@ -392,59 +390,6 @@ static int cmp_root(const void *a, const void *b)
 	if (x->key != y->key)
 		return x->key < y->key ? -1 : 1;
 	return (x->idx > y->idx) - (x->idx < y->idx);
-}
-
-/* lay_out's last passes over linked nodes: display order, rows, depth,
- * activity, roots, the last-sibling marks and subtree sizes. */
-static void lay_again(struct thread *t, struct thread_node *nodes, uint32_t *order,
-		      const struct root_key *roots, size_t nroots)
-{
-	size_t row = 0;
-
-	t->first_root = nroots ? roots[0].idx : -1;
-	for (size_t k = 0; k < nroots; k++)
-		nodes[roots[k].idx].next_sibling = k + 1 < nroots ? roots[k + 1].idx : -1;
-	for (size_t i = 0; i < t->n; i++) {
-		nodes[i].flags &= ~(uint32_t)THREAD_LAST;
-		nodes[i].size = 1;
-	}
-	for (size_t k = 0; k < nroots; k++) {
-		int32_t top = roots[k].idx, x = top;
-
-		for (;;) {
-			struct thread_node *nd = &nodes[x];
-
-			nd->row = (uint32_t)row;
-			order[row++] = (uint32_t)x;
-			nd->activity = nodes[top].activity;
-			nd->root = top;
-			if (x != top) {
-				nd->depth = nodes[nd->parent].depth + 1;
-				if (nd->next_sibling < 0)
-					nd->flags |= THREAD_LAST;
-			} else {
-				nd->depth = 0;
-			}
-			if (nd->first_child >= 0) {
-				x = nd->first_child;
-				continue;
-			}
-			while (x != top && nodes[x].next_sibling < 0)
-				x = nodes[x].parent;
-			if (x == top)
-				break;
-			x = nodes[x].next_sibling;
-		}
-	}
-	if (nroots > 0)
-		nodes[roots[nroots - 1].idx].flags |= THREAD_LAST;
-	for (size_t r = t->n; r-- > 0;) {
-		int32_t x = (int32_t)order[r];
-
-		if (nodes[x].parent >= 0)
-			nodes[nodes[x].parent].size += nodes[x].size;
-	}
-	t->nroots = nroots;
 }
 
 /* x into the children of p, by date then index (x's is the largest). */
@@ -594,7 +539,12 @@ struct thread *thread_add(const struct thread *t, const void *ids, size_t ids_le
 				roots[--w] = moved[--m];
 		}
 		free(moved);
-		lay_again(nt, nodes, order, roots, nroots);
+		int32_t *tops = xcalloc(nroots + 1, sizeof(*tops));
+
+		for (size_t r = 0; r < nroots; r++)
+			tops[r] = roots[r].idx;
+		thread_lay_rows(nt, nodes, order, tops, nroots);
+		free(tops);
 		if (ids_out != NULL)
 			write_ids(ids_out, &o, opts_bits(opt), dates, total, ms, pl, k);
 		free(roots);

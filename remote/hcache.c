@@ -11,6 +11,7 @@
  * decode is an error for the caller to answer by dropping the cache. */
 #include "remote/hcache.h"
 #include "lib/config.h"
+#include "lib/mapdrop.h"
 #include "lib/path.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
@@ -20,8 +21,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #define MAP_SIZE ((size_t)4 << 30)	/* virtual; the file grows as used */
 #define MSG_VERSION 3	/* 2: the ENVELOPE string added; 3: the thread key */
@@ -308,40 +307,6 @@ static int next_id(struct hcache *hc, MDB_txn *txn, uint32_t *id_r, char **error
 	return rc != 0 ? mdb_fail(error_r, hc, "writing the next id", rc) : 0;
 }
 
-/* The span of the map a read walk touched (its values' addresses). */
-struct span {
-	uintptr_t lo, hi;
-};
-
-static void span_add(struct span *sp, const MDB_val *v)
-{
-	uintptr_t a = (uintptr_t)v->mv_data;
-
-	if (sp->lo == 0 || a < sp->lo)
-		sp->lo = a;
-	if (a + v->mv_size > sp->hi)
-		sp->hi = a + v->mv_size;
-}
-
-/* Lets go of the pages of the map a read walk touched: they stay in the
- * page cache, but a walk over 100,000 records would otherwise count the
- * whole file (~90 MB) in the resident size of a client that keeps none
- * of it.  A read transaction's values all lie in the map, which is
- * read-only and shared (no MDB_WRITEMAP), so a page touched again, by
- * any thread, is read back as it is in the file.  (LMDB tells no map
- * address without MDB_FIXEDMAP: the values' addresses bound the span.) */
-static void release_pages(struct span *sp)
-{
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), lo, hi;
-
-	if (sp->lo == 0 || page == 0 || page == (uintptr_t)-1)
-		return;
-	lo = sp->lo & ~(page - 1);
-	hi = (sp->hi + page - 1) & ~(page - 1);
-	madvise((void *)lo, hi - lo, MADV_DONTNEED);
-	*sp = (struct span){ 0, 0 };
-}
-
 /* Calls fn(value, uid) for each message record of folder id in UID order,
  * in txn; fn returning non-zero stops the walk with that value.  With
  * del, each record is deleted after fn.  A read walk lets go of the
@@ -354,7 +319,7 @@ static int walk(struct hcache *hc, MDB_txn *txn, uint32_t id, bool del,
 	unsigned char start[MSG_KEY_SIZE];
 	MDB_cursor *cur;
 	MDB_val k, v;
-	struct span sp = { 0, 0 };
+	struct map_span sp = { 0, 0 };
 	size_t seen = 0;
 	int rc, r = 0;
 
@@ -367,10 +332,12 @@ static int walk(struct hcache *hc, MDB_txn *txn, uint32_t id, bool del,
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		if (k.mv_size != MSG_KEY_SIZE || memcmp(k.mv_data, start, 5) != 0)
 			break;
+		/* A read walk lets go of the map's pages as it goes
+		 * (lib/mapdrop.h): a client keeps none of them. */
 		if (!del) {
-			span_add(&sp, &v);
+			map_span_add(&sp, v.mv_data, v.mv_size);
 			if (++seen % WALK_RELEASE_EVERY == 0)
-				release_pages(&sp);
+				map_span_drop(&sp);
 		}
 		r = fn(&v, get_be32((const unsigned char *)k.mv_data + 5), ctx, error_r);
 		/* After a delete the cursor stands on the next record, and
@@ -380,7 +347,7 @@ static int walk(struct hcache *hc, MDB_txn *txn, uint32_t id, bool del,
 	}
 	mdb_cursor_close(cur);
 	if (seen >= WALK_RELEASE_EVERY)
-		release_pages(&sp);
+		map_span_drop(&sp);
 	if (r == 0 && rc != 0 && rc != MDB_NOTFOUND)
 		return mdb_fail(error_r, hc, "walking messages", rc);
 	return r;
@@ -701,13 +668,10 @@ int hcache_blob_get(struct hcache *hc, const char *folder, const char *name,
 		if (validity != uidvalidity) {
 			r = 0;
 		} else {
-			struct span sp = { 0, 0 };
-
 			sbuf_add(out, (const char *)v.mv_data + sizeof(validity),
 				 v.mv_size - sizeof(validity));
 			/* Megabytes (a thread order): copied, not kept mapped. */
-			span_add(&sp, &v);
-			release_pages(&sp);
+			map_drop(v.mv_data, v.mv_size);
 		}
 	}
 	mdb_txn_abort(txn);
