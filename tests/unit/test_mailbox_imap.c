@@ -35,6 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+
+#include "hcache-test.h"
 #include <lmdb.h>
 
 #define PW "phone-password-1"
@@ -465,6 +467,40 @@ static void test_threads_added(void **unused)
 	sbuf_release(&tmp);
 }
 
+static int count_keys(const struct hcache_msg *m, void *ctx)
+{
+	*(size_t *)ctx += m->threadkey != NULL;
+	return 0;
+}
+
+/* A header cache an older loft wrote (record version 2: no thread keys)
+ * opens as before; its rows get their keys made once and written back
+ * (version 3), and threading asks them of the cache. */
+static void test_v2_cache_upgraded(void **unused)
+{
+	char *account = strndup(url, (size_t)(strstr(url, "/INBOX") - url));
+	char *cdir = hcache_dir(cfg, account), *err = NULL;
+	size_t n = mailbox_count(mb), keyed = 0;
+	struct hcache *hc;
+
+	(void)unused;
+	NEED_LOFT();
+	mailbox_close(&mb);
+	assert_int_equal(hcache_test_make_v2(cdir), n);
+	mb = open_url();
+	wait_rows(mb, n, "Connected", 5000);
+	for (size_t i = 0; i < n; i++)
+		assert_non_null(mailbox_threadkey(mb, i));
+	hc = hcache_open(cdir, &err);	/* mb's environment, shared */
+	assert_non_null(hc);
+	assert_int_equal(hcache_walk(hc, "INBOX", HCACHE_WANT_THREADKEY, count_keys, &keyed, &err),
+			 0);
+	assert_int_equal(keyed, n);
+	hcache_close(&hc);
+	free(cdir);
+	free(account);
+}
+
 static void test_push(void **unused)
 {
 	long t0 = now_ms();
@@ -513,6 +549,7 @@ int main(void)
 		cmocka_unit_test(test_threads_stale),
 		cmocka_unit_test(test_push),
 		cmocka_unit_test(test_threads_added),
+		cmocka_unit_test(test_v2_cache_upgraded),
 		cmocka_unit_test(test_crash_reconnect),
 	};
 

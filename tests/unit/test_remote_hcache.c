@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include <lmdb.h>
+#include "hcache-test.h"
 
 static char *dir;
 
@@ -325,60 +325,6 @@ static int note_strings(const struct hcache_msg *m, void *ctx)
 	return 0;
 }
 
-/* Rewrites every message record as version 2 wrote it: the version byte
- * 2 and no thread key (the last field).  Straight in LMDB, as an older
- * loft left the file. */
-static void make_v2(void)
-{
-	char *path = xasprintf("%s/acct", dir);
-	MDB_env *env;
-	MDB_txn *txn;
-	MDB_dbi dbi;
-	MDB_cursor *cur;
-	MDB_val k, v, vals[8];
-	unsigned char keys[8][9];
-	size_t n = 0;
-
-	assert_int_equal(mdb_env_create(&env), 0);
-	assert_int_equal(mdb_env_set_mapsize(env, (size_t)1 << 30), 0);
-	assert_int_equal(mdb_env_open(env, path, 0, 0600), 0);
-	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-	assert_int_equal(mdb_dbi_open(txn, NULL, 0, &dbi), 0);
-	assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
-	for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		uint32_t len;
-		const unsigned char *p;
-
-		if (k.mv_size != 9 || ((const char *)k.mv_data)[0] != 'M')
-			continue;
-		/* The thread key is last: its length field, then its bytes;
-		 * find its start by walking the nine strings before it. */
-		p = (const unsigned char *)v.mv_data + 1 + 4 + 4 + 8 + 8 + 8;
-		for (int f = 0; f < 9; f++) {
-			memcpy(&len, p, sizeof(len));
-			p += sizeof(len) + (len ? len - 1 : 0);
-		}
-		assert_true(n < 8);
-		memcpy(keys[n], k.mv_data, 9);
-		vals[n].mv_size = (size_t)(p - (const unsigned char *)v.mv_data);
-		vals[n].mv_data = xmalloc(vals[n].mv_size);
-		memcpy(vals[n].mv_data, v.mv_data, vals[n].mv_size);
-		((unsigned char *)vals[n].mv_data)[0] = 2;
-		n++;
-	}
-	mdb_cursor_close(cur);
-	for (size_t i = 0; i < n; i++) {
-		MDB_val nk = { 9, keys[i] };
-
-		assert_int_equal(mdb_put(txn, dbi, &nk, &vals[i], 0), 0);
-		free(vals[i].mv_data);
-	}
-	assert_int_equal(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
-	free(path);
-}
-
 static void test_threadkey(void **state)
 {
 	static const char key[] = "Mon, 1 Jan 2024\0<b@x>\0<a@x>\0<a@x>\0Re: hi";
@@ -410,7 +356,12 @@ static void test_threadkey(void **state)
 	hcache_close(&hc);
 
 	/* Version 2 records: read, no thread key, the envelope kept. */
-	make_v2();
+	{
+		char *path = xasprintf("%s/acct", dir);
+
+		assert_int_equal(hcache_test_make_v2(path), 2);
+		free(path);
+	}
 	hc = open_cache();
 	assert_int_equal(hcache_get(hc, "INBOX", 1, &out, &err), 1);
 	assert_null(out.threadkey);
