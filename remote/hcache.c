@@ -828,7 +828,10 @@ struct hcache *hcache_open(const char *dir, char **error_r)
 	}
 	if ((rc = mdb_env_create(&hc->env)) != 0 ||
 	    (rc = mdb_env_set_mapsize(hc->env, MAP_SIZE)) != 0 ||
-	    (rc = mdb_env_open(hc->env, dir, MDB_NOTLS, 0600)) != 0) {
+	    /* A copy of what the server says needs no durable meta page:
+	     * a crash may undo the last commit, never mix two (one fsync a
+	     * commit instead of two). */
+	    (rc = mdb_env_open(hc->env, dir, MDB_NOTLS | MDB_NOMETASYNC, 0600)) != 0) {
 		mdb_fail(error_r, hc, "open", rc);
 		goto fail;
 	}

@@ -10,7 +10,8 @@
  * A walk over a folder does not leave the file's pages counted in the
  * process's resident memory (it lets go of them as it goes).
  *
- * Writes are batched: one transaction (one fsync) per call, however many
+ * Writes are batched: one transaction (one fsync: MDB_NOMETASYNC, a
+ * crash may undo the last one) per call, however many
  * messages it carries.  LMDB serialises writers: a second process writing
  * the same account waits.  Nothing prints.  Errors: -1 with *error_r
  * malloc'd.  Memory: strings in a struct hcache_msg filled here are
