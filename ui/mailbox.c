@@ -33,7 +33,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <ncurses.h>
+#include "ui/curses_lazy.h"
 
 static struct envelope empty_env = { 0, "", "", "", "", "", "", "", "", 0, 0 };
 
