@@ -1,18 +1,557 @@
-/* Pull mode of `loft sync` (fetchmail's role): not built yet.  The
- * engineer building it replaces this file. */
-#include "remote/sync.h"
+/* Pull mode of `loft sync` (fetchmail's and getmail's role): new messages
+ * of the account's folders handed to delivery -- loop checks, Sieve, the
+ * store, notmuch -- exactly once, then pull_after applied upstream.
+ *
+ * The order of each batch, and what a crash (kill -9) at each step leaves:
+ *   fetch the bodies            nothing written: the next run fetches again
+ *   commit the intents ('i')    the next run delivers them with their token
+ *                               and maybe_delivered: stored where missing
+ *   deliver (store batch)       fsynced, published, indexed; same as above
+ *   commit 'd', last UID, 'a'   delivered and known: never again
+ *   apply pull_after upstream   the 'a' records make the next run redo it
+ *   commit the 'a' removals     done
+ * The token (X-Loft-Delivery) names the account, folder and match key, so
+ * a retry finds a copy a crashed run stored, wherever Sieve filed it.  A
+ * UIDVALIDITY change resets the last UID: every message is fetched again
+ * but one whose match key (size and Message-ID) is recorded is not
+ * delivered again, only given its pull_after. */
+#include "remote/pull-private.h"
+#include "remote/remote.h"
+
+#include "localmta/deliver_batch.h"
+#include "store/store.h"
+
+#include "lib/config.h"
+#include "lib/crash.h"
+#include "lib/header.h"
+#include "lib/ossl.h"
+#include "lib/path.h"
 #include "lib/xalloc.h"
 
+#include <fnmatch.h>
+#include <inttypes.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* A batch: enough to pay one state and notmuch commit for many messages,
+ * few enough that a retry's token search (the newest 200 messages of a
+ * folder) sees the whole batch, and bounded in memory. */
+#define PULL_BATCH 100
+#define PULL_BATCH_BYTES (32u * 1024 * 1024)
+#define MSGID_MAX 300
+
+void pull_note(struct pull_run *run, const char *fmt, ...)
+{
+	struct sbuf sb = SBUF_INIT;
+	va_list ap;
+
+	if (run->opt == NULL || run->opt->note == NULL)
+		return;
+	va_start(ap, fmt);
+	sbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	run->opt->note(run->opt->ctx, sb.buf);
+	sbuf_release(&sb);
+}
+
+char *pull_match_key(const char *data, size_t len)
+{
+	struct header_iter it;
+	struct header_field f;
+	struct sbuf id = SBUF_INIT;
+	char *key = NULL;
+
+	header_iter_init(&it, data, len);
+	while (header_iter_next(&it, &f)) {
+		if (!header_field_is(&f, "Message-ID"))
+			continue;
+		header_unfold(&f, &id);
+		break;
+	}
+	/* Only the <...> part: spacing and comments differ between copies. */
+	char *lt = strchr(id.buf, '<'), *gt = lt ? strchr(lt, '>') : NULL;
+
+	if (gt != NULL && (size_t)(gt - lt) < MSGID_MAX) {
+		key = xasprintf("%zu %.*s", len, (int)(gt - lt + 1), lt);
+	} else {
+		unsigned char md[EVP_MAX_MD_SIZE];
+		unsigned mdlen = 0;
+		char hex[2 * 16 + 1];
+
+		EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+		for (unsigned i = 0; i < 16; i++)
+			snprintf(hex + 2 * i, 3, "%02x", md[i]);
+		key = xasprintf("%zu #%s", len, hex);
+	}
+	sbuf_release(&id);
+	return key;
+}
+
+void pull_msgs_clear(struct pull_msg *msgs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(msgs[i].id);
+		free(msgs[i].match);
+		sbuf_release(&msgs[i].data);
+		memset(&msgs[i], 0, sizeof(msgs[i]));
+	}
+}
+
+/* CRLF line ends (as IMAP and POP3 send them) to LF, as maildirs keep
+ * mail (Dovecot, mbsync and procmail write LF). */
+static void to_lf(struct sbuf *sb)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < sb->len; i++)
+		if (!(sb->buf[i] == '\r' && i + 1 < sb->len && sb->buf[i + 1] == '\n'))
+			sb->buf[o++] = sb->buf[i];
+	sbuf_setlen(sb, o);
+}
+
+int pull_deliver(struct pull_run *run, const char *folder, struct pull_msg *msgs, size_t n,
+		 uint32_t uidvalidity, uint32_t last_uid, bool after, char **error_r)
+{
+	struct pull_txn *t = NULL;
+	struct deliver_batch *b = NULL;
+	bool *maybe = xcalloc(n ? n : 1, sizeof(*maybe));
+	bool pop3 = uidvalidity == 0;
+	int ret = -1;
+
+	/* 1. Intents, so that a crash after the delivery is recognised. */
+	if (pull_txn_begin(run->state, &t, error_r) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (msgs[i].skip)
+			continue;
+		maybe[i] = pull_state_has(run->state, 'i', folder, msgs[i].match);
+		if (pull_txn_put(t, 'i', folder, msgs[i].match, error_r) < 0)
+			goto out;
+	}
+	if (pull_txn_commit(&t, error_r) < 0)
+		goto out;
+	crash_point("pull:after-intent");
+
+	/* 2. Delivery, one batch. */
+	b = deliver_batch_begin(run->agent);
+	for (size_t i = 0; i < n; i++) {
+		struct pull_msg *m = &msgs[i];
+		char *answer = NULL, *token;
+
+		if (m->skip)
+			continue;
+		token = xasprintf("pull %s %s %s", run->account, folder, m->match);
+		to_lf(&m->data);
+		struct deliver_request req = {
+			.data = m->data.buf, .len = m->data.len, .token = token,
+			.maybe_delivered = maybe[i],
+		};
+		enum deliver_status st = deliver_batch_add(b, &req, &answer);
+
+		free(token);
+		if (st == DELIVER_TEMPFAIL) {
+			*error_r = xasprintf("%s: message %s: %s", folder, m->id,
+					     answer ? answer : "cannot deliver");
+			free(answer);
+			goto out;
+		}
+		if (st == DELIVER_PERMFAIL) {
+			/* Left upstream untouched: pull_after never loses it. */
+			m->refused = true;
+			pull_note(run, "%s: message %s refused: %s (left on the server)", folder,
+				  m->id, answer ? answer : "");
+		} else if (st == DELIVER_OK && run->stats) {
+			run->stats->downloaded++;
+		}
+		free(answer);
+	}
+	if (deliver_batch_commit(&b, error_r) < 0)
+		goto out;
+	crash_point("pull:after-deliver");
+
+	/* 3. Delivered: recorded, with what is left to do upstream. */
+	if (pull_txn_begin(run->state, &t, error_r) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		struct pull_msg *m = &msgs[i];
+		/* POP3 remembers a refused message ('r') so that it is neither
+		 * fetched again nor deleted; IMAP's last UID does the first. */
+		char kind = m->refused ? (pop3 ? 'r' : 0) : pop3 ? 'u' : after ? 'a' : 0;
+
+		if (!m->refused && pull_txn_put(t, 'd', folder, m->match, error_r) < 0)
+			goto out;
+		if (pull_txn_del(t, 'i', folder, m->match, error_r) < 0)
+			goto out;
+		if (kind != 0 && pull_txn_put(t, kind, folder, m->id, error_r) < 0)
+			goto out;
+	}
+	if (!pop3 && pull_txn_set_folder(t, folder, uidvalidity, last_uid, error_r) < 0)
+		goto out;
+	if (pull_txn_commit(&t, error_r) < 0)
+		goto out;
+	crash_point("pull:after-state");
+	ret = 0;
+out:
+	deliver_batch_abort(&b);
+	pull_txn_abort(&t);
+	free(maybe);
+	return ret;
+}
+
+/* ---- IMAP ---- */
+
+struct uid_list {
+	uint32_t *uids;
+	size_t n;
+};
+
+static void add_uid(const char *key, void *ctx)
+{
+	struct uid_list *l = ctx;
+	char *end;
+	unsigned long u = strtoul(key, &end, 10);
+
+	if (*end != '\0' || u == 0 || u > UINT32_MAX)
+		return;
+	l->uids = xreallocarray(l->uids, l->n + 1, sizeof(*l->uids));
+	l->uids[l->n++] = (uint32_t)u;
+}
+
+static int cmp_uid(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* pull_after on uids (ascending) of the selected folder, then their 'a'
+ * records removed.  0 or -1. */
+static int apply_after(struct pull_run *run, struct remote_conn *c, const char *folder,
+		       enum pull_after after, const char *move_to, const uint32_t *uids, size_t n,
+		       char **error_r)
+{
+	struct pull_txn *t = NULL;
+	int r = 0;
+
+	if (n == 0)
+		return 0;
+	if (after == PULL_SEEN)
+		r = remote_store_flags(c, uids, n, 1, STORE_SEEN, error_r);
+	else if (after == PULL_MOVE)
+		r = remote_copy(c, uids, n, move_to, true, error_r);
+	else if (after == PULL_DELETE)
+		r = remote_expunge(c, uids, n, error_r);
+	if (r < 0)
+		return -1;
+	crash_point("pull:after-upstream");
+	if (pull_txn_begin(run->state, &t, error_r) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "%" PRIu32, uids[i]);
+		if (pull_txn_del(t, 'a', folder, id, error_r) < 0) {
+			pull_txn_abort(&t);
+			return -1;
+		}
+	}
+	return pull_txn_commit(&t, error_r);
+}
+
+/* The 'a' records a crashed or failed run left, for UIDs still there. */
+static int finish_after(struct pull_run *run, struct remote_conn *c, const char *folder,
+			enum pull_after after, const char *move_to, char **error_r)
+{
+	struct uid_list pending = { 0 };
+	uint32_t *all = NULL;
+	size_t n_all = 0, k = 0;
+	int ret = -1;
+
+	if (pull_state_keys(run->state, 'a', folder, add_uid, &pending, error_r) < 0)
+		return -1;
+	if (pending.n == 0)
+		return 0;
+	/* A MOVE of a UID already moved is refused by some servers. */
+	if (remote_search_all(c, &all, &n_all, error_r) < 0)
+		goto out;
+	qsort(pending.uids, pending.n, sizeof(*pending.uids), cmp_uid);
+	for (size_t i = 0; i < pending.n; i++)
+		if (bsearch(&pending.uids[i], all, n_all, sizeof(*all), cmp_uid) != NULL)
+			pending.uids[k++] = pending.uids[i];
+	if (apply_after(run, c, folder, after, move_to, pending.uids, k, error_r) < 0)
+		goto out;
+	/* UIDs gone meanwhile: nothing left to do for them. */
+	struct pull_txn *t = NULL;
+
+	if (pull_txn_begin(run->state, &t, error_r) < 0)
+		goto out;
+	if (pull_txn_del(t, 'a', folder, NULL, error_r) < 0) {
+		pull_txn_abort(&t);
+		goto out;
+	}
+	ret = pull_txn_commit(&t, error_r);
+out:
+	free(pending.uids);
+	free(all);
+	return ret;
+}
+
+static int pull_folder(struct pull_run *run, struct remote_conn *c, const char *folder,
+		       enum pull_after after, const char *move_to, char **error_r)
+{
+	uint32_t exists, uv, uv0, last, *uids = NULL;
+	size_t n_uids = 0, done = 0;
+	struct pull_msg *msgs = xcalloc(PULL_BATCH, sizeof(*msgs));
+	struct pull_txn *t = NULL;
+	char key[48];
+	int ret = -1;
+
+	if (remote_select(c, folder, &exists, &uv, NULL, error_r) < 0 ||
+	    pull_state_folder(run->state, folder, &uv0, &last, error_r) < 0)
+		goto out;
+	if (uv0 != uv) {
+		if (uv0 != 0)
+			pull_note(run, "%s: UIDVALIDITY changed (%" PRIu32 " -> %" PRIu32
+				  "): messages matched by size and Message-ID, none delivered "
+				  "twice", folder, uv0, uv);
+		last = 0;
+		if (pull_txn_begin(run->state, &t, error_r) < 0 ||
+		    pull_txn_set_folder(t, folder, uv, 0, error_r) < 0 ||
+		    pull_txn_del(t, 'a', folder, NULL, error_r) < 0 ||
+		    pull_txn_commit(&t, error_r) < 0)
+			goto out;
+	}
+	if (run->stats)
+		run->stats->folders++;
+	if (after != PULL_KEEP && finish_after(run, c, folder, after, move_to, error_r) < 0)
+		goto out;
+	if (exists == 0) {
+		ret = 0;
+		goto out;
+	}
+	/* "UID n:*" names the highest UID even when it is below n. */
+	snprintf(key, sizeof(key), "UID %" PRIu32 ":*", last + 1);
+	if (remote_search(c, key, &uids, &n_uids, error_r) < 0)
+		goto out;
+	while (done < n_uids) {
+		size_t n = 0, bytes = 0;
+		uint32_t hi = last, acted[PULL_BATCH];
+		size_t n_acted = 0;
+
+		for (; done < n_uids && n < PULL_BATCH && bytes < PULL_BATCH_BYTES; done++) {
+			struct pull_msg *m = &msgs[n];
+
+			if (uids[done] <= last)
+				continue;
+			sbuf_init(&m->data, 0);
+			if (remote_fetch_body(c, uids[done], &m->data, error_r) < 0) {
+				sbuf_release(&m->data);
+				pull_msgs_clear(msgs, n);
+				goto out;
+			}
+			m->id = xasprintf("%" PRIu32, uids[done]);
+			m->match = pull_match_key(m->data.buf, m->data.len);
+			m->skip = pull_state_has(run->state, 'd', folder, m->match);
+			bytes += m->data.len;
+			hi = uids[done];
+			n++;
+		}
+		crash_point("pull:after-fetch");
+		if (n == 0)
+			break;
+		if (pull_deliver(run, folder, msgs, n, uv, hi, after != PULL_KEEP, error_r) < 0) {
+			pull_msgs_clear(msgs, n);
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (!msgs[i].refused)
+				acted[n_acted++] = (uint32_t)strtoul(msgs[i].id, NULL, 10);
+		pull_msgs_clear(msgs, n);
+		last = hi;
+		if (after != PULL_KEEP &&
+		    apply_after(run, c, folder, after, move_to, acted, n_acted, error_r) < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	pull_txn_abort(&t);
+	free(msgs);
+	free(uids);
+	return ret;
+}
+
+/* The sync_folders words: space separated, "quoted" for blanks. */
+static size_t split_words(const char *s, char ***words_r)
+{
+	char **w = NULL;
+	size_t n = 0;
+
+	while (*s) {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s == '\0')
+			break;
+		const char *start = s, *end;
+
+		if (*s == '"') {
+			start = ++s;
+			end = strchr(s, '"');
+			if (end == NULL)
+				end = s + strlen(s);
+			s = *end ? end + 1 : end;
+		} else {
+			end = s + strcspn(s, " \t");
+			s = end;
+		}
+		w = xreallocarray(w, n + 1, sizeof(*w));
+		w[n++] = xstrndup(start, (size_t)(end - start));
+	}
+	*words_r = w;
+	return n;
+}
+
+static bool folder_wanted(char **words, size_t n, const char *name)
+{
+	bool want = false;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *p = words[i];
+		bool neg = *p == '!';
+
+		if (fnmatch(neg ? p + 1 : p, name, 0) == 0)
+			want = !neg;
+	}
+	return want;
+}
+
+/* The folders to pull: the plain names of sync_folders as they are, or
+ * with a pattern the server's folders that match.  *names_r: malloc'd. */
+static int folders_to_pull(struct remote_conn *c, const char *spec, char ***names_r,
+			   size_t *n_r, char **error_r)
+{
+	char **words, **names = NULL;
+	size_t n_words = split_words(spec && *spec ? spec : "INBOX", &words), n = 0;
+	bool patterns = false;
+	int ret = 0;
+
+	for (size_t i = 0; i < n_words; i++)
+		patterns |= strpbrk(words[i], "*?[!") != NULL;
+	if (!patterns) {
+		*names_r = words;
+		*n_r = n_words;
+		return 0;
+	}
+	struct remote_folder *fl;
+	size_t n_fl;
+
+	if (remote_list_folders(c, &fl, &n_fl, error_r) < 0) {
+		ret = -1;
+	} else {
+		for (size_t i = 0; i < n_fl; i++) {
+			if (fl[i].noselect || !folder_wanted(words, n_words, fl[i].name))
+				continue;
+			names = xreallocarray(names, n + 1, sizeof(*names));
+			names[n++] = xstrdup(fl[i].name);
+		}
+		remote_folders_free(fl, n_fl);
+	}
+	for (size_t i = 0; i < n_words; i++)
+		free(words[i]);
+	free(words);
+	*names_r = names;
+	*n_r = n;
+	return ret;
+}
+
+static enum remote_sync_result imap_pull(struct pull_run *run, enum pull_after after,
+					 const char *move_to, char **error_r)
+{
+	struct remote_account acc;
+	struct remote_conn *c;
+	char **names = NULL;
+	size_t n = 0;
+	enum remote_sync_result r = REMOTE_SYNC_TEMP;
+
+	if (remote_account_load(run->cfg, run->account, &acc, error_r) < 0)
+		return REMOTE_SYNC_UNAVAILABLE;
+	c = remote_connect(&acc, error_r);
+	remote_account_clear(&acc);
+	if (c == NULL)
+		return REMOTE_SYNC_TEMP;
+	if (folders_to_pull(c, config_account_get(run->cfg, run->account, "sync_folders"),
+			    &names, &n, error_r) == 0) {
+		r = REMOTE_SYNC_OK;
+		for (size_t i = 0; i < n && r == REMOTE_SYNC_OK; i++)
+			if (pull_folder(run, c, names[i], after, move_to, error_r) < 0)
+				r = REMOTE_SYNC_TEMP;
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	remote_close(&c);
+	return r;
+}
+
+/* ---- the entry ---- */
+
+/* pull_after's value; *move_to_r points into it.  0, or -1 with *error_r. */
+static int parse_after(const char *account, const char *value, bool pop3,
+		       enum pull_after *after_r, const char **move_to_r, char **error_r)
+{
+	*move_to_r = NULL;
+	if (value == NULL || *value == '\0' || strcmp(value, "keep") == 0)
+		*after_r = PULL_KEEP;
+	else if (strcmp(value, "seen") == 0)
+		*after_r = PULL_SEEN;
+	else if (strcmp(value, "delete") == 0)
+		*after_r = PULL_DELETE;
+	else if (strncmp(value, "move:", 5) == 0 && value[5] != '\0') {
+		*after_r = PULL_MOVE;
+		*move_to_r = value + 5;
+	} else {
+		*error_r = xasprintf("account %s: pull_after '%s': expected keep, seen, "
+				     "move:FOLDER or delete", account, value);
+		return -1;
+	}
+	if (pop3 && (*after_r == PULL_SEEN || *after_r == PULL_MOVE)) {
+		*error_r = xasprintf("account %s: pull_after %s needs IMAP; POP3 has no flags "
+				     "or folders (pop3_url takes keep or delete)", account, value);
+		return -1;
+	}
+	return 0;
+}
 
 enum remote_sync_result remote_sync_pull(const struct config *cfg, const char *account,
 					 const struct remote_sync_options *opt,
 					 struct remote_sync_stats *stats_r, char **error_r)
 {
-	(void)cfg;
-	(void)opt;
+	struct remote_sync_stats stats = { 0 };
+	struct pull_run run = { .cfg = cfg, .account = account, .opt = opt, .stats = &stats };
+	const char *pop3 = config_account_get(cfg, account, "pop3_url");
+	const char *state = config_get(cfg, "state_dir"), *move_to;
+	enum pull_after after;
+	enum remote_sync_result r = REMOTE_SYNC_UNAVAILABLE;
+	char *dir = NULL;
+
+	if (pop3 != NULL && *pop3 == '\0')
+		pop3 = NULL;
+	if (parse_after(account, config_account_get(cfg, account, "pull_after"), pop3 != NULL,
+			&after, &move_to, error_r) < 0)
+		goto out;
+	dir = state && *state ? xstrdup(state) : path_join(config_get(cfg, "folder"), ".loft");
+	r = REMOTE_SYNC_TEMP;
+	if (pull_state_open(dir, account, &run.state, error_r) < 0 ||
+	    deliver_open(cfg, NULL, false, &run.agent, error_r) < 0)
+		goto out;
+	r = pop3 ? pop3_pull(&run, pop3, after, error_r) : imap_pull(&run, after, move_to, error_r);
+out:
+	deliver_close(&run.agent);
+	pull_state_close(&run.state);
+	free(dir);
 	if (stats_r != NULL)
-		memset(stats_r, 0, sizeof(*stats_r));
-	*error_r = xasprintf("account %s: pull mode is not built yet", account);
-	return REMOTE_SYNC_UNAVAILABLE;
+		*stats_r = stats;
+	return r;
 }
