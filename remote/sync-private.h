@@ -44,6 +44,8 @@ struct sync_folder_rec {
 	uint32_t local_last_uid;	/* every local UID up to it was handled */
 	int64_t last_success;		/* time of the last complete sync; 0: none */
 	int64_t last_attempt;
+	uint32_t remote_count;		/* remote UIDs paired or tombstoned, present then */
+	uint32_t pad;
 };
 
 struct sync_pair {
@@ -106,6 +108,69 @@ int sync_intents(struct sync_state *st, const char *folder, char kind, uint32_t 
  * text); 0 for none or an empty one. */
 uint64_t sync_id_hash(const char *id, size_t len);
 
+/* ---- one folder pair: remote/sync_folder.c, remote/sync_copy.c ---- */
+
+/* Flags mirrored (\Recent is per session, never copied). */
+#define SYNC_FLAGS_MASK 0x3fu
+
+struct sync_ctx {
+	struct sync_state *st;
+	struct remote_conn *conn;
+	struct store *store;
+	const struct remote_sync_options *opt;
+	struct remote_sync_stats *stats;
+	bool expunge_here;		/* sync_expunge both or local */
+	bool expunge_there;		/* sync_expunge both or remote */
+	bool local_changed;		/* mail added or changed in the store: index */
+};
+
+/* What a folder's run works on (sync_folder.c fills it, sync_copy.c
+ * copies messages with it). */
+struct sync_run {
+	struct sync_ctx *ctx;
+	const char *local, *remote;	/* the pair's names */
+	struct store_folder *f;
+	struct sync_folder_rec rec;
+	struct sync_pair *pairs;	/* by luid, then remote tombstones */
+	size_t n_pairs;
+	uint32_t *known;		/* remote UIDs paired or tombstoned, sorted */
+	size_t n_known;
+	uint32_t *down;			/* remote UIDs to download, ascending */
+	size_t n_down;
+	uint32_t *up;			/* local UIDs to upload, ascending */
+	size_t n_up;
+	uint32_t max_ruid;		/* highest remote UID this run saw or made */
+	size_t n_new_known;		/* remote UIDs paired by this run */
+	size_t n_removed;		/* known remote UIDs expunged by this run */
+};
+
+/* Syncs the pair local (store name) <-> remote (server name); both exist.
+ * 0, or -1 with *error_r (the state keeps what was committed). */
+int sync_folder_run(struct sync_ctx *ctx, const char *local, const char *remote, char **error_r);
+/* Downloads run->down, then uploads run->up, in batches each committed
+ * with its pairs (intents first).  0, or -1. */
+int sync_copy_down(struct sync_run *run, char **error_r);
+int sync_copy_up(struct sync_run *run, char **error_r);
+/* The Message-ID hash and CRLF size of local message luid (from the
+ * snapshot's thread key and size when it has them, else the file). */
+int sync_local_identity(struct sync_run *run, uint32_t luid, uint64_t *idhash_r,
+			uint32_t *size_r, char **error_r);
+
+/* Pairs the new messages of run->down and run->up that are one message
+ * (a copy a killed run made before committing its pair), when the state
+ * holds intents of downloads or uploads; then drops every intent.  0, or
+ * -1. */
+int sync_match_intents(struct sync_run *run, bool downloads, bool uploads, char **error_r);
+/* After a UIDVALIDITY change (side: "on the server", "here"): drops the
+ * folder's pairs and pairs every local message with the remote one of
+ * ruids[0..n) that has its Message-ID and size; the rest become
+ * run->down and run->up.  One line through opt->note unless side is NULL
+ * (a first sync of two folders that both hold mail).  0, or -1. */
+int sync_match_all(struct sync_run *run, const uint32_t *ruids, size_t n_ruids,
+		   const char *side, char **error_r);
+/* qsort/bsearch order of uint32_t UIDs. */
+int sync_cmp_uid(const void *a, const void *b);
+
 /* ---- IMAP: remote/sync_imap.c ---- */
 
 /* APPEND data to folder with flags and internal date (0: none), LITERAL+
@@ -113,8 +178,10 @@ uint64_t sync_id_hash(const char *id, size_t len);
 int sync_imap_append(struct remote_conn *c, const char *folder, const char *data, size_t len,
 		     uint32_t flags, const char *keywords, int64_t date, uint32_t *uid_r,
 		     char **error_r);
-/* CREATE folder (UTF-8).  0, or -1 (an existing folder is not an error). */
-int sync_imap_create(struct remote_conn *c, const char *folder, char **error_r);
+/* verb ("CREATE", "DELETE") folder (UTF-8).  0, or -1 (a CREATE of an
+ * existing folder is not an error). */
+int sync_imap_folder_cmd(struct remote_conn *c, const char *verb, const char *folder,
+			 char **error_r);
 /* The Message-ID of an IMAP ENVELOPE string (its last field): sync_id_hash
  * of it, 0 when NIL. */
 uint64_t sync_envelope_idhash(const char *envelope);

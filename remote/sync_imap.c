@@ -153,12 +153,13 @@ done:
 	return r;
 }
 
-int sync_imap_create(struct remote_conn *c, const char *folder, char **error_r)
+int sync_imap_folder_cmd(struct remote_conn *c, const char *verb, const char *folder,
+			 char **error_r)
 {
 	struct sbuf cmd = SBUF_INIT;
 	int r;
 
-	sbuf_addstr(&cmd, "CREATE ");
+	sbuf_addf(&cmd, "%s ", verb);
 	if (add_quoted_name(&cmd, folder, error_r) < 0) {
 		sbuf_release(&cmd);
 		return -1;
@@ -171,7 +172,7 @@ int sync_imap_create(struct remote_conn *c, const char *folder, char **error_r)
 		r = 0;
 	}
 	if (r != 0) {
-		char *e = xasprintf("CREATE %s: %s", folder, *error_r);
+		char *e = xasprintf("%s %s: %s", verb, folder, *error_r);
 
 		free(*error_r);
 		*error_r = e;
