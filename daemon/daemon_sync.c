@@ -375,7 +375,9 @@ static int read_news(struct task *t)
 	int r;
 
 	busy = 1;
-	r = remote_idle_wait(t->conn, 0, &news, &error);
+	/* 1 ms, not 0: remote_idle_wait polls only while time is left, and
+	 * the bytes may still be in the socket, not in its buffer. */
+	r = remote_idle_wait(t->conn, 1, &news, &error);
 	leave_busy();
 	if (r < 0) {
 		log_warning("INBOX: %s", error);

@@ -46,7 +46,8 @@ ok $? "loft passwd: a device login for loft's IMAP server"
 obs seed INBOX 3 old >/dev/null
 LOG=$T_DIR/daemon.log
 
-# wait_for SECS CMD...: true once CMD succeeds, polled every 0.1 s.
+# wait_for SECS CMD...: true once CMD succeeds, polled every 0.1 s (use
+# eval '...' for a command substitution to run at each try).
 wait_for() {
 	local n=$(($1 * 10)); shift
 	for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done
@@ -62,11 +63,10 @@ ok $? "loft daemon starts with a sync = mirror account" || { diag "$(cat "$LOG")
 [[ $(cat "$LOG") != *"not built yet"* ]]; ok $? "no 'not built yet' warning for the account"
 wait_for 10 logged "account up: sync task started"
 ok $? "one sync task started for account up"
-wait_for 15 test "$(local_count)" -ge 3
+wait_for 15 eval '[ "$(local_count)" -ge 3 ]'
 is "$(local_count)" 3 "the first full sync copied the provider's three messages"
 
 # ---- IDLE push: provider APPEND -> EXISTS on loft's own IDLE ----
-wait_for 10 logged "up: " ; wait_for 5 test -n "$(task_pids)"
 out=$(sdp push "$LPORT" phone "$DPW" "$PORT" ann annpass1 5 push 2>&1)
 ok $? "five APPENDs on the provider each reach an idling client of loft's IMAP server" ||
 	diag "$out" "$(tail -20 "$LOG")"
@@ -112,7 +112,7 @@ start_dovecot
 ok $? "the provider starts again"
 T_PIDS+=("$pid")
 obs seed INBOX 1 back >/dev/null
-wait_for 40 test "$(local_count)" -ge 9
+wait_for 40 eval '[ "$(local_count)" -ge 9 ]'
 is "$(local_count)" 9 "the task reconnected and synced the message appended meanwhile"
 diag "provider down for $(( $(date +%s) - obs_down_start )) s in all"
 runs_after=$(wc -l < "$RUNS")
@@ -124,15 +124,18 @@ ok $? "IDLE push works again after the reconnect ($(tail -1 <<<"$out"))" || diag
 # ---- the task dies: the daemon starts it again ----
 first=$(task_pids | tail -1)
 kill -9 "$first"
-wait_for 10 test "$(task_pids | wc -l)" -ge 2
+wait_for 10 eval '[ "$(task_pids | wc -l)" -ge 2 ]'
 ok $? "a task killed with -9 is started again by the daemon"
 like "$(cat "$LOG")" "the sync task ended; starting it again in 1 s" "after 1 s"
 
 # ---- SIGHUP: the task restarts on the new settings ----
-n=$(task_pids | wc -l)
+before=$(task_pids | wc -l)
+RUNS=$T_DIR/password-runs-2 rc_file 30s
 kill -HUP "$DPID"
-wait_for 10 test "$(task_pids | wc -l)" -gt "$n"
-ok $? "SIGHUP: the task is started again on the new settings"
+wait_for 10 eval '[ "$(task_pids | wc -l)" -gt "$before" ]'
+ok $? "SIGHUP: the task is started again"
+wait_for 10 test -s "$T_DIR/password-runs-2"
+ok $? "on the new settings (its password command is the new one)"
 old=$(task_pids | tail -2 | head -1)
 ! kill -0 "$old" 2>/dev/null
 ok $? "and the old task is gone"
