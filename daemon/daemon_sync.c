@@ -250,8 +250,11 @@ static int sync_now(struct task *t, const char *folder)
 	for (size_t i = 0; i < t->n_w; i++)
 		drain(t->w[i].fd);
 	leave_busy();
-	if (st.downloaded + st.uploaded + st.flags_local + st.flags_remote +
-	    st.expunged_local + st.expunged_remote > 0 || r != REMOTE_SYNC_OK)
+	/* A full sync is logged every time (one line per sync_interval), a
+	 * folder's only when it did something. */
+	if (folder == NULL || r != REMOTE_SYNC_OK ||
+	    st.downloaded + st.uploaded + st.flags_local + st.flags_remote +
+	    st.expunged_local + st.expunged_remote > 0)
 		log_info("%s: %zu down, %zu up, %zu flags here, %zu flags there, "
 			 "%zu expunged here, %zu expunged there in %lld ms",
 			 folder ? folder : "all folders", st.downloaded, st.uploaded,
