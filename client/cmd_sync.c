@@ -45,7 +45,9 @@ static int sync_one(const struct loft_ctx *ctx, const char *account, bool status
 	if (status) {
 		struct sbuf out = SBUF_INIT;
 
-		r = remote_sync_status(ctx->cfg, account, &out, &error);
+		r = mode != NULL && strcmp(mode, "pull") == 0
+			    ? remote_sync_pull_status(ctx->cfg, account, &out, &error)
+			    : remote_sync_status(ctx->cfg, account, &out, &error);
 		fwrite(out.buf, 1, out.len, stdout);
 		sbuf_release(&out);
 	} else if (mode == NULL || strcmp(mode, "off") == 0) {

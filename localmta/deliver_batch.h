@@ -1,9 +1,9 @@
 /* deliver batch: the delivery path for many messages at once (the upstream
  * pull).  Each message still goes through everything deliver_message()
  * does -- loop checks, duplicate check, Sieve, imap4flags -- and its copy
- * is written and fsynced in the target folder's tmp/ before
- * deliver_batch_add() returns; what is shared is the publishing: one
- * state transaction and one notmuch commit per folder per batch
+ * is written in the target folder's tmp/ before deliver_batch_add()
+ * returns; what is shared is the fsyncs (back to back), the publishing,
+ * one state transaction and one notmuch commit per folder per batch
  * (store/batch.h), at deliver_batch_commit().
  *
  * Nothing added is in the store before the commit returns 0: a caller
@@ -33,7 +33,7 @@ struct store;
 /* Starts a batch on agent (which must have none).  Never fails. */
 struct deliver_batch *deliver_batch_begin(struct deliver *agent);
 /* deliver_message() into the batch: the same statuses and answers, with
- * DELIVER_OK meaning "written and fsynced, published at the commit". */
+ * DELIVER_OK meaning "written, made durable and published at the commit". */
 enum deliver_status deliver_batch_add(struct deliver_batch *b, const struct deliver_request *req,
 				      char **answer_r);
 /* Messages added and their bytes held until the commit (the batch keeps

@@ -61,14 +61,6 @@ static struct dynlib pop3_lib = DYNLIB_INIT(NULL, pop3_syms);
 #define mailpop3_stls(...) (*pop3_fns.mailpop3_stls)(__VA_ARGS__)
 #define mailpop3_user(...) (*pop3_fns.mailpop3_user)(__VA_ARGS__)
 
-enum { URL_POP3S, URL_POP3_STLS, URL_POP3_PLAIN };
-static const struct url_scheme pop3_schemes[] = {
-	{ "pop3s://", URL_POP3S, "995" },
-	{ "pop3://", URL_POP3_STLS, "110" },
-	{ "pop3+insecure://", URL_POP3_PLAIN, "110" },
-};
-
-#define PULL_BATCH 100
 #define POP3_FOLDER "POP3"	/* the state's folder name for POP3 */
 
 struct pop3_session {
@@ -205,9 +197,9 @@ static int dele(struct pop3_session *s, const unsigned *idx, size_t n, char **er
 static int pop3_messages(struct pull_run *run, struct pop3_session *s, carray *tab, bool delete,
 			 char **error_r)
 {
-	size_t total = tab ? carray_count(tab) : 0, n = 0;
+	size_t total = tab ? carray_count(tab) : 0, n = 0, bytes = 0;
 	struct pull_msg *msgs = xcalloc(PULL_BATCH, sizeof(*msgs));
-	unsigned *idx = xcalloc(total + 1, sizeof(*idx)), *batch_idx = idx;
+	unsigned *idx = xcalloc(total + 1, sizeof(*idx)), batch_idx[PULL_BATCH];
 	size_t n_idx = 0;
 	int ret = -1;
 
@@ -237,9 +229,10 @@ static int pop3_messages(struct pull_run *run, struct pop3_session *s, carray *t
 			m->match = pull_match_key(m->data.buf, m->data.len);
 			m->skip = pull_state_has(run->state, 'd', POP3_FOLDER, m->match);
 			batch_idx[n] = info->msg_index;
+			bytes += len;
 			n++;
 		}
-		if (n == 0 || (n < PULL_BATCH && i < total))
+		if (n == 0 || (n < PULL_BATCH && bytes < PULL_BATCH_BYTES && i < total))
 			continue;
 		crash_point("pull:after-fetch");
 		if (pull_deliver(run, POP3_FOLDER, msgs, n, 0, 0, false, error_r) < 0)
@@ -248,8 +241,7 @@ static int pop3_messages(struct pull_run *run, struct pop3_session *s, carray *t
 			if (delete && !msgs[k].refused)
 				idx[n_idx++] = batch_idx[k];
 		pull_msgs_clear(msgs, n);
-		n = 0;
-		batch_idx = idx + n_idx;
+		n = bytes = 0;
 	}
 	if (delete && dele(s, idx, n_idx, error_r) < 0)
 		goto out;
@@ -271,7 +263,7 @@ enum remote_sync_result pop3_pull(struct pull_run *run, const char *url, enum pu
 	enum remote_sync_result res = REMOTE_SYNC_TEMP;
 	int r;
 
-	if (url_parse(url, pop3_schemes, 3, URL_USER, &u, &why) < 0) {
+	if (url_parse(url, url_pop3_schemes, URL_POP3_SCHEMES, URL_USER, &u, &why) < 0) {
 		*error_r = xasprintf("account %s: pop3_url '%s': %s", run->account, url,
 				     why ? why : "expected pop3s://, pop3:// (STLS) or "
 						 "pop3+insecure:// (plaintext, loopback only)");
@@ -315,6 +307,7 @@ enum remote_sync_result pop3_pull(struct pull_run *run, const char *url, enum pu
 	crash_point("pull:after-upstream");
 	res = REMOTE_SYNC_OK;
 out:
+	pull_record(run, POP3_FOLDER, res == REMOTE_SYNC_OK ? NULL : *error_r);
 	if (s.pop != NULL)
 		mailpop3_free(s.pop);	/* closes the stream and its low */
 	url_clear(&u);

@@ -11,6 +11,10 @@
  *               delivered again only where its token is not in the store
  *   'a' UID     pull_after still to apply upstream (decimal UID)
  *   'u' UIDL    a POP3 message delivered
+ *   'r' UIDL    a POP3 message delivery refused for good (left alone)
+ *   'F' NAME    (folder "") a folder pulled, for --status
+ *   's' ""      "TIME" of the folder's last success; 'e' "" "TIME TEXT"
+ *               of its last error (cleared by a success)
  * Errors: -1 with *error_r malloc'd.  Nothing prints. */
 #ifndef LOFT_REMOTE_PULL_PRIVATE_H
 #define LOFT_REMOTE_PULL_PRIVATE_H
@@ -35,6 +39,9 @@ void pull_state_close(struct pull_state **psp);
 /* The folder's record: 1 with both set, 0 when none (both 0), -1. */
 int pull_state_folder(struct pull_state *ps, const char *folder, uint32_t *uidvalidity_r,
 		      uint32_t *last_uid_r, char **error_r);
+/* The value of KIND/FOLDER/"" into *value_r (malloc'd): 1, or 0 when
+ * there is none (read errors too). */
+int pull_state_value(struct pull_state *ps, char kind, const char *folder, char **value_r);
 /* Whether KIND/FOLDER/KEY is recorded (read errors read as "no"). */
 bool pull_state_has(struct pull_state *ps, char kind, const char *folder, const char *key);
 /* Every key of KIND/FOLDER, in key order, to fn; 0 or -1. */
@@ -50,12 +57,21 @@ int pull_txn_set_folder(struct pull_txn *t, const char *folder, uint32_t uidvali
 			uint32_t last_uid, char **error_r);
 int pull_txn_put(struct pull_txn *t, char kind, const char *folder, const char *key,
 		 char **error_r);
+/* Sets KIND/FOLDER/"" to the text value. */
+int pull_txn_put_value(struct pull_txn *t, char kind, const char *folder, const char *value,
+		       char **error_r);
 /* Removes one key (missing: not an error), or every key of KIND/FOLDER
  * when key is NULL. */
 int pull_txn_del(struct pull_txn *t, char kind, const char *folder, const char *key,
 		 char **error_r);
 
 /* ---- the hand-over: remote/pull.c ---- */
+
+/* A batch: enough to pay one state and notmuch commit for many messages,
+ * few enough that a retry's token search (the newest 200 messages of a
+ * folder) sees the whole batch, and bounded in memory. */
+#define PULL_BATCH 100
+#define PULL_BATCH_BYTES (32u * 1024 * 1024)
 
 /* What pull_after says. */
 enum pull_after { PULL_KEEP, PULL_SEEN, PULL_MOVE, PULL_DELETE };
@@ -92,6 +108,11 @@ struct pull_run {
 int pull_deliver(struct pull_run *run, const char *folder, struct pull_msg *msgs, size_t n,
 		 uint32_t uidvalidity, uint32_t last_uid, bool after, char **error_r);
 void pull_msgs_clear(struct pull_msg *msgs, size_t n);
+/* The folder name errors of the whole account (no connection) go under. */
+#define PULL_ACCOUNT "(account)"
+/* Records the outcome of pulling folder for --status: a success (error
+ * NULL) or the error; logged, never fatal. */
+void pull_record(struct pull_run *run, const char *folder, const char *error);
 /* A note line for the user through run->opt. */
 void pull_note(struct pull_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -19,11 +19,15 @@
 #include "remote/remote.h"
 
 #include "localmta/deliver_batch.h"
+#include "localmta/queue.h"
+#include "localmta/transport.h"
 #include "store/store.h"
 
+#include "lib/clock.h"
 #include "lib/config.h"
 #include "lib/crash.h"
 #include "lib/header.h"
+#include "lib/log.h"
 #include "lib/ossl.h"
 #include "lib/path.h"
 #include "lib/xalloc.h"
@@ -36,11 +40,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A batch: enough to pay one state and notmuch commit for many messages,
- * few enough that a retry's token search (the newest 200 messages of a
- * folder) sees the whole batch, and bounded in memory. */
-#define PULL_BATCH 100
-#define PULL_BATCH_BYTES (32u * 1024 * 1024)
 #define MSGID_MAX 300
 
 void pull_note(struct pull_run *run, const char *fmt, ...)
@@ -55,6 +54,25 @@ void pull_note(struct pull_run *run, const char *fmt, ...)
 	va_end(ap);
 	run->opt->note(run->opt->ctx, sb.buf);
 	sbuf_release(&sb);
+}
+
+void pull_record(struct pull_run *run, const char *folder, const char *error)
+{
+	struct pull_txn *t = NULL;
+	char *value = error ? xasprintf("%" PRId64 " %s", clock_now(), error)
+			    : xasprintf("%" PRId64, clock_now());
+	char *err = NULL;
+
+	if (pull_txn_begin(run->state, &t, &err) < 0 ||
+	    pull_txn_put(t, 'F', "", folder, &err) < 0 ||
+	    pull_txn_put_value(t, error ? 'e' : 's', folder, value, &err) < 0 ||
+	    (!error && pull_txn_del(t, 'e', folder, "", &err) < 0) ||
+	    pull_txn_commit(&t, &err) < 0) {
+		log_warning("sync: %s: %s", run->account, err);
+		free(err);
+	}
+	pull_txn_abort(&t);
+	free(value);
 }
 
 char *pull_match_key(const char *data, size_t len)
@@ -479,16 +497,27 @@ static enum remote_sync_result imap_pull(struct pull_run *run, enum pull_after a
 		return REMOTE_SYNC_UNAVAILABLE;
 	c = remote_connect(&acc, error_r);
 	remote_account_clear(&acc);
-	if (c == NULL)
+	if (c == NULL) {
+		pull_record(run, PULL_ACCOUNT, *error_r);
 		return REMOTE_SYNC_TEMP;
+	}
 	if (folders_to_pull(c, config_account_get(run->cfg, run->account, "sync_folders"),
-			    &names, &n, error_r) == 0) {
+			    &names, &n, error_r) < 0) {
+		pull_record(run, PULL_ACCOUNT, *error_r);
+	} else {
 		r = REMOTE_SYNC_OK;
+<<<<<<< .merge_file_aeI3qQ
 		for (size_t i = 0; i < n && r == REMOTE_SYNC_OK; i++)
 			if ((run->opt == NULL || run->opt->folder == NULL ||
 			     strcmp(names[i], run->opt->folder) == 0) &&
 			    pull_folder(run, c, names[i], after, move_to, error_r) < 0)
+=======
+		for (size_t i = 0; i < n && r == REMOTE_SYNC_OK; i++) {
+			if (pull_folder(run, c, names[i], after, move_to, error_r) < 0)
+>>>>>>> .merge_file_nDkO4a
 				r = REMOTE_SYNC_TEMP;
+			pull_record(run, names[i], r == REMOTE_SYNC_OK ? NULL : *error_r);
+		}
 	}
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
@@ -499,28 +528,26 @@ static enum remote_sync_result imap_pull(struct pull_run *run, enum pull_after a
 
 /* ---- the entry ---- */
 
-/* pull_after's value; *move_to_r points into it.  0, or -1 with *error_r. */
+/* pull_after's value (its syntax checked when the mailrc was read);
+ * *move_to_r points into it.  0, or -1 with *error_r for seen or move: on
+ * a POP3 account (set globally: a block is checked as it is read). */
 static int parse_after(const char *account, const char *value, bool pop3,
 		       enum pull_after *after_r, const char **move_to_r, char **error_r)
 {
 	*move_to_r = NULL;
-	if (value == NULL || *value == '\0' || strcmp(value, "keep") == 0)
+	if (value == NULL || strcmp(value, "keep") == 0)
 		*after_r = PULL_KEEP;
 	else if (strcmp(value, "seen") == 0)
 		*after_r = PULL_SEEN;
 	else if (strcmp(value, "delete") == 0)
 		*after_r = PULL_DELETE;
-	else if (strncmp(value, "move:", 5) == 0 && value[5] != '\0') {
+	else {
 		*after_r = PULL_MOVE;
-		*move_to_r = value + 5;
-	} else {
-		*error_r = xasprintf("account %s: pull_after '%s': expected keep, seen, "
-				     "move:FOLDER or delete", account, value);
-		return -1;
+		*move_to_r = value + strlen("move:");
 	}
 	if (pop3 && (*after_r == PULL_SEEN || *after_r == PULL_MOVE)) {
-		*error_r = xasprintf("account %s: pull_after %s needs IMAP; POP3 has no flags "
-				     "or folders (pop3_url takes keep or delete)", account, value);
+		*error_r = xasprintf("account %s: pull_after %s needs IMAP: a pop3_url account "
+				     "takes keep or delete", account, value);
 		return -1;
 	}
 	return 0;
@@ -536,6 +563,8 @@ enum remote_sync_result remote_sync_pull(const struct config *cfg, const char *a
 	const char *state = config_get(cfg, "state_dir"), *move_to;
 	enum pull_after after;
 	enum remote_sync_result r = REMOTE_SYNC_UNAVAILABLE;
+	struct queue *q = NULL;
+	const char *qerr;
 	char *dir = NULL;
 
 	if (pop3 != NULL && *pop3 == '\0')
@@ -545,15 +574,98 @@ enum remote_sync_result remote_sync_pull(const struct config *cfg, const char *a
 		goto out;
 	dir = state && *state ? xstrdup(state) : path_join(config_get(cfg, "folder"), ".loft");
 	r = REMOTE_SYNC_TEMP;
+	/* A queue for Sieve redirects; without one they are kept instead. */
+	if (transport_queue_open(cfg, &q, &qerr) < 0)
+		log_warning("queue: %s (Sieve redirects are kept instead)", qerr);
 	if (pull_state_open(dir, account, &run.state, error_r) < 0 ||
-	    deliver_open(cfg, NULL, false, &run.agent, error_r) < 0)
+	    deliver_open(cfg, q, false, &run.agent, error_r) < 0)
 		goto out;
 	r = pop3 ? pop3_pull(&run, pop3, after, error_r) : imap_pull(&run, after, move_to, error_r);
+	if (deliver_queued(run.agent))
+		transport_spawn_runner(cfg);
 out:
 	deliver_close(&run.agent);
+	queue_free(&q);
 	pull_state_close(&run.state);
 	free(dir);
 	if (stats_r != NULL)
 		*stats_r = stats;
+	return r;
+}
+
+/* ---- loft sync --status ---- */
+
+struct status_ctx {
+	struct pull_run *run;
+	struct sbuf *out;
+	size_t n;
+};
+
+static void count_key(const char *key, void *ctx)
+{
+	(void)key;
+	(*(size_t *)ctx)++;
+}
+
+static void add_when(struct sbuf *out, const char *value)
+{
+	char buf[48];
+
+	sbuf_addstr(out, clock_rfc5322(strtoll(value, NULL, 10), buf, sizeof(buf)));
+}
+
+static void folder_status(const char *folder, void *ctx)
+{
+	struct status_ctx *sc = ctx;
+	struct pull_state *ps = sc->run->state;
+	size_t after = 0, flight = 0;
+	uint32_t uv, last;
+	char *ok = NULL, *bad = NULL, *err = NULL;
+
+	sc->n++;
+	sbuf_addf(sc->out, "  %s: last success ", folder);
+	if (pull_state_value(ps, 's', folder, &ok))
+		add_when(sc->out, ok);
+	else
+		sbuf_addstr(sc->out, "never");
+	if (pull_state_folder(ps, folder, &uv, &last, &err) > 0)
+		sbuf_addf(sc->out, ", UIDs up to %" PRIu32 " pulled", last);
+	free(err);
+	pull_state_keys(ps, 'a', folder, count_key, &after, &err);
+	free(err);
+	pull_state_keys(ps, 'i', folder, count_key, &flight, &err);
+	free(err);
+	sbuf_addf(sc->out, ", %zu waiting for pull_after upstream, %zu in flight", after, flight);
+	if (pull_state_value(ps, 'e', folder, &bad)) {
+		char *text = strchr(bad, ' ');
+
+		sbuf_addstr(sc->out, ", last error ");
+		add_when(sc->out, bad);
+		sbuf_addf(sc->out, ": %s", text ? text + 1 : "");
+	}
+	sbuf_addch(sc->out, '\n');
+	free(ok);
+	free(bad);
+}
+
+enum remote_sync_result remote_sync_pull_status(const struct config *cfg, const char *account,
+						struct sbuf *out, char **error_r)
+{
+	const char *state = config_get(cfg, "state_dir");
+	char *dir = state && *state ? xstrdup(state) : path_join(config_get(cfg, "folder"), ".loft");
+	struct pull_run run = { .cfg = cfg, .account = account };
+	struct sbuf lines = SBUF_INIT;
+	struct status_ctx sc = { &run, &lines, 0 };
+	enum remote_sync_result r = REMOTE_SYNC_TEMP;
+
+	if (pull_state_open(dir, account, &run.state, error_r) == 0 &&
+	    pull_state_keys(run.state, 'F', "", folder_status, &sc, error_r) == 0) {
+		sbuf_addf(out, "%s (sync=pull): %zu folders\n", account, sc.n);
+		sbuf_add(out, lines.buf, lines.len);
+		r = REMOTE_SYNC_OK;
+	}
+	pull_state_close(&run.state);
+	sbuf_release(&lines);
+	free(dir);
 	return r;
 }

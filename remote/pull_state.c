@@ -250,6 +250,30 @@ int pull_txn_put(struct pull_txn *t, char kind, const char *folder, const char *
 	return put(t, kind, folder, key, "", 0, error_r);
 }
 
+int pull_txn_put_value(struct pull_txn *t, char kind, const char *folder, const char *value,
+		       char **error_r)
+{
+	return put(t, kind, folder, "", value, strlen(value), error_r);
+}
+
+int pull_state_value(struct pull_state *ps, char kind, const char *folder, char **value_r)
+{
+	char kb[KEY_MAX];
+	MDB_val k = { make_key(kb, kind, folder, ""), kb }, v;
+	MDB_txn *txn;
+	int found = 0;
+
+	*value_r = NULL;
+	if (k.mv_size == 0 || mdb_txn_begin(ps->env, NULL, MDB_RDONLY, &txn) != 0)
+		return 0;
+	if (mdb_get(txn, ps->dbi, &k, &v) == 0) {
+		*value_r = xstrndup(v.mv_data, v.mv_size);
+		found = 1;
+	}
+	mdb_txn_abort(txn);
+	return found;
+}
+
 int pull_txn_del(struct pull_txn *t, char kind, const char *folder, const char *key,
 		 char **error_r)
 {

@@ -171,6 +171,21 @@ int sync_match_all(struct sync_run *run, const uint32_t *ruids, size_t n_ruids,
 /* qsort/bsearch order of uint32_t UIDs. */
 int sync_cmp_uid(const void *a, const void *b);
 
+/* ---- keywords: remote/sync_keywords.c ---- */
+
+/* The keywords of a pair after a three-way merge with base: a word is
+ * dropped when one side removed it, else kept when either side has it.
+ * Malloc'd. */
+char *sync_keywords_merge(const char *base, const char *here, const char *there);
+/* The same words, in any order and case.  NULL is "". */
+bool sync_keywords_equal(const char *a, const char *b);
+/* Makes both sides of p hold merged (here, there: what they hold now):
+ * the store's keywords, and the server's with UID STORE.  0; 1 when the
+ * server keeps no new keywords in this folder (the store has them, the
+ * server not); -1 with *error_r. */
+int sync_keywords_apply(struct sync_run *run, const struct sync_pair *p, const char *here,
+			const char *there, const char *merged, char **error_r);
+
 /* ---- IMAP: remote/sync_imap.c ---- */
 
 /* APPEND data to folder with flags and internal date (0: none), LITERAL+

@@ -12,7 +12,6 @@
 #include "store/index.h"
 #include "store/store.h"
 
-#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +54,31 @@ static char **split_patterns(const char *text, size_t *n_r)
 	return v;
 }
 
+/* Whether name matches pat, where only * is special (any text, '/'
+ * included): folder names hold [ ] and ? literally ("[Gmail]/Sent Mail"). */
+static bool glob_match(const char *pat, const char *name)
+{
+	const char *star = NULL, *back = NULL;
+
+	while (*name != '\0') {
+		if (*pat == '*') {
+			star = pat++;
+			back = name;
+		} else if (*pat == *name) {
+			pat++;
+			name++;
+		} else if (star != NULL) {
+			pat = star + 1;
+			name = ++back;
+		} else {
+			return false;
+		}
+	}
+	while (*pat == '*')
+		pat++;
+	return *pat == '\0';
+}
+
 /* Whether name is synced: it matches a pattern and the last pattern it
  * matches does not start with '!'. */
 static bool wanted(char **pats, size_t n, const char *name)
@@ -64,7 +88,7 @@ static bool wanted(char **pats, size_t n, const char *name)
 	for (size_t i = 0; i < n; i++) {
 		bool neg = pats[i][0] == '!';
 
-		if (fnmatch(pats[i] + neg, name, 0) == 0 ||
+		if (glob_match(pats[i] + neg, name) ||
 		    (strcasecmp(name, "INBOX") == 0 && strcasecmp(pats[i] + neg, "INBOX") == 0))
 			yes = !neg;
 	}

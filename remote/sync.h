@@ -69,6 +69,12 @@ enum remote_sync_result remote_sync_pull(const struct config *cfg, const char *a
  * one it matches does not start with '!' (INBOX in any case). */
 bool remote_sync_folder_wanted(const char *patterns, const char *name);
 
+/* `loft sync --status` of a pull account: per folder the last success,
+ * the highest UID pulled, the messages waiting for pull_after upstream or
+ * left in flight by a crash, and the last error (remote/pull.c). */
+enum remote_sync_result remote_sync_pull_status(const struct config *cfg, const char *account,
+						struct sbuf *out, char **error_r);
+
 /* `loft sync --status`: appends to out, per folder pair of account, the
  * last success, the last error and the pairs known, from the state alone
  * (no connection).  0, or a remote_sync_result with *error_r. */

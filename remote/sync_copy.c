@@ -10,14 +10,15 @@
 #include "remote/sync-private.h"
 #include "remote/remote.h"
 #include "lib/crash.h"
+#include "lib/header.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
+#include "store/batch.h"
 #include "store/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #define SYNC_BATCH 100
 #define SYNC_BATCH_BYTES (4u << 20)
@@ -123,9 +124,12 @@ static int put_pairs(struct sync_run *run, char kind, const struct sync_pair *pa
 int sync_copy_down(struct sync_run *run, char **error_r)
 {
 	struct sync_pair batch[SYNC_BATCH];
+	uint32_t uids[SYNC_BATCH];
 	struct sbuf body = SBUF_INIT;
 	struct remote_msg *msgs = NULL;
-	size_t n_msgs = 0, nb = 0;
+	struct store_batch *sb = NULL;
+	size_t n_msgs = 0, n_use, nb = 0;
+	const char *err;
 	int ret = -1;
 
 	for (size_t i = 0; i < run->n_down;) {
@@ -136,99 +140,89 @@ int sync_copy_down(struct sync_run *run, char **error_r)
 		if (remote_fetch(run->ctx->conn, run->down + i, n, true, &msgs, &n_msgs,
 				 error_r) < 0)
 			goto done;
-		for (k = 0; k < n_msgs && bytes < SYNC_BATCH_BYTES; k++)
-			bytes += msgs[k].size;
-		n_msgs = k;
-		{
-			uint32_t uids[SYNC_BATCH];
-
-			for (k = 0; k < n_msgs; k++)
-				uids[k] = msgs[k].uid;
-			if (put_intents(run, 'D', uids, n_msgs, error_r) < 0)
-				goto done;
-		}
+		for (n_use = 0; n_use < n_msgs && (n_use == 0 || bytes < SYNC_BATCH_BYTES); n_use++)
+			bytes += msgs[n_use].size;
+		for (k = 0; k < n_use; k++)
+			uids[k] = msgs[k].uid;
+		if (put_intents(run, 'D', uids, n_use, error_r) < 0)
+			goto done;
+		/* Bodies into one store batch: every file fsynced and recorded
+		 * by its commit, then the pairs in the next state commit. */
+		sb = store_batch_new(run->f);
 		nb = 0;
-		for (k = 0; k < n_msgs; k++) {
+		for (k = 0; k < n_use; k++) {
 			const struct remote_msg *m = &msgs[k];
-			const char *err;
-			uint32_t luid;
 
 			sbuf_reset(&body);
 			if (remote_fetch_body(run->ctx->conn, m->uid, &body, error_r) < 0)
-				goto flush;
+				break;
 			crash_point("sync:fetched");
 			crlf_to_lf(&body);
-			if (store_append(run->f, body.buf, body.len, m->flags & SYNC_FLAGS_MASK,
-					 NULL, m->internaldate, &luid, &err) < 0) {
+			if (store_batch_add(sb, body.buf, body.len, m->flags & SYNC_FLAGS_MASK,
+					    m->keywords, m->internaldate, &err) < 0) {
 				*error_r = folder_error(run->local, "storing a message", err);
-				goto flush;
+				break;
+			}
+			batch[nb++] = (struct sync_pair){
+				.ruid = m->uid, .flags = m->flags & SYNC_FLAGS_MASK, .size = m->size,
+				.idhash = sync_envelope_idhash(m->envelope), .keywords = m->keywords,
+			};
+		}
+		/* What was fetched before a failure is kept and paired. */
+		if (nb > 0) {
+			uint32_t luids[SYNC_BATCH];
+
+			if (store_batch_commit(&sb, luids, &err) < 0) {
+				if (k == n_use)
+					*error_r = folder_error(run->local, "storing messages", err);
+				goto done;
 			}
 			crash_point("sync:stored");
+			for (size_t j = 0; j < nb; j++)
+				batch[j].luid = luids[j];
 			run->ctx->local_changed = true;
-			batch[nb++] = (struct sync_pair){
-				.luid = luid, .ruid = m->uid, .flags = m->flags & SYNC_FLAGS_MASK,
-				.size = m->size, .idhash = sync_envelope_idhash(m->envelope),
-			};
-			run->ctx->stats->downloaded++;
+			run->ctx->stats->downloaded += nb;
 		}
-		if (put_pairs(run, 'D', batch, nb, error_r) < 0)
+		store_batch_abort(&sb);
+		if (put_pairs(run, 'D', batch, nb, error_r) < 0 || k < n_use)
 			goto done;
-		nb = 0;
-		i += n_msgs;
+		i += n_use;
 		remote_msgs_free(msgs, n_msgs);
 		msgs = NULL;
 		n_msgs = 0;
 	}
 	ret = 0;
-	goto done;
-flush: {
-	/* What was stored before the failure keeps its pairs. */
-	char *ignored = NULL;
-
-	put_pairs(run, 'D', batch, nb, &ignored);
-	free(ignored);
-}
 done:
+	store_batch_abort(&sb);
 	remote_msgs_free(msgs, n_msgs);
 	sbuf_release(&body);
 	return ret;
 }
 
-/* The UID a server without UIDPLUS gave the message appended with
- * Message-ID idhash: the highest UID that SEARCH HEADER finds and no pair
- * has.  0 when none. */
+/* The UID a server without UIDPLUS gave the message just appended: the
+ * highest UID that SEARCH HEADER Message-ID finds and no pair has.  0 when
+ * none (or the message has no Message-ID a search key can carry). */
 static uint32_t find_appended(struct sync_run *run, const struct sbuf *data, char **error_r)
 {
-	struct header_id {
-		const char *p;
-		size_t len;
-	} id = { NULL, 0 };
-	const char *h = data->buf;
+	struct header_iter it;
+	struct header_field f;
+	struct sbuf id = SBUF_INIT;
 	uint32_t *uids = NULL, found = 0;
 	size_t n = 0;
+	char *key;
 
-	/* The Message-ID's text, found the cheap way (a search key, not a
-	 * parse): "Message-ID:" at a line start, up to the line end. */
-	for (const char *p = h; p != NULL && p < h + data->len; p = memchr(p, '\n', (size_t)(h + data->len - p))) {
-		if (*p == '\n')
-			p++;
-		if (p + 11 < h + data->len && strncasecmp(p, "Message-ID:", 11) == 0) {
-			const char *lt = memchr(p, '<', (size_t)(h + data->len - p));
-			const char *gt = lt ? memchr(lt, '>', (size_t)(h + data->len - lt)) : NULL;
-
-			if (gt != NULL) {
-				id.p = lt;
-				id.len = (size_t)(gt - lt + 1);
-			}
+	header_iter_init(&it, data->buf, data->len);
+	while (header_iter_next(&it, &f))
+		if (header_field_is(&f, "Message-ID")) {
+			header_unfold(&f, &id);
 			break;
 		}
-		if (*p == '\r' || *p == '\n')
-			break;
-	}
-	if (id.p == NULL || memchr(id.p, '"', id.len) || memchr(id.p, '\\', id.len))
+	if (id.len == 0 || strpbrk(id.buf, "\"\\") != NULL) {
+		sbuf_release(&id);
 		return 0;
-	char *key = xasprintf("HEADER Message-ID \"%.*s\"", (int)id.len, id.p);
-
+	}
+	key = xasprintf("HEADER Message-ID \"%s\"", id.buf);
+	sbuf_release(&id);
 	if (remote_search(run->ctx->conn, key, &uids, &n, error_r) == 0) {
 		for (size_t i = n; i-- > 0 && found == 0;) {
 			uint32_t l;
@@ -271,7 +265,7 @@ int sync_copy_up(struct sync_run *run, char **error_r)
 			}
 			lf_to_crlf(&data, &wire);
 			if (sync_imap_append(run->ctx->conn, run->remote, wire.buf, wire.len,
-					     m->flags & SYNC_FLAGS_MASK, NULL, m->internal_date,
+					     m->flags & SYNC_FLAGS_MASK, m->keywords, m->internal_date,
 					     &ruid, error_r) < 0)
 				goto flush;
 			crash_point("sync:appended");
@@ -284,6 +278,7 @@ int sync_copy_up(struct sync_run *run, char **error_r)
 				.luid = luid, .ruid = ruid, .flags = m->flags & SYNC_FLAGS_MASK,
 				.size = (uint32_t)wire.len,
 				.idhash = sync_message_idhash(wire.buf, wire.len),
+				.keywords = (char *)m->keywords,
 			};
 			run->ctx->stats->uploaded++;
 		}

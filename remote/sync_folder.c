@@ -135,8 +135,8 @@ static int remote_changes(struct sync_run *run, struct remote_selected *sel, boo
 	return 0;
 }
 
-/* The flags the server has for ruid: listed, else the agreed base. */
-static uint32_t remote_flags(const struct remote_view *v, uint32_t ruid, uint32_t base)
+/* What the server listed for ruid, or NULL (unchanged since the state). */
+static const struct remote_msg *listed(const struct remote_view *v, uint32_t ruid)
 {
 	size_t lo = 0, hi = v->n_listed;
 
@@ -148,9 +148,31 @@ static uint32_t remote_flags(const struct remote_view *v, uint32_t ruid, uint32_
 		else if (v->listed[mid].uid > ruid)
 			hi = mid;
 		else
-			return v->listed[mid].flags & SYNC_FLAGS_MASK;
+			return &v->listed[mid];
 	}
-	return base;
+	return NULL;
+}
+
+/* Keywords of a pair both sides still have; 0, or -1. */
+static int merge_keywords(struct sync_run *run, struct sync_pair *p, const char *here,
+			  const struct remote_msg *rm, bool *changed_r, char **error_r)
+{
+	const char *there = rm != NULL ? (rm->keywords != NULL ? rm->keywords : "") : p->keywords;
+	char *merged;
+	int r;
+
+	if (sync_keywords_equal(here, p->keywords) && sync_keywords_equal(there, p->keywords))
+		return 0;
+	merged = sync_keywords_merge(p->keywords, here, there);
+	r = sync_keywords_apply(run, p, here, there, merged, error_r);
+	if (r < 0) {
+		free(merged);
+		return -1;
+	}
+	free(p->keywords);
+	p->keywords = merged;
+	*changed_r = true;
+	return 0;
 }
 
 /* A flag change to make on one side: uid gets flags (local) or +add -del
@@ -257,8 +279,10 @@ static int merge_pairs(struct sync_run *run, const struct remote_view *v, char *
 					goto done;
 			}
 		} else {
+			const struct remote_msg *rm = listed(v, p->ruid);
 			uint32_t base = p->flags, l = m->flags & SYNC_FLAGS_MASK;
-			uint32_t r = remote_flags(v, p->ruid, base);
+			uint32_t r = rm != NULL ? rm->flags & SYNC_FLAGS_MASK : base;
+			bool kw_changed = false;
 			/* Per flag: the side that changed it since the base wins. */
 			uint32_t changed_here = l ^ base, merged = (l & changed_here) | (r & ~changed_here);
 
@@ -266,7 +290,9 @@ static int merge_pairs(struct sync_run *run, const struct remote_view *v, char *
 				here[n_here++] = (struct flag_op){ p->luid, merged & ~l, l & ~merged };
 			if (merged != r)
 				there[n_there++] = (struct flag_op){ p->ruid, merged & ~r, r & ~merged };
-			if (merged != base) {
+			if (merge_keywords(run, p, m->keywords, rm, &kw_changed, error_r) < 0)
+				goto done;
+			if (merged != base || kw_changed) {
 				p->flags = merged;
 				if (sync_pair_put(ctx->st, run->local, p, error_r) < 0)
 					goto done;

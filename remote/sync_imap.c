@@ -139,7 +139,7 @@ int sync_imap_append(struct remote_conn *c, const char *folder, const char *data
 		goto done;
 	if (read_answer(c, tag, false, &ok, error_r) < 0)
 		goto done;
-	*uid_r = appenduid_of(ok);
+	*uid_r = remote_has_cap(c, "UIDPLUS") ? appenduid_of(ok) : 0;
 	r = 0;
 done:
 	if (r < 0 && *error_r != NULL) {

@@ -436,11 +436,12 @@ int sync_pair_put(struct sync_state *st, const char *folder, const struct sync_p
 		found = get(st, &k, &old, error_r);
 		if (found < 0)
 			goto done;
-		if (found == 1 && old.mv_size >= sizeof(r) &&
-		    ((const struct pair_rec *)old.mv_data)->ruid != p->ruid) {
-			struct pair_rec o;
+		struct pair_rec o;
 
+		/* LMDB values are not aligned: copy before reading. */
+		if (found == 1 && old.mv_size >= sizeof(o))
 			memcpy(&o, old.mv_data, sizeof(o));
+		if (found == 1 && old.mv_size >= sizeof(o) && o.ruid != p->ruid) {
 			*error_r = xasprintf("sync state: %s: local UID %u paired twice (with %u and %u)",
 					     folder, p->luid, o.ruid, p->ruid);
 			goto done;

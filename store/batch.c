@@ -13,9 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 struct batch_item {
-	struct maildir_tmp tmp;		/* maildir: written and fsynced in tmp/ */
+	struct maildir_tmp tmp;		/* maildir: written in tmp/ */
+	int fd;				/* its file until the commit fsyncs it; -1 */
 	char *location;			/* once renamed into new/ or cur/ */
 	uint32_t flags;
 	char *keywords;			/* normalised, "" if none */
@@ -55,6 +57,8 @@ size_t store_batch_bytes(const struct store_batch *b)
 
 static void item_clear(struct batch_item *it)
 {
+	if (it->fd >= 0)
+		close(it->fd);
 	maildir_tmp_discard(&it->tmp);
 	free(it->location);
 	free(it->keywords);
@@ -68,7 +72,7 @@ int store_batch_add(struct store_batch *b, const char *data, size_t len, uint32_
 		    const char *keywords, int64_t internal_date, const char **error_r)
 {
 	struct store_folder *f = b->f;
-	struct batch_item it = { .flags = flags & ~(uint32_t)STORE_RECENT };
+	struct batch_item it = { .flags = flags & ~(uint32_t)STORE_RECENT, .fd = -1 };
 	const char *err;
 	char last = '\0';
 
@@ -81,7 +85,11 @@ int store_batch_add(struct store_batch *b, const char *data, size_t len, uint32_
 				 error_r) < 0)
 			return -1;
 	} else {
-		if (maildir_write_tmp(f->path, data, len, internal_date, &it.tmp, &err) < 0)
+		/* The fsync waits for the commit: issued back to back, the
+		 * fsyncs of a batch share the file system's journal commits
+		 * (five times faster here than one fsync per add). */
+		if (maildir_write_tmp_unsynced(f->path, data, len, internal_date, &it.tmp, &it.fd,
+					       &err) < 0)
 			return store_fail_errno(f->store, error_r, "%s", err);
 		/* Parsed now, outside the writer lock the commit takes. */
 		it.envelope = store_envelope_of(data, len);
@@ -115,6 +123,22 @@ void store_batch_abort(struct store_batch **bp)
 	free(b->items);
 	free(b);
 	*bp = NULL;
+}
+
+/* fsyncs and closes every file written: nothing is published before all
+ * are durable.  0, or -1. */
+static int sync_files(struct store_batch *b, const char **error_r)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		struct batch_item *it = &b->items[i];
+		int r = fsync(it->fd);
+
+		r = close(it->fd) < 0 ? -1 : r;
+		it->fd = -1;
+		if (r < 0)
+			return store_fail_errno(b->f->store, error_r, "%s", it->tmp.path);
+	}
+	return 0;
 }
 
 /* Renames the files into place and adds their records inside txn.  0, or
@@ -181,6 +205,9 @@ int store_batch_commit(struct store_batch **bp, uint32_t *uids_r, const char **e
 		ret = 0;
 		goto out;
 	}
+	if (sync_files(b, error_r) < 0)
+		goto out;
+	crash_point("batch:after-sync");
 	if (state_begin(f->state, &txn, &err) < 0) {
 		store_fail(f->store, error_r, "%s", err);
 		goto out;

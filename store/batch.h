@@ -1,12 +1,14 @@
 /* store batch: many appends to one folder for the price of one.
  *
- * store_append() costs one state transaction (two fsyncs), one directory
- * fsync and one notmuch commit per message; a pull of 100,000 messages
- * through it spends most of its time there.  A batch writes and fsyncs
- * each message into tmp/ as it is added (so its bytes are durable before
- * the caller's upstream is told anything), then store_batch_commit()
- * publishes them all in one state transaction, fsyncs new/ and cur/ once
- * each, and indexes them in one notmuch transaction.
+ * store_append() costs one state transaction (two fsyncs), one fsync of
+ * the file and one of its directory, and one notmuch commit per message;
+ * a pull of 100,000 messages through it spends most of its time there.
+ * A batch writes each message into tmp/ as it is added; then
+ * store_batch_commit() fsyncs every file back to back (they share the
+ * file system's journal commits), publishes them all in one state
+ * transaction, fsyncs new/ and cur/ once each, and indexes them in one
+ * notmuch transaction.  Each message is durable before the commit returns,
+ * so before the caller's upstream is told anything.
  *
  * Crash safety: before the commit nothing is visible (files sit in tmp/,
  * cleaned by a later open); a crash between the renames and the state
@@ -33,8 +35,8 @@ struct store_folder;
 /* A new, empty batch of appends to f (opened with store_folder_open or
  * store_folder_open_append).  Never fails. */
 struct store_batch *store_batch_new(struct store_folder *f);
-/* Writes the message into the folder's tmp/ and fsyncs it (not visible
- * yet).  flags and keywords as store_append(); internal_date 0: now.
+/* Writes the message into the folder's tmp/ (not visible yet; its file
+ * stays open until the commit fsyncs it: keep batches to a few hundred).  flags and keywords as store_append(); internal_date 0: now.
  * 0, or -1 (nothing of this message is kept; the batch stays usable). */
 int store_batch_add(struct store_batch *b, const char *data, size_t len, uint32_t flags,
 		    const char *keywords, int64_t internal_date, const char **error_r);
@@ -43,8 +45,9 @@ int store_batch_add(struct store_batch *b, const char *data, size_t len, uint32_
  * its name taken writes the file again), so callers bound both. */
 size_t store_batch_count(const struct store_batch *b);
 size_t store_batch_bytes(const struct store_batch *b);
-/* Publishes every added message: renames, one state transaction, one
- * fsync of each directory written, one notmuch commit.  uids_r (may be
+/* Publishes every added message: an fsync of each file, renames, one
+ * state transaction, one fsync of each directory written, one notmuch
+ * commit.  uids_r (may be
  * NULL; room for store_batch_count() entries, caller owns) gets their
  * UIDs in the order added.  0 when all are durable and recorded; -1 when
  * none is recorded (files already renamed are removed again).  Frees the

@@ -24,7 +24,7 @@ ok $? "the defaults written in mailrc.example are the real defaults" || diag "$(
 
 # 3. Every setting of the table is in the example.
 run_loft help settings
-names=$(grep -E '^[a-z_]+  ' <<<"$OUT" | cut -d' ' -f1)
+names=$(grep -E '^[a-z0-9_]+  ' <<<"$OUT" | cut -d' ' -f1)
 [ "$(wc -w <<<"$names")" -ge 20 ]
 ok $? "loft help settings lists the settings ($(wc -w <<<"$names"))"
 missing=

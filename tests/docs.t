@@ -23,7 +23,7 @@ import re, sys
 helpf, example, man, out = sys.argv[1:]
 
 table = {}
-for m in re.finditer(r'^([a-z_]+)  .*?\(default: (.*?)(; per account)?(; not built yet)?\)$',
+for m in re.finditer(r'^([a-z0-9_]+)  .*?\(default: (.*?)(; per account)?(; not built yet)?\)$',
                      open(helpf).read(), re.M):
     table[m[1]] = (m[2], 'unbuilt' if m[4] else 'yes')
 
@@ -35,7 +35,7 @@ for line in open(example):
     if not line.strip():
         block = ''
         continue
-    m = re.match(r"^#set ([a-z_]+)(?:=(.*))?$", line)
+    m = re.match(r"^#set ([a-z0-9_]+)(?:=(.*))?$", line)
     if m:
         name, val = m[1], m[2]
         if val is None:		# a boolean: NAME or noNAME
@@ -53,7 +53,7 @@ def unroff(s):
 
 mp = {}
 text = open(man).read()
-for m in re.finditer(r'^\.TP\n\.B ([a-z_]+)\n\((.*)\)\n\.br\n', text, re.M):
+for m in re.finditer(r'^\.TP\n\.B ([a-z0-9_]+)\n\((.*)\)\n\.br\n', text, re.M):
     d = re.search(r'; default (?:\\fB(.*?)\\fP|(empty))', m[2])
     mp[m[1]] = (unroff(d[1] or d[2]), 'unbuilt' if 'not built yet' in m[2] else 'yes')
 
@@ -91,7 +91,7 @@ is "${wrong# }" "" "'not built yet' marks exactly the settings no code reads"
 
 # loft check shows the mark on those settings and on no other.
 run_loft check
-marked=$(grep '; not built yet$' <<<"$OUT" | sed -E 's/^set (no)?([a-z_]+).*/\2/' | tr '\n' ' ')
+marked=$(grep '; not built yet$' <<<"$OUT" | sed -E 's/^set (no)?([a-z0-9_]+).*/\2/' | tr '\n' ' ')
 is "$marked" "$UNBUILT" "loft check marks the not-built-yet settings"
 
 # The daemon warns once about each such setting a mailrc sets (not about an

@@ -8,10 +8,16 @@ server side, plain file reading on the maildir side.
   sync_observer.py PORT USER PASS dump FOLDER...
       one line per message: FOLDER MESSAGE-ID FLAGS (sorted, \\Recent
       dropped), lines sorted; then "count FOLDER N".
+  sync_observer.py PORT USER PASS sysdump FOLDER...
+      the same without keywords (what maildir file names can show).
   sync_observer.py PORT USER PASS store FOLDER MESSAGE-ID +FLAGS|-FLAGS
   sync_observer.py PORT USER PASS expunge FOLDER MESSAGE-ID
+  sync_observer.py PORT USER PASS move FOLDER MESSAGE-ID TO-FOLDER
   sync_observer.py PORT USER PASS create FOLDER
   sync_observer.py PORT USER PASS folders
+  sync_observer.py stream 'loft -F RC imapd' - COMMAND...
+      the same commands on the store, through loft's own IMAP server (so
+      the dump shows the store's keywords too).
   sync_observer.py - - - local ROOT FOLDER...
       the dump of the maildirs ROOT/FOLDER (flags from the file names).
 """
@@ -31,6 +37,8 @@ def msgid_of(data):
 
 
 def connect(port, user, pw):
+    if port == 'stream':	# user is a command serving IMAP on stdio, logged in
+        return imaplib.IMAP4_stream(user)
     m = imaplib.IMAP4('127.0.0.1', int(port))
     m.login(user, pw)
     return m
@@ -48,7 +56,7 @@ def find(m, msgid):
     return uids[0]
 
 
-def remote_dump(m, folder):
+def remote_dump(m, folder, system_only=False):
     typ, _ = m.select(quote(folder))
     if typ != 'OK':
         return ['count %s missing' % folder]
@@ -58,7 +66,8 @@ def remote_dump(m, folder):
         if not isinstance(item, tuple):
             continue
         flags = re.search(rb'FLAGS \(([^)]*)\)', item[0]).group(1).decode().split()
-        flags = sorted(f for f in flags if f != '\\Recent')
+        flags = sorted(f for f in flags if f != '\\Recent' and
+                       (not system_only or f[0] == '\\' or f == '$Forwarded'))
         out.append('%s %s %s' % (folder, msgid_of(item[1]), ' '.join(flags)))
     return sorted(out) + ['count %s %d' % (folder, len(out))]
 
@@ -98,9 +107,9 @@ def main():
                    'body of %s %d\r\n' % (prefix, i, prefix, i, prefix, i))
             typ, _ = m.append(quote(folder), flags, None, msg.encode())
             assert typ == 'OK'
-    elif cmd == 'dump':
+    elif cmd in ('dump', 'sysdump'):
         for folder in args:
-            print('\n'.join(remote_dump(m, folder)))
+            print('\n'.join(remote_dump(m, folder, cmd == 'sysdump')))
     elif cmd == 'store':
         m.select(quote(args[0]))
         uid = find(m, args[1])
@@ -112,6 +121,10 @@ def main():
         uid = find(m, args[1])
         m.uid('STORE', uid, '+FLAGS.SILENT', '(\\Deleted)')
         m.uid('EXPUNGE', uid)
+    elif cmd == 'move':
+        m.select(quote(args[0]))
+        typ, _ = m.uid('MOVE', find(m, args[1]), quote(args[2]))
+        assert typ == 'OK'
     elif cmd == 'create':
         typ, _ = m.create(quote(args[0]))
         assert typ == 'OK'

@@ -6,33 +6,12 @@
 # says upstream and only to what was delivered, a UIDVALIDITY change
 # delivers nothing twice, and a POP3 account with pull_after=delete.  The
 # kill -9 suites are tests/sync_pull_crash.t.  Skipped without root,
-# dovecot-imapd, dovecot-pop3d or socat.
+# dovecot-imapd, dovecot-pop3d or socat (tests/sync_pull_setup.sh).
 . "$TOP/tests/lib.sh"
 
-[ "$(id -u)" = 0 ] || skip_all "a private Dovecot needs root here"
-{ [ -x /usr/lib/dovecot/imap ] && [ -x /usr/lib/dovecot/pop3 ] && command -v socat >/dev/null; } ||
-	skip_all "dovecot-imapd, dovecot-pop3d or socat not installed (tests/deps.sh)"
-
-DV=$(mktemp -d /tmp/loft-sync-pull.XXXXXX) || skip_all "mktemp failed"
-trap 't_cleanup; case $DV in /tmp/loft-sync-pull.*) rm -rf "$DV" ;; esac' EXIT
-bash "$TOP/tests/dovecot_instance.sh" add_user "$DV" ann annpass1
+. "$TOP/tests/sync_pull_setup.sh"
 bash "$TOP/tests/dovecot_instance.sh" add_user "$DV" bob bobpass1
-PORT=$(free_port) POP3_PORT=$(free_port)
-export POP3_PORT
-pid=$(bash "$TOP/tests/dovecot_instance.sh" start "$DV" "$PORT" 2>"$T_DIR/dovecot.err")
-ok $? "a private Dovecot starts (IMAP and POP3)" || { diag "$(head -3 "$T_DIR/dovecot.err")"; done_testing; exit; }
-T_PIDS+=("$pid")
 
-probe() { python3 "$TOP/tests/sync_pull_probe.py" "$PORT" ann annpass1 "$@"; }
-M=$T_DIR/Mail
-# copies SUBJECT: how many files in the store hold that Subject line.
-copies() { grep -rlx -- "Subject: $1" "$M" --include='*' 2>/dev/null | grep -c '/\(new\|cur\)/'; }
-where() { grep -rlx -- "Subject: $1" "$M" 2>/dev/null | grep '/\(new\|cur\)/' | sed "s#^$M/##; s#/\(new\|cur\)/.*##"; }
-
-cat > "$T_DIR/filter.sieve" <<'SIEVE'
-require ["fileinto", "mailbox"];
-if header :contains "List-Id" "dev.example.org" { fileinto :create "Lists/dev"; }
-SIEVE
 account() {	# account PULL_AFTER: the mailrc with account "up" pulling ann's INBOX
 	make_mailrc "set sieve=$T_DIR/filter.sieve" \
 		"account up {" "set imap_url=imap+insecure://ann@127.0.0.1:$PORT/INBOX" \
@@ -92,8 +71,7 @@ account keep
 kill "$pid"
 for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 rm -f "$DV/mail/ann/dovecot-uidlist" "$DV/mail/ann"/dovecot.index*
-pid=$(bash "$TOP/tests/dovecot_instance.sh" start "$DV" "$PORT" 2>"$T_DIR/dovecot.err")
-T_PIDS+=("$pid")
+dovecot_start
 probe append INBOX after-uv
 sync_up
 is "$RC" 0 "after a UIDVALIDITY change: exit 0" || diag "$ERR"
@@ -134,18 +112,40 @@ run_loft sync pop
 like "$OUT" "^pop: 1 folders, 0 down" "POP3 keep: UIDL state: not pulled again"
 is "$(pop3count)" 1 "POP3 keep: left on the server"
 
-# ---- configuration errors ----
+# ---- loft sync --status ----
+account keep keep
+run_loft sync --status up
+is "$RC" 0 "loft sync --status up: exit 0" || diag "$ERR"
+like "$OUT" "^up \(sync=pull\): 1 folders" "status: the pull account and its folders"
+like "$OUT" "^  INBOX: last success [A-Z][a-z][a-z], .*, UIDs up to [0-9]+ pulled, 0 waiting for pull_after upstream, 0 in flight\$" \
+	"status: INBOX's last success, last UID, nothing pending"
+run_loft sync --status pop
+like "$OUT" "^  POP3: last success .*, 0 waiting for pull_after upstream, 0 in flight\$" "status: the POP3 mailbox"
+
+# ---- configuration errors: at loft check, FILE:LINE:COL ----
 account keep seen
+run_loft check
+is "$RC" 78 "loft check: a POP3 account with pull_after=seen is a config error"
+like "$ERR" "mailrc:[0-9]+:1: pull_after seen needs IMAP: a pop3_url account takes keep or delete" \
+	"named at its line"
+make_mailrc "set pull_after=move:Old" "account pop {" "set pop3_url=pop3+insecure://bob@127.0.0.1:$POP3_PORT" \
+	"set imap_password_command='echo bobpass1'" "set sync=pull" "}"
 run_loft sync pop
-is "$RC" 69 "POP3 with pull_after=seen: refused (EX_UNAVAILABLE)"
-like "$ERR" "pull_after seen needs IMAP" "with a clear error"
+is "$RC" 69 "a global pull_after=move: reaching a POP3 account: refused by loft sync (EX_UNAVAILABLE)"
+like "$ERR" "pull_after move:Old needs IMAP" "with the same words"
 account bogus
-run_loft sync up
-like "$ERR" "pull_after 'bogus': expected keep, seen, move:FOLDER or delete" "a bad pull_after is named"
+run_loft check
+like "$ERR" "mailrc:[0-9]+:[0-9]+: pull_after: expected keep, seen, move:FOLDER or delete" "a bad pull_after"
+make_mailrc "account pop {" "set pop3_url=pop3x://bob@127.0.0.1" "}"
+run_loft check
+like "$ERR" "pop3_url: 'pop3x://bob@127.0.0.1' must start with pop3s://, pop3:// \(STLS\) or pop3\+insecure://" \
+	"a bad pop3_url"
 make_mailrc "account pop {" "set pop3_url=pop3://bob@127.0.0.1:$POP3_PORT" \
 	"set imap_password_command='touch $T_DIR/asked; echo bobpass1'" "set sync=pull" "}"
 run_loft sync pop
 like "$ERR" "does not offer STLS: refusing to log in in plaintext" "pop3:// without STLS on the server: refused"
 [ ! -e "$T_DIR/asked" ]; ok $? "before the password command runs"
+run_loft sync --status pop
+like "$OUT" "^  POP3: last success .*, last error .*: .*does not offer STLS" "status: the last error, with its time"
 
 done_testing

@@ -61,7 +61,7 @@ static void test_commit_publishes_all(void **unused)
 						 i == 2 ? "work" : NULL, 0, &err), 0);
 	}
 	assert_int_equal(store_batch_count(b), 3);
-	/* Written and synced in tmp/, not in the folder yet. */
+	/* Written in tmp/, not in the folder yet. */
 	assert_int_equal(files_in("INBOX", "tmp"), 3);
 	assert_int_equal(count_of(store, "INBOX"), 0);
 	assert_int_equal(store_batch_commit(&b, uids, &err), 0);
