@@ -50,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define NOOP_EVERY_MS (60 * 1000)		/* without IDLE */
@@ -112,14 +113,13 @@ void daemon_sync_reload(struct daemon *d)
 {
 	for (size_t i = 0; i < d->n_sync; i++) {
 		d->sync[i].delay_s = 0;
+		d->sync[i].restart = d->sync[i].pid != 0;
 		if (d->sync[i].pid != 0)
 			kill(d->sync[i].pid, SIGTERM);
 	}
-	/* Accounts new or no longer running start now; the others when their
-	 * old task has ended (daemon_sync_task_done). */
+	/* Accounts new or not running start now; the others when their old
+	 * task has ended (daemon_sync_task_done). */
 	daemon_sync_setup(d);
-	for (size_t i = 0; i < d->n_sync; i++)
-		d->sync[i].restart = d->sync[i].pid != 0;
 }
 
 bool daemon_sync_task_done(struct daemon *d, pid_t pid)
@@ -451,18 +451,19 @@ static void wait_once(struct task *t, int64_t *next_full, int64_t *debounce)
 static void task_loop(struct task *t)
 {
 	int64_t next_full = 0, debounce = 0;
-	int64_t wall_ref = clock_now(), mono_ref = clock_monotonic_ms();
+	/* time(), not clock_now(): a suspend moves the real clock only. */
+	int64_t wall_ref = time(NULL), mono_ref = clock_monotonic_ms();
 
 	for (;;) {
 		int64_t now = clock_monotonic_ms();
-		int64_t jump = (clock_now() - wall_ref) - (now - mono_ref) / 1000;
+		int64_t jump = (time(NULL) - wall_ref) - (now - mono_ref) / 1000;
 
 		if (jump > CLOCK_JUMP_S || jump < -CLOCK_JUMP_S) {
 			log_info("the clock moved %lld s beside the monotonic clock (a suspend?): "
 				 "connecting again", (long long)jump);
 			drop_conn(t);
 			next_full = now;
-			wall_ref = clock_now();
+			wall_ref = time(NULL);
 			mono_ref = now;
 		}
 		if (now >= next_full) {
@@ -526,7 +527,15 @@ static int sync_task(void *ctx)
 		poll(NULL, 0, dt->delay_s * 1000);
 	busy = 1;
 	t.cfg = daemon_child_config(dt->d, &own);
-	t.mirror = strcmp(config_account_get(t.cfg, t.account, "sync"), "mirror") == 0;
+	const char *mode = config_account_get(t.cfg, t.account, "sync");
+
+	if (mode == NULL || strcmp(mode, "off") == 0) {
+		/* The mailrc changed under us; the SIGHUP that follows settles it. */
+		log_warning("account %s is gone or its sync is off: the task ends", t.account);
+		config_free(&own);
+		return 0;
+	}
+	t.mirror = strcmp(mode, "mirror") == 0;
 	t.interval_ms = config_account_int(t.cfg, t.account, "sync_interval") * 1000;
 	const char *pop3 = config_account_get(t.cfg, t.account, "pop3_url");
 

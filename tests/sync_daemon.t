@@ -148,4 +148,7 @@ ok $? "SIGTERM: the daemon ends"
 ! kill -0 "$last" 2>/dev/null
 ok $? "and its sync task with it"
 
+! grep -Eq 'ERROR: [A-Za-z]+Sanitizer|runtime error:' "$LOG"*
+ok $? "no sanitizer report from the daemon or its task" || diag "$(grep -A5 -E 'Sanitizer|runtime error' "$LOG"* | head -20)"
+
 done_testing

@@ -76,4 +76,7 @@ kill "$DPID"
 wait_for 10 eval '! kill -0 "$DPID" 2>/dev/null'
 ok $? "SIGTERM stops the daemon"
 
+! grep -Eq 'ERROR: [A-Za-z]+Sanitizer|runtime error:' "$LOG"*
+ok $? "no sanitizer report from the daemon or its task" || diag "$(grep -A5 -E 'Sanitizer|runtime error' "$LOG"* | head -20)"
+
 done_testing
