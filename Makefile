@@ -32,12 +32,12 @@ PKGS := ncursesw libetpan openssl gmime-3.0 lmdb libcrypt
 # the pkg-config ones (-D_XOPEN_SOURCE=600 from ncursesw...) are dropped.
 PKG_CFLAGS = $(eval PKG_CFLAGS := $$(filter-out -D_DEFAULT_SOURCE -D_XOPEN_SOURCE% -D_LARGEFILE64_SOURCE,$$(shell pkg-config --cflags $(PKGS))))$(PKG_CFLAGS)
 # Debian's libetpan.pc injects -specs=...no-pie-link.specs: drop it, stay PIE.
-# Not libetpan, OpenSSL nor libnotmuch either: loaded on first use
+# Not libetpan, OpenSSL, GMime, ncursesw nor libnotmuch either: loaded on first use
 # (lib/dynlib.h), so that commands which never use them (loft deliver) do not
 # pay for mapping them at start-up.  Test programs that call them directly
 # add LAZY_LIBS.
-PKG_LIBS = $(eval PKG_LIBS := $$(filter-out -specs=%,$$(shell pkg-config --libs $(filter-out libetpan openssl,$(PKGS)))))$(PKG_LIBS)
-LAZY_LIBS := -letpan -lnotmuch -lssl -lcrypto
+PKG_LIBS = $(eval PKG_LIBS := $$(filter-out -specs=%,$$(shell pkg-config --libs $(filter-out libetpan openssl gmime-3.0 ncursesw,$(PKGS)))))$(PKG_LIBS)
+LAZY_LIBS := -letpan -lnotmuch -lssl -lcrypto -lgmime-3.0 -lncursesw -ltinfo
 # The soname remote/etpan.c loads: the one the linker finds for -letpan.
 ETPAN_SONAME = $(eval ETPAN_SONAME := $$(shell objdump -p $$$$($(CC) -print-file-name=libetpan.so) 2>/dev/null | awk '/SONAME/ { print $$$$2 }'))$(ETPAN_SONAME)
 $(O)/obj/remote/etpan.o: ALL_CFLAGS += $(if $(ETPAN_SONAME),-DREMOTE_ETPAN_SONAME='"$(ETPAN_SONAME)"')
@@ -50,7 +50,13 @@ endif
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -I. $(WARN) $(CFLAGS) $(SAN_FLAGS) $(PKG_CFLAGS) -MMD -MP
 # Full RELRO (what libetpan.pc used to add): the daemon faces the network.
-ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS) -Wl,--as-needed -Wl,-z,relro,-z,now
+ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS) -Wl,--as-needed -Wl,-z,relro,-z,now $(SAN_LIBS)
+# Under the sanitizers GMime (with GLib) is mapped at start-up as before and
+# dlopen finds it there: with GLib dlopened, LeakSanitizer's tracer (GCC 12)
+# crashed at exit ("Tracer caught signal 11"; index.t, sieve.t).
+ifneq ($(SAN_FLAGS),)
+SAN_LIBS := -Wl,--no-as-needed -lgmime-3.0 -Wl,--as-needed
+endif
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 

@@ -15,9 +15,9 @@
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 #include "store/message.h"
+#include "store/gmime_lazy.h"
 
 #include <fnmatch.h>
-#include <gmime/gmime.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>

@@ -13,7 +13,7 @@
 #include "lib/xalloc.h"
 #include "store/message.h"
 
-#include <gmime/gmime.h>
+#include "store/gmime_lazy.h"
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>

@@ -20,13 +20,14 @@
 struct ctr {
 	const char *id;		/* NULL: no id (or a duplicate) */
 	uint32_t idlen;
-	uint32_t hash;
 	int32_t parent;		/* container index, -1 none */
 };
 
 struct builder {
-	const struct thread_input *in;
+	thread_input_fn *fn;
+	void *ctx;
 	size_t n;
+	int64_t *date;		/* each message's, asked once */
 	struct ctr *c;
 	size_t nc, cap;
 	/* hash << 32 | (container index + 1); 0 empty.  The hash beside the
@@ -122,7 +123,7 @@ static int32_t lookup(struct builder *b, const char *id, size_t len, bool create
 		b->cap *= 2;
 		b->c = xreallocarray(b->c, b->cap, sizeof(*b->c));
 	}
-	b->c[b->nc] = (struct ctr){ id, (uint32_t)len, h, -1 };
+	b->c[b->nc] = (struct ctr){ id, (uint32_t)len, -1 };
 	b->slots[j] = (uint64_t)h << 32 | (uint32_t)++b->nc;
 	if (++b->used * 2 > b->mask + 1)
 		table_grow(b);
@@ -154,16 +155,26 @@ static void add_ref(const char *id, size_t len, void *ctx)
 	b->refs[b->nrefs++] = c;
 }
 
-/* Pass 1: every message's own id; the first copy of an id wins. */
+/* The fields of message i (those asked, the others NULL). */
+static void input(const struct builder *b, size_t i, unsigned fields, struct thread_input *in)
+{
+	*in = (struct thread_input){ NULL, NULL, NULL, NULL, 0 };
+	b->fn(b->ctx, i, fields, in);
+}
+
+/* Pass 1: every message's own id (and date); the first copy of an id wins. */
 static void insert_messages(struct builder *b)
 {
 	for (size_t i = 0; i < b->n; i++) {
 		const char *span[2] = { NULL, NULL };
+		struct thread_input in;
 
-		b->c[i] = (struct ctr){ NULL, 0, 0, -1 };
-		if (b->in[i].message_id == NULL)
+		input(b, i, THREAD_FIELD_ID, &in);
+		b->date[i] = in.date;
+		b->c[i] = (struct ctr){ NULL, 0, -1 };
+		if (in.message_id == NULL)
 			continue;
-		thread_parse_ids(b->in[i].message_id, take_own_id, span);
+		thread_parse_ids(in.message_id, take_own_id, span);
 		if (span[0] == NULL)
 			continue;
 		size_t len = (size_t)(span[1] - span[0]);
@@ -177,7 +188,7 @@ static void insert_messages(struct builder *b)
 			b->flags[i] |= THREAD_DUPLICATE;
 			continue;
 		}
-		b->c[i] = (struct ctr){ span[0], (uint32_t)len, h, -1 };
+		b->c[i] = (struct ctr){ span[0], (uint32_t)len, -1 };
 		b->slots[j] = (uint64_t)h << 32 | ((uint32_t)i + 1);
 		if (++b->used * 2 > b->mask + 1)
 			table_grow(b);
@@ -189,17 +200,18 @@ static void insert_messages(struct builder *b)
 static void link_references(struct builder *b, int32_t *want, uint8_t *has_refs)
 {
 	for (size_t i = 0; i < b->n; i++) {
-		const struct thread_input *in = &b->in[i];
+		struct thread_input in;
 
+		input(b, i, THREAD_FIELD_REFS, &in);
 		b->nrefs = 0;
 		b->self = (int32_t)i;
-		thread_parse_ids(in->references, add_ref, b);
+		thread_parse_ids(in.references, add_ref, b);
 		/* In-Reply-To is the better parent when References omit it
 		 * (some clients trim or garble References). */
-		if (in->in_reply_to != NULL) {
+		if (in.in_reply_to != NULL) {
 			const char *span[2] = { NULL, NULL };
 
-			thread_parse_ids(in->in_reply_to, take_own_id, span);
+			thread_parse_ids(in.in_reply_to, take_own_id, span);
 			if (span[0] != NULL)
 				add_ref(span[0], (size_t)(span[1] - span[0]), b);
 		}
@@ -284,24 +296,28 @@ struct subj_slot {
 	int32_t anchor;		/* earliest top with this subject */
 };
 
-static bool earlier(const struct thread_input *in, int32_t a, int32_t b)
+static bool earlier(const int64_t *date, int32_t a, int32_t b)
 {
-	return in[a].date < in[b].date || (in[a].date == in[b].date && a < b);
+	return date[a] < date[b] || (date[a] == date[b] && a < b);
 }
 
 /* Tops without references join the earliest top with the same subject. */
 static void subject_fallback(struct builder *b, int32_t *mp, const uint8_t *has_refs,
 			     const struct thread_options *opt)
 {
-	size_t size = 16;
+	size_t size = 16, tops = 0;
 
-	while (size < b->n * 2)
+	/* Only tops go in: sized for them, not for every message. */
+	for (size_t i = 0; i < b->n; i++)
+		tops += mp[i] < 0;
+	while (size < tops * 2)
 		size *= 2;
 	struct subj_slot *tab = xcalloc(size, sizeof(*tab));
-	int32_t *slot_of = xmalloc(b->n * sizeof(*slot_of));
-	uint8_t *reply = xcalloc(b->n, 1);
+	int32_t *slot_of = xmalloc((b->n ? b->n : 1) * sizeof(*slot_of));
+	uint8_t *reply = xcalloc(b->n ? b->n : 1, 1);
 
 	for (size_t i = 0; i < b->n; i++) {
+		struct thread_input in;
 		const char *s;
 		bool r;
 		size_t len;
@@ -309,7 +325,8 @@ static void subject_fallback(struct builder *b, int32_t *mp, const uint8_t *has_
 		slot_of[i] = -1;
 		if (mp[i] >= 0)
 			continue;
-		len = thread_subject_normalize(b->in[i].subject, opt->strip_list_tags, &s, &r);
+		input(b, i, THREAD_FIELD_SUBJECT, &in);
+		len = thread_subject_normalize(in.subject, opt->strip_list_tags, &s, &r);
 		if (len == 0)
 			continue;
 		reply[i] = r;
@@ -321,7 +338,7 @@ static void subject_fallback(struct builder *b, int32_t *mp, const uint8_t *has_
 			j = (j + 1) & (size - 1);
 		if (tab[j].s == NULL)
 			tab[j] = (struct subj_slot){ s, (uint32_t)len, h, (int32_t)i };
-		else if (earlier(b->in, (int32_t)i, tab[j].anchor))
+		else if (earlier(b->date, (int32_t)i, tab[j].anchor))
 			tab[j].anchor = (int32_t)i;
 		slot_of[i] = (int32_t)j;
 	}
@@ -356,7 +373,7 @@ static int key_cmp(const void *pa, const void *pb)
 }
 
 /* Children lists by date, thread activity, top order, display order. */
-static void lay_out(struct thread *t, const struct thread_input *in, const int32_t *mp,
+static void lay_out(struct thread *t, const int64_t *date, const int32_t *mp,
 		    const uint32_t *flags, const struct thread_options *opt)
 {
 	size_t n = t->n;
@@ -366,8 +383,8 @@ static void lay_out(struct thread *t, const struct thread_input *in, const int32
 	size_t nroots = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		keys[i] = (struct key){ in[i].date, (int32_t)i };
-		nodes[i] = (struct thread_node){ mp[i], -1, -1, -1, 0, 0, 1, flags[i], in[i].date };
+		keys[i] = (struct key){ date[i], (int32_t)i };
+		nodes[i] = (struct thread_node){ mp[i], -1, -1, -1, 0, 0, 1, flags[i], date[i] };
 	}
 	qsort(keys, n, sizeof(*keys), key_cmp);
 	/* Pushing youngest first onto the list heads leaves them by date. */
@@ -382,15 +399,15 @@ static void lay_out(struct thread *t, const struct thread_input *in, const int32
 	/* Roots and thread activity: a walk from each top. */
 	for (size_t k = 0; k < n; k++) {
 		int32_t top = keys[k].idx, x = top;
-		int64_t newest = in[top].date;
+		int64_t newest = date[top];
 
 		if (mp[top] >= 0)
 			continue;
 		keys[nroots++].idx = top;	/* reuses the consumed prefix */
 		for (;;) {
 			nodes[x].root = top;
-			if (in[x].date > newest)
-				newest = in[x].date;
+			if (date[x] > newest)
+				newest = date[x];
 			if (nodes[x].first_child >= 0) {
 				x = nodes[x].first_child;
 				continue;
@@ -455,11 +472,11 @@ static void lay_out(struct thread *t, const struct thread_input *in, const int32
 	t->nroots = nroots;
 }
 
-struct thread *thread_build(const struct thread_input *in, size_t n,
-			    const struct thread_options *opt)
+struct thread *thread_build_fn(size_t n, thread_input_fn *fn, void *ctx,
+			       const struct thread_options *opt)
 {
 	static const struct thread_options defaults = THREAD_OPTIONS_DEFAULT;
-	struct builder b = { .in = in, .n = n };
+	struct builder b = { .fn = fn, .ctx = ctx, .n = n };
 	struct arena *arena = arena_new(0);
 	struct thread *t = arena_calloc(arena, 1, sizeof(*t));
 	size_t size = 16;
@@ -475,12 +492,17 @@ struct thread *thread_build(const struct thread_input *in, size_t n,
 		size *= 2;
 	b.slots = xcalloc(size, sizeof(*b.slots));
 	b.mask = size - 1;
+	b.date = xmalloc((n ? n : 1) * sizeof(*b.date));
 	b.flags = xcalloc(n ? n : 1, sizeof(*b.flags));
 	int32_t *want = xmalloc((n ? n : 1) * sizeof(*want));
 	uint8_t *has_refs = xcalloc(n ? n : 1, 1);
 
 	insert_messages(&b);
 	link_references(&b, want, has_refs);
+	/* The id table is done with once the links are made: freed before
+	 * the walks, the subject table and the layout allocate theirs. */
+	free(b.refs);
+	free(b.slots);
 	break_cycles(&b);
 
 	int32_t *nma = xmalloc((b.nc ? b.nc : 1) * sizeof(*nma));
@@ -494,6 +516,7 @@ struct thread *thread_build(const struct thread_input *in, size_t n,
 		if (b.c[i].parent >= 0 && (size_t)b.c[i].parent >= n)
 			b.flags[i] |= THREAD_MISSING_PARENT;
 	}
+	free(b.c);
 	/* Tops under the same missing top container: the earliest leads.
 	 * nma is no longer needed for dummies, so it holds the leaders. */
 	for (size_t c = n; c < b.nc; c++)
@@ -503,7 +526,7 @@ struct thread *thread_build(const struct thread_input *in, size_t n,
 
 		if (mp[i] >= 0 || (size_t)d < n)
 			continue;
-		if (lead[d] < 0 || earlier(in, (int32_t)i, lead[d]))
+		if (lead[d] < 0 || earlier(b.date, (int32_t)i, lead[d]))
 			lead[d] = (int32_t)i;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -514,18 +537,26 @@ struct thread *thread_build(const struct thread_input *in, size_t n,
 	}
 	free(top);
 	free(nma);
-	/* The id table is done with: freed before the subject table and the
-	 * layout allocate theirs, so the three never add up. */
-	free(b.refs);
-	free(b.slots);
-	free(b.c);
 	if (opt->subject_fallback)
 		subject_fallback(&b, mp, has_refs, opt);
-	lay_out(t, in, mp, b.flags, opt);
 	free(has_refs);
+	lay_out(t, b.date, mp, b.flags, opt);
 	free(want);
 	free(b.flags);
+	free(b.date);
 	return t;
+}
+
+static void array_input(void *ctx, size_t i, unsigned fields, struct thread_input *in_r)
+{
+	(void)fields;
+	*in_r = ((const struct thread_input *)ctx)[i];
+}
+
+struct thread *thread_build(const struct thread_input *in, size_t n,
+			    const struct thread_options *opt)
+{
+	return thread_build_fn(n, array_input, (void *)in, opt);
 }
 
 void thread_free(struct thread **tp)

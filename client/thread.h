@@ -19,7 +19,9 @@
  *
  * Memory: thread_build() copies nothing from the input (strings are read
  * during the call only) and returns one struct thread that owns all its
- * arrays, freed by thread_free().  Pure: no I/O, never blocks.  About
+ * arrays, freed by thread_free().  Besides the result (44 bytes a
+ * message) it holds at most about 90 bytes a message while it works
+ * (100,000 messages: 4.4 MB and ~9 MB, measured with massif).  Pure: no I/O, never blocks.  About
  * 100 ms for 100,000 messages is the budget (tests/unit/test_thread.c
  * prints the time). */
 #ifndef LOFT_CLIENT_THREAD_H
@@ -90,6 +92,23 @@ struct thread {
  * thread_free(). */
 struct thread *thread_build(const struct thread_input *in, size_t n,
 			    const struct thread_options *opt);
+
+/* What thread_build_fn asks for, in three passes over the messages. */
+enum thread_field {
+	THREAD_FIELD_ID = 1 << 0,	/* message_id and date */
+	THREAD_FIELD_REFS = 1 << 1,	/* in_reply_to and references */
+	THREAD_FIELD_SUBJECT = 1 << 2,	/* subject (thread tops only) */
+};
+/* Sets the fields of message i that fields names (others may be set
+ * too; in_r comes zeroed).  The strings must stay valid until
+ * thread_build_fn returns: the builder keeps pointers to the ids. */
+typedef void thread_input_fn(void *ctx, size_t i, unsigned fields, struct thread_input *in_r);
+/* thread_build with the input read through fn, about three calls per
+ * message, instead of an array: a caller whose fields are in its own
+ * rows (a snapshot's thread keys) builds no n-sized copy of pointers.
+ * The same result as thread_build on the same fields. */
+struct thread *thread_build_fn(size_t n, thread_input_fn *fn, void *ctx,
+			       const struct thread_options *opt);
 /* NULL-safe; sets *tp to NULL. */
 void thread_free(struct thread **tp);
 

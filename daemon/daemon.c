@@ -20,6 +20,7 @@
 #include "localmta/queue.h"
 #include "localmta/transport.h"
 #include "localmta/auth.h"
+#include "store/message.h"
 #include "lib/atomic.h"
 #include "lib/config.h"
 #include "lib/log.h"
@@ -385,6 +386,9 @@ int cmd_daemon(struct loft_ctx *ctx, int argc, char **argv)
 		ret = EX_CONFIG;
 		goto out;
 	}
+	/* GMime is loaded on first use (store/gmime_lazy.h): load it here,
+	 * once, rather than in every forked connection that parses. */
+	message_init();
 	d.srv = server_new(&cb);
 	memcpy(d.smtp, listener_defs, sizeof(d.smtp));
 	apply_settings(&d);

@@ -44,6 +44,7 @@ struct deliver {
 	int64_t dup_window;
 	bool queued;			/* a redirect was queued */
 	struct deliver_batch *batch;	/* appends go there (deliver_batch.h) */
+	bool files_only;		/* no indexing now: add files, not state */
 };
 
 /* Why mail cannot be written into the INBOX maildir under root (ROOT/INBOX,
@@ -108,6 +109,7 @@ int deliver_open(const struct config *cfg, struct queue *q, bool defer_index,
 		free(a);
 		return -1;
 	}
+	a->files_only = !(index && !defer_index);
 	if (script && *script) {
 		struct sbuf sb = SBUF_INIT;
 
@@ -280,7 +282,10 @@ static bool is_inbox(const char *name)
 	return strcasecmp(name, "INBOX") == 0;
 }
 
-/* Appends to one folder; creates it when asked (fileinto :create). */
+/* Appends to one folder; creates it when asked (fileinto :create).  When
+ * nothing is indexed now and there are no keywords (which only the state
+ * and the index hold), the file alone is written: the folder's next open
+ * gives it its UID (store_deliver_file). */
 static int store_into(struct deliver *a, const struct target *t, const char *data, size_t len,
 		      const char **error_r)
 {
@@ -292,6 +297,16 @@ static int store_into(struct deliver *a, const struct target *t, const char *dat
 		return deliver_batch_store(a->batch, a->store, t->folder, t->create, data, len,
 					   t->flags, t->keywords.len ? t->keywords.buf : NULL,
 					   error_r);
+	if (a->files_only && t->keywords.len == 0) {
+		ret = store_deliver_file(a->store, t->folder, data, len, t->flags, error_r);
+		if (ret < 0 && t->create && store_error_code(a->store) == STORE_ERR_NO_FOLDER) {
+			if (store_folder_create(a->store, t->folder, error_r) < 0)
+				return -1;
+			ret = store_deliver_file(a->store, t->folder, data, len, t->flags, error_r);
+		}
+		if (ret != 0)
+			return ret < 0 ? -1 : 0;
+	}
 	if (store_folder_open_append(a->store, t->folder, &f, error_r) < 0) {
 		if (!t->create || store_folder_create(a->store, t->folder, error_r) < 0 ||
 		    store_folder_open_append(a->store, t->folder, &f, error_r) < 0)
@@ -335,13 +350,19 @@ enum deliver_status deliver_message(struct deliver *a, const struct deliver_requ
 		return DELIVER_PERMFAIL;
 	}
 	build_copy(a, req, &copy);
-	msg = message_parse_borrowed(copy.buf, copy.len, NULL, &err);
-	if (msg == NULL) {
-		answer(answer_r, "5.6.0 not a message: %s", err);
-		status = DELIVER_PERMFAIL;
-		goto out;
+	/* Only Sieve and the duplicate check look into the message: without
+	 * them GMime is not even loaded (store/gmime_lazy.h).  The parser
+	 * takes any text (a header-less one as a body), so skipping it
+	 * refuses nothing it would have taken. */
+	if (a->script || a->dup_file) {
+		msg = message_parse_borrowed(copy.buf, copy.len, NULL, &err);
+		if (msg == NULL) {
+			answer(answer_r, "5.6.0 not a message: %s", err);
+			status = DELIVER_PERMFAIL;
+			goto out;
+		}
+		msgid = message_id(msg) ? xstrdup(message_id(msg)) : NULL;
 	}
-	msgid = message_id(msg) ? xstrdup(message_id(msg)) : NULL;
 	if (a->dup_file && msgid && deliver_dup_seen(a->dup_file, msgid, a->dup_window,
 						     clock_now())) {
 		answer(answer_r, "2.0.0 duplicate of %s delivered within duplicate_window: dropped",
@@ -414,6 +435,7 @@ enum deliver_status deliver_message(struct deliver *a, const struct deliver_requ
 		store_close(&a->store);
 		free(a->pending_dir);
 		a->pending_dir = NULL;
+		a->files_only = false;
 		char *why;
 
 		if (open_store(a->cfg, true, &a->store, &why) < 0) {

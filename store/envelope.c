@@ -4,7 +4,7 @@
  * A first open of a big folder spends most of its time here (open, read
  * the first few KiB, parse with GMime, format), so the work is split over
  * two threads: GMime may parse different messages on different threads
- * once message_init() has run (store_open() runs it). */
+ * once message_init() has run (every parse runs it first, once). */
 #include "store/store-private.h"
 
 #include "store/maildir.h"

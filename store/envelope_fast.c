@@ -14,11 +14,11 @@
 #include "store/store-private.h"
 
 #include "store/message.h"
+#include "store/gmime_lazy.h"
 
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
-#include <gmime/gmime.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,6 +145,7 @@ static bool add_encoded_addr(struct sbuf *out, const char *name, size_t nlen, co
 	if (name[nlen - 1] == ' ')
 		return false;
 	raw = xstrndup(name, nlen);
+	message_init();	/* GMime is loaded on first use */
 	dec = g_mime_utils_header_decode_phrase(NULL, raw);
 	free(raw);
 	if (dec == NULL || !g_utf8_validate(dec, -1, NULL))

@@ -13,8 +13,10 @@
  * fill always moves on; the next open reads it under its new name. */
 #include "store/store-private.h"
 
+#include "store/maildir.h"
 #include "store/state.h"
 
+#include "lib/arena.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
@@ -107,10 +109,43 @@ static int fill_from(struct store_folder *f, size_t from, size_t max, const char
 	return ret;
 }
 
+/* The locations of a fresh scan point into its name blocks, which also
+ * hold every file's key for the join: about 115 bytes a message where
+ * the locations need 60 (100,000 messages: 11.5 MB, 6 MB).  A fill that
+ * is about to add the thread keys copies them out tight first and frees
+ * the blocks, so the two never add up. */
+static void compact_locations(struct store_folder *f)
+{
+	size_t total = 0;
+	char *p;
+
+	if (f->scan == NULL || store_folder_filled(f))
+		return;
+	for (size_t i = 0; i < f->count; i++)
+		if (f->msgs[i].location != NULL)
+			total += strlen(f->msgs[i].location) + 1;
+	p = arena_alloc(f->arena, total ? total : 1);
+	for (size_t i = 0; i < f->count; i++) {
+		struct store_msg *m = &f->msgs[i];
+		size_t len;
+
+		if (m->location == NULL)
+			continue;
+		len = strlen(m->location) + 1;
+		memcpy(p, m->location, len);
+		m->location = p;
+		p += len;
+	}
+	maildir_scan_free(&f->scan);
+}
+
 int store_folder_fill(struct store_folder *f, size_t max, size_t *left_r,
 		      const char **error_r)
 {
-	int ret = fill_from(f, f->fill_next, max, error_r);
+	int ret;
+
+	compact_locations(f);
+	ret = fill_from(f, f->fill_next, max, error_r);
 
 	if (left_r != NULL) {
 		size_t left = 0;

@@ -14,12 +14,23 @@
  * an arrival a UID, an expunge a MODSEQ, a rename by loft new stamps, one
  * by another program new mtimes), so a stale image is never used.
  *
+ * The image goes in parts of IMAGE_PART messages, each a cache entry
+ * written in a transaction of its own, then a head naming them: LMDB
+ * builds a value in pages of its own malloc until the commit, so one
+ * 100,000-message image (~35 MB) written at close added that much to the
+ * client's peak (a second open of the bench folder peaked at 75 MB); a
+ * part adds a few MB.  Every part carries the head's nonce: parts of two
+ * images (a close that died between parts, two closes at once) never
+ * load as one, the walk is done instead.
+ *
  * Layout (native byte order: the state never leaves the machine):
- *   struct image_head, then the strings (each NUL-terminated; a thread
- *   key is its five fields; the block ends with at least five NULs and
- *   is a multiple of 8 bytes), then one struct image_ent per message in
- *   UID order.  Every offset and every
- *   UID is checked on load: a garbled image is ignored, never followed. */
+ *   "snapshot": struct image_head.
+ *   "snapshot.N" (N from 0): struct part_head, then the strings of its
+ *   messages (each NUL-terminated; a thread key is its five fields; the
+ *   block ends with at least five NULs and is a multiple of 8 bytes),
+ *   then one struct image_ent per message in UID order.  Every offset and
+ *   every UID is checked on load: a garbled image is ignored, never
+ *   followed. */
 #include "store/store-private.h"
 
 #include "store/state.h"
@@ -27,25 +38,39 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #define IMAGE_NAME "snapshot"
 #define IMAGE_MAGIC 0x736e6170u		/* "snap" */
-#define IMAGE_VERSION 1u
+#define IMAGE_VERSION 2u
 #define IMAGE_NULL UINT32_MAX		/* a NULL string */
+/* ~5.5 MB of the bench folder's messages a part. */
+#define IMAGE_PART 16384
 
 struct image_head {
 	uint32_t magic, version;
 	struct store_image_key key;
-	uint64_t strings;		/* bytes of the string block */
+	uint64_t nonce;			/* in every part of this image */
+	uint64_t strings;		/* bytes of all the parts' string blocks */
+	uint32_t parts, pad;
+};
+
+struct part_head {
+	uint32_t magic, part;
+	uint64_t nonce;
+	uint64_t strings;		/* bytes of this part's string block */
+	uint32_t first, count;		/* its messages, by snapshot index */
 };
 
 struct image_ent {
 	uint32_t uid, flags;
 	uint64_t modseq, size, vsize;
 	int64_t internal_date;
-	uint32_t keywords, location, threadkey;	/* offsets into the strings */
+	uint32_t keywords, location, threadkey;	/* offsets into the part's strings */
 	uint32_t pad;
 };
 
@@ -73,6 +98,12 @@ void store_image_key_of(struct store_image_key *key, const struct state_header *
 struct load {
 	struct store_folder *f;
 	const struct store_image_key *want;
+	struct image_head h;
+	char *strings;			/* the snapshot's, h.strings bytes */
+	size_t used;			/* of them, filled by the parts read */
+	uint32_t part;			/* the part expected next */
+	size_t next;			/* its first message */
+	uint32_t last_uid;
 };
 
 static const char *string_at(const char *strings, uint32_t off)
@@ -94,76 +125,112 @@ static void copy_dropping(char *dst, const char *src, size_t len)
 	}
 }
 
-static int load_cb(const void *data, size_t len, void *ctx)
+static size_t part_size(const struct store_folder *f)
+{
+	return f->store->image_part ? f->store->image_part : IMAGE_PART;
+}
+
+static int head_cb(const void *data, size_t len, void *ctx)
+{
+	struct load *l = ctx;
+	const struct image_head *h = &l->h;
+	size_t per = part_size(l->f);
+
+	if (len != sizeof(*h))
+		return 0;
+	memcpy(&l->h, data, sizeof(*h));
+	if (h->magic != IMAGE_MAGIC || h->version != IMAGE_VERSION ||
+	    !key_equal(&h->key, l->want) || h->key.count > SIZE_MAX / sizeof(struct store_msg) ||
+	    h->parts != (h->key.count + per - 1) / per || h->strings > SIZE_MAX / 2)
+		return 0;
+	return 1;
+}
+
+static int part_cb(const void *data, size_t len, void *ctx)
 {
 	struct load *l = ctx;
 	struct store_folder *f = l->f;
-	struct image_head h;
+	struct part_head ph;
 	const struct image_ent *ents;
 	const char *src;
 	char *strings;
-	uint32_t last = 0;
-	size_t n;
+	uint32_t last = l->last_uid;
 
-	if (len < sizeof(h))
+	if (len < sizeof(ph))
 		return 0;
-	memcpy(&h, data, sizeof(h));
-	n = (size_t)h.key.count;
-	if (h.magic != IMAGE_MAGIC || h.version != IMAGE_VERSION || !key_equal(&h.key, l->want) ||
-	    h.strings < 5 || h.strings >= IMAGE_NULL || (len - sizeof(h)) < h.strings ||
-	    (len - sizeof(h) - h.strings) / sizeof(*ents) != n ||
-	    (len - sizeof(h) - h.strings) % sizeof(*ents) != 0)
+	memcpy(&ph, data, sizeof(ph));
+	len -= sizeof(ph);
+	if (ph.magic != IMAGE_MAGIC || ph.part != l->part || ph.nonce != l->h.nonce ||
+	    ph.first != l->next || ph.count == 0 || ph.count > l->h.key.count - l->next ||
+	    ph.strings < 5 || ph.strings >= IMAGE_NULL || ph.strings > l->h.strings - l->used ||
+	    len < ph.strings || (len - ph.strings) / sizeof(*ents) != ph.count ||
+	    (len - ph.strings) % sizeof(*ents) != 0)
 		return 0;
-	src = (const char *)data + sizeof(h);
+	src = (const char *)data + sizeof(ph);
 	/* Five NULs at the end: any offset inside starts terminated strings. */
-	if (memcmp(src + h.strings - 5, "\0\0\0\0\0", 5) != 0)
+	if (memcmp(src + ph.strings - 5, "\0\0\0\0\0", 5) != 0)
 		return 0;
-	/* Entries are read with memcpy: a small value may sit unaligned in
-	 * its LMDB page. */
-	ents = (const void *)(src + h.strings);
-	for (size_t i = 0; i < n; i++) {
+	/* Entries are read with memcpy: they may sit unaligned in the page. */
+	ents = (const void *)(src + ph.strings);
+	for (size_t i = 0; i < ph.count; i++) {
 		struct image_ent e;
 
 		memcpy(&e, &ents[i], sizeof(e));
-		if (e.uid == 0 || e.uid <= last || e.uid >= h.key.uidnext ||
-		    e.keywords >= h.strings || e.threadkey >= h.strings ||
-		    (e.location != IMAGE_NULL && e.location >= h.strings))
+		if (e.uid == 0 || e.uid <= last || e.uid >= l->h.key.uidnext ||
+		    e.keywords >= ph.strings || e.threadkey >= ph.strings ||
+		    (e.location != IMAGE_NULL && e.location >= ph.strings))
 			return 0;
 		last = e.uid;
 	}
-	strings = xmalloc(h.strings);
-	copy_dropping(strings, src, h.strings);
-	free(f->image);
-	f->image = strings;
-	f->count = 0;
-	store_snapshot_reserve(f, n);
-	for (size_t i = 0; i < n; i++) {
+	strings = l->strings + l->used;
+	copy_dropping(strings, src, ph.strings);
+	for (size_t i = 0; i < ph.count; i++) {
 		struct image_ent e;
 
 		memcpy(&e, &ents[i], sizeof(e));
-		f->msgs[i] = (struct store_msg){
+		f->msgs[ph.first + i] = (struct store_msg){
 			.uid = e.uid, .flags = e.flags, .modseq = e.modseq, .size = e.size,
 			.vsize = e.vsize, .internal_date = e.internal_date,
 			.keywords = strings + e.keywords,
 			.threadkey = strings + e.threadkey,
 			.location = string_at(strings, e.location),
 		};
-		if (i % 16384 == 16383)
-			state_map_drop(&ents[i - 16383], 16384 * sizeof(*ents));
 	}
-	f->count = n;
+	l->used += ph.strings;
+	l->next += ph.count;
+	l->last_uid = last;
+	l->part++;
 	return 1;
 }
 
 int store_image_load(struct store_folder *f, const struct store_image_key *key)
 {
-	struct load l = { f, key };
-	const char *err;
-	int r = state_cache_read(f->state, IMAGE_NAME, load_cb, &l, &err);
+	struct load l = { .f = f, .want = key };
+	char name[32];
+	const char *err = NULL;
+	int r = state_cache_read(f->state, IMAGE_NAME, head_cb, &l, &err);
 
+	/* The snapshot is overwritten part by part: a refused part leaves
+	 * it empty, and the caller walks the records instead. */
+	if (r > 0) {
+		l.strings = xmalloc(l.h.strings ? l.h.strings : 1);
+		f->count = 0;
+		store_snapshot_reserve(f, (size_t)l.h.key.count);
+	}
+	while (r > 0 && l.part < l.h.parts) {
+		snprintf(name, sizeof(name), "%s.%u", IMAGE_NAME, l.part);
+		r = state_cache_read(f->state, name, part_cb, &l, &err);
+	}
 	if (r < 0)
 		log_warning("%s", err);
-	return r > 0;
+	if (r <= 0 || l.next != l.h.key.count || l.used != l.h.strings) {
+		free(l.strings);
+		return 0;
+	}
+	free(f->image);
+	f->image = l.strings;
+	f->count = l.next;
+	return 1;
 }
 
 /* ---- keep ---- */
@@ -179,7 +246,7 @@ static size_t threadkey_len(const char *tk)
 
 struct keep {
 	struct store_folder *f;
-	size_t strings;			/* bytes of the string block */
+	struct part_head ph;
 };
 
 /* Copies len bytes of s to *p (advanced); the offset it went to. */
@@ -192,18 +259,17 @@ static uint32_t put_string(char **p, const char *base, const char *s, size_t len
 	return off;
 }
 
-/* Writes the image into dst (the state's page: no copy of ours). */
-static void keep_fill(void *dst, size_t len, void *ctx)
+/* Writes one part into dst (the state's page: no copy of ours). */
+static void part_fill(void *dst, size_t len, void *ctx)
 {
 	struct keep *k = ctx;
 	struct store_folder *f = k->f;
-	struct image_head h = { IMAGE_MAGIC, IMAGE_VERSION, f->image_key, k->strings };
-	char *base = (char *)dst + sizeof(h), *p = base;
-	struct image_ent *ents = (void *)(base + k->strings);
+	char *base = (char *)dst + sizeof(k->ph), *p = base;
+	struct image_ent *ents = (void *)(base + k->ph.strings);
 
-	memcpy(dst, &h, sizeof(h));
-	for (size_t i = 0; i < f->count; i++) {
-		const struct store_msg *m = &f->msgs[i];
+	memcpy(dst, &k->ph, sizeof(k->ph));
+	for (size_t i = 0; i < k->ph.count; i++) {
+		const struct store_msg *m = &f->msgs[k->ph.first + i];
 		struct image_ent e = {
 			.uid = m->uid, .flags = m->flags, .modseq = m->modseq, .size = m->size,
 			.vsize = m->vsize, .internal_date = m->internal_date,
@@ -216,32 +282,63 @@ static void keep_fill(void *dst, size_t len, void *ctx)
 
 		memcpy(&ents[i], &e, sizeof(e));
 	}
-	memset(p, 0, (size_t)(base + k->strings - p));	/* the NULs that end it */
+	memset(p, 0, (size_t)(base + k->ph.strings - p));	/* the NULs that end it */
 	(void)len;
+}
+
+static int has_bytes(const void *data, size_t len, void *ctx)
+{
+	(void)data;
+	(void)ctx;
+	return len > 0;
 }
 
 int store_folder_keep_snapshot(struct store_folder *f, const char **error_r)
 {
-	struct keep k = { f, 5 };
+	struct timespec ts;
+	struct image_head h = { IMAGE_MAGIC, IMAGE_VERSION, f->image_key, 0, 0, 0, 0 };
+	struct keep k = { f, { IMAGE_MAGIC, 0, 0, 0, 0, 0 } };
+	size_t per = part_size(f);
+	char name[32];
 	const char *err;
 
 	if (!f->image_keep || !store_folder_filled(f))
 		return 0;
-	for (size_t i = 0; i < f->count; i++) {
-		const struct store_msg *m = &f->msgs[i];
+	clock_gettime(CLOCK_REALTIME, &ts);
+	h.nonce = ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^
+		  (uint64_t)getpid() << 40;
+	k.ph.nonce = h.nonce;
+	for (size_t first = 0; first < f->count; first += per, k.ph.part++) {
+		k.ph.first = (uint32_t)first;
+		k.ph.count = (uint32_t)(f->count - first < per ? f->count - first : per);
+		k.ph.strings = 5;
+		for (size_t i = first; i < first + k.ph.count; i++) {
+			const struct store_msg *m = &f->msgs[i];
 
-		k.strings += strlen(m->keywords) + 1 + threadkey_len(m->threadkey) +
-			(m->location ? strlen(m->location) + 1 : 0);
+			k.ph.strings += strlen(m->keywords) + 1 + threadkey_len(m->threadkey) +
+				(m->location ? strlen(m->location) + 1 : 0);
+		}
+		/* The entries after the strings start 8-aligned in the part. */
+		k.ph.strings = (k.ph.strings + 7) & ~(uint64_t)7;
+		if (k.ph.strings >= IMAGE_NULL)
+			return 0;
+		snprintf(name, sizeof(name), "%s.%u", IMAGE_NAME, k.ph.part);
+		if (state_cache_put_with(f->state, name, sizeof(k.ph) + k.ph.strings +
+					 k.ph.count * sizeof(struct image_ent),
+					 part_fill, &k, &err) < 0)
+			return store_fail(f->store, error_r, "%s", err);
+		h.strings += k.ph.strings;
 	}
-	/* The entries after the strings start 8-aligned in the image. */
-	k.strings = (k.strings + 7) & ~(size_t)7;
-	if (k.strings >= IMAGE_NULL)
-		return 0;
-	if (state_cache_put_with(f->state, IMAGE_NAME,
-				 sizeof(struct image_head) + k.strings +
-				 f->count * sizeof(struct image_ent),
-				 keep_fill, &k, &err) < 0)
+	h.parts = k.ph.part;
+	if (state_cache_put(f->state, IMAGE_NAME, &h, sizeof(h), &err) < 0)
 		return store_fail(f->store, error_r, "%s", err);
+	/* The parts beyond these, of an older image of more messages. */
+	for (uint32_t n = h.parts;; n++) {
+		snprintf(name, sizeof(name), "%s.%u", IMAGE_NAME, n);
+		if (state_cache_read(f->state, name, has_bytes, NULL, &err) <= 0 ||
+		    state_cache_put(f->state, name, "", 0, &err) < 0)
+			break;
+	}
 	f->image_keep = false;	/* once is enough */
 	return 0;
 }

@@ -32,10 +32,10 @@
  * with the reason in the note. */
 #include "store/index-private.h"
 #include "store/message.h"
+#include "store/gmime_lazy.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
-#include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +137,7 @@ notmuch_status_t index_nm_index_file(struct index *ix, const char *path,
 	char *gnupghome = getenv("GNUPGHOME") ? xstrdup(getenv("GNUPGHOME")) : NULL;
 
 	setenv("GNUPGHOME", NO_GNUPGHOME, 1);
+	message_init();	/* GLib's table (libnotmuch has mapped it already) */
 	old = g_log_set_default_handler(catch_glib, &caught);
 	st = notmuch_database_index_file(ix->db, path, ix->opts, msg_r);
 	g_log_set_default_handler(old, NULL);

@@ -6,7 +6,7 @@
 #define LOFT_STORE_MESSAGE_PRIVATE_H
 
 #include "store/message.h"
-#include <gmime/gmime.h>
+#include "store/gmime_lazy.h"
 
 #define MESSAGE_MAX_DEFECTS 8
 

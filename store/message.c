@@ -6,6 +6,7 @@
  * decoded lazily from it. */
 #include "store/message-private.h"
 #include "lib/arena.h"
+#include "lib/log.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sysexits.h>
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int initialised;
@@ -23,7 +25,14 @@ static void do_init(void)
 {
 	GMimeParserOptions *opts;
 	static const char *user_charsets[] = { "UTF-8", "windows-1252", NULL };
+	const char *err;
 
+	/* Loaded here, not at start-up (gmime_lazy.h); the exit is the
+	 * exception lib/ossl.c makes too. */
+	if (store_gmime_load(&err) < 0) {
+		log_error("%s", err);
+		exit(EX_UNAVAILABLE);
+	}
 	g_mime_init();
 	opts = g_mime_parser_options_get_default();
 	g_mime_parser_options_set_rfc2047_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);

@@ -57,6 +57,9 @@ struct store {
 	/* More new messages than this are added without reading their
 	 * headers (STORE_EAGER_MAX when 0; unit tests lower it). */
 	size_t eager_max;
+	/* Messages per part of a kept snapshot image (IMAGE_PART when 0,
+	 * folder_image.c; unit tests lower it). */
+	size_t image_part;
 };
 
 /* What a snapshot built from the state was read at (folder_image.c). */

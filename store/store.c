@@ -182,8 +182,6 @@ int store_open(const struct store_settings *set, unsigned flags,
 			return -1;
 		}
 	}
-	/* GMime initialises once; do it here, before any parsing thread. */
-	message_init();
 	*store_r = store;
 	return 0;
 }

@@ -258,8 +258,11 @@ bool store_folder_filled(struct store_folder *f);
  * their thread key (in UID order, on two threads), and writes thread
  * keys, envelopes and CRLF sizes into the state in one transaction
  * without a new MODSEQ, and into the snapshot (its threadkey and vsize
- * fields change in place; no pointer moves).  *left_r (may be NULL): how
- * many still lack it.  About 10 ms per 1,000 messages; 0 or -1. */
+ * fields change in place; the messages do not move).  The first call
+ * after a scan also moves the snapshot's location strings to a tight
+ * copy (their pointers change, their text does not).  *left_r (may be
+ * NULL): how many still lack it.  About 10 ms per 1,000 messages; 0 or
+ * -1. */
 int store_folder_fill(struct store_folder *f, size_t max, size_t *left_r,
 		      const char **error_r);
 /* What a client derives from the folder and keeps for the next open (the
@@ -372,6 +375,16 @@ int store_folder_bodystructure(struct store_folder *f, uint32_t uid, struct sbuf
 int store_append(struct store_folder *f, const char *data, size_t len,
 		 uint32_t flags, const char *keywords, int64_t internal_date,
 		 uint32_t *uid_r, const char **error_r);
+/* Adds a message to the maildir folder name as a file only: written,
+ * fsynced, renamed into new/ (cur/ with flags) and the directory fsynced
+ * before returning, the folder's state not opened.  The next open or
+ * refresh finds the file and gives it its UID (see folder_deliver.c); an
+ * IDLE on the folder is woken by the rename.  For one process per message,
+ * where the state's commit would cost more than the file.  Returns 1 when
+ * added; 0 when name is an mbox folder (nothing done: use store_append);
+ * -1 on error (STORE_ERR_NO_FOLDER when there is no such folder). */
+int store_deliver_file(struct store *store, const char *name, const char *data, size_t len,
+		       uint32_t flags, const char **error_r);
 /* Copies/moves the message to another folder (a fresh unique name there);
  * *new_uid_r gets its UID in dst (the one-UID forms of store_copy_uids()
  * and store_move_uids(); an unknown UID is an error here).  Keywords, flags and the cached envelope

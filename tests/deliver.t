@@ -135,15 +135,34 @@ is "$?" 65 "a message over max_message_size: 65"
 deliver -Z
 is "$RC" 64 "a bad option: 64"
 
-# A store that cannot be written: 75, so the caller retries.
+# A state that cannot be written does not hold mail back: deliver adds the
+# file only (store_deliver_file) and the next open gives it its UID.
 chmod 000 "$M/.loft" 2>/dev/null
 if [ "$(id -u)" = 0 ]; then
 	# root ignores permissions: make the state path a file instead
-	chmod 700 "$M/.loft"; mv "$M/.loft/INBOX" "$M/.loft/INBOX.bak"; touch "$M/.loft/INBOX"
+	chmod 700 "$M/.loft"; mv "$M/.loft/INBOX" "$M/.loft/INBOX.bak" 2>/dev/null
+	touch "$M/.loft/INBOX"
+fi
+before=$(files INBOX)
+msg broken1 "state broken" | deliver -a me@example.org
+is "$RC" 0 "a state that cannot be written: still delivered (0)"
+is "$(files INBOX)" "$((before + 1))" "  ...the file is in INBOX"
+if [ "$(id -u)" = 0 ]; then
+	rm -f "$M/.loft/INBOX"
+	[ ! -d "$M/.loft/INBOX.bak" ] || mv "$M/.loft/INBOX.bak" "$M/.loft/INBOX"
+else
+	chmod 700 "$M/.loft"
+fi
+
+# A maildir that cannot be written: 75, so the caller retries.
+if [ "$(id -u)" = 0 ]; then
+	mv "$M/INBOX/tmp" "$M/INBOX/tmp.bak"; touch "$M/INBOX/tmp"
+else
+	chmod 500 "$M/INBOX/tmp"
 fi
 msg t1 "temp failure" | deliver -a me@example.org
-is "$RC" 75 "a store that cannot be written: 75 (EX_TEMPFAIL)"
-if [ "$(id -u)" = 0 ]; then rm -f "$M/.loft/INBOX"; mv "$M/.loft/INBOX.bak" "$M/.loft/INBOX"; else chmod 700 "$M/.loft"; fi
+is "$RC" 75 "a maildir that cannot be written: 75 (EX_TEMPFAIL)"
+if [ "$(id -u)" = 0 ]; then rm -f "$M/INBOX/tmp"; mv "$M/INBOX/tmp.bak" "$M/INBOX/tmp"; else chmod 700 "$M/INBOX/tmp"; fi
 msg t1 "temp failure" | deliver -a me@example.org
 is "$RC" 0 "once fixed, the retry is delivered"
 

@@ -105,4 +105,8 @@ is "$unseen" "$(for i in $(seq -w 2 20); do echo "msg $i"; done | tr '\n' ' ')" 
 	"the tags stayed on their messages (msg 02..20)"
 
 tmux_keys q
+# Left before the tmux server goes: killed under strace while it quits,
+# loft was left behind, orphaned, spinning on its dead terminal.
+tmux_exited 10
+ok $? "loft quits"
 done_testing

@@ -13,7 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ncurses.h>
+#include "ui/curses_lazy.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -11,7 +11,7 @@
 #include "lib/config.h"
 #include "lib/xalloc.h"
 
-#include <ncurses.h>
+#include "ui/curses_lazy.h"
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>

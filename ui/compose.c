@@ -23,7 +23,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ncurses.h>
+#include "ui/curses_lazy.h"
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>

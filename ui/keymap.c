@@ -9,7 +9,7 @@
 #include "lib/xalloc.h"
 
 #include <ctype.h>
-#include <ncurses.h>
+#include "ui/curses_lazy.h"
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>

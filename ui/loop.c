@@ -10,8 +10,9 @@
 #include "client/mailbox.h"
 
 #include <errno.h>
-#include <ncurses.h>
+#include "ui/curses_lazy.h"
 #include <poll.h>
+#include <signal.h>
 #include <unistd.h>
 
 static void read_notify(int fd)
@@ -41,6 +42,15 @@ static struct ui_event event(enum ui_event_kind kind)
 static struct ui_event key_event(int key)
 {
 	return (struct ui_event){ UI_EV_KEY, key };
+}
+
+/* The terminal hung up and no key will ever come: poll() keeps saying so
+ * and wget_wch() keeps failing.  Leave as the SIGHUP the kernel normally
+ * sends would make us, also where SIGHUP is ignored (nohup, a tracer). */
+static _Noreturn void terminal_gone(void)
+{
+	raise(SIGHUP);
+	_exit(128 + SIGHUP);
 }
 
 struct ui_event ui_getkey(struct ui *ui)
@@ -73,6 +83,8 @@ struct ui_event ui_getkey(struct ui *ui)
 				continue;	/* SIGWINCH: wget_wch gives KEY_RESIZE */
 			return event(UI_EV_RESIZE);
 		}
+		if (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL))
+			terminal_gone();
 		if (n == 0 && qwait >= 0 && qwait <= wait) {
 			ui_queue_tick(ui);
 			if (!searching)

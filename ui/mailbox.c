@@ -8,8 +8,8 @@
  * Opening a 100,000-message folder reads only the store's snapshot.  The
  * thread pass needs Message-ID, In-Reply-To, References, the subject and
  * the date of every message; they come from the driver's thread keys
- * (store.h: a few raw header fields in one string), split into one
- * temporary buffer that is dropped once the threads are built.  Only the
+ * (store.h: a few raw header fields in one string), which the thread
+ * builder reads in place through a callback: no per-row copy.  Only the
  * rare encoded subject is decoded; no ENVELOPE string is parsed.  Rows
  * without a thread key (search results) are threaded from their
  * envelopes. */
@@ -27,12 +27,13 @@
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <ncurses.h>
+#include "ui/curses_lazy.h"
 
 static struct envelope empty_env = { 0, "", "", "", "", "", "", "", "", 0, 0 };
 
@@ -531,14 +532,20 @@ static bool subject_encoded(const char *s, size_t len)
 	return false;
 }
 
-/* Fills in[i] for message i: pointers into the snapshot's thread key when
- * it has one; what must be made (a decoded subject; every field of a
- * message without a key) goes to the arena pool (its blocks never move),
- * through tmp. */
-static void thread_fields(struct ui *ui, size_t i, struct thread_input *in, struct arena *pool,
-			  struct sbuf *tmp)
+struct thread_ctx {
+	struct ui *ui;
+	struct arena *pool;
+	struct sbuf tmp;
+};
+
+/* thread_input_fn: the fields of message i asked for, pointers into the
+ * snapshot's thread key when it has one; what must be made (a decoded
+ * subject; every field of a message without a key) goes to the arena
+ * pool (its blocks never move, so the pointers last the build). */
+static void thread_fields(void *ctx, size_t i, unsigned fields, struct thread_input *in)
 {
-	struct ui_mailbox *mb = &ui->mb;
+	struct thread_ctx *tc = ctx;
+	struct ui_mailbox *mb = &tc->ui->mb;
 	struct mailbox_msg m;
 	const char *f[5];
 
@@ -548,13 +555,16 @@ static void thread_fields(struct ui *ui, size_t i, struct thread_input *in, stru
 	if (m.threadkey == NULL) {
 		/* No thread key (a search result, an unreadable file). */
 		bool had = mb->env[i] != NULL;
-		const struct envelope *e = ui_msg_env(ui, i);
+		const struct envelope *e = ui_msg_env(tc->ui, i);
 
-		in->message_id = arena_strdup(pool, e->message_id);
-		in->in_reply_to = arena_strdup(pool, e->in_reply_to);
-		in->references = "";
-		in->subject = arena_strdup(pool, e->subject);
-		in->date = e->date ? e->date : m.internal_date;
+		if (fields & THREAD_FIELD_ID) {
+			in->message_id = arena_strdup(tc->pool, e->message_id);
+			in->date = e->date ? e->date : m.internal_date;
+		}
+		if (fields & THREAD_FIELD_REFS)
+			in->in_reply_to = arena_strdup(tc->pool, e->in_reply_to);
+		if (fields & THREAD_FIELD_SUBJECT)
+			in->subject = arena_strdup(tc->pool, e->subject);
 		if (!had)
 			envelope_free(&mb->env[i]);
 		return;
@@ -562,42 +572,43 @@ static void thread_fields(struct ui *ui, size_t i, struct thread_input *in, stru
 	f[0] = m.threadkey;
 	for (int k = 1; k < 5; k++)
 		f[k] = f[k - 1] + strlen(f[k - 1]) + 1;
-	in->message_id = f[1];
-	in->in_reply_to = f[2];
-	in->references = f[3];
-	in->subject = f[4];
-	if (subject_encoded(f[4], strlen(f[4]))) {
-		sbuf_reset(tmp);
-		envelope_decode_words(f[4], strlen(f[4]), tmp);
-		in->subject = arena_strndup(pool, tmp->buf, tmp->len);
+	if (fields & THREAD_FIELD_ID) {
+		in->message_id = f[1];
+		in->date = f[0][0] ? envelope_parse_date(f[0]) : 0;
+		if (in->date == 0)
+			in->date = m.internal_date;
 	}
-	in->date = f[0][0] ? envelope_parse_date(f[0]) : 0;
-	if (in->date == 0)
-		in->date = m.internal_date;
+	if (fields & THREAD_FIELD_REFS) {
+		in->in_reply_to = f[2];
+		in->references = f[3];
+	}
+	if (fields & THREAD_FIELD_SUBJECT) {
+		in->subject = f[4];
+		if (subject_encoded(f[4], strlen(f[4]))) {
+			sbuf_reset(&tc->tmp);
+			envelope_decode_words(f[4], strlen(f[4]), &tc->tmp);
+			in->subject = arena_strndup(tc->pool, tc->tmp.buf, tc->tmp.len);
+		}
+	}
 }
 
 /* The threads of the rows: those the mailbox kept from an open of the
  * same messages (a warm open of an unchanged folder looks at no thread
- * key), else built, then kept for the next open. */
+ * key), else built from the rows' keys in place, then kept for the next
+ * open. */
 static void build_threads(struct ui *ui)
 {
 	struct ui_mailbox *mb = &ui->mb;
-	struct thread_input *in;
-	struct arena *pool;
-	struct sbuf tmp = SBUF_INIT;
+	struct thread_ctx tc = { ui, NULL, SBUF_INIT };
 
 	thread_free(&mb->thr);
 	mb->thr = mailbox_threads_cached(mb->box, NULL);
 	if (mb->thr)
 		return;
-	in = xcalloc(mb->n + 1, sizeof(*in));
-	pool = arena_new(0);
-	for (size_t i = 0; i < mb->n; i++)
-		thread_fields(ui, i, &in[i], pool, &tmp);
-	mb->thr = thread_build(in, mb->n, NULL);
-	free(in);
-	sbuf_release(&tmp);
-	arena_free(&pool);
+	tc.pool = arena_new(0);
+	mb->thr = thread_build_fn(mb->n, thread_fields, &tc, NULL);
+	sbuf_release(&tc.tmp);
+	arena_free(&tc.pool);
 	mailbox_threads_keep(mb->box, mb->thr, NULL);
 }
 
@@ -843,9 +854,14 @@ static void take_rows(struct ui *ui)
 	size_t from = mb->n;
 
 	if (!ui_mailbox_virtual(ui)) {
-		/* A folder's headers: the real order once they are all in. */
-		if (!mailbox_pending(mb->box))
+		/* A folder's headers: the real order once they are all in.
+		 * The steps' buffers were freed, partly in the readers'
+		 * own malloc arenas: given back before the threads are
+		 * built, the peak of a first open is the build's alone. */
+		if (!mailbox_pending(mb->box)) {
+			malloc_trim(0);
 			ui_mailbox_resort(ui);
+		}
 		fill_status(ui);
 		return;
 	}

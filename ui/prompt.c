@@ -11,7 +11,7 @@
 #include "lib/xalloc.h"
 
 #include <dirent.h>
-#include <ncurses.h>
+#include "ui/curses_lazy.h"
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>

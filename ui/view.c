@@ -10,7 +10,7 @@
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
-#include <ncurses.h>
+#include "ui/curses_lazy.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

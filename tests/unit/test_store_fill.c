@@ -213,6 +213,53 @@ static void test_fill_expunged(void **unused)
 	store_close(&store);
 }
 
+/* The first fill step moves the locations out of the scan (whose blocks
+ * also hold every file's key) into a tight copy and frees the scan: the
+ * same names, every file still found, renames after it still followed. */
+static void test_fill_compacts_locations(void **unused)
+{
+	struct store *store = lazy_store("compact");
+	struct store_folder *f = open_folder(store, "INBOX");
+	char **before = calloc(N, sizeof(*before));
+	const char *err = NULL;
+	char path[700];
+	struct stat st;
+	size_t left = 0;
+	uint32_t uid;
+
+	assert_non_null(f->scan);
+	assert_int_equal(store_folder_count(f), N);
+	for (size_t k = 0; k < N; k++)
+		before[k] = strdup(store_folder_msg(f, k)->location);
+	assert_int_equal(store_folder_fill(f, 1, &left, &err), 0);
+	assert_int_equal(left, N - 1);
+	assert_null(f->scan);
+	for (size_t k = 0; k < N; k++) {
+		const struct store_msg *m = store_folder_msg(f, k);
+
+		assert_string_equal(m->location, before[k]);
+		snprintf(path, sizeof(path), "%s/INBOX/%s", root, m->location);
+		assert_int_equal(stat(path, &st), 0);
+	}
+	/* A rename (a flag in the name) after the scan is gone. */
+	uid = store_folder_msg(f, 7)->uid;
+	assert_int_equal(store_set_flags(f, uid, STORE_FLAGS_ADD, STORE_FLAGGED, NULL, &err), 0);
+	assert_string_not_equal(store_folder_find(f, uid)->location, before[7]);
+	snprintf(path, sizeof(path), "%s/INBOX/%s", root, store_folder_find(f, uid)->location);
+	assert_int_equal(stat(path, &st), 0);
+	while (left > 0)
+		assert_int_equal(store_folder_fill(f, 64, &left, &err), 0);
+	assert_true(store_folder_filled(f));
+	assert_int_equal(store_folder_refresh(f, NULL, &err), 0);
+	assert_int_equal(store_folder_count(f), N);
+	assert_true(store_folder_find(f, uid)->flags & STORE_FLAGGED);
+	for (size_t k = 0; k < N; k++)
+		free(before[k]);
+	free(before);
+	store_folder_close(&f);
+	store_close(&store);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -220,6 +267,7 @@ int main(void)
 		cmocka_unit_test(test_envelope_on_demand),
 		cmocka_unit_test(test_fill_steps),
 		cmocka_unit_test(test_fill_expunged),
+		cmocka_unit_test(test_fill_compacts_locations),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

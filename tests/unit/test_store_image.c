@@ -241,13 +241,79 @@ static void test_image_garbled(void **unused)
 		store_folder_close(&h);
 		img.buf[i] ^= 0x5a;
 	}
+	/* The same for the part the head names. */
+	sbuf_reset(&img);
+	assert_int_equal(state_cache_get(f->state, "snapshot.0", &img, &err), 1);
+	for (size_t i = 4; i < img.len; i += 5) {
+		struct store_folder *h;
+
+		img.buf[i] ^= 0x5a;
+		assert_int_equal(state_cache_put(f->state, "snapshot.0", img.buf, img.len, &err), 0);
+		h = open_folder(store, "INBOX");
+		if (h->image == NULL)
+			assert_same(h, g);
+		else
+			assert_int_equal(store_folder_count(h), 3);
+		store_folder_close(&h);
+		img.buf[i] ^= 0x5a;
+	}
 	/* Cut short. */
-	assert_int_equal(state_cache_put(f->state, "snapshot", img.buf, img.len / 2, &err), 0);
+	assert_int_equal(state_cache_put(f->state, "snapshot.0", img.buf, img.len / 2, &err), 0);
 	store_folder_close(&f);
 	f = open_folder(store, "INBOX");
 	assert_null(f->image);
 	assert_same(f, g);
 	sbuf_release(&img);
+	store_folder_close(&f);
+	store_folder_close(&g);
+	store_close(&store);
+}
+
+/* An image in parts (two messages a part here): loaded whole; a part
+ * of another image (its nonce) refuses it; parts left by an older image
+ * of more parts are emptied when a shorter one is kept. */
+static void test_image_parts(void **unused)
+{
+	struct store *store = open_store("image-parts");
+	uint32_t uids[3];
+	struct store_folder *f, *g;
+	struct sbuf part = SBUF_INIT;
+	const char *err;
+
+	store->image_part = 1;
+	f = filled(store, uids);
+	g = open_folder(store, "INBOX");
+	f = kept_then_reopened(store, &f);	/* three parts */
+	assert_non_null(f->image);
+	assert_same(f, g);
+	assert_int_equal(state_cache_get(f->state, "snapshot.2", &part, &err), 1);
+	assert_true(part.len > 0);
+	/* A change, so the next open walks and keeps again, in two parts. */
+	assert_int_equal(store_set_flags(f, uids[2], STORE_FLAGS_ADD, STORE_FLAGGED, NULL, &err),
+			 0);
+	store_folder_close(&f);
+	store_folder_close(&g);
+	store->image_part = 2;
+	f = open_folder(store, "INBOX");
+	g = open_folder(store, "INBOX");
+	assert_null(f->image);
+	f = kept_then_reopened(store, &f);
+	assert_non_null(f->image);
+	assert_same(f, g);
+	assert_true(store_folder_find(f, uids[2])->flags & STORE_FLAGGED);
+	sbuf_reset(&part);
+	assert_int_equal(state_cache_get(f->state, "snapshot.2", &part, &err), 1);
+	assert_int_equal(part.len, 0);
+	/* Part 1 with another nonce (bytes 8-15 of its head). */
+	sbuf_reset(&part);
+	assert_int_equal(state_cache_get(f->state, "snapshot.1", &part, &err), 1);
+	part.buf[9] ^= 1;
+	assert_int_equal(state_cache_put(f->state, "snapshot.1", part.buf, part.len, &err), 0);
+	store_folder_close(&f);
+	f = open_folder(store, "INBOX");
+	assert_null(f->image);
+	assert_same(f, g);
+	sbuf_release(&part);
 	store_folder_close(&f);
 	store_folder_close(&g);
 	store_close(&store);
@@ -260,6 +326,7 @@ int main(void)
 		cmocka_unit_test(test_image_stale_never_used),
 		cmocka_unit_test(test_image_not_kept_after_change),
 		cmocka_unit_test(test_image_garbled),
+		cmocka_unit_test(test_image_parts),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -397,6 +397,159 @@ static void test_timing_100k(void **state)
 	synth_free(&s, n);
 }
 
+/* A mixed corpus: threads of up to 12 by References (some trimmed to
+ * In-Reply-To only), parents that are not in the folder (one missing top
+ * shared by several threads), reference loops, duplicate and absent
+ * Message-IDs, ids without <>, subject-only replies, equal dates. */
+static void synth_mixed(struct synth *s, size_t n)
+{
+	unsigned seed = 11;
+
+	s->in = xcalloc(n, sizeof(*s->in));
+	s->strs = xcalloc(4 * n, sizeof(char *));
+	s->nstrs = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t base = i - i % 12, pos = i % 12;
+		struct sbuf refs = SBUF_INIT;
+		unsigned r;
+
+		seed = seed * 1103515245u + 12345u;
+		r = seed >> 8;
+		if (r % 97 != 3)
+			s->in[i].message_id = s->strs[s->nstrs++] =
+				xasprintf(r % 89 == 1 ? "%zu@mixed" : "<%zu@mixed>",
+					  r % 211 == 7 && i > 0 ? i - 1 : i);
+		/* The first of every 5th thread answers a message not here. */
+		if (pos == 0 && base % 60 == 0)
+			sbuf_addf(&refs, "<gone%zu@mixed> ", base % 600);
+		for (size_t k = base; k < i; k++)
+			if ((k + r) % 5 != 0)
+				sbuf_addf(&refs, "<%zu@mixed> ", k);
+		if (r % 53 == 5)
+			sbuf_addf(&refs, "<%zu@mixed> ", i + 3);	/* a loop */
+		if (refs.len > 0 && r % 7 != 0)
+			s->in[i].references = s->strs[s->nstrs++] = sbuf_detach(&refs, NULL);
+		else if (pos > 0 && r % 3 == 0)
+			s->in[i].in_reply_to = s->strs[s->nstrs++] =
+				xasprintf("<%zu@mixed>", base + (r % pos));
+		sbuf_release(&refs);
+		s->in[i].subject = s->strs[s->nstrs++] =
+			xasprintf("%s[list] topic %zu", pos && r % 4 ? "Re: " : "", base % 700);
+		s->in[i].date = 1600000000 + (int64_t)(r % 5000000) - (r % 13 == 0 ? 7 : 0);
+	}
+}
+
+/* FNV-1a over every node and the display order. */
+static uint64_t thread_digest(const struct thread *t)
+{
+	uint64_t h = 0xcbf29ce484222325u;
+	const unsigned char *p = (const unsigned char *)t->nodes;
+
+	for (size_t k = 0; k < t->n * sizeof(*t->nodes); k++)
+		h = (h ^ p[k]) * 0x100000001b3u;
+	p = (const unsigned char *)t->order;
+	for (size_t k = 0; k < t->n * sizeof(*t->order); k++)
+		h = (h ^ p[k]) * 0x100000001b3u;
+	return h ^ (uint64_t)t->first_root ^ (uint64_t)t->nroots << 32;
+}
+
+/* The threads of a fixed 30,000-message corpus are the ones the builder
+ * gave before it read its input through a callback (digest recorded
+ * then), with either option set. */
+static void test_mixed_golden(void **state)
+{
+	const size_t n = 30000;
+	const struct thread_options newest = { true, false, true, true };
+	struct synth s;
+	struct thread *t;
+
+	synth_mixed(&s, n);
+	t = thread_build(s.in, n, NULL);
+	assert_int_equal(t->nroots, 2390);
+	assert_int_equal(thread_digest(t), 0xbd356cf6659d01adu);
+	/* Every case is in the corpus. */
+	uint32_t seen = 0;
+
+	for (size_t i = 0; i < n; i++)
+		seen |= t->nodes[i].flags;
+	assert_int_equal(seen, THREAD_MISSING_PARENT | THREAD_BY_SUBJECT | THREAD_DUPLICATE |
+			 THREAD_LOOP_CUT | THREAD_LAST);
+	thread_free(&t);
+	t = thread_build(s.in, n, &newest);
+	assert_int_equal(t->nroots, 406);
+	assert_int_equal(thread_digest(t), 0x2cb872d21c3f26d5u);
+	thread_free(&t);
+	synth_free(&s, n);
+}
+
+struct asks {
+	const struct thread_input *in;
+	uint8_t *count[3];	/* per field bit: calls asking for it */
+	size_t calls;
+};
+
+/* Gives only the fields asked for, so a field read without asking
+ * would thread differently. */
+static void ask_input(void *ctx, size_t i, unsigned fields, struct thread_input *in_r)
+{
+	struct asks *a = ctx;
+
+	assert_null(in_r->message_id);
+	assert_null(in_r->references);
+	assert_null(in_r->subject);
+	a->calls++;
+	for (int b = 0; b < 3; b++)
+		if (fields & (1u << b))
+			a->count[b][i]++;
+	if (fields & THREAD_FIELD_ID) {
+		in_r->message_id = a->in[i].message_id;
+		in_r->date = a->in[i].date;
+	}
+	if (fields & THREAD_FIELD_REFS) {
+		in_r->in_reply_to = a->in[i].in_reply_to;
+		in_r->references = a->in[i].references;
+	}
+	if (fields & THREAD_FIELD_SUBJECT)
+		in_r->subject = a->in[i].subject;
+}
+
+/* thread_build_fn: the threads thread_build gives, from one call per
+ * message for its id and one for its references, and the subject asked
+ * of thread tops only (those a subject may join). */
+static void test_build_fn(void **state)
+{
+	const size_t n = 30000;
+	struct synth s;
+	struct asks a = { NULL, { xcalloc(n, 1), xcalloc(n, 1), xcalloc(n, 1) }, 0 };
+	struct thread *t, *u;
+	size_t subjects = 0;
+
+	synth_mixed(&s, n);
+	a.in = s.in;
+	t = thread_build(s.in, n, NULL);
+	u = thread_build_fn(n, ask_input, &a, NULL);
+	assert_int_equal(thread_digest(u), thread_digest(t));
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(a.count[0][i], 1);
+		assert_int_equal(a.count[1][i], 1);
+		assert_true(a.count[2][i] <= 1);
+		if (a.count[2][i] == 0)
+			assert_false(u->nodes[i].parent < 0 || (u->nodes[i].flags & THREAD_BY_SUBJECT));
+		subjects += a.count[2][i];
+	}
+	assert_true(subjects < n / 2);
+	assert_int_equal(a.calls, 2 * n + subjects);
+	thread_free(&u);
+	thread_free(&t);
+	u = thread_build_fn(0, ask_input, &a, NULL);
+	assert_int_equal(u->n, 0);
+	assert_int_equal(u->first_root, -1);
+	thread_free(&u);
+	for (int b = 0; b < 3; b++)
+		free(a.count[b]);
+	synth_free(&s, n);
+}
+
 /* thread_save / thread_load: the same thread back for the same key and
  * count; nothing for another key, count or layout; every flipped byte
  * either refused or a thread that draws, counts and reverses in bounds. */
@@ -470,6 +623,8 @@ int main(void)
 		cmocka_unit_test(test_deep_thread),
 		cmocka_unit_test(test_timing_100k),
 		cmocka_unit_test(test_save_load),
+		cmocka_unit_test(test_mixed_golden),
+		cmocka_unit_test(test_build_fn),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

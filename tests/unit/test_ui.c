@@ -9,7 +9,7 @@
 #include "lib/sbuf.h"
 
 #include <locale.h>
-#include <ncurses.h>
+#include "ui/curses_lazy.h"
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
