@@ -221,7 +221,7 @@ const struct setting settings_table[] = {
 	  "How long loft waits for each answer of the IMAP server before it drops the connection and connects again; Ctrl-G stops a wait in the client sooner.",
 	  NULL, 1, 3600, ACC },
 	{ "sync", SETTING_ENUM, "off",
-	  "What `loft sync` does with the account: off, mirror (two-way with the server: new messages, flags, keywords as tags, expunges, folders) or pull (new messages fetched and delivered).",
+	  "What `loft sync` does with the account: off, mirror (two-way with the server: new messages, flags, IMAP keywords, expunges, folders) or pull (new messages fetched and delivered).",
 	  sync_words, 0, 0, ACC },
 	{ "sync_folders", SETTING_STRING, "INBOX",
 	  "Folders `loft sync` mirrors: space-separated patterns (quote one with blanks), * matches any text including the hierarchy delimiter, a pattern led by ! excludes what it matches (\"INBOX\" \"Lists/*\" \"!Spam\").",

@@ -7,7 +7,8 @@
 # loft stores on one account; a folder deleted on one side is only
 # reported; sync_expunge=none; a UIDVALIDITY change (Dovecot's uidlist
 # deleted) recovered without a duplicate; a server without UIDPLUS; folder
-# names with brackets.
+# names with brackets; mbsync afterwards changes nothing on the server;
+# servers with CONDSTORE only, and with neither.
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/sync_lib.sh"
 
@@ -17,6 +18,18 @@ obs seed INBOX 5 in '\Seen'
 obs seed Lists/a 3 la
 obs seed Lists/spam 2 sp
 obs store INBOX '<in.2@example.org>' '+\Flagged'
+
+# Exit statuses.
+store_rc a
+lsync a nosuch
+is "$RC" 64 "an unknown account: 64"
+store_rc off "" "sync=off"
+lsync off
+is "$RC" 69 "no account with sync on: 69"
+like "$ERR" "no account has sync=mirror or sync=pull" "and says so"
+store_rc down "$(free_port)"
+lsync down
+is "$RC" 75 "a server that does not answer: 75 (temporary)"
 
 # 1. First sync into an empty store.
 store_rc a
@@ -138,6 +151,85 @@ like "$OUT" "0 down, 0 up" "and is paired by a SEARCH for its Message-ID: nothin
 same u "without UIDPLUS: both sides agree" INBOX
 grep -q 'SEARCH HEADER Message-ID' "$T_DIR/proxy.log"; ok $? "(the UID SEARCH was sent)"
 lsync a
+
+# mbsync on the same account afterwards: it changes nothing on the server
+# (no flag half-pushed, no message missing or doubled) and its
+# copy is the same as loft's store.
+if command -v mbsync >/dev/null; then
+	mkdir -p "$T_DIR/mb/Mail"
+	cat > "$T_DIR/mb/rc" <<MB
+IMAPAccount far
+Host 127.0.0.1
+Port $DPORT
+User ann
+Pass annpass1
+SSLType None
+AuthMechs LOGIN
+
+IMAPStore far
+Account far
+
+MaildirStore near
+Path $T_DIR/mb/Mail/
+Inbox $T_DIR/mb/Mail/INBOX
+SubFolders Verbatim
+
+Channel c
+Far :far:
+Near :near:
+Patterns INBOX Lists/a
+Create Both
+Expunge Both
+Sync All
+SyncState *
+MB
+	mbsync_run() { HOME=$T_DIR/mb timeout 60 mbsync -q -c "$T_DIR/mb/rc" c 2>>"$T_DIR/mb/err"; }
+	mbsync_run
+	lflags "$T_DIR/a" INBOX in.1@ FRS
+	rm "$(lfile "$T_DIR/a" Lists/a la.3@)"
+	printf 'From: me@example.org\nSubject: m\nMessage-ID: <mb.1@example.org>\n\nhi\n' \
+		> "$M/INBOX/new/300.local.test"
+	lsync a
+	before=$(obs sysdump INBOX Lists/a)
+	mbsync_run
+	ok $? "mbsync runs on the account loft synced" || diag "$(tail -3 "$T_DIR/mb/err")"
+	is "$(obs sysdump INBOX Lists/a)" "$before" "mbsync finds nothing to change on the server after loft's sync"
+	is "$(lobs "$T_DIR/mb" INBOX Lists/a)" "$(lobs "$T_DIR/a" INBOX Lists/a)" \
+		"mbsync's copy and loft's store hold the same messages and flags"
+else
+	skip "mbsync is not installed (package isync)"
+fi
+
+# CONDSTORE without QRESYNC (Gmail's case), and neither: changes on the
+# server found by CHANGEDSINCE (then UID SEARCH ALL for the expunge), or by
+# every UID and flag.
+k=0
+for strip in QRESYNC "QRESYNC CONDSTORE"; do
+	n=${strip// /_} k=$((k + 1))
+	PPORT=$(free_port)
+	PROXY_STRIP=$strip python3 "$TOP/tests/imap_logproxy.py" "$PPORT" "$DPORT" "$T_DIR/$n.log" \
+		> "$T_DIR/$n.out" &
+	T_PIDS+=($!)
+	for _ in $(seq 100); do grep -q ready "$T_DIR/$n.out" && break; sleep 0.1; done
+	store_rc "$n" "$PPORT"
+	lsync "$n"
+	# (words the proxy strips must not be in the messages)
+	obs seed INBOX 2 "plain$k"
+	obs store INBOX '<in.5@example.org>' '+\Draft'
+	obs expunge INBOX "<plain$k.1@example.org>"
+	lsync "$n"
+	obs seed INBOX 1 "more$k"
+	obs store INBOX '<in.2@example.org>' '+\Answered'
+	obs expunge INBOX "<plain$k.2@example.org>"
+	lsync "$n"
+	is "$RC" 0 "without $strip: sync after server changes exits 0" || diag "$ERR"
+	same "$n" "without $strip: a new message, a flag and an expunge on the server reach the store" INBOX
+	obs store INBOX '<in.5@example.org>' '-\Draft'
+	obs store INBOX '<in.2@example.org>' '-\Answered'
+	lsync "$n"
+	lsync a
+done
+grep -q 'CHANGEDSINCE' "$T_DIR/QRESYNC.log"; ok $? "(CONDSTORE only: UID FETCH ... CHANGEDSINCE was sent)"
 
 # 6. UIDVALIDITY change on the server: Dovecot's uidlist and index deleted.
 dovecot_stop
