@@ -317,6 +317,70 @@ out:
 	return ret;
 }
 
+/* The bodies of a batch as remote_fetch_bodies hands them over. */
+struct fetched {
+	struct pull_run *run;
+	const char *folder;
+	struct pull_msg *msgs;
+	size_t n;
+};
+
+static int on_body(uint32_t uid, const char *data, size_t len, void *ctx, char **error_r)
+{
+	struct fetched *fb = ctx;
+	struct pull_msg *m = &fb->msgs[fb->n];
+
+	(void)error_r;
+	if (fb->n == PULL_BATCH)
+		return 0;	/* a server sending more than asked */
+	sbuf_init(&m->data, 0);
+	sbuf_add(&m->data, data, len);
+	m->id = xasprintf("%" PRIu32, uid);
+	m->match = pull_match_key(data, len);
+	m->skip = pull_state_has(fb->run->state, 'd', fb->folder, m->match);
+	fb->n++;
+	return 0;
+}
+
+/* The next batch of uids[*done..] above last: at most PULL_BATCH UIDs
+ * whose RFC822.SIZEs sum to PULL_BATCH_BYTES at most (one at least), so
+ * that one FETCH of their bodies stays bounded in memory.  Ascending in
+ * batch[0..*n_r); *done moves past them.  0, or -1 with *error_r. */
+static int next_batch(struct remote_conn *c, const uint32_t *uids, size_t n_uids, size_t *done,
+		      uint32_t last, uint32_t *batch, size_t *n_r, char **error_r)
+{
+	struct remote_msg *info = NULL;
+	size_t n = 0, n_info = 0, k = 0;
+	uint64_t bytes = 0;
+
+	for (size_t i = *done; i < n_uids && n < PULL_BATCH; i++)
+		if (uids[i] > last)
+			batch[n++] = uids[i];
+	*n_r = 0;
+	if (n == 0) {
+		*done = n_uids;
+		return 0;
+	}
+	if (remote_fetch(c, batch, n, true, &info, &n_info, error_r) < 0)
+		return -1;
+	/* UIDs gone since the SEARCH are in no reply: they cost nothing. */
+	for (size_t i = 0, j = 0; i < n; i++) {
+		while (j < n_info && info[j].uid < batch[i])
+			j++;
+		uint64_t size = j < n_info && info[j].uid == batch[i] ? info[j].size : 0;
+
+		if (k > 0 && bytes + size > PULL_BATCH_BYTES)
+			break;
+		bytes += size;
+		k++;
+	}
+	remote_msgs_free(info, n_info);
+	while (*done < n_uids && (uids[*done] <= last || uids[*done] <= batch[k - 1]))
+		(*done)++;
+	*n_r = k;
+	return 0;
+}
+
 static int pull_folder(struct pull_run *run, struct remote_conn *c, const char *folder,
 		       enum pull_after after, const char *move_to, char **error_r)
 {
@@ -355,32 +419,23 @@ static int pull_folder(struct pull_run *run, struct remote_conn *c, const char *
 	if (remote_search(c, key, &uids, &n_uids, error_r) < 0)
 		goto out;
 	while (done < n_uids) {
-		size_t n = 0, bytes = 0;
-		uint32_t hi = last, acted[PULL_BATCH];
-		size_t n_acted = 0;
+		struct fetched fb = { run, folder, msgs, 0 };
+		uint32_t hi, acted[PULL_BATCH], batch[PULL_BATCH];
+		size_t n = 0, n_acted = 0, n_batch;
 
-		for (; done < n_uids && n < PULL_BATCH && bytes < PULL_BATCH_BYTES; done++) {
-			struct pull_msg *m = &msgs[n];
-
-			if (uids[done] <= last)
-				continue;
-			sbuf_init(&m->data, 0);
-			if (remote_fetch_body(c, uids[done], &m->data, error_r) < 0) {
-				sbuf_release(&m->data);
-				pull_msgs_clear(msgs, n);
-				goto out;
-			}
-			m->id = xasprintf("%" PRIu32, uids[done]);
-			m->match = pull_match_key(m->data.buf, m->data.len);
-			m->skip = pull_state_has(run->state, 'd', folder, m->match);
-			bytes += m->data.len;
-			hi = uids[done];
-			n++;
-		}
-		crash_point("pull:after-fetch");
-		if (n == 0)
+		if (next_batch(c, uids, n_uids, &done, last, batch, &n_batch, error_r) < 0)
+			goto out;
+		if (n_batch == 0)
 			break;
-		if (pull_deliver(run, folder, msgs, n, uv, hi, after != PULL_KEEP, error_r) < 0) {
+		hi = batch[n_batch - 1];
+		if (remote_fetch_bodies(c, batch, n_batch, on_body, &fb, error_r) < 0) {
+			pull_msgs_clear(msgs, fb.n);
+			goto out;
+		}
+		n = fb.n;
+		crash_point("pull:after-fetch");
+		if (n > 0 && pull_deliver(run, folder, msgs, n, uv, hi, after != PULL_KEEP,
+					  error_r) < 0) {
 			pull_msgs_clear(msgs, n);
 			goto out;
 		}
