@@ -5,7 +5,8 @@
 # `loft sync` run by hand while the task is in the middle of a pull (held
 # at the crash point pull:after-fetch by LOFT_CRASH_PAUSE) says "another
 # loft sync of up is running" instead of delivering the message a second
-# time.  Skipped without root or dovecot-imapd.
+# time, and --status shows the task's pulls.  Skipped without root or
+# dovecot-imapd.
 . "$TOP/tests/lib.sh"
 
 [ "$(id -u)" = 0 ] || skip_all "a private Dovecot needs root here"
@@ -51,6 +52,8 @@ max=$(sed -n 's/.* max \([0-9.]*\)/\1/p' <<<"$out")
 ok $? "each within 5 s (max ${max:-?} ms)"
 wait_for 5 eval '[ "$(probe list INBOX | grep -c "Seen")" = 3 ]'
 ok $? "pull_after=seen applied upstream by the task"
+run_loft sync --status up
+like "$OUT" "INBOX: last success [A-Z0-9].*, UIDs up to 3 pulled" "loft sync --status shows the task's pulls" || diag "$OUT"
 kill "$DPID"
 wait_for 10 eval '! kill -0 "$DPID" 2>/dev/null'
 ok $? "the daemon stops"
