@@ -205,3 +205,6 @@ timed mbsync env HOME="$WORK/mbsync" mbsync -q -c "$WORK/mbsync/mbsyncrc" c && t
 pair "incremental_$BIG" "$L_inc" "$L_inc_rss" mbsync+notmuch "$M_inc" "$M_inc_rss"
 n=$((BIG + 50))
 [ "$(count "$WORK/loft/Mail/INBOX")" = "$n" ] || echo "== loft: $(count "$WORK/loft/Mail/INBOX") of $n messages after the incremental sync"
+
+# The push latency of the daemon's sync task (issue 13 item 4).
+bash "$TOP/bench/sync_push.sh"

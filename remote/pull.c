@@ -562,6 +562,9 @@ static enum remote_sync_result imap_pull(struct pull_run *run, enum pull_after a
 	} else {
 		r = REMOTE_SYNC_OK;
 		for (size_t i = 0; i < n && r == REMOTE_SYNC_OK; i++) {
+			if (run->opt != NULL && run->opt->folder != NULL &&
+			    strcmp(names[i], run->opt->folder) != 0)
+				continue;
 			if (pull_folder(run, c, names[i], after, move_to, error_r) < 0)
 				r = REMOTE_SYNC_TEMP;
 			pull_record(run, names[i], r == REMOTE_SYNC_OK ? NULL : *error_r);

@@ -5,9 +5,12 @@
 #include "lib/xalloc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <lmdb.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #define MAP_SIZE (1024ULL * 1024 * 1024)	/* address space, not disk */
 #define KEY_MAX 480			/* LMDB's default limit is 511 */
@@ -16,6 +19,7 @@ struct pull_state {
 	char *dir;
 	MDB_env *env;
 	MDB_dbi dbi;
+	int lock_fd;		/* flocked while open: one pull of an account at a time */
 };
 
 struct pull_txn {
@@ -36,9 +40,22 @@ int pull_state_open(const char *state_dir, const char *account, struct pull_stat
 	MDB_txn *txn;
 	int rc, dead;
 
+	ps->lock_fd = -1;
 	ps->dir = xasprintf("%s/sync/%s/pull", state_dir, account);
 	if (path_mkdirs(ps->dir, 0700) < 0) {
 		*error_r = xasprintf("pull state %s: %s", ps->dir, strerror(errno));
+		goto fail;
+	}
+	/* Two pulls at once (`loft sync` by hand beside the daemon's task)
+	 * would both fetch and deliver the same new messages. */
+	char *lock = xasprintf("%s/lock", ps->dir);
+
+	ps->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	free(lock);
+	if (ps->lock_fd < 0 || flock(ps->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		*error_r = errno == EWOULDBLOCK
+				   ? xasprintf("another loft sync of %s is running", account)
+				   : xasprintf("cannot lock %s: %s", ps->dir, strerror(errno));
 		goto fail;
 	}
 	if ((rc = mdb_env_create(&ps->env)) != 0 ||
@@ -71,6 +88,8 @@ void pull_state_close(struct pull_state **psp)
 		return;
 	if (ps->env)
 		mdb_env_close(ps->env);
+	if (ps->lock_fd >= 0)
+		close(ps->lock_fd);
 	free(ps->dir);
 	free(ps);
 	*psp = NULL;

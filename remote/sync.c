@@ -95,6 +95,18 @@ static bool wanted(char **pats, size_t n, const char *name)
 	return yes;
 }
 
+bool remote_sync_folder_wanted(const char *patterns, const char *name)
+{
+	size_t n;
+	char **pats = split_patterns(patterns, &n);
+	bool yes = wanted(pats, n, name);
+
+	for (size_t i = 0; i < n; i++)
+		free(pats[i]);
+	free(pats);
+	return yes;
+}
+
 /* ---- the folder list ---- */
 
 struct pair_name {
@@ -334,6 +346,8 @@ enum remote_sync_result remote_sync_mirror(const struct config *cfg, const char 
 		goto out_conn;
 	}
 	for (size_t i = 0; i < n_names; i++) {
+		if (opt->folder != NULL && strcmp(names[i].local, opt->folder) != 0)
+			continue;
 		int go = settle_folder(&ctx, &names[i], &why);
 
 		if (go == 1 && sync_folder_run(&ctx, names[i].local, names[i].remote, &why) == 0)

@@ -37,6 +37,10 @@ struct remote_sync_options {
 	 * change recovered); NULL: dropped.  line is valid during the call. */
 	void (*note)(void *ctx, const char *line);
 	void *ctx;
+	/* NULL: every folder sync_folders names.  Else only the pair whose
+	 * store name is folder ("INBOX", "Lists/a"; pull mode: the server
+	 * folder of that name), e.g. the daemon after an IDLE EXISTS. */
+	const char *folder;
 };
 
 /* What one sync did, summed over the account's folders. */
@@ -60,11 +64,17 @@ enum remote_sync_result remote_sync_pull(const struct config *cfg, const char *a
 					 const struct remote_sync_options *opt,
 					 struct remote_sync_stats *stats_r, char **error_r);
 
+/* Whether the folder name (the store's form, "Lists/a") is one that the
+ * sync_folders value patterns selects: it matches a pattern and the last
+ * one it matches does not start with '!' (INBOX in any case). */
+bool remote_sync_folder_wanted(const char *patterns, const char *name);
+
 /* `loft sync --status` of a pull account: per folder the last success,
  * the highest UID pulled, the messages waiting for pull_after upstream or
  * left in flight by a crash, and the last error (remote/pull.c). */
 enum remote_sync_result remote_sync_pull_status(const struct config *cfg, const char *account,
 						struct sbuf *out, char **error_r);
+
 /* `loft sync --status`: appends to out, per folder pair of account, the
  * last success, the last error and the pairs known, from the state alone
  * (no connection).  0, or a remote_sync_result with *error_r. */
