@@ -8,5 +8,6 @@
 loft_cmd_fn cmd_check;	/* client/cmd_check.c */
 loft_cmd_fn cmd_show;	/* client/cmd_show.c */
 loft_cmd_fn cmd_index, cmd_search, cmd_tag;	/* client/cmd_index.c */
+loft_cmd_fn cmd_sync;	/* client/cmd_sync.c */
 
 #endif

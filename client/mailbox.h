@@ -31,6 +31,7 @@
 #ifndef LOFT_CLIENT_MAILBOX_H
 #define LOFT_CLIENT_MAILBOX_H
 
+#include "client/thread.h"
 #include "store/store.h"
 
 #include <stdbool.h>
@@ -41,6 +42,7 @@ struct config;
 struct sbuf;
 struct mailbox;
 struct thread;
+struct arena;
 struct thread_options;
 
 /* What a driver needs from the client's settings (borrowed: must outlive
@@ -302,7 +304,9 @@ int mailbox_search(struct mailbox *mb, const char *key, uint32_t **uids_r, size_
 /* The threads of mb's rows as mailbox_threads_keep() left them, when they
  * were built from the same rows (the same UIDs in the same order) with
  * the same options (NULL: THREAD_OPTIONS_DEFAULT); else, and for a
- * mailbox that keeps nothing (a search, an IMAP folder), NULL.  The
+ * mailbox that keeps nothing (a search), NULL; for an IMAP folder whose
+ * rows are those UIDs followed by a few new ones, the kept threads with
+ * the new ones added (client/thread_add.h).  The
  * caller frees the result with thread_free().  A store folder reads them
  * from its state: a few ms for 100,000 messages, against ~150 ms for
  * thread_build() and its input. */
@@ -310,9 +314,18 @@ struct thread *mailbox_threads_cached(struct mailbox *mb, const struct thread_op
 /* Keeps t, built over mb's current rows with opt, for the next open (one
  * state write of ~50 bytes a message; a failure is ignored: the next
  * open builds them again).  Does nothing for a mailbox that keeps
- * nothing. */
-void mailbox_threads_keep(struct mailbox *mb, const struct thread *t,
-			  const struct thread_options *opt);
+ * nothing.  A mailbox whose thread keys are made only when asked (IMAP)
+ * also keeps what client/thread_add.h needs of the input t was built
+ * from, read through fn (NULL: none; thread_build_fn's contract), so that
+ * mailbox_threads_cached can add a few new rows to t (reading only their
+ * keys) instead of answering NULL. */
+void mailbox_threads_keep(struct mailbox *mb, const struct thread *t, thread_input_fn *fn,
+			  void *ctx, const struct thread_options *opt);
+/* The fields (enum thread_field) of message i's thread input from its
+ * thread key (pointers into the key, valid until the next sync; a
+ * decoded subject in pool, through tmp): false when it has no key. */
+bool mailbox_thread_input(struct mailbox *mb, size_t i, unsigned fields, struct thread_input *in,
+			  struct arena *pool, struct sbuf *tmp);
 
 /* ---- the folders beside a mailbox: client/mailbox_folders.c ----
  * ui/ lists, completes and opens folders through these, whatever the

@@ -11,19 +11,34 @@
 #include "remote/remote.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-/* envelope and keywords are shared strings (imap_str_new): the worker's
- * rows and each copy it publishes hold the same bytes. */
+struct arena;
+
+/* envelope, threadkey and keywords are shared strings (imap_str_new):
+ * the worker's rows and each copy it publishes hold the same bytes.  A
+ * row's headers live in the header cache once written there (cached):
+ * its envelope and thread key are then read from the cache when asked
+ * (the UI's imap_envelope, imap_threadkey), not kept in memory, so
+ * 100,000 rows stay small.  Without a working cache they stay here. */
 struct imap_row {
 	uint32_t uid, flags, size;
 	int64_t internaldate;
-	char *envelope;
+	bool cached;			/* the headers are in the header cache */
+	char *envelope;			/* NULL: in the cache, or not fetched yet */
+	char *threadkey;		/* client/mailbox.h's thread key of the
+					 * envelope (made on the worker); NULL
+					 * likewise */
 	char *keywords;			/* space separated, $Forwarded aside; NULL: none */
-	char *threadkey;		/* the UI's rows only: envelope's thread key,
-					 * made on first ask; NULL: not yet */
 };
+
+/* Whether r has its headers (in memory or in the cache). */
+static inline bool imap_row_has_headers(const struct imap_row *r)
+{
+	return r->envelope != NULL || r->cached;
+}
 
 struct imap_rows {
 	struct imap_row *v;
@@ -59,6 +74,13 @@ struct imap_mailbox {
 	struct mailbox mb;
 	struct remote_account acct;
 	struct imap_rows view;		/* the UI's rows (UI thread only) */
+	const char **view_keys;		/* the thread keys of view's rows read
+					 * from the cache (UI thread), in
+					 * view_arena; NULL: not read since
+					 * the last sync */
+	struct arena *view_arena;
+	size_t keys_asked;		/* view_keys read one by one so far */
+	bool all_keys;			/* view_keys read in one walk */
 	char *status_seen;		/* the status the UI last took */
 	char *cache_dir;		/* STATE_DIR/hcache/ACCOUNT */
 	char *bodies;			/* the directory of cached bodies */
@@ -129,7 +151,9 @@ char *imap_str_ref(char *s);
 void imap_str_unref(char *s);
 /* Whether two keyword strings (NULL: none) differ. */
 bool imap_keywords_differ(const char *a, const char *b);
-/* Frees the rows and their envelopes; r is left empty. */
+/* The length of a thread key (its five NUL-terminated fields). */
+size_t imap_threadkey_len(const char *key);
+/* Frees the rows and their strings; r is left empty. */
 void imap_rows_free(struct imap_rows *r);
 /* The index of uid in r (ascending by UID), or -1. */
 long imap_rows_find(const struct imap_rows *r, uint32_t uid);

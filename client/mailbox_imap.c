@@ -22,6 +22,7 @@
 
 #include "client/envelope.h"
 
+#include "lib/arena.h"
 #include "lib/atomic.h"
 #include "lib/path.h"
 #include "lib/sbuf.h"
@@ -106,6 +107,8 @@ static void imap_close(struct mailbox *mb)
 	pthread_cond_destroy(&im->cond);
 	imap_rows_free(&im->view);
 	imap_rows_free(&im->pub);
+	free(im->view_keys);
+	arena_free(&im->view_arena);
 	remote_folders_free(im->folders, im->n_folders);
 	free(im->status);
 	free(im->status_seen);
@@ -129,22 +132,6 @@ static size_t imap_count(const struct mailbox *mb)
 	return CIMB(mb)->view.n;
 }
 
-/* r's thread key, made from its envelope on first ask and kept with the
- * row (and across syncs, see diff): threading 100,000 rows then parses
- * no envelope twice and decodes none.  NULL without a usable envelope. */
-static const char *row_threadkey(struct imap_row *r)
-{
-	if (r->threadkey == NULL && r->envelope != NULL) {
-		struct sbuf b = SBUF_INIT;
-
-		if (envelope_thread_key(r->envelope, strlen(r->envelope), &b) == 0)
-			r->threadkey = sbuf_detach(&b, NULL);
-		else
-			sbuf_release(&b);
-	}
-	return r->threadkey;
-}
-
 /* No thread key here: the status line's counts ask for every row's flags
  * on each open, and would parse 100,000 envelopes (imap_threadkey). */
 static void imap_msg(const struct mailbox *mb, size_t i, struct mailbox_msg *m_r)
@@ -154,26 +141,9 @@ static void imap_msg(const struct mailbox *mb, size_t i, struct mailbox_msg *m_r
 	*m_r = (struct mailbox_msg){ r->uid, r->flags, r->size, r->internaldate, NULL };
 }
 
-static const char *imap_threadkey(const struct mailbox *mb, size_t i)
-{
-	/* The view is the UI thread's own: the key is a cache of it. */
-	return row_threadkey(&IMB((struct mailbox *)mb)->view.v[i]);
-}
-
 static long imap_index_of(const struct mailbox *mb, uint32_t uid)
 {
 	return imap_rows_find(&CIMB(mb)->view, uid);
-}
-
-static int imap_envelope(struct mailbox *mb, size_t i, struct sbuf *out, const char **error_r)
-{
-	const char *env = IMB(mb)->view.v[i].envelope;
-
-	(void)error_r;
-	if (env == NULL)
-		return 0;
-	sbuf_addstr(out, env);
-	return 1;
 }
 
 /* How often a waiting UI thread asks its waiting callback (Ctrl-G). */
@@ -355,8 +325,7 @@ static bool imap_same(const struct mailbox *a, const struct mailbox *b)
 	return strcmp(a->name, b->name) == 0;
 }
 
-/* store_changes between the UI's rows and the worker's latest; the thread
- * keys made move from old to now (a UID's envelope never changes). */
+/* store_changes between the UI's rows and the worker's latest. */
 static void diff(struct imap_rows *old, struct imap_rows *now, struct store_changes *ch)
 {
 	size_t kept = 0;
@@ -371,10 +340,6 @@ static void diff(struct imap_rows *old, struct imap_rows *now, struct store_chan
 			continue;
 		}
 		kept++;
-		if (now->v[at].threadkey == NULL && now->v[at].envelope != NULL) {
-			now->v[at].threadkey = old->v[k].threadkey;
-			old->v[k].threadkey = NULL;
-		}
 		if (now->v[at].flags != old->v[k].flags ||
 		    imap_keywords_differ(now->v[at].keywords, old->v[k].keywords))
 			ch->changed[ch->n_changed++] = old->v[k].uid;
@@ -410,6 +375,11 @@ static int imap_sync(struct mailbox *mb, struct store_changes *ch_r, const char 
 		}
 		im->pub_reset = false;
 		imap_rows_free(&im->view);
+		free(im->view_keys);
+		im->view_keys = NULL;
+		arena_free(&im->view_arena);
+		im->keys_asked = 0;
+		im->all_keys = false;
 		im->view = im->pub;
 		im->pub = (struct imap_rows){ NULL, 0 };
 		im->pub_new = false;
@@ -605,6 +575,133 @@ static int cache_handle(struct imap_mailbox *im, uint32_t *validity_r, const cha
 		im->ui_hc = hcache_open(im->cache_dir, &im->cache_error);
 	*error_r = im->cache_error;
 	return im->cache_error != NULL ? -1 : 0;
+}
+
+/* The envelope of row i: the row's own, or the header cache's. */
+static int imap_envelope(struct mailbox *mb, size_t i, struct sbuf *out, const char **error_r)
+{
+	struct imap_mailbox *im = IMB(mb);
+	const struct imap_row *r = &im->view.v[i];
+	struct hcache_msg m;
+	uint32_t validity;
+	int got;
+
+	if (r->envelope != NULL) {
+		sbuf_addstr(out, r->envelope);
+		return 1;
+	}
+	if (!r->cached || cache_handle(im, &validity, error_r) < 0)
+		return 0;
+	got = hcache_get(im->ui_hc, im->acct.url.folder, r->uid, &m, &im->cache_error);
+	if (got > 0 && m.envelope != NULL)
+		sbuf_addstr(out, m.envelope);
+	else
+		got = 0;
+	hcache_msg_clear(&m);
+	*error_r = im->cache_error;
+	return got;
+}
+
+struct keys_walk {
+	struct imap_mailbox *im;
+	size_t at;		/* the next view row to match */
+	struct sbuf tmp;
+};
+
+/* Keeps the cache's thread key of m for its view row (both in UID
+ * order); a record without one (version 2) has it made from its
+ * envelope. */
+static int key_row(const struct hcache_msg *m, void *ctx)
+{
+	struct keys_walk *w = ctx;
+	struct imap_mailbox *im = w->im;
+	const struct imap_rows *v = &im->view;
+	const char *key;
+	size_t len;
+
+	while (w->at < v->n && v->v[w->at].uid < m->uid)
+		w->at++;
+	if (w->at >= v->n || v->v[w->at].uid != m->uid)
+		return 0;
+	if (m->threadkey != NULL) {
+		key = m->threadkey;
+		len = m->threadkey_len;
+	} else if (m->envelope != NULL) {
+		sbuf_reset(&w->tmp);
+		if (envelope_thread_key(m->envelope, strlen(m->envelope), &w->tmp) < 0)
+			return 0;
+		key = w->tmp.buf;
+		len = w->tmp.len;
+	} else {
+		return 0;
+	}
+	/* The key's fields are NUL-terminated: bytes, not a string. */
+	im->view_keys[w->at] = memcpy(arena_alloc(im->view_arena, len), key, len);
+	return 0;
+}
+
+/* The thread keys of the view's cached rows (view_keys, allocated), read
+ * in one walk of the cache when threading asks for many after a sync (a
+ * reopen threading every row parses no envelope), and let go at the
+ * next sync. */
+static void load_keys(struct imap_mailbox *im)
+{
+	struct keys_walk w = { im, 0, SBUF_INIT };
+	const char *err;
+	uint32_t validity;
+
+	if (cache_handle(im, &validity, &err) == 0 &&
+	    hcache_walk(im->ui_hc, im->acct.url.folder,
+			HCACHE_WANT_THREADKEY | HCACHE_WANT_ENVELOPE_IF_NO_KEY, key_row, &w,
+			&im->cache_error) < 0) {
+		/* Threads from what the rows hold; a cache that fails costs
+		 * only the keys it would have given. */
+	}
+	sbuf_release(&w.tmp);
+}
+
+/* One cached row's thread key into view_keys. */
+static void load_key(struct imap_mailbox *im, size_t i)
+{
+	struct keys_walk w = { im, i, SBUF_INIT };
+	struct hcache_msg m;
+	const char *err;
+	uint32_t validity;
+
+	if (cache_handle(im, &validity, &err) == 0 &&
+	    hcache_get(im->ui_hc, im->acct.url.folder, im->view.v[i].uid, &m,
+		       &im->cache_error) > 0) {
+		key_row(&m, &w);
+		hcache_msg_clear(&m);
+	}
+	sbuf_release(&w.tmp);
+}
+
+/* Keys asked one by one (the rows added to kept threads) before one walk
+ * reads them all (threading every row). */
+#define KEYS_ONE_BY_ONE 64
+
+static const char *imap_threadkey(const struct mailbox *mb, size_t i)
+{
+	/* The view and its keys are the UI thread's own. */
+	struct imap_mailbox *im = IMB((struct mailbox *)mb);
+	const struct imap_row *r = &im->view.v[i];
+
+	if (r->threadkey != NULL || !r->cached)
+		return r->threadkey;
+	if (im->view_keys == NULL) {
+		im->view_keys = xcalloc(im->view.n + 1, sizeof(*im->view_keys));
+		im->view_arena = arena_new(0);
+	}
+	if (im->view_keys[i] == NULL && !im->all_keys) {
+		if (++im->keys_asked <= KEYS_ONE_BY_ONE) {
+			load_key(im, i);
+		} else {
+			load_keys(im);
+			im->all_keys = true;
+		}
+	}
+	return im->view_keys[i];
 }
 
 static int imap_cache_get(struct mailbox *mb, const char *name, struct sbuf *out,

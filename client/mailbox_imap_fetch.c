@@ -23,7 +23,10 @@
  * next open fetches the rest. */
 #include "client/mailbox_imap-private.h"
 
+#include "client/envelope.h"
+
 #include "lib/clock.h"
+#include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
 #include <stdlib.h>
@@ -32,6 +35,10 @@
 
 /* How often a long fill publishes its rows and its progress. */
 #define FILL_PUBLISH_MS 1000
+/* A long fill writes the headers it got to the cache every this many rows
+ * and lets go of them: a first open of 100,000 messages never holds every
+ * envelope (nor one transaction of them all) in memory. */
+#define FILL_CACHE_ROWS 1000
 
 /* ---- the header cache, on the worker only ----
  * A cache that fails is dropped for this session: it only saves time. */
@@ -58,12 +65,27 @@ static void row_to_cache(const struct imap_row *r, struct hcache_msg *m)
 	m->size = r->size;
 	m->internaldate = r->internaldate;
 	m->envelope = r->envelope;
+	m->threadkey = r->threadkey;
+	m->threadkey_len = r->threadkey ? imap_threadkey_len(r->threadkey) : 0;
 }
+
+struct loading {
+	struct imap_rows *rows;
+	size_t cap;
+};
 
 static int cache_row(const struct hcache_msg *m, void *ctx)
 {
-	struct imap_rows *rows = ctx;
-	struct imap_row *r = &rows->v[rows->n++];
+	struct loading *l = ctx;
+	struct imap_rows *rows = l->rows;
+	struct imap_row *r;
+
+	if (rows->n == l->cap) {
+		l->cap *= 2;
+		rows->v = xreallocarray(rows->v, l->cap, sizeof(*rows->v));
+	}
+	r = &rows->v[rows->n++];
+	memset(r, 0, sizeof(*r));
 
 	r->uid = m->uid;
 	r->flags = m->flags;
@@ -86,26 +108,83 @@ static int cache_row(const struct hcache_msg *m, void *ctx)
 	}
 	r->size = m->size;
 	r->internaldate = m->internaldate;
-	r->envelope = imap_str_of(m->envelope);
+	r->cached = true;	/* the envelope stays there */
+	/* A record of version 2 (no thread key) comes with its envelope:
+	 * the key is made once, and imap_cache_load writes it back. */
+	if (m->envelope != NULL) {
+		struct sbuf key = SBUF_INIT;
+
+		if (envelope_thread_key(m->envelope, strlen(m->envelope), &key) == 0) {
+			r->envelope = imap_str_of(m->envelope);
+			r->threadkey = imap_str_new(key.buf, key.len);
+		}
+		sbuf_release(&key);
+	}
 	return 0;
+}
+
+/* Drops from memory the headers the cache holds (after writing them). */
+static void forget_cached(struct imap_rows *rows)
+{
+	for (size_t k = 0; k < rows->n; k++) {
+		struct imap_row *r = &rows->v[k];
+
+		if (r->envelope == NULL)
+			continue;
+		imap_str_unref(r->envelope);
+		imap_str_unref(r->threadkey);
+		r->envelope = r->threadkey = NULL;
+		r->cached = true;
+	}
+}
+
+/* Writes back the thread keys made for records of version 2, once, in
+ * transactions of UPGRADE_BATCH (a write transaction holds its pages in
+ * memory). */
+#define UPGRADE_BATCH 4096
+static void upgrade_keys(struct imap_mailbox *im, struct imap_rows *rows)
+{
+	struct hcache_msg *put = xcalloc(UPGRADE_BATCH, sizeof(*put));
+	size_t n = 0;
+	char *err = NULL;
+
+	for (size_t k = 0; k <= rows->n && im->hc != NULL; k++) {
+		if (k < rows->n && rows->v[k].threadkey != NULL)
+			row_to_cache(&rows->v[k], &put[n++]);
+		if (n == UPGRADE_BATCH || (k == rows->n && n > 0)) {
+			if (hcache_put(im->hc, im->acct.url.folder, put, n, &err) < 0)
+				cache_fail(im, err);
+			for (size_t j = 0; j < n; j++)
+				free(put[j].keywords);
+			n = 0;
+		}
+	}
+	for (size_t j = 0; j < n; j++)
+		free(put[j].keywords);
+	free(put);
+	if (im->hc != NULL)
+		forget_cached(rows);
 }
 
 uint32_t imap_cache_load(struct imap_mailbox *im, struct imap_rows *mine)
 {
 	struct hcache_folder f;
+	struct loading l = { mine, 0 };
 	char *err = NULL;
-	long n;
 	int r;
 
 	if (im->hc == NULL)
 		return 0;
 	r = hcache_folder_get(im->hc, im->acct.url.folder, &f, &err);
-	n = r > 0 ? hcache_count(im->hc, im->acct.url.folder, &err) : -1;
-	if (r > 0 && n >= 0) {
-		mine->v = xcalloc((size_t)n + 1, sizeof(*mine->v));
-		/* A row the cache adds meanwhile would overflow: one process
-		 * per folder writes it, this one, and not yet. */
-		if (hcache_foreach(im->hc, im->acct.url.folder, cache_row, mine, &err) == 0) {
+	if (r > 0) {
+		/* One walk, no count first: the rows number less than UIDNEXT
+		 * (pages of the array never filled are never touched). */
+		l.cap = f.uidnext < 1024 ? 1024 : f.uidnext > (1u << 24) ? 1u << 24 : f.uidnext;
+		mine->v = xmalloc(l.cap * sizeof(*mine->v));
+		if (hcache_walk(im->hc, im->acct.url.folder,
+				HCACHE_WANT_KEYWORDS | HCACHE_WANT_ENVELOPE_IF_NO_KEY, cache_row, &l,
+				&err) == 0) {
+			upgrade_keys(im, mine);
 			im->modseq = f.highestmodseq;
 			return f.uidvalidity;
 		}
@@ -137,8 +216,8 @@ static bool uid_in(const uint32_t *v, size_t n, uint32_t uid)
 /* Tells the cache how old became now; fetched[0..n_fetched) (ascending)
  * are the UIDs whose headers were fetched.  The merge moved old's
  * headers into now, so only that list tells which rows the cache lacks:
- * a warm open rewrites none. */
-static void cache_update(struct imap_mailbox *im, const struct imap_rows *old,
+ * a warm open rewrites none.  Whether the cache holds now's headers. */
+static bool cache_update(struct imap_mailbox *im, const struct imap_rows *old,
 			 const struct imap_rows *now, const uint32_t *fetched, size_t n_fetched)
 {
 	struct hcache_msg *put = xcalloc(now->n + 1, sizeof(*put));
@@ -147,16 +226,19 @@ static void cache_update(struct imap_mailbox *im, const struct imap_rows *old,
 	size_t n_put = 0, n_fl = 0, n_gone = 0;
 	const char *folder = im->acct.url.folder;
 	char *err = NULL;
+	bool ok = false;
 
 	if (im->hc == NULL)
 		goto done;
 	for (size_t k = 0; k < now->n; k++) {
 		long at = imap_rows_find(old, now->v[k].uid);
 
-		if (at < 0 || (now->v[k].envelope != NULL && uid_in(fetched, n_fetched, now->v[k].uid)))
+		/* A row written during the fill has no envelope here now. */
+		if (now->v[k].envelope != NULL &&
+		    (at < 0 || uid_in(fetched, n_fetched, now->v[k].uid)))
 			row_to_cache(&now->v[k], &put[n_put++]);
-		else if (old->v[at].flags != now->v[k].flags ||
-			 imap_keywords_differ(old->v[at].keywords, now->v[k].keywords))
+		else if (at >= 0 && (old->v[at].flags != now->v[k].flags ||
+			 imap_keywords_differ(old->v[at].keywords, now->v[k].keywords)))
 			row_to_cache(&now->v[k], &fl[n_fl++]);
 	}
 	for (size_t k = 0; k < old->n; k++)
@@ -166,6 +248,8 @@ static void cache_update(struct imap_mailbox *im, const struct imap_rows *old,
 	    (n_fl && hcache_set_flags(im->hc, folder, fl, n_fl, &err) < 0) ||
 	    (n_gone && hcache_remove(im->hc, folder, gone, n_gone, &err) < 0))
 		cache_fail(im, err);
+	else
+		ok = true;
 done:
 	for (size_t k = 0; k < n_put; k++)
 		free(put[k].keywords);
@@ -174,6 +258,7 @@ done:
 	free(put);
 	free(fl);
 	free(gone);
+	return ok;
 }
 
 /* The cache's HIGHESTMODSEQ once the rows it covers are in. */
@@ -235,7 +320,7 @@ struct imap_rows imap_rows_merge(struct imap_rows *mine, const struct remote_msg
 			if (mode != IMAP_MERGE_DELTA || in_ranges(ranges, n_ranges, r->uid))
 				continue;
 			next.v[next.n++] = *r;
-			r->envelope = r->keywords = NULL;	/* moved */
+			r->envelope = r->threadkey = r->keywords = NULL;	/* moved */
 		} else if (m != NULL && (r == NULL || m->uid < r->uid)) {
 			j++;
 			/* A FETCH may repeat a UID (an unsolicited one too). */
@@ -249,14 +334,14 @@ struct imap_rows imap_rows_merge(struct imap_rows *mine, const struct remote_msg
 		} else {
 			i++, j++;
 			next.v[next.n] = *r;
-			r->envelope = r->keywords = NULL;	/* moved */
+			r->envelope = r->threadkey = r->keywords = NULL;	/* moved */
 			if (mode != IMAP_MERGE_ALL_UIDS) {
 				next.v[next.n].flags = m->flags;
 				imap_str_unref(next.v[next.n].keywords);
 				next.v[next.n].keywords = imap_str_of(m->keywords);
 			}
 			/* Known but never given headers (a fill cut short). */
-			if (next.v[next.n].envelope == NULL)
+			if (!imap_row_has_headers(&next.v[next.n]))
 				missing[n_missing++] = m->uid;
 			next.n++;
 		}
@@ -276,7 +361,7 @@ static void fill_publish(struct imap_mailbox *im, const struct imap_rows *next, 
 	struct imap_rows have = { xcalloc(next->n + 1, sizeof(*have.v)), 0 };
 
 	for (size_t k = 0; k < next->n; k++)
-		if (next->v[k].envelope != NULL)
+		if (imap_row_has_headers(&next->v[k]))
 			have.v[have.n++] = next->v[k];
 	imap_publish(im, &have);
 	free(have.v);	/* the envelopes are next's */
@@ -290,7 +375,7 @@ static void drop_headless(struct imap_rows *next)
 	size_t m = 0;
 
 	for (size_t k = 0; k < next->n; k++) {
-		if (next->v[k].envelope != NULL)
+		if (imap_row_has_headers(&next->v[k]))
 			next->v[m++] = next->v[k];
 		else
 			imap_str_unref(next->v[k].keywords);
@@ -298,21 +383,71 @@ static void drop_headless(struct imap_rows *next)
 	next->n = m;
 }
 
+/* r's headers from a FETCH: the envelope and its thread key, made here
+ * on the worker (the cache keeps it: the UI threads without parsing). */
+static void take_headers(struct imap_row *r, const char *envelope, struct sbuf *tmp)
+{
+	imap_str_unref(r->envelope);
+	imap_str_unref(r->threadkey);
+	r->envelope = imap_str_of(envelope);
+	r->threadkey = NULL;
+	r->cached = false;
+	sbuf_reset(tmp);
+	if (envelope != NULL && envelope_thread_key(envelope, strlen(envelope), tmp) == 0)
+		r->threadkey = imap_str_new(tmp->buf, tmp->len);
+}
+
+/* Writes the headers of next's rows at[0..n) to the cache and drops them
+ * from memory (they stay in memory if the cache fails). */
+static void fill_cache(struct imap_mailbox *im, struct imap_rows *next, const size_t *at, size_t n)
+{
+	struct hcache_msg *put = xcalloc(n + 1, sizeof(*put));
+	size_t n_put = 0;
+	char *err = NULL;
+
+	for (size_t k = 0; k < n; k++)
+		if (next->v[at[k]].envelope != NULL)
+			row_to_cache(&next->v[at[k]], &put[n_put++]);
+	if (im->hc != NULL && n_put > 0 &&
+	    hcache_put(im->hc, im->acct.url.folder, put, n_put, &err) < 0) {
+		cache_fail(im, err);
+	} else if (im->hc != NULL) {
+		for (size_t k = 0; k < n; k++) {
+			struct imap_row *r = &next->v[at[k]];
+
+			if (r->envelope == NULL)
+				continue;	/* none came: not cached */
+			imap_str_unref(r->envelope);
+			imap_str_unref(r->threadkey);
+			r->envelope = r->threadkey = NULL;
+			r->cached = true;
+		}
+	}
+	for (size_t k = 0; k < n_put; k++)
+		free(put[k].keywords);
+	free(put);
+}
+
 /* Fetches the headers of missing[0..n) into next, highest UIDs first.
  * 0, or -1 with *error_r (next keeps what came). */
 static int fill(struct remote_conn *c, struct imap_mailbox *im, struct imap_rows *next,
 		const uint32_t *missing, size_t n, char **error_r)
 {
+	struct sbuf tmp = SBUF_INIT;
 	int64_t last = 0;
-	size_t done = 0;
+	size_t done = 0, *pending = xcalloc(FILL_CACHE_ROWS + REMOTE_FETCH_BATCH, sizeof(*pending));
+	size_t n_pending = 0;
+	int r = 0;
 
 	for (size_t end = n; end > 0;) {
 		size_t start = end > REMOTE_FETCH_BATCH ? end - REMOTE_FETCH_BATCH : 0;
 		struct remote_msg *got;
 		size_t n_got;
 
-		if (remote_fetch(c, missing + start, end - start, true, &got, &n_got, error_r) < 0)
-			return -1;
+		if (remote_fetch(c, missing + start, end - start, true, &got, &n_got, error_r) < 0) {
+			r = -1;
+			break;
+		}
 		for (size_t j = 0; j < n_got; j++) {
 			long at = imap_rows_find(next, got[j].uid);
 
@@ -323,34 +458,47 @@ static int fill(struct remote_conn *c, struct imap_mailbox *im, struct imap_rows
 			next->v[at].keywords = imap_str_of(got[j].keywords);
 			next->v[at].size = got[j].size;
 			next->v[at].internaldate = got[j].internaldate;
-			imap_str_unref(next->v[at].envelope);
-			next->v[at].envelope = imap_str_of(got[j].envelope);
+			take_headers(&next->v[at], got[j].envelope, &tmp);
+			if (n_pending < FILL_CACHE_ROWS + REMOTE_FETCH_BATCH)
+				pending[n_pending++] = (size_t)at;
 		}
 		remote_msgs_free(got, n_got);
 		done += end - start;
 		end = start;
 		if (end == 0)
 			break;
+		if (n_pending >= FILL_CACHE_ROWS) {
+			fill_cache(im, next, pending, n_pending);
+			n_pending = 0;
+		}
 		/* The first screenful at once, then about once a second. */
 		if (clock_monotonic_ms() - last >= FILL_PUBLISH_MS) {
 			fill_publish(im, next, done, n);
 			last = clock_monotonic_ms();
 		}
-		if (imap_serve(c, im, NULL, error_r) < 0)
-			return -1;
+		if (imap_serve(c, im, NULL, error_r) < 0) {
+			r = -1;
+			break;
+		}
 	}
-	return 0;
+	/* The rest goes with the fill's end (cache_update, one write). */
+	free(pending);
+	sbuf_release(&tmp);
+	return r;
 }
 
 /* Makes mine next (fetched as cache_update's): the cache learns the
- * difference. */
+ * difference, and the headers it now holds leave memory. */
 static void adopt(struct imap_mailbox *im, struct imap_rows *mine, struct imap_rows *next,
 		  const uint32_t *fetched, size_t n_fetched)
 {
-	cache_update(im, mine, next, fetched, n_fetched);
+	bool cached = cache_update(im, mine, next, fetched, n_fetched);
+
 	imap_rows_free(mine);
 	*mine = *next;
 	*next = (struct imap_rows){ NULL, 0 };
+	if (cached)
+		forget_cached(mine);
 }
 
 /* The headers of missing, then next becomes mine; on failure mine keeps
@@ -424,7 +572,7 @@ static int settle_uids(struct remote_conn *c, struct imap_rows *next, uint32_t *
 	*missing = xcalloc(next->n + 1, sizeof(**missing));
 	*n_missing = 0;
 	for (size_t k = 0; k < next->n; k++)
-		if (next->v[k].envelope == NULL)
+		if (!imap_row_has_headers(&next->v[k]))
 			(*missing)[(*n_missing)++] = next->v[k].uid;
 	return 0;
 }

@@ -73,11 +73,20 @@ void imap_rows_free(struct imap_rows *r)
 	for (size_t k = 0; k < r->n; k++) {
 		imap_str_unref(r->v[k].envelope);
 		imap_str_unref(r->v[k].keywords);
-		free(r->v[k].threadkey);
+		imap_str_unref(r->v[k].threadkey);
 	}
 	free(r->v);
 	r->v = NULL;
 	r->n = 0;
+}
+
+size_t imap_threadkey_len(const char *key)
+{
+	const char *p = key;
+
+	for (int f = 0; f < 5; f++)
+		p += strlen(p) + 1;
+	return (size_t)(p - key);
 }
 
 bool imap_keywords_differ(const char *a, const char *b)
@@ -143,6 +152,7 @@ void imap_publish(struct imap_mailbox *im, const struct imap_rows *mine)
 	for (size_t k = 0; k < mine->n; k++) {
 		copy.v[k] = mine->v[k];
 		copy.v[k].envelope = imap_str_ref(mine->v[k].envelope);
+		copy.v[k].threadkey = imap_str_ref(mine->v[k].threadkey);
 		copy.v[k].keywords = imap_str_ref(mine->v[k].keywords);
 	}
 	pthread_mutex_lock(&im->lock);
@@ -371,11 +381,49 @@ static void refuse_request(struct imap_mailbox *im)
 	}
 }
 
+/* The cached rows, loaded on a thread of their own while the worker
+ * connects (each takes ~0.1 s for 100,000 messages; neither needs the
+ * other until the SELECT names the known UIDs), and published at once. */
+struct loader {
+	struct imap_mailbox *im;
+	struct imap_rows rows;
+	uint32_t validity;
+	pthread_t thread;
+	bool running;
+};
+
+static void *load_cached(void *arg)
+{
+	struct loader *l = arg;
+	struct imap_mailbox *im = l->im;
+
+	l->validity = imap_cache_load(im, &l->rows);
+	if (l->validity != 0) {
+		pthread_mutex_lock(&im->lock);
+		im->uidvalidity = l->validity;
+		pthread_mutex_unlock(&im->lock);
+		imap_publish(im, &l->rows);
+	}
+	return NULL;
+}
+
+/* The loaded rows into *mine (empty) once the loader is done. */
+static void loader_join(struct loader *l, struct imap_rows *mine, uint32_t *validity)
+{
+	if (!l->running)
+		return;
+	pthread_join(l->thread, NULL);
+	l->running = false;
+	*mine = l->rows;
+	*validity = l->validity;
+}
+
 void *mailbox_imap_worker(void *arg)
 {
 	struct imap_mailbox *im = arg;
 	struct imap_rows mine = { NULL, 0 };
-	uint32_t known_validity;
+	struct loader loader = { .im = arg };
+	uint32_t known_validity = 0;
 	int backoff = 1;
 	bool quiet = false;
 	char *cerr = NULL;
@@ -387,12 +435,14 @@ void *mailbox_imap_worker(void *arg)
 	}
 	free(cerr);
 	/* What the last session saw, on screen before the server answers. */
-	known_validity = imap_cache_load(im, &mine);
-	if (known_validity != 0) {
-		pthread_mutex_lock(&im->lock);
-		im->uidvalidity = known_validity;
-		pthread_mutex_unlock(&im->lock);
-		imap_publish(im, &mine);
+	if (im->target) {
+		/* No folder, no rows. */
+	} else if (pthread_create(&loader.thread, NULL, load_cached, &loader) == 0) {
+		loader.running = true;
+	} else {
+		load_cached(&loader);
+		mine = loader.rows;
+		known_validity = loader.validity;
 	}
 	for (;;) {
 		struct remote_conn *c;
@@ -410,6 +460,7 @@ void *mailbox_imap_worker(void *arg)
 					xasprintf("Connecting to %s...", im->acct.url.host));
 		}
 		c = remote_connect(&im->acct, &err);
+		loader_join(&loader, &mine, &known_validity);
 		pthread_mutex_lock(&im->lock);
 		im->conn = c;
 		if (im->quit && c != NULL)

@@ -138,6 +138,24 @@ static const struct command commands[] = {
 	  "Retries back off from `queue_retry_min` doubling to `queue_retry_max`;\n"
 	  "after `queue_lifetime` the sender gets an RFC 3464 bounce.  Queue files\n"
 	  "live in STATE_DIR/queue (state_dir, else FOLDER/.loft).\n" },
+	{ "sync", cmd_sync, "[--status] [--delete-folders] [ACCOUNT...]",
+	  "mirror an upstream IMAP account with the store, or pull from it",
+	  "Syncs each ACCOUNT (an `account NAME { }` block with imap_url), or with\n"
+	  "none every account whose `sync` is not off.  sync=mirror is two-way, as\n"
+	  "mbsync: new messages both ways, flags and IMAP keywords both\n"
+	  "ways, expunges as sync_expunge says, folders (sync_folders patterns)\n"
+	  "created on the side that lacks them.  A folder deleted on one side is\n"
+	  "only reported, unless --delete-folders.  Merge rule: a flag changed on\n"
+	  "one side since the last sync takes that side's value; with no agreed\n"
+	  "state (after a UIDVALIDITY change, a first sync of two full folders) a\n"
+	  "flag set on either side stays set.  sync=pull fetches new messages into\n"
+	  "delivery.  The state is in STATE_DIR/sync/ACCOUNT; a run\n"
+	  "killed at any point is completed by the next without duplicates.\n"
+	  "--status prints per folder the last success, the last error and the\n"
+	  "messages paired, without connecting.\n"
+	  "Exit status: 0 done; 64 bad usage or no such account; 69 an account\n"
+	  "that cannot be synced (sync off, no imap_url, mode not built); 75 a\n"
+	  "temporary failure (network, server, locked store): run it again.\n" },
 	{ "sieve", cmd_sieve, "check FILE | test FILE MESSAGE [-f sender] [-a rcpt]",
 	  "check a Sieve script, or show what it would do with a message",
 	  "check: compiles FILE (RFC 5228 with fileinto, envelope, imap4flags,\n"
@@ -183,7 +201,7 @@ static const struct command commands[] = {
 	  "to shutdown_timeout) and exits 0.  Runs in the foreground and logs to\n"
 	  "stderr (or syslog: log=syslog) unless --detach, which writes --pidfile.\n"
 	  "At start it warns once about each setting the mailrc sets that is not\n"
-	  "built yet (fetch_interval) and about account blocks, which nothing uses yet.\n" },
+	  "built yet (sync_interval) and about account blocks, which nothing uses yet.\n" },
 	{ "imapd", cmd_imapd, "",
 	  "an IMAP session on standard input and output (for tunnels)",
 	  "Serves the store over IMAP on standard input and output, already logged\n"

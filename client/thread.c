@@ -10,6 +10,7 @@
  * Dummies are then dissolved: each message hangs under its nearest present
  * ancestor.  Everything after that works on message indices only. */
 #include "client/thread.h"
+#include "client/thread-private.h"
 
 #include "lib/arena.h"
 #include "lib/xalloc.h"
@@ -426,14 +427,30 @@ static void lay_out(struct thread *t, const int64_t *date, const int32_t *mp,
 		keys[k].date = opt->newest_first ? -nodes[top].activity : nodes[top].activity;
 	}
 	qsort(keys, nroots, sizeof(*keys), key_cmp);
-	t->first_root = nroots ? keys[0].idx : -1;
-	for (size_t k = 0; k < nroots; k++)
-		nodes[keys[k].idx].next_sibling = k + 1 < nroots ? keys[k + 1].idx : -1;
-	/* Display order: depth-first, without a stack (parent links climb). */
-	size_t row = 0;
+	int32_t *roots = xmalloc((nroots ? nroots : 1) * sizeof(*roots));
 
+	for (size_t k = 0; k < nroots; k++)
+		roots[k] = keys[k].idx;
+	free(keys);
+	thread_lay_rows(t, nodes, order, roots, nroots);
+	free(roots);
+}
+
+void thread_lay_rows(struct thread *t, struct thread_node *nodes, uint32_t *order,
+		     const int32_t *roots, size_t nroots)
+{
+	size_t n = t->n, row = 0;
+
+	t->first_root = nroots ? roots[0] : -1;
+	for (size_t k = 0; k < nroots; k++)
+		nodes[roots[k]].next_sibling = k + 1 < nroots ? roots[k + 1] : -1;
+	for (size_t i = 0; i < n; i++) {
+		nodes[i].flags &= ~(uint32_t)THREAD_LAST;
+		nodes[i].size = 1;
+	}
+	/* Display order: depth-first, without a stack (parent links climb). */
 	for (size_t k = 0; k < nroots; k++) {
-		int32_t top = keys[k].idx, x = top;
+		int32_t top = roots[k], x = top;
 
 		for (;;) {
 			struct thread_node *nd = &nodes[x];
@@ -441,10 +458,13 @@ static void lay_out(struct thread *t, const int64_t *date, const int32_t *mp,
 			nd->row = (uint32_t)row;
 			order[row++] = (uint32_t)x;
 			nd->activity = nodes[top].activity;
+			nd->root = top;
 			if (x != top) {
 				nd->depth = nodes[nd->parent].depth + 1;
 				if (nd->next_sibling < 0)
 					nd->flags |= THREAD_LAST;
+			} else {
+				nd->depth = 0;
 			}
 			if (nd->first_child >= 0) {
 				x = nd->first_child;
@@ -458,7 +478,7 @@ static void lay_out(struct thread *t, const int64_t *date, const int32_t *mp,
 		}
 	}
 	if (nroots > 0)
-		nodes[keys[nroots - 1].idx].flags |= THREAD_LAST;
+		nodes[roots[nroots - 1]].flags |= THREAD_LAST;
 	/* Subtree sizes: children come after their parent in the order. */
 	for (size_t r = n; r-- > 0;) {
 		int32_t x = (int32_t)order[r];
@@ -466,7 +486,6 @@ static void lay_out(struct thread *t, const int64_t *date, const int32_t *mp,
 		if (nodes[x].parent >= 0)
 			nodes[nodes[x].parent].size += nodes[x].size;
 	}
-	free(keys);
 	t->nodes = nodes;
 	t->order = order;
 	t->nroots = nroots;

@@ -9,6 +9,7 @@
 #include "store/store.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct config;
@@ -30,6 +31,16 @@ struct daemon_smtp_listener {
 #define DAEMON_SMTP_LISTENERS 3
 #define DAEMON_IMAP_LISTENERS 2
 
+/* The sync task of one account (daemon_sync.c). */
+struct daemon_sync_task {
+	char *account;			/* malloc'd */
+	struct daemon *d;
+	pid_t pid;			/* running task, or 0 */
+	int delay_s;			/* the task waits this long first (restart backoff) */
+	int64_t started;		/* monotonic ms */
+	bool restart;			/* stopped for a reload: start again at once */
+};
+
 /* Everything the parent keeps; children get a copy by fork(). */
 struct daemon {
 	struct config *cfg;		/* owned; replaced on reload */
@@ -42,7 +53,26 @@ struct daemon {
 	struct daemon_smtp_listener smtp[DAEMON_SMTP_LISTENERS];
 	pid_t runner;			/* running queue runner, or 0 */
 	bool runner_again;		/* mail was queued while it ran */
+	struct daemon_sync_task *sync;	/* one per account synced, malloc'd */
+	size_t n_sync;
 };
+
+/* A task child's config: the mailrc read again as the user the child runs
+ * as (so "~" is theirs), into *own_r (config_free it), or the parent's
+ * when the file cannot be read now. */
+const struct config *daemon_child_config(const struct daemon *d, struct config **own_r);
+
+/* Starts the sync task of each account whose sync is not off and that has
+ * none running. */
+void daemon_sync_setup(struct daemon *d);
+/* SIGHUP, after d->cfg was replaced: stops every task; each starts again
+ * on the new settings once it ended. */
+void daemon_sync_reload(struct daemon *d);
+/* SERVER_EV_TASK_DONE for pid: false when pid is no sync task; else it is
+ * started again (with backoff) unless its account is gone or off. */
+bool daemon_sync_task_done(struct daemon *d, pid_t pid);
+/* Frees the task list (the tasks were stopped by lib/server). */
+void daemon_sync_deinit(struct daemon *d);
 
 /* (Re)binds the SMTP listeners of d->cfg with d->tls; builds their server
  * configs (the old ones are freed).  Returns 0 when every configured

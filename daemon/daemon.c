@@ -3,7 +3,8 @@
  *   loft daemon [--detach] [--pidfile FILE]
  *
  * Binds the SMTP listeners (daemon_smtp.c) on lib/server's fork-per-
- * connection machinery, runs the queue runner as a task child every
+ * connection machinery, runs one sync task child per account whose sync is
+ * not off (daemon_sync.c), runs the queue runner as a task child every
  * queue_interval and as soon as a connection child queued mail, reloads the
  * mailrc on SIGHUP (listeners whose address changed are rebound; open
  * connections keep the settings they started with), and on SIGTERM stops
@@ -56,13 +57,27 @@ static void on_runner_term(int sig)
 	queue_run_interrupt();
 }
 
+const struct config *daemon_child_config(const struct daemon *d, struct config **own_r)
+{
+	const char *error;
+
+	/* After a privilege drop, "~" in the settings must be the user's home
+	 * (the Sieve script...), not root's: read the mailrc again as the user.
+	 * Errors in lines were logged at start-up (errno 0): the good lines
+	 * count all the same.  A file gone unreadable keeps the parent's. */
+	*own_r = config_new();
+	if (d->config_path == NULL || config_load(*own_r, d->config_path, &error) == 0 ||
+	    errno == 0)
+		return *own_r;
+	return d->cfg;
+}
+
 static int run_queue(void *ctx)
 {
 	struct daemon *d = ctx;
 	struct queue_run_stats st = { 0 };
 
-	struct config *cfg = d->cfg, *own = NULL;
-	const char *error;
+	struct config *own = NULL;
 	int ret;
 
 	struct sigaction sa = { .sa_handler = on_runner_term };
@@ -70,14 +85,7 @@ static int run_queue(void *ctx)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	log_set_context("runner");
-	/* After a privilege drop, "~" in the settings must be the user's home
-	 * (the Sieve script...), not root's: read the mailrc again as the user. */
-	own = config_new();
-	/* Errors in lines were logged at start-up (errno 0): the good lines
-	 * count all the same.  A file gone unreadable keeps the parent's. */
-	if (d->config_path == NULL || config_load(own, d->config_path, &error) == 0 || errno == 0)
-		cfg = own;
-	ret = transport_run(cfg, 0, &st);
+	ret = transport_run(daemon_child_config(d, &own), 0, &st);
 	config_free(&own);
 	if (ret < 0)
 		return 1;
@@ -94,7 +102,7 @@ static void start_runner(struct daemon *d)
 {
 	pid_t pid;
 
-	if (server_tasks_running(d->srv) > 0) {
+	if (d->runner != 0) {
 		d->runner_again = true;
 		return;
 	}
@@ -120,8 +128,7 @@ static SSL_CTX *load_tls(struct config *cfg, char **fp_r)
 
 /* A setting of a feature not built yet does nothing: say so once, at
  * start, instead of leaving the user to wait for an IMAP server that is not
- * there.  Account blocks serve `loft -f` in the client; the daemon does not
- * sync them yet (no sync task is built). */
+ * there. */
 static void warn_unbuilt(const struct config *cfg)
 {
 	const char *name, *account, *file;
@@ -132,9 +139,6 @@ static void warn_unbuilt(const struct config *cfg)
 		log_warning("%s:%lu: %s%s%s%s is not built yet in this version of loft: ignored", file,
 			    line, account ? "account " : "", account ? account : "", account ? ": " : "",
 			    name);
-	for (size_t i = 0; i < config_account_count(cfg); i++)
-		log_warning("account %s: syncing accounts in the daemon is not built yet: the daemon ignores it",
-			    config_account_name(cfg, i));
 }
 
 static void apply_settings(struct daemon *d)
@@ -180,6 +184,7 @@ static void reload(struct daemon *d)
 	apply_settings(d);
 	daemon_smtp_setup(d);
 	daemon_imap_setup(d);
+	daemon_sync_reload(d);
 	log_info("reloaded");
 	return;
 fail:
@@ -198,6 +203,8 @@ static void on_event(void *ctx, struct server *srv, enum server_event ev)
 		start_runner(d);
 		break;
 	case SERVER_EV_TASK_DONE:
+		if (daemon_sync_task_done(d, server_task_done_pid(srv)))
+			break;
 		d->runner = 0;
 		if (d->runner_again)
 			start_runner(d);
@@ -411,6 +418,7 @@ int cmd_daemon(struct loft_ctx *ctx, int argc, char **argv)
 	}
 	log_info("started, pid %d", (int)getpid());
 	start_runner(&d);	/* mail left from before */
+	daemon_sync_setup(&d);
 	if (server_run(d.srv) < 0)
 		ret = EX_OSERR;
 	if (pid_abs)
@@ -418,6 +426,7 @@ int cmd_daemon(struct loft_ctx *ctx, int argc, char **argv)
 out:
 	server_free(&d.srv);
 	daemon_smtp_deinit(&d);
+	daemon_sync_deinit(&d);
 	SSL_CTX_free(d.tls);
 	free(d.fingerprint);
 	free(d.passwd_path);

@@ -10,6 +10,7 @@
 #include "store/message.h"
 #include "store/store.h"
 
+#include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -39,6 +40,14 @@ int cmd_imapd(struct loft_ctx *ctx, int argc, char **argv)
 	}
 	struct passwd *pw = getpwuid(getuid());
 	struct conn *conn = conn_new_pair(dup(STDIN_FILENO), dup(STDOUT_FILENO), 0);
+	/* Only the conn holds the client's pipe from now on: the session's
+	 * end (conn_finish) is then the end of stream the client waits for
+	 * after LOGOUT. */
+	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, STDOUT_FILENO);
+		close(null);
+	}
 	int r = imapd_session_run(conn, store, NULL, NULL, pw ? pw->pw_name : "owner");
 	conn_free(&conn);
 	store_close(&store);

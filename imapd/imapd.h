@@ -56,7 +56,8 @@ struct imapd_auth {
  * error, with store serving the mail.  preauth_user non-NULL: the session
  * starts authenticated as that user (PREAUTH greeting).  auth may be NULL.
  * Returns 0 after a LOGOUT or the peer closing, -1 after an error (logged).
- * Blocks for the whole session.  conn stays the caller's. */
+ * Blocks for the whole session.  conn stays the caller's, its output
+ * finished (conn_finish) before the session's folder and state are closed. */
 int imapd_session_run(struct conn *conn, struct store *store, const struct imapd_settings *set,
 		      const struct imapd_auth *auth, const char *preauth_user);
 

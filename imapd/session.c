@@ -6,6 +6,7 @@
 #include "imapd/session-private.h"
 
 #include "lib/arena.h"
+#include "lib/crash.h"
 #include "lib/log.h"
 #include "lib/net.h"
 #include "lib/sbuf.h"
@@ -301,7 +302,10 @@ int imapd_session_run(struct conn *conn, struct store *store, const struct imapd
 			arena_clear(s->arena);
 		}
 	}
-	conn_flush(conn);
+	/* The client sees the end now, not after the folder and the store
+	 * are closed: mbsync, for one, waits for it after LOGOUT. */
+	conn_finish(conn);
+	crash_point("imapd:teardown");
 	imapd_mbox_close(s);
 	imap_parser_free(&s->parser);
 	arena_free(&s->arena);

@@ -18,6 +18,8 @@ enum setting_type {
 	SETTING_DURATION,	/* "300", "5m", "1h30m"; seconds, min..max */
 	SETTING_SMTP_URL,	/* smtp[s]://HOST[:PORT], smtp+insecure://... */
 	SETTING_IMAP_URL,	/* imap[s]://[USER@]HOST[:PORT][/FOLDER], imap+insecure:// */
+	SETTING_POP3_URL,	/* pop3[s]://[USER@]HOST[:PORT], pop3+insecure:// */
+	SETTING_PULL_AFTER,	/* keep, seen, move:FOLDER, delete */
 };
 
 #define SETTING_F_ACCOUNT	0x01	/* may be set inside an account block */

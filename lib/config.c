@@ -271,6 +271,23 @@ static int cmd_unset(struct mailrc_parser *p, struct load *ld, const struct mail
 	return 0;
 }
 
+/* The settings of a block that only make sense together: a POP3 account
+ * has no flags or folders, so pull_after seen or move: is refused there,
+ * at the line that set it, when the block closes. */
+static int account_close(struct mailrc_parser *p, struct load *ld)
+{
+	const struct value *v = ld->cfg->accounts[ld->acc].vals;
+	const struct value *pop = &v[settings_find("pop3_url")];
+	const struct value *after = &v[settings_find("pull_after")];
+	const char *a = after->set ? after->text : NULL;
+
+	if (!pop->set || pop->text == NULL || a == NULL ||
+	    (strcmp(a, "seen") != 0 && strncmp(a, "move:", 5) != 0))
+		return 0;
+	return mailrc_error(p, after->line, 1, "pull_after %s needs IMAP: a pop3_url account "
+			    "takes keep or delete", a);
+}
+
 static int cmd_account(struct mailrc_parser *p, struct load *ld, const struct mailrc_cmd *cmd)
 {
 	struct config *cfg = ld->cfg;
@@ -383,8 +400,10 @@ static int on_command(struct mailrc_parser *p, const struct mailrc_cmd *cmd, voi
 		return cmd_unset(p, ld, cmd);
 	if (ld->acc >= 0) {
 		if (strcmp(w->text, "}") == 0 && cmd->argc == 1) {
+			int r = account_close(p, ld);
+
 			ld->acc = -1;
-			return 0;
+			return r;
 		}
 		if (strcmp(w->text, "account") == 0)
 			return mailrc_error(p, w->line, w->col, "account blocks cannot be nested");

@@ -35,6 +35,7 @@ struct conn {
 	struct sbuf out;
 	size_t discarded;
 	bool timed_out;
+	bool finished;		/* conn_finish(): the output side is closed */
 	const char *err;
 	char errbuf[256];
 };
@@ -230,7 +231,8 @@ void conn_free(struct conn **cp)
 		return;
 	if (c->ssl != NULL) {
 		ERR_clear_error();
-		SSL_shutdown(c->ssl);	/* one try: non-blocking, best effort */
+		if (!c->finished)
+			SSL_shutdown(c->ssl);	/* one try: non-blocking, best effort */
 		SSL_free(c->ssl);
 	}
 	if (c->fd >= 0)
@@ -371,6 +373,33 @@ int conn_flush(struct conn *c)
 	}
 	sbuf_reset(&c->out);
 	return 0;
+}
+
+int conn_finish(struct conn *c)
+{
+	int ret = conn_flush(c);
+
+	if (c->finished)
+		return ret;
+	c->finished = true;
+	if (c->ssl != NULL) {
+		ERR_clear_error();
+		SSL_shutdown(c->ssl);	/* one try: non-blocking, best effort */
+	}
+	if (c->wfd == c->fd) {
+		shutdown(c->fd, SHUT_WR);
+	} else {
+		/* A pipe pair's output is stdout: /dev/null takes the fd
+		 * number (a file opened later must not get it), the pipe's
+		 * end is released. */
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+		if (null >= 0) {
+			dup2(null, c->wfd);
+			close(null);
+		}
+	}
+	return ret;
 }
 
 int conn_fill(struct conn *c)

@@ -52,7 +52,8 @@ struct conn *conn_new(int fd, int timeout_ms);
  * (conn_starttls_* fail). */
 struct conn *conn_new_pair(int in_fd, int out_fd, int timeout_ms);
 /* Flushes nothing: pending output is dropped (call conn_flush first).
- * Sends a TLS close_notify when TLS is on, closes the fd, sets *cp NULL. */
+ * Sends a TLS close_notify when TLS is on (unless conn_finish() did),
+ * closes the fd, sets *cp NULL. */
 void conn_free(struct conn **cp);
 void conn_set_timeout(struct conn *c, int timeout_ms);
 /* An overall deadline for everything c does from now on, in ms of
@@ -91,6 +92,13 @@ void conn_write(struct conn *c, const void *data, size_t len);
 void conn_printf(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Sends the queued output.  0, or -1 on error or timeout. */
 int conn_flush(struct conn *c);
+/* The end of what this side sends: the queued output, a TLS close_notify,
+ * then end of stream (a TCP FIN; on a pipe pair the output's pipe is let
+ * go),
+ * so the peer sees the end at once while this process still tidies up.
+ * Reading stays possible; nothing more may be written.  0, or -1 when the
+ * output could not all be sent. */
+int conn_finish(struct conn *c);
 
 /* STARTTLS, server side: sends pending output in the clear, then DISCARDS
  * every unread byte -- plaintext a client pipelined behind STARTTLS must

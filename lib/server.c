@@ -55,6 +55,7 @@ struct server {
 	struct child *kids;
 	size_t n_kids, kids_alloc;
 	unsigned max_children, max_per_ip, n_conns, n_tasks;
+	pid_t done_pid;		/* the task SERVER_EV_TASK_DONE is about */
 	int drain_s, timer_s;
 	bool have_user, stopping, killed_term, killed_kill;
 	uid_t uid;
@@ -233,6 +234,7 @@ void server_set_user(struct server *srv, uid_t uid, gid_t gid)
 }
 
 unsigned server_tasks_running(const struct server *srv) { return srv->n_tasks; }
+pid_t server_task_done_pid(const struct server *srv) { return srv->done_pid; }
 
 void server_poke(struct server *srv)
 {
@@ -481,8 +483,11 @@ static void reap(struct server *srv)
 				srv->n_tasks--;
 				if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 					log_warning("task %d ended with status %d", (int)pid, status);
-				if (!srv->stopping)
+				if (!srv->stopping) {
+					srv->done_pid = pid;
 					srv->cb.event(srv->cb.ctx, srv, SERVER_EV_TASK_DONE);
+					srv->done_pid = 0;
+				}
 			} else {
 				srv->n_conns--;
 				if (WIFSIGNALED(status))

@@ -105,6 +105,8 @@ void server_set_user(struct server *srv, uid_t uid, gid_t gid);
 /* Forks a task child running fn(ctx) (privileges dropped first).  Returns
  * its pid, or -1 if fork failed.  SERVER_EV_TASK_DONE follows its exit. */
 pid_t server_spawn_task(struct server *srv, server_task_fn *fn, void *ctx);
+/* During SERVER_EV_TASK_DONE: the pid of the task that exited (0 else). */
+pid_t server_task_done_pid(const struct server *srv);
 /* Task children still running. */
 unsigned server_tasks_running(const struct server *srv);
 

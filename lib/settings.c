@@ -22,6 +22,8 @@
 
 static const char *const log_words[] = { "stderr", "syslog", NULL };
 static const char *const log_level_words[] = { "debug", "info", "warning", "error", NULL };
+static const char *const sync_words[] = { "off", "mirror", "pull", NULL };
+static const char *const sync_expunge_words[] = { "both", "local", "remote", "none", NULL };
 static const char *const sort_words[] = { "date", "threads", "from", "subject", "size", NULL };
 
 #define ACC SETTING_F_ACCOUNT
@@ -197,9 +199,6 @@ const struct setting settings_table[] = {
 	{ "mailcap_path", SETTING_STRING, "~/.mailcap:/etc/mailcap",
 	  "Mailcap files searched for viewers (text/html copiousoutput renders HTML mail), colon separated.",
 	  NULL, 0, 0, 0 },
-	{ "fetch_interval", SETTING_DURATION, "5m",
-	  "How often upstream accounts without IDLE are to be polled by the fetch loop.",
-	  NULL, 30, 7 * 86400, ACC | UNBUILT },
 	{ "imap_url", SETTING_IMAP_URL, "",
 	  "The account's IMAP folder: imaps://USER@HOST[:993]/FOLDER (implicit TLS), imap://USER@HOST[:143]/FOLDER (STARTTLS required) or imap+insecure://USER@HOST:PORT/FOLDER (plaintext, loopback only); user and folder percent-encoded.",
 	  NULL, 0, 0, ACC },
@@ -221,6 +220,24 @@ const struct setting settings_table[] = {
 	{ "imap_timeout", SETTING_DURATION, "1m",
 	  "How long loft waits for each answer of the IMAP server before it drops the connection and connects again; Ctrl-G stops a wait in the client sooner.",
 	  NULL, 1, 3600, ACC },
+	{ "sync", SETTING_ENUM, "off",
+	  "What `loft sync` does with the account: off, mirror (two-way with the server: new messages, flags, IMAP keywords, expunges, folders) or pull (new messages fetched and delivered).",
+	  sync_words, 0, 0, ACC },
+	{ "sync_folders", SETTING_STRING, "INBOX",
+	  "Folders `loft sync` mirrors: space-separated patterns (quote one with blanks), * matches any text including the hierarchy delimiter, a pattern led by ! excludes what it matches (\"INBOX\" \"Lists/*\" \"!Spam\").",
+	  NULL, 0, 0, ACC },
+	{ "sync_expunge", SETTING_ENUM, "both",
+	  "Where `loft sync` applies an expunge made on the other side: both, local (expunges made on the server are applied to the store), remote (expunges made in the store are applied on the server) or none (an expunged message is left on the other side and not copied back).",
+	  sync_expunge_words, 0, 0, ACC },
+	{ "sync_interval", SETTING_DURATION, "5m",
+	  "How often loft daemon runs a full sync of each account whose sync is not off; between them its INBOX is watched with IDLE (else NOOP every minute) and, in mirror mode, the synced folders of the store for local changes.  After an error the next try comes after 1 s, doubling up to this.",
+	  NULL, 30, 7 * 86400, ACC },
+	{ "pull_after", SETTING_PULL_AFTER, "keep",
+	  "What `loft sync` does upstream with a message it pulled (sync = pull), once the local copy is fsynced and recorded: keep (leave it), seen (mark it \\Seen), move:FOLDER (move it there) or delete; a pop3_url account takes keep or delete.",
+	  NULL, 0, 0, ACC },
+	{ "pop3_url", SETTING_POP3_URL, "",
+	  "POP3 server a sync = pull account fetches from instead of imap_url: pop3s://USER@HOST[:995] (implicit TLS), pop3://USER@HOST[:110] (STLS required) or pop3+insecure://USER@HOST:PORT (plaintext, loopback only); the login, password command, CA, fingerprint and timeout are the imap_* settings.  The server must answer UIDL.",
+	  NULL, 0, 0, ACC },
 	{ "queue_retry_min", SETTING_DURATION, "5m",
 	  "First delay before a failed delivery is tried again; it doubles after each attempt.",
 	  NULL, 1, 86400, 0 },
@@ -278,6 +295,7 @@ const char *settings_type_name(enum setting_type type)
 {
 	static const char *const names[] = {
 		"string", "path", "bool", "int", "enum", "HOST:PORT", "duration", "URL", "URL",
+		"URL", "keep|seen|move:FOLDER|delete",
 	};
 	return names[type];
 }
@@ -417,20 +435,21 @@ static int check_smtp_url(const struct setting *s, const char *value, struct sbu
 	return -1;
 }
 
-/* The grammar remote/ parses with, so a bad imap_url is a FILE:LINE:COL
- * error in `loft check` rather than at the first connection. */
-static int check_imap_url(const struct setting *s, const char *value, struct sbuf *err)
+/* The grammar remote/ parses with, so a bad imap_url or pop3_url is a
+ * FILE:LINE:COL error in `loft check` rather than at the first connection.
+ * schemes: what the URL must start with, for the message. */
+static int check_url(const struct setting *s, const char *value, const struct url_scheme *table,
+		     size_t n, unsigned flags, const char *schemes, struct sbuf *err)
 {
 	struct url u;
 	const char *why;
 
-	if (url_parse(value, url_imap_schemes, URL_IMAP_SCHEMES, URL_USER | URL_PATH, &u, &why) == 0) {
+	if (url_parse(value, table, n, flags, &u, &why) == 0) {
 		url_clear(&u);
 		return 0;
 	}
 	if (why == NULL)
-		sbuf_addf(err, "%s: '%s' must start with imaps://, imap:// (STARTTLS) or "
-			  "imap+insecure:// (plaintext)", s->name, value);
+		sbuf_addf(err, "%s: '%s' must start with %s", s->name, value, schemes);
 	else
 		sbuf_addf(err, "%s: %s: '%s'", s->name, why, value);
 	return -1;
@@ -450,7 +469,7 @@ int settings_check(const struct setting *s, const char *value, char **canon_r,
 	}
 	if (*value == '\0' && (s->type == SETTING_STRING || s->type == SETTING_PATH ||
 			       s->type == SETTING_HOSTPORT || s->type == SETTING_SMTP_URL ||
-			       s->type == SETTING_IMAP_URL)) {
+			       s->type == SETTING_IMAP_URL || s->type == SETTING_POP3_URL)) {
 		if (!(s->flags & SETTING_F_NONEMPTY))
 			return 0;
 		sbuf_addf(err, "%s: must not be empty", s->name);
@@ -491,8 +510,22 @@ int settings_check(const struct setting *s, const char *value, char **canon_r,
 			goto fail;
 		break;
 	case SETTING_IMAP_URL:
-		if (check_imap_url(s, value, err) < 0)
+		if (check_url(s, value, url_imap_schemes, URL_IMAP_SCHEMES, URL_USER | URL_PATH,
+			      "imaps://, imap:// (STARTTLS) or imap+insecure:// (plaintext)",
+			      err) < 0)
 			goto fail;
+		break;
+	case SETTING_POP3_URL:
+		if (check_url(s, value, url_pop3_schemes, URL_POP3_SCHEMES, URL_USER,
+			      "pop3s://, pop3:// (STLS) or pop3+insecure:// (plaintext)", err) < 0)
+			goto fail;
+		break;
+	case SETTING_PULL_AFTER:
+		if (strcmp(value, "keep") != 0 && strcmp(value, "seen") != 0 &&
+		    strcmp(value, "delete") != 0 && (strncmp(value, "move:", 5) != 0 || !value[5])) {
+			sbuf_addf(err, "%s: expected keep, seen, move:FOLDER or delete", s->name);
+			goto fail;
+		}
 		break;
 	case SETTING_DURATION:
 		if (!parse_duration(value, &n) || n < s->min || n > s->max) {

@@ -47,6 +47,12 @@ const struct url_scheme url_imap_schemes[URL_IMAP_SCHEMES] = {
 	{ "imap+insecure://", URL_IMAP_PLAIN, "143" },
 };
 
+const struct url_scheme url_pop3_schemes[URL_POP3_SCHEMES] = {
+	{ "pop3s://", URL_POP3S, "995" },
+	{ "pop3://", URL_POP3_STLS, "110" },
+	{ "pop3+insecure://", URL_POP3_PLAIN, "110" },
+};
+
 static int fail(const char **error_r, const char *why)
 {
 	*error_r = why;

@@ -36,6 +36,12 @@ struct url {
 enum { URL_IMAPS, URL_IMAP_STARTTLS, URL_IMAP_PLAIN };
 #define URL_IMAP_SCHEMES 3
 extern const struct url_scheme url_imap_schemes[URL_IMAP_SCHEMES];
+/* The POP3 schemes, for the pop3_url check and remote/pop3.c: pop3s://
+ * (URL_POP3S, 995), pop3:// (URL_POP3_STLS, 110) and pop3+insecure://
+ * (URL_POP3_PLAIN, 110). */
+enum { URL_POP3S, URL_POP3_STLS, URL_POP3_PLAIN };
+#define URL_POP3_SCHEMES 3
+extern const struct url_scheme url_pop3_schemes[URL_POP3_SCHEMES];
 
 /* Parses text with the n schemes.  On success fills *u (every string
  * malloc'd; url_clear frees them) and returns 0.  On failure returns -1,

@@ -7,6 +7,7 @@
  * copies, so the retry skips the folders that already have it. */
 #include "localmta/deliver.h"
 #include "localmta/deliver-private.h"
+#include "localmta/deliver_batch.h"
 #include <stdarg.h>
 #include "localmta/queue.h"
 #include "localmta/sendmail-private.h"
@@ -42,6 +43,7 @@ struct deliver {
 	char *pending_dir;		/* deferred indexing: mark here, or NULL */
 	int64_t dup_window;
 	bool queued;			/* a redirect was queued */
+	struct deliver_batch *batch;	/* appends go there (deliver_batch.h) */
 	bool files_only;		/* no indexing now: add files, not state */
 };
 
@@ -264,6 +266,17 @@ bool deliver_queued(const struct deliver *a)
 	return a->queued;
 }
 
+void deliver_set_batch(struct deliver *a, struct deliver_batch *b)
+{
+	a->batch = b;
+}
+
+void deliver_record_dup(struct deliver *a, const char *msgid)
+{
+	if (a->dup_file)
+		deliver_dup_record(a->dup_file, msgid, a->dup_window, clock_now());
+}
+
 static bool is_inbox(const char *name)
 {
 	return strcasecmp(name, "INBOX") == 0;
@@ -280,6 +293,10 @@ static int store_into(struct deliver *a, const struct target *t, const char *dat
 	uint32_t uid;
 	int ret;
 
+	if (a->batch)
+		return deliver_batch_store(a->batch, a->store, t->folder, t->create, data, len,
+					   t->flags, t->keywords.len ? t->keywords.buf : NULL,
+					   error_r);
 	if (a->files_only && t->keywords.len == 0) {
 		ret = store_deliver_file(a->store, t->folder, data, len, t->flags, error_r);
 		if (ret < 0 && t->create && store_error_code(a->store) == STORE_ERR_NO_FOLDER) {
@@ -458,8 +475,10 @@ enum deliver_status deliver_message(struct deliver *a, const struct deliver_requ
 		status = DELIVER_ALREADY;
 		goto out;
 	}
-	if (a->dup_file && msgid)
-		deliver_dup_record(a->dup_file, msgid, a->dup_window, clock_now());
+	if (a->dup_file && msgid && a->batch)
+		deliver_batch_dup(a->batch, msgid);
+	else if (a->dup_file && msgid)
+		deliver_record_dup(a, msgid);
 	/* The copies are safe in new/; a lost mark only means that the
 	 * user's next `loft index` finds them instead of the next search. */
 	if (stored > 0 && a->pending_dir && index_pending_mark(a->pending_dir, &err) < 0)

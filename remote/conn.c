@@ -215,7 +215,7 @@ static int enable_extensions(struct remote_conn *c, char **error_r)
 	return 0;
 }
 
-static bool peer_is_loopback(int fd)
+bool remote_peer_is_loopback(int fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
@@ -290,7 +290,7 @@ static int open_session(struct remote_conn *c, const struct remote_account *a, i
 		if (start_tls(c, a, error_r) < 0 || refresh_caps(c, error_r) < 0)
 			return -1;
 	}
-	if (a->url.security == REMOTE_PLAIN && !peer_is_loopback(fd)) {
+	if (a->url.security == REMOTE_PLAIN && !remote_peer_is_loopback(fd)) {
 		*error_r = xasprintf("imap+insecure:// is for loopback only; %s is not (use "
 				     "imaps:// or imap://)", c->host);
 		return -1;

@@ -99,6 +99,9 @@ struct remote_etpan {
 };
 extern struct remote_etpan remote_etpan;
 
+/* The soname loaded, for other tables of the same library (POP3). */
+extern const char remote_etpan_soname[];
+
 /* Loads libetpan (once; the first call pays for it).  0, or -1 with
  * *error_r a static "cannot load libetpan.so.N: why". */
 int remote_etpan_load(const char **error_r);

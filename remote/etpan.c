@@ -7,6 +7,7 @@
 #endif
 
 struct remote_etpan remote_etpan;
+const char remote_etpan_soname[] = REMOTE_ETPAN_SONAME;
 
 #define REMOTE_ETPAN_SYM(name) DYNLIB_SYM(remote_etpan, name)
 static const struct dynlib_sym remote_etpan_syms[] = { REMOTE_ETPAN_FUNCS(REMOTE_ETPAN_SYM) };

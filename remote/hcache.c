@@ -11,6 +11,7 @@
  * decode is an error for the caller to answer by dropping the cache. */
 #include "remote/hcache.h"
 #include "lib/config.h"
+#include "lib/mapdrop.h"
 #include "lib/path.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
@@ -22,7 +23,10 @@
 #include <string.h>
 
 #define MAP_SIZE ((size_t)4 << 30)	/* virtual; the file grows as used */
-#define MSG_VERSION 2	/* 2: the ENVELOPE string added */
+#define MSG_VERSION 3	/* 2: the ENVELOPE string added; 3: the thread key */
+#define MSG_VERSION_V2 2	/* still read: no thread key */
+/* A long walk lets go of the map's pages this often (see walk). */
+#define WALK_RELEASE_EVERY 4096
 #define MSG_KEY_SIZE 9
 
 struct hcache {
@@ -86,11 +90,13 @@ static void add_str(struct sbuf *b, const char *s)
 }
 
 /* Version, flags, size, modseq, internaldate, date, then the strings each
- * as a length (0 for NULL, else strlen + 1) and the bytes.  Native byte
- * order: the cache never leaves the machine. */
+ * as a length (0 for NULL, else strlen + 1) and the bytes, the thread key
+ * last (its length + 1: it holds NULs).  Native byte order: the cache
+ * never leaves the machine. */
 static void encode_msg(struct sbuf *b, const struct hcache_msg *m)
 {
 	unsigned char v = MSG_VERSION;
+	uint32_t len;
 
 	sbuf_add(b, &v, 1);
 	sbuf_add(b, &m->flags, sizeof(m->flags));
@@ -107,6 +113,10 @@ static void encode_msg(struct sbuf *b, const struct hcache_msg *m)
 	add_str(b, m->in_reply_to);
 	add_str(b, m->references);
 	add_str(b, m->envelope);
+	len = m->threadkey != NULL ? (uint32_t)m->threadkey_len + 1 : 0;
+	sbuf_add(b, &len, sizeof(len));
+	if (len > 0)
+		sbuf_add(b, m->threadkey, len - 1);
 }
 
 struct reader {
@@ -125,47 +135,79 @@ static void take(struct reader *r, void *out, size_t n)
 	r->p += n;
 }
 
-static char *take_str(struct reader *r)
+/* s[0..len) and a NUL, malloc'd (a thread key holds NULs). */
+static char *copy_bytes(const char *s, size_t len)
+{
+	char *c = xmalloc(len + 1);
+
+	memcpy(c, s, len);
+	c[len] = '\0';
+	return c;
+}
+
+/* The next string (NULL when absent), malloc'd with a NUL after its
+ * bytes when keep, else only skipped; its length in *len_r (may be
+ * NULL). */
+static char *take_str(struct reader *r, bool keep, size_t *len_r)
 {
 	uint32_t len;
-	char *s;
+	char *s = NULL;
 
 	take(r, &len, sizeof(len));
+	if (len_r != NULL)
+		*len_r = 0;
 	if (r->bad || len == 0)
 		return NULL;
 	if ((size_t)(r->end - r->p) < len - 1) {
 		r->bad = true;
 		return NULL;
 	}
-	s = xstrndup((const char *)r->p, len - 1);
+	if (keep)
+		s = copy_bytes((const char *)r->p, len - 1);
+	if (len_r != NULL)
+		*len_r = len - 1;
 	r->p += len - 1;
 	return s;
 }
 
-static int decode_msg(const MDB_val *v, uint32_t uid, struct hcache_msg *m)
+/* Decodes the record v into m, keeping the strings want asks for
+ * (HCACHE_WANT_*): -1 when it does not decode. */
+static int decode_msg(const MDB_val *v, uint32_t uid, unsigned want, struct hcache_msg *m)
 {
 	struct reader r = { v->mv_data, (const unsigned char *)v->mv_data + v->mv_size, false };
+	bool fields = want & HCACHE_WANT_FIELDS;
 	unsigned char version;
+	size_t env_at;
 
 	memset(m, 0, sizeof(*m));
 	m->uid = uid;
 	take(&r, &version, 1);
-	if (version != MSG_VERSION)
+	if (version != MSG_VERSION && version != MSG_VERSION_V2)
 		return -1;
 	take(&r, &m->flags, sizeof(m->flags));
 	take(&r, &m->size, sizeof(m->size));
 	take(&r, &m->modseq, sizeof(m->modseq));
 	take(&r, &m->internaldate, sizeof(m->internaldate));
 	take(&r, &m->date, sizeof(m->date));
-	m->keywords = take_str(&r);
-	m->subject = take_str(&r);
-	m->from = take_str(&r);
-	m->to = take_str(&r);
-	m->cc = take_str(&r);
-	m->message_id = take_str(&r);
-	m->in_reply_to = take_str(&r);
-	m->references = take_str(&r);
-	m->envelope = take_str(&r);
+	m->keywords = take_str(&r, want & HCACHE_WANT_KEYWORDS, NULL);
+	m->subject = take_str(&r, fields, NULL);
+	m->from = take_str(&r, fields, NULL);
+	m->to = take_str(&r, fields, NULL);
+	m->cc = take_str(&r, fields, NULL);
+	m->message_id = take_str(&r, fields, NULL);
+	m->in_reply_to = take_str(&r, fields, NULL);
+	m->references = take_str(&r, fields, NULL);
+	env_at = (size_t)(r.p - (const unsigned char *)v->mv_data);
+	m->envelope = take_str(&r, want & HCACHE_WANT_ENVELOPE, NULL);
+	if (version == MSG_VERSION)
+		m->threadkey = take_str(&r, want & HCACHE_WANT_THREADKEY, &m->threadkey_len);
+	/* The envelope, after all, of a record without a thread key. */
+	if (!r.bad && m->threadkey_len == 0 && m->envelope == NULL &&
+	    (want & HCACHE_WANT_ENVELOPE_IF_NO_KEY)) {
+		struct reader again = { (const unsigned char *)v->mv_data + env_at, r.end, false };
+
+		m->envelope = take_str(&again, true, NULL);
+	}
 	if (r.bad || r.p != r.end) {
 		hcache_msg_clear(m);
 		return -1;
@@ -186,6 +228,7 @@ void hcache_msg_clear(struct hcache_msg *m)
 	free(m->in_reply_to);
 	free(m->references);
 	free(m->envelope);
+	free(m->threadkey);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -266,7 +309,9 @@ static int next_id(struct hcache *hc, MDB_txn *txn, uint32_t *id_r, char **error
 
 /* Calls fn(value, uid) for each message record of folder id in UID order,
  * in txn; fn returning non-zero stops the walk with that value.  With
- * del, each record is deleted after fn.  0, fn's value, or -1. */
+ * del, each record is deleted after fn.  A read walk lets go of the
+ * map's pages every WALK_RELEASE_EVERY records and at its end.  0, fn's
+ * value, or -1. */
 static int walk(struct hcache *hc, MDB_txn *txn, uint32_t id, bool del,
 		int (*fn)(const MDB_val *v, uint32_t uid, void *ctx, char **error_r), void *ctx,
 		char **error_r)
@@ -274,6 +319,8 @@ static int walk(struct hcache *hc, MDB_txn *txn, uint32_t id, bool del,
 	unsigned char start[MSG_KEY_SIZE];
 	MDB_cursor *cur;
 	MDB_val k, v;
+	struct map_span sp = { 0, 0 };
+	size_t seen = 0;
 	int rc, r = 0;
 
 	if ((rc = mdb_cursor_open(txn, hc->dbi, &cur)) != 0)
@@ -285,6 +332,13 @@ static int walk(struct hcache *hc, MDB_txn *txn, uint32_t id, bool del,
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		if (k.mv_size != MSG_KEY_SIZE || memcmp(k.mv_data, start, 5) != 0)
 			break;
+		/* A read walk lets go of the map's pages as it goes
+		 * (lib/mapdrop.h): a client keeps none of them. */
+		if (!del) {
+			map_span_add(&sp, v.mv_data, v.mv_size);
+			if (++seen % WALK_RELEASE_EVERY == 0)
+				map_span_drop(&sp);
+		}
 		r = fn(&v, get_be32((const unsigned char *)k.mv_data + 5), ctx, error_r);
 		/* After a delete the cursor stands on the next record, and
 		 * MDB_NEXT knows it (LMDB's C_DEL). */
@@ -292,6 +346,8 @@ static int walk(struct hcache *hc, MDB_txn *txn, uint32_t id, bool del,
 			break;
 	}
 	mdb_cursor_close(cur);
+	if (seen >= WALK_RELEASE_EVERY)
+		map_span_drop(&sp);
 	if (r == 0 && rc != 0 && rc != MDB_NOTFOUND)
 		return mdb_fail(error_r, hc, "walking messages", rc);
 	return r;
@@ -461,7 +517,7 @@ static int get_msg(struct hcache *hc, MDB_txn *txn, uint32_t id, uint32_t uid,
 		return 0;
 	if (rc != 0)
 		return mdb_fail(error_r, hc, "reading a message", rc);
-	return decode_msg(&v, uid, m) < 0 ? garbled(error_r, hc, "a message") : 1;
+	return decode_msg(&v, uid, HCACHE_WANT_ALL, m) < 0 ? garbled(error_r, hc, "a message") : 1;
 }
 
 static int put_all(struct hcache *hc, MDB_txn *txn, struct folder_rec *rec, const void *ctx,
@@ -609,11 +665,14 @@ int hcache_blob_get(struct hcache *hc, const char *folder, const char *name,
 	}
 	if (r > 0) {
 		memcpy(&validity, v.mv_data, sizeof(validity));
-		if (validity != uidvalidity)
+		if (validity != uidvalidity) {
 			r = 0;
-		else
+		} else {
 			sbuf_add(out, (const char *)v.mv_data + sizeof(validity),
 				 v.mv_size - sizeof(validity));
+			/* Megabytes (a thread order): copied, not kept mapped. */
+			map_drop(v.mv_data, v.mv_size);
+		}
 	}
 	mdb_txn_abort(txn);
 	sbuf_release(&key);
@@ -683,6 +742,7 @@ struct foreach_ctx {
 	int (*fn)(const struct hcache_msg *m, void *ctx);
 	void *ctx;
 	struct hcache *hc;
+	unsigned want;
 };
 
 static int foreach_one(const MDB_val *v, uint32_t uid, void *ctx, char **error_r)
@@ -691,7 +751,7 @@ static int foreach_one(const MDB_val *v, uint32_t uid, void *ctx, char **error_r
 	struct hcache_msg m;
 	int r;
 
-	if (decode_msg(v, uid, &m) < 0)
+	if (decode_msg(v, uid, fc->want, &m) < 0)
 		return garbled(error_r, fc->hc, "a message");
 	r = fc->fn(&m, fc->ctx);
 	hcache_msg_clear(&m);
@@ -701,7 +761,13 @@ static int foreach_one(const MDB_val *v, uint32_t uid, void *ctx, char **error_r
 int hcache_foreach(struct hcache *hc, const char *folder,
 		   int (*fn)(const struct hcache_msg *m, void *ctx), void *ctx, char **error_r)
 {
-	struct foreach_ctx fc = { fn, ctx, hc };
+	return hcache_walk(hc, folder, HCACHE_WANT_ALL, fn, ctx, error_r);
+}
+
+int hcache_walk(struct hcache *hc, const char *folder, unsigned want,
+		int (*fn)(const struct hcache_msg *m, void *ctx), void *ctx, char **error_r)
+{
+	struct foreach_ctx fc = { fn, ctx, hc, want };
 
 	return read_walk(hc, folder, foreach_one, &fc, error_r);
 }
@@ -762,7 +828,10 @@ struct hcache *hcache_open(const char *dir, char **error_r)
 	}
 	if ((rc = mdb_env_create(&hc->env)) != 0 ||
 	    (rc = mdb_env_set_mapsize(hc->env, MAP_SIZE)) != 0 ||
-	    (rc = mdb_env_open(hc->env, dir, MDB_NOTLS, 0600)) != 0) {
+	    /* A copy of what the server says needs no durable meta page:
+	     * a crash may undo the last commit, never mix two (one fsync a
+	     * commit instead of two). */
+	    (rc = mdb_env_open(hc->env, dir, MDB_NOTLS | MDB_NOMETASYNC, 0600)) != 0) {
 		mdb_fail(error_r, hc, "open", rc);
 		goto fail;
 	}

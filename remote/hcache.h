@@ -7,7 +7,11 @@
  * index shows and threads by.  The entries of a folder belong to one
  * UIDVALIDITY: hcache_folder_open with another one drops them all first.
  *
- * Writes are batched: one transaction (one fsync) per call, however many
+ * A walk over a folder does not leave the file's pages counted in the
+ * process's resident memory (it lets go of them as it goes).
+ *
+ * Writes are batched: one transaction (one fsync: MDB_NOMETASYNC, a
+ * crash may undo the last one) per call, however many
  * messages it carries.  LMDB serialises writers: a second process writing
  * the same account waits.  Nothing prints.  Errors: -1 with *error_r
  * malloc'd.  Memory: strings in a struct hcache_msg filled here are
@@ -42,6 +46,11 @@ struct hcache_msg {
 	char *subject, *from, *to, *cc;
 	char *message_id, *in_reply_to, *references;
 	char *envelope;		/* the IMAP ENVELOPE string, as FETCH gave it */
+	/* The client's thread key of the message: threadkey_len opaque
+	 * bytes (NULs among them) and a NUL; NULL when absent (a record
+	 * written before it was kept, version 2). */
+	char *threadkey;
+	size_t threadkey_len;
 };
 
 struct hcache_folder {
@@ -100,6 +109,18 @@ int hcache_get(struct hcache *hc, const char *folder, uint32_t uid, struct hcach
  * value is returned).  Runs in one read transaction.  0, or -1. */
 int hcache_foreach(struct hcache *hc, const char *folder,
 		   int (*fn)(const struct hcache_msg *m, void *ctx), void *ctx, char **error_r);
+/* Which strings hcache_walk decodes (the numbers always): a walk over
+ * 100,000 messages that copies only what its caller keeps. */
+#define HCACHE_WANT_KEYWORDS	0x01
+#define HCACHE_WANT_FIELDS	0x02	/* subject, from ... references */
+#define HCACHE_WANT_ENVELOPE	0x04
+#define HCACHE_WANT_THREADKEY	0x08
+#define HCACHE_WANT_ENVELOPE_IF_NO_KEY 0x10	/* the envelope of a record
+						 * without a thread key */
+#define HCACHE_WANT_ALL		0x0f
+/* hcache_foreach with the strings want asks for (the others NULL). */
+int hcache_walk(struct hcache *hc, const char *folder, unsigned want,
+		int (*fn)(const struct hcache_msg *m, void *ctx), void *ctx, char **error_r);
 /* Number of cached messages of folder, or -1 on error. */
 long hcache_count(struct hcache *hc, const char *folder, char **error_r);
 

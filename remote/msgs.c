@@ -250,14 +250,15 @@ void remote_msgs_free(struct remote_msg *msgs, size_t n)
 	free(msgs);
 }
 
-int remote_fetch_body(struct remote_conn *c, uint32_t uid, struct sbuf *out, char **error_r)
+int remote_fetch_bodies(struct remote_conn *c, const uint32_t *uids, size_t n,
+			remote_body_fn *fn, void *ctx, char **error_r)
 {
 	struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
-	struct mailimap_set *set = mailimap_set_new_single(uid);
+	struct mailimap_set *set = remote_uid_set(uids, n);
 	clist *result = NULL;
-	bool found = false;
-	int r;
+	int r, ret = 0;
 
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
 	mailimap_fetch_type_new_fetch_att_list_add(
 		ft, mailimap_fetch_att_new_body_peek_section(mailimap_section_new(NULL)));
 	r = mailimap_uid_fetch(c->imap, set, ft, &result);
@@ -267,25 +268,55 @@ int remote_fetch_body(struct remote_conn *c, uint32_t uid, struct sbuf *out, cha
 		*error_r = remote_io_error(c, "FETCH", r);
 		return -1;
 	}
-	for (clistiter *it = clist_begin(result); it != NULL && !found; it = clist_next(it)) {
+	for (clistiter *it = clist_begin(result); it != NULL && ret == 0; it = clist_next(it)) {
 		struct mailimap_msg_att *att = clist_content(it);
+		struct mailimap_msg_att_body_section *bs = NULL;
+		uint32_t uid = 0;
 
 		for (clistiter *j = clist_begin(att->att_list); j != NULL; j = clist_next(j)) {
 			struct mailimap_msg_att_item *item = clist_content(j);
-			struct mailimap_msg_att_body_section *bs;
 
-			if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC ||
-			    item->att_data.att_static->att_type != MAILIMAP_MSG_ATT_BODY_SECTION)
+			if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
 				continue;
-			bs = item->att_data.att_static->att_data.att_body_section;
-			if (bs->sec_body_part != NULL)
-				sbuf_add(out, bs->sec_body_part, bs->sec_length);
-			found = true;
-			break;
+			if (item->att_data.att_static->att_type == MAILIMAP_MSG_ATT_UID)
+				uid = item->att_data.att_static->att_data.att_uid;
+			else if (item->att_data.att_static->att_type == MAILIMAP_MSG_ATT_BODY_SECTION)
+				bs = item->att_data.att_static->att_data.att_body_section;
 		}
+		/* A FETCH without both is an unsolicited flag update. */
+		if (uid != 0 && bs != NULL)
+			ret = fn(uid, bs->sec_body_part ? bs->sec_body_part : "",
+				 bs->sec_body_part ? bs->sec_length : 0, ctx, error_r);
 	}
 	mailimap_fetch_list_free(result);
-	if (!found) {
+	return ret;
+}
+
+struct one_body {
+	uint32_t uid;
+	struct sbuf *out;
+	bool found;
+};
+
+static int one_body(uint32_t uid, const char *data, size_t len, void *ctx, char **error_r)
+{
+	struct one_body *ob = ctx;
+
+	(void)error_r;
+	if (uid == ob->uid && !ob->found) {
+		sbuf_add(ob->out, data, len);
+		ob->found = true;
+	}
+	return 0;
+}
+
+int remote_fetch_body(struct remote_conn *c, uint32_t uid, struct sbuf *out, char **error_r)
+{
+	struct one_body ob = { uid, out, false };
+
+	if (remote_fetch_bodies(c, &uid, 1, one_body, &ob, error_r) < 0)
+		return -1;
+	if (!ob.found) {
 		*error_r = xasprintf("%s has no message with UID %u any more", c->host, uid);
 		return -1;
 	}

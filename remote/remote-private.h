@@ -47,6 +47,10 @@ struct remote_conn {
 	int timeout_ms;
 };
 
+/* Whether the peer of the connected socket fd is a loopback address (the
+ * only place a +insecure:// URL may go). */
+bool remote_peer_is_loopback(int fd);
+
 /* Logs in (remote/auth.c).  0, or -1 with *error_r. */
 int remote_login(struct remote_conn *c, const struct remote_account *a, char **error_r);
 

@@ -206,6 +206,16 @@ void remote_msgs_free(struct remote_msg *msgs, size_t n);
 /* The whole message uid (BODY.PEEK[], so \Seen is not set) appended to
  * out.  0, or -1 with *error_r (also when the UID is gone). */
 int remote_fetch_body(struct remote_conn *c, uint32_t uid, struct sbuf *out, char **error_r);
+/* Each message of remote_fetch_bodies: its UID and bytes (valid during
+ * the call).  0 to go on, or -1 with *error_r (malloc'd) to stop. */
+typedef int remote_body_fn(uint32_t uid, const char *data, size_t len, void *ctx,
+			   char **error_r);
+/* UID FETCH uids[0..n) (n > 0) (UID BODY.PEEK[]) in one command: fn for
+ * each message that came, in the server's order (UIDs gone are skipped).
+ * libetpan holds the whole reply in memory: bound n by the messages'
+ * RFC822.SIZE.  0, or -1 with *error_r (fn's own when it stopped). */
+int remote_fetch_bodies(struct remote_conn *c, const uint32_t *uids, size_t n,
+			remote_body_fn *fn, void *ctx, char **error_r);
 /* UID STORE +FLAGS.SILENT (op > 0), -FLAGS.SILENT (op < 0) or
  * FLAGS.SILENT (op 0).  0, or -1 with *error_r. */
 int remote_store_flags(struct remote_conn *c, const uint32_t *uids, size_t n, int op,

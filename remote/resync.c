@@ -348,7 +348,8 @@ int remote_search(struct remote_conn *c, const char *key, uint32_t **uids_r, siz
 		free(f.v);
 		return -1;
 	}
-	qsort(f.v, f.n, sizeof(*f.v), cmp_uid);
+	if (f.n > 0)	/* qsort(NULL, 0) is undefined (UBSan stops on it) */
+		qsort(f.v, f.n, sizeof(*f.v), cmp_uid);
 	*uids_r = f.v != NULL ? f.v : xcalloc(1, sizeof(uint32_t));
 	*n_r = f.n;
 	return 0;

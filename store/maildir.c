@@ -178,7 +178,7 @@ static int publish(const char *path, const char *tmp, const char *location, bool
 	return 0;
 }
 
-static int write_and_sync(int fd, const void *data, size_t len, int64_t mtime)
+static int write_and_stamp(int fd, const void *data, size_t len, int64_t mtime)
 {
 	if (write_all(fd, data, len) < 0)
 		return -1;
@@ -188,11 +188,11 @@ static int write_and_sync(int fd, const void *data, size_t len, int64_t mtime)
 		if (futimens(fd, ts) < 0)
 			return -1;
 	}
-	return fsync(fd);
+	return 0;
 }
 
-int maildir_write_tmp(const char *path, const void *data, size_t len, int64_t mtime,
-		      struct maildir_tmp *t, const char **error_r)
+int maildir_write_tmp_unsynced(const char *path, const void *data, size_t len, int64_t mtime,
+			       struct maildir_tmp *t, int *fd_r, const char **error_r)
 {
 	int fd = open_tmp(path, len, t->name, &t->path, error_r);
 
@@ -200,7 +200,24 @@ int maildir_write_tmp(const char *path, const void *data, size_t len, int64_t mt
 		t->path = NULL;
 		return -1;
 	}
-	if (write_and_sync(fd, data, len, mtime) < 0) {
+	if (write_and_stamp(fd, data, len, mtime) < 0) {
+		maildir_fail(error_r, errno, "%s", t->path);
+		close(fd);
+		maildir_tmp_discard(t);
+		return -1;
+	}
+	*fd_r = fd;
+	return 0;
+}
+
+int maildir_write_tmp(const char *path, const void *data, size_t len, int64_t mtime,
+		      struct maildir_tmp *t, const char **error_r)
+{
+	int fd;
+
+	if (maildir_write_tmp_unsynced(path, data, len, mtime, t, &fd, error_r) < 0)
+		return -1;
+	if (fsync(fd) < 0) {
 		maildir_fail(error_r, errno, "%s", t->path);
 		close(fd);
 		maildir_tmp_discard(t);
@@ -422,7 +439,7 @@ static int copy_fd(int in, int out, int64_t mtime)
 		if (write_all(out, buf, (size_t)n) < 0)
 			return -1;
 	}
-	return write_and_sync(out, NULL, 0, mtime);
+	return write_and_stamp(out, NULL, 0, mtime) < 0 ? -1 : fsync(out);
 }
 
 /* Opens the source message, following a rename by another program. */

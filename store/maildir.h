@@ -195,6 +195,12 @@ struct maildir_tmp {
 };
 int maildir_write_tmp(const char *path, const void *data, size_t len, int64_t mtime,
 		      struct maildir_tmp *t, const char **error_r);
+/* maildir_write_tmp without the fsync, for many files synced together
+ * (store/batch.c: fsyncs issued back to back share the journal commits):
+ * *fd_r is the open file; the caller fsyncs and closes it before
+ * publishing (on failure, closes it and calls maildir_tmp_discard). */
+int maildir_write_tmp_unsynced(const char *path, const void *data, size_t len, int64_t mtime,
+			       struct maildir_tmp *t, int *fd_r, const char **error_r);
 int maildir_publish_tmp(const char *path, struct maildir_tmp *t, const void *data, size_t len,
 			uint32_t flags, const char *extra, int64_t mtime, bool sync_dir,
 			char **location_r, const char **error_r);

@@ -3,6 +3,7 @@
  * transactions in state-txn.c. */
 #include "store/state-private.h"
 
+#include "lib/mapdrop.h"
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
@@ -15,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -647,40 +647,12 @@ int state_get_counts(struct state *st, size_t *total_r, size_t *unseen_r, const 
 
 /* A walk reads every page of the map once.  The pages behind it are
  * dropped from this process's resident set every STATE_WALK_DROP records
- * and at the end: they stay in the page cache (the map is read-only and
- * shared), so a later read faults them back in for the cost of a page
- * table entry.  Without it, opening a 100,000-message folder leaves the
- * whole file (~100 MB) counted in the RSS of the client.  LMDB does not
- * tell where its map is (mdb_env_info only with MDB_FIXEDMAP): the range
- * is the one the records read so far lie in, all inside the one map. */
+ * and at the end (lib/mapdrop.h). */
 #define STATE_WALK_DROP 4096
-
-struct walk_span {
-	uintptr_t lo, hi;
-};
-
-static void span_add(struct walk_span *sp, const MDB_val *v)
-{
-	uintptr_t a = (uintptr_t)v->mv_data;
-
-	if (sp->lo == 0 || a < sp->lo)
-		sp->lo = a;
-	if (a + v->mv_size > sp->hi)
-		sp->hi = a + v->mv_size;
-}
 
 void state_map_drop(const void *p, size_t len)
 {
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), a = (uintptr_t)p;
-	uintptr_t lo = a & ~(page - 1), hi = (a + len + page - 1) & ~(page - 1);
-
-	if (a != 0 && hi > lo)
-		(void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
-}
-
-static void span_drop(const struct walk_span *sp)
-{
-	state_map_drop((const void *)sp->lo, sp->hi - sp->lo);
+	map_drop(p, len);
 }
 
 static const char *const stamp_names[STATE_STAMPS] = { "stamp0", "stamp1" };
@@ -711,7 +683,7 @@ static int walk_records(struct state *st, MDB_txn *txn, uint64_t modseq,
 			int (*fn)(const struct state_rec *rec, void *ctx), void *ctx,
 			const char **error_r)
 {
-	struct walk_span span = { 0, 0 };
+	struct map_span span = { 0, 0 };
 	struct state_aux_walk aux = { 0 };
 	size_t n = 0;
 	struct state_rec rec;
@@ -743,18 +715,18 @@ static int walk_records(struct state *st, MDB_txn *txn, uint64_t modseq,
 			ret = state_fail(st, error_r, "stopped");
 			break;
 		}
-		span_add(&span, &v);
+		map_span_add(&span, v.mv_data, v.mv_size);
 		if (av.mv_size)
-			span_add(&span, &av);
+			map_span_add(&span, av.mv_data, av.mv_size);
 		if (++n % STATE_WALK_DROP == 0)
-			span_drop(&span);
+			map_span_drop(&span);
 	}
 	if (ret == 0 && rc != MDB_NOTFOUND)
 		ret = state_fail_mdb(st, error_r, rc, "reading records");
 	mdb_cursor_close(cur);
 	state_aux_walk_close(&aux);
 	if (n >= STATE_WALK_DROP)
-		span_drop(&span);
+		map_span_drop(&span);
 	return ret < 0 ? -1 : 0;
 }
 

@@ -221,6 +221,15 @@ int store_folder_open(struct store *store, const char *name,
 int store_folder_open_append(struct store *store, const char *name,
 			     struct store_folder **folder_r, const char **error_r);
 void store_folder_close(struct store_folder **folderp);
+/* What a caller that skips unchanged folders (loft sync) needs without a
+ * snapshot: the state's UIDVALIDITY, UIDNEXT and HIGHESTMODSEQ, valid
+ * only when the maildir's files are as the state last recorded them (no
+ * other program changed them since).  1 with *uidvalidity_r, *uidnext_r
+ * and *modseq_r set; 0 when they are not (the files changed, an mbox, no
+ * state yet): open the folder; -1 on error.  A header read and two stats
+ * (store/folder_peek.c). */
+int store_folder_peek(struct store *store, const char *name, uint32_t *uidvalidity_r,
+		      uint32_t *uidnext_r, uint64_t *modseq_r, const char **error_r);
 
 /* The number of messages of folder name and how many lack STORE_SEEN, as
  * its state last recorded them (counters in the state: no scan, no record

@@ -24,7 +24,7 @@ ok $? "the defaults written in mailrc.example are the real defaults" || diag "$(
 
 # 3. Every setting of the table is in the example.
 run_loft help settings
-names=$(grep -E '^[a-z_]+  ' <<<"$OUT" | cut -d' ' -f1)
+names=$(grep -E '^[a-z0-9_]+  ' <<<"$OUT" | cut -d' ' -f1)
 [ "$(wc -w <<<"$names")" -ge 20 ]
 ok $? "loft help settings lists the settings ($(wc -w <<<"$names"))"
 missing=
@@ -71,7 +71,7 @@ cat > "$T_DIR/rich" <<EOF
 # a bit of everything
 set folder="\$HOME/My Mail" from='Me <me@example.org>' realname="It's \\"me\\""
 set index_format='%4C %s #x' imap_listen= smarthost=smtp://[::1]:2525 nosort_reverse \\
-    fetch_interval=1h30m max_message_size=10M
+    sync_interval=1h30m max_message_size=10M
 source inc/more
 account 'work stuff' {
 	set from=me@work.example record='' sort_reverse

@@ -12,6 +12,9 @@
 #                   With TLSPORT: implicit TLS there and STARTTLS on PORT,
 #                   with DIR/cert.pem and DIR/key.pem (a self-signed
 #                   certificate for localhost, made when missing).
+#                   With POP3_PORT set in the environment: POP3 on
+#                   127.0.0.1:POP3_PORT as well (dovecot-pop3d; STLS there
+#                   with TLSPORT), and with POP3S_PORT implicit TLS there.
 #   dovecot_instance.sh add_user DIR NAME PASSWORD
 #   dovecot_instance.sh add_user_crypt DIR NAME CRYPT-HASH
 # Stop it with kill PID.  Needs root and the dovecot-imapd package.
@@ -41,7 +44,7 @@ start)
 base_dir = $dir/run
 state_dir = $dir/state
 listen = 127.0.0.1
-protocols = imap
+protocols = imap${POP3_PORT:+ pop3}
 ssl = $ssl
 $([ "$ssl" = yes ] && printf 'ssl_cert = <%s\nssl_key = <%s\n' "$dir/cert.pem" "$dir/key.pem")
 disable_plaintext_auth = no
@@ -87,6 +90,7 @@ service imap-login {
     port = $tlsport
   }
 }
+$([ -n "${POP3_PORT:-}" ] && printf 'service pop3-login {\n  inet_listener pop3 {\n    address = 127.0.0.1\n    port = %s\n  }\n  inet_listener pop3s {\n    address = 127.0.0.1\n    port = %s\n  }\n}\n' "$POP3_PORT" "${POP3S_PORT:-0}")
 service stats {
   unix_listener stats-writer {
     mode = 0666

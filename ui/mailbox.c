@@ -522,74 +522,38 @@ bool ui_msg_visible(struct ui *ui, size_t i)
 	return ui_pattern_match(ui->mb.limit, &pm);
 }
 
-/* Whether a raw subject needs envelope_decode_words(): an encoded word
- * or 8-bit bytes. */
-static bool subject_encoded(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)s[i] >= 0x80 || (s[i] == '=' && i + 1 < len && s[i + 1] == '?'))
-			return true;
-	return false;
-}
-
 struct thread_ctx {
 	struct ui *ui;
 	struct arena *pool;
 	struct sbuf tmp;
 };
 
-/* thread_input_fn: the fields of message i asked for, pointers into the
- * snapshot's thread key when it has one; what must be made (a decoded
- * subject; every field of a message without a key) goes to the arena
- * pool (its blocks never move, so the pointers last the build). */
+/* thread_input_fn: the fields of message i asked for, from its thread key
+ * when it has one (mailbox_thread_input: pointers into the snapshot's
+ * key); what must be made (a decoded subject; every field of a message
+ * without a key) goes to the arena pool (its blocks never move, so the
+ * pointers last the build). */
 static void thread_fields(void *ctx, size_t i, unsigned fields, struct thread_input *in)
 {
 	struct thread_ctx *tc = ctx;
 	struct ui_mailbox *mb = &tc->ui->mb;
-	struct mailbox_msg m;
-	const char *f[5];
+	bool had = mb->env[i] != NULL;
+	const struct envelope *e;
 
-	mailbox_msg(mb->box, i, &m);
-	if (m.threadkey == NULL)
-		m.threadkey = mailbox_threadkey(mb->box, i);
-	if (m.threadkey == NULL) {
-		/* No thread key (a search result, an unreadable file). */
-		bool had = mb->env[i] != NULL;
-		const struct envelope *e = ui_msg_env(tc->ui, i);
-
-		if (fields & THREAD_FIELD_ID) {
-			in->message_id = arena_strdup(tc->pool, e->message_id);
-			in->date = e->date ? e->date : m.internal_date;
-		}
-		if (fields & THREAD_FIELD_REFS)
-			in->in_reply_to = arena_strdup(tc->pool, e->in_reply_to);
-		if (fields & THREAD_FIELD_SUBJECT)
-			in->subject = arena_strdup(tc->pool, e->subject);
-		if (!had)
-			envelope_free(&mb->env[i]);
+	if (mailbox_thread_input(mb->box, i, fields, in, tc->pool, &tc->tmp))
 		return;
-	}
-	f[0] = m.threadkey;
-	for (int k = 1; k < 5; k++)
-		f[k] = f[k - 1] + strlen(f[k - 1]) + 1;
+	/* No thread key (a search result, an unreadable file). */
+	e = ui_msg_env(tc->ui, i);
 	if (fields & THREAD_FIELD_ID) {
-		in->message_id = f[1];
-		in->date = f[0][0] ? envelope_parse_date(f[0]) : 0;
-		if (in->date == 0)
-			in->date = m.internal_date;
+		in->message_id = arena_strdup(tc->pool, e->message_id);
+		in->date = e->date ? e->date : ui_msg_received(tc->ui, i);
 	}
-	if (fields & THREAD_FIELD_REFS) {
-		in->in_reply_to = f[2];
-		in->references = f[3];
-	}
-	if (fields & THREAD_FIELD_SUBJECT) {
-		in->subject = f[4];
-		if (subject_encoded(f[4], strlen(f[4]))) {
-			sbuf_reset(&tc->tmp);
-			envelope_decode_words(f[4], strlen(f[4]), &tc->tmp);
-			in->subject = arena_strndup(tc->pool, tc->tmp.buf, tc->tmp.len);
-		}
-	}
+	if (fields & THREAD_FIELD_REFS)
+		in->in_reply_to = arena_strdup(tc->pool, e->in_reply_to);
+	if (fields & THREAD_FIELD_SUBJECT)
+		in->subject = arena_strdup(tc->pool, e->subject);
+	if (!had)
+		envelope_free(&mb->env[i]);
 }
 
 /* The threads of the rows: those the mailbox kept from an open of the
@@ -607,9 +571,9 @@ static void build_threads(struct ui *ui)
 		return;
 	tc.pool = arena_new(0);
 	mb->thr = thread_build_fn(mb->n, thread_fields, &tc, NULL);
+	mailbox_threads_keep(mb->box, mb->thr, thread_fields, &tc, NULL);
 	sbuf_release(&tc.tmp);
 	arena_free(&tc.pool);
-	mailbox_threads_keep(mb->box, mb->thr, NULL);
 }
 
 static void sort_plain(struct ui *ui, uint32_t *order)

@@ -81,7 +81,7 @@ static const struct cfg_case cases[] = {
 	/* Defaults (HOME=/home/t in the setup). */
 	{ "", NULL, "folder=/home/t/Mail\nsieve=/home/t/.config/loft/sieve\nlog_level=warning\n"
 	  "imap_listen=127.0.0.1:1143\nsmtp_listen=127.0.0.1:1587\nfrom=(null)\nsort=threads\n"
-	  "record=+Sent\n?sort_reverse=0\n#fetch_interval=300\n#max_message_size=52428800\n"
+	  "record=+Sent\n?sort_reverse=0\n#sync_interval=300\n#max_message_size=52428800\n"
 	  "notmuch_database=(null)\nlog=stderr" },
 	/* Quoting and comments. */
 	{ "set from=\"Me <me@x.org>\" realname='A \"q\" name' # c\n", NULL,
@@ -109,9 +109,9 @@ static const struct cfg_case cases[] = {
 	{ "unset trash\nset norecord\n", NULL, "trash=(null)\nrecord=(null)" },
 	{ "set trash=+T\nunset postponed\n", NULL, "trash=+T\npostponed=+Drafts" },
 	/* Types. */
-	{ "set max_message_size=10M fetch_interval=1h30m\n", NULL,
-	  "#max_message_size=10485760\n#fetch_interval=5400\nfetch_interval=1h30m" },
-	{ "set max_message_size=2048 fetch_interval=45\n", NULL, "#max_message_size=2048\n#fetch_interval=45" },
+	{ "set max_message_size=10M sync_interval=1h30m\n", NULL,
+	  "#max_message_size=10485760\n#sync_interval=5400\nsync_interval=1h30m" },
+	{ "set max_message_size=2048 sync_interval=45\n", NULL, "#max_message_size=2048\n#sync_interval=45" },
 	{ "set imap_listen=[::1]:143 smtp_listen=*:25 smarthost=smtp://smtp.example.org:587\n", NULL,
 	  "imap_listen=[::1]:143\nsmtp_listen=*:25\nsmarthost=smtp://smtp.example.org:587" },
 	{ "set imap_listen= smtp_listen=''\n", NULL, "imap_listen=(null)\nsmtp_listen=(null)" },
@@ -152,8 +152,8 @@ static const struct cfg_case cases[] = {
 	{ "set sort_reverse=maybe\n", "t:1:18: sort_reverse: expected yes or no", NULL },
 	{ "set max_message_size=12\n", "t:1:22: max_message_size: expected a number from 1024 to 2147483648", NULL },
 	{ "set max_message_size=1X\n", "t:1:22: max_message_size: expected a number from 1024 to 2147483648", NULL },
-	{ "set fetch_interval=5x\n",
-	  "t:1:20: fetch_interval: expected a duration from 30s to 604800s, such as 300, 5m, 4h or 1d", NULL },
+	{ "set sync_interval=5x\n",
+	  "t:1:19: sync_interval: expected a duration from 30s to 604800s, such as 300, 5m, 4h or 1d", NULL },
 	{ "set folder=\n", "t:1:12: folder: must not be empty", NULL },
 	{ "set folder\n", "t:1:5: folder: expected a value (set folder=VALUE)", NULL },
 	{ "set from=\"abc\n", "t:1:10: unterminated double quote", NULL },
@@ -241,7 +241,7 @@ static void test_dump_round_trip(void **state)
 	static const char in[] =
 		"set folder='/tmp/a b' from=\"it's \\\"me\\\" $x\" realname='~x' hostname=~y\n"
 		"set index_format=\"%s\\t#%d \\\\ {}\" domain='$HOME' log_level=info sort_reverse\n"
-		"set imap_listen= smarthost=smtp://h:1 fetch_interval=1d max_message_size=1G\n"
+		"set imap_listen= smarthost=smtp://h:1 sync_interval=1d max_message_size=1G\n"
 		"account 'my work' {\n set from=w@x record= nosort_reverse\n}\n"
 		"alias bob \"Bob <b@x>\" 'it''s@x' '$y'\n";
 	struct config *a = config_new(), *b = config_new();
@@ -462,8 +462,8 @@ static void test_load_missing(void **state)
  * global ones first, then each account's, with where they were set. */
 static void test_next_unbuilt(void **state)
 {
-	static const char rc[] = "set imap_listen=127.0.0.1:1 fetch_interval=2h trash= folder=/m\n"
-				 "account a {\n  set fetch_interval=1h trash=+T\n}\n";
+	static const char rc[] = "set imap_listen=127.0.0.1:1 sync_interval=2h trash= folder=/m\n"
+				 "account a {\n  set sync_interval=1h trash=+T\n}\n";
 	struct config *cfg = config_new();
 	const char *error, *account, *file;
 	unsigned long line;
@@ -472,14 +472,9 @@ static void test_next_unbuilt(void **state)
 	assert_null(config_next_unbuilt(cfg, &pos, &account, &file, &line));
 	assert_int_equal(config_load_buffer(cfg, "rc", rc, strlen(rc), &error), 0);
 	pos = 0;
-	/* imap_listen is built (loft daemon's IMAP listener): not reported. */
-	assert_string_equal(config_next_unbuilt(cfg, &pos, &account, &file, &line), "fetch_interval");
-	assert_null(account);
-	assert_string_equal(file, "rc");
-	assert_int_equal(line, 1);
-	/* trash is built (the mail client's purge): not reported. */
-	assert_string_equal(config_next_unbuilt(cfg, &pos, &account, &file, &line), "fetch_interval");
-	assert_string_equal(account, "a");
+	/* Every setting is built now (sync_interval by the daemon's sync
+	 * task, imap_listen by its IMAP listener, trash by the client):
+	 * nothing is reported, neither globally nor in the account block. */
 	assert_null(config_next_unbuilt(cfg, &pos, &account, &file, &line));
 	assert_null(config_next_unbuilt(cfg, &pos, &account, &file, &line));
 	config_free(&cfg);

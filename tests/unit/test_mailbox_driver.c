@@ -383,7 +383,7 @@ static void test_store_threads_kept(void **unused)
 	mb = open_mb(&fx, "INBOX", 0);
 	assert_null(mailbox_threads_cached(mb, NULL));
 	t = some_threads(mailbox_count(mb));
-	mailbox_threads_keep(mb, t, NULL);
+	mailbox_threads_keep(mb, t, NULL, NULL, NULL);
 	u = mailbox_threads_cached(mb, NULL);
 	assert_non_null(u);
 	assert_memory_equal(u->order, t->order, t->n * sizeof(*t->order));
@@ -412,7 +412,7 @@ static void test_store_threads_kept(void **unused)
 	assert_null(mailbox_threads_cached(mb, NULL));
 	thread_free(&t);
 	t = some_threads(mailbox_count(mb));
-	mailbox_threads_keep(mb, t, NULL);
+	mailbox_threads_keep(mb, t, NULL, NULL, NULL);
 
 	/* An expunge: as many rows as an arrival would leave, other UIDs. */
 	row = 1;

@@ -14,6 +14,7 @@
 
 #include "lib/config.h"
 #include "remote/hcache.h"
+#include "lib/arena.h"
 #include "lib/sbuf.h"
 
 #include <arpa/inet.h>
@@ -34,6 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+
+#include "hcache-test.h"
 #include <lmdb.h>
 
 #define PW "phone-password-1"
@@ -342,7 +345,7 @@ static void test_threads_kept(void **unused)
 	(void)unused;
 	NEED_LOFT();
 	t = thread_build(in, 3, NULL);
-	mailbox_threads_keep(mb, t, NULL);
+	mailbox_threads_keep(mb, t, NULL, NULL, NULL);
 	other = open_url();
 	wait_rows(other, 3, "Connected", 5000);
 	u = mailbox_threads_cached(other, NULL);
@@ -415,6 +418,89 @@ static void test_write_seen_by_another(void **unused)
 }
 
 /* Leaves epsilon delivered (four rows). */
+#define ALL_FIELDS (THREAD_FIELD_ID | THREAD_FIELD_REFS | THREAD_FIELD_SUBJECT)
+
+/* thread_input_fn over an array. */
+static void from_array(void *ctx, size_t i, unsigned fields, struct thread_input *in)
+{
+	(void)fields;
+	*in = ((const struct thread_input *)ctx)[i];
+}
+
+/* Threads kept with their inputs get a message that arrived since added
+ * on the next ask (client/thread_add.h: only the new row's thread key is
+ * read), equal to threading every row, and kept so again. */
+static void test_threads_added(void **unused)
+{
+	struct thread_input in[16];
+	struct arena *pool = arena_new(0);
+	struct sbuf tmp = SBUF_INIT;
+	size_t n = mailbox_count(mb);
+	struct thread *t, *all;
+
+	(void)unused;
+	NEED_LOFT();
+	assert_true(n > 0 && n < 15);
+	for (size_t i = 0; i < n; i++)
+		assert_true(mailbox_thread_input(mb, i, ALL_FIELDS, &in[i], pool, &tmp));
+	t = thread_build(in, n, NULL);
+	mailbox_threads_keep(mb, t, from_array, in, NULL);
+	thread_free(&t);
+	deliver("zeta");
+	wait_rows(mb, n + 1, NULL, 5000);
+	t = mailbox_threads_cached(mb, NULL);
+	assert_non_null(t);
+	for (size_t i = 0; i <= n; i++)
+		assert_true(mailbox_thread_input(mb, i, ALL_FIELDS, &in[i], pool, &tmp));
+	all = thread_build(in, n + 1, NULL);
+	assert_int_equal(t->n, n + 1);
+	assert_memory_equal(t->order, all->order, (n + 1) * sizeof(*t->order));
+	assert_memory_equal(t->nodes, all->nodes, (n + 1) * sizeof(*t->nodes));
+	thread_free(&t);
+	/* Kept: the next ask loads them as they are. */
+	t = mailbox_threads_cached(mb, NULL);
+	assert_non_null(t);
+	assert_memory_equal(t->order, all->order, (n + 1) * sizeof(*t->order));
+	thread_free(&t);
+	thread_free(&all);
+	arena_free(&pool);
+	sbuf_release(&tmp);
+}
+
+static int count_keys(const struct hcache_msg *m, void *ctx)
+{
+	*(size_t *)ctx += m->threadkey != NULL;
+	return 0;
+}
+
+/* A header cache an older loft wrote (record version 2: no thread keys)
+ * opens as before; its rows get their keys made once and written back
+ * (version 3), and threading asks them of the cache. */
+static void test_v2_cache_upgraded(void **unused)
+{
+	char *account = strndup(url, (size_t)(strstr(url, "/INBOX") - url));
+	char *cdir = hcache_dir(cfg, account), *err = NULL;
+	size_t n = mailbox_count(mb), keyed = 0;
+	struct hcache *hc;
+
+	(void)unused;
+	NEED_LOFT();
+	mailbox_close(&mb);
+	assert_int_equal(hcache_test_make_v2(cdir), n);
+	mb = open_url();
+	wait_rows(mb, n, "Connected", 5000);
+	for (size_t i = 0; i < n; i++)
+		assert_non_null(mailbox_threadkey(mb, i));
+	hc = hcache_open(cdir, &err);	/* mb's environment, shared */
+	assert_non_null(hc);
+	assert_int_equal(hcache_walk(hc, "INBOX", HCACHE_WANT_THREADKEY, count_keys, &keyed, &err),
+			 0);
+	assert_int_equal(keyed, n);
+	hcache_close(&hc);
+	free(cdir);
+	free(account);
+}
+
 static void test_push(void **unused)
 {
 	long t0 = now_ms();
@@ -437,7 +523,7 @@ static void test_crash_reconnect(void **unused)
 	(void)unused;
 	NEED_LOFT();
 	kill_daemon(SIGKILL);
-	wait_rows(mb, 4, "cannot connect", 5000);
+	wait_rows(mb, 5, "cannot connect", 5000);	/* zeta came last */
 	/* alpha was read before: its body comes from the cache. */
 	assert_int_equal(mailbox_read(mb, 0, &body, &err), 0);
 	assert_non_null(strstr(body.buf, "body of alpha"));
@@ -447,7 +533,7 @@ static void test_crash_reconnect(void **unused)
 	assert_string_equal(err, "not connected to 127.0.0.1");
 	sbuf_release(&body);
 	start_daemon();
-	print_message("reconnected after %ld ms\n", wait_rows(mb, 4, "Connected", 10000));
+	print_message("reconnected after %ld ms\n", wait_rows(mb, 5, "Connected", 10000));
 	assert_int_equal(mailbox_read(mb, 3, &body, &err), 0);
 	assert_non_null(strstr(body.buf, "body of epsilon"));
 	sbuf_release(&body);
@@ -462,6 +548,8 @@ int main(void)
 		cmocka_unit_test(test_write_seen_by_another),
 		cmocka_unit_test(test_threads_stale),
 		cmocka_unit_test(test_push),
+		cmocka_unit_test(test_threads_added),
+		cmocka_unit_test(test_v2_cache_upgraded),
 		cmocka_unit_test(test_crash_reconnect),
 	};
 

@@ -3,7 +3,9 @@
  * UIDVALIDITY change dropping exactly that folder, a reopen of the
  * environment keeping everything, 100,000 messages in one batch, two opens
  * of one directory sharing one environment, kept bytes (a thread order)
- * answered for their UIDVALIDITY only, and the cache's directory name. */
+ * answered for their UIDVALIDITY only, the cache's directory name, and the
+ * thread key of record version 3 (NULs kept, a walk copying only the
+ * strings asked for) beside version 2 records, still read. */
 #include "remote/hcache.h"
 #include "lib/config.h"
 #include "lib/sbuf.h"
@@ -18,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "hcache-test.h"
 
 static char *dir;
 
@@ -186,6 +189,21 @@ static void test_uidvalidity_change(void **state)
 	hcache_close(&hc);
 }
 
+/* The process's file-backed resident memory (kB), from /proc. */
+static long rss_file_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kb = -1;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "RssFile: %ld", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
 static void test_big_batch(void **state)
 {
 	enum { N = 100000 };
@@ -198,7 +216,12 @@ static void test_big_batch(void **state)
 		v[i] = msg(i + 1, "a subject of an ordinary length for a mailing list");
 	assert_int_equal(hcache_folder_open(hc, "Big", 9, &dropped, &err), 0);
 	assert_int_equal(hcache_put(hc, "Big", v, N, &err), 0);
+	/* A walk leaves the file's pages out of the resident size (the
+	 * ~32 MB file was counted whole). */
+	long before = rss_file_kb();
+
 	assert_int_equal(hcache_count(hc, "Big", &err), N);
+	assert_true(rss_file_kb() - before < 8192);
 	assert_int_equal(hcache_folder_open(hc, "Big", 10, &dropped, &err), 0);
 	assert_int_equal(dropped, N);
 	assert_int_equal(hcache_count(hc, "Big", &err), 0);
@@ -284,6 +307,82 @@ static void test_blob(void **state)
 	hcache_close(&hc);
 }
 
+struct walked {
+	char got[256];
+};
+
+/* "UID:K|E|-" for each message: K a thread key, E an envelope, - neither. */
+static int note_strings(const struct hcache_msg *m, void *ctx)
+{
+	struct walked *w = ctx;
+	char buf[32];
+
+	assert_null(m->subject);	/* not asked for */
+	assert_null(m->keywords);
+	snprintf(buf, sizeof(buf), "%s%u:%s%s", *w->got ? "," : "", m->uid,
+		 m->threadkey ? "K" : "", m->envelope ? "E" : m->threadkey ? "" : "-");
+	strcat(w->got, buf);
+	return 0;
+}
+
+static void test_threadkey(void **state)
+{
+	static const char key[] = "Mon, 1 Jan 2024\0<b@x>\0<a@x>\0<a@x>\0Re: hi";
+	struct hcache *hc = open_cache();
+	struct hcache_msg in[2] = { msg(1, "one"), msg(2, "two") }, out;
+	struct hcache_msg fl = { .uid = 1, .flags = HCACHE_FLAGGED };
+	struct walked w = { "" };
+	char *err = NULL;
+
+	in[0].envelope = "(\"env one\")";
+	in[0].threadkey = (char *)key;
+	in[0].threadkey_len = sizeof(key);	/* the last NUL too */
+	in[1].envelope = "(\"env two\")";	/* no key */
+	assert_int_equal(hcache_folder_open(hc, "INBOX", 5, NULL, &err), 0);
+	assert_int_equal(hcache_put(hc, "INBOX", in, 2, &err), 0);
+	assert_int_equal(hcache_set_flags(hc, "INBOX", &fl, 1, &err), 0);	/* keeps it */
+	assert_int_equal(hcache_get(hc, "INBOX", 1, &out, &err), 1);
+	assert_int_equal(out.threadkey_len, sizeof(key));
+	assert_memory_equal(out.threadkey, key, sizeof(key));
+	assert_string_equal(out.envelope, "(\"env one\")");
+	assert_int_equal(out.flags, HCACHE_FLAGGED);
+	hcache_msg_clear(&out);
+	assert_int_equal(hcache_walk(hc, "INBOX", HCACHE_WANT_THREADKEY, note_strings, &w, &err), 0);
+	assert_string_equal(w.got, "1:K,2:-");
+	*w.got = '\0';
+	assert_int_equal(hcache_walk(hc, "INBOX", HCACHE_WANT_THREADKEY |
+				     HCACHE_WANT_ENVELOPE_IF_NO_KEY, note_strings, &w, &err), 0);
+	assert_string_equal(w.got, "1:K,2:E");
+	hcache_close(&hc);
+
+	/* Version 2 records: read, no thread key, the envelope kept. */
+	{
+		char *path = xasprintf("%s/acct", dir);
+
+		assert_int_equal(hcache_test_make_v2(path), 2);
+		free(path);
+	}
+	hc = open_cache();
+	assert_int_equal(hcache_get(hc, "INBOX", 1, &out, &err), 1);
+	assert_null(out.threadkey);
+	assert_int_equal(out.threadkey_len, 0);
+	assert_string_equal(out.envelope, "(\"env one\")");
+	assert_string_equal(out.subject, "one");
+	assert_int_equal(out.flags, HCACHE_FLAGGED);
+	hcache_msg_clear(&out);
+	*w.got = '\0';
+	assert_int_equal(hcache_walk(hc, "INBOX", HCACHE_WANT_THREADKEY |
+				     HCACHE_WANT_ENVELOPE_IF_NO_KEY, note_strings, &w, &err), 0);
+	assert_string_equal(w.got, "1:E,2:E");
+	/* Rewritten (a flag change) it becomes version 3, still keyless. */
+	assert_int_equal(hcache_set_flags(hc, "INBOX", &fl, 1, &err), 0);
+	assert_int_equal(hcache_get(hc, "INBOX", 1, &out, &err), 1);
+	assert_null(out.threadkey);
+	assert_string_equal(out.envelope, "(\"env one\")");
+	hcache_msg_clear(&out);
+	hcache_close(&hc);
+}
+
 static void test_dir(void **state)
 {
 	struct config *cfg = config_new();
@@ -309,6 +408,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_big_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blob, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_threadkey, setup, teardown),
 		cmocka_unit_test(test_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,472 @@
+/* `loft sync` mirror mode: one account's folder list, then each folder
+ * pair (remote/sync_folder.c), then the index.
+ *
+ * Folder names: the store's use '/', the server's its delimiter (Dovecot's
+ * Maildir++ '.'): "Lists.a" there is "Lists/a" here.  sync_folders
+ * patterns are matched against the store's form. */
+#include "remote/sync-private.h"
+#include "remote/remote.h"
+#include "lib/config.h"
+#include "lib/sbuf.h"
+#include "lib/xalloc.h"
+#include "store/index.h"
+#include "store/store.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* ---- sync_folders patterns ---- */
+
+/* The patterns of text: blank-separated words, "quoted" or 'quoted' ones
+ * may hold blanks.  *n_r of them, malloc'd (free each and the array). */
+static char **split_patterns(const char *text, size_t *n_r)
+{
+	char **v = NULL;
+	size_t n = 0;
+	const char *p = text != NULL ? text : "";
+
+	for (;;) {
+		struct sbuf w = SBUF_INIT;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			break;
+		while (*p != '\0' && *p != ' ' && *p != '\t') {
+			if (*p == '"' || *p == '\'') {
+				char q = *p++;
+
+				while (*p != '\0' && *p != q)
+					sbuf_addch(&w, *p++);
+				if (*p == q)
+					p++;
+			} else {
+				sbuf_addch(&w, *p++);
+			}
+		}
+		v = xreallocarray(v, n + 1, sizeof(*v));
+		v[n++] = sbuf_detach(&w, NULL);
+	}
+	*n_r = n;
+	return v;
+}
+
+/* Whether name matches pat, where only * is special (any text, '/'
+ * included): folder names hold [ ] and ? literally ("[Gmail]/Sent Mail"). */
+static bool glob_match(const char *pat, const char *name)
+{
+	const char *star = NULL, *back = NULL;
+
+	while (*name != '\0') {
+		if (*pat == '*') {
+			star = pat++;
+			back = name;
+		} else if (*pat == *name) {
+			pat++;
+			name++;
+		} else if (star != NULL) {
+			pat = star + 1;
+			name = ++back;
+		} else {
+			return false;
+		}
+	}
+	while (*pat == '*')
+		pat++;
+	return *pat == '\0';
+}
+
+/* Whether name is synced: it matches a pattern and the last pattern it
+ * matches does not start with '!'. */
+static bool wanted(char **pats, size_t n, const char *name)
+{
+	bool yes = false;
+
+	for (size_t i = 0; i < n; i++) {
+		bool neg = pats[i][0] == '!';
+
+		if (glob_match(pats[i] + neg, name) ||
+		    (strcasecmp(name, "INBOX") == 0 && strcasecmp(pats[i] + neg, "INBOX") == 0))
+			yes = !neg;
+	}
+	return yes;
+}
+
+bool remote_sync_folder_wanted(const char *patterns, const char *name)
+{
+	size_t n;
+	char **pats = split_patterns(patterns, &n);
+	bool yes = wanted(pats, n, name);
+
+	for (size_t i = 0; i < n; i++)
+		free(pats[i]);
+	free(pats);
+	return yes;
+}
+
+/* ---- the folder list ---- */
+
+struct pair_name {
+	char *local;		/* store name */
+	char *remote;		/* server name (UTF-8) */
+	bool here, there;	/* exists in the store / on the server */
+};
+
+static void note(const struct remote_sync_options *opt, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void note(const struct remote_sync_options *opt, const char *fmt, ...)
+{
+	struct sbuf sb = SBUF_INIT;
+	va_list ap;
+
+	if (opt->note == NULL)
+		return;
+	va_start(ap, fmt);
+	sbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	opt->note(opt->ctx, sb.buf);
+	sbuf_release(&sb);
+}
+
+static char *swap_delim(const char *name, char from, char to)
+{
+	char *s = xstrdup(name);
+
+	if (from != to && from != '\0')
+		for (char *p = s; *p != '\0'; p++)
+			if (*p == from)
+				*p = to;
+	return s;
+}
+
+static struct pair_name *find_name(struct pair_name *v, size_t n, const char *local)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i].local, local) == 0)
+			return &v[i];
+	return NULL;
+}
+
+/* The folder pairs to sync: both sides' folders that match the patterns. */
+static int folder_pairs(struct sync_ctx *ctx, char **pats, size_t n_pats,
+			struct pair_name **v_r, size_t *n_r, char *delim_r, char **error_r)
+{
+	struct remote_folder *rf = NULL;
+	struct store_folder_info *lf = NULL;
+	size_t n_rf = 0, n_lf = 0, n = 0;
+	struct pair_name *v = NULL;
+	const char *err;
+	char delim = '/';
+
+	if (remote_list_folders(ctx->conn, &rf, &n_rf, error_r) < 0)
+		return -1;
+	for (size_t i = 0; i < n_rf; i++)
+		if (rf[i].delimiter != '\0') {
+			delim = rf[i].delimiter;
+			break;
+		}
+	for (size_t i = 0; i < n_rf; i++) {
+		char *local;
+
+		if (rf[i].noselect)
+			continue;
+		if (delim != '/' && strchr(rf[i].name, '/') != NULL) {
+			note(ctx->opt, "%s: a '/' in a server folder name: not synced", rf[i].name);
+			continue;
+		}
+		local = swap_delim(rf[i].name, delim, '/');
+		if (strcasecmp(local, "INBOX") == 0) {
+			free(local);
+			local = xstrdup("INBOX");
+		}
+		if (!wanted(pats, n_pats, local)) {
+			free(local);
+			continue;
+		}
+		v = xreallocarray(v, n + 1, sizeof(*v));
+		v[n++] = (struct pair_name){ .local = local, .remote = xstrdup(rf[i].name),
+					     .there = true };
+	}
+	remote_folders_free(rf, n_rf);
+	if (store_folder_list(ctx->store, &lf, &n_lf, &err) < 0) {
+		*error_r = xstrdup(err);
+		goto fail;
+	}
+	for (size_t i = 0; i < n_lf; i++) {
+		struct pair_name *p = find_name(v, n, lf[i].name);
+
+		if (p != NULL) {
+			p->here = true;
+			continue;
+		}
+		if (!wanted(pats, n_pats, lf[i].name))
+			continue;
+		v = xreallocarray(v, n + 1, sizeof(*v));
+		v[n++] = (struct pair_name){ .local = xstrdup(lf[i].name),
+					     .remote = swap_delim(lf[i].name, '/', delim),
+					     .here = true };
+	}
+	store_folder_list_free(lf, n_lf);
+	*v_r = v;
+	*n_r = n;
+	*delim_r = delim;
+	return 0;
+fail:
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].local);
+		free(v[i].remote);
+	}
+	free(v);
+	return -1;
+}
+
+/* A folder on one side only: created on the other, unless the state says
+ * it was synced before (so it was deleted): then reported, or with
+ * --delete-folders deleted on the other side too.  1 when the pair is
+ * to be synced, 0 when not, -1. */
+static int settle_folder(struct sync_ctx *ctx, struct pair_name *p, char **error_r)
+{
+	struct sync_folder_rec rec;
+	const char *err;
+	int known;
+
+	if (p->here && p->there)
+		return 1;
+	if ((known = sync_folder_get(ctx->st, p->local, &rec, NULL, error_r)) < 0)
+		return -1;
+	if (known == 1) {
+		const char *gone = p->here ? "on the server" : "here";
+
+		if (!ctx->opt->delete_folders) {
+			note(ctx->opt, "%s was deleted %s since the last sync: kept on the other side "
+				       "(loft sync --delete-folders deletes it)", p->local, gone);
+			return 0;
+		}
+		if (p->here) {
+			if (store_folder_delete(ctx->store, p->local, &err) < 0) {
+				*error_r = xasprintf("%s: %s", p->local, err);
+				return -1;
+			}
+		} else if (sync_imap_folder_cmd(ctx->conn, "DELETE", p->remote, error_r) < 0) {
+			return -1;
+		}
+		note(ctx->opt, "%s was deleted %s: deleted on the other side too", p->local, gone);
+		if (sync_folder_drop(ctx->st, p->local, error_r) < 0 ||
+		    sync_state_commit(ctx->st, true, error_r) < 0)
+			return -1;
+		return 0;
+	}
+	if (!p->here) {
+		if (store_folder_name_check(p->local, &err) < 0) {
+			note(ctx->opt, "%s: not synced: %s", p->local, err);
+			return 0;
+		}
+		if (store_folder_create(ctx->store, p->local, &err) < 0) {
+			*error_r = xasprintf("%s: %s", p->local, err);
+			return -1;
+		}
+	} else if (sync_imap_folder_cmd(ctx->conn, "CREATE", p->remote, error_r) < 0) {
+		return -1;
+	}
+	return 1;
+}
+
+/* Keeps the failure of a folder in its record, for --status. */
+static void record_error(struct sync_ctx *ctx, const char *folder, const char *error)
+{
+	struct sync_folder_rec rec;
+	char *ignored = NULL;
+
+	sync_state_abort(ctx->st);
+	if (sync_state_begin(ctx->st, &ignored) == 0 &&
+	    sync_folder_get(ctx->st, folder, &rec, NULL, &ignored) >= 0) {
+		rec.last_attempt = time(NULL);
+		if (sync_folder_put(ctx->st, folder, &rec, error, &ignored) == 0)
+			sync_state_commit(ctx->st, true, &ignored);
+	}
+	free(ignored);
+}
+
+static enum remote_sync_result fail_with(enum remote_sync_result r, char **error_r,
+					 const char *account, char *why)
+{
+	*error_r = xasprintf("account %s: %s", account, why);
+	free(why);
+	return r;
+}
+
+enum remote_sync_result remote_sync_mirror(const struct config *cfg, const char *account,
+					   const struct remote_sync_options *opt,
+					   struct remote_sync_stats *stats_r, char **error_r)
+{
+	struct remote_sync_stats stats = { 0 };
+	struct sync_ctx ctx = { .opt = opt, .stats = &stats };
+	struct store_settings set = {
+		.root = config_get(cfg, "folder"),
+		.state_dir = config_get(cfg, "state_dir"),
+		.notmuch_db = config_get(cfg, "notmuch_database"),
+	};
+	const char *expunge = config_account_get(cfg, account, "sync_expunge");
+	struct remote_account acct;
+	struct pair_name *names = NULL;
+	size_t n_names = 0, n_pats = 0;
+	char **pats = split_patterns(config_account_get(cfg, account, "sync_folders"), &n_pats);
+	enum remote_sync_result ret = REMOTE_SYNC_TEMP;
+	char *why = NULL, *first_error = NULL, delim;
+	const char *err;
+
+	ctx.expunge_here = expunge == NULL || !strcmp(expunge, "both") || !strcmp(expunge, "local");
+	ctx.expunge_there = expunge == NULL || !strcmp(expunge, "both") ||
+			    !strcmp(expunge, "remote");
+	if (remote_account_load(cfg, account, &acct, &why) < 0) {
+		ret = fail_with(REMOTE_SYNC_UNAVAILABLE, error_r, account, why);
+		goto out_pats;
+	}
+	if (store_open(&set, STORE_OPEN_CREATE, &ctx.store, &err) < 0) {
+		ret = fail_with(REMOTE_SYNC_TEMP, error_r, account, xstrdup(err));
+		goto out_acct;
+	}
+	if (sync_state_open(store_state_dir(ctx.store), account, &ctx.st, &why) < 0) {
+		ret = fail_with(REMOTE_SYNC_TEMP, error_r, account, why);
+		goto out_store;
+	}
+	if ((ctx.conn = remote_connect(&acct, &why)) == NULL) {
+		ret = fail_with(strncmp(why, "cannot load", 11) == 0 ? REMOTE_SYNC_UNAVAILABLE
+								      : REMOTE_SYNC_TEMP,
+				error_r, account, why);
+		goto out_state;
+	}
+	if (sync_state_begin(ctx.st, &why) < 0 ||
+	    folder_pairs(&ctx, pats, n_pats, &names, &n_names, &delim, &why) < 0) {
+		ret = fail_with(REMOTE_SYNC_TEMP, error_r, account, why);
+		goto out_conn;
+	}
+	for (size_t i = 0; i < n_names; i++) {
+		if (opt->folder != NULL && strcmp(names[i].local, opt->folder) != 0)
+			continue;
+		int go = settle_folder(&ctx, &names[i], &why);
+
+		if (go == 1 && sync_folder_run(&ctx, names[i].local, names[i].remote, &why) == 0)
+			continue;
+		if (go == 0)
+			continue;
+		record_error(&ctx, names[i].local, why);
+		if (first_error == NULL)
+			first_error = why;
+		else
+			free(why);
+		why = NULL;
+	}
+	ret = REMOTE_SYNC_OK;
+	if (first_error != NULL) {
+		ret = fail_with(REMOTE_SYNC_TEMP, error_r, account, first_error);
+		first_error = NULL;
+	}
+out_conn:
+	remote_close(&ctx.conn);
+out_state:
+	sync_state_close(&ctx.st);
+	/* New and changed mail is indexed once, at the end, the way `loft
+	 * deliver` leaves it: the mark, then the catch-up. */
+	if (ctx.local_changed) {
+		const char *state = store_state_dir(ctx.store);
+
+		if (index_pending_mark(state, &err) < 0 ||
+		    index_catch_up(set.root, set.notmuch_db, state, &err) < 0)
+			note(opt, "the index was not brought up to date: %s (loft index does it)", err);
+	}
+out_store:
+	store_close(&ctx.store);
+out_acct:
+	remote_account_clear(&acct);
+out_pats:
+	for (size_t i = 0; i < n_names; i++) {
+		free(names[i].local);
+		free(names[i].remote);
+	}
+	free(names);
+	for (size_t i = 0; i < n_pats; i++)
+		free(pats[i]);
+	free(pats);
+	if (stats_r != NULL)
+		*stats_r = stats;
+	return ret;
+}
+
+static void add_time(struct sbuf *out, int64_t t)
+{
+	char buf[32];
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t == 0) {
+		sbuf_addstr(out, "never");
+		return;
+	}
+	localtime_r(&tt, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
+	sbuf_addstr(out, buf);
+}
+
+enum remote_sync_result remote_sync_status(const struct config *cfg, const char *account,
+					   struct sbuf *out, char **error_r)
+{
+	struct store_settings set = {
+		.root = config_get(cfg, "folder"),
+		.state_dir = config_get(cfg, "state_dir"),
+		.notmuch_db = config_get(cfg, "notmuch_database"),
+	};
+	const char *mode = config_account_get(cfg, account, "sync"), *err;
+	struct store *store = NULL;
+	struct sync_state *st = NULL;
+	enum remote_sync_result ret = REMOTE_SYNC_TEMP;
+	char **names = NULL, *why = NULL;
+	size_t n = 0;
+
+	if (store_open(&set, 0, &store, &err) < 0)
+		return fail_with(REMOTE_SYNC_TEMP, error_r, account, xstrdup(err));
+	if (sync_state_open(store_state_dir(store), account, &st, &why) < 0 ||
+	    sync_state_begin(st, &why) < 0 || sync_folder_names(st, &names, &n, &why) < 0) {
+		ret = fail_with(REMOTE_SYNC_TEMP, error_r, account, why);
+		goto done;
+	}
+	sbuf_addf(out, "%s (sync=%s): %zu folders\n", account, mode ? mode : "off", n);
+	for (size_t i = 0; i < n; i++) {
+		struct sync_folder_rec rec;
+		struct sync_pair *pairs = NULL;
+		size_t np = 0, paired = 0;
+		char *last_error = NULL;
+
+		if (sync_folder_get(st, names[i], &rec, &last_error, &why) < 0 ||
+		    sync_pairs_load(st, names[i], &pairs, &np, &why) < 0) {
+			ret = fail_with(REMOTE_SYNC_TEMP, error_r, account, why);
+			free(last_error);
+			goto done;
+		}
+		for (size_t k = 0; k < np; k++)
+			paired += pairs[k].luid != 0 && pairs[k].ruid != 0;
+		sync_pairs_free(pairs, np);
+		sbuf_addf(out, "  %s: last success ", names[i]);
+		add_time(out, rec.last_success);
+		sbuf_addf(out, ", %zu messages paired, %zu kept on one side", paired, np - paired);
+		if (last_error != NULL) {
+			sbuf_addstr(out, ", last error ");
+			add_time(out, rec.last_attempt);
+			sbuf_addf(out, ": %s", last_error);
+		}
+		sbuf_addch(out, '\n');
+		free(last_error);
+	}
+	ret = REMOTE_SYNC_OK;
+done:
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	sync_state_close(&st);
+	store_close(&store);
+	return ret;
+}
