@@ -243,6 +243,20 @@ static int join_cb(const struct state_rec *rec, void *ctx)
 	struct store_folder *f = j->f;
 	long i = hash_find(j, rec->key);
 
+	/* Not listed by our scan, yet its file is there: added by another
+	 * process after our scan (a delivery another session picked up). */
+	if (i < 0 && still_there(f, rec)) {
+		store_snapshot_reserve(f, j->built + 1);
+		f->msgs[j->built++] = (struct store_msg){
+			.uid = rec->uid, .flags = rec->flags, .modseq = rec->modseq,
+			.size = rec->size, .vsize = rec->vsize, .internal_date = rec->internal_date,
+			.keywords = rec->keywords && rec->keywords[0] ?
+				arena_strdup(f->arena, rec->keywords) : "",
+			.threadkey = store_threadkey_split(f->arena, rec->threadkey),
+			.location = arena_strdup(f->arena, rec->location),
+		};
+		return 0;
+	}
 	if (i < 0) {
 		if (j->n_vanished == j->a_vanished) {
 			j->a_vanished = j->a_vanished ? j->a_vanished * 2 : 64;
