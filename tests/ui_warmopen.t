@@ -36,10 +36,7 @@ open_warm() {	# open_warm COUNT: starts the client on Warm, waits for COUNT rows
 # quit: q, then until the client has exited (it keeps the snapshot as it closes).
 quit() {
 	tmux_keys q
-	for _ in $(seq 200); do
-		[ "$(tmux -L "$TMUX_SOCK" display -p '#{pane_dead}' 2>/dev/null)" = 1 ] && break
-		sleep 0.05
-	done
+	tmux_exited 10 >/dev/null
 	tmux_stop
 	# The next tmux_start on this socket must not meet the dying server.
 	for _ in $(seq 100); do
