@@ -122,6 +122,8 @@ struct sync_ctx {
 	bool expunge_here;		/* sync_expunge both or local */
 	bool expunge_there;		/* sync_expunge both or remote */
 	bool local_changed;		/* mail added or changed in the store: index */
+	const char *index_root, *index_db;	/* the store's root and notmuch_database */
+	struct sync_indexer *indexer;	/* started by the first download; NULL */
 };
 
 /* What a folder's run works on (sync_folder.c fills it, sync_copy.c
@@ -170,6 +172,20 @@ int sync_match_all(struct sync_run *run, const uint32_t *ruids, size_t n_ruids,
 		   const char *side, char **error_r);
 /* qsort/bsearch order of uint32_t UIDs. */
 int sync_cmp_uid(const void *a, const void *b);
+
+/* ---- indexing beside the download: remote/sync_index.c ---- */
+
+/* A full sync spends as long indexing as downloading; the indexer indexes
+ * each stored batch in a child process while the next one downloads.  The
+ * catch-up scan at the end stays the authority (it indexes what the child
+ * missed).  start: NULL when it cannot run (the scan then does it all).
+ * add: the file dir/location, just stored (nothing when x is NULL or the
+ * child is gone).  finish: waits for the child to commit and exit; frees
+ * *xp and sets it to NULL (NULL-safe). */
+struct sync_indexer;
+struct sync_indexer *sync_indexer_start(const char *root, const char *db_dir);
+void sync_indexer_add(struct sync_indexer *x, const char *dir, const char *location);
+void sync_indexer_finish(struct sync_indexer **xp);
 
 /* ---- keywords: remote/sync_keywords.c ---- */
 

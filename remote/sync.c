@@ -319,6 +319,8 @@ enum remote_sync_result remote_sync_mirror(const struct config *cfg, const char 
 	char *why = NULL, *first_error = NULL, delim;
 	const char *err;
 
+	ctx.index_root = set.root;
+	ctx.index_db = set.notmuch_db;
 	ctx.expunge_here = expunge == NULL || !strcmp(expunge, "both") || !strcmp(expunge, "local");
 	ctx.expunge_there = expunge == NULL || !strcmp(expunge, "both") ||
 			    !strcmp(expunge, "remote");
@@ -370,8 +372,10 @@ out_conn:
 	remote_close(&ctx.conn);
 out_state:
 	sync_state_close(&ctx.st);
+	sync_indexer_finish(&ctx.indexer);
 	/* New and changed mail is indexed once, at the end, the way `loft
-	 * deliver` leaves it: the mark, then the catch-up. */
+	 * deliver` leaves it: the mark, then the catch-up (which finds what
+	 * the indexer did known). */
 	if (ctx.local_changed) {
 		const char *state = store_state_dir(ctx.store);
 

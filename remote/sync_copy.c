@@ -159,6 +159,14 @@ static int add_body(uint32_t uid, const char *data, size_t len, void *ctx, char 
 	return 0;
 }
 
+/* store_batch_stored_fn: hands a stored file to the indexer. */
+static void index_stored(void *ctx, const char *location)
+{
+	struct sync_run *run = ctx;
+
+	sync_indexer_add(run->ctx->indexer, store_folder_path(run->f), location);
+}
+
 int sync_copy_down(struct sync_run *run, char **error_r)
 {
 	struct down_batch d = { .run = run, .body = SBUF_INIT };
@@ -187,6 +195,10 @@ int sync_copy_down(struct sync_run *run, char **error_r)
 		 * fsynced and recorded by its commit, then the pairs in the
 		 * next state commit. */
 		d.sb = store_batch_new(run->f);
+		if (run->ctx->indexer == NULL && run->ctx->index_root != NULL)
+			run->ctx->indexer = sync_indexer_start(run->ctx->index_root,
+							       run->ctx->index_db);
+		store_batch_on_stored(d.sb, index_stored, run);
 		d.msgs = msgs;
 		d.n_msgs = n_use;
 		d.n_pairs = 0;
