@@ -146,6 +146,11 @@ struct sync_run {
 	size_t n_removed;		/* known remote UIDs expunged by this run */
 };
 
+/* Called before the first change to the store's mail in a run: sets
+ * ctx->local_changed and marks the index as behind (index_pending_mark),
+ * so that a run killed after the change leaves the mark. */
+void sync_local_change(struct sync_ctx *ctx);
+
 /* Syncs the pair local (store name) <-> remote (server name); both exist.
  * 0, or -1 with *error_r (the state keeps what was committed). */
 int sync_folder_run(struct sync_ctx *ctx, const char *local, const char *remote, char **error_r);

@@ -291,6 +291,19 @@ static void record_error(struct sync_ctx *ctx, const char *folder, const char *e
 	free(ignored);
 }
 
+void sync_local_change(struct sync_ctx *ctx)
+{
+	const char *ignored;
+
+	if (ctx->local_changed)
+		return;
+	ctx->local_changed = true;
+	/* Before the change: a run killed after it leaves the mark, and the
+	 * next sync or reader indexes what it changed.  A failure here is
+	 * reported by the end's mark, which is made again. */
+	index_pending_mark(store_state_dir(ctx->store), &ignored);
+}
+
 static enum remote_sync_result fail_with(enum remote_sync_result r, char **error_r,
 					 const char *account, char *why)
 {
@@ -375,11 +388,12 @@ out_state:
 	sync_indexer_finish(&ctx.indexer);
 	/* New and changed mail is indexed once, at the end, the way `loft
 	 * deliver` leaves it: the mark, then the catch-up (which finds what
-	 * the indexer did known). */
-	if (ctx.local_changed) {
+	 * the indexer did known).  A mark with no change this run is one a
+	 * killed run left (sync_local_change): caught up too. */
+	{
 		const char *state = store_state_dir(ctx.store);
 
-		if (index_pending_mark(state, &err) < 0 ||
+		if ((ctx.local_changed && index_pending_mark(state, &err) < 0) ||
 		    index_catch_up(set.root, set.notmuch_db, state, &err) < 0)
 			note(opt, "the index was not brought up to date: %s (loft index does it)", err);
 	}

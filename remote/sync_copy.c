@@ -209,6 +209,7 @@ int sync_copy_down(struct sync_run *run, char **error_r)
 			goto done;
 		}
 		if (d.n_pairs > 0) {
+			sync_local_change(run->ctx);
 			if (store_batch_commit(&d.sb, luids, &err) < 0) {
 				*error_r = folder_error(run->local, "storing messages", err);
 				goto done;
@@ -216,7 +217,6 @@ int sync_copy_down(struct sync_run *run, char **error_r)
 			crash_point("sync:stored");
 			for (size_t j = 0; j < d.n_pairs; j++)
 				d.pairs[j].luid = luids[j];
-			run->ctx->local_changed = true;
 			run->ctx->stats->downloaded += d.n_pairs;
 		}
 		store_batch_abort(&d.sb);

@@ -300,22 +300,22 @@ static int merge_pairs(struct sync_run *run, const struct remote_view *v, char *
 		}
 	}
 	crash_point("sync:before-flag-push");
+	if (n_here > 0)
+		sync_local_change(ctx);
 	if (apply_ops(run, here, n_here, true, error_r) < 0 ||
 	    apply_ops(run, there, n_there, false, error_r) < 0)
 		goto done;
 	crash_point("sync:after-flag-push");
 	ctx->stats->flags_local += n_here;
 	ctx->stats->flags_remote += n_there;
-	if (n_here > 0)
-		ctx->local_changed = true;
 	if (n_eh > 0) {
 		const char *err;
 
+		sync_local_change(ctx);
 		if (store_expunge(run->f, exp_here, n_eh, &err) < 0) {
 			*error_r = xasprintf("%s: expunging: %s", run->local, err);
 			goto done;
 		}
-		ctx->local_changed = true;
 		ctx->stats->expunged_local += n_eh;
 	}
 	if (n_et > 0) {

@@ -12,14 +12,16 @@
  * the child reached it, a child that failed or was never started).  So
  * nothing here decides what is stored or indexed in the end, and a
  * failure here is silent.  The child closes every inherited descriptor but
- * its socket: it must not hold the account's sync lock or the store's
- * locks after the parent is gone (killed), and it ends at the socket's
- * end of file, after the names already sent. */
+ * its socket (stdin, stdout and stderr become /dev/null): it must not hold
+ * the account's sync lock, the store's locks or the caller's pipes after
+ * the parent is gone (killed), and it ends at the socket's end of file,
+ * after the names already sent. */
 #include "remote/sync-private.h"
 #include "store/index.h"
 #include "lib/xalloc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +44,12 @@ static void child_run(const char *root, const char *db_dir)
 	ssize_t n;
 	FILE *in;
 
-	if (close_range(4, ~0U, 0) < 0 || (in = fdopen(3, "r")) == NULL ||
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	/* Not the parent's stdout either: a caller reading it to its end
+	 * (a shell's $(...)) would wait for this child after a kill. */
+	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0 ||
+	    close_range(4, ~0U, 0) < 0 || (in = fdopen(3, "r")) == NULL ||
 	    index_open(root, db_dir, true, &ix, &err) < 0)
 		_exit(1);
 	while ((n = getline(&line, &cap, in)) > 0) {
