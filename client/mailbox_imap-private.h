@@ -182,6 +182,9 @@ struct imap_rows imap_rows_merge(struct imap_rows *mine, const struct remote_msg
  * publishes a copy of the rows (sharing their strings; mine stays the
  * caller's) and says so on the notify pipe. */
 void imap_publish(struct imap_mailbox *im, const struct imap_rows *mine);
+/* After a UIDVALIDITY change: publishes no rows, and the next rows the
+ * UI takes (these, or later ones) are all new, whatever their UIDs. */
+void imap_publish_reset(struct imap_mailbox *im);
 /* Sets the connection's state in words (text malloc'd, taken). */
 void imap_set_status(struct imap_mailbox *im, bool online, char *text);
 /* Serves the UI's request waiting, if any.  When it may have changed

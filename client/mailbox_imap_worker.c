@@ -163,6 +163,18 @@ void imap_publish(struct imap_mailbox *im, const struct imap_rows *mine)
 	imap_poke(im->notify[1]);
 }
 
+void imap_publish_reset(struct imap_mailbox *im)
+{
+	pthread_mutex_lock(&im->lock);
+	/* Rows published before and not taken yet are the old UIDs': the
+	 * reset goes with rows published after it, or none. */
+	imap_rows_free(&im->pub);
+	im->pub_new = true;
+	im->pub_reset = true;
+	pthread_mutex_unlock(&im->lock);
+	imap_poke(im->notify[1]);
+}
+
 void imap_keep_folders(struct imap_mailbox *im, struct remote_folder *list, size_t n)
 {
 	pthread_mutex_lock(&im->lock);
