@@ -2,7 +2,7 @@
  * both ways, whoever changed them (loft's client, `loft tag`, plain
  * `notmuch tag`, an IMAP client of `loft imapd`, `loft sync`).
  *
- * The mapping (loft(1), KEYWORDS AND TAGS): a tag is carried as the IMAP
+ * The mapping (loft(1), "Keywords and tags"): a tag is carried as the IMAP
  * keyword of the same spelling when tag_sync_is_keyword() says so; every
  * other tag stays in notmuch only, and a store keyword that is not such a
  * tag is left alone by this module (it still reaches notmuch as a tag when
