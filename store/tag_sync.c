@@ -228,6 +228,19 @@ static void load_marks(struct ts *ts)
 			ts->folders[i].saved = false;
 }
 
+static bool same_file(const char *path, const struct sbuf *sb)
+{
+	char *buf = xmalloc(sb->len + 1);
+	FILE *fp = fopen(path, "r");
+	bool same = fp != NULL && fread(buf, 1, sb->len + 1, fp) == sb->len &&
+		    memcmp(buf, sb->buf, sb->len) == 0;
+
+	if (fp != NULL)
+		fclose(fp);
+	free(buf);
+	return same;
+}
+
 static int save_marks(struct ts *ts, const char *uuid, unsigned long rev, const char **error_r)
 {
 	struct sbuf sb = SBUF_INIT;
@@ -243,7 +256,9 @@ static int save_marks(struct ts *ts, const char *uuid, unsigned long rev, const 
 			sbuf_addf(&sb, "f %" PRIu32 " %" PRIu32 " %" PRIu64 " %s\n", tf->uidvalidity,
 				  tf->uidnext, tf->modseq, tf->name);
 	}
-	if (atomic_write_file(path, sb.buf, sb.len, 0600, &why) < 0)
+	/* Unchanged marks are not written again: a pass that found nothing
+	 * costs no fsync (loft sync of an unchanged store). */
+	if (!same_file(path, &sb) && atomic_write_file(path, sb.buf, sb.len, 0600, &why) < 0)
 		ret = store_fail_errno(ts->store, error_r, "%s: %s", path, why);
 	sbuf_release(&sb);
 	free(path);
