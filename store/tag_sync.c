@@ -110,6 +110,8 @@ static bool same_set(const char *a, const char *b)
 
 struct ts_folder {
 	char *name;
+	char *dir;			/* its directory under the root: the name, or
+					 * ".A.B" for a Maildir++ folder "A/B" */
 	struct store_folder *f;		/* NULL until opened */
 	bool saved;			/* the last pass saw it */
 	uint32_t s_uidvalidity, s_uidnext;	/* as the last pass saw it */
@@ -167,6 +169,14 @@ static struct ts_folder *folder_named(struct ts *ts, const char *name, size_t le
 	return NULL;
 }
 
+static struct ts_folder *folder_in(struct ts *ts, const char *dir, size_t len)
+{
+	for (size_t i = 0; i < ts->n_folders; i++)
+		if (strlen(ts->folders[i].dir) == len && strncmp(ts->folders[i].dir, dir, len) == 0)
+			return &ts->folders[i];
+	return NULL;
+}
+
 static struct ts_folder *folder_add(struct ts *ts, const char *name, size_t len)
 {
 	struct ts_folder *tf;
@@ -175,7 +185,18 @@ static struct ts_folder *folder_add(struct ts *ts, const char *name, size_t len)
 	tf = &ts->folders[ts->n_folders++];
 	memset(tf, 0, sizeof(*tf));
 	tf->name = xstrndup(name, len);
+	tf->dir = xstrndup(name, len);
 	return tf;
+}
+
+/* "A/B" lives in ROOT/.A.B (as store_resolve() finds it). */
+static void set_maildirpp(struct ts_folder *tf)
+{
+	free(tf->dir);
+	tf->dir = xasprintf(".%s", tf->name);
+	for (char *p = tf->dir; *p; p++)
+		if (*p == '/')
+			*p = '.';
 }
 
 /* ---- the marks file ---- */
@@ -197,7 +218,7 @@ static void load_marks(struct ts *ts)
 	free(path);
 	if (fp == NULL)
 		return;
-	if ((n = getline(&line, &cap, fp)) > 0 && strncmp(line, STATE_MAGIC "\n", (size_t)n) == 0 &&
+	if (getline(&line, &cap, fp) > 0 && strcmp(line, STATE_MAGIC "\n") == 0 &&
 	    (n = getline(&line, &cap, fp)) > 0 &&
 	    sscanf(line, "rev %63s %lu", ts->uuid, &ts->rev) == 2)
 		ok = true;
@@ -394,6 +415,8 @@ static int scan_folders(struct ts *ts, const char **error_r)
 		tf = folder_named(ts, list[i].name, strlen(list[i].name));
 		if (tf == NULL)
 			tf = folder_add(ts, list[i].name, strlen(list[i].name));
+		if (list[i].maildirpp)
+			set_maildirpp(tf);
 		if (!ts->full && tf->saved &&
 		    store_folder_peek(ts->store, tf->name, &uv, &next, &ms, &err) == 1 &&
 		    uv == tf->s_uidvalidity && ms == tf->s_modseq && next == tf->s_uidnext)
@@ -486,7 +509,7 @@ static size_t copies_of(struct ts *ts, notmuch_message_t *msg, struct ts_copy **
 		    (strncmp(base - 4, "/cur", 4) != 0 && strncmp(base - 4, "/new", 4) != 0))
 			continue;
 		name_len = (size_t)(base - 4 - (path + root_len + 1));
-		tf = folder_named(ts, path + root_len + 1, name_len);
+		tf = folder_in(ts, path + root_len + 1, name_len);
 		if (tf == NULL)
 			tf = folder_add(ts, path + root_len + 1, name_len);
 		if (open_folder(ts, tf, &err) < 0 || (m = folder_msg(tf, base + 1)) == NULL)
@@ -714,6 +737,7 @@ out:
 		store_folder_close(&ts.folders[i].f);
 		free(ts.folders[i].by_key);
 		free(ts.folders[i].name);
+		free(ts.folders[i].dir);
 	}
 	free(ts.folders);
 	for (size_t i = 0; i < ts.n_ids; i++)

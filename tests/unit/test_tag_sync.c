@@ -276,6 +276,31 @@ static void test_copies(void **unused)
 	fx_close(&x);
 }
 
+/* A copy in a Maildir++ folder (ROOT/.Arch, the store's folder "Arch",
+ * written there by another program) gets the keyword too. */
+static void test_maildirpp(void **unused)
+{
+	struct fx x;
+	char path[2048];
+	FILE *fp;
+
+	fx_open(&x, "pp");
+	add_msg(&x, "INBOX", msg_a, NULL);
+	snprintf(path, sizeof(path), "mkdir -p '%s/.Arch/cur' '%s/.Arch/new' '%s/.Arch/tmp'",
+		 root, root, root);
+	assert_int_equal(system(path), 0);
+	snprintf(path, sizeof(path), "%s/.Arch/cur/1.pp.host:2,S", root);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs(msg_a, fp);
+	fclose(fp);
+	scan(&x);
+	tag(&x, "id:a@test", "work", NULL);
+	pass(&x);
+	assert_kw(&x, "Arch", 1, "work");
+	fx_close(&x);
+}
+
 /* A new database (another UUID) makes a full pass; marks that say a
  * later revision than the database's too. */
 static void test_marks(void **unused)
@@ -315,6 +340,7 @@ int main(void)
 		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_both_ways),
 		cmocka_unit_test(test_copies),
+		cmocka_unit_test(test_maildirpp),
 		cmocka_unit_test(test_marks),
 	};
 
