@@ -295,9 +295,16 @@ static void test_maildirpp(void **unused)
 	fputs(msg_a, fp);
 	fclose(fp);
 	scan(&x);
+	pass(&x);
+	pass(&x);
+	/* Arch is unchanged now: the pass finds its copy through notmuch. */
 	tag(&x, "id:a@test", "work", NULL);
 	pass(&x);
 	assert_kw(&x, "Arch", 1, "work");
+	/* Removed on that copy (it is known to the marks: it may remove). */
+	set_kw(&x, "Arch", 1, STORE_FLAGS_REMOVE, "work");
+	pass(&x);
+	assert_int_equal(count(&x, "tag:work"), 0);
 	fx_close(&x);
 }
 
