@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/inotify.h>
+#include <unistd.h>
 
 #define PROP "loft.keywords"
 /* The property's value is this prefix and the list, so that an agreed
@@ -765,4 +767,22 @@ int tag_sync_store(struct store *store, struct tag_sync_result *result_r, const 
 		ret = store_fail(store, error_r, "%s", err);
 	index_close(&ix);
 	return ret;
+}
+
+int tag_sync_notify_fd(struct store *store, const char **error_r)
+{
+	/* The layouts of index_open(): DB_DIR/xapian, or ROOT/.notmuch/xapian. */
+	char *dir = store->notmuch_db != NULL && store->notmuch_db[0] != '\0'
+			    ? xasprintf("%s/xapian", store->notmuch_db)
+			    : xasprintf("%s/.notmuch/xapian", store->root);
+	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+
+	if (fd < 0 || inotify_add_watch(fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE) < 0) {
+		store_fail_errno(store, error_r, "%s: inotify", dir);
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	free(dir);
+	return fd;
 }

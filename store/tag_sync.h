@@ -77,4 +77,13 @@ int tag_sync_run(struct store *store, struct index *ix, struct tag_sync_result *
  * not hold it (loft sync).  Blocks while another process holds it. */
 int tag_sync_store(struct store *store, struct tag_sync_result *result_r, const char **error_r);
 
+/* For a long-running process that passes tags on when they change (the
+ * daemon's sync task): an inotify descriptor (non-blocking, close-on-exec;
+ * the caller owns and closes it) that becomes readable when a notmuch
+ * writer commits to the store's database (files written in its xapian
+ * directory), whoever the writer is (`notmuch tag` included).  Read and
+ * discard what it holds, then pass.  -1 with *error_r when there is no
+ * database yet or inotify fails. */
+int tag_sync_notify_fd(struct store *store, const char **error_r);
+
 #endif

@@ -130,4 +130,30 @@ is "$(sobs a dump INBOX)" "$(obs dump INBOX)" "the store (through loft's IMAP se
 lsync a
 like "$OUT" "0 down, 0 up, 0 flags here, 0 flags there" "and the next sync finds nothing to do"
 
+# 8. With loft daemon running (sync_interval 1 h), a tag set by hand with
+# notmuch tag reaches the provider by itself: the sync task watches the
+# notmuch database.
+wait_for() {	# wait_for SECS CMD...: polled every 0.1 s
+	local n=$(($1 * 10)); shift
+	for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
+has_kw() { [[ " $(kw "$1") " == *" $2 "* ]]; }
+DOVECOT_PID=$DPID
+sed "s/imap_listen=\$/imap_listen=127.0.0.1:$(free_port) smtp_listen= log_level=info/; s/sync=mirror/sync=mirror sync_interval=1h/" \
+	"$T_DIR/a/mailrc" > "$T_DIR/a/daemonrc"
+LOG=$T_DIR/daemon.log
+start_daemon "$LOG" -F "$T_DIR/a/daemonrc"
+ok $? "loft daemon starts with the mirror account" || diag "$(cat "$LOG")"
+wait_for 20 grep -q 'all folders' "$LOG"
+ok $? "its first full sync is done" || diag "$(tail -5 "$LOG")"
+notmuch tag +bydaemon -- id:tk.4@example.org
+wait_for 20 has_kw tk.4@example.org bydaemon
+ok $? "a tag set by notmuch tag reaches the provider without loft sync" || diag "$(tail -5 "$LOG")"
+notmuch tag -bydaemon -- id:tk.4@example.org
+wait_for 20 eval '! has_kw tk.4@example.org bydaemon'
+ok $? "and its removal" || diag "$(tail -5 "$LOG")"
+kill "$DPID" && wait "$DPID" 2>/dev/null
+DPID=$DOVECOT_PID
+
 done_testing
