@@ -726,7 +726,8 @@ int tag_sync_run(struct store *store, struct index *ix, struct tag_sync_result *
 	load_new_tags(&ts);
 	if (scan_folders(&ts, error_r) < 0 || changed_messages(&ts, rev_now, error_r) < 0)
 		goto out;
-	qsort(ts.ids, ts.n_ids, sizeof(*ts.ids), cmp_str);
+	if (ts.n_ids > 1)	/* qsort(NULL, 0) is undefined */
+		qsort(ts.ids, ts.n_ids, sizeof(*ts.ids), cmp_str);
 	for (size_t i = 0; i < ts.n_ids; i++)
 		if ((i == 0 || strcmp(ts.ids[i], ts.ids[i - 1]) != 0) &&
 		    merge_message(&ts, ts.ids[i], error_r) < 0)
