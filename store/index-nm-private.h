@@ -54,13 +54,17 @@
 	X(notmuch_message_get_filenames) \
 	X(notmuch_message_get_header) \
 	X(notmuch_message_get_message_id) \
-	X(notmuch_message_get_property) \
+	X(notmuch_message_get_properties) \
 	X(notmuch_message_get_tags) \
 	X(notmuch_message_maildir_flags_to_tags) \
 	X(notmuch_message_remove_all_properties) \
 	X(notmuch_message_remove_tag) \
 	X(notmuch_message_tags_to_maildir_flags) \
 	X(notmuch_message_thaw) \
+	X(notmuch_message_properties_destroy) \
+	X(notmuch_message_properties_move_to_next) \
+	X(notmuch_message_properties_valid) \
+	X(notmuch_message_properties_value) \
 	X(notmuch_messages_destroy) \
 	X(notmuch_messages_get) \
 	X(notmuch_messages_move_to_next) \
@@ -143,13 +147,17 @@ int index_nm_load(const char **error_r);
 #define notmuch_message_get_filenames(...) (*index_nm.notmuch_message_get_filenames)(__VA_ARGS__)
 #define notmuch_message_get_header(...) (*index_nm.notmuch_message_get_header)(__VA_ARGS__)
 #define notmuch_message_get_message_id(...) (*index_nm.notmuch_message_get_message_id)(__VA_ARGS__)
-#define notmuch_message_get_property(...) (*index_nm.notmuch_message_get_property)(__VA_ARGS__)
+#define notmuch_message_get_properties(...) (*index_nm.notmuch_message_get_properties)(__VA_ARGS__)
 #define notmuch_message_get_tags(...) (*index_nm.notmuch_message_get_tags)(__VA_ARGS__)
 #define notmuch_message_maildir_flags_to_tags(...) (*index_nm.notmuch_message_maildir_flags_to_tags)(__VA_ARGS__)
 #define notmuch_message_remove_all_properties(...) (*index_nm.notmuch_message_remove_all_properties)(__VA_ARGS__)
 #define notmuch_message_remove_tag(...) (*index_nm.notmuch_message_remove_tag)(__VA_ARGS__)
 #define notmuch_message_tags_to_maildir_flags(...) (*index_nm.notmuch_message_tags_to_maildir_flags)(__VA_ARGS__)
 #define notmuch_message_thaw(...) (*index_nm.notmuch_message_thaw)(__VA_ARGS__)
+#define notmuch_message_properties_destroy(...) (*index_nm.notmuch_message_properties_destroy)(__VA_ARGS__)
+#define notmuch_message_properties_move_to_next(...) (*index_nm.notmuch_message_properties_move_to_next)(__VA_ARGS__)
+#define notmuch_message_properties_valid(...) (*index_nm.notmuch_message_properties_valid)(__VA_ARGS__)
+#define notmuch_message_properties_value(...) (*index_nm.notmuch_message_properties_value)(__VA_ARGS__)
 #define notmuch_messages_destroy(...) (*index_nm.notmuch_messages_destroy)(__VA_ARGS__)
 #define notmuch_messages_get(...) (*index_nm.notmuch_messages_get)(__VA_ARGS__)
 #define notmuch_messages_move_to_next(...) (*index_nm.notmuch_messages_move_to_next)(__VA_ARGS__)

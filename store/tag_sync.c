@@ -17,10 +17,11 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
-#define PROP "loft.keywords"
-/* The property's value is this prefix and the list, so that an agreed
- * empty set is told from none. */
-#define PROP_PREFIX "v1:"
+/* The agreed set: one value per keyword (a Xapian term holds at most 245
+ * bytes, so the set is not one value), and AGREED, which no keyword can
+ * be, so that an agreed empty set is told from none. */
+#define PROP "loft.keyword"
+#define AGREED "\\"
 #define STATE_NAME "tag-sync"
 #define STATE_MAGIC "loft-tag-sync 1"
 
@@ -586,12 +587,15 @@ static notmuch_status_t write_tags(struct ts *ts, notmuch_message_t *msg, const 
 		free(t);
 	}
 	if (st == 0 && (base == NULL || !same_set(base, merged))) {
-		char *v = xasprintf(PROP_PREFIX "%s", merged);
-
 		st = notmuch_message_remove_all_properties(msg, PROP);
 		if (st == 0)
-			st = notmuch_message_add_property(msg, PROP, v);
-		free(v);
+			st = notmuch_message_add_property(msg, PROP, AGREED);
+		for (const char *p = merged; st == 0 && (len = next_word(&p)) > 0; p += len) {
+			char *w = xstrndup(p, len);
+
+			st = notmuch_message_add_property(msg, PROP, w);
+			free(w);
+		}
 	}
 	st2 = notmuch_message_thaw(msg);
 	if (st == 0)
@@ -638,12 +642,37 @@ static int write_copy(struct ts *ts, const struct ts_copy *c, const char *merged
 	return ret;
 }
 
+/* The agreed set kept with msg (malloc'd), or NULL when there is none. */
+static char *agreed_set(notmuch_message_t *msg)
+{
+	notmuch_message_properties_t *pv = notmuch_message_get_properties(msg, PROP, true);
+	struct sbuf sb = SBUF_INIT;
+	bool agreed = false;
+
+	sbuf_addstr(&sb, "");
+	for (; pv && notmuch_message_properties_valid(pv);
+	     notmuch_message_properties_move_to_next(pv)) {
+		const char *v = notmuch_message_properties_value(pv);
+
+		if (strcmp(v, AGREED) == 0)
+			agreed = true;
+		else
+			add_word(&sb, v, strlen(v));
+	}
+	if (pv)
+		notmuch_message_properties_destroy(pv);
+	if (!agreed) {
+		sbuf_release(&sb);
+		return NULL;
+	}
+	return sbuf_detach(&sb, NULL);
+}
+
 static int merge_message(struct ts *ts, const char *id, const char **error_r)
 {
 	notmuch_message_t *msg = NULL;
 	struct ts_copy *cv = NULL;
-	const char *prop = NULL, *base = NULL;
-	char *tags, *merged;
+	char *tags, *merged, *base;
 	size_t n;
 	int ret = 0;
 
@@ -651,9 +680,7 @@ static int merge_message(struct ts *ts, const char *id, const char **error_r)
 		return 0;	/* gone meanwhile */
 	ts->res->messages++;
 	tags = carried_tags(ts, msg);
-	if (notmuch_message_get_property(msg, PROP, &prop) == 0 && prop != NULL &&
-	    strncmp(prop, PROP_PREFIX, strlen(PROP_PREFIX)) == 0)
-		base = prop + strlen(PROP_PREFIX);
+	base = agreed_set(msg);
 	n = copies_of(ts, msg, &cv);
 
 	const char **sides = xreallocarray(NULL, n + 1, sizeof(*sides));
@@ -685,6 +712,7 @@ static int merge_message(struct ts *ts, const char *id, const char **error_r)
 	free(known);
 	free(merged);
 	free(tags);
+	free(base);
 	notmuch_message_destroy(msg);
 	return ret;
 }

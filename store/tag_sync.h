@@ -11,7 +11,8 @@
  * file names, as notmuch's synchronize_flags does.
  *
  * The merge: per notmuch message, the keyword set both sides last agreed
- * on is kept as the message property "loft.keywords"; the tags and each
+ * on is kept as the message property "loft.keyword" (one value per
+ * keyword, and "\\" marking that there is one); the tags and each
  * copy of the message in the store are merged against it by
  * tag_sync_merge() (a change on one side wins), and the result is written
  * back to the tags, to every copy's keywords and to the property.  A

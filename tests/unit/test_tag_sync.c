@@ -308,6 +308,33 @@ static void test_maildirpp(void **unused)
 	fx_close(&x);
 }
 
+/* Many long keywords on one message: the agreed set is more than a
+ * Xapian term can hold (245 bytes) in one piece. */
+static void test_many(void **unused)
+{
+	struct fx x;
+	char kw[64];
+	uint32_t a;
+
+	fx_open(&x, "many");
+	a = add_msg(&x, "INBOX", msg_a, NULL);
+	scan(&x);
+	pass(&x);
+	for (int i = 0; i < 12; i++) {
+		snprintf(kw, sizeof(kw), "a-rather-long-keyword-of-forty-bytes-%02d", i);
+		tag(&x, "id:a@test", kw, NULL);
+	}
+	pass(&x);
+	assert_int_equal(x.r.keywords_changed, 1);
+	pass(&x);
+	assert_int_equal(x.r.keywords_changed + x.r.tags_changed, 0);
+	set_kw(&x, "INBOX", a, STORE_FLAGS_REMOVE, "a-rather-long-keyword-of-forty-bytes-03");
+	pass(&x);
+	assert_int_equal(count(&x, "tag:a-rather-long-keyword-of-forty-bytes-03"), 0);
+	assert_int_equal(count(&x, "tag:a-rather-long-keyword-of-forty-bytes-04"), 1);
+	fx_close(&x);
+}
+
 /* A new database (another UUID) makes a full pass; marks that say a
  * later revision than the database's too. */
 static void test_marks(void **unused)
@@ -348,6 +375,7 @@ int main(void)
 		cmocka_unit_test(test_both_ways),
 		cmocka_unit_test(test_copies),
 		cmocka_unit_test(test_maildirpp),
+		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_marks),
 	};
 
