@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* The agreed set: one value per keyword (a Xapian term holds at most 245
@@ -130,6 +131,7 @@ struct ts {
 	struct index *ix;
 	bool full;
 	char uuid[64];
+	char stamp[96];			/* the database's, as the last pass began */
 	unsigned long rev;		/* the last pass's revision */
 	struct ts_folder *folders;
 	size_t n_folders;
@@ -232,6 +234,10 @@ static void load_marks(struct ts *ts)
 
 		if (line[n - 1] == '\n')
 			line[--n] = '\0';
+		if (strncmp(line, "db ", 3) == 0) {
+			snprintf(ts->stamp, sizeof(ts->stamp), "%s", line + 3);
+			continue;
+		}
 		if (sscanf(line, "f %" SCNu32 " %" SCNu32 " %" SCNu64 " %n", &uv, &next, &ms, &off) < 3 ||
 		    off == 0 || line[off] == '\0') {
 			ok = false;
@@ -265,7 +271,8 @@ static bool same_file(const char *path, const struct sbuf *sb)
 	return same;
 }
 
-static int save_marks(struct ts *ts, const char *uuid, unsigned long rev, const char **error_r)
+static int save_marks(struct ts *ts, const char *uuid, unsigned long rev, const char *stamp,
+		      const char **error_r)
 {
 	struct sbuf sb = SBUF_INIT;
 	char *path = state_path(ts);
@@ -273,6 +280,8 @@ static int save_marks(struct ts *ts, const char *uuid, unsigned long rev, const 
 	int ret = 0;
 
 	sbuf_addf(&sb, STATE_MAGIC "\nrev %s %lu\n", uuid, rev);
+	if (stamp[0] != '\0')
+		sbuf_addf(&sb, "db %s\n", stamp);
 	for (size_t i = 0; i < ts->n_folders; i++) {
 		const struct ts_folder *tf = &ts->folders[i];
 
@@ -735,6 +744,41 @@ static void load_new_tags(struct ts *ts)
 		notmuch_config_values_destroy(v);
 }
 
+/* Which commit the database is at, as the file system shows it: Xapian
+ * replaces its version file (iamglass) at each commit, and leaves it alone
+ * when a writer commits nothing.  "" when it cannot be read. */
+static void db_stamp(const struct store *store, char *buf, size_t size)
+{
+	/* The layouts of index_open(): DB_DIR/xapian, or ROOT/.notmuch/xapian. */
+	char *path = store->notmuch_db != NULL && store->notmuch_db[0] != '\0'
+			     ? xasprintf("%s/xapian/iamglass", store->notmuch_db)
+			     : xasprintf("%s/.notmuch/xapian/iamglass", store->root);
+	struct stat st;
+
+	buf[0] = '\0';
+	if (stat(path, &st) == 0)
+		snprintf(buf, size, "%ju %jd %jd.%09ld", (uintmax_t)st.st_ino, (intmax_t)st.st_size,
+			 (intmax_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+	free(path);
+}
+
+static void ts_free(struct ts *ts)
+{
+	for (size_t i = 0; i < ts->n_folders; i++) {
+		store_folder_close(&ts->folders[i].f);
+		free(ts->folders[i].by_key);
+		free(ts->folders[i].name);
+		free(ts->folders[i].dir);
+	}
+	free(ts->folders);
+	for (size_t i = 0; i < ts->n_ids; i++)
+		free(ts->ids[i]);
+	free(ts->ids);
+	for (size_t i = 0; i < ts->n_new_tags; i++)
+		free(ts->new_tags[i]);
+	free(ts->new_tags);
+}
+
 int tag_sync_run(struct store *store, struct index *ix, struct tag_sync_result *result_r,
 		 const char **error_r)
 {
@@ -742,9 +786,10 @@ int tag_sync_run(struct store *store, struct index *ix, struct tag_sync_result *
 	struct ts ts = { .store = store, .ix = ix, .full = true, .res = &res };
 	const char *uuid = NULL;
 	unsigned long rev_now;
-	char *uuid_now;
+	char *uuid_now, stamp[sizeof(ts.stamp)];
 	int ret = -1;
 
+	db_stamp(store, stamp, sizeof(stamp));	/* before the revision: see above */
 	rev_now = notmuch_database_get_revision(ix->db, &uuid);
 	uuid_now = xstrdup(uuid != NULL ? uuid : "");
 	load_marks(&ts);
@@ -762,25 +807,43 @@ int tag_sync_run(struct store *store, struct index *ix, struct tag_sync_result *
 			goto out;
 	/* The marks are those read before this pass wrote: what it wrote is
 	 * looked at once more by the next pass, which finds it agreed. */
-	ret = save_marks(&ts, uuid_now, rev_now, error_r);
+	ret = save_marks(&ts, uuid_now, rev_now, stamp, error_r);
 out:
-	for (size_t i = 0; i < ts.n_folders; i++) {
-		store_folder_close(&ts.folders[i].f);
-		free(ts.folders[i].by_key);
-		free(ts.folders[i].name);
-		free(ts.folders[i].dir);
-	}
-	free(ts.folders);
-	for (size_t i = 0; i < ts.n_ids; i++)
-		free(ts.ids[i]);
-	free(ts.ids);
-	for (size_t i = 0; i < ts.n_new_tags; i++)
-		free(ts.new_tags[i]);
-	free(ts.new_tags);
+	ts_free(&ts);
 	free(uuid_now);
 	if (result_r != NULL)
 		*result_r = res;
 	return ret;
+}
+
+/* Whether neither side changed since the last pass: the database at the
+ * same commit, every maildir folder as the marks say (its state header). */
+static bool nothing_changed(struct store *store)
+{
+	struct ts ts = { .store = store, .full = true };
+	struct store_folder_info *list;
+	char stamp[sizeof(ts.stamp)];
+	const char *err;
+	size_t n = 0;
+	bool same;
+
+	load_marks(&ts);
+	db_stamp(store, stamp, sizeof(stamp));
+	same = !ts.full && stamp[0] != '\0' && strcmp(stamp, ts.stamp) == 0 &&
+	       store_folder_list(store, &list, &n, &err) == 0;
+	for (size_t i = 0; same && i < n; i++) {
+		struct ts_folder *tf = folder_named(&ts, list[i].name, strlen(list[i].name));
+		uint32_t uv, next;
+		uint64_t ms;
+
+		same = list[i].kind != STORE_MAILDIR ||
+		       (tf != NULL && store_folder_peek(store, tf->name, &uv, &next, &ms, &err) == 1 &&
+			uv == tf->s_uidvalidity && ms == tf->s_modseq && next == tf->s_uidnext);
+	}
+	if (n > 0)
+		store_folder_list_free(list, n);
+	ts_free(&ts);
+	return same;
 }
 
 int tag_sync_store(struct store *store, struct tag_sync_result *result_r, const char **error_r)
@@ -789,6 +852,12 @@ int tag_sync_store(struct store *store, struct tag_sync_result *result_r, const 
 	const char *err;
 	int ret;
 
+	/* loft sync of an unchanged store loads no notmuch. */
+	if (nothing_changed(store)) {
+		if (result_r != NULL)
+			*result_r = (struct tag_sync_result){ .quick = true };
+		return 0;
+	}
 	if (index_open(store->root, store->notmuch_db, true, &ix, &err) < 0)
 		return store_fail(store, error_r, "%s", err);
 	ret = tag_sync_run(store, ix, result_r, error_r);

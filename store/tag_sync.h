@@ -64,6 +64,9 @@ struct tag_sync_result {
 	size_t tags_changed;	/* messages whose tags this pass changed */
 	size_t keywords_changed;	/* store records whose keywords it changed */
 	bool full;		/* a full pass (no marks, or another database) */
+	bool quick;		/* tag_sync_store(): nothing had changed (the
+				 * database at the same commit, every folder as
+				 * the marks say): notmuch was not opened */
 };
 
 /* One pass (see above) over store with ix, the notmuch writer of the same
@@ -75,7 +78,9 @@ int tag_sync_run(struct store *store, struct index *ix, struct tag_sync_result *
 		 const char **error_r);
 /* tag_sync_run() with the notmuch writer of the store's root and database
  * opened for the pass and closed (committed) after: for callers that do
- * not hold it (loft sync).  Blocks while another process holds it. */
+ * not hold it (loft sync).  Blocks while another process holds it.  When
+ * neither side changed since the last pass, returns at once without
+ * loading notmuch (result_r->quick). */
 int tag_sync_store(struct store *store, struct tag_sync_result *result_r, const char **error_r);
 
 /* For a long-running process that passes tags on when they change (the

@@ -335,6 +335,38 @@ static void test_many(void **unused)
 	fx_close(&x);
 }
 
+/* tag_sync_store(): with nothing changed on either side it does not open
+ * notmuch; a change on either side makes it pass. */
+static void test_quick(void **unused)
+{
+	struct fx x;
+	const char *err = NULL;
+	uint32_t a;
+
+	fx_open(&x, "quick");
+	a = add_msg(&x, "INBOX", msg_a, NULL);
+	scan(&x);
+	index_close(&x.ix);	/* one writer per process */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(tag_sync_store(x.store, &x.r, &err), 0);
+	assert_true(x.r.quick);
+	assert_int_equal(index_open(root, NULL, true, &x.ix, &err), 0);
+	tag(&x, "id:a@test", "work", NULL);
+	index_close(&x.ix);
+	assert_int_equal(tag_sync_store(x.store, &x.r, &err), 0);
+	assert_false(x.r.quick);
+	assert_kw(&x, "INBOX", a, "work");
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(tag_sync_store(x.store, &x.r, &err), 0);
+	assert_true(x.r.quick);
+	set_kw(&x, "INBOX", a, STORE_FLAGS_ADD, "$Junk");
+	assert_int_equal(tag_sync_store(x.store, &x.r, &err), 0);
+	assert_false(x.r.quick);
+	assert_int_equal(index_open(root, NULL, true, &x.ix, &err), 0);
+	assert_int_equal(count(&x, "id:a@test and tag:$Junk"), 1);
+	fx_close(&x);
+}
+
 /* A new database (another UUID) makes a full pass; marks that say a
  * later revision than the database's too. */
 static void test_marks(void **unused)
@@ -376,6 +408,7 @@ int main(void)
 		cmocka_unit_test(test_copies),
 		cmocka_unit_test(test_maildirpp),
 		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_quick),
 		cmocka_unit_test(test_marks),
 	};
 
