@@ -218,6 +218,7 @@ struct task {
 	char **pending;			/* folders the last poll found changed */
 	size_t n_pending;
 	bool pending_full;		/* ... or a new folder: a full sync */
+	uint32_t inbox_exists, inbox_uidnext;	/* at the last SELECT; 0: none */
 	struct store *store;		/* mirror mode: the watches' */
 	struct watch *w;
 	size_t n_w;
@@ -404,10 +405,21 @@ static int open_conn(struct task *t)
 	struct remote_idle_news news = { 0 };
 	char *error = NULL;
 
+	uint32_t exists = 0, uidnext = 0;
+
 	busy = 1;
 	t->conn = remote_connect(&t->acc, &error);
-	if (t->conn == NULL || remote_select(t->conn, "INBOX", NULL, NULL, NULL, &error) < 0)
+	if (t->conn == NULL ||
+	    remote_select(t->conn, "INBOX", &exists, NULL, &uidnext, &error) < 0)
 		goto fail;
+	/* What came while no connection idled (a renewal's new login) is
+	 * news too. */
+	if (t->inbox_uidnext != 0 && (exists != t->inbox_exists || uidnext != t->inbox_uidnext)) {
+		t->pending = xreallocarray(t->pending, t->n_pending + 1, sizeof(*t->pending));
+		t->pending[t->n_pending++] = xstrdup("INBOX");
+	}
+	t->inbox_exists = exists;
+	t->inbox_uidnext = uidnext;
 	if (t->others && poll_folders(t, &error) < 0)
 		goto fail;
 	if (remote_has_cap(t->conn, "IDLE")) {
