@@ -8,7 +8,10 @@
 #   - offering IDLE: the other synced folders are polled on the IDLE
 #     connection (DONE, LIST-STATUS, IDLE): a new message, a flag set on
 #     the provider (HIGHESTMODSEQ), a new folder matching sync_folders; a
-#     folder sync_folders excludes is left alone.
+#     folder sync_folders excludes is left alone;
+#   - the wall clock (libfaketime in the daemon) jumping 2 h beside the
+#     monotonic clock, as after a suspend: the task reconnects and runs a
+#     full sync.
 # Each within a few poll intervals (the times are printed).  Skipped
 # without root, dovecot-imapd, socat or python3.
 . "$TOP/tests/lib.sh"
@@ -95,7 +98,17 @@ kill "$pid"
 wait_for 10 eval '! kill -0 "$pid" 2>/dev/null'
 start_dovecot
 : > "$LOG"
+# The wall clock of this daemon is libfaketime's (the monotonic clock is
+# left alone), moved below as a suspend would: setting the machine's own
+# clock would disturb every other process on it.
+FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
+echo "+0" > "$T_DIR/faketime"
+if [ -f "$FAKETIME_LIB" ] && [ "${SANITIZE:-0}" != 1 ]; then
+	export LD_PRELOAD=$FAKETIME_LIB FAKETIME_TIMESTAMP_FILE=$T_DIR/faketime \
+		FAKETIME_NO_CACHE=1 FAKETIME_DONT_FAKE_MONOTONIC=1
+fi
 start_daemon "$LOG" -F "$MAILRC_FILE"
+unset LD_PRELOAD FAKETIME_TIMESTAMP_FILE FAKETIME_NO_CACHE FAKETIME_DONT_FAKE_MONOTONIC
 ok $? "loft daemon starts again, Dovecot offering IDLE" || { diag "$(cat "$LOG")"; done_testing; exit; }
 wait_for 15 eval 'grep -q "all folders:" "$LOG"'
 ok $? "its first full sync ran"
@@ -124,6 +137,25 @@ for s in "old 1" "dev 1" "noidle 1" "noidledev 1" "idledev 1" "idleinbox 1" "new
 	[ "$(copies "$s")" = 1 ] || { diag "$s: $(copies "$s") copies"; false; }
 done
 ok $? "each message is in the store once"
+
+# ---- the wall clock jumps two hours (a suspend and resume) ----
+if [ ! -f "$FAKETIME_LIB" ]; then
+	skip "libfaketime is not installed (tests/deps.sh): the clock jump is not tested"
+elif [ "${SANITIZE:-0}" = 1 ]; then
+	skip "libfaketime cannot be preloaded before the sanitizers' runtime"
+else
+	fulls=$(grep -c "all folders:" "$LOG")
+	echo "+2h" > "$T_DIR/faketime"
+	t0=$(date +%s%N)
+	wait_for 10 eval 'grep -q "the clock moved 7[12][0-9][0-9] s beside the monotonic clock" "$LOG"'
+	ok $? "the task notices the wall clock moved 2 h beside the monotonic one ($(( ($(date +%s%N) - t0) / 1000000 )) ms; sync_poll=1s wakes it)" ||
+		diag "$(tail -5 "$LOG")"
+	wait_for 10 eval '[ "$(grep -c "all folders:" "$LOG")" -gt "$fulls" ]'
+	ok $? "and runs a full sync at once, as after a resume"
+	obs seed INBOX 1 afterjump >/dev/null
+	ms=$(arrives 5 "afterjump 1")
+	ok $? "its new IDLE connection brings the next message (${ms:-?} ms)"
+fi
 
 kill "$DPID"
 wait_for 10 eval '! kill -0 "$DPID" 2>/dev/null'
