@@ -12,19 +12,12 @@
 # expired while Dovecot drops its connection (doveadm kick: what a
 # provider does during a laptop's suspend), then SIGCONT: it notices at
 # once and logs in with a new token.  Skipped without root, dovecot-imapd,
-# tmux or python3.
+# socat, tmux or python3.
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/tmux.sh"
+. "$TOP/tests/sync_daemon_setup.sh"
 
-[ "$(id -u)" = 0 ] || skip_all "a private Dovecot needs root here"
-[ -x /usr/lib/dovecot/imap ] || skip_all "dovecot-imapd not installed (tests/deps.sh)"
-command -v python3 >/dev/null || skip_all "python3 is not installed"
-command -v socat >/dev/null || skip_all "socat is not installed (tests/deps.sh)"
-
-DV=$(mktemp -d /tmp/loft-sync-oauth.XXXXXX) || skip_all "mktemp failed"
-trap 'tmux_stop; t_cleanup; case $DV in /tmp/loft-sync-oauth.*) rm -rf "$DV" ;; esac' EXIT
-bash "$TOP/tests/dovecot_instance.sh" add_user "$DV" ann annpass1
-PORT=$(free_port) TLSPORT=$(free_port) LPORT=$(free_port) OPORT=$(free_port)
+TLSPORT=$(free_port) OPORT=$(free_port)
 LIFE=4
 OLOG=$DV/oauth.log
 python3 "$TOP/tests/oauth_server.py" serve "$OPORT" "$DV" "$LIFE" ann > "$T_DIR/oauth.out" 2>&1 &
@@ -34,25 +27,10 @@ grep -q ready "$T_DIR/oauth.out"
 ok $? "the token server listens on 127.0.0.1:$OPORT" || { done_testing; exit; }
 export OAUTH2_URL="http://127.0.0.1:$OPORT/introspect"
 start_dovecot() {	# start_dovecot MECHS
-	pid=$(OAUTH2_MECHS=$1 bash "$TOP/tests/dovecot_instance.sh" start "$DV" "$PORT" "$TLSPORT" \
-		2>"$T_DIR/dovecot.err")
-	ok $? "a private Dovecot starts with an oauth2 passdb for $1" ||
-		{ diag "$(head -3 "$T_DIR/dovecot.err")"; done_testing; exit; }
-	T_PIDS+=("$pid")
-}
-stop_dovecot() {
-	kill "$pid"
-	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	OAUTH2_MECHS=$1 dovecot_start "$TLSPORT" "an oauth2 passdb for $1"
 }
 start_dovecot "oauthbearer xoauth2"
 
-obs() { python3 "$TOP/tests/sync_observer.py" "$PORT" ann annpass1 "$@"; }
-sdp() { python3 "$TOP/tests/sync_daemon_probe.py" "$@"; }
-wait_for() {	# wait_for SECS CMD...: polled every 0.1 s
-	local n=$(($1 * 10)); shift
-	for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
 TOKCMD="python3 $TOP/tests/oauth_server.py token $OPORT"
 rc_file() {	# rc_file TOKEN-COMMAND [LINE...]
 	local cmd=$1; shift
@@ -114,7 +92,7 @@ like "$ERR" "login refused by localhost \\(AUTHENTICATE OAUTHBEARER\\): NO \\[AU
 ok $? "the refused token is not in the error"
 
 # ---- XOAUTH2 ----
-stop_dovecot
+dovecot_stop
 start_dovecot xoauth2
 rc_file "$TOKCMD"
 obs seed INBOX 1 x2 >/dev/null
@@ -129,12 +107,10 @@ run_loft sync up
 like "$ERR" "login refused by localhost \\(AUTHENTICATE XOAUTH2\\): NO" "XOAUTH2: a refused token is a clear error"
 
 # ---- the daemon: renewal on the IDLE connection across lifetimes ----
-stop_dovecot
+dovecot_stop
 start_dovecot "oauthbearer xoauth2"
 rc_file "$TOKCMD"
-DPW=phone-password-1
-echo "$DPW" | "$LOFT" passwd --stdin phone >/dev/null
-LOG=$T_DIR/daemon.log
+phone_login
 start_daemon "$LOG" -F "$MAILRC_FILE"
 ok $? "loft daemon starts with an OAuth account" || { diag "$(cat "$LOG")"; done_testing; exit; }
 renewals() { grep -c "INBOX: logging in again with a new OAuth token" "$LOG"; }

@@ -13,42 +13,17 @@
 #     monotonic clock, as after a suspend: the task reconnects and runs a
 #     full sync.
 # Each within a few poll intervals (the times are printed).  Skipped
-# without root, dovecot-imapd, socat or python3.
+# without root, dovecot-imapd, socat or python3 (tests/sync_daemon_setup.sh).
 . "$TOP/tests/lib.sh"
+. "$TOP/tests/sync_daemon_setup.sh"
 
-[ "$(id -u)" = 0 ] || skip_all "a private Dovecot needs root here"
-[ -x /usr/lib/dovecot/imap ] || skip_all "dovecot-imapd not installed (tests/deps.sh)"
-command -v python3 >/dev/null || skip_all "python3 is not installed"
-command -v socat >/dev/null || skip_all "socat is not installed (tests/deps.sh)"
-
-DV=$(mktemp -d /tmp/loft-sync-poll.XXXXXX) || skip_all "mktemp failed"
-trap 't_cleanup; case $DV in /tmp/loft-sync-poll.*) rm -rf "$DV" ;; esac' EXIT
-bash "$TOP/tests/dovecot_instance.sh" add_user "$DV" ann annpass1
-PORT=$(free_port) LPORT=$(free_port)
 # Dovecot 2.3's own list but IDLE (and NOTIFY, which needs it).
 NO_IDLE="IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE SORT SORT=DISPLAY THREAD=REFERENCES \
 THREAD=REFS THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL CATENATE UNSELECT CHILDREN NAMESPACE \
 UIDPLUS LIST-EXTENDED I18NLEVEL=1 CONDSTORE QRESYNC ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH \
 LIST-STATUS BINARY MOVE SNIPPET=FUZZY PREVIEW=FUZZY PREVIEW STATUS=SIZE SAVEDATE LITERAL+ SPECIAL-USE"
-start_dovecot() {	# start_dovecot [CAPABILITY]
-	pid=$(IMAP_CAPABILITY=${1:-} bash "$TOP/tests/dovecot_instance.sh" start "$DV" "$PORT" \
-		2>"$T_DIR/dovecot.err")
-	ok $? "a private Dovecot starts${1:+ (no IDLE)}" ||
-		{ diag "$(head -3 "$T_DIR/dovecot.err")"; done_testing; exit; }
-	T_PIDS+=("$pid")
-}
-start_dovecot "$NO_IDLE"
+IMAP_CAPABILITY=$NO_IDLE dovecot_start 0 "no IDLE"
 
-obs() { python3 "$TOP/tests/sync_observer.py" "$PORT" ann annpass1 "$@"; }
-wait_for() {	# wait_for SECS CMD...: polled every 0.1 s
-	local n=$(($1 * 10)); shift
-	for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
-M=$T_DIR/Mail
-# copies SUBJECT: how many files in the store have that Subject line.
-# (The sync stores messages as the server sends them: CRLF.)
-copies() { grep -rlE -- "^Subject: $1"$'\r?$' "$M" 2>/dev/null | grep -c '/\(new\|cur\)/'; }
 # arrives SECS SUBJECT: waits until the store holds it; prints the ms taken.
 arrives() {
 	local t0
@@ -73,7 +48,6 @@ PY
 [[ " $(cat "$T_DIR/caps") " != *" IDLE "* ]]
 ok $? "Dovecot offers no IDLE after login" || diag "$(cat "$T_DIR/caps")"
 
-LOG=$T_DIR/daemon.log
 start_daemon "$LOG" -F "$MAILRC_FILE"
 ok $? "loft daemon starts" || { diag "$(cat "$LOG")"; done_testing; exit; }
 wait_for 15 eval '[ "$(copies "dev 1")" -ge 1 ]'
@@ -94,9 +68,8 @@ wait_for 10 eval '! kill -0 "$DPID" 2>/dev/null'
 wait_for 5 eval '[ "$(grep -c "Disconnected" "$DV/dovecot.log")" -ge 2 ]'
 ! grep -q IDLE "$DV/dovecot.log"
 ok $? "and never sent IDLE to a server that does not offer it"
-kill "$pid"
-wait_for 10 eval '! kill -0 "$pid" 2>/dev/null'
-start_dovecot
+dovecot_stop
+dovecot_start
 : > "$LOG"
 # The wall clock of this daemon is libfaketime's (the monotonic clock is
 # left alone), moved below as a suspend would: setting the machine's own
