@@ -18,9 +18,11 @@
  *     IDLE connection (DONE, one LIST-STATUS, IDLE again; libetpan has no
  *     NOTIFY), each whose UIDNEXT, MESSAGES, UNSEEN, UIDVALIDITY or
  *     HIGHESTMODSEQ moved since the last poll synced, a new one by a full
- *     sync.  The first poll of a connection only takes note when it is
- *     the task's first; a change between a full sync and that first poll
- *     waits for the next full sync.
+ *     sync.  Each new IDLE connection polls at once; the task's first
+ *     poll only takes note, so a change between the first full sync and
+ *     it waits for the next full sync.  INBOX: a new connection whose
+ *     SELECT differs from the last one's (news that came while none
+ *     idled, as during a renewal) syncs it.
  * Errors: the next try comes after 1 s, doubling up to sync_interval, and
  * the count starts again after a success; no IDLE connection is made
  * while trying again.  The IDLE connection is checked every 5 minutes
@@ -28,8 +30,9 @@
  * connection is noticed; RFC 2177 asks for a new IDLE within 29 minutes),
  * made anew imap_oauth_renew after it logged in when
  * imap_oauth_token_command is set (every login runs the command again, so
- * it gets a token the provider has not expired yet), and dropped with a full sync at once when the wall clock moved
- * a minute more or less than the monotonic clock (a suspend, a clock set).
+ * it gets a token the provider has not expired yet), and dropped with a
+ * full sync at once when the wall clock moved a minute more or less than
+ * the monotonic clock (a suspend, a clock set).
  *
  * The parent restarts a task that died after 1 s, doubling up to
  * sync_interval while it keeps dying within 10 minutes.  SIGHUP: every
@@ -347,6 +350,12 @@ static int full_sync(struct task *t)
 	return 0;
 }
 
+static void add_pending(struct task *t, const char *folder)
+{
+	t->pending = xreallocarray(t->pending, t->n_pending + 1, sizeof(*t->pending));
+	t->pending[t->n_pending++] = xstrdup(folder);
+}
+
 static struct polled *find_polled(struct task *t, const char *name)
 {
 	for (size_t i = 0; i < t->n_seen; i++)
@@ -383,9 +392,7 @@ static int poll_folders(struct task *t, char **error_r)
 		} else if (p->uidvalidity != f->uidvalidity || p->uidnext != f->uidnext ||
 			   p->messages != f->messages || p->unseen != f->unseen ||
 			   p->modseq != f->highestmodseq) {
-			t->pending = xreallocarray(t->pending, t->n_pending + 1,
-						   sizeof(*t->pending));
-			t->pending[t->n_pending++] = xstrdup(f->name);
+			add_pending(t, f->name);
 		}
 		p->uidvalidity = f->uidvalidity;
 		p->uidnext = f->uidnext;
@@ -403,9 +410,8 @@ static int poll_folders(struct task *t, char **error_r)
 static int open_conn(struct task *t)
 {
 	struct remote_idle_news news = { 0 };
-	char *error = NULL;
-
 	uint32_t exists = 0, uidnext = 0;
+	char *error = NULL;
 
 	busy = 1;
 	t->conn = remote_connect(&t->acc, &error);
@@ -414,10 +420,8 @@ static int open_conn(struct task *t)
 		goto fail;
 	/* What came while no connection idled (a renewal's new login) is
 	 * news too. */
-	if (t->inbox_uidnext != 0 && (exists != t->inbox_exists || uidnext != t->inbox_uidnext)) {
-		t->pending = xreallocarray(t->pending, t->n_pending + 1, sizeof(*t->pending));
-		t->pending[t->n_pending++] = xstrdup("INBOX");
-	}
+	if (t->inbox_uidnext != 0 && (exists != t->inbox_exists || uidnext != t->inbox_uidnext))
+		add_pending(t, "INBOX");
 	t->inbox_exists = exists;
 	t->inbox_uidnext = uidnext;
 	if (t->others && poll_folders(t, &error) < 0)
