@@ -402,6 +402,21 @@ static void changed_records(struct ts *ts, struct ts_folder *tf)
 		if (notmuch_database_find_message_by_filename(ts->ix->db, path, &msg) == 0 && msg) {
 			want_id(ts, notmuch_message_get_message_id(msg));
 			notmuch_message_destroy(msg);
+		} else if (m->threadkey != NULL) {
+			/* Renamed by a flag change the index has not seen yet:
+			 * found by its Message-ID (the thread key's second
+			 * field), and its copy by the file's unique part. */
+			const char *id = m->threadkey + strlen(m->threadkey) + 1;
+			size_t len;
+
+			id += strspn(id, " \t<");
+			len = strcspn(id, " \t>");
+			if (len > 0) {
+				char *bare = xstrndup(id, len);
+
+				want_id(ts, bare);
+				free(bare);
+			}
 		}
 		free(path);
 	}

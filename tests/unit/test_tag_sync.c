@@ -239,6 +239,19 @@ static void test_both_ways(void **unused)
 	assert_int_equal(count(&x, "tag:work"), 0);
 	assert_int_equal(count(&x, "id:a@test and tag:\"two words\""), 1);
 
+	/* A keyword set with a flag (the file renamed, the index not told
+	 * yet: no scan before the pass). */
+	{
+		struct store_folder *f = open_folder(x.store, "INBOX");
+		const char *err = NULL;
+
+		if (store_set_flags(f, a, STORE_FLAGS_ADD, STORE_FLAGGED, "renamed", &err) < 0)
+			fail_msg("store_set_flags: %s", err);
+		store_folder_close(&f);
+	}
+	pass(&x);
+	assert_int_equal(count(&x, "id:a@test and tag:renamed"), 1);
+
 	/* Both sides at once, different words: both kept. */
 	tag(&x, "id:b@test", "later", NULL);
 	set_kw(&x, "INBOX", b, STORE_FLAGS_ADD, "urgent");
