@@ -12,8 +12,9 @@ $PROXY_STRIP (e.g. "IDLE QRESYNC") are taken out of what the server
 sends, so its capabilities lose them.  The commands in $PROXY_REFUSE
 (separated by commas, e.g. "UID EXPUNGE,UID MOVE") are not passed on:
 the client gets "TAG BAD" for them, as from a server without them.
-With $PROXY_HOLD_FILE set, SLOW_SECS applies only while that file exists
-(a test stalls one command when it wants).  Prints
+With $PROXY_HOLD_FILE set, SLOW_SECS applies only while that file exists,
+and the proxy removes it when it holds a chunk: a test stalls the next
+command holding WORD, once per file it makes.  Prints
 "ready" on stdout once it listens.  Plaintext only (imap+insecure://)."""
 import os
 import selectors
@@ -97,6 +98,8 @@ def main():
                     continue
                 q = held.setdefault(s, [])
                 holding = slow and (hold_file is None or os.path.exists(hold_file))
+                if holding and word in data and hold_file is not None:
+                    os.unlink(hold_file)
                 if q or (holding and word in data):
                     start = q[-1][0] if q else time.monotonic()
                     q.append((start + (slow if holding and word in data else 0), data))
