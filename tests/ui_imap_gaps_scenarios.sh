@@ -17,7 +17,8 @@
 #     client marked \Deleted in the folder, a purge moves nothing, sends no
 #     EXPUNGE and says why (a plain EXPUNGE would remove that message
 #     too); once that mark is gone the purge and an s move go through with
-#     COPY, \Deleted and a plain EXPUNGE, and the other message stays.
+#     COPY, \Deleted and a plain EXPUNGE, and the other message stays;
+#     u then d on a message another client marked takes it into the purge.
 # With IMAP_KIND=loft, R's list on a folder of the local store as well.
 # Everything on 127.0.0.1, stopped by pid.
 . "$TOP/tests/tmux.sh"
@@ -256,6 +257,23 @@ until_ok 5 gone_from INBOX "Delta memo"
 ok $? "gone from the server's INBOX"
 is "$(count_in Archive 'Delta memo')" 1 "in its Archive, once"
 is "$(count_in INBOX 'Beta plans')" 1 "the other message still stays"
+
+# Another client's mark taken over here (u then d) joins the purge.
+mark 'Beta plans' +
+tmux_wait ' D .*Beta plans' 10
+ok $? "the other client's mark shows in the index (pushed)"
+select_msg 'Beta plans'
+tmux_keys u
+select_msg 'Beta plans'
+tmux_keys d
+tmux_keys -l '$'
+tmux_wait 'Purge 1 deleted message' 5
+tmux_keys y
+tmux_wait '1 message moved to Trash' 10
+ok $? "u then d takes it over: the purge goes through"
+until_ok 5 gone_from INBOX "Beta plans"
+ok $? "it left the server's INBOX"
+is "$(count_in Trash 'Beta plans')" 1 "and is in Trash, once"
 quit_loft
 
 # ---- R's list on a folder of the local store ----
