@@ -18,7 +18,9 @@
 #     EXPUNGE and says why (a plain EXPUNGE would remove that message
 #     too); once that mark is gone the purge and an s move go through with
 #     COPY, \Deleted and a plain EXPUNGE, and the other message stays;
-#     u then d on a message another client marked takes it into the purge.
+#     u then d on a message another client marked takes it into the purge;
+#  5. through a proxy without MOVE (UIDPLUS kept): the purge is UID COPY,
+#     \Deleted and UID EXPUNGE of that UID only, the copy unmarked.
 # With IMAP_KIND=loft, R's list on a folder of the local store as well.
 # Everything on 127.0.0.1, stopped by pid.
 . "$TOP/tests/tmux.sh"
@@ -282,6 +284,29 @@ ok $? "u then d takes it over: the purge goes through"
 until_ok 5 gone_from INBOX "Beta plans"
 ok $? "it left the server's INBOX"
 is "$(count_in Trash 'Beta plans')" 1 "and is in Trash, once"
+quit_loft
+
+# ---- 5. UIDPLUS but no MOVE: the purge is COPY, \Deleted, UID EXPUNGE ----
+mkmsg "Epsilon note" erin 5 | imap_server_deliver INBOX
+PROXY_STRIP="MOVE" PROXY_REFUSE="UID MOVE" proxy nomove
+loft_on "imap+insecure://$IMAP_USER@127.0.0.1:$PROXY_PORT/INBOX"
+tmux_wait 'Epsilon note' 10
+ok $? "the index shows INBOX through a proxy without MOVE"
+tmux_wait 'Connected to 127.0.0.1' 10
+select_msg 'Epsilon note'
+tmux_keys d
+tmux_keys -l '$'
+tmux_wait 'Purge 1 deleted message' 5
+tmux_keys y
+tmux_wait '1 message moved to Trash' 10
+ok $? "the purge moves it to Trash without MOVE"
+until_ok 5 gone_from INBOX "Epsilon note"
+ok $? "it left the server's INBOX"
+is "$(count_in Trash 'Epsilon note')" 1 "it is in Trash, once"
+unlike "$(imap_flags Trash 'Epsilon note')" 'Deleted' "without the \\Deleted mark"
+L=$(sed -n 's/^[^ ]* //p' "$T_DIR/nomove.log" | tr '\n' ';')
+like "$L" 'UID STORE ([0-9]+) -FLAGS.SILENT \(\\Deleted\);UID COPY \1 "?Trash"?;UID STORE \1 \+FLAGS.SILENT \(\\Deleted\);UID EXPUNGE \1;' \
+	"unmark, UID COPY, \\Deleted, then UID EXPUNGE of that UID only"
 quit_loft
 
 # ---- R's list on a folder of the local store ----
