@@ -59,6 +59,8 @@ struct imap_req {
 	const char *folder;		/* REQ_COPY's target; REQ_APPEND's when
 					 * not the open folder's */
 	bool move;			/* REQ_COPY: move */
+	bool undelete;			/* REQ_COPY with move: \Deleted taken off
+					 * first (put back if the move fails) */
 	struct sbuf *out;		/* REQ_READ */
 	const char *const *kw;		/* REQ_KEYWORDS: add (op > 0) or remove */
 	size_t n_kw;

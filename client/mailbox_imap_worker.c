@@ -198,6 +198,24 @@ static int list_folders(struct remote_conn *c, struct imap_mailbox *im, char **e
 	return 0;
 }
 
+/* A move whose messages are marked deleted takes the mark off first, so
+ * the target does not get it (a server's MOVE and COPY keep flags), and
+ * puts it back when the move fails. */
+static int copy_msgs(struct remote_conn *c, struct imap_req *rq)
+{
+	char *why = NULL;
+
+	if (rq->undelete &&
+	    remote_store_flags(c, rq->uids, rq->n, -1, STORE_DELETED, &rq->error) < 0)
+		return -1;
+	if (remote_copy(c, rq->uids, rq->n, rq->folder, rq->move, &rq->error) == 0)
+		return 0;
+	if (rq->undelete)
+		remote_store_flags(c, rq->uids, rq->n, 1, STORE_DELETED, &why);
+	free(why);
+	return -1;
+}
+
 static int do_request(struct remote_conn *c, struct imap_mailbox *im, struct imap_req *rq)
 {
 	switch (rq->kind) {
@@ -211,7 +229,7 @@ static int do_request(struct remote_conn *c, struct imap_mailbox *im, struct ima
 		return remote_append(c, rq->folder ? rq->folder : im->acct.url.folder, rq->data,
 				     rq->len, rq->flags, &rq->error);
 	case REQ_COPY:
-		return remote_copy(c, rq->uids, rq->n, rq->folder, rq->move, &rq->error);
+		return copy_msgs(c, rq);
 	case REQ_LIST:
 		return list_folders(c, im, &rq->error);
 	case REQ_SEARCH:
