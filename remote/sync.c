@@ -401,7 +401,7 @@ out_state:
 		if ((ctx.local_changed && index_pending_mark(state, &err) < 0) ||
 		    index_catch_up(set.root, set.notmuch_db, state, &err) < 0)
 			note(opt, "the index was not brought up to date: %s (loft index does it)", err);
-		else if (tag_sync_store(ctx.store, NULL, &err) < 0)
+		else if (ctx.local_changed && tag_sync_store(ctx.store, NULL, &err) < 0)
 			note(opt, "keywords were not passed on as tags: %s (loft index does it)", err);
 	}
 out_store:
