@@ -53,10 +53,19 @@ same s "the store holds the server's messages and flags" INBOX
 
 # An indexer child blocked on the notmuch writer (held here through
 # Xapian's lock file) outlives its killed parent: the account's sync lock
-# must go with the parent all the same.
+# must go with the parent all the same.  The lock is taken while the sync
+# is stopped before its first download (the tag pass at its start opens
+# the writer too), and the sync is killed once that batch is stored.
 LOCK=$(find "$S/Mail" -path '*/xapian/flintlock' | head -1)
 [ -n "$LOCK" ]
 ok $? "the index has a Xapian lock file" || diag "$(find "$S/Mail" -name 'flintlock*')"
+obs seed INBOX 20 more
+LOFT_CRASH_PAUSE=sync:intent-before-commit LOFT_CRASH_AT=sync:stored \
+	"$LOFT" -F "$S/mailrc" sync > "$T_DIR/killed.out" 2>&1 &
+SP=$!
+T_PIDS+=("$SP")
+stopped "$SP"
+ok $? "the sync stops before its first download"
 python3 -c '
 import fcntl, os, sys, time
 f = open(sys.argv[1], "r+")
@@ -68,9 +77,9 @@ T_PIDS+=("$HOLDER")
 for _ in $(seq 100); do [ -e "$T_DIR/held" ] && break; sleep 0.1; done
 [ -e "$T_DIR/held" ]
 ok $? "a process holds the notmuch writer's lock"
-obs seed INBOX 20 more
-LOFT_CRASH_AT=sync:stored run_loft -F "$S/mailrc" sync
-is "$RC" 137 "a sync killed after its stored batch (its indexer waits for the writer)"
+kill -CONT "$SP"
+wait "$SP"
+is "$?" 137 "the sync, continued, is killed after its stored batch (its indexer waits for the writer)"
 kill -0 "$HOLDER"
 ok $? "(the lock is still held, so the indexer child still waits)"
 SYNCLOCK=$(find "$S/Mail" -path '*/sync/dv/lock' | head -1)
