@@ -209,7 +209,7 @@ const struct setting settings_table[] = {
 	  "Command (run by /bin/sh, 30 s at most) whose first line of output is the IMAP password, as smarthost_password_command.",
 	  NULL, 0, 0, ACC },
 	{ "imap_oauth_token_command", SETTING_STRING, "",
-	  "Command whose first line of output is an OAuth 2 access token, sent with OAUTHBEARER or XOAUTH2 (Gmail, Microsoft) instead of a password.",
+	  "Command whose first line of output is an OAuth 2 access token, sent with OAUTHBEARER or XOAUTH2 (Gmail, Microsoft) instead of a password.  A token the server refuses is replaced at once, once, by the command's next one (it may have expired before it reached the server).",
 	  NULL, 0, 0, ACC },
 	{ "imap_oauth_renew", SETTING_DURATION, "45m",
 	  "How long after its login with imap_oauth_token_command loft daemon's IDLE connection logs in again with a new token; keep it below the tokens' lifetime (60 minutes at Google and Microsoft).  Every other login runs the command anew.",
