@@ -86,7 +86,8 @@ struct remote_conn;
 /* Connects (no DNS for a literal address), sets up TLS as the URL says and
  * verifies the certificate, reads the greeting and the capabilities, logs
  * in -- OAUTHBEARER or XOAUTH2 with the token command's output when
- * imap_oauth_token_command is set, else AUTHENTICATE PLAIN (SASL-IR when
+ * imap_oauth_token_command is set (a refused token is replaced at once,
+ * once, by the command's next one: it may have expired on the way), else AUTHENTICATE PLAIN (SASL-IR when
  * offered) or LOGIN with the password command's output -- and sends ENABLE
  * QRESYNC (or CONDSTORE) when offered.  Blocks.  The connection, or NULL
  * with *error_r ("certificate of HOST not trusted: REASON; pin it with
