@@ -92,7 +92,7 @@ stale() {	# stale MECH: the token command's first token has expired
 	rc_file "$TOKCMD expired-once $T_DIR/stale-client-$1"
 	e0=$(count expired)
 	client "$1"
-	is "$(count expired)" $((e0 + 1)) "$1: the client too: the expired token refused, the next one in"
+	is "$(count expired)" $((e0 + 1)) "$1: the client's first token was the expired one (logged in above)"
 }
 
 # ---- OAUTHBEARER: loft sync, the client, a refused token ----
