@@ -223,27 +223,31 @@ static bool cache_update(struct imap_mailbox *im, const struct imap_rows *old,
 	struct hcache_msg *put = xcalloc(now->n + 1, sizeof(*put));
 	struct hcache_msg *fl = xcalloc(now->n + 1, sizeof(*fl));
 	uint32_t *gone = xcalloc(old->n + 1, sizeof(*gone));
-	size_t n_put = 0, n_fl = 0, n_gone = 0;
+	size_t n_put = 0, n_fl = 0, n_gone = 0, o = 0;
 	const char *folder = im->acct.url.folder;
 	char *err = NULL;
 	bool ok = false;
 
 	if (im->hc == NULL)
 		goto done;
+	/* Both are in UID order: one walk side by side (a search per row
+	 * cost 100,000 binary searches on each reopen). */
 	for (size_t k = 0; k < now->n; k++) {
-		long at = imap_rows_find(old, now->v[k].uid);
+		const struct imap_row *r = &now->v[k];
+		const struct imap_row *was;
 
+		while (o < old->n && old->v[o].uid < r->uid)
+			gone[n_gone++] = old->v[o++].uid;
+		was = o < old->n && old->v[o].uid == r->uid ? &old->v[o++] : NULL;
 		/* A row written during the fill has no envelope here now. */
-		if (now->v[k].envelope != NULL &&
-		    (at < 0 || uid_in(fetched, n_fetched, now->v[k].uid)))
-			row_to_cache(&now->v[k], &put[n_put++]);
-		else if (at >= 0 && (old->v[at].flags != now->v[k].flags ||
-			 imap_keywords_differ(old->v[at].keywords, now->v[k].keywords)))
-			row_to_cache(&now->v[k], &fl[n_fl++]);
+		if (r->envelope != NULL && (was == NULL || uid_in(fetched, n_fetched, r->uid)))
+			row_to_cache(r, &put[n_put++]);
+		else if (was != NULL && (was->flags != r->flags ||
+			 imap_keywords_differ(was->keywords, r->keywords)))
+			row_to_cache(r, &fl[n_fl++]);
 	}
-	for (size_t k = 0; k < old->n; k++)
-		if (imap_rows_find(now, old->v[k].uid) < 0)
-			gone[n_gone++] = old->v[k].uid;
+	while (o < old->n)
+		gone[n_gone++] = old->v[o++].uid;
 	if ((n_put && hcache_put(im->hc, folder, put, n_put, &err) < 0) ||
 	    (n_fl && hcache_set_flags(im->hc, folder, fl, n_fl, &err) < 0) ||
 	    (n_gone && hcache_remove(im->hc, folder, gone, n_gone, &err) < 0))
