@@ -177,6 +177,13 @@ static int refresh_caps(struct remote_conn *c, char **error_r)
 	return 0;
 }
 
+/* Whether the session holds a capability list. */
+static bool have_caps(const struct remote_conn *c)
+{
+	return c->imap->imap_connection_info != NULL &&
+	       c->imap->imap_connection_info->imap_capability != NULL;
+}
+
 static void on_enabled(const char *line, void *ctx)
 {
 	struct remote_conn *c = ctx;
@@ -265,7 +272,9 @@ static int open_session(struct remote_conn *c, const struct remote_account *a, i
 		*error_r = xasprintf("%s greeted with PREAUTH before STARTTLS: refused", c->host);
 		return -1;
 	}
-	if (refresh_caps(c, error_r) < 0)
+	/* A greeting with [CAPABILITY ...] (libetpan keeps the list) spares
+	 * the round trip (RFC 3501 7.1; loft's server and Dovecot send it). */
+	if (!have_caps(c) && refresh_caps(c, error_r) < 0)
 		return -1;
 	if (a->url.security == REMOTE_STARTTLS) {
 		if (!remote_has_cap(c, "STARTTLS")) {

@@ -81,6 +81,8 @@ diag "reopen, unchanged: $(sent | grep -v -E '^(LOGIN|AUTHENTICATE|LOGOUT|CAPABI
 like "$(sent)" '^SELECT "?INBOX"? \(QRESYNC \([0-9]+ [0-9]+ 1:3\)\)' \
 	"the reopen is SELECT INBOX (QRESYNC (uidvalidity modseq known-uids))"
 is "$(sent | grep -c 'FETCH')" 0 "and sends no FETCH at all"
+# The greeting carries the capabilities: no CAPABILITY before the login.
+like "$(sent | head -1)" '^AUTHENTICATE PLAIN' "the first command is the login (the greeting's capabilities used)"
 
 # While loft is away: a new message, a flag set, a message expunged.
 mkmsg "Delta arrives" dave 4 | imap_server_deliver INBOX
