@@ -428,11 +428,8 @@ void *mailbox_imap_worker(void *arg)
 	bool quiet = false;
 	char *cerr = NULL;
 
-	if (!im->target) {
-		/* The index decodes the subjects of all the rows to thread. */
-		store_gconv_pin();
+	if (!im->target)
 		im->hc = hcache_open(im->cache_dir, &cerr);
-	}
 	free(cerr);
 	/* What the last session saw, on screen before the server answers. */
 	if (im->target) {
@@ -460,6 +457,11 @@ void *mailbox_imap_worker(void *arg)
 					xasprintf("Connecting to %s...", im->acct.url.host));
 		}
 		c = remote_connect(&im->acct, &err);
+		/* The index decodes the subjects of all the rows to thread:
+		 * the charsets are loaded here, while the cache still loads,
+		 * not before the connection (a few ms, up to tens under load). */
+		if (!im->target)
+			store_gconv_pin();
 		loader_join(&loader, &mine, &known_validity);
 		pthread_mutex_lock(&im->lock);
 		im->conn = c;
