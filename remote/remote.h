@@ -280,6 +280,12 @@ struct remote_selected {
 int remote_select_since(struct remote_conn *c, const char *folder, uint32_t uidvalidity,
 			uint64_t modseq, const uint32_t *known, size_t n_known,
 			struct remote_selected *s_r, char **error_r);
+/* remote_select_since with the known UIDs given as 1:last_uid (a cache
+ * whose rows are still loading knows its last UID; UIDs in that range
+ * gone long ago cost at most a VANISHED (EARLIER) naming them again). */
+int remote_select_upto(struct remote_conn *c, const char *folder, uint32_t uidvalidity,
+		       uint64_t modseq, uint32_t last_uid, struct remote_selected *s_r,
+		       char **error_r);
 void remote_selected_clear(struct remote_selected *s);
 /* UID FETCH 1:* (UID FLAGS) (CHANGEDSINCE modseq), with QRESYNC also
  * VANISHED: the messages changed or added since modseq into *msgs_r
