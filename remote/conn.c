@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 char *remote_io_error(struct remote_conn *c, const char *what, int r)
 {
@@ -316,19 +317,20 @@ struct remote_conn *remote_connect(const struct remote_account *a, char **error_
 	const char *why;
 	int fd;
 
-	if (remote_etpan_load(&why) < 0) {
-		*error_r = xstrdup(why);
-		return NULL;
-	}
 	c = xcalloc(1, sizeof(*c));
 	c->host = xstrdup(a->url.host);
 	c->timeout_ms = a->timeout_ms > 0 ? a->timeout_ms : 60 * 1000;
 	fd = net_connect(a->url.hostport, c->timeout_ms, &why);
 	if (fd < 0) {
 		*error_r = xasprintf("cannot connect to %s: %s", a->url.hostport, why);
-		free(c->host);
-		free(c);
-		return NULL;
+		goto fail;
+	}
+	/* libetpan loads (a few ms of dlopen) while the server starts the
+	 * session and greets. */
+	if (remote_etpan_load(&why) < 0) {
+		*error_r = xstrdup(why);
+		close(fd);
+		goto fail;
 	}
 	c->low = remote_stream_new(fd, c->timeout_ms);
 	if (open_session(c, a, fd, error_r) < 0) {
@@ -339,6 +341,10 @@ struct remote_conn *remote_connect(const struct remote_account *a, char **error_
 		return NULL;
 	}
 	return c;
+fail:
+	free(c->host);
+	free(c);
+	return NULL;
 }
 
 void remote_close(struct remote_conn **cp)
