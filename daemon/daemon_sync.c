@@ -44,6 +44,7 @@
 #include "remote/remote.h"
 #include "remote/sync.h"
 #include "store/store.h"
+#include "store/tag_sync.h"
 #include "lib/clock.h"
 #include "lib/config.h"
 #include "lib/log.h"
@@ -186,7 +187,9 @@ static void leave_busy(void)
 		_exit(0);
 }
 
-/* A synced folder of the store, watched for local changes (mirror mode). */
+/* A synced folder of the store, watched for local changes (mirror mode);
+ * or (name NULL, f NULL) the notmuch database, whose commits may be tag
+ * changes to pass on as keywords: a full sync. */
 struct watch {
 	char *name;
 	struct store_folder *f;
@@ -314,7 +317,7 @@ static void watch_folders(struct task *t)
 		int fd;
 
 		for (size_t k = 0; k < t->n_w && !known; k++)
-			known = strcmp(t->w[k].name, list[i].name) == 0;
+			known = t->w[k].name != NULL && strcmp(t->w[k].name, list[i].name) == 0;
 		if (known || !remote_sync_folder_wanted(patterns, list[i].name))
 			continue;
 		if (store_folder_open(t->store, list[i].name, &f, &err) < 0) {
@@ -330,6 +333,20 @@ static void watch_folders(struct task *t)
 		t->w[t->n_w++] = (struct watch){ .name = xstrdup(list[i].name), .f = f, .fd = fd };
 	}
 	store_folder_list_free(list, n);
+	/* Once the first sync has made the database: `notmuch tag` by hand
+	 * reaches the provider without waiting for sync_interval. */
+	bool nm = false;
+
+	for (size_t k = 0; k < t->n_w && !nm; k++)
+		nm = t->w[k].name == NULL;
+	if (!nm) {
+		int fd = tag_sync_notify_fd(t->store, &err);
+
+		if (fd >= 0) {
+			t->w = xreallocarray(t->w, t->n_w + 1, sizeof(*t->w));
+			t->w[t->n_w++] = (struct watch){ .fd = fd };
+		}
+	}
 	leave_busy();
 }
 
