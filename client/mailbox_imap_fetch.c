@@ -663,9 +663,7 @@ int imap_open_folder(struct remote_conn *c, struct imap_mailbox *im, struct imap
 		imap_rows_free(mine);
 		last_known = 0;
 		im->modseq = 0;
-		pthread_mutex_lock(&im->lock);
-		im->pub_reset = true;
-		pthread_mutex_unlock(&im->lock);
+		imap_publish_reset(im);
 		imap_bodies_drop(im, sel.uidvalidity);
 		*note_r = xasprintf("%s: UIDVALIDITY changed, messages read again",
 				    im->acct.url.folder);
