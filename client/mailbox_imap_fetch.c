@@ -217,12 +217,25 @@ static bool uid_in(const uint32_t *v, size_t n, uint32_t uid)
  * are the UIDs whose headers were fetched.  The merge moved old's
  * headers into now, so only that list tells which rows the cache lacks:
  * a warm open rewrites none.  Whether the cache holds now's headers. */
+/* What cache_update does with row k of now (old's row at): 'p' put it
+ * whole, 'f' its flags, 0 nothing. */
+static char row_change(const struct imap_rows *old, long at, const struct imap_row *r,
+		       const uint32_t *fetched, size_t n_fetched)
+{
+	/* A row written during the fill has no envelope here now. */
+	if (r->envelope != NULL && (at < 0 || uid_in(fetched, n_fetched, r->uid)))
+		return 'p';
+	if (at >= 0 && (old->v[at].flags != r->flags ||
+			imap_keywords_differ(old->v[at].keywords, r->keywords)))
+		return 'f';
+	return 0;
+}
+
 static bool cache_update(struct imap_mailbox *im, const struct imap_rows *old,
 			 const struct imap_rows *now, const uint32_t *fetched, size_t n_fetched)
 {
-	struct hcache_msg *put = xcalloc(now->n + 1, sizeof(*put));
-	struct hcache_msg *fl = xcalloc(now->n + 1, sizeof(*fl));
-	uint32_t *gone = xcalloc(old->n + 1, sizeof(*gone));
+	struct hcache_msg *put = NULL, *fl = NULL;
+	uint32_t *gone = NULL;
 	size_t n_put = 0, n_fl = 0, n_gone = 0;
 	const char *folder = im->acct.url.folder;
 	char *err = NULL;
@@ -230,15 +243,28 @@ static bool cache_update(struct imap_mailbox *im, const struct imap_rows *old,
 
 	if (im->hc == NULL)
 		goto done;
+	/* Counted first: after a first fill of 100,000 rows only the last
+	 * batch is left to write, and arrays for every row were 25 MB. */
 	for (size_t k = 0; k < now->n; k++) {
-		long at = imap_rows_find(old, now->v[k].uid);
+		char ch = row_change(old, imap_rows_find(old, now->v[k].uid), &now->v[k], fetched,
+				     n_fetched);
 
-		/* A row written during the fill has no envelope here now. */
-		if (now->v[k].envelope != NULL &&
-		    (at < 0 || uid_in(fetched, n_fetched, now->v[k].uid)))
+		n_put += ch == 'p';
+		n_fl += ch == 'f';
+	}
+	for (size_t k = 0; k < old->n; k++)
+		n_gone += imap_rows_find(now, old->v[k].uid) < 0;
+	put = xcalloc(n_put + 1, sizeof(*put));
+	fl = xcalloc(n_fl + 1, sizeof(*fl));
+	gone = xcalloc(n_gone + 1, sizeof(*gone));
+	n_put = n_fl = n_gone = 0;
+	for (size_t k = 0; k < now->n; k++) {
+		char ch = row_change(old, imap_rows_find(old, now->v[k].uid), &now->v[k], fetched,
+				     n_fetched);
+
+		if (ch == 'p')
 			row_to_cache(&now->v[k], &put[n_put++]);
-		else if (at >= 0 && (old->v[at].flags != now->v[k].flags ||
-			 imap_keywords_differ(old->v[at].keywords, now->v[k].keywords)))
+		else if (ch == 'f')
 			row_to_cache(&now->v[k], &fl[n_fl++]);
 	}
 	for (size_t k = 0; k < old->n; k++)
@@ -363,6 +389,9 @@ static void fill_publish(struct imap_mailbox *im, const struct imap_rows *next, 
 	for (size_t k = 0; k < next->n; k++)
 		if (imap_row_has_headers(&next->v[k]))
 			have.v[have.n++] = next->v[k];
+	pthread_mutex_lock(&im->lock);
+	im->pub_partial = true;
+	pthread_mutex_unlock(&im->lock);
 	imap_publish(im, &have);
 	free(have.v);	/* the envelopes are next's */
 	imap_set_status(im, true, xasprintf("Fetching headers %zu/%zu", done, total));
@@ -632,6 +661,12 @@ int imap_open_folder(struct remote_conn *c, struct imap_mailbox *im, struct imap
 		modseq = max_modseq(modseq, ch, n_ch);
 		remote_msgs_free(ch, n_ch);
 		free(van);
+	} else if (mine->n == 0) {
+		/* No rows yet: their UIDs alone (UID SEARCH ALL), the flags
+		 * come with the headers.  libetpan holds a reply whole: a
+		 * FLAGS scan of 100,000 messages cost ~50 MB of it. */
+		if (settle_uids(c, &next, &missing, &n_missing, error_r) < 0)
+			goto fail;
 	} else if (scan_all(c, mine, &next, &missing, &n_missing, error_r) < 0) {
 		goto fail;
 	}
