@@ -188,8 +188,8 @@ struct imap_rows imap_rows_merge(struct imap_rows *mine, const struct remote_msg
 				 uint32_t **missing_r, size_t *n_missing_r);
 
 /* The worker's side (client/mailbox_imap_worker.c), for the fetches:
- * publishes a copy of the rows (sharing their strings; mine stays the
- * caller's) and says so on the notify pipe. */
+ * publishes a copy of the rows that have headers (sharing their strings;
+ * mine stays the caller's) and says so on the notify pipe. */
 void imap_publish(struct imap_mailbox *im, const struct imap_rows *mine);
 /* Sets the connection's state in words (text malloc'd, taken). */
 void imap_set_status(struct imap_mailbox *im, bool online, char *text);

@@ -29,6 +29,7 @@
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -384,16 +385,10 @@ struct imap_rows imap_rows_merge(struct imap_rows *mine, const struct remote_msg
 static void fill_publish(struct imap_mailbox *im, const struct imap_rows *next, size_t done,
 			 size_t total)
 {
-	struct imap_rows have = { xcalloc(next->n + 1, sizeof(*have.v)), 0 };
-
-	for (size_t k = 0; k < next->n; k++)
-		if (imap_row_has_headers(&next->v[k]))
-			have.v[have.n++] = next->v[k];
 	pthread_mutex_lock(&im->lock);
 	im->pub_partial = true;
 	pthread_mutex_unlock(&im->lock);
-	imap_publish(im, &have);
-	free(have.v);	/* the envelopes are next's */
+	imap_publish(im, next);
 	imap_set_status(im, true, xasprintf("Fetching headers %zu/%zu", done, total));
 }
 
@@ -542,6 +537,11 @@ static int complete(struct remote_conn *c, struct imap_mailbox *im, struct imap_
 	drop_headless(next);
 	adopt(im, mine, next, missing, n_missing);
 	free(missing);
+	/* A long fill's batches were freed, many in this thread's own
+	 * malloc arena: given back before the UI threads every row, so the
+	 * peak of a first open is the threading's alone. */
+	if (n_missing > FILL_CACHE_ROWS)
+		malloc_trim(0);
 	if (mine->n > 0 && mine->v[mine->n - 1].uid >= im->uidnext)
 		im->uidnext = mine->v[mine->n - 1].uid + 1;
 	if (r == 0 && modseq != im->modseq) {
