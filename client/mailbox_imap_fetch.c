@@ -218,25 +218,12 @@ static bool uid_in(const uint32_t *v, size_t n, uint32_t uid)
  * are the UIDs whose headers were fetched.  The merge moved old's
  * headers into now, so only that list tells which rows the cache lacks:
  * a warm open rewrites none.  Whether the cache holds now's headers. */
-/* What cache_update does with row k of now (old's row at): 'p' put it
- * whole, 'f' its flags, 0 nothing. */
-static char row_change(const struct imap_rows *old, long at, const struct imap_row *r,
-		       const uint32_t *fetched, size_t n_fetched)
-{
-	/* A row written during the fill has no envelope here now. */
-	if (r->envelope != NULL && (at < 0 || uid_in(fetched, n_fetched, r->uid)))
-		return 'p';
-	if (at >= 0 && (old->v[at].flags != r->flags ||
-			imap_keywords_differ(old->v[at].keywords, r->keywords)))
-		return 'f';
-	return 0;
-}
-
 static bool cache_update(struct imap_mailbox *im, const struct imap_rows *old,
 			 const struct imap_rows *now, const uint32_t *fetched, size_t n_fetched)
 {
-	struct hcache_msg *put = NULL, *fl = NULL;
-	uint32_t *gone = NULL;
+	struct hcache_msg *put = xcalloc(now->n + 1, sizeof(*put));
+	struct hcache_msg *fl = xcalloc(now->n + 1, sizeof(*fl));
+	uint32_t *gone = xcalloc(old->n + 1, sizeof(*gone));
 	size_t n_put = 0, n_fl = 0, n_gone = 0;
 	const char *folder = im->acct.url.folder;
 	char *err = NULL;
@@ -244,28 +231,15 @@ static bool cache_update(struct imap_mailbox *im, const struct imap_rows *old,
 
 	if (im->hc == NULL)
 		goto done;
-	/* Counted first: after a first fill of 100,000 rows only the last
-	 * batch is left to write, and arrays for every row were 25 MB. */
 	for (size_t k = 0; k < now->n; k++) {
-		char ch = row_change(old, imap_rows_find(old, now->v[k].uid), &now->v[k], fetched,
-				     n_fetched);
+		long at = imap_rows_find(old, now->v[k].uid);
 
-		n_put += ch == 'p';
-		n_fl += ch == 'f';
-	}
-	for (size_t k = 0; k < old->n; k++)
-		n_gone += imap_rows_find(now, old->v[k].uid) < 0;
-	put = xcalloc(n_put + 1, sizeof(*put));
-	fl = xcalloc(n_fl + 1, sizeof(*fl));
-	gone = xcalloc(n_gone + 1, sizeof(*gone));
-	n_put = n_fl = n_gone = 0;
-	for (size_t k = 0; k < now->n; k++) {
-		char ch = row_change(old, imap_rows_find(old, now->v[k].uid), &now->v[k], fetched,
-				     n_fetched);
-
-		if (ch == 'p')
+		/* A row written during the fill has no envelope here now. */
+		if (now->v[k].envelope != NULL &&
+		    (at < 0 || uid_in(fetched, n_fetched, now->v[k].uid)))
 			row_to_cache(&now->v[k], &put[n_put++]);
-		else if (ch == 'f')
+		else if (at >= 0 && (old->v[at].flags != now->v[k].flags ||
+			 imap_keywords_differ(old->v[at].keywords, now->v[k].keywords)))
 			row_to_cache(&now->v[k], &fl[n_fl++]);
 	}
 	for (size_t k = 0; k < old->n; k++)
