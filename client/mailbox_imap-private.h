@@ -58,6 +58,8 @@ struct imap_req {
 	const char *folder;		/* REQ_COPY's target; REQ_APPEND's when
 					 * not the open folder's */
 	bool move;			/* REQ_COPY: move */
+	bool undelete;			/* REQ_COPY with move: \Deleted taken off
+					 * first (put back if the move fails) */
 	struct sbuf *out;		/* REQ_READ */
 	const char *const *kw;		/* REQ_KEYWORDS: add (op > 0) or remove */
 	size_t n_kw;
@@ -191,6 +193,9 @@ struct imap_rows imap_rows_merge(struct imap_rows *mine, const struct remote_msg
  * publishes a copy of the rows that have headers (sharing their strings;
  * mine stays the caller's) and says so on the notify pipe. */
 void imap_publish(struct imap_mailbox *im, const struct imap_rows *mine);
+/* After a UIDVALIDITY change: publishes no rows, and the next rows the
+ * UI takes (these, or later ones) are all new, whatever their UIDs. */
+void imap_publish_reset(struct imap_mailbox *im);
 /* Sets the connection's state in words (text malloc'd, taken). */
 void imap_set_status(struct imap_mailbox *im, bool online, char *text);
 /* Serves the UI's request waiting, if any.  When it may have changed

@@ -602,9 +602,7 @@ int imap_open_folder(struct remote_conn *c, struct imap_mailbox *im, struct imap
 		/* The old UIDs mean nothing now, nor the old bodies. */
 		imap_rows_free(mine);
 		im->modseq = 0;
-		pthread_mutex_lock(&im->lock);
-		im->pub_reset = true;
-		pthread_mutex_unlock(&im->lock);
+		imap_publish_reset(im);
 		imap_bodies_drop(im, sel.uidvalidity);
 		*note_r = xasprintf("%s: UIDVALIDITY changed, messages read again",
 				    im->acct.url.folder);

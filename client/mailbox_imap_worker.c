@@ -168,6 +168,18 @@ void imap_publish(struct imap_mailbox *im, const struct imap_rows *mine)
 	imap_poke(im->notify[1]);
 }
 
+void imap_publish_reset(struct imap_mailbox *im)
+{
+	pthread_mutex_lock(&im->lock);
+	/* Rows published before and not taken yet are the old UIDs': the
+	 * reset goes with rows published after it, or none. */
+	imap_rows_free(&im->pub);
+	im->pub_new = true;
+	im->pub_reset = true;
+	pthread_mutex_unlock(&im->lock);
+	imap_poke(im->notify[1]);
+}
+
 void imap_keep_folders(struct imap_mailbox *im, struct remote_folder *list, size_t n)
 {
 	pthread_mutex_lock(&im->lock);
@@ -191,6 +203,24 @@ static int list_folders(struct remote_conn *c, struct imap_mailbox *im, char **e
 	return 0;
 }
 
+/* A move whose messages are marked deleted takes the mark off first, so
+ * the target does not get it (a server's MOVE and COPY keep flags), and
+ * puts it back when the move fails. */
+static int copy_msgs(struct remote_conn *c, struct imap_req *rq)
+{
+	char *why = NULL;
+
+	if (rq->undelete &&
+	    remote_store_flags(c, rq->uids, rq->n, -1, STORE_DELETED, &rq->error) < 0)
+		return -1;
+	if (remote_copy(c, rq->uids, rq->n, rq->folder, rq->move, &rq->error) == 0)
+		return 0;
+	if (rq->undelete)
+		remote_store_flags(c, rq->uids, rq->n, 1, STORE_DELETED, &why);
+	free(why);
+	return -1;
+}
+
 static int do_request(struct remote_conn *c, struct imap_mailbox *im, struct imap_req *rq)
 {
 	switch (rq->kind) {
@@ -204,7 +234,7 @@ static int do_request(struct remote_conn *c, struct imap_mailbox *im, struct ima
 		return remote_append(c, rq->folder ? rq->folder : im->acct.url.folder, rq->data,
 				     rq->len, rq->flags, &rq->error);
 	case REQ_COPY:
-		return remote_copy(c, rq->uids, rq->n, rq->folder, rq->move, &rq->error);
+		return copy_msgs(c, rq);
 	case REQ_LIST:
 		return list_folders(c, im, &rq->error);
 	case REQ_SEARCH:

@@ -117,6 +117,7 @@ bool remote_condstore(const struct remote_conn *c);
 enum remote_special {
 	REMOTE_SPECIAL_SENT = 1 << 0,		/* \Sent */
 	REMOTE_SPECIAL_DRAFTS = 1 << 1,		/* \Drafts */
+	REMOTE_SPECIAL_TRASH = 1 << 2,		/* \Trash */
 };
 
 struct remote_folder {
@@ -223,13 +224,17 @@ int remote_fetch_bodies(struct remote_conn *c, const uint32_t *uids, size_t n,
 int remote_store_flags(struct remote_conn *c, const uint32_t *uids, size_t n, int op,
 		       uint32_t flags, char **error_r);
 /* Marks uids \Deleted and removes them with UID EXPUNGE.  A server
- * without UIDPLUS has only EXPUNGE, which would also remove what other
- * clients marked \Deleted: there the messages stay marked and the call
- * fails with *error_r saying so.  0, or -1. */
+ * without UIDPLUS has only EXPUNGE, which also removes what other clients
+ * marked \Deleted: there a UID SEARCH DELETED comes first, and EXPUNGE is
+ * sent only when every message it finds is one of uids; otherwise the
+ * messages stay marked and the call fails with *error_r saying how many
+ * others are marked.  (A message another client marks between the SEARCH
+ * and the EXPUNGE goes too: one round trip's window.)  0, or -1. */
 int remote_expunge(struct remote_conn *c, const uint32_t *uids, size_t n, char **error_r);
 /* UID COPY to folder (UTF-8); with move, UID MOVE when offered, else the
- * copy then remote_expunge (so without UIDPLUS the originals stay, marked
- * \Deleted, and the call fails).  0, or -1 with *error_r. */
+ * copy then remote_expunge (without UIDPLUS, where other messages are
+ * marked \Deleted, nothing is copied and the call fails).  0, or -1 with
+ * *error_r. */
 int remote_copy(struct remote_conn *c, const uint32_t *uids, size_t n, const char *folder,
 		bool move, char **error_r);
 /* UID STORE +FLAGS.SILENT (op > 0) or -FLAGS.SILENT (op < 0) of the
