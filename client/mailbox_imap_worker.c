@@ -453,22 +453,28 @@ static void loader_join(struct loader *l, struct imap_rows *mine, uint32_t *vali
 	*validity = l->validity;
 }
 
+static void join_rows(void *ctx, struct imap_rows *mine, uint32_t *validity)
+{
+	loader_join(ctx, mine, validity);
+}
+
 void *mailbox_imap_worker(void *arg)
 {
 	struct imap_mailbox *im = arg;
 	struct imap_rows mine = { NULL, 0 };
 	struct loader loader = { .im = arg };
+	struct imap_pending pending = { .join = join_rows, .ctx = &loader };
 	uint32_t known_validity = 0;
 	int backoff = 1;
 	bool quiet = false;
 	char *cerr = NULL;
 
-	if (!im->target) {
-		/* The index decodes the subjects of all the rows to thread. */
-		store_gconv_pin();
+	if (!im->target)
 		im->hc = hcache_open(im->cache_dir, &cerr);
-	}
 	free(cerr);
+	/* Read before the loader starts: it may drop a failing cache. */
+	if (!im->target)
+		imap_cache_known(im, &pending);
 	/* What the last session saw, on screen before the server answers. */
 	if (im->target) {
 		/* No folder, no rows. */
@@ -495,7 +501,15 @@ void *mailbox_imap_worker(void *arg)
 					xasprintf("Connecting to %s...", im->acct.url.host));
 		}
 		c = remote_connect(&im->acct, &err);
-		loader_join(&loader, &mine, &known_validity);
+		/* The index decodes the subjects of all the rows to thread:
+		 * the charsets are loaded here, while the cache still loads,
+		 * not before the connection (a few ms, up to tens under load). */
+		if (!im->target)
+			store_gconv_pin();
+		/* Connected to a folder, the SELECT goes out before the rows
+		 * are awaited (imap_open_folder joins the loader). */
+		if (c == NULL || im->target)
+			loader_join(&loader, &mine, &known_validity);
 		pthread_mutex_lock(&im->lock);
 		im->conn = c;
 		if (im->quit && c != NULL)
@@ -510,7 +524,8 @@ void *mailbox_imap_worker(void *arg)
 
 			/* Online (and "tried") once the rows are in: a caller
 			 * settling on the folder (mailbox_settle) sees them. */
-			if (imap_open_folder(c, im, &mine, &known_validity, &note, &err) == 0) {
+			if (imap_open_folder(c, im, &mine, &known_validity,
+					     loader.running ? &pending : NULL, &note, &err) == 0) {
 				backoff = 1;
 				imap_publish(im, &mine);
 				imap_set_status(im, true, note ? note
@@ -553,6 +568,7 @@ void *mailbox_imap_worker(void *arg)
 		backoff = backoff * 2 > BACKOFF_MAX_S ? BACKOFF_MAX_S : backoff * 2;
 	}
 	refuse_request(im);
+	loader_join(&loader, &mine, &known_validity);
 	imap_rows_free(&mine);
 	hcache_close(&im->hc);
 	return NULL;
