@@ -29,6 +29,7 @@
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -377,13 +378,10 @@ struct imap_rows imap_rows_merge(struct imap_rows *mine, const struct remote_msg
 static void fill_publish(struct imap_mailbox *im, const struct imap_rows *next, size_t done,
 			 size_t total)
 {
-	struct imap_rows have = { xcalloc(next->n + 1, sizeof(*have.v)), 0 };
-
-	for (size_t k = 0; k < next->n; k++)
-		if (imap_row_has_headers(&next->v[k]))
-			have.v[have.n++] = next->v[k];
-	imap_publish(im, &have);
-	free(have.v);	/* the envelopes are next's */
+	pthread_mutex_lock(&im->lock);
+	im->pub_partial = true;
+	pthread_mutex_unlock(&im->lock);
+	imap_publish(im, next);
 	imap_set_status(im, true, xasprintf("Fetching headers %zu/%zu", done, total));
 }
 
@@ -532,6 +530,11 @@ static int complete(struct remote_conn *c, struct imap_mailbox *im, struct imap_
 	drop_headless(next);
 	adopt(im, mine, next, missing, n_missing);
 	free(missing);
+	/* A long fill's batches were freed, many in this thread's own
+	 * malloc arena: given back before the UI threads every row, so the
+	 * peak of a first open is the threading's alone. */
+	if (n_missing > FILL_CACHE_ROWS)
+		malloc_trim(0);
 	if (mine->n > 0 && mine->v[mine->n - 1].uid >= im->uidnext)
 		im->uidnext = mine->v[mine->n - 1].uid + 1;
 	if (r == 0 && modseq != im->modseq) {
@@ -694,6 +697,12 @@ int imap_open_folder(struct remote_conn *c, struct imap_mailbox *im, struct imap
 		modseq = max_modseq(modseq, ch, n_ch);
 		remote_msgs_free(ch, n_ch);
 		free(van);
+	} else if (mine->n == 0) {
+		/* No rows yet: their UIDs alone (UID SEARCH ALL), the flags
+		 * come with the headers.  libetpan holds a reply whole: a
+		 * FLAGS scan of 100,000 messages cost ~50 MB of it. */
+		if (settle_uids(c, &next, &missing, &n_missing, error_r) < 0)
+			goto fail;
 	} else if (scan_all(c, mine, &next, &missing, &n_missing, error_r) < 0) {
 		goto fail;
 	}

@@ -147,13 +147,18 @@ void imap_set_status(struct imap_mailbox *im, bool online, char *text)
 
 void imap_publish(struct imap_mailbox *im, const struct imap_rows *mine)
 {
-	struct imap_rows copy = { xcalloc(mine->n + 1, sizeof(*copy.v)), mine->n };
+	struct imap_rows copy = { xcalloc(mine->n + 1, sizeof(*copy.v)), 0 };
 
 	for (size_t k = 0; k < mine->n; k++) {
-		copy.v[k] = mine->v[k];
-		copy.v[k].envelope = imap_str_ref(mine->v[k].envelope);
-		copy.v[k].threadkey = imap_str_ref(mine->v[k].threadkey);
-		copy.v[k].keywords = imap_str_ref(mine->v[k].keywords);
+		struct imap_row *r = &copy.v[copy.n];
+
+		if (!imap_row_has_headers(&mine->v[k]))
+			continue;
+		*r = mine->v[k];
+		r->envelope = imap_str_ref(r->envelope);
+		r->threadkey = imap_str_ref(r->threadkey);
+		r->keywords = imap_str_ref(r->keywords);
+		copy.n++;
 	}
 	pthread_mutex_lock(&im->lock);
 	imap_rows_free(&im->pub);

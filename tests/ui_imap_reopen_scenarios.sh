@@ -7,8 +7,8 @@
 #     no UID FETCH 1:*; a new message, a flag changed and a message
 #     expunged on the server while loft was away each show after a reopen,
 #     still without a scan of the folder;
-#   - a first open of a bigger folder fetches the headers of the highest
-#     UIDs first, shows "Fetching headers N/TOTAL" and answers keys while
+#   - a first open lists the UIDs (UID SEARCH ALL, no FLAGS scan); a
+#     bigger folder's fetches the headers of the highest UIDs first, shows "Fetching headers N/TOTAL" and answers keys while
 #     the rest comes;
 #   - a UIDVALIDITY change removes the bodies cached under the old one;
 #   - Ctrl-G gives up a body fetch the server holds; imap_timeout;
@@ -67,7 +67,10 @@ ok $? "the first open shows the server's messages"
 tmux_wait 'Connected to 127.0.0.1|new messages' 10
 quit_loft
 ok $? "q leaves loft"
-like "$(sent)" '^UID FETCH 1:\* \(UID FLAGS\)' "the first open (empty cache) scans the folder's flags"
+# An empty cache lists the UIDs alone: the flags come with the headers
+# (a FLAGS scan of 100,000 messages cost ~50 MB in libetpan's answer).
+like "$(sent)" '^UID SEARCH ALL$' "the first open (empty cache) lists the folder's UIDs"
+is "$(sent | grep -c 'FETCH 1:\* (UID FLAGS)')" 0 "and scans no flags apart from the headers"
 
 # Unchanged: one SELECT with QRESYNC, no scan.
 : > "$CMDS"
