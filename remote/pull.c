@@ -560,6 +560,12 @@ static enum remote_sync_result imap_pull(struct pull_run *run, enum pull_after a
 			    &names, &n, error_r) < 0) {
 		pull_record(run, PULL_ACCOUNT, *error_r);
 	} else {
+		char *was = NULL;
+
+		/* Reaching the server clears an account error of an earlier run. */
+		if (pull_state_value(run->state, 'e', PULL_ACCOUNT, &was))
+			pull_record(run, PULL_ACCOUNT, NULL);
+		free(was);
 		r = REMOTE_SYNC_OK;
 		for (size_t i = 0; i < n && r == REMOTE_SYNC_OK; i++) {
 			if (run->opt != NULL && run->opt->folder != NULL &&

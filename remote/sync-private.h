@@ -5,6 +5,7 @@
  * State, one LMDB environment per account in STATE_DIR/sync/ACCOUNT, one
  * database, keys led by a letter and the local folder name:
  *   F folder              -> struct sync_folder_rec + the last error text
+ *   A ""                  -> the same for the account (its connection)
  *   L folder \0 LUID(BE)  -> struct sync_pair + the keywords agreed
  *   R folder \0 RUID(BE)  -> LUID (4 bytes)
  *   I folder \0 K UID(BE) -> intent K ('D' download of remote UID, 'U'
@@ -60,6 +61,10 @@ struct sync_pair {
  * sync of the account fails with "running").  *st_r, or -1. */
 int sync_state_open(const char *state_dir, const char *account, struct sync_state **st_r,
 		    char **error_r);
+/* The same without the lock, for reading only (--status beside a running
+ * sync): every transaction sync_state_begin opens is read-only. */
+int sync_state_open_read(const char *state_dir, const char *account,
+			 struct sync_state **st_r, char **error_r);
 void sync_state_close(struct sync_state **stp);
 int sync_state_begin(struct sync_state *st, char **error_r);
 /* Commits (one fsync) and begins the next transaction at once when again. */
@@ -72,6 +77,12 @@ int sync_folder_get(struct sync_state *st, const char *folder, struct sync_folde
 		    char **error_text_r, char **error_r);
 int sync_folder_put(struct sync_state *st, const char *folder, const struct sync_folder_rec *r,
 		    const char *error_text, char **error_r);
+/* The account's own record (errors before any folder: the server
+ * unreachable, the login refused): as sync_folder_get/put. */
+int sync_account_get(struct sync_state *st, struct sync_folder_rec *r, char **error_text_r,
+		     char **error_r);
+int sync_account_put(struct sync_state *st, const struct sync_folder_rec *r,
+		     const char *error_text, char **error_r);
 /* Names of every folder with a record, into *names_r (each and the array
  * malloc'd). */
 int sync_folder_names(struct sync_state *st, char ***names_r, size_t *n_r, char **error_r);
