@@ -10,7 +10,8 @@
  *   R folder \0 RUID(BE)  -> LUID (4 bytes)
  *   I folder \0 K UID(BE) -> intent K ('D' download of remote UID, 'U'
  *                            upload of local UID), written and committed
- *                            before the step, removed with its pair
+ *                            before the step, removed with its pair; its
+ *                            value: "" or an upload's token
  * A pair whose ruid is 0 is a local tombstone (a message deliberately not
  * uploaded: expunged upstream with sync_expunge not applying it here); an
  * R record whose LUID is 0 is a remote tombstone.  A UID is never paired
@@ -109,6 +110,14 @@ int sync_pair_by_remote(struct sync_state *st, const char *folder, uint32_t ruid
 
 int sync_intent_put(struct sync_state *st, const char *folder, char kind, uint32_t uid,
 		    char **error_r);
+/* The same with a token: the value of the X-Loft-Sync-Token header an
+ * upload carries when the server has no UIDPLUS (sync_copy.c). */
+int sync_intent_put_token(struct sync_state *st, const char *folder, char kind, uint32_t uid,
+			  const char *token, char **error_r);
+/* The token of an intent: 1 with *token_r (malloc'd), 0 none (no intent,
+ * or one without a token), -1. */
+int sync_intent_token(struct sync_state *st, const char *folder, char kind, uint32_t uid,
+		      char **token_r, char **error_r);
 int sync_intent_del(struct sync_state *st, const char *folder, char kind, uint32_t uid,
 		    char **error_r);
 /* The UIDs of folder's intents of kind, ascending, into *uids_r (free). */
@@ -179,6 +188,13 @@ int sync_match_intents(struct sync_run *run, bool downloads, bool uploads, char 
  * (a first sync of two folders that both hold mail).  0, or -1. */
 int sync_match_all(struct sync_run *run, const uint32_t *ruids, size_t n_ruids,
 		   const char *side, char **error_r);
+/* The header that finds an upload again on a server without UIDPLUS when
+ * the message has no Message-ID to search for (mbsync's X-TUID). */
+#define SYNC_TOKEN_HEADER "X-Loft-Sync-Token"
+/* The remote UID of the message whose SYNC_TOKEN_HEADER is token and
+ * that no pair holds (the highest if several): 1 with *ruid_r, 0 none,
+ * -1.  Needs the folder selected. */
+int sync_find_token(struct sync_run *run, const char *token, uint32_t *ruid_r, char **error_r);
 /* qsort/bsearch order of uint32_t UIDs. */
 int sync_cmp_uid(const void *a, const void *b);
 

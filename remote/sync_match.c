@@ -1,7 +1,7 @@
 /* Pairing messages that have no pair by what they are -- Message-ID hash
- * and CRLF size -- rather than by UID: the messages of intents left by a
- * run that was killed or cut off, and every message after a UIDVALIDITY
- * change.  Several messages with one Message-ID and size are paired in UID
+ * and CRLF size, or an upload's token -- rather than by UID: the messages
+ * of intents left by a run that was killed or cut off, and every message
+ * after a UIDVALIDITY change.  Several messages with one Message-ID and size are paired in UID
  * order. */
 #include "remote/sync-private.h"
 #include "remote/remote.h"
@@ -93,8 +93,12 @@ static long pair_equal(struct sync_run *run, struct ident *local, size_t nl,
 	while (i < nl && j < nr) {
 		int c = cmp_ident(&local[i], &remote[j]);
 
-		if (local[i].idhash == 0) {
+		if (local[i].idhash == 0 || local[i].used) {
 			i++;
+			continue;
+		}
+		if (remote[j].used) {
+			j++;
 			continue;
 		}
 		if (local[i].idhash == remote[j].idhash && local[i].size == remote[j].size)
@@ -114,6 +118,44 @@ static long pair_equal(struct sync_run *run, struct ident *local, size_t nl,
 			remote[j++].used = true;
 			paired++;
 		}
+	}
+	return paired;
+}
+
+/* Pairs the local messages of upload intents that hold a token with the
+ * remote message carrying it (an upload without Message-ID to a server
+ * without UIDPLUS, cut off before its pair was committed).  remote[] is
+ * searched by UID.  The number paired, or -1. */
+static long pair_tokens(struct sync_run *run, struct ident *local, size_t nl,
+			struct ident *remote, size_t nr, char **error_r)
+{
+	long paired = 0;
+
+	for (size_t i = 0; i < nl; i++) {
+		struct ident *r = NULL;
+		uint32_t ruid = 0;
+		char *token;
+		int found = sync_intent_token(run->ctx->st, run->local, 'U', local[i].uid, &token,
+					      error_r);
+
+		if (found == 1)
+			found = sync_find_token(run, token, &ruid, error_r);
+		free(token);
+		if (found < 0)
+			return -1;
+		for (size_t j = 0; found == 1 && j < nr && r == NULL; j++)
+			if (remote[j].uid == ruid && !remote[j].used)
+				r = &remote[j];
+		if (r == NULL)
+			continue;
+		struct sync_pair p = { .luid = local[i].uid, .ruid = r->uid,
+				       .flags = local[i].flags & r->flags, .size = r->size,
+				       .idhash = r->idhash };
+
+		if (sync_pair_put(run->ctx->st, run->local, &p, error_r) < 0)
+			return -1;
+		local[i].used = r->used = true;
+		paired++;
 	}
 	return paired;
 }
@@ -149,8 +191,14 @@ int sync_match_intents(struct sync_run *run, bool downloads, bool uploads, char 
 		if ((nr = remote_idents(run, run->down, run->n_down, &ri, error_r)) < 0 ||
 		    (nl = local_idents(run, run->up, run->n_up, &li, error_r)) < 0)
 			goto done;
-		if ((paired = pair_equal(run, li, (size_t)nl, ri, (size_t)nr, error_r)) < 0)
+		if (uploads &&
+		    (paired = pair_tokens(run, li, (size_t)nl, ri, (size_t)nr, error_r)) < 0)
 			goto done;
+		long by_id = pair_equal(run, li, (size_t)nl, ri, (size_t)nr, error_r);
+
+		if (by_id < 0)
+			goto done;
+		paired += by_id;
 		drop_used(run->down, &run->n_down, ri, (size_t)nr);
 		drop_used(run->up, &run->n_up, li, (size_t)nl);
 		run->n_new_known += (size_t)paired;

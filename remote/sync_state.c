@@ -538,13 +538,37 @@ static void key_intent(struct sbuf *k, const char *folder, char kind, uint32_t u
 int sync_intent_put(struct sync_state *st, const char *folder, char kind, uint32_t uid,
 		    char **error_r)
 {
+	return sync_intent_put_token(st, folder, kind, uid, "", error_r);
+}
+
+int sync_intent_put_token(struct sync_state *st, const char *folder, char kind, uint32_t uid,
+			  const char *token, char **error_r)
+{
 	struct sbuf k = SBUF_INIT;
 	int ret;
 
 	key_intent(&k, folder, kind, uid);
-	ret = put(st, &k, "", 0, error_r);
+	ret = put(st, &k, token, strlen(token), error_r);
 	sbuf_release(&k);
 	return ret;
+}
+
+int sync_intent_token(struct sync_state *st, const char *folder, char kind, uint32_t uid,
+		      char **token_r, char **error_r)
+{
+	struct sbuf k = SBUF_INIT;
+	MDB_val v;
+	int found;
+
+	*token_r = NULL;
+	key_intent(&k, folder, kind, uid);
+	found = get(st, &k, &v, error_r);
+	sbuf_release(&k);
+	if (found == 1 && v.mv_size == 0)
+		found = 0;
+	if (found == 1)
+		*token_r = xstrndup(v.mv_data, v.mv_size);
+	return found;
 }
 
 int sync_intent_del(struct sync_state *st, const char *folder, char kind, uint32_t uid,

@@ -15,6 +15,9 @@ server side, plain file reading on the maildir side.
   sync_observer.py PORT USER PASS move FOLDER MESSAGE-ID TO-FOLDER
   sync_observer.py PORT USER PASS create FOLDER
   sync_observer.py PORT USER PASS folders
+  sync_observer.py PORT USER PASS field FOLDER NAME
+      one line per message, sorted: SUBJECT<TAB>the value of header NAME
+      ("" when it has none).
   sync_observer.py stream 'loft -F RC imapd' - COMMAND...
       the same commands on the store, through loft's own IMAP server (so
       the dump shows the store's keywords too).
@@ -128,6 +131,15 @@ def main():
     elif cmd == 'create':
         typ, _ = m.create(quote(args[0]))
         assert typ == 'OK'
+    elif cmd == 'field':
+        m.select(quote(args[0]))
+        typ, data = m.uid('FETCH', '1:*', '(BODY.PEEK[HEADER])')
+        out = []
+        for item in data:
+            if isinstance(item, tuple):
+                h = email.parser.BytesHeaderParser().parsebytes(item[1])
+                out.append('%s\t%s' % (h.get('Subject', ''), (h.get(args[1]) or '').strip()))
+        print('\n'.join(sorted(out)))
     elif cmd == 'folders':
         typ, data = m.list()
         names = []
