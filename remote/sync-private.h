@@ -127,6 +127,10 @@ int sync_intents(struct sync_state *st, const char *folder, char kind, uint32_t 
 /* 64-bit FNV-1a of a Message-ID's text between < and > (else the trimmed
  * text); 0 for none or an empty one. */
 uint64_t sync_id_hash(const char *id, size_t len);
+/* 64-bit FNV-1a of a whole message with its line ends as LF (so the
+ * store's copy and the server's CRLF one hash alike): what tells apart
+ * messages that share a Message-ID and a size. */
+uint64_t sync_content_hash(const char *data, size_t len);
 
 /* ---- one folder pair: remote/sync_folder.c, remote/sync_copy.c ---- */
 
@@ -175,6 +179,16 @@ int sync_copy_up(struct sync_run *run, char **error_r);
  * snapshot's thread key and size when it has them, else the file). */
 int sync_local_identity(struct sync_run *run, uint32_t luid, uint64_t *idhash_r,
 			uint32_t *size_r, char **error_r);
+
+/* A flag change to make on one side: uid gets +add -del. */
+struct flag_op {
+	uint32_t uid, add, del;
+};
+/* Runs ops (sorted here) on the store (here) or the server, grouped by
+ * change: one store call or one UID STORE each (sync_folder.c).  0, or
+ * -1. */
+int sync_apply_flags(struct sync_run *run, struct flag_op *ops, size_t n, bool here,
+		     char **error_r);
 
 /* Pairs the new messages of run->down and run->up that are one message
  * (a copy a killed run made before committing its pair), when the state

@@ -621,7 +621,7 @@ int sync_intents(struct sync_state *st, const char *folder, char kind, uint32_t 
 	return 0;
 }
 
-/* ---- Message-ID hash ---- */
+/* ---- hashes ---- */
 
 uint64_t sync_id_hash(const char *id, size_t len)
 {
@@ -646,4 +646,17 @@ uint64_t sync_id_hash(const char *id, size_t len)
 		h *= 1099511628211ULL;
 	}
 	return h != 0 ? h : 1;
+}
+
+uint64_t sync_content_hash(const char *data, size_t len)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (size_t i = 0; i < len; i++) {
+		if (data[i] == '\r' && i + 1 < len && data[i + 1] == '\n')
+			continue;
+		h ^= (unsigned char)data[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
 }

@@ -66,7 +66,7 @@ for point in none sync:appended sync:before-commit; do
 done
 grep -q 'SEARCH HEADER X-Loft-Sync-Token' "$T_DIR/proxy.log"
 ok $? "the copy is found by a UID SEARCH for its token"
-SYNC_USER=t1 obs field INBOX X-Loft-Sync-Token | sed -n 's/^noid 1\t//p' > "$T_DIR/tok"
+SYNC_USER=t1 obs field INBOX X-Loft-Sync-Token | awk -F'\t' '$1 == "noid 1" { print $2 }' > "$T_DIR/tok"
 grep -Eq '^[0-9a-f]{24}$' "$T_DIR/tok"; ok $? "the server's copy carries the token" || diag "$(cat "$T_DIR/tok")"
 ! grep -q X-Loft-Sync-Token "$T_DIR"/s1/Mail/INBOX/*/*; ok $? "the store's file does not"
 
@@ -76,7 +76,7 @@ printf 'From: me@example.org\nSubject: withid\nMessage-ID: <withid.1@example.org
 	> "$T_DIR/s1/Mail/INBOX/new/9.withid.local"
 lsync s1
 like "$OUT" "0 down, 1 up" "a message with a Message-ID goes up" || diag "$ERR"
-obs field INBOX X-Loft-Sync-Token | sed -n 's/^withid\t//p' > "$T_DIR/tok"
+obs field INBOX X-Loft-Sync-Token | awk -F'\t' '$1 == "withid" { print $2 }' > "$T_DIR/tok"
 is "$(cat "$T_DIR/tok")" "" "and carries no token"
 lsync s1
 like "$OUT" "0 down, 0 up" "and is paired"
