@@ -238,6 +238,10 @@ int sync_imap_append(struct remote_conn *c, const char *folder, const char *data
  * existing folder is not an error). */
 int sync_imap_folder_cmd(struct remote_conn *c, const char *verb, const char *folder,
 			 char **error_r);
+/* The Message-ID of an IMAP ENVELOPE string (its last field) as quoted
+ * there: true with *id_r pointing into envelope and *len_r, false when
+ * NIL or not a string. */
+bool sync_envelope_msgid(const char *envelope, const char **id_r, size_t *len_r);
 /* The Message-ID of an IMAP ENVELOPE string (its last field): sync_id_hash
  * of it, 0 when NIL. */
 uint64_t sync_envelope_idhash(const char *envelope);
