@@ -8,7 +8,8 @@
 #    body is fetched (before: every body again);
 #  - a message that Sieve redirects goes through loft's queue once, also
 #    when loft sync is killed at each step of the pull and run again, and
-#    a message with too many hops (a loop) is refused and left upstream.
+#    a message with too many hops (a loop) is refused and left upstream;
+#  - POP3 logs in with SASL PLAIN (AUTH) where the server offers it.
 # Skipped without root, dovecot-imapd, dovecot-pop3d or socat
 # (tests/sync_pull_setup.sh).
 . "$TOP/tests/lib.sh"
@@ -114,5 +115,28 @@ is "$RC" 0 "a looping message: the pull exits 0" || diag "$ERR"
 like "$ERR" "refused: .*hops" "it is refused as a loop"
 is "$(sent fwd-loop)" 0 "and not redirected"
 is "$(probe list INBOX | grep -c '^fwd-loop')" 1 "and left upstream"
+
+# ---- POP3 login: SASL PLAIN where CAPA offers it ----
+QPORT=$(free_port)
+python3 "$TOP/tests/imap_logproxy.py" "$QPORT" "$POP3_PORT" "$T_DIR/pop3.log" > "$T_DIR/pop3proxy.out" &
+T_PIDS+=($!)
+for _ in $(seq 100); do grep -q ready "$T_DIR/pop3proxy.out" && break; sleep 0.1; done
+bash "$TOP/tests/dovecot_instance.sh" add_user "$DV" pat patpass1
+pop_rc() {
+	make_mailrc "account pop {" "set pop3_url=pop3+insecure://pat@127.0.0.1:$QPORT" \
+		"set imap_password_command='echo $1'" "set sync=pull" "set pull_after=delete" "}"
+}
+python3 "$TOP/tests/sync_pull_probe.py" "$PORT" pat patpass1 append INBOX pop-sasl
+pop_rc patpass1
+run_loft sync pop
+is "$RC" 0 "POP3 through the logging proxy: exit 0" || diag "$ERR"
+is "$(copies pop-sasl)" 1 "the message is pulled"
+grep -q '^AUTH PLAIN' "$T_DIR/pop3.log"; ok $? "the login is AUTH PLAIN (Dovecot's CAPA lists SASL PLAIN)" ||
+	diag "$(cat "$T_DIR/pop3.log")"
+! grep -q '^USER\|^PASS' "$T_DIR/pop3.log"; ok $? "no USER/PASS"
+pop_rc wrong
+run_loft sync pop
+is "$RC" 75 "a wrong password: exit 75"
+like "$ERR" "login refused" "the login is refused"
 
 done_testing
