@@ -8,6 +8,8 @@
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 #include "store/index.h"
+#include "store/store.h"
+#include "store/tag_sync.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -72,6 +74,30 @@ static void catch_up(const struct loft_ctx *ctx, const char *cmd)
 		fprintf(stderr, "loft: %s: %s\n", cmd, error);
 	free(root);
 	free(dir);
+}
+
+/* The tags carried as IMAP keywords passed on to the store, and the
+ * store's keywords to the tags (store/tag_sync.h), with the writer ix. */
+static int carry_tags(const struct loft_ctx *ctx, struct index *ix, const char *cmd)
+{
+	char *root = mail_root(ctx);
+	struct store_settings set = {
+		.root = root,
+		.state_dir = config_get(ctx->cfg, "state_dir"),
+		.notmuch_db = config_get(ctx->cfg, "notmuch_database"),
+	};
+	struct store *store = NULL;
+	const char *error;
+	int ret = -1;
+
+	if (store_open(&set, 0, &store, &error) == 0 &&
+	    tag_sync_run(store, ix, NULL, &error) == 0)
+		ret = 0;
+	else
+		fprintf(stderr, "loft: %s: tags to keywords: %s\n", cmd, error);
+	store_close(&store);
+	free(root);
+	return ret;
 }
 
 /* ---- loft index ---- */
@@ -224,6 +250,8 @@ int cmd_index(struct loft_ctx *ctx, int argc, char **argv)
 	print_notes(&ps, &res);
 	if (ret < 0)
 		fprintf(stderr, "loft: index: %s\n", error);
+	else if (!res.interrupted && carry_tags(ctx, ix, "index") < 0)
+		ret = -1;
 	index_close(&ix);	/* commits */
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
@@ -489,6 +517,8 @@ int cmd_tag(struct loft_ctx *ctx, int argc, char **argv)
 	if (index_tag(ix, query, add, n_add, rm, n_rm, NULL, &error) < 0) {
 		fprintf(stderr, "loft: tag: %s\n", error);
 		ret = index_error_is_query(ix) ? EX_DATAERR : EX_SOFTWARE;
+	} else if (carry_tags(ctx, ix, "tag") < 0) {
+		ret = EX_SOFTWARE;
 	}
 out:
 	index_close(&ix);

@@ -1,10 +1,13 @@
 /* mailbox_tags: notmuch tag changes for the drivers whose messages are
  * files (a store maildir, a search).  The database writer is opened for
  * this change only and closed (committed) at once: the client never holds
- * it while waiting for a key. */
+ * it while waiting for a key.  Before it closes, the tags carried as IMAP
+ * keywords are passed on to the store (store/tag_sync.h), so that loft's
+ * IMAP server and the next `loft sync` see them. */
 #include "client/mailbox-private.h"
 
 #include "store/index.h"
+#include "store/tag_sync.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +45,12 @@ int mailbox_files_tag(struct mailbox *mb, const uint32_t *v, size_t n, const cha
 		free(path);
 		(*done_r)++;
 	}
+	/* A pass that fails (a read-only store) leaves its marks as they
+	 * were: the next one (loft sync, loft index) does the work. */
+	const char *ignored;
+
+	if (mb->env.store != NULL && *done_r > 0)
+		tag_sync_run(mb->env.store, w, NULL, &ignored);
 	index_close(&w);
 	return ret;
 }

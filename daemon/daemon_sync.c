@@ -8,24 +8,31 @@
  *     connection of its own: an EXISTS, EXPUNGE or FETCH syncs INBOX at
  *     once.  The sync opens its own connection and the IDLE goes on, so
  *     news that comes during a sync is read after it and syncs again.
- *     A server without IDLE gets a NOOP every 60 s instead.
+ *     A server without IDLE gets a NOOP every sync_poll instead.
  *   - mirror mode: the store's notify fd of each synced local folder; a
  *     change syncs that folder once no change came for 1 s (a burst of
  *     flag changes is one sync).  What changes while a sync of ours runs
  *     is taken to be its own doing and dropped, so a change made here
  *     during a sync waits for the next one.
- *   - the server's other synced folders are synced at the full sync only:
- *     libetpan has no NOTIFY, and a STATUS poll of each costs the round
- *     trips of the sync's own LIST-STATUS.
+ *   - the server's other synced folders: polled every sync_poll on the
+ *     IDLE connection (DONE, one LIST-STATUS, IDLE again; libetpan has no
+ *     NOTIFY), each whose UIDNEXT, MESSAGES, UNSEEN, UIDVALIDITY or
+ *     HIGHESTMODSEQ moved since the last poll synced, a new one by a full
+ *     sync.  Each new IDLE connection polls at once; the task's first
+ *     poll only takes note, so a change between the first full sync and
+ *     it waits for the next full sync.  INBOX: a new connection whose
+ *     SELECT differs from the last one's (news that came while none
+ *     idled, as during a renewal) syncs it.
  * Errors: the next try comes after 1 s, doubling up to sync_interval, and
  * the count starts again after a success; no IDLE connection is made
  * while trying again.  The IDLE connection is checked every 5 minutes
  * (DONE and IDLE again, each answer within imap_timeout, so a dead
  * connection is noticed; RFC 2177 asks for a new IDLE within 29 minutes),
- * made anew 45 minutes after it logged in when imap_oauth_token_command is
- * set (a token is taken to live 50 minutes; every login runs the command
- * again), and dropped with a full sync at once when the wall clock moved
- * a minute more or less than the monotonic clock (a suspend, a clock set).
+ * made anew imap_oauth_renew after it logged in when
+ * imap_oauth_token_command is set (every login runs the command again, so
+ * it gets a token the provider has not expired yet), and dropped with a
+ * full sync at once when the wall clock moved a minute more or less than
+ * the monotonic clock (a suspend, a clock set).
  *
  * The parent restarts a task that died after 1 s, doubling up to
  * sync_interval while it keeps dying within 10 minutes.  SIGHUP: every
@@ -37,6 +44,7 @@
 #include "remote/remote.h"
 #include "remote/sync.h"
 #include "store/store.h"
+#include "store/tag_sync.h"
 #include "lib/clock.h"
 #include "lib/config.h"
 #include "lib/log.h"
@@ -50,12 +58,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
-#define NOOP_EVERY_MS (60 * 1000)		/* without IDLE */
 #define CHECK_EVERY_MS (5 * 60 * 1000)		/* DONE + IDLE on the IDLE connection */
-#define TOKEN_RENEW_MS (45 * 60 * 1000)		/* before a 50-minute token expires */
 #define DEBOUNCE_MS 1000			/* local changes: quiet this long first */
 #define CLOCK_JUMP_S 60				/* wall against monotonic: a suspend */
 #define WAKE_EVERY_MS (30 * 1000)		/* to look at the clocks */
@@ -180,7 +187,9 @@ static void leave_busy(void)
 		_exit(0);
 }
 
-/* A synced folder of the store, watched for local changes (mirror mode). */
+/* A synced folder of the store, watched for local changes (mirror mode);
+ * or (name NULL, f NULL) the notmuch database, whose commits may be tag
+ * changes to pass on as keywords: a full sync. */
 struct watch {
 	char *name;
 	struct store_folder *f;
@@ -188,17 +197,34 @@ struct watch {
 	bool dirty;
 };
 
+/* What the last poll saw of a synced folder of the server. */
+struct polled {
+	char *name;
+	uint32_t uidvalidity, uidnext, messages, unseen;
+	uint64_t modseq;
+};
+
 struct task {
 	const struct config *cfg;
 	const char *account;
 	bool mirror;
 	int64_t interval_ms;
+	int64_t poll_ms;		/* sync_poll */
+	int64_t renew_ms;		/* imap_oauth_renew */
 	int64_t backoff_s;		/* 0: the last try went well */
 	struct remote_account acc;
 	bool idle_inbox;		/* INBOX is synced: IDLE on it */
 	struct remote_conn *conn;	/* the IDLE (or NOOP) connection, or NULL */
 	bool idling;
 	int64_t conn_made, conn_checked;	/* monotonic ms */
+	bool others;			/* the last poll found synced folders but INBOX */
+	bool polled;			/* t->seen holds a first poll */
+	struct polled *seen;
+	size_t n_seen;
+	char **pending;			/* folders the last poll found changed */
+	size_t n_pending;
+	bool pending_full;		/* ... or a new folder: a full sync */
+	uint32_t inbox_exists, inbox_uidnext;	/* at the last SELECT; 0: none */
 	struct store *store;		/* mirror mode: the watches' */
 	struct watch *w;
 	size_t n_w;
@@ -291,7 +317,7 @@ static void watch_folders(struct task *t)
 		int fd;
 
 		for (size_t k = 0; k < t->n_w && !known; k++)
-			known = strcmp(t->w[k].name, list[i].name) == 0;
+			known = t->w[k].name != NULL && strcmp(t->w[k].name, list[i].name) == 0;
 		if (known || !remote_sync_folder_wanted(patterns, list[i].name))
 			continue;
 		if (store_folder_open(t->store, list[i].name, &f, &err) < 0) {
@@ -307,27 +333,115 @@ static void watch_folders(struct task *t)
 		t->w[t->n_w++] = (struct watch){ .name = xstrdup(list[i].name), .f = f, .fd = fd };
 	}
 	store_folder_list_free(list, n);
+	/* Once the first sync has made the database: `notmuch tag` by hand
+	 * reaches the provider without waiting for sync_interval. */
+	bool nm = false;
+
+	for (size_t k = 0; k < t->n_w && !nm; k++)
+		nm = t->w[k].name == NULL;
+	if (!nm) {
+		int fd = tag_sync_notify_fd(t->store, &err);
+
+		if (fd >= 0) {
+			t->w = xreallocarray(t->w, t->n_w + 1, sizeof(*t->w));
+			t->w[t->n_w++] = (struct watch){ .fd = fd };
+		}
+	}
 	leave_busy();
+}
+
+static void drop_pending(struct task *t)
+{
+	while (t->n_pending > 0)
+		free(t->pending[--t->n_pending]);
 }
 
 static int full_sync(struct task *t)
 {
+	/* It syncs what a poll found, and may bring folders to poll. */
+	drop_pending(t);
+	t->others = true;
 	if (sync_now(t, NULL) < 0)
 		return -1;
 	watch_folders(t);
 	return 0;
 }
 
-/* Connects, selects INBOX and starts IDLE (or NOOP polling).  0, or -1
- * (logged). */
+static void add_pending(struct task *t, const char *folder)
+{
+	t->pending = xreallocarray(t->pending, t->n_pending + 1, sizeof(*t->pending));
+	t->pending[t->n_pending++] = xstrdup(folder);
+}
+
+static struct polled *find_polled(struct task *t, const char *name)
+{
+	for (size_t i = 0; i < t->n_seen; i++)
+		if (strcmp(t->seen[i].name, name) == 0)
+			return &t->seen[i];
+	return NULL;
+}
+
+/* The STATUS of every synced folder but INBOX (one LIST-STATUS where
+ * offered) against the last poll's: a folder that moved goes to
+ * t->pending, a new one sets t->pending_full.  0, or -1 with *error_r. */
+static int poll_folders(struct task *t, char **error_r)
+{
+	const char *patterns = config_account_get(t->cfg, t->account, "sync_folders");
+	struct remote_folder *list = NULL;
+	size_t n = 0;
+
+	if (remote_list_folders(t->conn, &list, &n, error_r) < 0)
+		return -1;
+	t->others = false;
+	for (size_t i = 0; i < n; i++) {
+		const struct remote_folder *f = &list[i];
+		struct polled *p;
+
+		if (f->noselect || !f->has_counts || strcasecmp(f->name, "INBOX") == 0 ||
+		    !remote_sync_folder_wanted(patterns, f->name))
+			continue;
+		t->others = true;
+		if ((p = find_polled(t, f->name)) == NULL) {
+			t->seen = xreallocarray(t->seen, t->n_seen + 1, sizeof(*t->seen));
+			p = &t->seen[t->n_seen++];
+			*p = (struct polled){ .name = xstrdup(f->name) };
+			t->pending_full |= t->polled;
+		} else if (p->uidvalidity != f->uidvalidity || p->uidnext != f->uidnext ||
+			   p->messages != f->messages || p->unseen != f->unseen ||
+			   p->modseq != f->highestmodseq) {
+			add_pending(t, f->name);
+		}
+		p->uidvalidity = f->uidvalidity;
+		p->uidnext = f->uidnext;
+		p->messages = f->messages;
+		p->unseen = f->unseen;
+		p->modseq = f->highestmodseq;
+	}
+	t->polled = true;
+	remote_folders_free(list, n);
+	return 0;
+}
+
+/* Connects, selects INBOX, polls the other folders and starts IDLE (or
+ * NOOP polling).  0, or -1 (logged). */
 static int open_conn(struct task *t)
 {
 	struct remote_idle_news news = { 0 };
+	uint32_t exists = 0, uidnext = 0;
 	char *error = NULL;
 
 	busy = 1;
 	t->conn = remote_connect(&t->acc, &error);
-	if (t->conn == NULL || remote_select(t->conn, "INBOX", NULL, NULL, NULL, &error) < 0)
+	if (t->conn == NULL ||
+	    remote_select(t->conn, "INBOX", &exists, NULL, &uidnext, &error) < 0)
+		goto fail;
+	/* What came while no connection idled (a renewal's new login) is
+	 * news too. */
+	if (t->inbox_uidnext != 0 && (exists != t->inbox_exists || uidnext != t->inbox_uidnext))
+		add_pending(t, "INBOX");
+	t->inbox_exists = exists;
+	t->inbox_uidnext = uidnext;
+	if (t->others && poll_folders(t, &error) < 0)
 		goto fail;
 	if (remote_has_cap(t->conn, "IDLE")) {
 		if (remote_idle_start(t->conn, &news, &error) < 0)
@@ -345,9 +459,17 @@ fail:
 	return -1;
 }
 
-/* The check every CHECK_EVERY_MS (or the NOOP of a server without IDLE):
- * 1 when it brought news, 0 when not, -1 when the connection failed
- * (logged). */
+/* How long after the last check the next one is due. */
+static int64_t check_every(const struct task *t)
+{
+	if (!t->idling)
+		return t->poll_ms;
+	return t->others && t->poll_ms < CHECK_EVERY_MS ? t->poll_ms : CHECK_EVERY_MS;
+}
+
+/* The check every check_every(): DONE (or the NOOP of a server without
+ * IDLE), the poll of the other folders, IDLE again.  1 when INBOX has
+ * news, 0 when not, -1 when the connection failed (logged). */
 static int check_conn(struct task *t)
 {
 	struct remote_idle_news news = { 0 };
@@ -355,11 +477,12 @@ static int check_conn(struct task *t)
 	int r;
 
 	busy = 1;
-	if (t->idling)
-		r = remote_idle_done(t->conn, &news, &error) < 0 ||
-		    remote_idle_start(t->conn, &news, &error) < 0 ? -1 : 0;
-	else
-		r = remote_noop(t->conn, &news, &error);
+	r = t->idling ? remote_idle_done(t->conn, &news, &error)
+		      : remote_noop(t->conn, &news, &error);
+	if (r == 0 && t->others)
+		r = poll_folders(t, &error);
+	if (r == 0 && t->idling)
+		r = remote_idle_start(t->conn, &news, &error);
 	t->conn_checked = clock_monotonic_ms();
 	leave_busy();
 	if (r < 0) {
@@ -407,9 +530,9 @@ static void wait_once(struct task *t, int64_t *next_full, int64_t *debounce)
 	if (*debounce != 0)
 		wake = earlier(wake, *debounce);
 	if (t->conn != NULL) {
-		wake = earlier(wake, t->conn_checked + (t->idling ? CHECK_EVERY_MS : NOOP_EVERY_MS));
+		wake = earlier(wake, t->conn_checked + check_every(t));
 		if (t->acc.oauth_token_command != NULL)
-			wake = earlier(wake, t->conn_made + TOKEN_RENEW_MS);
+			wake = earlier(wake, t->conn_made + t->renew_ms);
 		pf[n++] = (struct pollfd){ .fd = remote_fd(t->conn), .events = POLLIN };
 	}
 	for (size_t i = 0; i < t->n_w; i++)
@@ -488,14 +611,29 @@ static void task_loop(struct task *t)
 			next_full = clock_monotonic_ms() + t->backoff_s * 1000;
 			continue;
 		}
+		if (t->pending_full) {
+			t->pending_full = false;
+			next_full = now;
+			continue;
+		}
+		if (t->n_pending > 0) {
+			char *name = t->pending[--t->n_pending];
+			int r = sync_now(t, name);
+
+			free(name);
+			if (r < 0) {
+				next_full = clock_monotonic_ms() + t->backoff_s * 1000;
+				drop_pending(t);
+			}
+			continue;
+		}
 		if (t->conn != NULL && t->acc.oauth_token_command != NULL &&
-		    now - t->conn_made >= TOKEN_RENEW_MS) {
-			log_info("INBOX: logging in again before the OAuth token expires");
+		    now - t->conn_made >= t->renew_ms) {
+			log_info("INBOX: logging in again with a new OAuth token");
 			drop_conn(t);
 			continue;
 		}
-		if (t->conn != NULL &&
-		    now - t->conn_checked >= (t->idling ? CHECK_EVERY_MS : NOOP_EVERY_MS)) {
+		if (t->conn != NULL && now - t->conn_checked >= check_every(t)) {
 			int news = check_conn(t);
 
 			if (news < 0) {
@@ -537,6 +675,8 @@ static int sync_task(void *ctx)
 	}
 	t.mirror = strcmp(mode, "mirror") == 0;
 	t.interval_ms = config_account_int(t.cfg, t.account, "sync_interval") * 1000;
+	t.poll_ms = config_account_int(t.cfg, t.account, "sync_poll") * 1000;
+	t.renew_ms = config_account_int(t.cfg, t.account, "imap_oauth_renew") * 1000;
 	const char *pop3 = config_account_get(t.cfg, t.account, "pop3_url");
 
 	/* POP3 has no IDLE: the full sync every sync_interval is all. */

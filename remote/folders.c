@@ -11,6 +11,7 @@
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -155,6 +156,8 @@ static void set_count(struct remote_folder *f, const char *att, unsigned long v)
 		f->uidnext = (uint32_t)v;
 	else if (strcasecmp(att, "UIDVALIDITY") == 0)
 		f->uidvalidity = (uint32_t)v;
+	else if (strcasecmp(att, "HIGHESTMODSEQ") == 0)
+		f->highestmodseq = v;
 	else
 		return;
 	f->has_counts = true;
@@ -210,15 +213,17 @@ static void on_list_line(const char *line, void *ctx)
 
 static int list_status(struct remote_conn *c, struct list *l, char **error_r)
 {
-	char *why = NULL;
-	/* With RETURN options a server sends special-use attributes only
-	 * when asked for them (RFC 6154 section 2). */
-	int r = remote_raw_command(c, remote_has_cap(c, "SPECIAL-USE")
-				   ? "LIST \"\" \"*\" RETURN (SPECIAL-USE STATUS (MESSAGES UNSEEN "
-				     "UIDNEXT UIDVALIDITY))"
-				   : "LIST \"\" \"*\" RETURN (STATUS (MESSAGES UNSEEN UIDNEXT "
-				     "UIDVALIDITY))", NULL, on_list_line, l, &why);
+	char *why = NULL, cmd[128];
+	int r;
 
+	/* With RETURN options a server sends special-use attributes only
+	 * when asked for them (RFC 6154 section 2).  HIGHESTMODSEQ tells the
+	 * daemon's poll of a flag change (RFC 7162 section 3.1.6). */
+	snprintf(cmd, sizeof(cmd),
+		 "LIST \"\" \"*\" RETURN (%sSTATUS (MESSAGES UNSEEN UIDNEXT UIDVALIDITY%s))",
+		 remote_has_cap(c, "SPECIAL-USE") ? "SPECIAL-USE " : "",
+		 remote_has_cap(c, "CONDSTORE") ? " HIGHESTMODSEQ" : "");
+	r = remote_raw_command(c, cmd, NULL, on_list_line, l, &why);
 	if (r == 0)
 		return 0;
 	if (r > 0) {

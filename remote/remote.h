@@ -127,10 +127,12 @@ struct remote_folder {
 	unsigned special;	/* enum remote_special bits from LIST (RFC 6154) */
 	bool has_counts;	/* the counts below came back */
 	uint32_t messages, unseen, uidnext, uidvalidity;
+	uint64_t highestmodseq;	/* with LIST-STATUS and CONDSTORE; else 0 */
 };
 
-/* Every folder with MESSAGES, UNSEEN, UIDNEXT and UIDVALIDITY: one
- * LIST-STATUS (RFC 5819) when offered, else LIST then STATUS per folder.
+/* Every folder with MESSAGES, UNSEEN, UIDNEXT and UIDVALIDITY (and
+ * HIGHESTMODSEQ with CONDSTORE): one LIST-STATUS (RFC 5819) when offered,
+ * else LIST then STATUS per folder.
  * 0 with *folders_r (remote_folders_free) and *n_r, or -1 with *error_r. */
 int remote_list_folders(struct remote_conn *c, struct remote_folder **folders_r, size_t *n_r,
 			char **error_r);

@@ -12,10 +12,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 struct stream {
@@ -106,6 +109,34 @@ static ssize_t stream_read(mailstream_low *low, void *buf, size_t count)
 	}
 }
 
+/* OpenSSL writes with write(2), which raises SIGPIPE once the server has
+ * closed (a close_notify after Dovecot's reply to LOGOUT); the client and
+ * `loft sync` do not ignore it.  So SIGPIPE is blocked around SSL_write
+ * and SSL_shutdown, and one they raised is taken before it is unblocked
+ * (send() has MSG_NOSIGNAL for the same reason). */
+static void sigpipe_hold(sigset_t *old)
+{
+	sigset_t pipe;
+
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, old);
+}
+
+static void sigpipe_release(const sigset_t *old)
+{
+	sigset_t pipe, pending;
+	const struct timespec now = { 0, 0 };
+
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	if (!sigismember(old, SIGPIPE) && sigpending(&pending) == 0 &&
+	    sigismember(&pending, SIGPIPE))
+		while (sigtimedwait(&pipe, NULL, &now) < 0 && errno == EINTR)
+			;
+	pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
 /* Writes everything (libetpan treats a short write as an error). */
 static ssize_t stream_write(mailstream_low *low, const void *buf, size_t count)
 {
@@ -117,8 +148,13 @@ static ssize_t stream_write(mailstream_low *low, const void *buf, size_t count)
 		return -1;
 	while (left > 0) {
 		if (s->ssl != NULL) {
+			sigset_t old;
+
 			ERR_clear_error();
+			sigpipe_hold(&old);
 			int n = SSL_write(s->ssl, p, left > INT32_MAX ? INT32_MAX : (int)left);
+
+			sigpipe_release(&old);
 
 			if (n > 0) {
 				p += n;
@@ -151,7 +187,11 @@ static int stream_close(mailstream_low *low)
 	struct stream *s = stream_of(low);
 
 	if (s->ssl != NULL) {
+		sigset_t old;
+
+		sigpipe_hold(&old);
 		SSL_shutdown(s->ssl);	/* one try: a close_notify if it fits */
+		sigpipe_release(&old);
 		SSL_free(s->ssl);
 		s->ssl = NULL;
 	}

@@ -10,6 +10,7 @@
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 #include "store/index.h"
+#include "store/tag_sync.h"
 #include "store/store.h"
 
 #include <stdarg.h>
@@ -361,6 +362,10 @@ enum remote_sync_result remote_sync_mirror(const struct config *cfg, const char 
 				error_r, account, why);
 		goto out_state;
 	}
+	/* Tags set since the last pass (by loft's client, `notmuch tag`...)
+	 * become the store's keywords before the folders are compared. */
+	if (tag_sync_store(ctx.store, NULL, &err) < 0)
+		note(opt, "tags were not passed on as keywords: %s", err);
 	if (sync_state_begin(ctx.st, &why) < 0 ||
 	    folder_pairs(&ctx, pats, n_pats, &names, &n_names, &delim, &why) < 0) {
 		record_account(&ctx, why);
@@ -401,6 +406,8 @@ out_state:
 		if (index_pending_mark(state, &err) < 0 ||
 		    index_catch_up(set.root, set.notmuch_db, state, &err) < 0)
 			note(opt, "the index was not brought up to date: %s (loft index does it)", err);
+		else if (tag_sync_store(ctx.store, NULL, &err) < 0)
+			note(opt, "keywords were not passed on as tags: %s (loft index does it)", err);
 	}
 out_store:
 	store_close(&ctx.store);

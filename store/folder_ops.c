@@ -37,9 +37,9 @@
 
 /* ---- keywords ---- */
 
-static bool kw_has(const struct sbuf *set, const char *w, size_t n)
+bool store_keywords_has(const char *list, const char *w, size_t n)
 {
-	const char *p = set->buf;
+	const char *p = list != NULL ? list : "";
 
 	while (*p) {
 		size_t m = strcspn(p, " ");
@@ -61,7 +61,8 @@ static void kw_add_words(struct sbuf *out, const char *s, const struct sbuf *ski
 			s++;
 		size_t n = strcspn(s, " ");
 
-		if (n && !kw_has(out, s, n) && !(skip && kw_has(skip, s, n))) {
+		if (n && !store_keywords_has(out->buf, s, n) &&
+		    !(skip && store_keywords_has(skip->buf, s, n))) {
 			if (out->len)
 				sbuf_addch(out, ' ');
 			sbuf_add(out, s, n);

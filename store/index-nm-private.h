@@ -25,8 +25,10 @@
 	X(notmuch_database_end_atomic) \
 	X(notmuch_database_find_message) \
 	X(notmuch_database_find_message_by_filename) \
+	X(notmuch_database_get_all_tags) \
 	X(notmuch_database_get_default_indexopts) \
 	X(notmuch_database_get_directory) \
+	X(notmuch_database_get_revision) \
 	X(notmuch_database_index_file) \
 	X(notmuch_database_open_with_config) \
 	X(notmuch_database_remove_message) \
@@ -45,17 +47,24 @@
 	X(notmuch_filenames_valid) \
 	X(notmuch_indexopts_destroy) \
 	X(notmuch_indexopts_set_decrypt_policy) \
+	X(notmuch_message_add_property) \
 	X(notmuch_message_add_tag) \
 	X(notmuch_message_destroy) \
 	X(notmuch_message_freeze) \
 	X(notmuch_message_get_filenames) \
 	X(notmuch_message_get_header) \
 	X(notmuch_message_get_message_id) \
+	X(notmuch_message_get_properties) \
 	X(notmuch_message_get_tags) \
 	X(notmuch_message_maildir_flags_to_tags) \
+	X(notmuch_message_remove_all_properties) \
 	X(notmuch_message_remove_tag) \
 	X(notmuch_message_tags_to_maildir_flags) \
 	X(notmuch_message_thaw) \
+	X(notmuch_message_properties_destroy) \
+	X(notmuch_message_properties_move_to_next) \
+	X(notmuch_message_properties_valid) \
+	X(notmuch_message_properties_value) \
 	X(notmuch_messages_destroy) \
 	X(notmuch_messages_get) \
 	X(notmuch_messages_move_to_next) \
@@ -109,8 +118,10 @@ int index_nm_load(const char **error_r);
 #define notmuch_database_end_atomic(...) (*index_nm.notmuch_database_end_atomic)(__VA_ARGS__)
 #define notmuch_database_find_message(...) (*index_nm.notmuch_database_find_message)(__VA_ARGS__)
 #define notmuch_database_find_message_by_filename(...) (*index_nm.notmuch_database_find_message_by_filename)(__VA_ARGS__)
+#define notmuch_database_get_all_tags(...) (*index_nm.notmuch_database_get_all_tags)(__VA_ARGS__)
 #define notmuch_database_get_default_indexopts(...) (*index_nm.notmuch_database_get_default_indexopts)(__VA_ARGS__)
 #define notmuch_database_get_directory(...) (*index_nm.notmuch_database_get_directory)(__VA_ARGS__)
+#define notmuch_database_get_revision(...) (*index_nm.notmuch_database_get_revision)(__VA_ARGS__)
 #define notmuch_database_index_file(...) (*index_nm.notmuch_database_index_file)(__VA_ARGS__)
 #define notmuch_database_open_with_config(...) (*index_nm.notmuch_database_open_with_config)(__VA_ARGS__)
 #define notmuch_database_remove_message(...) (*index_nm.notmuch_database_remove_message)(__VA_ARGS__)
@@ -129,17 +140,24 @@ int index_nm_load(const char **error_r);
 #define notmuch_filenames_valid(...) (*index_nm.notmuch_filenames_valid)(__VA_ARGS__)
 #define notmuch_indexopts_destroy(...) (*index_nm.notmuch_indexopts_destroy)(__VA_ARGS__)
 #define notmuch_indexopts_set_decrypt_policy(...) (*index_nm.notmuch_indexopts_set_decrypt_policy)(__VA_ARGS__)
+#define notmuch_message_add_property(...) (*index_nm.notmuch_message_add_property)(__VA_ARGS__)
 #define notmuch_message_add_tag(...) (*index_nm.notmuch_message_add_tag)(__VA_ARGS__)
 #define notmuch_message_destroy(...) (*index_nm.notmuch_message_destroy)(__VA_ARGS__)
 #define notmuch_message_freeze(...) (*index_nm.notmuch_message_freeze)(__VA_ARGS__)
 #define notmuch_message_get_filenames(...) (*index_nm.notmuch_message_get_filenames)(__VA_ARGS__)
 #define notmuch_message_get_header(...) (*index_nm.notmuch_message_get_header)(__VA_ARGS__)
 #define notmuch_message_get_message_id(...) (*index_nm.notmuch_message_get_message_id)(__VA_ARGS__)
+#define notmuch_message_get_properties(...) (*index_nm.notmuch_message_get_properties)(__VA_ARGS__)
 #define notmuch_message_get_tags(...) (*index_nm.notmuch_message_get_tags)(__VA_ARGS__)
 #define notmuch_message_maildir_flags_to_tags(...) (*index_nm.notmuch_message_maildir_flags_to_tags)(__VA_ARGS__)
+#define notmuch_message_remove_all_properties(...) (*index_nm.notmuch_message_remove_all_properties)(__VA_ARGS__)
 #define notmuch_message_remove_tag(...) (*index_nm.notmuch_message_remove_tag)(__VA_ARGS__)
 #define notmuch_message_tags_to_maildir_flags(...) (*index_nm.notmuch_message_tags_to_maildir_flags)(__VA_ARGS__)
 #define notmuch_message_thaw(...) (*index_nm.notmuch_message_thaw)(__VA_ARGS__)
+#define notmuch_message_properties_destroy(...) (*index_nm.notmuch_message_properties_destroy)(__VA_ARGS__)
+#define notmuch_message_properties_move_to_next(...) (*index_nm.notmuch_message_properties_move_to_next)(__VA_ARGS__)
+#define notmuch_message_properties_valid(...) (*index_nm.notmuch_message_properties_valid)(__VA_ARGS__)
+#define notmuch_message_properties_value(...) (*index_nm.notmuch_message_properties_value)(__VA_ARGS__)
 #define notmuch_messages_destroy(...) (*index_nm.notmuch_messages_destroy)(__VA_ARGS__)
 #define notmuch_messages_get(...) (*index_nm.notmuch_messages_get)(__VA_ARGS__)
 #define notmuch_messages_move_to_next(...) (*index_nm.notmuch_messages_move_to_next)(__VA_ARGS__)

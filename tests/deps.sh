@@ -6,7 +6,7 @@ PKGS="build-essential pkg-config libncurses-dev libssl-dev libetpan-dev
 libnotmuch-dev notmuch libgmime-3.0-dev liblmdb-dev libcrypt-dev
 libcmocka-dev libsasl2-modules tmux python3 time dovecot-sieve swaks
 libnet-ssleay-perl openssl postfix msmtp locales isync
-dovecot-imapd dovecot-pop3d socat offlineimap3 neomutt"
+dovecot-imapd dovecot-pop3d socat offlineimap3 neomutt libfaketime"
 [ "${1:-}" = fuzz ] && PKGS="$PKGS clang-14 libclang-rt-14-dev"
 
 missing=""

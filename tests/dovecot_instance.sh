@@ -15,6 +15,13 @@
 #                   With POP3_PORT set in the environment: POP3 on
 #                   127.0.0.1:POP3_PORT as well (dovecot-pop3d; STLS there
 #                   with TLSPORT), and with POP3S_PORT implicit TLS there.
+#                   With OAUTH2_URL set: an oauth2 passdb besides the
+#                   passwd-file one, for the mechanisms OAUTH2_MECHS
+#                   (default "xoauth2 oauthbearer"), checking tokens by
+#                   POSTing them to that introspection URL (expects
+#                   {"active": true, "username": NAME}; tests/oauth_server.py).
+#                   With IMAP_CAPABILITY set: Dovecot's imap_capability,
+#                   the capabilities it offers after login.
 #   dovecot_instance.sh add_user DIR NAME PASSWORD
 #   dovecot_instance.sh add_user_crypt DIR NAME CRYPT-HASH
 # Stop it with kill PID.  Needs root and the dovecot-imapd package.
@@ -40,6 +47,9 @@ start)
 	mkdir -p "$dir/run" "$dir/state" "$dir/mail"
 	chown mail:mail "$dir/mail"
 	touch "$dir/passwd"
+	[ -n "${OAUTH2_URL:-}" ] && printf '%s\n' "introspection_url = $OAUTH2_URL" \
+		"introspection_mode = post" "username_attribute = username" \
+		"active_attribute = active" "active_value = true" > "$dir/oauth2.conf"
 	cat > "$dir/dovecot.conf" <<CONF
 base_dir = $dir/run
 state_dir = $dir/state
@@ -48,7 +58,8 @@ protocols = imap${POP3_PORT:+ pop3}
 ssl = $ssl
 $([ "$ssl" = yes ] && printf 'ssl_cert = <%s\nssl_key = <%s\n' "$dir/cert.pem" "$dir/key.pem")
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login${OAUTH2_URL:+ ${OAUTH2_MECHS:-xoauth2 oauthbearer}}
+$([ -n "${IMAP_CAPABILITY:-}" ] && echo "imap_capability = $IMAP_CAPABILITY")
 log_path = $dir/dovecot.log
 first_valid_uid = 8
 mail_location = maildir:$dir/mail/%u
@@ -59,7 +70,9 @@ default_login_user = dovenull
 passdb {
   driver = passwd-file
   args = $dir/passwd
+  mechanisms = plain login
 }
+$([ -n "${OAUTH2_URL:-}" ] && printf 'passdb {\n  driver = oauth2\n  mechanisms = %s\n  args = %s\n}\n' "${OAUTH2_MECHS:-xoauth2 oauthbearer}" "$dir/oauth2.conf")
 userdb {
   driver = passwd-file
   args = $dir/passwd

@@ -11,27 +11,13 @@
 # the task killed (restarted by the daemon), SIGHUP (restarted on the new
 # settings), SIGTERM (stopped).  The password command stands in for
 # imap_oauth_token_command: both run on every login (remote/auth.c), and
-# Dovecot here has no OAuth.  Skipped without root or dovecot-imapd.
+# tests/sync_daemon_oauth.t tests OAuth itself.  Skipped without root,
+# dovecot-imapd, socat or python3 (tests/sync_daemon_setup.sh).
 . "$TOP/tests/lib.sh"
+. "$TOP/tests/sync_daemon_setup.sh"
 
-[ "$(id -u)" = 0 ] || skip_all "a private Dovecot needs root here"
-[ -x /usr/lib/dovecot/imap ] || skip_all "dovecot-imapd not installed (tests/deps.sh)"
-command -v python3 >/dev/null || skip_all "python3 is not installed"
+dovecot_start
 
-DV=$(mktemp -d /tmp/loft-sync-daemon.XXXXXX) || skip_all "mktemp failed"
-trap 't_cleanup; case $DV in /tmp/loft-sync-daemon.*) rm -rf "$DV" ;; esac' EXIT
-bash "$TOP/tests/dovecot_instance.sh" add_user "$DV" ann annpass1
-PORT=$(free_port) LPORT=$(free_port)
-start_dovecot() {
-	pid=$(bash "$TOP/tests/dovecot_instance.sh" start "$DV" "$PORT" 2>"$T_DIR/dovecot.err")
-}
-start_dovecot
-ok $? "a private Dovecot starts" || { diag "$(head -3 "$T_DIR/dovecot.err")"; done_testing; exit; }
-T_PIDS+=("$pid")
-
-obs() { python3 "$TOP/tests/sync_observer.py" "$PORT" ann annpass1 "$@"; }
-sdp() { python3 "$TOP/tests/sync_daemon_probe.py" "$@"; }
-DPW=phone-password-1
 RUNS=$T_DIR/password-runs
 rc_file() {	# rc_file INTERVAL
 	make_mailrc "set imap_listen=127.0.0.1:$LPORT smtp_listen= log_level=info" \
@@ -41,21 +27,12 @@ rc_file() {	# rc_file INTERVAL
 		"set sync=mirror sync_interval=$1 imap_timeout=5" "}"
 }
 rc_file 30s
-echo "$DPW" | "$LOFT" passwd --stdin phone >/dev/null
+phone_login
 ok $? "loft passwd: a device login for loft's IMAP server"
 obs seed INBOX 3 old >/dev/null
-LOG=$T_DIR/daemon.log
 
-# wait_for SECS CMD...: true once CMD succeeds, polled every 0.1 s (use
-# eval '...' for a command substitution to run at each try).
-wait_for() {
-	local n=$(($1 * 10)); shift
-	for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
 local_count() { ls "$T_DIR/Mail/INBOX/cur" "$T_DIR/Mail/INBOX/new" 2>/dev/null | grep -vc '^$\|:$'; }
 task_pids() { sed -n 's/.*account up: sync task started, pid \([0-9]*\).*/\1/p' "$LOG"; }
-logged() { grep -q -- "$1" "$LOG"; }
 
 # ---- start: a full sync ----
 start_daemon "$LOG" -F "$MAILRC_FILE"
@@ -108,9 +85,7 @@ wait_for 10 eval '! kill -0 "$pid" 2>/dev/null'
 obs_down_start=$(date +%s)
 wait_for 20 logged "trying again in 2 s"
 ok $? "with the provider down the task backs off (1 s, 2 s...)" || diag "$(tail -5 "$LOG")"
-start_dovecot
-ok $? "the provider starts again"
-T_PIDS+=("$pid")
+dovecot_start 0 "again"
 obs seed INBOX 1 back >/dev/null
 wait_for 40 eval '[ "$(local_count)" -ge 9 ]'
 is "$(local_count)" 9 "the task reconnected and synced the message appended meanwhile"

@@ -5,39 +5,20 @@
 # `loft sync` run by hand while the task is in the middle of a pull (held
 # at the crash point pull:after-fetch by LOFT_CRASH_PAUSE) says "another
 # loft sync of up is running" instead of delivering the message a second
-# time, and --status shows the task's pulls.  Skipped without root or
-# dovecot-imapd.
+# time, and --status shows the task's pulls.  Skipped without root,
+# dovecot-imapd, socat or python3 (tests/sync_daemon_setup.sh).
 . "$TOP/tests/lib.sh"
+. "$TOP/tests/sync_daemon_setup.sh"
 
-[ "$(id -u)" = 0 ] || skip_all "a private Dovecot needs root here"
-[ -x /usr/lib/dovecot/imap ] || skip_all "dovecot-imapd not installed (tests/deps.sh)"
-command -v python3 >/dev/null || skip_all "python3 is not installed"
-
-DV=$(mktemp -d /tmp/loft-sync-daemon.XXXXXX) || skip_all "mktemp failed"
-trap 't_cleanup; case $DV in /tmp/loft-sync-daemon.*) rm -rf "$DV" ;; esac' EXIT
-bash "$TOP/tests/dovecot_instance.sh" add_user "$DV" ann annpass1
-PORT=$(free_port) LPORT=$(free_port)
-pid=$(bash "$TOP/tests/dovecot_instance.sh" start "$DV" "$PORT" 2>"$T_DIR/dovecot.err")
-ok $? "a private Dovecot starts" || { diag "$(head -3 "$T_DIR/dovecot.err")"; done_testing; exit; }
-T_PIDS+=("$pid")
+dovecot_start
 
 probe() { python3 "$TOP/tests/sync_pull_probe.py" "$PORT" ann annpass1 "$@"; }
-sdp() { python3 "$TOP/tests/sync_daemon_probe.py" "$@"; }
-DPW=phone-password-1
 make_mailrc "set imap_listen=127.0.0.1:$LPORT smtp_listen= log_level=info" \
 	"set queue_interval=1h shutdown_timeout=5" \
 	"account up {" "set imap_url=imap+insecure://ann@127.0.0.1:$PORT/INBOX" \
 	"set imap_password_command='echo annpass1'" "set sync=pull pull_after=seen imap_timeout=5" "}"
-echo "$DPW" | "$LOFT" passwd --stdin phone >/dev/null
+phone_login
 ok $? "loft passwd: a device login for loft's IMAP server"
-LOG=$T_DIR/daemon.log
-wait_for() {	# wait_for SECS CMD...: polled every 0.1 s
-	local i=$(($1 * 10)); shift
-	for _ in $(seq "$i"); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
-copies() { grep -rlx -- "Subject: $1" "$T_DIR/Mail" 2>/dev/null | grep -c '/\(new\|cur\)/'; }
-logged() { grep -q -- "$1" "$LOG"; }
 
 start_daemon "$LOG" -F "$MAILRC_FILE"
 ok $? "loft daemon starts with a sync = pull account" || { diag "$(cat "$LOG")"; done_testing; exit; }

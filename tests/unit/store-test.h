@@ -1,5 +1,5 @@
 /* Helpers shared by the store unit tests (test_store.c: the store core;
- * test_store_sets.c: the IMAP-backend calls): a temporary directory per
+ * test_store_sets.c: the IMAP-backend calls; test_tag_sync.c): a temporary directory per
  * program, a store per test below it, folders opened or the test fails.
  * Included by exactly those programs. */
 #ifndef LOFT_TESTS_STORE_TEST_H
