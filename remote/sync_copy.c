@@ -256,9 +256,14 @@ static int search_unpaired(struct sync_run *run, const char *key, uint32_t *ruid
 	if (remote_search(run->ctx->conn, key, &uids, &n, error_r) < 0)
 		return -1;
 	for (size_t i = n; i-- > 0 && found == 0;) {
-		found = sync_pair_by_remote(run->ctx->st, run->local, uids[i], &l, error_r) == 0;
-		if (found)
+		int paired = sync_pair_by_remote(run->ctx->st, run->local, uids[i], &l, error_r);
+
+		if (paired < 0) {
+			found = -1;
+		} else if (paired == 0) {
+			found = 1;
 			*ruid_r = uids[i];
+		}
 	}
 	free(uids);
 	return found;
@@ -296,24 +301,23 @@ static char *search_id(const struct sbuf *data)
 
 /* The UID a server without UIDPLUS gave the message just appended: found
  * by its token when it carries one, else by its Message-ID (id, NULL:
- * none).  0 when not found (the next run pairs it by the intent). */
-static uint32_t find_appended(struct sync_run *run, const char *id, const char *token,
-			      char **error_r)
+ * none).  0 when not found, also on an error (the next run pairs it by
+ * the intent; a dead connection fails the next command). */
+static uint32_t find_appended(struct sync_run *run, const char *id, const char *token)
 {
 	uint32_t ruid = 0;
-	char *key;
+	char *key = NULL, *ignored = NULL;
 
 	if (token != NULL) {
-		if (sync_find_token(run, token, &ruid, error_r) < 0)
-			return 0;
-		return ruid;
+		if (sync_find_token(run, token, &ruid, &ignored) <= 0)
+			ruid = 0;
+	} else if (id != NULL) {
+		key = xasprintf("HEADER Message-ID \"%s\"", id);
+		if (search_unpaired(run, key, &ruid, &ignored) <= 0)
+			ruid = 0;
 	}
-	if (id == NULL)
-		return 0;
-	key = xasprintf("HEADER Message-ID \"%s\"", id);
-	if (search_unpaired(run, key, &ruid, error_r) < 0)
-		ruid = 0;
 	free(key);
+	free(ignored);
 	return ruid;
 }
 
@@ -374,7 +378,7 @@ int sync_copy_up(struct sync_run *run, char **error_r)
 					     &ruid, error_r) < 0)
 				goto flush;
 			crash_point("sync:appended");
-			if (ruid == 0 && (ruid = find_appended(run, id, token, error_r)) == 0)
+			if (ruid == 0 && (ruid = find_appended(run, id, token)) == 0)
 				continue;	/* paired by the intent next run */
 			batch[nb++] = (struct sync_pair){
 				.luid = luid, .ruid = ruid, .flags = m->flags & SYNC_FLAGS_MASK,
