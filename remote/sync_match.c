@@ -133,8 +133,8 @@ static int apply_matched(struct sync_run *run, struct matched *m, char **error_r
 {
 	int ret = -1;
 
-	if (sync_apply_flags(run, m->here, m->n_here, true, error_r) < 0 ||
-	    sync_apply_flags(run, m->there, m->n_there, false, error_r) < 0)
+	if ((m->n_here > 0 && sync_apply_flags(run, m->here, m->n_here, true, error_r) < 0) ||
+	    (m->n_there > 0 && sync_apply_flags(run, m->there, m->n_there, false, error_r) < 0))
 		goto done;
 	run->ctx->stats->flags_local += m->n_here;
 	run->ctx->stats->flags_remote += m->n_there;
