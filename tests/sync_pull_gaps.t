@@ -9,12 +9,16 @@
 #  - a message that Sieve redirects goes through loft's queue once, also
 #    when loft sync is killed at each step of the pull and run again, and
 #    a message with too many hops (a loop) is refused and left upstream;
+#  - an account error (a refused login) shown by --status until the next
+#    success;
 #  - POP3 logs in with SASL PLAIN (AUTH) where the server offers it.
 # Skipped without root, dovecot-imapd, dovecot-pop3d or socat
 # (tests/sync_pull_setup.sh).
 . "$TOP/tests/lib.sh"
 
 . "$TOP/tests/sync_pull_setup.sh"
+# Dovecot reads its passwd-file once a second at most: every user first.
+bash "$TOP/tests/dovecot_instance.sh" add_user "$DV" pat patpass1
 PPORT=$(free_port)
 python3 "$TOP/tests/imap_logproxy.py" "$PPORT" "$PORT" "$T_DIR/proxy.log" > "$T_DIR/proxy.out" &
 T_PIDS+=($!)
@@ -116,12 +120,27 @@ like "$ERR" "refused: .*hops" "it is refused as a loop"
 is "$(sent fwd-loop)" 0 "and not redirected"
 is "$(probe list INBOX | grep -c '^fwd-loop')" 1 "and left upstream"
 
+# ---- an account error is cleared by the next success ----
+make_mailrc "account up {" "set imap_url=imap+insecure://ann@127.0.0.1:$PORT/INBOX" \
+	"set imap_password_command='echo wrong'" "set sync=pull" "}"
+sync_up
+is "$RC" 75 "a refused login: exit 75"
+run_loft sync --status up
+like "$OUT" "^  \(account\): last success never, .*last error .*" "--status shows the account error" ||
+	diag "$OUT"
+account keep
+sync_up
+is "$RC" 0 "the right password: exit 0" || diag "$ERR"
+run_loft sync --status up
+like "$OUT" "^  \(account\): last success [A-Z][a-z]{2}, [0-9].*, 0 waiting for pull_after upstream, 0 in flight\$" \
+	"the next success clears it (before: the error stayed)" || diag "$OUT"
+[[ $OUT != *"(account)"*"last error"* ]]; ok $? "no account error left"
+
 # ---- POP3 login: SASL PLAIN where CAPA offers it ----
 QPORT=$(free_port)
 python3 "$TOP/tests/imap_logproxy.py" "$QPORT" "$POP3_PORT" "$T_DIR/pop3.log" > "$T_DIR/pop3proxy.out" &
 T_PIDS+=($!)
 for _ in $(seq 100); do grep -q ready "$T_DIR/pop3proxy.out" && break; sleep 0.1; done
-bash "$TOP/tests/dovecot_instance.sh" add_user "$DV" pat patpass1
 pop_rc() {
 	make_mailrc "account pop {" "set pop3_url=pop3+insecure://pat@127.0.0.1:$QPORT" \
 		"set imap_password_command='echo $1'" "set sync=pull" "set pull_after=delete" "}"
