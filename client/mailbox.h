@@ -111,7 +111,12 @@ struct mailbox_count_hooks {
 enum mailbox_role {
 	MAILBOX_ROLE_SENT,		/* the copy of sent mail (record) */
 	MAILBOX_ROLE_DRAFTS,		/* postponed messages (postponed) */
+	MAILBOX_ROLE_TRASH,		/* purged messages (trash) */
 };
+
+/* The setting that names the mailbox of role ("record", "postponed",
+ * "trash"); static. */
+const char *mailbox_role_setting(enum mailbox_role role);
 
 /* mailbox_open flags. */
 enum mailbox_open_flag {
@@ -348,13 +353,14 @@ void mailbox_folders_free(struct mailbox_folder *v, size_t n);
 char *mailbox_resolve(const struct mailbox *mb, const char *name, bool bare);
 /* mb's own entry in mailbox_folders' list ("INBOX"); owned by mb. */
 const char *mailbox_folder(const struct mailbox *mb);
-/* The mailbox that keeps mail of role for whoever composes while mb is
- * open (may be NULL): for an IMAP folder, the account's special-use
- * folder (\Sent, \Drafts from LIST; asked when not known yet, waiting at
- * most the timeout), else the account block's record/postponed, else
- * "Sent"/"Drafts", on the same server; otherwise the record/postponed
- * setting.  A name for mailbox_open (malloc'd), or NULL when record is
- * unset (no copy kept). */
+/* The mailbox that keeps mail of role for whoever composes (or purges)
+ * while mb is open (may be NULL): for an IMAP folder, the account's
+ * special-use folder (\Sent, \Drafts, \Trash from LIST; asked when not
+ * known yet, waiting at most the timeout), else the folder the account
+ * block's record/postponed/trash names, else "Sent"/"Drafts"/"Trash", on
+ * the same server; otherwise the record/postponed/trash setting.  A name
+ * for mailbox_open (malloc'd), or NULL when the setting is unset (no copy
+ * kept; purged for good). */
 char *mailbox_role(struct mailbox *mb, const struct mailbox_env *env, enum mailbox_role role);
 /* The mailrc `account` block mb belongs to (an IMAP folder whose server
  * and login are that block's imap_url), or NULL: the global settings

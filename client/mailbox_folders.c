@@ -80,13 +80,19 @@ const char *mailbox_folder(const struct mailbox *mb)
 	return mb->drv->folder != NULL ? mb->drv->folder(mb) : mb->name;
 }
 
+const char *mailbox_role_setting(enum mailbox_role role)
+{
+	return role == MAILBOX_ROLE_SENT ? "record" : role == MAILBOX_ROLE_DRAFTS ? "postponed"
+										  : "trash";
+}
+
 char *mailbox_role(struct mailbox *mb, const struct mailbox_env *env, enum mailbox_role role)
 {
 	const char *v;
 
 	if (mb != NULL && mb->drv->role != NULL)
 		return mb->drv->role(mb, role);
-	v = config_get(env->cfg, role == MAILBOX_ROLE_SENT ? "record" : "postponed");
+	v = config_get(env->cfg, mailbox_role_setting(role));
 	return v != NULL && *v != '\0' ? xstrdup(v) : NULL;
 }
 

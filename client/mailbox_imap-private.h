@@ -59,6 +59,8 @@ struct imap_req {
 	const char *folder;		/* REQ_COPY's target; REQ_APPEND's when
 					 * not the open folder's */
 	bool move;			/* REQ_COPY: move */
+	bool undelete;			/* REQ_COPY with move: \Deleted taken off
+					 * first (put back if the move fails) */
 	struct sbuf *out;		/* REQ_READ */
 	const char *const *kw;		/* REQ_KEYWORDS: add (op > 0) or remove */
 	size_t n_kw;
@@ -182,6 +184,9 @@ struct imap_rows imap_rows_merge(struct imap_rows *mine, const struct remote_msg
  * publishes a copy of the rows (sharing their strings; mine stays the
  * caller's) and says so on the notify pipe. */
 void imap_publish(struct imap_mailbox *im, const struct imap_rows *mine);
+/* After a UIDVALIDITY change: publishes no rows, and the next rows the
+ * UI takes (these, or later ones) are all new, whatever their UIDs. */
+void imap_publish_reset(struct imap_mailbox *im);
 /* Sets the connection's state in words (text malloc'd, taken). */
 void imap_set_status(struct imap_mailbox *im, bool online, char *text);
 /* Serves the UI's request waiting, if any.  When it may have changed
@@ -195,12 +200,28 @@ int imap_serve(struct remote_conn *c, struct imap_mailbox *im, struct imap_rows 
  * rows of the folder into mine (empty) and im->modseq; returns their
  * UIDVALIDITY, 0 when the cache has none. */
 uint32_t imap_cache_load(struct imap_mailbox *im, struct imap_rows *mine);
+/* The cached rows while they still load (on a thread of the worker's):
+ * what the cache's folder record says, which a SELECT can name at once,
+ * and the wait for the rows. */
+struct imap_pending {
+	uint32_t uidvalidity;		/* 0: no record */
+	uint32_t last_uid;		/* UIDNEXT - 1 */
+	uint64_t modseq;
+	/* Fills mine (empty) and *validity once the rows are loaded. */
+	void (*join)(void *ctx, struct imap_rows *mine, uint32_t *validity);
+	void *ctx;
+};
+/* p's record fields from the cache (zeros without one). */
+void imap_cache_known(struct imap_mailbox *im, struct imap_pending *p);
 /* SELECTs the folder and brings mine up to date (see the file's
  * comment for how little that fetches); *known_validity is the
  * UIDVALIDITY of mine (0: none) and becomes the folder's; on a change
- * *note_r says so (malloc'd).  0, or -1 with *error_r. */
+ * *note_r says so (malloc'd).  With pending (not NULL), mine is still
+ * loading: the SELECT names pending's state and pending->join is called
+ * (on every path) once it is answered.  0, or -1 with *error_r. */
 int imap_open_folder(struct remote_conn *c, struct imap_mailbox *im, struct imap_rows *mine,
-		     uint32_t *known_validity, char **note_r, char **error_r);
+		     uint32_t *known_validity, const struct imap_pending *pending,
+		     char **note_r, char **error_r);
 /* Brings mine up to date in a selected folder after news (expunged: the
  * news said some message went).  0, or -1 with *error_r. */
 int imap_refresh(struct remote_conn *c, struct imap_mailbox *im, struct imap_rows *mine,

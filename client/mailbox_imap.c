@@ -592,8 +592,15 @@ static int imap_envelope(struct mailbox *mb, size_t i, struct sbuf *out, const c
 	}
 	if (!r->cached || cache_handle(im, &validity, error_r) < 0)
 		return 0;
+	/* m is filled only when the record is there: the worker may have
+	 * removed it (a message gone, a UIDVALIDITY change) before the UI
+	 * took the rows without it. */
 	got = hcache_get(im->ui_hc, im->acct.url.folder, r->uid, &m, &im->cache_error);
-	if (got > 0 && m.envelope != NULL)
+	if (got <= 0) {
+		*error_r = im->cache_error;
+		return 0;
+	}
+	if (m.envelope != NULL)
 		sbuf_addstr(out, m.envelope);
 	else
 		got = 0;

@@ -62,8 +62,10 @@ int imap_folders(struct mailbox *mb, enum mailbox_folders_mode mode, struct mail
 	pthread_mutex_lock(&im->lock);
 	have = im->have_folders;
 	pthread_mutex_unlock(&im->lock);
+	/* Without an answer the last list will do (offline), but not after
+	 * Ctrl-G: the user gave up the whole thing. */
 	if ((mode == MAILBOX_FOLDERS_FRESH || (mode == MAILBOX_FOLDERS_CACHED && !have)) &&
-	    ask_list(im, error_r) < 0 && !have)
+	    ask_list(im, error_r) < 0 && (!have || strcmp(*error_r, "cancelled") == 0))
 		return -1;
 	copy_folders(im, v_r, n_r);
 	return 0;
@@ -119,14 +121,20 @@ static char *special_folder(struct imap_mailbox *im, unsigned bit)
 
 char *imap_role(struct mailbox *mb, enum mailbox_role role)
 {
+	static const unsigned special[] = { [MAILBOX_ROLE_SENT] = REMOTE_SPECIAL_SENT,
+					    [MAILBOX_ROLE_DRAFTS] = REMOTE_SPECIAL_DRAFTS,
+					    [MAILBOX_ROLE_TRASH] = REMOTE_SPECIAL_TRASH };
+	static const char *const fallback[] = { [MAILBOX_ROLE_SENT] = "Sent",
+						[MAILBOX_ROLE_DRAFTS] = "Drafts",
+						[MAILBOX_ROLE_TRASH] = "Trash" };
 	struct imap_mailbox *im = IMB(mb);
-	const char *setting = role == MAILBOX_ROLE_SENT ? "record" : "postponed";
-	const char *v = config_account_get(mb->env.cfg, im->acct.name, setting);
+	const char *v = config_account_get(mb->env.cfg, im->acct.name, mailbox_role_setting(role));
 	const char *err;
 	char *name, *url;
 	bool have;
 
-	/* `unset record` keeps no copy, wherever the mail comes from. */
+	/* `unset record` keeps no copy, wherever the mail comes from;
+	 * `unset trash` purges for good. */
 	if (v == NULL || *v == '\0')
 		return NULL;
 	pthread_mutex_lock(&im->lock);
@@ -134,16 +142,14 @@ char *imap_role(struct mailbox *mb, enum mailbox_role role)
 	pthread_mutex_unlock(&im->lock);
 	if (!have)
 		ask_list(im, &err);
-	name = special_folder(im, role == MAILBOX_ROLE_SENT ? REMOTE_SPECIAL_SENT
-							     : REMOTE_SPECIAL_DRAFTS);
+	name = special_folder(im, special[role]);
 	if (name == NULL) {
 		/* "+Sent" (the default) names the account's Sent; a path
 		 * names nothing on a server: its last component then. */
 		const char *base = v[0] == '+' || v[0] == '=' ? v + 1 : strrchr(v, '/');
 
 		base = base == NULL ? v : base[0] == '/' ? base + 1 : base;
-		name = xstrdup(*base != '\0' ? base
-					      : role == MAILBOX_ROLE_SENT ? "Sent" : "Drafts");
+		name = xstrdup(*base != '\0' ? base : fallback[role]);
 	}
 	url = sibling_url(mb, name);
 	free(name);
@@ -194,7 +200,13 @@ static int server_copy(struct mailbox *mb, const uint32_t *v, size_t n, struct m
 	uint32_t *uids = imap_sorted_uids(mb, v, n);
 	struct imap_req rq = { .kind = REQ_COPY, .uids = uids, .n = n,
 			       .folder = IMB(dst)->acct.url.folder, .move = move };
-	int ret = imap_request(IMB(mb), &rq, error_r);
+	int ret;
+
+	/* A message moved arrives as a message like any other, not marked
+	 * deleted (a purge into the account's trash is such a move). */
+	for (size_t k = 0; move && k < n; k++)
+		rq.undelete = rq.undelete || (IMB(mb)->view.v[v[k]].flags & STORE_DELETED);
+	ret = imap_request(IMB(mb), &rq, error_r);
 
 	free(uids);
 	return ret;
@@ -213,7 +225,7 @@ int imap_move(struct mailbox *mb, const uint32_t *v, size_t n, struct mailbox *d
 	      const char **error_r)
 {
 	if (!same_account(IMB(mb), IMB(dst))) {
-		if (mailbox_copy_through(mb, v, n, dst, 0, error_r) < 0)
+		if (mailbox_copy_through(mb, v, n, dst, MAILBOX_COPY_UNDELETE, error_r) < 0)
 			return -1;
 		return mailbox_expunge(mb, v, n, error_r);
 	}

@@ -163,6 +163,18 @@ void imap_publish(struct imap_mailbox *im, const struct imap_rows *mine)
 	imap_poke(im->notify[1]);
 }
 
+void imap_publish_reset(struct imap_mailbox *im)
+{
+	pthread_mutex_lock(&im->lock);
+	/* Rows published before and not taken yet are the old UIDs': the
+	 * reset goes with rows published after it, or none. */
+	imap_rows_free(&im->pub);
+	im->pub_new = true;
+	im->pub_reset = true;
+	pthread_mutex_unlock(&im->lock);
+	imap_poke(im->notify[1]);
+}
+
 void imap_keep_folders(struct imap_mailbox *im, struct remote_folder *list, size_t n)
 {
 	pthread_mutex_lock(&im->lock);
@@ -186,6 +198,24 @@ static int list_folders(struct remote_conn *c, struct imap_mailbox *im, char **e
 	return 0;
 }
 
+/* A move whose messages are marked deleted takes the mark off first, so
+ * the target does not get it (a server's MOVE and COPY keep flags), and
+ * puts it back when the move fails. */
+static int copy_msgs(struct remote_conn *c, struct imap_req *rq)
+{
+	char *why = NULL;
+
+	if (rq->undelete &&
+	    remote_store_flags(c, rq->uids, rq->n, -1, STORE_DELETED, &rq->error) < 0)
+		return -1;
+	if (remote_copy(c, rq->uids, rq->n, rq->folder, rq->move, &rq->error) == 0)
+		return 0;
+	if (rq->undelete)
+		remote_store_flags(c, rq->uids, rq->n, 1, STORE_DELETED, &why);
+	free(why);
+	return -1;
+}
+
 static int do_request(struct remote_conn *c, struct imap_mailbox *im, struct imap_req *rq)
 {
 	switch (rq->kind) {
@@ -199,7 +229,7 @@ static int do_request(struct remote_conn *c, struct imap_mailbox *im, struct ima
 		return remote_append(c, rq->folder ? rq->folder : im->acct.url.folder, rq->data,
 				     rq->len, rq->flags, &rq->error);
 	case REQ_COPY:
-		return remote_copy(c, rq->uids, rq->n, rq->folder, rq->move, &rq->error);
+		return copy_msgs(c, rq);
 	case REQ_LIST:
 		return list_folders(c, im, &rq->error);
 	case REQ_SEARCH:
@@ -418,22 +448,28 @@ static void loader_join(struct loader *l, struct imap_rows *mine, uint32_t *vali
 	*validity = l->validity;
 }
 
+static void join_rows(void *ctx, struct imap_rows *mine, uint32_t *validity)
+{
+	loader_join(ctx, mine, validity);
+}
+
 void *mailbox_imap_worker(void *arg)
 {
 	struct imap_mailbox *im = arg;
 	struct imap_rows mine = { NULL, 0 };
 	struct loader loader = { .im = arg };
+	struct imap_pending pending = { .join = join_rows, .ctx = &loader };
 	uint32_t known_validity = 0;
 	int backoff = 1;
 	bool quiet = false;
 	char *cerr = NULL;
 
-	if (!im->target) {
-		/* The index decodes the subjects of all the rows to thread. */
-		store_gconv_pin();
+	if (!im->target)
 		im->hc = hcache_open(im->cache_dir, &cerr);
-	}
 	free(cerr);
+	/* Read before the loader starts: it may drop a failing cache. */
+	if (!im->target)
+		imap_cache_known(im, &pending);
 	/* What the last session saw, on screen before the server answers. */
 	if (im->target) {
 		/* No folder, no rows. */
@@ -460,7 +496,15 @@ void *mailbox_imap_worker(void *arg)
 					xasprintf("Connecting to %s...", im->acct.url.host));
 		}
 		c = remote_connect(&im->acct, &err);
-		loader_join(&loader, &mine, &known_validity);
+		/* The index decodes the subjects of all the rows to thread:
+		 * the charsets are loaded here, while the cache still loads,
+		 * not before the connection (a few ms, up to tens under load). */
+		if (!im->target)
+			store_gconv_pin();
+		/* Connected to a folder, the SELECT goes out before the rows
+		 * are awaited (imap_open_folder joins the loader). */
+		if (c == NULL || im->target)
+			loader_join(&loader, &mine, &known_validity);
 		pthread_mutex_lock(&im->lock);
 		im->conn = c;
 		if (im->quit && c != NULL)
@@ -475,7 +519,8 @@ void *mailbox_imap_worker(void *arg)
 
 			/* Online (and "tried") once the rows are in: a caller
 			 * settling on the folder (mailbox_settle) sees them. */
-			if (imap_open_folder(c, im, &mine, &known_validity, &note, &err) == 0) {
+			if (imap_open_folder(c, im, &mine, &known_validity,
+					     loader.running ? &pending : NULL, &note, &err) == 0) {
 				backoff = 1;
 				imap_publish(im, &mine);
 				imap_set_status(im, true, note ? note
@@ -518,6 +563,7 @@ void *mailbox_imap_worker(void *arg)
 		backoff = backoff * 2 > BACKOFF_MAX_S ? BACKOFF_MAX_S : backoff * 2;
 	}
 	refuse_request(im);
+	loader_join(&loader, &mine, &known_validity);
 	imap_rows_free(&mine);
 	hcache_close(&im->hc);
 	return NULL;

@@ -164,7 +164,7 @@ const struct setting settings_table[] = {
 	  "Folder for messages postponed while composing (+NAME is under folder; on an IMAP folder, the server's \\Drafts folder, else NAME there).",
 	  NULL, 0, 0, ACC },
 	{ "trash", SETTING_PATH, "+Trash",
-	  "Folder deleted messages move to when purged (d, then $ or leaving the folder; +NAME is under folder); purged in the trash itself, or with trash empty (unset trash), they are deleted for good.",
+	  "Folder deleted messages move to when purged (d, then $ or leaving the folder; +NAME is under folder; on an IMAP folder, the server's \\Trash folder, else NAME there); purged in the trash itself, or with trash empty (unset trash), they are deleted for good.",
 	  NULL, 0, 0, ACC | SETTING_F_UNSET_OFF },
 	{ "index_format", SETTING_STRING, "%4C %Z %{%b %d} %-15.15L (%?l?%4l&%4c?) %s",
 	  "Format of a line of the message index, with mutt's % sequences (%g: the notmuch tags).",

@@ -100,7 +100,8 @@ static unsigned special_of(const char *flags)
 	static const struct {
 		const char *flag;
 		unsigned bit;
-	} uses[] = { { "\\Sent", REMOTE_SPECIAL_SENT }, { "\\Drafts", REMOTE_SPECIAL_DRAFTS } };
+	} uses[] = { { "\\Sent", REMOTE_SPECIAL_SENT }, { "\\Drafts", REMOTE_SPECIAL_DRAFTS },
+		     { "\\Trash", REMOTE_SPECIAL_TRASH } };
 	unsigned bits = 0;
 
 	for (size_t i = 0; i < sizeof(uses) / sizeof(uses[0]); i++) {
@@ -296,6 +297,8 @@ static int list_then_status(struct remote_conn *c, struct list *l, char **error_
 				f->special |= REMOTE_SPECIAL_SENT;
 			else if (strcasecmp(of->of_flag_ext, "Drafts") == 0)
 				f->special |= REMOTE_SPECIAL_DRAFTS;
+			else if (strcasecmp(of->of_flag_ext, "Trash") == 0)
+				f->special |= REMOTE_SPECIAL_TRASH;
 		}
 	}
 	mailimap_list_result_free(result);

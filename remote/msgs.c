@@ -212,11 +212,11 @@ struct remote_msg *remote_msgs_of(clist *result, size_t *n_r)
 	return msgs;
 }
 
-int remote_fetch(struct remote_conn *c, const uint32_t *uids, size_t n, bool headers,
-		 struct remote_msg **msgs_r, size_t *n_r, char **error_r)
+/* UID FETCH set (remote_fetch's attributes); set is freed here. */
+static int fetch_set(struct remote_conn *c, struct mailimap_set *set, bool headers,
+		     struct remote_msg **msgs_r, size_t *n_r, char **error_r)
 {
 	struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
-	struct mailimap_set *set = remote_uid_set(uids, n);
 	clist *result = NULL;
 	size_t got = 0;
 	int r;
@@ -239,6 +239,18 @@ int remote_fetch(struct remote_conn *c, const uint32_t *uids, size_t n, bool hea
 	mailimap_fetch_list_free(result);
 	*n_r = got;
 	return 0;
+}
+
+int remote_fetch(struct remote_conn *c, const uint32_t *uids, size_t n, bool headers,
+		 struct remote_msg **msgs_r, size_t *n_r, char **error_r)
+{
+	return fetch_set(c, remote_uid_set(uids, n), headers, msgs_r, n_r, error_r);
+}
+
+int remote_fetch_from(struct remote_conn *c, uint32_t first, struct remote_msg **msgs_r,
+		      size_t *n_r, char **error_r)
+{
+	return fetch_set(c, mailimap_set_new_interval(first, 0), false, msgs_r, n_r, error_r);
 }
 
 void remote_msgs_free(struct remote_msg *msgs, size_t n)
@@ -407,6 +419,63 @@ int remote_store_keywords(struct remote_conn *c, const uint32_t *uids, size_t n,
 	return 0;
 }
 
+/* Whether uid is in v[0..n) (ascending). */
+static bool uid_in(const uint32_t *v, size_t n, uint32_t uid)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid] == uid)
+			return true;
+		if (v[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* Without UIDPLUS a plain EXPUNGE removes every message marked \Deleted:
+ * it is sent only when those are uids[0..n) (distinct) alone, as RFC
+ * 4315's reason for UID EXPUNGE is that other clients' marks are theirs
+ * to act on.  0 when none other is marked (UID SEARCH DELETED), else -1
+ * with *error_r saying how many, what ends it. */
+static int others_marked(struct remote_conn *c, const uint32_t *uids, size_t n, const char *then,
+			 char **error_r)
+{
+	uint32_t *marked;
+	size_t n_marked, mine = 0, others;
+
+	if (remote_search(c, "DELETED", &marked, &n_marked, error_r) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		mine += uid_in(marked, n_marked, uids[i]);
+	free(marked);
+	others = n_marked - mine;
+	if (others == 0)
+		return 0;
+	*error_r = xasprintf("%s has no UID EXPUNGE (UIDPLUS) and %zu other message%s marked "
+			     "deleted there, which its EXPUNGE would remove too: %s", c->host,
+			     others, others == 1 ? " is" : "s are", then);
+	return -1;
+}
+
+static int expunge_all(struct remote_conn *c, const uint32_t *uids, size_t n, char **error_r)
+{
+	int r;
+
+	if (others_marked(c, uids, n, "marked deleted, not removed", error_r) < 0)
+		return -1;
+	r = mailimap_expunge(c->imap);
+	if (r != MAILIMAP_NO_ERROR) {
+		*error_r = remote_io_error(c, "EXPUNGE", r);
+		return -1;
+	}
+	return 0;
+}
+
 int remote_expunge(struct remote_conn *c, const uint32_t *uids, size_t n, char **error_r)
 {
 	struct mailimap_set *set;
@@ -414,12 +483,8 @@ int remote_expunge(struct remote_conn *c, const uint32_t *uids, size_t n, char *
 
 	if (remote_store_flags(c, uids, n, 1, STORE_DELETED, error_r) < 0)
 		return -1;
-	/* A plain EXPUNGE would also remove what other clients marked. */
-	if (!remote_has_cap(c, "UIDPLUS")) {
-		*error_r = xasprintf("%s has no UID EXPUNGE (UIDPLUS): marked deleted, not removed",
-				     c->host);
-		return -1;
-	}
+	if (!remote_has_cap(c, "UIDPLUS"))
+		return expunge_all(c, uids, n, error_r);
 	set = remote_uid_set(uids, n);
 	r = mailimap_uid_expunge(c->imap, set);
 	mailimap_set_free(set);
@@ -451,6 +516,12 @@ int remote_copy(struct remote_conn *c, const uint32_t *uids, size_t n, const cha
 
 	if (wire == NULL)
 		return -1;
+	/* Not copied when the originals could not go after. */
+	if (move && !remote_has_cap(c, "MOVE") && !remote_has_cap(c, "UIDPLUS") &&
+	    others_marked(c, uids, n, "nothing moved", error_r) < 0) {
+		free(wire);
+		return -1;
+	}
 	set = remote_uid_set(uids, n);
 	if (move && remote_has_cap(c, "MOVE"))
 		r = mailimap_uid_move(c->imap, set, wire);

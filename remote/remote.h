@@ -117,6 +117,7 @@ bool remote_condstore(const struct remote_conn *c);
 enum remote_special {
 	REMOTE_SPECIAL_SENT = 1 << 0,		/* \Sent */
 	REMOTE_SPECIAL_DRAFTS = 1 << 1,		/* \Drafts */
+	REMOTE_SPECIAL_TRASH = 1 << 2,		/* \Trash */
 };
 
 struct remote_folder {
@@ -204,6 +205,11 @@ struct remote_msg {
  * order (remote_msgs_free) and *n_r, or -1 with *error_r. */
 int remote_fetch(struct remote_conn *c, const uint32_t *uids, size_t n, bool headers,
 		 struct remote_msg **msgs_r, size_t *n_r, char **error_r);
+/* UID FETCH first:* (UID FLAGS): the messages from UID first on (and,
+ * as RFC 3501 reads "first:*" when first is past the last UID, the last
+ * message).  0 with *msgs_r in UID order and *n_r, or -1 with *error_r. */
+int remote_fetch_from(struct remote_conn *c, uint32_t first, struct remote_msg **msgs_r,
+		      size_t *n_r, char **error_r);
 void remote_msgs_free(struct remote_msg *msgs, size_t n);
 /* The whole message uid (BODY.PEEK[], so \Seen is not set) appended to
  * out.  0, or -1 with *error_r (also when the UID is gone). */
@@ -223,13 +229,17 @@ int remote_fetch_bodies(struct remote_conn *c, const uint32_t *uids, size_t n,
 int remote_store_flags(struct remote_conn *c, const uint32_t *uids, size_t n, int op,
 		       uint32_t flags, char **error_r);
 /* Marks uids \Deleted and removes them with UID EXPUNGE.  A server
- * without UIDPLUS has only EXPUNGE, which would also remove what other
- * clients marked \Deleted: there the messages stay marked and the call
- * fails with *error_r saying so.  0, or -1. */
+ * without UIDPLUS has only EXPUNGE, which also removes what other clients
+ * marked \Deleted: there a UID SEARCH DELETED comes first, and EXPUNGE is
+ * sent only when every message it finds is one of uids; otherwise the
+ * messages stay marked and the call fails with *error_r saying how many
+ * others are marked.  (A message another client marks between the SEARCH
+ * and the EXPUNGE goes too: one round trip's window.)  0, or -1. */
 int remote_expunge(struct remote_conn *c, const uint32_t *uids, size_t n, char **error_r);
 /* UID COPY to folder (UTF-8); with move, UID MOVE when offered, else the
- * copy then remote_expunge (so without UIDPLUS the originals stay, marked
- * \Deleted, and the call fails).  0, or -1 with *error_r. */
+ * copy then remote_expunge (without UIDPLUS, where other messages are
+ * marked \Deleted, nothing is copied and the call fails).  0, or -1 with
+ * *error_r. */
 int remote_copy(struct remote_conn *c, const uint32_t *uids, size_t n, const char *folder,
 		bool move, char **error_r);
 /* UID STORE +FLAGS.SILENT (op > 0) or -FLAGS.SILENT (op < 0) of the
@@ -277,6 +287,12 @@ struct remote_selected {
 int remote_select_since(struct remote_conn *c, const char *folder, uint32_t uidvalidity,
 			uint64_t modseq, const uint32_t *known, size_t n_known,
 			struct remote_selected *s_r, char **error_r);
+/* remote_select_since with the known UIDs given as 1:last_uid (a cache
+ * whose rows are still loading knows its last UID; UIDs in that range
+ * gone long ago cost at most a VANISHED (EARLIER) naming them again). */
+int remote_select_upto(struct remote_conn *c, const char *folder, uint32_t uidvalidity,
+		       uint64_t modseq, uint32_t last_uid, struct remote_selected *s_r,
+		       char **error_r);
 void remote_selected_clear(struct remote_selected *s);
 /* UID FETCH 1:* (UID FLAGS) (CHANGEDSINCE modseq), with QRESYNC also
  * VANISHED: the messages changed or added since modseq into *msgs_r

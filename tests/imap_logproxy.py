@@ -9,7 +9,12 @@ a server.  With SLOW_SECS, a client's chunk holding WORD (default
 ENVELOPE: a header fetch) is held that long before it goes on, so a test
 can watch a long wait; other connections go on meanwhile.  The words in
 $PROXY_STRIP (e.g. "IDLE QRESYNC") are taken out of what the server
-sends, so its capabilities lose them.  Prints
+sends, so its capabilities lose them.  The commands in $PROXY_REFUSE
+(separated by commas, e.g. "UID EXPUNGE,UID MOVE") are not passed on:
+the client gets "TAG BAD" for them, as from a server without them.
+With $PROXY_HOLD_FILE set, SLOW_SECS applies only while that file exists,
+and the proxy removes it when it holds a chunk: a test stalls the next
+command holding WORD, once per file it makes.  Prints
 "ready" on stdout once it listens.  Plaintext only (imap+insecure://)."""
 import os
 import selectors
@@ -23,6 +28,9 @@ def main():
     slow = float(sys.argv[4]) if len(sys.argv) > 4 else 0.0
     word = (sys.argv[5] if len(sys.argv) > 5 else "ENVELOPE").encode()
     strip = [(" " + w).encode() for w in os.environ.get("PROXY_STRIP", "").split()]
+    refuse = [w.strip().upper().encode() for w in os.environ.get("PROXY_REFUSE", "").split(",")
+              if w.strip()]
+    hold_file = os.environ.get("PROXY_HOLD_FILE")
     log = open(log_path, "ab", buffering=0)
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -79,10 +87,22 @@ def main():
                 *lines, pending[s] = buf.split(b"\n")
                 for line in lines:
                     log.write(line.rstrip(b"\r") + b"\n")
+                    tag, _, cmd = line.partition(b" ")
+                    if any(cmd.upper().startswith(r + b" ") for r in refuse):
+                        data = data.replace(line + b"\n", b"", 1)
+                        try:
+                            s.sendall(tag + b" BAD command not offered here\r\n")
+                        except OSError:
+                            pass
+                if not data:
+                    continue
                 q = held.setdefault(s, [])
-                if q or (slow and word in data):
+                holding = slow and (hold_file is None or os.path.exists(hold_file))
+                if holding and word in data and hold_file is not None:
+                    os.unlink(hold_file)
+                if q or (holding and word in data):
                     start = q[-1][0] if q else time.monotonic()
-                    q.append((start + (slow if word in data else 0), data))
+                    q.append((start + (slow if holding and word in data else 0), data))
                     continue
             else:
                 for w in strip:

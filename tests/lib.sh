@@ -34,7 +34,7 @@ t_cleanup() {
 trap t_cleanup EXIT
 
 plan() { echo "1..$1"; }
-diag() { printf '# %s\n' "$@"; }
+diag() { printf '# %s\n' "$@" >&2; }	# stderr, as TAP wants: prove prints it, so a CI log shows why
 
 ok() {	# ok COND-STATUS NAME: pass when the status is 0
 	local status=$1; shift

@@ -87,7 +87,7 @@ for _ in $(seq 150); do
 	sleep 0.1
 done
 ok $([ -n "$got" ]; echo $?) "the message reaches the smarthost (smtp-sink)" ||
-	{ diag "queue: $("$LOFT" queue list 2>&1)"; tmux_screen | sed 's/^/# | /'; }
+	{ diag "queue: $("$LOFT" queue list 2>&1)"; tmux_screen | sed 's/^/# | /' >&2; }
 like "$(grep -E '^X-(Mail|Rcpt)-Args' "$got" 2>/dev/null | tr '\n' ' ')" \
 	'X-Mail-Args: <ann@example.org> X-Rcpt-Args: <friend@remote.test>' \
 	"from the address init set, to the remote recipient"

@@ -12,9 +12,11 @@ literal), STATUS (MESSAGES = the length of the name as sent),
 SELECT (4 messages), LOGOUT; IDLE sends an untagged "* 5 EXISTS" *before*
 "+ idling" (what libetpan's own mailimap_idle cannot take; not with
 X-NOEARLY among the capabilities; with X-LONGLINE a 100,000-byte line
-first) and ends at DONE; STARTTLS, when among the capabilities, is answered OK with a line
+first) and ends at DONE; UID SEARCH with "* SEARCH" and the UIDs in
+$FAKE_SEARCH (none when unset); STARTTLS, when among the capabilities, is answered OK with a line
 injected behind it in the same write, then the connection closes; anything else gets OK.  Connections are served one after the other;
 LOG.ready appears once the port listens.  Stop it by its pid."""
+import os
 import socket
 import sys
 
@@ -93,6 +95,9 @@ def serve(conn):
             return
         elif cmd == 'STARTTLS':
             send(f'{tag} BAD not offered')
+        elif cmd == 'UID' and len(parts) > 2 and parts[2].upper() == 'SEARCH':
+            send(('* SEARCH ' + os.environ.get('FAKE_SEARCH', '')).rstrip())
+            send(f'{tag} OK searched')
         else:
             send(f'{tag} OK done')
 

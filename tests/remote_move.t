@@ -2,9 +2,11 @@
 # remote_copy with move and remote_expunge (remote/msgs.c) against the
 # scripted IMAP server (tests/remote_fake_imap.py), checking what was sent:
 # with MOVE, one UID MOVE; with UIDPLUS but no MOVE, UID COPY, UID STORE
-# +FLAGS (\Deleted) and UID EXPUNGE of that UID only; with neither, the
-# copy and the \Deleted mark but never a plain EXPUNGE (which would also
-# remove what other clients marked \Deleted): the call fails and says so.
+# +FLAGS (\Deleted) and UID EXPUNGE of that UID only; with neither, a
+# plain EXPUNGE (which removes whatever is marked \Deleted) only after UID
+# SEARCH DELETED found no other message marked, before the copy and again
+# before the EXPUNGE; with another one marked, nothing is copied, nothing
+# expunged, and the call fails saying so.
 . "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 TOOL=$BUILD/tests/remotetool
@@ -41,8 +43,13 @@ is "$CMDS" "UID COPY 3 Archive;UID STORE 3 +FLAGS.SILENT (\\Deleted);UID EXPUNGE
 	"UID COPY, \\Deleted, then UID EXPUNGE of that UID only"
 
 move "IMAP4rev1 AUTH=PLAIN SASL-IR"
-is "$RC" 1 "with neither: the move fails"
-like "$OUT" "no UID EXPUNGE \\(UIDPLUS\\): marked deleted, not removed" "and says why"
-is "$CMDS" "UID COPY 3 Archive;UID STORE 3 +FLAGS.SILENT (\\Deleted);" \
-	"the copy and the mark were sent, no plain EXPUNGE"
+is "$OUT" "moved" "with neither and no other message marked: moved"
+is "$CMDS" "UID SEARCH DELETED;UID COPY 3 Archive;UID STORE 3 +FLAGS.SILENT (\\Deleted);UID SEARCH DELETED;EXPUNGE;" \
+	"SEARCH DELETED, the copy, the mark, SEARCH DELETED again, then a plain EXPUNGE"
+
+FAKE_SEARCH="3 5" move "IMAP4rev1 AUTH=PLAIN SASL-IR"
+is "$RC" 1 "with neither and UID 5 marked \\Deleted by another client: the move fails"
+like "$OUT" "no UID EXPUNGE \\(UIDPLUS\\) and 1 other message is marked deleted there.*nothing moved" \
+	"and says why"
+is "$CMDS" "UID SEARCH DELETED;" "nothing copied, nothing expunged"
 done_testing

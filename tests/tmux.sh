@@ -36,7 +36,7 @@ tmux_wait() {
 		sleep 0.05
 	done
 	diag "screen did not show /$re/ within ${secs}s:"
-	tmux_screen | sed 's/^/# | /'
+	tmux_screen | sed 's/^/# | /' >&2
 	return 1
 }
 

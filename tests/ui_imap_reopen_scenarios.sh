@@ -81,6 +81,8 @@ diag "reopen, unchanged: $(sent | grep -v -E '^(LOGIN|AUTHENTICATE|LOGOUT|CAPABI
 like "$(sent)" '^SELECT "?INBOX"? \(QRESYNC \([0-9]+ [0-9]+ 1:3\)\)' \
 	"the reopen is SELECT INBOX (QRESYNC (uidvalidity modseq known-uids))"
 is "$(sent | grep -c 'FETCH')" 0 "and sends no FETCH at all"
+# The greeting carries the capabilities: no CAPABILITY before the login.
+like "$(sent | head -1)" '^AUTHENTICATE PLAIN' "the first command is the login (the greeting's capabilities used)"
 
 # While loft is away: a new message, a flag set, a message expunged.
 mkmsg "Delta arrives" dave 4 | imap_server_deliver INBOX
@@ -103,6 +105,9 @@ like "$(tmux_screen)" 'Msgs:3 ' "three rows"
 quit_loft
 diag "reopen after changes: $(sent | grep -v -E '^(LOGIN|AUTHENTICATE|LOGOUT|CAPABILITY|ENABLE|IDLE|DONE)' | tr '\n' ';')"
 is "$(sent | grep -c 'FETCH 1:\*')" 0 "and no UID FETCH 1:* was sent"
+# Dovecot names no new UID in a QRESYNC answer when known-uids are given:
+# the UIDs above the last known come with one FETCH, not a list of all.
+is "$(sent | grep -c 'SEARCH ALL')" 0 "and no UID SEARCH ALL (UIDs past the last known fetched alone)"
 like "$(sent)" '^UID FETCH 4 \(UID FLAGS RFC822.SIZE INTERNALDATE ENVELOPE\)' \
 	"only the new message's headers were fetched"
 

@@ -467,15 +467,17 @@ static struct message *load_postponed(struct ui *ui, uint32_t *uid_r)
 	if (f == NULL)
 		return NULL;
 	size_t n = mailbox_count(f);
+	/* One draft is taken at once; of several the user picks (mutt). */
+	long i = n > 1 ? ui_postponed_choose(ui, f) : (long)n - 1;
+
 	if (n == 0) {
 		ui_message(ui, true, "No postponed messages.");
-	} else {
-		/* The newest draft (mutt lists them; one is the common case). */
+	} else if (i >= 0) {
 		struct mailbox_msg mm;
 
-		mailbox_msg(f, n - 1, &mm);
+		mailbox_msg(f, (size_t)i, &mm);
 		*uid_r = mm.uid;
-		if (mailbox_read(f, n - 1, &sb, &err) == 0)
+		if (mailbox_read(f, (size_t)i, &sb, &err) == 0)
 			m = message_parse(sb.buf, sb.len, NULL, &err);
 	}
 	sbuf_release(&sb);

@@ -13,7 +13,10 @@
  *
  * The move is one set copy into the trash first, then one expunge: when
  * the copy fails, the trash commits nothing and nothing is removed from
- * the folder. */
+ * the folder.  A mailbox that moves at once (an IMAP folder) moves the
+ * messages to its trash instead: the account's own (\Trash, else Trash:
+ * mailbox_role), by the server's MOVE (or COPY, \Deleted and UID
+ * EXPUNGE), the deleted mark taken off the moved ones. */
 #include "ui/ui-private.h"
 
 #include "client/mailbox.h"
@@ -29,10 +32,12 @@
 size_t ui_mailbox_purge(struct ui *ui)
 {
 	struct ui_mailbox *mb = &ui->mb;
-	const char *trash_name = config_get(ui->cfg, "trash"), *err;
+	char *trash_name = NULL;
+	const char *err, *shown = NULL;
 	struct mailbox *trash = NULL;
 	uint32_t *rows;
-	size_t n = 0, nd, foreign = 0;
+	size_t n = 0, nd, foreign = 0, gone = 0;
+	bool moves = false;
 	char q[160];
 
 	if (!ui_mailbox_writable(ui) || ui->read_only)
@@ -65,8 +70,9 @@ size_t ui_mailbox_purge(struct ui *ui)
 		n = 0;
 		goto out;
 	}
-	if (trash_name && *trash_name) {
-		trash = ui_box_open(ui, trash_name, MAILBOX_OPEN_CREATE, &err);
+	trash_name = mailbox_role(mb->box, &ui->env, MAILBOX_ROLE_TRASH);
+	if (trash_name != NULL && nd > 0) {
+		trash = ui_box_open(ui, trash_name, MAILBOX_OPEN_CREATE | MAILBOX_OPEN_TARGET, &err);
 		if (trash == NULL) {
 			ui_message(ui, true, "cannot open the trash %s: %s; nothing was deleted",
 				   trash_name, err);
@@ -76,30 +82,38 @@ size_t ui_mailbox_purge(struct ui *ui)
 		/* Purged in the trash itself: removed for good. */
 		if (mailbox_same(trash, mb->box))
 			mailbox_close(&trash);
+		else
+			shown = mailbox_folder(trash);
 	}
 	/* The copies lose the deleted flag: in the trash they are messages
 	 * like any other (purged only when deleted there).  A failed set
 	 * copy commits nothing in the trash. */
+	moves = trash && (mailbox_caps(mb->box) & MAILBOX_CAP_MOVE);
 	if (trash && nd > 0 &&
-	    mailbox_copy(mb->box, rows, nd, trash, MAILBOX_COPY_UNDELETE, &err) < 0) {
-		ui_message(ui, true, "cannot move to %s: %s; nothing was deleted", trash_name, err);
+	    (moves ? mailbox_move(mb->box, rows, nd, trash, &err)
+		   : mailbox_copy(mb->box, rows, nd, trash, MAILBOX_COPY_UNDELETE, &err)) < 0) {
+		ui_message(ui, true, "cannot move to %s: %s; nothing was deleted", shown, err);
 		n = 0;
 		goto out;
 	}
-	if (mailbox_expunge(mb->box, rows, n, &err) < 0) {
+	/* Moved ones are gone already. */
+	gone = moves ? nd : 0;
+	if (n > gone && mailbox_expunge(mb->box, rows + gone, n - gone, &err) < 0) {
+		ui_mailbox_refresh(ui);
 		ui_message(ui, true, "%s", err);
-		n = 0;
+		n = gone;
 		goto out;
 	}
 	ui_mailbox_refresh(ui);
 	if (trash && nd > 0)
 		ui_message(ui, false, "%zu message%s moved to %s%s", nd, nd == 1 ? "" : "s",
-			   trash_name, n > nd ? " (saved ones purged)" : "");
+			   shown, n > nd ? " (saved ones purged)" : "");
 	else
 		ui_message(ui, false, "%zu message%s %s", n, n == 1 ? "" : "s",
-			   trash && n > nd ? "purged (already saved elsewhere)" : "deleted");
+			   trash_name && n > nd ? "purged (already saved elsewhere)" : "deleted");
 out:
 	mailbox_close(&trash);
+	free(trash_name);
 	free(rows);
 	return n;
 }

@@ -539,6 +539,12 @@ enum ui_compose_kind {
 /* Composes (msg_index: the message replied to or forwarded, or resumed). */
 void ui_compose(struct ui *ui, enum ui_compose_kind kind, size_t msg_index);
 
+/* ---- ui/postponed.c ---- */
+/* mutt's postponed menu: the messages of f (the Drafts folder) listed
+ * newest first (date, To, Subject), one chosen with Enter.  Returns its
+ * index in f, or -1 when the user left with q or Ctrl-G. */
+long ui_postponed_choose(struct ui *ui, struct mailbox *f);
+
 /* ---- ui/bounce.c ---- */
 /* `b`: asks the addresses, confirms, and hands message i unchanged (with
  * Resent-* headers on top) to loft's sendmail; the message line says

@@ -1,7 +1,8 @@
 /* The IMAP client's pure parts: how rows follow what the server says
  * (imap_rows_merge: a QRESYNC/CHANGEDSINCE delta with VANISHED ranges and
  * keywords, a
- * whole-folder FLAGS scan, a UID SEARCH ALL), and the IMAP SEARCH keys of
+ * whole-folder FLAGS scan, a UID SEARCH ALL), a UIDVALIDITY reset racing
+ * the UI's sync of the cached rows, and the IMAP SEARCH keys of
  * the patterns that read the message (ui_pattern_imap_term) with the
  * evaluator asking the server instead of reading. */
 #include "client/mailbox_imap-private.h"
@@ -16,6 +17,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 /* Rows with these UIDs, each with an envelope "eUID" and flags 0. */
@@ -114,6 +116,48 @@ static void test_merge_whole(void **state)
 	imap_rows_free(&next);
 }
 
+/* A UIDVALIDITY change while the UI has not taken the cached rows yet
+ * (the header cache's, published at once): the reset goes with the rows
+ * published after it, never with those old ones, so the folder's new
+ * rows all come as new even where their UIDs are the old ones.  (The
+ * reset was a flag alone: the UI took the old rows with it, then the
+ * new ones as the same messages.) */
+static void test_reset_after_cached_rows(void **state)
+{
+	static const uint32_t uids[] = { 1, 2, 3 };
+	struct imap_mailbox *im = xcalloc(1, sizeof(*im));
+	struct imap_rows old = rows(uids, 3), now = rows(uids, 3);
+	struct store_changes ch;
+	const char *err = NULL;
+
+	(void)state;
+	im->mb.drv = &mailbox_imap_driver;
+	pthread_mutex_init(&im->lock, NULL);
+	assert_int_equal(pipe(im->notify), 0);
+	/* Sync once (empty) as the UI's first refresh does. */
+	assert_int_equal(mailbox_imap_driver.sync(&im->mb, NULL, &err), 0);
+	imap_publish(im, &old);		/* the cache's rows */
+	imap_publish_reset(im);		/* the SELECT: another UIDVALIDITY */
+	assert_int_equal(mailbox_imap_driver.sync(&im->mb, &ch, &err), 0);
+	assert_int_equal(im->view.n, 0);	/* the old rows are not shown */
+	store_changes_free(&ch);
+	imap_publish(im, &now);		/* the new rows, UIDs 1-3 again */
+	assert_int_equal(mailbox_imap_driver.sync(&im->mb, &ch, &err), 0);
+	assert_int_equal(im->view.n, 3);
+	assert_int_equal(ch.n_new, 3);
+	assert_int_equal(ch.n_changed, 0);
+	assert_int_equal(ch.n_expunged, 0);
+	store_changes_free(&ch);
+	imap_rows_free(&old);
+	imap_rows_free(&now);
+	imap_rows_free(&im->view);
+	imap_rows_free(&im->pub);
+	close(im->notify[0]);
+	close(im->notify[1]);
+	pthread_mutex_destroy(&im->lock);
+	free(im);
+}
+
 static void check_key(char op, const char *word, const char *want)
 {
 	struct sbuf out = SBUF_INIT;
@@ -190,6 +234,7 @@ int main(void)
 		cmocka_unit_test(test_merge_delta),
 		cmocka_unit_test(test_merge_unchanged),
 		cmocka_unit_test(test_merge_whole),
+		cmocka_unit_test(test_reset_after_cached_rows),
 		cmocka_unit_test(test_imap_terms),
 		cmocka_unit_test(test_pattern_asks_server),
 	};
