@@ -218,8 +218,10 @@ size_t mailbox_count(const struct mailbox *mb);
 void mailbox_msg(const struct mailbox *mb, size_t i, struct mailbox_msg *m_r);
 /* Message i's thread key when mailbox_msg gave none because the driver
  * makes it only when asked (flags and counts then parse no envelope);
- * NULL when there is none.  Owned by the mailbox, valid until its next
- * sync or close. */
+ * NULL when there is none.  Owned by the mailbox, valid until the next
+ * call (or sync, or close): an IMAP folder reads keys from its header
+ * cache a window of rows at a time, so threading every row never holds
+ * every key. */
 const char *mailbox_threadkey(const struct mailbox *mb, size_t i);
 /* The index of the message with this UID, or -1 (gone).  O(log n). */
 long mailbox_index_of(const struct mailbox *mb, uint32_t uid);
@@ -327,8 +329,9 @@ struct thread *mailbox_threads_cached(struct mailbox *mb, const struct thread_op
 void mailbox_threads_keep(struct mailbox *mb, const struct thread *t, thread_input_fn *fn,
 			  void *ctx, const struct thread_options *opt);
 /* The fields (enum thread_field) of message i's thread input from its
- * thread key (pointers into the key, valid until the next sync; a
- * decoded subject in pool, through tmp): false when it has no key. */
+ * thread key (pointers into the key, valid as mailbox_threadkey's: until
+ * the next call; a decoded subject in pool, through tmp): false when it
+ * has no key. */
 bool mailbox_thread_input(struct mailbox *mb, size_t i, unsigned fields, struct thread_input *in,
 			  struct arena *pool, struct sbuf *tmp);
 

@@ -15,7 +15,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct arena;
 
 /* envelope, threadkey and keywords are shared strings (imap_str_new):
  * the worker's rows and each copy it publishes hold the same bytes.  A
@@ -25,8 +24,8 @@ struct arena;
  * 100,000 rows stay small.  Without a working cache they stay here. */
 struct imap_row {
 	uint32_t uid, flags, size;
-	int64_t internaldate;
 	bool cached;			/* the headers are in the header cache */
+	int64_t internaldate;
 	char *envelope;			/* NULL: in the cache, or not fetched yet */
 	char *threadkey;		/* client/mailbox.h's thread key of the
 					 * envelope (made on the worker); NULL
@@ -76,13 +75,10 @@ struct imap_mailbox {
 	struct mailbox mb;
 	struct remote_account acct;
 	struct imap_rows view;		/* the UI's rows (UI thread only) */
-	const char **view_keys;		/* the thread keys of view's rows read
-					 * from the cache (UI thread), in
-					 * view_arena; NULL: not read since
-					 * the last sync */
-	struct arena *view_arena;
-	size_t keys_asked;		/* view_keys read one by one so far */
-	bool all_keys;			/* view_keys read in one walk */
+	struct imap_keys *keys;		/* thread keys of view's rows read from
+					 * the cache (UI thread); NULL: none */
+	bool view_partial;		/* view is a fill's rows so far: no
+					 * threads are kept for them */
 	char *status_seen;		/* the status the UI last took */
 	char *cache_dir;		/* STATE_DIR/hcache/ACCOUNT */
 	char *bodies;			/* the directory of cached bodies */
@@ -102,6 +98,8 @@ struct imap_mailbox {
 	struct imap_rows pub;		/* the worker's latest rows */
 	bool pub_new;
 	bool pub_reset;			/* UIDVALIDITY changed: no row is the same */
+	bool pub_partial;		/* pub is a fill's rows so far (set
+					 * before the publish, taken with pub) */
 	char *status;			/* the connection's state in words */
 	bool online, quit;
 	bool tried;			/* the first connection attempt is over */
@@ -119,6 +117,17 @@ struct imap_mailbox {
 
 #define IMB(m) ((struct imap_mailbox *)(m))
 #define CIMB(m) ((const struct imap_mailbox *)(m))
+
+/* The UI thread's handle on the header cache (im->ui_hc, sharing the
+ * worker's LMDB environment) and the UIDVALIDITY of the rows, for kept
+ * bytes; -1 with *error_r before the first SELECT or when the cache does
+ * not open (client/mailbox_imap.c). */
+int imap_cache_handle(struct imap_mailbox *im, uint32_t *validity_r, const char **error_r);
+/* The driver's threadkey (client/mailbox_imap_keys.c): a cached row's
+ * key is valid until the next call (or sync, or close).  UI thread. */
+const char *imap_threadkey(const struct mailbox *mb, size_t i);
+/* Lets go of the keys read (a sync changed the view; close). */
+void imap_keys_forget(struct imap_mailbox *im);
 
 /* Hands rq to the worker (starting a target's) and waits for its
  * answer; fails at once while disconnected.  0, or -1 with *error_r
@@ -181,8 +190,8 @@ struct imap_rows imap_rows_merge(struct imap_rows *mine, const struct remote_msg
 				 uint32_t **missing_r, size_t *n_missing_r);
 
 /* The worker's side (client/mailbox_imap_worker.c), for the fetches:
- * publishes a copy of the rows (sharing their strings; mine stays the
- * caller's) and says so on the notify pipe. */
+ * publishes a copy of the rows that have headers (sharing their strings;
+ * mine stays the caller's) and says so on the notify pipe. */
 void imap_publish(struct imap_mailbox *im, const struct imap_rows *mine);
 /* After a UIDVALIDITY change: publishes no rows, and the next rows the
  * UI takes (these, or later ones) are all new, whatever their UIDs. */
@@ -200,12 +209,28 @@ int imap_serve(struct remote_conn *c, struct imap_mailbox *im, struct imap_rows 
  * rows of the folder into mine (empty) and im->modseq; returns their
  * UIDVALIDITY, 0 when the cache has none. */
 uint32_t imap_cache_load(struct imap_mailbox *im, struct imap_rows *mine);
+/* The cached rows while they still load (on a thread of the worker's):
+ * what the cache's folder record says, which a SELECT can name at once,
+ * and the wait for the rows. */
+struct imap_pending {
+	uint32_t uidvalidity;		/* 0: no record */
+	uint32_t last_uid;		/* UIDNEXT - 1 */
+	uint64_t modseq;
+	/* Fills mine (empty) and *validity once the rows are loaded. */
+	void (*join)(void *ctx, struct imap_rows *mine, uint32_t *validity);
+	void *ctx;
+};
+/* p's record fields from the cache (zeros without one). */
+void imap_cache_known(struct imap_mailbox *im, struct imap_pending *p);
 /* SELECTs the folder and brings mine up to date (see the file's
  * comment for how little that fetches); *known_validity is the
  * UIDVALIDITY of mine (0: none) and becomes the folder's; on a change
- * *note_r says so (malloc'd).  0, or -1 with *error_r. */
+ * *note_r says so (malloc'd).  With pending (not NULL), mine is still
+ * loading: the SELECT names pending's state and pending->join is called
+ * (on every path) once it is answered.  0, or -1 with *error_r. */
 int imap_open_folder(struct remote_conn *c, struct imap_mailbox *im, struct imap_rows *mine,
-		     uint32_t *known_validity, char **note_r, char **error_r);
+		     uint32_t *known_validity, const struct imap_pending *pending,
+		     char **note_r, char **error_r);
 /* Brings mine up to date in a selected folder after news (expunged: the
  * news said some message went).  0, or -1 with *error_r. */
 int imap_refresh(struct remote_conn *c, struct imap_mailbox *im, struct imap_rows *mine,

@@ -20,9 +20,6 @@
  * and UID). */
 #include "client/mailbox_imap-private.h"
 
-#include "client/envelope.h"
-
-#include "lib/arena.h"
 #include "lib/atomic.h"
 #include "lib/path.h"
 #include "lib/sbuf.h"
@@ -107,8 +104,7 @@ static void imap_close(struct mailbox *mb)
 	pthread_cond_destroy(&im->cond);
 	imap_rows_free(&im->view);
 	imap_rows_free(&im->pub);
-	free(im->view_keys);
-	arena_free(&im->view_arena);
+	imap_keys_forget(im);
 	remote_folders_free(im->folders, im->n_folders);
 	free(im->status);
 	free(im->status_seen);
@@ -375,11 +371,9 @@ static int imap_sync(struct mailbox *mb, struct store_changes *ch_r, const char 
 		}
 		im->pub_reset = false;
 		imap_rows_free(&im->view);
-		free(im->view_keys);
-		im->view_keys = NULL;
-		arena_free(&im->view_arena);
-		im->keys_asked = 0;
-		im->all_keys = false;
+		imap_keys_forget(im);
+		im->view_partial = im->pub_partial;
+		im->pub_partial = false;
 		im->view = im->pub;
 		im->pub = (struct imap_rows){ NULL, 0 };
 		im->pub_new = false;
@@ -559,10 +553,7 @@ static int imap_search(struct mailbox *mb, const char *key, uint32_t **uids_r, s
 	return 0;
 }
 
-/* The UI thread's handle on the header cache (sharing the worker's LMDB
- * environment) and the UIDVALIDITY of the rows, for kept bytes; -1 with
- * *error_r before the first SELECT or when the cache does not open. */
-static int cache_handle(struct imap_mailbox *im, uint32_t *validity_r, const char **error_r)
+int imap_cache_handle(struct imap_mailbox *im, uint32_t *validity_r, const char **error_r)
 {
 	pthread_mutex_lock(&im->lock);
 	*validity_r = im->uidvalidity;
@@ -590,7 +581,7 @@ static int imap_envelope(struct mailbox *mb, size_t i, struct sbuf *out, const c
 		sbuf_addstr(out, r->envelope);
 		return 1;
 	}
-	if (!r->cached || cache_handle(im, &validity, error_r) < 0)
+	if (!r->cached || imap_cache_handle(im, &validity, error_r) < 0)
 		return 0;
 	/* m is filled only when the record is there: the worker may have
 	 * removed it (a message gone, a UIDVALIDITY change) before the UI
@@ -609,108 +600,6 @@ static int imap_envelope(struct mailbox *mb, size_t i, struct sbuf *out, const c
 	return got;
 }
 
-struct keys_walk {
-	struct imap_mailbox *im;
-	size_t at;		/* the next view row to match */
-	struct sbuf tmp;
-};
-
-/* Keeps the cache's thread key of m for its view row (both in UID
- * order); a record without one (version 2) has it made from its
- * envelope. */
-static int key_row(const struct hcache_msg *m, void *ctx)
-{
-	struct keys_walk *w = ctx;
-	struct imap_mailbox *im = w->im;
-	const struct imap_rows *v = &im->view;
-	const char *key;
-	size_t len;
-
-	while (w->at < v->n && v->v[w->at].uid < m->uid)
-		w->at++;
-	if (w->at >= v->n || v->v[w->at].uid != m->uid)
-		return 0;
-	if (m->threadkey != NULL) {
-		key = m->threadkey;
-		len = m->threadkey_len;
-	} else if (m->envelope != NULL) {
-		sbuf_reset(&w->tmp);
-		if (envelope_thread_key(m->envelope, strlen(m->envelope), &w->tmp) < 0)
-			return 0;
-		key = w->tmp.buf;
-		len = w->tmp.len;
-	} else {
-		return 0;
-	}
-	/* The key's fields are NUL-terminated: bytes, not a string. */
-	im->view_keys[w->at] = memcpy(arena_alloc(im->view_arena, len), key, len);
-	return 0;
-}
-
-/* The thread keys of the view's cached rows (view_keys, allocated), read
- * in one walk of the cache when threading asks for many after a sync (a
- * reopen threading every row parses no envelope), and let go at the
- * next sync. */
-static void load_keys(struct imap_mailbox *im)
-{
-	struct keys_walk w = { im, 0, SBUF_INIT };
-	const char *err;
-	uint32_t validity;
-
-	if (cache_handle(im, &validity, &err) == 0 &&
-	    hcache_walk(im->ui_hc, im->acct.url.folder,
-			HCACHE_WANT_THREADKEY | HCACHE_WANT_ENVELOPE_IF_NO_KEY, key_row, &w,
-			&im->cache_error) < 0) {
-		/* Threads from what the rows hold; a cache that fails costs
-		 * only the keys it would have given. */
-	}
-	sbuf_release(&w.tmp);
-}
-
-/* One cached row's thread key into view_keys. */
-static void load_key(struct imap_mailbox *im, size_t i)
-{
-	struct keys_walk w = { im, i, SBUF_INIT };
-	struct hcache_msg m;
-	const char *err;
-	uint32_t validity;
-
-	if (cache_handle(im, &validity, &err) == 0 &&
-	    hcache_get(im->ui_hc, im->acct.url.folder, im->view.v[i].uid, &m,
-		       &im->cache_error) > 0) {
-		key_row(&m, &w);
-		hcache_msg_clear(&m);
-	}
-	sbuf_release(&w.tmp);
-}
-
-/* Keys asked one by one (the rows added to kept threads) before one walk
- * reads them all (threading every row). */
-#define KEYS_ONE_BY_ONE 64
-
-static const char *imap_threadkey(const struct mailbox *mb, size_t i)
-{
-	/* The view and its keys are the UI thread's own. */
-	struct imap_mailbox *im = IMB((struct mailbox *)mb);
-	const struct imap_row *r = &im->view.v[i];
-
-	if (r->threadkey != NULL || !r->cached)
-		return r->threadkey;
-	if (im->view_keys == NULL) {
-		im->view_keys = xcalloc(im->view.n + 1, sizeof(*im->view_keys));
-		im->view_arena = arena_new(0);
-	}
-	if (im->view_keys[i] == NULL && !im->all_keys) {
-		if (++im->keys_asked <= KEYS_ONE_BY_ONE) {
-			load_key(im, i);
-		} else {
-			load_keys(im);
-			im->all_keys = true;
-		}
-	}
-	return im->view_keys[i];
-}
-
 static int imap_cache_get(struct mailbox *mb, const char *name, struct sbuf *out,
 			  const char **error_r)
 {
@@ -718,7 +607,7 @@ static int imap_cache_get(struct mailbox *mb, const char *name, struct sbuf *out
 	uint32_t validity;
 	int r;
 
-	if (cache_handle(im, &validity, error_r) < 0)
+	if (imap_cache_handle(im, &validity, error_r) < 0)
 		return -1;
 	r = hcache_blob_get(im->ui_hc, im->acct.url.folder, name, validity, out,
 			    &im->cache_error);
@@ -734,7 +623,13 @@ static int imap_cache_put(struct mailbox *mb, const char *name, size_t len,
 	uint32_t validity;
 	int r;
 
-	if (cache_handle(im, &validity, error_r) < 0)
+	/* Threads of a fill's rows so far fit no later open: writing them
+	 * each second would cost megabytes of cache pages each time. */
+	if (im->view_partial) {
+		*error_r = "the headers are still arriving";
+		return -1;
+	}
+	if (imap_cache_handle(im, &validity, error_r) < 0)
 		return -1;
 	r = hcache_blob_put(im->ui_hc, im->acct.url.folder, name, validity, len, fill, ctx,
 			    &im->cache_error);

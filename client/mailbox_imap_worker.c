@@ -147,13 +147,18 @@ void imap_set_status(struct imap_mailbox *im, bool online, char *text)
 
 void imap_publish(struct imap_mailbox *im, const struct imap_rows *mine)
 {
-	struct imap_rows copy = { xcalloc(mine->n + 1, sizeof(*copy.v)), mine->n };
+	struct imap_rows copy = { xcalloc(mine->n + 1, sizeof(*copy.v)), 0 };
 
 	for (size_t k = 0; k < mine->n; k++) {
-		copy.v[k] = mine->v[k];
-		copy.v[k].envelope = imap_str_ref(mine->v[k].envelope);
-		copy.v[k].threadkey = imap_str_ref(mine->v[k].threadkey);
-		copy.v[k].keywords = imap_str_ref(mine->v[k].keywords);
+		struct imap_row *r = &copy.v[copy.n];
+
+		if (!imap_row_has_headers(&mine->v[k]))
+			continue;
+		*r = mine->v[k];
+		r->envelope = imap_str_ref(r->envelope);
+		r->threadkey = imap_str_ref(r->threadkey);
+		r->keywords = imap_str_ref(r->keywords);
+		copy.n++;
 	}
 	pthread_mutex_lock(&im->lock);
 	imap_rows_free(&im->pub);
@@ -448,22 +453,28 @@ static void loader_join(struct loader *l, struct imap_rows *mine, uint32_t *vali
 	*validity = l->validity;
 }
 
+static void join_rows(void *ctx, struct imap_rows *mine, uint32_t *validity)
+{
+	loader_join(ctx, mine, validity);
+}
+
 void *mailbox_imap_worker(void *arg)
 {
 	struct imap_mailbox *im = arg;
 	struct imap_rows mine = { NULL, 0 };
 	struct loader loader = { .im = arg };
+	struct imap_pending pending = { .join = join_rows, .ctx = &loader };
 	uint32_t known_validity = 0;
 	int backoff = 1;
 	bool quiet = false;
 	char *cerr = NULL;
 
-	if (!im->target) {
-		/* The index decodes the subjects of all the rows to thread. */
-		store_gconv_pin();
+	if (!im->target)
 		im->hc = hcache_open(im->cache_dir, &cerr);
-	}
 	free(cerr);
+	/* Read before the loader starts: it may drop a failing cache. */
+	if (!im->target)
+		imap_cache_known(im, &pending);
 	/* What the last session saw, on screen before the server answers. */
 	if (im->target) {
 		/* No folder, no rows. */
@@ -490,7 +501,15 @@ void *mailbox_imap_worker(void *arg)
 					xasprintf("Connecting to %s...", im->acct.url.host));
 		}
 		c = remote_connect(&im->acct, &err);
-		loader_join(&loader, &mine, &known_validity);
+		/* The index decodes the subjects of all the rows to thread:
+		 * the charsets are loaded here, while the cache still loads,
+		 * not before the connection (a few ms, up to tens under load). */
+		if (!im->target)
+			store_gconv_pin();
+		/* Connected to a folder, the SELECT goes out before the rows
+		 * are awaited (imap_open_folder joins the loader). */
+		if (c == NULL || im->target)
+			loader_join(&loader, &mine, &known_validity);
 		pthread_mutex_lock(&im->lock);
 		im->conn = c;
 		if (im->quit && c != NULL)
@@ -505,7 +524,8 @@ void *mailbox_imap_worker(void *arg)
 
 			/* Online (and "tried") once the rows are in: a caller
 			 * settling on the folder (mailbox_settle) sees them. */
-			if (imap_open_folder(c, im, &mine, &known_validity, &note, &err) == 0) {
+			if (imap_open_folder(c, im, &mine, &known_validity,
+					     loader.running ? &pending : NULL, &note, &err) == 0) {
 				backoff = 1;
 				imap_publish(im, &mine);
 				imap_set_status(im, true, note ? note
@@ -548,6 +568,7 @@ void *mailbox_imap_worker(void *arg)
 		backoff = backoff * 2 > BACKOFF_MAX_S ? BACKOFF_MAX_S : backoff * 2;
 	}
 	refuse_request(im);
+	loader_join(&loader, &mine, &known_validity);
 	imap_rows_free(&mine);
 	hcache_close(&im->hc);
 	return NULL;

@@ -95,6 +95,21 @@ bool mailbox_thread_input(struct mailbox *mb, size_t i, unsigned fields, struct 
 	return true;
 }
 
+/* Every field of row i's input, copied to pool: thread_add takes the new
+ * rows' inputs at once, and a key lasts one mailbox_threadkey call. */
+static bool new_input(struct mailbox *mb, size_t i, struct thread_input *in, struct arena *pool,
+		      struct sbuf *tmp)
+{
+	if (!mailbox_thread_input(mb, i, THREAD_FIELD_ID | THREAD_FIELD_REFS | THREAD_FIELD_SUBJECT,
+				  in, pool, tmp))
+		return false;
+	in->message_id = arena_strdup(pool, in->message_id);
+	in->in_reply_to = arena_strdup(pool, in->in_reply_to);
+	in->references = arena_strdup(pool, in->references);
+	in->subject = arena_strdup(pool, in->subject);
+	return true;
+}
+
 /* The thread-ids bytes: this head, the rows' UIDs, then thread_add's
  * bytes from the next multiple of 8 (they are read in place). */
 struct ids_head {
@@ -128,33 +143,43 @@ static void bytes_fill(void *dst, size_t len, void *ctx)
 	memcpy(dst, k->bytes->buf, len);
 }
 
-/* Keeps t (over all of mb's rows, key theirs) and, for a mailbox with
- * lazy thread keys, ids (thread_ids_make's bytes of t; NULL: none).  A
- * failure costs the next open a thread build. */
-static void keep(struct mailbox *mb, const struct thread *t, uint64_t key, const struct sbuf *ids)
+/* Keeps t (over all of mb's rows, key theirs): 0, or -1 (the next open
+ * builds them again; the mailbox may refuse, as an IMAP folder whose
+ * headers are still arriving does). */
+static int keep_threads(struct mailbox *mb, const struct thread *t, uint64_t key)
 {
 	struct keep k = { t, key, NULL };
-	struct sbuf b = SBUF_INIT;
-	struct ids_head h = { key, t->n };
 	const char *err;
 
-	(void)mb->drv->cache_put(mb, MAILBOX_THREADS_NAME, thread_save_size(t), keep_fill, &k,
-				 &err);
-	if (ids == NULL)
-		return;
-	sbuf_add(&b, &h, sizeof(h));
-	for (size_t i = 0; i < t->n; i++) {
+	return mb->drv->cache_put(mb, MAILBOX_THREADS_NAME, thread_save_size(t), keep_fill, &k,
+				  &err);
+}
+
+/* The head of the thread-ids bytes of mb's first n rows (key theirs)
+ * into b, padded: thread_add's bytes are appended in place after it, not
+ * made apart and copied (megabytes for 100,000 rows). */
+static void ids_start(struct mailbox *mb, uint64_t key, size_t n, struct sbuf *b)
+{
+	struct ids_head h = { key, n };
+
+	sbuf_add(b, &h, sizeof(h));
+	for (size_t i = 0; i < n; i++) {
 		struct mailbox_msg m;
 
 		mailbox_msg(mb, i, &m);
-		sbuf_add(&b, &m.uid, sizeof(m.uid));
+		sbuf_add(b, &m.uid, sizeof(m.uid));
 	}
-	while (b.len < ids_at(t->n))
-		sbuf_addch(&b, '\0');
-	sbuf_add(&b, ids->buf, ids->len);
-	k.bytes = &b;
-	(void)mb->drv->cache_put(mb, MAILBOX_THREAD_IDS_NAME, b.len, bytes_fill, &k, &err);
-	sbuf_release(&b);
+	while (b->len < ids_at(n))
+		sbuf_addch(b, '\0');
+}
+
+/* Keeps the thread-ids bytes b (ids_start's head, then thread_add's). */
+static void keep_ids(struct mailbox *mb, const struct sbuf *b)
+{
+	struct keep k = { NULL, 0, b };
+	const char *err;
+
+	(void)mb->drv->cache_put(mb, MAILBOX_THREAD_IDS_NAME, b->len, bytes_fill, &k, &err);
 }
 
 /* The kept threads with the rows that came since added (thread_add), when
@@ -168,6 +193,7 @@ static struct thread *threads_added(struct mailbox *mb, const struct thread_opti
 	struct arena *pool = NULL;
 	struct ids_head h;
 	const char *err;
+	uint64_t key = 0;
 	bool ok;
 
 	ok = mb->drv->cache_get(mb, MAILBOX_THREAD_IDS_NAME, &ib, &err) > 0 &&
@@ -191,14 +217,16 @@ static struct thread *threads_added(struct mailbox *mb, const struct thread_opti
 		in = xcalloc(n - n_old, sizeof(*in));
 		pool = arena_new(0);
 		for (size_t i = n_old; ok && i < n; i++)
-			ok = mailbox_thread_input(mb, i, THREAD_FIELD_ID | THREAD_FIELD_REFS |
-						  THREAD_FIELD_SUBJECT, &in[i - n_old], pool, &tmp);
+			ok = new_input(mb, i, &in[i - n_old], pool, &tmp);
 	}
-	if (ok)
+	if (ok) {
+		key = rows_key(mb, opt, n);
+		ids_start(mb, key, n, &next);
 		t = thread_add(old, ib.buf + ids_at(n_old), ib.len - ids_at(n_old), in, n - n_old,
 			       opt, &next);
-	if (t != NULL)
-		keep(mb, t, rows_key(mb, opt, n), &next);
+	}
+	if (t != NULL && keep_threads(mb, t, key) == 0)
+		keep_ids(mb, &next);
 	thread_free(&old);
 	free(in);
 	arena_free(&pool);
@@ -233,13 +261,20 @@ void mailbox_threads_keep(struct mailbox *mb, const struct thread *t, thread_inp
 {
 	static const struct thread_options defaults = THREAD_OPTIONS_DEFAULT;
 	struct sbuf ids = SBUF_INIT;
+	uint64_t key;
 
 	if (mb->drv->cache_put == NULL || t->n != mailbox_count(mb))
 		return;
 	if (opt == NULL)
 		opt = &defaults;
-	if (fn != NULL && mb->drv->threadkey != NULL)
-		thread_ids_make(t, fn, ctx, opt, &ids);
-	keep(mb, t, rows_key(mb, opt, t->n), fn != NULL && mb->drv->threadkey ? &ids : NULL);
+	key = rows_key(mb, opt, t->n);
+	/* One after the other: the threads' bytes are written (and their
+	 * pages let go) before the ids' are made, which are of no use
+	 * without them. */
+	if (keep_threads(mb, t, key) < 0 || fn == NULL || mb->drv->threadkey == NULL)
+		return;
+	ids_start(mb, key, t->n, &ids);
+	thread_ids_make(t, fn, ctx, opt, &ids);
+	keep_ids(mb, &ids);
 	sbuf_release(&ids);
 }

@@ -2,8 +2,12 @@
  *
  * Containers: one per message (index i < n), plus a "dummy" per id that is
  * referenced but not present.  Ids live in one open-addressing hash table
- * that points into the input strings, so nothing is copied.  Parent links
- * are set as JWZ says (a message's own last reference is authoritative,
+ * by their 64-bit hashes only: no string is kept, so the caller's input
+ * needs to last one callback (a reader of a header cache hands out one
+ * record at a time).  Two of 100,000 ids sharing a hash is a chance of
+ * about one in two billion, and a crafted pair gains a sender nothing a
+ * forged References header would not (client/thread_add.c keeps hashes
+ * for ids too).  Parent links are set as JWZ says (a message's own last reference is authoritative,
  * links between earlier references only when the child has no parent yet)
  * and cycles are removed afterwards in one linear pass, instead of JWZ's
  * ancestor walk at every link, which is quadratic for deep threads.
@@ -19,8 +23,7 @@
 #include <string.h>
 
 struct ctr {
-	const char *id;		/* NULL: no id (or a duplicate) */
-	uint32_t idlen;
+	uint64_t h;		/* its id's hash; 0: no id (or a duplicate) */
 	int32_t parent;		/* container index, -1 none */
 };
 
@@ -31,8 +34,8 @@ struct builder {
 	int64_t *date;		/* each message's, asked once */
 	struct ctr *c;
 	size_t nc, cap;
-	/* hash << 32 | (container index + 1); 0 empty.  The hash beside the
-	 * index avoids touching the container (a cache miss) on a mismatch. */
+	/* slot_of_hash(): the id hash's high half << 32 | (container index
+	 * + 1); 0 empty. */
 	uint64_t *slots;
 	size_t mask;
 	size_t used;
@@ -44,9 +47,10 @@ struct builder {
 };
 
 /* Eight bytes a step (a byte-wise FNV-1a was a tenth of a 100,000-message
- * thread pass): multiply-rotate over the words, then the high half folded
- * in, since the table takes the low bits. */
-static uint32_t hash_bytes(const char *s, size_t len)
+ * thread pass): multiply-rotate over the words, then mixed (murmur3's
+ * finaliser) so that the table's low bits and the tag's high ones both
+ * depend on every byte.  Never 0 (0 marks "no id"). */
+static uint64_t hash_bytes(const char *s, size_t len)
 {
 	uint64_t h = len * 0x9e3779b97f4a7c15ull, w;
 
@@ -59,8 +63,17 @@ static uint32_t hash_bytes(const char *s, size_t len)
 		memcpy(&w, s, len);
 		h = ((h << 5 | h >> 59) ^ w) * 0x517cc1b727220a95ull;
 	}
-	h ^= h >> 29;
-	return (uint32_t)(h ^ h >> 32);
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return h | 1;
+}
+
+/* A table slot: the hash's high half (the slot's place and a tag that
+ * spares a look at the container on a mismatch), and the container. */
+static uint64_t slot_of_hash(uint64_t h, size_t idx)
+{
+	return (h >> 32) << 32 | (uint32_t)(idx + 1);
 }
 
 static void table_grow(struct builder *b)
@@ -73,7 +86,7 @@ static void table_grow(struct builder *b)
 
 		if (v == 0)
 			continue;
-		size_t j = (uint32_t)(v >> 32) & (size - 1);
+		size_t j = (size_t)(v >> 32) & (size - 1);
 
 		while (slots[j] != 0)
 			j = (j + 1) & (size - 1);
@@ -84,25 +97,20 @@ static void table_grow(struct builder *b)
 	b->mask = size - 1;
 }
 
-/* The slot of id (hash h): where it is (*found_r its container), else the
- * empty slot where it would go (*found_r -1). */
-static size_t probe(const struct builder *b, const char *id, size_t len, uint32_t h,
-		    int32_t *found_r)
+/* The slot of the id of hash h: where it is (*found_r its container),
+ * else the empty slot where it would go (*found_r -1). */
+static size_t probe(const struct builder *b, uint64_t h, int32_t *found_r)
 {
-	size_t j = h & b->mask;
+	size_t j = (size_t)(h >> 32) & b->mask;
 
 	for (;;) {
 		uint64_t v = b->slots[j];
 
 		if (v == 0)
 			break;
-		if ((uint32_t)(v >> 32) == h) {
-			const struct ctr *c = &b->c[(uint32_t)v - 1];
-
-			if (c->idlen == len && memcmp(c->id, id, len) == 0) {
-				*found_r = (int32_t)((uint32_t)v - 1);
-				return j;
-			}
+		if (v >> 32 == h >> 32 && b->c[(uint32_t)v - 1].h == h) {
+			*found_r = (int32_t)((uint32_t)v - 1);
+			return j;
 		}
 		j = (j + 1) & b->mask;
 	}
@@ -114,9 +122,9 @@ static size_t probe(const struct builder *b, const char *id, size_t len, uint32_
  * Returns its index or -1. */
 static int32_t lookup(struct builder *b, const char *id, size_t len, bool create)
 {
-	uint32_t h = hash_bytes(id, len);
+	uint64_t h = hash_bytes(id, len);
 	int32_t found;
-	size_t j = probe(b, id, len, h, &found);
+	size_t j = probe(b, h, &found);
 
 	if (found >= 0 || !create)
 		return found;
@@ -124,8 +132,8 @@ static int32_t lookup(struct builder *b, const char *id, size_t len, bool create
 		b->cap *= 2;
 		b->c = xreallocarray(b->c, b->cap, sizeof(*b->c));
 	}
-	b->c[b->nc] = (struct ctr){ id, (uint32_t)len, -1 };
-	b->slots[j] = (uint64_t)h << 32 | (uint32_t)++b->nc;
+	b->c[b->nc] = (struct ctr){ h, -1 };
+	b->slots[j] = slot_of_hash(h, b->nc++);
 	if (++b->used * 2 > b->mask + 1)
 		table_grow(b);
 	return (int32_t)(b->nc - 1);
@@ -172,25 +180,24 @@ static void insert_messages(struct builder *b)
 
 		input(b, i, THREAD_FIELD_ID, &in);
 		b->date[i] = in.date;
-		b->c[i] = (struct ctr){ NULL, 0, -1 };
+		b->c[i] = (struct ctr){ 0, -1 };
 		if (in.message_id == NULL)
 			continue;
 		thread_parse_ids(in.message_id, take_own_id, span);
 		if (span[0] == NULL)
 			continue;
-		size_t len = (size_t)(span[1] - span[0]);
-		uint32_t h = hash_bytes(span[0], len);
+		uint64_t h = hash_bytes(span[0], (size_t)(span[1] - span[0]));
 		int32_t old;
 		/* Insert as container i (lookup(create) appends): one probe finds
 		 * a copy or the place. */
-		size_t j = probe(b, span[0], len, h, &old);
+		size_t j = probe(b, h, &old);
 
 		if (old >= 0) {
 			b->flags[i] |= THREAD_DUPLICATE;
 			continue;
 		}
-		b->c[i] = (struct ctr){ span[0], (uint32_t)len, -1 };
-		b->slots[j] = (uint64_t)h << 32 | ((uint32_t)i + 1);
+		b->c[i] = (struct ctr){ h, -1 };
+		b->slots[j] = slot_of_hash(h, i);
 		if (++b->used * 2 > b->mask + 1)
 			table_grow(b);
 	}
@@ -292,8 +299,7 @@ static void resolve_ancestors(struct builder *b, int32_t *nma, int32_t *top)
 }
 
 struct subj_slot {
-	const char *s;
-	uint32_t len, hash;
+	uint64_t h;		/* the normalised subject's hash; 0: empty slot */
 	int32_t anchor;		/* earliest top with this subject */
 };
 
@@ -331,14 +337,13 @@ static void subject_fallback(struct builder *b, int32_t *mp, const uint8_t *has_
 		if (len == 0)
 			continue;
 		reply[i] = r;
-		uint32_t h = hash_bytes(s, len);
+		uint64_t h = hash_bytes(s, len);
 		size_t j = h & (size - 1);
 
-		while (tab[j].s != NULL &&
-		       !(tab[j].hash == h && tab[j].len == len && memcmp(tab[j].s, s, len) == 0))
+		while (tab[j].h != 0 && tab[j].h != h)
 			j = (j + 1) & (size - 1);
-		if (tab[j].s == NULL)
-			tab[j] = (struct subj_slot){ s, (uint32_t)len, h, (int32_t)i };
+		if (tab[j].h == 0)
+			tab[j] = (struct subj_slot){ h, (int32_t)i };
 		else if (earlier(b->date, (int32_t)i, tab[j].anchor))
 			tab[j].anchor = (int32_t)i;
 		slot_of[i] = (int32_t)j;

@@ -134,7 +134,7 @@ int daemon_imap_serve(struct daemon_imap_conn *ic, const struct sockaddr *peer)
 			return -1;
 		}
 	}
-	if (store_open(&ic->cfg.store, STORE_OPEN_CREATE, &store, &err) < 0) {
+	if (store_open(&ic->cfg.store, STORE_OPEN_CREATE | STORE_OPEN_NO_THREADKEYS, &store, &err) < 0) {
 		log_error("imap: %s", err);
 		conn_printf(ic->conn, "* BYE [UNAVAILABLE] Cannot open the mail store.\r\n");
 		conn_flush(ic->conn);

@@ -33,7 +33,7 @@ int cmd_imapd(struct loft_ctx *ctx, int argc, char **argv)
 	}
 	/* A client that goes away must not kill us in the middle of a write. */
 	signal(SIGPIPE, SIG_IGN);
-	if (store_open(&set, STORE_OPEN_CREATE, &store, &err) < 0) {
+	if (store_open(&set, STORE_OPEN_CREATE | STORE_OPEN_NO_THREADKEYS, &store, &err) < 0) {
 		printf("* BYE Cannot open the store.\r\n");
 		log_error("imapd: %s", err);
 		return EX_UNAVAILABLE;

@@ -24,7 +24,8 @@ static void wipe(char **s)
 }
 
 /* AUTHENTICATE MECH with raw as the SASL response (base64'd here): in the
- * command with SASL-IR, else after the "+". */
+ * command with SASL-IR, else after the "+".  0, 1 when the server refused
+ * it (NO, BAD), or -1; *error_r malloc'd unless 0. */
 static int authenticate(struct remote_conn *c, const char *mech, const struct sbuf *raw,
 			char **error_r)
 {
@@ -50,25 +51,21 @@ static int authenticate(struct remote_conn *c, const char *mech, const struct sb
 	if (r > 0) {
 		*error_r = xasprintf("login refused by %s (AUTHENTICATE %s): %s", c->host, mech, why);
 		free(why);
-	} else {
-		*error_r = why;
+		return 1;
 	}
+	*error_r = why;
 	return -1;
 }
 
-static int login_oauth(struct remote_conn *c, const struct remote_account *a, const char *user,
-		       char **error_r)
+/* One OAuth login: a token from the command, then AUTHENTICATE.  0, 1 when
+ * the server refused it, or -1; *error_r malloc'd unless 0. */
+static int oauth_try(struct remote_conn *c, const struct remote_account *a, const char *user,
+		     bool bearer, char **error_r)
 {
-	bool bearer = remote_has_cap(c, "AUTH=OAUTHBEARER");
 	struct sbuf raw = SBUF_INIT;
 	char *token = NULL;
 	int r;
 
-	if (!bearer && !remote_has_cap(c, "AUTH=XOAUTH2")) {
-		*error_r = xasprintf("%s offers neither OAUTHBEARER nor XOAUTH2, and "
-				     "imap_oauth_token_command is set", c->host);
-		return -1;
-	}
 	if (secret_cmd_run("imap_oauth_token_command", a->oauth_token_command, SECRET_TIMEOUT,
 			   &token, error_r) < 0)
 		return -1;
@@ -86,6 +83,29 @@ static int login_oauth(struct remote_conn *c, const struct remote_account *a, co
 	explicit_bzero(raw.buf, raw.len);
 	sbuf_release(&raw);
 	return r;
+}
+
+static int login_oauth(struct remote_conn *c, const struct remote_account *a, const char *user,
+		       char **error_r)
+{
+	bool bearer = remote_has_cap(c, "AUTH=OAUTHBEARER");
+	int r;
+
+	if (!bearer && !remote_has_cap(c, "AUTH=XOAUTH2")) {
+		*error_r = xasprintf("%s offers neither OAUTHBEARER nor XOAUTH2, and "
+				     "imap_oauth_token_command is set", c->host);
+		return -1;
+	}
+	r = oauth_try(c, a, user, bearer, error_r);
+	if (r <= 0)
+		return r;
+	/* A refused token may have expired between the command and the server
+	 * (the process stopped or suspended there, or a command that caches
+	 * tokens handed out a stale one): a new one, at once and once, on the
+	 * same connection. */
+	free(*error_r);
+	*error_r = NULL;
+	return oauth_try(c, a, user, bearer, error_r) == 0 ? 0 : -1;
 }
 
 static int login_password(struct remote_conn *c, const struct remote_account *a,
@@ -118,7 +138,7 @@ static int login_password(struct remote_conn *c, const struct remote_account *a,
 		r = authenticate(c, "PLAIN", &raw, error_r);
 		explicit_bzero(raw.buf, raw.len);
 		sbuf_release(&raw);
-		return r;
+		return r == 0 ? 0 : -1;
 	}
 	/* libetpan quotes (or sends as a literal) what needs it. */
 	r = mailimap_login(c->imap, user, password);

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 char *remote_io_error(struct remote_conn *c, const char *what, int r)
 {
@@ -177,6 +178,13 @@ static int refresh_caps(struct remote_conn *c, char **error_r)
 	return 0;
 }
 
+/* Whether the session holds a capability list. */
+static bool have_caps(const struct remote_conn *c)
+{
+	return c->imap->imap_connection_info != NULL &&
+	       c->imap->imap_connection_info->imap_capability != NULL;
+}
+
 static void on_enabled(const char *line, void *ctx)
 {
 	struct remote_conn *c = ctx;
@@ -265,7 +273,9 @@ static int open_session(struct remote_conn *c, const struct remote_account *a, i
 		*error_r = xasprintf("%s greeted with PREAUTH before STARTTLS: refused", c->host);
 		return -1;
 	}
-	if (refresh_caps(c, error_r) < 0)
+	/* A greeting with [CAPABILITY ...] (libetpan keeps the list) spares
+	 * the round trip (RFC 3501 7.1; loft's server and Dovecot send it). */
+	if (!have_caps(c) && refresh_caps(c, error_r) < 0)
 		return -1;
 	if (a->url.security == REMOTE_STARTTLS) {
 		if (!remote_has_cap(c, "STARTTLS")) {
@@ -307,19 +317,20 @@ struct remote_conn *remote_connect(const struct remote_account *a, char **error_
 	const char *why;
 	int fd;
 
-	if (remote_etpan_load(&why) < 0) {
-		*error_r = xstrdup(why);
-		return NULL;
-	}
 	c = xcalloc(1, sizeof(*c));
 	c->host = xstrdup(a->url.host);
 	c->timeout_ms = a->timeout_ms > 0 ? a->timeout_ms : 60 * 1000;
 	fd = net_connect(a->url.hostport, c->timeout_ms, &why);
 	if (fd < 0) {
 		*error_r = xasprintf("cannot connect to %s: %s", a->url.hostport, why);
-		free(c->host);
-		free(c);
-		return NULL;
+		goto fail;
+	}
+	/* libetpan loads (a few ms of dlopen) while the server starts the
+	 * session and greets. */
+	if (remote_etpan_load(&why) < 0) {
+		*error_r = xstrdup(why);
+		close(fd);
+		goto fail;
 	}
 	c->low = remote_stream_new(fd, c->timeout_ms);
 	if (open_session(c, a, fd, error_r) < 0) {
@@ -330,6 +341,10 @@ struct remote_conn *remote_connect(const struct remote_account *a, char **error_
 		return NULL;
 	}
 	return c;
+fail:
+	free(c->host);
+	free(c);
+	return NULL;
 }
 
 void remote_close(struct remote_conn **cp)

@@ -307,12 +307,12 @@ static int next_id(struct hcache *hc, MDB_txn *txn, uint32_t *id_r, char **error
 	return rc != 0 ? mdb_fail(error_r, hc, "writing the next id", rc) : 0;
 }
 
-/* Calls fn(value, uid) for each message record of folder id in UID order,
- * in txn; fn returning non-zero stops the walk with that value.  With
- * del, each record is deleted after fn.  A read walk lets go of the
- * map's pages every WALK_RELEASE_EVERY records and at its end.  0, fn's
- * value, or -1. */
-static int walk(struct hcache *hc, MDB_txn *txn, uint32_t id, bool del,
+/* Calls fn(value, uid) for each message record of folder id in UID order
+ * from UID first on, in txn; fn returning non-zero stops the walk with
+ * that value.  With del, each record is deleted after fn.  A read walk
+ * lets go of the map's pages every WALK_RELEASE_EVERY records and at its
+ * end.  0, fn's value, or -1. */
+static int walk(struct hcache *hc, MDB_txn *txn, uint32_t id, uint32_t first, bool del,
 		int (*fn)(const MDB_val *v, uint32_t uid, void *ctx, char **error_r), void *ctx,
 		char **error_r)
 {
@@ -325,7 +325,7 @@ static int walk(struct hcache *hc, MDB_txn *txn, uint32_t id, bool del,
 
 	if ((rc = mdb_cursor_open(txn, hc->dbi, &cur)) != 0)
 		return mdb_fail(error_r, hc, "cursor", rc);
-	msg_key(start, id, 0);
+	msg_key(start, id, first);
 	k.mv_size = sizeof(start);
 	k.mv_data = start;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && r == 0;
@@ -346,7 +346,7 @@ static int walk(struct hcache *hc, MDB_txn *txn, uint32_t id, bool del,
 			break;
 	}
 	mdb_cursor_close(cur);
-	if (seen >= WALK_RELEASE_EVERY)
+	if (seen > 0)
 		map_span_drop(&sp);
 	if (r == 0 && rc != 0 && rc != MDB_NOTFOUND)
 		return mdb_fail(error_r, hc, "walking messages", rc);
@@ -393,7 +393,7 @@ int hcache_folder_open(struct hcache *hc, const char *folder, uint32_t uidvalidi
 		return 0;
 	}
 	if (r > 0) {
-		if (walk(hc, txn, rec.id, true, count_one, &dropped, error_r) < 0)
+		if (walk(hc, txn, rec.id, 0, true, count_one, &dropped, error_r) < 0)
 			goto fail;
 	} else if (next_id(hc, txn, &rec.id, error_r) < 0) {
 		goto fail;
@@ -719,9 +719,9 @@ int hcache_blob_put(struct hcache *hc, const char *folder, const char *name,
 	return commit(hc, txn, error_r);
 }
 
-/* A walk over folder in a read transaction; a folder not cached has no
- * messages. */
-static int read_walk(struct hcache *hc, const char *folder,
+/* A walk over folder from UID first on in a read transaction; a folder
+ * not cached has no messages. */
+static int read_walk(struct hcache *hc, const char *folder, uint32_t first,
 		     int (*fn)(const MDB_val *v, uint32_t uid, void *ctx, char **error_r),
 		     void *ctx, char **error_r)
 {
@@ -733,7 +733,7 @@ static int read_walk(struct hcache *hc, const char *folder,
 		return -1;
 	r = folder_read(hc, txn, folder, &rec, error_r);
 	if (r > 0)
-		r = walk(hc, txn, rec.id, false, fn, ctx, error_r);
+		r = walk(hc, txn, rec.id, first, false, fn, ctx, error_r);
 	mdb_txn_abort(txn);
 	return r;
 }
@@ -767,16 +767,22 @@ int hcache_foreach(struct hcache *hc, const char *folder,
 int hcache_walk(struct hcache *hc, const char *folder, unsigned want,
 		int (*fn)(const struct hcache_msg *m, void *ctx), void *ctx, char **error_r)
 {
+	return hcache_walk_from(hc, folder, 0, want, fn, ctx, error_r);
+}
+
+int hcache_walk_from(struct hcache *hc, const char *folder, uint32_t first_uid, unsigned want,
+		     int (*fn)(const struct hcache_msg *m, void *ctx), void *ctx, char **error_r)
+{
 	struct foreach_ctx fc = { fn, ctx, hc, want };
 
-	return read_walk(hc, folder, foreach_one, &fc, error_r);
+	return read_walk(hc, folder, first_uid, foreach_one, &fc, error_r);
 }
 
 long hcache_count(struct hcache *hc, const char *folder, char **error_r)
 {
 	size_t n = 0;
 
-	return read_walk(hc, folder, count_one, &n, error_r) < 0 ? -1 : (long)n;
+	return read_walk(hc, folder, 0, count_one, &n, error_r) < 0 ? -1 : (long)n;
 }
 
 /* ---- the environment ---- */

@@ -121,6 +121,10 @@ int hcache_foreach(struct hcache *hc, const char *folder,
 /* hcache_foreach with the strings want asks for (the others NULL). */
 int hcache_walk(struct hcache *hc, const char *folder, unsigned want,
 		int (*fn)(const struct hcache_msg *m, void *ctx), void *ctx, char **error_r);
+/* hcache_walk from the first cached UID >= first_uid on: a reader of a
+ * part (fn stops it) costs that part, whatever the folder's size. */
+int hcache_walk_from(struct hcache *hc, const char *folder, uint32_t first_uid, unsigned want,
+		     int (*fn)(const struct hcache_msg *m, void *ctx), void *ctx, char **error_r);
 /* Number of cached messages of folder, or -1 on error. */
 long hcache_count(struct hcache *hc, const char *folder, char **error_r);
 

@@ -212,11 +212,11 @@ struct remote_msg *remote_msgs_of(clist *result, size_t *n_r)
 	return msgs;
 }
 
-int remote_fetch(struct remote_conn *c, const uint32_t *uids, size_t n, bool headers,
-		 struct remote_msg **msgs_r, size_t *n_r, char **error_r)
+/* UID FETCH set (remote_fetch's attributes); set is freed here. */
+static int fetch_set(struct remote_conn *c, struct mailimap_set *set, bool headers,
+		     struct remote_msg **msgs_r, size_t *n_r, char **error_r)
 {
 	struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
-	struct mailimap_set *set = remote_uid_set(uids, n);
 	clist *result = NULL;
 	size_t got = 0;
 	int r;
@@ -239,6 +239,18 @@ int remote_fetch(struct remote_conn *c, const uint32_t *uids, size_t n, bool hea
 	mailimap_fetch_list_free(result);
 	*n_r = got;
 	return 0;
+}
+
+int remote_fetch(struct remote_conn *c, const uint32_t *uids, size_t n, bool headers,
+		 struct remote_msg **msgs_r, size_t *n_r, char **error_r)
+{
+	return fetch_set(c, remote_uid_set(uids, n), headers, msgs_r, n_r, error_r);
+}
+
+int remote_fetch_from(struct remote_conn *c, uint32_t first, struct remote_msg **msgs_r,
+		      size_t *n_r, char **error_r)
+{
+	return fetch_set(c, mailimap_set_new_interval(first, 0), false, msgs_r, n_r, error_r);
 }
 
 void remote_msgs_free(struct remote_msg *msgs, size_t n)

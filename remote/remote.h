@@ -86,7 +86,8 @@ struct remote_conn;
 /* Connects (no DNS for a literal address), sets up TLS as the URL says and
  * verifies the certificate, reads the greeting and the capabilities, logs
  * in -- OAUTHBEARER or XOAUTH2 with the token command's output when
- * imap_oauth_token_command is set, else AUTHENTICATE PLAIN (SASL-IR when
+ * imap_oauth_token_command is set (a refused token is replaced at once,
+ * once, by the command's next one: it may have expired on the way), else AUTHENTICATE PLAIN (SASL-IR when
  * offered) or LOGIN with the password command's output -- and sends ENABLE
  * QRESYNC (or CONDSTORE) when offered.  Blocks.  The connection, or NULL
  * with *error_r ("certificate of HOST not trusted: REASON; pin it with
@@ -205,6 +206,11 @@ struct remote_msg {
  * order (remote_msgs_free) and *n_r, or -1 with *error_r. */
 int remote_fetch(struct remote_conn *c, const uint32_t *uids, size_t n, bool headers,
 		 struct remote_msg **msgs_r, size_t *n_r, char **error_r);
+/* UID FETCH first:* (UID FLAGS): the messages from UID first on (and,
+ * as RFC 3501 reads "first:*" when first is past the last UID, the last
+ * message).  0 with *msgs_r in UID order and *n_r, or -1 with *error_r. */
+int remote_fetch_from(struct remote_conn *c, uint32_t first, struct remote_msg **msgs_r,
+		      size_t *n_r, char **error_r);
 void remote_msgs_free(struct remote_msg *msgs, size_t n);
 /* The whole message uid (BODY.PEEK[], so \Seen is not set) appended to
  * out.  0, or -1 with *error_r (also when the UID is gone). */
@@ -282,6 +288,12 @@ struct remote_selected {
 int remote_select_since(struct remote_conn *c, const char *folder, uint32_t uidvalidity,
 			uint64_t modseq, const uint32_t *known, size_t n_known,
 			struct remote_selected *s_r, char **error_r);
+/* remote_select_since with the known UIDs given as 1:last_uid (a cache
+ * whose rows are still loading knows its last UID; UIDs in that range
+ * gone long ago cost at most a VANISHED (EARLIER) naming them again). */
+int remote_select_upto(struct remote_conn *c, const char *folder, uint32_t uidvalidity,
+		       uint64_t modseq, uint32_t last_uid, struct remote_selected *s_r,
+		       char **error_r);
 void remote_selected_clear(struct remote_selected *s);
 /* UID FETCH 1:* (UID FLAGS) (CHANGEDSINCE modseq), with QRESYNC also
  * VANISHED: the messages changed or added since modseq into *msgs_r

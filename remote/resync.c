@@ -16,6 +16,7 @@
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -99,12 +100,12 @@ static void add_uid_set(struct sbuf *out, const uint32_t *uids, size_t n)
 	}
 }
 
-/* SELECT wire (QRESYNC (uidvalidity modseq [known])), written by loft,
- * read by libetpan.  MAILIMAP_NO_ERROR, MAILIMAP_ERROR_SELECT (NO/BAD),
- * or another libetpan error; *fetched_r the FETCHes of the answer. */
+/* SELECT wire (QRESYNC (uidvalidity modseq [known])), known a UID set
+ * (empty: none), written by loft, read by libetpan.  MAILIMAP_NO_ERROR,
+ * MAILIMAP_ERROR_SELECT (NO/BAD), or another libetpan error; *fetched_r
+ * the FETCHes of the answer. */
 static int select_qresync(struct remote_conn *c, const char *wire, uint32_t uidvalidity,
-			  uint64_t modseq, const uint32_t *known, size_t n_known,
-			  clist **fetched_r)
+			  uint64_t modseq, const char *known, clist **fetched_r)
 {
 	mailimap *imap = c->imap;
 	struct mailimap_response *resp = NULL;
@@ -125,12 +126,8 @@ static int select_qresync(struct remote_conn *c, const char *wire, uint32_t uidv
 			sbuf_addch(&cmd, '\\');
 		sbuf_addch(&cmd, *p);
 	}
-	sbuf_addf(&cmd, "\" (QRESYNC (%u %llu", uidvalidity, (unsigned long long)modseq);
-	if (n_known > 0) {
-		sbuf_addch(&cmd, ' ');
-		add_uid_set(&cmd, known, n_known);
-	}
-	sbuf_addstr(&cmd, "))\r\n");
+	sbuf_addf(&cmd, "\" (QRESYNC (%u %llu%s%s))\r\n", uidvalidity, (unsigned long long)modseq,
+		  *known ? " " : "", known);
 	r = mailstream_write(imap->imap_stream, cmd.buf, cmd.len) == (ssize_t)cmd.len &&
 			    mailstream_flush(imap->imap_stream) == 0
 		    ? MAILIMAP_NO_ERROR
@@ -170,9 +167,10 @@ static char *select_error(struct remote_conn *c, const char *folder, int r)
 	return remote_io_error(c, "SELECT", r);
 }
 
-int remote_select_since(struct remote_conn *c, const char *folder, uint32_t uidvalidity,
-			uint64_t modseq, const uint32_t *known, size_t n_known,
-			struct remote_selected *s_r, char **error_r)
+/* remote_select_since with the known UIDs as a set (empty: none). */
+static int select_since(struct remote_conn *c, const char *folder, uint32_t uidvalidity,
+			uint64_t modseq, const char *known, struct remote_selected *s_r,
+			char **error_r)
 {
 	struct sbuf wire = SBUF_INIT;
 	clist *fetched = NULL;
@@ -187,7 +185,7 @@ int remote_select_since(struct remote_conn *c, const char *folder, uint32_t uidv
 	if (c->qresync && uidvalidity != 0 && modseq != 0) {
 		/* known-uids lets a server that forgot old expunges still
 		 * say which of these are gone. */
-		r = select_qresync(c, wire.buf, uidvalidity, modseq, known, n_known, &fetched);
+		r = select_qresync(c, wire.buf, uidvalidity, modseq, known, &fetched);
 		s_r->resynced = r == MAILIMAP_NO_ERROR;
 		if (s_r->resynced)
 			response_extensions(c->imap, &s_r->vanished, &s_r->n_vanished,
@@ -212,6 +210,30 @@ int remote_select_since(struct remote_conn *c, const char *folder, uint32_t uidv
 	if (fetched != NULL)
 		mailimap_fetch_list_free(fetched);
 	return 0;
+}
+
+int remote_select_since(struct remote_conn *c, const char *folder, uint32_t uidvalidity,
+			uint64_t modseq, const uint32_t *known, size_t n_known,
+			struct remote_selected *s_r, char **error_r)
+{
+	struct sbuf set = SBUF_INIT;
+	int r;
+
+	add_uid_set(&set, known, n_known);
+	r = select_since(c, folder, uidvalidity, modseq, set.buf, s_r, error_r);
+	sbuf_release(&set);
+	return r;
+}
+
+int remote_select_upto(struct remote_conn *c, const char *folder, uint32_t uidvalidity,
+		       uint64_t modseq, uint32_t last_uid, struct remote_selected *s_r,
+		       char **error_r)
+{
+	char set[32] = "";
+
+	if (last_uid > 0)
+		snprintf(set, sizeof(set), last_uid > 1 ? "1:%u" : "%u", last_uid);
+	return select_since(c, folder, uidvalidity, modseq, set, s_r, error_r);
 }
 
 void remote_selected_clear(struct remote_selected *s)

@@ -213,6 +213,13 @@ const char *store_threadkey_split(struct arena *a, const char *key)
 	return s;
 }
 
+const char *store_snapshot_threadkey(struct store_folder *f, const char *key)
+{
+	if (key != NULL && (f->store->flags & STORE_OPEN_NO_THREADKEYS))
+		key = "";
+	return store_threadkey_split(f->arena, key);
+}
+
 /* Whether the file a record names exists.  Another process may have
  * changed a message (and committed) between our scan and our transaction:
  * then the record names the file as it is now and our scan is stale, and
@@ -252,7 +259,7 @@ static int join_cb(const struct state_rec *rec, void *ctx)
 			.size = rec->size, .vsize = rec->vsize, .internal_date = rec->internal_date,
 			.keywords = rec->keywords && rec->keywords[0] ?
 				arena_strdup(f->arena, rec->keywords) : "",
-			.threadkey = store_threadkey_split(f->arena, rec->threadkey),
+			.threadkey = store_snapshot_threadkey(f, rec->threadkey),
 			.location = arena_strdup(f->arena, rec->location),
 		};
 		return 0;
@@ -293,7 +300,7 @@ static int join_cb(const struct state_rec *rec, void *ctx)
 	m->internal_date = rec->internal_date;
 	m->keywords = rec->keywords && rec->keywords[0] ?
 		arena_strdup(f->arena, rec->keywords) : "";
-	m->threadkey = store_threadkey_split(f->arena, rec->threadkey);
+	m->threadkey = store_snapshot_threadkey(f, rec->threadkey);
 	m->location = stale ? arena_strdup(f->arena, rec->location) : e->location;
 	j->built++;
 	return 0;
@@ -431,7 +438,7 @@ static void snapshot_add(struct store_folder *f, const struct fentry *e, uint32_
 	*m = (struct store_msg){
 		.uid = uid, .flags = e->flags, .modseq = modseq, .size = e->size,
 		.vsize = e->vsize, .internal_date = e->date, .keywords = "",
-		.threadkey = store_threadkey_split(f->arena, threadkey),
+		.threadkey = store_snapshot_threadkey(f, threadkey),
 		.location = e->location,
 	};
 	f->count++;

@@ -95,8 +95,8 @@ static int fill_from(struct store_folder *f, size_t from, size_t max, const char
 		struct store_msg *m = &f->msgs[idx[k]];
 
 		if (ret == 0) {
-			m->threadkey = store_threadkey_split(f->arena, jobs[k].threadkey ?
-							     jobs[k].threadkey : "");
+			m->threadkey = store_snapshot_threadkey(f, jobs[k].threadkey ?
+								jobs[k].threadkey : "");
 			if (m->vsize == 0)
 				m->vsize = jobs[k].vsize;
 		}

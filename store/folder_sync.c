@@ -163,7 +163,7 @@ static void fill_msg(struct store_folder *f, size_t i, const struct state_rec *r
 	m->internal_date = rec->internal_date;
 	m->keywords = rec->keywords && rec->keywords[0] ? arena_strdup(f->arena, rec->keywords) :
 		"";
-	m->threadkey = store_threadkey_split(f->arena, rec->threadkey);
+	m->threadkey = store_snapshot_threadkey(f, rec->threadkey);
 	m->location = arena_strdup(f->arena, rec->location);
 }
 

@@ -234,6 +234,9 @@ const struct mbox_entry *store_mbox_entry(const struct store_folder *f, const ch
  * the fields as consecutive NUL-terminated strings in a; NULL for NULL
  * (not read yet), five empty strings for "" (unreadable). */
 const char *store_threadkey_split(struct arena *a, const char *key);
+/* f's snapshot form of key: store_threadkey_split into f's arena, or with
+ * STORE_OPEN_NO_THREADKEYS that of "" (no copy) for a key that is there. */
+const char *store_snapshot_threadkey(struct store_folder *f, const char *key);
 /* Empties the snapshot and frees its strings (arena and image). */
 void store_snapshot_clear(struct store_folder *f);
 /* Makes room for n messages in f->msgs (contents kept). */

@@ -22,6 +22,9 @@
 #                   {"active": true, "username": NAME}; tests/oauth_server.py).
 #                   With IMAP_CAPABILITY set: Dovecot's imap_capability,
 #                   the capabilities it offers after login.
+#                   With NO_AUTH_PENALTY set: no auth penalty (Dovecot
+#                   otherwise holds the logins from an address after a
+#                   failed one for 2 s, doubling up to 15 s).
 #   dovecot_instance.sh add_user DIR NAME PASSWORD
 #   dovecot_instance.sh add_user_crypt DIR NAME CRYPT-HASH
 # Stop it with kill PID.  Needs root and the dovecot-imapd package.
@@ -60,6 +63,7 @@ $([ "$ssl" = yes ] && printf 'ssl_cert = <%s\nssl_key = <%s\n' "$dir/cert.pem" "
 disable_plaintext_auth = no
 auth_mechanisms = plain login${OAUTH2_URL:+ ${OAUTH2_MECHS:-xoauth2 oauthbearer}}
 $([ -n "${IMAP_CAPABILITY:-}" ] && echo "imap_capability = $IMAP_CAPABILITY")
+$([ -n "${NO_AUTH_PENALTY:-}" ] && printf 'service anvil {\n  unix_listener anvil-auth-penalty {\n    mode = 0\n  }\n}\n')
 log_path = $dir/dovecot.log
 first_valid_uid = 8
 mail_location = maildir:$dir/mail/%u

@@ -5,17 +5,22 @@ role Google's or Microsoft's servers play for a real account.
 
   oauth_server.py serve PORT DIR LIFE USER
       listens on 127.0.0.1:PORT.  GET /token issues a new token for USER
-      that lives LIFE seconds and answers it as the body; POST /introspect
+      that lives LIFE seconds and answers it as the body (GET
+      /token?expired=1: one that has expired already); POST /introspect
       (form field token=...) answers {"active": true, "username": USER}
       for a token it issued that has not expired, else {"active": false}.
-      Appends "issued TOKEN", then "ok TOKEN", "expired TOKEN" or
-      "unknown TOKEN" per introspection to DIR/oauth.log; prints "ready"
+      Appends "issued TOKEN TIME", then "ok TOKEN TIME", "expired TOKEN
+      TIME" or "unknown TOKEN TIME" per introspection to DIR/oauth.log
+      (TIME: seconds since the epoch, to the microsecond); prints "ready"
       once it listens.
-  oauth_server.py token PORT
-      the token command: prints a new token (GET /token).
+  oauth_server.py token PORT [expired-once FILE]
+      the token command: prints a new token (GET /token); with
+      expired-once, an expired one when FILE does not exist yet (it is
+      created then), as a command that caches tokens may hand out.
 """
 import http.server
 import json
+import os
 import secrets
 import sys
 import time
@@ -37,12 +42,12 @@ def serve(port, logdir, life, user):
             self.wfile.write(data)
 
         def do_GET(self):
-            if self.path != '/token':
+            if self.path not in ('/token', '/token?expired=1'):
                 self.send_error(404)
                 return
             tok = 'tok-' + secrets.token_hex(16)
-            issued[tok] = time.monotonic() + life
-            log.write(f'issued {tok}\n')
+            issued[tok] = time.monotonic() + (-1 if self.path.endswith('=1') else life)
+            log.write(f'issued {tok} {time.time():.6f}\n')
             self.answer(tok + '\n', 'text/plain')
 
         def do_POST(self):
@@ -55,7 +60,7 @@ def serve(port, logdir, life, user):
                 verdict = 'expired'
             else:
                 verdict = 'ok'
-            log.write(f'{verdict} {tok}\n')
+            log.write(f'{verdict} {tok} {time.time():.6f}\n')
             body = {'active': True, 'username': user} if verdict == 'ok' else {'active': False}
             self.answer(json.dumps(body))
 
@@ -71,10 +76,15 @@ def main():
     if sys.argv[1] == 'serve':
         serve(int(sys.argv[2]), sys.argv[3], float(sys.argv[4]), sys.argv[5])
     elif sys.argv[1] == 'token':
-        with urllib.request.urlopen(f'http://127.0.0.1:{sys.argv[2]}/token', timeout=10) as r:
+        query = ''
+        if sys.argv[3:4] == ['expired-once'] and not os.path.exists(sys.argv[4]):
+            open(sys.argv[4], 'w').close()
+            query = '?expired=1'
+        with urllib.request.urlopen(f'http://127.0.0.1:{sys.argv[2]}/token{query}',
+                                    timeout=10) as r:
             sys.stdout.write(r.read().decode())
     else:
-        sys.exit(f'usage: {sys.argv[0]} serve PORT DIR LIFE USER | token PORT')
+        sys.exit(f'usage: {sys.argv[0]} serve PORT DIR LIFE USER | token PORT [expired-once FILE]')
 
 
 if __name__ == '__main__':

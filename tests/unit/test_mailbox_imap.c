@@ -427,6 +427,17 @@ static void from_array(void *ctx, size_t i, unsigned fields, struct thread_input
 	*in = ((const struct thread_input *)ctx)[i];
 }
 
+/* Row i's whole input copied to pool (a key lasts one call). */
+static void input_copy(struct mailbox *m, size_t i, struct thread_input *in, struct arena *pool,
+		       struct sbuf *tmp)
+{
+	assert_true(mailbox_thread_input(m, i, ALL_FIELDS, in, pool, tmp));
+	in->message_id = arena_strdup(pool, in->message_id);
+	in->in_reply_to = arena_strdup(pool, in->in_reply_to);
+	in->references = arena_strdup(pool, in->references);
+	in->subject = arena_strdup(pool, in->subject);
+}
+
 /* Threads kept with their inputs get a message that arrived since added
  * on the next ask (client/thread_add.h: only the new row's thread key is
  * read), equal to threading every row, and kept so again. */
@@ -442,7 +453,7 @@ static void test_threads_added(void **unused)
 	NEED_LOFT();
 	assert_true(n > 0 && n < 15);
 	for (size_t i = 0; i < n; i++)
-		assert_true(mailbox_thread_input(mb, i, ALL_FIELDS, &in[i], pool, &tmp));
+		input_copy(mb, i, &in[i], pool, &tmp);
 	t = thread_build(in, n, NULL);
 	mailbox_threads_keep(mb, t, from_array, in, NULL);
 	thread_free(&t);
@@ -451,7 +462,7 @@ static void test_threads_added(void **unused)
 	t = mailbox_threads_cached(mb, NULL);
 	assert_non_null(t);
 	for (size_t i = 0; i <= n; i++)
-		assert_true(mailbox_thread_input(mb, i, ALL_FIELDS, &in[i], pool, &tmp));
+		input_copy(mb, i, &in[i], pool, &tmp);
 	all = thread_build(in, n + 1, NULL);
 	assert_int_equal(t->n, n + 1);
 	assert_memory_equal(t->order, all->order, (n + 1) * sizeof(*t->order));
@@ -499,6 +510,106 @@ static void test_v2_cache_upgraded(void **unused)
 	hcache_close(&hc);
 	free(cdir);
 	free(account);
+}
+
+/* A folder of BIG_N messages: threads of 7 by In-Reply-To (what an IMAP
+ * ENVELOPE carries), every 5th thread's top a "Re:" of the previous
+ * thread's subject, dates out of order. */
+#define BIG_N 5000
+
+/* Writes the BIG_N messages into the server's folder Big (new/). */
+static void make_big(void)
+{
+	struct sbuf path = SBUF_INIT;
+
+	for (const char *sub = "cur\0new\0tmp\0"; *sub; sub += 4) {
+		sbuf_reset(&path);
+		sbuf_addf(&path, "%s/Mail/Big", dir);
+		mkdir(path.buf, 0700);
+		sbuf_addf(&path, "/%s", sub);
+		assert_true(mkdir(path.buf, 0700) == 0);
+	}
+	for (size_t k = 0; k < BIG_N; k++) {
+		char date[64];
+		time_t d = 1704189600 + (time_t)((k * 7919) % BIG_N) * 60;
+		struct tm tm;
+		FILE *f;
+
+		gmtime_r(&d, &tm);
+		strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+		sbuf_reset(&path);
+		sbuf_addf(&path, "%s/Mail/Big/new/%zu.big", dir, k);
+		f = fopen(path.buf, "w");
+		assert_non_null(f);
+		fprintf(f, "From: a@example.org\nSubject: %stopic %zu\nDate: %s\nMessage-ID: <m%zu@big>\n",
+			k % 7 || (k / 7) % 5 == 4 ? "Re: " : "", k % 7 || (k / 7) % 5 != 4 ? k / 7 : k / 7 - 1,
+			date, k);
+		if (k % 7 != 0)
+			fprintf(f, "In-Reply-To: <m%zu@big>\n", k - 1);
+		fprintf(f, "\nbody %zu\n", k);
+		fclose(f);
+	}
+	sbuf_release(&path);
+}
+
+struct through {
+	struct mailbox *m;
+	struct arena *pool;
+	struct sbuf tmp;
+	size_t calls;
+};
+
+/* thread_input_fn through the driver: keys read from the header cache
+ * (a window of rows at a time), valid until the next call. */
+static void through_driver(void *ctx, size_t i, unsigned fields, struct thread_input *in)
+{
+	struct through *th = ctx;
+
+	th->calls++;
+	assert_true(mailbox_thread_input(th->m, i, fields, in, th->pool, &th->tmp));
+}
+
+/* Threading a first open of BIG_N messages from the header cache, its
+ * keys read a window at a time while the builder runs, gives the threads
+ * of the same inputs held in memory whole; the threads and their ids are
+ * kept once the fill is over, and come back on the next ask. */
+static void test_threads_from_cache(void **unused)
+{
+	char big_url[200];
+	struct mailbox *m;
+	struct through th = { NULL, arena_new(0), SBUF_INIT, 0 };
+	struct thread_input *in = calloc(BIG_N, sizeof(*in));
+	struct thread *t, *u;
+
+	(void)unused;
+	NEED_LOFT();
+	make_big();
+	snprintf(big_url, sizeof(big_url), "%.*s/Big", (int)(strstr(url, "/INBOX") - url), url);
+	assert_int_equal(mailbox_open(&env, big_url, 0, &m, &(const char *){ NULL }), 0);
+	print_message("%d rows after %ld ms\n", BIG_N, wait_rows(m, BIG_N, "Connected", 60000));
+	/* In memory: every row's input copied whole first. */
+	for (size_t i = 0; i < BIG_N; i++)
+		input_copy(m, i, &in[i], th.pool, &th.tmp);
+	t = thread_build(in, BIG_N, NULL);
+	th.m = m;
+	u = thread_build_fn(BIG_N, through_driver, &th, NULL);
+	assert_true(th.calls >= 2 * BIG_N);
+	assert_int_equal(u->nroots, t->nroots);
+	assert_memory_equal(u->order, t->order, BIG_N * sizeof(*t->order));
+	assert_memory_equal(u->nodes, t->nodes, BIG_N * sizeof(*t->nodes));
+	/* The corpus threads as written: 7 a thread, some joined by subject. */
+	assert_true(t->nroots < (BIG_N + 6) / 7 && t->nroots > BIG_N / 14);
+	thread_free(&u);
+	mailbox_threads_keep(m, t, through_driver, &th, NULL);
+	u = mailbox_threads_cached(m, NULL);
+	assert_non_null(u);
+	assert_memory_equal(u->order, t->order, BIG_N * sizeof(*t->order));
+	thread_free(&u);
+	thread_free(&t);
+	mailbox_close(&m);
+	free(in);
+	arena_free(&th.pool);
+	sbuf_release(&th.tmp);
 }
 
 /* Fills the stack below the caller with bytes no pointer has, so a
@@ -596,6 +707,7 @@ int main(void)
 		cmocka_unit_test(test_push),
 		cmocka_unit_test(test_threads_added),
 		cmocka_unit_test(test_v2_cache_upgraded),
+		cmocka_unit_test(test_threads_from_cache),
 		cmocka_unit_test(test_crash_reconnect),
 	};
 

@@ -141,6 +141,56 @@ static void test_envelope_on_demand(void **unused)
 	store_close(&store);
 }
 
+/* Whether thread key k (five NUL-terminated fields) holds s. */
+static bool key_has(const char *k, const char *s)
+{
+	for (int f = 0; f < 5; f++, k += strlen(k) + 1)
+		if (strstr(k, s) != NULL)
+			return true;
+	return false;
+}
+
+/* STORE_OPEN_NO_THREADKEYS (an IMAP server's store): a snapshot marks
+ * which messages have their headers read, with an empty key, and copies
+ * no key; envelopes and the fill work as before, and the state keeps the
+ * real keys for a store opened without the flag. */
+static void test_no_threadkeys(void **unused)
+{
+	struct store *store = lazy_store("notkeys");
+	struct store_folder *f, *g;
+	struct sbuf out = SBUF_INIT;
+	const char *err = NULL, *k;
+	char want[64];
+
+	store->flags |= STORE_OPEN_NO_THREADKEYS;
+	f = open_folder(store, "INBOX");
+	uint32_t uid = store_folder_msg(f, 10)->uid;
+	int i = msg_index(store_folder_msg(f, 10));
+
+	assert_int_equal(store_folder_envelope(f, uid, &out, &err), 1);
+	snprintf(want, sizeof(want), "<%d@example.org>", i);
+	assert_non_null(strstr(out.buf, want));
+	k = store_folder_msg(f, 10)->threadkey;
+	assert_non_null(k);
+	assert_false(key_has(k, "@"));
+	assert_null(store_folder_msg(f, 9)->threadkey);
+	/* A new handle: the mark again, from the state. */
+	g = open_folder(store, "INBOX");
+	assert_non_null(store_folder_msg(g, 10)->threadkey);
+	assert_false(key_has(store_folder_msg(g, 10)->threadkey, "@"));
+	assert_null(store_folder_msg(g, 9)->threadkey);
+	assert_false(store_folder_filled(g));
+	store_folder_close(&g);
+	/* Without the flag the key read is there. */
+	store->flags &= ~(unsigned)STORE_OPEN_NO_THREADKEYS;
+	g = open_folder(store, "INBOX");
+	assert_true(key_has(store_folder_msg(g, 10)->threadkey, want));
+	store_folder_close(&g);
+	sbuf_release(&out);
+	store_folder_close(&f);
+	store_close(&store);
+}
+
 /* Filled in steps: then every message has its thread key, the same as an
  * eager open would have computed, and flags changed meanwhile stay. */
 static void test_fill_steps(void **unused)
@@ -268,6 +318,7 @@ int main(void)
 		cmocka_unit_test(test_fill_steps),
 		cmocka_unit_test(test_fill_expunged),
 		cmocka_unit_test(test_fill_compacts_locations),
+		cmocka_unit_test(test_no_threadkeys),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
