@@ -18,6 +18,7 @@
  * after the names already sent. */
 #include "remote/sync-private.h"
 #include "store/index.h"
+#include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
 #include <errno.h>
@@ -32,6 +33,12 @@
 struct sync_indexer {
 	pid_t pid;
 	int fd;
+	/* Names the child has not taken yet: the parent never waits on a
+	 * child busy in a Xapian commit (seconds at a time, the longer the
+	 * bigger the index), it queues them here.  At most the names of one
+	 * sync (some 100 bytes a message). */
+	struct sbuf queue;
+	size_t sent;			/* bytes of queue already sent */
 };
 
 /* The child: indexes each line read from fd 3, then commits and exits. */
@@ -71,9 +78,6 @@ struct sync_indexer *sync_indexer_start(const char *root, const char *db_dir)
 
 	if (root == NULL || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return NULL;
-	/* Room for a few thousand names: the parent blocks only when the
-	 * child is that far behind. */
-	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &(int){ 1 << 20 }, sizeof(int));
 	pid = fork();
 	if (pid == 0) {
 		if (dup2(sv[1], 3) < 0)
@@ -88,32 +92,46 @@ struct sync_indexer *sync_indexer_start(const char *root, const char *db_dir)
 	x = xcalloc(1, sizeof(*x));
 	x->pid = pid;
 	x->fd = sv[0];
+	x->queue = (struct sbuf)SBUF_INIT;
 	return x;
 }
 
-void sync_indexer_add(struct sync_indexer *x, const char *dir, const char *location)
+/* Sends the queued names the socket takes now, or (wait) all of them.
+ * A child gone closes the socket: the final scan does the rest. */
+static void flush_queue(struct sync_indexer *x, bool wait)
 {
-	char *line;
-	size_t len, off = 0;
-
-	if (x == NULL || x->fd < 0)
-		return;
-	line = xasprintf("%s/%s\n", dir, location);
-	len = strlen(line);
-	while (off < len) {
-		ssize_t w = send(x->fd, line + off, len - off, MSG_NOSIGNAL);
+	while (x->fd >= 0 && x->sent < x->queue.len) {
+		ssize_t w = send(x->fd, x->queue.buf + x->sent, x->queue.len - x->sent,
+				 MSG_NOSIGNAL | (wait ? 0 : MSG_DONTWAIT));
 
 		if (w < 0 && errno == EINTR)
 			continue;
+		if (w < 0 && !wait && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
 		if (w <= 0) {
-			/* The child is gone: the final scan does the rest. */
 			close(x->fd);
 			x->fd = -1;
 			break;
 		}
-		off += (size_t)w;
+		x->sent += (size_t)w;
 	}
-	free(line);
+	if (x->fd < 0 || x->sent == x->queue.len) {
+		sbuf_reset(&x->queue);
+		x->sent = 0;
+	} else if (x->sent > x->queue.len / 2) {
+		/* Moved down once half is sent: each byte moves O(1) times. */
+		memmove(x->queue.buf, x->queue.buf + x->sent, x->queue.len - x->sent);
+		sbuf_setlen(&x->queue, x->queue.len - x->sent);
+		x->sent = 0;
+	}
+}
+
+void sync_indexer_add(struct sync_indexer *x, const char *dir, const char *location)
+{
+	if (x == NULL || x->fd < 0)
+		return;
+	sbuf_addf(&x->queue, "%s/%s\n", dir, location);
+	flush_queue(x, false);
 }
 
 void sync_indexer_finish(struct sync_indexer **xp)
@@ -125,6 +143,7 @@ void sync_indexer_finish(struct sync_indexer **xp)
 		return;
 	/* The child's end of file; its exit (its commit done) is the end of
 	 * ours, whoever reaps it. */
+	flush_queue(x, true);
 	if (x->fd >= 0) {
 		shutdown(x->fd, SHUT_WR);
 		while (read(x->fd, &c, 1) < 0 && errno == EINTR)
@@ -133,6 +152,7 @@ void sync_indexer_finish(struct sync_indexer **xp)
 	}
 	while (waitpid(x->pid, NULL, 0) < 0 && errno == EINTR)
 		;
+	sbuf_release(&x->queue);
 	free(x);
 	*xp = NULL;
 }
