@@ -135,6 +135,7 @@ void imap_set_status(struct imap_mailbox *im, bool online, char *text)
 	pthread_mutex_lock(&im->lock);
 	free(im->status);
 	im->status = text;
+	im->status_gen++;
 	im->online = online;
 	/* "Connecting" is the one state that is not an outcome. */
 	if (online || strncmp(text, "Connecting", 10) != 0) {

@@ -10,8 +10,9 @@
 #  2. R with two drafts in the account's \Drafts lists both (newest
 #     first) and recalls the one chosen, not only the newest;
 #  3. the folder list (c then ?) whose LIST the proxy holds says it waits
-#     and Ctrl-G gives it up at once; the index answers keys after, and
-#     the list comes once the server answers again;
+#     and Ctrl-G gives it up at once; the connection made again says so
+#     ("Connected to", the words shown before), the index answers keys
+#     after, and the list comes once the server answers again;
 #  4. through a proxy that takes UIDPLUS and MOVE out of the capabilities
 #     and answers UID EXPUNGE and UID MOVE with BAD: with a message another
 #     client marked \Deleted in the folder, a purge moves nothing, sends no
@@ -188,6 +189,9 @@ unlike "$(tmux_screen)" 'loft: folders|Waiting for the server' "no stale folder 
 selected_again() { [ "$(grep -c ' SELECT ' "$T_DIR/plain.log")" -gt "$selects" ]; }
 until_ok 30 selected_again
 ok $? "the connection given up is made again (a new SELECT)"
+# The same words as the first connection's: shown again all the same.
+tmux_wait "Connected to 127.0.0.1" 10
+ok $? "the connection made again says so"
 # Enter once the worker has the folder again (before, a read says "not
 # connected" and the index stays).
 select_msg 'Gamma notes'
