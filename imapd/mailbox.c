@@ -180,6 +180,7 @@ static void view_free(struct mbox_view **vp)
 	free(v->recent);
 	free(v->gone);
 	free(v->saved);
+	imapd_kw_free(v);
 	free(v);
 	*vp = NULL;
 }
@@ -209,6 +210,7 @@ int imapd_mbox_select(struct imapd_session *s, const char *name, bool readonly, 
 
 		view_add(v, m->uid, m->modseq);
 	}
+	imapd_kw_init(v);
 	claim_recent(s, 0);
 	s->state = SESS_SELECTED;
 	return 0;
@@ -477,7 +479,9 @@ int imapd_mbox_flags_in(struct imapd_session *s, const struct imap_arg *arg, uin
 			continue;
 		if (f[0] == '\\' || !keyword_ok(f))
 			goto bad;
-		sbuf_addf(&kw, "%s%s", kw.len ? " " : "", f);
+		/* The spelling FLAGS announced: "foo" after FLAGS (Foo). */
+		const char *canon = s->mbox ? imapd_kw_canon(s->mbox, f) : NULL;
+		sbuf_addf(&kw, "%s%s", kw.len ? " " : "", canon ? canon : f);
 	}
 	*keywords_r = arena_strdup(s->arena, kw.buf);
 	sbuf_release(&kw);
