@@ -1,19 +1,22 @@
 #!/bin/bash
 # Keywords in FLAGS and PERMANENTFLAGS over a real `loft daemon`
 # (tests/imap_keywords_probe.py): SELECT lists the keywords in use; a new
-# one from STORE, APPEND, COPY, `notmuch tag` + `loft index` or `loft tag`
-# is announced by a new FLAGS before the first FETCH naming it, in the
-# session that made it and in one idling; keywords compare without case;
-# invalid ones are BAD; no FETCH in any session names a keyword its FLAGS
-# did not list (imaptest's "Keyword used without being in FLAGS").  Then
-# imaptest itself for a short while when it is installed.
+# one from STORE, APPEND, COPY, `notmuch tag` + `loft index`, `loft tag`
+# or `loft deliver` with Sieve addflag is announced by a new FLAGS before
+# the first FETCH naming it, in the session that made it and in one
+# idling; keywords compare without case; invalid ones are BAD; no FETCH
+# in any session names a keyword its FLAGS did not list (imaptest's
+# "Keyword used without being in FLAGS").  Then imaptest itself for a
+# short while when it is installed.
 . "$TOP/tests/lib.sh"
 command -v python3 >/dev/null || skip_all "python3 is not installed"
 command -v notmuch >/dev/null || skip_all "notmuch CLI not installed (tests/deps.sh installs it)"
 PORT=$(free_port)
 PW=phone-password-1
+SIEVE=$T_DIR/filter.sieve
+printf 'require "imap4flags";\nif header :contains "subject" "by sieve" { addflag "SieveKw"; }\n' > "$SIEVE"
 make_mailrc "set imap_listen=127.0.0.1:$PORT smtp_listen= log_level=info" \
-	"set queue_interval=1h shutdown_timeout=5"
+	"set queue_interval=1h shutdown_timeout=5 sieve=$SIEVE"
 echo "$PW" | "$LOFT" passwd --stdin phone >/dev/null
 ok $? "loft passwd: a login"
 for i in 1 2 3; do

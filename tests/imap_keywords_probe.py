@@ -213,10 +213,18 @@ check(r.returncode == 0, "loft tag +lofttagkw (%s)" % r.stderr.strip())
 got = b.until(r"^\* 3 FETCH .*lofttagkw")
 check(before(got, r"^\* FLAGS \(.*\blofttagkw\b", r"^\* 3 FETCH"),
       "loft tag reaches the idler as FLAGS, then FETCH")
+# 8. loft deliver with Sieve addflag: EXISTS, and FLAGS before the FETCH.
+sieve_msg = "From: x@example.org\nSubject: by sieve\nMessage-ID: <sv@example.org>\n\nbody\n"
+r = subprocess.run([LOFT, "-F", RC, "deliver"], input=sieve_msg, capture_output=True, text=True)
+check(r.returncode == 0, "loft deliver through Sieve addflag (%s)" % r.stderr.strip())
+got = b.until(r"^\* 6 EXISTS")
 b.send("DONE")
-b.until(r"^idle3 OK")
+got += b.until(r"^idle3 OK")
+out, st = b.cmd("FETCH 6 FLAGS")
+check(before(got + out, r"^\* FLAGS \(.*\bSieveKw\b", r"^\* 6 FETCH .*SieveKw"),
+      "a message given SieveKw by Sieve: the idler gets FLAGS before its FETCH")
 
-# 8. QRESYNC SELECT: the FETCHes of the resync come after FLAGS naming
+# 9. QRESYNC SELECT: the FETCHes of the resync come after FLAGS naming
 # their keywords (the SELECT's own FLAGS does).
 d = Session("D")
 d.cmd("ENABLE QRESYNC")
