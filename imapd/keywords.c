@@ -3,9 +3,10 @@
  * RFC 3501 7.2.6 / RFC 9051 7.3.5: FLAGS lists the flags that apply in
  * the mailbox, and a client may only expect to see those in FETCH.  The
  * set is made once at SELECT from the snapshot's keywords and only
- * grows: before any FETCH naming a keyword not yet announced (this
- * session's STORE, an APPEND or COPY into the mailbox, another process)
- * a new FLAGS and PERMANENTFLAGS go out, as Dovecot does.  Keywords
+ * grows: with the EXISTS of new messages that bring new keywords (an
+ * APPEND, COPY or delivery) and before any FETCH naming a keyword not yet
+ * announced (a STORE by this session or another process) a new FLAGS and
+ * PERMANENTFLAGS go out, as Dovecot does.  Keywords
  * compare without case, as the store applies them; the first spelling
  * seen is the one announced.  No limit on their number: the store keeps
  * them as words per message, with no table that could fill up, so

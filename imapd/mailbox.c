@@ -329,11 +329,17 @@ void imapd_mbox_sync(struct imapd_session *s, bool allow_expunge, bool force)
 	uint32_t last = v->count ? v->uids[v->count - 1] : 0;
 	while (first > 0 && store_folder_msg(v->f, first - 1)->uid > last)
 		first--;
+	bool new_kw = false;
 	for (size_t i = first; i < n; i++) {
 		const struct store_msg *m = store_folder_msg(v->f, i);
 
 		view_add(v, m->uid, m->modseq);
+		new_kw |= imapd_kw_learn(v, m->keywords);
 	}
+	/* New messages' keywords are announced with them, before EXISTS, as
+	 * Dovecot does: a client sees them in FLAGS before any FETCH. */
+	if (new_kw)
+		imapd_kw_send_flags(s);
 	claim_recent(s, first);
 	if (v->count != old)
 		sess_printf(s, "* %zu EXISTS\r\n", v->count);

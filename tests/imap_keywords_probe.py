@@ -169,12 +169,14 @@ check(a.readline().startswith("+"), "APPEND: continuation")
 a.sock.sendall(msg.encode() + b"\r\n")
 got = a.until(r"^t99 ")
 check(got[-1].startswith("t99 OK"), "APPEND INBOX (AppKw) is OK")
-b.until(r"EXISTS")
+got = b.until(r"EXISTS")
+check(before(got, r"^\* FLAGS \(.*\bAppKw\b", r"^\* 4 EXISTS"),
+      "an idling session gets FLAGS (AppKw) with the appended message, before EXISTS")
 b.send("DONE")
-b.until(r"^idle2 OK")
+got += b.until(r"^idle2 OK")
 out, st = b.cmd("FETCH 4 FLAGS")
-check(before(out, r"^\* FLAGS \(.*\bAppKw\b", r"^\* 4 FETCH .*AppKw"),
-      "another session fetching the appended message gets FLAGS (AppKw) first")
+check(before(got + out, r"^\* FLAGS \(.*\bAppKw\b", r"^\* 4 FETCH .*AppKw"),
+      "and before the FETCH that shows it")
 out, st = a.cmd("FETCH 1:* (UID FLAGS)")
 check(first(out, r"^\* 4 FETCH .*AppKw") is not None and "appkw" in (a.flags or set()),
       "the appending session's FLAGS names AppKw when its FETCH shows it")
