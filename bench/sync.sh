@@ -166,6 +166,9 @@ printf '#!/bin/sh\nNOTMUCH_CONFIG=$1/notmuchrc exec notmuch new --quiet\n' > "$W
 chmod +x "$WORK/notmuch_new_cmd"
 PATH=$WORK:$PATH
 
+echo "== settings: loft sync: every file fsynced before its state commit, one directory fsync per batch, notmuch indexing (in a child beside the download) included"
+echo "== settings: mbsync $(mbsync --version 2>/dev/null): FSync yes (its default), no COMPRESS (this Dovecot offers none), then notmuch new (synchronize_flags=true)"
+echo "== settings: offlineimap3: its defaults (fsync on), then notmuch new"
 full 2000
 pair full_2000 "$L_full" "$L_full_rss" mbsync+notmuch "${M_full:-0}" "${M_full_rss:-0}"
 [ -n "$O_full" ] && pair full_2000 "$L_full" "$L_full_rss" offlineimap+notmuch "$O_full" "$O_full_rss"

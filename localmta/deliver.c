@@ -249,6 +249,9 @@ static int redirect(struct deliver *a, const struct deliver_request *req, const 
 	const char *rcpts[] = { address };
 	int64_t now = clock_now();
 
+	if (req->maybe_delivered && req->redirected != NULL &&
+	    req->redirected(req->redirect_ctx, address))
+		return 0;	/* queued by the attempt that crashed */
 	if (a->queue == NULL) {
 		*error_r = "no queue to send it through";
 		return -1;
@@ -258,6 +261,8 @@ static int redirect(struct deliver *a, const struct deliver_request *req, const 
 		      error_r) < 0)
 		return -1;
 	a->queued = true;
+	if (req->on_redirect != NULL)
+		req->on_redirect(req->redirect_ctx, address);
 	return 0;
 }
 

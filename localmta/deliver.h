@@ -54,6 +54,15 @@ struct deliver_request {
 	 * does not store it twice.  NULL: none. */
 	const char *token;
 	bool maybe_delivered;
+	/* Sieve redirects, made exactly once by a caller that keeps its own
+	 * record (pull mode): on a maybe_delivered retry, redirected(ctx,
+	 * address) true means an earlier attempt queued that redirect (it is
+	 * not queued again); once a redirect is queued (fsynced),
+	 * on_redirect(ctx, address) records it.  NULL: none (a retry queues
+	 * the redirect again). */
+	bool (*redirected)(void *ctx, const char *address);
+	void (*on_redirect)(void *ctx, const char *address);
+	void *redirect_ctx;
 };
 
 /* Delivers one message.  *answer_r (may be left NULL) gets a one-line

@@ -2,9 +2,14 @@
  * (remote/stream.c) like IMAP: pop3s:// (implicit TLS, port 995), pop3://
  * (STLS required, 110) or pop3+insecure:// (plaintext, loopback only);
  * the certificate is checked before the password command runs.  The
- * login is USER/PASS with the account's imap_user (else the URL's user)
- * and imap_password_command; imap_ca, imap_fingerprint and imap_timeout
- * apply too (each read waits that long at most).
+ * login is with the account's imap_user (else the URL's user) and
+ * imap_password_command: SASL PLAIN (AUTH, RFC 5034, through libetpan
+ * and Cyrus SASL's plain module) where the server's CAPA offers it, else
+ * USER/PASS.  APOP is not used: it needs an MD5
+ * challenge answered with the password the server keeps in clear, and
+ * over the TLS loft requires it protects nothing more.  imap_ca,
+ * imap_fingerprint and imap_timeout apply too (each read waits that long
+ * at most).
  *
  * Which messages were delivered is known by UIDL ('u' records): a server
  * without UIDL is refused, since without it loft could not tell a new
@@ -18,6 +23,7 @@
 
 #include "lib/config.h"
 #include "lib/crash.h"
+#include "lib/log.h"
 #include "lib/net.h"
 #include "lib/ossl.h"
 #include "lib/secret_cmd.h"
@@ -26,9 +32,13 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define POP3_FUNCS(X) \
+	X(mailpop3_auth) \
+	X(mailpop3_capa) \
+	X(mailpop3_capa_resp_free) \
 	X(mailpop3_connect) \
 	X(mailpop3_dele) \
 	X(mailpop3_free) \
@@ -48,6 +58,9 @@ static const struct dynlib_sym pop3_syms[] = { POP3_FUNCS(POP3_SYM) };
 /* The soname is etpan.c's (the one the build found), set before loading. */
 static struct dynlib pop3_lib = DYNLIB_INIT(NULL, pop3_syms);
 
+#define mailpop3_auth(...) (*pop3_fns.mailpop3_auth)(__VA_ARGS__)
+#define mailpop3_capa(...) (*pop3_fns.mailpop3_capa)(__VA_ARGS__)
+#define mailpop3_capa_resp_free(...) (*pop3_fns.mailpop3_capa_resp_free)(__VA_ARGS__)
 #define mailpop3_connect(...) (*pop3_fns.mailpop3_connect)(__VA_ARGS__)
 #define mailpop3_dele(...) (*pop3_fns.mailpop3_dele)(__VA_ARGS__)
 #define mailpop3_free(...) (*pop3_fns.mailpop3_free)(__VA_ARGS__)
@@ -99,7 +112,31 @@ static int start_tls(struct pop3_session *s, const char *ca, const char *fingerp
 	return r;
 }
 
-/* Connect, TLS, greeting, STLS, USER/PASS.  0 or -1 with *error_r. */
+/* Whether CAPA lists SASL PLAIN (a server without CAPA: no). */
+static bool offers_sasl_plain(struct pop3_session *s)
+{
+	clist *capa = NULL;
+	bool yes = false;
+
+	if (mailpop3_capa(s->pop, &capa) != MAILPOP3_NO_ERROR)
+		return false;
+	for (clistiter *i = clist_begin(capa); i != NULL && !yes; i = clist_next(i)) {
+		struct mailpop3_capa *c = clist_content(i);
+
+		if (c == NULL || strcasecmp(c->cap_name, "SASL") != 0 || c->cap_param == NULL)
+			continue;
+		for (clistiter *p = clist_begin(c->cap_param); p != NULL && !yes; p = clist_next(p)) {
+			const char *mech = clist_content(p);
+
+			yes = mech != NULL && strcasecmp(mech, "PLAIN") == 0;
+		}
+	}
+	mailpop3_capa_resp_free(capa);
+	return yes;
+}
+
+/* Connect, TLS, greeting, STLS, AUTH PLAIN or USER/PASS.  0 or -1 with
+ * *error_r. */
 static int pop3_open(struct pop3_session *s, const struct config *cfg, const char *account,
 		     const struct url *u, char **error_r)
 {
@@ -158,20 +195,33 @@ static int pop3_open(struct pop3_session *s, const struct config *cfg, const cha
 				     "pop3s:// or pop3://)", s->host);
 		return -1;
 	}
+	bool plain = offers_sasl_plain(s);
+
 	if (secret_cmd_run("imap_password_command", pwcmd, 30, &password, error_r) < 0)
 		return -1;
-	r = mailpop3_user(s->pop, user);
-	if (r == MAILPOP3_NO_ERROR)
-		r = mailpop3_pass(s->pop, password ? password : "");
+	/* SASL PLAIN through libetpan (Cyrus SASL's plain module); where it
+	 * fails without the server having refused the password (the module
+	 * missing), USER/PASS as before. */
+	r = plain ? mailpop3_auth(s->pop, "PLAIN", s->host, NULL, NULL, user, user,
+				  password ? password : "", NULL)
+		  : MAILPOP3_ERROR_BAD_PASSWORD;
+	if (plain && r != MAILPOP3_NO_ERROR && r != MAILPOP3_ERROR_STREAM)
+		log_info("POP3 AUTH PLAIN at %s: %s (USER/PASS instead)", s->host,
+			 s->pop->pop3_response ? s->pop->pop3_response : "failed");
+	if (r != MAILPOP3_NO_ERROR && r != MAILPOP3_ERROR_STREAM) {
+		r = mailpop3_user(s->pop, user);
+		if (r == MAILPOP3_NO_ERROR)
+			r = mailpop3_pass(s->pop, password ? password : "");
+	}
+	if (r != MAILPOP3_NO_ERROR) {
+		*error_r = pop3_error(s, "login", r);
+		r = -1;
+	}
 	if (password) {
 		explicit_bzero(password, strlen(password));
 		free(password);
 	}
-	if (r != MAILPOP3_NO_ERROR) {
-		*error_r = pop3_error(s, "login", r);
-		return -1;
-	}
-	return 0;
+	return r < 0 ? -1 : 0;
 fail_low:
 	mailstream_low_free(s->low);
 	s->low = NULL;

@@ -12,6 +12,9 @@
  *   'a' UID     pull_after still to apply upstream (decimal UID)
  *   'u' UIDL    a POP3 message delivered
  *   'r' UIDL    a POP3 message delivery refused for good (left alone)
+ *   'R' MATCH\tADDRESS  a Sieve redirect of MATCH queued (committed at
+ *               once), so that a retry after a crash does not queue it
+ *               again; removed with the 'i' record
  *   'F' NAME    (folder "") a folder pulled, for --status
  *   's' ""      "TIME" of the folder's last success; 'e' "" "TIME TEXT"
  *               of its last error (cleared by a success)

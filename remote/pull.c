@@ -12,11 +12,13 @@
  *   commit the 'a' removals     done
  * The token (X-Loft-Delivery) names the account, folder and match key, so
  * a retry finds a copy a crashed run stored, wherever Sieve filed it.  A
- * UIDVALIDITY change resets the last UID: every message is fetched again
- * but one whose match key (size and Message-ID) is recorded is not
- * delivered again, only given its pull_after. */
+ * UIDVALIDITY change resets the last UID: every message's size and
+ * ENVELOPE are fetched again, and one whose match key (size and
+ * Message-ID) is recorded is not delivered again, only given its
+ * pull_after; only the others' bodies are fetched. */
 #include "remote/pull-private.h"
 #include "remote/remote.h"
+#include "remote/sync-private.h"
 
 #include "localmta/deliver_batch.h"
 #include "localmta/queue.h"
@@ -130,6 +132,80 @@ static void to_lf(struct sbuf *sb)
 	sbuf_setlen(sb, o);
 }
 
+/* The redirects of one pulled message: 'R' records "MATCH\tADDRESS",
+ * committed as each redirect is queued, read by a retry after a crash
+ * (deliver_request's redirected), removed once the message is recorded
+ * as delivered. */
+struct redirects {
+	struct pull_run *run;
+	const char *folder, *match;
+};
+
+static char *redirect_key(const struct redirects *r, const char *address)
+{
+	return xasprintf("%s\t%s", r->match, address);
+}
+
+static bool was_redirected(void *ctx, const char *address)
+{
+	struct redirects *r = ctx;
+	char *key = redirect_key(r, address);
+	bool yes = pull_state_has(r->run->state, 'R', r->folder, key);
+
+	free(key);
+	return yes;
+}
+
+static void redirected(void *ctx, const char *address)
+{
+	struct redirects *r = ctx;
+	struct pull_txn *t = NULL;
+	char *key = redirect_key(r, address), *err = NULL;
+
+	/* Not recorded (a full disk): a crash before the delivery's record
+	 * would queue it again; the message itself is not at risk. */
+	if (pull_txn_begin(r->run->state, &t, &err) < 0 ||
+	    pull_txn_put(t, 'R', r->folder, key, &err) < 0 || pull_txn_commit(&t, &err) < 0) {
+		log_warning("sync: %s: recording a redirect: %s", r->run->account, err);
+		free(err);
+	}
+	pull_txn_abort(&t);
+	free(key);
+}
+
+struct redirect_keys {
+	const char *match;
+	size_t len;
+	char **keys;
+	size_t n;
+};
+
+static void add_redirect_key(const char *key, void *ctx)
+{
+	struct redirect_keys *rk = ctx;
+
+	if (strncmp(key, rk->match, rk->len) != 0 || key[rk->len] != '\t')
+		return;
+	rk->keys = xreallocarray(rk->keys, rk->n + 1, sizeof(*rk->keys));
+	rk->keys[rk->n++] = xstrdup(key);
+}
+
+/* Removes in t the 'R' records of match.  0, or -1. */
+static int drop_redirects(struct pull_run *run, struct pull_txn *t, const char *folder,
+			  const char *match, char **error_r)
+{
+	struct redirect_keys rk = { match, strlen(match), NULL, 0 };
+	int ret = pull_state_keys(run->state, 'R', folder, add_redirect_key, &rk, error_r);
+
+	for (size_t i = 0; i < rk.n; i++) {
+		if (ret == 0)
+			ret = pull_txn_del(t, 'R', folder, rk.keys[i], error_r);
+		free(rk.keys[i]);
+	}
+	free(rk.keys);
+	return ret;
+}
+
 int pull_deliver(struct pull_run *run, const char *folder, struct pull_msg *msgs, size_t n,
 		 uint32_t uidvalidity, uint32_t last_uid, bool after, char **error_r)
 {
@@ -163,9 +239,11 @@ int pull_deliver(struct pull_run *run, const char *folder, struct pull_msg *msgs
 			continue;
 		token = xasprintf("pull %s %s %s", run->account, folder, m->match);
 		to_lf(&m->data);
+		struct redirects rd = { run, folder, m->match };
 		struct deliver_request req = {
 			.data = m->data.buf, .len = m->data.len, .token = token,
-			.maybe_delivered = maybe[i],
+			.maybe_delivered = maybe[i], .redirected = was_redirected,
+			.on_redirect = redirected, .redirect_ctx = &rd,
 		};
 		enum deliver_status st = deliver_batch_add(b, &req, &answer);
 
@@ -201,7 +279,8 @@ int pull_deliver(struct pull_run *run, const char *folder, struct pull_msg *msgs
 
 		if (!m->refused && pull_txn_put(t, 'd', folder, m->match, error_r) < 0)
 			goto out;
-		if (pull_txn_del(t, 'i', folder, m->match, error_r) < 0)
+		if (pull_txn_del(t, 'i', folder, m->match, error_r) < 0 ||
+		    drop_redirects(run, t, folder, m->match, error_r) < 0)
 			goto out;
 		if (kind != 0 && pull_txn_put(t, kind, folder, m->id, error_r) < 0)
 			goto out;
@@ -258,8 +337,24 @@ static int apply_after(struct pull_run *run, struct remote_conn *c, const char *
 		return 0;
 	if (after == PULL_SEEN)
 		r = remote_store_flags(c, uids, n, 1, STORE_SEEN, error_r);
-	else if (after == PULL_MOVE)
+	else if (after == PULL_MOVE) {
 		r = remote_copy(c, uids, n, move_to, true, error_r);
+		/* The folder missing ([TRYCREATE]): created, then the move
+		 * again; any other cause keeps the first error. */
+		if (r < 0) {
+			char *first = *error_r, *why = NULL;
+
+			if (sync_imap_folder_cmd(c, "CREATE", move_to, &why) == 0) {
+				pull_note(run, "%s: created upstream for pull_after", move_to);
+				free(first);
+				*error_r = NULL;
+				r = remote_copy(c, uids, n, move_to, true, error_r);
+			} else {
+				free(why);
+				*error_r = first;
+			}
+		}
+	}
 	else if (after == PULL_DELETE)
 		r = remote_expunge(c, uids, n, error_r);
 	if (r < 0)
@@ -342,12 +437,30 @@ static int on_body(uint32_t uid, const char *data, size_t len, void *ctx, char *
 	return 0;
 }
 
+/* pull_match_key of a message from its header FETCH: its RFC822.SIZE and
+ * its ENVELOPE's Message-ID; NULL without a usable one. */
+static char *envelope_match_key(const struct remote_msg *m)
+{
+	const char *id, *lt, *gt;
+	size_t len;
+
+	if (m->size == 0 || !sync_envelope_msgid(m->envelope, &id, &len) ||
+	    (lt = memchr(id, '<', len)) == NULL ||
+	    (gt = memchr(lt, '>', len - (size_t)(lt - id))) == NULL || gt - lt >= MSGID_MAX)
+		return NULL;
+	return xasprintf("%" PRIu32 " %.*s", m->size, (int)(gt - lt + 1), lt);
+}
+
 /* The next batch of uids[*done..] above last: at most PULL_BATCH UIDs
  * whose RFC822.SIZEs sum to PULL_BATCH_BYTES at most (one at least), so
  * that one FETCH of their bodies stays bounded in memory.  Ascending in
- * batch[0..*n_r); *done moves past them.  0, or -1 with *error_r. */
-static int next_batch(struct remote_conn *c, const uint32_t *uids, size_t n_uids, size_t *done,
-		      uint32_t last, uint32_t *batch, size_t *n_r, char **error_r)
+ * batch[0..*n_r); *done moves past them.  known[i] (malloc'd) is the
+ * match key of batch[i] when its size and Message-ID are recorded as
+ * delivered (after a UIDVALIDITY change: its body need not come again),
+ * else NULL.  0, or -1 with *error_r. */
+static int next_batch(struct pull_run *run, const char *folder, struct remote_conn *c,
+		      const uint32_t *uids, size_t n_uids, size_t *done, uint32_t last,
+		      uint32_t *batch, char **known, size_t *n_r, char **error_r)
 {
 	struct remote_msg *info = NULL;
 	size_t n = 0, n_info = 0, k = 0;
@@ -372,6 +485,14 @@ static int next_batch(struct remote_conn *c, const uint32_t *uids, size_t n_uids
 		if (k > 0 && bytes + size > PULL_BATCH_BYTES)
 			break;
 		bytes += size;
+		known[k] = NULL;
+		if (size > 0) {
+			known[k] = envelope_match_key(&info[j]);
+			if (known[k] != NULL && !pull_state_has(run->state, 'd', folder, known[k])) {
+				free(known[k]);
+				known[k] = NULL;
+			}
+		}
 		k++;
 	}
 	remote_msgs_free(info, n_info);
@@ -420,15 +541,28 @@ static int pull_folder(struct pull_run *run, struct remote_conn *c, const char *
 		goto out;
 	while (done < n_uids) {
 		struct fetched fb = { run, folder, msgs, 0 };
-		uint32_t hi, acted[PULL_BATCH], batch[PULL_BATCH];
-		size_t n = 0, n_acted = 0, n_batch;
+		uint32_t hi, acted[PULL_BATCH], batch[PULL_BATCH], want[PULL_BATCH];
+		char *known[PULL_BATCH];
+		size_t n = 0, n_acted = 0, n_batch, n_want = 0;
 
-		if (next_batch(c, uids, n_uids, &done, last, batch, &n_batch, error_r) < 0)
+		if (next_batch(run, folder, c, uids, n_uids, &done, last, batch, known, &n_batch,
+			       error_r) < 0)
 			goto out;
 		if (n_batch == 0)
 			break;
 		hi = batch[n_batch - 1];
-		if (remote_fetch_bodies(c, batch, n_batch, on_body, &fb, error_r) < 0) {
+		/* Known by their headers: recorded only (and given their
+		 * pull_after), their bodies not fetched. */
+		for (size_t i = 0; i < n_batch; i++) {
+			if (known[i] == NULL) {
+				want[n_want++] = batch[i];
+				continue;
+			}
+			msgs[fb.n] = (struct pull_msg){ .id = xasprintf("%" PRIu32, batch[i]),
+							.match = known[i], .skip = true };
+			sbuf_init(&msgs[fb.n++].data, 0);
+		}
+		if (n_want > 0 && remote_fetch_bodies(c, want, n_want, on_body, &fb, error_r) < 0) {
 			pull_msgs_clear(msgs, fb.n);
 			goto out;
 		}
@@ -560,6 +694,12 @@ static enum remote_sync_result imap_pull(struct pull_run *run, enum pull_after a
 			    &names, &n, error_r) < 0) {
 		pull_record(run, PULL_ACCOUNT, *error_r);
 	} else {
+		char *was = NULL;
+
+		/* Reaching the server clears an account error of an earlier run. */
+		if (pull_state_value(run->state, 'e', PULL_ACCOUNT, &was))
+			pull_record(run, PULL_ACCOUNT, NULL);
+		free(was);
 		r = REMOTE_SYNC_OK;
 		for (size_t i = 0; i < n && r == REMOTE_SYNC_OK; i++) {
 			if (run->opt != NULL && run->opt->folder != NULL &&
@@ -617,6 +757,7 @@ enum remote_sync_result remote_sync_pull(const struct config *cfg, const char *a
 	struct queue *q = NULL;
 	const char *qerr;
 	char *dir = NULL;
+	bool queued = false;
 
 	if (pop3 != NULL && *pop3 == '\0')
 		pop3 = NULL;
@@ -632,13 +773,18 @@ enum remote_sync_result remote_sync_pull(const struct config *cfg, const char *a
 	    deliver_open(cfg, q, false, &run.agent, error_r) < 0)
 		goto out;
 	r = pop3 ? pop3_pull(&run, pop3, after, error_r) : imap_pull(&run, after, move_to, error_r);
-	if (deliver_queued(run.agent))
-		transport_spawn_runner(cfg);
+	queued = deliver_queued(run.agent);
 out:
 	deliver_close(&run.agent);
 	queue_free(&q);
 	pull_state_close(&run.state);
 	free(dir);
+	/* The runner is forked only once everything is let go: a child
+	 * holding the state's lock makes the next `loft sync` say busy, and
+	 * one holding the agent's Xapian write lock (its lock-holder
+	 * process's pipe) waits for that lock for ever. */
+	if (queued)
+		transport_spawn_runner(cfg);
 	if (stats_r != NULL)
 		*stats_r = stats;
 	return r;

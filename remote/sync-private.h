@@ -5,11 +5,13 @@
  * State, one LMDB environment per account in STATE_DIR/sync/ACCOUNT, one
  * database, keys led by a letter and the local folder name:
  *   F folder              -> struct sync_folder_rec + the last error text
+ *   A ""                  -> the same for the account (its connection)
  *   L folder \0 LUID(BE)  -> struct sync_pair + the keywords agreed
  *   R folder \0 RUID(BE)  -> LUID (4 bytes)
  *   I folder \0 K UID(BE) -> intent K ('D' download of remote UID, 'U'
  *                            upload of local UID), written and committed
- *                            before the step, removed with its pair
+ *                            before the step, removed with its pair; its
+ *                            value: "" or an upload's token
  * A pair whose ruid is 0 is a local tombstone (a message deliberately not
  * uploaded: expunged upstream with sync_expunge not applying it here); an
  * R record whose LUID is 0 is a remote tombstone.  A UID is never paired
@@ -60,6 +62,10 @@ struct sync_pair {
  * sync of the account fails with "running").  *st_r, or -1. */
 int sync_state_open(const char *state_dir, const char *account, struct sync_state **st_r,
 		    char **error_r);
+/* The same without the lock, for reading only (--status beside a running
+ * sync): every transaction sync_state_begin opens is read-only. */
+int sync_state_open_read(const char *state_dir, const char *account,
+			 struct sync_state **st_r, char **error_r);
 void sync_state_close(struct sync_state **stp);
 int sync_state_begin(struct sync_state *st, char **error_r);
 /* Commits (one fsync) and begins the next transaction at once when again. */
@@ -72,6 +78,12 @@ int sync_folder_get(struct sync_state *st, const char *folder, struct sync_folde
 		    char **error_text_r, char **error_r);
 int sync_folder_put(struct sync_state *st, const char *folder, const struct sync_folder_rec *r,
 		    const char *error_text, char **error_r);
+/* The account's own record (errors before any folder: the server
+ * unreachable, the login refused): as sync_folder_get/put. */
+int sync_account_get(struct sync_state *st, struct sync_folder_rec *r, char **error_text_r,
+		     char **error_r);
+int sync_account_put(struct sync_state *st, const struct sync_folder_rec *r,
+		     const char *error_text, char **error_r);
 /* Names of every folder with a record, into *names_r (each and the array
  * malloc'd). */
 int sync_folder_names(struct sync_state *st, char ***names_r, size_t *n_r, char **error_r);
@@ -98,6 +110,14 @@ int sync_pair_by_remote(struct sync_state *st, const char *folder, uint32_t ruid
 
 int sync_intent_put(struct sync_state *st, const char *folder, char kind, uint32_t uid,
 		    char **error_r);
+/* The same with a token: the value of the X-Loft-Sync-Token header an
+ * upload carries when the server has no UIDPLUS (sync_copy.c). */
+int sync_intent_put_token(struct sync_state *st, const char *folder, char kind, uint32_t uid,
+			  const char *token, char **error_r);
+/* The token of an intent: 1 with *token_r (malloc'd), 0 none (no intent,
+ * or one without a token), -1. */
+int sync_intent_token(struct sync_state *st, const char *folder, char kind, uint32_t uid,
+		      char **token_r, char **error_r);
 int sync_intent_del(struct sync_state *st, const char *folder, char kind, uint32_t uid,
 		    char **error_r);
 /* The UIDs of folder's intents of kind, ascending, into *uids_r (free). */
@@ -107,6 +127,10 @@ int sync_intents(struct sync_state *st, const char *folder, char kind, uint32_t 
 /* 64-bit FNV-1a of a Message-ID's text between < and > (else the trimmed
  * text); 0 for none or an empty one. */
 uint64_t sync_id_hash(const char *id, size_t len);
+/* 64-bit FNV-1a of a whole message with its line ends as LF (so the
+ * store's copy and the server's CRLF one hash alike): what tells apart
+ * messages that share a Message-ID and a size. */
+uint64_t sync_content_hash(const char *data, size_t len);
 
 /* ---- one folder pair: remote/sync_folder.c, remote/sync_copy.c ---- */
 
@@ -122,6 +146,8 @@ struct sync_ctx {
 	bool expunge_here;		/* sync_expunge both or local */
 	bool expunge_there;		/* sync_expunge both or remote */
 	bool local_changed;		/* mail added or changed in the store: index */
+	const char *index_root, *index_db;	/* the store's root and notmuch_database */
+	struct sync_indexer *indexer;	/* started by the first download; NULL */
 };
 
 /* What a folder's run works on (sync_folder.c fills it, sync_copy.c
@@ -144,6 +170,11 @@ struct sync_run {
 	size_t n_removed;		/* known remote UIDs expunged by this run */
 };
 
+/* Called before the first change to the store's mail in a run: sets
+ * ctx->local_changed and marks the index as behind (index_pending_mark),
+ * so that a run killed after the change leaves the mark. */
+void sync_local_change(struct sync_ctx *ctx);
+
 /* Syncs the pair local (store name) <-> remote (server name); both exist.
  * 0, or -1 with *error_r (the state keeps what was committed). */
 int sync_folder_run(struct sync_ctx *ctx, const char *local, const char *remote, char **error_r);
@@ -155,6 +186,16 @@ int sync_copy_up(struct sync_run *run, char **error_r);
  * snapshot's thread key and size when it has them, else the file). */
 int sync_local_identity(struct sync_run *run, uint32_t luid, uint64_t *idhash_r,
 			uint32_t *size_r, char **error_r);
+
+/* A flag change to make on one side: uid gets +add -del. */
+struct flag_op {
+	uint32_t uid, add, del;
+};
+/* Runs ops (sorted here) on the store (here) or the server, grouped by
+ * change: one store call or one UID STORE each (sync_folder.c).  0, or
+ * -1. */
+int sync_apply_flags(struct sync_run *run, struct flag_op *ops, size_t n, bool here,
+		     char **error_r);
 
 /* Pairs the new messages of run->down and run->up that are one message
  * (a copy a killed run made before committing its pair), when the state
@@ -168,8 +209,29 @@ int sync_match_intents(struct sync_run *run, bool downloads, bool uploads, char 
  * (a first sync of two folders that both hold mail).  0, or -1. */
 int sync_match_all(struct sync_run *run, const uint32_t *ruids, size_t n_ruids,
 		   const char *side, char **error_r);
+/* The header that finds an upload again on a server without UIDPLUS when
+ * the message has no Message-ID to search for (mbsync's X-TUID). */
+#define SYNC_TOKEN_HEADER "X-Loft-Sync-Token"
+/* The remote UID of the message whose SYNC_TOKEN_HEADER is token and
+ * that no pair holds (the highest if several): 1 with *ruid_r, 0 none,
+ * -1.  Needs the folder selected. */
+int sync_find_token(struct sync_run *run, const char *token, uint32_t *ruid_r, char **error_r);
 /* qsort/bsearch order of uint32_t UIDs. */
 int sync_cmp_uid(const void *a, const void *b);
+
+/* ---- indexing beside the download: remote/sync_index.c ---- */
+
+/* A full sync spends as long indexing as downloading; the indexer indexes
+ * each stored batch in a child process while the next one downloads.  The
+ * catch-up scan at the end stays the authority (it indexes what the child
+ * missed).  start: NULL when it cannot run (the scan then does it all).
+ * add: the file dir/location, just stored (nothing when x is NULL or the
+ * child is gone).  finish: waits for the child to commit and exit; frees
+ * *xp and sets it to NULL (NULL-safe). */
+struct sync_indexer;
+struct sync_indexer *sync_indexer_start(const char *root, const char *db_dir);
+void sync_indexer_add(struct sync_indexer *x, const char *dir, const char *location);
+void sync_indexer_finish(struct sync_indexer **xp);
 
 /* ---- keywords: remote/sync_keywords.c ---- */
 
@@ -197,6 +259,10 @@ int sync_imap_append(struct remote_conn *c, const char *folder, const char *data
  * existing folder is not an error). */
 int sync_imap_folder_cmd(struct remote_conn *c, const char *verb, const char *folder,
 			 char **error_r);
+/* The Message-ID of an IMAP ENVELOPE string (its last field) as quoted
+ * there: true with *id_r pointing into envelope and *len_r, false when
+ * NIL or not a string. */
+bool sync_envelope_msgid(const char *envelope, const char **id_r, size_t *len_r);
 /* The Message-ID of an IMAP ENVELOPE string (its last field): sync_id_hash
  * of it, 0 when NIL. */
 uint64_t sync_envelope_idhash(const char *envelope);

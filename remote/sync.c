@@ -292,6 +292,39 @@ static void record_error(struct sync_ctx *ctx, const char *folder, const char *e
 	free(ignored);
 }
 
+void sync_local_change(struct sync_ctx *ctx)
+{
+	const char *ignored;
+
+	if (ctx->local_changed)
+		return;
+	ctx->local_changed = true;
+	/* Before the change: a run killed after it leaves the mark, and the
+	 * next sync or reader indexes what it changed.  A failure here is
+	 * reported by the end's mark, which is made again. */
+	index_pending_mark(store_state_dir(ctx->store), &ignored);
+}
+
+/* Keeps the outcome of reaching the account (connect, login, folder
+ * list) in its record, for --status: error NULL is a success, which
+ * clears the last error.  Logged by nobody: the caller reports the error. */
+static void record_account(struct sync_ctx *ctx, const char *error)
+{
+	struct sync_folder_rec rec;
+	char *ignored = NULL;
+
+	sync_state_abort(ctx->st);
+	if (sync_state_begin(ctx->st, &ignored) == 0 &&
+	    sync_account_get(ctx->st, &rec, NULL, &ignored) >= 0) {
+		rec.last_attempt = time(NULL);
+		if (error == NULL)
+			rec.last_success = rec.last_attempt;
+		if (sync_account_put(ctx->st, &rec, error, &ignored) == 0)
+			sync_state_commit(ctx->st, true, &ignored);
+	}
+	free(ignored);
+}
+
 static enum remote_sync_result fail_with(enum remote_sync_result r, char **error_r,
 					 const char *account, char *why)
 {
@@ -320,6 +353,8 @@ enum remote_sync_result remote_sync_mirror(const struct config *cfg, const char 
 	char *why = NULL, *first_error = NULL, delim;
 	const char *err;
 
+	ctx.index_root = set.root;
+	ctx.index_db = set.notmuch_db;
 	ctx.expunge_here = expunge == NULL || !strcmp(expunge, "both") || !strcmp(expunge, "local");
 	ctx.expunge_there = expunge == NULL || !strcmp(expunge, "both") ||
 			    !strcmp(expunge, "remote");
@@ -336,6 +371,7 @@ enum remote_sync_result remote_sync_mirror(const struct config *cfg, const char 
 		goto out_store;
 	}
 	if ((ctx.conn = remote_connect(&acct, &why)) == NULL) {
+		record_account(&ctx, why);
 		ret = fail_with(strncmp(why, "cannot load", 11) == 0 ? REMOTE_SYNC_UNAVAILABLE
 								      : REMOTE_SYNC_TEMP,
 				error_r, account, why);
@@ -347,9 +383,11 @@ enum remote_sync_result remote_sync_mirror(const struct config *cfg, const char 
 		note(opt, "tags were not passed on as keywords: %s", err);
 	if (sync_state_begin(ctx.st, &why) < 0 ||
 	    folder_pairs(&ctx, pats, n_pats, &names, &n_names, &delim, &why) < 0) {
+		record_account(&ctx, why);
 		ret = fail_with(REMOTE_SYNC_TEMP, error_r, account, why);
 		goto out_conn;
 	}
+	record_account(&ctx, NULL);
 	for (size_t i = 0; i < n_names; i++) {
 		if (opt->folder != NULL && strcmp(names[i].local, opt->folder) != 0)
 			continue;
@@ -375,15 +413,18 @@ out_conn:
 	remote_close(&ctx.conn);
 out_state:
 	sync_state_close(&ctx.st);
+	sync_indexer_finish(&ctx.indexer);
 	/* New and changed mail is indexed once, at the end, the way `loft
-	 * deliver` leaves it: the mark, then the catch-up. */
-	if (ctx.local_changed) {
+	 * deliver` leaves it: the mark, then the catch-up (which finds what
+	 * the indexer did known).  A mark with no change this run is one a
+	 * killed run left (sync_local_change): caught up too. */
+	{
 		const char *state = store_state_dir(ctx.store);
 
-		if (index_pending_mark(state, &err) < 0 ||
+		if ((ctx.local_changed && index_pending_mark(state, &err) < 0) ||
 		    index_catch_up(set.root, set.notmuch_db, state, &err) < 0)
 			note(opt, "the index was not brought up to date: %s (loft index does it)", err);
-		else if (tag_sync_store(ctx.store, NULL, &err) < 0)
+		else if (ctx.local_changed && tag_sync_store(ctx.store, NULL, &err) < 0)
 			note(opt, "keywords were not passed on as tags: %s (loft index does it)", err);
 	}
 out_store:
@@ -419,6 +460,104 @@ static void add_time(struct sbuf *out, int64_t t)
 	sbuf_addstr(out, buf);
 }
 
+/* "  NAME: last success T[, last error T: TEXT]" without the newline;
+ * frees *last_error. */
+static void add_outcome(struct sbuf *out, const char *name, const struct sync_folder_rec *rec,
+			char **last_error)
+{
+	sbuf_addf(out, "  %s: last success ", name);
+	add_time(out, rec->last_success);
+	if (*last_error != NULL) {
+		sbuf_addstr(out, ", last error ");
+		add_time(out, rec->last_attempt);
+		sbuf_addf(out, ": %s", *last_error);
+	}
+	free(*last_error);
+	*last_error = NULL;
+}
+
+/* What waits in the store folder for the next sync: *new_r messages not
+ * paired (to upload), *changed_r paired ones whose flags or keywords are
+ * not the ones both sides agreed on (to push), *gone_r pairs whose message left the
+ * store (an expunge to apply).  pairs: by luid, as sync_pairs_load gives
+ * them.  0, or -1 (the folder cannot be opened). */
+static int store_pending(struct store *store, const char *folder,
+			 const struct sync_folder_rec *rec, const struct sync_pair *pairs,
+			 size_t np, size_t *new_r, size_t *changed_r, size_t *gone_r)
+{
+	struct store_folder *f = NULL;
+	size_t k = 0, n;
+	const char *err;
+	bool same;
+
+	*new_r = *changed_r = *gone_r = 0;
+	if (store_folder_open(store, folder, &f, &err) < 0)
+		return -1;
+	/* Pairs mean these messages only while the UIDVALIDITY is the same. */
+	same = rec->local_uidvalidity == store_folder_uidvalidity(f);
+	n = store_folder_count(f);
+	for (size_t i = 0; i < n; i++) {
+		const struct store_msg *m = store_folder_msg(f, i);
+
+		while (same && k < np && pairs[k].luid != 0 && pairs[k].luid < m->uid) {
+			*gone_r += pairs[k].ruid != 0;
+			k++;
+		}
+		if (same && k < np && pairs[k].luid == m->uid) {
+			*changed_r += pairs[k].ruid != 0 &&
+				      ((m->flags & SYNC_FLAGS_MASK) != pairs[k].flags ||
+				       !sync_keywords_equal(m->keywords, pairs[k].keywords));
+			k++;
+		} else {
+			(*new_r)++;
+		}
+	}
+	for (; same && k < np && pairs[k].luid != 0; k++)
+		*gone_r += pairs[k].ruid != 0;
+	store_folder_close(&f);
+	return 0;
+}
+
+/* One folder's line: its outcome, the pairs, and what waits for the next
+ * sync as far as this side knows without a connection (store_pending)
+ * plus the copies left in flight by an interrupted run.  Frees
+ * *last_error.  0, or -1. */
+static int folder_status(struct sync_state *st, struct store *store, const char *folder,
+			 const struct sync_folder_rec *rec, char **last_error, struct sbuf *out,
+			 char **error_r)
+{
+	struct sync_pair *pairs = NULL;
+	uint32_t *intents = NULL;
+	size_t np = 0, paired = 0, n_down = 0, n_up = 0, fresh, changed, gone;
+	int opened;
+
+	if (sync_pairs_load(st, folder, &pairs, &np, error_r) < 0)
+		goto fail;
+	for (size_t k = 0; k < np; k++)
+		paired += pairs[k].luid != 0 && pairs[k].ruid != 0;
+	opened = store_pending(store, folder, rec, pairs, np, &fresh, &changed, &gone);
+	sync_pairs_free(pairs, np);
+	if (sync_intents(st, folder, 'D', &intents, &n_down, error_r) < 0)
+		goto fail;
+	free(intents);
+	if (sync_intents(st, folder, 'U', &intents, &n_up, error_r) < 0)
+		goto fail;
+	free(intents);
+	add_outcome(out, folder, rec, last_error);
+	sbuf_addf(out, ", %zu messages paired, %zu kept on one side", paired, np - paired);
+	if (opened == 0)
+		sbuf_addf(out, ", pending here: %zu new, %zu changed, %zu expunged", fresh,
+			  changed, gone);
+	else
+		sbuf_addstr(out, ", pending here: unknown (the store folder cannot be opened)");
+	sbuf_addf(out, ", %zu in flight\n", n_down + n_up);
+	return 0;
+fail:
+	free(*last_error);
+	*last_error = NULL;
+	return -1;
+}
+
 enum remote_sync_result remote_sync_status(const struct config *cfg, const char *account,
 					   struct sbuf *out, char **error_r)
 {
@@ -430,46 +569,34 @@ enum remote_sync_result remote_sync_status(const struct config *cfg, const char 
 	const char *mode = config_account_get(cfg, account, "sync"), *err;
 	struct store *store = NULL;
 	struct sync_state *st = NULL;
+	struct sync_folder_rec rec;
 	enum remote_sync_result ret = REMOTE_SYNC_TEMP;
-	char **names = NULL, *why = NULL;
+	char **names = NULL, *why = NULL, *last_error = NULL;
 	size_t n = 0;
 
 	if (store_open(&set, 0, &store, &err) < 0)
 		return fail_with(REMOTE_SYNC_TEMP, error_r, account, xstrdup(err));
-	if (sync_state_open(store_state_dir(store), account, &st, &why) < 0 ||
-	    sync_state_begin(st, &why) < 0 || sync_folder_names(st, &names, &n, &why) < 0) {
+	if (sync_state_open_read(store_state_dir(store), account, &st, &why) < 0 ||
+	    sync_state_begin(st, &why) < 0 || sync_folder_names(st, &names, &n, &why) < 0 ||
+	    sync_account_get(st, &rec, &last_error, &why) < 0) {
 		ret = fail_with(REMOTE_SYNC_TEMP, error_r, account, why);
 		goto done;
 	}
 	sbuf_addf(out, "%s (sync=%s): %zu folders\n", account, mode ? mode : "off", n);
+	if (rec.last_attempt != 0) {
+		add_outcome(out, "(account)", &rec, &last_error);
+		sbuf_addch(out, '\n');
+	}
 	for (size_t i = 0; i < n; i++) {
-		struct sync_folder_rec rec;
-		struct sync_pair *pairs = NULL;
-		size_t np = 0, paired = 0;
-		char *last_error = NULL;
-
 		if (sync_folder_get(st, names[i], &rec, &last_error, &why) < 0 ||
-		    sync_pairs_load(st, names[i], &pairs, &np, &why) < 0) {
+		    folder_status(st, store, names[i], &rec, &last_error, out, &why) < 0) {
 			ret = fail_with(REMOTE_SYNC_TEMP, error_r, account, why);
-			free(last_error);
 			goto done;
 		}
-		for (size_t k = 0; k < np; k++)
-			paired += pairs[k].luid != 0 && pairs[k].ruid != 0;
-		sync_pairs_free(pairs, np);
-		sbuf_addf(out, "  %s: last success ", names[i]);
-		add_time(out, rec.last_success);
-		sbuf_addf(out, ", %zu messages paired, %zu kept on one side", paired, np - paired);
-		if (last_error != NULL) {
-			sbuf_addstr(out, ", last error ");
-			add_time(out, rec.last_attempt);
-			sbuf_addf(out, ": %s", last_error);
-		}
-		sbuf_addch(out, '\n');
-		free(last_error);
 	}
 	ret = REMOTE_SYNC_OK;
 done:
+	free(last_error);
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);

@@ -16,9 +16,11 @@
 #include "store/batch.h"
 #include "store/store.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #define SYNC_BATCH 100
 #define SYNC_BATCH_BYTES (4u << 20)
@@ -90,13 +92,31 @@ int sync_local_identity(struct sync_run *run, uint32_t luid, uint64_t *idhash_r,
 	return 0;
 }
 
-/* Commits intents of kind for uids[0..n). */
+/* Commits intents of kind for uids[0..n).  Uploads to a server without
+ * UIDPLUS get a token each, for the messages that have no Message-ID to
+ * be found by (see sync_copy_up). */
 static int put_intents(struct sync_run *run, char kind, const uint32_t *uids, size_t n,
 		       char **error_r)
 {
-	for (size_t i = 0; i < n; i++)
-		if (sync_intent_put(run->ctx->st, run->local, kind, uids[i], error_r) < 0)
+	bool tokens = kind == 'U' && !remote_has_cap(run->ctx->conn, "UIDPLUS");
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char r[12];
+		char token[2 * sizeof(r) + 1] = "";
+
+		if (tokens) {
+			if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+				*error_r = xasprintf("%s: no random bytes for a token: %s",
+						     run->local, strerror(errno));
+				return -1;
+			}
+			for (size_t k = 0; k < sizeof(r); k++)
+				snprintf(token + 2 * k, 3, "%02x", r[k]);
+		}
+		if (sync_intent_put_token(run->ctx->st, run->local, kind, uids[i], token,
+					  error_r) < 0)
 			return -1;
+	}
 	crash_point("sync:intent-before-commit");
 	return sync_state_commit(run->ctx->st, true, error_r);
 }
@@ -159,6 +179,14 @@ static int add_body(uint32_t uid, const char *data, size_t len, void *ctx, char 
 	return 0;
 }
 
+/* store_batch_stored_fn: hands a stored file to the indexer. */
+static void index_stored(void *ctx, const char *location)
+{
+	struct sync_run *run = ctx;
+
+	sync_indexer_add(run->ctx->indexer, store_folder_path(run->f), location);
+}
+
 int sync_copy_down(struct sync_run *run, char **error_r)
 {
 	struct down_batch d = { .run = run, .body = SBUF_INIT };
@@ -187,6 +215,10 @@ int sync_copy_down(struct sync_run *run, char **error_r)
 		 * fsynced and recorded by its commit, then the pairs in the
 		 * next state commit. */
 		d.sb = store_batch_new(run->f);
+		if (run->ctx->indexer == NULL && run->ctx->index_root != NULL)
+			run->ctx->indexer = sync_indexer_start(run->ctx->index_root,
+							       run->ctx->index_db);
+		store_batch_on_stored(d.sb, index_stored, run);
 		d.msgs = msgs;
 		d.n_msgs = n_use;
 		d.n_pairs = 0;
@@ -197,6 +229,7 @@ int sync_copy_down(struct sync_run *run, char **error_r)
 			goto done;
 		}
 		if (d.n_pairs > 0) {
+			sync_local_change(run->ctx);
 			if (store_batch_commit(&d.sb, luids, &err) < 0) {
 				*error_r = folder_error(run->local, "storing messages", err);
 				goto done;
@@ -204,7 +237,6 @@ int sync_copy_down(struct sync_run *run, char **error_r)
 			crash_point("sync:stored");
 			for (size_t j = 0; j < d.n_pairs; j++)
 				d.pairs[j].luid = luids[j];
-			run->ctx->local_changed = true;
 			run->ctx->stats->downloaded += d.n_pairs;
 		}
 		store_batch_abort(&d.sb);
@@ -224,17 +256,47 @@ done:
 	return ret;
 }
 
-/* The UID a server without UIDPLUS gave the message just appended: the
- * highest UID that SEARCH HEADER Message-ID finds and no pair has.  0 when
- * none (or the message has no Message-ID a search key can carry). */
-static uint32_t find_appended(struct sync_run *run, const struct sbuf *data, char **error_r)
+/* The highest remote UID that UID SEARCH key finds and no pair holds:
+ * 1 with *ruid_r, 0 none, -1. */
+static int search_unpaired(struct sync_run *run, const char *key, uint32_t *ruid_r,
+			   char **error_r)
+{
+	uint32_t *uids = NULL, l;
+	size_t n = 0;
+	int found = 0;
+
+	if (remote_search(run->ctx->conn, key, &uids, &n, error_r) < 0)
+		return -1;
+	for (size_t i = n; i-- > 0 && found == 0;) {
+		int paired = sync_pair_by_remote(run->ctx->st, run->local, uids[i], &l, error_r);
+
+		if (paired < 0) {
+			found = -1;
+		} else if (paired == 0) {
+			found = 1;
+			*ruid_r = uids[i];
+		}
+	}
+	free(uids);
+	return found;
+}
+
+int sync_find_token(struct sync_run *run, const char *token, uint32_t *ruid_r, char **error_r)
+{
+	char *key = xasprintf("HEADER " SYNC_TOKEN_HEADER " \"%s\"", token);
+	int r = search_unpaired(run, key, ruid_r, error_r);
+
+	free(key);
+	return r;
+}
+
+/* The Message-ID of data if a SEARCH key can carry it (malloc'd), else
+ * NULL. */
+static char *search_id(const struct sbuf *data)
 {
 	struct header_iter it;
 	struct header_field f;
 	struct sbuf id = SBUF_INIT;
-	uint32_t *uids = NULL, found = 0;
-	size_t n = 0;
-	char *key;
 
 	header_iter_init(&it, data->buf, data->len);
 	while (header_iter_next(&it, &f))
@@ -244,27 +306,39 @@ static uint32_t find_appended(struct sync_run *run, const struct sbuf *data, cha
 		}
 	if (id.len == 0 || strpbrk(id.buf, "\"\\") != NULL) {
 		sbuf_release(&id);
-		return 0;
+		return NULL;
 	}
-	key = xasprintf("HEADER Message-ID \"%s\"", id.buf);
-	sbuf_release(&id);
-	if (remote_search(run->ctx->conn, key, &uids, &n, error_r) == 0) {
-		for (size_t i = n; i-- > 0 && found == 0;) {
-			uint32_t l;
+	return sbuf_detach(&id, NULL);
+}
 
-			if (sync_pair_by_remote(run->ctx->st, run->local, uids[i], &l, error_r) == 0)
-				found = uids[i];
-		}
+/* The UID a server without UIDPLUS gave the message just appended: found
+ * by its token when it carries one, else by its Message-ID (id, NULL:
+ * none).  0 when not found, also on an error (the next run pairs it by
+ * the intent; a dead connection fails the next command). */
+static uint32_t find_appended(struct sync_run *run, const char *id, const char *token)
+{
+	uint32_t ruid = 0;
+	char *key = NULL, *ignored = NULL;
+
+	if (token != NULL) {
+		if (sync_find_token(run, token, &ruid, &ignored) <= 0)
+			ruid = 0;
+	} else if (id != NULL) {
+		key = xasprintf("HEADER Message-ID \"%s\"", id);
+		if (search_unpaired(run, key, &ruid, &ignored) <= 0)
+			ruid = 0;
 	}
 	free(key);
-	free(uids);
-	return found;
+	free(ignored);
+	return ruid;
 }
 
 int sync_copy_up(struct sync_run *run, char **error_r)
 {
 	struct sync_pair batch[SYNC_BATCH];
 	struct sbuf data = SBUF_INIT, wire = SBUF_INIT;
+	bool uidplus = remote_has_cap(run->ctx->conn, "UIDPLUS");
+	char *id = NULL, *token = NULL;
 	size_t nb = 0;
 	int ret = -1;
 
@@ -289,16 +363,35 @@ int sync_copy_up(struct sync_run *run, char **error_r)
 				goto flush;
 			}
 			lf_to_crlf(&data, &wire);
+			free(id);
+			free(token);
+			id = token = NULL;
+			/* Without UIDPLUS the copy is found again by a SEARCH: for
+			 * its Message-ID, or when it has none for the token its
+			 * intent holds, in a header added to the copy only (mbsync
+			 * adds X-TUID the same way).  A killed run's next run finds
+			 * it by the same token (sync_match_intents). */
+			if (!uidplus && (id = search_id(&wire)) == NULL) {
+				if (sync_intent_token(run->ctx->st, run->local, 'U', luid, &token,
+						      error_r) < 0)
+					goto flush;
+				if (token != NULL) {
+					sbuf_reset(&data);
+					sbuf_addf(&data, SYNC_TOKEN_HEADER ": %s\r\n", token);
+					sbuf_add(&data, wire.buf, wire.len);
+					struct sbuf with = data;
+
+					data = wire;
+					wire = with;
+				}
+			}
 			if (sync_imap_append(run->ctx->conn, run->remote, wire.buf, wire.len,
 					     m->flags & SYNC_FLAGS_MASK, m->keywords, m->internal_date,
 					     &ruid, error_r) < 0)
 				goto flush;
 			crash_point("sync:appended");
-			if (ruid == 0 && (ruid = find_appended(run, &wire, error_r)) == 0) {
-				/* No UIDPLUS and no Message-ID to find it by: the next
-				 * run pairs it by the intent, as after a crash. */
-				continue;
-			}
+			if (ruid == 0 && (ruid = find_appended(run, id, token)) == 0)
+				continue;	/* paired by the intent next run */
 			batch[nb++] = (struct sync_pair){
 				.luid = luid, .ruid = ruid, .flags = m->flags & SYNC_FLAGS_MASK,
 				.size = (uint32_t)wire.len,
@@ -320,6 +413,8 @@ flush: {
 	free(ignored);
 }
 done:
+	free(id);
+	free(token);
 	sbuf_release(&data);
 	sbuf_release(&wire);
 	return ret;

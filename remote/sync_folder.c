@@ -175,12 +175,6 @@ static int merge_keywords(struct sync_run *run, struct sync_pair *p, const char 
 	return 0;
 }
 
-/* A flag change to make on one side: uid gets flags (local) or +add -del
- * (remote). */
-struct flag_op {
-	uint32_t uid, add, del;
-};
-
 static int cmp_op(const void *a, const void *b)
 {
 	const struct flag_op *x = a, *y = b;
@@ -192,8 +186,7 @@ static int cmp_op(const void *a, const void *b)
 	return x->uid < y->uid ? -1 : x->uid > y->uid;
 }
 
-/* Runs ops grouped by change: one store call or one UID STORE each. */
-static int apply_ops(struct sync_run *run, struct flag_op *ops, size_t n, bool here,
+int sync_apply_flags(struct sync_run *run, struct flag_op *ops, size_t n, bool here,
 		     char **error_r)
 {
 	uint32_t *uids = xcalloc(n + 1, sizeof(*uids));
@@ -300,22 +293,22 @@ static int merge_pairs(struct sync_run *run, const struct remote_view *v, char *
 		}
 	}
 	crash_point("sync:before-flag-push");
-	if (apply_ops(run, here, n_here, true, error_r) < 0 ||
-	    apply_ops(run, there, n_there, false, error_r) < 0)
+	if (n_here > 0)
+		sync_local_change(ctx);
+	if (sync_apply_flags(run, here, n_here, true, error_r) < 0 ||
+	    sync_apply_flags(run, there, n_there, false, error_r) < 0)
 		goto done;
 	crash_point("sync:after-flag-push");
 	ctx->stats->flags_local += n_here;
 	ctx->stats->flags_remote += n_there;
-	if (n_here > 0)
-		ctx->local_changed = true;
 	if (n_eh > 0) {
 		const char *err;
 
+		sync_local_change(ctx);
 		if (store_expunge(run->f, exp_here, n_eh, &err) < 0) {
 			*error_r = xasprintf("%s: expunging: %s", run->local, err);
 			goto done;
 		}
-		ctx->local_changed = true;
 		ctx->stats->expunged_local += n_eh;
 	}
 	if (n_et > 0) {

@@ -181,17 +181,17 @@ int sync_imap_folder_cmd(struct remote_conn *c, const char *verb, const char *fo
 	return 0;
 }
 
-uint64_t sync_envelope_idhash(const char *envelope)
+bool sync_envelope_msgid(const char *envelope, const char **id_r, size_t *len_r)
 {
 	size_t len = envelope != NULL ? strlen(envelope) : 0;
 	const char *end, *p;
 
 	/* The last field: (... "message-id") or (... NIL). */
 	if (len < 5 || envelope[len - 1] != ')')
-		return 0;
+		return false;
 	end = envelope + len - 1;
 	if (end[-1] != '"')
-		return 0;
+		return false;
 	for (p = end - 2; p > envelope; p--) {
 		if (*p == '"') {
 			size_t bs = 0;
@@ -203,8 +203,18 @@ uint64_t sync_envelope_idhash(const char *envelope)
 		}
 	}
 	if (p <= envelope)
-		return 0;
-	return sync_id_hash(p + 1, (size_t)(end - 1 - (p + 1)));
+		return false;
+	*id_r = p + 1;
+	*len_r = (size_t)(end - 1 - (p + 1));
+	return true;
+}
+
+uint64_t sync_envelope_idhash(const char *envelope)
+{
+	const char *id;
+	size_t len;
+
+	return sync_envelope_msgid(envelope, &id, &len) ? sync_id_hash(id, len) : 0;
 }
 
 uint64_t sync_message_idhash(const char *data, size_t len)

@@ -1,11 +1,13 @@
 /* Pairing messages that have no pair by what they are -- Message-ID hash
- * and CRLF size -- rather than by UID: the messages of intents left by a
- * run that was killed or cut off, and every message after a UIDVALIDITY
- * change.  Several messages with one Message-ID and size are paired in UID
- * order. */
+ * and CRLF size, or an upload's token -- rather than by UID: the messages
+ * of intents left by a run that was killed or cut off, and every message
+ * after a UIDVALIDITY change.  Where several share one Message-ID and
+ * size, a hash of their contents (fetched for those only) pairs equal
+ * ones first, the rest in UID order. */
 #include "remote/sync-private.h"
 #include "remote/remote.h"
 #include "lib/crash.h"
+#include "lib/sbuf.h"
 #include "lib/xalloc.h"
 #include "store/store.h"
 
@@ -14,6 +16,7 @@
 
 struct ident {
 	uint64_t idhash;
+	uint64_t chash;			/* sync_content_hash, only where ids collide */
 	uint32_t size, uid, flags;
 	bool used;
 };
@@ -81,39 +84,217 @@ static int local_idents(struct sync_run *run, const uint32_t *uids, size_t n,
 	return (int)got;
 }
 
-/* Pairs equal identities of local[] and remote[] (both sorted); the base
- * is what both have (so a flag set on either side stays set).  Marks them
- * used.  The number paired, or -1. */
+/* Whether two identities are one message's by Message-ID and size. */
+static bool same_key(const struct ident *a, const struct ident *b)
+{
+	return a->idhash == b->idhash && a->size == b->size;
+}
+
+/* The flag changes that pairs made by matching need on each side. */
+struct matched {
+	struct flag_op *here, *there;
+	size_t n_here, n_there, cap_here, cap_there;
+};
+
+static void push_op(struct flag_op **v, size_t *n, size_t *cap, uint32_t uid, uint32_t add)
+{
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		*v = xreallocarray(*v, *cap, sizeof(**v));
+	}
+	(*v)[(*n)++] = (struct flag_op){ .uid = uid, .add = add };
+}
+
+/* Pairs local with remote and marks them used.  With no agreed state a
+ * flag set on either side stays set: the pair's flags are both sides'
+ * together, and m collects what each side lacks of them (applied before
+ * the pairs are committed, so a run killed in between matches again).
+ * 0, or -1. */
+static int make_pair(struct sync_run *run, struct ident *local, struct ident *remote,
+		     struct matched *m, char **error_r)
+{
+	struct sync_pair p = { .luid = local->uid, .ruid = remote->uid,
+			       .flags = local->flags | remote->flags, .size = remote->size,
+			       .idhash = remote->idhash };
+
+	if (sync_pair_put(run->ctx->st, run->local, &p, error_r) < 0)
+		return -1;
+	if (p.flags != local->flags)
+		push_op(&m->here, &m->n_here, &m->cap_here, local->uid, p.flags & ~local->flags);
+	if (p.flags != remote->flags)
+		push_op(&m->there, &m->n_there, &m->cap_there, remote->uid,
+			p.flags & ~remote->flags);
+	local->used = remote->used = true;
+	return 0;
+}
+
+/* Applies and frees what m collected.  0, or -1. */
+static int apply_matched(struct sync_run *run, struct matched *m, char **error_r)
+{
+	int ret = -1;
+
+	if ((m->n_here > 0 && sync_apply_flags(run, m->here, m->n_here, true, error_r) < 0) ||
+	    (m->n_there > 0 && sync_apply_flags(run, m->there, m->n_there, false, error_r) < 0))
+		goto done;
+	run->ctx->stats->flags_local += m->n_here;
+	run->ctx->stats->flags_remote += m->n_there;
+	if (m->n_here > 0)
+		run->ctx->local_changed = true;
+	ret = 0;
+done:
+	free(m->here);
+	free(m->there);
+	memset(m, 0, sizeof(*m));
+	return ret;
+}
+
+struct group_fetch {
+	struct ident *remote;
+	size_t n;
+};
+
+static int hash_body(uint32_t uid, const char *data, size_t len, void *ctx, char **error_r)
+{
+	struct group_fetch *g = ctx;
+
+	(void)error_r;
+	for (size_t i = 0; i < g->n; i++)
+		if (g->remote[i].uid == uid)
+			g->remote[i].chash = sync_content_hash(data, len);
+	return 0;
+}
+
+/* The content hashes of a group of messages sharing a Message-ID and a
+ * size: local ones read from the store, remote ones fetched (in bounded
+ * batches; a UID gone keeps hash 0).  0, or -1. */
+static int hash_group(struct sync_run *run, struct ident *local, size_t nl,
+		      struct ident *remote, size_t nr, char **error_r)
+{
+	size_t per = (4u << 20) / (remote[0].size ? remote[0].size : 1);
+	uint32_t *uids = xcalloc(nr, sizeof(*uids));
+	struct sbuf data = SBUF_INIT;
+	const char *err;
+	int ret = -1;
+
+	if (per == 0)
+		per = 1;
+	for (size_t i = 0; i < nl; i++) {
+		sbuf_reset(&data);
+		if (store_msg_read(run->f, local[i].uid, &data, &err) < 0) {
+			*error_r = xasprintf("%s: reading a message: %s", run->local, err);
+			goto done;
+		}
+		local[i].chash = sync_content_hash(data.buf, data.len);
+	}
+	for (size_t i = 0; i < nr; i++)
+		uids[i] = remote[i].uid;
+	for (size_t i = 0; i < nr;) {
+		size_t b = nr - i < per ? nr - i : per;
+		struct group_fetch g = { remote + i, b };
+
+		if (remote_fetch_bodies(run->ctx->conn, uids + i, b, hash_body, &g, error_r) < 0)
+			goto done;
+		i += b;
+	}
+	ret = 0;
+done:
+	sbuf_release(&data);
+	free(uids);
+	return ret;
+}
+
+/* Pairs a group of local[] and remote[] messages sharing a Message-ID
+ * and a size.  Where either side holds more than one (copies of one
+ * message, or different messages under one id), the contents are hashed
+ * and equal contents pair first; the rest pair in UID order.  The number
+ * paired, or -1. */
+static long pair_group(struct sync_run *run, struct ident *local, size_t nl,
+		       struct ident *remote, size_t nr, struct matched *m, char **error_r)
+{
+	long paired = 0;
+
+	if ((nl > 1 || nr > 1) && hash_group(run, local, nl, remote, nr, error_r) < 0)
+		return -1;
+	for (int by_hash = nl > 1 || nr > 1; by_hash >= 0; by_hash--) {
+		for (size_t i = 0; i < nl; i++) {
+			for (size_t j = 0; j < nr && !local[i].used; j++) {
+				if (remote[j].used || (by_hash && local[i].chash != remote[j].chash))
+					continue;
+				if (make_pair(run, &local[i], &remote[j], m, error_r) < 0)
+					return -1;
+				paired++;
+			}
+		}
+	}
+	return paired;
+}
+
+/* Pairs equal identities of local[] and remote[] (both sorted), group by
+ * group of one Message-ID and size, skipping those used already.  The
+ * number paired, or -1. */
 static long pair_equal(struct sync_run *run, struct ident *local, size_t nl,
-		       struct ident *remote, size_t nr, char **error_r)
+		       struct ident *remote, size_t nr, struct matched *m, char **error_r)
 {
 	size_t i = 0, j = 0;
 	long paired = 0;
 
 	while (i < nl && j < nr) {
-		int c = cmp_ident(&local[i], &remote[j]);
+		size_t i2 = i + 1, j2 = j + 1;
+		long got;
 
 		if (local[i].idhash == 0) {
 			i++;
 			continue;
 		}
-		if (local[i].idhash == remote[j].idhash && local[i].size == remote[j].size)
-			c = 0;
-		if (c < 0) {
-			i++;
-		} else if (c > 0) {
-			j++;
-		} else {
-			struct sync_pair p = { .luid = local[i].uid, .ruid = remote[j].uid,
-					       .flags = local[i].flags & remote[j].flags,
-					       .size = remote[j].size, .idhash = remote[j].idhash };
-
-			if (sync_pair_put(run->ctx->st, run->local, &p, error_r) < 0)
-				return -1;
-			local[i++].used = true;
-			remote[j++].used = true;
-			paired++;
+		if (!same_key(&local[i], &remote[j])) {
+			if (cmp_ident(&local[i], &remote[j]) < 0)
+				i++;
+			else
+				j++;
+			continue;
 		}
+		while (i2 < nl && same_key(&local[i2], &local[i]))
+			i2++;
+		while (j2 < nr && same_key(&remote[j2], &remote[j]))
+			j2++;
+		if ((got = pair_group(run, local + i, i2 - i, remote + j, j2 - j, m, error_r)) < 0)
+			return -1;
+		paired += got;
+		i = i2;
+		j = j2;
+	}
+	return paired;
+}
+
+/* Pairs the local messages of upload intents that hold a token with the
+ * remote message carrying it (an upload without Message-ID to a server
+ * without UIDPLUS, cut off before its pair was committed).  remote[] is
+ * searched by UID.  The number paired, or -1. */
+static long pair_tokens(struct sync_run *run, struct ident *local, size_t nl,
+			struct ident *remote, size_t nr, struct matched *m, char **error_r)
+{
+	long paired = 0;
+
+	for (size_t i = 0; i < nl; i++) {
+		struct ident *r = NULL;
+		uint32_t ruid = 0;
+		char *token;
+		int found = sync_intent_token(run->ctx->st, run->local, 'U', local[i].uid, &token,
+					      error_r);
+
+		if (found == 1)
+			found = sync_find_token(run, token, &ruid, error_r);
+		free(token);
+		if (found < 0)
+			return -1;
+		for (size_t j = 0; found == 1 && j < nr && r == NULL; j++)
+			if (remote[j].uid == ruid && !remote[j].used)
+				r = &remote[j];
+		if (r == NULL)
+			continue;
+		if (make_pair(run, &local[i], r, m, error_r) < 0)
+			return -1;
+		paired++;
 	}
 	return paired;
 }
@@ -137,6 +318,7 @@ static void drop_used(uint32_t *list, size_t *n, const struct ident *ids, size_t
 
 int sync_match_intents(struct sync_run *run, bool downloads, bool uploads, char **error_r)
 {
+	struct matched m = { 0 };
 	struct ident *li = NULL, *ri = NULL;
 	int nl = 0, nr = 0;
 	long paired = 0;
@@ -149,8 +331,14 @@ int sync_match_intents(struct sync_run *run, bool downloads, bool uploads, char 
 		if ((nr = remote_idents(run, run->down, run->n_down, &ri, error_r)) < 0 ||
 		    (nl = local_idents(run, run->up, run->n_up, &li, error_r)) < 0)
 			goto done;
-		if ((paired = pair_equal(run, li, (size_t)nl, ri, (size_t)nr, error_r)) < 0)
+		if (uploads &&
+		    (paired = pair_tokens(run, li, (size_t)nl, ri, (size_t)nr, &m, error_r)) < 0)
 			goto done;
+		long by_id = pair_equal(run, li, (size_t)nl, ri, (size_t)nr, &m, error_r);
+
+		if (by_id < 0)
+			goto done;
+		paired += by_id;
 		drop_used(run->down, &run->n_down, ri, (size_t)nr);
 		drop_used(run->up, &run->n_up, li, (size_t)nl);
 		run->n_new_known += (size_t)paired;
@@ -169,10 +357,12 @@ int sync_match_intents(struct sync_run *run, bool downloads, bool uploads, char 
 			}
 		free(uids);
 	}
-	if (sync_state_commit(run->ctx->st, true, error_r) < 0)
+	if (apply_matched(run, &m, error_r) < 0 || sync_state_commit(run->ctx->st, true, error_r) < 0)
 		goto done;
 	ret = 0;
 done:
+	free(m.here);
+	free(m.there);
 	free(li);
 	free(ri);
 	return ret;
@@ -181,6 +371,7 @@ done:
 int sync_match_all(struct sync_run *run, const uint32_t *ruids, size_t n_ruids,
 		   const char *side, char **error_r)
 {
+	struct matched m = { 0 };
 	struct ident *li = NULL, *ri = NULL;
 	uint32_t *luids = xcalloc(store_folder_count(run->f) + 1, sizeof(*luids));
 	size_t n_luids = store_folder_count(run->f);
@@ -196,7 +387,7 @@ int sync_match_all(struct sync_run *run, const uint32_t *ruids, size_t n_ruids,
 	if (sync_folder_drop(run->ctx->st, run->local, error_r) < 0)
 		goto done;
 	crash_point("sync:uidvalidity-dropped");
-	if ((paired = pair_equal(run, li, (size_t)nl, ri, (size_t)nr, error_r)) < 0)
+	if ((paired = pair_equal(run, li, (size_t)nl, ri, (size_t)nr, &m, error_r)) < 0)
 		goto done;
 	run->n_down = 0;
 	run->down = xreallocarray(run->down, (size_t)nr + 1, sizeof(*run->down));
@@ -212,7 +403,7 @@ int sync_match_all(struct sync_run *run, const uint32_t *ruids, size_t n_ruids,
 	qsort(run->up, run->n_up, sizeof(*run->up), sync_cmp_uid);
 	run->n_new_known = (size_t)paired;
 	crash_point("sync:uidvalidity-before-commit");
-	if (sync_state_commit(run->ctx->st, true, error_r) < 0)
+	if (apply_matched(run, &m, error_r) < 0 || sync_state_commit(run->ctx->st, true, error_r) < 0)
 		goto done;
 	if (side != NULL && run->ctx->opt->note != NULL) {
 		line = xasprintf("%s: the UIDVALIDITY changed %s: %ld messages matched again by "
@@ -223,6 +414,8 @@ int sync_match_all(struct sync_run *run, const uint32_t *ruids, size_t n_ruids,
 	}
 	ret = 0;
 done:
+	free(m.here);
+	free(m.there);
 	free(luids);
 	free(li);
 	free(ri);

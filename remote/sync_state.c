@@ -19,6 +19,7 @@ struct sync_state {
 	MDB_txn *txn;
 	char *dir;
 	int lock_fd;
+	bool readonly;		/* sync_state_open_read: read transactions, no lock */
 };
 
 static int fail(char **error_r, const struct sync_state *st, const char *what, int rc)
@@ -27,8 +28,8 @@ static int fail(char **error_r, const struct sync_state *st, const char *what, i
 	return -1;
 }
 
-int sync_state_open(const char *state_dir, const char *account, struct sync_state **st_r,
-		    char **error_r)
+static int state_open(const char *state_dir, const char *account, bool readonly,
+		      struct sync_state **st_r, char **error_r)
 {
 	struct sync_state *st = xcalloc(1, sizeof(*st));
 	char *safe = path_safe_filename(account);
@@ -37,15 +38,19 @@ int sync_state_open(const char *state_dir, const char *account, struct sync_stat
 
 	st->dir = xasprintf("%s/sync/%s", state_dir, safe);
 	st->lock_fd = -1;
+	st->readonly = readonly;
 	free(safe);
 	if (path_mkdirs(st->dir, 0700) < 0) {
 		*error_r = xasprintf("cannot create %s: %s", st->dir, strerror(errno));
 		goto fail;
 	}
-	lock = xasprintf("%s/lock", st->dir);
-	st->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	free(lock);
-	if (st->lock_fd < 0 || flock(st->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+	/* A reader needs no lock: LMDB serves it beside a running sync. */
+	if (!readonly) {
+		lock = xasprintf("%s/lock", st->dir);
+		st->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		free(lock);
+	}
+	if (!readonly && (st->lock_fd < 0 || flock(st->lock_fd, LOCK_EX | LOCK_NB) < 0)) {
 		*error_r = errno == EWOULDBLOCK
 				   ? xasprintf("another loft sync of %s is running", account)
 				   : xasprintf("cannot lock %s: %s", st->dir, strerror(errno));
@@ -73,6 +78,18 @@ fail:
 	return -1;
 }
 
+int sync_state_open(const char *state_dir, const char *account, struct sync_state **st_r,
+		    char **error_r)
+{
+	return state_open(state_dir, account, false, st_r, error_r);
+}
+
+int sync_state_open_read(const char *state_dir, const char *account, struct sync_state **st_r,
+			 char **error_r)
+{
+	return state_open(state_dir, account, true, st_r, error_r);
+}
+
 void sync_state_close(struct sync_state **stp)
 {
 	struct sync_state *st = *stp;
@@ -91,7 +108,7 @@ void sync_state_close(struct sync_state **stp)
 
 int sync_state_begin(struct sync_state *st, char **error_r)
 {
-	int rc = mdb_txn_begin(st->env, NULL, 0, &st->txn);
+	int rc = mdb_txn_begin(st->env, NULL, st->readonly ? MDB_RDONLY : 0, &st->txn);
 
 	if (rc != 0) {
 		st->txn = NULL;
@@ -208,14 +225,15 @@ static int walk(struct sync_state *st, const struct sbuf *prefix,
 
 /* ---- folders ---- */
 
-int sync_folder_get(struct sync_state *st, const char *folder, struct sync_folder_rec *r,
-		    char **error_text_r, char **error_r)
+/* A folder's record (type 'F') or the account's ('A', name ""). */
+static int rec_get(struct sync_state *st, char type, const char *folder,
+		   struct sync_folder_rec *r, char **error_text_r, char **error_r)
 {
 	struct sbuf k = SBUF_INIT;
 	MDB_val v;
 	int found;
 
-	key_folder(&k, 'F', folder);
+	key_folder(&k, type, folder);
 	found = get(st, &k, &v, error_r);
 	sbuf_release(&k);
 	memset(r, 0, sizeof(*r));
@@ -234,13 +252,13 @@ int sync_folder_get(struct sync_state *st, const char *folder, struct sync_folde
 	return 1;
 }
 
-int sync_folder_put(struct sync_state *st, const char *folder, const struct sync_folder_rec *r,
-		    const char *error_text, char **error_r)
+static int rec_put(struct sync_state *st, char type, const char *folder,
+		   const struct sync_folder_rec *r, const char *error_text, char **error_r)
 {
 	struct sbuf k = SBUF_INIT, v = SBUF_INIT;
 	int ret;
 
-	key_folder(&k, 'F', folder);
+	key_folder(&k, type, folder);
 	sbuf_add(&v, r, sizeof(*r));
 	if (error_text != NULL)
 		sbuf_addstr(&v, error_text);
@@ -248,6 +266,30 @@ int sync_folder_put(struct sync_state *st, const char *folder, const struct sync
 	sbuf_release(&k);
 	sbuf_release(&v);
 	return ret;
+}
+
+int sync_folder_get(struct sync_state *st, const char *folder, struct sync_folder_rec *r,
+		    char **error_text_r, char **error_r)
+{
+	return rec_get(st, 'F', folder, r, error_text_r, error_r);
+}
+
+int sync_folder_put(struct sync_state *st, const char *folder, const struct sync_folder_rec *r,
+		    const char *error_text, char **error_r)
+{
+	return rec_put(st, 'F', folder, r, error_text, error_r);
+}
+
+int sync_account_get(struct sync_state *st, struct sync_folder_rec *r, char **error_text_r,
+		     char **error_r)
+{
+	return rec_get(st, 'A', "", r, error_text_r, error_r);
+}
+
+int sync_account_put(struct sync_state *st, const struct sync_folder_rec *r,
+		     const char *error_text, char **error_r)
+{
+	return rec_put(st, 'A', "", r, error_text, error_r);
 }
 
 struct names_ctx {
@@ -496,13 +538,37 @@ static void key_intent(struct sbuf *k, const char *folder, char kind, uint32_t u
 int sync_intent_put(struct sync_state *st, const char *folder, char kind, uint32_t uid,
 		    char **error_r)
 {
+	return sync_intent_put_token(st, folder, kind, uid, "", error_r);
+}
+
+int sync_intent_put_token(struct sync_state *st, const char *folder, char kind, uint32_t uid,
+			  const char *token, char **error_r)
+{
 	struct sbuf k = SBUF_INIT;
 	int ret;
 
 	key_intent(&k, folder, kind, uid);
-	ret = put(st, &k, "", 0, error_r);
+	ret = put(st, &k, token, strlen(token), error_r);
 	sbuf_release(&k);
 	return ret;
+}
+
+int sync_intent_token(struct sync_state *st, const char *folder, char kind, uint32_t uid,
+		      char **token_r, char **error_r)
+{
+	struct sbuf k = SBUF_INIT;
+	MDB_val v;
+	int found;
+
+	*token_r = NULL;
+	key_intent(&k, folder, kind, uid);
+	found = get(st, &k, &v, error_r);
+	sbuf_release(&k);
+	if (found == 1 && v.mv_size == 0)
+		found = 0;
+	if (found == 1)
+		*token_r = xstrndup(v.mv_data, v.mv_size);
+	return found;
 }
 
 int sync_intent_del(struct sync_state *st, const char *folder, char kind, uint32_t uid,
@@ -555,7 +621,7 @@ int sync_intents(struct sync_state *st, const char *folder, char kind, uint32_t 
 	return 0;
 }
 
-/* ---- Message-ID hash ---- */
+/* ---- hashes ---- */
 
 uint64_t sync_id_hash(const char *id, size_t len)
 {
@@ -580,4 +646,17 @@ uint64_t sync_id_hash(const char *id, size_t len)
 		h *= 1099511628211ULL;
 	}
 	return h != 0 ? h : 1;
+}
+
+uint64_t sync_content_hash(const char *data, size_t len)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (size_t i = 0; i < len; i++) {
+		if (data[i] == '\r' && i + 1 < len && data[i + 1] == '\n')
+			continue;
+		h ^= (unsigned char)data[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
 }

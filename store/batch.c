@@ -35,6 +35,8 @@ struct store_batch {
 	struct batch_item *items;
 	size_t n, cap;
 	size_t bytes;			/* of the copies held */
+	store_batch_stored_fn *on_stored;
+	void *on_stored_ctx;
 };
 
 struct store_batch *store_batch_new(struct store_folder *f)
@@ -43,6 +45,12 @@ struct store_batch *store_batch_new(struct store_folder *f)
 
 	b->f = f;
 	return b;
+}
+
+void store_batch_on_stored(struct store_batch *b, store_batch_stored_fn *fn, void *ctx)
+{
+	b->on_stored = fn;
+	b->on_stored_ctx = ctx;
 }
 
 size_t store_batch_count(const struct store_batch *b)
@@ -229,6 +237,8 @@ int store_batch_commit(struct store_batch **bp, uint32_t *uids_r, const char **e
 		store_index_add(f, b->items[i].location, b->items[i].flags,
 				b->items[i].keywords);
 	store_index_commit(f->store);
+	for (size_t i = 0; b->on_stored && i < b->n; i++)
+		b->on_stored(b->on_stored_ctx, b->items[i].location);
 	ret = 0;
 	goto out;
 undo:

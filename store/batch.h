@@ -53,6 +53,11 @@ size_t store_batch_bytes(const struct store_batch *b);
  * none is recorded (files already renamed are removed again).  Frees the
  * batch either way. */
 int store_batch_commit(struct store_batch **bp, uint32_t *uids_r, const char **error_r);
+/* Has the next successful commit call fn(ctx, location) for each message
+ * it stored, in the order added, once all are durable and recorded
+ * (location: relative to the folder, valid during the call). */
+typedef void store_batch_stored_fn(void *ctx, const char *location);
+void store_batch_on_stored(struct store_batch *b, store_batch_stored_fn *fn, void *ctx);
 /* Discards what was added and not committed; frees the batch.  NULL-safe. */
 void store_batch_abort(struct store_batch **bp);
 

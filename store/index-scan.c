@@ -455,6 +455,21 @@ out:
 	return ret;
 }
 
+int index_add_new_file(struct index *ix, const char *path, const char **error_r)
+{
+	struct index_scan_result res = { 0 };
+	struct scan s = { .ix = ix, .res = &res };
+	size_t rl = strlen(ix->root);
+
+	if (!ix->writable) {
+		*error_r = index_errorf(ix, "index: adding needs the writer");
+		return -1;
+	}
+	if (strncmp(path, ix->root, rl) != 0 || path[rl] != '/')
+		return 0;
+	return add_one(&s, path, sync_flags_enabled(ix), error_r);
+}
+
 #define PENDING_NAME "index-pending"
 
 int index_pending_mark(const char *state_dir, const char **error_r)

@@ -136,6 +136,12 @@ struct index_scan_result {
  * when interrupted: see result_r->interrupted), -1 on a database error. */
 int index_scan(struct index *ix, bool full, index_progress_fn *progress, index_note_fn *note,
 	       void *ctx, struct index_scan_result *result_r, const char **error_r);
+/* Indexes one new file under the root as index_scan() would (its own
+ * atomic section, new.tags, flags to tags): for a caller that knows what
+ * it just stored and indexes it while storing more.  A file that vanished,
+ * is not mail, or lies outside the root is left to the next scan (0).
+ * 0, or -1 on a database error. */
+int index_add_new_file(struct index *ix, const char *path, const char **error_r);
 
 struct index_thread {
 	const char *thread_id;	/* without the "thread:" prefix */

@@ -28,7 +28,9 @@ def main():
         if mode == "silent":
             continue
         cmd = line.split()[0].upper() if line.split() else b""
-        if cmd == b"LIST":
+        if cmd == b"CAPA":	# RFC 2449 is optional too: USER/PASS then
+            f.write(b"-ERR no CAPA\r\n")
+        elif cmd == b"LIST":
             f.write(b"+OK 1 messages\r\n1 %d\r\n.\r\n" % len(MSG))
         elif cmd == b"UIDL":
             f.write(b"-ERR UIDL not supported\r\n")

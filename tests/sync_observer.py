@@ -15,6 +15,11 @@ server side, plain file reading on the maildir side.
   sync_observer.py PORT USER PASS move FOLDER MESSAGE-ID TO-FOLDER
   sync_observer.py PORT USER PASS create FOLDER
   sync_observer.py PORT USER PASS folders
+  sync_observer.py PORT USER PASS field FOLDER NAME
+      one line per message, sorted: SUBJECT<TAB>the value of header NAME
+      ("" when it has none)<TAB>FLAGS (as dump).
+  sync_observer.py PORT USER PASS append FOLDER FILE [FLAGS]
+      APPENDs the message in FILE (LF line ends made CRLF) with FLAGS.
   sync_observer.py stream 'loft -F RC imapd' - COMMAND...
       the same commands on the store, through loft's own IMAP server (so
       the dump shows the store's keywords too).
@@ -127,6 +132,24 @@ def main():
         assert typ == 'OK'
     elif cmd == 'create':
         typ, _ = m.create(quote(args[0]))
+        assert typ == 'OK'
+    elif cmd == 'field':
+        m.select(quote(args[0]))
+        typ, data = m.uid('FETCH', '1:*', '(FLAGS BODY.PEEK[HEADER])')
+        out = []
+        for item in data:
+            if isinstance(item, tuple):
+                h = email.parser.BytesHeaderParser().parsebytes(item[1])
+                flags = re.search(rb'FLAGS \(([^)]*)\)', item[0]).group(1).decode().split()
+                flags = sorted(f for f in flags if f != '\\Recent')
+                out.append('%s\t%s\t%s' % (h.get('Subject', ''), (h.get(args[1]) or '').strip(),
+                                           ' '.join(flags)))
+        print('\n'.join(sorted(out)))
+    elif cmd == 'append':
+        with open(args[1], 'rb') as f:
+            msg = f.read().replace(b'\r\n', b'\n').replace(b'\n', b'\r\n')
+        flags = '(%s)' % args[2] if len(args) > 2 else None
+        typ, _ = m.append(quote(args[0]), flags, None, msg)
         assert typ == 'OK'
     elif cmd == 'folders':
         typ, data = m.list()

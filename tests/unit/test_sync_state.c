@@ -217,6 +217,51 @@ static void test_lock(void **state)
 	sync_state_close(&second);
 }
 
+/* The account's record beside the folders'; a reader beside the lock. */
+static void test_account_and_reader(void **state)
+{
+	struct sync_state *st = open_state(), *reader = NULL;
+	struct sync_folder_rec rec = { .last_attempt = 7 }, got;
+	char *err = NULL, *text = NULL, **names = NULL;
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(sync_account_get(st, &got, &text, &err), 0);
+	assert_int_equal(sync_account_put(st, &rec, "cannot connect", &err), 0);
+	assert_int_equal(sync_state_commit(st, true, &err), 0);
+	assert_int_equal(sync_folder_names(st, &names, &n, &err), 0);
+	for (size_t i = 0; i < n; i++)
+		assert_string_not_equal(names[i], "");
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	/* The lock is held: a reader opens all the same and sees the commit. */
+	assert_int_equal(sync_state_open_read(dir, "acct", &reader, &err), 0);
+	assert_int_equal(sync_state_begin(reader, &err), 0);
+	assert_int_equal(sync_account_get(reader, &got, &text, &err), 1);
+	assert_int_equal(got.last_attempt, 7);
+	assert_string_equal(text, "cannot connect");
+	free(text);
+	assert_int_equal(sync_intent_put_token(st, "INBOX", 'U', 9, "abc", &err), 0);
+	assert_int_equal(sync_intent_token(st, "INBOX", 'U', 9, &text, &err), 1);
+	assert_string_equal(text, "abc");
+	free(text);
+	assert_int_equal(sync_intent_put(st, "INBOX", 'U', 10, &err), 0);
+	assert_int_equal(sync_intent_token(st, "INBOX", 'U', 10, &text, &err), 0);
+	assert_null(text);
+	sync_state_close(&reader);
+	sync_state_close(&st);
+}
+
+static void test_content_hash(void **state)
+{
+	static const char lf[] = "Subject: a\n\nbody\n", crlf[] = "Subject: a\r\n\r\nbody\r\n";
+
+	(void)state;
+	assert_int_equal(sync_content_hash(lf, strlen(lf)), sync_content_hash(crlf, strlen(crlf)));
+	assert_int_not_equal(sync_content_hash(lf, strlen(lf)), sync_content_hash("Subject: b\n\nbody\n", 17));
+}
+
 static void test_id_hash(void **state)
 {
 	static const char msg[] = "From: a@b\r\nMessage-ID:\r\n <x.1@example.org>\r\n\r\nbody\r\n";
@@ -245,6 +290,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pairs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_intents, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_account_and_reader, setup, teardown),
+		cmocka_unit_test(test_content_hash),
 		cmocka_unit_test(test_id_hash),
 	};
 
