@@ -80,6 +80,7 @@ struct imap_mailbox {
 	bool view_partial;		/* view is a fill's rows so far: no
 					 * threads are kept for them */
 	char *status_seen;		/* the status the UI last took */
+	unsigned status_gen_seen;	/* status_gen when it took it */
 	char *cache_dir;		/* STATE_DIR/hcache/ACCOUNT */
 	char *bodies;			/* the directory of cached bodies */
 	struct hcache *hc;		/* the worker's; NULL when it failed */
@@ -101,6 +102,8 @@ struct imap_mailbox {
 	bool pub_partial;		/* pub is a fill's rows so far (set
 					 * before the publish, taken with pub) */
 	char *status;			/* the connection's state in words */
+	unsigned status_gen;		/* counts the statuses set: the same
+					 * words again (a reconnection) are news */
 	bool online, quit;
 	bool tried;			/* the first connection attempt is over */
 	bool cancelled;			/* the UI gave up a request: reconnect at once */

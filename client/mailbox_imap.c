@@ -229,6 +229,7 @@ int imap_request(struct imap_mailbox *im, struct imap_req *rq, const char **erro
 	if (im->status != NULL && im->online) {
 		free(im->status_seen);
 		im->status_seen = xstrdup(im->status);
+		im->status_gen_seen = im->status_gen;
 	}
 	pthread_mutex_unlock(&im->lock);
 	if (cancelled) {
@@ -401,9 +402,11 @@ static const char *imap_status(struct mailbox *mb)
 		free(im->status_seen);
 		im->status_seen = NULL;
 		now = NULL;
-	} else if (im->status_seen == NULL || strcmp(im->status_seen, im->status) != 0) {
+	} else if (im->status_seen == NULL || im->status_gen_seen != im->status_gen) {
+		/* Set again, even in the same words: the state is new. */
 		free(im->status_seen);
 		im->status_seen = xstrdup(im->status);
+		im->status_gen_seen = im->status_gen;
 		now = im->status_seen;
 	} else {
 		now = NULL;

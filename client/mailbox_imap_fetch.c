@@ -7,7 +7,8 @@
  * it answers with the FETCHes of what changed and the VANISHED UIDs, so an
  * unchanged folder costs that one round trip.  With CONDSTORE only, an
  * unchanged HIGHESTMODSEQ says the same; else UID FETCH 1:* (FLAGS)
- * (CHANGEDSINCE modseq).  Without either, the FLAGS of every message.
+ * (CHANGEDSINCE modseq).  Without either, the FLAGS of every message, in
+ * UID ranges of SCAN_BATCH (libetpan holds each answer whole).
  * When the count still differs from EXISTS (a VANISHED libetpan dropped,
  * an expunge CONDSTORE does not report), UID SEARCH ALL settles which
  * UIDs exist.
@@ -40,6 +41,8 @@
  * and lets go of them: a first open of 100,000 messages never holds every
  * envelope (nor one transaction of them all) in memory. */
 #define FILL_CACHE_ROWS 1000
+/* Messages a FLAGS scan asks of the server at once (scan_all). */
+#define SCAN_BATCH 5000
 
 /* ---- the header cache, on the worker only ----
  * A cache that fails is dropped for this session: it only saves time. */
@@ -552,19 +555,63 @@ static uint64_t max_modseq(uint64_t m, const struct remote_msg *msgs, size_t n)
 	return m;
 }
 
-/* The whole folder's UIDs and flags (no CONDSTORE, no known state). */
-static int scan_all(struct remote_conn *c, struct imap_rows *mine, struct imap_rows *next_r,
-		    uint32_t **missing_r, size_t *n_missing_r, char **error_r)
+/* One range of scan_all: UID FETCH first:last (FLAGS) (last 0: "*"),
+ * appended to *all (*n_all, room for *cap).  What the server says outside
+ * the range (an unsolicited FETCH, "N:*" past the last UID) is left to
+ * its own range, so *all stays in UID order.  0, or -1 with *error_r. */
+static int scan_range(struct remote_conn *c, uint32_t first, uint32_t last,
+		      struct remote_msg **all, size_t *n_all, size_t *cap, char **error_r)
 {
-	struct remote_msg *all;
-	size_t n_all;
+	struct remote_msg *got;
+	size_t n_got;
 
-	if (remote_fetch(c, NULL, 0, false, &all, &n_all, error_r) < 0)
+	if (remote_fetch_range(c, first, last, &got, &n_got, error_r) < 0)
 		return -1;
-	*next_r = imap_rows_merge(mine, all, n_all, IMAP_MERGE_ALL_FLAGS, NULL, 0, missing_r,
-				  n_missing_r);
-	remote_msgs_free(all, n_all);
+	for (size_t k = 0; k < n_got; k++) {
+		if (got[k].uid < first || (last != 0 && got[k].uid > last)) {
+			free(got[k].keywords);
+			continue;
+		}
+		if (*n_all == *cap) {
+			*cap = *cap * 2 + SCAN_BATCH;
+			*all = xreallocarray(*all, *cap, sizeof(**all));
+		}
+		(*all)[(*n_all)++] = got[k];	/* its keywords move */
+	}
+	free(got);	/* no envelopes: FLAGS only */
 	return 0;
+}
+
+/* The whole folder's UIDs and flags (no CONDSTORE, no known state), asked
+ * in UID ranges of about SCAN_BATCH messages: libetpan holds a FETCH
+ * reply whole (~0.5 KB a message: one UID FETCH 1:* of 100,000 held
+ * ~50 MB), each range's is let go before the next, and what it said is
+ * kept compact (a remote_msg, ~40 bytes) for the one merge at the end,
+ * which leaves mine as it was until then (the cache's difference, and a
+ * failure, want the old rows).  The known rows cut the ranges; above
+ * them, ranges SCAN_BATCH UIDs wide up to uidnext (0: unknown), then the
+ * rest ("N:*"). */
+static int scan_all(struct remote_conn *c, struct imap_rows *mine, uint32_t uidnext,
+		    struct imap_rows *next_r, uint32_t **missing_r, size_t *n_missing_r,
+		    char **error_r)
+{
+	struct remote_msg *all = NULL;
+	size_t n_all = 0, cap = 0, k = SCAN_BATCH;
+	uint32_t first = 1;
+	int r = 0;
+
+	/* Each range ends at the last known UID of SCAN_BATCH rows. */
+	for (; r == 0 && k <= mine->n; first = mine->v[k - 1].uid + 1, k += SCAN_BATCH)
+		r = scan_range(c, first, mine->v[k - 1].uid, &all, &n_all, &cap, error_r);
+	for (; r == 0 && uidnext > SCAN_BATCH && first < uidnext - SCAN_BATCH; first += SCAN_BATCH)
+		r = scan_range(c, first, first + SCAN_BATCH - 1, &all, &n_all, &cap, error_r);
+	if (r == 0)
+		r = scan_range(c, first, 0, &all, &n_all, &cap, error_r);
+	if (r == 0)
+		*next_r = imap_rows_merge(mine, all, n_all, IMAP_MERGE_ALL_FLAGS, NULL, 0,
+					  missing_r, n_missing_r);
+	remote_msgs_free(all, n_all);
+	return r;
 }
 
 /* The UIDs from first on, merged into next (new ones without headers,
@@ -580,7 +627,7 @@ static int fetch_new(struct remote_conn *c, struct imap_rows *next, uint32_t fir
 	uint32_t *more;
 	size_t n_got, n_more;
 
-	if (remote_fetch_from(c, first, &got, &n_got, error_r) < 0)
+	if (remote_fetch_range(c, first, 0, &got, &n_got, error_r) < 0)
 		return -1;
 	merged = imap_rows_merge(next, got, n_got, IMAP_MERGE_DELTA, NULL, 0, &more, &n_more);
 	remote_msgs_free(got, n_got);
@@ -703,7 +750,7 @@ int imap_open_folder(struct remote_conn *c, struct imap_mailbox *im, struct imap
 		 * FLAGS scan of 100,000 messages cost ~50 MB of it. */
 		if (settle_uids(c, &next, &missing, &n_missing, error_r) < 0)
 			goto fail;
-	} else if (scan_all(c, mine, &next, &missing, &n_missing, error_r) < 0) {
+	} else if (scan_all(c, mine, sel.uidnext, &next, &missing, &n_missing, error_r) < 0) {
 		goto fail;
 	}
 	/* Fewer rows than EXISTS and UIDs given out past the last known:
@@ -753,7 +800,7 @@ int imap_refresh(struct remote_conn *c, struct imap_mailbox *im, struct imap_row
 			imap_rows_free(&next);
 			return -1;
 		}
-	} else if (scan_all(c, mine, &next, &missing, &n_missing, error_r) < 0) {
+	} else if (scan_all(c, mine, 0, &next, &missing, &n_missing, error_r) < 0) {
 		return -1;
 	}
 	return complete(c, im, mine, &next, missing, n_missing, modseq, error_r);

@@ -135,6 +135,7 @@ void imap_set_status(struct imap_mailbox *im, bool online, char *text)
 	pthread_mutex_lock(&im->lock);
 	free(im->status);
 	im->status = text;
+	im->status_gen++;
 	im->online = online;
 	/* "Connecting" is the one state that is not an outcome. */
 	if (online || strncmp(text, "Connecting", 10) != 0) {
@@ -488,6 +489,9 @@ void *mailbox_imap_worker(void *arg)
 	for (;;) {
 		struct remote_conn *c;
 		char *err = NULL;
+		/* Back after a Ctrl-G: the words say both, so the state shown
+		 * next is not mistaken for the request's outcome. */
+		const char *again = quiet ? " again; the request was cancelled" : "";
 
 		if (quiet) {
 			/* After Ctrl-G the UI says "cancelled": a quick
@@ -517,7 +521,8 @@ void *mailbox_imap_worker(void *arg)
 		pthread_mutex_unlock(&im->lock);
 		if (c != NULL && im->target) {
 			backoff = 1;
-			imap_set_status(im, true, xasprintf("Connected to %s", im->acct.url.host));
+			imap_set_status(im, true,
+					xasprintf("Connected to %s%s", im->acct.url.host, again));
 			session(c, im, &mine, &err);
 		} else if (c != NULL) {
 			char *note = NULL;
@@ -529,8 +534,8 @@ void *mailbox_imap_worker(void *arg)
 				backoff = 1;
 				imap_publish(im, &mine);
 				imap_set_status(im, true, note ? note
-							   : xasprintf("Connected to %s",
-								       im->acct.url.host));
+							   : xasprintf("Connected to %s%s",
+								       im->acct.url.host, again));
 				note = NULL;
 				/* For the sidebar and Tab, when it costs one round
 				 * trip (a STATUS per folder waits for `c ?`); a

@@ -42,6 +42,7 @@ void fetch_flags_reply(struct imapd_session *s, uint32_t seq, const struct store
 {
 	struct sbuf sb = SBUF_INIT;
 
+	imapd_kw_announce(s, m);
 	sbuf_addf(&sb, "* %u FETCH (", seq);
 	/* RFC 7162 3.2.4: with QRESYNC every FETCH response has the UID. */
 	if (s->uid_cmd || s->qresync)
@@ -304,6 +305,8 @@ static int fetch_one(struct imapd_session *s, const struct fetch *f, uint32_t se
 	/* FLAGS go along only when \Seen changed (6.4.5) */
 	if (seen_now)
 		imapd_mbox_note_reported(s->mbox, uid, m->modseq);
+	if ((f->simple & F_FLAGS) || seen_now)
+		imapd_kw_announce(s, m);
 	/* Part numbers need the message parsed; the rest is read from the
 	 * state (BODYSTRUCTURE cached, BODY made from it) or streamed from
 	 * the file. */

@@ -63,13 +63,7 @@ static void do_select(struct imapd_session *s, const struct imap_arg *args, unsi
 		if (m && !(m->flags & STORE_SEEN))
 			unseen = (uint32_t)i + 1;
 	}
-	sess_printf(s, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded)\r\n");
-	/* A read-only mailbox changes no flag for good (RFC 3501 7.1). */
-	if (readonly)
-		sess_printf(s, "* OK [PERMANENTFLAGS ()] Read-only mailbox.\r\n");
-	else
-		sess_printf(s, "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft "
-			       "$Forwarded \\*)] Flags permitted.\r\n");
+	imapd_kw_send_flags(s);
 	sess_printf(s, "* %zu EXISTS\r\n* %zu RECENT\r\n", v->count, v->nrecent);
 	if (unseen)
 		sess_printf(s, "* OK [UNSEEN %u] First unseen.\r\n", unseen);

@@ -348,6 +348,8 @@ static void cmd_store(struct imapd_session *s, const struct imap_arg *args, unsi
 		if (m == NULL)
 			continue;
 		imapd_mbox_note_reported(v, m->uid, m->modseq);
+		/* A new keyword is announced even when .SILENT hides the FETCH. */
+		imapd_kw_announce(s, m);
 		/* RFC 7162 3.1.3: .SILENT still reports the new MODSEQ. */
 		if (!silent)
 			fetch_flags_reply(s, seq, m);

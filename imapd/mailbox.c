@@ -180,6 +180,7 @@ static void view_free(struct mbox_view **vp)
 	free(v->recent);
 	free(v->gone);
 	free(v->saved);
+	imapd_kw_free(v);
 	free(v);
 	*vp = NULL;
 }
@@ -209,6 +210,7 @@ int imapd_mbox_select(struct imapd_session *s, const char *name, bool readonly, 
 
 		view_add(v, m->uid, m->modseq);
 	}
+	imapd_kw_init(v);
 	claim_recent(s, 0);
 	s->state = SESS_SELECTED;
 	return 0;
@@ -327,11 +329,17 @@ void imapd_mbox_sync(struct imapd_session *s, bool allow_expunge, bool force)
 	uint32_t last = v->count ? v->uids[v->count - 1] : 0;
 	while (first > 0 && store_folder_msg(v->f, first - 1)->uid > last)
 		first--;
+	bool new_kw = false;
 	for (size_t i = first; i < n; i++) {
 		const struct store_msg *m = store_folder_msg(v->f, i);
 
 		view_add(v, m->uid, m->modseq);
+		new_kw |= imapd_kw_learn(v, m->keywords);
 	}
+	/* New messages' keywords are announced with them, before EXISTS, as
+	 * Dovecot does: a client sees them in FLAGS before any FETCH. */
+	if (new_kw)
+		imapd_kw_send_flags(s);
 	claim_recent(s, first);
 	if (v->count != old)
 		sess_printf(s, "* %zu EXISTS\r\n", v->count);
@@ -477,7 +485,9 @@ int imapd_mbox_flags_in(struct imapd_session *s, const struct imap_arg *arg, uin
 			continue;
 		if (f[0] == '\\' || !keyword_ok(f))
 			goto bad;
-		sbuf_addf(&kw, "%s%s", kw.len ? " " : "", f);
+		/* The spelling FLAGS announced: "foo" after FLAGS (Foo). */
+		const char *canon = s->mbox ? imapd_kw_canon(s->mbox, f) : NULL;
+		sbuf_addf(&kw, "%s%s", kw.len ? " " : "", canon ? canon : f);
 	}
 	*keywords_r = arena_strdup(s->arena, kw.buf);
 	sbuf_release(&kw);

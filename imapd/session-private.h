@@ -48,6 +48,9 @@ struct mbox_view {
 	size_t nsaved;
 	uint32_t appended;		/* UID this session appended with flags:
 					 * \Recent here though not in new/ */
+	char **kw;			/* keywords announced in FLAGS, sorted
+					 * without case (keywords.c) */
+	size_t nkw, kw_cap;
 };
 
 struct imapd_session {
@@ -248,6 +251,21 @@ extern const struct sess_command cmd_msg_table[];
 extern const struct sess_command cmd_fetch_table[];
 extern const struct sess_command cmd_search_table[];
 extern const struct sess_command cmd_list_table[];
+
+/* keywords.c: the keywords FLAGS announces (see there) */
+/* Adds the words of a space-separated list to v's set; whether any was new. */
+bool imapd_kw_learn(struct mbox_view *v, const char *list);
+/* Fills v's set from the keywords of its snapshot (at SELECT). */
+void imapd_kw_init(struct mbox_view *v);
+void imapd_kw_free(struct mbox_view *v);
+/* The spelling in v's set of keyword word (any case), or NULL when it is
+ * not there.  Owned by v. */
+const char *imapd_kw_canon(const struct mbox_view *v, const char *word);
+/* Sends "* FLAGS (...)" and "* OK [PERMANENTFLAGS (...)]" for the set. */
+void imapd_kw_send_flags(struct imapd_session *s);
+/* Call before a response shows m's flags: sends FLAGS and PERMANENTFLAGS
+ * first when m has a keyword not announced yet. */
+void imapd_kw_announce(struct imapd_session *s, const struct store_msg *m);
 
 /* cmd_fetch.c: FETCH for STORE's replies too */
 void fetch_flags_reply(struct imapd_session *s, uint32_t seq, const struct store_msg *m);

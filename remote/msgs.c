@@ -247,10 +247,10 @@ int remote_fetch(struct remote_conn *c, const uint32_t *uids, size_t n, bool hea
 	return fetch_set(c, remote_uid_set(uids, n), headers, msgs_r, n_r, error_r);
 }
 
-int remote_fetch_from(struct remote_conn *c, uint32_t first, struct remote_msg **msgs_r,
-		      size_t *n_r, char **error_r)
+int remote_fetch_range(struct remote_conn *c, uint32_t first, uint32_t last,
+		       struct remote_msg **msgs_r, size_t *n_r, char **error_r)
 {
-	return fetch_set(c, mailimap_set_new_interval(first, 0), false, msgs_r, n_r, error_r);
+	return fetch_set(c, mailimap_set_new_interval(first, last), false, msgs_r, n_r, error_r);
 }
 
 void remote_msgs_free(struct remote_msg *msgs, size_t n)

@@ -206,11 +206,12 @@ struct remote_msg {
  * order (remote_msgs_free) and *n_r, or -1 with *error_r. */
 int remote_fetch(struct remote_conn *c, const uint32_t *uids, size_t n, bool headers,
 		 struct remote_msg **msgs_r, size_t *n_r, char **error_r);
-/* UID FETCH first:* (UID FLAGS): the messages from UID first on (and,
- * as RFC 3501 reads "first:*" when first is past the last UID, the last
- * message).  0 with *msgs_r in UID order and *n_r, or -1 with *error_r. */
-int remote_fetch_from(struct remote_conn *c, uint32_t first, struct remote_msg **msgs_r,
-		      size_t *n_r, char **error_r);
+/* UID FETCH first:last (UID FLAGS), last 0 meaning "*": the messages
+ * from UID first to last (and, as RFC 3501 reads "first:*" when first is
+ * past the last UID, the last message).  0 with *msgs_r in UID order and
+ * *n_r, or -1 with *error_r. */
+int remote_fetch_range(struct remote_conn *c, uint32_t first, uint32_t last,
+		       struct remote_msg **msgs_r, size_t *n_r, char **error_r);
 void remote_msgs_free(struct remote_msg *msgs, size_t n);
 /* The whole message uid (BODY.PEEK[], so \Seen is not set) appended to
  * out.  0, or -1 with *error_r (also when the UID is gone). */

@@ -10,8 +10,10 @@
 #  2. R with two drafts in the account's \Drafts lists both (newest
 #     first) and recalls the one chosen, not only the newest;
 #  3. the folder list (c then ?) whose LIST the proxy holds says it waits
-#     and Ctrl-G gives it up at once; the index answers keys after, and
-#     the list comes once the server answers again;
+#     and Ctrl-G gives it up at once; the connection made again says so
+#     ("Connected to HOST again; ...", twice: the same words are news
+#     again), the index answers keys after, and the list comes once the
+#     server answers again;
 #  4. through a proxy that takes UIDPLUS and MOVE out of the capabilities
 #     and answers UID EXPUNGE and UID MOVE with BAD: with a message another
 #     client marked \Deleted in the folder, a purge moves nothing, sends no
@@ -188,6 +190,8 @@ unlike "$(tmux_screen)" 'loft: folders|Waiting for the server' "no stale folder 
 selected_again() { [ "$(grep -c ' SELECT ' "$T_DIR/plain.log")" -gt "$selects" ]; }
 until_ok 30 selected_again
 ok $? "the connection given up is made again (a new SELECT)"
+tmux_wait "Connected to 127.0.0.1 again; the request was cancelled" 10
+ok $? "the connection made again says so"
 # Enter once the worker has the folder again (before, a read says "not
 # connected" and the index stays).
 select_msg 'Gamma notes'
@@ -198,6 +202,20 @@ done
 tmux_wait 'body of Gamma notes' 1
 ok $? "the index answers keys after: Enter reads a message"
 tmux_keys q
+# A second cancel: its reconnection, in the same words, says so too.
+tmux_gone "again; the request was cancelled" 5
+ok $? "the first reconnection's words are gone from the screen"
+selects=$(grep -c ' SELECT ' "$T_DIR/plain.log")
+touch "$T_DIR/hold"
+tmux_keys c
+tmux_wait 'Open mailbox' 5
+tmux_keys -l '?'
+tmux_wait 'Waiting for the server' 10
+tmux_keys C-g
+tmux_wait 'cancelled' 3
+until_ok 30 selected_again
+tmux_wait "Connected to 127.0.0.1 again; the request was cancelled" 10
+ok $? "a second cancel's reconnection says so as well"
 tmux_keys c
 tmux_wait 'Open mailbox' 5
 tmux_keys -l '?'

@@ -12,7 +12,9 @@
 #     the rest comes;
 #   - a UIDVALIDITY change removes the bodies cached under the old one;
 #   - Ctrl-G gives up a body fetch the server holds; imap_timeout;
-#   - l ~b WORD is a server SEARCH; without IDLE a NOOP poll.
+#   - l ~b WORD is a server SEARCH; without IDLE a NOOP poll;
+#   - without CONDSTORE a reopen scans the flags in UID ranges of 5,000
+#     and sees the flags set and the messages expunged meanwhile.
 # Everything on 127.0.0.1, every process stopped by pid.
 . "$TOP/tests/tmux.sh"
 . "$TOP/tests/imap_server.sh"
@@ -290,6 +292,43 @@ ok $? "then all 1,500 rows are in"
 quit_loft
 is "$(grep -m1 ENVELOPE "$CMDS" | grep -c ':1500 ')" 1 "the first header fetch is for the highest UIDs"
 diag "header fetches: $(grep ENVELOPE "$CMDS" | sed -E 's/^[A-Za-z0-9]+ UID FETCH ([^ ]+) .*/\1/' | tr '\n' ' ')"
+
+# Without CONDSTORE a reopen scans every message's flags, in UID ranges
+# of 5,000 (libetpan holds an answer whole: one UID FETCH 1:* of 100,000
+# cost ~50 MB); the flag set and the messages expunged meanwhile show.
+imap_py "
+for i in range(1501, 12001):
+    M.append('Big', '(\\\\Seen)', None, ('From: s%d <s%d@example.org>\\r\\nSubject: Big message %d\\r\\n'
+             'Message-ID: <big%d@example.org>\\r\\n\\r\\nbody %d\\r\\n' % (i, i, i, i, i)).encode())
+" -
+stop_proxy
+PROXY_STRIP="CONDSTORE QRESYNC" start_proxy
+ok $? "the proxy restarts, hiding CONDSTORE and QRESYNC"
+flag_scans() { sent | grep -E '^UID FETCH [0-9:*]+ \(UID FLAGS\)$'; }
+open_loft
+tmux_wait 'Msgs:12000 ' 120
+ok $? "a reopen without CONDSTORE brings 10,500 new messages in"
+quit_loft
+diag "flag scans: $(flag_scans | tr '\n' ';')"
+is "$(flag_scans | tr '\n' ';')" \
+	"UID FETCH 1:5000 (UID FLAGS);UID FETCH 5001:10000 (UID FLAGS);UID FETCH 10001:* (UID FLAGS);" \
+	"the flags scanned in ranges of 5,000 UIDs up to UIDNEXT"
+imap_py "
+M.select('Big')
+M.uid('STORE', '7000', '+FLAGS', '(\\\\Flagged)')
+M.uid('STORE', '3,9000', '+FLAGS', '(\\\\Deleted)')
+M.expunge()
+" -
+: > "$CMDS"
+open_loft
+tmux_wait 'Msgs:11998 .*Flag:1 ' 60
+ok $? "reopened: the two messages expunged meanwhile are gone, the flag set shows"
+quit_loft
+diag "flag scans: $(flag_scans | tr '\n' ';')"
+is "$(flag_scans | tr '\n' ';')" \
+	"UID FETCH 1:5000 (UID FLAGS);UID FETCH 5001:10000 (UID FLAGS);UID FETCH 10001:* (UID FLAGS);" \
+	"the flags scanned in ranges of 5,000 known messages"
+is "$(sent | grep -c ENVELOPE)" 0 "and no header fetched again"
 is "$(cat "$T_DIR"/asan.* 2>/dev/null | head -20)" "" "no sanitizer report"
 
 done_testing

@@ -240,6 +240,13 @@ static int group_teardown(void **state)
 	return 0;
 }
 
+/* The account of a URL without one is the URL up to the folder; the
+ * caller frees it. */
+static char *url_account(void)
+{
+	return strndup(url, (size_t)(strstr(url, "/INBOX") - url));
+}
+
 #define NEED_LOFT()                                                             \
 	do {                                                                    \
 		if (loft[0] == '\0') {                                          \
@@ -293,8 +300,7 @@ static void test_open_rows(void **unused)
 /* The last write transaction of the account's header cache. */
 static size_t cache_txn(void)
 {
-	/* The account of a URL without one is the URL up to the folder. */
-	char *account = strndup(url, (size_t)(strstr(url, "/INBOX") - url));
+	char *account = url_account();
 	char *cdir = hcache_dir(cfg, account);
 	MDB_env *e;
 	MDB_envinfo info = { 0 };
@@ -444,13 +450,15 @@ static void input_copy(struct mailbox *m, size_t i, struct thread_input *in, str
 static void test_threads_added(void **unused)
 {
 	struct thread_input in[16];
-	struct arena *pool = arena_new(0);
+	struct arena *pool;
 	struct sbuf tmp = SBUF_INIT;
-	size_t n = mailbox_count(mb);
+	size_t n;
 	struct thread *t, *all;
 
 	(void)unused;
-	NEED_LOFT();
+	NEED_LOFT();	/* before anything touches mb or url */
+	pool = arena_new(0);
+	n = mailbox_count(mb);
 	assert_true(n > 0 && n < 15);
 	for (size_t i = 0; i < n; i++)
 		input_copy(mb, i, &in[i], pool, &tmp);
@@ -489,13 +497,15 @@ static int count_keys(const struct hcache_msg *m, void *ctx)
  * (version 3), and threading asks them of the cache. */
 static void test_v2_cache_upgraded(void **unused)
 {
-	char *account = strndup(url, (size_t)(strstr(url, "/INBOX") - url));
-	char *cdir = hcache_dir(cfg, account), *err = NULL;
-	size_t n = mailbox_count(mb), keyed = 0;
+	char *account, *cdir, *err = NULL;
+	size_t n, keyed = 0;
 	struct hcache *hc;
 
 	(void)unused;
-	NEED_LOFT();
+	NEED_LOFT();	/* before anything touches mb or url */
+	account = url_account();
+	cdir = hcache_dir(cfg, account);
+	n = mailbox_count(mb);
 	mailbox_close(&mb);
 	assert_int_equal(hcache_test_make_v2(cdir), n);
 	mb = open_url();
@@ -577,12 +587,14 @@ static void test_threads_from_cache(void **unused)
 {
 	char big_url[200];
 	struct mailbox *m;
-	struct through th = { NULL, arena_new(0), SBUF_INIT, 0 };
-	struct thread_input *in = calloc(BIG_N, sizeof(*in));
+	struct through th = { NULL, NULL, SBUF_INIT, 0 };
+	struct thread_input *in;
 	struct thread *t, *u;
 
 	(void)unused;
-	NEED_LOFT();
+	NEED_LOFT();	/* before anything is allocated */
+	th.pool = arena_new(0);
+	in = calloc(BIG_N, sizeof(*in));
 	make_big();
 	snprintf(big_url, sizeof(big_url), "%.*s/Big", (int)(strstr(url, "/INBOX") - url), url);
 	assert_int_equal(mailbox_open(&env, big_url, 0, &m, &(const char *){ NULL }), 0);
@@ -630,8 +642,7 @@ static __attribute__((noinline)) void dirty_stack(void)
  * Leaves the cache as it was. */
 static void test_envelope_gone_from_cache(void **unused)
 {
-	char *account = strndup(url, (size_t)(strstr(url, "/INBOX") - url));
-	char *cdir = hcache_dir(cfg, account), *err = NULL;
+	char *account, *cdir, *err = NULL;
 	struct sbuf e = SBUF_INIT;
 	struct hcache_msg kept;
 	struct mailbox_msg m;
@@ -639,7 +650,9 @@ static void test_envelope_gone_from_cache(void **unused)
 	const char *why = NULL;
 
 	(void)unused;
-	NEED_LOFT();
+	NEED_LOFT();	/* before anything touches mb or url */
+	account = url_account();
+	cdir = hcache_dir(cfg, account);
 	mailbox_msg(mb, 0, &m);
 	hc = hcache_open(cdir, &err);	/* mb's environment, shared */
 	assert_non_null(hc);
