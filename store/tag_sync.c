@@ -717,7 +717,14 @@ static int merge_message(struct ts *ts, const char *id, const char **error_r)
 		known[i + 1] = cv[i].known && base != NULL;
 	}
 	merged = tag_sync_merge(base, sides, known, n + 1);
-	if (!same_set(tags, merged) || base == NULL || !same_set(base, merged)) {
+	/* With nothing on any side, no agreed set is recorded: the first
+	 * change from empty is an addition, which the union (no agreed set)
+	 * and the three-way merge (an empty one) decide alike; and writing a
+	 * property rewrites the message's whole notmuch document, once per
+	 * new message after a first sync. */
+	bool empty = merged[0] == '\0' && base == NULL && same_set(tags, merged);
+
+	if (!empty && (!same_set(tags, merged) || base == NULL || !same_set(base, merged))) {
 		notmuch_status_t st = write_tags(ts, msg, tags, merged, base);
 
 		if (st != 0)

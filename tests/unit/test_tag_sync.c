@@ -387,6 +387,34 @@ static void test_quick(void **unused)
 	fx_close(&x);
 }
 
+/* A message with no tag to carry and no keyword on any copy gets no agreed
+ * set written: the pass that looks at new untagged mail leaves notmuch as
+ * it was, so the next pass is quick (before, every such message's document
+ * was rewritten, and the next pass had to look again). */
+static void test_untagged(void **unused)
+{
+	struct fx x;
+	const char *err = NULL;
+
+	fx_open(&x, "untagged");
+	add_msg(&x, "INBOX", msg_a, NULL);
+	scan(&x);
+	index_close(&x.ix);
+	assert_int_equal(tag_sync_store(x.store, &x.r, &err), 0);
+	add_msg(&x, "INBOX", msg_b, NULL);
+	assert_int_equal(index_open(root, NULL, true, &x.ix, &err), 0);
+	scan(&x);
+	index_close(&x.ix);
+	assert_int_equal(tag_sync_store(x.store, &x.r, &err), 0);
+	assert_false(x.r.quick);
+	assert_true(x.r.messages >= 1);
+	assert_int_equal(x.r.tags_changed, 0);
+	assert_int_equal(tag_sync_store(x.store, &x.r, &err), 0);
+	assert_true(x.r.quick);
+	assert_int_equal(index_open(root, NULL, true, &x.ix, &err), 0);
+	fx_close(&x);
+}
+
 /* A new database (another UUID) makes a full pass; marks that say a
  * later revision than the database's too. */
 static void test_marks(void **unused)
@@ -429,6 +457,7 @@ int main(void)
 		cmocka_unit_test(test_maildirpp),
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_quick),
+		cmocka_unit_test(test_untagged),
 		cmocka_unit_test(test_marks),
 	};
 
