@@ -30,7 +30,7 @@ test: all $(UNIT_TESTS) $(REPLAYERS) $(TEST_TOOLS) check-layers
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $(TEST_ENV) $$t; done
 	@set -e; for n in $(FUZZ_NAMES); do echo "== replay $$n"; \
 		$(TEST_ENV) $(O)/tests/replay_$$n tests/fuzz/corpus/$$n; done
-	$(TEST_ENV) prove -f $(if $(filter true,$(CI)),,-j2) tests/*.t
+	$(TEST_ENV) prove -f --timer $(if $(filter true,$(CI)),,-j2) tests/*.t
 
 # Lower layers never include upper ones (DESIGN.md).  Only client/main.c may
 # include ui/ and daemon/; localmta/ and imapd/ never include each other;
