@@ -214,24 +214,6 @@ void imap_cache_known(struct imap_mailbox *im, struct imap_pending *p)
 	free(err);	/* the load that follows meets it again */
 }
 
-/* Whether uid is in v[0..n) (ascending). */
-static bool uid_in(const uint32_t *v, size_t n, uint32_t uid)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (v[mid] == uid)
-			return true;
-		if (v[mid] < uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
-}
-
 /* Tells the cache how old became now; fetched[0..n_fetched) (ascending)
  * are the UIDs whose headers were fetched.  The merge moved old's
  * headers into now, so only that list tells which rows the cache lacks:
@@ -259,7 +241,7 @@ static bool cache_update(struct imap_mailbox *im, const struct imap_rows *old,
 			gone[n_gone++] = old->v[o++].uid;
 		was = o < old->n && old->v[o].uid == r->uid ? &old->v[o++] : NULL;
 		/* A row written during the fill has no envelope here now. */
-		if (r->envelope != NULL && (was == NULL || uid_in(fetched, n_fetched, r->uid)))
+		if (r->envelope != NULL && (was == NULL || remote_uid_in(fetched, n_fetched, r->uid)))
 			row_to_cache(r, &put[n_put++]);
 		else if (was != NULL && (was->flags != r->flags ||
 			 imap_keywords_differ(was->keywords, r->keywords)))

@@ -419,8 +419,7 @@ int remote_store_keywords(struct remote_conn *c, const uint32_t *uids, size_t n,
 	return 0;
 }
 
-/* Whether uid is in v[0..n) (ascending). */
-static bool uid_in(const uint32_t *v, size_t n, uint32_t uid)
+bool remote_uid_in(const uint32_t *v, size_t n, uint32_t uid)
 {
 	size_t lo = 0, hi = n;
 
@@ -451,7 +450,7 @@ static int others_marked(struct remote_conn *c, const uint32_t *uids, size_t n, 
 	if (remote_search(c, "DELETED", &marked, &n_marked, error_r) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++)
-		mine += uid_in(marked, n_marked, uids[i]);
+		mine += remote_uid_in(marked, n_marked, uids[i]);
 	free(marked);
 	others = n_marked - mine;
 	if (others == 0)

@@ -238,6 +238,8 @@ int remote_store_flags(struct remote_conn *c, const uint32_t *uids, size_t n, in
  * others are marked.  (A message another client marks between the SEARCH
  * and the EXPUNGE goes too: one round trip's window.)  0, or -1. */
 int remote_expunge(struct remote_conn *c, const uint32_t *uids, size_t n, char **error_r);
+/* Whether uid is in v[0..n), which is ascending (a binary search). */
+bool remote_uid_in(const uint32_t *v, size_t n, uint32_t uid);
 /* UID COPY to folder (UTF-8); with move, UID MOVE when offered, else the
  * copy then remote_expunge (without UIDPLUS, where other messages are
  * marked \Deleted, nothing is copied and the call fails).  0, or -1 with
