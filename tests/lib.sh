@@ -74,9 +74,23 @@ skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 
 done_testing() { echo "1..$T_NUM"; [ "$T_FAILED" -eq 0 ]; }
 
-# A free TCP port on 127.0.0.1 (the kernel picks; racy but fine for tests).
+# A free TCP port on 127.0.0.1.  Scripts run in parallel (prove -j): a
+# port the kernel picked for bind(0) comes from the ephemeral range, where
+# any test's outgoing connection may take it before the server named for
+# it binds it.  So a random port below that range, free at the time.
 free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+	python3 -c 'import random, socket
+lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+while True:
+    p = random.randrange(10000, lo if lo > 11000 else 32768)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p)); break
+    except OSError:
+        pass
+    finally:
+        s.close()
+print(p)'
 }
 
 # Writes $T_DIR/mailrc with the store under $T_DIR/Mail plus any extra lines
