@@ -268,10 +268,10 @@ is "$(sent | grep -c 'FETCH 1:\* (UID FLAGS)$')" 0 "and never a scan of every me
 # keys answered meanwhile.  The proxy slows each header fetch down.
 imap_server_mkfolder Big
 imap_py "
-for i in range(1, 1501):
-    M.append('Big', '(\\\\Seen)', None, ('From: sender%d <s%d@example.org>\\r\\nTo: me@example.org\\r\\n'
+multiappend('Big', '(\\\\Seen)', [('From: sender%d <s%d@example.org>\\r\\nTo: me@example.org\\r\\n'
              'Subject: Big message %d\\r\\nMessage-ID: <big%d@example.org>\\r\\n'
-             'Date: Mon, 2 Jun 2025 10:00:00 +0000\\r\\n\\r\\nbody %d\\r\\n' % (i, i, i, i, i)).encode())
+             'Date: Mon, 2 Jun 2025 10:00:00 +0000\\r\\n\\r\\nbody %d\\r\\n' % (i, i, i, i, i)).encode()
+             for i in range(1, 1501)])
 " -
 stop_proxy
 start_proxy 0.5
@@ -297,9 +297,9 @@ diag "header fetches: $(grep ENVELOPE "$CMDS" | sed -E 's/^[A-Za-z0-9]+ UID FETC
 # of 5,000 (libetpan holds an answer whole: one UID FETCH 1:* of 100,000
 # cost ~50 MB); the flag set and the messages expunged meanwhile show.
 imap_py "
-for i in range(1501, 12001):
-    M.append('Big', '(\\\\Seen)', None, ('From: s%d <s%d@example.org>\\r\\nSubject: Big message %d\\r\\n'
-             'Message-ID: <big%d@example.org>\\r\\n\\r\\nbody %d\\r\\n' % (i, i, i, i, i)).encode())
+multiappend('Big', '(\\\\Seen)', [('From: s%d <s%d@example.org>\\r\\nSubject: Big message %d\\r\\n'
+             'Message-ID: <big%d@example.org>\\r\\n\\r\\nbody %d\\r\\n' % (i, i, i, i, i)).encode()
+             for i in range(1501, 12001)])
 " -
 stop_proxy
 PROXY_STRIP="CONDSTORE QRESYNC" start_proxy
