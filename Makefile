@@ -74,7 +74,7 @@ include tests/module.mk bench/module.mk doc/module.mk
 
 LIB_OBJ := $(call obj,$(LIB_SRC))
 
-.PHONY: all deps run check test install clean fuzz bench check-layers
+.PHONY: all deps run check test unit install clean fuzz bench check-layers
 # Keep objects make considers intermediate (test and fuzz objects).
 .SECONDARY:
 all: $(O)/loft

@@ -39,8 +39,16 @@ SLOW_TESTS := ui_imap_reopen_dovecot ui_imap_reopen sync_daemon_oauth ui_search_
 TEST_SCRIPTS := $(filter $(wildcard tests/*.t),$(patsubst %,tests/%.t,$(SLOW_TESTS))) \
 	$(filter-out $(patsubst %,tests/%.t,$(SLOW_TESTS)),$(sort $(wildcard tests/*.t)))
 
-test: all $(UNIT_TESTS) $(REPLAYERS) $(TEST_TOOLS) check-layers
-	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $(TEST_ENV) $$t; done
+# The unit tests also run PROVE_JOBS at a time (each in its own mkdtemp
+# directory), their output then printed whole, one after the other.
+unit: all $(UNIT_TESTS)
+	@rm -f $(UNIT_TESTS:=.out) $(UNIT_TESTS:=.rc)
+	@printf '%s\n' $(UNIT_TESTS) | $(TEST_ENV) xargs -P$(PROVE_JOBS) -I{} \
+		sh -c '{} > {}.out 2>&1; echo $$? > {}.rc'
+	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; cat $$t.out; \
+		[ "$$(cat $$t.rc)" = 0 ] || { echo "$$t failed (status $$(cat $$t.rc))"; exit 1; }; done
+
+test: all check-layers unit $(REPLAYERS) $(TEST_TOOLS)
 	@set -e; for n in $(FUZZ_NAMES); do echo "== replay $$n"; \
 		$(TEST_ENV) $(O)/tests/replay_$$n tests/fuzz/corpus/$$n; done
 	$(TEST_ENV) prove -f --timer -j$(PROVE_JOBS) $(TEST_SCRIPTS)
