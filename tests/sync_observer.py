@@ -105,13 +105,22 @@ def main():
         folder, n, prefix = args[0], int(args[1]), args[2]
         flags = '(%s)' % args[3] if len(args) > 3 else None
         m.create(quote(folder))
-        for i in range(1, n + 1):
-            msg = ('From: seed@example.org\r\nTo: ann@example.org\r\n'
-                   'Subject: %s %d\r\nMessage-ID: <%s.%d@example.org>\r\n'
-                   'Date: Mon, 1 Jan 2024 10:00:00 +0000\r\n\r\n'
-                   'body of %s %d\r\n' % (prefix, i, prefix, i, prefix, i))
-            typ, _ = m.append(quote(folder), flags, None, msg.encode())
-            assert typ == 'OK'
+        # In order, 500 to a MULTIAPPEND (RFC 3502) with LITERAL+: one
+        # round trip each, where 4,000 APPENDs one by one took a minute.
+        for b in range(1, n + 1, 500):
+            tag = b'seed%d' % b
+            cmd = [tag, b' APPEND ', quote(folder).encode()]
+            for i in range(b, min(b + 500, n + 1)):
+                msg = ('From: seed@example.org\r\nTo: ann@example.org\r\n'
+                       'Subject: %s %d\r\nMessage-ID: <%s.%d@example.org>\r\n'
+                       'Date: Mon, 1 Jan 2024 10:00:00 +0000\r\n\r\n'
+                       'body of %s %d\r\n' % (prefix, i, prefix, i, prefix, i)).encode()
+                cmd += [b' ' + flags.encode() if flags else b'', b' {%d+}\r\n' % len(msg), msg]
+            m.send(b''.join(cmd) + b'\r\n')
+            line = m.readline()
+            while not line.startswith(tag + b' '):
+                line = m.readline()
+            assert line.startswith(tag + b' OK'), line
     elif cmd in ('dump', 'sysdump'):
         for folder in args:
             print('\n'.join(remote_dump(m, folder, cmd == 'sysdump')))
