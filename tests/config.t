@@ -123,7 +123,7 @@ run_loft -F "$T_DIR/broken" show "$T_DIR/cron.eml"
 is "$RC" 78 "other commands still stop with 78"
 
 P=$(free_port)
-printf 'set folder=%s smtp_listen=127.0.0.1:%s\nset queue_interval=soon\n' "$T_DIR/Mail" "$P" > "$T_DIR/broken-d"
+printf 'set folder=%s imap_listen= smtp_listen=127.0.0.1:%s\nset queue_interval=soon\n' "$T_DIR/Mail" "$P" > "$T_DIR/broken-d"
 bg "$LOFT" -F "$T_DIR/broken-d" daemon 2> "$T_DIR/d.err"
 DP=$!
 for _ in $(seq 100); do grep -q 'started, pid' "$T_DIR/d.err" && break; kill -0 "$DP" 2>/dev/null || break; sleep 0.1; done

@@ -255,7 +255,7 @@ if [ "$(id -u)" = 0 ] && command -v swaks >/dev/null; then
 	U=$T_DIR/user
 	mkdir -p "$U/Mail" && chown nobody:nogroup "$U/Mail" && chmod o+x "$T_DIR" "$U"
 	UP=$(free_port)
-	printf 'set folder=%s hostname=mx.test smtp_listen=127.0.0.1:%s local_domains=example.org log_level=info\n' \
+	printf 'set folder=%s imap_listen= hostname=mx.test smtp_listen=127.0.0.1:%s local_domains=example.org log_level=info\n' \
 		"$U/Mail" "$UP" > "$U/rc"
 	chmod 644 "$U/rc"
 	echo "$PW" | "$LOFT" -F "$U/rc" passwd --stdin phone >/dev/null

@@ -17,7 +17,7 @@ SINK=$(command -v smtp-sink || echo /usr/sbin/smtp-sink)
 A_RC=$T_DIR/a.rc
 a_rc() {	# a_rc SMARTHOST-LINES...: rewrites A's mailrc
 	{
-		echo "set folder=$T_DIR/A hostname=relay-a.test from=me@a.test local_domains=a.test"
+		echo "set folder=$T_DIR/A imap_listen= hostname=relay-a.test from=me@a.test local_domains=a.test"
 		echo "set log_level=info queue_retry_min=1 relay_timeout=10"
 		printf '%s\n' "$@"
 	} > "$A_RC"
@@ -197,7 +197,7 @@ ok $? "a test CA and a certificate for localhost signed by it"
 BPORT=$(free_port)
 B_RC=$T_DIR/b.rc
 cat > "$B_RC" <<EOF
-set folder=$T_DIR/B hostname=localhost local_domains=b.test log_level=info queue_interval=1h
+set folder=$T_DIR/B imap_listen= hostname=localhost local_domains=b.test log_level=info queue_interval=1h
 set smtp_listen=127.0.0.1:$BPORT tls_cert=$T_DIR/ca/b.pem tls_key=$T_DIR/ca/b.key
 EOF
 echo "relay-secret-9" | "$LOFT" -F "$B_RC" passwd --stdin relay-a >/dev/null
