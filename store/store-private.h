@@ -281,9 +281,13 @@ int store_arrivals(struct store_folder *f, const struct state_header *hdr,
 void store_image_key_of(struct store_image_key *key, const struct state_header *hdr,
 			const uint64_t stamps[STATE_STAMPS]);
 /* Replaces the snapshot with the image kept in the state when it was read
- * at key (the state's header and stamps now, which the files agree with).
- * 1 loaded, 0 none usable (the snapshot is left as it was). */
-int store_image_load(struct store_folder *f, const struct store_image_key *key);
+ * at key (the state's header and stamps now, which the files agree with):
+ * 1.  older: an image read at an older key of the same UIDVALIDITY, with
+ * few changes since, is loaded too: 2, *got_r its key (the caller replays
+ * the changes since got_r->highestmodseq).  0 none usable (the snapshot
+ * may be emptied: build it anew). */
+int store_image_load(struct store_folder *f, const struct store_image_key *key, bool older,
+		     struct store_image_key *got_r);
 
 /* ---- notify.c ---- */
 

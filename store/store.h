@@ -296,12 +296,16 @@ int store_folder_cache_put(struct store_folder *f, const char *name, size_t len,
 			   const char **error_r);
 /* Keeps the snapshot in the folder's state as one block, so that the next
  * open of the folder, unchanged by then, copies it back rather than
- * reading every record (the client's warm first screen).  Only a snapshot
- * the open built from the state, unchanged since in this process and
- * with every thread key read, is kept (else nothing is done); one state
- * transaction (~100 bytes a message) that wakes no other process.  Any
- * later change to the folder by anyone makes the next open ignore it.
- * 0 or -1. */
+ * reading every record (the client's warm first screen), and one after a
+ * few changes copies it and replays those (fewer than 1,000 + a tenth of
+ * the folder; an IMAP server's SELECT after a new message).  Only a
+ * snapshot the open built from the state (or from an image and more than
+ * 1,000 + count/32 changes), unchanged since in this process and with
+ * every thread key read (not asked with STORE_OPEN_NO_THREADKEYS, whose
+ * images are kept apart), is kept (else nothing is done); one state
+ * transaction per 16,384 messages (~100 bytes a message) that wakes no
+ * other process.  A UIDVALIDITY change or many changes make the next
+ * open ignore it.  0 or -1. */
 int store_folder_keep_snapshot(struct store_folder *f, const char **error_r);
 uint32_t store_folder_uidvalidity(const struct store_folder *f);
 uint32_t store_folder_uidnext(const struct store_folder *f);
