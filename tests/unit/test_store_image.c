@@ -417,6 +417,51 @@ static void test_image_server(void **unused)
 	store_close(&store);
 }
 
+/* A message in new/ when the image was kept, claimed as \Recent since (to
+ * cur/, no new MODSEQ): the open that replays onto the image reads its
+ * record again, so its location and flags are the walk's. */
+static void test_image_new_claimed(void **unused)
+{
+	struct store *store = open_store("image-claimed"), *srv;
+	struct store_settings set = { .root = root };
+	uint32_t uids[3], *claimed = NULL;
+	size_t n_claimed = 0;
+	struct store_folder *f = filled(store, uids), *g;
+	const char *err;
+
+	store_folder_close(&f);
+	assert_int_equal(store_deliver_file(store, "INBOX", msgs[0], strlen(msgs[0]), 0, &err), 1);
+	assert_int_equal(store_open(&set, STORE_OPEN_NO_THREADKEYS, &srv, &err), 0);
+	g = open_folder(srv, "INBOX");		/* gives the delivery its UID */
+	store_folder_close(&g);
+	g = open_folder(srv, "INBOX");		/* a walk: kept */
+	const struct store_msg *m = store_folder_msg(g, 3);
+	uint32_t uid = m->uid;
+
+	assert_true(m->flags & STORE_RECENT);
+	assert_int_equal(strncmp(m->location, "new/", 4), 0);
+	assert_true(g->image_keep);
+	assert_int_equal(store_folder_keep_snapshot(g, &err), 0);
+	store_folder_close(&g);
+	f = open_folder(store, "INBOX");
+	assert_int_equal(store_claim_recent(f, &uid, 1, &claimed, &n_claimed, &err), 0);
+	assert_int_equal(n_claimed, 1);
+	free(claimed);
+	store_folder_close(&f);
+	g = open_folder(srv, "INBOX");
+	assert_non_null(g->image);
+	m = store_folder_find(g, uid);
+	assert_false(m->flags & STORE_RECENT);
+	assert_int_equal(strncmp(m->location, "cur/", 4), 0);
+	f = walked(store);
+	assert_string_equal(store_folder_find(f, uid)->location, m->location);
+	assert_int_equal(store_folder_find(f, uid)->flags, m->flags);
+	store_folder_close(&f);
+	store_folder_close(&g);
+	store_close(&srv);
+	store_close(&store);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -426,6 +471,7 @@ int main(void)
 		cmocka_unit_test(test_image_garbled),
 		cmocka_unit_test(test_image_parts),
 		cmocka_unit_test(test_image_server),
+		cmocka_unit_test(test_image_new_claimed),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
