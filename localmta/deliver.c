@@ -241,6 +241,22 @@ static void add_flag(struct target *t, const char *flag)
 	sbuf_addstr(&t->keywords, flag);
 }
 
+/* Adds the words of list that t does not have yet. */
+static void add_keywords(struct target *t, const char *list)
+{
+	for (const char *p = list; *p != '\0';) {
+		size_t len = strcspn(p, " ");
+
+		if (len > 0 && !store_keywords_has(t->keywords.buf, p, len)) {
+			if (t->keywords.len)
+				sbuf_addch(&t->keywords, ' ');
+			sbuf_add(&t->keywords, p, len);
+		}
+		p += len;
+		p += strspn(p, " ");
+	}
+}
+
 /* Queues a copy for a Sieve redirect, keeping the envelope sender; the
  * Delivered-To line in the copy stops it coming back here forever. */
 static int redirect(struct deliver *a, const struct deliver_request *req, const char *data,
@@ -452,6 +468,8 @@ enum deliver_status deliver_message(struct deliver *a, const struct deliver_requ
 		sbuf_init(&targets[0].keywords, 0);
 		n_targets = 1;
 	}
+	for (size_t i = 0; i < n_targets && req->keywords != NULL; i++)
+		add_keywords(&targets[i], req->keywords);
 	/* The model is done with: its memory is not kept through the stores
 	 * and the indexing (the peak is what a big message costs). */
 	message_free(&msg);
