@@ -6,6 +6,7 @@
 #  - after a UIDVALIDITY change the messages already pulled are matched
 #    on size and Message-ID from a header FETCH: only the new message's
 #    body is fetched (before: every body again);
+#  - the keywords of a pulled IMAP message become its notmuch tags;
 #  - a message that Sieve redirects goes through loft's queue once, also
 #    when loft sync is killed at each step of the pull and run again, and
 #    a message with too many hops (a loop) is refused and left upstream;
@@ -82,6 +83,19 @@ is "$n" 4 "each stored once"
 bodies=$(grep -c 'BODY.PEEK\[\]' "$T_DIR/proxy.log")
 is "$bodies" 1 "one body FETCH, after a header FETCH" || diag "$(grep FETCH "$T_DIR/proxy.log")"
 like "$(grep 'BODY.PEEK\[\]' "$T_DIR/proxy.log")" "UID FETCH [0-9]+ " "of one message, the new one"
+
+# ---- keywords of a pulled message become notmuch tags ----
+printf 'From: a@example.org\nSubject: kw-pull\nMessage-ID: <kw-pull@example.org>\n\nkeywords\n' \
+	> "$T_DIR/kw.eml"
+python3 "$TOP/tests/sync_observer.py" "$PORT" ann annpass1 append INBOX "$T_DIR/kw.eml" 'pullkw $Label2'
+probe append INBOX kw-none
+sync_up
+is "$RC" 0 "a message with keywords upstream: exit 0" || diag "$ERR"
+"$LOFT" search 'tag:pullkw' > "$T_DIR/search" 2>&1
+like "$(cat "$T_DIR/search")" "kw-pull" "its keyword is a notmuch tag (before: none, pull mode had no tags)"
+unlike "$(cat "$T_DIR/search")" "kw-none" "a message without it is not tagged"
+"$LOFT" search 'tag:$Label2' > "$T_DIR/search" 2>&1
+like "$(cat "$T_DIR/search")" "kw-pull" "every keyword (\$Label2 too)"
 
 # ---- Sieve redirect: through the queue once ----
 account delete
