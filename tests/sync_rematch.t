@@ -13,20 +13,7 @@
 . "$TOP/tests/sync_lib.sh"
 command -v notmuch >/dev/null || skip_all "notmuch CLI not installed (tests/deps.sh installs it)"
 
-dovecot_start
-ok $? "a private Dovecot starts" || { done_testing; exit; }
-obs seed INBOX 5 rm '\Seen'
-store_rc a
-lsync a
-is "$RC" 0 "first sync exits 0" || diag "$ERR"
-export NOTMUCH_CONFIG=$T_DIR/notmuch-config
-printf '[database]\npath=%s\n' "$T_DIR/a/Mail" > "$NOTMUCH_CONFIG"
-is "$(notmuch count '*')" 5 "notmuch sees the synced messages"
-
-# kw ID: the provider's keywords of <ID>; lkw: the store's (loft imapd).
-kw() { obs dump INBOX | sed -n "s/^INBOX <$1> //p"; }
-lkw() { sobs a dump INBOX | sed -n "s/^INBOX <$1> //p"; }
-tags() { notmuch search --output=tags "id:$1" | tr '\n' ' '; }
+store_a_synced 5 rm
 uidvalidity_change() {
 	dovecot_stop
 	rm -f "$DV/mail/ann/dovecot-uidlist" "$DV/mail/ann"/dovecot.index*
