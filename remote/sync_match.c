@@ -121,7 +121,7 @@ static void push_op(struct flag_op **v, size_t *n, size_t *cap, uint32_t uid, ui
  * together, and m collects what each side lacks of them (applied before
  * the pairs are committed, so a run killed in between matches again).
  * Keywords likewise, in this run: the union of both sides, applied here
- * at once (a side that keeps no new keywords is left as it is).
+ * at once.
  * 0, or -1. */
 static int make_pair(struct sync_run *run, struct ident *local, struct ident *remote,
 		     struct matched *m, char **error_r)
@@ -138,6 +138,13 @@ static int make_pair(struct sync_run *run, struct ident *local, struct ident *re
 	if (lm != NULL && (!sync_keywords_equal(here, p.keywords) ||
 			   !sync_keywords_equal(there, p.keywords)))
 		ret = sync_keywords_apply(run, &p, here, there, p.keywords, error_r);
+	if (ret == 1) {
+		/* The server keeps no new keywords: what it has is agreed, so
+		 * the next run does not take the store's for removed there. */
+		free(p.keywords);
+		p.keywords = xstrdup(there);
+		ret = 0;
+	}
 	if (ret >= 0)
 		ret = sync_pair_put(run->ctx->st, run->local, &p, error_r);
 	free(p.keywords);
