@@ -122,6 +122,13 @@ for p in $POINTS; do
 	probe append INBOX "$s"
 	(LOFT_CRASH_AT=$p exec "$LOFT" sync up > /dev/null 2>&1)
 	is "$?" 137 "killed at $p"
+	if [ "$p" = queue.added ]; then
+		run_loft queue list
+		like "$OUT" "\(held\)" "killed at queue.added: loft queue list shows the redirect held"
+		timeout 60 "$LOFT" queue flush > /dev/null 2>&1
+		is "$(grep -lP -- "^Subject: \\Q$s\\E\r?$" "$T_DIR"/fake/* 2>/dev/null | wc -l)" 0 \
+			"and a queue run leaves it alone until the pull records it"
+	fi
 	sync_up
 	is "$RC" 0 "the pull after the kill at $p: exit 0" || diag "$ERR"
 	is "$(sent "$s")" 1 "killed at $p: the redirect sent once"
