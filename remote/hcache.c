@@ -4,11 +4,25 @@
  *   "N"                    the next folder id (uint32)
  *   "F" FOLDER             id, UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ
  *   "M" ID(be32) UID(be32) one message (see encode_msg)
+ *   "R" ID(be32) UID(be32) the same message's numbers and keywords (see
+ *                          encode_hot), written with its "M" record
  *   "B" ID(be32) NAME      UIDVALIDITY (uint32), then a client's bytes
  * A short numeric id keeps message keys at 9 bytes whatever the folder's
  * name, and big-endian numbers make a cursor walk UIDs in order.  The
  * cache is a copy of what the server says, so a record that does not
- * decode is an error for the caller to answer by dropping the cache. */
+ * decode is an error for the caller to answer by dropping the cache.
+ *
+ * The "R" records are the hot half of the cache: a client opening a
+ * folder needs every message's flags, size and dates but the headers of a
+ * screenful only, and ~40 bytes a message are read in a few ms where the
+ * full records (~1.2 KB each with the ENVELOPE) took ~80-200 ms for
+ * 100,000.  A walk that wants no header string reads them when the
+ * folder's record says they are complete (its hot field); the records
+ * of a cache written before them (a folder record of the old, shorter
+ * size) are read in full until hcache_folder_open makes them.  An older
+ * loft meeting a folder record of the new size refuses it as garbled
+ * (and drops the cache for its session), so it never writes "M" records
+ * that the "R" ones would then misstate. */
 #include "remote/hcache.h"
 #include "lib/config.h"
 #include "lib/mapdrop.h"
@@ -19,6 +33,7 @@
 #include <errno.h>
 #include <lmdb.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +43,11 @@
 /* A long walk lets go of the map's pages this often (see walk). */
 #define WALK_RELEASE_EVERY 4096
 #define MSG_KEY_SIZE 9
+/* The layout of the "R" records; a folder whose hot field says another
+ * has them made again. */
+#define HOT_VERSION 1
+/* Bits of an "R" record's own flags byte. */
+#define HOT_HAS_THREADKEY 0x01	/* its "M" record has a thread key */
 
 struct hcache {
 	MDB_env *env;
@@ -44,7 +64,11 @@ static struct hcache *open_list;
 struct folder_rec {
 	uint32_t id, uidvalidity, uidnext;
 	uint64_t highestmodseq;
+	uint32_t hot;		/* HOT_VERSION: the "R" records are complete;
+				 * 0: not made yet (a cache written before) */
 };
+/* The size a folder record had before the hot field. */
+#define FOLDER_REC_V1 offsetof(struct folder_rec, hot)
 
 static int mdb_fail(char **error_r, const struct hcache *hc, const char *what, int rc)
 {
@@ -73,11 +97,17 @@ static uint32_t get_be32(const unsigned char *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static void msg_key(unsigned char key[MSG_KEY_SIZE], uint32_t id, uint32_t uid)
+/* kind: 'M' the full record, 'R' the hot one. */
+static void rec_key(unsigned char key[MSG_KEY_SIZE], char kind, uint32_t id, uint32_t uid)
 {
-	key[0] = 'M';
+	key[0] = (unsigned char)kind;
 	put_be32(key + 1, id);
 	put_be32(key + 5, uid);
+}
+
+static void msg_key(unsigned char key[MSG_KEY_SIZE], uint32_t id, uint32_t uid)
+{
+	rec_key(key, 'M', id, uid);
 }
 
 static void add_str(struct sbuf *b, const char *s)
@@ -117,6 +147,22 @@ static void encode_msg(struct sbuf *b, const struct hcache_msg *m)
 	sbuf_add(b, &len, sizeof(len));
 	if (len > 0)
 		sbuf_add(b, m->threadkey, len - 1);
+}
+
+/* The hot record of m: version, its own flags (HOT_*), flags, size,
+ * modseq, internaldate, date, the keywords (as add_str). */
+static void encode_hot(struct sbuf *b, const struct hcache_msg *m)
+{
+	unsigned char v = HOT_VERSION, own = m->threadkey != NULL ? HOT_HAS_THREADKEY : 0;
+
+	sbuf_add(b, &v, 1);
+	sbuf_add(b, &own, 1);
+	sbuf_add(b, &m->flags, sizeof(m->flags));
+	sbuf_add(b, &m->size, sizeof(m->size));
+	sbuf_add(b, &m->modseq, sizeof(m->modseq));
+	sbuf_add(b, &m->internaldate, sizeof(m->internaldate));
+	sbuf_add(b, &m->date, sizeof(m->date));
+	add_str(b, m->keywords);
 }
 
 struct reader {
@@ -215,6 +261,33 @@ static int decode_msg(const MDB_val *v, uint32_t uid, unsigned want, struct hcac
 	return 0;
 }
 
+/* Decodes the hot record v into m (the keywords when want asks) and
+ * *own_r (HOT_*): -1 when it does not decode. */
+static int decode_hot(const MDB_val *v, uint32_t uid, unsigned want, struct hcache_msg *m,
+		      unsigned char *own_r)
+{
+	struct reader r = { v->mv_data, (const unsigned char *)v->mv_data + v->mv_size, false };
+	unsigned char version;
+
+	memset(m, 0, sizeof(*m));
+	m->uid = uid;
+	take(&r, &version, 1);
+	if (version != HOT_VERSION)
+		return -1;
+	take(&r, own_r, 1);
+	take(&r, &m->flags, sizeof(m->flags));
+	take(&r, &m->size, sizeof(m->size));
+	take(&r, &m->modseq, sizeof(m->modseq));
+	take(&r, &m->internaldate, sizeof(m->internaldate));
+	take(&r, &m->date, sizeof(m->date));
+	m->keywords = take_str(&r, want & HCACHE_WANT_KEYWORDS, NULL);
+	if (r.bad || r.p != r.end) {
+		hcache_msg_clear(m);
+		return -1;
+	}
+	return 0;
+}
+
 void hcache_msg_clear(struct hcache_msg *m)
 {
 	if (m == NULL)
@@ -265,9 +338,10 @@ static int folder_read(struct hcache *hc, MDB_txn *txn, const char *folder,
 		return 0;
 	if (rc != 0)
 		return mdb_fail(error_r, hc, "reading a folder", rc);
-	if (v.mv_size != sizeof(*rec))
+	memset(rec, 0, sizeof(*rec));
+	if (v.mv_size != sizeof(*rec) && v.mv_size != FOLDER_REC_V1)
 		return garbled(error_r, hc, folder);
-	memcpy(rec, v.mv_data, sizeof(*rec));
+	memcpy(rec, v.mv_data, v.mv_size);
 	return 1;
 }
 
@@ -307,15 +381,21 @@ static int next_id(struct hcache *hc, MDB_txn *txn, uint32_t *id_r, char **error
 	return rc != 0 ? mdb_fail(error_r, hc, "writing the next id", rc) : 0;
 }
 
-/* Calls fn(value, uid) for each message record of folder id in UID order
- * from UID first on, in txn; fn returning non-zero stops the walk with
- * that value.  With del, each record is deleted after fn.  A read walk
- * lets go of the map's pages every WALK_RELEASE_EVERY records and at its
- * end.  0, fn's value, or -1. */
-static int walk(struct hcache *hc, MDB_txn *txn, uint32_t id, uint32_t first, bool del,
+/* Calls fn(value, uid) for each record of kind ('M' or 'R') of folder id
+ * in UID order from UID first on, in txn; fn returning non-zero stops the
+ * walk with that value.  WALK_DELETE deletes each record after fn.  A
+ * WALK_READ (in a read transaction) lets go of the map's pages every
+ * WALK_RELEASE_EVERY records and at its end; WALK_IN_WRITE reads in a
+ * write transaction, where a page may be a changed copy on the heap.
+ * 0, fn's value, or -1. */
+enum walk_mode { WALK_READ, WALK_DELETE, WALK_IN_WRITE };
+static int walk(struct hcache *hc, MDB_txn *txn, char kind, uint32_t id, uint32_t first,
+		enum walk_mode mode,
 		int (*fn)(const MDB_val *v, uint32_t uid, void *ctx, char **error_r), void *ctx,
 		char **error_r)
 {
+	bool del = mode == WALK_DELETE;
+
 	unsigned char start[MSG_KEY_SIZE];
 	MDB_cursor *cur;
 	MDB_val k, v;
@@ -325,7 +405,7 @@ static int walk(struct hcache *hc, MDB_txn *txn, uint32_t id, uint32_t first, bo
 
 	if ((rc = mdb_cursor_open(txn, hc->dbi, &cur)) != 0)
 		return mdb_fail(error_r, hc, "cursor", rc);
-	msg_key(start, id, first);
+	rec_key(start, kind, id, first);
 	k.mv_size = sizeof(start);
 	k.mv_data = start;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && r == 0;
@@ -334,7 +414,7 @@ static int walk(struct hcache *hc, MDB_txn *txn, uint32_t id, uint32_t first, bo
 			break;
 		/* A read walk lets go of the map's pages as it goes
 		 * (lib/mapdrop.h): a client keeps none of them. */
-		if (!del) {
+		if (mode == WALK_READ) {
 			map_span_add(&sp, v.mv_data, v.mv_size);
 			if (++seen % WALK_RELEASE_EVERY == 0)
 				map_span_drop(&sp);
@@ -373,11 +453,79 @@ static int commit(struct hcache *hc, MDB_txn *txn, char **error_r)
 	return rc != 0 ? mdb_fail(error_r, hc, "commit", rc) : 0;
 }
 
+/* The hot records made from the full ones (collected first: the walk's
+ * cursor is not written under). */
+struct hot_made {
+	struct sbuf recs;	/* per record: uid, length, bytes */
+	struct sbuf tmp;
+	unsigned want;
+};
+
+static int make_hot_one(const MDB_val *v, uint32_t uid, void *ctx, char **error_r)
+{
+	struct hot_made *h = ctx;
+	struct hcache_msg m;
+	uint32_t len;
+
+	/* The keywords, and whether there is a thread key (its length comes
+	 * with every decode). */
+	if (decode_msg(v, uid, HCACHE_WANT_KEYWORDS, &m) < 0)
+		return -1;
+	if (m.threadkey_len > 0)
+		m.threadkey = "";	/* only its presence is encoded */
+	sbuf_reset(&h->tmp);
+	encode_hot(&h->tmp, &m);
+	m.threadkey = NULL;
+	hcache_msg_clear(&m);
+	len = (uint32_t)h->tmp.len;
+	sbuf_add(&h->recs, &uid, sizeof(uid));
+	sbuf_add(&h->recs, &len, sizeof(len));
+	sbuf_add(&h->recs, h->tmp.buf, h->tmp.len);
+	return 0;
+}
+
+/* Makes the hot records of folder rec from its full ones in txn (a cache
+ * written before them); rec->hot says so after.  0, or -1. */
+static int make_hot(struct hcache *hc, MDB_txn *txn, struct folder_rec *rec, char **error_r)
+{
+	struct hot_made h = { SBUF_INIT, SBUF_INIT, 0 };
+	size_t stale = 0;
+	int r;
+
+	/* Any left (written beside an older loft's) go first. */
+	r = walk(hc, txn, 'R', rec->id, 0, WALK_DELETE, count_one, &stale, error_r);
+	if (r == 0)
+		r = walk(hc, txn, 'M', rec->id, 0, WALK_IN_WRITE, make_hot_one, &h, error_r);
+	if (r > 0)
+		r = garbled(error_r, hc, "a message");
+	for (size_t at = 0; r == 0 && at < h.recs.len;) {
+		unsigned char key[MSG_KEY_SIZE];
+		uint32_t uid, len;
+		MDB_val k = { sizeof(key), key }, v;
+		int rc;
+
+		memcpy(&uid, h.recs.buf + at, sizeof(uid));
+		memcpy(&len, h.recs.buf + at + sizeof(uid), sizeof(len));
+		at += sizeof(uid) + sizeof(len);
+		rec_key(key, 'R', rec->id, uid);
+		v.mv_size = len;
+		v.mv_data = h.recs.buf + at;
+		at += len;
+		if ((rc = mdb_put(txn, hc->dbi, &k, &v, 0)) != 0)
+			r = mdb_fail(error_r, hc, "writing a message", rc);
+	}
+	sbuf_release(&h.recs);
+	sbuf_release(&h.tmp);
+	if (r == 0)
+		rec->hot = HOT_VERSION;
+	return r;
+}
+
 int hcache_folder_open(struct hcache *hc, const char *folder, uint32_t uidvalidity,
 		       size_t *dropped_r, char **error_r)
 {
 	struct folder_rec rec;
-	size_t dropped = 0;
+	size_t dropped = 0, hot = 0;
 	MDB_txn *txn;
 	int r;
 
@@ -386,21 +534,32 @@ int hcache_folder_open(struct hcache *hc, const char *folder, uint32_t uidvalidi
 	r = folder_read(hc, txn, folder, &rec, error_r);
 	if (r < 0)
 		goto fail;
-	if (r > 0 && rec.uidvalidity == uidvalidity) {
+	if (dropped_r != NULL)
+		*dropped_r = 0;
+	if (r > 0 && rec.uidvalidity == uidvalidity && rec.hot == HOT_VERSION) {
 		mdb_txn_abort(txn);
-		if (dropped_r != NULL)
-			*dropped_r = 0;
 		return 0;
 	}
-	if (r > 0) {
-		if (walk(hc, txn, rec.id, 0, true, count_one, &dropped, error_r) < 0)
+	if (r > 0 && rec.uidvalidity == uidvalidity) {
+		/* Once, on a cache written before the hot records. */
+		if (make_hot(hc, txn, &rec, error_r) < 0 ||
+		    folder_write(hc, txn, folder, &rec, error_r) < 0)
 			goto fail;
-	} else if (next_id(hc, txn, &rec.id, error_r) < 0) {
-		goto fail;
+		return commit(hc, txn, error_r);
+	}
+	if (r > 0) {
+		if (walk(hc, txn, 'M', rec.id, 0, WALK_DELETE, count_one, &dropped, error_r) < 0 ||
+		    walk(hc, txn, 'R', rec.id, 0, WALK_DELETE, count_one, &hot, error_r) < 0)
+			goto fail;
+	} else {
+		memset(&rec, 0, sizeof(rec));
+		if (next_id(hc, txn, &rec.id, error_r) < 0)
+			goto fail;
 	}
 	rec.uidvalidity = uidvalidity;
 	rec.uidnext = 0;
 	rec.highestmodseq = 0;
+	rec.hot = HOT_VERSION;	/* none, all of them */
 	if (folder_write(hc, txn, folder, &rec, error_r) < 0)
 		goto fail;
 	if (dropped_r != NULL)
@@ -499,13 +658,22 @@ static int put_msg(struct hcache *hc, MDB_txn *txn, uint32_t id, const struct hc
 	v.mv_size = b.len;
 	v.mv_data = b.buf;
 	rc = mdb_put(txn, hc->dbi, &k, &v, 0);
+	if (rc == 0) {
+		/* Its hot half, in the same transaction. */
+		rec_key(key, 'R', id, m->uid);
+		sbuf_reset(&b);
+		encode_hot(&b, m);
+		v.mv_size = b.len;
+		v.mv_data = b.buf;
+		rc = mdb_put(txn, hc->dbi, &k, &v, 0);
+	}
 	sbuf_release(&b);
 	return rc != 0 ? mdb_fail(error_r, hc, "writing a message", rc) : 0;
 }
 
-/* 1 with *m, 0 when absent, -1. */
-static int get_msg(struct hcache *hc, MDB_txn *txn, uint32_t id, uint32_t uid,
-		   struct hcache_msg *m, char **error_r)
+/* 1 with *m (the strings want asks for), 0 when absent, -1. */
+static int get_msg_want(struct hcache *hc, MDB_txn *txn, uint32_t id, uint32_t uid,
+			unsigned want, struct hcache_msg *m, char **error_r)
 {
 	unsigned char key[MSG_KEY_SIZE];
 	MDB_val k = { sizeof(key), key }, v;
@@ -517,7 +685,13 @@ static int get_msg(struct hcache *hc, MDB_txn *txn, uint32_t id, uint32_t uid,
 		return 0;
 	if (rc != 0)
 		return mdb_fail(error_r, hc, "reading a message", rc);
-	return decode_msg(&v, uid, HCACHE_WANT_ALL, m) < 0 ? garbled(error_r, hc, "a message") : 1;
+	return decode_msg(&v, uid, want, m) < 0 ? garbled(error_r, hc, "a message") : 1;
+}
+
+static int get_msg(struct hcache *hc, MDB_txn *txn, uint32_t id, uint32_t uid,
+		   struct hcache_msg *m, char **error_r)
+{
+	return get_msg_want(hc, txn, id, uid, HCACHE_WANT_ALL, m, error_r);
 }
 
 static int put_all(struct hcache *hc, MDB_txn *txn, struct folder_rec *rec, const void *ctx,
@@ -586,6 +760,10 @@ static int remove_all(struct hcache *hc, MDB_txn *txn, struct folder_rec *rec, c
 
 		msg_key(key, rec->id, b->uids[i]);
 		rc = mdb_del(txn, hc->dbi, &k, NULL);
+		if (rc == 0 || rc == MDB_NOTFOUND) {
+			rec_key(key, 'R', rec->id, b->uids[i]);
+			rc = mdb_del(txn, hc->dbi, &k, NULL);
+		}
 		if (rc != 0 && rc != MDB_NOTFOUND)
 			return mdb_fail(error_r, hc, "removing a message", rc);
 	}
@@ -719,11 +897,23 @@ int hcache_blob_put(struct hcache *hc, const char *folder, const char *name,
 	return commit(hc, txn, error_r);
 }
 
-/* A walk over folder from UID first on in a read transaction; a folder
- * not cached has no messages. */
-static int read_walk(struct hcache *hc, const char *folder, uint32_t first,
+struct foreach_ctx {
+	int (*fn)(const struct hcache_msg *m, void *ctx);
+	void *ctx;
+	struct hcache *hc;
+	unsigned want;
+	MDB_txn *txn;
+	uint32_t id;
+};
+
+/* A walk over folder from UID first on in a read transaction, of the hot
+ * records with hot_fn when hot and the folder has them all (fc, when not
+ * NULL, told the transaction and the folder's id), else of the full ones
+ * with fn; a folder not cached has no messages. */
+static int read_walk(struct hcache *hc, const char *folder, uint32_t first, bool hot,
 		     int (*fn)(const MDB_val *v, uint32_t uid, void *ctx, char **error_r),
-		     void *ctx, char **error_r)
+		     int (*hot_fn)(const MDB_val *v, uint32_t uid, void *ctx, char **error_r),
+		     struct foreach_ctx *fc, void *ctx, char **error_r)
 {
 	struct folder_rec rec;
 	MDB_txn *txn;
@@ -732,18 +922,18 @@ static int read_walk(struct hcache *hc, const char *folder, uint32_t first,
 	if (begin(hc, MDB_RDONLY, &txn, error_r) < 0)
 		return -1;
 	r = folder_read(hc, txn, folder, &rec, error_r);
-	if (r > 0)
-		r = walk(hc, txn, rec.id, first, false, fn, ctx, error_r);
+	if (r > 0 && hot && rec.hot == HOT_VERSION) {
+		if (fc != NULL) {
+			fc->txn = txn;
+			fc->id = rec.id;
+		}
+		r = walk(hc, txn, 'R', rec.id, first, WALK_READ, hot_fn, ctx, error_r);
+	} else if (r > 0) {
+		r = walk(hc, txn, 'M', rec.id, first, WALK_READ, fn, ctx, error_r);
+	}
 	mdb_txn_abort(txn);
 	return r;
 }
-
-struct foreach_ctx {
-	int (*fn)(const struct hcache_msg *m, void *ctx);
-	void *ctx;
-	struct hcache *hc;
-	unsigned want;
-};
 
 static int foreach_one(const MDB_val *v, uint32_t uid, void *ctx, char **error_r)
 {
@@ -753,6 +943,28 @@ static int foreach_one(const MDB_val *v, uint32_t uid, void *ctx, char **error_r
 
 	if (decode_msg(v, uid, fc->want, &m) < 0)
 		return garbled(error_r, fc->hc, "a message");
+	r = fc->fn(&m, fc->ctx);
+	hcache_msg_clear(&m);
+	return r;
+}
+
+/* A hot record to fn; a record whose full one has no thread key has that
+ * one read when the walk wants its envelope then. */
+static int foreach_hot(const MDB_val *v, uint32_t uid, void *ctx, char **error_r)
+{
+	struct foreach_ctx *fc = ctx;
+	struct hcache_msg m;
+	unsigned char own;
+	int r;
+
+	if (decode_hot(v, uid, fc->want, &m, &own) < 0)
+		return garbled(error_r, fc->hc, "a message");
+	if ((fc->want & HCACHE_WANT_ENVELOPE_IF_NO_KEY) && !(own & HOT_HAS_THREADKEY)) {
+		hcache_msg_clear(&m);
+		r = get_msg_want(fc->hc, fc->txn, fc->id, uid, fc->want, &m, error_r);
+		if (r <= 0)
+			return r < 0 ? -1 : garbled(error_r, fc->hc, "a message");
+	}
 	r = fc->fn(&m, fc->ctx);
 	hcache_msg_clear(&m);
 	return r;
@@ -773,16 +985,19 @@ int hcache_walk(struct hcache *hc, const char *folder, unsigned want,
 int hcache_walk_from(struct hcache *hc, const char *folder, uint32_t first_uid, unsigned want,
 		     int (*fn)(const struct hcache_msg *m, void *ctx), void *ctx, char **error_r)
 {
-	struct foreach_ctx fc = { fn, ctx, hc, want };
+	struct foreach_ctx fc = { fn, ctx, hc, want, NULL, 0 };
+	/* No header string asked for: the hot records do. */
+	bool hot = (want & ~(unsigned)(HCACHE_WANT_KEYWORDS | HCACHE_WANT_ENVELOPE_IF_NO_KEY)) == 0;
 
-	return read_walk(hc, folder, first_uid, foreach_one, &fc, error_r);
+	return read_walk(hc, folder, first_uid, hot, foreach_one, foreach_hot, &fc, &fc, error_r);
 }
 
 long hcache_count(struct hcache *hc, const char *folder, char **error_r)
 {
 	size_t n = 0;
 
-	return read_walk(hc, folder, 0, count_one, &n, error_r) < 0 ? -1 : (long)n;
+	return read_walk(hc, folder, 0, true, count_one, count_one, NULL, &n, error_r) < 0
+		       ? -1 : (long)n;
 }
 
 /* ---- the environment ---- */
