@@ -384,11 +384,10 @@ static int next_id(struct hcache *hc, MDB_txn *txn, uint32_t *id_r, char **error
 /* Calls fn(value, uid) for each record of kind ('M' or 'R') of folder id
  * in UID order from UID first on, in txn; fn returning non-zero stops the
  * walk with that value.  WALK_DELETE deletes each record after fn.  A
- * WALK_READ (in a read transaction) lets go of the map's pages every
- * WALK_RELEASE_EVERY records and at its end; WALK_IN_WRITE reads in a
- * write transaction, where a page may be a changed copy on the heap.
- * 0, fn's value, or -1. */
-enum walk_mode { WALK_READ, WALK_DELETE, WALK_IN_WRITE };
+ * WALK_READ, in a read transaction only (in a write one a page may be a
+ * changed copy on the heap), lets go of the map's pages every
+ * WALK_RELEASE_EVERY records and at its end.  0, fn's value, or -1. */
+enum walk_mode { WALK_READ, WALK_DELETE };
 static int walk(struct hcache *hc, MDB_txn *txn, char kind, uint32_t id, uint32_t first,
 		enum walk_mode mode,
 		int (*fn)(const MDB_val *v, uint32_t uid, void *ctx, char **error_r), void *ctx,
@@ -484,21 +483,41 @@ static int make_hot_one(const MDB_val *v, uint32_t uid, void *ctx, char **error_
 	return 0;
 }
 
-/* Makes the hot records of folder rec from its full ones in txn (a cache
- * written before them); rec->hot says so after.  0, or -1. */
-static int make_hot(struct hcache *hc, MDB_txn *txn, struct folder_rec *rec, char **error_r)
+/* Makes the hot records of folder (a cache written before them) from its
+ * full ones.  The full records are read in a read transaction, which lets
+ * go of the map's pages (all 120 MB of 100,000 would count in the
+ * resident size), and written in a write transaction that follows it with
+ * no commit between (else nothing is done: the next open tries again).
+ * 0, or -1. */
+static int make_hot(struct hcache *hc, const char *folder, char **error_r)
 {
 	struct hot_made h = { SBUF_INIT, SBUF_INIT, 0 };
-	size_t stale = 0;
+	struct folder_rec rec;
+	size_t stale = 0, seen;
+	bool writing = false;
+	MDB_txn *txn;
 	int r;
 
-	/* Any left (written beside an older loft's) go first. */
-	r = walk(hc, txn, 'R', rec->id, 0, WALK_DELETE, count_one, &stale, error_r);
-	if (r == 0)
-		r = walk(hc, txn, 'M', rec->id, 0, WALK_IN_WRITE, make_hot_one, &h, error_r);
+	if (begin(hc, MDB_RDONLY, &txn, error_r) < 0)
+		return -1;
+	r = folder_read(hc, txn, folder, &rec, error_r);
 	if (r > 0)
-		r = garbled(error_r, hc, "a message");
-	for (size_t at = 0; r == 0 && at < h.recs.len;) {
+		r = walk(hc, txn, 'M', rec.id, 0, WALK_READ, make_hot_one, &h, error_r) == 0 ? 1
+			: garbled(error_r, hc, "a message");
+	seen = mdb_txn_id(txn);
+	mdb_txn_abort(txn);
+	if (r > 0) {
+		if (begin(hc, 0, &txn, error_r) < 0)
+			r = -1;
+		else if (mdb_txn_id(txn) != seen + 1)
+			mdb_txn_abort(txn), r = 0;	/* another write came between */
+		else
+			writing = true;
+	}
+	/* Any left (written beside an older loft's) go first. */
+	if (writing)
+		r = walk(hc, txn, 'R', rec.id, 0, WALK_DELETE, count_one, &stale, error_r);
+	for (size_t at = 0; writing && r == 0 && at < h.recs.len;) {
 		unsigned char key[MSG_KEY_SIZE];
 		uint32_t uid, len;
 		MDB_val k = { sizeof(key), key }, v;
@@ -507,18 +526,23 @@ static int make_hot(struct hcache *hc, MDB_txn *txn, struct folder_rec *rec, cha
 		memcpy(&uid, h.recs.buf + at, sizeof(uid));
 		memcpy(&len, h.recs.buf + at + sizeof(uid), sizeof(len));
 		at += sizeof(uid) + sizeof(len);
-		rec_key(key, 'R', rec->id, uid);
+		rec_key(key, 'R', rec.id, uid);
 		v.mv_size = len;
 		v.mv_data = h.recs.buf + at;
 		at += len;
 		if ((rc = mdb_put(txn, hc->dbi, &k, &v, 0)) != 0)
 			r = mdb_fail(error_r, hc, "writing a message", rc);
 	}
+	if (writing) {
+		rec.hot = HOT_VERSION;
+		if (r == 0 && folder_write(hc, txn, folder, &rec, error_r) == 0)
+			r = commit(hc, txn, error_r);
+		else
+			mdb_txn_abort(txn), r = -1;
+	}
 	sbuf_release(&h.recs);
 	sbuf_release(&h.tmp);
-	if (r == 0)
-		rec->hot = HOT_VERSION;
-	return r;
+	return r < 0 ? -1 : 0;
 }
 
 int hcache_folder_open(struct hcache *hc, const char *folder, uint32_t uidvalidity,
@@ -542,10 +566,8 @@ int hcache_folder_open(struct hcache *hc, const char *folder, uint32_t uidvalidi
 	}
 	if (r > 0 && rec.uidvalidity == uidvalidity) {
 		/* Once, on a cache written before the hot records. */
-		if (make_hot(hc, txn, &rec, error_r) < 0 ||
-		    folder_write(hc, txn, folder, &rec, error_r) < 0)
-			goto fail;
-		return commit(hc, txn, error_r);
+		mdb_txn_abort(txn);
+		return make_hot(hc, folder, error_r);
 	}
 	if (r > 0) {
 		if (walk(hc, txn, 'M', rec.id, 0, WALK_DELETE, count_one, &dropped, error_r) < 0 ||
