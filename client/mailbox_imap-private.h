@@ -71,16 +71,6 @@ struct imap_req {
 	bool done;
 };
 
-/* Bytes the UI kept (mailbox_threads_keep) that the worker has not
- * written to the cache yet (imap_blobs_write). */
-struct imap_blob {
-	char *name;
-	uint32_t validity;
-	char *bytes;			/* len of them, malloc'd */
-	size_t len;
-	struct imap_blob *next;
-};
-
 struct imap_mailbox {
 	struct mailbox mb;
 	struct remote_account acct;
@@ -123,7 +113,6 @@ struct imap_mailbox {
 	size_t n_folders;
 	bool have_folders;
 	struct imap_req *req;		/* the one request waiting */
-	struct imap_blob *blobs;	/* kept bytes the worker is to write */
 	int notify[2];			/* worker -> UI */
 	int wake[2];			/* UI -> worker */
 	pthread_t thread;
@@ -252,13 +241,6 @@ int imap_refresh(struct remote_conn *c, struct imap_mailbox *im, struct imap_row
 /* Removes the cached bodies of the folder under another UIDVALIDITY
  * than validity (client/mailbox_imap.c; a failure only leaves files). */
 void imap_bodies_drop(struct imap_mailbox *im, uint32_t validity);
-
-/* Writes the kept bytes waiting (im->blobs) to the cache, on the worker:
- * the UI thread does not wait for their commit (megabytes and an fsync
- * for a folder of 100,000).  Without a cache they are dropped. */
-void imap_blobs_write(struct imap_mailbox *im);
-/* Frees a list of them. */
-void imap_blobs_free(struct imap_blob *b);
 
 /* The worker thread (pthread_create's start routine; arg is the
  * struct imap_mailbox): connects, fills and publishes the rows, serves

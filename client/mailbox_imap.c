@@ -104,7 +104,6 @@ static void imap_close(struct mailbox *mb)
 	pthread_cond_destroy(&im->cond);
 	imap_rows_free(&im->view);
 	imap_rows_free(&im->pub);
-	imap_blobs_free(im->blobs);	/* the worker wrote them, or had no cache */
 	imap_keys_forget(im);
 	remote_folders_free(im->folders, im->n_folders);
 	free(im->status);
@@ -605,23 +604,6 @@ static int imap_envelope(struct mailbox *mb, size_t i, struct sbuf *out, const c
 	return got;
 }
 
-/* The kept bytes under name still waiting for the worker, appended to
- * out: 1, or 0 when none wait. */
-static int pending_blob(struct imap_mailbox *im, const char *name, uint32_t validity,
-			struct sbuf *out)
-{
-	int r = 0;
-
-	pthread_mutex_lock(&im->lock);
-	for (struct imap_blob *b = im->blobs; b != NULL && r == 0; b = b->next)
-		if (strcmp(b->name, name) == 0 && b->validity == validity) {
-			sbuf_add(out, b->bytes, b->len);
-			r = 1;
-		}
-	pthread_mutex_unlock(&im->lock);
-	return r;
-}
-
 static int imap_cache_get(struct mailbox *mb, const char *name, struct sbuf *out,
 			  const char **error_r)
 {
@@ -631,8 +613,6 @@ static int imap_cache_get(struct mailbox *mb, const char *name, struct sbuf *out
 
 	if (imap_cache_handle(im, &validity, error_r) < 0)
 		return -1;
-	if (pending_blob(im, name, validity, out))
-		return 1;
 	r = hcache_blob_get(im->ui_hc, im->acct.url.folder, name, validity, out,
 			    &im->cache_error);
 	*error_r = im->cache_error;
@@ -645,6 +625,7 @@ static int imap_cache_put(struct mailbox *mb, const char *name, size_t len,
 {
 	struct imap_mailbox *im = IMB(mb);
 	uint32_t validity;
+	int r;
 
 	/* Threads of a fill's rows so far fit no later open: writing them
 	 * each second would cost megabytes of cache pages each time. */
@@ -654,31 +635,10 @@ static int imap_cache_put(struct mailbox *mb, const char *name, size_t len,
 	}
 	if (imap_cache_handle(im, &validity, error_r) < 0)
 		return -1;
-	/* The worker writes them (the UI goes on drawing meanwhile); the
-	 * same name waiting is replaced. */
-	struct imap_blob *b = xcalloc(1, sizeof(*b)), **p;
-
-	b->name = xstrdup(name);
-	b->validity = validity;
-	b->bytes = xmalloc(len + 1);
-	b->len = len;
-	fill(b->bytes, len, ctx);
-	pthread_mutex_lock(&im->lock);
-	for (p = &im->blobs; *p != NULL; p = &(*p)->next)
-		if (strcmp((*p)->name, name) == 0) {
-			struct imap_blob *old = *p;
-
-			*p = old->next;
-			old->next = NULL;
-			imap_blobs_free(old);
-			break;
-		}
-	for (p = &im->blobs; *p != NULL; p = &(*p)->next)
-		;
-	*p = b;
-	pthread_mutex_unlock(&im->lock);
-	imap_poke(im->wake[1]);
-	return 0;
+	r = hcache_blob_put(im->ui_hc, im->acct.url.folder, name, validity, len, fill, ctx,
+			    &im->cache_error);
+	*error_r = im->cache_error;
+	return r;
 }
 
 const struct mailbox_driver mailbox_imap_driver = {

@@ -192,42 +192,6 @@ void imap_keep_folders(struct imap_mailbox *im, struct remote_folder *list, size
 	imap_poke(im->notify[1]);	/* a sidebar shows it */
 }
 
-void imap_blobs_free(struct imap_blob *b)
-{
-	while (b != NULL) {
-		struct imap_blob *next = b->next;
-
-		free(b->name);
-		free(b->bytes);
-		free(b);
-		b = next;
-	}
-}
-
-static void copy_blob(void *dst, size_t len, void *ctx)
-{
-	memcpy(dst, ((struct imap_blob *)ctx)->bytes, len);
-}
-
-void imap_blobs_write(struct imap_mailbox *im)
-{
-	struct imap_blob *list;
-
-	pthread_mutex_lock(&im->lock);
-	list = im->blobs;
-	im->blobs = NULL;
-	pthread_mutex_unlock(&im->lock);
-	for (struct imap_blob *b = list; b != NULL && im->hc != NULL; b = b->next) {
-		char *err = NULL;
-
-		/* A failure costs the next open a build, no more. */
-		hcache_blob_put(im->hc, im->acct.url.folder, b->name, b->validity, b->len,
-				copy_blob, b, &err);
-		free(err);
-	}
-	imap_blobs_free(list);
-}
-
 /* The account's folders with their counts, kept for the UI. */
 static int list_folders(struct remote_conn *c, struct imap_mailbox *im, char **error_r)
 {
@@ -384,7 +348,6 @@ static int session(struct remote_conn *c, struct imap_mailbox *im, struct imap_r
 		struct remote_idle_news news = { 0 };
 		bool quit, waiting;
 
-		imap_blobs_write(im);
 		pthread_mutex_lock(&im->lock);
 		waiting = im->req != NULL;
 		quit = im->quit;
@@ -612,7 +575,6 @@ void *mailbox_imap_worker(void *arg)
 	refuse_request(im);
 	loader_join(&loader, &mine, &known_validity);
 	imap_rows_free(&mine);
-	imap_blobs_write(im);
 	hcache_close(&im->hc);
 	return NULL;
 }
