@@ -227,8 +227,15 @@ static struct thread *threads_added(struct mailbox *mb, const struct thread_opti
 		t = thread_add(old, ib.buf + ids_at(n_old), ib.len - ids_at(n_old), in, n - n_old,
 			       opt, &next);
 	}
-	if (t != NULL && keep_threads(mb, t, key) == 0)
-		keep_ids(mb, &next);
+	/* Kept later (mailbox_threads_flush), once the caller has drawn. */
+	if (t != NULL) {
+		if (mb->keep_ids == NULL)
+			mb->keep_ids = xcalloc(1, sizeof(*mb->keep_ids));
+		sbuf_release(mb->keep_ids);
+		*mb->keep_ids = next;
+		next = (struct sbuf)SBUF_INIT;
+		mb->keep_key = key;
+	}
 	thread_free(&old);
 	free(in);
 	arena_free(&pool);
@@ -260,6 +267,25 @@ struct thread *mailbox_threads_cached(struct mailbox *mb, const struct thread_op
 	return t;
 }
 
+void mailbox_threads_flush(struct mailbox *mb, const struct thread *t,
+			   const struct thread_options *opt)
+{
+	static const struct thread_options defaults = THREAD_OPTIONS_DEFAULT;
+	struct sbuf *ids = mb->keep_ids;
+
+	if (ids == NULL || ids->len == 0)
+		return;
+	mb->keep_ids = NULL;
+	if (opt == NULL)
+		opt = &defaults;
+	/* The rows may have changed since (a sync): then t is not them. */
+	if (t != NULL && t->n == mailbox_count(mb) && rows_key(mb, opt, t->n) == mb->keep_key &&
+	    keep_threads(mb, t, mb->keep_key) == 0)
+		keep_ids(mb, ids);
+	sbuf_release(ids);
+	free(ids);
+}
+
 void mailbox_threads_keep(struct mailbox *mb, const struct thread *t, thread_input_fn *fn,
 			  void *ctx, const struct thread_options *opt)
 {
@@ -267,6 +293,8 @@ void mailbox_threads_keep(struct mailbox *mb, const struct thread *t, thread_inp
 	struct sbuf ids = SBUF_INIT;
 	uint64_t key;
 
+	/* These threads replace any waiting to be kept. */
+	mailbox_threads_flush(mb, NULL, opt);
 	if (mb->drv->cache_put == NULL || t->n != mailbox_count(mb))
 		return;
 	if (opt == NULL)

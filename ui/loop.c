@@ -77,6 +77,10 @@ struct ui_event ui_getkey(struct ui *ui)
 		nodelay(stdscr, FALSE);
 		if (r != ERR)
 			break;
+		/* Threads with new rows added are kept once drawn (the
+		 * screen does not wait for the state's commits). */
+		if (ui->mb.box != NULL)
+			mailbox_threads_flush(ui->mb.box, ui->mb.thr, NULL);
 		/* A search still reading: the next batch when no key comes. */
 		bool searching = ui_search_running(ui);
 		wait = searching ? ui_search_wait_ms(ui) : 60 * 1000;
