@@ -23,21 +23,16 @@
  * loft meeting a folder record of the new size refuses it as garbled
  * (and drops the cache for its session), so it never writes "M" records
  * that the "R" ones would then misstate. */
-#include "remote/hcache.h"
-#include "lib/config.h"
+#include "remote/hcache-private.h"
 #include "lib/mapdrop.h"
-#include "lib/path.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
-#include <errno.h>
 #include <lmdb.h>
-#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MAP_SIZE ((size_t)4 << 30)	/* virtual; the file grows as used */
 #define MSG_VERSION 3	/* 2: the ENVELOPE string added; 3: the thread key */
 #define MSG_VERSION_V2 2	/* still read: no thread key */
 /* A long walk lets go of the map's pages this often (see walk). */
@@ -49,34 +44,14 @@
 /* Bits of an "R" record's own flags byte. */
 #define HOT_HAS_THREADKEY 0x01	/* its "M" record has a thread key */
 
-struct hcache {
-	MDB_env *env;
-	MDB_dbi dbi;
-	char *dir;
-	unsigned refs;		/* opens of dir in this process */
-	struct hcache *next;
-};
 
-/* The caches open in this process, one per directory. */
-static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct hcache *open_list;
-
-struct folder_rec {
-	uint32_t id, uidvalidity, uidnext;
-	uint64_t highestmodseq;
-	uint32_t hot;		/* HOT_VERSION: the "R" records are complete;
-				 * 0: not made yet (a cache written before) */
-};
-/* The size a folder record had before the hot field. */
-#define FOLDER_REC_V1 offsetof(struct folder_rec, hot)
-
-static int mdb_fail(char **error_r, const struct hcache *hc, const char *what, int rc)
+int hcache_mdb_fail(char **error_r, const struct hcache *hc, const char *what, int rc)
 {
 	*error_r = xasprintf("header cache %s: %s: %s", hc->dir, what, mdb_strerror(rc));
 	return -1;
 }
 
-static int garbled(char **error_r, const struct hcache *hc, const char *what)
+int hcache_garbled(char **error_r, const struct hcache *hc, const char *what)
 {
 	*error_r = xasprintf("header cache %s: %s: a record that does not decode", hc->dir, what);
 	return -1;
@@ -84,7 +59,7 @@ static int garbled(char **error_r, const struct hcache *hc, const char *what)
 
 /* ---- encoding ---- */
 
-static void put_be32(unsigned char *p, uint32_t v)
+void hcache_put_be32(unsigned char *p, uint32_t v)
 {
 	p[0] = (unsigned char)(v >> 24);
 	p[1] = (unsigned char)(v >> 16);
@@ -101,8 +76,8 @@ static uint32_t get_be32(const unsigned char *p)
 static void rec_key(unsigned char key[MSG_KEY_SIZE], char kind, uint32_t id, uint32_t uid)
 {
 	key[0] = (unsigned char)kind;
-	put_be32(key + 1, id);
-	put_be32(key + 5, uid);
+	hcache_put_be32(key + 1, id);
+	hcache_put_be32(key + 5, uid);
 }
 
 static void msg_key(unsigned char key[MSG_KEY_SIZE], uint32_t id, uint32_t uid)
@@ -319,7 +294,7 @@ static int folder_key(struct hcache *hc, const char *folder, struct sbuf *key, c
 }
 
 /* 1 with *rec, 0 when absent, -1. */
-static int folder_read(struct hcache *hc, MDB_txn *txn, const char *folder,
+int hcache_folder_read(struct hcache *hc, MDB_txn *txn, const char *folder,
 		       struct folder_rec *rec, char **error_r)
 {
 	struct sbuf key = SBUF_INIT;
@@ -337,10 +312,10 @@ static int folder_read(struct hcache *hc, MDB_txn *txn, const char *folder,
 	if (rc == MDB_NOTFOUND)
 		return 0;
 	if (rc != 0)
-		return mdb_fail(error_r, hc, "reading a folder", rc);
+		return hcache_mdb_fail(error_r, hc, "reading a folder", rc);
 	memset(rec, 0, sizeof(*rec));
 	if (v.mv_size != sizeof(*rec) && v.mv_size != FOLDER_REC_V1)
-		return garbled(error_r, hc, folder);
+		return hcache_garbled(error_r, hc, folder);
 	memcpy(rec, v.mv_data, v.mv_size);
 	return 1;
 }
@@ -360,7 +335,7 @@ static int folder_write(struct hcache *hc, MDB_txn *txn, const char *folder,
 	k.mv_data = key.buf;
 	rc = mdb_put(txn, hc->dbi, &k, &v, 0);
 	sbuf_release(&key);
-	return rc != 0 ? mdb_fail(error_r, hc, "writing a folder", rc) : 0;
+	return rc != 0 ? hcache_mdb_fail(error_r, hc, "writing a folder", rc) : 0;
 }
 
 static int next_id(struct hcache *hc, MDB_txn *txn, uint32_t *id_r, char **error_r)
@@ -372,13 +347,13 @@ static int next_id(struct hcache *hc, MDB_txn *txn, uint32_t *id_r, char **error
 	if (rc == 0 && v.mv_size == sizeof(id))
 		memcpy(&id, v.mv_data, sizeof(id));
 	else if (rc != 0 && rc != MDB_NOTFOUND)
-		return mdb_fail(error_r, hc, "reading the next id", rc);
+		return hcache_mdb_fail(error_r, hc, "reading the next id", rc);
 	*id_r = id;
 	id++;
 	v.mv_size = sizeof(id);
 	v.mv_data = &id;
 	rc = mdb_put(txn, hc->dbi, &k, &v, 0);
-	return rc != 0 ? mdb_fail(error_r, hc, "writing the next id", rc) : 0;
+	return rc != 0 ? hcache_mdb_fail(error_r, hc, "writing the next id", rc) : 0;
 }
 
 /* Calls fn(value, uid) for each record of kind ('M' or 'R') of folder id
@@ -403,7 +378,7 @@ static int walk(struct hcache *hc, MDB_txn *txn, char kind, uint32_t id, uint32_
 	int rc, r = 0;
 
 	if ((rc = mdb_cursor_open(txn, hc->dbi, &cur)) != 0)
-		return mdb_fail(error_r, hc, "cursor", rc);
+		return hcache_mdb_fail(error_r, hc, "cursor", rc);
 	rec_key(start, kind, id, first);
 	k.mv_size = sizeof(start);
 	k.mv_data = start;
@@ -428,7 +403,7 @@ static int walk(struct hcache *hc, MDB_txn *txn, char kind, uint32_t id, uint32_
 	if (seen > 0)
 		map_span_drop(&sp);
 	if (r == 0 && rc != 0 && rc != MDB_NOTFOUND)
-		return mdb_fail(error_r, hc, "walking messages", rc);
+		return hcache_mdb_fail(error_r, hc, "walking messages", rc);
 	return r;
 }
 
@@ -438,18 +413,18 @@ static int count_one(const MDB_val *v, uint32_t uid, void *ctx, char **error_r)
 	return 0;
 }
 
-static int begin(struct hcache *hc, unsigned flags, MDB_txn **txn, char **error_r)
+int hcache_begin(struct hcache *hc, unsigned flags, MDB_txn **txn, char **error_r)
 {
 	int rc = mdb_txn_begin(hc->env, NULL, flags, txn);
 
-	return rc != 0 ? mdb_fail(error_r, hc, "transaction", rc) : 0;
+	return rc != 0 ? hcache_mdb_fail(error_r, hc, "transaction", rc) : 0;
 }
 
-static int commit(struct hcache *hc, MDB_txn *txn, char **error_r)
+int hcache_commit(struct hcache *hc, MDB_txn *txn, char **error_r)
 {
 	int rc = mdb_txn_commit(txn);
 
-	return rc != 0 ? mdb_fail(error_r, hc, "commit", rc) : 0;
+	return rc != 0 ? hcache_mdb_fail(error_r, hc, "commit", rc) : 0;
 }
 
 /* The hot records made from the full ones (collected first: the walk's
@@ -498,16 +473,16 @@ static int make_hot(struct hcache *hc, const char *folder, char **error_r)
 	MDB_txn *txn;
 	int r;
 
-	if (begin(hc, MDB_RDONLY, &txn, error_r) < 0)
+	if (hcache_begin(hc, MDB_RDONLY, &txn, error_r) < 0)
 		return -1;
-	r = folder_read(hc, txn, folder, &rec, error_r);
+	r = hcache_folder_read(hc, txn, folder, &rec, error_r);
 	if (r > 0)
 		r = walk(hc, txn, 'M', rec.id, 0, WALK_READ, make_hot_one, &h, error_r) == 0 ? 1
-			: garbled(error_r, hc, "a message");
+			: hcache_garbled(error_r, hc, "a message");
 	seen = mdb_txn_id(txn);
 	mdb_txn_abort(txn);
 	if (r > 0) {
-		if (begin(hc, 0, &txn, error_r) < 0)
+		if (hcache_begin(hc, 0, &txn, error_r) < 0)
 			r = -1;
 		else if (mdb_txn_id(txn) != seen + 1)
 			mdb_txn_abort(txn), r = 0;	/* another write came between */
@@ -531,12 +506,12 @@ static int make_hot(struct hcache *hc, const char *folder, char **error_r)
 		v.mv_data = h.recs.buf + at;
 		at += len;
 		if ((rc = mdb_put(txn, hc->dbi, &k, &v, 0)) != 0)
-			r = mdb_fail(error_r, hc, "writing a message", rc);
+			r = hcache_mdb_fail(error_r, hc, "writing a message", rc);
 	}
 	if (writing) {
 		rec.hot = HOT_VERSION;
 		if (r == 0 && folder_write(hc, txn, folder, &rec, error_r) == 0)
-			r = commit(hc, txn, error_r);
+			r = hcache_commit(hc, txn, error_r);
 		else
 			mdb_txn_abort(txn), r = -1;
 	}
@@ -553,9 +528,9 @@ int hcache_folder_open(struct hcache *hc, const char *folder, uint32_t uidvalidi
 	MDB_txn *txn;
 	int r;
 
-	if (begin(hc, 0, &txn, error_r) < 0)
+	if (hcache_begin(hc, 0, &txn, error_r) < 0)
 		return -1;
-	r = folder_read(hc, txn, folder, &rec, error_r);
+	r = hcache_folder_read(hc, txn, folder, &rec, error_r);
 	if (r < 0)
 		goto fail;
 	if (dropped_r != NULL)
@@ -586,7 +561,7 @@ int hcache_folder_open(struct hcache *hc, const char *folder, uint32_t uidvalidi
 		goto fail;
 	if (dropped_r != NULL)
 		*dropped_r = dropped;
-	return commit(hc, txn, error_r);
+	return hcache_commit(hc, txn, error_r);
 fail:
 	mdb_txn_abort(txn);
 	return -1;
@@ -599,9 +574,9 @@ int hcache_folder_get(struct hcache *hc, const char *folder, struct hcache_folde
 	MDB_txn *txn;
 	int r;
 
-	if (begin(hc, MDB_RDONLY, &txn, error_r) < 0)
+	if (hcache_begin(hc, MDB_RDONLY, &txn, error_r) < 0)
 		return -1;
-	r = folder_read(hc, txn, folder, &rec, error_r);
+	r = hcache_folder_read(hc, txn, folder, &rec, error_r);
 	mdb_txn_abort(txn);
 	if (r > 0) {
 		f_r->uidvalidity = rec.uidvalidity;
@@ -623,9 +598,9 @@ static int write_folder(struct hcache *hc, const char *folder,
 	MDB_txn *txn;
 	int r;
 
-	if (begin(hc, 0, &txn, error_r) < 0)
+	if (hcache_begin(hc, 0, &txn, error_r) < 0)
 		return -1;
-	r = folder_read(hc, txn, folder, &rec, error_r);
+	r = hcache_folder_read(hc, txn, folder, &rec, error_r);
 	if (r == 0)
 		*error_r = xasprintf("header cache: folder %s was not opened", folder);
 	if (r <= 0 || fn(hc, txn, &rec, ctx, error_r) < 0 ||
@@ -633,7 +608,7 @@ static int write_folder(struct hcache *hc, const char *folder,
 		mdb_txn_abort(txn);
 		return -1;
 	}
-	return commit(hc, txn, error_r);
+	return hcache_commit(hc, txn, error_r);
 }
 
 struct folder_numbers {
@@ -690,7 +665,7 @@ static int put_msg(struct hcache *hc, MDB_txn *txn, uint32_t id, const struct hc
 		rc = mdb_put(txn, hc->dbi, &k, &v, 0);
 	}
 	sbuf_release(&b);
-	return rc != 0 ? mdb_fail(error_r, hc, "writing a message", rc) : 0;
+	return rc != 0 ? hcache_mdb_fail(error_r, hc, "writing a message", rc) : 0;
 }
 
 /* 1 with *m (the strings want asks for), 0 when absent, -1. */
@@ -706,8 +681,8 @@ static int get_msg_want(struct hcache *hc, MDB_txn *txn, uint32_t id, uint32_t u
 	if (rc == MDB_NOTFOUND)
 		return 0;
 	if (rc != 0)
-		return mdb_fail(error_r, hc, "reading a message", rc);
-	return decode_msg(&v, uid, want, m) < 0 ? garbled(error_r, hc, "a message") : 1;
+		return hcache_mdb_fail(error_r, hc, "reading a message", rc);
+	return decode_msg(&v, uid, want, m) < 0 ? hcache_garbled(error_r, hc, "a message") : 1;
 }
 
 static int get_msg(struct hcache *hc, MDB_txn *txn, uint32_t id, uint32_t uid,
@@ -787,7 +762,7 @@ static int remove_all(struct hcache *hc, MDB_txn *txn, struct folder_rec *rec, c
 			rc = mdb_del(txn, hc->dbi, &k, NULL);
 		}
 		if (rc != 0 && rc != MDB_NOTFOUND)
-			return mdb_fail(error_r, hc, "removing a message", rc);
+			return hcache_mdb_fail(error_r, hc, "removing a message", rc);
 	}
 	return 0;
 }
@@ -807,116 +782,13 @@ int hcache_get(struct hcache *hc, const char *folder, uint32_t uid, struct hcach
 	MDB_txn *txn;
 	int r;
 
-	if (begin(hc, MDB_RDONLY, &txn, error_r) < 0)
+	if (hcache_begin(hc, MDB_RDONLY, &txn, error_r) < 0)
 		return -1;
-	r = folder_read(hc, txn, folder, &rec, error_r);
+	r = hcache_folder_read(hc, txn, folder, &rec, error_r);
 	if (r > 0)
 		r = get_msg(hc, txn, rec.id, uid, m_r, error_r);
 	mdb_txn_abort(txn);
 	return r;
-}
-
-/* ---- blobs ---- */
-
-/* 0 with key "B" ID NAME in *key, or -1 when it is too long. */
-static int blob_key(struct hcache *hc, uint32_t id, const char *name, struct sbuf *key,
-		    char **error_r)
-{
-	unsigned char be[4];
-
-	put_be32(be, id);
-	sbuf_addch(key, 'B');
-	sbuf_add(key, be, sizeof(be));
-	sbuf_addstr(key, name);
-	if (key->len > (size_t)mdb_env_get_maxkeysize(hc->env)) {
-		*error_r = xasprintf("header cache: name too long: %.40s...", name);
-		return -1;
-	}
-	return 0;
-}
-
-int hcache_blob_get(struct hcache *hc, const char *folder, const char *name,
-		    uint32_t uidvalidity, struct sbuf *out, char **error_r)
-{
-	struct sbuf key = SBUF_INIT;
-	struct folder_rec rec;
-	MDB_txn *txn;
-	MDB_val k, v;
-	uint32_t validity;
-	int r, rc;
-
-	if (begin(hc, MDB_RDONLY, &txn, error_r) < 0)
-		return -1;
-	r = folder_read(hc, txn, folder, &rec, error_r);
-	if (r > 0 && rec.uidvalidity != uidvalidity)
-		r = 0;
-	if (r > 0 && blob_key(hc, rec.id, name, &key, error_r) < 0)
-		r = -1;
-	if (r > 0) {
-		k.mv_size = key.len;
-		k.mv_data = key.buf;
-		rc = mdb_get(txn, hc->dbi, &k, &v);
-		if (rc == MDB_NOTFOUND)
-			r = 0;
-		else if (rc != 0)
-			r = mdb_fail(error_r, hc, "reading kept bytes", rc);
-		else if (v.mv_size < sizeof(validity))
-			r = garbled(error_r, hc, name);
-	}
-	if (r > 0) {
-		memcpy(&validity, v.mv_data, sizeof(validity));
-		if (validity != uidvalidity) {
-			r = 0;
-		} else {
-			sbuf_add(out, (const char *)v.mv_data + sizeof(validity),
-				 v.mv_size - sizeof(validity));
-			/* Megabytes (a thread order): copied, not kept mapped. */
-			map_drop(v.mv_data, v.mv_size);
-		}
-	}
-	mdb_txn_abort(txn);
-	sbuf_release(&key);
-	return r;
-}
-
-int hcache_blob_put(struct hcache *hc, const char *folder, const char *name,
-		    uint32_t uidvalidity, size_t len,
-		    void (*fill)(void *dst, size_t len, void *ctx), void *ctx, char **error_r)
-{
-	struct sbuf key = SBUF_INIT;
-	struct folder_rec rec;
-	MDB_txn *txn;
-	MDB_val k, v;
-	int r, rc;
-
-	if (begin(hc, 0, &txn, error_r) < 0)
-		return -1;
-	r = folder_read(hc, txn, folder, &rec, error_r);
-	if (r == 0 || (r > 0 && rec.uidvalidity != uidvalidity)) {
-		*error_r = xasprintf("header cache: folder %s is not open under UIDVALIDITY %u",
-				     folder, uidvalidity);
-		r = -1;
-	}
-	if (r > 0 && blob_key(hc, rec.id, name, &key, error_r) < 0)
-		r = -1;
-	if (r > 0) {
-		k.mv_size = key.len;
-		k.mv_data = key.buf;
-		v.mv_size = sizeof(uidvalidity) + len;
-		rc = mdb_put(txn, hc->dbi, &k, &v, MDB_RESERVE);
-		if (rc != 0) {
-			r = mdb_fail(error_r, hc, "writing kept bytes", rc);
-		} else {
-			memcpy(v.mv_data, &uidvalidity, sizeof(uidvalidity));
-			fill((char *)v.mv_data + sizeof(uidvalidity), len, ctx);
-		}
-	}
-	sbuf_release(&key);
-	if (r < 0) {
-		mdb_txn_abort(txn);
-		return -1;
-	}
-	return commit(hc, txn, error_r);
 }
 
 struct foreach_ctx {
@@ -941,9 +813,9 @@ static int read_walk(struct hcache *hc, const char *folder, uint32_t first, bool
 	MDB_txn *txn;
 	int r;
 
-	if (begin(hc, MDB_RDONLY, &txn, error_r) < 0)
+	if (hcache_begin(hc, MDB_RDONLY, &txn, error_r) < 0)
 		return -1;
-	r = folder_read(hc, txn, folder, &rec, error_r);
+	r = hcache_folder_read(hc, txn, folder, &rec, error_r);
 	if (r > 0 && hot && rec.hot == HOT_VERSION) {
 		if (fc != NULL) {
 			fc->txn = txn;
@@ -964,7 +836,7 @@ static int foreach_one(const MDB_val *v, uint32_t uid, void *ctx, char **error_r
 	int r;
 
 	if (decode_msg(v, uid, fc->want, &m) < 0)
-		return garbled(error_r, fc->hc, "a message");
+		return hcache_garbled(error_r, fc->hc, "a message");
 	r = fc->fn(&m, fc->ctx);
 	hcache_msg_clear(&m);
 	return r;
@@ -980,12 +852,12 @@ static int foreach_hot(const MDB_val *v, uint32_t uid, void *ctx, char **error_r
 	int r;
 
 	if (decode_hot(v, uid, fc->want, &m, &own) < 0)
-		return garbled(error_r, fc->hc, "a message");
+		return hcache_garbled(error_r, fc->hc, "a message");
 	if ((fc->want & HCACHE_WANT_ENVELOPE_IF_NO_KEY) && !(own & HOT_HAS_THREADKEY)) {
 		hcache_msg_clear(&m);
 		r = get_msg_want(fc->hc, fc->txn, fc->id, uid, fc->want, &m, error_r);
 		if (r <= 0)
-			return r < 0 ? -1 : garbled(error_r, fc->hc, "a message");
+			return r < 0 ? -1 : hcache_garbled(error_r, fc->hc, "a message");
 	}
 	r = fc->fn(&m, fc->ctx);
 	hcache_msg_clear(&m);
@@ -1020,105 +892,4 @@ long hcache_count(struct hcache *hc, const char *folder, char **error_r)
 
 	return read_walk(hc, folder, 0, true, count_one, count_one, NULL, &n, error_r) < 0
 		       ? -1 : (long)n;
-}
-
-/* ---- the environment ---- */
-
-char *hcache_dir(const struct config *cfg, const char *account)
-{
-	const char *state = config_get(cfg, "state_dir");
-	struct sbuf b = SBUF_INIT;
-
-	if (state != NULL)
-		sbuf_addf(&b, "%s/hcache/", state);
-	else
-		sbuf_addf(&b, "%s/.loft/hcache/", config_get(cfg, "folder"));
-	for (const char *p = account; *p != '\0'; p++) {
-		if (*p == '/' || *p == '%' || (*p == '.' && p == account))
-			sbuf_addf(&b, "%%%02X", (unsigned char)*p);
-		else
-			sbuf_addch(&b, *p);
-	}
-	return sbuf_detach(&b, NULL);
-}
-
-static void env_close(struct hcache *hc)
-{
-	if (hc->env != NULL)
-		mdb_env_close(hc->env);
-	free(hc->dir);
-	free(hc);
-}
-
-struct hcache *hcache_open(const char *dir, char **error_r)
-{
-	struct hcache *hc;
-	MDB_txn *txn;
-	int rc, dead;
-
-	pthread_mutex_lock(&open_lock);
-	for (hc = open_list; hc != NULL; hc = hc->next)
-		if (strcmp(hc->dir, dir) == 0) {
-			hc->refs++;
-			pthread_mutex_unlock(&open_lock);
-			return hc;
-		}
-	hc = xcalloc(1, sizeof(*hc));
-	hc->dir = xstrdup(dir);
-	if (path_mkdirs(dir, 0700) < 0) {
-		*error_r = xasprintf("header cache %s: %s", dir, strerror(errno));
-		goto fail;
-	}
-	if ((rc = mdb_env_create(&hc->env)) != 0 ||
-	    (rc = mdb_env_set_mapsize(hc->env, MAP_SIZE)) != 0 ||
-	    /* A copy of what the server says needs no durable meta page:
-	     * a crash may undo the last commit, never mix two (one fsync a
-	     * commit instead of two). */
-	    (rc = mdb_env_open(hc->env, dir, MDB_NOTLS | MDB_NOMETASYNC, 0600)) != 0) {
-		mdb_fail(error_r, hc, "open", rc);
-		goto fail;
-	}
-	/* Reader slots of processes that died would pin old pages. */
-	mdb_reader_check(hc->env, &dead);
-	if ((rc = mdb_txn_begin(hc->env, NULL, 0, &txn)) != 0) {
-		mdb_fail(error_r, hc, "transaction", rc);
-		goto fail;
-	}
-	if ((rc = mdb_dbi_open(txn, NULL, 0, &hc->dbi)) != 0) {
-		mdb_txn_abort(txn);
-		mdb_fail(error_r, hc, "open", rc);
-		goto fail;
-	}
-	if ((rc = mdb_txn_commit(txn)) != 0) {
-		mdb_fail(error_r, hc, "open", rc);
-		goto fail;
-	}
-	hc->refs = 1;
-	hc->next = open_list;
-	open_list = hc;
-	pthread_mutex_unlock(&open_lock);
-	return hc;
-fail:
-	env_close(hc);
-	pthread_mutex_unlock(&open_lock);
-	return NULL;
-}
-
-void hcache_close(struct hcache **hcp)
-{
-	struct hcache *hc = *hcp;
-
-	if (hc == NULL)
-		return;
-	*hcp = NULL;
-	pthread_mutex_lock(&open_lock);
-	if (--hc->refs == 0) {
-		for (struct hcache **p = &open_list; *p != NULL; p = &(*p)->next)
-			if (*p == hc) {
-				*p = hc->next;
-				break;
-			}
-		env_close(hc);
-	}
-	pthread_mutex_unlock(&open_lock);
 }
