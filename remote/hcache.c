@@ -98,17 +98,23 @@ static void add_str(struct sbuf *b, const char *s)
  * as a length (0 for NULL, else strlen + 1) and the bytes, the thread key
  * last (its length + 1: it holds NULs).  Native byte order: the cache
  * never leaves the machine. */
+/* The numbers both records carry, in this order. */
+static void add_numbers(struct sbuf *b, const struct hcache_msg *m)
+{
+	sbuf_add(b, &m->flags, sizeof(m->flags));
+	sbuf_add(b, &m->size, sizeof(m->size));
+	sbuf_add(b, &m->modseq, sizeof(m->modseq));
+	sbuf_add(b, &m->internaldate, sizeof(m->internaldate));
+	sbuf_add(b, &m->date, sizeof(m->date));
+}
+
 static void encode_msg(struct sbuf *b, const struct hcache_msg *m)
 {
 	unsigned char v = MSG_VERSION;
 	uint32_t len;
 
 	sbuf_add(b, &v, 1);
-	sbuf_add(b, &m->flags, sizeof(m->flags));
-	sbuf_add(b, &m->size, sizeof(m->size));
-	sbuf_add(b, &m->modseq, sizeof(m->modseq));
-	sbuf_add(b, &m->internaldate, sizeof(m->internaldate));
-	sbuf_add(b, &m->date, sizeof(m->date));
+	add_numbers(b, m);
 	add_str(b, m->keywords);
 	add_str(b, m->subject);
 	add_str(b, m->from);
@@ -132,11 +138,7 @@ static void encode_hot(struct sbuf *b, const struct hcache_msg *m)
 
 	sbuf_add(b, &v, 1);
 	sbuf_add(b, &own, 1);
-	sbuf_add(b, &m->flags, sizeof(m->flags));
-	sbuf_add(b, &m->size, sizeof(m->size));
-	sbuf_add(b, &m->modseq, sizeof(m->modseq));
-	sbuf_add(b, &m->internaldate, sizeof(m->internaldate));
-	sbuf_add(b, &m->date, sizeof(m->date));
+	add_numbers(b, m);
 	add_str(b, m->keywords);
 }
 
@@ -154,6 +156,16 @@ static void take(struct reader *r, void *out, size_t n)
 	}
 	memcpy(out, r->p, n);
 	r->p += n;
+}
+
+/* add_numbers' numbers into m. */
+static void take_numbers(struct reader *r, struct hcache_msg *m)
+{
+	take(r, &m->flags, sizeof(m->flags));
+	take(r, &m->size, sizeof(m->size));
+	take(r, &m->modseq, sizeof(m->modseq));
+	take(r, &m->internaldate, sizeof(m->internaldate));
+	take(r, &m->date, sizeof(m->date));
 }
 
 /* s[0..len) and a NUL, malloc'd (a thread key holds NULs). */
@@ -205,11 +217,7 @@ static int decode_msg(const MDB_val *v, uint32_t uid, unsigned want, struct hcac
 	take(&r, &version, 1);
 	if (version != MSG_VERSION && version != MSG_VERSION_V2)
 		return -1;
-	take(&r, &m->flags, sizeof(m->flags));
-	take(&r, &m->size, sizeof(m->size));
-	take(&r, &m->modseq, sizeof(m->modseq));
-	take(&r, &m->internaldate, sizeof(m->internaldate));
-	take(&r, &m->date, sizeof(m->date));
+	take_numbers(&r, m);
 	m->keywords = take_str(&r, want & HCACHE_WANT_KEYWORDS, NULL);
 	m->subject = take_str(&r, fields, NULL);
 	m->from = take_str(&r, fields, NULL);
@@ -250,11 +258,7 @@ static int decode_hot(const MDB_val *v, uint32_t uid, unsigned want, struct hcac
 	if (version != HOT_VERSION)
 		return -1;
 	take(&r, own_r, 1);
-	take(&r, &m->flags, sizeof(m->flags));
-	take(&r, &m->size, sizeof(m->size));
-	take(&r, &m->modseq, sizeof(m->modseq));
-	take(&r, &m->internaldate, sizeof(m->internaldate));
-	take(&r, &m->date, sizeof(m->date));
+	take_numbers(&r, m);
 	m->keywords = take_str(&r, want & HCACHE_WANT_KEYWORDS, NULL);
 	if (r.bad || r.p != r.end) {
 		hcache_msg_clear(m);
@@ -444,7 +448,7 @@ static int make_hot_one(const MDB_val *v, uint32_t uid, void *ctx, char **error_
 	/* The keywords, and whether there is a thread key (its length comes
 	 * with every decode). */
 	if (decode_msg(v, uid, HCACHE_WANT_KEYWORDS, &m) < 0)
-		return -1;
+		return 1;
 	if (m.threadkey_len > 0)
 		m.threadkey = "";	/* only its presence is encoded */
 	sbuf_reset(&h->tmp);
@@ -476,9 +480,12 @@ static int make_hot(struct hcache *hc, const char *folder, char **error_r)
 	if (hcache_begin(hc, MDB_RDONLY, &txn, error_r) < 0)
 		return -1;
 	r = hcache_folder_read(hc, txn, folder, &rec, error_r);
-	if (r > 0)
-		r = walk(hc, txn, 'M', rec.id, 0, WALK_READ, make_hot_one, &h, error_r) == 0 ? 1
-			: hcache_garbled(error_r, hc, "a message");
+	if (r > 0) {
+		/* make_hot_one stops the walk (1) at a record that does not
+		 * decode. */
+		r = walk(hc, txn, 'M', rec.id, 0, WALK_READ, make_hot_one, &h, error_r);
+		r = r == 0 ? 1 : r > 0 ? hcache_garbled(error_r, hc, "a message") : -1;
+	}
 	seen = mdb_txn_id(txn);
 	mdb_txn_abort(txn);
 	if (r > 0) {

@@ -11,6 +11,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The environment of the cache in dir, straight in LMDB, with a write
+ * transaction and a cursor on its one database. */
+static MDB_env *hcache_test_env(const char *dir, MDB_txn **txn, MDB_dbi *dbi, MDB_cursor **cur)
+{
+	MDB_env *env;
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_mapsize(env, (size_t)4 << 30), 0);
+	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, txn), 0);
+	assert_int_equal(mdb_dbi_open(*txn, NULL, 0, dbi), 0);
+	assert_int_equal(mdb_cursor_open(*txn, *dbi, cur), 0);
+	return env;
+}
+
 /* Rewrites the cache in dir as a loft before the hot records left it:
  * with old_folders every folder record 24 bytes long (no hot field);
  * every hot record ("R") removed, or, with stale, kept with flags it
@@ -26,12 +41,7 @@ static size_t hcache_test_make_unhot(const char *dir, bool stale, bool old_folde
 	MDB_val k, v;
 	size_t n = 0;
 
-	assert_int_equal(mdb_env_create(&env), 0);
-	assert_int_equal(mdb_env_set_mapsize(env, (size_t)4 << 30), 0);
-	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
-	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-	assert_int_equal(mdb_dbi_open(txn, NULL, 0, &dbi), 0);
-	assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
+	env = hcache_test_env(dir, &txn, &dbi, &cur);
 	for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		char kind = ((const char *)k.mv_data)[0];
@@ -78,12 +88,7 @@ static size_t hcache_test_make_v2(const char *dir)
 	unsigned char (*keys)[9] = xcalloc(cap, sizeof(*keys));
 	MDB_val *vals = xcalloc(cap, sizeof(*vals));
 
-	assert_int_equal(mdb_env_create(&env), 0);
-	assert_int_equal(mdb_env_set_mapsize(env, (size_t)4 << 30), 0);
-	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
-	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-	assert_int_equal(mdb_dbi_open(txn, NULL, 0, &dbi), 0);
-	assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
+	env = hcache_test_env(dir, &txn, &dbi, &cur);
 	for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		uint32_t len;
