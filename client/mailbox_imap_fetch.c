@@ -510,10 +510,11 @@ static int complete(struct remote_conn *c, struct imap_mailbox *im, struct imap_
 	int r = fill(c, im, next, missing, n_missing, error_r);
 
 	drop_headless(next);
-	/* New rows are shown before the cache is written (a commit, an
-	 * fsync: ~5-30 ms); the publish that follows the write is the same
-	 * rows, no news for the UI. */
-	if (n_missing > 0 && !im->target)
+	/* A few new rows are shown before the cache is written (a commit,
+	 * an fsync: ~5-30 ms); the publish that follows the write is the
+	 * same rows, no news for the UI.  Not a long fill's end: the UI would
+	 * thread 100,000 rows while the worker writes, a peak ~5 MB higher. */
+	if (n_missing > 0 && n_missing <= FILL_CACHE_ROWS && !im->target)
 		imap_publish(im, next);
 	adopt(im, mine, next, missing, n_missing);
 	free(missing);
