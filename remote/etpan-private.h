@@ -16,6 +16,8 @@
 	X(mailimap_append) \
 	X(mailimap_capability) \
 	X(mailimap_capability_data_free) \
+	X(mailimap_capability_data_new) \
+	X(mailimap_capability_new) \
 	X(mailimap_connect) \
 	X(mailimap_expunge) \
 	X(mailimap_fetch_att_new_body_peek_section) \
@@ -92,7 +94,9 @@
 	X(mmap_string_append_c) \
 	X(mmap_string_free) \
 	X(mmap_string_new) \
-	X(mmap_string_truncate)
+	X(mmap_string_truncate) \
+	X(clist_insert_after) \
+	X(clist_new)
 
 struct remote_etpan {
 	REMOTE_ETPAN_FUNCS(DYNLIB_SLOT)
@@ -108,8 +112,12 @@ int remote_etpan_load(const char **error_r);
 
 /* Function-like, so that a struct member of the same name is left alone. */
 #define mailimap_append(...) (*remote_etpan.mailimap_append)(__VA_ARGS__)
+#define clist_insert_after(...) (*remote_etpan.clist_insert_after)(__VA_ARGS__)
+#define clist_new(...) (*remote_etpan.clist_new)(__VA_ARGS__)
 #define mailimap_capability(...) (*remote_etpan.mailimap_capability)(__VA_ARGS__)
 #define mailimap_capability_data_free(...) (*remote_etpan.mailimap_capability_data_free)(__VA_ARGS__)
+#define mailimap_capability_data_new(...) (*remote_etpan.mailimap_capability_data_new)(__VA_ARGS__)
+#define mailimap_capability_new(...) (*remote_etpan.mailimap_capability_new)(__VA_ARGS__)
 #define mailimap_connect(...) (*remote_etpan.mailimap_connect)(__VA_ARGS__)
 #define mailimap_expunge(...) (*remote_etpan.mailimap_expunge)(__VA_ARGS__)
 #define mailimap_fetch_att_new_body_peek_section(...) (*remote_etpan.mailimap_fetch_att_new_body_peek_section)(__VA_ARGS__)

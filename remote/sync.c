@@ -325,6 +325,57 @@ static void record_account(struct sync_ctx *ctx, const char *error)
 	free(ignored);
 }
 
+void sync_note_quiet(struct sync_ctx *ctx, const char *local)
+{
+	ctx->quiet = xreallocarray(ctx->quiet, ctx->n_quiet + 1, sizeof(*ctx->quiet));
+	ctx->quiet[ctx->n_quiet++] = xstrdup(local);
+}
+
+/* The account reached (error NULL) when its record shows an error: at
+ * once, so that --status does not show the old error through a long run;
+ * otherwise with the run's last commit (record_quiet). */
+static void account_reached(struct sync_ctx *ctx)
+{
+	struct sync_folder_rec rec;
+	char *last_error = NULL, *ignored = NULL;
+
+	if (sync_account_get(ctx->st, &rec, &last_error, &ignored) >= 0 && last_error == NULL)
+		ctx->account_reached = true;
+	else
+		record_account(ctx, NULL);
+	free(last_error);
+	free(ignored);
+}
+
+/* The run's last commit: the successes sync_note_quiet and
+ * account_reached kept.  A failure loses only those times. */
+static void record_quiet(struct sync_ctx *ctx)
+{
+	struct sync_folder_rec rec;
+	char *ignored = NULL;
+	int64_t now = time(NULL);
+	bool ok;
+
+	if (!ctx->account_reached && ctx->n_quiet == 0)
+		return;
+	sync_state_abort(ctx->st);
+	ok = sync_state_begin(ctx->st, &ignored) == 0;
+	if (ok && ctx->account_reached) {
+		ok = sync_account_get(ctx->st, &rec, NULL, &ignored) >= 0;
+		rec.last_attempt = rec.last_success = now;
+		ok = ok && sync_account_put(ctx->st, &rec, NULL, &ignored) == 0;
+	}
+	for (size_t i = 0; ok && i < ctx->n_quiet; i++) {
+		ok = sync_folder_get(ctx->st, ctx->quiet[i], &rec, NULL, &ignored) >= 0;
+		rec.last_attempt = rec.last_success = now;
+		ok = ok && sync_folder_put(ctx->st, ctx->quiet[i], &rec, NULL, &ignored) == 0;
+	}
+	if (ok)
+		sync_state_commit(ctx->st, false, &ignored);
+	sync_state_abort(ctx->st);
+	free(ignored);
+}
+
 static enum remote_sync_result fail_with(enum remote_sync_result r, char **error_r,
 					 const char *account, char *why)
 {
@@ -387,7 +438,7 @@ enum remote_sync_result remote_sync_mirror(const struct config *cfg, const char 
 		ret = fail_with(REMOTE_SYNC_TEMP, error_r, account, why);
 		goto out_conn;
 	}
-	record_account(&ctx, NULL);
+	account_reached(&ctx);
 	for (size_t i = 0; i < n_names; i++) {
 		if (opt->folder != NULL && strcmp(names[i].local, opt->folder) != 0)
 			continue;
@@ -404,6 +455,7 @@ enum remote_sync_result remote_sync_mirror(const struct config *cfg, const char 
 			free(why);
 		why = NULL;
 	}
+	record_quiet(&ctx);
 	ret = REMOTE_SYNC_OK;
 	if (first_error != NULL) {
 		ret = fail_with(REMOTE_SYNC_TEMP, error_r, account, first_error);
@@ -440,6 +492,9 @@ out_pats:
 	for (size_t i = 0; i < n_pats; i++)
 		free(pats[i]);
 	free(pats);
+	for (size_t i = 0; i < ctx.n_quiet; i++)
+		free(ctx.quiet[i]);
+	free(ctx.quiet);
 	if (stats_r != NULL)
 		*stats_r = stats;
 	return ret;
