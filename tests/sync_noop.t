@@ -1,0 +1,75 @@
+#!/bin/bash
+# What a no-op `loft sync` costs (issue 13: under 0.2 s on 100,000
+# messages), against a private Dovecot through a logging proxy: after the
+# login only ENABLE, LIST, one SELECT (QRESYNC) per folder and LOGOUT --
+# no CAPABILITY (the login's OK carries the list), no FETCH -- and one
+# commit of the sync state for the whole run (the times of success), where
+# each unchanged folder and the account made one of their own (an fsync
+# and a synchronous write each).  A server whose login answer lists no
+# capabilities is still asked for them (tests/remote_fake_imap.py).
+# Skipped without root, dovecot-imapd or python3 (tests/sync_lib.sh).
+. "$TOP/tests/lib.sh"
+. "$TOP/tests/sync_lib.sh"
+command -v mdb_stat >/dev/null || skip_all "mdb_stat (lmdb-utils) is not installed"
+
+dovecot_start
+ok $? "a private Dovecot starts" || { done_testing; exit; }
+obs seed INBOX 3 in
+obs seed Sent 2 sent
+PPORT=$(free_port)
+python3 "$TOP/tests/imap_logproxy.py" "$PPORT" "$DPORT" "$T_DIR/proxy.log" > "$T_DIR/proxy.out" &
+T_PIDS+=($!)
+for _ in $(seq 100); do grep -q ready "$T_DIR/proxy.out" && break; sleep 0.1; done
+SYNC_FOLDERS="'INBOX Sent'" store_rc a "$PPORT"
+# The last transaction id of the account's sync state: one more per commit.
+txn() { mdb_stat -e "$T_DIR/a/Mail/.loft/sync/dv" | sed -n 's/^ *Last transaction ID: //p'; }
+# The last success --status shows for NAME, in seconds since the epoch.
+success() {
+	run_loft -F "$T_DIR/a/mailrc" sync --status
+	date -d "$(sed -n "s/^  $1: last success \([-0-9]* [0-9:]*\).*/\1/p" <<<"$OUT")" +%s
+}
+
+lsync a
+is "$RC" 0 "a first sync of two folders exits 0" || diag "$ERR"
+lsync a
+is "$RC" 0 "and the next (it records the store's own changes)" || diag "$ERR"
+
+: > "$T_DIR/proxy.log"
+before=$(txn)
+since=$(date +%s)
+lsync a
+is "$RC" 0 "a no-op sync exits 0" || diag "$ERR"
+like "$OUT" "0 down, 0 up, 0 flags here, 0 flags there" "and does nothing" || diag "$OUT"
+cmds=$(sed -E 's/^[^ ]+ ([A-Za-z]+).*/\1/' "$T_DIR/proxy.log" | tr '\n' ' ')
+is "$cmds" "AUTHENTICATE ENABLE LIST SELECT SELECT LOGOUT " \
+	"its commands: AUTHENTICATE, ENABLE, LIST, one SELECT per folder, LOGOUT" || diag "$(cat "$T_DIR/proxy.log")"
+! grep -qi 'CAPABILITY' "$T_DIR/proxy.log"
+ok $? "no CAPABILITY: the list in the login's OK is taken"
+is "$(grep -c ' SELECT .*(QRESYNC' "$T_DIR/proxy.log")" 2 \
+	"both SELECTs with QRESYNC (listed only after Dovecot's login, ENABLEd from that list)"
+is "$(($(txn) - before))" 1 "one commit of the sync state for the whole run"
+for f in '(account)' INBOX Sent; do
+	t=$(success "$f")
+	[ -n "$t" ] && [ "$t" -ge "$since" ]
+	ok $? "--status: the no-op's time is $f's last success" || diag "$OUT"
+done
+
+# A login answer without capabilities: they are asked for after it.
+TOOL=$BUILD/tests/remotetool
+if [ -x "$TOOL" ]; then
+	FPORT=$(free_port)
+	FLOG=$T_DIR/fake.log
+	bg python3 "$TOP/tests/remote_fake_imap.py" "$FPORT" "$FLOG" "IMAP4rev1 AUTH=PLAIN SASL-IR"
+	FPID=$!
+	for _ in $(seq 100); do [ -e "$FLOG.ready" ] && break; sleep 0.1; done
+	echo "set imap_password_command='echo pw'" > "$T_DIR/fake.rc"
+	OUT=$(timeout 30 "$TOOL" -F "$T_DIR/fake.rc" connect "imap+insecure://u@127.0.0.1:$FPORT/INBOX" 2>&1)
+	is "$OUT" "connected tls=plain condstore=0 qresync=0" "the scripted server's login" || diag "$OUT"
+	is "$(sed -E 's/^[^ ]+ ([A-Za-z]+).*/\1/' "$FLOG" | head -2 | tr '\n' ' ')" "AUTHENTICATE CAPABILITY " \
+		"an OK without [CAPABILITY ...]: CAPABILITY asked after the login"
+	kill "$FPID"; wait "$FPID" 2>/dev/null
+else
+	skip "$TOOL is not built (make build/tests/remotetool)"
+	skip "$TOOL is not built (make build/tests/remotetool)"
+fi
+done_testing
