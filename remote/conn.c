@@ -408,10 +408,23 @@ void remote_close(struct remote_conn **cp)
 	if (c == NULL)
 		return;
 	if (c->imap != NULL) {
-		/* LOGOUT only on a session in step (not mid-IDLE, not failed). */
+		/* LOGOUT only on a session in step (not mid-IDLE, not failed),
+		 * and its answer (BYE, OK) not awaited: it tells nothing, and
+		 * the wait was a round trip at the end of every run. */
 		if (c->low != NULL && !c->idling &&
-		    c->imap->imap_state != MAILIMAP_STATE_DISCONNECTED)
-			mailimap_logout(c->imap);
+		    c->imap->imap_state != MAILIMAP_STATE_DISCONNECTED) {
+			char line[32], *ignored = NULL;
+
+			snprintf(line, sizeof(line), "L%u LOGOUT\r\n", ++c->tag);
+			if (remote_write(c, line, strlen(line), &ignored) < 0)
+				free(ignored);
+		}
+		/* Closed here: mailimap_free would send a LOGOUT of its own
+		 * on an open stream and wait for its answer. */
+		if (c->imap->imap_stream != NULL) {
+			mailstream_close(c->imap->imap_stream);
+			c->imap->imap_stream = NULL;
+		}
 		mailimap_free(c->imap);
 	}
 	free(c->idle_tag);

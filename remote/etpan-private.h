@@ -45,7 +45,6 @@
 	X(mailimap_list) \
 	X(mailimap_list_result_free) \
 	X(mailimap_login) \
-	X(mailimap_logout) \
 	X(mailimap_mailbox_data_status_free) \
 	X(mailimap_new) \
 	X(mailimap_parse_response) \
@@ -84,6 +83,7 @@
 	X(mailimap_uid_move) \
 	X(mailimap_uid_search) \
 	X(mailimap_uid_store) \
+	X(mailstream_close) \
 	X(mailstream_flush) \
 	X(mailstream_low_free) \
 	X(mailstream_low_get_fd) \
@@ -145,7 +145,6 @@ int remote_etpan_load(const char **error_r);
 #define mailimap_list(...) (*remote_etpan.mailimap_list)(__VA_ARGS__)
 #define mailimap_list_result_free(...) (*remote_etpan.mailimap_list_result_free)(__VA_ARGS__)
 #define mailimap_login(...) (*remote_etpan.mailimap_login)(__VA_ARGS__)
-#define mailimap_logout(...) (*remote_etpan.mailimap_logout)(__VA_ARGS__)
 #define mailimap_mailbox_data_status_free(...) (*remote_etpan.mailimap_mailbox_data_status_free)(__VA_ARGS__)
 #define mailimap_new(...) (*remote_etpan.mailimap_new)(__VA_ARGS__)
 #define mailimap_parse_response(...) (*remote_etpan.mailimap_parse_response)(__VA_ARGS__)
@@ -184,6 +183,7 @@ int remote_etpan_load(const char **error_r);
 #define mailimap_uid_move(...) (*remote_etpan.mailimap_uid_move)(__VA_ARGS__)
 #define mailimap_uid_search(...) (*remote_etpan.mailimap_uid_search)(__VA_ARGS__)
 #define mailimap_uid_store(...) (*remote_etpan.mailimap_uid_store)(__VA_ARGS__)
+#define mailstream_close(...) (*remote_etpan.mailstream_close)(__VA_ARGS__)
 #define mailstream_flush(...) (*remote_etpan.mailstream_flush)(__VA_ARGS__)
 #define mailstream_low_free(...) (*remote_etpan.mailstream_low_free)(__VA_ARGS__)
 #define mailstream_low_get_fd(...) (*remote_etpan.mailstream_low_get_fd)(__VA_ARGS__)

@@ -5,7 +5,7 @@
 # no CAPABILITY (the login's OK carries the list), no FETCH -- and one
 # commit of the sync state for the whole run (the times of success), where
 # each unchanged folder and the account made one of their own (an fsync
-# and a synchronous write each).  A server whose login answer lists no
+# and a synchronous write each); the LOGOUT's answer is not awaited.  A server whose login answer lists no
 # capabilities is still asked for them (tests/remote_fake_imap.py).
 # Skipped without root, dovecot-imapd or python3 (tests/sync_lib.sh).
 . "$TOP/tests/lib.sh"
@@ -53,6 +53,20 @@ for f in '(account)' INBOX Sent; do
 	[ -n "$t" ] && [ "$t" -ge "$since" ]
 	ok $? "--status: the no-op's time is $f's last success" || diag "$OUT"
 done
+
+# The LOGOUT's answer is not awaited: a proxy holding the LOGOUT 10 s
+# (so no answer comes) does not hold the sync.
+HPORT=$(free_port)
+python3 "$TOP/tests/imap_logproxy.py" "$HPORT" "$DPORT" "$T_DIR/hold.log" 10 LOGOUT > "$T_DIR/hold.out" &
+T_PIDS+=($!)
+for _ in $(seq 100); do grep -q ready "$T_DIR/hold.out" && break; sleep 0.1; done
+SYNC_FOLDERS="'INBOX Sent'" store_rc a "$HPORT"
+t0=$(date +%s%N)
+lsync a
+t=$((($(date +%s%N) - t0) / 1000000))
+is "$RC" 0 "a no-op sync through a proxy that holds the LOGOUT exits 0" || diag "$ERR"
+[ "$t" -lt 5000 ]
+ok $? "without waiting for the LOGOUT's answer ($t ms)"
 
 # A login answer without capabilities: they are asked for after it.
 TOOL=$BUILD/tests/remotetool
