@@ -15,6 +15,13 @@
 # Each time is one run (wall time) with its peak RSS.  Prints
 # `bench: sync_NAME LOFT s vs PEER P s ratio R` and `bench: sync_NAME_rss
 # LOFT MB vs PEER P MB ratio R` lines, and checks every message came over.
+# Dovecot runs in its documented high-performance mode (both tools log in
+# to it alike; tests/dovecot_instance.sh); DOVECOT_PERFORMANCE= (empty)
+# keeps its defaults, a new login and imap process per connection.
+# BENCH_SYNC_KEEP=DIR (a new or kept directory under /tmp): the set-up of
+# the big folder (Dovecot, loft's and mbsync's synced stores) is made in
+# DIR and kept; a later run with the same DIR skips the full syncs and
+# times only the no-op and incremental syncs again, on that set-up.
 set -u
 : "${TOP:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${LOFT:=$TOP/build/loft}"
@@ -174,6 +181,12 @@ PATH=$WORK:$PATH
 echo "== settings: loft sync: every file fsynced before its state commit, one directory fsync per batch, notmuch indexing (in a child beside the download) included"
 echo "== settings: mbsync $(mbsync --version 2>/dev/null): FSync yes (its default), no COMPRESS (this Dovecot offers none), then notmuch new (synchronize_flags=true)"
 echo "== settings: offlineimap3: its defaults (fsync on), then notmuch new"
+export DOVECOT_PERFORMANCE=${DOVECOT_PERFORMANCE-1}
+if [ -n "$DOVECOT_PERFORMANCE" ]; then
+	echo "== settings: Dovecot $(dovecot --version | cut -d' ' -f1): high-performance mode (service imap-login: service_count = 0, process_min_avail = 1; service imap: process_min_avail = 1), logins checked against a yescrypt hash as loft's"
+else
+	echo "== settings: Dovecot $(dovecot --version | cut -d' ' -f1): its defaults (a new login and imap process per connection), logins checked against a yescrypt hash as loft's"
+fi
 if [ -n "$KEEP" ] && [ -f "$WORK/ready" ]; then
 	echo "== reusing the set-up of $(cat "$WORK/ready") messages in $WORK (BENCH_SYNC_KEEP)"
 	BIG=$(cat "$WORK/ready")
@@ -201,6 +214,25 @@ fi
 # The first resync after a full one records the store's own appends (their
 # MODSEQs); the no-op is the one after it.
 "$LOFT" -F "$WORK/loft/mailrc" sync > /dev/null
+# What a login alone costs here (both tools pay it once per run).
+python3 - "$DPORT" "$BENCH_PW" <<'EOF'
+import base64, socket, statistics, sys, time
+v = []
+for _ in range(5):
+    t = time.monotonic()
+    s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))
+    f = s.makefile('rb')
+    f.readline()
+    s.sendall(b'a AUTHENTICATE PLAIN ' + base64.b64encode(b'\0bench\0' + sys.argv[2].encode()) + b'\r\n')
+    assert f.readline().startswith(b'a OK')
+    s.sendall(b'b LOGOUT\r\n')
+    while not f.readline().startswith(b'b '):
+        pass
+    s.close()
+    v.append(time.monotonic() - t)
+print('== a login alone (connect, greeting, AUTHENTICATE PLAIN, LOGOUT): median %.3f s of 5, min %.3f' % (statistics.median(v), min(v)))
+EOF
+echo "== load: $(uptime)"
 timed loft "$LOFT" -F "$WORK/loft/mailrc" sync && L_noop=$T L_noop_rss=$RSS
 timed mbsync env HOME="$WORK/mbsync" mbsync -q -c "$WORK/mbsync/mbsyncrc" c && M_noop=$T M_noop_rss=$RSS
 pair "noop_$BIG" "$L_noop" "$L_noop_rss" mbsync "$M_noop" "$M_noop_rss"
