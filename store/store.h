@@ -166,8 +166,9 @@ int store_folder_name_check(const char *name, const char **error_r);
  * notmuch database (when those are under the root) is refused too.  Fails
  * when the folder exists. */
 int store_folder_create(struct store *store, const char *name, const char **error_r);
-/* Renames the folder and its state; the UIDVALIDITY is kept.  Fails when
- * the target exists or the folder is open in this process. */
+/* Renames the folder (or a directory that only holds folders) with its
+ * subfolders and their state; UIDVALIDITYs are kept.  Fails when the
+ * target exists or the folder is open in this process. */
 int store_folder_rename(struct store *store, const char *from, const char *to,
 			const char **error_r);
 /* Deletes the folder, its messages and its state (subfolders stay).
