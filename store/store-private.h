@@ -307,8 +307,5 @@ char *store_location_key(const char *location);
 /* Applies op with kw to the space-separated set cur; returns a malloc'd
  * normalised set (distinct, in first-seen order, single spaces). */
 char *store_keywords_apply(const char *cur, int op, const char *kw);
-/* Whether the space-separated list (may be NULL) has the word w[0..n),
- * compared case-insensitively as IMAP keywords are. */
-bool store_keywords_has(const char *list, const char *w, size_t n);
 
 #endif

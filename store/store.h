@@ -410,6 +410,10 @@ int store_move(struct store_folder *src, uint32_t uid, struct store_folder *dst,
 	       uint32_t *new_uid_r, const char **error_r);
 
 enum store_flag_op { STORE_FLAGS_SET, STORE_FLAGS_ADD, STORE_FLAGS_REMOVE };
+/* Whether the space-separated list (may be NULL) has the word w[0..n),
+ * compared case-insensitively as IMAP keywords are. */
+bool store_keywords_has(const char *list, const char *w, size_t n);
+
 /* Changes flags and/or keywords (keywords space-separated, NULL = leave
  * them alone; compared case-insensitively); bumps the MODSEQ when a flag
  * other than STORE_RECENT or a keyword changes; a maildir file is renamed,
