@@ -533,9 +533,10 @@ int64_t envelope_parse_date(const char *s)
 	s = skip_cfws(s);
 	if (*s == '+' || *s == '-') {
 		long z = strtol(s + 1, &e, 10);
-		zone = (z / 100) * 3600 + (z % 100) * 60;
-		if (*s == '-')
-			zone = -zone;
+
+		/* +hhmm; anything else is an unknown zone (RFC 5322: -0000) */
+		if (e - (s + 1) == 4 && isdigit((unsigned char)s[1]) && z % 100 < 60)
+			zone = (*s == '-' ? -1 : 1) * ((z / 100) * 3600 + (z % 100) * 60);
 	} else if (strncasecmp(s, "EDT", 3) == 0) {
 		zone = -4 * 3600;
 	} else if (strncasecmp(s, "EST", 3) == 0 || strncasecmp(s, "CDT", 3) == 0) {
@@ -547,7 +548,8 @@ int64_t envelope_parse_date(const char *s)
 	} else if (strncasecmp(s, "PST", 3) == 0) {
 		zone = -8 * 3600;
 	}
-	if (hh > 23 || mm > 59 || ss > 60 || year < 1970 || year > 9999)
+	if (hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60 || year < 1970 ||
+	    year > 9999)
 		return 0;
 	tm.tm_year = (int)(year - 1900);
 	tm.tm_mon = (int)((m - months) / 3);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct auth_cache;
 struct config;
 struct conn;
 struct queue;
@@ -50,6 +51,9 @@ struct daemon {
 	SSL_CTX *tls;			/* owned; shared by the listeners */
 	char *fingerprint;		/* of tls's certificate, malloc'd */
 	char *passwd_path;		/* malloc'd */
+	/* Logins verified lately (imap_auth_cache_ttl); a child checks
+	 * against the copy fork() gave it. */
+	struct auth_cache *auth_cache;
 	struct daemon_smtp_listener smtp[DAEMON_SMTP_LISTENERS];
 	pid_t runner;			/* running queue runner, or 0 */
 	bool runner_again;		/* mail was queued while it ran */
@@ -102,6 +106,9 @@ struct daemon_imap_conn {
 	struct conn *conn;		/* the caller's */
 	struct server *srv;		/* NULL: nobody to tell about logins */
 	const char *passwd_path;
+	/* This child's copy of the daemon's verified logins (auth_cache.h);
+	 * NULL: every login is checked in full. */
+	struct auth_cache *cache;
 	/* set by daemon_imap_serve */
 	char peer[64];
 	bool loopback;

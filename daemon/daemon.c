@@ -14,6 +14,7 @@
  * Privileges: started as root, every child switches to the owner of the
  * mail root (`folder`) before it reads a byte; the parent keeps root only
  * to bind listeners again on reload. */
+#include "daemon/auth_cache.h"
 #include "daemon/daemon-private.h"
 #include "daemon/daemon.h"
 #include "localmta/localmta.h"
@@ -21,7 +22,9 @@
 #include "localmta/transport.h"
 #include "localmta/auth.h"
 #include "store/message.h"
+#include "store/store.h"
 #include "lib/atomic.h"
+#include "lib/clock.h"
 #include "lib/config.h"
 #include "lib/log.h"
 #include "lib/server.h"
@@ -149,6 +152,14 @@ static void apply_settings(struct daemon *d)
 	server_set_timer(d->srv, (int)config_int(d->cfg, "queue_interval"));
 	free(d->passwd_path);
 	d->passwd_path = auth_passwd_path(d->cfg);
+	/* A reload starts the logins cache afresh (the password file may be
+	 * another one now). */
+	int64_t ttl_ms = (int64_t)config_int(d->cfg, "imap_auth_cache_ttl") * 1000;
+
+	if (d->auth_cache == NULL)
+		d->auth_cache = auth_cache_new(ttl_ms);
+	else
+		auth_cache_reset(d->auth_cache, ttl_ms);
 }
 
 /* SIGHUP: a new config replaces the old one only when it loads, its TLS
@@ -191,6 +202,15 @@ fail:
 	SSL_CTX_free(tls);
 	free(fp);
 	config_free(&cfg);
+}
+
+/* A connection child's news: a login checked (auth_cache.h). */
+static void on_message(void *ctx, struct server *srv, const void *data, size_t len)
+{
+	struct daemon *d = ctx;
+
+	if (!auth_cache_receive(d->auth_cache, data, len, clock_monotonic_ms()))
+		log_warning("a connection sent an unknown message (%zu bytes)", len);
 }
 
 static void on_event(void *ctx, struct server *srv, enum server_event ev)
@@ -339,7 +359,7 @@ int cmd_daemon(struct loft_ctx *ctx, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon d = { .config_path = ctx->config_path };
-	struct server_callbacks cb = { .ctx = &d, .event = on_event };
+	struct server_callbacks cb = { .ctx = &d, .event = on_event, .message = on_message };
 	const char *error, *pidfile = NULL;
 	char *pid_abs = NULL;
 	bool detach_opt = false;
@@ -389,6 +409,9 @@ int cmd_daemon(struct loft_ctx *ctx, int argc, char **argv)
 	/* GMime is loaded on first use (store/gmime_lazy.h): load it here,
 	 * once, rather than in every forked connection that parses. */
 	message_init();
+	/* Likewise the charset modules a SELECT loads (store_gconv_pin):
+	 * ~10 ms of dlopen per connection otherwise. */
+	store_gconv_pin();
 	d.srv = server_new(&cb);
 	memcpy(d.smtp, listener_defs, sizeof(d.smtp));
 	apply_settings(&d);
@@ -430,6 +453,7 @@ out:
 	SSL_CTX_free(d.tls);
 	free(d.fingerprint);
 	free(d.passwd_path);
+	auth_cache_free(&d.auth_cache);
 	queue_free(&d.queue);
 	config_free(&d.cfg);
 	free(pid_abs);

@@ -10,9 +10,11 @@
  * imap_max_auth_failures.  A logged-in session tells the parent (never
  * evicted to make room for another) and records itself, so that
  * `loft passwd --remove NAME` can end it. */
+#include "daemon/auth_cache.h"
 #include "daemon/daemon-private.h"
 #include "imapd/imapd.h"
 #include "localmta/auth.h"
+#include "lib/clock.h"
 #include "lib/config.h"
 #include "lib/log.h"
 #include "lib/net.h"
@@ -52,16 +54,41 @@ static void sleep_ms(long ms)
 		;
 }
 
+/* Tells the parent (and this child's own copy) how a full check went, so
+ * the next connection's child knows (auth_cache.h). */
+static void cache_learn(struct daemon_imap_conn *ic, const char *user, bool ok,
+			const unsigned char *tag, int64_t began_ms)
+{
+	char msg[AUTH_CACHE_MSG_MAX];
+	size_t len;
+
+	if (ok) {
+		auth_cache_put(ic->cache, user, tag, began_ms);
+		len = auth_cache_msg_ok(msg, user, tag, began_ms);
+	} else {
+		auth_cache_drop(ic->cache, user);
+		len = auth_cache_msg_failed(msg, user);
+	}
+	if (ic->srv != NULL && len > 0)
+		server_child_message(ic->srv, msg, len);
+}
+
 static enum imapd_login_result check_login(void *ctx, const char *user, const char *pass)
 {
 	struct daemon_imap_conn *ic = ctx;
+	unsigned char tag[AUTH_CACHE_TAG];
+	int64_t began = clock_monotonic_ms();
+	bool tagged = auth_cache_tag(ic->cache, ic->passwd_path, user, pass, tag) > 0;
+	bool cached = tagged && auth_cache_hit(ic->cache, user, tag, began);
 	char *err = NULL;
-	int r = auth_check(ic->passwd_path, user, pass);
+	int r = cached ? 1 : auth_check(ic->passwd_path, user, pass);
 
 	if (r < 0) {
 		log_error("imap: %s: cannot read %s", ic->peer, ic->passwd_path);
 		return IMAPD_LOGIN_UNAVAILABLE;
 	}
+	if (!cached && auth_cache_enabled(ic->cache))
+		cache_learn(ic, user, r > 0 && tagged, tag, began);
 	if (r > 0) {
 		ic->session_fd = auth_session_begin(ic->passwd_path, user, &err);
 		if (ic->session_fd < 0) {
@@ -69,7 +96,8 @@ static enum imapd_login_result check_login(void *ctx, const char *user, const ch
 			free(err);
 			return IMAPD_LOGIN_UNAVAILABLE;
 		}
-		log_info("imap: %s logged in as %s", ic->peer, user);
+		log_info("imap: %s logged in as %s%s", ic->peer, user,
+			 cached ? " (verified lately: imap_auth_cache_ttl)" : "");
 		if (ic->srv != NULL)
 			server_child_report(ic->srv, SERVER_CHILD_AUTHENTICATED);
 		return IMAPD_LOGIN_OK;
@@ -156,7 +184,8 @@ static int imap_child_run(void *ctx, int fd, const struct sockaddr *peer, const 
 {
 	struct imap_listener_ctx *lc = ctx;
 	struct daemon *d = lc->d;
-	struct daemon_imap_conn ic = { .srv = d->srv, .passwd_path = d->passwd_path };
+	struct daemon_imap_conn ic = { .srv = d->srv, .passwd_path = d->passwd_path,
+				       .cache = d->auth_cache };
 	int one = 1;
 
 	/* Replies go out whole (conn buffers them), so Nagle only delays

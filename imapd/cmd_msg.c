@@ -13,29 +13,6 @@
 #include <strings.h>
 #include <time.h>
 
-/* "17-Jul-1996 02:44:25 -0700" to seconds; -1 when invalid. */
-static int64_t parse_date_time(const char *s)
-{
-	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-	struct tm tm = { 0 };
-	char mon[4];
-	int zone, n = 0;
-
-	if (s[0] == ' ')
-		s++;
-	if (sscanf(s, "%2d-%3s-%4d %2d:%2d:%2d %5d%n", &tm.tm_mday, mon, &tm.tm_year,
-		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &zone, &n) != 7 || s[n] != '\0')
-		return -1;
-	const char *m = strcasestr(months, mon);
-	if (m == NULL || (m - months) % 3 != 0 || tm.tm_mday < 1 || tm.tm_mday > 31)
-		return -1;
-	tm.tm_mon = (int)(m - months) / 3;
-	tm.tm_year -= 1900;
-	int sign = zone < 0 ? -1 : 1;
-	zone *= sign;
-	return (int64_t)timegm(&tm) - sign * ((zone / 100) * 3600 + (zone % 100) * 60);
-}
-
 /* One message of an APPEND: its flags, date and text. */
 struct append_msg {
 	uint32_t flags;
@@ -64,7 +41,7 @@ static int append_args(struct imapd_session *s, const struct imap_arg *args, uns
 			i++;
 		}
 		if (i < n && args[i].type == IMAP_ARG_STRING) {
-			if ((m->date = parse_date_time(args[i].str)) < 0) {
+			if ((m->date = imap_date_parse(args[i].str, true)) < 0) {
 				sess_reply(s, "BAD", "Invalid date-time.");
 				return -1;
 			}

@@ -42,24 +42,6 @@ static struct message *need_msg(struct eval *e)
 	return e->msg;
 }
 
-/* "1-Feb-1994" to the UTC midnight of that day; -1 when invalid. */
-static int64_t parse_date(const char *s)
-{
-	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-	struct tm tm = { 0 };
-	char mon[4];
-	int n = 0;
-
-	if (sscanf(s, "%2d-%3s-%4d%n", &tm.tm_mday, mon, &tm.tm_year, &n) != 3 || s[n])
-		return -1;
-	const char *m = strcasestr(months, mon);
-	if (m == NULL || (m - months) % 3 != 0)
-		return -1;
-	tm.tm_mon = (int)(m - months) / 3;
-	tm.tm_year -= 1900;
-	return (int64_t)timegm(&tm);
-}
-
 static bool contains(const char *hay, const char *needle)
 {
 	return hay != NULL && strcasestr(hay, needle) != NULL;
@@ -138,7 +120,7 @@ static const char *str_arg(struct eval *e, const struct imap_arg *a, unsigned n,
 
 static int64_t date_arg(struct eval *e, const struct imap_arg *a, unsigned n, unsigned *i)
 {
-	int64_t d = parse_date(str_arg(e, a, n, i));
+	int64_t d = imap_date_parse(str_arg(e, a, n, i), false);
 
 	if (d < 0 && !e->bad) {
 		e->bad = true;

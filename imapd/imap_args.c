@@ -1,5 +1,5 @@
-/* Arguments with an inner syntax: sequence sets and FETCH section specs
- * (contracts in imap_parser.h). */
+/* Arguments with an inner syntax: sequence sets, dates and FETCH section
+ * specs (contracts in imap_parser.h). */
 #include "imapd/imap_parser.h"
 
 #include "lib/arena.h"
@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 /* ---- sequence sets ---- */
 
@@ -137,6 +138,69 @@ bool imap_seqset_contains(const struct imap_seqset *set, uint32_t n)
 			return true;
 	}
 	return false;
+}
+
+/* ---- dates ---- */
+
+/* Exactly n digits at *sp into *v. */
+static bool digits(const char **sp, int n, int *v)
+{
+	*v = 0;
+	for (int i = 0; i < n; i++, (*sp)++) {
+		if (!isdigit((unsigned char)**sp))
+			return false;
+		*v = *v * 10 + (**sp - '0');
+	}
+	return true;
+}
+
+static int month_days(int mon, int year)
+{
+	static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+
+	return days[mon] + (mon == 1 && leap);
+}
+
+int64_t imap_date_parse(const char *s, bool with_time)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	struct tm tm = { 0 };
+	int year, mon = 0, v;
+	int64_t zone = 0;
+
+	if (s[0] == ' ' && with_time)
+		s++;	/* date-day-fixed: SP DIGIT */
+	if (!digits(&s, 1, &tm.tm_mday))
+		return -1;
+	if (isdigit((unsigned char)*s))
+		tm.tm_mday = tm.tm_mday * 10 + (*s++ - '0');
+	if (*s++ != '-' || strlen(s) < 3)
+		return -1;
+	while (mon < 12 && strncasecmp(s, months + 3 * mon, 3) != 0)
+		mon++;
+	s += 3;
+	if (mon == 12 || *s++ != '-' || !digits(&s, 4, &year))
+		return -1;
+	if (tm.tm_mday < 1 || tm.tm_mday > month_days(mon, year))
+		return -1;
+	tm.tm_mon = mon;
+	tm.tm_year = year - 1900;
+	if (with_time) {
+		if (*s++ != ' ' || !digits(&s, 2, &tm.tm_hour) || *s++ != ':' ||
+		    !digits(&s, 2, &tm.tm_min) || *s++ != ':' || !digits(&s, 2, &tm.tm_sec) ||
+		    *s++ != ' ')
+			return -1;
+		if (tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60 || (*s != '+' && *s != '-'))
+			return -1;
+		int sign = *s++ == '-' ? -1 : 1;
+		if (!digits(&s, 4, &v) || v % 100 > 59)
+			return -1;
+		zone = sign * ((v / 100) * 3600 + (v % 100) * 60);
+	}
+	if (*s != '\0')
+		return -1;
+	return (int64_t)timegm(&tm) - zone;
 }
 
 /* ---- FETCH sections ---- */

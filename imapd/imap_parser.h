@@ -146,6 +146,15 @@ void imap_seqset_resolve(struct imap_seqset *set, uint32_t star);
 /* Whether n is in a resolved set.  O(log ranges). */
 bool imap_seqset_contains(const struct imap_seqset *set, uint32_t n);
 
+/* ---- dates ---- */
+
+/* An IMAP date ("1-Feb-1994", "01-Feb-1994") or, with with_time, a
+ * date-time ("17-Jul-1996 02:44:25 -0700"; the day may be space-padded).
+ * Returns seconds since the epoch (a date alone: its UTC midnight), or -1
+ * when s is not exactly that or names no real moment (31-Feb, 25:00,
+ * a zone without its sign or with 60 minutes or more). */
+int64_t imap_date_parse(const char *s, bool with_time);
+
 /* ---- FETCH section specs ---- */
 
 /* BODY[section]<partial> / BINARY[...] / BODY.PEEK[...] split up.  An item

@@ -7,6 +7,7 @@
 
 #include "lib/arena.h"
 #include "lib/crash.h"
+#include "lib/log.h"
 #include "lib/net.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
@@ -173,6 +174,15 @@ static void view_free(struct mbox_view **vp)
 
 	if (v == NULL)
 		return;
+	/* A snapshot this session had to build by walking every record is
+	 * kept as an image, so the next SELECT copies it and replays what
+	 * changed since (store/folder_image.c).  Nothing when the session
+	 * changed the folder or the image is recent; a failure costs only
+	 * that. */
+	const char *err;
+
+	if (store_folder_keep_snapshot(v->f, &err) < 0)
+		log_warning("%s", err);
 	store_folder_close(&v->f);
 	free(v->name);
 	free(v->uids);

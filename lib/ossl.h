@@ -20,6 +20,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
@@ -76,6 +77,7 @@
 	X(EVP_PKEY_Q_keygen) \
 	X(EVP_PKEY_free) \
 	X(EVP_sha256) \
+	X(HMAC) \
 	X(PEM_write_bio_PrivateKey) \
 	X(PEM_write_bio_X509) \
 	X(RAND_bytes) \
@@ -157,6 +159,7 @@ const struct lib_ossl *lib_ossl(void);
 #define EVP_PKEY_Q_keygen(...) (*lib_ossl()->EVP_PKEY_Q_keygen)(__VA_ARGS__)
 #define EVP_PKEY_free(...) (*lib_ossl()->EVP_PKEY_free)(__VA_ARGS__)
 #define EVP_sha256(...) (*lib_ossl()->EVP_sha256)(__VA_ARGS__)
+#define HMAC(...) (*lib_ossl()->HMAC)(__VA_ARGS__)
 #define PEM_write_bio_PrivateKey(...) (*lib_ossl()->PEM_write_bio_PrivateKey)(__VA_ARGS__)
 #define PEM_write_bio_X509(...) (*lib_ossl()->PEM_write_bio_X509)(__VA_ARGS__)
 #define RAND_bytes(...) (*lib_ossl()->RAND_bytes)(__VA_ARGS__)

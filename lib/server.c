@@ -46,6 +46,10 @@ struct child {
 	bool done;		/* closing, evicted or gone: no longer counted */
 	int64_t started_ms;
 	char ip[64];
+	/* A message being read (server_child_message): 'M', its length,
+	 * then that many bytes, possibly over several reads. */
+	unsigned char msg[2 + SERVER_MESSAGE_MAX];
+	size_t msg_have;
 };
 
 struct server {
@@ -253,6 +257,21 @@ void server_child_report(struct server *srv, enum server_child_state state)
 	}
 }
 
+void server_child_message(struct server *srv, const void *data, size_t len)
+{
+	unsigned char buf[2 + SERVER_MESSAGE_MAX];
+
+	if (srv->report_fd < 0 || len == 0 || len > SERVER_MESSAGE_MAX)
+		return;
+	buf[0] = 'M';
+	buf[1] = (unsigned char)len;
+	memcpy(buf + 2, data, len);
+	/* At most PIPE_BUF bytes: one write, never interleaved. */
+	if (write(srv->report_fd, buf, len + 2) < 0) {
+		/* The parent is gone or not reading: nothing to tell anyone. */
+	}
+}
+
 /* In a fresh child: back to default signals, no parent-only fds, and the
  * unprivileged identity.  Exits 75 (EX_TEMPFAIL) when the drop fails:
  * running on as root by accident is never the better choice. */
@@ -369,7 +388,7 @@ static bool evict_oldest(struct server *srv, const char *ip, const char *why)
 	return true;
 }
 
-static void read_status(struct child *k);
+static void read_status(struct server *srv, struct child *k);
 static void reap(struct server *srv);
 
 /* NULL when the new connection from ip may have a child, else why not. */
@@ -382,7 +401,7 @@ static const char *make_room(struct server *srv, const char *ip)
 		reap(srv);
 		for (size_t i = 0; i < srv->n_kids; i++)
 			if (srv->kids[i].status_fd >= 0)
-				read_status(&srv->kids[i]);
+				read_status(srv, &srv->kids[i]);
 	}
 	if (srv->max_per_ip > 0 && count_live(srv, ip) >= srv->max_per_ip &&
 	    !evict_oldest(srv, ip, "max_connections_per_ip"))
@@ -445,19 +464,36 @@ static void accept_one(struct server *srv, struct listener *l)
 	log_info("%s: %s: connection from %s, pid %d", id, l->name, ip, (int)pid);
 }
 
-/* What a connection child reported; its end of stream means it is gone. */
-static void read_status(struct child *k)
+/* One byte of a child's status pipe: a state letter, or part of a
+ * message ('M', length, bytes), handed to the callback once whole. */
+static void status_byte(struct server *srv, struct child *k, unsigned char b)
 {
-	char buf[16];
+	if (k->msg_have > 0) {
+		k->msg[k->msg_have++] = b;
+		if (k->msg_have >= 2 && k->msg_have == 2 + (size_t)k->msg[1]) {
+			if (srv->cb.message != NULL && k->msg[1] > 0)
+				srv->cb.message(srv->cb.ctx, srv, k->msg + 2, k->msg[1]);
+			k->msg_have = 0;
+		}
+		return;
+	}
+	if (b == 'M')
+		k->msg[k->msg_have++] = b;
+	else if (b == 'A' || b == 'U')
+		k->authenticated = b == 'A';
+	else if (b == 'C')
+		k->done = true;
+}
+
+/* What a connection child reported; its end of stream means it is gone. */
+static void read_status(struct server *srv, struct child *k)
+{
+	unsigned char buf[512];
 	ssize_t n;
 
 	while ((n = read(k->status_fd, buf, sizeof(buf))) > 0)
-		for (ssize_t i = 0; i < n; i++) {
-			if (buf[i] == 'A' || buf[i] == 'U')
-				k->authenticated = buf[i] == 'A';
-			else if (buf[i] == 'C')
-				k->done = true;
-		}
+		for (ssize_t i = 0; i < n; i++)
+			status_byte(srv, k, buf[i]);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 		close(k->status_fd);
 		k->status_fd = -1;
@@ -608,7 +644,7 @@ int server_run(struct server *srv)
 		for (size_t j = 2 + n_ls; j < np; j++)
 			for (size_t i = 0; p[j].revents && i < srv->n_kids; i++)
 				if (srv->kids[i].status_fd == p[j].fd)
-					read_status(&srv->kids[i]);
+					read_status(srv, &srv->kids[i]);
 		/* Listeners may have been rebound by a reload above: only
 		 * the fds polled are looked at, by position. */
 		for (size_t i = 0; i + 2 < np && i < n_ls && i < srv->n_ls; i++)

@@ -70,6 +70,11 @@ struct server_callbacks {
 	/* Called in the parent for each event; may call server_listen,
 	 * server_spawn_task, server_set_timer... */
 	void (*event)(void *ctx, struct server *srv, enum server_event ev);
+	/* Called in the parent with a message a connection child sent
+	 * (server_child_message), before the parent accepts again: a
+	 * child forked after it returned inherits what it did.  data is
+	 * valid during the call only.  NULL: messages are dropped. */
+	void (*message)(void *ctx, struct server *srv, const void *data, size_t len);
 };
 
 /* A server with no listener.  Never NULL.  Installs nothing yet. */
@@ -123,6 +128,17 @@ enum server_child_state {
 /* In a connection child: tells the parent its state (see Caps above).
  * Never blocks; a no-op outside a connection child. */
 void server_child_report(struct server *srv, enum server_child_state state);
+
+/* The longest message server_child_message() sends. */
+#define SERVER_MESSAGE_MAX 255
+
+/* In a connection child: sends len bytes (1..SERVER_MESSAGE_MAX, else
+ * nothing is sent) to the parent's message callback, in one write on the
+ * child's status pipe, so that it arrives whole and before anything the
+ * child does after the call can make a client connect again.  A no-op
+ * outside a connection child; never blocks in practice (the pipe holds
+ * 64 KB). */
+void server_child_message(struct server *srv, const void *data, size_t len);
 
 /* The main loop; returns 0 after a SIGTERM/SIGINT shutdown, -1 when poll
  * fails for good.  Not reentrant; one server per process. */

@@ -257,6 +257,28 @@ int auth_passwd_list(const char *path, char ***names_r, size_t *n_r, char **erro
 	return 0;
 }
 
+int auth_stored_hash(const char *path, const char *name, char **hash_r)
+{
+	struct sbuf text = SBUF_INIT;
+	const char *stored;
+	size_t len;
+	int r = 0;
+
+	*hash_r = NULL;
+	if (read_file(path, &text) < 0) {
+		sbuf_release(&text);
+		return -1;
+	}
+	stored = auth_name_valid(name) ? find_hash(text.buf, name, &len, NULL, NULL) : NULL;
+	if (stored != NULL) {
+		*hash_r = xstrndup(stored, len);
+		r = 1;
+	}
+	explicit_bzero(text.buf, text.len);
+	sbuf_release(&text);
+	return r;
+}
+
 int auth_check(const char *path, const char *name, const char *password)
 {
 	/* Hashed against when the name is unknown, so that costs the same. */

@@ -43,6 +43,10 @@ int auth_passwd_list(const char *path, char ***names_r, size_t *n_r, char **erro
 /* 1 when password is name's, 0 when not (or no such name, or no file),
  * -1 when the file cannot be read (a temporary failure for the caller). */
 int auth_check(const char *path, const char *name, const char *password);
+/* The hash stored for name, as the file has it now ("$y$..."): 1 and
+ * *hash_r (malloc'd, caller frees), 0 when name is not valid or not
+ * there, -1 when the file cannot be read.  No hashing: microseconds. */
+int auth_stored_hash(const char *path, const char *name, char **hash_r);
 
 /* ---- open sessions (auth_session.c) ----
  * So that `loft passwd --remove NAME` also ends the sessions NAME has open,

@@ -18,6 +18,7 @@
 
 #include "lib/clock.h"
 #include "lib/config.h"
+#include "lib/crash.h"
 #include "lib/log.h"
 #include "lib/path.h"
 #include "lib/sbuf.h"
@@ -240,6 +241,22 @@ static void add_flag(struct target *t, const char *flag)
 	sbuf_addstr(&t->keywords, flag);
 }
 
+/* Adds the words of list that t does not have yet. */
+static void add_keywords(struct target *t, const char *list)
+{
+	for (const char *p = list; *p != '\0';) {
+		size_t len = strcspn(p, " ");
+
+		if (len > 0 && !store_keywords_has(t->keywords.buf, p, len)) {
+			if (t->keywords.len)
+				sbuf_addch(&t->keywords, ' ');
+			sbuf_add(&t->keywords, p, len);
+		}
+		p += len;
+		p += strspn(p, " ");
+	}
+}
+
 /* Queues a copy for a Sieve redirect, keeping the envelope sender; the
  * Delivered-To line in the copy stops it coming back here forever. */
 static int redirect(struct deliver *a, const struct deliver_request *req, const char *data,
@@ -247,23 +264,51 @@ static int redirect(struct deliver *a, const struct deliver_request *req, const 
 {
 	char id[QUEUE_ID_LEN + 1];
 	const char *rcpts[] = { address };
+	const char *sender = req->sender ? req->sender : "";
 	int64_t now = clock_now();
+	char *hold;
+	int ret = -1, n = 0;
 
-	if (req->maybe_delivered && req->redirected != NULL &&
-	    req->redirected(req->redirect_ctx, address))
-		return 0;	/* queued by the attempt that crashed */
 	if (a->queue == NULL) {
 		*error_r = "no queue to send it through";
 		return -1;
 	}
 	queue_new_id(now, id);
-	if (queue_add(a->queue, id, req->sender ? req->sender : "", rcpts, 1, data, len, now,
-		      error_r) < 0)
-		return -1;
-	a->queued = true;
-	if (req->on_redirect != NULL)
+	if (req->on_redirect == NULL || req->redirected == NULL || req->token == NULL) {
+		if (queue_add(a->queue, id, sender, rcpts, 1, data, len, now, error_r) < 0)
+			return -1;
+		a->queued = true;
+		return 0;
+	}
+	/* Exactly once with the caller's record: queued held, recorded, then
+	 * released.  A crash before the record leaves the held entry, which
+	 * the retry adopts; after it, the record, and the retry releases. */
+	hold = xasprintf("%s\t%s", req->token, address);
+	if (req->maybe_delivered && !req->redirected(req->redirect_ctx, address)) {
+		n = queue_held(a->queue, hold, error_r);
+		if (n > 0)
+			req->on_redirect(req->redirect_ctx, address);
+	} else if (req->maybe_delivered) {
+		n = 1;	/* recorded by the attempt that crashed */
+	}
+	if (n < 0)
+		goto out;
+	if (n == 0) {
+		if (queue_add_held(a->queue, id, hold, sender, rcpts, 1, data, len, now,
+				   error_r) < 0)
+			goto out;
 		req->on_redirect(req->redirect_ctx, address);
-	return 0;
+		crash_point("deliver:redirect-recorded");
+	}
+	/* On failure the message is kept instead (below) and the entry stays
+	 * held, shown by `loft queue list`: never sent twice. */
+	if (queue_release(a->queue, hold, error_r) < 0)
+		goto out;
+	a->queued = true;
+	ret = 0;
+out:
+	free(hold);
+	return ret;
 }
 
 bool deliver_queued(const struct deliver *a)
@@ -423,6 +468,8 @@ enum deliver_status deliver_message(struct deliver *a, const struct deliver_requ
 		sbuf_init(&targets[0].keywords, 0);
 		n_targets = 1;
 	}
+	for (size_t i = 0; i < n_targets && req->keywords != NULL; i++)
+		add_keywords(&targets[i], req->keywords);
 	/* The model is done with: its memory is not kept through the stores
 	 * and the indexing (the peak is what a big message costs). */
 	message_free(&msg);

@@ -53,6 +53,9 @@ struct deliver_request {
 	 * maybe_delivered, a retry after a crash finds the earlier copy and
 	 * does not store it twice.  NULL: none. */
 	const char *token;
+	/* IMAP keywords the message comes with (a pull), space separated,
+	 * added to each place it is stored (as notmuch tags too), or NULL. */
+	const char *keywords;
 	bool maybe_delivered;
 	/* Sieve redirects, made exactly once by a caller that keeps its own
 	 * record (pull mode): on a maybe_delivered retry, redirected(ctx,

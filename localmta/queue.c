@@ -254,15 +254,33 @@ int queue_env_write(struct queue *q, const char *id, const struct queue_env *env
 	return ret;
 }
 
+static int add_entry(struct queue *q, const char *id, const char *account, const char *hold,
+		     const char *sender, const char *const *rcpts, size_t n, const char *data,
+		     size_t len, int64_t now, const char **error_r);
+
 int queue_add(struct queue *q, const char *id, const char *sender, const char *const *rcpts,
 	      size_t n, const char *data, size_t len, int64_t now, const char **error_r)
 {
-	return queue_add_account(q, id, NULL, sender, rcpts, n, data, len, now, error_r);
+	return add_entry(q, id, NULL, NULL, sender, rcpts, n, data, len, now, error_r);
 }
 
 int queue_add_account(struct queue *q, const char *id, const char *account, const char *sender,
 		      const char *const *rcpts, size_t n, const char *data, size_t len,
 		      int64_t now, const char **error_r)
+{
+	return add_entry(q, id, account, NULL, sender, rcpts, n, data, len, now, error_r);
+}
+
+int queue_add_held(struct queue *q, const char *id, const char *hold, const char *sender,
+		   const char *const *rcpts, size_t n, const char *data, size_t len,
+		   int64_t now, const char **error_r)
+{
+	return add_entry(q, id, NULL, hold, sender, rcpts, n, data, len, now, error_r);
+}
+
+static int add_entry(struct queue *q, const char *id, const char *account, const char *hold,
+		     const char *sender, const char *const *rcpts, size_t n, const char *data,
+		     size_t len, int64_t now, const char **error_r)
 {
 	char *msg = queue_path(q, id, "msg");
 	struct queue_env *env = NULL;
@@ -286,6 +304,7 @@ int queue_add_account(struct queue *q, const char *id, const char *account, cons
 		goto fail;
 	env = queue_env_new(sender, now, rcpts, n);
 	env->account = account != NULL ? xstrdup(account) : NULL;
+	env->hold = hold != NULL ? xstrdup(hold) : NULL;
 	if (queue_env_write(q, id, env, "queue.env", error_r) < 0)
 		goto fail;
 	queue_env_free(&env);
@@ -307,6 +326,60 @@ fail:
 	queue_env_free(&env);
 	errno = saved;
 	return -1;
+}
+
+/* The entries held under hold: counted, or released (hold cleared under
+ * each entry's lock).  How many, or -1. */
+static int held_entries(struct queue *q, const char *hold, bool release, const char **error_r)
+{
+	char **ids = NULL;
+	int count = 0;
+
+	if (queue_list(q, &ids, NULL, error_r) < 0)
+		return -1;
+	for (size_t i = 0; ids[i] != NULL && count >= 0; i++) {
+		struct queue_env *env = NULL;
+		const char *err;
+		int fd;
+
+		/* A snapshot first: only held entries are locked. */
+		if (queue_read(q, ids[i], &env, NULL, NULL, &err) < 0 || env->hold == NULL ||
+		    strcmp(env->hold, hold) != 0) {
+			queue_env_free(&env);
+			continue;
+		}
+		queue_env_free(&env);
+		if (!release) {
+			count++;
+			continue;
+		}
+		fd = queue_lock(q, ids[i], true);
+		if (fd < 0)
+			continue;	/* removed meanwhile (queue rm) */
+		if (queue_read_locked(q, ids[i], &env, NULL, &err) == 0 && env->hold != NULL &&
+		    strcmp(env->hold, hold) == 0) {
+			free(env->hold);
+			env->hold = NULL;
+			if (queue_env_write(q, ids[i], env, "queue.release", error_r) < 0)
+				count = -1;
+			else
+				count++;
+		}
+		queue_env_free(&env);
+		close(fd);
+	}
+	queue_ids_free(&ids);
+	return count;
+}
+
+int queue_held(struct queue *q, const char *hold, const char **error_r)
+{
+	return held_entries(q, hold, false, error_r);
+}
+
+int queue_release(struct queue *q, const char *hold, const char **error_r)
+{
+	return held_entries(q, hold, true, error_r);
 }
 
 static int cmp_str(const void *a, const void *b)

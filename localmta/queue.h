@@ -74,6 +74,8 @@ struct queue_env {
 	int64_t created;	/* epoch seconds the message was queued */
 	char *account;		/* the mailrc account whose smarthost relays it
 				 * (`sendmail --account`), or NULL: the global one */
+	char *hold;		/* held by its maker under this key: not run, not
+				 * expired, until queue_release(); NULL: runnable */
 	size_t n_rcpts;		/* 1..QUEUE_RCPTS_MAX */
 	struct queue_rcpt *rcpts;
 };
@@ -135,6 +137,21 @@ int queue_add(struct queue *q, const char *id, const char *sender, const char *c
 int queue_add_account(struct queue *q, const char *id, const char *account, const char *sender,
 		      const char *const *rcpts, size_t n, const char *data, size_t len,
 		      int64_t now, const char **error_r);
+
+/* Exactly-once hand-over to a caller that keeps its own record (a pull's
+ * Sieve redirect): queue_add_held queues the entry held under hold (as
+ * queue_add; runners leave it alone), the caller records it, then
+ * queue_release lets it run.  A crash before the record leaves the held
+ * entry for the retry to find (queue_held) and adopt; after it, the
+ * record.  An entry left held shows in `loft queue list`.
+ * queue_held: how many entries are held under hold, or -1.
+ * queue_release: releases them all (each under its lock); how many, or -1
+ * with *error_r. */
+int queue_add_held(struct queue *q, const char *id, const char *hold, const char *sender,
+		   const char *const *rcpts, size_t n, const char *data, size_t len,
+		   int64_t now, const char **error_r);
+int queue_held(struct queue *q, const char *hold, const char **error_r);
+int queue_release(struct queue *q, const char *hold, const char **error_r);
 
 /* The IDs of the entries that have an envelope, oldest first.  *ids_r is a
  * NULL-terminated array; free it with queue_ids_free. */

@@ -6,6 +6,7 @@
  *   created EPOCH
  *   account NAME                     (optional: relayed through that
  *                                     account's smarthost)
+ *   hold KEY                         (optional: held by its maker)
  *   rcpt STATE ATTEMPTS NEXT STATUS ADDR ANSWER     (one per recipient)
  *
  * STATUS and ANSWER are "-" when empty; an empty ADDR is refused.  The
@@ -69,6 +70,11 @@ void queue_env_format(const struct queue_env *env, struct sbuf *out)
 	if (env->account != NULL) {
 		sbuf_addstr(out, "account ");
 		add_value(out, env->account);
+		sbuf_addch(out, '\n');
+	}
+	if (env->hold != NULL) {
+		sbuf_addstr(out, "hold ");
+		add_value(out, env->hold);
 		sbuf_addch(out, '\n');
 	}
 	for (size_t i = 0; i < env->n_rcpts; i++) {
@@ -252,6 +258,12 @@ int queue_env_parse(const char *data, size_t len, struct queue_env **env_r,
 				*error_r = "bad account line";
 				goto fail;
 			}
+		} else if (env->n_rcpts == 0 && env->hold == NULL && key == 4 &&
+			   memcmp(f[0], "hold", 4) == 0) {
+			if (nf != 2 || get_value(f[1], fe[1], &env->hold) < 0 || *env->hold == '\0') {
+				*error_r = "bad hold line";
+				goto fail;
+			}
 		} else {
 			if (nf != 7 || key != 4 || memcmp(f[0], "rcpt", 4) != 0) {
 				*error_r = "bad recipient line";
@@ -316,6 +328,7 @@ void queue_env_free(struct queue_env **envp)
 	free(env->rcpts);
 	free(env->sender);
 	free(env->account);
+	free(env->hold);
 	free(env);
 	*envp = NULL;
 }

@@ -313,6 +313,8 @@ static bool run_entry(struct queue *q, const struct queue_handlers *h, const cha
 			log_error("queue %s", error);
 		goto out;
 	}
+	if (env->hold != NULL)
+		goto out;	/* its maker releases it (queue_add_held) */
 	st->entries++;
 	crash_point("runner.locked");
 	deliver_locals(q, h, id, env, &msg, now, flags, st);

@@ -263,7 +263,7 @@ int transport_print_list(const struct config *cfg, FILE *out)
 				"-Sender/Recipient-------");
 		fprintf(out, "%-23s %8" PRIu64 "  ", ids[i], size);
 		print_age(out, now - env->created);
-		fprintf(out, "  <%s>\n", env->sender);
+		fprintf(out, "  <%s>%s\n", env->sender, env->hold != NULL ? " (held)" : "");
 		for (size_t k = 0; k < env->n_rcpts; k++) {
 			const struct queue_rcpt *r = &env->rcpts[k];
 

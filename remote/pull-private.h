@@ -89,6 +89,7 @@ struct pull_msg {
 	char *id;			/* UID (decimal) or UIDL */
 	char *match;			/* pull_match_key */
 	struct sbuf data;
+	char *keywords;			/* IMAP: its keywords upstream (become tags), or NULL */
 	bool skip;			/* delivered before ('d' record): not again */
 	bool refused;			/* delivery refused it for good (a loop...) */
 };

@@ -115,6 +115,7 @@ void pull_msgs_clear(struct pull_msg *msgs, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free(msgs[i].id);
 		free(msgs[i].match);
+		free(msgs[i].keywords);
 		sbuf_release(&msgs[i].data);
 		memset(&msgs[i], 0, sizeof(msgs[i]));
 	}
@@ -242,7 +243,7 @@ int pull_deliver(struct pull_run *run, const char *folder, struct pull_msg *msgs
 		struct redirects rd = { run, folder, m->match };
 		struct deliver_request req = {
 			.data = m->data.buf, .len = m->data.len, .token = token,
-			.maybe_delivered = maybe[i], .redirected = was_redirected,
+			.keywords = m->keywords, .maybe_delivered = maybe[i], .redirected = was_redirected,
 			.on_redirect = redirected, .redirect_ctx = &rd,
 		};
 		enum deliver_status st = deliver_batch_add(b, &req, &answer);
@@ -418,6 +419,9 @@ struct fetched {
 	const char *folder;
 	struct pull_msg *msgs;
 	size_t n;
+	const uint32_t *batch;		/* the batch's UIDs and their keywords */
+	char **keywords;
+	size_t n_batch;
 };
 
 static int on_body(uint32_t uid, const char *data, size_t len, void *ctx, char **error_r)
@@ -432,6 +436,9 @@ static int on_body(uint32_t uid, const char *data, size_t len, void *ctx, char *
 	sbuf_add(&m->data, data, len);
 	m->id = xasprintf("%" PRIu32, uid);
 	m->match = pull_match_key(data, len);
+	for (size_t i = 0; i < fb->n_batch; i++)
+		if (fb->batch[i] == uid && fb->keywords[i] != NULL)
+			m->keywords = xstrdup(fb->keywords[i]);
 	m->skip = pull_state_has(fb->run->state, 'd', fb->folder, m->match);
 	fb->n++;
 	return 0;
@@ -460,7 +467,8 @@ static char *envelope_match_key(const struct remote_msg *m)
  * else NULL.  0, or -1 with *error_r. */
 static int next_batch(struct pull_run *run, const char *folder, struct remote_conn *c,
 		      const uint32_t *uids, size_t n_uids, size_t *done, uint32_t last,
-		      uint32_t *batch, char **known, size_t *n_r, char **error_r)
+		      uint32_t *batch, char **known, char **keywords, size_t *n_r,
+		      char **error_r)
 {
 	struct remote_msg *info = NULL;
 	size_t n = 0, n_info = 0, k = 0;
@@ -486,6 +494,8 @@ static int next_batch(struct pull_run *run, const char *folder, struct remote_co
 			break;
 		bytes += size;
 		known[k] = NULL;
+		keywords[k] = size > 0 && info[j].keywords != NULL ? xstrdup(info[j].keywords)
+								  : NULL;
 		if (size > 0) {
 			known[k] = envelope_match_key(&info[j]);
 			if (known[k] != NULL && !pull_state_has(run->state, 'd', folder, known[k])) {
@@ -540,14 +550,15 @@ static int pull_folder(struct pull_run *run, struct remote_conn *c, const char *
 	if (remote_search(c, key, &uids, &n_uids, error_r) < 0)
 		goto out;
 	while (done < n_uids) {
-		struct fetched fb = { run, folder, msgs, 0 };
 		uint32_t hi, acted[PULL_BATCH], batch[PULL_BATCH], want[PULL_BATCH];
-		char *known[PULL_BATCH];
+		char *known[PULL_BATCH], *keywords[PULL_BATCH];
 		size_t n = 0, n_acted = 0, n_batch, n_want = 0;
+		struct fetched fb = { run, folder, msgs, 0, batch, keywords, 0 };
 
-		if (next_batch(run, folder, c, uids, n_uids, &done, last, batch, known, &n_batch,
-			       error_r) < 0)
+		if (next_batch(run, folder, c, uids, n_uids, &done, last, batch, known, keywords,
+			       &n_batch, error_r) < 0)
 			goto out;
+		fb.n_batch = n_batch;
 		if (n_batch == 0)
 			break;
 		hi = batch[n_batch - 1];
@@ -562,7 +573,11 @@ static int pull_folder(struct pull_run *run, struct remote_conn *c, const char *
 							.match = known[i], .skip = true };
 			sbuf_init(&msgs[fb.n++].data, 0);
 		}
-		if (n_want > 0 && remote_fetch_bodies(c, want, n_want, on_body, &fb, error_r) < 0) {
+		int got = n_want > 0 ? remote_fetch_bodies(c, want, n_want, on_body, &fb, error_r) : 0;
+
+		for (size_t i = 0; i < n_batch; i++)
+			free(keywords[i]);
+		if (got < 0) {
 			pull_msgs_clear(msgs, fb.n);
 			goto out;
 		}

@@ -4,6 +4,7 @@
  * IMAP do). */
 #include "remote/sync-private.h"
 #include "remote/remote.h"
+#include "lib/crash.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 #include "store/store.h"
@@ -109,12 +110,15 @@ int sync_keywords_apply(struct sync_run *run, const struct sync_pair *p, const c
 	int ret = 0;
 
 	if (!sync_keywords_equal(here, merged)) {
+		/* Marked before the change: a run killed after it leaves the
+		 * mark, and the next sync or reader catches the index up. */
+		sync_local_change(run->ctx);
 		if (store_set_flags(run->f, p->luid, STORE_FLAGS_SET,
 				    store_folder_find(run->f, p->luid)->flags, merged, &err) < 0) {
 			*error_r = xasprintf("%s: changing keywords: %s", run->local, err);
 			return -1;
 		}
-		run->ctx->local_changed = true;
+		crash_point("sync:keywords-here");
 	}
 	if (sync_keywords_equal(there, merged))
 		return 0;

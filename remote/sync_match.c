@@ -18,8 +18,16 @@ struct ident {
 	uint64_t idhash;
 	uint64_t chash;			/* sync_content_hash, only where ids collide */
 	uint32_t size, uid, flags;
+	char *keywords;			/* remote: its keywords (malloc'd), or NULL */
 	bool used;
 };
+
+static void idents_free(struct ident *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(v[i].keywords);
+	free(v);
+}
 
 static int cmp_ident(const void *a, const void *b)
 {
@@ -45,13 +53,16 @@ static int remote_idents(struct sync_run *run, const uint32_t *uids, size_t n,
 		size_t nm;
 
 		if (remote_fetch(run->ctx->conn, uids + i, b, true, &msgs, &nm, error_r) < 0) {
-			free(out);
+			idents_free(out, (int)got);
 			return -1;
 		}
 		for (size_t k = 0; k < nm && got < n; k++)
 			out[got++] = (struct ident){ .idhash = sync_envelope_idhash(msgs[k].envelope),
 						     .size = msgs[k].size, .uid = msgs[k].uid,
-						     .flags = msgs[k].flags & SYNC_FLAGS_MASK };
+						     .flags = msgs[k].flags & SYNC_FLAGS_MASK,
+						     .keywords = msgs[k].keywords != NULL
+								 ? xstrdup(msgs[k].keywords)
+								 : NULL };
 		remote_msgs_free(msgs, nm);
 	}
 	qsort(out, got, sizeof(*out), cmp_ident);
@@ -109,15 +120,35 @@ static void push_op(struct flag_op **v, size_t *n, size_t *cap, uint32_t uid, ui
  * flag set on either side stays set: the pair's flags are both sides'
  * together, and m collects what each side lacks of them (applied before
  * the pairs are committed, so a run killed in between matches again).
+ * Keywords likewise, in this run: the union of both sides, applied here
+ * at once.
  * 0, or -1. */
 static int make_pair(struct sync_run *run, struct ident *local, struct ident *remote,
 		     struct matched *m, char **error_r)
 {
+	const struct store_msg *lm = store_folder_find(run->f, local->uid);
+	const char *here = lm != NULL && lm->keywords != NULL ? lm->keywords : "";
+	const char *there = remote->keywords != NULL ? remote->keywords : "";
 	struct sync_pair p = { .luid = local->uid, .ruid = remote->uid,
 			       .flags = local->flags | remote->flags, .size = remote->size,
-			       .idhash = remote->idhash };
+			       .idhash = remote->idhash,
+			       .keywords = sync_keywords_merge(NULL, here, there) };
+	int ret = 0;
 
-	if (sync_pair_put(run->ctx->st, run->local, &p, error_r) < 0)
+	if (lm != NULL && (!sync_keywords_equal(here, p.keywords) ||
+			   !sync_keywords_equal(there, p.keywords)))
+		ret = sync_keywords_apply(run, &p, here, there, p.keywords, error_r);
+	if (ret == 1) {
+		/* The server keeps no new keywords: what it has is agreed, so
+		 * the next run does not take the store's for removed there. */
+		free(p.keywords);
+		p.keywords = xstrdup(there);
+		ret = 0;
+	}
+	if (ret >= 0)
+		ret = sync_pair_put(run->ctx->st, run->local, &p, error_r);
+	free(p.keywords);
+	if (ret < 0)
 		return -1;
 	if (p.flags != local->flags)
 		push_op(&m->here, &m->n_here, &m->cap_here, local->uid, p.flags & ~local->flags);
@@ -133,13 +164,15 @@ static int apply_matched(struct sync_run *run, struct matched *m, char **error_r
 {
 	int ret = -1;
 
+	/* Marked before the change: a run killed after it leaves the mark. */
+	if (m->n_here > 0)
+		sync_local_change(run->ctx);
 	if ((m->n_here > 0 && sync_apply_flags(run, m->here, m->n_here, true, error_r) < 0) ||
 	    (m->n_there > 0 && sync_apply_flags(run, m->there, m->n_there, false, error_r) < 0))
 		goto done;
+	crash_point("sync:matched-applied");
 	run->ctx->stats->flags_local += m->n_here;
 	run->ctx->stats->flags_remote += m->n_there;
-	if (m->n_here > 0)
-		run->ctx->local_changed = true;
 	ret = 0;
 done:
 	free(m->here);
@@ -363,8 +396,8 @@ int sync_match_intents(struct sync_run *run, bool downloads, bool uploads, char 
 done:
 	free(m.here);
 	free(m.there);
-	free(li);
-	free(ri);
+	idents_free(li, nl);
+	idents_free(ri, nr);
 	return ret;
 }
 
@@ -375,7 +408,7 @@ int sync_match_all(struct sync_run *run, const uint32_t *ruids, size_t n_ruids,
 	struct ident *li = NULL, *ri = NULL;
 	uint32_t *luids = xcalloc(store_folder_count(run->f) + 1, sizeof(*luids));
 	size_t n_luids = store_folder_count(run->f);
-	int nl, nr, ret = -1;
+	int nl = 0, nr = 0, ret = -1;
 	long paired;
 	char *line;
 
@@ -417,7 +450,7 @@ done:
 	free(m.here);
 	free(m.there);
 	free(luids);
-	free(li);
-	free(ri);
+	idents_free(li, nl);
+	idents_free(ri, nr);
 	return ret;
 }

@@ -23,8 +23,17 @@
  * images (a close that died between parts, two closes at once) never
  * load as one, the walk is done instead.
  *
+ * An image older than the state (changes since, by anyone) is still
+ * worth loading when the changes are few: store_snapshot_from_state()
+ * then replays them onto it as a sync would (the records with a greater
+ * MODSEQ, the expunge log), which leaves exactly the walk's snapshot.
+ * That is how an IMAP server's SELECT after one new message costs the
+ * copy and the change, not a walk of 100,000 records; the server keeps an
+ * image of its own ("snapshot-nt": no thread keys, STORE_OPEN_NO_THREADKEYS)
+ * when its session closes, so the client's image stays the client's.
+ *
  * Layout (native byte order: the state never leaves the machine):
- *   "snapshot": struct image_head.
+ *   "snapshot" (or "snapshot-nt"): struct image_head.
  *   "snapshot.N" (N from 0): struct part_head, then the strings of its
  *   messages (each NUL-terminated; a thread key is its five fields; the
  *   block ends with at least five NULs and is a multiple of 8 bytes),
@@ -45,6 +54,7 @@
 #include <unistd.h>
 
 #define IMAGE_NAME "snapshot"
+#define IMAGE_NAME_NT "snapshot-nt"	/* STORE_OPEN_NO_THREADKEYS snapshots */
 #define IMAGE_MAGIC 0x736e6170u		/* "snap" */
 #define IMAGE_VERSION 2u
 #define IMAGE_NULL UINT32_MAX		/* a NULL string */
@@ -98,6 +108,7 @@ void store_image_key_of(struct store_image_key *key, const struct state_header *
 struct load {
 	struct store_folder *f;
 	const struct store_image_key *want;
+	bool older;			/* an older image is welcome too */
 	struct image_head h;
 	char *strings;			/* the snapshot's, h.strings bytes */
 	size_t used;			/* of them, filled by the parts read */
@@ -125,6 +136,22 @@ static void copy_dropping(char *dst, const char *src, size_t len)
 	}
 }
 
+/* A snapshot without thread keys must never become a client's image. */
+static const char *image_name(const struct store_folder *f)
+{
+	return f->store->flags & STORE_OPEN_NO_THREADKEYS ? IMAGE_NAME_NT : IMAGE_NAME;
+}
+
+/* Whether an image read at have may stand for the state at want, the
+ * changes between them replayed (see above): the same UIDVALIDITY,
+ * nothing newer than want, and fewer changes than a tenth of the folder. */
+static bool key_older(const struct store_image_key *have, const struct store_image_key *want)
+{
+	return have->uidvalidity == want->uidvalidity && have->uidnext <= want->uidnext &&
+	       have->highestmodseq <= want->highestmodseq &&
+	       want->highestmodseq - have->highestmodseq <= 1000 + want->count / 10;
+}
+
 static size_t part_size(const struct store_folder *f)
 {
 	return f->store->image_part ? f->store->image_part : IMAGE_PART;
@@ -140,7 +167,8 @@ static int head_cb(const void *data, size_t len, void *ctx)
 		return 0;
 	memcpy(&l->h, data, sizeof(*h));
 	if (h->magic != IMAGE_MAGIC || h->version != IMAGE_VERSION ||
-	    !key_equal(&h->key, l->want) || h->key.count > SIZE_MAX / sizeof(struct store_msg) ||
+	    !(key_equal(&h->key, l->want) || (l->older && key_older(&h->key, l->want))) ||
+	    h->key.count > SIZE_MAX / sizeof(struct store_msg) ||
 	    h->parts != (h->key.count + per - 1) / per || h->strings > SIZE_MAX / 2)
 		return 0;
 	return 1;
@@ -177,7 +205,8 @@ static int part_cb(const void *data, size_t len, void *ctx)
 
 		memcpy(&e, &ents[i], sizeof(e));
 		if (e.uid == 0 || e.uid <= last || e.uid >= l->h.key.uidnext ||
-		    e.keywords >= ph.strings || e.threadkey >= ph.strings ||
+		    e.keywords >= ph.strings ||
+		    (e.threadkey != IMAGE_NULL && e.threadkey >= ph.strings) ||
 		    (e.location != IMAGE_NULL && e.location >= ph.strings))
 			return 0;
 		last = e.uid;
@@ -192,7 +221,7 @@ static int part_cb(const void *data, size_t len, void *ctx)
 			.uid = e.uid, .flags = e.flags, .modseq = e.modseq, .size = e.size,
 			.vsize = e.vsize, .internal_date = e.internal_date,
 			.keywords = strings + e.keywords,
-			.threadkey = strings + e.threadkey,
+			.threadkey = string_at(strings, e.threadkey),
 			.location = string_at(strings, e.location),
 		};
 	}
@@ -203,12 +232,13 @@ static int part_cb(const void *data, size_t len, void *ctx)
 	return 1;
 }
 
-int store_image_load(struct store_folder *f, const struct store_image_key *key)
+int store_image_load(struct store_folder *f, const struct store_image_key *key, bool older,
+		     struct store_image_key *got_r)
 {
-	struct load l = { .f = f, .want = key };
+	struct load l = { .f = f, .want = key, .older = older };
 	char name[32];
 	const char *err = NULL;
-	int r = state_cache_read(f->state, IMAGE_NAME, head_cb, &l, &err);
+	int r = state_cache_read(f->state, image_name(f), head_cb, &l, &err);
 
 	/* The snapshot is overwritten part by part: a refused part leaves
 	 * it empty, and the caller walks the records instead. */
@@ -218,7 +248,7 @@ int store_image_load(struct store_folder *f, const struct store_image_key *key)
 		store_snapshot_reserve(f, (size_t)l.h.key.count);
 	}
 	while (r > 0 && l.part < l.h.parts) {
-		snprintf(name, sizeof(name), "%s.%u", IMAGE_NAME, l.part);
+		snprintf(name, sizeof(name), "%s.%u", image_name(f), l.part);
 		r = state_cache_read(f->state, name, part_cb, &l, &err);
 	}
 	if (r < 0)
@@ -230,7 +260,8 @@ int store_image_load(struct store_folder *f, const struct store_image_key *key)
 	free(f->image);
 	f->image = l.strings;
 	f->count = l.next;
-	return 1;
+	*got_r = l.h.key;
+	return key_equal(&l.h.key, key) ? 1 : 2;
 }
 
 /* ---- keep ---- */
@@ -274,7 +305,9 @@ static void part_fill(void *dst, size_t len, void *ctx)
 			.uid = m->uid, .flags = m->flags, .modseq = m->modseq, .size = m->size,
 			.vsize = m->vsize, .internal_date = m->internal_date,
 			.keywords = put_string(&p, base, m->keywords, strlen(m->keywords) + 1),
-			.threadkey = put_string(&p, base, m->threadkey, threadkey_len(m->threadkey)),
+			.threadkey = m->threadkey ?
+				put_string(&p, base, m->threadkey, threadkey_len(m->threadkey)) :
+				IMAGE_NULL,
 			.location = m->location ?
 				put_string(&p, base, m->location, strlen(m->location) + 1) :
 				IMAGE_NULL,
@@ -302,7 +335,10 @@ int store_folder_keep_snapshot(struct store_folder *f, const char **error_r)
 	char name[32];
 	const char *err;
 
-	if (!f->image_keep || !store_folder_filled(f))
+	/* A client's image has every thread key (its threads need them);
+	 * a server's has none, and headers not read yet are as in a walk. */
+	if (!f->image_keep ||
+	    (!(f->store->flags & STORE_OPEN_NO_THREADKEYS) && !store_folder_filled(f)))
 		return 0;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	h.nonce = ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^
@@ -315,14 +351,15 @@ int store_folder_keep_snapshot(struct store_folder *f, const char **error_r)
 		for (size_t i = first; i < first + k.ph.count; i++) {
 			const struct store_msg *m = &f->msgs[i];
 
-			k.ph.strings += strlen(m->keywords) + 1 + threadkey_len(m->threadkey) +
+			k.ph.strings += strlen(m->keywords) + 1 +
+				(m->threadkey ? threadkey_len(m->threadkey) : 0) +
 				(m->location ? strlen(m->location) + 1 : 0);
 		}
 		/* The entries after the strings start 8-aligned in the part. */
 		k.ph.strings = (k.ph.strings + 7) & ~(uint64_t)7;
 		if (k.ph.strings >= IMAGE_NULL)
 			return 0;
-		snprintf(name, sizeof(name), "%s.%u", IMAGE_NAME, k.ph.part);
+		snprintf(name, sizeof(name), "%s.%u", image_name(f), k.ph.part);
 		if (state_cache_put_with(f->state, name, sizeof(k.ph) + k.ph.strings +
 					 k.ph.count * sizeof(struct image_ent),
 					 part_fill, &k, &err) < 0)
@@ -330,11 +367,11 @@ int store_folder_keep_snapshot(struct store_folder *f, const char **error_r)
 		h.strings += k.ph.strings;
 	}
 	h.parts = k.ph.part;
-	if (state_cache_put(f->state, IMAGE_NAME, &h, sizeof(h), &err) < 0)
+	if (state_cache_put(f->state, image_name(f), &h, sizeof(h), &err) < 0)
 		return store_fail(f->store, error_r, "%s", err);
 	/* The parts beyond these, of an older image of more messages. */
 	for (uint32_t n = h.parts;; n++) {
-		snprintf(name, sizeof(name), "%s.%u", IMAGE_NAME, n);
+		snprintf(name, sizeof(name), "%s.%u", image_name(f), n);
 		if (state_cache_read(f->state, name, has_bytes, NULL, &err) <= 0 ||
 		    state_cache_put(f->state, name, "", 0, &err) < 0)
 			break;

@@ -186,6 +186,81 @@ static int build_cb(const struct state_rec *rec, void *ctx)
 	return 0;
 }
 
+/* A message in new/ when the image was kept may have gone to cur/ since
+ * without a new MODSEQ (an IMAP session claiming it as \Recent, a reader
+ * moving it there: neither changes its flags), which no replay shows: its
+ * record is read again.  Such messages are the few arrivals not yet seen.
+ * 0 or -1. */
+static int image_new_moved(struct store_folder *f, const char **error_r)
+{
+	for (size_t i = 0; i < f->count; i++) {
+		struct store_msg *m = &f->msgs[i];
+		struct state_rec rec;
+		char *buf = NULL;
+		const char *err;
+
+		if (m->location == NULL || strncmp(m->location, "new/", 4) != 0)
+			continue;
+		int r = state_get(f->state, m->uid, &rec, &buf, &err);
+
+		if (r < 0) {
+			free(buf);
+			return store_fail(f->store, error_r, "%s", err);
+		}
+		/* Gone since: the replay of the expunge log dropped it, or a
+		 * rescan will. */
+		if (r > 0 && rec.location != NULL && strcmp(rec.location, m->location) != 0) {
+			m->location = arena_strdup(f->arena, rec.location);
+			m->flags = rec.flags;
+		}
+		free(buf);
+	}
+	return 0;
+}
+
+/* After an older image was loaded (read at got): the changes since, as a
+ * sync replays them.  1 done (the snapshot is the state's now; it is kept
+ * as the new image at close when many changes had to be replayed), 0 when
+ * it could not be (the snapshot is emptied: walk), -1 on error. */
+static int image_catch_up(struct store_folder *f, const struct store_image_key *got,
+			  const char **error_r)
+{
+	struct store_changes ch;
+	struct state_header hdr;
+	uint64_t had[STATE_STAMPS];
+	const char *err;
+
+	f->uidvalidity = got->uidvalidity;
+	f->uidnext = got->uidnext;
+	f->highestmodseq = got->highestmodseq;
+	if (store_folder_sync(f, &ch, error_r) < 0 || ch.rescanned) {
+		/* A rescan built the snapshot the slow way: it stands. */
+		bool built = ch.rescanned;
+
+		store_changes_free(&ch);
+		if (built)
+			return 1;
+		store_snapshot_clear(f);
+		return 0;
+	}
+	size_t replayed = ch.n_new + ch.n_changed + ch.n_expunged;
+
+	store_changes_free(&ch);
+	if (image_new_moved(f, error_r) < 0) {
+		store_snapshot_clear(f);
+		return 0;
+	}
+	/* Worth a new image when the next open would replay many changes. */
+	if (replayed > 1000 + f->count / 32 &&
+	    state_foreach_since(f->state, UINT64_MAX, &hdr, had, NULL, NULL, &err) == 0 &&
+	    hdr.highestmodseq == f->highestmodseq && hdr.uidnext == f->uidnext &&
+	    hdr.count == f->count) {
+		store_image_key_of(&f->image_key, &hdr, had);
+		f->image_keep = true;
+	}
+	return 1;
+}
+
 int store_snapshot_from_state(struct store_folder *f, const char **error_r)
 {
 	struct state_header hdr;
@@ -208,13 +283,26 @@ int store_snapshot_from_state(struct store_folder *f, const char **error_r)
 	 * sync, which reads new/ alone (folder_arrivals.c) or rescans. */
 	if (!agree && (had[0] == 0 || had[1] != now[1]))
 		return 0;
-	/* The image of the snapshot a client kept, when nothing changed
-	 * since (folder_image.c): one copy instead of the walk. */
+	/* The image of the snapshot a client (or an IMAP session) kept, when
+	 * nothing changed since (folder_image.c): one copy instead of the
+	 * walk; when a few things changed, the copy and those changes. */
 	store_image_key_of(&key, &hdr, had);
 	f->image_keep = false;
-	if (agree && store_image_load(f, &key)) {
+	struct store_image_key got;
+	int loaded = store_image_load(f, &key, true, &got);
+
+	if (loaded == 1 && agree) {
 		arena_clear(f->arena);
 		goto done;
+	}
+	/* Deliveries into new/ since (not agree) are replayed too: the sync
+	 * reads new/ alone. */
+	if (loaded > 0) {
+		arena_clear(f->arena);
+		int r = image_catch_up(f, &got, error_r);
+
+		if (r != 0)
+			return r;
 	}
 	b.expect = hdr.count;
 	store_snapshot_clear(f);

@@ -212,7 +212,10 @@ int store_folder_rename(struct store *store, const char *from, const char *to,
 
 	if (a == NULL || (b = new_folder_path(store, to, error_r)) == NULL)
 		goto out;
-	if (!maildir_is_maildir(a) && !store_is_mbox_file(a)) {
+	/* A plain directory is a name that only holds folders (IMAP's \Noselect
+	 * parent): renaming it renames them, as RFC 3501 asks. */
+	if (!maildir_is_maildir(a) && !store_is_mbox_file(a) &&
+	    !(stat(a, &st) == 0 && S_ISDIR(st.st_mode))) {
 		store_fail_code(store, STORE_ERR_NO_FOLDER, error_r, "%s: no such folder", a);
 		goto out;
 	}

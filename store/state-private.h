@@ -14,6 +14,8 @@
  *   expunged  MODSEQ (big-endian u64) -> UID (big-endian u32)
  *   tkeys, envs  headers read after the record was added (state-aux.c)
  *   cache     name -> bytes a caller derives from the folder (state-cache.c)
+ *   modseqs   MODSEQ (big-endian u64) -> the UID whose record has it
+ *             (state-modseq.c; meta "modseq_index": up to where it is exact)
  *
  * Record: version u8, flags u32, modseq u64, size u64, internal_date i64
  * (all little-endian), then six strings (key, location, keywords, envelope,
@@ -51,6 +53,7 @@ struct state {
 	MDB_dbi dbi_meta, dbi_msgs, dbi_keys, dbi_exp;
 	MDB_dbi dbi_tkeys, dbi_envs;	/* state-aux.c */
 	MDB_dbi dbi_cache;		/* state-cache.c */
+	MDB_dbi dbi_mods;		/* state-modseq.c */
 	char *dir;
 	char *path;			/* DIR/data.mdb, for messages */
 	char *error;			/* the last error, owned */
@@ -76,6 +79,7 @@ struct state_txn {
 	uint32_t unseen;		/* the "unseen" counter as this txn has it */
 	bool unseen_dirty;		/* to write at commit */
 	bool no_wake;			/* state_txn_no_wake() */
+	bool modidx_dirty;		/* the MODSEQ index changed: mark it */
 };
 
 /* The flag bit the "unseen" counter counts the absence of (STORE_SEEN). */
@@ -119,6 +123,25 @@ int state_lookup_key_in(struct state *st, MDB_txn *txn, const char *key, uint32_
 			const char **error_r);
 /* Copies rec's strings into one malloc'd buffer (*buf_r) and points rec at it. */
 void state_rec_copy(struct state_rec *rec, char **buf_r);
+
+/* ---- state-modseq.c: the records by MODSEQ ---- */
+
+/* At the start of a write transaction: rebuilds the index when it is not
+ * exact (a state from before it, or changed by an older loft).  0 or -1. */
+int state_modidx_begin(struct state_txn *txn, const char **error_r);
+/* uid's record went from old_modseq to new_modseq (0: none, for an add or
+ * a removal).  0 or -1. */
+int state_modidx_move(struct state_txn *txn, uint64_t old_modseq, uint64_t new_modseq,
+		      uint32_t uid, const char **error_r);
+/* At commit: marks the index exact up to the transaction's MODSEQ.  0 or -1. */
+int state_modidx_commit(struct state_txn *txn, const char **error_r);
+/* fn for every record whose MODSEQ is greater than modseq, in UID order,
+ * found through the index: 1 done; 0 when it cannot be (the index is not
+ * exact, or more than max records changed) and fn was not called: walk
+ * instead; -1 on error (fn returning -1 too: "stopped"). */
+int state_modidx_walk(struct state *st, MDB_txn *txn, uint64_t modseq, size_t max,
+		      int (*fn)(const struct state_rec *rec, void *ctx), void *ctx,
+		      const char **error_r);
 
 /* ---- state-aux.c: headers read after the record was added ---- */
 

@@ -120,6 +120,8 @@ int state_begin(struct state *st, struct state_txn **txn_r, const char **error_r
 		ret = state_count_unseen(st, mtxn, &txn->unseen, error_r);
 		txn->unseen_dirty = true;
 	}
+	if (ret >= 0)
+		ret = state_modidx_begin(txn, error_r);
 	if (ret < 0) {
 		mdb_txn_abort(mtxn);
 		free(txn);
@@ -148,7 +150,8 @@ int state_commit(struct state_txn **txnp, const char **error_r)
 	     (state_meta_put(st, txn->txn, "uidnext", 4, txn->uidnext, error_r) < 0 ||
 	      state_meta_put(st, txn->txn, "highestmodseq", 8, txn->modseq, error_r) < 0)) ||
 	    (txn->unseen_dirty &&
-	     state_meta_put(st, txn->txn, "unseen", 4, txn->unseen, error_r) < 0)) {
+	     state_meta_put(st, txn->txn, "unseen", 4, txn->unseen, error_r) < 0) ||
+	    state_modidx_commit(txn, error_r) < 0) {
 		mdb_txn_abort(txn->txn);
 		txn_free(txnp);
 		return -1;
@@ -279,7 +282,8 @@ int state_txn_add(struct state_txn *txn, const struct state_rec *rec, uint32_t *
 	if (put_key(txn, rec->key, uid, error_r) < 0)
 		return -1;
 	if (next_modseq(txn, &modseq, error_r) < 0 ||
-	    put_rec(txn, uid, rec, modseq, MDB_APPEND, error_r) < 0)
+	    put_rec(txn, uid, rec, modseq, MDB_APPEND, error_r) < 0 ||
+	    state_modidx_move(txn, 0, modseq, uid, error_r) < 0)
 		return -1;
 	txn->uidnext = uid + 1;
 	count_unseen(txn, false, 0, true, rec->flags);
@@ -312,9 +316,12 @@ int state_txn_update(struct state_txn *txn, const struct state_rec *rec, bool bu
 	    (put_key(txn, rec->key, rec->uid, error_r) < 0 || del_key(txn, old_key, error_r) < 0))
 		ret = -1;
 	free(old_key);
+	uint64_t old_modseq = modseq;
+
 	if (ret < 0 || (bump_modseq && next_modseq(txn, &modseq, error_r) < 0))
 		return -1;
-	if (put_rec(txn, rec->uid, rec, modseq, 0, error_r) < 0)
+	if (put_rec(txn, rec->uid, rec, modseq, 0, error_r) < 0 ||
+	    state_modidx_move(txn, old_modseq, modseq, rec->uid, error_r) < 0)
 		return -1;
 	count_unseen(txn, true, old_flags, true, rec->flags);
 	return 0;
@@ -336,6 +343,7 @@ int state_txn_remove(struct state_txn *txn, uint32_t uid, const char **error_r)
 		return ret == 0 ? state_fail(st, error_r, "UID %u not found", uid) : -1;
 	old_key = xstrdup(old.key);
 	old_flags = old.flags;
+	uint64_t old_modseq = old.modseq;
 	/* Only drop the key if it is still ours (it always should be). */
 	ret = state_lookup_key_in(st, txn->txn, old_key, &mapped, error_r);
 	if (ret > 0 && mapped == uid)
@@ -346,7 +354,8 @@ int state_txn_remove(struct state_txn *txn, uint32_t uid, const char **error_r)
 	rc = mdb_del(txn->txn, st->dbi_msgs, &k, NULL);
 	if (rc != 0)
 		return state_fail_mdb(st, error_r, rc, "deleting a record");
-	if (state_aux_del(st, txn->txn, uid, error_r) < 0)
+	if (state_aux_del(st, txn->txn, uid, error_r) < 0 ||
+	    state_modidx_move(txn, old_modseq, 0, uid, error_r) < 0)
 		return -1;
 	count_unseen(txn, true, old_flags, false, 0);
 	if (next_modseq(txn, &modseq, error_r) < 0)

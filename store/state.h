@@ -111,10 +111,12 @@ int state_foreach(struct state *st, int (*fn)(const struct state_rec *rec, void 
  * nanoseconds), 0 when unknown.  Kept in meta "stamp0"/"stamp1". */
 #define STATE_STAMPS 2
 /* One read transaction: the header (with count), the stamps, then fn for
- * every record whose MODSEQ is greater than modseq, in UID order (records
- * at or below it are skipped without being decoded, so a walk that finds
- * few changes costs little more than the cursor's pages).  fn as in
- * state_foreach().  0 or -1. */
+ * every record whose MODSEQ is greater than modseq, in UID order.  When
+ * few changed (fewer than 64 + count/8) they are found through the index
+ * of the records by MODSEQ (state-modseq.c), at the cost of the changes;
+ * otherwise, or while that index is not exact, records at or below modseq
+ * are skipped without being decoded (a walk of the cursor's pages).  fn
+ * as in state_foreach().  0 or -1. */
 int state_foreach_since(struct state *st, uint64_t modseq, struct state_header *hdr_r,
 			uint64_t stamps_r[STATE_STAMPS],
 			int (*fn)(const struct state_rec *rec, void *ctx), void *ctx,
@@ -132,7 +134,9 @@ int state_expunged_since(struct state *st, uint64_t modseq, uint32_t **uids_r, s
 
 /* A write transaction: everything between begin and commit is one fsync.
  * state_begin blocks until no other process writes; one transaction per
- * struct state at a time.  state_commit and state_abort always free the
+ * struct state at a time.  On a state whose MODSEQ index is not exact
+ * (written before it existed, or by an older loft) state_begin rebuilds
+ * it first: one pass over the records (~0.1 s for 100,000), once.  state_commit and state_abort always free the
  * transaction and set *txnp to NULL (abort is NULL-safe).  After a failing
  * state_txn_* call the transaction should be aborted, except a duplicate
  * key in add/update, which changes nothing. */

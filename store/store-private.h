@@ -281,9 +281,13 @@ int store_arrivals(struct store_folder *f, const struct state_header *hdr,
 void store_image_key_of(struct store_image_key *key, const struct state_header *hdr,
 			const uint64_t stamps[STATE_STAMPS]);
 /* Replaces the snapshot with the image kept in the state when it was read
- * at key (the state's header and stamps now, which the files agree with).
- * 1 loaded, 0 none usable (the snapshot is left as it was). */
-int store_image_load(struct store_folder *f, const struct store_image_key *key);
+ * at key (the state's header and stamps now, which the files agree with):
+ * 1.  older: an image read at an older key of the same UIDVALIDITY, with
+ * few changes since, is loaded too: 2, *got_r its key (the caller replays
+ * the changes since got_r->highestmodseq).  0 none usable (the snapshot
+ * may be emptied: build it anew). */
+int store_image_load(struct store_folder *f, const struct store_image_key *key, bool older,
+		     struct store_image_key *got_r);
 
 /* ---- notify.c ---- */
 
@@ -307,8 +311,5 @@ char *store_location_key(const char *location);
 /* Applies op with kw to the space-separated set cur; returns a malloc'd
  * normalised set (distinct, in first-seen order, single spaces). */
 char *store_keywords_apply(const char *cur, int op, const char *kw);
-/* Whether the space-separated list (may be NULL) has the word w[0..n),
- * compared case-insensitively as IMAP keywords are. */
-bool store_keywords_has(const char *list, const char *w, size_t n);
 
 #endif

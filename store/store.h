@@ -166,8 +166,9 @@ int store_folder_name_check(const char *name, const char **error_r);
  * notmuch database (when those are under the root) is refused too.  Fails
  * when the folder exists. */
 int store_folder_create(struct store *store, const char *name, const char **error_r);
-/* Renames the folder and its state; the UIDVALIDITY is kept.  Fails when
- * the target exists or the folder is open in this process. */
+/* Renames the folder (or a directory that only holds folders) with its
+ * subfolders and their state; UIDVALIDITYs are kept.  Fails when the
+ * target exists or the folder is open in this process. */
 int store_folder_rename(struct store *store, const char *from, const char *to,
 			const char **error_r);
 /* Deletes the folder, its messages and its state (subfolders stay).
@@ -296,12 +297,16 @@ int store_folder_cache_put(struct store_folder *f, const char *name, size_t len,
 			   const char **error_r);
 /* Keeps the snapshot in the folder's state as one block, so that the next
  * open of the folder, unchanged by then, copies it back rather than
- * reading every record (the client's warm first screen).  Only a snapshot
- * the open built from the state, unchanged since in this process and
- * with every thread key read, is kept (else nothing is done); one state
- * transaction (~100 bytes a message) that wakes no other process.  Any
- * later change to the folder by anyone makes the next open ignore it.
- * 0 or -1. */
+ * reading every record (the client's warm first screen), and one after a
+ * few changes copies it and replays those (fewer than 1,000 + a tenth of
+ * the folder; an IMAP server's SELECT after a new message).  Only a
+ * snapshot the open built from the state (or from an image and more than
+ * 1,000 + count/32 changes), unchanged since in this process and with
+ * every thread key read (not asked with STORE_OPEN_NO_THREADKEYS, whose
+ * images are kept apart), is kept (else nothing is done); one state
+ * transaction per 16,384 messages (~100 bytes a message) that wakes no
+ * other process.  A UIDVALIDITY change or many changes make the next
+ * open ignore it.  0 or -1. */
 int store_folder_keep_snapshot(struct store_folder *f, const char **error_r);
 uint32_t store_folder_uidvalidity(const struct store_folder *f);
 uint32_t store_folder_uidnext(const struct store_folder *f);
@@ -409,6 +414,10 @@ int store_move(struct store_folder *src, uint32_t uid, struct store_folder *dst,
 	       uint32_t *new_uid_r, const char **error_r);
 
 enum store_flag_op { STORE_FLAGS_SET, STORE_FLAGS_ADD, STORE_FLAGS_REMOVE };
+/* Whether the space-separated list (may be NULL) has the word w[0..n),
+ * compared case-insensitively as IMAP keywords are. */
+bool store_keywords_has(const char *list, const char *w, size_t n);
+
 /* Changes flags and/or keywords (keywords space-separated, NULL = leave
  * them alone; compared case-insensitively); bumps the MODSEQ when a flag
  * other than STORE_RECENT or a keyword changes; a maildir file is renamed,

@@ -3,6 +3,7 @@
  * pass, merge each message found once, write the marks. */
 #include "store/tag_sync.h"
 #include "store/index-private.h"
+#include "store/tag_sync-private.h"
 #include "store/store-private.h"
 #include "lib/atomic.h"
 #include "lib/sbuf.h"
@@ -25,6 +26,7 @@
 #define AGREED "\\"
 #define STATE_NAME "tag-sync"
 #define STATE_MAGIC "loft-tag-sync 1"
+#define TS_WRITE_GROUP 256		/* messages merged between keyword writes */
 
 /* Tags that are flags, or that notmuch and loft set by themselves. */
 static const char *const not_keywords[] = {
@@ -112,6 +114,13 @@ static bool same_set(const char *a, const char *b)
 
 /* ---- the pass ---- */
 
+/* A file's key (loc_key) in the snapshot, found once: the strings are the
+ * folder's (arena), valid until it is closed. */
+struct ts_key {
+	const char *key;
+	size_t len, idx;
+};
+
 struct ts_folder {
 	char *name;
 	char *dir;			/* its directory under the root: the name, or
@@ -122,7 +131,7 @@ struct ts_folder {
 	uint64_t s_modseq;
 	uint32_t uidvalidity, uidnext;	/* what this pass saves */
 	uint64_t modseq;
-	size_t *by_key;			/* snapshot indexes sorted by file key */
+	struct ts_key *by_key;		/* the snapshot's file keys, sorted */
 	bool open_failed;
 };
 
@@ -140,6 +149,7 @@ struct ts {
 	char **new_tags;		/* the database's new.tags */
 	size_t n_new_tags;
 	struct tag_sync_result *res;
+	struct ts_writes writes;	/* store keyword changes not applied yet */
 };
 
 /* A tag carried as a keyword in this database. */
@@ -319,15 +329,11 @@ static int key_cmp(const char *a, size_t an, const char *b, size_t bn)
 	return c != 0 ? c : (an > bn) - (an < bn);
 }
 
-static struct store_folder *sort_folder;
-
 static int by_key_cmp(const void *x, const void *y)
 {
-	size_t an, bn;
-	const char *a = loc_key(sort_folder->msgs[*(const size_t *)x].location, &an);
-	const char *b = loc_key(sort_folder->msgs[*(const size_t *)y].location, &bn);
+	const struct ts_key *a = x, *b = y;
 
-	return key_cmp(a, an, b, bn);
+	return key_cmp(a->key, a->len, b->key, b->len);
 }
 
 static int open_folder(struct ts *ts, struct ts_folder *tf, const char **error_r)
@@ -354,16 +360,16 @@ static const struct store_msg *folder_msg(struct ts_folder *tf, const char *base
 
 	if (tf->by_key == NULL) {
 		tf->by_key = xreallocarray(NULL, n ? n : 1, sizeof(*tf->by_key));
-		for (size_t i = 0; i < n; i++)
-			tf->by_key[i] = i;
-		sort_folder = tf->f;
+		for (size_t i = 0; i < n; i++) {
+			tf->by_key[i].key = loc_key(tf->f->msgs[i].location, &tf->by_key[i].len);
+			tf->by_key[i].idx = i;
+		}
 		qsort(tf->by_key, n, sizeof(*tf->by_key), by_key_cmp);
 	}
 	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2, mn;
-		const struct store_msg *m = &tf->f->msgs[tf->by_key[mid]];
-		const char *mk = loc_key(m->location, &mn);
-		int c = key_cmp(key, len, mk, mn);
+		size_t mid = lo + (hi - lo) / 2;
+		const struct store_msg *m = &tf->f->msgs[tf->by_key[mid].idx];
+		int c = key_cmp(key, len, tf->by_key[mid].key, tf->by_key[mid].len);
 
 		if (c == 0)
 			return m;
@@ -643,27 +649,19 @@ static char *minus(const char *a, const char *b)
 	return sbuf_detach(&out, NULL);
 }
 
-static int write_copy(struct ts *ts, const struct ts_copy *c, const char *merged,
-		      const char **error_r)
+/* Gathers the change of a copy's keywords to merged (applied in groups:
+ * tag_sync-private.h). */
+static void write_copy(struct ts *ts, const struct ts_copy *c, const char *merged)
 {
 	char *add = minus(merged, c->words), *del = minus(c->words, merged);
-	struct store_flag_change ch = { STORE_FLAGS_ADD, 0, add, 0 };
-	int ret = 0;
 
-	/* ADD and REMOVE with no flags: each record is changed under the
-	 * state's writer lock, so a flag set meanwhile by another process is
-	 * kept. */
-	if (add[0] != '\0')
-		ret = store_set_flags_uids(c->tf->f, &c->uid, 1, &ch, NULL, NULL, error_r);
-	ch.op = STORE_FLAGS_REMOVE;
-	ch.keywords = del;
-	if (ret == 0 && del[0] != '\0')
-		ret = store_set_flags_uids(c->tf->f, &c->uid, 1, &ch, NULL, NULL, error_r);
-	if (ret == 0 && (add[0] != '\0' || del[0] != '\0'))
-		ts->res->keywords_changed++;
-	free(add);
-	free(del);
-	return ret;
+	if (add[0] == '\0' && del[0] == '\0') {
+		free(add);
+		free(del);
+		return;
+	}
+	ts_writes_add(&ts->writes, c->tf->f, c->uid, add, del);
+	ts->res->keywords_changed++;
 }
 
 /* The agreed set kept with msg (malloc'd), or NULL when there is none. */
@@ -735,7 +733,7 @@ static int merge_message(struct ts *ts, const char *id, const char **error_r)
 	}
 	for (size_t i = 0; i < n && ret == 0; i++)
 		if (!same_set(cv[i].words, merged))
-			ret = write_copy(ts, &cv[i], merged, error_r);
+			write_copy(ts, &cv[i], merged);
 	for (size_t i = 0; i < n; i++)
 		free(cv[i].words);
 	free(cv);
@@ -799,6 +797,7 @@ static void ts_free(struct ts *ts)
 	for (size_t i = 0; i < ts->n_new_tags; i++)
 		free(ts->new_tags[i]);
 	free(ts->new_tags);
+	ts_writes_clear(&ts->writes);
 }
 
 int tag_sync_run(struct store *store, struct index *ix, struct tag_sync_result *result_r,
@@ -823,10 +822,18 @@ int tag_sync_run(struct store *store, struct index *ix, struct tag_sync_result *
 		goto out;
 	if (ts.n_ids > 1)	/* qsort(NULL, 0) is undefined */
 		qsort(ts.ids, ts.n_ids, sizeof(*ts.ids), cmp_str);
-	for (size_t i = 0; i < ts.n_ids; i++)
+	/* The store's keywords are written every TS_WRITE_GROUP messages:
+	 * a commit per group of equal changes, and a kill leaves at most that
+	 * many messages' tags written ahead of their keywords. */
+	for (size_t i = 0; i < ts.n_ids; i++) {
 		if ((i == 0 || strcmp(ts.ids[i], ts.ids[i - 1]) != 0) &&
 		    merge_message(&ts, ts.ids[i], error_r) < 0)
 			goto out;
+		if ((i + 1) % TS_WRITE_GROUP == 0 && ts_writes_flush(&ts.writes, error_r) < 0)
+			goto out;
+	}
+	if (ts_writes_flush(&ts.writes, error_r) < 0)
+		goto out;
 	/* The marks are those read before this pass wrote: what it wrote is
 	 * looked at once more by the next pass, which finds it agreed. */
 	ret = save_marks(&ts, uuid_now, rev_now, stamp, error_r);

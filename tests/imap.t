@@ -45,6 +45,8 @@ out=$(raw 'b1 LIST "" *\r\nb2 LOGOUT\r\n')
 like "$out" '"Entwuerfe"' "the renamed folder is there"
 out=$(raw 'c1 CREATE Sent\r\nc2 RENAME Entwuerfe Drafts\r\nc3 LOGOUT\r\n')
 like "$(echo $out)" 'c1 OK.*c2 OK' "and both come back when asked for"
+out=$(raw 'd1 CREATE Par/Kid\r\nd2 RENAME Par Par2\r\nd3 LIST "" "Par*"\r\nd4 LOGOUT\r\n')
+like "$(echo $out)" 'd2 OK.*"Par2/Kid".*d3 OK' "RENAME of a parent that only holds folders renames them" || diag "$out"
 out=$(raw 'a1 LOGIN {5}\r\n')
 like "$out" '\+ OK' "a small synchronising literal gets + OK"
 

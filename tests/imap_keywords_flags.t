@@ -31,18 +31,7 @@ LOG=$T_DIR/daemon.log
 start_daemon "$LOG"
 ok $? "loft daemon starts" || { diag "$(cat "$LOG")"; done_testing; exit; }
 
-n=0 rc=
-while IFS= read -r line; do
-	case $line in
-	PASS\ *) n=$((n + 1)); ok 0 "${line#PASS }" ;;
-	FAIL\ *) n=$((n + 1)); ok 1 "${line#FAIL }" ;;
-	"probe exit "*) rc=${line#probe exit } ;;
-	*) diag "${line#\# }" ;;
-	esac
-done < <(timeout 120 python3 "$TOP/tests/imap_keywords_probe.py" "$PORT" phone "$PW" "$LOFT" \
-	"$MAILRC_FILE" "$NOTMUCH_CONFIG" 2>&1; echo "probe exit $?")
-[ "$n" -gt 0 ] || ok 1 "the probe printed no result"
-is "$rc" 0 "the probe exits 0"
+probe_py "$TOP/tests/imap_keywords_probe.py" "$PORT" phone "$PW" "$LOFT" "$MAILRC_FILE" "$NOTMUCH_CONFIG"
 
 # imaptest (Dovecot's compliance tester) is not packaged in Debian 12.
 if command -v imaptest >/dev/null; then

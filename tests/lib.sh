@@ -183,6 +183,23 @@ stopped() {
 	return 1
 }
 
+# hold_lock FILE SECONDS: a background process takes FILE's POSIX lock (as
+# Xapian's flintlock is held) for SECONDS; sets HOLDER and returns 0 once
+# the lock is held, 1 if that did not happen within 10 s.
+hold_lock() {
+	rm -f "$T_DIR/held"
+	python3 -c '
+import fcntl, sys, time
+f = open(sys.argv[1], "r+")
+fcntl.lockf(f, fcntl.LOCK_EX)
+open(sys.argv[2], "w").close()
+time.sleep(float(sys.argv[3]))' "$1" "$T_DIR/held" "$2" &
+	HOLDER=$!
+	T_PIDS+=("$HOLDER")
+	for _ in $(seq 100); do [ -e "$T_DIR/held" ] && return 0; sleep 0.1; done
+	return 1
+}
+
 have_shared() { [ -d "$SHARED/corpus" ]; }
 
 # probe_py SCRIPT ARGS...: runs the Python SCRIPT and turns its PASS/FAIL

@@ -104,6 +104,20 @@ is "$(local_count)" 2 "and copies INBOX"
 ok $? "Dovecot logged the login with OAUTHBEARER (preferred when both are offered)"
 [ "$(count ok)" -ge 1 ] && [ "$(count expired)" = 0 ]
 ok $? "the introspection server saw a valid token and no expired one"
+# A Gmail-style account in pull mode: the same token command, another
+# folder, filed by Sieve out of the mirrored INBOX.
+obs seed Pulled 1 oapull >/dev/null
+printf 'require ["fileinto", "mailbox"];\nfileinto :create "PulledHere";\n' > "$T_DIR/pull.sieve"
+make_mailrc "set imap_ca=$DV/cert.pem imap_oauth_token_command='$TOKCMD' sieve=$T_DIR/pull.sieve" \
+	"account pl {" "set imap_url=imaps://ann@localhost:$TLSPORT/INBOX" \
+	"set sync=pull sync_folders=Pulled pull_after=seen imap_timeout=5" "}"
+run_loft sync pl
+is "$RC" 0 "OAUTHBEARER: loft sync of a pull account logs in with a token from the command" ||
+	diag "$ERR"
+is "$(grep -l '^Message-ID: <oapull.1@' "$T_DIR/Mail/PulledHere"/new/* "$T_DIR/Mail/PulledHere"/cur/* 2>/dev/null | wc -l)" 1 \
+	"and delivers the folder's message"
+like "$(obs dump Pulled)" 'oapull.1@example.org> \\Seen' "then marks it \\Seen upstream (pull_after=seen)"
+rc_file "$TOKCMD"
 client OAUTHBEARER
 stale OAUTHBEARER
 

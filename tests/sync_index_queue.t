@@ -41,16 +41,7 @@ SP=$!
 T_PIDS+=("$SP")
 stopped "$SP"
 ok $? "the sync stops before its first download"
-python3 -c '
-import fcntl, sys, time
-f = open(sys.argv[1], "r+")
-fcntl.lockf(f, fcntl.LOCK_EX)
-open(sys.argv[2], "w").close()
-time.sleep(300)' "$LOCK" "$T_DIR/held" &
-HOLDER=$!
-T_PIDS+=("$HOLDER")
-for _ in $(seq 100); do [ -e "$T_DIR/held" ] && break; sleep 0.1; done
-[ -e "$T_DIR/held" ]
+hold_lock "$LOCK" 300
 ok $? "a process holds the notmuch writer's lock"
 kill -CONT "$SP"
 

@@ -72,3 +72,23 @@ lflags() {
 
 # sobs NAME ARGS: the observer on store NAME through `loft imapd`.
 sobs() { local n=$1; shift; python3 "$TOP/tests/sync_observer.py" stream "$LOFT -F $T_DIR/$n/mailrc imapd" - "$@"; }
+
+# store_a_synced N PREFIX (tests/tags_keywords.t, sync_rematch.t): Dovecot
+# started, N messages PREFIX.1... seeded \Seen in INBOX, store a synced and
+# the notmuch CLI pointed at it (NOTMUCH_CONFIG).  Then kw ID: the keywords
+# the provider shows on <ID> in INBOX; lkw ID: store a's (loft imapd);
+# tags ID: its notmuch tags.
+store_a_synced() {
+	dovecot_start
+	ok $? "a private Dovecot starts" || { done_testing; exit; }
+	obs seed INBOX "$1" "$2" '\Seen'
+	store_rc a
+	lsync a
+	is "$RC" 0 "first sync exits 0" || diag "$ERR"
+	export NOTMUCH_CONFIG=$T_DIR/notmuch-config
+	printf '[database]\npath=%s\n' "$T_DIR/a/Mail" > "$NOTMUCH_CONFIG"
+	is "$(notmuch count '*')" "$1" "the notmuch CLI sees the synced messages"
+}
+kw() { obs dump INBOX | sed -n "s/^INBOX <$1> //p"; }
+lkw() { sobs a dump INBOX | sed -n "s/^INBOX <$1> //p"; }
+tags() { notmuch search --output=tags "id:$1" | tr '\n' ' '; }

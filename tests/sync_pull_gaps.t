@@ -6,6 +6,7 @@
 #  - after a UIDVALIDITY change the messages already pulled are matched
 #    on size and Message-ID from a header FETCH: only the new message's
 #    body is fetched (before: every body again);
+#  - the keywords of a pulled IMAP message become its notmuch tags;
 #  - a message that Sieve redirects goes through loft's queue once, also
 #    when loft sync is killed at each step of the pull and run again, and
 #    a message with too many hops (a loop) is refused and left upstream;
@@ -83,6 +84,19 @@ bodies=$(grep -c 'BODY.PEEK\[\]' "$T_DIR/proxy.log")
 is "$bodies" 1 "one body FETCH, after a header FETCH" || diag "$(grep FETCH "$T_DIR/proxy.log")"
 like "$(grep 'BODY.PEEK\[\]' "$T_DIR/proxy.log")" "UID FETCH [0-9]+ " "of one message, the new one"
 
+# ---- keywords of a pulled message become notmuch tags ----
+printf 'From: a@example.org\nSubject: kw-pull\nMessage-ID: <kw-pull@example.org>\n\nkeywords\n' \
+	> "$T_DIR/kw.eml"
+python3 "$TOP/tests/sync_observer.py" "$PORT" ann annpass1 append INBOX "$T_DIR/kw.eml" 'pullkw $Label2'
+probe append INBOX kw-none
+sync_up
+is "$RC" 0 "a message with keywords upstream: exit 0" || diag "$ERR"
+"$LOFT" search 'tag:pullkw' > "$T_DIR/search" 2>&1
+like "$(cat "$T_DIR/search")" "kw-pull" "its keyword is a notmuch tag (before: none, pull mode had no tags)"
+unlike "$(cat "$T_DIR/search")" "kw-none" "a message without it is not tagged"
+"$LOFT" search 'tag:$Label2' > "$T_DIR/search" 2>&1
+like "$(cat "$T_DIR/search")" "kw-pull" "every keyword (\$Label2 too)"
+
 # ---- Sieve redirect: through the queue once ----
 account delete
 probe append INBOX fwd-plain
@@ -96,13 +110,25 @@ is "$(sent fwd-plain)" 1 "a second pull sends nothing again"
 probe append INBOX fwd-trace
 LOFT_CRASH_TRACE=$T_DIR/trace "$LOFT" sync up > /dev/null 2>&1
 is "$(sent fwd-trace)" 1 "(the traced pull sent it once)"
-POINTS=$(awk '!seen[$0]++' "$T_DIR/trace" | grep -E '^(pull|batch|deliver|queue|append):' | tr '\n' ' ')
+# The queue's own points (queue.env.renamed, queue.added...) are the
+# window between the redirect's fsync and its record in the pull state (a
+# kill there sent it twice before); queue.env-unlinked is the queue
+# runner's, a process of its own.
+POINTS=$(awk '!seen[$0]++' "$T_DIR/trace" | grep -E '^(pull|batch|deliver|append):|^queue\.' |
+	grep -vx 'queue.env-unlinked' | tr '\n' ' ')
 diag "crash points of a pull with a redirect: $POINTS"
 for p in $POINTS; do
 	s=fwd-${p//:/-}
 	probe append INBOX "$s"
 	(LOFT_CRASH_AT=$p exec "$LOFT" sync up > /dev/null 2>&1)
 	is "$?" 137 "killed at $p"
+	if [ "$p" = queue.added ]; then
+		run_loft queue list
+		like "$OUT" "\(held\)" "killed at queue.added: loft queue list shows the redirect held"
+		timeout 60 "$LOFT" queue flush > /dev/null 2>&1
+		is "$(grep -lP -- "^Subject: \\Q$s\\E\r?$" "$T_DIR"/fake/* 2>/dev/null | wc -l)" 0 \
+			"and a queue run leaves it alone until the pull records it"
+	fi
 	sync_up
 	is "$RC" 0 "the pull after the kill at $p: exit 0" || diag "$ERR"
 	is "$(sent "$s")" 1 "killed at $p: the redirect sent once"

@@ -12,20 +12,7 @@
 . "$TOP/tests/tmux.sh"
 command -v notmuch >/dev/null || skip_all "notmuch CLI not installed (tests/deps.sh installs it)"
 
-dovecot_start
-ok $? "a private Dovecot starts" || { done_testing; exit; }
-obs seed INBOX 4 tk '\Seen'
-store_rc a
-lsync a
-is "$RC" 0 "first sync exits 0" || diag "$ERR"
-export NOTMUCH_CONFIG=$T_DIR/notmuch-config
-printf '[database]\npath=%s\n' "$T_DIR/a/Mail" > "$NOTMUCH_CONFIG"
-is "$(notmuch count '*')" 4 "the notmuch CLI sees the synced messages"
-
-# kw ID: the keywords the provider shows on <ID>; lkw: loft's IMAP server.
-kw() { obs dump INBOX | sed -n "s/^INBOX <$1> //p"; }
-lkw() { sobs a dump INBOX | sed -n "s/^INBOX <$1> //p"; }
-tags() { notmuch search --output=tags "id:$1" | tr '\n' ' '; }
+store_a_synced 4 tk
 
 # 1. Plain `notmuch tag`, then loft sync.
 notmuch tag +fromnotmuch +'two words' +Work -- id:tk.1@example.org

@@ -189,11 +189,9 @@ void ui_attach_run(struct ui *ui, struct message *msg)
 			break;
 		if (k == 0)
 			continue;
+		if (ui_menu_move(a, k, k, &cur))
+			continue;
 		switch (a) {
-		case A_NEXT: if (cur + 1 < k) cur++; break;
-		case A_PREV: if (cur) cur--; break;
-		case A_FIRST: cur = 0; break;
-		case A_LAST: cur = k - 1; break;
 		case A_DISPLAY: view(ui, v[cur]); break;
 		case A_SAVE_ATTACH: save(ui, v[cur]); break;
 		case A_OPEN_ATTACH: run_viewer(ui, v[cur]); break;

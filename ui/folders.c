@@ -141,19 +141,9 @@ char *ui_folders_run(struct ui *ui)
 			free(typed);
 			break;
 		}
-		if (a == A_NEXT && cur + 1 < n)
-			cur++;
-		else if (a == A_PREV && cur > 0)
-			cur--;
-		else if (a == A_FIRST)
-			cur = 0;
-		else if (a == A_LAST && n)
-			cur = n - 1;
-		else if (a == A_NEXT_PAGE)
-			cur = cur + h < n ? cur + h : (n ? n - 1 : 0);
-		else if (a == A_PREV_PAGE)
-			cur = cur > h ? cur - h : 0;
-		else if (a == A_DISPLAY && n) {
+		if (ui_menu_move(a, n, h, &cur))
+			continue;
+		if (a == A_DISPLAY && n) {
 			chosen = mailbox_resolve(ui->mb.box, rows[cur].name, true);
 			break;
 		} else if (a == A_QUIT || k == 7)

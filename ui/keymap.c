@@ -295,6 +295,21 @@ const struct ui_binding *ui_keymap_lookup(enum ui_menu menu, int key)
 	return NULL;
 }
 
+bool ui_menu_move(enum ui_action a, size_t n, size_t page, size_t *cur)
+{
+	size_t last = n ? n - 1 : 0;
+
+	switch (a) {
+	case A_NEXT: if (*cur < last) (*cur)++; return true;
+	case A_PREV: if (*cur > 0) (*cur)--; return true;
+	case A_FIRST: *cur = 0; return true;
+	case A_LAST: *cur = last; return true;
+	case A_NEXT_PAGE: *cur = *cur + page < n ? *cur + page : last; return true;
+	case A_PREV_PAGE: *cur = *cur > page ? *cur - page : 0; return true;
+	default: return false;
+	}
+}
+
 void ui_keymap_help(enum ui_menu menu, struct sbuf *out)
 {
 	sbuf_addf(out, "Keys of the %s screen (bind %s KEY ACTION in the mailrc):\n\n",

@@ -85,19 +85,9 @@ long ui_postponed_choose(struct ui *ui, struct mailbox *f)
 		const struct ui_binding *b = ui_keymap_lookup(MENU_BROWSER, k);
 		enum ui_action a = b ? b->action : A_NONE;
 
-		if (a == A_NEXT && cur + 1 < n)
-			cur++;
-		else if (a == A_PREV && cur > 0)
-			cur--;
-		else if (a == A_FIRST)
-			cur = 0;
-		else if (a == A_LAST)
-			cur = n - 1;
-		else if (a == A_NEXT_PAGE)
-			cur = cur + h < n ? cur + h : n - 1;
-		else if (a == A_PREV_PAGE)
-			cur = cur > h ? cur - h : 0;
-		else if (a == A_DISPLAY)
+		if (ui_menu_move(a, n, h, &cur))
+			continue;
+		if (a == A_DISPLAY)
 			return (long)(n - 1 - cur);
 		else if (a == A_QUIT || k == 7)
 			return -1;

@@ -73,6 +73,10 @@ void ui_keymap_init(struct config *cfg);
 void ui_keymap_free(void);
 /* The binding of key in menu (menu-specific first, then generic), or NULL. */
 const struct ui_binding *ui_keymap_lookup(enum ui_menu menu, int key);
+/* Moves *cur as the motion action a does in a list of n rows shown page
+ * rows at a time (next, previous, first, last, next and previous page).
+ * Returns false, *cur unchanged, when a is not a motion. */
+bool ui_menu_move(enum ui_action a, size_t n, size_t page, size_t *cur);
 /* Appends the one-line key help of the index or pager ("q:Quit  d:Del
  * ..."), from the keys bound now. */
 void ui_keymap_helpline(enum ui_menu menu, struct sbuf *out);

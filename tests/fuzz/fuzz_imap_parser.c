@@ -31,6 +31,8 @@ static void walk(const struct imap_arg *a, unsigned n, struct arena *arena, uint
 		hash_add(h, a[i].str, a[i].len);
 		if (a[i].str[a[i].len] != '\0')
 			abort();
+		if (a[i].type != IMAP_ARG_LIST)
+			(void)imap_date_parse(a[i].str, true);
 		if (a[i].type == IMAP_ARG_LIST) {
 			walk(a[i].list, a[i].count, arena, h, depth + 1);
 		} else if (a[i].type == IMAP_ARG_ATOM) {
@@ -46,6 +48,7 @@ static void walk(const struct imap_arg *a, unsigned n, struct arena *arena, uint
 			}
 			if (strchr(a[i].str, '[') != NULL)
 				(void)imap_section_parse(a[i].str, arena, &sec, &err);
+			(void)imap_date_parse(a[i].str, false);
 			struct sbuf u = SBUF_INIT;
 			if (imap_utf7_decode(a[i].str, &u) == 0) {
 				struct sbuf back = SBUF_INIT;

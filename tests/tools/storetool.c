@@ -27,6 +27,8 @@
  *     expunge FOLDER [UID...]       no UID: every \Deleted message
  *     read FOLDER UID               the message on stdout
  *     create|delete NAME, rename FROM TO
+ *     tagsync                       one tag_sync_store() pass: "quick Q full F
+ *                                   messages M tags T keywords K seconds S"
  *   storetool floor DIR             readdir + stat of DIR/new and DIR/cur:
  *                                   "files N floor SECONDS"
  *   storetool envcheck DIR          the ENVELOPE of every file of DIR/new and
@@ -36,6 +38,7 @@
 #include "store/message.h"
 #include "store/store.h"
 #include "store/store-private.h"
+#include "store/tag_sync.h"
 
 #include "lib/header.h"
 #include "lib/sbuf.h"
@@ -466,6 +469,16 @@ int main(int argc, char **argv)
 				       list[i].kind == STORE_MBOX ? "mbox" : "maildir");
 			store_folder_list_free(list, count);
 		}
+	} else if (strcmp(cmd, "tagsync") == 0 && n == 0) {
+		struct tag_sync_result res;
+		double t0 = now();
+
+		if (tag_sync_store(store, &res, &err) < 0)
+			rc = die("tagsync", err);
+		else
+			printf("quick %d full %d messages %zu tags %zu keywords %zu seconds %.4f\n",
+			       res.quick, res.full, res.messages, res.tags_changed,
+			       res.keywords_changed, now() - t0);
 	} else if (strcmp(cmd, "create") == 0 && n == 1) {
 		if (store_folder_create(store, args[0], &err) < 0)
 			rc = die("create", err);

@@ -157,6 +157,13 @@ static void test_dates(void **state)
 	assert_int_equal(envelope_parse_date("yesterday"), 0);
 	assert_int_equal(envelope_parse_date("32 Jul 2003 10:00"), 0);
 	assert_int_equal(envelope_parse_date(""), 0);
+	/* A zone that is not +hhmm counts as unknown (UTC); a huge one
+	 * overflowed (fuzz_imap_envelope, UBSan). */
+	assert_int_equal(envelope_parse_date("1 Jul 2003 08:52 +99999999999999999999"),
+			 1057049520);
+	assert_int_equal(envelope_parse_date("1 Jul 2003 08:52 +2"), 1057049520);
+	assert_int_equal(envelope_parse_date("1 Jul 2003 08:52 -0130"), 1057049520 + 5400);
+	assert_int_equal(envelope_parse_date("1 Jul 2003 -1:52 GMT"), 0);
 }
 
 int main(void)

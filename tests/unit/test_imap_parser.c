@@ -238,6 +238,31 @@ static void test_limits(void **state)
 	sbuf_release(&sb);
 }
 
+/* Dates of SEARCH and date-times of APPEND: exact values, and every
+ * impossible moment refused (APPEND took "31-Feb-2020 25:61:61 +9999"). */
+static void test_dates(void **state)
+{
+	(void)state;
+	assert_int_equal(imap_date_parse("1-Feb-1994", false), 760060800);
+	assert_int_equal(imap_date_parse("01-feb-1994", false), 760060800);
+	assert_int_equal(imap_date_parse("29-Feb-2000", false), 951782400);
+	assert_int_equal(imap_date_parse("17-Jul-1996 02:44:25 -0700", true), 837596665);
+	assert_int_equal(imap_date_parse(" 7-Jul-1996 02:44:25 +0000", true), 836707465);
+	assert_int_equal(imap_date_parse("07-Jul-1996 12:14:25 +0930", true), 836707465);
+	const char *bad_dates[] = { "", "1-Feb", "1-Feb-94", "0-Feb-1994", "32-Jan-1994",
+				    "29-Feb-1900", "30-Feb-2000", "31-Apr-2020", "1-Foo-1994",
+				    "1-Feb-1994x", "123-Feb-1994", "1-Fe-1994", "1-Feb-1994 " };
+	for (size_t i = 0; i < sizeof(bad_dates) / sizeof(*bad_dates); i++)
+		assert_int_equal(imap_date_parse(bad_dates[i], false), -1);
+	const char *bad_times[] = { "31-Feb-2020 10:00:00 +0000", "1-Feb-2020 24:00:00 +0000",
+				    "1-Feb-2020 10:60:00 +0000", "1-Feb-2020 10:00:61 +0000",
+				    "1-Feb-2020 10:00:00 +9999", "1-Feb-2020 10:00:00 0100",
+				    "1-Feb-2020 10:00:00 +01", "1-Feb-2020 1:00:00 +0000",
+				    "1-Feb-2020 10:00:00 +0100 ", "1-Feb-2020", "1-Feb-2020 10:00 +0000" };
+	for (size_t i = 0; i < sizeof(bad_times) / sizeof(*bad_times); i++)
+		assert_int_equal(imap_date_parse(bad_times[i], true), -1);
+}
+
 static void test_seqset(void **state)
 {
 	struct arena *arena = arena_new(0);
@@ -394,6 +419,7 @@ int main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_nul_bytes),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_seqset),
 		cmocka_unit_test(test_section),
 		cmocka_unit_test(test_utf7),

@@ -201,6 +201,40 @@ static void read_env(struct queue *q, const char *id, struct queue_env **env)
 	assert_int_equal(queue_read(q, id, env, NULL, NULL, &error), 0);
 }
 
+/* A held entry (a pull's Sieve redirect until the pull records it): in the
+ * envelope, left alone by a forced run, counted under its key only, then
+ * released and delivered. */
+static void test_held(void **state)
+{
+	static const char msg[] = "From: me\nTo: you\nSubject: held\n\nbody\n";
+	const char *rcpt = "user", *error;
+	struct queue *q = open_queue("held");
+	struct fake f = { .result = QUEUE_OK, .bounce = SBUF_INIT };
+	struct queue_handlers h = { &f, fake_deliver, NULL };
+	struct queue_env *env;
+	char id[QUEUE_ID_LEN + 1];
+
+	queue_new_id(T0, id);
+	assert_int_equal(queue_add_held(q, id, "pull a INBOX 12 <x@y>\tuser", "me", &rcpt, 1, msg,
+					strlen(msg), T0, &error), 0);
+	read_env(q, id, &env);
+	assert_string_equal(env->hold, "pull a INBOX 12 <x@y>\tuser");
+	queue_env_free(&env);
+	assert_int_equal(queue_run(q, &h, T0 + 86400 * 30, QUEUE_RUN_FORCE, NULL), 0);
+	assert_int_equal(f.calls, 0);
+	assert_int_equal(queue_held(q, "pull a INBOX 12 <x@y>\tuser", &error), 1);
+	assert_int_equal(queue_held(q, "pull a INBOX 13 <x@y>\tuser", &error), 0);
+	assert_int_equal(queue_release(q, "pull a INBOX 13 <x@y>\tuser", &error), 0);
+	assert_int_equal(queue_release(q, "pull a INBOX 12 <x@y>\tuser", &error), 1);
+	assert_int_equal(queue_held(q, "pull a INBOX 12 <x@y>\tuser", &error), 0);
+	assert_int_equal(queue_release(q, "pull a INBOX 12 <x@y>\tuser", &error), 0);
+	assert_int_equal(queue_run(q, &h, T0, 0, NULL), 0);
+	assert_int_equal(f.calls, 1);
+	assert_int_equal(queue_read(q, id, &env, NULL, NULL, &error), -1);
+	sbuf_release(&f.bounce);
+	queue_free(&q);
+}
+
 static void test_backoff(void **state)
 {
 	struct queue *q = open_queue("backoff");
@@ -459,6 +493,7 @@ int main(void)
 		cmocka_unit_test(test_env_account),
 		cmocka_unit_test(test_env_garbage),
 		cmocka_unit_test(test_locality_and_ids),
+		cmocka_unit_test(test_held),
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_expiry_bounce),
 		cmocka_unit_test(test_permfail_and_null_sender),

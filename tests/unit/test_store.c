@@ -97,6 +97,14 @@ static void test_create_list(void **unused)
 	assert_int_equal(store_folder_uidvalidity(f), uidv);
 	assert_int_equal(store_folder_count(f), 1);
 	store_folder_close(&f);
+	/* "Archive" is only a directory holding "Archive/bar": renaming it
+	 * renames its folders (RFC 3501 RENAME of a \Noselect parent). */
+	assert_int_equal(store_folder_rename(store, "Archive", "Old", &err), 0);
+	f = open_folder(store, "Old/bar");
+	assert_int_equal(store_folder_uidvalidity(f), uidv);
+	store_folder_close(&f);
+	assert_int_equal(store_folder_rename(store, "Old", "Archive", &err), 0);
+	assert_int_equal(store_folder_rename(store, "NoSuch", "Other", &err), -1);
 	assert_int_equal(store_folder_delete(store, "Archive/bar", &err), 0);
 	assert_int_equal(store_folder_open(store, "Archive/bar", &f, &err), -1);
 	assert_non_null(strstr(err, "Archive/bar"));

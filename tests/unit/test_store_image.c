@@ -1,8 +1,9 @@
 /* Unit tests of the snapshot image (store/folder_image.c): a warm open of
- * an unchanged folder copies the kept snapshot back; any change by loft or
- * behind its back (flags, an arrival, an expunge, a rename by another
- * program) makes the next open read the records, so a stale snapshot is
- * never used; a garbled image is ignored. */
+ * an unchanged folder copies the kept snapshot back; after a change by
+ * loft (flags, a keyword, an arrival, an expunge) it copies it and replays
+ * the change, which gives what a walk of the records gives; a rename by
+ * another program makes it read the files; a garbled image is ignored. */
+#include "store/batch.h"
 #include "store/store.h"
 #include "store/store-private.h"
 #include "store/state.h"
@@ -141,7 +142,20 @@ static void change_folder(struct store *store, enum change ch, const uint32_t *u
 	store_folder_close(&f);
 }
 
-static void test_image_stale_never_used(void **unused)
+/* A snapshot built by walking the records (the image emptied first). */
+static struct store_folder *walked(struct store *store)
+{
+	struct store_folder *f = open_folder(store, "INBOX");
+	const char *err;
+
+	assert_int_equal(state_cache_put(f->state, "snapshot", "", 0, &err), 0);
+	store_folder_close(&f);
+	f = open_folder(store, "INBOX");
+	assert_null(f->image);
+	return f;
+}
+
+static void test_image_older_replayed(void **unused)
 {
 	static const enum change changes[] = { CH_FLAGS, CH_KEYWORD, CH_ARRIVAL, CH_EXPUNGE,
 					       CH_RENAME_BEHIND };
@@ -159,8 +173,14 @@ static void test_image_stale_never_used(void **unused)
 		assert_non_null(f->image);	/* kept, and valid so far */
 		store_folder_close(&f);
 		change_folder(store, changes[c], uids);
+		/* A change by loft: the image, then the change replayed; one
+		 * behind loft's back: the files are read (a rescan). */
 		f = open_folder(store, "INBOX");
-		assert_null(f->image);		/* read from the records */
+		if (changes[c] == CH_RENAME_BEHIND)
+			assert_null(f->image);
+		else
+			assert_non_null(f->image);
+		assert_false(f->image_keep);	/* one change: not worth a new image */
 		switch (changes[c]) {
 		case CH_FLAGS:
 			assert_true(store_folder_find(f, uids[1])->flags & STORE_FLAGGED);
@@ -179,13 +199,8 @@ static void test_image_stale_never_used(void **unused)
 			assert_true(store_folder_find(f, uids[0])->flags & STORE_FLAGGED);
 			break;
 		}
-		/* What a walk reads is what the next image gives back. */
-		g = open_folder(store, "INBOX");
-		f = kept_then_reopened(store, &f);
-		/* A rescan's snapshot is not kept: the next walk's is. */
-		if (changes[c] == CH_RENAME_BEHIND)
-			f = kept_then_reopened(store, &f);
-		assert_non_null(f->image);
+		/* What the replay gives is what a walk reads. */
+		g = walked(store);
 		assert_same(f, g);
 		store_folder_close(&g);
 		store_folder_close(&f);
@@ -319,14 +334,144 @@ static void test_image_parts(void **unused)
 	store_close(&store);
 }
 
+/* The snapshot of an IMAP server's store (STORE_OPEN_NO_THREADKEYS) is
+ * kept apart: a client never loads it (its thread keys are empty), and
+ * the server never loads the client's.  Messages delivered into new/ (no
+ * state change) are replayed onto an image; 1,100 changes are too, and
+ * make it worth keeping a new image; 2,000 more are too many: a walk. */
+static void test_image_server(void **unused)
+{
+	struct store *store = open_store("image-server"), *srv;
+	struct store_settings set = { .root = root };
+	uint32_t uids[3];
+	struct store_folder *f = filled(store, uids), *g;
+	const char *err;
+
+	assert_int_equal(store_open(&set, STORE_OPEN_NO_THREADKEYS, &srv, &err), 0);
+	g = open_folder(srv, "INBOX");
+	assert_null(g->image);
+	assert_true(g->image_keep);
+	assert_int_equal(store_folder_keep_snapshot(g, &err), 0);
+	store_folder_close(&g);
+	store_folder_close(&f);
+	f = open_folder(store, "INBOX");
+	assert_null(f->image);			/* the server's is not the client's */
+	g = open_folder(srv, "INBOX");
+	assert_non_null(g->image);
+	assert_string_equal(store_folder_find(g, uids[1])->threadkey, "");
+	assert_string_equal(store_folder_find(f, uids[1])->threadkey, "Mon, 1 Jan 2024 11:00:00 +0000");
+	store_folder_close(&g);
+	store_folder_close(&f);
+
+	/* A delivery into new/: the image and the arrival. */
+	assert_int_equal(store_deliver_file(store, "INBOX", msgs[0], strlen(msgs[0]), 0, &err), 1);
+	g = open_folder(srv, "INBOX");
+	assert_non_null(g->image);
+	assert_int_equal(store_folder_count(g), 4);
+	assert_false(g->image_keep);
+	store_folder_close(&g);
+
+	/* 1,100 new messages: replayed, and a new image worth keeping. */
+	f = open_folder(store, "INBOX");
+	struct store_batch *b = store_batch_new(f);
+	for (int i = 0; i < 1100; i++) {
+		if (i > 0 && i % 200 == 0) {
+			assert_int_equal(store_batch_commit(&b, NULL, &err), 0);
+			b = store_batch_new(f);
+		}
+		assert_int_equal(store_batch_add(b, msgs[2], strlen(msgs[2]), 0, NULL, 0, &err), 0);
+	}
+	assert_int_equal(store_batch_commit(&b, NULL, &err), 0);
+	store_folder_close(&f);
+	g = open_folder(srv, "INBOX");
+	assert_non_null(g->image);
+	assert_int_equal(store_folder_count(g), 1104);
+	assert_true(g->image_keep);
+	assert_int_equal(store_folder_keep_snapshot(g, &err), 0);
+	store_folder_close(&g);
+	g = open_folder(srv, "INBOX");
+	assert_non_null(g->image);
+	assert_false(g->image_keep);
+	f = walked(store);
+	assert_int_equal(store_folder_count(f), 1104);
+	store_folder_close(&g);
+
+	/* 2,000 flag changes: more than the image may replay. */
+	uint32_t *all = calloc(store_folder_count(f), sizeof(*all));
+	size_t n = store_folder_count(f);
+	for (size_t i = 0; i < n; i++)
+		all[i] = store_folder_msg(f, i)->uid;
+	struct store_flag_change flagged = { STORE_FLAGS_ADD, STORE_FLAGGED, NULL, 0 };
+	struct store_flag_change answered = { STORE_FLAGS_ADD, STORE_ANSWERED, NULL, 0 };
+
+	assert_int_equal(store_set_flags_uids(f, all, n, &flagged, NULL, NULL, &err), 0);
+	assert_int_equal(store_set_flags_uids(f, all, 900, &answered, NULL, NULL, &err), 0);
+	free(all);
+	store_folder_close(&f);
+	g = open_folder(srv, "INBOX");
+	assert_null(g->image);
+	assert_true(g->image_keep);
+	assert_true(store_folder_msg(g, 0)->flags & STORE_FLAGGED);
+	store_folder_close(&g);
+	store_close(&srv);
+	store_close(&store);
+}
+
+/* A message in new/ when the image was kept, claimed as \Recent since (to
+ * cur/, no new MODSEQ): the open that replays onto the image reads its
+ * record again, so its location and flags are the walk's. */
+static void test_image_new_claimed(void **unused)
+{
+	struct store *store = open_store("image-claimed"), *srv;
+	struct store_settings set = { .root = root };
+	uint32_t uids[3], *claimed = NULL;
+	size_t n_claimed = 0;
+	struct store_folder *f = filled(store, uids), *g;
+	const char *err;
+
+	store_folder_close(&f);
+	assert_int_equal(store_deliver_file(store, "INBOX", msgs[0], strlen(msgs[0]), 0, &err), 1);
+	assert_int_equal(store_open(&set, STORE_OPEN_NO_THREADKEYS, &srv, &err), 0);
+	g = open_folder(srv, "INBOX");		/* gives the delivery its UID */
+	store_folder_close(&g);
+	g = open_folder(srv, "INBOX");		/* a walk: kept */
+	const struct store_msg *m = store_folder_msg(g, 3);
+	uint32_t uid = m->uid;
+
+	assert_true(m->flags & STORE_RECENT);
+	assert_int_equal(strncmp(m->location, "new/", 4), 0);
+	assert_true(g->image_keep);
+	assert_int_equal(store_folder_keep_snapshot(g, &err), 0);
+	store_folder_close(&g);
+	f = open_folder(store, "INBOX");
+	assert_int_equal(store_claim_recent(f, &uid, 1, &claimed, &n_claimed, &err), 0);
+	assert_int_equal(n_claimed, 1);
+	free(claimed);
+	store_folder_close(&f);
+	g = open_folder(srv, "INBOX");
+	assert_non_null(g->image);
+	m = store_folder_find(g, uid);
+	assert_false(m->flags & STORE_RECENT);
+	assert_int_equal(strncmp(m->location, "cur/", 4), 0);
+	f = walked(store);
+	assert_string_equal(store_folder_find(f, uid)->location, m->location);
+	assert_int_equal(store_folder_find(f, uid)->flags, m->flags);
+	store_folder_close(&f);
+	store_folder_close(&g);
+	store_close(&srv);
+	store_close(&store);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_image_used_when_unchanged),
-		cmocka_unit_test(test_image_stale_never_used),
+		cmocka_unit_test(test_image_older_replayed),
 		cmocka_unit_test(test_image_not_kept_after_change),
 		cmocka_unit_test(test_image_garbled),
 		cmocka_unit_test(test_image_parts),
+		cmocka_unit_test(test_image_server),
+		cmocka_unit_test(test_image_new_claimed),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -355,6 +355,39 @@ static void test_many(void **unused)
 	fx_close(&x);
 }
 
+/* A pass over more messages than one write group (TS_WRITE_GROUP), in two
+ * folders, with additions and removals: every record ends as merged. */
+static void test_grouped(void **unused)
+{
+	struct fx x;
+	char msg[128];
+	const char *err = NULL;
+	uint32_t uids[300], work[20];
+
+	fx_open(&x, "grouped");
+	for (int i = 0; i < 300; i++) {
+		snprintf(msg, sizeof(msg), "From: g@example.org\nMessage-ID: <g%d@test>\n\n%d\n", i, i);
+		uids[i] = add_msg(&x, "INBOX", msg, i % 3 == 0 ? "old keep" : "keep");
+	}
+	assert_int_equal(store_folder_create(x.store, "Work", &err), 0);
+	for (int i = 0; i < 20; i++) {
+		snprintf(msg, sizeof(msg), "From: w@example.org\nMessage-ID: <w%d@test>\n\n%d\n", i, i);
+		work[i] = add_msg(&x, "Work", msg, NULL);
+	}
+	scan(&x);
+	pass(&x);
+	tag(&x, "*", "bulk", "old");
+	pass(&x);
+	assert_int_equal(x.r.keywords_changed, 320);
+	for (int i = 0; i < 300; i++)
+		assert_kw(&x, "INBOX", uids[i], "keep bulk");
+	for (int i = 0; i < 20; i++)
+		assert_kw(&x, "Work", work[i], "bulk");
+	pass(&x);
+	assert_int_equal(x.r.keywords_changed + x.r.tags_changed, 0);
+	fx_close(&x);
+}
+
 /* tag_sync_store(): with nothing changed on either side it does not open
  * notmuch; a change on either side makes it pass. */
 static void test_quick(void **unused)
@@ -456,6 +489,7 @@ int main(void)
 		cmocka_unit_test(test_copies),
 		cmocka_unit_test(test_maildirpp),
 		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_grouped),
 		cmocka_unit_test(test_quick),
 		cmocka_unit_test(test_untagged),
 		cmocka_unit_test(test_marks),
