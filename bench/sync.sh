@@ -15,6 +15,13 @@
 # Each time is one run (wall time) with its peak RSS.  Prints
 # `bench: sync_NAME LOFT s vs PEER P s ratio R` and `bench: sync_NAME_rss
 # LOFT MB vs PEER P MB ratio R` lines, and checks every message came over.
+# Dovecot runs in its documented high-performance mode (both tools log in
+# to it alike; tests/dovecot_instance.sh); DOVECOT_PERFORMANCE= (empty)
+# keeps its defaults, a new login and imap process per connection.
+# BENCH_SYNC_KEEP=DIR (a new or kept directory under /tmp): the set-up of
+# the big folder (Dovecot, loft's and mbsync's synced stores) is made in
+# DIR and kept; a later run with the same DIR skips the full syncs and
+# times only the no-op and incremental syncs again, on that set-up.
 set -u
 : "${TOP:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${LOFT:=$TOP/build/loft}"
@@ -27,10 +34,15 @@ command -v socat >/dev/null || { echo "bench: sync skipped: socat missing"; exit
 [ "$(id -u)" = 0 ] || { echo "bench: sync skipped: a private Dovecot needs root here"; exit 0; }
 . "$TOP/bench/lib.sh"
 
-WORK=$(mktemp -d /tmp/loft-bench-sync.XXXXXX)
+KEEP=${BENCH_SYNC_KEEP:-}
+case $KEEP in
+'') WORK=$(mktemp -d /tmp/loft-bench-sync.XXXXXX) ;;
+/tmp/?*) WORK=$KEEP; mkdir -p "$WORK" ;;
+*) echo "bench: sync: BENCH_SYNC_KEEP must be a directory under /tmp"; exit 1 ;;
+esac
 chmod 755 "$WORK"
 PIDS=()
-trap 'bench_stop_all; case $WORK in /tmp/loft-bench-sync.*) rm -rf "$WORK" ;; esac' EXIT
+trap 'bench_stop_all; [ -z "$KEEP" ] && case $WORK in /tmp/loft-bench-sync.*) rm -rf "$WORK" ;; esac' EXIT
 
 # timed NAME CMD...: runs CMD; sets T (wall seconds) and RSS (peak MB of
 # the biggest process it ran); fails when CMD does.
@@ -172,35 +184,78 @@ echo "== settings: loft sync: every file fsynced before its state commit, one di
 echo "== settings: notmuch new keeps its own defaults (Xapian's flush threshold 10,000) unless XAPIAN_FLUSH_THRESHOLD is set: ${XAPIAN_FLUSH_THRESHOLD:-unset}"
 echo "== settings: mbsync $(mbsync --version 2>/dev/null): FSync yes (its default), no COMPRESS (this Dovecot offers none), then notmuch new (synchronize_flags=true)"
 echo "== settings: offlineimap3: its defaults (fsync on), then notmuch new"
+export DOVECOT_PERFORMANCE=${DOVECOT_PERFORMANCE-1}
+if [ -n "$DOVECOT_PERFORMANCE" ]; then
+	echo "== settings: Dovecot $(dovecot --version | cut -d' ' -f1): high-performance mode (service imap-login: service_count = 0, process_min_avail = 1; service imap: process_min_avail = 1), logins checked against a yescrypt hash as loft's"
+else
+	echo "== settings: Dovecot $(dovecot --version | cut -d' ' -f1): its defaults (a new login and imap process per connection), logins checked against a yescrypt hash as loft's"
+fi
+if [ -n "$KEEP" ] && [ -f "$WORK/ready" ]; then
+	echo "== reusing the set-up of $(cat "$WORK/ready") messages in $WORK (BENCH_SYNC_KEEP)"
+	BIG=$(cat "$WORK/ready")
+	DPORT=$(bench_free_port)
+	DPID=$(bash "$TOP/tests/dovecot_instance.sh" start "$WORK/dv" "$DPORT") ||
+		{ echo "bench: sync: the kept Dovecot did not start"; exit 1; }
+	PIDS+=("$DPID")
+	loft_rc "$WORK/loft"
+	mbsync_rc "$WORK/mbsync"
+else
+[ -n "$KEEP" ] || {
 full 2000
 pair full_2000 "$L_full" "$L_full_rss" mbsync+notmuch "${M_full:-0}" "${M_full_rss:-0}"
 [ -n "$O_full" ] && pair full_2000 "$L_full" "$L_full_rss" offlineimap+notmuch "$O_full" "$O_full_rss"
 
+}
 [ "$BIG" = 0 ] && exit 0
 full "$BIG"
 pair "full_$BIG" "$L_full" "$L_full_rss" mbsync+notmuch "${M_full:-0}" "${M_full_rss:-0}"
 [ -n "$O_full" ] && pair "full_$BIG" "$L_full" "$L_full_rss" offlineimap+notmuch "$O_full" "$O_full_rss" ||
 	echo "== offlineimap at $BIG skipped: minutes per run (BENCH_SYNC_OFFLINEIMAP_BIG=1 runs it)"
+[ -n "$KEEP" ] && echo "$BIG" > "$WORK/ready"
+fi
 
 # The first resync after a full one records the store's own appends (their
 # MODSEQs); the no-op is the one after it.
 "$LOFT" -F "$WORK/loft/mailrc" sync > /dev/null
+# What a login alone costs here (both tools pay it once per run).
+python3 - "$DPORT" "$BENCH_PW" <<'EOF'
+import base64, socket, statistics, sys, time
+v = []
+for _ in range(5):
+    t = time.monotonic()
+    s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))
+    f = s.makefile('rb')
+    f.readline()
+    s.sendall(b'a AUTHENTICATE PLAIN ' + base64.b64encode(b'\0bench\0' + sys.argv[2].encode()) + b'\r\n')
+    assert f.readline().startswith(b'a OK')
+    s.sendall(b'b LOGOUT\r\n')
+    while not f.readline().startswith(b'b '):
+        pass
+    s.close()
+    v.append(time.monotonic() - t)
+print('== a login alone (connect, greeting, AUTHENTICATE PLAIN, LOGOUT): median %.3f s of 5, min %.3f' % (statistics.median(v), min(v)))
+EOF
+echo "== load: $(uptime)"
 timed loft "$LOFT" -F "$WORK/loft/mailrc" sync && L_noop=$T L_noop_rss=$RSS
 timed mbsync env HOME="$WORK/mbsync" mbsync -q -c "$WORK/mbsync/mbsyncrc" c && M_noop=$T M_noop_rss=$RSS
 pair "noop_$BIG" "$L_noop" "$L_noop_rss" mbsync "$M_noop" "$M_noop_rss"
 
-# 50 new messages and 100 flag changes on the server.
-python3 - "$DPORT" "$BENCH_PW" <<'EOF'
+# 50 new messages and 100 flag changes on the server (run R of a kept
+# set-up: new Message-IDs, the flags of other messages).
+R=$(( $(cat "$WORK/runs" 2>/dev/null || echo 0) + 1 ))
+echo "$R" > "$WORK/runs"
+python3 - "$DPORT" "$BENCH_PW" "$R" <<'EOF'
 import imaplib, sys
 m = imaplib.IMAP4('127.0.0.1', int(sys.argv[1]))
 m.login('bench', sys.argv[2])
 m.select('INBOX')
+r = int(sys.argv[3])
 for i in range(50):
     m.append('INBOX', None, None, ('From: b@example.org\r\nSubject: new %d\r\n'
-             'Message-ID: <bench-new.%d@example.org>\r\n\r\nbody %d\r\n' % (i, i, i)).encode())
+             'Message-ID: <bench-new.%d.%d@example.org>\r\n\r\nbody %d\r\n' % (i, r, i, i)).encode())
 typ, data = m.uid('SEARCH', None, 'ALL')
 uids = data[0].split()
-for u in uids[:200:2]:
+for u in uids[200 * (r - 1):200 * r:2]:
     m.uid('STORE', u, '+FLAGS.SILENT', '(\\Flagged)')
 m.logout()
 EOF
@@ -209,8 +264,9 @@ timed mbsync env HOME="$WORK/mbsync" mbsync -q -c "$WORK/mbsync/mbsyncrc" c && t
 	timed notmuch notmuch_new_cmd "$WORK/mbsync" &&
 	M_inc=$(python3 -c "print('%.3f' % ($t + $T))") M_inc_rss=$(python3 -c "print(max($rss, $RSS))")
 pair "incremental_$BIG" "$L_inc" "$L_inc_rss" mbsync+notmuch "$M_inc" "$M_inc_rss"
-n=$((BIG + 50))
+n=$((BIG + 50 * R))
 [ "$(count "$WORK/loft/Mail/INBOX")" = "$n" ] || echo "== loft: $(count "$WORK/loft/Mail/INBOX") of $n messages after the incremental sync"
 
 # The push latency of the daemon's sync task (issue 13 item 4).
+[ -n "$KEEP" ] && { echo "== sync_push skipped with BENCH_SYNC_KEEP"; exit 0; }
 bash "$TOP/bench/sync_push.sh"

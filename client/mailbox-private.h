@@ -11,6 +11,11 @@ struct mailbox {
 	struct mailbox_env env;		/* a copy; the strings stay borrowed */
 	char *name;			/* as opened; owned */
 	char error[512];		/* an error kept past its source's life */
+	/* Threads with rows added (client/mailbox_threads.c) wait to be kept
+	 * until mailbox_threads_flush: their thread_add bytes, for the rows
+	 * whose fingerprint is keep_key.  Empty: nothing waits. */
+	struct sbuf *keep_ids;
+	uint64_t keep_key;
 };
 
 extern const struct mailbox_driver mailbox_store_driver;

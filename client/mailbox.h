@@ -328,6 +328,14 @@ struct thread *mailbox_threads_cached(struct mailbox *mb, const struct thread_op
  * keys) instead of answering NULL. */
 void mailbox_threads_keep(struct mailbox *mb, const struct thread *t, thread_input_fn *fn,
 			  void *ctx, const struct thread_options *opt);
+/* Keeps t as mailbox_threads_keep would, when mailbox_threads_cached added
+ * rows to kept threads and t is what it answered (the same rows since,
+ * the same options: opt NULL the defaults); else does nothing.  Those
+ * threads are not kept by mailbox_threads_cached itself: the caller
+ * draws first (keeping them is two state commits, tens of ms for 100,000
+ * rows) and calls this when idle, or before closing. */
+void mailbox_threads_flush(struct mailbox *mb, const struct thread *t,
+			   const struct thread_options *opt);
 /* The fields (enum thread_field) of message i's thread input from its
  * thread key (pointers into the key, valid as mailbox_threadkey's: until
  * the next call; a decoded subject in pool, through tmp): false when it

@@ -100,7 +100,7 @@ struct imap_mailbox {
 	bool pub_new;
 	bool pub_reset;			/* UIDVALIDITY changed: no row is the same */
 	bool pub_partial;		/* pub is a fill's rows so far (set
-					 * before the publish, taken with pub) */
+					 * with pub, taken with it) */
 	char *status;			/* the connection's state in words */
 	unsigned status_gen;		/* counts the statuses set: the same
 					 * words again (a reconnection) are news */
@@ -196,6 +196,9 @@ struct imap_rows imap_rows_merge(struct imap_rows *mine, const struct remote_msg
  * publishes a copy of the rows that have headers (sharing their strings;
  * mine stays the caller's) and says so on the notify pipe. */
 void imap_publish(struct imap_mailbox *im, const struct imap_rows *mine);
+/* The same, saying whether they are a fill's rows so far (partial: no
+ * threads are kept for them). */
+void imap_publish_rows(struct imap_mailbox *im, const struct imap_rows *mine, bool partial);
 /* After a UIDVALIDITY change: publishes no rows, and the next rows the
  * UI takes (these, or later ones) are all new, whatever their UIDs. */
 void imap_publish_reset(struct imap_mailbox *im);

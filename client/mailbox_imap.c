@@ -322,17 +322,18 @@ static bool imap_same(const struct mailbox *a, const struct mailbox *b)
 	return strcmp(a->name, b->name) == 0;
 }
 
-/* store_changes between the UI's rows and the worker's latest. */
+/* store_changes between the UI's rows and the worker's latest, both in
+ * UID order: one walk side by side. */
 static void diff(struct imap_rows *old, struct imap_rows *now, struct store_changes *ch)
 {
-	size_t kept = 0;
+	size_t kept = 0, at = 0;
 
 	ch->expunged = xcalloc(old->n + 1, sizeof(uint32_t));
 	ch->changed = xcalloc(old->n + 1, sizeof(uint32_t));
 	for (size_t k = 0; k < old->n; k++) {
-		long at = imap_rows_find(now, old->v[k].uid);
-
-		if (at < 0) {
+		while (at < now->n && now->v[at].uid < old->v[k].uid)
+			at++;
+		if (at == now->n || now->v[at].uid != old->v[k].uid) {
 			ch->expunged[ch->n_expunged++] = old->v[k].uid;
 			continue;
 		}

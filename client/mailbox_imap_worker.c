@@ -146,7 +146,7 @@ void imap_set_status(struct imap_mailbox *im, bool online, char *text)
 	imap_poke(im->notify[1]);
 }
 
-void imap_publish(struct imap_mailbox *im, const struct imap_rows *mine)
+void imap_publish_rows(struct imap_mailbox *im, const struct imap_rows *mine, bool partial)
 {
 	struct imap_rows copy = { xcalloc(mine->n + 1, sizeof(*copy.v)), 0 };
 
@@ -165,8 +165,16 @@ void imap_publish(struct imap_mailbox *im, const struct imap_rows *mine)
 	imap_rows_free(&im->pub);
 	im->pub = copy;
 	im->pub_new = true;
+	/* With the rows it goes with: a fill's rows replaced by the whole
+	 * before the UI took them are not partial. */
+	im->pub_partial = partial;
 	pthread_mutex_unlock(&im->lock);
 	imap_poke(im->notify[1]);
+}
+
+void imap_publish(struct imap_mailbox *im, const struct imap_rows *mine)
+{
+	imap_publish_rows(im, mine, false);
 }
 
 void imap_publish_reset(struct imap_mailbox *im)

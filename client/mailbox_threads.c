@@ -182,11 +182,13 @@ static void keep_ids(struct mailbox *mb, const struct sbuf *b)
 	(void)mb->drv->cache_put(mb, MAILBOX_THREAD_IDS_NAME, b->len, bytes_fill, &k, &err);
 }
 
-/* The kept threads with the rows that came since added (thread_add), when
- * the rows are the kept ones' UIDs followed by new ones; NULL else. */
-static struct thread *threads_added(struct mailbox *mb, const struct thread_options *opt)
+/* The kept threads (their bytes tb, read already) with the rows that came
+ * since added (thread_add), when the rows are the kept ones' UIDs
+ * followed by new ones; NULL else.  tb is let go once loaded. */
+static struct thread *threads_added(struct mailbox *mb, const struct thread_options *opt,
+				    struct sbuf *tb)
 {
-	struct sbuf ib = SBUF_INIT, tb = SBUF_INIT, tmp = SBUF_INIT, next = SBUF_INIT;
+	struct sbuf ib = SBUF_INIT, tmp = SBUF_INIT, next = SBUF_INIT;
 	size_t n = mailbox_count(mb), n_old = 0;
 	struct thread *old = NULL, *t = NULL;
 	struct thread_input *in = NULL;
@@ -211,8 +213,8 @@ static struct thread *threads_added(struct mailbox *mb, const struct thread_opti
 		memcpy(&uid, ib.buf + sizeof(h) + i * sizeof(uid), sizeof(uid));
 		ok = uid == m.uid;
 	}
-	ok = ok && mb->drv->cache_get(mb, MAILBOX_THREADS_NAME, &tb, &err) > 0 &&
-	     (old = thread_load(tb.buf, tb.len, n_old, h.key)) != NULL;
+	ok = ok && (old = thread_load(tb->buf, tb->len, n_old, h.key)) != NULL;
+	sbuf_release(tb);	/* copied: megabytes less at the peak */
 	if (ok) {
 		in = xcalloc(n - n_old, sizeof(*in));
 		pool = arena_new(0);
@@ -225,13 +227,19 @@ static struct thread *threads_added(struct mailbox *mb, const struct thread_opti
 		t = thread_add(old, ib.buf + ids_at(n_old), ib.len - ids_at(n_old), in, n - n_old,
 			       opt, &next);
 	}
-	if (t != NULL && keep_threads(mb, t, key) == 0)
-		keep_ids(mb, &next);
+	/* Kept later (mailbox_threads_flush), once the caller has drawn. */
+	if (t != NULL) {
+		if (mb->keep_ids == NULL)
+			mb->keep_ids = xcalloc(1, sizeof(*mb->keep_ids));
+		sbuf_release(mb->keep_ids);
+		*mb->keep_ids = next;
+		next = (struct sbuf)SBUF_INIT;
+		mb->keep_key = key;
+	}
 	thread_free(&old);
 	free(in);
 	arena_free(&pool);
 	sbuf_release(&ib);
-	sbuf_release(&tb);
 	sbuf_release(&tmp);
 	sbuf_release(&next);
 	return t;
@@ -248,12 +256,34 @@ struct thread *mailbox_threads_cached(struct mailbox *mb, const struct thread_op
 		return NULL;
 	if (opt == NULL)
 		opt = &defaults;
-	if (mb->drv->cache_get(mb, MAILBOX_THREADS_NAME, &sb, &err) > 0)
+	if (mb->drv->cache_get(mb, MAILBOX_THREADS_NAME, &sb, &err) > 0) {
 		t = thread_load(sb.buf, sb.len, mailbox_count(mb), rows_key(mb, opt, mailbox_count(mb)));
+		/* Kept for fewer rows: those the rows that came since are
+		 * added to (the bytes read once). */
+		if (t == NULL && mb->drv->threadkey != NULL)
+			t = threads_added(mb, opt, &sb);
+	}
 	sbuf_release(&sb);
-	if (t == NULL && mb->drv->threadkey != NULL)
-		t = threads_added(mb, opt);
 	return t;
+}
+
+void mailbox_threads_flush(struct mailbox *mb, const struct thread *t,
+			   const struct thread_options *opt)
+{
+	static const struct thread_options defaults = THREAD_OPTIONS_DEFAULT;
+	struct sbuf *ids = mb->keep_ids;
+
+	if (ids == NULL || ids->len == 0)
+		return;
+	mb->keep_ids = NULL;
+	if (opt == NULL)
+		opt = &defaults;
+	/* The rows may have changed since (a sync): then t is not them. */
+	if (t != NULL && t->n == mailbox_count(mb) && rows_key(mb, opt, t->n) == mb->keep_key &&
+	    keep_threads(mb, t, mb->keep_key) == 0)
+		keep_ids(mb, ids);
+	sbuf_release(ids);
+	free(ids);
 }
 
 void mailbox_threads_keep(struct mailbox *mb, const struct thread *t, thread_input_fn *fn,
@@ -263,6 +293,8 @@ void mailbox_threads_keep(struct mailbox *mb, const struct thread *t, thread_inp
 	struct sbuf ids = SBUF_INIT;
 	uint64_t key;
 
+	/* These threads replace any waiting to be kept. */
+	mailbox_threads_flush(mb, NULL, opt);
 	if (mb->drv->cache_put == NULL || t->n != mailbox_count(mb))
 		return;
 	if (opt == NULL)

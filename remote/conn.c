@@ -104,6 +104,49 @@ int remote_read_line(struct remote_conn *c, MMAPString *line, char **error_r)
 	return 0;
 }
 
+/* A "[CAPABILITY ...]" code at the start of text (a tagged OK's text)
+ * becomes the session's capability list, as libetpan keeps the greeting's:
+ * what a server lists after a login (Dovecot: QRESYNC, CONDSTORE...) is
+ * known without a CAPABILITY round trip.  The new list is built before the
+ * old one is freed. */
+static void take_caps(struct remote_conn *c, const char *text)
+{
+	const char *p = text, *end;
+	clist *list;
+	struct mailimap_capability_data *old;
+
+	if (strncasecmp(p, "[CAPABILITY ", 12) != 0 || (end = strchr(p, ']')) == NULL ||
+	    c->imap->imap_connection_info == NULL)
+		return;
+	list = clist_new();
+	if (list == NULL)
+		abort();
+	for (p += 12; p < end;) {
+		size_t n = strcspn(p, " ]");
+		char *word = n > 0 ? xstrndup(p, n) : NULL;
+		struct mailimap_capability *cap = NULL;
+
+		if (word != NULL && strncasecmp(word, "AUTH=", 5) == 0) {
+			char *mech = xstrdup(word + 5);
+
+			free(word);
+			cap = mailimap_capability_new(MAILIMAP_CAPABILITY_AUTH_TYPE, mech, NULL);
+		} else if (word != NULL) {
+			cap = mailimap_capability_new(MAILIMAP_CAPABILITY_NAME, NULL, word);
+		}
+		if (word != NULL && (cap == NULL || clist_append(list, cap) < 0))
+			abort();
+		p += n + (p[n] == ' ');
+	}
+	old = c->imap->imap_connection_info->imap_capability;
+	c->imap->imap_connection_info->imap_capability = mailimap_capability_data_new(list);
+	if (c->imap->imap_connection_info->imap_capability == NULL)
+		abort();
+	if (old != NULL)
+		mailimap_capability_data_free(old);
+	c->caps_taken++;
+}
+
 int remote_raw_command(struct remote_conn *c, const char *cmd, const char *continuation,
 		       void (*on_untagged)(const char *line, void *ctx), void *ctx,
 		       char **error_r)
@@ -143,6 +186,8 @@ int remote_raw_command(struct remote_conn *c, const char *cmd, const char *conti
 		const char *status = line->str + tl + 1;
 
 		if (strncasecmp(status, "OK", 2) == 0) {
+			if (status[2] == ' ')
+				take_caps(c, status + 3);
 			r = 0;
 		} else {
 			*error_r = xstrdup(status);
@@ -305,9 +350,15 @@ static int open_session(struct remote_conn *c, const struct remote_account *a, i
 				     "imaps:// or imap://)", c->host);
 		return -1;
 	}
-	if (c->imap->imap_state == MAILIMAP_STATE_NON_AUTHENTICATED &&
-	    (remote_login(c, a, error_r) < 0 || refresh_caps(c, error_r) < 0))
-		return -1;
+	if (c->imap->imap_state == MAILIMAP_STATE_NON_AUTHENTICATED) {
+		unsigned taken = c->caps_taken;
+
+		/* The list may change with the login: asked again unless the
+		 * login's answer carried it. */
+		if (remote_login(c, a, error_r) < 0 ||
+		    (c->caps_taken == taken && refresh_caps(c, error_r) < 0))
+			return -1;
+	}
 	return enable_extensions(c, error_r);
 }
 
@@ -326,12 +377,15 @@ struct remote_conn *remote_connect(const struct remote_account *a, char **error_
 		goto fail;
 	}
 	/* libetpan loads (a few ms of dlopen) while the server starts the
-	 * session and greets. */
+	 * session and greets, and OpenSSL too (TLS, and the base64 of any
+	 * AUTHENTICATE, need it: 3-25 ms that would otherwise come after the
+	 * password command, in the login's path). */
 	if (remote_etpan_load(&why) < 0) {
 		*error_r = xstrdup(why);
 		close(fd);
 		goto fail;
 	}
+	(void)lib_ossl();
 	c->low = remote_stream_new(fd, c->timeout_ms);
 	if (open_session(c, a, fd, error_r) < 0) {
 		if (c->imap == NULL)
@@ -354,10 +408,23 @@ void remote_close(struct remote_conn **cp)
 	if (c == NULL)
 		return;
 	if (c->imap != NULL) {
-		/* LOGOUT only on a session in step (not mid-IDLE, not failed). */
+		/* LOGOUT only on a session in step (not mid-IDLE, not failed),
+		 * and its answer (BYE, OK) not awaited: it tells nothing, and
+		 * the wait was a round trip at the end of every run. */
 		if (c->low != NULL && !c->idling &&
-		    c->imap->imap_state != MAILIMAP_STATE_DISCONNECTED)
-			mailimap_logout(c->imap);
+		    c->imap->imap_state != MAILIMAP_STATE_DISCONNECTED) {
+			char line[32], *ignored = NULL;
+
+			snprintf(line, sizeof(line), "L%u LOGOUT\r\n", ++c->tag);
+			if (remote_write(c, line, strlen(line), &ignored) < 0)
+				free(ignored);
+		}
+		/* Closed here: mailimap_free would send a LOGOUT of its own
+		 * on an open stream and wait for its answer. */
+		if (c->imap->imap_stream != NULL) {
+			mailstream_close(c->imap->imap_stream);
+			c->imap->imap_stream = NULL;
+		}
 		mailimap_free(c->imap);
 	}
 	free(c->idle_tag);

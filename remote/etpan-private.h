@@ -16,6 +16,8 @@
 	X(mailimap_append) \
 	X(mailimap_capability) \
 	X(mailimap_capability_data_free) \
+	X(mailimap_capability_data_new) \
+	X(mailimap_capability_new) \
 	X(mailimap_connect) \
 	X(mailimap_expunge) \
 	X(mailimap_fetch_att_new_body_peek_section) \
@@ -43,7 +45,6 @@
 	X(mailimap_list) \
 	X(mailimap_list_result_free) \
 	X(mailimap_login) \
-	X(mailimap_logout) \
 	X(mailimap_mailbox_data_status_free) \
 	X(mailimap_new) \
 	X(mailimap_parse_response) \
@@ -82,6 +83,7 @@
 	X(mailimap_uid_move) \
 	X(mailimap_uid_search) \
 	X(mailimap_uid_store) \
+	X(mailstream_close) \
 	X(mailstream_flush) \
 	X(mailstream_low_free) \
 	X(mailstream_low_get_fd) \
@@ -92,7 +94,9 @@
 	X(mmap_string_append_c) \
 	X(mmap_string_free) \
 	X(mmap_string_new) \
-	X(mmap_string_truncate)
+	X(mmap_string_truncate) \
+	X(clist_insert_after) \
+	X(clist_new)
 
 struct remote_etpan {
 	REMOTE_ETPAN_FUNCS(DYNLIB_SLOT)
@@ -108,8 +112,12 @@ int remote_etpan_load(const char **error_r);
 
 /* Function-like, so that a struct member of the same name is left alone. */
 #define mailimap_append(...) (*remote_etpan.mailimap_append)(__VA_ARGS__)
+#define clist_insert_after(...) (*remote_etpan.clist_insert_after)(__VA_ARGS__)
+#define clist_new(...) (*remote_etpan.clist_new)(__VA_ARGS__)
 #define mailimap_capability(...) (*remote_etpan.mailimap_capability)(__VA_ARGS__)
 #define mailimap_capability_data_free(...) (*remote_etpan.mailimap_capability_data_free)(__VA_ARGS__)
+#define mailimap_capability_data_new(...) (*remote_etpan.mailimap_capability_data_new)(__VA_ARGS__)
+#define mailimap_capability_new(...) (*remote_etpan.mailimap_capability_new)(__VA_ARGS__)
 #define mailimap_connect(...) (*remote_etpan.mailimap_connect)(__VA_ARGS__)
 #define mailimap_expunge(...) (*remote_etpan.mailimap_expunge)(__VA_ARGS__)
 #define mailimap_fetch_att_new_body_peek_section(...) (*remote_etpan.mailimap_fetch_att_new_body_peek_section)(__VA_ARGS__)
@@ -137,7 +145,6 @@ int remote_etpan_load(const char **error_r);
 #define mailimap_list(...) (*remote_etpan.mailimap_list)(__VA_ARGS__)
 #define mailimap_list_result_free(...) (*remote_etpan.mailimap_list_result_free)(__VA_ARGS__)
 #define mailimap_login(...) (*remote_etpan.mailimap_login)(__VA_ARGS__)
-#define mailimap_logout(...) (*remote_etpan.mailimap_logout)(__VA_ARGS__)
 #define mailimap_mailbox_data_status_free(...) (*remote_etpan.mailimap_mailbox_data_status_free)(__VA_ARGS__)
 #define mailimap_new(...) (*remote_etpan.mailimap_new)(__VA_ARGS__)
 #define mailimap_parse_response(...) (*remote_etpan.mailimap_parse_response)(__VA_ARGS__)
@@ -176,6 +183,7 @@ int remote_etpan_load(const char **error_r);
 #define mailimap_uid_move(...) (*remote_etpan.mailimap_uid_move)(__VA_ARGS__)
 #define mailimap_uid_search(...) (*remote_etpan.mailimap_uid_search)(__VA_ARGS__)
 #define mailimap_uid_store(...) (*remote_etpan.mailimap_uid_store)(__VA_ARGS__)
+#define mailstream_close(...) (*remote_etpan.mailstream_close)(__VA_ARGS__)
 #define mailstream_flush(...) (*remote_etpan.mailstream_flush)(__VA_ARGS__)
 #define mailstream_low_free(...) (*remote_etpan.mailstream_low_free)(__VA_ARGS__)
 #define mailstream_low_get_fd(...) (*remote_etpan.mailstream_low_get_fd)(__VA_ARGS__)

@@ -269,7 +269,8 @@ static int status_one(struct remote_conn *c, struct remote_folder *f, char **err
 	return 0;
 }
 
-static int list_then_status(struct remote_conn *c, struct list *l, char **error_r)
+/* libetpan's LIST: names, delimiters and attributes, no counts. */
+static int list_only(struct remote_conn *c, struct list *l, char **error_r)
 {
 	clist *result = NULL;
 	int r = mailimap_list(c->imap, "", "*", &result);
@@ -302,17 +303,25 @@ static int list_then_status(struct remote_conn *c, struct list *l, char **error_
 		}
 	}
 	mailimap_list_result_free(result);
+	return 0;
+}
+
+static int list_then_status(struct remote_conn *c, struct list *l, char **error_r)
+{
+	if (list_only(c, l, error_r) < 0)
+		return -1;
 	for (size_t i = 0; i < l->n; i++)
 		if (!l->v[i].noselect && status_one(c, &l->v[i], error_r) < 0)
 			return -1;
 	return 0;
 }
 
-int remote_list_folders(struct remote_conn *c, struct remote_folder **folders_r, size_t *n_r,
-			char **error_r)
+static int list_folders(struct remote_conn *c, bool counts, struct remote_folder **folders_r,
+			size_t *n_r, char **error_r)
 {
 	struct list l = { 0 };
-	int r = remote_has_cap(c, "LIST-STATUS") ? list_status(c, &l, error_r)
+	int r = !counts				      ? list_only(c, &l, error_r)
+		: remote_has_cap(c, "LIST-STATUS") ? list_status(c, &l, error_r)
 						   : list_then_status(c, &l, error_r);
 
 	if (r < 0) {
@@ -322,6 +331,18 @@ int remote_list_folders(struct remote_conn *c, struct remote_folder **folders_r,
 	*folders_r = l.v;
 	*n_r = l.n;
 	return 0;
+}
+
+int remote_list_folders(struct remote_conn *c, struct remote_folder **folders_r, size_t *n_r,
+			char **error_r)
+{
+	return list_folders(c, true, folders_r, n_r, error_r);
+}
+
+int remote_list_names(struct remote_conn *c, struct remote_folder **folders_r, size_t *n_r,
+		      char **error_r)
+{
+	return list_folders(c, false, folders_r, n_r, error_r);
 }
 
 void remote_folders_free(struct remote_folder *folders, size_t n)

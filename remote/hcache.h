@@ -8,7 +8,13 @@
  * UIDVALIDITY: hcache_folder_open with another one drops them all first.
  *
  * A walk over a folder does not leave the file's pages counted in the
- * process's resident memory (it lets go of them as it goes).
+ * process's resident memory (it lets go of them as it goes).  A walk
+ * that wants no header string (HCACHE_WANT_KEYWORDS and
+ * HCACHE_WANT_ENVELOPE_IF_NO_KEY at most) reads a compact copy of each
+ * message's numbers and keywords (~50 bytes, not ~1.2 KB): a client's
+ * rows of 100,000 messages in a few ms.  A cache written before that copy
+ * existed is read in full until hcache_folder_open (same UIDVALIDITY)
+ * makes it, once.
  *
  * Writes are batched: one transaction (one fsync: MDB_NOMETASYNC, a
  * crash may undo the last one) per call, however many
@@ -48,7 +54,8 @@ struct hcache_msg {
 	char *envelope;		/* the IMAP ENVELOPE string, as FETCH gave it */
 	/* The client's thread key of the message: threadkey_len opaque
 	 * bytes (NULs among them) and a NUL; NULL when absent (a record
-	 * written before it was kept, version 2). */
+	 * written before it was kept, version 2).  A walk that does not
+	 * want it may leave threadkey_len 0. */
 	char *threadkey;
 	size_t threadkey_len;
 };
@@ -77,7 +84,9 @@ void hcache_close(struct hcache **hcp);
 /* Makes folder's entries those of uidvalidity: when the cache holds the
  * folder under another UIDVALIDITY, its entries are dropped and
  * *dropped_r (may be NULL) tells how many (the caller says so to the
- * user); uidnext and highestmodseq then restart at 0.  0, or -1. */
+ * user); uidnext and highestmodseq then restart at 0.  Under the same
+ * one, a cache written by an older loft gets its compact copy made (one
+ * walk of the folder, once).  0, or -1. */
 int hcache_folder_open(struct hcache *hc, const char *folder, uint32_t uidvalidity,
 		       size_t *dropped_r, char **error_r);
 /* The folder's record: 1 with *f_r, 0 when the cache has no such folder,

@@ -45,6 +45,7 @@ struct remote_conn {
 	bool idling;
 	char *idle_tag;
 	int timeout_ms;
+	unsigned caps_taken;		/* [CAPABILITY] codes of loft's own commands taken */
 };
 
 /* Whether the peer of the connected socket fd is a loopback address (the
@@ -58,8 +59,10 @@ int remote_login(struct remote_conn *c, const struct remote_account *a, char **e
  * its tagged answer.  Untagged lines go to on_untagged (may be NULL) with
  * the text after "* "; a "+" continuation is answered with continuation
  * (sent once; an empty line after that, as SASL asks after an error
- * challenge).  Returns 0 for OK, 1 for NO or BAD (*error_r the server's
- * text), -1 when the connection failed (*error_r). */
+ * challenge).  An OK carrying a [CAPABILITY ...] code (RFC 3501 7.1, as
+ * after a login) replaces the session's capability list with it.
+ * Returns 0 for OK, 1 for NO or BAD (*error_r the server's text), -1 when
+ * the connection failed (*error_r). */
 int remote_raw_command(struct remote_conn *c, const char *cmd, const char *continuation,
 		       void (*on_untagged)(const char *line, void *ctx), void *ctx,
 		       char **error_r);

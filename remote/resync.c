@@ -197,6 +197,9 @@ static int select_since(struct remote_conn *c, const char *folder, uint32_t uidv
 	}
 	sbuf_release(&wire);
 	if (r != MAILIMAP_NO_ERROR) {
+		/* A refused QRESYNC SELECT still hands over its (empty) list. */
+		if (fetched != NULL)
+			mailimap_fetch_list_free(fetched);
 		*error_r = select_error(c, folder, r);
 		return -1;
 	}

@@ -148,7 +148,16 @@ struct sync_ctx {
 	bool local_changed;		/* mail added or changed in the store: index */
 	const char *index_root, *index_db;	/* the store's root and notmuch_database */
 	struct sync_indexer *indexer;	/* started by the first download; NULL */
+	/* Successes written by the run's last commit (sync_record_quiet), not
+	 * one commit (two disk syncs) each: the account reached, and the
+	 * folders found unchanged, which had nothing else to write. */
+	bool account_reached;
+	char **quiet;
+	size_t n_quiet;
 };
+
+/* Notes that the unchanged folder local was synced (sync.c). */
+void sync_note_quiet(struct sync_ctx *ctx, const char *local);
 
 /* What a folder's run works on (sync_folder.c fills it, sync_copy.c
  * copies messages with it). */

@@ -3,7 +3,8 @@
  * flags both sides last agreed on), and the copies (remote/sync_copy.c).
  *
  * Cost: an unchanged folder with QRESYNC is one SELECT, the store's
- * snapshot and one state record; nothing else is read.  Otherwise the
+ * state header and one state record; nothing else is read, and nothing
+ * is written but its time of success, with the run's last commit.  Otherwise the
  * pairs are loaded and the remote side is asked only what changed
  * (QRESYNC, CONDSTORE's CHANGEDSINCE), or, without CONDSTORE, every flag. */
 #include "remote/sync-private.h"
@@ -406,11 +407,10 @@ int sync_folder_run(struct sync_ctx *ctx, const char *local, const char *remote,
 	ctx->stats->folders++;
 	if (!first && local_same && n_d + n_u == 0 && remote_same &&
 	    sel.uidvalidity == run.rec.remote_uidvalidity && sel.exists == run.rec.remote_count) {
-		run.rec.last_success = run.rec.last_attempt = time(NULL);
-		ret = sync_folder_put(ctx->st, local, &run.rec, NULL, error_r) < 0 ||
-				      sync_state_commit(ctx->st, true, error_r) < 0
-			      ? -1
-			      : 0;
+		/* Only the time of this success to write: with the run's
+		 * last commit. */
+		sync_note_quiet(ctx, local);
+		ret = 0;
 		goto done;
 	}
 	if (store_folder_open(ctx->store, local, &run.f, &err) < 0) {

@@ -25,6 +25,11 @@
 #                   With NO_AUTH_PENALTY set: no auth penalty (Dovecot
 #                   otherwise holds the logins from an address after a
 #                   failed one for 2 s, doubling up to 15 s).
+#                   With DOVECOT_PERFORMANCE set: its documented
+#                   high-performance mode (login processes serve many
+#                   connections, service_count = 0; one login and one imap
+#                   process kept started, process_min_avail = 1), not a
+#                   new process for each connection and each session.
 #   dovecot_instance.sh add_user DIR NAME PASSWORD
 #   dovecot_instance.sh add_user_crypt DIR NAME CRYPT-HASH
 # Stop it with kill PID.  Needs root and the dovecot-imapd package.
@@ -98,6 +103,7 @@ namespace inbox {
   }
 }
 service imap-login {
+$([ -n "${DOVECOT_PERFORMANCE:-}" ] && printf '  service_count = 0\n  process_min_avail = 1\n')
   inet_listener imap {
     address = 127.0.0.1
     port = $port
@@ -108,6 +114,7 @@ service imap-login {
   }
 }
 $([ -n "${POP3_PORT:-}" ] && printf 'service pop3-login {\n  inet_listener pop3 {\n    address = 127.0.0.1\n    port = %s\n  }\n  inet_listener pop3s {\n    address = 127.0.0.1\n    port = %s\n  }\n}\n' "$POP3_PORT" "${POP3S_PORT:-0}")
+$([ -n "${DOVECOT_PERFORMANCE:-}" ] && printf 'service imap {\n  process_min_avail = 1\n}\n')
 service stats {
   unix_listener stats-writer {
     mode = 0666

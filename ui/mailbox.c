@@ -70,6 +70,8 @@ void ui_mailbox_close(struct ui *ui)
 {
 	struct ui_mailbox *mb = &ui->mb;
 
+	if (mb->box != NULL)
+		mailbox_threads_flush(mb->box, mb->thr, NULL);
 	free_rows(mb);
 	message_free(&mb->pat_msg);
 	mailbox_close(&mb->box);

@@ -7,11 +7,74 @@
 #include "lib/xalloc.h"
 
 #include <lmdb.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* The environment of the cache in dir, straight in LMDB, with a write
+ * transaction and a cursor on its one database. */
+static MDB_env *hcache_test_env(const char *dir, MDB_txn **txn, MDB_dbi *dbi, MDB_cursor **cur)
+{
+	MDB_env *env;
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_mapsize(env, (size_t)4 << 30), 0);
+	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, txn), 0);
+	assert_int_equal(mdb_dbi_open(*txn, NULL, 0, dbi), 0);
+	assert_int_equal(mdb_cursor_open(*txn, *dbi, cur), 0);
+	return env;
+}
+
+/* Rewrites the cache in dir as a loft before the hot records left it:
+ * with old_folders every folder record 24 bytes long (no hot field);
+ * every hot record ("R") removed, or, with stale, kept with flags it
+ * never had (0x40, as if an older loft had changed the full records
+ * since).  Straight in LMDB; nothing in this process may have the
+ * environment open.  The number of folder records rewritten. */
+static size_t hcache_test_make_unhot(const char *dir, bool stale, bool old_folders)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	size_t n = 0;
+
+	env = hcache_test_env(dir, &txn, &dbi, &cur);
+	for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		char kind = ((const char *)k.mv_data)[0];
+
+		if (kind == 'F' && v.mv_size > 24 && old_folders) {
+			unsigned char old[24];
+			MDB_val nv = { sizeof(old), old };
+
+			memcpy(old, v.mv_data, sizeof(old));
+			assert_int_equal(mdb_cursor_put(cur, &k, &nv, MDB_CURRENT), 0);
+			n++;
+		} else if (kind == 'R' && k.mv_size == 9 && !stale) {
+			assert_int_equal(mdb_cursor_del(cur, 0), 0);
+		} else if (kind == 'R' && k.mv_size == 9) {
+			unsigned char *nb = xmalloc(v.mv_size);
+			uint32_t flags = 0x40;
+			MDB_val nv = { v.mv_size, nb };
+
+			memcpy(nb, v.mv_data, v.mv_size);
+			memcpy(nb + 2, &flags, sizeof(flags));	/* after version, own */
+			assert_int_equal(mdb_cursor_put(cur, &k, &nv, MDB_CURRENT), 0);
+			free(nb);
+		}
+	}
+	mdb_cursor_close(cur);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	return n;
+}
+
 /* Rewrites every message record of the cache in dir as record version 2
- * wrote it: the version byte 2 and no thread key (the last field).
+ * wrote it: the version byte 2 and no thread key (the last field), and
+ * the folder records as they were then (hcache_test_make_unhot).
  * Straight in LMDB, as an older loft left the file; nothing in this
  * process may have the environment open.  The number rewritten. */
 static size_t hcache_test_make_v2(const char *dir)
@@ -25,12 +88,7 @@ static size_t hcache_test_make_v2(const char *dir)
 	unsigned char (*keys)[9] = xcalloc(cap, sizeof(*keys));
 	MDB_val *vals = xcalloc(cap, sizeof(*vals));
 
-	assert_int_equal(mdb_env_create(&env), 0);
-	assert_int_equal(mdb_env_set_mapsize(env, (size_t)4 << 30), 0);
-	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
-	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-	assert_int_equal(mdb_dbi_open(txn, NULL, 0, &dbi), 0);
-	assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
+	env = hcache_test_env(dir, &txn, &dbi, &cur);
 	for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		uint32_t len;
@@ -68,6 +126,7 @@ static size_t hcache_test_make_v2(const char *dir)
 	mdb_env_close(env);
 	free(keys);
 	free(vals);
+	hcache_test_make_unhot(dir, false, true);
 	return n;
 }
 

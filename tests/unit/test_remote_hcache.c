@@ -5,7 +5,11 @@
  * of one directory sharing one environment, kept bytes (a thread order)
  * answered for their UIDVALIDITY only, the cache's directory name, and the
  * thread key of record version 3 (NULs kept, a walk copying only the
- * strings asked for) beside version 2 records, still read. */
+ * strings asked for) beside version 2 records, still read; the hot
+ * records (numbers and keywords) answering a walk without header strings
+ * exactly as the full records do, and a cache written before them read
+ * in full (stale hot records never used) until the folder's open makes
+ * them. */
 #include "remote/hcache.h"
 #include "lib/config.h"
 #include "lib/sbuf.h"
@@ -383,6 +387,139 @@ static void test_threadkey(void **state)
 	hcache_close(&hc);
 }
 
+/* What a walk gave, numbers and keywords (and whether an envelope came). */
+static int note_numbers(const struct hcache_msg *m, void *ctx)
+{
+	struct sbuf *b = ctx;
+
+	sbuf_addf(b, "%u f%u s%u m%llu i%lld d%lld k[%s]%s;", m->uid, m->flags, m->size,
+		  (unsigned long long)m->modseq, (long long)m->internaldate, (long long)m->date,
+		  m->keywords ? m->keywords : "-", m->envelope ? " E" : "");
+	return 0;
+}
+
+/* walk's numbers and keywords (want), and those of the full records. */
+static void walks(struct hcache *hc, unsigned want, struct sbuf *hot, struct sbuf *full)
+{
+	char *err = NULL;
+
+	sbuf_reset(hot);
+	sbuf_reset(full);
+	assert_int_equal(hcache_walk(hc, "INBOX", want, note_numbers, hot, &err), 0);
+	/* Any header string wanted: the full records are read. */
+	assert_int_equal(hcache_walk(hc, "INBOX", want | HCACHE_WANT_FIELDS, note_numbers, full,
+				     &err), 0);
+}
+
+static void test_hot(void **state)
+{
+	static const char key[] = "d\0<i@x>\0\0\0s";
+	struct hcache *hc = open_cache();
+	struct hcache_msg in[4] = { msg(1, "one"), msg(2, "two"), msg(5, "five"), msg(9, "nine") };
+	struct hcache_msg fl = { .uid = 5, .flags = HCACHE_FLAGGED, .modseq = 900,
+				 .keywords = "$Forwarded work" };
+	struct sbuf hot = SBUF_INIT, full = SBUF_INIT;
+	uint32_t gone = 2;
+	char *err = NULL, *path = xasprintf("%s/acct", dir);
+
+	in[0].keywords = "$Junk";
+	in[1].date = 0;
+	for (int i = 0; i < 4; i++) {
+		in[i].envelope = "(\"env\")";
+		in[i].threadkey = i == 3 ? NULL : (char *)key;	/* 9 has none */
+		in[i].threadkey_len = i == 3 ? 0 : sizeof(key);
+	}
+	assert_int_equal(hcache_folder_open(hc, "INBOX", 5, NULL, &err), 0);
+	assert_int_equal(hcache_put(hc, "INBOX", in, 4, &err), 0);
+	assert_int_equal(hcache_set_flags(hc, "INBOX", &fl, 1, &err), 0);
+	assert_int_equal(hcache_remove(hc, "INBOX", &gone, 1, &err), 0);
+	walks(hc, HCACHE_WANT_KEYWORDS, &hot, &full);
+	assert_string_equal(hot.buf, full.buf);
+	assert_string_equal(hot.buf, "1 f1 s1001 m101 i1700000001 d1699999999 k[$Junk];"
+			    "5 f4 s1005 m900 i1700000005 d1699999999 k[$Forwarded work];"
+			    "9 f1 s1009 m109 i1700000009 d1699999999 k[-];");
+	/* The envelope of a record without a thread key only. */
+	walks(hc, HCACHE_WANT_KEYWORDS | HCACHE_WANT_ENVELOPE_IF_NO_KEY, &hot, &full);
+	assert_string_equal(hot.buf, full.buf);
+	assert_non_null(strstr(hot.buf, "k[-] E;"));
+	assert_null(strstr(hot.buf, "work] E"));
+	assert_int_equal(hcache_count(hc, "INBOX", &err), 3);
+	hcache_close(&hc);
+
+	/* A walk without header strings reads the hot records: changed
+	 * behind the cache's back (flags 0x40), they show; the full walk
+	 * does not see them. */
+	hcache_test_make_unhot(path, true, false);
+	hc = open_cache();
+	walks(hc, HCACHE_WANT_KEYWORDS, &hot, &full);
+	assert_string_equal(hot.buf, "1 f64 s1001 m101 i1700000001 d1699999999 k[$Junk];"
+			    "5 f64 s1005 m900 i1700000005 d1699999999 k[$Forwarded work];"
+			    "9 f64 s1009 m109 i1700000009 d1699999999 k[-];");
+	assert_null(strstr(full.buf, "f64"));
+	hcache_close(&hc);
+	sbuf_release(&hot);
+	sbuf_release(&full);
+	free(path);
+}
+
+/* A cache written before the hot records (folder records of 24 bytes),
+ * with hot records an older loft would have let go stale: every walk
+ * reads the full records, until the folder's open makes the hot ones
+ * (then they say what the full ones say); a UIDVALIDITY change drops
+ * both. */
+static void test_hot_old_cache(void **state)
+{
+	struct hcache *hc = open_cache();
+	struct hcache_msg in[3] = { msg(1, "one"), msg(2, "two"), msg(3, "three") };
+	struct hcache_folder f;
+	struct sbuf hot = SBUF_INIT, full = SBUF_INIT;
+	char *err = NULL, *path = xasprintf("%s/acct", dir);
+	size_t dropped;
+
+	in[1].keywords = "later";
+	assert_int_equal(hcache_folder_open(hc, "INBOX", 5, NULL, &err), 0);
+	assert_int_equal(hcache_put(hc, "INBOX", in, 3, &err), 0);
+	assert_int_equal(hcache_folder_set(hc, "INBOX", 4, 77, &err), 0);
+	hcache_close(&hc);
+	assert_int_equal(hcache_test_make_unhot(path, true, true), 1);
+
+	hc = open_cache();
+	assert_int_equal(hcache_folder_get(hc, "INBOX", &f, &err), 1);
+	assert_int_equal(f.uidvalidity, 5);
+	assert_int_equal(f.uidnext, 4);
+	assert_int_equal(f.highestmodseq, 77);
+	walks(hc, HCACHE_WANT_KEYWORDS, &hot, &full);
+	assert_string_equal(hot.buf, full.buf);		/* not the stale 0x40 */
+	assert_null(strstr(hot.buf, "f64"));
+	assert_int_equal(hcache_count(hc, "INBOX", &err), 3);
+	/* The open under the same UIDVALIDITY makes them, keeping the rest. */
+	assert_int_equal(hcache_folder_open(hc, "INBOX", 5, &dropped, &err), 0);
+	assert_int_equal(dropped, 0);
+	assert_int_equal(hcache_folder_get(hc, "INBOX", &f, &err), 1);
+	assert_int_equal(f.uidnext, 4);
+	assert_int_equal(f.highestmodseq, 77);
+	walks(hc, HCACHE_WANT_KEYWORDS, &hot, &full);
+	assert_string_equal(hot.buf, full.buf);
+	assert_string_equal(hot.buf, "1 f1 s1001 m101 i1700000001 d1699999999 k[-];"
+			    "2 f1 s1002 m102 i1700000002 d1699999999 k[later];"
+			    "3 f1 s1003 m103 i1700000003 d1699999999 k[-];");
+	hcache_close(&hc);
+
+	/* Made hot, then a UIDVALIDITY change: nothing of either is left. */
+	assert_int_equal(hcache_test_make_unhot(path, true, true), 1);
+	hc = open_cache();
+	assert_int_equal(hcache_folder_open(hc, "INBOX", 6, &dropped, &err), 0);
+	assert_int_equal(dropped, 3);
+	assert_int_equal(hcache_count(hc, "INBOX", &err), 0);
+	walks(hc, HCACHE_WANT_KEYWORDS, &hot, &full);
+	assert_string_equal(hot.buf, "");
+	assert_string_equal(full.buf, "");
+	hcache_close(&hc);
+	sbuf_release(&hot);
+	sbuf_release(&full);
+	free(path);
+}
+
 static void test_dir(void **state)
 {
 	struct config *cfg = config_new();
@@ -409,6 +546,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_shared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blob, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threadkey, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hot_old_cache, setup, teardown),
 		cmocka_unit_test(test_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
