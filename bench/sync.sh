@@ -150,6 +150,8 @@ full() {
 	loft_rc "$WORK/loft"
 	timed loft "$LOFT" -F "$WORK/loft/mailrc" sync || return 1
 	L_full=$T L_full_rss=$RSS
+	# Shown at once: at 100,000 the peers' part takes longer than loft's.
+	echo "== loft full sync of $n: $T s, $RSS MB ($(uptime | sed 's/.*average: /load /'))"
 	[ "$(count "$WORK/loft/Mail/INBOX")" = "$n" ] || echo "== loft: $(count "$WORK/loft/Mail/INBOX") of $n messages"
 
 	rm -rf "$WORK/mbsync"
@@ -178,7 +180,8 @@ printf '#!/bin/sh\nNOTMUCH_CONFIG=$1/notmuchrc exec notmuch new --quiet\n' > "$W
 chmod +x "$WORK/notmuch_new_cmd"
 PATH=$WORK:$PATH
 
-echo "== settings: loft sync: every file fsynced before its state commit, one directory fsync per batch, notmuch indexing (in a child beside the download) included"
+echo "== settings: loft sync: every file fsynced before its state commit, one directory fsync per batch, notmuch indexing (in a child beside the download, Xapian flushing its buffer every 100 documents) included"
+echo "== settings: notmuch new keeps its own defaults (Xapian's flush threshold 10,000) unless XAPIAN_FLUSH_THRESHOLD is set: ${XAPIAN_FLUSH_THRESHOLD:-unset}"
 echo "== settings: mbsync $(mbsync --version 2>/dev/null): FSync yes (its default), no COMPRESS (this Dovecot offers none), then notmuch new (synchronize_flags=true)"
 echo "== settings: offlineimap3: its defaults (fsync on), then notmuch new"
 export DOVECOT_PERFORMANCE=${DOVECOT_PERFORMANCE-1}

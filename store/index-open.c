@@ -10,6 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Documents changed between two flushes of a writer's buffered changes
+ * (see index_open()); not 1, which makes notmuch commit every section. */
+#define INDEX_FLUSH_THRESHOLD "100"
 
 static int open_db(const char *path, bool writable, notmuch_database_t **db_r,
 		   char **errmsg_r)
@@ -76,6 +79,14 @@ int index_open(const char *root, const char *db_dir, bool writable, struct index
 
 	*index_r = NULL;
 	setenv("XAPIAN_CJK_NGRAM", "1", 1);
+	/* A writer keeps its changes in memory until this many documents
+	 * changed (Xapian's default: 10,000), and each message notmuch
+	 * indexes costs more the more is kept: `loft index` of 2,000
+	 * messages took 10-11 s of CPU and 134 MB with the default, 4-5 s
+	 * and 20 MB with 100.  Flushed changes are still committed only at
+	 * database.autocommit or the close, so atomicity is unchanged.  A
+	 * value in the environment (the user's) is kept. */
+	setenv("XAPIAN_FLUSH_THRESHOLD", INDEX_FLUSH_THRESHOLD, 0);
 	if (index_nm_load(error_r) < 0) {
 		free(ix);
 		return -1;

@@ -343,6 +343,25 @@ static void test_custom_db_dir(void **state)
 	assert_non_null(strstr(error, "/somewhere/else"));
 }
 
+/* The writer flushes its buffered changes every 100 documents (Xapian's
+ * default, 10,000, makes each message indexed cost more the more is
+ * buffered); a value the user set is kept. */
+static void test_flush_threshold(void **state)
+{
+	struct index *ix2 = NULL;
+	const char *error = NULL;
+
+	(void)state;
+	/* The fixture's writer is open: index_open() set it. */
+	assert_non_null(getenv("XAPIAN_FLUSH_THRESHOLD"));
+	assert_string_equal(getenv("XAPIAN_FLUSH_THRESHOLD"), "100");
+	setenv("XAPIAN_FLUSH_THRESHOLD", "5000", 1);
+	assert_int_equal(index_open(root, NULL, false, &ix2, &error), 0);
+	index_close(&ix2);
+	assert_string_equal(getenv("XAPIAN_FLUSH_THRESHOLD"), "5000");
+	setenv("XAPIAN_FLUSH_THRESHOLD", "100", 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -356,6 +375,7 @@ int main(void)
 		cmocka_unit_test(test_cjk_search),
 		cmocka_unit_test(test_bad_query),
 		cmocka_unit_test(test_custom_db_dir),
+		cmocka_unit_test(test_flush_threshold),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
