@@ -171,12 +171,17 @@ tmux_wait 'Delta memo' 5
 ok $? "back in the index"
 
 # ---- 3. Ctrl-G gives up a folder list the server holds ----
-selects=$(grep -c ' SELECT ' "$T_DIR/plain.log")
-touch "$T_DIR/hold"
-tmux_keys c
-tmux_wait 'Open mailbox' 5
-tmux_keys -l '?'
-tmux_wait 'Waiting for the server' 10
+# held_list: the proxy holds the next LIST; `c` then `?` asks for the
+# folder list, and the screen says it waits (the status of that wait).
+held_list() {
+	selects=$(grep -c ' SELECT ' "$T_DIR/plain.log")
+	touch "$T_DIR/hold"
+	tmux_keys c
+	tmux_wait 'Open mailbox' 5
+	tmux_keys -l '?'
+	tmux_wait 'Waiting for the server' 10
+}
+held_list
 ok $? "the folder list held by the server: the wait is shown"
 [ ! -e "$T_DIR/hold" ]
 ok $? "the proxy holds the LIST"
@@ -205,12 +210,7 @@ tmux_keys q
 # A second cancel: its reconnection, in the same words, says so too.
 tmux_gone "again; the request was cancelled" 5
 ok $? "the first reconnection's words are gone from the screen"
-selects=$(grep -c ' SELECT ' "$T_DIR/plain.log")
-touch "$T_DIR/hold"
-tmux_keys c
-tmux_wait 'Open mailbox' 5
-tmux_keys -l '?'
-tmux_wait 'Waiting for the server' 10
+held_list
 tmux_keys C-g
 tmux_wait 'cancelled' 3
 until_ok 30 selected_again
