@@ -358,6 +358,14 @@ class Client(threading.Thread):
         d = {}
         for i in range(0, len(items) - 1, 2):
             d[items[i].upper() if isinstance(items[i], bytes) else items[i]] = items[i + 1]
+        # RFC 7162: once CONDSTORE is enabled every unsolicited FETCH
+        # has MODSEQ (a FETCH command's \Seen need not: Dovecot leaves it
+        # out); once QRESYNC is, every FETCH has UID.
+        fetching = self.cur is not None and self.cur[0] in ("FETCH", "UID FETCH")
+        if self.mode != "plain" and b"FLAGS" in d and not fetching:
+            self.w.check("modseq", b"MODSEQ" in d, who, "FETCH %d with FLAGS, no MODSEQ: %r" % (seq, rest[:80]))
+        if self.mode == "qresync":
+            self.w.check("uids", b"UID" in d, who, "FETCH %d without UID after ENABLE QRESYNC: %r" % (seq, rest[:80]))
         uid = None
         if b"UID" in d:
             uid = int(d[b"UID"])
