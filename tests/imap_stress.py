@@ -344,6 +344,8 @@ class Client(threading.Thread):
         if self.cur is not None:
             name, by_seq = self.cur
             self.w.check("window", not by_seq, self.name_, "%s during %s by sequence number" % (what, name))
+            # RFC 3501 6.4.2: CLOSE expunges with no EXPUNGE response.
+            self.w.check("window", name != "CLOSE", self.name_, "%s during CLOSE" % what)
 
     def on_fetch(self, seq, rest, lits):
         who = self.name_
@@ -520,6 +522,11 @@ class Client(threading.Thread):
         if rec:
             rec[2] = time.monotonic()
         got = [e for e in self.last_fetch if e[1] == u]
+        # RFC 3501 6.4.5: BODY[] sets \Seen; FLAGS, when sent, show it.
+        for e in got:
+            if not peek and b"FLAGS" in e[2] and not self.w.others_wrote(self.folder, u, self.cid, rec[1], rec[2]):
+                self.w.check("ownstore", "\\seen" in flagset(e[2][b"FLAGS"]), self.name_,
+                             "UID FETCH %d BODY[]: FLAGS %r without \\Seen" % (u, e[2][b"FLAGS"]))
         self.w.check("uidplus" if u in self.appended else "tagged", got or self.expunged_meanwhile(u), self.name_,
                      "UID FETCH %d: no FETCH for a message not expunged" % u)
 
@@ -768,6 +775,11 @@ class Client(threading.Thread):
     def op_reselect(self):
         """SELECT again; with QRESYNC, VANISHED (EARLIER) must name every
         UID the session knew that is gone."""
+        if self.rng.random() < 0.2:
+            # (its expunges are not seen: for the others, they are)
+            self.cmd("CLOSE")
+            self.select(self.folder)
+            return
         if self.mode == "qresync" and self.rng.random() < 0.7 and self.select_hms:
             old = set(self.known())
             # Not the highest MODSEQ seen: an expunge not yet reported
