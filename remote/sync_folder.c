@@ -211,6 +211,7 @@ int sync_apply_flags(struct sync_run *run, struct flag_op *ops, size_t n, bool h
 					.flags = bits,
 				};
 
+				sync_index_flags(run, uids, k, op, bits);
 				if (store_set_flags_uids(run->f, uids, k, &ch, NULL, NULL, &err) < 0) {
 					*error_r = xasprintf("%s: changing flags: %s", run->local, err);
 					ret = -1;

@@ -18,6 +18,7 @@
  * after the names already sent. */
 #include "remote/sync-private.h"
 #include "store/index.h"
+#include "store/store.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
@@ -70,19 +71,22 @@ static void child_run(const char *root, const char *db_dir)
 	_exit(0);
 }
 
-struct sync_indexer *sync_indexer_start(const char *root, const char *db_dir)
+struct sync_indexer *sync_indexer_start(struct sync_ctx *ctx)
 {
 	struct sync_indexer *x;
 	int sv[2];
 	pid_t pid;
 
-	if (root == NULL || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+	/* One writer at a time: the child's open would wait for ours. */
+	sync_index_release(ctx);
+	ctx->flag_index_off = true;
+	if (ctx->index_root == NULL || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return NULL;
 	pid = fork();
 	if (pid == 0) {
 		if (dup2(sv[1], 3) < 0)
 			_exit(1);
-		child_run(root, db_dir);
+		child_run(ctx->index_root, ctx->index_db);
 	}
 	close(sv[1]);
 	if (pid < 0) {
@@ -155,4 +159,47 @@ void sync_indexer_finish(struct sync_indexer **xp)
 	sbuf_release(&x->queue);
 	free(x);
 	*xp = NULL;
+}
+
+void sync_index_flags(struct sync_run *run, const uint32_t *uids, size_t n, int op,
+		      uint32_t bits)
+{
+	struct sync_ctx *ctx = run->ctx;
+	const char *err;
+
+	if (ctx->flag_index_off || ctx->index_root == NULL)
+		return;
+	if (ctx->flag_index == NULL &&
+	    index_open(ctx->index_root, ctx->index_db, true, &ctx->flag_index, &err) < 0) {
+		ctx->flag_index_off = true;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct store_msg *m = store_folder_find(run->f, uids[i]);
+		uint32_t flags;
+		char *path, *renamed = NULL;
+		int r;
+
+		if (m == NULL || m->location == NULL)
+			continue;	/* an mbox message: nothing to rename */
+		flags = op > 0 ? m->flags | bits : m->flags & ~bits;
+		if (flags == m->flags)
+			continue;
+		path = xasprintf("%s/%s", store_folder_path(run->f), m->location);
+		r = index_flag_rename(ctx->flag_index, path, flags, &renamed, &err);
+		free(path);
+		free(renamed);
+		if (r < 0) {
+			/* A database error: the catch-up meets it again and
+			 * says so. */
+			sync_index_release(ctx);
+			ctx->flag_index_off = true;
+			return;
+		}
+	}
+}
+
+void sync_index_release(struct sync_ctx *ctx)
+{
+	index_close(&ctx->flag_index);
 }

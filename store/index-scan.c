@@ -375,7 +375,7 @@ static double since(const struct timespec *t0)
 	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-static bool sync_flags_enabled(struct index *ix)
+bool index_sync_flags_on(struct index *ix)
 {
 	notmuch_bool_t on = TRUE;
 
@@ -400,7 +400,7 @@ int index_scan(struct index *ix, bool full, index_progress_fn *progress, index_n
 		return -1;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	sync_flags = sync_flags_enabled(ix);
+	sync_flags = index_sync_flags_on(ix);
 	if (scan_tree(&s, ix->root, "", error_r) < 0)
 		goto out;
 	for (size_t i = 0; i < s.gone_dirs.n; i++)
@@ -467,7 +467,7 @@ int index_add_new_file(struct index *ix, const char *path, const char **error_r)
 	}
 	if (strncmp(path, ix->root, rl) != 0 || path[rl] != '/')
 		return 0;
-	return add_one(&s, path, sync_flags_enabled(ix), error_r);
+	return add_one(&s, path, index_sync_flags_on(ix), error_r);
 }
 
 #define PENDING_NAME "index-pending"

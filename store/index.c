@@ -128,18 +128,21 @@ notmuch_status_t index_add_new_tags(struct index *ix, notmuch_message_t *msg)
 	return st;
 }
 
-static notmuch_status_t set_flag_tags(notmuch_message_t *msg, uint32_t flags)
+notmuch_status_t index_set_flag_tags(notmuch_message_t *msg, uint32_t flags)
 {
 	for (size_t i = 0; i < N_FLAG_TAGS; i++) {
 		bool on = ((flags & flag_tags[i].flag) != 0) != flag_tags[i].inverse;
 		notmuch_status_t st = NOTMUCH_STATUS_SUCCESS;
 
-		/* Removing an absent tag makes notmuch log an exception, which
-		 * then hides the text of later errors: only remove present ones. */
-		if (on)
-			st = notmuch_message_add_tag(msg, flag_tags[i].tag);
-		else if (msg_has_tag(msg, flag_tags[i].tag))
-			st = notmuch_message_remove_tag(msg, flag_tags[i].tag);
+		/* Only the tags that differ: removing an absent tag makes
+		 * notmuch log an exception, which then hides the text of later
+		 * errors, and Xapian 1.4 reads every position list of the
+		 * document at its first term change, even one that changes
+		 * nothing. */
+		if (on == msg_has_tag(msg, flag_tags[i].tag))
+			continue;
+		st = on ? notmuch_message_add_tag(msg, flag_tags[i].tag)
+			: notmuch_message_remove_tag(msg, flag_tags[i].tag);
 		if (st)
 			return st;
 	}
@@ -228,7 +231,7 @@ static notmuch_status_t apply_flags(notmuch_message_t *msg, const void *arg)
 	if (a->is_new)
 		st = index_add_new_tags(a->ix, msg);
 	if (st == 0)
-		st = a->from_files ? index_sync_flags_to_tags(msg) : set_flag_tags(msg, a->flags);
+		st = a->from_files ? index_sync_flags_to_tags(msg) : index_set_flag_tags(msg, a->flags);
 	if (st == 0)
 		st = tag_words(msg, a->keywords, true);
 	if (st == 0)
