@@ -19,6 +19,7 @@
 #include "remote/sync-private.h"
 #include "store/index.h"
 #include "store/store.h"
+#include "lib/crash.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
@@ -189,6 +190,8 @@ void sync_index_flags(struct sync_run *run, const uint32_t *uids, size_t n, int 
 		r = index_flag_rename(ctx->flag_index, path, flags, &renamed, &err);
 		free(path);
 		free(renamed);
+		if (r > 0)
+			crash_point("sync:flag-index-renamed");
 		if (r < 0) {
 			/* A database error: the catch-up meets it again and
 			 * says so. */
