@@ -319,6 +319,14 @@ static int record_mtime(struct scan *s, const struct scan_dir *sd, const char **
 	return 0;
 }
 
+static bool leaving(void *ctx, const char *path)
+{
+	const struct scan *s = ctx;
+
+	return s->removes.n > 0 &&
+	       bsearch(&path, s->removes.v, s->removes.n, sizeof(*s->removes.v), cmp_str);
+}
+
 /* One new file, in its own atomic section.  Files that are not mail or
  * vanished meanwhile are counted as skipped, as `notmuch new` ignores them;
  * they, and files notmuch cannot take, are noted. */
@@ -336,8 +344,11 @@ static int add_one(struct scan *s, const char *path, bool sync_flags, const char
 
 		notmuch_message_freeze(msg);
 		st = fresh ? index_add_new_tags(s->ix, msg) : NOTMUCH_STATUS_SUCCESS;
+		/* A file renamed for a flag change: the old name, removed
+		 * below, no longer counts, so that the removal finds the tags
+		 * right and leaves the document alone. */
 		if (st == 0 && sync_flags)
-			st = index_sync_flags_to_tags(msg);
+			st = index_sync_flags_to_tags(msg, leaving, s);
 		notmuch_status_t st2 = notmuch_message_thaw(msg);
 		if (st == 0)
 			st = st2;
@@ -405,6 +416,9 @@ int index_scan(struct index *ix, bool full, index_progress_fn *progress, index_n
 		goto out;
 	for (size_t i = 0; i < s.gone_dirs.n; i++)
 		collect_gone(&s, s.gone_dirs.v[i]);
+	/* Sorted for leaving(); the order of the removals does not matter. */
+	if (s.removes.n > 1)
+		qsort(s.removes.v, s.removes.n, sizeof(*s.removes.v), cmp_str);
 
 	p.total = s.adds.n;
 	p.elapsed = since(&t0);
