@@ -85,8 +85,8 @@ static char *notmuch_name(const char *path, uint32_t flags)
 	bool map[128] = { false };
 	char want[7], letters[129];
 
-	if (dl == 0)
-		return NULL;
+	if (dl == 0 || (info && info < path + dl + 4))
+		return NULL;	/* no maildir, or ":2," in a directory name */
 	if (info) {
 		unsigned last = 0;
 
