@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-static char root[200];
+#include "index-test.h"
 
 /* Writes INBOX/SUB/NAME: Message-ID <ID@test> and a body of some 400
  * distinct words (so that a document load, which reads every position
@@ -54,54 +54,12 @@ static long reads_so_far(void)
 	return v;
 }
 
-static unsigned count(struct index *ix, const char *query)
-{
-	const char *error = NULL;
-	unsigned n = 0;
-
-	if (index_count(ix, query, &n, &error) < 0)
-		fail_msg("count %s: %s", query, error);
-	return n;
-}
-
 static void add(struct index *ix, const char *path, uint32_t flags)
 {
 	const char *error = NULL;
 
 	if (index_add_file(ix, path, flags, NULL, &error) < 0)
 		fail_msg("add %s: %s", path, error);
-}
-
-static int setup(void **state)
-{
-	char cmd[1024];
-	struct index *ix;
-	const char *error;
-
-	snprintf(root, sizeof(root), "%s/loft-index-rename-XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (mkdtemp(root) == NULL)
-		return -1;
-	snprintf(cmd, sizeof(cmd), "mkdir -p '%s/INBOX/cur' '%s/INBOX/new' '%s/INBOX/tmp'", root,
-		 root, root);
-	if (system(cmd) != 0)
-		return -1;
-	if (index_open(root, NULL, true, &ix, &error) < 0) {
-		fprintf(stderr, "index_open: %s\n", error);
-		return -1;
-	}
-	*state = ix;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct index *ix = *state;
-	char cmd[1024];
-
-	index_close(&ix);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	return system(cmd) == 0 ? 0 : -1;
 }
 
 /* The file gets the store's name, the index follows it with the flag tags
