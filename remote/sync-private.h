@@ -245,15 +245,15 @@ struct sync_indexer *sync_indexer_start(struct sync_ctx *ctx);
 void sync_indexer_add(struct sync_indexer *x, const char *dir, const char *location);
 void sync_indexer_finish(struct sync_indexer **xp);
 
-/* Flag changes here, told to the index before the store makes them
- * (index_flag_rename: one load of each message's document, where the
- * catch-up scan would parse each renamed file again and load it three
- * times): run's messages uids[0..n) are about to get +bits (op 1) or
- * -bits (op -1).  Opens the notmuch writer on first use, unless the
- * indexer child holds it; anything not done here is left to the store's
- * rename and the catch-up scan, so a failure is silent. */
-void sync_index_flags(struct sync_run *run, const uint32_t *uids, size_t n, int op,
-		      uint32_t bits);
+/* Flag changes here told to the index as the store makes them
+ * (index_flag_rename through the store's flags hook: one load of each
+ * message's document, where the catch-up scan would parse each renamed
+ * file again and load it three times).  on: around the store's flag calls
+ * on run->f; opens the notmuch writer on first use, unless the indexer
+ * child holds it.  off: removes the hook.  Anything not done this way is
+ * left to the store's rename and the catch-up scan, so a failure is
+ * silent. */
+void sync_index_flags(struct sync_run *run, bool on);
 /* Commits and closes ctx->flag_index (NULL-safe): before another writer
  * (the indexer child, the catch-up) opens the index. */
 void sync_index_release(struct sync_ctx *ctx);

@@ -162,44 +162,46 @@ void sync_indexer_finish(struct sync_indexer **xp)
 	*xp = NULL;
 }
 
-void sync_index_flags(struct sync_run *run, const uint32_t *uids, size_t n, int op,
-		      uint32_t bits)
+/* The store's flags hook: path is about to get flags. */
+static void flag_renamed(void *arg, const char *path, uint32_t flags)
+{
+	struct sync_ctx *ctx = arg;
+	const char *err;
+	char *renamed = NULL;
+	int r;
+
+	if (ctx->flag_index_off || ctx->flag_index == NULL)
+		return;
+	r = index_flag_rename(ctx->flag_index, path, flags, &renamed, &err);
+	free(renamed);
+	if (r > 0)
+		crash_point("sync:flag-index-renamed");
+	/* A database error: no more of it this run (the catch-up meets it
+	 * again and says so). */
+	if (r < 0)
+		ctx->flag_index_off = true;
+}
+
+void sync_index_flags(struct sync_run *run, bool on)
 {
 	struct sync_ctx *ctx = run->ctx;
 	const char *err;
 
+	if (!on) {
+		store_folder_set_flags_hook(run->f, NULL, NULL);
+		return;
+	}
 	if (ctx->flag_index_off || ctx->index_root == NULL)
 		return;
+	/* Opened here, before the store's transaction: a writer of the
+	 * index takes the store's locks after its own (tag_sync), so the
+	 * other order could wait for ever. */
 	if (ctx->flag_index == NULL &&
 	    index_open(ctx->index_root, ctx->index_db, true, &ctx->flag_index, &err) < 0) {
 		ctx->flag_index_off = true;
 		return;
 	}
-	for (size_t i = 0; i < n; i++) {
-		const struct store_msg *m = store_folder_find(run->f, uids[i]);
-		uint32_t flags;
-		char *path, *renamed = NULL;
-		int r;
-
-		if (m == NULL || m->location == NULL)
-			continue;	/* an mbox message: nothing to rename */
-		flags = op > 0 ? m->flags | bits : m->flags & ~bits;
-		if (flags == m->flags)
-			continue;
-		path = xasprintf("%s/%s", store_folder_path(run->f), m->location);
-		r = index_flag_rename(ctx->flag_index, path, flags, &renamed, &err);
-		free(path);
-		free(renamed);
-		if (r > 0)
-			crash_point("sync:flag-index-renamed");
-		if (r < 0) {
-			/* A database error: the catch-up meets it again and
-			 * says so. */
-			sync_index_release(ctx);
-			ctx->flag_index_off = true;
-			return;
-		}
-	}
+	store_folder_set_flags_hook(run->f, flag_renamed, ctx);
 }
 
 void sync_index_release(struct sync_ctx *ctx)
