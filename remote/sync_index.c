@@ -15,7 +15,13 @@
  * its socket (stdin, stdout and stderr become /dev/null): it must not hold
  * the account's sync lock, the store's locks or the caller's pipes after
  * the parent is gone (killed), and it ends at the socket's end of file,
- * after the names already sent. */
+ * after the names already sent.
+ *
+ * Flag changes from the server, made here before any download, go to the
+ * index as the store makes them: the parent opens the writer and, through
+ * the store's flags hook, has notmuch rename each file (index_flag_rename),
+ * so that the catch-up finds it known.  The writer is closed before the
+ * child opens its own; after that, flag renames are the catch-up's. */
 #include "remote/sync-private.h"
 #include "store/index.h"
 #include "store/store.h"
