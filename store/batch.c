@@ -6,10 +6,8 @@
 #include "store/maildir.h"
 #include "store/state.h"
 
-#include "lib/atomic.h"
 #include "lib/crash.h"
 #include "lib/log.h"
-#include "lib/path.h"
 #include "lib/xalloc.h"
 
 #include <errno.h>
@@ -272,61 +270,23 @@ static int publish(struct store_batch *b, struct state_txn *txn, const char **er
 	return 0;
 }
 
-/* The fsync of each directory that received a file (new/, cur/), run on
- * a thread of its own beside the state's commit: both must be done before
- * anything is reported, and neither needs the other first. */
-struct dir_sync {
-	char *dirs[2];			/* NULL when nothing went there */
-	int err;			/* errno of the first failure, 0 */
-	const char *failed;		/* that directory */
-	pthread_t thread;
-	bool threaded;
-};
-
-static void *dir_sync_work(void *arg)
+/* fsyncs each directory that received a file, once. */
+static int sync_dirs(struct store_batch *b, const char **error_r)
 {
-	struct dir_sync *d = arg;
-
-	for (int i = 0; i < 2; i++)
-		if (d->dirs[i] != NULL && fsync_dir(d->dirs[i]) < 0 && d->err == 0) {
-			d->err = errno;
-			d->failed = d->dirs[i];
-		}
-	return NULL;
-}
-
-static void dir_sync_start(struct store_batch *b, struct dir_sync *d)
-{
-	static const char *const subs[2] = { "new", "cur" };
+	bool done_new = false, done_cur = false;
+	const char *err;
 
 	for (size_t i = 0; i < b->n; i++) {
-		int k = strncmp(b->items[i].location, "new/", 4) == 0 ? 0 : 1;
+		const char *loc = b->items[i].location;
+		bool *done = strncmp(loc, "new/", 4) == 0 ? &done_new : &done_cur;
 
-		if (d->dirs[k] == NULL)
-			d->dirs[k] = path_join(b->f->path, subs[k]);
+		if (*done)
+			continue;
+		if (maildir_sync_location(b->f->path, loc, &err) < 0)
+			return store_fail_errno(b->f->store, error_r, "%s", err);
+		*done = true;
 	}
-	d->threaded = pthread_create(&d->thread, NULL, dir_sync_work, d) == 0;
-}
-
-/* Waits for dir_sync_start()'s fsyncs (makes them here when no thread
- * could start).  0, or -1, with the failure in *error_r unless failed
- * (an earlier failure is the one reported). */
-static int dir_sync_finish(struct store_batch *b, struct dir_sync *d, bool failed,
-			   const char **error_r)
-{
-	int ret;
-
-	if (d->threaded)
-		pthread_join(d->thread, NULL);
-	else
-		dir_sync_work(d);
-	ret = d->err != 0 ? -1 : 0;
-	if (ret < 0 && !failed)
-		store_fail_code(b->f->store, store_errno_code(d->err), error_r,
-				      "fsync of %s: %s", d->failed, strerror(d->err));
-	free(d->dirs[0]);
-	free(d->dirs[1]);
-	return ret;
+	return 0;
 }
 
 int store_batch_commit(struct store_batch **bp, uint32_t *uids_r, const char **error_r)
@@ -359,18 +319,15 @@ int store_batch_commit(struct store_batch **bp, uint32_t *uids_r, const char **e
 	if (publish(b, txn, error_r) < 0)
 		goto undo;
 	crash_point("batch:after-publish");
-	struct dir_sync dirs = { 0 };
-	int r;
-
-	dir_sync_start(b, &dirs);
-	r = store_stamps_after(f, txn, keep_stamps, error_r);
-	if (r == 0 && state_commit(&txn, &err) < 0)
-		r = store_fail(f->store, error_r, "%s", err);
-	if (dir_sync_finish(b, &dirs, r < 0, error_r) < 0)
-		r = -1;
-	if (r < 0)
+	if (store_stamps_after(f, txn, keep_stamps, error_r) < 0)
 		goto undo;
+	if (state_commit(&txn, &err) < 0) {
+		store_fail(f->store, error_r, "%s", err);
+		goto undo;
+	}
 	crash_point("batch:after-commit");
+	if (sync_dirs(b, error_r) < 0)
+		goto undo;
 	for (size_t i = 0; i < b->n; i++)
 		store_index_add(f, b->items[i].location, b->items[i].flags,
 				b->items[i].keywords);
