@@ -1,15 +1,15 @@
 #!/usr/bin/env python3
 """APPEND throughput for bench/imap_append.sh, the same client for loft and Dovecot.
 
-  imap_append.py HOST PORT USER PASS FOLDER COUNT
+  imap_append.py HOST PORT USER PASS FOLDER COUNT multi|single
 
 Over one connection (a raw socket, LITERAL+ literals, as both servers offer):
   multi   COUNT messages in one MULTIAPPEND (RFC 3502), timed from the
           command's first byte to its tagged OK;
-  single  COUNT more APPENDs, one after the other, each waiting for its OK,
+  single  COUNT APPENDs, one after the other, each waiting for its OK,
           timed from the first command to the last OK.
-Prints "multi SECONDS" and "single SECONDS"; exits 1 when an answer is not
-OK or the folder does not hold 2 * COUNT more messages afterwards.
+Prints the seconds; exits 1 when an answer is not OK or the folder does not
+hold COUNT more messages afterwards.
 """
 import os, socket, sys, time
 
@@ -59,39 +59,38 @@ def count(c, folder):
     raise RuntimeError("no STATUS answer")
 
 
-def main(host, port, user, pw, folder, n):
+def main(host, port, user, pw, folder, n, mode):
     folder = folder.encode()
     c = Conn(host, int(port))
     c.cmd(b"LOGIN %s %s" % (user.encode(), pw.encode()))
     before = count(c, folder)
-
-    parts = [b"APPEND " + folder]
-    for i in range(n):
-        m = msg(i, "multi")
-        parts += [b" (\\Seen) {%d+}\r\n" % len(m), m]
-    data = b"".join(parts)
-    t0 = time.monotonic()
-    line, _ = c.done(c.send(data))
-    t1 = time.monotonic()
-    if not line.split(b" ", 2)[1] == b"OK":
-        raise RuntimeError("MULTIAPPEND: %r" % line)
-    print("multi %.3f" % (t1 - t0))
-
-    t0 = time.monotonic()
-    for i in range(n):
-        m = msg(i, "single")
-        c.cmd(b"APPEND %s {%d+}\r\n%s" % (folder, len(m), m))
-    t1 = time.monotonic()
-    print("single %.3f" % (t1 - t0))
-
+    tag = "%s%d" % (mode, before)
+    if mode == "multi":
+        parts = [b"APPEND " + folder]
+        for i in range(n):
+            m = msg(i, tag)
+            parts += [b" (\\Seen) {%d+}\r\n" % len(m), m]
+        data = b"".join(parts)
+        t0 = time.monotonic()
+        line, _ = c.done(c.send(data))
+        t1 = time.monotonic()
+        if not line.split(b" ", 2)[1] == b"OK":
+            raise RuntimeError("MULTIAPPEND: %r" % line)
+    else:
+        t0 = time.monotonic()
+        for i in range(n):
+            m = msg(i, tag)
+            c.cmd(b"APPEND %s {%d+}\r\n%s" % (folder, len(m), m))
+        t1 = time.monotonic()
+    print("%.3f" % (t1 - t0))
     after = count(c, folder)
     c.cmd(b"LOGOUT")
-    if after - before != 2 * n:
-        print("expected %d more messages, found %d" % (2 * n, after - before), file=sys.stderr)
+    if after - before != n:
+        print("expected %d more messages, found %d" % (n, after - before), file=sys.stderr)
         return 1
     return 0
 
 
 if __name__ == "__main__":
     a = sys.argv[1:]
-    sys.exit(main(a[0], a[1], a[2], a[3], a[4], int(a[5])))
+    sys.exit(main(a[0], a[1], a[2], a[3], a[4], int(a[5]), a[6]))
