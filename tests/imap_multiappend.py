@@ -7,6 +7,8 @@ import os, re, resource, select, shlex, signal, subprocess, sys, time
 
 IMAPD, MAILDIR, TRACE = sys.argv[1], sys.argv[2], sys.argv[3]
 N = 40
+ERRLOG = TRACE + ".err"         # the sessions' stderr (ASan reports)
+bad_exits = []
 
 
 def check(cond, name, detail=""):
@@ -31,7 +33,7 @@ class Session:
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
             resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
         self.p = subprocess.Popen(shlex.split(IMAPD), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.DEVNULL, env=dict(os.environ, **(env or {})),
+                                  stderr=open(ERRLOG, "ab"), env=dict(os.environ, **(env or {})),
                                   preexec_fn=limit if fsize else None)
         self.fd = self.p.stdout.fileno()
         self.buf = b""
@@ -86,7 +88,8 @@ class Session:
             self.cmd(b"LOGOUT", 10)
         except (BrokenPipeError, OSError):
             pass
-        self.p.wait(10)
+        if self.p.wait(10) != 0:
+            bad_exits.append(self.p.returncode)
 
 
 def status():
@@ -267,3 +270,7 @@ for point, want in (("batch:after-add#3", 0), ("batch:after-sync", 0), ("batch:b
         problems.append("the next APPEND: %r" % r)
     check(not problems, "kill -9 at %s: %d of 5 in the folder, UIDs new, the next APPEND above them"
           % (point, want), "; ".join(problems))
+
+check(not bad_exits, "every session ended with status 0", bad_exits)
+if bad_exits:
+    sys.stdout.write(open(ERRLOG, errors="replace").read()[-3000:])
