@@ -190,6 +190,20 @@ obs.until(before + N)
 check(obs.exists == [before + N] and obs.expunges == 0,
       "an idling session is told once: * %d EXISTS" % (before + N), obs.exists)
 
+def after_refusal(a, obs, m, before, uidnext):
+    """After a refused MULTIAPPEND on session a: a single APPEND of m
+    works, the idler obs was told of it alone, and the folder holds it
+    alone, under the UID the refused command would have taken first."""
+    r, _ = a.cmd(b"APPEND INBOX {%d+}\r\n%s" % (len(m), m))
+    a.close()
+    check(r is not None and b" OK " in r, "the session goes on: a single APPEND after it", r)
+    obs.until(before + 1)
+    check(obs.exists == [before + 1] and obs.expunges == 0,
+          "the idling session saw only that APPEND", (obs.exists, obs.expunges))
+    check(status() == (before + 1, uidnext + 1),
+          "none of the refused command's messages added, no UID used", (status(), before, uidnext))
+
+
 # --- the 3rd message refused: too big (sync literals) ---------------------
 before, uidnext = status()
 obs = Observer()
@@ -202,13 +216,7 @@ a.send(msgs[1] + b" {%d}\r\n" % (100 * 1024 * 1024))
 r, _ = a.tagged(b"t1")
 check(ok1 and ok2 and r is not None and r.startswith(b"t1 NO [TOOBIG]"),
       "3rd message over the size limit: NO [TOOBIG] before its data", r)
-r, _ = a.cmd(b"APPEND INBOX {%d+}\r\n%s" % (len(msgs[2]), msgs[2]))
-a.close()
-check(r is not None and b" OK " in r, "the session goes on: a single APPEND after it", r)
-obs.until(before + 1)
-check(obs.exists == [before + 1] and obs.expunges == 0,
-      "the idling session saw only the later APPEND", (obs.exists, obs.expunges))
-check(status() == (before + 1, uidnext + 1), "none of the refused command's messages added", status())
+after_refusal(a, obs, msgs[2], before, uidnext)
 
 # --- the 3rd message refused by the disk: none added ----------------------
 before, uidnext = status()
@@ -217,13 +225,7 @@ obs = Observer()
 a = Session(fsize=1024 * 1024)
 r, _ = a.multiappend([msg("d", 0), msg("d", 1), msg("d", 2, 2 * 1024 * 1024), msg("d", 3)])
 check(r is not None and re.match(rb"c\d+ NO", r) is not None, "3rd message fails to write (EFBIG): NO", r)
-r, _ = a.cmd(b"APPEND INBOX {%d+}\r\n%s" % (len(msgs[3]), msgs[3]))
-a.close()
-check(r is not None and b" OK " in r, "a single APPEND after it", r)
-obs.until(before + 1)
-check(obs.exists == [before + 1] and obs.expunges == 0,
-      "the idling session never saw the failed command's messages", (obs.exists, obs.expunges))
-check(status() == (before + 1, uidnext + 1), "no UID given to them, none added", (status(), before, uidnext))
+after_refusal(a, obs, msgs[3], before, uidnext)
 check(on_disk("new") + on_disk("cur") == files + 1 and on_disk("tmp") == 0,
       "on disk: only the later message, nothing in tmp/", (on_disk("new") + on_disk("cur"), on_disk("tmp")))
 check(not any(i.startswith("d.") for i in ids().values()), "no d.* message in the folder")
