@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -144,10 +145,17 @@ static int sync_files(struct store_batch *b, const char **error_r)
 		return 0;
 	for (size_t t = 0; t < k; t++)
 		jobs[t] = (struct sync_job){ .items = items + t, .n = n - t, .step = k };
-	/* A thread that cannot start leaves its share to the calling one. */
+	/* The workers block every signal, so a handler runs on the calling
+	 * thread as when there were none.  A thread that cannot start leaves
+	 * its share to the calling one. */
+	sigset_t all, old;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (; started < k; started++)
 		if (pthread_create(&threads[started], NULL, sync_work, &jobs[started]) != 0)
 			break;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	for (size_t t = started; t < k; t++)
 		sync_work(&jobs[t]);
 	sync_work(&jobs[0]);
