@@ -230,6 +230,52 @@ check(on_disk("new") + on_disk("cur") == files + 1 and on_disk("tmp") == 0,
       "on disk: only the later message, nothing in tmp/", (on_disk("new") + on_disk("cur"), on_disk("tmp")))
 check(not any(i.startswith("d.") for i in ids().values()), "no d.* message in the folder")
 
+# --- three sessions' MULTIAPPENDs at once, beside deliveries --------------
+# Each command's APPENDUID range names exactly its messages, in order; no
+# UID twice; the deliveries all there.
+import threading
+before, uidnext = status()
+ranges, errs = {}, []
+
+
+def writer(w):
+    try:
+        a = Session()
+        for c in range(4):
+            tag = "w%d-%d" % (w, c)
+            r, _ = a.multiappend([msg(tag, i) for i in range(25)])
+            m = re.match(rb"c\d+ OK \[APPENDUID \d+ (\d+):(\d+)\]", r or b"")
+            if not m:
+                errs.append("%s: %r" % (tag, r))
+                continue
+            ranges[tag] = (int(m.group(1)), int(m.group(2)))
+        a.close()
+    except Exception as e:
+        errs.append("writer %d: %r" % (w, e))
+
+
+threads = [threading.Thread(target=writer, args=(w,)) for w in range(3)]
+for t in threads:
+    t.start()
+deliver = IMAPD.rsplit(" imapd", 1)[0] + " deliver"
+for i in range(10):
+    subprocess.run(shlex.split(deliver), input=msg("dl", i).replace(b"\r\n", b"\n"), check=False)
+for t in threads:
+    t.join()
+got = ids()
+problems = list(errs)
+for tag, (lo, hi) in sorted(ranges.items()):
+    if [got.get(u) for u in range(lo, hi + 1)] != ["%s.%d@example.org" % (tag, i) for i in range(25)]:
+        problems.append("%s: UIDs %d:%d do not hold its messages" % (tag, lo, hi))
+mine = [i for i in got.values() if i.startswith(("w", "dl."))]
+if len(set(mine)) != len(mine):
+    problems.append("a message under two UIDs")
+if sorted(i for i in got.values() if i.startswith("dl.")) != sorted("dl.%d@example.org" % i for i in range(10)):
+    problems.append("deliveries: %s" % sorted(i for i in got.values() if i.startswith("dl.")))
+check(not problems and len(ranges) == 12 and status()[0] == before + 310,
+      "3 sessions x 4 MULTIAPPENDs of 25 beside 10 deliveries: each range its messages, none twice",
+      "; ".join(problems) or (len(ranges), status(), before))
+
 # --- kill -9 at each step of a MULTIAPPEND of 5 ---------------------------
 # Killed before the renames: nothing visible (its files stay in tmp/ until
 # an open cleans files that old).  Killed during or after them: the files

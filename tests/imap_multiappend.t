@@ -3,8 +3,10 @@
 # `loft imapd` sessions on one store): one APPENDUID range and N distinct
 # UIDs from one state transaction; an idling session told once; a command
 # whose 3rd message is refused (too big, or its write fails) adds none and
-# gives no UID; kill -9 at each step leaves the folder whole (files renamed
-# before the kill are taken at the next scan as new messages).
+# gives no UID; three sessions' MULTIAPPENDs at once beside deliveries each
+# get a range holding their messages; kill -9 at each step leaves the
+# folder whole (files renamed before the kill are taken at the next scan as
+# new messages).
 . "${TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 command -v python3 >/dev/null || skip_all "python3 missing"
