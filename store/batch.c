@@ -189,9 +189,9 @@ int store_batch_add(struct store_batch *b, const char *data, size_t len, uint32_
 				 error_r) < 0)
 			return -1;
 	} else {
-		/* The fsync waits for the commit: issued back to back, the
-		 * fsyncs of a batch share the file system's journal commits
-		 * (five times faster here than one fsync per add). */
+		/* The fsync waits for the commit (or for a full group of open
+		 * files): issued together, the fsyncs of a batch share the
+		 * disk's flushes and the file system's journal commits. */
 		if (b->n - b->synced >= BATCH_OPEN_MAX && sync_files(b, error_r) < 0)
 			return -1;
 		if (maildir_write_tmp_unsynced(f->path, data, len, internal_date, &it.tmp, &it.fd,

@@ -5,9 +5,9 @@
  * a pull of 100,000 messages through it spends most of its time there.
  * A batch writes each message into tmp/ as it is added; then
  * store_batch_commit() fsyncs the files from several threads at once (the
- * disk and the file system's journal serve them together), publishes them all in one state
- * transaction, fsyncs new/ and cur/ once each, and indexes them in one
- * notmuch transaction.  Each message is durable before the commit returns,
+ * disk and the file system's journal serve them together), publishes them
+ * all in one state transaction, fsyncs new/ and cur/ once each, and
+ * indexes them in one notmuch transaction.  Each message is durable before the commit returns,
  * so before the caller's upstream is told anything.
  *
  * Crash safety: before the commit nothing is visible (files sit in tmp/,
