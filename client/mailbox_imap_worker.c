@@ -22,7 +22,6 @@
  * short round trip that brings nothing when nothing changed, so every
  * 10 s costs the server little and new mail shows within 10 s. */
 #define IDLE_RENEW_MS (25 * 60 * 1000)
-#define POLL_MS (10 * 1000)
 #define BACKOFF_MAX_S 60
 
 /* A shared string: its count, then its bytes. */
@@ -302,7 +301,7 @@ int imap_serve(struct remote_conn *c, struct imap_mailbox *im, struct imap_rows 
 	return 0;
 }
 
-/* Waits in IDLE (or, without it, POLL_MS between two polls) until the
+/* Waits in IDLE (or, without it, imap_poll between two polls) until the
  * server has news, the UI wakes the worker, or the renewal time; what
  * came is in *news.  0, or -1 with *error_r. */
 static int wait_news(struct remote_conn *c, struct imap_mailbox *im,
@@ -319,7 +318,7 @@ static int wait_news(struct remote_conn *c, struct imap_mailbox *im,
 		if (idle && remote_idle_pending(c))
 			p = 1, pf[0].revents = 0, pf[1].revents = POLLIN;
 		else
-			p = poll(pf, idle ? 2 : 1, idle ? IDLE_RENEW_MS : POLL_MS);
+			p = poll(pf, idle ? 2 : 1, idle ? IDLE_RENEW_MS : im->acct.poll_ms);
 		if (p < 0 && errno == EINTR)
 			continue;
 		/* The poll is a NOOP: a server tells of new mail, flags and

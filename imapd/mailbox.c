@@ -11,6 +11,7 @@
 #include "lib/net.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
+#include "store/batch.h"
 #include "store/maildir.h"
 #include "store/store.h"
 
@@ -710,33 +711,71 @@ int imapd_mbox_copy(struct imapd_session *s, const uint32_t *uids, size_t n, con
 	return r;
 }
 
+/* MULTIAPPEND into an mbox, where each append is durable at once: the
+ * messages appended before a failure are expunged again (a crash in
+ * between may leave them). */
+static int append_each(struct imapd_session *s, struct store_folder *f, const char *name,
+		       const struct imapd_append *msgs, size_t n, uint32_t *uids)
+{
+	const char *err;
+	size_t done = 0;
+	int r = 0;
+
+	for (; done < n && r == 0; done++)
+		r = store_append(f, msgs[done].data, msgs[done].len, msgs[done].flags,
+				 msgs[done].keywords, msgs[done].date, &uids[done], &err);
+	if (r == 0)
+		return 0;
+	struct store_folder *all;
+
+	if (done > 1 && store_folder_open(s->store, name, &all, &err) == 0) {
+		store_expunge(all, uids, done - 1, &err);
+		store_folder_close(&all);
+	}
+	return -1;
+}
+
+/* A maildir takes the whole command as one batch (store/batch.h): every
+ * file written and fsynced together, one state transaction giving all
+ * the UIDs, one fsync of each directory, one wake-up of the other
+ * sessions; a message that cannot be written leaves none behind. */
+static int append_batch(struct store_folder *f, const struct imapd_append *msgs, size_t n,
+			uint32_t *uids)
+{
+	/* The literals stay in the command's arena until the reply. */
+	struct store_batch *b = store_batch_new_opts(f, STORE_BATCH_BORROW |
+						     STORE_BATCH_BODYSTRUCTURE);
+	const char *err;
+
+	for (size_t i = 0; i < n; i++)
+		if (store_batch_add(b, msgs[i].data, msgs[i].len, msgs[i].flags, msgs[i].keywords,
+				    msgs[i].date, &err) < 0) {
+			store_batch_abort(&b);
+			return -1;
+		}
+	return store_batch_commit(&b, uids, &err);
+}
+
 int imapd_mbox_append(struct imapd_session *s, const char *name, const struct imapd_append *msgs,
 		      size_t n, uint32_t *uidvalidity_r, uint32_t *uids, const char **error_r)
 {
 	struct store_folder *f;
 	const char *err;
-	size_t done = 0;
-	int r = 0;
+	int r;
 
 	if (store_folder_open_append(s->store, name, &f, &err) < 0) {
 		*error_r = imapd_mbox_error(s, true, "Cannot open the mailbox.");
 		return -1;
 	}
 	*uidvalidity_r = store_folder_uidvalidity(f);
-	for (; done < n && r == 0; done++)
-		r = store_append(f, msgs[done].data, msgs[done].len, msgs[done].flags,
-				 msgs[done].keywords, msgs[done].date, &uids[done], &err);
+	if (store_folder_kind(f) == STORE_MBOX)
+		r = append_each(s, f, name, msgs, n, uids);
+	else
+		r = append_batch(f, msgs, n, uids);
 	store_folder_close(&f);
-	if (r == 0)
-		return 0;
-	*error_r = imapd_mbox_error(s, true, "Cannot store the message.");
-	/* MULTIAPPEND is all or nothing: the messages appended before the
-	 * failure are expunged again (a crash in between may leave them). */
-	if (done > 1 && store_folder_open(s->store, name, &f, &err) == 0) {
-		store_expunge(f, uids, done - 1, &err);
-		store_folder_close(&f);
-	}
-	return -1;
+	if (r < 0)
+		*error_r = imapd_mbox_error(s, true, "Cannot store the message.");
+	return r;
 }
 
 int imapd_mbox_expunge(struct imapd_session *s, const uint32_t *uids, size_t n)

@@ -25,6 +25,7 @@ static void fill(const struct config *cfg, const char *account, struct remote_ac
 	a->fingerprint = dup_or_null(config_account_get(cfg, account, "imap_fingerprint"));
 	/* Each wait for the server; IDLE waits are the caller's own. */
 	a->timeout_ms = (int)config_account_int(cfg, account, "imap_timeout") * 1000;
+	a->poll_ms = (int)config_account_int(cfg, account, "imap_poll") * 1000;
 }
 
 int remote_account_load(const struct config *cfg, const char *name, struct remote_account *a,

@@ -65,6 +65,7 @@ struct remote_account {
 	char *ca;			/* imap_ca; NULL: the system store */
 	char *fingerprint;		/* imap_fingerprint; NULL: verify the chain */
 	int timeout_ms;			/* each wait for the server (imap_timeout) */
+	int poll_ms;			/* the client's news poll without IDLE (imap_poll) */
 };
 
 /* The account NAME's settings (imap_url and friends from its block, the

@@ -4,10 +4,10 @@
  * the file and one of its directory, and one notmuch commit per message;
  * a pull of 100,000 messages through it spends most of its time there.
  * A batch writes each message into tmp/ as it is added; then
- * store_batch_commit() fsyncs every file back to back (they share the
- * file system's journal commits), publishes them all in one state
- * transaction, fsyncs new/ and cur/ once each, and indexes them in one
- * notmuch transaction.  Each message is durable before the commit returns,
+ * store_batch_commit() fsyncs the files from several threads at once (the
+ * disk and the file system's journal serve them together), publishes them
+ * all in one state transaction, fsyncs new/ and cur/ once each, and
+ * indexes them in one notmuch transaction.  Each message is durable before the commit returns,
  * so before the caller's upstream is told anything.
  *
  * Crash safety: before the commit nothing is visible (files sit in tmp/,
@@ -35,9 +35,22 @@ struct store_folder;
 /* A new, empty batch of appends to f (opened with store_folder_open or
  * store_folder_open_append).  Never fails. */
 struct store_batch *store_batch_new(struct store_folder *f);
-/* Writes the message into the folder's tmp/ (not visible yet; its file
- * stays open until the commit fsyncs it: keep batches to a few hundred).  flags and keywords as store_append(); internal_date 0: now.
- * 0, or -1 (nothing of this message is kept; the batch stays usable). */
+/* What store_batch_new_opts() may ask besides. */
+enum store_batch_opt {
+	/* The caller keeps every added message's data unchanged until the
+	 * commit or abort: the batch holds no copy (store_batch_bytes() 0). */
+	STORE_BATCH_BORROW = 1 << 0,
+	/* BODYSTRUCTURE parsed when a message is added and kept with its
+	 * record, as store_append() does, not at its first FETCH. */
+	STORE_BATCH_BODYSTRUCTURE = 1 << 1,
+};
+/* store_batch_new() with opts, a mask of enum store_batch_opt. */
+struct store_batch *store_batch_new_opts(struct store_folder *f, unsigned opts);
+/* Writes the message into the folder's tmp/ (not visible yet; the files
+ * are fsynced a few hundred at a time, together, the last ones by the
+ * commit).  flags and keywords as store_append(); internal_date 0: now.
+ * 0, or -1 (nothing of this message is kept; the batch stays usable,
+ * unless the fsync of earlier ones failed: then its commit fails). */
 int store_batch_add(struct store_batch *b, const char *data, size_t len, uint32_t flags,
 		    const char *keywords, int64_t internal_date, const char **error_r);
 /* The number of messages added and not yet committed, and their bytes:

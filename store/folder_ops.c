@@ -254,9 +254,7 @@ int store_msg_read(struct store_folder *f, uint32_t uid, struct sbuf *out,
 
 /* ---- BODYSTRUCTURE ---- */
 
-/* The extended BODYSTRUCTURE of a message (malloc'd), or NULL when GMime
- * cannot make a message of it. */
-static char *bodystructure_of(const char *data, size_t len)
+char *store_bodystructure_of(const char *data, size_t len)
 {
 	struct sbuf sb = SBUF_INIT;
 	const char *err;
@@ -315,7 +313,7 @@ int store_folder_bodystructure(struct store_folder *f, uint32_t uid, struct sbuf
 		/* Not cached yet (a file that came by another program). */
 		if (store_msg_read(f, uid, &data, error_r) < 0) {
 			r = store_error_code(f->store) == STORE_ERR_NO_MESSAGE ? 0 : -1;
-		} else if ((bs = bodystructure_of(data.buf, data.len)) == NULL) {
+		} else if ((bs = store_bodystructure_of(data.buf, data.len)) == NULL) {
 			r = 0;
 		} else {
 			sbuf_addstr(out, bs);
@@ -367,7 +365,7 @@ int store_append(struct store_folder *f, const char *data, size_t len,
 	 * the writer lock: other writers need not wait for them.  Until it is
 	 * renamed into new/ or cur/ no reader sees the file. */
 	env = store_envelope_of(data, len);
-	bs = bodystructure_of(data, len);
+	bs = store_bodystructure_of(data, len);
 	tkey = store_threadkey_of(data, len > STORE_HEADER_MAX ? STORE_HEADER_MAX : len);
 	if (f->kind == STORE_MAILDIR &&
 	    maildir_write_tmp(f->path, data, len, internal_date, &tmp, &err) < 0) {

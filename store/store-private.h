@@ -296,6 +296,9 @@ void store_notify_drain(struct store_folder *f);
 void store_notify_close(struct store_folder *f);
 
 /* ---- folder_ops.c ---- */
+/* The extended BODYSTRUCTURE of a message (malloc'd), or NULL when GMime
+ * cannot make a message of it. */
+char *store_bodystructure_of(const char *data, size_t len);
 
 /* The flags a maildir location carries (STORE_RECENT for new/); its extra
  * info letters into extra[MAILDIR_EXTRA_SIZE] when extra is not NULL. */

@@ -239,9 +239,10 @@ tmux_wait 'Alpha report \[\]' 5
 ok $? "and from the row"
 quit_loft
 
-# A server without IDLE is polled by NOOP; the refresh after news is UID
-# FETCH CHANGEDSINCE, with VANISHED under QRESYNC (the proxy hides the
-# capabilities).
+# A server without IDLE is polled by NOOP every imap_poll; the refresh
+# after news is UID FETCH CHANGEDSINCE, with VANISHED under QRESYNC (the
+# proxy hides the capabilities).
+echo "set imap_poll=1s" >> "$CLIENT_RC"
 poll_case() {	# poll_case STRIP WHAT SUBJECT
 	stop_proxy
 	PROXY_STRIP=$1 start_proxy
@@ -252,6 +253,11 @@ poll_case() {	# poll_case STRIP WHAT SUBJECT
 	tmux_wait "$3" 15
 	ok $? "without $1 new mail still shows ($2)"
 	diag "delivery to the row on screen: $((($(date +%s%N) - t0) / 1000000)) ms"
+	# imap_poll=1s: three more polls within 6 s (the default is 10 s).
+	n0=$(sent | grep -c '^NOOP')
+	for _ in $(seq 60); do [ "$(sent | grep -c '^NOOP')" -ge $((n0 + 3)) ] && break; sleep 0.1; done
+	[ "$(sent | grep -c '^NOOP')" -ge $((n0 + 3)) ]
+	ok $? "a NOOP every imap_poll (1s)"
 	quit_loft
 	is "$(sent | grep -c '^IDLE')" 0 "no IDLE was sent"
 }

@@ -10,6 +10,7 @@
 
 #include <dirent.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Files in DIR (tmp/, new/, cur/ of a maildir). */
 static size_t files_in(const char *folder, const char *sub)
@@ -118,6 +119,50 @@ static void test_abort_leaves_nothing(void **unused)
 	store_close(&store);
 }
 
+/* More messages than the batch holds open (its files are fsynced in
+ * groups), the caller's data borrowed, BODYSTRUCTURE kept with each
+ * record: it is answered with the message file gone. */
+static void test_big_borrowed(void **unused)
+{
+	enum { COUNT = 600 };
+	static char texts[COUNT][256];
+	static uint32_t uids[COUNT];
+	struct store *store = open_store("big");
+	struct store_folder *f;
+	struct store_batch *b;
+	const char *err = NULL;
+
+	assert_int_equal(store_folder_open_append(store, "INBOX", &f, &err), 0);
+	b = store_batch_new_opts(f, STORE_BATCH_BORROW | STORE_BATCH_BODYSTRUCTURE);
+	for (unsigned i = 0; i < COUNT; i++) {
+		msg_text(texts[i], sizeof(texts[i]), i, NULL);
+		assert_int_equal(store_batch_add(b, texts[i], strlen(texts[i]), 0, NULL, 0, &err),
+				 0);
+	}
+	assert_int_equal(store_batch_bytes(b), 0);
+	assert_int_equal(files_in("INBOX", "tmp"), COUNT);
+	assert_int_equal(count_of(store, "INBOX"), 0);
+	assert_int_equal(store_batch_commit(&b, uids, &err), 0);
+	for (unsigned i = 1; i < COUNT; i++)
+		assert_int_equal(uids[i], uids[0] + i);
+	assert_int_equal(files_in("INBOX", "tmp"), 0);
+	store_folder_close(&f);
+
+	f = open_folder(store, "INBOX");
+	assert_int_equal(store_folder_count(f), COUNT);
+	const struct store_msg *m = store_folder_find(f, uids[5]);
+	assert_non_null(m);
+	char *p = xasprintf("%s/INBOX/%s", root, m->location);
+	assert_int_equal(unlink(p), 0);
+	free(p);
+	struct sbuf out = SBUF_INIT;
+	assert_int_equal(store_folder_bodystructure(f, uids[5], &out, &err), 1);
+	assert_non_null(strstr(out.buf, "\"text\" \"plain\""));
+	sbuf_release(&out);
+	store_folder_close(&f);
+	store_close(&store);
+}
+
 static void test_deliver_batch_sieve(void **unused)
 {
 	struct config *cfg = config_new();
@@ -194,6 +239,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_commit_publishes_all),
 		cmocka_unit_test(test_abort_leaves_nothing),
+		cmocka_unit_test(test_big_borrowed),
 		cmocka_unit_test(test_deliver_batch_sieve),
 	};
 
