@@ -214,6 +214,10 @@ int imapd_mbox_select(struct imapd_session *s, const char *name, bool readonly, 
 	}
 	v->name = xstrdup(name);
 	v->readonly = readonly;
+	/* Watched from now on; a change committed while the open read the
+	 * folder woke no one: the sync after SELECT reads the state again. */
+	store_folder_notify_fd(v->f);
+	v->dirty = true;
 	s->mbox = v;
 	size_t n = store_folder_count(v->f);
 	for (size_t i = 0; i < n; i++) {

@@ -20,6 +20,7 @@
 #include "store/state.h"
 
 #include "lib/arena.h"
+#include "lib/crash.h"
 #include "lib/log.h"
 #include "lib/path.h"
 #include "lib/xalloc.h"
@@ -190,7 +191,10 @@ static int build_cb(const struct state_rec *rec, void *ctx)
  * without a new MODSEQ (an IMAP session claiming it as \Recent, a reader
  * moving it there: neither changes its flags), which no replay shows: its
  * record is read again.  Such messages are the few arrivals not yet seen.
- * 0 or -1. */
+ * A record with another MODSEQ was changed after the replay's read: its
+ * flags go with that MODSEQ and come with it at the next sync; only its
+ * file's name is taken now (flags with the old MODSEQ would be one MODSEQ
+ * with two sets of flags, RFC 7162 3.1).  0 or -1. */
 static int image_new_moved(struct store_folder *f, const char **error_r)
 {
 	for (size_t i = 0; i < f->count; i++) {
@@ -211,7 +215,8 @@ static int image_new_moved(struct store_folder *f, const char **error_r)
 		 * rescan will. */
 		if (r > 0 && rec.location != NULL && strcmp(rec.location, m->location) != 0) {
 			m->location = arena_strdup(f->arena, rec.location);
-			m->flags = rec.flags;
+			if (rec.modseq == m->modseq)
+				m->flags = rec.flags;
 		}
 		free(buf);
 	}
@@ -246,6 +251,7 @@ static int image_catch_up(struct store_folder *f, const struct store_image_key *
 	size_t replayed = ch.n_new + ch.n_changed + ch.n_expunged;
 
 	store_changes_free(&ch);
+	crash_point("image:caught-up");
 	if (image_new_moved(f, error_r) < 0) {
 		store_snapshot_clear(f);
 		return 0;
