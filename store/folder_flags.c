@@ -45,6 +45,22 @@ static void snapshot_update(struct store_folder *f, const struct flag_done *d)
 		m->location = arena_strdup(f->arena, d->location);
 }
 
+/* A change that leaves the message as it is: the snapshot gets the record
+ * (flags with their MODSEQ) when another process changed it since our
+ * sync, so that the caller answers with what the message has now, not
+ * with this process's older view (one MODSEQ, one set of flags). */
+static void snapshot_refresh(struct store_folder *f, const struct state_rec *rec)
+{
+	long i = store_folder_index(f, rec->uid);
+
+	if (i < 0 || (f->msgs[i].modseq == rec->modseq && f->msgs[i].flags == rec->flags))
+		return;
+	struct flag_done d = { .uid = rec->uid, .flags = rec->flags, .modseq = rec->modseq,
+			       .keywords = (char *)rec->keywords, .location = (char *)rec->location };
+
+	snapshot_update(f, &d);
+}
+
 int store_mbox_change(struct store_folder *f, const char *const *keys, size_t n,
 		      const uint32_t *flags, const char **error_r)
 {
@@ -143,6 +159,7 @@ static int change_one(struct store_folder *f, struct state_txn *txn, uint32_t ui
 	bool kw_changed = strcmp(kw, rec.keywords ? rec.keywords : "") != 0;
 
 	if (nf == cur && !kw_changed) {
+		snapshot_refresh(f, &rec);
 		free(kw);
 		free(removed);
 		free(buf);
@@ -208,7 +225,7 @@ void store_folder_set_flags_hook(struct store_folder *f, store_flags_hook_fn *fn
 }
 
 /* Whether the change leaves every message as the state has it now (a
- * read: no writer lock).  A STORE that sets what is set, or a session
+ * read: no writer lock; those it leaves are refreshed in the snapshot).  A STORE that sets what is set, or a session
  * claiming \Recent that another one took first, then waits behind no
  * writer.  False when anything is not plain (a UID missing, MODSEQs to
  * compare): the transaction decides. */
@@ -229,6 +246,8 @@ static bool changes_nothing(struct store_folder *f, const uint32_t *uids, size_t
 			kw = store_keywords_apply(rec.keywords, (int)ch->op, ch->keywords);
 		same = new_flags(ch->op, rec.flags, ch->flags) == rec.flags &&
 		       (kw == NULL || strcmp(kw, rec.keywords ? rec.keywords : "") == 0);
+		if (same)
+			snapshot_refresh(f, &rec);
 		free(kw);
 		free(buf);
 		if (!same)
