@@ -286,14 +286,16 @@ static int join_cb(const struct state_rec *rec, void *ctx)
 	/* Built even when something changed: a pass that ends up clean
 	 * needs no second walk.  A scan that listed a file before another
 	 * process renamed it (a flag change committed since) is stale for
-	 * that message: the state's name exists, and its flags are the ones
-	 * that go with its MODSEQ (apply() keeps them too). */
+	 * that message: the state's name exists.  The flags are the
+	 * record's, the ones that go with its MODSEQ: the file's, when they
+	 * differ, come with the MODSEQ apply() gives them (the last pass's
+	 * snapshot stands even when it found more to do). */
 	struct store_msg *m = &f->msgs[j->built];
 	bool stale = e->location && rec->location && strcmp(e->location, rec->location) != 0 &&
 		still_there(f, rec);
 
 	m->uid = rec->uid;
-	m->flags = stale ? rec->flags : e->flags;
+	m->flags = rec->flags;
 	m->modseq = rec->modseq;
 	m->size = rec->size;
 	m->vsize = rec->vsize;
@@ -407,8 +409,12 @@ static int apply_changes(struct store_folder *f, struct join *j, struct state_tx
 		char *buf = NULL;
 		int r = state_txn_get(txn, j->updates[i].uid, &rec, &buf, error_r);
 
+		/* The scan is older than the record (renamed and committed
+		 * since) or than the files (its name is gone): the record
+		 * stays, the next scan sees the name the file has now. */
 		if (r > 0 && e->location && rec.location &&
-		    strcmp(rec.location, e->location) != 0 && still_there(f, &rec))
+		    strcmp(rec.location, e->location) != 0 &&
+		    (still_there(f, &rec) || !store_location_exists(f, e->location)))
 			r = 0;
 		if (r > 0) {
 			bool bump = (rec.flags & ~(uint32_t)STORE_RECENT) !=
