@@ -240,6 +240,25 @@ for i in range(3):
 a.close()
 check(res == [True] * 3, "synchronising literals: + then OK [APPENDUID], one at a time", res)
 
+# --- lines that do not parse in between: BAD in their turn ---------------
+# (the parser's own errors, and a synchronising literal after the group,
+# which gets its "+" once the group is answered)
+before, uidnext = status()
+a = Session()
+m = msg("g", 6)
+a.send(append(b"g0", msg("g", 0)) + b"g1 APPEND INBOX (\\Seen\r\n" + append(b"g2", msg("g", 2)) +
+       b"g3 FOO)\r\n" + append(b"g4", msg("g", 4)) + b"g5 APPEND INBOX {%d}\r\n" % len(m))
+got, lines = a.replies([b"g0", b"g1", b"g2", b"g3", b"g4"])
+cont = a.line()
+a.send(m + b"\r\n")
+r, _ = a.tagged(b"g5")
+a.close()
+check([l.split(b" ")[:2] for l in got] == [[b"g0", b"OK"], [b"g1", b"BAD"], [b"g2", b"OK"], [b"g3", b"BAD"],
+                                            [b"g4", b"OK"]] and (cont or b"").startswith(b"+") and
+      appenduid(r) == uidnext + 3 and [appenduid(got[i]) for i in (0, 2, 4)] == [uidnext, uidnext + 1, uidnext + 2],
+      "unparsable lines between pipelined APPENDs: BAD in order, the APPENDs OK, then a synchronising one",
+      got + [cont, r])
+
 # --- kill -9 during a group -----------------------------------------------
 # From outside, while the replies come: every acknowledged message is in
 # the folder under its APPENDUID.
