@@ -78,8 +78,9 @@ static int append_args(struct imapd_session *s, const struct imap_arg *args, uns
 }
 
 /* Pipelined APPENDs taken as one store batch: at most this many
- * commands, and about this many bytes of messages (held in the arena
- * until the replies). */
+ * commands; no more read ahead once the arena holds this many bytes (the
+ * messages stay there until the replies, and groups that follow one
+ * another, each ending on an APPEND to another mailbox, share it). */
 #define GROUP_MAX 1000
 #define GROUP_BYTES (32 * 1024 * 1024)
 
@@ -99,7 +100,7 @@ static const char *append_mailbox(const struct imap_command *cmd)
 /* Checks one APPEND's arguments and adds its messages to *all; its own
  * reply (arena) when it is refused, else NULL. */
 static const char *append_take(struct imapd_session *s, const struct imap_command *cmd,
-			       struct imapd_append **all, size_t *nall, size_t *cap, size_t *bytes)
+			       struct imapd_append **all, size_t *nall, size_t *cap)
 {
 	struct append_msg *msgs;
 	int count;
@@ -113,12 +114,10 @@ static const char *append_take(struct imapd_session *s, const struct imap_comman
 		*cap = (*nall + (size_t)count) * 2;
 		*all = xreallocarray(*all, *cap, sizeof(**all));
 	}
-	for (int k = 0; k < count; k++) {
+	for (int k = 0; k < count; k++)
 		(*all)[(*nall)++] = (struct imapd_append){
 			msgs[k].text->str, msgs[k].text->len, msgs[k].flags,
 			msgs[k].kw && *msgs[k].kw ? msgs[k].kw : NULL, msgs[k].date };
-		*bytes += msgs[k].text->len;
-	}
 	return NULL;
 }
 
@@ -132,7 +131,7 @@ int imapd_append_pipelined(struct imapd_session *s, struct imap_command *cmd)
 {
 	struct append_cmd *cmds = NULL;
 	struct imapd_append *all = NULL;
-	size_t ncmds = 0, nall = 0, cap = 0, bytes = 0;
+	size_t ncmds = 0, nall = 0, cap = 0;
 	const char *raw = append_mailbox(cmd), *name = NULL, *err = NULL;
 	struct imap_command next = *cmd;
 	int pr = IMAP_PARSE_MORE;
@@ -144,9 +143,10 @@ int imapd_append_pipelined(struct imapd_session *s, struct imap_command *cmd)
 		c->tag = next.tag;
 		c->first = nall;
 		c->reply = pr == IMAP_PARSE_ERROR ? arena_printf(s->arena, "BAD %s", next.name)
-						  : append_take(s, &next, &all, &nall, &cap, &bytes);
+						  : append_take(s, &next, &all, &nall, &cap);
 		c->count = nall - c->first;
-		if (pr == IMAP_PARSE_ERROR || raw == NULL || ncmds == GROUP_MAX || bytes >= GROUP_BYTES) {
+		if (pr == IMAP_PARSE_ERROR || raw == NULL || ncmds == GROUP_MAX ||
+		    arena_used(s->arena) >= GROUP_BYTES) {
 			pr = IMAP_PARSE_MORE;
 			break;
 		}
