@@ -148,6 +148,8 @@ struct sync_ctx {
 	bool local_changed;		/* mail added or changed in the store: index */
 	const char *index_root, *index_db;	/* the store's root and notmuch_database */
 	struct sync_indexer *indexer;	/* started by the first download; NULL */
+	struct index *flag_index;	/* the notmuch writer of flag renames; NULL */
+	bool flag_index_off;		/* not to be opened (again) this run */
 	/* Successes written by the run's last commit (sync_record_quiet), not
 	 * one commit (two disk syncs) each: the account reached, and the
 	 * folders found unchanged, which had nothing else to write. */
@@ -233,14 +235,28 @@ int sync_cmp_uid(const void *a, const void *b);
 /* A full sync spends as long indexing as downloading; the indexer indexes
  * each stored batch in a child process while the next one downloads.  The
  * catch-up scan at the end stays the authority (it indexes what the child
- * missed).  start: NULL when it cannot run (the scan then does it all).
+ * missed).  start: closes ctx->flag_index first (the child becomes the
+ * writer); NULL when it cannot run (the scan then does it all).
  * add: the file dir/location, just stored (nothing when x is NULL or the
  * child is gone).  finish: waits for the child to commit and exit; frees
  * *xp and sets it to NULL (NULL-safe). */
 struct sync_indexer;
-struct sync_indexer *sync_indexer_start(const char *root, const char *db_dir);
+struct sync_indexer *sync_indexer_start(struct sync_ctx *ctx);
 void sync_indexer_add(struct sync_indexer *x, const char *dir, const char *location);
 void sync_indexer_finish(struct sync_indexer **xp);
+
+/* Flag changes here told to the index as the store makes them
+ * (index_flag_rename through the store's flags hook: one load of each
+ * message's document, where the catch-up scan would parse each renamed
+ * file again and load it three times).  on: around the store's flag calls
+ * on run->f; opens the notmuch writer on first use, unless the indexer
+ * child holds it.  off: removes the hook.  Anything not done this way is
+ * left to the store's rename and the catch-up scan, so a failure is
+ * silent. */
+void sync_index_flags(struct sync_run *run, bool on);
+/* Commits and closes ctx->flag_index (NULL-safe): before another writer
+ * (the indexer child, the catch-up) opens the index. */
+void sync_index_release(struct sync_ctx *ctx);
 
 /* ---- keywords: remote/sync_keywords.c ---- */
 

@@ -531,6 +531,7 @@ out_conn:
 out_state:
 	sync_state_close(&ctx.st);
 	sync_indexer_finish(&ctx.indexer);
+	sync_index_release(&ctx);
 	/* New and changed mail is indexed once, at the end, the way `loft
 	 * deliver` leaves it: the mark, then the catch-up (which finds what
 	 * the indexer did known).  A mark with no change this run is one a

@@ -216,8 +216,7 @@ int sync_copy_down(struct sync_run *run, char **error_r)
 		 * next state commit. */
 		d.sb = store_batch_new(run->f);
 		if (run->ctx->indexer == NULL && run->ctx->index_root != NULL)
-			run->ctx->indexer = sync_indexer_start(run->ctx->index_root,
-							       run->ctx->index_db);
+			run->ctx->indexer = sync_indexer_start(run->ctx);
 		store_batch_on_stored(d.sb, index_stored, run);
 		d.msgs = msgs;
 		d.n_msgs = n_use;

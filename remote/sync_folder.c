@@ -211,10 +211,12 @@ int sync_apply_flags(struct sync_run *run, struct flag_op *ops, size_t n, bool h
 					.flags = bits,
 				};
 
+				sync_index_flags(run, true);
 				if (store_set_flags_uids(run->f, uids, k, &ch, NULL, NULL, &err) < 0) {
 					*error_r = xasprintf("%s: changing flags: %s", run->local, err);
 					ret = -1;
 				}
+				sync_index_flags(run, false);
 			} else if (remote_store_flags(run->ctx->conn, uids, k, op, bits, error_r) < 0) {
 				ret = -1;
 			}

@@ -15,9 +15,17 @@
  * its socket (stdin, stdout and stderr become /dev/null): it must not hold
  * the account's sync lock, the store's locks or the caller's pipes after
  * the parent is gone (killed), and it ends at the socket's end of file,
- * after the names already sent. */
+ * after the names already sent.
+ *
+ * Flag changes from the server, made here before any download, go to the
+ * index as the store makes them: the parent opens the writer and, through
+ * the store's flags hook, has notmuch rename each file (index_flag_rename),
+ * so that the catch-up finds it known.  The writer is closed before the
+ * child opens its own; after that, flag renames are the catch-up's. */
 #include "remote/sync-private.h"
 #include "store/index.h"
+#include "store/store.h"
+#include "lib/crash.h"
 #include "lib/sbuf.h"
 #include "lib/xalloc.h"
 
@@ -70,19 +78,22 @@ static void child_run(const char *root, const char *db_dir)
 	_exit(0);
 }
 
-struct sync_indexer *sync_indexer_start(const char *root, const char *db_dir)
+struct sync_indexer *sync_indexer_start(struct sync_ctx *ctx)
 {
 	struct sync_indexer *x;
 	int sv[2];
 	pid_t pid;
 
-	if (root == NULL || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+	/* One writer at a time: the child's open would wait for ours. */
+	sync_index_release(ctx);
+	ctx->flag_index_off = true;
+	if (ctx->index_root == NULL || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return NULL;
 	pid = fork();
 	if (pid == 0) {
 		if (dup2(sv[1], 3) < 0)
 			_exit(1);
-		child_run(root, db_dir);
+		child_run(ctx->index_root, ctx->index_db);
 	}
 	close(sv[1]);
 	if (pid < 0) {
@@ -155,4 +166,51 @@ void sync_indexer_finish(struct sync_indexer **xp)
 	sbuf_release(&x->queue);
 	free(x);
 	*xp = NULL;
+}
+
+/* The store's flags hook: path is about to get flags. */
+static void flag_renamed(void *arg, const char *path, uint32_t flags)
+{
+	struct sync_ctx *ctx = arg;
+	const char *err;
+	char *renamed = NULL;
+	int r;
+
+	if (ctx->flag_index_off || ctx->flag_index == NULL)
+		return;
+	r = index_flag_rename(ctx->flag_index, path, flags, &renamed, &err);
+	free(renamed);
+	if (r > 0)
+		crash_point("sync:flag-index-renamed");
+	/* A database error: no more of it this run (the catch-up meets it
+	 * again and says so). */
+	if (r < 0)
+		ctx->flag_index_off = true;
+}
+
+void sync_index_flags(struct sync_run *run, bool on)
+{
+	struct sync_ctx *ctx = run->ctx;
+	const char *err;
+
+	if (!on) {
+		store_folder_set_flags_hook(run->f, NULL, NULL);
+		return;
+	}
+	if (ctx->flag_index_off || ctx->index_root == NULL)
+		return;
+	/* Opened here, before the store's transaction: a writer of the
+	 * index takes the store's locks after its own (tag_sync), so the
+	 * other order could wait for ever. */
+	if (ctx->flag_index == NULL &&
+	    index_open(ctx->index_root, ctx->index_db, true, &ctx->flag_index, &err) < 0) {
+		ctx->flag_index_off = true;
+		return;
+	}
+	store_folder_set_flags_hook(run->f, flag_renamed, ctx);
+}
+
+void sync_index_release(struct sync_ctx *ctx)
+{
+	index_close(&ctx->flag_index);
 }

@@ -150,6 +150,12 @@ static int change_one(struct store_folder *f, struct state_txn *txn, uint32_t ui
 	}
 	if (f->kind == STORE_MAILDIR && nf != cur) {
 		store_location_flags(rec.location, extra);
+		if (f->flags_hook) {
+			char *path = xasprintf("%s/%s", f->path, rec.location);
+
+			f->flags_hook(f->flags_hook_ctx, path, nf);
+			free(path);
+		}
 		if (maildir_set_flags(f->path, rec.location, nf, extra, &newloc, &err) < 0) {
 			store_fail_errno(f->store, error_r, "%s", err);
 			goto fail;
@@ -193,6 +199,12 @@ static void done_free(struct flag_done *d)
 	free(d->old_location);
 	free(d->removed);
 	free(d->key);
+}
+
+void store_folder_set_flags_hook(struct store_folder *f, store_flags_hook_fn *fn, void *ctx)
+{
+	f->flags_hook = fn;
+	f->flags_hook_ctx = ctx;
 }
 
 /* Whether the change leaves every message as the state has it now (a

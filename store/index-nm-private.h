@@ -51,6 +51,7 @@
 	X(notmuch_message_add_tag) \
 	X(notmuch_message_destroy) \
 	X(notmuch_message_freeze) \
+	X(notmuch_message_get_filename) \
 	X(notmuch_message_get_filenames) \
 	X(notmuch_message_get_header) \
 	X(notmuch_message_get_message_id) \
@@ -144,6 +145,7 @@ int index_nm_load(const char **error_r);
 #define notmuch_message_add_tag(...) (*index_nm.notmuch_message_add_tag)(__VA_ARGS__)
 #define notmuch_message_destroy(...) (*index_nm.notmuch_message_destroy)(__VA_ARGS__)
 #define notmuch_message_freeze(...) (*index_nm.notmuch_message_freeze)(__VA_ARGS__)
+#define notmuch_message_get_filename(...) (*index_nm.notmuch_message_get_filename)(__VA_ARGS__)
 #define notmuch_message_get_filenames(...) (*index_nm.notmuch_message_get_filenames)(__VA_ARGS__)
 #define notmuch_message_get_header(...) (*index_nm.notmuch_message_get_header)(__VA_ARGS__)
 #define notmuch_message_get_message_id(...) (*index_nm.notmuch_message_get_message_id)(__VA_ARGS__)

@@ -38,10 +38,21 @@ const char *index_path_problem(const struct index *ix, const char *path, bool fi
 notmuch_status_t index_nm_index_file(struct index *ix, const char *path,
 				     notmuch_message_t **msg_r, char **note_r);
 
-/* Maildir flags of all the message's files to tags: notmuch's own
- * notmuch_message_maildir_flags_to_tags (D F P R S, exactly as `notmuch
- * new` does) plus T -> deleted.  The message should be frozen. */
-notmuch_status_t index_sync_flags_to_tags(notmuch_message_t *msg);
+/* Whether the file name path of a message is on its way out (a scan's
+ * removal to come). */
+typedef bool index_gone_fn(void *ctx, const char *path);
+/* Maildir flags of all the message's files to tags, as `notmuch new`
+ * (notmuch_message_maildir_flags_to_tags: D F P R S) plus T -> deleted,
+ * touching only the tags that differ; files gone() says are leaving are
+ * left out (gone may be NULL).  The message should be frozen. */
+notmuch_status_t index_sync_flags_to_tags(notmuch_message_t *msg, index_gone_fn *gone,
+					  void *ctx);
+/* Sets the flag tags (unread replied flagged deleted draft passed) to
+ * those of flags, enum store_flag bits; only the tags that differ are
+ * touched.  The message should be frozen. */
+notmuch_status_t index_set_flag_tags(notmuch_message_t *msg, uint32_t flags);
+/* Whether the database's maildir.synchronize_flags is on (the default). */
+bool index_sync_flags_on(struct index *ix);
 /* Adds the database's new.tags to a message seen for the first time. */
 notmuch_status_t index_add_new_tags(struct index *ix, notmuch_message_t *msg);
 

@@ -319,6 +319,14 @@ static int record_mtime(struct scan *s, const struct scan_dir *sd, const char **
 	return 0;
 }
 
+static bool leaving(void *ctx, const char *path)
+{
+	const struct scan *s = ctx;
+
+	return s->removes.n > 0 &&
+	       bsearch(&path, s->removes.v, s->removes.n, sizeof(*s->removes.v), cmp_str);
+}
+
 /* One new file, in its own atomic section.  Files that are not mail or
  * vanished meanwhile are counted as skipped, as `notmuch new` ignores them;
  * they, and files notmuch cannot take, are noted. */
@@ -336,8 +344,11 @@ static int add_one(struct scan *s, const char *path, bool sync_flags, const char
 
 		notmuch_message_freeze(msg);
 		st = fresh ? index_add_new_tags(s->ix, msg) : NOTMUCH_STATUS_SUCCESS;
+		/* A file renamed for a flag change: the old name, removed
+		 * below, no longer counts, so that the removal finds the tags
+		 * right and leaves the document alone. */
 		if (st == 0 && sync_flags)
-			st = index_sync_flags_to_tags(msg);
+			st = index_sync_flags_to_tags(msg, leaving, s);
 		notmuch_status_t st2 = notmuch_message_thaw(msg);
 		if (st == 0)
 			st = st2;
@@ -375,7 +386,7 @@ static double since(const struct timespec *t0)
 	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-static bool sync_flags_enabled(struct index *ix)
+bool index_sync_flags_on(struct index *ix)
 {
 	notmuch_bool_t on = TRUE;
 
@@ -400,11 +411,14 @@ int index_scan(struct index *ix, bool full, index_progress_fn *progress, index_n
 		return -1;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	sync_flags = sync_flags_enabled(ix);
+	sync_flags = index_sync_flags_on(ix);
 	if (scan_tree(&s, ix->root, "", error_r) < 0)
 		goto out;
 	for (size_t i = 0; i < s.gone_dirs.n; i++)
 		collect_gone(&s, s.gone_dirs.v[i]);
+	/* Sorted for leaving(); the order of the removals does not matter. */
+	if (s.removes.n > 1)
+		qsort(s.removes.v, s.removes.n, sizeof(*s.removes.v), cmp_str);
 
 	p.total = s.adds.n;
 	p.elapsed = since(&t0);
@@ -467,7 +481,7 @@ int index_add_new_file(struct index *ix, const char *path, const char **error_r)
 	}
 	if (strncmp(path, ix->root, rl) != 0 || path[rl] != '/')
 		return 0;
-	return add_one(&s, path, sync_flags_enabled(ix), error_r);
+	return add_one(&s, path, index_sync_flags_on(ix), error_r);
 }
 
 #define PENDING_NAME "index-pending"

@@ -82,33 +82,81 @@ static const char *maildir_info(const char *path)
 	return info ? info + 3 : NULL;
 }
 
-/* notmuch synchronises D F P R S; loft adds T <-> deleted with the same
- * rule (the union over the message's files, only when one of them carries
- * maildir info), so that IMAP \Deleted round-trips through the tags. */
-notmuch_status_t index_sync_flags_to_tags(notmuch_message_t *msg)
+/* Whether path's directory is a maildir's cur/ or new/: "cur/" or "new/"
+ * (not NUL-terminated) in path, else NULL; as notmuch decides it. */
+static const char *maildir_sub(const char *path)
 {
-	notmuch_status_t st = notmuch_message_maildir_flags_to_tags(msg);
-	notmuch_filenames_t *fn;
-	bool any_info = false, trashed = false;
+	const char *slash = strrchr(path, '/');
 
-	if (st)
-		return st;
+	if (slash == NULL || slash - path < 4 || slash[-4] != '/')
+		return NULL;
+	slash -= 3;
+	return strncmp(slash, "cur/", 4) == 0 || strncmp(slash, "new/", 4) == 0 ? slash : NULL;
+}
+
+/* Sets the tags of the flags in mask to those of flags, touching only the
+ * ones that differ. */
+static notmuch_status_t set_flag_tags(notmuch_message_t *msg, uint32_t flags, uint32_t mask)
+{
+	for (size_t i = 0; i < N_FLAG_TAGS; i++) {
+		bool on = ((flags & flag_tags[i].flag) != 0) != flag_tags[i].inverse;
+		notmuch_status_t st;
+
+		/* Only the tags that differ: removing an absent tag makes
+		 * notmuch log an exception, which then hides the text of later
+		 * errors, and Xapian 1.4 reads every position list of the
+		 * document at its first term change, even one that changes
+		 * nothing. */
+		if (!(mask & flag_tags[i].flag) || on == msg_has_tag(msg, flag_tags[i].tag))
+			continue;
+		st = on ? notmuch_message_add_tag(msg, flag_tags[i].tag)
+			: notmuch_message_remove_tag(msg, flag_tags[i].tag);
+		if (st)
+			return st;
+	}
+	return NOTMUCH_STATUS_SUCCESS;
+}
+
+notmuch_status_t index_set_flag_tags(notmuch_message_t *msg, uint32_t flags)
+{
+	return set_flag_tags(msg, flags, ~(uint32_t)0);
+}
+
+/* What notmuch_message_maildir_flags_to_tags() does for D F P R S (the
+ * union of the letters of the message's files in a cur/ or new/; a file
+ * in new/ without info counts as one with no letters; nothing when no
+ * file has either), with T <-> deleted by the same rule among the files
+ * with info, so that IMAP \Deleted round-trips through the tags.  But
+ * only differing tags are touched: notmuch's sets every one, which loads
+ * the document even when nothing changes (set_flag_tags()). */
+notmuch_status_t index_sync_flags_to_tags(notmuch_message_t *msg, index_gone_fn *gone,
+					  void *ctx)
+{
+	notmuch_filenames_t *fn;
+	bool seen = false, any_info = false;
+	uint32_t flags = 0;
+
 	for (fn = notmuch_message_get_filenames(msg); notmuch_filenames_valid(fn);
 	     notmuch_filenames_move_to_next(fn)) {
-		const char *info = maildir_info(notmuch_filenames_get(fn));
+		const char *path = notmuch_filenames_get(fn);
+		const char *sub = maildir_sub(path), *info;
 
-		if (info) {
-			any_info = true;
-			trashed = trashed || strchr(info, 'T') != NULL;
+		if (sub == NULL || (gone && gone(ctx, path)))
+			continue;
+		if ((info = strstr(sub, ":2,")) == NULL) {
+			seen = seen || strncmp(sub, "new/", 4) == 0;
+			continue;
 		}
+		seen = any_info = true;
+		for (const char *p = info + 3; *p; p++)
+			flags |= *p == 'D' ? STORE_DRAFT : *p == 'F' ? STORE_FLAGGED :
+				 *p == 'P' ? STORE_PASSED : *p == 'R' ? STORE_ANSWERED :
+				 *p == 'S' ? STORE_SEEN : *p == 'T' ? STORE_DELETED : 0;
 	}
 	notmuch_filenames_destroy(fn);
-	if (!any_info)
+	if (!seen)
 		return NOTMUCH_STATUS_SUCCESS;
-	if (trashed)
-		return notmuch_message_add_tag(msg, "deleted");
-	return msg_has_tag(msg, "deleted") ? notmuch_message_remove_tag(msg, "deleted")
-					   : NOTMUCH_STATUS_SUCCESS;
+	return set_flag_tags(msg, flags, any_info ? ~(uint32_t)0 : ~(uint32_t)STORE_DELETED);
 }
 
 notmuch_status_t index_add_new_tags(struct index *ix, notmuch_message_t *msg)
@@ -126,24 +174,6 @@ notmuch_status_t index_add_new_tags(struct index *ix, notmuch_message_t *msg)
 	if (v)
 		notmuch_config_values_destroy(v);
 	return st;
-}
-
-static notmuch_status_t set_flag_tags(notmuch_message_t *msg, uint32_t flags)
-{
-	for (size_t i = 0; i < N_FLAG_TAGS; i++) {
-		bool on = ((flags & flag_tags[i].flag) != 0) != flag_tags[i].inverse;
-		notmuch_status_t st = NOTMUCH_STATUS_SUCCESS;
-
-		/* Removing an absent tag makes notmuch log an exception, which
-		 * then hides the text of later errors: only remove present ones. */
-		if (on)
-			st = notmuch_message_add_tag(msg, flag_tags[i].tag);
-		else if (msg_has_tag(msg, flag_tags[i].tag))
-			st = notmuch_message_remove_tag(msg, flag_tags[i].tag);
-		if (st)
-			return st;
-	}
-	return NOTMUCH_STATUS_SUCCESS;
 }
 
 /* Adds (or removes) each space-separated word of words as a tag. */
@@ -228,7 +258,8 @@ static notmuch_status_t apply_flags(notmuch_message_t *msg, const void *arg)
 	if (a->is_new)
 		st = index_add_new_tags(a->ix, msg);
 	if (st == 0)
-		st = a->from_files ? index_sync_flags_to_tags(msg) : set_flag_tags(msg, a->flags);
+		st = a->from_files ? index_sync_flags_to_tags(msg, NULL, NULL)
+				  : index_set_flag_tags(msg, a->flags);
 	if (st == 0)
 		st = tag_words(msg, a->keywords, true);
 	if (st == 0)

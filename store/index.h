@@ -76,6 +76,21 @@ int index_remove_file(struct index *ix, const char *path, const char **error_r);
  * tags kept; the flag tags then follow the new file name. */
 int index_rename_file(struct index *ix, const char *old_path, const char *new_path,
 		      const char **error_r);
+/* For a flag change the store is about to make on the file at path (a
+ * maildir file, absolute): when the message is indexed with path as its
+ * only file, sets its flag tags to flags (enum store_flag bits as the
+ * store will have them, STORE_RECENT included) and has notmuch rename the
+ * file to the name the store's own rename would give it (KEY:2,LETTERS in
+ * cur/), in one atomic section and one load of the message's document;
+ * the store's rename then finds its target in place.  A rename found by
+ * index_scan() instead costs parsing the file again and three loads
+ * (index-rename.c says why that matters).  Returns 1 with *new_path_r
+ * (malloc'd, caller frees) when the file was renamed; 0 when nothing was
+ * done (not indexed under path, other files, a name notmuch would write
+ * otherwise, flag sync off, the file gone): the store's rename and the
+ * next scan do it the usual way; -1 with *error_r on a database error. */
+int index_flag_rename(struct index *ix, const char *path, uint32_t flags, char **new_path_r,
+		      const char **error_r);
 /* Sets the flag tags of the message in path to flags exactly, and adds the
  * keyword tags (keywords may be NULL).  Keywords are never removed here:
  * loft does not know which tags other programs own, so removal is explicit

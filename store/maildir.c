@@ -365,6 +365,17 @@ int maildir_set_flags(const char *path, const char *location, uint32_t flags,
 			free(target);
 			break;
 		}
+		/* Renamed to the target already (by notmuch for the index,
+		 * index_flag_rename(), or by another program making the same
+		 * change): same key, same flags, so this message.  Saves
+		 * listing the folder to find it. */
+		if (access(to, F_OK) == 0) {
+			free(from);
+			free(to);
+			*new_location_r = target;
+			ret = 0;
+			break;
+		}
 		free(from);
 		free(to);
 		free(target);

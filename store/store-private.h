@@ -100,6 +100,9 @@ struct store_folder {
 	char *image;
 	bool image_keep;
 	struct store_image_key image_key;
+	/* store_folder_set_flags_hook(); NULL: none. */
+	store_flags_hook_fn *flags_hook;
+	void *flags_hook_ctx;
 };
 
 /* ---- store.c ---- */

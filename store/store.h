@@ -457,6 +457,17 @@ struct store_flag_change {
 int store_set_flags_uids(struct store_folder *f, const uint32_t *uids, size_t n,
 			 const struct store_flag_change *ch, uint32_t **modified_r,
 			 size_t *n_modified_r, const char **error_r);
+/* Called by the flag calls above for each maildir file they are about to
+ * rename for a flag change, inside their state transaction and before
+ * the rename: path (absolute) and flags (the message's new enum
+ * store_flag bits).  The hook may rename the file to the name the store
+ * gives it (index_flag_rename() does, for the notmuch index); the store's
+ * rename then finds it in place, and a file renamed meanwhile is found as
+ * always.  The hook must not call into this folder or open the notmuch
+ * writer (whoever holds it may be waiting for this folder).  fn NULL
+ * removes it. */
+typedef void store_flags_hook_fn(void *ctx, const char *path, uint32_t flags);
+void store_folder_set_flags_hook(struct store_folder *f, store_flags_hook_fn *fn, void *ctx);
 /* \Recent for exactly one IMAP session: of uids, the messages that still
  * have STORE_RECENT lose it (maildir: new/ -> cur/), in one transaction
  * that reads each record under the writer lock, so of two sessions

@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-static char root[200];
+#include "index-test.h"
 
 static void write_file(const char *path, const char *text)
 {
@@ -43,48 +43,6 @@ static const char *write_msg(const char *name, const char *id, const char *subje
 		 subject, id, id);
 	write_file(path, text);
 	return path;
-}
-
-static unsigned count(struct index *ix, const char *query)
-{
-	const char *error = NULL;
-	unsigned n = 0;
-
-	if (index_count(ix, query, &n, &error) < 0)
-		fail_msg("count %s: %s", query, error);
-	return n;
-}
-
-static int setup(void **state)
-{
-	char cmd[1024];
-
-	snprintf(root, sizeof(root), "%s/loft-index-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (mkdtemp(root) == NULL)
-		return -1;
-	snprintf(cmd, sizeof(cmd), "mkdir -p '%s/INBOX/cur' '%s/INBOX/new' '%s/INBOX/tmp'", root,
-		 root, root);
-	if (system(cmd) != 0)
-		return -1;
-	struct index *ix;
-	const char *error;
-	if (index_open(root, NULL, true, &ix, &error) < 0) {
-		fprintf(stderr, "index_open: %s\n", error);
-		return -1;
-	}
-	*state = ix;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct index *ix = *state;
-	char cmd[1024];
-
-	index_close(&ix);
-	assert_null(ix);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	return system(cmd) == 0 ? 0 : -1;
 }
 
 static void test_database_location(void **state)
