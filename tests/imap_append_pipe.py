@@ -160,6 +160,20 @@ obs.tagged(b"i")
 obs.close()
 check(idling and exists == [before + N], "an idling session is told once: * %d EXISTS" % (before + N), exists)
 
+# --- more than the session reads at once (16 KB): still one batch --------
+# (one write into the pipe: all of it is there when the first is read)
+M = 200
+before, uidnext = status()
+open(TRACE, "w").close()
+a = Session(env={"LOFT_CRASH_TRACE": TRACE})
+data = b"".join(append(b"q%d" % i, msg("q", i)) for i in range(M))
+a.send(data)
+got, _ = a.replies([b"q%d" % i for i in range(M)])
+a.close()
+check([appenduid(l) for l in got] == list(range(uidnext, uidnext + M)) and len(begins()) == 1,
+      "%d pipelined APPENDs (%d bytes sent at once): %d OKs in order, one state transaction"
+      % (M, len(data), M), (len(got), begins()))
+
 # --- refused ones in the middle get their own reply -----------------------
 before, uidnext = status()
 open(TRACE, "w").close()

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Pipelined APPENDs (tests/imap_append_pipe.py, `loft imapd` sessions on
 # one store): APPENDs to one mailbox already sent when the first is read
-# are one store batch (one state transaction, one EXISTS for an idler),
+# are one store batch (one state transaction, one EXISTS for an idler;
+# 200 of them, more than one read of the session, too),
 # each answered in order with its own APPENDUID; a refused one (bad date,
 # empty, too big) gets its own reply and the others are stored; an APPEND
 # to another mailbox or another command in between keeps the order;
