@@ -12,10 +12,8 @@ struct mailbox {
 	char *name;			/* as opened; owned */
 	char error[512];		/* an error kept past its source's life */
 	/* Threads with rows added (client/mailbox_threads.c) wait to be kept
-	 * until mailbox_threads_flush: their thread_add bytes, for the rows
-	 * whose fingerprint is keep_key.  Empty: nothing waits. */
-	struct sbuf *keep_ids;
-	uint64_t keep_key;
+	 * until mailbox_threads_flush; NULL: nothing waits. */
+	struct mailbox_kept_add *kept_add;
 };
 
 extern const struct mailbox_driver mailbox_store_driver;
@@ -26,6 +24,9 @@ extern const struct mailbox_driver mailbox_imap_driver;
 void mailbox_base_init(struct mailbox *mb, const struct mailbox_driver *drv,
 		       const struct mailbox_env *env, const char *name);
 void mailbox_base_deinit(struct mailbox *mb);
+
+/* Forgets threads waiting to be kept (client/mailbox_threads.c). */
+void mailbox_threads_drop(struct mailbox *mb);
 
 /* mailbox_copy between drivers: each message read from mb and appended
  * to dst.  Contract as mailbox_copy(). */

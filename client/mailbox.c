@@ -28,10 +28,7 @@ void mailbox_base_deinit(struct mailbox *mb)
 {
 	free(mb->name);
 	mb->name = NULL;
-	if (mb->keep_ids != NULL)
-		sbuf_release(mb->keep_ids);
-	free(mb->keep_ids);
-	mb->keep_ids = NULL;
+	mailbox_threads_drop(mb);
 }
 
 int mailbox_open(const struct mailbox_env *env, const char *name, unsigned flags,

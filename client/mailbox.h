@@ -187,10 +187,13 @@ struct mailbox_driver {
 	int (*search)(struct mailbox *mb, const char *key, uint32_t **uids_r, size_t *n_r,
 		      const char **error_r);
 	const char *(*msg_tags)(const struct mailbox *mb, size_t i);
-	/* Bytes kept for the next open under name (NULL: nothing kept), as
-	 * store_folder_cache_get/put: 1 / 0 none / -1, and 0 / -1. */
-	int (*cache_get)(struct mailbox *mb, const char *name, struct sbuf *out,
-			 const char **error_r);
+	/* Bytes kept for the next open under name (NULL: nothing kept).
+	 * cache_view calls fn with them (data valid during the call only,
+	 * at any alignment) and answers 1, 0 when there are none, -1 on
+	 * error; cache_put as store_folder_cache_put: 0 / -1. */
+	int (*cache_view)(struct mailbox *mb, const char *name,
+			  void (*fn)(const void *data, size_t len, void *ctx), void *ctx,
+			  const char **error_r);
 	int (*cache_put)(struct mailbox *mb, const char *name, size_t len,
 			 void (*fill)(void *dst, size_t len, void *ctx), void *ctx,
 			 const char **error_r);

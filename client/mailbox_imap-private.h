@@ -222,8 +222,10 @@ struct imap_pending {
 	uint32_t uidvalidity;		/* 0: no record */
 	uint32_t last_uid;		/* UIDNEXT - 1 */
 	uint64_t modseq;
-	/* Fills mine (empty) and *validity once the rows are loaded. */
-	void (*join)(void *ctx, struct imap_rows *mine, uint32_t *validity);
+	/* Fills mine (empty) and *validity once the rows are loaded;
+	 * answered: the SELECT was answered, so rows loaded only now need
+	 * not be shown before the answer is merged into them. */
+	void (*join)(void *ctx, bool answered, struct imap_rows *mine, uint32_t *validity);
 	void *ctx;
 };
 /* p's record fields from the cache (zeros without one). */

@@ -604,8 +604,9 @@ static int imap_envelope(struct mailbox *mb, size_t i, struct sbuf *out, const c
 	return got;
 }
 
-static int imap_cache_get(struct mailbox *mb, const char *name, struct sbuf *out,
-			  const char **error_r)
+static int imap_cache_view(struct mailbox *mb, const char *name,
+			   void (*fn)(const void *data, size_t len, void *ctx), void *ctx,
+			   const char **error_r)
 {
 	struct imap_mailbox *im = IMB(mb);
 	uint32_t validity;
@@ -613,8 +614,8 @@ static int imap_cache_get(struct mailbox *mb, const char *name, struct sbuf *out
 
 	if (imap_cache_handle(im, &validity, error_r) < 0)
 		return -1;
-	r = hcache_blob_get(im->ui_hc, im->acct.url.folder, name, validity, out,
-			    &im->cache_error);
+	r = hcache_blob_view(im->ui_hc, im->acct.url.folder, name, validity, fn, ctx,
+			     &im->cache_error);
 	*error_r = im->cache_error;
 	return r;
 }
@@ -671,6 +672,6 @@ const struct mailbox_driver mailbox_imap_driver = {
 	.search = imap_search,
 	.tag = imap_tag,
 	.msg_tags = imap_msg_tags,
-	.cache_get = imap_cache_get,
+	.cache_view = imap_cache_view,
 	.cache_put = imap_cache_put,
 };

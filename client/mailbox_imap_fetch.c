@@ -676,7 +676,7 @@ int imap_open_folder(struct remote_conn *c, struct imap_mailbox *im, struct imap
 		 * the cache's record; the rows are awaited once it is in. */
 		r = remote_select_upto(c, im->acct.url.folder, pending->uidvalidity,
 				       pending->modseq, pending->last_uid, &sel, error_r);
-		pending->join(pending->ctx, mine, known_validity);
+		pending->join(pending->ctx, r == 0, mine, known_validity);
 	} else {
 		uint32_t *known = xcalloc(mine->n + 1, sizeof(*known));
 

@@ -426,13 +426,19 @@ static void refuse_request(struct imap_mailbox *im)
 
 /* The cached rows, loaded on a thread of their own while the worker
  * connects (each takes ~0.1 s for 100,000 messages; neither needs the
- * other until the SELECT names the known UIDs), and published at once. */
+ * other until the SELECT names the known UIDs), and published at once,
+ * unless the SELECT was answered first: then the rows the answer makes
+ * of them follow within milliseconds, and the UI would only thread the
+ * old ones before it can thread the new (a reopen with new mail drew
+ * twice). */
 struct loader {
 	struct imap_mailbox *im;
 	struct imap_rows rows;
 	uint32_t validity;
 	pthread_t thread;
 	bool running;
+	bool answered;		/* the SELECT was answered (under im->lock) */
+	bool held;		/* the rows were loaded after it: not published */
 };
 
 static void *load_cached(void *arg)
@@ -444,8 +450,10 @@ static void *load_cached(void *arg)
 	if (l->validity != 0) {
 		pthread_mutex_lock(&im->lock);
 		im->uidvalidity = l->validity;
+		l->held = l->answered;
 		pthread_mutex_unlock(&im->lock);
-		imap_publish(im, &l->rows);
+		if (!l->held)
+			imap_publish(im, &l->rows);
 	}
 	return NULL;
 }
@@ -461,9 +469,14 @@ static void loader_join(struct loader *l, struct imap_rows *mine, uint32_t *vali
 	*validity = l->validity;
 }
 
-static void join_rows(void *ctx, struct imap_rows *mine, uint32_t *validity)
+static void join_rows(void *ctx, bool answered, struct imap_rows *mine, uint32_t *validity)
 {
-	loader_join(ctx, mine, validity);
+	struct loader *l = ctx;
+
+	pthread_mutex_lock(&l->im->lock);
+	l->answered = answered;
+	pthread_mutex_unlock(&l->im->lock);
+	loader_join(l, mine, validity);
 }
 
 void *mailbox_imap_worker(void *arg)
@@ -553,7 +566,11 @@ void *mailbox_imap_worker(void *arg)
 					list_folders(c, im, &why);
 				free(why);
 				session(c, im, &mine, &err);
+			} else if (loader.held) {
+				/* What is cached stays readable while away. */
+				imap_publish(im, &mine);
 			}
+			loader.held = false;
 			free(note);
 		}
 		pthread_mutex_lock(&im->lock);

@@ -251,10 +251,18 @@ static int store_mb_tag(struct mailbox *mb, const uint32_t *v, size_t n, const c
 	return mailbox_files_tag(mb, v, n, add, n_add, rm, n_rm, NULL, done_r, error_r);
 }
 
-static int store_mb_cache_get(struct mailbox *mb, const char *name, struct sbuf *out,
-			      const char **error_r)
+/* The store hands out a copy: the view is of that. */
+static int store_mb_cache_view(struct mailbox *mb, const char *name,
+			       void (*fn)(const void *data, size_t len, void *ctx), void *ctx,
+			       const char **error_r)
 {
-	return store_folder_cache_get(SMB(mb)->f, name, out, error_r);
+	struct sbuf sb = SBUF_INIT;
+	int r = store_folder_cache_get(SMB(mb)->f, name, &sb, error_r);
+
+	if (r > 0)
+		fn(sb.buf, sb.len, ctx);
+	sbuf_release(&sb);
+	return r;
 }
 
 static int store_mb_cache_put(struct mailbox *mb, const char *name, size_t len,
@@ -287,6 +295,6 @@ const struct mailbox_driver mailbox_store_driver = {
 	.expunge = store_mb_expunge,
 	.append = store_mb_append,
 	.tag = store_mb_tag,
-	.cache_get = store_mb_cache_get,
+	.cache_view = store_mb_cache_view,
 	.cache_put = store_mb_cache_put,
 };

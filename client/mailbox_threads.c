@@ -14,7 +14,10 @@
  * is read from its header cache) also keeps what thread_add needs
  * (client/thread_add.h) with the rows' UIDs: when the rows are those
  * UIDs followed by a few new ones, the kept threads get the new ones
- * added, which reads only their keys. */
+ * added, which reads only their keys.  The kept bytes are read where
+ * they lie (cache_view): the threads copied once, the thread_add bytes
+ * only looked up; the bytes to keep for the new rows are made later,
+ * once the caller has drawn (mailbox_threads_flush). */
 #include "client/mailbox-private.h"
 #include "client/envelope.h"
 #include "client/thread.h"
@@ -122,6 +125,27 @@ static size_t ids_at(size_t n)
 	return (sizeof(struct ids_head) + n * sizeof(uint32_t) + 7) & ~(size_t)7;
 }
 
+/* Threads made by adding rows to kept ones, waiting to be kept
+ * (mailbox_threads_flush): what thread_add_ids needs to make the bytes
+ * of the n_old + k rows from the kept ones of the n_old. */
+struct mailbox_kept_add {
+	uint64_t key;			/* rows_key of the n_old + k rows */
+	uint64_t old_key;		/* the kept bytes' */
+	size_t n_old, k;
+	struct thread_input *in;	/* the k new rows' inputs, in pool */
+	struct arena *pool;
+};
+
+void mailbox_threads_drop(struct mailbox *mb)
+{
+	if (mb->kept_add == NULL)
+		return;
+	free(mb->kept_add->in);
+	arena_free(&mb->kept_add->pool);
+	free(mb->kept_add);
+	mb->kept_add = NULL;
+}
+
 struct keep {
 	const struct thread *t;
 	uint64_t key;
@@ -182,108 +206,159 @@ static void keep_ids(struct mailbox *mb, const struct sbuf *b)
 	(void)mb->drv->cache_put(mb, MAILBOX_THREAD_IDS_NAME, b->len, bytes_fill, &k, &err);
 }
 
-/* The kept threads (their bytes tb, read already) with the rows that came
- * since added (thread_add), when the rows are the kept ones' UIDs
- * followed by new ones; NULL else.  tb is let go once loaded. */
-static struct thread *threads_added(struct mailbox *mb, const struct thread_options *opt,
-				    struct sbuf *tb)
+/* The n_old rows whose thread-ids bytes data[0..len) are (kept for mb's
+ * first rows, opt theirs: the fingerprint and every UID checked), and
+ * their fingerprint; 0 when they are not such bytes. */
+static size_t ids_rows(struct mailbox *mb, const struct thread_options *opt, const char *data,
+		       size_t len, uint64_t *key_r)
 {
-	struct sbuf ib = SBUF_INIT, tmp = SBUF_INIT, next = SBUF_INIT;
-	size_t n = mailbox_count(mb), n_old = 0;
-	struct thread *old = NULL, *t = NULL;
-	struct thread_input *in = NULL;
-	struct arena *pool = NULL;
 	struct ids_head h;
-	const char *err;
-	uint64_t key = 0;
-	bool ok;
+	size_t n = mailbox_count(mb);
 
-	ok = mb->drv->cache_get(mb, MAILBOX_THREAD_IDS_NAME, &ib, &err) > 0 &&
-	     ib.len >= sizeof(h);
-	if (ok) {
-		memcpy(&h, ib.buf, sizeof(h));
-		n_old = (size_t)h.n;
-		ok = n_old < n && ib.len >= ids_at(n_old) && rows_key(mb, opt, n_old) == h.key;
-	}
-	for (size_t i = 0; ok && i < n_old; i++) {
+	if (len < sizeof(h))
+		return 0;
+	memcpy(&h, data, sizeof(h));
+	if (h.n == 0 || h.n >= n || len < ids_at((size_t)h.n) || rows_key(mb, opt, h.n) != h.key)
+		return 0;
+	for (size_t i = 0; i < h.n; i++) {
 		struct mailbox_msg m;
 		uint32_t uid;
 
 		mailbox_msg(mb, i, &m);
-		memcpy(&uid, ib.buf + sizeof(h) + i * sizeof(uid), sizeof(uid));
-		ok = uid == m.uid;
+		memcpy(&uid, data + sizeof(h) + i * sizeof(uid), sizeof(uid));
+		if (uid != m.uid)
+			return 0;
 	}
-	ok = ok && (old = thread_load(tb->buf, tb->len, n_old, h.key)) != NULL;
-	sbuf_release(tb);	/* copied: megabytes less at the peak */
+	*key_r = h.key;
+	return (size_t)h.n;
+}
+
+/* mailbox_threads_cached's reading, through the nested views. */
+struct cached {
+	struct mailbox *mb;
+	const struct thread_options *opt;
+	const void *threads;		/* the kept threads' bytes (in place) */
+	size_t threads_len;
+	struct thread *t;
+};
+
+/* The kept threads with the rows that came since added (thread_add),
+ * when the thread-ids bytes data[0..len) are of the kept ones' UIDs,
+ * followed by new ones now. */
+static void on_ids(const void *data, size_t len, void *ctx)
+{
+	struct cached *c = ctx;
+	struct mailbox *mb = c->mb;
+	struct mailbox_kept_add *ka = NULL;
+	size_t n = mailbox_count(mb), n_old;
+	struct sbuf tmp = SBUF_INIT;
+	struct thread *old = NULL;
+	uint64_t key;
+	bool ok;
+
+	n_old = ids_rows(mb, c->opt, data, len, &key);
+	ok = n_old > 0 && (old = thread_load(c->threads, c->threads_len, n_old, key)) != NULL;
 	if (ok) {
-		in = xcalloc(n - n_old, sizeof(*in));
-		pool = arena_new(0);
+		ka = xcalloc(1, sizeof(*ka));
+		*ka = (struct mailbox_kept_add){ 0, key, n_old, n - n_old,
+						 xcalloc(n - n_old, sizeof(*ka->in)), arena_new(0) };
 		for (size_t i = n_old; ok && i < n; i++)
-			ok = new_input(mb, i, &in[i - n_old], pool, &tmp);
+			ok = new_input(mb, i, &ka->in[i - n_old], ka->pool, &tmp);
 	}
-	if (ok) {
-		key = rows_key(mb, opt, n);
-		ids_start(mb, key, n, &next);
-		t = thread_add(old, ib.buf + ids_at(n_old), ib.len - ids_at(n_old), in, n - n_old,
-			       opt, &next);
-	}
-	/* Kept later (mailbox_threads_flush), once the caller has drawn. */
-	if (t != NULL) {
-		if (mb->keep_ids == NULL)
-			mb->keep_ids = xcalloc(1, sizeof(*mb->keep_ids));
-		sbuf_release(mb->keep_ids);
-		*mb->keep_ids = next;
-		next = (struct sbuf)SBUF_INIT;
-		mb->keep_key = key;
+	if (ok)
+		c->t = thread_add(old, (const char *)data + ids_at(n_old), len - ids_at(n_old),
+				  ka->in, ka->k, c->opt);
+	/* The bytes to keep are made by mailbox_threads_flush. */
+	if (c->t != NULL) {
+		ka->key = rows_key(mb, c->opt, n);
+		mb->kept_add = ka;
+	} else if (ka != NULL) {
+		free(ka->in);
+		arena_free(&ka->pool);
+		free(ka);
 	}
 	thread_free(&old);
-	free(in);
-	arena_free(&pool);
-	sbuf_release(&ib);
 	sbuf_release(&tmp);
-	sbuf_release(&next);
-	return t;
+}
+
+static void on_threads(const void *data, size_t len, void *ctx)
+{
+	struct cached *c = ctx;
+	struct mailbox *mb = c->mb;
+	size_t n = mailbox_count(mb);
+	const char *err;
+
+	c->t = thread_load(data, len, n, rows_key(mb, c->opt, n));
+	/* Kept for fewer rows: those the rows that came since are added to
+	 * (the bytes read in place meanwhile). */
+	if (c->t == NULL && mb->drv->threadkey != NULL) {
+		c->threads = data;
+		c->threads_len = len;
+		(void)mb->drv->cache_view(mb, MAILBOX_THREAD_IDS_NAME, on_ids, c, &err);
+	}
 }
 
 struct thread *mailbox_threads_cached(struct mailbox *mb, const struct thread_options *opt)
 {
 	static const struct thread_options defaults = THREAD_OPTIONS_DEFAULT;
-	struct sbuf sb = SBUF_INIT;
-	struct thread *t = NULL;
+	struct cached c = { mb, opt != NULL ? opt : &defaults, NULL, 0, NULL };
 	const char *err;
 
-	if (mb->drv->cache_get == NULL)
+	if (mb->drv->cache_view == NULL)
 		return NULL;
-	if (opt == NULL)
-		opt = &defaults;
-	if (mb->drv->cache_get(mb, MAILBOX_THREADS_NAME, &sb, &err) > 0) {
-		t = thread_load(sb.buf, sb.len, mailbox_count(mb), rows_key(mb, opt, mailbox_count(mb)));
-		/* Kept for fewer rows: those the rows that came since are
-		 * added to (the bytes read once). */
-		if (t == NULL && mb->drv->threadkey != NULL)
-			t = threads_added(mb, opt, &sb);
-	}
-	sbuf_release(&sb);
-	return t;
+	/* Threads added before and not kept yet are not these rows'. */
+	mailbox_threads_drop(mb);
+	(void)mb->drv->cache_view(mb, MAILBOX_THREADS_NAME, on_threads, &c, &err);
+	return c.t;
+}
+
+/* The thread-ids bytes of the rows ka added to, made into those of all
+ * the rows (key ka->key) in the sbuf ctx (left empty when the kept ones
+ * are not those any more). */
+struct ids_next {
+	struct mailbox *mb;
+	const struct thread_options *opt;
+	const struct mailbox_kept_add *ka;
+	struct sbuf *next;
+};
+
+static void on_old_ids(const void *data, size_t len, void *ctx)
+{
+	struct ids_next *x = ctx;
+	const struct mailbox_kept_add *ka = x->ka;
+	struct ids_head h;
+
+	if (len < sizeof(h))
+		return;
+	memcpy(&h, data, sizeof(h));
+	if (h.key != ka->old_key || h.n != ka->n_old || len < ids_at(ka->n_old))
+		return;
+	ids_start(x->mb, ka->key, ka->n_old + ka->k, x->next);
+	if (thread_add_ids((const char *)data + ids_at(ka->n_old), len - ids_at(ka->n_old),
+			   ka->n_old, ka->in, ka->k, x->opt, x->next) < 0)
+		sbuf_reset(x->next);
 }
 
 void mailbox_threads_flush(struct mailbox *mb, const struct thread *t,
 			   const struct thread_options *opt)
 {
 	static const struct thread_options defaults = THREAD_OPTIONS_DEFAULT;
-	struct sbuf *ids = mb->keep_ids;
+	struct mailbox_kept_add *ka = mb->kept_add;
+	struct sbuf next = SBUF_INIT;
+	struct ids_next x = { mb, opt != NULL ? opt : &defaults, ka, &next };
+	const char *err;
 
-	if (ids == NULL || ids->len == 0)
+	if (ka == NULL)
 		return;
-	mb->keep_ids = NULL;
-	if (opt == NULL)
-		opt = &defaults;
-	/* The rows may have changed since (a sync): then t is not them. */
-	if (t != NULL && t->n == mailbox_count(mb) && rows_key(mb, opt, t->n) == mb->keep_key &&
-	    keep_threads(mb, t, mb->keep_key) == 0)
-		keep_ids(mb, ids);
-	sbuf_release(ids);
-	free(ids);
+	/* The rows may have changed since (a sync): then t is not them.
+	 * The bytes to keep are made before the threads are written over. */
+	if (t != NULL && t->n == mailbox_count(mb) && t->n == ka->n_old + ka->k &&
+	    rows_key(mb, x.opt, t->n) == ka->key &&
+	    mb->drv->cache_view(mb, MAILBOX_THREAD_IDS_NAME, on_old_ids, &x, &err) > 0 &&
+	    next.len > 0 && keep_threads(mb, t, ka->key) == 0)
+		keep_ids(mb, &next);
+	sbuf_release(&next);
+	mailbox_threads_drop(mb);
 }
 
 void mailbox_threads_keep(struct mailbox *mb, const struct thread *t, thread_input_fn *fn,
@@ -294,7 +369,7 @@ void mailbox_threads_keep(struct mailbox *mb, const struct thread *t, thread_inp
 	uint64_t key;
 
 	/* These threads replace any waiting to be kept. */
-	mailbox_threads_flush(mb, NULL, opt);
+	mailbox_threads_drop(mb);
 	if (mb->drv->cache_put == NULL || t->n != mailbox_count(mb))
 		return;
 	if (opt == NULL)

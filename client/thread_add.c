@@ -17,7 +17,9 @@
  *
  * The bytes: a header, every message's date, the id entries sorted by
  * hash, the subject entries sorted by hash.  64-bit hashes stand for the
- * ids (two ids of one folder sharing one is a 2^-40 chance). */
+ * ids (two ids of one folder sharing one is a 2^-40 chance).  They are
+ * read where they lie (a cache's map: aligned to 4 only), each entry
+ * copied out as it is looked at: an add reads a few of them, not all. */
 #include "client/thread_add.h"
 #include "client/thread-private.h"
 
@@ -169,16 +171,15 @@ static size_t sort_unique(void *v, size_t n, size_t size, int (*cmp)(const void 
 	return m;
 }
 
-static void put_bytes(struct sbuf *out, uint32_t opts, const int64_t *dates, size_t n,
-		      const struct id_ent *ids, size_t n_ids, const struct subj_ent *subj,
-		      size_t n_subj)
+/* The header and the dates; the n_ids id entries, then the n_subj
+ * subject entries, follow (the caller's). */
+static void put_head(struct sbuf *out, uint32_t opts, const int64_t *dates, size_t n,
+		     size_t n_ids, size_t n_subj)
 {
 	struct ids_head h = { IDS_MAGIC, IDS_VERSION, n, n_ids, n_subj, opts, 0 };
 
 	sbuf_add(out, &h, sizeof(h));
 	sbuf_add(out, dates, n * sizeof(*dates));
-	sbuf_add(out, ids, n_ids * sizeof(*ids));
-	sbuf_add(out, subj, n_subj * sizeof(*subj));
 }
 
 void thread_ids_make(const struct thread *t, thread_input_fn *fn, void *ctx,
@@ -226,7 +227,9 @@ void thread_ids_make(const struct thread *t, thread_input_fn *fn, void *ctx,
 	free(m.refs);
 	n_ids = sort_unique(ids, n_ids, sizeof(*ids), cmp_id);
 	n_subj = sort_unique(subj, n_subj, sizeof(*subj), cmp_subj);
-	put_bytes(out, opts_bits(opt), dates, n, ids, n_ids, subj, n_subj);
+	put_head(out, opts_bits(opt), dates, n, n_ids, n_subj);
+	sbuf_add(out, ids, n_ids * sizeof(*ids));
+	sbuf_add(out, subj, n_subj * sizeof(*subj));
 	free(dates);
 	free(ids);
 	free(subj);
@@ -235,41 +238,52 @@ void thread_ids_make(const struct thread *t, thread_input_fn *fn, void *ctx,
 /* ---- adding ---- */
 
 struct old {
-	const int64_t *dates;
-	const struct id_ent *ids;
-	const struct subj_ent *subj;
+	const char *dates;		/* n int64_t */
+	const char *ids;		/* n_ids struct id_ent */
+	const char *subj;		/* n_subj struct subj_ent */
 	size_t n, n_ids, n_subj;
 };
 
-/* The entry of hash h in v[0..n) (entries of size bytes, sorted by the
- * hash they start with), or NULL. */
-static const void *find_hash(const void *v, size_t n, size_t size, uint64_t h)
+/* The hash an entry starts with. */
+static uint64_t hash_at(const char *e)
+{
+	uint64_t h;
+
+	memcpy(&h, e, sizeof(h));
+	return h;
+}
+
+/* Whether hash h has an entry in v[0..n) (entries of size bytes, sorted
+ * by the hash they start with); the entry copied to *e_r (may be NULL). */
+static bool find_hash(const char *v, size_t n, size_t size, uint64_t h, void *e_r)
 {
 	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		const char *e = (const char *)v + mid * size;
-		uint64_t eh = *(const uint64_t *)e;
+		uint64_t eh = hash_at(v + mid * size);
 
-		if (eh == h)
-			return e;
+		if (eh == h) {
+			if (e_r != NULL)
+				memcpy(e_r, v + mid * size, size);
+			return true;
+		}
 		if (eh < h)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return NULL;
+	return false;
 }
 
-static const struct id_ent *find_id(const struct old *o, uint64_t h)
+static bool find_id(const struct old *o, uint64_t h, struct id_ent *e_r)
 {
-	return find_hash(o->ids, o->n_ids, sizeof(*o->ids), h);
+	return find_hash(o->ids, o->n_ids, sizeof(*e_r), h, e_r);
 }
 
-static const struct subj_ent *find_subj(const struct old *o, uint64_t h)
+static bool find_subj(const struct old *o, uint64_t h, struct subj_ent *s_r)
 {
-	return find_hash(o->subj, o->n_subj, sizeof(*o->subj), h);
+	return find_hash(o->subj, o->n_subj, sizeof(*s_r), h, s_r);
 }
 
 static bool in_list(const uint64_t *v, size_t n, uint64_t h)
@@ -295,14 +309,13 @@ static bool read_old(const void *data, size_t len, size_t n, uint32_t opts, stru
 	    len != sizeof(h) + h.n * sizeof(int64_t) + h.n_ids * sizeof(struct id_ent) +
 			   h.n_subj * sizeof(struct subj_ent))
 		return false;
-	/* The header keeps what follows 8-byte aligned for a blob that is. */
-	o->dates = (const int64_t *)(p + sizeof(h));
-	o->ids = (const struct id_ent *)(o->dates + h.n);
-	o->subj = (const struct subj_ent *)(o->ids + h.n_ids);
+	o->dates = p + sizeof(h);
+	o->ids = o->dates + h.n * sizeof(int64_t);
+	o->subj = o->ids + h.n_ids * sizeof(struct id_ent);
 	o->n = n;
 	o->n_ids = h.n_ids;
 	o->n_subj = h.n_subj;
-	return ((uintptr_t)data & 7) == 0;
+	return true;
 }
 
 /* What one new message is: its parent (-1: a top), flags, and the ids and
@@ -332,40 +345,42 @@ static void batch_add(struct batch *b, uint64_t h)
 static bool place(const struct old *o, struct batch *b, const struct thread_input *in,
 		  const struct msg_ids *m, const struct thread_options *opt, struct placed *pl)
 {
+	struct id_ent e;
+
 	*pl = (struct placed){ -1, 0, 0 };
-	if (m->own != 0 && (find_id(o, m->own) || in_list(b->seen, b->n_seen, m->own)))
+	if (m->own != 0 && (find_id(o, m->own, NULL) || in_list(b->seen, b->n_seen, m->own)))
 		return false;	/* a duplicate, or a parent someone named */
 	for (size_t r = 0; r < m->n; r++) {
-		const struct id_ent *e = find_id(o, m->refs[r]);
-
 		if (in_list(m->refs, r, m->refs[r]) || in_list(b->seen, b->n_seen, m->refs[r]))
 			return false;	/* a loop, or news naming news */
-		if (e != NULL && (e->idx < 0 || (e->free && r > 0)))
-			return false;	/* an old dummy, or a parent it would set */
+		/* An old dummy, a parent it would set, or bytes that name no
+		 * old message. */
+		if (find_id(o, m->refs[r], &e) &&
+		    (e.idx < 0 || (e.free && r > 0) || (size_t)e.idx >= o->n))
+			return false;
 	}
 	for (size_t r = m->n; r-- > 0;) {
-		const struct id_ent *e = find_id(o, m->refs[r]);
-
-		if (e != NULL) {
-			pl->parent = e->idx;
+		if (find_id(o, m->refs[r], &e)) {
+			pl->parent = e.idx;
 			break;
 		}
 	}
-	if (m->n > 0 && find_id(o, m->refs[m->n - 1]) == NULL)
+	if (m->n > 0 && !find_id(o, m->refs[m->n - 1], NULL))
 		pl->flags |= THREAD_MISSING_PARENT;
 	if (pl->parent < 0 && opt->subject_fallback) {
 		bool reply;
 		uint64_t h = subject_hash(in, opt, &reply);
-		const struct subj_ent *s = h ? find_subj(o, h) : NULL;
+		struct subj_ent s;
+		bool known = h != 0 && find_subj(o, h, &s);
 
 		if (h != 0 && in_list(b->subj, b->n_subj, h))
 			return false;
-		if (s != NULL && in->date < s->date)
+		if (known && (in->date < s.date || s.anchor < 0 || (size_t)s.anchor >= o->n))
 			return false;	/* it would lead the subject's thread */
-		if (s != NULL && m->n == 0 && (!opt->subject_needs_reply || reply)) {
-			pl->parent = s->anchor;
+		if (known && m->n == 0 && (!opt->subject_needs_reply || reply)) {
+			pl->parent = s.anchor;
 			pl->flags |= THREAD_BY_SUBJECT;
-		} else if (s == NULL && h != 0) {
+		} else if (!known && h != 0) {
 			pl->subj = h;
 		}
 		if (h != 0)
@@ -403,24 +418,20 @@ static void link_child(struct thread_node *nodes, const int64_t *dates, int32_t 
 	*at = x;
 }
 
-/* The sorted a[0..na) and the sorted b[0..nb) (no hash in both) merged
- * into a fresh array of na + nb entries of size bytes. */
-static void *merge(const void *a, size_t na, const void *b, size_t nb, size_t size)
+/* The sorted a[0..na) and the sorted b[0..nb) (no hash in both), entries
+ * of size bytes, merged onto the end of out. */
+static void merge_onto(struct sbuf *out, const char *a, size_t na, const void *b, size_t nb,
+		       size_t size)
 {
-	char *v = xmalloc((na + nb + 1) * size), *p = v;
 	const char *x = a, *y = b, *xe = x + na * size, *ye = y + nb * size;
 
+	sbuf_reserve(out, (na + nb) * size);
 	while (x < xe || y < ye) {
-		bool from_a = y == ye || (x < xe && *(const uint64_t *)x < *(const uint64_t *)y);
+		const char **from = y == ye || (x < xe && hash_at(x) < hash_at(y)) ? &x : &y;
 
-		memcpy(p, from_a ? x : y, size);
-		p += size;
-		if (from_a)
-			x += size;
-		else
-			y += size;
+		sbuf_add(out, *from, size);
+		*from += size;
 	}
-	return v;
 }
 
 /* The ids of the n + k: the old sorted entries merged with the new ones
@@ -428,8 +439,8 @@ static void *merge(const void *a, size_t na, const void *b, size_t nb, size_t si
 static void write_ids(struct sbuf *out, const struct old *o, uint32_t opts, const int64_t *dates,
 		      size_t n, const struct msg_ids *ms, const struct placed *pl, size_t k)
 {
-	struct id_ent *ids = NULL, *all;
-	struct subj_ent *subj = xcalloc(k + 1, sizeof(*subj)), *all_subj;
+	struct id_ent *ids = NULL;
+	struct subj_ent *subj = xcalloc(k + 1, sizeof(*subj));
 	size_t n_ids = 0, cap = 0, n_subj = 0;
 
 	for (size_t j = 0; j < k; j++) {
@@ -442,7 +453,7 @@ static void write_ids(struct sbuf *out, const struct old *o, uint32_t opts, cons
 		if (ms[j].own != 0)
 			ids[n_ids++] = (struct id_ent){ ms[j].own, x, ms[j].n == 0 };
 		for (size_t r = 0; r < ms[j].n; r++)
-			if (find_id(o, ms[j].refs[r]) == NULL)
+			if (!find_id(o, ms[j].refs[r], NULL))
 				ids[n_ids++] = (struct id_ent){ ms[j].refs[r], -1, 0 };
 		if (pl[j].subj != 0)
 			subj[n_subj++] = (struct subj_ent){ pl[j].subj, dates[x], x, 0 };
@@ -451,41 +462,88 @@ static void write_ids(struct sbuf *out, const struct old *o, uint32_t opts, cons
 	 * repeat among the new. */
 	n_ids = ids != NULL ? sort_unique(ids, n_ids, sizeof(*ids), cmp_id) : 0;
 	n_subj = sort_unique(subj, n_subj, sizeof(*subj), cmp_subj);
-	all = merge(o->ids, o->n_ids, ids, n_ids, sizeof(*ids));
-	all_subj = merge(o->subj, o->n_subj, subj, n_subj, sizeof(*subj));
-	put_bytes(out, opts, dates, n, all, o->n_ids + n_ids, all_subj, o->n_subj + n_subj);
+	put_head(out, opts, dates, n, o->n_ids + n_ids, o->n_subj + n_subj);
+	merge_onto(out, o->ids, o->n_ids, ids, n_ids, sizeof(*ids));
+	merge_onto(out, o->subj, o->n_subj, subj, n_subj, sizeof(*subj));
 	free(ids);
 	free(subj);
-	free(all);
-	free(all_subj);
+}
+
+/* The k new messages placed among the old (*ms_r, *pl_r: k entries each,
+ * freed by placed_free, also on failure): false when one could move an
+ * old message. */
+static bool place_all(const struct old *o, const struct thread_input *in_new, size_t k,
+		      const struct thread_options *opt, struct msg_ids **ms_r,
+		      struct placed **pl_r)
+{
+	struct batch b = { 0 };
+	bool ok = true;
+
+	*ms_r = xcalloc(k, sizeof(**ms_r));
+	*pl_r = xcalloc(k, sizeof(**pl_r));
+	b.subj = xcalloc(k, sizeof(*b.subj));
+	for (size_t j = 0; j < k && ok; j++) {
+		read_ids(&in_new[j], &(*ms_r)[j]);
+		ok = place(o, &b, &in_new[j], &(*ms_r)[j], opt, &(*pl_r)[j]);
+	}
+	free(b.seen);
+	free(b.subj);
+	return ok;
+}
+
+static void placed_free(struct msg_ids *ms, struct placed *pl, size_t k)
+{
+	for (size_t j = 0; j < k; j++)
+		free(ms[j].refs);
+	free(ms);
+	free(pl);
+}
+
+int thread_add_ids(const void *ids, size_t ids_len, size_t n, const struct thread_input *in_new,
+		   size_t k, const struct thread_options *opt, struct sbuf *out)
+{
+	static const struct thread_options defaults = THREAD_OPTIONS_DEFAULT;
+	struct old o;
+	struct msg_ids *ms;
+	struct placed *pl;
+	int r = -1;
+
+	if (opt == NULL)
+		opt = &defaults;
+	if (k == 0 || k > ADD_MAX || n + k >= (size_t)1 << 31 ||
+	    !read_old(ids, ids_len, n, opts_bits(opt), &o))
+		return -1;
+	if (place_all(&o, in_new, k, opt, &ms, &pl)) {
+		int64_t *dates = xcalloc(n + k, sizeof(*dates));
+
+		memcpy(dates, o.dates, n * sizeof(*dates));
+		for (size_t j = 0; j < k; j++)
+			dates[n + j] = in_new[j].date;
+		write_ids(out, &o, opts_bits(opt), dates, n + k, ms, pl, k);
+		free(dates);
+		r = 0;
+	}
+	placed_free(ms, pl, k);
+	return r;
 }
 
 struct thread *thread_add(const struct thread *t, const void *ids, size_t ids_len,
 			  const struct thread_input *in_new, size_t k,
-			  const struct thread_options *opt, struct sbuf *ids_out)
+			  const struct thread_options *opt)
 {
 	static const struct thread_options defaults = THREAD_OPTIONS_DEFAULT;
 	struct old o;
-	struct batch b = { 0 };
 	struct msg_ids *ms;
 	struct placed *pl;
 	struct thread *nt = NULL;
 	size_t n = t->n, total = t->n + k, nroots = 0;
-	bool ok = true;
 
 	if (opt == NULL)
 		opt = &defaults;
 	if (k == 0 || k > ADD_MAX || total >= (size_t)1 << 31 ||
 	    !read_old(ids, ids_len, n, opts_bits(opt), &o))
 		return NULL;
-	ms = xcalloc(k, sizeof(*ms));
-	pl = xcalloc(k, sizeof(*pl));
-	b.subj = xcalloc(k, sizeof(*b.subj));
-	for (size_t j = 0; j < k && ok; j++) {
-		read_ids(&in_new[j], &ms[j]);
-		ok = place(&o, &b, &in_new[j], &ms[j], opt, &pl[j]);
-	}
-	if (ok) {
+	if (place_all(&o, in_new, k, opt, &ms, &pl)) {
 		struct arena *arena = arena_new(0);
 		struct thread_node *nodes = arena_alloc(arena, total * sizeof(*nodes));
 		uint32_t *order = arena_alloc(arena, total * sizeof(*order));
@@ -545,16 +603,9 @@ struct thread *thread_add(const struct thread *t, const void *ids, size_t ids_le
 			tops[r] = roots[r].idx;
 		thread_lay_rows(nt, nodes, order, tops, nroots);
 		free(tops);
-		if (ids_out != NULL)
-			write_ids(ids_out, &o, opts_bits(opt), dates, total, ms, pl, k);
 		free(roots);
 		free(dates);
 	}
-	for (size_t j = 0; j < k; j++)
-		free(ms[j].refs);
-	free(ms);
-	free(pl);
-	free(b.seen);
-	free(b.subj);
+	placed_free(ms, pl, k);
 	return nt;
 }

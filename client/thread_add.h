@@ -26,13 +26,21 @@ struct sbuf;
 void thread_ids_make(const struct thread *t, thread_input_fn *fn, void *ctx,
 		     const struct thread_options *opt, struct sbuf *out);
 
-/* t (built from n messages, ids its thread_ids_make bytes) with
- * in_new[0..k) added as messages n..n+k-1: a new thread (thread_free)
- * equal to thread_build() of all n + k, or NULL when that cannot be
- * told without the old inputs (or ids do not fit t).  ids_out (may be
- * NULL) gets the bytes of the n + k.  Pure; O(n + k log n). */
+/* t (built from n messages, ids its thread_ids_make bytes, read in
+ * place: any alignment) with in_new[0..k) added as messages n..n+k-1: a
+ * new thread (thread_free) equal to thread_build() of all n + k, or NULL
+ * when that cannot be told without the old inputs (or ids do not fit t).
+ * Pure; O(n + k log n), reading only the few entries of ids it looks up
+ * besides the dates. */
 struct thread *thread_add(const struct thread *t, const void *ids, size_t ids_len,
 			  const struct thread_input *in_new, size_t k,
-			  const struct thread_options *opt, struct sbuf *ids_out);
+			  const struct thread_options *opt);
+/* Appends to out the bytes thread_ids_make would make for the n + k
+ * messages of a thread_add that answered a thread (the same ids of the
+ * n, in_new and opt), so the caller can keep them later than it draws.
+ * 0, or -1 (out unchanged) when thread_add would answer NULL.  Pure;
+ * O(n + k log n). */
+int thread_add_ids(const void *ids, size_t ids_len, size_t n, const struct thread_input *in_new,
+		   size_t k, const struct thread_options *opt, struct sbuf *out);
 
 #endif

@@ -123,6 +123,17 @@ static void logout(void *ctx)
 	log_info("imap: %s logged out (UNAUTHENTICATE)", ic->peer);
 }
 
+/* Told before the client sees the end of stream, so that its next
+ * connection, however quick, finds this one no longer counted against
+ * max_connections(_per_ip) while the teardown runs. */
+static void closing(void *ctx)
+{
+	struct daemon_imap_conn *ic = ctx;
+
+	if (ic->srv != NULL)
+		server_child_report(ic->srv, SERVER_CHILD_CLOSING);
+}
+
 static int start_tls(void *ctx, struct conn *conn)
 {
 	struct daemon_imap_conn *ic = ctx;
@@ -145,6 +156,7 @@ int daemon_imap_serve(struct daemon_imap_conn *ic, const struct sockaddr *peer)
 		.starttls = ic->cfg.tls != NULL && !ic->cfg.implicit_tls ? start_tls : NULL,
 		.plaintext_ok = plaintext_ok,
 		.logout = logout,
+		.closing = closing,
 		.ctx = ic,
 	};
 	struct store *store = NULL;
@@ -169,8 +181,6 @@ int daemon_imap_serve(struct daemon_imap_conn *ic, const struct sockaddr *peer)
 		return -1;
 	}
 	r = imapd_session_run(ic->conn, store, &ic->cfg.imapd, &auth, NULL);
-	if (ic->srv != NULL)
-		server_child_report(ic->srv, SERVER_CHILD_CLOSING);
 	auth_session_end(ic->passwd_path, ic->session_fd);
 	ic->session_fd = -1;
 	store_close(&store);

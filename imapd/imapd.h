@@ -49,6 +49,10 @@ struct imapd_auth {
 	/* The session left the authenticated state (UNAUTHENTICATE): the
 	 * login checked last is over.  NULL: nothing to do. */
 	void (*logout)(void *ctx);
+	/* The session is over and its end of stream about to reach the client,
+	 * before the teardown (folder, state): a client that reconnects at
+	 * once must not find this session still counted.  NULL: nothing. */
+	void (*closing)(void *ctx);
 	void *ctx;
 };
 

@@ -706,6 +706,8 @@ int imapd_mbox_copy(struct imapd_session *s, const uint32_t *uids, size_t n, con
 	*uidvalidity_r = store_folder_uidvalidity(dst);
 	r = n == 0 ? 0 : (move ? store_move_uids : store_copy_uids)(s->mbox->f, uids, n, dst,
 								   new_uids, &err);
+	if (r < 0)
+		log_warning("%s to %s: %s", move ? "MOVE" : "COPY", name, err);
 	store_folder_close(&dst);
 	s->mbox->dirty = true;
 	return r;

@@ -370,6 +370,8 @@ int imapd_session_run(struct conn *conn, struct store *store, const struct imapd
 	}
 	/* The client sees the end now, not after the folder and the store
 	 * are closed: mbsync, for one, waits for it after LOGOUT. */
+	if (auth != NULL && auth->closing != NULL)
+		auth->closing(auth->ctx);
 	conn_finish(conn);
 	crash_point("imapd:teardown");
 	imapd_mbox_close(s);

@@ -138,14 +138,16 @@ int hcache_walk_from(struct hcache *hc, const char *folder, uint32_t first_uid, 
 long hcache_count(struct hcache *hc, const char *folder, char **error_r);
 
 /* Bytes a client keeps with folder under name (a thread order), valid for
- * one UIDVALIDITY: hcache_blob_get answers 1 with the bytes appended to
- * *out only when they were put under the same uidvalidity, 0 when there
- * are none (or they belong to another, or the folder is not cached), -1
- * on error.  hcache_blob_put stores len bytes that fill writes in place
- * (the folder must be open): 0, or -1. */
-struct sbuf;
-int hcache_blob_get(struct hcache *hc, const char *folder, const char *name,
-		    uint32_t uidvalidity, struct sbuf *out, char **error_r);
+ * one UIDVALIDITY.  hcache_blob_view calls fn with them where they lie
+ * (data valid during the call alone, at any alignment; fn may make other
+ * cache calls, views among them) and answers 1, only when they were put
+ * under the same uidvalidity; 0 when there are none (or they belong to
+ * another, or the folder is not cached), fn not called; -1 on error.
+ * hcache_blob_put stores len bytes that fill writes in place (the folder
+ * must be open): 0, or -1. */
+int hcache_blob_view(struct hcache *hc, const char *folder, const char *name,
+		     uint32_t uidvalidity, void (*fn)(const void *data, size_t len, void *ctx),
+		     void *ctx, char **error_r);
 int hcache_blob_put(struct hcache *hc, const char *folder, const char *name,
 		    uint32_t uidvalidity, size_t len,
 		    void (*fill)(void *dst, size_t len, void *ctx), void *ctx, char **error_r);

@@ -24,8 +24,9 @@ static int blob_key(struct hcache *hc, uint32_t id, const char *name, struct sbu
 	return 0;
 }
 
-int hcache_blob_get(struct hcache *hc, const char *folder, const char *name,
-		    uint32_t uidvalidity, struct sbuf *out, char **error_r)
+int hcache_blob_view(struct hcache *hc, const char *folder, const char *name,
+		     uint32_t uidvalidity, void (*fn)(const void *data, size_t len, void *ctx),
+		     void *ctx, char **error_r)
 {
 	struct sbuf key = SBUF_INIT;
 	struct folder_rec rec;
@@ -57,9 +58,9 @@ int hcache_blob_get(struct hcache *hc, const char *folder, const char *name,
 		if (validity != uidvalidity) {
 			r = 0;
 		} else {
-			sbuf_add(out, (const char *)v.mv_data + sizeof(validity),
-				 v.mv_size - sizeof(validity));
-			/* Megabytes (a thread order): copied, not kept mapped. */
+			fn((const char *)v.mv_data + sizeof(validity), v.mv_size - sizeof(validity),
+			   ctx);
+			/* Megabytes (a thread order): not kept mapped. */
 			map_drop(v.mv_data, v.mv_size);
 		}
 	}

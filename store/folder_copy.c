@@ -180,7 +180,6 @@ static int copy_maildir(struct store_folder *src, const struct copy_src *cs, siz
 	struct state_txn *txn = NULL;
 	char extra[MAILDIR_EXTRA_SIZE], point[64];
 	char **locs = xcalloc(n ? n : 1, sizeof(*locs));
-	size_t made = 0;
 	bool keep_stamps = false;
 	const char *err;
 	int ret = -1;
@@ -197,12 +196,18 @@ static int copy_maildir(struct store_folder *src, const struct copy_src *cs, siz
 		char *loc = NULL, *key;
 
 		store_location_flags(rec->location, extra);
+		new_uids[cs[i].at] = 0;
 		if (maildir_copy(src->path, rec->location, dst->path,
 				 rec->flags & ~(uint32_t)STORE_RECENT, extra, &loc, &err) < 0) {
+			/* Expunged by another session or program since the
+			 * record was read: skipped (UID 0), as a move does;
+			 * COPY then answers NO [EXPUNGEISSUED], not SERVERBUG. */
+			if (errno == ENOENT)
+				continue;
 			store_fail_errno(dst->store, error_r, "%s", err);
 			goto undo;
 		}
-		locs[made++] = loc;
+		locs[i] = loc;
 		snprintf(point, sizeof(point), "%s:after-copy", prefix);
 		crash_point(point);
 		key = store_location_key(loc);
@@ -228,23 +233,24 @@ static int copy_maildir(struct store_folder *src, const struct copy_src *cs, siz
 	}
 	snprintf(point, sizeof(point), "%s:after-dst-commit", prefix);
 	crash_point(point);
-	for (size_t i = 0; i < made; i++)
-		store_index_add(dst, locs[i], store_location_flags(locs[i], NULL),
-				cs[i].rec.keywords);
+	for (size_t i = 0; i < n; i++)
+		if (locs[i] != NULL)
+			store_index_add(dst, locs[i], store_location_flags(locs[i], NULL),
+					cs[i].rec.keywords);
 	ret = 0;
 	goto out;
 undo:
-	for (size_t i = 0; i < made; i++) {
+	for (size_t i = 0; i < n; i++) {
 		const char *e2;
 
-		if (maildir_remove(dst->path, locs[i], &e2) < 0)
+		if (locs[i] != NULL && maildir_remove(dst->path, locs[i], &e2) < 0)
 			log_warning("%s", e2);
 	}
 	for (size_t i = 0; i < n; i++)
 		new_uids[cs[i].at] = 0;
 out:
 	state_abort(&txn);
-	for (size_t i = 0; i < made; i++)
+	for (size_t i = 0; i < n; i++)
 		free(locs[i]);
 	free(locs);
 	return ret;
@@ -476,6 +482,11 @@ static int copy_set(struct store_folder *src, const uint32_t *uids, size_t n,
 	else
 		ret = copy_append(src, cs, m, dst, move, new_uids, error_r);
 	store_index_commit(dst->store);
+	/* A file gone meanwhile was skipped; the one-UID forms say so. */
+	for (size_t i = 0; ret == 0 && strict && i < m; i++)
+		if (new_uids[cs[i].at] == 0)
+			ret = store_fail_code(src->store, STORE_ERR_NO_MESSAGE, error_r,
+					      "%s: UID %u: the file is gone", src->path, cs[i].rec.uid);
 	if (ret < 0 || !move)
 		goto out;
 	/* The copies are safe in dst; now the sources go, in one transaction.

@@ -486,7 +486,9 @@ int store_claim_recent(struct store_folder *f, const uint32_t *uids, size_t n,
  * file system, maildir <-> mbox) are a copy then an expunge in src: a
  * crash or a failure in between leaves the messages in both folders,
  * never in neither.  new_uids_r[i] (an array of n the caller owns) gets
- * the UID in dst of uids[i], or 0 when it was skipped, for COPYUID.
+ * the UID in dst of uids[i], or 0 when it was skipped (an unknown UID, or
+ * a message whose file another session or program removed meanwhile),
+ * for COPYUID.
  * Between kinds each message is an append in dst.  A failure half-way in
  * a copy commits nothing in dst (the files made are removed).  Blocks on
  * both folders' writer locks (taken in a fixed order: no deadlock). */

@@ -65,4 +65,35 @@ kill -CONT "$ipid"
 wait "$ipid"
 ok $? "resumed, loft imapd exits with status 0"
 
+# A session over, its teardown still ahead, is no longer counted against
+# max_connections_per_ip: with 2 allowed, sessions one after the other each
+# stopped at imapd:teardown all get in (before, the third got "* BYE Too
+# many connections": the stopped ones still counted).
+kill "$DPID"; wait "$DPID" 2>/dev/null
+make_mailrc "set imap_listen=127.0.0.1:$PORT smtp_listen= queue_interval=1h log_level=info" \
+	"set max_connections_per_ip=2"
+LOFT_CRASH_PAUSE=imapd:teardown start_daemon "$T_DIR/daemon2.log"
+ok $? "loft daemon starts with max_connections_per_ip=2" ||
+	{ diag "$(cat "$T_DIR/daemon2.log")"; done_testing; exit; }
+out=$(timeout 60 python3 - "$PORT" "$PW" <<'PY'
+import imaplib, sys
+for i in range(4):
+    try:
+        M = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]), timeout=10)
+        M.login("phone", sys.argv[2])
+        M.select("INBOX")
+        M.logout()
+        print("in")
+    except Exception as e:
+        print("refused: %s" % e)
+PY
+)
+is "$(echo $out)" "in in in in" "four sessions in a row, each left stopped in its teardown, all get in" ||
+	diag "$(grep -i refused "$T_DIR/daemon2.log")"
+kids=$(pgrep -P "$DPID")
+is "$(echo "$kids" | grep -c .)" 4 "the four are still there, stopped before their teardown"
+for k in $kids; do kill -CONT "$k"; done
+for _ in $(seq 100); do [ -z "$(pgrep -P "$DPID")" ] && break; sleep 0.05; done
+is "$(pgrep -P "$DPID" | grep -c .)" 0 "resumed, they finish and exit"
+
 done_testing

@@ -66,6 +66,13 @@ sys.exit(0 if re.search(sys.argv[2], sys.argv[1], re.M) else 1)' "$got" "$re"; m
 		ok 1 "$@"; diag "got:  '$got'" "want match: /$re/"; return 1; fi
 }
 
+# unlike GOT REGEX NAME: passes when no line of GOT matches (grep -E).
+unlike() {
+	local got=$1 re=$2; shift 2
+	if ! printf '%s' "$got" | grep -Eq -- "$re"; then ok 0 "$@"; else
+		ok 1 "$@"; diag "got:  '$got'" "want no match: /$re/"; return 1; fi
+}
+
 skip() {	# skip REASON: a TAP skip that prove counts as passed
 	T_NUM=$((T_NUM + 1)); echo "ok $T_NUM # skip $*"
 }

@@ -35,7 +35,8 @@ PROVE_JOBS ?= 3
 SLOW_TESTS := ui_imap_reopen_dovecot ui_imap_reopen sync_daemon_oauth ui_search_stream \
 	sieve sync_index_queue sync_kill sync_pull_gaps imap_crash deliver_newscan store \
 	sync_mirror index imap_daemon sync_daemon sync_pull_crash sync_status ui_progress \
-	daemon_limits bounds sync_daemon_poll relay daemon ui_imap_gaps_dovecot ui_imap_gaps
+	daemon_limits bounds sync_daemon_poll relay daemon ui_imap_gaps_dovecot ui_imap_gaps \
+	imap_stress
 TEST_SCRIPTS := $(filter $(wildcard tests/*.t),$(patsubst %,tests/%.t,$(SLOW_TESTS))) \
 	$(filter-out $(patsubst %,tests/%.t,$(SLOW_TESTS)),$(sort $(wildcard tests/*.t)))
 

@@ -21,7 +21,6 @@ is "$RC" 0 "a sync after notmuch tag exits 0" || diag "$ERR"
 like "$(kw tk.1@example.org)" 'fromnotmuch' "a tag set by notmuch tag is a keyword on the provider"
 like "$(kw tk.1@example.org)" 'Work' "with its case"
 like "$(lkw tk.1@example.org)" 'fromnotmuch' "and on loft's IMAP server"
-unlike() { [[ "$1" != *"$2"* ]]; ok $? "$3"; }
 unlike "$(kw tk.1@example.org)" 'two' "a tag with a space is not sent (not an IMAP atom)"
 like "$(tags tk.1@example.org)" 'two words' "and stays in notmuch"
 unlike "$(kw tk.1@example.org)" 'inbox' "inbox (a new.tags tag) is not a keyword"

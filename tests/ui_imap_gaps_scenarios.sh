@@ -33,13 +33,6 @@ mkmsg() {
 		"$2" "$2" "$1" "$3" "${1// /.}" "$1"
 }
 
-# unlike GOT REGEX NAME: passes when no line of GOT matches.
-unlike() {
-	local got=$1 re=$2; shift 2
-	if ! printf '%s' "$got" | grep -Eq -- "$re"; then ok 0 "$@"; else
-		ok 1 "$@"; diag "got:  '$got'" "want no match: /$re/"; return 1; fi
-}
-
 imap_server_start "${IMAP_KIND:?}"
 ok $? "$IMAP_KIND serves IMAP on 127.0.0.1:$IMAP_PORT" || { done_testing; exit; }
 mkmsg "Alpha report" alice 1 | imap_server_deliver INBOX

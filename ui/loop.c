@@ -8,19 +8,12 @@
 #include "ui/ui-private.h"
 
 #include "client/mailbox.h"
-#include "lib/clock.h"
 
 #include <errno.h>
 #include "ui/curses_lazy.h"
 #include <poll.h>
 #include <signal.h>
 #include <unistd.h>
-
-/* Refreshes after the mailbox's notify fd are at least this far apart,
- * so a burst of changes (a connection's state, then its rows) settles
- * into few refreshes; the first after a quiet spell is at once (a fixed
- * wait before each cost every reopen that much). */
-#define NOTIFY_SETTLE_MS 30
 
 static void read_notify(int fd)
 {
@@ -113,20 +106,16 @@ struct ui_event ui_getkey(struct ui *ui)
 			continue;
 		}
 		if (pfd[1].fd >= 0 && (pfd[1].revents & POLLIN)) {
-			static int64_t last_ms = -NOTIFY_SETTLE_MS;
-			int64_t since = clock_monotonic_ms() - last_ms;
-
+			/* At once, with no wait for more: a burst of news
+			 * (a connection's state, then its rows) comes while
+			 * a refresh runs and is taken by the next one (a wait
+			 * of 30 ms here was on the path of every reopen with
+			 * new mail). */
 			read_notify(notify_fd);
-			if (since >= 0 && since < NOTIFY_SETTLE_MS) {
-				usleep((useconds_t)(NOTIFY_SETTLE_MS - since) * 1000);
-				read_notify(notify_fd);
-			}
 			/* A remote mailbox's connection state, said over the
 			 * rows' "N new messages" (it says more). */
 			const char *status = mailbox_status(ui->mb.box);
 			bool changed = ui_mailbox_refresh(ui);
-
-			last_ms = clock_monotonic_ms();
 
 			if (status != NULL)
 				ui_message(ui, false, "%s", status);

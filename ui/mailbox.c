@@ -694,6 +694,14 @@ static void remap_rows(struct ui *ui, const struct store_changes *ch, size_t old
 	struct envelope **env;
 	uint8_t *tagged, *del, *coll;
 
+	if (ch->n_expunged == 0 && kept + ch->n_new == mb->n) {
+		/* Nothing went: every row keeps its index, the new ones follow
+		 * (a reopen with new mail copies no 100,000-row array). */
+		ui_rows_grow(mb, mb->n);
+		thread_free(&mb->thr);
+		mb->norder = 0;
+		return;
+	}
 	if (ch->n_expunged > old_n || kept + ch->n_new != mb->n) {
 		/* Lists that do not add up (never expected): start afresh. */
 		size_t n = mb->n;

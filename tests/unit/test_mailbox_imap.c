@@ -446,7 +446,8 @@ static void input_copy(struct mailbox *m, size_t i, struct thread_input *in, str
 
 /* Threads kept with their inputs get a message that arrived since added
  * on the next ask (client/thread_add.h: only the new row's thread key is
- * read), equal to threading every row, and kept so again. */
+ * read), equal to threading every row, and kept so again, with what the
+ * next addition needs. */
 static void test_threads_added(void **unused)
 {
 	struct thread_input in[16];
@@ -484,6 +485,26 @@ static void test_threads_added(void **unused)
 	assert_memory_equal(t->order, all->order, (n + 1) * sizeof(*t->order));
 	thread_free(&t);
 	thread_free(&all);
+	/* The thread-ids the flush made (after the draw, from the kept ones
+	 * and the new row) serve the next addition. */
+	deliver("eta");
+	wait_rows(mb, n + 2, NULL, 5000);
+	t = mailbox_threads_cached(mb, NULL);
+	assert_non_null(t);
+	for (size_t i = 0; i <= n + 1; i++)
+		input_copy(mb, i, &in[i], pool, &tmp);
+	all = thread_build(in, n + 2, NULL);
+	assert_int_equal(t->n, n + 2);
+	assert_memory_equal(t->order, all->order, (n + 2) * sizeof(*t->order));
+	assert_memory_equal(t->nodes, all->nodes, (n + 2) * sizeof(*t->nodes));
+	thread_free(&t);
+	thread_free(&all);
+	/* The tests after this one count zeta's rows, not eta's. */
+	uint32_t last = (uint32_t)(n + 1);
+	const char *err = NULL;
+
+	assert_int_equal(mailbox_expunge(mb, &last, 1, &err), 0);
+	wait_rows(mb, n + 1, NULL, 5000);
 	arena_free(&pool);
 	sbuf_release(&tmp);
 }

@@ -262,6 +262,36 @@ static void fill_bytes(void *dst, size_t len, void *ctx)
 
 /* Kept bytes come back as put, for the UIDVALIDITY they were put under
  * only; their messages and another folder's bytes are apart. */
+static void blob_copy(const void *data, size_t len, void *ctx)
+{
+	sbuf_add(ctx, data, len);
+}
+
+/* hcache_blob_view's bytes appended to out. */
+static int blob_get(struct hcache *hc, const char *folder, const char *name, uint32_t validity,
+		    struct sbuf *out, char **error_r)
+{
+	return hcache_blob_view(hc, folder, name, validity, blob_copy, out, error_r);
+}
+
+struct nested {
+	struct hcache *hc;
+	struct sbuf inner;
+	int r;
+};
+
+/* A view taken while another is open (mailbox_threads reads two). */
+static void view_inner(const void *data, size_t len, void *ctx)
+{
+	struct nested *x = ctx;
+	char *err = NULL;
+
+	(void)data;
+	(void)len;
+	x->r = blob_get(x->hc, "Other", "threads", 5, &x->inner, &err);
+	free(err);
+}
+
 static void test_blob(void **state)
 {
 	struct hcache *hc = open_cache();
@@ -273,7 +303,7 @@ static void test_blob(void **state)
 	for (size_t i = 0; i < sizeof(big); i++)
 		big[i] = (char)(i * 7);
 	/* Not cached yet: nothing, and nowhere to put. */
-	assert_int_equal(hcache_blob_get(hc, "INBOX", "threads", 5, &sb, &err), 0);
+	assert_int_equal(blob_get(hc, "INBOX", "threads", 5, &sb, &err), 0);
 	assert_int_equal(hcache_blob_put(hc, "INBOX", "threads", 5, 3, fill_bytes, "abc", &err),
 			 -1);
 	free(err);
@@ -287,25 +317,32 @@ static void test_blob(void **state)
 			 0);
 	/* A message walk does not see them. */
 	assert_int_equal(hcache_count(hc, "INBOX", &err), 1);
-	assert_int_equal(hcache_blob_get(hc, "INBOX", "threads", 5, &sb, &err), 1);
+	assert_int_equal(blob_get(hc, "INBOX", "threads", 5, &sb, &err), 1);
 	assert_int_equal(sb.len, sizeof(big));
 	assert_memory_equal(sb.buf, big, sizeof(big));
 	sbuf_reset(&sb);
-	assert_int_equal(hcache_blob_get(hc, "Other", "threads", 5, &sb, &err), 1);
+	assert_int_equal(blob_get(hc, "Other", "threads", 5, &sb, &err), 1);
 	assert_int_equal(sb.len, 3);
 	assert_memory_equal(sb.buf, "xyz", 3);
 	sbuf_reset(&sb);
-	assert_int_equal(hcache_blob_get(hc, "INBOX", "other name", 5, &sb, &err), 0);
+	struct nested x = { hc, SBUF_INIT, -1 };
+
+	assert_int_equal(hcache_blob_view(hc, "INBOX", "threads", 5, view_inner, &x, &err), 1);
+	assert_int_equal(x.r, 1);
+	assert_int_equal(x.inner.len, 3);
+	assert_memory_equal(x.inner.buf, "xyz", 3);
+	sbuf_release(&x.inner);
+	assert_int_equal(blob_get(hc, "INBOX", "other name", 5, &sb, &err), 0);
 	/* Asked under another UIDVALIDITY, or after the folder changed
 	 * UIDVALIDITY: none. */
-	assert_int_equal(hcache_blob_get(hc, "INBOX", "threads", 6, &sb, &err), 0);
+	assert_int_equal(blob_get(hc, "INBOX", "threads", 6, &sb, &err), 0);
 	assert_int_equal(hcache_folder_open(hc, "INBOX", 6, &dropped, &err), 0);
-	assert_int_equal(hcache_blob_get(hc, "INBOX", "threads", 6, &sb, &err), 0);
-	assert_int_equal(hcache_blob_get(hc, "INBOX", "threads", 5, &sb, &err), 0);
+	assert_int_equal(blob_get(hc, "INBOX", "threads", 6, &sb, &err), 0);
+	assert_int_equal(blob_get(hc, "INBOX", "threads", 5, &sb, &err), 0);
 	assert_int_equal(sb.len, 0);
 	/* Replaced under the new one. */
 	assert_int_equal(hcache_blob_put(hc, "INBOX", "threads", 6, 2, fill_bytes, "hi", &err), 0);
-	assert_int_equal(hcache_blob_get(hc, "INBOX", "threads", 6, &sb, &err), 1);
+	assert_int_equal(blob_get(hc, "INBOX", "threads", 6, &sb, &err), 1);
 	assert_int_equal(sb.len, 2);
 	sbuf_release(&sb);
 	hcache_close(&hc);

@@ -251,6 +251,38 @@ static void test_copy_move_uids(void **unused)
 	store_close(&store);
 }
 
+/* A message expunged by another session between the records being read
+ * and its file being linked: the copy skips it (UID 0) and copies the
+ * rest, as a move does, so COPY can answer NO [EXPUNGEISSUED]; it failed
+ * whole before, and IMAP answered NO [SERVERBUG] (tests/imap_stress.t). */
+static void test_copy_file_gone(void **unused)
+{
+	struct store *store = open_store("copygone");
+	struct store_folder *in = open_folder(store, "INBOX"), *tr = open_folder(store, "Trash");
+	uint32_t got[3];
+	char path[1024];
+	const char *err = NULL;
+
+	fill(in, 3);
+	sync_ok(in, NULL);
+	snprintf(path, sizeof(path), "%s/%s", store_folder_path(in), store_folder_find(in, 2)->location);
+	assert_int_equal(unlink(path), 0);
+	memset(got, 0xff, sizeof(got));
+	if (store_copy_uids(in, (uint32_t[]){ 1, 2, 3 }, 3, tr, got, &err) < 0)
+		fail_msg("store_copy_uids: %s", err);
+	assert_int_equal(got[0], 1);
+	assert_int_equal(got[1], 0);
+	assert_int_equal(got[2], 2);
+	sync_ok(tr, NULL);
+	assert_int_equal(store_folder_count(tr), 2);
+	/* The one-UID form still fails on it. */
+	assert_int_equal(store_copy(in, 2, tr, &got[0], &err), -1);
+	assert_int_equal(store_error_code(store), STORE_ERR_NO_MESSAGE);
+	store_folder_close(&in);
+	store_folder_close(&tr);
+	store_close(&store);
+}
+
 /* ---- sync change lists ---- */
 
 static void test_sync_changes(void **unused)
@@ -382,6 +414,7 @@ int main(void)
 		cmocka_unit_test(test_error_codes),
 		cmocka_unit_test(test_set_flags_uids),
 		cmocka_unit_test(test_copy_move_uids),
+		cmocka_unit_test(test_copy_file_gone),
 		cmocka_unit_test(test_sync_changes),
 		cmocka_unit_test(test_read_range),
 	};

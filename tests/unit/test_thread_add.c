@@ -2,8 +2,11 @@
  * thread_build gives for all of them (every node field, the order, the
  * roots), over random folders with replies, missing parents, duplicates,
  * loops, subjects and ties, with each option set; it refuses (NULL) what
- * it cannot tell, and the ids it writes serve the next addition.  The
- * usual cases (a reply to a present message, a new thread) are taken. */
+ * it cannot tell, and the ids thread_add_ids writes serve the next
+ * addition.  The bytes are read where they lie, at any alignment (a
+ * cache's map gives 4), and bytes naming messages that are not there are
+ * refused.  The usual cases (a reply to a present message, a new thread)
+ * are taken. */
 #include "client/thread_add.h"
 
 #include "lib/sbuf.h"
@@ -95,22 +98,31 @@ static void random_msg(unsigned *seed, size_t i, struct rmsg *m, struct thread_i
 }
 
 /* n old and k new messages with opt: thread_add agrees with thread_build
- * or refuses; returns whether it added. */
-static bool one(unsigned seed, size_t n, size_t k, const struct thread_options *opt)
+ * or refuses, and so does thread_add_ids; the bytes are read at offset
+ * (0 or 4: a cache's alignment) from an 8-aligned start.  Returns whether
+ * it added. */
+static bool one(unsigned seed, size_t n, size_t k, const struct thread_options *opt,
+		size_t offset)
 {
 	struct rmsg *m = xcalloc(n + k, sizeof(*m));
 	struct thread_input *in = xcalloc(n + k, sizeof(*in));
 	struct sbuf ids = SBUF_INIT, ids2 = SBUF_INIT;
 	struct thread *old, *all, *added;
+	char *at;
 	bool took;
 
 	for (size_t i = 0; i < n + k; i++)
 		random_msg(&seed, i, &m[i], &in[i]);
 	old = thread_build(in, n, opt);
 	all = thread_build(in, n + k, opt);
+	while (ids.len < offset)
+		sbuf_addch(&ids, '\0');
 	thread_ids_make(old, from_array, in, opt, &ids);
-	added = thread_add(old, ids.buf, ids.len, in + n, k, opt, &ids2);
+	at = ids.buf + offset;
+	added = thread_add(old, at, ids.len - offset, in + n, k, opt);
 	took = added != NULL;
+	assert_int_equal(thread_add_ids(at, ids.len - offset, n, in + n, k, opt, &ids2),
+			 took ? 0 : -1);
 	if (took) {
 		same(added, all);
 		/* The ids written are those of the n + k. */
@@ -120,6 +132,8 @@ static bool one(unsigned seed, size_t n, size_t k, const struct thread_options *
 		assert_int_equal(ids2.len, want.len);
 		assert_memory_equal(ids2.buf, want.buf, want.len);
 		sbuf_release(&want);
+	} else {
+		assert_int_equal(ids2.len, 0);
 	}
 	thread_free(&old);
 	thread_free(&all);
@@ -147,7 +161,7 @@ static void test_random(void **state)
 		size_t n = 1 + seed % 97, k = 1 + seed % 3;
 
 		tried++;
-		added += one(seed, n, k, opt);
+		added += one(seed, n, k, opt, seed % 2 ? 4 : 0);
 	}
 	print_message("added %zu of %zu\n", added, tried);
 	assert_true(added * 4 > tried);	/* most single replies go in */
@@ -171,15 +185,17 @@ static void test_usual(void **state)
 
 	(void)state;
 	thread_ids_make(old, from_array, (void *)in, NULL, &ids);
-	t = thread_add(old, ids.buf, ids.len, in + 3, 3, NULL, &next);
+	t = thread_add(old, ids.buf, ids.len, in + 3, 3, NULL);
 	assert_non_null(t);
 	same(t, all);
 	assert_int_equal(t->nodes[3].parent, 1);
 	assert_int_equal(t->nodes[5].parent, 2);
 	assert_true(t->nodes[5].flags & THREAD_MISSING_PARENT);
 	/* Bytes that do not fit: refused. */
-	assert_null(thread_add(old, ids.buf, ids.len - 1, in + 3, 3, NULL, NULL));
-	assert_null(thread_add(all, ids.buf, ids.len, in + 3, 3, NULL, NULL));
+	assert_null(thread_add(old, ids.buf, ids.len - 1, in + 3, 3, NULL));
+	assert_null(thread_add(all, ids.buf, ids.len, in + 3, 3, NULL));
+	assert_int_equal(thread_add_ids(ids.buf, ids.len - 1, 3, in + 3, 3, NULL, &next), -1);
+	assert_int_equal(next.len, 0);
 	thread_free(&t);
 	/* A message whose id an old one names as its parent: refused. */
 	const struct thread_input late[] = {
@@ -190,7 +206,7 @@ static void test_usual(void **state)
 
 	sbuf_reset(&ids);
 	thread_ids_make(one_old, from_array, (void *)late, NULL, &ids);
-	assert_null(thread_add(one_old, ids.buf, ids.len, late + 1, 1, NULL, NULL));
+	assert_null(thread_add(one_old, ids.buf, ids.len, late + 1, 1, NULL));
 	thread_free(&one_old);
 	thread_free(&old);
 	thread_free(&all);
@@ -198,11 +214,48 @@ static void test_usual(void **state)
 	sbuf_release(&next);
 }
 
+/* Bytes whose entries name a message past the old ones (garbled, or of
+ * another folder with the same count) are refused, not followed. */
+static void test_garbled(void **state)
+{
+	const struct thread_input in[] = {
+		{ "<a@x>", NULL, NULL, "a", 10 },
+		{ "<b@x>", NULL, NULL, "b", 20 },
+		{ "<c@x>", NULL, "<a@x>", "Re: a", 30 },	/* the new one */
+	};
+	struct thread *old = thread_build(in, 2, NULL), *t;
+	struct sbuf ids = SBUF_INIT, out = SBUF_INIT;
+	/* The layout of thread_add.c's bytes: a 40-byte head, the dates,
+	 * then 16-byte id entries {hash, idx, free}. */
+	const size_t head = 40, entries = head + 2 * sizeof(int64_t);
+	size_t n_ids;
+
+	(void)state;
+	thread_ids_make(old, from_array, (void *)in, NULL, &ids);
+	n_ids = (ids.len - entries) / 16;
+	t = thread_add(old, ids.buf, ids.len, in + 2, 1, NULL);
+	assert_non_null(t);
+	assert_int_equal(t->nodes[2].parent, 0);
+	thread_free(&t);
+	/* Every id entry now names message 7 of 2. */
+	for (size_t e = 0; e < n_ids; e++) {
+		int32_t idx = 7;
+
+		memcpy(ids.buf + entries + e * 16 + 8, &idx, sizeof(idx));
+	}
+	assert_null(thread_add(old, ids.buf, ids.len, in + 2, 1, NULL));
+	assert_int_equal(thread_add_ids(ids.buf, ids.len, 2, in + 2, 1, NULL, &out), -1);
+	thread_free(&old);
+	sbuf_release(&ids);
+	sbuf_release(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_usual),
+		cmocka_unit_test(test_garbled),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
