@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
 """APPEND throughput for bench/imap_append.sh, the same client for loft and Dovecot.
 
-  imap_append.py HOST PORT USER PASS FOLDER COUNT multi|single
+  imap_append.py HOST PORT USER PASS FOLDER COUNT multi|single|pipe
 
 Over one connection (a raw socket, LITERAL+ literals, as both servers offer):
   multi   COUNT messages in one MULTIAPPEND (RFC 3502), timed from the
           command's first byte to its tagged OK;
   single  COUNT APPENDs, one after the other, each waiting for its OK,
-          timed from the first command to the last OK.
+          timed from the first command to the last OK;
+  pipe    COUNT APPENDs all sent at once (from a thread, mbsync's way),
+          the answers read as they come, timed from the first byte to
+          the last OK.
 Prints the seconds; exits 1 when an answer is not OK or the folder does not
 hold COUNT more messages afterwards.
 """
-import os, socket, sys, time
+import os, socket, sys, threading, time
 
 
 def msg(i, tag):
@@ -76,6 +79,20 @@ def main(host, port, user, pw, folder, n, mode):
         t1 = time.monotonic()
         if not line.split(b" ", 2)[1] == b"OK":
             raise RuntimeError("MULTIAPPEND: %r" % line)
+    elif mode == "pipe":
+        tags = [b"b%d" % (c.n + 1 + i) for i in range(n)]
+        c.n += n
+        data = b"".join(b"%s APPEND %s {%d+}\r\n%s\r\n" % (t, folder, len(m), m)
+                        for t, m in ((tags[i], msg(i, tag)) for i in range(n)))
+        t0 = time.monotonic()
+        w = threading.Thread(target=c.s.sendall, args=(data,))
+        w.start()
+        for t in tags:
+            line, _ = c.done(t)
+            if not line.split(b" ", 2)[1] == b"OK":
+                raise RuntimeError("pipelined APPEND: %r" % line)
+        t1 = time.monotonic()
+        w.join()
     else:
         t0 = time.monotonic()
         for i in range(n):

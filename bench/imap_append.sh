@@ -3,13 +3,16 @@
 # Dovecot (bench/lib.sh: maildir, ssl = no, 127.0.0.1, the same yescrypt
 # login), the same client (bench/imap_append.py, a raw socket with LITERAL+):
 # BENCH_APPEND_COUNT messages (default 1000, ~250 bytes each) in one
-# MULTIAPPEND (RFC 3502), and as many single APPENDs one after the other,
-# into INBOX.  Both servers run at once and are measured in turn, round
+# MULTIAPPEND (RFC 3502), as many single APPENDs one after the other, and
+# as many pipelined (all sent before reading an answer, as mbsync and
+# offlineimap push), into INBOX.  Both servers run at once and are measured in turn, round
 # after round (BENCH_APPEND_ROUNDS, default 3): on a shared machine the
 # disk's speed changes within a minute.  Prints each round, then the
 # medians:
 #   bench: imap_multiappend_1000 S s vs dovecot S s ratio R
 #   bench: imap_append_1000 S s vs dovecot S s ratio R
+#   bench: imap_append_pipelined_1000 S s vs dovecot S s ratio R
+# (BENCH_APPEND_MODES: the modes to run, default "multi single pipe")
 # and the load average beside them.
 set -u
 : "${TOP:=$(cd "$(dirname "$0")/.." && pwd)}"
@@ -43,7 +46,7 @@ else
 fi
 
 for r in $(seq "$ROUNDS"); do
-	for mode in multi single; do
+	for mode in ${BENCH_APPEND_MODES:-multi single pipe}; do
 		for s in "${servers[@]}"; do
 			set -- $s
 			t=$(python3 "$PY" 127.0.0.1 "$2" bench "$BENCH_PW" INBOX "$N" "$mode") ||
@@ -54,8 +57,9 @@ for r in $(seq "$ROUNDS"); do
 	done
 done
 
-for k in multi:imap_multiappend single:imap_append; do
+for k in multi:imap_multiappend single:imap_append pipe:imap_append_pipelined; do
 	mode=${k%%:*}
+	[ -f "$WORK/loft.$mode" ] || continue
 	l=$(median < "$WORK/loft.$mode")
 	if [ -f "$WORK/dovecot.$mode" ]; then
 		d=$(median < "$WORK/dovecot.$mode")

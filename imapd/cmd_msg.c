@@ -5,6 +5,7 @@
 
 #include "lib/arena.h"
 #include "lib/sbuf.h"
+#include "lib/xalloc.h"
 #include "store/store.h"
 
 #include <stdio.h>
@@ -76,46 +77,125 @@ static int append_args(struct imapd_session *s, const struct imap_arg *args, uns
 	return count;
 }
 
-static void cmd_append(struct imapd_session *s, const struct imap_arg *args, unsigned n)
+/* Pipelined APPENDs taken as one store batch: at most this many
+ * commands; no more read ahead once the arena holds this many bytes (the
+ * messages stay there until the replies, and groups that follow one
+ * another, each ending on an APPEND to another mailbox, share it). */
+#define GROUP_MAX 1000
+#define GROUP_BYTES (32 * 1024 * 1024)
+
+/* One command of a group: refused alone (its own reply), or its messages
+ * all[first..first+count) of the batch. */
+struct append_cmd {
+	const char *tag;
+	const char *reply;
+	size_t first, count;
+};
+
+static const char *append_mailbox(const struct imap_command *cmd)
 {
-	const char *raw = n >= 2 ? imap_arg_astring(&args[0]) : NULL, *name, *err = NULL;
+	return cmd->count >= 2 ? imap_arg_astring(&cmd->args[0]) : NULL;
+}
+
+/* Checks one APPEND's arguments and adds its messages to *all; its own
+ * reply (arena) when it is refused, else NULL. */
+static const char *append_take(struct imapd_session *s, const struct imap_command *cmd,
+			       struct imapd_append **all, size_t *nall, size_t *cap)
+{
 	struct append_msg *msgs;
 	int count;
 
-	if (raw == NULL) {
-		sess_reply(s, "BAD", "APPEND takes a mailbox and a message.");
-		return;
+	s->reply = NULL;
+	if (append_mailbox(cmd) == NULL)
+		return "BAD APPEND takes a mailbox and a message.";
+	if ((count = append_args(s, cmd->args, cmd->count, &msgs)) < 0)
+		return s->reply;
+	if (*nall + (size_t)count > *cap) {
+		*cap = (*nall + (size_t)count) * 2;
+		*all = xreallocarray(*all, *cap, sizeof(**all));
 	}
-	if ((count = append_args(s, args, n, &msgs)) < 0)
-		return;
-	if ((name = imapd_mbox_name_in(s, raw, &err)) == NULL) {
-		sess_reply(s, "NO", "[CANNOT] %s", err);
-		return;
-	}
-	struct imapd_append *ap = arena_calloc(s->arena, (size_t)count, sizeof(*ap));
 	for (int k = 0; k < count; k++)
-		ap[k] = (struct imapd_append){ msgs[k].text->str, msgs[k].text->len, msgs[k].flags,
-					       msgs[k].kw && *msgs[k].kw ? msgs[k].kw : NULL,
-					       msgs[k].date };
-	uint32_t validity, *uids = arena_calloc(s->arena, (size_t)count, sizeof(*uids));
-	if (imapd_mbox_append(s, name, ap, (size_t)count, &validity, uids, &err) < 0) {
-		sess_reply(s, "NO", "%s", err);
-		return;
+		(*all)[(*nall)++] = (struct imapd_append){
+			msgs[k].text->str, msgs[k].text->len, msgs[k].flags,
+			msgs[k].kw && *msgs[k].kw ? msgs[k].kw : NULL, msgs[k].date };
+	return NULL;
+}
+
+/* The messages of every command not refused are one store batch (one
+ * state transaction, one fsync of each directory, one wake-up of the
+ * other sessions), stored before any is answered; a failure to store
+ * fails them all, as for one MULTIAPPEND.  A command that is not an
+ * APPEND to the same mailbox ends the group, so effects keep the order
+ * of the commands. */
+int imapd_append_pipelined(struct imapd_session *s, struct imap_command *cmd)
+{
+	struct append_cmd *cmds = NULL;
+	struct imapd_append *all = NULL;
+	size_t ncmds = 0, nall = 0, cap = 0;
+	const char *raw = append_mailbox(cmd), *name = NULL, *err = NULL;
+	struct imap_command next = *cmd;
+	int pr = IMAP_PARSE_MORE;
+
+	cmds = xreallocarray(NULL, GROUP_MAX, sizeof(*cmds));
+	for (;;) {
+		struct append_cmd *c = &cmds[ncmds++];
+
+		c->tag = next.tag;
+		c->first = nall;
+		c->reply = pr == IMAP_PARSE_ERROR ? arena_printf(s->arena, "BAD %s", next.name)
+						  : append_take(s, &next, &all, &nall, &cap);
+		c->count = nall - c->first;
+		if (pr == IMAP_PARSE_ERROR || raw == NULL || ncmds == GROUP_MAX ||
+		    arena_used(s->arena) >= GROUP_BYTES) {
+			pr = IMAP_PARSE_MORE;
+			break;
+		}
+		pr = sess_next_buffered(s, &next);
+		if (pr == IMAP_PARSE_COMMAND && strcasecmp(next.name, "APPEND") == 0 &&
+		    sess_command_ok(s, &next) && append_mailbox(&next) != NULL &&
+		    strcmp(append_mailbox(&next), raw) == 0)
+			continue;
+		if (pr != IMAP_PARSE_ERROR)
+			break;
 	}
-	if (s->mbox != NULL && strcmp(s->mbox->name, name) == 0) {
+	uint32_t validity = 0, *uids = arena_calloc(s->arena, nall ? nall : 1, sizeof(*uids));
+	int r = 0;
+	if (nall > 0 && (name = imapd_mbox_name_in(s, raw, &err)) == NULL) {
+		err = arena_printf(s->arena, "[CANNOT] %s", err);
+		r = -1;
+	} else if (nall > 0) {
+		r = imapd_mbox_append(s, name, all, nall, &validity, uids, &err);
+	}
+	if (r == 0 && nall > 0 && s->mbox != NULL && strcmp(s->mbox->name, name) == 0) {
 		s->mbox->dirty = true;
 		/* RFC 3501 6.3.11: an appended message is \Recent whatever
 		 * its flags.  One with flags skips new/, so no session would
 		 * claim it: this one does, being the first to see it (the
-		 * last such one of a MULTIAPPEND). */
-		for (int k = 0; k < count; k++)
-			if (msgs[k].flags != 0)
+		 * last such one of a group). */
+		for (size_t k = 0; k < nall; k++)
+			if (all[k].flags != 0)
 				s->mbox->appended = uids[k];
 	}
-	struct sbuf code = SBUF_INIT;
-	sess_add_set(&code, uids, (size_t)count);
-	sess_reply(s, "OK", "[APPENDUID %u %s] APPEND completed.", validity, code.buf);
-	sbuf_release(&code);
+	for (size_t i = 0; i < ncmds && !s->fatal; i++) {
+		struct sbuf code = SBUF_INIT;
+
+		sess_begin(s, cmds[i].tag);
+		if (cmds[i].reply != NULL) {
+			s->reply = cmds[i].reply;
+		} else if (r < 0) {
+			sess_reply(s, "NO", "%s", err);
+		} else {
+			sess_add_set(&code, uids + cmds[i].first, cmds[i].count);
+			sess_reply(s, "OK", "[APPENDUID %u %s] APPEND completed.", validity, code.buf);
+		}
+		sbuf_release(&code);
+		sess_finish(s);
+	}
+	free(cmds);
+	free(all);
+	if (pr == IMAP_PARSE_COMMAND)
+		*cmd = next;
+	return pr;
 }
 
 static void cmd_check(struct imapd_session *s, const struct imap_arg *args, unsigned n)
@@ -364,7 +444,8 @@ static void cmd_uid(struct imapd_session *s, const struct imap_arg *args, unsign
 
 #define SELECTED SESS_SELECTED
 const struct sess_command cmd_msg_table[] = {
-	{ "APPEND", cmd_append, SESS_AUTH | SESS_SELECTED, false },
+	/* No function: the dispatcher runs imapd_append_pipelined(). */
+	{ "APPEND", NULL, SESS_AUTH | SESS_SELECTED, false },
 	{ "CHECK", cmd_check, SELECTED, false },
 	{ "CLOSE", cmd_close, SELECTED, false },
 	{ "UNSELECT", cmd_unselect, SELECTED, false },

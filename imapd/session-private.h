@@ -74,6 +74,28 @@ struct imapd_session {
 	unsigned bad_count;		/* BAD replies in a row */
 };
 
+/* Whether the dispatcher would run cmd now (known, allowed in this
+ * state, valid UTF-8). */
+bool sess_command_ok(const struct imapd_session *s, const struct imap_command *cmd);
+/* A command's start (tag, no reply yet) and end: the untagged updates
+ * allowed then and the tagged reply s->reply (a BYE after it if due). */
+void sess_begin(struct imapd_session *s, const char *tag);
+void sess_finish(struct imapd_session *s);
+/* The next command the client has already sent, never waiting for it
+ * (what is buffered or readable at once); non-synchronising APPEND
+ * literals within the limit are accepted on the way.  IMAP_PARSE_COMMAND
+ * with *cmd filled (in s->arena); IMAP_PARSE_ERROR with cmd->tag and
+ * cmd->name the BAD reply's tag and text (in s->arena); IMAP_PARSE_LITERAL
+ * for a literal still to decide (on_literal's job); IMAP_PARSE_MORE when
+ * nothing complete is there. */
+int sess_next_buffered(struct imapd_session *s, struct imap_command *cmd);
+/* cmd_msg.c: APPEND cmd (checked by the dispatcher), taking the APPENDs
+ * to the same mailbox already received behind it into the same store
+ * batch; answers each in order.  IMAP_PARSE_MORE, or what ended the
+ * group: IMAP_PARSE_COMMAND (*cmd is then the next command to dispatch)
+ * or IMAP_PARSE_LITERAL (a literal to decide). */
+int imapd_append_pipelined(struct imapd_session *s, struct imap_command *cmd);
+
 typedef void sess_cmd_fn(struct imapd_session *s, const struct imap_arg *args, unsigned n);
 
 struct sess_command {

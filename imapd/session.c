@@ -140,29 +140,23 @@ static bool args_utf8(const struct imap_arg *args, unsigned n)
 	return true;
 }
 
-/* Runs one parsed command and sends its tagged reply. */
-static void dispatch(struct imapd_session *s, const struct imap_command *cmd)
+bool sess_command_ok(const struct imapd_session *s, const struct imap_command *cmd)
 {
 	const struct sess_command *c = sess_find_command(cmd->name);
 
-	s->tag = cmd->tag;
+	return c != NULL && (c->states & s->state) && (!s->utf8 || args_utf8(cmd->args, cmd->count));
+}
+
+void sess_begin(struct imapd_session *s, const char *tag)
+{
+	s->tag = tag;
 	s->reply = NULL;
 	s->replied = false;
 	s->uid_cmd = false;
-	if (c == NULL) {
-		sess_reply(s, "BAD", "Unknown command.");
-	} else if (!(c->states & s->state)) {
-		sess_reply(s, "BAD", "%s", s->state == SESS_NOTAUTH ? "Log in first." :
-					   s->state == SESS_AUTH ? "No mailbox selected." :
-					   "Not allowed now.");
-	} else if (s->utf8 && !args_utf8(cmd->args, cmd->count)) {
-		sess_reply(s, "BAD", "Invalid UTF-8 in a quoted string.");
-	} else {
-		s->no_expunge = c->seq_numbers;
-		c->fn(s, cmd->args, cmd->count);
-		if (s->reply == NULL)
-			sess_reply(s, "OK", "%s completed.", c->name);
-	}
+}
+
+void sess_finish(struct imapd_session *s)
+{
 	/* EXPUNGE responses wait while sequence numbers are being used
 	 * (RFC 3501 7.4.1); UID commands may have them. */
 	if (s->state == SESS_SELECTED && s->mbox != NULL && strncmp(s->reply, "BAD", 3) != 0)
@@ -175,6 +169,70 @@ static void dispatch(struct imapd_session *s, const struct imap_command *cmd)
 	if (s->bye != NULL) {
 		sess_printf(s, "* BYE %s\r\n", s->bye);
 		s->fatal = true;
+	}
+}
+
+/* Runs one parsed command and sends its tagged reply.  IMAP_PARSE_MORE,
+ * or what ended a group of pipelined APPENDs (imapd_append_pipelined). */
+static int dispatch(struct imapd_session *s, struct imap_command *cmd)
+{
+	const struct sess_command *c = sess_find_command(cmd->name);
+
+	sess_begin(s, cmd->tag);
+	if (c == NULL) {
+		sess_reply(s, "BAD", "Unknown command.");
+	} else if (!(c->states & s->state)) {
+		sess_reply(s, "BAD", "%s", s->state == SESS_NOTAUTH ? "Log in first." :
+					   s->state == SESS_AUTH ? "No mailbox selected." :
+					   "Not allowed now.");
+	} else if (s->utf8 && !args_utf8(cmd->args, cmd->count)) {
+		sess_reply(s, "BAD", "Invalid UTF-8 in a quoted string.");
+	} else if (c->fn == NULL) {
+		s->no_expunge = false;
+		return imapd_append_pipelined(s, cmd);
+	} else {
+		s->no_expunge = c->seq_numbers;
+		c->fn(s, cmd->args, cmd->count);
+		if (s->reply == NULL)
+			sess_reply(s, "OK", "%s completed.", c->name);
+	}
+	sess_finish(s);
+	return IMAP_PARSE_MORE;
+}
+
+int sess_next_buffered(struct imapd_session *s, struct imap_command *cmd)
+{
+	for (;;) {
+		size_t len, used;
+		const uint8_t *data = conn_peek(s->conn, &len);
+		const char *err;
+
+		if (len == 0) {
+			if (!conn_input_ready(s->conn) || conn_fill(s->conn) <= 0)
+				return IMAP_PARSE_MORE;
+			data = conn_peek(s->conn, &len);
+		}
+		int pr = imap_parser_feed(s->parser, data, len, &used);
+		conn_consume(s->conn, used);
+		if (pr == IMAP_PARSE_LITERAL && !imap_parser_literal_sync(s->parser) &&
+		    strcasecmp(imap_parser_name(s->parser), "APPEND") == 0 &&
+		    imap_parser_literal_size(s->parser) <= s->set.max_append) {
+			imap_parser_literal_accept(s->parser);
+			continue;
+		}
+		if (pr == IMAP_PARSE_MORE)
+			continue;
+		if (pr == IMAP_PARSE_LITERAL)
+			return pr;
+		err = imap_parser_error(s->parser);
+		if (pr == IMAP_PARSE_COMMAND && imap_parser_command(s->parser, s->arena, cmd, &err) == 0)
+			return IMAP_PARSE_COMMAND;
+		const char *tag = imap_parser_tag(s->parser);
+		cmd->tag = arena_strdup(s->arena, *tag ? tag : "*");
+		cmd->name = arena_strdup(s->arena, err);
+		cmd->args = NULL;
+		cmd->count = 0;
+		return IMAP_PARSE_ERROR;
 	}
 }
 
@@ -297,9 +355,17 @@ int imapd_session_run(struct conn *conn, struct store *store, const struct imapd
 				sess_printf(s, "%s BAD %s\r\n", *tag ? tag : "*", err);
 				s->bad_count++;
 			} else {
-				dispatch(s, &cmd);
+				/* A group of pipelined APPENDs ends on the command
+				 * after it (run next) or on a literal to decide. */
+				while ((pr = dispatch(s, &cmd)) == IMAP_PARSE_COMMAND && !s->fatal &&
+				       s->state != SESS_LOGOUT)
+					;
 			}
 			arena_clear(s->arena);
+			if (pr == IMAP_PARSE_LITERAL && !s->fatal && s->state != SESS_LOGOUT) {
+				on_literal(s);
+				partial = imap_parser_literal_size(s->parser) > 0;
+			}
 		}
 	}
 	/* The client sees the end now, not after the folder and the store

@@ -266,6 +266,15 @@ bool conn_timed_out(const struct conn *c) { return c->timed_out; }
 bool conn_tls_active(const struct conn *c) { return c->ssl != NULL; }
 size_t conn_discarded(const struct conn *c) { return c->discarded; }
 
+bool conn_input_ready(const struct conn *c)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+
+	if (c->rpos < c->rlen || (c->ssl != NULL && SSL_pending(c->ssl) > 0))
+		return true;
+	return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
+}
+
 static int fail(struct conn *c, const char *err)
 {
 	c->err = err;

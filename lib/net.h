@@ -74,6 +74,10 @@ bool conn_tls_active(const struct conn *c);
  * Returns 1 when bytes are available, 0 at end of stream, -1 on error or
  * timeout. */
 int conn_fill(struct conn *c);
+/* Whether input is there now: unread bytes in the buffer, or some
+ * received (TLS: decrypted, or on the socket, where a client sends whole
+ * records), so that conn_fill() need not wait for the peer. */
+bool conn_input_ready(const struct conn *c);
 /* The unread bytes (NULL and 0 when none): valid until the next call on c. */
 const uint8_t *conn_peek(const struct conn *c, size_t *len_r);
 /* Marks n of the peeked bytes as read. */
