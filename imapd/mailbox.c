@@ -212,12 +212,18 @@ int imapd_mbox_select(struct imapd_session *s, const char *name, bool readonly, 
 		free(v);
 		return -1;
 	}
+	/* Watched from now on; a change committed while the open read the
+	 * folder woke no one: read again before the view is made of it (not
+	 * reported after the SELECT: a plain VANISHED there beside VANISHED
+	 * (EARLIER) loses one of them in some clients). */
+	store_folder_notify_fd(v->f);
+	if (store_folder_sync(v->f, NULL, error_r) < 0) {
+		store_folder_close(&v->f);
+		free(v);
+		return -1;
+	}
 	v->name = xstrdup(name);
 	v->readonly = readonly;
-	/* Watched from now on; a change committed while the open read the
-	 * folder woke no one: the sync after SELECT reads the state again. */
-	store_folder_notify_fd(v->f);
-	v->dirty = true;
 	s->mbox = v;
 	size_t n = store_folder_count(v->f);
 	for (size_t i = 0; i < n; i++) {

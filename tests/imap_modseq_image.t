@@ -7,6 +7,8 @@
 # message the new flags under its old MODSEQ.  The interleaving is made
 # deterministic with LOFT_CRASH_PAUSE at image:caught-up (after the
 # replay, before that read): B stops there, C sets \Deleted, B goes on.
+# C's change of a message in cur/ must reach B too: it was committed
+# before B watched the folder, so no notification tells B of it.
 . "$TOP/tests/lib.sh"
 
 make_mailrc
@@ -30,16 +32,18 @@ pairs() {
 	done
 }
 
-for n in 1 2; do "$LOFT" -F "$MAILRC_FILE" deliver < "$(small_msg "m$n")" || break; done
-ok $? "two messages delivered (in new/)"
+"$LOFT" -F "$MAILRC_FILE" deliver < "$(small_msg m1)" && session s 'SELECT INBOX' 'LOGOUT' &&
+	"$LOFT" -F "$MAILRC_FILE" deliver < "$(small_msg m2)"
+ok $? "UID 1 delivered and seen by a SELECT (in cur/), then a second message (in new/)"
 
-# A first open gives them UIDs; a second one walks the records and keeps
-# its snapshot as the image at close (EXAMINE: they stay in new/).
+# A first open gives it its UID; a second one walks the records and keeps
+# its snapshot as the image at close (EXAMINE: it stays in new/).
 session a 'EXAMINE INBOX' 'LOGOUT' && session b 'EXAMINE INBOX' 'LOGOUT'
 ok $? "two EXAMINE sessions"
 uidvalidity=$(tr -d '\r' < "$T_DIR/b.out" | sed -n 's/.*\[UIDVALIDITY \([0-9]*\)\].*/\1/p')
 [ -n "$uidvalidity" ]; ok $? "UIDVALIDITY $uidvalidity"
-ls "$T_DIR/Mail/INBOX/new" | wc -l | grep -qx 2; ok $? "both messages still in new/"
+[ "$(ls "$T_DIR/Mail/INBOX/new" | wc -l) $(ls "$T_DIR/Mail/INBOX/cur" | wc -l)" = "1 1" ]
+ok $? "one message in cur/, one in new/"
 
 # A third arrival: the next open loads the image and replays the change.
 "$LOFT" -F "$MAILRC_FILE" deliver < "$(small_msg m3)"
@@ -54,9 +58,10 @@ T_PIDS+=("$b")
 for _ in $(seq 100); do B=$(imapd_of "$b"); [ -n "$B" ] && break; sleep 0.05; done
 stopped "${B:-0}"; ok $? "session B replayed the changes onto the image and stopped"
 
-session C 'SELECT INBOX' 'UID FETCH 1 (FLAGS MODSEQ)' 'UID STORE 1 +FLAGS (\Deleted)' 'UID FETCH 1:* (FLAGS MODSEQ)' 'LOGOUT'
-ok $? "session C sets \\Deleted on UID 1 meanwhile"
-grep -q 'FETCH (.*UID 1 .*\\Deleted' "$T_DIR/C.out"; ok $? "C sees its change"
+session C 'SELECT INBOX' 'UID FETCH 1:2 (FLAGS MODSEQ)' 'UID STORE 2 +FLAGS (\Deleted)' \
+	'UID STORE 1 +FLAGS (\Flagged)' 'UID FETCH 1:* (FLAGS MODSEQ)' 'LOGOUT'
+ok $? "session C meanwhile sets \\Deleted on UID 2 and \\Flagged on UID 1"
+grep -q 'FETCH (.*UID 2 .*\\Deleted' "$T_DIR/C.out"; ok $? "C sees its change"
 
 kill -CONT "$B"; wait "$b"
 ok $? "session B finishes"
@@ -68,14 +73,15 @@ pairs "$T_DIR/C.out" >> "$T_DIR/pairs"
 diag "$(sort -u "$T_DIR/pairs")"
 bad=$(sort -u "$T_DIR/pairs" | awk '{print $1, $2}' | uniq -d)
 [ -z "$bad" ]; ok $? "one set of flags per UID and MODSEQ${bad:+ (not for UID/MODSEQ $bad)}"
-cm=$(pairs "$T_DIR/C.out" | awk '$1 == 1 && /Deleted/ {print $2}' | tail -1)
-pairs "$T_DIR/B.out" | awk -v m="${cm:-0}" '$1 == 1 && /Deleted/ && $2 != m {bad = 1} END {exit bad}'
-ok $? "B shows \\Deleted on UID 1 only with C's MODSEQ ${cm:-?}"
+cm=$(pairs "$T_DIR/C.out" | awk '$1 == 2 && /Deleted/ {print $2}' | tail -1)
+pairs "$T_DIR/B.out" | awk -v m="${cm:-0}" '$1 == 2 && /Deleted/ && $2 != m {bad = 1} END {exit bad}'
+ok $? "B shows \\Deleted on UID 2 only with C's MODSEQ ${cm:-?}"
 
-# C's change was committed while B's SELECT read the folder: B's session
-# reports it at the latest after the command that follows.
+# C's change of UID 1 (in cur/: no \Recent claim reads it again) was
+# committed while B's SELECT read the folder: B's UID FETCH shows it.
+cf=$(pairs "$T_DIR/C.out" | awk '$1 == 1 && /Flagged/ {print $2}' | tail -1)
 tr -d '\r' < "$T_DIR/B.out" | sed -n '/^a2 /,/^a3 /p' > "$T_DIR/B.a3"
-pairs "$T_DIR/B.a3" | grep -Fqx "1 ${cm:-?} \\Deleted"
-ok $? "B's UID FETCH after its SELECT shows C's change"
+pairs "$T_DIR/B.a3" | grep -Fqx "1 ${cf:-?} \\Flagged"
+ok $? "B's UID FETCH after its SELECT shows C's \\Flagged (MODSEQ ${cf:-?})"
 
 done_testing

@@ -283,6 +283,10 @@ static int sync_cmd(struct store_folder *f, int count)
 	return 0;
 }
 
+/* -k: the folder's snapshot is kept as the server's image at close (as an
+ * IMAP session's is: no thread keys). */
+static bool keep_image;
+
 static int folder_cmd(struct store *store, const char *cmd, int argc, char **argv)
 {
 	struct store_folder *f = NULL, *dst = NULL;
@@ -422,6 +426,8 @@ static int folder_cmd(struct store *store, const char *cmd, int argc, char **arg
 	} else {
 		rc = die(cmd, "unknown command or missing arguments");
 	}
+	if (keep_image && rc == 0 && store_folder_keep_snapshot(f, &err) < 0)
+		rc = die("keep", err);
 	store_folder_close(&f);
 	return rc;
 }
@@ -438,16 +444,17 @@ int main(int argc, char **argv)
 		return floor_cmd(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "envcheck") == 0)
 		return envcheck_cmd(argv[2]);
-	while ((opt = getopt(argc, argv, "+cis:")) != -1) {
+	while ((opt = getopt(argc, argv, "+ciks:")) != -1) {
 		switch (opt) {
 		case 'c': flags |= STORE_OPEN_CREATE; break;
 		case 'i': flags |= STORE_OPEN_INDEX; break;
+		case 'k': flags |= STORE_OPEN_NO_THREADKEYS; keep_image = true; break;
 		case 's': set.state_dir = optarg; break;
 		default: return 2;
 		}
 	}
 	if (argc - optind < 2) {
-		fprintf(stderr, "usage: storetool [-c] [-i] [-s STATEDIR] ROOT COMMAND ARGS...\n");
+		fprintf(stderr, "usage: storetool [-c] [-i] [-k] [-s STATEDIR] ROOT COMMAND ARGS...\n");
 		return 2;
 	}
 	set.root = argv[optind];
