@@ -72,6 +72,10 @@ static void do_select(struct imapd_session *s, const struct imap_arg *args, unsi
 	sess_printf(s, "* OK [HIGHESTMODSEQ %llu] Highest.\r\n",
 		    (unsigned long long)store_folder_highestmodseq(v->f));
 	imapd_qresync_select(s, &params);
+	/* An expunge made since the view was built is told after the
+	 * SELECT, not by a VANISHED beside VANISHED (EARLIER) in its answer
+	 * (libetpan keeps the first of them only). */
+	s->no_expunge = true;
 	sess_reply(s, "OK", "[READ-%s] %s completed.", readonly ? "ONLY" : "WRITE",
 		   readonly ? "EXAMINE" : "SELECT");
 }
