@@ -98,5 +98,10 @@ bench_dovecot_imap() {
 bench_stop_all() {
 	local p
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	# A daemon that is not our child (Dovecot's master) is not waited
+	# for: wait until it is gone, or a next run finds its pid file held.
+	for p in "${PIDS[@]}"; do
+		for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+	done
 	PIDS=()
 }
