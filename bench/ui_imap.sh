@@ -147,6 +147,19 @@ RC
 		n_new=$(min "$n_new" "$ALL") rounds="$rounds neomutt $ALL;"
 	done
 	echo "== $srv: reopen after one new message, each round:$rounds"
+	# The server's own share: one more new message, then a bare client's
+	# connect, login and SELECT (imaplib) timed alone.
+	append_one "$port"
+	echo "== $srv: a bare connect + login + SELECT after one new message: $(python3 - "$port" "$BENCH_PW" <<'PY'
+import imaplib, sys, time
+t0 = time.monotonic()
+M = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]))
+M.login("bench", sys.argv[2])
+M.select("INBOX")
+print("%.3f s" % (time.monotonic() - t0))
+M.logout()
+PY
+)"
 	echo "bench: ui_imap_one_new_$srv $l_new s vs neomutt $n_new s ratio $(ratio "$l_new" "$n_new")"
 }
 
