@@ -28,6 +28,12 @@ export LC_ALL=C.UTF-8 TZ=UTC
 t_cleanup() {
 	local p
 	for p in "${T_PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	# A daemon that is not our child (Dovecot's master) is not waited for:
+	# wait until it is gone, or it writes into a directory being removed
+	# and the directory stays behind.
+	for p in "${T_PIDS[@]}"; do
+		for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+	done
 	[ "${KEEP:-0}" = 1 ] && { echo "# kept $T_DIR"; return; }
 	rm -rf "$T_DIR"
 }
