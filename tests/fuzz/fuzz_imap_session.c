@@ -74,7 +74,11 @@ static void store_make(void)
 
 static void cleanup(void)
 {
+	char in_path[sizeof(dir) + 8];
+
 	store_drop();
+	snprintf(in_path, sizeof(in_path), "%s/in", dir);
+	unlink(in_path);
 	rmdir(dir);
 	message_deinit();
 }
