@@ -53,7 +53,7 @@ command -v python3 >/dev/null || skip_all "python3 is not installed"
 # Dovecot's users must traverse its directory: one of its own under /tmp,
 # removed by its own name only.
 imap_server_cleanup() {
-	case $IMAP_DV in /tmp/loft-ui-dovecot.*) rm -rf "$IMAP_DV" ;; esac
+	case $IMAP_DV in /tmp/loft-ui-dovecot.*) rm_settled "$IMAP_DV" ;; esac
 }
 trap 'declare -F tmux_stop >/dev/null && tmux_stop; t_cleanup; imap_server_cleanup' EXIT
 

@@ -25,6 +25,19 @@ mkdir -p "$HOME"
 unset LOFTRC MAIL MAILDIR NOTMUCH_CONFIG
 export LC_ALL=C.UTF-8 TZ=UTC
 
+# rm_settled DIR: removes DIR, again while a stopped daemon's last children
+# still write into it (Dovecot's log and auth processes outlive its master
+# by a moment), up to 5 s.
+rm_settled() {
+	[ -n "$1" ] || return 1
+	for _ in $(seq 50); do
+		rm -rf "$1" 2>/dev/null
+		[ -e "$1" ] || return 0
+		sleep 0.1
+	done
+	rm -rf "$1"
+}
+
 t_cleanup() {
 	local p
 	for p in "${T_PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
@@ -35,7 +48,7 @@ t_cleanup() {
 		for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
 	done
 	[ "${KEEP:-0}" = 1 ] && { echo "# kept $T_DIR"; return; }
-	rm -rf "$T_DIR"
+	rm_settled "$T_DIR"
 }
 trap t_cleanup EXIT
 

@@ -15,7 +15,7 @@ TOOL=$BUILD/tests/remotetool
 # Dovecot's users must traverse it: a fresh directory of its own in /tmp,
 # removed (by its own name only) at the end.
 DV=$(mktemp -d /tmp/loft-remote-dovecot.XXXXXX) || skip_all "mktemp failed"
-trap 't_cleanup; case $DV in /tmp/loft-remote-dovecot.*) rm -rf "$DV" ;; esac' EXIT
+trap 't_cleanup; case $DV in /tmp/loft-remote-dovecot.*) rm_settled "$DV" ;; esac' EXIT
 bash "$TOP/tests/dovecot_instance.sh" add_user "$DV" ann annpass1
 PORT=$(free_port)
 pid=$(bash "$TOP/tests/dovecot_instance.sh" start "$DV" "$PORT" 2>"$T_DIR/dovecot.err")

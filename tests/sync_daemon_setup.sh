@@ -11,7 +11,7 @@ command -v socat >/dev/null || skip_all "socat is not installed (tests/deps.sh)"
 
 DV=$(mktemp -d /tmp/loft-sync-daemon.XXXXXX) || skip_all "mktemp failed"
 trap 'declare -F tmux_stop >/dev/null && tmux_stop; t_cleanup
-case $DV in /tmp/loft-sync-daemon.*) rm -rf "$DV" ;; esac' EXIT
+case $DV in /tmp/loft-sync-daemon.*) rm_settled "$DV" ;; esac' EXIT
 bash "$TOP/tests/dovecot_instance.sh" add_user "$DV" ann annpass1
 PORT=$(free_port) LPORT=$(free_port)
 LOG=$T_DIR/daemon.log

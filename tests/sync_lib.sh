@@ -10,7 +10,8 @@ command -v python3 >/dev/null || skip_all "python3 is not installed"
 # Dovecot's users must traverse it: a fresh directory of its own in /tmp,
 # removed (by its own name only) at the end.
 DV=$(mktemp -d /tmp/loft-sync-dovecot.XXXXXX) || skip_all "mktemp failed"
-trap 't_cleanup; case $DV in /tmp/loft-sync-dovecot.*) rm -rf "$DV" ;; esac' EXIT
+trap 'declare -F tmux_stop >/dev/null && tmux_stop; t_cleanup
+case $DV in /tmp/loft-sync-dovecot.*) rm_settled "$DV" ;; esac' EXIT
 add_user() { bash "$TOP/tests/dovecot_instance.sh" add_user "$DV" "$1" "$1pass1"; }
 add_user ann
 DPORT=$(free_port)

@@ -11,7 +11,7 @@
 	skip_all "dovecot-imapd, dovecot-pop3d or socat not installed (tests/deps.sh)"
 
 DV=$(mktemp -d /tmp/loft-sync-pull.XXXXXX) || skip_all "mktemp failed"
-trap 't_cleanup; case $DV in /tmp/loft-sync-pull.*) rm -rf "$DV" ;; esac' EXIT
+trap 't_cleanup; case $DV in /tmp/loft-sync-pull.*) rm_settled "$DV" ;; esac' EXIT
 bash "$TOP/tests/dovecot_instance.sh" add_user "$DV" ann annpass1
 PORT=$(free_port) POP3_PORT=$(free_port) TLSPORT=0 POP3S_PORT=0
 [ "${SYNC_PULL_TLS:-0}" = 1 ] && TLSPORT=$(free_port) POP3S_PORT=$(free_port)

@@ -8,8 +8,8 @@
 # that is not an IMAP atom (a space) stays in notmuch only; a second sync
 # finds nothing to do.
 . "$TOP/tests/lib.sh"
-. "$TOP/tests/sync_lib.sh"
 . "$TOP/tests/tmux.sh"
+. "$TOP/tests/sync_lib.sh"	# after tmux.sh: its exit trap extends tmux.sh's
 command -v notmuch >/dev/null || skip_all "notmuch CLI not installed (tests/deps.sh installs it)"
 
 store_a_synced 4 tk

@@ -276,7 +276,7 @@ else
 	# Dovecot's users must traverse it: a fresh directory of its own in
 	# /tmp, removed (by its own name only) at the end.
 	DV=$(mktemp -d /tmp/loft-imapfolders-dovecot.XXXXXX)
-	trap 'tmux_stop; t_cleanup; case $DV in /tmp/loft-imapfolders-dovecot.*) rm -rf "$DV" ;; esac' EXIT
+	trap 'tmux_stop; t_cleanup; case $DV in /tmp/loft-imapfolders-dovecot.*) rm_settled "$DV" ;; esac' EXIT
 	bash "$TOP/tests/dovecot_instance.sh" add_user "$DV" phone "$PW"
 	PORT=$(free_port)
 	if pid=$(bash "$TOP/tests/dovecot_instance.sh" start "$DV" "$PORT" 2>"$T_DIR/dovecot.err"); then
