@@ -2,16 +2,12 @@
 """Pipelined APPENDs as one store batch (tests/imap_append_pipe.t):
 sessions are `loft imapd` processes on one store.  Prints PASS/FAIL lines.
 Usage: imap_append_pipe.py "LOFT -F MAILRC imapd" TRACEFILE"""
-import os, re, select, shlex, signal, subprocess, sys, time
+import os, re, signal, sys, time
+
+from imapd_pipe import Session, bad_exits, check, ids, setup, status
 
 IMAPD, TRACE = sys.argv[1], sys.argv[2]
-ERRLOG = TRACE + ".err"         # the sessions' stderr (ASan reports)
-bad_exits = []
-
-
-def check(cond, name, detail=""):
-    print("%s %s%s" % ("PASS" if cond else "FAIL", name, "" if cond or not detail else ": " + str(detail)))
-    sys.stdout.flush()
+setup(IMAPD, TRACE + ".err")     # the sessions' stderr (ASan reports)
 
 
 def msg(tag, i):
@@ -22,95 +18,6 @@ def msg(tag, i):
 def append(tag, m, box=b"INBOX", extra=b""):
     """One APPEND with a LITERAL+ literal, as mbsync sends it."""
     return b"%s APPEND %s%s {%d+}\r\n%s\r\n" % (tag, box, extra, len(m), m)
-
-
-class Session:
-    """A raw client on `loft imapd`'s stdin/stdout."""
-
-    def __init__(self, env=None):
-        self.p = subprocess.Popen(shlex.split(IMAPD), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=open(ERRLOG, "ab"), env=dict(os.environ, **(env or {})))
-        self.fd = self.p.stdout.fileno()
-        self.buf = b""
-        self.n = 0
-        self.line(10)
-
-    def send(self, data):
-        self.p.stdin.write(data)
-        self.p.stdin.flush()
-
-    def line(self, timeout=30):
-        """The next response line, None on timeout or end of stream."""
-        deadline = time.time() + timeout
-        while b"\r\n" not in self.buf:
-            r, _, _ = select.select([self.fd], [], [], max(0, deadline - time.time()))
-            if not r:
-                return None
-            data = os.read(self.fd, 65536)
-            if not data:
-                return None
-            self.buf += data
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def tagged(self, tag, timeout=60):
-        """(tagged reply, untagged lines before it)."""
-        lines = []
-        while True:
-            l = self.line(timeout)
-            if l is None or l.startswith(tag + b" "):
-                return l, lines
-            lines.append(l)
-
-    def replies(self, tags, timeout=60):
-        """The tagged replies to tags, in the order they came, and the
-        untagged lines."""
-        got, lines = [], []
-        while len(got) < len(tags):
-            l = self.line(timeout)
-            if l is None:
-                break
-            (got if l.split(b" ", 1)[0] in tags else lines).append(l)
-        return got, lines
-
-    def cmd(self, text, timeout=60):
-        self.n += 1
-        tag = b"c%d" % self.n
-        self.send(tag + b" " + text + b"\r\n")
-        return self.tagged(tag, timeout)
-
-    def close(self):
-        try:
-            self.cmd(b"LOGOUT", 10)
-        except (BrokenPipeError, OSError):
-            pass
-        if self.p.wait(10) != 0:
-            bad_exits.append(self.p.returncode)
-
-
-def status(box=b"INBOX"):
-    s = Session()
-    r, lines = s.cmd(b"STATUS " + box + b" (MESSAGES UIDNEXT)")
-    s.close()
-    m = re.search(rb"MESSAGES (\d+) UIDNEXT (\d+)", b" ".join(lines))
-    return (int(m.group(1)), int(m.group(2))) if m else (None, None)
-
-
-def ids(box=b"INBOX"):
-    """UID -> Message-ID of every message in box, as a new session sees it."""
-    s = Session()
-    s.cmd(b"EXAMINE " + box)
-    r, lines = s.cmd(b"UID FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
-    s.close()
-    out, uid = {}, None
-    for l in lines:
-        m = re.search(rb"UID (\d+)", l)
-        if m and b"FETCH" in l:
-            uid = int(m.group(1))
-        m = re.match(rb"Message-ID: <([^>]*)>", l, re.I)
-        if m and uid is not None:
-            out[uid] = m.group(1).decode()
-    return out
 
 
 def appenduid(reply):

@@ -3,17 +3,13 @@
 sessions are `loft imapd` processes on one store, one idling on INBOX as
 an observer.  Prints PASS/FAIL lines.
 Usage: imap_multiappend.py "LOFT -F MAILRC imapd" MAILDIR TRACEFILE"""
-import os, re, resource, select, shlex, signal, subprocess, sys, time
+import os, re, shlex, signal, subprocess, sys, time
+
+from imapd_pipe import Session, bad_exits, check, ids, setup, status
 
 IMAPD, MAILDIR, TRACE = sys.argv[1], sys.argv[2], sys.argv[3]
 N = 40
-ERRLOG = TRACE + ".err"         # the sessions' stderr (ASan reports)
-bad_exits = []
-
-
-def check(cond, name, detail=""):
-    print("%s %s%s" % ("PASS" if cond else "FAIL", name, "" if cond or not detail else ": " + str(detail)))
-    sys.stdout.flush()
+setup(IMAPD, TRACE + ".err")     # the sessions' stderr (ASan reports)
 
 
 def msg(tag, i, size=0):
@@ -22,99 +18,6 @@ def msg(tag, i, size=0):
         body += ("x" * 76 + "\r\n") * (size // 78 + 1)
     return ("From: t@example.org\r\nSubject: %s %d\r\nMessage-ID: <%s.%d@example.org>\r\n"
             "Date: Mon, 1 Jan 2024 00:00:00 +0000\r\n\r\n%s" % (tag, i, tag, i, body)).encode()
-
-
-class Session:
-    """A raw client on `loft imapd`'s stdin/stdout."""
-
-    def __init__(self, env=None, fsize=None):
-        def limit():
-            # A write past the limit fails (EFBIG) instead of killing.
-            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-            resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
-        self.p = subprocess.Popen(shlex.split(IMAPD), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=open(ERRLOG, "ab"), env=dict(os.environ, **(env or {})),
-                                  preexec_fn=limit if fsize else None)
-        self.fd = self.p.stdout.fileno()
-        self.buf = b""
-        self.n = 0
-        self.line(10)
-
-    def send(self, data):
-        self.p.stdin.write(data)
-        self.p.stdin.flush()
-
-    def line(self, timeout=30):
-        """The next response line, None on timeout or end of stream."""
-        deadline = time.time() + timeout
-        while b"\r\n" not in self.buf:
-            r, _, _ = select.select([self.fd], [], [], max(0, deadline - time.time()))
-            if not r:
-                return None
-            data = os.read(self.fd, 65536)
-            if not data:
-                return None
-            self.buf += data
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def tagged(self, tag, timeout=60):
-        """(tagged reply, untagged lines before it)."""
-        lines = []
-        while True:
-            l = self.line(timeout)
-            if l is None or l.startswith(tag + b" "):
-                return l, lines
-            lines.append(l)
-
-    def cmd(self, text, timeout=60):
-        self.n += 1
-        tag = b"c%d" % self.n
-        self.send(tag + b" " + text + b"\r\n")
-        return self.tagged(tag, timeout)
-
-    def multiappend(self, msgs, flags=b""):
-        """One MULTIAPPEND with LITERAL+ literals; (reply, untagged)."""
-        self.n += 1
-        tag = b"c%d" % self.n
-        parts = [tag, b" APPEND INBOX"]
-        for m in msgs:
-            parts += [b" " + flags if flags else b"", b" {%d+}\r\n" % len(m), m]
-        self.send(b"".join(parts) + b"\r\n")
-        return self.tagged(tag)
-
-    def close(self):
-        try:
-            self.cmd(b"LOGOUT", 10)
-        except (BrokenPipeError, OSError):
-            pass
-        if self.p.wait(10) != 0:
-            bad_exits.append(self.p.returncode)
-
-
-def status():
-    s = Session()
-    r, lines = s.cmd(b"STATUS INBOX (MESSAGES UIDNEXT)")
-    s.close()
-    m = re.search(rb"MESSAGES (\d+) UIDNEXT (\d+)", b" ".join(lines))
-    return (int(m.group(1)), int(m.group(2))) if m else (None, None)
-
-
-def ids():
-    """UID -> Message-ID of every message in INBOX, as a new session sees it."""
-    s = Session()
-    s.cmd(b"EXAMINE INBOX")
-    r, lines = s.cmd(b"UID FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
-    s.close()
-    out, uid = {}, None
-    for l in lines:
-        m = re.search(rb"UID (\d+)", l)
-        if m and b"FETCH" in l:
-            uid = int(m.group(1))
-        m = re.match(rb"Message-ID: <([^>]*)>", l, re.I)
-        if m and uid is not None:
-            out[uid] = m.group(1).decode()
-    return out
 
 
 def on_disk(sub):
