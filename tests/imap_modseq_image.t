@@ -12,14 +12,6 @@
 . "$TOP/tests/lib.sh"
 
 make_mailrc
-# session NAME COMMANDS...: a preauthenticated `loft imapd` reading the
-# commands (tags a1, a2, ...), its output in $T_DIR/NAME.out.
-session() {
-	local name=$1 i=0 c; shift
-	for c in "$@"; do i=$((i + 1)); printf 'a%d %s\r\n' "$i" "$c"; done > "$T_DIR/$name.in"
-	timeout 30 "$LOFT" -F "$MAILRC_FILE" imapd < "$T_DIR/$name.in" > "$T_DIR/$name.out" 2>&1
-}
-imapd_of() { pgrep -P "$1" | head -1; }
 # pairs FILE: "UID MODSEQ FLAGS" of every FETCH with all three (flags
 # sorted, \Recent left out: it is per session).
 pairs() {
@@ -32,13 +24,13 @@ pairs() {
 	done
 }
 
-"$LOFT" -F "$MAILRC_FILE" deliver < "$(small_msg m1)" && session s 'SELECT INBOX' 'LOGOUT' &&
+"$LOFT" -F "$MAILRC_FILE" deliver < "$(small_msg m1)" && imapd_session s 'SELECT INBOX' 'LOGOUT' &&
 	"$LOFT" -F "$MAILRC_FILE" deliver < "$(small_msg m2)"
 ok $? "UID 1 delivered and seen by a SELECT (in cur/), then a second message (in new/)"
 
 # A first open gives it its UID; a second one walks the records and keeps
 # its snapshot as the image at close (EXAMINE: it stays in new/).
-session a 'EXAMINE INBOX' 'LOGOUT' && session b 'EXAMINE INBOX' 'LOGOUT'
+imapd_session a 'EXAMINE INBOX' 'LOGOUT' && imapd_session b 'EXAMINE INBOX' 'LOGOUT'
 ok $? "two EXAMINE sessions"
 uidvalidity=$(tr -d '\r' < "$T_DIR/b.out" | sed -n 's/.*\[UIDVALIDITY \([0-9]*\)\].*/\1/p')
 [ -n "$uidvalidity" ]; ok $? "UIDVALIDITY $uidvalidity"
@@ -58,7 +50,7 @@ T_PIDS+=("$b")
 for _ in $(seq 100); do B=$(imapd_of "$b"); [ -n "$B" ] && break; sleep 0.05; done
 stopped "${B:-0}"; ok $? "session B replayed the changes onto the image and stopped"
 
-session C 'SELECT INBOX' 'UID FETCH 1:2 (FLAGS MODSEQ)' 'UID STORE 2 +FLAGS (\Deleted)' \
+imapd_session C 'SELECT INBOX' 'UID FETCH 1:2 (FLAGS MODSEQ)' 'UID STORE 2 +FLAGS (\Deleted)' \
 	'UID STORE 1 +FLAGS (\Flagged)' 'UID FETCH 1:* (FLAGS MODSEQ)' 'LOGOUT'
 ok $? "session C meanwhile sets \\Deleted on UID 2 and \\Flagged on UID 1"
 grep -q 'FETCH (.*UID 2 .*\\Deleted' "$T_DIR/C.out"; ok $? "C sees its change"

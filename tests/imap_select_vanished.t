@@ -8,15 +8,9 @@
 . "$TOP/tests/lib.sh"
 
 make_mailrc
-session() {
-	local name=$1 i=0 c; shift
-	for c in "$@"; do i=$((i + 1)); printf 'a%d %s\r\n' "$i" "$c"; done > "$T_DIR/$name.in"
-	timeout 30 "$LOFT" -F "$MAILRC_FILE" imapd < "$T_DIR/$name.in" > "$T_DIR/$name.out" 2>&1
-}
-imapd_of() { pgrep -P "$1" | head -1; }
 
 for n in 1 2 3; do "$LOFT" -F "$MAILRC_FILE" deliver < "$(small_msg "m$n")" || break; done
-session s 'ENABLE CONDSTORE' 'SELECT INBOX' 'LOGOUT'
+imapd_session s 'ENABLE CONDSTORE' 'SELECT INBOX' 'LOGOUT'
 ok $? "three messages, seen by a first session"
 uv=$(tr -d '\r' < "$T_DIR/s.out" | sed -n 's/.*\[UIDVALIDITY \([0-9]*\)\].*/\1/p')
 hm=$(tr -d '\r' < "$T_DIR/s.out" | sed -n 's/.*\[HIGHESTMODSEQ \([0-9]*\)\].*/\1/p')
@@ -32,7 +26,7 @@ T_PIDS+=("$b")
 for _ in $(seq 100); do B=$(imapd_of "$b"); [ -n "$B" ] && break; sleep 0.05; done
 stopped "${B:-0}"; ok $? "session B built its view and stopped"
 
-session C 'SELECT INBOX' 'UID STORE 2 +FLAGS.SILENT (\Deleted)' 'UID EXPUNGE 2' 'LOGOUT'
+imapd_session C 'SELECT INBOX' 'UID STORE 2 +FLAGS.SILENT (\Deleted)' 'UID EXPUNGE 2' 'LOGOUT'
 ok $? "session C expunges UID 2 meanwhile"
 
 kill -CONT "$B"; wait "$b"

@@ -212,6 +212,17 @@ small_msg() {
 		"$1" "$1" "$1" > "$T_DIR/$1.eml"
 	echo "$T_DIR/$1.eml"
 }
+# imapd_session NAME COMMANDS...: a preauthenticated `loft imapd` on
+# $MAILRC_FILE reading the commands (tags a1, a2, ...), its output in
+# $T_DIR/NAME.out; imapd_of PID: the imapd under the shell of such a
+# session run in the background.
+imapd_session() {
+	local name=$1 i=0 c; shift
+	for c in "$@"; do i=$((i + 1)); printf 'a%d %s\r\n' "$i" "$c"; done > "$T_DIR/$name.in"
+	timeout 30 "$LOFT" -F "$MAILRC_FILE" imapd < "$T_DIR/$name.in" > "$T_DIR/$name.out" 2>&1
+}
+imapd_of() { pgrep -P "$1" | head -1; }
+
 # stopped PID: waits (up to 10 s) until the process is stopped, e.g. by
 # LOFT_CRASH_PAUSE's SIGSTOP at a pause point; fails if it exits first.
 stopped() {
